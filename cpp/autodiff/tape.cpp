@@ -1,0 +1,209 @@
+#include "autodiff/tape.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace tg {
+
+// Note [Recording]
+// An op is recorded on a tape when at least one of its float inputs is known to the tape:
+// watched, or produced by an op the tape recorded. Every active tape records independently, and
+// tapes that record the same op share one Node. This is what makes nested tapes work: an outer
+// tape records the inner tape's backward ops, because those ops read tensors the outer tape
+// knows. The early-out (no active tape) costs one load on the per-op path.
+
+void Tape::watch(const Tensor& t) {
+  if (!is_floating(t.dtype)) return;
+  producer.emplace(t.id, -1);
+}
+
+void Tape::watch_variable(const std::shared_ptr<Variable>& v) {
+  if (!is_floating(v->value.dtype)) return;
+  if (producer.emplace(v->value.id, -1).second) watched_variables.push_back(v);
+  else if (std::none_of(watched_variables.begin(), watched_variables.end(),
+                        [&](const std::shared_ptr<Variable>& w) { return w.get() == v.get(); }))
+    watched_variables.push_back(v);
+}
+
+namespace tape {
+
+thread_local std::vector<std::shared_ptr<Tape>> t_active;
+
+void push(const std::shared_ptr<Tape>& t) { t_active.push_back(t); }
+
+void pop(const Tape* t) {
+  for (size_t i = t_active.size(); i-- > 0;)
+    if (t_active[i].get() == t) {
+      t_active.erase(t_active.begin() + long(i));
+      return;
+    }
+  throw ValueError("Tape is not recording.");
+}
+
+bool is_recording(const Tape* t) {
+  return std::any_of(t_active.begin(), t_active.end(), [&](const std::shared_ptr<Tape>& a) { return a.get() == t; });
+}
+
+void variable_accessed(const std::shared_ptr<Variable>& v) {
+  if (!v->trainable) return;
+  for (auto& t : t_active)
+    if (t->watch_accessed_variables) t->watch_variable(v);
+}
+
+static void record_impl(Op op, const Tensor* in, size_t nin, const Tensor* out, size_t nout, Attrs&& attrs) {
+  // Which tapes record it?
+  Tape* hits[16];
+  size_t nhits = 0;
+  for (auto& t : t_active) {
+    for (size_t i = 0; i < nin; ++i)
+      if (is_floating(in[i].dtype) && t->watches(in[i].id)) {
+        if (nhits < 16) hits[nhits++] = t.get();
+        break;
+      }
+  }
+  if (nhits == 0) return;
+  const OpDef& def = opdef(op);
+  auto node = std::make_shared<Node>();
+  node->op = op;
+  node->inputs.reserve(nin);
+  for (size_t i = 0; i < nin; ++i) node->inputs.push_back(def.saves_inputs ? in[i] : in[i].meta());
+  node->outputs.reserve(nout);
+  for (size_t i = 0; i < nout; ++i) node->outputs.push_back(def.saves_outputs ? out[i] : out[i].meta());
+  node->attrs = std::move(attrs);
+  for (size_t h = 0; h < nhits; ++h) {
+    Tape* t = hits[h];
+    int64_t idx = int64_t(t->nodes.size());
+    t->nodes.push_back(node);
+    for (size_t i = 0; i < nout; ++i) t->producer[out[i].id] = idx;
+  }
+}
+
+void record(Op op, std::initializer_list<Tensor> inputs, std::initializer_list<Tensor> outputs, Attrs attrs) {
+  record_impl(op, inputs.begin(), inputs.size(), outputs.begin(), outputs.size(), std::move(attrs));
+}
+
+void record(Op op, std::vector<Tensor> inputs, std::vector<Tensor> outputs, Attrs attrs) {
+  record_impl(op, inputs.data(), inputs.size(), outputs.data(), outputs.size(), std::move(attrs));
+}
+
+// Note [Backward pass]
+// Nodes are stored in execution order, which is a topological order. compute_gradient
+//  1. marks the tensors that depend on a source (one forward sweep), so that rules compute only
+//     the input gradients that can reach a source (`needs`);
+//  2. walks the nodes backwards; a node runs when one of its outputs has a gradient. Its rule's
+//     results pass one choke point: sum back to a broadcast input's shape, check shape and dtype;
+//  3. accumulates per tensor id: the first gradient is adopted without a copy, later ones are
+//     added with ops::add, which records on outer tapes (higher order stays correct);
+//  4. drops a tensor's gradient as soon as its producer has run (all its consumers ran before),
+//     unless the tensor is a source.
+// Rules are written with ops::, so every op they run is recorded on any tape that is active
+// while gradient() runs. Nodes appended to `tape` during the walk itself (a persistent tape
+// differentiated inside its own context) are not visited.
+std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targets, const std::vector<Tensor>& sources,
+                                     const std::vector<Tensor>& output_grads, bool zero_unconnected) {
+  const size_t nnodes = tape.nodes.size();
+  std::unordered_set<int64_t> source_ids;
+  for (const Tensor& s : sources)
+    if (is_floating(s.dtype)) source_ids.insert(s.id);
+
+  // 1. forward sweep: tensors that depend on a source
+  std::unordered_set<int64_t> reach(source_ids.begin(), source_ids.end());
+  std::vector<char> relevant(nnodes, 0);
+  for (size_t k = 0; k < nnodes; ++k) {
+    const Node* n = tape.nodes[k].get();
+    if (!n) continue;
+    for (const Tensor& t : n->inputs)
+      if (reach.count(t.id)) { relevant[k] = 1; break; }
+    if (relevant[k])
+      for (const Tensor& t : n->outputs) reach.insert(t.id);
+  }
+
+  // seed
+  std::unordered_map<int64_t, Tensor> grads;
+  auto accumulate = [&](int64_t id, Tensor g) {
+    auto it = grads.find(id);
+    if (it == grads.end()) grads.emplace(id, std::move(g));
+    else it->second = ops::add(it->second, g);
+  };
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const Tensor& t = targets[i];
+    if (!is_floating(t.dtype) || !reach.count(t.id)) continue;
+    Tensor seed;
+    if (i < output_grads.size() && output_grads[i].defined()) {
+      seed = output_grads[i];
+      if (seed.dtype != t.dtype)
+        throw InvalidArgument(std::string("output_gradients[") + std::to_string(i) + "] has dtype " +
+                              dtype_name(seed.dtype) + " but its target has dtype " + dtype_name(t.dtype));
+      if (seed.shape != t.shape) seed = ops::broadcast_to(seed, t.shape);
+    } else {
+      seed = ops::ones_like(t);
+    }
+    accumulate(t.id, seed);
+  }
+
+  // 2. backward walk
+  std::vector<Tensor> gin, gout;
+  std::vector<char> needs;
+  for (size_t k = nnodes; k-- > 0;) {
+    if (!relevant[k]) continue;
+    std::shared_ptr<Node> node = tape.nodes[k];
+    if (!node) continue;
+    bool any = false;
+    for (const Tensor& o : node->outputs)
+      if (grads.count(o.id)) { any = true; break; }
+    if (!any) continue;
+    const OpDef& def = opdef(node->op);
+    const size_t nin = node->inputs.size();
+    needs.assign(nin, 0);
+    bool any_need = false;
+    for (size_t i = 0; i < nin; ++i) {
+      const Tensor& in = node->inputs[i];
+      needs[i] = is_floating(in.dtype) && reach.count(in.id);
+      any_need |= bool(needs[i]);
+    }
+    if (!any_need) continue;
+    if (!def.vjp)
+      throw LookupError(std::string("No gradient defined for operation '") + op_name(node->op) +
+                        "' (op type: " + op_name(node->op) + ")");
+    gout.clear();
+    for (const Tensor& o : node->outputs) {
+      auto it = grads.find(o.id);
+      gout.push_back(it != grads.end() ? it->second : ops::zeros_like(o));
+    }
+    gin.assign(nin, Tensor());
+    static_assert(sizeof(bool) == sizeof(char), "needs is passed as bool*");
+    def.vjp(*node, gout.data(), reinterpret_cast<const bool*>(needs.data()), gin.data());
+    // the choke point
+    for (size_t i = 0; i < nin; ++i) {
+      if (!needs[i] || !gin[i].defined()) continue;
+      const Tensor& in = node->inputs[i];
+      Tensor g = gin[i];
+      if (g.dtype != in.dtype)
+        throw RuntimeError(std::string("internal: gradient of ") + op_name(node->op) + " input " + std::to_string(i) +
+                           " has dtype " + dtype_name(g.dtype) + ", expected " + dtype_name(in.dtype));
+      if (g.shape != in.shape) g = ops::sum_to(g, in.shape);
+      accumulate(in.id, std::move(g));
+    }
+    // 4. outputs are final now
+    for (const Tensor& o : node->outputs)
+      if (!source_ids.count(o.id)) grads.erase(o.id);
+    if (!tape.persistent) tape.nodes[k].reset();
+  }
+
+  std::vector<Tensor> result;
+  result.reserve(sources.size());
+  for (const Tensor& s : sources) {
+    auto it = grads.find(s.id);
+    if (it != grads.end() && is_floating(s.dtype)) result.push_back(it->second);
+    else if (zero_unconnected && is_floating(s.dtype)) result.push_back(Tensor::zeros(s.shape, s.dtype));
+    else result.push_back(Tensor());
+  }
+  if (!tape.persistent) {
+    tape.nodes.clear();
+    tape.producer.clear();
+  }
+  return result;
+}
+
+}  // namespace tape
+}  // namespace tg

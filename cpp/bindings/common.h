@@ -1,0 +1,41 @@
+// Shared by the binding files: conversion between Python values and Tensors.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "autodiff/tape.h"
+#include "ops/ops.h"
+
+namespace py = pybind11;
+
+namespace tg {
+namespace bind {
+
+// Converts a Tensor, Variable (recording the read on tapes that watch accessed variables),
+// numpy array (keeps its dtype), numpy scalar or Python scalar/list (takes `hint` when given).
+Tensor to_tensor(py::handle h, const DType* hint = nullptr);
+// Like to_tensor, but a Variable's read is not recorded (gradient sources, watch).
+Tensor to_tensor_noaccess(py::handle h);
+// Converts both operands of a binary op: Python scalars and lists take the tensor operand's dtype.
+std::pair<Tensor, Tensor> to_tensor_pair(py::handle a, py::handle b);
+
+DType dtype_from_code(int code);
+py::array to_numpy(const Tensor& t, bool copy);
+
+// Releases the GIL while a kernel over `work` elements runs.
+template <class F> auto nogil(int64_t work, F&& f) {
+  if (work >= (1 << 16)) {
+    py::gil_scoped_release release;
+    return f();
+  }
+  return f();
+}
+
+void init_tensor(py::module_& m);
+void init_ops(py::module_& m);
+void init_tape(py::module_& m);
+void init_optim(py::module_& m);
+
+}  // namespace bind
+}  // namespace tg

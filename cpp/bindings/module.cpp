@@ -1,0 +1,30 @@
+#include "bindings/common.h"
+#include "tensor/parallel.h"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "tapegrad's C++ engine (private: use the tapegrad package)";
+  using namespace tg;
+  // Error classes (tapegrad.errors re-exports them). InvalidArgumentError is also a ValueError.
+  static py::exception<InvalidArgument> invalid_arg(m, "InvalidArgumentError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const InvalidArgument& e) {
+      py::set_error(invalid_arg, e.what());
+    } catch (const tg::TypeError& e) {
+      PyErr_SetString(PyExc_TypeError, e.what());
+    } catch (const tg::ValueError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const tg::RuntimeError& e) {
+      PyErr_SetString(PyExc_RuntimeError, e.what());
+    } catch (const tg::LookupError& e) {
+      PyErr_SetString(PyExc_LookupError, e.what());
+    }
+  });
+  bind::init_tensor(m);
+  bind::init_ops(m);
+  bind::init_tape(m);
+  bind::init_optim(m);
+  m.def("get_num_threads", &get_num_threads);
+  m.def("set_num_threads", &set_num_threads, py::arg("n"));
+}

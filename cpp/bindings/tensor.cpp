@@ -1,0 +1,335 @@
+// Tensor and Variable classes, conversions, Python operators.
+#include <cmath>
+#include <cstring>
+
+#include "bindings/common.h"
+
+namespace tg {
+namespace bind {
+namespace {
+
+DType from_numpy_dtype(const py::dtype& dt) {
+  char kind = dt.kind();
+  size_t size = size_t(dt.itemsize());
+  if (kind == 'f' && size == 4) return DType::Float32;
+  if (kind == 'f' && size == 8) return DType::Float64;
+  if (kind == 'i' && size == 4) return DType::Int32;
+  if (kind == 'i' && size == 8) return DType::Int64;
+  if (kind == 'b') return DType::Bool;
+  throw tg::TypeError("tapegrad does not support numpy dtype " + std::string(py::str(dt)) +
+                      " (supported: float32, float64, int32, int64, bool)");
+}
+
+py::dtype numpy_dtype(DType d) {
+  switch (d) {
+    case DType::Float32: return py::dtype::of<float>();
+    case DType::Float64: return py::dtype::of<double>();
+    case DType::Int32: return py::dtype::of<int32_t>();
+    case DType::Int64: return py::dtype::of<int64_t>();
+    case DType::Bool: return py::dtype::of<bool>();
+  }
+  return py::dtype::of<float>();
+}
+
+Tensor from_array(const py::array& arr_in) {
+  py::array arr = py::array::ensure(arr_in, py::array::c_style);
+  DType dt = from_numpy_dtype(arr.dtype());
+  std::vector<int64_t> dims(arr.shape(), arr.shape() + arr.ndim());
+  Tensor t = Tensor::empty(Shape::from(dims), dt);
+  if (t.nbytes()) std::memcpy(t.raw(), arr.data(), t.nbytes());
+  return t;
+}
+
+// Python scalar -> 0-d tensor of dtype d, with TF's checks.
+Tensor scalar_to(py::handle h, DType d) {
+  if (PyBool_Check(h.ptr())) {
+    bool b = h.ptr() == Py_True;
+    return Tensor::full(Shape{}, d, b ? 1.0 : 0.0);
+  }
+  if (PyFloat_Check(h.ptr())) {
+    double v = PyFloat_AS_DOUBLE(h.ptr());
+    if (!is_floating(d)) {
+      if (d == DType::Bool || std::floor(v) != v)
+        throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype " + dtype_name(d));
+    }
+    return Tensor::full(Shape{}, d, v);
+  }
+  // int
+  if (d == DType::Bool) throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype bool");
+  int overflow = 0;
+  long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
+  if (overflow || (d == DType::Int32 && (v > INT32_MAX || v < INT32_MIN)))
+    throw tg::ValueError("Can't convert Python int " + std::string(py::repr(h)) + " to a " + dtype_name(d) + " tensor");
+  if (d == DType::Int64) { Tensor t = Tensor::empty(Shape{}, d); *t.data<int64_t>() = v; return t; }
+  return Tensor::full(Shape{}, d, double(v));
+}
+
+bool is_py_scalar(py::handle h) { return PyFloat_Check(h.ptr()) || PyLong_Check(h.ptr()); }
+
+// Python lists and numpy scalars go through numpy; TF's defaults: float -> float32, int -> int32.
+Tensor from_python_sequence(py::handle h, const DType* hint) {
+  py::module_ np = py::module_::import("numpy");
+  py::array arr;
+  try {
+    arr = np.attr("asarray")(h);
+  } catch (py::error_already_set&) {
+    throw tg::ValueError("Attempt to convert a value (" + std::string(py::repr(h)) + ") with an unsupported type (" +
+                         std::string(py::str(py::type::of(h))) + ") to a Tensor.");
+  }
+  char kind = arr.dtype().kind();
+  if (kind == 'O' || kind == 'U' || kind == 'S')
+    throw tg::ValueError("Attempt to convert a value (" + std::string(py::repr(h)) + ") with an unsupported type (" +
+                         std::string(py::str(py::type::of(h))) + ") to a Tensor.");
+  bool numpy_scalar = py::isinstance(h, np.attr("generic"));
+  if (hint) {
+    if (!is_floating(*hint) && kind == 'f') {
+      py::array frac = np.attr("not_equal")(np.attr("floor")(arr), arr);
+      if (py::bool_(np.attr("any")(frac)))
+        throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype " + dtype_name(*hint));
+    }
+    return from_array(arr.attr("astype")(numpy_dtype(*hint)));
+  }
+  if (!numpy_scalar) {
+    if (kind == 'f') arr = arr.attr("astype")(numpy_dtype(DType::Float32));
+    else if (kind == 'i' || kind == 'u') {
+      bool fits = arr.size() == 0 ||
+                  (py::int_(np.attr("max")(arr)).cast<long long>() <= INT32_MAX &&
+                   py::int_(np.attr("min")(arr)).cast<long long>() >= INT32_MIN);
+      arr = arr.attr("astype")(numpy_dtype(fits ? DType::Int32 : DType::Int64));
+    }
+  }
+  return from_array(arr);
+}
+
+}  // namespace
+
+DType dtype_from_code(int code) {
+  if (code < 0 || code > 4) throw tg::TypeError("invalid dtype code " + std::to_string(code));
+  return DType(code);
+}
+
+Tensor to_tensor(py::handle h, const DType* hint) {
+  if (py::isinstance<Tensor>(h)) return h.cast<const Tensor&>();
+  if (py::isinstance<Variable>(h)) {
+    auto v = h.cast<std::shared_ptr<Variable>>();
+    if (tape::any_active()) tape::variable_accessed(v);
+    return v->value;
+  }
+  if (is_py_scalar(h)) {
+    if (hint) return scalar_to(h, *hint);
+    if (PyBool_Check(h.ptr())) return scalar_to(h, DType::Bool);
+    if (PyFloat_Check(h.ptr())) return scalar_to(h, DType::Float32);
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
+    return scalar_to(h, (!overflow && v <= INT32_MAX && v >= INT32_MIN) ? DType::Int32 : DType::Int64);
+  }
+  if (py::isinstance<py::array>(h) && !hint) return from_array(py::reinterpret_borrow<py::array>(h));
+  if (py::hasattr(h, "_as_tapegrad_tensor")) return to_tensor(h.attr("_as_tapegrad_tensor")(), hint);
+  return from_python_sequence(h, hint);
+}
+
+Tensor to_tensor_noaccess(py::handle h) {
+  if (py::isinstance<Variable>(h)) return h.cast<const Variable&>().value;
+  return to_tensor(h);
+}
+
+std::pair<Tensor, Tensor> to_tensor_pair(py::handle a, py::handle b) {
+  auto is_tensorish = [](py::handle h) {
+    return py::isinstance<Tensor>(h) || py::isinstance<Variable>(h) || py::isinstance<py::array>(h);
+  };
+  if (is_tensorish(a)) {
+    Tensor ta = to_tensor(a);
+    return {ta, to_tensor(b, is_tensorish(b) ? nullptr : &ta.dtype)};
+  }
+  if (is_tensorish(b)) {
+    Tensor tb = to_tensor(b);
+    return {to_tensor(a, &tb.dtype), tb};
+  }
+  Tensor ta = to_tensor(a);
+  return {ta, to_tensor(b, &ta.dtype)};
+}
+
+py::array to_numpy(const Tensor& t, bool copy) {
+  std::vector<py::ssize_t> shape(t.shape.d.begin(), t.shape.d.begin() + t.ndim());
+  if (copy) {
+    py::array arr(numpy_dtype(t.dtype), shape);
+    if (t.nbytes()) std::memcpy(arr.mutable_data(), t.raw(), t.nbytes());
+    return arr;
+  }
+  // A read-only view that keeps the buffer alive.
+  auto* keep = new std::shared_ptr<Storage>(t.storage);
+  py::capsule base(keep, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
+  py::array arr(numpy_dtype(t.dtype), shape, {}, t.raw(), base);
+  py::detail::array_proxy(arr.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  return arr;
+}
+
+namespace {
+
+py::object wrap(Tensor t) { return py::cast(std::move(t)); }
+
+// `a op b` and its reflection; `/` on integers is true division in float64, as TF.
+py::object binop(Op op, py::handle a, py::handle b) {
+  auto ab = to_tensor_pair(a, b);
+  Tensor &x = ab.first, &y = ab.second;
+  return wrap(nogil(x.numel() + y.numel(), [&] { return ops::binary(op, x, y); }));
+}
+
+py::object truediv(py::handle a, py::handle b) {
+  auto ab = to_tensor_pair(a, b);
+  Tensor &x = ab.first, &y = ab.second;
+  if (x.dtype == y.dtype && is_integer(x.dtype)) {
+    x = ops::cast(x, DType::Float64);
+    y = ops::cast(y, DType::Float64);
+  }
+  return wrap(nogil(x.numel() + y.numel(), [&] { return ops::binary(Op::Div, x, y); }));
+}
+
+py::object matmul_op(py::handle a, py::handle b) {
+  auto ab = to_tensor_pair(a, b);
+  return wrap(nogil(ab.first.numel() * 4, [&] { return ops::matmul(ab.first, ab.second, false, false); }));
+}
+
+template <class Cls> void add_operators(Cls& cls) {
+  auto bin = [&cls](const char* name, const char* rname, Op op) {
+    cls.def(name, [op](py::handle a, py::handle b) { return binop(op, a, b); }, py::is_operator());
+    if (rname) cls.def(rname, [op](py::handle a, py::handle b) { return binop(op, b, a); }, py::is_operator());
+  };
+  bin("__add__", "__radd__", Op::Add);
+  bin("__sub__", "__rsub__", Op::Sub);
+  bin("__mul__", "__rmul__", Op::Mul);
+  bin("__pow__", "__rpow__", Op::Pow);
+  bin("__floordiv__", "__rfloordiv__", Op::FloorDiv);
+  bin("__mod__", "__rmod__", Op::FloorMod);
+  bin("__lt__", nullptr, Op::Less);
+  bin("__le__", nullptr, Op::LessEqual);
+  bin("__gt__", nullptr, Op::Greater);
+  bin("__ge__", nullptr, Op::GreaterEqual);
+  bin("__and__", "__rand__", Op::LogicalAnd);
+  bin("__or__", "__ror__", Op::LogicalOr);
+  cls.def("__truediv__", [](py::handle a, py::handle b) { return truediv(a, b); }, py::is_operator());
+  cls.def("__rtruediv__", [](py::handle a, py::handle b) { return truediv(b, a); }, py::is_operator());
+  cls.def("__matmul__", [](py::handle a, py::handle b) { return matmul_op(a, b); }, py::is_operator());
+  cls.def("__rmatmul__", [](py::handle a, py::handle b) { return matmul_op(b, a); }, py::is_operator());
+  cls.def("__neg__", [](py::handle a) { Tensor x = to_tensor(a); return wrap(ops::neg(x)); });
+  cls.def("__pos__", [](py::handle a) { return wrap(to_tensor(a)); });
+  cls.def("__abs__", [](py::handle a) { Tensor x = to_tensor(a); return wrap(ops::unary(Op::Abs, x)); });
+  cls.def("__invert__", [](py::handle a) { Tensor x = to_tensor(a); return wrap(ops::unary(Op::LogicalNot, x)); });
+}
+
+}  // namespace
+
+void init_tensor(py::module_& m) {
+  py::class_<Tensor> tensor(m, "Tensor", py::dynamic_attr());
+  tensor.doc() = "An immutable multi-dimensional array (tapegrad.Tensor).";
+  tensor
+      .def_property_readonly("_shape_tuple", [](const Tensor& t) {
+        py::tuple s(t.ndim());
+        for (int i = 0; i < t.ndim(); ++i) s[size_t(i)] = py::int_(t.shape[i]);
+        return s;
+      })
+      .def_property_readonly("_dtype_code", [](const Tensor& t) { return int(t.dtype); })
+      .def_property_readonly("_id", [](const Tensor& t) { return t.id; })
+      .def_property_readonly("ndim", [](const Tensor& t) { return t.ndim(); })
+      .def("numpy", [](const Tensor& t) { return to_numpy(t, true); },
+           "The value as a new numpy array.")
+      .def("_array_view", [](const Tensor& t) { return to_numpy(t, false); })
+      .def("_item", [](const Tensor& t) { return t.item(); })
+      .def("__hash__", [](const Tensor& t) { return py::hash(py::int_(t.id)); })
+      .def("__eq__", [](py::handle a, py::handle b) -> py::object {
+        try { return binop(Op::Equal, a, b); } catch (const std::exception&) { return py::bool_(false); }
+      }, py::is_operator())
+      .def("__ne__", [](py::handle a, py::handle b) -> py::object {
+        try { return binop(Op::NotEqual, a, b); } catch (const std::exception&) { return py::bool_(true); }
+      }, py::is_operator());
+  add_operators(tensor);
+
+  py::class_<Variable, std::shared_ptr<Variable>> variable(m, "Variable", py::dynamic_attr());
+  variable
+      .def(py::init([](py::handle value, std::string name, bool trainable) {
+             Tensor t = to_tensor_noaccess(value);
+             return std::make_shared<Variable>(t, std::move(name), trainable);
+           }),
+           py::arg("initial_value"), py::arg("name") = "Variable", py::arg("trainable") = true)
+      .def_property("name", [](const Variable& v) { return v.name; }, [](Variable& v, std::string n) { v.name = std::move(n); })
+      .def_property("trainable", [](const Variable& v) { return v.trainable; }, [](Variable& v, bool t) { v.trainable = t; })
+      .def_property_readonly("_shape_tuple", [](const Variable& v) {
+        py::tuple s(v.value.ndim());
+        for (int i = 0; i < v.value.ndim(); ++i) s[size_t(i)] = py::int_(v.value.shape[i]);
+        return s;
+      })
+      .def_property_readonly("_dtype_code", [](const Variable& v) { return int(v.value.dtype); })
+      .def_property_readonly("_id", [](const Variable& v) { return v.value.id; })
+      .def_property_readonly("ndim", [](const Variable& v) { return v.value.ndim(); })
+      .def("read_value", [](std::shared_ptr<Variable> v) {
+        if (tape::any_active()) tape::variable_accessed(v);
+        return ops::identity(v->value);
+      }, "The current value as a Tensor (recorded as a read).")
+      .def("value", [](std::shared_ptr<Variable> v) {
+        if (tape::any_active()) tape::variable_accessed(v);
+        return ops::identity(v->value);
+      })
+      .def("numpy", [](const Variable& v) { return to_numpy(v.value, true); })
+      .def("_array_view", [](const Variable& v) { return to_numpy(v.value, false); })
+      .def("_item", [](const Variable& v) { return v.value.item(); })
+      .def("_assign", [](Variable& v, py::handle value) {
+        DType d = v.value.dtype;
+        Tensor t = to_tensor(value, py::isinstance<py::array>(value) ? nullptr : &d);
+        nogil(t.numel(), [&] { v.assign(t); return 0; });
+      })
+      .def("_assign_add", [](Variable& v, py::handle value) {
+        DType d = v.value.dtype;
+        Tensor t = to_tensor(value, py::isinstance<py::array>(value) ? nullptr : &d);
+        nogil(t.numel(), [&] { v.assign_add(t); return 0; });
+      })
+      .def("_assign_sub", [](Variable& v, py::handle value) {
+        DType d = v.value.dtype;
+        Tensor t = to_tensor(value, py::isinstance<py::array>(value) ? nullptr : &d);
+        nogil(t.numel(), [&] { v.assign_sub(t); return 0; });
+      })
+      .def("__hash__", [](const Variable& v) { return py::hash(py::int_(v.value.id)); })
+      .def("__eq__", [](py::handle a, py::handle b) -> py::object {
+        try { return binop(Op::Equal, a, b); } catch (const std::exception&) { return py::bool_(false); }
+      }, py::is_operator())
+      .def("__ne__", [](py::handle a, py::handle b) -> py::object {
+        try { return binop(Op::NotEqual, a, b); } catch (const std::exception&) { return py::bool_(true); }
+      }, py::is_operator());
+  add_operators(variable);
+
+  m.def("convert_to_tensor", [](py::handle value, py::object dtype_code) {
+    if (dtype_code.is_none()) return to_tensor(value);
+    DType d = dtype_from_code(dtype_code.cast<int>());
+    if (py::isinstance<Tensor>(value) || py::isinstance<Variable>(value) || py::isinstance<py::array>(value)) {
+      Tensor t = to_tensor(value);
+      if (t.dtype != d)
+        throw tg::ValueError(std::string("Tensor conversion requested dtype ") + dtype_name(d) +
+                             " for Tensor with dtype " + dtype_name(t.dtype));
+      return t;
+    }
+    return to_tensor(value, &d);
+  }, py::arg("value"), py::arg("dtype_code") = py::none());
+  m.def("constant", [](py::handle value, py::object dtype_code, py::object shape) {
+    Tensor t;
+    if (dtype_code.is_none()) t = to_tensor_noaccess(value);
+    else {
+      DType d = dtype_from_code(dtype_code.cast<int>());
+      if (py::isinstance<Tensor>(value) || py::isinstance<Variable>(value) || py::isinstance<py::array>(value))
+        t = kernels::cast(to_tensor_noaccess(value), d);
+      else
+        t = to_tensor(value, &d);
+    }
+    if (!shape.is_none()) {
+      Shape s = Shape::from(shape.cast<std::vector<int64_t>>());
+      if (t.numel() == 1 && s.numel() != 1) t = kernels::broadcast_to(kernels::reshape(t, Shape{}), s);
+      else if (t.numel() == s.numel()) t = kernels::reshape(t, s);
+      else
+        throw tg::TypeError("Eager execution of tf.constant with unsupported shape. Tried to convert a value with " +
+                            std::to_string(t.numel()) + " elements to a Tensor with shape " + s.str());
+    }
+    // a constant never aliases its source and has its own identity
+    return t.clone();
+  }, py::arg("value"), py::arg("dtype_code") = py::none(), py::arg("shape") = py::none());
+}
+
+}  // namespace bind
+}  // namespace tg

@@ -1,0 +1,377 @@
+// Elementwise kernels: binary ops with numpy broadcasting, unary ops, select, cast, broadcast_to.
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+#include "ops/ops.h"
+#include "ops/strided.h"
+#include "tensor/parallel.h"
+
+namespace tg {
+
+const char* op_name(Op op) {
+  static const char* names[] = {
+      "AddV2", "Sub", "Mul", "RealDiv", "Pow", "Maximum", "Minimum", "FloorDiv", "FloorMod",
+      "SquaredDifference", "Atan2", "TanhGrad", "SigmoidGrad", "ReluGrad", "Equal", "NotEqual",
+      "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd", "LogicalOr", "Neg", "Square",
+      "Sqrt", "Rsqrt", "Exp", "Expm1", "Log", "Log1p", "Sin", "Cos", "Tan", "Tanh", "Sinh", "Cosh",
+      "Asin", "Acos", "Atan", "Abs", "Sign", "Relu", "Sigmoid", "Softplus", "Reciprocal", "Floor",
+      "Ceil", "Round", "Erf", "LogicalNot", "IsNan", "IsFinite", "IsInf", "Sum", "Mean", "Max",
+      "Min", "Prod", "Any", "All", "MatMul", "Reshape", "Transpose", "BroadcastTo", "Cast",
+      "SelectV2", "Identity"};
+  static_assert(sizeof(names) / sizeof(names[0]) == size_t(Op::kCount), "op_name table out of date");
+  return names[static_cast<int>(op)];
+}
+
+namespace {
+
+constexpr int64_t kGrain = 1 << 15;  // elements per thread below which kernels stay inline
+
+template <class T> constexpr bool is_fp = std::is_floating_point<T>::value;
+template <class T> constexpr bool is_int = std::is_integral<T>::value && !std::is_same<T, bool>::value;
+
+// ---- binary ----------------------------------------------------------------------------------
+
+template <Op op, class T> constexpr bool binary_supported() {
+  switch (op) {
+    case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Pow: case Op::Maximum:
+    case Op::Minimum: case Op::FloorDiv: case Op::FloorMod: case Op::SquaredDifference:
+    case Op::Less: case Op::LessEqual: case Op::Greater: case Op::GreaterEqual:
+      return is_fp<T> || is_int<T>;
+    case Op::Atan2: case Op::TanhGrad: case Op::SigmoidGrad: case Op::ReluGrad:
+      return is_fp<T>;
+    case Op::Equal: case Op::NotEqual: return true;
+    case Op::LogicalAnd: case Op::LogicalOr: return std::is_same<T, bool>::value;
+    default: return false;
+  }
+}
+
+template <class T> inline T ipow(T base, T exp) {
+  if (exp < 0) return base == 1 ? 1 : (base == -1 ? ((exp & 1) ? -1 : 1) : 0);
+  T r = 1;
+  while (exp) {
+    if (exp & 1) r *= base;
+    base *= base;
+    exp >>= 1;
+  }
+  return r;
+}
+
+template <Op op, class T> inline auto bin(T a, T b) {
+  if constexpr (op == Op::Add) return T(a + b);
+  else if constexpr (op == Op::Sub) return T(a - b);
+  else if constexpr (op == Op::Mul) return T(a * b);
+  else if constexpr (op == Op::Div) {
+    if constexpr (is_int<T>) return T(b == 0 ? 0 : a / b);
+    else return T(a / b);
+  } else if constexpr (op == Op::Pow) {
+    if constexpr (is_int<T>) return ipow(a, b);
+    else return T(std::pow(a, b));
+  } else if constexpr (op == Op::Maximum) {
+    if constexpr (is_fp<T>) return (a != a || b != b) ? std::numeric_limits<T>::quiet_NaN() : (a > b ? a : b);
+    else return a > b ? a : b;
+  } else if constexpr (op == Op::Minimum) {
+    if constexpr (is_fp<T>) return (a != a || b != b) ? std::numeric_limits<T>::quiet_NaN() : (a < b ? a : b);
+    else return a < b ? a : b;
+  } else if constexpr (op == Op::FloorDiv) {
+    if constexpr (is_int<T>) {
+      if (b == 0) return T(0);
+      T q = a / b;
+      return T((a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q);
+    } else return T(std::floor(a / b));
+  } else if constexpr (op == Op::FloorMod) {
+    if constexpr (is_int<T>) {
+      if (b == 0) return T(0);
+      T m = a % b;
+      return T((m != 0 && ((m < 0) != (b < 0))) ? m + b : m);
+    } else {
+      T m = std::fmod(a, b);
+      return T((m != 0 && ((m < 0) != (b < 0))) ? m + b : m);
+    }
+  } else if constexpr (op == Op::SquaredDifference) return T((a - b) * (a - b));
+  else if constexpr (op == Op::Atan2) return T(std::atan2(a, b));
+  else if constexpr (op == Op::TanhGrad) return T(b * (T(1) - a * a));        // a = tanh(x), b = grad
+  else if constexpr (op == Op::SigmoidGrad) return T(b * a * (T(1) - a));     // a = sigmoid(x)
+  else if constexpr (op == Op::ReluGrad) return T(a > T(0) ? b : T(0));       // a = x
+  else if constexpr (op == Op::Equal) return bool(a == b);
+  else if constexpr (op == Op::NotEqual) return bool(a != b);
+  else if constexpr (op == Op::Less) return bool(a < b);
+  else if constexpr (op == Op::LessEqual) return bool(a <= b);
+  else if constexpr (op == Op::Greater) return bool(a > b);
+  else if constexpr (op == Op::GreaterEqual) return bool(a >= b);
+  else if constexpr (op == Op::LogicalAnd) return bool(a && b);
+  else if constexpr (op == Op::LogicalOr) return bool(a || b);
+  else return T(0);
+}
+
+template <Op op, class T>
+void binary_typed(const Tensor& a, const Tensor& b, Tensor& out) {
+  using R = decltype(bin<op, T>(T(), T()));
+  const T* pa = a.data<T>();
+  const T* pb = b.data<T>();
+  R* po = out.data<R>();
+  const int64_t n = out.numel();
+  if (a.shape == b.shape) {
+    parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) po[i] = bin<op, T>(pa[i], pb[i]);
+    });
+  } else if (b.numel() == 1 && a.numel() == n) {
+    const T s = pb[0];
+    parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) po[i] = bin<op, T>(pa[i], s);
+    });
+  } else if (a.numel() == 1 && b.numel() == n) {
+    const T s = pa[0];
+    parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) po[i] = bin<op, T>(s, pb[i]);
+    });
+  } else {
+    std::array<int64_t, kMaxRank> st[2] = {broadcast_strides(a.shape, out.shape),
+                                           broadcast_strides(b.shape, out.shape)};
+    const int nd = out.ndim();
+    const int64_t inner = out.shape[nd - 1];
+    const int64_t ia = st[0][nd - 1], ib = st[1][nd - 1];
+    const int64_t rows = inner ? n / inner : 0;
+    auto row = [&](int64_t o, const int64_t* off) {
+      const T* ra = pa + off[0];
+      const T* rb = pb + off[1];
+      R* ro = po + o;
+      if (ia && ib) for (int64_t i = 0; i < inner; ++i) ro[i] = bin<op, T>(ra[i], rb[i]);
+      else if (ia) { T s = rb[0]; for (int64_t i = 0; i < inner; ++i) ro[i] = bin<op, T>(ra[i], s); }
+      else if (ib) { T s = ra[0]; for (int64_t i = 0; i < inner; ++i) ro[i] = bin<op, T>(s, rb[i]); }
+      else { R v = bin<op, T>(ra[0], rb[0]); for (int64_t i = 0; i < inner; ++i) ro[i] = v; }
+    };
+    int64_t grain_rows = inner ? std::max<int64_t>(1, kGrain / inner) : 1;
+    parallel_for(rows, grain_rows, [&](int64_t lo, int64_t hi) { for_each_row<2>(out.shape, st, lo, hi, row); });
+  }
+}
+
+template <Op op> void binary_op(const Tensor& a, const Tensor& b, Tensor& out) {
+  TG_DISPATCH_ALL(a.dtype, T, {
+    if constexpr (binary_supported<op, T>()) binary_typed<op, T>(a, b, out);
+    else
+      throw InvalidArgument(std::string("Could not find device for node: ") + op_name(op) +
+                            " is not defined for " + dtype_name(a.dtype) + " tensors [Op:" + op_name(op) + "]");
+  });
+}
+
+bool is_comparison(Op op) {
+  return op == Op::Equal || op == Op::NotEqual || op == Op::Less || op == Op::LessEqual ||
+         op == Op::Greater || op == Op::GreaterEqual || op == Op::LogicalAnd || op == Op::LogicalOr;
+}
+
+// ---- unary -----------------------------------------------------------------------------------
+
+template <Op op, class T> constexpr bool unary_supported() {
+  switch (op) {
+    case Op::Neg: case Op::Square: case Op::Abs: case Op::Sign: case Op::Relu:
+      return is_fp<T> || is_int<T>;
+    case Op::LogicalNot: return std::is_same<T, bool>::value;
+    case Op::IsNan: case Op::IsFinite: case Op::IsInf: return is_fp<T>;
+    default: return is_fp<T>;
+  }
+}
+
+template <class T> inline T sigmoid(T x) {
+  if (x >= 0) return T(1) / (T(1) + std::exp(-x));
+  T e = std::exp(x);
+  return e / (T(1) + e);
+}
+
+template <Op op, class T> inline auto una(T x) {
+  if constexpr (op == Op::Neg) return T(-x);
+  else if constexpr (op == Op::Square) return T(x * x);
+  else if constexpr (op == Op::Abs) return T(x < 0 ? -x : x);
+  else if constexpr (op == Op::Sign) return T((x > 0) - (x < 0));
+  else if constexpr (op == Op::Relu) return T(x > 0 ? x : 0);
+  else if constexpr (op == Op::LogicalNot) return bool(!x);
+  else if constexpr (op == Op::IsNan) return bool(std::isnan(x));
+  else if constexpr (op == Op::IsFinite) return bool(std::isfinite(x));
+  else if constexpr (op == Op::IsInf) return bool(std::isinf(x));
+  else if constexpr (op == Op::Sqrt) return T(std::sqrt(x));
+  else if constexpr (op == Op::Rsqrt) return T(T(1) / std::sqrt(x));
+  else if constexpr (op == Op::Exp) return T(std::exp(x));
+  else if constexpr (op == Op::Expm1) return T(std::expm1(x));
+  else if constexpr (op == Op::Log) return T(std::log(x));
+  else if constexpr (op == Op::Log1p) return T(std::log1p(x));
+  else if constexpr (op == Op::Sin) return T(std::sin(x));
+  else if constexpr (op == Op::Cos) return T(std::cos(x));
+  else if constexpr (op == Op::Tan) return T(std::tan(x));
+  else if constexpr (op == Op::Tanh) return T(std::tanh(x));
+  else if constexpr (op == Op::Sinh) return T(std::sinh(x));
+  else if constexpr (op == Op::Cosh) return T(std::cosh(x));
+  else if constexpr (op == Op::Asin) return T(std::asin(x));
+  else if constexpr (op == Op::Acos) return T(std::acos(x));
+  else if constexpr (op == Op::Atan) return T(std::atan(x));
+  else if constexpr (op == Op::Sigmoid) return sigmoid(x);
+  else if constexpr (op == Op::Softplus) return T((x > 0 ? x : T(0)) + std::log1p(std::exp(-std::abs(x))));
+  else if constexpr (op == Op::Reciprocal) return T(T(1) / x);
+  else if constexpr (op == Op::Floor) return T(std::floor(x));
+  else if constexpr (op == Op::Ceil) return T(std::ceil(x));
+  else if constexpr (op == Op::Round) return T(std::nearbyint(x));  // half to even, as TF
+  else if constexpr (op == Op::Erf) return T(std::erf(x));
+  else return T(0);
+}
+
+template <Op op> void unary_op(const Tensor& x, Tensor& out) {
+  TG_DISPATCH_ALL(x.dtype, T, {
+    if constexpr (unary_supported<op, T>()) {
+      using R = decltype(una<op, T>(T()));
+      const T* px = x.data<T>();
+      R* po = out.data<R>();
+      parallel_for(x.numel(), kGrain / 4, [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i) po[i] = una<op, T>(px[i]);
+      });
+    } else {
+      throw InvalidArgument(std::string("Value for attr 'T' of ") + dtype_name(x.dtype) +
+                            " is not in the list of allowed values for " + op_name(op) + " [Op:" +
+                            op_name(op) + "]");
+    }
+  });
+}
+
+bool unary_to_bool(Op op) { return op == Op::LogicalNot || op == Op::IsNan || op == Op::IsFinite || op == Op::IsInf; }
+
+// Copies x, viewed with broadcast strides, into a contiguous tensor of `shape`.
+Tensor strided_copy(const Tensor& x, const Shape& shape, const std::array<int64_t, kMaxRank>& st) {
+  Tensor out = Tensor::empty(shape, x.dtype);
+  if (out.numel() == 0) return out;
+  if (shape.ndim == 0) {
+    std::memcpy(out.raw(), x.raw(), itemsize(x.dtype));
+    return out;
+  }
+  TG_DISPATCH_ALL(x.dtype, T, {
+    const T* px = x.data<T>();
+    T* po = out.data<T>();
+    const int nd = shape.ndim;
+    const int64_t inner = shape[nd - 1], is = st[nd - 1];
+    auto row = [&](int64_t o, const int64_t* off) {
+      const T* r = px + off[0];
+      if (is == 1) std::memcpy(po + o, r, size_t(inner) * sizeof(T));
+      else for (int64_t i = 0; i < inner; ++i) po[o + i] = r[i * is];
+    };
+    int64_t rows = out.numel() / inner;
+    parallel_for(rows, std::max<int64_t>(1, kGrain / inner),
+                 [&](int64_t lo, int64_t hi) { for_each_row<1>(shape, &st, lo, hi, row); });
+  });
+  return out;
+}
+
+}  // namespace
+
+namespace kernels {
+
+Shape broadcast_shapes(const Shape& a, const Shape& b, Op op) {
+  Shape out;
+  out.ndim = std::max(a.ndim, b.ndim);
+  for (int i = 0; i < out.ndim; ++i) {
+    int ia = a.ndim - out.ndim + i, ib = b.ndim - out.ndim + i;
+    int64_t da = ia >= 0 ? a[ia] : 1, db = ib >= 0 ? b[ib] : 1;
+    if (da != db && da != 1 && db != 1)
+      throw InvalidArgument("Incompatible shapes: " + a.str() + " vs. " + b.str() + " [Op:" + op_name(op) + "]");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+Tensor binary(Op op, const Tensor& a, const Tensor& b) {
+  if (a.dtype != b.dtype)
+    throw InvalidArgument(std::string("cannot compute ") + op_name(op) +
+                          " as input #1(zero-based) was expected to be a " + dtype_kernel_name(a.dtype) +
+                          " tensor but is a " + dtype_kernel_name(b.dtype) + " tensor [Op:" + op_name(op) + "]");
+  Shape shape = a.shape == b.shape ? a.shape : broadcast_shapes(a.shape, b.shape, op);
+  Tensor out = Tensor::empty(shape, is_comparison(op) ? DType::Bool : a.dtype);
+  if (out.numel() == 0) return out;
+  switch (op) {
+#define TG_BIN(OP) case Op::OP: binary_op<Op::OP>(a, b, out); break;
+    TG_BIN(Add) TG_BIN(Sub) TG_BIN(Mul) TG_BIN(Div) TG_BIN(Pow) TG_BIN(Maximum) TG_BIN(Minimum)
+    TG_BIN(FloorDiv) TG_BIN(FloorMod) TG_BIN(SquaredDifference) TG_BIN(Atan2) TG_BIN(TanhGrad)
+    TG_BIN(SigmoidGrad) TG_BIN(ReluGrad) TG_BIN(Equal) TG_BIN(NotEqual) TG_BIN(Less)
+    TG_BIN(LessEqual) TG_BIN(Greater) TG_BIN(GreaterEqual) TG_BIN(LogicalAnd) TG_BIN(LogicalOr)
+#undef TG_BIN
+    default: throw InvalidArgument(std::string("not a binary op: ") + op_name(op));
+  }
+  return out;
+}
+
+Tensor unary(Op op, const Tensor& x) {
+  Tensor out = Tensor::empty(x.shape, unary_to_bool(op) ? DType::Bool : x.dtype);
+  if (out.numel() == 0) return out;
+  switch (op) {
+#define TG_UN(OP) case Op::OP: unary_op<Op::OP>(x, out); break;
+    TG_UN(Neg) TG_UN(Square) TG_UN(Sqrt) TG_UN(Rsqrt) TG_UN(Exp) TG_UN(Expm1) TG_UN(Log)
+    TG_UN(Log1p) TG_UN(Sin) TG_UN(Cos) TG_UN(Tan) TG_UN(Tanh) TG_UN(Sinh) TG_UN(Cosh) TG_UN(Asin)
+    TG_UN(Acos) TG_UN(Atan) TG_UN(Abs) TG_UN(Sign) TG_UN(Relu) TG_UN(Sigmoid) TG_UN(Softplus)
+    TG_UN(Reciprocal) TG_UN(Floor) TG_UN(Ceil) TG_UN(Round) TG_UN(Erf) TG_UN(LogicalNot)
+    TG_UN(IsNan) TG_UN(IsFinite) TG_UN(IsInf)
+#undef TG_UN
+    default: throw InvalidArgument(std::string("not a unary op: ") + op_name(op));
+  }
+  return out;
+}
+
+Tensor broadcast_to(const Tensor& x, const Shape& shape) {
+  Shape b = broadcast_shapes(x.shape, shape, Op::BroadcastTo);
+  if (b != shape)
+    throw InvalidArgument("Unable to broadcast tensor of shape " + x.shape.str() + " to tensor of shape " +
+                          shape.str() + " [Op:BroadcastTo]");
+  if (x.shape == shape) return reshape(x, shape);
+  return strided_copy(x, shape, broadcast_strides(x.shape, shape));
+}
+
+Tensor transpose(const Tensor& x, const std::vector<int>& perm) {
+  Shape shape;
+  shape.ndim = x.ndim();
+  std::array<int64_t, kMaxRank> in_st{}, st{};
+  int64_t s = 1;
+  for (int i = x.ndim() - 1; i >= 0; --i) { in_st[i] = s; s *= x.shape[i]; }
+  for (int i = 0; i < x.ndim(); ++i) { shape[i] = x.shape[perm[i]]; st[i] = in_st[perm[i]]; }
+  return strided_copy(x, shape, st);
+}
+
+Tensor reshape(const Tensor& x, const Shape& shape) {
+  Tensor t = x;
+  t.shape = shape;
+  t.id = next_tensor_id();
+  return t;
+}
+
+Tensor cast(const Tensor& x, DType dtype) {
+  Tensor out = Tensor::empty(x.shape, dtype);
+  const int64_t n = x.numel();
+  TG_DISPATCH_ALL(x.dtype, S, {
+    const S* px = x.data<S>();
+    TG_DISPATCH_ALL(dtype, D, {
+      D* po = out.data<D>();
+      for (int64_t i = 0; i < n; ++i) {
+        if constexpr (std::is_same<D, bool>::value) po[i] = px[i] != S(0);
+        else po[i] = static_cast<D>(px[i]);
+      }
+    });
+  });
+  return out;
+}
+
+Tensor select(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  if (cond.dtype != DType::Bool)
+    throw InvalidArgument(std::string("where: condition must be a bool tensor, got ") + dtype_name(cond.dtype));
+  if (a.dtype != b.dtype)
+    throw InvalidArgument(std::string("where: x and y must have the same dtype, got ") + dtype_name(a.dtype) +
+                          " and " + dtype_name(b.dtype) + " [Op:SelectV2]");
+  Shape shape = broadcast_shapes(broadcast_shapes(cond.shape, a.shape, Op::Select), b.shape, Op::Select);
+  Tensor c = broadcast_to(cond, shape), x = broadcast_to(a, shape), y = broadcast_to(b, shape);
+  Tensor out = Tensor::empty(shape, a.dtype);
+  const int64_t n = out.numel();
+  const bool* pc = c.data<bool>();
+  TG_DISPATCH_ALL(a.dtype, T, {
+    const T* px = x.data<T>();
+    const T* py = y.data<T>();
+    T* po = out.data<T>();
+    for (int64_t i = 0; i < n; ++i) po[i] = pc[i] ? px[i] : py[i];
+  });
+  return out;
+}
+
+}  // namespace kernels
+}  // namespace tg

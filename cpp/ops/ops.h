@@ -1,0 +1,79 @@
+// Ops: `kernels::` compute and never touch a tape; `ops::` are the differentiable primitives: kernel,
+// then record on every active tape that watches an input (See Note [Recording]).
+#pragma once
+#include <vector>
+
+#include "tensor/tensor.h"
+
+namespace tg {
+
+// Every primitive the engine knows. The derivative table (autodiff/derivatives.cpp) is indexed
+// by this enum; kernels switch on it.
+enum class Op : uint8_t {
+  // binary elementwise, broadcasting
+  Add, Sub, Mul, Div, Pow, Maximum, Minimum, FloorDiv, FloorMod, SquaredDifference, Atan2,
+  // fused backward kernels (TF's TanhGrad, SigmoidGrad, ReluGrad): f(ans_or_x, grad)
+  TanhGrad, SigmoidGrad, ReluGrad,
+  // comparisons and logic (no gradient)
+  Equal, NotEqual, Less, LessEqual, Greater, GreaterEqual, LogicalAnd, LogicalOr,
+  // unary elementwise
+  Neg, Square, Sqrt, Rsqrt, Exp, Expm1, Log, Log1p, Sin, Cos, Tan, Tanh, Sinh, Cosh, Asin, Acos,
+  Atan, Abs, Sign, Relu, Sigmoid, Softplus, Reciprocal, Floor, Ceil, Round, Erf, LogicalNot, IsNan,
+  IsFinite, IsInf,
+  // reductions
+  Sum, Mean, Max, Min, Prod, Any, All,
+  // linear algebra and shape
+  MatMul, Reshape, Transpose, BroadcastTo, Cast, Select, Identity,
+  kCount
+};
+
+const char* op_name(Op op);  // TF's op name, used in error messages ("AddV2", "MatMul")
+
+namespace kernels {
+Shape broadcast_shapes(const Shape& a, const Shape& b, Op op);
+Tensor binary(Op op, const Tensor& a, const Tensor& b);
+Tensor unary(Op op, const Tensor& x);
+// axes: normalised (0 <= axis < ndim), sorted, unique; empty with all=true reduces everything.
+Tensor reduce(Op op, const Tensor& x, const std::vector<int>& axes, bool keepdims);
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b);
+Tensor transpose(const Tensor& x, const std::vector<int>& perm);
+Tensor broadcast_to(const Tensor& x, const Shape& shape);
+Tensor cast(const Tensor& x, DType dtype);
+Tensor select(const Tensor& cond, const Tensor& a, const Tensor& b);  // where(cond, a, b)
+Tensor reshape(const Tensor& x, const Shape& shape);  // shares the buffer, fresh id
+}  // namespace kernels
+
+namespace ops {
+Tensor binary(Op op, const Tensor& a, const Tensor& b);
+Tensor unary(Op op, const Tensor& x);
+inline Tensor add(const Tensor& a, const Tensor& b) { return binary(Op::Add, a, b); }
+inline Tensor sub(const Tensor& a, const Tensor& b) { return binary(Op::Sub, a, b); }
+inline Tensor mul(const Tensor& a, const Tensor& b) { return binary(Op::Mul, a, b); }
+inline Tensor div(const Tensor& a, const Tensor& b) { return binary(Op::Div, a, b); }
+inline Tensor neg(const Tensor& x) { return unary(Op::Neg, x); }
+
+// axes as the user gives them (negative allowed, duplicates rejected); empty + all=true: every axis.
+Tensor reduce(Op op, const Tensor& x, const std::vector<int64_t>& axes, bool all_axes, bool keepdims);
+Tensor sum_all(const Tensor& x);
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b);
+Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape);  // one -1 allowed
+Tensor reshape(const Tensor& x, const Shape& shape);
+Tensor transpose(const Tensor& x, const std::vector<int>& perm);  // perm empty: reverse
+Tensor broadcast_to(const Tensor& x, const Shape& shape);
+Tensor cast(const Tensor& x, DType dtype);
+Tensor select(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor identity(const Tensor& x);
+
+// Sums g over the axes that broadcasting added or stretched, so that it has `shape` (differentiable).
+Tensor sum_to(const Tensor& g, const Shape& shape);
+Tensor scalar_like(const Tensor& x, double v);  // a 0-d tensor of x's dtype
+Tensor zeros_like(const Tensor& x);
+Tensor ones_like(const Tensor& x);
+// A new tensor that shares x's buffer but not its identity: no tape can connect through it.
+Tensor stop_gradient(const Tensor& x);
+
+// Normalises user axes against a rank: negative wraps, out of range and duplicates raise.
+std::vector<int> normalize_axes(const std::vector<int64_t>& axes, int ndim, const char* op_name);
+}  // namespace ops
+
+}  // namespace tg

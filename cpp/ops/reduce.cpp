@@ -1,0 +1,162 @@
+// Reductions over any set of axes: the reduced axes are made one contiguous block (transposing when
+// they are not), then the kernel sees (outer, R, inner).
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <type_traits>
+
+#include "ops/ops.h"
+#include "tensor/parallel.h"
+
+namespace tg {
+namespace {
+
+template <Op op, class T> struct Reducer;
+template <class T> struct Reducer<Op::Sum, T> {
+  using A = std::conditional_t<std::is_same<T, bool>::value, int64_t, T>;
+  static A init() { return A(0); }
+  static A step(A a, T x) { return a + A(x); }
+};
+template <class T> struct Reducer<Op::Prod, T> {
+  using A = T;
+  static A init() { return A(1); }
+  static A step(A a, T x) { return a * x; }
+};
+template <class T> struct Reducer<Op::Max, T> {
+  using A = T;
+  static A init() { return std::numeric_limits<T>::lowest(); }
+  static A step(A a, T x) {
+    if constexpr (std::is_floating_point<T>::value) return (x != x || a != a) ? std::numeric_limits<T>::quiet_NaN() : (x > a ? x : a);
+    else return x > a ? x : a;
+  }
+};
+template <class T> struct Reducer<Op::Min, T> {
+  using A = T;
+  static A init() { return std::numeric_limits<T>::max(); }
+  static A step(A a, T x) {
+    if constexpr (std::is_floating_point<T>::value) return (x != x || a != a) ? std::numeric_limits<T>::quiet_NaN() : (x < a ? x : a);
+    else return x < a ? x : a;
+  }
+};
+template <class T> struct Reducer<Op::Any, T> {
+  using A = bool;
+  static A init() { return false; }
+  static A step(A a, T x) { return a || bool(x); }
+};
+template <class T> struct Reducer<Op::All, T> {
+  using A = bool;
+  static A init() { return true; }
+  static A step(A a, T x) { return a && bool(x); }
+};
+
+// out[o, i] = reduce_r x[o, r, i]
+template <Op op, class T>
+void reduce_block(const T* x, T* out, int64_t outer, int64_t R, int64_t inner) {
+  using Rd = Reducer<op, T>;
+  using A = typename Rd::A;
+  if (inner == 1) {
+    parallel_for(outer, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(R, 1)), [&](int64_t lo, int64_t hi) {
+      for (int64_t o = lo; o < hi; ++o) {
+        const T* row = x + o * R;
+        if constexpr (op == Op::Sum && std::is_floating_point<T>::value) {
+          // eight independent partial sums: vectorisable and more accurate than one running sum
+          A acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+          int64_t r = 0;
+          for (; r + 8 <= R; r += 8)
+            for (int k = 0; k < 8; ++k) acc[k] += row[r + k];
+          A s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+          for (; r < R; ++r) s += row[r];
+          out[o] = T(s);
+        } else {
+          A acc = Rd::init();
+          for (int64_t r = 0; r < R; ++r) acc = Rd::step(acc, row[r]);
+          out[o] = T(acc);
+        }
+      }
+    });
+  } else {
+    parallel_for(outer, 1, [&](int64_t lo, int64_t hi) {
+      std::unique_ptr<A[]> acc(new A[size_t(inner)]);
+      for (int64_t o = lo; o < hi; ++o) {
+        for (int64_t i = 0; i < inner; ++i) acc[i] = Rd::init();
+        for (int64_t r = 0; r < R; ++r) {
+          const T* row = x + (o * R + r) * inner;
+          for (int64_t i = 0; i < inner; ++i) acc[i] = Rd::step(acc[i], row[i]);
+        }
+        for (int64_t i = 0; i < inner; ++i) out[o * inner + i] = T(acc[i]);
+      }
+    });
+  }
+}
+
+template <Op op> void reduce_dispatch(const Tensor& x, Tensor& out, int64_t outer, int64_t R, int64_t inner) {
+  if constexpr (op == Op::Any || op == Op::All) {
+    if (x.dtype != DType::Bool)
+      throw InvalidArgument(std::string("reduce_any/reduce_all need a bool tensor, got ") + dtype_name(x.dtype));
+    reduce_block<op, bool>(x.data<bool>(), out.data<bool>(), outer, R, inner);
+  } else {
+    TG_DISPATCH_NUMERIC(x.dtype, T, { reduce_block<op, T>(x.data<T>(), out.data<T>(), outer, R, inner); });
+  }
+}
+
+}  // namespace
+
+namespace kernels {
+
+Tensor reduce(Op op, const Tensor& x, const std::vector<int>& axes, bool keepdims) {
+  const int nd = x.ndim();
+  std::vector<bool> red(size_t(nd), false);
+  for (int a : axes) red[size_t(a)] = true;
+  Shape out_shape;
+  for (int i = 0; i < nd; ++i) {
+    if (!red[size_t(i)]) out_shape[out_shape.ndim++] = x.shape[i];
+    else if (keepdims) out_shape[out_shape.ndim++] = 1;
+  }
+  Tensor out = Tensor::empty(out_shape, x.dtype);
+  if (out.numel() == 0) return out;
+  if (axes.empty()) {  // nothing to reduce: a copy
+    Tensor c = x.clone();
+    return kernels::reshape(c, out_shape);
+  }
+  // Are the reduced axes one contiguous block?
+  bool block = axes.back() - axes.front() + 1 == int(axes.size());
+  Tensor src = x;
+  int64_t outer = 1, R = 1, inner = 1;
+  if (block) {
+    for (int i = 0; i < axes.front(); ++i) outer *= x.shape[i];
+    for (int a : axes) R *= x.shape[a];
+    for (int i = axes.back() + 1; i < nd; ++i) inner *= x.shape[i];
+  } else {
+    std::vector<int> perm;
+    for (int i = 0; i < nd; ++i) if (!red[size_t(i)]) { perm.push_back(i); outer *= x.shape[i]; }
+    for (int a : axes) { perm.push_back(a); R *= x.shape[a]; }
+    src = transpose(x, perm);
+  }
+  switch (op) {
+    case Op::Sum: reduce_dispatch<Op::Sum>(src, out, outer, R, inner); break;
+    case Op::Mean: {
+      reduce_dispatch<Op::Sum>(src, out, outer, R, inner);
+      const int64_t n = out.numel();
+      TG_DISPATCH_NUMERIC(out.dtype, T, {
+        T* p = out.data<T>();
+        if constexpr (std::is_floating_point<T>::value) {
+          T inv = R ? T(1) / T(R) : std::numeric_limits<T>::quiet_NaN();
+          for (int64_t i = 0; i < n; ++i) p[i] = R ? p[i] * inv : inv;
+        } else {
+          for (int64_t i = 0; i < n; ++i) p[i] = R ? T(p[i] / T(R)) : T(0);
+        }
+      });
+      break;
+    }
+    case Op::Max: reduce_dispatch<Op::Max>(src, out, outer, R, inner); break;
+    case Op::Min: reduce_dispatch<Op::Min>(src, out, outer, R, inner); break;
+    case Op::Prod: reduce_dispatch<Op::Prod>(src, out, outer, R, inner); break;
+    case Op::Any: reduce_dispatch<Op::Any>(src, out, outer, R, inner); break;
+    case Op::All: reduce_dispatch<Op::All>(src, out, outer, R, inner); break;
+    default: throw InvalidArgument(std::string("not a reduction: ") + op_name(op));
+  }
+  return out;
+}
+
+}  // namespace kernels
+}  // namespace tg

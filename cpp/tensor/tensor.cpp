@@ -1,0 +1,201 @@
+#include "tensor/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "ops/ops.h"
+
+namespace tg {
+
+Shape::Shape(std::initializer_list<int64_t> dims) {
+  if (dims.size() > size_t(kMaxRank))
+    throw InvalidArgument("tapegrad supports tensors of rank at most " + std::to_string(kMaxRank));
+  ndim = int(dims.size());
+  int i = 0;
+  for (int64_t v : dims) d[i++] = v;
+}
+
+Shape Shape::from(const int64_t* dims, int n) {
+  if (n > kMaxRank)
+    throw InvalidArgument("tapegrad supports tensors of rank at most " + std::to_string(kMaxRank) +
+                          ", got rank " + std::to_string(n));
+  Shape s;
+  s.ndim = n;
+  for (int i = 0; i < n; ++i) {
+    if (dims[i] < 0) throw InvalidArgument("dimension " + std::to_string(i) + " must be >= 0, got " +
+                                           std::to_string(dims[i]));
+    s.d[i] = dims[i];
+  }
+  return s;
+}
+
+std::string Shape::str() const {
+  std::string s = "[";
+  for (int i = 0; i < ndim; ++i) {
+    if (i) s += ",";
+    s += std::to_string(d[i]);
+  }
+  return s + "]";
+}
+
+// Note [Buffer pool]
+// Small tensors dominate the per-op path (a 16-element chain spends more time in malloc than in
+// math). Buffers up to kPoolMax bytes are rounded up to a power of two and recycled through a
+// thread-local free list per size class; larger ones go straight to aligned_alloc. A buffer freed
+// on another thread simply joins that thread's list.
+namespace {
+constexpr size_t kPoolMin = 64, kPoolMax = 16384;
+constexpr int kClasses = 9;  // 64 .. 16384
+constexpr size_t kPerClass = 64;
+
+struct Pool {
+  std::vector<void*> lists[kClasses];
+  ~Pool() {
+    for (auto& l : lists)
+      for (void* p : l) std::free(p);
+  }
+};
+thread_local Pool* t_pool = nullptr;
+thread_local bool t_pool_dead = false;
+
+struct PoolGuard {
+  ~PoolGuard() {
+    delete t_pool;
+    t_pool = nullptr;
+    t_pool_dead = true;
+  }
+};
+thread_local PoolGuard t_guard;
+
+inline int size_class(size_t n) {
+  int c = 0;
+  size_t s = kPoolMin;
+  while (s < n) { s <<= 1; ++c; }
+  return c;
+}
+inline Pool* pool() {
+  if (t_pool_dead) return nullptr;
+  if (!t_pool) {
+    (void)&t_guard;  // make sure the guard is constructed on this thread
+    t_pool = new Pool();
+  }
+  return t_pool;
+}
+}  // namespace
+
+Storage::Storage(size_t n) : nbytes(n) {
+  if (n <= kPoolMax) {
+    int c = size_class(n < 1 ? 1 : n);
+    Pool* p = pool();
+    if (p && !p->lists[c].empty()) {
+      data = p->lists[c].back();
+      p->lists[c].pop_back();
+      return;
+    }
+    data = std::aligned_alloc(64, kPoolMin << c);
+  } else {
+    data = std::aligned_alloc(64, (n + 63) & ~size_t(63));
+  }
+  if (!data) throw std::bad_alloc();
+}
+
+Storage::~Storage() {
+  if (nbytes <= kPoolMax) {
+    int c = size_class(nbytes < 1 ? 1 : nbytes);
+    Pool* p = pool();
+    if (p && p->lists[c].size() < kPerClass) {
+      p->lists[c].push_back(data);
+      return;
+    }
+  }
+  std::free(data);
+}
+
+int64_t next_tensor_id() {
+  static std::atomic<int64_t> counter{1};
+  return counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+Tensor Tensor::empty(const Shape& shape, DType dtype) {
+  Tensor t;
+  t.shape = shape;
+  t.dtype = dtype;
+  t.storage = std::make_shared<Storage>(size_t(shape.numel()) * itemsize(dtype));
+  t.id = next_tensor_id();
+  return t;
+}
+
+Tensor Tensor::zeros(const Shape& shape, DType dtype) {
+  Tensor t = empty(shape, dtype);
+  std::memset(t.raw(), 0, t.nbytes());
+  return t;
+}
+
+Tensor Tensor::full(const Shape& shape, DType dtype, double value) {
+  Tensor t = empty(shape, dtype);
+  int64_t n = t.numel();
+  TG_DISPATCH_ALL(dtype, T, {
+    T* p = t.data<T>();
+    T v = static_cast<T>(value);
+    for (int64_t i = 0; i < n; ++i) p[i] = v;
+  });
+  return t;
+}
+
+Tensor Tensor::clone() const {
+  Tensor t = empty(shape, dtype);
+  if (nbytes()) std::memcpy(t.raw(), raw(), nbytes());
+  return t;
+}
+
+double Tensor::item() const {
+  if (numel() != 1)
+    throw InvalidArgument("only a tensor with one element can be converted to a Python scalar, got shape " +
+                          shape.str());
+  double v = 0;
+  TG_DISPATCH_ALL(dtype, T, { v = static_cast<double>(*data<T>()); });
+  return v;
+}
+
+Variable::Variable(Tensor v, std::string n, bool t) : value(v.clone()), name(std::move(n)), trainable(t) {}
+
+Tensor& Variable::writable(bool copy_old) {
+  if (value.storage.use_count() > 1) {
+    auto fresh = std::make_shared<Storage>(value.nbytes());
+    if (copy_old && value.nbytes()) std::memcpy(fresh->data, value.raw(), value.nbytes());
+    value.storage = std::move(fresh);
+  }
+  return value;
+}
+
+static void check_assign(const Variable& var, const Tensor& v, const char* what) {
+  if (v.dtype != var.value.dtype)
+    throw InvalidArgument(std::string(what) + ": cannot assign a " + dtype_name(v.dtype) +
+                          " tensor to the " + dtype_name(var.value.dtype) + " variable '" + var.name + "'");
+  if (v.shape != var.value.shape)
+    throw InvalidArgument(std::string(what) + ": cannot assign a tensor of shape " + v.shape.str() +
+                          " to the variable '" + var.name + "' of shape " + var.value.shape.str());
+}
+
+void Variable::assign(const Tensor& v) {
+  check_assign(*this, v, "assign");
+  Tensor& w = writable(false);
+  if (v.nbytes()) std::memcpy(w.raw(), v.raw(), v.nbytes());
+}
+
+void Variable::assign_add(const Tensor& v) {
+  check_assign(*this, v, "assign_add");
+  Tensor sum = ops::add(value, v);
+  Tensor& w = writable(false);
+  if (sum.nbytes()) std::memcpy(w.raw(), sum.raw(), sum.nbytes());
+}
+
+void Variable::assign_sub(const Tensor& v) {
+  check_assign(*this, v, "assign_sub");
+  Tensor diff = ops::sub(value, v);
+  Tensor& w = writable(false);
+  if (diff.nbytes()) std::memcpy(w.raw(), diff.raw(), diff.nbytes());
+}
+
+}  // namespace tg

@@ -1,0 +1,121 @@
+// Tensor: an immutable, contiguous, row-major N-d array of one dtype, cheap to copy (a refcounted
+// Storage plus an inline shape), and Variable: the one mutable value.
+#pragma once
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tensor/dtype.h"
+#include "tensor/errors.h"
+
+namespace tg {
+
+constexpr int kMaxRank = 8;
+
+// Shape with inline storage: no heap allocation on the per-op path.
+struct Shape {
+  std::array<int64_t, kMaxRank> d{};
+  int ndim = 0;
+
+  Shape() = default;
+  Shape(std::initializer_list<int64_t> dims);
+  static Shape from(const int64_t* dims, int n);
+  static Shape from(const std::vector<int64_t>& dims) { return from(dims.data(), int(dims.size())); }
+
+  int64_t operator[](int i) const { return d[i]; }
+  int64_t& operator[](int i) { return d[i]; }
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int i = 0; i < ndim; ++i) n *= d[i];
+    return n;
+  }
+  bool operator==(const Shape& o) const {
+    if (ndim != o.ndim) return false;
+    for (int i = 0; i < ndim; ++i)
+      if (d[i] != o.d[i]) return false;
+    return true;
+  }
+  bool operator!=(const Shape& o) const { return !(*this == o); }
+  std::vector<int64_t> vec() const { return std::vector<int64_t>(d.begin(), d.begin() + ndim); }
+  std::string str() const;  // TF's "[2,3]"
+};
+
+// 64-byte aligned buffer. Small buffers come from a thread-local free list (see Note [Buffer pool]).
+struct Storage {
+  void* data = nullptr;
+  size_t nbytes = 0;
+  explicit Storage(size_t nbytes);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+};
+
+int64_t next_tensor_id();
+
+class Tensor {
+ public:
+  std::shared_ptr<Storage> storage;  // null: an undefined tensor (a None gradient) or a meta-only copy
+  Shape shape;
+  DType dtype = DType::Float32;
+  int64_t id = 0;  // identity for tapes; copies share it (See Note [Tensor identity])
+
+  Tensor() = default;
+  static Tensor empty(const Shape& shape, DType dtype);
+  static Tensor zeros(const Shape& shape, DType dtype);
+  static Tensor full(const Shape& shape, DType dtype, double value);
+  template <class T> static Tensor scalar(T v) {
+    Tensor t = empty(Shape{}, dtype_of<T>::value);
+    *t.data<T>() = v;
+    return t;
+  }
+
+  bool defined() const { return id != 0; }
+  bool has_data() const { return storage != nullptr; }
+  int ndim() const { return shape.ndim; }
+  int64_t numel() const { return shape.numel(); }
+  size_t nbytes() const { return size_t(numel()) * itemsize(dtype); }
+  template <class T> T* data() const { return static_cast<T*>(storage->data); }
+  void* raw() const { return storage->data; }
+
+  // Same identity and shape, no data: what a tape keeps of a tensor its backward does not read.
+  Tensor meta() const {
+    Tensor t;
+    t.shape = shape;
+    t.dtype = dtype;
+    t.id = id;
+    return t;
+  }
+  // A deep copy with a fresh identity.
+  Tensor clone() const;
+  // Value as double (numel must be 1).
+  double item() const;
+};
+
+// Note [Tensor identity]
+// A tape knows tensors by `id`, not by address: Tensor is a value type and is copied into tape
+// entries and Python objects. Every kernel output gets a fresh id from next_tensor_id(). A
+// Variable keeps one id for its whole life, so every read of it maps to the same gradient slot.
+
+// Note [Variable writes]
+// A Variable's storage is written in place (assign, optimizer kernels) only when nothing else holds
+// it; otherwise the write goes to a fresh buffer (copy-on-write). Tape entries and numpy views
+// that hold the old buffer therefore keep the value they saw, as TF's read-value semantics say.
+class Variable : public std::enable_shared_from_this<Variable> {
+ public:
+  Variable(Tensor value, std::string name, bool trainable);
+  Tensor value;  // id fixed at construction
+  std::string name;
+  bool trainable;
+
+  // The value's storage, made exclusive first (See Note [Variable writes]).
+  // With `copy_old` false the caller overwrites every element and the old data is not copied.
+  Tensor& writable(bool copy_old = true);
+  void assign(const Tensor& v);      // same shape and dtype, else InvalidArgument
+  void assign_add(const Tensor& v);
+  void assign_sub(const Tensor& v);
+};
+
+}  // namespace tg

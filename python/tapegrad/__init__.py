@@ -1,0 +1,33 @@
+"""tapegrad: TensorFlow-2-style eager autodiff (GradientTape, Keras optimizers and losses) with a
+C++ engine. ``import tapegrad as tf`` runs the supported subset of TF 2 programs unchanged.
+"""
+import sys as _sys
+
+try:
+    from . import _core
+except ImportError:  # pragma: no cover - rpath missing (unusual installs): preload OpenBLAS
+    import ctypes as _ctypes
+    import os as _os
+
+    import scipy_openblas32 as _sob
+
+    _ctypes.CDLL(_os.path.join(_sob.get_lib_dir(), "libscipy_openblas.so"), mode=_ctypes.RTLD_GLOBAL)
+    from . import _core
+
+from . import config, errors, nest
+from ._dtypes import DType, as_dtype, bool, double, float32, float64, int32, int64  # noqa: A004
+from ._ops import *  # noqa: F401,F403
+from ._ops import (  # noqa: F401  (names the star import skips)
+    abs, cast, constant, convert_to_tensor, fill, ones, ones_like, pow, range, rank, round, shape, size,
+    unstack, where, zeros, zeros_like,
+)
+from ._tape import GradientTape, UnconnectedGradients
+from ._tensor import Tensor, TensorShape, Variable
+from . import keras, linalg, math, nn, testing  # noqa: E402
+
+optimizers = keras.optimizers
+losses = keras.losses
+_sys.modules[__name__ + ".optimizers"] = optimizers
+_sys.modules[__name__ + ".losses"] = losses
+
+__version__ = "0.1.0"

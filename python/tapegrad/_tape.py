@@ -1,0 +1,168 @@
+"""GradientTape: records ops on the engine's thread-local tape stack and runs the backward pass
+in C++. Mirrors tensorflow/python/eager/backprop.py."""
+import contextlib
+import enum
+import warnings
+
+from . import _core, nest
+from ._tensor import Tensor, Variable
+
+
+class UnconnectedGradients(enum.Enum):
+    """What gradient() returns for a source with no path to the target."""
+
+    NONE = "none"
+    ZERO = "zero"
+
+
+def _is_float(x):
+    return x.dtype.is_floating
+
+
+class GradientTape:
+    """Records operations for automatic differentiation.
+
+    >>> import tapegrad as tg
+    >>> x = tg.constant(3.0)
+    >>> with tg.GradientTape() as g:
+    ...     g.watch(x)
+    ...     y = x * x
+    >>> float(g.gradient(y, x))
+    6.0
+    """
+
+    def __init__(self, persistent=False, watch_accessed_variables=True):
+        self._tape = None
+        self._persistent = bool(persistent)
+        self._watch_accessed_variables = bool(watch_accessed_variables)
+        self._watched_variables = ()
+        self._recording = False
+
+    def __enter__(self):
+        self._push_tape()
+        return self
+
+    def __exit__(self, typ, value, traceback):
+        if self._recording:
+            self._pop_tape()
+
+    def _push_tape(self):
+        if self._recording:
+            raise ValueError(
+                "Tape is still recording, This can happen if you try to re-enter an already-active tape."
+            )
+        if self._tape is None:
+            self._tape = _core.Tape(self._persistent, self._watch_accessed_variables)
+        _core.push_tape(self._tape)
+        self._recording = True
+
+    def _pop_tape(self):
+        if not self._recording:
+            raise ValueError("Tape is not recording.")
+        _core.pop_tape(self._tape)
+        self._recording = False
+
+    def watch(self, tensor):
+        """Ensures that `tensor` (or each tensor in a nested structure) is traced by this tape."""
+        for t in nest.flatten(tensor):
+            if not isinstance(t, (Tensor, _core.Variable)):
+                raise ValueError(f"Passed in object {t!r} of type '{type(t).__name__}', not tf.Tensor or tf.Variable.")
+            if not _is_float(t):
+                warnings.warn(
+                    f"The dtype of the watched tensor must be floating (e.g. tf.float32), got {t.dtype!r}",
+                    UserWarning, stacklevel=2)
+            if self._tape is None:
+                raise RuntimeError("GradientTape.watch on a tape that has already been used to compute gradients")
+            self._tape.watch(t)
+
+    @contextlib.contextmanager
+    def stop_recording(self):
+        """Temporarily stops recording operations on this tape."""
+        if self._tape is None:
+            raise RuntimeError("Trying to stop recording a tape which is not recording.")
+        self._pop_tape()
+        try:
+            yield
+        finally:
+            self._push_tape()
+
+    def reset(self):
+        """Clears all information stored in this tape (call inside the `with` block)."""
+        self._pop_tape()
+        self._tape = None
+        self._push_tape()
+
+    def watched_variables(self):
+        """Variables watched by this tape, in the order they were first watched."""
+        if self._tape is not None:
+            self._watched_variables = tuple(self._tape.watched_variables())
+        return self._watched_variables
+
+    def gradient(self, target, sources, output_gradients=None,
+                 unconnected_gradients=UnconnectedGradients.NONE):
+        """Gradient of (the sum of) `target` with respect to each of `sources`.
+
+        `target` and `sources` may be nested lists, tuples or dicts; the result has the structure
+        of `sources`. `output_gradients` are the upstream gradients, one per target.
+        """
+        if self._tape is None:
+            raise RuntimeError(
+                "A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)"
+            )
+        if self._recording:
+            if not self._persistent:
+                self._pop_tape()
+            else:
+                warnings.warn(
+                    "Calling GradientTape.gradient on a persistent tape inside its context is significantly less "
+                    "efficient than calling it outside the context (it causes the gradient ops to be recorded on "
+                    "the tape, leading to increased CPU and memory usage). Only call GradientTape.gradient inside "
+                    "the context if you actually want to trace the gradient in order to compute higher order "
+                    "derivatives.", UserWarning, stacklevel=2)
+        if target is None:
+            raise TypeError(
+                "Argument `target` should be a list or nested structure of Tensors, Variables or CompositeTensors "
+                "to be differentiated, but received None."
+            )
+        try:
+            unconnected = UnconnectedGradients(unconnected_gradients)
+        except ValueError:
+            raise ValueError(f"Unknown value for unconnected_gradients: {unconnected_gradients!r}") from None
+
+        flat_targets = [_as_tensorlike(t, "target") for t in nest.flatten(target)]
+        flat_sources = nest.flatten(sources)
+        for s in flat_sources:
+            _as_tensorlike(s, "sources")
+            if not _is_float(s):
+                warnings.warn(
+                    f"The dtype of the source tensor must be floating (e.g. tf.float32) when calling "
+                    f"GradientTape.gradient, got {s.dtype!r}", UserWarning, stacklevel=2)
+        if output_gradients is None:
+            flat_og = [None] * len(flat_targets)
+        else:
+            flat_og = nest.flatten(output_gradients)
+            if len(flat_og) != len(flat_targets):
+                raise ValueError(f"output_gradients has {len(flat_og)} entries for {len(flat_targets)} targets")
+
+        if not self._persistent:
+            self._watched_variables = tuple(self._tape.watched_variables())
+        tape = self._tape
+        if not self._persistent:
+            self._tape = None
+        grads = _core.compute_gradient(tape, flat_targets, flat_sources, flat_og,
+                                       unconnected is UnconnectedGradients.ZERO)
+        return nest.pack_sequence_as(sources, grads)
+
+    def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
+                 parallel_iterations=None, experimental_use_pfor=True):
+        raise NotImplementedError("tapegrad: GradientTape.jacobian is not implemented yet (see the ops issue)")
+
+    def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
+                       parallel_iterations=None, experimental_use_pfor=True):
+        raise NotImplementedError("tapegrad: GradientTape.batch_jacobian is not implemented yet (see the ops issue)")
+
+
+def _as_tensorlike(x, what):
+    if isinstance(x, (Tensor, _core.Variable)):
+        return x
+    raise TypeError(f"GradientTape.gradient: every {what} must be a Tensor or Variable, got {type(x).__name__}")

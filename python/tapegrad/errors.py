@@ -1,0 +1,4 @@
+"""TF's error classes (``tf.errors``)."""
+from ._core import InvalidArgumentError
+
+__all__ = ["InvalidArgumentError"]
