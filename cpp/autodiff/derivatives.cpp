@@ -157,6 +157,18 @@ VJP(vjp_select) {
   if (needs[2]) out[2] = select(cond, z, G);
 }
 
+// ---- area: math, reductions, activations, nn losses -------------------------------------------
+
+
+// ---- area: shape and indexing ----------------------------------------------------------------
+
+
+// ---- area: einsum, conv, pooling, random -----------------------------------------------------
+
+
+// ---- area: custom_gradient and other tape features -------------------------------------------
+
+
 #undef VJP
 
 struct Table {
@@ -217,6 +229,19 @@ struct Table {
     set(Op::Cast,              vjp_cast,              false, false);
     set(Op::Select,            vjp_select,            true,  false);
     set(Op::Identity,          vjp_identity,          false, false);
+
+    // area: math, reductions, activations, nn losses
+
+
+    // area: shape and indexing
+
+
+    // area: einsum, conv, pooling, random
+
+
+    // area: custom_gradient and other tape features
+
+
     // Not differentiable, never recorded (bool or integer outputs): comparisons, logic, IsNan,
     // IsFinite, IsInf, Any, All. Prod: no rule yet (LookupError).
   }

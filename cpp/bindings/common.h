@@ -34,6 +34,9 @@ template <class F> auto nogil(int64_t work, F&& f) {
 
 void init_tensor(py::module_& m);
 void init_ops(py::module_& m);
+void init_ops_math(py::module_& m);    // bindings/ops_math.cpp
+void init_ops_shape(py::module_& m);   // bindings/ops_shape.cpp
+void init_ops_linalg(py::module_& m);  // bindings/ops_linalg.cpp
 void init_tape(py::module_& m);
 void init_optim(py::module_& m);
 

@@ -12,15 +12,10 @@ namespace tg {
 
 const char* op_name(Op op) {
   static const char* names[] = {
-      "AddV2", "Sub", "Mul", "RealDiv", "Pow", "Maximum", "Minimum", "FloorDiv", "FloorMod",
-      "SquaredDifference", "Atan2", "TanhGrad", "SigmoidGrad", "ReluGrad", "Equal", "NotEqual",
-      "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd", "LogicalOr", "Neg", "Square",
-      "Sqrt", "Rsqrt", "Exp", "Expm1", "Log", "Log1p", "Sin", "Cos", "Tan", "Tanh", "Sinh", "Cosh",
-      "Asin", "Acos", "Atan", "Abs", "Sign", "Relu", "Sigmoid", "Softplus", "Reciprocal", "Floor",
-      "Ceil", "Round", "Erf", "LogicalNot", "IsNan", "IsFinite", "IsInf", "Sum", "Mean", "Max",
-      "Min", "Prod", "Any", "All", "MatMul", "Reshape", "Transpose", "BroadcastTo", "Cast",
-      "SelectV2", "Identity"};
-  static_assert(sizeof(names) / sizeof(names[0]) == size_t(Op::kCount), "op_name table out of date");
+#define TG_OP_NAME(name, tfname) tfname,
+      TG_OPS(TG_OP_NAME)
+#undef TG_OP_NAME
+  };
   return names[static_cast<int>(op)];
 }
 

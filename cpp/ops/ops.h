@@ -7,23 +7,51 @@
 
 namespace tg {
 
-// Every primitive the engine knows. The derivative table (autodiff/derivatives.cpp) is indexed
-// by this enum; kernels switch on it.
-enum class Op : uint8_t {
-  // binary elementwise, broadcasting
-  Add, Sub, Mul, Div, Pow, Maximum, Minimum, FloorDiv, FloorMod, SquaredDifference, Atan2,
-  // fused backward kernels (TF's TanhGrad, SigmoidGrad, ReluGrad): f(ans_or_x, grad)
-  TanhGrad, SigmoidGrad, ReluGrad,
-  // comparisons and logic (no gradient)
-  Equal, NotEqual, Less, LessEqual, Greater, GreaterEqual, LogicalAnd, LogicalOr,
-  // unary elementwise
-  Neg, Square, Sqrt, Rsqrt, Exp, Expm1, Log, Log1p, Sin, Cos, Tan, Tanh, Sinh, Cosh, Asin, Acos,
-  Atan, Abs, Sign, Relu, Sigmoid, Softplus, Reciprocal, Floor, Ceil, Round, Erf, LogicalNot, IsNan,
-  IsFinite, IsInf,
-  // reductions
-  Sum, Mean, Max, Min, Prod, Any, All,
-  // linear algebra and shape
-  MatMul, Reshape, Transpose, BroadcastTo, Cast, Select, Identity,
+// Every primitive the engine knows, with TF's op name (used in error messages). The derivative
+// table (autodiff/derivatives.cpp) is indexed by this enum; kernels switch on it.
+// Sections per area keep parallel work from colliding; append within your area's section.
+#define TG_OPS(X)                                                                                   \
+  /* binary elementwise, broadcasting */                                                            \
+  X(Add, "AddV2") X(Sub, "Sub") X(Mul, "Mul") X(Div, "RealDiv") X(Pow, "Pow") X(Maximum, "Maximum")  \
+  X(Minimum, "Minimum") X(FloorDiv, "FloorDiv") X(FloorMod, "FloorMod")                             \
+  X(SquaredDifference, "SquaredDifference") X(Atan2, "Atan2")                                       \
+  /* fused backward kernels (TF's TanhGrad, SigmoidGrad, ReluGrad): f(ans_or_x, grad) */            \
+  X(TanhGrad, "TanhGrad") X(SigmoidGrad, "SigmoidGrad") X(ReluGrad, "ReluGrad")                     \
+  /* comparisons and logic (no gradient) */                                                         \
+  X(Equal, "Equal") X(NotEqual, "NotEqual") X(Less, "Less") X(LessEqual, "LessEqual")               \
+  X(Greater, "Greater") X(GreaterEqual, "GreaterEqual") X(LogicalAnd, "LogicalAnd")                 \
+  X(LogicalOr, "LogicalOr")                                                                         \
+  /* unary elementwise */                                                                           \
+  X(Neg, "Neg") X(Square, "Square") X(Sqrt, "Sqrt") X(Rsqrt, "Rsqrt") X(Exp, "Exp")                 \
+  X(Expm1, "Expm1") X(Log, "Log") X(Log1p, "Log1p") X(Sin, "Sin") X(Cos, "Cos") X(Tan, "Tan")       \
+  X(Tanh, "Tanh") X(Sinh, "Sinh") X(Cosh, "Cosh") X(Asin, "Asin") X(Acos, "Acos") X(Atan, "Atan")   \
+  X(Abs, "Abs") X(Sign, "Sign") X(Relu, "Relu") X(Sigmoid, "Sigmoid") X(Softplus, "Softplus")       \
+  X(Reciprocal, "Reciprocal") X(Floor, "Floor") X(Ceil, "Ceil") X(Round, "Round") X(Erf, "Erf")     \
+  X(LogicalNot, "LogicalNot") X(IsNan, "IsNan") X(IsFinite, "IsFinite") X(IsInf, "IsInf")           \
+  /* reductions */                                                                                  \
+  X(Sum, "Sum") X(Mean, "Mean") X(Max, "Max") X(Min, "Min") X(Prod, "Prod") X(Any, "Any")           \
+  X(All, "All")                                                                                     \
+  /* linear algebra and shape */                                                                    \
+  X(MatMul, "MatMul") X(Reshape, "Reshape") X(Transpose, "Transpose")                               \
+  X(BroadcastTo, "BroadcastTo") X(Cast, "Cast") X(Select, "SelectV2") X(Identity, "Identity")       \
+  TG_OPS_MATH(X)   /* area: math, reductions, activations, nn losses (ops/math_*.cpp) */            \
+  TG_OPS_SHAPE(X)  /* area: shape and indexing (ops/shape.cpp, ops/index.cpp) */                    \
+  TG_OPS_LINALG(X) /* area: einsum, conv, pooling, random (ops/linalg.cpp, ops/conv.cpp) */         \
+  TG_OPS_CUSTOM(X) /* area: custom_gradient and other tape features */
+
+// area lists: add `X(Name, "TFName")` entries here
+#define TG_OPS_MATH(X)
+
+#define TG_OPS_SHAPE(X)
+
+#define TG_OPS_LINALG(X)
+
+#define TG_OPS_CUSTOM(X)
+
+enum class Op : uint16_t {
+#define TG_OP_ENUM(name, tfname) name,
+  TG_OPS(TG_OP_ENUM)
+#undef TG_OP_ENUM
   kCount
 };
 

@@ -21,6 +21,8 @@ from ._ops import (  # noqa: F401  (names the star import skips)
     abs, cast, constant, convert_to_tensor, fill, ones, ones_like, pow, range, rank, round, shape, size,
     unstack, where, zeros, zeros_like,
 )
+from ._namespaces import exported as _exported
+globals().update(_exported("top"))
 from ._tape import GradientTape, UnconnectedGradients
 from ._tensor import Tensor, TensorShape, Variable
 from . import keras, linalg, math, nn, testing  # noqa: E402

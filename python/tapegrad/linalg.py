@@ -1,4 +1,6 @@
 """``tg.linalg``: matrix products."""
 from ._core import matmul  # noqa: F401
 
-__all__ = ["matmul"]
+from ._namespaces import exported as _exported
+
+globals().update(_exported("linalg"))

@@ -8,3 +8,6 @@ from ._core import (  # noqa: F401
     tanh,
 )
 from ._ops import truediv  # noqa: F401
+from ._namespaces import exported as _exported
+
+globals().update(_exported("math"))

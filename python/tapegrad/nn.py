@@ -1,4 +1,6 @@
 """``tg.nn``: activations."""
 from ._core import relu, sigmoid, softplus  # noqa: F401
 
-__all__ = ["relu", "sigmoid", "softplus"]
+from ._namespaces import exported as _exported
+
+globals().update(_exported("nn"))
