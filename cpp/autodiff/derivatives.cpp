@@ -166,6 +166,9 @@ VJP(vjp_select) {
 // ---- area: einsum, conv, pooling, random -----------------------------------------------------
 
 
+// ---- area: softmax, log_softmax, fused cross-entropies ---------------------------------------
+
+
 // ---- area: custom_gradient and other tape features -------------------------------------------
 
 
@@ -237,6 +240,9 @@ struct Table {
 
 
     // area: einsum, conv, pooling, random
+
+
+    // area: softmax, log_softmax, fused cross-entropies
 
 
     // area: custom_gradient and other tape features

@@ -1,6 +1,7 @@
 // The tape: TF's bookkeeping (tensorflow/c/eager/tape.h) over our Tensor ids.
 // See Note [Recording] and Note [Backward pass].
 #pragma once
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -14,6 +15,10 @@ struct Attrs {
   std::vector<int64_t> ints;  // axes, perm, shape ...
   bool flag_a = false;        // keepdims / transpose_a
   bool flag_b = false;        // transpose_b
+  double scalar = 0.0;        // alpha, epsilon ...
+  // An op whose backward is supplied at run time (custom_gradient): given the output gradients,
+  // returns one gradient per input (undefined = None). Built in bindings/, may call into Python.
+  std::function<std::vector<Tensor>(const std::vector<Tensor>& grads)> backward;
 };
 
 // One recorded op. Inputs and outputs always keep id, shape and dtype; they keep their data only

@@ -26,6 +26,7 @@ PYBIND11_MODULE(_core, m) {
   bind::init_ops_math(m);
   bind::init_ops_shape(m);
   bind::init_ops_linalg(m);
+  bind::init_ops_nnloss(m);
   bind::init_tape(m);
   bind::init_optim(m);
   m.def("get_num_threads", &get_num_threads);

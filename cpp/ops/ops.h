@@ -37,6 +37,7 @@ namespace tg {
   TG_OPS_MATH(X)   /* area: math, reductions, activations, nn losses (ops/math_*.cpp) */            \
   TG_OPS_SHAPE(X)  /* area: shape and indexing (ops/shape.cpp, ops/index.cpp) */                    \
   TG_OPS_LINALG(X) /* area: einsum, conv, pooling, random (ops/linalg.cpp, ops/conv.cpp) */         \
+  TG_OPS_NNLOSS(X) /* area: softmax, log_softmax, fused cross-entropies (ops/nn_loss.cpp) */         \
   TG_OPS_CUSTOM(X) /* area: custom_gradient and other tape features */
 
 // area lists: add `X(Name, "TFName")` entries here
@@ -45,6 +46,8 @@ namespace tg {
 #define TG_OPS_SHAPE(X)
 
 #define TG_OPS_LINALG(X)
+
+#define TG_OPS_NNLOSS(X)
 
 #define TG_OPS_CUSTOM(X)
 
