@@ -1,4 +1,6 @@
 """Tensors, dtypes, conversions, operators and Variables."""
+import time
+
 import numpy as np
 import pytest
 
@@ -221,8 +223,11 @@ def test_large_elementwise_uses_threads_correctly(rng):
 
 
 def test_num_threads_roundtrip():
+    big = tg.ones([400_000])
     n = tg.config.get_num_threads()
-    tg.config.set_num_threads(1)
-    assert tg.config.get_num_threads() == 1
-    tg.config.set_num_threads(n)
-    assert tg.config.get_num_threads() == n
+    for threads in (1, 2, 3, n):
+        float(tg.reduce_sum(big * 2.0))  # a parallel job before the resize
+        tg.config.set_num_threads(threads)
+        assert tg.config.get_num_threads() == threads
+        time.sleep(0.01)  # fresh workers start; they must wait for a new job (regression: segfault)
+        assert float(tg.reduce_sum(big * 2.0)) == 800_000.0

@@ -29,7 +29,9 @@ class Pool {
   void resize(int n) {
     stop();
     stopping_ = false;
-    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i] { loop(i); });
+    // New workers must not mistake an earlier job's generation for a new job.
+    const uint64_t gen = generation_;
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, gen] { loop(i, gen); });
   }
 
   bool try_run(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
@@ -61,8 +63,7 @@ class Pool {
     int64_t b = std::min<int64_t>(n_, k * chunk), e = std::min<int64_t>(n_, b + chunk);
     if (b < e) (*fn_)(b, e);
   }
-  void loop(int k) {
-    uint64_t seen = 0;
+  void loop(int k, uint64_t seen) {
     for (;;) {
       {
         std::unique_lock<std::mutex> lk(mu_);
@@ -106,7 +107,7 @@ int default_threads() {
 
 std::mutex g_pool_mu;
 Pool* g_pool = nullptr;
-int g_threads = 0;
+std::atomic<int> g_threads{0};
 
 Pool& pool() {
   std::lock_guard<std::mutex> lk(g_pool_mu);
@@ -119,17 +120,18 @@ Pool& pool() {
 
 }  // namespace
 
-void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
-  if (n <= 0) return;
-  if (n < grain || get_num_threads() == 1 || !pool().try_run(n, fn)) fn(0, n);
+void parallel_for_pool(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+  if (!pool().try_run(n, fn)) fn(0, n);
 }
 
 int get_num_threads() {
-  if (g_threads == 0) {
+  int n = g_threads.load(std::memory_order_relaxed);
+  if (n == 0) {
     std::lock_guard<std::mutex> lk(g_pool_mu);
     if (g_threads == 0) g_threads = default_threads();
+    n = g_threads;
   }
-  return g_threads;
+  return n;
 }
 
 void set_num_threads(int n) {

@@ -6,11 +6,22 @@
 
 namespace tg {
 
-// Calls fn(begin, end) on disjoint chunks covering [0, n). Runs inline when n < grain or one thread
-// is configured; otherwise splits across the pool (the calling thread takes a chunk too).
-void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
-
 int get_num_threads();
+
+// Splits [0, n) across the pool; the calling thread takes a chunk too. Use parallel_for.
+void parallel_for_pool(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
+
+// Calls fn(begin, end) on disjoint chunks covering [0, n). Runs inline (no allocation, no
+// std::function) when n < grain or one thread is configured; otherwise splits across the pool.
+template <class F> inline void parallel_for(int64_t n, int64_t grain, F&& fn) {
+  if (n <= 0) return;
+  if (n < grain || get_num_threads() == 1) {
+    fn(int64_t(0), n);
+    return;
+  }
+  parallel_for_pool(n, std::function<void(int64_t, int64_t)>(std::ref(fn)));
+}
+
 void set_num_threads(int n);  // also sets OpenBLAS's thread count
 
 }  // namespace tg
