@@ -124,16 +124,18 @@ class GradientTape:
                 "Argument `target` should be a list or nested structure of Tensors, Variables or CompositeTensors "
                 "to be differentiated, but received None."
             )
-        try:
-            unconnected = UnconnectedGradients(unconnected_gradients)
-        except ValueError:
-            raise ValueError(f"Unknown value for unconnected_gradients: {unconnected_gradients!r}") from None
+        if unconnected_gradients is UnconnectedGradients.NONE:
+            zero_unconnected = False
+        else:
+            try:
+                zero_unconnected = UnconnectedGradients(unconnected_gradients) is UnconnectedGradients.ZERO
+            except ValueError:
+                raise ValueError(f"Unknown value for unconnected_gradients: {unconnected_gradients!r}") from None
 
-        flat_targets = [_as_tensorlike(t, "target") for t in nest.flatten(target)]
-        flat_sources = nest.flatten(sources)
+        flat_targets = _flatten_tensors(target, "target")
+        flat_sources = _flatten_tensors(sources, "sources")
         for s in flat_sources:
-            _as_tensorlike(s, "sources")
-            if not _is_float(s):
+            if s._dtype_code > 1:  # not float32/float64
                 warnings.warn(
                     f"The dtype of the source tensor must be floating (e.g. tf.float32) when calling "
                     f"GradientTape.gradient, got {s.dtype!r}", UserWarning, stacklevel=2)
@@ -149,8 +151,11 @@ class GradientTape:
         tape = self._tape
         if not self._persistent:
             self._tape = None
-        grads = _core.compute_gradient(tape, flat_targets, flat_sources, flat_og,
-                                       unconnected is UnconnectedGradients.ZERO)
+        grads = _core.compute_gradient(tape, flat_targets, flat_sources, flat_og, zero_unconnected)
+        if isinstance(sources, _TENSORLIKE):
+            return grads[0]
+        if type(sources) is list and len(flat_sources) == len(sources):
+            return grads
         return nest.pack_sequence_as(sources, grads)
 
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
@@ -162,7 +167,18 @@ class GradientTape:
         raise NotImplementedError("tapegrad: GradientTape.batch_jacobian is not implemented yet (see the ops issue)")
 
 
-def _as_tensorlike(x, what):
-    if isinstance(x, (Tensor, _core.Variable)):
-        return x
-    raise TypeError(f"GradientTape.gradient: every {what} must be a Tensor or Variable, got {type(x).__name__}")
+_TENSORLIKE = (Tensor, _core.Variable)
+
+
+def _flatten_tensors(structure, what):
+    """nest.flatten with a fast path for a tensor or a flat list; every leaf must be tensor-like."""
+    if isinstance(structure, _TENSORLIKE):
+        return [structure]
+    if type(structure) in (list, tuple) and all(isinstance(x, _TENSORLIKE) for x in structure):
+        return list(structure)
+    flat = nest.flatten(structure)
+    for x in flat:
+        if not isinstance(x, _TENSORLIKE):
+            raise TypeError(
+                f"GradientTape.gradient: every {what} must be a Tensor or Variable, got {type(x).__name__}")
+    return flat
