@@ -127,6 +127,15 @@ def test_stop_recording():
     assert t.gradient(z, y) is None
 
 
+def test_unwatched_constant_used_with_a_watched_variable_gets_none():
+    x = tg.constant([[1.0, 2.0]])
+    w = tg.Variable([[1.0], [2.0]])
+    with tg.GradientTape() as g:
+        y = tg.tanh(tg.matmul(x, w))
+    gx, gw = g.gradient(y, [x, w])
+    assert gx is None and gw is not None
+
+
 def test_stop_gradient():
     x = tg.Variable(3.0)
     with tg.GradientTape() as tape:

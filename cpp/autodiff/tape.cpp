@@ -1,7 +1,6 @@
 #include "autodiff/tape.h"
 
 #include <algorithm>
-#include <unordered_set>
 
 namespace tg {
 
@@ -19,7 +18,7 @@ void Tape::watch(const Tensor& t) {
 
 void Tape::watch_variable(const std::shared_ptr<Variable>& v) {
   if (!is_floating(v->value.dtype)) return;
-  if (producer.emplace(v->value.id, -1).second) watched_variables.push_back(v);
+  if (producer.emplace(v->value.id, -1)) watched_variables.push_back(v);
   else if (std::none_of(watched_variables.begin(), watched_variables.end(),
                         [&](const std::shared_ptr<Variable>& w) { return w.get() == v.get(); }))
     watched_variables.push_back(v);
@@ -74,7 +73,7 @@ static void record_impl(Op op, const Tensor* in, size_t nin, const Tensor* out, 
     Tape* t = hits[h];
     int64_t idx = int64_t(t->nodes.size());
     t->nodes.push_back(node);
-    for (size_t i = 0; i < nout; ++i) t->producer[out[i].id] = idx;
+    for (size_t i = 0; i < nout; ++i) t->producer.set(out[i].id, idx);
   }
 }
 
@@ -102,12 +101,12 @@ void record(Op op, std::vector<Tensor> inputs, std::vector<Tensor> outputs, Attr
 std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targets, const std::vector<Tensor>& sources,
                                      const std::vector<Tensor>& output_grads, bool zero_unconnected) {
   const size_t nnodes = tape.nodes.size();
-  std::unordered_set<int64_t> source_ids;
-  for (const Tensor& s : sources)
-    if (is_floating(s.dtype)) source_ids.insert(s.id);
+  IdMap source_ids;
+  for (const Tensor& s : sources)  // a source the tape does not know gets None, as TF
+    if (is_floating(s.dtype) && tape.watches(s.id)) source_ids.emplace(s.id, 0);
 
   // 1. forward sweep: tensors that depend on a source
-  std::unordered_set<int64_t> reach(source_ids.begin(), source_ids.end());
+  IdMap reach = source_ids;
   std::vector<char> relevant(nnodes, 0);
   for (size_t k = 0; k < nnodes; ++k) {
     const Node* n = tape.nodes[k].get();
@@ -115,15 +114,22 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
     for (const Tensor& t : n->inputs)
       if (reach.count(t.id)) { relevant[k] = 1; break; }
     if (relevant[k])
-      for (const Tensor& t : n->outputs) reach.insert(t.id);
+      for (const Tensor& t : n->outputs) reach.emplace(t.id, 0);
   }
 
-  // seed
-  std::unordered_map<int64_t, Tensor> grads;
+  // seed. Gradients live in `slots`, found through `grads` (id -> slot index).
+  IdMap grads;
+  std::vector<Tensor> slots;
   auto accumulate = [&](int64_t id, Tensor g) {
-    auto it = grads.find(id);
-    if (it == grads.end()) grads.emplace(id, std::move(g));
-    else it->second = ops::add(it->second, g);
+    if (int64_t* s = grads.find(id)) slots[size_t(*s)] = ops::add(slots[size_t(*s)], g);
+    else {
+      grads.emplace(id, int64_t(slots.size()));
+      slots.push_back(std::move(g));
+    }
+  };
+  auto grad_of = [&](int64_t id) -> Tensor* {
+    int64_t* s = grads.find(id);
+    return s ? &slots[size_t(*s)] : nullptr;
   };
   for (size_t i = 0; i < targets.size(); ++i) {
     const Tensor& t = targets[i];
@@ -167,8 +173,8 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
                         "' (op type: " + op_name(node->op) + ")");
     gout.clear();
     for (const Tensor& o : node->outputs) {
-      auto it = grads.find(o.id);
-      gout.push_back(it != grads.end() ? it->second : ops::zeros_like(o));
+      Tensor* g = grad_of(o.id);
+      gout.push_back(g ? *g : ops::zeros_like(o));
     }
     gin.assign(nin, Tensor());
     static_assert(sizeof(bool) == sizeof(char), "needs is passed as bool*");
@@ -186,15 +192,19 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
     }
     // 4. outputs are final now
     for (const Tensor& o : node->outputs)
-      if (!source_ids.count(o.id)) grads.erase(o.id);
+      if (!source_ids.count(o.id))
+        if (int64_t* s = grads.find(o.id)) {
+          slots[size_t(*s)] = Tensor();  // free the buffer now
+          grads.erase(o.id);
+        }
     if (!tape.persistent) tape.nodes[k].reset();
   }
 
   std::vector<Tensor> result;
   result.reserve(sources.size());
   for (const Tensor& s : sources) {
-    auto it = grads.find(s.id);
-    if (it != grads.end() && is_floating(s.dtype)) result.push_back(it->second);
+    Tensor* g = grad_of(s.id);
+    if (g && is_floating(s.dtype)) result.push_back(*g);
     else if (zero_unconnected && is_floating(s.dtype)) result.push_back(Tensor::zeros(s.shape, s.dtype));
     else result.push_back(Tensor());
   }

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "autodiff/id_map.h"
 #include "ops/ops.h"
 
 namespace tg {
@@ -51,7 +52,7 @@ class Tape {
 
   std::vector<std::shared_ptr<Node>> nodes;
   // tensor id -> index of the node that produced it, or -1 for a watched tensor
-  std::unordered_map<int64_t, int64_t> producer;
+  IdMap producer;
   std::vector<std::shared_ptr<Variable>> watched_variables;
 
   bool watches(int64_t id) const { return producer.count(id) != 0; }
