@@ -7,11 +7,13 @@ namespace {
 
 int64_t axis_arg(py::handle axis) { return axis.is_none() ? -1 : axis.cast<int64_t>(); }
 
-// labels given as Python values take the logits' dtype.
+// labels given as Python values take the logits' dtype; arrays and tensors keep theirs.
 std::pair<Tensor, Tensor> labels_logits(py::handle labels, py::handle logits, bool float_labels) {
   if (labels.is_none() || logits.is_none()) throw ValueError("Both labels= and logits= must be provided.");
   Tensor x = to_tensor(logits);
-  Tensor z = float_labels ? to_tensor(labels, &x.dtype) : to_tensor(labels);
+  const bool python_value = !py::isinstance<py::array>(labels) && !py::isinstance<Tensor>(labels) &&
+                            !py::isinstance<Variable>(labels);
+  Tensor z = float_labels && python_value ? to_tensor(labels, &x.dtype) : to_tensor(labels);
   return {z, x};
 }
 
