@@ -270,3 +270,17 @@ def test_values_and_gradients_match_tensorflow():
             sg = tg.reduce_sum(vg * w[: vg.shape[0]] if vg.ndim == 2 else vg * w[0, : vg.shape[0]])
         np.testing.assert_allclose(vg.numpy(), vt.numpy(), rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(t2.gradient(sg, xg).numpy(), t1.gradient(st_, xt).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_softmax_cross_entropy_gradient_is_exact_for_labels_that_do_not_sum_to_one():
+    # TF's kernel returns softmax - labels (exact only for distributions); ours is sum(z) softmax - z
+    x = RNG.normal(size=(3, 4))
+    z = RNG.uniform(size=(3, 4))
+    f = lambda zz, xx: tg.nn.softmax_cross_entropy_with_logits(labels=zz, logits=xx)  # noqa: E731
+    tg.testing.check_gradients(f, [z, x], order=2)
+    xt = tg.constant(x)
+    with tg.GradientTape() as tape:
+        tape.watch(xt)
+        v = f(tg.constant(z), xt)
+    np.testing.assert_allclose(tape.gradient(v, xt).numpy(), z.sum(-1, keepdims=True) * np.exp(np_log_softmax(x)) - z,
+                               rtol=1e-12)

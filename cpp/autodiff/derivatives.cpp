@@ -196,20 +196,24 @@ VJP(vjp_log_softmax) {
   const int ax = nn_axis(n);
   out[0] = sub(G, mul(reduce(Op::Sum, G, {ax}, false, true), unary(Op::Exp, ANS)));
 }
-// inputs (logits, labels), outputs (loss, backprop = softmax - labels). The first-order rule is
-// grad * backprop; a gradient reaching backprop itself (second order) goes through softmax.
+// inputs (logits, labels), outputs (loss, backprop = sum(labels) * softmax - labels, which is
+// softmax - labels for proper distributions). The first-order rule is grad * backprop; a gradient
+// reaching backprop itself (second order) goes through the softmax Jacobian.
 VJP(vjp_softmax_xent) {
   const Tensor& logits = n.inputs[0];
+  const Tensor& labels = n.inputs[1];
   const int ax = nn_axis(n);
   Tensor g = with_class_axis(gs[0], logits.shape, ax);
   const bool second = !inert_zero(gs[1]);
+  Tensor s = second ? softmax(logits, ax) : Tensor();
   if (needs[0]) {
     out[0] = mul(g, n.outputs[1]);
-    if (second) out[0] = add(out[0], softmax_jvp(gs[1], softmax(logits, ax), ax));
+    if (second)
+      out[0] = add(out[0], mul(reduce(Op::Sum, labels, {ax}, false, true), softmax_jvp(gs[1], s, ax)));
   }
   if (needs[1]) {
     out[1] = mul(g, neg(log_softmax(logits, ax)));
-    if (second) out[1] = sub(out[1], gs[1]);
+    if (second) out[1] = add(out[1], sub(reduce(Op::Sum, mul(gs[1], s), {ax}, false, true), gs[1]));
   }
 }
 VJP(vjp_sparse_softmax_xent) {  // labels are integers: no gradient

@@ -7,7 +7,8 @@ namespace tg {
 namespace kernels {
 // Over `axis` (normalised); log=true gives log_softmax. Max-shifted, so ±1000 stays finite.
 Tensor softmax(const Tensor& logits, int axis, bool log);
-// loss = -sum(labels * log_softmax(logits), axis); backprop (when asked) = softmax - labels.
+// loss = -sum(labels * log_softmax(logits), axis); backprop (when asked) = its gradient in the
+// logits, sum(labels) * softmax - labels (TF's softmax - labels for labels that sum to 1).
 // labels has logits' shape and dtype. One pass per row.
 void softmax_xent(const Tensor& labels, const Tensor& logits, int axis, Tensor* loss, Tensor* backprop);
 // logits (..., C), labels integer (...); labels are checked to lie in [0, C) before any loop.
