@@ -104,10 +104,10 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     loss = _ops.reduce_sum(values)
     if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
         if reduction == "mean_with_sample_weight" and sample_weight is not None:
-            divisor = _ops.cast(_ops.reduce_sum(sample_weight), loss.dtype)
-        else:
-            divisor = _ops.constant(float(_num_elements(values)), dtype=loss.dtype)
-        loss = divide_no_nan(loss, divisor)
+            loss = divide_no_nan(loss, _ops.cast(_ops.reduce_sum(sample_weight), loss.dtype))
+        else:  # a constant count: divide_no_nan without the tensor ops
+            n = _num_elements(values)
+            loss = loss / _ops.constant(float(n), dtype=loss.dtype) if n else _ops.zeros_like(loss)
     return loss
 
 
