@@ -482,3 +482,37 @@ def test_losses_accept_variables_and_int_labels():
     g = tape.gradient(loss, v)
     assert g is not None and g.shape == (N, C)
     np.testing.assert_allclose(float(loss), np_loss("scce", SPARSE, PROB).mean(), rtol=1e-5)
+
+
+# ---- random shapes (hypothesis) and NaN propagation ---------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(batch=st.integers(1, 6), classes=st.integers(2, 7), scale=st.sampled_from([0.5, 5.0, 500.0]),
+       smoothing=st.sampled_from([0.0, 0.15]), seed=st.integers(0, 2**31 - 1))
+@settings(max_examples=25, deadline=None)
+def test_cross_entropies_random_shapes(batch, classes, scale, smoothing, seed):
+    r = np.random.default_rng(seed)
+    logits = r.normal(0, scale, (batch, classes))
+    labels = r.integers(0, classes, batch)
+    onehot = np.eye(classes)[labels]
+    got = L.CategoricalCrossentropy(from_logits=True, label_smoothing=smoothing, reduction="none", dtype="float64")(
+        onehot, logits)
+    np.testing.assert_allclose(got.numpy(), np_loss("cce", onehot, logits, from_logits=True, label_smoothing=smoothing),
+                               rtol=1e-10, atol=1e-10)
+    got = L.SparseCategoricalCrossentropy(from_logits=True, reduction="none", dtype="float64")(labels, logits)
+    np.testing.assert_allclose(got.numpy(), np_loss("scce", labels, logits, from_logits=True), rtol=1e-10, atol=1e-10)
+    got = L.BinaryCrossentropy(from_logits=True, label_smoothing=smoothing, reduction="none", dtype="float64")(
+        onehot, logits)
+    np.testing.assert_allclose(got.numpy(), np_loss("bce", onehot, logits, from_logits=True, label_smoothing=smoothing),
+                               rtol=1e-10, atol=1e-10)
+
+
+def test_nan_inputs_propagate_like_tensorflow():
+    logits = np.array([[np.nan, 0.0, 1.0], [0.0, 1.0, 2.0]])
+    got = L.CategoricalCrossentropy(from_logits=True, reduction="none", dtype="float64")(np.eye(3)[:2], logits).numpy()
+    assert np.isnan(got[0]) and np.isfinite(got[1])
+    got = L.MeanSquaredError(reduction="none", dtype="float64")(np.zeros((2, 3)), logits).numpy()
+    assert np.isnan(got[0]) and np.isfinite(got[1])
