@@ -168,6 +168,66 @@ VJP(vjp_select) {
 
 // ---- area: softmax, log_softmax, fused cross-entropies ---------------------------------------
 
+int nn_axis(const Node& n) { return int(n.attrs.ints[0]); }
+// g without the class axis, reshaped to broadcast against `like` (the axis back as size 1).
+Tensor with_class_axis(const Tensor& g, const Shape& like, int axis) {
+  Shape s = like;
+  s[axis] = 1;
+  return reshape(g, s);
+}
+// A gradient that is exactly zero and that no active tape knows: its terms can be skipped. The
+// backward pass passes zeros for an output nobody differentiated (a cross-entropy's backprop).
+bool inert_zero(const Tensor& g) {
+  for (const auto& t : tape::t_active)
+    if (t->watches(g.id)) return false;
+  bool zero = true;
+  TG_DISPATCH_FLOAT(g.dtype, T, {
+    const T* p = g.data<T>();
+    for (int64_t i = 0, e = g.numel(); i < e && zero; ++i) zero = p[i] == T(0);
+  });
+  return zero;
+}
+// (g - sum(g * s, axis)) * s: the softmax Jacobian product.
+Tensor softmax_jvp(const Tensor& g, const Tensor& s, int axis) {
+  return mul(sub(g, reduce(Op::Sum, mul(g, s), {axis}, false, true)), s);
+}
+VJP(vjp_softmax) { out[0] = softmax_jvp(G, ANS, nn_axis(n)); }
+VJP(vjp_log_softmax) {
+  const int ax = nn_axis(n);
+  out[0] = sub(G, mul(reduce(Op::Sum, G, {ax}, false, true), unary(Op::Exp, ANS)));
+}
+// inputs (logits, labels), outputs (loss, backprop = sum(labels) * softmax - labels, which is
+// softmax - labels for proper distributions). The first-order rule is grad * backprop; a gradient
+// reaching backprop itself (second order) goes through the softmax Jacobian.
+VJP(vjp_softmax_xent) {
+  const Tensor& logits = n.inputs[0];
+  const Tensor& labels = n.inputs[1];
+  const int ax = nn_axis(n);
+  Tensor g = with_class_axis(gs[0], logits.shape, ax);
+  const bool second = !inert_zero(gs[1]);
+  Tensor s = second ? softmax(logits, ax) : Tensor();
+  if (needs[0]) {
+    out[0] = mul(g, n.outputs[1]);
+    if (second)
+      out[0] = add(out[0], mul(reduce(Op::Sum, labels, {ax}, false, true), softmax_jvp(gs[1], s, ax)));
+  }
+  if (needs[1]) {
+    out[1] = mul(g, neg(log_softmax(logits, ax)));
+    if (second) out[1] = add(out[1], sub(reduce(Op::Sum, mul(gs[1], s), {ax}, false, true), gs[1]));
+  }
+}
+VJP(vjp_sparse_softmax_xent) {  // labels are integers: no gradient
+  const Tensor& logits = n.inputs[0];
+  const int ax = logits.ndim() - 1;
+  Tensor g = with_class_axis(gs[0], logits.shape, ax);
+  out[0] = mul(g, n.outputs[1]);
+  if (!inert_zero(gs[1])) out[0] = add(out[0], softmax_jvp(gs[1], softmax(logits, ax), ax));
+}
+VJP(vjp_sigmoid_xent) {  // inputs (logits, labels)
+  if (needs[0]) out[0] = mul(G, sub(unary(Op::Sigmoid, X), Y));
+  if (needs[1]) out[1] = mul(G, neg(X));
+}
+
 
 // ---- area: custom_gradient and other tape features -------------------------------------------
 
@@ -243,6 +303,11 @@ struct Table {
 
 
     // area: softmax, log_softmax, fused cross-entropies
+    set(Op::Softmax,           vjp_softmax,           false, true);
+    set(Op::LogSoftmax,        vjp_log_softmax,       false, true);
+    set(Op::SoftmaxCrossEntropy, vjp_softmax_xent,    true,  true);
+    set(Op::SparseSoftmaxCrossEntropy, vjp_sparse_softmax_xent, true, true);
+    set(Op::SigmoidCrossEntropy, vjp_sigmoid_xent,    true,  false);
 
 
     // area: custom_gradient and other tape features

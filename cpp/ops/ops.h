@@ -47,7 +47,10 @@ namespace tg {
 
 #define TG_OPS_LINALG(X)
 
-#define TG_OPS_NNLOSS(X)
+#define TG_OPS_NNLOSS(X)                                                                            \
+  X(Softmax, "Softmax") X(LogSoftmax, "LogSoftmax") X(SoftmaxCrossEntropy, "SoftmaxCrossEntropyWithLogits") \
+  X(SparseSoftmaxCrossEntropy, "SparseSoftmaxCrossEntropyWithLogits")                             \
+  X(SigmoidCrossEntropy, "SigmoidCrossEntropyWithLogits")
 
 #define TG_OPS_CUSTOM(X)
 
@@ -108,3 +111,5 @@ std::vector<int> normalize_axes(const std::vector<int64_t>& axes, int ndim, cons
 }  // namespace ops
 
 }  // namespace tg
+
+#include "ops/nn_loss.h"  // area: softmax, log_softmax, fused cross-entropies
