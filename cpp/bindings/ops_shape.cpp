@@ -28,8 +28,15 @@ void check_updates(const Tensor& indices, const Tensor& updates, const Shape& sh
   Shape want;
   want.ndim = indices.ndim() - 1 + shape.ndim - K;
   if (want.ndim > kMaxRank) throw InvalidArgument(std::string("rank too large [Op:") + op + "]");
+  const int lead = indices.ndim() - 1;
+  bool lead_ok = updates.ndim() >= lead;
+  for (int i = 0; lead_ok && i < lead; ++i) lead_ok = updates.shape[i] == indices.shape[i];
+  if (!lead_ok)
+    throw InvalidArgument("Dimensions [0," + std::to_string(lead) + ") of indices[shape=" + indices.shape.str() +
+                          "] must match dimensions [0," + std::to_string(lead) + ") of updates[shape=" +
+                          updates.shape.str() + "] [Op:" + op + "]");
   int k = 0;
-  for (int i = 0; i < indices.ndim() - 1; ++i) want[k++] = indices.shape[i];
+  for (int i = 0; i < lead; ++i) want[k++] = indices.shape[i];
   for (int i = K; i < shape.ndim; ++i) want[k++] = shape[i];
   if (updates.shape != want)
     throw InvalidArgument("updates must have shape indices.shape[:-1] + shape[" + std::to_string(K) + ":] = " +

@@ -21,8 +21,8 @@ std::vector<int64_t> index_values(const Tensor& idx, const char* op) {
     const int32_t* p = idx.data<int32_t>();
     for (size_t i = 0; i < v.size(); ++i) v[i] = p[i];
   } else {
-    throw InvalidArgument(std::string("Value for attr 'Tindices' of ") + dtype_name(idx.dtype) +
-                          " is not in the list of allowed values: int32, int64 [Op:" + op + "]");
+    throw InvalidArgument(std::string("Value for attr 'Tindices' of ") + dtype_kernel_name(idx.dtype) +
+                          " is not in the list of allowed values: int16, int32, int64 [Op:" + op + "]");
   }
   return v;
 }
@@ -211,7 +211,10 @@ Tensor gather(const Tensor& x, const Tensor& idx, int64_t axis, int64_t batch_di
     throw InvalidArgument("Expected batch_dims in the range [" + std::to_string(-ir) + ", " + std::to_string(ir) +
                           "], but got " + std::to_string(batch_dims) + " [Op:GatherV2]");
   int bd = int(batch_dims < 0 ? batch_dims + ir : batch_dims);
-  if (axis < -xr || axis >= xr)
+  if (axis >= xr)
+    throw InvalidArgument("Shape must be at least rank " + std::to_string(axis + 1) + " but is rank " +
+                          std::to_string(xr) + " [Op:GatherV2]");
+  if (axis < -xr)
     throw InvalidArgument("Expected axis in the range [" + std::to_string(-xr) + ", " + std::to_string(xr) +
                           "), but got " + std::to_string(axis) + " [Op:GatherV2]");
   int ax = int(axis < 0 ? axis + xr : axis);

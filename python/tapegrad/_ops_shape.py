@@ -19,10 +19,11 @@ from ._tensor import Tensor
 EXPORTS = {
     "top": ["boolean_mask", "concat", "custom_gradient", "expand_dims", "gather", "gather_nd", "one_hot", "pad",
             "reverse", "scatter_nd", "slice", "split", "squeeze", "stack", "strided_slice",
-            "tensor_scatter_nd_add", "tensor_scatter_nd_update", "tile", "unstack", "where"],
+            "tensor_scatter_nd_add", "tensor_scatter_nd_update", "tile", "unstack", "where", "newaxis"],
     "math": [], "nn": [], "linalg": [],
 }
 
+newaxis = None
 _range = builtins.range
 _slice = builtins.slice
 
@@ -189,8 +190,7 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
             raise ValueError(f"num={num} does not match the {len(sizes)} sizes given")
         unknown = [i for i, s in enumerate(sizes) if s == -1]
         if len(unknown) > 1:
-            raise InvalidArgumentError(f"Only one dimensions can have a value of -1. Second one found at "
-                                       f"dimension {unknown[1]} [Op:SplitV]")
+            raise InvalidArgumentError("There can only be one -1 in the input. [Op:SplitV]")
         known = builtins.sum(s for s in sizes if s != -1)
         if unknown:
             sizes[unknown[0]] = n - known
@@ -240,21 +240,24 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     """Pads with `paddings[i] = [before, after]` per dimension; mode CONSTANT, REFLECT or SYMMETRIC."""
     x = _t(tensor)
     shape = _shape(x)
-    p = np.asarray(paddings if not isinstance(paddings, (Tensor, _core.Variable)) else np.asarray(paddings))
+    p = np.asarray(paddings)
+    mode_u = str(mode).upper()
+    if mode_u != "CONSTANT":
+        op = "MirrorPad"
+    else:
+        op = "Pad" if not isinstance(constant_values, (Tensor, _core.Variable)) and constant_values == 0 else "PadV2"
     if p.dtype.kind not in "iu":
         raise TypeError(f"paddings must be an integer tensor, got {p.dtype}")
     if p.shape != (len(shape), 2):
-        raise InvalidArgumentError(f"The first dimension of paddings must be the rank of inputs{list(p.shape)}, "
-                                   f"[{','.join(map(str, shape))}] [Op:PadV2]")
+        raise InvalidArgumentError(f"The first dimension of paddings must be the rank of inputs"
+                                   f"[{','.join(map(str, p.shape))}] [{','.join(map(str, shape))}] [Op:{op}]")
     p = p.astype(np.int64)
-    mode_u = str(mode).upper()
     if mode_u not in ("CONSTANT", "REFLECT", "SYMMETRIC"):
         raise ValueError('Value of argument `mode` expected to be one of "CONSTANT", "REFLECT", or "SYMMETRIC". '
                          f"Received `mode` = {mode}")
     for i in _range(len(shape)):
         if p[i, 0] < 0 or p[i, 1] < 0:
-            raise InvalidArgumentError(f"Paddings must be non-negative: {p[i, 0]} {p[i, 1]} "
-                                       f"[Op:{'PadV2' if mode_u == 'CONSTANT' else 'MirrorPad'}]")
+            raise InvalidArgumentError(f"Paddings must be non-negative: {p[i, 0]} {p[i, 1]} [Op:{op}]")
     if mode_u == "CONSTANT":
         value = float(np.asarray(constant_values))
         out_shape = [int(d + p[i, 0] + p[i, 1]) for i, d in enumerate(shape)]
@@ -264,9 +267,9 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
         a, b = int(p[i, 0]), int(p[i, 1])
         limit = d - off
         if a > limit or b > limit:
-            rel = "less than" if off else "no greater than"
-            raise InvalidArgumentError(f"paddings must be {rel} the dimension size: {a}, {b} not {rel} {d} "
-                                       f"[Op:MirrorPad]")
+            rel = "be less than" if off else "be no greater than"
+            bad = "not less than" if off else "greater than"
+            raise InvalidArgumentError(f"paddings must {rel} the dimension size: {a}, {b} {bad} {d} [Op:MirrorPad]")
         if not (a or b):
             continue
         parts = []
@@ -289,7 +292,7 @@ def reverse(tensor, axis, name=None):
     axes = []
     for a in _ints(axis, "axis"):
         if a < -r or a >= r:
-            raise InvalidArgumentError(f"'axis'[{len(axes)}] = {a} is out of valid range [0, {r - 1}] [Op:ReverseV2]")
+            raise InvalidArgumentError(f"'axis'[{len(axes)}] = {a} is out of valid range [0, {r - 1} [Op:ReverseV2]")
         a %= r
         if a in axes:
             raise InvalidArgumentError(f"axis {a} specified more than once. [Op:ReverseV2]")
@@ -334,7 +337,8 @@ def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, el
             spec.append(b[i])
         else:
             spec.append(_slice(None if begin_mask & bit else b[i], None if end_mask & bit else e[i], s[i]))
-    return _getitem(input_, tuple(spec))
+    x = input_ if isinstance(input_, (Tensor, _core.Variable)) else _t(input_)
+    return _getitem(x, tuple(spec))
 
 
 # ---- indexing ----------------------------------------------------------------------------------
@@ -427,8 +431,9 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     """One-hot vectors of length `depth` along `axis` (-1: last); out-of-range indices give off_value."""
     idx = _t(indices)
     if not idx.dtype.is_integer:
-        raise TypeError(f"Value passed to parameter 'indices' has DataType {idx.dtype.name} not in list of allowed "
-                        "values: uint8, int8, int32, int64")
+        kname = {"float32": "float", "float64": "double"}.get(idx.dtype.name, idx.dtype.name)
+        raise InvalidArgumentError(f"Value for attr 'TI' of {kname} is not in the list of allowed values: uint8, "
+                                   "int8, int32, int64 [Op:OneHot]")
     on_dt = on_value.dtype if isinstance(on_value, (Tensor, _core.Variable)) else None
     off_dt = off_value.dtype if isinstance(off_value, (Tensor, _core.Variable)) else None
     if on_dt is not None and off_dt is not None and on_dt != off_dt:
@@ -497,7 +502,7 @@ def _getitem(tensor, spec):
     r = len(shape)
     n_ell = builtins.sum(1 for s in spec if s is Ellipsis)
     if n_ell > 1:
-        raise ValueError("Multiple ellipses in slice spec not allowed")
+        raise InvalidArgumentError("Multiple ellipses in slice spec not allowed [Op:StridedSlice] name: strided_slice/")
     used = builtins.sum(1 for s in spec if s is not None and s is not Ellipsis)
     if used > r:
         raise InvalidArgumentError(f"Index out of range using input dim {r}; input has only {r} dims "

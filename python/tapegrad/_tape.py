@@ -161,7 +161,7 @@ class GradientTape:
         if not experimental_use_pfor and not self._persistent:
             raise RuntimeError(
                 f"GradientTape must be created with persistent=True to compute the {what} with eager execution "
-                "enabled and with experimental_use_pfor set to False.")
+                "enabled and with  experimental_use_pfor set to False.")
         try:
             unconnected = UnconnectedGradients(unconnected_gradients)
         except ValueError:
@@ -192,11 +192,8 @@ class GradientTape:
         [[2.0, 0.0], [0.0, 4.0]]
         """
         tape, unconnected = self._begin_jacobian("jacobian", experimental_use_pfor, unconnected_gradients)
-        if isinstance(target, (list, tuple)):
-            from ._ops_shape import stack
-            target = stack(target)
-        target = _as_tensorlike(target, "target") if isinstance(target, (Tensor, Variable)) \
-            else _core.convert_to_tensor(target)
+        if not isinstance(target, (Tensor, Variable)):
+            raise TypeError(f"GradientTape.jacobian: target must be one Tensor, got {type(target).__name__}")
         flat_sources = nest.flatten(sources)
         for s in flat_sources:
             _as_tensorlike(s, "sources")
