@@ -457,7 +457,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     r = len(_shape(idx))
     a = -1 if axis is None else _int(axis, "axis")
     if a < -1 or a > r:
-        raise InvalidArgumentError(f"Expected axis to be -1 or between [0, {r}).  But received: {a} [Op:OneHot]")
+        raise InvalidArgumentError(f"Expected axis to be -1 or between [0, {r + 1}).  But received: {a} [Op:OneHot]")
     if a == -1:
         a = r
     classes = _core.reshape(_core.range(0, d, 1, idx.dtype._code), [d] + [1] * (r - a))
