@@ -34,6 +34,13 @@ std::vector<Tensor> compute_jacobian(Tape& tape, const Tensor& target, const std
     tape.nodes.clear();
     tape.producer.clear();
   }
+  // A source the tape neither watched nor produced is unconnected (TF), even if a recorded op read it.
+  std::vector<Tensor> known(sources);
+  for (Tensor& s : known)
+    if (!view.watches(s.id)) {
+      s = s.meta();
+      s.id = next_tensor_id();
+    }
   const int64_t B = batch ? target.shape[0] : 1;
   const int64_t rows = batch ? (B ? target.numel() / B : 0) : target.numel();
   const size_t ns = sources.size();
@@ -46,7 +53,7 @@ std::vector<Tensor> compute_jacobian(Tape& tape, const Tensor& target, const std
         T* p = seed.data<T>();
         for (int64_t b = 0; b < B; ++b) p[b * rows + r] = T(1);
       });
-      std::vector<Tensor> g = compute_gradient(view, {target}, sources, {seed}, false);
+      std::vector<Tensor> g = compute_gradient(view, {target}, known, {seed}, false);
       for (size_t s = 0; s < ns; ++s) {
         if (g[s].defined()) connected[s] = true;
         per_source[s].push_back(g[s]);
