@@ -219,3 +219,54 @@ def test_strided_slice_masks():
     np.testing.assert_array_equal(got.numpy(), x[1, ::2, 4:0:-2])
     got = tg.strided_slice(x, [0, 1], [0, 2], [1, 1], ellipsis_mask=1)
     np.testing.assert_array_equal(got.numpy(), x[..., 1:2])
+
+
+# ---- repeat / roll / sequence_mask / segment sums ----------------------------------------------
+
+
+@SET
+@given(shapes, st.data())
+def test_repeat_roll(shape, data):
+    x = arr(shape)
+    a = data.draw(st.integers(-len(shape), len(shape) - 1))
+    reps = data.draw(st.one_of(st.integers(0, 3), st.lists(st.integers(0, 3), min_size=shape[a], max_size=shape[a])))
+    np.testing.assert_array_equal(tg.repeat(x, reps, axis=a).numpy(), np.repeat(x, reps, axis=a))
+    np.testing.assert_array_equal(tg.repeat(x, 2).numpy(), np.repeat(x, 2))
+    sh = data.draw(st.integers(-7, 7))
+    np.testing.assert_array_equal(tg.roll(x, sh, a).numpy(), np.roll(x, sh, a))
+    np.testing.assert_array_equal(tg.roll(x, [sh, 1], [a, a]).numpy(), np.roll(x, sh + 1, a))
+
+
+def test_sequence_mask_and_segment_sums():
+    np.testing.assert_array_equal(tg.sequence_mask([1, 3, 2], 5).numpy(), np.arange(5) < np.array([[1], [3], [2]]))
+    m = tg.sequence_mask(tg.constant([[1], [0]]), dtype=tg.float32)
+    assert m.dtype == tg.float32 and m.numpy().tolist() == [[[1.0]], [[0.0]]]
+    data = arr([5, 2])
+    ids = np.array([2, 0, -1, 2, 1])
+    want = np.zeros((4, 2))
+    for i, s in enumerate(ids):
+        if s >= 0:
+            want[s] += data[i]
+    np.testing.assert_allclose(tg.math.unsorted_segment_sum(data, ids, 4).numpy(), want, rtol=1e-12)
+    np.testing.assert_allclose(tg.math.segment_sum(data, [0, 0, 1, 3, 3]).numpy(),
+                               np.stack([data[0] + data[1], data[2], 0 * data[0], data[3] + data[4]]), rtol=1e-12)
+    with pytest.raises(InvalidArgumentError, match=r"segment_ids\[1\] = 5 is out of range \[0, 3\)"):
+        tg.math.unsorted_segment_sum(data, [0, 5, 1, 1, 1], 3)
+    with pytest.raises(InvalidArgumentError, match="does not start with segment_ids.shape"):
+        tg.math.unsorted_segment_sum(data, [0, 1], 3)
+    with pytest.raises(InvalidArgumentError, match="segment ids are not increasing"):
+        tg.math.segment_sum(data, [1, 0, 1, 1, 1])
+    with pytest.raises(InvalidArgumentError, match="repeats must have 1 or 2 elements"):
+        tg.repeat(tg.zeros([2]), [1, 2, 3])
+
+
+def test_repeat_roll_segment_gradients():
+    check_gradients(lambda a: tg.repeat(a, [2, 0, 1], axis=1) ** 2, [arr([2, 3])])
+    check_gradients(lambda a: tg.roll(a, [1, -1], [0, 1]) * a, [arr([3, 4])])
+    check_gradients(lambda a: tg.math.unsorted_segment_sum(a * a, np.array([1, -1, 1]), 2), [arr([3, 2])])
+
+
+def test_stack_python_values_share_one_dtype():
+    out = tg.stack([[1, 2.5], [3, 4]], axis=1)
+    assert out.dtype == tg.float32 and out.numpy().tolist() == [[1.0, 3.0], [2.5, 4.0]]
+    assert tg.stack([tg.constant(1), 2]).dtype == tg.int32

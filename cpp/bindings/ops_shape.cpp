@@ -120,6 +120,29 @@ void init_ops_shape(py::module_& m) {
                             " tensor [Op:TensorScatterAdd]");
     return wrap(ops::add(t, scatter_nd_impl(i, u, t.shape, "TensorScatterAdd")));
   });
+  // axis normalised by the caller
+  m.def("unstack", [](py::handle x, int axis) {
+    Tensor t = to_tensor(x);
+    const int nd = t.ndim();
+    std::vector<int64_t> begin(size_t(nd), 0), stride(size_t(nd), 1), rest;
+    Shape size = t.shape;
+    size[axis] = 1;
+    for (int d = 0; d < nd; ++d)
+      if (d != axis) rest.push_back(t.shape[d]);
+    py::list out;
+    for (int64_t i = 0; i < t.shape[axis]; ++i) {
+      begin[size_t(axis)] = i;
+      out.append(wrap(ops::reshape(ops::strided_slice(t, begin, stride, size), rest)));
+    }
+    return out;
+  });
+  // data [M, I], ids [M] (all in [0, num_segments)) -> [num_segments, I]
+  m.def("unsorted_segment_sum", [](py::handle data, py::handle ids, int64_t num_segments) {
+    Tensor d = to_tensor(data), i = to_tensor(ids);
+    if (d.ndim() != 2 || i.ndim() != 1 || i.shape[0] != d.shape[0])
+      throw InvalidArgument("internal: unsorted_segment_sum expects data [M, I] and ids [M]");
+    return wrap(nogil(d.numel(), [&] { return ops::gather_grad(d, i, Shape{num_segments, d.shape[1]}, 0, 0); }));
+  });
   m.def("where_indices", [](py::handle cond) { return wrap(kernels::where_indices(to_tensor(cond))); });
 }
 

@@ -19,8 +19,9 @@ from ._tensor import Tensor
 EXPORTS = {
     "top": ["boolean_mask", "concat", "custom_gradient", "expand_dims", "gather", "gather_nd", "one_hot", "pad",
             "reverse", "scatter_nd", "slice", "split", "squeeze", "stack", "strided_slice",
-            "tensor_scatter_nd_add", "tensor_scatter_nd_update", "tile", "unstack", "where", "newaxis"],
-    "math": [], "nn": [], "linalg": [],
+            "tensor_scatter_nd_add", "tensor_scatter_nd_update", "tile", "unstack", "where", "newaxis",
+            "repeat", "roll", "sequence_mask"],
+    "math": ["unsorted_segment_sum", "segment_sum"], "nn": [], "linalg": [],
 }
 
 newaxis = None
@@ -117,9 +118,12 @@ def concat(values, axis, name="concat"):
 
 def stack(values, axis=0, name="stack"):
     """Stacks rank-R tensors into one rank-(R+1) tensor along `axis`."""
-    values = [_t(v) if not isinstance(v, (Tensor, _core.Variable)) else v for v in values]
+    values = list(values)
     if not values:
         raise ValueError("stack requires at least one value")
+    if not builtins.any(isinstance(v, (Tensor, _core.Variable, np.ndarray, np.generic)) for v in values):
+        values = _core.unstack(_core.convert_to_tensor(values), 0)  # one dtype for all, as TF
+    values = [_t(v) if not isinstance(v, (Tensor, _core.Variable)) else v for v in values]
     shapes = [_shape(v) for v in values]
     r = len(shapes[0])
     a = _int(axis, "axis")
@@ -154,16 +158,7 @@ def unstack(value, num=None, axis=0, name="unstack"):
     n = shape[a]
     if num is not None and num != n:
         raise InvalidArgumentError(f"Input shape axis {a} must equal {num}, got shape {shape} [Op:Unpack]")
-    rest = shape[:a] + shape[a + 1:]
-    begin = [0] * r
-    stride = [1] * r
-    size = list(shape)
-    size[a] = 1
-    out = []
-    for i in _range(n):
-        begin[a] = i
-        out.append(_core.reshape(_core.strided_slice(x, begin, stride, size), rest))
-    return out
+    return _core.unstack(x, a)
 
 
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):
@@ -339,6 +334,99 @@ def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, el
             spec.append(_slice(None if begin_mask & bit else b[i], None if end_mask & bit else e[i], s[i]))
     x = input_ if isinstance(input_, (Tensor, _core.Variable)) else _t(input_)
     return _getitem(x, tuple(spec))
+
+
+def repeat(input, repeats, axis=None, name=None):
+    """Repeats each element (of the flattened input when axis is None) `repeats` times."""
+    x = _t(input)
+    if axis is None:
+        x = _core.reshape(x, [-1])
+        axis = 0
+    shape = _shape(x)
+    r = len(shape)
+    a = _int(axis, "axis")
+    if a < -r or a >= r:
+        raise InvalidArgumentError(f"axis {a} is out of range for a tensor of rank {r} [Op:Repeat]")
+    a %= r
+    reps = np.asarray(_ints(repeats, "repeats"), dtype=np.int64)
+    if reps.size not in (1, shape[a]):
+        raise InvalidArgumentError(f"repeats must have 1 or {shape[a]} elements, got {reps.size} [Op:Repeat]")
+    if (reps < 0).any():
+        raise InvalidArgumentError(f"repeats must be non-negative, got {reps.tolist()} [Op:Repeat]")
+    idx = np.repeat(np.arange(shape[a], dtype=np.int64), np.broadcast_to(reps, (shape[a],)))
+    return _core.gather(x, idx, a, 0)
+
+
+def roll(input, shift, axis, name=None):
+    """Rolls elements along `axis` by `shift` (lists: one shift per axis; repeated axes add up)."""
+    x = _t(input)
+    shape = _shape(x)
+    r = len(shape)
+    shifts, axes = _ints(shift, "shift"), _ints(axis, "axis")
+    if len(shifts) != len(axes):
+        raise InvalidArgumentError("shift and axis must have the same size [Op:Roll]")
+    total = {}
+    for sh, a in zip(shifts, axes):
+        if a < -r or a >= r:
+            raise InvalidArgumentError(f"axis {a} is out of range [Op:Roll]")
+        total[a % r] = total.get(a % r, 0) + sh
+    for a, sh in sorted(total.items()):
+        n = shape[a]
+        k = sh % n if n else 0
+        if k:
+            x = _core.concat([_axis_slice(x, a, n - k, n), _axis_slice(x, a, 0, n - k)], a)
+    return x
+
+
+def sequence_mask(lengths, maxlen=None, dtype=None, name=None):
+    """``mask[..., j] = j < lengths[...]``, of shape lengths.shape + [maxlen] (default max(lengths))."""
+    lens = _t(lengths)
+    if not lens.dtype.is_integer:
+        raise TypeError(f"lengths must be an integer tensor, got {lens.dtype.name}")
+    n = int(np.max(np.asarray(lens), initial=0)) if maxlen is None else _int(maxlen, "maxlen")
+    mask = _core.less(_core.range(0, n, 1, lens.dtype._code), expand_dims(lens, -1))
+    if dtype is None or as_dtype(dtype).is_bool:
+        return mask
+    return _core.cast(mask, as_dtype(dtype)._code)
+
+
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
+    """Sums the slices of `data` with equal `segment_ids` (ids: a prefix of data's shape; negative ids
+    are dropped, as TF); shape [num_segments] + data.shape[ids.ndim:]. Differentiable (a gather)."""
+    x = data if isinstance(data, (Tensor, _core.Variable)) else _t(data)
+    ids = np.asarray(segment_ids)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"segment_ids must be an integer tensor, got {ids.dtype}")
+    shape = _shape(x)
+    k = ids.ndim
+    if tuple(shape[:k]) != ids.shape:
+        raise InvalidArgumentError(f"data.shape = [{','.join(map(str, shape))}] does not start with segment_ids.shape "
+                                   f"= [{','.join(map(str, ids.shape))}] [Op:UnsortedSegmentSum]")
+    n = _int(num_segments, "num_segments")
+    flat_ids = ids.reshape(-1).astype(np.int64)
+    bad = np.flatnonzero(flat_ids >= n)
+    if bad.size:
+        i = int(bad[0])
+        raise InvalidArgumentError(f"segment_ids[{','.join(map(str, np.unravel_index(i, ids.shape)))}] = "
+                                   f"{flat_ids[i]} is out of range [0, {n}) [Op:UnsortedSegmentSum]")
+    inner = list(shape[k:])
+    x2 = _core.reshape(x, [len(flat_ids), int(np.prod(inner, dtype=np.int64))])
+    keep = flat_ids >= 0
+    if not keep.all():
+        x2 = _core.gather(x2, np.flatnonzero(keep).astype(np.int64), 0, 0)
+        flat_ids = flat_ids[keep]
+    return _core.reshape(_core.unsorted_segment_sum(x2, flat_ids, n), [n] + inner)
+
+
+def segment_sum(data, segment_ids, name=None):
+    """Sums slices of `data` along dim 0 with equal (sorted) `segment_ids`."""
+    ids = np.asarray(segment_ids)
+    if ids.ndim != 1:
+        raise InvalidArgumentError(f"segment_ids should be a vector, got shape {list(ids.shape)} [Op:SegmentSum]")
+    if ids.size and ((np.diff(ids) < 0).any() or ids[0] < 0):
+        raise InvalidArgumentError("segment ids are not increasing [Op:SegmentSum]")
+    n = int(ids[-1]) + 1 if ids.size else 0
+    return unsorted_segment_sum(data, ids, n)
 
 
 # ---- indexing ----------------------------------------------------------------------------------
