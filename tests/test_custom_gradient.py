@@ -197,3 +197,18 @@ def test_no_tape_and_decorator_factory():
     def f(a):
         return a + 1.0, lambda dy: dy
     assert float(f(tg.constant(1.0))) == 2.0
+
+
+def test_method_decorator_binds_self():
+    class Layer:
+        scale = 4.0
+
+        @tg.custom_gradient
+        def __call__(self, a):
+            return a * self.scale, lambda dy: dy * self.scale * 10.0
+
+    x = tg.constant(1.0)
+    with tg.GradientTape() as t:
+        t.watch(x)
+        y = Layer()(x)
+    assert float(y) == 4.0 and float(t.gradient(y, x)) == 40.0

@@ -157,7 +157,26 @@ def program_iterate(tf):
     return {"total": total, "grad": tape.gradient(total, x)}
 
 
-PROGRAMS = [program_embedding, program_slicing, program_masks, program_nd, program_jacobians, program_hessian,
+def program_misc(tf):
+    x = tf.constant(X)
+    ids = tf.constant([1, 0, 1])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        rep = tf.repeat(x, [1, 0, 2], axis=0)
+        rol = tf.roll(x, shift=[2, -1], axis=[1, 0])
+        seg = tf.math.unsorted_segment_sum(x * x, ids, 3)
+        ssum = tf.math.segment_sum(x, [0, 0, 2])
+        sl = tf.slice(x, [1, 1], [-1, 3])
+        ss = tf.strided_slice(x, [0, 4], [3, 0], [2, -2])
+        loss = tf.reduce_sum(rep * rep) + tf.reduce_sum(rol * x) + tf.reduce_sum(seg) + tf.reduce_sum(ssum ** 2) \
+            + tf.reduce_sum(sl) + tf.reduce_sum(ss * ss)
+    mask = tf.sequence_mask([1, 3, 0], 4)
+    return {"rep": rep, "rol": rol, "seg": seg, "ssum": ssum, "sl": sl, "ss": ss, "mask": mask,
+            "mask_f": tf.sequence_mask([2, 1], dtype=tf.float32), "loss": loss, "grad": tape.gradient(loss, x),
+            "rev": tf.reverse(x, [-1]), "where": tf.where([[True, False], [True, True]])}
+
+
+PROGRAMS = [program_misc, program_embedding, program_slicing, program_masks, program_nd, program_jacobians, program_hessian,
             program_custom_gradient, program_iterate]
 
 

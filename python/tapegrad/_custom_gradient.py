@@ -30,12 +30,23 @@ def custom_gradient(f=None):
     """
     if f is None:
         return custom_gradient
+    return _Decorated(f)
 
-    @functools.wraps(f)
-    def decorated(*args, **kwargs):
-        return _call(f, args, kwargs)
 
-    return decorated
+class _Decorated:
+    """The decorated function; as a method decorator it binds `self` first (TF's Bind)."""
+
+    def __init__(self, f):
+        self._f = f
+        functools.update_wrapper(self, f)
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        return _Decorated(self._f.__get__(instance, owner))
+
+    def __call__(self, *args, **kwargs):
+        return _call(self._f, args, kwargs)
 
 
 def _as_input(a):

@@ -495,14 +495,14 @@ def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):
         a += len(shape)
     got = tuple(shape[a:a + k])
     if len(got) != k or builtins.any(g != w for g, w in zip(got, m.shape)):
-        raise ValueError(f"Shapes {TensorShape_str(got)} and {TensorShape_str(m.shape)} are incompatible")
+        raise ValueError(f"Shapes {_tuple_str(got)} and {_tuple_str(m.shape)} are incompatible")
     lead = int(np.prod(got, dtype=np.int64))
     flat = _core.reshape(x, list(shape[:a]) + [lead] + list(shape[a + k:]))
     idx = np.flatnonzero(m.reshape(-1)).astype(np.int64)
     return _core.gather(flat, idx, a, 0)
 
 
-def TensorShape_str(s):  # noqa: N802
+def _tuple_str(s):
     return "(" + ", ".join(str(d) for d in s) + ("," if len(s) == 1 else "") + ")"
 
 
