@@ -292,3 +292,36 @@ def test_getitem_gradients():
     with tg.GradientTape() as t:
         y = v[0, 1] * v[1, 0] + tg.reduce_sum(v[:, 1] ** 2)
     np.testing.assert_array_equal(t.gradient(y, v).numpy(), [[0.0, 7.0], [2.0, 8.0]])
+
+
+def test_large_inputs_take_the_parallel_paths():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((300, 700))
+    idx = rng.integers(0, 300, size=500)
+    np.testing.assert_array_equal(tg.gather(x, idx).numpy(), x[idx])
+    np.testing.assert_array_equal(tg.constant(x)[::-3, 5:-7:2].numpy(), x[::-3, 5:-7:2])
+    np.testing.assert_array_equal(tg.concat([x, x[:, :5]], 1).numpy(), np.concatenate([x, x[:, :5]], 1))
+    np.testing.assert_array_equal(tg.pad(x, [[2, 1], [0, 3]]).numpy(), np.pad(x, [[2, 1], [0, 3]]))
+    v = tg.Variable(x)
+    with tg.GradientTape() as t:
+        y = tg.reduce_sum(tg.gather(v, idx) * 2.0) + tg.reduce_sum(v[1::2, :300])
+    want = np.zeros_like(x)
+    np.add.at(want, idx, 2.0)
+    want[1::2, :300] += 1.0
+    np.testing.assert_array_equal(t.gradient(y, v).numpy(), want)
+
+
+def test_empty_edge_cases():
+    e = tg.zeros([0, 3])
+    assert tg.concat([e, e], 0).shape == (0, 3)
+    assert tg.gather(tg.zeros([4, 3]), np.zeros([0], np.int32)).shape == (0, 3)
+    assert tg.gather(e, np.zeros([2], np.int32), axis=1).shape == (0, 2)
+    assert e[1:, ::-1].shape == (0, 3)
+    assert tg.pad(e, [[1, 1], [0, 0]]).numpy().tolist() == [[0.0] * 3] * 2
+    assert tg.where(e).shape == (0, 2)
+    assert tg.scatter_nd(np.zeros([0, 1], np.int32), np.zeros([0, 3]), [2, 3]).numpy().tolist() == [[0.0] * 3] * 2
+    assert tg.tile(e, [3, 2]).shape == (0, 6)
+    assert tg.unstack(e, axis=1)[2].shape == (0,)
+    assert tg.one_hot(np.zeros([0], np.int32), 3).shape == (0, 3)
+    with pytest.raises(InvalidArgumentError, match="is not in"):
+        tg.gather(e, [0])
