@@ -325,3 +325,26 @@ def test_empty_edge_cases():
     assert tg.one_hot(np.zeros([0], np.int32), 3).shape == (0, 3)
     with pytest.raises(InvalidArgumentError, match="is not in"):
         tg.gather(e, [0])
+
+
+def test_scatter_sub_meshgrid_unique_segment_mean():
+    x = arr([4, 2])
+    idx = np.array([[1], [3], [1]])
+    upd = arr([3, 2], 1)
+    ref = x.copy()
+    np.subtract.at(ref, idx[:, 0], upd)
+    np.testing.assert_allclose(tg.tensor_scatter_nd_sub(x, idx, upd).numpy(), ref, rtol=1e-12)
+    a, b, c = np.arange(3.0), np.arange(4.0), np.arange(2.0)
+    for indexing in ("xy", "ij"):
+        for got, want in zip(tg.meshgrid(a, b, c, indexing=indexing), np.meshgrid(a, b, c, indexing=indexing)):
+            np.testing.assert_array_equal(got.numpy(), want)
+    y, i = tg.unique(tg.constant([4, 1, 4, 7, 1, 2]))
+    assert y.numpy().tolist() == [4, 1, 7, 2] and i.numpy().tolist() == [0, 1, 0, 2, 1, 3] and i.dtype == tg.int32
+    ids = np.array([0, 2, 2, -1])
+    got = tg.math.unsorted_segment_mean(x, ids, 4).numpy()
+    np.testing.assert_allclose(got, np.stack([x[0], 0 * x[0], (x[1] + x[2]) / 2, 0 * x[0]]), rtol=1e-12)
+    np.testing.assert_allclose(tg.math.segment_mean(x, [0, 0, 0, 1]).numpy(),
+                               np.stack([x[:3].mean(0), x[3]]), rtol=1e-12)
+    check_gradients(lambda t, u: tg.tensor_scatter_nd_sub(t, idx, u * u), [x, upd])
+    check_gradients(lambda t: tg.math.unsorted_segment_mean(t * t, ids, 3), [x])
+    check_gradients(lambda p, q: tg.meshgrid(p, q)[1] * tg.meshgrid(p, q)[0] ** 2, [a, b])

@@ -170,10 +170,17 @@ def program_misc(tf):
         ss = tf.strided_slice(x, [0, 4], [3, 0], [2, -2])
         loss = tf.reduce_sum(rep * rep) + tf.reduce_sum(rol * x) + tf.reduce_sum(seg) + tf.reduce_sum(ssum ** 2) \
             + tf.reduce_sum(sl) + tf.reduce_sum(ss * ss)
+    gx, gy = tf.meshgrid(tf.constant([1.0, 2.0, 3.0]), tf.constant([5.0, 6.0]))
+    ii, jj = tf.meshgrid(tf.range(2), tf.range(3), indexing="ij")
+    uy, ui = tf.unique(tf.constant([4, 1, 4, 7, 1]))
+    sub = tf.tensor_scatter_nd_sub(x, [[0, 1], [2, 2]], [1.0, 2.0])
+    smean = tf.math.unsorted_segment_mean(x, [2, 0, 2], 4)
     mask = tf.sequence_mask([1, 3, 0], 4)
     return {"rep": rep, "rol": rol, "seg": seg, "ssum": ssum, "sl": sl, "ss": ss, "mask": mask,
             "mask_f": tf.sequence_mask([2, 1], dtype=tf.float32), "loss": loss, "grad": tape.gradient(loss, x),
-            "rev": tf.reverse(x, [-1]), "where": tf.where([[True, False], [True, True]])}
+            "rev": tf.reverse(x, [-1]), "where": tf.where([[True, False], [True, True]]), "gx": gx, "gy": gy,
+            "ii": ii, "jj": jj, "uy": uy, "ui": ui, "sub": sub, "smean": smean,
+            "segmean": tf.math.segment_mean(x, [0, 1, 1])}
 
 
 PROGRAMS = [program_misc, program_embedding, program_slicing, program_masks, program_nd, program_jacobians, program_hessian,

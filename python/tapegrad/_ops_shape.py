@@ -20,8 +20,8 @@ EXPORTS = {
     "top": ["boolean_mask", "concat", "custom_gradient", "expand_dims", "gather", "gather_nd", "one_hot", "pad",
             "reverse", "scatter_nd", "slice", "split", "squeeze", "stack", "strided_slice",
             "tensor_scatter_nd_add", "tensor_scatter_nd_update", "tile", "unstack", "where", "newaxis",
-            "repeat", "roll", "sequence_mask"],
-    "math": ["unsorted_segment_sum", "segment_sum"], "nn": [], "linalg": [],
+            "repeat", "roll", "sequence_mask", "tensor_scatter_nd_sub", "meshgrid", "unique"],
+    "math": ["unsorted_segment_sum", "segment_sum", "unsorted_segment_mean", "segment_mean"], "nn": [], "linalg": [],
 }
 
 newaxis = None
@@ -418,6 +418,26 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
     return _core.reshape(_core.unsorted_segment_sum(x2, flat_ids, n), [n] + inner)
 
 
+def unsorted_segment_mean(data, segment_ids, num_segments, name=None):
+    """Mean of the slices of `data` per segment (empty segments give 0, as TF)."""
+    x = data if isinstance(data, (Tensor, _core.Variable)) else _t(data)
+    ids = np.asarray(segment_ids)
+    total = unsorted_segment_sum(x, ids, num_segments)
+    n = _int(num_segments, "num_segments")
+    flat = ids.reshape(-1)
+    counts = np.bincount(flat[flat >= 0].astype(np.int64), minlength=n)[:n].astype(x.dtype.as_numpy_dtype)
+    counts = np.maximum(counts, 1).reshape([n] + [1] * (len(total.shape) - 1))
+    return total / counts
+
+
+def segment_mean(data, segment_ids, name=None):
+    """Mean of slices of `data` along dim 0 per (sorted) segment id."""
+    ids = np.asarray(segment_ids)
+    segment_sum(data, ids)  # validates
+    n = int(ids[-1]) + 1 if ids.size else 0
+    return unsorted_segment_mean(data, ids, n)
+
+
 def segment_sum(data, segment_ids, name=None):
     """Sums slices of `data` along dim 0 with equal (sorted) `segment_ids`."""
     ids = np.asarray(segment_ids)
@@ -480,6 +500,52 @@ def tensor_scatter_nd_update(tensor, indices, updates, name=None):
 def tensor_scatter_nd_add(tensor, indices, updates, name=None):
     """`tensor` with `updates` added at `indices` (duplicates add up)."""
     return _core.tensor_scatter_nd_add(tensor, indices, updates)
+
+
+def tensor_scatter_nd_sub(tensor, indices, updates, name=None):
+    """`tensor` with `updates` subtracted at `indices` (duplicates add up)."""
+    u = updates if isinstance(updates, (Tensor, _core.Variable, np.ndarray)) else \
+        _core.convert_to_tensor(updates, _t(tensor).dtype._code)
+    return _core.tensor_scatter_nd_add(tensor, indices, _core.negative(u))
+
+
+def meshgrid(*args, **kwargs):
+    """Coordinate grids from 1-D tensors; ``indexing="xy"`` (default) or ``"ij"``."""
+    indexing = kwargs.pop("indexing", "xy")
+    kwargs.pop("name", None)
+    if kwargs:
+        raise TypeError(f"Invalid keyword arguments: {list(kwargs)}")
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"Argument `indexing` parameter must be either 'xy' or 'ij', got '{indexing}'")
+    xs = [_core.reshape(_t(a), [-1]) for a in args]
+    n = len(xs)
+    sizes = [_shape(x)[0] for x in xs]
+    if indexing == "xy" and n > 1:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    out = []
+    for i, x in enumerate(xs):
+        pos = i
+        if indexing == "xy" and n > 1 and i < 2:
+            pos = 1 - i
+        view = [1] * n
+        view[pos] = -1
+        out.append(_core.broadcast_to(_core.reshape(x, view), sizes))
+    return out
+
+
+def unique(x, out_idx=int32, name=None):
+    """(y, idx): the distinct values of a 1-D `x` in order of first occurrence, and x's positions in y."""
+    a = np.asarray(x)
+    if a.ndim != 1:
+        raise InvalidArgumentError("unique expects a 1D vector. [Op:Unique]")
+    _, first, inverse = np.unique(a, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    y = a[np.sort(first)]
+    dt = _t(x).dtype if isinstance(x, (Tensor, _core.Variable)) else None
+    yt = _core.constant(y, None if dt is None else dt._code)
+    return yt, _core.constant(rank[inverse.reshape(-1)], as_dtype(out_idx)._code)
 
 
 def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):
