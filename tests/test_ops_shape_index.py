@@ -348,3 +348,25 @@ def test_scatter_sub_meshgrid_unique_segment_mean():
     check_gradients(lambda t, u: tg.tensor_scatter_nd_sub(t, idx, u * u), [x, upd])
     check_gradients(lambda t: tg.math.unsorted_segment_mean(t * t, ids, 3), [x])
     check_gradients(lambda p, q: tg.meshgrid(p, q)[1] * tg.meshgrid(p, q)[0] ** 2, [a, b])
+
+
+def test_variable_sliced_assign_and_scatter_methods():
+    v = tg.Variable(np.arange(12.0).reshape(3, 4))
+    ref = np.arange(12.0).reshape(3, 4)
+    assert v[1:, ::2].assign([[-1.0, -2.0], [-3.0, -4.0]]) is v
+    ref[1:, ::2] = [[-1.0, -2.0], [-3.0, -4.0]]
+    np.testing.assert_array_equal(v.numpy(), ref)
+    v[0].assign(v[0] + 10.0)
+    v[..., -1].assign(tg.constant([1.0, 2.0, 3.0], tg.float64))
+    ref[0] += 10.0
+    ref[..., -1] = [1.0, 2.0, 3.0]
+    assert not hasattr(v[0], "assign_add")  # as TF
+    np.testing.assert_array_equal(v.numpy(), ref)
+    v.scatter_nd_update([[0, 0], [2, 3]], [7.0, 8.0])
+    v.scatter_nd_add([[1, 1]], [0.5])
+    v.scatter_nd_sub([[1, 1]], [2.0])
+    ref[0, 0], ref[2, 3] = 7.0, 8.0
+    ref[1, 1] += 0.5 - 2.0
+    np.testing.assert_array_equal(v.numpy(), ref)
+    with pytest.raises(InvalidArgumentError):
+        v[0].assign([1.0, 2.0, 3.0])

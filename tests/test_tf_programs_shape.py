@@ -183,7 +183,20 @@ def program_misc(tf):
             "segmean": tf.math.segment_mean(x, [0, 1, 1])}
 
 
-PROGRAMS = [program_misc, program_embedding, program_slicing, program_masks, program_nd, program_jacobians, program_hessian,
+def program_variable_slices(tf):
+    v = tf.Variable(X)
+    v[1:, ::2].assign(tf.ones([2, 3]) * 5.0)
+    v[0].assign(v[0] + tf.range(5, dtype=tf.float32))
+    v[..., -1].assign([1.0, 2.0, 3.0])
+    v.scatter_nd_update([[0, 0], [2, 3]], [7.0, 8.0])
+    v.scatter_nd_add([[1, 1]], [0.5])
+    v.scatter_nd_sub([[1, 1]], [2.0])
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(v[1] * v[:, 2][0]) + tf.reduce_sum(v[tf.constant(2), 1:3])
+    return {"v": tf.convert_to_tensor(v), "y": y, "g": tape.gradient(y, v)}
+
+
+PROGRAMS = [program_variable_slices, program_misc, program_embedding, program_slicing, program_masks, program_nd, program_jacobians, program_hessian,
             program_custom_gradient, program_iterate]
 
 

@@ -705,5 +705,54 @@ def _tensor_getitem(self, spec):
     return _getitem(self, spec)
 
 
-for _cls in (_core.Tensor, _core.Variable):
-    _cls.__getitem__ = _tensor_getitem
+class _SliceAssign:
+    """``var[spec].assign(value)``: writes the slice into the variable and returns the variable, as
+    TF's sliced-variable assignment does (TF has no sliced assign_add / assign_sub)."""
+
+    __slots__ = ("_var", "_spec")
+
+    def __init__(self, var, spec):
+        self._var, self._spec = var, spec
+
+    def __call__(self, value, use_locking=None, name=None, read_value=True):
+        var = self._var
+        shape = list(var._shape_tuple)
+        n = int(np.prod(shape, dtype=np.int64))
+        pos = _getitem(_core.constant(np.arange(n, dtype=np.int64).reshape(shape)), self._spec)
+        cur = _core.constant(var._array_view())  # the variable's value, not recorded as a read
+        value = _core.convert_to_tensor(value, cur.dtype._code) if not isinstance(value, (Tensor, _core.Variable)) \
+            else value
+        upd = _core.reshape(_core.broadcast_to(value, list(pos._shape_tuple)), [-1])
+        idx = _core.reshape(pos, [-1, 1])
+        flat = _core.reshape(cur, [-1])
+        new = _core.tensor_scatter_nd_update(flat, idx, upd)
+        var.assign(_core.reshape(new, shape))
+        return var
+
+
+def _variable_getitem(self, spec):
+    out = _getitem(self, spec)
+    out.assign = _SliceAssign(self, spec)
+    return out
+
+
+def _scatter_method(kind):
+    def method(self, indices, updates, name=None):
+        cur = _core.constant(self._array_view())
+        if kind == "update":
+            new = _core.tensor_scatter_nd_update(cur, indices, updates)
+        elif kind == "add":
+            new = _core.tensor_scatter_nd_add(cur, indices, updates)
+        else:
+            new = tensor_scatter_nd_sub(cur, indices, updates)
+        self.assign(new)
+        return self
+    method.__name__ = f"scatter_nd_{kind}"
+    method.__doc__ = f"Variable.scatter_nd_{kind}(indices, updates): tensor_scatter_nd_{kind} written in place."
+    return method
+
+
+_core.Tensor.__getitem__ = _tensor_getitem
+_core.Variable.__getitem__ = _variable_getitem
+for _kind in ("update", "add", "sub"):
+    setattr(_core.Variable, f"scatter_nd_{_kind}", _scatter_method(_kind))
