@@ -370,3 +370,36 @@ def test_variable_sliced_assign_and_scatter_methods():
     np.testing.assert_array_equal(v.numpy(), ref)
     with pytest.raises(InvalidArgumentError):
         v[0].assign([1.0, 2.0, 3.0])
+
+
+GRAD = settings(max_examples=10, deadline=None, derandomize=True)
+
+
+@GRAD
+@given(shapes, st.data())
+def test_random_gradients_getitem_gather(shape, data):
+    x = arr(shape, seed=5)
+    d = data.draw(st.integers(0, len(shape) - 1))
+    spec = tuple([slice(None)] * d + [data.draw(slices(shape[d]))]) + (None,) * data.draw(st.integers(0, 1))
+    check_gradients(lambda a: a[spec] ** 2, [x])
+    r = len(shape)
+    bd = data.draw(st.integers(0, r - 1))
+    axis = data.draw(st.integers(bd, r - 1))
+    idx = np.asarray(data.draw(st.lists(st.integers(0, shape[axis] - 1), min_size=int(np.prod(shape[:bd])) * 2,
+                                        max_size=int(np.prod(shape[:bd])) * 2))).reshape(shape[:bd] + [2])
+    check_gradients(lambda a: tg.gather(a * a, idx, axis=axis - r, batch_dims=bd), [x])
+
+
+@GRAD
+@given(shapes, st.data())
+def test_random_gradients_concat_pad_tile(shape, data):
+    x = arr(shape, seed=6)
+    r = len(shape)
+    a = data.draw(st.integers(-r, r - 1))
+    check_gradients(lambda u: tg.concat([u, u * u], a), [x])
+    b = data.draw(st.integers(-r - 1, r))
+    check_gradients(lambda u: tg.stack([u, tg.sin(u)], b), [x])
+    p = [[data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2))] for _ in shape]
+    check_gradients(lambda u: tg.pad(u * u, p, constant_values=1.0), [x])
+    m = [data.draw(st.integers(1, 2)) for _ in shape]
+    check_gradients(lambda u: tg.tile(u, m) ** 2, [x])
