@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "autodiff/tape.h"
+#include "ops/shape.h"
 
 namespace tg {
 namespace {
@@ -161,6 +162,36 @@ VJP(vjp_select) {
 
 
 // ---- area: shape and indexing ----------------------------------------------------------------
+// Slice attrs: ints = begin (ndim) then stride (ndim). Gather attrs: ints = {axis, batch_dims}.
+std::vector<int64_t> slice_part(const Node& n, int which) {
+  size_t nd = n.attrs.ints.size() / 2;
+  return std::vector<int64_t>(n.attrs.ints.begin() + long(which * nd), n.attrs.ints.begin() + long((which + 1) * nd));
+}
+VJP(vjp_strided_slice) { out[0] = strided_slice_grad(G, X.shape, slice_part(n, 0), slice_part(n, 1), 0.0); }
+VJP(vjp_strided_slice_grad) { out[0] = strided_slice(G, slice_part(n, 0), slice_part(n, 1), X.shape); }
+VJP(vjp_concat) {
+  const int axis = int(n.attrs.ints[0]);
+  int64_t at = 0;
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const Shape& s = n.inputs[i].shape;
+    if (needs[i]) {
+      std::vector<int64_t> begin(size_t(s.ndim), 0), stride(size_t(s.ndim), 1);
+      begin[size_t(axis)] = at;
+      out[i] = strided_slice(G, begin, stride, s);
+    }
+    at += s[axis];
+  }
+}
+VJP(vjp_gather) {  // dense, like TF's IndexedSlices made dense
+  out[0] = gather_grad(G, Y, X.shape, int(n.attrs.ints[0]), int(n.attrs.ints[1]));
+}
+VJP(vjp_gather_grad) { out[0] = gather(G, Y, n.attrs.ints[0], n.attrs.ints[1]); }
+VJP(vjp_scatter_update) {  // inputs (tensor [N, I], idx [M], updates [M, I])
+  const Tensor& idx = n.inputs[1];
+  const Tensor& upd = n.inputs[2];
+  if (needs[0]) out[0] = scatter_update(G, idx, zeros_like(upd));
+  if (needs[2]) out[2] = gather(G, idx, 0, 0);
+}
 
 
 // ---- area: einsum, conv, pooling, random -----------------------------------------------------
@@ -230,6 +261,12 @@ VJP(vjp_sigmoid_xent) {  // inputs (logits, labels)
 
 
 // ---- area: custom_gradient and other tape features -------------------------------------------
+VJP(vjp_custom_gradient) {  // attrs.backward is built in bindings/custom_gradient.cpp
+  std::vector<Tensor> grads(gs, gs + n.outputs.size());
+  std::vector<Tensor> res = n.attrs.backward(grads);
+  for (size_t i = 0; i < n.inputs.size() && i < res.size(); ++i)
+    if (needs[i]) out[i] = res[i];
+}
 
 
 #undef VJP
@@ -297,6 +334,12 @@ struct Table {
 
 
     // area: shape and indexing
+    set(Op::StridedSlice,      vjp_strided_slice,     false, false);
+    set(Op::StridedSliceGrad,  vjp_strided_slice_grad, false, false);
+    set(Op::Concat,            vjp_concat,            false, false);
+    set(Op::Gather,            vjp_gather,            true,  false);
+    set(Op::GatherGrad,        vjp_gather_grad,       true,  false);
+    set(Op::ScatterUpdate,     vjp_scatter_update,    true,  false);
 
 
     // area: einsum, conv, pooling, random
@@ -311,6 +354,7 @@ struct Table {
 
 
     // area: custom_gradient and other tape features
+    set(Op::CustomGradient,    vjp_custom_gradient,   false, false);
 
 
     // Not differentiable, never recorded (bool or integer outputs): comparisons, logic, IsNan,

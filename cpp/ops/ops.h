@@ -43,7 +43,9 @@ namespace tg {
 // area lists: add `X(Name, "TFName")` entries here
 #define TG_OPS_MATH(X)
 
-#define TG_OPS_SHAPE(X)
+#define TG_OPS_SHAPE(X)                                                                             \
+  X(StridedSlice, "StridedSlice") X(StridedSliceGrad, "StridedSliceGrad") X(Concat, "ConcatV2")      \
+  X(Gather, "GatherV2") X(GatherGrad, "UnsortedSegmentSum") X(ScatterUpdate, "TensorScatterUpdate")
 
 #define TG_OPS_LINALG(X)
 
@@ -52,7 +54,7 @@ namespace tg {
   X(SparseSoftmaxCrossEntropy, "SparseSoftmaxCrossEntropyWithLogits")                             \
   X(SigmoidCrossEntropy, "SigmoidCrossEntropyWithLogits")
 
-#define TG_OPS_CUSTOM(X)
+#define TG_OPS_CUSTOM(X) X(CustomGradient, "IdentityN")
 
 enum class Op : uint16_t {
 #define TG_OP_ENUM(name, tfname) name,

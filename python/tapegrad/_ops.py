@@ -1,6 +1,5 @@
 """Op functions with TF's names. Most are the engine's functions themselves (one call per op);
 the ones here add TF's argument handling."""
-import builtins
 
 import numpy as np
 
@@ -111,30 +110,15 @@ def rank(input, name=None):
 
 
 def where(condition, x=None, y=None, name=None):
-    """3-argument form: elements of x where condition is true, else of y (broadcasting)."""
-    if x is None and y is None:
-        raise NotImplementedError("tapegrad: the 1-argument form of where (indices) is not implemented yet")
-    if x is None or y is None:
-        raise ValueError("x and y must both be non-None or both be None.")
-    return _core.where3(condition, x, y)
+    """See _ops_shape.where (both forms)."""
+    from ._ops_shape import where as _where
+    return _where(condition, x, y, name)
 
 
 def unstack(value, num=None, axis=0, name="unstack"):
-    """Splits along axis 0 into a list of tensors (differentiable; O(n^2) until a slice op lands)."""
-    value = convert_to_tensor(value)
-    if axis != 0:
-        raise NotImplementedError("tapegrad: unstack along an axis other than 0 is not implemented yet")
-    n = value.shape[0]
-    rest = list(value.shape[1:])
-    flat = reshape(value, [n, -1])
-    out = []
-    for i in builtins.range(n):
-        mask = np.zeros((n, 1), dtype=bool)
-        mask[i] = True
-        row = reduce_sum(_core.where3(mask, flat, zeros_like(flat)), axis=0)
-        out.append(reshape(row, rest))
-    return out
-
+    """See _ops_shape.unstack."""
+    from ._ops_shape import unstack as _unstack
+    return _unstack(value, num, axis, name)
 
 
 __all__ = [_n for _n in dir() if not _n.startswith("_") and _n not in ("np", "builtins")]

@@ -158,13 +158,82 @@ class GradientTape:
             return grads
         return nest.pack_sequence_as(sources, grads)
 
+    def _begin_jacobian(self, what, experimental_use_pfor, unconnected_gradients):
+        if self._tape is None:
+            raise RuntimeError(
+                "A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)"
+            )
+        if not experimental_use_pfor and not self._persistent:
+            raise RuntimeError(
+                f"GradientTape must be created with persistent=True to compute the {what} with eager execution "
+                "enabled and with  experimental_use_pfor set to False.")
+        try:
+            unconnected = UnconnectedGradients(unconnected_gradients)
+        except ValueError:
+            raise ValueError(f"Unknown value for unconnected_gradients: {unconnected_gradients!r}") from None
+        if self._recording and not self._persistent:
+            self._pop_tape()
+        tape = self._tape
+        if not self._persistent:
+            self._watched_variables = tuple(self._tape.watched_variables())
+            self._tape = None
+        return tape, unconnected
+
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
                  parallel_iterations=None, experimental_use_pfor=True):
-        raise NotImplementedError("tapegrad: GradientTape.jacobian is not implemented yet (see the ops issue)")
+        """Jacobian of `target` (one tensor) with respect to each of `sources`.
+
+        Each result has shape ``target.shape + source.shape`` and the structure of `sources`
+        follows it. Computed in C++ with one backward pass per element of `target` (See Note
+        [Jacobian rows]); `parallel_iterations` and `experimental_use_pfor` are accepted for
+        compatibility (``experimental_use_pfor=False`` needs a persistent tape, as in TF).
+
+        >>> import tapegrad as tg
+        >>> x = tg.constant([1.0, 2.0])
+        >>> with tg.GradientTape() as g:
+        ...     g.watch(x)
+        ...     y = x * x
+        >>> g.jacobian(y, x).numpy().tolist()
+        [[2.0, 0.0], [0.0, 4.0]]
+        """
+        tape, unconnected = self._begin_jacobian("jacobian", experimental_use_pfor, unconnected_gradients)
+        if not isinstance(target, (Tensor, Variable)):
+            raise TypeError(f"GradientTape.jacobian: target must be one Tensor, got {type(target).__name__}")
+        flat_sources = nest.flatten(sources)
+        for s in flat_sources:
+            _as_tensorlike(s, "sources")
+        out = _core.compute_jacobian(tape, target, flat_sources, unconnected is UnconnectedGradients.ZERO, False)
+        return nest.pack_sequence_as(sources, out)
 
     def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
                        parallel_iterations=None, experimental_use_pfor=True):
-        raise NotImplementedError("tapegrad: GradientTape.batch_jacobian is not implemented yet (see the ops issue)")
+        """Per-example Jacobians: for `target` [b, y...] and `source` [b, x...], the [b, y..., x...]
+        tensor whose entry i is ``jacobian(target[i], source[i])``; target[i] must depend only on
+        source[i]. As in TF, a fully unconnected result is zeros whatever `unconnected_gradients` says.
+
+        >>> import tapegrad as tg
+        >>> x = tg.constant([[1.0, 2.0], [3.0, 4.0]])
+        >>> with tg.GradientTape() as g:
+        ...     g.watch(x)
+        ...     y = x * x
+        >>> g.batch_jacobian(y, x).numpy().tolist()
+        [[[2.0, 0.0], [0.0, 4.0]], [[6.0, 0.0], [0.0, 8.0]]]
+        """
+        target = target if isinstance(target, (Tensor, Variable)) else _core.convert_to_tensor(target)
+        _as_tensorlike(source, "source")
+        ts, ss = tuple(target.shape), tuple(source.shape)
+        for s in (ts, ss):
+            if len(s) < 2:
+                raise ValueError(f"Shape {_shape_str(s)} must have rank at least 2")
+        if ts[0] != ss[0]:
+            raise ValueError(f"Need first dimension of target shape ({_shape_str(ts)}) and source shape "
+                             f"({_shape_str(ss)}) to match.")
+        tape, unconnected = self._begin_jacobian("batch_jacobian", experimental_use_pfor, unconnected_gradients)
+        return _core.compute_jacobian(tape, target, [source], unconnected is UnconnectedGradients.ZERO, True)[0]
+
+
+def _shape_str(s):
+    return "(" + ", ".join(str(d) for d in s) + ("," if len(s) == 1 else "") + ")"
 
 
 _TENSORLIKE = (Tensor, _core.Variable)

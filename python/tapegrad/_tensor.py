@@ -103,8 +103,8 @@ def _index(self):
 def _iter(self):
     if not self._shape_tuple:
         raise TypeError("Cannot iterate over a scalar tensor.")
-    from . import _ops
-    return iter(_ops.unstack(self))
+    from . import _ops_shape
+    return iter(_ops_shape.unstack(self))
 
 
 def _get_shape(self):
