@@ -239,6 +239,12 @@ def _shape_str(s):
 _TENSORLIKE = (Tensor, _core.Variable)
 
 
+def _as_tensorlike(x, what):
+    if isinstance(x, _TENSORLIKE):
+        return x
+    raise TypeError(f"GradientTape.gradient: every {what} must be a Tensor or Variable, got {type(x).__name__}")
+
+
 def _flatten_tensors(structure, what):
     """nest.flatten with a fast path for a tensor or a flat list; every leaf must be tensor-like."""
     if isinstance(structure, _TENSORLIKE):
