@@ -65,16 +65,22 @@ def tg_missing(*paths):
     return None
 
 
-def median_time(fn, repeat=7, number=None, min_time=0.2):
-    """Median seconds per call of fn over `repeat` rounds of `number` calls (auto-sized)."""
+def median_time(fn, repeat=7, number=None, min_time=0.2, slow=None):
+    """Median seconds per call of fn over `repeat` rounds of `number` calls (auto-sized so that all
+    rounds together take about min_time). When the warm-up call takes over `slow` seconds, at most
+    3 rounds."""
+    t0 = time.perf_counter()
     fn()  # warm up
+    first = time.perf_counter() - t0
+    if slow is not None and first > slow:
+        repeat = min(repeat, 3)
     if number is None:
         number = 1
-        while True:
+        while first < min_time / repeat and number < 1 << 20:
             t0 = time.perf_counter()
             for _ in range(number):
                 fn()
-            if time.perf_counter() - t0 >= min_time / repeat or number >= 1 << 20:
+            if time.perf_counter() - t0 >= min_time / repeat:
                 break
             number *= 2
     times = []

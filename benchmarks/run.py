@@ -25,40 +25,46 @@ DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"
 
 
 class Progress:
-    """A progress bar over the workloads on stderr (tqdm when installed, else a small built-in)."""
+    """A progress bar over the workloads on stderr: tqdm when installed, else a small built-in one.
+    When stderr is not a terminal, one line per finished workload instead."""
 
     def __init__(self, total, enabled=True, use_tqdm=True):
         self.total, self.done, self.enabled, self._bar = total, 0, enabled, None
+        self.tty = sys.stderr.isatty()
         self.t0 = time.perf_counter()
-        if enabled and use_tqdm:
+        if enabled and use_tqdm and self.tty:
             try:
                 from tqdm import tqdm
                 self._bar = tqdm(total=total, file=sys.stderr, unit="workload", leave=False)
             except ImportError:
                 pass
 
+    def _line(self, text):
+        filled = int(20 * self.done / max(self.total, 1))
+        return f"[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.total} {time.perf_counter() - self.t0:4.0f}s {text}"
+
     def describe(self, text):
         if not self.enabled:
             return
         if self._bar is not None:
             self._bar.set_postfix_str(text[:60], refresh=True)
-            return
-        filled = int(20 * self.done / max(self.total, 1))
-        line = f"[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.total} {time.perf_counter() - self.t0:5.0f}s {text}"
-        sys.stderr.write("\r" + line[:100].ljust(100))
-        sys.stderr.flush()
+        elif self.tty:
+            sys.stderr.write("\r" + self._line(text)[:100].ljust(100))
+            sys.stderr.flush()
 
-    def advance(self):
+    def advance(self, name=""):
         self.done += 1
         if self._bar is not None:
             self._bar.update(1)
+        elif self.enabled and not self.tty:
+            print(self._line(f"{name} done"), file=sys.stderr, flush=True)
         else:
-            self.describe("")
+            self.describe(f"{name} done")
 
     def close(self):
         if self._bar is not None:
             self._bar.close()
-        elif self.enabled:
+        elif self.enabled and self.tty:
             sys.stderr.write("\r" + " " * 100 + "\r")
             sys.stderr.flush()
 
@@ -118,7 +124,8 @@ class Context:
                     if problem:
                         self._row(case, library, None, f"MISMATCH vs {ref_lib}: {problem}", "mismatch")
                         return None
-            seconds = _common.median_time(fn, self.repeat, min_time=self.min_time) / per
+            seconds = _common.median_time(fn, self.repeat, min_time=self.min_time,
+                                          slow=0.2 if self.quick else None) / per
         except Exception as e:  # noqa: BLE001  (a failing library is reported in the table, not fatal)
             msg = str(e).strip().splitlines()[0][:120] if str(e).strip() else ""
             self._row(case, library, None, f"ERROR {type(e).__name__}: {msg}", "error",
@@ -271,6 +278,7 @@ def _load_peers(wanted, threads):
             mod = _common.import_peer(_PEER_MODULES[name])
             peers[name] = mod if mod is not None else f"{_PEER_MODULES[name]} is not installed"
     torch = peers["torch"] if not isinstance(peers["torch"], str) else None
+    peers["_torch_threads"] = torch.get_num_threads() if torch is not None else None
     tf = peers["tf"] if not isinstance(peers["tf"], str) else None
     tf_note = _common.set_threads(threads, torch, tf)
     if tf_note:
@@ -289,6 +297,17 @@ def _load_peers(wanted, threads):
     if "jax" in wanted and not isinstance(peers["jax"], str):
         notes.append("JAX: its CPU thread count is not set by the suite (XLA picks its own)")
     return peers, notes
+
+
+def _restore_threads(peers, tg_threads):
+    """Puts thread counts back (the suite may run inside a test process)."""
+    import tapegrad as tg
+
+    if "_threadpool" in peers:
+        peers["_threadpool"].restore_original_limits()
+    tg.config.set_num_threads(tg_threads)
+    if not isinstance(peers["torch"], str):
+        peers["torch"].set_num_threads(peers["_torch_threads"])
 
 
 def parse_args(argv=None):
@@ -326,6 +345,7 @@ def main(argv=None, use_tqdm=True):
     import tapegrad as tg
     from benchmarks.workloads import NAMES, load
 
+    saved_threads = tg.config.get_num_threads()
     peers, notes = _load_peers(args.peers, args.threads)
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     selected = load([n for n in NAMES if not args.only or n in args.only])
@@ -333,19 +353,23 @@ def main(argv=None, use_tqdm=True):
     ctx = Context(mode, args.threads, peers, progress)
     ctx.args = args
     t0 = time.perf_counter()
+    durations = []
     try:
         for w in selected:
             ctx.workload = w.NAME
             progress.describe(w.NAME)
+            t_w = time.perf_counter()
             w.run(ctx)
-            progress.advance()
+            durations.append(f"{w.NAME} {time.perf_counter() - t_w:.0f}")
+            progress.advance(w.NAME)
     finally:
         progress.close()
+        _restore_threads(peers, saved_threads)
     versions = [f"tapegrad {tg.__version__}", f"numpy {np.__version__}"] + [
         f"{_PEER_MODULES[p]} {peers[p].__version__}" for p in ("torch", "tf", "jax") if not isinstance(peers[p], str)]
     header = [
         f"tapegrad benchmark suite, {mode} mode, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
-        f"{time.perf_counter() - t0:.0f} s",
+        f"{time.perf_counter() - t0:.0f} s (per workload: {', '.join(durations)} s)",
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.python_implementation()} "
         f"{platform.python_version()}; {', '.join(versions)}",
         f"threads: {args.threads} for every library (tg.config.set_num_threads, torch.set_num_threads, "
