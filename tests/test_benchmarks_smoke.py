@@ -13,8 +13,13 @@ import pytest
 
 import tapegrad as tg
 
+# Importing the suite unsets the OpenBLAS variables (see benchmarks/_common.py); tests leave the
+# environment as they found it.
+_SAVED_ENV = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks import run as suite  # noqa: E402
+
+os.environ.update({k: v for k, v in _SAVED_ENV.items() if v is not None})
 
 
 class _StandInAdam:
