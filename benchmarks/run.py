@@ -305,7 +305,8 @@ def _restore_threads(peers, tg_threads):
 
     if "_threadpool" in peers:
         peers["_threadpool"].restore_original_limits()
-    tg.config.set_num_threads(tg_threads)
+    if tg.config.get_num_threads() != tg_threads:
+        tg.config.set_num_threads(tg_threads)
     if not isinstance(peers["torch"], str):
         peers["torch"].set_num_threads(peers["_torch_threads"])
 
