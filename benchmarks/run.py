@@ -313,7 +313,7 @@ def _restore_threads(peers, tg_threads):
 
 def parse_args(argv=None):
     from benchmarks.workloads import NAMES as names
-    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (about a minute)")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, one repeat: checks the code paths only")
     ap.add_argument("--only", default="", help="comma-separated workloads: " + ", ".join(names))
