@@ -155,7 +155,7 @@ class Context:
             return
         ratio = t_tg / t_peer
         met = ratio < limit if strict else ratio <= limit
-        self.budget_result(case, text, f"measured {ratio:.2f}x {peer}", met)
+        self.budget_result(case, text, f"measured {ratio:.3f}x {peer}", met)
 
     def budget_result(self, case, text, measured, met):
         self.budgets.append(dict(workload=self.workload, case=case, text=text, measured=measured, met=met))
