@@ -1,4 +1,8 @@
-"""Shared by the benchmark scripts: peer discovery, thread settings, timing."""
+"""Shared by the benchmark scripts: peer discovery, thread settings, timing.
+
+Importing this module unsets OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE; every entry point imports it
+before numpy, torch or tensorflow (see DESIGN.md section 3).
+"""
 import os
 
 # The brief: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE halve OpenBLAS speed here; benchmarks unset both
@@ -29,6 +33,7 @@ def import_peer(name):
 
 
 def set_threads(n, torch=None, tf=None):
+    """Sets n threads for tapegrad, torch and TF; returns a note when TF could not be set."""
     import tapegrad as tg
 
     tg.config.set_num_threads(n)
@@ -39,19 +44,43 @@ def set_threads(n, torch=None, tf=None):
             tf.config.threading.set_intra_op_parallelism_threads(n)
             tf.config.threading.set_inter_op_parallelism_threads(n)
         except RuntimeError:
-            pass  # already initialised
+            return "TensorFlow was already initialised: its thread count could not be set"
+    return None
 
 
-def median_time(fn, repeat=7, number=None, min_time=0.2):
-    """Median seconds per call of fn over `repeat` rounds of `number` calls (auto-sized)."""
+def tg_missing(*paths):
+    """The first tapegrad feature (dotted path under `tapegrad`) that does not exist, or None.
+
+    >>> tg_missing("nn.relu") is None
+    True
+    """
+    import tapegrad as tg
+
+    for path in paths:
+        obj = tg
+        for part in path.split("."):
+            if not hasattr(obj, part):
+                return "tg." + path
+            obj = getattr(obj, part)
+    return None
+
+
+def median_time(fn, repeat=7, number=None, min_time=0.2, slow=None):
+    """Median seconds per call of fn over `repeat` rounds of `number` calls (auto-sized so that all
+    rounds together take about min_time). When the warm-up call takes over `slow` seconds, at most
+    3 rounds."""
+    t0 = time.perf_counter()
     fn()  # warm up
+    first = time.perf_counter() - t0
+    if slow is not None and first > slow:
+        repeat = min(repeat, 3)
     if number is None:
         number = 1
-        while True:
+        while first < min_time / repeat and number < 1 << 20:
             t0 = time.perf_counter()
             for _ in range(number):
                 fn()
-            if time.perf_counter() - t0 >= min_time / repeat or number >= 1 << 20:
+            if time.perf_counter() - t0 >= min_time / repeat:
                 break
             number *= 2
     times = []
@@ -61,3 +90,20 @@ def median_time(fn, repeat=7, number=None, min_time=0.2):
             fn()
         times.append((time.perf_counter() - t0) / number)
     return statistics.median(times)
+
+
+def format_time(seconds):
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.2f} us"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def to_numpy(value):
+    """A numpy array from a tapegrad/numpy/torch/TF/JAX value (detached from any autograd graph)."""
+    import numpy as np
+
+    if hasattr(value, "detach"):
+        value = value.detach()
+    return np.asarray(value)

@@ -8,8 +8,11 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import import_peer, median_time, set_threads  # noqa: E402
+if __package__:
+    from ._common import import_peer, median_time, set_threads
+else:  # run as a script
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _common import import_peer, median_time, set_threads  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -55,6 +58,43 @@ def make_tf(tf):
                 x = x * x
         return tape.gradient(x, x0, output_gradients=tf.ones_like(x))
     return chain
+
+
+def make_numpy():
+    """The same chain by hand in numpy: forward keeping what the backward needs, then the VJPs."""
+    def chain(x0):
+        saved = []
+        x = x0
+        for _ in range(N_OPS // 4):
+            x = x * np.float32(1.01)
+            x = x + np.float32(0.1)
+            x = np.tanh(x)
+            saved.append(x)
+            x = x * x
+        g = np.ones_like(x)
+        for t in reversed(saved):
+            g = g * (t + t)
+            g = g * (1 - t * t)
+            g = g * np.float32(1.01)
+        return g
+    return chain
+
+
+def make_tf_function(tf):
+    return tf.function(make_tf(tf))
+
+
+def make_jax(jax):
+    import jax.numpy as jnp
+
+    def forward(x):
+        for _ in range(N_OPS // 4):
+            x = jnp.tanh(x * 1.01 + 0.1)
+            x = x * x
+        return x
+
+    grad = jax.jit(lambda x: jax.vjp(forward, x)[1](jnp.ones_like(x))[0])
+    return lambda x0: grad(x0).block_until_ready()
 
 
 def main(argv=None):
