@@ -29,7 +29,8 @@ class Pool {
   void resize(int n) {
     stop();
     stopping_ = false;
-    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i] { loop(i); });
+    // New workers start at the current generation, so they do not rerun the last (finished) job.
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, g = generation_] { loop(i, g); });
   }
 
   bool try_run(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
@@ -61,8 +62,7 @@ class Pool {
     int64_t b = std::min<int64_t>(n_, k * chunk), e = std::min<int64_t>(n_, b + chunk);
     if (b < e) (*fn_)(b, e);
   }
-  void loop(int k) {
-    uint64_t seen = 0;
+  void loop(int k, uint64_t seen) {
     for (;;) {
       {
         std::unique_lock<std::mutex> lk(mu_);
