@@ -108,7 +108,7 @@ class Nadam(Optimizer):
         if self.built:
             return
         super().build(var_list)
-        self._u_product = Variable(np.float64(1.0), name="u_product", trainable=False)
+        self._u_product = Variable(np.array(1.0, np.float64), name="u_product", trainable=False)
         self._extra_variables = [self._u_product]
 
     def _step_args(self, lr, t):
@@ -117,7 +117,7 @@ class Nadam(Optimizer):
         return "nadam", [lr, float(self.beta_1), float(self.beta_2), float(self.epsilon), float(t), up]
 
     def _after_step(self):
-        self._u_product.assign(np.float64(self._pending_u_product))
+        self._u_product.assign(np.array(self._pending_u_product, np.float64))
 
     def get_config(self):
         config = super().get_config()

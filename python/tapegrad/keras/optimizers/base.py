@@ -230,7 +230,7 @@ class Optimizer:
                 f"Unknown variable: {v!r}. This optimizer can only be called for the variables it was originally "
                 "built with. When working with a new set of variables, you should recreate a new optimizer "
                 "instance.")
-        if None in grads:
+        if any(g is None for g in grads):
             if all(g is None for g in grads):
                 raise ValueError("No gradients provided for any variable.")
             missing = [v.name for g, v in zip(grads, trainable_variables) if g is None]
