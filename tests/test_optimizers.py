@@ -6,6 +6,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tapegrad as tg
 
@@ -536,7 +538,8 @@ def test_variables_config_and_get():
     opt = K.Adam(learning_rate=0.01, amsgrad=True, use_ema=True, gradient_accumulation_steps=2)
     opt.build([v])
     assert len(opt.variables) == 2 + 3 + 1 + 1
-    assert opt.variables[0] is opt.iterations or opt.gradient_accumulation_steps
+    assert opt.variables[0] is opt._iterations and opt.variables[1] is opt._learning_rate
+    assert int(opt.iterations) == 0
     cfg = opt.get_config()
     assert cfg["amsgrad"] is True and cfg["learning_rate"] == pytest.approx(0.01)
     again = K.Adam.from_config(cfg)
@@ -660,3 +663,14 @@ def test_no_warnings_in_normal_use():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         K.Adam().apply_gradients([(tg.constant([1.0]), v)])
+
+
+@settings(max_examples=20, deadline=None)
+@given(shapes=st.lists(st.lists(st.integers(1, 40), min_size=1, max_size=3).map(tuple), min_size=1, max_size=4),
+       name=st.sampled_from(["Adam", "RMSprop", "Lamb", "Adafactor", "Nadam", "Adamax"]),
+       option=st.sampled_from([{}, {"global_clipnorm": 1.0}, {"clipnorm": 0.5}, {"weight_decay": 0.1},
+                               {"use_ema": True}, {"gradient_accumulation_steps": 2}]),
+       f64=st.booleans())
+def test_random_shapes_match_numpy(shapes, name, option, f64):
+    cfg = dict(option, learning_rate=0.01)
+    run_both(name, cfg, np.float64 if f64 else np.float32, shapes=shapes, steps=3)
