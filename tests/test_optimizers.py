@@ -400,23 +400,30 @@ def test_zero_argument_callable_learning_rate():
     v = tg.Variable([1.0])
     opt.apply_gradients([(tg.constant([1.0]), v)])
     assert calls and v.numpy()[0] == pytest.approx(0.5)
-    assert opt.learning_rate == pytest.approx(0.5)
+    assert float(opt.learning_rate) == pytest.approx(0.5)
 
 
 def test_learning_rate_property_and_setter():
     opt = K.Adam(learning_rate=0.01)
-    assert opt.learning_rate == pytest.approx(0.01)
+    assert float(opt.learning_rate) == pytest.approx(0.01)
+    assert opt.learning_rate.dtype == tg.float32 and any(x is opt.learning_rate for x in opt.variables)
     opt.learning_rate = 0.5
-    assert opt.learning_rate == 0.5
+    assert float(opt.learning_rate) == 0.5
+    opt.learning_rate.assign(0.25)  # the Variable, as in Keras
+    v = tg.Variable([1.0])
+    opt2 = K.SGD(learning_rate=0.01)
+    opt2.learning_rate.assign(0.25)
+    opt2.apply_gradients([(tg.constant([1.0]), v)])
+    assert v.numpy()[0] == 0.75
     sched = K.schedules.InverseTimeDecay(1.0, 1, 1.0)
     opt.learning_rate = sched
-    assert opt.learning_rate == pytest.approx(1.0)
+    assert float(opt.learning_rate) == pytest.approx(1.0)
     opt = K.Adam(learning_rate=sched)
     with pytest.raises(TypeError, match="not settable"):
         opt.learning_rate = 0.1
     v = tg.Variable([1.0])
     opt.apply_gradients([(tg.constant([1.0]), v)])
-    assert opt.learning_rate == pytest.approx(0.5)
+    assert float(opt.learning_rate) == pytest.approx(0.5)
 
 
 # --- pipeline behaviour and errors ----------------------------------------------------------------

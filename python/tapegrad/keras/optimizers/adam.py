@@ -92,7 +92,7 @@ class Nadam(Optimizer):
     >>> v = tg.Variable(1.0)
     >>> _ = tg.keras.optimizers.Nadam(learning_rate=0.1).apply_gradients([(tg.constant(2.0), v)])
     >>> round(float(v), 4)
-    0.9
+    0.8937
     """
 
     _slot_names = ("momentum", "velocity")

@@ -69,7 +69,7 @@ class Ftrl(Optimizer):
     >>> v = tg.Variable(1.0)
     >>> _ = tg.keras.optimizers.Ftrl(learning_rate=0.1).apply_gradients([(tg.constant(2.0), v)])
     >>> round(float(v), 4)
-    0.9008
+    0.7451
     """
 
     _slot_names = ("accumulator", "linear")

@@ -120,8 +120,13 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        """The current learning rate (a schedule is evaluated at ``iterations``); settable."""
-        return self._lr_value(self._raw_iterations())
+        """The current learning rate, settable. As in Keras: the float32 learning-rate Variable
+        (``opt.learning_rate.assign(0.1)`` works), or a schedule's value at ``iterations``."""
+        lr = self._learning_rate
+        if isinstance(lr, Variable):
+            return lr
+        value = lr(self._raw_iterations()) if self._lr_takes_step else lr()
+        return value if isinstance(value, Tensor) else _float_tensor(value)
 
     @learning_rate.setter
     def learning_rate(self, value):
@@ -410,3 +415,8 @@ def _takes_argument(fn):
 def _int_tensor(value):
     from ..._ops import constant
     return constant(np.int64(value))
+
+
+def _float_tensor(value):
+    from ..._ops import constant
+    return constant(np.float32(value))
