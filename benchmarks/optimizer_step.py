@@ -171,7 +171,8 @@ def main():
     big = 10_000_000 if not args.quick else 200_000
     many = (200, 50_000) if not args.quick else (20, 5_000)
     workloads = [(f"1 x {big:,}", [big]), (f"{many[0]} x {many[1]:,}", [many[1]] * many[0])]
-    print(f"threads={args.threads} rounds={args.rounds} steps/sample={args.steps} "
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"cpus={os.cpu_count()} load={load:.1f} threads={args.threads} rounds={args.rounds} steps/sample={args.steps} "
           f"torch={'yes ' + torch.__version__ if torch else 'no'} keras={'yes ' + keras.__version__ if keras else 'no'}")
     summary = []
     for wname, sizes in workloads:

@@ -29,7 +29,7 @@ CANDIDATES = [
     ("AdamW", "AdamW", 0.2, {}),
     ("Adam amsgrad", "Adam", 0.2, {"amsgrad": True}),
     ("Adagrad", "Adagrad", 1.0, {}),
-    ("Adadelta", "Adadelta", 10.0, {}),
+    ("Adadelta", "Adadelta", 30.0, {}),
     ("Adamax", "Adamax", 0.3, {}),
     ("Nadam", "Nadam", 0.2, {}),
     ("Ftrl", "Ftrl", 1.0, {}),
