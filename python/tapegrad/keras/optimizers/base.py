@@ -47,7 +47,7 @@ class Optimizer:
             warnings.warn("Argument `decay` is no longer supported and will be ignored.", stacklevel=2)
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
-        self.name = name if name is not None else type(self).__name__.lower()
+        self.name = name if name is not None else _auto_name(type(self).__name__)
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.global_clipnorm = global_clipnorm
@@ -398,6 +398,19 @@ class Optimizer:
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = _schedules.deserialize(config["learning_rate"], custom_objects=custom_objects)
         return cls(**config)
+
+
+_NAME_COUNTS = {}
+
+
+def _auto_name(class_name):
+    """Keras's auto_name: snake_case of the class name, made unique in the process (adam, adam_1)."""
+    base = re.sub(r"\W+", "", class_name)
+    base = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", base)
+    base = re.sub("([a-z])([A-Z])", r"\1_\2", base).lower()
+    n = _NAME_COUNTS.get(base, 0)
+    _NAME_COUNTS[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
 
 
 def _takes_argument(fn):
