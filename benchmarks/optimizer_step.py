@@ -7,7 +7,7 @@ Every peer runs in this process with the same thread count and the same data; im
 timed round-robin (each round times every implementation), and the median over rounds is
 reported, because memory bandwidth on these machines drifts between levels over minutes.
 
-    python benchmarks/optimizer_step.py [--threads 2] [--rounds 7] [--quick]
+    python benchmarks/optimizer_step.py [--threads 2] [--rounds 15] [--steps 3] [--quick]
 
 Budget (DESIGN.md section 3): tapegrad Adam on 10M float32 at most 0.8x the time of PyTorch
 fused=True Adam, and at least 90% of the probe's bandwidth.
@@ -37,8 +37,8 @@ BYTES = {"adam": 28, "sgd_momentum": 20, "rmsprop": 20}  # bytes moved per eleme
 def parse():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--steps", type=int, default=5, help="steps per timed sample")
+    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--steps", type=int, default=3, help="steps per timed sample")
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     ap.add_argument("--no-peers", action="store_true")
     return ap.parse_args()
