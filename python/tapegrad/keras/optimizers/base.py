@@ -1,5 +1,7 @@
 """The Keras 3 optimizer pipeline (BaseOptimizer.apply), with the whole step in one C++ call."""
 import inspect
+import itertools
+import operator
 import re
 import warnings
 
@@ -227,15 +229,14 @@ class Optimizer:
             return
         if not self.built:
             self.build(trainable_variables)
-        index = self._index
-        idx = [index.get(id(v)) for v in trainable_variables]
+        idx = list(map(self._index.get, map(id, trainable_variables)))  # C-level loops: cheap per variable
         if None in idx:
             v = trainable_variables[idx.index(None)]
             raise ValueError(
                 f"Unknown variable: {v!r}. This optimizer can only be called for the variables it was originally "
                 "built with. When working with a new set of variables, you should recreate a new optimizer "
                 "instance.")
-        if any(g is None for g in grads):
+        if any(map(operator.is_, grads, itertools.repeat(None))):
             if all(g is None for g in grads):
                 raise ValueError("No gradients provided for any variable.")
             missing = [v.name for g, v in zip(grads, trainable_variables) if g is None]
