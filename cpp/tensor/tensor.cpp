@@ -4,6 +4,10 @@
 #include <cstring>
 #include <vector>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include "ops/ops.h"
 
 namespace tg {
@@ -48,6 +52,7 @@ namespace {
 constexpr size_t kPoolMin = 64, kPoolMax = 16384;
 constexpr int kClasses = 9;  // 64 .. 16384
 constexpr size_t kPerClass = 64;
+constexpr size_t kHuge = size_t(1) << 21, kHugeMin = size_t(4) << 20;  // huge pages from 4 MiB
 
 struct Pool {
   std::vector<void*> lists[kClasses];
@@ -94,6 +99,14 @@ Storage::Storage(size_t n) : nbytes(n) {
       return;
     }
     data = std::aligned_alloc(64, kPoolMin << c);
+  } else if (n >= kHugeMin) {
+    // Large buffers on 2 MiB transparent huge pages, as numpy does: streaming kernels (optimizer
+    // steps, big elementwise ops) lose 5-15% of their bandwidth to TLB misses on 4 KiB pages.
+    const size_t size = (n + kHuge - 1) & ~(kHuge - 1);
+    data = std::aligned_alloc(kHuge, size);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (data) madvise(data, size, MADV_HUGEPAGE);
+#endif
   } else {
     data = std::aligned_alloc(64, (n + 63) & ~size_t(63));
   }
