@@ -493,6 +493,11 @@ def test_errors_of_apply():
         tg._core.optimizer_step("adam", [v], [tg.constant([1.0, 1.0])], [[], []], [0.1])
 
 
+def test_base_class_has_no_rule():
+    with pytest.raises(NotImplementedError, match="update_step"):
+        K.Optimizer(learning_rate=0.1).apply_gradients([(tg.constant([1.0]), tg.Variable([1.0]))])
+
+
 def test_apply_without_variables_and_empty_list():
     v = tg.Variable([1.0, 2.0])
     opt = K.SGD(learning_rate=0.5)

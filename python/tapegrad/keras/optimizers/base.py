@@ -301,7 +301,10 @@ class Optimizer:
         return self._slot_names
 
     def _step_args(self, lr, t):
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__}: tapegrad optimizers run a fused C++ kernel chosen by `_step_args(lr, t)`; "
+            "a Python `update_step(gradient, variable, learning_rate)` as in Keras custom optimizers is not "
+            "supported yet")
 
     def _after_step(self):
         pass
