@@ -604,6 +604,19 @@ def test_save_and_resume_bit_identical(tmp_path, name, cfg):
         assert a.tobytes() == b.numpy().tobytes()
 
 
+def test_get_and_set_weights():
+    v = tg.Variable([1.0, 2.0])
+    opt = K.Adam(0.1)
+    opt.apply_gradients([(tg.constant([1.0, -1.0]), v)])
+    w = opt.get_weights()
+    opt2 = K.Adam(0.1)
+    opt2.build([v])
+    opt2.set_weights(w)
+    assert [a.tolist() for a in opt2.get_weights()] == [a.tolist() for a in w]
+    with pytest.raises(ValueError, match="has 4 variables; got 1"):
+        opt2.set_weights(w[:1])
+
+
 def test_load_errors(tmp_path):
     v = tg.Variable([1.0, 2.0])
     opt = K.Adam()

@@ -380,6 +380,18 @@ class Optimizer:
                                  f"has shape {tuple(value.shape)}")
             v.assign(value.astype(v.dtype.as_numpy_dtype, copy=False))
 
+    def get_weights(self):
+        """The values of `variables`, as numpy arrays."""
+        return [v.numpy() for v in self.variables]
+
+    def set_weights(self, weights):
+        """Assigns `weights` (as from `get_weights`) to `variables`; the optimizer must be built."""
+        variables = self.variables
+        weights = list(weights)
+        if len(weights) != len(variables):
+            raise ValueError(f"Optimizer '{self.name}' has {len(variables)} variables; got {len(weights)} weights")
+        self.load_own_variables({str(i): w for i, w in enumerate(weights)})
+
     # --- config -------------------------------------------------------------------------------------
     def get_config(self):
         lr = self._learning_rate
