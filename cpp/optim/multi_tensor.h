@@ -24,4 +24,30 @@ void multi_tensor_apply(const std::vector<int64_t>& sizes, F&& fn, int64_t grain
   });
 }
 
+// Note [Deterministic reductions]
+// Per-tensor sums (gradient norms, Lamb's trust ratio) are computed over fixed blocks of
+// kReduceBlock elements, one partial per block, then added in block order. The result does not
+// depend on the thread count or the split, so a resumed run reproduces the same bits.
+constexpr int64_t kReduceBlock = 1 << 14;
+
+struct Block {
+  size_t t;
+  int64_t b, e;
+};
+
+inline std::vector<Block> make_blocks(const std::vector<int64_t>& sizes) {
+  std::vector<Block> blocks;
+  for (size_t t = 0; t < sizes.size(); ++t)
+    for (int64_t b = 0; b < sizes[t]; b += kReduceBlock) blocks.push_back({t, b, std::min(sizes[t], b + kReduceBlock)});
+  return blocks;
+}
+
+// Runs fn(block_index, block) for every block, in parallel when there are enough of them.
+template <class F>
+void for_blocks(const std::vector<Block>& blocks, F&& fn) {
+  parallel_for(int64_t(blocks.size()), std::max<int64_t>(1, (1 << 16) / kReduceBlock), [&](int64_t lo, int64_t hi) {
+    for (int64_t k = lo; k < hi; ++k) fn(size_t(k), blocks[size_t(k)]);
+  });
+}
+
 }  // namespace tg

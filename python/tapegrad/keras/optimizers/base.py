@@ -1,102 +1,209 @@
-"""The Keras 3 optimizer pipeline (BaseOptimizer.apply), with the update itself in C++."""
-import numbers
+"""The Keras 3 optimizer pipeline (BaseOptimizer.apply), with the whole step in one C++ call."""
+import inspect
+import itertools
+import operator
+import re
 import warnings
 
 import numpy as np
 
 from ... import _core
-from ..._tensor import Variable
+from ..._tensor import Tensor, Variable
+from . import schedules as _schedules
 
 
 class Optimizer:
-    """Base class: builds slots on first use, filters None gradients, then calls `_update`
-    once for all variables (one fused C++ kernel call) and increments `iterations`.
+    """Base class of the Keras 3 optimizers (``tg.keras.optimizers.Optimizer``).
 
-    Subclasses set `_slot_names` and implement `_update(variables, grads, lr)`.
+    ``apply_gradients`` / ``apply`` follow Keras's step order: build on first use, filter ``None``
+    gradients (warning; all ``None`` is an error), unscale by ``loss_scale_factor``, gradient
+    accumulation, clipping (``clipnorm`` / ``clipvalue`` / ``global_clipnorm``), decoupled weight
+    decay, the update rule, EMA, ``iterations += 1``. Everything after the filtering runs in one
+    fused C++ call over all variables (See Note [Step pipeline] in cpp/optim/pipeline.h).
+
+    State: ``variables`` lists ``iterations``, the learning rate (when it is a float) and every
+    slot, EMA average and accumulator, in a fixed order. ``save_own_variables(store)`` writes them
+    into a dict as ``store["0"], store["1"], ...`` and ``load_own_variables(store)`` reads them
+    back (Keras's names); ``tg.keras.optimizers.save_training_state(path, optimizer, variables)``
+    and ``load_training_state(path, optimizer, variables)`` store the model variables and the
+    optimizer state together in one ``.npz`` file, so training resumes bit-identically.
+
+    Subclasses set ``_slot_names`` (and ``_slot_init``) and implement ``_step_args(lr, t)``,
+    which returns the C++ kernel name and its hyper-parameters for step ``t = iterations + 1``.
+
+    >>> import tapegrad as tg
+    >>> v = tg.Variable([1.0, 2.0])
+    >>> opt = tg.keras.optimizers.Adam(learning_rate=0.1)
+    >>> _ = opt.apply_gradients([(tg.constant([0.5, -0.5]), v)])
+    >>> [round(x, 4) for x in v.numpy().tolist()]
+    [0.9, 2.1]
     """
 
     _slot_names = ()
+    _slot_init = {}
 
-    def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
-                 loss_scale_factor=None, gradient_accumulation_steps=None, name=None, **kwargs):
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, **kwargs):
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and will be ignored.", stacklevel=2)
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
-        self.name = name or type(self).__name__.lower()
-        self._learning_rate = self._check_learning_rate(learning_rate)
-        for arg, value in (("weight_decay", weight_decay), ("clipnorm", clipnorm), ("clipvalue", clipvalue),
-                           ("global_clipnorm", global_clipnorm), ("loss_scale_factor", loss_scale_factor),
-                           ("gradient_accumulation_steps", gradient_accumulation_steps)):
-            if value is not None:
-                raise NotImplementedError(
-                    f"tapegrad: `{arg}` is not implemented yet for {type(self).__name__} (see the optimizers issue)")
-        if use_ema:
-            raise NotImplementedError("tapegrad: `use_ema` is not implemented yet (see the optimizers issue)")
+        self.name = name if name is not None else _auto_name(type(self).__name__)
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
-        self.clipvalue = clipvalue
         self.global_clipnorm = global_clipnorm
+        self.clipvalue = clipvalue
         self.use_ema = use_ema
-        self.ema_momentum = ema_momentum
-        self.ema_overwrite_frequency = ema_overwrite_frequency
         self.loss_scale_factor = loss_scale_factor
         self.gradient_accumulation_steps = gradient_accumulation_steps
+        if gradient_accumulation_steps:
+            if not gradient_accumulation_steps >= 2:
+                raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                                 f"gradient_accumulation_steps={gradient_accumulation_steps}")
+        if use_ema:
+            if ema_momentum > 1 or ema_momentum < 0:
+                raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}")
+            if ema_overwrite_frequency and (not isinstance(ema_overwrite_frequency, int)
+                                            or ema_overwrite_frequency < 1):
+                raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
+                                 f"ema_overwrite_frequency={ema_overwrite_frequency}")
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+                             f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
+        self.built = False
         self._iterations = Variable(np.int64(0), name="iteration", trainable=False)
-        self._variables = None  # list of trainable variables, once built
+        self._learning_rate = None
+        self._set_learning_rate(learning_rate, initial=True)
+        self._trainable_variables = []
         self._index = {}
+        self._range = []
         self._slots = {}
+        self._extra_variables = []  # per-optimizer scalars (Nadam's u_product)
+        self._ema = []
+        self._accumulators = []
+        self._decay_mask = []
+        self._exclude_ids = set()
+        self._exclude_pattern = None
 
-    @staticmethod
-    def _check_learning_rate(lr):
-        if isinstance(lr, float) or callable(lr) or isinstance(lr, np.floating):
-            return lr
-        raise ValueError(
-            "Argument `learning_rate` should be float, or an instance of LearningRateSchedule, or a callable "
-            f"(that takes in the current iteration value and returns the corresponding learning rate value). "
-            f"Received instead: learning_rate={lr!r}")
+    # --- learning rate ----------------------------------------------------------------------------
+    def _set_learning_rate(self, lr, initial=False):
+        if isinstance(lr, _schedules.LearningRateSchedule) or callable(lr):
+            self._learning_rate = lr
+            self._lr_takes_step = isinstance(lr, _schedules.LearningRateSchedule) or _takes_argument(lr)
+            return
+        if not initial and isinstance(self._learning_rate, _schedules.LearningRateSchedule):
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
+                "constructor argument, hence its learning rate is not settable. If you need the learning rate "
+                "to be settable, you should instantiate the optimizer with a float `learning_rate` argument.")
+        if isinstance(lr, (Tensor, Variable)) and lr.dtype.is_floating and lr.shape.rank == 0:
+            lr = float(lr)
+        elif isinstance(lr, np.floating) and np.ndim(lr) == 0:
+            lr = float(lr)
+        if not isinstance(lr, float):
+            raise ValueError(
+                "Argument `learning_rate` should be float, or an instance of LearningRateSchedule, or a callable "
+                "(that takes in the current iteration value and returns the corresponding learning rate value). "
+                f"Received instead: learning_rate={lr}")
+        if isinstance(self._learning_rate, Variable):
+            self._learning_rate.assign(np.float32(lr))
+        else:  # stored as a float32 variable, as in Keras
+            self._learning_rate = Variable(np.float32(lr), name="learning_rate", trainable=False)
 
-    # --- state ---------------------------------------------------------------------------------
-    @property
-    def iterations(self):
-        return self._iterations
+    def _lr_value(self, raw_iterations):
+        lr = self._learning_rate
+        if isinstance(lr, Variable):
+            return lr._item()
+        value = lr(raw_iterations) if self._lr_takes_step else lr()
+        return float(value)
 
     @property
     def learning_rate(self):
-        return self._current_learning_rate()
+        """The current learning rate, settable. As in Keras: the float32 learning-rate Variable
+        (``opt.learning_rate.assign(0.1)`` works), or a schedule's value at ``iterations``."""
+        lr = self._learning_rate
+        if isinstance(lr, Variable):
+            return lr
+        value = lr(self._raw_iterations()) if self._lr_takes_step else lr()
+        return value if isinstance(value, Tensor) else _float_tensor(value)
 
     @learning_rate.setter
     def learning_rate(self, value):
-        self._learning_rate = self._check_learning_rate(value)
+        self._set_learning_rate(value)
 
-    def _current_learning_rate(self):
-        lr = self._learning_rate
-        if callable(lr):
-            try:
-                return float(lr(int(self._iterations)))
-            except TypeError:
-                return float(lr())
-        return float(lr)
+    # --- state ------------------------------------------------------------------------------------
+    def _raw_iterations(self):
+        return int(self._iterations._item())
+
+    @property
+    def iterations(self):
+        """Number of update steps taken (a Variable; with gradient accumulation, calls // N)."""
+        if self.gradient_accumulation_steps:
+            return _int_tensor(self._raw_iterations() // self.gradient_accumulation_steps)
+        return self._iterations
 
     @property
     def variables(self):
+        """Every state variable: iterations, learning rate (if a float), slots, extras, EMA, accumulators."""
         out = [self._iterations]
+        if isinstance(self._learning_rate, Variable):
+            out.append(self._learning_rate)
         for name in self._slot_names:
             out.extend(self._slots.get(name, []))
+        out.extend(self._extra_variables)
+        out.extend(self._ema)
+        out.extend(self._accumulators)
         return out
 
     def build(self, var_list):
-        """Creates the slot variables (zeros, one per variable and slot) for `var_list`."""
+        """Creates the optimizer's variables (slots, EMA averages, accumulators) for `var_list`."""
+        if self.built:
+            return
         var_list = list(var_list)
-        self._variables = var_list
+        for v in var_list:
+            if not isinstance(v, Variable) and not isinstance(v, _core.Variable):
+                raise ValueError(f"Optimizer.build expects Variables, got {type(v).__name__}")
+        self._trainable_variables = var_list
         self._index = {id(v): i for i, v in enumerate(var_list)}
+        self._range = list(range(len(var_list)))
+        self._build_slots(var_list)
+        if self.use_ema:
+            self._ema = [self._zeros_like(v, "average") for v in var_list]
+        if self.gradient_accumulation_steps:
+            self._accumulators = [self._zeros_like(v, "gradient_accumulator") for v in var_list]
+        self._decay_mask = [self._use_weight_decay(v) for v in var_list]
+        self.built = True
+
+    def _build_slots(self, var_list):
         for name in self._slot_names:
-            self._slots[name] = [self._make_slot(v, name) for v in var_list]
+            init = self._slot_init.get(name, 0.0)
+            self._slots[name] = [self._zeros_like(v, name, init) for v in var_list]
 
-    def _make_slot(self, var, slot_name):
-        return Variable(np.zeros(var.shape, dtype=var.dtype.as_numpy_dtype), name=f"{var.name}_{slot_name}",
-                        trainable=False)
+    @staticmethod
+    def _zeros_like(var, slot_name, value=0.0, shape=None):
+        dtype = var.dtype.as_numpy_dtype
+        shape = tuple(var.shape) if shape is None else tuple(shape)
+        return Variable(np.full(shape, value, dtype=dtype), name=f"{slot_name}/{var.name}", trainable=False)
 
-    # --- apply ---------------------------------------------------------------------------------
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Excludes variables (objects, or names containing any of `var_names`) from weight decay.
+        Must be called before the optimizer is built."""
+        if self.built:
+            raise ValueError("`exclude_from_weight_decay()` can only be configured before the optimizer is built.")
+        self._exclude_ids = {id(v) for v in var_list} if var_list else set()
+        self._exclude_pattern = re.compile("|".join(set(var_names))) if var_names else None
+
+    def _use_weight_decay(self, variable):
+        if id(variable) in self._exclude_ids:
+            return False
+        if self._exclude_pattern is not None and re.search(self._exclude_pattern, variable.name) is not None:
+            return False
+        return True
+
+    # --- apply ------------------------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars):
         """Applies gradients to variables; returns `iterations`."""
         grads_and_vars = list(grads_and_vars)
@@ -107,49 +214,191 @@ class Optimizer:
         return self._iterations
 
     def apply(self, grads, trainable_variables=None):
+        """Updates `trainable_variables` (default: the variables the optimizer was built with)."""
         grads = list(grads)
         if trainable_variables is None:
-            if self._variables is None:
-                raise ValueError("When passing `grads` without `variables`, the optimizer must already be built.")
-            trainable_variables = self._variables
+            if not self.built:
+                raise ValueError("When passing `grads` without `variables`, the optimizer must already be built "
+                                 "on a list of variables. Call `optimizer.build(trainable_variables)` first.")
+            trainable_variables = self._trainable_variables
         trainable_variables = list(trainable_variables)
         if len(grads) != len(trainable_variables):
-            raise ValueError(f"Got {len(grads)} gradients for {len(trainable_variables)} variables")
+            raise ValueError(f"Got {len(grads)} gradients for {len(trainable_variables)} variables; "
+                             "the two lists must have the same length.")
         if not trainable_variables:
             return
-        if self._variables is None:
+        if not self.built:
             self.build(trainable_variables)
-        for v in trainable_variables:
-            if id(v) not in self._index:
-                raise ValueError(
-                    f"Unknown variable: {v!r}. This optimizer can only be called for the variables it was "
-                    "originally built with. When working with a new set of variables, you should recreate a new "
-                    "optimizer instance.")
-        pairs = [(g, v) for g, v in zip(grads, trainable_variables) if g is not None]
-        if not pairs:
-            raise ValueError("No gradients provided for any variable.")
-        if len(pairs) < len(grads):
+        idx = list(map(self._index.get, map(id, trainable_variables)))  # C-level loops: cheap per variable
+        if None in idx:
+            v = trainable_variables[idx.index(None)]
+            raise ValueError(
+                f"Unknown variable: {v!r}. This optimizer can only be called for the variables it was originally "
+                "built with. When working with a new set of variables, you should recreate a new optimizer "
+                "instance.")
+        if any(map(operator.is_, grads, itertools.repeat(None))):
+            if all(g is None for g in grads):
+                raise ValueError("No gradients provided for any variable.")
             missing = [v.name for g, v in zip(grads, trainable_variables) if g is None]
             warnings.warn(
                 f"Gradients do not exist for variables {missing} when minimizing the loss. If using "
                 "`model.compile()`, did you forget to provide a `loss` argument?", UserWarning, stacklevel=2)
-        gs = [g for g, _ in pairs]
-        vs = [v for _, v in pairs]
-        lr = self._current_learning_rate()
-        self._update(vs, gs, [self._index[id(v)] for v in vs], lr)
+            keep = [k for k, g in enumerate(grads) if g is not None]
+            grads = [grads[k] for k in keep]
+            trainable_variables = [trainable_variables[k] for k in keep]
+            idx = [idx[k] for k in keep]
+        self._apply_step(grads, trainable_variables, idx)
+
+    def _pick(self, lst, idx, full):
+        return lst if full else [lst[i] for i in idx]
+
+    def _apply_step(self, grads, variables, idx):
+        full = idx == self._range
+        raw = self._raw_iterations()
+        steps = self.gradient_accumulation_steps
+        it = raw // steps if steps else raw
+        if self.loss_scale_factor is not None:
+            grads = [g / self.loss_scale_factor for g in grads]
+        ema_on = self.use_ema
+        ema_mom = float(self.ema_momentum) if it != 0 else 0.0
+        overwrite = bool(ema_on and self.ema_overwrite_frequency and (it + 1) % self.ema_overwrite_frequency == 0)
+        if steps and (raw + 1) % steps != 0:
+            _core.optimizer_accumulate(self._pick(self._accumulators, idx, full), grads)
+            if ema_on:
+                _core.optimizer_ema_update(self._trainable_variables, self._ema, ema_mom)
+                if overwrite:
+                    self._overwrite_with_ema(self._trainable_variables)
+            self._iterations._assign_add(1)
+            return
+        lr = self._lr_value(raw)
+        kind, hyper = self._step_args(lr, it + 1)
+        clip_mode, clip_norm, clip_value = 0, 0.0, 0.0
+        if self.clipnorm and self.clipnorm > 0:
+            clip_mode, clip_norm = 1, float(self.clipnorm)
+        elif self.global_clipnorm and self.global_clipnorm > 0:
+            clip_mode, clip_norm = 2, float(self.global_clipnorm)
+        elif self.clipvalue and self.clipvalue > 0:
+            clip_value = float(self.clipvalue)
+        decay, mask = 0.0, None
+        if self.weight_decay is not None:
+            decay = float(self.weight_decay) * lr
+            mask = self._pick(self._decay_mask, idx, full)
+        slots = [self._pick(self._slots[n], idx, full) for n in self._kernel_slots(kind)]
+        _core.optimizer_step(
+            kind, variables, grads, slots, hyper, clip_mode, clip_norm, clip_value, decay, mask,
+            self._pick(self._accumulators, idx, full) if steps else None, 1.0 / steps if steps else 1.0,
+            self._pick(self._ema, idx, full) if ema_on else None, ema_mom, overwrite)
+        self._after_step()
+        if ema_on and not full:  # Keras averages every trainable variable, updated or not
+            rest = sorted(set(self._range) - set(idx))
+            rv = [self._trainable_variables[i] for i in rest]
+            _core.optimizer_ema_update(rv, [self._ema[i] for i in rest], ema_mom)
+            if overwrite:
+                self._overwrite_with_ema(rv, rest)
         self._iterations._assign_add(1)
 
-    def _slot_lists(self, indices):
-        return [[self._slots[name][i] for i in indices] for name in self._slot_names]
+    def _kernel_slots(self, kind):
+        return self._slot_names
 
-    def _update(self, variables, grads, indices, lr):
-        raise NotImplementedError
+    def _step_args(self, lr, t):
+        raise NotImplementedError(
+            f"{type(self).__name__}: tapegrad optimizers run a fused C++ kernel chosen by `_step_args(lr, t)`; "
+            "a Python `update_step(gradient, variable, learning_rate)` as in Keras custom optimizers is not "
+            "supported yet")
 
-    # --- config --------------------------------------------------------------------------------
+    def _after_step(self):
+        pass
+
+    def _overwrite_with_ema(self, variables, indices=None):
+        indices = range(len(variables)) if indices is None else indices
+        for v, i in zip(variables, indices):
+            v.assign(self._ema[i])
+
+    def finalize_variable_values(self, var_list):
+        """With ``use_ema``, copies the moving averages into `var_list` (the end of ``fit``)."""
+        if self.use_ema:
+            var_list = list(var_list)
+            if len(var_list) != len(self._ema):
+                raise ValueError(
+                    f"The length of model variables ({len(var_list)}) to override does not match the length of "
+                    f"model variables stored in the optimizer ({len(self._ema)}). Please check if the optimizer "
+                    "was called on your model.")
+            self._overwrite_with_ema(var_list)
+
+    def scale_loss(self, loss):
+        """Multiplies the loss by ``loss_scale_factor`` when it is set."""
+        if self.loss_scale_factor is not None:
+            return loss * self.loss_scale_factor
+        return loss
+
+    # --- tf.keras 2 conveniences --------------------------------------------------------------------
+    def compute_gradients(self, loss, var_list, tape=None):
+        """Gradients of `loss` (a Tensor with its `tape`, or a zero-argument callable) as (grad, var) pairs."""
+        from ..._tape import GradientTape
+
+        if not callable(loss) and tape is None:
+            raise ValueError(f"`tape` is required when a `Tensor` loss is passed. Received: loss={loss}, tape={tape}.")
+        if tape is None:
+            tape = GradientTape()
+        if callable(loss):
+            with tape:
+                if not callable(var_list):
+                    tape.watch(var_list)
+                loss = loss()
+                if callable(var_list):
+                    var_list = var_list()
+        elif callable(var_list):
+            var_list = var_list()
+        var_list = list(var_list)
+        grads = tape.gradient(loss, var_list)
+        return list(zip(grads, var_list))
+
+    def minimize(self, loss, var_list, tape=None):
+        """tf.keras 2's minimize: computes the gradients of `loss` and applies them; returns `iterations`."""
+        return self.apply_gradients(self.compute_gradients(loss, var_list, tape))
+
+    # --- saving -------------------------------------------------------------------------------------
+    def save_own_variables(self, store):
+        """Writes every state variable into the dict-like `store` as ``store[str(i)]``."""
+        for i, v in enumerate(self.variables):
+            store[str(i)] = v.numpy()
+
+    def load_own_variables(self, store):
+        """Reads the state written by `save_own_variables` (the optimizer must be built)."""
+        variables = self.variables
+        if len(store.keys()) != len(variables):
+            msg = (f"Skipping variable loading for optimizer '{self.name}', because it has {len(variables)} "
+                   f"variables whereas the saved optimizer has {len(store.keys())} variables. ")
+            if not self.built:
+                msg += "This is likely because the optimizer has not been called/built yet."
+            warnings.warn(msg, stacklevel=2)
+            return
+        for i, v in enumerate(variables):
+            value = np.asarray(store[str(i)])
+            if tuple(value.shape) != tuple(v.shape):
+                raise ValueError(f"Optimizer variable {i} ('{v.name}') has shape {tuple(v.shape)}; the saved value "
+                                 f"has shape {tuple(value.shape)}")
+            v.assign(value.astype(v.dtype.as_numpy_dtype, copy=False))
+
+    def get_weights(self):
+        """The values of `variables`, as numpy arrays."""
+        return [v.numpy() for v in self.variables]
+
+    def set_weights(self, weights):
+        """Assigns `weights` (as from `get_weights`) to `variables`; the optimizer must be built."""
+        variables = self.variables
+        weights = list(weights)
+        if len(weights) != len(variables):
+            raise ValueError(f"Optimizer '{self.name}' has {len(variables)} variables; got {len(weights)} weights")
+        self.load_own_variables({str(i): w for i, w in enumerate(weights)})
+
+    # --- config -------------------------------------------------------------------------------------
     def get_config(self):
         lr = self._learning_rate
-        if hasattr(lr, "get_config"):
-            lr = {"class_name": type(lr).__name__, "config": lr.get_config()}
+        if isinstance(lr, _schedules.LearningRateSchedule):
+            lr = _schedules.serialize(lr)
+        elif isinstance(lr, Variable):
+            lr = float(lr._item())
         return {
             "name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
             "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
@@ -161,8 +410,42 @@ class Optimizer:
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = _schedules.deserialize(config["learning_rate"], custom_objects=custom_objects)
         return cls(**config)
 
 
-def _is_number(x):
-    return isinstance(x, numbers.Real)
+_NAME_COUNTS = {}
+
+
+def _auto_name(class_name):
+    """Keras's auto_name: snake_case of the class name, made unique in the process (adam, adam_1)."""
+    base = re.sub(r"\W+", "", class_name)
+    base = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", base)
+    base = re.sub("([a-z])([A-Z])", r"\1_\2", base).lower()
+    n = _NAME_COUNTS.get(base, 0)
+    _NAME_COUNTS[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def _takes_argument(fn):
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return False
+    for p in sig.parameters.values():
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) and (
+                p.default is p.empty or p.kind == p.VAR_POSITIONAL):
+            return True
+    return False
+
+
+def _int_tensor(value):
+    from ..._ops import constant
+    return constant(np.int64(value))
+
+
+def _float_tensor(value):
+    from ..._ops import constant
+    return constant(np.float32(value))

@@ -1,0 +1,136 @@
+// The shared step driver: gradient preprocessing, decoupled weight decay and EMA around an
+// element-wise rule, in one pass per element. See Note [Step pipeline].
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "optim/multi_tensor.h"
+#include "optim/optim.h"
+
+namespace tg {
+namespace optim {
+
+// Note [Step pipeline]
+// Keras's order per step (BaseOptimizer.apply) is: accumulate, clip, decay, update, EMA. Here all
+// of it is folded into the rule's element loop: g = (g + acc) * scale, where `scale` is one
+// per-tensor factor computed in double (1/N of gradient accumulation times the clip-by-norm or
+// global-norm factor, which needs one fused reduction pass first); g = clip(g, -cv, cv);
+// p = p - p * (wd * lr); the rule; ema = mu * ema + (1 - mu) * p. The plain case (no option set)
+// gets its own instantiation so it stays as tight as a hand-written loop.
+
+// Per-tensor scalars of the preprocessing, in the element type.
+template <class T>
+struct Pre {
+  T scale = T(1), lo = -std::numeric_limits<T>::infinity(), hi = std::numeric_limits<T>::infinity();
+  T decay = T(0), ema_mom = T(0), ema_1m = T(1);
+};
+
+// Pointers of one tensor's piece: param, grad, up to three slots, accumulator, EMA.
+template <class T>
+struct Ptrs {
+  T* p;
+  const T* g;
+  T* s0;
+  T* s1;
+  T* s2;
+  T* acc;
+  T* ema;
+};
+
+template <class T, class R, bool kPre, bool kAcc, bool kEma>
+inline void rule_loop(int64_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, T* __restrict s1,
+                      T* __restrict s2, T* __restrict acc, T* __restrict ema, const Pre<T> pre, const R r) {
+  for (int64_t i = 0; i < n; ++i) {
+    T gi = g[i];
+    if constexpr (kAcc) {
+      gi = gi + acc[i];
+      acc[i] = T(0);
+    }
+    T pi = p[i];
+    if constexpr (kPre) {
+      gi = gi * pre.scale;
+      gi = std::min(std::max(gi, pre.lo), pre.hi);
+      pi = pi - pi * pre.decay;
+    }
+    r(i, pi, gi, s0, s1, s2);
+    p[i] = pi;
+    if constexpr (kEma) ema[i] = pre.ema_mom * ema[i] + pre.ema_1m * pi;
+  }
+}
+
+// Per-tensor gradient scale (accumulation and clip-by-norm), in double.
+std::vector<double> grad_scales(const StepOptions& o, const std::vector<Tensor>& grads);
+// Checks the options' lists against the variables (before any parallel work).
+void check_options(const char* who, const VarList& vars, const StepOptions& o);
+// Copies the EMA into the variables (ema_overwrite).
+void overwrite_with_ema(const VarList& vars, const VarList& ema);
+
+inline bool needs_pre(const StepOptions& o) {
+  return o.clip_mode != 0 || o.clip_value > 0 || !o.decay_mask.empty() || o.accumulators != nullptr;
+}
+
+template <class T>
+Pre<T> make_pre(const StepOptions& o, const std::vector<double>& scales, size_t t) {
+  Pre<T> pre;
+  if (!scales.empty()) pre.scale = T(scales[t]);
+  if (o.clip_value > 0) {
+    pre.lo = T(-o.clip_value);
+    pre.hi = T(o.clip_value);
+  }
+  if (!o.decay_mask.empty() && o.decay_mask[t]) pre.decay = T(o.decay);
+  pre.ema_mom = T(o.ema_momentum);
+  pre.ema_1m = T(1.0 - o.ema_momentum);
+  return pre;
+}
+
+// Raw pointers of every variable, slot, accumulator and EMA, made writable once before the loop.
+struct Prepared {
+  std::vector<int64_t> sizes;
+  std::vector<void*> P, S[3], A, E;
+};
+
+Prepared prepare(const VarList& vars, const std::vector<VarList>& slots, const StepOptions& o);
+
+template <class T>
+Ptrs<T> ptrs_at(const Prepared& pr, const std::vector<Tensor>& grads, size_t t, int64_t b) {
+  auto off = [&](void* q) { return q ? static_cast<T*>(q) + b : nullptr; };
+  return {off(pr.P[t]), grads[t].data<T>() + b, off(pr.S[0][t]), off(pr.S[1][t]), off(pr.S[2][t]),
+          off(pr.A[t]), off(pr.E[t])};
+}
+
+template <class T, class R>
+void run_piece(const StepOptions& o, bool pre_on, const Pre<T>& pre, const Ptrs<T>& q, int64_t n, const R& r) {
+  const bool acc = o.accumulators != nullptr, ema = o.ema != nullptr;
+  if (!pre_on && !ema) rule_loop<T, R, false, false, false>(n, q.p, q.g, q.s0, q.s1, q.s2, q.acc, q.ema, pre, r);
+  else if (!acc && !ema) rule_loop<T, R, true, false, false>(n, q.p, q.g, q.s0, q.s1, q.s2, q.acc, q.ema, pre, r);
+  else if (acc && !ema) rule_loop<T, R, true, true, false>(n, q.p, q.g, q.s0, q.s1, q.s2, q.acc, q.ema, pre, r);
+  else if (!acc) rule_loop<T, R, true, false, true>(n, q.p, q.g, q.s0, q.s1, q.s2, q.acc, q.ema, pre, r);
+  else rule_loop<T, R, true, true, true>(n, q.p, q.g, q.s0, q.s1, q.s2, q.acc, q.ema, pre, r);
+}
+
+// Runs the element-wise rule Rule<T>(hyper) over every variable in one multi-tensor pass.
+template <template <class> class Rule>
+void run_rule(const char* who, const VarList& vars, const std::vector<Tensor>& grads,
+              const std::vector<VarList>& slots, const std::vector<double>& hyper, const StepOptions& o) {
+  std::vector<const VarList*> sl;
+  for (const VarList& s : slots) sl.push_back(&s);
+  check_update_args(who, vars, grads, sl);
+  check_options(who, vars, o);
+  const std::vector<double> scales = grad_scales(o, grads);
+  const Rule<float> rf(hyper);
+  const Rule<double> rd(hyper);
+  Prepared pr = prepare(vars, slots, o);
+  const bool pre_on = needs_pre(o);
+  multi_tensor_apply(pr.sizes, [&](size_t t, int64_t b, int64_t e) {
+    if (grads[t].dtype == DType::Float32)
+      run_piece<float>(o, pre_on, make_pre<float>(o, scales, t), ptrs_at<float>(pr, grads, t, b), e - b, rf);
+    else
+      run_piece<double>(o, pre_on, make_pre<double>(o, scales, t), ptrs_at<double>(pr, grads, t, b), e - b, rd);
+  });
+  if (o.ema && o.ema_overwrite) overwrite_with_ema(vars, *o.ema);
+}
+
+}  // namespace optim
+}  // namespace tg
