@@ -16,6 +16,9 @@ def test_constant_defaults_follow_tf():
     assert tg.constant(np.array([1], np.int64)).dtype == tg.int64
     assert tg.constant([1.0, 2.0], dtype=tg.float64).dtype == tg.float64
     assert tg.constant(3, dtype="float32").numpy() == np.float32(3.0)
+    assert tg.constant(np.float64(1.5)).dtype == tg.float64  # numpy scalars keep their dtype
+    assert tg.Variable(np.float64(1.5)).dtype == tg.float64
+    assert (tg.constant([1.0]) * np.float64(2.0)).dtype == tg.float32  # ...but take an operand's
 
 
 def test_constant_shape_and_fill():

@@ -64,7 +64,8 @@ Tensor scalar_to(py::handle h, DType d) {
   return Tensor::full(Shape{}, d, double(v));
 }
 
-bool is_py_scalar(py::handle h) { return PyFloat_Check(h.ptr()) || PyLong_Check(h.ptr()); }
+// Exact checks: numpy's float64 and int64 scalars subclass float/int but keep their dtype.
+bool is_py_scalar(py::handle h) { return PyFloat_CheckExact(h.ptr()) || PyLong_CheckExact(h.ptr()) || PyBool_Check(h.ptr()); }
 
 // Python lists and numpy scalars go through numpy; TF's defaults: float -> float32, int -> int32.
 Tensor from_python_sequence(py::handle h, const DType* hint) {
