@@ -208,6 +208,13 @@ template <class Cls> void add_operators(Cls& cls) {
   bin("__ge__", nullptr, Op::GreaterEqual);
   bin("__and__", "__rand__", Op::LogicalAnd);
   bin("__or__", "__ror__", Op::LogicalOr);
+  // == and != compare elementwise, as TF 2; values that cannot be compared are just unequal.
+  cls.def("__eq__", [](py::handle a, py::handle b) -> py::object {
+    try { return binop(Op::Equal, a, b); } catch (const std::exception&) { return py::bool_(false); }
+  }, py::is_operator());
+  cls.def("__ne__", [](py::handle a, py::handle b) -> py::object {
+    try { return binop(Op::NotEqual, a, b); } catch (const std::exception&) { return py::bool_(true); }
+  }, py::is_operator());
   cls.def("__truediv__", [](py::handle a, py::handle b) { return truediv(a, b); }, py::is_operator());
   cls.def("__rtruediv__", [](py::handle a, py::handle b) { return truediv(b, a); }, py::is_operator());
   cls.def("__matmul__", [](py::handle a, py::handle b) { return matmul_op(a, b); }, py::is_operator());
@@ -216,6 +223,13 @@ template <class Cls> void add_operators(Cls& cls) {
   cls.def("__pos__", [](py::handle a) { return wrap(to_tensor(a)); });
   cls.def("__abs__", [](py::handle a) { Tensor x = to_tensor(a); return wrap(ops::unary(Op::Abs, x)); });
   cls.def("__invert__", [](py::handle a) { Tensor x = to_tensor(a); return wrap(ops::unary(Op::LogicalNot, x)); });
+}
+
+// v.assign / assign_add / assign_sub: Python values take the variable's dtype, arrays keep theirs.
+void write_variable(Variable& v, py::handle value, void (Variable::*write)(const Tensor&)) {
+  DType d = v.value.dtype;
+  Tensor t = to_tensor(value, py::isinstance<py::array>(value) ? nullptr : &d);
+  nogil(t.numel(), [&] { (v.*write)(t); return 0; });
 }
 
 }  // namespace
@@ -236,13 +250,7 @@ void init_tensor(py::module_& m) {
            "The value as a new numpy array.")
       .def("_array_view", [](const Tensor& t) { return to_numpy(t, false); })
       .def("_item", [](const Tensor& t) { return t.item(); })
-      .def("__hash__", [](const Tensor& t) { return py::hash(py::int_(t.id)); })
-      .def("__eq__", [](py::handle a, py::handle b) -> py::object {
-        try { return binop(Op::Equal, a, b); } catch (const std::exception&) { return py::bool_(false); }
-      }, py::is_operator())
-      .def("__ne__", [](py::handle a, py::handle b) -> py::object {
-        try { return binop(Op::NotEqual, a, b); } catch (const std::exception&) { return py::bool_(true); }
-      }, py::is_operator());
+      .def("__hash__", [](const Tensor& t) { return py::hash(py::int_(t.id)); });
   add_operators(tensor);
 
   py::class_<Variable, std::shared_ptr<Variable>> variable(m, "Variable", py::dynamic_attr());
@@ -273,28 +281,10 @@ void init_tensor(py::module_& m) {
       .def("numpy", [](const Variable& v) { return to_numpy(v.value, true); })
       .def("_array_view", [](const Variable& v) { return to_numpy(v.value, false); })
       .def("_item", [](const Variable& v) { return v.value.item(); })
-      .def("_assign", [](Variable& v, py::handle value) {
-        DType d = v.value.dtype;
-        Tensor t = to_tensor(value, py::isinstance<py::array>(value) ? nullptr : &d);
-        nogil(t.numel(), [&] { v.assign(t); return 0; });
-      })
-      .def("_assign_add", [](Variable& v, py::handle value) {
-        DType d = v.value.dtype;
-        Tensor t = to_tensor(value, py::isinstance<py::array>(value) ? nullptr : &d);
-        nogil(t.numel(), [&] { v.assign_add(t); return 0; });
-      })
-      .def("_assign_sub", [](Variable& v, py::handle value) {
-        DType d = v.value.dtype;
-        Tensor t = to_tensor(value, py::isinstance<py::array>(value) ? nullptr : &d);
-        nogil(t.numel(), [&] { v.assign_sub(t); return 0; });
-      })
-      .def("__hash__", [](const Variable& v) { return py::hash(py::int_(v.value.id)); })
-      .def("__eq__", [](py::handle a, py::handle b) -> py::object {
-        try { return binop(Op::Equal, a, b); } catch (const std::exception&) { return py::bool_(false); }
-      }, py::is_operator())
-      .def("__ne__", [](py::handle a, py::handle b) -> py::object {
-        try { return binop(Op::NotEqual, a, b); } catch (const std::exception&) { return py::bool_(true); }
-      }, py::is_operator());
+      .def("_assign", [](Variable& v, py::handle value) { write_variable(v, value, &Variable::assign); })
+      .def("_assign_add", [](Variable& v, py::handle value) { write_variable(v, value, &Variable::assign_add); })
+      .def("_assign_sub", [](Variable& v, py::handle value) { write_variable(v, value, &Variable::assign_sub); })
+      .def("__hash__", [](const Variable& v) { return py::hash(py::int_(v.value.id)); });
   add_operators(variable);
 
   m.def("convert_to_tensor", [](py::handle value, py::object dtype_code) {
