@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "autodiff/tape.h"
+#include "ops/conv.h"
 
 namespace tg {
 namespace {
@@ -164,6 +165,34 @@ VJP(vjp_select) {
 
 
 // ---- area: einsum, conv, pooling, random -----------------------------------------------------
+// einsum, tensordot, matvec, diag_part, trace, dropout are composites (python/tapegrad/_ops_linalg.py).
+// Conv and pools: See Note [Conv backward]. `W2` is the window stored in attrs; output shapes give
+// the shape each backward primitive must produce.
+#define W2 window_from_ints(n.attrs.ints)
+VJP(vjp_conv2d) {  // (x, w) -> y
+  if (needs[0]) out[0] = conv2d_backprop_input(G, Y, W2, X.shape);
+  if (needs[1]) out[1] = conv2d_backprop_filter(X, G, W2, Y.shape);
+}
+VJP(vjp_conv2d_backprop_input) {  // (g, w) -> dx
+  if (needs[0]) out[0] = conv2d(G, Y, W2);
+  if (needs[1]) out[1] = conv2d_backprop_filter(G, X, W2, Y.shape);
+}
+VJP(vjp_conv2d_backprop_filter) {  // (x, g) -> dw
+  if (needs[0]) out[0] = conv2d_backprop_input(Y, G, W2, X.shape);
+  if (needs[1]) out[1] = conv2d(X, G, W2);
+}
+VJP(vjp_max_pool) { out[0] = max_pool2d_grad(X, G, W2); }
+VJP(vjp_max_pool_grad) {  // (x, g) -> dx; piecewise constant in x
+  if (needs[0]) out[0] = zeros_like(X);
+  if (needs[1]) out[1] = max_pool2d_grad_grad(X, G, W2);
+}
+VJP(vjp_max_pool_grad_grad) {  // (x, h) -> pooled h
+  if (needs[0]) out[0] = zeros_like(X);
+  if (needs[1]) out[1] = max_pool2d_grad(X, G, W2);
+}
+VJP(vjp_avg_pool) { out[0] = avg_pool2d_grad(G, W2, X.shape); }
+VJP(vjp_avg_pool_grad) { out[0] = avg_pool2d(G, W2); }
+#undef W2
 
 
 // ---- area: softmax, log_softmax, fused cross-entropies ---------------------------------------
@@ -240,6 +269,14 @@ struct Table {
 
 
     // area: einsum, conv, pooling, random
+    set(Op::Conv2D,               vjp_conv2d,               true, false);
+    set(Op::Conv2DBackpropInput,  vjp_conv2d_backprop_input, true, false);
+    set(Op::Conv2DBackpropFilter, vjp_conv2d_backprop_filter, true, false);
+    set(Op::MaxPool,              vjp_max_pool,             true, false);
+    set(Op::MaxPoolGrad,          vjp_max_pool_grad,        true, false);
+    set(Op::MaxPoolGradGrad,      vjp_max_pool_grad_grad,   true, false);
+    set(Op::AvgPool,              vjp_avg_pool,             false, false);
+    set(Op::AvgPoolGrad,          vjp_avg_pool_grad,        false, false);
 
 
     // area: softmax, log_softmax, fused cross-entropies

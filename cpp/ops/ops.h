@@ -45,7 +45,10 @@ namespace tg {
 
 #define TG_OPS_SHAPE(X)
 
-#define TG_OPS_LINALG(X)
+#define TG_OPS_LINALG(X)                                                                            \
+  X(Conv2D, "Conv2D") X(Conv2DBackpropInput, "Conv2DBackpropInput")                                 \
+  X(Conv2DBackpropFilter, "Conv2DBackpropFilter") X(MaxPool, "MaxPool") X(MaxPoolGrad, "MaxPoolGrad") \
+  X(MaxPoolGradGrad, "MaxPoolGradGrad") X(AvgPool, "AvgPool") X(AvgPoolGrad, "AvgPoolGrad")
 
 #define TG_OPS_NNLOSS(X)
 

@@ -1,4 +1,502 @@
-"""Python side of the linalg ops area. Names listed in EXPORTS appear in the namespaces given
-(\"top\" is tapegrad itself; also \"math\", \"nn\", \"linalg\")."""
+"""Python side of the linalg ops area: einsum, tensordot, matvec, diag_part, trace (composites of
+transpose/reshape/matmul/reduce_sum, so gradients of every order come from those ops), and TF's
+argument handling for conv/pool (engine primitives) and dropout. Names listed in EXPORTS appear in
+the namespaces given ("top" is tapegrad itself; also "math", "nn", "linalg")."""
+import numbers
 
-EXPORTS = {"top": [], "math": [], "nn": [], "linalg": []}
+import numpy as np
+
+from . import _core
+from . import random
+from ._core import InvalidArgumentError
+from ._ops import broadcast_to, constant, convert_to_tensor, matmul, multiply, reduce_sum, reshape, transpose
+from ._tensor import Tensor
+
+EXPORTS = {
+    "top": ["einsum", "tensordot", "random"],
+    "math": [],
+    "nn": ["conv1d", "conv2d", "conv2d_transpose", "max_pool", "max_pool1d", "max_pool2d", "avg_pool",
+           "avg_pool1d", "avg_pool2d", "dropout"],
+    "linalg": ["einsum", "tensordot", "matvec", "diag_part", "trace"],
+}
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else convert_to_tensor(x)
+
+
+# ---- einsum ------------------------------------------------------------------------------------
+
+def _eye_mask(n, dtype):
+    return constant(np.eye(n), dtype=dtype)
+
+
+def _take_diagonal(x, labels, label):
+    """Merges the two axes of x that carry `label` into one (the diagonal), placed last."""
+    i = labels.index(label)
+    j = labels.index(label, i + 1)
+    if x.shape[i] != x.shape[j]:
+        raise InvalidArgumentError(
+            f"Expected dimension {x.shape[i]} at axis {j} of the input shaped {list(x.shape)} but got dimension "
+            f"{x.shape[j]} [Op:Einsum]")
+    rest = [k for k in range(len(labels)) if k not in (i, j)]
+    perm = rest + [i, j]
+    if perm != list(range(len(labels))):
+        x = transpose(x, perm)
+    x = reduce_sum(multiply(x, _eye_mask(int(x.shape[-1]), x.dtype)), axis=-1)
+    return x, [labels[k] for k in rest] + [label]
+
+
+def _permute(x, labels, order):
+    perm = [labels.index(c) for c in order]
+    if perm != list(range(len(perm))):
+        x = transpose(x, perm)
+    return x
+
+
+def _parse_einsum(equation, ranks):
+    eq = equation.replace(" ", "")
+    if "->" in eq:
+        lhs, out = eq.split("->")
+        explicit = True
+    else:
+        lhs, out, explicit = eq, None, False
+    specs = lhs.split(",")
+    if len(specs) != len(ranks):
+        raise ValueError(f"Expected {len(specs)} inputs but got: {len(ranks)} (equation {equation!r})")
+    max_ell = 0
+    parsed = []
+    for i, (spec, r) in enumerate(zip(specs, ranks)):
+        if spec.count("...") > 1 or spec.replace("...", "").count(".") or (not spec.replace("...", "").isalpha()
+                                                                            and spec.replace("...", "") != ""):
+            raise ValueError(f"Invalid einsum equation {equation!r}: bad subscripts {spec!r}")
+        if "..." in spec:
+            n_ell = r - (len(spec) - 3)
+            if n_ell < 0:
+                raise InvalidArgumentError(f"Expected input {i} to have rank at least {len(spec) - 3} but got: {r} "
+                                           f"[Op:Einsum]")
+            a, b = spec.split("...")
+            # ellipsis axes get private labels counted from the right, so they broadcast right-aligned
+            labels = list(a) + [chr(0x3000 + n_ell - k) for k in range(n_ell)] + list(b)
+            max_ell = max(max_ell, n_ell)
+        else:
+            if len(spec) != r:
+                raise InvalidArgumentError(f"Expected input {i} to have rank {len(spec)} but got: {r} [Op:Einsum]")
+            labels = list(spec)
+        parsed.append(labels)
+    ell = [chr(0x3000 + max_ell - k) for k in range(max_ell)]
+    if explicit:
+        if out.count("...") > 1 or not out.replace("...", "").isalpha() and out.replace("...", "") != "":
+            raise ValueError(f"Invalid einsum equation {equation!r}: bad output subscripts {out!r}")
+        if "..." in out:
+            a, b = out.split("...")
+            out_labels = list(a) + ell + list(b)
+        else:
+            out_labels = list(out)
+        for c in out_labels:
+            if out_labels.count(c) > 1:
+                raise ValueError(f"Invalid einsum equation {equation!r}: output subscript {c!r} repeats")
+            if not any(c in labels for labels in parsed):
+                raise ValueError(f"Invalid einsum equation {equation!r}: output subscript {c!r} is not in the inputs")
+    else:
+        counts = {}
+        for labels in parsed:
+            for c in labels:
+                counts[c] = counts.get(c, 0) + 1
+        out_labels = ell + sorted(c for c, k in counts.items() if k == 1 and c not in ell)
+    return parsed, out_labels
+
+
+def einsum(equation, *inputs, **kwargs):
+    """Tensor contraction over the indices of an Einstein-summation equation (TF's ``tf.einsum``).
+
+    Supports any number of operands, repeated indices (diagonals, traces), implicit output and
+    ``...`` broadcasting. Differentiable to every order.
+
+    >>> import tapegrad as tg
+    >>> tg.einsum("ij,jk->ik", [[1.0, 2.0]], [[3.0], [4.0]]).numpy()
+    array([[11.]], dtype=float32)
+    """
+    kwargs.pop("name", None)
+    if kwargs:
+        raise TypeError(f"Invalid keyword arguments for einsum: {', '.join(kwargs)}")
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum: equation must be a string, got {type(equation).__name__}")
+    if not inputs:
+        raise ValueError("einsum: at least one input is required")
+    xs = [_t(x) for x in inputs]
+    for x in xs[1:]:
+        if x.dtype != xs[0].dtype:
+            raise InvalidArgumentError(f"cannot compute Einsum as input #1(zero-based) was expected to be a "
+                                       f"{xs[0].dtype.name} tensor but is a {x.dtype.name} tensor [Op:Einsum]")
+    parsed, out_labels = _parse_einsum(equation, [len(x.shape) for x in xs])
+
+    # sizes per label (broadcast size-1 ellipsis axes)
+    sizes = {}
+    for x, labels in zip(xs, parsed):
+        for axis, (c, d) in enumerate(zip(labels, x.shape)):
+            d = int(d)
+            is_ell = ord(c) >= 0x3000
+            if c not in sizes or (is_ell and sizes[c] == 1):
+                sizes[c] = d
+            elif d != sizes[c] and not (is_ell and d == 1):
+                raise InvalidArgumentError(f"Expected dimension {sizes[c]} at axis {axis} of the input shaped "
+                                           f"{list(x.shape)} but got dimension {d} [Op:Einsum]")
+
+    ops = []
+    for x, labels in zip(xs, parsed):
+        labels = list(labels)
+        # repeated labels within an operand: take diagonals
+        for c in list(dict.fromkeys(labels)):
+            while labels.count(c) > 1:
+                x, labels = _take_diagonal(x, labels, c)
+        # stretch size-1 broadcast axes to the common size
+        if any(int(d) != sizes[c] for c, d in zip(labels, x.shape)):
+            x = broadcast_to(x, [sizes[c] for c in labels])
+        ops.append((x, labels))
+
+    def needed(k):
+        """Labels needed after operand k: by the output or by a later operand."""
+        s = set(out_labels)
+        for _, labels in ops[k + 1:]:
+            s.update(labels)
+        return s
+
+    def sum_unused(x, labels, keep):
+        axes = [i for i, c in enumerate(labels) if c not in keep]
+        if axes:
+            x = reduce_sum(x, axis=axes)
+            labels = [c for c in labels if c in keep]
+        return x, labels
+
+    x, labels = ops[0]
+    for k in range(1, len(ops)):
+        y, ylabels = ops[k]
+        keep = needed(k)
+        x, labels = sum_unused(x, labels, keep | set(ylabels))
+        y, ylabels = sum_unused(y, ylabels, keep | set(labels))
+        batch = [c for c in labels if c in ylabels and c in keep]
+        contract = [c for c in labels if c in ylabels and c not in keep]
+        a_only = [c for c in labels if c not in ylabels]
+        b_only = [c for c in ylabels if c not in labels]
+        nb = int(np.prod([sizes[c] for c in batch], dtype=np.int64))
+        m = int(np.prod([sizes[c] for c in a_only], dtype=np.int64))
+        kk = int(np.prod([sizes[c] for c in contract], dtype=np.int64))
+        n = int(np.prod([sizes[c] for c in b_only], dtype=np.int64))
+        a = reshape(_permute(x, labels, batch + a_only + contract), [nb, m, kk])
+        b = reshape(_permute(y, ylabels, batch + contract + b_only), [nb, kk, n])
+        x = reshape(matmul(a, b), [sizes[c] for c in batch + a_only + b_only])
+        labels = batch + a_only + b_only
+    x, labels = sum_unused(x, labels, set(out_labels))
+    if len(ops) == 1 and labels == out_labels and x is xs[0]:
+        return _core.identity(x)
+    return _permute(x, labels, out_labels)
+
+
+def tensordot(a, b, axes, name=None):
+    """Contraction of `a` and `b` over the given axes (TF's ``tf.tensordot``).
+
+    `axes`: an int N (last N axes of `a` with first N of `b`), or a pair of axis lists.
+
+    >>> import tapegrad as tg
+    >>> tg.tensordot(tg.ones([2, 3]), tg.ones([3, 4]), axes=1).shape
+    TensorShape([2, 4])
+    """
+    a, b = _t(a), _t(b)
+    ra, rb = len(a.shape), len(b.shape)
+    if isinstance(axes, Tensor):
+        axes = np.asarray(axes).tolist()
+    if isinstance(axes, (numbers.Integral, np.integer)):
+        n = int(axes)
+        if n < 0:
+            raise ValueError(f"'axes' must be at least 0, got {n}.")
+        if n > ra or n > rb:
+            raise ValueError(f"'axes' must not be larger than the number of dimensions of tensor {a if n > ra else b}.")
+        ax_a, ax_b = list(range(ra - n, ra)), list(range(n))
+    else:
+        axes = list(axes)
+        if len(axes) != 2:
+            raise ValueError(f"'axes' must be an integer or have length 2, got {axes}.")
+        ax_a, ax_b = axes
+        ax_a = [int(ax_a)] if isinstance(ax_a, (numbers.Integral, np.integer)) else [int(i) for i in ax_a]
+        ax_b = [int(ax_b)] if isinstance(ax_b, (numbers.Integral, np.integer)) else [int(i) for i in ax_b]
+        if len(ax_a) != len(ax_b):
+            raise ValueError(f"Different number of contraction axes 'a' and 'b', {len(ax_a)} != {len(ax_b)}.")
+    for ax, r, t in ((ax_a, ra, "a"), (ax_b, rb, "b")):
+        for i, v in enumerate(ax):
+            if not -r <= v < r:
+                raise InvalidArgumentError(f"tensordot: axis {v} is out of range for '{t}' of rank {r}")
+            ax[i] = v % r
+        if len(set(ax)) != len(ax):
+            raise InvalidArgumentError(f"tensordot: repeated axis in {ax} for '{t}'")
+    for i, j in zip(ax_a, ax_b):
+        if int(a.shape[i]) != int(b.shape[j]):
+            raise InvalidArgumentError(f"Matrix size-incompatible: In[0]: {list(a.shape)}, In[1]: {list(b.shape)} "
+                                       f"(tensordot axes {ax_a} and {ax_b})")
+    letters = [chr(ord("a") + i) for i in range(ra + rb)]
+    la = letters[:ra]
+    lb = letters[ra:]
+    for i, j in zip(ax_a, ax_b):
+        lb[j] = la[i]
+    out = [c for i, c in enumerate(la) if i not in ax_a] + [c for j, c in enumerate(lb) if j not in ax_b]
+    return einsum("".join(la) + "," + "".join(lb) + "->" + "".join(out), a, b)
+
+
+def matvec(a, b, transpose_a=False, adjoint_a=False, a_is_sparse=False, b_is_sparse=False, name=None):
+    """Matrix-vector product ``a @ b`` over the last axes, with batch broadcasting (``tf.linalg.matvec``)."""
+    a, b = _t(a), _t(b)
+    if len(a.shape) < 2 or len(b.shape) < 1:
+        raise InvalidArgumentError(f"matvec: a must have rank >= 2 and b rank >= 1, got shapes {list(a.shape)} and "
+                                   f"{list(b.shape)}")
+    ta = bool(transpose_a or adjoint_a)  # real dtypes only: adjoint is transpose
+    y = matmul(a, reshape(b, list(b.shape) + [1]), transpose_a=ta)
+    return reshape(y, list(y.shape)[:-1])
+
+
+def diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT"):
+    """The main diagonal of the innermost matrices: shape ``[..., min(M, N)]`` (``tf.linalg.diag_part``)."""
+    if k != 0:
+        raise NotImplementedError("tg.linalg.diag_part: only k=0 (the main diagonal) is supported")
+    x = _t(input)
+    if len(x.shape) < 2:
+        raise InvalidArgumentError(f"input must be at least 2-dim, received shape: {list(x.shape)} "
+                                   f"[Op:MatrixDiagPartV3]")
+    m, n = int(x.shape[-2]), int(x.shape[-1])
+    masked = multiply(x, constant(np.eye(m, n), dtype=x.dtype))
+    return reduce_sum(masked, axis=-1 if m <= n else -2)
+
+
+def trace(x, name=None):
+    """Sum of the main diagonal of the innermost matrices (``tf.linalg.trace``)."""
+    return reduce_sum(diag_part(x), axis=-1)
+
+
+# ---- convolution and pooling -------------------------------------------------------------------
+
+def _int_list(v, n, what, data_format=None):
+    """TF's _get_sequence: an int or a list of 1, n or n+2 ints -> n ints (spatial)."""
+    if v is None:
+        return [1] * n
+    if isinstance(v, (numbers.Integral, np.integer)):
+        return [int(v)] * n
+    v = [int(i) for i in v]
+    if len(v) == 1:
+        return v * n
+    if len(v) == n:
+        return v
+    if len(v) == n + 2:
+        channels_last = data_format is None or not data_format.startswith("NC")
+        outer = [v[0], v[-1]] if channels_last else [v[0], v[1]]
+        if outer != [1, 1]:
+            raise InvalidArgumentError(f"Current implementation does not yet support {what} in the batch and depth "
+                                       f"dimensions.")
+        return v[1:-1] if channels_last else v[2:]
+    raise ValueError(f"{what} should be of length 1, {n} or {n + 2} but was {len(v)}")
+
+
+def _pads(padding, in_sizes, k_sizes, strides, dilations, data_format, n):
+    """[pt, pb, pl, pr] from TF's padding argument (SAME, VALID or explicit pairs)."""
+    if isinstance(padding, str):
+        if padding == "VALID":
+            return [0] * (2 * n)
+        if padding == "SAME":
+            out = []
+            for i, k, s, d in zip(in_sizes, k_sizes, strides, dilations):
+                eff = (k - 1) * d + 1
+                o = -(-i // s)
+                total = max((o - 1) * s + eff - i, 0)
+                out += [total // 2, total - total // 2]
+            return out
+        raise ValueError(f"Value for attr 'padding' of {padding!r} is not in the list of allowed values: "
+                         f"\"SAME\", \"VALID\", \"EXPLICIT\"")
+    pairs = [list(p) for p in padding]
+    if len(pairs) != n + 2 or any(len(p) != 2 for p in pairs):
+        raise ValueError(f"padding should be SAME, VALID or a list of {n + 2} pairs, got {padding}")
+    channels_last = data_format is None or not data_format.startswith("NC")
+    outer = [pairs[0], pairs[-1]] if channels_last else [pairs[0], pairs[1]]
+    if any(v != 0 for p in outer for v in p):
+        raise ValueError(f"padding in the batch and depth dimensions must be 0, got {padding}")
+    spatial = pairs[1:-1] if channels_last else pairs[2:]
+    return [int(v) for p in spatial for v in p]
+
+
+def _check_format(data_format, allowed):
+    if data_format not in allowed:
+        raise ValueError(f"data_format must be one of {allowed}, got {data_format!r}")
+
+
+def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None, name=None):
+    """2-D convolution (cross-correlation, as TF) of ``[N, H, W, C]`` input with ``[KH, KW, C, O]``
+    filters. `padding`: "SAME", "VALID" or explicit ``[[0, 0], [t, b], [l, r], [0, 0]]``.
+
+    >>> import tapegrad as tg
+    >>> tg.nn.conv2d(tg.ones([1, 4, 4, 1]), tg.ones([3, 3, 1, 2]), 1, "SAME").shape
+    TensorShape([1, 4, 4, 2])
+    """
+    _check_format(data_format, ("NHWC", "NCHW"))
+    x, w = _t(input), _t(filters)
+    st = _int_list(strides, 2, "strides", data_format)
+    dl = _int_list(dilations, 2, "dilations", data_format)
+    if data_format == "NCHW" and len(x.shape) == 4:
+        y = conv2d(transpose(x, [0, 2, 3, 1]), w, st, padding if isinstance(padding, str) else
+                   [padding[0], padding[2], padding[3], padding[1]], "NHWC", dl)
+        return transpose(y, [0, 3, 1, 2])
+    if len(x.shape) == 4 and len(w.shape) == 4:
+        c, cin = int(x.shape[3]), int(w.shape[2])
+        if cin > 0 and c % cin == 0 and c != cin:
+            raise NotImplementedError(f"tg.nn.conv2d: grouped convolution (input depth {c}, filter input depth "
+                                      f"{cin}) is not supported")
+        pads = _pads(padding, [int(x.shape[1]), int(x.shape[2])], [int(w.shape[0]), int(w.shape[1])], st, dl,
+                     data_format, 2)
+    else:
+        pads = [0, 0, 0, 0]  # the engine reports the rank error
+    return _core._conv2d(x, w, st, dl, pads)
+
+
+def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NHWC", dilations=None,
+                     name=None):
+    """The gradient of conv2d with respect to its input (``tf.nn.conv2d_transpose``); filters are
+    ``[KH, KW, out_channels, in_channels]``."""
+    _check_format(data_format, ("NHWC",))
+    x, w = _t(input), _t(filters)
+    out_shape = [int(v) for v in (np.asarray(output_shape).tolist() if isinstance(output_shape, Tensor)
+                                  else output_shape)]
+    if len(out_shape) != 4:
+        raise ValueError(f"output_shape must have length 4, got {out_shape}")
+    st = _int_list(strides, 2, "strides", data_format)
+    dl = _int_list(dilations, 2, "dilations", data_format)
+    if len(w.shape) != 4:
+        raise InvalidArgumentError(f"filter must be 4-dimensional{list(w.shape)} [Op:Conv2DBackpropInput]")
+    pads = _pads(padding, out_shape[1:3], [int(w.shape[0]), int(w.shape[1])], st, dl, data_format, 2)
+    return _core._conv2d_backprop_input(out_shape, w, x, st, dl, pads)
+
+
+def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, name=None):
+    """1-D convolution of ``[N, W, C]`` input with ``[K, C, O]`` filters (``tf.nn.conv1d``)."""
+    _check_format(data_format, ("NWC", "NCW"))
+    x, w = _t(input), _t(filters)
+    if len(x.shape) != 3:
+        raise ValueError(f"conv1d: input must be 3-dimensional [batch, width, channels], got shape {list(x.shape)}")
+    if len(w.shape) != 3:
+        raise ValueError(f"conv1d: filters must be 3-dimensional [width, in_channels, out_channels], got shape "
+                         f"{list(w.shape)}")
+    if data_format == "NCW":
+        x = transpose(x, [0, 2, 1])
+    s = _int_list(stride, 1, "stride", data_format)
+    d = _int_list(dilations, 1, "dilations", data_format)
+    if not isinstance(padding, str):
+        pairs = [list(p) for p in padding]
+        padding = [[0, 0], [0, 0]] + ([pairs[1], [0, 0]] if data_format == "NWC" else [pairs[2], [0, 0]])
+        padding = [padding[0], padding[1], padding[2], padding[3]]
+    x4 = reshape(x, [int(x.shape[0]), 1, int(x.shape[1]), int(x.shape[2])])
+    w4 = reshape(w, [1] + [int(v) for v in w.shape])
+    y = conv2d(x4, w4, [1, s[0]], padding, "NHWC", [1, d[0]])
+    y = reshape(y, [int(y.shape[0]), int(y.shape[2]), int(y.shape[3])])
+    return transpose(y, [0, 2, 1]) if data_format == "NCW" else y
+
+
+def _pool2d(fn, input, ksize, strides, padding, data_format):
+    _check_format(data_format, ("NHWC", "NCHW"))
+    x = _t(input)
+    ks = _int_list(ksize, 2, "ksize", data_format)
+    st = _int_list(strides, 2, "strides", data_format)
+    if not isinstance(padding, str):
+        raise NotImplementedError("tg.nn pooling: only padding='SAME' or 'VALID' is supported")
+    if data_format == "NCHW" and len(x.shape) == 4:
+        return transpose(_pool2d(fn, transpose(x, [0, 2, 3, 1]), ks, st, padding, "NHWC"), [0, 3, 1, 2])
+    if len(x.shape) == 4:
+        pads = _pads(padding, [int(x.shape[1]), int(x.shape[2])], ks, st, [1, 1], data_format, 2)
+    else:
+        pads = [0, 0, 0, 0]  # the engine reports the rank error
+    return fn(x, ks, st, pads)
+
+
+def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
+    """Max pooling over ``[N, H, W, C]`` (``tf.nn.max_pool2d``); the gradient goes to the first
+    maximum of each window."""
+    return _pool2d(_core._max_pool2d, input, ksize, strides, padding, data_format)
+
+
+def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
+    """Average pooling over ``[N, H, W, C]`` (``tf.nn.avg_pool2d``); SAME windows average only the
+    in-image elements, as TF."""
+    return _pool2d(_core._avg_pool2d, input, ksize, strides, padding, data_format)
+
+
+def _pool1d(fn2d, input, ksize, strides, padding, data_format):
+    _check_format(data_format, ("NWC", "NCW"))
+    x = _t(input)
+    if len(x.shape) != 3:
+        raise ValueError(f"pool1d: input must be 3-dimensional, got shape {list(x.shape)}")
+    if data_format == "NCW":
+        x = transpose(x, [0, 2, 1])
+    k = _int_list(ksize, 1, "ksize", data_format)
+    s = _int_list(strides, 1, "strides", data_format)
+    y = fn2d(reshape(x, [int(x.shape[0]), 1, int(x.shape[1]), int(x.shape[2])]), [1, k[0]], [1, s[0]], padding)
+    y = reshape(y, [int(y.shape[0]), int(y.shape[2]), int(y.shape[3])])
+    return transpose(y, [0, 2, 1]) if data_format == "NCW" else y
+
+
+def max_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):
+    """Max pooling over ``[N, W, C]`` (``tf.nn.max_pool1d``)."""
+    return _pool1d(max_pool2d, input, ksize, strides, padding, data_format)
+
+
+def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):
+    """Average pooling over ``[N, W, C]`` (``tf.nn.avg_pool1d``)."""
+    return _pool1d(avg_pool2d, input, ksize, strides, padding, data_format)
+
+
+def _pool_nd(pool1, pool2, input, ksize, strides, padding, data_format, what):
+    x = _t(input)
+    r = len(x.shape)
+    if r == 3:
+        return pool1(x, ksize, strides, padding, data_format or "NWC")
+    if r == 4:
+        return pool2(x, ksize, strides, padding, data_format or "NHWC")
+    raise NotImplementedError(f"tg.nn.{what}: only 3-D and 4-D inputs are supported, got shape {list(x.shape)}")
+
+
+def max_pool(input, ksize, strides, padding, data_format=None, name=None):
+    """Max pooling for 3-D or 4-D inputs (``tf.nn.max_pool``)."""
+    return _pool_nd(max_pool1d, max_pool2d, input, ksize, strides, padding, data_format, "max_pool")
+
+
+def avg_pool(input, ksize, strides, padding, data_format=None, name=None):
+    """Average pooling for 3-D or 4-D inputs (``tf.nn.avg_pool``)."""
+    return _pool_nd(avg_pool1d, avg_pool2d, input, ksize, strides, padding, data_format, "avg_pool")
+
+
+# ---- dropout -----------------------------------------------------------------------------------
+
+def dropout(x, rate, noise_shape=None, seed=None, name=None):
+    """Zeroes elements with probability `rate` and scales the rest by ``1 / (1 - rate)``
+    (``tf.nn.dropout``). The mask follows tg.random's seeds (See tg.random); the gradient flows
+    through the kept elements, scaled the same way.
+
+    >>> import tapegrad as tg
+    >>> tg.nn.dropout(tg.ones([4]), rate=0.0).numpy()
+    array([1., 1., 1., 1.], dtype=float32)
+    """
+    x = _t(x)
+    if not x.dtype.is_floating:
+        raise ValueError(f"x has to be a floating point tensor since it's going to be scaled. Got a {x.dtype.name} "
+                         f"tensor instead.")
+    r = float(np.asarray(rate)) if isinstance(rate, Tensor) else rate
+    if not isinstance(r, (numbers.Real, np.floating)) or not 0 <= r < 1:
+        raise ValueError(f"`rate` must be a scalar tensor or a float in the range [0, 1). Received: rate={rate}")
+    if r == 0 and not isinstance(rate, Tensor):
+        return x
+    shape = [int(d) for d in x.shape] if noise_shape is None else [
+        int(d) if d is not None else int(x.shape[i]) for i, d in enumerate(
+            np.asarray(noise_shape).tolist() if isinstance(noise_shape, Tensor) else noise_shape)]
+    try:
+        np.broadcast_shapes(tuple(shape), tuple(int(d) for d in x.shape))
+    except ValueError:
+        raise InvalidArgumentError(f"noise_shape {shape} is not broadcastable to the shape of x {list(x.shape)}") \
+            from None
+    np_dtype = np.float32 if x.dtype.name == "float32" else np.float64
+    u = random._uniform_np(shape, np_dtype, seed)
+    scale = np_dtype(1.0) / (np_dtype(1.0) - np_dtype(r))
+    mask = np.where(u >= np_dtype(r), scale, np_dtype(0)).astype(np_dtype)
+    return multiply(x, constant(mask))
