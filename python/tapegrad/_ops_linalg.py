@@ -21,6 +21,13 @@ EXPORTS = {
 }
 
 
+_KERNEL_NAMES = {"float32": "float", "float64": "double"}  # TF's dtype names in kernel messages
+
+
+def _kname(dtype):
+    return _KERNEL_NAMES.get(dtype.name, dtype.name)
+
+
 def _t(x):
     return x if isinstance(x, Tensor) else convert_to_tensor(x)
 
@@ -128,7 +135,7 @@ def einsum(equation, *inputs, **kwargs):
     for x in xs[1:]:
         if x.dtype != xs[0].dtype:
             raise InvalidArgumentError(f"cannot compute Einsum as input #1(zero-based) was expected to be a "
-                                       f"{xs[0].dtype.name} tensor but is a {x.dtype.name} tensor [Op:Einsum]")
+                                       f"{_kname(xs[0].dtype)} tensor but is a {_kname(x.dtype)} tensor [Op:Einsum]")
     parsed, out_labels = _parse_einsum(equation, [len(x.shape) for x in xs])
 
     # sizes per label (broadcast size-1 ellipsis axes)

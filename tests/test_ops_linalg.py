@@ -1,0 +1,189 @@
+"""einsum, tensordot, matvec, diag_part, trace: forward against numpy, gradients against finite
+differences (order 2), errors."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tapegrad as tg
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+EINSUM = [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("ij,jk", [(2, 3), (3, 4)]),
+    ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+    ("bij,jk->bik", [(2, 3, 4), (4, 5)]),
+    ("i,j->ij", [(3,), (4,)]),
+    ("i,i->", [(5,), (5,)]),
+    ("i,i", [(5,), (5,)]),
+    ("ij->ji", [(2, 3)]),
+    ("ij", [(2, 3)]),
+    ("ji", [(2, 3)]),
+    ("ii->i", [(4, 4)]),
+    ("ii", [(4, 4)]),
+    ("ii->", [(4, 4)]),
+    ("bii->bi", [(2, 3, 3)]),
+    ("iij->j", [(3, 3, 2)]),
+    ("iji->j", [(3, 2, 3)]),
+    ("ij->", [(2, 3)]),
+    ("ij->i", [(2, 3)]),
+    ("ijk->kji", [(2, 3, 4)]),
+    ("ijk,ikl->jl", [(2, 3, 4), (2, 4, 5)]),
+    ("ij,ij->ij", [(2, 3), (2, 3)]),
+    ("ij,ij->", [(2, 3), (2, 3)]),
+    ("ij,kl->ijkl", [(2, 3), (1, 2)]),
+    ("bhqd,bhkd->bhqk", [(2, 2, 3, 4), (2, 2, 5, 4)]),
+    ("bhqk,bhkd->bqhd", [(2, 2, 3, 5), (2, 2, 5, 4)]),
+    ("...ij,...jk->...ik", [(2, 3, 4), (2, 4, 5)]),
+    ("...ij,...jk->...ik", [(2, 1, 3, 4), (5, 4, 2)]),
+    ("...ij,jk->...ik", [(2, 2, 3, 4), (4, 5)]),
+    ("i...->...", [(3, 2, 4)]),
+    ("...i,...i->...", [(2, 3, 4), (3, 4)]),
+    ("...ii->...i", [(2, 3, 3)]),
+    ("ij...,jk...->ik...", [(2, 3, 4), (3, 5, 4)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]),
+    ("i,j,k->ijk", [(2,), (3,), (2,)]),
+    ("ab,cd,bd->ac", [(2, 3), (4, 5), (3, 5)]),
+    ("ij,jk->", [(2, 3), (3, 4)]),
+    ("ijk->", [(2, 3, 4)]),
+    ("ij,j->i", [(3, 4), (4,)]),
+    ("Ab,bC->AC", [(2, 3), (3, 4)]),
+    (" ij , jk -> ik ", [(2, 3), (3, 4)]),
+    ("ij,i->j", [(3, 2), (3,)]),
+]
+
+
+@pytest.mark.parametrize("eq,shapes", EINSUM)
+def test_einsum_forward_matches_numpy(eq, shapes, rng):
+    args = [rng.standard_normal(s) for s in shapes]
+    y = tg.einsum(eq, *args)
+    np.testing.assert_allclose(y.numpy(), np.einsum(eq.replace(" ", ""), *args), rtol=1e-12, atol=1e-12)
+    args32 = [a.astype("float32") for a in args]
+    y32 = tg.einsum(eq, *args32)
+    assert y32.dtype == tg.float32
+    np.testing.assert_allclose(y32.numpy(), np.einsum(eq.replace(" ", ""), *args), rtol=2e-5, atol=2e-5)
+
+
+@pytest.mark.parametrize("eq,shapes", EINSUM)
+def test_einsum_gradients_order2(eq, shapes, rng):
+    args = [rng.standard_normal(s) for s in shapes]
+    tg.testing.check_gradients(lambda *xs: tg.einsum(eq, *xs), args, order=2)
+
+
+def test_einsum_integers_and_linalg_alias():
+    a = np.arange(6, dtype=np.int32).reshape(2, 3)
+    b = np.arange(12, dtype=np.int32).reshape(3, 4)
+    y = tg.einsum("ij,jk->ik", a, b)
+    assert y.dtype == tg.int32
+    np.testing.assert_array_equal(y.numpy(), a @ b)
+    np.testing.assert_array_equal(tg.linalg.einsum("ii", np.eye(3, dtype=np.int64) * 2).numpy(), 6)
+
+
+def test_einsum_single_operand_identity_is_new_tensor(rng):
+    x = tg.constant(rng.standard_normal((2, 3)))
+    y = tg.einsum("ij->ij", x)
+    np.testing.assert_array_equal(y.numpy(), x.numpy())
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = tg.einsum("ij->ij", x)
+    np.testing.assert_array_equal(tape.gradient(y, x).numpy(), np.ones((2, 3)))
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_einsum_random_contractions(data):
+    letters = "abcde"
+    sizes = {c: data.draw(st.integers(1, 3), label=c) for c in letters}
+    la = data.draw(st.lists(st.sampled_from(letters), min_size=0, max_size=3, unique=True), label="a")
+    lb = data.draw(st.lists(st.sampled_from(letters), min_size=0, max_size=3, unique=True), label="b")
+    present = sorted(set(la) | set(lb))
+    out = data.draw(st.lists(st.sampled_from(present), unique=True) if present else st.just([]), label="out")
+    eq = "".join(la) + "," + "".join(lb) + "->" + "".join(out)
+    rng = np.random.default_rng(len(eq))
+    a = rng.standard_normal([sizes[c] for c in la])
+    b = rng.standard_normal([sizes[c] for c in lb])
+    np.testing.assert_allclose(tg.einsum(eq, a, b).numpy(), np.einsum(eq, a, b), rtol=1e-12, atol=1e-12)
+    tg.testing.check_gradients(lambda x, y: tg.einsum(eq, x, y), [a, b], order=1)
+
+
+def test_einsum_errors(rng):
+    with pytest.raises(tg.errors.InvalidArgumentError, match="Expected input 0 to have rank 2 but got: 3"):
+        tg.einsum("ij,jk->ik", np.ones((2, 3, 4)), np.ones((3, 4)))
+    with pytest.raises(tg.errors.InvalidArgumentError, match=r"Expected dimension 3 at axis 0 of the input shaped \[4, 5\] but got dimension 4"):
+        tg.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((4, 5)))
+    with pytest.raises(tg.errors.InvalidArgumentError, match="Expected dimension"):
+        tg.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((1, 5)))  # no broadcasting of named indices
+    with pytest.raises(tg.errors.InvalidArgumentError, match="Expected dimension"):
+        tg.einsum("ii->i", np.ones((2, 3)))
+    with pytest.raises(ValueError, match="Expected 2 inputs but got: 1"):
+        tg.einsum("ij,jk->ik", np.ones((2, 3)))
+    with pytest.raises(ValueError, match="not in the inputs"):
+        tg.einsum("ij->ik", np.ones((2, 3)))
+    with pytest.raises(ValueError, match="repeats"):
+        tg.einsum("ij->ii", np.ones((2, 2)))
+    with pytest.raises(ValueError, match="bad subscripts"):
+        tg.einsum("i1,j->ij", np.ones((2, 2)), np.ones(2))
+    with pytest.raises(tg.errors.InvalidArgumentError, match="double tensor"):
+        tg.einsum("i,i->", np.ones(2, "float32"), np.ones(2))
+    with pytest.raises(TypeError, match="Invalid keyword"):
+        tg.einsum("i->i", np.ones(2), optimize="greedy")
+
+
+TENSORDOT = [((2, 3), (3, 4), 1), ((2, 3, 4), (3, 4, 5), 2), ((2, 3), (4, 5), 0),
+             ((2, 3, 4), (4, 3, 5), [[1, 2], [1, 0]]), ((3, 4), (4, 3), [[0, 1], [1, 0]]),
+             ((2, 3, 4), (5, 3), [1, 1]), ((2, 3), (3, 2), [[-1], [0]]), ((2, 3), (2, 3), 2)]
+
+
+@pytest.mark.parametrize("sa,sb,axes", TENSORDOT)
+def test_tensordot(sa, sb, axes, rng):
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    np.testing.assert_allclose(tg.tensordot(a, b, axes).numpy(), np.tensordot(a, b, axes), rtol=1e-12, atol=1e-12)
+    tg.testing.check_gradients(lambda x, y: tg.tensordot(x, y, axes), [a, b], order=2)
+
+
+def test_tensordot_errors():
+    with pytest.raises(ValueError, match="must be at least 0"):
+        tg.tensordot(np.ones((2, 3)), np.ones((3, 2)), -1)
+    with pytest.raises(ValueError, match="must not be larger"):
+        tg.tensordot(np.ones((2, 3)), np.ones((3, 2)), 3)
+    with pytest.raises(ValueError, match="Different number of contraction axes"):
+        tg.tensordot(np.ones((2, 3)), np.ones((3, 2)), [[0, 1], [0]])
+    with pytest.raises(tg.errors.InvalidArgumentError, match="size-incompatible"):
+        tg.tensordot(np.ones((2, 3)), np.ones((4, 2)), 1)
+    with pytest.raises(tg.errors.InvalidArgumentError, match="out of range"):
+        tg.tensordot(np.ones((2, 3)), np.ones((3, 2)), [[2], [0]])
+
+
+@pytest.mark.parametrize("sa,sb,ta", [((3, 4), (4,), False), ((3, 4), (3,), True), ((2, 3, 4), (2, 4), False),
+                                      ((2, 3, 4), (4,), False), ((3, 4), (2, 4), False), ((2, 4, 3), (2, 4), True)])
+def test_matvec(sa, sb, ta, rng):
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    am = np.swapaxes(a, -1, -2) if ta else a
+    ref = np.matmul(am, b[..., None])[..., 0]
+    np.testing.assert_allclose(tg.linalg.matvec(a, b, transpose_a=ta).numpy(), ref, rtol=1e-12)
+    tg.testing.check_gradients(lambda x, y: tg.linalg.matvec(x, y, transpose_a=ta), [a, b], order=2)
+    with pytest.raises(tg.errors.InvalidArgumentError, match="Matrix size-incompatible"):
+        tg.linalg.matvec(a, np.ones(sb[:-1] + (sb[-1] + 1,)), transpose_a=ta)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4), (4, 2), (2, 3, 3), (2, 1, 3, 5)])
+def test_diag_part_and_trace(shape, rng):
+    x = rng.standard_normal(shape)
+    np.testing.assert_allclose(tg.linalg.diag_part(x).numpy(), np.diagonal(x, axis1=-2, axis2=-1), rtol=1e-12)
+    np.testing.assert_allclose(tg.linalg.trace(x).numpy(), np.trace(x, axis1=-2, axis2=-1), rtol=1e-12)
+    tg.testing.check_gradients(lambda a: tg.linalg.diag_part(a), [x], order=2)
+    tg.testing.check_gradients(lambda a: tg.linalg.trace(a) ** 2, [x], order=2)
+    xi = (x * 10).astype(np.int32)
+    np.testing.assert_array_equal(tg.linalg.trace(xi).numpy(), np.trace(xi, axis1=-2, axis2=-1))
+
+
+def test_diag_part_errors():
+    with pytest.raises(tg.errors.InvalidArgumentError, match="at least 2-dim"):
+        tg.linalg.diag_part(np.ones(3))
+    with pytest.raises(NotImplementedError, match="k=0"):
+        tg.linalg.diag_part(np.ones((3, 3)), k=1)
