@@ -114,16 +114,18 @@ def test_einsum_random_contractions(data):
 def test_einsum_errors(rng):
     with pytest.raises(tg.errors.InvalidArgumentError, match="Expected input 0 to have rank 2 but got: 3"):
         tg.einsum("ij,jk->ik", np.ones((2, 3, 4)), np.ones((3, 4)))
-    with pytest.raises(tg.errors.InvalidArgumentError, match=r"Expected dimension 3 at axis 0 of the input shaped \[4, 5\] but got dimension 4"):
+    with pytest.raises(tg.errors.InvalidArgumentError, match=r"Expected dimension 3 at axis 0 of the input shaped \[4,5\] but got dimension 4"):
         tg.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((4, 5)))
     with pytest.raises(tg.errors.InvalidArgumentError, match="Expected dimension"):
         tg.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((1, 5)))  # no broadcasting of named indices
     with pytest.raises(tg.errors.InvalidArgumentError, match="Expected dimension"):
         tg.einsum("ii->i", np.ones((2, 3)))
-    with pytest.raises(ValueError, match="Expected 2 inputs but got: 1"):
+    with pytest.raises(ValueError, match='Got 1 inputs for equation "ij,jk->ik", expecting 2'):
         tg.einsum("ij,jk->ik", np.ones((2, 3)))
-    with pytest.raises(ValueError, match="not in the inputs"):
+    with pytest.raises(ValueError, match="Output subscripts contain the label k not present in the input"):
         tg.einsum("ij->ik", np.ones((2, 3)))
+    with pytest.raises(tg.errors.InvalidArgumentError, match=r"Output contains 1 broadcasting dimension\(s\) but no "):
+        tg.einsum("...ij->ij", np.ones((2, 3, 4)))
     with pytest.raises(ValueError, match="repeats"):
         tg.einsum("ij->ii", np.ones((2, 2)))
     with pytest.raises(ValueError, match="bad subscripts"):
@@ -153,7 +155,7 @@ def test_tensordot_errors():
         tg.tensordot(np.ones((2, 3)), np.ones((3, 2)), 3)
     with pytest.raises(ValueError, match="Different number of contraction axes"):
         tg.tensordot(np.ones((2, 3)), np.ones((3, 2)), [[0, 1], [0]])
-    with pytest.raises(tg.errors.InvalidArgumentError, match="size-incompatible"):
+    with pytest.raises(tg.errors.InvalidArgumentError, match=r"Matrix size-incompatible: In\[0\]: \[2,3\], In\[1\]: \[4,2\]"):
         tg.tensordot(np.ones((2, 3)), np.ones((4, 2)), 1)
     with pytest.raises(tg.errors.InvalidArgumentError, match="out of range"):
         tg.tensordot(np.ones((2, 3)), np.ones((3, 2)), [[2], [0]])

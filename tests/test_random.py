@@ -73,11 +73,11 @@ def test_uniform_float_and_int():
 def test_uniform_errors():
     with pytest.raises(ValueError, match="Must specify maxval for integer dtype"):
         tg.random.uniform([3], dtype=tg.int32)
-    with pytest.raises(tg.errors.InvalidArgumentError, match="Need minval < maxval: 5 >= 5"):
+    with pytest.raises(tg.errors.InvalidArgumentError, match="Need minval < maxval, got 5 >= 5"):
         tg.random.uniform([3], minval=5, maxval=5, dtype=tg.int64)
     with pytest.raises(TypeError, match="int32"):
         tg.random.normal([3], dtype=tg.int32)
-    with pytest.raises(tg.errors.InvalidArgumentError, match="negative"):
+    with pytest.raises(tg.errors.InvalidArgumentError, match="Dimension -1 must be >= 0"):
         tg.random.normal([-1, 2])
 
 
@@ -99,8 +99,7 @@ def test_shuffle_permutes_first_axis():
     assert not np.array_equal(yv, x.numpy())
     tg.random.set_seed(3)
     np.testing.assert_array_equal(tg.random.shuffle(x).numpy(), yv)
-    with pytest.raises(tg.errors.InvalidArgumentError, match="at least 1-D"):
-        tg.random.shuffle(tg.constant(1.0))
+    assert float(tg.random.shuffle(tg.constant(1.5)).numpy()) == 1.5  # TF returns scalars unchanged
 
 
 def test_categorical_frequencies():
@@ -153,7 +152,7 @@ def test_dropout_gradient_with_fixed_mask():
 
 
 def test_dropout_errors():
-    with pytest.raises(ValueError, match="floating point tensor"):
+    with pytest.raises(ValueError, match=r"`x.dtype` must be a floating point tensor as `x` will be scaled. Received: x_dtype=<dtype: 'int32'>"):
         tg.nn.dropout(tg.constant([1, 2]), 0.5)
     with pytest.raises(ValueError, match=r"range \[0, 1\)"):
         tg.nn.dropout(tg.ones([2]), 1.0)

@@ -39,7 +39,7 @@ int64_t out_size(int64_t in, int64_t k, int64_t d, int64_t s, int64_t pa, int64_
 }
 
 void check_window(const Window2D& p, const char* name) {
-  if (p.sh < 1 || p.sw < 1) throw InvalidArgument("strides must be positive, got [" + std::to_string(p.sh) + ", " + std::to_string(p.sw) + "]" + op_tag(name));
+  if (p.sh < 1 || p.sw < 1) throw InvalidArgument("Stride must be > 0, but got " + std::to_string(std::min(p.sh, p.sw)) + op_tag(name));
   if (p.dh < 1 || p.dw < 1) throw InvalidArgument("dilations must be positive, got [" + std::to_string(p.dh) + ", " + std::to_string(p.dw) + "]" + op_tag(name));
   if (p.pt < 0 || p.pb < 0 || p.pl < 0 || p.pr < 0) throw InvalidArgument(std::string("paddings must be non-negative") + op_tag(name));
 }
@@ -81,7 +81,8 @@ Geo pool_geo(const Shape& xs, const Window2D& p, const char* name) {
   check_rank4(xs, "input", name);
   check_window(p, name);
   if (p.kh < 1 || p.kw < 1)
-    throw InvalidArgument("Sliding window ksize must be positive, got [" + std::to_string(p.kh) + ", " + std::to_string(p.kw) + "]" + op_tag(name));
+    throw InvalidArgument("Sliding window ksize must be positive. The specified or inferred ksize is: 1," +
+                          std::to_string(p.kh) + "," + std::to_string(p.kw) + ",1" + op_tag(name));
   if (p.pt >= p.kh || p.pb >= p.kh || p.pl >= p.kw || p.pr >= p.kw)
     throw InvalidArgument(std::string("padding must be smaller than the pooling window") + op_tag(name));
   Geo g{xs[0], xs[1], xs[2], xs[3], p.kh, p.kw, xs[3], 0, 0, p};

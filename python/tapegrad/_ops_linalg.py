@@ -28,6 +28,10 @@ def _kname(dtype):
     return _KERNEL_NAMES.get(dtype.name, dtype.name)
 
 
+def _shape_str(x):
+    return "[" + ",".join(str(int(d)) for d in x.shape) + "]"
+
+
 def _t(x):
     return x if isinstance(x, Tensor) else convert_to_tensor(x)
 
@@ -44,7 +48,7 @@ def _take_diagonal(x, labels, label):
     j = labels.index(label, i + 1)
     if x.shape[i] != x.shape[j]:
         raise InvalidArgumentError(
-            f"Expected dimension {x.shape[i]} at axis {j} of the input shaped {list(x.shape)} but got dimension "
+            f"Expected dimension {x.shape[i]} at axis {j} of the input shaped {_shape_str(x)} but got dimension "
             f"{x.shape[j]} [Op:Einsum]")
     rest = [k for k in range(len(labels)) if k not in (i, j)]
     perm = rest + [i, j]
@@ -70,7 +74,7 @@ def _parse_einsum(equation, ranks):
         lhs, out, explicit = eq, None, False
     specs = lhs.split(",")
     if len(specs) != len(ranks):
-        raise ValueError(f"Expected {len(specs)} inputs but got: {len(ranks)} (equation {equation!r})")
+        raise ValueError(f'Got {len(ranks)} inputs for equation "{equation}", expecting {len(specs)}')
     max_ell = 0
     parsed = []
     for i, (spec, r) in enumerate(zip(specs, ranks)):
@@ -104,7 +108,10 @@ def _parse_einsum(equation, ranks):
             if out_labels.count(c) > 1:
                 raise ValueError(f"Invalid einsum equation {equation!r}: output subscript {c!r} repeats")
             if not any(c in labels for labels in parsed):
-                raise ValueError(f"Invalid einsum equation {equation!r}: output subscript {c!r} is not in the inputs")
+                raise ValueError(f"Output subscripts contain the label {c} not present in the input subscripts.")
+        if max_ell and "..." not in out:
+            raise InvalidArgumentError(f"Output contains {max_ell} broadcasting dimension(s) but no ellipsis (...) was "
+                                       f"found in the output subscripts. [Op:Einsum]")
     else:
         counts = {}
         for labels in parsed:
@@ -148,7 +155,7 @@ def einsum(equation, *inputs, **kwargs):
                 sizes[c] = d
             elif d != sizes[c] and not (is_ell and d == 1):
                 raise InvalidArgumentError(f"Expected dimension {sizes[c]} at axis {axis} of the input shaped "
-                                           f"{list(x.shape)} but got dimension {d} [Op:Einsum]")
+                                           f"{_shape_str(x)} but got dimension {d} [Op:Einsum]")
 
     ops = []
     for x, labels in zip(xs, parsed):
@@ -238,8 +245,8 @@ def tensordot(a, b, axes, name=None):
             raise InvalidArgumentError(f"tensordot: repeated axis in {ax} for '{t}'")
     for i, j in zip(ax_a, ax_b):
         if int(a.shape[i]) != int(b.shape[j]):
-            raise InvalidArgumentError(f"Matrix size-incompatible: In[0]: {list(a.shape)}, In[1]: {list(b.shape)} "
-                                       f"(tensordot axes {ax_a} and {ax_b})")
+            raise InvalidArgumentError(f"Matrix size-incompatible: In[0]: {_shape_str(a)}, In[1]: {_shape_str(b)} "
+                                       f"(tensordot axes {ax_a} and {ax_b}) [Op:MatMul]")
     letters = [chr(ord("a") + i) for i in range(ra + rb)]
     la = letters[:ra]
     lb = letters[ra:]
@@ -314,8 +321,8 @@ def _pads(padding, in_sizes, k_sizes, strides, dilations, data_format, n):
                 total = max((o - 1) * s + eff - i, 0)
                 out += [total // 2, total - total // 2]
             return out
-        raise ValueError(f"Value for attr 'padding' of {padding!r} is not in the list of allowed values: "
-                         f"\"SAME\", \"VALID\", \"EXPLICIT\"")
+        raise InvalidArgumentError(f"Value for attr 'padding' of \"{padding}\" is not in the list of allowed values: "
+                                   f"\"SAME\", \"VALID\", \"EXPLICIT\"")
     pairs = [list(p) for p in padding]
     if len(pairs) != n + 2 or any(len(p) != 2 for p in pairs):
         raise ValueError(f"padding should be SAME, VALID or a list of {n + 2} pairs, got {padding}")
@@ -487,8 +494,8 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
     """
     x = _t(x)
     if not x.dtype.is_floating:
-        raise ValueError(f"x has to be a floating point tensor since it's going to be scaled. Got a {x.dtype.name} "
-                         f"tensor instead.")
+        raise ValueError(f"`x.dtype` must be a floating point tensor as `x` will be scaled. Received: "
+                         f"x_dtype=<dtype: '{x.dtype.name}'>")
     r = float(np.asarray(rate)) if isinstance(rate, Tensor) else rate
     if not isinstance(r, (numbers.Real, np.floating)) or not 0 <= r < 1:
         raise ValueError(f"`rate` must be a scalar tensor or a float in the range [0, 1). Received: rate={rate}")

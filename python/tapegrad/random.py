@@ -67,8 +67,9 @@ def _generator(seed):
 
 def _dims(shape):
     dims = _shape_list(shape.as_list() if hasattr(shape, "as_list") else shape)
-    if any(d < 0 for d in dims):
-        raise InvalidArgumentError(f"Shape must not have negative dimensions, got {dims}")
+    for d in dims:
+        if d < 0:
+            raise InvalidArgumentError(f"Dimension {d} must be >= 0")
     return dims
 
 
@@ -121,7 +122,7 @@ def uniform(shape, minval=0, maxval=None, dtype=float32, seed=None, name=None):
             raise ValueError(f"Must specify maxval for integer dtype {dt!r}")
         lo, hi = int(_value(minval, npd)), int(_value(maxval, npd))
         if lo >= hi:
-            raise InvalidArgumentError(f"Need minval < maxval: {lo} >= {hi} [Op:RandomUniformInt]")
+            raise InvalidArgumentError(f"Need minval < maxval, got {lo} >= {hi} [Op:RandomUniformInt]")
         return constant(_generator(seed).integers(lo, hi, size=dims, dtype=npd), dtype=dt)
     if not dt.is_floating:
         raise TypeError(f"Value for attr 'dtype' of {dt.name} is not in the list of allowed values: float, double, "
@@ -135,10 +136,10 @@ def uniform(shape, minval=0, maxval=None, dtype=float32, seed=None, name=None):
 def shuffle(value, seed=None, name=None):
     """A random permutation along the first axis (``tf.random.shuffle``; not differentiable, as TF)."""
     a = _value(value, None)
-    if a.ndim == 0:
-        raise InvalidArgumentError("value must be at least 1-D, got a scalar [Op:RandomShuffle]")
-    perm = _generator(seed).permutation(a.shape[0])
     dt = value.dtype if isinstance(value, (Tensor, Variable)) else None
+    if a.ndim == 0:
+        return constant(a, dtype=dt)  # TF returns a scalar unchanged
+    perm = _generator(seed).permutation(a.shape[0])
     return constant(a[perm], dtype=dt)
 
 
