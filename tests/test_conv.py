@@ -146,6 +146,30 @@ def test_conv2d_random_shapes(h, w, kh, kw, s, same, seed):
     tg.testing.check_gradients(lambda a, b: tg.nn.conv2d(a, b, s, padding), [x, f], order=1)
 
 
+def test_grouped_conv2d(rng):
+    x = rng.standard_normal((2, 5, 5, 6))
+    w = rng.standard_normal((3, 3, 2, 6))  # 3 groups of 2 input and 2 output channels
+    y = tg.nn.conv2d(x, w, 1, "SAME")
+    ref = np.concatenate([np_conv2d(x[..., 2 * g:2 * g + 2], w[..., 2 * g:2 * g + 2], (1, 1), "SAME")
+                          for g in range(3)], axis=-1)
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-12, atol=1e-12)
+    tg.testing.check_gradients(lambda a, b: tg.nn.conv2d(a, b, 1, "SAME"), [x[:1, :4, :4], w], order=2)
+
+
+def test_depthwise_and_separable_conv2d(rng):
+    x = rng.standard_normal((2, 6, 5, 3))
+    w = rng.standard_normal((3, 2, 3, 2))
+    pw = rng.standard_normal((1, 1, 6, 4))
+    y = tg.nn.depthwise_conv2d(x, w, [1, 2, 1, 1], "SAME")
+    ref = np.stack([np_conv2d(x[..., c:c + 1], w[:, :, c:c + 1, m:m + 1], (2, 1), "SAME")[..., 0]
+                    for c in range(3) for m in range(2)], axis=-1)
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-12, atol=1e-12)
+    s = tg.nn.separable_conv2d(x, w, pw, [1, 2, 1, 1], "SAME")
+    np.testing.assert_allclose(s.numpy(), np.einsum("nhwc,co->nhwo", ref, pw[0, 0]), rtol=1e-12, atol=1e-12)
+    tg.testing.check_gradients(lambda a, b: tg.nn.depthwise_conv2d(a, b, [1, 1, 1, 1], "VALID"),
+                               [x[:1], w], order=2)
+
+
 def test_conv2d_nchw_matches_nhwc(rng):
     x = rng.standard_normal((2, 3, 5, 5))
     w = rng.standard_normal((3, 3, 3, 2))
@@ -225,8 +249,12 @@ def test_conv_errors(rng):
     x = rng.standard_normal((1, 5, 5, 3)).astype("float32")
     with pytest.raises(tg.errors.InvalidArgumentError, match=r"Depth of input \(3\) is not a multiple of input depth of filter \(4\)"):
         tg.nn.conv2d(x, np.ones((3, 3, 4, 2), "float32"), 1, "SAME")
-    with pytest.raises(NotImplementedError, match="grouped"):
-        tg.nn.conv2d(np.ones((1, 5, 5, 4), "float32"), np.ones((3, 3, 2, 2), "float32"), 1, "SAME")
+    with pytest.raises(tg.errors.InvalidArgumentError, match="output depth must be evenly divisible by number of groups: 3 vs 2"):
+        tg.nn.conv2d(np.ones((1, 5, 5, 4), "float32"), np.ones((3, 3, 2, 3), "float32"), 1, "SAME")
+    with pytest.raises(tg.errors.InvalidArgumentError, match="input depth must be evenly divisible by filter depth: 4 vs 3"):
+        tg.nn.depthwise_conv2d(np.ones((1, 5, 5, 4), "float32"), np.ones((3, 3, 3, 2), "float32"), [1, 1, 1, 1], "SAME")
+    with pytest.raises(TypeError, match="Expected list of 4 ints for 'strides'"):
+        tg.nn.depthwise_conv2d(np.ones((1, 5, 5, 4), "float32"), np.ones((3, 3, 4, 2), "float32"), 1, "SAME")
     with pytest.raises(tg.errors.InvalidArgumentError, match=r"input must be 4-dimensional\[5,5,3\]"):
         tg.nn.conv2d(x[0], np.ones((3, 3, 3, 2), "float32"), 1, "SAME")
     with pytest.raises(tg.errors.InvalidArgumentError, match=r"filter must be 4-dimensional"):

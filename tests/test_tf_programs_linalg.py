@@ -95,6 +95,20 @@ def prog_conv_variants(m):
     return out + grads + dilated
 
 
+def prog_depthwise_separable_grouped(m):
+    x = m.constant(data((2, 7, 6, 4), 26))
+    dw = m.Variable(data((3, 3, 4, 2), 27) * 0.5)
+    pw = m.Variable(data((1, 1, 8, 3), 28) * 0.5)
+    gw = m.Variable(data((3, 3, 2, 6), 29) * 0.5)  # 2 groups
+    with m.GradientTape() as tape:
+        tape.watch(x)
+        y1 = m.nn.depthwise_conv2d(x, dw, strides=[1, 1, 1, 1], padding="SAME")
+        y2 = m.nn.separable_conv2d(x, dw, pw, strides=[1, 2, 2, 1], padding="VALID")
+        y3 = m.nn.conv2d(x, gw, strides=1, padding="SAME")
+        loss = m.reduce_sum(y1 ** 2) + m.reduce_sum(m.tanh(y2)) + m.reduce_sum(y3 * y3)
+    return [y1, y2, y3, loss] + tape.gradient(loss, [x, dw, pw, gw])
+
+
 def prog_conv1d_and_transpose(m):
     x = m.constant(data((2, 10, 3), 17))
     w = m.constant(data((4, 3, 5), 18))
@@ -150,7 +164,7 @@ def prog_dropout_shapes(m):
 
 
 PROGRAMS = [prog_einsum_attention, prog_einsum_specs, prog_tensordot_matvec_trace, prog_small_cnn,
-            prog_conv_variants, prog_conv1d_and_transpose, prog_pools, prog_second_derivatives,
+            prog_conv_variants, prog_depthwise_separable_grouped, prog_conv1d_and_transpose, prog_pools, prog_second_derivatives,
             prog_dropout_shapes]
 
 

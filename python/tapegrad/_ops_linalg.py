@@ -15,7 +15,7 @@ from ._tensor import Tensor
 EXPORTS = {
     "top": ["einsum", "tensordot", "random"],
     "math": [],
-    "nn": ["conv1d", "conv2d", "conv2d_transpose", "max_pool", "max_pool1d", "max_pool2d", "avg_pool",
+    "nn": ["conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d", "separable_conv2d", "max_pool", "max_pool1d", "max_pool2d", "avg_pool",
            "avg_pool1d", "avg_pool2d", "dropout"],
     "linalg": ["einsum", "tensordot", "matvec", "diag_part", "trace"],
 }
@@ -358,13 +358,61 @@ def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None,
     if len(x.shape) == 4 and len(w.shape) == 4:
         c, cin = int(x.shape[3]), int(w.shape[2])
         if cin > 0 and c % cin == 0 and c != cin:
-            raise NotImplementedError(f"tg.nn.conv2d: grouped convolution (input depth {c}, filter input depth "
-                                      f"{cin}) is not supported")
+            w = _grouped_filter(w, c)
         pads = _pads(padding, [int(x.shape[1]), int(x.shape[2])], [int(w.shape[0]), int(w.shape[1])], st, dl,
                      data_format, 2)
     else:
         pads = [0, 0, 0, 0]  # the engine reports the rank error
     return _core._conv2d(x, w, st, dl, pads)
+
+
+def _grouped_filter(w, c):
+    """A grouped conv's filter [KH, KW, C/G, O] as the block-diagonal [KH, KW, C, O] filter of an
+    ordinary conv (differentiable; costs G times the FLOPs of a grouped kernel)."""
+    cin, o = int(w.shape[2]), int(w.shape[3])
+    groups = c // cin
+    if o % groups != 0:
+        raise InvalidArgumentError(f"output depth must be evenly divisible by number of groups: {o} vs {groups} "
+                                   f"[Op:Conv2D]")
+    sel = np.zeros((c, cin))
+    sel[np.arange(c), np.arange(c) % cin] = 1.0
+    mask = (np.arange(c)[:, None] // cin) == (np.arange(o)[None, :] // (o // groups))
+    full = einsum("hwio,ci->hwco", w, constant(sel, dtype=w.dtype))
+    return multiply(full, constant(mask.astype(np.float64), dtype=w.dtype))
+
+
+def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilations=None, name=None):
+    """Depthwise 2-D convolution (``tf.nn.depthwise_conv2d``): input channel c is convolved with
+    ``filter[:, :, c, :]``, giving ``C * M`` output channels (channel ``c * M + m``). `strides` is a
+    list of 4. Runs as a conv2d with a block-diagonal filter (exact, differentiable; C times the
+    FLOPs of a dedicated kernel)."""
+    data_format = data_format or "NHWC"
+    _check_format(data_format, ("NHWC", "NCHW"))
+    x, w = _t(input), _t(filter)
+    if isinstance(strides, (numbers.Integral, np.integer)) or len(list(strides)) != 4:
+        raise TypeError(f"Expected list of 4 ints for 'strides' argument to 'depthwise_conv2d_native' Op, not "
+                        f"{strides}.")
+    if len(w.shape) != 4:
+        raise InvalidArgumentError(f"filter must be 4-dimensional: {_shape_str(w)} [Op:DepthwiseConv2dNative]")
+    if len(x.shape) != 4:
+        raise InvalidArgumentError(f"input must be 4-dimensional{_shape_str(x)} [Op:DepthwiseConv2dNative]")
+    c = int(x.shape[3] if data_format == "NHWC" else x.shape[1])
+    kh, kw, cf, mult = (int(d) for d in w.shape)
+    if cf != c:
+        raise InvalidArgumentError(f"input depth must be evenly divisible by filter depth: {c} vs {cf} "
+                                   f"[Op:DepthwiseConv2dNative]")
+    spread = np.zeros((c, mult, c * mult))
+    spread[np.repeat(np.arange(c), mult), np.tile(np.arange(mult), c), np.arange(c * mult)] = 1.0
+    full = einsum("hwcm,cmo->hwco", w, constant(spread, dtype=w.dtype))
+    return conv2d(x, full, list(strides), padding, data_format, dilations)
+
+
+def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding, data_format=None, dilations=None,
+                     name=None):
+    """Depthwise conv followed by a 1x1 conv (``tf.nn.separable_conv2d``)."""
+    data_format = data_format or "NHWC"
+    y = depthwise_conv2d(input, depthwise_filter, strides, padding, data_format, dilations)
+    return conv2d(y, pointwise_filter, 1, "VALID", data_format)
 
 
 def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NHWC", dilations=None,
