@@ -189,3 +189,28 @@ def test_diag_part_errors():
         tg.linalg.diag_part(np.ones(3))
     with pytest.raises(NotImplementedError, match="k=0"):
         tg.linalg.diag_part(np.ones((3, 3)), k=1)
+
+
+def test_diag_band_part_transpose_eye(rng):
+    v = rng.standard_normal((2, 3))
+    np.testing.assert_array_equal(tg.linalg.diag(v).numpy(), np.stack([np.diag(r) for r in v]))
+    tg.testing.check_gradients(lambda a: tg.linalg.diag(a) ** 2, [v], order=2)
+    x = rng.standard_normal((2, 4, 5))
+    for lo, hi in [(0, 0), (1, 2), (-1, 0), (0, -1), (-1, -1), (3, 4)]:
+        i, j = np.arange(4)[:, None], np.arange(5)[None, :]
+        keep = ((lo < 0) | (i - j <= lo)) & ((hi < 0) | (j - i <= hi))
+        np.testing.assert_array_equal(tg.linalg.band_part(x, lo, hi).numpy(), x * keep)
+    tg.testing.check_gradients(lambda a: tg.linalg.band_part(a, 1, 0), [x], order=1)
+    with pytest.raises(tg.errors.InvalidArgumentError, match="num_lower must be negative or less or equal"):
+        tg.linalg.band_part(x, 4, 0)
+    np.testing.assert_array_equal(tg.linalg.matrix_transpose(x).numpy(), np.swapaxes(x, -1, -2))
+    np.testing.assert_array_equal(tg.linalg.adjoint(x).numpy(), np.swapaxes(x, -1, -2))
+    with pytest.raises(ValueError, match="rank >= 2"):
+        tg.linalg.matrix_transpose(np.ones(3))
+    e = tg.eye(3)
+    assert e.dtype == tg.float32
+    np.testing.assert_array_equal(e.numpy(), np.eye(3))
+    np.testing.assert_array_equal(tg.linalg.eye(2, 3, batch_shape=[4], dtype=tg.float64).numpy(),
+                                  np.broadcast_to(np.eye(2, 3), (4, 2, 3)))
+    with pytest.raises(NotImplementedError, match="main diagonal"):
+        tg.linalg.diag(v, k=1)

@@ -13,11 +13,12 @@ from ._ops import broadcast_to, constant, convert_to_tensor, matmul, multiply, r
 from ._tensor import Tensor
 
 EXPORTS = {
-    "top": ["einsum", "tensordot", "random"],
+    "top": ["einsum", "tensordot", "random", "eye"],
     "math": [],
     "nn": ["conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d", "separable_conv2d", "max_pool", "max_pool1d", "max_pool2d", "avg_pool",
            "avg_pool1d", "avg_pool2d", "dropout"],
-    "linalg": ["einsum", "tensordot", "matvec", "diag_part", "trace"],
+    "linalg": ["einsum", "tensordot", "matvec", "diag_part", "trace", "diag", "band_part", "matrix_transpose",
+               "adjoint", "eye"],
 }
 
 
@@ -283,6 +284,62 @@ def diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT")
 def trace(x, name=None):
     """Sum of the main diagonal of the innermost matrices (``tf.linalg.trace``)."""
     return reduce_sum(diag_part(x), axis=-1)
+
+
+def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0, align="RIGHT_LEFT"):
+    """Square matrices with `diagonal` ``[..., N]`` on their main diagonal (``tf.linalg.diag``)."""
+    if k != 0 or num_rows != -1 or num_cols != -1 or padding_value != 0:
+        raise NotImplementedError("tg.linalg.diag: only the main diagonal (k=0, default sizes and padding) "
+                                  "is supported")
+    v = _t(diagonal)
+    if len(v.shape) < 1:
+        raise InvalidArgumentError("diagonal must be at least 1-dim, received shape: [] [Op:MatrixDiagV3]")
+    n = int(v.shape[-1])
+    return multiply(reshape(v, [int(d) for d in v.shape[:-1]] + [1, n]), constant(np.eye(n), dtype=v.dtype))
+
+
+def band_part(input, num_lower, num_upper, name=None):
+    """Keeps the band ``-num_lower <= j - i <= num_upper`` of the innermost matrices (negative: keep
+    that whole triangle), zeroes the rest (``tf.linalg.band_part``)."""
+    x = _t(input)
+    if len(x.shape) < 2:
+        raise ValueError(f"input must be at least 2-dim, received shape: {_shape_str(x)}")
+    lo, hi = int(np.asarray(num_lower)), int(np.asarray(num_upper))
+    m, n = int(x.shape[-2]), int(x.shape[-1])
+    if lo > m - 1 or hi > n - 1:
+        raise InvalidArgumentError(f"num_lower must be negative or less or equal to number of rows ({m}) got: {lo}"
+                                   if lo > m - 1 else
+                                   f"num_upper must be negative or less or equal to number of columns ({n}) got: {hi}")
+    i = np.arange(m)[:, None]
+    j = np.arange(n)[None, :]
+    keep = ((lo < 0) | (i - j <= lo)) & ((hi < 0) | (j - i <= hi))
+    return multiply(x, constant(keep.astype(x.dtype.as_numpy_dtype if x.dtype.name != "bool" else bool)))
+
+
+def matrix_transpose(a, name="matrix_transpose", conjugate=False):
+    """Swaps the last two axes (``tf.linalg.matrix_transpose``; real dtypes, so adjoint is the same)."""
+    x = _t(a)
+    r = len(x.shape)
+    if r < 2:
+        raise ValueError(f"Argument `a` should be a (batch) matrix with rank >= 2.  Received `a` = {x} with shape: "
+                         f"{_shape_str(x)}")
+    return transpose(x, list(range(r - 2)) + [r - 1, r - 2])
+
+
+def adjoint(matrix, name=None):
+    """The conjugate transpose of the innermost matrices (``tf.linalg.adjoint``)."""
+    return matrix_transpose(matrix)
+
+
+def eye(num_rows, num_columns=None, batch_shape=None, dtype=None, name=None):
+    """Identity matrices ``[*batch_shape, num_rows, num_columns]`` (``tf.eye``)."""
+    from ._dtypes import float32
+    dtype = float32 if dtype is None else dtype
+    cols = num_rows if num_columns is None else num_columns
+    e = np.eye(int(num_rows), int(cols))
+    if batch_shape is not None:
+        e = np.broadcast_to(e, tuple(int(d) for d in batch_shape) + e.shape).copy()
+    return constant(e, dtype=dtype)
 
 
 # ---- convolution and pooling -------------------------------------------------------------------
