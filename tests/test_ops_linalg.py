@@ -214,3 +214,49 @@ def test_diag_band_part_transpose_eye(rng):
                                   np.broadcast_to(np.eye(2, 3), (4, 2, 3)))
     with pytest.raises(NotImplementedError, match="main diagonal"):
         tg.linalg.diag(v, k=1)
+
+
+def _well_conditioned(rng, shape):
+    n = shape[-1]
+    return rng.standard_normal(shape) + 3 * np.eye(n)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (2, 4, 4), (2, 1, 2, 2)])
+def test_inv_det_solve(shape, rng):
+    a = _well_conditioned(rng, shape)
+    b = rng.standard_normal(shape[:-1] + (2,))
+    np.testing.assert_allclose(tg.linalg.inv(a).numpy(), np.linalg.inv(a), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(tg.linalg.inv(a, adjoint=True).numpy(), np.linalg.inv(np.swapaxes(a, -1, -2)),
+                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(tg.linalg.det(a).numpy(), np.linalg.det(a), rtol=1e-10)
+    np.testing.assert_allclose(tg.linalg.solve(a, b).numpy(), np.linalg.solve(a, b), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(tg.linalg.solve(a, b, adjoint=True).numpy(),
+                               np.linalg.solve(np.swapaxes(a, -1, -2), b), rtol=1e-10, atol=1e-12)
+    a32 = a.astype(np.float32)
+    np.testing.assert_allclose(tg.linalg.inv(a32).numpy(), np.linalg.inv(a), rtol=2e-5, atol=2e-6)
+    np.testing.assert_allclose(tg.linalg.det(a32).numpy(), np.linalg.det(a), rtol=2e-5)
+    tg.testing.check_gradients(lambda x: tg.linalg.inv(x), [a], order=2)
+    tg.testing.check_gradients(lambda x: tg.linalg.inv(x, adjoint=True), [a], order=1)
+    tg.testing.check_gradients(lambda x: tg.linalg.det(x), [a], order=2)
+    tg.testing.check_gradients(lambda x, y: tg.linalg.solve(x, y), [a, b], order=2)
+    tg.testing.check_gradients(lambda x, y: tg.linalg.solve(x, y, adjoint=True), [a, b], order=1)
+
+
+def test_inv_det_solve_errors_and_singular():
+    sing = np.array([[1.0, 2.0], [2.0, 4.0]])
+    assert tg.linalg.det(sing).numpy() == pytest.approx(0.0, abs=1e-12)
+    assert tg.linalg.det(np.zeros((2, 2))).numpy() == 0.0
+    with pytest.raises(tg.errors.InvalidArgumentError, match="Input is not invertible"):
+        tg.linalg.inv(np.zeros((2, 2)))
+    with pytest.raises(tg.errors.InvalidArgumentError, match="Input matrix is not invertible"):
+        tg.linalg.solve(np.zeros((2, 2)), np.ones((2, 1)))
+    with pytest.raises(tg.errors.InvalidArgumentError, match="must be square"):
+        tg.linalg.inv(np.ones((2, 3)))
+    with pytest.raises(tg.errors.InvalidArgumentError, match="rank >= 2"):
+        tg.linalg.det(np.ones(3))
+    with pytest.raises(tg.errors.InvalidArgumentError, match="same number of rows: 2 vs. 3"):
+        tg.linalg.solve(np.eye(2), np.ones((3, 1)))
+    with pytest.raises(tg.errors.InvalidArgumentError, match="not in the list of allowed values"):
+        tg.linalg.inv(np.eye(2, dtype=np.int32))
+    assert tg.linalg.inv(np.ones((0, 3, 3))).shape.as_list() == [0, 3, 3]
+    np.testing.assert_array_equal(tg.linalg.det(np.ones((2, 0, 0))).numpy(), [1.0, 1.0])

@@ -6,6 +6,7 @@
 
 #include "autodiff/tape.h"
 #include "ops/conv.h"
+#include "ops/linalg.h"
 
 namespace tg {
 namespace {
@@ -193,6 +194,30 @@ VJP(vjp_max_pool_grad_grad) {  // (x, h) -> pooled h
 VJP(vjp_avg_pool) { out[0] = avg_pool2d_grad(G, W2, X.shape); }
 VJP(vjp_avg_pool_grad) { out[0] = avg_pool2d(G, W2); }
 #undef W2
+// matrix functions (TF's linalg_grad.py); `mT` swaps the last two axes
+Tensor mT(const Tensor& a) {
+  std::vector<int> perm;
+  for (int i = 0; i < a.ndim(); ++i) perm.push_back(i);
+  std::swap(perm[size_t(a.ndim() - 1)], perm[size_t(a.ndim() - 2)]);
+  return transpose(a, perm);
+}
+VJP(vjp_matrix_inverse) {  // ans = inv(op(a)); d/da = -op(ans^T g ans^T)
+  Tensor gi = neg(matmul(ANS, matmul(G, ANS, false, true), true, false));
+  out[0] = n.attrs.flag_a ? mT(gi) : gi;
+}
+VJP(vjp_matrix_determinant) {  // g * det * inv(a)^T
+  Shape s = ANS.shape;
+  s.ndim += 2;
+  s[s.ndim - 2] = 1;
+  s[s.ndim - 1] = 1;
+  out[0] = mul(reshape(mul(G, ANS), s), matrix_inverse(X, true));
+}
+VJP(vjp_matrix_solve) {  // ans = op(a)^-1 b
+  const bool adj = n.attrs.flag_a;
+  Tensor gb = matrix_solve(X, G, !adj);
+  if (needs[0]) out[0] = neg(adj ? matmul(ANS, gb, false, true) : matmul(gb, ANS, false, true));
+  if (needs[1]) out[1] = gb;
+}
 
 
 // ---- area: softmax, log_softmax, fused cross-entropies ---------------------------------------
@@ -277,6 +302,9 @@ struct Table {
     set(Op::MaxPoolGradGrad,      vjp_max_pool_grad_grad,   true, false);
     set(Op::AvgPool,              vjp_avg_pool,             false, false);
     set(Op::AvgPoolGrad,          vjp_avg_pool_grad,        false, false);
+    set(Op::MatrixInverse,        vjp_matrix_inverse,       false, true);
+    set(Op::MatrixDeterminant,    vjp_matrix_determinant,   true,  true);
+    set(Op::MatrixSolve,          vjp_matrix_solve,         true,  true);
 
 
     // area: softmax, log_softmax, fused cross-entropies

@@ -2,6 +2,7 @@
 // python/tapegrad/_ops_linalg.py and random.py). Padding arrives as explicit numbers.
 #include "bindings/common.h"
 #include "ops/conv.h"
+#include "ops/linalg.h"
 
 namespace tg {
 namespace bind {
@@ -22,6 +23,18 @@ Window2D window(const std::vector<int64_t>& ksize, const std::vector<int64_t>& s
 }  // namespace
 
 void init_ops_linalg(py::module_& m) {
+  m.def("_matrix_inverse", [](py::handle a, bool adjoint) {
+    Tensor t = to_tensor(a);
+    return nogil(t.numel() * 16, [&] { return ops::matrix_inverse(t, adjoint); });
+  });
+  m.def("_matrix_determinant", [](py::handle a) {
+    Tensor t = to_tensor(a);
+    return nogil(t.numel() * 16, [&] { return ops::matrix_determinant(t); });
+  });
+  m.def("_matrix_solve", [](py::handle a, py::handle b, bool adjoint) {
+    auto ab = to_tensor_pair(a, b);
+    return nogil(ab.first.numel() * 16, [&] { return ops::matrix_solve(ab.first, ab.second, adjoint); });
+  });
   m.def("_conv2d", [](py::handle x, py::handle w, std::vector<int64_t> strides, std::vector<int64_t> dilations,
                       std::vector<int64_t> pads) {
     auto xw = to_tensor_pair(x, w);

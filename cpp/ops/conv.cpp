@@ -272,17 +272,18 @@ inline void for_window(const Geo& g, int64_t oh, int64_t ow, F&& body) {
     for (int64_t iw = std::max<int64_t>(w0, 0); iw < std::min(w0 + g.KW, g.W); ++iw) body(ih, iw);
 }
 
-// For each channel, the offset (in x) of the first maximum of the window at (n, oh, ow).
+// The offset (in x) of the first maximum (a NaN counts as the maximum) of channel c's window at
+// (n, oh, ow), scanning rows then columns.
 template <class T>
-void window_argmax(const T* x, const Geo& g, int64_t n, int64_t oh, int64_t ow, T* best, int64_t* where) {
-  bool first = true;
+inline int64_t window_argmax(const T* x, const Geo& g, int64_t n, int64_t oh, int64_t ow, int64_t c) {
+  int64_t where = -1;
+  T best = T(0);
   for_window(g, oh, ow, [&](int64_t ih, int64_t iw) {
-    const int64_t base = ((n * g.H + ih) * g.W + iw) * g.C;
-    const T* s = x + base;
-    for (int64_t c = 0; c < g.C; ++c)
-      if (first || s[c] > best[c] || (best[c] != best[c])) { best[c] = s[c]; where[c] = base + c; }
-    first = false;
+    const int64_t at = ((n * g.H + ih) * g.W + iw) * g.C + c;
+    const T v = x[at];
+    if (where < 0 || v > best || (v != v && best == best)) { best = v; where = at; }
   });
+  return where;
 }
 
 }  // namespace
@@ -428,14 +429,11 @@ Tensor max_pool2d_grad(const Tensor& x, const Tensor& gr, const Window2D& p) {
     const T* pg = gr.data<T>();
     T* pd = dx.data<T>();
     parallel_for(g.N, 1, [&](int64_t b, int64_t e) {
-      std::vector<T> best(size_t(g.C));
-      std::vector<int64_t> where(size_t(g.C));
       for (int64_t n = b; n < e; ++n)
         for (int64_t oh = 0; oh < g.OH; ++oh)
           for (int64_t ow = 0; ow < g.OW; ++ow) {
-            window_argmax<T>(px, g, n, oh, ow, best.data(), where.data());
             const T* gg = pg + ((n * g.OH + oh) * g.OW + ow) * g.C;
-            for (int64_t c = 0; c < g.C; ++c) pd[where[size_t(c)]] += gg[c];
+            for (int64_t c = 0; c < g.C; ++c) pd[window_argmax<T>(px, g, n, oh, ow, c)] += gg[c];
           }
     });
   });
@@ -456,14 +454,11 @@ Tensor max_pool2d_grad_grad(const Tensor& x, const Tensor& h, const Window2D& p)
     const T* ph = h.data<T>();
     T* po = out.data<T>();
     parallel_for(g.N * g.OH, 1, [&](int64_t b, int64_t e) {
-      std::vector<T> best(size_t(g.C));
-      std::vector<int64_t> where(size_t(g.C));
       for (int64_t r = b; r < e; ++r) {
         const int64_t n = r / g.OH, oh = r % g.OH;
         for (int64_t ow = 0; ow < g.OW; ++ow) {
-          window_argmax<T>(px, g, n, oh, ow, best.data(), where.data());
           T* o = po + ((n * g.OH + oh) * g.OW + ow) * g.C;
-          for (int64_t c = 0; c < g.C; ++c) o[c] = ph[where[size_t(c)]];
+          for (int64_t c = 0; c < g.C; ++c) o[c] = ph[window_argmax<T>(px, g, n, oh, ow, c)];
         }
       }
     });

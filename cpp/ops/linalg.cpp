@@ -1,10 +1,14 @@
 // Matrix products: OpenBLAS gemm for float32/float64 (batched, with broadcast batch dimensions),
 // a plain loop for integers.
 #include <cblas.h>
+#include <lapacke.h>
 
+#include <cmath>
 #include <cstring>
+#include <vector>
 
-#include "ops/ops.h"
+#include "autodiff/tape.h"
+#include "ops/linalg.h"
 
 namespace tg {
 namespace {
@@ -100,5 +104,149 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   return out;
 }
 
+
+// ---- inverse, determinant, solve: LU with partial pivoting (getrf), one matrix at a time --------
+
+namespace {
+
+int64_t check_square(const Tensor& a, const char* name) {
+  if (!is_floating(a.dtype))
+    throw InvalidArgument(std::string("Value for attr 'T' of ") + dtype_name(a.dtype) +
+                          " is not in the list of allowed values: double, float [Op:" + name + "]");
+  if (a.ndim() < 2)
+    throw InvalidArgument("Input must have rank >= 2, got " + std::to_string(a.ndim()) + " [Op:" + name + "]");
+  const int64_t n = a.shape[a.ndim() - 1];
+  if (a.shape[a.ndim() - 2] != n)
+    throw InvalidArgument("Input matrix must be square, got shape " + a.shape.str() + " [Op:" + name + "]");
+  if (n > (int64_t(1) << 30)) throw InvalidArgument(std::string("matrix too large [Op:") + name + "]");
+  return n;
+}
+
+template <class T> lapack_int getrf(lapack_int n, T* a, lapack_int* piv) {
+  if constexpr (std::is_same<T, float>::value) return scipy_LAPACKE_sgetrf(LAPACK_ROW_MAJOR, n, n, a, n, piv);
+  else return scipy_LAPACKE_dgetrf(LAPACK_ROW_MAJOR, n, n, a, n, piv);
+}
+template <class T> lapack_int getri(lapack_int n, T* a, const lapack_int* piv) {
+  if constexpr (std::is_same<T, float>::value) return scipy_LAPACKE_sgetri(LAPACK_ROW_MAJOR, n, a, n, piv);
+  else return scipy_LAPACKE_dgetri(LAPACK_ROW_MAJOR, n, a, n, piv);
+}
+template <class T> lapack_int getrs(char trans, lapack_int n, lapack_int k, const T* a, const lapack_int* piv, T* b) {
+  if constexpr (std::is_same<T, float>::value)
+    return scipy_LAPACKE_sgetrs(LAPACK_ROW_MAJOR, trans, n, k, a, n, piv, b, k);
+  else return scipy_LAPACKE_dgetrs(LAPACK_ROW_MAJOR, trans, n, k, a, n, piv, b, k);
+}
+
+}  // namespace
+
+Tensor matrix_inverse(const Tensor& a, bool adjoint) {
+  const int64_t n = check_square(a, "MatrixInverse");
+  Tensor out = a.clone();
+  if (out.numel() == 0) return out;
+  const int64_t batch = a.numel() / (n * n);
+  std::vector<lapack_int> piv(static_cast<size_t>(n));
+  TG_DISPATCH_FLOAT(a.dtype, T, {
+    T* p = out.data<T>();
+    for (int64_t i = 0; i < batch; ++i) {
+      T* m = p + i * n * n;
+      if (adjoint)
+        for (int64_t r = 0; r < n; ++r)
+          for (int64_t c = r + 1; c < n; ++c) std::swap(m[r * n + c], m[c * n + r]);
+      lapack_int info = getrf<T>(lapack_int(n), m, piv.data());
+      if (info == 0) info = getri<T>(lapack_int(n), m, piv.data());
+      if (info != 0) throw InvalidArgument("Input is not invertible. [Op:MatrixInverse]");
+    }
+  });
+  return out;
+}
+
+Tensor matrix_determinant(const Tensor& a) {
+  const int64_t n = check_square(a, "MatrixDeterminant");
+  Shape os = Shape::from(a.shape.d.data(), a.ndim() - 2);
+  Tensor out = Tensor::empty(os, a.dtype);
+  const int64_t batch = os.numel();
+  if (batch == 0) return out;
+  std::vector<lapack_int> piv(static_cast<size_t>(n));
+  TG_DISPATCH_FLOAT(a.dtype, T, {
+    std::vector<T> m(size_t(n * n));
+    const T* p = a.data<T>();
+    T* po = out.data<T>();
+    for (int64_t i = 0; i < batch; ++i) {
+      if (n == 0) { po[i] = T(1); continue; }
+      std::memcpy(m.data(), p + i * n * n, size_t(n * n) * sizeof(T));
+      lapack_int info = getrf<T>(lapack_int(n), m.data(), piv.data());
+      if (info < 0) throw InvalidArgument("getrf failed [Op:MatrixDeterminant]");
+      T det = T(1);  // info > 0: an exact zero pivot, the product is 0
+      for (int64_t k = 0; k < n; ++k) det *= (piv[size_t(k)] != lapack_int(k + 1) ? -1 : 1) * m[size_t(k * n + k)];
+      po[i] = det;
+    }
+  });
+  return out;
+}
+
+Tensor matrix_solve(const Tensor& a, const Tensor& b, bool adjoint) {
+  const int64_t n = check_square(a, "MatrixSolve");
+  if (a.dtype != b.dtype)
+    throw InvalidArgument(std::string("cannot compute MatrixSolve as input #1(zero-based) was expected to be a ") +
+                          dtype_kernel_name(a.dtype) + " tensor but is a " + dtype_kernel_name(b.dtype) +
+                          " tensor [Op:MatrixSolve]");
+  if (b.ndim() != a.ndim())
+    throw InvalidArgument("Input matrix and right-hand side must have the same rank, got " + a.shape.str() + " and " +
+                          b.shape.str() + " [Op:MatrixSolve]");
+  for (int d = 0; d < a.ndim() - 2; ++d)
+    if (a.shape[d] != b.shape[d])
+      throw InvalidArgument("All input tensors must have the same outer dimensions, got " + a.shape.str() + " and " +
+                            b.shape.str() + " [Op:MatrixSolve]");
+  if (b.shape[b.ndim() - 2] != n)
+    throw InvalidArgument("Input matrix and right-hand side must have the same number of rows: " + std::to_string(n) +
+                          " vs. " + std::to_string(b.shape[b.ndim() - 2]) + " [Op:MatrixSolve]");
+  const int64_t k = b.shape[b.ndim() - 1];
+  Tensor out = b.clone();
+  if (out.numel() == 0) return out;
+  const int64_t batch = out.numel() / (n * k);
+  std::vector<lapack_int> piv(static_cast<size_t>(n));
+  TG_DISPATCH_FLOAT(a.dtype, T, {
+    std::vector<T> m(size_t(n * n));
+    const T* pa = a.data<T>();
+    T* pb = out.data<T>();
+    for (int64_t i = 0; i < batch; ++i) {
+      std::memcpy(m.data(), pa + i * n * n, size_t(n * n) * sizeof(T));
+      lapack_int info = getrf<T>(lapack_int(n), m.data(), piv.data());
+      if (info != 0) throw InvalidArgument("Input matrix is not invertible. [Op:MatrixSolve]");
+      getrs<T>(adjoint ? 'T' : 'N', lapack_int(n), lapack_int(k), m.data(), piv.data(), pb + i * n * k);
+    }
+  });
+  return out;
+}
+
 }  // namespace kernels
+
+namespace ops {
+
+Tensor matrix_inverse(const Tensor& a, bool adjoint) {
+  Tensor out = kernels::matrix_inverse(a, adjoint);
+  if (tape::any_active()) {
+    Attrs at;
+    at.flag_a = adjoint;
+    tape::record(Op::MatrixInverse, {a}, {out}, std::move(at));
+  }
+  return out;
+}
+
+Tensor matrix_determinant(const Tensor& a) {
+  Tensor out = kernels::matrix_determinant(a);
+  if (tape::any_active()) tape::record(Op::MatrixDeterminant, {a}, {out});
+  return out;
+}
+
+Tensor matrix_solve(const Tensor& a, const Tensor& b, bool adjoint) {
+  Tensor out = kernels::matrix_solve(a, b, adjoint);
+  if (tape::any_active()) {
+    Attrs at;
+    at.flag_a = adjoint;
+    tape::record(Op::MatrixSolve, {a, b}, {out}, std::move(at));
+  }
+  return out;
+}
+
+}  // namespace ops
 }  // namespace tg

@@ -48,7 +48,8 @@ namespace tg {
 #define TG_OPS_LINALG(X)                                                                            \
   X(Conv2D, "Conv2D") X(Conv2DBackpropInput, "Conv2DBackpropInput")                                 \
   X(Conv2DBackpropFilter, "Conv2DBackpropFilter") X(MaxPool, "MaxPool") X(MaxPoolGrad, "MaxPoolGrad") \
-  X(MaxPoolGradGrad, "MaxPoolGradGrad") X(AvgPool, "AvgPool") X(AvgPoolGrad, "AvgPoolGrad")
+  X(MaxPoolGradGrad, "MaxPoolGradGrad") X(AvgPool, "AvgPool") X(AvgPoolGrad, "AvgPoolGrad")          \
+  X(MatrixInverse, "MatrixInverse") X(MatrixDeterminant, "MatrixDeterminant") X(MatrixSolve, "MatrixSolve")
 
 #define TG_OPS_NNLOSS(X)
 

@@ -18,7 +18,7 @@ EXPORTS = {
     "nn": ["conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d", "separable_conv2d", "max_pool", "max_pool1d", "max_pool2d", "avg_pool",
            "avg_pool1d", "avg_pool2d", "dropout"],
     "linalg": ["einsum", "tensordot", "matvec", "diag_part", "trace", "diag", "band_part", "matrix_transpose",
-               "adjoint", "eye"],
+               "adjoint", "eye", "inv", "det", "solve"],
 }
 
 
@@ -284,6 +284,21 @@ def diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT")
 def trace(x, name=None):
     """Sum of the main diagonal of the innermost matrices (``tf.linalg.trace``)."""
     return reduce_sum(diag_part(x), axis=-1)
+
+
+def inv(input, adjoint=False, name=None):
+    """Inverses of the innermost square matrices, by LU with partial pivoting (``tf.linalg.inv``)."""
+    return _core._matrix_inverse(_t(input), bool(adjoint))
+
+
+def det(input, name=None):
+    """Determinants of the innermost square matrices (``tf.linalg.det``)."""
+    return _core._matrix_determinant(_t(input))
+
+
+def solve(matrix, rhs, adjoint=False, name=None):
+    """Solves ``matrix @ x = rhs`` (or ``matrix^T @ x = rhs`` with adjoint) for x (``tf.linalg.solve``)."""
+    return _core._matrix_solve(_t(matrix), _t(rhs), bool(adjoint))
 
 
 def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0, align="RIGHT_LEFT"):

@@ -1,0 +1,16 @@
+// Dense matrix functions over the last two axes (LU from OpenBLAS's LAPACK, ops/linalg.cpp).
+#pragma once
+#include "ops/ops.h"
+
+namespace tg {
+namespace kernels {
+Tensor matrix_inverse(const Tensor& a, bool adjoint);
+Tensor matrix_determinant(const Tensor& a);
+Tensor matrix_solve(const Tensor& a, const Tensor& b, bool adjoint);
+}  // namespace kernels
+namespace ops {
+Tensor matrix_inverse(const Tensor& a, bool adjoint);
+Tensor matrix_determinant(const Tensor& a);
+Tensor matrix_solve(const Tensor& a, const Tensor& b, bool adjoint);
+}  // namespace ops
+}  // namespace tg
