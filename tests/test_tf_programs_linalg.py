@@ -61,6 +61,25 @@ def prog_tensordot_matvec_trace(m):
     return [t1, t2, mv, mvt, tr, dp, loss] + tape.gradient(loss, [a, b, mat])
 
 
+def prog_matrix_functions(m):
+    rng = np.random.default_rng(30)
+    a = m.Variable(rng.standard_normal((2, 4, 4)) + 3 * np.eye(4))
+    b = m.constant(rng.standard_normal((2, 4, 3)))
+    v = m.constant(rng.standard_normal((3,)))
+    with m.GradientTape() as tape:
+        ai = m.linalg.inv(a)
+        d = m.linalg.det(a)
+        x = m.linalg.solve(a, b)
+        xt = m.linalg.solve(a, b, adjoint=True)
+        bp = m.linalg.band_part(a, 1, 0)
+        dg = m.linalg.diag(v)
+        at = m.linalg.matrix_transpose(a)
+        e = m.eye(3, 4, batch_shape=[2], dtype=m.float64)
+        loss = (m.reduce_sum(ai * ai) + m.reduce_sum(d) + m.reduce_sum(x * xt) + m.reduce_sum(bp * at)
+                + m.reduce_sum(dg) + m.reduce_sum(e))
+    return [ai, d, x, xt, bp, dg, at, e, loss, tape.gradient(loss, a)]
+
+
 def prog_small_cnn(m):
     x = m.constant(data((4, 12, 12, 3), 10))
     w1 = m.Variable(data((3, 3, 3, 8), 11) * 0.3)
@@ -163,7 +182,7 @@ def prog_dropout_shapes(m):
     return [np.unique(kept), m.shape(m.random.normal([2, 5])), u.dtype.name, np.all((u.numpy() >= 2) & (u.numpy() < 7))]
 
 
-PROGRAMS = [prog_einsum_attention, prog_einsum_specs, prog_tensordot_matvec_trace, prog_small_cnn,
+PROGRAMS = [prog_einsum_attention, prog_einsum_specs, prog_tensordot_matvec_trace, prog_matrix_functions, prog_small_cnn,
             prog_conv_variants, prog_depthwise_separable_grouped, prog_conv1d_and_transpose, prog_pools, prog_second_derivatives,
             prog_dropout_shapes]
 
