@@ -160,3 +160,40 @@ def test_dropout_errors():
         tg.nn.dropout(tg.ones([2]), -0.1)
     with pytest.raises(tg.errors.InvalidArgumentError, match="noise_shape"):
         tg.nn.dropout(tg.ones([2, 3]), 0.5, noise_shape=[4, 1])
+
+
+def test_stateless_ops_depend_only_on_seed():
+    a = tg.random.stateless_normal([3, 4], seed=[1, 2])
+    tg.random.uniform([5])  # other random ops do not disturb stateless ones
+    np.testing.assert_array_equal(tg.random.stateless_normal([3, 4], seed=[1, 2]).numpy(), a.numpy())
+    assert not np.array_equal(tg.random.stateless_normal([3, 4], seed=[1, 3]).numpy(), a.numpy())
+    u = tg.random.stateless_uniform([20000], seed=tg.constant([4, 5]), minval=1.0, maxval=2.0, dtype=tg.float64)
+    assert u.dtype == tg.float64 and 1.0 <= u.numpy().min() and u.numpy().max() < 2.0
+    assert abs(u.numpy().mean() - 1.5) < 0.01
+    k = tg.random.stateless_uniform([100], seed=[0, 0], minval=0, maxval=3, dtype=tg.int32)
+    assert set(np.unique(k.numpy())) == {0, 1, 2}
+    t = tg.random.stateless_truncated_normal([10000], seed=[7, 7]).numpy()
+    assert np.abs(t).max() <= 2.0 and abs(t.std() - 0.8796) < 0.02
+    with pytest.raises(tg.errors.InvalidArgumentError, match=r"seed must have shape \[2\]"):
+        tg.random.stateless_normal([2], seed=[1, 2, 3])
+
+
+def test_generator_objects():
+    g1, g2 = tg.random.Generator.from_seed(11), tg.random.Generator.from_seed(11)
+    a1, a2 = g1.normal([4]), g2.normal([4])
+    np.testing.assert_array_equal(a1.numpy(), a2.numpy())
+    b1 = g1.normal([4])
+    assert not np.array_equal(a1.numpy(), b1.numpy())  # the state advances
+    g1.reset_from_seed(11)
+    np.testing.assert_array_equal(g1.normal([4]).numpy(), a1.numpy())
+    u = g2.uniform([30000], minval=-1.0, maxval=1.0)
+    assert u.dtype == tg.float32 and abs(u.numpy().mean()) < 0.02
+    assert g2.uniform([3], maxval=10, dtype=tg.int64).dtype == tg.int64
+    assert np.abs(g2.truncated_normal([1000]).numpy()).max() <= 2.0
+    seeds = g2.make_seeds(3)
+    assert seeds.shape.as_list() == [2, 3] and seeds.dtype == tg.int64
+    s1, s2 = tg.random.Generator.from_seed(5).split(2)
+    assert not np.array_equal(s1.normal([3]).numpy(), s2.normal([3]).numpy())
+    c = tg.random.Generator(copy_from=g2)
+    np.testing.assert_array_equal(c.normal([3]).numpy(), g2.normal([3]).numpy())
+    assert isinstance(tg.random.get_global_generator(), tg.random.Generator)
