@@ -223,6 +223,26 @@ def test_pool_forward_and_gradients(xs, k, s, padding, kind, rng):
     tg.testing.check_gradients(lambda a: fn(a, list(k), list(s), padding) ** 2, [x], order=2)
 
 
+@settings(max_examples=20, deadline=None)
+@given(h=st.integers(1, 7), w=st.integers(1, 7), kh=st.integers(1, 3), kw=st.integers(1, 3), sh=st.integers(1, 3),
+       sw=st.integers(1, 3), same=st.booleans(), kind=st.sampled_from(["max", "avg"]), seed=st.integers(0, 1000))
+def test_pool_random_shapes(h, w, kh, kw, sh, sw, same, kind, seed):
+    rng = np.random.default_rng(seed)
+    padding = "SAME" if same else "VALID"
+    x = rng.permutation(2 * h * w * 2).reshape(2, h, w, 2) * 0.1 + rng.uniform(0, 0.01, (2, h, w, 2))
+    fn = tg.nn.max_pool2d if kind == "max" else tg.nn.avg_pool2d
+    if not same and (h < kh or w < kw):
+        if int((h - kh + sh) / sh) < 0 or int((w - kw + sw) / sw) < 0:
+            with pytest.raises(tg.errors.InvalidArgumentError, match="Computed output size would be negative"):
+                fn(x, [kh, kw], [sh, sw], padding)
+        else:
+            assert fn(x, [kh, kw], [sh, sw], padding).numpy().size == 0
+        return
+    np.testing.assert_allclose(fn(x, [kh, kw], [sh, sw], padding).numpy(), np_pool(x, (kh, kw), (sh, sw), padding, kind),
+                               rtol=1e-12)
+    tg.testing.check_gradients(lambda a: fn(a, [kh, kw], [sh, sw], padding), [x], order=1)
+
+
 def test_max_pool_gradient_goes_to_first_maximum():
     x = tg.constant(np.ones((1, 2, 2, 1)))
     with tg.GradientTape() as tape:
