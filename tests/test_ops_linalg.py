@@ -260,3 +260,41 @@ def test_inv_det_solve_errors_and_singular():
         tg.linalg.inv(np.eye(2, dtype=np.int32))
     assert tg.linalg.inv(np.ones((0, 3, 3))).shape.as_list() == [0, 3, 3]
     np.testing.assert_array_equal(tg.linalg.det(np.ones((2, 0, 0))).numpy(), [1.0, 1.0])
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (2, 4, 4)])
+def test_cholesky_and_triangular_solve(shape, rng):
+    r = rng.standard_normal(shape)
+    spd = r @ np.swapaxes(r, -1, -2) + shape[-1] * np.eye(shape[-1])
+    b = rng.standard_normal(shape[:-1] + (2,))
+    lo = np.linalg.cholesky(spd)
+    np.testing.assert_allclose(tg.linalg.cholesky(spd).numpy(), lo, rtol=1e-10, atol=1e-12)
+    junk_upper = spd + np.triu(rng.standard_normal(shape), 1)  # only the lower triangle is read
+    np.testing.assert_allclose(tg.linalg.cholesky(junk_upper).numpy(), lo, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(tg.linalg.cholesky(spd.astype(np.float32)).numpy(), lo, rtol=2e-5, atol=2e-6)
+
+    def sym_chol(x):  # differentiate through a symmetric input, as users do
+        return tg.linalg.cholesky(x + tg.linalg.matrix_transpose(x))
+    tg.testing.check_gradients(sym_chol, [spd / 2], order=2)
+
+    t_lo = lo + 0.0
+    t_up = np.swapaxes(lo, -1, -2) + 0.0
+    for lower, a in [(True, t_lo), (False, t_up)]:
+        for adj in (False, True):
+            am = np.swapaxes(a, -1, -2) if adj else a
+            np.testing.assert_allclose(tg.linalg.triangular_solve(a, b, lower=lower, adjoint=adj).numpy(),
+                                       np.linalg.solve(am, b), rtol=1e-10, atol=1e-12)
+            tg.testing.check_gradients(lambda x, y: tg.linalg.triangular_solve(x, y, lower=lower, adjoint=adj),
+                                       [a, b], order=2)
+    # the other triangle is ignored
+    np.testing.assert_allclose(tg.linalg.triangular_solve(t_lo + np.triu(np.ones(shape), 1), b).numpy(),
+                               np.linalg.solve(t_lo, b), rtol=1e-10, atol=1e-12)
+
+
+def test_cholesky_errors():
+    with pytest.raises(tg.errors.InvalidArgumentError, match="Cholesky decomposition was not successful"):
+        tg.linalg.cholesky(np.array([[1.0, 2.0], [2.0, 1.0]]))
+    with pytest.raises(tg.errors.InvalidArgumentError, match="must be square"):
+        tg.linalg.cholesky(np.ones((2, 3)))
+    with pytest.raises(tg.errors.InvalidArgumentError, match="same number of rows"):
+        tg.linalg.triangular_solve(np.eye(2), np.ones((3, 1)))

@@ -75,9 +75,13 @@ def prog_matrix_functions(m):
         dg = m.linalg.diag(v)
         at = m.linalg.matrix_transpose(a)
         e = m.eye(3, 4, batch_shape=[2], dtype=m.float64)
+        spd = m.matmul(a, a, transpose_b=True)
+        ch = m.linalg.cholesky(spd)
+        ts = m.linalg.triangular_solve(ch, b, lower=True)
+        tsu = m.linalg.triangular_solve(m.linalg.matrix_transpose(ch), b, lower=False, adjoint=True)
         loss = (m.reduce_sum(ai * ai) + m.reduce_sum(d) + m.reduce_sum(x * xt) + m.reduce_sum(bp * at)
-                + m.reduce_sum(dg) + m.reduce_sum(e))
-    return [ai, d, x, xt, bp, dg, at, e, loss, tape.gradient(loss, a)]
+                + m.reduce_sum(dg) + m.reduce_sum(e) + m.reduce_sum(ch * ch) + m.reduce_sum(ts * tsu))
+    return [ai, d, x, xt, bp, dg, at, e, ch, ts, tsu, loss, tape.gradient(loss, a)]
 
 
 def prog_small_cnn(m):

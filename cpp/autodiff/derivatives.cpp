@@ -212,6 +212,36 @@ VJP(vjp_matrix_determinant) {  // g * det * inv(a)^T
   s[s.ndim - 1] = 1;
   out[0] = mul(reshape(mul(G, ANS), s), matrix_inverse(X, true));
 }
+// n x n constant of a's dtype: 1 where keep(row, col), else 0 (scaled by `diag` on the diagonal)
+Tensor tri_mask(const Tensor& a, bool lower, double diag) {
+  const int64_t m = a.shape[a.ndim() - 1];
+  Tensor t = Tensor::zeros(Shape{m, m}, a.dtype);
+  TG_DISPATCH_FLOAT(a.dtype, T, {
+    T* p = t.data<T>();
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t c = 0; c < m; ++c)
+        if (r == c) p[r * m + c] = T(diag);
+        else if (lower ? r > c : r < c) p[r * m + c] = T(1);
+  });
+  return t;
+}
+VJP(vjp_triangular_solve) {  // ans = op(a)^-1 b with a triangular; the a-gradient keeps a's triangle
+  const bool adj = n.attrs.flag_a, lower = n.attrs.flag_b;
+  Tensor gb = triangular_solve(X, G, lower, !adj);
+  if (needs[0]) {
+    Tensor ga = neg(adj ? matmul(ANS, gb, false, true) : matmul(gb, ANS, false, true));
+    out[0] = mul(ga, tri_mask(X, lower, 1.0));
+  }
+  if (needs[1]) out[1] = gb;
+}
+VJP(vjp_cholesky) {  // TF's _CholeskyGrad (Murray 2016), symmetrised
+  const Tensor& l = ANS;
+  Tensor eye = kernels::binary(Op::Sub, tri_mask(l, true, 1.0), tri_mask(l, true, 0.0));  // identity
+  Tensor l_inv = triangular_solve(l, kernels::broadcast_to(eye, l.shape), true, false);
+  Tensor middle = mul(matmul(l, G, true, false), tri_mask(l, true, 0.5));
+  Tensor ga = matmul(matmul(l_inv, middle, true, false), l_inv, false, false);
+  out[0] = mul(add(ga, mT(ga)), c(ga, 0.5));
+}
 VJP(vjp_matrix_solve) {  // ans = op(a)^-1 b
   const bool adj = n.attrs.flag_a;
   Tensor gb = matrix_solve(X, G, !adj);
@@ -305,6 +335,8 @@ struct Table {
     set(Op::MatrixInverse,        vjp_matrix_inverse,       false, true);
     set(Op::MatrixDeterminant,    vjp_matrix_determinant,   true,  true);
     set(Op::MatrixSolve,          vjp_matrix_solve,         true,  true);
+    set(Op::Cholesky,             vjp_cholesky,             false, true);
+    set(Op::MatrixTriangularSolve, vjp_triangular_solve,    true,  true);
 
 
     // area: softmax, log_softmax, fused cross-entropies

@@ -31,6 +31,14 @@ void init_ops_linalg(py::module_& m) {
     Tensor t = to_tensor(a);
     return nogil(t.numel() * 16, [&] { return ops::matrix_determinant(t); });
   });
+  m.def("_cholesky", [](py::handle a) {
+    Tensor t = to_tensor(a);
+    return nogil(t.numel() * 16, [&] { return ops::cholesky(t); });
+  });
+  m.def("_triangular_solve", [](py::handle a, py::handle b, bool lower, bool adjoint) {
+    auto ab = to_tensor_pair(a, b);
+    return nogil(ab.first.numel() * 16, [&] { return ops::triangular_solve(ab.first, ab.second, lower, adjoint); });
+  });
   m.def("_matrix_solve", [](py::handle a, py::handle b, bool adjoint) {
     auto ab = to_tensor_pair(a, b);
     return nogil(ab.first.numel() * 16, [&] { return ops::matrix_solve(ab.first, ab.second, adjoint); });

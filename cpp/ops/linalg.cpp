@@ -122,9 +122,35 @@ int64_t check_square(const Tensor& a, const char* name) {
   return n;
 }
 
+void check_rhs(const Tensor& a, const Tensor& b, int64_t n, const char* name) {
+  const std::string tag = std::string(" [Op:") + name + "]";
+  if (a.dtype != b.dtype)
+    throw InvalidArgument(std::string("cannot compute ") + name + " as input #1(zero-based) was expected to be a " +
+                          dtype_kernel_name(a.dtype) + " tensor but is a " + dtype_kernel_name(b.dtype) + " tensor" + tag);
+  if (b.ndim() != a.ndim())
+    throw InvalidArgument("Input matrix and right-hand side must have the same rank, got " + a.shape.str() + " and " +
+                          b.shape.str() + tag);
+  for (int d = 0; d < a.ndim() - 2; ++d)
+    if (a.shape[d] != b.shape[d])
+      throw InvalidArgument("All input tensors must have the same outer dimensions, got " + a.shape.str() + " and " +
+                            b.shape.str() + tag);
+  if (b.shape[b.ndim() - 2] != n)
+    throw InvalidArgument("Input matrix and right-hand side must have the same number of rows: " + std::to_string(n) +
+                          " vs. " + std::to_string(b.shape[b.ndim() - 2]) + tag);
+}
+
 template <class T> lapack_int getrf(lapack_int n, T* a, lapack_int* piv) {
   if constexpr (std::is_same<T, float>::value) return scipy_LAPACKE_sgetrf(LAPACK_ROW_MAJOR, n, n, a, n, piv);
   else return scipy_LAPACKE_dgetrf(LAPACK_ROW_MAJOR, n, n, a, n, piv);
+}
+template <class T> lapack_int potrf_lower(lapack_int n, T* a) {
+  if constexpr (std::is_same<T, float>::value) return scipy_LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'L', n, a, n);
+  else return scipy_LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', n, a, n);
+}
+template <class T> void trsm(CBLAS_UPLO uplo, CBLAS_TRANSPOSE trans, int n, int k, const T* a, T* b) {
+  if constexpr (std::is_same<T, float>::value)
+    scipy_cblas_strsm(CblasRowMajor, CblasLeft, uplo, trans, CblasNonUnit, n, k, 1.0f, a, n, b, k);
+  else scipy_cblas_dtrsm(CblasRowMajor, CblasLeft, uplo, trans, CblasNonUnit, n, k, 1.0, a, n, b, k);
 }
 template <class T> lapack_int getri(lapack_int n, T* a, const lapack_int* piv) {
   if constexpr (std::is_same<T, float>::value) return scipy_LAPACKE_sgetri(LAPACK_ROW_MAJOR, n, a, n, piv);
@@ -185,20 +211,7 @@ Tensor matrix_determinant(const Tensor& a) {
 
 Tensor matrix_solve(const Tensor& a, const Tensor& b, bool adjoint) {
   const int64_t n = check_square(a, "MatrixSolve");
-  if (a.dtype != b.dtype)
-    throw InvalidArgument(std::string("cannot compute MatrixSolve as input #1(zero-based) was expected to be a ") +
-                          dtype_kernel_name(a.dtype) + " tensor but is a " + dtype_kernel_name(b.dtype) +
-                          " tensor [Op:MatrixSolve]");
-  if (b.ndim() != a.ndim())
-    throw InvalidArgument("Input matrix and right-hand side must have the same rank, got " + a.shape.str() + " and " +
-                          b.shape.str() + " [Op:MatrixSolve]");
-  for (int d = 0; d < a.ndim() - 2; ++d)
-    if (a.shape[d] != b.shape[d])
-      throw InvalidArgument("All input tensors must have the same outer dimensions, got " + a.shape.str() + " and " +
-                            b.shape.str() + " [Op:MatrixSolve]");
-  if (b.shape[b.ndim() - 2] != n)
-    throw InvalidArgument("Input matrix and right-hand side must have the same number of rows: " + std::to_string(n) +
-                          " vs. " + std::to_string(b.shape[b.ndim() - 2]) + " [Op:MatrixSolve]");
+  check_rhs(a, b, n, "MatrixSolve");
   const int64_t k = b.shape[b.ndim() - 1];
   Tensor out = b.clone();
   if (out.numel() == 0) return out;
@@ -218,9 +231,63 @@ Tensor matrix_solve(const Tensor& a, const Tensor& b, bool adjoint) {
   return out;
 }
 
+Tensor cholesky(const Tensor& a) {
+  const int64_t n = check_square(a, "Cholesky");
+  Tensor out = a.clone();
+  if (out.numel() == 0) return out;
+  const int64_t batch = a.numel() / (n * n);
+  TG_DISPATCH_FLOAT(a.dtype, T, {
+    T* p = out.data<T>();
+    for (int64_t i = 0; i < batch; ++i) {
+      T* m = p + i * n * n;
+      if (potrf_lower<T>(lapack_int(n), m) != 0)
+        throw InvalidArgument("Cholesky decomposition was not successful. The input might not be valid. [Op:Cholesky]");
+      for (int64_t r = 0; r < n; ++r)
+        for (int64_t c = r + 1; c < n; ++c) m[r * n + c] = T(0);
+    }
+  });
+  return out;
+}
+
+Tensor triangular_solve(const Tensor& a, const Tensor& b, bool lower, bool adjoint) {
+  const int64_t n = check_square(a, "MatrixTriangularSolve");
+  check_rhs(a, b, n, "MatrixTriangularSolve");
+  const int64_t k = b.shape[b.ndim() - 1];
+  Tensor out = b.clone();
+  if (out.numel() == 0) return out;
+  const int64_t batch = out.numel() / (n * k);
+  const auto uplo = lower ? CblasLower : CblasUpper;
+  const auto trans = adjoint ? CblasTrans : CblasNoTrans;
+  TG_DISPATCH_FLOAT(a.dtype, T, {
+    const T* pa = a.data<T>();
+    T* pb = out.data<T>();
+    for (int64_t i = 0; i < batch; ++i) {  // trsm: no singularity check, as TF (a zero pivot gives inf/nan)
+      trsm<T>(uplo, trans, int(n), int(k), pa + i * n * n, pb + i * n * k);
+    }
+  });
+  return out;
+}
+
 }  // namespace kernels
 
 namespace ops {
+
+Tensor cholesky(const Tensor& a) {
+  Tensor out = kernels::cholesky(a);
+  if (tape::any_active()) tape::record(Op::Cholesky, {a}, {out});
+  return out;
+}
+
+Tensor triangular_solve(const Tensor& a, const Tensor& b, bool lower, bool adjoint) {
+  Tensor out = kernels::triangular_solve(a, b, lower, adjoint);
+  if (tape::any_active()) {
+    Attrs at;
+    at.flag_a = adjoint;
+    at.flag_b = lower;
+    tape::record(Op::MatrixTriangularSolve, {a, b}, {out}, std::move(at));
+  }
+  return out;
+}
 
 Tensor matrix_inverse(const Tensor& a, bool adjoint) {
   Tensor out = kernels::matrix_inverse(a, adjoint);

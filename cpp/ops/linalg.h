@@ -7,10 +7,14 @@ namespace kernels {
 Tensor matrix_inverse(const Tensor& a, bool adjoint);
 Tensor matrix_determinant(const Tensor& a);
 Tensor matrix_solve(const Tensor& a, const Tensor& b, bool adjoint);
+Tensor cholesky(const Tensor& a);  // lower factor; reads a's lower triangle
+Tensor triangular_solve(const Tensor& a, const Tensor& b, bool lower, bool adjoint);
 }  // namespace kernels
 namespace ops {
 Tensor matrix_inverse(const Tensor& a, bool adjoint);
 Tensor matrix_determinant(const Tensor& a);
 Tensor matrix_solve(const Tensor& a, const Tensor& b, bool adjoint);
+Tensor cholesky(const Tensor& a);
+Tensor triangular_solve(const Tensor& a, const Tensor& b, bool lower, bool adjoint);
 }  // namespace ops
 }  // namespace tg

@@ -49,7 +49,8 @@ namespace tg {
   X(Conv2D, "Conv2D") X(Conv2DBackpropInput, "Conv2DBackpropInput")                                 \
   X(Conv2DBackpropFilter, "Conv2DBackpropFilter") X(MaxPool, "MaxPool") X(MaxPoolGrad, "MaxPoolGrad") \
   X(MaxPoolGradGrad, "MaxPoolGradGrad") X(AvgPool, "AvgPool") X(AvgPoolGrad, "AvgPoolGrad")          \
-  X(MatrixInverse, "MatrixInverse") X(MatrixDeterminant, "MatrixDeterminant") X(MatrixSolve, "MatrixSolve")
+  X(MatrixInverse, "MatrixInverse") X(MatrixDeterminant, "MatrixDeterminant") X(MatrixSolve, "MatrixSolve")  \
+  X(Cholesky, "Cholesky") X(MatrixTriangularSolve, "MatrixTriangularSolve")
 
 #define TG_OPS_NNLOSS(X)
 

@@ -18,7 +18,7 @@ EXPORTS = {
     "nn": ["conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d", "separable_conv2d", "max_pool", "max_pool1d", "max_pool2d", "avg_pool",
            "avg_pool1d", "avg_pool2d", "dropout"],
     "linalg": ["einsum", "tensordot", "matvec", "diag_part", "trace", "diag", "band_part", "matrix_transpose",
-               "adjoint", "eye", "inv", "det", "solve"],
+               "adjoint", "eye", "inv", "det", "solve", "cholesky", "triangular_solve"],
 }
 
 
@@ -299,6 +299,18 @@ def det(input, name=None):
 def solve(matrix, rhs, adjoint=False, name=None):
     """Solves ``matrix @ x = rhs`` (or ``matrix^T @ x = rhs`` with adjoint) for x (``tf.linalg.solve``)."""
     return _core._matrix_solve(_t(matrix), _t(rhs), bool(adjoint))
+
+
+def cholesky(input, name=None):
+    """Lower Cholesky factors of the innermost symmetric positive-definite matrices; reads the lower
+    triangle only (``tf.linalg.cholesky``)."""
+    return _core._cholesky(_t(input))
+
+
+def triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None):
+    """Solves ``matrix @ x = rhs`` for triangular `matrix` (only its `lower` or upper triangle is
+    read) (``tf.linalg.triangular_solve``)."""
+    return _core._triangular_solve(_t(matrix), _t(rhs), bool(lower), bool(adjoint))
 
 
 def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0, align="RIGHT_LEFT"):
