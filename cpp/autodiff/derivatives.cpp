@@ -4,9 +4,9 @@
 // (the backward pass sums it back, See Note [Backward pass]).
 #include <cmath>
 
+#include "ops/conv.h"    // area: einsum, conv, pooling, random
+#include "ops/linalg.h"  // area: einsum, conv, pooling, random
 #include "autodiff/tape.h"
-#include "ops/conv.h"
-#include "ops/linalg.h"
 
 namespace tg {
 namespace {
