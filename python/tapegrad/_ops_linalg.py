@@ -2,6 +2,7 @@
 transpose/reshape/matmul/reduce_sum, so gradients of every order come from those ops), and TF's
 argument handling for conv/pool (engine primitives) and dropout. Names listed in EXPORTS appear in
 the namespaces given ("top" is tapegrad itself; also "math", "nn", "linalg")."""
+import functools
 import numbers
 
 import numpy as np
@@ -38,33 +39,6 @@ def _t(x):
 
 
 # ---- einsum ------------------------------------------------------------------------------------
-
-def _eye_mask(n, dtype):
-    return constant(np.eye(n), dtype=dtype)
-
-
-def _take_diagonal(x, labels, label):
-    """Merges the two axes of x that carry `label` into one (the diagonal), placed last."""
-    i = labels.index(label)
-    j = labels.index(label, i + 1)
-    if x.shape[i] != x.shape[j]:
-        raise InvalidArgumentError(
-            f"Expected dimension {x.shape[i]} at axis {j} of the input shaped {_shape_str(x)} but got dimension "
-            f"{x.shape[j]} [Op:Einsum]")
-    rest = [k for k in range(len(labels)) if k not in (i, j)]
-    perm = rest + [i, j]
-    if perm != list(range(len(labels))):
-        x = transpose(x, perm)
-    x = reduce_sum(multiply(x, _eye_mask(int(x.shape[-1]), x.dtype)), axis=-1)
-    return x, [labels[k] for k in rest] + [label]
-
-
-def _permute(x, labels, order):
-    perm = [labels.index(c) for c in order]
-    if perm != list(range(len(perm))):
-        x = transpose(x, perm)
-    return x
-
 
 def _parse_einsum(equation, ranks):
     eq = equation.replace(" ", "")
@@ -144,68 +118,123 @@ def einsum(equation, *inputs, **kwargs):
         if x.dtype != xs[0].dtype:
             raise InvalidArgumentError(f"cannot compute Einsum as input #1(zero-based) was expected to be a "
                                        f"{_kname(xs[0].dtype)} tensor but is a {_kname(x.dtype)} tensor [Op:Einsum]")
-    parsed, out_labels = _parse_einsum(equation, [len(x.shape) for x in xs])
+    operand_steps, pair_steps, final_sum, final_perm = _einsum_plan(
+        equation, tuple(tuple(int(d) for d in x.shape) for x in xs))
+    ys = []
+    for x, steps in zip(xs, operand_steps):
+        for kind, arg, n in steps:
+            if kind == "diag":
+                if arg is not None:
+                    x = transpose(x, arg)
+                x = reduce_sum(multiply(x, constant(_eye_np(n), dtype=x.dtype)), axis=-1)
+            else:
+                x = broadcast_to(x, arg)
+        ys.append(x)
+    x = ys[0]
+    for k, (x_sum, y_sum, a_perm, a_shape, b_perm, b_shape, out_shape) in enumerate(pair_steps):
+        y = ys[k + 1]
+        if x_sum:
+            x = reduce_sum(x, axis=x_sum)
+        if y_sum:
+            y = reduce_sum(y, axis=y_sum)
+        if a_perm is not None:
+            x = transpose(x, a_perm)
+        if a_shape is not None:
+            x = reshape(x, a_shape)
+        if b_perm is not None:
+            y = transpose(y, b_perm)
+        if b_shape is not None:
+            y = reshape(y, b_shape)
+        x = matmul(x, y)
+        if out_shape is not None:
+            x = reshape(x, out_shape)
+    if final_sum:
+        x = reduce_sum(x, axis=final_sum)
+    if final_perm is not None:
+        x = transpose(x, final_perm)
+    return _core.identity(x) if x is xs[0] else x
+
+
+@functools.lru_cache(maxsize=64)
+def _eye_np(n):
+    return np.eye(n)
+
+
+@functools.lru_cache(maxsize=512)
+def _einsum_plan(equation, shapes):
+    """The op sequence for an einsum over inputs of `shapes` (pure shape logic, cached)."""
+    parsed, out_labels = _parse_einsum(equation, [len(s) for s in shapes])
 
     # sizes per label (broadcast size-1 ellipsis axes)
     sizes = {}
-    for x, labels in zip(xs, parsed):
-        for axis, (c, d) in enumerate(zip(labels, x.shape)):
-            d = int(d)
+    for shape, labels in zip(shapes, parsed):
+        for axis, (c, d) in enumerate(zip(labels, shape)):
             is_ell = ord(c) >= 0x3000
             if c not in sizes or (is_ell and sizes[c] == 1):
                 sizes[c] = d
             elif d != sizes[c] and not (is_ell and d == 1):
                 raise InvalidArgumentError(f"Expected dimension {sizes[c]} at axis {axis} of the input shaped "
-                                           f"{_shape_str(x)} but got dimension {d} [Op:Einsum]")
+                                           f"[{','.join(str(v) for v in shape)}] but got dimension {d} [Op:Einsum]")
 
-    ops = []
-    for x, labels in zip(xs, parsed):
-        labels = list(labels)
-        # repeated labels within an operand: take diagonals
+    def perm_of(labels, order):
+        perm = [labels.index(c) for c in order]
+        return None if perm == list(range(len(perm))) else perm
+
+    operand_steps, operand_labels = [], []
+    for shape, labels in zip(shapes, parsed):
+        labels, shape, steps = list(labels), list(shape), []
+        # repeated labels within an operand: move the pair last, keep the diagonal
         for c in list(dict.fromkeys(labels)):
             while labels.count(c) > 1:
-                x, labels = _take_diagonal(x, labels, c)
-        # stretch size-1 broadcast axes to the common size
-        if any(int(d) != sizes[c] for c, d in zip(labels, x.shape)):
-            x = broadcast_to(x, [sizes[c] for c in labels])
-        ops.append((x, labels))
+                i = labels.index(c)
+                j = labels.index(c, i + 1)
+                if shape[i] != shape[j]:
+                    raise InvalidArgumentError(
+                        f"Expected dimension {shape[i]} at axis {j} of the input shaped "
+                        f"[{','.join(str(v) for v in shape)}] but got dimension {shape[j]} [Op:Einsum]")
+                rest = [k for k in range(len(labels)) if k not in (i, j)]
+                order = rest + [i, j]
+                steps.append(("diag", None if order == list(range(len(labels))) else order, shape[i]))
+                labels = [labels[k] for k in rest] + [c]
+                shape = [shape[k] for k in rest] + [shape[i]]
+        if any(d != sizes[c] for c, d in zip(labels, shape)):
+            steps.append(("bcast", [sizes[c] for c in labels], 0))
+        operand_steps.append(steps)
+        operand_labels.append(labels)
 
-    def needed(k):
-        """Labels needed after operand k: by the output or by a later operand."""
-        s = set(out_labels)
-        for _, labels in ops[k + 1:]:
-            s.update(labels)
-        return s
-
-    def sum_unused(x, labels, keep):
+    def split_unused(labels, keep):
         axes = [i for i, c in enumerate(labels) if c not in keep]
-        if axes:
-            x = reduce_sum(x, axis=axes)
-            labels = [c for c in labels if c in keep]
-        return x, labels
+        return axes, [c for c in labels if c in keep]
 
-    x, labels = ops[0]
-    for k in range(1, len(ops)):
-        y, ylabels = ops[k]
-        keep = needed(k)
-        x, labels = sum_unused(x, labels, keep | set(ylabels))
-        y, ylabels = sum_unused(y, ylabels, keep | set(labels))
+    def prod(cs):
+        return int(np.prod([sizes[c] for c in cs], dtype=np.int64))
+
+    pair_steps = []
+    labels = operand_labels[0]
+    for k in range(1, len(operand_labels)):
+        ylabels = operand_labels[k]
+        keep = set(out_labels)
+        for later in operand_labels[k + 1:]:
+            keep.update(later)
+        x_sum, labels = split_unused(labels, keep | set(ylabels))
+        y_sum, ylabels = split_unused(ylabels, keep | set(labels))
         batch = [c for c in labels if c in ylabels and c in keep]
         contract = [c for c in labels if c in ylabels and c not in keep]
         a_only = [c for c in labels if c not in ylabels]
         b_only = [c for c in ylabels if c not in labels]
-        nb = int(np.prod([sizes[c] for c in batch], dtype=np.int64))
-        m = int(np.prod([sizes[c] for c in a_only], dtype=np.int64))
-        kk = int(np.prod([sizes[c] for c in contract], dtype=np.int64))
-        n = int(np.prod([sizes[c] for c in b_only], dtype=np.int64))
-        a = reshape(_permute(x, labels, batch + a_only + contract), [nb, m, kk])
-        b = reshape(_permute(y, ylabels, batch + contract + b_only), [nb, kk, n])
-        x = reshape(matmul(a, b), [sizes[c] for c in batch + a_only + b_only])
+        lead = [prod(batch)] if batch else []
+        a_order, b_order = batch + a_only + contract, batch + contract + b_only
+        a_shape = lead + [prod(a_only), prod(contract)]
+        b_shape = lead + [prod(contract), prod(b_only)]
+        out_shape = [sizes[c] for c in batch + a_only + b_only]
+        pair_steps.append((x_sum, y_sum, perm_of(labels, a_order),
+                           None if [sizes[c] for c in a_order] == a_shape else a_shape,
+                           perm_of(ylabels, b_order),
+                           None if [sizes[c] for c in b_order] == b_shape else b_shape,
+                           None if out_shape == lead + [prod(a_only), prod(b_only)] else out_shape))
         labels = batch + a_only + b_only
-    x, labels = sum_unused(x, labels, set(out_labels))
-    if len(ops) == 1 and labels == out_labels and x is xs[0]:
-        return _core.identity(x)
-    return _permute(x, labels, out_labels)
+    final_sum, labels = split_unused(labels, set(out_labels))
+    return operand_steps, pair_steps, final_sum, perm_of(labels, out_labels)
 
 
 def tensordot(a, b, axes, name=None):
