@@ -298,3 +298,19 @@ def test_cholesky_errors():
         tg.linalg.cholesky(np.ones((2, 3)))
     with pytest.raises(tg.errors.InvalidArgumentError, match="same number of rows"):
         tg.linalg.triangular_solve(np.eye(2), np.ones((3, 1)))
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4)])
+def test_slogdet_and_logdet(shape, rng):
+    a = _well_conditioned(rng, shape) * np.where(np.arange(shape[-1]) == 0, -1.0, 1.0)
+    sign, logabs = tg.linalg.slogdet(a)
+    ref_sign, ref_log = np.linalg.slogdet(a)
+    np.testing.assert_array_equal(sign.numpy(), ref_sign)
+    np.testing.assert_allclose(logabs.numpy(), ref_log, rtol=1e-12)
+    tg.testing.check_gradients(lambda x: tg.linalg.slogdet(x)[1], [a], order=2)
+    r = rng.standard_normal(shape)
+    spd = r @ np.swapaxes(r, -1, -2) + shape[-1] * np.eye(shape[-1])
+    np.testing.assert_allclose(tg.linalg.logdet(spd).numpy(), np.linalg.slogdet(spd)[1], rtol=1e-12)
+    tg.testing.check_gradients(lambda x: tg.linalg.logdet(x + tg.linalg.matrix_transpose(x)), [spd / 2], order=2)
+    s0, l0 = tg.linalg.slogdet(np.zeros((2, 2)))
+    assert float(s0.numpy()) == 0.0 and float(l0.numpy()) == -np.inf

@@ -79,9 +79,12 @@ def prog_matrix_functions(m):
         ch = m.linalg.cholesky(spd)
         ts = m.linalg.triangular_solve(ch, b, lower=True)
         tsu = m.linalg.triangular_solve(m.linalg.matrix_transpose(ch), b, lower=False, adjoint=True)
+        sg, la = m.linalg.slogdet(a)
+        ld = m.linalg.logdet(spd)
         loss = (m.reduce_sum(ai * ai) + m.reduce_sum(d) + m.reduce_sum(x * xt) + m.reduce_sum(bp * at)
-                + m.reduce_sum(dg) + m.reduce_sum(e) + m.reduce_sum(ch * ch) + m.reduce_sum(ts * tsu))
-    return [ai, d, x, xt, bp, dg, at, e, ch, ts, tsu, loss, tape.gradient(loss, a)]
+                + m.reduce_sum(dg) + m.reduce_sum(e) + m.reduce_sum(ch * ch) + m.reduce_sum(ts * tsu)
+                + m.reduce_sum(la * sg) + m.reduce_sum(ld))
+    return [ai, d, x, xt, bp, dg, at, e, ch, ts, tsu, sg, la, ld, loss, tape.gradient(loss, a)]
 
 
 def prog_small_cnn(m):

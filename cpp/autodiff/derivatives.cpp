@@ -242,6 +242,13 @@ VJP(vjp_cholesky) {  // TF's _CholeskyGrad (Murray 2016), symmetrised
   Tensor ga = matmul(matmul(l_inv, middle, true, false), l_inv, false, false);
   out[0] = mul(add(ga, mT(ga)), c(ga, 0.5));
 }
+VJP(vjp_log_matrix_determinant) {  // outputs (sign, log|det|): only log|det| has a gradient
+  Shape s = n.outputs[1].shape;
+  s.ndim += 2;
+  s[s.ndim - 2] = 1;
+  s[s.ndim - 1] = 1;
+  out[0] = mul(reshape(gs[1], s), matrix_inverse(X, true));
+}
 VJP(vjp_matrix_solve) {  // ans = op(a)^-1 b
   const bool adj = n.attrs.flag_a;
   Tensor gb = matrix_solve(X, G, !adj);
@@ -336,6 +343,7 @@ struct Table {
     set(Op::MatrixDeterminant,    vjp_matrix_determinant,   true,  true);
     set(Op::MatrixSolve,          vjp_matrix_solve,         true,  true);
     set(Op::Cholesky,             vjp_cholesky,             false, true);
+    set(Op::LogMatrixDeterminant, vjp_log_matrix_determinant, true, false);
     set(Op::MatrixTriangularSolve, vjp_triangular_solve,    true,  true);
 
 

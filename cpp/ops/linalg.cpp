@@ -209,6 +209,39 @@ Tensor matrix_determinant(const Tensor& a) {
   return out;
 }
 
+std::pair<Tensor, Tensor> log_matrix_determinant(const Tensor& a) {
+  const int64_t n = check_square(a, "LogMatrixDeterminant");
+  Shape os = Shape::from(a.shape.d.data(), a.ndim() - 2);
+  Tensor sign = Tensor::empty(os, a.dtype), logabs = Tensor::empty(os, a.dtype);
+  const int64_t batch = os.numel();
+  if (batch == 0) return {sign, logabs};
+  std::vector<lapack_int> piv(static_cast<size_t>(n));
+  TG_DISPATCH_FLOAT(a.dtype, T, {
+    std::vector<T> m(size_t(n * n));
+    const T* p = a.data<T>();
+    T* ps = sign.data<T>();
+    T* pl = logabs.data<T>();
+    for (int64_t i = 0; i < batch; ++i) {
+      T sg = T(1), la = T(0);
+      if (n > 0) {
+        std::memcpy(m.data(), p + i * n * n, size_t(n * n) * sizeof(T));
+        lapack_int info = getrf<T>(lapack_int(n), m.data(), piv.data());
+        if (info < 0) throw InvalidArgument("getrf failed [Op:LogMatrixDeterminant]");
+        for (int64_t k = 0; k < n; ++k) {
+          const T u = m[size_t(k * n + k)];
+          if (piv[size_t(k)] != lapack_int(k + 1)) sg = -sg;
+          if (u < 0) sg = -sg;
+          la += std::log(std::abs(u));
+        }
+        if (info > 0) sg = T(0);  // singular: sign 0, log|det| -inf, as TF
+      }
+      ps[i] = sg;
+      pl[i] = la;
+    }
+  });
+  return {sign, logabs};
+}
+
 Tensor matrix_solve(const Tensor& a, const Tensor& b, bool adjoint) {
   const int64_t n = check_square(a, "MatrixSolve");
   check_rhs(a, b, n, "MatrixSolve");
@@ -302,6 +335,12 @@ Tensor matrix_inverse(const Tensor& a, bool adjoint) {
 Tensor matrix_determinant(const Tensor& a) {
   Tensor out = kernels::matrix_determinant(a);
   if (tape::any_active()) tape::record(Op::MatrixDeterminant, {a}, {out});
+  return out;
+}
+
+std::pair<Tensor, Tensor> log_matrix_determinant(const Tensor& a) {
+  auto out = kernels::log_matrix_determinant(a);
+  if (tape::any_active()) tape::record(Op::LogMatrixDeterminant, {a}, {out.first, out.second});
   return out;
 }
 

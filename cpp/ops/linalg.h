@@ -1,11 +1,14 @@
 // Dense matrix functions over the last two axes (LU from OpenBLAS's LAPACK, ops/linalg.cpp).
 #pragma once
+#include <utility>
+
 #include "ops/ops.h"
 
 namespace tg {
 namespace kernels {
 Tensor matrix_inverse(const Tensor& a, bool adjoint);
 Tensor matrix_determinant(const Tensor& a);
+std::pair<Tensor, Tensor> log_matrix_determinant(const Tensor& a);  // (sign, log|det|)
 Tensor matrix_solve(const Tensor& a, const Tensor& b, bool adjoint);
 Tensor cholesky(const Tensor& a);  // lower factor; reads a's lower triangle
 Tensor triangular_solve(const Tensor& a, const Tensor& b, bool lower, bool adjoint);
@@ -13,6 +16,7 @@ Tensor triangular_solve(const Tensor& a, const Tensor& b, bool lower, bool adjoi
 namespace ops {
 Tensor matrix_inverse(const Tensor& a, bool adjoint);
 Tensor matrix_determinant(const Tensor& a);
+std::pair<Tensor, Tensor> log_matrix_determinant(const Tensor& a);
 Tensor matrix_solve(const Tensor& a, const Tensor& b, bool adjoint);
 Tensor cholesky(const Tensor& a);
 Tensor triangular_solve(const Tensor& a, const Tensor& b, bool lower, bool adjoint);

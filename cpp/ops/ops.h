@@ -50,7 +50,8 @@ namespace tg {
   X(Conv2DBackpropFilter, "Conv2DBackpropFilter") X(MaxPool, "MaxPool") X(MaxPoolGrad, "MaxPoolGrad") \
   X(MaxPoolGradGrad, "MaxPoolGradGrad") X(AvgPool, "AvgPool") X(AvgPoolGrad, "AvgPoolGrad")          \
   X(MatrixInverse, "MatrixInverse") X(MatrixDeterminant, "MatrixDeterminant") X(MatrixSolve, "MatrixSolve")  \
-  X(Cholesky, "Cholesky") X(MatrixTriangularSolve, "MatrixTriangularSolve")
+  X(Cholesky, "Cholesky") X(MatrixTriangularSolve, "MatrixTriangularSolve")                          \
+  X(LogMatrixDeterminant, "LogMatrixDeterminant")
 
 #define TG_OPS_NNLOSS(X)
 

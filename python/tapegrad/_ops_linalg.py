@@ -19,7 +19,8 @@ EXPORTS = {
     "nn": ["conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d", "separable_conv2d", "max_pool", "max_pool1d", "max_pool2d", "avg_pool",
            "avg_pool1d", "avg_pool2d", "dropout"],
     "linalg": ["einsum", "tensordot", "matvec", "diag_part", "trace", "diag", "band_part", "matrix_transpose",
-               "adjoint", "eye", "inv", "det", "solve", "cholesky", "triangular_solve"],
+               "adjoint", "eye", "inv", "det", "solve", "cholesky", "triangular_solve",
+               "slogdet", "logdet"],
 }
 
 
@@ -328,6 +329,17 @@ def det(input, name=None):
 def solve(matrix, rhs, adjoint=False, name=None):
     """Solves ``matrix @ x = rhs`` (or ``matrix^T @ x = rhs`` with adjoint) for x (``tf.linalg.solve``)."""
     return _core._matrix_solve(_t(matrix), _t(rhs), bool(adjoint))
+
+
+def slogdet(input, name=None):
+    """``(sign, log(abs(det)))`` of the innermost square matrices (``tf.linalg.slogdet``)."""
+    return _core._log_matrix_determinant(_t(input))
+
+
+def logdet(matrix, name=None):
+    """``log(det(matrix))`` of Hermitian positive-definite matrices, via Cholesky (``tf.linalg.logdet``)."""
+    from ._ops import log
+    return multiply(reduce_sum(log(diag_part(cholesky(matrix))), axis=-1), 2.0)
 
 
 def cholesky(input, name=None):
