@@ -326,3 +326,25 @@ def test_cnn_training_step_reduces_loss(rng):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+def test_generic_wrappers_errors():
+    with pytest.raises(NotImplementedError, match="only 1-D and 2-D convolutions"):
+        tg.nn.convolution(np.ones((1, 2, 2, 2, 1), "float32"), np.ones((1, 1, 1, 1, 1), "float32"))
+    with pytest.raises(ValueError, match="pooling_type must be 'MAX' or 'AVG'"):
+        tg.nn.pool(np.ones((1, 4, 4, 1), "float32"), [2, 2], "MIN")
+    with pytest.raises(NotImplementedError, match="dilated pooling"):
+        tg.nn.pool(np.ones((1, 4, 4, 1), "float32"), [2, 2], "MAX", dilations=[2, 2])
+    with pytest.raises(NotImplementedError, match="only padding='SAME' or 'VALID'"):
+        tg.nn.max_pool2d(np.ones((1, 4, 4, 1), "float32"), 2, 2, [[0, 0], [1, 1], [1, 1], [0, 0]])
+
+
+def test_conv1d_transpose_is_conv1d_input_gradient(rng):
+    x = tg.constant(rng.standard_normal((2, 8, 2)))
+    w = rng.standard_normal((3, 2, 4))
+    g = rng.standard_normal((2, 4, 4))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = tg.nn.conv1d(x, w, 2, "SAME")
+    dx = tape.gradient(y, x, output_gradients=tg.constant(g))
+    np.testing.assert_allclose(tg.nn.conv1d_transpose(g, w, [2, 8, 2], 2, "SAME").numpy(), dx.numpy(), rtol=1e-12)

@@ -149,6 +149,24 @@ def prog_conv1d_and_transpose(m):
     return [y1, y2, y3] + tape.gradient(loss, [x, w, g, wt])
 
 
+def prog_generic_conv_and_pool(m):
+    x = m.constant(data((2, 8, 3), 31))
+    w = m.constant(data((3, 3, 4), 32))
+    x4 = m.constant(data((1, 7, 7, 2), 33))
+    w4 = m.constant(data((3, 3, 2, 3), 34))
+    gt = m.constant(data((2, 4, 4), 35))
+    wt = m.constant(data((3, 2, 4), 36))
+    with m.GradientTape(persistent=True) as tape:
+        tape.watch([x, w, x4, w4, gt, wt])
+        ys = [m.nn.convolution(x, w, padding="SAME"), m.nn.convolution(x4, w4, strides=2, padding="VALID"),
+              m.nn.atrous_conv2d(x4, w4, rate=2, padding="SAME"),
+              m.nn.conv1d_transpose(gt, wt, output_shape=[2, 8, 2], strides=2, padding="SAME"),
+              m.nn.pool(x4, [2, 2], "MAX", strides=[2, 2], padding="SAME"),
+              m.nn.pool(x, [3], "AVG", padding="VALID")]
+        loss = sum(m.reduce_sum(y * y) for y in ys[:2] + ys[3:])  # TF has no CPU gradient for dilations > 1
+    return ys + tape.gradient(loss, [x, w, x4, w4, gt, wt])
+
+
 def prog_pools(m):
     x = m.constant(data((2, 7, 6, 3), 21, "float64"))
     x1 = m.constant(data((7, 6, 3), 25, "float64"))
@@ -190,7 +208,7 @@ def prog_dropout_shapes(m):
 
 
 PROGRAMS = [prog_einsum_attention, prog_einsum_specs, prog_tensordot_matvec_trace, prog_matrix_functions, prog_small_cnn,
-            prog_conv_variants, prog_depthwise_separable_grouped, prog_conv1d_and_transpose, prog_pools, prog_second_derivatives,
+            prog_conv_variants, prog_depthwise_separable_grouped, prog_conv1d_and_transpose, prog_generic_conv_and_pool, prog_pools, prog_second_derivatives,
             prog_dropout_shapes]
 
 

@@ -16,7 +16,8 @@ from ._tensor import Tensor
 EXPORTS = {
     "top": ["einsum", "tensordot", "random", "eye"],
     "math": [],
-    "nn": ["conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d", "separable_conv2d", "max_pool", "max_pool1d", "max_pool2d", "avg_pool",
+    "nn": ["conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d", "separable_conv2d",
+           "conv1d_transpose", "convolution", "atrous_conv2d", "pool", "max_pool", "max_pool1d", "max_pool2d", "avg_pool",
            "avg_pool1d", "avg_pool2d", "dropout"],
     "linalg": ["einsum", "tensordot", "matvec", "diag_part", "trace", "diag", "band_part", "matrix_transpose",
                "adjoint", "eye", "inv", "det", "solve", "cholesky", "triangular_solve",
@@ -580,6 +581,54 @@ def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, n
     y = conv2d(x4, w4, [1, s[0]], padding, "NHWC", [1, d[0]])
     y = reshape(y, [int(y.shape[0]), int(y.shape[2]), int(y.shape[3])])
     return transpose(y, [0, 2, 1]) if data_format == "NCW" else y
+
+
+def conv1d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NWC", dilations=None,
+                     name=None):
+    """The gradient of conv1d with respect to its input (``tf.nn.conv1d_transpose``); filters are
+    ``[K, out_channels, in_channels]``."""
+    _check_format(data_format, ("NWC",))
+    x, w = _t(input), _t(filters)
+    out_shape = [int(v) for v in (np.asarray(output_shape).tolist() if isinstance(output_shape, Tensor)
+                                  else output_shape)]
+    if len(x.shape) != 3 or len(w.shape) != 3 or len(out_shape) != 3:
+        raise ValueError(f"conv1d_transpose: input, filters and output_shape must be 3-dimensional, got "
+                         f"{_shape_str(x)}, {_shape_str(w)} and {out_shape}")
+    s = _int_list(strides, 1, "strides", data_format)
+    d = _int_list(dilations, 1, "dilations", data_format)
+    x4 = reshape(x, [int(x.shape[0]), 1, int(x.shape[1]), int(x.shape[2])])
+    w4 = reshape(w, [1] + [int(v) for v in w.shape])
+    y = conv2d_transpose(x4, w4, [out_shape[0], 1, out_shape[1], out_shape[2]], [1, s[0]], padding, "NHWC",
+                         [1, d[0]])
+    return reshape(y, out_shape)
+
+
+def convolution(input, filters, strides=None, padding="VALID", data_format=None, dilations=None, name=None):
+    """N-d convolution dispatching on rank: 3-D input -> conv1d, 4-D -> conv2d (``tf.nn.convolution``)."""
+    x = _t(input)
+    r = len(x.shape)
+    if r == 3:
+        return conv1d(x, filters, 1 if strides is None else strides, padding, data_format or "NWC", dilations)
+    if r == 4:
+        return conv2d(x, filters, 1 if strides is None else strides, padding, data_format or "NHWC", dilations)
+    raise NotImplementedError(f"tg.nn.convolution: only 1-D and 2-D convolutions (3-D and 4-D inputs) are "
+                              f"supported, got shape {_shape_str(x)}")
+
+
+def atrous_conv2d(value, filters, rate, padding, name=None):
+    """Dilated 2-D convolution with stride 1 (``tf.nn.atrous_conv2d``)."""
+    return conv2d(value, filters, 1, padding, "NHWC", [int(rate), int(rate)])
+
+
+def pool(input, window_shape, pooling_type, strides=None, padding="VALID", data_format=None, dilations=None,
+         name=None):
+    """Max or average pooling dispatching on rank (``tf.nn.pool``); dilations must be 1."""
+    if dilations is not None and any(int(v) != 1 for v in np.atleast_1d(dilations)):
+        raise NotImplementedError("tg.nn.pool: dilated pooling is not supported")
+    if pooling_type not in ("MAX", "AVG"):
+        raise ValueError(f"pooling_type must be 'MAX' or 'AVG', got {pooling_type!r}")
+    fn = max_pool if pooling_type == "MAX" else avg_pool
+    return fn(input, list(window_shape), [1] * len(window_shape) if strides is None else strides, padding, data_format)
 
 
 def _pool2d(fn, input, ksize, strides, padding, data_format):
