@@ -314,3 +314,33 @@ def test_slogdet_and_logdet(shape, rng):
     tg.testing.check_gradients(lambda x: tg.linalg.logdet(x + tg.linalg.matrix_transpose(x)), [spd / 2], order=2)
     s0, l0 = tg.linalg.slogdet(np.zeros((2, 2)))
     assert float(s0.numpy()) == 0.0 and float(l0.numpy()) == -np.inf
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (2, 4, 4)])
+def test_eigh(shape, rng):
+    r = rng.standard_normal(shape)
+    sym = r + np.swapaxes(r, -1, -2)
+    e, v = tg.linalg.eigh(sym)
+    ref_e, ref_v = np.linalg.eigh(sym)
+    np.testing.assert_allclose(e.numpy(), ref_e, rtol=1e-10, atol=1e-12)
+    # eigenvectors up to sign: compare projectors v v^T per eigenvalue, and the reconstruction
+    vv = v.numpy()
+    np.testing.assert_allclose(np.abs(np.sum(vv * ref_v, axis=-2)), 1.0, rtol=1e-9)
+    np.testing.assert_allclose(vv @ (e.numpy()[..., None] * np.swapaxes(vv, -1, -2)), sym, atol=1e-10)
+    np.testing.assert_allclose(tg.linalg.eigvalsh(sym.astype(np.float32)).numpy(), ref_e, rtol=1e-4, atol=1e-5)
+    # gradients of sign-invariant functions of a symmetric input
+    wts = rng.standard_normal(shape)
+
+    def f(x):  # sign-invariant in each eigenvector: weighted squares of its components
+        s = x + tg.linalg.matrix_transpose(x)
+        ev, vec = tg.linalg.eigh(s)
+        return ev * 1.5 + tg.reduce_sum(vec * vec * wts, axis=-2)
+    tg.testing.check_gradients(f, [sym / 2], order=2)
+    tg.testing.check_gradients(lambda x: tg.linalg.eigvalsh(x + tg.linalg.matrix_transpose(x)), [sym / 2], order=2)
+
+
+def test_eigh_errors():
+    with pytest.raises(tg.errors.InvalidArgumentError, match="must be square"):
+        tg.linalg.eigh(np.ones((2, 3)))
+    with pytest.raises(tg.errors.InvalidArgumentError, match="not successful"):
+        tg.linalg.eigh(np.array([[np.nan, 0.0], [0.0, 1.0]]))

@@ -87,6 +87,18 @@ def prog_matrix_functions(m):
     return [ai, d, x, xt, bp, dg, at, e, ch, ts, tsu, sg, la, ld, loss, tape.gradient(loss, a)]
 
 
+def prog_eigh(m):
+    rng = np.random.default_rng(40)
+    r = rng.standard_normal((2, 4, 4))
+    x = m.Variable(r + np.swapaxes(r, -1, -2))
+    w = m.constant(rng.standard_normal((2, 4, 4)))
+    with m.GradientTape() as tape:
+        e, v = m.linalg.eigh(x)
+        ev = m.linalg.eigvalsh(x)
+        loss = m.reduce_sum(e * e) + m.reduce_sum(v * v * w) + m.reduce_sum(ev)  # eigenvector sign-invariant
+    return [e, ev, v * v, loss, tape.gradient(loss, x)]
+
+
 def prog_small_cnn(m):
     x = m.constant(data((4, 12, 12, 3), 10))
     w1 = m.Variable(data((3, 3, 3, 8), 11) * 0.3)
@@ -207,7 +219,8 @@ def prog_dropout_shapes(m):
     return [np.unique(kept), m.shape(m.random.normal([2, 5])), u.dtype.name, np.all((u.numpy() >= 2) & (u.numpy() < 7))]
 
 
-PROGRAMS = [prog_einsum_attention, prog_einsum_specs, prog_tensordot_matvec_trace, prog_matrix_functions, prog_small_cnn,
+PROGRAMS = [prog_einsum_attention, prog_einsum_specs, prog_tensordot_matvec_trace, prog_matrix_functions, prog_eigh,
+            prog_small_cnn,
             prog_conv_variants, prog_depthwise_separable_grouped, prog_conv1d_and_transpose, prog_generic_conv_and_pool, prog_pools, prog_second_derivatives,
             prog_dropout_shapes]
 

@@ -249,6 +249,25 @@ VJP(vjp_log_matrix_determinant) {  // outputs (sign, log|det|): only log|det| ha
   s[s.ndim - 1] = 1;
   out[0] = mul(reshape(gs[1], s), matrix_inverse(X, true));
 }
+VJP(vjp_eigh) {  // TF's _SelfAdjointEigV2Grad; the forward reads the lower triangle only
+  const Tensor& e = n.outputs[0];
+  const Tensor& v = n.outputs[1];
+  const int nd = e.ndim();
+  Shape row = e.shape, col = e.shape;  // e as [..., 1, n] and [..., n, 1]
+  row.ndim = col.ndim = nd + 1;
+  row[nd - 1] = 1;
+  row[nd] = e.shape[nd - 1];
+  col[nd - 1] = e.shape[nd - 1];
+  col[nd] = 1;
+  Tensor strict_lower = tri_mask(v, true, 0.0), strict_upper = tri_mask(v, false, 0.0);
+  Tensor off_diag = kernels::binary(Op::Add, strict_lower, strict_upper);
+  Tensor eye = kernels::binary(Op::Sub, tri_mask(v, true, 1.0), strict_lower);
+  Tensor diff = sub(reshape(e, row), reshape(e, col));                        // e_j - e_i
+  Tensor f = mul(div(diff, add(mul(diff, diff), c(diff, 1e-20))), off_diag);  // safe 1/(e_j - e_i)
+  Tensor inner = add(mul(reshape(gs[0], row), eye), mul(f, matmul(v, gs[1], true, false)));
+  Tensor ga = matmul(v, matmul(inner, v, false, true), false, false);
+  out[0] = mul(add(ga, mT(ga)), tri_mask(v, true, 0.5));
+}
 VJP(vjp_matrix_solve) {  // ans = op(a)^-1 b
   const bool adj = n.attrs.flag_a;
   Tensor gb = matrix_solve(X, G, !adj);
@@ -344,6 +363,7 @@ struct Table {
     set(Op::MatrixSolve,          vjp_matrix_solve,         true,  true);
     set(Op::Cholesky,             vjp_cholesky,             false, true);
     set(Op::LogMatrixDeterminant, vjp_log_matrix_determinant, true, false);
+    set(Op::SelfAdjointEigV2,     vjp_eigh,                 false, true);
     set(Op::MatrixTriangularSolve, vjp_triangular_solve,    true,  true);
 
 

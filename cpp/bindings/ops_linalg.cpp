@@ -35,6 +35,10 @@ void init_ops_linalg(py::module_& m) {
     Tensor t = to_tensor(a);
     return nogil(t.numel() * 16, [&] { return ops::log_matrix_determinant(t); });
   });
+  m.def("_eigh", [](py::handle a) {
+    Tensor t = to_tensor(a);
+    return nogil(t.numel() * 16, [&] { return ops::eigh(t); });
+  });
   m.def("_cholesky", [](py::handle a) {
     Tensor t = to_tensor(a);
     return nogil(t.numel() * 16, [&] { return ops::cholesky(t); });

@@ -152,6 +152,10 @@ template <class T> void trsm(CBLAS_UPLO uplo, CBLAS_TRANSPOSE trans, int n, int 
     scipy_cblas_strsm(CblasRowMajor, CblasLeft, uplo, trans, CblasNonUnit, n, k, 1.0f, a, n, b, k);
   else scipy_cblas_dtrsm(CblasRowMajor, CblasLeft, uplo, trans, CblasNonUnit, n, k, 1.0, a, n, b, k);
 }
+template <class T> lapack_int syevd_lower(lapack_int n, T* a, T* w) {
+  if constexpr (std::is_same<T, float>::value) return scipy_LAPACKE_ssyevd(LAPACK_ROW_MAJOR, 'V', 'L', n, a, n, w);
+  else return scipy_LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'L', n, a, n, w);
+}
 template <class T> lapack_int getri(lapack_int n, T* a, const lapack_int* piv) {
   if constexpr (std::is_same<T, float>::value) return scipy_LAPACKE_sgetri(LAPACK_ROW_MAJOR, n, a, n, piv);
   else return scipy_LAPACKE_dgetri(LAPACK_ROW_MAJOR, n, a, n, piv);
@@ -282,6 +286,27 @@ Tensor cholesky(const Tensor& a) {
   return out;
 }
 
+std::pair<Tensor, Tensor> eigh(const Tensor& a) {
+  const int64_t n = check_square(a, "SelfAdjointEigV2");
+  Shape es = Shape::from(a.shape.d.data(), a.ndim() - 1);
+  Tensor e = Tensor::empty(es, a.dtype), v = a.clone();
+  if (v.numel() == 0) return {e, v};
+  const int64_t batch = a.numel() / (n * n);
+  TG_DISPATCH_FLOAT(a.dtype, T, {
+    T* pv = v.data<T>();
+    T* pe = e.data<T>();
+    for (int64_t i = 0; i < a.numel(); ++i)
+      if (!std::isfinite(pv[i]))
+        throw InvalidArgument("Self-adjoint eigen decomposition was not successful. The input might not be valid. "
+                              "(it has a non-finite value) [Op:SelfAdjointEigV2]");
+    for (int64_t i = 0; i < batch; ++i)
+      if (syevd_lower<T>(lapack_int(n), pv + i * n * n, pe + i * n) != 0)
+        throw InvalidArgument("Self-adjoint eigen decomposition was not successful. The input might not be valid. "
+                              "[Op:SelfAdjointEigV2]");
+  });
+  return {e, v};
+}
+
 Tensor triangular_solve(const Tensor& a, const Tensor& b, bool lower, bool adjoint) {
   const int64_t n = check_square(a, "MatrixTriangularSolve");
   check_rhs(a, b, n, "MatrixTriangularSolve");
@@ -308,6 +333,12 @@ namespace ops {
 Tensor cholesky(const Tensor& a) {
   Tensor out = kernels::cholesky(a);
   if (tape::any_active()) tape::record(Op::Cholesky, {a}, {out});
+  return out;
+}
+
+std::pair<Tensor, Tensor> eigh(const Tensor& a) {
+  auto out = kernels::eigh(a);
+  if (tape::any_active()) tape::record(Op::SelfAdjointEigV2, {a}, {out.first, out.second});
   return out;
 }
 

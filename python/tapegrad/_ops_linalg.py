@@ -21,7 +21,7 @@ EXPORTS = {
            "avg_pool1d", "avg_pool2d", "dropout"],
     "linalg": ["einsum", "tensordot", "matvec", "diag_part", "trace", "diag", "band_part", "matrix_transpose",
                "adjoint", "eye", "inv", "det", "solve", "cholesky", "triangular_solve",
-               "slogdet", "logdet"],
+               "slogdet", "logdet", "eigh", "eigvalsh"],
 }
 
 
@@ -341,6 +341,18 @@ def logdet(matrix, name=None):
     """``log(det(matrix))`` of Hermitian positive-definite matrices, via Cholesky (``tf.linalg.logdet``)."""
     from ._ops import log
     return multiply(reduce_sum(log(diag_part(cholesky(matrix))), axis=-1), 2.0)
+
+
+def eigh(tensor, name=None):
+    """Eigenvalues (ascending) and eigenvectors (columns) of the innermost self-adjoint matrices;
+    reads the lower triangle only (``tf.linalg.eigh``). Eigenvectors are unique only up to sign
+    (LAPACK's syevd may pick other signs than TF's Eigen)."""
+    return _core._eigh(_t(tensor))
+
+
+def eigvalsh(tensor, name=None):
+    """Eigenvalues (ascending) of the innermost self-adjoint matrices (``tf.linalg.eigvalsh``)."""
+    return eigh(tensor)[0]
 
 
 def cholesky(input, name=None):
