@@ -344,3 +344,37 @@ def test_eigh_errors():
         tg.linalg.eigh(np.ones((2, 3)))
     with pytest.raises(tg.errors.InvalidArgumentError, match="not successful"):
         tg.linalg.eigh(np.array([[np.nan, 0.0], [0.0, 1.0]]))
+
+
+def test_cholesky_solve_lstsq_cross_set_diag(rng):
+    r = rng.standard_normal((2, 3, 3))
+    spd = r @ np.swapaxes(r, -1, -2) + 3 * np.eye(3)
+    b = rng.standard_normal((2, 3, 2))
+    np.testing.assert_allclose(tg.linalg.cholesky_solve(np.linalg.cholesky(spd), b).numpy(),
+                               np.linalg.solve(spd, b), rtol=1e-10, atol=1e-12)
+    tall, rhs = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    np.testing.assert_allclose(tg.linalg.lstsq(tall, rhs).numpy(), np.linalg.lstsq(tall, rhs, rcond=None)[0],
+                               rtol=1e-9, atol=1e-12)
+    lam = 0.5
+    ridge = np.linalg.solve(tall.T @ tall + lam * np.eye(3), tall.T @ rhs)
+    np.testing.assert_allclose(tg.linalg.lstsq(tall, rhs, l2_regularizer=lam).numpy(), ridge, rtol=1e-10)
+    wide, rw = rng.standard_normal((2, 4)), rng.standard_normal((2, 1))
+    np.testing.assert_allclose(tg.linalg.lstsq(wide, rw).numpy(), np.linalg.lstsq(wide, rw, rcond=None)[0],
+                               rtol=1e-9, atol=1e-12)
+    tg.testing.check_gradients(lambda a, y: tg.linalg.lstsq(a, y, l2_regularizer=0.1), [tall, rhs], order=2)
+    with pytest.raises(NotImplementedError, match="fast=True"):
+        tg.linalg.lstsq(tall, rhs, fast=False)
+    u, v = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    np.testing.assert_allclose(tg.linalg.cross(u, v).numpy(), np.cross(u, v), rtol=1e-12, atol=1e-14)
+    tg.testing.check_gradients(lambda p, q: tg.linalg.cross(p, q), [u, v], order=2)
+    with pytest.raises(tg.errors.InvalidArgumentError, match="innermost dimension 3"):
+        tg.linalg.cross(np.ones((2, 2)), np.ones((2, 2)))
+    for m, n in [(3, 3), (4, 2), (2, 4)]:
+        x, d = rng.standard_normal((2, m, n)), rng.standard_normal((2, min(m, n)))
+        ref = x.copy()
+        idx = np.arange(min(m, n))
+        ref[:, idx, idx] = d
+        np.testing.assert_array_equal(tg.linalg.set_diag(x, d).numpy(), ref)
+        tg.testing.check_gradients(lambda a, dd: tg.linalg.set_diag(a, dd), [x, d], order=1)
+    with pytest.raises(tg.errors.InvalidArgumentError, match="diagonal must have shape"):
+        tg.linalg.set_diag(np.ones((3, 3)), np.ones(2))

@@ -87,6 +87,25 @@ def prog_matrix_functions(m):
     return [ai, d, x, xt, bp, dg, at, e, ch, ts, tsu, sg, la, ld, loss, tape.gradient(loss, a)]
 
 
+def prog_solvers_and_small_helpers(m):
+    rng = np.random.default_rng(41)
+    a = m.Variable(rng.standard_normal((5, 3)))
+    rhs = m.constant(rng.standard_normal((5, 2)))
+    u = m.Variable(rng.standard_normal((4, 3)))
+    v = m.constant(rng.standard_normal((4, 3)))
+    x = m.Variable(rng.standard_normal((2, 3, 3)))
+    d = m.constant(rng.standard_normal((2, 3)))
+    with m.GradientTape() as tape:
+        ls = m.linalg.lstsq(a, rhs, l2_regularizer=0.1)
+        ls0 = m.linalg.lstsq(a, rhs)
+        gram = m.matmul(a, a, transpose_a=True) + m.eye(3, dtype=m.float64)
+        cs = m.linalg.cholesky_solve(m.linalg.cholesky(gram), ls)
+        cr = m.linalg.cross(u, v)
+        sd = m.linalg.set_diag(x, d)
+        loss = m.reduce_sum(ls ** 2) + m.reduce_sum(ls0) + m.reduce_sum(cs) + m.reduce_sum(cr * cr) + m.reduce_sum(sd ** 3)
+    return [ls, ls0, cs, cr, sd, loss] + tape.gradient(loss, [a, u, x])
+
+
 def prog_eigh(m):
     rng = np.random.default_rng(40)
     r = rng.standard_normal((2, 4, 4))
@@ -219,7 +238,7 @@ def prog_dropout_shapes(m):
     return [np.unique(kept), m.shape(m.random.normal([2, 5])), u.dtype.name, np.all((u.numpy() >= 2) & (u.numpy() < 7))]
 
 
-PROGRAMS = [prog_einsum_attention, prog_einsum_specs, prog_tensordot_matvec_trace, prog_matrix_functions, prog_eigh,
+PROGRAMS = [prog_einsum_attention, prog_einsum_specs, prog_tensordot_matvec_trace, prog_matrix_functions, prog_solvers_and_small_helpers, prog_eigh,
             prog_small_cnn,
             prog_conv_variants, prog_depthwise_separable_grouped, prog_conv1d_and_transpose, prog_generic_conv_and_pool, prog_pools, prog_second_derivatives,
             prog_dropout_shapes]

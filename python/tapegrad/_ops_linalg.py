@@ -21,7 +21,7 @@ EXPORTS = {
            "avg_pool1d", "avg_pool2d", "dropout"],
     "linalg": ["einsum", "tensordot", "matvec", "diag_part", "trace", "diag", "band_part", "matrix_transpose",
                "adjoint", "eye", "inv", "det", "solve", "cholesky", "triangular_solve",
-               "slogdet", "logdet", "eigh", "eigvalsh"],
+               "slogdet", "logdet", "eigh", "eigvalsh", "cholesky_solve", "lstsq", "cross", "set_diag"],
 }
 
 
@@ -365,6 +365,71 @@ def triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None):
     """Solves ``matrix @ x = rhs`` for triangular `matrix` (only its `lower` or upper triangle is
     read) (``tf.linalg.triangular_solve``)."""
     return _core._triangular_solve(_t(matrix), _t(rhs), bool(lower), bool(adjoint))
+
+
+def cholesky_solve(chol, rhs, name=None):
+    """Solves ``A x = rhs`` given ``chol``, the lower Cholesky factor of A (``tf.linalg.cholesky_solve``)."""
+    y = triangular_solve(chol, rhs, lower=True, adjoint=False)
+    return triangular_solve(chol, y, lower=True, adjoint=True)
+
+
+def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
+    """Least-squares solutions of ``matrix @ x = rhs`` with optional L2 regularisation
+    (``tf.linalg.lstsq``, its fast Cholesky path: normal equations for tall matrices, the
+    minimum-norm form for wide ones)."""
+    if not fast:
+        raise NotImplementedError("tg.linalg.lstsq: only fast=True (normal equations via Cholesky) is supported")
+    a, b = _t(matrix), _t(rhs)
+    if len(a.shape) < 2 or len(b.shape) < 2:
+        raise InvalidArgumentError(f"lstsq: matrix and rhs must have rank >= 2, got {_shape_str(a)} and "
+                                   f"{_shape_str(b)}")
+    m, n = int(a.shape[-2]), int(a.shape[-1])
+    if int(b.shape[-2]) != m:
+        raise InvalidArgumentError(f"lstsq: matrix and rhs must have the same number of rows: {m} vs. "
+                                   f"{int(b.shape[-2])}")
+    lam = float(np.asarray(l2_regularizer))
+    if m >= n:
+        gram = matmul(a, a, transpose_a=True)
+        if lam:
+            gram = gram + constant(lam * np.eye(n), dtype=a.dtype)
+        return cholesky_solve(cholesky(gram), matmul(a, b, transpose_a=True))
+    gram = matmul(a, a, transpose_b=True)
+    if lam:
+        gram = gram + constant(lam * np.eye(m), dtype=a.dtype)
+    return matmul(a, cholesky_solve(cholesky(gram), b), transpose_a=True)
+
+
+def cross(a, b, name=None):
+    """Cross products of 3-vectors along the last axis (``tf.linalg.cross``)."""
+    a, b = _t(a), _t(b)
+    if not a.shape or not b.shape or int(a.shape[-1]) != 3 or int(b.shape[-1]) != 3:
+        raise InvalidArgumentError(f"Arguments to cross must have the innermost dimension 3, got {_shape_str(a)} and "
+                                   f"{_shape_str(b)} [Op:Cross]")
+    if list(a.shape) != list(b.shape):
+        raise InvalidArgumentError(f"Both inputs must be of the same shape, got {_shape_str(a)} and {_shape_str(b)} "
+                                   f"[Op:Cross]")
+    eps = np.zeros((3, 3, 3))
+    eps[0, 1, 2] = eps[1, 2, 0] = eps[2, 0, 1] = 1.0
+    eps[0, 2, 1] = eps[2, 1, 0] = eps[1, 0, 2] = -1.0
+    return einsum("...j,...k,ijk->...i", a, b, constant(eps, dtype=a.dtype))
+
+
+def set_diag(input, diagonal, name="set_diag", k=0, align="RIGHT_LEFT"):
+    """Replaces the main diagonal of the innermost matrices (``tf.linalg.set_diag``, k=0)."""
+    if k != 0:
+        raise NotImplementedError("tg.linalg.set_diag: only k=0 (the main diagonal) is supported")
+    x, d = _t(input), _t(diagonal)
+    if len(x.shape) < 2:
+        raise InvalidArgumentError(f"input must be at least 2-dim, received shape: {_shape_str(x)}")
+    m, n = int(x.shape[-2]), int(x.shape[-1])
+    if list(d.shape) != list(x.shape[:-2]) + [min(m, n)]:
+        raise InvalidArgumentError(f"diagonal must have shape {list(x.shape[:-2]) + [min(m, n)]}, got "
+                                   f"{_shape_str(d)} [Op:MatrixSetDiagV3]")
+    kept = multiply(x, constant(1.0 - np.eye(m, n), dtype=x.dtype))
+    spread = np.zeros((m, n, min(m, n)))
+    spread[np.arange(min(m, n)), np.arange(min(m, n)), np.arange(min(m, n))] = 1.0
+    placed = einsum("...t,ijt->...ij", d, constant(spread, dtype=x.dtype))
+    return kept + placed
 
 
 def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0, align="RIGHT_LEFT"):
