@@ -378,3 +378,26 @@ def test_cholesky_solve_lstsq_cross_set_diag(rng):
         tg.testing.check_gradients(lambda a, dd: tg.linalg.set_diag(a, dd), [x, d], order=1)
     with pytest.raises(tg.errors.InvalidArgumentError, match="diagonal must have shape"):
         tg.linalg.set_diag(np.ones((3, 3)), np.ones(2))
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (5, 3), (3, 5), (2, 4, 2)])
+@pytest.mark.parametrize("full", [False, True])
+def test_qr(shape, full, rng):
+    a = rng.standard_normal(shape)
+    q, r = tg.linalg.qr(a, full_matrices=full)
+    rq, rr = np.linalg.qr(a, mode="complete" if full else "reduced")
+    np.testing.assert_allclose(q.numpy(), rq, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(r.numpy(), rr, rtol=1e-10, atol=1e-12)
+    q32, r32 = tg.linalg.qr(a.astype(np.float32), full_matrices=full)
+    np.testing.assert_allclose(q32.numpy() @ r32.numpy(), a, atol=1e-5)
+    m, n = shape[-2:]
+    if m >= n and (not full or m == n):
+        tg.testing.check_gradients(lambda x: tg.linalg.qr(x, full_matrices=full)[0], [a], order=2)
+        tg.testing.check_gradients(lambda x: tg.linalg.qr(x, full_matrices=full)[1], [a], order=2)
+    else:
+        x = tg.constant(a)
+        with tg.GradientTape() as tape:
+            tape.watch(x)
+            s = tg.reduce_sum(tg.linalg.qr(x, full_matrices=full)[1])
+        with pytest.raises(LookupError, match="QrGrad is only implemented"):
+            tape.gradient(s, x)

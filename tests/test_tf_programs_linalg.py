@@ -106,6 +106,17 @@ def prog_solvers_and_small_helpers(m):
     return [ls, ls0, cs, cr, sd, loss] + tape.gradient(loss, [a, u, x])
 
 
+def prog_qr(m):
+    rng = np.random.default_rng(42)
+    a = m.Variable(rng.standard_normal((2, 5, 3)))
+    w = m.constant(rng.standard_normal((2, 5, 3)))
+    with m.GradientTape() as tape:
+        q, r = m.linalg.qr(a)
+        qf, rf = m.linalg.qr(a, full_matrices=True)
+        loss = m.reduce_sum(q * w) + m.reduce_sum(r ** 2)
+    return [q, r, qf, rf, loss, tape.gradient(loss, a)]
+
+
 def prog_eigh(m):
     rng = np.random.default_rng(40)
     r = rng.standard_normal((2, 4, 4))
@@ -238,7 +249,7 @@ def prog_dropout_shapes(m):
     return [np.unique(kept), m.shape(m.random.normal([2, 5])), u.dtype.name, np.all((u.numpy() >= 2) & (u.numpy() < 7))]
 
 
-PROGRAMS = [prog_einsum_attention, prog_einsum_specs, prog_tensordot_matvec_trace, prog_matrix_functions, prog_solvers_and_small_helpers, prog_eigh,
+PROGRAMS = [prog_einsum_attention, prog_einsum_specs, prog_tensordot_matvec_trace, prog_matrix_functions, prog_solvers_and_small_helpers, prog_qr, prog_eigh,
             prog_small_cnn,
             prog_conv_variants, prog_depthwise_separable_grouped, prog_conv1d_and_transpose, prog_generic_conv_and_pool, prog_pools, prog_second_derivatives,
             prog_dropout_shapes]

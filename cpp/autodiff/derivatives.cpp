@@ -268,6 +268,21 @@ VJP(vjp_eigh) {  // TF's _SelfAdjointEigV2Grad; the forward reads the lower tria
   Tensor ga = matmul(v, matmul(inner, v, false, true), false, false);
   out[0] = mul(add(ga, mT(ga)), tri_mask(v, true, 0.5));
 }
+VJP(vjp_qr) {  // TF's _QrGrad for the reduced QR of a tall or square matrix
+  const Tensor &q = n.outputs[0], &r = n.outputs[1];
+  const int64_t rows = X.shape[X.ndim() - 2], cols = X.shape[X.ndim() - 1];
+  if (rows < cols || (n.attrs.flag_a && rows != cols))
+    throw LookupError("QrGrad is only implemented for reduced QR (full_matrices=False) of matrices with rows >= "
+                      "columns, got shape " + X.shape.str() + " [Op:Qr]");
+  const Tensor &dq = gs[0], &dr = gs[1];
+  Tensor qdq = matmul(q, dq, true, false);
+  Tensor rdr = matmul(r, dr, false, true);
+  Tensor tril = mul(add(sub(qdq, mT(qdq)), sub(rdr, mT(rdr))), tri_mask(r, true, 1.0));
+  // x r^-T via a triangular solve: adjoint(triangular_solve(r, adjoint(x), upper))
+  Tensor ga = matmul(q, add(dr, mT(triangular_solve(r, mT(tril), false, false))), false, false);
+  Tensor gb = mT(triangular_solve(r, mT(sub(dq, matmul(q, qdq, false, false))), false, false));
+  out[0] = add(ga, gb);
+}
 VJP(vjp_matrix_solve) {  // ans = op(a)^-1 b
   const bool adj = n.attrs.flag_a;
   Tensor gb = matrix_solve(X, G, !adj);
@@ -364,6 +379,7 @@ struct Table {
     set(Op::Cholesky,             vjp_cholesky,             false, true);
     set(Op::LogMatrixDeterminant, vjp_log_matrix_determinant, true, false);
     set(Op::SelfAdjointEigV2,     vjp_eigh,                 false, true);
+    set(Op::Qr,                   vjp_qr,                   false, true);
     set(Op::MatrixTriangularSolve, vjp_triangular_solve,    true,  true);
 
 

@@ -39,6 +39,10 @@ void init_ops_linalg(py::module_& m) {
     Tensor t = to_tensor(a);
     return nogil(t.numel() * 16, [&] { return ops::eigh(t); });
   });
+  m.def("_qr", [](py::handle a, bool full_matrices) {
+    Tensor t = to_tensor(a);
+    return nogil(t.numel() * 16, [&] { return ops::qr(t, full_matrices); });
+  });
   m.def("_cholesky", [](py::handle a) {
     Tensor t = to_tensor(a);
     return nogil(t.numel() * 16, [&] { return ops::cholesky(t); });

@@ -156,6 +156,14 @@ template <class T> lapack_int syevd_lower(lapack_int n, T* a, T* w) {
   if constexpr (std::is_same<T, float>::value) return scipy_LAPACKE_ssyevd(LAPACK_ROW_MAJOR, 'V', 'L', n, a, n, w);
   else return scipy_LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'L', n, a, n, w);
 }
+template <class T> lapack_int geqrf(lapack_int m, lapack_int n, T* a, T* tau) {
+  if constexpr (std::is_same<T, float>::value) return scipy_LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, m, n, a, n, tau);
+  else return scipy_LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, m, n, a, n, tau);
+}
+template <class T> lapack_int orgqr(lapack_int m, lapack_int cols, lapack_int k, T* q, const T* tau) {
+  if constexpr (std::is_same<T, float>::value) return scipy_LAPACKE_sorgqr(LAPACK_ROW_MAJOR, m, cols, k, q, cols, tau);
+  else return scipy_LAPACKE_dorgqr(LAPACK_ROW_MAJOR, m, cols, k, q, cols, tau);
+}
 template <class T> lapack_int getri(lapack_int n, T* a, const lapack_int* piv) {
   if constexpr (std::is_same<T, float>::value) return scipy_LAPACKE_sgetri(LAPACK_ROW_MAJOR, n, a, n, piv);
   else return scipy_LAPACKE_dgetri(LAPACK_ROW_MAJOR, n, a, n, piv);
@@ -286,6 +294,43 @@ Tensor cholesky(const Tensor& a) {
   return out;
 }
 
+std::pair<Tensor, Tensor> qr(const Tensor& a, bool full) {
+  const char* name = "Qr";
+  if (!is_floating(a.dtype))
+    throw InvalidArgument(std::string("Value for attr 'T' of ") + dtype_name(a.dtype) +
+                          " is not in the list of allowed values: double, float [Op:Qr]");
+  if (a.ndim() < 2) throw InvalidArgument("input must have rank >= 2, got " + std::to_string(a.ndim()) + " [Op:Qr]");
+  const int64_t m = a.shape[a.ndim() - 2], n = a.shape[a.ndim() - 1], k = std::min(m, n);
+  const int64_t qc = full ? m : k, rr = full ? m : k;  // q: m x qc, r: rr x n
+  Shape qs = a.shape, rs = a.shape;
+  qs[qs.ndim - 1] = qc;
+  rs[rs.ndim - 2] = rr;
+  Tensor q = Tensor::zeros(qs, a.dtype), r = Tensor::zeros(rs, a.dtype);
+  const int64_t batch = m * n ? a.numel() / (m * n) : 0;
+  if (q.numel() == 0 && r.numel() == 0) return {q, r};
+  TG_DISPATCH_FLOAT(a.dtype, T, {
+    std::vector<T> work(size_t(m * n)), tau(size_t(std::max<int64_t>(k, 1)));
+    const T* pa = a.data<T>();
+    T* pq = q.data<T>();
+    T* pr = r.data<T>();
+    for (int64_t i = 0; i < batch; ++i) {
+      std::memcpy(work.data(), pa + i * m * n, size_t(m * n) * sizeof(T));
+      if (geqrf<T>(lapack_int(m), lapack_int(n), work.data(), tau.data()) != 0)
+        throw InvalidArgument(std::string("QR decomposition failed [Op:") + name + "]");
+      T* ri = pr + i * rr * n;
+      for (int64_t row = 0; row < k; ++row)
+        for (int64_t col = row; col < n; ++col) ri[row * n + col] = work[size_t(row * n + col)];
+      T* qi = pq + i * m * qc;
+      if (qc == 0) continue;
+      for (int64_t row = 0; row < m; ++row)
+        for (int64_t col = 0; col < k; ++col) qi[row * qc + col] = work[size_t(row * n + col)];
+      if (orgqr<T>(lapack_int(m), lapack_int(qc), lapack_int(k), qi, tau.data()) != 0)
+        throw InvalidArgument(std::string("QR decomposition failed [Op:") + name + "]");
+    }
+  });
+  return {q, r};
+}
+
 std::pair<Tensor, Tensor> eigh(const Tensor& a) {
   const int64_t n = check_square(a, "SelfAdjointEigV2");
   Shape es = Shape::from(a.shape.d.data(), a.ndim() - 1);
@@ -333,6 +378,16 @@ namespace ops {
 Tensor cholesky(const Tensor& a) {
   Tensor out = kernels::cholesky(a);
   if (tape::any_active()) tape::record(Op::Cholesky, {a}, {out});
+  return out;
+}
+
+std::pair<Tensor, Tensor> qr(const Tensor& a, bool full_matrices) {
+  auto out = kernels::qr(a, full_matrices);
+  if (tape::any_active()) {
+    Attrs at;
+    at.flag_a = full_matrices;
+    tape::record(Op::Qr, {a}, {out.first, out.second}, std::move(at));
+  }
   return out;
 }
 

@@ -11,6 +11,7 @@ Tensor matrix_determinant(const Tensor& a);
 std::pair<Tensor, Tensor> log_matrix_determinant(const Tensor& a);  // (sign, log|det|)
 Tensor matrix_solve(const Tensor& a, const Tensor& b, bool adjoint);
 Tensor cholesky(const Tensor& a);  // lower factor; reads a's lower triangle
+std::pair<Tensor, Tensor> qr(const Tensor& a, bool full_matrices);  // Householder (geqrf + orgqr)
 std::pair<Tensor, Tensor> eigh(const Tensor& a);  // (ascending eigenvalues, eigenvectors as columns); lower triangle
 Tensor triangular_solve(const Tensor& a, const Tensor& b, bool lower, bool adjoint);
 }  // namespace kernels
@@ -20,6 +21,7 @@ Tensor matrix_determinant(const Tensor& a);
 std::pair<Tensor, Tensor> log_matrix_determinant(const Tensor& a);
 Tensor matrix_solve(const Tensor& a, const Tensor& b, bool adjoint);
 Tensor cholesky(const Tensor& a);
+std::pair<Tensor, Tensor> qr(const Tensor& a, bool full_matrices);
 std::pair<Tensor, Tensor> eigh(const Tensor& a);
 Tensor triangular_solve(const Tensor& a, const Tensor& b, bool lower, bool adjoint);
 }  // namespace ops

@@ -21,7 +21,7 @@ EXPORTS = {
            "avg_pool1d", "avg_pool2d", "dropout"],
     "linalg": ["einsum", "tensordot", "matvec", "diag_part", "trace", "diag", "band_part", "matrix_transpose",
                "adjoint", "eye", "inv", "det", "solve", "cholesky", "triangular_solve",
-               "slogdet", "logdet", "eigh", "eigvalsh", "cholesky_solve", "lstsq", "cross", "set_diag"],
+               "slogdet", "logdet", "eigh", "eigvalsh", "cholesky_solve", "lstsq", "cross", "set_diag", "qr"],
 }
 
 
@@ -341,6 +341,12 @@ def logdet(matrix, name=None):
     """``log(det(matrix))`` of Hermitian positive-definite matrices, via Cholesky (``tf.linalg.logdet``)."""
     from ._ops import log
     return multiply(reduce_sum(log(diag_part(cholesky(matrix))), axis=-1), 2.0)
+
+
+def qr(input, full_matrices=False, name=None):
+    """QR decompositions ``(q, r)`` of the innermost matrices by Householder reflections
+    (``tf.linalg.qr``). Gradients: reduced QR of matrices with rows >= columns (as TF)."""
+    return _core._qr(_t(input), bool(full_matrices))
 
 
 def eigh(tensor, name=None):
