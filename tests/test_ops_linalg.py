@@ -401,3 +401,36 @@ def test_qr(shape, full, rng):
             s = tg.reduce_sum(tg.linalg.qr(x, full_matrices=full)[1])
         with pytest.raises(LookupError, match="QrGrad is only implemented"):
             tape.gradient(s, x)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (5, 3), (3, 5), (2, 4, 2)])
+@pytest.mark.parametrize("full", [False, True])
+def test_svd(shape, full, rng):
+    a = rng.standard_normal(shape)
+    s, u, v = tg.linalg.svd(a, full_matrices=full)
+    ru, rs, rvt = np.linalg.svd(a, full_matrices=full)
+    np.testing.assert_allclose(s.numpy(), rs, rtol=1e-10)
+    np.testing.assert_allclose(tg.linalg.svd(a, compute_uv=False).numpy(), rs, rtol=1e-10)
+    k = min(shape[-2:])
+    uu, vv = u.numpy(), v.numpy()
+    np.testing.assert_allclose(uu[..., :k] * s.numpy()[..., None, :] @ np.swapaxes(vv[..., :k], -1, -2), a, atol=1e-10)
+    # singular vectors up to sign
+    np.testing.assert_allclose(np.abs(np.sum(uu[..., :k] * ru[..., :k], axis=-2)), 1.0, rtol=1e-9)
+    np.testing.assert_allclose(np.abs(np.sum(vv[..., :k] * np.swapaxes(rvt, -1, -2)[..., :k], axis=-2)), 1.0, rtol=1e-9)
+    np.testing.assert_allclose(tg.linalg.svd(a.astype(np.float32), compute_uv=False).numpy(), rs, rtol=1e-5)
+    tg.testing.check_gradients(lambda x: tg.linalg.svd(x, compute_uv=False), [a], order=2)
+    wu, wv = rng.standard_normal(uu.shape), rng.standard_normal(vv.shape)
+
+    def f(x):  # sign-invariant in each singular pair
+        s_, u_, v_ = tg.linalg.svd(x, full_matrices=full)
+        k_ = min(shape[-2:])
+        return (tg.reduce_sum(s_ ** 2) + tg.reduce_sum(u_ * u_ * wu) + tg.reduce_sum(v_ * v_ * wv)) if k_ else s_
+    if not full or shape[-2] == shape[-1]:
+        tg.testing.check_gradients(f, [a], order=2)
+    else:
+        x = tg.constant(a)
+        with tg.GradientTape() as tape:
+            tape.watch(x)
+            y = f(x)
+        with pytest.raises(LookupError, match="svd gradient"):
+            tape.gradient(y, x)

@@ -117,6 +117,18 @@ def prog_qr(m):
     return [q, r, qf, rf, loss, tape.gradient(loss, a)]
 
 
+def prog_svd(m):
+    rng = np.random.default_rng(43)
+    a = m.Variable(rng.standard_normal((2, 5, 3)))
+    b = m.Variable(rng.standard_normal((3, 4)))
+    wu, wv = m.constant(rng.standard_normal((2, 5, 3))), m.constant(rng.standard_normal((2, 3, 3)))
+    with m.GradientTape() as tape:
+        s, u, v = m.linalg.svd(a)
+        sb = m.linalg.svd(b, compute_uv=False)
+        loss = m.reduce_sum(s ** 3) + m.reduce_sum(u * u * wu) + m.reduce_sum(v * v * wv) + m.reduce_sum(sb)
+    return [s, u * u, v * v, sb, loss] + tape.gradient(loss, [a, b])
+
+
 def prog_eigh(m):
     rng = np.random.default_rng(40)
     r = rng.standard_normal((2, 4, 4))
@@ -249,7 +261,7 @@ def prog_dropout_shapes(m):
     return [np.unique(kept), m.shape(m.random.normal([2, 5])), u.dtype.name, np.all((u.numpy() >= 2) & (u.numpy() < 7))]
 
 
-PROGRAMS = [prog_einsum_attention, prog_einsum_specs, prog_tensordot_matvec_trace, prog_matrix_functions, prog_solvers_and_small_helpers, prog_qr, prog_eigh,
+PROGRAMS = [prog_einsum_attention, prog_einsum_specs, prog_tensordot_matvec_trace, prog_matrix_functions, prog_solvers_and_small_helpers, prog_qr, prog_svd, prog_eigh,
             prog_small_cnn,
             prog_conv_variants, prog_depthwise_separable_grouped, prog_conv1d_and_transpose, prog_generic_conv_and_pool, prog_pools, prog_second_derivatives,
             prog_dropout_shapes]

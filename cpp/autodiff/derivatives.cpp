@@ -283,6 +283,53 @@ VJP(vjp_qr) {  // TF's _QrGrad for the reduced QR of a tall or square matrix
   Tensor gb = mT(triangular_solve(r, mT(sub(dq, matmul(q, qdq, false, false))), false, false));
   out[0] = add(ga, gb);
 }
+// x [..., k] as diagonal matrices [..., k, k]; `like` has last dimension k
+Tensor diag_embed(const Tensor& x, const Tensor& like) {
+  Shape row = x.shape;
+  row.ndim += 1;
+  row[row.ndim - 2] = 1;
+  row[row.ndim - 1] = x.shape[x.ndim() - 1];
+  Tensor eye = kernels::binary(Op::Sub, tri_mask(like, true, 1.0), tri_mask(like, true, 0.0));
+  return mul(reshape(x, row), eye);
+}
+Tensor safe_reciprocal(const Tensor& x) { return div(x, add(mul(x, x), c(x, 1e-20))); }
+VJP(vjp_svd) {  // TF's _SvdGrad
+  const bool full = n.attrs.flag_a, compute_uv = n.attrs.flag_b;
+  int64_t m = X.shape[X.ndim() - 2], cols = X.shape[X.ndim() - 1];
+  if (!compute_uv) {  // only s: u diag(g) v^T, from a recorded svd so that higher orders work
+    std::vector<Tensor> usv = svd(X, false, true);
+    out[0] = matmul(usv[1], matmul(diag_embed(G, usv[0]), usv[2], false, true), false, false);
+    return;
+  }
+  if (full && m != cols)
+    throw LookupError("svd gradient is implemented for full_matrices=False or square matrices only, got shape " +
+                      X.shape.str() + " [Op:Svd]");
+  Tensor s = n.outputs[0], u = n.outputs[1], v = n.outputs[2];
+  Tensor gs_ = gs[0], gu = gs[1], gv = gs[2];
+  const bool adj = m > cols;  // differentiate a^T = v s u^T, transpose at the end
+  if (adj) { std::swap(u, v); std::swap(gu, gv); std::swap(m, cols); }
+  Tensor u_gu = matmul(u, gu, true, false), v_gv = matmul(v, gv, true, false);  // k x k
+  Tensor off_diag = kernels::binary(Op::Add, tri_mask(u_gu, true, 0.0), tri_mask(u_gu, false, 0.0));
+  Tensor s2 = mul(s, s);
+  Shape row = s.shape, col = s.shape;
+  row.ndim = col.ndim = s.ndim() + 1;
+  row[row.ndim - 2] = 1;
+  row[row.ndim - 1] = s.shape[s.ndim() - 1];
+  col[col.ndim - 2] = s.shape[s.ndim() - 1];
+  col[col.ndim - 1] = 1;
+  Tensor f = mul(safe_reciprocal(sub(reshape(s2, row), reshape(s2, col))), off_diag);
+  Tensor s_mat = diag_embed(s, u_gu);
+  Tensor f_u = mul(f, u_gu), f_v = mul(f, v_gv);
+  Tensor inner = add(add(diag_embed(gs_, u_gu), matmul(add(f_u, mT(f_u)), s_mat, false, false)),
+                     matmul(s_mat, add(f_v, mT(f_v)), false, false));
+  Tensor ga = matmul(u, matmul(inner, v, false, true), false, false);
+  if (m != cols) {
+    Tensor gvt = mT(gv);
+    Tensor nous = sub(gvt, matmul(matmul(gvt, v, false, false), v, false, true));
+    ga = add(ga, matmul(matmul(u, diag_embed(safe_reciprocal(s), u_gu), false, false), nous, false, false));
+  }
+  out[0] = adj ? mT(ga) : ga;
+}
 VJP(vjp_matrix_solve) {  // ans = op(a)^-1 b
   const bool adj = n.attrs.flag_a;
   Tensor gb = matrix_solve(X, G, !adj);
@@ -380,6 +427,7 @@ struct Table {
     set(Op::LogMatrixDeterminant, vjp_log_matrix_determinant, true, false);
     set(Op::SelfAdjointEigV2,     vjp_eigh,                 false, true);
     set(Op::Qr,                   vjp_qr,                   false, true);
+    set(Op::Svd,                  vjp_svd,                  true,  true);
     set(Op::MatrixTriangularSolve, vjp_triangular_solve,    true,  true);
 
 

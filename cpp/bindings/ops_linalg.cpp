@@ -43,6 +43,10 @@ void init_ops_linalg(py::module_& m) {
     Tensor t = to_tensor(a);
     return nogil(t.numel() * 16, [&] { return ops::qr(t, full_matrices); });
   });
+  m.def("_svd", [](py::handle a, bool full_matrices, bool compute_uv) {
+    Tensor t = to_tensor(a);
+    return nogil(t.numel() * 16, [&] { return ops::svd(t, full_matrices, compute_uv); });
+  });
   m.def("_cholesky", [](py::handle a) {
     Tensor t = to_tensor(a);
     return nogil(t.numel() * 16, [&] { return ops::cholesky(t); });

@@ -164,6 +164,12 @@ template <class T> lapack_int orgqr(lapack_int m, lapack_int cols, lapack_int k,
   if constexpr (std::is_same<T, float>::value) return scipy_LAPACKE_sorgqr(LAPACK_ROW_MAJOR, m, cols, k, q, cols, tau);
   else return scipy_LAPACKE_dorgqr(LAPACK_ROW_MAJOR, m, cols, k, q, cols, tau);
 }
+template <class T> lapack_int gesdd(char job, lapack_int m, lapack_int n, T* a, T* s, T* u, lapack_int ldu, T* vt,
+                                    lapack_int ldvt) {
+  if constexpr (std::is_same<T, float>::value)
+    return scipy_LAPACKE_sgesdd(LAPACK_ROW_MAJOR, job, m, n, a, n, s, u, ldu, vt, ldvt);
+  else return scipy_LAPACKE_dgesdd(LAPACK_ROW_MAJOR, job, m, n, a, n, s, u, ldu, vt, ldvt);
+}
 template <class T> lapack_int getri(lapack_int n, T* a, const lapack_int* piv) {
   if constexpr (std::is_same<T, float>::value) return scipy_LAPACKE_sgetri(LAPACK_ROW_MAJOR, n, a, n, piv);
   else return scipy_LAPACKE_dgetri(LAPACK_ROW_MAJOR, n, a, n, piv);
@@ -331,6 +337,42 @@ std::pair<Tensor, Tensor> qr(const Tensor& a, bool full) {
   return {q, r};
 }
 
+std::vector<Tensor> svd(const Tensor& a, bool full, bool compute_uv) {
+  if (!is_floating(a.dtype))
+    throw InvalidArgument(std::string("Value for attr 'T' of ") + dtype_name(a.dtype) +
+                          " is not in the list of allowed values: double, float [Op:Svd]");
+  if (a.ndim() < 2) throw InvalidArgument("input must have rank >= 2, got " + std::to_string(a.ndim()) + " [Op:Svd]");
+  const int64_t m = a.shape[a.ndim() - 2], n = a.shape[a.ndim() - 1], k = std::min(m, n);
+  const int64_t uc = full ? m : k, vr = full ? n : k;  // u: m x uc, vt: vr x n
+  Shape ss = Shape::from(a.shape.d.data(), a.ndim() - 1), us = a.shape, vs = a.shape;
+  ss[ss.ndim - 1] = k;
+  us[us.ndim - 1] = uc;
+  vs[vs.ndim - 2] = n;
+  vs[vs.ndim - 1] = vr;
+  Tensor s = Tensor::zeros(ss, a.dtype), u = Tensor::zeros(us, a.dtype), v = Tensor::zeros(vs, a.dtype);
+  const int64_t batch = m * n ? a.numel() / (m * n) : 0;
+  TG_DISPATCH_FLOAT(a.dtype, T, {
+    const T* pa = a.data<T>();
+    for (int64_t i = 0; i < a.numel(); ++i)
+      if (!std::isfinite(pa[i])) throw InvalidArgument("SVD of a matrix with a non-finite value [Op:Svd]");
+    std::vector<T> work(size_t(m * n)), vt(size_t(std::max<int64_t>(vr * n, 1))), uw(size_t(std::max<int64_t>(m * uc, 1)));
+    for (int64_t i = 0; i < batch; ++i) {
+      std::memcpy(work.data(), pa + i * m * n, size_t(m * n) * sizeof(T));
+      const char job = compute_uv ? (full ? 'A' : 'S') : 'N';
+      if (gesdd<T>(job, lapack_int(m), lapack_int(n), work.data(), s.data<T>() + i * k, uw.data(),
+                   lapack_int(std::max<int64_t>(uc, 1)), vt.data(), lapack_int(std::max<int64_t>(n, 1))) != 0)
+        throw InvalidArgument("SVD did not converge [Op:Svd]");
+      if (!compute_uv) continue;
+      std::memcpy(u.data<T>() + i * m * uc, uw.data(), size_t(m * uc) * sizeof(T));
+      T* pv = v.data<T>() + i * n * vr;
+      for (int64_t r = 0; r < vr; ++r)
+        for (int64_t c = 0; c < n; ++c) pv[c * vr + r] = vt[size_t(r * n + c)];
+    }
+  });
+  if (!compute_uv) return {s};
+  return {s, u, v};
+}
+
 std::pair<Tensor, Tensor> eigh(const Tensor& a) {
   const int64_t n = check_square(a, "SelfAdjointEigV2");
   Shape es = Shape::from(a.shape.d.data(), a.ndim() - 1);
@@ -387,6 +429,17 @@ std::pair<Tensor, Tensor> qr(const Tensor& a, bool full_matrices) {
     Attrs at;
     at.flag_a = full_matrices;
     tape::record(Op::Qr, {a}, {out.first, out.second}, std::move(at));
+  }
+  return out;
+}
+
+std::vector<Tensor> svd(const Tensor& a, bool full_matrices, bool compute_uv) {
+  auto out = kernels::svd(a, full_matrices, compute_uv);
+  if (tape::any_active()) {
+    Attrs at;
+    at.flag_a = full_matrices;
+    at.flag_b = compute_uv;
+    tape::record(Op::Svd, {a}, out, std::move(at));
   }
   return out;
 }

@@ -51,7 +51,8 @@ namespace tg {
   X(MaxPoolGradGrad, "MaxPoolGradGrad") X(AvgPool, "AvgPool") X(AvgPoolGrad, "AvgPoolGrad")          \
   X(MatrixInverse, "MatrixInverse") X(MatrixDeterminant, "MatrixDeterminant") X(MatrixSolve, "MatrixSolve")  \
   X(Cholesky, "Cholesky") X(MatrixTriangularSolve, "MatrixTriangularSolve")                          \
-  X(LogMatrixDeterminant, "LogMatrixDeterminant") X(SelfAdjointEigV2, "SelfAdjointEigV2") X(Qr, "Qr")
+  X(LogMatrixDeterminant, "LogMatrixDeterminant") X(SelfAdjointEigV2, "SelfAdjointEigV2") X(Qr, "Qr")    \
+  X(Svd, "Svd")
 
 #define TG_OPS_NNLOSS(X)
 

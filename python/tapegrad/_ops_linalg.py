@@ -21,7 +21,7 @@ EXPORTS = {
            "avg_pool1d", "avg_pool2d", "dropout"],
     "linalg": ["einsum", "tensordot", "matvec", "diag_part", "trace", "diag", "band_part", "matrix_transpose",
                "adjoint", "eye", "inv", "det", "solve", "cholesky", "triangular_solve",
-               "slogdet", "logdet", "eigh", "eigvalsh", "cholesky_solve", "lstsq", "cross", "set_diag", "qr"],
+               "slogdet", "logdet", "eigh", "eigvalsh", "cholesky_solve", "lstsq", "cross", "set_diag", "qr", "svd"],
 }
 
 
@@ -347,6 +347,14 @@ def qr(input, full_matrices=False, name=None):
     """QR decompositions ``(q, r)`` of the innermost matrices by Householder reflections
     (``tf.linalg.qr``). Gradients: reduced QR of matrices with rows >= columns (as TF)."""
     return _core._qr(_t(input), bool(full_matrices))
+
+
+def svd(tensor, full_matrices=False, compute_uv=True, name=None):
+    """Singular values (descending) and, with compute_uv, ``(s, u, v)`` with ``a = u diag(s) v^T``
+    (``tf.linalg.svd``; note v, not v^T). Singular vectors are unique only up to sign. Gradients as
+    TF: all cases except full_matrices=True on non-square matrices (LookupError)."""
+    out = _core._svd(_t(tensor), bool(full_matrices), bool(compute_uv))
+    return tuple(out) if compute_uv else out[0]
 
 
 def eigh(tensor, name=None):
