@@ -434,3 +434,12 @@ def test_svd(shape, full, rng):
             y = f(x)
         with pytest.raises(LookupError, match="svd gradient"):
             tape.gradient(y, x)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 5), (2, 3, 3)])
+def test_pinv(shape, rng):
+    a = rng.standard_normal(shape)
+    np.testing.assert_allclose(tg.linalg.pinv(a).numpy(), np.linalg.pinv(a), rtol=1e-9, atol=1e-12)
+    tg.testing.check_gradients(lambda x: tg.linalg.pinv(x), [a], order=1)
+    low_rank = np.outer(rng.standard_normal(4), rng.standard_normal(3))
+    np.testing.assert_allclose(tg.linalg.pinv(low_rank).numpy(), np.linalg.pinv(low_rank), rtol=1e-8, atol=1e-12)

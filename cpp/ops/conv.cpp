@@ -75,6 +75,10 @@ Geo conv_geo(const Shape& xs, const Shape& ws, const Window2D& p, const char* na
                           std::to_string(ws[2]) + ") is not supported" + op_tag(name));
   g.OH = out_size(g.H, g.KH, p.dh, p.sh, p.pt, p.pb, name);
   g.OW = out_size(g.W, g.KW, p.dw, p.sw, p.pl, p.pr, name);
+  const int64_t kIntMax = 2147483647;  // BLAS takes int dimensions
+  if (g.N * std::max(g.OH * g.OW, g.H * g.W) > kIntMax || g.K() > kIntMax || g.O > kIntMax)
+    throw InvalidArgument("convolution too large for 32-bit BLAS dimensions: input " + xs.str() + ", filter " +
+                          ws.str() + op_tag(name));
   return g;
 }
 

@@ -21,7 +21,7 @@ EXPORTS = {
            "avg_pool1d", "avg_pool2d", "dropout"],
     "linalg": ["einsum", "tensordot", "matvec", "diag_part", "trace", "diag", "band_part", "matrix_transpose",
                "adjoint", "eye", "inv", "det", "solve", "cholesky", "triangular_solve",
-               "slogdet", "logdet", "eigh", "eigvalsh", "cholesky_solve", "lstsq", "cross", "set_diag", "qr", "svd"],
+               "slogdet", "logdet", "eigh", "eigvalsh", "cholesky_solve", "lstsq", "cross", "set_diag", "qr", "svd", "pinv"],
 }
 
 
@@ -355,6 +355,24 @@ def svd(tensor, full_matrices=False, compute_uv=True, name=None):
     TF: all cases except full_matrices=True on non-square matrices (LookupError)."""
     out = _core._svd(_t(tensor), bool(full_matrices), bool(compute_uv))
     return tuple(out) if compute_uv else out[0]
+
+
+def pinv(a, rcond=None, validate_args=False, name=None):
+    """Moore-Penrose pseudo-inverse via SVD, singular values below ``rcond * max(s)`` dropped
+    (``tf.linalg.pinv``; default rcond ``10 * max(m, n) * eps``)."""
+    x = _t(a)
+    if len(x.shape) < 2:
+        raise ValueError(f"pinv: input must have rank >= 2, got shape {_shape_str(x)}")
+    m, n = int(x.shape[-2]), int(x.shape[-1])
+    if rcond is None:
+        rcond = 10.0 * max(m, n) * float(np.finfo(x.dtype.as_numpy_dtype).eps)
+    s, u, v = svd(x)
+    from ._ops import ones_like, reduce_max, where, zeros_like
+    cutoff = multiply(reduce_max(s, axis=-1, keepdims=True), float(rcond))
+    keep = _core.greater(s, cutoff)
+    s_inv = where(keep, 1.0 / where(keep, s, ones_like(s)), zeros_like(s))
+    return matmul(multiply(v, reshape(s_inv, [int(d) for d in s_inv.shape[:-1]] + [1, int(s_inv.shape[-1])])), u,
+                  transpose_b=True)
 
 
 def eigh(tensor, name=None):
