@@ -348,3 +348,22 @@ def test_conv1d_transpose_is_conv1d_input_gradient(rng):
         y = tg.nn.conv1d(x, w, 2, "SAME")
     dx = tape.gradient(y, x, output_gradients=tg.constant(g))
     np.testing.assert_allclose(tg.nn.conv1d_transpose(g, w, [2, 8, 2], 2, "SAME").numpy(), dx.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("mult,strides,padding,dil", [(1, [1, 1, 1, 1], "SAME", None), (2, [1, 2, 1, 1], "VALID", None),
+                                                     (3, [1, 1, 1, 1], "SAME", [2, 2]),
+                                                     (1, [1, 2, 2, 1], [[0, 0], [1, 0], [0, 2], [0, 0]], None)])
+def test_depthwise_direct_kernel(mult, strides, padding, dil, rng):
+    x = rng.standard_normal((2, 7, 6, 3))
+    w = rng.standard_normal((3, 2, 3, mult))
+    y = tg.nn.depthwise_conv2d(x, w, strides, padding, dilations=dil)
+    d = dil or [1, 1]
+    ref = np.stack([np_conv2d(x[..., c:c + 1], w[:, :, c:c + 1, m:m + 1], tuple(strides[1:3]), padding, tuple(d))[..., 0]
+                    for c in range(3) for m in range(mult)], axis=-1)
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-12, atol=1e-12)
+    tg.testing.check_gradients(lambda a, b: tg.nn.depthwise_conv2d(a, b, strides, padding, dilations=dil),
+                               [x[:1, :5, :5], w], order=2)
+    nchw = tg.nn.depthwise_conv2d(x.transpose(0, 3, 1, 2), w, [1, 1] + strides[1:3], padding if isinstance(padding, str)
+                                  else [padding[0], padding[3], padding[1], padding[2]], data_format="NCHW",
+                                  dilations=dil)
+    np.testing.assert_allclose(nchw.numpy(), ref.transpose(0, 3, 1, 2), rtol=1e-12, atol=1e-12)

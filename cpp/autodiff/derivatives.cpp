@@ -182,6 +182,18 @@ VJP(vjp_conv2d_backprop_filter) {  // (x, g) -> dw
   if (needs[0]) out[0] = conv2d_backprop_input(Y, G, W2, X.shape);
   if (needs[1]) out[1] = conv2d(X, G, W2);
 }
+VJP(vjp_depthwise) {  // the same closed triple as conv2d
+  if (needs[0]) out[0] = depthwise_conv2d_backprop_input(G, Y, W2, X.shape);
+  if (needs[1]) out[1] = depthwise_conv2d_backprop_filter(X, G, W2, Y.shape);
+}
+VJP(vjp_depthwise_backprop_input) {
+  if (needs[0]) out[0] = depthwise_conv2d(G, Y, W2);
+  if (needs[1]) out[1] = depthwise_conv2d_backprop_filter(G, X, W2, Y.shape);
+}
+VJP(vjp_depthwise_backprop_filter) {
+  if (needs[0]) out[0] = depthwise_conv2d_backprop_input(Y, G, W2, X.shape);
+  if (needs[1]) out[1] = depthwise_conv2d(X, G, W2);
+}
 VJP(vjp_max_pool) { out[0] = max_pool2d_grad(X, G, W2); }
 VJP(vjp_max_pool_grad) {  // (x, g) -> dx; piecewise constant in x
   if (needs[0]) out[0] = zeros_like(X);
@@ -415,6 +427,9 @@ struct Table {
     set(Op::Conv2D,               vjp_conv2d,               true, false);
     set(Op::Conv2DBackpropInput,  vjp_conv2d_backprop_input, true, false);
     set(Op::Conv2DBackpropFilter, vjp_conv2d_backprop_filter, true, false);
+    set(Op::DepthwiseConv2d,      vjp_depthwise,            true, false);
+    set(Op::DepthwiseConv2dBackpropInput, vjp_depthwise_backprop_input, true, false);
+    set(Op::DepthwiseConv2dBackpropFilter, vjp_depthwise_backprop_filter, true, false);
     set(Op::MaxPool,              vjp_max_pool,             true, false);
     set(Op::MaxPoolGrad,          vjp_max_pool_grad,        true, false);
     set(Op::MaxPoolGradGrad,      vjp_max_pool_grad_grad,   true, false);

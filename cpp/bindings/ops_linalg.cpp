@@ -80,6 +80,12 @@ void init_ops_linalg(py::module_& m) {
     Shape ws = Shape::from(filter_sizes);
     return nogil(xg.first.numel() * 64, [&] { return ops::conv2d_backprop_filter(xg.first, xg.second, p, ws); });
   });
+  m.def("_depthwise_conv2d", [](py::handle x, py::handle w, std::vector<int64_t> strides,
+                                std::vector<int64_t> dilations, std::vector<int64_t> pads) {
+    auto xw = to_tensor_pair(x, w);
+    Window2D p = window({1, 1}, strides, dilations, pads);
+    return nogil(xw.first.numel() * 16, [&] { return ops::depthwise_conv2d(xw.first, xw.second, p); });
+  });
   m.def("_max_pool2d", [](py::handle x, std::vector<int64_t> ksize, std::vector<int64_t> strides, std::vector<int64_t> pads) {
     Tensor t = to_tensor(x);
     Window2D p = window(ksize, strides, {1, 1}, pads);

@@ -82,6 +82,20 @@ Geo conv_geo(const Shape& xs, const Shape& ws, const Window2D& p, const char* na
   return g;
 }
 
+// Depthwise geometry: O = C * M, K() counts the window only per channel.
+Geo depthwise_geo(const Shape& xs, const Shape& ws, const Window2D& p, const char* name) {
+  check_rank4(xs, "input", name);
+  check_rank4(ws, "filter", name);
+  check_window(p, name);
+  if (ws[2] != xs[3])
+    throw InvalidArgument("input depth must be evenly divisible by filter depth: " + std::to_string(xs[3]) + " vs " +
+                          std::to_string(ws[2]) + op_tag(name));
+  Geo g{xs[0], xs[1], xs[2], xs[3], ws[0], ws[1], ws[2] * ws[3], 0, 0, p};
+  g.OH = out_size(g.H, g.KH, p.dh, p.sh, p.pt, p.pb, name);
+  g.OW = out_size(g.W, g.KW, p.dw, p.sw, p.pl, p.pr, name);
+  return g;
+}
+
 Geo pool_geo(const Shape& xs, const Window2D& p, const char* name) {
   check_rank4(xs, "input", name);
   check_window(p, name);
@@ -271,6 +285,97 @@ void conv_direct_backprop_filter(const T* x, const T* gr, T* dw, const Geo& g) {
     for (int64_t i = 0; i < KO; ++i) dw[i] += part[size_t(blk * KO + i)];
 }
 
+// Depthwise loops: M = O / C filters per input channel; vectorised over channels.
+template <class T>
+void depthwise_direct(const T* x, const T* w, T* out, const Geo& g) {  // out zeroed
+  const Window2D& p = g.p;
+  const int64_t C = g.C, M = g.O / g.C, O = g.O;
+  parallel_for(g.N * g.OH, 1, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const int64_t n = r / g.OH, oh = r % g.OH;
+      for (int64_t ow = 0; ow < g.OW; ++ow) {
+        T* o = out + (r * g.OW + ow) * O;
+        for (int64_t kh = 0; kh < g.KH; ++kh) {
+          const int64_t ih = oh * p.sh - p.pt + kh * p.dh;
+          if (ih < 0 || ih >= g.H) continue;
+          for (int64_t kw = 0; kw < g.KW; ++kw) {
+            const int64_t iw = ow * p.sw - p.pl + kw * p.dw;
+            if (iw < 0 || iw >= g.W) continue;
+            const T* xs = x + ((n * g.H + ih) * g.W + iw) * C;
+            const T* wk = w + (kh * g.KW + kw) * O;
+            if (M == 1) {
+              for (int64_t c = 0; c < C; ++c) o[c] += xs[c] * wk[c];
+            } else {
+              for (int64_t c = 0; c < C; ++c)
+                for (int64_t m = 0; m < M; ++m) o[c * M + m] += xs[c] * wk[c * M + m];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+template <class T>
+void depthwise_direct_backprop_input(const T* gr, const T* w, T* dx, const Geo& g) {  // dx zeroed
+  const Window2D& p = g.p;
+  const int64_t C = g.C, M = g.O / g.C, O = g.O;
+  parallel_for(g.N, 1, [&](int64_t b, int64_t e) {
+    for (int64_t n = b; n < e; ++n)
+      for (int64_t oh = 0; oh < g.OH; ++oh)
+        for (int64_t ow = 0; ow < g.OW; ++ow) {
+          const T* gg = gr + ((n * g.OH + oh) * g.OW + ow) * O;
+          for (int64_t kh = 0; kh < g.KH; ++kh) {
+            const int64_t ih = oh * p.sh - p.pt + kh * p.dh;
+            if (ih < 0 || ih >= g.H) continue;
+            for (int64_t kw = 0; kw < g.KW; ++kw) {
+              const int64_t iw = ow * p.sw - p.pl + kw * p.dw;
+              if (iw < 0 || iw >= g.W) continue;
+              T* d = dx + ((n * g.H + ih) * g.W + iw) * C;
+              const T* wk = w + (kh * g.KW + kw) * O;
+              for (int64_t c = 0; c < C; ++c) {
+                T acc = 0;
+                for (int64_t m = 0; m < M; ++m) acc += gg[c * M + m] * wk[c * M + m];
+                d[c] += acc;
+              }
+            }
+          }
+        }
+  });
+}
+
+template <class T>
+void depthwise_direct_backprop_filter(const T* x, const T* gr, T* dw, const Geo& g) {  // dw zeroed
+  const Window2D& p = g.p;
+  const int64_t C = g.C, M = g.O / g.C, O = g.O, KO = g.KH * g.KW * O;
+  const int64_t nblk = std::min<int64_t>(g.N, 16);  // See Note [Small-K conv]: fixed blocks, ordered sum
+  std::vector<T> part(size_t(nblk * KO), T(0));
+  parallel_for(nblk, 1, [&](int64_t b, int64_t e) {
+    for (int64_t blk = b; blk < e; ++blk) {
+      T* pw0 = part.data() + blk * KO;
+      for (int64_t n = blk * g.N / nblk; n < (blk + 1) * g.N / nblk; ++n)
+        for (int64_t oh = 0; oh < g.OH; ++oh)
+          for (int64_t ow = 0; ow < g.OW; ++ow) {
+            const T* gg = gr + ((n * g.OH + oh) * g.OW + ow) * O;
+            for (int64_t kh = 0; kh < g.KH; ++kh) {
+              const int64_t ih = oh * p.sh - p.pt + kh * p.dh;
+              if (ih < 0 || ih >= g.H) continue;
+              for (int64_t kw = 0; kw < g.KW; ++kw) {
+                const int64_t iw = ow * p.sw - p.pl + kw * p.dw;
+                if (iw < 0 || iw >= g.W) continue;
+                const T* xs = x + ((n * g.H + ih) * g.W + iw) * C;
+                T* pw = pw0 + (kh * g.KW + kw) * O;
+                for (int64_t c = 0; c < C; ++c)
+                  for (int64_t m = 0; m < M; ++m) pw[c * M + m] += xs[c] * gg[c * M + m];
+              }
+            }
+          }
+    }
+  });
+  for (int64_t blk = 0; blk < nblk; ++blk)
+    for (int64_t i = 0; i < KO; ++i) dw[i] += part[size_t(blk * KO + i)];
+}
+
 // Calls body(ih, iw) for the in-image positions of the window at (oh, ow).
 template <class F>
 inline void for_window(const Geo& g, int64_t oh, int64_t ow, F&& body) {
@@ -391,6 +496,45 @@ Tensor conv2d_backprop_filter(const Tensor& x, const Tensor& gr, const Window2D&
       }
     }
   });
+  return dw;
+}
+
+Tensor depthwise_conv2d(const Tensor& x, const Tensor& w, const Window2D& p) {
+  const char* name = "DepthwiseConv2dNative";
+  check_float(x, "input", name);
+  check_same_dtype(x, w, name);
+  Geo g = depthwise_geo(x.shape, w.shape, p, name);
+  Tensor out = Tensor::zeros(nhwc(g.N, g.OH, g.OW, g.O), x.dtype);
+  if (out.numel() == 0) return out;
+  TG_DISPATCH_FLOAT(x.dtype, T, { depthwise_direct<T>(x.data<T>(), w.data<T>(), out.data<T>(), g); });
+  return out;
+}
+
+Tensor depthwise_conv2d_backprop_input(const Tensor& gr, const Tensor& w, const Window2D& p, const Shape& xs) {
+  const char* name = "DepthwiseConv2dNativeBackpropInput";
+  check_float(gr, "out_backprop", name);
+  check_same_dtype(gr, w, name);
+  Geo g = depthwise_geo(xs, w.shape, p, name);
+  if (gr.shape != nhwc(g.N, g.OH, g.OW, g.O))
+    throw InvalidArgument(std::string(name) + ": out_backprop has shape " + gr.shape.str() + ", expected " +
+                          nhwc(g.N, g.OH, g.OW, g.O).str() + op_tag(name));
+  Tensor dx = Tensor::zeros(xs, gr.dtype);
+  if (dx.numel() == 0 || gr.numel() == 0) return dx;
+  TG_DISPATCH_FLOAT(gr.dtype, T, { depthwise_direct_backprop_input<T>(gr.data<T>(), w.data<T>(), dx.data<T>(), g); });
+  return dx;
+}
+
+Tensor depthwise_conv2d_backprop_filter(const Tensor& x, const Tensor& gr, const Window2D& p, const Shape& ws) {
+  const char* name = "DepthwiseConv2dNativeBackpropFilter";
+  check_float(x, "input", name);
+  check_same_dtype(x, gr, name);
+  Geo g = depthwise_geo(x.shape, ws, p, name);
+  if (gr.shape != nhwc(g.N, g.OH, g.OW, g.O))
+    throw InvalidArgument(std::string(name) + ": out_backprop has shape " + gr.shape.str() + ", expected " +
+                          nhwc(g.N, g.OH, g.OW, g.O).str() + op_tag(name));
+  Tensor dw = Tensor::zeros(ws, x.dtype);
+  if (dw.numel() == 0 || gr.numel() == 0) return dw;
+  TG_DISPATCH_FLOAT(x.dtype, T, { depthwise_direct_backprop_filter<T>(x.data<T>(), gr.data<T>(), dw.data<T>(), g); });
   return dw;
 }
 
@@ -570,6 +714,15 @@ Tensor conv2d_backprop_input(const Tensor& g, const Tensor& w, const Window2D& p
 }
 Tensor conv2d_backprop_filter(const Tensor& x, const Tensor& g, const Window2D& p, const Shape& ws) {
   return rec(Op::Conv2DBackpropFilter, {x, g}, kernels::conv2d_backprop_filter(x, g, p, ws), p);
+}
+Tensor depthwise_conv2d(const Tensor& x, const Tensor& w, const Window2D& p) {
+  return rec(Op::DepthwiseConv2d, {x, w}, kernels::depthwise_conv2d(x, w, p), p);
+}
+Tensor depthwise_conv2d_backprop_input(const Tensor& g, const Tensor& w, const Window2D& p, const Shape& xs) {
+  return rec(Op::DepthwiseConv2dBackpropInput, {g, w}, kernels::depthwise_conv2d_backprop_input(g, w, p, xs), p);
+}
+Tensor depthwise_conv2d_backprop_filter(const Tensor& x, const Tensor& g, const Window2D& p, const Shape& ws) {
+  return rec(Op::DepthwiseConv2dBackpropFilter, {x, g}, kernels::depthwise_conv2d_backprop_filter(x, g, p, ws), p);
 }
 Tensor max_pool2d(const Tensor& x, const Window2D& p) { return rec(Op::MaxPool, {x}, kernels::max_pool2d(x, p), p); }
 Tensor max_pool2d_grad(const Tensor& x, const Tensor& g, const Window2D& p) {

@@ -17,6 +17,10 @@ namespace kernels {
 Tensor conv2d(const Tensor& x, const Tensor& w, const Window2D& p);
 Tensor conv2d_backprop_input(const Tensor& g, const Tensor& w, const Window2D& p, const Shape& x_shape);
 Tensor conv2d_backprop_filter(const Tensor& x, const Tensor& g, const Window2D& p, const Shape& w_shape);
+// Depthwise: filter [KH, KW, C, M]; output channel c * M + m sees input channel c only.
+Tensor depthwise_conv2d(const Tensor& x, const Tensor& w, const Window2D& p);
+Tensor depthwise_conv2d_backprop_input(const Tensor& g, const Tensor& w, const Window2D& p, const Shape& x_shape);
+Tensor depthwise_conv2d_backprop_filter(const Tensor& x, const Tensor& g, const Window2D& p, const Shape& w_shape);
 Tensor max_pool2d(const Tensor& x, const Window2D& p);
 Tensor max_pool2d_grad(const Tensor& x, const Tensor& g, const Window2D& p);       // x's shape
 Tensor max_pool2d_grad_grad(const Tensor& x, const Tensor& h, const Window2D& p);  // the pool's shape
@@ -28,6 +32,9 @@ namespace ops {
 Tensor conv2d(const Tensor& x, const Tensor& w, const Window2D& p);
 Tensor conv2d_backprop_input(const Tensor& g, const Tensor& w, const Window2D& p, const Shape& x_shape);
 Tensor conv2d_backprop_filter(const Tensor& x, const Tensor& g, const Window2D& p, const Shape& w_shape);
+Tensor depthwise_conv2d(const Tensor& x, const Tensor& w, const Window2D& p);
+Tensor depthwise_conv2d_backprop_input(const Tensor& g, const Tensor& w, const Window2D& p, const Shape& x_shape);
+Tensor depthwise_conv2d_backprop_filter(const Tensor& x, const Tensor& g, const Window2D& p, const Shape& w_shape);
 Tensor max_pool2d(const Tensor& x, const Window2D& p);
 Tensor max_pool2d_grad(const Tensor& x, const Tensor& g, const Window2D& p);
 Tensor max_pool2d_grad_grad(const Tensor& x, const Tensor& h, const Window2D& p);

@@ -52,7 +52,9 @@ namespace tg {
   X(MatrixInverse, "MatrixInverse") X(MatrixDeterminant, "MatrixDeterminant") X(MatrixSolve, "MatrixSolve")  \
   X(Cholesky, "Cholesky") X(MatrixTriangularSolve, "MatrixTriangularSolve")                          \
   X(LogMatrixDeterminant, "LogMatrixDeterminant") X(SelfAdjointEigV2, "SelfAdjointEigV2") X(Qr, "Qr")    \
-  X(Svd, "Svd")
+  X(Svd, "Svd") X(DepthwiseConv2d, "DepthwiseConv2dNative")                                           \
+  X(DepthwiseConv2dBackpropInput, "DepthwiseConv2dNativeBackpropInput")                              \
+  X(DepthwiseConv2dBackpropFilter, "DepthwiseConv2dNativeBackpropFilter")
 
 #define TG_OPS_NNLOSS(X)
 

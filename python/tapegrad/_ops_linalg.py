@@ -619,8 +619,7 @@ def _grouped_filter(w, c):
 def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilations=None, name=None):
     """Depthwise 2-D convolution (``tf.nn.depthwise_conv2d``): input channel c is convolved with
     ``filter[:, :, c, :]``, giving ``C * M`` output channels (channel ``c * M + m``). `strides` is a
-    list of 4. Runs as a conv2d with a block-diagonal filter (exact, differentiable; C times the
-    FLOPs of a dedicated kernel)."""
+    list of 4. Direct loops (DepthwiseConv2dNative and its two backward primitives)."""
     data_format = data_format or "NHWC"
     _check_format(data_format, ("NHWC", "NCHW"))
     x, w = _t(input), _t(filter)
@@ -636,10 +635,14 @@ def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilation
     if cf != c:
         raise InvalidArgumentError(f"input depth must be evenly divisible by filter depth: {c} vs {cf} "
                                    f"[Op:DepthwiseConv2dNative]")
-    spread = np.zeros((c, mult, c * mult))
-    spread[np.repeat(np.arange(c), mult), np.tile(np.arange(mult), c), np.arange(c * mult)] = 1.0
-    full = einsum("hwcm,cmo->hwco", w, constant(spread, dtype=w.dtype))
-    return conv2d(x, full, list(strides), padding, data_format, dilations)
+    st = _int_list(list(strides), 2, "strides", data_format)
+    dl = _int_list(dilations, 2, "dilations", data_format)
+    if data_format == "NCHW":
+        pad = padding if isinstance(padding, str) else [padding[0], padding[2], padding[3], padding[1]]
+        y = depthwise_conv2d(transpose(x, [0, 2, 3, 1]), w, [1] + st + [1], pad, "NHWC", dl)
+        return transpose(y, [0, 3, 1, 2])
+    pads = _pads(padding, [int(x.shape[1]), int(x.shape[2])], [kh, kw], st, dl, data_format, 2)
+    return _core._depthwise_conv2d(x, w, st, dl, pads)
 
 
 def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding, data_format=None, dilations=None,
