@@ -333,10 +333,14 @@ void depthwise_direct_backprop_input(const T* gr, const T* w, T* dx, const Geo& 
               if (iw < 0 || iw >= g.W) continue;
               T* d = dx + ((n * g.H + ih) * g.W + iw) * C;
               const T* wk = w + (kh * g.KW + kw) * O;
-              for (int64_t c = 0; c < C; ++c) {
-                T acc = 0;
-                for (int64_t m = 0; m < M; ++m) acc += gg[c * M + m] * wk[c * M + m];
-                d[c] += acc;
+              if (M == 1) {
+                for (int64_t c = 0; c < C; ++c) d[c] += gg[c] * wk[c];
+              } else {
+                for (int64_t c = 0; c < C; ++c) {
+                  T acc = 0;
+                  for (int64_t m = 0; m < M; ++m) acc += gg[c * M + m] * wk[c * M + m];
+                  d[c] += acc;
+                }
               }
             }
           }
@@ -365,8 +369,12 @@ void depthwise_direct_backprop_filter(const T* x, const T* gr, T* dw, const Geo&
                 if (iw < 0 || iw >= g.W) continue;
                 const T* xs = x + ((n * g.H + ih) * g.W + iw) * C;
                 T* pw = pw0 + (kh * g.KW + kw) * O;
-                for (int64_t c = 0; c < C; ++c)
-                  for (int64_t m = 0; m < M; ++m) pw[c * M + m] += xs[c] * gg[c * M + m];
+                if (M == 1) {
+                  for (int64_t c = 0; c < C; ++c) pw[c] += xs[c] * gg[c];
+                } else {
+                  for (int64_t c = 0; c < C; ++c)
+                    for (int64_t m = 0; m < M; ++m) pw[c * M + m] += xs[c] * gg[c * M + m];
+                }
               }
             }
           }
