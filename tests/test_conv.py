@@ -106,7 +106,8 @@ def test_conv2d_large_batch_uses_chunks(rng):
     # <grad, direction> against a central difference along a random direction
     u = rng.standard_normal(w.shape)
     eps = 1e-6
-    fd = (np.sum(np_conv2d(x, w + eps * u, (1, 1), "SAME") ** 2) - np.sum(np_conv2d(x, w - eps * u, (1, 1), "SAME") ** 2)) / (2 * eps)
+    fd = (np.sum(np_conv2d(x, w + eps * u, (1, 1), "SAME") ** 2)
+          - np.sum(np_conv2d(x, w - eps * u, (1, 1), "SAME") ** 2)) / (2 * eps)
     np.testing.assert_allclose(np.sum(gw.numpy() * u), fd, rtol=1e-6)
 
 
@@ -238,8 +239,8 @@ def test_pool_random_shapes(h, w, kh, kw, sh, sw, same, kind, seed):
         else:
             assert fn(x, [kh, kw], [sh, sw], padding).numpy().size == 0
         return
-    np.testing.assert_allclose(fn(x, [kh, kw], [sh, sw], padding).numpy(), np_pool(x, (kh, kw), (sh, sw), padding, kind),
-                               rtol=1e-12)
+    np.testing.assert_allclose(fn(x, [kh, kw], [sh, sw], padding).numpy(),
+                               np_pool(x, (kh, kw), (sh, sw), padding, kind), rtol=1e-12)
     tg.testing.check_gradients(lambda a: fn(a, [kh, kw], [sh, sw], padding), [x], order=1)
 
 
@@ -267,11 +268,14 @@ def test_pool_1d_and_generic(rng):
 
 def test_conv_errors(rng):
     x = rng.standard_normal((1, 5, 5, 3)).astype("float32")
-    with pytest.raises(tg.errors.InvalidArgumentError, match=r"Depth of input \(3\) is not a multiple of input depth of filter \(4\)"):
+    with pytest.raises(tg.errors.InvalidArgumentError,
+                       match=r"Depth of input \(3\) is not a multiple of input depth of filter \(4\)"):
         tg.nn.conv2d(x, np.ones((3, 3, 4, 2), "float32"), 1, "SAME")
-    with pytest.raises(tg.errors.InvalidArgumentError, match="output depth must be evenly divisible by number of groups: 3 vs 2"):
+    with pytest.raises(tg.errors.InvalidArgumentError,
+                       match="output depth must be evenly divisible by number of groups: 3 vs 2"):
         tg.nn.conv2d(np.ones((1, 5, 5, 4), "float32"), np.ones((3, 3, 2, 3), "float32"), 1, "SAME")
-    with pytest.raises(tg.errors.InvalidArgumentError, match="input depth must be evenly divisible by filter depth: 4 vs 3"):
+    with pytest.raises(tg.errors.InvalidArgumentError,
+                       match="input depth must be evenly divisible by filter depth: 4 vs 3"):
         tg.nn.depthwise_conv2d(np.ones((1, 5, 5, 4), "float32"), np.ones((3, 3, 3, 2), "float32"), [1, 1, 1, 1], "SAME")
     with pytest.raises(TypeError, match="Expected list of 4 ints for 'strides'"):
         tg.nn.depthwise_conv2d(np.ones((1, 5, 5, 4), "float32"), np.ones((3, 3, 4, 2), "float32"), 1, "SAME")
@@ -283,7 +287,8 @@ def test_conv_errors(rng):
         tg.nn.conv2d(x, np.ones((3, 3, 3, 2)), 1, "SAME")
     with pytest.raises(tg.errors.InvalidArgumentError, match="int32"):
         tg.nn.conv2d(np.ones((1, 5, 5, 3), "int32"), np.ones((3, 3, 3, 2), "int32"), 1, "SAME")
-    with pytest.raises(tg.errors.InvalidArgumentError, match=r"Computed output size would be negative: -1 \[input_size: 2, effective_filter_size: 4"):
+    with pytest.raises(tg.errors.InvalidArgumentError,
+                       match=r"Computed output size would be negative: -1 \[input_size: 2, effective_filter_size: 4"):
         tg.nn.conv2d(np.ones((1, 2, 2, 1), "float32"), np.ones((4, 4, 1, 1), "float32"), 1, "VALID")
     with pytest.raises(tg.errors.InvalidArgumentError, match="Value for attr 'padding' of \"same\" is not in the list"):
         tg.nn.conv2d(x, np.ones((3, 3, 3, 2), "float32"), 1, "same")
@@ -291,7 +296,8 @@ def test_conv_errors(rng):
         tg.nn.conv2d(x, np.ones((3, 3, 3, 2), "float32"), [2, 1, 1, 1], "SAME")
     with pytest.raises(tg.errors.InvalidArgumentError, match="Stride must be > 0, but got 0"):
         tg.nn.conv2d(x, np.ones((3, 3, 3, 2), "float32"), 0, "VALID")
-    with pytest.raises(tg.errors.InvalidArgumentError, match="Sliding window ksize must be positive. The specified or inferred ksize is: 1,0,0,1"):
+    with pytest.raises(tg.errors.InvalidArgumentError,
+                       match="Sliding window ksize must be positive. The specified or inferred ksize is: 1,0,0,1"):
         tg.nn.max_pool2d(x, 0, 1, "VALID")
     with pytest.raises(tg.errors.InvalidArgumentError, match=r"input must be 4-dimensional\[5,5,3\]"):
         tg.nn.avg_pool2d(x[0], 2, 2, "VALID")
@@ -358,8 +364,8 @@ def test_depthwise_direct_kernel(mult, strides, padding, dil, rng):
     w = rng.standard_normal((3, 2, 3, mult))
     y = tg.nn.depthwise_conv2d(x, w, strides, padding, dilations=dil)
     d = dil or [1, 1]
-    ref = np.stack([np_conv2d(x[..., c:c + 1], w[:, :, c:c + 1, m:m + 1], tuple(strides[1:3]), padding, tuple(d))[..., 0]
-                    for c in range(3) for m in range(mult)], axis=-1)
+    ref = np.stack([np_conv2d(x[..., c:c + 1], w[:, :, c:c + 1, m:m + 1], tuple(strides[1:3]), padding,
+                              tuple(d))[..., 0] for c in range(3) for m in range(mult)], axis=-1)
     np.testing.assert_allclose(y.numpy(), ref, rtol=1e-12, atol=1e-12)
     tg.testing.check_gradients(lambda a, b: tg.nn.depthwise_conv2d(a, b, strides, padding, dilations=dil),
                                [x[:1, :5, :5], w], order=2)

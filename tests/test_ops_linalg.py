@@ -114,7 +114,8 @@ def test_einsum_random_contractions(data):
 def test_einsum_errors(rng):
     with pytest.raises(tg.errors.InvalidArgumentError, match="Expected input 0 to have rank 2 but got: 3"):
         tg.einsum("ij,jk->ik", np.ones((2, 3, 4)), np.ones((3, 4)))
-    with pytest.raises(tg.errors.InvalidArgumentError, match=r"Expected dimension 3 at axis 0 of the input shaped \[4,5\] but got dimension 4"):
+    with pytest.raises(tg.errors.InvalidArgumentError,
+                       match=r"Expected dimension 3 at axis 0 of the input shaped \[4,5\] but got dimension 4"):
         tg.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((4, 5)))
     with pytest.raises(tg.errors.InvalidArgumentError, match="Expected dimension"):
         tg.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((1, 5)))  # no broadcasting of named indices
@@ -155,7 +156,8 @@ def test_tensordot_errors():
         tg.tensordot(np.ones((2, 3)), np.ones((3, 2)), 3)
     with pytest.raises(ValueError, match="Different number of contraction axes"):
         tg.tensordot(np.ones((2, 3)), np.ones((3, 2)), [[0, 1], [0]])
-    with pytest.raises(tg.errors.InvalidArgumentError, match=r"Matrix size-incompatible: In\[0\]: \[2,3\], In\[1\]: \[4,2\]"):
+    with pytest.raises(tg.errors.InvalidArgumentError,
+                       match=r"Matrix size-incompatible: In\[0\]: \[2,3\], In\[1\]: \[4,2\]"):
         tg.tensordot(np.ones((2, 3)), np.ones((4, 2)), 1)
     with pytest.raises(tg.errors.InvalidArgumentError, match="out of range"):
         tg.tensordot(np.ones((2, 3)), np.ones((3, 2)), [[2], [0]])

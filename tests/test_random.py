@@ -152,7 +152,8 @@ def test_dropout_gradient_with_fixed_mask():
 
 
 def test_dropout_errors():
-    with pytest.raises(ValueError, match=r"`x.dtype` must be a floating point tensor as `x` will be scaled. Received: x_dtype=<dtype: 'int32'>"):
+    with pytest.raises(ValueError, match=r"`x.dtype` must be a floating point tensor as `x` will be scaled. "
+                                         r"Received: x_dtype=<dtype: 'int32'>"):
         tg.nn.dropout(tg.constant([1, 2]), 0.5)
     with pytest.raises(ValueError, match=r"range \[0, 1\)"):
         tg.nn.dropout(tg.ones([2]), 1.0)

@@ -102,7 +102,8 @@ def prog_solvers_and_small_helpers(m):
         cs = m.linalg.cholesky_solve(m.linalg.cholesky(gram), ls)
         cr = m.linalg.cross(u, v)
         sd = m.linalg.set_diag(x, d)
-        loss = m.reduce_sum(ls ** 2) + m.reduce_sum(ls0) + m.reduce_sum(cs) + m.reduce_sum(cr * cr) + m.reduce_sum(sd ** 3)
+        loss = (m.reduce_sum(ls ** 2) + m.reduce_sum(ls0) + m.reduce_sum(cs) + m.reduce_sum(cr * cr)
+                + m.reduce_sum(sd ** 3))
     return [ls, ls0, cs, cr, sd, loss] + tape.gradient(loss, [a, u, x])
 
 
@@ -261,10 +262,10 @@ def prog_dropout_shapes(m):
     return [np.unique(kept), m.shape(m.random.normal([2, 5])), u.dtype.name, np.all((u.numpy() >= 2) & (u.numpy() < 7))]
 
 
-PROGRAMS = [prog_einsum_attention, prog_einsum_specs, prog_tensordot_matvec_trace, prog_matrix_functions, prog_solvers_and_small_helpers, prog_qr, prog_svd, prog_eigh,
-            prog_small_cnn,
-            prog_conv_variants, prog_depthwise_separable_grouped, prog_conv1d_and_transpose, prog_generic_conv_and_pool, prog_pools, prog_second_derivatives,
-            prog_dropout_shapes]
+PROGRAMS = [prog_einsum_attention, prog_einsum_specs, prog_tensordot_matvec_trace, prog_matrix_functions,
+            prog_solvers_and_small_helpers, prog_qr, prog_svd, prog_eigh, prog_small_cnn, prog_conv_variants,
+            prog_depthwise_separable_grouped, prog_conv1d_and_transpose, prog_generic_conv_and_pool,
+            prog_pools, prog_second_derivatives, prog_dropout_shapes]
 
 
 def _np(v):

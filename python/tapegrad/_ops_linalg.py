@@ -16,12 +16,12 @@ from ._tensor import Tensor
 EXPORTS = {
     "top": ["einsum", "tensordot", "random", "eye"],
     "math": [],
-    "nn": ["conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d", "separable_conv2d",
-           "conv1d_transpose", "convolution", "atrous_conv2d", "pool", "max_pool", "max_pool1d", "max_pool2d", "avg_pool",
-           "avg_pool1d", "avg_pool2d", "dropout"],
-    "linalg": ["einsum", "tensordot", "matvec", "diag_part", "trace", "diag", "band_part", "matrix_transpose",
-               "adjoint", "eye", "inv", "det", "solve", "cholesky", "triangular_solve",
-               "slogdet", "logdet", "eigh", "eigvalsh", "cholesky_solve", "lstsq", "cross", "set_diag", "qr", "svd", "pinv"],
+    "nn": ["conv1d", "conv2d", "conv2d_transpose", "conv1d_transpose", "depthwise_conv2d", "separable_conv2d",
+           "convolution", "atrous_conv2d", "pool", "max_pool", "max_pool1d", "max_pool2d", "avg_pool", "avg_pool1d",
+           "avg_pool2d", "dropout"],
+    "linalg": ["einsum", "tensordot", "matvec", "diag_part", "trace", "diag", "set_diag", "band_part",
+               "matrix_transpose", "adjoint", "eye", "cross", "inv", "det", "slogdet", "logdet", "solve",
+               "triangular_solve", "cholesky", "cholesky_solve", "lstsq", "qr", "svd", "pinv", "eigh", "eigvalsh"],
 }
 
 
