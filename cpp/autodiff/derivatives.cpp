@@ -4,6 +4,8 @@
 // (the backward pass sums it back, See Note [Backward pass]).
 #include <cmath>
 
+#include "ops/conv.h"    // area: einsum, conv, pooling, random
+#include "ops/linalg.h"  // area: einsum, conv, pooling, random
 #include "autodiff/tape.h"
 #include "ops/shape.h"
 
@@ -195,6 +197,188 @@ VJP(vjp_scatter_update) {  // inputs (tensor [N, I], idx [M], updates [M, I])
 
 
 // ---- area: einsum, conv, pooling, random -----------------------------------------------------
+// einsum, tensordot, matvec, diag_part, trace, dropout are composites (python/tapegrad/_ops_linalg.py).
+// Conv and pools: See Note [Conv backward]. `W2` is the window stored in attrs; output shapes give
+// the shape each backward primitive must produce.
+#define W2 window_from_ints(n.attrs.ints)
+VJP(vjp_conv2d) {  // (x, w) -> y
+  if (needs[0]) out[0] = conv2d_backprop_input(G, Y, W2, X.shape);
+  if (needs[1]) out[1] = conv2d_backprop_filter(X, G, W2, Y.shape);
+}
+VJP(vjp_conv2d_backprop_input) {  // (g, w) -> dx
+  if (needs[0]) out[0] = conv2d(G, Y, W2);
+  if (needs[1]) out[1] = conv2d_backprop_filter(G, X, W2, Y.shape);
+}
+VJP(vjp_conv2d_backprop_filter) {  // (x, g) -> dw
+  if (needs[0]) out[0] = conv2d_backprop_input(Y, G, W2, X.shape);
+  if (needs[1]) out[1] = conv2d(X, G, W2);
+}
+VJP(vjp_depthwise) {  // the same closed triple as conv2d
+  if (needs[0]) out[0] = depthwise_conv2d_backprop_input(G, Y, W2, X.shape);
+  if (needs[1]) out[1] = depthwise_conv2d_backprop_filter(X, G, W2, Y.shape);
+}
+VJP(vjp_depthwise_backprop_input) {
+  if (needs[0]) out[0] = depthwise_conv2d(G, Y, W2);
+  if (needs[1]) out[1] = depthwise_conv2d_backprop_filter(G, X, W2, Y.shape);
+}
+VJP(vjp_depthwise_backprop_filter) {
+  if (needs[0]) out[0] = depthwise_conv2d_backprop_input(Y, G, W2, X.shape);
+  if (needs[1]) out[1] = depthwise_conv2d(X, G, W2);
+}
+VJP(vjp_max_pool) { out[0] = max_pool2d_grad(X, G, W2); }
+VJP(vjp_max_pool_grad) {  // (x, g) -> dx; piecewise constant in x
+  if (needs[0]) out[0] = zeros_like(X);
+  if (needs[1]) out[1] = max_pool2d_grad_grad(X, G, W2);
+}
+VJP(vjp_max_pool_grad_grad) {  // (x, h) -> pooled h
+  if (needs[0]) out[0] = zeros_like(X);
+  if (needs[1]) out[1] = max_pool2d_grad(X, G, W2);
+}
+VJP(vjp_avg_pool) { out[0] = avg_pool2d_grad(G, W2, X.shape); }
+VJP(vjp_avg_pool_grad) { out[0] = avg_pool2d(G, W2); }
+#undef W2
+// matrix functions (TF's linalg_grad.py); `mT` swaps the last two axes
+Tensor mT(const Tensor& a) {
+  std::vector<int> perm;
+  for (int i = 0; i < a.ndim(); ++i) perm.push_back(i);
+  std::swap(perm[size_t(a.ndim() - 1)], perm[size_t(a.ndim() - 2)]);
+  return transpose(a, perm);
+}
+VJP(vjp_matrix_inverse) {  // ans = inv(op(a)); d/da = -op(ans^T g ans^T)
+  Tensor gi = neg(matmul(ANS, matmul(G, ANS, false, true), true, false));
+  out[0] = n.attrs.flag_a ? mT(gi) : gi;
+}
+VJP(vjp_matrix_determinant) {  // g * det * inv(a)^T
+  Shape s = ANS.shape;
+  s.ndim += 2;
+  s[s.ndim - 2] = 1;
+  s[s.ndim - 1] = 1;
+  out[0] = mul(reshape(mul(G, ANS), s), matrix_inverse(X, true));
+}
+// n x n constant of a's dtype: 1 where keep(row, col), else 0 (scaled by `diag` on the diagonal)
+Tensor tri_mask(const Tensor& a, bool lower, double diag) {
+  const int64_t m = a.shape[a.ndim() - 1];
+  Tensor t = Tensor::zeros(Shape{m, m}, a.dtype);
+  TG_DISPATCH_FLOAT(a.dtype, T, {
+    T* p = t.data<T>();
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t c = 0; c < m; ++c)
+        if (r == c) p[r * m + c] = T(diag);
+        else if (lower ? r > c : r < c) p[r * m + c] = T(1);
+  });
+  return t;
+}
+VJP(vjp_triangular_solve) {  // ans = op(a)^-1 b with a triangular; the a-gradient keeps a's triangle
+  const bool adj = n.attrs.flag_a, lower = n.attrs.flag_b;
+  Tensor gb = triangular_solve(X, G, lower, !adj);
+  if (needs[0]) {
+    Tensor ga = neg(adj ? matmul(ANS, gb, false, true) : matmul(gb, ANS, false, true));
+    out[0] = mul(ga, tri_mask(X, lower, 1.0));
+  }
+  if (needs[1]) out[1] = gb;
+}
+VJP(vjp_cholesky) {  // TF's _CholeskyGrad (Murray 2016), symmetrised
+  const Tensor& l = ANS;
+  Tensor eye = kernels::binary(Op::Sub, tri_mask(l, true, 1.0), tri_mask(l, true, 0.0));  // identity
+  Tensor l_inv = triangular_solve(l, kernels::broadcast_to(eye, l.shape), true, false);
+  Tensor middle = mul(matmul(l, G, true, false), tri_mask(l, true, 0.5));
+  Tensor ga = matmul(matmul(l_inv, middle, true, false), l_inv, false, false);
+  out[0] = mul(add(ga, mT(ga)), c(ga, 0.5));
+}
+VJP(vjp_log_matrix_determinant) {  // outputs (sign, log|det|): only log|det| has a gradient
+  Shape s = n.outputs[1].shape;
+  s.ndim += 2;
+  s[s.ndim - 2] = 1;
+  s[s.ndim - 1] = 1;
+  out[0] = mul(reshape(gs[1], s), matrix_inverse(X, true));
+}
+VJP(vjp_eigh) {  // TF's _SelfAdjointEigV2Grad; the forward reads the lower triangle only
+  const Tensor& e = n.outputs[0];
+  const Tensor& v = n.outputs[1];
+  const int nd = e.ndim();
+  Shape row = e.shape, col = e.shape;  // e as [..., 1, n] and [..., n, 1]
+  row.ndim = col.ndim = nd + 1;
+  row[nd - 1] = 1;
+  row[nd] = e.shape[nd - 1];
+  col[nd - 1] = e.shape[nd - 1];
+  col[nd] = 1;
+  Tensor strict_lower = tri_mask(v, true, 0.0), strict_upper = tri_mask(v, false, 0.0);
+  Tensor off_diag = kernels::binary(Op::Add, strict_lower, strict_upper);
+  Tensor eye = kernels::binary(Op::Sub, tri_mask(v, true, 1.0), strict_lower);
+  Tensor diff = sub(reshape(e, row), reshape(e, col));                        // e_j - e_i
+  Tensor f = mul(div(diff, add(mul(diff, diff), c(diff, 1e-20))), off_diag);  // safe 1/(e_j - e_i)
+  Tensor inner = add(mul(reshape(gs[0], row), eye), mul(f, matmul(v, gs[1], true, false)));
+  Tensor ga = matmul(v, matmul(inner, v, false, true), false, false);
+  out[0] = mul(add(ga, mT(ga)), tri_mask(v, true, 0.5));
+}
+VJP(vjp_qr) {  // TF's _QrGrad for the reduced QR of a tall or square matrix
+  const Tensor &q = n.outputs[0], &r = n.outputs[1];
+  const int64_t rows = X.shape[X.ndim() - 2], cols = X.shape[X.ndim() - 1];
+  if (rows < cols || (n.attrs.flag_a && rows != cols))
+    throw LookupError("QrGrad is only implemented for reduced QR (full_matrices=False) of matrices with rows >= "
+                      "columns, got shape " + X.shape.str() + " [Op:Qr]");
+  const Tensor &dq = gs[0], &dr = gs[1];
+  Tensor qdq = matmul(q, dq, true, false);
+  Tensor rdr = matmul(r, dr, false, true);
+  Tensor tril = mul(add(sub(qdq, mT(qdq)), sub(rdr, mT(rdr))), tri_mask(r, true, 1.0));
+  // x r^-T via a triangular solve: adjoint(triangular_solve(r, adjoint(x), upper))
+  Tensor ga = matmul(q, add(dr, mT(triangular_solve(r, mT(tril), false, false))), false, false);
+  Tensor gb = mT(triangular_solve(r, mT(sub(dq, matmul(q, qdq, false, false))), false, false));
+  out[0] = add(ga, gb);
+}
+// x [..., k] as diagonal matrices [..., k, k]; `like` has last dimension k
+Tensor diag_embed(const Tensor& x, const Tensor& like) {
+  Shape row = x.shape;
+  row.ndim += 1;
+  row[row.ndim - 2] = 1;
+  row[row.ndim - 1] = x.shape[x.ndim() - 1];
+  Tensor eye = kernels::binary(Op::Sub, tri_mask(like, true, 1.0), tri_mask(like, true, 0.0));
+  return mul(reshape(x, row), eye);
+}
+Tensor safe_reciprocal(const Tensor& x) { return div(x, add(mul(x, x), c(x, 1e-20))); }
+VJP(vjp_svd) {  // TF's _SvdGrad
+  const bool full = n.attrs.flag_a, compute_uv = n.attrs.flag_b;
+  int64_t m = X.shape[X.ndim() - 2], cols = X.shape[X.ndim() - 1];
+  if (!compute_uv) {  // only s: u diag(g) v^T, from a recorded svd so that higher orders work
+    std::vector<Tensor> usv = svd(X, false, true);
+    out[0] = matmul(usv[1], matmul(diag_embed(G, usv[0]), usv[2], false, true), false, false);
+    return;
+  }
+  if (full && m != cols)
+    throw LookupError("svd gradient is implemented for full_matrices=False or square matrices only, got shape " +
+                      X.shape.str() + " [Op:Svd]");
+  Tensor s = n.outputs[0], u = n.outputs[1], v = n.outputs[2];
+  Tensor gs_ = gs[0], gu = gs[1], gv = gs[2];
+  const bool adj = m > cols;  // differentiate a^T = v s u^T, transpose at the end
+  if (adj) { std::swap(u, v); std::swap(gu, gv); std::swap(m, cols); }
+  Tensor u_gu = matmul(u, gu, true, false), v_gv = matmul(v, gv, true, false);  // k x k
+  Tensor off_diag = kernels::binary(Op::Add, tri_mask(u_gu, true, 0.0), tri_mask(u_gu, false, 0.0));
+  Tensor s2 = mul(s, s);
+  Shape row = s.shape, col = s.shape;
+  row.ndim = col.ndim = s.ndim() + 1;
+  row[row.ndim - 2] = 1;
+  row[row.ndim - 1] = s.shape[s.ndim() - 1];
+  col[col.ndim - 2] = s.shape[s.ndim() - 1];
+  col[col.ndim - 1] = 1;
+  Tensor f = mul(safe_reciprocal(sub(reshape(s2, row), reshape(s2, col))), off_diag);
+  Tensor s_mat = diag_embed(s, u_gu);
+  Tensor f_u = mul(f, u_gu), f_v = mul(f, v_gv);
+  Tensor inner = add(add(diag_embed(gs_, u_gu), matmul(add(f_u, mT(f_u)), s_mat, false, false)),
+                     matmul(s_mat, add(f_v, mT(f_v)), false, false));
+  Tensor ga = matmul(u, matmul(inner, v, false, true), false, false);
+  if (m != cols) {
+    Tensor gvt = mT(gv);
+    Tensor nous = sub(gvt, matmul(matmul(gvt, v, false, false), v, false, true));
+    ga = add(ga, matmul(matmul(u, diag_embed(safe_reciprocal(s), u_gu), false, false), nous, false, false));
+  }
+  out[0] = adj ? mT(ga) : ga;
+}
+VJP(vjp_matrix_solve) {  // ans = op(a)^-1 b
+  const bool adj = n.attrs.flag_a;
+  Tensor gb = matrix_solve(X, G, !adj);
+  if (needs[0]) out[0] = neg(adj ? matmul(ANS, gb, false, true) : matmul(gb, ANS, false, true));
+  if (needs[1]) out[1] = gb;
+}
 
 
 // ---- area: softmax, log_softmax, fused cross-entropies ---------------------------------------
@@ -343,6 +527,26 @@ struct Table {
 
 
     // area: einsum, conv, pooling, random
+    set(Op::Conv2D,               vjp_conv2d,               true, false);
+    set(Op::Conv2DBackpropInput,  vjp_conv2d_backprop_input, true, false);
+    set(Op::Conv2DBackpropFilter, vjp_conv2d_backprop_filter, true, false);
+    set(Op::DepthwiseConv2d,      vjp_depthwise,            true, false);
+    set(Op::DepthwiseConv2dBackpropInput, vjp_depthwise_backprop_input, true, false);
+    set(Op::DepthwiseConv2dBackpropFilter, vjp_depthwise_backprop_filter, true, false);
+    set(Op::MaxPool,              vjp_max_pool,             true, false);
+    set(Op::MaxPoolGrad,          vjp_max_pool_grad,        true, false);
+    set(Op::MaxPoolGradGrad,      vjp_max_pool_grad_grad,   true, false);
+    set(Op::AvgPool,              vjp_avg_pool,             false, false);
+    set(Op::AvgPoolGrad,          vjp_avg_pool_grad,        false, false);
+    set(Op::MatrixInverse,        vjp_matrix_inverse,       false, true);
+    set(Op::MatrixDeterminant,    vjp_matrix_determinant,   true,  true);
+    set(Op::MatrixSolve,          vjp_matrix_solve,         true,  true);
+    set(Op::Cholesky,             vjp_cholesky,             false, true);
+    set(Op::LogMatrixDeterminant, vjp_log_matrix_determinant, true, false);
+    set(Op::SelfAdjointEigV2,     vjp_eigh,                 false, true);
+    set(Op::Qr,                   vjp_qr,                   false, true);
+    set(Op::Svd,                  vjp_svd,                  true,  true);
+    set(Op::MatrixTriangularSolve, vjp_triangular_solve,    true,  true);
 
 
     // area: softmax, log_softmax, fused cross-entropies

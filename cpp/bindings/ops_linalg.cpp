@@ -1,10 +1,102 @@
-// Bindings for einsum, tensordot, convolution, pooling and random ops.
+// Bindings for convolution and pooling (einsum, tensordot and random are Python composites in
+// python/tapegrad/_ops_linalg.py and random.py). Padding arrives as explicit numbers.
 #include "bindings/common.h"
+#include "ops/conv.h"
+#include "ops/linalg.h"
 
 namespace tg {
 namespace bind {
+namespace {
 
-void init_ops_linalg(py::module_& m) {}
+Window2D window(const std::vector<int64_t>& ksize, const std::vector<int64_t>& strides,
+                const std::vector<int64_t>& dilations, const std::vector<int64_t>& pads) {
+  if (ksize.size() != 2 || strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
+    throw ValueError("window: expected 2 ksize, 2 strides, 2 dilations and 4 pads");
+  Window2D p;
+  p.kh = ksize[0]; p.kw = ksize[1];
+  p.sh = strides[0]; p.sw = strides[1];
+  p.dh = dilations[0]; p.dw = dilations[1];
+  p.pt = pads[0]; p.pb = pads[1]; p.pl = pads[2]; p.pr = pads[3];
+  return p;
+}
+
+}  // namespace
+
+void init_ops_linalg(py::module_& m) {
+  m.def("_matrix_inverse", [](py::handle a, bool adjoint) {
+    Tensor t = to_tensor(a);
+    return nogil(t.numel() * 16, [&] { return ops::matrix_inverse(t, adjoint); });
+  });
+  m.def("_matrix_determinant", [](py::handle a) {
+    Tensor t = to_tensor(a);
+    return nogil(t.numel() * 16, [&] { return ops::matrix_determinant(t); });
+  });
+  m.def("_log_matrix_determinant", [](py::handle a) {
+    Tensor t = to_tensor(a);
+    return nogil(t.numel() * 16, [&] { return ops::log_matrix_determinant(t); });
+  });
+  m.def("_eigh", [](py::handle a) {
+    Tensor t = to_tensor(a);
+    return nogil(t.numel() * 16, [&] { return ops::eigh(t); });
+  });
+  m.def("_qr", [](py::handle a, bool full_matrices) {
+    Tensor t = to_tensor(a);
+    return nogil(t.numel() * 16, [&] { return ops::qr(t, full_matrices); });
+  });
+  m.def("_svd", [](py::handle a, bool full_matrices, bool compute_uv) {
+    Tensor t = to_tensor(a);
+    return nogil(t.numel() * 16, [&] { return ops::svd(t, full_matrices, compute_uv); });
+  });
+  m.def("_cholesky", [](py::handle a) {
+    Tensor t = to_tensor(a);
+    return nogil(t.numel() * 16, [&] { return ops::cholesky(t); });
+  });
+  m.def("_triangular_solve", [](py::handle a, py::handle b, bool lower, bool adjoint) {
+    auto ab = to_tensor_pair(a, b);
+    return nogil(ab.first.numel() * 16, [&] { return ops::triangular_solve(ab.first, ab.second, lower, adjoint); });
+  });
+  m.def("_matrix_solve", [](py::handle a, py::handle b, bool adjoint) {
+    auto ab = to_tensor_pair(a, b);
+    return nogil(ab.first.numel() * 16, [&] { return ops::matrix_solve(ab.first, ab.second, adjoint); });
+  });
+  m.def("_conv2d", [](py::handle x, py::handle w, std::vector<int64_t> strides, std::vector<int64_t> dilations,
+                      std::vector<int64_t> pads) {
+    auto xw = to_tensor_pair(x, w);
+    Window2D p = window({1, 1}, strides, dilations, pads);
+    int64_t work = xw.first.numel() * (xw.second.ndim() == 4 ? xw.second.shape[0] * xw.second.shape[1] * xw.second.shape[3] : 1);
+    return nogil(work, [&] { return ops::conv2d(xw.first, xw.second, p); });
+  });
+  m.def("_conv2d_backprop_input", [](std::vector<int64_t> input_sizes, py::handle w, py::handle g,
+                                     std::vector<int64_t> strides, std::vector<int64_t> dilations, std::vector<int64_t> pads) {
+    auto gw = to_tensor_pair(g, w);
+    Window2D p = window({1, 1}, strides, dilations, pads);
+    Shape xs = Shape::from(input_sizes);
+    return nogil(xs.numel() * 64, [&] { return ops::conv2d_backprop_input(gw.first, gw.second, p, xs); });
+  });
+  m.def("_conv2d_backprop_filter", [](py::handle x, std::vector<int64_t> filter_sizes, py::handle g,
+                                      std::vector<int64_t> strides, std::vector<int64_t> dilations, std::vector<int64_t> pads) {
+    auto xg = to_tensor_pair(x, g);
+    Window2D p = window({1, 1}, strides, dilations, pads);
+    Shape ws = Shape::from(filter_sizes);
+    return nogil(xg.first.numel() * 64, [&] { return ops::conv2d_backprop_filter(xg.first, xg.second, p, ws); });
+  });
+  m.def("_depthwise_conv2d", [](py::handle x, py::handle w, std::vector<int64_t> strides,
+                                std::vector<int64_t> dilations, std::vector<int64_t> pads) {
+    auto xw = to_tensor_pair(x, w);
+    Window2D p = window({1, 1}, strides, dilations, pads);
+    return nogil(xw.first.numel() * 16, [&] { return ops::depthwise_conv2d(xw.first, xw.second, p); });
+  });
+  m.def("_max_pool2d", [](py::handle x, std::vector<int64_t> ksize, std::vector<int64_t> strides, std::vector<int64_t> pads) {
+    Tensor t = to_tensor(x);
+    Window2D p = window(ksize, strides, {1, 1}, pads);
+    return nogil(t.numel() * 4, [&] { return ops::max_pool2d(t, p); });
+  });
+  m.def("_avg_pool2d", [](py::handle x, std::vector<int64_t> ksize, std::vector<int64_t> strides, std::vector<int64_t> pads) {
+    Tensor t = to_tensor(x);
+    Window2D p = window(ksize, strides, {1, 1}, pads);
+    return nogil(t.numel() * 4, [&] { return ops::avg_pool2d(t, p); });
+  });
+}
 
 }  // namespace bind
 }  // namespace tg

@@ -47,7 +47,16 @@ namespace tg {
   X(StridedSlice, "StridedSlice") X(StridedSliceGrad, "StridedSliceGrad") X(Concat, "ConcatV2")      \
   X(Gather, "GatherV2") X(GatherGrad, "UnsortedSegmentSum") X(ScatterUpdate, "TensorScatterUpdate")
 
-#define TG_OPS_LINALG(X)
+#define TG_OPS_LINALG(X)                                                                            \
+  X(Conv2D, "Conv2D") X(Conv2DBackpropInput, "Conv2DBackpropInput")                                 \
+  X(Conv2DBackpropFilter, "Conv2DBackpropFilter") X(MaxPool, "MaxPool") X(MaxPoolGrad, "MaxPoolGrad") \
+  X(MaxPoolGradGrad, "MaxPoolGradGrad") X(AvgPool, "AvgPool") X(AvgPoolGrad, "AvgPoolGrad")          \
+  X(MatrixInverse, "MatrixInverse") X(MatrixDeterminant, "MatrixDeterminant") X(MatrixSolve, "MatrixSolve")  \
+  X(Cholesky, "Cholesky") X(MatrixTriangularSolve, "MatrixTriangularSolve")                          \
+  X(LogMatrixDeterminant, "LogMatrixDeterminant") X(SelfAdjointEigV2, "SelfAdjointEigV2") X(Qr, "Qr")    \
+  X(Svd, "Svd") X(DepthwiseConv2d, "DepthwiseConv2dNative")                                           \
+  X(DepthwiseConv2dBackpropInput, "DepthwiseConv2dNativeBackpropInput")                              \
+  X(DepthwiseConv2dBackpropFilter, "DepthwiseConv2dNativeBackpropFilter")
 
 #define TG_OPS_NNLOSS(X)                                                                            \
   X(Softmax, "Softmax") X(LogSoftmax, "LogSoftmax") X(SoftmaxCrossEntropy, "SoftmaxCrossEntropyWithLogits") \

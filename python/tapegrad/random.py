@@ -1,0 +1,257 @@
+"""``tg.random``: random tensors with TF's names, arguments and seed rules.
+
+Seeds follow TF 2's eager semantics: ``set_seed(s)`` makes every later sequence of random ops
+reproducible; an op with ``seed=`` draws from its own stream keyed by (global seed, op seed), and
+repeated calls continue that stream until the next ``set_seed``; an op without ``seed=`` under a
+global seed gets a fresh stream per call, numbered in call order; with no seed at all the values
+are not reproducible. The streams are numpy's PCG64 generator, so the values themselves differ
+from TensorFlow's (Philox) streams: a program gets the same distribution and the same
+reproducibility, not TF's exact numbers.
+
+>>> import tapegrad as tg
+>>> tg.random.set_seed(1); a = tg.random.uniform([2])
+>>> tg.random.set_seed(1); b = tg.random.uniform([2])
+>>> bool((a.numpy() == b.numpy()).all())
+True
+"""
+import numbers
+
+import numpy as np
+
+from ._core import InvalidArgumentError
+from ._dtypes import as_dtype, float32, int64
+from ._ops import _shape_list, constant
+from ._tensor import Tensor, Variable
+
+__all__ = ["set_seed", "normal", "uniform", "truncated_normal", "shuffle", "categorical", "Generator",
+           "get_global_generator", "stateless_normal", "stateless_uniform", "stateless_truncated_normal"]
+
+DEFAULT_GRAPH_SEED = 87654321  # TF's seed for ops that have a seed when the global one is unset
+_MASK = (1 << 64) - 1
+_global_seed = None
+_op_count = 0
+_streams = {}
+_unseeded = np.random.default_rng()
+
+
+def set_seed(seed):
+    """Sets the global random seed; later random ops repeat the same values (See tg.random)."""
+    global _global_seed, _op_count
+    _global_seed = None if seed is None else int(seed)
+    _op_count = 0
+    _streams.clear()
+
+
+def get_global_seed():
+    return _global_seed
+
+
+def _generator(seed):
+    """The numpy Generator an op with op seed `seed` draws from (TF's get_seed rules)."""
+    global _op_count
+    if seed is not None and not isinstance(seed, (numbers.Integral, np.integer)):
+        raise TypeError(f"seed must be an integer or None, got {type(seed).__name__}")
+    if _global_seed is None and seed is None:
+        return _unseeded
+    g = DEFAULT_GRAPH_SEED if _global_seed is None else _global_seed
+    if seed is None:
+        _op_count += 1
+        key = (g, "op", _op_count)
+    else:
+        key = (g, int(seed))
+    gen = _streams.get(key)
+    if gen is None:
+        words = [g & _MASK, (key[-1] & _MASK), 0 if seed is None else 1]
+        gen = _streams[key] = np.random.Generator(np.random.PCG64(np.random.SeedSequence(words)))
+    return gen
+
+
+def _dims(shape):
+    dims = _shape_list(shape.as_list() if hasattr(shape, "as_list") else shape)
+    for d in dims:
+        if d < 0:
+            raise InvalidArgumentError(f"Dimension {d} must be >= 0")
+    return dims
+
+
+def _float_dtype(dtype, op):
+    dt = as_dtype(dtype)
+    if not dt.is_floating:
+        raise TypeError(f"Value for attr 'dtype' of {dt.name} is not in the list of allowed values: float, double "
+                        f"[Op:{op}]")
+    return dt
+
+
+def _value(v, np_dtype):
+    return np.asarray(v.numpy() if isinstance(v, (Tensor, Variable)) else v, dtype=np_dtype)
+
+
+def _uniform_np(shape, np_dtype, seed):
+    """Uniform [0, 1) values of `np_dtype` (used by dropout)."""
+    return _generator(seed).random(size=tuple(shape), dtype=np_dtype)
+
+
+def _normal(gen, shape, mean, stddev, dtype):
+    dt = _float_dtype(dtype, "RandomStandardNormal")
+    z = gen.standard_normal(size=tuple(_dims(shape)))
+    npd = dt.as_numpy_dtype
+    return constant(z.astype(npd) * _value(stddev, npd) + _value(mean, npd), dtype=dt)
+
+
+def normal(shape, mean=0.0, stddev=1.0, dtype=float32, seed=None, name=None):
+    """Values from a normal distribution (``tf.random.normal``)."""
+    return _normal(_generator(seed), shape, mean, stddev, dtype)
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=float32, seed=None, name=None):
+    """Normal values redrawn until within two standard deviations (``tf.random.truncated_normal``)."""
+    return _truncated_normal(_generator(seed), shape, mean, stddev, dtype)
+
+
+def _truncated_normal(gen, shape, mean, stddev, dtype):
+    dt = _float_dtype(dtype, "TruncatedNormal")
+    dims = tuple(_dims(shape))
+    z = gen.standard_normal(size=dims)
+    bad = np.abs(z) > 2.0
+    while bad.any():
+        z[bad] = gen.standard_normal(size=int(bad.sum()))
+        bad = np.abs(z) > 2.0
+    npd = dt.as_numpy_dtype
+    return constant(z.astype(npd) * _value(stddev, npd) + _value(mean, npd), dtype=dt)
+
+
+def uniform(shape, minval=0, maxval=None, dtype=float32, seed=None, name=None):
+    """Uniform values in ``[minval, maxval)`` (``tf.random.uniform``); integer dtypes need maxval."""
+    return _uniform(_generator(seed), shape, minval, maxval, dtype)
+
+
+def _uniform(gen, shape, minval, maxval, dtype):
+    dt = as_dtype(dtype)
+    dims = tuple(_dims(shape))
+    npd = dt.as_numpy_dtype
+    if dt.is_integer:
+        if maxval is None:
+            raise ValueError(f"Must specify maxval for integer dtype {dt!r}")
+        lo, hi = int(_value(minval, npd)), int(_value(maxval, npd))
+        if lo >= hi:
+            raise InvalidArgumentError(f"Need minval < maxval, got {lo} >= {hi} [Op:RandomUniformInt]")
+        return constant(gen.integers(lo, hi, size=dims, dtype=npd), dtype=dt)
+    if not dt.is_floating:
+        raise TypeError(f"Value for attr 'dtype' of {dt.name} is not in the list of allowed values: float, double, "
+                        f"int32, int64 [Op:RandomUniform]")
+    lo = _value(minval, npd)
+    hi = _value(1.0 if maxval is None else maxval, npd)
+    u = gen.random(size=dims, dtype=npd)
+    return constant((u * (hi - lo) + lo).astype(npd), dtype=dt)
+
+
+def shuffle(value, seed=None, name=None):
+    """A random permutation along the first axis (``tf.random.shuffle``; not differentiable, as TF)."""
+    a = _value(value, None)
+    dt = value.dtype if isinstance(value, (Tensor, Variable)) else None
+    if a.ndim == 0:
+        return constant(a, dtype=dt)  # TF returns a scalar unchanged
+    perm = _generator(seed).permutation(a.shape[0])
+    return constant(a[perm], dtype=dt)
+
+
+def categorical(logits, num_samples, dtype=None, seed=None, name=None):
+    """Samples class indices from unnormalised log-probabilities ``[batch, classes]``
+    (``tf.random.categorical``)."""
+    lg = _value(logits, np.float64)
+    if lg.ndim != 2:
+        raise InvalidArgumentError(f"logits should be a matrix, got shape {list(lg.shape)} [Op:Multinomial]")
+    dt = int64 if dtype is None else as_dtype(dtype)
+    if not dt.is_integer:
+        raise TypeError(f"categorical: dtype must be int32 or int64, got {dt.name}")
+    n = int(num_samples)
+    gumbel = -np.log(-np.log(_generator(seed).random(size=(lg.shape[0], n, lg.shape[1]))))
+    return constant(np.argmax(lg[:, None, :] + gumbel, axis=-1).astype(dt.as_numpy_dtype), dtype=dt)
+
+
+# ---- stateless ops and Generator objects -------------------------------------------------------
+
+def _stateless_gen(seed, tag):
+    sd = _value(seed, np.int64).reshape(-1)
+    if sd.shape != (2,):
+        raise InvalidArgumentError(f"seed must have shape [2], not {list(sd.shape)}")
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(v) & _MASK for v in sd] + [tag])))
+
+
+def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=float32, name=None, alg="auto_select"):
+    """Normal values that depend only on `shape` and `seed` (two ints) (``tf.random.stateless_normal``)."""
+    return _normal(_stateless_gen(seed, 1), shape, mean, stddev, dtype)
+
+
+def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=float32, name=None, alg="auto_select"):
+    """Uniform values that depend only on `shape` and `seed` (``tf.random.stateless_uniform``)."""
+    return _uniform(_stateless_gen(seed, 2), shape, minval, maxval, dtype)
+
+
+def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=float32, name=None, alg="auto_select"):
+    """Truncated normal values that depend only on `shape` and `seed`."""
+    return _truncated_normal(_stateless_gen(seed, 3), shape, mean, stddev, dtype)
+
+
+class Generator:
+    """A random number generator object with its own state (``tf.random.Generator``): the same
+    seed gives the same sequence of draws. Streams are numpy's PCG64, not TF's Philox.
+
+    >>> import tapegrad as tg
+    >>> g1, g2 = tg.random.Generator.from_seed(3), tg.random.Generator.from_seed(3)
+    >>> bool((g1.normal([3]).numpy() == g2.normal([3]).numpy()).all())
+    True
+    """
+
+    def __init__(self, copy_from=None, state=None, alg=None):
+        if copy_from is not None:
+            self._rng = np.random.Generator(np.random.PCG64())
+            self._rng.bit_generator.state = copy_from._rng.bit_generator.state
+        else:
+            self._rng = np.random.Generator(np.random.PCG64(None if state is None else int(state) & _MASK))
+
+    @classmethod
+    def from_seed(cls, seed, alg=None):
+        g = cls.__new__(cls)
+        g.reset_from_seed(seed)
+        return g
+
+    @classmethod
+    def from_non_deterministic_state(cls, alg=None):
+        return cls()
+
+    def reset_from_seed(self, seed):
+        self._rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed) & _MASK)))
+
+    def normal(self, shape, mean=0.0, stddev=1.0, dtype=float32, name=None):
+        return _normal(self._rng, shape, mean, stddev, dtype)
+
+    def truncated_normal(self, shape, mean=0.0, stddev=1.0, dtype=float32, name=None):
+        return _truncated_normal(self._rng, shape, mean, stddev, dtype)
+
+    def uniform(self, shape, minval=0, maxval=None, dtype=float32, name=None):
+        return _uniform(self._rng, shape, minval, maxval, dtype)
+
+    def make_seeds(self, count=1):
+        """Seeds ``[2, count]`` (int64) for the stateless ops."""
+        return constant(self._rng.integers(0, 2 ** 63 - 1, size=(2, int(count)), dtype=np.int64))
+
+    def split(self, count=1):
+        """`count` new independent generators; advances this one."""
+        return [Generator.from_seed(int(self._rng.integers(0, 2 ** 63 - 1))) for _ in range(int(count))]
+
+
+_global_generator = None
+
+
+def get_global_generator():
+    """The process-wide Generator (``tf.random.get_global_generator``)."""
+    global _global_generator
+    if _global_generator is None:
+        _global_generator = Generator.from_non_deterministic_state()
+    return _global_generator
+
+
+def set_global_generator(generator):
+    global _global_generator
+    _global_generator = generator
