@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "autodiff/tape.h"
+#include "ops/math.h"
 
 namespace tg {
 namespace {
@@ -158,6 +159,27 @@ VJP(vjp_select) {
 }
 
 // ---- area: math, reductions, activations, nn losses -------------------------------------------
+VJP(vjp_erfc) { out[0] = mul(G, mul(c(X, -2.0 / std::sqrt(M_PI)), unary(Op::Exp, neg(unary(Op::Square, X))))); }
+VJP(vjp_relu6) {  // TF's Relu6Grad: 1 only strictly inside (0, 6)
+  Tensor inside = kernels::binary(Op::LogicalAnd, gt0(X), kernels::binary(Op::Less, X, c(X, 6.0)));
+  out[0] = select(inside, G, zeros_like(G));
+}
+VJP(vjp_cumsum) { out[0] = ops::cumsum(G, n.attrs.ints[0], n.attrs.flag_a, !n.attrs.flag_b); }
+// Zero-safe, as TF's _ProdGrad: with z zeros in a slice, d prod / d x_i (the product of the
+// others) is p / x_i when z == 0, the product of the non-zeros at the zero when z == 1, else 0.
+// Second derivatives are exact except at inputs that are exactly zero.
+VJP(vjp_prod) {
+  const std::vector<int> axes(n.attrs.ints.begin(), n.attrs.ints.end());
+  Tensor is_zero = kernels::binary(Op::Equal, X, c(X, 0.0));
+  Tensor safe = select(is_zero, ones_like(X), X);
+  Tensor p = reduce(Op::Prod, safe, n.attrs.ints, false, true);
+  Tensor zeros = kernels::reduce(Op::Sum, kernels::cast(is_zero, DType::Int64), axes, true);
+  Tensor none = kernels::binary(Op::Equal, zeros, Tensor::scalar<int64_t>(0));
+  Tensor only_here = kernels::binary(Op::LogicalAnd, is_zero,
+                                     kernels::binary(Op::Equal, zeros, Tensor::scalar<int64_t>(1)));
+  Tensor dx = select(none, div(p, safe), select(only_here, p, zeros_like(X)));
+  out[0] = mul(dx, keepdims_form(n, G));
+}
 
 
 // ---- area: shape and indexing ----------------------------------------------------------------
@@ -234,6 +256,10 @@ struct Table {
     set(Op::Identity,          vjp_identity,          false, false);
 
     // area: math, reductions, activations, nn losses
+    set(Op::Erfc,              vjp_erfc,              true,  false);
+    set(Op::Relu6,             vjp_relu6,             true,  false);
+    set(Op::Cumsum,            vjp_cumsum,            false, false);
+    set(Op::Prod,              vjp_prod,              true,  false);
 
 
     // area: shape and indexing
@@ -249,7 +275,7 @@ struct Table {
 
 
     // Not differentiable, never recorded (bool or integer outputs): comparisons, logic, IsNan,
-    // IsFinite, IsInf, Any, All. Prod: no rule yet (LookupError).
+    // IsFinite, IsInf, Any, All, ArgMax, ArgMin.
   }
 };
 

@@ -1,10 +1,30 @@
-// Bindings for math, reductions, activations and nn losses.
+// Bindings for math, reductions, activations and nn losses. TF's argument handling (defaults,
+// namespaces, composites) lives in python/tapegrad/_ops_math.py.
 #include "bindings/common.h"
+#include "ops/math.h"
 
 namespace tg {
 namespace bind {
 
-void init_ops_math(py::module_& m) {}
+void init_ops_math(py::module_& m) {
+  m.def("erfc", [](py::handle x, py::object name) {
+    Tensor t = to_tensor(x);
+    return nogil(t.numel(), [&] { return ops::unary(Op::Erfc, t); });
+  }, py::arg("x"), py::arg("name") = py::none());
+  m.def("relu6", [](py::handle x, py::object name) {
+    Tensor t = to_tensor(x);
+    return nogil(t.numel(), [&] { return ops::unary(Op::Relu6, t); });
+  }, py::arg("features"), py::arg("name") = py::none());
+  m.def("cumsum", [](py::handle x, int64_t axis, bool exclusive, bool reverse, py::object name) {
+    Tensor t = to_tensor(x);
+    return nogil(t.numel(), [&] { return ops::cumsum(t, axis, exclusive, reverse); });
+  }, py::arg("x"), py::arg("axis") = 0, py::arg("exclusive") = false, py::arg("reverse") = false,
+     py::arg("name") = py::none());
+  m.def("_arg_reduce", [](py::handle x, int64_t axis, int code, bool is_max) {
+    Tensor t = to_tensor(x);
+    return nogil(t.numel(), [&] { return ops::arg_reduce(is_max ? Op::ArgMax : Op::ArgMin, t, axis, dtype_from_code(code)); });
+  });
+}
 
 }  // namespace bind
 }  // namespace tg

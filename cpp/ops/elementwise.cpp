@@ -160,7 +160,7 @@ bool is_comparison(Op op) {
 
 template <Op op, class T> constexpr bool unary_supported() {
   switch (op) {
-    case Op::Neg: case Op::Square: case Op::Abs: case Op::Sign: case Op::Relu:
+    case Op::Neg: case Op::Square: case Op::Abs: case Op::Sign: case Op::Relu: case Op::Relu6:
       return is_fp<T> || is_int<T>;
     case Op::LogicalNot: return std::is_same<T, bool>::value;
     case Op::IsNan: case Op::IsFinite: case Op::IsInf: return is_fp<T>;
@@ -180,6 +180,7 @@ template <Op op, class T> inline auto una(T x) {
   else if constexpr (op == Op::Abs) return T(x < 0 ? -x : x);
   else if constexpr (op == Op::Sign) return T((x > 0) - (x < 0));
   else if constexpr (op == Op::Relu) return T(x > 0 ? x : 0);
+  else if constexpr (op == Op::Relu6) return T(x > 0 ? (x < T(6) ? x : T(6)) : 0);
   else if constexpr (op == Op::LogicalNot) return bool(!x);
   else if constexpr (op == Op::IsNan) return bool(std::isnan(x));
   else if constexpr (op == Op::IsFinite) return bool(std::isfinite(x));
@@ -206,6 +207,7 @@ template <Op op, class T> inline auto una(T x) {
   else if constexpr (op == Op::Ceil) return T(std::ceil(x));
   else if constexpr (op == Op::Round) return T(std::nearbyint(x));  // half to even, as TF
   else if constexpr (op == Op::Erf) return T(std::erf(x));
+  else if constexpr (op == Op::Erfc) return T(std::erfc(x));
   else return T(0);
 }
 
@@ -278,6 +280,13 @@ Tensor binary(Op op, const Tensor& a, const Tensor& b) {
   Shape shape = a.shape == b.shape ? a.shape : broadcast_shapes(a.shape, b.shape, op);
   Tensor out = Tensor::empty(shape, is_comparison(op) ? DType::Bool : a.dtype);
   if (out.numel() == 0) return out;
+  if (is_integer(b.dtype) && (op == Op::FloorDiv || op == Op::FloorMod || op == Op::Div)) {
+    TG_DISPATCH_NUMERIC(b.dtype, T, {
+      const T* pb = b.data<T>();
+      for (int64_t i = 0, n = b.numel(); i < n; ++i)
+        if (pb[i] == 0) throw InvalidArgument(std::string("Integer division by zero [Op:") + op_name(op) + "]");
+    });
+  }
   switch (op) {
 #define TG_BIN(OP) case Op::OP: binary_op<Op::OP>(a, b, out); break;
     TG_BIN(Add) TG_BIN(Sub) TG_BIN(Mul) TG_BIN(Div) TG_BIN(Pow) TG_BIN(Maximum) TG_BIN(Minimum)
@@ -299,7 +308,7 @@ Tensor unary(Op op, const Tensor& x) {
     TG_UN(Log1p) TG_UN(Sin) TG_UN(Cos) TG_UN(Tan) TG_UN(Tanh) TG_UN(Sinh) TG_UN(Cosh) TG_UN(Asin)
     TG_UN(Acos) TG_UN(Atan) TG_UN(Abs) TG_UN(Sign) TG_UN(Relu) TG_UN(Sigmoid) TG_UN(Softplus)
     TG_UN(Reciprocal) TG_UN(Floor) TG_UN(Ceil) TG_UN(Round) TG_UN(Erf) TG_UN(LogicalNot)
-    TG_UN(IsNan) TG_UN(IsFinite) TG_UN(IsInf)
+    TG_UN(IsNan) TG_UN(IsFinite) TG_UN(IsInf) TG_UN(Erfc) TG_UN(Relu6)
 #undef TG_UN
     default: throw InvalidArgument(std::string("not a unary op: ") + op_name(op));
   }

@@ -41,7 +41,8 @@ namespace tg {
   TG_OPS_CUSTOM(X) /* area: custom_gradient and other tape features */
 
 // area lists: add `X(Name, "TFName")` entries here
-#define TG_OPS_MATH(X)
+#define TG_OPS_MATH(X)                                                                              \
+  X(Erfc, "Erfc") X(Relu6, "Relu6") X(Cumsum, "Cumsum") X(ArgMax, "ArgMax") X(ArgMin, "ArgMin")
 
 #define TG_OPS_SHAPE(X)
 

@@ -24,7 +24,10 @@ template <class T> struct Reducer<Op::Prod, T> {
 };
 template <class T> struct Reducer<Op::Max, T> {
   using A = T;
-  static A init() { return std::numeric_limits<T>::lowest(); }
+  static A init() {  // the identity of max: -inf for floats, as TF (an empty reduction)
+    if constexpr (std::is_floating_point<T>::value) return -std::numeric_limits<T>::infinity();
+    else return std::numeric_limits<T>::lowest();
+  }
   static A step(A a, T x) {
     if constexpr (std::is_floating_point<T>::value) return (x != x || a != a) ? std::numeric_limits<T>::quiet_NaN() : (x > a ? x : a);
     else return x > a ? x : a;
@@ -32,7 +35,10 @@ template <class T> struct Reducer<Op::Max, T> {
 };
 template <class T> struct Reducer<Op::Min, T> {
   using A = T;
-  static A init() { return std::numeric_limits<T>::max(); }
+  static A init() {
+    if constexpr (std::is_floating_point<T>::value) return std::numeric_limits<T>::infinity();
+    else return std::numeric_limits<T>::max();
+  }
   static A step(A a, T x) {
     if constexpr (std::is_floating_point<T>::value) return (x != x || a != a) ? std::numeric_limits<T>::quiet_NaN() : (x < a ? x : a);
     else return x < a ? x : a;

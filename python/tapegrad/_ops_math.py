@@ -1,4 +1,410 @@
 """Python side of the math ops area. Names listed in EXPORTS appear in the namespaces given
-(\"top\" is tapegrad itself; also \"math\", \"nn\", \"linalg\")."""
+(\"top\" is tapegrad itself; also \"math\", \"nn\", \"linalg\").
 
-EXPORTS = {"top": [], "math": [], "nn": [], "linalg": []}
+Composites follow TF's own Python (math_ops.py, nn_ops.py, clip_ops.py, linalg_ops.py) op for op,
+so values, gradients at kinks and NaN behaviour match; the engine's primitives give the gradients.
+"""
+import builtins
+import collections.abc
+import numbers
+
+import numpy as np
+
+from . import _core
+from ._dtypes import as_dtype, int64
+from ._ops import convert_to_tensor, reshape
+from ._tensor import Tensor, Variable
+
+_where = _core.where3
+erfc = _core.erfc
+relu6 = _core.relu6
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _t(x):
+    return convert_to_tensor(x)
+
+
+def _float_input(x, op):
+    x = _t(x)
+    if not x.dtype.is_floating:
+        raise TypeError(f"{op}: expected a float tensor, got {x.dtype.name}")
+    return x
+
+
+def _axis_int(axis):
+    if isinstance(axis, (Tensor, Variable, np.ndarray)):
+        a = np.asarray(axis)
+        if a.size != 1 or a.dtype.kind not in "iu":
+            raise TypeError(f"axis must be an integer scalar, got {a!r}")
+        return int(a.reshape(()))
+    if isinstance(axis, bool) or not isinstance(axis, (numbers.Integral,)):
+        raise TypeError(f"axis must be an integer, got {axis!r}")
+    return int(axis)
+
+
+def _squeezed_shape(shape, axis):
+    """The shape that reducing `shape` over `axis` (None, int or list) without keepdims gives."""
+    nd = len(shape)
+    if axis is None:
+        return []
+    axes = [axis] if isinstance(axis, (numbers.Integral, np.integer)) else list(np.asarray(axis).reshape(-1))
+    norm = set()
+    for a in axes:
+        a = int(a)
+        if a < -nd or a >= nd:
+            raise _core.InvalidArgumentError(f"Invalid reduction dimension ({a} for input with {nd} dimension(s)")
+        norm.add(a % nd if nd else a)
+    return [d for i, d in enumerate(shape) if i not in norm]
+
+
+# ---- elementwise -------------------------------------------------------------------------------
+
+def round(x, name=None):  # noqa: A001  (TF's name)
+    """Rounds half to even (banker's rounding), as TF; integers are returned unchanged."""
+    x = _t(x)
+    if x.dtype.is_integer:
+        return x
+    return _core.round(x)
+
+
+def log_sigmoid(x, name=None):
+    """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+    return -_core.softplus(-_float_input(x, "log_sigmoid"))
+
+
+def _pair(x, y):
+    """Both operands as tensors; a Python value takes the other operand's dtype (TF's rule)."""
+    kinds = (Tensor, Variable, np.ndarray)
+    if isinstance(x, kinds) and not isinstance(y, kinds):
+        x = _t(x)
+        return x, convert_to_tensor(y, dtype=x.dtype)
+    if isinstance(y, kinds) and not isinstance(x, kinds):
+        y = _t(y)
+        return convert_to_tensor(x, dtype=y.dtype), y
+    return _t(x), _t(y)
+
+
+def _scalar(v, dtype):
+    return convert_to_tensor(v, dtype=dtype)
+
+
+def xlogy(x, y, name=None):
+    """x * log(y), and 0 where x == 0 (whatever y is). Gradients as TF: 0 at x == 0."""
+    x, y = _pair(x, y)
+    zero = _core.equal(x, _scalar(0, x.dtype))
+    safe_y = _where(zero, _scalar(1, y.dtype), y)
+    return _where(zero, _scalar(0, x.dtype), x * _core.log(safe_y))
+
+
+def xlog1py(x, y, name=None):
+    """x * log1p(y), and 0 where x == 0."""
+    x, y = _pair(x, y)
+    zero = _core.equal(x, _scalar(0, x.dtype))
+    safe_y = _where(zero, _scalar(0, y.dtype), y)
+    return _where(zero, _scalar(0, x.dtype), x * _core.log1p(safe_y))
+
+
+def xdivy(x, y, name=None):
+    """x / y, and 0 where x == 0."""
+    x, y = _pair(x, y)
+    zero = _core.equal(x, _scalar(0, x.dtype))
+    safe_y = _where(zero, _scalar(1, y.dtype), y)
+    return _where(zero, _scalar(0, x.dtype), x / safe_y)
+
+
+def divide_no_nan(x, y, name=None):
+    """x / y, and 0 where y == 0 (also for x = inf or nan). Gradients are 0 there too."""
+    x, y = _pair(x, y)
+    if not x.dtype.is_floating:
+        raise TypeError(f"divide_no_nan: expected float tensors, got {x.dtype.name}")
+    zero = _core.equal(y, _scalar(0, y.dtype))
+    safe_y = _where(zero, _scalar(1, y.dtype), y)
+    return _where(zero, _scalar(0, x.dtype), x / safe_y)
+
+
+# ---- reductions --------------------------------------------------------------------------------
+
+def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
+    """log(sum(exp(x))) over `axis`, stable: the (finite) max is subtracted first, as TF."""
+    x = _t(input_tensor)
+    raw_max = _core.reduce_max(x, axis, True)
+    my_max = _core.stop_gradient(_where(_core.is_finite(raw_max), raw_max, _scalar(0, raw_max.dtype)))
+    result = _core.log(_core.reduce_sum(_core.exp(x - my_max), axis, keepdims))
+    if not keepdims:
+        my_max = reshape(my_max, list(result.shape))
+    return result + my_max
+
+
+def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+    """The variance (divisor N) over `axis`."""
+    x = _t(input_tensor)
+    if not x.dtype.is_floating:
+        raise TypeError(f"Input must be either real or complex. Received integer type {x.dtype.name}.")
+    means = _core.reduce_mean(x, axis, True)
+    return _core.reduce_mean(_core.square(x - means), axis, keepdims)
+
+
+def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+    """The standard deviation (divisor N) over `axis`."""
+    return _core.sqrt(reduce_variance(input_tensor, axis, keepdims))
+
+
+def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
+    """sqrt(sum(x**2)) over `axis`."""
+    x = _t(input_tensor)
+    return _core.sqrt(_core.reduce_sum(x * x, axis, keepdims))
+
+
+def argmax(input, axis=None, output_type=int64, name=None):  # noqa: A002  (TF's name)
+    """Index of the largest value along `axis` (default 0); the first one on ties. int64 by default."""
+    return _core._arg_reduce(input, 0 if axis is None else _axis_int(axis), as_dtype(output_type)._code, True)
+
+
+def argmin(input, axis=None, output_type=int64, name=None):  # noqa: A002
+    """Index of the smallest value along `axis` (default 0); the first one on ties. int64 by default."""
+    return _core._arg_reduce(input, 0 if axis is None else _axis_int(axis), as_dtype(output_type)._code, False)
+
+
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
+    """Cumulative sum along `axis`; `exclusive` leaves out the current element, `reverse` runs backwards.
+
+    >>> import tapegrad as tg
+    >>> tg.math.cumsum([1, 2, 3], exclusive=True).numpy().tolist()
+    [0, 1, 3]
+    """
+    return _core.cumsum(x, _axis_int(axis), bool(exclusive), bool(reverse))
+
+
+def count_nonzero(input, axis=None, keepdims=None, dtype=int64, name=None):  # noqa: A002
+    """Number of non-zero elements over `axis` (int64 by default)."""
+    x = _t(input)
+    nz = _core.not_equal(x, _scalar(False if x.dtype.is_bool else 0, x.dtype))
+    return _core.reduce_sum(_core.cast(nz, as_dtype(dtype)._code), axis, bool(keepdims))
+
+
+def moments(x, axes, shift=None, keepdims=False, name=None):
+    """(mean, variance) over `axes`, as TF: the variance does not differentiate through the mean."""
+    y = _t(x)
+    mean = _core.reduce_mean(y, axes, True)
+    variance = _core.reduce_mean(_core.squared_difference(y, _core.stop_gradient(mean)), axes, True)
+    if not keepdims:
+        shape = _squeezed_shape(list(y.shape), axes)
+        mean = reshape(mean, shape)
+        variance = reshape(variance, shape)
+    return mean, variance
+
+
+# ---- clipping and norms ------------------------------------------------------------------------
+
+def _assert_same_shape(values, result):
+    if tuple(values.shape) != tuple(result.shape):
+        raise ValueError(f"Shapes {values.shape} and {result.shape} are incompatible")
+
+
+def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    """min(max(t, lo), hi), elementwise; the bounds must broadcast to t's shape without growing it.
+    The gradient passes where lo <= t <= hi (the bounds included), as TF."""
+    values = _t(t)
+    t_min = _core.minimum(values, clip_value_max)
+    _assert_same_shape(values, t_min)
+    t_max = _core.maximum(t_min, clip_value_min)
+    _assert_same_shape(values, t_max)
+    return t_max
+
+
+def clip_by_norm(t, clip_norm, axes=None, name=None):
+    """Rescales t so that its L2 norm over `axes` is at most clip_norm."""
+    values = _t(t)
+    l2sum = _core.reduce_sum(values * values, axes, True)
+    pred = l2sum > 0
+    l2sum_safe = _where(pred, l2sum, _scalar(1, l2sum.dtype))
+    l2norm = _where(pred, _core.sqrt(l2sum_safe), l2sum)
+    intermediate = values * clip_norm
+    _assert_same_shape(values, intermediate)
+    return _core.identity(intermediate / _core.maximum(l2norm, clip_norm))
+
+
+def l2_loss(t, name=None):
+    """sum(t ** 2) / 2."""
+    t = _float_input(t, "l2_loss")
+    return _core.reduce_sum(_core.square(t)) * 0.5
+
+
+def _tensor_list(t_list):
+    if isinstance(t_list, (str, bytes, Tensor, Variable, np.ndarray)) or not isinstance(t_list, collections.abc.Sequence):
+        raise TypeError(f"`t_list` should be a sequence of tensors. Received {type(t_list)}.")
+    return list(t_list)
+
+
+def global_norm(t_list, name=None):
+    """sqrt(sum of the squared L2 norms of the tensors in t_list); None entries are ignored."""
+    values = [_t(v) for v in _tensor_list(t_list) if v is not None]
+    if not values:
+        raise ValueError("global_norm: t_list has no tensors")
+    half = l2_loss(values[0])
+    for v in values[1:]:
+        half = half + l2_loss(v)
+    return _core.sqrt(half * 2.0)
+
+
+def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
+    """Scales every tensor by clip_norm / max(global_norm, clip_norm). Returns (list, global_norm);
+    all entries are NaN when the global norm is not finite, as TF."""
+    t_list = _tensor_list(t_list)
+    use_norm = global_norm(t_list) if use_norm is None else _t(use_norm)
+    scale_for_finite = clip_norm * _core.minimum(1.0 / use_norm, _scalar(1.0, use_norm.dtype) / clip_norm)
+    scale = scale_for_finite + (use_norm - use_norm)
+    clipped = [None if v is None else _core.identity(_t(v) * _core.cast(scale, _t(v).dtype._code))
+               for v in t_list]
+    return clipped, use_norm
+
+
+_VECTOR_ORDS = ("euclidean", 1, 2, np.inf)
+_MATRIX_ORDS = ("euclidean", "fro", 1, 2, np.inf)
+
+
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa: A002
+    """Vector norms (axis None or an int; ord 'euclidean', 1, 2, inf or any p > 0) and matrix norms
+    (axis a pair; ord 'euclidean'/'fro', 1, inf). The matrix 2-norm needs an SVD: NotImplementedError."""
+    keepdims = bool(keepdims)
+    is_matrix = isinstance(axis, (tuple, list)) and len(axis) == 2
+    is_real = isinstance(ord, (numbers.Real, np.floating, np.integer)) and not isinstance(ord, bool)
+    if is_matrix:
+        axis = tuple(axis)
+        if (not all(isinstance(a, (numbers.Integral, np.integer)) for a in axis)) or axis[0] == axis[1]:
+            raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}")
+        if not (ord in ("euclidean", "fro") or (is_real and ord in (1, 2, np.inf))):
+            raise ValueError(f"'ord' must be a supported matrix norm in {list(_MATRIX_ORDS)}, got {ord}")
+        if is_real and ord == 2:
+            raise NotImplementedError("tapegrad: the matrix 2-norm (largest singular value) needs an SVD, "
+                                      "which is not implemented yet")
+    else:
+        if not (axis is None or isinstance(axis, (numbers.Integral, np.integer))):
+            raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}")
+        if not (ord == "euclidean" or (is_real and ord > 0)):
+            raise ValueError(f"'ord' must be a supported vector norm, got {ord}")
+        if axis is not None:
+            axis = (int(axis),)
+    x = _t(tensor)
+    ax = None if axis is None else list(axis)
+    if ord in ("fro", "euclidean") or (is_real and ord == 2):
+        result = _core.sqrt(_core.reduce_sum(x * x, ax, True))
+    else:
+        result = _core.abs(x)
+        if ord == 1:
+            result = _core.reduce_sum(result, None if axis is None else axis[0], True)
+            if is_matrix:
+                result = _core.reduce_max(result, axis[-1], True)
+        elif ord == np.inf:
+            if is_matrix:
+                result = _core.reduce_sum(result, axis[1], True)
+            result = _core.reduce_max(result, None if axis is None else axis[0], True)
+        else:
+            p = float(ord)
+            result = _core.pow(_core.reduce_sum(_core.pow(result, _scalar(p, x.dtype)), ax, True),
+                               _scalar(1.0 / p, x.dtype))
+    if not keepdims:
+        result = reshape(result, _squeezed_shape(list(x.shape), ax))
+    return result
+
+
+def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
+    """x / sqrt(max(sum(x**2, axis), epsilon))."""
+    if dim is not None:
+        axis = dim
+    x = _t(x)
+    square_sum = _core.reduce_sum(_core.square(x), axis, True)
+    x_inv_norm = _core.rsqrt(_core.maximum(square_sum, _scalar(epsilon, x.dtype)))
+    return x * x_inv_norm
+
+
+# ---- activations -------------------------------------------------------------------------------
+
+def leaky_relu(features, alpha=0.2, name=None):
+    """x where x > 0, else alpha * x (gradient alpha at 0, as TF). Integers are cast to float32."""
+    x = _t(features)
+    if x.dtype.is_integer:
+        x = _core.cast(x, 0)
+    if isinstance(alpha, np.ndarray):
+        alpha = alpha.item()
+    return _where(x > _scalar(0, x.dtype), x, x * _scalar(alpha, x.dtype))
+
+
+def elu(features, name=None):
+    """x where x > 0, else exp(x) - 1."""
+    x = _float_input(features, "elu")
+    zero = _scalar(0, x.dtype)
+    return _where(x > zero, x, _core.expm1(_core.minimum(x, zero)))
+
+
+def selu(features, name=None):
+    """scale * (x where x >= 0, else alpha * (exp(x) - 1)), with TF's constants."""
+    x = _float_input(features, "selu")
+    zero = _scalar(0, x.dtype)
+    neg = _core.expm1(_core.minimum(x, zero)) * _SELU_ALPHA
+    return _where(x >= zero, x, neg) * _SELU_SCALE
+
+
+def gelu(features, approximate=False, name=None):
+    """x * Phi(x): exact (erfc form, as TF) or, with approximate=True, the tanh approximation."""
+    x = _float_input(features, "gelu")
+    if approximate:
+        inner = (x + (x * x * x) * 0.044715) * 0.7978845608028654
+        return x * 0.5 * (_core.tanh(inner) + 1.0)
+    return x * 0.5 * _core.erfc(x * -0.7071067811865476)
+
+
+def silu(features, beta=1.0, name=None):
+    """x * sigmoid(beta * x) (swish)."""
+    x = _float_input(features, "silu")
+    return x * _core.sigmoid(x * beta) if beta != 1.0 else x * _core.sigmoid(x)
+
+
+swish = silu
+
+
+def softsign(features, name=None):
+    """x / (1 + |x|)."""
+    x = _float_input(features, "softsign")
+    return x / (_core.abs(x) + 1.0)
+
+
+def bias_add(value, bias, data_format=None, name=None):
+    """value + bias along the channel axis: the last one ("N...C", default) or axis 1 ("NC...")."""
+    value, bias = _t(value), _t(bias)
+    if bias.ndim != 1:
+        raise _core.InvalidArgumentError(f"Biases must be 1D: {list(bias.shape)} [Op:BiasAdd]")
+    if value.ndim < 2:
+        raise _core.InvalidArgumentError(f"Input tensor must be at least 2D: {list(value.shape)} [Op:BiasAdd]")
+    if data_format is None or (isinstance(data_format, str) and data_format.startswith("N") and data_format.endswith("C")):
+        channel = value.ndim - 1
+    elif isinstance(data_format, str) and data_format.startswith("NC"):
+        channel = 1
+    else:
+        raise ValueError(f"data_format must be of the form `N...C` or `NC...`, got {data_format!r}")
+    if value.shape[channel] != bias.shape[0]:
+        raise _core.InvalidArgumentError(
+            "Must provide as many biases as the channel dimension of the input tensor: "
+            f"{list(bias.shape)} vs. {list(value.shape)} [Op:BiasAdd]")
+    if value.dtype != bias.dtype:
+        raise _core.InvalidArgumentError(
+            f"cannot compute BiasAdd as input #1(zero-based) was expected to be a {value.dtype.name} tensor "
+            f"but is a {bias.dtype.name} tensor [Op:BiasAdd]")
+    if channel != value.ndim - 1:
+        bias = reshape(bias, [-1] + [1] * (value.ndim - channel - 1))
+    return value + bias
+
+
+EXPORTS = {
+    "top": ["round", "reduce_logsumexp", "argmax", "argmin", "cumsum", "clip_by_value", "clip_by_norm",
+            "clip_by_global_norm", "norm"],
+    "math": ["round", "log_sigmoid", "xlogy", "xlog1py", "xdivy", "divide_no_nan", "erfc", "reduce_logsumexp",
+             "reduce_variance", "reduce_std", "reduce_euclidean_norm", "argmax", "argmin", "cumsum",
+             "count_nonzero", "l2_normalize", "softsign"],
+    "nn": ["relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softsign", "bias_add", "l2_loss",
+           "moments", "l2_normalize"],
+    "linalg": ["norm", "global_norm", "l2_normalize"],
+}

@@ -1,0 +1,134 @@
+// Scans (cumsum) and arg-reductions (argmax, argmin) over one axis, seen as (outer, R, inner).
+#include <cmath>
+#include <string>
+#include <type_traits>
+
+#include "autodiff/tape.h"
+#include "ops/math.h"
+#include "tensor/parallel.h"
+
+namespace tg {
+namespace {
+
+struct Dims { int64_t outer = 1, R = 1, inner = 1; };
+Dims split(const Shape& s, int axis) {
+  Dims d;
+  for (int i = 0; i < axis; ++i) d.outer *= s[i];
+  d.R = s[axis];
+  for (int i = axis + 1; i < s.ndim; ++i) d.inner *= s[i];
+  return d;
+}
+
+int check_axis(int64_t axis, int ndim, const char* op) {
+  if (axis < -ndim || axis >= ndim)
+    throw InvalidArgument("Expected axis in the range [" + std::to_string(-ndim) + ", " + std::to_string(ndim) +
+                          "), but got " + std::to_string(axis) + " [Op:" + op + "]");
+  return int(axis < 0 ? axis + ndim : axis);
+}
+
+}  // namespace
+
+namespace kernels {
+
+Tensor cumsum(const Tensor& x, int axis, bool exclusive, bool reverse) {
+  if (x.dtype == DType::Bool)
+    throw InvalidArgument("Value for attr 'T' of bool is not in the list of allowed values for Cumsum [Op:Cumsum]");
+  Tensor out = Tensor::empty(x.shape, x.dtype);
+  if (out.numel() == 0) return out;
+  const Dims d = split(x.shape, axis);
+  TG_DISPATCH_NUMERIC(x.dtype, T, {
+    const T* px = x.data<T>();
+    T* po = out.data<T>();
+    parallel_for(d.outer, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, d.R * d.inner)), [&](int64_t lo, int64_t hi) {
+      for (int64_t o = lo; o < hi; ++o) {
+        const T* xo = px + o * d.R * d.inner;
+        T* yo = po + o * d.R * d.inner;
+        for (int64_t i = 0; i < d.inner; ++i) {
+          T acc = T(0);
+          for (int64_t k = 0; k < d.R; ++k) {
+            int64_t r = reverse ? d.R - 1 - k : k;
+            T v = xo[r * d.inner + i];
+            if (exclusive) { yo[r * d.inner + i] = acc; acc += v; }
+            else { acc += v; yo[r * d.inner + i] = acc; }
+          }
+        }
+      }
+    });
+  });
+  return out;
+}
+
+Tensor arg_reduce(Op op, const Tensor& x, int axis, DType out_dtype) {
+  if (x.dtype == DType::Bool)
+    throw InvalidArgument(std::string("Value for attr 'T' of bool is not in the list of allowed values for ") +
+                          op_name(op) + " [Op:" + op_name(op) + "]");
+  const Dims d = split(x.shape, axis);
+  if (d.R == 0)
+    throw InvalidArgument("Reduction axis " + std::to_string(axis) + " is empty in shape " + x.shape.str() +
+                          " [Op:" + op_name(op) + "]");
+  Shape s;
+  for (int i = 0; i < x.ndim(); ++i)
+    if (i != axis) s[s.ndim++] = x.shape[i];
+  Tensor out = Tensor::empty(s, out_dtype);
+  if (out.numel() == 0) return out;
+  const bool is_max = op == Op::ArgMax;
+  TG_DISPATCH_NUMERIC(x.dtype, T, {
+    const T* px = x.data<T>();
+    auto run = [&](auto* po) {
+      using I = std::remove_pointer_t<decltype(po)>;
+      parallel_for(d.outer * d.inner, std::max<int64_t>(1, (1 << 14) / d.R), [&](int64_t lo, int64_t hi) {
+        for (int64_t j = lo; j < hi; ++j) {
+          const int64_t o = j / d.inner, i = j % d.inner;
+          const T* p = px + o * d.R * d.inner + i;
+          int64_t best = 0;
+          T bv = p[0];
+          for (int64_t r = 1; r < d.R; ++r) {
+            T v = p[r * d.inner];
+            if constexpr (std::is_floating_point<T>::value) {
+              if (bv != bv) break;  // the first NaN wins
+              if (v != v) { best = r; break; }
+            }
+            if (is_max ? v > bv : v < bv) { bv = v; best = r; }
+          }
+          po[j] = I(best);
+        }
+      });
+    };
+    if (out_dtype == DType::Int32) run(out.data<int32_t>());
+    else run(out.data<int64_t>());
+  });
+  return out;
+}
+
+}  // namespace kernels
+
+namespace ops {
+
+Tensor cumsum(const Tensor& x, int64_t axis_in, bool exclusive, bool reverse) {
+  if (x.ndim() == 0)
+    throw InvalidArgument("Cumsum: input must be at least rank 1, got a scalar [Op:Cumsum]");
+  int axis = check_axis(axis_in, x.ndim(), "Cumsum");
+  Tensor out = kernels::cumsum(x, axis, exclusive, reverse);
+  if (tape::any_active() && is_floating(out.dtype)) {
+    Attrs at;
+    at.ints = {axis};
+    at.flag_a = exclusive;
+    at.flag_b = reverse;
+    tape::record(Op::Cumsum, {x}, {out}, std::move(at));
+  }
+  return out;
+}
+
+Tensor arg_reduce(Op op, const Tensor& x, int64_t axis_in, DType out_dtype) {
+  if (out_dtype != DType::Int32 && out_dtype != DType::Int64)
+    throw InvalidArgument(std::string("Value for attr 'output_type' of ") + dtype_name(out_dtype) +
+                          " is not in the list of allowed values: int32, int64 [Op:" + op_name(op) + "]");
+  if (x.ndim() == 0)
+    throw InvalidArgument(std::string("Expected dimension in the range [0, 0), but got ") + std::to_string(axis_in) +
+                          " [Op:" + op_name(op) + "]");
+  int axis = check_axis(axis_in, x.ndim(), op_name(op));
+  return kernels::arg_reduce(op, x, axis, out_dtype);
+}
+
+}  // namespace ops
+}  // namespace tg
