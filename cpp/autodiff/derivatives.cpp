@@ -165,20 +165,27 @@ VJP(vjp_relu6) {  // TF's Relu6Grad: 1 only strictly inside (0, 6)
   out[0] = select(inside, G, zeros_like(G));
 }
 VJP(vjp_cumsum) { out[0] = ops::cumsum(G, n.attrs.ints[0], n.attrs.flag_a, !n.attrs.flag_b); }
-// Zero-safe, as TF's _ProdGrad: with z zeros in a slice, d prod / d x_i (the product of the
-// others) is p / x_i when z == 0, the product of the non-zeros at the zero when z == 1, else 0.
-// Second derivatives are exact except at inputs that are exactly zero.
+// Zero-safe (TF's _ProdGrad is too). d prod / d x_i = the product of the others: ans / x_i where
+// x_i != 0; at a zero, the product of the non-zeros if it is the only zero, 0 otherwise. Written so
+// that second derivatives are exact with up to two zeros in a slice (the value at a zero with one
+// other zero is 0 but its derivative along that other zero is not: p_nz * (sum of zeros - x_i)).
 VJP(vjp_prod) {
   const std::vector<int> axes(n.attrs.ints.begin(), n.attrs.ints.end());
+  Tensor ans = keepdims_form(n, ANS);
   Tensor is_zero = kernels::binary(Op::Equal, X, c(X, 0.0));
+  Tensor count = kernels::reduce(Op::Sum, kernels::cast(is_zero, DType::Int64), axes, true);
+  bool any_zero = false;
+  for (int64_t i = 0, m = count.numel(); i < m && !any_zero; ++i) any_zero = count.data<int64_t>()[i] != 0;
+  if (!any_zero) {
+    out[0] = mul(div(ans, X), keepdims_form(n, G));
+    return;
+  }
   Tensor safe = select(is_zero, ones_like(X), X);
-  Tensor p = reduce(Op::Prod, safe, n.attrs.ints, false, true);
-  Tensor zeros = kernels::reduce(Op::Sum, kernels::cast(is_zero, DType::Int64), axes, true);
-  Tensor none = kernels::binary(Op::Equal, zeros, Tensor::scalar<int64_t>(0));
-  Tensor only_here = kernels::binary(Op::LogicalAnd, is_zero,
-                                     kernels::binary(Op::Equal, zeros, Tensor::scalar<int64_t>(1)));
-  Tensor dx = select(none, div(p, safe), select(only_here, p, zeros_like(X)));
-  out[0] = mul(dx, keepdims_form(n, G));
+  Tensor p_nz = reduce(Op::Prod, safe, n.attrs.ints, false, true);
+  Tensor zero_sum = reduce(Op::Sum, select(is_zero, X, zeros_like(X)), n.attrs.ints, false, true);
+  auto count_is = [&](int64_t k) { return kernels::binary(Op::Equal, count, Tensor::scalar<int64_t>(k)); };
+  Tensor at_zero = select(count_is(1), p_nz, select(count_is(2), mul(p_nz, sub(zero_sum, X)), zeros_like(X)));
+  out[0] = mul(select(is_zero, at_zero, div(ans, safe)), keepdims_form(n, G));
 }
 
 
@@ -259,7 +266,7 @@ struct Table {
     set(Op::Erfc,              vjp_erfc,              true,  false);
     set(Op::Relu6,             vjp_relu6,             true,  false);
     set(Op::Cumsum,            vjp_cumsum,            false, false);
-    set(Op::Prod,              vjp_prod,              true,  false);
+    set(Op::Prod,              vjp_prod,              true,  true);
 
 
     // area: shape and indexing
