@@ -53,12 +53,14 @@ UNARY = {
     "ceil": (tg.math.ceil, np.ceil, (-5, 5), False),
     "round": (tg.math.round, np.round, (-5, 5), False),
     "relu6": (tg.nn.relu6, lambda x: np.clip(x, 0, 6), (-3, 9), True),
-    "leaky_relu": (tg.nn.leaky_relu, lambda x: np.where(x > 0, x, 0.2 * x), (-3, 3), True),
+    "leaky_relu": (tg.nn.leaky_relu, lambda x: np.where(x > 0, x, float(np.float32(0.2)) * x), (-3, 3), True),
     "elu": (tg.nn.elu, lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))), (-4, 4), True),
     "selu": (tg.nn.selu, lambda x: SELU_S * np.where(x > 0, x, SELU_A * np.expm1(np.minimum(x, 0))), (-4, 4), True),
-    "gelu": (tg.nn.gelu, lambda x: x * 0.5 * sp.erfc(-x / np.sqrt(2)), (-6, 6), True),
+    # TF's constants are rounded to float32 (cast(python_float, dtype)), also for float64 inputs
+    "gelu": (tg.nn.gelu, lambda x: x * 0.5 * sp.erfc(-x * float(np.float32(np.sqrt(0.5)))), (-6, 6), True),
     "gelu_tanh": (lambda x: tg.nn.gelu(x, approximate=True),
-                  lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3))), (-6, 6), True),
+                  lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + float(np.float32(0.044715)) * x ** 3))),
+                  (-6, 6), True),
     "silu": (tg.nn.silu, lambda x: x * sp.expit(x), (-8, 8), True),
     "swish": (tg.nn.swish, lambda x: x * sp.expit(x), (-8, 8), True),
     "softsign": (tg.nn.softsign, lambda x: x / (1 + np.abs(x)), (-5, 5), True),
@@ -108,7 +110,7 @@ def test_piecewise_constant_ops_have_tf_gradients():
 def test_gradients_at_kinks_follow_tf():
     x = np.array([-1.0, 0.0, 3.0, 6.0, 7.0])
     np.testing.assert_array_equal(grad(tg.nn.relu6, x)[0], [0, 0, 1, 0, 0])
-    np.testing.assert_allclose(grad(tg.nn.leaky_relu, x)[0], [0.2, 0.2, 1, 1, 1])
+    np.testing.assert_allclose(grad(tg.nn.leaky_relu, x)[0], [0.2, 0.2, 1, 1, 1], rtol=1e-7)
     np.testing.assert_allclose(grad(tg.nn.elu, x)[0][1:], [1, 1, 1, 1])
     np.testing.assert_allclose(grad(tg.nn.selu, x)[0][1:], [SELU_S] * 4)
     np.testing.assert_array_equal(grad(tg.abs, x)[0], [-1, 0, 1, 1, 1])

@@ -74,7 +74,8 @@ VJP(vjp_sigmoid_grad) {  // ans = grad_in * s * (1 - s)
   if (needs[0]) out[0] = mul(G, mul(Y, sub(c(X, 1.0), mul(c(X, 2.0), X))));
   if (needs[1]) out[1] = binary(Op::SigmoidGrad, X, G);
 }
-VJP(vjp_relu_grad) {  // ans = grad_in * (x > 0); piecewise constant in x
+VJP(vjp_relu_grad) {  // ans = grad_in * (x > 0); piecewise constant in x: zeros, as TF
+  if (needs[0]) out[0] = zeros_like(X);
   if (needs[1]) out[1] = binary(Op::ReluGrad, X, G);
 }
 
@@ -160,9 +161,17 @@ VJP(vjp_select) {
 
 // ---- area: math, reductions, activations, nn losses -------------------------------------------
 VJP(vjp_erfc) { out[0] = mul(G, mul(c(X, -2.0 / std::sqrt(M_PI)), unary(Op::Exp, neg(unary(Op::Square, X))))); }
-VJP(vjp_relu6) {  // TF's Relu6Grad: 1 only strictly inside (0, 6)
-  Tensor inside = kernels::binary(Op::LogicalAnd, gt0(X), kernels::binary(Op::Less, X, c(X, 6.0)));
-  out[0] = select(inside, G, zeros_like(G));
+// Relu6 and LeakyRelu: fused backward kernels as TF, so that the second derivative w.r.t. x is
+// zeros (connected), not None. Relu6's gradient is 1 only strictly inside (0, 6).
+VJP(vjp_relu6) { out[0] = ops::relu6_grad(X, G); }
+VJP(vjp_relu6_grad) {
+  if (needs[0]) out[0] = zeros_like(X);
+  if (needs[1]) out[1] = ops::relu6_grad(X, G);
+}
+VJP(vjp_leaky_relu) { out[0] = ops::leaky_relu_grad(X, G, n.attrs.scalar); }
+VJP(vjp_leaky_relu_grad) {
+  if (needs[0]) out[0] = zeros_like(X);
+  if (needs[1]) out[1] = ops::leaky_relu_grad(X, G, n.attrs.scalar);
 }
 VJP(vjp_cumsum) { out[0] = ops::cumsum(G, n.attrs.ints[0], n.attrs.flag_a, !n.attrs.flag_b); }
 // Zero-safe (TF's _ProdGrad is too). d prod / d x_i = the product of the others: ans / x_i where
@@ -265,6 +274,9 @@ struct Table {
     // area: math, reductions, activations, nn losses
     set(Op::Erfc,              vjp_erfc,              true,  false);
     set(Op::Relu6,             vjp_relu6,             true,  false);
+    set(Op::Relu6Grad,         vjp_relu6_grad,        true,  false);
+    set(Op::LeakyRelu,         vjp_leaky_relu,        true,  false);
+    set(Op::LeakyReluGrad,     vjp_leaky_relu_grad,   true,  false);
     set(Op::Cumsum,            vjp_cumsum,            false, false);
     set(Op::Prod,              vjp_prod,              true,  true);
 

@@ -15,6 +15,10 @@ void init_ops_math(py::module_& m) {
     Tensor t = to_tensor(x);
     return nogil(t.numel(), [&] { return ops::unary(Op::Relu6, t); });
   }, py::arg("features"), py::arg("name") = py::none());
+  m.def("_leaky_relu", [](py::handle x, double alpha) {
+    Tensor t = to_tensor(x);
+    return nogil(t.numel(), [&] { return ops::leaky_relu(t, alpha); });
+  });
   m.def("cumsum", [](py::handle x, int64_t axis, bool exclusive, bool reverse, py::object name) {
     Tensor t = to_tensor(x);
     return nogil(t.numel(), [&] { return ops::cumsum(t, axis, exclusive, reverse); });

@@ -178,7 +178,10 @@ template <Op op, class T> inline auto una(T x) {
   if constexpr (op == Op::Neg) return T(-x);
   else if constexpr (op == Op::Square) return T(x * x);
   else if constexpr (op == Op::Abs) return T(x < 0 ? -x : x);
-  else if constexpr (op == Op::Sign) return T((x > 0) - (x < 0));
+  else if constexpr (op == Op::Sign) {
+    if constexpr (is_fp<T>) { if (x != x) return x; }  // sign(nan) = nan, as TF
+    return T((x > 0) - (x < 0));
+  }
   else if constexpr (op == Op::Relu) return T(x > 0 ? x : 0);
   else if constexpr (op == Op::Relu6) return T(x > 0 ? (x < T(6) ? x : T(6)) : 0);
   else if constexpr (op == Op::LogicalNot) return bool(!x);

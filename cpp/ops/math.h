@@ -1,4 +1,5 @@
-// Math-area primitives that are not plain unary/binary/reduce ops: scans and arg-reductions.
+// Math-area primitives that are not plain unary/binary/reduce ops: scans, arg-reductions,
+// parameterised activations and their fused backward kernels.
 #pragma once
 #include "ops/ops.h"
 
@@ -8,10 +9,16 @@ namespace kernels {
 Tensor cumsum(const Tensor& x, int axis, bool exclusive, bool reverse);
 // Index of the first extreme value along `axis` (normalised); out_dtype Int32 or Int64. NaN wins.
 Tensor arg_reduce(Op op, const Tensor& x, int axis, DType out_dtype);
+Tensor leaky_relu(const Tensor& x, double alpha);
+Tensor leaky_relu_grad(const Tensor& x, const Tensor& g, double alpha);  // g * (x > 0 ? 1 : alpha)
+Tensor relu6_grad(const Tensor& x, const Tensor& g);                     // g * (0 < x < 6)
 }  // namespace kernels
 
 namespace ops {
 Tensor cumsum(const Tensor& x, int64_t axis, bool exclusive, bool reverse);  // recorded
 Tensor arg_reduce(Op op, const Tensor& x, int64_t axis, DType out_dtype);   // never recorded
+Tensor leaky_relu(const Tensor& x, double alpha);
+Tensor leaky_relu_grad(const Tensor& x, const Tensor& g, double alpha);
+Tensor relu6_grad(const Tensor& x, const Tensor& g);
 }  // namespace ops
 }  // namespace tg

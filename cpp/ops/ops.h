@@ -42,7 +42,8 @@ namespace tg {
 
 // area lists: add `X(Name, "TFName")` entries here
 #define TG_OPS_MATH(X)                                                                              \
-  X(Erfc, "Erfc") X(Relu6, "Relu6") X(Cumsum, "Cumsum") X(ArgMax, "ArgMax") X(ArgMin, "ArgMin")
+  X(Erfc, "Erfc") X(Relu6, "Relu6") X(Cumsum, "Cumsum") X(ArgMax, "ArgMax") X(ArgMin, "ArgMin")     \
+  X(LeakyRelu, "LeakyRelu") X(LeakyReluGrad, "LeakyReluGrad") X(Relu6Grad, "Relu6Grad")
 
 #define TG_OPS_SHAPE(X)
 

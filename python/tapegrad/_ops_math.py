@@ -19,6 +19,8 @@ _where = _core.where3
 erfc = _core.erfc
 relu6 = _core.relu6
 
+_F32_SQRT_HALF = float(np.float32(0.7071067811865476))
+_F32_COEFF = float(np.float32(0.044715))
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
@@ -330,14 +332,15 @@ def leaky_relu(features, alpha=0.2, name=None):
         x = _core.cast(x, 0)
     if isinstance(alpha, np.ndarray):
         alpha = alpha.item()
-    return _where(x > _scalar(0, x.dtype), x, x * _scalar(alpha, x.dtype))
+    alpha = float(np.float32(alpha))  # TF's alpha is a float32 op attribute, also for float64 inputs
+    return _core._leaky_relu(x, alpha)
 
 
 def elu(features, name=None):
-    """x where x > 0, else exp(x) - 1."""
+    """x where x >= 0, else exp(x) - 1 (at 0: gradient 1, second derivative 0, as TF)."""
     x = _float_input(features, "elu")
     zero = _scalar(0, x.dtype)
-    return _where(x > zero, x, _core.expm1(_core.minimum(x, zero)))
+    return _where(x >= zero, x, _core.expm1(_core.minimum(x, zero)))
 
 
 def selu(features, name=None):
@@ -350,11 +353,16 @@ def selu(features, name=None):
 
 def gelu(features, approximate=False, name=None):
     """x * Phi(x): exact (erfc form, as TF) or, with approximate=True, the tanh approximation."""
-    x = _float_input(features, "gelu")
+    x = _t(features)
+    if not x.dtype.is_floating:
+        raise ValueError(f"`features.dtype` must be a floating point tensor.Received:features.dtype={x.dtype.name}")
+    # TF's graph op for op (same float32 rounding). TF writes its constants as
+    # cast(python_float, dtype), which rounds them to float32 first; float64 results depend on it.
     if approximate:
-        inner = (x + (x * x * x) * 0.044715) * 0.7978845608028654
-        return x * 0.5 * (_core.tanh(inner) + 1.0)
-    return x * 0.5 * _core.erfc(x * -0.7071067811865476)
+        coeff = _scalar(_F32_COEFF, x.dtype)
+        cube = _core.pow(x, _scalar(3, x.dtype))
+        return x * 0.5 * (_core.tanh((x + cube * coeff) * 0.7978845608028654) + 1.0)
+    return x * 0.5 * _core.erfc(-x * _scalar(_F32_SQRT_HALF, x.dtype))
 
 
 def silu(features, beta=1.0, name=None):

@@ -1,0 +1,106 @@
+// Activations with a parameter or a fused backward: leaky_relu (alpha), and the grad kernels
+// (LeakyReluGrad, Relu6Grad) whose own gradient w.r.t. x is zeros, as TF's *GradGrad rules say.
+#include <string>
+
+#include "autodiff/tape.h"
+#include "ops/math.h"
+#include "tensor/parallel.h"
+
+namespace tg {
+namespace {
+
+constexpr int64_t kGrain = 1 << 14;
+
+void check_float(const Tensor& x, Op op) {
+  if (!is_floating(x.dtype))
+    throw InvalidArgument(std::string("Value for attr 'T' of ") + dtype_name(x.dtype) +
+                          " is not in the list of allowed values for " + op_name(op) + " [Op:" + op_name(op) + "]");
+}
+
+void check_grad_pair(const Tensor& x, const Tensor& g, Op op) {
+  check_float(x, op);
+  if (g.dtype != x.dtype || g.shape != x.shape)
+    throw InvalidArgument(std::string(op_name(op)) + ": gradients and features must have the same shape and dtype, got " +
+                          g.shape.str() + " " + dtype_name(g.dtype) + " and " + x.shape.str() + " " + dtype_name(x.dtype));
+}
+
+// f(x, g) elementwise over same-shaped float tensors.
+template <class F> Tensor map2(const Tensor& x, const Tensor& g, F f) {
+  Tensor out = Tensor::empty(x.shape, x.dtype);
+  TG_DISPATCH_FLOAT(x.dtype, T, {
+    const T* px = x.data<T>();
+    const T* pg = g.data<T>();
+    T* po = out.data<T>();
+    parallel_for(x.numel(), kGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) po[i] = f(px[i], pg[i]);
+    });
+  });
+  return out;
+}
+
+}  // namespace
+
+namespace kernels {
+
+Tensor leaky_relu(const Tensor& x, double alpha) {
+  check_float(x, Op::LeakyRelu);
+  Tensor out = Tensor::empty(x.shape, x.dtype);
+  TG_DISPATCH_FLOAT(x.dtype, T, {
+    const T* px = x.data<T>();
+    T* po = out.data<T>();
+    const T a = T(alpha);
+    parallel_for(x.numel(), kGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) po[i] = px[i] > T(0) ? px[i] : a * px[i];
+    });
+  });
+  return out;
+}
+
+Tensor leaky_relu_grad(const Tensor& x, const Tensor& g, double alpha) {
+  check_grad_pair(x, g, Op::LeakyReluGrad);
+  return map2(x, g, [alpha](auto xv, auto gv) {
+    using T = decltype(xv);
+    return xv > T(0) ? gv : T(alpha) * gv;
+  });
+}
+
+Tensor relu6_grad(const Tensor& x, const Tensor& g) {
+  check_grad_pair(x, g, Op::Relu6Grad);
+  return map2(x, g, [](auto xv, auto gv) {
+    using T = decltype(xv);
+    return (xv > T(0) && xv < T(6)) ? gv : T(0);
+  });
+}
+
+}  // namespace kernels
+
+namespace ops {
+
+Tensor leaky_relu(const Tensor& x, double alpha) {
+  Tensor out = kernels::leaky_relu(x, alpha);
+  if (tape::any_active()) {
+    Attrs at;
+    at.scalar = alpha;
+    tape::record(Op::LeakyRelu, {x}, {out}, std::move(at));
+  }
+  return out;
+}
+
+Tensor leaky_relu_grad(const Tensor& x, const Tensor& g, double alpha) {
+  Tensor out = kernels::leaky_relu_grad(x, g, alpha);
+  if (tape::any_active()) {
+    Attrs at;
+    at.scalar = alpha;
+    tape::record(Op::LeakyReluGrad, {x, g}, {out}, std::move(at));
+  }
+  return out;
+}
+
+Tensor relu6_grad(const Tensor& x, const Tensor& g) {
+  Tensor out = kernels::relu6_grad(x, g);
+  if (tape::any_active()) tape::record(Op::Relu6Grad, {x, g}, {out});
+  return out;
+}
+
+}  // namespace ops
+}  // namespace tg
