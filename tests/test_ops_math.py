@@ -240,3 +240,24 @@ def test_logic_and_predicates():
         t.watch(xt)
         y = tg.cast(tg.greater(xt, 1.5), tg.float32)
     assert t.gradient(y, xt) is None
+
+
+def test_non_float_inputs_raise_like_tf():
+    i = tg.constant([1, 2])
+    for f in (tg.nn.elu, tg.nn.selu, tg.nn.softsign, tg.nn.silu, tg.math.log_sigmoid, tg.nn.l2_loss,
+              tg.math.erf, tg.math.erfc, tg.math.tan, tg.math.is_finite):
+        with pytest.raises(tg.errors.InvalidArgumentError, match="int32"):
+            f(i)
+    with pytest.raises(ValueError, match="floating point"):
+        tg.nn.gelu(i)
+    with pytest.raises(tg.errors.InvalidArgumentError, match="bool"):
+        tg.reduce_prod(tg.constant([True]))
+    with pytest.raises(tg.errors.InvalidArgumentError, match="dtype|expected"):
+        tg.math.squared_difference(tg.constant([1.0]), tg.constant([1.0], tg.float64))
+    with pytest.raises(tg.errors.InvalidArgumentError, match="Incompatible shapes"):
+        tg.math.atan2(tg.zeros([2]), tg.zeros([3]))
+    # integers where TF allows them
+    assert tg.math.divide_no_nan(i, tg.constant([2, 0])).numpy().tolist() == [0.5, 0.0]
+    assert tg.nn.relu6(tg.constant([-1, 3, 9])).numpy().tolist() == [0, 3, 6]
+    assert tg.nn.leaky_relu(i).dtype == tg.float32
+    assert tg.sign(tg.constant([-3, 0, 4])).numpy().tolist() == [-1, 0, 1]

@@ -84,7 +84,11 @@ def integer_and_special_values(m):
             m.round(f), m.sign(f), m.math.is_nan(f), m.math.is_finite(f), m.math.is_inf(f),
             m.math.xlogy(m.constant([0.0, 0.0, 1.0]), m.constant([0.0, np.nan, 2.0])),
             m.math.divide_no_nan(m.constant([1.0, np.inf, 2.0]), m.constant([0.0, 0.0, 4.0])),
-            m.math.softplus(m.constant([-100.0, 0.0, 100.0])), m.math.log_sigmoid(m.constant([-100.0, 100.0]))]
+            m.math.softplus(m.constant([-100.0, 0.0, 100.0])), m.math.log_sigmoid(m.constant([-100.0, 100.0])),
+            m.nn.relu6(f), m.nn.relu6(a), m.argmax(m.constant([1.0, np.nan, 3.0])),
+            m.argmin(m.constant([np.nan, -1.0, 3.0])), m.argmax(m.constant([False, True, True])),
+            m.reduce_min(f), m.reduce_max(m.constant([[1.0, np.nan], [2.0, 3.0]]), axis=1),
+            m.math.divide_no_nan(a, b), m.clip_by_global_norm([], 1.0)]
 
 
 def comparisons(m):

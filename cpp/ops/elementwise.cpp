@@ -183,7 +183,10 @@ template <Op op, class T> inline auto una(T x) {
     return T((x > 0) - (x < 0));
   }
   else if constexpr (op == Op::Relu) return T(x > 0 ? x : 0);
-  else if constexpr (op == Op::Relu6) return T(x > 0 ? (x < T(6) ? x : T(6)) : 0);
+  else if constexpr (op == Op::Relu6) {
+    if constexpr (is_fp<T>) { if (x != x) return x; }  // relu6(nan) = nan, as TF
+    return T(x > 0 ? (x < T(6) ? x : T(6)) : 0);
+  }
   else if constexpr (op == Op::LogicalNot) return bool(!x);
   else if constexpr (op == Op::IsNan) return bool(std::isnan(x));
   else if constexpr (op == Op::IsFinite) return bool(std::isfinite(x));

@@ -7,7 +7,8 @@ namespace tg {
 namespace kernels {
 // Cumulative sum along `axis` (normalised), optionally exclusive and/or from the end.
 Tensor cumsum(const Tensor& x, int axis, bool exclusive, bool reverse);
-// Index of the first extreme value along `axis` (normalised); out_dtype Int32 or Int64. NaN wins.
+// Index of the first extreme value along `axis` (normalised); out_dtype Int32 or Int64. NaN is
+// never picked, as TF.
 Tensor arg_reduce(Op op, const Tensor& x, int axis, DType out_dtype);
 Tensor leaky_relu(const Tensor& x, double alpha);
 Tensor leaky_relu_grad(const Tensor& x, const Tensor& g, double alpha);  // g * (x > 0 ? 1 : alpha)

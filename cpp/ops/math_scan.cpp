@@ -1,5 +1,6 @@
 // Scans (cumsum) and arg-reductions (argmax, argmin) over one axis, seen as (outer, R, inner).
 #include <cmath>
+#include <limits>
 #include <string>
 #include <type_traits>
 
@@ -19,9 +20,10 @@ Dims split(const Shape& s, int axis) {
   return d;
 }
 
-int check_axis(int64_t axis, int ndim, const char* op) {
+// TF's messages: "ScanOp: Expected scan axis in the range ..." / "Expected dimension in the range ..."
+int check_axis(int64_t axis, int ndim, const char* op, const char* what) {
   if (axis < -ndim || axis >= ndim)
-    throw InvalidArgument("Expected axis in the range [" + std::to_string(-ndim) + ", " + std::to_string(ndim) +
+    throw InvalidArgument(std::string(what) + " in the range [" + std::to_string(-ndim) + ", " + std::to_string(ndim) +
                           "), but got " + std::to_string(axis) + " [Op:" + op + "]");
   return int(axis < 0 ? axis + ndim : axis);
 }
@@ -59,9 +61,6 @@ Tensor cumsum(const Tensor& x, int axis, bool exclusive, bool reverse) {
 }
 
 Tensor arg_reduce(Op op, const Tensor& x, int axis, DType out_dtype) {
-  if (x.dtype == DType::Bool)
-    throw InvalidArgument(std::string("Value for attr 'T' of bool is not in the list of allowed values for ") +
-                          op_name(op) + " [Op:" + op_name(op) + "]");
   const Dims d = split(x.shape, axis);
   if (d.R == 0)
     throw InvalidArgument("Reduction axis " + std::to_string(axis) + " is empty in shape " + x.shape.str() +
@@ -72,7 +71,7 @@ Tensor arg_reduce(Op op, const Tensor& x, int axis, DType out_dtype) {
   Tensor out = Tensor::empty(s, out_dtype);
   if (out.numel() == 0) return out;
   const bool is_max = op == Op::ArgMax;
-  TG_DISPATCH_NUMERIC(x.dtype, T, {
+  TG_DISPATCH_ALL(x.dtype, T, {
     const T* px = x.data<T>();
     auto run = [&](auto* po) {
       using I = std::remove_pointer_t<decltype(po)>;
@@ -80,14 +79,12 @@ Tensor arg_reduce(Op op, const Tensor& x, int axis, DType out_dtype) {
         for (int64_t j = lo; j < hi; ++j) {
           const int64_t o = j / d.inner, i = j % d.inner;
           const T* p = px + o * d.R * d.inner + i;
+          // Eigen's arg reducers (TF): start from the type's extreme, strict comparisons, so NaN
+          // is never picked (all-NaN gives 0) and ties keep the first index
           int64_t best = 0;
-          T bv = p[0];
-          for (int64_t r = 1; r < d.R; ++r) {
+          T bv = is_max ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
+          for (int64_t r = 0; r < d.R; ++r) {
             T v = p[r * d.inner];
-            if constexpr (std::is_floating_point<T>::value) {
-              if (bv != bv) break;  // the first NaN wins
-              if (v != v) { best = r; break; }
-            }
             if (is_max ? v > bv : v < bv) { bv = v; best = r; }
           }
           po[j] = I(best);
@@ -107,7 +104,7 @@ namespace ops {
 Tensor cumsum(const Tensor& x, int64_t axis_in, bool exclusive, bool reverse) {
   if (x.ndim() == 0)
     throw InvalidArgument("Cumsum: input must be at least rank 1, got a scalar [Op:Cumsum]");
-  int axis = check_axis(axis_in, x.ndim(), "Cumsum");
+  int axis = check_axis(axis_in, x.ndim(), "Cumsum", "ScanOp: Expected scan axis");
   Tensor out = kernels::cumsum(x, axis, exclusive, reverse);
   if (tape::any_active() && is_floating(out.dtype)) {
     Attrs at;
@@ -126,7 +123,7 @@ Tensor arg_reduce(Op op, const Tensor& x, int64_t axis_in, DType out_dtype) {
   if (x.ndim() == 0)
     throw InvalidArgument(std::string("Expected dimension in the range [0, 0), but got ") + std::to_string(axis_in) +
                           " [Op:" + op_name(op) + "]");
-  int axis = check_axis(axis_in, x.ndim(), op_name(op));
+  int axis = check_axis(axis_in, x.ndim(), op_name(op), "Expected dimension");
   return kernels::arg_reduce(op, x, axis, out_dtype);
 }
 

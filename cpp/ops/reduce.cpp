@@ -98,7 +98,9 @@ void reduce_block(const T* x, T* out, int64_t outer, int64_t R, int64_t inner) {
 template <Op op> void reduce_dispatch(const Tensor& x, Tensor& out, int64_t outer, int64_t R, int64_t inner) {
   if constexpr (op == Op::Any || op == Op::All) {
     if (x.dtype != DType::Bool)
-      throw InvalidArgument(std::string("reduce_any/reduce_all need a bool tensor, got ") + dtype_name(x.dtype));
+      throw InvalidArgument(std::string("cannot compute ") + op_name(op) +
+                            " as input #0(zero-based) was expected to be a bool tensor but is a " +
+                            dtype_kernel_name(x.dtype) + " tensor [Op:" + op_name(op) + "]");
     reduce_block<op, bool>(x.data<bool>(), out.data<bool>(), outer, R, inner);
   } else {
     TG_DISPATCH_NUMERIC(x.dtype, T, { reduce_block<op, T>(x.data<T>(), out.data<T>(), outer, R, inner); });
@@ -118,6 +120,9 @@ Tensor reduce(Op op, const Tensor& x, const std::vector<int>& axes, bool keepdim
     if (!red[size_t(i)]) out_shape[out_shape.ndim++] = x.shape[i];
     else if (keepdims) out_shape[out_shape.ndim++] = 1;
   }
+  if (x.dtype == DType::Bool && op != Op::Any && op != Op::All)
+    throw InvalidArgument(std::string("Value for attr 'T' of bool is not in the list of allowed values for ") +
+                          op_name(op) + " [Op:" + op_name(op) + "]");
   Tensor out = Tensor::empty(out_shape, x.dtype);
   if (out.numel() == 0) return out;
   if (axes.empty()) {  // nothing to reduce: a copy

@@ -30,9 +30,12 @@ def _t(x):
 
 
 def _float_input(x, op):
+    """x as a tensor; TF's InvalidArgumentError when it is not float (op: TF's op name)."""
     x = _t(x)
     if not x.dtype.is_floating:
-        raise TypeError(f"{op}: expected a float tensor, got {x.dtype.name}")
+        raise _core.InvalidArgumentError(
+            f"Value for attr 'T' of {x.dtype.name} is not in the list of allowed values: half, bfloat16, "
+            f"float, double [Op:{op}]")
     return x
 
 
@@ -74,7 +77,7 @@ def round(x, name=None):  # noqa: A001  (TF's name)
 
 def log_sigmoid(x, name=None):
     """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
-    return -_core.softplus(-_float_input(x, "log_sigmoid"))
+    return -_core.softplus(-_float_input(x, "Softplus"))
 
 
 def _pair(x, y):
@@ -120,8 +123,8 @@ def xdivy(x, y, name=None):
 def divide_no_nan(x, y, name=None):
     """x / y, and 0 where y == 0 (also for x = inf or nan). Gradients are 0 there too."""
     x, y = _pair(x, y)
-    if not x.dtype.is_floating:
-        raise TypeError(f"divide_no_nan: expected float tensors, got {x.dtype.name}")
+    if x.dtype.is_integer and y.dtype == x.dtype:  # TF's truediv table: integers divide as float64
+        x, y = _core.cast(x, 1), _core.cast(y, 1)
     zero = _core.equal(y, _scalar(0, y.dtype))
     safe_y = _where(zero, _scalar(1, y.dtype), y)
     return _where(zero, _scalar(0, x.dtype), x / safe_y)
@@ -144,7 +147,7 @@ def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
     """The variance (divisor N) over `axis`."""
     x = _t(input_tensor)
     if not x.dtype.is_floating:
-        raise TypeError(f"Input must be either real or complex. Received integer type {x.dtype.name}.")
+        raise TypeError(f"Input must be either real or complex. Received integer type <dtype: '{x.dtype.name}'>.")
     means = _core.reduce_mean(x, axis, True)
     return _core.reduce_mean(_core.square(x - means), axis, keepdims)
 
@@ -231,7 +234,7 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
 
 def l2_loss(t, name=None):
     """sum(t ** 2) / 2."""
-    t = _float_input(t, "l2_loss")
+    t = _float_input(t, "L2Loss")
     return _core.reduce_sum(_core.square(t)) * 0.5
 
 
@@ -245,7 +248,7 @@ def global_norm(t_list, name=None):
     """sqrt(sum of the squared L2 norms of the tensors in t_list); None entries are ignored."""
     values = [_t(v) for v in _tensor_list(t_list) if v is not None]
     if not values:
-        raise ValueError("global_norm: t_list has no tensors")
+        return convert_to_tensor(0.0)
     half = l2_loss(values[0])
     for v in values[1:]:
         half = half + l2_loss(v)
@@ -338,14 +341,14 @@ def leaky_relu(features, alpha=0.2, name=None):
 
 def elu(features, name=None):
     """x where x >= 0, else exp(x) - 1 (at 0: gradient 1, second derivative 0, as TF)."""
-    x = _float_input(features, "elu")
+    x = _float_input(features, "Elu")
     zero = _scalar(0, x.dtype)
     return _where(x >= zero, x, _core.expm1(_core.minimum(x, zero)))
 
 
 def selu(features, name=None):
     """scale * (x where x >= 0, else alpha * (exp(x) - 1)), with TF's constants."""
-    x = _float_input(features, "selu")
+    x = _float_input(features, "Selu")
     zero = _scalar(0, x.dtype)
     neg = _core.expm1(_core.minimum(x, zero)) * _SELU_ALPHA
     return _where(x >= zero, x, neg) * _SELU_SCALE
@@ -355,7 +358,7 @@ def gelu(features, approximate=False, name=None):
     """x * Phi(x): exact (erfc form, as TF) or, with approximate=True, the tanh approximation."""
     x = _t(features)
     if not x.dtype.is_floating:
-        raise ValueError(f"`features.dtype` must be a floating point tensor.Received:features.dtype={x.dtype.name}")
+        raise ValueError(f"`features.dtype` must be a floating point tensor.Received:features.dtype=<dtype: '{x.dtype.name}'>")
     # TF's graph op for op (same float32 rounding). TF writes its constants as
     # cast(python_float, dtype), which rounds them to float32 first; float64 results depend on it.
     if approximate:
@@ -367,7 +370,7 @@ def gelu(features, approximate=False, name=None):
 
 def silu(features, beta=1.0, name=None):
     """x * sigmoid(beta * x) (swish)."""
-    x = _float_input(features, "silu")
+    x = _float_input(features, "Sigmoid")
     return x * _core.sigmoid(x * beta) if beta != 1.0 else x * _core.sigmoid(x)
 
 
@@ -376,17 +379,21 @@ swish = silu
 
 def softsign(features, name=None):
     """x / (1 + |x|)."""
-    x = _float_input(features, "softsign")
+    x = _float_input(features, "Softsign")
     return x / (_core.abs(x) + 1.0)
+
+
+def _shape_str(shape):
+    return "[" + ",".join(str(d) for d in shape) + "]"
 
 
 def bias_add(value, bias, data_format=None, name=None):
     """value + bias along the channel axis: the last one ("N...C", default) or axis 1 ("NC...")."""
     value, bias = _t(value), _t(bias)
     if bias.ndim != 1:
-        raise _core.InvalidArgumentError(f"Biases must be 1D: {list(bias.shape)} [Op:BiasAdd]")
+        raise _core.InvalidArgumentError(f"Biases must be 1D: {_shape_str(bias.shape)} [Op:BiasAdd]")
     if value.ndim < 2:
-        raise _core.InvalidArgumentError(f"Input tensor must be at least 2D: {list(value.shape)} [Op:BiasAdd]")
+        raise _core.InvalidArgumentError(f"Input tensor must be at least 2D: {_shape_str(value.shape)} [Op:BiasAdd]")
     if data_format is None or (isinstance(data_format, str) and data_format.startswith("N") and data_format.endswith("C")):
         channel = value.ndim - 1
     elif isinstance(data_format, str) and data_format.startswith("NC"):
@@ -394,9 +401,10 @@ def bias_add(value, bias, data_format=None, name=None):
     else:
         raise ValueError(f"data_format must be of the form `N...C` or `NC...`, got {data_format!r}")
     if value.shape[channel] != bias.shape[0]:
+        where = "last" if channel == value.ndim - 1 else "channel"
         raise _core.InvalidArgumentError(
-            "Must provide as many biases as the channel dimension of the input tensor: "
-            f"{list(bias.shape)} vs. {list(value.shape)} [Op:BiasAdd]")
+            f"Must provide as many biases as the {where} dimension of the input tensor: "
+            f"{_shape_str(bias.shape)} vs. {_shape_str(value.shape)} [Op:BiasAdd]")
     if value.dtype != bias.dtype:
         raise _core.InvalidArgumentError(
             f"cannot compute BiasAdd as input #1(zero-based) was expected to be a {value.dtype.name} tensor "
