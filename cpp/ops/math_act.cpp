@@ -1,5 +1,6 @@
 // Activations with a parameter or a fused backward: leaky_relu (alpha), and the grad kernels
 // (LeakyReluGrad, Relu6Grad) whose own gradient w.r.t. x is zeros, as TF's *GradGrad rules say.
+#include <algorithm>
 #include <string>
 
 #include "autodiff/tape.h"
@@ -49,8 +50,11 @@ Tensor leaky_relu(const Tensor& x, double alpha) {
     const T* px = x.data<T>();
     T* po = out.data<T>();
     const T a = T(alpha);
-    parallel_for(x.numel(), kGrain, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) po[i] = px[i] > T(0) ? px[i] : a * px[i];
+    parallel_for(x.numel(), kGrain, [px, po, a](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        const T v = px[i];  // max/min, not a branch: vectorises, NaN propagates
+        po[i] = std::max(v, T(0)) + a * std::min(v, T(0));
+      }
     });
   });
   return out;
@@ -60,7 +64,8 @@ Tensor leaky_relu_grad(const Tensor& x, const Tensor& g, double alpha) {
   check_grad_pair(x, g, Op::LeakyReluGrad);
   return map2(x, g, [alpha](auto xv, auto gv) {
     using T = decltype(xv);
-    return xv > T(0) ? gv : T(alpha) * gv;
+    const T slope = xv > T(0) ? T(1) : T(alpha);
+    return gv * slope;
   });
 }
 
@@ -68,7 +73,7 @@ Tensor relu6_grad(const Tensor& x, const Tensor& g) {
   check_grad_pair(x, g, Op::Relu6Grad);
   return map2(x, g, [](auto xv, auto gv) {
     using T = decltype(xv);
-    return (xv > T(0) && xv < T(6)) ? gv : T(0);
+    return ((xv > T(0)) & (xv < T(6))) ? gv : T(0);
   });
 }
 
