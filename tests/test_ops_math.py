@@ -45,6 +45,9 @@ UNARY = {
     "acos": (tg.math.acos, np.arccos, (-0.9, 0.9), True),
     "atan": (tg.math.atan, np.arctan, (-4, 4), True),
     "erf": (tg.math.erf, sp.erf, (-3, 3), True),
+    "asinh": (tg.math.asinh, np.arcsinh, (-4, 4), True),
+    "acosh": (tg.math.acosh, np.arccosh, (1.2, 4), True),
+    "atanh": (tg.math.atanh, np.arctanh, (-0.9, 0.9), True),
     "erfc": (tg.math.erfc, sp.erfc, (-3, 3), True),
     "softplus": (tg.math.softplus, lambda x: np.logaddexp(0, x), (-30, 30), True),
     "log_sigmoid": (tg.math.log_sigmoid, lambda x: -np.logaddexp(0, -x), (-30, 30), True),
@@ -146,6 +149,7 @@ BINARY = {
     "xlog1py": (tg.math.xlog1py, sp.xlog1py, (-3, 3), (-0.5, 3)),
     "xdivy": (tg.math.xdivy, lambda a, b: a / b, (-3, 3), (0.5, 3)),
     "divide_no_nan": (tg.math.divide_no_nan, lambda a, b: a / b, (-3, 3), (0.5, 3)),
+    "multiply_no_nan": (tg.math.multiply_no_nan, lambda a, b: a * b, (-3, 3), (-3, 3)),
 }
 
 
@@ -184,6 +188,18 @@ def test_floordiv_floormod_operators_match_python():
         tg.constant([1, 2]) % 0
 
 
+def test_add_n():
+    rng = np.random.default_rng(3)
+    xs = [rng.standard_normal((2, 3)) for _ in range(3)]
+    np.testing.assert_allclose(tg.add_n(xs).numpy(), xs[0] + xs[1] + xs[2])
+    np.testing.assert_allclose(tg.math.add_n(xs[:1]).numpy(), xs[0])
+    check_gradients(lambda a, b, c: tg.add_n([a, b * b, c]), xs, order=2)
+    with pytest.raises(tg.errors.InvalidArgumentError, match="Shapes of all inputs must match"):
+        tg.add_n([xs[0], xs[0][0]])
+    with pytest.raises(ValueError, match="at least one"):
+        tg.add_n([])
+
+
 def test_zero_conventions_of_xlogy_and_divide_no_nan():
     x = np.array([0.0, 0.0, 2.0, 1.0])
     y = np.array([0.0, np.nan, 0.0, 3.0])
@@ -192,6 +208,10 @@ def test_zero_conventions_of_xlogy_and_divide_no_nan():
     gx, gy = grad(tg.math.xlogy, [0.0, 2.0], [0.0, 4.0])
     np.testing.assert_allclose(gx, [0, np.log(4)])
     np.testing.assert_allclose(gy, [0, 0.5])
+    np.testing.assert_array_equal(tg.math.multiply_no_nan([np.inf, np.nan, 2.0], [0.0, 0.0, 3.0]).numpy(), [0, 0, 6])
+    gx, gy = grad(tg.math.multiply_no_nan, [3.0, 2.0], [0.0, 4.0])
+    np.testing.assert_allclose(gx, [0, 4])
+    np.testing.assert_allclose(gy, [3, 2])
     gx, gy = grad(tg.math.divide_no_nan, [3.0, 2.0], [0.0, 4.0])
     np.testing.assert_allclose(gx, [0, 0.25])
     np.testing.assert_allclose(gy, [0, -2 / 16])
@@ -224,6 +244,7 @@ def test_logic_and_predicates():
     np.testing.assert_array_equal(tg.logical_and(a, b).numpy(), a & b)
     np.testing.assert_array_equal(tg.math.logical_or(a, b).numpy(), a | b)
     np.testing.assert_array_equal(tg.logical_not(a).numpy(), ~a)
+    np.testing.assert_array_equal(tg.math.logical_xor(a, b).numpy(), a ^ b)
     x = np.array([1.0, np.nan, np.inf, -np.inf], np.float32)
     np.testing.assert_array_equal(tg.math.is_nan(x).numpy(), np.isnan(x))
     np.testing.assert_array_equal(tg.math.is_finite(x).numpy(), np.isfinite(x))

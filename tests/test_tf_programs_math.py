@@ -65,7 +65,10 @@ def elementwise(m):
         "dnn": lambda: m.math.divide_no_nan(s, m.floor(u)), "sign": lambda: m.sign(s),
         "floor": lambda: m.floor(s * 3), "ceil": lambda: m.math.ceil(s * 3), "round": lambda: m.round(s * 3),
         "floordiv": lambda: s // u, "floormod": lambda: s % x, "fd": lambda: m.math.floordiv(s, x),
-        "fm": lambda: m.math.floormod(s, -x), "pow": lambda: m.pow(x, u),
+        "fm": lambda: m.math.floormod(s, -x), "pow": lambda: m.pow(x, u), "asinh": lambda: m.math.asinh(s),
+        "acosh": lambda: m.math.acosh(x + 1.0), "atanh": lambda: m.math.atanh(u),
+        "mnn": lambda: m.math.multiply_no_nan(s, m.floor(u)), "add_n": lambda: m.add_n([s, u * x, x]),
+        "xdivy": lambda: m.math.xdivy(s, x), "xlog1py": lambda: m.math.xlog1py(s, x),
     }
     out = {}
     for name, f in fns.items():
@@ -98,7 +101,7 @@ def comparisons(m):
     d = b <= 0
     return [m.equal(a, b), m.not_equal(a, b), m.less(a, b), m.less_equal(a, 0.5), m.greater(a, b),
             m.greater_equal(b, a), m.math.equal(b, 0.0), m.logical_and(c, d), m.logical_or(c, d),
-            m.logical_not(c), m.math.logical_and(c, True), m.where(m.logical_or(c, d), a, b),
+            m.logical_not(c), m.math.logical_and(c, True), m.math.logical_xor(c, d), m.where(m.logical_or(c, d), a, b),
             m.reduce_any(c, axis=0), m.reduce_all(c, axis=-1), m.reduce_any(d), m.reduce_all(c | d, keepdims=True),
             m.equal(m.constant([1, 2]), 2), m.math.count_nonzero(c, axis=1), m.math.count_nonzero(b)]
 

@@ -173,6 +173,9 @@ VJP(vjp_leaky_relu_grad) {
   if (needs[0]) out[0] = zeros_like(X);
   if (needs[1]) out[1] = ops::leaky_relu_grad(X, G, n.attrs.scalar);
 }
+VJP(vjp_asinh) { out[0] = div(G, unary(Op::Cosh, ANS)); }  // TF's forms, in terms of ans
+VJP(vjp_acosh) { out[0] = div(G, unary(Op::Sinh, ANS)); }
+VJP(vjp_atanh) { out[0] = div(G, sub(c(X, 1.0), unary(Op::Square, X))); }
 VJP(vjp_cumsum) { out[0] = ops::cumsum(G, n.attrs.ints[0], n.attrs.flag_a, !n.attrs.flag_b); }
 // Zero-safe (TF's _ProdGrad is too). d prod / d x_i = the product of the others: ans / x_i where
 // x_i != 0; at a zero, the product of the non-zeros if it is the only zero, 0 otherwise. Written so
@@ -278,6 +281,9 @@ struct Table {
     set(Op::LeakyRelu,         vjp_leaky_relu,        true,  false);
     set(Op::LeakyReluGrad,     vjp_leaky_relu_grad,   true,  false);
     set(Op::Cumsum,            vjp_cumsum,            false, false);
+    set(Op::Asinh,             vjp_asinh,             false, true);
+    set(Op::Acosh,             vjp_acosh,             false, true);
+    set(Op::Atanh,             vjp_atanh,             true,  false);
     set(Op::Prod,              vjp_prod,              true,  true);
 
 

@@ -7,10 +7,15 @@ namespace tg {
 namespace bind {
 
 void init_ops_math(py::module_& m) {
-  m.def("erfc", [](py::handle x, py::object name) {
-    Tensor t = to_tensor(x);
-    return nogil(t.numel(), [&] { return ops::unary(Op::Erfc, t); });
-  }, py::arg("x"), py::arg("name") = py::none());
+  static const std::pair<const char*, Op> unary_ops[] = {
+      {"erfc", Op::Erfc}, {"asinh", Op::Asinh}, {"acosh", Op::Acosh}, {"atanh", Op::Atanh}};
+  for (const auto& u : unary_ops) {
+    Op op = u.second;
+    m.def(u.first, [op](py::handle x, py::object name) {
+      Tensor t = to_tensor(x);
+      return nogil(t.numel(), [&] { return ops::unary(op, t); });
+    }, py::arg("x"), py::arg("name") = py::none());
+  }
   m.def("relu6", [](py::handle x, py::object name) {
     Tensor t = to_tensor(x);
     return nogil(t.numel(), [&] { return ops::unary(Op::Relu6, t); });

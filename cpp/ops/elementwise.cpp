@@ -214,6 +214,9 @@ template <Op op, class T> inline auto una(T x) {
   else if constexpr (op == Op::Round) return T(std::nearbyint(x));  // half to even, as TF
   else if constexpr (op == Op::Erf) return T(std::erf(x));
   else if constexpr (op == Op::Erfc) return T(std::erfc(x));
+  else if constexpr (op == Op::Asinh) return T(std::asinh(x));
+  else if constexpr (op == Op::Acosh) return T(std::acosh(x));
+  else if constexpr (op == Op::Atanh) return T(std::atanh(x));
   else return T(0);
 }
 
@@ -315,6 +318,7 @@ Tensor unary(Op op, const Tensor& x) {
     TG_UN(Acos) TG_UN(Atan) TG_UN(Abs) TG_UN(Sign) TG_UN(Relu) TG_UN(Sigmoid) TG_UN(Softplus)
     TG_UN(Reciprocal) TG_UN(Floor) TG_UN(Ceil) TG_UN(Round) TG_UN(Erf) TG_UN(LogicalNot)
     TG_UN(IsNan) TG_UN(IsFinite) TG_UN(IsInf) TG_UN(Erfc) TG_UN(Relu6)
+    TG_UN(Asinh) TG_UN(Acosh) TG_UN(Atanh)
 #undef TG_UN
     default: throw InvalidArgument(std::string("not a unary op: ") + op_name(op));
   }

@@ -43,7 +43,8 @@ namespace tg {
 // area lists: add `X(Name, "TFName")` entries here
 #define TG_OPS_MATH(X)                                                                              \
   X(Erfc, "Erfc") X(Relu6, "Relu6") X(Cumsum, "Cumsum") X(ArgMax, "ArgMax") X(ArgMin, "ArgMin")     \
-  X(LeakyRelu, "LeakyRelu") X(LeakyReluGrad, "LeakyReluGrad") X(Relu6Grad, "Relu6Grad")
+  X(LeakyRelu, "LeakyRelu") X(LeakyReluGrad, "LeakyReluGrad") X(Relu6Grad, "Relu6Grad")             \
+  X(Asinh, "Asinh") X(Acosh, "Acosh") X(Atanh, "Atanh")
 
 #define TG_OPS_SHAPE(X)
 

@@ -17,6 +17,9 @@ from ._tensor import Tensor, Variable
 
 _where = _core.where3
 erfc = _core.erfc
+asinh = _core.asinh
+acosh = _core.acosh
+atanh = _core.atanh
 relu6 = _core.relu6
 
 _F32_SQRT_HALF = float(np.float32(0.7071067811865476))
@@ -128,6 +131,40 @@ def divide_no_nan(x, y, name=None):
     zero = _core.equal(y, _scalar(0, y.dtype))
     safe_y = _where(zero, _scalar(1, y.dtype), y)
     return _where(zero, _scalar(0, x.dtype), x / safe_y)
+
+
+def multiply_no_nan(x, y, name=None):
+    """x * y, and 0 where y == 0 even if x is inf or nan."""
+    x, y = _pair(x, y)
+    if not x.dtype.is_floating:
+        raise _core.InvalidArgumentError(f"multiply_no_nan: expected float tensors, got {x.dtype.name} [Op:MulNoNan]")
+    fix = _core.logical_and(_core.equal(y, _scalar(0, y.dtype)), _core.logical_not(_core.is_finite(x)))
+    return _where(fix, _scalar(0, x.dtype), x) * y
+
+
+def logical_xor(x, y, name="LogicalXor"):
+    """x != y for bool tensors."""
+    return _core.logical_and(_core.logical_or(x, y), _core.logical_not(_core.logical_and(x, y)))
+
+
+def add_n(inputs, name=None):
+    """The elementwise sum of a list of tensors of one shape and dtype (no broadcasting, as TF)."""
+    if isinstance(inputs, (Tensor, Variable, np.ndarray)) or not isinstance(inputs, collections.abc.Iterable):
+        raise ValueError("inputs must be an iterable of at least one Tensor/IndexedSlices with the same dtype and shape")
+    values = [_t(v) for v in inputs]
+    if not values:
+        raise ValueError("inputs must be an iterable of at least one Tensor/IndexedSlices with the same dtype and shape")
+    for i, v in enumerate(values[1:], 1):
+        if tuple(v.shape) != tuple(values[0].shape):
+            raise _core.InvalidArgumentError(
+                f"Shapes of all inputs must match: values[0].shape = {_shape_str(values[0].shape)} != "
+                f"values[{i}].shape = {_shape_str(v.shape)} [Op:AddN]")
+    if len(values) == 1:
+        return _core.identity(values[0])
+    total = values[0] + values[1]
+    for v in values[2:]:
+        total = total + v
+    return total
 
 
 # ---- reductions --------------------------------------------------------------------------------
@@ -415,11 +452,11 @@ def bias_add(value, bias, data_format=None, name=None):
 
 
 EXPORTS = {
-    "top": ["round", "reduce_logsumexp", "argmax", "argmin", "cumsum", "clip_by_value", "clip_by_norm",
+    "top": ["add_n", "round", "reduce_logsumexp", "argmax", "argmin", "cumsum", "clip_by_value", "clip_by_norm",
             "clip_by_global_norm", "norm"],
-    "math": ["round", "log_sigmoid", "xlogy", "xlog1py", "xdivy", "divide_no_nan", "erfc", "reduce_logsumexp",
-             "reduce_variance", "reduce_std", "reduce_euclidean_norm", "argmax", "argmin", "cumsum",
-             "count_nonzero", "l2_normalize", "softsign"],
+    "math": ["add_n", "asinh", "acosh", "atanh", "multiply_no_nan", "logical_xor", "round", "log_sigmoid", "xlogy",
+             "xlog1py", "xdivy", "divide_no_nan", "erfc", "reduce_logsumexp", "reduce_variance", "reduce_std",
+             "reduce_euclidean_norm", "argmax", "argmin", "cumsum", "count_nonzero", "l2_normalize", "softsign"],
     "nn": ["relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softsign", "bias_add", "l2_loss",
            "moments", "l2_normalize"],
     "linalg": ["norm", "global_norm", "l2_normalize"],
