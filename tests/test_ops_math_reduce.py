@@ -192,6 +192,27 @@ def test_cumsum(case, exclusive, reverse):
     np.testing.assert_array_equal(tg.cumsum(xi, ax, exclusive, reverse).numpy(), np_cumsum(xi, ax, exclusive, reverse))
 
 
+@FEW
+@given(case=array_and_axis(0.5, 1.5), exclusive=st.booleans(), reverse=st.booleans())
+def test_cumprod(case, exclusive, reverse):
+    x, axis, _ = case
+    ax = 0 if axis is None else (axis[0] if isinstance(axis, list) else axis)
+    xs = np.flip(x, ax) if reverse else x
+    want = np.cumprod(xs, axis=ax)
+    if exclusive:
+        want = want / xs
+    want = np.flip(want, ax) if reverse else want
+    got = tg.math.cumprod(tg.constant(x), axis=ax, exclusive=exclusive, reverse=reverse)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+    check_gradients(lambda t: tg.math.cumprod(t, ax, exclusive, reverse), [x], order=2)
+
+
+def test_scan_large_inner_and_outer():
+    x = np.random.default_rng(0).standard_normal((3, 5, 700))
+    for ax in (0, 1, 2):
+        np.testing.assert_allclose(tg.cumsum(x, axis=ax).numpy(), np.cumsum(x, axis=ax), rtol=1e-10, atol=1e-12)
+
+
 def test_cumsum_errors():
     with pytest.raises(tg.errors.InvalidArgumentError, match="range"):
         tg.cumsum(tg.zeros([2, 3]), axis=-3)

@@ -157,6 +157,7 @@ def reductions(m):
         "cumsum_ex": lambda: m.cumsum(x, axis=0, exclusive=True),
         "cumsum_rev": lambda: m.math.cumsum(x, axis=-1, reverse=True),
         "cumsum_both": lambda: m.math.cumsum(d, 1, exclusive=True, reverse=True),
+        "cumprod": lambda: m.math.cumprod(x, axis=1), "cumprod_ex": lambda: m.math.cumprod(d, 0, True, True),
         "mean_m": lambda: m.nn.moments(x, axes=[0])[0], "var_m": lambda: m.nn.moments(x, axes=[0, 1])[1],
         "var_m_keep": lambda: m.nn.moments(d, axes=[1], keepdims=True)[1],
     }

@@ -177,6 +177,10 @@ VJP(vjp_asinh) { out[0] = div(G, unary(Op::Cosh, ANS)); }  // TF's forms, in ter
 VJP(vjp_acosh) { out[0] = div(G, unary(Op::Sinh, ANS)); }
 VJP(vjp_atanh) { out[0] = div(G, sub(c(X, 1.0), unary(Op::Square, X))); }
 VJP(vjp_cumsum) { out[0] = ops::cumsum(G, n.attrs.ints[0], n.attrs.flag_a, !n.attrs.flag_b); }
+// TF's _CumprodGrad: cumsum(ans * g, reversed) / x. Like TF, wrong (inf/nan) where x == 0.
+VJP(vjp_cumprod) {
+  out[0] = div(ops::cumsum(mul(ANS, G), n.attrs.ints[0], n.attrs.flag_a, !n.attrs.flag_b), X);
+}
 // Zero-safe (TF's _ProdGrad is too). d prod / d x_i = the product of the others: ans / x_i where
 // x_i != 0; at a zero, the product of the non-zeros if it is the only zero, 0 otherwise. Written so
 // that second derivatives are exact with up to two zeros in a slice (the value at a zero with one
@@ -281,6 +285,7 @@ struct Table {
     set(Op::LeakyRelu,         vjp_leaky_relu,        true,  false);
     set(Op::LeakyReluGrad,     vjp_leaky_relu_grad,   true,  false);
     set(Op::Cumsum,            vjp_cumsum,            false, false);
+    set(Op::Cumprod,           vjp_cumprod,           true,  true);
     set(Op::Asinh,             vjp_asinh,             false, true);
     set(Op::Acosh,             vjp_acosh,             false, true);
     set(Op::Atanh,             vjp_atanh,             true,  false);

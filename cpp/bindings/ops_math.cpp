@@ -24,11 +24,10 @@ void init_ops_math(py::module_& m) {
     Tensor t = to_tensor(x);
     return nogil(t.numel(), [&] { return ops::leaky_relu(t, alpha); });
   });
-  m.def("cumsum", [](py::handle x, int64_t axis, bool exclusive, bool reverse, py::object name) {
+  m.def("_scan", [](py::handle x, int64_t axis, bool exclusive, bool reverse, bool prod) {
     Tensor t = to_tensor(x);
-    return nogil(t.numel(), [&] { return ops::cumsum(t, axis, exclusive, reverse); });
-  }, py::arg("x"), py::arg("axis") = 0, py::arg("exclusive") = false, py::arg("reverse") = false,
-     py::arg("name") = py::none());
+    return nogil(t.numel(), [&] { return ops::scan(prod ? Op::Cumprod : Op::Cumsum, t, axis, exclusive, reverse); });
+  });
   m.def("_arg_reduce", [](py::handle x, int64_t axis, int code, bool is_max) {
     Tensor t = to_tensor(x);
     return nogil(t.numel(), [&] { return ops::arg_reduce(is_max ? Op::ArgMax : Op::ArgMin, t, axis, dtype_from_code(code)); });

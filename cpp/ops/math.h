@@ -5,8 +5,9 @@
 
 namespace tg {
 namespace kernels {
-// Cumulative sum along `axis` (normalised), optionally exclusive and/or from the end.
-Tensor cumsum(const Tensor& x, int axis, bool exclusive, bool reverse);
+// Cumulative sum (op Cumsum) or product (Cumprod) along `axis` (normalised), optionally exclusive
+// and/or from the end.
+Tensor scan(Op op, const Tensor& x, int axis, bool exclusive, bool reverse);
 // Index of the first extreme value along `axis` (normalised); out_dtype Int32 or Int64. NaN is
 // never picked, as TF.
 Tensor arg_reduce(Op op, const Tensor& x, int axis, DType out_dtype);
@@ -16,7 +17,10 @@ Tensor relu6_grad(const Tensor& x, const Tensor& g);                     // g * 
 }  // namespace kernels
 
 namespace ops {
-Tensor cumsum(const Tensor& x, int64_t axis, bool exclusive, bool reverse);  // recorded
+Tensor scan(Op op, const Tensor& x, int64_t axis, bool exclusive, bool reverse);  // recorded
+inline Tensor cumsum(const Tensor& x, int64_t axis, bool exclusive, bool reverse) {
+  return scan(Op::Cumsum, x, axis, exclusive, reverse);
+}
 Tensor arg_reduce(Op op, const Tensor& x, int64_t axis, DType out_dtype);   // never recorded
 Tensor leaky_relu(const Tensor& x, double alpha);
 Tensor leaky_relu_grad(const Tensor& x, const Tensor& g, double alpha);

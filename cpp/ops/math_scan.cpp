@@ -32,26 +32,36 @@ int check_axis(int64_t axis, int ndim, const char* op, const char* what) {
 
 namespace kernels {
 
-Tensor cumsum(const Tensor& x, int axis, bool exclusive, bool reverse) {
+Tensor scan(Op op, const Tensor& x, int axis, bool exclusive, bool reverse) {
   if (x.dtype == DType::Bool)
-    throw InvalidArgument("Value for attr 'T' of bool is not in the list of allowed values for Cumsum [Op:Cumsum]");
+    throw InvalidArgument(std::string("Value for attr 'T' of bool is not in the list of allowed values for ") +
+                          op_name(op) + " [Op:" + op_name(op) + "]");
   Tensor out = Tensor::empty(x.shape, x.dtype);
   if (out.numel() == 0) return out;
   const Dims d = split(x.shape, axis);
+  const bool prod = op == Op::Cumprod;
+  // work items: (o, block of inner columns); rows are walked in order so memory is read linearly
+  constexpr int64_t kBlock = 256;
+  const int64_t blocks = (d.inner + kBlock - 1) / kBlock;
   TG_DISPATCH_NUMERIC(x.dtype, T, {
     const T* px = x.data<T>();
     T* po = out.data<T>();
-    parallel_for(d.outer, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, d.R * d.inner)), [&](int64_t lo, int64_t hi) {
-      for (int64_t o = lo; o < hi; ++o) {
-        const T* xo = px + o * d.R * d.inner;
-        T* yo = po + o * d.R * d.inner;
-        for (int64_t i = 0; i < d.inner; ++i) {
-          T acc = T(0);
-          for (int64_t k = 0; k < d.R; ++k) {
-            int64_t r = reverse ? d.R - 1 - k : k;
-            T v = xo[r * d.inner + i];
-            if (exclusive) { yo[r * d.inner + i] = acc; acc += v; }
-            else { acc += v; yo[r * d.inner + i] = acc; }
+    const int64_t grain = std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, d.R * std::min(d.inner, kBlock)));
+    parallel_for(d.outer * blocks, grain, [&](int64_t lo, int64_t hi) {
+      T acc[kBlock];
+      for (int64_t w = lo; w < hi; ++w) {
+        const int64_t o = w / blocks, i0 = (w % blocks) * kBlock, n = std::min(kBlock, d.inner - i0);
+        const T* xo = px + o * d.R * d.inner + i0;
+        T* yo = po + o * d.R * d.inner + i0;
+        for (int64_t i = 0; i < n; ++i) acc[i] = prod ? T(1) : T(0);
+        for (int64_t k = 0; k < d.R; ++k) {
+          const int64_t r = reverse ? d.R - 1 - k : k;
+          const T* xr = xo + r * d.inner;
+          T* yr = yo + r * d.inner;
+          for (int64_t i = 0; i < n; ++i) {
+            const T before = acc[i];
+            acc[i] = prod ? T(before * xr[i]) : T(before + xr[i]);
+            yr[i] = exclusive ? before : acc[i];
           }
         }
       }
@@ -101,17 +111,18 @@ Tensor arg_reduce(Op op, const Tensor& x, int axis, DType out_dtype) {
 
 namespace ops {
 
-Tensor cumsum(const Tensor& x, int64_t axis_in, bool exclusive, bool reverse) {
+Tensor scan(Op op, const Tensor& x, int64_t axis_in, bool exclusive, bool reverse) {
   if (x.ndim() == 0)
-    throw InvalidArgument("Cumsum: input must be at least rank 1, got a scalar [Op:Cumsum]");
-  int axis = check_axis(axis_in, x.ndim(), "Cumsum", "ScanOp: Expected scan axis");
-  Tensor out = kernels::cumsum(x, axis, exclusive, reverse);
+    throw InvalidArgument(std::string(op_name(op)) + ": input must be at least rank 1, got a scalar [Op:" +
+                          op_name(op) + "]");
+  int axis = check_axis(axis_in, x.ndim(), op_name(op), "ScanOp: Expected scan axis");
+  Tensor out = kernels::scan(op, x, axis, exclusive, reverse);
   if (tape::any_active() && is_floating(out.dtype)) {
     Attrs at;
     at.ints = {axis};
     at.flag_a = exclusive;
     at.flag_b = reverse;
-    tape::record(Op::Cumsum, {x}, {out}, std::move(at));
+    tape::record(op, {x}, {out}, std::move(at));
   }
   return out;
 }

@@ -142,6 +142,26 @@ def multiply_no_nan(x, y, name=None):
     return _where(fix, _scalar(0, x.dtype), x) * y
 
 
+def mod(x, y, name=None):
+    """floormod: the remainder of floor division, with the sign of y."""
+    return _core.floormod(x, y)
+
+
+def rint(x, name=None):
+    """Rounds half to even."""
+    return _core.round(x)
+
+
+def scalar_mul(scalar, x, name=None):
+    """scalar * x."""
+    return _t(x) * scalar
+
+
+def conj(x, name=None):
+    """The complex conjugate: the identity for the real tensors tapegrad has."""
+    return _core.identity(x)
+
+
 def logical_xor(x, y, name="LogicalXor"):
     """x != y for bool tensors."""
     return _core.logical_and(_core.logical_or(x, y), _core.logical_not(_core.logical_and(x, y)))
@@ -217,7 +237,12 @@ def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
     >>> tg.math.cumsum([1, 2, 3], exclusive=True).numpy().tolist()
     [0, 1, 3]
     """
-    return _core.cumsum(x, _axis_int(axis), bool(exclusive), bool(reverse))
+    return _core._scan(x, _axis_int(axis), bool(exclusive), bool(reverse), False)
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
+    """Cumulative product along `axis`. The gradient is TF's (divides by x: not finite where x == 0)."""
+    return _core._scan(x, _axis_int(axis), bool(exclusive), bool(reverse), True)
 
 
 def count_nonzero(input, axis=None, keepdims=None, dtype=int64, name=None):  # noqa: A002
@@ -396,11 +421,11 @@ def gelu(features, approximate=False, name=None):
     x = _t(features)
     if not x.dtype.is_floating:
         raise ValueError(f"`features.dtype` must be a floating point tensor.Received:features.dtype=<dtype: '{x.dtype.name}'>")
-    # TF's graph op for op (same float32 rounding). TF writes its constants as
-    # cast(python_float, dtype), which rounds them to float32 first; float64 results depend on it.
+    # TF's formulas. TF writes its constants as cast(python_float, dtype), which rounds them to
+    # float32 first; float64 results depend on it.
     if approximate:
         coeff = _scalar(_F32_COEFF, x.dtype)
-        cube = _core.pow(x, _scalar(3, x.dtype))
+        cube = x * x * x  # TF: pow(x, 3), 5x slower here and equal to within an ulp
         return x * 0.5 * (_core.tanh((x + cube * coeff) * 0.7978845608028654) + 1.0)
     return x * 0.5 * _core.erfc(-x * _scalar(_F32_SQRT_HALF, x.dtype))
 
@@ -454,9 +479,9 @@ def bias_add(value, bias, data_format=None, name=None):
 EXPORTS = {
     "top": ["add_n", "round", "reduce_logsumexp", "argmax", "argmin", "cumsum", "clip_by_value", "clip_by_norm",
             "clip_by_global_norm", "norm"],
-    "math": ["add_n", "asinh", "acosh", "atanh", "multiply_no_nan", "logical_xor", "round", "log_sigmoid", "xlogy",
+    "math": ["add_n", "asinh", "acosh", "atanh", "multiply_no_nan", "logical_xor", "mod", "rint", "scalar_mul", "conj", "round", "log_sigmoid", "xlogy",
              "xlog1py", "xdivy", "divide_no_nan", "erfc", "reduce_logsumexp", "reduce_variance", "reduce_std",
-             "reduce_euclidean_norm", "argmax", "argmin", "cumsum", "count_nonzero", "l2_normalize", "softsign"],
+             "reduce_euclidean_norm", "argmax", "argmin", "cumsum", "cumprod", "count_nonzero", "l2_normalize", "softsign"],
     "nn": ["relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softsign", "bias_add", "l2_loss",
            "moments", "l2_normalize"],
     "linalg": ["norm", "global_norm", "l2_normalize"],
