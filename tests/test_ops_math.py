@@ -282,3 +282,30 @@ def test_non_float_inputs_raise_like_tf():
     assert tg.nn.relu6(tg.constant([-1, 3, 9])).numpy().tolist() == [0, 3, 6]
     assert tg.nn.leaky_relu(i).dtype == tg.float32
     assert tg.sign(tg.constant([-3, 0, 4])).numpy().tolist() == [-1, 0, 1]
+
+
+EMPTY_OK = ["reciprocal", "rsqrt", "log1p", "expm1", "sinh", "tan", "asinh", "erfc", "softplus", "log_sigmoid",
+            "sign", "round", "relu6", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh", "silu", "softsign"]
+
+
+def test_empty_tensors_and_variables():
+    e = tg.zeros([0, 3], tg.float64)
+    for name in EMPTY_OK:
+        f = UNARY[name][0]
+        with tg.GradientTape() as t:
+            t.watch(e)
+            y = f(e)
+        assert y.shape == (0, 3), name
+        g = t.gradient(tg.reduce_sum(y), e)
+        assert g is None or g.shape == (0, 3), name
+    assert tg.cumsum(e, axis=1).shape == (0, 3)
+    assert tg.argmax(e, axis=1).shape == (0,)
+    assert tg.clip_by_norm(e, 1.0).shape == (0, 3)
+    assert float(tg.norm(e)) == 0.0
+    assert np.isnan(tg.math.reduce_std(e, axis=0).numpy()).all()  # mean of nothing: nan, as TF
+    # ops read Variables and record the read
+    v = tg.Variable([[-1.0, 2.0, 7.0]])
+    with tg.GradientTape() as t:
+        y = tg.reduce_sum(tg.nn.relu6(v) + tg.nn.gelu(v) + tg.clip_by_value(v, 0.0, 5.0))
+    g = t.gradient(y, v)
+    assert g.shape == (1, 3)
