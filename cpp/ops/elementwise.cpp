@@ -8,6 +8,29 @@
 #include "ops/strided.h"
 #include "tensor/parallel.h"
 
+// Note [Vector math]
+// glibc (>= 2.35, x86_64) ships libmvec: SIMD variants of exp, log, tanh, erf, atan2, ... (at most
+// 4 ulp; what numpy and TF also get from SIMD libraries). gcc calls them from a vectorised loop
+// when the scalar function is declared `simd`; math-vector.h does that only under -ffast-math,
+// so we declare them here. libm.so is a linker script that pulls in libmvec, so no extra link flag.
+// Elsewhere (clang, musl, macOS, other CPUs) the plain scalar calls remain.
+#if defined(__GLIBC__) && defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__AVX2__)
+#if __GLIBC_PREREQ(2, 35)
+#define TG_SIMD __attribute__((simd("notinbranch")))
+#define TG_SIMD_UNARY(fn) TG_SIMD double fn(double) noexcept; TG_SIMD float fn##f(float) noexcept;
+#define TG_SIMD_BINARY(fn) TG_SIMD double fn(double, double) noexcept; TG_SIMD float fn##f(float, float) noexcept;
+extern "C" {
+TG_SIMD_UNARY(exp) TG_SIMD_UNARY(expm1) TG_SIMD_UNARY(log) TG_SIMD_UNARY(log1p) TG_SIMD_UNARY(sin)
+TG_SIMD_UNARY(cos) TG_SIMD_UNARY(tan) TG_SIMD_UNARY(tanh) TG_SIMD_UNARY(sinh) TG_SIMD_UNARY(cosh)
+TG_SIMD_UNARY(asin) TG_SIMD_UNARY(acos) TG_SIMD_UNARY(atan) TG_SIMD_UNARY(erf) TG_SIMD_UNARY(erfc)
+TG_SIMD_UNARY(asinh) TG_SIMD_UNARY(acosh) TG_SIMD_UNARY(atanh) TG_SIMD_BINARY(atan2) TG_SIMD_BINARY(pow)
+}
+#undef TG_SIMD_BINARY
+#undef TG_SIMD_UNARY
+#undef TG_SIMD
+#endif
+#endif
+
 namespace tg {
 
 const char* op_name(Op op) {
@@ -168,10 +191,9 @@ template <Op op, class T> constexpr bool unary_supported() {
   }
 }
 
-template <class T> inline T sigmoid(T x) {
-  if (x >= 0) return T(1) / (T(1) + std::exp(-x));
-  T e = std::exp(x);
-  return e / (T(1) + e);
+template <class T> inline T sigmoid(T x) {  // branch-free, so it vectorises (See Note [Vector math])
+  const T e = std::exp(-std::abs(x));
+  return (x >= T(0) ? T(1) : e) / (T(1) + e);  // a select of two ready values, then the divide
 }
 
 template <Op op, class T> inline auto una(T x) {
@@ -374,15 +396,28 @@ Tensor select(const Tensor& cond, const Tensor& a, const Tensor& b) {
     throw InvalidArgument(std::string("where: x and y must have the same dtype, got ") + dtype_name(a.dtype) +
                           " and " + dtype_name(b.dtype) + " [Op:SelectV2]");
   Shape shape = broadcast_shapes(broadcast_shapes(cond.shape, a.shape, Op::Select), b.shape, Op::Select);
-  Tensor c = broadcast_to(cond, shape), x = broadcast_to(a, shape), y = broadcast_to(b, shape);
   Tensor out = Tensor::empty(shape, a.dtype);
   const int64_t n = out.numel();
+  if (n == 0) return out;
+  // full-shape operands and scalars are read in place (stride 1 or 0); others are broadcast first
+  auto prep = [&](const Tensor& t, int64_t& stride) {
+    stride = t.numel() == 1 ? 0 : 1;
+    return (t.shape == shape || t.numel() == 1) ? t : broadcast_to(t, shape);
+  };
+  int64_t sc, sx, sy;
+  Tensor c = prep(cond, sc), x = prep(a, sx), y = prep(b, sy);
   const bool* pc = c.data<bool>();
   TG_DISPATCH_ALL(a.dtype, T, {
     const T* px = x.data<T>();
     const T* py = y.data<T>();
     T* po = out.data<T>();
-    for (int64_t i = 0; i < n; ++i) po[i] = pc[i] ? px[i] : py[i];
+    parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) {
+      // both values loaded first: a blend, not a branch on random data
+      if (sc && sx && sy)
+        for (int64_t i = lo; i < hi; ++i) { const T u = px[i], v = py[i]; po[i] = pc[i] ? u : v; }
+      else
+        for (int64_t i = lo; i < hi; ++i) { const T u = px[i * sx], v = py[i * sy]; po[i] = pc[i * sc] ? u : v; }
+    });
   });
   return out;
 }
