@@ -309,3 +309,26 @@ def test_empty_tensors_and_variables():
         y = tg.reduce_sum(tg.nn.relu6(v) + tg.nn.gelu(v) + tg.clip_by_value(v, 0.0, 5.0))
     g = t.gradient(y, v)
     assert g.shape == (1, 3)
+
+
+SPECIALS = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-30, -1e-30, 1e30, -1e30, 88.7, 89.0, -104.0, 710.0, -1.0, 1.0, 20.0]
+REFS = {tg.exp: np.exp, tg.math.expm1: np.expm1, tg.math.log: np.log, tg.math.log1p: np.log1p, tg.sin: np.sin,
+        tg.cos: np.cos, tg.math.tan: np.tan, tg.tanh: np.tanh, tg.math.sinh: np.sinh, tg.math.cosh: np.cosh,
+        tg.math.asin: np.arcsin, tg.math.acos: np.arccos, tg.math.atan: np.arctan, tg.math.erf: sp.erf,
+        tg.math.erfc: sp.erfc, tg.math.asinh: np.arcsinh, tg.math.acosh: np.arccosh, tg.math.atanh: np.arctanh,
+        tg.sigmoid: sp.expit}
+
+
+@pytest.mark.parametrize("dtype,rtol", [(np.float32, 2e-6), (np.float64, 1e-14)])
+def test_vectorised_kernels_on_long_inputs_and_special_values(dtype, rtol):
+    # long enough for the SIMD main loop and a scalar tail (See Note [Vector math])
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(-5, 5, 1001), np.array(SPECIALS * 3)]).astype(dtype)
+    with np.errstate(all="ignore"):
+        for f, ref in REFS.items():
+            want = ref(x.astype(np.float64)).astype(dtype)
+            np.testing.assert_allclose(f(tg.constant(x)).numpy(), want, rtol=rtol, atol=0, err_msg=f.__name__)
+        y = rng.uniform(-5, 5, x.size).astype(dtype)
+        np.testing.assert_allclose(tg.math.atan2(x, y).numpy(), np.arctan2(x, y), rtol=rtol)
+        want = np.power(np.abs(x).astype(np.float64), y).astype(dtype)
+        np.testing.assert_allclose(tg.pow(np.abs(x), y).numpy(), want, rtol=rtol * 4)
