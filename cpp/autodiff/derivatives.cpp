@@ -173,6 +173,13 @@ VJP(vjp_leaky_relu_grad) {
   if (needs[0]) out[0] = zeros_like(X);
   if (needs[1]) out[1] = ops::leaky_relu_grad(X, G, n.attrs.scalar);
 }
+// Elu/Selu as TF: the backward reads the activations (EluGrad(g, ans)); EluGradGrad gives
+// d/dans = where(ans < 0, grad * g, 0), so the second derivative at 0 is 0.
+VJP(vjp_elu) { out[0] = ops::exp_linear_grad(n.op == Op::Elu ? Op::EluGrad : Op::SeluGrad, ANS, G); }
+VJP(vjp_elu_grad) {  // inputs (ans, g)
+  if (needs[0]) out[0] = select(kernels::binary(Op::Less, X, c(X, 0.0)), mul(G, Y), zeros_like(G));
+  if (needs[1]) out[1] = ops::exp_linear_grad(n.op, X, G);
+}
 VJP(vjp_asinh) { out[0] = div(G, unary(Op::Cosh, ANS)); }  // TF's forms, in terms of ans
 VJP(vjp_acosh) { out[0] = div(G, unary(Op::Sinh, ANS)); }
 VJP(vjp_atanh) { out[0] = div(G, sub(c(X, 1.0), unary(Op::Square, X))); }
@@ -286,6 +293,10 @@ struct Table {
     set(Op::LeakyReluGrad,     vjp_leaky_relu_grad,   true,  false);
     set(Op::Cumsum,            vjp_cumsum,            false, false);
     set(Op::Cumprod,           vjp_cumprod,           true,  true);
+    set(Op::Elu,               vjp_elu,               false, true);
+    set(Op::Selu,              vjp_elu,               false, true);
+    set(Op::EluGrad,           vjp_elu_grad,          true,  false);
+    set(Op::SeluGrad,          vjp_elu_grad,          true,  false);
     set(Op::Asinh,             vjp_asinh,             false, true);
     set(Op::Acosh,             vjp_acosh,             false, true);
     set(Op::Atanh,             vjp_atanh,             true,  false);

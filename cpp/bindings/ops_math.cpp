@@ -20,6 +20,10 @@ void init_ops_math(py::module_& m) {
     Tensor t = to_tensor(x);
     return nogil(t.numel(), [&] { return ops::unary(Op::Relu6, t); });
   }, py::arg("features"), py::arg("name") = py::none());
+  m.def("_exp_linear", [](py::handle x, bool selu) {
+    Tensor t = to_tensor(x);
+    return nogil(t.numel(), [&] { return ops::exp_linear(selu ? Op::Selu : Op::Elu, t); });
+  });
   m.def("_leaky_relu", [](py::handle x, double alpha) {
     Tensor t = to_tensor(x);
     return nogil(t.numel(), [&] { return ops::leaky_relu(t, alpha); });

@@ -14,6 +14,8 @@ Tensor arg_reduce(Op op, const Tensor& x, int axis, DType out_dtype);
 Tensor leaky_relu(const Tensor& x, double alpha);
 Tensor leaky_relu_grad(const Tensor& x, const Tensor& g, double alpha);  // g * (x > 0 ? 1 : alpha)
 Tensor relu6_grad(const Tensor& x, const Tensor& g);                     // g * (0 < x < 6)
+Tensor exp_linear(Op op, const Tensor& x);                                // op: Elu or Selu
+Tensor exp_linear_grad(Op op, const Tensor& ans, const Tensor& g);        // op: EluGrad or SeluGrad
 }  // namespace kernels
 
 namespace ops {
@@ -25,5 +27,7 @@ Tensor arg_reduce(Op op, const Tensor& x, int64_t axis, DType out_dtype);   // n
 Tensor leaky_relu(const Tensor& x, double alpha);
 Tensor leaky_relu_grad(const Tensor& x, const Tensor& g, double alpha);
 Tensor relu6_grad(const Tensor& x, const Tensor& g);
+Tensor exp_linear(Op op, const Tensor& x);
+Tensor exp_linear_grad(Op op, const Tensor& ans, const Tensor& g);
 }  // namespace ops
 }  // namespace tg

@@ -5,6 +5,7 @@
 
 #include "autodiff/tape.h"
 #include "ops/math.h"
+#include "ops/math_simd.h"
 #include "tensor/parallel.h"
 
 namespace tg {
@@ -73,7 +74,45 @@ Tensor relu6_grad(const Tensor& x, const Tensor& g) {
   check_grad_pair(x, g, Op::Relu6Grad);
   return map2(x, g, [](auto xv, auto gv) {
     using T = decltype(xv);
-    return ((xv > T(0)) & (xv < T(6))) ? gv : T(0);
+    return gv * T((xv > T(0)) & (xv < T(6)));  // TF multiplies by the mask too
+  });
+}
+
+// Elu (scale 1, alpha 1) and Selu: x >= 0 ? scale * x : scale * alpha * expm1(x), computed as
+// scale * alpha * expm1(min(x, 0)) + scale * max(x, 0) (See Note [Vector math]).
+namespace {
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+}  // namespace
+
+Tensor exp_linear(Op op, const Tensor& x) {
+  check_float(x, op);
+  Tensor out = Tensor::empty(x.shape, x.dtype);
+  const bool selu = op == Op::Selu;
+  TG_DISPATCH_FLOAT(x.dtype, T, {
+    const T* px = x.data<T>();
+    T* po = out.data<T>();
+    const T scale = selu ? T(kSeluScale) : T(1), sa = selu ? T(kSeluScale * kSeluAlpha) : T(1);
+    parallel_for(x.numel(), kGrain, [px, po, scale, sa](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        // one of the two terms is an exact zero: no branch, so gcc vectorises
+        const T v = px[i];
+        po[i] = sa * std::expm1(std::min(v, T(0))) + scale * std::max(v, T(0));
+      }
+    });
+  });
+  return out;
+}
+
+// TF's EluGrad / SeluGrad, from the activations: g * (ans < 0 ? ans + scale * alpha : scale).
+Tensor exp_linear_grad(Op op, const Tensor& ans, const Tensor& g) {
+  check_grad_pair(ans, g, op);
+  const bool selu = op == Op::SeluGrad;
+  const double scale = selu ? kSeluScale : 1.0, sa = selu ? kSeluScale * kSeluAlpha : 1.0;
+  return map2(ans, g, [scale, sa](auto a, auto gv) {
+    using T = decltype(a);
+    const bool neg = a < T(0);  // selects of ready values, then one add: vectorises
+    return gv * ((neg ? a : T(0)) + (neg ? T(sa) : T(scale)));
   });
 }
 
@@ -98,6 +137,18 @@ Tensor leaky_relu_grad(const Tensor& x, const Tensor& g, double alpha) {
     at.scalar = alpha;
     tape::record(Op::LeakyReluGrad, {x, g}, {out}, std::move(at));
   }
+  return out;
+}
+
+Tensor exp_linear(Op op, const Tensor& x) {
+  Tensor out = kernels::exp_linear(op, x);
+  if (tape::any_active()) tape::record(op, {x}, {out});
+  return out;
+}
+
+Tensor exp_linear_grad(Op op, const Tensor& ans, const Tensor& g) {
+  Tensor out = kernels::exp_linear_grad(op, ans, g);
+  if (tape::any_active()) tape::record(op, {ans, g}, {out});
   return out;
 }
 

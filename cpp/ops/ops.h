@@ -44,7 +44,8 @@ namespace tg {
 #define TG_OPS_MATH(X)                                                                              \
   X(Erfc, "Erfc") X(Relu6, "Relu6") X(Cumsum, "Cumsum") X(ArgMax, "ArgMax") X(ArgMin, "ArgMin")     \
   X(LeakyRelu, "LeakyRelu") X(LeakyReluGrad, "LeakyReluGrad") X(Relu6Grad, "Relu6Grad")             \
-  X(Asinh, "Asinh") X(Acosh, "Acosh") X(Atanh, "Atanh") X(Cumprod, "Cumprod")
+  X(Asinh, "Asinh") X(Acosh, "Acosh") X(Atanh, "Atanh") X(Cumprod, "Cumprod")                       \
+  X(Elu, "Elu") X(EluGrad, "EluGrad") X(Selu, "Selu") X(SeluGrad, "SeluGrad")
 
 #define TG_OPS_SHAPE(X)
 

@@ -24,8 +24,6 @@ relu6 = _core.relu6
 
 _F32_SQRT_HALF = float(np.float32(0.7071067811865476))
 _F32_COEFF = float(np.float32(0.044715))
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _t(x):
@@ -403,17 +401,12 @@ def leaky_relu(features, alpha=0.2, name=None):
 
 def elu(features, name=None):
     """x where x >= 0, else exp(x) - 1 (at 0: gradient 1, second derivative 0, as TF)."""
-    x = _float_input(features, "Elu")
-    zero = _scalar(0, x.dtype)
-    return _where(x >= zero, x, _core.expm1(_core.minimum(x, zero)))
+    return _core._exp_linear(features, False)
 
 
 def selu(features, name=None):
     """scale * (x where x >= 0, else alpha * (exp(x) - 1)), with TF's constants."""
-    x = _float_input(features, "Selu")
-    zero = _scalar(0, x.dtype)
-    neg = _core.expm1(_core.minimum(x, zero)) * _SELU_ALPHA
-    return _where(x >= zero, x, neg) * _SELU_SCALE
+    return _core._exp_linear(features, True)
 
 
 def gelu(features, approximate=False, name=None):
