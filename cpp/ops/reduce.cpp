@@ -64,14 +64,17 @@ void reduce_block(const T* x, T* out, int64_t outer, int64_t R, int64_t inner) {
     parallel_for(outer, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(R, 1)), [&](int64_t lo, int64_t hi) {
       for (int64_t o = lo; o < hi; ++o) {
         const T* row = x + o * R;
-        if constexpr (op == Op::Sum && std::is_floating_point<T>::value) {
-          // eight independent partial sums: vectorisable and more accurate than one running sum
-          A acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        if constexpr ((op == Op::Sum || op == Op::Prod) && std::is_floating_point<T>::value) {
+          // eight independent partial sums (products): vectorisable, and more accurate than one
+          // running sum
+          A acc[8];
+          for (int k = 0; k < 8; ++k) acc[k] = Rd::init();
           int64_t r = 0;
           for (; r + 8 <= R; r += 8)
-            for (int k = 0; k < 8; ++k) acc[k] += row[r + k];
-          A s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-          for (; r < R; ++r) s += row[r];
+            for (int k = 0; k < 8; ++k) acc[k] = Rd::step(acc[k], row[r + k]);
+          A s = Rd::step(Rd::step(Rd::step(acc[0], acc[1]), Rd::step(acc[2], acc[3])),
+                         Rd::step(Rd::step(acc[4], acc[5]), Rd::step(acc[6], acc[7])));
+          for (; r < R; ++r) s = Rd::step(s, row[r]);
           out[o] = T(s);
         } else {
           A acc = Rd::init();
