@@ -4,7 +4,6 @@
 Composites follow TF's own Python (math_ops.py, nn_ops.py, clip_ops.py, linalg_ops.py) op for op,
 so values, gradients at kinks and NaN behaviour match; the engine's primitives give the gradients.
 """
-import builtins
 import collections.abc
 import numbers
 
@@ -327,7 +326,6 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     return clipped, use_norm
 
 
-_VECTOR_ORDS = ("euclidean", 1, 2, np.inf)
 _MATRIX_ORDS = ("euclidean", "fro", 1, 2, np.inf)
 
 
