@@ -381,3 +381,30 @@ def test_count_nonzero():
     x = np.array([[0, 1, 2], [0, 0, 3]], np.int32)
     assert tg.math.count_nonzero(x).numpy() == 3
     np.testing.assert_array_equal(tg.math.count_nonzero(x.astype(np.float32), axis=1).numpy(), [2, 1])
+
+
+@FEW
+@given(case=array_and_axis(), k=st.integers(0, 4))
+def test_top_k(case, k):
+    x, _, _ = case
+    x = np.round(x * 2) / 2  # ties: the lower index comes first, as TF
+    k = min(k, x.shape[-1])
+    values, indices = tg.math.top_k(tg.constant(x), k=k)
+    want_idx = np.argsort(-x, axis=-1, kind="stable")[..., :k]
+    assert indices.dtype == tg.int32
+    np.testing.assert_array_equal(indices.numpy(), want_idx)
+    np.testing.assert_array_equal(values.numpy(), np.take_along_axis(x, want_idx, axis=-1))
+    r = tg.nn.top_k(tg.constant(x.astype(np.int64)), k=k)
+    np.testing.assert_array_equal(r.values.numpy(), np.take_along_axis(x, want_idx, axis=-1).astype(np.int64))
+    if k:
+        x = x + 0.01 * np.arange(x.size).reshape(x.shape)  # distinct values: selection fixed near x
+        check_gradients(lambda t: tg.math.top_k(t, k=k).values ** 2, [x], order=2)
+
+
+def test_top_k_errors():
+    with pytest.raises(tg.errors.InvalidArgumentError, match="at least k columns"):
+        tg.math.top_k(tg.zeros([2, 3]), k=4)
+    with pytest.raises(tg.errors.InvalidArgumentError, match="k >= 0"):
+        tg.math.top_k(tg.zeros([3]), k=-1)
+    with pytest.raises(tg.errors.InvalidArgumentError, match="1-dimensional"):
+        tg.math.top_k(tg.constant(1.0))

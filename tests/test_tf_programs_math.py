@@ -174,6 +174,11 @@ def reductions(m):
             gd = m.reduce_sum(g[2]) if g[2] is not None else None
         second = [None if s is None else t2.gradient(s, w) for s, w in ((gs, x), (gz, z), (gd, d))]
         out[name] = (y, g, second)
+    with m.GradientTape() as t:
+        t.watch(x)
+        top = m.math.top_k(x, k=3)
+        loss = m.reduce_sum(top.values ** 2)
+    out["top_k"] = (top.values, top.indices, t.gradient(loss, x), m.nn.top_k(m.constant([[3, 1, 3, 2]]), 2))
     out["argmax"] = [m.argmax(x), m.argmax(x, axis=1), m.math.argmin(x, axis=-1),
                      m.argmin(x, 0, output_type=m.int32), m.argmax(m.constant([[3, 3, 1], [0, 2, 2]]), 1)]
     return out

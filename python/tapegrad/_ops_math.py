@@ -10,7 +10,7 @@ import numbers
 import numpy as np
 
 from . import _core
-from ._dtypes import as_dtype, int64
+from ._dtypes import as_dtype, int32, int64
 from ._ops import convert_to_tensor, reshape
 from ._tensor import Tensor, Variable
 
@@ -240,6 +240,34 @@ def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
 def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
     """Cumulative product along `axis`. The gradient is TF's (divides by x: not finite where x == 0)."""
     return _core._scan(x, _axis_int(axis), bool(exclusive), bool(reverse), True)
+
+
+TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])
+
+
+def top_k(input, k=1, sorted=True, index_type=int32, name=None):  # noqa: A002
+    """The k largest entries of the last axis and their indices, largest first (ties: lower index
+    first, as TF). Differentiable in `values`; the selection is a one-hot product, O(k * n) per row."""
+    x = _t(input)
+    k = _axis_int(k)
+    if x.ndim < 1:
+        raise _core.InvalidArgumentError("input must be at least 1-dimensional [Op:TopKV2]")
+    if k < 0:
+        raise _core.InvalidArgumentError(f"Need k >= 0, got {k} [Op:TopKV2]")
+    n = x.shape[-1]
+    if k > n:
+        raise _core.InvalidArgumentError(f"input must have at least k columns. Had {n}, needed {k} [Op:TopKV2]")
+    if x.dtype.is_bool:
+        raise _core.InvalidArgumentError("Value for attr 'T' of bool is not in the list of allowed values [Op:TopKV2]")
+    a = np.asarray(x)
+    key = -a if x.dtype.is_floating else ~a  # descending, no integer overflow; stable keeps ties in order
+    idx = np.argsort(key, axis=-1, kind="stable")[..., :k]
+    indices = convert_to_tensor(idx.astype(as_dtype(index_type).as_numpy_dtype))
+    if not x.dtype.is_floating:
+        return TopKV2(convert_to_tensor(np.take_along_axis(a, idx, axis=-1)), indices)
+    onehot = (idx[..., None] == np.arange(n)).astype(a.dtype)  # [..., k, n]
+    values = _core.reduce_sum(reshape(x, list(x.shape[:-1]) + [1, n]) * onehot, -1, False)
+    return TopKV2(values, indices)
 
 
 def count_nonzero(input, axis=None, keepdims=None, dtype=int64, name=None):  # noqa: A002
@@ -472,8 +500,8 @@ EXPORTS = {
             "clip_by_global_norm", "norm"],
     "math": ["add_n", "asinh", "acosh", "atanh", "multiply_no_nan", "logical_xor", "mod", "rint", "scalar_mul", "conj", "round", "log_sigmoid", "xlogy",
              "xlog1py", "xdivy", "divide_no_nan", "erfc", "reduce_logsumexp", "reduce_variance", "reduce_std",
-             "reduce_euclidean_norm", "argmax", "argmin", "cumsum", "cumprod", "count_nonzero", "l2_normalize", "softsign"],
-    "nn": ["relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softsign", "bias_add", "l2_loss",
+             "reduce_euclidean_norm", "argmax", "argmin", "cumsum", "cumprod", "count_nonzero", "top_k", "l2_normalize", "softsign"],
+    "nn": ["top_k", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softsign", "bias_add", "l2_loss",
            "moments", "l2_normalize"],
     "linalg": ["norm", "global_norm", "l2_normalize"],
 }
