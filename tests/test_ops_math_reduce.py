@@ -408,3 +408,31 @@ def test_top_k_errors():
         tg.math.top_k(tg.zeros([3]), k=-1)
     with pytest.raises(tg.errors.InvalidArgumentError, match="1-dimensional"):
         tg.math.top_k(tg.constant(1.0))
+
+
+def test_segments_and_counting():
+    rng = np.random.default_rng(5)
+    data = rng.standard_normal((6, 2))
+    ids = np.array([0, 0, 2, 1, 2, -1])
+    want = np.zeros((3, 2))
+    for i, s in enumerate(ids):
+        if s >= 0:
+            want[s] += data[i]
+    np.testing.assert_allclose(tg.math.unsorted_segment_sum(data, ids, 3).numpy(), want)
+    counts = np.array([2, 1, 2])[:, None]
+    np.testing.assert_allclose(tg.math.unsorted_segment_mean(data, ids, 3).numpy(), want / counts)
+    check_gradients(lambda d: tg.math.unsorted_segment_sum(d * d, ids, 3), [data], order=2)
+    sorted_ids = np.array([0, 0, 1, 3, 3, 3])
+    np.testing.assert_allclose(tg.math.segment_sum(data, sorted_ids).numpy()[3], data[3:].sum(0))
+    assert tg.math.segment_mean(data, sorted_ids).shape == (4, 2)
+    assert tg.math.unsorted_segment_sum(np.array([1, 2, 3]), np.array([1, 0, 1]), 2).numpy().tolist() == [2, 4]
+    with pytest.raises(tg.errors.InvalidArgumentError, match="out of range"):
+        tg.math.unsorted_segment_sum(data, ids, 2)
+    with pytest.raises(tg.errors.InvalidArgumentError, match="increasing"):
+        tg.math.segment_sum(data, ids[::-1])
+    assert tg.math.bincount(np.array([1, 1, 3], np.int32)).numpy().tolist() == [0, 2, 0, 1]
+    assert tg.math.bincount(np.array([1, 1, 3], np.int32), minlength=6).shape == (6,)
+    cm = tg.math.confusion_matrix([0, 1, 2, 2], [0, 2, 2, 1], num_classes=3)
+    assert cm.numpy().tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 1]]
+    pred = np.array([[0.1, 0.5, 0.5], [0.9, 0.05, 0.05]], np.float32)
+    assert tg.math.in_top_k(np.array([2, 1]), pred, 1).numpy().tolist() == [True, False]

@@ -256,7 +256,28 @@ def logsumexp_classifier(m):
     return loss, t.gradient(loss, logits), acc, m.math.reduce_std(logits, axis=0)
 
 
-PROGRAMS = [elementwise, integer_and_special_values, comparisons, activations, activations64, reductions,
+def segments_and_metrics(m):
+    rng = np.random.default_rng(7)
+    data = m.constant(rng.standard_normal((8, 3)).astype(np.float32))
+    ids = m.constant([0, 2, 2, 1, 0, 3, 3, 3])
+    with m.GradientTape() as t:
+        t.watch(data)
+        s = m.math.unsorted_segment_sum(data * data, ids, 5)
+        mu = m.math.unsorted_segment_mean(data, ids, 4)
+        ss = m.math.segment_sum(data, m.constant([0, 0, 1, 1, 1, 2, 4, 4]))
+        loss = m.reduce_sum(s) * m.reduce_sum(mu) + m.reduce_sum(ss ** 2)
+    labels = m.constant([0, 1, 2, 2, 1])
+    preds = m.constant([0, 2, 2, 1, 1])
+    logits = m.constant(rng.standard_normal((5, 4)).astype(np.float32))
+    return (s, mu, ss, t.gradient(loss, data), m.math.confusion_matrix(labels, preds),
+            m.math.confusion_matrix(labels, preds, num_classes=4, weights=m.constant([1.0, 2, 3, 4, 5]),
+                                    dtype=m.float32),
+            m.math.bincount(m.constant([3, 1, 1, 0])), m.math.bincount(m.constant([3, 1, 1]), minlength=6),
+            m.math.bincount(m.constant([3, 1, 1]), weights=m.constant([0.5, 1.0, 2.0])),
+            m.math.in_top_k(m.constant([0, 1, 3, 2, 0]), logits, 2), m.math.count_nonzero(logits > 0))
+
+
+PROGRAMS = [segments_and_metrics, elementwise, integer_and_special_values, comparisons, activations, activations64, reductions,
             clipping_and_norms, training_loop, logsumexp_classifier]
 
 

@@ -270,6 +270,116 @@ def top_k(input, k=1, sorted=True, index_type=int32, name=None):  # noqa: A002
     return TopKV2(values, indices)
 
 
+def in_top_k(targets, predictions, k, name=None):
+    """Whether each target's prediction is among the k largest of its row (ties count as in, and a
+    non-finite row gives False, as TF). Not differentiable."""
+    p = np.asarray(_t(predictions))
+    t = np.asarray(_t(targets)).astype(np.int64)
+    if p.ndim != 2 or t.shape != p.shape[:1]:
+        raise _core.InvalidArgumentError(
+            f"predictions must be 2-dimensional and targets 1-dimensional of the same batch size, got "
+            f"{list(p.shape)} and {list(t.shape)} [Op:InTopKV2]")
+    rows = np.arange(p.shape[0])
+    valid = (t >= 0) & (t < p.shape[1])
+    target = p[rows, np.clip(t, 0, max(p.shape[1] - 1, 0))]
+    ahead = np.sum(p > target[:, None], axis=1)
+    ok = valid & np.isfinite(target) & (ahead < int(k)) & np.all(np.isfinite(p), axis=1)
+    return convert_to_tensor(ok)
+
+
+def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=int32, name=None):
+    """counts[i, j]: how many examples have label i and prediction j (or the sum of their weights)."""
+    lab = np.asarray(_t(labels)).astype(np.int64).reshape(-1)
+    pred = np.asarray(_t(predictions)).astype(np.int64).reshape(-1)
+    if lab.shape != pred.shape:
+        raise ValueError(f"labels and predictions must have the same shape, got {lab.shape} and {pred.shape}")
+    if lab.size and (lab.min() < 0 or pred.min() < 0):
+        raise _core.InvalidArgumentError("`labels` and `predictions` must be non-negative")
+    n = int(num_classes) if num_classes is not None else int(max(lab.max(initial=-1), pred.max(initial=-1)) + 1)
+    if lab.size and (lab.max() >= n or pred.max() >= n):
+        raise _core.InvalidArgumentError(f"`labels` and `predictions` must be less than num_classes={n}")
+    dt = as_dtype(dtype)
+    w = np.ones(lab.shape) if weights is None else np.asarray(_t(weights), np.float64).reshape(-1)
+    out = np.zeros((n, n), np.float64)
+    np.add.at(out, (lab, pred), w)
+    return convert_to_tensor(out.astype(dt.as_numpy_dtype))
+
+
+def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=int32, name=None, axis=None,
+             binary_output=False):
+    """Counts of each non-negative integer value in arr (or sums of weights). Not differentiable."""
+    if axis is not None:
+        raise NotImplementedError("tapegrad: bincount with axis is not implemented yet")
+    a = np.asarray(_t(arr)).reshape(-1)
+    if a.dtype.kind not in "iu":
+        raise _core.InvalidArgumentError(f"bincount needs an integer input, got {a.dtype} [Op:Bincount]")
+    if a.size and a.min() < 0:
+        raise _core.InvalidArgumentError("Input arr must be non-negative! [Op:Bincount]")
+    size = int(a.max()) + 1 if a.size else 0
+    if minlength is not None:
+        size = max(size, int(minlength))
+    if maxlength is not None:
+        size = min(size, int(maxlength))
+    keep = a < size
+    w = None if weights is None else np.asarray(_t(weights)).reshape(-1)[keep]
+    counts = np.bincount(a[keep], weights=w, minlength=size)[:size]
+    if binary_output:
+        counts = counts > 0
+    out_dtype = as_dtype(dtype) if weights is None else _t(weights).dtype
+    return convert_to_tensor(counts.astype(out_dtype.as_numpy_dtype))
+
+
+def _segment_matrix(segment_ids, num_segments, n, dtype):
+    ids = np.asarray(_t(segment_ids)).astype(np.int64).reshape(-1)
+    if ids.size != n:
+        raise _core.InvalidArgumentError(f"segment_ids should be the same size as dimension 0 of data, got "
+                                         f"{ids.size} and {n}")
+    if ids.size and ids.max() >= num_segments:
+        raise _core.InvalidArgumentError(f"segment_ids[{int(np.argmax(ids >= num_segments))}] = {ids.max()} is out "
+                                         f"of range [0, {num_segments})")
+    return (np.arange(num_segments)[:, None] == ids[None, :]).astype(dtype)  # negative ids: dropped
+
+
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
+    """out[s] = sum of data[i] with segment_ids[i] == s (negative ids dropped). Differentiable in data;
+    computed as a one-hot matmul, O(num_segments * n)."""
+    x = _t(data)
+    if x.ndim == 0:
+        raise _core.InvalidArgumentError("data must be at least 1-dimensional [Op:UnsortedSegmentSum]")
+    n = x.shape[0]
+    m = _segment_matrix(segment_ids, int(num_segments), n, x.dtype.as_numpy_dtype)
+    if not x.dtype.is_floating:  # integers: exact, on the host (no gradient to carry)
+        out = np.tensordot(m, np.asarray(x), axes=(1, 0)).astype(x.dtype.as_numpy_dtype)
+        return convert_to_tensor(out)
+    flat = reshape(x, [n, -1])
+    return reshape(_core.matmul(m, flat), [int(num_segments)] + list(x.shape[1:]))
+
+
+def unsorted_segment_mean(data, segment_ids, num_segments, name=None):
+    """The mean of each segment (0 for an empty segment)."""
+    x = _t(data)
+    n = x.shape[0]
+    m = _segment_matrix(segment_ids, int(num_segments), n, x.dtype.as_numpy_dtype)
+    counts = np.maximum(m.sum(axis=1), 1).reshape([-1] + [1] * (x.ndim - 1))
+    return unsorted_segment_sum(x, segment_ids, num_segments) / convert_to_tensor(counts.astype(m.dtype))
+
+
+def _sorted_ids(segment_ids):
+    ids = np.asarray(_t(segment_ids)).astype(np.int64).reshape(-1)
+    if ids.size and (np.any(np.diff(ids) < 0) or ids.min() < 0):
+        raise _core.InvalidArgumentError("segment ids are not increasing [Op:SegmentSum]")
+    return int(ids.max()) + 1 if ids.size else 0
+
+
+def segment_sum(data, segment_ids, name=None):
+    """unsorted_segment_sum for sorted ids; num_segments is max(id) + 1."""
+    return unsorted_segment_sum(data, segment_ids, _sorted_ids(segment_ids))
+
+
+def segment_mean(data, segment_ids, name=None):
+    return unsorted_segment_mean(data, segment_ids, _sorted_ids(segment_ids))
+
+
 def count_nonzero(input, axis=None, keepdims=None, dtype=int64, name=None):  # noqa: A002
     """Number of non-zero elements over `axis` (int64 by default)."""
     x = _t(input)
@@ -498,10 +608,12 @@ def bias_add(value, bias, data_format=None, name=None):
 EXPORTS = {
     "top": ["add_n", "round", "reduce_logsumexp", "argmax", "argmin", "cumsum", "clip_by_value", "clip_by_norm",
             "clip_by_global_norm", "norm"],
-    "math": ["add_n", "asinh", "acosh", "atanh", "multiply_no_nan", "logical_xor", "mod", "rint", "scalar_mul", "conj", "round", "log_sigmoid", "xlogy",
-             "xlog1py", "xdivy", "divide_no_nan", "erfc", "reduce_logsumexp", "reduce_variance", "reduce_std",
-             "reduce_euclidean_norm", "argmax", "argmin", "cumsum", "cumprod", "count_nonzero", "top_k", "l2_normalize", "softsign"],
-    "nn": ["top_k", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softsign", "bias_add", "l2_loss",
-           "moments", "l2_normalize"],
+    "math": ["add_n", "asinh", "acosh", "atanh", "multiply_no_nan", "logical_xor", "mod", "rint", "scalar_mul", "conj",
+             "round", "log_sigmoid", "xlogy", "xlog1py", "xdivy", "divide_no_nan", "erfc", "reduce_logsumexp",
+             "reduce_variance", "reduce_std", "reduce_euclidean_norm", "argmax", "argmin", "cumsum", "cumprod",
+             "count_nonzero", "top_k", "in_top_k", "confusion_matrix", "bincount", "unsorted_segment_sum",
+             "unsorted_segment_mean", "segment_sum", "segment_mean", "l2_normalize", "softsign"],
+    "nn": ["top_k", "in_top_k", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softsign", "bias_add",
+           "l2_loss", "moments", "l2_normalize"],
     "linalg": ["norm", "global_norm", "l2_normalize"],
 }
