@@ -61,8 +61,10 @@ def test_reductions(name, case):
     f, ref, _ = REDUCTIONS[name]
     x, axis, keepdims = case
     if name == "reduce_logsumexp":
-        from scipy.special import logsumexp as ref_lse
-        want = ref_lse(x, axis=np_axis(axis), keepdims=keepdims)
+        m = np.max(x, axis=np_axis(axis), keepdims=True)
+        want = np.log(np.sum(np.exp(x - m), axis=np_axis(axis), keepdims=True)) + m
+        if not keepdims:
+            want = want.reshape(np.max(x, axis=np_axis(axis)).shape)
     else:
         want = ref(x, axis=np_axis(axis), keepdims=keepdims)
     got = f(tg.constant(x), axis=axis, keepdims=keepdims)
