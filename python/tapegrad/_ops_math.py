@@ -606,7 +606,7 @@ def bias_add(value, bias, data_format=None, name=None):
 
 
 EXPORTS = {
-    "top": ["add_n", "round", "reduce_logsumexp", "argmax", "argmin", "cumsum", "clip_by_value", "clip_by_norm",
+    "top": ["add_n", "asinh", "acosh", "atanh", "round", "reduce_logsumexp", "argmax", "argmin", "cumsum", "clip_by_value", "clip_by_norm",
             "clip_by_global_norm", "norm"],
     "math": ["add_n", "asinh", "acosh", "atanh", "multiply_no_nan", "logical_xor", "mod", "rint", "scalar_mul", "conj",
              "round", "log_sigmoid", "xlogy", "xlog1py", "xdivy", "divide_no_nan", "erfc", "reduce_logsumexp",
