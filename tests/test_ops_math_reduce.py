@@ -238,6 +238,22 @@ def test_moments(case):
     check_gradients(lambda t: tg.nn.moments(t, axes, keepdims=keepdims)[0], [x], order=2)
 
 
+def test_batch_normalization():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((4, 3))
+    mean, var = x.mean(0), x.var(0)
+    offset, scale = rng.standard_normal(3), rng.uniform(0.5, 2, 3)
+    want = (x - mean) / np.sqrt(var + 1e-3) * scale + offset
+    np.testing.assert_allclose(tg.nn.batch_normalization(x, mean, var, offset, scale, 1e-3).numpy(), want)
+    np.testing.assert_allclose(tg.nn.batch_normalization(x, mean, var, None, None, 1e-3).numpy(),
+                               (x - mean) / np.sqrt(var + 1e-3))
+
+    def f(t, o, s):
+        m, v = tg.nn.moments(t, axes=[0])
+        return tg.nn.batch_normalization(t, m, v, o, s, 1e-3)
+    check_gradients(f, [x, offset, scale], order=1)  # moments stops the gradient inside the variance
+
+
 # ---- clipping and norms --------------------------------------------------------------------------
 
 @FEW

@@ -241,6 +241,24 @@ def training_loop(m):
     return losses, norms, [p.numpy() for p in params]
 
 
+def batch_norm_layer(m):
+    """A hand-written batch-norm layer (moments + batch_normalization), second order included."""
+    rng = np.random.default_rng(3)
+    x = m.constant(rng.standard_normal((8, 4)).astype(np.float32) * 3 + 1)
+    gamma = m.Variable(rng.uniform(0.5, 1.5, 4).astype(np.float32))
+    beta = m.Variable(np.zeros(4, np.float32))
+    with m.GradientTape() as t2:
+        t2.watch(x)
+        with m.GradientTape() as t1:
+            t1.watch(x)
+            mean, var = m.nn.moments(x, axes=[0])
+            y = m.nn.batch_normalization(x, mean, var, beta, gamma, 1e-3)
+            loss = m.reduce_sum(m.nn.gelu(y) * m.range(4.0))
+        gx, gg, gb = t1.gradient(loss, [x, gamma, beta])
+        gsum = m.reduce_sum(gx * gx)
+    return y, gx, gg, gb, t2.gradient(gsum, x), m.nn.batch_normalization(x, mean, var, None, None, 1e-3)
+
+
 def logsumexp_classifier(m):
     """Softmax cross-entropy written by hand with reduce_logsumexp, argmax accuracy, float64."""
     rng = np.random.default_rng(1)
@@ -277,7 +295,7 @@ def segments_and_metrics(m):
             m.math.in_top_k(m.constant([0, 1, 3, 2, 0]), logits, 2), m.math.count_nonzero(logits > 0))
 
 
-PROGRAMS = [segments_and_metrics, elementwise, integer_and_special_values, comparisons, activations, activations64, reductions,
+PROGRAMS = [segments_and_metrics, batch_norm_layer, elementwise, integer_and_special_values, comparisons, activations, activations64, reductions,
             clipping_and_norms, training_loop, logsumexp_classifier]
 
 

@@ -399,6 +399,17 @@ def moments(x, axes, shift=None, keepdims=False, name=None):
     return mean, variance
 
 
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+    """(x - mean) * scale / sqrt(variance + eps) + offset, written as TF writes it (offset and scale
+    may be None)."""
+    x = _t(x)
+    inv = _core.rsqrt(_t(variance) + variance_epsilon)
+    if scale is not None:
+        inv = inv * scale
+    shift = (offset - mean * inv) if offset is not None else -(_t(mean) * inv)
+    return x * _core.cast(inv, x.dtype._code) + _core.cast(shift, x.dtype._code)
+
+
 # ---- clipping and norms ------------------------------------------------------------------------
 
 def _assert_same_shape(values, result):
@@ -614,6 +625,6 @@ EXPORTS = {
              "count_nonzero", "top_k", "in_top_k", "confusion_matrix", "bincount", "unsorted_segment_sum",
              "unsorted_segment_mean", "segment_sum", "segment_mean", "l2_normalize", "softsign"],
     "nn": ["top_k", "in_top_k", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softsign", "bias_add",
-           "l2_loss", "moments", "l2_normalize"],
+           "l2_loss", "moments", "batch_normalization", "l2_normalize"],
     "linalg": ["norm", "global_norm", "l2_normalize"],
 }
