@@ -4,9 +4,10 @@
 // (the backward pass sums it back, See Note [Backward pass]).
 #include <cmath>
 
-#include "ops/conv.h"    // area: einsum, conv, pooling, random
-#include "ops/linalg.h"  // area: einsum, conv, pooling, random
 #include "autodiff/tape.h"
+#include "ops/conv.h"
+#include "ops/linalg.h"
+#include "ops/math.h"
 #include "ops/shape.h"
 
 namespace tg {
@@ -76,7 +77,8 @@ VJP(vjp_sigmoid_grad) {  // ans = grad_in * s * (1 - s)
   if (needs[0]) out[0] = mul(G, mul(Y, sub(c(X, 1.0), mul(c(X, 2.0), X))));
   if (needs[1]) out[1] = binary(Op::SigmoidGrad, X, G);
 }
-VJP(vjp_relu_grad) {  // ans = grad_in * (x > 0); piecewise constant in x
+VJP(vjp_relu_grad) {  // ans = grad_in * (x > 0); piecewise constant in x: zeros, as TF
+  if (needs[0]) out[0] = zeros_like(X);
   if (needs[1]) out[1] = binary(Op::ReluGrad, X, G);
 }
 
@@ -161,6 +163,56 @@ VJP(vjp_select) {
 }
 
 // ---- area: math, reductions, activations, nn losses -------------------------------------------
+VJP(vjp_erfc) { out[0] = mul(G, mul(c(X, -2.0 / std::sqrt(M_PI)), unary(Op::Exp, neg(unary(Op::Square, X))))); }
+// Relu6 and LeakyRelu: fused backward kernels as TF, so that the second derivative w.r.t. x is
+// zeros (connected), not None. Relu6's gradient is 1 only strictly inside (0, 6).
+VJP(vjp_relu6) { out[0] = ops::relu6_grad(X, G); }
+VJP(vjp_relu6_grad) {
+  if (needs[0]) out[0] = zeros_like(X);
+  if (needs[1]) out[1] = ops::relu6_grad(X, G);
+}
+VJP(vjp_leaky_relu) { out[0] = ops::leaky_relu_grad(X, G, n.attrs.scalar); }
+VJP(vjp_leaky_relu_grad) {
+  if (needs[0]) out[0] = zeros_like(X);
+  if (needs[1]) out[1] = ops::leaky_relu_grad(X, G, n.attrs.scalar);
+}
+// Elu/Selu as TF: the backward reads the activations (EluGrad(g, ans)); EluGradGrad gives
+// d/dans = where(ans < 0, grad * g, 0), so the second derivative at 0 is 0.
+VJP(vjp_elu) { out[0] = ops::exp_linear_grad(n.op == Op::Elu ? Op::EluGrad : Op::SeluGrad, ANS, G); }
+VJP(vjp_elu_grad) {  // inputs (ans, g)
+  if (needs[0]) out[0] = select(kernels::binary(Op::Less, X, c(X, 0.0)), mul(G, Y), zeros_like(G));
+  if (needs[1]) out[1] = ops::exp_linear_grad(n.op, X, G);
+}
+VJP(vjp_asinh) { out[0] = div(G, unary(Op::Cosh, ANS)); }  // TF's forms, in terms of ans
+VJP(vjp_acosh) { out[0] = div(G, unary(Op::Sinh, ANS)); }
+VJP(vjp_atanh) { out[0] = div(G, sub(c(X, 1.0), unary(Op::Square, X))); }
+VJP(vjp_cumsum) { out[0] = ops::cumsum(G, n.attrs.ints[0], n.attrs.flag_a, !n.attrs.flag_b); }
+// TF's _CumprodGrad: cumsum(ans * g, reversed) / x. Like TF, wrong (inf/nan) where x == 0.
+VJP(vjp_cumprod) {
+  out[0] = div(ops::cumsum(mul(ANS, G), n.attrs.ints[0], n.attrs.flag_a, !n.attrs.flag_b), X);
+}
+// Zero-safe (TF's _ProdGrad is too). d prod / d x_i = the product of the others: ans / x_i where
+// x_i != 0; at a zero, the product of the non-zeros if it is the only zero, 0 otherwise. Written so
+// that second derivatives are exact with up to two zeros in a slice (the value at a zero with one
+// other zero is 0 but its derivative along that other zero is not: p_nz * (sum of zeros - x_i)).
+VJP(vjp_prod) {
+  const std::vector<int> axes(n.attrs.ints.begin(), n.attrs.ints.end());
+  Tensor ans = keepdims_form(n, ANS);
+  Tensor is_zero = kernels::binary(Op::Equal, X, c(X, 0.0));
+  Tensor count = kernels::reduce(Op::Sum, kernels::cast(is_zero, DType::Int64), axes, true);
+  bool any_zero = false;
+  for (int64_t i = 0, m = count.numel(); i < m && !any_zero; ++i) any_zero = count.data<int64_t>()[i] != 0;
+  if (!any_zero) {
+    out[0] = mul(div(ans, X), keepdims_form(n, G));
+    return;
+  }
+  Tensor safe = select(is_zero, ones_like(X), X);
+  Tensor p_nz = reduce(Op::Prod, safe, n.attrs.ints, false, true);
+  Tensor zero_sum = reduce(Op::Sum, select(is_zero, X, zeros_like(X)), n.attrs.ints, false, true);
+  auto count_is = [&](int64_t k) { return kernels::binary(Op::Equal, count, Tensor::scalar<int64_t>(k)); };
+  Tensor at_zero = select(count_is(1), p_nz, select(count_is(2), mul(p_nz, sub(zero_sum, X)), zeros_like(X)));
+  out[0] = mul(select(is_zero, at_zero, div(ans, safe)), keepdims_form(n, G));
+}
 
 
 // ---- area: shape and indexing ----------------------------------------------------------------
@@ -515,6 +567,21 @@ struct Table {
     set(Op::Identity,          vjp_identity,          false, false);
 
     // area: math, reductions, activations, nn losses
+    set(Op::Erfc,              vjp_erfc,              true,  false);
+    set(Op::Relu6,             vjp_relu6,             true,  false);
+    set(Op::Relu6Grad,         vjp_relu6_grad,        true,  false);
+    set(Op::LeakyRelu,         vjp_leaky_relu,        true,  false);
+    set(Op::LeakyReluGrad,     vjp_leaky_relu_grad,   true,  false);
+    set(Op::Cumsum,            vjp_cumsum,            false, false);
+    set(Op::Cumprod,           vjp_cumprod,           true,  true);
+    set(Op::Elu,               vjp_elu,               false, true);
+    set(Op::Selu,              vjp_elu,               false, true);
+    set(Op::EluGrad,           vjp_elu_grad,          true,  false);
+    set(Op::SeluGrad,          vjp_elu_grad,          true,  false);
+    set(Op::Asinh,             vjp_asinh,             false, true);
+    set(Op::Acosh,             vjp_acosh,             false, true);
+    set(Op::Atanh,             vjp_atanh,             true,  false);
+    set(Op::Prod,              vjp_prod,              true,  true);
 
 
     // area: shape and indexing
@@ -562,7 +629,7 @@ struct Table {
 
 
     // Not differentiable, never recorded (bool or integer outputs): comparisons, logic, IsNan,
-    // IsFinite, IsInf, Any, All. Prod: no rule yet (LookupError).
+    // IsFinite, IsInf, Any, All, ArgMax, ArgMin.
   }
 };
 

@@ -57,7 +57,7 @@ void init_ops(py::module_& m) {
     m.def(u.name, [op](py::handle x, py::object name) {
       Tensor t = to_tensor(x);
       return wrap(nogil(t.numel(), [&] { return ops::unary(op, t); }));
-    }, py::arg("x"), py::arg("name") = py::none());
+    }, py::arg(op == Op::Relu || op == Op::Softplus ? "features" : "x"), py::arg("name") = py::none());
   }
   static const NamedOp binary_ops[] = {
       {"add", Op::Add}, {"subtract", Op::Sub}, {"multiply", Op::Mul}, {"pow", Op::Pow},

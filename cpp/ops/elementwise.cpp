@@ -4,6 +4,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "ops/math_simd.h"
 #include "ops/ops.h"
 #include "ops/strided.h"
 #include "tensor/parallel.h"
@@ -160,7 +161,7 @@ bool is_comparison(Op op) {
 
 template <Op op, class T> constexpr bool unary_supported() {
   switch (op) {
-    case Op::Neg: case Op::Square: case Op::Abs: case Op::Sign: case Op::Relu:
+    case Op::Neg: case Op::Square: case Op::Abs: case Op::Sign: case Op::Relu: case Op::Relu6:
       return is_fp<T> || is_int<T>;
     case Op::LogicalNot: return std::is_same<T, bool>::value;
     case Op::IsNan: case Op::IsFinite: case Op::IsInf: return is_fp<T>;
@@ -168,18 +169,24 @@ template <Op op, class T> constexpr bool unary_supported() {
   }
 }
 
-template <class T> inline T sigmoid(T x) {
-  if (x >= 0) return T(1) / (T(1) + std::exp(-x));
-  T e = std::exp(x);
-  return e / (T(1) + e);
+template <class T> inline T sigmoid(T x) {  // branch-free, so it vectorises (See Note [Vector math])
+  const T e = std::exp(-std::abs(x));
+  return (x >= T(0) ? T(1) : e) / (T(1) + e);  // a select of two ready values, then the divide
 }
 
 template <Op op, class T> inline auto una(T x) {
   if constexpr (op == Op::Neg) return T(-x);
   else if constexpr (op == Op::Square) return T(x * x);
   else if constexpr (op == Op::Abs) return T(x < 0 ? -x : x);
-  else if constexpr (op == Op::Sign) return T((x > 0) - (x < 0));
+  else if constexpr (op == Op::Sign) {
+    if constexpr (is_fp<T>) { if (x != x) return x; }  // sign(nan) = nan, as TF
+    return T((x > 0) - (x < 0));
+  }
   else if constexpr (op == Op::Relu) return T(x > 0 ? x : 0);
+  else if constexpr (op == Op::Relu6) {
+    if constexpr (is_fp<T>) { if (x != x) return x; }  // relu6(nan) = nan, as TF
+    return T(x > 0 ? (x < T(6) ? x : T(6)) : 0);
+  }
   else if constexpr (op == Op::LogicalNot) return bool(!x);
   else if constexpr (op == Op::IsNan) return bool(std::isnan(x));
   else if constexpr (op == Op::IsFinite) return bool(std::isfinite(x));
@@ -206,6 +213,10 @@ template <Op op, class T> inline auto una(T x) {
   else if constexpr (op == Op::Ceil) return T(std::ceil(x));
   else if constexpr (op == Op::Round) return T(std::nearbyint(x));  // half to even, as TF
   else if constexpr (op == Op::Erf) return T(std::erf(x));
+  else if constexpr (op == Op::Erfc) return T(std::erfc(x));
+  else if constexpr (op == Op::Asinh) return T(std::asinh(x));
+  else if constexpr (op == Op::Acosh) return T(std::acosh(x));
+  else if constexpr (op == Op::Atanh) return T(std::atanh(x));
   else return T(0);
 }
 
@@ -278,6 +289,13 @@ Tensor binary(Op op, const Tensor& a, const Tensor& b) {
   Shape shape = a.shape == b.shape ? a.shape : broadcast_shapes(a.shape, b.shape, op);
   Tensor out = Tensor::empty(shape, is_comparison(op) ? DType::Bool : a.dtype);
   if (out.numel() == 0) return out;
+  if (is_integer(b.dtype) && (op == Op::FloorDiv || op == Op::FloorMod || op == Op::Div)) {
+    TG_DISPATCH_NUMERIC(b.dtype, T, {
+      const T* pb = b.data<T>();
+      for (int64_t i = 0, n = b.numel(); i < n; ++i)
+        if (pb[i] == 0) throw InvalidArgument(std::string("Integer division by zero [Op:") + op_name(op) + "]");
+    });
+  }
   switch (op) {
 #define TG_BIN(OP) case Op::OP: binary_op<Op::OP>(a, b, out); break;
     TG_BIN(Add) TG_BIN(Sub) TG_BIN(Mul) TG_BIN(Div) TG_BIN(Pow) TG_BIN(Maximum) TG_BIN(Minimum)
@@ -299,7 +317,8 @@ Tensor unary(Op op, const Tensor& x) {
     TG_UN(Log1p) TG_UN(Sin) TG_UN(Cos) TG_UN(Tan) TG_UN(Tanh) TG_UN(Sinh) TG_UN(Cosh) TG_UN(Asin)
     TG_UN(Acos) TG_UN(Atan) TG_UN(Abs) TG_UN(Sign) TG_UN(Relu) TG_UN(Sigmoid) TG_UN(Softplus)
     TG_UN(Reciprocal) TG_UN(Floor) TG_UN(Ceil) TG_UN(Round) TG_UN(Erf) TG_UN(LogicalNot)
-    TG_UN(IsNan) TG_UN(IsFinite) TG_UN(IsInf)
+    TG_UN(IsNan) TG_UN(IsFinite) TG_UN(IsInf) TG_UN(Erfc) TG_UN(Relu6)
+    TG_UN(Asinh) TG_UN(Acosh) TG_UN(Atanh)
 #undef TG_UN
     default: throw InvalidArgument(std::string("not a unary op: ") + op_name(op));
   }
@@ -355,15 +374,28 @@ Tensor select(const Tensor& cond, const Tensor& a, const Tensor& b) {
     throw InvalidArgument(std::string("where: x and y must have the same dtype, got ") + dtype_name(a.dtype) +
                           " and " + dtype_name(b.dtype) + " [Op:SelectV2]");
   Shape shape = broadcast_shapes(broadcast_shapes(cond.shape, a.shape, Op::Select), b.shape, Op::Select);
-  Tensor c = broadcast_to(cond, shape), x = broadcast_to(a, shape), y = broadcast_to(b, shape);
   Tensor out = Tensor::empty(shape, a.dtype);
   const int64_t n = out.numel();
+  if (n == 0) return out;
+  // full-shape operands and scalars are read in place (stride 1 or 0); others are broadcast first
+  auto prep = [&](const Tensor& t, int64_t& stride) {
+    stride = t.numel() == 1 ? 0 : 1;
+    return (t.shape == shape || t.numel() == 1) ? t : broadcast_to(t, shape);
+  };
+  int64_t sc, sx, sy;
+  Tensor c = prep(cond, sc), x = prep(a, sx), y = prep(b, sy);
   const bool* pc = c.data<bool>();
   TG_DISPATCH_ALL(a.dtype, T, {
     const T* px = x.data<T>();
     const T* py = y.data<T>();
     T* po = out.data<T>();
-    for (int64_t i = 0; i < n; ++i) po[i] = pc[i] ? px[i] : py[i];
+    parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) {
+      // both values loaded first: a blend, not a branch on random data
+      if (sc && sx && sy)
+        for (int64_t i = lo; i < hi; ++i) { const T u = px[i], v = py[i]; po[i] = pc[i] ? u : v; }
+      else
+        for (int64_t i = lo; i < hi; ++i) { const T u = px[i * sx], v = py[i * sy]; po[i] = pc[i * sc] ? u : v; }
+    });
   });
   return out;
 }

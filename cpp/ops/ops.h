@@ -41,7 +41,11 @@ namespace tg {
   TG_OPS_CUSTOM(X) /* area: custom_gradient and other tape features */
 
 // area lists: add `X(Name, "TFName")` entries here
-#define TG_OPS_MATH(X)
+#define TG_OPS_MATH(X)                                                                              \
+  X(Erfc, "Erfc") X(Relu6, "Relu6") X(Cumsum, "Cumsum") X(ArgMax, "ArgMax") X(ArgMin, "ArgMin")     \
+  X(LeakyRelu, "LeakyRelu") X(LeakyReluGrad, "LeakyReluGrad") X(Relu6Grad, "Relu6Grad")             \
+  X(Asinh, "Asinh") X(Acosh, "Acosh") X(Atanh, "Atanh") X(Cumprod, "Cumprod")                       \
+  X(Elu, "Elu") X(EluGrad, "EluGrad") X(Selu, "Selu") X(SeluGrad, "SeluGrad")
 
 #define TG_OPS_SHAPE(X)                                                                             \
   X(StridedSlice, "StridedSlice") X(StridedSliceGrad, "StridedSliceGrad") X(Concat, "ConcatV2")      \

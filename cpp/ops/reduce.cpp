@@ -24,7 +24,10 @@ template <class T> struct Reducer<Op::Prod, T> {
 };
 template <class T> struct Reducer<Op::Max, T> {
   using A = T;
-  static A init() { return std::numeric_limits<T>::lowest(); }
+  static A init() {  // the identity of max: -inf for floats, as TF (an empty reduction)
+    if constexpr (std::is_floating_point<T>::value) return -std::numeric_limits<T>::infinity();
+    else return std::numeric_limits<T>::lowest();
+  }
   static A step(A a, T x) {
     if constexpr (std::is_floating_point<T>::value) return (x != x || a != a) ? std::numeric_limits<T>::quiet_NaN() : (x > a ? x : a);
     else return x > a ? x : a;
@@ -32,7 +35,10 @@ template <class T> struct Reducer<Op::Max, T> {
 };
 template <class T> struct Reducer<Op::Min, T> {
   using A = T;
-  static A init() { return std::numeric_limits<T>::max(); }
+  static A init() {
+    if constexpr (std::is_floating_point<T>::value) return std::numeric_limits<T>::infinity();
+    else return std::numeric_limits<T>::max();
+  }
   static A step(A a, T x) {
     if constexpr (std::is_floating_point<T>::value) return (x != x || a != a) ? std::numeric_limits<T>::quiet_NaN() : (x < a ? x : a);
     else return x < a ? x : a;
@@ -58,14 +64,17 @@ void reduce_block(const T* x, T* out, int64_t outer, int64_t R, int64_t inner) {
     parallel_for(outer, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(R, 1)), [&](int64_t lo, int64_t hi) {
       for (int64_t o = lo; o < hi; ++o) {
         const T* row = x + o * R;
-        if constexpr (op == Op::Sum && std::is_floating_point<T>::value) {
-          // eight independent partial sums: vectorisable and more accurate than one running sum
-          A acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        if constexpr ((op == Op::Sum || op == Op::Prod) && std::is_floating_point<T>::value) {
+          // eight independent partial sums (products): vectorisable, and more accurate than one
+          // running sum
+          A acc[8];
+          for (int k = 0; k < 8; ++k) acc[k] = Rd::init();
           int64_t r = 0;
           for (; r + 8 <= R; r += 8)
-            for (int k = 0; k < 8; ++k) acc[k] += row[r + k];
-          A s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-          for (; r < R; ++r) s += row[r];
+            for (int k = 0; k < 8; ++k) acc[k] = Rd::step(acc[k], row[r + k]);
+          A s = Rd::step(Rd::step(Rd::step(acc[0], acc[1]), Rd::step(acc[2], acc[3])),
+                         Rd::step(Rd::step(acc[4], acc[5]), Rd::step(acc[6], acc[7])));
+          for (; r < R; ++r) s = Rd::step(s, row[r]);
           out[o] = T(s);
         } else {
           A acc = Rd::init();
@@ -92,7 +101,9 @@ void reduce_block(const T* x, T* out, int64_t outer, int64_t R, int64_t inner) {
 template <Op op> void reduce_dispatch(const Tensor& x, Tensor& out, int64_t outer, int64_t R, int64_t inner) {
   if constexpr (op == Op::Any || op == Op::All) {
     if (x.dtype != DType::Bool)
-      throw InvalidArgument(std::string("reduce_any/reduce_all need a bool tensor, got ") + dtype_name(x.dtype));
+      throw InvalidArgument(std::string("cannot compute ") + op_name(op) +
+                            " as input #0(zero-based) was expected to be a bool tensor but is a " +
+                            dtype_kernel_name(x.dtype) + " tensor [Op:" + op_name(op) + "]");
     reduce_block<op, bool>(x.data<bool>(), out.data<bool>(), outer, R, inner);
   } else {
     TG_DISPATCH_NUMERIC(x.dtype, T, { reduce_block<op, T>(x.data<T>(), out.data<T>(), outer, R, inner); });
@@ -112,6 +123,9 @@ Tensor reduce(Op op, const Tensor& x, const std::vector<int>& axes, bool keepdim
     if (!red[size_t(i)]) out_shape[out_shape.ndim++] = x.shape[i];
     else if (keepdims) out_shape[out_shape.ndim++] = 1;
   }
+  if (x.dtype == DType::Bool && op != Op::Any && op != Op::All)
+    throw InvalidArgument(std::string("Value for attr 'T' of bool is not in the list of allowed values for ") +
+                          op_name(op) + " [Op:" + op_name(op) + "]");
   Tensor out = Tensor::empty(out_shape, x.dtype);
   if (out.numel() == 0) return out;
   if (axes.empty()) {  // nothing to reduce: a copy

@@ -1,4 +1,630 @@
 """Python side of the math ops area. Names listed in EXPORTS appear in the namespaces given
-(\"top\" is tapegrad itself; also \"math\", \"nn\", \"linalg\")."""
+(\"top\" is tapegrad itself; also \"math\", \"nn\", \"linalg\").
 
-EXPORTS = {"top": [], "math": [], "nn": [], "linalg": []}
+Composites follow TF's own Python (math_ops.py, nn_ops.py, clip_ops.py, linalg_ops.py) op for op,
+so values, gradients at kinks and NaN behaviour match; the engine's primitives give the gradients.
+"""
+import collections.abc
+import numbers
+
+import numpy as np
+
+from . import _core
+from ._dtypes import as_dtype, int32, int64
+from ._ops import convert_to_tensor, reshape
+from ._tensor import Tensor, Variable
+
+_where = _core.where3
+erfc = _core.erfc
+asinh = _core.asinh
+acosh = _core.acosh
+atanh = _core.atanh
+relu6 = _core.relu6
+
+_F32_SQRT_HALF = float(np.float32(0.7071067811865476))
+_F32_COEFF = float(np.float32(0.044715))
+
+
+def _t(x):
+    return convert_to_tensor(x)
+
+
+def _float_input(x, op):
+    """x as a tensor; TF's InvalidArgumentError when it is not float (op: TF's op name)."""
+    x = _t(x)
+    if not x.dtype.is_floating:
+        raise _core.InvalidArgumentError(
+            f"Value for attr 'T' of {x.dtype.name} is not in the list of allowed values: half, bfloat16, "
+            f"float, double [Op:{op}]")
+    return x
+
+
+def _axis_int(axis):
+    if isinstance(axis, (Tensor, Variable, np.ndarray)):
+        a = np.asarray(axis)
+        if a.size != 1 or a.dtype.kind not in "iu":
+            raise TypeError(f"axis must be an integer scalar, got {a!r}")
+        return int(a.reshape(()))
+    if isinstance(axis, bool) or not isinstance(axis, (numbers.Integral,)):
+        raise TypeError(f"axis must be an integer, got {axis!r}")
+    return int(axis)
+
+
+def _squeezed_shape(shape, axis):
+    """The shape that reducing `shape` over `axis` (None, int or list) without keepdims gives."""
+    nd = len(shape)
+    if axis is None:
+        return []
+    axes = [axis] if isinstance(axis, (numbers.Integral, np.integer)) else list(np.asarray(axis).reshape(-1))
+    norm = set()
+    for a in axes:
+        a = int(a)
+        if a < -nd or a >= nd:
+            raise _core.InvalidArgumentError(f"Invalid reduction dimension ({a} for input with {nd} dimension(s)")
+        norm.add(a % nd if nd else a)
+    return [d for i, d in enumerate(shape) if i not in norm]
+
+
+# ---- elementwise -------------------------------------------------------------------------------
+
+def round(x, name=None):  # noqa: A001  (TF's name)
+    """Rounds half to even (banker's rounding), as TF; integers are returned unchanged."""
+    x = _t(x)
+    if x.dtype.is_integer:
+        return x
+    return _core.round(x)
+
+
+def log_sigmoid(x, name=None):
+    """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+    return -_core.softplus(-_float_input(x, "Softplus"))
+
+
+def _pair(x, y):
+    """Both operands as tensors; a Python value takes the other operand's dtype (TF's rule)."""
+    kinds = (Tensor, Variable, np.ndarray)
+    if isinstance(x, kinds) and not isinstance(y, kinds):
+        x = _t(x)
+        return x, convert_to_tensor(y, dtype=x.dtype)
+    if isinstance(y, kinds) and not isinstance(x, kinds):
+        y = _t(y)
+        return convert_to_tensor(x, dtype=y.dtype), y
+    return _t(x), _t(y)
+
+
+def _scalar(v, dtype):
+    return convert_to_tensor(v, dtype=dtype)
+
+
+def xlogy(x, y, name=None):
+    """x * log(y), and 0 where x == 0 (whatever y is). Gradients as TF: 0 at x == 0."""
+    x, y = _pair(x, y)
+    zero = _core.equal(x, _scalar(0, x.dtype))
+    safe_y = _where(zero, _scalar(1, y.dtype), y)
+    return _where(zero, _scalar(0, x.dtype), x * _core.log(safe_y))
+
+
+def xlog1py(x, y, name=None):
+    """x * log1p(y), and 0 where x == 0."""
+    x, y = _pair(x, y)
+    zero = _core.equal(x, _scalar(0, x.dtype))
+    safe_y = _where(zero, _scalar(0, y.dtype), y)
+    return _where(zero, _scalar(0, x.dtype), x * _core.log1p(safe_y))
+
+
+def xdivy(x, y, name=None):
+    """x / y, and 0 where x == 0."""
+    x, y = _pair(x, y)
+    zero = _core.equal(x, _scalar(0, x.dtype))
+    safe_y = _where(zero, _scalar(1, y.dtype), y)
+    return _where(zero, _scalar(0, x.dtype), x / safe_y)
+
+
+def divide_no_nan(x, y, name=None):
+    """x / y, and 0 where y == 0 (also for x = inf or nan). Gradients are 0 there too."""
+    x, y = _pair(x, y)
+    if x.dtype.is_integer and y.dtype == x.dtype:  # TF's truediv table: integers divide as float64
+        x, y = _core.cast(x, 1), _core.cast(y, 1)
+    zero = _core.equal(y, _scalar(0, y.dtype))
+    safe_y = _where(zero, _scalar(1, y.dtype), y)
+    return _where(zero, _scalar(0, x.dtype), x / safe_y)
+
+
+def multiply_no_nan(x, y, name=None):
+    """x * y, and 0 where y == 0 even if x is inf or nan."""
+    x, y = _pair(x, y)
+    if not x.dtype.is_floating:
+        raise _core.InvalidArgumentError(f"multiply_no_nan: expected float tensors, got {x.dtype.name} [Op:MulNoNan]")
+    fix = _core.logical_and(_core.equal(y, _scalar(0, y.dtype)), _core.logical_not(_core.is_finite(x)))
+    return _where(fix, _scalar(0, x.dtype), x) * y
+
+
+def mod(x, y, name=None):
+    """floormod: the remainder of floor division, with the sign of y."""
+    return _core.floormod(x, y)
+
+
+def rint(x, name=None):
+    """Rounds half to even."""
+    return _core.round(x)
+
+
+def scalar_mul(scalar, x, name=None):
+    """scalar * x."""
+    return _t(x) * scalar
+
+
+def conj(x, name=None):
+    """The complex conjugate: the identity for the real tensors tapegrad has."""
+    return _core.identity(x)
+
+
+def logical_xor(x, y, name="LogicalXor"):
+    """x != y for bool tensors."""
+    return _core.logical_and(_core.logical_or(x, y), _core.logical_not(_core.logical_and(x, y)))
+
+
+def add_n(inputs, name=None):
+    """The elementwise sum of a list of tensors of one shape and dtype (no broadcasting, as TF)."""
+    if isinstance(inputs, (Tensor, Variable, np.ndarray)) or not isinstance(inputs, collections.abc.Iterable):
+        raise ValueError("inputs must be an iterable of at least one Tensor/IndexedSlices with the same dtype and shape")
+    values = [_t(v) for v in inputs]
+    if not values:
+        raise ValueError("inputs must be an iterable of at least one Tensor/IndexedSlices with the same dtype and shape")
+    for i, v in enumerate(values[1:], 1):
+        if tuple(v.shape) != tuple(values[0].shape):
+            raise _core.InvalidArgumentError(
+                f"Shapes of all inputs must match: values[0].shape = {_shape_str(values[0].shape)} != "
+                f"values[{i}].shape = {_shape_str(v.shape)} [Op:AddN]")
+    if len(values) == 1:
+        return _core.identity(values[0])
+    total = values[0] + values[1]
+    for v in values[2:]:
+        total = total + v
+    return total
+
+
+# ---- reductions --------------------------------------------------------------------------------
+
+def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
+    """log(sum(exp(x))) over `axis`, stable: the (finite) max is subtracted first, as TF."""
+    x = _t(input_tensor)
+    raw_max = _core.reduce_max(x, axis, True)
+    my_max = _core.stop_gradient(_where(_core.is_finite(raw_max), raw_max, _scalar(0, raw_max.dtype)))
+    result = _core.log(_core.reduce_sum(_core.exp(x - my_max), axis, keepdims))
+    if not keepdims:
+        my_max = reshape(my_max, list(result.shape))
+    return result + my_max
+
+
+def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+    """The variance (divisor N) over `axis`."""
+    x = _t(input_tensor)
+    if not x.dtype.is_floating:
+        raise TypeError(f"Input must be either real or complex. Received integer type <dtype: '{x.dtype.name}'>.")
+    means = _core.reduce_mean(x, axis, True)
+    return _core.reduce_mean(_core.square(x - means), axis, keepdims)
+
+
+def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+    """The standard deviation (divisor N) over `axis`."""
+    return _core.sqrt(reduce_variance(input_tensor, axis, keepdims))
+
+
+def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
+    """sqrt(sum(x**2)) over `axis`."""
+    x = _t(input_tensor)
+    return _core.sqrt(_core.reduce_sum(x * x, axis, keepdims))
+
+
+def argmax(input, axis=None, output_type=int64, name=None):  # noqa: A002  (TF's name)
+    """Index of the largest value along `axis` (default 0); the first one on ties. int64 by default."""
+    return _core._arg_reduce(input, 0 if axis is None else _axis_int(axis), as_dtype(output_type)._code, True)
+
+
+def argmin(input, axis=None, output_type=int64, name=None):  # noqa: A002
+    """Index of the smallest value along `axis` (default 0); the first one on ties. int64 by default."""
+    return _core._arg_reduce(input, 0 if axis is None else _axis_int(axis), as_dtype(output_type)._code, False)
+
+
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
+    """Cumulative sum along `axis`; `exclusive` leaves out the current element, `reverse` runs backwards.
+
+    >>> import tapegrad as tg
+    >>> tg.math.cumsum([1, 2, 3], exclusive=True).numpy().tolist()
+    [0, 1, 3]
+    """
+    return _core._scan(x, _axis_int(axis), bool(exclusive), bool(reverse), False)
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
+    """Cumulative product along `axis`. The gradient is TF's (divides by x: not finite where x == 0)."""
+    return _core._scan(x, _axis_int(axis), bool(exclusive), bool(reverse), True)
+
+
+TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])
+
+
+def top_k(input, k=1, sorted=True, index_type=int32, name=None):  # noqa: A002
+    """The k largest entries of the last axis and their indices, largest first (ties: lower index
+    first, as TF). Differentiable in `values`; the selection is a one-hot product, O(k * n) per row."""
+    x = _t(input)
+    k = _axis_int(k)
+    if x.ndim < 1:
+        raise _core.InvalidArgumentError("input must be at least 1-dimensional [Op:TopKV2]")
+    if k < 0:
+        raise _core.InvalidArgumentError(f"Need k >= 0, got {k} [Op:TopKV2]")
+    n = x.shape[-1]
+    if k > n:
+        raise _core.InvalidArgumentError(f"input must have at least k columns. Had {n}, needed {k} [Op:TopKV2]")
+    if x.dtype.is_bool:
+        raise _core.InvalidArgumentError("Value for attr 'T' of bool is not in the list of allowed values [Op:TopKV2]")
+    a = np.asarray(x)
+    key = -a if x.dtype.is_floating else ~a  # descending, no integer overflow; stable keeps ties in order
+    idx = np.argsort(key, axis=-1, kind="stable")[..., :k]
+    indices = convert_to_tensor(idx.astype(as_dtype(index_type).as_numpy_dtype))
+    if not x.dtype.is_floating:
+        return TopKV2(convert_to_tensor(np.take_along_axis(a, idx, axis=-1)), indices)
+    onehot = (idx[..., None] == np.arange(n)).astype(a.dtype)  # [..., k, n]
+    values = _core.reduce_sum(reshape(x, list(x.shape[:-1]) + [1, n]) * onehot, -1, False)
+    return TopKV2(values, indices)
+
+
+def in_top_k(targets, predictions, k, name=None):
+    """Whether each target's prediction is among the k largest of its row (ties count as in, and a
+    non-finite row gives False, as TF). Not differentiable."""
+    p = np.asarray(_t(predictions))
+    t = np.asarray(_t(targets)).astype(np.int64)
+    if p.ndim != 2 or t.shape != p.shape[:1]:
+        raise _core.InvalidArgumentError(
+            f"predictions must be 2-dimensional and targets 1-dimensional of the same batch size, got "
+            f"{list(p.shape)} and {list(t.shape)} [Op:InTopKV2]")
+    rows = np.arange(p.shape[0])
+    valid = (t >= 0) & (t < p.shape[1])
+    target = p[rows, np.clip(t, 0, max(p.shape[1] - 1, 0))]
+    ahead = np.sum(p > target[:, None], axis=1)
+    ok = valid & np.isfinite(target) & (ahead < int(k)) & np.all(np.isfinite(p), axis=1)
+    return convert_to_tensor(ok)
+
+
+def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=int32, name=None):
+    """counts[i, j]: how many examples have label i and prediction j (or the sum of their weights)."""
+    lab = np.asarray(_t(labels)).astype(np.int64).reshape(-1)
+    pred = np.asarray(_t(predictions)).astype(np.int64).reshape(-1)
+    if lab.shape != pred.shape:
+        raise ValueError(f"labels and predictions must have the same shape, got {lab.shape} and {pred.shape}")
+    if lab.size and (lab.min() < 0 or pred.min() < 0):
+        raise _core.InvalidArgumentError("`labels` and `predictions` must be non-negative")
+    n = int(num_classes) if num_classes is not None else int(max(lab.max(initial=-1), pred.max(initial=-1)) + 1)
+    if lab.size and (lab.max() >= n or pred.max() >= n):
+        raise _core.InvalidArgumentError(f"`labels` and `predictions` must be less than num_classes={n}")
+    dt = as_dtype(dtype)
+    w = np.ones(lab.shape) if weights is None else np.asarray(_t(weights), np.float64).reshape(-1)
+    out = np.zeros((n, n), np.float64)
+    np.add.at(out, (lab, pred), w)
+    return convert_to_tensor(out.astype(dt.as_numpy_dtype))
+
+
+def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=int32, name=None, axis=None,
+             binary_output=False):
+    """Counts of each non-negative integer value in arr (or sums of weights). Not differentiable."""
+    if axis is not None:
+        raise NotImplementedError("tapegrad: bincount with axis is not implemented yet")
+    a = np.asarray(_t(arr)).reshape(-1)
+    if a.dtype.kind not in "iu":
+        raise _core.InvalidArgumentError(f"bincount needs an integer input, got {a.dtype} [Op:Bincount]")
+    if a.size and a.min() < 0:
+        raise _core.InvalidArgumentError("Input arr must be non-negative! [Op:Bincount]")
+    size = int(a.max()) + 1 if a.size else 0
+    if minlength is not None:
+        size = max(size, int(minlength))
+    if maxlength is not None:
+        size = min(size, int(maxlength))
+    keep = a < size
+    w = None if weights is None else np.asarray(_t(weights)).reshape(-1)[keep]
+    counts = np.bincount(a[keep], weights=w, minlength=size)[:size]
+    if binary_output:
+        counts = counts > 0
+    out_dtype = as_dtype(dtype) if weights is None else _t(weights).dtype
+    return convert_to_tensor(counts.astype(out_dtype.as_numpy_dtype))
+
+
+def _segment_matrix(segment_ids, num_segments, n, dtype):
+    ids = np.asarray(_t(segment_ids)).astype(np.int64).reshape(-1)
+    if ids.size != n:
+        raise _core.InvalidArgumentError(f"segment_ids should be the same size as dimension 0 of data, got "
+                                         f"{ids.size} and {n}")
+    if ids.size and ids.max() >= num_segments:
+        raise _core.InvalidArgumentError(f"segment_ids[{int(np.argmax(ids >= num_segments))}] = {ids.max()} is out "
+                                         f"of range [0, {num_segments})")
+    return (np.arange(num_segments)[:, None] == ids[None, :]).astype(dtype)  # negative ids: dropped
+
+
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
+    """out[s] = sum of data[i] with segment_ids[i] == s (negative ids dropped). Differentiable in data;
+    computed as a one-hot matmul, O(num_segments * n)."""
+    x = _t(data)
+    if x.ndim == 0:
+        raise _core.InvalidArgumentError("data must be at least 1-dimensional [Op:UnsortedSegmentSum]")
+    n = x.shape[0]
+    m = _segment_matrix(segment_ids, int(num_segments), n, x.dtype.as_numpy_dtype)
+    if not x.dtype.is_floating:  # integers: exact, on the host (no gradient to carry)
+        out = np.tensordot(m, np.asarray(x), axes=(1, 0)).astype(x.dtype.as_numpy_dtype)
+        return convert_to_tensor(out)
+    flat = reshape(x, [n, -1])
+    return reshape(_core.matmul(m, flat), [int(num_segments)] + list(x.shape[1:]))
+
+
+def unsorted_segment_mean(data, segment_ids, num_segments, name=None):
+    """The mean of each segment (0 for an empty segment)."""
+    x = _t(data)
+    n = x.shape[0]
+    m = _segment_matrix(segment_ids, int(num_segments), n, x.dtype.as_numpy_dtype)
+    counts = np.maximum(m.sum(axis=1), 1).reshape([-1] + [1] * (x.ndim - 1))
+    return unsorted_segment_sum(x, segment_ids, num_segments) / convert_to_tensor(counts.astype(m.dtype))
+
+
+def _sorted_ids(segment_ids):
+    ids = np.asarray(_t(segment_ids)).astype(np.int64).reshape(-1)
+    if ids.size and (np.any(np.diff(ids) < 0) or ids.min() < 0):
+        raise _core.InvalidArgumentError("segment ids are not increasing [Op:SegmentSum]")
+    return int(ids.max()) + 1 if ids.size else 0
+
+
+def segment_sum(data, segment_ids, name=None):
+    """unsorted_segment_sum for sorted ids; num_segments is max(id) + 1."""
+    return unsorted_segment_sum(data, segment_ids, _sorted_ids(segment_ids))
+
+
+def segment_mean(data, segment_ids, name=None):
+    return unsorted_segment_mean(data, segment_ids, _sorted_ids(segment_ids))
+
+
+def count_nonzero(input, axis=None, keepdims=None, dtype=int64, name=None):  # noqa: A002
+    """Number of non-zero elements over `axis` (int64 by default)."""
+    x = _t(input)
+    nz = _core.not_equal(x, _scalar(False if x.dtype.is_bool else 0, x.dtype))
+    return _core.reduce_sum(_core.cast(nz, as_dtype(dtype)._code), axis, bool(keepdims))
+
+
+def moments(x, axes, shift=None, keepdims=False, name=None):
+    """(mean, variance) over `axes`, as TF: the variance does not differentiate through the mean."""
+    y = _t(x)
+    mean = _core.reduce_mean(y, axes, True)
+    variance = _core.reduce_mean(_core.squared_difference(y, _core.stop_gradient(mean)), axes, True)
+    if not keepdims:
+        shape = _squeezed_shape(list(y.shape), axes)
+        mean = reshape(mean, shape)
+        variance = reshape(variance, shape)
+    return mean, variance
+
+
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+    """(x - mean) * scale / sqrt(variance + eps) + offset, written as TF writes it (offset and scale
+    may be None)."""
+    x = _t(x)
+    inv = _core.rsqrt(_t(variance) + variance_epsilon)
+    if scale is not None:
+        inv = inv * scale
+    shift = (offset - mean * inv) if offset is not None else -(_t(mean) * inv)
+    return x * _core.cast(inv, x.dtype._code) + _core.cast(shift, x.dtype._code)
+
+
+# ---- clipping and norms ------------------------------------------------------------------------
+
+def _assert_same_shape(values, result):
+    if tuple(values.shape) != tuple(result.shape):
+        raise ValueError(f"Shapes {values.shape} and {result.shape} are incompatible")
+
+
+def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    """min(max(t, lo), hi), elementwise; the bounds must broadcast to t's shape without growing it.
+    The gradient passes where lo <= t <= hi (the bounds included), as TF."""
+    values = _t(t)
+    t_min = _core.minimum(values, clip_value_max)
+    _assert_same_shape(values, t_min)
+    t_max = _core.maximum(t_min, clip_value_min)
+    _assert_same_shape(values, t_max)
+    return t_max
+
+
+def clip_by_norm(t, clip_norm, axes=None, name=None):
+    """Rescales t so that its L2 norm over `axes` is at most clip_norm."""
+    values = _t(t)
+    l2sum = _core.reduce_sum(values * values, axes, True)
+    pred = l2sum > 0
+    l2sum_safe = _where(pred, l2sum, _scalar(1, l2sum.dtype))
+    l2norm = _where(pred, _core.sqrt(l2sum_safe), l2sum)
+    intermediate = values * clip_norm
+    _assert_same_shape(values, intermediate)
+    return _core.identity(intermediate / _core.maximum(l2norm, clip_norm))
+
+
+def l2_loss(t, name=None):
+    """sum(t ** 2) / 2."""
+    t = _float_input(t, "L2Loss")
+    return _core.reduce_sum(_core.square(t)) * 0.5
+
+
+def _tensor_list(t_list):
+    if isinstance(t_list, (str, bytes, Tensor, Variable, np.ndarray)) or not isinstance(t_list, collections.abc.Sequence):
+        raise TypeError(f"`t_list` should be a sequence of tensors. Received {type(t_list)}.")
+    return list(t_list)
+
+
+def global_norm(t_list, name=None):
+    """sqrt(sum of the squared L2 norms of the tensors in t_list); None entries are ignored."""
+    values = [_t(v) for v in _tensor_list(t_list) if v is not None]
+    if not values:
+        return convert_to_tensor(0.0)
+    half = l2_loss(values[0])
+    for v in values[1:]:
+        half = half + l2_loss(v)
+    return _core.sqrt(half * 2.0)
+
+
+def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
+    """Scales every tensor by clip_norm / max(global_norm, clip_norm). Returns (list, global_norm);
+    all entries are NaN when the global norm is not finite, as TF."""
+    t_list = _tensor_list(t_list)
+    use_norm = global_norm(t_list) if use_norm is None else _t(use_norm)
+    scale_for_finite = clip_norm * _core.minimum(1.0 / use_norm, _scalar(1.0, use_norm.dtype) / clip_norm)
+    scale = scale_for_finite + (use_norm - use_norm)
+    clipped = [None if v is None else _core.identity(_t(v) * _core.cast(scale, _t(v).dtype._code))
+               for v in t_list]
+    return clipped, use_norm
+
+
+_MATRIX_ORDS = ("euclidean", "fro", 1, 2, np.inf)
+
+
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa: A002
+    """Vector norms (axis None or an int; ord 'euclidean', 1, 2, inf or any p > 0) and matrix norms
+    (axis a pair; ord 'euclidean'/'fro', 1, inf). The matrix 2-norm needs an SVD: NotImplementedError."""
+    keepdims = bool(keepdims)
+    is_matrix = isinstance(axis, (tuple, list)) and len(axis) == 2
+    is_real = isinstance(ord, (numbers.Real, np.floating, np.integer)) and not isinstance(ord, bool)
+    if is_matrix:
+        axis = tuple(axis)
+        if (not all(isinstance(a, (numbers.Integral, np.integer)) for a in axis)) or axis[0] == axis[1]:
+            raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}")
+        if not (ord in ("euclidean", "fro") or (is_real and ord in (1, 2, np.inf))):
+            raise ValueError(f"'ord' must be a supported matrix norm in {list(_MATRIX_ORDS)}, got {ord}")
+        if is_real and ord == 2:
+            raise NotImplementedError("tapegrad: the matrix 2-norm (largest singular value) needs an SVD, "
+                                      "which is not implemented yet")
+    else:
+        if not (axis is None or isinstance(axis, (numbers.Integral, np.integer))):
+            raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}")
+        if not (ord == "euclidean" or (is_real and ord > 0)):
+            raise ValueError(f"'ord' must be a supported vector norm, got {ord}")
+        if axis is not None:
+            axis = (int(axis),)
+    x = _t(tensor)
+    ax = None if axis is None else list(axis)
+    if ord in ("fro", "euclidean") or (is_real and ord == 2):
+        result = _core.sqrt(_core.reduce_sum(x * x, ax, True))
+    else:
+        result = _core.abs(x)
+        if ord == 1:
+            result = _core.reduce_sum(result, None if axis is None else axis[0], True)
+            if is_matrix:
+                result = _core.reduce_max(result, axis[-1], True)
+        elif ord == np.inf:
+            if is_matrix:
+                result = _core.reduce_sum(result, axis[1], True)
+            result = _core.reduce_max(result, None if axis is None else axis[0], True)
+        else:
+            p = float(ord)
+            result = _core.pow(_core.reduce_sum(_core.pow(result, _scalar(p, x.dtype)), ax, True),
+                               _scalar(1.0 / p, x.dtype))
+    if not keepdims:
+        result = reshape(result, _squeezed_shape(list(x.shape), ax))
+    return result
+
+
+def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
+    """x / sqrt(max(sum(x**2, axis), epsilon))."""
+    if dim is not None:
+        axis = dim
+    x = _t(x)
+    square_sum = _core.reduce_sum(_core.square(x), axis, True)
+    x_inv_norm = _core.rsqrt(_core.maximum(square_sum, _scalar(epsilon, x.dtype)))
+    return x * x_inv_norm
+
+
+# ---- activations -------------------------------------------------------------------------------
+
+def leaky_relu(features, alpha=0.2, name=None):
+    """x where x > 0, else alpha * x (gradient alpha at 0, as TF). Integers are cast to float32."""
+    x = _t(features)
+    if x.dtype.is_integer:
+        x = _core.cast(x, 0)
+    if isinstance(alpha, np.ndarray):
+        alpha = alpha.item()
+    alpha = float(np.float32(alpha))  # TF's alpha is a float32 op attribute, also for float64 inputs
+    return _core._leaky_relu(x, alpha)
+
+
+def elu(features, name=None):
+    """x where x >= 0, else exp(x) - 1 (at 0: gradient 1, second derivative 0, as TF)."""
+    return _core._exp_linear(features, False)
+
+
+def selu(features, name=None):
+    """scale * (x where x >= 0, else alpha * (exp(x) - 1)), with TF's constants."""
+    return _core._exp_linear(features, True)
+
+
+def gelu(features, approximate=False, name=None):
+    """x * Phi(x): exact (erfc form, as TF) or, with approximate=True, the tanh approximation."""
+    x = _t(features)
+    if not x.dtype.is_floating:
+        raise ValueError(f"`features.dtype` must be a floating point tensor.Received:features.dtype=<dtype: '{x.dtype.name}'>")
+    # TF's formulas. TF writes its constants as cast(python_float, dtype), which rounds them to
+    # float32 first; float64 results depend on it.
+    if approximate:
+        coeff = _scalar(_F32_COEFF, x.dtype)
+        cube = x * x * x  # TF: pow(x, 3), 5x slower here and equal to within an ulp
+        return x * 0.5 * (_core.tanh((x + cube * coeff) * 0.7978845608028654) + 1.0)
+    return x * 0.5 * _core.erfc(-x * _scalar(_F32_SQRT_HALF, x.dtype))
+
+
+def silu(features, beta=1.0, name=None):
+    """x * sigmoid(beta * x) (swish)."""
+    x = _float_input(features, "Sigmoid")
+    return x * _core.sigmoid(x * beta) if beta != 1.0 else x * _core.sigmoid(x)
+
+
+swish = silu
+
+
+def softsign(features, name=None):
+    """x / (1 + |x|)."""
+    x = _float_input(features, "Softsign")
+    return x / (_core.abs(x) + 1.0)
+
+
+def _shape_str(shape):
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+def bias_add(value, bias, data_format=None, name=None):
+    """value + bias along the channel axis: the last one ("N...C", default) or axis 1 ("NC...")."""
+    value, bias = _t(value), _t(bias)
+    if bias.ndim != 1:
+        raise _core.InvalidArgumentError(f"Biases must be 1D: {_shape_str(bias.shape)} [Op:BiasAdd]")
+    if value.ndim < 2:
+        raise _core.InvalidArgumentError(f"Input tensor must be at least 2D: {_shape_str(value.shape)} [Op:BiasAdd]")
+    if data_format is None or (isinstance(data_format, str) and data_format.startswith("N") and data_format.endswith("C")):
+        channel = value.ndim - 1
+    elif isinstance(data_format, str) and data_format.startswith("NC"):
+        channel = 1
+    else:
+        raise ValueError(f"data_format must be of the form `N...C` or `NC...`, got {data_format!r}")
+    if value.shape[channel] != bias.shape[0]:
+        where = "last" if channel == value.ndim - 1 else "channel"
+        raise _core.InvalidArgumentError(
+            f"Must provide as many biases as the {where} dimension of the input tensor: "
+            f"{_shape_str(bias.shape)} vs. {_shape_str(value.shape)} [Op:BiasAdd]")
+    if value.dtype != bias.dtype:
+        raise _core.InvalidArgumentError(
+            f"cannot compute BiasAdd as input #1(zero-based) was expected to be a {value.dtype.name} tensor "
+            f"but is a {bias.dtype.name} tensor [Op:BiasAdd]")
+    if channel != value.ndim - 1:
+        bias = reshape(bias, [-1] + [1] * (value.ndim - channel - 1))
+    return value + bias
+
+
+EXPORTS = {
+    "top": ["add_n", "asinh", "acosh", "atanh", "round", "reduce_logsumexp", "argmax", "argmin", "cumsum", "clip_by_value", "clip_by_norm",
+            "clip_by_global_norm", "norm"],
+    "math": ["add_n", "asinh", "acosh", "atanh", "multiply_no_nan", "logical_xor", "mod", "rint", "scalar_mul", "conj",
+             "round", "log_sigmoid", "xlogy", "xlog1py", "xdivy", "divide_no_nan", "erfc", "reduce_logsumexp",
+             "reduce_variance", "reduce_std", "reduce_euclidean_norm", "argmax", "argmin", "cumsum", "cumprod",
+             "count_nonzero", "top_k", "in_top_k", "confusion_matrix", "bincount", "unsorted_segment_sum",
+             "unsorted_segment_mean", "segment_sum", "segment_mean", "l2_normalize", "softsign"],
+    "nn": ["top_k", "in_top_k", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softsign", "bias_add",
+           "l2_loss", "moments", "batch_normalization", "l2_normalize"],
+    "linalg": ["norm", "global_norm", "l2_normalize"],
+}
