@@ -25,6 +25,7 @@ def test_constant_shape_and_fill():
     t = tg.constant(7.0, shape=[2, 3])
     np.testing.assert_array_equal(t.numpy(), np.full((2, 3), 7.0, np.float32))
     assert t.shape == (2, 3) and t.shape.as_list() == [2, 3]
+    assert t.shape == [2, 3] and t.shape != [3, 2]  # as TF's TensorShape
     with pytest.raises(TypeError, match="shape"):
         tg.constant([1.0, 2.0], shape=[3])
 

@@ -329,57 +329,6 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=int32, nam
     return convert_to_tensor(counts.astype(out_dtype.as_numpy_dtype))
 
 
-def _segment_matrix(segment_ids, num_segments, n, dtype):
-    ids = np.asarray(_t(segment_ids)).astype(np.int64).reshape(-1)
-    if ids.size != n:
-        raise _core.InvalidArgumentError(f"segment_ids should be the same size as dimension 0 of data, got "
-                                         f"{ids.size} and {n}")
-    if ids.size and ids.max() >= num_segments:
-        raise _core.InvalidArgumentError(f"segment_ids[{int(np.argmax(ids >= num_segments))}] = {ids.max()} is out "
-                                         f"of range [0, {num_segments})")
-    return (np.arange(num_segments)[:, None] == ids[None, :]).astype(dtype)  # negative ids: dropped
-
-
-def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
-    """out[s] = sum of data[i] with segment_ids[i] == s (negative ids dropped). Differentiable in data;
-    computed as a one-hot matmul, O(num_segments * n)."""
-    x = _t(data)
-    if x.ndim == 0:
-        raise _core.InvalidArgumentError("data must be at least 1-dimensional [Op:UnsortedSegmentSum]")
-    n = x.shape[0]
-    m = _segment_matrix(segment_ids, int(num_segments), n, x.dtype.as_numpy_dtype)
-    if not x.dtype.is_floating:  # integers: exact, on the host (no gradient to carry)
-        out = np.tensordot(m, np.asarray(x), axes=(1, 0)).astype(x.dtype.as_numpy_dtype)
-        return convert_to_tensor(out)
-    flat = reshape(x, [n, -1])
-    return reshape(_core.matmul(m, flat), [int(num_segments)] + list(x.shape[1:]))
-
-
-def unsorted_segment_mean(data, segment_ids, num_segments, name=None):
-    """The mean of each segment (0 for an empty segment)."""
-    x = _t(data)
-    n = x.shape[0]
-    m = _segment_matrix(segment_ids, int(num_segments), n, x.dtype.as_numpy_dtype)
-    counts = np.maximum(m.sum(axis=1), 1).reshape([-1] + [1] * (x.ndim - 1))
-    return unsorted_segment_sum(x, segment_ids, num_segments) / convert_to_tensor(counts.astype(m.dtype))
-
-
-def _sorted_ids(segment_ids):
-    ids = np.asarray(_t(segment_ids)).astype(np.int64).reshape(-1)
-    if ids.size and (np.any(np.diff(ids) < 0) or ids.min() < 0):
-        raise _core.InvalidArgumentError("segment ids are not increasing [Op:SegmentSum]")
-    return int(ids.max()) + 1 if ids.size else 0
-
-
-def segment_sum(data, segment_ids, name=None):
-    """unsorted_segment_sum for sorted ids; num_segments is max(id) + 1."""
-    return unsorted_segment_sum(data, segment_ids, _sorted_ids(segment_ids))
-
-
-def segment_mean(data, segment_ids, name=None):
-    return unsorted_segment_mean(data, segment_ids, _sorted_ids(segment_ids))
-
-
 def count_nonzero(input, axis=None, keepdims=None, dtype=int64, name=None):  # noqa: A002
     """Number of non-zero elements over `axis` (int64 by default)."""
     x = _t(input)
@@ -622,8 +571,8 @@ EXPORTS = {
     "math": ["add_n", "asinh", "acosh", "atanh", "multiply_no_nan", "logical_xor", "mod", "rint", "scalar_mul", "conj",
              "round", "log_sigmoid", "xlogy", "xlog1py", "xdivy", "divide_no_nan", "erfc", "reduce_logsumexp",
              "reduce_variance", "reduce_std", "reduce_euclidean_norm", "argmax", "argmin", "cumsum", "cumprod",
-             "count_nonzero", "top_k", "in_top_k", "confusion_matrix", "bincount", "unsorted_segment_sum",
-             "unsorted_segment_mean", "segment_sum", "segment_mean", "l2_normalize", "softsign"],
+             "count_nonzero", "top_k", "in_top_k", "confusion_matrix", "bincount",
+             "l2_normalize", "softsign"],
     "nn": ["top_k", "in_top_k", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softsign", "bias_add",
            "l2_loss", "moments", "batch_normalization", "l2_normalize"],
     "linalg": ["norm", "global_norm", "l2_normalize"],

@@ -33,6 +33,16 @@ class TensorShape(tuple):
     def __str__(self):
         return "(" + ", ".join(str(d) for d in self) + ("," if len(self) == 1 else "") + ")"
 
+    def __eq__(self, other):  # TF: TensorShape([2, 3]) == [2, 3]
+        if isinstance(other, list):
+            other = tuple(other)
+        return tuple.__eq__(self, other)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = tuple.__hash__
+
     def __getitem__(self, key):
         r = tuple.__getitem__(self, key)
         return TensorShape(r) if isinstance(key, slice) else r
