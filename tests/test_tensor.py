@@ -235,3 +235,34 @@ def test_num_threads_roundtrip():
         assert tg.config.get_num_threads() == threads
         time.sleep(0.01)  # fresh workers start; they must wait for a new job (regression: segfault)
         assert float(tg.reduce_sum(big * 2.0)) == 800_000.0
+
+
+def test_long_row_reductions_blockwise(rng):
+    a = rng.standard_normal(1_000_003).astype(np.float32)
+    x = tg.constant(a)
+    assert float(tg.reduce_max(x)) == a.max() and float(tg.reduce_min(x)) == a.min()
+    np.testing.assert_allclose(float(tg.reduce_sum(x)), a.sum(dtype=np.float64), rtol=1e-5)
+    m = a[:1_000_002].reshape(2, -1)
+    np.testing.assert_allclose(tg.reduce_max(tg.constant(m), axis=1).numpy(), m.max(1))
+    b = a.copy()
+    b[777_777] = np.nan
+    assert np.isnan(float(tg.reduce_max(tg.constant(b)))) and np.isnan(float(tg.reduce_min(tg.constant(b))))
+    flags = np.zeros(300_000, bool)
+    assert not bool(tg.reduce_any(tg.constant(flags)))
+    flags[299_999] = True
+    assert bool(tg.reduce_any(tg.constant(flags))) and not bool(tg.reduce_all(tg.constant(flags)))
+    ints = rng.integers(-5, 5, 500_000).astype(np.int64)
+    assert int(tg.reduce_sum(tg.constant(ints))) == ints.sum()
+
+
+def test_sum_does_not_depend_on_thread_count(rng):
+    x = tg.constant(rng.standard_normal(1_000_000).astype(np.float32))
+    n = tg.config.get_num_threads()
+    try:
+        results = set()
+        for threads in (1, 2, 3):
+            tg.config.set_num_threads(threads)
+            results.add(float(tg.reduce_sum(x)))
+    finally:
+        tg.config.set_num_threads(n)
+    assert len(results) == 1

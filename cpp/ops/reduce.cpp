@@ -5,6 +5,10 @@
 #include <memory>
 #include <type_traits>
 
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
+
 #include "ops/ops.h"
 #include "tensor/parallel.h"
 
@@ -55,33 +59,87 @@ template <class T> struct Reducer<Op::All, T> {
   static A step(A a, T x) { return a && bool(x); }
 };
 
+// Reduces one contiguous row. Sum, Prod, Max and Min on floats keep eight independent lanes, so
+// the loop vectorises (and sums are more accurate than one running sum); Max/Min select without
+// branches (AVX2) and track NaN separately, so a NaN anywhere still gives NaN.
+template <Op op, class T>
+typename Reducer<op, T>::A reduce_row(const T* row, int64_t R) {
+  using Rd = Reducer<op, T>;
+  using A = typename Rd::A;
+  constexpr bool kFloat = std::is_floating_point<T>::value;
+  if constexpr (kFloat && (op == Op::Max || op == Op::Min)) {
+    int64_t r = 0;
+    A s = Rd::init();
+#ifdef __AVX2__
+    // MAXPS/MINPS drop NaNs, so NaNs are tracked in a separate unordered-compare mask.
+    if constexpr (std::is_same<T, float>::value) {
+      __m256 acc = _mm256_set1_ps(s), nan = _mm256_setzero_ps();
+      for (; r + 8 <= R; r += 8) {
+        __m256 v = _mm256_loadu_ps(row + r);
+        nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+        acc = op == Op::Max ? _mm256_max_ps(acc, v) : _mm256_min_ps(acc, v);
+      }
+      alignas(32) float lanes[8];
+      _mm256_store_ps(lanes, acc);
+      for (float l : lanes) s = Rd::step(s, l);
+      if (_mm256_movemask_ps(nan)) return std::numeric_limits<T>::quiet_NaN();
+    } else {
+      __m256d acc = _mm256_set1_pd(s), nan = _mm256_setzero_pd();
+      for (; r + 4 <= R; r += 4) {
+        __m256d v = _mm256_loadu_pd(row + r);
+        nan = _mm256_or_pd(nan, _mm256_cmp_pd(v, v, _CMP_UNORD_Q));
+        acc = op == Op::Max ? _mm256_max_pd(acc, v) : _mm256_min_pd(acc, v);
+      }
+      alignas(32) double lanes[4];
+      _mm256_store_pd(lanes, acc);
+      for (double l : lanes) s = Rd::step(s, l);
+      if (_mm256_movemask_pd(nan)) return std::numeric_limits<T>::quiet_NaN();
+    }
+#endif
+    for (; r < R; ++r) s = Rd::step(s, row[r]);
+    return s;
+  } else if constexpr (kFloat && (op == Op::Sum || op == Op::Prod)) {
+    A acc[8];
+    for (int k = 0; k < 8; ++k) acc[k] = Rd::init();
+    int64_t r = 0;
+    for (; r + 8 <= R; r += 8)
+      for (int k = 0; k < 8; ++k) acc[k] = Rd::step(acc[k], row[r + k]);
+    A s = Rd::step(Rd::step(Rd::step(acc[0], acc[1]), Rd::step(acc[2], acc[3])),
+                   Rd::step(Rd::step(acc[4], acc[5]), Rd::step(acc[6], acc[7])));
+    for (; r < R; ++r) s = Rd::step(s, row[r]);
+    return s;
+  } else {
+    A acc = Rd::init();
+    for (int64_t r = 0; r < R; ++r) acc = Rd::step(acc, row[r]);
+    return acc;
+  }
+}
+
+// Rows longer than this are cut into fixed blocks reduced in parallel, then combined in block
+// order: the result does not depend on the thread count.
+constexpr int64_t kReduceBlock = 1 << 16;
+
 // out[o, i] = reduce_r x[o, r, i]
 template <Op op, class T>
 void reduce_block(const T* x, T* out, int64_t outer, int64_t R, int64_t inner) {
   using Rd = Reducer<op, T>;
   using A = typename Rd::A;
-  if (inner == 1) {
+  if (inner == 1 && outer < 4 && R >= 2 * kReduceBlock) {
+    const int64_t nblocks = (R + kReduceBlock - 1) / kReduceBlock;
+    std::unique_ptr<A[]> partial(new A[size_t(nblocks)]);
+    for (int64_t o = 0; o < outer; ++o) {
+      const T* row = x + o * R;
+      parallel_for(nblocks, 2, [&](int64_t lo, int64_t hi) {
+        for (int64_t b = lo; b < hi; ++b)
+          partial[b] = reduce_row<op, T>(row + b * kReduceBlock, std::min(kReduceBlock, R - b * kReduceBlock));
+      });
+      A s = partial[0];
+      for (int64_t b = 1; b < nblocks; ++b) s = Rd::step(s, T(partial[b]));
+      out[o] = T(s);
+    }
+  } else if (inner == 1) {
     parallel_for(outer, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(R, 1)), [&](int64_t lo, int64_t hi) {
-      for (int64_t o = lo; o < hi; ++o) {
-        const T* row = x + o * R;
-        if constexpr ((op == Op::Sum || op == Op::Prod) && std::is_floating_point<T>::value) {
-          // eight independent partial sums (products): vectorisable, and more accurate than one
-          // running sum
-          A acc[8];
-          for (int k = 0; k < 8; ++k) acc[k] = Rd::init();
-          int64_t r = 0;
-          for (; r + 8 <= R; r += 8)
-            for (int k = 0; k < 8; ++k) acc[k] = Rd::step(acc[k], row[r + k]);
-          A s = Rd::step(Rd::step(Rd::step(acc[0], acc[1]), Rd::step(acc[2], acc[3])),
-                         Rd::step(Rd::step(acc[4], acc[5]), Rd::step(acc[6], acc[7])));
-          for (; r < R; ++r) s = Rd::step(s, row[r]);
-          out[o] = T(s);
-        } else {
-          A acc = Rd::init();
-          for (int64_t r = 0; r < R; ++r) acc = Rd::step(acc, row[r]);
-          out[o] = T(acc);
-        }
-      }
+      for (int64_t o = lo; o < hi; ++o) out[o] = T(reduce_row<op, T>(x + o * R, R));
     });
   } else {
     parallel_for(outer, 1, [&](int64_t lo, int64_t hi) {
