@@ -6,7 +6,31 @@ from ..._tensor import Variable
 from .base import Optimizer
 
 
-class Adam(Optimizer):
+class _AdamFamily(Optimizer):
+    """Shared by the optimizers with arguments (beta_1, beta_2, epsilon): their state, their
+    kernel arguments ``[lr, beta_1, beta_2, epsilon, t]`` and their config."""
+
+    _kind = None  # the fused kernel's name
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07, name=None, **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def _moment_args(self, lr, t):
+        return [lr, float(self.beta_1), float(self.beta_2), float(self.epsilon), float(t)]
+
+    def _step_args(self, lr, t):
+        return self._kind, self._moment_args(lr, t)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
+        return config
+
+
+class Adam(_AdamFamily):
     """Keras Adam: ``m += (g - m)(1 - beta_1)``; ``v += (g^2 - v)(1 - beta_2)``;
     ``alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)``; ``var -= alpha * m / (sqrt(v) + epsilon)``
     (amsgrad: ``v_hat = max(v_hat, v)`` in place of ``v``). See `Optimizer`.
@@ -20,21 +44,17 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07, amsgrad=False, name=None,
                  **kwargs):
-        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, name=name,
+                         **kwargs)
         self.amsgrad = amsgrad
         self._slot_names = ("momentum", "velocity", "velocity_hat") if amsgrad else ("momentum", "velocity")
 
     def _step_args(self, lr, t):
-        return ("adam_amsgrad" if self.amsgrad else "adam"), [
-            lr, float(self.beta_1), float(self.beta_2), float(self.epsilon), float(t)]
+        return ("adam_amsgrad" if self.amsgrad else "adam"), self._moment_args(lr, t)
 
     def get_config(self):
         config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
-                       "amsgrad": self.amsgrad})
+        config["amsgrad"] = self.amsgrad
         return config
 
 
@@ -56,7 +76,7 @@ class AdamW(Adam):
             raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")
 
 
-class Adamax(Optimizer):
+class Adamax(_AdamFamily):
     """Keras Adamax: ``m += (g - m)(1 - beta_1)``; ``u = max(beta_2 * u, |g|)``;
     ``var -= lr * m / ((1 - beta_1^t)(u + epsilon))``. See `Optimizer`.
 
@@ -69,22 +89,10 @@ class Adamax(Optimizer):
 
     _slot_names = ("momentum", "norm")
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07, name=None, **kwargs):
-        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-
-    def _step_args(self, lr, t):
-        return "adamax", [lr, float(self.beta_1), float(self.beta_2), float(self.epsilon), float(t)]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
-        return config
+    _kind = "adamax"
 
 
-class Nadam(Optimizer):
+class Nadam(_AdamFamily):
     """Keras Nadam (momentum cache ``mu_t = beta_1 (1 - 0.5 * 0.96^t)``, product ``u_product``
     kept as an optimizer variable, in float64). See `Optimizer`.
 
@@ -98,10 +106,8 @@ class Nadam(Optimizer):
     _slot_names = ("momentum", "velocity")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07, name=None, **kwargs):
-        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, name=name,
+                         **kwargs)
         self._pending_u_product = None
 
     def build(self, var_list):
@@ -114,18 +120,13 @@ class Nadam(Optimizer):
     def _step_args(self, lr, t):
         up = self._u_product._item() * self.beta_1 * (1.0 - 0.5 * 0.96 ** t)
         self._pending_u_product = up
-        return "nadam", [lr, float(self.beta_1), float(self.beta_2), float(self.epsilon), float(t), up]
+        return "nadam", self._moment_args(lr, t) + [up]
 
     def _after_step(self):
         self._u_product.assign(np.array(self._pending_u_product, np.float64))
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
-        return config
 
-
-class Lamb(Optimizer):
+class Lamb(_AdamFamily):
     """Keras Lamb: Adam moments, ``r = (m / (1 - beta_1^t)) / (sqrt(v / (1 - beta_2^t)) + epsilon)``,
     ``var -= (||var|| / ||r||) * lr * r`` (ratio 1 when a norm is 0). Two passes in one call.
 
@@ -138,16 +139,4 @@ class Lamb(Optimizer):
 
     _slot_names = ("momentum", "velocity")
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07, name=None, **kwargs):
-        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-
-    def _step_args(self, lr, t):
-        return "lamb", [lr, float(self.beta_1), float(self.beta_2), float(self.epsilon), float(t)]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
-        return config
+    _kind = "lamb"
