@@ -4,7 +4,7 @@ tapegrad has it, else SGD lr 0.01, the same for every library."""
 import numpy as np
 
 from .._common import tg_missing
-from .mlp import BETA_1, BETA_2, EPS, LOSSES
+from .mlp import BETA_1, BETA_2, EPS, missing_loss, tapegrad_loss
 
 NAME = "cnn"
 TITLE = "small CNN training step"
@@ -27,14 +27,7 @@ def make_tapegrad(params, x, y, adam):
     ws = [tg.Variable(p) for p in params]
     xt, yt = tg.constant(x), tg.constant(y)
     opt = tg.keras.optimizers.Adam(learning_rate=ADAM_LR) if adam else tg.keras.optimizers.SGD(learning_rate=SGD_LR)
-    if tg_missing(LOSSES[0]) is None:
-        def loss_fn(logits):
-            return tg.reduce_mean(tg.nn.sparse_softmax_cross_entropy_with_logits(labels=yt, logits=logits))
-    else:
-        keras_loss = tg.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-        def loss_fn(logits):
-            return keras_loss(yt, logits)
+    loss_fn = tapegrad_loss(tg, yt)
 
     def step():
         with tg.GradientTape() as tape:
@@ -113,9 +106,7 @@ def make_jax(jax, params, x, y, adam):
 
 
 def run(ctx):
-    missing = tg_missing("nn.conv2d")
-    if missing is None and tg_missing(LOSSES[0]) and tg_missing(LOSSES[1]):
-        missing = f"tg.{LOSSES[0]} or tg.{LOSSES[1]}"
+    missing = tg_missing("nn.conv2d") or missing_loss()
     if missing:
         ctx.skip("", "(all)", f"needs {missing}")
         return

@@ -22,32 +22,40 @@ def make_data(sizes=(784, 256, 256, 10), batch=128, seed=0):
     return params, x, y
 
 
+def missing_loss():
+    """None when tapegrad has one of the sparse softmax cross-entropy forms, else what to install."""
+    from .._common import tg_missing
+
+    if tg_missing(LOSSES[0]) and tg_missing(LOSSES[1]):
+        return f"tg.{LOSSES[0]} or tg.{LOSSES[1]}"
+    return None
+
+
+def tapegrad_loss(tg, labels):
+    """Mean sparse softmax cross-entropy of logits against `labels`: the fused op, else the Keras loss."""
+    from .._common import tg_missing
+
+    if tg_missing(LOSSES[0]) is None:
+        return lambda logits: tg.reduce_mean(tg.nn.sparse_softmax_cross_entropy_with_logits(labels=labels,
+                                                                                          logits=logits))
+    keras_loss = tg.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    return lambda logits: keras_loss(labels, logits)
+
+
 def missing_tapegrad():
     """The tapegrad feature this workload lacks, or None."""
     from .._common import tg_missing
 
-    missing = tg_missing(*NEEDS)
-    if missing is None and tg_missing(LOSSES[0]) and tg_missing(LOSSES[1]):
-        missing = f"tg.{LOSSES[0]} or tg.{LOSSES[1]}"
-    return missing
+    return tg_missing(*NEEDS) or missing_loss()
 
 
 def make_tapegrad(params, x, y):
     import tapegrad as tg
 
-    from .._common import tg_missing
-
     ws = [tg.Variable(p) for p in params]
     xt, yt = tg.constant(x), tg.constant(y)
     opt = tg.keras.optimizers.Adam(learning_rate=LR)
-    if tg_missing(LOSSES[0]) is None:
-        def loss_fn(logits):
-            return tg.reduce_mean(tg.nn.sparse_softmax_cross_entropy_with_logits(labels=yt, logits=logits))
-    else:
-        keras_loss = tg.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-        def loss_fn(logits):
-            return keras_loss(yt, logits)
+    loss_fn = tapegrad_loss(tg, yt)
 
     def step():
         with tg.GradientTape() as tape:
