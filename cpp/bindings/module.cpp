@@ -1,4 +1,5 @@
 #include "bindings/common.h"
+#include "ops/vmath.h"
 #include "tensor/parallel.h"
 
 PYBIND11_MODULE(_core, m) {
@@ -32,4 +33,6 @@ PYBIND11_MODULE(_core, m) {
   bind::init_optim(m);
   m.def("get_num_threads", &get_num_threads);
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
+  // Which hand-written SIMD kernels run on this CPU: "avx512", "avx2" or "none" (Note [Own tanh]).
+  m.def("simd_isa", &vmath::isa);
 }

@@ -7,6 +7,7 @@
 #include "ops/math_simd.h"
 #include "ops/ops.h"
 #include "ops/strided.h"
+#include "ops/vmath.h"
 #include "tensor/parallel.h"
 
 namespace tg {
@@ -226,6 +227,13 @@ template <Op op> void unary_op(const Tensor& x, Tensor& out) {
       using R = decltype(una<op, T>(T()));
       const T* px = x.data<T>();
       R* po = out.data<R>();
+      if constexpr (op == Op::Tanh && std::is_same<T, float>::value) {
+        if (vmath::have_tanh_f32()) {  // Note [Own tanh]
+          parallel_for(x.numel(), kGrain / 4,
+                       [&](int64_t lo, int64_t hi) { vmath::tanh_f32(px + lo, po + lo, hi - lo); });
+          return;
+        }
+      }
       parallel_for(x.numel(), kGrain / 4, [&](int64_t lo, int64_t hi) {
         for (int64_t i = lo; i < hi; ++i) po[i] = una<op, T>(px[i]);
       });

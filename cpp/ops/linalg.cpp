@@ -312,7 +312,7 @@ std::pair<Tensor, Tensor> qr(const Tensor& a, bool full) {
   qs[qs.ndim - 1] = qc;
   rs[rs.ndim - 2] = rr;
   Tensor q = Tensor::zeros(qs, a.dtype), r = Tensor::zeros(rs, a.dtype);
-  const int64_t batch = m * n ? a.numel() / (m * n) : 0;
+  const int64_t batch = (m != 0 && n != 0) ? a.numel() / (m * n) : 0;
   if (q.numel() == 0 && r.numel() == 0) return {q, r};
   TG_DISPATCH_FLOAT(a.dtype, T, {
     std::vector<T> work(size_t(m * n)), tau(size_t(std::max<int64_t>(k, 1)));
@@ -350,7 +350,7 @@ std::vector<Tensor> svd(const Tensor& a, bool full, bool compute_uv) {
   vs[vs.ndim - 2] = n;
   vs[vs.ndim - 1] = vr;
   Tensor s = Tensor::zeros(ss, a.dtype), u = Tensor::zeros(us, a.dtype), v = Tensor::zeros(vs, a.dtype);
-  const int64_t batch = m * n ? a.numel() / (m * n) : 0;
+  const int64_t batch = (m != 0 && n != 0) ? a.numel() / (m * n) : 0;
   TG_DISPATCH_FLOAT(a.dtype, T, {
     const T* pa = a.data<T>();
     for (int64_t i = 0; i < a.numel(); ++i)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -15,9 +16,24 @@ namespace tg {
 // One pool, sized by set_num_threads (default: hardware threads, at most 8). OpenBLAS keeps its
 // own pool; set_num_threads sets both to the same count, and our kernels never call BLAS from
 // inside a parallel_for, so the two pools are never busy at once (no oversubscription).
-// Workers sleep on a condition variable between jobs; parallel_for is not reentrant: a nested
-// call (or a call from a second Python thread while the pool is busy) runs inline.
+// parallel_for is not reentrant: a nested call (or a call from a second Python thread while the
+// pool is busy) runs inline.
+// A job is cut into size() chunks with fixed bounds (so results never depend on which thread ran
+// which chunk), and every thread, the caller included, claims chunks from an atomic counter: a
+// worker that wakes late finds its chunk already done by the caller instead of making it wait.
+// Waking a sleeping thread through the kernel costs tens of microseconds on these VMs (a 2^16
+// tanh got slower on two threads than on one), so workers spin for kSpin after each job before
+// they sleep on the condition variable: back-to-back ops in a training step find them awake.
+// The spin is short so that it never holds a core that OpenBLAS's own threads need for long.
 namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+constexpr auto kSpin = std::chrono::microseconds(100);
 
 class Pool {
  public:
@@ -30,58 +46,65 @@ class Pool {
     stop();
     stopping_ = false;
     // New workers must not mistake an earlier job's generation for a new job.
-    const uint64_t gen = generation_;
-    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, gen] { loop(i, gen); });
+    const uint64_t gen = generation_.load();
+    parts_ = std::max(n, 1);  // fixed while workers run: a late worker may still read it
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, gen] { loop(gen); });
   }
 
   bool try_run(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
     bool expected = false;
     if (!busy_.compare_exchange_strong(expected, true)) return false;
-    int parts = size();
-    {
+    fn_ = &fn;
+    n_ = n;
+    done_.store(0);
+    next_.store(0);          // publishes fn_, n_, parts_ to a worker whose claim reads it
+    generation_.fetch_add(1);  // seq_cst: pairs with the sleepers_ check in loop()
+    if (sleepers_.load() > 0) {
       std::lock_guard<std::mutex> lk(mu_);
-      fn_ = &fn;
-      n_ = n;
-      parts_ = parts;
-      pending_ = parts - 1;
-      ++generation_;
+      cv_.notify_all();
     }
-    cv_.notify_all();
-    run_chunk(0);
-    {
-      std::unique_lock<std::mutex> lk(mu_);
-      done_cv_.wait(lk, [this] { return pending_ == 0; });
-      fn_ = nullptr;
+    work();
+    for (int spins = 0; done_.load(std::memory_order_acquire) < parts_; ++spins) {
+      if (spins < 4096) cpu_relax();
+      else std::this_thread::yield();
     }
+    fn_ = nullptr;
     busy_.store(false);
     return true;
   }
 
  private:
-  void run_chunk(int k) {
-    int64_t chunk = (n_ + parts_ - 1) / parts_;
-    int64_t b = std::min<int64_t>(n_, k * chunk), e = std::min<int64_t>(n_, b + chunk);
-    if (b < e) (*fn_)(b, e);
+  void work() {  // claims and runs chunks until none are left
+    for (int k; (k = next_.fetch_add(1)) < parts_;) {
+      int64_t chunk = (n_ + parts_ - 1) / parts_;
+      int64_t b = std::min<int64_t>(n_, k * chunk), e = std::min<int64_t>(n_, b + chunk);
+      if (b < e) (*fn_)(b, e);
+      done_.fetch_add(1, std::memory_order_release);
+    }
   }
-  void loop(int k, uint64_t seen) {
+  void loop(uint64_t seen) {
     for (;;) {
-      {
-        std::unique_lock<std::mutex> lk(mu_);
-        cv_.wait(lk, [&] { return stopping_ || generation_ != seen; });
-        if (stopping_) return;
-        seen = generation_;
+      const auto until = std::chrono::steady_clock::now() + kSpin;
+      int spins = 0;
+      while (generation_.load() == seen && !stopping_.load()) {
+        cpu_relax();
+        if (++spins % 64 == 0 && std::chrono::steady_clock::now() > until) {
+          std::unique_lock<std::mutex> lk(mu_);
+          sleepers_.fetch_add(1);
+          cv_.wait(lk, [&] { return stopping_.load() || generation_.load() != seen; });
+          sleepers_.fetch_sub(1);
+          break;
+        }
       }
-      run_chunk(k);
-      {
-        std::lock_guard<std::mutex> lk(mu_);
-        if (--pending_ == 0) done_cv_.notify_one();
-      }
+      if (stopping_.load()) return;
+      seen = generation_.load();
+      work();
     }
   }
   void stop() {
     {
       std::lock_guard<std::mutex> lk(mu_);
-      stopping_ = true;
+      stopping_.store(true);
     }
     cv_.notify_all();
     for (auto& w : workers_) w.join();
@@ -90,14 +113,13 @@ class Pool {
 
   std::vector<std::thread> workers_;
   std::mutex mu_;
-  std::condition_variable cv_, done_cv_;
-  std::atomic<bool> busy_{false};
-  bool stopping_ = false;
-  uint64_t generation_ = 0;
+  std::condition_variable cv_;
+  std::atomic<bool> busy_{false}, stopping_{false};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> next_{0}, done_{0}, sleepers_{0};
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
   int64_t n_ = 0;
   int parts_ = 1;
-  int pending_ = 0;
 };
 
 int default_threads() {
