@@ -454,3 +454,20 @@ def test_segments_and_counting():
     assert cm.numpy().tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 1]]
     pred = np.array([[0.1, 0.5, 0.5], [0.9, 0.05, 0.05]], np.float32)
     assert tg.math.in_top_k(np.array([2, 1]), pred, 1).numpy().tolist() == [True, False]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [7, 15, 16, 31, 32, 33, 100, 1000, 200001])
+def test_reduce_max_min_every_vector_chain_sees_nan_and_extremes(n, dtype):
+    # lengths that end in each of the SIMD paths (four chains, one chain, scalar tail) and the
+    # blockwise parallel path
+    x = np.random.default_rng(n).standard_normal(n).astype(dtype)
+    assert tg.reduce_max(x).numpy() == x.max() and tg.reduce_min(x).numpy() == x.min()
+    for pos in sorted({0, 9 % n, 17 % n, 26 % n, n // 2, n - 1}):
+        y = x.copy()
+        y[pos] = 1e30
+        assert tg.reduce_max(y).numpy() == dtype(1e30)
+        y[pos] = -1e30
+        assert tg.reduce_min(y).numpy() == dtype(-1e30)
+        y[pos] = np.nan
+        assert np.isnan(tg.reduce_max(y).numpy()) and np.isnan(tg.reduce_min(y).numpy()), pos

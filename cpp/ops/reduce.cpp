@@ -61,7 +61,8 @@ template <class T> struct Reducer<Op::All, T> {
 
 // Reduces one contiguous row. Sum, Prod, Max and Min on floats keep eight independent lanes, so
 // the loop vectorises (and sums are more accurate than one running sum); Max/Min select without
-// branches (AVX2) and track NaN separately, so a NaN anywhere still gives NaN.
+// branches (AVX2, four independent chains of 8 or 4 lanes) and track NaN separately (an unordered
+// compare of two loaded vectors is true when either holds a NaN), so a NaN anywhere gives NaN.
 template <Op op, class T>
 typename Reducer<op, T>::A reduce_row(const T* row, int64_t R) {
   using Rd = Reducer<op, T>;
@@ -74,6 +75,18 @@ typename Reducer<op, T>::A reduce_row(const T* row, int64_t R) {
     // MAXPS/MINPS drop NaNs, so NaNs are tracked in a separate unordered-compare mask.
     if constexpr (std::is_same<T, float>::value) {
       __m256 acc = _mm256_set1_ps(s), nan = _mm256_setzero_ps();
+      auto mx = [](__m256 a, __m256 b) { return op == Op::Max ? _mm256_max_ps(a, b) : _mm256_min_ps(a, b); };
+      if (R >= 32) {  // four chains: MAXPS's 4-cycle latency, not its throughput, bounds one chain
+        __m256 a1 = acc, a2 = acc, a3 = acc;
+        for (; r + 32 <= R; r += 32) {
+          __m256 v0 = _mm256_loadu_ps(row + r), v1 = _mm256_loadu_ps(row + r + 8);
+          __m256 v2 = _mm256_loadu_ps(row + r + 16), v3 = _mm256_loadu_ps(row + r + 24);
+          nan = _mm256_or_ps(nan, _mm256_or_ps(_mm256_cmp_ps(v0, v1, _CMP_UNORD_Q),
+                                               _mm256_cmp_ps(v2, v3, _CMP_UNORD_Q)));
+          acc = mx(acc, v0), a1 = mx(a1, v1), a2 = mx(a2, v2), a3 = mx(a3, v3);
+        }
+        acc = mx(mx(acc, a1), mx(a2, a3));
+      }
       for (; r + 8 <= R; r += 8) {
         __m256 v = _mm256_loadu_ps(row + r);
         nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
@@ -85,6 +98,18 @@ typename Reducer<op, T>::A reduce_row(const T* row, int64_t R) {
       if (_mm256_movemask_ps(nan)) return std::numeric_limits<T>::quiet_NaN();
     } else {
       __m256d acc = _mm256_set1_pd(s), nan = _mm256_setzero_pd();
+      auto mx = [](__m256d a, __m256d b) { return op == Op::Max ? _mm256_max_pd(a, b) : _mm256_min_pd(a, b); };
+      if (R >= 16) {
+        __m256d a1 = acc, a2 = acc, a3 = acc;
+        for (; r + 16 <= R; r += 16) {
+          __m256d v0 = _mm256_loadu_pd(row + r), v1 = _mm256_loadu_pd(row + r + 4);
+          __m256d v2 = _mm256_loadu_pd(row + r + 8), v3 = _mm256_loadu_pd(row + r + 12);
+          nan = _mm256_or_pd(nan, _mm256_or_pd(_mm256_cmp_pd(v0, v1, _CMP_UNORD_Q),
+                                               _mm256_cmp_pd(v2, v3, _CMP_UNORD_Q)));
+          acc = mx(acc, v0), a1 = mx(a1, v1), a2 = mx(a2, v2), a3 = mx(a3, v3);
+        }
+        acc = mx(mx(acc, a1), mx(a2, a3));
+      }
       for (; r + 4 <= R; r += 4) {
         __m256d v = _mm256_loadu_pd(row + r);
         nan = _mm256_or_pd(nan, _mm256_cmp_pd(v, v, _CMP_UNORD_Q));
