@@ -9,6 +9,7 @@
 
 #include "autodiff/tape.h"
 #include "ops/linalg.h"
+#include "tensor/parallel.h"
 
 namespace tg {
 namespace {
@@ -16,6 +17,7 @@ namespace {
 template <class T>
 void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
   const int lda = int(ta ? M : K), ldb = int(tb ? K : N), ldc = int(N);
+  if constexpr (std::is_floating_point<T>::value) park_workers();  // Note [Threads]
   if constexpr (std::is_same<T, float>::value) {
     scipy_cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(M), int(N),
                       int(K), 1.0f, A, lda > 0 ? lda : 1, B, ldb > 0 ? ldb : 1, 0.0f, C, ldc > 0 ? ldc : 1);

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -22,9 +23,11 @@ namespace tg {
 // which chunk), and every thread, the caller included, claims chunks from an atomic counter: a
 // worker that wakes late finds its chunk already done by the caller instead of making it wait.
 // Waking a sleeping thread through the kernel costs tens of microseconds on these VMs (a 2^16
-// tanh got slower on two threads than on one), so workers spin for kSpin after each job before
+// tanh got slower on two threads than on one), so workers spin (100 us) after each job before
 // they sleep on the condition variable: back-to-back ops in a training step find them awake.
-// The spin is short so that it never holds a core that OpenBLAS's own threads need for long.
+// The spin is short, and park_workers() (called before every BLAS gemm) ends it at once: a
+// spinning worker holds the core that OpenBLAS's own threads need (an MLP step went from 1.0 to
+// 1.2-1.5 ms before parking existed).
 namespace {
 
 inline void cpu_relax() {
@@ -33,7 +36,14 @@ inline void cpu_relax() {
 #endif
 }
 
-constexpr auto kSpin = std::chrono::microseconds(100);
+// How long a worker spins for the next job; TAPEGRAD_POOL_SPIN_US overrides (0: sleep at once).
+std::chrono::microseconds spin_time() {
+  static const std::chrono::microseconds t = [] {
+    const char* v = std::getenv("TAPEGRAD_POOL_SPIN_US");
+    return std::chrono::microseconds(v && *v ? std::max(0L, std::strtol(v, nullptr, 10)) : 100L);
+  }();
+  return t;
+}
 
 class Pool {
  public:
@@ -56,6 +66,7 @@ class Pool {
     if (!busy_.compare_exchange_strong(expected, true)) return false;
     fn_ = &fn;
     n_ = n;
+    park_.store(false, std::memory_order_relaxed);
     done_.store(0);
     next_.store(0);          // publishes fn_, n_, parts_ to a worker whose claim reads it
     generation_.fetch_add(1);  // seq_cst: pairs with the sleepers_ check in loop()
@@ -84,11 +95,12 @@ class Pool {
   }
   void loop(uint64_t seen) {
     for (;;) {
-      const auto until = std::chrono::steady_clock::now() + kSpin;
+      const auto until = std::chrono::steady_clock::now() + spin_time();
       int spins = 0;
       while (generation_.load() == seen && !stopping_.load()) {
         cpu_relax();
-        if (++spins % 64 == 0 && std::chrono::steady_clock::now() > until) {
+        if (park_.load(std::memory_order_relaxed) ||
+            (++spins % 64 == 0 && std::chrono::steady_clock::now() > until)) {
           std::unique_lock<std::mutex> lk(mu_);
           sleepers_.fetch_add(1);
           cv_.wait(lk, [&] { return stopping_.load() || generation_.load() != seen; });
@@ -115,6 +127,11 @@ class Pool {
   std::mutex mu_;
   std::condition_variable cv_;
   std::atomic<bool> busy_{false}, stopping_{false};
+
+ public:
+  std::atomic<bool> park_{false};  // set by park_workers(): spinning workers go to sleep now
+
+ private:
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> next_{0}, done_{0}, sleepers_{0};
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
@@ -129,6 +146,7 @@ int default_threads() {
 
 std::mutex g_pool_mu;
 Pool* g_pool = nullptr;
+std::atomic<Pool*> g_pool_ptr{nullptr};  // g_pool, readable without the lock
 std::atomic<int> g_threads{0};
 
 Pool& pool() {
@@ -136,11 +154,17 @@ Pool& pool() {
   if (!g_pool) {
     if (g_threads == 0) g_threads = default_threads();
     g_pool = new Pool(g_threads);  // leaked on purpose: workers must outlive static destructors
+    g_pool_ptr.store(g_pool, std::memory_order_release);
   }
   return *g_pool;
 }
 
 }  // namespace
+
+void park_workers() {
+  Pool* p = g_pool_ptr.load(std::memory_order_acquire);
+  if (p) p->park_.store(true, std::memory_order_relaxed);
+}
 
 void parallel_for_pool(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
   if (!pool().try_run(n, fn)) fn(0, n);

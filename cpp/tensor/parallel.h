@@ -24,4 +24,8 @@ template <class F> inline void parallel_for(int64_t n, int64_t grain, F&& fn) {
 
 void set_num_threads(int n);  // also sets OpenBLAS's thread count
 
+// Sends workers that are spinning for the next job to sleep now; call before handing the cores
+// to OpenBLAS (Note [Threads]).
+void park_workers();
+
 }  // namespace tg
