@@ -232,6 +232,19 @@ def report(ctx, header, markdown=False):
     return "\n".join(lines) + "\n"
 
 
+# one colour per library family, whatever the variant ("PyTorch Adam fused", "TF tf.function", ...)
+_FAMILY_COLORS = {"tapegrad": "tab:red", "numpy": "tab:gray", "PyTorch": "tab:orange", "TF": "tab:blue",
+                  "JAX": "tab:green", "probe": "tab:purple"}
+
+
+def _family(library):
+    for prefix, family in (("tapegrad", "tapegrad"), ("numpy", "numpy"), ("PyTorch", "PyTorch"),
+                           ("TF", "TF"), ("JAX", "JAX")):
+        if library.startswith(prefix):
+            return family
+    return "probe"  # copy probes and the triad
+
+
 def save_png(ctx, path):
     """Bar chart of time / tapegrad per row (log scale). Returns None, or why no PNG was written."""
     try:
@@ -245,11 +258,12 @@ def save_png(ctx, path):
         return "no rows with a tapegrad time: no PNG"
     labels = [f"{r['workload']} {r['case']} - {r['library']}" for r in rows]
     ratios = [r["seconds"] / ctx.time_of(r["case"], "tapegrad", r["workload"]) for r in rows]
-    libs = sorted({r["library"] for r in rows})
-    cmap = plt.get_cmap("tab10")
-    colors = [cmap(libs.index(r["library"]) % 10) for r in rows]
-    fig, ax = plt.subplots(figsize=(9, 1 + 0.22 * len(rows)))
-    ax.barh(range(len(rows)), ratios, color=colors)
+    families = [_family(r["library"]) for r in rows]
+    fig, ax = plt.subplots(figsize=(11, 1.5 + 0.22 * len(rows)))
+    ax.barh(range(len(rows)), ratios, color=[_FAMILY_COLORS[f] for f in families])
+    from matplotlib.patches import Patch
+    ax.legend(handles=[Patch(color=_FAMILY_COLORS[f], label=f) for f in _FAMILY_COLORS if f in families],
+              loc="best", fontsize=8)
     ax.set_yticks(range(len(rows)), labels, fontsize=7)
     ax.invert_yaxis()
     ax.set_xscale("log")
