@@ -266,3 +266,48 @@ def test_sum_does_not_depend_on_thread_count(rng):
     finally:
         tg.config.set_num_threads(n)
     assert len(results) == 1
+
+
+def test_pool_from_several_python_threads_at_once(rng):
+    # Note [Threads]: one caller at a time gets the pool, the others run inline; chunks are claimed
+    # by whichever thread is free. Every result must still be exact, with back-to-back jobs that
+    # find workers spinning, parked (by a matmul) or asleep.
+    import threading
+
+    a = rng.standard_normal(300_001).astype(np.float32)
+    m = rng.standard_normal((64, 64)).astype(np.float32)
+    want_tanh, want_sum = tg.tanh(a).numpy(), float(tg.reduce_sum(tg.constant(a)))
+    errors = []
+
+    def worker(k):
+        try:
+            for i in range(40):
+                assert np.array_equal(tg.tanh(a).numpy(), want_tanh)
+                assert float(tg.reduce_sum(tg.constant(a))) == want_sum
+                if (i + k) % 5 == 0:
+                    tg.matmul(m, m)  # parks spinning workers
+                if (i + k) % 7 == 0:
+                    time.sleep(0.0003)  # workers go to sleep between jobs
+        except Exception as e:  # noqa: BLE001  (re-raised in the main thread)
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    worker(3)
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+
+
+def test_pool_without_spinning(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, tapegrad as tg; x = np.ones(1_000_000, np.float32); "
+            "assert float(tg.reduce_sum(tg.constant(x) * 2.0)) == 2e6; "
+            "open(__import__('sys').argv[1], 'w').write('ok')")
+    env = dict(os.environ, TAPEGRAD_POOL_SPIN_US="0")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "out")], env=env, check=True, capture_output=True)
+    assert (tmp_path / "out").read_text() == "ok"

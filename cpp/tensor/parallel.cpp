@@ -53,12 +53,15 @@ class Pool {
   int size() const { return int(workers_.size()) + 1; }
 
   void resize(int n) {
+    // Own the pool first: a caller on another Python thread may be running a job on it.
+    for (bool idle = false; !busy_.compare_exchange_weak(idle, true); idle = false) std::this_thread::yield();
     stop();
     stopping_ = false;
     // New workers must not mistake an earlier job's generation for a new job.
     const uint64_t gen = generation_.load();
     parts_ = std::max(n, 1);  // fixed while workers run: a late worker may still read it
     for (int i = 1; i < n; ++i) workers_.emplace_back([this, gen] { loop(gen); });
+    busy_.store(false);
   }
 
   bool try_run(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
