@@ -3,6 +3,7 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 
@@ -39,10 +40,22 @@ struct Ptrs {
   T* ema;
 };
 
+// Note [Prefetch]
+// An optimizer step streams 4 to 7 arrays through memory at once, and between its loads sit a
+// sqrt and a divide: the hardware prefetchers alone kept Adam 10M at 85-95% of a one-pass copy of
+// the same streams. Asking for each stream's cache line kPrefetchBytes ahead, once per line, took
+// a stand-alone Adam loop from 4.1-4.3 ms to 3.5 ms on two threads (a copy without prefetch:
+// 3.7 ms). The probe in sgd.cpp prefetches the same way, so it stays a fair roof.
+constexpr uintptr_t kPrefetchBytes = 4096;
+
+template <class T> inline void prefetch_line(const T* q, int64_t i) {
+  if (q) __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(q + i) + kPrefetchBytes));
+}
+
 template <class T, class R, bool kPre, bool kAcc, bool kEma>
 inline void rule_loop(int64_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, T* __restrict s1,
                       T* __restrict s2, T* __restrict acc, T* __restrict ema, const Pre<T> pre, const R r) {
-  for (int64_t i = 0; i < n; ++i) {
+  auto body = [&](int64_t i) __attribute__((always_inline)) {
     T gi = g[i];
     if constexpr (kAcc) {
       gi = gi + acc[i];
@@ -57,7 +70,16 @@ inline void rule_loop(int64_t n, T* __restrict p, const T* __restrict g, T* __re
     r(i, pi, gi, s0, s1, s2);
     p[i] = pi;
     if constexpr (kEma) ema[i] = pre.ema_mom * ema[i] + pre.ema_1m * pi;
+  };
+  constexpr int64_t kLine = 64 / sizeof(T);  // one cache line of every stream per block
+  int64_t i = 0;
+  for (; i + kLine <= n; i += kLine) {  // Note [Prefetch]
+    prefetch_line(p, i), prefetch_line(g, i), prefetch_line(s0, i), prefetch_line(s1, i), prefetch_line(s2, i);
+    if constexpr (kAcc) prefetch_line(acc, i);
+    if constexpr (kEma) prefetch_line(ema, i);
+    for (int64_t j = i; j < i + kLine; ++j) body(j);
   }
+  for (; i < n; ++i) body(i);
 }
 
 // Per-tensor gradient scale (accumulation and clip-by-norm), in double.
