@@ -136,8 +136,8 @@ def _probes(ctx, case, n):
     The one-pass probe moves all seven streams in one loop, as a fused Adam step does: it is
     tapegrad's C++ (`_core._copy_probe`, on tapegrad's thread pool) because no peer has a one-pass
     7-stream kernel. The numpy and PyTorch probes move the same bytes in three passes of 3, 2 and 2
-    streams (`add_`, `mul_`, `mul_`): shown for reference; on these VMs a 3-pass probe has run
-    anywhere between 15% faster and 20% slower than the one-pass one."""
+    streams (`add_`, `mul_`, `mul_`): shown for reference (on these VMs they run 4-40% slower than
+    the one-pass probe)."""
     rng = np.random.default_rng(1)
     a, m, v = (rng.standard_normal(n).astype(np.float32) for _ in range(3))
     # written, not np.zeros: calloc'd pages that were never written all map the kernel's zero page,
