@@ -59,6 +59,67 @@ template <class T> struct Reducer<Op::All, T> {
   static A step(A a, T x) { return a && bool(x); }
 };
 
+// AVX2 lanes of float or double, for minmax_simd.
+template <class T> struct Lanes;
+#ifdef __AVX2__
+template <> struct Lanes<float> {
+  using V = __m256;
+  static constexpr int kN = 8;
+  static V set1(float x) { return _mm256_set1_ps(x); }
+  static V zero() { return _mm256_setzero_ps(); }
+  static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static V max(V a, V b) { return _mm256_max_ps(a, b); }
+  static V min(V a, V b) { return _mm256_min_ps(a, b); }
+  static V unord(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_UNORD_Q); }
+  static V bor(V a, V b) { return _mm256_or_ps(a, b); }
+  static bool any(V m) { return _mm256_movemask_ps(m) != 0; }
+  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+};
+template <> struct Lanes<double> {
+  using V = __m256d;
+  static constexpr int kN = 4;
+  static V set1(double x) { return _mm256_set1_pd(x); }
+  static V zero() { return _mm256_setzero_pd(); }
+  static V load(const double* p) { return _mm256_loadu_pd(p); }
+  static V max(V a, V b) { return _mm256_max_pd(a, b); }
+  static V min(V a, V b) { return _mm256_min_pd(a, b); }
+  static V unord(V a, V b) { return _mm256_cmp_pd(a, b, _CMP_UNORD_Q); }
+  static V bor(V a, V b) { return _mm256_or_pd(a, b); }
+  static bool any(V m) { return _mm256_movemask_pd(m) != 0; }
+  static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
+};
+
+// Folds row[r..) in whole vectors into s (op: Max or Min), advancing r past them; true
+// when one of them held a NaN. MAXPS/MINPS drop NaNs, so NaNs are tracked in a separate
+// unordered-compare mask. Four chains: MAXPS's 4-cycle latency, not its throughput, bounds one.
+template <Op op, class T> bool minmax_simd(const T* row, int64_t R, int64_t& r, T& s) {
+  using L = Lanes<T>;
+  constexpr bool kMax = op == Op::Max;
+  constexpr int kN = L::kN;
+  auto mx = [](typename L::V a, typename L::V b) { return kMax ? L::max(a, b) : L::min(a, b); };
+  typename L::V acc = L::set1(s), nan = L::zero();
+  if (R >= 4 * kN) {
+    typename L::V a1 = acc, a2 = acc, a3 = acc;
+    for (; r + 4 * kN <= R; r += 4 * kN) {
+      typename L::V v0 = L::load(row + r), v1 = L::load(row + r + kN);
+      typename L::V v2 = L::load(row + r + 2 * kN), v3 = L::load(row + r + 3 * kN);
+      nan = L::bor(nan, L::bor(L::unord(v0, v1), L::unord(v2, v3)));
+      acc = mx(acc, v0), a1 = mx(a1, v1), a2 = mx(a2, v2), a3 = mx(a3, v3);
+    }
+    acc = mx(mx(acc, a1), mx(a2, a3));
+  }
+  for (; r + kN <= R; r += kN) {
+    typename L::V v = L::load(row + r);
+    nan = L::bor(nan, L::unord(v, v));
+    acc = mx(acc, v);
+  }
+  T lanes[kN];
+  L::store(lanes, acc);
+  for (T l : lanes) s = Reducer<op, T>::step(s, l);
+  return L::any(nan);
+}
+#endif
+
 // Reduces one contiguous row. Sum, Prod, Max and Min on floats keep eight independent lanes, so
 // the loop vectorises (and sums are more accurate than one running sum); Max/Min select without
 // branches (AVX2, four independent chains of 8 or 4 lanes) and track NaN separately (an unordered
@@ -72,54 +133,7 @@ typename Reducer<op, T>::A reduce_row(const T* row, int64_t R) {
     int64_t r = 0;
     A s = Rd::init();
 #ifdef __AVX2__
-    // MAXPS/MINPS drop NaNs, so NaNs are tracked in a separate unordered-compare mask.
-    if constexpr (std::is_same<T, float>::value) {
-      __m256 acc = _mm256_set1_ps(s), nan = _mm256_setzero_ps();
-      auto mx = [](__m256 a, __m256 b) { return op == Op::Max ? _mm256_max_ps(a, b) : _mm256_min_ps(a, b); };
-      if (R >= 32) {  // four chains: MAXPS's 4-cycle latency, not its throughput, bounds one chain
-        __m256 a1 = acc, a2 = acc, a3 = acc;
-        for (; r + 32 <= R; r += 32) {
-          __m256 v0 = _mm256_loadu_ps(row + r), v1 = _mm256_loadu_ps(row + r + 8);
-          __m256 v2 = _mm256_loadu_ps(row + r + 16), v3 = _mm256_loadu_ps(row + r + 24);
-          nan = _mm256_or_ps(nan, _mm256_or_ps(_mm256_cmp_ps(v0, v1, _CMP_UNORD_Q),
-                                               _mm256_cmp_ps(v2, v3, _CMP_UNORD_Q)));
-          acc = mx(acc, v0), a1 = mx(a1, v1), a2 = mx(a2, v2), a3 = mx(a3, v3);
-        }
-        acc = mx(mx(acc, a1), mx(a2, a3));
-      }
-      for (; r + 8 <= R; r += 8) {
-        __m256 v = _mm256_loadu_ps(row + r);
-        nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
-        acc = op == Op::Max ? _mm256_max_ps(acc, v) : _mm256_min_ps(acc, v);
-      }
-      alignas(32) float lanes[8];
-      _mm256_store_ps(lanes, acc);
-      for (float l : lanes) s = Rd::step(s, l);
-      if (_mm256_movemask_ps(nan)) return std::numeric_limits<T>::quiet_NaN();
-    } else {
-      __m256d acc = _mm256_set1_pd(s), nan = _mm256_setzero_pd();
-      auto mx = [](__m256d a, __m256d b) { return op == Op::Max ? _mm256_max_pd(a, b) : _mm256_min_pd(a, b); };
-      if (R >= 16) {
-        __m256d a1 = acc, a2 = acc, a3 = acc;
-        for (; r + 16 <= R; r += 16) {
-          __m256d v0 = _mm256_loadu_pd(row + r), v1 = _mm256_loadu_pd(row + r + 4);
-          __m256d v2 = _mm256_loadu_pd(row + r + 8), v3 = _mm256_loadu_pd(row + r + 12);
-          nan = _mm256_or_pd(nan, _mm256_or_pd(_mm256_cmp_pd(v0, v1, _CMP_UNORD_Q),
-                                               _mm256_cmp_pd(v2, v3, _CMP_UNORD_Q)));
-          acc = mx(acc, v0), a1 = mx(a1, v1), a2 = mx(a2, v2), a3 = mx(a3, v3);
-        }
-        acc = mx(mx(acc, a1), mx(a2, a3));
-      }
-      for (; r + 4 <= R; r += 4) {
-        __m256d v = _mm256_loadu_pd(row + r);
-        nan = _mm256_or_pd(nan, _mm256_cmp_pd(v, v, _CMP_UNORD_Q));
-        acc = op == Op::Max ? _mm256_max_pd(acc, v) : _mm256_min_pd(acc, v);
-      }
-      alignas(32) double lanes[4];
-      _mm256_store_pd(lanes, acc);
-      for (double l : lanes) s = Rd::step(s, l);
-      if (_mm256_movemask_pd(nan)) return std::numeric_limits<T>::quiet_NaN();
-    }
+    if (minmax_simd<op>(row, R, r, s)) return std::numeric_limits<T>::quiet_NaN();
 #endif
     for (; r < R; ++r) s = Rd::step(s, row[r]);
     return s;
