@@ -54,6 +54,19 @@ template <class T> inline void prefetch_line(const T* q, int64_t i) {
   if (q) __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(q + i) + kPrefetchBytes));
 }
 
+// Runs body(i) for every i < n, one cache line of T at a time, calling ahead(i) before each whole
+// line (where the prefetches go); the tail past the last whole line runs without it.
+template <class T, class Ahead, class Body>
+inline void by_lines(int64_t n, Ahead&& ahead, Body&& body) {
+  constexpr int64_t kLine = 64 / sizeof(T);
+  int64_t i = 0;
+  for (; i + kLine <= n; i += kLine) {
+    ahead(i);
+    for (int64_t j = i; j < i + kLine; ++j) body(j);
+  }
+  for (; i < n; ++i) body(i);
+}
+
 template <class T, class R, bool kPre, bool kAcc, bool kEma>
 inline void rule_loop(int64_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, T* __restrict s1,
                       T* __restrict s2, T* __restrict acc, T* __restrict ema, const Pre<T> pre, const R r) {
@@ -73,18 +86,14 @@ inline void rule_loop(int64_t n, T* __restrict p, const T* __restrict g, T* __re
     p[i] = pi;
     if constexpr (kEma) ema[i] = pre.ema_mom * ema[i] + pre.ema_1m * pi;
   };
-  constexpr int64_t kLine = 64 / sizeof(T);  // one cache line of every stream per block
   const bool far = int64_t(sizeof(T)) * n >= kPrefetchMin;
-  int64_t i = 0;
-  for (; i + kLine <= n; i += kLine) {  // Note [Prefetch]
+  by_lines<T>(n, [&](int64_t i) __attribute__((always_inline)) {  // Note [Prefetch]
     if (far) {
       prefetch_line(p, i), prefetch_line(g, i), prefetch_line(s0, i), prefetch_line(s1, i), prefetch_line(s2, i);
       if constexpr (kAcc) prefetch_line(acc, i);
       if constexpr (kEma) prefetch_line(ema, i);
     }
-    for (int64_t j = i; j < i + kLine; ++j) body(j);
-  }
-  for (; i < n; ++i) body(i);
+  }, body);
 }
 
 // Per-tensor gradient scale (accumulation and clip-by-norm), in double.

@@ -204,12 +204,9 @@ void copy_probe(float* a, const float* b, float* c, float* d, int64_t n) {
       pc[i] = x;
       pd[i] = std::max(z, w);
     };
-    int64_t i = 0;
-    for (; i + 16 <= hi - lo; i += 16) {  // prefetches as the optimizer loops do (Note [Prefetch])
+    by_lines<float>(hi - lo, [&](int64_t i) __attribute__((always_inline)) {  // as the optimizer loops (Note [Prefetch])
       prefetch_line(pa, i), prefetch_line(pb, i), prefetch_line(pc, i), prefetch_line(pd, i);
-      for (int64_t j = i; j < i + 16; ++j) body(j);
-    }
-    for (; i < hi - lo; ++i) body(i);
+    }, body);
   });
 }
 
