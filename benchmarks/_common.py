@@ -107,3 +107,14 @@ def to_numpy(value):
     if hasattr(value, "detach"):
         value = value.detach()
     return np.asarray(value)
+
+
+def build_or_raiser(build):
+    """build(), or, when building fails, a callable that raises the same error each time it is
+    called: the benchmark then shows it in the table as that library's ERROR row."""
+    try:
+        return build()
+    except Exception as e:  # noqa: BLE001  (shown in the table by bench)
+        def raiser(*args, e=e):
+            raise e
+        return raiser

@@ -9,7 +9,7 @@ import importlib.util
 
 import numpy as np
 
-from .._common import tg_missing, to_numpy
+from .._common import build_or_raiser, tg_missing, to_numpy
 
 NAME = "adam"
 TITLE = "Adam step alone"
@@ -201,12 +201,7 @@ def run(ctx):
         if jax is not None:
             builders.append(("JAX jit, donated", lambda: make_jax(jax, params, grads)))
         for library, build in builders:
-            step = None
-            try:
-                step = build()
-            except Exception as e:  # noqa: BLE001  (shown in the table by bench)
-                def step(e=e):
-                    raise e
+            step = build_or_raiser(build)
 
             def three_steps(step=step):
                 for _ in range(2):

@@ -3,7 +3,7 @@ ReLU, flatten, dense head to 10 classes, softmax cross-entropy; Adam (Keras defa
 tapegrad has it, else SGD lr 0.01, the same for every library."""
 import numpy as np
 
-from .._common import tg_missing
+from .._common import build_or_raiser, tg_missing
 from .mlp import BETA_1, BETA_2, EPS, missing_loss, tapegrad_loss
 
 NAME = "cnn"
@@ -126,11 +126,7 @@ def run(ctx):
     if jax is not None:
         builders.append(("JAX jit", lambda: make_jax(jax, params, x, y, adam)))
     for library, build in builders:
-        try:
-            step = build()
-        except Exception as e:  # noqa: BLE001  (shown in the table by bench)
-            def step(e=e):
-                raise e
+        step = build_or_raiser(build)
         ctx.bench(case, library, step, result=lambda step=step: [step() for _ in range(3)], rtol=2e-3, atol=1e-5,
                   note="per step")
     ctx.budget_result(case, "none in DESIGN.md section 3", "reported for reference", None)

@@ -2,6 +2,8 @@
 model w*x + b from w = 5, b = 0, MSE, SGD lr 0.1; time per step over a loop of 1000 steps."""
 import numpy as np
 
+from .._common import build_or_raiser
+
 NAME = "linreg"
 TITLE = "tutorial linear regression, per step"
 LR = 0.1
@@ -117,11 +119,7 @@ def run(ctx):
     if jax is not None:
         builders.append(("JAX jit", lambda: make_jax(jax, x, y)))
     for library, build in builders:
-        try:
-            steps = build()
-        except Exception as e:  # noqa: BLE001  (shown in the table by bench)
-            def steps(n, e=e):
-                raise e
+        steps = build_or_raiser(build)
         # w, b after 5 steps from the tutorial's start agree across libraries; then time the loop
         ctx.bench(case, library, lambda steps=steps: steps(n_steps), result=lambda steps=steps: steps(5),
                   rtol=1e-4, atol=1e-5, per=n_steps, note="per step")

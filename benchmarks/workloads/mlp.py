@@ -4,6 +4,8 @@ runs one training step and returns the loss before the update as a float; the me
 reuses them."""
 import numpy as np
 
+from .._common import build_or_raiser
+
 NAME = "mlp"
 TITLE = "MLP 784-256-256-10 training step, Adam"
 LR, BETA_1, BETA_2, EPS = 1e-3, 0.9, 0.999, 1e-7
@@ -207,11 +209,7 @@ def run(ctx):
     if jax is not None:
         builders.append(("JAX jit", lambda: make_jax(jax, params, x, y)))
     for library, build in builders:
-        try:
-            step = build()
-        except Exception as e:  # noqa: BLE001  (shown in the table by bench)
-            def step(e=e):
-                raise e
+        step = build_or_raiser(build)
         ctx.bench(case, library, step, result=lambda step=step: [step() for _ in range(4)], rtol=2e-3, atol=1e-5,
                   note="per step")
     ctx.budget(case, "tapegrad <= 0.8x PyTorch eager", "PyTorch eager", 0.8)
