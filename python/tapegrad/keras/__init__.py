@@ -1,4 +1,5 @@
-"""Keras names: ``tg.keras.optimizers`` and ``tg.keras.losses``."""
-from . import losses, optimizers
+"""Keras names: ``tg.keras.optimizers``, ``losses``, ``metrics``, ``activations``, ``initializers``,
+``regularizers``, ``constraints``."""
+from . import activations, constraints, initializers, losses, optimizers, regularizers
 
-__all__ = ["losses", "optimizers"]
+__all__ = ["activations", "constraints", "initializers", "losses", "metrics", "optimizers", "regularizers"]
