@@ -25,6 +25,7 @@ from ._namespaces import exported as _exported
 globals().update(_exported("top"))
 from ._tape import GradientTape, UnconnectedGradients
 from ._tensor import Tensor, TensorShape, Variable
+from .module import Module, name_scope  # noqa: E402
 from . import keras, linalg, math, nn, testing  # noqa: E402
 
 optimizers = keras.optimizers
