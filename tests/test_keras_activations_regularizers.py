@@ -367,7 +367,13 @@ def test_initializer_shapes_configs_against_keras(keras):
         np.testing.assert_array_equal(I.Constant(1.5)(shape).numpy(), np.asarray(keras.initializers.Constant(1.5)(shape)))
     np.testing.assert_array_equal(I.Identity(2.0)((3, 5)).numpy(), np.asarray(keras.initializers.Identity(2.0)((3, 5))))
     names = sorted(n for n in dir(keras.initializers) if not n.startswith("_"))
-    assert [n for n in names if not hasattr(I, n)] == ["STFT", "STFTInitializer", "stft"]
+    assert [n for n in names if not hasattr(I, n)] == []
+    for kw in ({}, {"side": "imag"}, {"window": "hamming", "scaling": "spectrum", "periodic": True},
+               {"window": None, "scaling": None}, {"window": np.linspace(0.1, 1.0, 16)}):
+        np.testing.assert_allclose(I.STFT(**kw)((16, 1, 9)).numpy(), np.asarray(keras.initializers.STFT(**kw)((16, 1, 9))),
+                                   rtol=1e-5, atol=1e-6, err_msg=str(kw))
+        if not isinstance(kw.get("window"), np.ndarray):
+            assert I.STFT(**kw).get_config() == keras.initializers.STFT(**kw).get_config()
     for cls in ("RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling", "GlorotUniform", "GlorotNormal",
                 "HeUniform", "HeNormal", "LecunUniform", "LecunNormal", "Orthogonal", "Constant", "Identity", "Zeros"):
         kw = {"seed": 3} if cls not in ("Constant", "Identity", "Zeros") else {}
