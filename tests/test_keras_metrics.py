@@ -493,3 +493,39 @@ def test_metric_names_and_get_match_keras(keras):
     for ident in ("auc", "AUC", "mse", "MAE", "f1_score", "sparse_top_k_categorical_accuracy", "r2_score", "bce",
                   "log_cosh_error", "f_beta_score", "accuracy", "Accuracy"):
         assert type(M.get(ident)).__name__ == type(keras.metrics.get(ident)).__name__
+
+
+def test_tf_guide_style_custom_metric_and_tf_function():
+    class BinaryTruePositives(tg.keras.metrics.Metric):  # the TF guide's example, unchanged
+        def __init__(self, name="binary_true_positives", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.true_positives = self.add_weight(name="tp", initializer="zeros")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            y_true = tg.cast(y_true, tg.bool)
+            y_pred = tg.cast(y_pred, tg.bool)
+            values = tg.logical_and(tg.equal(y_true, True), tg.equal(y_pred, True))
+            values = tg.cast(values, self.dtype)
+            if sample_weight is not None:
+                values = tg.multiply(values, tg.cast(sample_weight, self.dtype))
+            self.true_positives.assign_add(tg.reduce_sum(values))
+
+        def result(self):
+            return self.true_positives
+
+    m = BinaryTruePositives()
+    m.update_state([0, 1, 1, 1], [1, 0, 1, 1])
+    m.update_state([0, 1, 1, 1], [1, 0, 1, 1], sample_weight=[1.0, 2.0, 3.0, 4.0])
+    assert float(m.result()) == 9.0
+    m.reset_state()
+    assert float(m.result()) == 0.0
+
+    acc = M.SparseCategoricalAccuracy()
+
+    @tg.function
+    def step(y, logits):
+        acc.update_state(y, logits)
+        return acc.result()
+
+    step(tg.constant([1, 0]), tg.constant([[0.1, 0.9], [0.2, 0.8]]))
+    assert float(step(tg.constant([1, 1]), tg.constant([[0.1, 0.9], [0.3, 0.7]]))) == pytest.approx(0.75)
