@@ -27,7 +27,8 @@ from . import _registry
 __all__ = [
     "Initializer", "Constant", "Zeros", "Ones", "Identity", "RandomNormal", "RandomUniform", "TruncatedNormal",
     "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform", "LecunNormal",
-    "Orthogonal", "STFT", "IdentityInitializer", "OrthogonalInitializer", "STFTInitializer", "compute_fans", "get", "serialize",
+    "Orthogonal", "STFT", "IdentityInitializer", "OrthogonalInitializer", "STFTInitializer", "compute_fans", "get",
+    "serialize",
     "deserialize", "constant", "zeros", "ones", "identity", "random_normal", "random_uniform", "truncated_normal",
     "variance_scaling", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform",
     "lecun_normal", "orthogonal", "stft",
@@ -354,7 +355,8 @@ class STFT(Initializer):
         if isinstance(window, str):
             _get_window(window, 1, False)
         if scaling is not None and scaling not in ["density", "spectrum"]:
-            raise ValueError(f"Scaling is invalid, it must be `None`, 'density' or 'spectrum'. Received scaling={scaling}")
+            raise ValueError("Scaling is invalid, it must be `None`, 'density' or 'spectrum'. "
+                             f"Received scaling={scaling}")
         self.side = side
         self.window = window
         self.scaling = scaling
