@@ -27,6 +27,7 @@ from ._tape import GradientTape, UnconnectedGradients
 from ._tensor import Tensor, TensorShape, Variable
 from .module import Module, name_scope  # noqa: E402
 from . import keras, linalg, math, nn, testing  # noqa: E402
+from . import train, saved_model  # noqa: E402
 
 optimizers = keras.optimizers
 losses = keras.losses

@@ -28,7 +28,7 @@ import warnings
 
 import numpy as np
 
-from ... import nest
+from ... import _restore_hooks, nest
 from ..._ops import convert_to_tensor, cast
 from ..._dtypes import as_dtype, float32
 from ..._tensor import Tensor, TensorShape, Variable
@@ -225,6 +225,7 @@ class Layer:
         var = KerasVariable(value, trainable=trainable, name=name, path=f"{self.name}/{name}",
                             regularizer=_get_regularizer(regularizer), constraint=_get_constraint(constraint))
         (self._trainable_variables if trainable else self._non_trainable_variables).append(var)
+        _restore_hooks.notify(self)  # deferred checkpoint restoration (tapegrad/_restore_hooks.py)
         return var
 
     def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True, regularizer=None,
@@ -412,6 +413,7 @@ class Layer:
                 self.build(shapes)
         self._build_shapes = _shape_of_nest(first)
         self.built = True
+        _restore_hooks.notify(self)
 
     def __call__(self, *args, **kwargs):
         self._check_super_called()
