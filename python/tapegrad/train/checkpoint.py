@@ -320,7 +320,7 @@ def read_checkpoint(save_path):
     if not os.path.exists(save_path + DATA_SUFFIX):
         raise DataLossError(None, None, f"Checkpoint data file {save_path}{DATA_SUFFIX} is missing")
     try:
-        with np.load(save_path + DATA_SUFFIX, allow_pickle=False) as z:
+        with open(save_path + DATA_SUFFIX, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
     except Exception as e:  # noqa: BLE001 - zipfile/numpy raise several types for a damaged archive
         raise DataLossError(None, None, f"Unable to read checkpoint data {save_path}{DATA_SUFFIX} "
