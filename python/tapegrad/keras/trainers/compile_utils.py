@@ -73,22 +73,9 @@ def get_loss(identifier, y_true, y_pred):
 
 
 def get_metric(identifier, y_true, y_pred):
-    """A ``Metric`` object for one output, named after the string given."""
-    from .. import metrics  # noqa: PLC0415
-    if identifier is None:
-        raise ValueError("Expected metric, received `None`")
-    if str(identifier).lower() in ("accuracy", "acc"):
-        is_binary, is_sparse = is_binary_or_sparse_categorical(y_true, y_pred)
-        cls = (metrics.BinaryAccuracy if is_binary else
-               metrics.SparseCategoricalAccuracy if is_sparse else metrics.CategoricalAccuracy)
-        obj = cls(name=str(identifier))
-    else:
-        obj = metrics.get(identifier)
-    name = identifier if isinstance(identifier, str) else _object_name(obj)
-    if not isinstance(obj, metrics.Metric):
-        obj = metrics.MeanMetricWrapper(obj)
-    obj.name = name
-    return obj
+    """A ``Metric`` object for one output, named after the string given (``metrics.get_compile_metric``)."""
+    from ..metrics import get_compile_metric  # noqa: PLC0415
+    return get_compile_metric(identifier, y_true, y_pred)
 
 
 def _output_lists(y_true, y_pred, output_names):

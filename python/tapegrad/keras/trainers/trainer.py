@@ -94,9 +94,7 @@ class Trainer:
 
     def _assert_compile_called(self, method_name=None):
         if not getattr(self, "compiled", False):
-            msg = "You must call `compile()` before "
-            msg += "using the model." if method_name is None else f"calling `{method_name}()`."
-            raise ValueError(msg)
+            raise ValueError("You must call `compile()` before using the model.")
 
     @property
     def compiled_loss(self):
