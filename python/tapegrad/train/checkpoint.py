@@ -372,7 +372,8 @@ class CheckpointLoadStatus:
         if node["kind"] == "variable":
             if _kind(obj) != "variable":
                 return
-            value = self._arrays[node["value"]]
+            # popped: values held for deferred restoration are only those not yet matched
+            value = self._arrays.pop(node["value"])
             if tuple(value.shape) != tuple(obj.shape):
                 raise ValueError(f"Received incompatible tensor with shape {tuple(value.shape)} when attempting to "
                                  f"restore variable with shape {tuple(obj.shape)} and name {obj.name}:0.")
@@ -418,7 +419,7 @@ class CheckpointLoadStatus:
             if slot is None:
                 rest.append(entry)
                 continue
-            value = self._arrays[self._nodes[entry["node"]]["value"]]
+            value = self._arrays.pop(self._nodes[entry["node"]]["value"])
             if tuple(value.shape) != tuple(slot.shape):
                 raise ValueError(f"Received incompatible tensor with shape {tuple(value.shape)} when attempting to "
                                  f"restore variable with shape {tuple(slot.shape)} and name {slot.name}:0.")
