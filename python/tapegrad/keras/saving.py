@@ -26,22 +26,11 @@ optimizer whose variable count differs from the file's is skipped with Keras's w
 
 ``h5py`` is needed only here; without it both functions raise ``ImportError``.
 
->>> import os, tempfile
->>> import numpy as np
->>> import tapegrad as tg
->>> class Scale(tg.keras.layers.Layer):
-...     def build(self, input_shape):
-...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
-...     def call(self, x):
-...         return x * self.w
->>> a, b = Scale(), Scale()
->>> _ = a(tg.ones([1, 2])), b(tg.ones([1, 2]))
->>> _ = a.w.assign([2.0, 3.0])
->>> path = os.path.join(tempfile.mkdtemp(), "scale.weights.h5")
->>> tg.keras.saving.save_weights(a, path)
->>> tg.keras.saving.load_weights(b, path)
->>> b.w.numpy().tolist()
-[2.0, 3.0]
+Usage (needs ``h5py``; tests/test_saving.py and tests/test_saving_keras.py run these)::
+
+    model.save_weights("model.weights.h5")      # or tg.keras.saving.save_weights(model, path)
+    again = build_model()                       # the same architecture, built
+    again.load_weights("model.weights.h5")      # also reads files written by Keras 3
 """
 import os
 import re
