@@ -1,7 +1,6 @@
 """Saving within tapegrad: `.weights.h5` (Keras 3 layout), tf.train.Checkpoint/CheckpointManager,
 tf.saved_model. Interop with real Keras/TF is in test_saving_keras.py."""
 import os
-import warnings
 
 import numpy as np
 import pytest

@@ -33,7 +33,6 @@ import json
 import os
 import sys
 
-import numpy as np
 
 from ..module import Module
 from ..train.checkpoint import Checkpoint, _kind
