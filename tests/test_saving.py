@@ -255,7 +255,7 @@ def test_load_errors_leave_model_unchanged(tmp_path):
     for cut in (len(data) // 2, len(data) - 100, 64):
         with open(trunc, "wb") as f:
             f.write(data[:cut])
-        with pytest.raises((OSError, ValueError)):
+        with pytest.raises(OSError, match="Unable to (synchronously )?open file"):  # h5py's error, as Keras
             saving.load_weights(c, trunc)
         assert same_weights_list(c.get_weights(), before)
 
