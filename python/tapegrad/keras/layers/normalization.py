@@ -21,9 +21,12 @@ __all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization", "Un
 
 
 def _moments(x, axes):
-    """``tf.nn.moments`` with keepdims: the variance does not differentiate through the mean."""
+    """Mean and variance over `axes`, keepdims. ``tf.nn.moments`` stops the gradient through the
+    mean inside the variance; that leaves first derivatives unchanged (d var / d mean is zero at
+    the mean) but drops a term from second derivatives, so here the variance differentiates
+    through the mean and gradients of gradients are exact."""
     mean = _ops.reduce_mean(x, axis=axes, keepdims=True)
-    variance = _ops.reduce_mean(_ops.squared_difference(x, _ops.stop_gradient(mean)), axis=axes, keepdims=True)
+    variance = _ops.reduce_mean(_ops.squared_difference(x, mean), axis=axes, keepdims=True)
     return mean, variance
 
 
