@@ -332,10 +332,10 @@ def test_conv_argument_errors():
 
 def test_conv_input_errors_name_the_layer_and_shapes():
     layer = L.Conv2D(2, 3, name="cv")
-    with pytest.raises(ValueError, match=r'"cv".*expected min_ndim=4, found ndim=3. Full shape received: \(5, 5, 3\)'):
+    with pytest.raises(ValueError, match=r'["\']cv["\'].*expected min_ndim=4, found ndim=3. Full shape received: \(5, 5, 3\)'):
         layer(tg.ones([5, 5, 3]))
     layer(tg.ones([1, 5, 5, 3]))
-    with pytest.raises(ValueError, match=r'"cv".*expected axis -1 of input shape to have value 3, but received '
+    with pytest.raises(ValueError, match=r'["\']cv["\'].*expected axis -1 of input shape to have value 3, but received '
                                          r'input with shape \(1, 5, 5, 4\)'):
         layer(tg.ones([1, 5, 5, 4]))
     with pytest.raises(ValueError, match=r"Computed output size would be zero or negative. Received `inputs "
@@ -419,7 +419,7 @@ def test_global_average_pooling_1d_mask():
 
 
 def test_pooling_errors():
-    with pytest.raises(ValueError, match=r'"mp".*expected ndim=4, found ndim=3'):
+    with pytest.raises(ValueError, match=r'["\']mp["\'].*expected ndim=4, found ndim=3'):
         L.MaxPooling2D(name="mp")(tg.ones([4, 4, 3]))
     with pytest.raises(ValueError, match="The `pool_size` argument must be a tuple of 3 integers"):
         L.AveragePooling3D((2, 2))
@@ -524,10 +524,10 @@ def test_batch_normalization_mask_and_renorm():
 def test_batch_normalization_errors():
     layer = L.BatchNormalization(name="bn")
     layer(tg.ones([2, 3]))
-    with pytest.raises(ValueError, match=r'"bn".*expected axis -1 of input shape to have value 3, but received '
+    with pytest.raises(ValueError, match=r'["\']bn["\'].*expected axis -1 of input shape to have value 3, but received '
                                          r'input with shape \(2, 4\)'):
         layer(tg.ones([2, 4]))
-    with pytest.raises(ValueError, match=r'"bn".*expected ndim=2, found ndim=3'):
+    with pytest.raises(ValueError, match=r'["\']bn["\'].*expected ndim=2, found ndim=3'):
         layer(tg.ones([2, 1, 3]))
     with pytest.raises(ValueError, match=r"Axis 2 is out of bounds for input shape \(2, 3\)"):
         L.BatchNormalization(axis=2)(tg.ones([2, 3]))
@@ -598,7 +598,7 @@ def test_group_normalization_errors():
         L.GroupNormalization(groups=2)(tg.ones([2, 3]))
     layer = L.GroupNormalization(groups=1, name="gn")
     layer(tg.ones([2, 3]))
-    with pytest.raises(ValueError, match=r'"gn".*expected axis -1 of input shape to have value 3'):
+    with pytest.raises(ValueError, match=r'["\']gn["\'].*expected axis -1 of input shape to have value 3'):
         layer(tg.ones([2, 4]))
 
 
