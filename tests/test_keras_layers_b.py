@@ -3,7 +3,6 @@ against numpy transcriptions and closed forms; tape gradients w.r.t. the input a
 against finite differences (tg.testing.check_gradients, float64); argument and input errors with
 Keras's messages; get_config/from_config round trips. Needs neither TF nor Keras."""
 import itertools
-import warnings
 
 import numpy as np
 import pytest
@@ -139,6 +138,8 @@ CONV = [
     (L.Conv1D, dict(filters=3, kernel_size=3), (2, 7, 2)),
     (L.Conv1D, dict(filters=2, kernel_size=3, strides=2, padding="same"), (1, 8, 3)),
     (L.Conv1D, dict(filters=2, kernel_size=2, padding="causal", dilation_rate=3), (2, 7, 2)),
+    (L.Conv1D, dict(filters=2, kernel_size=3, padding="causal", strides=2, data_format="channels_first"),
+     (1, 2, 6)),
     (L.Conv1D, dict(filters=4, kernel_size=2, groups=2, data_format="channels_first"), (1, 4, 5)),
     (L.Conv2D, dict(filters=3, kernel_size=(2, 3), strides=(1, 2)), (2, 4, 7, 2)),
     (L.Conv2D, dict(filters=2, kernel_size=3, dilation_rate=(2, 1), padding="same"), (1, 5, 4, 3)),
@@ -332,7 +333,8 @@ def test_conv_argument_errors():
 
 def test_conv_input_errors_name_the_layer_and_shapes():
     layer = L.Conv2D(2, 3, name="cv")
-    with pytest.raises(ValueError, match=r'["\']cv["\'].*expected min_ndim=4, found ndim=3. Full shape received: \(5, 5, 3\)'):
+    with pytest.raises(ValueError, match=r'["\']cv["\'].*expected min_ndim=4, found ndim=3. Full shape received: '
+                                         r'\(5, 5, 3\)'):
         layer(tg.ones([5, 5, 3]))
     layer(tg.ones([1, 5, 5, 3]))
     with pytest.raises(ValueError, match=r'["\']cv["\'].*expected axis -1 of input shape to have value 3, but received '
@@ -661,7 +663,6 @@ def test_from_config_round_trip_and_output_shape(cls, kwargs, shape):
     clone(x)
     clone.set_weights(layer.get_weights())
     np.testing.assert_allclose(np.asarray(clone(x)), np.asarray(y), rtol=1e-6)
-    assert cls.__name__ in type(layer).__module__ or hasattr(L, cls.__name__)
 
 
 def test_aliases_and_all():

@@ -50,7 +50,8 @@ def standardize_tuple(value, n, name, allow_zero=False):
                 raise ValueError(msg + f"including element {v} of type {type(v)}") from None
     bad = {v for v in out if (v < 0 if allow_zero else v <= 0)}
     if bad:
-        raise ValueError(msg + f", including values {bad} that do not satisfy `value {'>= 0' if allow_zero else '> 0'}`")
+        req = ">= 0" if allow_zero else "> 0"
+        raise ValueError(msg + f", including values {bad} that do not satisfy `value {req}`")
     return out
 
 
