@@ -605,6 +605,18 @@ def test_group_normalization_errors():
 
 
 @pytest.mark.parametrize("axis,shape", [(-1, (3, 4)), ([1, 2], (2, 3, 2)), (1, (2, 3, 2))])
+def test_rms_normalization(axis, shape):
+    layer = _built(L.RMSNormalization(axis=axis, epsilon=0.01, dtype="float64"), shape)
+    assert [w.name for w in layer.weights] == ["scale"]
+    x = _x(*shape)
+    ax = tuple(axis) if isinstance(axis, list) else (axis,)
+    bshape = [shape[a] if a in [v % len(shape) for v in ax] else 1 for a in range(len(shape))]
+    want = x / np.sqrt((x ** 2).mean(ax, keepdims=True) + 0.01) * np.asarray(layer.scale).reshape(bshape)
+    np.testing.assert_allclose(np.asarray(layer(tg.constant(x))), want, rtol=1e-12)
+    _grad_check(layer, x, ["scale"], order=2)
+
+
+@pytest.mark.parametrize("axis,shape", [(-1, (3, 4)), ([1, 2], (2, 3, 2)), (1, (2, 3, 2))])
 def test_unit_normalization(axis, shape):
     layer = L.UnitNormalization(axis=axis, dtype="float64")
     assert layer.built and layer.weights == []
@@ -646,6 +658,7 @@ ALL = [
     (L.BatchNormalization, dict(axis=1, momentum=0.9, renorm=True), (2, 3, 2)),
     (L.LayerNormalization, dict(axis=[1, 2], center=False), (2, 3, 2)),
     (L.GroupNormalization, dict(groups=3, axis=1), (2, 3, 2)),
+    (L.RMSNormalization, dict(axis=[1], epsilon=0.5), (2, 3)),
     (L.UnitNormalization, dict(axis=[1]), (2, 3)),
 ]
 

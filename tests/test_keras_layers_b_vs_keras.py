@@ -217,6 +217,8 @@ NORM_CASES = [
     ("GroupNormalization", {"groups": 3, "axis": 1}, (2, 6, 2, 2)),
     ("GroupNormalization", {"groups": -1, "center": False}, (2, 3, 2)),
     ("GroupNormalization", {"groups": 1, "axis": -2, "epsilon": 0.5}, (2, 4, 3)),
+    ("RMSNormalization", {}, (3, 4)),
+    ("RMSNormalization", {"axis": [-2, -1], "epsilon": 0.1}, (2, 3, 2)),
     ("UnitNormalization", {}, (3, 4)),
     ("UnitNormalization", {"axis": [1, 2]}, (2, 3, 2)),
 ]

@@ -1,5 +1,5 @@
 """Keras 3 normalization layers: ``BatchNormalization``, ``LayerNormalization``,
-``GroupNormalization`` and ``UnitNormalization`` (keras/src/layers/normalization/, with the TF
+``GroupNormalization``, ``RMSNormalization`` and ``UnitNormalization`` (keras/src/layers/normalization/, with the TF
 backend's formulas: ``tf.nn.moments`` and ``x * inv + (beta - mean * inv)`` with
 ``inv = rsqrt(variance + epsilon) * gamma``).
 
@@ -17,7 +17,7 @@ from ... import _ops, _ops_shape
 from .. import constraints, initializers, regularizers
 from .base import InputSpec, Layer
 
-__all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization"]
+__all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization", "RMSNormalization", "UnitNormalization"]
 
 
 def _moments(x, axes):
@@ -396,6 +396,50 @@ class GroupNormalization(_Affine):
         config = super().get_config()
         config.update({"groups": self.groups, "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
                        "scale": self.scale, **self._affine_config()})
+        return config
+
+
+class RMSNormalization(Layer):
+    """Divides by the root mean square over `axis` and multiplies by a learned ``scale``
+    (``keras.layers.RMSNormalization``): ``x * rsqrt(mean(x ** 2) + epsilon) * scale``. (Keras
+    multiplies by ``scale`` without reshaping it, which only broadcasts right for trailing axes;
+    here ``scale`` is laid along `axis` for any axes.)
+
+    >>> import tapegrad as tg
+    >>> tg.keras.layers.RMSNormalization(epsilon=0.0)(tg.constant([[3.0, 4.0]])).numpy().round(4)
+    array([[0.8485, 1.1314]], dtype=float32)
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+        self.epsilon = epsilon
+
+    def build(self, input_shape):
+        axes = sorted(self.axis) if isinstance(self.axis, (list, tuple)) else [self.axis]
+        _check_axes(axes, input_shape, self.axis)
+        self.axis = axes
+        self.scale = self.add_weight(name="scale", shape=tuple(input_shape[a] for a in axes), initializer="ones")
+        self.built = True
+
+    def call(self, x):
+        x = x if x.dtype.is_floating else _ops.cast(x, "float32")
+        if len(x.shape) == 0:
+            x = _ops_shape.expand_dims(x, 0)
+        nd = len(x.shape)
+        axes = [a % nd for a in self.axis]
+        bshape = [int(x.shape[a]) if a in axes else 1 for a in range(nd)]
+        ms = _ops.reduce_mean(_ops.square(x), axis=axes, keepdims=True)
+        y = x * _ops.rsqrt(ms + _ops.constant(self.epsilon, x.dtype)) * _ops.reshape(_as(self.scale, x.dtype), bshape)
+        return _as(y, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        _check_axes(self.axis if isinstance(self.axis, list) else [self.axis], input_shape, self.axis)
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"axis": self.axis, "epsilon": self.epsilon})
         return config
 
 
