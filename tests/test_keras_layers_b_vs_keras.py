@@ -327,6 +327,7 @@ CONFIG_CASES = [
     ("BatchNormalization", {"gamma_regularizer": "l2", "beta_constraint": "unit_norm", "synchronized": True}),
     ("GroupNormalization", {"groups": 4, "gamma_initializer": "zeros"}),
     ("AveragePooling1D", {"pool_size": 3, "padding": "same"}),
+    ("Conv1D", {"filters": 2, "kernel_size": 3, "activity_regularizer": "l1", "bias_regularizer": "l1l2"}),
 ]
 
 
