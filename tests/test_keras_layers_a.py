@@ -143,8 +143,12 @@ def test_lambda_mask_training_and_config():
     assert seen["training"] is True and seen["mask"] is None
     np.testing.assert_array_equal(out._keras_mask, [True, False])
     config = layer.get_config()
-    assert config["function"] == {"module": __name__, "class_name": "function", "config": "fn",
+    assert config["function"] == {"module": "builtins", "class_name": "function", "config": "fn",
                                   "registered_name": "function"}
+    with pytest.raises(ValueError, match="Could not locate function 'fn'"):
+        L.Lambda.from_config(config, safe_mode=False)
+    assert L.Lambda.from_config(config, custom_objects={"fn": fn}, safe_mode=False).function is fn
+    assert L.Lambda.from_config(L.Lambda(tg.keras.activations.relu).get_config()).function is tg.keras.activations.relu
     assert config["mask"]["class_name"] == "__lambda__"
     lam = L.Lambda(lambda t: t * 3.0)
     config = lam.get_config()

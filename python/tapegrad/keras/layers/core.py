@@ -394,7 +394,8 @@ def _serialize_function(fn):
         return {"class_name": "__lambda__", "config": {"code": code, "defaults": defaults, "closure": closure}}
     if callable(fn):
         if inspect.isfunction(fn) or inspect.isbuiltin(fn):
-            return {"module": fn.__module__, "class_name": "function", "config": fn.__name__,
+            # Keras records the class of a plain function (`builtins.function`), not its module
+            return {"module": "builtins", "class_name": "function", "config": fn.__name__,
                     "registered_name": "function"}
         if hasattr(fn, "get_config"):
             return {"module": type(fn).__module__, "class_name": type(fn).__name__, "config": fn.get_config(),
@@ -410,6 +411,8 @@ def _deserialize_function(config, custom_objects=None):
         obj = custom_objects[name]
     else:
         module = config.get("module")
+        if module == "builtins":  # a plain function: Keras looks it up among its own by name
+            module = activations.__name__
         try:
             obj = getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError, TypeError, ValueError):
