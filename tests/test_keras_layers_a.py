@@ -346,14 +346,15 @@ def test_zero_padding_and_cropping():
 
 
 def np_resize_bilinear(x, out_h, out_w):
-    """Half-pixel-centre bilinear resize of NHWC, element by element (TF's ResizeBilinear)."""
+    """Half-pixel-centre bilinear resize of NHWC, pixel by pixel (TF's ResizeBilinear)."""
     n, h, w, c = x.shape
     out = np.zeros((n, out_h, out_w, c))
 
     def coords(o, size_in, size_out):
-        pos = (o + 0.5) * (size_in / size_out) - 0.5
+        f32 = np.float32  # TF's kernel works in float32
+        pos = (f32(o) + f32(0.5)) * (f32(size_in) / f32(size_out)) - f32(0.5)
         lo = int(np.floor(pos))
-        return max(lo, 0), min(int(np.ceil(pos)), size_in - 1), pos - np.floor(pos)
+        return max(lo, 0), min(int(np.ceil(pos)), size_in - 1), float(pos - np.floor(pos))
 
     for i in range(out_h):
         y0, y1, wy = coords(i, h, out_h)
@@ -373,7 +374,7 @@ def test_upsampling():
     np.testing.assert_array_equal(L.UpSampling2D(2, data_format="channels_first", dtype="float64")(T(x2)),
                                   np.repeat(np.repeat(x2, 2, axis=2), 2, axis=3))
     np.testing.assert_allclose(L.UpSampling2D((2, 3), interpolation="bilinear", dtype="float64")(T(x2)),
-                               np_resize_bilinear(x2, 6, 12), rtol=1e-6, atol=1e-7)
+                               np_resize_bilinear(x2, 6, 12), rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(L.UpSampling3D((1, 2, 3), dtype="float64")(T(x3)),
                                   np.repeat(np.repeat(x3, 2, axis=2), 3, axis=3))
     assert L.UpSampling2D((2, 3)).compute_output_shape((None, 3, None, 2)) == (None, 6, None, 2)
@@ -646,6 +647,38 @@ def test_normalization_set_weights_refreshes():
     layer.build((None, 2))
     layer.set_weights([np.array([1.0, 1.0]), np.array([4.0, 4.0]), np.array(0)])
     np.testing.assert_allclose(layer(np.array([[3.0, 5.0]], "float32")), [[1.0, 2.0]])
+
+
+def test_resizing_and_center_crop():
+    x = f64(2, 6, 9, 3)
+    np.testing.assert_allclose(L.Resizing(4, 5, dtype="float64")(T(x)), np_resize_bilinear(x, 4, 5), rtol=1e-12,
+                               atol=1e-12)
+    rows = np.minimum(np.floor((np.arange(4) + 0.5) * 6 / 4), 5).astype(int)
+    cols = np.minimum(np.floor((np.arange(12) + 0.5) * 9 / 12), 8).astype(int)
+    np.testing.assert_array_equal(L.Resizing(4, 12, interpolation="nearest", dtype="float64")(T(x)),
+                                  x[:, rows][:, :, cols])
+    # crop to the target aspect ratio first: a centred 6x6 region, then resize
+    np.testing.assert_allclose(L.Resizing(3, 3, crop_to_aspect_ratio=True, dtype="float64")(T(x)),
+                               np_resize_bilinear(x[:, :, 1:7], 3, 3), rtol=1e-12, atol=1e-12)
+    padded = np.pad(x, ((0, 0), (1, 1), (0, 0), (0, 0)), constant_values=0.5)
+    np.testing.assert_allclose(L.Resizing(4, 4, pad_to_aspect_ratio=True, fill_value=0.5, dtype="float64")(T(x)),
+                               np_resize_bilinear(padded, 4, 4), rtol=1e-12, atol=1e-12)
+    single = L.Resizing(3, 3, data_format="channels_first", dtype="float64")(T(x[0].transpose(2, 0, 1)))
+    np.testing.assert_allclose(single, np_resize_bilinear(x[:1], 3, 3)[0].transpose(2, 0, 1), rtol=1e-12, atol=1e-12)
+    assert L.Resizing(3, 4).compute_output_shape((None, 10, 10, 3)) == (None, 3, 4, 3)
+    tg.testing.check_gradients(lambda t: L.Resizing(4, 5, dtype="float64")(t), [x])
+    np.testing.assert_array_equal(L.CenterCrop(3, 4, dtype="float64")(T(x)), x[:, 1:4, 2:6])
+    np.testing.assert_allclose(L.CenterCrop(8, 4, dtype="float64")(T(x)), np_resize_bilinear(x[:, :, 3:6], 8, 4),
+                               rtol=1e-12, atol=1e-12)
+    assert L.CenterCrop(3, 4, data_format="channels_first").compute_output_shape((None, 3, 9, 9)) == (None, 3, 3, 4)
+    with pytest.raises(NotImplementedError, match="bicubic"):
+        L.Resizing(2, 2, interpolation="bicubic")
+    with pytest.raises(ValueError, match="Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio`"):
+        L.Resizing(2, 2, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True)
+    with pytest.raises(ValueError, match="Invalid images rank"):
+        L.Resizing(2, 2)(np.ones((2, 3), "float32"))
+    roundtrip(L.Resizing(2, 3, interpolation="nearest"))
+    roundtrip(L.CenterCrop(2, 3))
 
 
 def test_layers_have_docstrings_and_all():

@@ -75,6 +75,16 @@ CASES = [
     ("Rescaling", {"scale": 0.5, "offset": 1.0}, [(3, 5)], {}),
     ("Normalization", {"mean": [1.0, 2.0, 3.0], "variance": [1.0, 4.0, 0.25]}, [(4, 3)], {}),
     ("Normalization", {"axis": None, "mean": 2.0, "variance": 4.0, "invert": True}, [(4, 3)], {}),
+    ("Resizing", {"height": 5, "width": 7}, [(2, 3, 4, 2)], {}),
+    ("Resizing", {"height": 3, "width": 2}, [(2, 7, 5, 2)], {}),
+    ("Resizing", {"height": 5, "width": 3, "interpolation": "nearest"}, [(2, 3, 7, 2)], {}),
+    ("Resizing", {"height": 4, "width": 4, "crop_to_aspect_ratio": True}, [(2, 6, 9, 1)], {}),
+    ("Resizing", {"height": 4, "width": 4, "pad_to_aspect_ratio": True, "fill_value": 0.5}, [(2, 6, 9, 1)], {}),
+    ("Resizing", {"height": 4, "width": 6, "data_format": "channels_first"}, [(2, 3, 5, 5)], {}),
+    ("Resizing", {"height": 4, "width": 6}, [(5, 5, 3)], {}),
+    ("CenterCrop", {"height": 3, "width": 2}, [(2, 6, 5, 3)], {}),
+    ("CenterCrop", {"height": 8, "width": 4}, [(2, 6, 5, 3)], {}),
+    ("CenterCrop", {"height": 2, "width": 3, "data_format": "channels_first"}, [(2, 3, 5, 6)], {}),
 ]
 
 
