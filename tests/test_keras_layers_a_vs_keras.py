@@ -229,3 +229,37 @@ def test_dropout_training_statistics_match_keras():
     t_out = np.asarray(tg.keras.layers.Dropout(0.25, seed=0)(x, training=True))
     assert set(np.unique(t_out).tolist()) == set(np.unique(k_out).tolist())
     assert abs((t_out == 0).mean() - (k_out == 0).mean()) < 0.03  # each within ~3.5 sigma of 0.25
+
+
+@pytest.mark.parametrize("name", ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"])
+def test_masked_merge_matches_keras(name):
+    """Inputs carrying masks: Keras's masked-entry handling in the merge and the combined mask."""
+    xs = [RNG.normal(size=(2, 4, 3)).astype("float32") for _ in range(2)]
+    masks = [np.array([[True, False, True, False], [True, True, False, False]]),
+             np.array([[False, False, True, True], [True, False, True, False]])]
+
+    def with_masks(module):
+        out = []
+        for x, m in zip(xs, masks):
+            t = module.constant(x)
+            t._keras_mask = module.constant(m)
+            out.append(t)
+        return out
+
+    k_out = getattr(keras.layers, name)()(with_masks(tf))
+    t_out = getattr(tg.keras.layers, name)()(with_masks(tg))
+    np.testing.assert_allclose(np.asarray(t_out), np.asarray(k_out), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(np.asarray(t_out._keras_mask), np.asarray(k_out._keras_mask))
+
+
+def test_masked_softmax_and_embedding_float_ids_match_keras():
+    x = RNG.normal(size=(2, 3, 4)).astype("float32")
+    mask = RNG.uniform(size=(2, 3, 4)) > 0.4
+    np.testing.assert_allclose(tg.keras.layers.Softmax()(x, mask=mask), keras.layers.Softmax()(x, mask=mask),
+                               rtol=1e-6, atol=1e-7)
+    ids = np.array([[1.0, 0.0, 2.7]], "float32")
+    k_layer, t_layer = keras.layers.Embedding(4, 2), tg.keras.layers.Embedding(4, 2)
+    k_out = k_layer(ids)
+    t_layer.build()
+    t_layer.set_weights(k_layer.get_weights())
+    np.testing.assert_array_equal(t_layer(ids), k_out)
