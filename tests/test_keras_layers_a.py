@@ -84,6 +84,8 @@ def test_dense_no_bias_and_input_spec_errors():
         L.Dense(0)
     with pytest.raises(NotImplementedError, match="LoRA"):
         L.Dense(2, lora_rank=2)
+    with pytest.raises(AttributeError, match="You must build the layer before accessing `kernel`"):
+        L.Dense(2).kernel
 
 
 def test_dense_regularizers_and_config():
@@ -198,7 +200,7 @@ def test_masking():
     np.testing.assert_array_equal(out, [[[0.0, 0.0], [3.0, 1.0]]])
     np.testing.assert_array_equal(out._keras_mask, [[False, True]])
     # the mask flows through mask-passing layers
-    d = L.Dropout(0.5)(L.Masking()(x))
+    d = L.Activation("tanh")(L.Dropout(0.5)(L.Masking()(x)))
     np.testing.assert_array_equal(d._keras_mask, [[True, False, True]])
 
 

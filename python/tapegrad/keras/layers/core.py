@@ -76,8 +76,8 @@ class Dense(Layer):
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
-        self.kernel = self.add_weight(name="kernel", shape=(input_dim, self.units), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self._kernel = self.add_weight(name="kernel", shape=(input_dim, self.units), initializer=self.kernel_initializer,
+                                       regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         if self.use_bias:
             self.bias = self.add_weight(name="bias", shape=(self.units,), initializer=self.bias_initializer,
                                         regularizer=self.bias_regularizer, constraint=self.bias_constraint)
@@ -86,8 +86,14 @@ class Dense(Layer):
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
         self.built = True
 
+    @property
+    def kernel(self):
+        if not self.built:
+            raise AttributeError("You must build the layer before accessing `kernel`.")
+        return self._kernel
+
     def call(self, inputs, training=None):
-        x = _matmul_last_axis(inputs, self.kernel)
+        x = _matmul_last_axis(inputs, self._kernel)
         if self.bias is not None:
             x = x + self.bias
         if self.activation is not None:
@@ -578,15 +584,22 @@ class Embedding(Layer):
     def build(self, input_shape=None):
         if self.built:
             return
-        self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim), initializer=self.embeddings_initializer,
-                                          name="embeddings", regularizer=self.embeddings_regularizer,
-                                          constraint=self.embeddings_constraint, trainable=True)
+        self._embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
+                                           initializer=self.embeddings_initializer, name="embeddings",
+                                           regularizer=self.embeddings_regularizer,
+                                           constraint=self.embeddings_constraint, trainable=True)
         self.built = True
+
+    @property
+    def embeddings(self):
+        if not self.built:
+            raise AttributeError("You must build the layer before accessing `embeddings`.")
+        return self._embeddings
 
     def call(self, inputs):
         if inputs.dtype.name not in ("int32", "int64"):
             inputs = _ops.cast(inputs, "int32")
-        return _ops_shape.gather(self.embeddings, inputs, axis=0)
+        return _ops_shape.gather(self._embeddings, inputs, axis=0)
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:
