@@ -386,6 +386,26 @@ def test_upsampling():
         L.UpSampling2D(interpolation="bicubic")
 
 
+@pytest.mark.parametrize("make, shape", [
+    (lambda: L.Flatten(data_format="channels_first", dtype="float64"), (2, 3, 4)),
+    (lambda: L.Reshape((-1, 2), dtype="float64"), (2, 3, 4)),
+    (lambda: L.ZeroPadding1D((2, 1), dtype="float64"), (2, 3, 4)),
+    (lambda: L.ZeroPadding3D(1, dtype="float64"), (1, 2, 2, 3, 2)),
+    (lambda: L.Cropping1D((1, 1), dtype="float64"), (2, 4, 3)),
+    (lambda: L.Cropping3D(((1, 0), (0, 1), (1, 1)), dtype="float64"), (1, 3, 3, 4, 2)),
+    (lambda: L.UpSampling3D((2, 1, 2), dtype="float64"), (1, 2, 2, 3, 2)),
+    (lambda: L.UpSampling2D((3, 2), interpolation="bilinear", data_format="channels_first", dtype="float64"),
+     (1, 2, 3, 4)),
+    (lambda: L.Masking(dtype="float64"), (2, 3, 4)),
+    (lambda: L.Activation("swish", dtype="float64"), (2, 3)),
+    (lambda: L.Lambda(lambda t: tg.sin(t) * t, dtype="float64"), (2, 3)),
+    (lambda: L.CenterCrop(5, 3, dtype="float64"), (1, 4, 6, 2)),
+])
+def test_shape_layer_gradients(make, shape):
+    layer = make()
+    tg.testing.check_gradients(lambda t: layer(t), [f64(*shape)])
+
+
 @pytest.mark.parametrize("cls", ["Flatten", "Permute", "RepeatVector", "ZeroPadding2D", "Cropping3D",
                                  "UpSampling2D", "Reshape"])
 def test_reshaping_config_roundtrip(cls):
