@@ -252,6 +252,16 @@ def test_masked_merge_matches_keras(name):
     np.testing.assert_array_equal(np.asarray(t_out._keras_mask), np.asarray(k_out._keras_mask))
 
 
+def test_resizing_integer_images_match_keras():
+    x = RNG.integers(0, 255, (2, 5, 7, 3)).astype("int32")
+    for kwargs in ({"height": 3, "width": 4}, {"height": 8, "width": 9, "interpolation": "nearest"}):
+        k_out = keras.layers.Resizing(**kwargs)(x)
+        t_out = tg.keras.layers.Resizing(**kwargs)(x)
+        assert t_out.dtype.name == k_out.dtype.name == "int32"
+        np.testing.assert_array_equal(t_out, k_out)
+    np.testing.assert_array_equal(tg.keras.layers.CenterCrop(3, 3)(x), keras.layers.CenterCrop(3, 3)(x))
+
+
 def test_masked_softmax_and_embedding_float_ids_match_keras():
     x = RNG.normal(size=(2, 3, 4)).astype("float32")
     mask = RNG.uniform(size=(2, 3, 4)) > 0.4

@@ -384,6 +384,7 @@ class Resizing(_ImageLayer):
         self.built = True
 
     def call(self, inputs):
+        in_dtype = inputs.dtype if isinstance(inputs, Tensor) else _ops.convert_to_tensor(np.asarray(inputs)).dtype
         x, single = self._to_nhwc(inputs)
         height, width = int(x.shape[1]), int(x.shape[2])
         if self.crop_to_aspect_ratio:
@@ -396,8 +397,10 @@ class Resizing(_ImageLayer):
             if hs > 0 or ws > 0:
                 x = _ops_shape.pad(x, [[0, 0], [hs, hs], [ws, ws], [0, 0]],
                                    constant_values=_ops.cast(_ops.constant(self.fill_value), x.dtype))
-        x = _resize_nhwc(x, (self.height, self.width), self.interpolation)
-        return self._from_nhwc(x, single)
+        x = self._from_nhwc(_resize_nhwc(x, (self.height, self.width), self.interpolation), single)
+        if in_dtype.is_integer:  # Keras rounds integer images back to their dtype
+            x = _ops.cast(_ops_math.round(x), in_dtype)
+        return x
 
     def get_config(self):
         return {**super().get_config(), "height": self.height, "width": self.width,
