@@ -184,6 +184,8 @@ def test_embedding_arguments():
         L.Embedding(4, 2, input_length=3)
     with pytest.raises(ValueError, match="`input_dim` must be a positive integer"):
         L.Embedding(0, 2)
+    with pytest.raises(tg.errors.InvalidArgumentError, match=r"indices\[0,1\] = 9 is not in \[0, 4\)"):
+        L.Embedding(4, 2)(np.array([[1, 9]]))
     w = np.arange(8.0).reshape(4, 2)
     layer = L.Embedding(4, 2, weights=[w])
     np.testing.assert_array_equal(layer(np.array([3])), [[6.0, 7.0]])

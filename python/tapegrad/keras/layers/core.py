@@ -54,7 +54,7 @@ class Dense(Layer):
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
                  quantization_config=None, **kwargs):
-        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+        if not isinstance(units, int) or units <= 0:
             raise ValueError("Received an invalid value for `units`, expected a positive integer. "
                              f"Received: units={units}")
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
