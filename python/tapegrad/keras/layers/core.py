@@ -2,7 +2,7 @@
 ``Identity``, ``Masking`` (keras/src/layers/core/*.py and activations/activation.py).
 
 >>> import tapegrad as tg
->>> layer = tg.keras.layers.Dense(4, activation="relu")
+>>> layer = tg.keras.layers.Dense(4, activation="relu", name="dense")
 >>> layer(tg.ones([2, 3])).shape
 TensorShape([2, 4])
 >>> [w.path for w in layer.weights]
