@@ -641,6 +641,19 @@ def test_normalization_adapt_numpy_tensor_batches():
     np.testing.assert_allclose(c.adapt_mean, img.mean(axis=(0, 2)), rtol=1e-5, atol=1e-7)
 
 
+def test_normalization_adapt_dataset():
+    if not hasattr(tg, "data"):
+        pytest.skip("tg.data is not in this build")
+    x = RNG.normal(1.0, 2.0, size=(300, 3)).astype("float32")
+    layer = L.Normalization()
+    layer.adapt(tg.data.Dataset.from_tensor_slices(x))  # unbatched elements: batched by 128, as Keras
+    np.testing.assert_allclose(layer.adapt_mean, x.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(layer.adapt_variance, x.var(0), rtol=1e-5)
+    layer = L.Normalization()
+    layer.adapt(tg.data.Dataset.from_tensor_slices((x, x[:, 0])).batch(64))  # (x, y) batches use x
+    np.testing.assert_allclose(layer.adapt_variance, x.var(0), rtol=1e-5)
+
+
 def test_normalization_given_stats_invert_errors():
     layer = L.Normalization(mean=[1.0, 2.0], variance=[4.0, 9.0], dtype="float64")
     x = f64(3, 2)
