@@ -265,8 +265,8 @@ def slice_update(inputs, start_indices, updates):
     u = _t(updates, x.dtype.name)
     starts = _ints(start_indices)
     idx = np.stack(np.meshgrid(*[np.arange(s, s + n) for s, n in zip(starts, u.shape.as_list())], indexing="ij"),
-                   axis=-1).astype("int32")
-    return _ops.tensor_scatter_nd_update(x, _ops.constant(idx), u)
+                   axis=-1).astype("int32").reshape(-1, len(starts))
+    return _ops.tensor_scatter_nd_update(x, _ops.constant(idx), _ops.reshape(u, [-1]))
 
 
 def scatter(indices, values, shape):

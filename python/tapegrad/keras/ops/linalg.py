@@ -51,7 +51,7 @@ def lstsq(a, b, rcond=None):
     """Least-squares solution of ``a x = b``."""
     a, b = _float_t(a), _float_t(b)
     vec = len(b.shape.as_list()) == 1
-    out = _linalg.lstsq(a, _ops.expand_dims(b, -1) if vec else b, fast=False)
+    out = _linalg.lstsq(a, _ops.expand_dims(b, -1) if vec else b)
     return _ops.squeeze(out, axis=[-1]) if vec else out
 
 

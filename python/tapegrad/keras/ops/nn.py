@@ -163,9 +163,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         raise NotImplementedError("keras.ops.sparse_categorical_crossentropy: only the last axis is supported.")
     if from_logits:
         return _nn.sparse_softmax_cross_entropy_with_logits(labels=target, logits=output)
-    output = output / _ops.reduce_sum(output, axis=-1, keepdims=True)
-    oh = _ops.one_hot(target, output.shape.as_list()[-1], dtype=output.dtype.name)
-    return -_ops.reduce_sum(oh * _ops.log(_clip_probs(output)), axis=-1)
+    return _nn.sparse_softmax_cross_entropy_with_logits(labels=target, logits=_ops.log(_clip_probs(output)))
 
 
 def binary_crossentropy(target, output, from_logits=False):

@@ -46,7 +46,7 @@ def ones(shape, dtype=None):
 
 def full(shape, fill_value, dtype=None):
     """A tensor of ``shape`` filled with ``fill_value``."""
-    dtype = _dtype_name(dtype) or _t(fill_value).dtype.name
+    dtype = _dtype_name(dtype) or "float32"
     shp = list(shape) if isinstance(shape, (list, tuple)) else [shape]
     return _ops.broadcast_to(_t(fill_value, dtype), shp)
 
@@ -89,9 +89,8 @@ def arange(start, stop=None, step=None, dtype=None):
     if step is None:
         step = 1
     if dtype is None:
-        kinds = [type(v) for v in (start, stop, step)]
-        dtype = "float32" if any(k is float or (isinstance(v, np.floating)) for k, v in zip(kinds, (start, stop, step))) \
-            else "int32"
+        floats = [isinstance(v, (float, np.floating)) for v in (start, stop, step)]
+        dtype = "float32" if builtins.any(floats) else "int32"
     return _ops.constant(np.arange(start, stop, step).astype(_dtype_name(dtype)))
 
 
@@ -679,9 +678,8 @@ def hstack(xs):
 
 
 def vstack(xs):
-    """Stack vertically (1-D inputs become rows)."""
-    parts = [p if len(p.shape.as_list()) > 1 else _ops.reshape(p, [1, -1]) for p in _promote(*xs)]
-    return _ops.concat(parts, axis=0)
+    """Join along axis 0 (as Keras's TF backend: 1-D inputs are concatenated, not made rows)."""
+    return _ops.concat(_promote(*xs), axis=0)
 
 
 def split(x, indices_or_sections, axis=0):
@@ -731,8 +729,19 @@ def moveaxis(x, source, destination):
     """``x`` with axes moved from ``source`` to ``destination``."""
     x = _t(x)
     nd = len(x.shape.as_list())
-    perm = np.moveaxis(np.arange(nd), source, destination).tolist()
+    perm = _moveaxis_perm(nd, source, destination)
     return _ops.transpose(x, perm=perm)
+
+
+def _moveaxis_perm(nd, source, destination):
+    src = [source] if isinstance(source, (int, np.integer)) else list(source)
+    dst = [destination] if isinstance(destination, (int, np.integer)) else list(destination)
+    src = [_norm_axis(int(a), nd) for a in src]
+    dst = [_norm_axis(int(a), nd) for a in dst]
+    perm = [a for a in range(nd) if a not in src]
+    for d, s in sorted(zip(dst, src)):
+        perm.insert(d, s)
+    return perm
 
 
 def swapaxes(x, axis1, axis2):
@@ -819,7 +828,7 @@ def take_along_axis(x, indices, axis=None):
     out_shape = list(shape_b)
     out_shape[axis] = idx.shape[axis]
     idx = np.broadcast_to(idx, out_shape)
-    grids = np.meshgrid(*[np.arange(s) for s in out_shape], indexing="ij")
+    grids = list(np.meshgrid(*[np.arange(s) for s in out_shape], indexing="ij"))
     grids[axis] = idx
     full = np.stack(grids, axis=-1).astype("int64")
     xb_shape = list(shape_b)

@@ -1,0 +1,218 @@
+"""``tg.keras.ops`` against real Keras 3 (TensorFlow backend) on the same inputs: values, dtypes
+and, for differentiable ops, the gradient of ``sum(op(x) * w)`` for a fixed random ``w``."""
+import os
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+keras = pytest.importorskip("keras")
+tf_ref = pytest.importorskip("tensorflow")
+
+R = np.random.default_rng(0)
+A = R.standard_normal((3, 4)).astype("float32")
+B = R.standard_normal((3, 4)).astype("float32")
+SQ = (R.standard_normal((4, 4)) + 4 * np.eye(4)).astype("float32")
+SPD = (SQ @ SQ.T).astype("float32")
+POS = (np.abs(A) + 0.5).astype("float32")
+UNIT = np.tanh(A).astype("float32") * 0.9
+I = np.array([[1, 3, 0], [2, 2, 1]], dtype="int32")
+V = R.standard_normal(5).astype("float32")
+IMG = R.standard_normal((2, 6, 6, 3)).astype("float32")
+KER = R.standard_normal((3, 3, 3, 4)).astype("float32")
+
+# (name, args, kwargs, indices of the args to differentiate)
+CASES = [
+    ("add", (A, B), {}, (0, 1)), ("add", (I, 1.5), {}, ()), ("add", (I, 2), {}, ()),
+    ("subtract", (A, B), {}, (0, 1)), ("multiply", (A, B), {}, (0, 1)), ("multiply", (I, A[:2, :3]), {}, (1,)),
+    ("divide", (A, POS), {}, (0, 1)), ("divide", (I, 2), {}, ()), ("true_divide", (A, POS), {}, (0,)),
+    ("power", (POS, B), {}, (0, 1)), ("maximum", (A, B), {}, (0, 1)), ("minimum", (A, 0.0), {}, (0,)),
+    ("mod", (A, 0.7), {}, ()), ("floor_divide", (I, 2), {}, ()), ("arctan2", (A, B), {}, (0, 1)),
+    ("exp", (A,), {}, (0,)), ("exp", (I,), {}, ()), ("log", (POS,), {}, (0,)), ("log1p", (POS,), {}, (0,)),
+    ("expm1", (A,), {}, (0,)), ("sqrt", (POS,), {}, (0,)), ("sqrt", (I,), {}, ()), ("rsqrt", (POS,), {}, (0,)),
+    ("square", (A,), {}, (0,)), ("square", (I,), {}, ()), ("abs", (A,), {}, (0,)), ("negative", (A,), {}, (0,)),
+    ("sin", (A,), {}, (0,)), ("cos", (A,), {}, (0,)), ("tan", (UNIT,), {}, (0,)), ("tanh", (A,), {}, (0,)),
+    ("arcsin", (UNIT,), {}, (0,)), ("arccos", (UNIT,), {}, (0,)), ("arctan", (A,), {}, (0,)),
+    ("sinh", (A,), {}, (0,)), ("cosh", (A,), {}, (0,)), ("arcsinh", (A,), {}, (0,)), ("arctanh", (UNIT,), {}, (0,)),
+    ("arccosh", (POS + 1,), {}, (0,)), ("log2", (POS,), {}, (0,)), ("log10", (POS,), {}, (0,)),
+    ("exp2", (A,), {}, (0,)), ("erf", (A,), {}, (0,)), ("reciprocal", (POS,), {}, (0,)), ("sign", (A,), {}, ()),
+    ("floor", (A,), {}, ()), ("ceil", (A,), {}, ()), ("round", (A * 3,), {}, ()), ("trunc", (A * 3,), {}, ()),
+    ("clip", (A, -0.5, 0.5), {}, (0,)), ("clip", (I, 1, 2), {}, ()), ("logaddexp", (A, B), {}, (0, 1)),
+    ("hypot", (A, B), {}, (0, 1)), ("cbrt", (A,), {}, ()), ("deg2rad", (A,), {}, (0,)), ("rad2deg", (A,), {}, (0,)),
+    ("equal", (I, 2), {}, ()), ("not_equal", (A, B), {}, ()), ("less", (A, B), {}, ()),
+    ("less_equal", (A, 0.0), {}, ()), ("greater", (A, B), {}, ()), ("greater_equal", (I, 1), {}, ()),
+    ("logical_and", (A > 0, B > 0), {}, ()), ("logical_or", (A > 0, B > 0), {}, ()),
+    ("logical_xor", (A > 0, B > 0), {}, ()), ("logical_not", (A > 0,), {}, ()),
+    ("isnan", (A,), {}, ()), ("isfinite", (A,), {}, ()), ("isinf", (A,), {}, ()),
+    ("isclose", (A, A + 1e-7), {}, ()), ("where", (A > 0, A, B), {}, (1, 2)), ("where", (A > 0, A, 0.0), {}, (1,)),
+    ("sum", (A,), {}, (0,)), ("sum", (A,), {"axis": 1, "keepdims": True}, (0,)), ("sum", (I,), {"axis": 0}, ()),
+    ("mean", (A,), {"axis": 0}, (0,)), ("mean", (I,), {}, ()), ("max", (A,), {"axis": -1}, (0,)),
+    ("min", (A,), {"axis": (0, 1)}, (0,)), ("prod", (A,), {"axis": 1}, (0,)), ("var", (A,), {"axis": 1}, (0,)),
+    ("std", (A,), {}, (0,)), ("all", (A > -2,), {"axis": 1}, ()), ("any", (A > 1,), {}, ()),
+    ("argmax", (A,), {"axis": -1}, ()), ("argmax", (A,), {}, ()), ("argmin", (A,), {"axis": 0}, ()),
+    ("argmax", (A,), {"axis": 1, "keepdims": True}, ()), ("cumsum", (A,), {"axis": 1}, (0,)),
+    ("cumsum", (A,), {}, (0,)), ("cumprod", (A,), {"axis": 0}, (0,)), ("logsumexp", (A,), {"axis": 1}, (0,)),
+    ("count_nonzero", (I,), {"axis": 1}, ()), ("ptp", (A,), {"axis": 0}, ()), ("average", (A,), {"axis": 1}, (0,)),
+    ("average", (A,), {"axis": 1, "weights": POS[0]}, (0,)), ("median", (A,), {"axis": 1}, (0,)),
+    ("quantile", (A, 0.3), {"axis": 0}, (0,)), ("percentile", (V, 40.0), {}, (0,)),
+    ("reshape", (A, (2, -1)), {}, (0,)), ("reshape", (A, (12,)), {}, (0,)), ("transpose", (A,), {}, (0,)),
+    ("transpose", (IMG, (0, 3, 1, 2)), {}, (0,)), ("expand_dims", (A, 1), {}, (0,)),
+    ("expand_dims", (A, (0, 3)), {}, (0,)), ("squeeze", (A[:, :1],), {}, (0,)), ("squeeze", (A[None],), {"axis": 0}, (0,)),
+    ("ravel", (A,), {}, (0,)), ("flip", (A,), {"axis": 1}, (0,)), ("flip", (A,), {}, (0,)),
+    ("roll", (A, 2), {"axis": 1}, (0,)), ("roll", (A, -1), {}, (0,)), ("tile", (A, (2, 1)), {}, (0,)),
+    ("tile", (V, 2), {}, (0,)), ("repeat", (A, 2), {"axis": 0}, (0,)), ("repeat", (A, 2), {}, (0,)),
+    ("broadcast_to", (V, (2, 5)), {}, (0,)), ("moveaxis", (IMG, 3, 1), {}, (0,)), ("swapaxes", (IMG, 1, 3), {}, (0,)),
+    ("pad", (A, ((1, 0), (2, 1))), {}, (0,)), ("pad", (A, ((1, 1), (2, 1))), {"mode": "reflect"}, (0,)),
+    ("pad", (A, ((0, 1), (1, 1))), {"constant_values": 2.0}, (0,)),
+    ("take", (A, np.array([0, 2, -1])), {"axis": 1}, (0,)), ("take", (A, np.array([[0, 5], [11, 3]])), {}, (0,)),
+    ("take_along_axis", (A, np.argsort(A, axis=1)[:, :2]), {"axis": 1}, (0,)), ("sort", (A,), {"axis": 1}, (0,)),
+    ("sort", (A,), {"axis": 0}, (0,)), ("argsort", (A,), {"axis": -1}, ()), ("tril", (SQ,), {}, (0,)),
+    ("triu", (SQ, 1), {}, (0,)), ("diagonal", (SQ,), {}, (0,)), ("diagonal", (SQ, 1), {}, (0,)),
+    ("diag", (SQ,), {}, (0,)), ("diag", (V,), {}, (0,)), ("diag", (V, -1), {}, (0,)), ("trace", (SQ,), {}, (0,)),
+    ("matmul", (A, B.T), {}, (0, 1)), ("matmul", (A, V[:4]), {}, (0, 1)), ("matmul", (IMG[..., :2], IMG[:, :, :2, :]), {},
+                                                                         (0, 1)),
+    ("dot", (A, B.T), {}, (0, 1)), ("dot", (A, V[:4]), {}, (0, 1)), ("vdot", (A, B), {}, (0, 1)),
+    ("inner", (A, B), {}, (0, 1)), ("outer", (V, V[:3]), {}, (0, 1)), ("tensordot", (A, B), {"axes": ([1], [1])}, (0, 1)),
+    ("einsum", ("ij,kj->ik", A, B), {}, (1, 2)), ("kron", (A[:2, :2], B[:2, :3]), {}, (0, 1)),
+    ("cross", (A[:, :3], B[:, :3]), {}, (0, 1)), ("diff", (A,), {"axis": 1}, (0,)), ("diff", (V,), {"n": 2}, (0,)),
+    ("stack", ([A, B],), {"axis": 1}, ()), ("concatenate", ([A, B],), {"axis": 1}, ()),
+    ("hstack", ([A, B],), {}, ()), ("vstack", ([V, V],), {}, ()),
+    ("split", (A, 2), {"axis": 1}, ()), ("split", (A, [1, 3]), {"axis": 1}, ()), ("array_split", (V, 3), {}, ()),
+    ("norm", (A,), {}, (0,)), ("norm", (A,), {"axis": 1}, (0,)), ("norm", (A,), {"ord": 1, "axis": 1}, (0,)),
+    ("norm", (A,), {"ord": np.inf, "axis": -1}, (0,)), ("norm", (A,), {"ord": "fro"}, (0,)), ("norm", (A,), {"ord": 1}, ()),
+    ("zeros_like", (A,), {}, ()), ("ones_like", (I,), {}, ()), ("full_like", (A, 3), {}, ()),
+    ("nan_to_num", (np.array([np.nan, np.inf, -np.inf, 1.0], "float32"),), {}, ()),
+    ("heaviside", (A, 0.5), {}, ()), ("sinc", (A,), {}, (0,)), ("correlate", (V, V[:3]), {}, (0, 1)),
+    ("correlate", (V, V[:3]), {"mode": "full"}, (0, 1)), ("correlate", (V, V[:3]), {"mode": "same"}, (0, 1)),
+    ("trapezoid", (A,), {}, (0,)), ("bincount", (np.array([0, 1, 1, 4]),), {}, ()),
+    ("bincount", (np.array([0, 1, 1, 3]),), {"weights": V[:4], "minlength": 6}, ()),
+    ("digitize", (V, np.array([-1.0, 0.0, 1.0])), {}, ()), ("searchsorted", (np.sort(V), A.ravel()), {}, ()),
+    ("select", ([A > 0.5, A < -0.5], [A, B]), {}, ()), ("fmod", (A * 3, 0.7), {}, ()),
+    # nn
+    ("relu", (A,), {}, (0,)), ("relu6", (A * 5,), {}, (0,)), ("sigmoid", (A,), {}, (0,)), ("softplus", (A,), {}, (0,)),
+    ("softsign", (A,), {}, (0,)), ("silu", (A,), {}, (0,)), ("swish", (A,), {}, (0,)), ("gelu", (A,), {}, (0,)),
+    ("gelu", (A,), {"approximate": False}, (0,)), ("elu", (A,), {}, (0,)), ("selu", (A,), {}, (0,)),
+    ("leaky_relu", (A,), {}, (0,)), ("log_sigmoid", (A,), {}, (0,)), ("hard_sigmoid", (A * 4,), {}, (0,)),
+    ("hard_silu", (A * 4,), {}, (0,)), ("celu", (A,), {}, (0,)), ("glu", (A,), {}, (0,)), ("hard_tanh", (A * 2,), {}, (0,)),
+    ("softmax", (A,), {}, (0,)), ("softmax", (A,), {"axis": 0}, (0,)), ("log_softmax", (A,), {}, (0,)),
+    ("one_hot", (I, 4), {}, ()), ("one_hot", (I, 4), {"axis": 0}, ()), ("multi_hot", (I, 5), {}, ()),
+    ("categorical_crossentropy", (np.eye(4, dtype="float32")[[0, 2, 3]], np.abs(A) + 0.1), {}, (1,)),
+    ("categorical_crossentropy", (np.eye(4, dtype="float32")[[0, 2, 3]], A), {"from_logits": True}, (1,)),
+    ("sparse_categorical_crossentropy", (np.array([0, 2, 3]), np.abs(A) + 0.1), {}, (1,)),
+    ("sparse_categorical_crossentropy", (np.array([0, 2, 3]), A), {"from_logits": True}, (1,)),
+    ("binary_crossentropy", ((A > 0).astype("float32"), 1 / (1 + np.exp(-B))), {}, (1,)),
+    ("binary_crossentropy", ((A > 0).astype("float32"), B), {"from_logits": True}, (1,)),
+    ("moments", (A, [0]), {}, (0,)), ("moments", (IMG, [0, 1, 2]), {"keepdims": True}, (0,)),
+    ("normalize", (A,), {}, (0,)), ("normalize", (A,), {"axis": 0, "order": 1}, (0,)),
+    ("batch_normalization", (A, V[:4], POS[0], -1), {"offset": B[0], "scale": POS[1]}, (0, 1, 2)),
+    ("top_k", (A, 2), {}, (0,)), ("conv", (IMG, KER), {}, (0, 1)), ("conv", (IMG, KER), {"padding": "same",
+                                                                                        "strides": 2}, (0, 1)),
+    ("max_pool", (IMG, 2), {}, (0,)), ("average_pool", (IMG, 3), {"strides": 1, "padding": "same"}, (0,)),
+    ("depthwise_conv", (IMG, KER[..., :2]), {}, (0, 1)), ("psnr", (POS, POS * 1.1, 2.0), {}, (0, 1)),
+    ("dot_product_attention", (IMG[:, :4, :2], IMG[:, 1:5, :2], IMG[:, 2:6, :2]), {}, (0, 1, 2)),
+    ("dot_product_attention", (IMG[:, :4, :2], IMG[:, 1:5, :2], IMG[:, 2:6, :2]), {"is_causal": True}, (0, 1, 2)),
+    ("segment_sum", (A, np.array([0, 1, 0])), {"num_segments": 2}, (0,)),
+    ("segment_max", (A, np.array([0, 1, 0])), {"num_segments": 2}, (0,)),
+    ("extract_sequences", (A, 2, 1), {}, (0,)),
+    # linalg
+    ("det", (SQ,), {}, (0,)), ("inv", (SQ,), {}, (0,)), ("solve", (SQ, A.T), {}, (0, 1)), ("solve", (SQ, V[:4]), {}, (0, 1)),
+    ("cholesky", (SPD,), {}, ()), ("slogdet", (SQ,), {}, ()), ("logdet", (SPD,), {}, ()),
+    ("solve_triangular", (np.tril(SQ), A.T), {"lower": True}, (0, 1)), ("eigh", (SPD,), {}, ()),
+    ("svd", (A,), {"compute_uv": False}, ()), ("lstsq", (A.T, V[:4]), {}, ()),
+    # core
+    ("cast", (A, "int32"), {}, ()), ("cast", (I, "float32"), {}, ()), ("convert_to_tensor", ([1, 2],), {}, ()),
+    ("convert_to_tensor", ([1.0, 2.0],), {}, ()), ("stop_gradient", (A,), {}, ()),
+    ("slice", (A, (1, 1), (2, 2)), {}, (0,)), ("slice_update", (A, (1, 1), B[:2, :2]), {}, ()),
+    ("scatter", (np.array([[0, 1], [2, 3]]), np.array([1.0, 2.0], "float32"), (3, 4)), {}, ()),
+    ("scatter_update", (A, np.array([[0, 1], [2, 3]]), np.array([1.0, 2.0], "float32")), {}, (0,)),
+    ("unstack", (A,), {"axis": 1}, ()), ("zeros", ((2, 3),), {}, ()), ("ones", ((2,),), {"dtype": "int32"}, ()),
+    ("full", ((2, 2), 7), {}, ()), ("eye", (3,), {}, ()), ("eye", (3, 4, 1), {}, ()), ("identity", (3,), {}, ()),
+    ("tri", (3,), {}, ()), ("arange", (5,), {}, ()), ("arange", (1, 5, 2), {}, ()), ("arange", (0.0, 1.0, 0.25), {}, ()),
+    ("linspace", (0.0, 1.0, 5), {}, ()), ("logspace", (0.0, 2.0, 3), {}, ()),
+]
+
+
+def _as_tg(v):
+    return tg.constant(v) if isinstance(v, np.ndarray) else v
+
+
+def _as_ref(v):
+    return tf_ref.constant(v) if isinstance(v, np.ndarray) else v
+
+
+def _flat(out):
+    if isinstance(out, (list, tuple)):
+        return [o for x in out for o in _flat(x)]
+    return [out]
+
+
+def _np(x, ref):
+    if ref:
+        return keras.ops.convert_to_numpy(x)
+    return np.asarray(x.numpy() if hasattr(x, "numpy") else tg.convert_to_tensor(x).numpy())
+
+
+def _run(lib, name, args, kwargs, diff, weights_seed, ref):
+    fn = getattr(lib.ops, name)
+    conv = _as_ref if ref else _as_tg
+    targs = [conv(a) if not isinstance(a, list) else [conv(e) for e in a] for a in args]
+    tape_cls = tf_ref.GradientTape if ref else tg.GradientTape
+    with tape_cls(persistent=True) as tape:
+        for i in diff:
+            tape.watch(targs[i])
+        out = fn(*targs, **kwargs)
+        outs = _flat(out)
+        loss = None
+        if diff:
+            rng = np.random.default_rng(weights_seed)
+            for o in outs:
+                if not str(o.dtype.name if hasattr(o.dtype, "name") else o.dtype).startswith("float"):
+                    continue
+                w = rng.standard_normal(tuple(o.shape)).astype(o.dtype.name if hasattr(o.dtype, "name") else "float32")
+                term = (tf_ref.reduce_sum if ref else tg.reduce_sum)(o * conv(w))
+                loss = term if loss is None else loss + term
+    values = [_np(o, ref) for o in outs]
+    dtypes = [np.asarray(v).dtype.name for v in values]
+    grads = [_np(g, ref) for g in tape.gradient(loss, [targs[i] for i in diff])] if diff else []
+    return values, dtypes, grads
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_op_matches_keras(case):
+    name, args, kwargs, diff = case
+    got, got_dt, got_g = _run(tg.keras, name, args, kwargs, diff, 1, ref=False)
+    want, want_dt, want_g = _run(keras, name, args, kwargs, diff, 1, ref=True)
+    assert len(got) == len(want)
+    assert got_dt == want_dt, f"{name}: dtypes {got_dt} vs Keras {want_dt}"
+    for g, w in zip(got, want):
+        assert g.shape == w.shape, f"{name}: shape {g.shape} vs Keras {w.shape}"
+        if name in ("eigh",):
+            g, w = np.abs(g), np.abs(w)
+        np.testing.assert_allclose(g, w, rtol=2e-4, atol=2e-5, err_msg=name)
+    for g, w in zip(got_g, want_g):
+        np.testing.assert_allclose(g, w, rtol=2e-3, atol=1e-4, err_msg=f"gradient of {name}")
+
+
+def test_ops_qr_svd_reconstruct():
+    q, r = tg.keras.ops.qr(A.T)
+    np.testing.assert_allclose(tg.keras.ops.matmul(q, r).numpy(), A.T, atol=1e-5)
+    u, s, vh = tg.keras.ops.svd(A, full_matrices=False)
+    ku, ks, kvh = (keras.ops.convert_to_numpy(t) for t in keras.ops.svd(A, full_matrices=False))
+    assert u.shape == ku.shape and vh.shape == kvh.shape
+    np.testing.assert_allclose(s.numpy(), ks, rtol=1e-5)
+    np.testing.assert_allclose((u.numpy() * s.numpy()) @ vh.numpy(), A, atol=1e-5)
+
+
+def test_ops_shape_size_ndim_like_keras():
+    for fn in ("shape", "size", "ndim"):
+        assert getattr(tg.keras.ops, fn)(tg.constant(IMG)) == getattr(keras.ops, fn)(tf_ref.constant(IMG))
+
+
+def test_ops_result_types_like_keras():
+    from tapegrad.keras.ops.core import result_type
+    cases = [("int32", "float32"), ("int64", "float32"), ("int32", "int64"), ("float32", "float64"), ("bool", "int32"),
+             ("bool", "float32")]
+    for a, b in cases:
+        assert result_type(np.zeros(1, a), np.zeros(1, b)) == keras.backend.result_type(a, b), (a, b)
