@@ -500,3 +500,45 @@ def test_progress_bar_matches_keras_text(keras):
             texts.append(re.sub(r" +\n", "\n", re.sub(r"\x08+", "", text)))
     assert texts[0] == texts[2]
     assert texts[1] == texts[3]
+
+
+def test_step_functions_are_tf_functions_unless_run_eagerly():
+    m = _MLP([4, 2])
+    m.compile(optimizer="sgd", loss="mse")
+    assert isinstance(m.make_train_function(), tg.function(lambda: None).__class__)
+    m.compile(optimizer="sgd", loss="mse", run_eagerly=True)
+    assert m.make_train_function() == m.train_step
+
+
+def test_multi_output_losses_weights_and_trackers():
+    class Two(_MLP):
+        def call(self, x):
+            out = super().call(x)
+            return [out[:, :1], out[:, 1:]]
+
+    x, _, yr = _data(n=8)
+    m = Two([4, 2])
+    m.compile(optimizer=tg.keras.optimizers.SGD(0.0), loss=["mse", "mae"], loss_weights=[2.0, 0.5],
+              metrics=[["mae"], ["mse"]])
+    p = np.concatenate(m.predict(x, verbose=0), axis=1)
+    l1, l2 = np.mean((p[:, :1] - yr[:, :1]) ** 2), np.mean(np.abs(p[:, 1:] - yr[:, 1:]))
+    out = m.evaluate(x, [yr[:, :1], yr[:, 1:]], batch_size=8, verbose=0, return_dict=True)
+    # Keras 3.15's keys for a subclassed model (no output names): the loss trackers are named after
+    # the losses, the metrics are not prefixed; sorted
+    assert list(out) == ["loss", "mae", "mae_loss", "mse", "mse_loss"]
+    np.testing.assert_allclose([out["loss"], out["mse_loss"], out["mae_loss"], out["mae"], out["mse"]],
+                               [2 * l1 + 0.5 * l2, l1, l2, np.mean(np.abs(p[:, :1] - yr[:, :1])),
+                                np.mean((p[:, 1:] - yr[:, 1:]) ** 2)], rtol=1e-5)
+    assert m.metrics_names == ["loss", "compile_metrics", "mse_loss", "mae_loss"]
+
+
+def test_steps_per_execution_groups_batch_hooks():
+    x, _, yr = _data(n=20)
+    m = _MLP([4, 2])
+    m.compile(optimizer="sgd", loss="mse", steps_per_execution=2)
+    seen = []
+    cb = tg.keras.callbacks.LambdaCallback(on_train_batch_begin=lambda b, logs: seen.append(("begin", b)),
+                                           on_train_batch_end=lambda b, logs: seen.append(("end", b)))
+    m.fit(x, yr, batch_size=4, epochs=1, verbose=0, callbacks=[cb])
+    # as Keras 3.15: the last group's end index is its nominal one (5), past the last batch (4)
+    assert seen == [("begin", 0), ("end", 1), ("begin", 2), ("end", 3), ("begin", 4), ("end", 5)]
