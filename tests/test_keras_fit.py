@@ -542,3 +542,31 @@ def test_steps_per_execution_groups_batch_hooks():
     m.fit(x, yr, batch_size=4, epochs=1, verbose=0, callbacks=[cb])
     # as Keras 3.15: the last group's end index is its nominal one (5), past the last batch (4)
     assert seen == [("begin", 0), ("end", 1), ("begin", 2), ("end", 3), ("begin", 4), ("end", 5)]
+
+
+_HAS_SEQUENTIAL = hasattr(tg.keras, "Sequential") and hasattr(tg.keras.layers, "Dense")
+
+
+@pytest.mark.skipif(not _HAS_SEQUENTIAL, reason="needs tf.keras.Sequential and layers.Dense (other branches)")
+def test_sequential_fit_and_checkpoint_match_keras(keras, tmp_path):
+    x, y, _ = _data(n=50)
+
+    def build(lib):
+        return lib.Sequential([lib.Input((4,)), lib.layers.Dense(8, activation="relu"),
+                               lib.layers.Dense(3, activation="softmax")])
+
+    ours, km = build(tg.keras), build(keras)
+    ours.set_weights(km.get_weights())
+    for model, lib in ((ours, tg.keras), (km, keras)):
+        model.compile(optimizer=lib.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["acc"])
+    kw = dict(batch_size=8, epochs=3, shuffle=False, verbose=0, validation_split=0.2)
+    h1 = ours.fit(x, y, **kw, callbacks=[tg.keras.callbacks.ModelCheckpoint(
+        str(tmp_path / "w{epoch:02d}.weights.h5"), save_weights_only=True)])
+    h2 = km.fit(x, y, **kw)
+    assert list(h1.history) == list(h2.history) == ["acc", "loss", "val_acc", "val_loss"]
+    for k in h2.history:
+        np.testing.assert_allclose(h1.history[k], h2.history[k], rtol=1e-5, atol=1e-6, err_msg=k)
+    assert sorted(os.listdir(tmp_path)) == ["w01.weights.h5", "w02.weights.h5", "w03.weights.h5"]
+    km.load_weights(str(tmp_path / "w03.weights.h5"))
+    for a, b in zip(ours.get_weights(), km.get_weights()):
+        np.testing.assert_array_equal(a, b)
