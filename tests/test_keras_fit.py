@@ -495,6 +495,8 @@ def test_progress_bar_matches_keras_text(keras):
             out = io.StringIO()
             with contextlib.redirect_stdout(out):
                 model.fit(x, yr, batch_size=4, epochs=2, verbose=verbose, shuffle=False)
+                model.evaluate(x, yr, batch_size=4, verbose=verbose)
+                model.predict(x, batch_size=4, verbose=verbose)
             # times differ: blank them out, with the redraw's backspaces and padding that depend on them
             text = re.sub(r"\d+(m|u)?s(/step)?", "T", out.getvalue())
             texts.append(re.sub(r" +\n", "\n", re.sub(r"\x08+", "", text)))
