@@ -498,8 +498,9 @@ def test_progress_bar_matches_keras_text(keras):
                 model.evaluate(x, yr, batch_size=4, verbose=verbose)
                 model.predict(x, batch_size=4, verbose=verbose)
             # times differ: blank them out, with the redraw's backspaces and padding that depend on them
-            text = re.sub(r"\d+(m|u)?s(/step)?", "T", out.getvalue())
-            texts.append(re.sub(r" +\n", "\n", re.sub(r"\x08+", "", text)))
+            # and the intermediate redraws, which the 0.05 s throttle shows or not depending on load
+            text = re.sub(r"\x08+", "", re.sub(r"\d+(m|u)?s(/step)?", "T", out.getvalue()))
+            texts.append(re.sub(r" +\n", "\n", re.sub(r"\r[^\r\n]*(?=\r)", "", text)))
     assert texts[0] == texts[2]
     assert texts[1] == texts[3]
 
