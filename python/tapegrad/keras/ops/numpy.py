@@ -5,7 +5,7 @@ Keras's dtype promotion (see `core`), ``argmax``/``argsort`` give int32, ``mean`
 
 >>> import tapegrad as tg
 >>> ops = tg.keras.ops
->>> round(float(ops.mean(ops.square([1.0, 2.0, 3.0]))), 4)
+>>> print(f"{float(ops.mean(ops.square([1.0, 2.0, 3.0]))):.4f}")
 4.6667
 >>> ops.argmax([[1, 5], [7, 0]], axis=-1).numpy()
 array([1, 0], dtype=int32)

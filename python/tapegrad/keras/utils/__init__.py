@@ -4,9 +4,12 @@ import random as _py_random
 
 import numpy as np
 
+from .file_utils import get_file  # noqa: F401
 from .progbar import Progbar
+from .py_dataset import PyDataset, Sequence  # noqa: F401
+from .sequence_utils import pad_sequences  # noqa: F401
 
-__all__ = ["Progbar", "pack_x_y_sample_weight", "set_random_seed", "to_categorical", "unpack_x_y_sample_weight"]
+__all__ = ["Progbar", "PyDataset", "Sequence", "get_file", "pad_sequences", "pack_x_y_sample_weight", "set_random_seed", "to_categorical", "unpack_x_y_sample_weight"]
 
 
 def set_random_seed(seed):
@@ -24,6 +27,8 @@ def set_random_seed(seed):
     _py_random.seed(seed)
     np.random.seed(seed)
     _tg_random.set_seed(seed)
+    from .. import random as _keras_random  # noqa: PLC0415
+    _keras_random._reset_global_seed_generator()
 
 
 def unpack_x_y_sample_weight(data):
