@@ -432,3 +432,9 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         variable.assign(value)
     for custom, store in custom_loads:
         custom(store)
+
+
+from .saving_model import (  # noqa: E402,F401  (whole-model .keras files)
+    CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name, get_registered_object,
+    load_model, register_keras_serializable, save_model,
+)

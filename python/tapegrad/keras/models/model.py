@@ -148,6 +148,11 @@ class Model(Trainer, Layer):
         from .. import saving  # noqa: PLC0415
         return saving.save_weights(self, filepath, overwrite)
 
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves the whole model (config, weights, optimizer state) to a ``.keras`` file."""
+        from ..saving_model import save_model  # noqa: PLC0415
+        return save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
     def load_weights(self, filepath, skip_mismatch=False):
         """Loads weights saved by ``save_weights`` (``keras/saving.py``)."""
         from .. import saving  # noqa: PLC0415

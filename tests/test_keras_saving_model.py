@@ -1,0 +1,137 @@
+"""Whole-model ``.keras`` files: round trips in tapegrad, and in both directions with Keras 3 when it
+is installed (same predictions, optimizer state restored); bad archives raise and load nothing."""
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+pytest.importorskip("h5py")
+X = np.random.default_rng(0).random((5, 4)).astype("float32")
+
+
+def _tg_model():
+    m = tg.keras.Sequential([tg.keras.Input((4,)), tg.keras.layers.Dense(3, activation="relu"),
+                             tg.keras.layers.Dense(2)])
+    m.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    m.fit(np.ones((8, 4), "float32"), np.ones((8, 2), "float32"), verbose=0)
+    return m
+
+
+def test_round_trip_tapegrad(tmp_path):
+    m = _tg_model()
+    path = str(tmp_path / "m.keras")
+    m.save(path)
+    assert set(zipfile.ZipFile(path).namelist()) == {"config.json", "metadata.json", "model.weights.h5"}
+    m2 = tg.keras.models.load_model(path)
+    np.testing.assert_array_equal(m2.predict(X, verbose=0), m.predict(X, verbose=0))
+    assert int(m2.optimizer.iterations.numpy()) == int(m.optimizer.iterations.numpy()) == 1
+    for a, b in zip(m2.optimizer.variables, m.optimizer.variables):
+        np.testing.assert_array_equal(np.asarray(a.numpy()), np.asarray(b.numpy()))
+    assert m2.loss == "mse"
+
+
+def test_functional_and_custom_layer(tmp_path):
+    @tg.keras.saving.register_keras_serializable(package="T")
+    class Scale(tg.keras.layers.Layer):
+        def __init__(self, k=2.0, **kwargs):
+            super().__init__(**kwargs)
+            self.k = k
+
+        def call(self, x):
+            return x * self.k
+
+        def get_config(self):
+            return {**super().get_config(), "k": self.k}
+
+    inp = tg.keras.Input((4,))
+    out = tg.keras.layers.Dense(2)(Scale(3.0)(inp))
+    m = tg.keras.Model(inp, out)
+    path = str(tmp_path / "f.keras")
+    m.save(path)
+    m2 = tg.keras.saving.load_model(path)
+    np.testing.assert_allclose(m2.predict(X, verbose=0), m.predict(X, verbose=0), rtol=1e-6)
+
+    class Unregistered(Scale):
+        pass
+    m3 = tg.keras.Sequential([tg.keras.Input((4,)), Unregistered(2.0)])
+    m3.save(str(tmp_path / "u.keras"))
+    with pytest.raises(TypeError, match="Unregistered"):
+        tg.keras.models.load_model(str(tmp_path / "u.keras"))
+    m4 = tg.keras.models.load_model(str(tmp_path / "u.keras"), custom_objects={"Unregistered": Unregistered})
+    np.testing.assert_allclose(m4.predict(X, verbose=0), 2 * X)
+
+
+def test_unknown_layer_names_it_and_lists_supported(tmp_path):
+    m = _tg_model()
+    path = str(tmp_path / "m.keras")
+    m.save(path)
+    bad = str(tmp_path / "bad.keras")
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for name in zin.namelist():
+            data = zin.read(name)
+            if name == "config.json":
+                data = data.replace(b'"class_name": "Dense"', b'"class_name": "FancyLayer"', 1)
+            zout.writestr(name, data)
+    with pytest.raises(TypeError, match=r"FancyLayer.*Supported classes: .*Dense"):
+        tg.keras.models.load_model(bad)
+
+
+def test_truncated_and_foreign_zip(tmp_path):
+    m = _tg_model()
+    path = str(tmp_path / "m.keras")
+    m.save(path)
+    data = (tmp_path / "m.keras").read_bytes()
+    trunc = tmp_path / "t.keras"
+    trunc.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="not a zip"):
+        tg.keras.models.load_model(str(trunc))
+    foreign = str(tmp_path / "foreign.keras")
+    with zipfile.ZipFile(foreign, "w") as z:
+        z.writestr("hello.txt", "hi")
+    with pytest.raises(ValueError, match="lacks"):
+        tg.keras.models.load_model(foreign)
+    with pytest.raises(ValueError, match="Invalid filepath extension"):
+        m.save(str(tmp_path / "m.zip"))
+    with pytest.raises(NotImplementedError, match="legacy HDF5"):
+        tg.keras.models.load_model(str(tmp_path / "m.h5"))
+
+
+@pytest.fixture(scope="module")
+def keras():
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    return pytest.importorskip("keras")
+
+
+def test_tapegrad_file_loads_in_keras(tmp_path, keras):
+    m = _tg_model()
+    path = str(tmp_path / "m.keras")
+    m.save(path)
+    km = keras.models.load_model(path)
+    np.testing.assert_allclose(km.predict(X, verbose=0), m.predict(X, verbose=0), rtol=1e-5, atol=1e-6)
+    assert int(km.optimizer.iterations.numpy()) == 1
+
+
+def test_keras_file_loads_in_tapegrad(tmp_path, keras):
+    km = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="tanh"), keras.layers.Dense(2)])
+    km.compile(optimizer="adam", loss="mse")
+    km.fit(np.ones((8, 4), "float32"), np.ones((8, 2), "float32"), verbose=0)
+    path = str(tmp_path / "k.keras")
+    km.save(path)
+    m = tg.keras.models.load_model(path)
+    np.testing.assert_allclose(m.predict(X, verbose=0), km.predict(X, verbose=0), rtol=1e-5, atol=1e-6)
+    assert int(m.optimizer.iterations.numpy()) == 1
+    # the optimizer state came along: one more identical step gives the same weights
+    y = np.random.default_rng(1).random((8, 2)).astype("float32")
+    m.fit(X[:4].repeat(2, 0), y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    km.fit(X[:4].repeat(2, 0), y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    np.testing.assert_allclose(m.predict(X, verbose=0), km.predict(X, verbose=0), rtol=1e-5, atol=1e-6)
+
+    inp = keras.Input((4,))
+    out = keras.layers.Dense(2, activation="softmax")(keras.layers.Dense(5)(inp))
+    kf = keras.Model(inp, out)
+    kf.save(str(tmp_path / "kf.keras"))
+    f = tg.keras.models.load_model(str(tmp_path / "kf.keras"))
+    np.testing.assert_allclose(f.predict(X, verbose=0), kf.predict(X, verbose=0), rtol=1e-5, atol=1e-6)
