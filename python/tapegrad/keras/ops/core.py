@@ -9,7 +9,7 @@ import builtins
 
 import numpy as np
 
-from ... import function as _function
+from ...function import cond as _tf_cond, while_loop as _tf_while_loop
 from ..._dtypes import as_dtype
 from ..._tensor import Tensor, Variable
 
@@ -197,7 +197,7 @@ def stop_gradient(variable):
 
 def cond(pred, true_fn, false_fn):
     """``true_fn()`` if ``pred`` else ``false_fn()`` (``tf.cond``)."""
-    return _function.cond(pred, true_fn, false_fn)
+    return _tf_cond(pred, true_fn, false_fn)
 
 
 def while_loop(cond, body, loop_vars, maximum_iterations=None):
@@ -205,10 +205,10 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
     single = not isinstance(loop_vars, (list, tuple))
     lv = (loop_vars,) if single else tuple(loop_vars)
     if single:
-        out = _function.while_loop(lambda v: cond(v), lambda v: (body(v),), lv,
+        out = _tf_while_loop(lambda v: cond(v), lambda v: (body(v),), lv,
                                    maximum_iterations=maximum_iterations)
         return out[0] if isinstance(out, (list, tuple)) else out
-    out = _function.while_loop(lambda *v: cond(*v), lambda *v: tuple(body(*v)), lv,
+    out = _tf_while_loop(lambda *v: cond(*v), lambda *v: tuple(body(*v)), lv,
                                maximum_iterations=maximum_iterations)
     return type(loop_vars)(out) if isinstance(loop_vars, list) else tuple(out)
 
@@ -221,13 +221,19 @@ def fori_loop(lower, upper, body_fun, init_val):
     return val
 
 
+def _map_structure(fn, *structs):
+    from ... import nest
+    flats = [nest.flatten(s) for s in structs]
+    return nest.pack_sequence_as(structs[0], [fn(*xs) for xs in zip(*flats)])
+
+
 def map(f, xs):
     """``stack([f(x) for x in xs])`` along the first axis (nested outputs stacked leaf by leaf)."""
     from ... import nest
     xs_t = _t(xs) if not isinstance(xs, (list, tuple, dict)) else xs
     n = shape(nest.flatten(xs_t)[0])[0]
-    outs = [f(nest.map_structure(lambda a: a[i], xs_t)) for i in range(n)]
-    return nest.map_structure(lambda *a: _ops.stack(list(a)), *outs)
+    outs = [f(_map_structure(lambda a: a[i], xs_t)) for i in range(n)]
+    return _map_structure(lambda *a: _ops.stack(list(a)), *outs)
 
 
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
@@ -238,14 +244,14 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
         items = [None] * n
     else:
         n = shape(nest.flatten(xs)[0])[0]
-        items = [nest.map_structure(lambda a: a[i], xs) for i in range(n)]
+        items = [_map_structure(lambda a: a[i], xs) for i in range(n)]
     order = range(n - 1, -1, -1) if reverse else range(n)
     carry, ys = init, [None] * n
     for i in order:
         carry, ys[i] = f(carry, items[i])
     if n == 0 or ys[0] is None:
         return carry, None
-    return carry, nest.map_structure(lambda *a: _ops.stack([_t(v) for v in a]), *ys)
+    return carry, _map_structure(lambda *a: _ops.stack([_t(v) for v in a]), *ys)
 
 
 def slice(inputs, start_indices, shape):
