@@ -22,6 +22,8 @@ I = np.array([[1, 3, 0], [2, 2, 1]], dtype="int32")
 V = R.standard_normal(5).astype("float32")
 IMG = R.standard_normal((2, 6, 6, 3)).astype("float32")
 KER = R.standard_normal((3, 3, 3, 4)).astype("float32")
+NANS = np.array([np.nan, np.inf, -np.inf, 1.0, -2.0], "float32")
+NAN2 = np.where(R.random((3, 4)) < 0.3, np.nan, A).astype("float32")
 
 # (name, args, kwargs, indices of the args to differentiate)
 CASES = [
@@ -90,6 +92,31 @@ CASES = [
     ("bincount", (np.array([0, 1, 1, 3]),), {"weights": V[:4], "minlength": 6}, ()),
     ("digitize", (V, np.array([-1.0, 0.0, 1.0])), {}, ()), ("searchsorted", (np.sort(V), A.ravel()), {}, ()),
     ("select", ([A > 0.5, A < -0.5], [A, B]), {}, ()), ("fmod", (A * 3, 0.7), {}, ()),
+    ("append", (A, B), {}, (0, 1)), ("append", (A, B), {"axis": 0}, (0, 1)), ("real", (A,), {}, ()),
+    ("imag", (A,), {}, ()), ("conj", (A,), {}, ()), ("copy", (A,), {}, (0,)), ("diagflat", (A[:2, :2],), {}, (0,)),
+    ("hsplit", (A, 2), {}, ()), ("vsplit", (A[:2], 2), {}, ()), ("dsplit", (IMG[0], 3), {}, ()),
+    ("dstack", ([A, B],), {}, ()), ("dstack", ([V, V],), {}, ()), ("isposinf", (NANS,), {}, ()),
+    ("isneginf", (NANS,), {}, ()), ("signbit", (A,), {}, ()), ("logaddexp2", (A, B), {}, (0, 1)),
+    ("nansum", (NANS,), {}, ()), ("nansum", (NAN2,), {"axis": 1}, ()), ("nanmean", (NAN2,), {"axis": 0}, ()),
+    ("nanmax", (NAN2,), {"axis": 1}, ()), ("nanmin", (NAN2,), {}, ()), ("nanprod", (NAN2,), {"axis": 1}, ()),
+    ("nanstd", (NAN2,), {"axis": 1}, ()), ("nanvar", (NAN2,), {}, ()), ("nanargmax", (NAN2,), {"axis": 1}, ()),
+    ("nanargmin", (NAN2,), {"axis": 0}, ()), ("nancumsum", (NAN2,), {"axis": 1}, ()),
+    ("nancumprod", (NAN2,), {"axis": 0}, ()), ("nanmedian", (NAN2,), {"axis": 1}, ()),
+    ("nanquantile", (NAN2, 0.3), {"axis": 1}, ()), ("nanpercentile", (NAN2, 70.0), {}, ()),
+    ("geomspace", (1.0, 100.0, 5), {}, ()), ("gcd", (I, 2), {}, ()), ("lcm", (I + 1, 4), {}, ()),
+    ("bitwise_and", (I, 3), {}, ()), ("bitwise_or", (I, 4), {}, ()), ("bitwise_xor", (I, 1), {}, ()),
+    ("bitwise_invert", (I,), {}, ()), ("bitwise_left_shift", (I, 2), {}, ()), ("right_shift", (I, 1), {}, ()),
+    ("ldexp", (A, np.array([[1, 2, 0, -1]] * 3, "int32")), {}, ()),
+    ("nextafter", (A, B), {}, ()), ("vander", (V,), {}, (0,)), ("vander", (V, 3), {"increasing": True}, (0,)),
+    ("unravel_index", (np.array([1, 5, 7]), (3, 4)), {}, ()), ("isin", (I, np.array([1, 3])), {}, ()),
+    ("histogram", (V,), {"bins": 4}, ()), ("hamming", (5,), {}, ()), ("hanning", (5,), {}, ()),
+    ("blackman", (5,), {}, ()), ("bartlett", (5,), {}, ()), ("kaiser", (5, 2.0), {}, ()), ("i0", (A,), {}, ()),
+    ("get_item", (A, 1), {}, (0,)), ("saturate_cast", (A * 1e3, "int32"), {}, ()),
+    ("corrcoef", (A,), {}, (0,)), ("cdist", (A, B), {}, (0, 1)), ("erfinv", (UNIT,), {}, (0,)),
+    ("space_to_depth", (IMG[:, :4, :4], 2), {}, (0,)), ("depth_to_space", (np.tile(IMG[:, :2, :2], (1, 1, 1, 4)), 2),
+                                                        {}, (0,)),
+    ("separable_conv", (IMG, KER[..., :1], R.standard_normal((1, 1, 3, 2)).astype("float32")), {}, (0, 1, 2)),
+    ("segment_min", (A, np.array([0, 1, 0])), {"num_segments": 2}, (0,)),
     # nn
     ("relu", (A,), {}, (0,)), ("relu6", (A * 5,), {}, (0,)), ("sigmoid", (A,), {}, (0,)), ("softplus", (A,), {}, (0,)),
     ("softsign", (A,), {}, (0,)), ("silu", (A,), {}, (0,)), ("swish", (A,), {}, (0,)), ("gelu", (A,), {}, (0,)),

@@ -339,4 +339,79 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
     return _ops.einsum("bnts,bsnh->btnh", probs, v)
 
 
+
+
+def space_to_depth(x, block_size, data_format="channels_last"):
+    """Moves ``block_size x block_size`` spatial blocks into the channel axis."""
+    x = _t(x)
+    if data_format == "channels_first":
+        x = _ops.transpose(x, [0, 2, 3, 1])
+    n, h, w, c = x.shape.as_list()
+    b = int(block_size)
+    y = _ops.reshape(x, [n, h // b, b, w // b, b, c])
+    y = _ops.reshape(_ops.transpose(y, [0, 1, 3, 2, 4, 5]), [n, h // b, w // b, b * b * c])
+    return _ops.transpose(y, [0, 3, 1, 2]) if data_format == "channels_first" else y
+
+
+def depth_to_space(x, block_size, data_format="channels_last"):
+    """Moves channel groups back into ``block_size x block_size`` spatial blocks."""
+    x = _t(x)
+    if data_format == "channels_first":
+        x = _ops.transpose(x, [0, 2, 3, 1])
+    n, h, w, c = x.shape.as_list()
+    b = int(block_size)
+    y = _ops.reshape(x, [n, h, w, b, b, c // (b * b)])
+    y = _ops.reshape(_ops.transpose(y, [0, 1, 3, 2, 4, 5]), [n, h * b, w * b, c // (b * b)])
+    return _ops.transpose(y, [0, 3, 1, 2]) if data_format == "channels_first" else y
+
+
+def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
+                   dilation_rate=1):
+    """Depthwise convolution followed by a 1x1 convolution (2-D inputs)."""
+    x = depthwise_conv(inputs, depthwise_kernel, strides=strides, padding=padding, data_format=data_format,
+                       dilation_rate=dilation_rate)
+    return conv(x, pointwise_kernel, strides=1, padding="valid", data_format=data_format)
+
+
+def segment_min(data, segment_ids, num_segments=None, sorted=False):
+    """Minimum of the rows of ``data`` that share a segment id."""
+    from .math import segment_max
+    return -segment_max(-_t(data), segment_ids, num_segments=num_segments, sorted=sorted)
+
+
+def erfinv(x):
+    """The inverse error function (differentiable: ``sqrt(pi)/2 * exp(erfinv(x)**2)``)."""
+    from ... import custom_gradient as _cg
+    x = _float_t(x)
+
+    @_cg
+    def fwd(t):
+        v = t.numpy().astype("float64")
+        w = -np.log((1.0 - v) * (1.0 + v))
+        y = np.where(w < 5, _poly(w - 2.5, _ERFINV_A), _poly(np.sqrt(np.maximum(w, 5)) - 3, _ERFINV_B)) * v
+        y = _ops.constant(y)
+        for _ in range(2):  # Newton on erf(y) = v, in float64
+            err = _ops.erf(y) - _ops.constant(v)
+            y = y - err / (_ops.constant(2 / np.sqrt(np.pi)) * _ops.exp(-y * y))
+        ans = _ops.cast(y, t.dtype.name)
+
+        def grad(upstream):
+            return upstream * _ops.constant(np.sqrt(np.pi) / 2, dtype=t.dtype) * _ops.exp(ans * ans)
+        return ans, grad
+    return fwd(x)
+
+
+def _poly(w, coeffs):
+    p = np.full_like(w, coeffs[0])
+    for c in coeffs[1:]:
+        p = p * w + c
+    return p
+
+
+# M. Giles, "Approximating the erfinv function" (single-precision coefficients, highest degree first).
+_ERFINV_A = [2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
+             -0.00417768164, 0.246640727, 1.50140941]
+_ERFINV_B = [-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
+             0.00943887047, 1.00167406, 2.83297682]
+
 __all__ = [n for n in dir() if not n.startswith("_") and n not in ("np",)]

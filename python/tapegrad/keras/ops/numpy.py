@@ -1123,3 +1123,347 @@ def vectorize(pyfunc, *, excluded=None, signature=None):
             return pyfunc(*ts)
         return _ops.stack([wrapped(*[t[i] for t in ts]) for i in range(n)])
     return wrapped
+
+
+# ---- more numpy-like functions ------------------------------------------------------------------
+
+def append(x1, x2, axis=None):
+    """``x2`` appended to ``x1`` along ``axis`` (both flattened when None)."""
+    a, b = _promote(x1, x2)
+    if axis is None:
+        return _ops.concat([_ops.reshape(a, [-1]), _ops.reshape(b, [-1])], axis=0)
+    return _ops.concat([a, b], axis=axis)
+
+
+def real(x):
+    """The real part (``x`` itself: tapegrad tensors are real)."""
+    return _t(x)
+
+
+def imag(x):
+    """The imaginary part (zeros: tapegrad tensors are real)."""
+    return _ops.zeros_like(_t(x))
+
+
+def conj(x):
+    """The complex conjugate (``x`` itself: tapegrad tensors are real)."""
+    return _t(x)
+
+
+conjugate = conj
+
+
+def copy(x):
+    """A copy of ``x``."""
+    return _ops.identity(_t(x))
+
+
+def diagflat(x, k=0):
+    """A matrix with the flattened ``x`` on diagonal ``k``."""
+    return diag(_ops.reshape(_t(x), [-1]), k)
+
+
+def hsplit(x, indices_or_sections):
+    """``split`` along axis 1 (axis 0 for 1-D)."""
+    x = _t(x)
+    return split(x, indices_or_sections, axis=0 if len(x.shape.as_list()) == 1 else 1)
+
+
+def vsplit(x, indices_or_sections):
+    """``split`` along axis 0."""
+    return split(x, indices_or_sections, axis=0)
+
+
+def dsplit(x, indices_or_sections):
+    """``split`` along axis 2."""
+    return split(x, indices_or_sections, axis=2)
+
+
+def dstack(xs):
+    """Stack along a third axis (1-D ``(n,)`` -> ``(1, n, 1)``, 2-D ``(m, n)`` -> ``(m, n, 1)``)."""
+    parts = []
+    for p in _promote(*xs):
+        nd = len(p.shape.as_list())
+        if nd == 0:
+            p = _ops.reshape(p, [1, 1, 1])
+        elif nd == 1:
+            p = _ops.reshape(p, [1, -1, 1])
+        elif nd == 2:
+            p = _ops.expand_dims(p, -1)
+        parts.append(p)
+    return _ops.concat(parts, axis=2)
+
+
+def isposinf(x):
+    """True where ``x`` is +inf."""
+    x = _t(x)
+    return _ops.logical_and(isinf(x), _ops.greater(x, _ops.zeros_like(x)))
+
+
+def isneginf(x):
+    """True where ``x`` is -inf."""
+    x = _t(x)
+    return _ops.logical_and(isinf(x), _ops.less(x, _ops.zeros_like(x)))
+
+
+def isreal(x):
+    """True everywhere (tapegrad tensors are real)."""
+    return _ops.ones_like(_t(x), dtype="bool")
+
+
+def signbit(x):
+    """True where the sign bit is set (negative numbers and -0.0)."""
+    arr = _t(x).numpy()
+    return _ops.constant(np.signbit(arr))
+
+
+def logaddexp2(x1, x2):
+    """``log2(2**x1 + 2**x2)``, computed stably."""
+    a, b = _promote(x1, x2)
+    a, b = _float_t(a), _float_t(b)
+    ln2 = _ops.constant(np.log(2.0), dtype=a.dtype)
+    m = _ops.maximum(a, b)
+    return m + _ops.log1p(_ops.exp(-_ops.abs(a - b) * ln2)) / ln2
+
+
+def _nan_fill(x, value):
+    x = _t(x)
+    if x.dtype.name not in _FLOAT_RANK:
+        return x
+    return _ops.where(_ops.is_nan(x), _ops.fill(x.shape.as_list(), _ops.constant(value, dtype=x.dtype)), x)
+
+
+def nansum(x, axis=None, keepdims=False):
+    """Sum ignoring NaNs."""
+    return sum(_nan_fill(x, 0.0), axis=axis, keepdims=keepdims)
+
+
+def nanprod(x, axis=None, keepdims=False):
+    """Product ignoring NaNs."""
+    return prod(_nan_fill(x, 1.0), axis=axis, keepdims=keepdims)
+
+
+def nanmean(x, axis=None, keepdims=False):
+    """Mean ignoring NaNs (NaN where all are NaN)."""
+    x = _float_t(x)
+    count = _ops.reduce_sum(_ops.cast(_ops.logical_not(_ops.is_nan(x)), x.dtype.name), axis=_axis(axis),
+                            keepdims=keepdims)
+    return nansum(x, axis=axis, keepdims=keepdims) / count
+
+
+def nanvar(x, axis=None, keepdims=False):
+    """Variance ignoring NaNs."""
+    x = _float_t(x)
+    m = nanmean(x, axis=axis, keepdims=True)
+    return nanmean(_ops.square(x - m), axis=axis, keepdims=keepdims)
+
+
+def nanstd(x, axis=None, keepdims=False):
+    """Standard deviation ignoring NaNs."""
+    return _ops.sqrt(nanvar(x, axis=axis, keepdims=keepdims))
+
+
+def _all_nan_to_nan(x, out, axis, keepdims):
+    if x.dtype.name not in _FLOAT_RANK:
+        return out
+    all_nan = _ops.reduce_all(_ops.is_nan(x), axis=_axis(axis), keepdims=keepdims)
+    return _ops.where(all_nan, _ops.fill(out.shape.as_list(), _ops.constant(np.nan, dtype=out.dtype)), out)
+
+
+def nanmax(x, axis=None, keepdims=False):
+    """Maximum ignoring NaNs (NaN where all are NaN)."""
+    x = _t(x)
+    return _all_nan_to_nan(x, max(_nan_fill(x, -np.inf), axis=axis, keepdims=keepdims), axis, keepdims)
+
+
+def nanmin(x, axis=None, keepdims=False):
+    """Minimum ignoring NaNs (NaN where all are NaN)."""
+    x = _t(x)
+    return _all_nan_to_nan(x, min(_nan_fill(x, np.inf), axis=axis, keepdims=keepdims), axis, keepdims)
+
+
+def nanargmax(x, axis=None, keepdims=False):
+    """Index of the maximum ignoring NaNs (-1 where all are NaN)."""
+    x = _t(x)
+    out = argmax(_nan_fill(x, -np.inf), axis=axis, keepdims=keepdims)
+    all_nan = _ops.reduce_all(_ops.is_nan(x), axis=_axis(axis), keepdims=keepdims) \
+        if x.dtype.name in _FLOAT_RANK else None
+    return out if all_nan is None else _ops.where(all_nan, _ops.fill(out.shape.as_list(), -1), out)
+
+
+def nanargmin(x, axis=None, keepdims=False):
+    """Index of the minimum ignoring NaNs (-1 where all are NaN)."""
+    x = _t(x)
+    out = argmin(_nan_fill(x, np.inf), axis=axis, keepdims=keepdims)
+    all_nan = _ops.reduce_all(_ops.is_nan(x), axis=_axis(axis), keepdims=keepdims) \
+        if x.dtype.name in _FLOAT_RANK else None
+    return out if all_nan is None else _ops.where(all_nan, _ops.fill(out.shape.as_list(), -1), out)
+
+
+def nancumsum(x, axis=None, dtype=None):
+    """Running sum treating NaNs as 0."""
+    return cumsum(_nan_fill(x, 0.0), axis=axis, dtype=dtype)
+
+
+def nancumprod(x, axis=None, dtype=None):
+    """Running product treating NaNs as 1."""
+    return cumprod(_nan_fill(x, 1.0), axis=axis, dtype=dtype)
+
+
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """``num`` values spaced evenly on a log scale from ``start`` to ``stop``."""
+    return _ops.constant(np.geomspace(start, stop, num=num, endpoint=endpoint, axis=axis)
+                         .astype(_dtype_name(dtype) or "float32"))
+
+
+def _np_int_binary(fn, name, doc):
+    def op(x1, x2):
+        a, b = _promote(x1, x2)
+        return _ops.constant(fn(a.numpy(), b.numpy()).astype(a.dtype.name))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc + " (integers; not differentiable)"
+    return op
+
+
+gcd = _np_int_binary(np.gcd, "gcd", "Greatest common divisor")
+lcm = _np_int_binary(np.lcm, "lcm", "Least common multiple")
+bitwise_and = _np_int_binary(np.bitwise_and, "bitwise_and", "Bitwise AND")
+bitwise_or = _np_int_binary(np.bitwise_or, "bitwise_or", "Bitwise OR")
+bitwise_xor = _np_int_binary(np.bitwise_xor, "bitwise_xor", "Bitwise XOR")
+bitwise_left_shift = _np_int_binary(np.left_shift, "bitwise_left_shift", "``x1 << x2``")
+bitwise_right_shift = _np_int_binary(np.right_shift, "bitwise_right_shift", "``x1 >> x2``")
+left_shift = bitwise_left_shift
+right_shift = bitwise_right_shift
+
+
+def bitwise_invert(x):
+    """Bitwise NOT of integers (logical NOT of bools)."""
+    x = _t(x)
+    return _ops.constant(np.invert(x.numpy()))
+
+
+bitwise_not = bitwise_invert
+
+
+def ldexp(x1, x2):
+    """``x1 * 2**x2``."""
+    x = _float_t(x1)
+    return x * _ops.pow(_ops.constant(2.0, dtype=x.dtype), _t(x2, x.dtype.name))
+
+
+def nextafter(x1, x2):
+    """The next float after ``x1`` toward ``x2`` (not differentiable)."""
+    a, b = _promote(x1, x2)
+    a, b = _float_t(a), _float_t(b)
+    return _ops.constant(np.nextafter(a.numpy(), b.numpy()))
+
+
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of the 1-D ``x``."""
+    x = _t(x)
+    n = x.shape.as_list()[0] if N is None else N
+    powers = np.arange(n) if increasing else np.arange(n - 1, -1, -1)
+    return _ops.pow(_ops.expand_dims(x, 1), _ops.constant(powers.astype(x.dtype.name)))
+
+
+def unravel_index(indices, shape):
+    """A tuple of coordinate tensors for flat ``indices`` in an array of ``shape``."""
+    idx = _t(indices)
+    out = np.unravel_index(idx.numpy(), tuple(shape))
+    return tuple(_ops.constant(o.astype(idx.dtype.name)) for o in out)
+
+
+def isin(x1, x2, assume_unique=False, invert=False):
+    """True where an element of ``x1`` is in ``x2``."""
+    return _ops.constant(np.isin(_t(x1).numpy(), _t(x2).numpy(), assume_unique=assume_unique, invert=invert))
+
+
+def histogram(x, bins=10, range=None):
+    """``(counts, bin_edges)`` of the values of ``x`` (numpy's ``histogram``)."""
+    x = _t(x)
+    counts, edges = np.histogram(x.numpy(), bins=bins, range=range)
+    return _ops.constant(counts.astype(x.dtype.name)), _ops.constant(edges.astype(x.dtype.name))
+
+
+def _window(fn, name):
+    def op(x):
+        return _ops.constant(fn(int(x)).astype("float32"))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"numpy's ``{name}`` window of length ``x``."
+    return op
+
+
+hamming = _window(np.hamming, "hamming")
+hanning = _window(np.hanning, "hanning")
+blackman = _window(np.blackman, "blackman")
+bartlett = _window(np.bartlett, "bartlett")
+
+
+def kaiser(x, beta):
+    """The Kaiser window of length ``x``."""
+    return _ops.constant(np.kaiser(int(x), beta).astype("float32"))
+
+
+def i0(x):
+    """The modified Bessel function of the first kind, order 0 (not differentiable)."""
+    x = _float_t(x)
+    return _ops.constant(np.i0(x.numpy()).astype(x.dtype.name))
+
+
+def get_item(x, key):
+    """``x[key]``."""
+    return _t(x)[key]
+
+
+def saturate_cast(x, dtype):
+    """``x`` cast to ``dtype``, values clipped to its range first."""
+    dtype = _dtype_name(dtype)
+    x = _t(x)
+    if np.issubdtype(np.dtype(dtype), np.integer) and x.dtype.name in _FLOAT_RANK:
+        info = np.iinfo(dtype)
+        lo = _py_max(float(info.min), float(np.finfo(x.dtype.name).min))
+        hi = float(np.nextafter(np.asarray(info.max, dtype=x.dtype.name), 0)) if info.max > 2 ** 24 else info.max
+        x = _ops.clip_by_value(x, _ops.constant(lo, dtype=x.dtype), _ops.constant(hi, dtype=x.dtype))
+    return _ops.cast(x, dtype)
+
+
+def argpartition(x, kth, axis=-1):
+    """Indices that partition ``x`` around its ``kth`` element along ``axis`` (int32)."""
+    return _ops.constant(np.argpartition(_t(x).numpy(), kth, axis=axis).astype("int32"))
+
+
+def corrcoef(x):
+    """Pearson correlation coefficients of the rows of ``x``."""
+    x = _float_t(x)
+    xc = x - _ops.reduce_mean(x, axis=1, keepdims=True)
+    cov = _ops.matmul(xc, _ops.transpose(xc))
+    d = _ops.sqrt(_ops.reshape(diagonal(cov), [-1, 1]))
+    return cov / (d * _ops.transpose(d))
+
+
+def cdist(x, y):
+    """Euclidean distances between the rows of ``x`` and ``y`` (the last two axes)."""
+    a, b = _promote(x, y)
+    a, b = _float_t(a), _float_t(b)
+    diff_ = _ops.expand_dims(a, -2) - _ops.expand_dims(b, -3)
+    return _ops.sqrt(_ops.reduce_sum(_ops.square(diff_), axis=-1))
+
+
+def nanmedian(x, axis=None, keepdims=False):
+    """Median ignoring NaNs (each slice's NaNs moved past its end, then interpolated)."""
+    return nanquantile(x, 0.5, axis=axis, keepdims=keepdims)
+
+
+def nanquantile(x, q, axis=None, method="linear", keepdims=False):
+    """``quantile`` ignoring NaNs (computed per slice; not differentiable)."""
+    x = _float_t(x)
+    return _ops.constant(np.asarray(np.nanquantile(x.numpy(), q, axis=axis, method=method, keepdims=keepdims),
+                                    dtype=x.dtype.name))
+
+
+def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
+    """``percentile`` ignoring NaNs."""
+    return nanquantile(x, np.asarray(q, dtype="float64") / 100.0, axis=axis, method=method, keepdims=keepdims)
+
+
+__all__ = [n for n in dir() if not n.startswith("_") and n not in ("np", "builtins")]
