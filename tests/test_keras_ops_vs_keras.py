@@ -117,6 +117,7 @@ CASES = [
                                                         {}, (0,)),
     ("separable_conv", (IMG, KER[..., :1], R.standard_normal((1, 1, 3, 2)).astype("float32")), {}, (0, 1, 2)),
     ("segment_min", (A, np.array([0, 1, 0])), {"num_segments": 2}, (0,)),
+    ("segment_prod", (A, np.array([0, 2, 0])), {"num_segments": 3}, (0,)),
     # nn
     ("relu", (A,), {}, (0,)), ("relu6", (A * 5,), {}, (0,)), ("sigmoid", (A,), {}, (0,)), ("softplus", (A,), {}, (0,)),
     ("softsign", (A,), {}, (0,)), ("silu", (A,), {}, (0,)), ("swish", (A,), {}, (0,)), ("gelu", (A,), {}, (0,)),
@@ -243,3 +244,27 @@ def test_ops_result_types_like_keras():
              ("bool", "float32")]
     for a, b in cases:
         assert result_type(np.zeros(1, a), np.zeros(1, b)) == keras.backend.result_type(a, b), (a, b)
+
+
+@pytest.mark.parametrize("ns", ["ops", "random", "utils"])
+def test_signatures_match_keras(ns):
+    import inspect
+    mismatched = []
+    for name in dir(getattr(keras, ns)):
+        theirs, ours = getattr(getattr(keras, ns), name), getattr(getattr(tg.keras, ns), name, None)
+        if name.startswith("_") or ours is None or inspect.isclass(theirs) or inspect.ismodule(theirs) \
+                or not callable(theirs):
+            continue
+        want, got = list(inspect.signature(theirs).parameters), list(inspect.signature(ours).parameters)
+        if want != got:
+            mismatched.append((name, want, got))
+    assert not mismatched
+
+
+def test_scatter_update_add_and_unique_index():
+    got = tg.keras.ops.scatter_update(A, np.array([[0, 1], [0, 1]]), np.array([1.0, 2.0], "float32"), reduction="add")
+    want = A.copy()
+    want[0, 1] += 3.0
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
+    vals, first = tg.keras.ops.unique(tg.constant([3, 1, 3, 2]), return_index=True)
+    assert vals.numpy().tolist() == [1, 2, 3] and first.numpy().tolist() == [1, 3, 0]

@@ -280,10 +280,16 @@ def scatter(indices, values, shape):
     return _ops.scatter_nd(_t(indices, "int32") if not _is_tensor(indices) else indices, _t(values), list(shape))
 
 
-def scatter_update(inputs, indices, updates):
-    """``inputs`` with ``updates`` written at ``indices`` (``tf.tensor_scatter_nd_update``)."""
+def scatter_update(inputs, indices, updates, reduction=None):
+    """``inputs`` with ``updates`` written at ``indices`` (``reduction="add"`` adds them instead)."""
     x = _t(inputs)
-    return _ops.tensor_scatter_nd_update(x, _t(indices, "int32"), _t(updates, x.dtype.name))
+    idx, upd = _t(indices, "int32"), _t(updates, x.dtype.name)
+    if reduction is None:
+        return _ops.tensor_scatter_nd_update(x, idx, upd)
+    if reduction == "add":
+        return _ops.tensor_scatter_nd_add(x, idx, upd)
+    raise NotImplementedError(f"keras.ops.scatter_update(reduction={reduction!r}) is not supported by tapegrad yet "
+                              "(None and 'add' are).")
 
 
 def unstack(x, num=None, axis=0):

@@ -5,7 +5,7 @@ from .core import _ops, _float_t, _t
 from .nn import in_top_k, top_k  # noqa: F401
 from .numpy import logsumexp  # noqa: F401
 
-__all__ = ["segment_sum", "segment_max", "in_top_k", "top_k", "logsumexp", "rsqrt", "extract_sequences"]
+__all__ = ["segment_sum", "segment_max", "segment_prod", "in_top_k", "top_k", "logsumexp", "rsqrt", "extract_sequences"]
 
 
 def _segment(data, segment_ids, num_segments, sorted, fn):
@@ -32,6 +32,18 @@ def segment_max(data, segment_ids, num_segments=None, sorted=False):
     vals = _ops.where(_ops.broadcast_to(oh, [n] + data.shape.as_list()),
                       _ops.broadcast_to(_ops.expand_dims(data, 0), [n] + data.shape.as_list()), big)
     return _ops.reduce_max(vals, axis=1)
+
+
+def segment_prod(data, segment_ids, num_segments=None, sorted=False):
+    """Product of the rows of ``data`` that share a segment id (1 for empty segments)."""
+    data, ids = _t(data), _t(segment_ids)
+    n = int(ids.numpy().max()) + 1 if num_segments is None else num_segments
+    oh = _ops.cast(_ops.one_hot(ids, n, axis=0), "bool")
+    extra = [1] * (len(data.shape.as_list()) - 1)
+    oh = _ops.broadcast_to(_ops.reshape(oh, [n, -1] + extra), [n] + data.shape.as_list())
+    vals = _ops.where(oh, _ops.broadcast_to(_ops.expand_dims(data, 0), [n] + data.shape.as_list()),
+                      _ops.ones_like(oh, dtype=data.dtype.name))
+    return _ops.reduce_prod(vals, axis=1)
 
 
 def rsqrt(x):

@@ -521,8 +521,14 @@ def min(x, axis=None, keepdims=False, initial=None):
     return out if initial is None else _ops.minimum(out, _t(initial, out.dtype.name))
 
 
-amax = max
-amin = min
+def amax(x, axis=None, keepdims=False):
+    """Maximum over ``axis``."""
+    return max(x, axis=axis, keepdims=keepdims)
+
+
+def amin(x, axis=None, keepdims=False):
+    """Minimum over ``axis``."""
+    return min(x, axis=axis, keepdims=keepdims)
 
 
 def var(x, axis=None, keepdims=False):
@@ -850,16 +856,21 @@ def argsort(x, axis=-1):
     return _ops.constant(np.argsort(x.numpy(), axis=axis, kind="stable").astype("int32"))
 
 
-def unique(x, sorted=True, return_inverse=False, return_counts=False, axis=None, size=None, fill_value=None):
-    """The distinct values of ``x`` (sorted), optionally with inverse indices and counts."""
+def unique(x, sorted=True, return_index=False, return_inverse=False, return_counts=False, axis=None, size=None,
+           fill_value=None):
+    """The distinct values of ``x`` (sorted), optionally with first indices, inverse indices and counts."""
     if axis is not None or size is not None:
         raise NotImplementedError("keras.ops.unique: `axis` and `size` are not supported by tapegrad yet.")
     arr = _t(x).numpy()
-    res = np.unique(arr.reshape(-1), return_inverse=return_inverse, return_counts=return_counts)
-    if not (return_inverse or return_counts):
+    res = np.unique(arr.reshape(-1), return_index=return_index, return_inverse=return_inverse,
+                    return_counts=return_counts)
+    if not (return_index or return_inverse or return_counts):
         return _ops.constant(res)
     out = [_ops.constant(res[0])]
     i = 1
+    if return_index:
+        out.append(_ops.constant(res[i].astype("int32")))
+        i += 1
     if return_inverse:
         out.append(_ops.constant(res[i].reshape(arr.shape).astype("int32")))
         i += 1
@@ -1317,16 +1328,28 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
 
 
 def _np_int_binary(fn, name, doc):
-    def op(x1, x2):
-        a, b = _promote(x1, x2)
+    def op(x, y):
+        a, b = _promote(x, y)
         return _ops.constant(fn(a.numpy(), b.numpy()).astype(a.dtype.name))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc + " (integers; not differentiable)"
     return op
 
 
-gcd = _np_int_binary(np.gcd, "gcd", "Greatest common divisor")
-lcm = _np_int_binary(np.lcm, "lcm", "Least common multiple")
+
+
+def gcd(x1, x2):
+    """Greatest common divisor (integers; not differentiable)."""
+    a, b = _promote(x1, x2)
+    return _ops.constant(np.gcd(a.numpy(), b.numpy()).astype(a.dtype.name))
+
+
+def lcm(x1, x2):
+    """Least common multiple (integers; not differentiable)."""
+    a, b = _promote(x1, x2)
+    return _ops.constant(np.lcm(a.numpy(), b.numpy()).astype(a.dtype.name))
+
+
 bitwise_and = _np_int_binary(np.bitwise_and, "bitwise_and", "Bitwise AND")
 bitwise_or = _np_int_binary(np.bitwise_or, "bitwise_or", "Bitwise OR")
 bitwise_xor = _np_int_binary(np.bitwise_xor, "bitwise_xor", "Bitwise XOR")
