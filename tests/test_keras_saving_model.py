@@ -96,7 +96,10 @@ def test_truncated_and_foreign_zip(tmp_path):
     with pytest.raises(ValueError, match="Invalid filepath extension"):
         m.save(str(tmp_path / "m.zip"))
     with pytest.raises(NotImplementedError, match="legacy HDF5"):
-        tg.keras.models.load_model(str(tmp_path / "m.h5"))
+        m.save(str(tmp_path / "m.h5"))
+    (tmp_path / "junk.h5").write_bytes(b"not hdf5")
+    with pytest.raises(ValueError, match="Could not read the legacy HDF5"):
+        tg.keras.models.load_model(str(tmp_path / "junk.h5"))
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +138,44 @@ def test_keras_file_loads_in_tapegrad(tmp_path, keras):
     kf.save(str(tmp_path / "kf.keras"))
     f = tg.keras.models.load_model(str(tmp_path / "kf.keras"))
     np.testing.assert_allclose(f.predict(X, verbose=0), kf.predict(X, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_legacy_h5_from_keras(tmp_path, keras):
+    km = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="relu"),
+                           keras.layers.BatchNormalization(), keras.layers.Dense(2)])
+    km.compile(optimizer="adam", loss="mse")
+    km.fit(np.ones((8, 4), "float32"), np.ones((8, 2), "float32"), verbose=0)
+    km.save(str(tmp_path / "k.h5"))
+    m = tg.keras.models.load_model(str(tmp_path / "k.h5"))
+    np.testing.assert_allclose(m.predict(X, verbose=0), km.predict(X, verbose=0), rtol=1e-5, atol=1e-6)
+    assert int(m.optimizer.iterations.numpy()) == 1
+    from tapegrad.keras.saving import optimizer_variables
+    ours = optimizer_variables(m.optimizer)
+    assert len(ours) == len(km.optimizer.variables) == 14
+    for a, b in zip(ours, km.optimizer.variables):
+        np.testing.assert_allclose(np.asarray(a.numpy()), np.asarray(b.numpy()), rtol=1e-6)
+
+    inp = keras.Input((4,))
+    kf = keras.Model(inp, keras.layers.Dense(2)(keras.layers.Dense(3, activation="tanh")(inp)))
+    kf.save(str(tmp_path / "kf.h5"))
+    f = tg.keras.models.load_model(str(tmp_path / "kf.h5"), compile=False)
+    np.testing.assert_allclose(f.predict(X, verbose=0), kf.predict(X, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_legacy_h5_keras2_spelling(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    import json
+    config = {"class_name": "Sequential", "config": {"name": "seq", "layers": [
+        {"class_name": "Dense", "config": {"name": "d", "units": 2, "batch_input_shape": [None, 3],
+                                           "activation": "linear", "use_bias": True}}]}}
+    kernel, bias = np.arange(6, dtype="float32").reshape(3, 2), np.array([1.0, -1.0], "float32")
+    with h5py.File(tmp_path / "k2.h5", "w") as f:
+        f.attrs["model_config"] = json.dumps(config)
+        g = f.create_group("model_weights")
+        g.attrs["layer_names"] = [b"d"]
+        d = g.create_group("d")
+        d.attrs["weight_names"] = [b"d/kernel:0", b"d/bias:0"]
+        d["d/kernel:0"] = kernel
+        d["d/bias:0"] = bias
+    m = tg.keras.models.load_model(str(tmp_path / "k2.h5"))
+    np.testing.assert_allclose(m.predict(X[:, :3], verbose=0), X[:, :3] @ kernel + bias, rtol=1e-6)

@@ -13,8 +13,13 @@ A ``.keras`` file is a zip of three members (``keras/src/saving/saving_lib.py``)
 So a file tapegrad writes loads in Keras 3 and the other way round (tests/test_keras_saving_model.py
 checks both when Keras is installed). Loading reads and checks the whole archive first: a truncated
 or foreign zip, or a config naming a layer class tapegrad does not have (the error names it and
-lists the supported classes), raises before any model is built. Legacy whole-model ``.h5`` files
-are not supported yet (NotImplementedError); ``load_weights`` reads Keras 3 ``.weights.h5``.
+lists the supported classes), raises before any model is built.
+
+Legacy whole-model ``.h5`` files (``model.save("m.h5")`` in Keras 2 or 3) load too: the
+``model_config`` attribute (Keras 2's ``batch_input_shape`` converted as Keras does), the
+``model_weights`` groups matched to the model's layers with weights in order, and with ``compile``
+the ``training_config`` and optimizer state. Saving in that format is not supported
+(``model.save("m.h5")`` raises NotImplementedError: use ``.keras``).
 """
 import datetime
 
@@ -22,6 +27,8 @@ import json
 import os
 import tempfile
 import zipfile
+
+import numpy as np
 
 __all__ = ["save_model", "load_model", "register_keras_serializable", "get_custom_objects", "get_registered_name",
            "get_registered_object", "CustomObjectScope", "custom_object_scope"]
@@ -305,13 +312,11 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """The model saved in a ``.keras`` file (by tapegrad or by Keras 3), weights and optimizer
     state restored and compiled as saved (unless ``compile=False``)."""
     filepath = os.fspath(filepath)
-    if filepath.endswith((".h5", ".hdf5")):
-        raise NotImplementedError("Loading whole models from legacy HDF5 files (.h5) is not supported by tapegrad "
-                                  "yet: save them again as `.keras` with Keras, or rebuild the model and call "
-                                  "`model.load_weights(...)` on a Keras 3 `.weights.h5` file.")
     if not os.path.exists(filepath):
         raise ValueError(f"File not found: filepath={filepath}. Please ensure the file is an accessible `.keras` "
                          "zip file.")
+    if filepath.endswith((".h5", ".hdf5")):
+        return _load_legacy_h5(filepath, custom_objects, compile)
     if not filepath.endswith(".keras"):
         raise ValueError(f"File format not supported: filepath={filepath}. Keras 3 only supports V3 `.keras` files "
                          "and legacy H5 format files (`.h5` extension).")
@@ -347,3 +352,98 @@ def _deserialize_model(config, custom):
 
 
 
+
+
+# ---- legacy whole-model HDF5 (``model.save("m.h5")``) ----------------------------------------------
+
+def _legacy_config(config):
+    """Keras 2 spellings that Keras 3's legacy loader converts: ``batch_input_shape`` of an
+    ``InputLayer`` becomes ``batch_shape``; a first Sequential layer's ``batch_input_shape`` becomes
+    an ``InputLayer``."""
+    if isinstance(config, list):
+        return [_legacy_config(c) for c in config]
+    if not isinstance(config, dict):
+        return config
+    out = {k: _legacy_config(v) for k, v in config.items()}
+    if out.get("class_name") == "InputLayer" and isinstance(out.get("config"), dict):
+        cfg = out["config"]
+        if "batch_input_shape" in cfg:
+            cfg["batch_shape"] = cfg.pop("batch_input_shape")
+    if out.get("class_name") == "Sequential" and isinstance(out.get("config"), dict):
+        layers = out["config"].get("layers", [])
+        if layers and layers[0].get("class_name") != "InputLayer" and "batch_input_shape" in layers[0].get("config", {}):
+            first = layers[0]["config"]
+            layers.insert(0, {"class_name": "InputLayer", "config": {
+                "batch_shape": first.pop("batch_input_shape"), "dtype": first.get("dtype", "float32")}})
+        for layer in layers:
+            layer.get("config", {}).pop("batch_input_shape", None)
+    return out
+
+
+def _h5_str(v):
+    return v.decode("utf8") if isinstance(v, bytes) else str(v)
+
+
+def _load_legacy_h5(filepath, custom_objects, compile):
+    from .saving import _h5py, optimizer_variables
+    h5py = _h5py()
+    try:
+        f = h5py.File(filepath, "r")
+    except OSError as e:
+        raise ValueError(f"Could not read the legacy HDF5 model file {filepath}: {e}") from e
+    with f:
+        if "model_config" not in f.attrs:
+            raise ValueError(f"No model config found in the file at {filepath}.")
+        config = _legacy_config(json.loads(_h5_str(f.attrs["model_config"])))
+        training_config = f.attrs.get("training_config")
+        group = f["model_weights"] if "model_weights" in f else f
+        layer_names = [_h5_str(n) for n in group.attrs.get("layer_names", [])]
+        saved = []
+        for name in layer_names:
+            g = group[name]
+            saved.append((name, [np.asarray(g[_h5_str(w)]) for w in g.attrs.get("weight_names", [])]))
+        opt_saved = None
+        if "optimizer_weights" in f:
+            og = f["optimizer_weights"]
+            opt_saved = [np.asarray(og[_h5_str(w)]) for w in og.attrs.get("weight_names", [])]
+    custom = _custom_table(custom_objects)
+    _check_layers(config, custom)
+    model = _deserialize_model(config, custom)
+    # Keras's order: the saved layers that have weights, against the model's layers that have weights.
+    saved = [(n, w) for n, w in saved if w]
+    layers = [layer for layer in model.layers if layer.weights]
+    if len(saved) != len(layers):
+        raise ValueError(f"Layer count mismatch when loading weights from file. Model expected {len(layers)} layers, "
+                         f"found {len(saved)} saved layers.")
+    plan = []
+    for k, (layer, (name, values)) in enumerate(zip(layers, saved)):
+        variables = list(layer.trainable_weights) + list(layer.non_trainable_weights)
+        if len(variables) != len(values):
+            raise ValueError(f"Layer #{k} (named \"{layer.name}\" in the current model) was found to correspond to "
+                             f"layer {name} in the save file. However the new layer {layer.name} expects "
+                             f"{len(variables)} weights, but the saved weights have {len(values)} elements.")
+        for v, val in zip(variables, values):
+            if tuple(v.shape) != val.shape:
+                raise ValueError(f"Shape mismatch in layer #{k} (named {layer.name}) for weight {v.name}. Weight expects "
+                                 f"shape {tuple(v.shape)}. Received saved weight with shape {val.shape}")
+            plan.append((v, val))
+    for v, val in plan:
+        v.assign(val)
+    if compile and training_config is not None:
+        tc = json.loads(_h5_str(training_config))
+        cfg = {k: tc.get(k) for k in ("loss", "loss_weights", "metrics", "weighted_metrics")}
+        from . import optimizers
+        cfg["optimizer"] = optimizers.deserialize(tc["optimizer_config"], custom_objects=custom)
+        model.compile_from_config(_deserialize_compile_config(cfg, custom))
+        if opt_saved:
+            opt = model.optimizer
+            opt.build(model.trainable_variables)
+            variables = optimizer_variables(opt)
+            if len(variables) == len(opt_saved) and all(tuple(v.shape) == w.shape for v, w in zip(variables, opt_saved)):
+                for v, w in zip(variables, opt_saved):
+                    v.assign(w.astype(np.dtype(v.dtype.name)))
+            else:
+                import warnings
+                warnings.warn("Error in loading the saved optimizer state. As a result, your model is starting with "
+                              "a freshly initialized optimizer.", stacklevel=2)
+    return model
