@@ -179,3 +179,35 @@ def test_legacy_h5_keras2_spelling(tmp_path):
         d["d/bias:0"] = bias
     m = tg.keras.models.load_model(str(tmp_path / "k2.h5"))
     np.testing.assert_allclose(m.predict(X[:, :3], verbose=0), X[:, :3] @ kernel + bias, rtol=1e-6)
+
+
+def _noise_layer(lib, package):
+    class Noise(lib.layers.Layer):
+        def __init__(self, scale=0.0, **kwargs):
+            super().__init__(**kwargs)
+            self.scale = scale
+            self.seed_generator = lib.random.SeedGenerator(1337)
+
+        def call(self, x):
+            return x + self.scale * lib.random.normal(lib.ops.shape(x), seed=self.seed_generator)
+
+        def get_config(self):
+            return {**super().get_config(), "scale": self.scale}
+    return lib.saving.register_keras_serializable(package=package)(Noise)
+
+
+def test_registered_custom_layer_both_directions(tmp_path, keras):
+    _noise_layer(keras, "KopsTest")
+    noise = _noise_layer(tg.keras, "KopsTest")
+    km = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2), keras.saving.get_registered_object(
+        "KopsTest>Noise")(0.0)])
+    km.save(str(tmp_path / "k.keras"))
+    m = tg.keras.models.load_model(str(tmp_path / "k.keras"))
+    assert isinstance(m.layers[-1], noise)
+    np.testing.assert_allclose(m.predict(X, verbose=0), km.predict(X, verbose=0), rtol=1e-6)
+    m.save(str(tmp_path / "t.keras"))
+    import json
+    entry = json.loads(zipfile.ZipFile(str(tmp_path / "t.keras")).read("config.json"))["config"]["layers"][-1]
+    assert entry["registered_name"] == "KopsTest>Noise"
+    back = keras.models.load_model(str(tmp_path / "t.keras"))
+    np.testing.assert_allclose(back.predict(X, verbose=0), km.predict(X, verbose=0), rtol=1e-6)

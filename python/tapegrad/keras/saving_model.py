@@ -187,8 +187,10 @@ def _model_config(model):
     from .models.model import Model
     cls = type(model)
     registered = _GLOBAL_CUSTOM_NAMES.get(cls)
-    config = {"module": "keras" if registered is None else cls.__module__, "class_name": cls.__name__,
-              "config": model.get_config(), "registered_name": registered}
+    builtin = _is_builtin(cls)
+    config = {"module": "keras" if builtin else cls.__module__, "class_name": cls.__name__,
+              "config": model.get_config(), "registered_name": None if builtin else get_registered_name(cls)}
+    _mark_custom_layers(config["config"], model)
     if getattr(model, "built", False) and isinstance(model, Model):
         shape = _build_shape(model)
         if shape is not None:
@@ -197,6 +199,36 @@ def _model_config(model):
     if compile_config is not None:
         config["compile_config"] = _serialize_compile_config(compile_config)
     return config
+
+
+def _is_builtin(cls):
+    from .. import keras as _keras_pkg  # noqa: PLC0415
+    from .models import Model, Sequential
+    from .models.functional import Functional
+    if cls in (Model, Sequential, Functional):
+        return True
+    return getattr(_keras_pkg.layers, cls.__name__, None) is cls
+
+
+def _mark_custom_layers(config, model):
+    """Layer entries of custom classes get Keras's ``module`` (the class's) and ``registered_name``
+    (``"package>name"`` when registered, else the class name), so Keras finds them on loading."""
+    layers = {}
+    stack = [model]
+    while stack:
+        obj = stack.pop()
+        for layer in getattr(obj, "layers", None) or []:
+            layers.setdefault(layer.name, layer)
+            stack.append(layer)
+    for entry in config.get("layers") or []:
+        if not isinstance(entry, dict):
+            continue
+        layer = layers.get((entry.get("config") or {}).get("name"))
+        if layer is not None and not _is_builtin(type(layer)):
+            entry["module"] = type(layer).__module__
+            entry["registered_name"] = get_registered_name(type(layer))
+        if isinstance(entry.get("config"), dict):
+            _mark_custom_layers(entry["config"], layer if layer is not None else model)
 
 
 def _build_shape(model):
@@ -247,19 +279,19 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     os.replace(tmp_zip, filepath)
 
 
-def _all_class_names(config, out):
-    """Every layer ``class_name`` in a model config (nested models included)."""
-    if isinstance(config, dict):
-        if "class_name" in config and isinstance(config.get("config"), dict) and \
-                config.get("module", "").startswith(("keras.layers", "keras.models", "keras.src.models")) or \
-                config.get("module") == "keras" and config.get("class_name") in ("Sequential", "Functional", "Model"):
-            out.append((config["class_name"], config.get("registered_name")))
-        for k, v in config.items():
-            if k in ("layers",) or isinstance(v, (dict, list)):
-                _all_class_names(v, out)
-    elif isinstance(config, list):
-        for v in config:
-            _all_class_names(v, out)
+def _all_class_names(entry, out):
+    """``(class_name, registered_name)`` of a model entry and of every layer in it (the ``layers``
+    of Sequential/Functional configs, the ``layer`` of wrappers), recursively."""
+    if not isinstance(entry, dict) or "class_name" not in entry:
+        return out
+    out.append((entry["class_name"], entry.get("registered_name")))
+    cfg = entry.get("config")
+    if isinstance(cfg, dict):
+        for layer in cfg.get("layers") or []:
+            _all_class_names(layer, out)
+        for key in ("layer", "backward_layer", "cell"):
+            if isinstance(cfg.get(key), dict):
+                _all_class_names(cfg[key], out)
     return out
 
 
