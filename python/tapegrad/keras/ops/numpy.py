@@ -821,39 +821,57 @@ def take(x, indices, axis=None):
 
 
 def take_along_axis(x, indices, axis=None):
-    """numpy's ``take_along_axis``: ``x`` indexed by ``indices`` along ``axis``."""
+    """numpy's ``take_along_axis``: ``x`` indexed by ``indices`` along ``axis`` (one ``gather_nd``
+    built from tensor ops, so it is differentiable in ``x`` and needs no concrete indices)."""
     x = _t(x)
     if axis is None:
         x, axis = _ops.reshape(x, [-1]), 0
-    idx = np.asarray(_t(indices).numpy()).astype("int64")
-    nd = len(x.shape.as_list())
+    idx = _t(indices)
+    if idx.dtype.name != "int64":
+        idx = _ops.cast(idx, "int64")
+    xs, is_ = x.shape.as_list(), idx.shape.as_list()
+    nd = len(xs)
     axis = _norm_axis(axis, nd)
-    idx = np.where(idx < 0, idx + x.shape.as_list()[axis], idx)
-    shape_b = np.broadcast_shapes(tuple(d if i != axis else 1 for i, d in enumerate(x.shape.as_list())),
-                                  tuple(d if i != axis else 1 for i, d in enumerate(idx.shape)))
+    n = xs[axis]
+    idx = _ops.where(_ops.less(idx, 0), idx + _ops.constant(n, dtype="int64"), idx)
+    shape_b = np.broadcast_shapes(tuple(d if i != axis else 1 for i, d in enumerate(xs)),
+                                  tuple(d if i != axis else 1 for i, d in enumerate(is_)))
     out_shape = list(shape_b)
-    out_shape[axis] = idx.shape[axis]
-    idx = np.broadcast_to(idx, out_shape)
-    grids = list(np.meshgrid(*[np.arange(s) for s in out_shape], indexing="ij"))
-    grids[axis] = idx
-    full = np.stack(grids, axis=-1).astype("int64")
+    out_shape[axis] = is_[axis]
+    idx = _ops.broadcast_to(idx, out_shape)
+    grids = np.meshgrid(*[np.arange(d, dtype="int64") for d in out_shape], indexing="ij")
+    parts = [idx if i == axis else _ops.constant(g) for i, g in enumerate(grids)]
     xb_shape = list(shape_b)
-    xb_shape[axis] = x.shape.as_list()[axis]
-    return _ops.gather_nd(_ops.broadcast_to(x, xb_shape), _ops.constant(full))
+    xb_shape[axis] = n
+    return _ops.gather_nd(_ops.broadcast_to(x, xb_shape), _ops.stack(parts, axis=-1))
 
 
 def sort(x, axis=-1):
     """``x`` sorted ascending along ``axis`` (differentiable: a gather of ``argsort``)."""
     x = _t(x)
+    if axis is None:
+        x, axis = _ops.reshape(x, [-1]), 0
     return take_along_axis(x, argsort(x, axis=axis), axis=axis)
 
 
 def argsort(x, axis=-1):
-    """Indices that sort ``x`` along ``axis`` (stable, int32)."""
+    """Indices that sort ``x`` along ``axis`` (stable: equal values keep their order; int32)."""
     x = _t(x)
     if axis is None:
-        return _ops.constant(np.argsort(x.numpy().reshape(-1), kind="stable").astype("int32"))
-    return _ops.constant(np.argsort(x.numpy(), axis=axis, kind="stable").astype("int32"))
+        x, axis = _ops.reshape(x, [-1]), 0
+    if x.dtype.name == "bool":
+        x = _ops.cast(x, "int32")
+    nd = len(x.shape.as_list())
+    axis = _norm_axis(axis, nd)
+    if nd == 0:
+        return _ops.constant(np.int32(0))
+    perm = list(range(nd))
+    perm[axis], perm[-1] = perm[-1], perm[axis]
+    xt = _ops.transpose(x, perm) if axis != nd - 1 else x
+    # top_k puts the lower index first among equal values, so top_k of -x is a stable ascending sort
+    _, idx = _math.top_k(_ops.negative(xt), k=xt.shape.as_list()[-1], sorted=True)
+    idx = _ops.cast(idx, "int32")
+    return _ops.transpose(idx, perm) if axis != nd - 1 else idx
 
 
 def unique(x, sorted=True, return_index=False, return_inverse=False, return_counts=False, axis=None, size=None,
