@@ -169,9 +169,17 @@ def test_pydataset_feeds_fit_with_workers():
     data = Data(workers=3, max_queue_size=4)
     model = tg.keras.Sequential([tg.keras.Input((3,)), tg.keras.layers.Dense(1)])
     model.compile(optimizer=tg.keras.optimizers.SGD(0.1), loss="mse")
+    import random
+    random.seed(0)
     hist = model.fit(data, epochs=3, verbose=0)
     assert len(hist.history["loss"]) == 3 and hist.history["loss"][-1] < hist.history["loss"][0]
     assert sorted(seen) == sorted(list(range(4)) * 3) and data.epochs_done == 3 and len(threads) > 1
+    seen.clear()
+    model.fit(Data(), epochs=3, verbose=0)  # one worker: `seen` is the order the batches were used
+    assert seen != list(range(4)) * 3  # fit's default shuffle=True reorders the batches each epoch
+    seen.clear()
+    model.fit(Data(), epochs=2, verbose=0, shuffle=False)
+    assert seen == list(range(4)) * 2
     assert model.evaluate(Data(), verbose=0) == pytest.approx(hist.history["loss"][-1], rel=0.5)
     with pytest.raises(NotImplementedError, match="use_multiprocessing"):
         model.fit(Data(use_multiprocessing=True), verbose=0)

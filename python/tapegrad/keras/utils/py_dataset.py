@@ -3,12 +3,14 @@ that ``Model.fit``/``evaluate``/``predict`` take as ``x``, loaded by worker thre
 
 Subclasses define ``__len__`` (or the ``num_batches`` property) and ``__getitem__(index)``
 returning one batch ``x``, ``(x, y)`` or ``(x, y, sample_weight)``; ``on_epoch_end`` runs after
-each pass. With ``workers > 1`` the batches are computed in a thread pool, up to
+each pass. ``fit(shuffle=True)`` (the default) visits the batches in a new random order each epoch
+(Python's ``random``, as Keras); ``evaluate``/``predict`` and plain iteration go in index order. With ``workers > 1`` the batches are computed in a thread pool, up to
 ``max_queue_size`` ahead, and still come out in index order. ``use_multiprocessing=True`` is not
 supported (raises NotImplementedError): use threads.
 """
 import collections
 import concurrent.futures
+import random
 
 
 __all__ = ["PyDataset", "Sequence"]
@@ -68,6 +70,9 @@ class PyDataset:
     def max_queue_size(self, value):
         self._max_queue_size = value
 
+    def _set_shuffle(self, shuffle):
+        self._tg_shuffle = shuffle
+
     def __getitem__(self, index):
         """The batch at position ``index``."""
         raise NotImplementedError
@@ -97,6 +102,10 @@ class PyDataset:
         n = self.num_batches
         self.on_epoch_begin()
         indices = range(n) if n is not None else _count()
+        if n is not None and getattr(self, "_tg_shuffle", False):
+            indices = list(indices)
+            random.shuffle(indices)
+        self._tg_shuffle = False
         if self._workers is None or self._workers <= 1:
             for i in indices:
                 yield self[i]
