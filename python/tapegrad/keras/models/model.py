@@ -225,7 +225,8 @@ def _layer_registry(custom_objects=None):
             if isinstance(obj, type) and issubclass(obj, Layer):
                 registry[name] = obj
     registry.update({"Model": Model, "Functional": functional.Functional, "Sequential": sequential.Sequential})
-    registry.update(custom_objects or {})
+    from ..saving_model import _custom_table  # noqa: PLC0415  (classes registered with register_keras_serializable)
+    registry.update(_custom_table(custom_objects))
     return registry
 
 
