@@ -198,3 +198,4 @@ def test_get_file_cache_and_offline(tmp_path):
 def test_version():
     assert tg.__version__ == tg.version.VERSION == "2.21.0"
     assert tg.version.TAPEGRAD_VERSION == tg.__tapegrad_version__
+    assert tg.keras.__version__ == tg.version.KERAS_VERSION

@@ -33,7 +33,7 @@ import numpy as np
 __all__ = ["save_model", "load_model", "register_keras_serializable", "get_custom_objects", "get_registered_name",
            "get_registered_object", "CustomObjectScope", "custom_object_scope"]
 
-KERAS_VERSION = "3.15.1"
+from ..version import KERAS_VERSION  # noqa: E402
 _CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
 _GLOBAL_CUSTOM_OBJECTS = {}
 _GLOBAL_CUSTOM_NAMES = {}
