@@ -19,7 +19,7 @@ NOT_YET = {
         # other backends' features / layout tricks with no tapegrad counterpart yet
         "associative_scan", "jvp", "lu_factor", "view", "rearrange", "fold", "unfold", "image",
         # losses and layers' ops not written yet
-        "ctc_decode", "ctc_loss", "conv_transpose", "adaptive_average_pool", "adaptive_max_pool",
+        "ctc_decode", "ctc_loss", "adaptive_average_pool", "adaptive_max_pool",
     },
     "utils": {
         # image/audio/text file loaders and dataset builders (need tg.data and file decoders)

@@ -117,6 +117,10 @@ CASES = [
                                                         {}, (0,)),
     ("separable_conv", (IMG, KER[..., :1], R.standard_normal((1, 1, 3, 2)).astype("float32")), {}, (0, 1, 2)),
     ("segment_min", (A, np.array([0, 1, 0])), {"num_segments": 2}, (0,)),
+    ("conv_transpose", (IMG, KER.transpose(0, 1, 3, 2)), {"strides": 2}, (0, 1)),
+    ("conv_transpose", (IMG, KER.transpose(0, 1, 3, 2)), {"strides": 2, "padding": "same"}, (0, 1)),
+    ("conv_transpose", (IMG, KER.transpose(0, 1, 3, 2)), {"strides": 2, "output_padding": 1}, (0, 1)),
+    ("conv_transpose", (IMG[:, 0], KER[0].transpose(0, 2, 1)), {"strides": 3, "padding": "same"}, (0, 1)),
     ("segment_prod", (A, np.array([0, 2, 0])), {"num_segments": 3}, (0,)),
     # nn
     ("relu", (A,), {}, (0,)), ("relu6", (A * 5,), {}, (0,)), ("sigmoid", (A,), {}, (0,)), ("softplus", (A,), {}, (0,)),

@@ -373,6 +373,44 @@ def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, paddin
     return conv(x, pointwise_kernel, strides=1, padding="valid", data_format=data_format)
 
 
+def _deconv_length(n, k, padding, output_padding, stride, dilation):
+    k = k + (k - 1) * (dilation - 1)
+    if output_padding is None:
+        return n * stride + max(k - stride, 0) if padding == "valid" else n * stride
+    pad = k // 2 if padding == "same" else 0
+    return (n - 1) * stride + k - 2 * pad + output_padding
+
+
+def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None,
+                   dilation_rate=1):
+    """Transposed convolution (``kernel`` of shape ``spatial + (out, in)``), 1-D or 2-D, with Keras's
+    output length rule."""
+    x = _float_t(inputs)
+    nd = len(x.shape.as_list())
+    if nd not in (3, 4):
+        raise NotImplementedError("keras.ops.conv_transpose: only 1-D and 2-D inputs are supported by tapegrad yet.")
+    k = _t(kernel, x.dtype.name)
+    ns = nd - 2
+    strides, dil = _tuple(strides, ns), _tuple(dilation_rate, ns)
+    op = None if output_padding is None else _tuple(output_padding, ns)
+    padding_l = padding.lower()
+    _tf_padding(padding)
+    channels_first = data_format == "channels_first"
+    shp = x.shape.as_list()
+    spatial = shp[2:] if channels_first else shp[1:-1]
+    kshape = k.shape.as_list()
+    out_sp = [_deconv_length(spatial[i], kshape[i], padding_l, None if op is None else op[i], strides[i], dil[i])
+              for i in range(ns)]
+    out_ch = kshape[-2]
+    out_shape = [shp[0], out_ch] + out_sp if channels_first else [shp[0]] + out_sp + [out_ch]
+    fmt = _data_format(data_format, nd)
+    if ns == 1:
+        return _nn.conv1d_transpose(x, k, out_shape, strides, padding=padding_l.upper(), data_format=fmt or "NWC",
+                                    dilations=dil)
+    return _nn.conv2d_transpose(x, k, out_shape, strides, padding=padding_l.upper(), data_format=fmt or "NHWC",
+                                dilations=dil)
+
+
 def segment_min(data, segment_ids, num_segments=None, sorted=False):
     """Minimum of the rows of ``data`` that share a segment id."""
     from .math import segment_max
