@@ -272,3 +272,42 @@ def test_scatter_update_add_and_unique_index():
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
     vals, first = tg.keras.ops.unique(tg.constant([3, 1, 3, 2]), return_index=True)
     assert vals.numpy().tolist() == [1, 2, 3] and first.numpy().tolist() == [1, 3, 0]
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"maxlen": 2}, {"maxlen": 4, "padding": "post"},
+                                    {"maxlen": 2, "truncating": "post", "value": -1}, {"dtype": "float32"}])
+def test_pad_sequences_like_keras(kwargs):
+    seqs = [[1, 2, 3], [4], [], [5, 6]]
+    got = tg.keras.utils.pad_sequences(seqs, **kwargs)
+    want = keras.utils.pad_sequences(seqs, **kwargs)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def test_to_categorical_and_normalize_like_keras():
+    for labels, n in (([0, 2, 1], None), ([[1], [0]], 3), (np.array([[0, 1], [2, 0]]), 4)):
+        np.testing.assert_array_equal(tg.keras.utils.to_categorical(labels, n), keras.utils.to_categorical(labels, n))
+    with pytest.raises(IndexError):
+        keras.utils.to_categorical([0, 3], 3)
+    with pytest.raises(IndexError):
+        tg.keras.utils.to_categorical([0, 3], 3)
+    np.testing.assert_allclose(tg.keras.utils.normalize(A, axis=1), keras.utils.normalize(A, axis=1), rtol=1e-6)
+    np.testing.assert_allclose(tg.keras.utils.normalize(A, order=1), keras.utils.normalize(A, order=1), rtol=1e-6)
+
+
+def test_random_shapes_dtypes_and_seed_state_like_keras():
+    for name, args, kwargs in [("normal", ((2, 3),), {}), ("uniform", ((4,),), {"dtype": "float64"}),
+                               ("randint", ((3,), 0, 5), {}), ("truncated_normal", ((2,),), {}),
+                               ("dropout", (np.ones((3, 4), "float32"), 0.5), {}),
+                               ("shuffle", (np.arange(6),), {}), ("gamma", ((3,), 2.0), {}),
+                               ("categorical", (np.zeros((2, 3), "float32"), 4), {}),
+                               ("binomial", ((3,), 5, 0.5), {}), ("beta", ((3,), 2.0, 3.0), {})]:
+        ours = getattr(tg.keras.random, name)(*args, seed=3, **kwargs)
+        theirs = getattr(keras.random, name)(*args, seed=3, **kwargs)
+        assert tuple(ours.shape) == tuple(theirs.shape), name
+        assert ours.dtype.name == keras.backend.standardize_dtype(theirs.dtype), name
+    g, kg = tg.keras.random.SeedGenerator(5), keras.random.SeedGenerator(5)
+    for _ in range(3):
+        tg.keras.random.normal((1,), seed=g)
+        keras.random.normal((1,), seed=kg)
+    assert g.state.numpy().tolist() == keras.ops.convert_to_numpy(kg.state.value).tolist()
