@@ -211,3 +211,45 @@ def test_registered_custom_layer_both_directions(tmp_path, keras):
     assert entry["registered_name"] == "KopsTest>Noise"
     back = keras.models.load_model(str(tmp_path / "t.keras"))
     np.testing.assert_allclose(back.predict(X, verbose=0), km.predict(X, verbose=0), rtol=1e-6)
+
+
+def _cnn(lib):
+    L = lib.layers
+    inp = lib.Input((8, 8, 2))
+    x = L.Conv2D(4, 3, padding="same", activation="relu")(inp)
+    x = L.BatchNormalization()(x)
+    x = L.MaxPooling2D()(x)
+    x = L.Dropout(0.2)(x)
+    y = L.Flatten()(L.SeparableConv2D(3, 3)(x))
+    e = lib.Input((5,), dtype="int32")
+    t = L.GlobalAveragePooling1D()(L.Embedding(10, 3)(e))
+    z = L.LayerNormalization()(L.Concatenate()([y, t]))
+    head = lib.Sequential([lib.Input((z.shape[-1],)), L.Dense(4, activation="tanh")], name="head")
+    out = L.Dense(3, activation="softmax", kernel_regularizer=lib.regularizers.l2(0.01))(head(z))
+    m = lib.Model([inp, e], out)
+    m.compile(optimizer=lib.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return m
+
+
+def test_multi_input_cnn_with_nested_model_both_directions(tmp_path, keras):
+    from tapegrad.keras.saving import optimizer_variables
+    rng = np.random.default_rng(0)
+    data = [rng.random((16, 8, 8, 2)).astype("float32"), rng.integers(0, 10, (16, 5)).astype("int32")]
+    labels = rng.integers(0, 3, (16,))
+    km = _cnn(keras)
+    km.fit(data, labels, epochs=2, verbose=0)
+    km.save(str(tmp_path / "k.keras"))
+    m = tg.keras.models.load_model(str(tmp_path / "k.keras"))
+    np.testing.assert_allclose(m.predict(data, verbose=0), km.predict(data, verbose=0), rtol=1e-5, atol=1e-6)
+    ours, theirs = optimizer_variables(m.optimizer), km.optimizer.variables
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(np.asarray(a.numpy()), np.asarray(b.numpy()), rtol=1e-6)
+
+    tm = _cnn(tg.keras)
+    tm.fit(data, labels, epochs=2, verbose=0)
+    tm.save(str(tmp_path / "t.keras"))
+    back = keras.models.load_model(str(tmp_path / "t.keras"))
+    np.testing.assert_allclose(back.predict(data, verbose=0), tm.predict(data, verbose=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(back.evaluate(data, labels, verbose=0), tm.evaluate(data, labels, verbose=0),
+                               rtol=1e-5)

@@ -187,9 +187,9 @@ def _model_config(model):
     from .models.model import Model
     cls = type(model)
     registered = _GLOBAL_CUSTOM_NAMES.get(cls)
-    builtin = _is_builtin(cls)
-    config = {"module": "keras" if builtin else cls.__module__, "class_name": cls.__name__,
-              "config": model.get_config(), "registered_name": None if builtin else get_registered_name(cls)}
+    module, registered = _module_and_name(cls)
+    config = {"module": module, "class_name": cls.__name__, "config": model.get_config(),
+              "registered_name": registered}
     _mark_custom_layers(config["config"], model)
     if getattr(model, "built", False) and isinstance(model, Model):
         shape = _build_shape(model)
@@ -210,6 +210,17 @@ def _is_builtin(cls):
     return getattr(_keras_pkg.layers, cls.__name__, None) is cls
 
 
+# Where Keras 3 says its model classes live (what it writes as "module" / "registered_name").
+_MODEL_MODULES = {"Sequential": ("keras", None), "Functional": ("keras.src.models.functional", "Functional"),
+                  "Model": ("keras.src.models.model", "Model")}
+
+
+def _module_and_name(cls):
+    if _is_builtin(cls):
+        return _MODEL_MODULES.get(cls.__name__, ("keras.layers", None))
+    return cls.__module__, get_registered_name(cls)
+
+
 def _mark_custom_layers(config, model):
     """Layer entries of custom classes get Keras's ``module`` (the class's) and ``registered_name``
     (``"package>name"`` when registered, else the class name), so Keras finds them on loading."""
@@ -224,9 +235,8 @@ def _mark_custom_layers(config, model):
         if not isinstance(entry, dict):
             continue
         layer = layers.get((entry.get("config") or {}).get("name"))
-        if layer is not None and not _is_builtin(type(layer)):
-            entry["module"] = type(layer).__module__
-            entry["registered_name"] = get_registered_name(type(layer))
+        if layer is not None and (not _is_builtin(type(layer)) or entry.get("class_name") in _MODEL_MODULES):
+            entry["module"], entry["registered_name"] = _module_and_name(type(layer))
         if isinstance(entry.get("config"), dict):
             _mark_custom_layers(entry["config"], layer if layer is not None else model)
 
