@@ -26,6 +26,7 @@ globals().update(_exported("top"))
 from ._tape import GradientTape, UnconnectedGradients
 from ._tensor import Tensor, TensorShape, Variable
 from . import keras, linalg, math, nn, testing  # noqa: E402
+from . import data  # noqa: E402
 
 optimizers = keras.optimizers
 losses = keras.losses
