@@ -95,6 +95,8 @@ def _as_array(value):
         return np.array(value.read_value())  # a snapshot, as TF takes
     if isinstance(value, Tensor):
         return np.asarray(value)
+    if isinstance(value, list) and any(isinstance(v, (np.ndarray, np.generic, Tensor)) for v in value):
+        return _as_array(np.stack([_as_array(v) for v in value]))  # arrays keep their dtype, as in TF
     return np.asarray(_core.convert_to_tensor(value))
 
 
@@ -771,7 +773,10 @@ class _UnbatchDataset(_UnaryDataset):
 
     def _card(self):
         n = self._input._card()
-        return n if n == INFINITE else UNKNOWN
+        leads = {None if s is UNKNOWN_SHAPE else s[0] for s in map(shape_of_spec, _flatten(self._input._structure))}
+        if n < 0 or len(leads) != 1 or None in leads:
+            return n if n == INFINITE else UNKNOWN
+        return n * leads.pop()
 
     def _elements(self):
         for e in self._input._elements():
@@ -876,7 +881,7 @@ class _ShuffleDataset(_UnaryDataset):
             raise InvalidArgumentError("buffer_size must be greater than zero or UNKNOWN_CARDINALITY")
         self._buffer_size = max(b, 1)
         self._reshuffle = reshuffle_each_iteration is None or bool(reshuffle_each_iteration)
-        self._base_seed = int(_random._generator(seed).integers(1 << 63))
+        self._base_seed = _shuffle_seed(seed)
         self._epoch = 0
         self._lock = threading.Lock()
 
@@ -903,6 +908,18 @@ class _ShuffleDataset(_UnaryDataset):
         if plan is not None:
             return _elements_from_rows(*plan)
         return _pipeline.buffer_shuffle(self._input._elements(), self._buffer_size, self._rng())
+
+
+def _shuffle_seed(seed):
+    """The base seed of a shuffle: fixed by (global seed, op seed) when `seed` is given (two datasets
+    with the same seeds shuffle alike, as in TF); else a fresh one per op, reproducible under
+    tg.random.set_seed (numbered in creation order) and random without it."""
+    if seed is None:
+        return int(_random._generator(None).integers(1 << 63))
+    g = _random.get_global_seed()
+    g = _random.DEFAULT_GRAPH_SEED if g is None else g
+    words = [g & _random._MASK, _int_arg(seed, "seed") & _random._MASK, 2]
+    return int(np.random.SeedSequence(words).generate_state(1, np.uint64)[0])
 
 
 class _RepeatDataset(_UnaryDataset):
