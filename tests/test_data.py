@@ -152,6 +152,14 @@ def test_batch_fast_path_gathers_once_per_component(monkeypatch):
     np.testing.assert_array_equal(rows[:, 0] / 2, np.concatenate([b[1].numpy() for b in batches]))
 
 
+def test_batch_over_tensor_source_uses_engine_gather():
+    x = np.arange(40, dtype=np.float32).reshape(20, 2)
+    ours = D.from_tensor_slices((tg.constant(x), np.arange(20))).shuffle(20, seed=1).batch(6)
+    ref = D.from_tensor_slices((x, np.arange(20))).shuffle(20, seed=1).batch(6)
+    assert values(ours) == values(ref)
+    assert values(D.from_tensor_slices(tg.constant(x)).batch(7)) == [x[i:i + 7].tolist() for i in (0, 7, 14)]
+
+
 def test_batch_errors_and_parallel_calls():
     with pytest.raises(tg.errors.InvalidArgumentError, match="Batch size must be greater than zero"):
         D.range(5).batch(0)

@@ -474,6 +474,8 @@ class _TensorSliceDataset(Dataset):
                                  "must have the same first dimension)")
         self._arrays = arrays
         self._n = arrays[0].shape[0]
+        # Tensor sources are gathered by the engine: one copy straight into the batch's Tensor
+        self._sources = [v if isinstance(v, Tensor) else None for v in _flatten(tensors)]
 
     def _compute_structure(self):
         return _pack(self._shape_nest, [make_spec(a.shape[1:], a.dtype) for a in self._arrays])
@@ -485,10 +487,23 @@ class _TensorSliceDataset(Dataset):
         return self, _arange_chunks(self._n)
 
     def _take(self, idx):
+        return [self._take_one(a, idx) for a in self._arrays]
+
+    @staticmethod
+    def _take_one(a, idx):
+        """Rows `idx` of `a`: a view when they are consecutive, else one fancy index."""
         if len(idx) and idx[-1] - idx[0] == len(idx) - 1 and (len(idx) < 3 or np.all(np.diff(idx) == 1)):
-            s = slice(int(idx[0]), int(idx[-1]) + 1)
-            return [a[s] for a in self._arrays]
-        return [np.take(a, idx, axis=0) for a in self._arrays]
+            return a[int(idx[0]):int(idx[-1]) + 1]
+        return np.take(a, idx, axis=0)
+
+    def _take_tensors(self, idx):
+        """Rows `idx` of every component as Tensors: one gather and one copy (numpy sources: a slice
+        or fancy index, then the copy into the Tensor; Tensor sources: the engine's gather)."""
+        if all(t is None for t in self._sources):
+            return _tensors(self._take(idx))
+        one = _TensorSliceDataset._take_one
+        return tuple(_core.gather(t, idx, 0, 0) if t is not None else _tensor(one(a, idx))
+                     for a, t in zip(self._arrays, self._sources))
 
 
 class _TensorDataset(_TensorSliceDataset):
@@ -496,6 +511,7 @@ class _TensorDataset(_TensorSliceDataset):
         self._shape_nest, arrays = _normalize_element(tensors)
         self._arrays = [a[None] for a in arrays]
         self._n = 1
+        self._sources = [None] * len(arrays)
 
 
 class _RangeDataset(Dataset):
@@ -521,6 +537,9 @@ class _RangeDataset(Dataset):
 
     def _take(self, idx):
         return [(self._start + idx * self._step).astype(self._dtype.as_numpy_dtype)]
+
+    def _take_tensors(self, idx):
+        return _tensors(self._take(idx))
 
 
 class _GeneratorDataset(Dataset):
@@ -647,7 +666,7 @@ class _BatchDataset(_UnaryDataset):
         if plan is not None:
             source, chunks = plan
             groups = _regroup(chunks, self._batch_size, self._drop)
-            build = lambda idx: _tensors(source._take(idx))  # noqa: E731
+            build = source._take_tensors
         else:
             groups = _group(self._input._elements(), self._batch_size, self._drop)
             build = _stack

@@ -84,7 +84,11 @@ def tensor_spec_class():
 
 
 def make_spec(shape, dtype):
-    return tensor_spec_class()(shape, as_dtype(_dtype_name(dtype)))
+    cls = tensor_spec_class()
+    shape = as_shape(shape)
+    if cls is not _TensorSpec and shape is UNKNOWN_SHAPE:
+        shape = None  # TF's spelling of an unknown rank
+    return cls(shape, as_dtype(_dtype_name(dtype)))
 
 
 def _dtype_name(dtype):
