@@ -264,6 +264,24 @@ def test_repeat_take_skip_shard_enumerate(generic):
     assert values(big.skip(65530).take(12).shard(4, 1)) == [65531, 65535, 65539]
 
 
+def test_concatenate_and_flat_map():
+    ds = D.from_tensor_slices(np.zeros((2, 3), np.float32)).concatenate(
+        D.from_tensor_slices(np.ones((1, 3), np.float32)))
+    assert values(ds) == [[0.0] * 3, [0.0] * 3, [1.0] * 3] and int(ds.cardinality()) == 3
+    mixed = D.range(1, 3).map(lambda x: tg.fill([x], x)).concatenate(D.from_tensors(np.arange(4)))
+    assert mixed.element_spec == TensorSpec([None], tg.int64)
+    assert int(D.range(2).concatenate(D.range(3).repeat()).cardinality()) == -1
+    with pytest.raises(TypeError, match="Incompatible dataset elements"):
+        D.range(2).concatenate(D.from_tensor_slices([1.0]))
+    with pytest.raises(TypeError, match="Incompatible dataset elements"):
+        D.range(2).concatenate(D.zip(D.range(2), D.range(2)))
+    fm = D.range(1, 4).flat_map(lambda n: D.range(n).map(lambda i: (n, i)))
+    assert values(fm) == [(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2)]
+    assert int(fm.cardinality()) == -2 and fm.element_spec == (TensorSpec([], tg.int64),) * 2
+    with pytest.raises(TypeError, match="must return a `Dataset`"):
+        list(D.range(2).flat_map(lambda n: n))
+
+
 def test_shard_errors():
     with pytest.raises(tg.errors.InvalidArgumentError, match=r"Index must be between 0 and 1 \(currently index = 2\)"):
         D.range(3).shard(2, 2)
@@ -459,6 +477,7 @@ def _pipelines(lib):
         "cache_prefetch": d.range(9).map(lambda v: v + 1).cache().prefetch(2),
         "map_tuple": d.from_tensor_slices((y, x)).map(lambda a, b: (b * 2.0, a)).batch(8),
         "repeat_batch": d.range(5).repeat(2).batch(3),
+        "concatenate_flat_map": d.range(3).concatenate(d.range(7, 9)).flat_map(lambda v: d.range(v).batch(2)),
     }
 
 

@@ -84,7 +84,7 @@ def child(library, rows, features, threads, epochs):
         start, to_np = _epoch_tf(x, threads)
     else:
         start, to_np = _epoch_torch(x, threads, library.endswith("batched sampler"))
-    seen = np.concatenate([to_np(b)[:, 0] for b in start()]) / 2.0
+    seen = np.concatenate([to_np(b)[:, 0].copy() for b in start()]) / 2.0  # copies: no batch kept alive
     check = "ok" if np.array_equal(np.sort(seen), np.arange(rows, dtype=np.float32)) else (
         f"the epoch's rows are not a permutation ({len(seen)} rows seen, {len(np.unique(seen))} distinct)")
     times = []

@@ -35,8 +35,8 @@ from .._dtypes import as_dtype, int64
 from .._tensor import Tensor, TensorShape
 from ..errors import InvalidArgumentError
 from . import _pipeline
-from ._spec import (UNKNOWN_SHAPE, as_shape, dtype_of_spec, make_spec, shape_of_spec, shapes_compatible,
-                    spec_of)
+from ._spec import (UNKNOWN_SHAPE, as_shape, dtype_of_spec, make_spec, relax, shape_of_spec,
+                    shapes_compatible, spec_of)
 
 AUTOTUNE = -1
 INFINITE = -1
@@ -368,6 +368,19 @@ class Dataset:
     def cache(self, filename="", name=None):
         """Elements kept in memory after the first full iteration; later iterations replay them."""
         return _CacheDataset(self, filename)
+
+    def concatenate(self, dataset, name=None):
+        """This dataset's elements, then `dataset`'s (their element types must match).
+
+        >>> import tapegrad as tg
+        >>> list(tg.data.Dataset.range(2).concatenate(tg.data.Dataset.range(5, 7)).as_numpy_iterator())
+        [np.int64(0), np.int64(1), np.int64(5), np.int64(6)]
+        """
+        return _ConcatenateDataset(self, dataset)
+
+    def flat_map(self, map_func, name=None):
+        """The elements of the datasets `map_func` returns for each element, one after the other."""
+        return _FlatMapDataset(self, map_func)
 
     def apply(self, transformation_func):
         """`transformation_func(self)`, which must return a Dataset."""
@@ -1193,3 +1206,59 @@ class _ZipDataset(Dataset):
                 close = getattr(g, "close", None)
                 if close is not None:
                     close()
+
+
+class _ConcatenateDataset(Dataset):
+    def __init__(self, first, second):
+        if not isinstance(second, Dataset):
+            raise TypeError(f"`dataset` must be a tf.data.Dataset, got {type(second).__name__}")
+        a, b = first._structure, second._structure
+        fa, fb = _flatten(a), _flatten(b)
+        if (_pack(a, [None] * len(fa)) != _pack(b, [None] * len(fb))
+                or any(dtype_of_spec(x) != dtype_of_spec(y) for x, y in zip(fa, fb))):
+            raise TypeError(f"Incompatible dataset elements:\n  {a} vs. \n  {b}")
+        self._first, self._second = first, second
+        self._inputs = (first, second)
+
+    def _compute_structure(self):
+        a, b = self._first._structure, self._second._structure
+        return _pack(a, [make_spec(relax(shape_of_spec(x), shape_of_spec(y)), dtype_of_spec(x))
+                         for x, y in zip(_flatten(a), _flatten(b))])
+
+    def _card(self):
+        n, m = self._first._card(), self._second._card()
+        if INFINITE in (n, m):
+            return INFINITE
+        return UNKNOWN if UNKNOWN in (n, m) else n + m
+
+    def _elements(self):
+        yield from self._first._elements()
+        yield from self._second._elements()
+
+
+class _FlatMapDataset(_UnaryDataset):
+    def __init__(self, input_dataset, map_func):
+        super().__init__(input_dataset)
+        if not callable(map_func):
+            raise TypeError(f"`map_func` must be callable, got {type(map_func).__name__}")
+        self._fn = map_func
+
+    def _dataset_for(self, flat):
+        ds = _call_with_element(self._fn, _pack(self._input._structure, _tensors(flat)))
+        if not isinstance(ds, Dataset):
+            raise TypeError(f"The `map_func` argument must return a `Dataset` object. Got {type(ds).__name__}.")
+        return ds
+
+    def _compute_structure(self):
+        flat = _first_element(self._input)
+        if flat is None:
+            raise ValueError("flat_map over an empty dataset: tapegrad takes the element_spec from the "
+                             "dataset map_func returns for the first element")
+        return self._dataset_for(flat)._structure
+
+    def _card(self):
+        return UNKNOWN if self._input._card() != 0 else 0
+
+    def _elements(self):
+        for flat in self._input._elements():
+            yield from self._dataset_for(flat)._elements()
