@@ -437,8 +437,16 @@ class _Iterator:
 
     def __init__(self, dataset):
         self._structure = dataset._structure
-        self._gen = dataset._elements()
+        self._dataset = dataset
+        self._gen_ = None  # started by the first next(): iter() alone uses up no shuffle epoch
         self.element_spec = self._structure
+
+    @property
+    def _gen(self):
+        if self._gen_ is None:
+            self._gen_ = self._dataset._elements()
+            self._dataset = None
+        return self._gen_
 
     def __iter__(self):
         return self
