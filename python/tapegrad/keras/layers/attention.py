@@ -24,7 +24,7 @@ from ... import _ops, _ops_linalg, _ops_math, _ops_nnloss, _ops_shape
 from ..._dtypes import bool as _bool
 from .. import activations, constraints, initializers, regularizers
 from .base import InputSpec, Layer
-from .rnn import _SeedGenerator, _build_sublayer, _layer_kwargs
+from .rnn import _SeedGenerator, _autocast, _build_sublayer, _layer_kwargs
 
 __all__ = ["MultiHeadAttention", "Attention", "AdditiveAttention"]
 
@@ -34,8 +34,8 @@ def _dropout(x, rate, seed_generator):
     if rate >= 1.0:
         return _ops.zeros_like(x)
     u = seed_generator.uniform(list(x.shape), x.dtype)
-    keep = _ops.cast(_ops.greater_equal(u, _ops.cast(rate, x.dtype)), x.dtype)
-    return x * keep * _ops.cast(1.0 / (1.0 - rate), x.dtype)
+    keep = _ops.cast(_ops.greater_equal(u, _ops.constant(rate, dtype=x.dtype)), x.dtype)
+    return x * keep * _ops.constant(1.0 / (1.0 - rate), dtype=x.dtype)
 
 
 def _as_bool(mask):
@@ -307,7 +307,7 @@ class MultiHeadAttention(Layer):
             for _ in range(len(scores.shape) - len(mask.shape)):
                 mask = _ops_shape.expand_dims(mask, axis)
             big = -1e9 if zero_masked else -0.7 * 3.38953e38
-            scores = _ops.where(mask, scores, _ops.cast(big, scores.dtype))
+            scores = _ops.where(mask, scores, _ops.constant(big, dtype=scores.dtype))
         if len(self._norm_axes) > 1:
             probs = _ops.exp(scores - _ops_math.reduce_logsumexp(scores, axis=list(self._norm_axes), keepdims=True))
         else:
@@ -322,11 +322,11 @@ class MultiHeadAttention(Layer):
         # scores, dropout or a rank other than 4; the Softmax-layer path zeroes masked entries.
         scores_path = self._dropout > 0.0 or return_attention_scores or len(query.shape) != 4
         if scores_path:
-            query = query * _ops.cast(self._inverse_sqrt_key_dim, query.dtype)
+            query = query * _ops.constant(self._inverse_sqrt_key_dim, dtype=query.dtype)
             scores = _ops_linalg.einsum(self._dot_product_equation, key, query)
         else:
             scores = _ops_linalg.einsum(self._dot_product_equation, key, query)
-            scores = scores * _ops.cast(self._inverse_sqrt_key_dim, scores.dtype)
+            scores = scores * _ops.constant(self._inverse_sqrt_key_dim, dtype=scores.dtype)
         scores = self._masked_softmax(scores, attention_mask, zero_masked=scores_path)
         final = scores
         if self._dropout > 0.0 and training:
@@ -336,8 +336,14 @@ class MultiHeadAttention(Layer):
 
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
              return_attention_scores=False, training=None, use_causal_mask=False):
+        key_given = key is not None
         if key is None:
             key = value
+        masks = [getattr(t, "_keras_mask", None) for t in (query, value, key)]
+        query, value, key = (_autocast(t, self.compute_dtype) for t in (query, value, key))
+        for t, m in zip((query, value, key), masks):
+            if m is not None and getattr(t, "_keras_mask", None) is None:
+                t._keras_mask = m
         for name, t in (("query", query), ("value", value), ("key", key)):
             if len(t.shape) < 3:
                 raise ValueError(f"Layer '{self.name}' expects `{name}` of rank >= 3 (batch, ..., features). "
@@ -348,7 +354,7 @@ class MultiHeadAttention(Layer):
         query_mask = getattr(query, "_keras_mask", None)
         if value_mask is None:
             value_mask = getattr(value, "_keras_mask", None)
-        if key_mask is None and key is not value:
+        if key_mask is None and key_given and key is not value:
             key_mask = getattr(key, "_keras_mask", None)
         attention_mask = self._compute_attention_mask(query, value, query_mask, value_mask, key_mask,
                                                       attention_mask, use_causal_mask)
@@ -458,7 +464,7 @@ class Attention(Layer):
             padding = _ops.logical_not(scores_mask)
             if len(padding.shape) == 2:
                 padding = _ops_shape.expand_dims(padding, -2)
-            scores = _ops.where(padding, scores - _ops.cast(1.0e9, scores.dtype), scores)
+            scores = _ops.where(padding, scores - _ops.constant(1.0e9, dtype=scores.dtype), scores)
         weights = _ops_nnloss.softmax(scores, axis=-1)
         if training and self.dropout > 0:
             weights = _dropout(weights, self.dropout, self.seed_generator)
@@ -478,6 +484,7 @@ class Attention(Layer):
         if mask is None:
             masks = [getattr(t, "_keras_mask", None) for t in inputs]
             mask = masks if any(m is not None for m in masks) else None
+        inputs = [_autocast(t, self.compute_dtype) for t in inputs]
         q, v = inputs[0], inputs[1]
         k = inputs[2] if len(inputs) > 2 else v
         for name, t in (("query", q), ("value", v), ("key", k)):

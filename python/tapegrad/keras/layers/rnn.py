@@ -97,8 +97,8 @@ class DropoutRNNCell:
             if rate >= 1.0:
                 return _ops.zeros_like(ones)
             u = self.seed_generator.uniform(list(step_input.shape), step_input.dtype)
-            keep = _ops.cast(_ops.greater_equal(u, _ops.cast(rate, step_input.dtype)), step_input.dtype)
-            return ones * keep * _ops.cast(1.0 / (1.0 - rate), step_input.dtype)
+            keep = _ops.cast(_ops.greater_equal(u, _ops.constant(rate, dtype=step_input.dtype)), step_input.dtype)
+            return ones * keep * _ops.constant(1.0 / (1.0 - rate), dtype=step_input.dtype)
 
         count = getattr(self, "dropout_mask_count", None)
         return one() if count is None else [one() for _ in range(count)]
@@ -544,6 +544,16 @@ def _layer_kwargs(config):
     return config
 
 
+def _autocast(x, dtype):
+    """Keras's input autocast: floating inputs take the layer's compute dtype."""
+    if x is None:
+        return None
+    x = _ops.convert_to_tensor(x)
+    if x.dtype.is_floating and x.dtype != dtype:
+        return _ops.cast(x, dtype)
+    return x
+
+
 def _as_bool_mask(mask):
     if isinstance(mask, (list, tuple)):
         mask = nest.flatten(mask)[0]
@@ -666,6 +676,7 @@ class RNN(Layer):
                 v.assign(np.zeros(tuple(v.shape), dtype=v.dtype.as_numpy_dtype))
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
+        sequences = _autocast(sequences, self.compute_dtype)
         if len(sequences.shape) < 3:
             raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the layer: expected ndim>=3, '
                              f"found ndim={len(sequences.shape)}. Full shape received: {tuple(sequences.shape)}")
@@ -1143,6 +1154,7 @@ class TimeDistributed(Layer):
         self.built = True
 
     def call(self, inputs, training=None, mask=None):
+        inputs = _autocast(inputs, self.compute_dtype)
         self._get_child_input_shape(tuple(inputs.shape))
         if mask is not None:
             mask = _ops.convert_to_tensor(mask)
