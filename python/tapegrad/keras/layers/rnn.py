@@ -130,9 +130,12 @@ def _check_units(units):
 # Note [Fast cells]
 # The built-in cells split their work in two: `_project(x, training)` applies input dropout and
 # `x @ kernel + input_bias` to inputs of any leading shape (the RNN layer calls it once on the
-# whole time-major sequence), and `_step(xw_t, states, training)` does the recurrent part of one
-# step. `call` is `_step(_project(x))`, so a cell used alone, in StackedRNNCells or in a subclass
-# computes the same numbers. The RNN layer takes the fast route only for the built-in `call`.
+# whole time-major sequence), `_time_inputs` cuts that into per-step pieces with a few ops, and
+# `_step(xw_t, states, training, params)` does the recurrent part of one step. `params` holds the
+# recurrent weights read once per sequence (`_step_params`): reading a Variable, or slicing one, at
+# every step costs more than the step's small matmul. `call` is `_step(_project(x))`, so a cell used
+# alone, in StackedRNNCells or in a subclass computes the same numbers. The RNN layer takes the fast
+# route only for the built-in `call`.
 
 class _FastCell(Layer, DropoutRNNCell):
     """Shared pieces of the built-in cells: weights, projection, config."""
@@ -202,6 +205,13 @@ class _FastCell(Layer, DropoutRNNCell):
             z = _ops.reshape(z, lead + [z.shape[-1]])
         return z
 
+    def _step_params(self):
+        return {"rk": _ops.identity(self.recurrent_kernel)}
+
+    def _time_inputs(self, xw):
+        """Per-step pieces of the projected time-major sequence ``[T, B, G]``."""
+        return _ops_shape.unstack(xw, axis=0)
+
     def _recurrent_masks(self, h, training):
         if self._use_dropout(self.recurrent_dropout, training):
             return self.get_recurrent_dropout_mask(h)
@@ -266,12 +276,13 @@ class SimpleRNNCell(_FastCell):
     def _use_dropout(self, rate, training):
         return bool(training) and rate > 0.0
 
-    def _step(self, xw, states, training=False):
+    def _step(self, xw, states, training=False, params=None):
+        rk = params["rk"] if params else self.recurrent_kernel
         h = states[0]
         rec = self._recurrent_masks(h, training)
         if rec is not None:
             h = h * rec
-        out = xw + _ops.matmul(h, self.recurrent_kernel)
+        out = xw + _ops.matmul(h, rk)
         if self.activation is not None:
             out = self.activation(out)
         return out, [out]
@@ -330,15 +341,16 @@ class LSTMCell(_FastCell):
             self.bias = None
         self.built = True
 
-    def _step(self, xw, states, training=False):
+    def _step(self, xw, states, training=False, params=None):
+        rk = params["rk"] if params else self.recurrent_kernel
         h, c = states[0], states[1]
         rec = self._recurrent_masks(h, training)
         if rec is not None:
-            pieces = _ops_shape.split(self.recurrent_kernel, 4, axis=1)
+            pieces = _ops_shape.split(rk, 4, axis=1)
             z = xw + _ops_shape.concat([_ops.matmul(h * m, k) for m, k in zip(rec, pieces)], axis=1)
         else:
-            z = xw + _ops.matmul(h, self.recurrent_kernel)
-        zi, zf, zc, zo = _ops_shape.split(z, 4, axis=1)
+            z = xw + _ops.matmul(h, rk)
+        zi, zf, zc, zo = _ops_shape.unstack(_ops.reshape(z, [-1, 4, self.units]), axis=1)
         ract = self.recurrent_activation
         c = ract(zf) * c + ract(zi) * self.activation(zc)
         h = ract(zo) * self.activation(c)
@@ -398,12 +410,28 @@ class GRUCell(_FastCell):
             return None
         return self.bias[0] if self.reset_after else self.bias
 
-    def _step(self, xw, states, training=False):
+    def _step_params(self):
+        params = {"rk": _ops.identity(self.recurrent_kernel)}
+        if self.use_bias and self.reset_after:
+            params["rb"] = self.bias[1]
+        if not self.reset_after:
+            params["rk_zr"] = params["rk"][:, : 2 * self.units]
+            params["rk_h"] = params["rk"][:, 2 * self.units:]
+        return params
+
+    def _time_inputs(self, xw):
+        t, b = xw.shape[0], xw.shape[1]
+        gates = _ops_shape.unstack(_ops.reshape(xw, [t, b, 3, self.units]), axis=2)
+        return list(zip(*[_ops_shape.unstack(g, axis=0) for g in gates]))
+
+    def _step(self, xw, states, training=False, params=None):
+        if params is None:
+            params = self._step_params()
         h = states[0]
         u = self.units
-        rk = self.recurrent_kernel
-        rb = self.bias[1] if (self.use_bias and self.reset_after) else None
-        x_z, x_r, x_h = _ops_shape.split(xw, 3, axis=1)
+        rk = params["rk"]
+        rb = params.get("rb")
+        x_z, x_r, x_h = xw if isinstance(xw, tuple) else _ops_shape.split(xw, 3, axis=1)
         ract = self.recurrent_activation
         rec = self._recurrent_masks(h, training)
         if rec is not None:
@@ -425,14 +453,14 @@ class GRUCell(_FastCell):
             inner = _ops.matmul(h, rk)
             if rb is not None:
                 inner = inner + rb
-            r_z, r_r, r_h = _ops_shape.split(inner, 3, axis=1)
+            r_z, r_r, r_h = _ops_shape.unstack(_ops.reshape(inner, [-1, 3, u]), axis=1)
             z, r = ract(x_z + r_z), ract(x_r + r_r)
             r_h = r * r_h
         else:
-            inner = _ops.matmul(h, rk[:, : 2 * u])
-            r_z, r_r = _ops_shape.split(inner, 2, axis=1)
+            inner = _ops.matmul(h, params["rk_zr"])
+            r_z, r_r = _ops_shape.unstack(_ops.reshape(inner, [-1, 2, u]), axis=1)
             z, r = ract(x_z + r_z), ract(x_r + r_r)
-            r_h = _ops.matmul(r * h, rk[:, 2 * u:])
+            r_h = _ops.matmul(r * h, params["rk_h"])
         hh = self.activation(x_h + r_h)
         h = z * h + (1 - z) * hh
         return h, [h]
@@ -453,7 +481,8 @@ _FAST_CALLS = (SimpleRNNCell.call, LSTMCell.call, GRUCell.call)
 def _is_fast(cell):
     return isinstance(cell, _FastCell) and type(cell).call in _FAST_CALLS and \
         type(cell)._step in (SimpleRNNCell._step, LSTMCell._step, GRUCell._step) and \
-        type(cell)._project is _FastCell._project
+        type(cell)._project is _FastCell._project and \
+        type(cell)._time_inputs in (_FastCell._time_inputs, GRUCell._time_inputs)
 
 
 class StackedRNNCells(Layer):
@@ -721,10 +750,11 @@ class RNN(Layer):
         perm = [1, 0] + list(range(2, len(sequences.shape)))
         x_tm = _ops.transpose(sequences, perm)
         if _is_fast(cell):
-            inputs = _ops_shape.unstack(cell._project(x_tm, training), axis=0)
+            inputs = cell._time_inputs(cell._project(x_tm, training))
+            params = cell._step_params()
 
             def step(x, states):
-                return cell._step(x, states, training)
+                return cell._step(x, states, training, params)
         else:
             inputs = _ops_shape.unstack(x_tm, axis=0)
             kwargs = {}
