@@ -441,7 +441,7 @@ def test_attention_gradients_finite_differences():
 # ---- errors, shapes, config ----------------------------------------------------------------------
 
 def test_bad_input_rank():
-    with pytest.raises(ValueError, match=r'layer "lstm.*expected ndim=3, found ndim=2. Full shape received: \(2, 3\)'):
+    with pytest.raises(ValueError, match=r"""layer ["']lstm_rank["'].*expected ndim=3, found ndim=2. Full shape received: \(2, 3\)"""):
         L.LSTM(2, name="lstm_rank")(np.zeros((2, 3), np.float32))
     with pytest.raises(ValueError, match=r'layer "rnn_rank".*ndim>=3.*\(4,\)'):
         L.RNN(L.GRUCell(2), name="rnn_rank")(np.zeros((4,), np.float32))
