@@ -309,6 +309,31 @@ def test_dropout():
     assert all(gr is not None and np.isfinite(gr.numpy()).all() for gr in grads)
 
 
+def test_regularizer_losses_and_traced_call():
+    x = RNG.normal(size=(2, 4, 3)).astype(np.float32)
+    layer = L.LSTM(3, kernel_regularizer=tg.keras.regularizers.L2(0.1), bias_regularizer="l1")
+    layer(x)
+    k, _, b = layer.get_weights()
+    losses = [float(v) for v in layer.losses]
+    np.testing.assert_allclose(sorted(losses), sorted([0.1 * np.sum(k ** 2), 0.01 * np.sum(np.abs(b))]), rtol=1e-5)
+    # the Python time loop traces into tf.function and replays with the same numbers and gradients
+    gru = L.GRU(3, return_sequences=True)
+    gru(x)
+
+    def loss_and_grads(t, m):
+        with tg.GradientTape() as tape:
+            loss = tg.reduce_sum(tg.square(gru(t, mask=m)))
+        return loss, tape.gradient(loss, gru.trainable_variables)
+
+    traced = tg.function(loss_and_grads)
+    xt, mt = tg.constant(x), tg.constant(MASK[:2, :4])
+    eager_loss, eager_grads = loss_and_grads(xt, mt)
+    loss, grads = traced(xt, mt)
+    np.testing.assert_allclose(loss.numpy(), eager_loss.numpy(), rtol=1e-6)
+    for a, b in zip(grads, eager_grads):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-7)
+
+
 # ---- attention: numpy transcriptions -------------------------------------------------------------
 
 def _np_softmax(x, axis=-1):
@@ -355,6 +380,26 @@ def test_multi_head_attention_axes_and_output_shape():
                                    np.zeros((1, 6, 4), np.float32))
     with pytest.raises(ValueError, match="num_heads"):
         L.MultiHeadAttention(0, 2)
+
+
+def test_multi_head_attention_masks_from_inputs_and_dropout():
+    q = tg.constant(RNG.normal(size=(2, 4, 5)).astype(np.float32))
+    v = tg.constant(RNG.normal(size=(2, 3, 5)).astype(np.float32))
+    vm = np.array([[1, 1, 0], [1, 0, 1]], bool)
+    mha = L.MultiHeadAttention(2, 3, dropout=0.5, seed=5)
+    explicit, s1 = mha(q, v, value_mask=vm, return_attention_scores=True)
+    v._keras_mask = tg.constant(vm)
+    implicit, s2 = mha(q, v, return_attention_scores=True)
+    np.testing.assert_array_equal(explicit.numpy(), implicit.numpy())
+    assert np.all(s2.numpy()[:, :, :, ~vm[0]][0] == 0)
+    # dropout acts on the attention probabilities in training only; a seed makes it repeatable
+    twin = L.MultiHeadAttention(2, 3, dropout=0.5, seed=5)
+    twin(q, v)
+    twin.set_weights(mha.get_weights())
+    a, b = mha(q, v, training=True).numpy(), twin(q, v, training=True).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, implicit.numpy())
+    np.testing.assert_array_equal(mha(q, v).numpy(), implicit.numpy())
 
 
 def test_attention_layers_match_numpy():
