@@ -267,6 +267,52 @@ def test_time_distributed():
         L.TimeDistributed(lambda t: t)
 
 
+def _np_conv1d(x, w, padding):
+    """x [B, L, C], w [K, C, F], stride 1: TF's VALID / SAME (extra padding at the end)."""
+    k = w.shape[0]
+    if padding == "same":
+        total = k - 1
+        x = np.pad(x, ((0, 0), (total // 2, total - total // 2), (0, 0)))
+    n = x.shape[1] - k + 1
+    return np.stack([np.einsum("bkc,kcf->bf", x[:, i:i + k], w) for i in range(n)], 1)
+
+
+@pytest.mark.parametrize("padding,use_mask", [("valid", False), ("same", True)])
+def test_conv_lstm1d_matches_numpy(padding, use_mask):
+    x = RNG.normal(size=(2, 4, 6, 3)).astype(np.float32)
+    mask = MASK[:2, :4] if use_mask else None
+    layer = L.ConvLSTM1D(2, 3, padding=padding, return_sequences=True, return_state=True)
+    layer(x)
+    k, rk, b = layer.get_weights()
+    assert (k.shape, rk.shape, b.shape) == ((3, 3, 8), (3, 2, 8), (8,))
+    seq, h, c = layer(x, mask=mask)
+    length = 6 if padding == "same" else 4
+    hs, cs, prev, outs = np.zeros((2, length, 2)), np.zeros((2, length, 2)), np.zeros((2, length, 2)), []
+    for t in range(4):
+        z = _np_conv1d(x[:, t].astype(np.float64), k, padding) + b + _np_conv1d(hs, rk, "same")
+        i, f, g, o = np.split(z, 4, axis=-1)
+        c_new = _sig(f) * cs + _sig(i) * np.tanh(g)
+        h_new = _sig(o) * np.tanh(c_new)
+        if mask is not None:
+            m = mask[:, t][:, None, None]
+            h_new, c_new, out = np.where(m, h_new, hs), np.where(m, c_new, cs), np.where(m, h_new, prev)
+        else:
+            out = h_new
+        hs, cs, prev = h_new, c_new, out
+        outs.append(out)
+    np.testing.assert_allclose(seq.numpy(), np.stack(outs, 1), atol=1e-5)
+    np.testing.assert_allclose(c.numpy(), cs, atol=1e-5)
+    assert layer.compute_output_shape((2, 4, 6, 3)) == ((2, 4, length, 2), (2, length, 2), (2, length, 2))
+    # the cell alone computes one step
+    cell_h, (_, cell_c) = layer.cell(x[:, 0], [np.zeros((2, length, 2), np.float32)] * 2)
+    first = L.ConvLSTM1D(2, 3, padding=padding)
+    first(x[:, :1])
+    first.set_weights([k, rk, b])
+    np.testing.assert_allclose(cell_h.numpy(), first(x[:, :1]).numpy(), atol=1e-6)
+    with pytest.raises(NotImplementedError, match="3-D convolutions"):
+        L.ConvLSTM3D(2, 3)
+
+
 # ---- masks from the inputs, output masks ---------------------------------------------------------
 
 def test_keras_mask_attribute_is_used_and_propagated():
@@ -513,6 +559,7 @@ CONFIG_LAYERS = [
     lambda: L.RNN([L.LSTMCell(2), L.SimpleRNNCell(3)], return_sequences=True),
     lambda: L.Bidirectional(L.LSTM(2, return_sequences=True), merge_mode="sum"),
     lambda: L.TimeDistributed(L.GRU(2)),
+    lambda: L.ConvLSTM1D(2, 3, padding="same", recurrent_dropout=0.1),
     lambda: L.MultiHeadAttention(2, 3, value_dim=4, output_shape=5, dropout=0.1),
     lambda: L.Attention(use_scale=True, score_mode="concat"),
     lambda: L.AdditiveAttention(use_scale=False),
@@ -525,7 +572,8 @@ def test_config_round_trip(make):
     config = layer.get_config()
     clone = type(layer).from_config(config)
     assert clone.get_config() == config
-    x = RNG.normal(size=(2, 3, 4, 3) if isinstance(layer, L.TimeDistributed) else (2, 4, 3)).astype(np.float32)
+    x = RNG.normal(size=(2, 3, 4, 3) if isinstance(layer, (L.TimeDistributed, L.ConvLSTM1D))
+                   else (2, 4, 3)).astype(np.float32)
     args = ([x, x],) if isinstance(layer, L.Attention) else ((x, x) if isinstance(layer, L.MultiHeadAttention)
                                                             else (x,))
     y = layer(*args)
@@ -605,6 +653,18 @@ def test_bidirectional_against_keras(keras, merge_mode):
                                     merge_mode=merge_mode)
     tl = L.Bidirectional(L.LSTM(2, return_sequences=True, return_state=True), merge_mode=merge_mode)
     _compare_with_keras(keras, kl, tl, [x], {"mask": MASK})
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"padding": "same", "return_sequences": True, "return_state": True},
+    {"strides": (2, 1), "go_backwards": True},
+    {"dilation_rate": 2, "padding": "same", "data_format": "channels_first", "return_sequences": True},
+])
+def test_conv_lstm2d_against_keras(keras, kwargs):
+    shape = (2, 3, 3, 5, 4) if kwargs.get("data_format") == "channels_first" else (2, 3, 5, 4, 3)
+    x = RNG.normal(size=shape).astype(np.float32)
+    _compare_with_keras(keras, keras.layers.ConvLSTM2D(2, 3, **kwargs), L.ConvLSTM2D(2, 3, **kwargs), [x],
+                        {"mask": MASK[:2, :3]})
 
 
 def test_stacked_and_time_distributed_against_keras(keras):
@@ -717,6 +777,7 @@ def _normalize_config(config):
     lambda m: m.RNN([m.LSTMCell(3), m.GRUCell(2)], go_backwards=True),
     lambda m: m.Bidirectional(m.GRU(3, return_sequences=True), merge_mode="ave"),
     lambda m: m.TimeDistributed(m.LSTM(2)),
+    lambda m: m.ConvLSTM2D(2, (3, 2), strides=(2, 1), data_format="channels_first", unit_forget_bias=False),
     lambda m: m.MultiHeadAttention(2, 3, attention_axes=1), lambda m: m.Attention(score_mode="concat"),
     lambda m: m.AdditiveAttention(dropout=0.1),
 ])

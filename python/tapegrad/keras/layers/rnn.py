@@ -31,7 +31,7 @@ from .. import activations, constraints, initializers, regularizers
 from .base import InputSpec, Layer
 
 __all__ = ["SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "RNN", "SimpleRNN", "LSTM", "GRU",
-           "Bidirectional", "TimeDistributed"]
+           "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "Bidirectional", "TimeDistributed"]
 
 
 # ---- serialization of sub-layers (Keras's serialize_keras_object for layers) ----------------------
@@ -475,14 +475,15 @@ class GRUCell(_FastCell):
         return {**super().get_config(), **config}
 
 
-_FAST_CALLS = (SimpleRNNCell.call, LSTMCell.call, GRUCell.call)
+_FAST_METHODS = ("call", "_step", "_project", "_time_inputs", "_step_params")
 
 
 def _is_fast(cell):
-    return isinstance(cell, _FastCell) and type(cell).call in _FAST_CALLS and \
-        type(cell)._step in (SimpleRNNCell._step, LSTMCell._step, GRUCell._step) and \
-        type(cell)._project is _FastCell._project and \
-        type(cell)._time_inputs in (_FastCell._time_inputs, GRUCell._time_inputs)
+    """True for a built-in cell whose methods are not overridden (See Note [Fast cells])."""
+    for cls in _FAST_CELLS:
+        if isinstance(cell, cls):
+            return all(getattr(type(cell), m) is getattr(cls, m) for m in _FAST_METHODS)
+    return False
 
 
 class StackedRNNCells(Layer):
@@ -727,7 +728,7 @@ class RNN(Layer):
         initial_state = nest.pack_sequence_as(
             initial_state, [_ops.cast(_ops.convert_to_tensor(s), dtype) for s in nest.flatten(initial_state)])
         want = len(nest.flatten(self.state_size))
-        if len(nest.flatten(initial_state)) != want:
+        if all(d >= 0 for d in nest.flatten(self.state_size)) and len(nest.flatten(initial_state)) != want:
             raise ValueError(f"Layer {self.name} expects {want} state(s), but it received "
                              f"{len(nest.flatten(initial_state))} initial state(s). Input received: "
                              f"{[tuple(s.shape) for s in nest.flatten(initial_state)]}")
@@ -770,6 +771,9 @@ class RNN(Layer):
         masks = None
         if mask is not None:
             masks = _ops_shape.unstack(_ops_shape.expand_dims(_ops.transpose(mask, [1, 0]), -1), axis=0)
+            if len(sequences.shape) > 3:  # ConvLSTM: states [B, *spatial, filters] take a [B, 1, ..., 1] mask
+                rank = len(sequences.shape) - 1
+                masks = [_ops.reshape(m, [-1] + [1] * (rank - 1)) for m in masks]
         if self.go_backwards:
             inputs = inputs[::-1]
             if masks is not None:
@@ -980,6 +984,335 @@ class GRU(_CellLayer):
         config = super().get_config()
         config["seed"] = self.cell.seed
         return config
+
+
+# ---- convolutional LSTM -------------------------------------------------------------------------
+
+def _tuple(value, n, name):
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(int(v) for v in value)
+    if len(value) != n:
+        raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. Received {name}={value}")
+    return value
+
+
+def _conv_length(n, k, s, d, padding):
+    if n is None:
+        return None
+    if padding == "same":
+        return -(-n // s)
+    return -(-(n - (k - 1) * d) // s)
+
+
+class ConvLSTMCell(_FastCell):
+    """Cell of a convolutional LSTM (Keras's ``ConvLSTMCell``): the input and recurrent
+    transformations of an LSTM are convolutions; kernel ``kernel_size + (channels, 4 * filters)``,
+    recurrent kernel ``kernel_size + (filters, 4 * filters)`` (gates i, f, c, o), recurrent
+    convolutions with "same" padding and stride 1. One input convolution covers all time steps
+    and one recurrent convolution each step (the four gates together)."""
+
+    _gates = 4
+
+    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
+                 activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
+                 unit_forget_bias=True, kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
+                 recurrent_dropout=0.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if rank > 3:
+            raise ValueError(f"Rank {rank} convolutions are not currently implemented. Received: rank={rank}")
+        if rank == 3:
+            raise NotImplementedError("ConvLSTM3D needs 3-D convolutions, which tapegrad does not provide yet "
+                                      "(tg.nn.convolution supports 1-D and 2-D)")
+        self._init_common(filters, activation, use_bias, kernel_initializer, recurrent_initializer,
+                          bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
+                          kernel_constraint, recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
+                          seed)
+        self.rank = rank
+        self.filters = filters
+        self.kernel_size = _tuple(kernel_size, rank, "kernel_size")
+        self.strides = _tuple(strides, rank, "strides")
+        self.padding = padding.lower()
+        if self.padding not in ("valid", "same"):
+            raise ValueError("The `padding` argument must be a list/tuple or one of \"valid\", \"same\" (or "
+                             f"\"causal\", only for `Conv1D). Received padding={padding}")
+        self.data_format = data_format or "channels_last"
+        if self.data_format not in ("channels_last", "channels_first"):
+            raise ValueError("The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+                             f"Received: data_format={data_format}")
+        self.dilation_rate = _tuple(dilation_rate, rank, "dilation_rate")
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError("Specifying `strides > 1` is not compatible with `dilation_rate > 1`. Please provide "
+                             f"`strides=1` or `dilation_rate=1`. Received: strides={self.strides} and "
+                             f"dilation_rate={self.dilation_rate}")
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.unit_forget_bias = unit_forget_bias
+        self.dropout_mask_count = 4
+        self.input_spec = InputSpec(ndim=rank + 2)
+        self.state_size = -1
+
+    def build(self, inputs_shape, states_shape=None):
+        inputs_shape = tuple(inputs_shape)
+        first = self.data_format == "channels_first"
+        self.spatial_dims = inputs_shape[2:] if first else inputs_shape[1:-1]
+        if None in self.spatial_dims:
+            raise ValueError("ConvLSTM layers only support static input shapes for the spatial dimension. Received "
+                             f"invalid input shape: input_shape={inputs_shape}")
+        input_dim = inputs_shape[1] if first else inputs_shape[-1]
+        if input_dim is None:
+            raise ValueError("The channel dimension of the inputs (last axis) should be defined. Found None. Full "
+                             f"input shape received: input_shape={inputs_shape}")
+        self.input_dim = input_dim
+        self.kernel_shape = self.kernel_size + (input_dim, self.filters * 4)
+        self.kernel = self.add_weight(shape=self.kernel_shape, initializer=self.kernel_initializer, name="kernel",
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.recurrent_kernel = self.add_weight(shape=self.kernel_size + (self.filters, self.filters * 4),
+                                                initializer=self.recurrent_initializer, name="recurrent_kernel",
+                                                regularizer=self.recurrent_regularizer,
+                                                constraint=self.recurrent_constraint)
+        if self.use_bias:
+            if self.unit_forget_bias:
+                base, u = self.bias_initializer, self.filters
+
+                def bias_initializer(shape, dtype=None):
+                    return _ops_shape.concat([_ops.convert_to_tensor(base((u,), dtype=dtype)),
+                                              _ops.ones((u,), dtype=dtype),
+                                              _ops.convert_to_tensor(base((2 * u,), dtype=dtype))], axis=0)
+            else:
+                bias_initializer = self.bias_initializer
+            self.bias = self.add_weight(shape=(self.filters * 4,), name="bias", initializer=bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        else:
+            self.bias = None
+        self.built = True
+
+    def _to_last(self, x):
+        if self.data_format == "channels_last":
+            return x
+        r = len(x.shape)
+        return _ops.transpose(x, [0] + list(range(2, r)) + [1])
+
+    def _to_first(self, x):
+        if self.data_format == "channels_last":
+            return x
+        r = len(x.shape)
+        return _ops.transpose(x, [0, r - 1] + list(range(1, r - 1)))
+
+    def _conv(self, x, w, recurrent=False):
+        if recurrent:
+            return _nn().convolution(x, w, padding="SAME")
+        return _nn().convolution(x, w, strides=list(self.strides), padding=self.padding.upper(),
+                                 dilations=list(self.dilation_rate))
+
+    def _project(self, x, training=False):
+        """The input convolution (channels-last) over any leading axes, all gates at once."""
+        lead = list(x.shape[: len(x.shape) - self.rank - 1])
+        step_shape = list(x.shape[len(lead):])
+        mask = None
+        if self._use_dropout(self.dropout, training):
+            mask = self.get_dropout_mask(x if len(lead) == 1 else _ops.reshape(x, [-1] + step_shape)[: lead[-1]])
+        flat = x if len(lead) == 1 else _ops.reshape(x, [-1] + step_shape)
+        if mask is not None:
+            pieces = _ops_shape.split(self.kernel, 4, axis=-1)
+            z = _ops_shape.concat([self._conv(flat * m if len(lead) == 1 else
+                                              _ops.reshape(x * m, [-1] + step_shape), k)
+                                   for m, k in zip(mask, pieces)], axis=-1)
+        else:
+            z = self._conv(flat, self.kernel)
+        if self.use_bias:
+            z = z + self.bias
+        if len(lead) != 1:
+            z = _ops.reshape(z, lead + list(z.shape[1:]))
+        return z
+
+    def _step(self, xw, states, training=False, params=None):
+        rk = params["rk"] if params else self.recurrent_kernel
+        h, c = states[0], states[1]
+        rec = self._recurrent_masks(h, training)
+        if rec is not None:
+            pieces = _ops_shape.split(rk, 4, axis=-1)
+            z = xw + _ops_shape.concat([self._conv(h * m, k, recurrent=True) for m, k in zip(rec, pieces)], axis=-1)
+        else:
+            z = xw + self._conv(h, rk, recurrent=True)
+        zi, zf, zc, zo = _ops_shape.unstack(_ops.reshape(z, list(z.shape[:-1]) + [4, self.filters]), axis=-2)
+        ract = self.recurrent_activation
+        c = ract(zf) * c + ract(zi) * self.activation(zc)
+        h = ract(zo) * self.activation(c)
+        return h, [h, c]
+
+    def call(self, inputs, states, training=False):
+        """One step on ``data_format`` inputs: ``(h, [h, c])``."""
+        states = [self._to_last(s) for s in states]
+        h, (h, c) = self._step(self._project(self._to_last(inputs), training), states, training)
+        h, c = self._to_first(h), self._to_first(c)
+        return h, [h, c]
+
+    def compute_output_shape(self, inputs_shape, states_shape=None):
+        inputs_shape = tuple(inputs_shape)
+        first = self.data_format == "channels_first"
+        spatial = inputs_shape[2:] if first else inputs_shape[1:-1]
+        out = tuple(_conv_length(n, k, st, d, self.padding) for n, k, st, d in
+                    zip(spatial, self.kernel_size, self.strides, self.dilation_rate))
+        shape = (inputs_shape[0], self.filters) + out if first else (inputs_shape[0],) + out + (self.filters,)
+        return shape, [shape, shape]
+
+    def get_initial_state(self, batch_size=None):
+        if self.data_format == "channels_last":
+            input_shape = (batch_size,) + tuple(self.spatial_dims) + (self.input_dim,)
+        else:
+            input_shape = (batch_size, self.input_dim) + tuple(self.spatial_dims)
+        shape = self.compute_output_shape(input_shape)[0]
+        return [_ops.zeros(shape, dtype=self.compute_dtype), _ops.zeros(shape, dtype=self.compute_dtype)]
+
+    def get_config(self):
+        config = {"filters": self.filters, "kernel_size": self.kernel_size, "strides": self.strides,
+                  "padding": self.padding, "data_format": self.data_format, "dilation_rate": self.dilation_rate,
+                  "activation": activations.serialize(self.activation),
+                  "recurrent_activation": activations.serialize(self.recurrent_activation),
+                  "use_bias": self.use_bias,
+                  "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                  "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+                  "bias_initializer": initializers.serialize(self.bias_initializer),
+                  "unit_forget_bias": self.unit_forget_bias,
+                  "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                  "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
+                  "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                  "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                  "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
+                  "bias_constraint": constraints.serialize(self.bias_constraint),
+                  "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed}
+        return {**Layer.get_config(self), **config}
+
+
+def _nn():
+    from ... import nn  # noqa: PLC0415  (tapegrad.nn imports after keras)
+    return nn
+
+
+_FAST_CELLS = (SimpleRNNCell, LSTMCell, GRUCell, ConvLSTMCell)
+
+
+class ConvLSTM(RNN):
+    """Base of ConvLSTM1D/2D/3D (Keras's ``ConvLSTM``): an RNN over a ``ConvLSTMCell`` whose inputs
+    are ``(batch, time, *spatial, channels)`` (or channels first)."""
+
+    _cell_args = ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "activation",
+                  "recurrent_activation", "use_bias", "kernel_initializer", "recurrent_initializer",
+                  "bias_initializer", "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
+                  "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
+                  "recurrent_dropout")
+
+    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
+                 activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
+                 unit_forget_bias=True, kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
+                 recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False, go_backwards=False,
+                 stateful=False, **kwargs):
+        cell = ConvLSTMCell(rank=rank, filters=filters, kernel_size=kernel_size, strides=strides, padding=padding,
+                            data_format=data_format, dilation_rate=dilation_rate, activation=activation,
+                            recurrent_activation=recurrent_activation, use_bias=use_bias,
+                            kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
+                            bias_initializer=bias_initializer, unit_forget_bias=unit_forget_bias,
+                            kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
+                            bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                            recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint,
+                            dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed, name="conv_lstm_cell",
+                            dtype=kwargs.get("dtype"))
+        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
+                         go_backwards=go_backwards, stateful=stateful, **kwargs)
+        self.input_spec = InputSpec(ndim=rank + 3)
+
+    def __getattr__(self, name):
+        if name in type(self)._cell_args:
+            return getattr(self.__dict__["cell"], name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+
+    def compute_mask(self, _, mask):
+        mask = nest.flatten(mask)[0] if isinstance(mask, (list, tuple)) else mask
+        output_mask = mask if self.return_sequences else None
+        return [output_mask, None, None] if self.return_state else output_mask
+
+    def _loop(self, sequences, initial_state, mask, training):
+        cell = self.cell
+        if cell.data_format == "channels_first":
+            r = len(sequences.shape)
+            sequences = _ops.transpose(sequences, [0, 1] + list(range(3, r)) + [2])
+            initial_state = [cell._to_last(s) for s in initial_state]
+        last, seq, states = super()._loop(sequences, initial_state, mask, training)
+        if cell.data_format == "channels_first":
+            last = cell._to_first(last)
+            states = [cell._to_first(s) for s in states]
+            if seq is not None:
+                r = len(seq.shape)
+                seq = _ops.transpose(seq, [0, 1, r - 1] + list(range(2, r - 1)))
+        return last, seq, states
+
+    def compute_output_shape(self, sequences_shape, initial_state_shape=None):
+        sequences_shape = tuple(sequences_shape)
+        batch, steps = sequences_shape[0], sequences_shape[1]
+        state_shape = self.cell.compute_output_shape((batch,) + sequences_shape[2:])[0][1:]
+        out = (batch, steps) + state_shape if self.return_sequences else (batch,) + state_shape
+        if self.return_state:
+            return out, (batch,) + state_shape, (batch,) + state_shape
+        return out
+
+    def get_config(self):
+        cell_config = self.cell.get_config()
+        config = {k: cell_config[k] for k in ("filters", "kernel_size", "strides", "padding", "data_format",
+                                              "dilation_rate", "activation", "recurrent_activation", "use_bias",
+                                              "kernel_initializer", "recurrent_initializer", "bias_initializer",
+                                              "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
+                                              "bias_regularizer")}
+        config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        config.update({k: cell_config[k] for k in ("kernel_constraint", "recurrent_constraint", "bias_constraint",
+                                                   "dropout", "recurrent_dropout", "seed")})
+        base = super().get_config()
+        del base["cell"]
+        return {**base, **config}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        return cls(**_layer_kwargs(config))
+
+
+class ConvLSTM1D(ConvLSTM):
+    """1-D convolutional LSTM (``tf.keras.layers.ConvLSTM1D``): inputs ``(batch, time, steps, channels)``.
+
+    >>> import numpy as np, tapegrad as tg
+    >>> tg.keras.layers.ConvLSTM1D(4, 3, padding="same")(np.ones((2, 5, 6, 3), np.float32)).shape
+    TensorShape([2, 6, 4])
+    """
+
+    def __init__(self, filters, kernel_size, **kwargs):
+        super().__init__(1, filters, kernel_size, **kwargs)
+
+
+class ConvLSTM2D(ConvLSTM):
+    """2-D convolutional LSTM (``tf.keras.layers.ConvLSTM2D``): inputs ``(batch, time, rows, cols,
+    channels)``.
+
+    >>> import numpy as np, tapegrad as tg
+    >>> layer = tg.keras.layers.ConvLSTM2D(2, (3, 3), return_sequences=True)
+    >>> layer(np.ones((1, 4, 5, 5, 3), np.float32)).shape, layer.cell.kernel.shape
+    (TensorShape([1, 4, 3, 3, 2]), TensorShape([3, 3, 3, 8]))
+    """
+
+    def __init__(self, filters, kernel_size, **kwargs):
+        super().__init__(2, filters, kernel_size, **kwargs)
+
+
+class ConvLSTM3D(ConvLSTM):
+    """3-D convolutional LSTM (``tf.keras.layers.ConvLSTM3D``); raises NotImplementedError: tapegrad
+    has no 3-D convolution yet."""
+
+    def __init__(self, filters, kernel_size, **kwargs):
+        super().__init__(3, filters, kernel_size, **kwargs)
 
 
 # ---- wrappers -------------------------------------------------------------------------------------
