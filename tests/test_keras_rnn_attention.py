@@ -532,7 +532,8 @@ def test_attention_gradients_finite_differences():
 # ---- errors, shapes, config ----------------------------------------------------------------------
 
 def test_bad_input_rank():
-    with pytest.raises(ValueError, match=r"""layer ["']lstm_rank["'].*expected ndim=3, found ndim=2. Full shape received: \(2, 3\)"""):
+    rank_message = r"""layer ["']lstm_rank["'].*expected ndim=3, found ndim=2. Full shape received: \(2, 3\)"""
+    with pytest.raises(ValueError, match=rank_message):
         L.LSTM(2, name="lstm_rank")(np.zeros((2, 3), np.float32))
     with pytest.raises(ValueError, match=r'layer "rnn_rank".*ndim>=3.*\(4,\)'):
         L.RNN(L.GRUCell(2), name="rnn_rank")(np.zeros((4,), np.float32))
@@ -589,10 +590,6 @@ def test_config_round_trip(make):
 def keras():
     pytest.importorskip("tensorflow")
     return pytest.importorskip("keras")
-
-
-def _to_keras(x, tf):
-    return None if x is None else tf.constant(x)
 
 
 def _compare_with_keras(keras, kl, tl, args, call_kwargs=None, atol=2e-5):

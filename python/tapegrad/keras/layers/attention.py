@@ -202,7 +202,8 @@ class MultiHeadAttention(Layer):
         if isinstance(attention_axes, int):
             attention_axes = (attention_axes,)
         elif attention_axes and not isinstance(attention_axes, (list, tuple)):
-            raise ValueError(f"`attention_axes` must be an int, list, or tuple.Received: attention_axes={attention_axes}")
+            raise ValueError("`attention_axes` must be an int, list, or tuple."
+                             f"Received: attention_axes={attention_axes}")
         self._attention_axes = attention_axes
         if sliding_window is not None and (not isinstance(sliding_window, int) or sliding_window <= 0):
             raise ValueError(f"`sliding_window` must be `None` or a positive integer. Received: "
