@@ -9,8 +9,9 @@
 >>> m = Linear()
 >>> len(m.trainable_variables), len(m.variables)
 (1, 2)
+>>> m.name_scope.name
+'linear/'
 """
-import contextlib
 import functools
 import re
 import threading
@@ -18,7 +19,7 @@ import threading
 from ._tensor import Variable
 
 _scope = threading.local()
-_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
+_VALID_IDENTIFIER = re.compile(r"^[a-zA-Z_]([a-zA-Z0-9_])*$")
 
 
 def _camel_to_snake(name):
@@ -26,80 +27,128 @@ def _camel_to_snake(name):
     return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
 
 
+def _current_scope_string():
+    return getattr(_scope, "current", "")
+
+
 def current_name_scope():
-    """The active name scope, "" outside any (``tf.name_scope`` / ``Module.name_scope``)."""
-    return "/".join(getattr(_scope, "stack", []))
+    """The active name scope without its trailing "/" ("" outside any ``tf.name_scope``)."""
+    return _current_scope_string().rstrip("/")
 
 
-@contextlib.contextmanager
-def name_scope(name):
-    """``tf.name_scope(name)``: pushes `name` onto the scope that prefixes Variable paths."""
-    stack = _scope.__dict__.setdefault("stack", [])
-    stack.append(name.rstrip("/"))
-    try:
-        yield current_name_scope() + "/"
-    finally:
-        stack.pop()
+class name_scope:  # noqa: N801 (TF's name)
+    """``tf.name_scope(name)``: a context manager that opens a name scope and yields its full name.
+
+    A name ending in "/" is taken as an absolute scope (that is how ``Module.name_scope`` re-enters
+    the scope it was created in); "" resets to the top level.
+
+    >>> import tapegrad as tg
+    >>> with tg.name_scope("outer"):
+    ...     with tg.name_scope("inner") as scope:
+    ...         print(scope)
+    outer/inner/
+    """
+
+    def __init__(self, name):
+        if not isinstance(name, str):
+            raise ValueError("name for name_scope must be a string.")
+        self._name = name
+        self._saved = []
+
+    @property
+    def name(self):
+        return self._name
+
+    def __enter__(self):
+        old = _current_scope_string()
+        if not self._name:
+            new = ""
+        elif self._name.endswith("/"):
+            new = self._name
+        else:
+            new = old + self._name + "/"
+        self._saved.append(old)
+        _scope.current = new
+        return new
+
+    def __exit__(self, *exc):
+        _scope.current = self._saved.pop()
+        return False
 
 
 def _is_module_like(obj):
-    return isinstance(obj, Module) or hasattr(obj, "_flatten_for_module")
+    return isinstance(obj, Module) or (hasattr(obj, "_flatten_for_module") and not isinstance(obj, type))
 
 
 class Module:
     """Base class for tf.Module-style containers of variables and sub-modules.
 
     ``variables``, ``trainable_variables``, ``non_trainable_variables`` and ``submodules`` walk the
-    attributes recursively (into lists, tuples, dicts and other modules, including Keras layers),
-    each object once, in attribute-name order as TF does.
+    attributes (sorted by name; into lists, tuples, dicts and other modules, including Keras layers),
+    each object once, in TF's order: a module's own attributes first, then each sub-module's, depth
+    first.
     """
 
-    _TF_MODULE_IGNORED_PROPERTIES = frozenset(("_self_unconditional_checkpoint_dependencies",))
+    _TF_MODULE_IGNORED_PROPERTIES = frozenset(("_self_unconditional_checkpoint_dependencies",
+                                               "_self_unconditional_dependency_names"))
 
     def __init__(self, name=None):
         if name is None:
             name = _camel_to_snake(type(self).__name__)
-        elif not _NAME_RE.match(name):
+        elif not _VALID_IDENTIFIER.match(name):
             raise ValueError(f"'{name}' is not a valid module name. Module names must be valid Python "
                              "identifiers (e.g. a valid class name).")
         self._name = name
-        scope = current_name_scope()
-        self._scope_name = (scope + "/" if scope else "") + name
+        with name_scope(name) as scope_name:
+            self._scope_name = scope_name
 
     @property
     def name(self):
+        """The module's name (the class name in snake_case unless given)."""
         return self._name
 
     @property
     def name_scope(self):
-        """A context manager that enters this module's name scope."""
+        """A ``tf.name_scope`` that re-enters this module's scope (``name_scope.name`` is "outer/m/")."""
         return name_scope(self._scope_name)
 
     @property
     def variables(self):
-        """Every Variable reachable from this module (own first, then sub-modules')."""
+        """Every Variable reachable from this module (own first, then sub-modules', depth first)."""
         return tuple(self._flatten(predicate=_is_variable))
 
     @property
     def trainable_variables(self):
+        """The trainable ones among ``variables``."""
         return tuple(self._flatten(predicate=lambda v: _is_variable(v) and v.trainable))
 
     @property
     def non_trainable_variables(self):
+        """The non-trainable ones among ``variables``."""
         return tuple(self._flatten(predicate=lambda v: _is_variable(v) and not v.trainable))
 
     @property
     def submodules(self):
-        """Every module reachable from this one (breadth-first, as TF)."""
+        """Every module reachable from this one (own attributes first, then theirs, as TF)."""
         return tuple(self._flatten(predicate=_is_module_like))
 
-    def _flatten(self, recursive=True, predicate=None, expand_composites=False, with_path=False):
+    def _flatten(self, recursive=True, predicate=None, attribute_traversal_key=None, with_path=False,
+                 expand_composites=False):
         predicate = predicate or (lambda _: True)
-        return list(_walk(self, predicate, recursive, with_path))
+        return list(_walk(self, predicate, recursive, with_path, (), {id(self)}))
 
     @classmethod
     def with_name_scope(cls, method):
-        """Decorator: runs `method` inside the module's name scope."""
+        """Decorator: runs `method` inside the module's name scope.
+
+        >>> import tapegrad as tg
+        >>> class M(tg.Module):
+        ...     @tg.Module.with_name_scope
+        ...     def scope(self):
+        ...         return tg.name_scope("x").__enter__()
+        >>> M(name="m").scope()
+        'm/x/'
+        """
 
         @functools.wraps(method)
         def wrapper(self, *args, **kwargs):
@@ -124,23 +173,21 @@ def _children(obj):
     return [(k, d[k]) for k in sorted(d) if k not in Module._TF_MODULE_IGNORED_PROPERTIES]
 
 
-def _walk(root, predicate, recursive, with_path):
-    """Breadth-first over modules; within a module, attributes in sorted order, nests expanded."""
-    seen = {id(root)}
-    queue = [((), root)]
-    while queue:
-        path, mod = queue.pop(0)
-        subs = []
-        for key, value in _children(mod):
-            for sub_path, leaf in _leaves(value, (key,)):
+def _walk(mod, predicate, recursive, with_path, path, seen):
+    """TF's ``_flatten_module``: this module's leaves, then each sub-module's walk, in order."""
+    subs = []
+    for key, value in _children(mod):
+        for sub_path, leaf in _leaves(value, (key,)):
+            if not with_path:
                 if id(leaf) in seen:
                     continue
                 seen.add(id(leaf))
-                if predicate(leaf):
-                    yield (path + sub_path, leaf) if with_path else leaf
-                if recursive and _is_module_like(leaf):
-                    subs.append((path + sub_path, leaf))
-        queue.extend(subs)
+            if predicate(leaf):
+                yield (path + sub_path, leaf) if with_path else leaf
+            if recursive and _is_module_like(leaf):
+                subs.append((path + sub_path, leaf))
+    for sub_path, sub in subs:
+        yield from _walk(sub, predicate, recursive, with_path, sub_path, seen)
 
 
 def _leaves(value, path):

@@ -28,7 +28,7 @@ import warnings
 
 import numpy as np
 
-from ... import nest
+from ... import _restore_hooks, nest
 from ..._ops import convert_to_tensor, cast
 from ..._dtypes import as_dtype, float32
 from ..._tensor import Tensor, TensorShape, Variable
@@ -54,6 +54,43 @@ def unique_name(base):
 def clear_session():
     """Resets Keras's name counters (``tf.keras.backend.clear_session``)."""
     _NAME_COUNTS.clear()
+
+
+class _KerasNameScope:
+    """Keras's ``backend.name_scope``: the scope stack that makes variable paths ("model/dense/kernel").
+
+    A layer remembers the path it was first opened under (``_parent_path``) and always re-enters
+    it there; re-entering the scope of the layer already on top is a no-op (Keras's deduplication).
+    """
+
+    def __init__(self, name, caller):
+        self.name = name
+        self.caller = caller
+        self.override_parent = getattr(caller, "_parent_path", None)
+        self._pushed = False
+
+    def __enter__(self):
+        stack = _ctx.__dict__.setdefault("scopes", [])
+        if stack and stack[-1].caller is self.caller and stack[-1].name == self.name:
+            return self
+        stack.append(self)
+        self._pushed = True
+        return self
+
+    def __exit__(self, *exc):
+        if self._pushed:
+            _ctx.scopes.pop()
+        return False
+
+
+def current_path():
+    """The Keras name-scope path ("" at the top level)."""
+    parts = []
+    for entry in getattr(_ctx, "scopes", []):
+        if entry.override_parent is not None:
+            parts = [p for p in entry.override_parent.split("/") if p]
+        parts.append(entry.name)
+    return "/".join(parts)
 
 
 class KerasVariable(Variable):
@@ -149,7 +186,22 @@ class Layer:
         self._call_has_mask_arg = "mask" in sig.parameters
         if not hasattr(self, "supports_masking") or "supports_masking" not in type(self).__dict__:
             self.supports_masking = type(self).compute_mask is not Layer.compute_mask
+        object.__setattr__(self, "_inbound_nodes", [])
+        object.__setattr__(self, "_outbound_nodes", [])
+        object.__setattr__(self, "_parent_path", None)
+        object.__setattr__(self, "_path", None)
+        object.__setattr__(self, "_build_output_shapes", None)
         self._locked = False
+
+    def _open_name_scope(self):
+        if self._parent_path is None:
+            object.__setattr__(self, "_parent_path", current_path())
+        return _KerasNameScope(self.name, self)
+
+    @property
+    def path(self):
+        """The layer's name-scope path ("model/dense"), ``None`` until it is first built or called."""
+        return self._path
 
     # ---- attribute tracking ---------------------------------------------------------------------
 
@@ -222,9 +274,12 @@ class Layer:
         if value.dtype != dtype:
             value = cast(value, dtype)
         name = name or "variable"
-        var = KerasVariable(value, trainable=trainable, name=name, path=f"{self.name}/{name}",
+        with self._open_name_scope():
+            path = current_path() + "/" + name
+        var = KerasVariable(value, trainable=trainable, name=name, path=path,
                             regularizer=_get_regularizer(regularizer), constraint=_get_constraint(constraint))
         (self._trainable_variables if trainable else self._non_trainable_variables).append(var)
+        _restore_hooks.notify(self)  # deferred checkpoint restoration (tapegrad/_restore_hooks.py)
         return var
 
     def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True, regularizer=None,
@@ -402,71 +457,110 @@ class Layer:
         if self.built:
             return
         first = args[0] if args else next(iter(kwargs.values()), None)
-        if type(self).build is not Layer.build:
-            shapes = nest.pack_sequence_as(first, [_shape_of(t) for t in nest.flatten(first)]) \
-                if first is not None else None
-            sig = inspect.signature(self.build)
-            if first is None or len(sig.parameters) == 0:
-                self.build()
-            else:
-                self.build(shapes)
-        self._build_shapes = _shape_of_nest(first)
+        shapes = _shape_of_nest(first)
+        with self._open_name_scope():
+            object.__setattr__(self, "_path", current_path())
+            if type(self).build is not Layer.build:
+                sig = inspect.signature(self.build)
+                if first is None or len(sig.parameters) == 0:
+                    self.build()
+                else:
+                    self.build(shapes)
+        self._build_shapes = shapes
         self.built = True
+        _restore_hooks.notify(self)
 
     def __call__(self, *args, **kwargs):
         self._check_super_called()
         if _has_keras_tensor(args, kwargs):
-            from ..models.functional import symbolic_call
+            from ..models.functional import symbolic_call  # noqa: PLC0415
             return symbolic_call(self, args, kwargs)
         args = tuple(_to_tensors(a) for a in args)
-        stack = _call_context()
-        outermost = not stack
+        ctx = getattr(_ctx, "call", None)
+        outermost = ctx is None
         if outermost:
-            stack = _ctx.stack = []
-        training = kwargs.get("training", None)
-        if training is None and stack:
-            training = stack[-1]
+            ctx = _ctx.call = {"training": None}
         try:
-            stack.append(training)
             if outermost:
                 self._clear_losses()
-            self._assert_input_compatible(args[0] if args else None)
+            first = args[0] if args else next(iter(kwargs.values()), None)
+            self._assert_input_compatible(first)
+            was_built = self.built
             self._maybe_build(args, kwargs)
+            # training: this call's argument, else an outer layer's, else this call's default
+            training = kwargs.get("training", None)
+            if training is None:
+                training = ctx["training"]
+            if training is None:
+                training = self._call_training_default()
+            if ctx["training"] is None and training is not None:
+                ctx["training"] = training
             if self._call_has_training_arg:
                 if training is not None:
                     kwargs["training"] = training
             else:
                 kwargs.pop("training", None)
-            first = args[0] if args else None
-            in_mask = getattr(first, "_keras_mask", None) if first is not None else None
-            if self._call_has_mask_arg and "mask" not in kwargs and in_mask is not None:
-                kwargs["mask"] = in_mask
-            outputs = self.call(*args, **kwargs)
+            previous_mask = _mask_of(first)
+            if self._call_has_mask_arg and kwargs.get("mask") is None and previous_mask is not None:
+                kwargs["mask"] = previous_mask
+            if kwargs.get("mask") is not None:
+                previous_mask = kwargs["mask"]
+            with self._open_name_scope():
+                outputs = self.call(*args, **kwargs)
             if self.activity_regularizer is not None:
                 for o in nest.flatten(outputs):
                     batch = o.shape[0] if o.ndim else 1
                     self.add_loss(self.activity_regularizer(o) / cast(batch, o.dtype))
-            mask_arg = kwargs.get("mask", in_mask)
-            if self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
-                out_mask = self.compute_mask(first, mask_arg)
+            if self.supports_masking:
+                out_mask = self.compute_mask(first, previous_mask)
                 if out_mask is not None:
-                    for o in nest.flatten(outputs):
+                    flat_masks = nest.flatten(out_mask)
+                    flat_out = nest.flatten(outputs)
+                    if len(flat_masks) != len(flat_out):
+                        flat_masks = [out_mask] * len(flat_out)
+                    for o, m in zip(flat_out, flat_masks):
                         if isinstance(o, Tensor) and getattr(o, "_keras_mask", None) is None:
-                            o._keras_mask = out_mask
+                            o._keras_mask = m
+            elif previous_mask is not None and any(m is not None for m in nest.flatten(previous_mask)):
+                warnings.warn(f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a mask "
+                              "attached to it. However, this layer does not support masking and will therefore "
+                              "destroy the mask information. Downstream layers will not see the mask.",
+                              UserWarning, stacklevel=2)
+            if not was_built and self._build_output_shapes is None:
+                object.__setattr__(self, "_build_output_shapes", _shape_of_nest(outputs))
             return outputs
         finally:
-            stack.pop()
             if outermost:
-                _ctx.stack = None
+                _ctx.call = None
+
+    def _call_training_default(self):
+        if not self._call_has_training_arg:
+            return None
+        default = inspect.signature(self.call).parameters["training"].default
+        return None if default is inspect.Parameter.empty else default
 
     def _assert_input_compatible(self, x):
-        spec = self.input_spec
-        if spec is None or x is None:
-            return
-        specs = spec if isinstance(spec, (list, tuple)) else [spec]
-        xs = nest.flatten(x)
-        for s, t in zip(specs, xs):
-            s.assert_compatible(self, t)
+        """Keras's ``assert_input_compatibility``: checks `x` against ``self.input_spec``."""
+        _assert_input_compatibility(self.input_spec, x, self.name)
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's only call in a functional graph (Keras's ``layer.input``)."""
+        return self._node_attribute("input_tensors", "input")
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's only call in a functional graph (Keras's ``layer.output``)."""
+        return self._node_attribute("outputs", "output")
+
+    def _node_attribute(self, attr, attr_name):
+        if not self._inbound_nodes:
+            raise AttributeError(f"The layer {self.name} has never been called and thus has no defined {attr_name}.")
+        if len(self._inbound_nodes) > 1:
+            raise AttributeError(f"The layer {self.name} has multiple inbound nodes, with different {attr_name}s. "
+                                 f"Use `get_{attr_name}_at(node_index)` instead.")
+        values = getattr(self._inbound_nodes[0], attr)
+        return values[0] if isinstance(values, list) and len(values) == 1 else values
 
     # ---- config ----------------------------------------------------------------------------------
 
@@ -501,53 +595,112 @@ class Layer:
 
 
 class InputSpec:
-    """What a layer accepts (``tf.keras.layers.InputSpec``): ``ndim``, ``min_ndim``, ``max_ndim``,
-    ``axes`` ({axis: size}) and ``shape``; checked on every call with Keras's messages."""
+    """What a layer accepts (``tf.keras.layers.InputSpec``): ``dtype``, ``shape``, ``ndim``,
+    ``min_ndim``, ``max_ndim``, ``axes`` ({axis: size}); checked on every call with Keras's messages.
+
+    >>> import tapegrad as tg
+    >>> spec = tg.keras.layers.InputSpec(min_ndim=2, axes={-1: 4})
+    >>> spec
+    InputSpec(min_ndim=2, axes={-1: 4})
+    """
 
     def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None, axes=None,
                  allow_last_axis_squeeze=False, name=None, optional=False):
-        self.dtype = dtype
-        self.shape = None if shape is None else tuple(shape)
-        self.ndim = len(self.shape) if self.shape is not None else ndim
+        self.dtype = None if dtype is None else as_dtype(dtype).name
+        if shape is not None:
+            self.shape = tuple(None if d is None else int(d) for d in shape)
+            self.ndim = len(self.shape)
+        else:
+            self.shape = None
+            self.ndim = ndim
         self.max_ndim, self.min_ndim = max_ndim, min_ndim
-        self.axes = dict(axes or {})
         self.name = name
         self.optional = optional
-
-    def assert_compatible(self, layer, x):
-        shape = tuple(x.shape)
-        nd = len(shape)
-        name = layer.name
-        if self.ndim is not None and nd != self.ndim:
-            raise ValueError(f'Input 0 of layer "{name}" is incompatible with the layer: expected ndim={self.ndim}, '
-                             f"found ndim={nd}. Full shape received: {shape}")
-        if self.max_ndim is not None and nd > self.max_ndim:
-            raise ValueError(f'Input 0 of layer "{name}" is incompatible with the layer: expected max_ndim='
-                             f"{self.max_ndim}, found ndim={nd}")
-        if self.min_ndim is not None and nd < self.min_ndim:
-            raise ValueError(f'Input 0 of layer "{name}" is incompatible with the layer: expected min_ndim='
-                             f"{self.min_ndim}, found ndim={nd}. Full shape received: {shape}")
-        for axis, size in self.axes.items():
-            if size is None:
-                continue
-            if axis >= nd or axis < -nd or shape[axis] not in (size, None):
-                raise ValueError(f'Input 0 of layer "{name}" is incompatible with the layer: expected axis {axis} '
-                                 f"of input shape to have value {size}, but received input with shape {shape}")
-        if self.shape is not None:
-            for i, (want, got) in enumerate(zip(self.shape, shape)):
-                if want is not None and got is not None and want != got:
-                    raise ValueError(f'Input 0 of layer "{name}" is incompatible with the layer: expected shape='
-                                     f"{self.shape}, found shape={shape}")
+        self.allow_last_axis_squeeze = allow_last_axis_squeeze
+        try:
+            axes = axes or {}
+            self.axes = {int(k): axes[k] for k in axes}
+        except (ValueError, TypeError) as e:
+            raise TypeError(f"Argument `axes` must be a dict with integer keys. Received: axes={axes}") from e
+        if self.axes and (self.ndim is not None or self.max_ndim is not None):
+            max_dim = (self.ndim if self.ndim else self.max_ndim) - 1
+            max_axis = max(self.axes)
+            if max_axis > max_dim:
+                raise ValueError(f"Axis {max_axis} is greater than the maximum allowed value: {max_dim}")
 
     def get_config(self):
         return {"dtype": self.dtype, "shape": self.shape, "ndim": self.ndim, "max_ndim": self.max_ndim,
                 "min_ndim": self.min_ndim, "axes": self.axes}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
     def __repr__(self):
         parts = [f"{k}={v}" for k, v in (("dtype", self.dtype), ("shape", self.shape), ("ndim", self.ndim),
                                           ("max_ndim", self.max_ndim), ("min_ndim", self.min_ndim),
                                           ("axes", self.axes or None)) if v is not None]
         return "InputSpec(" + ", ".join(parts) + ")"
+
+
+def _assert_input_compatibility(input_spec, inputs, layer_name):
+    """Keras's ``assert_input_compatibility`` (keras/src/layers/input_spec.py), same messages."""
+    if not input_spec:
+        return
+    specs = nest.flatten(input_spec)
+    if isinstance(inputs, dict):
+        names = [spec.name for spec in specs]
+        if all(names):
+            listed = []
+            for name in names:
+                if name not in inputs:
+                    raise ValueError(f'Missing data for input "{name}". You passed a data dictionary with keys '
+                                     f"{list(inputs.keys())}. Expected the following keys: {names}")
+                listed.append(inputs[name])
+            inputs = listed
+    inputs = nest.flatten(inputs)
+    if len(inputs) != len(specs):
+        spec_names = [spec.name for spec in specs if spec is not None]
+        if len(spec_names) == len(specs) and all(spec_names):
+            raise ValueError(f'Layer "{layer_name}" expects {len(specs)} named input(s) with keys {spec_names}, but '
+                             f"it received {len(inputs)} input tensors. Pass inputs as a dict, e.g. `layer({{"
+                             + ", ".join(f"'{n}': ..." for n in spec_names) + "})`.")
+        raise ValueError(f'Layer "{layer_name}" expects {len(specs)} input(s), but it received {len(inputs)} input '
+                         f"tensors. Inputs received: {inputs}")
+    for index, (x, spec) in enumerate(zip(inputs, specs)):
+        if spec is None or (x is None and spec.optional):
+            continue
+        if not hasattr(x, "shape"):
+            raise ValueError(f"Inputs to a layer should be tensors. Got '{x}' (of type {type(x)}) as input for layer "
+                             f"'{layer_name}'.")
+        shape = tuple(None if d is None else int(d) for d in x.shape)
+        ndim = len(shape)
+        head = f"Input {index} with name '{spec.name}' of layer '{layer_name}' is incompatible with the layer: "
+        if spec.ndim is not None and not spec.allow_last_axis_squeeze and ndim != spec.ndim:
+            raise ValueError(head + f"expected ndim={spec.ndim}, found ndim={ndim}. Full shape received: {shape}")
+        if spec.max_ndim is not None and ndim > spec.max_ndim:
+            raise ValueError(head + f"expected max_ndim={spec.max_ndim}, found ndim={ndim}")
+        if spec.min_ndim is not None and ndim < spec.min_ndim:
+            raise ValueError(head + f"expected min_ndim={spec.min_ndim}, found ndim={ndim}. "
+                             f"Full shape received: {shape}")
+        if spec.dtype is not None:
+            dtype = getattr(x.dtype, "name", x.dtype)
+            if dtype != spec.dtype:
+                raise ValueError(head + f"expected dtype={spec.dtype}, found dtype={dtype}")
+        for axis, value in spec.axes.items():
+            if value is not None and (axis >= ndim or axis < -ndim or shape[axis] not in (value, None)):
+                raise ValueError(head + f"expected axis {axis} of input shape to have value {value}, but received "
+                                 f"input with shape {shape}")
+        if spec.shape is not None:
+            spec_shape, got = spec.shape, shape
+            if spec.allow_last_axis_squeeze:
+                if got and got[-1] == 1:
+                    got = got[:-1]
+                if spec_shape and spec_shape[-1] == 1:
+                    spec_shape = spec_shape[:-1]
+            for spec_dim, dim in zip(spec_shape, got):
+                if spec_dim is not None and dim is not None and spec_dim != dim:
+                    raise ValueError(head + f"expected shape={spec.shape}, found shape={got}")
 
 
 # ---- helpers -------------------------------------------------------------------------------------
@@ -604,6 +757,17 @@ def _shape_of(t):
     if t is None:
         return None
     return TensorShape(tuple(t.shape)) if hasattr(t, "shape") else None
+
+
+def _mask_of(x):
+    """The ``_keras_mask`` structure of `x` (``None`` when no element carries one)."""
+    if x is None:
+        return None
+    flat = nest.flatten(x)
+    masks = [getattr(t, "_keras_mask", None) for t in flat]
+    if all(m is None for m in masks):
+        return None
+    return masks[0] if len(flat) == 1 and not isinstance(x, (list, tuple, dict)) else nest.pack_sequence_as(x, masks)
 
 
 def _shape_of_nest(x):
