@@ -674,6 +674,32 @@ def test_stacked_and_time_distributed_against_keras(keras):
                         L.TimeDistributed(L.SimpleRNN(3)), [x4])
 
 
+def test_embedding_mask_flows_into_rnn_against_keras(keras):
+    import tensorflow as tf
+    ids = np.array([[3, 1, 4, 0, 0], [5, 9, 2, 6, 0], [0, 0, 7, 1, 8]])
+    k_emb, t_emb = keras.layers.Embedding(10, 3, mask_zero=True), L.Embedding(10, 3, mask_zero=True)
+    k_rnn = keras.layers.Bidirectional(keras.layers.LSTM(2, return_sequences=True), merge_mode="sum")
+    t_rnn = L.Bidirectional(L.LSTM(2, return_sequences=True), merge_mode="sum")
+    k_last, t_last = keras.layers.GRU(3), L.GRU(3)
+    ko = k_last(k_rnn(k_emb(tf.constant(ids))))
+    t_last(t_rnn(t_emb(tg.constant(ids))))
+    for k, t in ((k_emb, t_emb), (k_rnn, t_rnn), (k_last, t_last)):
+        t.set_weights(k.get_weights())
+    seq = t_rnn(t_emb(tg.constant(ids)))
+    np.testing.assert_array_equal(np.asarray(seq._keras_mask), ids != 0)
+    np.testing.assert_allclose(t_last(seq).numpy(), ko.numpy(), atol=1e-5)
+
+
+def test_fit_trains_a_recurrent_model():
+    tg.keras.utils.set_random_seed(0)
+    x = RNG.normal(size=(32, 5, 3)).astype(np.float32)
+    y = x.sum(axis=(1, 2))[:, None]
+    model = tg.keras.Sequential([tg.keras.Input((5, 3)), L.Bidirectional(L.GRU(4)), L.Dense(1)])
+    model.compile(optimizer=tg.keras.optimizers.Adam(0.05), loss="mse")
+    losses = model.fit(x, y, epochs=4, batch_size=8, verbose=0).history["loss"]
+    assert losses[-1] < 0.8 * losses[0]
+
+
 MHA_CASES = [
     ({}, {}),
     ({}, {"value_mask": True, "return_attention_scores": True}),

@@ -841,8 +841,9 @@ class _CellLayer(RNN):
 
     def __getattr__(self, name):
         # units, activation, initializers, ... read through to the cell (Keras's properties)
-        if name in type(self)._cell_args:
-            return getattr(self.__dict__["cell"], name)
+        cell = self.__dict__.get("cell")
+        if cell is not None and name in type(self)._cell_args:
+            return getattr(cell, name)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
@@ -1226,8 +1227,9 @@ class ConvLSTM(RNN):
         self.input_spec = InputSpec(ndim=rank + 3)
 
     def __getattr__(self, name):
-        if name in type(self)._cell_args:
-            return getattr(self.__dict__["cell"], name)
+        cell = self.__dict__.get("cell")
+        if cell is not None and name in type(self)._cell_args:
+            return getattr(cell, name)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
