@@ -347,6 +347,13 @@ def test_dropout():
     ta, tb = a(x, training=True).numpy(), b(x, training=True).numpy()
     np.testing.assert_array_equal(ta, tb)  # same seed, same masks
     assert not np.allclose(ta, a(x).numpy())
+    x4 = RNG.normal(size=(2, 3, 5, 2)).astype(np.float32)
+    c1, c2 = (L.ConvLSTM1D(2, 3, dropout=0.5, recurrent_dropout=0.3, seed=1) for _ in range(2))
+    c1(x4)
+    c2(x4)
+    c2.set_weights(c1.get_weights())
+    np.testing.assert_array_equal(c1(x4, training=True).numpy(), c2(x4, training=True).numpy())
+    assert not np.allclose(c1(x4, training=True).numpy(), c1(x4).numpy())
     g = L.GRU(4, recurrent_dropout=0.3, seed=1)
     with tg.GradientTape() as tape:
         y = g(x, training=True)

@@ -1113,7 +1113,7 @@ class ConvLSTMCell(_FastCell):
         step_shape = list(x.shape[len(lead):])
         mask = None
         if self._use_dropout(self.dropout, training):
-            mask = self.get_dropout_mask(x if len(lead) == 1 else _ops.reshape(x, [-1] + step_shape)[: lead[-1]])
+            mask = self.get_dropout_mask(x if len(lead) == 1 else x[0])
         flat = x if len(lead) == 1 else _ops.reshape(x, [-1] + step_shape)
         if mask is not None:
             pieces = _ops_shape.split(self.kernel, 4, axis=-1)
