@@ -311,6 +311,8 @@ def test_conv_lstm1d_matches_numpy(padding, use_mask):
     np.testing.assert_allclose(cell_h.numpy(), first(x[:, :1]).numpy(), atol=1e-6)
     with pytest.raises(NotImplementedError, match="3-D convolutions"):
         L.ConvLSTM3D(2, 3)
+    with pytest.raises(ValueError, match="Computed output size would be zero or negative"):
+        L.ConvLSTM1D(2, 3)(np.ones((2, 4, 2, 1), np.float32))
 
 
 # ---- masks from the inputs, output masks ---------------------------------------------------------
@@ -787,6 +789,29 @@ def test_attention_against_keras(keras, name, kwargs):
     tgr = tape.gradient(tloss, [tq, tv] + list(tl.trainable_weights))
     for k, t in zip(kg, tgr):
         np.testing.assert_allclose(t.numpy(), k.numpy(), atol=1e-5)
+
+
+def test_keras_weights_file_loads(keras, tmp_path):
+    """A Keras-saved .weights.h5 of recurrent and attention layers loads into the same tapegrad
+    model (Keras's walk: forward_layer/cell, cell/cells/<cell>, query_dense, ...)."""
+    pytest.importorskip("h5py")
+
+    def build(m):
+        q = m.Input((4, 6))
+        o = m.layers.MultiHeadAttention(2, 2)(q, q)
+        o = m.layers.Attention(use_scale=True)([o, o])
+        o = m.layers.Bidirectional(m.layers.LSTM(2, return_sequences=True))(o)
+        o = m.layers.RNN([m.layers.GRUCell(2), m.layers.LSTMCell(2)], return_sequences=True)(o)
+        o = m.layers.ConvLSTM1D(2, 3, padding="same")(m.layers.Reshape((4, 2, 1))(o))
+        return m.Model(q, o)
+
+    km, tm = build(keras), build(tg.keras)
+    for v in km.weights:
+        v.assign(RNG.normal(size=tuple(v.shape)).astype(np.float32) * 0.5)
+    km.save_weights(str(tmp_path / "k.weights.h5"))
+    tm.load_weights(str(tmp_path / "k.weights.h5"))
+    x = RNG.normal(size=(2, 4, 6)).astype(np.float32)
+    np.testing.assert_allclose(tm(x).numpy(), np.asarray(km(x)), atol=1e-5)
 
 
 def _normalize_config(config):

@@ -1066,6 +1066,12 @@ class ConvLSTMCell(_FastCell):
             raise ValueError("The channel dimension of the inputs (last axis) should be defined. Found None. Full "
                              f"input shape received: input_shape={inputs_shape}")
         self.input_dim = input_dim
+        out = self.compute_output_shape(inputs_shape)[0]
+        if any(d is not None and d <= 0 for d in out[1:]):
+            raise ValueError("Computed output size would be zero or negative. Received `inputs shape="
+                             f"{inputs_shape}`, `kernel shape={self.kernel_size + (input_dim, self.filters)}`, "
+                             f"`dilation_rate={list(self.dilation_rate)}`, `strides={self.strides}`, "
+                             f"`padding={self.padding}`.")
         self.kernel_shape = self.kernel_size + (input_dim, self.filters * 4)
         self.kernel = self.add_weight(shape=self.kernel_shape, initializer=self.kernel_initializer, name="kernel",
                                       regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
