@@ -298,8 +298,11 @@ def map_graph(inputs, outputs):
 class Functional(Model):
     """A model defined as a graph of layers: ``Model(inputs, outputs)`` (see the module docstring)."""
 
+    _allow_non_tensor_positional_args = True
+    _convert_input_args = False
+
     def __new__(cls, *args, **kwargs):
-        return Layer.__new__(cls)
+        return Layer.__new__(cls, *args, **kwargs)
 
     def __init__(self, inputs, outputs, name=None, **kwargs):
         trainable = kwargs.pop("trainable", None)

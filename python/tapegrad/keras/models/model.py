@@ -42,7 +42,7 @@ class Model(Trainer, Layer):
         if cls is Model and functional_init_arguments(args, kwargs):
             from .functional import Functional  # noqa: PLC0415
             return Functional.__new__(Functional, *args, **kwargs)
-        return Layer.__new__(cls)
+        return Layer.__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
         if functional_init_arguments(args, kwargs):
