@@ -15,7 +15,7 @@ Calls on symbolic ``KerasTensor``s (``tf.keras.Input``) are handed to the functi
 ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
 ...     def call(self, x):
 ...         return x * self.w
->>> layer = Scale()
+>>> layer = Scale(name="scale")
 >>> layer(tg.ones([2, 3])).shape
 TensorShape([2, 3])
 >>> [w.path for w in layer.weights]
@@ -320,6 +320,8 @@ class Layer:
             lst = self._trainable_variables if value.trainable else self._non_trainable_variables
             if not any(x is value for x in self._trainable_variables + self._non_trainable_variables):
                 lst.append(value)
+                if not self.trainable:
+                    value.trainable = False
         elif _is_metric(value):
             if not any(x is value for x in self._tracked_metrics):
                 self._tracked_metrics.append(value)
@@ -365,6 +367,8 @@ class Layer:
         var = KerasVariable(value, trainable=trainable, name=name, path=path,
                             regularizer=_get_regularizer(regularizer), constraint=_get_constraint(constraint))
         (self._trainable_variables if trainable else self._non_trainable_variables).append(var)
+        if not self.trainable:
+            var.trainable = False  # Keras's _track_variable: a frozen layer makes frozen weights
         return var
 
     def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True, regularizer=None,

@@ -25,6 +25,7 @@ import numpy as np
 
 from ... import nest
 from ..._ops import cast, convert_to_tensor, zeros
+from ... import logical_not
 from ..._ops_shape import expand_dims, squeeze
 from ..._tensor import Tensor, Variable
 from ..layers.base import InputSpec, Layer
@@ -114,7 +115,18 @@ _OTHER_SIZES = (83, 89)  # unknown non-batch dims (sequence, image sizes), as Ke
 def _concrete(kt, run):
     shape = [(_BATCH_SIZES[run] if i == 0 else _OTHER_SIZES[run]) if d is None else d
              for i, d in enumerate(kt.shape)]
-    return zeros(shape, dtype=kt.dtype)
+    t = zeros(shape, dtype=kt.dtype)
+    mask = getattr(kt, "_keras_mask", None)
+    if mask is not None:  # a symbolic mask: all True in the shape-inference runs
+        base = _concrete(mask, run)
+        t._keras_mask = logical_not(base) if mask.dtype == "bool" else base + 1
+    return t
+
+
+def _symbolic_like(t1, t2):
+    s1, s2 = tuple(t1.shape), tuple(t2.shape)
+    shape = tuple(a if a == b else None for a, b in zip(s1, s2)) if len(s1) == len(s2) else (None,) * len(s1)
+    return KerasTensor(shape, dtype=t1.dtype.name)
 
 
 def _run_on_zeros(layer, args, kwargs):
@@ -141,9 +153,11 @@ def _run_on_zeros(layer, args, kwargs):
         if not isinstance(o1, (Tensor, Variable)):
             raise ValueError(f"All operation outputs must be tensors. Operation {layer} returned a non-tensor. "
                              f"Non-tensor received: {o1}")
-        s1, s2 = tuple(o1.shape), tuple(o2.shape)
-        shape = tuple(a if a == b else None for a, b in zip(s1, s2)) if len(s1) == len(s2) else (None,) * len(s1)
-        kts.append(KerasTensor(shape, dtype=o1.dtype.name))
+        kt = _symbolic_like(o1, o2)
+        m1, m2 = getattr(o1, "_keras_mask", None), getattr(o2, "_keras_mask", None)
+        if isinstance(m1, (Tensor, Variable)) and isinstance(m2, (Tensor, Variable)):
+            kt._keras_mask = _symbolic_like(m1, m2)
+        kts.append(kt)
     return first, kts
 
 
@@ -340,6 +354,7 @@ class Functional(Model):
         setter(self, "_nodes", nodes)
         setter(self, "_nodes_by_depth", nodes_by_depth)
         setter(self, "_operations", operations)
+        self._check_connected()
         for op in operations:
             if isinstance(op, Layer) and not any(op is t for t in self._tracked_layers):
                 self._tracked_layers.append(op)
@@ -445,9 +460,23 @@ class Functional(Model):
         flat = []
         for i, x in enumerate(self._outputs):
             if id(x) not in values:
-                raise ValueError(f"Output with path `{i}` is not connected to `inputs`")
+                raise ValueError(f"Output with path `{_flat_paths(self._outputs_struct)[i]}` is not connected to "
+                                 "`inputs`")
             flat.append(values[id(x)])
         return nest.pack_sequence_as(self._outputs_struct, flat) if not _is_kt(self._outputs_struct) else flat[0]
+
+    def _check_connected(self):
+        """Keras's dry run at construction: every output must be computable from the inputs."""
+        known = {id(x) for x in self._inputs}
+        for depth in sorted(self._nodes_by_depth, reverse=True):
+            for node in self._nodes_by_depth[depth]:
+                if node.is_input or any(id(x) not in known for x in node.input_tensors):
+                    continue
+                known.update(id(x) for x in node.outputs)
+        paths = _flat_paths(self._outputs_struct)
+        for path, x in zip(paths, self._outputs):
+            if id(x) not in known:
+                raise ValueError(f"Output with path `{path}` is not connected to `inputs`")
 
     def _standardize_inputs(self, inputs):
         struct = self._inputs_struct
@@ -604,6 +633,15 @@ class Functional(Model):
                    trainable=config.get("trainable", True))
 
 
+def _flat_paths(struct, prefix=()):
+    """The "a.0"-style path of each leaf, in flatten order."""
+    if isinstance(struct, dict):
+        return [p for k in sorted(struct) for p in _flat_paths(struct[k], prefix + (k,))]
+    if isinstance(struct, (list, tuple)):
+        return [p for i, v in enumerate(struct) for p in _flat_paths(v, prefix + (i,))]
+    return [".".join(str(p) for p in prefix)]
+
+
 def _tuplify(args):
     return tuple(args) if isinstance(args, list) else args
 
@@ -672,9 +710,9 @@ def _clone_graph_nodes(inputs, outputs):
     for node in ordered:
         if node.is_input or all(id(o) in input_ids for o in node.outputs):
             continue
-        args, kwargs = _map(sub, node.call_args), _map(sub, node.call_kwargs)
-        if not any(id(t) in replaced for t in nest.flatten([list(args), kwargs]) if _is_kt(t)):
+        if not any(id(t) in replaced for t in node.input_tensors):
             continue
+        args, kwargs = _map(sub, node.call_args), _map(sub, node.call_kwargs)
         new_outputs = KerasTensorClone(node.outputs)
         Node(node.operation, call_args=args, call_kwargs=kwargs, outputs=new_outputs)
         for old, new in zip(node.outputs, new_outputs):
