@@ -1,4 +1,5 @@
 """Engine settings (``tg.config``)."""
 from ._core import get_num_threads, set_num_threads
+from .function import functions_run_eagerly, run_functions_eagerly
 
-__all__ = ["get_num_threads", "set_num_threads"]
+__all__ = ["functions_run_eagerly", "get_num_threads", "run_functions_eagerly", "set_num_threads"]

@@ -1,44 +1,66 @@
-"""Keras 3 initializers (``tf.keras.initializers``): ``init(shape, dtype=None)`` returns a Tensor.
+"""Keras 3 initializers (``tg.keras.initializers``; keras/src/initializers/).
 
-Seeds follow Keras 3: an initializer built with an int ``seed`` returns the same values every time
-it is called with the same shape (Keras's stateless draw); with ``seed=None`` each call draws new
-values. The streams are numpy's (see ``tg.random``), so the numbers differ from TF's.
+An initializer is called as ``initializer(shape, dtype=None)`` and returns a Tensor (float32 by
+default). Seeds follow Keras 3: an integer seed ``s`` draws from the stateless stream ``[s, 0]``,
+so the same initializer object returns the same values every call; ``seed=None`` picks a seed
+from Python's ``random`` once, at construction (so it too repeats per object, and
+``random.seed`` makes it reproducible). The streams are tapegrad's, not TF's Philox: same
+distributions, not TF's exact numbers.
 
 >>> import tapegrad as tg
->>> init = tg.keras.initializers.GlorotUniform(seed=1)
->>> bool((init([2, 3]).numpy() == init([2, 3]).numpy()).all())
-True
+>>> init = tg.keras.initializers.get("glorot_uniform")
+>>> w = init((3, 4))
+>>> w.shape, bool(tg.reduce_all(tg.abs(w) <= (6 / 7) ** 0.5))
+(TensorShape([3, 4]), True)
 """
 import math
-import re
+import random as _py_random
 
 import numpy as np
 
+from .. import _ops, _ops_linalg
 from .. import random as _random
-from .._dtypes import as_dtype, float32
-from .._ops import constant, zeros
+from .._dtypes import as_dtype
+from .._tensor import Tensor, Variable
+from . import _registry
 
-_TRUNC_STD = 0.87962566103423978  # std of a unit normal truncated to [-2, 2]
+__all__ = [
+    "Initializer", "Constant", "Zeros", "Ones", "Identity", "RandomNormal", "RandomUniform", "TruncatedNormal",
+    "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform", "LecunNormal",
+    "Orthogonal", "IdentityInitializer", "OrthogonalInitializer", "compute_fans", "get", "serialize",
+    "deserialize", "constant", "zeros", "ones", "identity", "random_normal", "random_uniform", "truncated_normal",
+    "variance_scaling", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform",
+    "lecun_normal", "orthogonal",
+]
+
+_TRUNCATED_STD = 0.87962566103423978  # std of a unit normal truncated to [-2, 2]
 
 
-def compute_fans(shape):
-    """(fan_in, fan_out) of a weight shape, as Keras (conv kernels are (..., in, out))."""
-    shape = tuple(shape)
-    if len(shape) == 0:
-        return 1, 1
-    if len(shape) == 1:
-        return shape[0], shape[0]
-    if len(shape) == 2:
-        return shape[0], shape[1]
-    receptive = int(np.prod(shape[:-2]))
-    return shape[-2] * receptive, shape[-1] * receptive
+def _dtype(dtype):
+    return as_dtype("float32" if dtype is None else dtype)
+
+
+def _shape(shape):
+    if isinstance(shape, (Tensor, Variable)):
+        shape = np.asarray(shape).reshape(-1).tolist()
+    elif isinstance(shape, (int, np.integer)):
+        shape = [shape]
+    return tuple(int(d) for d in shape)
 
 
 class Initializer:
-    """Base class: subclasses implement ``__call__(shape, dtype=None)``."""
+    """Base class: subclasses implement ``__call__(shape, dtype=None)`` and ``get_config``.
+
+    >>> import tapegrad as tg
+    >>> class Twos(tg.keras.initializers.Initializer):
+    ...     def __call__(self, shape, dtype=None):
+    ...         return tg.fill(shape, 2.0)
+    >>> Twos()((2,)).numpy()
+    array([2., 2.], dtype=float32)
+    """
 
     def __call__(self, shape, dtype=None):
-        raise NotImplementedError(f"{type(self).__name__} must implement __call__(shape, dtype=None)")
+        raise NotImplementedError("Initializer subclasses must implement the `__call__()` method.")
 
     def get_config(self):
         return {}
@@ -48,202 +70,328 @@ class Initializer:
         return cls(**config)
 
     def clone(self):
-        return type(self).from_config(self.get_config())
+        return self.__class__.from_config(self.get_config())
 
 
-def _dtype(dtype):
-    return float32 if dtype is None else as_dtype(dtype)
+class Constant(Initializer):
+    """Every entry equal to `value` (a scalar, or an array broadcast to the shape).
+
+    >>> import tapegrad as tg
+    >>> tg.keras.initializers.Constant(3.0)((2,)).numpy()
+    array([3., 3.], dtype=float32)
+    """
+
+    def __init__(self, value=0.0):
+        self.value = value
+
+    def __call__(self, shape, dtype=None):
+        dt = _dtype(dtype)
+        value = _ops.cast(_ops.convert_to_tensor(np.asarray(self.value)), dt)
+        return value * _ops.ones(_shape(shape), dt)
+
+    def get_config(self):
+        return {"value": _registry.serialize_value(self.value)}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(_registry.deserialize_value(config["value"]))
 
 
 class Zeros(Initializer):
     """All zeros."""
 
     def __call__(self, shape, dtype=None):
-        return zeros(list(shape), _dtype(dtype))
+        return _ops.zeros(_shape(shape), _dtype(dtype))
 
 
 class Ones(Initializer):
     """All ones."""
 
     def __call__(self, shape, dtype=None):
-        return constant(np.ones(tuple(shape), _dtype(dtype).as_numpy_dtype))
+        return _ops.ones(_shape(shape), _dtype(dtype))
 
 
-class Constant(Initializer):
-    """Every element equal to ``value``."""
+class Identity(Initializer):
+    """``gain`` times the identity matrix (2-D shapes only).
 
-    def __init__(self, value=0.0):
-        self.value = value
+    >>> import tapegrad as tg
+    >>> tg.keras.initializers.Identity(2.0)((2, 3)).numpy()
+    array([[2., 0., 0.],
+           [0., 2., 0.]], dtype=float32)
+    """
+
+    def __init__(self, gain=1.0):
+        self.gain = gain
 
     def __call__(self, shape, dtype=None):
-        d = _dtype(dtype)
-        return constant(np.broadcast_to(np.asarray(self.value, d.as_numpy_dtype), tuple(shape)).copy())
+        shape = _shape(shape)
+        if len(shape) != 2:
+            raise ValueError("Identity matrix initializer can only be used for 2D matrices. "
+                             f"Received: shape={shape} of rank {len(shape)}.")
+        dt = _dtype(dtype)
+        return _ops.constant(self.gain, dtype=dt) * _ops_linalg.eye(shape[0], shape[1], dtype=dt)
 
     def get_config(self):
-        v = self.value
-        return {"value": v.tolist() if isinstance(v, np.ndarray) else v}
+        return {"gain": self.gain}
 
 
-class _Random(Initializer):
-    """Shared seed handling: an int seed gives the same values on every call (stateless)."""
+class RandomInitializer(Initializer):
+    """Base of the random initializers: holds the seed (see the module docstring)."""
 
     def __init__(self, seed=None):
-        if seed is not None and not isinstance(seed, (int, np.integer)):
-            raise ValueError(f"`seed` argument should be an instance of `keras.random.SeedGenerator()` or an "
+        self._init_seed = seed
+        if seed is None:
+            seed = _py_random.randint(1, int(1e9))
+        elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise ValueError("`seed` argument should be an instance of `keras.random.SeedGenerator()` or an "
                              f"integer. Received: seed={seed}")
-        self.seed = seed
+        self.seed = int(seed)
 
     def _seed(self):
-        if self.seed is not None:
-            return [int(self.seed), 0]
-        return [int(v) for v in np.random.default_rng().integers(0, 2**31 - 1, size=2)]
+        return [self.seed, 0]
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self._init_seed}
 
 
-class RandomNormal(_Random):
-    """Normal values with ``mean`` and ``stddev``."""
+class RandomNormal(RandomInitializer):
+    """Normal values with `mean` and `stddev`."""
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        super().__init__(seed)
-        self.mean, self.stddev = mean, stddev
+        self.mean = mean
+        self.stddev = stddev
+        super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None):
-        return _random.stateless_normal(list(shape), self._seed(), self.mean, self.stddev, _dtype(dtype))
+        return _random.stateless_normal(_shape(shape), self._seed(), mean=self.mean, stddev=self.stddev,
+                                        dtype=_dtype(dtype))
 
     def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
 
 
-class TruncatedNormal(_Random):
-    """Normal values re-drawn beyond two standard deviations."""
+class TruncatedNormal(RandomInitializer):
+    """Normal values redrawn until within two standard deviations of the mean."""
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        super().__init__(seed)
-        self.mean, self.stddev = mean, stddev
+        self.mean = mean
+        self.stddev = stddev
+        super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None):
-        return _random.stateless_truncated_normal(list(shape), self._seed(), self.mean, self.stddev, _dtype(dtype))
+        return _random.stateless_truncated_normal(_shape(shape), self._seed(), mean=self.mean, stddev=self.stddev,
+                                                  dtype=_dtype(dtype))
 
     def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
 
 
-class RandomUniform(_Random):
+class RandomUniform(RandomInitializer):
     """Uniform values in ``[minval, maxval)``."""
 
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
-        super().__init__(seed)
-        self.minval, self.maxval = minval, maxval
+        self.minval = minval
+        self.maxval = maxval
+        super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None):
-        return _random.stateless_uniform(list(shape), self._seed(), self.minval, self.maxval, _dtype(dtype))
+        return _random.stateless_uniform(_shape(shape), self._seed(), minval=self.minval, maxval=self.maxval,
+                                         dtype=_dtype(dtype))
 
     def get_config(self):
-        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+        return {**super().get_config(), "minval": self.minval, "maxval": self.maxval}
 
 
-class VarianceScaling(_Random):
-    """Scale-aware random values: variance ``scale / n`` with n from the fans (``mode``)."""
+def compute_fans(shape, input_axes=None, output_axes=None):
+    """(fan_in, fan_out) of a weight shape; kernels ``(..., in, out)`` multiply by the receptive field.
 
-    _modes = ("fan_in", "fan_out", "fan_avg")
-    _distributions = ("uniform", "truncated_normal", "untruncated_normal")
+    >>> import tapegrad as tg
+    >>> tg.keras.initializers.compute_fans((3, 3, 8, 16))
+    (72, 144)
+    """
+    shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        return int(np.prod([shape[a] for a in input_axes])), int(np.prod([shape[a] for a in output_axes]))
+    if len(shape) < 1:
+        return 1, 1
+    if len(shape) == 1:
+        return int(shape[0]), int(shape[0])
+    if len(shape) == 2:
+        return int(shape[0]), int(shape[1])
+    receptive = int(np.prod(shape[:-2]))
+    return int(shape[-2] * receptive), int(shape[-1] * receptive)
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
-        super().__init__(seed)
+
+class VarianceScaling(RandomInitializer):
+    """Values whose variance is ``scale / n``, n the fan_in, fan_out or their mean (see `mode`)."""
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None, input_axes=None,
+                 output_axes=None):
         if scale <= 0.0:
             raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale}")
-        if mode not in self._modes:
-            raise ValueError(f"Invalid `mode` argument: {mode}. Please use one of {set(self._modes)}")
+        allowed_modes = {"fan_in", "fan_out", "fan_avg"}
+        if mode not in allowed_modes:
+            raise ValueError(f"Invalid `mode` argument: {mode}. Please use one of {allowed_modes}")
         distribution = distribution.lower()
         if distribution == "normal":
             distribution = "truncated_normal"
-        if distribution not in self._distributions:
-            raise ValueError(f"Invalid `distribution` argument: {distribution}.Please use one of "
-                             f"{set(self._distributions)}")
-        self.scale, self.mode, self.distribution = scale, mode, distribution
+        allowed = {"uniform", "truncated_normal", "untruncated_normal"}
+        if distribution not in allowed:
+            raise ValueError(f"Invalid `distribution` argument: {distribution}.Please use one of {allowed}")
+        self.scale = scale
+        self.mode = mode
+        self.distribution = distribution
+        self.input_axes = input_axes
+        self.output_axes = output_axes
+        super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None):
-        fan_in, fan_out = compute_fans(shape)
+        shape = _shape(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
-        s = self.scale / max(1.0, n)
-        d = _dtype(dtype)
+        scale = self.scale / max(1.0, n)
+        dt = _dtype(dtype)
         if self.distribution == "truncated_normal":
-            return _random.stateless_truncated_normal(list(shape), self._seed(), 0.0, math.sqrt(s) / _TRUNC_STD, d)
+            return _random.stateless_truncated_normal(shape, self._seed(), stddev=math.sqrt(scale) / _TRUNCATED_STD,
+                                                      dtype=dt)
         if self.distribution == "untruncated_normal":
-            return _random.stateless_normal(list(shape), self._seed(), 0.0, math.sqrt(s), d)
-        limit = math.sqrt(3.0 * s)
-        return _random.stateless_uniform(list(shape), self._seed(), -limit, limit, d)
+            return _random.stateless_normal(shape, self._seed(), stddev=math.sqrt(scale), dtype=dt)
+        limit = math.sqrt(3.0 * scale)
+        return _random.stateless_uniform(shape, self._seed(), minval=-limit, maxval=limit, dtype=dt)
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+        return {**super().get_config(), "scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
-def _fixed(name, doc, scale, mode, distribution):
-    def __init__(self, seed=None):
-        VarianceScaling.__init__(self, scale, mode, distribution, seed)
+class _FixedVarianceScaling(VarianceScaling):
+    _args = None  # (scale, mode, distribution)
+
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        scale, mode, distribution = self._args
+        super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed, input_axes=input_axes,
+                         output_axes=output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
-
-    return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config, "__doc__": doc})
+        return {"seed": self._init_seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
-GlorotUniform = _fixed("GlorotUniform", "Uniform in +-sqrt(6 / (fan_in + fan_out)).", 1.0, "fan_avg", "uniform")
-GlorotNormal = _fixed("GlorotNormal", "Truncated normal, stddev sqrt(2 / (fan_in + fan_out)).", 1.0, "fan_avg",
-                      "truncated_normal")
-HeUniform = _fixed("HeUniform", "Uniform in +-sqrt(6 / fan_in).", 2.0, "fan_in", "uniform")
-HeNormal = _fixed("HeNormal", "Truncated normal, stddev sqrt(2 / fan_in).", 2.0, "fan_in", "truncated_normal")
-LecunUniform = _fixed("LecunUniform", "Uniform in +-sqrt(3 / fan_in).", 1.0, "fan_in", "uniform")
-LecunNormal = _fixed("LecunNormal", "Truncated normal, stddev sqrt(1 / fan_in).", 1.0, "fan_in", "truncated_normal")
+class GlorotUniform(_FixedVarianceScaling):
+    """Uniform in ``±sqrt(6 / (fan_in + fan_out))`` (Keras's default kernel initializer)."""
+    _args = (1.0, "fan_avg", "uniform")
 
 
-def _snake(name):
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+class GlorotNormal(_FixedVarianceScaling):
+    """Truncated normal, stddev ``sqrt(2 / (fan_in + fan_out)) / 0.8796...``."""
+    _args = (1.0, "fan_avg", "truncated_normal")
 
 
-_CLASSES = [Zeros, Ones, Constant, RandomNormal, TruncatedNormal, RandomUniform, VarianceScaling, GlorotUniform,
-            GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal]
-_ALIASES = {"zero": Zeros, "one": Ones, "normal": RandomNormal, "uniform": RandomUniform}
+class HeUniform(_FixedVarianceScaling):
+    """Uniform in ``±sqrt(6 / fan_in)``."""
+    _args = (2.0, "fan_in", "uniform")
 
 
-def _lookup(name):
-    for cls in _CLASSES:
-        if name in (cls.__name__, _snake(cls.__name__)):
-            return cls
-    return _ALIASES.get(name)
+class HeNormal(_FixedVarianceScaling):
+    """Truncated normal, stddev ``sqrt(2 / fan_in) / 0.8796...``."""
+    _args = (2.0, "fan_in", "truncated_normal")
+
+
+class LecunUniform(_FixedVarianceScaling):
+    """Uniform in ``±sqrt(3 / fan_in)``."""
+    _args = (1.0, "fan_in", "uniform")
+
+
+class LecunNormal(_FixedVarianceScaling):
+    """Truncated normal, stddev ``sqrt(1 / fan_in) / 0.8796...``."""
+    _args = (1.0, "fan_in", "truncated_normal")
+
+
+class Orthogonal(RandomInitializer):
+    """An orthogonal matrix (rows or columns orthonormal) times `gain`, from the QR of a normal draw;
+    shapes of rank > 2 are flattened to ``(prod(shape[:-1]), shape[-1])``.
+
+    >>> import tapegrad as tg
+    >>> q = tg.keras.initializers.Orthogonal(seed=1)((3, 3)).numpy()
+    >>> bool(abs(q @ q.T - tg.eye(3).numpy()).max() < 1e-5)
+    True
+    """
+
+    def __init__(self, gain=1.0, seed=None):
+        self.gain = gain
+        super().__init__(seed=seed)
+
+    def __call__(self, shape, dtype=None):
+        shape = _shape(shape)
+        if len(shape) < 2:
+            raise ValueError("The tensor to initialize must be at least two-dimensional. Received: "
+                             f"shape={shape} of rank {len(shape)}.")
+        num_rows = int(np.prod(shape[:-1]))
+        num_cols = shape[-1]
+        dt = _dtype(dtype)
+        a = _random.stateless_normal((max(num_rows, num_cols), min(num_rows, num_cols)), self._seed(), dtype=dt)
+        q, r = _ops_linalg.qr(a)
+        q = q * _ops.sign(_ops_linalg.diag_part(r))
+        if num_rows < num_cols:
+            q = _ops.transpose(q)
+        return _ops.constant(self.gain, dtype=dt) * _ops.reshape(q, list(shape))
+
+    def get_config(self):
+        return {**super().get_config(), "gain": self.gain}
+
+
+IdentityInitializer = Identity
+OrthogonalInitializer = Orthogonal
+
+_CLASSES = (Initializer, Constant, Identity, Ones, Zeros, GlorotNormal, GlorotUniform, HeNormal, HeUniform,
+            LecunNormal, LecunUniform, Orthogonal, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling)
+_BY_NAME = _registry.name_table(_CLASSES, {
+    "IdentityInitializer": Identity, "normal": RandomNormal, "one": Ones, "OrthogonalInitializer": Orthogonal,
+    "uniform": RandomUniform, "zero": Zeros,
+})
+# snake_case names as module attributes (keras.initializers.glorot_uniform is the class)
+constant, zeros, ones, identity = Constant, Zeros, Ones, Identity
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling, orthogonal = VarianceScaling, Orthogonal
+glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
+lecun_uniform, lecun_normal = LecunUniform, LecunNormal
 
 
 def serialize(initializer):
-    """``{"class_name", "config"}`` of an initializer."""
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    """``{"module", "class_name", "config", "registered_name"}`` for an initializer.
+
+    >>> import tapegrad as tg
+    >>> tg.keras.initializers.serialize(tg.keras.initializers.Constant(2.0))["config"]
+    {'value': 2.0}
+    """
+    return _registry.serialize_object(initializer, "keras.initializers", _BY_NAME)
 
 
 def deserialize(config, custom_objects=None):
-    """An initializer from ``serialize``'s dict or a name."""
-    if isinstance(config, str):
-        return get(config)
-    name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _lookup(name)
-    if cls is None:
-        raise ValueError(f"Could not interpret initializer identifier: {config}")
-    return cls.from_config(config.get("config", {}))
+    """An initializer from a config dict or a name."""
+    return _registry.deserialize_object(config, _BY_NAME, "initializer", custom_objects)
 
 
 def get(identifier):
-    """An initializer from a name (``"glorot_uniform"``), a config dict, an instance or a callable."""
+    """An initializer from None (-> None), a name (class or snake_case name, aliases ``normal``,
+    ``uniform``, ``zero``, ``one``), a config dict, a class, a callable, or a tensor/array (used as
+    the value; the shape must match)."""
     if identifier is None:
         return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
     if isinstance(identifier, str):
-        cls = _lookup(identifier)
-        if cls is None:
+        obj = _BY_NAME.get(identifier)
+        if obj is None:
             raise ValueError(f"Could not interpret initializer identifier: {identifier}")
-        return cls()
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier}")
+        return obj()
+    if isinstance(identifier, (Tensor, Variable, np.ndarray, np.generic)):
+        value = identifier
+
+        def initialize_fn(shape, dtype=None):
+            if _shape(shape) != tuple(np.shape(value)):
+                raise ValueError(f"Expected `shape` to be {tuple(np.shape(value))} for direct tensor as "
+                                 f"initializer. Received shape={_shape(shape)}")
+            return _ops.cast(_ops.convert_to_tensor(np.asarray(value)), _dtype(dtype))
+
+        return initialize_fn
+    return _registry.get_object(identifier, _BY_NAME, "initializer")
+
+
