@@ -524,3 +524,23 @@ def test_weights_order_matches_keras(keras):
     assert [(w.path, tuple(w.shape)) for w in ours.weights] == [(w.path, tuple(w.shape)) for w in ref.weights]
     assert [w.path for w in ours.trainable_variables] == [w.path for w in ref.trainable_variables]
     assert [layer.name for layer in ours.layers] == [layer.name for layer in ref.layers]
+
+
+def test_model_subclass_built_functionally():
+    class CustomModel(tg.keras.Model):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.steps = 0
+
+        def train_step_count(self):
+            self.steps += 1
+            return self.steps
+
+    x = tg.keras.Input((3,), name="x")
+    model = CustomModel(x, Dense(1, name="head")(x), name="custom")
+    assert isinstance(model, CustomModel) and type(model).__name__ == "CustomModel"
+    assert model.train_step_count() == 1 and [layer.name for layer in model.layers] == ["x", "head"]
+    xv = np.ones((2, 3), np.float32)
+    np.testing.assert_allclose(model(xv).numpy(), dense_np(model.get_layer("head"), xv), rtol=1e-6)
+    keyword = CustomModel(inputs=x, outputs=Dense(2)(x))
+    assert type(keyword) is type(model) and keyword.output_shape == (None, 2)

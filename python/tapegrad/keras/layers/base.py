@@ -676,8 +676,8 @@ class Layer:
                 config.pop("name", None)
         config.update({"trainable": self.trainable, "dtype": self._dtype.name})
         if self.activity_regularizer is not None:
-            r = self.activity_regularizer
-            config["activity_regularizer"] = r.get_config() if hasattr(r, "get_config") else r
+            from .. import regularizers  # noqa: PLC0415
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod

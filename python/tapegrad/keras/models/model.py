@@ -39,9 +39,14 @@ class Model(Trainer, Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and functional_init_arguments(args, kwargs):
+        if functional_init_arguments(args, kwargs):
             from .functional import Functional  # noqa: PLC0415
-            return Functional.__new__(Functional, *args, **kwargs)
+            if cls is Model:
+                return Functional.__new__(Functional, *args, **kwargs)
+            if not issubclass(cls, Functional):
+                # `class Custom(Model)` built as `Custom(inputs, outputs)`: Keras injects Functional into the
+                # class; here a subclass of (Custom, Functional) keeps Custom's methods first in the MRO
+                return Layer.__new__(_functional_subclass(cls), *args, **kwargs)
         return Layer.__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
@@ -165,6 +170,20 @@ class Model(Trainer, Layer):
                 cls in (Model, Functional):
             return Functional.from_config(config, custom_objects=custom_objects)
         return super().from_config(config) if cls is not Model else cls(**config)
+
+
+_FUNCTIONAL_SUBCLASSES = {}
+
+
+def _functional_subclass(cls):
+    """``cls`` with ``Functional`` mixed in after it (Keras's ``inject_functional_model_class``)."""
+    made = _FUNCTIONAL_SUBCLASSES.get(cls)
+    if made is None:
+        from .functional import Functional  # noqa: PLC0415
+        made = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__, "__qualname__": cls.__qualname__,
+                                                      "__doc__": cls.__doc__})
+        _FUNCTIONAL_SUBCLASSES[cls] = made
+    return made
 
 
 def _json_default(obj):
