@@ -544,3 +544,20 @@ def test_model_subclass_built_functionally():
     np.testing.assert_allclose(model(xv).numpy(), dense_np(model.get_layer("head"), xv), rtol=1e-6)
     keyword = CustomModel(inputs=x, outputs=Dense(2)(x))
     assert type(keyword) is type(model) and keyword.output_shape == (None, 2)
+
+
+def test_shape_inference_unknown_dims():
+    class SqueezeAll(layers.Layer):
+        def call(self, x):
+            return tg.squeeze(x)  # drops a batch of 1: the inference must not take it for a fixed dim
+
+    class Stats(layers.Layer):
+        def call(self, x):
+            return [tg.reduce_mean(x, axis=0), tg.shape(x)[1:2]]
+
+    x = tg.keras.Input((None, 3))
+    assert SqueezeAll()(x).shape == (None, None, 3)
+    mean, size = Stats()(x)
+    assert mean.shape == (None, 3) and size.shape == (1,) and size.dtype == "int32"
+    seq = tg.keras.Input((None,), dtype="int32")
+    assert (seq * 2).dtype == "int32" and (seq * 2).shape == (None, None)

@@ -108,17 +108,20 @@ class Node:
 
 # ---- symbolic calls ------------------------------------------------------------------------------
 
-_BATCH_SIZES = (2, 3)  # two sizes for unknown batch dims: a dim that follows them is unknown
+# Sizes that stand in for unknown dims in the two shape-inference runs: a dim of the output that
+# differs between the runs is unknown. Batch dims first try (1, 2) (cheapest); if an output's rank
+# then differs between the runs (a squeeze of the batch), the runs are redone with (2, 3).
+_BATCH_SIZES = ((1, 2), (2, 3))
 _OTHER_SIZES = (83, 89)  # unknown non-batch dims (sequence, image sizes), as Keras's JAX backend
 
 
-def _concrete(kt, run):
-    shape = [(_BATCH_SIZES[run] if i == 0 else _OTHER_SIZES[run]) if d is None else d
+def _concrete(kt, run, batch_sizes):
+    shape = [(batch_sizes[run] if i == 0 else _OTHER_SIZES[run]) if d is None else d
              for i, d in enumerate(kt.shape)]
     t = zeros(shape, dtype=kt.dtype)
     mask = getattr(kt, "_keras_mask", None)
     if mask is not None:  # a symbolic mask: all True in the shape-inference runs
-        base = _concrete(mask, run)
+        base = _concrete(mask, run, batch_sizes)
         t._keras_mask = logical_not(base) if mask.dtype == "bool" else base + 1
     return t
 
@@ -129,6 +132,15 @@ def _symbolic_like(t1, t2):
     return KerasTensor(shape, dtype=t1.dtype.name)
 
 
+def _two_runs(layer, args, kwargs, batch_sizes):
+    results = []
+    for run in (0, 1):
+        a = _map(lambda x: _concrete(x, run, batch_sizes) if _is_kt(x) else x, tuple(args))
+        k = _map(lambda x: _concrete(x, run, batch_sizes) if _is_kt(x) else x, dict(kwargs))
+        results.append(Layer.__call__(layer, *a, **k) if not isinstance(layer, _Operation) else layer(*a, **k))
+    return results
+
+
 def _run_on_zeros(layer, args, kwargs):
     """Runs `layer` twice on zeros shaped like the KerasTensors; returns (structure, flat KerasTensors).
 
@@ -136,18 +148,17 @@ def _run_on_zeros(layer, args, kwargs):
     statistics, metric totals) is restored afterwards, and losses added by the runs are dropped.
     """
     state = [(v, np.array(v)) for v in _stateful_variables(layer)]
-    results = []
     try:
-        for run in (0, 1):
-            a = _map(lambda x: _concrete(x, run) if _is_kt(x) else x, tuple(args))
-            k = _map(lambda x: _concrete(x, run) if _is_kt(x) else x, dict(kwargs))
-            results.append(Layer.__call__(layer, *a, **k) if not isinstance(layer, _Operation) else layer(*a, **k))
+        first, second = _two_runs(layer, args, kwargs, _BATCH_SIZES[0])
+        flat1, flat2 = nest.flatten(first), nest.flatten(second)
+        if any(hasattr(o1, "shape") and hasattr(o2, "shape") and len(o1.shape) != len(o2.shape)
+               for o1, o2 in zip(flat1, flat2)):
+            first, second = _two_runs(layer, args, kwargs, _BATCH_SIZES[1])
+            flat1, flat2 = nest.flatten(first), nest.flatten(second)
     finally:
         for v, value in state:
             v.assign(value)
         layer._clear_losses()
-    first, second = results
-    flat1, flat2 = nest.flatten(first), nest.flatten(second)
     kts = []
     for o1, o2 in zip(flat1, flat2):
         if not isinstance(o1, (Tensor, Variable)):
