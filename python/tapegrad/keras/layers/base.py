@@ -242,7 +242,7 @@ class Layer:
         object.__setattr__(self, "_trainable_variables", [])
         object.__setattr__(self, "_non_trainable_variables", [])
         object.__setattr__(self, "_tracked_metrics", [])
-        self._losses = []
+        object.__setattr__(self, "_losses", [])
         self.built = False
         self._trainable = trainable
         self._dtype = float32 if dtype is None else _policy_dtype(dtype)
@@ -263,6 +263,8 @@ class Layer:
             self._input_dtype = input_dtype
         sig = inspect.signature(self.call)
         self._call_has_training_arg = "training" in sig.parameters
+        default = sig.parameters["training"].default if self._call_has_training_arg else None
+        self._call_training_default_value = None if default is inspect.Parameter.empty else default
         self._call_has_mask_arg = "mask" in sig.parameters
         if not hasattr(self, "supports_masking") or "supports_masking" not in type(self).__dict__:
             self.supports_masking = type(self).compute_mask is not Layer.compute_mask
@@ -497,8 +499,16 @@ class Layer:
         return out
 
     def _clear_losses(self):
-        for layer in self._flatten_layers():
-            layer._losses = []
+        seen = set()
+        stack = [self]
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            if layer._losses:
+                object.__setattr__(layer, "_losses", [])
+            stack.extend(layer._tracked_layers)
 
     @property
     def metrics(self):
@@ -561,18 +571,25 @@ class Layer:
 
     def __call__(self, *args, **kwargs):
         self._check_super_called()
-        if _has_keras_tensor(args, kwargs):
-            from ..models.functional import symbolic_call  # noqa: PLC0415
-            return symbolic_call(self, args, kwargs)
-        if not self._allow_non_tensor_positional_args:
-            for arg in nest.flatten(list(args)):
-                if not (arg is None or isinstance(arg, (Tensor, Variable, np.ndarray, np.generic))
-                        or _is_keras_tensor(arg)):
-                    raise ValueError("Only input tensors may be passed as positional arguments. The following "
-                                     f"argument value should be passed as a keyword argument: {arg} (of type "
-                                     f"{type(arg)})")
-        target = self.compute_dtype if (self._convert_input_args and self.autocast) else None
-        args = tuple(_to_tensors(a, target) for a in args)
+        plain = all(type(a) is Tensor for a in args) and \
+            all(v is None or isinstance(v, (bool, int, float, str)) for v in kwargs.values())
+        if not plain:
+            if _has_keras_tensor(args, kwargs):
+                from ..models.functional import symbolic_call  # noqa: PLC0415
+                return symbolic_call(self, args, kwargs)
+            if not self._allow_non_tensor_positional_args:
+                for arg in nest.flatten(list(args)):
+                    if not (arg is None or isinstance(arg, (Tensor, Variable, np.ndarray, np.generic))
+                            or _is_keras_tensor(arg)):
+                        raise ValueError("Only input tensors may be passed as positional arguments. The following "
+                                         f"argument value should be passed as a keyword argument: {arg} (of type "
+                                         f"{type(arg)})")
+        target = self._dtype if (self._convert_input_args and self.autocast) else None
+        if plain:
+            if target is not None:
+                args = tuple(_autocast(a, target) for a in args)
+        else:
+            args = tuple(_to_tensors(a, target) for a in args)
         ctx = getattr(_ctx, "call", None)
         outermost = ctx is None
         if outermost:
@@ -583,7 +600,8 @@ class Layer:
             first = args[0] if args else next(iter(kwargs.values()), None)
             self._assert_input_compatible(first)
             was_built = self.built
-            self._maybe_build(args, kwargs)
+            if not was_built:
+                self._maybe_build(args, kwargs)
             # training: this call's argument, else an outer layer's, else this call's default
             training = kwargs.get("training", None)
             if training is None:
@@ -631,14 +649,13 @@ class Layer:
                 _ctx.call = None
 
     def _call_training_default(self):
-        if not self._call_has_training_arg:
-            return None
-        default = inspect.signature(self.call).parameters["training"].default
-        return None if default is inspect.Parameter.empty else default
+        return self._call_training_default_value
 
     def _assert_input_compatible(self, x):
         """Keras's ``assert_input_compatibility``: checks `x` against ``self.input_spec``."""
-        _assert_input_compatibility(self.input_spec, x, self.name)
+        spec = self.input_spec
+        if spec is not None:
+            _assert_input_compatibility(spec, x, self.name)
 
     @property
     def input(self):
@@ -868,12 +885,17 @@ def _policy_dtype(dtype):
     return as_dtype(dtype)
 
 
+_METRIC_CLASS = []
+
+
 def _is_metric(x):
-    try:
-        from ..metrics import Metric  # noqa: PLC0415
-    except ImportError:  # the metrics package imports layers' helpers at its own import
-        return False
-    return isinstance(x, Metric)
+    if not _METRIC_CLASS:
+        try:
+            from ..metrics import Metric  # noqa: PLC0415
+        except ImportError:  # the metrics package imports layers' helpers at its own import
+            return False
+        _METRIC_CLASS.append(Metric)
+    return isinstance(x, _METRIC_CLASS[0])
 
 
 def _get_regularizer(r):
@@ -892,6 +914,17 @@ def _get_constraint(c):
         return c
     from .. import constraints  # noqa: PLC0415
     return constraints.get(c)
+
+
+def _autocast(x, float_dtype):
+    dtype = x.dtype
+    if dtype is float_dtype or dtype == float_dtype or not dtype.is_floating:
+        return x
+    mask = getattr(x, "_keras_mask", None)
+    x = cast(x, float_dtype)
+    if mask is not None:
+        x._keras_mask = mask
+    return x
 
 
 def _to_tensors(x, float_dtype=None):
@@ -931,6 +964,8 @@ def _mask_of(x):
     """The ``_keras_mask`` structure of `x` (``None`` when no element carries one)."""
     if x is None:
         return None
+    if type(x) is Tensor:
+        return getattr(x, "_keras_mask", None)
     flat = nest.flatten(x)
     masks = [getattr(t, "_keras_mask", None) for t in flat]
     if all(m is None for m in masks):

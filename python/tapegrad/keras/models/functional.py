@@ -81,6 +81,7 @@ class Node:
         for i, t in enumerate(self.outputs):
             t._keras_history = KerasHistory(operation, node_index, i)
         self.is_input = not self.input_tensors
+        self._single = len(self.call_args) == 1 and _is_kt(self.call_args[0]) and not self.call_kwargs
 
     @property
     def output_tensors(self):
@@ -98,6 +99,8 @@ class Node:
 
     def fill_in(self, tensor_dict):
         """The call's ``(args, kwargs)`` with each KerasTensor replaced by its value in `tensor_dict`."""
+        if self._single:
+            return (tensor_dict[id(self.call_args[0])],), {}
         def sub(x):
             return tensor_dict[id(x)] if _is_kt(x) else x
         return _map(sub, self.call_args), _map(sub, self.call_kwargs)
@@ -418,6 +421,13 @@ class Functional(Model):
         manual = getattr(self, "_manual_input_spec", None)
         if manual is not None:
             return manual
+        cached = self.__dict__.get("_derived_input_spec")
+        if cached is None:
+            cached = self._derive_input_spec()
+            object.__setattr__(self, "_derived_input_spec", cached)
+        return cached or None
+
+    def _derive_input_spec(self):
 
         def spec(x, name=None):
             layer = x._keras_history[0]
@@ -431,7 +441,7 @@ class Functional(Model):
         if isinstance(self._inputs_struct, dict):
             if all(_is_kt(x) for x in self._inputs_struct.values()):
                 return [spec(self._inputs_struct[k], name=k) for k in sorted(self._inputs_struct)]
-            return None
+            return []
         return [spec(x) for x in self._inputs]
 
     @input_spec.setter
