@@ -561,3 +561,15 @@ def test_shape_inference_unknown_dims():
     assert mean.shape == (None, 3) and size.shape == (1,) and size.dtype == "int32"
     seq = tg.keras.Input((None,), dtype="int32")
     assert (seq * 2).dtype == "int32" and (seq * 2).shape == (None, None)
+
+
+def test_summary_wider_than_console_matches_keras(keras, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    tg.keras.backend.clear_session()
+    keras.backend.clear_session()
+    ours, ref = [], []
+    ARCHITECTURES["sequential"](tg.keras, Dense, Concatenate).summary(print_fn=ours.append, line_length=90,
+                                                                       show_trainable=True)
+    ARCHITECTURES["sequential"](keras, keras.layers.Dense, None).summary(print_fn=ref.append, line_length=90,
+                                                                          show_trainable=True)
+    assert ours == ref and max(len(line) for line in ours[0].splitlines()) == 80

@@ -15,6 +15,7 @@
 """
 import json
 import math
+import os
 import re
 import shutil
 
@@ -463,11 +464,26 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     lines.append(f" Non-trainable params: {non_trainable_count:,} ({_readable(non_trainable_mem)})")
     if optimizer_vars is not None:
         lines.append(f" Optimizer params: {opt_count:,} ({_readable(opt_mem)})")
-    text = "\n".join(lines) + "\n"
+    width = _console_width()
+    text = "\n".join(line[:width] for line in lines) + "\n"  # rich crops lines at the console's width
     if print_fn is None:
         print(text, end="")
     else:
         print_fn(text)
+
+
+def _console_width():
+    """The width rich's Console finds: $COLUMNS, else the first of stdin/stdout/stderr that is a
+    terminal, else 80."""
+    columns = os.environ.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        return int(columns)
+    for fd in (0, 1, 2):
+        try:
+            return os.get_terminal_size(fd).columns or 80
+        except (AttributeError, ValueError, OSError):
+            continue
+    return 80
 
 
 def _ratio_reduce(total, ratios, maximums, values):
