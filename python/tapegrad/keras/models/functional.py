@@ -734,7 +734,7 @@ def _clone_graph_nodes(inputs, outputs):
         if not any(id(t) in replaced for t in node.input_tensors):
             continue
         args, kwargs = _map(sub, node.call_args), _map(sub, node.call_kwargs)
-        new_outputs = KerasTensorClone(node.outputs)
+        new_outputs = _clone_tensors(node.outputs)
         Node(node.operation, call_args=args, call_kwargs=kwargs, outputs=new_outputs)
         for old, new in zip(node.outputs, new_outputs):
             replaced[id(old)] = new
@@ -743,5 +743,6 @@ def _clone_graph_nodes(inputs, outputs):
     return new_inputs, new_outputs
 
 
-def KerasTensorClone(tensors):  # noqa: N802
+def _clone_tensors(tensors):
+    """New KerasTensors with the same shapes, dtypes and names."""
     return [KerasTensor(t.shape, dtype=t.dtype, name=t.name) for t in tensors]

@@ -265,7 +265,6 @@ def _format_shape(shape):
 
 
 def _shape_text(shapes):
-    from ... import nest  # noqa: PLC0415
     if _is_one_shape(shapes):
         return _format_shape(shapes)
     flat = _flatten_shapes(shapes)
