@@ -573,3 +573,30 @@ def test_summary_wider_than_console_matches_keras(keras, monkeypatch):
     ARCHITECTURES["sequential"](keras, keras.layers.Dense, None).summary(print_fn=ref.append, line_length=90,
                                                                           show_trainable=True)
     assert ours == ref and max(len(line) for line in ours[0].splitlines()) == 80
+
+
+def test_keras_tensor_in_a_tf_op_raises_keras_message():
+    x = tg.keras.Input((3,))
+    with pytest.raises(ValueError, match="A KerasTensor cannot be used as input to a TensorFlow function"):
+        tg.nn.relu(x)
+
+
+def test_wrong_shape_messages_match_keras(keras):
+    def messages(api, dense):
+        out = []
+        layer = dense(3, name="dd")
+        layer(np.zeros((2, 4), np.float32))
+        for bad in (np.zeros((2, 5), np.float32), np.zeros((2,), np.float32), api.Input((7,))):
+            with pytest.raises(ValueError) as e:
+                layer(bad)
+            out.append(str(e.value))
+        x = api.Input((4,), name="x")
+        model = api.Model(x, dense(2, name="d2")(x), name="m")
+        with pytest.raises(ValueError) as e:
+            model(np.zeros((2, 5), np.float32))
+        out.append(str(e.value))
+        return out
+
+    ours, ref = messages(tg.keras, Dense), messages(keras, keras.layers.Dense)
+    assert ours == ref
+    assert "(None, 7)" in ours[2] and "layer 'dd'" in ours[2]

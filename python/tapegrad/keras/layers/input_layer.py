@@ -86,6 +86,16 @@ class KerasTensor:
     def __iter__(self):
         raise NotImplementedError("Iterating over a symbolic KerasTensor is not supported.")
 
+    def _as_tapegrad_tensor(self):
+        # what a tf.* op sees when it is given a KerasTensor (Keras's __tf_tensor__)
+        raise ValueError(
+            "A KerasTensor cannot be used as input to a TensorFlow function. A KerasTensor is a symbolic placeholder "
+            "for a shape and dtype, used when constructing Keras Functional models or Keras Functions. You can only "
+            "use it as input to a Keras layer or a Keras operation (from the namespaces `keras.layers` and "
+            "`keras.ops`). You are likely doing something like:\n\n```\nx = Input(...)\n...\ntf_fn(x)  # Invalid.\n"
+            "```\n\nWhat you should do instead is wrap `tf_fn` in a layer:\n\n```\nclass MyLayer(Layer):\n"
+            "    def call(self, x):\n        return tf_fn(x)\n\nx = MyLayer()(x)\n```\n")
+
     # ---- operators: each records an operation node ----------------------------------------------
 
     def __add__(self, other):
