@@ -60,6 +60,10 @@ def test_each_object_once_and_cycles():
     b.w = v
     assert len(a.variables) == 1
     assert a.submodules == (b,)
+    paths = [p for p, _ in a._flatten(predicate=lambda x: isinstance(x, tg.Variable), with_path=True)]
+    # with paths (TF): a module already being walked lists its leaves but is not entered again
+    assert paths == [("x",), ("y", 0), ("y", 1), ("b", "w"), ("b", "parent", "x"), ("b", "parent", "y", 0),
+                     ("b", "parent", "y", 1)]
 
 
 def test_with_path():
