@@ -600,3 +600,26 @@ def test_wrong_shape_messages_match_keras(keras):
     ours, ref = messages(tg.keras, Dense), messages(keras, keras.layers.Dense)
     assert ours == ref
     assert "(None, 7)" in ours[2] and "layer 'dd'" in ours[2]
+
+
+def test_input_layer_config_and_layer_io_properties():
+    layer = layers.InputLayer(shape=(3,), name="feats")
+    assert layer.get_config() == {"batch_shape": (None, 3), "dtype": "float32", "sparse": False, "ragged": False,
+                                  "name": "feats", "optional": False}
+    same = tg.keras.Input(tensor=layer.output)
+    assert same.shape == (None, 3)
+    with pytest.raises(ValueError, match="cannot provide an incompatible `dtype` argument"):
+        tg.keras.Input(tensor=layer.output, dtype="int32")
+    d = Dense(2, name="io_d")
+    y = d(layer.output)
+    assert d.input is layer.output and d.output is y
+    d(tg.keras.Input((3,)))
+    with pytest.raises(AttributeError, match="The layer io_d has multiple inbound nodes"):
+        d.output
+    with pytest.raises(AttributeError, match="has never been called and thus has no defined input"):
+        Dense(1, name="fresh").input
+    model = tg.keras.Model(layer.output, y)
+    with pytest.raises(ValueError, match="Was asked to retrieve layer at index 5 but model only has 2 layers."):
+        model.get_layer(index=5)
+    with pytest.raises(ValueError, match="Provide only a layer name or a layer index"):
+        model.get_layer(name="io_d", index=0)
