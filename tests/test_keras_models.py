@@ -623,3 +623,17 @@ def test_input_layer_config_and_layer_io_properties():
         model.get_layer(index=5)
     with pytest.raises(ValueError, match="Provide only a layer name or a layer index"):
         model.get_layer(name="io_d", index=0)
+
+
+def test_more_keras_tensor_operators():
+    x = tg.keras.Input((3,), name="x")
+    outs = [x // 2.0, x % 2.0, 5.0 // x, x < 1.0, x >= 1.0, x != 0.0, (x > 0.0) & (x < 2.0), (x > 2.0) | (x < 0.5),
+            ~(x > 1.0), (x > 1.0) ^ (x > 2.0), round(x)]
+    model = tg.keras.Model(x, outs)
+    assert {"floor_divide", "mod", "floor_divide_1", "logical_xor", "round"} <= {op.name for op in model.operations}
+    xv = np.array([[0.4, 1.5, 3.0]], np.float32)
+    want = [xv // 2, xv % 2, 5 // xv, xv < 1, xv >= 1, xv != 0, (xv > 0) & (xv < 2), (xv > 2) | (xv < 0.5),
+            ~(xv > 1), (xv > 1) ^ (xv > 2), np.round(xv)]
+    for got, w in zip(model(xv), want):
+        np.testing.assert_array_equal(got.numpy(), w)
+    assert {x: 1}[x] == 1

@@ -140,8 +140,74 @@ class KerasTensor:
     def __abs__(self):
         return _operation("Absolute", lambda a: abs(a))(self)
 
+    def __floordiv__(self, other):
+        return _binary("FloorDivide", _tg("floordiv"), self, other)
+
+    def __rfloordiv__(self, other):
+        return _binary("FloorDivide", _tg("floordiv"), other, self)
+
+    def __mod__(self, other):
+        return _binary("Mod", _tg("floormod"), self, other)
+
+    def __rmod__(self, other):
+        return _binary("Mod", _tg("floormod"), other, self)
+
+    def __lt__(self, other):
+        return _binary("Less", _tg("less"), self, other)
+
+    def __le__(self, other):
+        return _binary("LessEqual", _tg("less_equal"), self, other)
+
+    def __gt__(self, other):
+        return _binary("Greater", _tg("greater"), self, other)
+
+    def __ge__(self, other):
+        return _binary("GreaterEqual", _tg("greater_equal"), self, other)
+
+    def __ne__(self, other):
+        return _binary("NotEqual", _tg("not_equal"), self, other)
+
+    __hash__ = object.__hash__  # KerasTensors stay usable as dict keys, as in Keras
+
+    def __and__(self, other):
+        return _binary("LogicalAnd", _tg("logical_and"), self, other)
+
+    def __rand__(self, other):
+        return _binary("LogicalAnd", _tg("logical_and"), other, self)
+
+    def __or__(self, other):
+        return _binary("LogicalOr", _tg("logical_or"), self, other)
+
+    def __ror__(self, other):
+        return _binary("LogicalOr", _tg("logical_or"), other, self)
+
+    def __xor__(self, other):
+        return _binary("LogicalXor", _tg("math.logical_xor"), self, other)
+
+    def __rxor__(self, other):
+        return _binary("LogicalXor", _tg("math.logical_xor"), other, self)
+
+    def __invert__(self):
+        return _operation("LogicalNot", _tg("logical_not"))(self)
+
+    def __round__(self, ndigits=None):
+        if ndigits:
+            raise NotImplementedError("round(KerasTensor, ndigits) is not supported by tapegrad yet.")
+        return _operation("Round", _tg("round"))(self)
+
     def __getitem__(self, key):
         return _operation("GetItem", lambda a: a[key])(self)
+
+
+def _tg(name):
+    """The tapegrad function `name` ("less", "math.logical_xor"), looked up when the op runs."""
+    def fn(*args):
+        import tapegrad  # noqa: PLC0415
+        obj = tapegrad
+        for part in name.split("."):
+            obj = getattr(obj, part)
+        return obj(*args)
+    return fn
 
 
 def _matmul(a, b):
