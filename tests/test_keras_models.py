@@ -637,3 +637,27 @@ def test_more_keras_tensor_operators():
     for got, w in zip(model(xv), want):
         np.testing.assert_array_equal(got.numpy(), w)
     assert {x: 1}[x] == 1
+
+
+def test_config_round_trip_with_operations(keras):
+    def build(k, D):
+        x = k.Input((4,), name="x")
+        h = D(3, name="h")(x * 2.0 + 1.0)
+        return k.Model(x, -h[:, 1:] @ np.ones((2, 2), np.float32))
+
+    tg.keras.backend.clear_session()
+    keras.backend.clear_session()
+    model, ref = build(tg.keras, Dense), build(keras, keras.layers.Dense)
+    config = model.get_config()
+    ref_config = ref.get_config()
+    assert [(c["class_name"], c["name"]) for c in config["layers"]] == \
+        [(c["class_name"], c["name"]) for c in ref_config["layers"]]
+    assert [c["module"] for c in config["layers"] if c["class_name"] != "Dense"] == \
+        [c["module"] for c in ref_config["layers"] if c["class_name"] != "Dense"]
+    slice_arg = config["layers"][4]["inbound_nodes"][0]["args"][1]
+    assert slice_arg == ref_config["layers"][4]["inbound_nodes"][0]["args"][1]
+    clone = tg.keras.Model.from_config(config, custom_objects={"Dense": Dense})
+    clone.set_weights(model.get_weights())
+    xv = np.random.default_rng(4).normal(size=(3, 4)).astype(np.float32)
+    np.testing.assert_allclose(clone(xv).numpy(), model(xv).numpy(), rtol=1e-6)
+    assert tg.keras.models.clone_model(model).output_shape == (None, 2)

@@ -569,7 +569,7 @@ class Functional(Model):
             if _is_kt(x):
                 return {"class_name": "__keras_tensor__",
                         "config": {"shape": x.shape, "dtype": x.dtype, "keras_history": tensor_config(x)}}
-            return x
+            return _serialize_constant(x)
 
         layers = []
         for op in self._operations:
@@ -579,6 +579,7 @@ class Functional(Model):
                     nodes.append({"args": _map(serialize_arg, node.call_args),
                                   "kwargs": _map(serialize_arg, node.call_kwargs)})
             layers.append({"module": _module_of(op), "class_name": type(op).__name__, "config": op.get_config(),
+                           "registered_name": type(op).__name__ if isinstance(op, _Operation) else None,
                            "name": op.name, "inbound_nodes": nodes})
         config["layers"] = layers
         config["input_layers"] = _map(tensor_config, self._inputs_struct) if not _is_kt(self._inputs_struct) \
@@ -609,7 +610,7 @@ class Functional(Model):
             if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
                 name, node_index, tensor_index = x["config"]["keras_history"]
                 return outputs[(name, node_index)][tensor_index]
-            return x
+            return _deserialize_constant(x)
 
         def ready(x):
             ok = []
@@ -667,8 +668,38 @@ def _tuplify(args):
     return tuple(args) if isinstance(args, list) else args
 
 
+_SPECIAL = ("__keras_tensor__", "__slice__", "__numpy__", "__ellipsis__")
+
+
+def _serialize_constant(x):
+    """Keras's encodings of non-tensor call arguments: slices, ``...``, numpy arrays (and tensors)."""
+    if isinstance(x, slice):
+        return {"class_name": "__slice__", "config": {"start": x.start, "stop": x.stop, "step": x.step}}
+    if x is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
+    if isinstance(x, (np.ndarray, Tensor, Variable)):
+        a = np.asarray(x)
+        return {"class_name": "__numpy__", "config": {"value": a.tolist(), "dtype": a.dtype.name}}
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def _deserialize_constant(x):
+    if isinstance(x, dict):
+        kind = x.get("class_name")
+        if kind == "__slice__":
+            c = x["config"]
+            return slice(c["start"], c["stop"], c["step"])
+        if kind == "__ellipsis__":
+            return Ellipsis
+        if kind == "__numpy__":
+            return np.asarray(x["config"]["value"], dtype=x["config"]["dtype"])
+    return x
+
+
 def _map_config(fn, struct):
-    if isinstance(struct, dict) and struct.get("class_name") == "__keras_tensor__":
+    if isinstance(struct, dict) and struct.get("class_name") in _SPECIAL:
         return fn(struct)
     if isinstance(struct, dict):
         return {k: _map_config(fn, v) for k, v in struct.items()}
@@ -678,6 +709,8 @@ def _map_config(fn, struct):
 
 
 def _module_of(op):
+    if isinstance(op, _Operation):
+        return "keras.src.ops.numpy"
     mod = type(op).__module__
     if mod.startswith("tapegrad.keras.layers"):
         return "keras.layers"

@@ -248,6 +248,12 @@ def deserialize_layer(data, custom_objects=None):
     """A layer from ``{"class_name", "config"}`` (classes of ``tf.keras.layers``, models, `custom_objects`)."""
     registry = _layer_registry(custom_objects)
     name = data["class_name"]
+    if name not in registry and data.get("module") == "keras.src.ops.numpy":
+        from ..layers.input_layer import _op_class  # noqa: PLC0415
+        try:
+            registry[name] = _op_class(name)
+        except KeyError:
+            pass
     if name not in registry:
         raise TypeError(f"Could not locate class '{name}'. Make sure custom classes are decorated with "
                         "`@keras.saving.register_keras_serializable()` or passed in `custom_objects`. "
