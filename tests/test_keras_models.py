@@ -32,6 +32,9 @@ class Dense(layers.Layer):
             y = y + self.bias
         return tg.nn.relu(y) if self.activation == "relu" else y
 
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)[:-1] + (self.units,)
+
     def get_config(self):
         config = super().get_config()
         config.update({"units": self.units, "activation": self.activation, "use_bias": self.use_bias})
@@ -661,3 +664,55 @@ def test_config_round_trip_with_operations(keras):
     xv = np.random.default_rng(4).normal(size=(3, 4)).astype(np.float32)
     np.testing.assert_allclose(clone(xv).numpy(), model(xv).numpy(), rtol=1e-6)
     assert tg.keras.models.clone_model(model).output_shape == (None, 2)
+
+
+def test_nested_custom_layer_summary_matches_keras(keras):
+    def build(k, D):
+        class Block(k.layers.Layer):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.inner = D(3)
+
+            def call(self, x):
+                return self.inner(x)
+
+        class Net(k.Model):
+            def __init__(self):
+                super().__init__(name="net")
+                self.block = Block(name="block")
+
+            def call(self, x):
+                return self.block(x)
+
+        x = k.Input((4,))
+        return k.Model(x, Net()(x))
+
+    tg.keras.backend.clear_session()
+    keras.backend.clear_session()
+    ours, ref = [], []
+    build(tg.keras, Dense).summary(print_fn=ours.append, line_length=76, expand_nested=True)
+    build(keras, keras.layers.Dense).summary(print_fn=ref.append, line_length=76, expand_nested=True)
+    assert ours == ref
+
+
+def test_ops_inside_a_subclassed_call_make_no_operations(keras):
+    def build(k, D):
+        class Net(k.Model):
+            def __init__(self):
+                super().__init__(name="net")
+                self.d = D(2)
+
+            def call(self, x):
+                return self.d(x * 2.0) + 1.0
+
+        x = k.Input((3,))
+        return k.Model(x, Net()(x) + 1.0)
+
+    tg.keras.backend.clear_session()
+    keras.backend.clear_session()
+    ours, ref = build(tg.keras, Dense), build(keras, keras.layers.Dense)
+    assert [op.name for op in ours.operations] == [op.name for op in ref.operations]
+    out_ours, out_ref = [], []
+    ours.summary(print_fn=out_ours.append, line_length=76, expand_nested=True)
+    ref.summary(print_fn=out_ref.append, line_length=76, expand_nested=True)
+    assert out_ours == out_ref

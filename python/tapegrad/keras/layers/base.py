@@ -566,6 +566,15 @@ class Layer:
                     self.build()
                 else:
                     self.build(shapes)
+            elif _has_keras_tensor(args, kwargs) and any(not layer.built for layer in self._tracked_layers):
+                # Keras: a layer without build() but with unbuilt sub-layers is built by running call()
+                # on the symbolic inputs (its sub-layers then record their nodes and shapes)
+                from ..models.functional import symbolic_build  # noqa: PLC0415
+                try:
+                    with symbolic_build():
+                        self.call(*args, **{k: v for k, v in kwargs.items() if k != "training"})
+                except Exception:  # noqa: BLE001 - call() uses ops that need real tensors: built by the zero runs
+                    pass
         self._build_shapes = shapes
         self.built = True
 
@@ -641,7 +650,7 @@ class Layer:
                               "attached to it. However, this layer does not support masking and will therefore "
                               "destroy the mask information. Downstream layers will not see the mask.",
                               UserWarning, stacklevel=2)
-            if not was_built and self._build_output_shapes is None:
+            if not was_built and self._build_output_shapes is None and not getattr(_ctx, "inferring", False):
                 object.__setattr__(self, "_build_output_shapes", _shape_of_nest(outputs))
             return outputs
         finally:

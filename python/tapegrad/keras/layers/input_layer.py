@@ -135,10 +135,10 @@ class KerasTensor:
         return _binary("Matmul", other, self)
 
     def __neg__(self):
-        return _operation("Negative")(self)
+        return _op("Negative", self)
 
     def __abs__(self):
-        return _operation("Absolute")(self)
+        return _op("Absolute", self)
 
     def __floordiv__(self, other):
         return _binary("FloorDivide", self, other)
@@ -188,15 +188,15 @@ class KerasTensor:
         return _binary("LogicalXor", other, self)
 
     def __invert__(self):
-        return _operation("LogicalNot")(self)
+        return _op("LogicalNot", self)
 
     def __round__(self, ndigits=None):
         if ndigits:
             raise NotImplementedError("round(KerasTensor, ndigits) is not supported by tapegrad yet.")
-        return _operation("Round")(self)
+        return _op("Round", self)
 
     def __getitem__(self, key):
-        return _operation("GetItem")(self, key)
+        return _op("GetItem", self, key)
 
 
 def _tg(name):
@@ -285,7 +285,12 @@ def _operation(cls_name):
 
 
 def _binary(cls_name, a, b):
-    return _operation(cls_name)(a, b)
+    return _op(cls_name, a, b)
+
+
+def _op(cls_name, *args):
+    from ..models.functional import operation_call  # noqa: PLC0415
+    return operation_call(cls_name, args)
 
 
 class InputLayer(Layer):

@@ -20,6 +20,7 @@ tensors when called.
 """
 import collections
 import copy
+import functools
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from ..._ops import cast, convert_to_tensor, zeros
 from ... import logical_not
 from ..._ops_shape import expand_dims, squeeze
 from ..._tensor import Tensor, Variable
-from ..layers.base import InputSpec, Layer
+from ..layers.base import InputSpec, Layer, _ctx
 from ..layers.input_layer import Input, InputLayer, KerasTensor, _Operation
 from .model import Model
 
@@ -135,33 +136,40 @@ def _symbolic_like(t1, t2):
     return KerasTensor(shape, dtype=t1.dtype.name)
 
 
-def _two_runs(layer, args, kwargs, batch_sizes):
+def _two_runs(fn, args, kwargs, batch_sizes):
     results = []
     for run in (0, 1):
         a = _map(lambda x: _concrete(x, run, batch_sizes) if _is_kt(x) else x, tuple(args))
         k = _map(lambda x: _concrete(x, run, batch_sizes) if _is_kt(x) else x, dict(kwargs))
-        results.append(Layer.__call__(layer, *a, **k) if not isinstance(layer, _Operation) else layer(*a, **k))
+        results.append(fn(*a, **k))
     return results
 
 
-def _run_on_zeros(layer, args, kwargs):
-    """Runs `layer` twice on zeros shaped like the KerasTensors; returns (structure, flat KerasTensors).
+def _run_on_zeros(layer, args, kwargs, fn=None):
+    """Runs `layer` (or `fn`) twice on zeros shaped like the KerasTensors; returns (structure, flat
+    KerasTensors).
 
     Dims that differ between the two runs are unknown (``None``). Non-trainable state (moving
     statistics, metric totals) is restored afterwards, and losses added by the runs are dropped.
     """
-    state = [(v, np.array(v)) for v in _stateful_variables(layer)]
+    if fn is None:
+        fn = layer if isinstance(layer, _Operation) else functools.partial(Layer.__call__, layer)
+    state = [(v, np.array(v)) for v in _stateful_variables(layer)] if layer is not None else []
+    outer_inferring = getattr(_ctx, "inferring", False)
+    _ctx.inferring = True  # layers built by these runs do not take their shapes as output shapes
     try:
-        first, second = _two_runs(layer, args, kwargs, _BATCH_SIZES[0])
+        first, second = _two_runs(fn, args, kwargs, _BATCH_SIZES[0])
         flat1, flat2 = nest.flatten(first), nest.flatten(second)
         if any(hasattr(o1, "shape") and hasattr(o2, "shape") and len(o1.shape) != len(o2.shape)
                for o1, o2 in zip(flat1, flat2)):
-            first, second = _two_runs(layer, args, kwargs, _BATCH_SIZES[1])
+            first, second = _two_runs(fn, args, kwargs, _BATCH_SIZES[1])
             flat1, flat2 = nest.flatten(first), nest.flatten(second)
     finally:
+        _ctx.inferring = outer_inferring
         for v, value in state:
             v.assign(value)
-        layer._clear_losses()
+        if layer is not None:
+            layer._clear_losses()
     kts = []
     for o1, o2 in zip(flat1, flat2):
         if not isinstance(o1, (Tensor, Variable)):
@@ -183,7 +191,12 @@ def _stateful_variables(layer):
 
 
 def symbolic_call(layer, args, kwargs):
-    """``layer(*args, **kwargs)`` on KerasTensors: builds the layer, infers the outputs, records a Node."""
+    """``layer(*args, **kwargs)`` on KerasTensors: builds the layer, infers the outputs, records a Node.
+
+    Inside another layer's symbolic build (``in_symbolic_build()``: Keras traces such calls on
+    backend placeholders, not on KerasTensors) no Node is recorded: the layer only notes its first
+    output shapes, which ``summary()`` shows when the class has a ``compute_output_shape``.
+    """
     layer._check_super_called()
     if not isinstance(layer, _Operation):
         first = args[0] if args else next(iter(kwargs.values()), None)
@@ -192,8 +205,39 @@ def symbolic_call(layer, args, kwargs):
             layer._maybe_build(args, kwargs)
     structure, kts = _run_on_zeros(layer, args, kwargs)
     outputs = nest.pack_sequence_as(structure, kts) if not _is_leaf_tensor(structure) else kts[0]
+    if in_symbolic_build():
+        if layer._build_output_shapes is None:
+            object.__setattr__(layer, "_build_output_shapes", _map(lambda t: t.shape, outputs))
+        return outputs
     Node(layer, call_args=args, call_kwargs=kwargs, outputs=outputs)
     return outputs
+
+
+def operation_call(cls_name, args):
+    """``x + y``, ``x[:, 0]``... on KerasTensors: an operation node, or (inside a symbolic build, where
+    Keras would trace backend ops) just the inferred output, without making an operation."""
+    from ..layers.input_layer import _OP_FUNCTIONS, _operation  # noqa: PLC0415
+    if in_symbolic_build():
+        structure, kts = _run_on_zeros(None, args, {}, fn=_OP_FUNCTIONS[cls_name])
+        return kts[0]
+    return _operation(cls_name)(*args)
+
+
+def in_symbolic_build():
+    """True while a layer's ``call`` runs on KerasTensors to build it (not a functional-API call)."""
+    return getattr(_ctx, "symbolic_build", 0) > 0
+
+
+class symbolic_build:  # noqa: N801
+    """Context manager around a ``call`` on KerasTensors made to build a layer or subclassed model."""
+
+    def __enter__(self):
+        _ctx.symbolic_build = getattr(_ctx, "symbolic_build", 0) + 1
+        return self
+
+    def __exit__(self, *exc):
+        _ctx.symbolic_build -= 1
+        return False
 
 
 def _is_leaf_tensor(x):

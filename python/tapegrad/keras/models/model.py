@@ -102,10 +102,12 @@ class Model(Trainer, Layer):
             raise ValueError("You must provide an `input_shape` argument.")
         from .functional import _shape_structure_to_kts  # noqa: PLC0415
         shapes = _as_shape_structure(input_shape)
+        from .functional import symbolic_build  # noqa: PLC0415
         with self._open_name_scope():
             object.__setattr__(self, "_path", _current_path())
             try:
-                self.call(_shape_structure_to_kts(shapes))
+                with symbolic_build():
+                    self.call(_shape_structure_to_kts(shapes))
             except Exception:  # noqa: BLE001 - `call` uses ops that take only real tensors: run it on zeros
                 _call_on_zeros(self, shapes)
         self.built = True
@@ -127,10 +129,12 @@ class Model(Trainer, Layer):
 
         sym_args = _map(to_kt, tuple(args))
         sym_kwargs = {k: _map(to_kt, v) for k, v in kwargs.items() if k not in ("training", "mask")}
+        from .functional import symbolic_build  # noqa: PLC0415
         with self._open_name_scope():
             object.__setattr__(self, "_path", _current_path())
             try:
-                self.call(*sym_args, **sym_kwargs)
+                with symbolic_build():
+                    self.call(*sym_args, **sym_kwargs)
             except Exception:  # noqa: BLE001
                 pass
         first = args[0] if args else next(iter(kwargs.values()), None)
@@ -300,15 +304,23 @@ def _map_shapes(fn, x):
 
 
 def _layer_output_shape(layer):
+    """Keras's ``format_layer_shape``: the shapes of the layer's last graph node; else a model's
+    ``output_shape``; else, for a class with ``compute_output_shape``, its output shape when built."""
     if layer._inbound_nodes:
         outputs = layer._inbound_nodes[-1].outputs
         shapes = [tuple(o.shape) for o in outputs]
         return _format_shape(shapes[0]) if len(shapes) == 1 else str([_format_shape(s) for s in shapes]).replace(
             "'", "")
-    if getattr(layer, "_build_output_shapes", None) is not None:
-        shapes = _tupleize(layer._build_output_shapes)
-        return _shape_text(shapes)
-    return "?"
+    if layer._build_shapes is None and getattr(layer, "_build_output_shapes", None) is None:
+        return "?"
+    try:
+        shapes = layer.output_shape  # Functional and built Sequential models
+    except AttributeError:
+        if type(layer).compute_output_shape is Layer.compute_output_shape or \
+                getattr(layer, "_build_output_shapes", None) is None:
+            return "?"  # Keras's default compute_output_shape raises NotImplementedError here
+        shapes = layer._build_output_shapes
+    return _shape_text(_tupleize(shapes))
 
 
 def _tupleize(x):
@@ -443,7 +455,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     def rows_of(layer, level=0):
         prefix = "   " * level + "└ " if level else ""
         rows = [fields(layer, prefix)]
-        if expand_nested and getattr(layer, "layers", None):
+        if expand_nested and isinstance(layer, Model) and layer.layers:
             for sub in layer.layers:
                 rows.extend(rows_of(sub, level + 1))
         return rows
