@@ -716,3 +716,15 @@ def test_ops_inside_a_subclassed_call_make_no_operations(keras):
     ours.summary(print_fn=out_ours.append, line_length=76, expand_nested=True)
     ref.summary(print_fn=out_ref.append, line_length=76, expand_nested=True)
     assert out_ours == out_ref
+
+
+def test_operation_configs_are_not_taken_for_layers_of_the_same_name():
+    class Add(layers.Layer):  # a layer named like the "Add" operation (as keras.layers.Add is)
+        def call(self, inputs):
+            return inputs[0] + inputs[1]
+
+    x = tg.keras.Input((2,), name="x")
+    model = tg.keras.Model(x, Add(name="merge")([x + 1.0, x]))
+    clone = tg.keras.Model.from_config(model.get_config(), custom_objects={"Add": Add})
+    assert [type(op).__name__ for op in clone.operations] == ["InputLayer", "Add", "Add"]
+    np.testing.assert_array_equal(clone(np.ones((1, 2), np.float32)).numpy(), [[3.0, 3.0]])

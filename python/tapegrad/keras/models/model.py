@@ -252,7 +252,7 @@ def deserialize_layer(data, custom_objects=None):
     """A layer from ``{"class_name", "config"}`` (classes of ``tf.keras.layers``, models, `custom_objects`)."""
     registry = _layer_registry(custom_objects)
     name = data["class_name"]
-    if name not in registry and data.get("module") == "keras.src.ops.numpy":
+    if data.get("module") == "keras.src.ops.numpy":  # an op on KerasTensors ("Add" is also a merge layer)
         from ..layers.input_layer import _op_class  # noqa: PLC0415
         try:
             registry[name] = _op_class(name)
