@@ -728,3 +728,13 @@ def test_operation_configs_are_not_taken_for_layers_of_the_same_name():
     clone = tg.keras.Model.from_config(model.get_config(), custom_objects={"Add": Add})
     assert [type(op).__name__ for op in clone.operations] == ["InputLayer", "Add", "Add"]
     np.testing.assert_array_equal(clone(np.ones((1, 2), np.float32)).numpy(), [[3.0, 3.0]])
+
+
+def test_json_round_trip():
+    model = tg.keras.Sequential([tg.keras.Input((3,)), Dense(2, name="a")], name="js")
+    clone = tg.keras.models.model_from_json(model.to_json(), custom_objects={"Dense": Dense})
+    assert isinstance(clone, tg.keras.Sequential) and clone.input_shape == (None, 3) and clone.name == "js"
+    x = tg.keras.Input((3,), name="x")
+    functional = tg.keras.Model(x, [Dense(1, name="o1")(x), x[:, 1:] * 2.0])
+    back = tg.keras.models.model_from_json(functional.to_json(), custom_objects={"Dense": Dense})
+    assert back.output_shape == [(None, 1), (None, 2)] and [layer.name for layer in back.layers] == ["x", "o1"]
