@@ -206,3 +206,12 @@ def test_print_matches_tensorflow(capfd):
         tf.print(make(tf), "x", sep="|")
         ref = capfd.readouterr().err
         assert _tg_print(make(tg), "x", sep="|") == ref
+
+
+def test_python_number_outputs_become_tensors():
+    f = tg.function(lambda a: a + a)
+    assert isinstance(f(3), tg.Tensor) and int(f(3)) == 6 and f(3).dtype == tg.int32
+    g = tg.function(lambda a: (a, None, [a * 2, 1.5]))
+    out = g(tg.constant(1))
+    assert out[1] is None and isinstance(out[2][1], tg.Tensor) and out[2][1].dtype == tg.float32
+    assert tg.function(lambda: None)() is None

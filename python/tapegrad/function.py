@@ -111,7 +111,7 @@ class Function:
         if self._input_signature is not None:
             args, kwargs = self._bind_to_signature(args, kwargs)
         self._note_signature(args, kwargs)
-        return self._python_function(*args, **kwargs)
+        return _outputs_as_tensors(self._python_function(*args, **kwargs))
 
     def _bind_to_signature(self, args, kwargs):
         try:
@@ -165,6 +165,17 @@ class Function:
 
     def __repr__(self):
         return f"<tapegrad.function.Function object at {hex(id(self))} for {self.__name__}>"
+
+
+def _outputs_as_tensors(result):
+    """A traced function's outputs are tensors: Python and numpy numbers become Tensors (as TF)."""
+    if isinstance(result, (bool, int, float, np.number, np.bool_, np.ndarray)):
+        return convert_to_tensor(result)
+    if isinstance(result, (list, tuple, dict)):
+        leaves = nest.flatten(result)
+        if any(isinstance(x, (bool, int, float, np.number, np.bool_, np.ndarray)) for x in leaves):
+            return nest.pack_sequence_as(result, [_outputs_as_tensors(x) for x in leaves])
+    return result
 
 
 class ConcreteFunction:

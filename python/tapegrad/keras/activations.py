@@ -234,7 +234,10 @@ def mish(x):
 
 
 def sparsemax(x, axis=-1):
-    """Euclidean projection of `x` onto the probability simplex along `axis` (sparse softmax).
+    """Sparsemax along `axis`, with Keras 3.15's formula (all its backends): the threshold is
+    ``(sum of the sorted cumulative sums over the support - 1) / k``. That is the textbook
+    projection onto the simplex when one entry is in the support; with more, Keras's outputs
+    (and these) do not sum to 1.
 
     >>> import tapegrad as tg
     >>> tg.keras.activations.sparsemax(tg.constant([1.0, 2.0, 5.0])).numpy()

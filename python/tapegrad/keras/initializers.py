@@ -27,10 +27,11 @@ from . import _registry
 __all__ = [
     "Initializer", "Constant", "Zeros", "Ones", "Identity", "RandomNormal", "RandomUniform", "TruncatedNormal",
     "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform", "LecunNormal",
-    "Orthogonal", "IdentityInitializer", "OrthogonalInitializer", "compute_fans", "get", "serialize",
+    "Orthogonal", "STFT", "IdentityInitializer", "OrthogonalInitializer", "STFTInitializer", "compute_fans", "get",
+    "serialize",
     "deserialize", "constant", "zeros", "ones", "identity", "random_normal", "random_uniform", "truncated_normal",
     "variance_scaling", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform",
-    "lecun_normal", "orthogonal",
+    "lecun_normal", "orthogonal", "stft",
 ]
 
 _TRUNCATED_STD = 0.87962566103423978  # std of a unit normal truncated to [-2, 2]
@@ -130,9 +131,7 @@ class Identity(Initializer):
                              f"Received: shape={shape} of rank {len(shape)}.")
         dt = _dtype(dtype)
         return _ops.constant(self.gain, dtype=dt) * _ops_linalg.eye(shape[0], shape[1], dtype=dt)
-
-    def get_config(self):
-        return {"gain": self.gain}
+    # no get_config: Keras 3.15's Identity config is {} (the gain is not saved)
 
 
 class RandomInitializer(Initializer):
@@ -339,19 +338,83 @@ class Orthogonal(RandomInitializer):
         return {**super().get_config(), "gain": self.gain}
 
 
+class STFT(Initializer):
+    """Kernels of a short-time Fourier transform for a conv over frames: shape
+    ``(frame_length, input_channels, fft_length)``, the real (cos) or imaginary (sin) part of the
+    DFT basis at ``fft_length`` frequencies, times a window (a scipy.signal window name or an
+    array) scaled by 'density' (its L2 norm) or 'spectrum' (its sum).
+
+    >>> import tapegrad as tg
+    >>> tg.keras.initializers.STFT(window=None, scaling=None)((4, 1, 3)).numpy()[:, 0, 0]
+    array([1., 1., 1., 1.], dtype=float32)
+    """
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ["real", "imag"]:
+            raise ValueError(f"side should be 'real' or 'imag', not {side}")
+        if isinstance(window, str):
+            _get_window(window, 1, False)
+        if scaling is not None and scaling not in ["density", "spectrum"]:
+            raise ValueError("Scaling is invalid, it must be `None`, 'density' or 'spectrum'. "
+                             f"Received scaling={scaling}")
+        self.side = side
+        self.window = window
+        self.scaling = scaling
+        self.periodic = periodic
+
+    def __call__(self, shape, dtype=None):
+        dt = _dtype(dtype)
+        npd = dt.as_numpy_dtype
+        frame_length, _, fft_length = _shape(shape)
+        win, scaling = None, npd(1)
+        if self.window is not None:
+            win = self.window
+            if isinstance(win, str):
+                win = _get_window(win, frame_length, self.periodic)
+            win = np.asarray(win, dtype=npd)
+            if win.ndim != 1 or win.shape[-1] != frame_length:
+                raise ValueError(f"The shape of `window` must be equal to [frame_length].Received: window shape="
+                                 f"{win.shape}")
+            win = win.reshape(frame_length, 1, 1)
+            if self.scaling == "density":
+                scaling = np.sqrt(np.sum(np.square(win)))
+            elif self.scaling == "spectrum":
+                scaling = np.sum(np.abs(win))
+        freq = np.arange(fft_length, dtype=npd).reshape(1, 1, fft_length) / npd((fft_length - 1) * 2)
+        time = np.arange(frame_length, dtype=npd).reshape(frame_length, 1, 1)
+        args = (npd(-2) * time) * freq * np.arccos(npd(-1))
+        kernel = (np.cos(args) if self.side == "real" else np.sin(args)).astype(npd)
+        if win is not None:
+            kernel = (kernel * win) / scaling
+        return _ops.constant(kernel.astype(npd), dtype=dt)
+
+    def get_config(self):
+        return {"side": self.side, "window": self.window, "periodic": self.periodic, "scaling": self.scaling}
+
+
+def _get_window(name, length, periodic):
+    try:
+        from scipy.signal import get_window  # noqa: PLC0415  (Keras uses scipy for windows too)
+    except ImportError as e:  # pragma: no cover - scipy is installed with the test dependencies
+        raise NotImplementedError("STFT with a named window needs scipy (scipy.signal.get_window); pass the window "
+                                  "as an array instead") from e
+    return get_window(name, length, periodic)
+
+
 IdentityInitializer = Identity
 OrthogonalInitializer = Orthogonal
+STFTInitializer = STFT
 
-_CLASSES = (Initializer, Constant, Identity, Ones, Zeros, GlorotNormal, GlorotUniform, HeNormal, HeUniform,
+_CLASSES = (Initializer, Constant, Identity, Ones, STFT, Zeros, GlorotNormal, GlorotUniform, HeNormal, HeUniform,
             LecunNormal, LecunUniform, Orthogonal, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling)
 _BY_NAME = _registry.name_table(_CLASSES, {
     "IdentityInitializer": Identity, "normal": RandomNormal, "one": Ones, "OrthogonalInitializer": Orthogonal,
-    "uniform": RandomUniform, "zero": Zeros,
+    "uniform": RandomUniform, "zero": Zeros, "STFTInitializer": STFT,
 })
 # snake_case names as module attributes (keras.initializers.glorot_uniform is the class)
 constant, zeros, ones, identity = Constant, Zeros, Ones, Identity
 random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
-variance_scaling, orthogonal = VarianceScaling, Orthogonal
+variance_scaling, orthogonal, stft = VarianceScaling, Orthogonal, STFT
 glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
 lecun_uniform, lecun_normal = LecunUniform, LecunNormal
 

@@ -9,6 +9,8 @@ A regularizer maps a weight tensor to a scalar penalty that Keras adds to the lo
 """
 import math
 
+import numpy as np
+
 from .. import _ops, _ops_linalg
 from . import _registry
 
@@ -63,10 +65,11 @@ class L1L2(Regularizer):
 
 
 class L1(Regularizer):
-    """``l1 * sum(|x|)`` (default l1=0.01)."""
+    """``l1 * sum(|x|)`` (default l1=0.01; Keras keeps `l1` as a float32 tensor, so it is rounded
+    to float32, also in the config)."""
 
     def __init__(self, l1=0.01):
-        self.l1 = validate_float_arg(0.01 if l1 is None else l1, name="l1")
+        self.l1 = float(np.float32(validate_float_arg(0.01 if l1 is None else l1, name="l1")))
 
     def __call__(self, x):
         x = _ops.convert_to_tensor(x)
@@ -95,7 +98,7 @@ class OrthogonalRegularizer(Regularizer):
     of a rank-2 weight normalized to unit length."""
 
     def __init__(self, factor=0.01, mode="rows"):
-        self.factor = validate_float_arg(factor, name="factor")
+        self.factor = float(np.float32(validate_float_arg(factor, name="factor")))  # a float32 tensor in Keras
         if mode not in {"rows", "columns"}:
             raise ValueError('Invalid value for argument `mode`. Expected one of {"rows", "columns"}. '
                              f"Received: mode={mode}")

@@ -31,7 +31,7 @@ import weakref
 
 import numpy as np
 
-from ... import nest
+from ... import _restore_hooks, nest
 from ..._ops import convert_to_tensor, cast
 from ..._dtypes import as_dtype, float32
 from ..._tensor import Tensor, TensorShape, Variable
@@ -219,6 +219,7 @@ class Layer:
                 if a and getattr(obj, "_build_shapes", None) is None:
                     object.__setattr__(obj, "_build_shapes", a[0])
                 obj.built = True
+                _restore_hooks.notify(obj)
 
             object.__setattr__(obj, "build", build_wrapper)
         return obj
@@ -371,6 +372,7 @@ class Layer:
         (self._trainable_variables if trainable else self._non_trainable_variables).append(var)
         if not self.trainable:
             var.trainable = False  # Keras's _track_variable: a frozen layer makes frozen weights
+        _restore_hooks.notify(self)  # deferred checkpoint restoration (tapegrad/_restore_hooks.py)
         return var
 
     def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True, regularizer=None,
@@ -577,6 +579,7 @@ class Layer:
                     pass
         self._build_shapes = shapes
         self.built = True
+        _restore_hooks.notify(self)
 
     def __call__(self, *args, **kwargs):
         self._check_super_called()

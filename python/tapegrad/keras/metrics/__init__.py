@@ -24,11 +24,13 @@ from .accuracy import (
     sparse_top_k_categorical_accuracy, top_k_categorical_accuracy,
 )
 from .base import Mean, MeanMetricWrapper, Metric, Sum, reduce_to_samplewise_values
+from .correlation import ConcordanceCorrelation, PearsonCorrelation, concordance_correlation, pearson_correlation
 from .confusion import (
     AUC, FalseNegatives, FalsePositives, Precision, PrecisionAtRecall, Recall, RecallAtPrecision,
     SensitivityAtSpecificity, SpecificityAtSensitivity, TrueNegatives, TruePositives,
 )
 from .f_score import F1Score, FBetaScore
+from .iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from .probabilistic import (
     BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, Hinge, KLDivergence, Poisson,
     SparseCategoricalCrossentropy, SquaredHinge,
@@ -53,7 +55,8 @@ _CLASSES = (
     SensitivityAtSpecificity, SpecificityAtSensitivity, TrueNegatives, TruePositives, Hinge, SquaredHinge,
     CategoricalHinge, KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
-    TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, F1Score, FBetaScore,
+    TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, F1Score, FBetaScore, PearsonCorrelation,
+    ConcordanceCorrelation, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
 )
 # Keras's ALL_OBJECTS_DICT: classes by name and snake_case name, and the short aliases.
 _BY_NAME = _registry.name_table(_CLASSES, {
@@ -66,7 +69,7 @@ _FUNCTIONS = (
     sparse_top_k_categorical_accuracy, binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
     categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, log_cosh, mean_absolute_error,
     mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error, poisson,
-    sparse_categorical_crossentropy, squared_hinge,
+    sparse_categorical_crossentropy, squared_hinge, pearson_correlation, concordance_correlation,
 )
 _FUNCTIONS_BY_NAME = {fn.__name__: fn for fn in _FUNCTIONS}
 

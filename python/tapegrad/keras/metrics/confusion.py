@@ -204,7 +204,8 @@ def update_confusion_matrix_variables(variables, y_true, y_pred, thresholds, top
         if weights is None:
             vals = _ops.cast(hit, dtype)
         else:
-            vals = _ops_shape.where(hit, _ops.broadcast_to(weights, list(hit.shape)), _ops.zeros(list(hit.shape), dtype))
+            shape = list(hit.shape)
+            vals = _ops_shape.where(hit, _ops.broadcast_to(weights, shape), _ops.zeros(shape, dtype))
         return _ops.reduce_sum(vals, axis=1)
 
     pred_is_pos = _ops.broadcast_to(pred_is_pos, list(pred_is_pos.shape))
@@ -329,7 +330,8 @@ class _SensitivitySpecificityBase(Metric):
     def __init__(self, value, num_thresholds=200, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
         if num_thresholds <= 0:
-            raise ValueError(f"Argument `num_thresholds` must be an integer > 0. Received: num_thresholds={num_thresholds}")
+            raise ValueError("Argument `num_thresholds` must be an integer > 0. "
+                             f"Received: num_thresholds={num_thresholds}")
         self.value = value
         self.class_id = class_id
         if num_thresholds == 1:
@@ -354,8 +356,8 @@ class _SensitivitySpecificityBase(Metric):
     def _rates(self):
         tp, fp = self.true_positives.value(), self.false_positives.value()
         tn, fn = self.true_negatives.value(), self.false_negatives.value()
-        return {"sensitivity": _ops_math.divide_no_nan(tp, tp + fn), "specificity": _ops_math.divide_no_nan(tn, tn + fp),
-                "precision": _ops_math.divide_no_nan(tp, tp + fp)}
+        div = _ops_math.divide_no_nan
+        return {"sensitivity": div(tp, tp + fn), "specificity": div(tn, tn + fp), "precision": div(tp, tp + fp)}
 
     def _find_max_under_constraint(self, constrained, dependent):
         feasible = _ops.greater_equal(constrained, _c(self.value, constrained))
@@ -373,7 +375,6 @@ def _check_unit(value, name):
 
 class SensitivityAtSpecificity(_SensitivitySpecificityBase):
     """The best sensitivity (recall) over thresholds whose specificity is >= `specificity`."""
-    _pair = ("specificity", "sensitivity")
 
     def __init__(self, specificity, num_thresholds=200, class_id=None, name=None, dtype=None):
         _check_unit(specificity, "specificity")

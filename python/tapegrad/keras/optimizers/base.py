@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from ... import _core
+from ... import _core, _restore_hooks
 from ..._tensor import Tensor, Variable
 from . import schedules as _schedules
 
@@ -176,6 +176,7 @@ class Optimizer:
             self._accumulators = [self._zeros_like(v, "gradient_accumulator") for v in var_list]
         self._decay_mask = [self._use_weight_decay(v) for v in var_list]
         self.built = True
+        _restore_hooks.notify(self)  # deferred restoration of slots (tapegrad/_restore_hooks.py)
 
     def _build_slots(self, var_list):
         for name in self._slot_names:
