@@ -24,8 +24,7 @@ NOT_YET = {
     "utils": {
         # image/audio/text file loaders and dataset builders (need tg.data and file decoders)
         "array_to_img", "img_to_array", "load_img", "save_img", "audio_dataset_from_directory",
-        "image_dataset_from_directory", "text_dataset_from_directory", "timeseries_dataset_from_array",
-        "split_dataset", "FeatureSpace", "bounding_boxes",
+        "image_dataset_from_directory", "text_dataset_from_directory", "FeatureSpace", "bounding_boxes",
         # plotting (pydot/graphviz), logging switches, legacy namespace, misc
         "model_to_dot", "plot_model", "disable_interactive_logging", "enable_interactive_logging",
         "is_interactive_logging_enabled", "legacy", "Config", "get_source_inputs",

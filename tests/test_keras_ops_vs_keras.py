@@ -311,3 +311,29 @@ def test_random_shapes_dtypes_and_seed_state_like_keras():
         tg.keras.random.normal((1,), seed=g)
         keras.random.normal((1,), seed=kg)
     assert g.state.numpy().tolist() == keras.ops.convert_to_numpy(kg.state.value).tolist()
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"sequence_length": 3, "sequence_stride": 2, "sampling_rate": 2, "batch_size": 2},
+    {"sequence_length": 4, "batch_size": 3, "start_index": 1, "end_index": 8},
+    {"sequence_length": 2, "batch_size": 4, "shuffle": False}])
+def test_timeseries_dataset_like_keras(kwargs):
+    data = np.arange(20).reshape(10, 2)
+    for targets in (None, np.arange(10) * 10):
+        ours = list(tg.keras.utils.timeseries_dataset_from_array(data, targets, **kwargs))
+        theirs = list(keras.utils.timeseries_dataset_from_array(data, targets, **kwargs))
+        assert len(ours) == len(theirs)
+        for a, b in zip(ours, theirs):
+            for x, y in zip(a if targets is not None else [a], b if targets is not None else [b]):
+                np.testing.assert_array_equal(np.asarray(x.numpy()), np.asarray(y.numpy()))
+
+
+@pytest.mark.parametrize("left,right", [(0.8, None), (None, 3), (4, 5), (0.25, 0.5)])
+def test_split_dataset_like_keras(left, right):
+    arrays = (np.arange(10), np.arange(10) * 2)
+    ours = tg.keras.utils.split_dataset(arrays, left_size=left, right_size=right)
+    theirs = keras.utils.split_dataset(arrays, left_size=left, right_size=right)
+    for o, t in zip(ours, theirs):
+        got = [tuple(int(v) for v in item) for item in o]
+        want = [tuple(int(v) for v in item) for item in t.as_numpy_iterator()]
+        assert got == want

@@ -4,6 +4,7 @@ import random as _py_random
 
 import numpy as np
 
+from .dataset_utils import split_dataset, timeseries_dataset_from_array  # noqa: F401
 from .file_utils import get_file  # noqa: F401
 from .progbar import Progbar
 from .py_dataset import PyDataset, Sequence  # noqa: F401
@@ -11,7 +12,8 @@ from .sequence_utils import pad_sequences  # noqa: F401
 from .serialization import *  # noqa: F401,F403
 from .serialization import __all__ as _serialization_all
 
-__all__ = ["Progbar", "PyDataset", "Sequence", "get_file", "pad_sequences", "pack_x_y_sample_weight", "set_random_seed",
+__all__ = ["Progbar", "PyDataset", "Sequence", "get_file", "pad_sequences", "split_dataset",
+           "timeseries_dataset_from_array", "pack_x_y_sample_weight", "set_random_seed",
            "to_categorical", "unpack_x_y_sample_weight"] + _serialization_all
 
 
