@@ -267,7 +267,8 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     if not filepath.endswith(".keras"):
         raise ValueError("Invalid filepath extension for saving. Please add either a `.keras` extension for the "
                          "native Keras format (recommended) or a `.h5` extension. Use `model.export(filepath)` if you "
-                         f"want to export a SavedModel for use with TFLite/TFServing/etc. Received: filepath={filepath}.")
+                         "want to export a SavedModel for use with TFLite/TFServing/etc. "
+                         f"Received: filepath={filepath}.")
     if zipped is False:
         raise NotImplementedError("save_model(zipped=False) is not supported by tapegrad: .keras files are zips.")
     if os.path.exists(filepath) and not overwrite:
@@ -413,7 +414,8 @@ def _legacy_config(config):
             cfg["batch_shape"] = cfg.pop("batch_input_shape")
     if out.get("class_name") == "Sequential" and isinstance(out.get("config"), dict):
         layers = out["config"].get("layers", [])
-        if layers and layers[0].get("class_name") != "InputLayer" and "batch_input_shape" in layers[0].get("config", {}):
+        if layers and layers[0].get("class_name") != "InputLayer" and \
+                "batch_input_shape" in layers[0].get("config", {}):
             first = layers[0]["config"]
             layers.insert(0, {"class_name": "InputLayer", "config": {
                 "batch_shape": first.pop("batch_input_shape"), "dtype": first.get("dtype", "float32")}})
@@ -466,7 +468,8 @@ def _load_legacy_h5(filepath, custom_objects, compile):
                              f"{len(variables)} weights, but the saved weights have {len(values)} elements.")
         for v, val in zip(variables, values):
             if tuple(v.shape) != val.shape:
-                raise ValueError(f"Shape mismatch in layer #{k} (named {layer.name}) for weight {v.name}. Weight expects "
+                raise ValueError(f"Shape mismatch in layer #{k} (named {layer.name}) for weight {v.name}. "
+                                 "Weight expects "
                                  f"shape {tuple(v.shape)}. Received saved weight with shape {val.shape}")
             plan.append((v, val))
     for v, val in plan:
@@ -481,7 +484,9 @@ def _load_legacy_h5(filepath, custom_objects, compile):
             opt = model.optimizer
             opt.build(model.trainable_variables)
             variables = optimizer_variables(opt)
-            if len(variables) == len(opt_saved) and all(tuple(v.shape) == w.shape for v, w in zip(variables, opt_saved)):
+            same = len(variables) == len(opt_saved) and \
+                all(tuple(v.shape) == w.shape for v, w in zip(variables, opt_saved))
+            if same:
                 for v, w in zip(variables, opt_saved):
                     v.assign(w.astype(np.dtype(v.dtype.name)))
             else:

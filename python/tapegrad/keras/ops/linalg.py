@@ -2,7 +2,7 @@
 import numpy as np
 
 from ... import linalg as _linalg
-from .core import _ops, _float_t, _t
+from .core import _ops, _float_t
 
 __all__ = ["cholesky", "det", "eigh", "inv", "logdet", "lstsq", "norm", "qr", "slogdet", "solve",
            "solve_triangular", "svd", "pinv", "cholesky_inverse", "matrix_rank"]

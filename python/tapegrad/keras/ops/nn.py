@@ -12,7 +12,7 @@ import numpy as np
 
 from ... import math as _math, nn as _nn
 from .. import activations as _act
-from .core import _ops, _FLOAT_RANK, _dtype_name, _float_t, _t
+from .core import _ops, _dtype_name, _float_t, _t
 
 _EPSILON = 1e-7
 
@@ -182,8 +182,6 @@ def moments(x, axes, keepdims=False, synchronized=False):
     x = _float_t(x)
     axes = [int(a) for a in axes] if isinstance(axes, (list, tuple)) else [int(axes)]
     m = _ops.reduce_mean(x, axis=axes, keepdims=True)
-    v = _ops.reduce_mean(_ops.square(x - _ops.stop_gradient(m)), axis=axes, keepdims=True) \
-        - _ops.square(_ops.stop_gradient(m) - m)
     v = _ops.reduce_mean(_ops.square(x - m), axis=axes, keepdims=True)
     if not keepdims:
         m, v = _ops.squeeze(m, axis=axes), _ops.squeeze(v, axis=axes)

@@ -15,9 +15,9 @@ import builtins
 import numpy as np
 
 from ... import linalg as _linalg, math as _math
-from .core import _ops, _FLOAT_RANK, _dtype_name, _float_t, _is_tensor, _promote, _t, cast, convert_to_tensor, shape
+from .core import _ops, _FLOAT_RANK, _dtype_name, _float_t, _promote, _t, convert_to_tensor, shape
 
-_py_max, _py_min, _py_abs, _py_round, _py_sum = builtins.max, builtins.min, builtins.abs, builtins.round, builtins.sum
+_py_max, _py_min, _py_abs = builtins.max, builtins.min, builtins.abs
 
 
 def _axis(axis):
@@ -34,14 +34,18 @@ def _norm_axis(axis, ndim):
 
 # ---- creation -------------------------------------------------------------------------------
 
+def _shape_arg(shape):
+    return list(shape) if isinstance(shape, (list, tuple)) else [shape]
+
+
 def zeros(shape, dtype=None):
     """A tensor of zeros (float32 by default)."""
-    return _ops.zeros(list(shape) if isinstance(shape, (list, tuple)) else [shape], dtype=_dtype_name(dtype) or "float32")
+    return _ops.zeros(_shape_arg(shape), dtype=_dtype_name(dtype) or "float32")
 
 
 def ones(shape, dtype=None):
     """A tensor of ones (float32 by default)."""
-    return _ops.ones(list(shape) if isinstance(shape, (list, tuple)) else [shape], dtype=_dtype_name(dtype) or "float32")
+    return _ops.ones(_shape_arg(shape), dtype=_dtype_name(dtype) or "float32")
 
 
 def full(shape, fill_value, dtype=None):
@@ -628,7 +632,9 @@ def logsumexp(x, axis=None, keepdims=False):
 
 def reshape(x, newshape):
     """``x`` with shape ``newshape`` (one entry may be -1)."""
-    shp = [int(newshape)] if isinstance(newshape, (int, np.integer)) else [-1 if s is None else int(s) for s in newshape]
+    if isinstance(newshape, (int, np.integer)):
+        newshape = [newshape]
+    shp = [-1 if s is None else int(s) for s in newshape]
     return _ops.reshape(_t(x), shp)
 
 

@@ -4,14 +4,14 @@ that ``Model.fit``/``evaluate``/``predict`` take as ``x``, loaded by worker thre
 Subclasses define ``__len__`` (or the ``num_batches`` property) and ``__getitem__(index)``
 returning one batch ``x``, ``(x, y)`` or ``(x, y, sample_weight)``; ``on_epoch_end`` runs after
 each pass. ``fit(shuffle=True)`` (the default) visits the batches in a new random order each epoch
-(Python's ``random``, as Keras); ``evaluate``/``predict`` and plain iteration go in index order. With ``workers > 1`` the batches are computed in a thread pool, up to
-``max_queue_size`` ahead, and still come out in index order. ``use_multiprocessing=True`` is not
-supported (raises NotImplementedError): use threads.
+(Python's ``random``, as Keras); ``evaluate``/``predict`` and plain iteration go in index order.
+With ``workers > 1`` the batches are computed in a thread pool, up to ``max_queue_size`` ahead,
+and still come out in that order. ``use_multiprocessing=True`` is not supported (raises
+NotImplementedError): use threads.
 """
 import collections
 import concurrent.futures
 import random
-
 
 __all__ = ["PyDataset", "Sequence"]
 
