@@ -253,3 +253,13 @@ def test_multi_input_cnn_with_nested_model_both_directions(tmp_path, keras):
     np.testing.assert_allclose(back.predict(data, verbose=0), tm.predict(data, verbose=0), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(back.evaluate(data, labels, verbose=0), tm.evaluate(data, labels, verbose=0),
                                rtol=1e-5)
+
+
+def test_model_checkpoint_saves_whole_models(tmp_path):
+    m = _tg_model()
+    path = str(tmp_path / "ckpt-{epoch:02d}.keras")
+    x, y = np.random.default_rng(2).random((16, 4)).astype("float32"), np.ones((16, 2), "float32")
+    m.fit(x, y, epochs=2, verbose=0, callbacks=[tg.keras.callbacks.ModelCheckpoint(path, monitor="loss")])
+    again = tg.keras.models.load_model(str(tmp_path / "ckpt-02.keras"))
+    np.testing.assert_array_equal(again.predict(X, verbose=0), m.predict(X, verbose=0))
+    assert int(again.optimizer.iterations.numpy()) == int(m.optimizer.iterations.numpy())
