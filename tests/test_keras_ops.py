@@ -199,3 +199,35 @@ def test_version():
     assert tg.__version__ == tg.version.VERSION == "2.21.0"
     assert tg.version.TAPEGRAD_VERSION == tg.__tapegrad_version__
     assert tg.keras.__version__ == tg.version.KERAS_VERSION
+
+
+def _ops_model(lib):
+    kops = lib.ops
+    inp = lib.Input((4,))
+    x = kops.expand_dims(inp, -1)
+    x = lib.layers.Conv1D(2, 3)(x)
+    x = kops.mean(x, axis=1)
+    x = kops.softmax(kops.concatenate([x, kops.square(x)], axis=-1))
+    a, b = kops.split(x, 2, axis=-1)
+    return lib.Model(inp, lib.layers.Dense(1)(a * b))
+
+
+def test_ops_on_keras_tensors_build_functional_models(tmp_path):
+    m = _ops_model(tg.keras)
+    assert [type(op).__name__ for op in m._operations][1:5] == ["ExpandDims", "Conv1D", "Mean", "Square"]
+    assert ops.shape(m.inputs[0]) == (None, 4) and ops.dtype(m.inputs[0]) == "float32"
+    d = np.random.default_rng(3).random((3, 4)).astype("float32")
+    k, kb, w, wb = [v.numpy() for v in m.weights]
+    conv = np.stack([d[:, i:i + 3] @ k[:, 0, :] for i in range(2)], axis=1) + kb
+    x = conv.mean(1)
+    z = np.concatenate([x, x ** 2], -1)
+    z = np.exp(z - z.max(-1, keepdims=True))
+    z /= z.sum(-1, keepdims=True)
+    want = (z[:, :2] * z[:, 2:]) @ w + wb
+    np.testing.assert_allclose(m.predict(d, verbose=0), want, rtol=1e-5)
+    again = tg.keras.Model.from_config(m.get_config())
+    again.set_weights(m.get_weights())
+    np.testing.assert_allclose(again.predict(d, verbose=0), want, rtol=1e-5)
+    m.save(str(tmp_path / "ops.keras"))
+    np.testing.assert_allclose(tg.keras.models.load_model(str(tmp_path / "ops.keras")).predict(d, verbose=0), want,
+                               rtol=1e-5)

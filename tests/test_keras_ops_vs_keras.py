@@ -337,3 +337,14 @@ def test_split_dataset_like_keras(left, right):
         got = [tuple(int(v) for v in item) for item in o]
         want = [tuple(int(v) for v in item) for item in t.as_numpy_iterator()]
         assert got == want
+
+
+def test_functional_model_with_ops_like_keras(tmp_path):
+    from test_keras_ops import _ops_model
+    km, m = _ops_model(keras), _ops_model(tg.keras)
+    m.set_weights(km.get_weights())
+    d = np.random.default_rng(4).random((3, 4)).astype("float32")
+    np.testing.assert_allclose(m.predict(d, verbose=0), km.predict(d, verbose=0), rtol=1e-5, atol=1e-7)
+    km.save(str(tmp_path / "k.keras"))
+    with pytest.raises(NotImplementedError, match="ExpandDims"):
+        tg.keras.models.load_model(str(tmp_path / "k.keras"))

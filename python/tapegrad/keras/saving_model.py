@@ -318,10 +318,18 @@ def _custom_table(custom_objects):
 
 
 def _check_layers(config, custom):
+    from .layers.input_layer import _OP_FUNCTIONS
     from .models.model import _layer_registry
     registry = _layer_registry(custom)
     missing = sorted({name for name, reg in _all_class_names(config, [])
-                      if name not in registry and (reg is None or reg not in custom)})
+                      if name not in registry and (reg is None or reg not in custom) and name not in _OP_FUNCTIONS})
+    for entry in (config.get("config") or {}).get("layers") or []:
+        if str(entry.get("module", "")).startswith("keras.src.ops") and \
+                set(entry.get("config") or {}) - {"name", "dtype", "trainable"}:
+            raise NotImplementedError(
+                f"This file records the keras.ops call '{entry['class_name']}' with its arguments in the operation's "
+                f"config ({entry.get('config')}), as Keras writes it; tapegrad cannot load such functional-model "
+                "operations yet (models whose keras.ops calls on Input tensors were saved by tapegrad load).")
     if missing:
         supported = sorted(n for n in registry if not n.startswith("_"))
         raise TypeError(f"Could not locate class '{missing[0]}'" + (f" (and {missing[1:]})" if len(missing) > 1 else "")

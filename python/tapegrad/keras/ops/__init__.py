@@ -9,7 +9,61 @@ Everything here is differentiable where the op is (gradients flow through ``Grad
 >>> float(ops.sum(ops.multiply(ops.ones((2, 3)), 2.0)))
 12.0
 """
+import inspect as _inspect
+
 from . import core, linalg, math, nn, numpy  # noqa: F401
+
+# Functions whose results are not tensors, or that take Python callables: not recorded as
+# functional-graph operations when given KerasTensors.
+_NOT_SYMBOLIC = {"shape", "ndim", "size", "dtype", "is_tensor", "convert_to_numpy", "result_type", "cond",
+                 "while_loop", "fori_loop", "map", "scan", "switch", "custom_gradient", "vectorized_map", "vectorize"}
+
+
+def _has_keras_tensor(args, kwargs):
+    for a in list(args) + list(kwargs.values()):
+        if getattr(a, "_is_keras_tensor", False):
+            return True
+        if isinstance(a, (list, tuple)) and any(getattr(e, "_is_keras_tensor", False) for e in a):
+            return True
+    return False
+
+
+def _symbolic_op(name, fn):
+    """``fn`` that, given KerasTensors (the functional API), records an operation node as Keras's
+    ops do (``x = keras.ops.expand_dims(inputs, -1)``); on tensors it is ``fn`` itself."""
+    cls_name = "".join(part.capitalize() for part in name.split("_"))
+
+    def op(*args, **kwargs):
+        if not _has_keras_tensor(args, kwargs):
+            return fn(*args, **kwargs)
+        from ... import nest
+        from ..layers.input_layer import _OP_FUNCTIONS, _operation
+        from ..models.functional import _run_on_zeros, in_symbolic_build
+        _OP_FUNCTIONS.setdefault(cls_name, fn)
+        if in_symbolic_build():
+            structure, kts = _run_on_zeros(None, args, kwargs, fn=_OP_FUNCTIONS[cls_name])
+            return nest.pack_sequence_as(structure, kts)
+        return _operation(cls_name)(*args, **kwargs)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = fn.__doc__
+    op.__wrapped__ = fn
+    op.__signature__ = _inspect.signature(fn)
+    return op
+
+
+def _register():
+    from ..layers.input_layer import _OP_FUNCTIONS
+    for mod in (core, numpy, nn, linalg, math):
+        for name in mod.__all__:
+            fn = getattr(mod, name)
+            if name in _NOT_SYMBOLIC or not _inspect.isfunction(fn) or hasattr(fn, "__wrapped__"):
+                continue
+            wrapped = _symbolic_op(name, fn)
+            _OP_FUNCTIONS.setdefault(wrapped.__name__ and "".join(p.capitalize() for p in name.split("_")), fn)
+            setattr(mod, name, wrapped)
+
+
+_register()
 from .core import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .math import *  # noqa: F401,F403

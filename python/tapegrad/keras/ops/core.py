@@ -180,6 +180,8 @@ def is_tensor(x):
 
 def shape(x):
     """The static shape of ``x`` as a tuple of ints (``None`` for an unknown dimension)."""
+    if getattr(x, "_is_keras_tensor", False):
+        return tuple(x.shape)
     if _is_tensor(x):
         return tuple(_ops.convert_to_tensor(x).shape.as_list())
     return tuple(np.shape(x))
@@ -187,6 +189,8 @@ def shape(x):
 
 def dtype(x):
     """The Keras dtype name of ``x`` (a string such as ``"float32"``)."""
+    if getattr(x, "_is_keras_tensor", False):
+        return as_dtype(x.dtype).name
     return _t(x).dtype.name
 
 
