@@ -2,6 +2,10 @@
 tapegrad's differentiable ops, with Keras's argument names, defaults and dtype rules.
 
 Everything here is differentiable where the op is (gradients flow through ``GradientTape``).
+Called on ``keras.Input`` tensors, an op records an operation of the functional model, as in
+Keras (``x = ops.expand_dims(inputs, -1)``); such models save and load in tapegrad's ``.keras``
+files, but Keras writes these operations differently (their arguments in the operation's config),
+so exchanging them with Keras is not supported yet.
 ``tests/test_keras_namespaces.py`` lists which of Keras 3's names exist here and which are not yet.
 
 >>> import tapegrad as tg
@@ -31,7 +35,7 @@ def _has_keras_tensor(args, kwargs):
 def _symbolic_op(name, fn):
     """``fn`` that, given KerasTensors (the functional API), records an operation node as Keras's
     ops do (``x = keras.ops.expand_dims(inputs, -1)``); on tensors it is ``fn`` itself."""
-    cls_name = "".join(part.capitalize() for part in name.split("_"))
+    cls_name = _class_name(name)
 
     def op(*args, **kwargs):
         if not _has_keras_tensor(args, kwargs):
@@ -51,16 +55,22 @@ def _symbolic_op(name, fn):
     return op
 
 
+def _class_name(name):
+    """Keras's operation class name for an ops function: ``expand_dims`` -> ``ExpandDims``."""
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
 def _register():
+    """Wraps every ops function with `_symbolic_op` and registers it as a functional-graph
+    operation (so a saved model's operations are found on loading, before any is called)."""
     from ..layers.input_layer import _OP_FUNCTIONS
     for mod in (core, numpy, nn, linalg, math):
         for name in mod.__all__:
             fn = getattr(mod, name)
             if name in _NOT_SYMBOLIC or not _inspect.isfunction(fn) or hasattr(fn, "__wrapped__"):
                 continue
-            wrapped = _symbolic_op(name, fn)
-            _OP_FUNCTIONS.setdefault(wrapped.__name__ and "".join(p.capitalize() for p in name.split("_")), fn)
-            setattr(mod, name, wrapped)
+            _OP_FUNCTIONS.setdefault(_class_name(name), fn)
+            setattr(mod, name, _symbolic_op(name, fn))
 
 
 _register()
