@@ -15,7 +15,12 @@ so exchanging them with Keras is not supported yet.
 """
 import inspect as _inspect
 
+import numpy as _np
+
 from . import core, linalg, math, nn, numpy  # noqa: F401
+from ..._tensor import Tensor as _Tensor, Variable as _Variable
+
+_PLAIN = frozenset({_Tensor, _Variable, int, float, bool, str, type(None), _np.ndarray})
 
 # Functions whose results are not tensors, or that take Python callables: not recorded as
 # functional-graph operations when given KerasTensors.
@@ -23,12 +28,22 @@ _NOT_SYMBOLIC = {"shape", "ndim", "size", "dtype", "is_tensor", "convert_to_nump
                  "while_loop", "fori_loop", "map", "scan", "switch", "custom_gradient", "vectorized_map", "vectorize"}
 
 
+def _is_kt(a):
+    if a.__class__ in _PLAIN:
+        return False
+    if getattr(a, "_is_keras_tensor", False):
+        return True
+    return isinstance(a, (list, tuple)) and any(getattr(e, "_is_keras_tensor", False) for e in a)
+
+
 def _has_keras_tensor(args, kwargs):
-    for a in list(args) + list(kwargs.values()):
-        if getattr(a, "_is_keras_tensor", False):
+    for a in args:
+        if _is_kt(a):
             return True
-        if isinstance(a, (list, tuple)) and any(getattr(e, "_is_keras_tensor", False) for e in a):
-            return True
+    if kwargs:
+        for a in kwargs.values():
+            if _is_kt(a):
+                return True
     return False
 
 

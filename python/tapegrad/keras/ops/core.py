@@ -50,8 +50,8 @@ def _is_tensor(x):
 
 def _strong_dtype(x):
     """The dtype name of a tensor-like that carries one (tensor, variable, numpy array/scalar)."""
-    if _is_tensor(x) or isinstance(x, (np.ndarray, np.generic)):
-        return np.dtype(x.dtype.name if _is_tensor(x) else x.dtype).name
+    if isinstance(x, (Tensor, Variable, np.ndarray, np.generic)):
+        return x.dtype.name
     return None
 
 
@@ -67,6 +67,15 @@ def _weak_kind(x):
 
 def result_type(*xs):
     """Keras's result dtype for arguments that mix tensors and Python scalars."""
+    first = xs[0] if xs else None
+    if isinstance(first, Tensor) and all(type(x) is Tensor and x.dtype is first.dtype for x in xs):
+        return first.dtype.name  # the common case: tensors of one dtype
+    if len(xs) == 2:  # the next most common: a tensor and a Python number
+        a, b = xs
+        if type(a) is Tensor and type(b) in (int, float):
+            return _with_scalar(a.dtype.name, b)
+        if type(b) is Tensor and type(a) in (int, float):
+            return _with_scalar(b.dtype.name, a)
     strong = [d for d in (_strong_dtype(x) for x in xs) if d is not None]
     weak = [k for k in (_weak_kind(x) for x in xs) if k is not None]
     lists = [x for x in xs if isinstance(x, (list, tuple))]
@@ -92,6 +101,14 @@ def result_type(*xs):
     if "int" in weak:
         return "int32"
     return "bool"
+
+
+def _with_scalar(dtype, value):
+    if dtype in _FLOAT_RANK:
+        return dtype
+    if type(value) is float:
+        return "float32"
+    return dtype if dtype in _INT_RANK else "int32"
 
 
 def _default_dtype_of(x):
@@ -120,6 +137,8 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     if _is_tensor(x):
         t = _ops.convert_to_tensor(x)
         return t if dtype is None or t.dtype.name == dtype else _ops.cast(t, dtype)
+    if dtype is not None and (type(x) is int or (type(x) is float and dtype in _FLOAT_RANK)):
+        return _ops.constant(x, dtype=dtype)
     if dtype is None:
         if isinstance(x, (np.ndarray, np.generic)):
             dtype = np.dtype(x.dtype).name
@@ -128,6 +147,9 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     if isinstance(x, (list, tuple)) and any(_is_tensor(e) for e in _flat(x)):
         return _ops.cast(_ops.stack([convert_to_tensor(e) for e in x]), dtype)
     return _ops.constant(np.asarray(x).astype(dtype) if dtype != "bool" else np.asarray(x, dtype=bool))
+
+
+_convert_to_tensor = convert_to_tensor  # the function itself: `keras.ops` wraps the public name
 
 
 def _flat(x):
@@ -140,10 +162,14 @@ def _flat(x):
 
 def _t(x, dtype=None):
     """Tensor of ``x`` in ``dtype`` (default: its own Keras dtype)."""
-    return convert_to_tensor(x, dtype=dtype)
+    if type(x) is Tensor and (dtype is None or x.dtype.name == dtype):
+        return x
+    return _convert_to_tensor(x, dtype=dtype)
 
 
 def _promote(*xs):
+    if len(xs) == 2 and type(xs[0]) is Tensor and type(xs[1]) is Tensor and xs[0].dtype is xs[1].dtype:
+        return list(xs)  # nothing to convert (the common case, kept cheap)
     dtype = result_type(*xs)
     return [_t(x, dtype) for x in xs]
 
