@@ -102,8 +102,12 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
                                      const std::vector<Tensor>& output_grads, bool zero_unconnected) {
   const size_t nnodes = tape.nodes.size();
   IdMap source_ids;
-  for (const Tensor& s : sources)  // a source the tape does not know gets None, as TF
-    if (is_floating(s.dtype) && tape.watches(s.id)) source_ids.emplace(s.id, 0);
+  // A source the tape does not know gets None, as TF, unless it is itself a target: then, as TF,
+  // it gets that target's output gradient (gradient(x, x) is ones even for an unwatched x).
+  IdMap target_ids;
+  for (const Tensor& t : targets) target_ids.emplace(t.id, 0);
+  for (const Tensor& s : sources)
+    if (is_floating(s.dtype) && (tape.watches(s.id) || target_ids.count(s.id))) source_ids.emplace(s.id, 0);
 
   // 1. forward sweep: tensors that depend on a source
   IdMap reach = source_ids;

@@ -82,6 +82,10 @@ Tensor from_python_sequence(py::handle h, const DType* hint) {
     throw tg::ValueError("Attempt to convert a value (" + std::string(py::repr(h)) + ") with an unsupported type (" +
                          std::string(py::str(py::type::of(h))) + ") to a Tensor.");
   bool numpy_scalar = py::isinstance(h, np.attr("generic"));
+  if (hint && numpy_scalar) {  // a numpy scalar converts like an array: cast to the requested dtype
+    Tensor t = from_array(arr);
+    return t.dtype != *hint ? kernels::cast(t, *hint) : t;
+  }
   if (hint) {
     if (!is_floating(*hint) && kind == 'f') {
       py::array frac = np.attr("not_equal")(np.attr("floor")(arr), arr);
@@ -124,7 +128,10 @@ Tensor to_tensor(py::handle h, const DType* hint) {
     long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
     return scalar_to(h, (!overflow && v <= INT32_MAX && v >= INT32_MIN) ? DType::Int32 : DType::Int64);
   }
-  if (py::isinstance<py::array>(h) && !hint) return from_array(py::reinterpret_borrow<py::array>(h));
+  if (py::isinstance<py::array>(h)) {  // TF casts an array to the requested dtype (EagerCast)
+    Tensor t = from_array(py::reinterpret_borrow<py::array>(h));
+    return hint && t.dtype != *hint ? kernels::cast(t, *hint) : t;
+  }
   if (py::hasattr(h, "_as_tapegrad_tensor")) return to_tensor(h.attr("_as_tapegrad_tensor")(), hint);
   return from_python_sequence(h, hint);
 }
@@ -135,19 +142,29 @@ Tensor to_tensor_noaccess(py::handle h) {
 }
 
 std::pair<Tensor, Tensor> to_tensor_pair(py::handle a, py::handle b) {
-  auto is_tensorish = [](py::handle h) {
-    return py::isinstance<Tensor>(h) || py::isinstance<Variable>(h) || py::isinstance<py::array>(h);
+  // The operand that is a Tensor or Variable sets the dtype; the other converts to it (numpy arrays
+  // are cast, as TF's `tensor + array`); a second Tensor keeps its dtype (mismatch -> error).
+  auto is_tensorish = [](py::handle h) { return py::isinstance<Tensor>(h) || py::isinstance<Variable>(h); };
+  // As TF's dtype_hint: a value that does not convert to the dtype (1.5 for int32) converts on
+  // its own, and the op then reports the mismatch (InvalidArgumentError), as TF.
+  auto convert_hinted = [](py::handle h, DType d) {
+    try {
+      return to_tensor(h, &d);
+    } catch (const tg::TypeError&) {
+    } catch (const tg::ValueError&) {
+    }
+    return to_tensor(h);
   };
   if (is_tensorish(a)) {
     Tensor ta = to_tensor(a);
-    return {ta, to_tensor(b, is_tensorish(b) ? nullptr : &ta.dtype)};
+    return {ta, is_tensorish(b) ? to_tensor(b) : convert_hinted(b, ta.dtype)};
   }
   if (is_tensorish(b)) {
     Tensor tb = to_tensor(b);
-    return {to_tensor(a, &tb.dtype), tb};
+    return {convert_hinted(a, tb.dtype), tb};
   }
   Tensor ta = to_tensor(a);
-  return {ta, to_tensor(b, &ta.dtype)};
+  return {ta, convert_hinted(b, ta.dtype)};
 }
 
 py::array to_numpy(const Tensor& t, bool copy) {
@@ -228,7 +245,10 @@ template <class Cls> void add_operators(Cls& cls) {
 // v.assign / assign_add / assign_sub: Python values take the variable's dtype, arrays keep theirs.
 void write_variable(Variable& v, py::handle value, void (Variable::*write)(const Tensor&)) {
   DType d = v.value.dtype;
-  Tensor t = to_tensor(value, py::isinstance<py::array>(value) ? nullptr : &d);
+  Tensor t = to_tensor(value, &d);  // arrays are cast; a Tensor of another dtype is refused, as TF
+  if (t.dtype != d)
+    throw tg::ValueError(std::string("Tensor conversion requested dtype ") + dtype_name(d) +
+                         " for Tensor with dtype " + dtype_name(t.dtype));
   nogil(t.numel(), [&] { (v.*write)(t); return 0; });
 }
 
@@ -260,7 +280,8 @@ void init_tensor(py::module_& m) {
              return std::make_shared<Variable>(t, std::move(name), trainable);
            }),
            py::arg("initial_value"), py::arg("name") = "Variable", py::arg("trainable") = true)
-      .def_property("name", [](const Variable& v) { return v.name; }, [](Variable& v, std::string n) { v.name = std::move(n); })
+      .def_property("_shared_name", [](const Variable& v) { return v.name; },
+                    [](Variable& v, std::string n) { v.name = std::move(n); })
       .def_property("trainable", [](const Variable& v) { return v.trainable; }, [](Variable& v, bool t) { v.trainable = t; })
       .def_property_readonly("_shape_tuple", [](const Variable& v) {
         py::tuple s(v.value.ndim());
@@ -290,7 +311,7 @@ void init_tensor(py::module_& m) {
   m.def("convert_to_tensor", [](py::handle value, py::object dtype_code) {
     if (dtype_code.is_none()) return to_tensor(value);
     DType d = dtype_from_code(dtype_code.cast<int>());
-    if (py::isinstance<Tensor>(value) || py::isinstance<Variable>(value) || py::isinstance<py::array>(value)) {
+    if (py::isinstance<Tensor>(value) || py::isinstance<Variable>(value)) {
       Tensor t = to_tensor(value);
       if (t.dtype != d)
         throw tg::ValueError(std::string("Tensor conversion requested dtype ") + dtype_name(d) +

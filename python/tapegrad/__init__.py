@@ -18,13 +18,14 @@ from . import config, errors, nest
 from ._dtypes import DType, as_dtype, bool, double, float32, float64, int32, int64  # noqa: A004
 from ._ops import *  # noqa: F401,F403
 from ._ops import (  # noqa: F401  (names the star import skips)
-    abs, cast, constant, convert_to_tensor, fill, ones, ones_like, pow, range, rank, round, shape, size,
+    abs, cast, constant, convert_to_tensor, fill, linspace, ones, ones_like, pow, range, rank, round, shape, size,
     unstack, where, zeros, zeros_like,
 )
 from ._namespaces import exported as _exported
 globals().update(_exported("top"))
 from ._tape import GradientTape, UnconnectedGradients
-from ._tensor import Tensor, TensorShape, Variable
+from ._tensor import Tensor, TensorShape, TensorSpec, Variable
+from .config import device
 from . import keras, linalg, math, nn, testing  # noqa: E402
 
 optimizers = keras.optimizers

@@ -38,6 +38,9 @@ class DType:
     def __repr__(self):
         return "tf." + self.name
 
+    def __str__(self):
+        return f"<dtype: {self.name!r}>"
+
     def __eq__(self, other):
         if isinstance(other, DType):
             return self._code == other._code

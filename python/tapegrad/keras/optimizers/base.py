@@ -186,7 +186,7 @@ class Optimizer:
     def _zeros_like(var, slot_name, value=0.0, shape=None):
         dtype = var.dtype.as_numpy_dtype
         shape = tuple(var.shape) if shape is None else tuple(shape)
-        return Variable(np.full(shape, value, dtype=dtype), name=f"{slot_name}/{var.name}", trainable=False)
+        return Variable(np.full(shape, value, dtype=dtype), name=f"{slot_name}/{var._shared_name}", trainable=False)
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Excludes variables (objects, or names containing any of `var_names`) from weight decay.
