@@ -13,11 +13,20 @@ DType from_numpy_dtype(const py::dtype& dt) {
   size_t size = size_t(dt.itemsize());
   if (kind == 'f' && size == 4) return DType::Float32;
   if (kind == 'f' && size == 8) return DType::Float64;
+  if (kind == 'f' && size == 2) return DType::Float16;
   if (kind == 'i' && size == 4) return DType::Int32;
   if (kind == 'i' && size == 8) return DType::Int64;
+  if (kind == 'i' && size == 1) return DType::Int8;
+  if (kind == 'i' && size == 2) return DType::Int16;
+  if (kind == 'u' && size == 1) return DType::UInt8;
+  if (kind == 'u' && size == 2) return DType::UInt16;
+  if (kind == 'u' && size == 4) return DType::UInt32;
+  if (kind == 'u' && size == 8) return DType::UInt64;
   if (kind == 'b') return DType::Bool;
+  if (size == 2 && std::string(py::str(dt.attr("name"))) == "bfloat16") return DType::BFloat16;  // ml_dtypes
   throw tg::TypeError("tapegrad does not support numpy dtype " + std::string(py::str(dt)) +
-                      " (supported: float32, float64, int32, int64, bool)");
+                      " (supported: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, "
+                      "uint16, uint32, uint64, bool)");
 }
 
 py::dtype numpy_dtype(DType d) {
@@ -27,6 +36,23 @@ py::dtype numpy_dtype(DType d) {
     case DType::Int32: return py::dtype::of<int32_t>();
     case DType::Int64: return py::dtype::of<int64_t>();
     case DType::Bool: return py::dtype::of<bool>();
+    case DType::UInt8: return py::dtype::of<uint8_t>();
+    case DType::Int8: return py::dtype::of<int8_t>();
+    case DType::Int16: return py::dtype::of<int16_t>();
+    case DType::UInt16: return py::dtype::of<uint16_t>();
+    case DType::UInt32: return py::dtype::of<uint32_t>();
+    case DType::UInt64: return py::dtype::of<uint64_t>();
+    case DType::Float16: return py::dtype("float16");
+    case DType::BFloat16: {  // numpy has no bfloat16; ml_dtypes (TF's own) provides it
+      py::object ml;
+      try {
+        ml = py::module_::import("ml_dtypes");
+      } catch (py::error_already_set&) {
+        throw tg::TypeError("converting a bfloat16 tensor to numpy needs the ml_dtypes package "
+                            "(pip install ml_dtypes), or cast it first: tf.cast(x, tf.float32)");
+      }
+      return py::dtype::from_args(ml.attr("bfloat16"));
+    }
   }
   return py::dtype::of<float>();
 }
@@ -48,7 +74,7 @@ Tensor scalar_to(py::handle h, DType d) {
   }
   if (PyFloat_Check(h.ptr())) {
     double v = PyFloat_AS_DOUBLE(h.ptr());
-    if (!is_floating(d)) {
+    if (!is_any_float(d)) {
       if (d == DType::Bool || std::floor(v) != v)
         throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype " + dtype_name(d));
     }
@@ -58,10 +84,16 @@ Tensor scalar_to(py::handle h, DType d) {
   if (d == DType::Bool) throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype bool");
   int overflow = 0;
   long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
+  if (overflow > 0 && d == DType::UInt64) {  // 2^63 .. 2^64-1
+    unsigned long long u = PyLong_AsUnsignedLongLong(h.ptr());
+    if (PyErr_Occurred()) { PyErr_Clear(); overflow = 1; }
+    else { Tensor t = Tensor::empty(Shape{}, d); *t.data<uint64_t>() = u; return t; }
+  }
   if (overflow || (d == DType::Int32 && (v > INT32_MAX || v < INT32_MIN)))
     throw tg::ValueError("Can't convert Python int " + std::string(py::repr(h)) + " to a " + dtype_name(d) + " tensor");
-  if (d == DType::Int64) { Tensor t = Tensor::empty(Shape{}, d); *t.data<int64_t>() = v; return t; }
-  return Tensor::full(Shape{}, d, double(v));
+  Tensor t = Tensor::empty(Shape{}, DType::Int64);
+  *t.data<int64_t>() = v;
+  return d == DType::Int64 ? t : kernels::cast(t, d);  // narrow integer types wrap, as TF
 }
 
 // Exact checks: numpy's float64 and int64 scalars subclass float/int but keep their dtype.
@@ -87,10 +119,14 @@ Tensor from_python_sequence(py::handle h, const DType* hint) {
     return t.dtype != *hint ? kernels::cast(t, *hint) : t;
   }
   if (hint) {
-    if (!is_floating(*hint) && kind == 'f') {
+    if (!is_any_float(*hint) && kind == 'f') {
       py::array frac = np.attr("not_equal")(np.attr("floor")(arr), arr);
       if (py::bool_(np.attr("any")(frac)))
         throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype " + dtype_name(*hint));
+    }
+    if (kind == 'i' || kind == 'u' || kind == 'b' || is_narrow(*hint)) {  // exact, and wraps as TF
+      Tensor t = from_array(arr);
+      return t.dtype == *hint ? t : kernels::cast(t, *hint);
     }
     return from_array(arr.attr("astype")(numpy_dtype(*hint)));
   }
@@ -109,7 +145,7 @@ Tensor from_python_sequence(py::handle h, const DType* hint) {
 }  // namespace
 
 DType dtype_from_code(int code) {
-  if (code < 0 || code > 4) throw tg::TypeError("invalid dtype code " + std::to_string(code));
+  if (code < 0 || code >= kNumDTypes) throw tg::TypeError("invalid dtype code " + std::to_string(code));
   return DType(code);
 }
 
@@ -186,6 +222,15 @@ namespace {
 
 py::object wrap(Tensor t) { return py::cast(std::move(t)); }
 
+// The one value as a Python float, or an exact int for the integer types.
+py::object item(const Tensor& t) {
+  if (t.numel() == 1 && is_any_int(t.dtype)) {
+    if (t.dtype == DType::UInt64) return py::int_(*t.data<uint64_t>());
+    return py::int_(*kernels::cast(t, DType::Int64).data<int64_t>());
+  }
+  return py::float_(t.item());
+}
+
 // `a op b` and its reflection; `/` on integers is true division in float64, as TF.
 py::object binop(Op op, py::handle a, py::handle b) {
   auto ab = to_tensor_pair(a, b);
@@ -196,9 +241,10 @@ py::object binop(Op op, py::handle a, py::handle b) {
 py::object truediv(py::handle a, py::handle b) {
   auto ab = to_tensor_pair(a, b);
   Tensor &x = ab.first, &y = ab.second;
-  if (x.dtype == y.dtype && is_integer(x.dtype)) {
-    x = ops::cast(x, DType::Float64);
-    y = ops::cast(y, DType::Float64);
+  if (x.dtype == y.dtype && is_any_int(x.dtype)) {
+    DType f = truediv_dtype(x.dtype);
+    x = ops::cast(x, f);
+    y = ops::cast(y, f);
   }
   return wrap(nogil(x.numel() + y.numel(), [&] { return ops::binary(Op::Div, x, y); }));
 }
@@ -269,7 +315,7 @@ void init_tensor(py::module_& m) {
       .def("numpy", [](const Tensor& t) { return to_numpy(t, true); },
            "The value as a new numpy array.")
       .def("_array_view", [](const Tensor& t) { return to_numpy(t, false); })
-      .def("_item", [](const Tensor& t) { return t.item(); })
+      .def("_item", [](const Tensor& t) { return item(t); })
       .def("__hash__", [](const Tensor& t) { return py::hash(py::int_(t.id)); });
   add_operators(tensor);
 
@@ -301,7 +347,7 @@ void init_tensor(py::module_& m) {
       })
       .def("numpy", [](const Variable& v) { return to_numpy(v.value, true); })
       .def("_array_view", [](const Variable& v) { return to_numpy(v.value, false); })
-      .def("_item", [](const Variable& v) { return v.value.item(); })
+      .def("_item", [](const Variable& v) { return item(v.value); })
       .def("_assign", [](Variable& v, py::handle value) { write_variable(v, value, &Variable::assign); })
       .def("_assign_add", [](Variable& v, py::handle value) { write_variable(v, value, &Variable::assign_add); })
       .def("_assign_sub", [](Variable& v, py::handle value) { write_variable(v, value, &Variable::assign_sub); })

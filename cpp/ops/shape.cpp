@@ -68,7 +68,7 @@ Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& begin, const s
   std::array<int64_t, kMaxRank> st{};
   int64_t base = slice_view(x.shape, begin, stride, size, st, "StridedSlice");
   Tensor out = Tensor::empty(size, x.dtype);
-  TG_DISPATCH_ALL(x.dtype, T, {
+  TG_DISPATCH_BYTES(x.dtype, T, {
     const T* px = x.data<T>();
     T* po = out.data<T>();
     walk<T>(size, base, st, [&](int64_t o, int64_t v, int64_t n, int64_t step) {
@@ -84,7 +84,7 @@ Tensor strided_slice_grad(const Tensor& g, const Shape& shape, const std::vector
   std::array<int64_t, kMaxRank> st{};
   int64_t base = slice_view(shape, begin, stride, g.shape, st, "StridedSliceGrad");
   Tensor out = Tensor::full(shape, g.dtype, fill);
-  TG_DISPATCH_ALL(g.dtype, T, {
+  TG_DISPATCH_BYTES(g.dtype, T, {
     const T* pg = g.data<T>();
     T* po = out.data<T>();
     walk<T>(g.shape, base, st, [&](int64_t o, int64_t v, int64_t n, int64_t step) {
