@@ -297,3 +297,185 @@ def test_gradient_of_a_source_with_respect_to_itself_is_ones():
     with tg.GradientTape() as tape:
         pass
     assert tape.gradient(x, other) is None
+
+
+# -- the narrow dtypes --------------------------------------------------------------------------
+
+NARROW_INTS = ["uint8", "int8", "int16", "uint16", "uint32", "uint64"]
+
+
+@pytest.mark.parametrize("name", NARROW_INTS + ["float16"])
+def test_numpy_interop_both_ways(name):
+    a = np.array([[0, 1, 2], [3, 4, 100]], dtype=name)
+    t = tg.constant(a)
+    assert t.dtype == getattr(tg, name) and t.dtype.as_numpy_dtype == np.dtype(name).type
+    back = np.asarray(t)
+    assert back.dtype == np.dtype(name) and back.tolist() == a.tolist()
+    assert t.numpy().dtype == np.dtype(name)
+    assert tg.convert_to_tensor(a).dtype == getattr(tg, name)
+    assert tg.cast(t, tg.float32).numpy().tolist() == a.astype(np.float32).tolist()
+
+
+def test_dtype_objects():
+    assert (tg.uint8.is_integer, tg.uint8.is_unsigned, tg.uint8.is_floating, tg.uint8.min, tg.uint8.max,
+            tg.uint8.size) == (True, True, False, 0, 255, 1)
+    assert (tg.int8.min, tg.int8.max, tg.int16.min, tg.uint16.max) == (-128, 127, -32768, 65535)
+    assert (tg.uint32.max, tg.uint64.max) == (2 ** 32 - 1, 2 ** 64 - 1)
+    assert tg.float16.is_floating and not tg.float16.is_unsigned and tg.float16.max == np.float16(65504)
+    assert tg.bfloat16.is_floating and tg.bfloat16.size == 2 and tg.bfloat16.max == float.fromhex("0x1.fep127")
+    assert tg.half is tg.float16 and tg.as_dtype("half") == tg.float16 and tg.as_dtype(np.uint8) == tg.uint8
+    assert str(tg.uint8) == "<dtype: 'uint8'>" and repr(tg.bfloat16) == "tf.bfloat16"
+    assert not tg.float32.is_unsigned and not tg.bool.is_unsigned
+    with pytest.raises(TypeError, match="Cannot find minimum value of <dtype: 'bool'>"):
+        tg.bool.min
+    assert pickle.loads(pickle.dumps(tg.uint16)) == tg.uint16
+
+
+def test_mnist_style_uint8_data():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(8, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=(8,), dtype=np.uint8)
+    x = tg.cast(images, tg.float32) / 255.0
+    np.testing.assert_array_equal(x.numpy(), images.astype(np.float32) / np.float32(255.0))
+    w = tg.Variable(np.zeros((784, 10), np.float32))
+    with tg.GradientTape() as tape:
+        logits = tg.matmul(tg.reshape(x, [8, 784]), w)
+        loss = tg.reduce_mean(tg.nn.sparse_softmax_cross_entropy_with_logits(tg.cast(labels, tg.int32), logits))
+    g = tape.gradient(loss, w)
+    assert g.shape == (784, 10) and abs(float(loss) - np.log(10.0)) < 1e-6
+    batch = tg.constant(images)[2:5]
+    assert batch.dtype == tg.uint8 and batch.numpy().tolist() == images[2:5].tolist()
+    assert tg.one_hot(tg.constant(labels), 10).numpy().argmax(axis=1).tolist() == labels.tolist()
+
+
+def test_casts_follow_tf_rules():
+    f = tg.constant([-1.5, 3.7, 300.0, 255.9, float("nan"), float("inf")])
+    assert tg.cast(f, tg.uint8).numpy().tolist() == [255, 3, 44, 255, 0, 0]  # via int32, wrapping
+    assert tg.cast(tg.constant([-1.5, -200.0]), tg.int8).numpy().tolist() == [-1, 56]
+    assert tg.cast(tg.constant([3e9, -3e9, float("nan")]), tg.int32).numpy().tolist() == [-2 ** 31] * 3
+    assert tg.cast(tg.constant([-1.0, 5e9]), tg.uint32).numpy().tolist() == [2 ** 32 - 1, 705032704]
+    assert tg.cast(tg.constant([-1.0, 5e9, 1e19]), tg.uint64).numpy().tolist() == [2 ** 64 - 1, 5000000000,
+                                                                                   int(np.float32(1e19))]
+    assert tg.cast(tg.constant([-1, 256, 300]), tg.uint8).numpy().tolist() == [255, 0, 44]
+    assert tg.cast(tg.constant([3, 0], tg.uint8), tg.bool).numpy().tolist() == [True, False]
+    assert tg.cast(tg.constant([1.0001, 70000.0]), tg.float16).numpy().tolist() == [1.0, float("inf")]
+    h = tg.cast(tg.constant([3.7, -2.5], tg.float16), tg.int32)
+    assert h.numpy().tolist() == [3, -2]
+    b = tg.cast(tg.constant([1.0001, 3.14159]), tg.bfloat16)
+    assert tg.cast(b, tg.float32).numpy().tolist() == [1.0, 3.140625]  # round to nearest even
+    for src in NARROW_INTS + ["float16", "bfloat16", "bool", "int32", "int64", "float32", "float64"]:
+        for dst in NARROW_INTS + ["float16", "bfloat16", "bool", "int32", "int64", "float32", "float64"]:
+            t = tg.cast(tg.constant([0, 1, 1], getattr(tg, src)), getattr(tg, dst))
+            assert t.dtype == getattr(tg, dst)
+            assert tg.cast(t, tg.float32).numpy().tolist() == [0.0, 1.0, 1.0], (src, dst)
+
+
+def test_python_values_wrap_as_tf():
+    assert int(tg.constant(300, tg.uint8)) == 44 and int(tg.constant(-1, tg.uint8)) == 255
+    assert tg.constant([1, 256], tg.uint8).numpy().tolist() == [1, 0]
+    assert int(tg.constant(2 ** 64 - 1, tg.uint64)) == 2 ** 64 - 1
+    assert tg.constant([2 ** 64 - 1, 5], tg.uint64).numpy().tolist() == [2 ** 64 - 1, 5]
+    assert int(tg.convert_to_tensor(2 ** 40, tg.uint32)) == 0
+    with pytest.raises(TypeError, match="Cannot convert 1.5 to EagerTensor of dtype uint8"):
+        tg.constant(1.5, tg.uint8)
+    assert tg.constant([1.5, 70000], tg.float16).numpy().tolist() == [1.5, float("inf")]
+    assert tg.zeros([2], tg.uint8).numpy().tolist() == [0, 0] and tg.ones([2], tg.int16).numpy().tolist() == [1, 1]
+
+
+def test_integer_arithmetic_wraps_and_divides_as_tf():
+    u = lambda v: tg.constant(v, tg.uint8)  # noqa: E731
+    assert (u([250]) + u([10])).numpy().tolist() == [4]
+    assert (u([5]) - u([10])).numpy().tolist() == [251]
+    assert (u([20]) * u([20])).numpy().tolist() == [144]
+    assert (u([2]) + 300).numpy().tolist() == [46]
+    q = u([20]) / u([3])
+    assert q.dtype == tg.float32 and abs(float(q) - 20 / 3) < 1e-6
+    assert (tg.constant([7], tg.uint32) / tg.constant([2], tg.uint32)).dtype == tg.float64
+    assert tg.divide(tg.constant([7], tg.int16), tg.constant([2], tg.int16)).dtype == tg.float32
+    assert (u([20]) // u([3])).numpy().tolist() == [6] and (u([20]) % u([3])).numpy().tolist() == [2]
+    i8 = lambda v: tg.constant(v, tg.int8)  # noqa: E731
+    assert (i8([7, -7]) // i8([-2, 2])).numpy().tolist() == [-4, -4]
+    assert (i8([7, -7]) % i8([-2, 2])).numpy().tolist() == [-1, 1]
+    assert (-i8([-128, 3])).numpy().tolist() == [-128, -3]
+    with pytest.raises(tg.errors.InvalidArgumentError, match="Integer division by zero"):
+        u([7]) // u([0])
+    big = tg.constant([2 ** 63 + 5, 1], tg.uint64)
+    assert (big // tg.constant([2, 1], tg.uint64)).numpy().tolist() == [2 ** 62 + 2, 1]
+    assert (big > tg.constant([1, 2], tg.uint64)).numpy().tolist() == [True, False]
+    assert int(tg.reduce_max(big)) == 2 ** 63 + 5 and int(tg.reduce_min(big)) == 1
+    assert int(tg.argmax(big)) == 0
+
+
+def test_integer_reductions():
+    x = tg.constant([[200, 100], [3, 4]], tg.uint8)
+    assert tg.reduce_sum(x).numpy() == np.uint8(51) and tg.reduce_sum(x).dtype == tg.uint8  # 307 wraps
+    assert tg.reduce_mean(x, axis=1).numpy().tolist() == [150, 3]  # accumulates wide, as TF
+    assert int(tg.reduce_max(x)) == 200 and int(tg.reduce_min(x)) == 3
+    assert int(tg.reduce_mean(tg.constant([-100, -100, 100], tg.int8))) == -33
+    assert int(tg.reduce_sum(tg.constant([30000, 30000], tg.int16))) == -5536
+    assert tg.cumsum(tg.constant([200, 100], tg.uint8)).numpy().tolist() == [200, 44]
+
+
+def test_float16_and_bfloat16_compute_in_float32_and_round():
+    h = tg.constant([1.0, 2.0, 3.0], tg.float16)
+    got = tg.exp(h) * h + 1.0
+    want = (np.exp(np.float32([1, 2, 3])).astype(np.float16).astype(np.float32) * np.float32([1, 2, 3]))
+    want = (want.astype(np.float16).astype(np.float32) + 1).astype(np.float16)
+    assert got.dtype == tg.float16
+    np.testing.assert_array_equal(got.numpy(), want)
+    assert float(tg.reduce_sum(tg.constant([60000.0, 60000.0], tg.float16))) == float("inf")
+    m = tg.matmul(tg.constant([[1.5, 2.0]], tg.float16), tg.constant([[2.0], [0.25]], tg.float16))
+    assert m.dtype == tg.float16 and m.numpy().tolist() == [[3.5]]
+    b = tg.constant([1.0], tg.bfloat16) + tg.constant([1e-3], tg.bfloat16)
+    assert b.dtype == tg.bfloat16 and float(tg.cast(b, tg.float32)) == 1.0
+
+
+@pytest.mark.parametrize("op, name", [
+    (lambda x: tg.exp(x), "Exp"), (lambda x: -x, "Neg"), (lambda x: tg.abs(x), "Abs"),
+    (lambda x: tg.sign(x), "Sign"), (lambda x: x ** x, "Pow"), (lambda x: tg.sqrt(x), "Sqrt"),
+    (lambda x: tg.math.squared_difference(x, x), "SquaredDifference"), (lambda x: tg.matmul(x, x), "MatMul"),
+])
+def test_ops_tf_does_not_define_on_uint8_raise(op, name):
+    x = tg.constant([[2]], tg.uint8)
+    with pytest.raises(tg.errors.InvalidArgumentError, match=f"uint8.*{name}|{name}.*uint8"):
+        op(x)
+
+
+def test_mixed_narrow_dtypes_raise():
+    with pytest.raises(tg.errors.InvalidArgumentError, match="expected to be a uint8 tensor but is a int32 tensor"):
+        tg.constant([2], tg.uint8) + tg.constant([1])
+    with pytest.raises(tg.errors.InvalidArgumentError, match="expected to be a uint8 tensor but is a float tensor"):
+        tg.constant([2], tg.uint8) + 1.5
+
+
+def test_bfloat16_to_numpy_needs_ml_dtypes(monkeypatch):
+    b = tg.cast(tg.constant([1.5, 2.0]), tg.bfloat16)
+    pytest.importorskip("ml_dtypes")
+    assert b.numpy().dtype.name == "bfloat16" and b.numpy().astype(np.float32).tolist() == [1.5, 2.0]
+    monkeypatch.setitem(__import__("sys").modules, "ml_dtypes", None)
+    with pytest.raises(TypeError, match="needs the ml_dtypes package"):
+        b.numpy()
+    assert tg.cast(b, tg.float32).numpy().tolist() == [1.5, 2.0]
+
+
+def test_only_float32_and_float64_are_differentiable():
+    x16 = tg.constant([1.0, 2.0], tg.float16)
+    u8 = tg.constant([1, 2], tg.uint8)
+    with tg.GradientTape() as tape:
+        tape.watch(x16)
+        with pytest.warns(UserWarning, match="The dtype of the watched tensor must be floating"):
+            tape.watch(u8)  # as TF
+        y = tg.reduce_sum(tg.cast(x16, tg.float32) ** 2) + tg.reduce_sum(tg.cast(u8, tg.float32))
+    with pytest.warns(UserWarning) as record:
+        g16, gu8 = tape.gradient(y, [x16, u8])
+    messages = [str(w.message) for w in record]
+    assert any("differentiates float32 and float64 only" in m for m in messages)
+    assert any("must be floating" in m and "uint8" in m for m in messages)
+    assert g16 is None and gu8 is None
+
+
+def test_variables_of_narrow_dtypes():
+    v = tg.Variable(np.array([250, 3], np.uint8))
+    v.assign_add(np.array([10, 1], np.uint8))
+    assert v.dtype == tg.uint8 and v.numpy().tolist() == [4, 4]
+    assert repr(v) == "<tf.Variable 'Variable:0' shape=(2,) dtype=uint8, numpy=array([4, 4], dtype=uint8)>"

@@ -124,6 +124,12 @@ Tensor from_python_sequence(py::handle h, const DType* hint) {
       if (py::bool_(np.attr("any")(frac)))
         throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype " + dtype_name(*hint));
     }
+    if (*hint == DType::UInt64 && kind == 'f' && !numpy_scalar) {  // ints above 2^63 made numpy pick float64
+      try {
+        return from_array(np.attr("asarray")(h, "uint64"));
+      } catch (py::error_already_set&) {  // a negative value as well: wraps below, as TF
+      }
+    }
     if (kind == 'i' || kind == 'u' || kind == 'b' || is_narrow(*hint)) {  // exact, and wraps as TF
       Tensor t = from_array(arr);
       return t.dtype == *hint ? t : kernels::cast(t, *hint);
