@@ -288,6 +288,9 @@ DTYPE_PROGRAMS = {
                                      m.reduce_mean(_c(m, [60000.0, 60000.0], "float16")),
                                      m.matmul(_c(m, [[300.0]], "float16"), _c(m, [[300.0]], "float16")),
                                      m.matmul(_c(m, [[1.5, 2.0]], "float16"), _c(m, [[2.0], [0.25]], "float16"))],
+    "range_16_bit_floats": lambda m: [m.range(1, 7, 2, dtype=m.float16), m.range(0.5, 3.0, 0.7, dtype=m.bfloat16)],
+    "where_uint8": lambda m: m.where(_c(m, [[0, 3], [5, 0]], "uint8")),
+    "where_int16": lambda m: m.where(_c(m, [0, -3, 0, 7], "int16")),
     "bfloat16_arithmetic": lambda m: [_c(m, [1.0], "bfloat16") + _c(m, [1e-3], "bfloat16"),
                                       m.exp(_c(m, [1.0], "bfloat16")),
                                       m.matmul(_c(m, [[1.0, 2.0]], "bfloat16"), _c(m, [[3.0], [4.0]], "bfloat16")),
@@ -313,6 +316,7 @@ UNSUPPORTED = {
     "uint8_matmul": lambda m: m.matmul(_c(m, [[2]], "uint8"), _c(m, [[2]], "uint8")),
     "int8_sqrt": lambda m: m.sqrt(_c(m, [4], "int8")),
     "uint8_plus_int32": lambda m: _c(m, [2], "uint8") + m.constant([1]),
+    "uint8_range": lambda m: m.range(3, dtype=m.uint8),
 }
 
 

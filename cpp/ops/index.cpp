@@ -186,11 +186,15 @@ Tensor flat_nd_index(const Tensor& indices, const Shape& shape, const char* op) 
 Tensor where_indices(const Tensor& cond) {
   const int64_t n = cond.numel();
   std::vector<int64_t> hits;
-  TG_DISPATCH_ALL(cond.dtype, T, {
-    const T* p = cond.data<T>();
+  auto nonzero = [&](auto* p) {
     for (int64_t i = 0; i < n; ++i)
-      if (p[i] != T(0)) hits.push_back(i);
-  });
+      if (p[i] != 0) hits.push_back(i);
+  };
+  if (is_narrow_int(cond.dtype)) {  // an integer is nonzero when one of its bytes is
+    TG_DISPATCH_BYTES(cond.dtype, T, { nonzero(cond.data<T>()); });
+  } else {
+    TG_DISPATCH_ALL(cond.dtype, T, { nonzero(cond.data<T>()); });
+  }
   const int nd = cond.ndim();
   Tensor out = Tensor::empty(Shape{int64_t(hits.size()), int64_t(nd)}, DType::Int64);
   int64_t* po = out.data<int64_t>();

@@ -98,7 +98,10 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001  
     vals = [float(v) for v in (start, limit, delta)]
     if dtype is None:
         dtype = float32 if any(isinstance(v, (float, np.floating)) for v in (start, limit, delta)) else int32
-    return _core.range(*vals, as_dtype(dtype)._code)
+    dtype = as_dtype(dtype)
+    if dtype.name in ("float16", "bfloat16"):  # TF has these; computed in float32 and rounded
+        return cast(_core.range(*vals, float32._code), dtype)
+    return _core.range(*vals, dtype._code)
 
 
 def linspace(start, stop, num, name=None, axis=0):
