@@ -458,20 +458,21 @@ def test_bfloat16_to_numpy_needs_ml_dtypes(monkeypatch):
     assert tg.cast(b, tg.float32).numpy().tolist() == [1.5, 2.0]
 
 
-def test_only_float32_and_float64_are_differentiable():
-    x16 = tg.constant([1.0, 2.0], tg.float16)
+def test_float16_and_bfloat16_are_differentiable_integers_are_not():
+    x16 = tg.constant([1.0, 2.5], tg.float16)
+    xb = tg.Variable(tg.cast(tg.constant([0.5, -3.0]), tg.bfloat16))
     u8 = tg.constant([1, 2], tg.uint8)
     with tg.GradientTape() as tape:
         tape.watch(x16)
         with pytest.warns(UserWarning, match="The dtype of the watched tensor must be floating"):
             tape.watch(u8)  # as TF
-        y = tg.reduce_sum(tg.cast(x16, tg.float32) ** 2) + tg.reduce_sum(tg.cast(u8, tg.float32))
-    with pytest.warns(UserWarning) as record:
-        g16, gu8 = tape.gradient(y, [x16, u8])
-    messages = [str(w.message) for w in record]
-    assert any("differentiates float32 and float64 only" in m for m in messages)
-    assert any("must be floating" in m and "uint8" in m for m in messages)
-    assert g16 is None and gu8 is None
+        y = (tg.reduce_sum(tg.cast(x16, tg.float32) ** 2) + tg.reduce_sum(tg.cast(xb * xb * xb, tg.float32))
+             + tg.reduce_sum(tg.cast(u8, tg.float32)))
+    with pytest.warns(UserWarning, match="source tensor must be floating.*uint8"):
+        g16, gb, gu8 = tape.gradient(y, [x16, xb, u8])
+    assert g16.dtype == tg.float16 and g16.numpy().tolist() == [2.0, 5.0]
+    assert gb.dtype == tg.bfloat16 and tg.cast(gb, tg.float32).numpy().tolist() == [0.75, 27.0]
+    assert gu8 is None
 
 
 def test_variables_of_narrow_dtypes():

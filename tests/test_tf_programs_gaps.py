@@ -378,3 +378,24 @@ PRINTED_NARROW = {
 def test_narrow_printing_matches_tf(name):
     a, b = (PRINTED_NARROW[name](m) for m in (tf, tapegrad))
     assert repr(b) == repr(a) and str(b) == str(a)
+
+
+@pytest.mark.parametrize("dtype, tol", [("float16", 2e-3), ("bfloat16", 1.6e-2)])
+def test_16_bit_float_gradients_match_tf(dtype, tol):
+    def prog(m):
+        dt = getattr(m, dtype)
+        rng = np.random.default_rng(0)
+        w = m.Variable(m.cast(rng.standard_normal((4, 3)).astype("float32"), dt))
+        b = m.Variable(m.zeros([3], dt))
+        x = m.cast(m.constant(rng.standard_normal((5, 4)).astype("float32")), dt)
+        with m.GradientTape() as tape:
+            h = m.matmul(x, w) + b
+            y = m.nn.relu(h) * m.sigmoid(h) + m.tanh(h) * 0.5 - m.exp(h * 0.1) + m.nn.relu6(h * 4.0)
+            z = m.concat([y[:, :2], m.gather(y, [0, 2], axis=1)], axis=1)
+            loss = m.cast(m.reduce_mean(z * z), m.float32) + m.reduce_sum(m.cast(w, m.float32)) * 0.01
+        return [loss, *tape.gradient(loss, [w, b])]
+    a, b = _run(prog)
+    for u, v in zip(a, b):
+        assert u.dtype.name == v.dtype.name
+        uf, vf = (np.asarray(t.numpy(), np.float32) for t in (u, v))
+        np.testing.assert_allclose(vf, uf, rtol=tol, atol=tol * np.abs(uf).max())

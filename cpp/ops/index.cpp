@@ -101,6 +101,8 @@ Tensor gather(const Tensor& x, const Tensor& idx, int axis, int bd) {
 }
 
 Tensor gather_grad(const Tensor& gr, const Tensor& idx, const Shape& x_shape, int axis, int bd) {
+  if (is_half(gr.dtype))  // See Note [Narrow dtypes]
+    return cast(gather_grad(cast(gr, DType::Float32), idx, x_shape, axis, bd), gr.dtype);
   std::vector<int64_t> iv = index_values(idx, "UnsortedSegmentSum");
   check_gather(x_shape, idx, axis, bd, iv, "UnsortedSegmentSum");
   if (gr.shape != gather_shape(x_shape, idx.shape, axis, bd))
@@ -226,7 +228,7 @@ Tensor gather(const Tensor& x, const Tensor& idx, int64_t axis, int64_t batch_di
     throw InvalidArgument("batch_dims (" + std::to_string(bd) + ") must be less than or equal to axis (" +
                           std::to_string(ax) + ") [Op:GatherV2]");
   Tensor out = kernels::gather(x, idx, ax, bd);
-  if (tape::any_active() && is_floating(out.dtype)) {
+  if (tape::any_active() && is_differentiable(out.dtype)) {
     Attrs at;
     at.ints = {ax, bd};
     tape::record(Op::Gather, {x, idx}, {out}, std::move(at));
@@ -236,7 +238,7 @@ Tensor gather(const Tensor& x, const Tensor& idx, int64_t axis, int64_t batch_di
 
 Tensor gather_grad(const Tensor& g, const Tensor& idx, const Shape& x_shape, int axis, int bd) {
   Tensor out = kernels::gather_grad(g, idx, x_shape, axis, bd);
-  if (tape::any_active() && is_floating(out.dtype)) {
+  if (tape::any_active() && is_differentiable(out.dtype)) {
     Attrs at;
     at.ints = {axis, bd};
     tape::record(Op::GatherGrad, {g, idx}, {out}, std::move(at));
@@ -246,7 +248,7 @@ Tensor gather_grad(const Tensor& g, const Tensor& idx, const Shape& x_shape, int
 
 Tensor scatter_update(const Tensor& tensor, const Tensor& idx, const Tensor& updates) {
   Tensor out = kernels::scatter_update(tensor, idx, updates);
-  if (tape::any_active() && is_floating(out.dtype)) tape::record(Op::ScatterUpdate, {tensor, idx, updates}, {out});
+  if (tape::any_active() && is_differentiable(out.dtype)) tape::record(Op::ScatterUpdate, {tensor, idx, updates}, {out});
   return out;
 }
 

@@ -120,7 +120,7 @@ Tensor scan(Op op, const Tensor& x, int64_t axis_in, bool exclusive, bool revers
                           op_name(op) + "]");
   int axis = check_axis(axis_in, x.ndim(), op_name(op), "ScanOp: Expected scan axis");
   Tensor out = kernels::scan(op, x, axis, exclusive, reverse);
-  if (tape::any_active() && is_floating(out.dtype)) {
+  if (tape::any_active() && is_differentiable(out.dtype)) {
     Attrs at;
     at.ints = {axis};
     at.flag_a = exclusive;

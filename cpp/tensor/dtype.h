@@ -26,7 +26,8 @@ constexpr int kNumDTypes = 13;
 // compute in int64 and wrap back, as TF's fixed-width kernels do; float16/bfloat16 compute in
 // float32 and round back to nearest even, as TF's CPU kernels effectively do. Only the ops TF
 // defines for a dtype accept it; the others raise TF's "Value for attr 'T' of uint8 is not in the
-// list of allowed values". Gradients flow through float32/float64 only (is_floating).
+// list of allowed values". Gradients flow through every float dtype (is_differentiable): a VJP
+// on float16/bfloat16 runs the same widening ops.
 
 inline size_t itemsize(DType d) {
   switch (d) {
@@ -45,6 +46,8 @@ inline bool is_half(DType d) { return d == DType::Float16 || d == DType::BFloat1
 inline bool is_narrow_int(DType d) { return int(d) >= int(DType::UInt8) && int(d) <= int(DType::UInt64); }
 inline bool is_narrow(DType d) { return int(d) >= int(DType::UInt8); }
 inline bool is_any_float(DType d) { return is_floating(d) || is_half(d); }
+// What tapes record and differentiate (TF's floating dtypes).
+inline bool is_differentiable(DType d) { return is_any_float(d); }
 inline bool is_any_int(DType d) { return is_integer(d) || is_narrow_int(d); }
 inline bool is_unsigned(DType d) {
   return d == DType::UInt8 || d == DType::UInt16 || d == DType::UInt32 || d == DType::UInt64;

@@ -135,11 +135,7 @@ class GradientTape:
         flat_targets = _flatten_tensors(target, "target")
         flat_sources = _flatten_tensors(sources, "sources")
         for s in flat_sources:
-            if s._dtype_code in (11, 12):  # float16, bfloat16: See Note [Narrow dtypes] (cpp/tensor/dtype.h)
-                warnings.warn(
-                    f"tapegrad differentiates float32 and float64 only; the gradient for the {s.dtype.name} "
-                    f"source is None (cast it to float32 to differentiate)", UserWarning, stacklevel=2)
-            elif s._dtype_code > 1:  # not float32/float64
+            if not s.dtype.is_floating:
                 warnings.warn(
                     f"The dtype of the source tensor must be floating (e.g. tf.float32) when calling "
                     f"GradientTape.gradient, got {s.dtype!r}", UserWarning, stacklevel=2)
