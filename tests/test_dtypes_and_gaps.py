@@ -455,6 +455,7 @@ def test_bfloat16_to_numpy_needs_ml_dtypes(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "ml_dtypes", None)
     with pytest.raises(TypeError, match="needs the ml_dtypes package"):
         b.numpy()
+    assert repr(b) == "<tf.Tensor: shape=(2,), dtype=bfloat16, numpy=<unprintable>>"
     assert tg.cast(b, tg.float32).numpy().tolist() == [1.5, 2.0]
 
 

@@ -213,7 +213,10 @@ _DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
 
 def _numpy_text(t, is_repr):
     """TF's numpy_text: scalars print as Python values in repr, numpy's str otherwise."""
-    a = t._array_view()
+    try:
+        a = t._array_view()
+    except TypeError:  # bfloat16 without ml_dtypes: no numpy type, as TF's non-numpy dtypes
+        return "<unprintable>"
     if a.ndim == 0:
         v = a[()]
         text = repr(v.item()) if is_repr else str(v)
