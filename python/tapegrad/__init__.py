@@ -29,7 +29,12 @@ globals().update(_exported("top"))
 from ._tape import GradientTape, UnconnectedGradients
 from ._tensor import Tensor, TensorShape, TensorSpec, Variable
 from .config import device
+from .module import Module, name_scope  # noqa: E402
+from .function import Function, case, cond, function, switch_case, while_loop  # noqa: E402
+from .function import print_ as print  # noqa: E402,A001  (TF's name)
+from . import autograph  # noqa: E402
 from . import keras, linalg, math, nn, testing  # noqa: E402
+from . import train, saved_model  # noqa: E402
 
 optimizers = keras.optimizers
 losses = keras.losses

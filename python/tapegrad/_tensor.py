@@ -370,3 +370,18 @@ def _convert_with_dtype(value, dtype):
 
 _core.Variable.name = Variable.name
 _core.Variable.path = Variable.path
+
+
+class StateVariable(Variable):
+    """State that Keras objects create (optimizer slots, metric totals): a Variable whose ``name``
+    is the bare name ("iteration"), as ``keras.Variable.name``, where ``tf.Variable.name`` has ':0'.
+
+    >>> import tapegrad as tg
+    >>> from tapegrad._tensor import StateVariable
+    >>> StateVariable(0, name="iteration").name, tg.Variable(0, name="iteration").name
+    ('iteration', 'iteration:0')
+    """
+
+    @property
+    def name(self):
+        return self._shared_name

@@ -16,10 +16,11 @@ import sys
 import types
 
 from ._core import get_num_threads, set_num_threads
+from .function import functions_run_eagerly, run_functions_eagerly
 
-__all__ = ["get_num_threads", "set_num_threads", "PhysicalDevice", "LogicalDevice", "list_physical_devices",
-           "list_logical_devices", "get_visible_devices", "set_visible_devices", "get_logical_device_configuration",
-           "device", "experimental", "threading"]
+__all__ = ["functions_run_eagerly", "get_num_threads", "run_functions_eagerly", "set_num_threads", "PhysicalDevice",
+           "LogicalDevice", "list_physical_devices", "list_logical_devices", "get_visible_devices",
+           "set_visible_devices", "get_logical_device_configuration", "device", "experimental", "threading"]
 
 PhysicalDevice = collections.namedtuple("PhysicalDevice", ["name", "device_type"])
 PhysicalDevice.__doc__ = "A physical device of this machine (``tf.config.PhysicalDevice``)."

@@ -1,4 +1,21 @@
 """TF's error classes (``tf.errors``)."""
 from ._core import InvalidArgumentError
 
-__all__ = ["InvalidArgumentError"]
+
+class _OpErrorMixin:
+    """TF's ``OpError(node_def, op, message)`` constructor and ``message`` attribute."""
+
+    def __init__(self, node_def, op, message, *args):
+        super().__init__(message)
+        self.node_def, self.op, self.message = node_def, op, message
+
+
+class NotFoundError(_OpErrorMixin, Exception):
+    """A requested file or entity was not found (``tf.errors.NotFoundError``)."""
+
+
+class DataLossError(_OpErrorMixin, Exception):
+    """Unrecoverable data loss or corruption, e.g. a truncated checkpoint (``tf.errors.DataLossError``)."""
+
+
+__all__ = ["DataLossError", "InvalidArgumentError", "NotFoundError"]

@@ -1,0 +1,2 @@
+"""Placeholder: filled in by the branch that owns it."""
+__all__ = []
