@@ -245,7 +245,7 @@ def test_ops_shape_size_ndim_like_keras():
 def test_ops_result_types_like_keras():
     from tapegrad.keras.ops.core import result_type
     cases = [("int32", "float32"), ("int64", "float32"), ("int32", "int64"), ("float32", "float64"), ("bool", "int32"),
-             ("bool", "float32")]
+             ("bool", "float32"), ("float16", "bfloat16"), ("float16", "float32"), ("int32", "float16")]
     for a, b in cases:
         assert result_type(np.zeros(1, a), np.zeros(1, b)) == keras.backend.result_type(a, b), (a, b)
 

@@ -90,6 +90,8 @@ def result_type(*xs):
     floats = [d for d in strong if d in _FLOAT_RANK]
     ints = [d for d in strong if d in _INT_RANK]
     if floats:
+        if "float16" in floats and "bfloat16" in floats and max(_FLOAT_RANK[f] for f in floats) == 1:
+            return "float32"  # as Keras: the two 16-bit floats meet at float32
         return max(floats, key=_FLOAT_RANK.get)
     if ints:
         if "float" in weak:
