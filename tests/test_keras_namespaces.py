@@ -17,7 +17,7 @@ NOT_YET = {
         "angle", "polar", "view_as_complex", "view_as_real", "fft", "fft2", "ifft2", "rfft", "irfft", "stft",
         "istft", "eig",
         # other backends' features / layout tricks with no tapegrad counterpart yet
-        "associative_scan", "jvp", "lu_factor", "view", "rearrange", "fold", "unfold", "image",
+        "associative_scan", "jvp", "lu_factor", "view", "rearrange", "fold", "unfold",
         # losses and layers' ops not written yet
         "ctc_decode", "ctc_loss", "adaptive_average_pool", "adaptive_max_pool",
     },

@@ -17,7 +17,7 @@ import inspect as _inspect
 
 import numpy as _np
 
-from . import core, linalg, math, nn, numpy  # noqa: F401
+from . import core, image, linalg, math, nn, numpy  # noqa: F401
 from ..._tensor import Tensor as _Tensor, Variable as _Variable
 
 _PLAIN = frozenset({_Tensor, _Variable, int, float, bool, str, type(None), _np.ndarray})
@@ -79,7 +79,7 @@ def _register():
     """Wraps every ops function with `_symbolic_op` and registers it as a functional-graph
     operation (so a saved model's operations are found on loading, before any is called)."""
     from ..layers.input_layer import _OP_FUNCTIONS
-    for mod in (core, numpy, nn, linalg, math):
+    for mod in (core, numpy, nn, linalg, math, image):
         for name in mod.__all__:
             fn = getattr(mod, name)
             if name in _NOT_SYMBOLIC or not _inspect.isfunction(fn) or hasattr(fn, "__wrapped__"):
