@@ -237,7 +237,7 @@ def test_multi_input_cnn_with_nested_model_both_directions(tmp_path, keras):
     data = [rng.random((16, 8, 8, 2)).astype("float32"), rng.integers(0, 10, (16, 5)).astype("int32")]
     labels = rng.integers(0, 3, (16,))
     km = _cnn(keras)
-    km.fit(data, labels, epochs=2, verbose=0)
+    km.fit(data, labels, epochs=1, batch_size=16, verbose=0)
     km.save(str(tmp_path / "k.keras"))
     m = tg.keras.models.load_model(str(tmp_path / "k.keras"))
     np.testing.assert_allclose(m.predict(data, verbose=0), km.predict(data, verbose=0), rtol=1e-5, atol=1e-6)
@@ -247,7 +247,7 @@ def test_multi_input_cnn_with_nested_model_both_directions(tmp_path, keras):
         np.testing.assert_allclose(np.asarray(a.numpy()), np.asarray(b.numpy()), rtol=1e-6)
 
     tm = _cnn(tg.keras)
-    tm.fit(data, labels, epochs=2, verbose=0)
+    tm.fit(data, labels, epochs=1, batch_size=16, verbose=0)
     tm.save(str(tmp_path / "t.keras"))
     back = keras.models.load_model(str(tmp_path / "t.keras"))
     np.testing.assert_allclose(back.predict(data, verbose=0), tm.predict(data, verbose=0), rtol=1e-5, atol=1e-6)
