@@ -1,0 +1,266 @@
+"""DistributedGradientTape and DistributedOptimizer: gradients all-reduced in fused buckets, each
+started as soon as the C++ backward pass has finished it (See Note [Source ready] in
+cpp/autodiff/tape.cpp and Note [Collective order] in _engine.py)."""
+import threading
+
+from .. import _core
+from .._tape import GradientTape
+from .._tensor import Tensor, Variable
+from . import (Average, Compression, _OP_NAMES, _check_op, _desc, _eng, _no_process_set, _nbytes, _plan,
+               _reduce_arrays)
+
+
+class _GradientReduction:
+    """One gradient() call's reduction: a fixed plan of buckets (sources walked in reverse order,
+    the order a backward pass finishes them, grouped by dtype up to the fusion threshold or as
+    `groups` says), readiness counters fed by the backward pass, and `run()`, the communication
+    thread's part, which reduces the buckets in plan order."""
+
+    def __init__(self, eng, sources, op, compression, pre, post, local, scale_local, groups):
+        n = len(sources)
+        self.eng, self.sources, self.op, self.compression = eng, sources, op, compression
+        self.pre, self.post, self.local, self.scale_local = pre, post, local, scale_local
+        self.grads = [None] * n
+        self.results = [None] * n
+        shared = [i for i in range(n) if i not in local]
+        if groups is None:
+            keys = [(s.dtype.name, _nbytes(s)) for s in sources]
+            self.buckets = _plan(keys, shared[::-1], eng.fusion_threshold)
+        else:
+            self.buckets = _group_plan(sources, shared, groups)
+        self.bucket_of = [-1] * n
+        for b, members in enumerate(self.buckets):
+            for i in members:
+                self.bucket_of[i] = b
+        self.pending = [len(m) for m in self.buckets]
+        self.ready = [threading.Event() for _ in self.buckets]
+        self.cancelled = False
+        self.names = [_source_name(s, i) for i, s in enumerate(sources)]
+
+    def on_ready(self, i, grad):
+        """Called from the backward pass (GIL held) when source i's gradient is final."""
+        if grad is not None and not isinstance(grad, Tensor):
+            raise NotImplementedError(
+                f"tapegrad.distribute reduces dense gradients only, got {type(grad).__name__} for {self.names[i]!r} "
+                "(tapegrad has no tf.IndexedSlices yet)")
+        self.grads[i] = grad
+        b = self.bucket_of[i]
+        if b >= 0:
+            self.pending[b] -= 1
+            if self.pending[b] == 0:
+                self.ready[b].set()
+
+    def cancel(self):
+        self.cancelled = True
+        for e in self.ready:
+            e.set()
+
+    def run(self):
+        eng = self.eng
+        for b, members in enumerate(self.buckets):
+            self.ready[b].wait()
+            if self.cancelled:
+                return
+            present = [i for i in members if self.grads[i] is not None]
+            descs = tuple(_desc("allreduce", self.sources[i], _OP_NAMES[self.op], self.pre, self.post,
+                                "a tensor" if self.grads[i] is not None else "None") for i in members)
+            eng.check(("group", descs), tuple(self.names[i] for i in members))
+            if not present:
+                continue
+            outs = _reduce_arrays(eng, [self.grads[i]._array_view() for i in present],
+                                  [(self.grads[i]._dtype_code, tuple(self.grads[i].shape)) for i in present],
+                                  self.op, self.pre, self.post, self.compression)
+            for i, o in zip(present, outs):
+                self.results[i] = o
+
+    def finish(self):
+        for i in self.local:
+            g = self.grads[i]
+            if g is not None and self.scale_local:
+                g = g / self.eng.size
+            self.results[i] = g
+        return self.results
+
+
+def _source_name(s, i):
+    name = getattr(s, "name", None) if isinstance(s, Variable) else None
+    return name if name else f"gradient.{i}"
+
+
+def _group_plan(sources, shared, groups):
+    shared_set = set(shared)
+    if isinstance(groups, int):
+        per = -(-len(shared) // groups) if groups else len(shared)
+        chunks = [shared[k:k + per] for k in range(0, len(shared), max(per, 1))]
+    else:
+        index = {id(s): i for i, s in enumerate(sources)}
+        chunks, used = [], set()
+        for g in groups:
+            chunk = [index[id(v)] for v in g if id(v) in index and index[id(v)] in shared_set]
+            used.update(chunk)
+            chunks.append(chunk)
+        chunks += [[i] for i in shared if i not in used]
+    out = []
+    for chunk in chunks:  # one dtype per bucket
+        by_dtype = {}
+        for i in chunk:
+            by_dtype.setdefault(sources[i].dtype.name, []).append(i)
+        out.extend(by_dtype.values())
+    return [c for c in out if c]
+
+
+def _check_groups(groups, num_groups):
+    if groups is None and num_groups:
+        groups = num_groups
+    if groups is None or groups == 0:
+        return None
+    if isinstance(groups, int) and groups > 0:
+        return groups
+    if isinstance(groups, (list, tuple)) and all(
+            isinstance(g, (list, tuple)) and all(isinstance(v, Variable) for v in g) for g in groups):
+        return groups
+    raise ValueError("groups should be a non-negative integer or a list of list of tf.Variable.")
+
+
+def _scale_factors(op, gradient_predivide_factor):
+    if gradient_predivide_factor != 1.0:
+        if op != Average:
+            raise ValueError("gradient_predivide_factor not supported with op != Average")
+        return 1.0 / gradient_predivide_factor, float(gradient_predivide_factor)
+    return 1.0, 1.0
+
+
+def reduce_gradients(eng, sources, compute, op, compression, pre, post, local=(), scale_local=True, groups=None):
+    """Runs compute(on_ready) (the backward pass, or None for gradients already there) while the
+    communication thread reduces the finished buckets; returns the reduced gradients."""
+    red = _GradientReduction(eng, sources, op, compression, pre, post, set(local), scale_local, groups)
+    if not eng.overlap:
+        grads = compute(None)
+        for i, g in enumerate(grads):
+            red.on_ready(i, g)
+        with eng.lock:
+            red.run()
+        return red.finish()
+    job = eng.submit(red.run)
+    try:
+        compute(red.on_ready)
+    except BaseException:
+        red.cancel()
+        job.result()
+        raise
+    job.result()
+    return red.finish()
+
+
+class _DistributedGradientTapeMixin:
+    """What DistributedGradientTape adds to the tape's own class (see DistributedGradientTape)."""
+
+    def gradient(self, target, sources, output_gradients=None, use_generic_names=False):
+        """The tape's gradient, all-reduced over the ranks (Average by default); None stays None."""
+        return GradientTape.gradient(self, target, sources, output_gradients)
+
+    def register_local_source(self, source):
+        """Marks `source` as local: its gradient is not all-reduced (divided by size() when
+        scale_local_gradients)."""
+        self._local_sources.add(id(source))
+
+    def _compute_gradient(self, tape, flat_targets, flat_sources, flat_og, zero_unconnected):
+        eng = _eng()
+        if eng.size == 1:  # as Horovod: one process returns the gradients untouched
+            return _core.compute_gradient(tape, flat_targets, flat_sources, flat_og, zero_unconnected)
+        local = [i for i, s in enumerate(flat_sources) if id(s) in self._local_sources]
+        result = []
+
+        def compute(on_ready):
+            result[:] = _core.compute_gradient(tape, flat_targets, flat_sources, flat_og, zero_unconnected,
+                                               on_ready)
+            return result
+
+        return reduce_gradients(eng, flat_sources, compute, self._hvd_op, self._hvd_compression, self._hvd_pre,
+                                self._hvd_post, local, self._scale_local, self._hvd_groups)
+
+
+def DistributedGradientTape(gradtape, device_dense="", device_sparse="", compression=Compression.none,
+                            sparse_as_dense=False, op=Average, gradient_predivide_factor=1.0, num_groups=0,
+                            groups=None, process_set=None, scale_local_gradients=True):
+    """Wraps a used GradientTape so that ``gradient()`` all-reduces the gradients over the ranks.
+
+    Returns an object of a subclass of the tape's own class (same class name) that shares its
+    recording, as Horovod does; use it after the ``with`` block. The reduction is bucketed (see
+    ``hvd.init(fusion_threshold=...)``) and overlaps the backward pass: a bucket is reduced on the
+    communication thread as soon as its last gradient is final. With one process the gradients
+    come back untouched. tapegrad has no ``tf.IndexedSlices`` yet, so every gradient is dense and
+    ``sparse_as_dense`` changes nothing.
+
+    >>> import tapegrad as tg, tapegrad.distribute as hvd
+    >>> hvd.init()
+    >>> w = tg.Variable([1.0, 2.0])
+    >>> with tg.GradientTape() as tape:
+    ...     loss = tg.reduce_sum(w * w)
+    >>> tape = hvd.DistributedGradientTape(tape)
+    >>> tape.gradient(loss, [w])[0].numpy().tolist()
+    [2.0, 4.0]
+    """
+    _no_process_set(process_set)
+    if not isinstance(gradtape, GradientTape):
+        raise TypeError(f"DistributedGradientTape wraps a tf.GradientTape, got {type(gradtape).__name__}")
+    op = _check_op(op)
+    pre, post = _scale_factors(op, gradient_predivide_factor)
+    base = type(gradtape)
+    cls = type(base.__name__, (_DistributedGradientTapeMixin, base), {"__module__": base.__module__})
+    tape = cls.__new__(cls)
+    tape.__dict__.update(gradtape.__dict__)
+    tape._hvd_op, tape._hvd_compression, tape._hvd_pre, tape._hvd_post = op, compression, pre, post
+    tape._hvd_groups = _check_groups(groups, num_groups)
+    tape._sparse_as_dense = bool(sparse_as_dense)
+    tape._local_sources, tape._scale_local = set(), bool(scale_local_gradients)
+    return tape
+
+
+def DistributedOptimizer(optimizer, name=None, device_dense="", device_sparse="", compression=Compression.none,
+                         sparse_as_dense=False, backward_passes_per_step=1, op=Average,
+                         gradient_predivide_factor=1.0, average_aggregated_gradients=False, num_groups=0,
+                         groups=None, process_set=None, scale_local_gradients=True):
+    """A new optimizer of the same class (and class name), built from ``optimizer.get_config()``, whose
+    ``apply``/``apply_gradients`` all-reduce the gradients first (Horovod's Keras wrapper; the state of
+    `optimizer` is not carried over, as in Horovod). Works with ``model.fit``.
+
+    >>> import tapegrad as tg, tapegrad.distribute as hvd
+    >>> hvd.init()
+    >>> opt = hvd.DistributedOptimizer(tg.keras.optimizers.SGD(0.1))
+    >>> type(opt).__name__
+    'SGD'
+    """
+    _no_process_set(process_set)
+    if op == 2:
+        raise ValueError("op == Adasum is not supported yet with Keras")
+    op = _check_op(op)
+    if backward_passes_per_step != 1:
+        raise NotImplementedError("tapegrad.distribute.DistributedOptimizer: backward_passes_per_step > 1 "
+                                  "(local gradient aggregation) is not implemented")
+    pre, post = _scale_factors(op, gradient_predivide_factor)
+    groups = _check_groups(groups, num_groups)
+    base = type(optimizer)
+
+    def apply(self, grads, trainable_variables=None):
+        eng = _eng()
+        grads = list(grads)
+        if eng.size > 1:
+            variables = list(trainable_variables) if trainable_variables is not None else list(grads)
+            sources = [v if g is None else g for g, v in zip(grads, variables)]
+
+            def compute(on_ready):
+                if on_ready is not None:
+                    for i, g in enumerate(grads):
+                        on_ready(i, g)
+                return grads
+
+            grads = reduce_gradients(eng, sources, compute, op, compression, pre, post, groups=groups)
+        return base.apply(self, grads, trainable_variables)
+
+    cls = type(base.__name__, (base,), {"apply": apply, "__module__": base.__module__,
+                                        "_hvd_distributed": True})
+    config = optimizer.get_config()
+    if name is not None:
+        config["name"] = name
+    return cls.from_config(config)

@@ -1,0 +1,298 @@
+"""Run by tests/test_distribute.py under ``mpiexec -n N``: ``python tests/distribute_worker.py SCENARIO``.
+Each scenario asserts on every rank and prints ``OK <scenario> rank R`` at the end; a failing assert
+is an uncaught exception, which ends the whole job (that is also what the `raise` scenario checks)."""
+import hashlib
+import sys
+
+import numpy as np
+
+import tapegrad as tg
+import tapegrad.distribute as hvd
+
+DTYPES = (np.float32, np.float64, np.int32, np.int64)
+OPS = {hvd.Average: "Average", hvd.Sum: "Sum", hvd.Min: "Min", hvd.Max: "Max", hvd.Product: "Product"}
+
+
+def value_of(r, dtype, shape=(2, 3)):
+    """Rank r's input: distinct per rank and element, exact in every dtype."""
+    base = np.arange(np.prod(shape)).reshape(shape)
+    v = (base % 5 + 1) * (r + 1) - 2 * r
+    if np.dtype(dtype).kind == "f":
+        v = v + 0.25 * ((base + r) % 3)
+    return v.astype(dtype)
+
+
+def expected(op, xs):
+    st = np.stack(xs).astype(np.float64)
+    if op == hvd.Sum:
+        out = st.sum(0)
+    elif op == hvd.Average:
+        out = st.sum(0)
+        if xs[0].dtype.kind == "f":
+            return (out.astype(xs[0].dtype) * xs[0].dtype.type(1.0 / len(xs))).astype(xs[0].dtype)
+        return (out.astype(xs[0].dtype) * (1.0 / len(xs))).astype(xs[0].dtype)
+    elif op == hvd.Min:
+        out = st.min(0)
+    elif op == hvd.Max:
+        out = st.max(0)
+    else:
+        out = st.prod(0)
+    return out.astype(xs[0].dtype)
+
+
+def same_on_all_ranks(arrays, what):
+    digest = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in arrays)).hexdigest()
+    digests = hvd.allgather_object(digest)
+    assert len(set(digests)) == 1, f"{what} differs across ranks: {digests}"
+
+
+def collectives():
+    r, n = hvd.rank(), hvd.size()
+    assert (hvd.local_rank(), hvd.local_size(), hvd.cross_rank(), hvd.cross_size()) == (r, n, 0, 1)
+    assert hvd.is_initialized() and hvd.is_homogeneous()
+    results = []
+    for dtype in DTYPES:
+        xs = [value_of(q, dtype) for q in range(n)]
+        for op, name in OPS.items():
+            got = hvd.allreduce(tg.constant(xs[r]), op=op, name=f"{name}_{np.dtype(dtype).name}")
+            want = expected(op, xs)
+            assert got.dtype.name == np.dtype(dtype).name, (got.dtype, dtype)
+            np.testing.assert_allclose(got.numpy(), want, rtol=1e-6, err_msg=f"{name} {dtype}")
+            if op != hvd.Average or np.dtype(dtype).kind != "f":
+                assert (got.numpy() == want).all(), (name, dtype, got.numpy(), want)
+            results.append(got.numpy())
+        # allgather: rank q sends q + 1 rows
+        rows = [np.repeat(value_of(q, dtype)[:1], q + 1, axis=0) for q in range(n)]
+        g = hvd.allgather(tg.constant(rows[r]))
+        assert (g.numpy() == np.concatenate(rows)).all() and g.dtype.name == np.dtype(dtype).name
+        # broadcast from the last rank
+        b = hvd.broadcast(tg.constant(xs[r]), root_rank=n - 1)
+        assert (b.numpy() == xs[n - 1]).all()
+        results += [g.numpy(), b.numpy()]
+    # scale factors: postscale * sum(prescale * x)
+    x = value_of(r, np.float64)
+    got = hvd.allreduce(tg.constant(x), op=hvd.Sum, prescale_factor=0.5, postscale_factor=3.0)
+    np.testing.assert_allclose(got.numpy(), 3.0 * sum(0.5 * value_of(q, np.float64) for q in range(n)), rtol=1e-12)
+    got = hvd.allreduce(tg.constant(x), op=hvd.Average, prescale_factor=2.0)
+    np.testing.assert_allclose(got.numpy(), sum(2.0 * value_of(q, np.float64) for q in range(n)) / n, rtol=1e-12)
+    # fp16 compression: float16 on the wire, float32 back
+    x32 = value_of(r, np.float32)
+    got = hvd.allreduce(tg.constant(x32), op=hvd.Sum, compression=hvd.Compression.fp16)
+    assert got.dtype.name == "float32"
+    assert (got.numpy() == sum(value_of(q, np.float32) for q in range(n))).all()
+    # grouped, mixed dtypes and a scalar
+    group = [tg.constant(value_of(r, np.float32)), tg.constant(value_of(r, np.int64, (4,))), tg.constant(float(r))]
+    outs = hvd.grouped_allreduce(group, op=hvd.Sum)
+    assert (outs[0].numpy() == sum(value_of(q, np.float32) for q in range(n))).all()
+    assert (outs[1].numpy() == sum(value_of(q, np.int64, (4,)) for q in range(n))).all()
+    assert outs[2].numpy() == sum(range(n)) and outs[2].shape == ()
+    # a Variable in, bool through allgather/broadcast, empty tensors
+    v = tg.Variable(value_of(r, np.float32))
+    assert (hvd.allreduce(v, op=hvd.Max).numpy() == np.max([value_of(q, np.float32) for q in range(n)], 0)).all()
+    flags = hvd.allgather(tg.constant(np.array([r % 2 == 0])))
+    assert flags.numpy().tolist() == [q % 2 == 0 for q in range(n)]
+    assert hvd.allreduce(tg.zeros((0, 3))).shape == (0, 3)
+    # objects
+    assert hvd.broadcast_object({"r": r, "s": "x" * r}, root_rank=1) == {"r": 1, "s": "x"}
+    assert hvd.allgather_object((r, "a")) == [(q, "a") for q in range(n)]
+    same_on_all_ranks(results, "collective results")
+    # broadcast_variables: differently initialised ranks end equal (to root's values)
+    rng = np.random.default_rng(100 + r)
+    vs = [tg.Variable(rng.standard_normal((3, 4)).astype(np.float32)), tg.Variable(rng.standard_normal(5)),
+          tg.Variable(np.int32(r))]
+    root_vals = [w.numpy() for w in vs] if r == 1 else None
+    root_vals = hvd.broadcast_object(root_vals, root_rank=1)
+    hvd.broadcast_variables(vs, root_rank=1)
+    for w, want in zip(vs, root_vals):
+        assert (w.numpy() == want).all()
+    same_on_all_ranks([w.numpy() for w in vs], "broadcast variables")
+
+
+# --- training: n ranks with a share of the batch each == one process with the whole batch ------------
+SIZES, BATCH, STEPS = (12, 16, 16, 4), 24, 6
+
+
+def init_params(seed):
+    rng = np.random.default_rng(seed)
+    ps = []
+    for a, b in zip(SIZES[:-1], SIZES[1:]):
+        ps += [(rng.standard_normal((a, b)) / np.sqrt(a)).astype(np.float32), (0.1 * rng.standard_normal(b)).astype(np.float32)]
+    return ps
+
+
+def data():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((STEPS, BATCH, SIZES[0])).astype(np.float32)
+    y = rng.integers(0, SIZES[-1], (STEPS, BATCH)).astype(np.int32)
+    return x, y
+
+
+def mlp_loss(ws, x, y):
+    h = tg.constant(x)
+    for i in range(0, len(ws) - 2, 2):
+        h = tg.nn.relu(tg.matmul(h, ws[i]) + ws[i + 1])
+    logits = tg.matmul(h, ws[-2]) + ws[-1]
+    return tg.reduce_mean(tg.nn.sparse_softmax_cross_entropy_with_logits(labels=tg.constant(y), logits=logits))
+
+
+def train(distributed, use_optimizer=False, seed=0):
+    """Returns (per-step losses, final weights). Distributed: this rank's share of every batch."""
+    r, n = hvd.rank(), hvd.size()
+    ws = [tg.Variable(p) for p in init_params(seed + (r if distributed else 0))]
+    opt = tg.keras.optimizers.Adam(0.01)
+    if distributed and use_optimizer:
+        opt = hvd.DistributedOptimizer(opt)
+    xs, ys = data()
+    share = BATCH // n
+    losses = []
+    for step in range(STEPS):
+        x, y = xs[step], ys[step]
+        if distributed:
+            x, y = x[r * share:(r + 1) * share], y[r * share:(r + 1) * share]
+        with tg.GradientTape() as tape:
+            loss = mlp_loss(ws, x, y)
+        if distributed and not use_optimizer:
+            tape = hvd.DistributedGradientTape(tape)
+        grads = tape.gradient(loss, ws)
+        opt.apply_gradients(zip(grads, ws))
+        if distributed and step == 0:
+            hvd.broadcast_variables(ws + list(opt.variables), root_rank=0)
+        losses.append(float(hvd.allreduce(loss).numpy()) if distributed else float(loss))
+    return losses, [w.numpy() for w in ws]
+
+
+def training():
+    ref_losses, ref_ws = train(distributed=False)  # one process, the whole batch
+    for use_optimizer in (False, True):
+        for threshold in (0, 64 * 1024 * 1024):
+            hvd._engine_state.fusion_threshold = threshold
+            for overlap in (True, False):
+                hvd._engine_state.overlap = overlap
+                losses, ws = train_same_init(use_optimizer)
+                np.testing.assert_allclose(losses, ref_losses, rtol=2e-5, atol=1e-6)
+                for a, b in zip(ws, ref_ws):
+                    np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
+                same_on_all_ranks(ws, "trained weights")
+    hvd._engine_state.overlap = True
+    hvd._engine_state.fusion_threshold = 64 * 1024 * 1024
+    # run to run: the same script gives the same bits
+    a = train_same_init(False)[1]
+    b = train_same_init(False)[1]
+    assert all((x == y).all() for x, y in zip(a, b))
+    # different initial weights + broadcast after step 0: every rank ends equal to the others
+    _, ws = train(distributed=True)
+    same_on_all_ranks(ws, "weights after broadcast_variables")
+
+
+def train_same_init(use_optimizer):
+    r, n = hvd.rank(), hvd.size()
+    ws = [tg.Variable(p) for p in init_params(0)]
+    opt = tg.keras.optimizers.Adam(0.01)
+    if use_optimizer:
+        opt = hvd.DistributedOptimizer(opt)
+    xs, ys = data()
+    share = BATCH // n
+    losses = []
+    for step in range(STEPS):
+        x, y = xs[step][r * share:(r + 1) * share], ys[step][r * share:(r + 1) * share]
+        with tg.GradientTape() as tape:
+            loss = mlp_loss(ws, x, y)
+        if not use_optimizer:
+            tape = hvd.DistributedGradientTape(tape)
+        grads = tape.gradient(loss, ws)
+        opt.apply_gradients(zip(grads, ws))
+        losses.append(float(hvd.allreduce(loss).numpy()))
+    return losses, [w.numpy() for w in ws]
+
+
+def keras_fit():
+    """model.fit with DistributedOptimizer and Horovod's callbacks: differently initialised ranks end
+    with the same weights; MetricAverageCallback averages the logs."""
+    from tapegrad.keras.callbacks import Callback
+
+    r, n = hvd.rank(), hvd.size()
+    model = tg.keras.Sequential([tg.keras.layers.Dense(8, activation="relu"), tg.keras.layers.Dense(3)])
+    model.build((None, 5))
+    rng = np.random.default_rng(r)
+    for w in model.trainable_variables:
+        w.assign(rng.standard_normal(tuple(w.shape)).astype(np.float32))
+    model.compile(optimizer=hvd.DistributedOptimizer(tg.keras.optimizers.SGD(0.05)),
+                  loss=tg.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x = np.random.default_rng(50 + r).standard_normal((32, 5)).astype(np.float32)
+    y = (np.arange(32) % 3).astype(np.int32)
+    seen = {}
+
+    class Record(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen[epoch] = dict(logs)
+
+    local = {}
+
+    class Local(Callback):  # listed before the average: the rank's own value
+        def on_epoch_end(self, epoch, logs=None):
+            local[epoch] = dict(logs)
+
+    model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0,
+              callbacks=[Local(), hvd.callbacks.BroadcastGlobalVariablesCallback(0),
+                         hvd.callbacks.MetricAverageCallback(), Record()])
+    same_on_all_ranks([w.numpy() for w in model.variables], "weights after fit")
+    all_local = hvd.allgather_object(local[1]["loss"])
+    np.testing.assert_allclose(seen[1]["loss"], np.mean(np.float32(all_local)), rtol=1e-6)
+    assert len(set(hvd.allgather_object(seen[1]["loss"]))) == 1
+
+
+def mismatch():
+    r, n = hvd.rank(), hvd.size()
+    shape = (2, 3) if r == 0 else (3, 3)
+    try:
+        hvd.allreduce(tg.zeros(shape), name="weights")
+    except tg.errors.FailedPreconditionError as e:
+        msg = str(e)
+    else:
+        raise AssertionError("no error for mismatched shapes")
+    assert ("Mismatched ALLREDUCE tensor shapes: One rank sent a tensor of shape [2, 3], but another rank sent a "
+            "tensor of shape [3, 3].") in msg, msg
+    assert "'weights'" in msg and "rank 0" in msg and "rank 1" in msg, msg
+    try:
+        hvd.allreduce(tg.zeros((2,), dtype=tg.float32 if r == 0 else tg.int32), name="counts")
+    except tg.errors.FailedPreconditionError as e:
+        assert "Mismatched data types: One rank had type float32, but another rank had type int32." in str(e), str(e)
+        assert "'counts'" in str(e)
+    else:
+        raise AssertionError("no error for mismatched dtypes")
+    try:
+        hvd.allgather(tg.zeros((r + 1, 2 + (r > 0))), name="rows")
+    except tg.errors.FailedPreconditionError as e:
+        assert ("Mismatched ALLGATHER tensor shapes: One rank sent a tensor with dimension 1 equal to 2, but another "
+                "rank sent a tensor with dimension 1 equal to 3.") in str(e), str(e)
+    else:
+        raise AssertionError("no error for mismatched allgather")
+    # in a DistributedGradientTape: the variable is named
+    w = tg.Variable(np.ones((4,) if r == 0 else (5,), np.float32), name="dense/kernel")
+    with tg.GradientTape() as tape:
+        loss = tg.reduce_sum(w * w)
+    try:
+        hvd.DistributedGradientTape(tape).gradient(loss, [w])
+    except tg.errors.FailedPreconditionError as e:
+        assert "Mismatched ALLREDUCE tensor shapes" in str(e) and "dense/kernel" in str(e), str(e)
+    else:
+        raise AssertionError("no error for mismatched gradients")
+    # the job goes on: a matching allreduce still works
+    assert float(hvd.allreduce(tg.constant(1.0), op=hvd.Sum)) == n
+
+
+def raise_on_one():
+    if hvd.rank() == 1:
+        raise ValueError("boom on purpose")
+    hvd.allreduce(tg.constant([1.0]), name="never_matched")  # blocks until the abort
+    hvd.barrier()
+
+
+if __name__ == "__main__":
+    tg.config.set_num_threads(1)  # ranks share the machine's cores
+    hvd.init()
+    scenario = sys.argv[1]
+    for name in scenario.split(","):
+        {"collectives": collectives, "training": training, "fit": keras_fit, "mismatch": mismatch,
+         "raise": raise_on_one}[name]()
+    print(f"OK {scenario} rank {hvd.rank()}", flush=True)
