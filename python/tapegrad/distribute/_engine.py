@@ -3,10 +3,12 @@ collectives on tensors' memory.
 
 Note [Collective order]
 Every rank must issue the same collectives in the same order. All of them go through `Engine`:
-synchronous calls (``hvd.allreduce``) run on the caller's thread under ``Engine.lock``; the
-gradient reduction of ``DistributedGradientTape`` runs as one job on the communication thread,
-which reduces its buckets in their fixed plan order (waiting for each to be ready), never in the
-order they happen to become ready. Each collective is preceded by a 16-byte check (an allreduce
+every collective runs under ``Engine.lock``. Synchronous calls (``hvd.allreduce``) run on the
+caller's thread; the gradient reduction of ``DistributedGradientTape`` reduces its buckets in
+their fixed plan order (waiting for each to be ready), never in the order they happen to become
+ready: the communication thread takes each bucket as it becomes ready while the backward pass
+runs, and the caller's thread takes the ones left when the backward pass ends (no wait for a
+thread wake-up on the critical path). Each collective is preceded by a 16-byte check (an allreduce
 of ``[h, -h]`` with MAX, h a hash of what this rank is about to do): equal hashes on all ranks or
 a ``FailedPreconditionError`` on all ranks naming the tensor and the ranks, never a mismatched
 MPI call (which would crash or silently sum the wrong bytes).
@@ -79,11 +81,10 @@ class Engine:
             job = self._queue.get()
             if job is None:
                 return
-            with self.lock:
-                try:
-                    job.value = job.fn()
-                except BaseException as e:  # noqa: BLE001  (handed to the waiting thread)
-                    job.error = e
+            try:  # a job takes self.lock around each collective itself
+                job.value = job.fn()
+            except BaseException as e:  # noqa: BLE001  (handed to the waiting thread)
+                job.error = e
             job.done.set()
 
     def submit(self, fn):

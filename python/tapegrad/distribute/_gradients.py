@@ -35,6 +35,7 @@ class _GradientReduction:
         self.pending = [len(m) for m in self.buckets]
         self.ready = [threading.Event() for _ in self.buckets]
         self.cancelled = False
+        self.next, self.error = 0, None  # the next bucket to reduce, guarded by eng.lock
         self.names = [_source_name(s, i) for i, s in enumerate(sources)]
 
     def on_ready(self, i, grad):
@@ -56,22 +57,53 @@ class _GradientReduction:
             e.set()
 
     def run(self):
+        """The communication thread's part: reduces bucket after bucket, in plan order, as each
+        becomes ready; stops when the caller's thread has taken over (see `drain`)."""
         eng = self.eng
-        for b, members in enumerate(self.buckets):
-            self.ready[b].wait()
-            if self.cancelled:
+        while True:
+            b = self.next
+            if b >= len(self.buckets) or self.cancelled:
                 return
-            present = [i for i in members if self.grads[i] is not None]
-            descs = tuple(_desc("allreduce", self.sources[i], _OP_NAMES[self.op], self.pre, self.post,
-                                "a tensor" if self.grads[i] is not None else "None") for i in members)
-            eng.check(("group", descs), tuple(self.names[i] for i in members))
-            if not present:
-                continue
-            outs = _reduce_arrays(eng, [self.grads[i]._array_view() for i in present],
-                                  [(self.grads[i]._dtype_code, tuple(self.grads[i].shape)) for i in present],
-                                  self.op, self.pre, self.post, self.compression)
-            for i, o in zip(present, outs):
-                self.results[i] = o
+            self.ready[b].wait()
+            with eng.lock:
+                if self.next != b or self.cancelled:
+                    continue
+                try:
+                    self._reduce(b)
+                except BaseException as e:  # noqa: BLE001  (re-raised on the caller's thread by drain)
+                    self.error = e
+                    self.next = len(self.buckets)
+                    return
+                self.next = b + 1
+
+    def drain(self):
+        """On the caller's thread, once every gradient is final: reduces the buckets the
+        communication thread has not started, so the caller never waits for a thread wake-up."""
+        with self.eng.lock:
+            while self.next < len(self.buckets):
+                b = self.next
+                try:
+                    self._reduce(b)
+                except BaseException:
+                    self.next = len(self.buckets)  # the communication thread stops
+                    raise
+                self.next = b + 1
+            if self.error is not None:
+                raise self.error
+
+    def _reduce(self, b):
+        eng, members = self.eng, self.buckets[b]
+        present = [i for i in members if self.grads[i] is not None]
+        descs = tuple(_desc("allreduce", self.sources[i], _OP_NAMES[self.op], self.pre, self.post,
+                            "a tensor" if self.grads[i] is not None else "None") for i in members)
+        eng.check(("group", descs), tuple(self.names[i] for i in members))
+        if not present:
+            return
+        outs = _reduce_arrays(eng, [self.grads[i]._array_view() for i in present],
+                              [(self.grads[i]._dtype_code, tuple(self.grads[i].shape)) for i in present],
+                              self.op, self.pre, self.post, self.compression)
+        for i, o in zip(present, outs):
+            self.results[i] = o
 
     def finish(self):
         for i in self.local:
@@ -134,21 +166,19 @@ def reduce_gradients(eng, sources, compute, op, compression, pre, post, local=()
     """Runs compute(on_ready) (the backward pass, or None for gradients already there) while the
     communication thread reduces the finished buckets; returns the reduced gradients."""
     red = _GradientReduction(eng, sources, op, compression, pre, post, set(local), scale_local, groups)
-    if not eng.overlap:
+    if not eng.overlap or len(red.buckets) < 2:  # nothing to overlap with: no thread hand-off
         grads = compute(None)
         for i, g in enumerate(grads):
             red.on_ready(i, g)
-        with eng.lock:
-            red.run()
+        red.drain()
         return red.finish()
-    job = eng.submit(red.run)
+    eng.submit(red.run)
     try:
         compute(red.on_ready)
     except BaseException:
         red.cancel()
-        job.result()
         raise
-    job.result()
+    red.drain()
     return red.finish()
 
 
