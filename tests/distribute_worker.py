@@ -96,6 +96,24 @@ def collectives():
     assert hvd.broadcast_object({"r": r, "s": "x" * r}, root_rank=1) == {"r": 1, "s": "x"}
     assert hvd.allgather_object((r, "a")) == [(q, "a") for q in range(n)]
     same_on_all_ranks(results, "collective results")
+    # gradients through the collectives (Horovod's registered gradients)
+    w = tg.Variable(value_of(r, np.float64))
+    with tg.GradientTape(persistent=True) as tape:
+        s = hvd.allreduce(w * w, op=hvd.Sum, name="sq")
+        g_rows = hvd.allgather(w[: r + 1], name="rows")
+        b = hvd.broadcast(w, root_rank=0, name="b")
+        loss_s, loss_g, loss_b = tg.reduce_sum(s * float(r + 1)), tg.reduce_sum(g_rows * g_rows), tg.reduce_sum(b)
+    # d/dw sum((r'+1) * sum_q w_q^2) over ranks r': each rank's upstream is summed again
+    np.testing.assert_allclose(tape.gradient(loss_s, w).numpy(), 2 * w.numpy() * sum(range(1, n + 1)), rtol=1e-12)
+    # allgather: the averaged upstream gradient, this rank's rows
+    gathered = np.concatenate([value_of(q, np.float64)[: q + 1] for q in range(n)])
+    want = np.zeros_like(w.numpy())
+    start = sum(q + 1 for q in range(r))
+    want[: r + 1] = 2 * gathered[start:start + r + 1]
+    np.testing.assert_allclose(tape.gradient(loss_g, w).numpy(), want, rtol=1e-12)
+    # broadcast: the averaged gradient on the root, zeros elsewhere
+    np.testing.assert_allclose(tape.gradient(loss_b, w).numpy(), np.ones_like(want) * (r == 0))
+    del tape
     # broadcast_variables: differently initialised ranks end equal (to root's values)
     rng = np.random.default_rng(100 + r)
     vs = [tg.Variable(rng.standard_normal((3, 4)).astype(np.float32)), tg.Variable(rng.standard_normal(5)),

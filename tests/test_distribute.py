@@ -180,3 +180,16 @@ def test_raising_rank_ends_the_job():
     assert "ValueError: boom on purpose" in err
     assert "tapegrad.distribute: rank 1 of 2 failed with ValueError: boom on purpose" in err, err
     assert "OK raise" not in p.stdout
+
+
+@needs_mpi
+@pytest.mark.slow
+def test_example_runs_on_two_ranks(tmp_path):
+    cmd = ["mpiexec", "-n", "2", sys.executable, os.path.join(ROOT, "examples", "distributed_training.py"),
+           "--steps", "12", "--ckpt-dir", str(tmp_path)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=_env(), cwd=ROOT)
+    assert p.returncode == 0, p.stdout + p.stderr
+    losses = [float(line.split()[3]) for line in p.stdout.splitlines() if line.startswith("step")]
+    assert len(losses) == 3 and losses[-1] < losses[0], p.stdout  # rank 0 alone prints
+    assert "(2 ranks x 32 examples)" in p.stdout
+    assert p.stdout.count("saved checkpoint") == 1 and os.listdir(tmp_path), p.stdout

@@ -36,7 +36,8 @@ import os
 
 import numpy as np
 
-from .. import nest
+from .. import _core
+from .._custom_gradient import custom_gradient
 from .._ops import convert_to_tensor
 from .._tensor import Tensor, Variable
 from ..errors import FailedPreconditionError
@@ -60,6 +61,7 @@ _MISSING_MPI = ('tapegrad.distribute needs mpi4py and an MPI library; install th
 
 _engine_state = None
 _previous_excepthook = None
+_recorded_collectives = 0  # collectives recorded on a tape so far (See _gradients.reduce_gradients)
 
 
 # --- init and topology ------------------------------------------------------------------------------
@@ -303,9 +305,31 @@ def allreduce(tensor, average=None, device_dense="", device_sparse="", compressi
     >>> hvd.allreduce(tg.constant([2, 4]), op=hvd.Sum).numpy().tolist()
     [2, 4]
     """
-    return grouped_allreduce([tensor], average, device_dense, device_sparse, compression, op, prescale_factor,
-                             postscale_factor, process_set, ignore_name_scope,
-                             name=None if name is None else [name])[0]
+    def fwd(x):
+        return grouped_allreduce([x], average, device_dense, device_sparse, compression, op, prescale_factor,
+                                 postscale_factor, process_set, ignore_name_scope,
+                                 name=None if name is None else [name])[0]
+
+    def grad(dy):  # Horovod: the same reduction of the upstream gradient
+        return fwd(dy)
+
+    return _differentiable(fwd, grad, _as_tensor(tensor))
+
+
+def _differentiable(fwd, grad, t):
+    """fwd(t), recorded with backward `grad` when a tape is recording (Horovod's registered gradients).
+    See _gradients.reduce_gradients: a step that records a collective is reduced without overlap."""
+    if not (_core.any_tape_active() and t.dtype.is_floating):
+        return fwd(t)
+    global _recorded_collectives
+    _recorded_collectives += 1
+
+    @custom_gradient
+    def op(x):
+        out = fwd(x)
+        return (_core.identity(out) if out is x else out), grad
+
+    return op(t)
 
 
 def grouped_allreduce(tensors, average=None, device_dense="", device_sparse="", compression=Compression.none,
@@ -380,9 +404,25 @@ def allgather(tensor, name=None, ignore_name_scope=False, process_set=None):
     >>> hvd.allgather(tg.constant([[1.0, 2.0]])).shape
     TensorShape([1, 2])
     """
+    t = _as_tensor(tensor)
+    rows = []
+
+    def fwd(x):
+        out, counts = _allgather(x, name, process_set)
+        rows[:] = counts
+        return out
+
+    def grad(dy):  # Horovod: average the upstream gradient, keep this rank's rows
+        dy = allreduce(dy, op=Average)
+        start = sum(rows[:_eng().rank])
+        return dy[start:start + rows[_eng().rank]]
+
+    return _differentiable(fwd, grad, t)
+
+
+def _allgather(t, name, process_set):
     eng = _eng()
     _no_process_set(process_set)
-    t = _as_tensor(tensor)
     shape = tuple(int(d) for d in t.shape)
     if not shape:
         raise ValueError(f"hvd.allgather needs a tensor of rank >= 1, got a scalar ({name or 'allgather'})")
@@ -406,7 +446,7 @@ def allgather(tensor, name=None, ignore_name_scope=False, process_set=None):
             out[...] = _view(t)
         elif out.size:
             eng.comm.Allgatherv(np.ascontiguousarray(_view(t)), [out, counts])
-    return out_t
+    return out_t, [int(d) for d in metas[:, 1]]
 
 
 def broadcast(tensor, root_rank, name=None, ignore_name_scope=False, process_set=None):
@@ -420,12 +460,19 @@ def broadcast(tensor, root_rank, name=None, ignore_name_scope=False, process_set
     eng = _eng()
     _no_process_set(process_set)
     _check_root(eng, root_rank)
-    t = _as_tensor(tensor)
     name = name or "broadcast"
-    with eng.lock:
-        if eng.size > 1:
-            eng.check(_desc("broadcast", t, int(root_rank)), name)
-        return _broadcast_unchecked(eng, t, root_rank)
+
+    def fwd(x):
+        with eng.lock:
+            if eng.size > 1:
+                eng.check(_desc("broadcast", x, int(root_rank)), name)
+            return _broadcast_unchecked(eng, x, root_rank)
+
+    def grad(dy):  # Horovod: the averaged gradient on the root, zeros elsewhere
+        dy = allreduce(dy, op=Average)
+        return dy if eng.rank == root_rank else dy * 0.0
+
+    return _differentiable(fwd, grad, _as_tensor(tensor))
 
 
 def _broadcast_unchecked(eng, t, root_rank):

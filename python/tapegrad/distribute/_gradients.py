@@ -4,10 +4,14 @@ cpp/autodiff/tape.cpp and Note [Collective order] in _engine.py)."""
 import threading
 
 from .. import _core
+from .. import distribute as _distribute
 from .._tape import GradientTape
 from .._tensor import Tensor, Variable
 from . import (Average, Compression, _OP_NAMES, _check_op, _desc, _eng, _no_process_set, _nbytes, _plan,
                _reduce_arrays)
+
+
+_seen = [0]  # _distribute._recorded_collectives at the last reduction
 
 
 class _GradientReduction:
@@ -166,7 +170,12 @@ def reduce_gradients(eng, sources, compute, op, compression, pre, post, local=()
     """Runs compute(on_ready) (the backward pass, or None for gradients already there) while the
     communication thread reduces the finished buckets; returns the reduced gradients."""
     red = _GradientReduction(eng, sources, op, compression, pre, post, set(local), scale_local, groups)
-    if not eng.overlap or len(red.buckets) < 2:  # nothing to overlap with: no thread hand-off
+    # A backward pass that runs collectives itself (gradients of hvd.allreduce & co. recorded since
+    # the last reduction) must not race the communication thread: the order of collectives would
+    # then depend on timing (See Note [Collective order]).
+    recorded = _distribute._recorded_collectives
+    ran_collectives, _seen[0] = recorded != _seen[0], recorded
+    if not eng.overlap or len(red.buckets) < 2 or ran_collectives:  # no thread hand-off
         grads = compute(None)
         for i, g in enumerate(grads):
             red.on_ready(i, g)
