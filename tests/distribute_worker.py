@@ -97,7 +97,7 @@ def collectives():
     assert hvd.allgather_object((r, "a")) == [(q, "a") for q in range(n)]
     same_on_all_ranks(results, "collective results")
     # gradients through the collectives (Horovod's registered gradients)
-    w = tg.Variable(value_of(r, np.float64))
+    w = tg.Variable(value_of(r, np.float64, (4, 3)))  # n <= 4 rows: rank r gathers r + 1 of them
     with tg.GradientTape(persistent=True) as tape:
         s = hvd.allreduce(w * w, op=hvd.Sum, name="sq")
         g_rows = hvd.allgather(w[: r + 1], name="rows")
@@ -106,7 +106,7 @@ def collectives():
     # d/dw sum((r'+1) * sum_q w_q^2) over ranks r': each rank's upstream is summed again
     np.testing.assert_allclose(tape.gradient(loss_s, w).numpy(), 2 * w.numpy() * sum(range(1, n + 1)), rtol=1e-12)
     # allgather: the averaged upstream gradient, this rank's rows
-    gathered = np.concatenate([value_of(q, np.float64)[: q + 1] for q in range(n)])
+    gathered = np.concatenate([value_of(q, np.float64, (4, 3))[: q + 1] for q in range(n)])
     want = np.zeros_like(w.numpy())
     start = sum(q + 1 for q in range(r))
     want[: r + 1] = 2 * gathered[start:start + r + 1]
