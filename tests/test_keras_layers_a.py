@@ -76,7 +76,7 @@ def test_dense_no_bias_and_input_spec_errors():
     layer = L.Dense(2, use_bias=False, kernel_initializer="ones")
     np.testing.assert_allclose(layer(np.ones((1, 3), "float32")), [[3.0, 3.0]])
     assert len(layer.weights) == 1 and layer.bias is None
-    with pytest.raises(ValueError, match=r'layer "dense.*expected axis -1 of input shape to have value 3.*\(2, 4\)'):
+    with pytest.raises(ValueError, match=r'layer [\'"]dense.*expected axis -1 of input shape to have value 3.*\(2, 4\)'):
         layer(np.ones((2, 4), "float32"))
     with pytest.raises(ValueError, match=r"expected min_ndim=2, found ndim=1"):
         L.Dense(2)(np.ones((3,), "float32"))
@@ -84,6 +84,8 @@ def test_dense_no_bias_and_input_spec_errors():
         L.Dense(0)
     with pytest.raises(NotImplementedError, match="LoRA"):
         L.Dense(2, lora_rank=2)
+    with pytest.raises(AttributeError, match="You must build the layer before accessing `kernel`"):
+        L.Dense(2).kernel
 
 
 def test_dense_regularizers_and_config():
@@ -125,7 +127,7 @@ def test_activation_identity_lambda():
     np.testing.assert_allclose(L.Activation(tg.keras.activations.sigmoid)(x.astype("float32")),
                                1 / (1 + np.exp(-x)), rtol=1e-6)
     assert L.Activation("softmax").get_config()["activation"] == "softmax"
-    np.testing.assert_array_equal(L.Identity()(T(x)), x)
+    np.testing.assert_array_equal(L.Identity(dtype="float64")(T(x)), x)
     lam = L.Lambda(lambda t, a, b: t * a + b, arguments={"a": 2.0, "b": 1.0}, output_shape=(3,))
     np.testing.assert_allclose(lam(x.astype("float32")), 2 * x + 1, rtol=1e-6)
     assert lam.compute_output_shape((None, 3)) == (None, 3)
@@ -143,8 +145,12 @@ def test_lambda_mask_training_and_config():
     assert seen["training"] is True and seen["mask"] is None
     np.testing.assert_array_equal(out._keras_mask, [True, False])
     config = layer.get_config()
-    assert config["function"] == {"module": __name__, "class_name": "function", "config": "fn",
+    assert config["function"] == {"module": "builtins", "class_name": "function", "config": "fn",
                                   "registered_name": "function"}
+    with pytest.raises(ValueError, match="Could not locate function 'fn'"):
+        L.Lambda.from_config(config, safe_mode=False)
+    assert L.Lambda.from_config(config, custom_objects={"fn": fn}, safe_mode=False).function is fn
+    assert L.Lambda.from_config(L.Lambda(tg.keras.activations.relu).get_config()).function is tg.keras.activations.relu
     assert config["mask"]["class_name"] == "__lambda__"
     lam = L.Lambda(lambda t: t * 3.0)
     config = lam.get_config()
@@ -178,6 +184,8 @@ def test_embedding_arguments():
         L.Embedding(4, 2, input_length=3)
     with pytest.raises(ValueError, match="`input_dim` must be a positive integer"):
         L.Embedding(0, 2)
+    with pytest.raises(tg.errors.InvalidArgumentError, match=r"indices\[0,1\] = 9 is not in \[0, 4\)"):
+        L.Embedding(4, 2)(np.array([[1, 9]]))
     w = np.arange(8.0).reshape(4, 2)
     layer = L.Embedding(4, 2, weights=[w])
     np.testing.assert_array_equal(layer(np.array([3])), [[6.0, 7.0]])
@@ -194,7 +202,7 @@ def test_masking():
     np.testing.assert_array_equal(out, [[[0.0, 0.0], [3.0, 1.0]]])
     np.testing.assert_array_equal(out._keras_mask, [[False, True]])
     # the mask flows through mask-passing layers
-    d = L.Dropout(0.5)(L.Masking()(x))
+    d = L.Activation("tanh")(L.Dropout(0.5)(L.Masking()(x)))
     np.testing.assert_array_equal(d._keras_mask, [[True, False, True]])
 
 
@@ -305,7 +313,7 @@ def test_reshaping_errors():
         L.Reshape((-1, -1))
     with pytest.raises(ValueError, match="Invalid permutation argument `dims`"):
         L.Permute((1, 3))
-    with pytest.raises(ValueError, match=r'layer "permute.*expected ndim=3, found ndim=2'):
+    with pytest.raises(ValueError, match=r'layer [\'"]permute.*expected ndim=3, found ndim=2'):
         L.Permute((2, 1))(np.ones((2, 3), "float32"))
     with pytest.raises(TypeError, match="Expected an integer value for `n`"):
         L.RepeatVector(2.0)
@@ -342,14 +350,15 @@ def test_zero_padding_and_cropping():
 
 
 def np_resize_bilinear(x, out_h, out_w):
-    """Half-pixel-centre bilinear resize of NHWC, element by element (TF's ResizeBilinear)."""
+    """Half-pixel-centre bilinear resize of NHWC, pixel by pixel (TF's ResizeBilinear)."""
     n, h, w, c = x.shape
     out = np.zeros((n, out_h, out_w, c))
 
     def coords(o, size_in, size_out):
-        pos = (o + 0.5) * (size_in / size_out) - 0.5
+        f32 = np.float32  # TF's kernel works in float32
+        pos = (f32(o) + f32(0.5)) * (f32(size_in) / f32(size_out)) - f32(0.5)
         lo = int(np.floor(pos))
-        return max(lo, 0), min(int(np.ceil(pos)), size_in - 1), pos - np.floor(pos)
+        return max(lo, 0), min(int(np.ceil(pos)), size_in - 1), float(pos - np.floor(pos))
 
     for i in range(out_h):
         y0, y1, wy = coords(i, h, out_h)
@@ -369,7 +378,7 @@ def test_upsampling():
     np.testing.assert_array_equal(L.UpSampling2D(2, data_format="channels_first", dtype="float64")(T(x2)),
                                   np.repeat(np.repeat(x2, 2, axis=2), 2, axis=3))
     np.testing.assert_allclose(L.UpSampling2D((2, 3), interpolation="bilinear", dtype="float64")(T(x2)),
-                               np_resize_bilinear(x2, 6, 12), rtol=1e-6, atol=1e-7)
+                               np_resize_bilinear(x2, 6, 12), rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(L.UpSampling3D((1, 2, 3), dtype="float64")(T(x3)),
                                   np.repeat(np.repeat(x3, 2, axis=2), 3, axis=3))
     assert L.UpSampling2D((2, 3)).compute_output_shape((None, 3, None, 2)) == (None, 6, None, 2)
@@ -377,6 +386,26 @@ def test_upsampling():
     tg.testing.check_gradients(lambda t: L.UpSampling1D(2, dtype="float64")(t), [x1])
     with pytest.raises(NotImplementedError, match="interpolation='bicubic'"):
         L.UpSampling2D(interpolation="bicubic")
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: L.Flatten(data_format="channels_first", dtype="float64"), (2, 3, 4)),
+    (lambda: L.Reshape((-1, 2), dtype="float64"), (2, 3, 4)),
+    (lambda: L.ZeroPadding1D((2, 1), dtype="float64"), (2, 3, 4)),
+    (lambda: L.ZeroPadding3D(1, dtype="float64"), (1, 2, 2, 3, 2)),
+    (lambda: L.Cropping1D((1, 1), dtype="float64"), (2, 4, 3)),
+    (lambda: L.Cropping3D(((1, 0), (0, 1), (1, 1)), dtype="float64"), (1, 3, 3, 4, 2)),
+    (lambda: L.UpSampling3D((2, 1, 2), dtype="float64"), (1, 2, 2, 3, 2)),
+    (lambda: L.UpSampling2D((3, 2), interpolation="bilinear", data_format="channels_first", dtype="float64"),
+     (1, 2, 3, 4)),
+    (lambda: L.Masking(dtype="float64"), (2, 3, 4)),
+    (lambda: L.Activation("swish", dtype="float64"), (2, 3)),
+    (lambda: L.Lambda(lambda t: tg.sin(t) * t, dtype="float64"), (2, 3)),
+    (lambda: L.CenterCrop(5, 3, dtype="float64"), (1, 4, 6, 2)),
+])
+def test_shape_layer_gradients(make, shape):
+    layer = make()
+    tg.testing.check_gradients(lambda t: layer(t), [f64(*shape)])
 
 
 @pytest.mark.parametrize("cls", ["Flatten", "Permute", "RepeatVector", "ZeroPadding2D", "Cropping3D",
@@ -612,6 +641,19 @@ def test_normalization_adapt_numpy_tensor_batches():
     np.testing.assert_allclose(c.adapt_mean, img.mean(axis=(0, 2)), rtol=1e-5, atol=1e-7)
 
 
+def test_normalization_adapt_dataset():
+    if not hasattr(tg, "data"):
+        pytest.skip("tg.data is not in this build")
+    x = RNG.normal(1.0, 2.0, size=(300, 3)).astype("float32")
+    layer = L.Normalization()
+    layer.adapt(tg.data.Dataset.from_tensor_slices(x))  # unbatched elements: batched by 128, as Keras
+    np.testing.assert_allclose(layer.adapt_mean, x.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(layer.adapt_variance, x.var(0), rtol=1e-5)
+    layer = L.Normalization()
+    layer.adapt(tg.data.Dataset.from_tensor_slices((x, x[:, 0])).batch(64))  # (x, y) batches use x
+    np.testing.assert_allclose(layer.adapt_variance, x.var(0), rtol=1e-5)
+
+
 def test_normalization_given_stats_invert_errors():
     layer = L.Normalization(mean=[1.0, 2.0], variance=[4.0, 9.0], dtype="float64")
     x = f64(3, 2)
@@ -642,6 +684,38 @@ def test_normalization_set_weights_refreshes():
     layer.build((None, 2))
     layer.set_weights([np.array([1.0, 1.0]), np.array([4.0, 4.0]), np.array(0)])
     np.testing.assert_allclose(layer(np.array([[3.0, 5.0]], "float32")), [[1.0, 2.0]])
+
+
+def test_resizing_and_center_crop():
+    x = f64(2, 6, 9, 3)
+    np.testing.assert_allclose(L.Resizing(4, 5, dtype="float64")(T(x)), np_resize_bilinear(x, 4, 5), rtol=1e-12,
+                               atol=1e-12)
+    rows = np.minimum(np.floor((np.arange(4) + 0.5) * 6 / 4), 5).astype(int)
+    cols = np.minimum(np.floor((np.arange(12) + 0.5) * 9 / 12), 8).astype(int)
+    np.testing.assert_array_equal(L.Resizing(4, 12, interpolation="nearest", dtype="float64")(T(x)),
+                                  x[:, rows][:, :, cols])
+    # crop to the target aspect ratio first: a centred 6x6 region, then resize
+    np.testing.assert_allclose(L.Resizing(3, 3, crop_to_aspect_ratio=True, dtype="float64")(T(x)),
+                               np_resize_bilinear(x[:, :, 1:7], 3, 3), rtol=1e-12, atol=1e-12)
+    padded = np.pad(x, ((0, 0), (1, 1), (0, 0), (0, 0)), constant_values=0.5)
+    np.testing.assert_allclose(L.Resizing(4, 4, pad_to_aspect_ratio=True, fill_value=0.5, dtype="float64")(T(x)),
+                               np_resize_bilinear(padded, 4, 4), rtol=1e-12, atol=1e-12)
+    single = L.Resizing(3, 3, data_format="channels_first", dtype="float64")(T(x[0].transpose(2, 0, 1)))
+    np.testing.assert_allclose(single, np_resize_bilinear(x[:1], 3, 3)[0].transpose(2, 0, 1), rtol=1e-12, atol=1e-12)
+    assert L.Resizing(3, 4).compute_output_shape((None, 10, 10, 3)) == (None, 3, 4, 3)
+    tg.testing.check_gradients(lambda t: L.Resizing(4, 5, dtype="float64")(t), [x])
+    np.testing.assert_array_equal(L.CenterCrop(3, 4, dtype="float64")(T(x)), x[:, 1:4, 2:6])
+    np.testing.assert_allclose(L.CenterCrop(8, 4, dtype="float64")(T(x)), np_resize_bilinear(x[:, :, 3:6], 8, 4),
+                               rtol=1e-12, atol=1e-12)
+    assert L.CenterCrop(3, 4, data_format="channels_first").compute_output_shape((None, 3, 9, 9)) == (None, 3, 3, 4)
+    with pytest.raises(NotImplementedError, match="bicubic"):
+        L.Resizing(2, 2, interpolation="bicubic")
+    with pytest.raises(ValueError, match="Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio`"):
+        L.Resizing(2, 2, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True)
+    with pytest.raises(ValueError, match="Invalid images rank"):
+        L.Resizing(2, 2)(np.ones((2, 3), "float32"))
+    roundtrip(L.Resizing(2, 3, interpolation="nearest"))
+    roundtrip(L.CenterCrop(2, 3))
 
 
 def test_layers_have_docstrings_and_all():

@@ -2,7 +2,7 @@
 ``Identity``, ``Masking`` (keras/src/layers/core/*.py and activations/activation.py).
 
 >>> import tapegrad as tg
->>> layer = tg.keras.layers.Dense(4, activation="relu")
+>>> layer = tg.keras.layers.Dense(4, activation="relu", name="dense")
 >>> layer(tg.ones([2, 3])).shape
 TensorShape([2, 4])
 >>> [w.path for w in layer.weights]
@@ -54,7 +54,7 @@ class Dense(Layer):
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
                  quantization_config=None, **kwargs):
-        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+        if not isinstance(units, int) or units <= 0:
             raise ValueError("Received an invalid value for `units`, expected a positive integer. "
                              f"Received: units={units}")
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
@@ -76,8 +76,8 @@ class Dense(Layer):
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
-        self.kernel = self.add_weight(name="kernel", shape=(input_dim, self.units), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self._kernel = self.add_weight(name="kernel", shape=(input_dim, self.units), initializer=self.kernel_initializer,
+                                       regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         if self.use_bias:
             self.bias = self.add_weight(name="bias", shape=(self.units,), initializer=self.bias_initializer,
                                         regularizer=self.bias_regularizer, constraint=self.bias_constraint)
@@ -86,8 +86,14 @@ class Dense(Layer):
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
         self.built = True
 
+    @property
+    def kernel(self):
+        if not self.built:
+            raise AttributeError("You must build the layer before accessing `kernel`.")
+        return self._kernel
+
     def call(self, inputs, training=None):
-        x = _matmul_last_axis(inputs, self.kernel)
+        x = _matmul_last_axis(inputs, self._kernel)
         if self.bias is not None:
             x = x + self.bias
         if self.activation is not None:
@@ -394,7 +400,8 @@ def _serialize_function(fn):
         return {"class_name": "__lambda__", "config": {"code": code, "defaults": defaults, "closure": closure}}
     if callable(fn):
         if inspect.isfunction(fn) or inspect.isbuiltin(fn):
-            return {"module": fn.__module__, "class_name": "function", "config": fn.__name__,
+            # Keras records the class of a plain function (`builtins.function`), not its module
+            return {"module": "builtins", "class_name": "function", "config": fn.__name__,
                     "registered_name": "function"}
         if hasattr(fn, "get_config"):
             return {"module": type(fn).__module__, "class_name": type(fn).__name__, "config": fn.get_config(),
@@ -410,6 +417,8 @@ def _deserialize_function(config, custom_objects=None):
         obj = custom_objects[name]
     else:
         module = config.get("module")
+        if module == "builtins":  # a plain function: Keras looks it up among its own by name
+            module = activations.__name__
         try:
             obj = getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError, TypeError, ValueError):
@@ -575,15 +584,22 @@ class Embedding(Layer):
     def build(self, input_shape=None):
         if self.built:
             return
-        self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim), initializer=self.embeddings_initializer,
-                                          name="embeddings", regularizer=self.embeddings_regularizer,
-                                          constraint=self.embeddings_constraint, trainable=True)
+        self._embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
+                                           initializer=self.embeddings_initializer, name="embeddings",
+                                           regularizer=self.embeddings_regularizer,
+                                           constraint=self.embeddings_constraint, trainable=True)
         self.built = True
+
+    @property
+    def embeddings(self):
+        if not self.built:
+            raise AttributeError("You must build the layer before accessing `embeddings`.")
+        return self._embeddings
 
     def call(self, inputs):
         if inputs.dtype.name not in ("int32", "int64"):
             inputs = _ops.cast(inputs, "int32")
-        return _ops_shape.gather(self.embeddings, inputs, axis=0)
+        return _ops_shape.gather(self._embeddings, inputs, axis=0)
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:

@@ -1,5 +1,6 @@
-"""Keras 3's numeric preprocessing layers: ``Rescaling`` and ``Normalization``
-(keras/src/layers/preprocessing/{rescaling,normalization}.py).
+"""Keras 3's numeric and image-size preprocessing layers: ``Rescaling``, ``Normalization``,
+``Resizing``, ``CenterCrop`` (keras/src/layers/preprocessing/{rescaling,normalization}.py and
+image_preprocessing/{resizing,center_crop}.py).
 
 >>> import numpy as np
 >>> import tapegrad as tg
@@ -13,12 +14,13 @@ import math
 
 import numpy as np
 
-from ... import _ops, _ops_math
+from ... import _ops, _ops_math, _ops_shape
 from ..._tensor import Tensor, Variable
 from .. import backend
 from .base import Layer
+from .reshaping import _bilinear_axis, standardize_data_format
 
-__all__ = ["Rescaling", "Normalization"]
+__all__ = ["Rescaling", "Normalization", "Resizing", "CenterCrop"]
 
 
 def _serialize_value(value):
@@ -270,3 +272,170 @@ class Normalization(Layer):
     def build_from_config(self, config):
         if config:
             self.build(config["input_shape"])
+
+
+# ---- image size layers ---------------------------------------------------------------------------
+
+def _nearest_axis(x, axis, out_size):
+    """Nearest-neighbour resize of ``axis`` with half-pixel centres (TF's ResizeNearestNeighbor,
+    half_pixel_centers=True: source index ``min(floor((i + 0.5) * in / out), in - 1)``)."""
+    in_size = int(x.shape[axis])
+    scale = np.float32(in_size) / np.float32(out_size)
+    src = np.floor((np.arange(out_size, dtype=np.float32) + np.float32(0.5)) * scale).astype(np.int64)
+    src = np.clip(src, 0, in_size - 1).astype(np.int32)
+    return _ops_shape.gather(x, _ops.constant(src), axis=axis)
+
+
+def _resize_nhwc(x, size, interpolation):
+    """``tf.image.resize(x, size, method, antialias=False)`` for a float NHWC batch."""
+    resize_axis = _bilinear_axis if interpolation == "bilinear" else _nearest_axis
+    if int(x.shape[1]) != size[0]:
+        x = resize_axis(x, 1, size[0])
+    if int(x.shape[2]) != size[1]:
+        x = resize_axis(x, 2, size[1])
+    return x
+
+
+def _crop_box(height, width, target_height, target_width, f32):
+    """Largest centred crop with the target aspect ratio (Keras's crop_to_aspect_ratio / smart_resize)."""
+    if f32:  # the TF backend's resize computes these in float32
+        crop_height = int(np.float32(width * target_height) / np.float32(target_width))
+        crop_width = int(np.float32(height * target_width) / np.float32(target_height))
+    else:
+        crop_height = int(float(width * target_height) / target_width)
+        crop_width = int(float(height * target_width) / target_height)
+    crop_height = max(min(height, crop_height), 1)
+    crop_width = max(min(width, crop_width), 1)
+    return int((height - crop_height) / 2), int((width - crop_width) / 2), crop_height, crop_width
+
+
+class _ImageLayer(Layer):
+    """Shared input handling: batched (4-D) or single (3-D) images in either data format."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = standardize_data_format(data_format)
+        self.supports_masking = False
+
+    def _to_nhwc(self, inputs):
+        x = _to_compute(inputs, self.compute_dtype)
+        if x.ndim not in (3, 4):
+            raise ValueError("Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
+                             f"Received input with shape: images.shape={tuple(x.shape)}")
+        single = x.ndim == 3
+        if single:
+            x = _ops_shape.expand_dims(x, 0)
+        if self.data_format == "channels_first":
+            x = _ops.transpose(x, [0, 2, 3, 1])
+        return x, single
+
+    def _from_nhwc(self, x, single):
+        if self.data_format == "channels_first":
+            x = _ops.transpose(x, [0, 3, 1, 2])
+        return _ops_shape.squeeze(x, axis=[0]) if single else x
+
+    def compute_output_shape(self, input_shape):
+        input_shape = list(input_shape)
+        if len(input_shape) not in (3, 4) or isinstance(input_shape[0], (list, tuple)):
+            raise ValueError("`input_shape` must be a non-nested tuple or list of rank-1 with size 3 (unbatched) or "
+                             "4 (batched). ")
+        offset = len(input_shape) - 3
+        h_axis = offset + (0 if self.data_format == "channels_last" else 1)
+        input_shape[h_axis] = self.height
+        input_shape[h_axis + 1] = self.width
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+class Resizing(_ImageLayer):
+    """Resizes images to ``(height, width)`` (``tf.keras.layers.Resizing``): ``"bilinear"`` or
+    ``"nearest"`` as ``tf.image.resize``; ``crop_to_aspect_ratio`` first takes the largest centred
+    crop with the target aspect ratio, ``pad_to_aspect_ratio`` pads with ``fill_value`` instead.
+
+    >>> import tapegrad as tg
+    >>> tg.keras.layers.Resizing(2, 2)(tg.reshape(tg.range(16.0), [1, 4, 4, 1]))[0, :, :, 0].numpy()
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]], dtype=float32)
+    """
+
+    def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False, pad_to_aspect_ratio=False,
+                 fill_mode="constant", fill_value=0.0, antialias=False, data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.height = height
+        self.width = width
+        self.interpolation = interpolation
+        self.crop_to_aspect_ratio = crop_to_aspect_ratio
+        self.pad_to_aspect_ratio = pad_to_aspect_ratio
+        self.fill_mode = fill_mode
+        self.fill_value = fill_value
+        self.antialias = bool(antialias)
+        if interpolation not in ("bilinear", "nearest"):
+            raise NotImplementedError(f"Resizing: interpolation='{interpolation}' is not supported by tapegrad "
+                                      "(supported: 'bilinear', 'nearest')")
+        if self.antialias:
+            raise NotImplementedError("Resizing: antialias=True is not supported by tapegrad")
+        if fill_mode != "constant":
+            raise ValueError("Invalid value for argument `fill_mode`. Only `'constant'` is supported. "
+                             f"Received: fill_mode={fill_mode}")
+        if pad_to_aspect_ratio and crop_to_aspect_ratio:
+            raise ValueError("Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` can be `True`.")
+        self.built = True
+
+    def call(self, inputs):
+        in_dtype = inputs.dtype if isinstance(inputs, Tensor) else _ops.convert_to_tensor(np.asarray(inputs)).dtype
+        x, single = self._to_nhwc(inputs)
+        height, width = int(x.shape[1]), int(x.shape[2])
+        if self.crop_to_aspect_ratio:
+            h0, w0, ch, cw = _crop_box(height, width, self.height, self.width, f32=True)
+            x = x[:, h0:h0 + ch, w0:w0 + cw, :]
+        elif self.pad_to_aspect_ratio:
+            pad_height = max(height, int(np.float32(width * self.height) / np.float32(self.width)))
+            pad_width = max(width, int(np.float32(height * self.width) / np.float32(self.height)))
+            hs, ws = int((pad_height - height) / 2), int((pad_width - width) / 2)
+            if hs > 0 or ws > 0:
+                x = _ops_shape.pad(x, [[0, 0], [hs, hs], [ws, ws], [0, 0]],
+                                   constant_values=_ops.cast(_ops.constant(self.fill_value), x.dtype))
+        x = self._from_nhwc(_resize_nhwc(x, (self.height, self.width), self.interpolation), single)
+        if in_dtype.is_integer:  # Keras rounds integer images back to their dtype
+            x = _ops.cast(_ops_math.round(x), in_dtype)
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width,
+                "interpolation": self.interpolation, "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
+                "pad_to_aspect_ratio": self.pad_to_aspect_ratio, "fill_mode": self.fill_mode,
+                "fill_value": self.fill_value, "antialias": self.antialias, "data_format": self.data_format}
+
+
+class CenterCrop(_ImageLayer):
+    """Crops the central ``(height, width)`` region of images (``tf.keras.layers.CenterCrop``); an
+    image smaller than the target is first cropped to the target aspect ratio and resized
+    bilinearly (Keras's ``smart_resize``).
+
+    >>> import tapegrad as tg
+    >>> tg.keras.layers.CenterCrop(2, 2)(tg.zeros([1, 5, 4, 3])).shape
+    TensorShape([1, 2, 2, 3])
+    """
+
+    def __init__(self, height, width, data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.height = height
+        self.width = width
+        self.built = True
+
+    def call(self, inputs):
+        x, single = self._to_nhwc(inputs)
+        height, width = int(x.shape[1]), int(x.shape[2])
+        h_diff, w_diff = height - self.height, width - self.width
+        if h_diff >= 0 and w_diff >= 0:
+            h0, w0 = h_diff // 2, w_diff // 2
+            x = x[:, h0:h0 + self.height, w0:w0 + self.width, :]
+        else:
+            h0, w0, ch, cw = _crop_box(height, width, self.height, self.width, f32=False)
+            x = _resize_nhwc(x[:, h0:h0 + ch, w0:w0 + cw, :], (self.height, self.width), "bilinear")
+        return self._from_nhwc(x, single)
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width}

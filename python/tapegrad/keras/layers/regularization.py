@@ -18,6 +18,8 @@ array([[1., 1.],
 """
 import math
 
+import numpy as np
+
 from ... import _ops
 from ... import random as _random
 from .. import regularizers
@@ -35,10 +37,11 @@ class _SeedGenerator:
         self.seed = seed
         self._gen = _random.Generator.from_seed(seed) if seed is not None else None
 
-    def uniform(self, shape, dtype):
+    def uniform_np(self, shape, np_dtype):
+        """Uniform [0, 1) numpy values (a dropout mask is built in numpy, then one multiply)."""
         if self._gen is not None:
-            return self._gen.uniform(shape, dtype=dtype)
-        return _random.uniform(shape, dtype=dtype)
+            return self._gen._rng.random(size=tuple(shape), dtype=np_dtype)
+        return _random._uniform_np(shape, np_dtype, None)
 
     def normal(self, shape, mean, stddev, dtype):
         if self._gen is not None:
@@ -66,9 +69,10 @@ def _dropout(inputs, rate, noise_shape, seed_generator):
         return _ops.zeros_like(inputs)
     if rate == 0.0:
         return inputs
-    u = seed_generator.uniform(noise_shape, inputs.dtype)
-    keep = _ops.cast(_ops.greater_equal(u, _ops.cast(_ops.constant(rate), inputs.dtype)), inputs.dtype)
-    return inputs * (keep * _ops.cast(_ops.constant(1.0 / (1.0 - rate)), inputs.dtype))
+    np_dtype = inputs.dtype.as_numpy_dtype
+    u = seed_generator.uniform_np(noise_shape, np_dtype)
+    scale = np_dtype(1.0) / (np_dtype(1.0) - np_dtype(rate))
+    return inputs * _ops.constant(np.where(u >= np_dtype(rate), scale, np_dtype(0.0)).astype(np_dtype))
 
 
 class Dropout(Layer):
@@ -249,13 +253,15 @@ class AlphaDropout(Layer):
             alpha = 1.6732632423543772
             scale = 1.0507009873554805
             alpha_p = -alpha * scale
-            u = self.seed_generator.uniform(_concrete_noise_shape(inputs, self.noise_shape), inputs.dtype)
-            kept = _ops.cast(_ops.greater_equal(u, _ops.cast(_ops.constant(self.rate), inputs.dtype)), inputs.dtype)
+            np_dtype = inputs.dtype.as_numpy_dtype
+            u = self.seed_generator.uniform_np(_concrete_noise_shape(inputs, self.noise_shape), np_dtype)
+            kept = (u >= np_dtype(self.rate)).astype(np_dtype)
             a = ((1 - self.rate) * (1 + self.rate * alpha_p ** 2)) ** -0.5
             b = -a * alpha_p * self.rate
-            c = lambda v: _ops.cast(_ops.constant(v), inputs.dtype)  # noqa: E731
-            x = inputs * kept + c(alpha_p) * (c(1.0) - kept)
-            return c(a) * x + c(b)
+            # a * (x * kept + alpha_p * (1 - kept)) + b, with the constant parts folded in numpy
+            slope = (np_dtype(a) * kept).astype(np_dtype)
+            shift = (np_dtype(a) * np_dtype(alpha_p) * (1 - kept) + np_dtype(b)).astype(np_dtype)
+            return inputs * _ops.constant(slope) + _ops.constant(shift)
         return inputs
 
     def compute_output_shape(self, input_shape):

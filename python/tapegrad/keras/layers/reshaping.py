@@ -424,13 +424,13 @@ def _bilinear_axis(x, axis, out_size):
     """Resizes ``axis`` of x to ``out_size`` by linear interpolation with half-pixel centres
     (``tf.image.resize(..., "bilinear")``, i.e. ResizeBilinear with half_pixel_centers=True)."""
     in_size = int(x.shape[axis])
-    scale = in_size / out_size
-    pos = (np.arange(out_size, dtype=np.float64) + 0.5) * scale - 0.5
+    f32 = np.float32  # TF computes coordinates and weights in float32, also for float64 images
+    scale = f32(in_size) / f32(out_size)
+    pos = (np.arange(out_size, dtype=f32) + f32(0.5)) * scale - f32(0.5)
     floor = np.floor(pos)
     lower = np.maximum(floor, 0).astype(np.int32)
     upper = np.minimum(np.ceil(pos), in_size - 1).astype(np.int32)
-    # TF computes the weight in float32 from float32 coordinates
-    lerp = (np.float32(pos) - np.float32(floor)).astype(x.dtype.as_numpy_dtype)
+    lerp = (pos - floor).astype(x.dtype.as_numpy_dtype)
     shape = [1] * x.ndim
     shape[axis] = out_size
     w = _ops.constant(lerp.reshape(shape))

@@ -87,9 +87,9 @@ def _output_lists(y_true, y_pred, output_names):
         return names, trues, preds
     if isinstance(y_pred, (list, tuple)):
         preds = list(y_pred)
-        names = list(output_names) if output_names and len(output_names) == len(preds) else \
-            [f"output_{i + 1}" for i in range(len(preds))]
-        if isinstance(y_true, dict):
+        # without output names (a subclassed model), Keras names each output's loss after the loss
+        names = list(output_names) if output_names and len(output_names) == len(preds) else [None] * len(preds)
+        if isinstance(y_true, dict) and all(names):
             trues = [y_true[k] for k in names]
         elif isinstance(y_true, (list, tuple)):
             trues = list(y_true)

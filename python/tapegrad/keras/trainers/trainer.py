@@ -1,8 +1,9 @@
 """``Trainer``: Keras 3's ``compile``/``fit``/``evaluate``/``predict`` for ``Model`` (used as
 ``class Model(Trainer, Layer)``).
 
-The step functions run eagerly: ``make_train_function`` returns ``train_step`` itself (tapegrad has
-no traced ``tf.function`` yet; ``compile(jit_compile=...)`` is recorded and has no effect). Everything
+``make_train_function`` wraps ``train_step`` in ``tf.function(reduce_retracing=True,
+jit_compile=...)`` as Keras does (unless ``run_eagerly``); tapegrad's ``tf.function`` runs the step
+eagerly until it traces (the step is not yet one traced graph). Everything
 that can be resolved once is resolved at ``compile``/first batch, so a step is the model's forward
 and backward pass, one fused optimizer call and a few metric ops.
 
@@ -58,6 +59,17 @@ def _to_numpy(x):
 
 class Trainer:
     """Mixin with the training API of ``tf.keras.Model`` (see the module docstring)."""
+
+    # state before `compile` (class-level defaults: the mixin has no __init__)
+    compiled = False
+    optimizer = None
+    loss = None
+    stop_training = False
+    run_eagerly = False
+    jit_compile = False
+    steps_per_execution = 1
+    train_function = test_function = predict_function = None
+    _compile_loss = _compile_metrics = _loss_tracker = None
 
     # ---- compile ---------------------------------------------------------------------------------
 
@@ -153,7 +165,8 @@ class Trainer:
         return self.get_metrics_result()
 
     def get_metrics_result(self):
-        """``{name: value}`` of every metric in ``metrics`` order (the compiled metrics expanded)."""
+        """``{name: value}`` of every metric (the compiled metrics expanded), keys sorted as
+        Keras's ``pythonify_logs`` leaves them."""
         out = {}
         for m in self.metrics:
             r = m.result()
@@ -161,7 +174,7 @@ class Trainer:
                 out.update(r)
             else:
                 out[m.name] = r
-        return out
+        return dict(sorted(out.items()))
 
     @property
     def metrics(self):
@@ -249,23 +262,46 @@ class Trainer:
         x, _, _ = unpack_x_y_sample_weight(data)
         return self._call_model(x, training=False)
 
+    def _wrap_step(self, step):
+        # Keras wraps the step in tf.function(reduce_retracing=True, jit_compile=...) unless
+        # run_eagerly; tapegrad's tf.function runs the Python function eagerly (no tracing yet)
+        if self.run_eagerly:
+            return step
+        from ...function import function  # noqa: PLC0415
+        return function(step, reduce_retracing=True, jit_compile=self.jit_compile or None)
+
     def make_train_function(self, force=False):
-        """The function ``fit`` calls per batch (eager: ``train_step`` itself)."""
-        if getattr(self, "train_function", None) is None or force:
-            _set(self, "train_function", self.train_step)
+        """The function ``fit`` calls per batch: ``train_step`` in a ``tf.function`` (unless
+        ``run_eagerly``)."""
+        if self.train_function is None or force:
+            _set(self, "train_function", self._wrap_step(self.train_step))
         return self.train_function
 
     def make_test_function(self, force=False):
-        """The function ``evaluate`` calls per batch (eager: ``test_step`` itself)."""
-        if getattr(self, "test_function", None) is None or force:
-            _set(self, "test_function", self.test_step)
+        """The function ``evaluate`` calls per batch: ``test_step`` in a ``tf.function``."""
+        if self.test_function is None or force:
+            _set(self, "test_function", self._wrap_step(self.test_step))
         return self.test_function
 
     def make_predict_function(self, force=False):
-        """The function ``predict`` calls per batch (eager: ``predict_step`` itself)."""
-        if getattr(self, "predict_function", None) is None or force:
-            _set(self, "predict_function", self.predict_step)
+        """The function ``predict`` calls per batch: ``predict_step`` in a ``tf.function``."""
+        if self.predict_function is None or force:
+            _set(self, "predict_function", self._wrap_step(self.predict_step))
         return self.predict_function
+
+    def _grouped(self, batches):
+        """``(first index, last index, [batches])`` in groups of ``steps_per_execution``."""
+        n = self.steps_per_execution
+        group, first = [], 0
+        for i, b in enumerate(batches):
+            if not group:
+                first = i
+            group.append(b)
+            if len(group) == n:
+                yield first, i, group
+                group = []
+        if group:  # Keras reports the group's nominal last index, past the data's end
+            yield first, first + n - 1, group
 
     # ---- fit / evaluate / predict ----------------------------------------------------------------
 
@@ -301,10 +337,11 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
-            for step, batch in enumerate(data.epoch()):
-                callbacks.on_train_batch_begin(step)
-                logs = train_function(batch)
-                callbacks.on_train_batch_end(step, logs)
+            for first, last, group in self._grouped(data.epoch()):
+                callbacks.on_train_batch_begin(first)
+                for batch in group:
+                    logs = train_function(batch)
+                callbacks.on_train_batch_end(last, logs)
                 if self.stop_training:
                     break
             if getattr(data, "ran_out", False):
@@ -351,10 +388,11 @@ class Trainer:
         callbacks.on_test_begin()
         logs = {}
         self.reset_metrics()
-        for step, batch in enumerate(data.epoch()):
-            callbacks.on_test_batch_begin(step)
-            logs = test_function(batch)
-            callbacks.on_test_batch_end(step, logs)
+        for first, last, group in self._grouped(data.epoch()):
+            callbacks.on_test_batch_begin(first)
+            for batch in group:
+                logs = test_function(batch)
+            callbacks.on_test_batch_end(last, logs)
             if self.stop_evaluating:
                 break
         logs = self._get_metrics_result_or_logs(logs)

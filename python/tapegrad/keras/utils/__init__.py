@@ -1,10 +1,29 @@
 """``tg.keras.utils``: ``Progbar``, ``unpack_x_y_sample_weight``, ``pack_x_y_sample_weight``,
-``to_categorical``."""
+``to_categorical``, ``set_random_seed``."""
+import random as _py_random
+
 import numpy as np
 
 from .progbar import Progbar
 
-__all__ = ["Progbar", "pack_x_y_sample_weight", "to_categorical", "unpack_x_y_sample_weight"]
+__all__ = ["Progbar", "pack_x_y_sample_weight", "set_random_seed", "to_categorical", "unpack_x_y_sample_weight"]
+
+
+def set_random_seed(seed):
+    """Seeds Python's `random`, NumPy's global generator and tapegrad's global seed
+    (``tf.random.set_seed``), as ``keras.utils.set_random_seed`` does for its backend.
+
+    >>> import numpy as np, tapegrad as tg
+    >>> tg.keras.utils.set_random_seed(3); a = np.random.rand()
+    >>> tg.keras.utils.set_random_seed(3); a == np.random.rand()
+    True
+    """
+    if not isinstance(seed, int):
+        raise ValueError(f"Expected `seed` argument to be an integer. Received: seed={seed} (of type {type(seed)})")
+    from ... import random as _tg_random  # noqa: PLC0415
+    _py_random.seed(seed)
+    np.random.seed(seed)
+    _tg_random.set_seed(seed)
 
 
 def unpack_x_y_sample_weight(data):
