@@ -306,11 +306,17 @@ def raise_on_one():
     hvd.barrier()
 
 
+def exit_on_one():
+    if hvd.rank() == 1:
+        sys.exit(3)  # SystemExit skips the exception hook: the stall watchdog ends the job
+    hvd.allreduce(tg.constant([1.0]), name="left_alone")
+
+
 if __name__ == "__main__":
     tg.config.set_num_threads(1)  # ranks share the machine's cores
     hvd.init()
     scenario = sys.argv[1]
     for name in scenario.split(","):
         {"collectives": collectives, "training": training, "fit": keras_fit, "mismatch": mismatch,
-         "raise": raise_on_one}[name]()
+         "raise": raise_on_one, "exit": exit_on_one}[name]()
     print(f"OK {scenario} rank {hvd.rank()}", flush=True)

@@ -193,3 +193,13 @@ def test_example_runs_on_two_ranks(tmp_path):
     assert len(losses) == 3 and losses[-1] < losses[0], p.stdout  # rank 0 alone prints
     assert "(2 ranks x 32 examples)" in p.stdout
     assert p.stdout.count("saved checkpoint") == 1 and os.listdir(tmp_path), p.stdout
+
+
+@needs_mpi
+def test_stall_watchdog_ends_a_job_whose_rank_exited():
+    p, seconds = _mpiexec(2, "exit", timeout=60, extra_env={"HOROVOD_STALL_CHECK_TIME_SECONDS": "1",
+                                                            "HOROVOD_STALL_SHUTDOWN_TIME_SECONDS": "3"})
+    assert p.returncode != 0 and seconds < 30, (p.returncode, seconds)
+    err = p.stdout + p.stderr
+    assert "tapegrad.distribute: rank 0 has waited" in err and "ALLREDUCE left_alone" in err, err
+    assert "HOROVOD_STALL_SHUTDOWN_TIME_SECONDS=3" in err, err

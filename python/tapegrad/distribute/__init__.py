@@ -107,10 +107,12 @@ def shutdown():
     if _engine_state is None:
         return
     import sys
+    import threading
 
     eng, _engine_state = _engine_state, None
     if _previous_excepthook is not None:
         sys.excepthook, _previous_excepthook = _previous_excepthook, None
+        threading.excepthook = threading.__excepthook__
     eng.close()
 
 
@@ -351,7 +353,7 @@ def grouped_allreduce(tensors, average=None, device_dense="", device_sparse="", 
     if eng.size == 1 and pre == 1.0 and post == 1.0:
         return [t if isinstance(t, Tensor) else convert_to_tensor(t) for t in ts]
     descs = tuple(_desc("allreduce", t, _OP_NAMES[op], pre, post) for t in ts)
-    with eng.lock:
+    with eng.collective(f"ALLREDUCE {names[0] if len(names) == 1 else names}"):
         eng.check(("group", descs) if len(ts) != 1 else descs[0], tuple(names) if len(ts) != 1 else names[0])
         return _reduce_groups(eng, ts, op, pre, post, compression, eng.fusion_threshold)
 
@@ -428,7 +430,7 @@ def _allgather(t, name, process_set):
         raise ValueError(f"hvd.allgather needs a tensor of rank >= 1, got a scalar ({name or 'allgather'})")
     name = name or "allgather"
     desc = ("allgather", t.dtype.name, (None,) + shape[1:])
-    with eng.lock:
+    with eng.collective(f"ALLGATHER {name}"):
         h = eng._hashes.get(desc)
         if h is None:
             import hashlib
@@ -463,7 +465,7 @@ def broadcast(tensor, root_rank, name=None, ignore_name_scope=False, process_set
     name = name or "broadcast"
 
     def fwd(x):
-        with eng.lock:
+        with eng.collective(f"BROADCAST {name}"):
             if eng.size > 1:
                 eng.check(_desc("broadcast", x, int(root_rank)), name)
             return _broadcast_unchecked(eng, x, root_rank)
@@ -503,7 +505,7 @@ def broadcast_variables(variables, root_rank, process_set=None, inplace=False):
     if eng.size == 1 or not variables:
         return
     names = tuple(getattr(v, "name", f"variable.{i}") for i, v in enumerate(variables))
-    with eng.lock:
+    with eng.collective(f"BROADCAST of {len(variables)} variables"):
         eng.check(("group", tuple(_desc("broadcast", v, int(root_rank)) for v in variables)), names)
         values = [_broadcast_unchecked(eng, v, root_rank) for v in variables]
     if eng.rank != root_rank:
@@ -524,7 +526,7 @@ def broadcast_object(obj, root_rank=0, name=None, process_set=None):
     _check_root(eng, root_rank)
     if eng.size == 1:
         return obj
-    with eng.lock:
+    with eng.collective("broadcast_object"):
         return eng.comm.bcast(obj, root=int(root_rank))
 
 
@@ -534,7 +536,7 @@ def allgather_object(obj, name=None, process_set=None):
     _no_process_set(process_set)
     if eng.size == 1:
         return [obj]
-    with eng.lock:
+    with eng.collective("allgather_object"):
         return eng.comm.allgather(obj)
 
 
@@ -542,7 +544,7 @@ def barrier(process_set=None):
     """Waits until every rank has called it."""
     eng = _eng()
     _no_process_set(process_set)
-    with eng.lock:
+    with eng.collective("barrier"):
         eng.comm.Barrier()
 
 

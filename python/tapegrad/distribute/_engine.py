@@ -19,7 +19,9 @@ result straight into a fresh tensor's buffer (`_core._empty_with_view`): a singl
 allreduce copies nothing. A bucket of several tensors is packed into one buffer and unpacked into
 fresh tensors (Horovod's fusion buffer: one copy in, one copy out).
 """
+import contextlib
 import hashlib
+import os
 import queue
 import sys
 import threading
@@ -71,9 +73,16 @@ class Engine:
         self._check_in = np.zeros(2, np.int64)
         self._check_out = np.zeros(2, np.int64)
         self._ops = {"sum": MPI.SUM, "min": MPI.MIN, "max": MPI.MAX, "product": MPI.PROD}
+        self.pending = None  # (what, since): the collective this process is inside, for the watchdog
+        self.stall_warn = float(os.environ.get("HOROVOD_STALL_CHECK_TIME_SECONDS", 60))
+        self.stall_abort = float(os.environ.get("HOROVOD_STALL_SHUTDOWN_TIME_SECONDS", 0))
+        if os.environ.get("HOROVOD_STALL_CHECK_DISABLE", "0") not in ("", "0") or self.size == 1:
+            self.stall_warn = self.stall_abort = 0.0
         self._queue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="tapegrad-distribute-comm", daemon=True)
         self._thread.start()
+        if self.stall_warn > 0 or self.stall_abort > 0:
+            threading.Thread(target=self._watchdog, name="tapegrad-distribute-watchdog", daemon=True).start()
 
     # --- the communication thread ---------------------------------------------------------------
     def _loop(self):
@@ -86,6 +95,44 @@ class Engine:
             except BaseException as e:  # noqa: BLE001  (handed to the waiting thread)
                 job.error = e
             job.done.set()
+
+    @contextlib.contextmanager
+    def collective(self, what):
+        """Holds the lock around one collective and tells the watchdog what this rank waits in."""
+        with self.lock:
+            outer = self.pending
+            if outer is None:
+                self.pending = (what, time.monotonic())
+            try:
+                yield
+            finally:
+                if outer is None:
+                    self.pending = None
+
+    def _watchdog(self):
+        """Horovod's stall check: a rank blocked in one collective for HOROVOD_STALL_CHECK_TIME_SECONDS
+        (60) says so; after HOROVOD_STALL_SHUTDOWN_TIME_SECONDS (0: never) it ends the job, e.g. when
+        another rank has exited (sys.exit) without joining the collective."""
+        warned = None
+        while self._thread.is_alive():
+            time.sleep(0.25)
+            pending = self.pending
+            if pending is None:
+                continue
+            what, since = pending
+            waited = time.monotonic() - since
+            if self.stall_warn > 0 and waited > self.stall_warn and warned is not pending:
+                warned = pending
+                sys.stderr.write(f"tapegrad.distribute: rank {self.rank} has waited {waited:.0f} s in {what}; "
+                                 "one or more ranks have not submitted it (stalled or exited)\n")
+                sys.stderr.flush()
+            if self.stall_abort > 0 and waited > self.stall_abort:
+                sys.stderr.write(f"tapegrad.distribute: rank {self.rank} of {self.size} waited {waited:.0f} s in "
+                                 f"{what} (HOROVOD_STALL_SHUTDOWN_TIME_SECONDS={self.stall_abort:g}); calling "
+                                 "MPI_Abort to end the job on every rank\n")
+                sys.stderr.flush()
+                time.sleep(0.5)
+                self.MPI.COMM_WORLD.Abort(1)
 
     def submit(self, fn):
         job = Job(fn)
@@ -195,7 +242,13 @@ def install_abort_hook(engine):
             time.sleep(0.5)  # mpiexec forwards output asynchronously and drops what is left at the abort
             engine.MPI.COMM_WORLD.Abort(1)
 
+    def thread_hook(args):  # the same for an uncaught exception in any other thread
+        if args.exc_type is SystemExit:
+            return
+        hook(args.exc_type, args.exc_value, args.exc_traceback)
+
     sys.excepthook = hook
+    threading.excepthook = thread_hook
     return previous
 
 

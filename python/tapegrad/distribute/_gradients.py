@@ -100,12 +100,14 @@ class _GradientReduction:
         present = [i for i in members if self.grads[i] is not None]
         descs = tuple(_desc("allreduce", self.sources[i], _OP_NAMES[self.op], self.pre, self.post,
                             "a tensor" if self.grads[i] is not None else "None") for i in members)
-        eng.check(("group", descs), tuple(self.names[i] for i in members))
-        if not present:
-            return
-        outs = _reduce_arrays(eng, [self.grads[i]._array_view() for i in present],
-                              [(self.grads[i]._dtype_code, tuple(self.grads[i].shape)) for i in present],
-                              self.op, self.pre, self.post, self.compression)
+        names = tuple(self.names[i] for i in members)
+        with eng.collective(f"ALLREDUCE of gradients {', '.join(names)}"):
+            eng.check(("group", descs), names)
+            if not present:
+                return
+            outs = _reduce_arrays(eng, [self.grads[i]._array_view() for i in present],
+                                  [(self.grads[i]._dtype_code, tuple(self.grads[i].shape)) for i in present],
+                                  self.op, self.pre, self.post, self.compression)
         for i, o in zip(present, outs):
             self.results[i] = o
 
