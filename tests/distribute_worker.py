@@ -295,6 +295,24 @@ def mismatch():
         assert "Mismatched ALLREDUCE tensor shapes" in str(e) and "dense/kernel" in str(e), str(e)
     else:
         raise AssertionError("no error for mismatched gradients")
+    # a gradient that is None on one rank only (its loss does not use the variable)
+    w1, w2 = tg.Variable([1.0, 2.0], name="used"), tg.Variable([3.0], name="sometimes")
+    with tg.GradientTape() as tape:
+        loss = tg.reduce_sum(w1 * w1) + (tg.reduce_sum(w2) if r == 0 else 0.0)
+    try:
+        hvd.DistributedGradientTape(tape).gradient(loss, [w1, w2])
+    except tg.errors.FailedPreconditionError as e:
+        assert "Mismatched gradients: One rank has a tensor, but another rank has None." in str(e), str(e)
+        assert "sometimes" in str(e), str(e)
+    else:
+        raise AssertionError("no error for a gradient that is None on one rank only")
+    # compression that differs
+    try:
+        hvd.allreduce(tg.ones((3,)), compression=hvd.Compression.fp16 if r else hvd.Compression.none, name="c")
+    except tg.errors.FailedPreconditionError as e:
+        assert "Mismatched compression" in str(e), str(e)
+    else:
+        raise AssertionError("no error for mismatched compression")
     # the job goes on: a matching allreduce still works
     assert float(hvd.allreduce(tg.constant(1.0), op=hvd.Sum)) == n
 

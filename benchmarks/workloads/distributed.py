@@ -41,6 +41,22 @@ def _median_times(fn, steps, warmup, hvd):
     return max(hvd.allgather_object(float(np.median(times))))
 
 
+def _interleaved_medians(fns, steps, hvd):
+    """Median seconds of each fn, the fns taking turns (so that a busy phase of the machine hits
+    them all alike); the slowest rank's median."""
+    for fn in fns.values():
+        fn()
+    times = {k: [] for k in fns}
+    for _ in range(steps):
+        for k, fn in fns.items():
+            hvd.barrier()
+            t0 = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t0)
+    meds = hvd.allgather_object({k: float(np.median(v)) for k, v in times.items()})
+    return {k: max(m[k] for m in meds) for k in fns}
+
+
 def _train_step(tg, hvd, model, smoke, raw=False):
     if model == "mlp":
         params, x, y = mlp.make_data((20, 16, 16, 10), 8) if smoke else mlp.make_data()
@@ -181,9 +197,8 @@ def child_overlap(steps, smoke):
     def forward_only():
         tape_and_loss()
 
-    res = {name: _median_times(fn, steps, 2, hvd) for name, fn in
-           (("forward", forward_only), ("backward", backward_only), ("allreduce", reduce_only),
-            ("no_overlap", with_reduce(False)), ("overlap", with_reduce(True)))}
+    res = _interleaved_medians({"forward": forward_only, "backward": backward_only, "allreduce": reduce_only,
+                                "no_overlap": with_reduce(False), "overlap": with_reduce(True)}, steps, hvd)
     res["ranks"], res["grad_mb"] = hvd.size(), layers * width * width * 4 / 2**20
     eng.overlap = True
     res["buckets"] = len(hvd._gradients._GradientReduction(eng, ws, hvd.Average, hvd.Compression.none, 1.0, 1.0,

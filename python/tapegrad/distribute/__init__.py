@@ -352,7 +352,7 @@ def grouped_allreduce(tensors, average=None, device_dense="", device_sparse="", 
         raise ValueError("prescale_factor and postscale_factor are only supported with op=hvd.Average or hvd.Sum")
     if eng.size == 1 and pre == 1.0 and post == 1.0:
         return [t if isinstance(t, Tensor) else convert_to_tensor(t) for t in ts]
-    descs = tuple(_desc("allreduce", t, _OP_NAMES[op], pre, post) for t in ts)
+    descs = tuple(_desc("allreduce", t, _OP_NAMES[op], pre, post, compression.__name__, "a tensor") for t in ts)
     with eng.collective(f"ALLREDUCE {names[0] if len(names) == 1 else names}"):
         eng.check(("group", descs) if len(ts) != 1 else descs[0], tuple(names) if len(ts) != 1 else names[0])
         return _reduce_groups(eng, ts, op, pre, post, compression, eng.fusion_threshold)
@@ -431,11 +431,7 @@ def _allgather(t, name, process_set):
     name = name or "allgather"
     desc = ("allgather", t.dtype.name, (None,) + shape[1:])
     with eng.collective(f"ALLGATHER {name}"):
-        h = eng._hashes.get(desc)
-        if h is None:
-            import hashlib
-            h = int.from_bytes(hashlib.blake2b(repr(desc).encode(), digest_size=7).digest(), "little")
-            eng._hashes[desc] = h
+        h = eng.hash_of(desc)
         meta = np.array([h, shape[0]], np.int64)
         metas = np.empty((eng.size, 2), np.int64)
         eng.comm.Allgather(meta, metas)

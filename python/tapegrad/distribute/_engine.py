@@ -149,12 +149,19 @@ class Engine:
                 pass
 
     # --- the cross-rank check (See Note [Collective order]) ---------------------------------------
-    def check(self, desc, name):
-        """desc: a hashable tuple saying what this rank is about to do, the same on every rank."""
+    def hash_of(self, desc):
+        """A 56-bit hash of desc (a tuple of str/int/float/None), cached: the same on every rank."""
         h = self._hashes.get(desc)
         if h is None:
             h = int.from_bytes(hashlib.blake2b(repr(desc).encode(), digest_size=7).digest(), "little")
+            if len(self._hashes) > 4096:
+                self._hashes.clear()
             self._hashes[desc] = h
+        return h
+
+    def check(self, desc, name):
+        """desc: a hashable tuple saying what this rank is about to do, the same on every rank."""
+        h = self.hash_of(desc)
         self._check_in[0], self._check_in[1] = h, -h
         self.comm.Allreduce(self._check_in, self._check_out, op=self.MPI.MAX)
         if self._check_out[0] != h or self._check_out[1] != -h:
@@ -215,8 +222,10 @@ def _describe(a, b, ra, rb, name_a, name_b):
         if a[4:6] != b[4:6]:
             return (f"Mismatched prescale and/or postscale factors: One rank sent factors ({a[4]}, {a[5]}), but "
                     f"another rank sent factors ({b[4]}, {b[5]}).{who}")
-        if a[6:] != b[6:]:
-            return f"Mismatched gradients: One rank has None for {a[6]}, but another rank has {b[6]}.{who}"
+        if a[6] != b[6]:
+            return f"Mismatched compression: One rank used {a[6]}, but another rank used {b[6]}.{who}"
+        if a[7] != b[7]:
+            return f"Mismatched gradients: One rank has {a[7]}, but another rank has {b[7]}.{who}"
     if a[0] == "broadcast" and a[3] != b[3]:
         return (f"Mismatched BROADCAST root ranks: One rank specified root rank {a[3]}, but another rank "
                 f"specified root rank {b[3]}.{who}")

@@ -99,7 +99,8 @@ class _GradientReduction:
         eng, members = self.eng, self.buckets[b]
         present = [i for i in members if self.grads[i] is not None]
         descs = tuple(_desc("allreduce", self.sources[i], _OP_NAMES[self.op], self.pre, self.post,
-                            "a tensor" if self.grads[i] is not None else "None") for i in members)
+                            self.compression.__name__, "a tensor" if self.grads[i] is not None else "None")
+                      for i in members)
         names = tuple(self.names[i] for i in members)
         with eng.collective(f"ALLREDUCE of gradients {', '.join(names)}"):
             eng.check(("group", descs), names)
@@ -287,8 +288,12 @@ def DistributedOptimizer(optimizer, name=None, device_dense="", device_sparse=""
         eng = _eng()
         grads = list(grads)
         if eng.size > 1:
-            variables = list(trainable_variables) if trainable_variables is not None else list(grads)
-            sources = [v if g is None else g for g, v in zip(grads, variables)]
+            variables = trainable_variables
+            if variables is None:
+                variables = self._trainable_variables if self.built else grads
+            sources = [v if g is None else g for g, v in zip(grads, list(variables))]
+            if len(sources) != len(grads) or any(s is None for s in sources):
+                return base.apply(self, grads, trainable_variables)  # the base class raises its error
 
             def compute(on_ready):
                 if on_ready is not None:
