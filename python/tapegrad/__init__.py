@@ -31,6 +31,7 @@ from .function import print_ as print  # noqa: E402,A001  (TF's name)
 from . import autograph  # noqa: E402
 from . import keras, linalg, math, nn, testing  # noqa: E402
 from . import train, saved_model  # noqa: E402
+from . import data  # noqa: E402
 
 optimizers = keras.optimizers
 losses = keras.losses

@@ -154,9 +154,10 @@ def _walk_saveable(obj):
     skip = _get_skipset(obj_type)
     if obj_type in ("Sequential", "Functional"):
         yield "layers", obj.layers
+    is_model = "Model" in _mro_names(obj)
     for attr in sorted(dir(obj), key=_name_key):
-        if attr.startswith("__") or attr in skip:
-            continue
+        if attr.startswith("__") or attr in skip or (attr == "layers" and not is_model):
+            continue  # a plain Keras Layer has no `layers` property (ours lists sub-layers)
         try:
             value = getattr(obj, attr)
         except Exception:  # noqa: BLE001 - Keras skips attributes that fail to evaluate
