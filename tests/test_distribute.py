@@ -94,6 +94,10 @@ def test_one_process_world_without_mpiexec():
         g = hvd.DistributedGradientTape(tape).gradient(loss, [w])[0]
         assert type(hvd.DistributedGradientTape(tg.GradientTape())).__name__ == "GradientTape"
         np.testing.assert_allclose(g.numpy(), 3 * w.numpy() ** 2)
+        with tg.GradientTape() as tape:  # wrapped and used inside the `with` block: one tape state
+            loss = tg.reduce_sum(w * w)
+            tape = hvd.DistributedGradientTape(tape)
+            np.testing.assert_allclose(tape.gradient(loss, w).numpy(), 2 * w.numpy())
         assert hvd.allreduce(tg.constant([4, 6]), op=hvd.Average).numpy().tolist() == [4, 6]
         assert hvd.allreduce(tg.constant([4.0]), postscale_factor=0.5).numpy().tolist() == [2.0]
         assert hvd.allgather(tg.constant([[1.0, 2.0]])).numpy().tolist() == [[1.0, 2.0]]

@@ -251,7 +251,7 @@ def DistributedGradientTape(gradtape, device_dense="", device_sparse="", compres
     base = type(gradtape)
     cls = type(base.__name__, (_DistributedGradientTapeMixin, base), {"__module__": base.__module__})
     tape = cls.__new__(cls)
-    tape.__dict__.update(gradtape.__dict__)
+    tape.__dict__ = gradtape.__dict__  # one state: wrapping inside the `with` block works too
     tape._hvd_op, tape._hvd_compression, tape._hvd_pre, tape._hvd_post = op, compression, pre, post
     tape._hvd_groups = _check_groups(groups, num_groups)
     tape._sparse_as_dense = bool(sparse_as_dense)
