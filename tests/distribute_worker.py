@@ -223,6 +223,48 @@ def train_same_init(use_optimizer):
     return losses, [w.numpy() for w in ws]
 
 
+def tape_options():
+    """DistributedGradientTape's options against numpy: groups, predivide, local sources, fp16, Sum."""
+    r, n = hvd.rank(), hvd.size()
+    rng = np.random.default_rng(3)
+    w_all = [rng.standard_normal((5, 4)), rng.standard_normal(4), rng.standard_normal((4, 3))]
+    x_all = rng.standard_normal((n, 6, 5))
+
+    def grads(options, local=None):
+        ws = [tg.Variable(w.astype(np.float32), name=f"w{i}") for i, w in enumerate(w_all)]
+        with tg.GradientTape() as tape:
+            h = tg.nn.relu(tg.matmul(tg.constant(x_all[r].astype(np.float32)), ws[0]) + ws[1])
+            loss = tg.reduce_sum(tg.matmul(h, ws[2]) ** 2) * float(r + 1)
+        tape = hvd.DistributedGradientTape(tape, **options)
+        if local is not None:
+            tape.register_local_source(ws[local])
+        return [g.numpy() for g in tape.gradient(loss, ws)]
+
+    def local_grads(q):  # rank q's own gradients, in numpy (float64)
+        x = x_all[q]
+        pre = x @ w_all[0] + w_all[1]
+        h = np.maximum(pre, 0)
+        dz = 2 * (h @ w_all[2]) * (q + 1)
+        dh = (dz @ w_all[2].T) * (pre > 0)
+        return [x.T @ dh, dh.sum(0), h.T @ dz]
+
+    per_rank = [local_grads(q) for q in range(n)]
+    mean = [sum(g[i] for g in per_rank) / n for i in range(3)]
+    total = [sum(g[i] for g in per_rank) for i in range(3)]
+    tol = dict(rtol=2e-5, atol=2e-5)
+    for options, want in (({}, mean), ({"groups": 2}, mean), ({"groups": [[]]}, mean),
+                          ({"gradient_predivide_factor": 4.0}, mean), ({"op": hvd.Sum}, total)):
+        for got, ref in zip(grads(options), want):
+            np.testing.assert_allclose(got, ref, **tol, err_msg=str(options))
+    got = grads({"compression": hvd.Compression.fp16})
+    for g, ref in zip(got, mean):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, ref, rtol=5e-3, atol=5e-3 * np.abs(ref).max())
+    got = grads({}, local=1)  # the bias stays local, divided by size
+    np.testing.assert_allclose(got[1], per_rank[r][1] / n, **tol)
+    np.testing.assert_allclose(got[0], mean[0], **tol)
+
+
 def keras_fit():
     """model.fit with DistributedOptimizer and Horovod's callbacks: differently initialised ranks end
     with the same weights; MetricAverageCallback averages the logs."""
@@ -336,5 +378,6 @@ if __name__ == "__main__":
     scenario = sys.argv[1]
     for name in scenario.split(","):
         {"collectives": collectives, "training": training, "fit": keras_fit, "mismatch": mismatch,
+         "tape_options": tape_options,
          "raise": raise_on_one, "exit": exit_on_one}[name]()
     print(f"OK {scenario} rank {hvd.rank()}", flush=True)

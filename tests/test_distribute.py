@@ -164,7 +164,7 @@ def test_source_ready_hook_order_and_values():
 @needs_mpi
 @pytest.mark.parametrize("n", [2, 4])
 def test_collectives_training_and_fit(n):
-    scenario = "collectives,training" + (",fit" if hasattr(tg.keras, "Sequential") else "")
+    scenario = "collectives,tape_options,training" + (",fit" if hasattr(tg.keras, "Sequential") else "")
     p, _ = _mpiexec(n, scenario, timeout=150)
     _assert_ok(p, n, scenario)
 
