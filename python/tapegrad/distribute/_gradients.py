@@ -3,10 +3,13 @@ started as soon as the C++ backward pass has finished it (See Note [Source ready
 cpp/autodiff/tape.cpp and Note [Collective order] in _engine.py)."""
 import threading
 
+import numpy as np
+
 from .. import _core
 from .. import distribute as _distribute
 from .._tape import GradientTape
 from .._tensor import Tensor, Variable
+from ..errors import FailedPreconditionError
 from . import (Average, Compression, _OP_NAMES, _check_op, _desc, _eng, _no_process_set, _nbytes, _plan,
                _reduce_arrays)
 
@@ -41,6 +44,7 @@ class _GradientReduction:
         self.cancelled = False
         self.next, self.error = 0, None  # the next bucket to reduce, guarded by eng.lock
         self.names = [_source_name(s, i) for i, s in enumerate(sources)]
+        self._plan_req = None
 
     def on_ready(self, i, grad):
         """Called from the backward pass (GIL held) when source i's gradient is final."""
@@ -94,23 +98,58 @@ class _GradientReduction:
                 self.next = b + 1
             if self.error is not None:
                 raise self.error
+            if self._plan_req is not None:  # no bucket at all (every source local): the check still ends
+                self._plan_req.Wait()
+                self._plan_req = None
+
+    def start(self):
+        """Posts the check of the whole plan (a non-blocking 16-byte allreduce, See Note [Collective
+        order]) before the backward pass: it completes while the pass runs, so a bucket costs one
+        rendezvous of the ranks (its allreduce), not two."""
+        eng = self.eng
+        self.descs = [_desc("allreduce", s, _OP_NAMES[self.op], self.pre, self.post, self.compression.__name__,
+                            "a tensor") for s in self.sources]
+        order = [i for members in self.buckets for i in members]
+        self.plan = (("group", tuple(self.descs[i] for i in order)), tuple(self.names[i] for i in order))
+        h = eng.hash_of(self.plan[0])
+        self._plan_in = np.array([h, -h], np.int64)
+        self._plan_out = np.zeros(2, np.int64)
+        with eng.lock:
+            self._plan_req = eng.comm.Iallreduce(self._plan_in, self._plan_out, op=eng.MPI.MAX)
 
     def _reduce(self, b):
         eng, members = self.eng, self.buckets[b]
-        present = [i for i in members if self.grads[i] is not None]
-        descs = tuple(_desc("allreduce", self.sources[i], _OP_NAMES[self.op], self.pre, self.post,
-                            self.compression.__name__, "a tensor" if self.grads[i] is not None else "None")
-                      for i in members)
         names = tuple(self.names[i] for i in members)
         with eng.collective(f"ALLREDUCE of gradients {', '.join(names)}"):
-            eng.check(("group", descs), names)
-            if not present:
-                return
-            outs = _reduce_arrays(eng, [self.grads[i]._array_view() for i in present],
-                                  [(self.grads[i]._dtype_code, tuple(self.grads[i].shape)) for i in present],
-                                  self.op, self.pre, self.post, self.compression)
-        for i, o in zip(present, outs):
-            self.results[i] = o
+            if self._plan_req is not None:
+                self._plan_req.Wait()
+                self._plan_req = None
+                if self._plan_out[0] != self._plan_in[0] or self._plan_out[1] != self._plan_in[1]:
+                    eng._mismatch(*self.plan)
+            # None gradients travel as zeros, so that the message is the same on every rank; how many
+            # ranks had each gradient rides along (posted first, so it completes with the data)
+            flags = np.array([self.grads[i] is not None for i in members], np.int32)
+            counts = np.zeros_like(flags)
+            req = eng.comm.Iallreduce(flags, counts, op=eng.MPI.SUM)
+            views = [self.grads[i]._array_view() if self.grads[i] is not None
+                     else np.zeros(tuple(self.sources[i].shape), self.sources[i].dtype.as_numpy_dtype)
+                     for i in members]
+            outs = _reduce_arrays(eng, views, [(self.sources[i]._dtype_code, tuple(self.sources[i].shape))
+                                               for i in members], self.op, self.pre, self.post, self.compression)
+            req.Wait()
+            if ((counts > 0) & (counts < eng.size)).any():
+                self._presence_mismatch(members, flags, counts)
+        for i, o, c in zip(members, outs, counts):
+            self.results[i] = o if c else None
+
+    def _presence_mismatch(self, members, flags, counts):
+        every = self.eng.comm.allgather(flags.tolist())  # the same decision on every rank: all get here
+        j = int(np.argmax((counts > 0) & (counts < self.eng.size)))
+        have = [r for r, f in enumerate(every) if f[j]]
+        lack = [r for r, f in enumerate(every) if not f[j]]
+        raise FailedPreconditionError(
+            None, None, f"Mismatched gradients: One rank has a tensor, but another rank has None. (tensor "
+                        f"{self.names[members[j]]!r}: a gradient on rank(s) {have}, None on rank(s) {lack})")
 
     def finish(self):
         for i in self.local:
@@ -173,6 +212,7 @@ def reduce_gradients(eng, sources, compute, op, compression, pre, post, local=()
     """Runs compute(on_ready) (the backward pass, or None for gradients already there) while the
     communication thread reduces the finished buckets; returns the reduced gradients."""
     red = _GradientReduction(eng, sources, op, compression, pre, post, set(local), scale_local, groups)
+    red.start()
     # A backward pass that runs collectives itself (gradients of hvd.allreduce & co. recorded since
     # the last reduction) must not race the communication thread: the order of collectives would
     # then depend on timing (See Note [Collective order]).
@@ -222,6 +262,9 @@ class _DistributedGradientTapeMixin:
                                 self._hvd_post, local, self._scale_local, self._hvd_groups)
 
 
+_TAPE_CLASSES = {}
+
+
 def DistributedGradientTape(gradtape, device_dense="", device_sparse="", compression=Compression.none,
                             sparse_as_dense=False, op=Average, gradient_predivide_factor=1.0, num_groups=0,
                             groups=None, process_set=None, scale_local_gradients=True):
@@ -249,7 +292,10 @@ def DistributedGradientTape(gradtape, device_dense="", device_sparse="", compres
     op = _check_op(op)
     pre, post = _scale_factors(op, gradient_predivide_factor)
     base = type(gradtape)
-    cls = type(base.__name__, (_DistributedGradientTapeMixin, base), {"__module__": base.__module__})
+    cls = _TAPE_CLASSES.get(base)
+    if cls is None:  # one subclass per tape class, as Horovod (same name)
+        cls = _TAPE_CLASSES[base] = type(base.__name__, (_DistributedGradientTapeMixin, base),
+                                         {"__module__": base.__module__})
     tape = cls.__new__(cls)
     tape.__dict__ = gradtape.__dict__  # one state: wrapping inside the `with` block works too
     tape._hvd_op, tape._hvd_compression, tape._hvd_pre, tape._hvd_post = op, compression, pre, post
