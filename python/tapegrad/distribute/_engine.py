@@ -8,10 +8,12 @@ caller's thread; the gradient reduction of ``DistributedGradientTape`` reduces i
 their fixed plan order (waiting for each to be ready), never in the order they happen to become
 ready: the communication thread takes each bucket as it becomes ready while the backward pass
 runs, and the caller's thread takes the ones left when the backward pass ends (no wait for a
-thread wake-up on the critical path). Each collective is preceded by a 16-byte check (an allreduce
-of ``[h, -h]`` with MAX, h a hash of what this rank is about to do): equal hashes on all ranks or
-a ``FailedPreconditionError`` on all ranks naming the tensor and the ranks, never a mismatched
-MPI call (which would crash or silently sum the wrong bytes).
+thread wake-up on the critical path). Each collective is checked by a 16-byte allreduce of
+``[h, -h]`` with MAX (h a hash of what this rank is about to do): equal hashes on all ranks or a
+``FailedPreconditionError`` on all ranks naming the tensor and the ranks, never a mismatched MPI
+call (which would crash or silently sum the wrong bytes). Direct calls check just before the data;
+a gradient reduction checks its whole plan with a non-blocking allreduce posted before the
+backward pass, and None-ness travels with each bucket (_gradients.py).
 
 Note [Zero copy]
 MPI reads the source tensor's buffer through a read-only numpy view (`_array_view`) and writes the
