@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import _core
 from .. import distribute as _distribute
+from .._ops import convert_to_tensor
 from .._tape import GradientTape
 from .._tensor import Tensor, Variable
 from ..errors import FailedPreconditionError
@@ -332,7 +333,7 @@ def DistributedOptimizer(optimizer, name=None, device_dense="", device_sparse=""
 
     def apply(self, grads, trainable_variables=None):
         eng = _eng()
-        grads = list(grads)
+        grads = [g if g is None or isinstance(g, Tensor) else convert_to_tensor(g) for g in grads]
         if eng.size > 1:
             variables = trainable_variables
             if variables is None:
