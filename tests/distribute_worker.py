@@ -9,28 +9,48 @@ import numpy as np
 import tapegrad as tg
 import tapegrad.distribute as hvd
 
-DTYPES = (np.float32, np.float64, np.int32, np.int64)
+DTYPES = [np.float32, np.float64, np.int32, np.int64]
+for _name in ("float16", "int8", "uint8", "int16", "uint16", "uint32", "uint64"):  # when the engine has them
+    if hasattr(tg, _name):
+        DTYPES.append(np.dtype(_name).type)
+try:  # bfloat16 needs ml_dtypes (TF's) to be seen from numpy
+    if hasattr(tg, "bfloat16"):
+        import ml_dtypes
+
+        DTYPES.append(ml_dtypes.bfloat16)
+except ImportError:
+    pass
+SMALL = {"int8", "uint8", "int16", "uint16", "float16", "bfloat16"}
 OPS = {hvd.Average: "Average", hvd.Sum: "Sum", hvd.Min: "Min", hvd.Max: "Max", hvd.Product: "Product"}
 
 
 def value_of(r, dtype, shape=(2, 3)):
     """Rank r's input: distinct per rank and element, exact in every dtype."""
     base = np.arange(np.prod(shape)).reshape(shape)
-    v = (base % 5 + 1) * (r + 1) - 2 * r
-    if np.dtype(dtype).kind == "f":
+    name = np.dtype(dtype).name
+    if name in SMALL:  # products of four ranks stay in range, float16/bfloat16 stay exact
+        v = (base % 3) + (r % 2) - (1 if name.startswith(("int", "float", "bfloat")) else 0)
+    else:
+        v = (base % 5 + 1) * (r + 1) - 2 * r
+        if name.startswith("uint"):
+            v = np.abs(v)
+    if name.startswith(("float", "bfloat")):
         v = v + 0.25 * ((base + r) % 3)
     return v.astype(dtype)
 
 
 def expected(op, xs):
     st = np.stack(xs).astype(np.float64)
+    dt = xs[0].dtype
     if op == hvd.Sum:
         out = st.sum(0)
     elif op == hvd.Average:
         out = st.sum(0)
-        if xs[0].dtype.kind == "f":
-            return (out.astype(xs[0].dtype) * xs[0].dtype.type(1.0 / len(xs))).astype(xs[0].dtype)
-        return (out.astype(xs[0].dtype) * (1.0 / len(xs))).astype(xs[0].dtype)
+        if dt.name == "bfloat16":  # reduced in float32, rounded once
+            return (out.astype(np.float32) * np.float32(1.0 / len(xs))).astype(dt)
+        if dt.kind == "f":
+            return (out.astype(dt) * dt.type(1.0 / len(xs))).astype(dt)
+        return (out.astype(dt) * (1.0 / len(xs))).astype(dt)
     elif op == hvd.Min:
         out = st.min(0)
     elif op == hvd.Max:
@@ -57,8 +77,9 @@ def collectives():
             got = hvd.allreduce(tg.constant(xs[r]), op=op, name=f"{name}_{np.dtype(dtype).name}")
             want = expected(op, xs)
             assert got.dtype.name == np.dtype(dtype).name, (got.dtype, dtype)
-            np.testing.assert_allclose(got.numpy(), want, rtol=1e-6, err_msg=f"{name} {dtype}")
-            if op != hvd.Average or np.dtype(dtype).kind != "f":
+            np.testing.assert_allclose(got.numpy().astype(np.float64), want.astype(np.float64), rtol=1e-6,
+                                       err_msg=f"{name} {dtype}")
+            if op != hvd.Average or not np.dtype(dtype).name.startswith(("float", "bfloat")):
                 assert (got.numpy() == want).all(), (name, dtype, got.numpy(), want)
             results.append(got.numpy())
         # allgather: rank q sends q + 1 rows

@@ -261,7 +261,8 @@ def _reduce_arrays(eng, views, codes_shapes, op, pre, post, compression):
     call. Returns fresh tensors. See Note [Zero copy]."""
     mpi_op = eng._ops[_MPI_OP[op]]
     post = post / eng.size if op == Average else post
-    if len(views) == 1 and compression is NoneCompressor and pre == 1.0:
+    bf16 = views[0].dtype.name == "bfloat16"  # MPI has no bfloat16: reduced as float32, rounded back
+    if len(views) == 1 and compression is NoneCompressor and pre == 1.0 and not bf16:
         code, shape = codes_shapes[0]
         out_t, out = _engine.empty_like_shape(shape, code)
         if out.size:
@@ -270,7 +271,7 @@ def _reduce_arrays(eng, views, codes_shapes, op, pre, post, compression):
         return [out_t]
     sizes = [v.size for v in views]
     src_dtype = views[0].dtype
-    wire_dtype = compression.compress(np.empty(0, src_dtype))[0].dtype
+    wire_dtype = np.dtype(np.float32) if bf16 else compression.compress(np.empty(0, src_dtype))[0].dtype
     buf = np.empty(sum(sizes), wire_dtype)
     off = 0
     for v, n in zip(views, sizes):
@@ -288,6 +289,11 @@ def _reduce_arrays(eng, views, codes_shapes, op, pre, post, compression):
         off += n
         outs.append(out_t)
     return outs
+
+
+def _bytes_view(a):
+    """For collectives that only move bytes (allgather, broadcast): bfloat16 travels as uint16."""
+    return a.view(np.uint16) if a.dtype.name == "bfloat16" else a
 
 
 def _desc(kind, t, *extra):
@@ -443,7 +449,7 @@ def _allgather(t, name, process_set):
         if eng.size == 1:
             out[...] = _view(t)
         elif out.size:
-            eng.comm.Allgatherv(np.ascontiguousarray(_view(t)), [out, counts])
+            eng.comm.Allgatherv(_bytes_view(_view(t)), [_bytes_view(out), counts])
     return out_t, [int(d) for d in metas[:, 1]]
 
 
@@ -476,11 +482,11 @@ def broadcast(tensor, root_rank, name=None, ignore_name_scope=False, process_set
 def _broadcast_unchecked(eng, t, root_rank):
     if eng.rank == root_rank:
         if eng.size > 1 and t.shape.num_elements():
-            eng.comm.Bcast(_view(t), root=root_rank)
+            eng.comm.Bcast(_bytes_view(_view(t)), root=root_rank)
         return t if isinstance(t, Tensor) else convert_to_tensor(t)
     out_t, out = _engine.empty_like_shape(tuple(int(d) for d in t.shape), t._dtype_code)
     if out.size:
-        eng.comm.Bcast(out, root=root_rank)
+        eng.comm.Bcast(_bytes_view(out), root=root_rank)
     return out_t
 
 

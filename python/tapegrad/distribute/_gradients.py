@@ -11,6 +11,7 @@ from .._ops import convert_to_tensor
 from .._tape import GradientTape
 from .._tensor import Tensor, Variable
 from ..errors import FailedPreconditionError
+from . import _engine
 from . import (Average, Compression, _OP_NAMES, _check_op, _desc, _eng, _no_process_set, _nbytes, _plan,
                _reduce_arrays)
 
@@ -132,8 +133,7 @@ class _GradientReduction:
             flags = np.array([self.grads[i] is not None for i in members], np.int32)
             counts = np.zeros_like(flags)
             req = eng.comm.Iallreduce(flags, counts, op=eng.MPI.SUM)
-            views = [self.grads[i]._array_view() if self.grads[i] is not None
-                     else np.zeros(tuple(self.sources[i].shape), self.sources[i].dtype.as_numpy_dtype)
+            views = [self.grads[i]._array_view() if self.grads[i] is not None else _zeros_view(self.sources[i])
                      for i in members]
             outs = _reduce_arrays(eng, views, [(self.sources[i]._dtype_code, tuple(self.sources[i].shape))
                                                for i in members], self.op, self.pre, self.post, self.compression)
@@ -159,6 +159,13 @@ class _GradientReduction:
                 g = g / self.eng.size
             self.results[i] = g
         return self.results
+
+
+def _zeros_view(source):
+    """Zeros shaped and typed like `source`, as a numpy view (any dtype the engine has)."""
+    _, view = _engine.empty_like_shape(tuple(int(d) for d in source.shape), source._dtype_code)
+    view[...] = 0
+    return view
 
 
 def _source_name(s, i):
