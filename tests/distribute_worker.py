@@ -281,6 +281,16 @@ def tape_options():
     for g, ref in zip(got, mean):
         assert g.dtype == np.float32
         np.testing.assert_allclose(g, ref, rtol=5e-3, atol=5e-3 * np.abs(ref).max())
+    for dt in ("float16", "bfloat16"):  # half-precision variables (when the engine has them)
+        if not hasattr(tg, dt):
+            continue
+        w = tg.Variable(tg.cast(tg.constant([1.0, 2.0, 3.0]), getattr(tg, dt)))
+        with tg.GradientTape() as tape:
+            loss = tg.reduce_sum(w * w) * float(r + 1)
+        g = hvd.DistributedGradientTape(tape).gradient(loss, [w])[0]
+        assert g.dtype.name == dt, g.dtype
+        np.testing.assert_allclose(g.numpy().astype(np.float64), [2.0, 4.0, 6.0] * np.mean(np.arange(n) + 1.0),
+                                   rtol=1e-2)
     got = grads({}, local=1)  # the bias stays local, divided by size
     np.testing.assert_allclose(got[1], per_rank[r][1] / n, **tol)
     np.testing.assert_allclose(got[0], mean[0], **tol)
