@@ -289,7 +289,7 @@ def tape_options():
             loss = tg.reduce_sum(w * w) * float(r + 1)
         g = hvd.DistributedGradientTape(tape).gradient(loss, [w])[0]
         assert g.dtype.name == dt, g.dtype
-        np.testing.assert_allclose(g.numpy().astype(np.float64), [2.0, 4.0, 6.0] * np.mean(np.arange(n) + 1.0),
+        np.testing.assert_allclose(g.numpy().astype(np.float64), np.array([2.0, 4.0, 6.0]) * np.mean(np.arange(n) + 1.0),
                                    rtol=1e-2)
     got = grads({}, local=1)  # the bias stays local, divided by size
     np.testing.assert_allclose(got[1], per_rank[r][1] / n, **tol)
