@@ -170,6 +170,16 @@ def test_collectives_training_and_fit(n):
 
 
 @needs_mpi
+def test_same_numbers_run_to_run():
+    digests = []
+    for _ in range(2):
+        p, _ = _mpiexec(2, "training", timeout=120)
+        _assert_ok(p, 2, "training")
+        digests += [line.split()[1] for line in p.stdout.splitlines() if line.startswith("DIGEST")]
+    assert len(digests) == 2 and digests[0] == digests[1], digests
+
+
+@needs_mpi
 def test_mismatched_tensors_raise_on_every_rank():
     p, _ = _mpiexec(2, "mismatch", timeout=60)
     _assert_ok(p, 2, "mismatch")
