@@ -186,7 +186,7 @@ mpi_built = mpi_enabled
 # --- compression ------------------------------------------------------------------------------------
 class Compressor:
     """Interface of Horovod's compressors: ``compress(array) -> (array, ctx)``, ``decompress(array, ctx)``.
-    Here they act on the numpy views that go to MPI (tapegrad has no float16 tensors)."""
+    Here they act on the numpy views that go to MPI, below the tensors."""
 
     @staticmethod
     def compress(array):
