@@ -15,8 +15,36 @@ HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tf_tutorials")
 PROGRAMS = sorted(f for f in os.listdir(HERE) if f.endswith(".py"))
 HAVE_TF = importlib.util.find_spec("tensorflow") is not None
 
-_SWAP = ("import sys, runpy, tapegrad; sys.modules['tensorflow'] = tapegrad; "
-         "sys.modules['keras'] = tapegrad.keras; runpy.run_path(sys.argv[1], run_name='__main__')")
+# The swap stands for editing the program's imports (`tensorflow` -> `tapegrad`, `keras` ->
+# `tapegrad.keras`): besides the two top modules, submodule imports such as
+# `from tensorflow.keras import layers` resolve to tapegrad's own submodules (not fresh copies).
+_SWAP = """
+import importlib, importlib.abc, importlib.util, runpy, sys
+import tapegrad
+
+
+class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    TARGETS = {"tensorflow": "tapegrad", "keras": "tapegrad.keras"}
+
+    def find_spec(self, name, path=None, target=None):
+        head, _, rest = name.partition(".")
+        if head in self.TARGETS and rest:
+            return importlib.util.spec_from_loader(name, self)
+        return None
+
+    def create_module(self, spec):
+        head, _, rest = spec.name.partition(".")
+        return importlib.import_module(self.TARGETS[head] + "." + rest)
+
+    def exec_module(self, module):
+        pass
+
+
+sys.meta_path.insert(0, _Alias())
+sys.modules["tensorflow"] = tapegrad
+sys.modules["keras"] = tapegrad.keras
+runpy.run_path(sys.argv[1], run_name="__main__")
+"""
 _REAL = "import sys, runpy; runpy.run_path(sys.argv[1], run_name='__main__')"
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|nan|inf")
 
