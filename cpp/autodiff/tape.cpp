@@ -12,12 +12,12 @@ namespace tg {
 // knows. The early-out (no active tape) costs one load on the per-op path.
 
 void Tape::watch(const Tensor& t) {
-  if (!is_floating(t.dtype)) return;
+  if (!is_differentiable(t.dtype)) return;
   producer.emplace(t.id, -1);
 }
 
 void Tape::watch_variable(const std::shared_ptr<Variable>& v) {
-  if (!is_floating(v->value.dtype)) return;
+  if (!is_differentiable(v->value.dtype)) return;
   if (producer.emplace(v->value.id, -1)) watched_variables.push_back(v);
   else if (std::none_of(watched_variables.begin(), watched_variables.end(),
                         [&](const std::shared_ptr<Variable>& w) { return w.get() == v.get(); }))
@@ -55,7 +55,7 @@ static void record_impl(Op op, const Tensor* in, size_t nin, const Tensor* out, 
   size_t nhits = 0;
   for (auto& t : t_active) {
     for (size_t i = 0; i < nin; ++i)
-      if (is_floating(in[i].dtype) && t->watches(in[i].id)) {
+      if (is_differentiable(in[i].dtype) && t->watches(in[i].id)) {
         if (nhits < 16) hits[nhits++] = t.get();
         break;
       }
@@ -102,8 +102,12 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
                                      const std::vector<Tensor>& output_grads, bool zero_unconnected) {
   const size_t nnodes = tape.nodes.size();
   IdMap source_ids;
-  for (const Tensor& s : sources)  // a source the tape does not know gets None, as TF
-    if (is_floating(s.dtype) && tape.watches(s.id)) source_ids.emplace(s.id, 0);
+  // A source the tape does not know gets None, as TF, unless it is itself a target: then, as TF,
+  // it gets that target's output gradient (gradient(x, x) is ones even for an unwatched x).
+  IdMap target_ids;
+  for (const Tensor& t : targets) target_ids.emplace(t.id, 0);
+  for (const Tensor& s : sources)
+    if (is_differentiable(s.dtype) && (tape.watches(s.id) || target_ids.count(s.id))) source_ids.emplace(s.id, 0);
 
   // 1. forward sweep: tensors that depend on a source
   IdMap reach = source_ids;
@@ -133,7 +137,7 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
   };
   for (size_t i = 0; i < targets.size(); ++i) {
     const Tensor& t = targets[i];
-    if (!is_floating(t.dtype) || !reach.count(t.id)) continue;
+    if (!is_differentiable(t.dtype) || !reach.count(t.id)) continue;
     Tensor seed;
     if (i < output_grads.size() && output_grads[i].defined()) {
       seed = output_grads[i];
@@ -164,7 +168,7 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
     bool any_need = false;
     for (size_t i = 0; i < nin; ++i) {
       const Tensor& in = node->inputs[i];
-      needs[i] = is_floating(in.dtype) && reach.count(in.id);
+      needs[i] = is_differentiable(in.dtype) && reach.count(in.id);
       any_need |= bool(needs[i]);
     }
     if (!any_need) continue;
@@ -204,8 +208,8 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
   result.reserve(sources.size());
   for (const Tensor& s : sources) {
     Tensor* g = grad_of(s.id);
-    if (g && is_floating(s.dtype)) result.push_back(*g);
-    else if (zero_unconnected && is_floating(s.dtype)) result.push_back(Tensor::zeros(s.shape, s.dtype));
+    if (g && is_differentiable(s.dtype)) result.push_back(*g);
+    else if (zero_unconnected && is_differentiable(s.dtype)) result.push_back(Tensor::zeros(s.shape, s.dtype));
     else result.push_back(Tensor());
   }
   if (!tape.persistent) {

@@ -135,7 +135,7 @@ class GradientTape:
         flat_targets = _flatten_tensors(target, "target")
         flat_sources = _flatten_tensors(sources, "sources")
         for s in flat_sources:
-            if s._dtype_code > 1:  # not float32/float64
+            if not s.dtype.is_floating:
                 warnings.warn(
                     f"The dtype of the source tensor must be floating (e.g. tf.float32) when calling "
                     f"GradientTape.gradient, got {s.dtype!r}", UserWarning, stacklevel=2)
