@@ -17,7 +17,6 @@ class CustomModule(tf.Module):
 
     @tf.function
     def __call__(self, x):
-        print("Tracing with", x)
         return x * self.v
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None, 2], dtype=tf.float32)])
@@ -33,6 +32,7 @@ module = CustomModule()
 print("trainable variables:", len(module.trainable_variables))
 print("call:", module(tf.constant(2.0)).numpy())
 print("call again:", module(tf.constant(3.0)).numpy())
+print("traces:", module.__call__.experimental_get_tracing_count())
 print("project:", module.project(tf.constant([[1.0, 2.0]])).numpy().tolist())
 
 module_no_signatures_path = os.path.join(tempfile.mkdtemp(), "module_no_signatures")
