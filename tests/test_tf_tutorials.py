@@ -96,10 +96,13 @@ KNOWN = {
                      "(Sequential.add rebuilds the graph) raises; Keras 3 returns the first node's output"),
     "transfer_learning.py": (lambda: HAVE_TF, "keras/models/functional.py: a non-None `training` passed to a "
                              "Functional model overrides the training=False recorded on a nested call (Keras "
-                             "3.15's operation_fn), so the unfrozen base's BatchNormalization updates its statistics"),
+                             "3.15's operation_fn), so the unfrozen base's BatchNormalization updates its statistics; and "
+                             "a tf.Variable attribute of a keras.Model is counted as a weight (Keras 3 tracks only "
+                             "its own variables)"),
     "tensors_and_variables.py": (lambda: HAVE_TF, "_tensor.py: Variable.assign of a wrong shape raises "
                                  "InvalidArgumentError; TF raises ValueError ('Cannot assign value to variable ...: "
-                                 "Shape mismatch.')"),
+                                 "Shape mismatch.'); and `.numpy()` of a 0-d tensor is a 0-d array where TF gives a NumPy "
+                                 "scalar (np.float32(2.5))"),
     "working_with_rnns.py": (lambda: _missing("keras.utils.pad_sequences"), "keras.utils.pad_sequences is missing"),
     "save_and_load.py": (lambda: _missing("keras.Model.save"), "Model.save / keras.models.load_model (.keras files) "
                          "are missing"),

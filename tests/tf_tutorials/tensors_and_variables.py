@@ -15,6 +15,7 @@ rank_3_tensor = tf.constant([[[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]], [[10, 11, 12, 1
                              [[20, 21, 22, 23, 24], [25, 26, 27, 28, 29]]])
 print("rank 3:", rank_3_tensor.shape, rank_3_tensor.dtype, rank_3_tensor.ndim)
 print("np.array:", np.array(rank_2_tensor).dtype, rank_2_tensor.numpy().tolist())
+print("scalar numpy:", repr(rank_0_tensor.numpy()), repr(tf.constant(2.5).numpy()))
 
 a = tf.constant([[1, 2], [3, 4]])
 b = tf.ones([2, 2], dtype=tf.int32)

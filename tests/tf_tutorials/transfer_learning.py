@@ -86,3 +86,19 @@ print("fine-tune loss:", [round(v, 5) for v in history.history["loss"]])
 print("bn moving mean still unchanged:", np.allclose(bn.moving_mean.numpy(), moving_mean))
 print("kernel moved:", not np.allclose(base_model.layers[1].kernel.numpy(), kernel))
 print("eval:", [round(v, 5) for v in model.evaluate(train_ds, verbose=0)])
+
+
+# Keras 3 tracks its own variables: a tf.Variable attribute of a Model is not one of its weights
+class WithTFVariable(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.w = tf.Variable(5.0)
+        self.dense = keras.layers.Dense(1)
+
+    def call(self, x):
+        return self.dense(x) * self.w
+
+
+m = WithTFVariable()
+m(np.ones((1, 2), "float32"))
+print("tf.Variable attribute:", len(m.weights), len(m.trainable_weights))
