@@ -103,6 +103,10 @@ KNOWN = {
                                  "InvalidArgumentError; TF raises ValueError ('Cannot assign value to variable ...: "
                                  "Shape mismatch.'); and `.numpy()` of a 0-d tensor is a 0-d array where TF gives a NumPy "
                                  "scalar (np.float32(2.5))"),
+    "transformer_classifier.py": (lambda: True, "keras/models/sequential.py: a Sequential without an Input, "
+                                   "called inside a custom layer's call while that layer is called on a KerasTensor, "
+                                   "is built twice and raises 'has already been configured to use input shape "
+                                   "(None, 8, 8). You cannot build it with input_shape (1, 8, 8)'"),
     "working_with_rnns.py": (lambda: _missing("keras.utils.pad_sequences"), "keras.utils.pad_sequences is missing"),
     "save_and_load.py": (lambda: _missing("keras.Model.save"), "Model.save / keras.models.load_model (.keras files) "
                          "are missing"),
