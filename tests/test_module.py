@@ -123,6 +123,6 @@ def test_module_finds_keras_layer_weights():
     holder.layer = Scale()
     holder.layer(tg.ones([1, 3]))
     holder.own = tg.Variable(np.zeros(2, np.float32), name="own")
-    assert [v.name for v in holder.variables] == ["own", "w", "c"]  # own attributes first, as TF
-    assert [v.name for v in holder.trainable_variables] == ["own", "w"]
+    assert [v.name for v in holder.variables] == ["own:0", "w", "c"]  # own attributes first, as TF
+    assert [v.name for v in holder.trainable_variables] == ["own:0", "w"]
     assert holder.layer in holder.submodules
