@@ -45,6 +45,7 @@ for model in (generator, discriminator):
     print(model.name.split("_")[0], "output shape:", model.output_shape, "params:", model.count_params())
 
 print("generator layers:", [type(layer).__name__ for layer in generator.layers])
+generator.summary()
 noise = tf.constant(rng.normal(size=(1, NOISE_DIM)).astype("float32"))
 generated_image = generator(noise, training=False)
 print("generated image shape:", generated_image.shape)
