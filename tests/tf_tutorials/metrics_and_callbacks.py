@@ -147,3 +147,28 @@ history = model.fit(x_train, y_train, batch_size=8, epochs=3, shuffle=False, ver
 for key in sorted(history.history):
     print(key, [round(v, 4) for v in history.history[key]])
 print("metrics:", [m.name for m in model.metrics])
+
+# fault tolerance: BackupAndRestore resumes an interrupted fit at the epoch it reached
+import os  # noqa: E402
+import tempfile  # noqa: E402
+
+
+class InterruptingCallback(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 2:
+            raise RuntimeError("Interrupting!")
+
+
+backup_dir = os.path.join(tempfile.mkdtemp(), "backup")
+callback = keras.callbacks.BackupAndRestore(backup_dir=backup_dir)
+model = get_model()
+try:
+    model.fit(x_train, y_train, epochs=5, batch_size=8, shuffle=False, verbose=0,
+              callbacks=[callback, InterruptingCallback()])
+except RuntimeError as e:
+    print("fit interrupted:", e)
+print("backup files:", sorted(os.listdir(backup_dir)))
+model = get_model()
+history = model.fit(x_train, y_train, epochs=5, batch_size=8, shuffle=False, verbose=0, callbacks=[callback])
+print("resumed epochs:", history.epoch, [round(v, 5) for v in history.history["loss"]])
+print("iterations:", int(model.optimizer.iterations.numpy()), "backup kept:", os.path.exists(backup_dir))
