@@ -492,6 +492,11 @@ def _pipelines(lib):
         "choose_continue": d.choose_from_datasets([d.range(1), d.range(5, 8)],
                                                   d.from_tensor_slices(np.array([0, 0, 1, 0, 1], np.int64)),
                                                   stop_on_empty_dataset=False),
+        "window_flat_map": d.range(10).window(3, 2, 1, True).flat_map(lambda w: w.batch(3)),
+        "window_stride": d.range(7).window(2, 3, 2).flat_map(lambda w: w.batch(2)),
+        "window_zip": d.from_tensor_slices((y[:5], x[:5])).window(2).flat_map(
+            lambda a, b: d.zip((a.batch(2), b.batch(2)))),
+        "window_infinite": d.range(10).repeat().window(3, 4).flat_map(lambda w: w.batch(3)).take(3),
         "sample_one_live": d.sample_from_datasets([d.range(3), d.range(5, 8)], weights=[1.0, 0.0], seed=1),
         "sample_infinite_card": d.sample_from_datasets([d.range(3), d.range(5, 8).repeat()], seed=1).take(0),
     }
@@ -522,6 +527,13 @@ def test_options_and_new_transformations_errors():
     assert sorted(got) == list(range(50)) + list(range(100, 150))
     assert [v for v in got if v < 100] == list(range(50))
     assert int(d.counter().cardinality()) == -1
+    windows = d.from_tensor_slices((np.arange(5), np.arange(5.0))).window(2, drop_remainder=True)
+    assert repr(windows.element_spec) == (
+        "(DatasetSpec(TensorSpec(shape=(), dtype=tf.int64, name=None), TensorShape([])), "
+        "DatasetSpec(TensorSpec(shape=(), dtype=tf.float64, name=None), TensorShape([])))")
+    assert int(windows.cardinality()) == 2
+    assert [[list(map(int, a)), list(map(float, b))] for a, b in windows] == [[[0, 1], [0.0, 1.0]], [[2, 3], [2.0, 3.0]]]
+    assert [int(d.range(n).window(3, 2, 2).cardinality()) for n in (0, 1, 5)] == [0, 1, 3]
 
 
 @pytest.fixture(scope="module")

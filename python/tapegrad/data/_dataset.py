@@ -101,7 +101,9 @@ def _as_array(value):
 
 
 def _tensor(value):
-    return value if isinstance(value, Tensor) else _core.convert_to_tensor(value)
+    if isinstance(value, (Tensor, Dataset)):  # a Dataset leaf: a component of a `window` element
+        return value
+    return _core.convert_to_tensor(value)
 
 
 def _tensors(flat):
@@ -381,6 +383,17 @@ class Dataset:
     def flat_map(self, map_func, name=None):
         """The elements of the datasets `map_func` returns for each element, one after the other."""
         return _FlatMapDataset(self, map_func)
+
+    def window(self, size, shift=None, stride=1, drop_remainder=False, name=None):
+        """Windows of `size` elements (every `stride`-th), a new one each `shift` (default `size`)
+        elements; each window is a dataset (one per component of a nested element), as TF.
+
+        >>> import tapegrad as tg
+        >>> ds = tg.data.Dataset.range(7).window(3, shift=2, drop_remainder=True)
+        >>> [w.numpy().tolist() for w in ds.flat_map(lambda w: w.batch(3))]
+        [[0, 1, 2], [2, 3, 4], [4, 5, 6]]
+        """
+        return _WindowDataset(self, size, shift, stride, drop_remainder)
 
     def interleave(self, map_func, cycle_length=None, block_length=None, num_parallel_calls=None,
                    deterministic=None, name=None):
@@ -1683,3 +1696,89 @@ class Options(_OptionsBase):
               "experimental_optimization": OptimizationOptions, "experimental_slack": None,
               "experimental_symbolic_checkpoint": None, "experimental_warm_start": None,
               "threading": ThreadingOptions}
+
+
+class DatasetSpec:
+    """The spec of a dataset-valued component (the windows of ``Dataset.window``)."""
+
+    def __init__(self, element_spec, dataset_shape=()):
+        self._element_spec = element_spec
+        self._dataset_shape = TensorShape(dataset_shape)
+
+    element_spec = property(lambda self: self._element_spec)
+
+    def __eq__(self, other):
+        return isinstance(other, DatasetSpec) and self._element_spec == other._element_spec
+
+    def __hash__(self):
+        return hash(repr(self))
+
+    def __repr__(self):
+        return f"DatasetSpec({self._element_spec!r}, TensorShape({list(self._dataset_shape)}))"
+
+
+class _ListDataset(Dataset):
+    """A finite dataset replaying stored flat elements (one window's component)."""
+
+    def __init__(self, elements, structure):
+        self._stored = elements
+        self._struct = structure
+
+    def _compute_structure(self):
+        return self._struct
+
+    def _card(self):
+        return len(self._stored)
+
+    def _elements(self):
+        return iter(self._stored)
+
+
+class _WindowDataset(_UnaryDataset):
+    def __init__(self, input_dataset, size, shift, stride, drop_remainder):
+        super().__init__(input_dataset)
+        self._size = _int_arg(size, "size")
+        self._shift = self._size if shift is None else _int_arg(shift, "shift")
+        self._stride = _int_arg(stride, "stride")
+        for value, what in ((self._size, "size"), (self._shift, "shift"), (self._stride, "stride")):
+            if value <= 0:
+                raise InvalidArgumentError(f"Window {what} must be greater than zero, but got {value}.")
+        self._drop = bool(drop_remainder)
+
+    def _compute_structure(self):
+        return _map_nest(DatasetSpec, self._input._structure)
+
+    def _card(self):
+        n = self._input._card()
+        if n < 0:
+            return n
+        if self._drop:
+            span = (self._size - 1) * self._stride + 1
+            return 0 if n < span else (n - span) // self._shift + 1
+        return -(-n // self._shift)
+
+    def _elements(self):
+        specs = _flatten(self._input._structure)
+        span = (self._size - 1) * self._stride + 1
+        buffer, exhausted = [], False  # buffer[0] is the first element of the next window
+        source = self._input._elements()
+        while True:
+            while not exhausted and len(buffer) < span:
+                flat = next(source, _MISSING)
+                if flat is _MISSING:
+                    exhausted = True
+                else:
+                    buffer.append(flat)
+            if not buffer:
+                return
+            window = buffer[:span:self._stride]
+            if len(window) < self._size and (self._drop or exhausted and not window):
+                return
+            yield tuple(_ListDataset([(el[j],) for el in window], specs[j]) for j in range(len(specs)))
+            drop = min(self._shift, len(buffer))
+            del buffer[:drop]
+            if drop < self._shift:  # the next window starts beyond what is buffered: skip input elements
+                for _ in range(self._shift - drop):
+                    if exhausted or next(source, _MISSING) is _MISSING:
+                        exhausted = True
+                        break
