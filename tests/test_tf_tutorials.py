@@ -92,6 +92,10 @@ def _missing(path):
 # Mismatches whose fix belongs to code another part of the project owns: (condition, reason). The
 # xfail is strict, so once the fix lands the XPASS fails and the entry must go.
 KNOWN = {
+    "autoencoder.py": (lambda: True, "keras/models/model.py: Model.__new__ treats a subclass constructed with two "
+                       "positional arguments (Autoencoder(latent_dim, shape)) as a functional model, so "
+                       "`super().__init__()` raises TypeError 'Functional.__init__() missing 2 required positional "
+                       "arguments'; Keras decides in Model.__init__ from the arguments given to super().__init__"),
     "mnist_cnn.py": (lambda: True, "keras/layers/base.py: `layer.output` of a layer with several inbound nodes "
                      "(Sequential.add rebuilds the graph) raises; Keras 3 returns the first node's output"),
     "transfer_learning.py": (lambda: HAVE_TF, "keras/models/functional.py: a non-None `training` passed to a "
