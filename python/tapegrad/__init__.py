@@ -45,4 +45,5 @@ for _alias in ("optimizers", "losses", "metrics", "initializers"):  # tf.metrics
     _sys.modules[__name__ + "." + _alias] = globals()[_alias]
 del _alias
 
-__version__ = "0.1.0"
+from . import version  # noqa: E402
+__version__, __tapegrad_version__ = version.VERSION, version.TAPEGRAD_VERSION
