@@ -532,7 +532,8 @@ def test_options_and_new_transformations_errors():
         "(DatasetSpec(TensorSpec(shape=(), dtype=tf.int64, name=None), TensorShape([])), "
         "DatasetSpec(TensorSpec(shape=(), dtype=tf.float64, name=None), TensorShape([])))")
     assert int(windows.cardinality()) == 2
-    assert [[list(map(int, a)), list(map(float, b))] for a, b in windows] == [[[0, 1], [0.0, 1.0]], [[2, 3], [2.0, 3.0]]]
+    assert [[list(map(int, a)), list(map(float, b))] for a, b in windows] == [[[0, 1], [0.0, 1.0]],
+                                                                               [[2, 3], [2.0, 3.0]]]
     assert [int(d.range(n).window(3, 2, 2).cardinality()) for n in (0, 1, 5)] == [0, 1, 3]
 
 

@@ -78,17 +78,6 @@ def _same(a, b, rtol=1e-4, atol=2e-4):
     return True
 
 
-def _missing(path):
-    """True when the dotted attribute path under tapegrad does not exist (yet)."""
-    import tapegrad
-    obj = tapegrad
-    for part in path.split("."):
-        if not hasattr(obj, part):
-            return True
-        obj = getattr(obj, part)
-    return False
-
-
 # Mismatches whose fix belongs to code another part of the project owns: (condition, reason). The
 # xfail is strict, so once the fix lands the XPASS fails and the entry must go.
 KNOWN = {
@@ -100,20 +89,17 @@ KNOWN = {
                      "(Sequential.add rebuilds the graph) raises; Keras 3 returns the first node's output"),
     "transfer_learning.py": (lambda: HAVE_TF, "keras/models/functional.py: a non-None `training` passed to a "
                              "Functional model overrides the training=False recorded on a nested call (Keras "
-                             "3.15's operation_fn), so the unfrozen base's BatchNormalization updates its statistics; and "
-                             "a tf.Variable attribute of a keras.Model is counted as a weight (Keras 3 tracks only "
+                             "3.15's operation_fn), so the unfrozen base's BatchNormalization updates its "
+                             "statistics; and a tf.Variable attribute of a keras.Model is counted as a weight (Keras 3 tracks only "
                              "its own variables)"),
     "tensors_and_variables.py": (lambda: HAVE_TF, "_tensor.py: Variable.assign of a wrong shape raises "
                                  "InvalidArgumentError; TF raises ValueError ('Cannot assign value to variable ...: "
-                                 "Shape mismatch.'); and `.numpy()` of a 0-d tensor is a 0-d array where TF gives a NumPy "
-                                 "scalar (np.float32(2.5))"),
+                                 "Shape mismatch.'); and `.numpy()` of a 0-d tensor is a 0-d array where TF gives "
+                                 "a NumPy scalar (np.float32(2.5))"),
     "transformer_classifier.py": (lambda: True, "keras/models/sequential.py: a Sequential without an Input, "
                                    "called inside a custom layer's call while that layer is called on a KerasTensor, "
                                    "is built twice and raises 'has already been configured to use input shape "
                                    "(None, 8, 8). You cannot build it with input_shape (1, 8, 8)'"),
-    "working_with_rnns.py": (lambda: _missing("keras.utils.pad_sequences"), "keras.utils.pad_sequences is missing"),
-    "save_and_load.py": (lambda: _missing("keras.Model.save"), "Model.save / keras.models.load_model (.keras files) "
-                         "are missing"),
 }
 
 
