@@ -15,9 +15,11 @@ defined inside a function cannot be saved; one defined in ``__main__`` loads onl
 that defines it there), rebuilds the object — Keras objects with ``from_config(config)`` then
 built on the saved input shape; other objects (``tf.Module``) by calling the class with no
 arguments — and restores the variables into it. Methods are the class's current Python code. A
-``tf.Module`` whose constructor needs arguments is rebuilt from its recorded attributes instead (without calling ``__init__``): variables, sub-modules
-(the same way), Keras layers and models (from their config), lists/tuples/dicts of these and plain
-JSON values; other attributes are not restored.
+``tf.Module`` whose constructor needs arguments is rebuilt from its recorded attributes instead
+(without calling ``__init__``): variables, sub-modules (the same way), Keras layers and models
+(from their config), lists/tuples/dicts of these and plain JSON values; other attributes are not
+restored, as in TF's loaded objects.
+
 ``signatures`` name methods of the saved object with their input signature (``tf.TensorSpec``
 arguments): a ``tf.function`` with an ``input_signature``, a concrete function of one, or a dict of
 them (a single one is ``"serving_default"``; without ``signatures``, a ``tf.Module`` whose class has
