@@ -128,3 +128,17 @@ def test_program_runs_unchanged(program, tmp_path):
         "\n".join(got) + "\n---\n" + "\n".join(want)
     for g, w in zip(got, want):
         assert _same(g, w), f"{program}:\n tapegrad: {g}\n TF:       {w}"
+
+
+def test_swap_aliases_submodules_and_keras_namespaces(tmp_path):
+    # regression: `from tensorflow.keras import layers` imported a second copy of tapegrad (the engine
+    # refused to register its types twice); tf.metrics / tf.initializers were missing
+    program = tmp_path / "prog.py"
+    program.write_text("import tensorflow as tf\nfrom tensorflow.keras import layers\nimport tensorflow.keras.metrics\n"
+                       "from keras import optimizers\n"
+                       "print(layers is tf.keras.layers, tf.metrics is tf.keras.metrics, "
+                       "tf.initializers is tf.keras.initializers, optimizers is tf.keras.optimizers)\n")
+    proc = subprocess.run([sys.executable, "-c", _SWAP, str(program)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["True"] * 4
