@@ -478,7 +478,63 @@ def _pipelines(lib):
         "map_tuple": d.from_tensor_slices((y, x)).map(lambda a, b: (b * 2.0, a)).batch(8),
         "repeat_batch": d.range(5).repeat(2).batch(3),
         "concatenate_flat_map": d.range(3).concatenate(d.range(7, 9)).flat_map(lambda v: d.range(v).batch(2)),
+        # regression: interleave, scan, take_while, unique, counter, choose_from_datasets were missing
+        "interleave": d.range(3).interleave(lambda v: d.range(v * 10, v * 10 + 3), cycle_length=2),
+        "interleave_blocks": d.range(1, 5).interleave(lambda v: d.range(v).map(lambda u: u + 10 * v), cycle_length=3,
+                                                       block_length=2),
+        "scan": d.from_tensor_slices((y[:5], x[:5, 0])).scan(lib.constant(0, lib.int64),
+                                                              lambda s, e: (s + e[0], (s, e[1]))),
+        "take_while": d.range(10).take_while(lambda v: v < 4),
+        "unique": d.from_tensor_slices(np.array([3, 1, 3, 2, 1], np.int32)).unique(),
+        "counter": d.counter(start=2, step=-3, dtype=lib.int32).take(4),
+        "choose": d.choose_from_datasets([d.range(3), d.range(5, 8)],
+                                         d.from_tensor_slices(np.array([0, 1, 1, 0, 1, 1, 0], np.int64))),
+        "choose_continue": d.choose_from_datasets([d.range(1), d.range(5, 8)],
+                                                  d.from_tensor_slices(np.array([0, 0, 1, 0, 1], np.int64)),
+                                                  stop_on_empty_dataset=False),
+        "window_flat_map": d.range(10).window(3, 2, 1, True).flat_map(lambda w: w.batch(3)),
+        "window_stride": d.range(7).window(2, 3, 2).flat_map(lambda w: w.batch(2)),
+        "window_zip": d.from_tensor_slices((y[:5], x[:5])).window(2).flat_map(
+            lambda a, b: d.zip((a.batch(2), b.batch(2)))),
+        "window_infinite": d.range(10).repeat().window(3, 4).flat_map(lambda w: w.batch(3)).take(3),
+        "sample_one_live": d.sample_from_datasets([d.range(3), d.range(5, 8)], weights=[1.0, 0.0], seed=1),
+        "sample_infinite_card": d.sample_from_datasets([d.range(3), d.range(5, 8).repeat()], seed=1).take(0),
     }
+
+
+def test_options_and_new_transformations_errors():
+    d = tg.data.Dataset
+    options = tg.data.Options()
+    assert options.deterministic is None and options.experimental_distribute.auto_shard_policy == 0
+    assert options.threading.private_threadpool_size is None and options.autotune.enabled is None
+    with pytest.raises(AttributeError, match="Cannot set the property foo on Options."):
+        options.foo = 1
+    options.deterministic = False
+    options.experimental_distribute.auto_shard_policy = tg.data.experimental.AutoShardPolicy.DATA
+    ds = d.range(4).with_options(options).map(lambda v: v + 1).batch(2)
+    assert ds.options() == options and d.range(3).options() == tg.data.Options()
+    assert [b.numpy().tolist() for b in ds] == [[1, 2], [3, 4]]
+    with pytest.raises(TypeError, match="only `tf.int32`, `tf.int64`, and `tf.string` are supported"):
+        d.from_tensor_slices([1.0]).unique()
+    with pytest.raises(TypeError, match="Elements of `choice_dataset` must be scalar `tf.int64` tensors"):
+        d.choose_from_datasets([d.range(2)], d.from_tensor_slices(np.array([0], np.int32)))
+    with pytest.raises(tg.errors.InvalidArgumentError, match="Selector index out of range: 3 >= 1"):
+        list(d.choose_from_datasets([d.range(2)], d.from_tensors(np.int64(3))))
+    with pytest.raises(TypeError, match="must return a pair"):
+        list(d.range(2).scan(0, lambda s, x: s))
+    # sampling follows the weights and drops exhausted datasets
+    got = [int(v) for v in d.sample_from_datasets([d.range(50), d.range(100, 150)], seed=3)]
+    assert sorted(got) == list(range(50)) + list(range(100, 150))
+    assert [v for v in got if v < 100] == list(range(50))
+    assert int(d.counter().cardinality()) == -1
+    windows = d.from_tensor_slices((np.arange(5), np.arange(5.0))).window(2, drop_remainder=True)
+    assert repr(windows.element_spec) == (
+        "(DatasetSpec(TensorSpec(shape=(), dtype=tf.int64, name=None), TensorShape([])), "
+        "DatasetSpec(TensorSpec(shape=(), dtype=tf.float64, name=None), TensorShape([])))")
+    assert int(windows.cardinality()) == 2
+    assert [[list(map(int, a)), list(map(float, b))] for a, b in windows] == [[[0, 1], [0.0, 1.0]],
+                                                                               [[2, 3], [2.0, 3.0]]]
+    assert [int(d.range(n).window(3, 2, 2).cardinality()) for n in (0, 1, 5)] == [0, 1, 3]
 
 
 @pytest.fixture(scope="module")

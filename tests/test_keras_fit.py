@@ -331,6 +331,49 @@ def test_model_checkpoint_paths_and_best_only(tmp_path):
 _BAR = r"\x1b\[1m {0,2}\d+/\d+\x1b\[0m (\x1b\[32m━+\x1b\[0m)?\x1b\[37m━*\x1b\[0m \x1b\[1m\d+s\x1b\[0m \d+[mu]?s/step"
 
 
+def _backup_model():
+    m = tg.keras.Sequential([tg.keras.Input((4,)), tg.keras.layers.Dense(3, activation="relu"),
+                             tg.keras.layers.Dense(1)])
+    m.set_weights([np.random.default_rng(1).normal(0, 0.5, w.shape).astype("float32") for w in m.get_weights()])
+    m.compile(optimizer=tg.keras.optimizers.Adam(0.05), loss="mse")
+    return m
+
+
+def test_backup_and_restore_resumes_weights_optimizer_and_epoch(tmp_path):
+    # regression: BackupAndRestore raised NotImplementedError; Keras restores weights, the optimizer's
+    # slots (building it first) and the epoch, so a resumed run continues the uninterrupted one exactly
+    x, y = _data(30, 4, seed=3)[0], np.random.default_rng(4).random((30, 1)).astype("float32")
+    full = _backup_model().fit(x, y, epochs=4, batch_size=8, shuffle=False, verbose=0).history["loss"]
+
+    class Interrupt(tg.keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("interrupt")
+
+    backup = str(tmp_path / "backup")
+    cb = tg.keras.callbacks.BackupAndRestore(backup)
+    with pytest.raises(RuntimeError, match="interrupt"):
+        _backup_model().fit(x, y, epochs=4, batch_size=8, shuffle=False, verbose=0, callbacks=[cb, Interrupt()])
+    assert sorted(os.listdir(backup)) == ["latest.weights.h5", "training_metadata.json"]
+    with open(os.path.join(backup, "training_metadata.json")) as f:
+        assert f.read() == '{"epoch": 2, "batch": 0}'
+    resumed = _backup_model()
+    h = resumed.fit(x, y, epochs=4, batch_size=8, shuffle=False, verbose=0, callbacks=[cb])
+    assert h.epoch == [2, 3]
+    np.testing.assert_allclose(h.history["loss"], full[2:], rtol=1e-5)
+    assert int(resumed.optimizer.iterations.numpy()) == 16
+    assert not os.path.exists(backup)  # delete_checkpoint
+    # per-batch backups, kept previous copies
+    cb = tg.keras.callbacks.BackupAndRestore(backup, save_freq=2, double_checkpoint=True, delete_checkpoint=False)
+    _backup_model().fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0, callbacks=[cb])
+    assert sorted(os.listdir(backup)) == ["latest.weights.h5", "latest.weights.h5.bkp", "training_metadata.json",
+                                          "training_metadata.json.bkp"]
+    with pytest.raises(ValueError, match="Empty `backup_dir` argument passed"):
+        tg.keras.callbacks.BackupAndRestore("")
+    with pytest.raises(ValueError, match="Invalid value for argument `save_freq`"):
+        tg.keras.callbacks.BackupAndRestore(backup, save_freq="batch")
+
+
 def test_progress_bar_formats():
     x, _, yr = _data(n=16)
     m = _MLP([4, 2])

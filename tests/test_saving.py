@@ -550,22 +550,108 @@ def test_saved_model_unsupported(tmp_path):
 
     with pytest.raises(NotImplementedError, match="defined inside a function"):
         tg.saved_model.save(Local(), str(tmp_path / "a"))
-    with pytest.raises(NotImplementedError, match="signatures"):
+    with pytest.raises(ValueError, match="Only `tf.functions` with an input signature or concrete functions"):
         tg.saved_model.save(Lin(), str(tmp_path / "b"), signatures={"serving_default": None})
+    with pytest.raises(NotImplementedError, match="method of the saved object"):
+        tg.saved_model.save(Lin(), str(tmp_path / "b"), signatures=Exporter(Lin()).serve)
     with pytest.raises(ValueError, match="Expected a Trackable object for export"):
         tg.saved_model.save(3, str(tmp_path / "c"))
     with pytest.raises(tg.errors.NotFoundError, match="not read TensorFlow's SavedModel format"):
         tg.saved_model.load(str(tmp_path / "nothing"))
-    # a class that needs constructor arguments cannot be rebuilt
-    tg.saved_model.save(NeedsArgs(2), str(tmp_path / "d"))
-    with pytest.raises(NotImplementedError, match="calling the class with no arguments"):
-        tg.saved_model.load(str(tmp_path / "d"))
+    # a class that needs constructor arguments is rebuilt from its recorded attributes
+    m = NeedsArgs(2)
+    m.v.assign([1.0, 2.0])
+    tg.saved_model.save(m, str(tmp_path / "d"))
+    loaded = tg.saved_model.load(str(tmp_path / "d"))
+    assert type(loaded) is NeedsArgs and loaded.n == 2 and loaded.name == "needs_args"
+    assert loaded.v.numpy().tolist() == [1.0, 2.0] and loaded.v.trainable
+    assert not hasattr(loaded, "f")  # not a trackable or JSON value: not restored (as TF's loaded objects)
 
 
 class NeedsArgs(tg.Module):
     def __init__(self, n):
         super().__init__()
+        self.n = n
         self.v = tg.Variable(np.zeros(n, np.float32))
+        self.f = np.zeros(1)
+
+
+class Signed(tg.Module):
+    """A module with tf.function methods that carry input signatures (as TF's SavedModel guide)."""
+
+    def __init__(self):
+        super().__init__()
+        self.v = tg.Variable(1.0)
+        self.w = tg.Variable(np.array([[0.5, -1.0], [2.0, 0.25]], np.float32))
+
+    @tg.function
+    def __call__(self, x):
+        return x * self.v
+
+    @tg.function(input_signature=[tg.TensorSpec([None, 2], tg.float32)])
+    def project(self, x):
+        return tg.matmul(x, self.w) + self.v
+
+
+class Exporter(tg.Module):
+    """Wraps a model; its constructor needs an argument."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    @tg.function(input_signature=[tg.TensorSpec([None, 3], tg.float32, name="features")])
+    def serve(self, x):
+        return {"score": self.model(x)}
+
+
+def test_function_input_signature_skips_self():
+    # regression: a method decorated in its class body has `self` without a TensorSpec (TF's rule)
+    m = Signed()
+    assert m.project(tg.constant([[1.0, 2.0]])).numpy().tolist() == [[5.5, 0.5]]
+    assert Signed.project(m, [[1.0, 2.0]]).numpy().tolist() == [[5.5, 0.5]]
+    with pytest.raises(TypeError, match="missing type constraint for y"):
+        tg.function(lambda self, x, y: x, input_signature=[tg.TensorSpec([])])
+
+
+def test_saved_model_signatures(tmp_path):
+    m = Signed()
+    # the only tf.function with an input_signature becomes serving_default without `signatures`
+    tg.saved_model.save(m, str(tmp_path / "a"))
+    loaded = tg.saved_model.load(str(tmp_path / "a"))
+    assert list(loaded.signatures.keys()) == ["serving_default"]
+    out = loaded.signatures["serving_default"](x=[[1.0, 2.0], [0.0, -1.0]])
+    assert list(out) == ["output_0"] and out["output_0"].numpy().tolist() == [[5.5, 0.5], [-1.0, 0.75]]
+    # a concrete function and a dict of them; keyword arguments only
+    call = m.__call__.get_concrete_function(tg.TensorSpec(None, tg.float32))
+    tg.saved_model.save(m, str(tmp_path / "b"), signatures={"call": call, "proj": m.project})
+    loaded = tg.saved_model.load(str(tmp_path / "b"))
+    assert sorted(loaded.signatures) == ["call", "proj"]
+    assert loaded.signatures["call"](x=tg.constant([1.0, 4.0]))["output_0"].numpy().tolist() == [1.0, 4.0]
+    with pytest.raises(TypeError, match="takes 0 positional arguments"):
+        loaded.signatures["call"](tg.constant(1.0))
+    with pytest.raises(TypeError, match="unexpected keyword arguments: y"):
+        loaded.signatures["call"](x=1.0, y=2.0)
+    with pytest.raises(ValueError, match="not compatible"):
+        loaded.signatures["proj"](x=[1.0, 2.0])
+    with pytest.raises(ValueError, match="must have an input_signature"):
+        tg.saved_model.save(m, str(tmp_path / "c"), signatures=m.__call__)
+
+
+def test_saved_model_module_wrapping_keras_model(tmp_path):
+    # regression: the export wrapper of TF's guides (a tf.Module holding a Keras model, constructor argument)
+    model = tg.keras.Sequential([tg.keras.Input(shape=(3,)), tg.keras.layers.Dense(2, activation="relu"),
+                                 tg.keras.layers.Dense(1)])
+    model.set_weights([np.linspace(-1, 1, w.size).reshape(w.shape).astype(np.float32) for w in model.get_weights()])
+    exporter = Exporter(model)
+    tg.saved_model.save(exporter, str(tmp_path / "e"), signatures={"serving_default": exporter.serve})
+    reloaded = tg.saved_model.load(str(tmp_path / "e"))
+    batch = tg.constant([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]])
+    want = model(batch).numpy()
+    np.testing.assert_allclose(reloaded.serve(batch)["score"].numpy(), want, rtol=1e-6)
+    np.testing.assert_allclose(reloaded.signatures["serving_default"](features=batch)["score"].numpy(), want,
+                               rtol=1e-6)
+    assert len(reloaded.trainable_variables) == 4
 
 
 # ---- with the real Keras models and layers --------------------------------------------------------

@@ -39,8 +39,11 @@ from . import data  # noqa: E402
 
 optimizers = keras.optimizers
 losses = keras.losses
-_sys.modules[__name__ + ".optimizers"] = optimizers
-_sys.modules[__name__ + ".losses"] = losses
+metrics = keras.metrics
+initializers = keras.initializers
+for _alias in ("optimizers", "losses", "metrics", "initializers"):  # tf.metrics etc.: TF's keras aliases
+    _sys.modules[__name__ + "." + _alias] = globals()[_alias]
+del _alias
 
 from . import version  # noqa: E402
 __version__, __tapegrad_version__ = version.VERSION, version.TAPEGRAD_VERSION

@@ -81,6 +81,8 @@ class Function:
         self._instances = weakref.WeakKeyDictionary()
         self._keys = []
         self._sig = inspect.signature(python_function)
+        # TF gives a parameter named `self` (a method decorated in its class body) no type constraint
+        self._constrained = [n for n in self._sig.parameters if n != "self"]
         self._input_signature = None
         if input_signature is not None:
             self._input_signature = _validate_signature(input_signature, self._sig, _bound_to is not None)
@@ -119,7 +121,7 @@ class Function:
         except TypeError as e:
             raise TypeError(f"Binding inputs to tf.function failed due to `{e}`. Received args: {args} and kwargs: "
                             f"{kwargs} for signature: {self._signature_text()}.") from None
-        names = list(self._sig.parameters)
+        names = self._constrained
         out = dict(bound.arguments)
         for name, spec in zip(names, self._input_signature):
             if name not in out:
@@ -135,7 +137,7 @@ class Function:
         return bound.args, bound.kwargs
 
     def _signature_text(self):
-        parts = [f"{n}: {s!r}" for n, s in zip(self._sig.parameters, self._input_signature)]
+        parts = [f"{n}: {s!r}" for n, s in zip(self._constrained, self._input_signature)]
         return "(" + ", ".join(parts) + ")"
 
     def _note_signature(self, args, kwargs):
@@ -199,7 +201,7 @@ def _validate_signature(input_signature, sig, bound):
     if bad:
         raise TypeError("input_signature must be a possibly nested sequence of TensorSpec objects, got invalid args "
                         f"{bad} with types {[type(x) for x in bad]}.")
-    params = [p for p in sig.parameters.values() if p.kind not in (p.VAR_KEYWORD,)]
+    params = [p for p in sig.parameters.values() if p.kind not in (p.VAR_KEYWORD,) and p.name != "self"]
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     has_var = any(p.kind == p.VAR_POSITIONAL for p in params)
     for p in params:

@@ -101,7 +101,9 @@ def _as_array(value):
 
 
 def _tensor(value):
-    return value if isinstance(value, Tensor) else _core.convert_to_tensor(value)
+    if isinstance(value, (Tensor, Dataset)):  # a Dataset leaf: a component of a `window` element
+        return value
+    return _core.convert_to_tensor(value)
 
 
 def _tensors(flat):
@@ -381,6 +383,85 @@ class Dataset:
     def flat_map(self, map_func, name=None):
         """The elements of the datasets `map_func` returns for each element, one after the other."""
         return _FlatMapDataset(self, map_func)
+
+    def window(self, size, shift=None, stride=1, drop_remainder=False, name=None):
+        """Windows of `size` elements (every `stride`-th), a new one each `shift` (default `size`)
+        elements; each window is a dataset (one per component of a nested element), as TF.
+
+        >>> import tapegrad as tg
+        >>> ds = tg.data.Dataset.range(7).window(3, shift=2, drop_remainder=True)
+        >>> [w.numpy().tolist() for w in ds.flat_map(lambda w: w.batch(3))]
+        [[0, 1, 2], [2, 3, 4], [4, 5, 6]]
+        """
+        return _WindowDataset(self, size, shift, stride, drop_remainder)
+
+    def interleave(self, map_func, cycle_length=None, block_length=None, num_parallel_calls=None,
+                   deterministic=None, name=None):
+        """The elements of the datasets `map_func` returns, `block_length` at a time from each of
+        `cycle_length` open ones in turn (TF's order; `cycle_length` None: the number of CPU cores).
+
+        >>> import tapegrad as tg
+        >>> ds = tg.data.Dataset.range(3).interleave(lambda x: tg.data.Dataset.range(x * 10, x * 10 + 3), 2)
+        >>> [int(x) for x in ds]
+        [0, 10, 1, 11, 2, 12, 20, 21, 22]
+        """
+        return _InterleaveDataset(self, map_func, cycle_length, block_length)
+
+    def scan(self, initial_state, scan_func, name=None):
+        """`scan_func(state, element)` returns `(new_state, output)`; the outputs, state carried along.
+
+        >>> import tapegrad as tg
+        >>> [int(x) for x in tg.data.Dataset.range(5).scan(tg.constant(0, tg.int64), lambda s, x: (s + x, s + x))]
+        [0, 1, 3, 6, 10]
+        """
+        return _ScanDataset(self, initial_state, scan_func)
+
+    def take_while(self, predicate, name=None):
+        """The elements up to (not including) the first for which `predicate` is False."""
+        return _TakeWhileDataset(self, predicate)
+
+    def unique(self, name=None):
+        """Each distinct element once, in first-seen order (int32, int64 or string scalars)."""
+        return _UniqueDataset(self)
+
+    @staticmethod
+    def counter(start=0, step=1, dtype=int64, name=None):
+        """start, start + step, ... forever, as scalars of `dtype`."""
+        return _CounterDataset(start, step, dtype)
+
+    @staticmethod
+    def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
+        """For each int64 scalar `i` of `choice_dataset`, the next element of `datasets[i]`.
+
+        >>> import tapegrad as tg
+        >>> ds = tg.data.Dataset.choose_from_datasets(
+        ...     [tg.data.Dataset.range(3), tg.data.Dataset.range(10, 13)],
+        ...     tg.data.Dataset.from_tensor_slices(tg.constant([0, 1, 1, 0], tg.int64)))
+        >>> [int(x) for x in ds]
+        [0, 10, 11, 1]
+        """
+        return _ChooseDataset(datasets, choice_dataset, stop_on_empty_dataset)
+
+    @staticmethod
+    def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
+                             rerandomize_each_iteration=None):
+        """Elements drawn from `datasets` at random with probabilities `weights` (uniform when None);
+        reproducible from `seed` but not TF's random numbers. An exhausted dataset drops out (the
+        sampling stops instead with `stop_on_empty_dataset=True`)."""
+        ds = _SampleDataset(datasets, weights, seed, stop_on_empty_dataset, rerandomize_each_iteration)
+        if int(np.count_nonzero(ds._weights)) == 1:  # as TF: the one dataset with a nonzero weight itself
+            return ds._datasets[int(np.flatnonzero(ds._weights)[0])]
+        return ds
+
+    def with_options(self, options, name=None):
+        """This dataset with `options` (a ``tf.data.Options``) merged into its options."""
+        if not isinstance(options, Options):
+            raise TypeError(f"`options` must be a `tf.data.Options`, got {type(options).__name__}")
+        return _OptionsDataset(self, options)
+
+    def options(self):
+        """The ``tf.data.Options`` set on this dataset and its inputs (later ones win)."""
+        return _merged_options(self)
 
     def apply(self, transformation_func):
         """`transformation_func(self)`, which must return a Dataset."""
@@ -1270,3 +1351,434 @@ class _FlatMapDataset(_UnaryDataset):
     def _elements(self):
         for flat in self._input._elements():
             yield from self._dataset_for(flat)._elements()
+
+
+# --- interleave, scan, take_while, unique, counter, choose/sample, options ---------------------------
+
+def _cpu_count():
+    import os  # noqa: PLC0415
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class _InterleaveDataset(_FlatMapDataset):
+    def __init__(self, input_dataset, map_func, cycle_length, block_length):
+        super().__init__(input_dataset, map_func)
+        cycle_length = AUTOTUNE if cycle_length is None else _int_arg(cycle_length, "cycle_length")
+        block_length = 1 if block_length is None else _int_arg(block_length, "block_length")
+        if cycle_length == AUTOTUNE:
+            cycle_length = _cpu_count()
+        if cycle_length <= 0:
+            raise InvalidArgumentError("cycle_length must be greater than zero.")
+        if block_length <= 0:
+            raise InvalidArgumentError("block_length must be greater than zero.")
+        self._cycle_length, self._block_length = cycle_length, block_length
+
+    def _elements(self):
+        # TF's InterleaveDataset: a slot yields block_length elements, then the cycle moves on; an
+        # exhausted slot is closed and the cycle moves on; an empty slot opens the next input element
+        inputs = self._input._elements()
+        slots = [None] * self._cycle_length
+        index = block = num_open = 0
+        end_of_input = False
+        while not end_of_input or num_open > 0:
+            if slots[index] is not None:
+                value = next(slots[index], _MISSING)
+                if value is not _MISSING:
+                    block += 1
+                    if block == self._block_length:
+                        index, block = (index + 1) % self._cycle_length, 0
+                    yield value
+                    continue
+                slots[index] = None
+                num_open -= 1
+                index, block = (index + 1) % self._cycle_length, 0
+            elif not end_of_input:
+                flat = next(inputs, _MISSING)
+                if flat is _MISSING:
+                    end_of_input = True
+                else:
+                    slots[index] = self._dataset_for(flat)._elements()
+                    num_open += 1
+            else:
+                index, block = (index + 1) % self._cycle_length, 0
+
+
+class _ScanDataset(_UnaryDataset):
+    def __init__(self, input_dataset, initial_state, scan_func):
+        super().__init__(input_dataset)
+        if not callable(scan_func):
+            raise TypeError(f"`scan_func` must be callable, got {type(scan_func).__name__}")
+        self._initial = _map_nest(_to_output_leaf, initial_state)
+        self._fn = scan_func
+
+    def _step(self, state, flat):
+        ret = self._fn(state, _pack(self._input._structure, _tensors(flat)))
+        if not isinstance(ret, (tuple, list)) or len(ret) != 2:
+            raise TypeError("The scan function must return a pair comprising the new state and the output value.")
+        new_state, out = ret
+        if isinstance(out, list):
+            out = tuple(out)
+        return _map_nest(_to_output_leaf, new_state), out, tuple(_to_output_leaf(v) for v in _flatten(out))
+
+    def _compute_structure(self):
+        flat = _first_element(self._input)
+        if flat is None:
+            flat = tuple(np.zeros([1 if d is None else d for d in shape_of_spec(s)], dtype_of_spec(s).as_numpy_dtype)
+                         for s in _flatten(self._input._structure))
+        _, out, leaves = self._step(self._initial, flat)
+        in_shapes = [shape_of_spec(s) for s in _flatten(self._input._structure)]
+        return _pack(out, [make_spec(_output_shape(v.shape, in_shapes), v.dtype) for v in leaves])
+
+    def _elements(self):
+        state = self._initial
+        for flat in self._input._elements():
+            state, _, leaves = self._step(state, flat)
+            yield leaves
+
+
+class _TakeWhileDataset(_UnaryDataset):
+    def __init__(self, input_dataset, predicate):
+        super().__init__(input_dataset)
+        if not callable(predicate):
+            raise TypeError(f"`predicate` must be callable, got {type(predicate).__name__}")
+        self._predicate = predicate
+
+    def _card(self):
+        n = self._input._card()
+        return n if n == 0 else UNKNOWN
+
+    def _elements(self):
+        for flat in self._input._elements():
+            keep = _to_output_leaf(_call_with_element(self._predicate, _pack(self._input._structure, _tensors(flat))))
+            if keep.dtype != as_dtype("bool") or keep.ndim != 0:
+                raise ValueError("Invalid `predicate`. `predicate` must return a `tf.bool` scalar tensor, but its "
+                                 f"return type is {spec_of(keep)}.")
+            if not bool(keep):
+                return
+            yield flat
+
+
+class _UniqueDataset(_UnaryDataset):
+    def __init__(self, input_dataset):
+        super().__init__(input_dataset)
+        spec = input_dataset._structure
+        if isinstance(spec, (tuple, dict)):
+            raise TypeError("`tf.data.Dataset.unique` does not support the element structure "
+                            f"{spec}: the elements must be single tensors.")
+        dtype = dtype_of_spec(spec)
+        if dtype.name not in ("int32", "int64", "string"):
+            raise TypeError(f"`tf.data.Dataset.unique` does not support type {dtype} -- only `tf.int32`, `tf.int64`, "
+                            "and `tf.string` are supported.")
+
+    def _card(self):
+        n = self._input._card()
+        return n if n == 0 else UNKNOWN
+
+    def _elements(self):
+        seen = set()
+        for flat in self._input._elements():
+            key = np.asarray(flat[0]).tobytes() if np.ndim(flat[0]) else np.asarray(flat[0]).item()
+            if key not in seen:
+                seen.add(key)
+                yield flat
+
+
+class _CounterDataset(Dataset):
+    def __init__(self, start, step, dtype):
+        self._dtype = as_dtype(dtype)
+        self._start, self._step = start, step
+
+    def _compute_structure(self):
+        return make_spec(TensorShape([]), self._dtype)
+
+    def _card(self):
+        return INFINITE
+
+    def _elements(self):
+        np_dtype = self._dtype.as_numpy_dtype
+        value = np.asarray(self._start, np_dtype)
+        step = np.asarray(self._step, np_dtype)
+        while True:
+            yield (value,)
+            value = np.asarray(value + step, np_dtype)
+
+
+def _check_datasets(datasets):
+    datasets = list(datasets)
+    if not datasets or any(not isinstance(d, Dataset) for d in datasets):
+        raise TypeError("Invalid `datasets`. `datasets` should be a non-empty list of `tf.data.Dataset` objects.")
+    return datasets
+
+
+class _ChooseDataset(Dataset):
+    def __init__(self, datasets, choice_dataset, stop_on_empty_dataset):
+        self._datasets = _check_datasets(datasets)
+        spec = choice_dataset._structure if isinstance(choice_dataset, Dataset) else None
+        if spec is None or isinstance(spec, (tuple, dict)) or dtype_of_spec(spec) != int64 or \
+                len(shape_of_spec(spec)) != 0:
+            raise TypeError("Invalid `choice_dataset`. Elements of `choice_dataset` must be scalar `tf.int64` "
+                            f"tensors but are {spec}.")
+        self._choice = choice_dataset
+        self._stop = bool(stop_on_empty_dataset)
+        self._inputs = tuple(self._datasets) + (choice_dataset,)
+
+    def _compute_structure(self):
+        return self._datasets[0]._structure
+
+    def _card(self):
+        return UNKNOWN
+
+    def _elements(self):
+        gens = [d._elements() for d in self._datasets]
+        done = [False] * len(gens)
+        for (choice,) in self._choice._elements():
+            i = int(np.asarray(choice))
+            if not 0 <= i < len(gens):
+                raise InvalidArgumentError(f"Selector index out of range: {i} >= {len(gens)}")
+            if done[i]:
+                continue
+            value = next(gens[i], _MISSING)
+            if value is _MISSING:
+                done[i] = True
+                if self._stop:
+                    return
+                continue
+            yield value
+
+
+class _SampleDataset(Dataset):
+    def __init__(self, datasets, weights, seed, stop_on_empty_dataset, rerandomize_each_iteration):
+        self._datasets = _check_datasets(datasets)
+        if weights is None:
+            weights = [1.0 / len(self._datasets)] * len(self._datasets)
+        weights = np.asarray(weights.numpy() if hasattr(weights, "numpy") else weights, np.float64).reshape(-1)
+        if len(weights) != len(self._datasets):
+            raise ValueError(f"Invalid `weights`. The shape of `weights` should be compatible with `[len(datasets)]` "
+                             f"but is {list(weights.shape)}.")
+        self._weights = weights
+        self._seed = _shuffle_seed(seed)
+        self._rerandomize = bool(rerandomize_each_iteration)
+        self._iteration = 0
+        self._stop = bool(stop_on_empty_dataset)
+        self._inputs = tuple(self._datasets)
+
+    def _compute_structure(self):
+        return self._datasets[0]._structure
+
+    def _card(self):
+        return INFINITE if any(d._card() == INFINITE for d in self._datasets) else UNKNOWN
+
+    def _elements(self):
+        seed = self._seed + self._iteration if self._rerandomize else self._seed
+        self._iteration += 1
+        rng = np.random.default_rng(seed)
+        gens = [d._elements() for d in self._datasets]
+        live = self._weights > 0
+        while live.any():
+            w = np.where(live, self._weights, 0.0)
+            i = int(rng.choice(len(gens), p=w / w.sum()))
+            value = next(gens[i], _MISSING)
+            if value is _MISSING:
+                if self._stop:
+                    return
+                live[i] = False
+                continue
+            yield value
+
+
+class _OptionsDataset(_UnaryDataset):
+    def __init__(self, input_dataset, options):
+        super().__init__(input_dataset)
+        self._options = options
+
+    def _rows(self):
+        return self._input._rows()
+
+    def _elements(self):
+        return self._input._elements()
+
+
+def _merged_options(ds):
+    merged = Options()
+    for d in ds._inputs:
+        merged = merged.merge(_merged_options(d))
+    own = getattr(ds, "_options", None)
+    return merged.merge(own) if own is not None else merged
+
+
+class _OptionsBase:
+    """An attribute bag with a fixed set of names, each None (unset) or a value, as TF's options."""
+
+    _names = {}
+
+    def __init__(self):
+        for k, v in self._names.items():
+            object.__setattr__(self, k, v() if isinstance(v, type) else v)
+
+    def __setattr__(self, name, value):
+        if name not in self._names:
+            raise AttributeError(f"Cannot set the property {name} on {type(self).__name__}.")
+        object.__setattr__(self, name, value)
+
+    def __eq__(self, other):
+        return type(self) is type(other) and all(getattr(self, k) == getattr(other, k) for k in self._names)
+
+    def __ne__(self, other):
+        return not self == other
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)!r}' for k in self._names)})"
+
+    def merge(self, other):
+        """A copy with `other`'s set (non-None) values taking precedence."""
+        out = type(self)()
+        for k in self._names:
+            mine, theirs = getattr(self, k), getattr(other, k)
+            if isinstance(mine, _OptionsBase):
+                object.__setattr__(out, k, mine.merge(theirs))
+            else:
+                object.__setattr__(out, k, theirs if theirs is not None else mine)
+        return out
+
+
+class AutoShardPolicy(__import__("enum").IntEnum):
+    """How a dataset is split across workers (tapegrad does not shard by itself)."""
+    OFF = -1
+    AUTO = 0
+    FILE = 1
+    DATA = 2
+    HINT = 3
+
+
+class AutotuneOptions(_OptionsBase):
+    """``tf.data.experimental.AutotuneOptions``: recorded, no effect in tapegrad."""
+    _names = {"enabled": None, "cpu_budget": None, "ram_budget": None, "autotune_algorithm": None,
+              "initial_parallelism": None, "min_parallelism": None}
+
+
+class DistributeOptions(_OptionsBase):
+    """``tf.data.experimental.DistributeOptions``: recorded, no effect in tapegrad."""
+    _names = {"auto_shard_policy": AutoShardPolicy.AUTO, "num_devices": None}
+
+
+class OptimizationOptions(_OptionsBase):
+    """``tf.data.experimental.OptimizationOptions``: recorded, no effect in tapegrad."""
+    _names = {"apply_default_optimizations": None, "filter_fusion": None, "filter_parallelization": None,
+              "inject_prefetch": None, "map_and_batch_fusion": None, "map_and_filter_fusion": None,
+              "map_fusion": None, "map_parallelization": None, "noop_elimination": None, "parallel_batch": None,
+              "seq_interleave_prefetch": None, "shuffle_and_repeat_fusion": None}
+
+
+class ThreadingOptions(_OptionsBase):
+    """``tf.data.ThreadingOptions``: recorded, no effect in tapegrad."""
+    _names = {"max_intra_op_parallelism": None, "private_threadpool_size": None}
+
+
+class Options(_OptionsBase):
+    """``tf.data.Options``: settings attached with ``Dataset.with_options`` and read back with
+    ``Dataset.options()``. tapegrad records them; they do not change its pipelines (which are always
+    deterministic).
+
+    >>> import tapegrad as tg
+    >>> options = tg.data.Options()
+    >>> options.experimental_distribute.auto_shard_policy = tg.data.experimental.AutoShardPolicy.DATA
+    >>> ds = tg.data.Dataset.range(3).with_options(options)
+    >>> ds.options().experimental_distribute.auto_shard_policy == tg.data.experimental.AutoShardPolicy.DATA
+    True
+    """
+    _names = {"autotune": AutotuneOptions, "deterministic": None, "experimental_deterministic": None,
+              "experimental_distribute": DistributeOptions, "experimental_external_state_policy": None,
+              "experimental_optimization": OptimizationOptions, "experimental_slack": None,
+              "experimental_symbolic_checkpoint": None, "experimental_warm_start": None,
+              "threading": ThreadingOptions}
+
+
+class DatasetSpec:
+    """The spec of a dataset-valued component (the windows of ``Dataset.window``)."""
+
+    def __init__(self, element_spec, dataset_shape=()):
+        self._element_spec = element_spec
+        self._dataset_shape = TensorShape(dataset_shape)
+
+    element_spec = property(lambda self: self._element_spec)
+
+    def __eq__(self, other):
+        return isinstance(other, DatasetSpec) and self._element_spec == other._element_spec
+
+    def __hash__(self):
+        return hash(repr(self))
+
+    def __repr__(self):
+        return f"DatasetSpec({self._element_spec!r}, TensorShape({list(self._dataset_shape)}))"
+
+
+class _ListDataset(Dataset):
+    """A finite dataset replaying stored flat elements (one window's component)."""
+
+    def __init__(self, elements, structure):
+        self._stored = elements
+        self._struct = structure
+
+    def _compute_structure(self):
+        return self._struct
+
+    def _card(self):
+        return len(self._stored)
+
+    def _elements(self):
+        return iter(self._stored)
+
+
+class _WindowDataset(_UnaryDataset):
+    def __init__(self, input_dataset, size, shift, stride, drop_remainder):
+        super().__init__(input_dataset)
+        self._size = _int_arg(size, "size")
+        self._shift = self._size if shift is None else _int_arg(shift, "shift")
+        self._stride = _int_arg(stride, "stride")
+        for value, what in ((self._size, "size"), (self._shift, "shift"), (self._stride, "stride")):
+            if value <= 0:
+                raise InvalidArgumentError(f"Window {what} must be greater than zero, but got {value}.")
+        self._drop = bool(drop_remainder)
+
+    def _compute_structure(self):
+        return _map_nest(DatasetSpec, self._input._structure)
+
+    def _card(self):
+        n = self._input._card()
+        if n < 0:
+            return n
+        if self._drop:
+            span = (self._size - 1) * self._stride + 1
+            return 0 if n < span else (n - span) // self._shift + 1
+        return -(-n // self._shift)
+
+    def _elements(self):
+        specs = _flatten(self._input._structure)
+        span = (self._size - 1) * self._stride + 1
+        buffer, exhausted = [], False  # buffer[0] is the first element of the next window
+        source = self._input._elements()
+        while True:
+            while not exhausted and len(buffer) < span:
+                flat = next(source, _MISSING)
+                if flat is _MISSING:
+                    exhausted = True
+                else:
+                    buffer.append(flat)
+            if not buffer:
+                return
+            window = buffer[:span:self._stride]
+            if len(window) < self._size and (self._drop or exhausted and not window):
+                return
+            yield tuple(_ListDataset([(el[j],) for el in window], specs[j]) for j in range(len(specs)))
+            drop = min(self._shift, len(buffer))
+            del buffer[:drop]
+            if drop < self._shift:  # the next window starts beyond what is buffered: skip input elements
+                for _ in range(self._shift - drop):
+                    if exhausted or next(source, _MISSING) is _MISSING:
+                        exhausted = True
+                        break

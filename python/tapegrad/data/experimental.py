@@ -2,6 +2,8 @@
 from ._dataset import AUTOTUNE
 from ._dataset import INFINITE as INFINITE_CARDINALITY
 from ._dataset import UNKNOWN as UNKNOWN_CARDINALITY
+from ._dataset import (AutoShardPolicy, AutotuneOptions, DistributeOptions, OptimizationOptions,  # noqa: F401
+                       ThreadingOptions)
 
 
 def cardinality(dataset):
@@ -9,4 +11,5 @@ def cardinality(dataset):
     return dataset.cardinality()
 
 
-__all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "cardinality"]
+__all__ = ["AUTOTUNE", "AutoShardPolicy", "AutotuneOptions", "DistributeOptions", "INFINITE_CARDINALITY",
+           "OptimizationOptions", "ThreadingOptions", "UNKNOWN_CARDINALITY", "cardinality"]

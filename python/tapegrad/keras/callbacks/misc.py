@@ -1,8 +1,11 @@
-"""``LearningRateScheduler``, ``CSVLogger``, ``LambdaCallback``, ``TerminateOnNaN``, and the
-callbacks tapegrad does not have yet (``TensorBoard``, ``RemoteMonitor``, ``BackupAndRestore``)."""
+"""``LearningRateScheduler``, ``CSVLogger``, ``LambdaCallback``, ``TerminateOnNaN``,
+``BackupAndRestore``, and the callbacks tapegrad does not have yet (``TensorBoard``,
+``RemoteMonitor``)."""
 import collections
 import csv
+import json
 import os
+import shutil
 
 import numpy as np
 
@@ -159,6 +162,116 @@ class RemoteMonitor(_NotYet):
     _what = " (it posts the logs to an HTTP server; use a LambdaCallback)."
 
 
-class BackupAndRestore(_NotYet):
-    """Not implemented yet: raises NotImplementedError (needs whole-model checkpoints)."""
-    _what = " (it needs whole training-state checkpoints; use ModelCheckpoint with save_weights_only=True)."
+class BackupAndRestore(Callback):
+    """Backs up the model's weights and the epoch reached to `backup_dir` (at each epoch end, or
+    every `save_freq` batches); a later ``fit`` with the same callback restores them and resumes at
+    that epoch. The backup is deleted when training ends normally (``delete_checkpoint``).
+
+    As Keras: ``latest.weights.h5`` and ``training_metadata.json`` (``{"epoch": ..., "batch": ...}``);
+    with ``double_checkpoint=True`` the previous pair is kept as ``*.bkp`` and used when the latest
+    weights cannot be read. The optimizer's variables are in the weights file: they are restored too.
+
+    >>> import tempfile, numpy as np, tapegrad as tf
+    >>> model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> class Interrupt(tf.keras.callbacks.Callback):
+    ...     def on_epoch_begin(self, epoch, logs=None):
+    ...         if epoch == 2:
+    ...             raise RuntimeError("Interrupting!")
+    >>> callback = tf.keras.callbacks.BackupAndRestore(backup_dir=tempfile.mkdtemp())
+    >>> x, y = np.ones((4, 2), "float32"), np.ones((4, 1), "float32")
+    >>> try:
+    ...     model.fit(x, y, epochs=5, verbose=0, callbacks=[callback, Interrupt()])
+    ... except RuntimeError:
+    ...     pass
+    >>> len(model.fit(x, y, epochs=5, verbose=0, callbacks=[callback]).history["loss"])
+    3
+    """
+
+    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True):
+        super().__init__()
+        self.save_freq = save_freq
+        self.double_checkpoint = double_checkpoint
+        self.delete_checkpoint = delete_checkpoint
+        self._batches_seen_since_last_saving = 0
+        self._last_batch_seen = 0
+        self._current_epoch = 0
+        if not backup_dir:
+            raise ValueError("Empty `backup_dir` argument passed")
+        self.backup_dir = os.fspath(backup_dir)
+        self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")
+        self._training_metadata_path = os.path.join(self.backup_dir, "training_metadata.json")
+        self._prev_weights_path = self._weights_path + ".bkp"
+        self._prev_training_metadata_path = self._training_metadata_path + ".bkp"
+        if save_freq != "epoch" and not isinstance(save_freq, int):
+            raise ValueError("Invalid value for argument `save_freq`. "
+                             f"Received: save_freq={save_freq}. "
+                             "Expected either 'epoch' or an integer value.")
+
+    def on_train_begin(self, logs=None):
+        try:
+            self._load_model()
+        except OSError:
+            # the latest weights may be corrupted: fall back to the previous backup
+            if not os.path.exists(self._prev_weights_path):
+                raise
+            shutil.copyfile(self._prev_weights_path, self._weights_path)
+            if os.path.exists(self._prev_training_metadata_path):
+                shutil.copyfile(self._prev_training_metadata_path, self._training_metadata_path)
+            elif os.path.exists(self._training_metadata_path):
+                os.remove(self._training_metadata_path)
+            self._load_model()
+
+    def _load_model(self):
+        if not self.model.built:
+            raise ValueError("To use the BackupAndRestore callback, you model must be built before you call "
+                             "`fit()`. "
+                             f"Model {self.model} is unbuilt. You can build it beforehand by calling it on a "
+                             "batch of data.")
+        if os.path.exists(self._weights_path):
+            if self.model.optimizer is not None and not self.model.optimizer.built:
+                # the optimizer's variables must exist to take the saved slots
+                self.model.optimizer.build(self.model.trainable_variables)
+            self.model.load_weights(self._weights_path)
+        if os.path.exists(self._training_metadata_path):
+            with open(self._training_metadata_path) as f:
+                training_metadata = json.loads(f.read())
+            object.__setattr__(self.model, "_initial_epoch", training_metadata["epoch"])
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._current_epoch = epoch + 1
+        self._last_batch_seen = 0
+        if self.save_freq == "epoch":
+            self._save_model()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._should_save_on_batch(batch):
+            self._save_model()
+
+    def _save_model(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint and os.path.exists(self._weights_path):
+            shutil.copyfile(self._weights_path, self._prev_weights_path)
+        if self.double_checkpoint and os.path.exists(self._training_metadata_path):
+            shutil.copyfile(self._training_metadata_path, self._prev_training_metadata_path)
+        self.model.save_weights(filepath=self._weights_path, overwrite=True)
+        with open(self._training_metadata_path, "w") as f:
+            f.write(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
+
+    def _should_save_on_batch(self, batch):
+        if self.save_freq == "epoch":
+            return False
+        if batch <= self._last_batch_seen:  # a new epoch
+            add_batches = batch + 1
+        else:
+            add_batches = batch - self._last_batch_seen
+        self._batches_seen_since_last_saving += add_batches
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            return True
+        return False
+
+    def on_train_end(self, logs=None):
+        if self.delete_checkpoint and os.path.exists(self.backup_dir):
+            shutil.rmtree(self.backup_dir)

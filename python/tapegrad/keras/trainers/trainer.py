@@ -65,6 +65,7 @@ class Trainer:
     optimizer = None
     loss = None
     stop_training = False
+    _initial_epoch = None  # set by BackupAndRestore in on_train_begin (Keras keeps it after fit)
     run_eagerly = False
     jit_compile = False
     steps_per_execution = 1
@@ -334,6 +335,7 @@ class Trainer:
         training_logs = None
         logs = {}
         val_data = None
+        initial_epoch = self._initial_epoch or initial_epoch
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
