@@ -28,8 +28,24 @@ __all__ = ["Model"]
 
 
 def functional_init_arguments(args, kwargs):
-    """True when a ``Model(...)`` call means the functional API (``Model(inputs, outputs)``)."""
-    return len(args) == 2 or (len(args) == 1 and "outputs" in kwargs) or ("inputs" in kwargs and "outputs" in kwargs)
+    """True when a ``Model(...)`` call means the functional API (``Model(inputs, outputs)``): the
+    inputs and outputs given are (nests of) KerasTensors. A subclass whose own constructor takes two
+    positional arguments (``Autoencoder(latent_dim, shape)``) is not functional."""
+    if len(args) == 2:
+        inputs, outputs = args
+    elif len(args) == 1 and "outputs" in kwargs:
+        inputs, outputs = args[0], kwargs["outputs"]
+    elif "inputs" in kwargs and "outputs" in kwargs:
+        inputs, outputs = kwargs["inputs"], kwargs["outputs"]
+    else:
+        return False
+    return _keras_tensor_nest(inputs) and _keras_tensor_nest(outputs)
+
+
+def _keras_tensor_nest(x):
+    from ... import nest  # noqa: PLC0415
+    leaves = nest.flatten(x) if isinstance(x, (list, tuple, dict)) else [x]
+    return bool(leaves) and all(getattr(leaf, "_is_keras_tensor", False) for leaf in leaves)
 
 
 class Model(Trainer, Layer):
