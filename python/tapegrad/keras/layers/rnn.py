@@ -163,6 +163,16 @@ class _FastCell(Layer, DropoutRNNCell):
         self.seed = seed
         object.__setattr__(self, "seed_generator", _SeedGenerator(seed))
 
+    def _init_gated(self, recurrent_activation, implementation):
+        """LSTMCell/GRUCell: the gates' activation; recurrent dropout forces Keras's implementation 1
+        (one dropout mask per gate)."""
+        self.implementation = implementation
+        self.recurrent_activation = activations.get(recurrent_activation)
+        if self.recurrent_dropout != 0.0:
+            self.implementation = 1
+        if self.implementation == 1:
+            self.dropout_mask_count = self._gates
+
     def _build_kernels(self, input_shape):
         input_dim = input_shape[-1]
         if input_dim is None:
@@ -175,6 +185,24 @@ class _FastCell(Layer, DropoutRNNCell):
                                                 initializer=self.recurrent_initializer,
                                                 regularizer=self.recurrent_regularizer,
                                                 constraint=self.recurrent_constraint)
+
+    def _build_lstm_bias(self):
+        """The ``4 * units`` bias of LSTMCell/ConvLSTMCell (gates i, f, c, o); with ``unit_forget_bias``
+        the forget gate's part starts at ones (Keras's initializer)."""
+        if not self.use_bias:
+            self.bias = None
+            return
+        if self.unit_forget_bias:
+            base, u = self.bias_initializer, self.units
+
+            def bias_initializer(shape, dtype=None):
+                return _ops_shape.concat([_ops.convert_to_tensor(base((u,), dtype=dtype)),
+                                          _ops.ones((u,), dtype=dtype),
+                                          _ops.convert_to_tensor(base((2 * u,), dtype=dtype))], axis=0)
+        else:
+            bias_initializer = self.bias_initializer
+        self.bias = self.add_weight(shape=(4 * self.units,), name="bias", initializer=bias_initializer,
+                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint)
 
     def _input_bias(self):
         return self.bias
@@ -220,6 +248,12 @@ class _FastCell(Layer, DropoutRNNCell):
     def get_initial_state(self, batch_size=None):
         sizes = self.state_size if isinstance(self.state_size, (list, tuple)) else [self.state_size]
         return [_ops.zeros((batch_size, d), dtype=self.compute_dtype) for d in sizes]
+
+    def _cell_config(self, tail=None, **head):
+        """Config of SimpleRNNCell/LSTMCell/GRUCell: units, activation, ``head``, the weights'
+        options and dropouts, ``tail``, seed."""
+        return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
+                **head, **self._common_config(), **(tail or {}), "seed": self.seed}
 
     def _common_config(self):
         return {
@@ -288,11 +322,7 @@ class SimpleRNNCell(_FastCell):
         return out, [out]
 
     def get_config(self):
-        config = {"units": self.units, "activation": activations.serialize(self.activation),
-                  "use_bias": self.use_bias}
-        config.update(self._common_config())
-        config["seed"] = self.seed
-        return {**super().get_config(), **config}
+        return self._cell_config(use_bias=self.use_bias)
 
 
 class LSTMCell(_FastCell):
@@ -309,36 +339,18 @@ class LSTMCell(_FastCell):
         _check_units(units)
         implementation = kwargs.pop("implementation", 2)
         super().__init__(**kwargs)
-        self.implementation = implementation
         self._init_common(units, activation, use_bias, kernel_initializer, recurrent_initializer,
                           bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
                           kernel_constraint, recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
                           seed)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        if self.recurrent_dropout != 0.0:
-            self.implementation = 1
-        if self.implementation == 1:
-            self.dropout_mask_count = 4
+        self._init_gated(recurrent_activation, implementation)
         self.unit_forget_bias = unit_forget_bias
         self.state_size = [self.units, self.units]
         self.output_size = self.units
 
     def build(self, input_shape):
         self._build_kernels(input_shape)
-        if self.use_bias:
-            if self.unit_forget_bias:
-                base, u = self.bias_initializer, self.units
-
-                def bias_initializer(shape, dtype=None):
-                    return _ops_shape.concat([_ops.convert_to_tensor(base((u,), dtype=dtype)),
-                                              _ops.ones((u,), dtype=dtype),
-                                              _ops.convert_to_tensor(base((2 * u,), dtype=dtype))], axis=0)
-            else:
-                bias_initializer = self.bias_initializer
-            self.bias = self.add_weight(shape=(4 * self.units,), name="bias", initializer=bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        else:
-            self.bias = None
+        self._build_lstm_bias()
         self.built = True
 
     def _step(self, xw, states, training=False, params=None):
@@ -357,12 +369,8 @@ class LSTMCell(_FastCell):
         return h, [h, c]
 
     def get_config(self):
-        config = {"units": self.units, "activation": activations.serialize(self.activation),
-                  "recurrent_activation": activations.serialize(self.recurrent_activation),
-                  "use_bias": self.use_bias, "unit_forget_bias": self.unit_forget_bias}
-        config.update(self._common_config())
-        config["seed"] = self.seed
-        return {**super().get_config(), **config}
+        return self._cell_config(recurrent_activation=activations.serialize(self.recurrent_activation),
+                                 use_bias=self.use_bias, unit_forget_bias=self.unit_forget_bias)
 
 
 class GRUCell(_FastCell):
@@ -381,16 +389,11 @@ class GRUCell(_FastCell):
         _check_units(units)
         implementation = kwargs.pop("implementation", 2)
         super().__init__(**kwargs)
-        self.implementation = implementation
         self._init_common(units, activation, use_bias, kernel_initializer, recurrent_initializer,
                           bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
                           kernel_constraint, recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
                           seed)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        if self.recurrent_dropout != 0.0:
-            self.implementation = 1
-        if self.implementation == 1:
-            self.dropout_mask_count = 3
+        self._init_gated(recurrent_activation, implementation)
         self.reset_after = reset_after
         self.state_size = self.units
         self.output_size = self.units
@@ -466,13 +469,8 @@ class GRUCell(_FastCell):
         return h, [h]
 
     def get_config(self):
-        config = {"units": self.units, "activation": activations.serialize(self.activation),
-                  "recurrent_activation": activations.serialize(self.recurrent_activation),
-                  "use_bias": self.use_bias}
-        config.update(self._common_config())
-        config["reset_after"] = self.reset_after
-        config["seed"] = self.seed
-        return {**super().get_config(), **config}
+        return self._cell_config(recurrent_activation=activations.serialize(self.recurrent_activation),
+                                 use_bias=self.use_bias, tail={"reset_after": self.reset_after})
 
 
 _FAST_METHODS = ("call", "_step", "_project", "_time_inputs", "_step_params")
@@ -821,10 +819,38 @@ def _reset_dropout_masks(cell):
             _reset_dropout_masks(c)
 
 
-class _CellLayer(RNN):
-    """SimpleRNN/LSTM/GRU: an RNN over one built-in cell whose arguments it exposes."""
+class _OneCellRNN(RNN):
+    """An RNN over one built-in cell whose arguments it exposes (SimpleRNN/LSTM/GRU, ConvLSTM):
+    the names in ``_cell_args`` read through to the cell, and the config lists ``_config_order``,
+    taken from the cell's config (``activity_regularizer`` from the layer) instead of ``cell``."""
 
     _cell_args = ()
+    _config_order = ()
+
+    def __getattr__(self, name):
+        # units, activation, initializers, ... read through to the cell (Keras's properties)
+        cell = self.__dict__.get("cell")
+        if cell is not None and name in type(self)._cell_args:
+            return getattr(cell, name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+
+    def get_config(self):
+        cell_config = self.cell.get_config()
+        cell_config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        base = super().get_config()
+        del base["cell"]
+        return {**base, **{k: cell_config[k] for k in self._config_order}}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        return cls(**_layer_kwargs(config))
+
+
+class _CellLayer(_OneCellRNN):
+    """SimpleRNN/LSTM/GRU: an RNN over one built-in cell, with Keras's ``use_cudnn`` check."""
 
     def __init__(self, cell, kwargs):
         use_cudnn = kwargs.pop("use_cudnn", "auto")
@@ -838,29 +864,6 @@ class _CellLayer(RNN):
                              "configuration with this backend. Pass use_cudnn='auto' to fallback to a non-cuDNN "
                              "implementation.")
         self.use_cudnn = use_cudnn
-
-    def __getattr__(self, name):
-        # units, activation, initializers, ... read through to the cell (Keras's properties)
-        cell = self.__dict__.get("cell")
-        if cell is not None and name in type(self)._cell_args:
-            return getattr(cell, name)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
-    def call(self, sequences, initial_state=None, mask=None, training=False):
-        return super().call(sequences, mask=mask, training=training, initial_state=initial_state)
-
-    def get_config(self):
-        cell_config = self.cell.get_config()
-        config = {k: cell_config[k] for k in self._config_keys}
-        config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
-        base = super().get_config()
-        del base["cell"]
-        ordered = {k: config[k] for k in self._config_order if k in config}
-        return {**base, **ordered}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        return cls(**_layer_kwargs(config))
 
 
 _COMMON = ("kernel_initializer", "recurrent_initializer", "bias_initializer", "kernel_regularizer",
@@ -881,7 +884,6 @@ class SimpleRNN(_CellLayer):
     """
 
     _cell_args = ("units", "activation", "use_bias", "seed") + _COMMON
-    _config_keys = ("units", "activation", "use_bias") + _COMMON
     _config_order = ("units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer",
                      "bias_initializer", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
                      "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint",
@@ -914,7 +916,6 @@ class LSTM(_CellLayer):
     """
 
     _cell_args = ("units", "activation", "recurrent_activation", "use_bias", "unit_forget_bias", "seed") + _COMMON
-    _config_keys = ("units", "activation", "recurrent_activation", "use_bias", "unit_forget_bias") + _COMMON
     _config_order = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
                      "recurrent_initializer", "bias_initializer", "unit_forget_bias", "kernel_regularizer",
                      "recurrent_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
@@ -939,11 +940,6 @@ class LSTM(_CellLayer):
                       use_cudnn=use_cudnn)
         super().__init__(cell, kwargs)
 
-    def get_config(self):
-        config = super().get_config()
-        config["seed"] = self.cell.seed
-        return config
-
 
 class GRU(_CellLayer):
     """Gated Recurrent Unit layer (Cho et al. 2014; ``tf.keras.layers.GRU``), cuDNN-compatible
@@ -956,7 +952,6 @@ class GRU(_CellLayer):
     """
 
     _cell_args = ("units", "activation", "recurrent_activation", "use_bias", "reset_after", "seed") + _COMMON
-    _config_keys = ("units", "activation", "recurrent_activation", "use_bias", "reset_after") + _COMMON
     _config_order = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
                      "recurrent_initializer", "bias_initializer", "kernel_regularizer", "recurrent_regularizer",
                      "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint",
@@ -980,11 +975,6 @@ class GRU(_CellLayer):
                       stateful=stateful, unroll=unroll, activity_regularizer=activity_regularizer,
                       use_cudnn=use_cudnn)
         super().__init__(cell, kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        config["seed"] = self.cell.seed
-        return config
 
 
 # ---- convolutional LSTM -------------------------------------------------------------------------
@@ -1079,20 +1069,7 @@ class ConvLSTMCell(_FastCell):
                                                 initializer=self.recurrent_initializer, name="recurrent_kernel",
                                                 regularizer=self.recurrent_regularizer,
                                                 constraint=self.recurrent_constraint)
-        if self.use_bias:
-            if self.unit_forget_bias:
-                base, u = self.bias_initializer, self.filters
-
-                def bias_initializer(shape, dtype=None):
-                    return _ops_shape.concat([_ops.convert_to_tensor(base((u,), dtype=dtype)),
-                                              _ops.ones((u,), dtype=dtype),
-                                              _ops.convert_to_tensor(base((2 * u,), dtype=dtype))], axis=0)
-            else:
-                bias_initializer = self.bias_initializer
-            self.bias = self.add_weight(shape=(self.filters * 4,), name="bias", initializer=bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        else:
-            self.bias = None
+        self._build_lstm_bias()
         self.built = True
 
     def _to_last(self, x):
@@ -1201,7 +1178,7 @@ def _nn():
 _FAST_CELLS = (SimpleRNNCell, LSTMCell, GRUCell, ConvLSTMCell)
 
 
-class ConvLSTM(RNN):
+class ConvLSTM(_OneCellRNN):
     """Base of ConvLSTM1D/2D/3D (Keras's ``ConvLSTM``): an RNN over a ``ConvLSTMCell`` whose inputs
     are ``(batch, time, *spatial, channels)`` (or channels first)."""
 
@@ -1210,6 +1187,11 @@ class ConvLSTM(RNN):
                   "bias_initializer", "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
                   "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
                   "recurrent_dropout")
+    _config_order = ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "activation",
+                     "recurrent_activation", "use_bias", "kernel_initializer", "recurrent_initializer",
+                     "bias_initializer", "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
+                     "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint",
+                     "bias_constraint", "dropout", "recurrent_dropout", "seed")
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  activation="tanh", recurrent_activation="sigmoid", use_bias=True,
@@ -1231,15 +1213,6 @@ class ConvLSTM(RNN):
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
                          go_backwards=go_backwards, stateful=stateful, **kwargs)
         self.input_spec = InputSpec(ndim=rank + 3)
-
-    def __getattr__(self, name):
-        cell = self.__dict__.get("cell")
-        if cell is not None and name in type(self)._cell_args:
-            return getattr(cell, name)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
-    def call(self, sequences, initial_state=None, mask=None, training=False):
-        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
 
     def compute_mask(self, _, mask):
         mask = nest.flatten(mask)[0] if isinstance(mask, (list, tuple)) else mask
@@ -1269,24 +1242,6 @@ class ConvLSTM(RNN):
         if self.return_state:
             return out, (batch,) + state_shape, (batch,) + state_shape
         return out
-
-    def get_config(self):
-        cell_config = self.cell.get_config()
-        config = {k: cell_config[k] for k in ("filters", "kernel_size", "strides", "padding", "data_format",
-                                              "dilation_rate", "activation", "recurrent_activation", "use_bias",
-                                              "kernel_initializer", "recurrent_initializer", "bias_initializer",
-                                              "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
-                                              "bias_regularizer")}
-        config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
-        config.update({k: cell_config[k] for k in ("kernel_constraint", "recurrent_constraint", "bias_constraint",
-                                                   "dropout", "recurrent_dropout", "seed")})
-        base = super().get_config()
-        del base["cell"]
-        return {**base, **config}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        return cls(**_layer_kwargs(config))
 
 
 class ConvLSTM1D(ConvLSTM):
