@@ -22,7 +22,8 @@ import numpy as np
 
 from ... import _ops, _ops_linalg, _ops_math, _ops_nnloss, _ops_shape
 from ..._dtypes import bool as _bool
-from .. import activations, constraints, initializers, regularizers
+from .. import activations, initializers, regularizers
+from ._weight_options import set_weight_options, weight_options_config
 from .base import InputSpec, Layer
 from .rnn import _SeedGenerator, _autocast, _build_sublayer, _layer_kwargs
 
@@ -58,12 +59,8 @@ class _EinsumProjection(Layer):
         self.partial_output_shape = list(output_shape)
         self.bias_axes = bias_axes
         self.activation = activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+                           bias=(bias_initializer, bias_regularizer, bias_constraint))
 
     def _shapes(self, input_shape):
         inputs, rest = self.equation.split(",")
@@ -192,13 +189,9 @@ class MultiHeadAttention(Layer):
                                  "should be of type tuple, list, or int.") from None
         self._output_shape = output_shape
         self._flash_attention = False
-        self._kernel_initializer = initializers.get(kernel_initializer)
-        self._bias_initializer = initializers.get(bias_initializer)
-        self._kernel_regularizer = regularizers.get(kernel_regularizer)
-        self._bias_regularizer = regularizers.get(bias_regularizer)
+        set_weight_options(self, "_", kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+                           bias=(bias_initializer, bias_regularizer, bias_constraint))
         self._activity_regularizer = regularizers.get(activity_regularizer)
-        self._kernel_constraint = constraints.get(kernel_constraint)
-        self._bias_constraint = constraints.get(bias_constraint)
         if isinstance(attention_axes, int):
             attention_axes = (attention_axes,)
         elif attention_axes and not isinstance(attention_axes, (list, tuple)):
@@ -231,13 +224,7 @@ class MultiHeadAttention(Layer):
             "dropout": self._dropout, "use_bias": self._use_bias, "use_gate": self._use_gate,
             "output_shape": self._output_shape, "attention_axes": self._attention_axes,
             "sliding_window": self._sliding_window,
-            "kernel_initializer": initializers.serialize(self._kernel_initializer),
-            "bias_initializer": initializers.serialize(self._bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self._kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self._bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self._activity_regularizer),
-            "kernel_constraint": constraints.serialize(self._kernel_constraint),
-            "bias_constraint": constraints.serialize(self._bias_constraint),
+            **weight_options_config(self, ["kernel", "bias"], activity=True, prefix="_"),
             "seed": self.seed,
         }
         return {**super().get_config(), **config}

@@ -15,6 +15,7 @@ import warnings
 
 from ... import _ops, _ops_shape
 from .. import constraints, initializers, regularizers
+from ._weight_options import set_weight_options, weight_options_config
 from .base import InputSpec, Layer
 
 __all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization", "RMSNormalization", "UnitNormalization"]
@@ -60,12 +61,8 @@ class _Affine(Layer):
                      beta_constraint, gamma_constraint):
         self.center = center
         self.scale = scale
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        set_weight_options(self, beta=(beta_initializer, beta_regularizer, beta_constraint),
+                           gamma=(gamma_initializer, gamma_regularizer, gamma_constraint))
 
     def _add_gamma(self, shape):
         return self.add_weight(shape=shape, name="gamma", initializer=self.gamma_initializer,
@@ -78,12 +75,7 @@ class _Affine(Layer):
                                autocast=False)
 
     def _affine_config(self):
-        return {"beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer),
-                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-                "beta_constraint": constraints.serialize(self.beta_constraint),
-                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
+        return weight_options_config(self, ["beta", "gamma"])
 
     def compute_output_shape(self, input_shape):
         _check_axes(self.axis if isinstance(self.axis, list) else [self.axis], input_shape, self.axis)

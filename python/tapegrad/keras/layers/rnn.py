@@ -28,6 +28,7 @@ from ... import random as _random
 from ..._dtypes import bool as _bool
 from ..._tensor import Variable
 from .. import activations, constraints, initializers, regularizers
+from ._weight_options import set_weight_options, weight_options_config
 from .base import InputSpec, Layer
 
 __all__ = ["SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "RNN", "SimpleRNN", "LSTM", "GRU",
@@ -149,15 +150,9 @@ class _FastCell(Layer, DropoutRNNCell):
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+                           recurrent=(recurrent_initializer, recurrent_regularizer, recurrent_constraint),
+                           bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.dropout = min(1.0, max(0.0, dropout))
         self.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
         self.seed = seed
@@ -253,22 +248,8 @@ class _FastCell(Layer, DropoutRNNCell):
         """Config of SimpleRNNCell/LSTMCell/GRUCell: units, activation, ``head``, the weights'
         options and dropouts, ``tail``, seed."""
         return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
-                **head, **self._common_config(), **(tail or {}), "seed": self.seed}
-
-    def _common_config(self):
-        return {
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-        }
+                **head, **weight_options_config(self, ["kernel", "recurrent", "bias"]), "dropout": self.dropout,
+                "recurrent_dropout": self.recurrent_dropout, **(tail or {}), "seed": self.seed}
 
     def call(self, inputs, states, training=False):
         """One step: ``(output, new_states)`` for inputs ``[batch, features]``."""
