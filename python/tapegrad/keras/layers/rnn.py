@@ -181,23 +181,27 @@ class _FastCell(Layer, DropoutRNNCell):
                                                 regularizer=self.recurrent_regularizer,
                                                 constraint=self.recurrent_constraint)
 
-    def _build_lstm_bias(self):
-        """The ``4 * units`` bias of LSTMCell/ConvLSTMCell (gates i, f, c, o); with ``unit_forget_bias``
-        the forget gate's part starts at ones (Keras's initializer)."""
+    def _build_bias(self, shape, initializer=None):
+        """``self.bias`` of ``shape`` (None without ``use_bias``), from ``initializer`` or the cell's."""
         if not self.use_bias:
             self.bias = None
             return
+        self.bias = self.add_weight(shape=shape, name="bias",
+                                    initializer=self.bias_initializer if initializer is None else initializer,
+                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+
+    def _build_lstm_bias(self):
+        """The ``4 * units`` bias of LSTMCell/ConvLSTMCell (gates i, f, c, o); with ``unit_forget_bias``
+        the forget gate's part starts at ones (Keras's initializer)."""
+        initializer = None
         if self.unit_forget_bias:
             base, u = self.bias_initializer, self.units
 
-            def bias_initializer(shape, dtype=None):
+            def initializer(shape, dtype=None):
                 return _ops_shape.concat([_ops.convert_to_tensor(base((u,), dtype=dtype)),
                                           _ops.ones((u,), dtype=dtype),
                                           _ops.convert_to_tensor(base((2 * u,), dtype=dtype))], axis=0)
-        else:
-            bias_initializer = self.bias_initializer
-        self.bias = self.add_weight(shape=(4 * self.units,), name="bias", initializer=bias_initializer,
-                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self._build_bias((4 * self.units,), initializer)
 
     def _input_bias(self):
         return self.bias
@@ -281,11 +285,7 @@ class SimpleRNNCell(_FastCell):
 
     def build(self, input_shape):
         self._build_kernels(input_shape)
-        if self.use_bias:
-            self.bias = self.add_weight(shape=(self.units,), name="bias", initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        else:
-            self.bias = None
+        self._build_bias((self.units,))
         self.built = True
 
     def _use_dropout(self, rate, training):
@@ -381,12 +381,7 @@ class GRUCell(_FastCell):
 
     def build(self, input_shape):
         self._build_kernels(input_shape)
-        if self.use_bias:
-            shape = (2, 3 * self.units) if self.reset_after else (3 * self.units,)
-            self.bias = self.add_weight(shape=shape, name="bias", initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        else:
-            self.bias = None
+        self._build_bias((2, 3 * self.units) if self.reset_after else (3 * self.units,))
         self.built = True
 
     def _input_bias(self):
