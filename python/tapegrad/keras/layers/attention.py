@@ -25,6 +25,7 @@ from ..._dtypes import bool as _bool
 from .. import activations, initializers, regularizers
 from ._weight_options import set_weight_options, weight_options_config
 from .base import InputSpec, Layer
+from .core import _EinsumLayer
 from .rnn import _SeedGenerator, _autocast, _build_sublayer, _layer_kwargs
 
 __all__ = ["MultiHeadAttention", "Attention", "AdditiveAttention"]
@@ -44,7 +45,7 @@ def _as_bool(mask):
     return mask if mask.dtype == _bool else _ops.cast(mask, _bool)
 
 
-class _EinsumProjection(Layer):
+class _EinsumProjection(_EinsumLayer):
     """The einsum projection MultiHeadAttention uses (Keras's ``EinsumDense`` reduced to what MHA
     needs): ``einsum(equation, x, kernel) + bias``, fans of VarianceScaling initializers taken over
     the contracted and produced kernel axes as EinsumDense does."""
@@ -91,25 +92,14 @@ class _EinsumProjection(Layer):
             config = init.get_config()
             config.update(input_axes=input_axes, output_axes=output_axes)
             init = type(init).from_config(config)
-        self.kernel = self.add_weight(name="kernel", shape=tuple(kernel_shape), initializer=init,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        if bias_shape is not None:
-            self.bias = self.add_weight(name="bias", shape=tuple(bias_shape), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        else:
-            self.bias = None
+        self._add_einsum_weights(kernel_shape, bias_shape, init)
         self.built = True
 
     def compute_output_shape(self, input_shape):
         return tuple(self._shapes(input_shape)[2])
 
     def call(self, inputs):
-        x = _ops_linalg.einsum(self.equation, inputs, self.kernel)
-        if self.bias is not None:
-            x = x + self.bias
-        if self.activation is not None:
-            x = self.activation(x)
-        return x
+        return self._einsum(inputs)
 
 
 def _letter(i):

@@ -116,7 +116,29 @@ class Dense(Layer):
         return {**super().get_config(), **config}
 
 
-class EinsumDense(Layer):
+class _EinsumLayer(Layer):
+    """What EinsumDense and MultiHeadAttention's projections share: the ``kernel``/``bias`` weights
+    and ``activation(einsum(equation, x, kernel) + bias)``."""
+
+    def _add_einsum_weights(self, kernel_shape, bias_shape, kernel_initializer):
+        self.kernel = self.add_weight(name="kernel", shape=tuple(kernel_shape), initializer=kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        if bias_shape is not None:
+            self.bias = self.add_weight(name="bias", shape=tuple(bias_shape), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        else:
+            self.bias = None
+
+    def _einsum(self, inputs):
+        x = _ops_linalg.einsum(self.equation, inputs, self.kernel)
+        if self.bias is not None:
+            x = x + self.bias
+        if self.activation is not None:
+            x = self.activation(x)
+        return x
+
+
+class EinsumDense(_EinsumLayer):
     """A dense layer whose kernel contraction is an einsum ``equation`` (``tf.keras.layers.EinsumDense``).
 
     ``output_shape`` excludes the batch dimension (``None`` entries are taken from the input);
@@ -151,13 +173,7 @@ class EinsumDense(Layer):
         shape_data = _analyze_einsum_string(self.equation, self.bias_axes, input_shape, self.partial_output_shape)
         kernel_shape, bias_shape, full_output_shape = shape_data
         self.full_output_shape = tuple(full_output_shape)
-        self.kernel = self.add_weight(name="kernel", shape=tuple(kernel_shape), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        if bias_shape is not None:
-            self.bias = self.add_weight(name="bias", shape=tuple(bias_shape), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        else:
-            self.bias = None
+        self._add_einsum_weights(kernel_shape, bias_shape, self.kernel_initializer)
         self.built = True
 
     def compute_output_shape(self, _):
@@ -166,12 +182,7 @@ class EinsumDense(Layer):
         return self.full_output_shape
 
     def call(self, inputs, training=None):
-        x = _ops_linalg.einsum(self.equation, inputs, self.kernel)
-        if self.bias is not None:
-            x = x + self.bias
-        if self.activation is not None:
-            x = self.activation(x)
-        return x
+        return self._einsum(inputs)
 
     def get_config(self):
         config = {
