@@ -46,6 +46,16 @@ def _as(v, dtype):
     return v if v is None or v.dtype == dtype else _ops.cast(v, dtype)
 
 
+def _floating(inputs):
+    """Non-floating inputs are normalized as float32 (as Keras)."""
+    return inputs if inputs.dtype.is_floating else _ops.cast(inputs, "float32")
+
+
+def _laid_out(v, dtype, shape):
+    """A weight (gamma, beta, a moving statistic) in ``dtype``, reshaped to broadcast as ``shape``; None stays None."""
+    return None if v is None else _ops.reshape(_as(v, dtype), shape)
+
+
 def _check_axes(axes, input_shape, shown):
     n = len(input_shape)
     for axis in axes:
@@ -176,20 +186,17 @@ class BatchNormalization(_Affine):
         if mask is not None and len(mask.shape) != len(inputs.shape) - 1:
             raise ValueError(f"The mask provided should be one dimension less than the inputs. Received: "
                              f"mask.shape={tuple(mask.shape)}, inputs.shape={tuple(inputs.shape)}")
-        x = inputs if inputs.dtype.is_floating else _ops.cast(inputs, "float32")
+        x = _floating(inputs)
         shape = self._param_shape(x)
-
-        def param(v):
-            return None if v is None else _ops.reshape(_as(v, x.dtype), shape)
-
-        gamma, beta = param(self.gamma), param(self.beta)
+        gamma, beta = _laid_out(self.gamma, x.dtype, shape), _laid_out(self.beta, x.dtype, shape)
         if training and self.trainable:
             mean, variance = self._moments(x, mask)
             if self.renorm:
                 gamma, beta = self._renorm_transform(mean, variance, gamma, beta, shape, x.dtype)
             self._update_moving(_ops.reshape(mean, [-1]), _ops.reshape(variance, [-1]))
         else:
-            mean, variance = param(self.moving_mean), param(self.moving_variance)
+            mean, variance = (_laid_out(self.moving_mean, x.dtype, shape),
+                              _laid_out(self.moving_variance, x.dtype, shape))
         return self._out(_normalize(x, mean, variance, gamma, beta, self.epsilon))
 
     def _ema(self, var, value, momentum):
@@ -295,17 +302,13 @@ class LayerNormalization(_Affine):
         self.built = True
 
     def call(self, inputs):
-        x = inputs if inputs.dtype.is_floating else _ops.cast(inputs, "float32")
+        x = _floating(inputs)
         nd = len(x.shape)
         axes = [a % nd for a in self.axis]
         bshape = [1] * nd
         for a in axes:
             bshape[a] = int(x.shape[a])
-
-        def param(v):
-            return None if v is None else _ops.reshape(_as(v, x.dtype), bshape)
-
-        gamma, beta = param(self.gamma), param(self.beta)
+        gamma, beta = _laid_out(self.gamma, x.dtype, bshape), _laid_out(self.beta, x.dtype, bshape)
         if self.rms_scaling:
             mean = _ops.reduce_mean(x, axis=axes, keepdims=True)
             variance = _ops.reduce_mean(_ops.square(x - mean), axis=axes, keepdims=True)
@@ -367,7 +370,7 @@ class GroupNormalization(_Affine):
         self.built = True
 
     def call(self, inputs):
-        x = inputs if inputs.dtype.is_floating else _ops.cast(inputs, "float32")
+        x = _floating(inputs)
         shape = [int(d) for d in x.shape]
         a = self.axis % len(shape)
         g = self.groups
@@ -377,11 +380,8 @@ class GroupNormalization(_Affine):
         mean, variance = _moments(xg, axes)
         bshape = [1] * len(grouped)
         bshape[a], bshape[a + 1] = g, shape[a] // g
-
-        def param(v):
-            return None if v is None else _ops.reshape(_as(v, x.dtype), bshape)
-
-        y = _normalize(xg, mean, variance, param(self.gamma), param(self.beta), self.epsilon)
+        gamma, beta = _laid_out(self.gamma, x.dtype, bshape), _laid_out(self.beta, x.dtype, bshape)
+        y = _normalize(xg, mean, variance, gamma, beta, self.epsilon)
         return self._out(_ops.reshape(y, shape))
 
     def get_config(self):
@@ -415,7 +415,7 @@ class RMSNormalization(Layer):
         self.built = True
 
     def call(self, x):
-        x = x if x.dtype.is_floating else _ops.cast(x, "float32")
+        x = _floating(x)
         if len(x.shape) == 0:
             x = _ops_shape.expand_dims(x, 0)
         nd = len(x.shape)
@@ -457,7 +457,7 @@ class UnitNormalization(Layer):
         self.built = True
 
     def call(self, inputs):
-        x = inputs if inputs.dtype.is_floating else _ops.cast(inputs, "float32")
+        x = _floating(inputs)
         if len(x.shape) == 0:
             x = _ops_shape.expand_dims(x, 0)
         inv = _ops.rsqrt(_ops.reduce_sum(_ops.square(x), axis=self.axis, keepdims=True))
