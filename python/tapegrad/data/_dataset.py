@@ -1013,10 +1013,15 @@ class _RepeatDataset(_UnaryDataset):
                 return
 
 
-class _TakeDataset(_UnaryDataset):
+class _CountDataset(_UnaryDataset):
+    """take/skip: an input and an int64 ``count`` (negative: all)."""
+
     def __init__(self, input_dataset, count):
         super().__init__(input_dataset)
         self._count = _int_arg(count, "count")
+
+
+class _TakeDataset(_CountDataset):
 
     def _card(self):
         n = self._input._card()
@@ -1046,10 +1051,7 @@ def _take_chunks(chunks, count):
         left -= len(c)
 
 
-class _SkipDataset(_UnaryDataset):
-    def __init__(self, input_dataset, count):
-        super().__init__(input_dataset)
-        self._count = _int_arg(count, "count")
+class _SkipDataset(_CountDataset):
 
     def _card(self):
         n = self._input._card()
