@@ -42,4 +42,5 @@ losses = keras.losses
 _sys.modules[__name__ + ".optimizers"] = optimizers
 _sys.modules[__name__ + ".losses"] = losses
 
-__version__ = "0.1.0"
+from . import version  # noqa: E402
+__version__, __tapegrad_version__ = version.VERSION, version.TAPEGRAD_VERSION
