@@ -210,11 +210,16 @@ class Dataset:
         return None
 
     def _elements(self):
-        """One iteration: flat tuples of leaves (numpy arrays or Tensors)."""
+        """One iteration: flat tuples of leaves (numpy arrays or Tensors); from the row plan when
+        there is one, else ``_elements_without_rows``."""
         plan = self._rows()
-        if plan is None:
-            raise NotImplementedError(f"{type(self).__name__} has neither rows nor elements")
-        return _elements_from_rows(*plan)
+        if plan is not None:
+            return _elements_from_rows(*plan)
+        return self._elements_without_rows()
+
+    def _elements_without_rows(self):
+        """One iteration when ``_rows`` gives no plan (a dataset with a row-only fast path says how)."""
+        raise NotImplementedError(f"{type(self).__name__} has neither rows nor elements")
 
     @property
     def _structure(self):
@@ -1024,10 +1029,7 @@ class _ShuffleDataset(_UnaryDataset):
         idx = np.concatenate(list(chunks) or [np.zeros(0, np.int64)])
         return source, iter([idx[_pipeline.buffer_shuffle_positions(len(idx), self._buffer_size, self._rng())]])
 
-    def _elements(self):
-        plan = self._rows()
-        if plan is not None:
-            return _elements_from_rows(*plan)
+    def _elements_without_rows(self):
         return _pipeline.buffer_shuffle(self._input._elements(), self._buffer_size, self._rng())
 
 
@@ -1082,13 +1084,7 @@ class _RepeatDataset(_UnaryDataset):
 
         return source, chunks()
 
-    def _elements(self):
-        plan = self._rows()
-        if plan is not None:
-            return _elements_from_rows(*plan)
-        return self._element_epochs()
-
-    def _element_epochs(self):
+    def _elements_without_rows(self):
         for _ in self._epochs():
             got = False
             for e in self._input._elements():
@@ -1098,10 +1094,15 @@ class _RepeatDataset(_UnaryDataset):
                 return
 
 
-class _TakeDataset(_UnaryDataset):
+class _CountDataset(_UnaryDataset):
+    """take/skip: an input and an int64 ``count`` (negative: all)."""
+
     def __init__(self, input_dataset, count):
         super().__init__(input_dataset)
         self._count = _int_arg(count, "count")
+
+
+class _TakeDataset(_CountDataset):
 
     def _card(self):
         n = self._input._card()
@@ -1117,10 +1118,7 @@ class _TakeDataset(_UnaryDataset):
             return plan
         return plan[0], _take_chunks(plan[1], self._count)
 
-    def _elements(self):
-        plan = self._rows()
-        if plan is not None:
-            return _elements_from_rows(*plan)
+    def _elements_without_rows(self):
         gen = self._input._elements()
         return gen if self._count < 0 else itertools.islice(gen, self._count)
 
@@ -1134,10 +1132,7 @@ def _take_chunks(chunks, count):
         left -= len(c)
 
 
-class _SkipDataset(_UnaryDataset):
-    def __init__(self, input_dataset, count):
-        super().__init__(input_dataset)
-        self._count = _int_arg(count, "count")
+class _SkipDataset(_CountDataset):
 
     def _card(self):
         n = self._input._card()
@@ -1153,10 +1148,7 @@ class _SkipDataset(_UnaryDataset):
             return plan[0], iter(())
         return plan[0], _skip_chunks(plan[1], self._count)
 
-    def _elements(self):
-        plan = self._rows()
-        if plan is not None:
-            return _elements_from_rows(*plan)
+    def _elements_without_rows(self):
         if self._count < 0:
             return iter(())
         return itertools.islice(self._input._elements(), self._count, None)
@@ -1199,10 +1191,7 @@ class _ShardDataset(_UnaryDataset):
             yield c[first::self._k]
             offset += len(c)
 
-    def _elements(self):
-        plan = self._rows()
-        if plan is not None:
-            return _elements_from_rows(*plan)
+    def _elements_without_rows(self):
         return itertools.islice(self._input._elements(), self._i, None, self._k)
 
 
@@ -1250,12 +1239,9 @@ class _CacheDataset(_UnaryDataset):
     def _elements(self):
         if self._cached_elements is not None:
             return iter(self._cached_elements)
-        plan = self._rows()
-        if plan is not None:
-            return _elements_from_rows(*plan)
-        return self._record_elements()
+        return super()._elements()
 
-    def _record_elements(self):
+    def _elements_without_rows(self):
         seen = []
         for e in self._input._elements():
             seen.append(e)

@@ -22,8 +22,10 @@ import numpy as np
 
 from ... import _ops, _ops_linalg, _ops_math, _ops_nnloss, _ops_shape
 from ..._dtypes import bool as _bool
-from .. import activations, constraints, initializers, regularizers
+from .. import activations, initializers, regularizers
+from ._weight_options import set_weight_options, weight_options_config
 from .base import InputSpec, Layer
+from .core import _EinsumLayer
 from .rnn import _SeedGenerator, _autocast, _build_sublayer, _layer_kwargs
 
 __all__ = ["MultiHeadAttention", "Attention", "AdditiveAttention"]
@@ -43,7 +45,7 @@ def _as_bool(mask):
     return mask if mask.dtype == _bool else _ops.cast(mask, _bool)
 
 
-class _EinsumProjection(Layer):
+class _EinsumProjection(_EinsumLayer):
     """The einsum projection MultiHeadAttention uses (Keras's ``EinsumDense`` reduced to what MHA
     needs): ``einsum(equation, x, kernel) + bias``, fans of VarianceScaling initializers taken over
     the contracted and produced kernel axes as EinsumDense does."""
@@ -58,12 +60,8 @@ class _EinsumProjection(Layer):
         self.partial_output_shape = list(output_shape)
         self.bias_axes = bias_axes
         self.activation = activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+                           bias=(bias_initializer, bias_regularizer, bias_constraint))
 
     def _shapes(self, input_shape):
         inputs, rest = self.equation.split(",")
@@ -94,25 +92,14 @@ class _EinsumProjection(Layer):
             config = init.get_config()
             config.update(input_axes=input_axes, output_axes=output_axes)
             init = type(init).from_config(config)
-        self.kernel = self.add_weight(name="kernel", shape=tuple(kernel_shape), initializer=init,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        if bias_shape is not None:
-            self.bias = self.add_weight(name="bias", shape=tuple(bias_shape), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        else:
-            self.bias = None
+        self._add_einsum_weights(kernel_shape, bias_shape, init)
         self.built = True
 
     def compute_output_shape(self, input_shape):
         return tuple(self._shapes(input_shape)[2])
 
     def call(self, inputs):
-        x = _ops_linalg.einsum(self.equation, inputs, self.kernel)
-        if self.bias is not None:
-            x = x + self.bias
-        if self.activation is not None:
-            x = self.activation(x)
-        return x
+        return self._einsum(inputs)
 
 
 def _letter(i):
@@ -192,13 +179,9 @@ class MultiHeadAttention(Layer):
                                  "should be of type tuple, list, or int.") from None
         self._output_shape = output_shape
         self._flash_attention = False
-        self._kernel_initializer = initializers.get(kernel_initializer)
-        self._bias_initializer = initializers.get(bias_initializer)
-        self._kernel_regularizer = regularizers.get(kernel_regularizer)
-        self._bias_regularizer = regularizers.get(bias_regularizer)
+        set_weight_options(self, "_", kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+                           bias=(bias_initializer, bias_regularizer, bias_constraint))
         self._activity_regularizer = regularizers.get(activity_regularizer)
-        self._kernel_constraint = constraints.get(kernel_constraint)
-        self._bias_constraint = constraints.get(bias_constraint)
         if isinstance(attention_axes, int):
             attention_axes = (attention_axes,)
         elif attention_axes and not isinstance(attention_axes, (list, tuple)):
@@ -231,13 +214,7 @@ class MultiHeadAttention(Layer):
             "dropout": self._dropout, "use_bias": self._use_bias, "use_gate": self._use_gate,
             "output_shape": self._output_shape, "attention_axes": self._attention_axes,
             "sliding_window": self._sliding_window,
-            "kernel_initializer": initializers.serialize(self._kernel_initializer),
-            "bias_initializer": initializers.serialize(self._bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self._kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self._bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self._activity_regularizer),
-            "kernel_constraint": constraints.serialize(self._kernel_constraint),
-            "bias_constraint": constraints.serialize(self._bias_constraint),
+            **weight_options_config(self, ["kernel", "bias"], activity=True, prefix="_"),
             "seed": self.seed,
         }
         return {**super().get_config(), **config}

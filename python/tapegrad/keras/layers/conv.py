@@ -19,8 +19,9 @@ TensorShape([2, 8, 8, 4])
 import numpy as np
 
 from ... import _ops, _ops_linalg, _ops_shape
-from .. import activations, constraints, initializers, regularizers
+from .. import activations
 from ..backend import image_data_format
+from ._weight_options import set_weight_options, weight_options_config
 from .base import InputSpec, Layer
 
 __all__ = ["Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "DepthwiseConv1D",
@@ -276,9 +277,7 @@ class _ConvBase(Layer):
         self.data_format = standardize_data_format(data_format)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(self, bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.input_spec = InputSpec(min_ndim=r + 2)
 
     def _channels(self, input_shape):
@@ -352,9 +351,7 @@ class _Conv(_ConvBase):
         self.groups = groups
         self._init_common(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                           bias_initializer, bias_regularizer, bias_constraint, allow_causal=self.rank == 1)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
+        set_weight_options(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint))
         _check_positive(filters, "filters")
         if self.groups <= 0:
             raise ValueError(f"The number of groups must be a positive integer. Received: groups={self.groups}.")
@@ -393,13 +390,7 @@ class _Conv(_ConvBase):
         config = super().get_config()
         config.update({"filters": self.filters, **self._config_head(), "groups": self.groups,
                        **self._config_tail(),
-                       "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                       "bias_initializer": initializers.serialize(self.bias_initializer),
-                       "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                       "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                       "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                       "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                       "bias_constraint": constraints.serialize(self.bias_constraint)})
+                       **weight_options_config(self, ["kernel", "bias"], activity=True)})
         return config
 
 
@@ -466,9 +457,7 @@ class _ConvTranspose(_ConvBase):
                           bias_initializer, bias_regularizer, bias_constraint)
         self.output_padding = None if output_padding is None else standardize_tuple(
             output_padding, self.rank, "output_padding", allow_zero=True)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
+        set_weight_options(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint))
         _check_positive(filters, "filters")
         if not all(self.kernel_size):
             raise ValueError(f"The argument `kernel_size` cannot contain 0. Received kernel_size={self.kernel_size}.")
@@ -508,13 +497,7 @@ class _ConvTranspose(_ConvBase):
         config.update({"filters": self.filters, "kernel_size": head["kernel_size"], "strides": head["strides"],
                        "padding": self.padding, "output_padding": self.output_padding,
                        "data_format": self.data_format, "dilation_rate": self.dilation_rate, **self._config_tail(),
-                       "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                       "bias_initializer": initializers.serialize(self.bias_initializer),
-                       "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                       "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                       "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                       "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                       "bias_constraint": constraints.serialize(self.bias_constraint)})
+                       **weight_options_config(self, ["kernel", "bias"], activity=True)})
         return config
 
 
@@ -580,9 +563,7 @@ class _DepthwiseConv(_ConvBase):
         self.depth_multiplier = depth_multiplier
         self._init_common(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                           bias_initializer, bias_regularizer, bias_constraint)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        set_weight_options(self, depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint))
         _check_positive(depth_multiplier, "depth_multiplier")
         _check_kernel_and_strides(self.kernel_size, self.strides)
 
@@ -606,13 +587,7 @@ class _DepthwiseConv(_ConvBase):
     def get_config(self):
         config = super().get_config()
         config.update({"depth_multiplier": self.depth_multiplier, **self._config_head(), **self._config_tail(),
-                       "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-                       "bias_initializer": initializers.serialize(self.bias_initializer),
-                       "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-                       "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                       "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                       "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-                       "bias_constraint": constraints.serialize(self.bias_constraint)})
+                       **weight_options_config(self, ["depthwise", "bias"], activity=True)})
         return config
 
 
@@ -663,12 +638,8 @@ class _SeparableConv(_ConvBase):
         self.filters = filters
         self._init_common(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                           bias_initializer, bias_regularizer, bias_constraint)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.pointwise_constraint = constraints.get(pointwise_constraint)
+        set_weight_options(self, depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+                           pointwise=(pointwise_initializer, pointwise_regularizer, pointwise_constraint))
         _check_positive(depth_multiplier, "depth_multiplier")
         _check_positive(filters, "filters")
         _check_kernel_and_strides(self.kernel_size, self.strides, colon=True, plural=True)
@@ -700,16 +671,7 @@ class _SeparableConv(_ConvBase):
         config = super().get_config()
         config.update({"depth_multiplier": self.depth_multiplier, "filters": self.filters, **self._config_head(),
                        **self._config_tail(),
-                       "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-                       "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-                       "bias_initializer": initializers.serialize(self.bias_initializer),
-                       "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-                       "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
-                       "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                       "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                       "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-                       "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
-                       "bias_constraint": constraints.serialize(self.bias_constraint)})
+                       **weight_options_config(self, ["depthwise", "pointwise", "bias"], activity=True)})
         return config
 
 

@@ -17,7 +17,8 @@ import types
 import warnings
 
 from ... import _ops, _ops_linalg, _ops_shape
-from .. import activations, constraints, initializers, regularizers
+from .. import activations
+from ._weight_options import set_weight_options, weight_options_config
 from .base import InputSpec, Layer
 
 __all__ = ["Dense", "EinsumDense", "Activation", "Lambda", "Embedding", "Identity", "Masking"]
@@ -63,12 +64,8 @@ class Dense(Layer):
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+                           bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.lora_rank = None
         self.lora_enabled = False
         self.input_spec = InputSpec(min_ndim=2)
@@ -113,18 +110,35 @@ class Dense(Layer):
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **weight_options_config(self, ["kernel", "bias"]),
             "quantization_config": None,
         }
         return {**super().get_config(), **config}
 
 
-class EinsumDense(Layer):
+class _EinsumLayer(Layer):
+    """What EinsumDense and MultiHeadAttention's projections share: the ``kernel``/``bias`` weights
+    and ``activation(einsum(equation, x, kernel) + bias)``."""
+
+    def _add_einsum_weights(self, kernel_shape, bias_shape, kernel_initializer):
+        self.kernel = self.add_weight(name="kernel", shape=tuple(kernel_shape), initializer=kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        if bias_shape is not None:
+            self.bias = self.add_weight(name="bias", shape=tuple(bias_shape), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        else:
+            self.bias = None
+
+    def _einsum(self, inputs):
+        x = _ops_linalg.einsum(self.equation, inputs, self.kernel)
+        if self.bias is not None:
+            x = x + self.bias
+        if self.activation is not None:
+            x = self.activation(x)
+        return x
+
+
+class EinsumDense(_EinsumLayer):
     """A dense layer whose kernel contraction is an einsum ``equation`` (``tf.keras.layers.EinsumDense``).
 
     ``output_shape`` excludes the batch dimension (``None`` entries are taken from the input);
@@ -150,12 +164,8 @@ class EinsumDense(Layer):
             self.partial_output_shape = tuple(output_shape)
         self.bias_axes = bias_axes
         self.activation = activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+                           bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.lora_rank = None
         self.lora_enabled = False
 
@@ -163,13 +173,7 @@ class EinsumDense(Layer):
         shape_data = _analyze_einsum_string(self.equation, self.bias_axes, input_shape, self.partial_output_shape)
         kernel_shape, bias_shape, full_output_shape = shape_data
         self.full_output_shape = tuple(full_output_shape)
-        self.kernel = self.add_weight(name="kernel", shape=tuple(kernel_shape), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        if bias_shape is not None:
-            self.bias = self.add_weight(name="bias", shape=tuple(bias_shape), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        else:
-            self.bias = None
+        self._add_einsum_weights(kernel_shape, bias_shape, self.kernel_initializer)
         self.built = True
 
     def compute_output_shape(self, _):
@@ -178,12 +182,7 @@ class EinsumDense(Layer):
         return self.full_output_shape
 
     def call(self, inputs, training=None):
-        x = _ops_linalg.einsum(self.equation, inputs, self.kernel)
-        if self.bias is not None:
-            x = x + self.bias
-        if self.activation is not None:
-            x = self.activation(x)
-        return x
+        return self._einsum(inputs)
 
     def get_config(self):
         config = {
@@ -191,13 +190,7 @@ class EinsumDense(Layer):
             "equation": self.equation,
             "activation": activations.serialize(self.activation),
             "bias_axes": self.bias_axes,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **weight_options_config(self, ["kernel", "bias"], activity=True),
             "quantization_config": None,
         }
         return {**super().get_config(), **config}
@@ -567,9 +560,7 @@ class Embedding(Layer):
         _quantization_unsupported("Embedding", quantization_config)
         self.input_dim = input_dim
         self.output_dim = output_dim
-        self.embeddings_initializer = initializers.get(embeddings_initializer)
-        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
-        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        set_weight_options(self, embeddings=(embeddings_initializer, embeddings_regularizer, embeddings_constraint))
         self.mask_zero = mask_zero
         self.supports_masking = mask_zero
         self.autocast = False
@@ -616,10 +607,7 @@ class Embedding(Layer):
         config = {
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
-            "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
-            "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
+            **weight_options_config(self, ["embeddings"], activity=True),
             "mask_zero": self.mask_zero,
             "quantization_config": None,
         }

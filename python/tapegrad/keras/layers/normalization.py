@@ -15,6 +15,7 @@ import warnings
 
 from ... import _ops, _ops_shape
 from .. import constraints, initializers, regularizers
+from ._weight_options import set_weight_options, weight_options_config
 from .base import InputSpec, Layer
 
 __all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization", "RMSNormalization", "UnitNormalization"]
@@ -45,6 +46,16 @@ def _as(v, dtype):
     return v if v is None or v.dtype == dtype else _ops.cast(v, dtype)
 
 
+def _floating(inputs):
+    """Non-floating inputs are normalized as float32 (as Keras)."""
+    return inputs if inputs.dtype.is_floating else _ops.cast(inputs, "float32")
+
+
+def _laid_out(v, dtype, shape):
+    """A weight (gamma, beta, a moving statistic) in ``dtype``, reshaped to broadcast as ``shape``; None stays None."""
+    return None if v is None else _ops.reshape(_as(v, dtype), shape)
+
+
 def _check_axes(axes, input_shape, shown):
     n = len(input_shape)
     for axis in axes:
@@ -60,12 +71,8 @@ class _Affine(Layer):
                      beta_constraint, gamma_constraint):
         self.center = center
         self.scale = scale
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        set_weight_options(self, beta=(beta_initializer, beta_regularizer, beta_constraint),
+                           gamma=(gamma_initializer, gamma_regularizer, gamma_constraint))
 
     def _add_gamma(self, shape):
         return self.add_weight(shape=shape, name="gamma", initializer=self.gamma_initializer,
@@ -78,12 +85,7 @@ class _Affine(Layer):
                                autocast=False)
 
     def _affine_config(self):
-        return {"beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer),
-                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-                "beta_constraint": constraints.serialize(self.beta_constraint),
-                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
+        return weight_options_config(self, ["beta", "gamma"])
 
     def compute_output_shape(self, input_shape):
         _check_axes(self.axis if isinstance(self.axis, list) else [self.axis], input_shape, self.axis)
@@ -184,20 +186,17 @@ class BatchNormalization(_Affine):
         if mask is not None and len(mask.shape) != len(inputs.shape) - 1:
             raise ValueError(f"The mask provided should be one dimension less than the inputs. Received: "
                              f"mask.shape={tuple(mask.shape)}, inputs.shape={tuple(inputs.shape)}")
-        x = inputs if inputs.dtype.is_floating else _ops.cast(inputs, "float32")
+        x = _floating(inputs)
         shape = self._param_shape(x)
-
-        def param(v):
-            return None if v is None else _ops.reshape(_as(v, x.dtype), shape)
-
-        gamma, beta = param(self.gamma), param(self.beta)
+        gamma, beta = _laid_out(self.gamma, x.dtype, shape), _laid_out(self.beta, x.dtype, shape)
         if training and self.trainable:
             mean, variance = self._moments(x, mask)
             if self.renorm:
                 gamma, beta = self._renorm_transform(mean, variance, gamma, beta, shape, x.dtype)
             self._update_moving(_ops.reshape(mean, [-1]), _ops.reshape(variance, [-1]))
         else:
-            mean, variance = param(self.moving_mean), param(self.moving_variance)
+            mean, variance = (_laid_out(self.moving_mean, x.dtype, shape),
+                              _laid_out(self.moving_variance, x.dtype, shape))
         return self._out(_normalize(x, mean, variance, gamma, beta, self.epsilon))
 
     def _ema(self, var, value, momentum):
@@ -303,17 +302,13 @@ class LayerNormalization(_Affine):
         self.built = True
 
     def call(self, inputs):
-        x = inputs if inputs.dtype.is_floating else _ops.cast(inputs, "float32")
+        x = _floating(inputs)
         nd = len(x.shape)
         axes = [a % nd for a in self.axis]
         bshape = [1] * nd
         for a in axes:
             bshape[a] = int(x.shape[a])
-
-        def param(v):
-            return None if v is None else _ops.reshape(_as(v, x.dtype), bshape)
-
-        gamma, beta = param(self.gamma), param(self.beta)
+        gamma, beta = _laid_out(self.gamma, x.dtype, bshape), _laid_out(self.beta, x.dtype, bshape)
         if self.rms_scaling:
             mean = _ops.reduce_mean(x, axis=axes, keepdims=True)
             variance = _ops.reduce_mean(_ops.square(x - mean), axis=axes, keepdims=True)
@@ -375,7 +370,7 @@ class GroupNormalization(_Affine):
         self.built = True
 
     def call(self, inputs):
-        x = inputs if inputs.dtype.is_floating else _ops.cast(inputs, "float32")
+        x = _floating(inputs)
         shape = [int(d) for d in x.shape]
         a = self.axis % len(shape)
         g = self.groups
@@ -385,11 +380,8 @@ class GroupNormalization(_Affine):
         mean, variance = _moments(xg, axes)
         bshape = [1] * len(grouped)
         bshape[a], bshape[a + 1] = g, shape[a] // g
-
-        def param(v):
-            return None if v is None else _ops.reshape(_as(v, x.dtype), bshape)
-
-        y = _normalize(xg, mean, variance, param(self.gamma), param(self.beta), self.epsilon)
+        gamma, beta = _laid_out(self.gamma, x.dtype, bshape), _laid_out(self.beta, x.dtype, bshape)
+        y = _normalize(xg, mean, variance, gamma, beta, self.epsilon)
         return self._out(_ops.reshape(y, shape))
 
     def get_config(self):
@@ -423,7 +415,7 @@ class RMSNormalization(Layer):
         self.built = True
 
     def call(self, x):
-        x = x if x.dtype.is_floating else _ops.cast(x, "float32")
+        x = _floating(x)
         if len(x.shape) == 0:
             x = _ops_shape.expand_dims(x, 0)
         nd = len(x.shape)
@@ -465,7 +457,7 @@ class UnitNormalization(Layer):
         self.built = True
 
     def call(self, inputs):
-        x = inputs if inputs.dtype.is_floating else _ops.cast(inputs, "float32")
+        x = _floating(inputs)
         if len(x.shape) == 0:
             x = _ops_shape.expand_dims(x, 0)
         inv = _ops.rsqrt(_ops.reduce_sum(_ops.square(x), axis=self.axis, keepdims=True))

@@ -75,7 +75,22 @@ def _dropout(inputs, rate, noise_shape, seed_generator):
     return inputs * _ops.constant(np.where(u >= np_dtype(rate), scale, np_dtype(0.0)).astype(np_dtype))
 
 
-class Dropout(Layer):
+class _NoiseLayer(Layer):
+    """Dropout/GaussianNoise/GaussianDropout/AlphaDropout: a random stream from ``seed`` (made only
+    when the layer ever draws), masks pass through, the shape is unchanged."""
+
+    def _init_noise(self, seed, draws):
+        self.seed = seed
+        if draws:
+            self.seed_generator = _SeedGenerator(seed)
+        self.supports_masking = True
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+class Dropout(_NoiseLayer):
     """Sets input entries to 0 with probability ``rate`` during training and scales the rest by
     ``1 / (1 - rate)`` (``tf.keras.layers.Dropout``). ``noise_shape`` (None entries take the
     input's size) shares one draw along its size-1 axes."""
@@ -84,12 +99,8 @@ class Dropout(Layer):
         super().__init__(**kwargs)
         _check_rate(rate)
         self.rate = rate
-        self.seed = seed
         self.noise_shape = self._validate_noise_shape(noise_shape)
-        if rate > 0:
-            self.seed_generator = _SeedGenerator(seed)
-        self.supports_masking = True
-        self.built = True
+        self._init_noise(seed, rate > 0)
 
     def _validate_noise_shape(self, noise_shape):
         if noise_shape is None:
@@ -118,9 +129,6 @@ class Dropout(Layer):
         if training and self.rate > 0:
             return _dropout(inputs, self.rate, _concrete_noise_shape(inputs, self.noise_shape), self.seed_generator)
         return inputs
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed, "noise_shape": self.noise_shape}
@@ -155,31 +163,33 @@ class SpatialDropout1D(_SpatialDropout):
         self.input_spec = InputSpec(ndim=3)
 
 
-class SpatialDropout2D(_SpatialDropout):
+class _SpatialDropoutWithFormat(_SpatialDropout):
+    """SpatialDropout2D/3D: inputs of rank ``_ndim`` in ``data_format``."""
+
+    _ndim = None
+
+    def __init__(self, rate, data_format=None, seed=None, name=None, dtype=None):
+        super().__init__(rate, seed=seed, name=name, dtype=dtype)
+        self.data_format = standardize_data_format(data_format)
+        self.input_spec = InputSpec(ndim=self._ndim)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+class SpatialDropout2D(_SpatialDropoutWithFormat):
     """Drops entire 2-D feature maps (one draw per batch element and channel) (``tf.keras.layers.SpatialDropout2D``)."""
 
-    def __init__(self, rate, data_format=None, seed=None, name=None, dtype=None):
-        super().__init__(rate, seed=seed, name=name, dtype=dtype)
-        self.data_format = standardize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=4)
-
-    def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format}
+    _ndim = 4
 
 
-class SpatialDropout3D(_SpatialDropout):
+class SpatialDropout3D(_SpatialDropoutWithFormat):
     """Drops entire 3-D feature maps (``tf.keras.layers.SpatialDropout3D``)."""
 
-    def __init__(self, rate, data_format=None, seed=None, name=None, dtype=None):
-        super().__init__(rate, seed=seed, name=name, dtype=dtype)
-        self.data_format = standardize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=5)
-
-    def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format}
+    _ndim = 5
 
 
-class GaussianNoise(Layer):
+class GaussianNoise(_NoiseLayer):
     """Adds zero-mean Gaussian noise of standard deviation ``stddev`` during training (``tf.keras.layers.GaussianNoise``)."""
 
     def __init__(self, stddev, seed=None, **kwargs):
@@ -188,25 +198,18 @@ class GaussianNoise(Layer):
             raise ValueError("Invalid value received for argument `stddev`. Expected a float value between 0 and 1. "
                              f"Received: stddev={stddev}")
         self.stddev = stddev
-        self.seed = seed
-        if stddev > 0:
-            self.seed_generator = _SeedGenerator(seed)
-        self.supports_masking = True
-        self.built = True
+        self._init_noise(seed, stddev > 0)
 
     def call(self, inputs, training=False):
         if training and self.stddev > 0:
             return inputs + self.seed_generator.normal([int(d) for d in inputs.shape], 0.0, self.stddev, inputs.dtype)
         return inputs
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
     def get_config(self):
         return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
 
 
-class GaussianDropout(Layer):
+class GaussianDropout(_NoiseLayer):
     """Multiplies by Gaussian noise of mean 1 and standard deviation ``sqrt(rate / (1 - rate))``
     during training (``tf.keras.layers.GaussianDropout``)."""
 
@@ -214,11 +217,7 @@ class GaussianDropout(Layer):
         super().__init__(**kwargs)
         _check_rate(rate)
         self.rate = rate
-        self.seed = seed
-        if rate > 0:
-            self.seed_generator = _SeedGenerator(seed)
-        self.supports_masking = True
-        self.built = True
+        self._init_noise(seed, rate > 0)
 
     def call(self, inputs, training=False):
         if training and self.rate > 0:
@@ -226,14 +225,11 @@ class GaussianDropout(Layer):
             return inputs * self.seed_generator.normal([int(d) for d in inputs.shape], 1.0, stddev, inputs.dtype)
         return inputs
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
 
-class AlphaDropout(Layer):
+class AlphaDropout(_NoiseLayer):
     """Dropout that keeps SELU's self-normalizing mean and variance (``tf.keras.layers.AlphaDropout``):
     dropped entries take SELU's negative saturation value, then an affine map restores the moments."""
 
@@ -241,12 +237,8 @@ class AlphaDropout(Layer):
         super().__init__(**kwargs)
         _check_rate(rate)
         self.rate = rate
-        self.seed = seed
         self.noise_shape = noise_shape
-        if rate > 0:
-            self.seed_generator = _SeedGenerator(seed)
-        self.supports_masking = True
-        self.built = True
+        self._init_noise(seed, rate > 0)
 
     def call(self, inputs, training=False):
         if training and self.rate > 0:
@@ -263,9 +255,6 @@ class AlphaDropout(Layer):
             shift = (np_dtype(a) * np_dtype(alpha_p) * (1 - kept) + np_dtype(b)).astype(np_dtype)
             return inputs * _ops.constant(slope) + _ops.constant(shift)
         return inputs
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed, "noise_shape": self.noise_shape}

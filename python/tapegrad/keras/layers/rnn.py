@@ -28,6 +28,7 @@ from ... import random as _random
 from ..._dtypes import bool as _bool
 from ..._tensor import Variable
 from .. import activations, constraints, initializers, regularizers
+from ._weight_options import set_weight_options, weight_options_config
 from .base import InputSpec, Layer
 
 __all__ = ["SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "RNN", "SimpleRNN", "LSTM", "GRU",
@@ -149,19 +150,23 @@ class _FastCell(Layer, DropoutRNNCell):
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+                           recurrent=(recurrent_initializer, recurrent_regularizer, recurrent_constraint),
+                           bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.dropout = min(1.0, max(0.0, dropout))
         self.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
         self.seed = seed
         object.__setattr__(self, "seed_generator", _SeedGenerator(seed))
+
+    def _init_gated(self, recurrent_activation, implementation):
+        """LSTMCell/GRUCell: the gates' activation; recurrent dropout forces Keras's implementation 1
+        (one dropout mask per gate)."""
+        self.implementation = implementation
+        self.recurrent_activation = activations.get(recurrent_activation)
+        if self.recurrent_dropout != 0.0:
+            self.implementation = 1
+        if self.implementation == 1:
+            self.dropout_mask_count = self._gates
 
     def _build_kernels(self, input_shape):
         input_dim = input_shape[-1]
@@ -175,6 +180,28 @@ class _FastCell(Layer, DropoutRNNCell):
                                                 initializer=self.recurrent_initializer,
                                                 regularizer=self.recurrent_regularizer,
                                                 constraint=self.recurrent_constraint)
+
+    def _build_bias(self, shape, initializer=None):
+        """``self.bias`` of ``shape`` (None without ``use_bias``), from ``initializer`` or the cell's."""
+        if not self.use_bias:
+            self.bias = None
+            return
+        self.bias = self.add_weight(shape=shape, name="bias",
+                                    initializer=self.bias_initializer if initializer is None else initializer,
+                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+
+    def _build_lstm_bias(self):
+        """The ``4 * units`` bias of LSTMCell/ConvLSTMCell (gates i, f, c, o); with ``unit_forget_bias``
+        the forget gate's part starts at ones (Keras's initializer)."""
+        initializer = None
+        if self.unit_forget_bias:
+            base, u = self.bias_initializer, self.units
+
+            def initializer(shape, dtype=None):
+                return _ops_shape.concat([_ops.convert_to_tensor(base((u,), dtype=dtype)),
+                                          _ops.ones((u,), dtype=dtype),
+                                          _ops.convert_to_tensor(base((2 * u,), dtype=dtype))], axis=0)
+        self._build_bias((4 * self.units,), initializer)
 
     def _input_bias(self):
         return self.bias
@@ -221,20 +248,12 @@ class _FastCell(Layer, DropoutRNNCell):
         sizes = self.state_size if isinstance(self.state_size, (list, tuple)) else [self.state_size]
         return [_ops.zeros((batch_size, d), dtype=self.compute_dtype) for d in sizes]
 
-    def _common_config(self):
-        return {
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-        }
+    def _cell_config(self, tail=None, **head):
+        """Config of SimpleRNNCell/LSTMCell/GRUCell: units, activation, ``head``, the weights'
+        options and dropouts, ``tail``, seed."""
+        return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
+                **head, **weight_options_config(self, ["kernel", "recurrent", "bias"]), "dropout": self.dropout,
+                "recurrent_dropout": self.recurrent_dropout, **(tail or {}), "seed": self.seed}
 
     def call(self, inputs, states, training=False):
         """One step: ``(output, new_states)`` for inputs ``[batch, features]``."""
@@ -266,11 +285,7 @@ class SimpleRNNCell(_FastCell):
 
     def build(self, input_shape):
         self._build_kernels(input_shape)
-        if self.use_bias:
-            self.bias = self.add_weight(shape=(self.units,), name="bias", initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        else:
-            self.bias = None
+        self._build_bias((self.units,))
         self.built = True
 
     def _use_dropout(self, rate, training):
@@ -288,11 +303,7 @@ class SimpleRNNCell(_FastCell):
         return out, [out]
 
     def get_config(self):
-        config = {"units": self.units, "activation": activations.serialize(self.activation),
-                  "use_bias": self.use_bias}
-        config.update(self._common_config())
-        config["seed"] = self.seed
-        return {**super().get_config(), **config}
+        return self._cell_config(use_bias=self.use_bias)
 
 
 class LSTMCell(_FastCell):
@@ -309,36 +320,18 @@ class LSTMCell(_FastCell):
         _check_units(units)
         implementation = kwargs.pop("implementation", 2)
         super().__init__(**kwargs)
-        self.implementation = implementation
         self._init_common(units, activation, use_bias, kernel_initializer, recurrent_initializer,
                           bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
                           kernel_constraint, recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
                           seed)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        if self.recurrent_dropout != 0.0:
-            self.implementation = 1
-        if self.implementation == 1:
-            self.dropout_mask_count = 4
+        self._init_gated(recurrent_activation, implementation)
         self.unit_forget_bias = unit_forget_bias
         self.state_size = [self.units, self.units]
         self.output_size = self.units
 
     def build(self, input_shape):
         self._build_kernels(input_shape)
-        if self.use_bias:
-            if self.unit_forget_bias:
-                base, u = self.bias_initializer, self.units
-
-                def bias_initializer(shape, dtype=None):
-                    return _ops_shape.concat([_ops.convert_to_tensor(base((u,), dtype=dtype)),
-                                              _ops.ones((u,), dtype=dtype),
-                                              _ops.convert_to_tensor(base((2 * u,), dtype=dtype))], axis=0)
-            else:
-                bias_initializer = self.bias_initializer
-            self.bias = self.add_weight(shape=(4 * self.units,), name="bias", initializer=bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        else:
-            self.bias = None
+        self._build_lstm_bias()
         self.built = True
 
     def _step(self, xw, states, training=False, params=None):
@@ -357,12 +350,8 @@ class LSTMCell(_FastCell):
         return h, [h, c]
 
     def get_config(self):
-        config = {"units": self.units, "activation": activations.serialize(self.activation),
-                  "recurrent_activation": activations.serialize(self.recurrent_activation),
-                  "use_bias": self.use_bias, "unit_forget_bias": self.unit_forget_bias}
-        config.update(self._common_config())
-        config["seed"] = self.seed
-        return {**super().get_config(), **config}
+        return self._cell_config(recurrent_activation=activations.serialize(self.recurrent_activation),
+                                 use_bias=self.use_bias, unit_forget_bias=self.unit_forget_bias)
 
 
 class GRUCell(_FastCell):
@@ -381,28 +370,18 @@ class GRUCell(_FastCell):
         _check_units(units)
         implementation = kwargs.pop("implementation", 2)
         super().__init__(**kwargs)
-        self.implementation = implementation
         self._init_common(units, activation, use_bias, kernel_initializer, recurrent_initializer,
                           bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
                           kernel_constraint, recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
                           seed)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        if self.recurrent_dropout != 0.0:
-            self.implementation = 1
-        if self.implementation == 1:
-            self.dropout_mask_count = 3
+        self._init_gated(recurrent_activation, implementation)
         self.reset_after = reset_after
         self.state_size = self.units
         self.output_size = self.units
 
     def build(self, input_shape):
         self._build_kernels(input_shape)
-        if self.use_bias:
-            shape = (2, 3 * self.units) if self.reset_after else (3 * self.units,)
-            self.bias = self.add_weight(shape=shape, name="bias", initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        else:
-            self.bias = None
+        self._build_bias((2, 3 * self.units) if self.reset_after else (3 * self.units,))
         self.built = True
 
     def _input_bias(self):
@@ -466,13 +445,8 @@ class GRUCell(_FastCell):
         return h, [h]
 
     def get_config(self):
-        config = {"units": self.units, "activation": activations.serialize(self.activation),
-                  "recurrent_activation": activations.serialize(self.recurrent_activation),
-                  "use_bias": self.use_bias}
-        config.update(self._common_config())
-        config["reset_after"] = self.reset_after
-        config["seed"] = self.seed
-        return {**super().get_config(), **config}
+        return self._cell_config(recurrent_activation=activations.serialize(self.recurrent_activation),
+                                 use_bias=self.use_bias, tail={"reset_after": self.reset_after})
 
 
 _FAST_METHODS = ("call", "_step", "_project", "_time_inputs", "_step_params")
@@ -821,10 +795,38 @@ def _reset_dropout_masks(cell):
             _reset_dropout_masks(c)
 
 
-class _CellLayer(RNN):
-    """SimpleRNN/LSTM/GRU: an RNN over one built-in cell whose arguments it exposes."""
+class _OneCellRNN(RNN):
+    """An RNN over one built-in cell whose arguments it exposes (SimpleRNN/LSTM/GRU, ConvLSTM):
+    the names in ``_cell_args`` read through to the cell, and the config lists ``_config_order``,
+    taken from the cell's config (``activity_regularizer`` from the layer) instead of ``cell``."""
 
     _cell_args = ()
+    _config_order = ()
+
+    def __getattr__(self, name):
+        # units, activation, initializers, ... read through to the cell (Keras's properties)
+        cell = self.__dict__.get("cell")
+        if cell is not None and name in type(self)._cell_args:
+            return getattr(cell, name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+
+    def get_config(self):
+        cell_config = self.cell.get_config()
+        cell_config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        base = super().get_config()
+        del base["cell"]
+        return {**base, **{k: cell_config[k] for k in self._config_order}}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        return cls(**_layer_kwargs(config))
+
+
+class _CellLayer(_OneCellRNN):
+    """SimpleRNN/LSTM/GRU: an RNN over one built-in cell, with Keras's ``use_cudnn`` check."""
 
     def __init__(self, cell, kwargs):
         use_cudnn = kwargs.pop("use_cudnn", "auto")
@@ -838,29 +840,6 @@ class _CellLayer(RNN):
                              "configuration with this backend. Pass use_cudnn='auto' to fallback to a non-cuDNN "
                              "implementation.")
         self.use_cudnn = use_cudnn
-
-    def __getattr__(self, name):
-        # units, activation, initializers, ... read through to the cell (Keras's properties)
-        cell = self.__dict__.get("cell")
-        if cell is not None and name in type(self)._cell_args:
-            return getattr(cell, name)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
-    def call(self, sequences, initial_state=None, mask=None, training=False):
-        return super().call(sequences, mask=mask, training=training, initial_state=initial_state)
-
-    def get_config(self):
-        cell_config = self.cell.get_config()
-        config = {k: cell_config[k] for k in self._config_keys}
-        config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
-        base = super().get_config()
-        del base["cell"]
-        ordered = {k: config[k] for k in self._config_order if k in config}
-        return {**base, **ordered}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        return cls(**_layer_kwargs(config))
 
 
 _COMMON = ("kernel_initializer", "recurrent_initializer", "bias_initializer", "kernel_regularizer",
@@ -881,7 +860,6 @@ class SimpleRNN(_CellLayer):
     """
 
     _cell_args = ("units", "activation", "use_bias", "seed") + _COMMON
-    _config_keys = ("units", "activation", "use_bias") + _COMMON
     _config_order = ("units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer",
                      "bias_initializer", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
                      "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint",
@@ -914,7 +892,6 @@ class LSTM(_CellLayer):
     """
 
     _cell_args = ("units", "activation", "recurrent_activation", "use_bias", "unit_forget_bias", "seed") + _COMMON
-    _config_keys = ("units", "activation", "recurrent_activation", "use_bias", "unit_forget_bias") + _COMMON
     _config_order = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
                      "recurrent_initializer", "bias_initializer", "unit_forget_bias", "kernel_regularizer",
                      "recurrent_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
@@ -939,11 +916,6 @@ class LSTM(_CellLayer):
                       use_cudnn=use_cudnn)
         super().__init__(cell, kwargs)
 
-    def get_config(self):
-        config = super().get_config()
-        config["seed"] = self.cell.seed
-        return config
-
 
 class GRU(_CellLayer):
     """Gated Recurrent Unit layer (Cho et al. 2014; ``tf.keras.layers.GRU``), cuDNN-compatible
@@ -956,7 +928,6 @@ class GRU(_CellLayer):
     """
 
     _cell_args = ("units", "activation", "recurrent_activation", "use_bias", "reset_after", "seed") + _COMMON
-    _config_keys = ("units", "activation", "recurrent_activation", "use_bias", "reset_after") + _COMMON
     _config_order = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
                      "recurrent_initializer", "bias_initializer", "kernel_regularizer", "recurrent_regularizer",
                      "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint",
@@ -980,11 +951,6 @@ class GRU(_CellLayer):
                       stateful=stateful, unroll=unroll, activity_regularizer=activity_regularizer,
                       use_cudnn=use_cudnn)
         super().__init__(cell, kwargs)
-
-    def get_config(self):
-        config = super().get_config()
-        config["seed"] = self.cell.seed
-        return config
 
 
 # ---- convolutional LSTM -------------------------------------------------------------------------
@@ -1079,20 +1045,7 @@ class ConvLSTMCell(_FastCell):
                                                 initializer=self.recurrent_initializer, name="recurrent_kernel",
                                                 regularizer=self.recurrent_regularizer,
                                                 constraint=self.recurrent_constraint)
-        if self.use_bias:
-            if self.unit_forget_bias:
-                base, u = self.bias_initializer, self.filters
-
-                def bias_initializer(shape, dtype=None):
-                    return _ops_shape.concat([_ops.convert_to_tensor(base((u,), dtype=dtype)),
-                                              _ops.ones((u,), dtype=dtype),
-                                              _ops.convert_to_tensor(base((2 * u,), dtype=dtype))], axis=0)
-            else:
-                bias_initializer = self.bias_initializer
-            self.bias = self.add_weight(shape=(self.filters * 4,), name="bias", initializer=bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        else:
-            self.bias = None
+        self._build_lstm_bias()
         self.built = True
 
     def _to_last(self, x):
@@ -1201,7 +1154,7 @@ def _nn():
 _FAST_CELLS = (SimpleRNNCell, LSTMCell, GRUCell, ConvLSTMCell)
 
 
-class ConvLSTM(RNN):
+class ConvLSTM(_OneCellRNN):
     """Base of ConvLSTM1D/2D/3D (Keras's ``ConvLSTM``): an RNN over a ``ConvLSTMCell`` whose inputs
     are ``(batch, time, *spatial, channels)`` (or channels first)."""
 
@@ -1210,6 +1163,11 @@ class ConvLSTM(RNN):
                   "bias_initializer", "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
                   "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
                   "recurrent_dropout")
+    _config_order = ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "activation",
+                     "recurrent_activation", "use_bias", "kernel_initializer", "recurrent_initializer",
+                     "bias_initializer", "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
+                     "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint",
+                     "bias_constraint", "dropout", "recurrent_dropout", "seed")
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  activation="tanh", recurrent_activation="sigmoid", use_bias=True,
@@ -1231,15 +1189,6 @@ class ConvLSTM(RNN):
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
                          go_backwards=go_backwards, stateful=stateful, **kwargs)
         self.input_spec = InputSpec(ndim=rank + 3)
-
-    def __getattr__(self, name):
-        cell = self.__dict__.get("cell")
-        if cell is not None and name in type(self)._cell_args:
-            return getattr(cell, name)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
-    def call(self, sequences, initial_state=None, mask=None, training=False):
-        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
 
     def compute_mask(self, _, mask):
         mask = nest.flatten(mask)[0] if isinstance(mask, (list, tuple)) else mask
@@ -1269,24 +1218,6 @@ class ConvLSTM(RNN):
         if self.return_state:
             return out, (batch,) + state_shape, (batch,) + state_shape
         return out
-
-    def get_config(self):
-        cell_config = self.cell.get_config()
-        config = {k: cell_config[k] for k in ("filters", "kernel_size", "strides", "padding", "data_format",
-                                              "dilation_rate", "activation", "recurrent_activation", "use_bias",
-                                              "kernel_initializer", "recurrent_initializer", "bias_initializer",
-                                              "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
-                                              "bias_regularizer")}
-        config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
-        config.update({k: cell_config[k] for k in ("kernel_constraint", "recurrent_constraint", "bias_constraint",
-                                                   "dropout", "recurrent_dropout", "seed")})
-        base = super().get_config()
-        del base["cell"]
-        return {**base, **config}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        return cls(**_layer_kwargs(config))
 
 
 class ConvLSTM1D(ConvLSTM):

@@ -41,14 +41,18 @@ def categorical_accuracy(y_true, y_pred):
     y_true = _ops_math.argmax(as_tensor(y_true), axis=-1)
     y_pred = as_tensor(y_pred)
     y_true = as_tensor(y_true, y_pred.dtype)
+    return _argmax_matches(y_true, y_pred, len(y_true.shape) == len(y_pred.shape))
+
+
+def _argmax_matches(y_true, y_pred, squeeze_true):
+    """``y_true == argmax(y_pred, -1)`` (categorical and sparse categorical accuracy); with
+    ``squeeze_true`` y_true's last axis is dropped first and the matches take y_true's shape."""
     org_shape = list(y_true.shape)
-    reshape_matches = False
-    if len(y_true.shape) == len(y_pred.shape):
+    if squeeze_true:
         y_true = squeeze(y_true, -1)
-        reshape_matches = True
     y_pred = _ops.cast(_ops_math.argmax(y_pred, axis=-1), y_true.dtype)
     matches = _matches(y_true, y_pred)
-    if reshape_matches:
+    if squeeze_true:
         matches = _ops.reshape(matches, org_shape)
     return matches
 
@@ -62,15 +66,7 @@ def sparse_categorical_accuracy(y_true, y_pred):
     """
     y_pred = as_tensor(y_pred)
     y_true = as_tensor(y_true, y_pred.dtype)
-    org_shape = list(y_true.shape)
-    reshape_matches = False
-    if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
-        y_true = squeeze(y_true, -1)
-        reshape_matches = True
-    y_pred = _ops.cast(_ops_math.argmax(y_pred, axis=-1), y_true.dtype)
-    matches = _matches(y_true, y_pred)
-    if reshape_matches:
-        matches = _ops.reshape(matches, org_shape)
+    matches = _argmax_matches(y_true, y_pred, len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1)
     if len(matches.shape) > 1 and matches.shape[-1] == 1:
         matches = squeeze(matches, -1)
     return matches

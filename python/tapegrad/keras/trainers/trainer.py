@@ -304,6 +304,19 @@ class Trainer:
         if group:  # Keras reports the group's nominal last index, past the data's end
             yield first, first + n - 1, group
 
+    def _run_epoch(self, data, step_function, on_batch_begin, on_batch_end, stop_flag, logs):
+        """One pass of ``fit`` or ``evaluate`` over ``data``: ``step_function`` per batch, the batch
+        callbacks per group of ``steps_per_execution``, until the model's ``stop_flag`` is set.
+        Returns the last step's logs (``logs`` when there was no batch)."""
+        for first, last, group in self._grouped(data.epoch()):
+            on_batch_begin(first)
+            for batch in group:
+                logs = step_function(batch)
+            on_batch_end(last, logs)
+            if getattr(self, stop_flag):
+                break
+        return logs
+
     # ---- fit / evaluate / predict ----------------------------------------------------------------
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
@@ -339,13 +352,8 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
-            for first, last, group in self._grouped(data.epoch()):
-                callbacks.on_train_batch_begin(first)
-                for batch in group:
-                    logs = train_function(batch)
-                callbacks.on_train_batch_end(last, logs)
-                if self.stop_training:
-                    break
+            logs = self._run_epoch(data, train_function, callbacks.on_train_batch_begin,
+                                   callbacks.on_train_batch_end, "stop_training", logs)
             if getattr(data, "ran_out", False):
                 _set(self, "stop_training", True)
             epoch_logs = dict(self._get_metrics_result_or_logs(logs))
@@ -388,15 +396,9 @@ class Trainer:
         test_function = self.make_test_function()
         _set(self, "stop_evaluating", False)
         callbacks.on_test_begin()
-        logs = {}
         self.reset_metrics()
-        for first, last, group in self._grouped(data.epoch()):
-            callbacks.on_test_batch_begin(first)
-            for batch in group:
-                logs = test_function(batch)
-            callbacks.on_test_batch_end(last, logs)
-            if self.stop_evaluating:
-                break
+        logs = self._run_epoch(data, test_function, callbacks.on_test_batch_begin, callbacks.on_test_batch_end,
+                               "stop_evaluating", {})
         logs = self._get_metrics_result_or_logs(logs)
         logs = {k: float(v) if _is_scalar(v) else v for k, v in logs.items()}
         callbacks.on_test_end(logs)
