@@ -42,4 +42,4 @@ losses = keras.losses
 _sys.modules[__name__ + ".optimizers"] = optimizers
 _sys.modules[__name__ + ".losses"] = losses
 
-__version__ = "0.1.0"
+__version__ = getattr(_core, "__version__", "0+unknown")  # pyproject.toml's, via CMake
