@@ -1,4 +1,5 @@
-"""tapegrad.__version__ is pyproject.toml's version, compiled into the engine by CMakeLists.txt."""
+"""tapegrad's own version (tf.version.TAPEGRAD_VERSION, tf.__tapegrad_version__) is pyproject.toml's,
+compiled into the engine by CMakeLists.txt. (tf.__version__ is the TF API version followed.)"""
 import pathlib
 import re
 
@@ -17,4 +18,4 @@ def _pyproject_version():
 def test_version_comes_from_pyproject():
     # An engine built before CMake passed the version in has no _core.__version__: rebuild it.
     assert _core.__version__ == _pyproject_version()
-    assert tg.__version__ == _core.__version__
+    assert tg.version.TAPEGRAD_VERSION == tg.__tapegrad_version__ == _core.__version__

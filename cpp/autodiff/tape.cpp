@@ -98,8 +98,15 @@ void record(Op op, std::vector<Tensor> inputs, std::vector<Tensor> outputs, Attr
 // Rules are written with ops::, so every op they run is recorded on any tape that is active
 // while gradient() runs. Nodes appended to `tape` during the walk itself (a persistent tape
 // differentiated inside its own context) are not visited.
+//
+// Note [Source ready]
+// A source's gradient only grows when a node that reads the source runs, and nodes run in reverse
+// order; so once the walk is below the lowest-index relevant node reading a source, its gradient
+// is final. on_source_ready reports each source at that moment (before the walk goes on), which
+// lets tapegrad.distribute start all-reducing a bucket while the rest of the backward pass runs.
 std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targets, const std::vector<Tensor>& sources,
-                                     const std::vector<Tensor>& output_grads, bool zero_unconnected) {
+                                     const std::vector<Tensor>& output_grads, bool zero_unconnected,
+                                     const SourceReadyFn& on_source_ready) {
   const size_t nnodes = tape.nodes.size();
   IdMap source_ids;
   // A source the tape does not know gets None, as TF, unless it is itself a target: then, as TF,
@@ -151,10 +158,44 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
     accumulate(t.id, seed);
   }
 
+  std::vector<Tensor> result(sources.size());
+  auto final_grad = [&](size_t i) {
+    const Tensor& s = sources[i];
+    Tensor* g = grad_of(s.id);
+    if (g && is_differentiable(s.dtype)) result[i] = *g;
+    else if (zero_unconnected && is_differentiable(s.dtype)) result[i] = Tensor::zeros(s.shape, s.dtype);
+  };
+  // See Note [Source ready]: sources in the order their gradients become final.
+  std::vector<std::pair<int64_t, size_t>> ready_order;  // (lowest reading node, source index)
+  size_t n_ready = 0;
+  if (on_source_ready) {
+    IdMap lowest;
+    for (size_t k = nnodes; k-- > 0;) {
+      const Node* n = tape.nodes[k].get();
+      if (!n || !relevant[k]) continue;
+      for (const Tensor& t : n->inputs)
+        if (source_ids.count(t.id)) lowest.set(t.id, int64_t(k));
+    }
+    for (size_t i = 0; i < sources.size(); ++i) {
+      const int64_t* k = lowest.find(sources[i].id);
+      ready_order.emplace_back(k ? *k : int64_t(nnodes), i);
+    }
+    std::stable_sort(ready_order.begin(), ready_order.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+  }
+  auto report_ready = [&](int64_t below) {  // sources whose lowest reader is above `below`
+    for (; n_ready < ready_order.size() && ready_order[n_ready].first > below; ++n_ready) {
+      size_t i = ready_order[n_ready].second;
+      final_grad(i);
+      on_source_ready(i, result[i]);
+    }
+  };
+
   // 2. backward walk
   std::vector<Tensor> gin, gout;
   std::vector<char> needs;
   for (size_t k = nnodes; k-- > 0;) {
+    report_ready(int64_t(k));
     if (!relevant[k]) continue;
     std::shared_ptr<Node> node = tape.nodes[k];
     if (!node) continue;
@@ -204,14 +245,9 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
     if (!tape.persistent) tape.nodes[k].reset();
   }
 
-  std::vector<Tensor> result;
-  result.reserve(sources.size());
-  for (const Tensor& s : sources) {
-    Tensor* g = grad_of(s.id);
-    if (g && is_differentiable(s.dtype)) result.push_back(*g);
-    else if (zero_unconnected && is_differentiable(s.dtype)) result.push_back(Tensor::zeros(s.shape, s.dtype));
-    else result.push_back(Tensor());
-  }
+  report_ready(-1);
+  for (size_t i = 0; i < sources.size(); ++i)
+    if (!on_source_ready) final_grad(i);
   if (!tape.persistent) {
     tape.nodes.clear();
     tape.producer.clear();

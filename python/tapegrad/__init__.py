@@ -42,4 +42,5 @@ losses = keras.losses
 _sys.modules[__name__ + ".optimizers"] = optimizers
 _sys.modules[__name__ + ".losses"] = losses
 
-__version__ = getattr(_core, "__version__", "0+unknown")  # pyproject.toml's, via CMake
+from . import version  # noqa: E402
+__version__, __tapegrad_version__ = version.VERSION, version.TAPEGRAD_VERSION

@@ -433,3 +433,10 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         variable.assign(value)
     for custom, store in custom_loads:
         custom(store)
+
+
+from .saving_model import (  # noqa: E402,F401  (whole-model .keras files)
+    CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name, get_registered_object,
+    load_model, register_keras_serializable, save_model,
+)
+from .utils.serialization import deserialize_keras_object, serialize_keras_object  # noqa: E402,F401

@@ -250,13 +250,14 @@ class _Operation(Layer):
         self.built = True
 
     def __call__(self, *args, **kwargs):
-        if any(getattr(a, "_is_keras_tensor", False) for a in args):
+        from ... import nest  # noqa: PLC0415
+        if any(getattr(a, "_is_keras_tensor", False) for a in nest.flatten((args, kwargs))):
             from ..models.functional import symbolic_call  # noqa: PLC0415
             return symbolic_call(self, args, kwargs)
-        return _OP_FUNCTIONS[type(self).__name__](*args)
+        return _OP_FUNCTIONS[type(self).__name__](*args, **kwargs)
 
-    def call(self, *args):
-        return _OP_FUNCTIONS[type(self).__name__](*args)
+    def call(self, *args, **kwargs):
+        return _OP_FUNCTIONS[type(self).__name__](*args, **kwargs)
 
     def get_config(self):
         return {"name": self.name}

@@ -2,8 +2,9 @@
 from .model import Model
 from .functional import Functional  # noqa: F401  (what Model(inputs, outputs) makes)
 from .sequential import Sequential
+from ..saving_model import load_model, save_model  # noqa: F401,E402
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Model", "Sequential", "load_model", "save_model"]
 
 
 def clone_model(model, input_tensors=None, clone_function=None, call_function=None, recursive=False, **kwargs):

@@ -158,6 +158,11 @@ class Model(Trainer, Layer):
         from .. import saving  # noqa: PLC0415
         return saving.save_weights(self, filepath, overwrite)
 
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves the whole model (config, weights, optimizer state) to a ``.keras`` file."""
+        from ..saving_model import save_model  # noqa: PLC0415
+        return save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
     def load_weights(self, filepath, skip_mismatch=False):
         """Loads weights saved by ``save_weights`` (``keras/saving.py``)."""
         from .. import saving  # noqa: PLC0415
@@ -244,7 +249,8 @@ def _layer_registry(custom_objects=None):
             if isinstance(obj, type) and issubclass(obj, Layer):
                 registry[name] = obj
     registry.update({"Model": Model, "Functional": functional.Functional, "Sequential": sequential.Sequential})
-    registry.update(custom_objects or {})
+    from ..saving_model import _custom_table  # noqa: PLC0415  (classes registered with register_keras_serializable)
+    registry.update(_custom_table(custom_objects))
     return registry
 
 
