@@ -4,6 +4,7 @@
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "tapegrad's C++ engine (private: use the tapegrad package)";
+  m.attr("__version__") = TG_VERSION;  // pyproject.toml's version, passed in by CMakeLists.txt
   using namespace tg;
   // Error classes (tapegrad.errors re-exports them). InvalidArgumentError is also a ValueError.
   static py::exception<InvalidArgument> invalid_arg(m, "InvalidArgumentError", PyExc_ValueError);

@@ -10,8 +10,11 @@ True
 >>> tf.version.TAPEGRAD_VERSION
 '0.1.0'
 """
+from . import _core
+
 VERSION = "2.21.0"  # the TensorFlow API followed (tests compare with TF 2.21 / Keras 3.15)
-TAPEGRAD_VERSION = "0.1.0"
+# pyproject.toml's version, compiled into the engine by CMakeLists.txt (an engine built before that: unknown)
+TAPEGRAD_VERSION = getattr(_core, "__version__", "0+unknown")
 KERAS_VERSION = "3.15.1"  # the Keras 3 API that tf.keras follows
 GIT_VERSION = "unknown"
 COMPILER_VERSION = "unknown"
