@@ -738,3 +738,19 @@ def test_json_round_trip():
     functional = tg.keras.Model(x, [Dense(1, name="o1")(x), x[:, 1:] * 2.0])
     back = tg.keras.models.model_from_json(functional.to_json(), custom_objects={"Dense": Dense})
     assert back.output_shape == [(None, 1), (None, 2)] and [layer.name for layer in back.layers] == ["x", "o1"]
+
+
+def test_subclass_with_two_constructor_arguments_is_not_functional():
+    # regression: `Autoencoder(latent_dim, shape)` was taken for Model(inputs, outputs)
+    class Autoencoder(tg.keras.Model):
+        def __init__(self, latent_dim, shape):
+            super().__init__()
+            self.shape_ = shape
+            self.encoder = tg.keras.layers.Dense(latent_dim)
+
+        def call(self, x):
+            return self.encoder(x)
+
+    model = Autoencoder(4, (3,))
+    assert model(tg.ones([2, 3])).shape == [2, 4]
+    assert not isinstance(model, tg.keras.models.functional.Functional)

@@ -188,7 +188,7 @@ def test_variable_basics():
     v.assign_sub([0.5, 0.5])
     np.testing.assert_array_equal(v.numpy(), [3.5, 4.5])
     np.testing.assert_array_equal((v * 2).numpy(), [7.0, 9.0])
-    with pytest.raises(tg.errors.InvalidArgumentError, match="shape"):
+    with pytest.raises(ValueError, match="Shape mismatch"):  # TF raises ValueError here
         v.assign([1.0, 2.0, 3.0])
     v.assign(np.array([3.5, 4.5]))  # arrays are cast to the variable's dtype, as TF
     with pytest.raises(ValueError, match="requested dtype float32 for Tensor with dtype float64"):
@@ -312,3 +312,11 @@ def test_pool_without_spinning(tmp_path):
     env = dict(os.environ, TAPEGRAD_POOL_SPIN_US="0")
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "out")], env=env, check=True, capture_output=True)
     assert (tmp_path / "out").read_text() == "ok"
+
+
+def test_numpy_of_a_scalar_is_a_numpy_scalar():
+    # as TF: tf.constant(2.5).numpy() is np.float32(2.5), not a 0-d array
+    x = tg.constant(2.5).numpy()
+    assert isinstance(x, np.float32) and x == 2.5
+    assert isinstance(tg.Variable(3).numpy(), np.int32)
+    assert isinstance(tg.constant([1.0]).numpy(), np.ndarray)

@@ -286,7 +286,17 @@ def _get_shape(self):
     return _shape(self)
 
 
+def _numpy_method(raw):
+    def numpy(self):
+        """The value as a numpy array (a numpy scalar for a 0-d tensor, as TF)."""
+        a = raw(self)
+        return a[()] if a.ndim == 0 else a
+
+    return numpy
+
+
 for _cls in (_core.Tensor, _core.Variable):
+    _cls.numpy = _numpy_method(_cls.numpy)
     _cls.shape = property(_shape, doc="The shape, a TensorShape.")
     _cls.dtype = property(_dtype, doc="The element type, a DType.")
     _cls.get_shape = _get_shape
@@ -331,6 +341,10 @@ class Variable(_core.Variable):
         _core.Variable.__init__(self, value, name if name is not None else "Variable", bool(trainable))
 
     def assign(self, value, use_locking=False, name=None, read_value=True):
+        shape = _value_shape(value)
+        if shape is not None and shape != tuple(self._shape_tuple):
+            raise ValueError(f"Cannot assign value to variable ' {self.name}': Shape mismatch.The variable shape "
+                             f"{tuple(self._shape_tuple)}, and the assigned value shape {shape} are incompatible.")
         self._assign(value)
         return self
 
@@ -357,6 +371,18 @@ class Variable(_core.Variable):
 
     def _as_tapegrad_tensor(self):
         return self.value()
+
+
+def _value_shape(value):
+    """The shape `value` would convert to, without converting it (None when unknown)."""
+    if isinstance(value, (_core.Tensor, _core.Variable)):
+        return tuple(value._shape_tuple)
+    if isinstance(value, (np.ndarray, np.generic, list, tuple, int, float, bool)):
+        try:
+            return np.shape(value)
+        except ValueError:  # ragged lists: the conversion reports them
+            return None
+    return None
 
 
 def _convert_with_dtype(value, dtype):

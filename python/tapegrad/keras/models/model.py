@@ -27,10 +27,10 @@ from ..trainers.trainer import Trainer
 __all__ = ["Model"]
 
 
-def functional_init_arguments(args, kwargs):
-    """True when a ``Model(...)`` call means the functional API (``Model(inputs, outputs)``): the
-    inputs and outputs given are (nests of) KerasTensors. A subclass whose own constructor takes two
-    positional arguments (``Autoencoder(latent_dim, shape)``) is not functional."""
+def functional_init_arguments(args, kwargs, strict=False):
+    """True when a ``Model(...)`` call means the functional API (``Model(inputs, outputs)``). With
+    `strict` (a subclass's constructor), the inputs and outputs given must be (nests of)
+    KerasTensors: ``Autoencoder(latent_dim, shape)`` is not functional."""
     if len(args) == 2:
         inputs, outputs = args
     elif len(args) == 1 and "outputs" in kwargs:
@@ -39,7 +39,7 @@ def functional_init_arguments(args, kwargs):
         inputs, outputs = kwargs["inputs"], kwargs["outputs"]
     else:
         return False
-    return _keras_tensor_nest(inputs) and _keras_tensor_nest(outputs)
+    return not strict or (_keras_tensor_nest(inputs) and _keras_tensor_nest(outputs))
 
 
 def _keras_tensor_nest(x):
@@ -56,7 +56,7 @@ class Model(Trainer, Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if functional_init_arguments(args, kwargs):
+        if functional_init_arguments(args, kwargs, strict=cls is not Model):
             from .functional import Functional  # noqa: PLC0415
             if cls is Model:
                 return Functional.__new__(Functional, *args, **kwargs)
