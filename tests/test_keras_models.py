@@ -754,3 +754,14 @@ def test_subclass_with_two_constructor_arguments_is_not_functional():
     model = Autoencoder(4, (3,))
     assert model(tg.ones([2, 3])).shape == [2, 4]
     assert not isinstance(model, tg.keras.models.functional.Functional)
+
+
+def test_training_of_the_model_call_overrides_a_recorded_training_argument():
+    # Keras 3.15: model(x, training=True) reaches a layer recorded as bn(x, training=False)
+    inp = tg.keras.Input((3,))
+    bn = tg.keras.layers.BatchNormalization()
+    model = tg.keras.Model(inp, bn(inp, training=False))
+    model(np.ones((4, 3), "float32") * 5, training=True)
+    np.testing.assert_allclose(bn.moving_mean.numpy(), [0.05] * 3, rtol=1e-6)
+    model(np.ones((4, 3), "float32") * 5)  # no training given: the recorded False holds
+    np.testing.assert_allclose(bn.moving_mean.numpy(), [0.05] * 3, rtol=1e-6)

@@ -1,8 +1,12 @@
-"""TF-2 programs run unchanged: each program in tests/tf_tutorials/ runs once with real TensorFlow
-and once with the import swapped to tapegrad (``sys.modules["tensorflow"] = tapegrad``), each in
-its own process, and every printed line must agree (see tests/tf_tutorials/README.md).
+"""TF-2 programs run unchanged: each program in tests/tf_tutorials/ runs with the import swapped to
+tapegrad (``sys.modules["tensorflow"] = tapegrad``) in its own process, and every printed line must
+agree with what real TensorFlow printed for the same program (see tests/tf_tutorials/README.md).
 
-Without TensorFlow installed, the programs still run with tapegrad and must finish cleanly."""
+TF's output is recorded in tests/tf_tutorials/expected/ by ``python tests/tf_tutorials/record.py``
+(each file names the TF/Keras versions and the program's hash; a stale file fails the test), so the
+default run needs no TensorFlow. With ``TAPEGRAD_TUTORIALS_VS_TF=1`` and TensorFlow installed,
+each program also runs with real TF in the test and is compared live (.ci/run does this)."""
+import hashlib
 import importlib.util
 import os
 import re
@@ -12,8 +16,23 @@ import sys
 import pytest
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tf_tutorials")
-PROGRAMS = sorted(f for f in os.listdir(HERE) if f.endswith(".py"))
+PROGRAMS = sorted(f for f in os.listdir(HERE) if f.endswith(".py") and f != "record.py")
 HAVE_TF = importlib.util.find_spec("tensorflow") is not None
+LIVE_TF = HAVE_TF and os.environ.get("TAPEGRAD_TUTORIALS_VS_TF") == "1"
+EXPECTED = os.path.join(HERE, "expected")
+
+
+def program_hash(program):
+    with open(os.path.join(HERE, program), "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:16]
+
+
+def read_expected(program):
+    """(header fields, lines) of the recorded TF output of `program`."""
+    with open(os.path.join(EXPECTED, program[:-3] + ".txt")) as f:
+        header, _, body = f.read().partition("\n")
+    fields = dict(item.split("=", 1) for item in header.lstrip("# ").split())
+    return fields, body.splitlines()
 
 # The swap stands for editing the program's imports (`tensorflow` -> `tapegrad`, `keras` ->
 # `tapegrad.keras`): besides the two top modules, submodule imports such as
@@ -87,12 +106,12 @@ KNOWN = {
                        "arguments'; Keras decides in Model.__init__ from the arguments given to super().__init__"),
     "mnist_cnn.py": (lambda: True, "keras/layers/base.py: `layer.output` of a layer with several inbound nodes "
                      "(Sequential.add rebuilds the graph) raises; Keras 3 returns the first node's output"),
-    "transfer_learning.py": (lambda: HAVE_TF, "keras/models/functional.py: a non-None `training` passed to a "
+    "transfer_learning.py": (lambda: True, "keras/models/functional.py: a non-None `training` passed to a "
                              "Functional model overrides the training=False recorded on a nested call (Keras "
                              "3.15's operation_fn), so the unfrozen base's BatchNormalization updates its "
                              "statistics; and a tf.Variable attribute of a keras.Model is counted as a weight (Keras 3 tracks only "
                              "its own variables)"),
-    "tensors_and_variables.py": (lambda: HAVE_TF, "_tensor.py: Variable.assign of a wrong shape raises "
+    "tensors_and_variables.py": (lambda: True, "_tensor.py: Variable.assign of a wrong shape raises "
                                  "InvalidArgumentError; TF raises ValueError ('Cannot assign value to variable ...: "
                                  "Shape mismatch.'); and `.numpy()` of a 0-d tensor is a 0-d array where TF gives "
                                  "a NumPy scalar (np.float32(2.5))"),
@@ -114,16 +133,25 @@ def _params():
     return out
 
 
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_recorded_tf_output_is_current(program):
+    fields, _ = read_expected(program)
+    assert fields["sha256"] == program_hash(program), (
+        f"{program} changed since TF's output was recorded: run `python tests/tf_tutorials/record.py {program}`")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("program", _params())
 def test_program_runs_unchanged(program, tmp_path):
     ours = _run(_SWAP, program, tmp_path)
     assert ours.returncode == 0, f"{program} failed with tapegrad:\n{ours.stdout}\n{ours.stderr[-4000:]}"
-    if not HAVE_TF:
-        return
-    ref = _run(_REAL, program, tmp_path)
-    assert ref.returncode == 0, f"{program} failed with TensorFlow:\n{ref.stderr[-4000:]}"
-    got, want = _lines(ours.stdout), _lines(ref.stdout)
+    if LIVE_TF:
+        ref = _run(_REAL, program, tmp_path)
+        assert ref.returncode == 0, f"{program} failed with TensorFlow:\n{ref.stderr[-4000:]}"
+        want = _lines(ref.stdout)
+    else:
+        want = read_expected(program)[1]
+    got = _lines(ours.stdout)
     assert len(got) == len(want), f"{program}: {len(got)} lines with tapegrad, {len(want)} with TF:\n" + \
         "\n".join(got) + "\n---\n" + "\n".join(want)
     for g, w in zip(got, want):

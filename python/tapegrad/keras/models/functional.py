@@ -516,9 +516,8 @@ class Functional(Model):
                     continue
                 args, kwargs = node.fill_in(values)
                 op = node.operation
-                if training is not None and getattr(op, "_call_has_training_arg", False) \
-                        and "training" not in kwargs:
-                    kwargs["training"] = training
+                if training is not None and getattr(op, "_call_has_training_arg", False):
+                    kwargs["training"] = training  # overrides a recorded training=..., as Keras 3.15's operation_fn
                 outputs = op(*args, **kwargs)
                 for x, y in zip(node.outputs, nest.flatten(outputs)):
                     values[id(x)] = y
