@@ -319,7 +319,8 @@ class Layer:
         if isinstance(value, Layer):
             if not any(x is value for x in self._tracked_layers) and value is not self:
                 self._tracked_layers.append(value)
-        elif isinstance(value, Variable):
+        elif isinstance(value, KerasVariable):
+            # Keras 3 tracks its own variables only: a plain tf.Variable attribute is not a weight
             lst = self._trainable_variables if value.trainable else self._non_trainable_variables
             if not any(x is value for x in self._trainable_variables + self._non_trainable_variables):
                 lst.append(value)

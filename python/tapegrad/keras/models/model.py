@@ -7,7 +7,8 @@
 >>> class TwoSteps(tg.keras.Model):
 ...     def __init__(self):
 ...         super().__init__(name="two_steps")
-...         self.scale = tg.Variable(2.0)
+...         self.scale = self.add_weight(shape=(), initializer="ones", name="scale")
+...         self.scale.assign(2.0)
 ...     def call(self, x):
 ...         return x * self.scale
 >>> TwoSteps()(tg.ones([1, 2])).numpy().tolist()
