@@ -100,21 +100,8 @@ def _same(a, b, rtol=1e-4, atol=2e-4):
 # Mismatches whose fix belongs to code another part of the project owns: (condition, reason). The
 # xfail is strict, so once the fix lands the XPASS fails and the entry must go.
 KNOWN = {
-    "autoencoder.py": (lambda: True, "keras/models/model.py: Model.__new__ treats a subclass constructed with two "
-                       "positional arguments (Autoencoder(latent_dim, shape)) as a functional model, so "
-                       "`super().__init__()` raises TypeError 'Functional.__init__() missing 2 required positional "
-                       "arguments'; Keras decides in Model.__init__ from the arguments given to super().__init__"),
     "mnist_cnn.py": (lambda: True, "keras/layers/base.py: `layer.output` of a layer with several inbound nodes "
                      "(Sequential.add rebuilds the graph) raises; Keras 3 returns the first node's output"),
-    "transfer_learning.py": (lambda: True, "keras/models/functional.py: a non-None `training` passed to a "
-                             "Functional model overrides the training=False recorded on a nested call (Keras "
-                             "3.15's operation_fn), so the unfrozen base's BatchNormalization updates its "
-                             "statistics; and a tf.Variable attribute of a keras.Model is counted as a weight (Keras 3 tracks only "
-                             "its own variables)"),
-    "tensors_and_variables.py": (lambda: True, "_tensor.py: Variable.assign of a wrong shape raises "
-                                 "InvalidArgumentError; TF raises ValueError ('Cannot assign value to variable ...: "
-                                 "Shape mismatch.'); and `.numpy()` of a 0-d tensor is a 0-d array where TF gives "
-                                 "a NumPy scalar (np.float32(2.5))"),
     "transformer_classifier.py": (lambda: True, "keras/models/sequential.py: a Sequential without an Input, "
                                    "called inside a custom layer's call while that layer is called on a KerasTensor, "
                                    "is built twice and raises 'has already been configured to use input shape "
@@ -169,4 +156,4 @@ def test_swap_aliases_submodules_and_keras_namespaces(tmp_path):
     proc = subprocess.run([sys.executable, "-c", _SWAP, str(program)], cwd=tmp_path, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.split() == ["True"] * 4
+    assert " ".join(_lines(proc.stdout)).split() == ["True"] * 4
