@@ -5,13 +5,21 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "autodiff/tape.h"
+#include "ops/conv_kernels.h"
 #include "tensor/parallel.h"
 
 namespace tg {
+#if defined(__x86_64__) && defined(__GNUC__) && defined(TG_HAVE_AVX512_TU)
+namespace convk {
+const KernelSet& kernel_set_avx512();  // conv_avx512.cpp
+}
+#endif
 namespace {
 
 // Note [Conv backward]
@@ -407,6 +415,141 @@ inline int64_t window_argmax(const T* x, const Geo& g, int64_t n, int64_t oh, in
   return where;
 }
 
+
+// The direct float32 kernels (Note [Direct conv]) for this CPU: AVX-512 where the CPU has it
+// (TAPEGRAD_NO_AVX512=1 turns that off), else the AVX2 baseline; none without AVX2.
+const convk::KernelSet* kernel_set() {
+  static const convk::KernelSet* s = []() -> const convk::KernelSet* {
+#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__x86_64__) && defined(__GNUC__) && defined(TG_HAVE_AVX512_TU)
+    const char* off = std::getenv("TAPEGRAD_NO_AVX512");
+    if (!(off && *off && *off != '0') && __builtin_cpu_supports("avx512f")) return &convk::kernel_set_avx512();
+#endif
+    static const convk::KernelSet avx2 = convk::make_kernel_set<8>();
+    return &avx2;
+#else
+    return nullptr;
+#endif
+  }();
+  return s;
+}
+
+// TAPEGRAD_CONV=gemm forces the im2col + gemm paths (for A/B measurements).
+bool direct_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("TAPEGRAD_CONV");
+    return !(v && std::string(v) == "gemm");
+  }();
+  return on && kernel_set() != nullptr;
+}
+
+int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
+
+// Work items of about `cost` each, split into at most the pool's thread count of parts.
+int64_t parts_for(int64_t items, double cost) {
+  const double min_part = 2e5;  // multiply-adds per part worth a thread
+  const int64_t by_work = int64_t(double(items) * cost / min_part);
+  return std::max<int64_t>(1, std::min<int64_t>({int64_t(get_num_threads()), items, std::max<int64_t>(1, by_work)}));
+}
+
+convk::Geometry kgeo(int64_t N, int64_t H, int64_t W, int64_t C, int64_t KH, int64_t KW, int64_t O, int64_t OH,
+                     int64_t OW, const Window2D& p, int64_t pt, int64_t pl, int L) {
+  const int64_t V = O <= L ? 1 : 2;
+  return convk::Geometry{N, H, W, C, KH, KW, O, OH, OW, p.sh, p.sw, p.dh, p.dw, pt, pl, round_up(O, V * L)};
+}
+
+// out [N, OH, OW, O] = the forward conv of x with wpk ([KH*KW*C][Opad], packed), any stride.
+void direct_forward(const float* x, const float* wpk, float* out, const convk::Geometry& cg) {
+  const convk::KernelSet& ks = *kernel_set();
+  const int vi = cg.Opad / ks.L >= 2 ? 1 : 0;
+  const int64_t P = ks.P[vi], rows = cg.N * cg.OH;
+  const int64_t scratch = convk::fwd_scratch(cg, P);
+  const int64_t parts = parts_for(rows, double(cg.OW * cg.KH * cg.KW * cg.C * cg.O));
+  std::vector<float> buf(size_t(parts * scratch));
+  float* pb = buf.data();
+  convk::RowsFn fn = ks.fwd[vi];
+  parallel_for(parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) fn(x, wpk, out, cg, i * rows / parts, (i + 1) * rows / parts, pb + i * scratch);
+  });
+}
+
+// Filter [KH, KW, C, O] -> [KH*KW*C][Opad] rows, zero-padded.
+std::vector<float> pack_filter(const float* w, int64_t rows, int64_t O, int64_t Opad) {
+  std::vector<float> wpk(size_t(rows * Opad), 0.0f);
+  for (int64_t k = 0; k < rows; ++k) std::memcpy(wpk.data() + k * Opad, w + k * O, size_t(O) * sizeof(float));
+  return wpk;
+}
+
+void conv_fwd_direct(const float* x, const float* w, float* out, const Geo& g) {
+  convk::Geometry cg = kgeo(g.N, g.H, g.W, g.C, g.KH, g.KW, g.O, g.OH, g.OW, g.p, g.p.pt, g.p.pl, kernel_set()->L);
+  std::vector<float> wpk = pack_filter(w, g.K(), g.O, cg.Opad);
+  direct_forward(x, wpk.data(), out, cg);
+}
+
+// Stride 1 with pads no larger than the dilated window: the gradient w.r.t. the input is a forward
+// conv of g (Note [Direct conv]).
+bool direct_input_ok(const Geo& g) {
+  const Window2D& p = g.p;
+  return p.sh == 1 && p.sw == 1 && p.pt <= (g.KH - 1) * p.dh && p.pl <= (g.KW - 1) * p.dw && g.KH <= 64;
+}
+
+void conv_bwi_direct(const float* gr, const float* w, float* dx, const Geo& g) {
+  const Window2D& p = g.p;
+  convk::Geometry cg = kgeo(g.N, g.OH, g.OW, g.O, g.KH, g.KW, g.C, g.H, g.W, p, (g.KH - 1) * p.dh - p.pt,
+                            (g.KW - 1) * p.dw - p.pl, kernel_set()->L);
+  // flipped[kh', kw', o, c] = w[KH-1-kh', KW-1-kw', c, o], rows padded to Opad (= C rounded up).
+  std::vector<float> wpk(size_t(g.KH * g.KW * g.O * cg.Opad), 0.0f);
+  for (int64_t kh = 0; kh < g.KH; ++kh)
+    for (int64_t kw = 0; kw < g.KW; ++kw) {
+      const float* src = w + ((g.KH - 1 - kh) * g.KW + (g.KW - 1 - kw)) * g.C * g.O;
+      float* dst = wpk.data() + (kh * g.KW + kw) * g.O * cg.Opad;
+      for (int64_t c = 0; c < g.C; ++c)
+        for (int64_t o = 0; o < g.O; ++o) dst[o * cg.Opad + c] = src[c * g.O + o];
+    }
+  direct_forward(gr, wpk.data(), dx, cg);
+}
+
+void conv_bwf_direct(const float* x, const float* gr, float* dw, const Geo& g) {
+  const convk::KernelSet& ks = *kernel_set();
+  convk::Geometry cg = kgeo(g.N, g.H, g.W, g.C, g.KH, g.KW, g.O, g.OH, g.OW, g.p, g.p.pt, g.p.pl, ks.L);
+  const int vi = cg.Opad / ks.L >= 2 ? 1 : 0;
+  const int64_t rows = g.N * g.OH, KO = g.K() * cg.Opad;
+  const int64_t nblk = std::min<int64_t>(rows, 16);  // fixed blocks: thread-count independent sums
+  const int64_t scratch = convk::bwf_scratch(cg);
+  std::vector<float> part(size_t(nblk * KO), 0.0f), buf(size_t(nblk * scratch));
+  float *pp = part.data(), *pb = buf.data();
+  convk::RowsFn fn = ks.bwf[vi];
+  const double cost = double(rows) * g.OW * g.K() * g.O / double(nblk);
+  const int64_t parts = parts_for(nblk, cost);
+  parallel_for(parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      for (int64_t blk = i * nblk / parts; blk < (i + 1) * nblk / parts; ++blk)
+        fn(x, gr, pp + blk * KO, cg, blk * rows / nblk, (blk + 1) * rows / nblk, pb + blk * scratch);
+  });
+  for (int64_t k = 0; k < g.K(); ++k) {
+    float* d = dw + k * g.O;
+    for (int64_t blk = 0; blk < nblk; ++blk) {
+      const float* s = pp + blk * KO + k * cg.Opad;
+      for (int64_t o = 0; o < g.O; ++o) d[o] += s[o];
+    }
+  }
+}
+
+bool direct_ok(const Geo& g) { return direct_enabled() && g.KH <= 64; }
+
+// Runs a direct float32 kernel when `ok`; double keeps the im2col + gemm and small-K paths.
+template <class A, class B, class Out>
+bool try_direct(void (*fn)(const float*, const float*, float*, const Geo&), bool ok, const A* a, const B* b, Out* out,
+                const Geo& g) {
+  if constexpr (std::is_same<Out, float>::value) {
+    if (ok) {
+      fn(a, b, out, g);
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 namespace kernels {
@@ -423,6 +566,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Window2D& p) {
     const T* pw = w.data<T>();
     T* po = out.data<T>();
     const int64_t K = g.K(), rows_img = g.OH * g.OW;
+    if (try_direct(&conv_fwd_direct, direct_ok(g), px, pw, po, g)) return out;
     if (K <= kSmallK) {
       conv_direct<T>(px, pw, po, g);
     } else if (is_pointwise(g)) {
@@ -456,6 +600,7 @@ Tensor conv2d_backprop_input(const Tensor& gr, const Tensor& w, const Window2D& 
     const T* pw = w.data<T>();
     T* pd = dx.data<T>();
     const int64_t K = g.K(), rows_img = g.OH * g.OW;
+    if (try_direct(&conv_bwi_direct, direct_ok(g) && direct_input_ok(g), pg, pw, pd, g)) return dx;
     if (K <= kSmallK) {
       conv_direct_backprop_input<T>(pg, pw, pd, g);
     } else if (is_pointwise(g)) {
@@ -489,6 +634,7 @@ Tensor conv2d_backprop_filter(const Tensor& x, const Tensor& gr, const Window2D&
     const T* pg = gr.data<T>();
     T* pd = dw.data<T>();
     const int64_t K = g.K(), rows_img = g.OH * g.OW;
+    if (try_direct(&conv_bwf_direct, direct_ok(g), px, pg, pd, g)) return dw;
     if (K <= kSmallK) {
       conv_direct_backprop_filter<T>(px, pg, pd, g);
     } else if (is_pointwise(g)) {

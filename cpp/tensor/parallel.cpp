@@ -10,6 +10,10 @@
 #include <vector>
 
 #include <cblas.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 namespace tg {
 
@@ -28,7 +32,59 @@ namespace tg {
 // The spin is short, and park_workers() (called before every BLAS gemm) ends it at once: a
 // spinning worker holds the core that OpenBLAS's own threads need (an MLP step went from 1.0 to
 // 1.2-1.5 ms before parking existed).
+//
+// Note [Contention]
+// On a machine where other processes want the cores too (a shared workstation, a CI runner), every
+// thread we add is a thread that waits: a parallel region ends when its slowest chunk ends, and a
+// worker (ours or OpenBLAS's) that is descheduled holds the whole region for a time slice of the
+// kernel's scheduler (milliseconds for a 50 us kernel); spinning workers take the core from the
+// thread that has the work. An MLP tutorial script with two CPU-bound neighbours on 2 cores took
+// 78.6 s against 7.8 s with one BLAS thread and no spin (issue 15). So the engine measures it:
+// the kernel accounts each thread's time spent runnable but waiting for a core
+// (/proc/thread-self/schedstat, second field), and cores_contended() reads the calling thread's
+// share of waiting over the last window (at least kWindowNs; one pread, a few microseconds).
+// Above 10% the cores are contended: parallel_for runs inline, workers sleep at once instead of
+// spinning, and park_workers() gives OpenBLAS one thread; below 3% (hysteresis) the configured
+// thread counts come back. Waiting caused by our own threads counts too, which is right: then we
+// oversubscribe ourselves. TAPEGRAD_CONTENTION=0 turns the probe off (always uncontended); where the
+// file is missing the probe is off too.
 namespace {
+
+std::atomic<bool> g_contended{false};
+std::atomic<int64_t> g_next_probe_ns{0};
+constexpr int64_t kWindowNs = 20'000'000;
+
+bool probe_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("TAPEGRAD_CONTENTION");
+    return !(v && *v == '0');
+  }();
+  return on;
+}
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+struct SchedProbe {  // one per thread: schedstat is per thread
+  int fd = -1;       // -2: unavailable
+  uint64_t wait = 0;
+  int64_t t = 0;
+  ~SchedProbe() {
+    if (fd >= 0) close(fd);
+  }
+  bool read(uint64_t& w) {
+    char buf[128];
+    const ssize_t k = pread(fd, buf, sizeof buf - 1, 0);
+    if (k <= 0) return false;
+    buf[k] = 0;
+    unsigned long long run = 0, wt = 0;
+    if (std::sscanf(buf, "%llu %llu", &run, &wt) != 2) return false;
+    w = wt;
+    return true;
+  }
+};
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -102,7 +158,7 @@ class Pool {
       int spins = 0;
       while (generation_.load() == seen && !stopping_.load()) {
         cpu_relax();
-        if (park_.load(std::memory_order_relaxed) ||
+        if (park_.load(std::memory_order_relaxed) || g_contended.load(std::memory_order_relaxed) ||
             (++spins % 64 == 0 && std::chrono::steady_clock::now() > until)) {
           std::unique_lock<std::mutex> lk(mu_);
           sleepers_.fetch_add(1);
@@ -162,11 +218,54 @@ Pool& pool() {
   return *g_pool;
 }
 
+// OpenBLAS's thread count as configured (set_num_threads, else what OpenBLAS chose at load, which
+// honours OPENBLAS_NUM_THREADS), and as last set for a call.
+std::atomic<int> g_blas_conf{0}, g_blas_now{0};
+
 }  // namespace
+
+bool cores_contended() {
+  if (!probe_enabled()) return false;
+  const int64_t now = now_ns();
+  if (now < g_next_probe_ns.load(std::memory_order_relaxed)) return g_contended.load(std::memory_order_relaxed);
+  g_next_probe_ns.store(now + kWindowNs, std::memory_order_relaxed);
+  thread_local SchedProbe probe;
+  if (probe.fd == -2) return g_contended.load(std::memory_order_relaxed);
+  uint64_t w = 0;
+  if (probe.fd < 0) {
+    probe.fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    if (probe.fd < 0 || !probe.read(w)) {
+      if (probe.fd >= 0) close(probe.fd);
+      probe.fd = -2;
+      return g_contended.load(std::memory_order_relaxed);
+    }
+    probe.wait = w;
+    probe.t = now;
+    return g_contended.load(std::memory_order_relaxed);
+  }
+  if (!probe.read(w)) return g_contended.load(std::memory_order_relaxed);
+  const double share = double(w - probe.wait) / double(std::max<int64_t>(1, now - probe.t));
+  probe.wait = w;
+  probe.t = now;
+  bool c = g_contended.load(std::memory_order_relaxed);
+  if (!c && share > 0.10) c = true;
+  else if (c && share < 0.03) c = false;
+  g_contended.store(c, std::memory_order_relaxed);
+  return c;
+}
 
 void park_workers() {
   Pool* p = g_pool_ptr.load(std::memory_order_acquire);
   if (p) p->park_.store(true, std::memory_order_relaxed);
+  int conf = g_blas_conf.load(std::memory_order_relaxed);
+  if (conf == 0) {
+    conf = std::max(1, scipy_openblas_get_num_threads());
+    int expected = 0;
+    if (!g_blas_conf.compare_exchange_strong(expected, conf)) conf = expected;
+    g_blas_now.store(conf);
+  }
+  const int want = cores_contended() ? 1 : conf;
+  if (g_blas_now.exchange(want) != want) scipy_openblas_set_num_threads(want);
 }
 
 void parallel_for_pool(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
@@ -188,6 +287,8 @@ void set_num_threads(int n) {
   std::lock_guard<std::mutex> lk(g_pool_mu);
   g_threads = n;
   if (g_pool) g_pool->resize(n);
+  g_blas_conf.store(n);
+  g_blas_now.store(n);
   scipy_openblas_set_num_threads(n);
 }
 

@@ -1,0 +1,251 @@
+// Direct NHWC float32 convolution micro-kernels, written once over the vector width L (GCC vector
+// extensions) and compiled twice: L = 8 in conv.cpp (the AVX2+FMA baseline), L = 16 in
+// conv_avx512.cpp (built with -mavx512f, called only where the CPU has it). See Note [Direct conv].
+// Header-only on purpose: include it from exactly those two translation units.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+namespace tg {
+namespace convk {
+
+// Note [Direct conv]
+// Forward: out[n, oh, ow, o] = sum over (kh, kw, c) of xpad[n, oh*sh + kh*dh, ow*sw + kw*dw, c] *
+// w[kh, kw, c, o]. Per output row (n, oh) the KH input rows it reads are copied once into a
+// zero-padded scratch row (pl zeros left, enough zeros right for the last pixel block), so no tap
+// ever tests a border: a register tile of P output pixels x V vectors of output channels
+// accumulates over all taps and channels, then is stored once. With dilation 1 a tap row's KW*C
+// inputs are contiguous (kw, c) pairs, and so are the filter's rows: the inner loop runs over j in
+// [0, KW*C) with one pointer each. The filter is first packed to [KH*KW*C][Opad] with the output
+// channels zero-padded to a whole number of vectors, so the tile loads whole vectors; only the
+// store trims the tail.
+// Gradient w.r.t. the input, stride 1: the forward kernel applied to g with the filter flipped in
+// space and its channel axes swapped, pads (KH-1)*dh - pt and (KW-1)*dw - pl.
+// Gradient w.r.t. the filter: a register tile of CB filter rows j (a (kw, c) pair, contiguous
+// under dilation 1) x V output-channel vectors accumulates xpad * g over the OW pixels of one
+// output row; the tile lives in a per-block partial sum [KH*KW*C][Opad] between rows. Blocks of
+// rows are fixed (not per thread) and added in order, so the result does not depend on the thread
+// count.
+// Every result sums the same products as the im2col + gemm path; only the order of the additions
+// differs (float32 rounding: relative differences of a few ulps times sqrt(K)).
+
+struct Geometry {
+  int64_t N, H, W, C;    // input
+  int64_t KH, KW, O;     // filter [KH, KW, C, O]
+  int64_t OH, OW;        // output
+  int64_t sh, sw, dh, dw, pt, pl;
+  int64_t Opad;          // output channels rounded up to the tile's V * L
+};
+
+// Padded row length (pixels) that covers every tap of every pixel block of P, and its scratch size.
+inline int64_t padded_width(const Geometry& g, int64_t P) {
+  const int64_t blocks = (g.OW + P - 1) / P;
+  const int64_t need = (blocks * P - 1) * g.sw + (g.KW - 1) * g.dw + 1;
+  return std::max<int64_t>(need, g.pl + g.W);
+}
+
+// Copies input row (n, ih) into dst as [Wp][C] with pl zero pixels first and zeros after.
+inline void pad_row(const float* x, const Geometry& g, int64_t n, int64_t ih, int64_t Wp, float* dst) {
+  const int64_t C = g.C;
+  const int64_t left = std::min<int64_t>(g.pl, Wp);
+  std::memset(dst, 0, size_t(left * C) * sizeof(float));
+  const int64_t copy = std::min<int64_t>(g.W, Wp - left);
+  std::memcpy(dst + left * C, x + ((n * g.H + ih) * g.W) * C, size_t(copy * C) * sizeof(float));
+  std::memset(dst + (left + copy) * C, 0, size_t((Wp - left - copy) * C) * sizeof(float));
+}
+
+template <int L>
+struct Vec {
+  typedef float type __attribute__((vector_size(L * 4), aligned(4)));
+};
+
+template <int L>
+inline typename Vec<L>::type load(const float* p) {
+  typename Vec<L>::type v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <int L>
+inline void store(float* p, typename Vec<L>::type v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+// Scratch floats the forward needs per thread.
+inline int64_t fwd_scratch(const Geometry& g, int64_t P) { return g.KH * padded_width(g, P) * g.C; }
+
+// One tile: P pixels x V vectors. xs: the first pixel's first input of this tap row, xstride:
+// floats between pixels; wk: the filter rows of this tap row at this channel block; J inputs.
+template <int L, int V, int P>
+inline void tile_fwd(const float* __restrict xs, int64_t xstride, const float* __restrict wk, int64_t Opad, int64_t J,
+                     typename Vec<L>::type (&acc)[P][V]) {
+  typedef typename Vec<L>::type vf;
+  for (int64_t j = 0; j < J; ++j) {
+    vf wv[V];
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) wv[v] = load<L>(wk + j * Opad + v * L);
+    const float* xj = xs + j;
+#pragma GCC unroll 16
+    for (int p = 0; p < P; ++p) {
+      const float s = xj[p * xstride];
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) acc[p][v] += wv[v] * s;
+    }
+  }
+}
+
+// Forward over output rows [r0, r1) (r = n * OH + oh). wpk: [KH*KW*C][Opad]; scratch:
+// fwd_scratch(g, P) floats.
+template <int L, int V, int P>
+void forward_rows(const float* x, const float* wpk, float* out, const Geometry& g, int64_t r0, int64_t r1,
+                  float* scratch) {
+  typedef typename Vec<L>::type vf;
+  const int64_t C = g.C, Wp = padded_width(g, P), rowlen = Wp * C;
+  const int64_t xstride = g.sw * C;
+  const bool flat = g.dw == 1;  // (kw, c) pairs contiguous: one run of KW*C per tap row
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t n = r / g.OH, oh = r % g.OH;
+    int64_t khs[64];
+    int nk = 0;
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
+      if (ih < 0 || ih >= g.H) continue;
+      pad_row(x, g, n, ih, Wp, scratch + nk * rowlen);
+      khs[nk++] = kh;
+    }
+    for (int64_t ob = 0; ob < g.Opad; ob += V * L) {
+      for (int64_t ow0 = 0; ow0 < g.OW; ow0 += P) {
+        vf acc[P][V];
+        for (int p = 0; p < P; ++p)
+          for (int v = 0; v < V; ++v) acc[p][v] = vf{};
+        for (int i = 0; i < nk; ++i) {
+          const float* xr = scratch + i * rowlen + ow0 * xstride;
+          const float* wr = wpk + (khs[i] * g.KW * C) * g.Opad + ob;
+          if (flat) {
+            tile_fwd<L, V, P>(xr, xstride, wr, g.Opad, g.KW * C, acc);
+          } else {
+            for (int64_t kw = 0; kw < g.KW; ++kw)
+              tile_fwd<L, V, P>(xr + kw * g.dw * C, xstride, wr + kw * C * g.Opad, g.Opad, C, acc);
+          }
+        }
+        const int64_t np = std::min<int64_t>(P, g.OW - ow0);
+        for (int64_t p = 0; p < np; ++p) {
+          float* dst = out + ((r * g.OW) + ow0 + p) * g.O + ob;
+          for (int v = 0; v < V; ++v) {
+            const int64_t left = g.O - ob - v * L;
+            if (left >= L) {
+              store<L>(dst + v * L, acc[p][v]);
+            } else if (left > 0) {
+              float tmp[L];
+              store<L>(tmp, acc[p][v]);
+              std::memcpy(dst + v * L, tmp, size_t(left) * sizeof(float));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Filter-gradient tile: CB filter rows x V vectors, over the OW pixels of one output row.
+template <int L, int V, int CB>
+inline void tile_bwf(const float* __restrict xs, int64_t xstride, const float* __restrict gr, int64_t gstride,
+                     int64_t OW, float* __restrict dwr, int64_t Opad) {
+  typedef typename Vec<L>::type vf;
+  vf acc[CB][V];
+  for (int c = 0; c < CB; ++c)
+    for (int v = 0; v < V; ++v) acc[c][v] = load<L>(dwr + c * Opad + v * L);
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    vf gv[V];
+    for (int v = 0; v < V; ++v) gv[v] = load<L>(gr + ow * gstride + v * L);
+    const float* xo = xs + ow * xstride;
+#pragma GCC unroll 16
+    for (int c = 0; c < CB; ++c) {
+      const float s = xo[c];
+      for (int v = 0; v < V; ++v) acc[c][v] += gv[v] * s;
+    }
+  }
+  for (int c = 0; c < CB; ++c)
+    for (int v = 0; v < V; ++v) store<L>(dwr + c * Opad + v * L, acc[c][v]);
+}
+
+template <int L, int V, int CB>
+inline void tile_bwf_any(int cb, const float* xs, int64_t xstride, const float* gr, int64_t gstride, int64_t OW,
+                         float* dwr, int64_t Opad) {
+  if constexpr (CB >= 1) {
+    if (cb == CB) return tile_bwf<L, V, CB>(xs, xstride, gr, gstride, OW, dwr, Opad);
+    return tile_bwf_any<L, V, CB - 1>(cb, xs, xstride, gr, gstride, OW, dwr, Opad);
+  }
+}
+
+// Scratch floats the filter gradient needs per thread: KH padded rows + one g row padded to Opad.
+inline int64_t bwf_scratch(const Geometry& g) { return g.KH * padded_width(g, 1) * g.C + g.OW * g.Opad; }
+
+// Filter gradient over output rows [r0, r1), accumulated into part ([KH*KW*C][Opad], not zeroed here).
+template <int L, int V, int CB>
+void backprop_filter_rows(const float* x, const float* gr, float* part, const Geometry& g, int64_t r0, int64_t r1,
+                          float* scratch) {
+  const int64_t C = g.C, Wp = padded_width(g, 1), rowlen = Wp * C;
+  const int64_t xstride = g.sw * C;
+  float* gpad = scratch + g.KH * rowlen;
+  const bool gdirect = g.O == g.Opad;
+  const bool flat = g.dw == 1;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t n = r / g.OH, oh = r % g.OH;
+    const float* grow = gr + r * g.OW * g.O;
+    if (!gdirect) {
+      for (int64_t ow = 0; ow < g.OW; ++ow) {
+        std::memcpy(gpad + ow * g.Opad, grow + ow * g.O, size_t(g.O) * sizeof(float));
+        std::memset(gpad + ow * g.Opad + g.O, 0, size_t(g.Opad - g.O) * sizeof(float));
+      }
+      grow = gpad;
+    }
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
+      if (ih < 0 || ih >= g.H) continue;
+      float* xr = scratch + kh * rowlen;
+      pad_row(x, g, n, ih, Wp, xr);
+      const int64_t runs = flat ? 1 : g.KW, J = flat ? g.KW * C : C;
+      for (int64_t k = 0; k < runs; ++k) {
+        const float* xs = xr + k * g.dw * C;
+        float* dwk = part + ((kh * g.KW + k) * C) * g.Opad;
+        for (int64_t ob = 0; ob < g.Opad; ob += V * L)
+          for (int64_t j0 = 0; j0 < J; j0 += CB) {
+            const int cb = int(std::min<int64_t>(CB, J - j0));
+            tile_bwf_any<L, V, CB>(cb, xs + j0, xstride, grow + ob, gdirect ? g.O : g.Opad, g.OW,
+                                   dwk + j0 * g.Opad + ob, g.Opad);
+          }
+      }
+    }
+  }
+}
+
+}  // namespace convk
+}  // namespace tg
+
+namespace tg {
+namespace convk {
+
+typedef void (*RowsFn)(const float*, const float*, float*, const Geometry&, int64_t, int64_t, float*);
+
+// The kernels of one vector width: index 0 for V = 1 (O <= L), 1 for V = 2. P: pixels per forward
+// tile; CB: filter rows per filter-gradient tile (both fill most of the vector registers).
+struct KernelSet {
+  int L;
+  RowsFn fwd[2];
+  int P[2];
+  RowsFn bwf[2];
+};
+
+template <int L>
+KernelSet make_kernel_set() {
+  constexpr int P1 = L == 16 ? 14 : 12, P2 = L == 16 ? 12 : 6;
+  constexpr int CB1 = L == 16 ? 24 : 12, CB2 = L == 16 ? 12 : 6;
+  return KernelSet{L,
+                   {&forward_rows<L, 1, P1>, &forward_rows<L, 2, P2>},
+                   {P1, P2},
+                   {&backprop_filter_rows<L, 1, CB1>, &backprop_filter_rows<L, 2, CB2>}};
+}
+
+}  // namespace convk
+}  // namespace tg
