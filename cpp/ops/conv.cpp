@@ -458,16 +458,35 @@ convk::Geometry kgeo(int64_t N, int64_t H, int64_t W, int64_t C, int64_t KH, int
   return convk::Geometry{N, H, W, C, KH, KW, O, OH, OW, p.sh, p.sw, p.dh, p.dw, pt, pl, round_up(O, V * L)};
 }
 
+// A 1x1 filter with stride 1 and no padding sees each pixel alone: the batch is one long run of
+// pixels, recut into rows of a multiple of P pixels when one divides it (no tile tails, no copies).
+bool as_rows(convk::Geometry& cg, int64_t P) {
+  if (!(cg.KH == 1 && cg.KW == 1 && cg.sh == 1 && cg.sw == 1 && cg.pt == 0 && cg.pl == 0 && cg.OH == cg.H &&
+        cg.OW == cg.W))
+    return false;
+  const int64_t M = cg.N * cg.H * cg.W;
+  for (int64_t k = 16; k >= 1; --k)
+    if (M % (k * P) == 0) {
+      cg.N = 1;
+      cg.H = cg.OH = M / (k * P);
+      cg.W = cg.OW = k * P;
+      return true;
+    }
+  return false;
+}
+
 // out [N, OH, OW, O] = the forward conv of x with wpk ([KH*KW*C][Opad], packed), any stride.
-void direct_forward(const float* x, const float* wpk, float* out, const convk::Geometry& cg) {
+void direct_forward(const float* x, const float* wpk, float* out, convk::Geometry cg) {
   const convk::KernelSet& ks = *kernel_set();
   const int vi = cg.Opad / ks.L >= 2 ? 1 : 0;
-  const int64_t P = ks.P[vi], rows = cg.N * cg.OH;
+  int t = convk::pick_forward(ks, vi, cg.OW);
+  if (as_rows(cg, ks.P[vi][t])) t = convk::pick_forward(ks, vi, cg.OW);
+  const int64_t P = ks.P[vi][t], rows = cg.N * cg.OH;
   const int64_t scratch = convk::fwd_scratch(cg, P);
   const int64_t parts = parts_for(rows, double(cg.OW * cg.KH * cg.KW * cg.C * cg.O));
   std::vector<float> buf(size_t(parts * scratch));
   float* pb = buf.data();
-  convk::RowsFn fn = ks.fwd[vi];
+  convk::RowsFn fn = ks.fwd[vi][t];
   parallel_for(parts, 1, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) fn(x, wpk, out, cg, i * rows / parts, (i + 1) * rows / parts, pb + i * scratch);
   });
@@ -512,14 +531,15 @@ void conv_bwi_direct(const float* gr, const float* w, float* dx, const Geo& g) {
 void conv_bwf_direct(const float* x, const float* gr, float* dw, const Geo& g) {
   const convk::KernelSet& ks = *kernel_set();
   convk::Geometry cg = kgeo(g.N, g.H, g.W, g.C, g.KH, g.KW, g.O, g.OH, g.OW, g.p, g.p.pt, g.p.pl, ks.L);
+  as_rows(cg, 16);
   const int vi = cg.Opad / ks.L >= 2 ? 1 : 0;
-  const int64_t rows = g.N * g.OH, KO = g.K() * cg.Opad;
+  const int64_t rows = cg.N * cg.OH, KO = g.K() * cg.Opad;
   const int64_t nblk = std::min<int64_t>(rows, 16);  // fixed blocks: thread-count independent sums
   const int64_t scratch = convk::bwf_scratch(cg);
   std::vector<float> part(size_t(nblk * KO), 0.0f), buf(size_t(nblk * scratch));
   float *pp = part.data(), *pb = buf.data();
   convk::RowsFn fn = ks.bwf[vi];
-  const double cost = double(rows) * g.OW * g.K() * g.O / double(nblk);
+  const double cost = double(rows) * cg.OW * g.K() * g.O / double(nblk);
   const int64_t parts = parts_for(nblk, cost);
   parallel_for(parts, 1, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i)

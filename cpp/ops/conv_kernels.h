@@ -103,14 +103,21 @@ void forward_rows(const float* x, const float* wpk, float* out, const Geometry& 
   const int64_t C = g.C, Wp = padded_width(g, P), rowlen = Wp * C;
   const int64_t xstride = g.sw * C;
   const bool flat = g.dw == 1;  // (kw, c) pairs contiguous: one run of KW*C per tap row
+  const bool in_place = g.pl == 0 && Wp <= g.W;  // every tile reads inside the input row: no copy
   for (int64_t r = r0; r < r1; ++r) {
     const int64_t n = r / g.OH, oh = r % g.OH;
     int64_t khs[64];
+    const float* rowp[64];
     int nk = 0;
     for (int64_t kh = 0; kh < g.KH; ++kh) {
       const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
       if (ih < 0 || ih >= g.H) continue;
-      pad_row(x, g, n, ih, Wp, scratch + nk * rowlen);
+      if (in_place) {
+        rowp[nk] = x + ((n * g.H + ih) * g.W) * C;
+      } else {
+        pad_row(x, g, n, ih, Wp, scratch + nk * rowlen);
+        rowp[nk] = scratch + nk * rowlen;
+      }
       khs[nk++] = kh;
     }
     for (int64_t ob = 0; ob < g.Opad; ob += V * L) {
@@ -119,7 +126,7 @@ void forward_rows(const float* x, const float* wpk, float* out, const Geometry& 
         for (int p = 0; p < P; ++p)
           for (int v = 0; v < V; ++v) acc[p][v] = vf{};
         for (int i = 0; i < nk; ++i) {
-          const float* xr = scratch + i * rowlen + ow0 * xstride;
+          const float* xr = rowp[i] + ow0 * xstride;
           const float* wr = wpk + (khs[i] * g.KW * C) * g.Opad + ob;
           if (flat) {
             tile_fwd<L, V, P>(xr, xstride, wr, g.Opad, g.KW * C, acc);
@@ -190,6 +197,7 @@ void backprop_filter_rows(const float* x, const float* gr, float* part, const Ge
   float* gpad = scratch + g.KH * rowlen;
   const bool gdirect = g.O == g.Opad;
   const bool flat = g.dw == 1;
+  const bool in_place = g.pl == 0 && Wp <= g.W;
   for (int64_t r = r0; r < r1; ++r) {
     const int64_t n = r / g.OH, oh = r % g.OH;
     const float* grow = gr + r * g.OW * g.O;
@@ -203,8 +211,11 @@ void backprop_filter_rows(const float* x, const float* gr, float* part, const Ge
     for (int64_t kh = 0; kh < g.KH; ++kh) {
       const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
       if (ih < 0 || ih >= g.H) continue;
-      float* xr = scratch + kh * rowlen;
-      pad_row(x, g, n, ih, Wp, xr);
+      const float* xr = x + ((n * g.H + ih) * g.W) * C;
+      if (!in_place) {
+        pad_row(x, g, n, ih, Wp, scratch + kh * rowlen);
+        xr = scratch + kh * rowlen;
+      }
       const int64_t runs = flat ? 1 : g.KW, J = flat ? g.KW * C : C;
       for (int64_t k = 0; k < runs; ++k) {
         const float* xs = xr + k * g.dw * C;
@@ -228,23 +239,44 @@ namespace convk {
 
 typedef void (*RowsFn)(const float*, const float*, float*, const Geometry&, int64_t, int64_t, float*);
 
-// The kernels of one vector width: index 0 for V = 1 (O <= L), 1 for V = 2. P: pixels per forward
-// tile; CB: filter rows per filter-gradient tile (both fill most of the vector registers).
+// The kernels of one vector width: index 0 for V = 1 (O <= L), 1 for V = 2. Forward tiles come in
+// several pixel counts P (pick_forward chooses the one that wastes least on the row's tail); CB:
+// filter rows per filter-gradient tile. Both fill most of the vector registers.
+constexpr int kTiles = 4;
 struct KernelSet {
   int L;
-  RowsFn fwd[2];
-  int P[2];
+  RowsFn fwd[2][kTiles];
+  int P[2][kTiles];
   RowsFn bwf[2];
 };
 
 template <int L>
 KernelSet make_kernel_set() {
-  constexpr int P1 = L == 16 ? 14 : 12, P2 = L == 16 ? 12 : 6;
-  constexpr int CB1 = L == 16 ? 24 : 12, CB2 = L == 16 ? 12 : 6;
+  // AVX-512 (32 registers): V = 2 up to 14 pixels (28 accumulators), V = 1 up to 28.
+  // AVX2 (16 registers): V = 2 up to 6 pixels, V = 1 up to 12.
+  constexpr bool w = L == 16;
+  constexpr int a0 = w ? 28 : 12, a1 = w ? 24 : 10, a2 = w ? 16 : 8, a3 = w ? 14 : 7;
+  constexpr int b0 = w ? 14 : 6, b1 = w ? 12 : 5, b2 = w ? 10 : 4, b3 = w ? 8 : 3;
+  constexpr int CB1 = w ? 24 : 12, CB2 = w ? 12 : 6;
   return KernelSet{L,
-                   {&forward_rows<L, 1, P1>, &forward_rows<L, 2, P2>},
-                   {P1, P2},
+                   {{&forward_rows<L, 1, a0>, &forward_rows<L, 1, a1>, &forward_rows<L, 1, a2>, &forward_rows<L, 1, a3>},
+                    {&forward_rows<L, 2, b0>, &forward_rows<L, 2, b1>, &forward_rows<L, 2, b2>, &forward_rows<L, 2, b3>}},
+                   {{a0, a1, a2, a3}, {b0, b1, b2, b3}},
                    {&backprop_filter_rows<L, 1, CB1>, &backprop_filter_rows<L, 2, CB2>}};
+}
+
+// The forward tile for rows of OW pixels: fewest tile slots, counting 2 slots of overhead per tile.
+inline int pick_forward(const KernelSet& ks, int vi, int64_t OW) {
+  int best = 0;
+  int64_t best_cost = -1;
+  for (int t = 0; t < kTiles; ++t) {
+    const int64_t P = ks.P[vi][t], cost = (OW + P - 1) / P * (P + 2);
+    if (best_cost < 0 || cost < best_cost) {
+      best = t;
+      best_cost = cost;
+    }
+  }
+  return best;
 }
 
 }  // namespace convk
