@@ -79,9 +79,10 @@ def run_child(lib, steps, env):
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         return None, None, None, p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "failed"
-    loop = float(p.stdout.split("TIME")[1])
+    line = [ln for ln in p.stdout.splitlines() if ln.startswith("LOSS")][-1]
+    loop = float(line.split("TIME")[1])
     cpu = (r1.children_user - r0.children_user) + (r1.children_system - r0.children_system)
-    return wall, loop, cpu, p.stdout.split("TIME")[0].strip()
+    return wall, loop, cpu, line.split("TIME")[0].strip()
 
 
 def main():
