@@ -528,6 +528,30 @@ void conv_bwi_direct(const float* gr, const float* w, float* dx, const Geo& g) {
   direct_forward(gr, wpk.data(), dx, cg);
 }
 
+// Few input channels: the gather kernel (backprop_input_small_c_rows), any stride.
+int small_c_variant(const Geo& g) {
+  const convk::KernelSet* ks = kernel_set();
+  if (!ks || g.C > 4 || g.O % ks->L != 0) return -1;
+  const int64_t V = g.O / ks->L;
+  return V == 1 ? 0 : V == 2 ? 1 : V == 4 ? 2 : -1;
+}
+
+void conv_bwi_small_c(const float* gr, const float* w, float* dx, const Geo& g) {
+  const convk::KernelSet& ks = *kernel_set();
+  convk::Geometry cg = kgeo(g.N, g.H, g.W, g.C, g.KH, g.KW, g.O, g.OH, g.OW, g.p, g.p.pt, g.p.pl, ks.L);
+  convk::RowsFn fn = ks.bwi_small[small_c_variant(g)][g.C - 1];
+  const int64_t rows = g.N * g.H;
+  const int64_t parts = parts_for(rows, double(g.W * g.KH * g.KW * g.C * g.O) / double(g.p.sh * g.p.sw));
+  parallel_for(parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) fn(gr, w, dx, cg, i * rows / parts, (i + 1) * rows / parts, nullptr);
+  });
+}
+
+void conv_bwi_any(const float* gr, const float* w, float* dx, const Geo& g) {
+  if (small_c_variant(g) >= 0) conv_bwi_small_c(gr, w, dx, g);
+  else conv_bwi_direct(gr, w, dx, g);
+}
+
 void conv_bwf_direct(const float* x, const float* gr, float* dw, const Geo& g) {
   const convk::KernelSet& ks = *kernel_set();
   convk::Geometry cg = kgeo(g.N, g.H, g.W, g.C, g.KH, g.KW, g.O, g.OH, g.OW, g.p, g.p.pt, g.p.pl, ks.L);
@@ -620,7 +644,8 @@ Tensor conv2d_backprop_input(const Tensor& gr, const Tensor& w, const Window2D& 
     const T* pw = w.data<T>();
     T* pd = dx.data<T>();
     const int64_t K = g.K(), rows_img = g.OH * g.OW;
-    if (try_direct(&conv_bwi_direct, direct_ok(g) && direct_input_ok(g), pg, pw, pd, g)) return dx;
+    if (try_direct(&conv_bwi_any, direct_ok(g) && (small_c_variant(g) >= 0 || direct_input_ok(g)), pg, pw, pd, g))
+      return dx;
     if (K <= kSmallK) {
       conv_direct_backprop_input<T>(pg, pw, pd, g);
     } else if (is_pointwise(g)) {

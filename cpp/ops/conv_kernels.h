@@ -237,6 +237,50 @@ void backprop_filter_rows(const float* x, const float* gr, float* part, const Ge
 namespace tg {
 namespace convk {
 
+// Gradient w.r.t. the input when the input has few channels (first layers: C <= 4), any stride:
+// each dx pixel gathers the g pixels its taps reach; per channel c one vector sum per L output
+// channels accumulates g * w over all taps, and is reduced across lanes once at the end (instead
+// of once per tap). Needs O a multiple of L (V = O / L vectors). Rows r = n * H + ih of dx.
+template <int L, int V, int CC>
+void backprop_input_small_c_rows(const float* gr, const float* w, float* dx, const Geometry& g, int64_t r0,
+                                 int64_t r1, float*) {
+  typedef typename Vec<L>::type vf;
+  const int64_t O = g.O;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t n = r / g.H, ih = r % g.H;
+    for (int64_t iw = 0; iw < g.W; ++iw) {
+      vf acc[CC][V];
+      for (int c = 0; c < CC; ++c)
+        for (int v = 0; v < V; ++v) acc[c][v] = vf{};
+      for (int64_t kh = 0; kh < g.KH; ++kh) {
+        const int64_t th = ih + g.pt - kh * g.dh;
+        if (th < 0 || th % g.sh != 0 || th / g.sh >= g.OH) continue;
+        const int64_t oh = th / g.sh;
+        for (int64_t kw = 0; kw < g.KW; ++kw) {
+          const int64_t tw = iw + g.pl - kw * g.dw;
+          if (tw < 0 || tw % g.sw != 0 || tw / g.sw >= g.OW) continue;
+          const float* gp = gr + ((n * g.OH + oh) * g.OW + tw / g.sw) * O;
+          const float* wp = w + (kh * g.KW + kw) * CC * O;
+          vf gv[V];
+          for (int v = 0; v < V; ++v) gv[v] = load<L>(gp + v * L);
+          for (int c = 0; c < CC; ++c)
+            for (int v = 0; v < V; ++v) acc[c][v] += gv[v] * load<L>(wp + c * O + v * L);
+        }
+      }
+      float* d = dx + ((n * g.H + ih) * g.W + iw) * CC;
+      for (int c = 0; c < CC; ++c) {
+        vf t = acc[c][0];
+        for (int v = 1; v < V; ++v) t += acc[c][v];
+        float lanes[L];
+        store<L>(lanes, t);
+        float sum = 0;
+        for (int i = 0; i < L; ++i) sum += lanes[i];
+        d[c] = sum;
+      }
+    }
+  }
+}
+
 typedef void (*RowsFn)(const float*, const float*, float*, const Geometry&, int64_t, int64_t, float*);
 
 // The kernels of one vector width: index 0 for V = 1 (O <= L), 1 for V = 2. Forward tiles come in
@@ -248,6 +292,7 @@ struct KernelSet {
   RowsFn fwd[2][kTiles];
   int P[2][kTiles];
   RowsFn bwf[2];
+  RowsFn bwi_small[3][4];  // [V = 1, 2, 4][C = 1..4]; see backprop_input_small_c_rows
 };
 
 template <int L>
@@ -262,7 +307,13 @@ KernelSet make_kernel_set() {
                    {{&forward_rows<L, 1, a0>, &forward_rows<L, 1, a1>, &forward_rows<L, 1, a2>, &forward_rows<L, 1, a3>},
                     {&forward_rows<L, 2, b0>, &forward_rows<L, 2, b1>, &forward_rows<L, 2, b2>, &forward_rows<L, 2, b3>}},
                    {{a0, a1, a2, a3}, {b0, b1, b2, b3}},
-                   {&backprop_filter_rows<L, 1, CB1>, &backprop_filter_rows<L, 2, CB2>}};
+                   {&backprop_filter_rows<L, 1, CB1>, &backprop_filter_rows<L, 2, CB2>},
+                   {{&backprop_input_small_c_rows<L, 1, 1>, &backprop_input_small_c_rows<L, 1, 2>,
+                     &backprop_input_small_c_rows<L, 1, 3>, &backprop_input_small_c_rows<L, 1, 4>},
+                    {&backprop_input_small_c_rows<L, 2, 1>, &backprop_input_small_c_rows<L, 2, 2>,
+                     &backprop_input_small_c_rows<L, 2, 3>, &backprop_input_small_c_rows<L, 2, 4>},
+                    {&backprop_input_small_c_rows<L, 4, 1>, &backprop_input_small_c_rows<L, 4, 2>,
+                     &backprop_input_small_c_rows<L, 4, 3>, &backprop_input_small_c_rows<L, 4, 4>}}};
 }
 
 // The forward tile for rows of OW pixels: fewest tile slots, counting 2 slots of overhead per tile.
