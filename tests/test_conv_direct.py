@@ -59,6 +59,33 @@ def test_direct_float32_matches_float64_path(xs, ws, st, dl, pads):
         np.testing.assert_allclose(a, b, atol=3e-6 * scale, rtol=1e-5, err_msg=name)
 
 
+DEPTHWISE = [
+    # x shape, w shape [KH, KW, C, M], strides, dilations, padding
+    ((2, 9, 10, 32), (3, 3, 32, 1), 1, 1, "SAME"),
+    ((2, 9, 10, 19), (3, 3, 19, 1), 1, 1, "SAME"),
+    ((1, 11, 12, 40), (5, 3, 40, 1), 2, 1, "SAME"),
+    ((1, 11, 12, 17), (3, 3, 17, 1), 1, 2, "VALID"),
+    ((2, 6, 7, 8), (3, 3, 8, 2), 1, 1, "SAME"),
+]
+
+
+@pytest.mark.parametrize("xs, ws, st, dl, padding", DEPTHWISE)
+def test_depthwise_float32_matches_float64(xs, ws, st, dl, padding):
+    rng = np.random.default_rng(sum(xs) + sum(ws))
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+
+    def run(dtype):
+        xt, wt = tg.constant(x.astype(dtype)), tg.constant(w.astype(dtype))
+        with tg.GradientTape() as tape:
+            tape.watch([xt, wt])
+            y = tg.nn.depthwise_conv2d(xt, wt, [1, st, st, 1], padding, dilations=[dl, dl])
+            loss = tg.reduce_sum(y * y)
+        return [np.asarray(t) for t in [y] + tape.gradient(loss, [xt, wt])]
+
+    for name, a, b in zip(("forward", "grad input", "grad filter"), run("float32"), run("float64")):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * np.abs(b).max(), err_msg=name)
+
+
 def test_direct_results_do_not_depend_on_thread_count():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((8, 12, 12, 16)).astype("float32")

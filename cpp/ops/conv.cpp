@@ -581,6 +581,56 @@ void conv_bwf_direct(const float* x, const float* gr, float* dw, const Geo& g) {
 
 bool direct_ok(const Geo& g) { return direct_enabled() && g.KH <= 64; }
 
+// Depthwise, multiplier 1 (Geo's O == C): the vector kernels above.
+bool depthwise_direct_ok(const Geo& g) { return direct_ok(g) && g.O == g.C; }
+
+void depthwise_fwd_vec(const float* x, const float* w, float* out, const Geo& g) {
+  const convk::KernelSet& ks = *kernel_set();
+  convk::Geometry cg = kgeo(g.N, g.H, g.W, g.C, g.KH, g.KW, g.O, g.OH, g.OW, g.p, g.p.pt, g.p.pl, ks.L);
+  const int64_t rows = g.N * g.OH;
+  const int64_t parts = parts_for(rows, double(g.OW * g.KH * g.KW * g.C) / 4);
+  parallel_for(parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) ks.dw_fwd(x, w, out, cg, i * rows / parts, (i + 1) * rows / parts, nullptr);
+  });
+}
+
+bool depthwise_input_ok(const Geo& g) { return depthwise_direct_ok(g) && direct_input_ok(g); }
+
+void depthwise_bwi_vec(const float* gr, const float* w, float* dx, const Geo& g) {
+  const convk::KernelSet& ks = *kernel_set();
+  const Window2D& p = g.p;
+  convk::Geometry cg = kgeo(g.N, g.OH, g.OW, g.C, g.KH, g.KW, g.C, g.H, g.W, p, (g.KH - 1) * p.dh - p.pt,
+                            (g.KW - 1) * p.dw - p.pl, ks.L);
+  std::vector<float> wf(size_t(g.KH * g.KW * g.C));
+  for (int64_t kh = 0; kh < g.KH; ++kh)
+    for (int64_t kw = 0; kw < g.KW; ++kw)
+      std::memcpy(wf.data() + (kh * g.KW + kw) * g.C, w + ((g.KH - 1 - kh) * g.KW + (g.KW - 1 - kw)) * g.C,
+                  size_t(g.C) * sizeof(float));
+  const int64_t rows = g.N * g.H;
+  const int64_t parts = parts_for(rows, double(g.W * g.KH * g.KW * g.C) / 4);
+  const float* pw = wf.data();
+  parallel_for(parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) ks.dw_fwd(gr, pw, dx, cg, i * rows / parts, (i + 1) * rows / parts, nullptr);
+  });
+}
+
+void depthwise_bwf_vec(const float* x, const float* gr, float* dw, const Geo& g) {
+  const convk::KernelSet& ks = *kernel_set();
+  convk::Geometry cg = kgeo(g.N, g.H, g.W, g.C, g.KH, g.KW, g.O, g.OH, g.OW, g.p, g.p.pt, g.p.pl, ks.L);
+  const int64_t rows = g.N * g.OH, KC = g.KH * g.KW * g.C;
+  const int64_t nblk = std::min<int64_t>(rows, 16);  // fixed blocks: thread-count independent sums
+  std::vector<float> part(size_t(nblk * KC), 0.0f);
+  float* pp = part.data();
+  const int64_t parts = parts_for(nblk, double(rows) * g.OW * KC / 4 / double(nblk));
+  parallel_for(parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      for (int64_t blk = i * nblk / parts; blk < (i + 1) * nblk / parts; ++blk)
+        ks.dw_bwf(x, gr, pp + blk * KC, cg, blk * rows / nblk, (blk + 1) * rows / nblk, nullptr);
+  });
+  for (int64_t blk = 0; blk < nblk; ++blk)
+    for (int64_t i = 0; i < KC; ++i) dw[i] += pp[blk * KC + i];
+}
+
 // Runs a direct float32 kernel when `ok`; double keeps the im2col + gemm and small-K paths.
 template <class A, class B, class Out>
 bool try_direct(void (*fn)(const float*, const float*, float*, const Geo&), bool ok, const A* a, const B* b, Out* out,
@@ -706,7 +756,10 @@ Tensor depthwise_conv2d(const Tensor& x, const Tensor& w, const Window2D& p) {
   Geo g = depthwise_geo(x.shape, w.shape, p, name);
   Tensor out = Tensor::zeros(nhwc(g.N, g.OH, g.OW, g.O), x.dtype);
   if (out.numel() == 0) return out;
-  TG_DISPATCH_FLOAT(x.dtype, T, { depthwise_direct<T>(x.data<T>(), w.data<T>(), out.data<T>(), g); });
+  TG_DISPATCH_FLOAT(x.dtype, T, {
+    if (!try_direct(&depthwise_fwd_vec, depthwise_direct_ok(g), x.data<T>(), w.data<T>(), out.data<T>(), g))
+      depthwise_direct<T>(x.data<T>(), w.data<T>(), out.data<T>(), g);
+  });
   return out;
 }
 
@@ -720,7 +773,10 @@ Tensor depthwise_conv2d_backprop_input(const Tensor& gr, const Tensor& w, const 
                           nhwc(g.N, g.OH, g.OW, g.O).str() + op_tag(name));
   Tensor dx = Tensor::zeros(xs, gr.dtype);
   if (dx.numel() == 0 || gr.numel() == 0) return dx;
-  TG_DISPATCH_FLOAT(gr.dtype, T, { depthwise_direct_backprop_input<T>(gr.data<T>(), w.data<T>(), dx.data<T>(), g); });
+  TG_DISPATCH_FLOAT(gr.dtype, T, {
+    if (!try_direct(&depthwise_bwi_vec, depthwise_input_ok(g), gr.data<T>(), w.data<T>(), dx.data<T>(), g))
+      depthwise_direct_backprop_input<T>(gr.data<T>(), w.data<T>(), dx.data<T>(), g);
+  });
   return dx;
 }
 
@@ -734,7 +790,10 @@ Tensor depthwise_conv2d_backprop_filter(const Tensor& x, const Tensor& gr, const
                           nhwc(g.N, g.OH, g.OW, g.O).str() + op_tag(name));
   Tensor dw = Tensor::zeros(ws, x.dtype);
   if (dw.numel() == 0 || gr.numel() == 0) return dw;
-  TG_DISPATCH_FLOAT(x.dtype, T, { depthwise_direct_backprop_filter<T>(x.data<T>(), gr.data<T>(), dw.data<T>(), g); });
+  TG_DISPATCH_FLOAT(x.dtype, T, {
+    if (!try_direct(&depthwise_bwf_vec, depthwise_direct_ok(g), x.data<T>(), gr.data<T>(), dw.data<T>(), g))
+      depthwise_direct_backprop_filter<T>(x.data<T>(), gr.data<T>(), dw.data<T>(), g);
+  });
   return dw;
 }
 

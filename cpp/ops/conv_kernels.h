@@ -281,6 +281,96 @@ void backprop_input_small_c_rows(const float* gr, const float* w, float* dx, con
   }
 }
 
+// Depthwise with one filter per channel (multiplier 1): out[n, oh, ow, c] = sum over (kh, kw) of
+// x[n, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw, c] * w[kh, kw, c]. Vectors run along the channels;
+// a pixel's L channels accumulate over its in-image taps in a register. Two loads per multiply-add
+// make this bound by loads, so it reads x in place (no padded copies: a border test per tap is
+// cheaper). Channels past the last whole vector go one at a time. With the filter flipped in space
+// (pads as in Note [Direct conv]) this is also the gradient w.r.t. the input for stride 1.
+template <int L>
+void depthwise_rows(const float* x, const float* w, float* out, const Geometry& g, int64_t r0, int64_t r1, float*) {
+  typedef typename Vec<L>::type vf;
+  const int64_t C = g.C, CV = C / L * L;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t n = r / g.OH, oh = r % g.OH;
+    const float* rows[64];
+    const float* wrows[64];
+    int nk = 0;
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
+      if (ih < 0 || ih >= g.H) continue;
+      rows[nk] = x + ((n * g.H + ih) * g.W) * C;
+      wrows[nk++] = w + kh * g.KW * C;
+    }
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      float* o = out + (r * g.OW + ow) * C;
+      const int64_t iw0 = ow * g.sw - g.pl;
+      // taps kw in [k0, k1) fall inside the row
+      const int64_t k0 = iw0 >= 0 ? 0 : (-iw0 + g.dw - 1) / g.dw;
+      const int64_t k1 = std::min<int64_t>(g.KW, g.W - iw0 <= 0 ? 0 : (g.W - iw0 + g.dw - 1) / g.dw);
+      for (int64_t c = 0; c < CV; c += L) {
+        vf acc = vf{};
+        for (int i = 0; i < nk; ++i)
+          for (int64_t kw = k0; kw < k1; ++kw)
+            acc += load<L>(rows[i] + (iw0 + kw * g.dw) * C + c) * load<L>(wrows[i] + kw * C + c);
+        store<L>(o + c, acc);
+      }
+      for (int64_t c = CV; c < C; ++c) {
+        float acc = 0;
+        for (int i = 0; i < nk; ++i)
+          for (int64_t kw = k0; kw < k1; ++kw) acc += rows[i][(iw0 + kw * g.dw) * C + c] * wrows[i][kw * C + c];
+        o[c] = acc;
+      }
+    }
+  }
+}
+
+// Depthwise filter gradient (multiplier 1) over output rows [r0, r1), accumulated into part
+// ([KH*KW][C], not zeroed here): per tap, over the pixels whose input is inside the row, four
+// pixels at a time in independent sums, then added.
+template <int L>
+void depthwise_filter_rows(const float* x, const float* gr, float* part, const Geometry& g, int64_t r0, int64_t r1,
+                           float*) {
+  typedef typename Vec<L>::type vf;
+  const int64_t C = g.C, CV = C / L * L;
+  const int64_t xs = g.sw * C;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t n = r / g.OH, oh = r % g.OH;
+    const float* grow = gr + r * g.OW * C;
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
+      if (ih < 0 || ih >= g.H) continue;
+      const float* xr = x + ((n * g.H + ih) * g.W) * C;
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        // pixels ow in [lo, hi) read iw = ow*sw - pl + kw*dw inside [0, W)
+        const int64_t off = kw * g.dw - g.pl;
+        const int64_t lo = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
+        const int64_t hi = std::min<int64_t>(g.OW, g.W - off <= 0 ? 0 : (g.W - off + g.sw - 1) / g.sw);
+        if (lo >= hi) continue;
+        const float* xk = xr + off * C;
+        float* pk = part + (kh * g.KW + kw) * C;
+        for (int64_t c = 0; c < CV; c += L) {
+          vf a0 = vf{}, a1 = vf{}, a2 = vf{}, a3 = vf{};
+          int64_t ow = lo;
+          for (; ow + 4 <= hi; ow += 4) {
+            a0 += load<L>(xk + ow * xs + c) * load<L>(grow + ow * C + c);
+            a1 += load<L>(xk + (ow + 1) * xs + c) * load<L>(grow + (ow + 1) * C + c);
+            a2 += load<L>(xk + (ow + 2) * xs + c) * load<L>(grow + (ow + 2) * C + c);
+            a3 += load<L>(xk + (ow + 3) * xs + c) * load<L>(grow + (ow + 3) * C + c);
+          }
+          for (; ow < hi; ++ow) a0 += load<L>(xk + ow * xs + c) * load<L>(grow + ow * C + c);
+          store<L>(pk + c, load<L>(pk + c) + ((a0 + a1) + (a2 + a3)));
+        }
+        for (int64_t c = CV; c < C; ++c) {
+          float acc = 0;
+          for (int64_t ow = lo; ow < hi; ++ow) acc += xk[ow * xs + c] * grow[ow * C + c];
+          pk[c] += acc;
+        }
+      }
+    }
+  }
+}
+
 typedef void (*RowsFn)(const float*, const float*, float*, const Geometry&, int64_t, int64_t, float*);
 
 // The kernels of one vector width: index 0 for V = 1 (O <= L), 1 for V = 2. Forward tiles come in
@@ -293,6 +383,7 @@ struct KernelSet {
   int P[2][kTiles];
   RowsFn bwf[2];
   RowsFn bwi_small[3][4];  // [V = 1, 2, 4][C = 1..4]; see backprop_input_small_c_rows
+  RowsFn dw_fwd, dw_bwf;   // depthwise, multiplier 1
 };
 
 template <int L>
@@ -313,7 +404,9 @@ KernelSet make_kernel_set() {
                     {&backprop_input_small_c_rows<L, 2, 1>, &backprop_input_small_c_rows<L, 2, 2>,
                      &backprop_input_small_c_rows<L, 2, 3>, &backprop_input_small_c_rows<L, 2, 4>},
                     {&backprop_input_small_c_rows<L, 4, 1>, &backprop_input_small_c_rows<L, 4, 2>,
-                     &backprop_input_small_c_rows<L, 4, 3>, &backprop_input_small_c_rows<L, 4, 4>}}};
+                     &backprop_input_small_c_rows<L, 4, 3>, &backprop_input_small_c_rows<L, 4, 4>}},
+                   &depthwise_rows<L>,
+                   &depthwise_filter_rows<L>};
 }
 
 // The forward tile for rows of OW pixels: fewest tile slots, counting 2 slots of overhead per tile.
