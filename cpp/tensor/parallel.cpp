@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <cblas.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -40,19 +41,27 @@ namespace tg {
 // kernel's scheduler (milliseconds for a 50 us kernel); spinning workers take the core from the
 // thread that has the work. An MLP tutorial script with two CPU-bound neighbours on 2 cores took
 // 78.6 s against 7.8 s with one BLAS thread and no spin (issue 15). So the engine measures it:
-// the kernel accounts each thread's time spent runnable but waiting for a core
-// (/proc/thread-self/schedstat, second field), and cores_contended() reads the calling thread's
-// share of waiting over the last window (at least kWindowNs; one pread, a few microseconds).
-// Above 10% the cores are contended: parallel_for runs inline, workers sleep at once instead of
-// spinning, and park_workers() gives OpenBLAS one thread; below 3% (hysteresis) the configured
-// thread counts come back. Waiting caused by our own threads counts too, which is right: then we
-// oversubscribe ourselves. TAPEGRAD_CONTENTION=0 turns the probe off (always uncontended); where the
-// file is missing the probe is off too.
+// the kernel accounts each thread's time spent runnable but waiting for a core (second field of
+// /proc/self/task/*/schedstat), and cores_contended() sums it over this process's threads (ours,
+// OpenBLAS's, Python's) and divides by the wall time since the last look (at most every
+// kWindowNs; a directory read and one small read per thread, tens of microseconds). The sum over
+// all threads matters: the calling thread alone rarely waits, it spins on CPU while OpenBLAS's
+// worker waits for a core (measured: probing only the caller left the MLP script at 2.0 s busy
+// against 0.36 s with one BLAS thread and no spin). Above 10% the cores are contended:
+// parallel_for runs inline, workers sleep at once instead of spinning, and park_workers() gives
+// OpenBLAS one thread; the configured counts come back when the share falls below 3% and no sign
+// of contention was seen for kDwellNs. Waiting caused by our own threads counts too, which is
+// right: then we oversubscribe ourselves. TAPEGRAD_CONTENTION=0 turns the probe off (always
+// uncontended); where /proc does not report it the probe is off too.
 namespace {
 
 std::atomic<bool> g_contended{false};
 std::atomic<int64_t> g_next_probe_ns{0};
-constexpr int64_t kWindowNs = 20'000'000;
+std::atomic_flag g_probing = ATOMIC_FLAG_INIT;  // one thread probes at a time; it owns the g_ below
+int64_t g_last_wait = 0, g_last_t = 0, g_since = 0;
+bool g_probe_off = false;
+constexpr int64_t kWindowNs = 20'000'000;   // re-measure at most this often
+constexpr int64_t kDwellNs = 250'000'000;   // stay contended at least this long after the last sign
 
 bool probe_enabled() {
   static const bool on = [] {
@@ -67,24 +76,32 @@ int64_t now_ns() {
       .count();
 }
 
-struct SchedProbe {  // one per thread: schedstat is per thread
-  int fd = -1;       // -2: unavailable
-  uint64_t wait = 0;
-  int64_t t = 0;
-  ~SchedProbe() {
-    if (fd >= 0) close(fd);
-  }
-  bool read(uint64_t& w) {
-    char buf[128];
-    const ssize_t k = pread(fd, buf, sizeof buf - 1, 0);
-    if (k <= 0) return false;
+// Sum over this process's threads of the time each spent runnable but waiting for a core (ns);
+// -1 where /proc does not say. Threads that ended since the last call drop out of the sum.
+int64_t process_wait_ns() {
+  DIR* d = opendir("/proc/self/task");
+  if (!d) return -1;
+  int64_t sum = 0;
+  bool any = false;
+  char path[64], buf[128];
+  while (const dirent* e = readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::snprintf(path, sizeof path, "/proc/self/task/%.20s/schedstat", e->d_name);
+    const int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    const ssize_t k = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (k <= 0) continue;
     buf[k] = 0;
-    unsigned long long run = 0, wt = 0;
-    if (std::sscanf(buf, "%llu %llu", &run, &wt) != 2) return false;
-    w = wt;
-    return true;
+    unsigned long long run = 0, wait = 0;
+    if (std::sscanf(buf, "%llu %llu", &run, &wait) == 2) {
+      sum += int64_t(wait);
+      any = true;
+    }
   }
-};
+  closedir(d);
+  return any ? sum : -1;
+}
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -227,31 +244,27 @@ std::atomic<int> g_blas_conf{0}, g_blas_now{0};
 bool cores_contended() {
   if (!probe_enabled()) return false;
   const int64_t now = now_ns();
-  if (now < g_next_probe_ns.load(std::memory_order_relaxed)) return g_contended.load(std::memory_order_relaxed);
-  g_next_probe_ns.store(now + kWindowNs, std::memory_order_relaxed);
-  thread_local SchedProbe probe;
-  if (probe.fd == -2) return g_contended.load(std::memory_order_relaxed);
-  uint64_t w = 0;
-  if (probe.fd < 0) {
-    probe.fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
-    if (probe.fd < 0 || !probe.read(w)) {
-      if (probe.fd >= 0) close(probe.fd);
-      probe.fd = -2;
-      return g_contended.load(std::memory_order_relaxed);
-    }
-    probe.wait = w;
-    probe.t = now;
+  if (now < g_next_probe_ns.load(std::memory_order_relaxed) || g_probing.test_and_set(std::memory_order_acquire))
     return g_contended.load(std::memory_order_relaxed);
+  g_next_probe_ns.store(now + kWindowNs, std::memory_order_relaxed);
+  const int64_t w = g_probe_off ? -1 : process_wait_ns();
+  if (w < 0) {
+    g_probe_off = true;  // no schedstat here: never contended
+  } else if (g_last_t > 0) {
+    const double share = double(std::max<int64_t>(0, w - g_last_wait)) / double(std::max<int64_t>(1, now - g_last_t));
+    bool c = g_contended.load(std::memory_order_relaxed);
+    if (share > 0.10) {
+      c = true;
+      g_since = now;
+    } else if (c && share < 0.03 && now - g_since > kDwellNs) {
+      c = false;
+    }
+    g_contended.store(c, std::memory_order_relaxed);
   }
-  if (!probe.read(w)) return g_contended.load(std::memory_order_relaxed);
-  const double share = double(w - probe.wait) / double(std::max<int64_t>(1, now - probe.t));
-  probe.wait = w;
-  probe.t = now;
-  bool c = g_contended.load(std::memory_order_relaxed);
-  if (!c && share > 0.10) c = true;
-  else if (c && share < 0.03) c = false;
-  g_contended.store(c, std::memory_order_relaxed);
-  return c;
+  g_last_wait = std::max<int64_t>(w, 0);
+  g_last_t = now;
+  g_probing.clear(std::memory_order_release);
+  return g_contended.load(std::memory_order_relaxed);
 }
 
 void park_workers() {
