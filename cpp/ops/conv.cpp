@@ -631,6 +631,12 @@ void depthwise_bwf_vec(const float* x, const float* gr, float* dw, const Geo& g)
     for (int64_t i = 0; i < KC; ++i) dw[i] += pp[blk * KC + i];
 }
 
+// An output the direct float32 kernels will overwrite whole needs no zeroing pass (callers pass
+// false where an early return would leave it unwritten).
+Tensor alloc_out(const Shape& s, DType dt, bool direct) {
+  return dt == DType::Float32 && direct ? Tensor::empty(s, dt) : Tensor::zeros(s, dt);
+}
+
 // Runs a direct float32 kernel when `ok`; double keeps the im2col + gemm and small-K paths.
 template <class A, class B, class Out>
 bool try_direct(void (*fn)(const float*, const float*, float*, const Geo&), bool ok, const A* a, const B* b, Out* out,
@@ -653,7 +659,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Window2D& p) {
   check_float(x, "input", name);
   check_same_dtype(x, w, name);
   Geo g = conv_geo(x.shape, w.shape, p, name);
-  Tensor out = Tensor::zeros(nhwc(g.N, g.OH, g.OW, g.O), x.dtype);
+  Tensor out = alloc_out(nhwc(g.N, g.OH, g.OW, g.O), x.dtype, direct_ok(g) && g.K() > 0);
   if (out.numel() == 0 || g.K() == 0) return out;
   TG_DISPATCH_FLOAT(x.dtype, T, {
     const T* px = x.data<T>();
@@ -687,7 +693,7 @@ Tensor conv2d_backprop_input(const Tensor& gr, const Tensor& w, const Window2D& 
   if (gr.shape != nhwc(g.N, g.OH, g.OW, g.O))
     throw InvalidArgument("Conv2DBackpropInput: out_backprop has shape " + gr.shape.str() + ", expected " +
                           nhwc(g.N, g.OH, g.OW, g.O).str() + op_tag(name));
-  Tensor dx = Tensor::zeros(xs, gr.dtype);
+  Tensor dx = alloc_out(xs, gr.dtype, gr.numel() > 0 && g.K() > 0 && direct_ok(g) && (small_c_variant(g) >= 0 || direct_input_ok(g)));
   if (dx.numel() == 0 || gr.numel() == 0) return dx;
   TG_DISPATCH_FLOAT(gr.dtype, T, {
     const T* pg = gr.data<T>();
@@ -754,7 +760,7 @@ Tensor depthwise_conv2d(const Tensor& x, const Tensor& w, const Window2D& p) {
   check_float(x, "input", name);
   check_same_dtype(x, w, name);
   Geo g = depthwise_geo(x.shape, w.shape, p, name);
-  Tensor out = Tensor::zeros(nhwc(g.N, g.OH, g.OW, g.O), x.dtype);
+  Tensor out = alloc_out(nhwc(g.N, g.OH, g.OW, g.O), x.dtype, g.KH * g.KW > 0 && depthwise_direct_ok(g));
   if (out.numel() == 0) return out;
   TG_DISPATCH_FLOAT(x.dtype, T, {
     if (!try_direct(&depthwise_fwd_vec, depthwise_direct_ok(g), x.data<T>(), w.data<T>(), out.data<T>(), g))
@@ -771,7 +777,7 @@ Tensor depthwise_conv2d_backprop_input(const Tensor& gr, const Tensor& w, const 
   if (gr.shape != nhwc(g.N, g.OH, g.OW, g.O))
     throw InvalidArgument(std::string(name) + ": out_backprop has shape " + gr.shape.str() + ", expected " +
                           nhwc(g.N, g.OH, g.OW, g.O).str() + op_tag(name));
-  Tensor dx = Tensor::zeros(xs, gr.dtype);
+  Tensor dx = alloc_out(xs, gr.dtype, gr.numel() > 0 && g.KH * g.KW > 0 && depthwise_input_ok(g));
   if (dx.numel() == 0 || gr.numel() == 0) return dx;
   TG_DISPATCH_FLOAT(gr.dtype, T, {
     if (!try_direct(&depthwise_bwi_vec, depthwise_input_ok(g), gr.data<T>(), w.data<T>(), dx.data<T>(), g))
