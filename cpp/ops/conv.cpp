@@ -445,6 +445,21 @@ bool direct_enabled() {
 
 int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
+// TAPEGRAD_CONV_V4=0 keeps tiles at 2 vectors of output channels (for A/B measurements).
+bool v4_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("TAPEGRAD_CONV_V4");
+    return !(v && *v == '0');
+  }();
+  return on;
+}
+
+// Which tile family kgeo chose: Opad is a whole number of V * L with V in {1, 2, 4}.
+int vector_index(const convk::Geometry& cg, const convk::KernelSet& ks) {
+  if (cg.O <= ks.L) return 0;
+  return cg.O % (4 * ks.L) == 0 && v4_enabled() ? 2 : 1;
+}
+
 // Work items of about `cost` each, split into at most the pool's thread count of parts.
 int64_t parts_for(int64_t items, double cost) {
   const double min_part = 2e5;  // multiply-adds per part worth a thread
@@ -454,7 +469,7 @@ int64_t parts_for(int64_t items, double cost) {
 
 convk::Geometry kgeo(int64_t N, int64_t H, int64_t W, int64_t C, int64_t KH, int64_t KW, int64_t O, int64_t OH,
                      int64_t OW, const Window2D& p, int64_t pt, int64_t pl, int L) {
-  const int64_t V = O <= L ? 1 : 2;
+  const int64_t V = O <= L ? 1 : O % (4 * L) == 0 && v4_enabled() ? 4 : 2;
   return convk::Geometry{N, H, W, C, KH, KW, O, OH, OW, p.sh, p.sw, p.dh, p.dw, pt, pl, round_up(O, V * L)};
 }
 
@@ -478,7 +493,7 @@ bool as_rows(convk::Geometry& cg, int64_t P) {
 // out [N, OH, OW, O] = the forward conv of x with wpk ([KH*KW*C][Opad], packed), any stride.
 void direct_forward(const float* x, const float* wpk, float* out, convk::Geometry cg) {
   const convk::KernelSet& ks = *kernel_set();
-  const int vi = cg.Opad / ks.L >= 2 ? 1 : 0;
+  const int vi = vector_index(cg, ks);
   int t = convk::pick_forward(ks, vi, cg.OW);
   if (as_rows(cg, ks.P[vi][t])) t = convk::pick_forward(ks, vi, cg.OW);
   const int64_t P = ks.P[vi][t], rows = cg.N * cg.OH;
@@ -556,7 +571,7 @@ void conv_bwf_direct(const float* x, const float* gr, float* dw, const Geo& g) {
   const convk::KernelSet& ks = *kernel_set();
   convk::Geometry cg = kgeo(g.N, g.H, g.W, g.C, g.KH, g.KW, g.O, g.OH, g.OW, g.p, g.p.pt, g.p.pl, ks.L);
   as_rows(cg, 16);
-  const int vi = cg.Opad / ks.L >= 2 ? 1 : 0;
+  const int vi = vector_index(cg, ks);
   const int64_t rows = cg.N * cg.OH, KO = g.K() * cg.Opad;
   const int64_t nblk = std::min<int64_t>(rows, 16);  // fixed blocks: thread-count independent sums
   const int64_t scratch = convk::bwf_scratch(cg);

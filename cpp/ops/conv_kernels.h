@@ -379,9 +379,9 @@ typedef void (*RowsFn)(const float*, const float*, float*, const Geometry&, int6
 constexpr int kTiles = 4;
 struct KernelSet {
   int L;
-  RowsFn fwd[2][kTiles];
-  int P[2][kTiles];
-  RowsFn bwf[2];
+  RowsFn fwd[3][kTiles];
+  int P[3][kTiles];
+  RowsFn bwf[3];
   RowsFn bwi_small[3][4];  // [V = 1, 2, 4][C = 1..4]; see backprop_input_small_c_rows
   RowsFn dw_fwd, dw_bwf;   // depthwise, multiplier 1
 };
@@ -393,12 +393,15 @@ KernelSet make_kernel_set() {
   constexpr bool w = L == 16;
   constexpr int a0 = w ? 28 : 12, a1 = w ? 24 : 10, a2 = w ? 16 : 8, a3 = w ? 14 : 7;
   constexpr int b0 = w ? 14 : 6, b1 = w ? 12 : 5, b2 = w ? 10 : 4, b3 = w ? 8 : 3;
-  constexpr int CB1 = w ? 24 : 12, CB2 = w ? 12 : 6;
+  // V = 4 (output channels a multiple of 4 L): fewer loads per multiply-add; up to 7 pixels.
+  constexpr int c0 = w ? 7 : 3, c1 = w ? 6 : 3, c2 = w ? 5 : 2, c3 = w ? 4 : 2;
+  constexpr int CB1 = w ? 24 : 12, CB2 = w ? 12 : 6, CB4 = w ? 6 : 3;
   return KernelSet{L,
                    {{&forward_rows<L, 1, a0>, &forward_rows<L, 1, a1>, &forward_rows<L, 1, a2>, &forward_rows<L, 1, a3>},
-                    {&forward_rows<L, 2, b0>, &forward_rows<L, 2, b1>, &forward_rows<L, 2, b2>, &forward_rows<L, 2, b3>}},
-                   {{a0, a1, a2, a3}, {b0, b1, b2, b3}},
-                   {&backprop_filter_rows<L, 1, CB1>, &backprop_filter_rows<L, 2, CB2>},
+                    {&forward_rows<L, 2, b0>, &forward_rows<L, 2, b1>, &forward_rows<L, 2, b2>, &forward_rows<L, 2, b3>},
+                    {&forward_rows<L, 4, c0>, &forward_rows<L, 4, c1>, &forward_rows<L, 4, c2>, &forward_rows<L, 4, c3>}},
+                   {{a0, a1, a2, a3}, {b0, b1, b2, b3}, {c0, c1, c2, c3}},
+                   {&backprop_filter_rows<L, 1, CB1>, &backprop_filter_rows<L, 2, CB2>, &backprop_filter_rows<L, 4, CB4>},
                    {{&backprop_input_small_c_rows<L, 1, 1>, &backprop_input_small_c_rows<L, 1, 2>,
                      &backprop_input_small_c_rows<L, 1, 3>, &backprop_input_small_c_rows<L, 1, 4>},
                     {&backprop_input_small_c_rows<L, 2, 1>, &backprop_input_small_c_rows<L, 2, 2>,
