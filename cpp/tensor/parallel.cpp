@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -42,17 +43,17 @@ namespace tg {
 // thread that has the work. An MLP tutorial script with two CPU-bound neighbours on 2 cores took
 // 78.6 s against 7.8 s with one BLAS thread and no spin (issue 15). So the engine measures it:
 // the kernel accounts each thread's time spent runnable but waiting for a core (second field of
-// /proc/self/task/*/schedstat), and cores_contended() sums it over this process's threads (ours,
-// OpenBLAS's, Python's) and divides by the wall time since the last look (at most every
-// kWindowNs; a directory read and one small read per thread, tens of microseconds). The sum over
-// all threads matters: the calling thread alone rarely waits, it spins on CPU while OpenBLAS's
-// worker waits for a core (measured: probing only the caller left the MLP script at 2.0 s busy
-// against 0.36 s with one BLAS thread and no spin). Above 10% the cores are contended:
-// parallel_for runs inline, workers sleep at once instead of spinning, and park_workers() gives
-// OpenBLAS one thread; the configured counts come back when the share falls below 3% and no sign
-// of contention was seen for kDwellNs. Waiting caused by our own threads counts too, which is
-// right: then we oversubscribe ourselves. TAPEGRAD_CONTENTION=0 turns the probe off (always
-// uncontended); where /proc does not report it the probe is off too.
+// /proc/thread-self/schedstat), and cores_contended() reads the calling thread's share of waiting
+// since its last look (at most every kWindowNs; one pread, a few microseconds). Above 10% the
+// cores are contended: parallel_for runs inline, workers sleep at once instead of spinning, and
+// park_workers() gives OpenBLAS one thread; the configured counts come back when the share falls
+// below 3% and no sign of contention was seen for kDwellNs. Only the calling thread counts by
+// default: OpenBLAS's idle workers spin on sched_yield for ~0.1 s after each call, and such a
+// spinner sits in the run queue while our own threads work, on an idle machine too; counting it
+// would take the threads away where they pay. TAPEGRAD_CONTENTION=all sums the wait of every
+// thread of the process instead (catches a caller that spins in OpenBLAS while its worker waits;
+// busy.py measured both within the machine's noise), TAPEGRAD_CONTENTION=0 turns the probe off;
+// where /proc does not report it the probe is off too.
 namespace {
 
 std::atomic<bool> g_contended{false};
@@ -63,17 +64,40 @@ bool g_probe_off = false;
 constexpr int64_t kWindowNs = 20'000'000;   // re-measure at most this often
 constexpr int64_t kDwellNs = 250'000'000;   // stay contended at least this long after the last sign
 
-bool probe_enabled() {
-  static const bool on = [] {
+// TAPEGRAD_CONTENTION: 0 = off, "all" = every thread of the process, else the calling thread.
+int probe_mode() {
+  static const int mode = [] {
     const char* v = std::getenv("TAPEGRAD_CONTENTION");
-    return !(v && *v == '0');
+    if (v && *v == '0') return 0;
+    if (v && std::string(v) == "all") return 2;
+    return 1;
   }();
-  return on;
+  return mode;
 }
 
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+// The calling thread's run-queue wait (ns), or -1.
+int64_t thread_wait_ns() {
+  struct Fd {
+    int fd = -1;
+    ~Fd() {
+      if (fd >= 0) close(fd);
+    }
+  };
+  thread_local Fd f;
+  if (f.fd == -1) f.fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+  if (f.fd < 0) return -1;
+  char buf[128];
+  const ssize_t k = pread(f.fd, buf, sizeof buf - 1, 0);
+  if (k <= 0) return -1;
+  buf[k] = 0;
+  unsigned long long run = 0, wait = 0;
+  if (std::sscanf(buf, "%llu %llu", &run, &wait) != 2) return -1;
+  return int64_t(wait);
 }
 
 // Sum over this process's threads of the time each spent runnable but waiting for a core (ns);
@@ -242,16 +266,21 @@ std::atomic<int> g_blas_conf{0}, g_blas_now{0};
 }  // namespace
 
 bool cores_contended() {
-  if (!probe_enabled()) return false;
+  const int mode = probe_mode();
+  if (mode == 0) return false;
   const int64_t now = now_ns();
   if (now < g_next_probe_ns.load(std::memory_order_relaxed) || g_probing.test_and_set(std::memory_order_acquire))
     return g_contended.load(std::memory_order_relaxed);
   g_next_probe_ns.store(now + kWindowNs, std::memory_order_relaxed);
-  const int64_t w = g_probe_off ? -1 : process_wait_ns();
+  // The last reading: per thread for the calling-thread probe, per process for "all".
+  thread_local int64_t t_last_wait = 0, t_last_t = 0;
+  int64_t& last_wait = mode == 1 ? t_last_wait : g_last_wait;
+  int64_t& last_t = mode == 1 ? t_last_t : g_last_t;
+  const int64_t w = g_probe_off ? -1 : mode == 1 ? thread_wait_ns() : process_wait_ns();
   if (w < 0) {
     g_probe_off = true;  // no schedstat here: never contended
-  } else if (g_last_t > 0) {
-    const double share = double(std::max<int64_t>(0, w - g_last_wait)) / double(std::max<int64_t>(1, now - g_last_t));
+  } else if (last_t > 0) {
+    const double share = double(std::max<int64_t>(0, w - last_wait)) / double(std::max<int64_t>(1, now - last_t));
     bool c = g_contended.load(std::memory_order_relaxed);
     if (share > 0.10) {
       c = true;
@@ -261,8 +290,8 @@ bool cores_contended() {
     }
     g_contended.store(c, std::memory_order_relaxed);
   }
-  g_last_wait = std::max<int64_t>(w, 0);
-  g_last_t = now;
+  last_wait = std::max<int64_t>(w, 0);
+  last_t = now;
   g_probing.clear(std::memory_order_release);
   return g_contended.load(std::memory_order_relaxed);
 }
