@@ -154,22 +154,27 @@ void forward_rows(const float* x, const float* wpk, float* out, const Geometry& 
   }
 }
 
-// Filter-gradient tile: CB filter rows x V vectors, over the OW pixels of one output row.
+// Filter-gradient tile: CB filter rows x V vectors, over the OW pixels of nr output rows (xs[i] +
+// xoff: row i's first input; gs[i] + goff: its first gradient), loaded from and stored to dwr once.
 template <int L, int V, int CB>
-inline void tile_bwf(const float* __restrict xs, int64_t xstride, const float* __restrict gr, int64_t gstride,
-                     int64_t OW, float* __restrict dwr, int64_t Opad) {
+inline void tile_bwf(const float* const* xs, const float* const* gs, int nr, int64_t xoff, int64_t goff,
+                     int64_t xstride, int64_t gstride, int64_t OW, float* __restrict dwr, int64_t Opad) {
   typedef typename Vec<L>::type vf;
   vf acc[CB][V];
   for (int c = 0; c < CB; ++c)
     for (int v = 0; v < V; ++v) acc[c][v] = load<L>(dwr + c * Opad + v * L);
-  for (int64_t ow = 0; ow < OW; ++ow) {
-    vf gv[V];
-    for (int v = 0; v < V; ++v) gv[v] = load<L>(gr + ow * gstride + v * L);
-    const float* xo = xs + ow * xstride;
+  for (int i = 0; i < nr; ++i) {
+    const float* __restrict xr = xs[i] + xoff;
+    const float* __restrict gr = gs[i] + goff;
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      vf gv[V];
+      for (int v = 0; v < V; ++v) gv[v] = load<L>(gr + ow * gstride + v * L);
+      const float* xo = xr + ow * xstride;
 #pragma GCC unroll 16
-    for (int c = 0; c < CB; ++c) {
-      const float s = xo[c];
-      for (int v = 0; v < V; ++v) acc[c][v] += gv[v] * s;
+      for (int c = 0; c < CB; ++c) {
+        const float s = xo[c];
+        for (int v = 0; v < V; ++v) acc[c][v] += gv[v] * s;
+      }
     }
   }
   for (int c = 0; c < CB; ++c)
@@ -177,53 +182,73 @@ inline void tile_bwf(const float* __restrict xs, int64_t xstride, const float* _
 }
 
 template <int L, int V, int CB>
-inline void tile_bwf_any(int cb, const float* xs, int64_t xstride, const float* gr, int64_t gstride, int64_t OW,
-                         float* dwr, int64_t Opad) {
+inline void tile_bwf_any(int cb, const float* const* xs, const float* const* gs, int nr, int64_t xoff, int64_t goff,
+                         int64_t xstride, int64_t gstride, int64_t OW, float* dwr, int64_t Opad) {
   if constexpr (CB >= 1) {
-    if (cb == CB) return tile_bwf<L, V, CB>(xs, xstride, gr, gstride, OW, dwr, Opad);
-    return tile_bwf_any<L, V, CB - 1>(cb, xs, xstride, gr, gstride, OW, dwr, Opad);
+    if (cb == CB) return tile_bwf<L, V, CB>(xs, gs, nr, xoff, goff, xstride, gstride, OW, dwr, Opad);
+    return tile_bwf_any<L, V, CB - 1>(cb, xs, gs, nr, xoff, goff, xstride, gstride, OW, dwr, Opad);
   }
 }
 
-// Scratch floats the filter gradient needs per thread: KH padded rows + one g row padded to Opad.
-inline int64_t bwf_scratch(const Geometry& g) { return g.KH * padded_width(g, 1) * g.C + g.OW * g.Opad; }
+// Output rows a filter-gradient tile covers before it goes back to memory.
+constexpr int kBwfRows = 4;
 
-// Filter gradient over output rows [r0, r1), accumulated into part ([KH*KW*C][Opad], not zeroed here).
+// Scratch floats the filter gradient needs per thread: kBwfRows padded input rows and g rows
+// padded to Opad.
+inline int64_t bwf_scratch(const Geometry& g) {
+  return kBwfRows * (padded_width(g, 1) * g.C + g.OW * g.Opad);
+}
+
+// Filter gradient over output rows [r0, r1), accumulated into part ([KH*KW*C][Opad], not zeroed
+// here), kBwfRows rows per tile pass.
 template <int L, int V, int CB>
 void backprop_filter_rows(const float* x, const float* gr, float* part, const Geometry& g, int64_t r0, int64_t r1,
                           float* scratch) {
   const int64_t C = g.C, Wp = padded_width(g, 1), rowlen = Wp * C;
   const int64_t xstride = g.sw * C;
-  float* gpad = scratch + g.KH * rowlen;
+  float* gpad = scratch + kBwfRows * rowlen;
   const bool gdirect = g.O == g.Opad;
+  const int64_t gstride = gdirect ? g.O : g.Opad;
   const bool flat = g.dw == 1;
   const bool in_place = g.pl == 0 && Wp <= g.W;
-  for (int64_t r = r0; r < r1; ++r) {
-    const int64_t n = r / g.OH, oh = r % g.OH;
-    const float* grow = gr + r * g.OW * g.O;
-    if (!gdirect) {
-      for (int64_t ow = 0; ow < g.OW; ++ow) {
-        std::memcpy(gpad + ow * g.Opad, grow + ow * g.O, size_t(g.O) * sizeof(float));
-        std::memset(gpad + ow * g.Opad + g.O, 0, size_t(g.Opad - g.O) * sizeof(float));
+  const int64_t runs = flat ? 1 : g.KW, J = flat ? g.KW * C : C;
+  for (int64_t rb = r0; rb < r1; rb += kBwfRows) {
+    const int nrow = int(std::min<int64_t>(kBwfRows, r1 - rb));
+    const float* grows[kBwfRows];
+    for (int i = 0; i < nrow; ++i) {
+      grows[i] = gr + (rb + i) * g.OW * g.O;
+      if (!gdirect) {
+        float* gp = gpad + i * g.OW * g.Opad;
+        for (int64_t ow = 0; ow < g.OW; ++ow) {
+          std::memcpy(gp + ow * g.Opad, grows[i] + ow * g.O, size_t(g.O) * sizeof(float));
+          std::memset(gp + ow * g.Opad + g.O, 0, size_t(g.Opad - g.O) * sizeof(float));
+        }
+        grows[i] = gp;
       }
-      grow = gpad;
     }
     for (int64_t kh = 0; kh < g.KH; ++kh) {
-      const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
-      if (ih < 0 || ih >= g.H) continue;
-      const float* xr = x + ((n * g.H + ih) * g.W) * C;
-      if (!in_place) {
-        pad_row(x, g, n, ih, Wp, scratch + kh * rowlen);
-        xr = scratch + kh * rowlen;
+      const float* xs[kBwfRows];
+      const float* gs[kBwfRows];
+      int nr = 0;
+      for (int i = 0; i < nrow; ++i) {
+        const int64_t r = rb + i, n = r / g.OH, oh = r % g.OH;
+        const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
+        if (ih < 0 || ih >= g.H) continue;
+        if (in_place) {
+          xs[nr] = x + ((n * g.H + ih) * g.W) * C;
+        } else {
+          pad_row(x, g, n, ih, Wp, scratch + nr * rowlen);
+          xs[nr] = scratch + nr * rowlen;
+        }
+        gs[nr++] = grows[i];
       }
-      const int64_t runs = flat ? 1 : g.KW, J = flat ? g.KW * C : C;
+      if (nr == 0) continue;
       for (int64_t k = 0; k < runs; ++k) {
-        const float* xs = xr + k * g.dw * C;
         float* dwk = part + ((kh * g.KW + k) * C) * g.Opad;
         for (int64_t ob = 0; ob < g.Opad; ob += V * L)
           for (int64_t j0 = 0; j0 < J; j0 += CB) {
             const int cb = int(std::min<int64_t>(CB, J - j0));
-            tile_bwf_any<L, V, CB>(cb, xs + j0, xstride, grow + ob, gdirect ? g.O : g.Opad, g.OW,
+            tile_bwf_any<L, V, CB>(cb, xs, gs, nr, k * g.dw * C + j0, ob, xstride, gstride, g.OW,
                                    dwk + j0 * g.Opad + ob, g.Opad);
           }
       }
