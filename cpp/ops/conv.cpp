@@ -1,5 +1,8 @@
-// 2-D convolution (im2col + OpenBLAS gemm) and pooling over NHWC tensors, forward and backward.
-// All shape checks happen before any parallel_for (See Note [Threads]); gemm is called outside them.
+// 2-D convolution and pooling over NHWC tensors, forward and backward. float32 convolutions run the
+// direct register-tile kernels of conv_kernels.h (Note [Direct conv]); float64, and float32 cases
+// they do not cover (strided input gradients, filters over 64 rows), run im2col + OpenBLAS gemm or
+// the small-K loops (Note [Small-K conv]). All shape checks happen before any parallel_for (See
+// Note [Threads]); gemm is called outside them.
 #include "ops/conv.h"
 
 #include <cblas.h>
