@@ -1,5 +1,6 @@
 // The direct conv kernels (conv_kernels.h) at 16 floats per vector; this file alone is built with
 // -mavx512f (CMakeLists.txt) and conv.cpp calls it only on CPUs that have AVX-512F.
+#define TG_CONVK_ISA isa_avx512
 #include "ops/conv_kernels.h"
 
 #if defined(TG_HAVE_AVX512_TU)

@@ -3,6 +3,13 @@
 // conv_avx512.cpp (built with -mavx512f, called only where the CPU has it). See Note [Direct conv].
 // Header-only on purpose: include it from exactly those two translation units.
 #pragma once
+// Every function here is compiled once per including file with different instruction sets; an
+// inline namespace per file (TG_CONVK_ISA) keeps the linker from merging the copies of an inline
+// function (an AVX-512 copy must never serve the AVX2 file). Geometry and KernelSet (data only)
+// are shared.
+#ifndef TG_CONVK_ISA
+#error "define TG_CONVK_ISA (the instruction set's namespace) before including conv_kernels.h"
+#endif
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -38,6 +45,8 @@ struct Geometry {
   int64_t Opad;          // output channels rounded up to the tile's V * L
 };
 
+inline namespace TG_CONVK_ISA {
+
 // Padded row length (pixels) that covers every tap of every pixel block of P, and its scratch size.
 inline int64_t padded_width(const Geometry& g, int64_t P) {
   const int64_t blocks = (g.OW + P - 1) / P;
@@ -57,18 +66,19 @@ inline void pad_row(const float* x, const Geometry& g, int64_t n, int64_t ih, in
 
 template <int L>
 struct Vec {
-  typedef float type __attribute__((vector_size(L * 4), aligned(4)));
+  typedef float type __attribute__((vector_size(L * 4)));
+  typedef float unaligned __attribute__((vector_size(L * 4), aligned(4), may_alias));
 };
 
+// Unaligned vector load and store (one vmovups; a memcpy into a 32-byte vector went through the
+// stack in 16-byte halves under gcc 12, 12x slower).
 template <int L>
 inline typename Vec<L>::type load(const float* p) {
-  typename Vec<L>::type v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
+  return *reinterpret_cast<const typename Vec<L>::unaligned*>(p);
 }
 template <int L>
 inline void store(float* p, typename Vec<L>::type v) {
-  std::memcpy(p, &v, sizeof v);
+  *reinterpret_cast<typename Vec<L>::unaligned*>(p) = v;
 }
 
 // Scratch floats the forward needs per thread.
@@ -256,11 +266,13 @@ void backprop_filter_rows(const float* x, const float* gr, float* part, const Ge
   }
 }
 
+}  // namespace TG_CONVK_ISA
 }  // namespace convk
 }  // namespace tg
 
 namespace tg {
 namespace convk {
+inline namespace TG_CONVK_ISA {
 
 // Gradient w.r.t. the input when the input has few channels (first layers: C <= 4), any stride:
 // each dx pixel gathers the g pixels its taps reach; per channel c one vector sum per L output
@@ -396,6 +408,8 @@ void depthwise_filter_rows(const float* x, const float* gr, float* part, const G
   }
 }
 
+}  // namespace TG_CONVK_ISA
+
 typedef void (*RowsFn)(const float*, const float*, float*, const Geometry&, int64_t, int64_t, float*);
 
 // The kernels of one vector width: index 0 for V = 1 (O <= L), 1 for V = 2. Forward tiles come in
@@ -410,6 +424,8 @@ struct KernelSet {
   RowsFn bwi_small[3][4];  // [V = 1, 2, 4][C = 1..4]; see backprop_input_small_c_rows
   RowsFn dw_fwd, dw_bwf;   // depthwise, multiplier 1
 };
+
+inline namespace TG_CONVK_ISA {
 
 template <int L>
 KernelSet make_kernel_set() {
@@ -451,5 +467,6 @@ inline int pick_forward(const KernelSet& ks, int vi, int64_t OW) {
   return best;
 }
 
+}  // namespace TG_CONVK_ISA
 }  // namespace convk
 }  // namespace tg
