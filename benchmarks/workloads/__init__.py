@@ -3,7 +3,7 @@ benchmarks/run.py (Context) for what ctx offers. Loaded lazily, so that the memo
 process imports only the library it measures."""
 import importlib
 
-NAMES = ("tape", "mlp", "linreg", "adam", "elementwise", "matmul", "cnn", "fit", "memory")
+NAMES = ("tape", "mlp", "linreg", "adam", "elementwise", "matmul", "cnn", "fit", "memory", "data", "distributed")
 
 
 def load(names=NAMES):

@@ -46,7 +46,7 @@ std::vector<Tensor> compute_jacobian(Tape& tape, const Tensor& target, const std
   const size_t ns = sources.size();
   std::vector<std::vector<Tensor>> per_source(ns);
   std::vector<bool> connected(ns, false);
-  if (is_floating(target.dtype)) {
+  if (is_differentiable(target.dtype)) {
     for (int64_t r = 0; r < rows; ++r) {
       Tensor seed = Tensor::zeros(target.shape, target.dtype);
       TG_DISPATCH_FLOAT(target.dtype, T, {
@@ -63,7 +63,7 @@ std::vector<Tensor> compute_jacobian(Tape& tape, const Tensor& target, const std
   std::vector<Tensor> result(ns);
   for (size_t s = 0; s < ns; ++s) {
     const Tensor& src = sources[s];
-    if (!is_floating(src.dtype)) continue;
+    if (!is_differentiable(src.dtype)) continue;
     Shape shape = join(target.shape, src.shape, batch ? 1 : 0);
     if (!connected[s]) {
       if (zero_unconnected || batch) result[s] = Tensor::zeros(shape, src.dtype);

@@ -12,12 +12,12 @@ namespace tg {
 // knows. The early-out (no active tape) costs one load on the per-op path.
 
 void Tape::watch(const Tensor& t) {
-  if (!is_floating(t.dtype)) return;
+  if (!is_differentiable(t.dtype)) return;
   producer.emplace(t.id, -1);
 }
 
 void Tape::watch_variable(const std::shared_ptr<Variable>& v) {
-  if (!is_floating(v->value.dtype)) return;
+  if (!is_differentiable(v->value.dtype)) return;
   if (producer.emplace(v->value.id, -1)) watched_variables.push_back(v);
   else if (std::none_of(watched_variables.begin(), watched_variables.end(),
                         [&](const std::shared_ptr<Variable>& w) { return w.get() == v.get(); }))
@@ -55,7 +55,7 @@ static void record_impl(Op op, const Tensor* in, size_t nin, const Tensor* out, 
   size_t nhits = 0;
   for (auto& t : t_active) {
     for (size_t i = 0; i < nin; ++i)
-      if (is_floating(in[i].dtype) && t->watches(in[i].id)) {
+      if (is_differentiable(in[i].dtype) && t->watches(in[i].id)) {
         if (nhits < 16) hits[nhits++] = t.get();
         break;
       }
@@ -98,12 +98,23 @@ void record(Op op, std::vector<Tensor> inputs, std::vector<Tensor> outputs, Attr
 // Rules are written with ops::, so every op they run is recorded on any tape that is active
 // while gradient() runs. Nodes appended to `tape` during the walk itself (a persistent tape
 // differentiated inside its own context) are not visited.
+//
+// Note [Source ready]
+// A source's gradient only grows when a node that reads the source runs, and nodes run in reverse
+// order; so once the walk is below the lowest-index relevant node reading a source, its gradient
+// is final. on_source_ready reports each source at that moment (before the walk goes on), which
+// lets tapegrad.distribute start all-reducing a bucket while the rest of the backward pass runs.
 std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targets, const std::vector<Tensor>& sources,
-                                     const std::vector<Tensor>& output_grads, bool zero_unconnected) {
+                                     const std::vector<Tensor>& output_grads, bool zero_unconnected,
+                                     const SourceReadyFn& on_source_ready) {
   const size_t nnodes = tape.nodes.size();
   IdMap source_ids;
-  for (const Tensor& s : sources)  // a source the tape does not know gets None, as TF
-    if (is_floating(s.dtype) && tape.watches(s.id)) source_ids.emplace(s.id, 0);
+  // A source the tape does not know gets None, as TF, unless it is itself a target: then, as TF,
+  // it gets that target's output gradient (gradient(x, x) is ones even for an unwatched x).
+  IdMap target_ids;
+  for (const Tensor& t : targets) target_ids.emplace(t.id, 0);
+  for (const Tensor& s : sources)
+    if (is_differentiable(s.dtype) && (tape.watches(s.id) || target_ids.count(s.id))) source_ids.emplace(s.id, 0);
 
   // 1. forward sweep: tensors that depend on a source
   IdMap reach = source_ids;
@@ -133,7 +144,7 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
   };
   for (size_t i = 0; i < targets.size(); ++i) {
     const Tensor& t = targets[i];
-    if (!is_floating(t.dtype) || !reach.count(t.id)) continue;
+    if (!is_differentiable(t.dtype) || !reach.count(t.id)) continue;
     Tensor seed;
     if (i < output_grads.size() && output_grads[i].defined()) {
       seed = output_grads[i];
@@ -147,10 +158,44 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
     accumulate(t.id, seed);
   }
 
+  std::vector<Tensor> result(sources.size());
+  auto final_grad = [&](size_t i) {
+    const Tensor& s = sources[i];
+    Tensor* g = grad_of(s.id);
+    if (g && is_differentiable(s.dtype)) result[i] = *g;
+    else if (zero_unconnected && is_differentiable(s.dtype)) result[i] = Tensor::zeros(s.shape, s.dtype);
+  };
+  // See Note [Source ready]: sources in the order their gradients become final.
+  std::vector<std::pair<int64_t, size_t>> ready_order;  // (lowest reading node, source index)
+  size_t n_ready = 0;
+  if (on_source_ready) {
+    IdMap lowest;
+    for (size_t k = nnodes; k-- > 0;) {
+      const Node* n = tape.nodes[k].get();
+      if (!n || !relevant[k]) continue;
+      for (const Tensor& t : n->inputs)
+        if (source_ids.count(t.id)) lowest.set(t.id, int64_t(k));
+    }
+    for (size_t i = 0; i < sources.size(); ++i) {
+      const int64_t* k = lowest.find(sources[i].id);
+      ready_order.emplace_back(k ? *k : int64_t(nnodes), i);
+    }
+    std::stable_sort(ready_order.begin(), ready_order.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+  }
+  auto report_ready = [&](int64_t below) {  // sources whose lowest reader is above `below`
+    for (; n_ready < ready_order.size() && ready_order[n_ready].first > below; ++n_ready) {
+      size_t i = ready_order[n_ready].second;
+      final_grad(i);
+      on_source_ready(i, result[i]);
+    }
+  };
+
   // 2. backward walk
   std::vector<Tensor> gin, gout;
   std::vector<char> needs;
   for (size_t k = nnodes; k-- > 0;) {
+    report_ready(int64_t(k));
     if (!relevant[k]) continue;
     std::shared_ptr<Node> node = tape.nodes[k];
     if (!node) continue;
@@ -164,7 +209,7 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
     bool any_need = false;
     for (size_t i = 0; i < nin; ++i) {
       const Tensor& in = node->inputs[i];
-      needs[i] = is_floating(in.dtype) && reach.count(in.id);
+      needs[i] = is_differentiable(in.dtype) && reach.count(in.id);
       any_need |= bool(needs[i]);
     }
     if (!any_need) continue;
@@ -200,14 +245,9 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
     if (!tape.persistent) tape.nodes[k].reset();
   }
 
-  std::vector<Tensor> result;
-  result.reserve(sources.size());
-  for (const Tensor& s : sources) {
-    Tensor* g = grad_of(s.id);
-    if (g && is_floating(s.dtype)) result.push_back(*g);
-    else if (zero_unconnected && is_floating(s.dtype)) result.push_back(Tensor::zeros(s.shape, s.dtype));
-    else result.push_back(Tensor());
-  }
+  report_ready(-1);
+  for (size_t i = 0; i < sources.size(); ++i)
+    if (!on_source_ready) final_grad(i);
   if (!tape.persistent) {
     tape.nodes.clear();
     tape.producer.clear();

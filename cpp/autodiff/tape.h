@@ -81,9 +81,13 @@ void record(Op op, std::vector<Tensor> inputs, std::vector<Tensor> outputs, Attr
 // The backward pass. targets: their sum is differentiated; output_grads: one per target,
 // undefined means ones. Returns one tensor per source, undefined where unconnected (or zeros
 // with zero_unconnected). Releases the tape's nodes when it is not persistent.
+// on_source_ready(i, grad), when given, is called once per source as soon as the walk has run
+// every node that reads it, with the value that will be result[i] (See Note [Source ready]).
+using SourceReadyFn = std::function<void(size_t index, const Tensor& grad)>;
 std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targets,
                                      const std::vector<Tensor>& sources,
-                                     const std::vector<Tensor>& output_grads, bool zero_unconnected);
+                                     const std::vector<Tensor>& output_grads, bool zero_unconnected,
+                                     const SourceReadyFn& on_source_ready = nullptr);
 
 }  // namespace tape
 }  // namespace tg

@@ -21,6 +21,8 @@ Tensor to_tensor_noaccess(py::handle h);
 std::pair<Tensor, Tensor> to_tensor_pair(py::handle a, py::handle b);
 
 DType dtype_from_code(int code);
+// TF's truediv: 8- and 16-bit integers divide in float32, 32- and 64-bit ones in float64.
+inline DType truediv_dtype(DType d) { return itemsize(d) <= 2 ? DType::Float32 : DType::Float64; }
 py::array to_numpy(const Tensor& t, bool copy);
 
 // Releases the GIL while a kernel over `work` elements runs.

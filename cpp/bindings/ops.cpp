@@ -77,7 +77,11 @@ void init_ops(py::module_& m) {
   m.def("divide", [](py::handle x, py::handle y, py::object name) {
     auto xy = to_tensor_pair(x, y);
     Tensor a = xy.first, b = xy.second;
-    if (a.dtype == b.dtype && is_integer(a.dtype)) { a = ops::cast(a, DType::Float64); b = ops::cast(b, DType::Float64); }
+    if (a.dtype == b.dtype && is_any_int(a.dtype)) {
+      const DType f = truediv_dtype(a.dtype);
+      a = ops::cast(a, f);
+      b = ops::cast(b, f);
+    }
     return wrap(nogil(a.numel() + b.numel(), [&] { return ops::binary(Op::Div, a, b); }));
   }, py::arg("x"), py::arg("y"), py::arg("name") = py::none());
 

@@ -13,11 +13,20 @@ DType from_numpy_dtype(const py::dtype& dt) {
   size_t size = size_t(dt.itemsize());
   if (kind == 'f' && size == 4) return DType::Float32;
   if (kind == 'f' && size == 8) return DType::Float64;
+  if (kind == 'f' && size == 2) return DType::Float16;
   if (kind == 'i' && size == 4) return DType::Int32;
   if (kind == 'i' && size == 8) return DType::Int64;
+  if (kind == 'i' && size == 1) return DType::Int8;
+  if (kind == 'i' && size == 2) return DType::Int16;
+  if (kind == 'u' && size == 1) return DType::UInt8;
+  if (kind == 'u' && size == 2) return DType::UInt16;
+  if (kind == 'u' && size == 4) return DType::UInt32;
+  if (kind == 'u' && size == 8) return DType::UInt64;
   if (kind == 'b') return DType::Bool;
+  if (size == 2 && std::string(py::str(dt.attr("name"))) == "bfloat16") return DType::BFloat16;  // ml_dtypes
   throw tg::TypeError("tapegrad does not support numpy dtype " + std::string(py::str(dt)) +
-                      " (supported: float32, float64, int32, int64, bool)");
+                      " (supported: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, "
+                      "uint16, uint32, uint64, bool)");
 }
 
 py::dtype numpy_dtype(DType d) {
@@ -27,6 +36,23 @@ py::dtype numpy_dtype(DType d) {
     case DType::Int32: return py::dtype::of<int32_t>();
     case DType::Int64: return py::dtype::of<int64_t>();
     case DType::Bool: return py::dtype::of<bool>();
+    case DType::UInt8: return py::dtype::of<uint8_t>();
+    case DType::Int8: return py::dtype::of<int8_t>();
+    case DType::Int16: return py::dtype::of<int16_t>();
+    case DType::UInt16: return py::dtype::of<uint16_t>();
+    case DType::UInt32: return py::dtype::of<uint32_t>();
+    case DType::UInt64: return py::dtype::of<uint64_t>();
+    case DType::Float16: return py::dtype("float16");
+    case DType::BFloat16: {  // numpy has no bfloat16; ml_dtypes (TF's own) provides it
+      py::object ml;
+      try {
+        ml = py::module_::import("ml_dtypes");
+      } catch (py::error_already_set&) {
+        throw tg::TypeError("converting a bfloat16 tensor to numpy needs the ml_dtypes package "
+                            "(pip install ml_dtypes), or cast it first: tf.cast(x, tf.float32)");
+      }
+      return py::dtype::from_args(ml.attr("bfloat16"));
+    }
   }
   return py::dtype::of<float>();
 }
@@ -48,7 +74,7 @@ Tensor scalar_to(py::handle h, DType d) {
   }
   if (PyFloat_Check(h.ptr())) {
     double v = PyFloat_AS_DOUBLE(h.ptr());
-    if (!is_floating(d)) {
+    if (!is_any_float(d)) {
       if (d == DType::Bool || std::floor(v) != v)
         throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype " + dtype_name(d));
     }
@@ -58,10 +84,16 @@ Tensor scalar_to(py::handle h, DType d) {
   if (d == DType::Bool) throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype bool");
   int overflow = 0;
   long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
+  if (overflow > 0 && d == DType::UInt64) {  // 2^63 .. 2^64-1
+    unsigned long long u = PyLong_AsUnsignedLongLong(h.ptr());
+    if (PyErr_Occurred()) { PyErr_Clear(); overflow = 1; }
+    else { Tensor t = Tensor::empty(Shape{}, d); *t.data<uint64_t>() = u; return t; }
+  }
   if (overflow || (d == DType::Int32 && (v > INT32_MAX || v < INT32_MIN)))
     throw tg::ValueError("Can't convert Python int " + std::string(py::repr(h)) + " to a " + dtype_name(d) + " tensor");
-  if (d == DType::Int64) { Tensor t = Tensor::empty(Shape{}, d); *t.data<int64_t>() = v; return t; }
-  return Tensor::full(Shape{}, d, double(v));
+  Tensor t = Tensor::empty(Shape{}, DType::Int64);
+  *t.data<int64_t>() = v;
+  return d == DType::Int64 ? t : kernels::cast(t, d);  // narrow integer types wrap, as TF
 }
 
 // Exact checks: numpy's float64 and int64 scalars subclass float/int but keep their dtype.
@@ -82,11 +114,25 @@ Tensor from_python_sequence(py::handle h, const DType* hint) {
     throw tg::ValueError("Attempt to convert a value (" + std::string(py::repr(h)) + ") with an unsupported type (" +
                          std::string(py::str(py::type::of(h))) + ") to a Tensor.");
   bool numpy_scalar = py::isinstance(h, np.attr("generic"));
+  if (hint && numpy_scalar) {  // a numpy scalar converts like an array: cast to the requested dtype
+    Tensor t = from_array(arr);
+    return t.dtype != *hint ? kernels::cast(t, *hint) : t;
+  }
   if (hint) {
-    if (!is_floating(*hint) && kind == 'f') {
+    if (!is_any_float(*hint) && kind == 'f') {
       py::array frac = np.attr("not_equal")(np.attr("floor")(arr), arr);
       if (py::bool_(np.attr("any")(frac)))
         throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype " + dtype_name(*hint));
+    }
+    if (*hint == DType::UInt64 && kind == 'f' && !numpy_scalar) {  // ints above 2^63 made numpy pick float64
+      try {
+        return from_array(np.attr("asarray")(h, "uint64"));
+      } catch (py::error_already_set&) {  // a negative value as well: wraps below, as TF
+      }
+    }
+    if (kind == 'i' || kind == 'u' || kind == 'b' || is_narrow(*hint)) {  // exact, and wraps as TF
+      Tensor t = from_array(arr);
+      return t.dtype == *hint ? t : kernels::cast(t, *hint);
     }
     return from_array(arr.attr("astype")(numpy_dtype(*hint)));
   }
@@ -105,7 +151,7 @@ Tensor from_python_sequence(py::handle h, const DType* hint) {
 }  // namespace
 
 DType dtype_from_code(int code) {
-  if (code < 0 || code > 4) throw tg::TypeError("invalid dtype code " + std::to_string(code));
+  if (code < 0 || code >= kNumDTypes) throw tg::TypeError("invalid dtype code " + std::to_string(code));
   return DType(code);
 }
 
@@ -124,7 +170,10 @@ Tensor to_tensor(py::handle h, const DType* hint) {
     long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
     return scalar_to(h, (!overflow && v <= INT32_MAX && v >= INT32_MIN) ? DType::Int32 : DType::Int64);
   }
-  if (py::isinstance<py::array>(h) && !hint) return from_array(py::reinterpret_borrow<py::array>(h));
+  if (py::isinstance<py::array>(h)) {  // TF casts an array to the requested dtype (EagerCast)
+    Tensor t = from_array(py::reinterpret_borrow<py::array>(h));
+    return hint && t.dtype != *hint ? kernels::cast(t, *hint) : t;
+  }
   if (py::hasattr(h, "_as_tapegrad_tensor")) return to_tensor(h.attr("_as_tapegrad_tensor")(), hint);
   return from_python_sequence(h, hint);
 }
@@ -135,19 +184,29 @@ Tensor to_tensor_noaccess(py::handle h) {
 }
 
 std::pair<Tensor, Tensor> to_tensor_pair(py::handle a, py::handle b) {
-  auto is_tensorish = [](py::handle h) {
-    return py::isinstance<Tensor>(h) || py::isinstance<Variable>(h) || py::isinstance<py::array>(h);
+  // The operand that is a Tensor or Variable sets the dtype; the other converts to it (numpy arrays
+  // are cast, as TF's `tensor + array`); a second Tensor keeps its dtype (mismatch -> error).
+  auto is_tensorish = [](py::handle h) { return py::isinstance<Tensor>(h) || py::isinstance<Variable>(h); };
+  // As TF's dtype_hint: a value that does not convert to the dtype (1.5 for int32) converts on
+  // its own, and the op then reports the mismatch (InvalidArgumentError), as TF.
+  auto convert_hinted = [](py::handle h, DType d) {
+    try {
+      return to_tensor(h, &d);
+    } catch (const tg::TypeError&) {
+    } catch (const tg::ValueError&) {
+    }
+    return to_tensor(h);
   };
   if (is_tensorish(a)) {
     Tensor ta = to_tensor(a);
-    return {ta, to_tensor(b, is_tensorish(b) ? nullptr : &ta.dtype)};
+    return {ta, is_tensorish(b) ? to_tensor(b) : convert_hinted(b, ta.dtype)};
   }
   if (is_tensorish(b)) {
     Tensor tb = to_tensor(b);
-    return {to_tensor(a, &tb.dtype), tb};
+    return {convert_hinted(a, tb.dtype), tb};
   }
   Tensor ta = to_tensor(a);
-  return {ta, to_tensor(b, &ta.dtype)};
+  return {ta, convert_hinted(b, ta.dtype)};
 }
 
 py::array to_numpy(const Tensor& t, bool copy) {
@@ -169,6 +228,15 @@ namespace {
 
 py::object wrap(Tensor t) { return py::cast(std::move(t)); }
 
+// The one value as a Python float, or an exact int for the integer types.
+py::object item(const Tensor& t) {
+  if (t.numel() == 1 && is_any_int(t.dtype)) {
+    if (t.dtype == DType::UInt64) return py::int_(*t.data<uint64_t>());
+    return py::int_(*kernels::cast(t, DType::Int64).data<int64_t>());
+  }
+  return py::float_(t.item());
+}
+
 // `a op b` and its reflection; `/` on integers is true division in float64, as TF.
 py::object binop(Op op, py::handle a, py::handle b) {
   auto ab = to_tensor_pair(a, b);
@@ -179,9 +247,10 @@ py::object binop(Op op, py::handle a, py::handle b) {
 py::object truediv(py::handle a, py::handle b) {
   auto ab = to_tensor_pair(a, b);
   Tensor &x = ab.first, &y = ab.second;
-  if (x.dtype == y.dtype && is_integer(x.dtype)) {
-    x = ops::cast(x, DType::Float64);
-    y = ops::cast(y, DType::Float64);
+  if (x.dtype == y.dtype && is_any_int(x.dtype)) {
+    DType f = truediv_dtype(x.dtype);
+    x = ops::cast(x, f);
+    y = ops::cast(y, f);
   }
   return wrap(nogil(x.numel() + y.numel(), [&] { return ops::binary(Op::Div, x, y); }));
 }
@@ -228,7 +297,10 @@ template <class Cls> void add_operators(Cls& cls) {
 // v.assign / assign_add / assign_sub: Python values take the variable's dtype, arrays keep theirs.
 void write_variable(Variable& v, py::handle value, void (Variable::*write)(const Tensor&)) {
   DType d = v.value.dtype;
-  Tensor t = to_tensor(value, py::isinstance<py::array>(value) ? nullptr : &d);
+  Tensor t = to_tensor(value, &d);  // arrays are cast; a Tensor of another dtype is refused, as TF
+  if (t.dtype != d)
+    throw tg::ValueError(std::string("Tensor conversion requested dtype ") + dtype_name(d) +
+                         " for Tensor with dtype " + dtype_name(t.dtype));
   nogil(t.numel(), [&] { (v.*write)(t); return 0; });
 }
 
@@ -249,7 +321,7 @@ void init_tensor(py::module_& m) {
       .def("numpy", [](const Tensor& t) { return to_numpy(t, true); },
            "The value as a new numpy array.")
       .def("_array_view", [](const Tensor& t) { return to_numpy(t, false); })
-      .def("_item", [](const Tensor& t) { return t.item(); })
+      .def("_item", [](const Tensor& t) { return item(t); })
       .def("__hash__", [](const Tensor& t) { return py::hash(py::int_(t.id)); });
   add_operators(tensor);
 
@@ -260,7 +332,8 @@ void init_tensor(py::module_& m) {
              return std::make_shared<Variable>(t, std::move(name), trainable);
            }),
            py::arg("initial_value"), py::arg("name") = "Variable", py::arg("trainable") = true)
-      .def_property("name", [](const Variable& v) { return v.name; }, [](Variable& v, std::string n) { v.name = std::move(n); })
+      .def_property("_shared_name", [](const Variable& v) { return v.name; },
+                    [](Variable& v, std::string n) { v.name = std::move(n); })
       .def_property("trainable", [](const Variable& v) { return v.trainable; }, [](Variable& v, bool t) { v.trainable = t; })
       .def_property_readonly("_shape_tuple", [](const Variable& v) {
         py::tuple s(v.value.ndim());
@@ -280,7 +353,7 @@ void init_tensor(py::module_& m) {
       })
       .def("numpy", [](const Variable& v) { return to_numpy(v.value, true); })
       .def("_array_view", [](const Variable& v) { return to_numpy(v.value, false); })
-      .def("_item", [](const Variable& v) { return v.value.item(); })
+      .def("_item", [](const Variable& v) { return item(v.value); })
       .def("_assign", [](Variable& v, py::handle value) { write_variable(v, value, &Variable::assign); })
       .def("_assign_add", [](Variable& v, py::handle value) { write_variable(v, value, &Variable::assign_add); })
       .def("_assign_sub", [](Variable& v, py::handle value) { write_variable(v, value, &Variable::assign_sub); })
@@ -290,7 +363,7 @@ void init_tensor(py::module_& m) {
   m.def("convert_to_tensor", [](py::handle value, py::object dtype_code) {
     if (dtype_code.is_none()) return to_tensor(value);
     DType d = dtype_from_code(dtype_code.cast<int>());
-    if (py::isinstance<Tensor>(value) || py::isinstance<Variable>(value) || py::isinstance<py::array>(value)) {
+    if (py::isinstance<Tensor>(value) || py::isinstance<Variable>(value)) {
       Tensor t = to_tensor(value);
       if (t.dtype != d)
         throw tg::ValueError(std::string("Tensor conversion requested dtype ") + dtype_name(d) +

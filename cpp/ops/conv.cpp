@@ -987,7 +987,7 @@ Shape shape_from_ints(const std::vector<int64_t>& v) { return Shape::from(v.data
 
 namespace {
 Tensor rec(Op op, std::vector<Tensor> inputs, Tensor out, const Window2D& p) {
-  if (tape::any_active() && is_floating(out.dtype)) {
+  if (tape::any_active() && is_differentiable(out.dtype)) {
     Attrs at;
     at.ints = window_to_ints(p, nullptr);
     tape::record(op, std::move(inputs), {out}, std::move(at));

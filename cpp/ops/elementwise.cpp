@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "ops/math_simd.h"
+#include "ops/narrow.h"
 #include "ops/ops.h"
 #include "ops/strided.h"
 #include "ops/vmath.h"
@@ -255,7 +256,7 @@ Tensor strided_copy(const Tensor& x, const Shape& shape, const std::array<int64_
     std::memcpy(out.raw(), x.raw(), itemsize(x.dtype));
     return out;
   }
-  TG_DISPATCH_ALL(x.dtype, T, {
+  TG_DISPATCH_BYTES(x.dtype, T, {
     const T* px = x.data<T>();
     T* po = out.data<T>();
     const int nd = shape.ndim;
@@ -294,6 +295,7 @@ Tensor binary(Op op, const Tensor& a, const Tensor& b) {
     throw InvalidArgument(std::string("cannot compute ") + op_name(op) +
                           " as input #1(zero-based) was expected to be a " + dtype_kernel_name(a.dtype) +
                           " tensor but is a " + dtype_kernel_name(b.dtype) + " tensor [Op:" + op_name(op) + "]");
+  if (is_narrow(a.dtype)) return narrow::binary(op, a, b);
   Shape shape = a.shape == b.shape ? a.shape : broadcast_shapes(a.shape, b.shape, op);
   Tensor out = Tensor::empty(shape, is_comparison(op) ? DType::Bool : a.dtype);
   if (out.numel() == 0) return out;
@@ -317,6 +319,7 @@ Tensor binary(Op op, const Tensor& a, const Tensor& b) {
 }
 
 Tensor unary(Op op, const Tensor& x) {
+  if (is_narrow(x.dtype)) return narrow::unary(op, x);
   Tensor out = Tensor::empty(x.shape, unary_to_bool(op) ? DType::Bool : x.dtype);
   if (out.numel() == 0) return out;
   switch (op) {
@@ -362,14 +365,17 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
 Tensor cast(const Tensor& x, DType dtype) {
   Tensor out = Tensor::empty(x.shape, dtype);
   const int64_t n = x.numel();
-  TG_DISPATCH_ALL(x.dtype, S, {
+  if (x.dtype == dtype) {
+    if (out.nbytes()) std::memcpy(out.raw(), x.raw(), out.nbytes());
+    return out;
+  }
+  TG_DISPATCH_EVERY(x.dtype, S, {  // every pair, with TF's rules (See Note [Cast rules])
     const S* px = x.data<S>();
-    TG_DISPATCH_ALL(dtype, D, {
+    TG_DISPATCH_EVERY(dtype, D, {
       D* po = out.data<D>();
-      for (int64_t i = 0; i < n; ++i) {
-        if constexpr (std::is_same<D, bool>::value) po[i] = px[i] != S(0);
-        else po[i] = static_cast<D>(px[i]);
-      }
+      parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i) po[i] = convert<D, S>(px[i]);
+      });
     });
   });
   return out;
@@ -393,7 +399,7 @@ Tensor select(const Tensor& cond, const Tensor& a, const Tensor& b) {
   int64_t sc, sx, sy;
   Tensor c = prep(cond, sc), x = prep(a, sx), y = prep(b, sy);
   const bool* pc = c.data<bool>();
-  TG_DISPATCH_ALL(a.dtype, T, {
+  TG_DISPATCH_BYTES(a.dtype, T, {
     const T* px = x.data<T>();
     const T* py = y.data<T>();
     T* po = out.data<T>();

@@ -101,6 +101,8 @@ Tensor gather(const Tensor& x, const Tensor& idx, int axis, int bd) {
 }
 
 Tensor gather_grad(const Tensor& gr, const Tensor& idx, const Shape& x_shape, int axis, int bd) {
+  if (is_half(gr.dtype))  // See Note [Narrow dtypes]
+    return cast(gather_grad(cast(gr, DType::Float32), idx, x_shape, axis, bd), gr.dtype);
   std::vector<int64_t> iv = index_values(idx, "UnsortedSegmentSum");
   check_gather(x_shape, idx, axis, bd, iv, "UnsortedSegmentSum");
   if (gr.shape != gather_shape(x_shape, idx.shape, axis, bd))
@@ -186,11 +188,15 @@ Tensor flat_nd_index(const Tensor& indices, const Shape& shape, const char* op) 
 Tensor where_indices(const Tensor& cond) {
   const int64_t n = cond.numel();
   std::vector<int64_t> hits;
-  TG_DISPATCH_ALL(cond.dtype, T, {
-    const T* p = cond.data<T>();
+  auto nonzero = [&](auto* p) {
     for (int64_t i = 0; i < n; ++i)
-      if (p[i] != T(0)) hits.push_back(i);
-  });
+      if (p[i] != 0) hits.push_back(i);
+  };
+  if (is_narrow_int(cond.dtype)) {  // an integer is nonzero when one of its bytes is
+    TG_DISPATCH_BYTES(cond.dtype, T, { nonzero(cond.data<T>()); });
+  } else {
+    TG_DISPATCH_ALL(cond.dtype, T, { nonzero(cond.data<T>()); });
+  }
   const int nd = cond.ndim();
   Tensor out = Tensor::empty(Shape{int64_t(hits.size()), int64_t(nd)}, DType::Int64);
   int64_t* po = out.data<int64_t>();
@@ -222,7 +228,7 @@ Tensor gather(const Tensor& x, const Tensor& idx, int64_t axis, int64_t batch_di
     throw InvalidArgument("batch_dims (" + std::to_string(bd) + ") must be less than or equal to axis (" +
                           std::to_string(ax) + ") [Op:GatherV2]");
   Tensor out = kernels::gather(x, idx, ax, bd);
-  if (tape::any_active() && is_floating(out.dtype)) {
+  if (tape::any_active() && is_differentiable(out.dtype)) {
     Attrs at;
     at.ints = {ax, bd};
     tape::record(Op::Gather, {x, idx}, {out}, std::move(at));
@@ -232,7 +238,7 @@ Tensor gather(const Tensor& x, const Tensor& idx, int64_t axis, int64_t batch_di
 
 Tensor gather_grad(const Tensor& g, const Tensor& idx, const Shape& x_shape, int axis, int bd) {
   Tensor out = kernels::gather_grad(g, idx, x_shape, axis, bd);
-  if (tape::any_active() && is_floating(out.dtype)) {
+  if (tape::any_active() && is_differentiable(out.dtype)) {
     Attrs at;
     at.ints = {axis, bd};
     tape::record(Op::GatherGrad, {g, idx}, {out}, std::move(at));
@@ -242,7 +248,7 @@ Tensor gather_grad(const Tensor& g, const Tensor& idx, const Shape& x_shape, int
 
 Tensor scatter_update(const Tensor& tensor, const Tensor& idx, const Tensor& updates) {
   Tensor out = kernels::scatter_update(tensor, idx, updates);
-  if (tape::any_active() && is_floating(out.dtype)) tape::record(Op::ScatterUpdate, {tensor, idx, updates}, {out});
+  if (tape::any_active() && is_differentiable(out.dtype)) tape::record(Op::ScatterUpdate, {tensor, idx, updates}, {out});
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "autodiff/tape.h"
+#include "ops/narrow.h"
 #include "ops/linalg.h"
 #include "tensor/parallel.h"
 
@@ -45,6 +46,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
                           dtype_kernel_name(a.dtype) + " tensor but is a " + dtype_kernel_name(b.dtype) +
                           " tensor [Op:" + name + "]");
   if (a.dtype == DType::Bool) throw InvalidArgument(std::string("matmul is not defined for bool tensors [Op:") + name + "]");
+  if (is_narrow(a.dtype)) return narrow::matmul(a, b, ta, tb);
   if (a.ndim() < 2 || b.ndim() < 2)
     throw InvalidArgument(std::string("In[0] and In[1] must have rank >= 2, got shapes ") + a.shape.str() + " and " +
                           b.shape.str() + " [Op:" + name + "]");

@@ -71,6 +71,8 @@ Tensor leaky_relu_grad(const Tensor& x, const Tensor& g, double alpha) {
 }
 
 Tensor relu6_grad(const Tensor& x, const Tensor& g) {
+  if (is_half(x.dtype) && g.dtype == x.dtype)  // See Note [Narrow dtypes]
+    return cast(relu6_grad(cast(x, DType::Float32), cast(g, DType::Float32)), x.dtype);
   check_grad_pair(x, g, Op::Relu6Grad);
   return map2(x, g, [](auto xv, auto gv) {
     using T = decltype(xv);

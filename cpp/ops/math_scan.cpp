@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "autodiff/tape.h"
+#include "ops/narrow.h"
 #include "ops/math.h"
 #include "tensor/parallel.h"
 
@@ -33,6 +34,7 @@ int check_axis(int64_t axis, int ndim, const char* op, const char* what) {
 namespace kernels {
 
 Tensor scan(Op op, const Tensor& x, int axis, bool exclusive, bool reverse) {
+  if (is_narrow(x.dtype)) return narrow::scan(op, x, axis, exclusive, reverse);
   if (x.dtype == DType::Bool)
     throw InvalidArgument(std::string("Value for attr 'T' of bool is not in the list of allowed values for ") +
                           op_name(op) + " [Op:" + op_name(op) + "]");
@@ -71,6 +73,7 @@ Tensor scan(Op op, const Tensor& x, int axis, bool exclusive, bool reverse) {
 }
 
 Tensor arg_reduce(Op op, const Tensor& x, int axis, DType out_dtype) {
+  if (is_narrow(x.dtype)) return narrow::arg_reduce(op, x, axis, out_dtype);
   const Dims d = split(x.shape, axis);
   if (d.R == 0)
     throw InvalidArgument("Reduction axis " + std::to_string(axis) + " is empty in shape " + x.shape.str() +
@@ -117,7 +120,7 @@ Tensor scan(Op op, const Tensor& x, int64_t axis_in, bool exclusive, bool revers
                           op_name(op) + "]");
   int axis = check_axis(axis_in, x.ndim(), op_name(op), "ScanOp: Expected scan axis");
   Tensor out = kernels::scan(op, x, axis, exclusive, reverse);
-  if (tape::any_active() && is_floating(out.dtype)) {
+  if (tape::any_active() && is_differentiable(out.dtype)) {
     Attrs at;
     at.ints = {axis};
     at.flag_a = exclusive;

@@ -10,13 +10,13 @@ namespace ops {
 
 Tensor binary(Op op, const Tensor& a, const Tensor& b) {
   Tensor out = kernels::binary(op, a, b);
-  if (tape::any_active() && is_floating(out.dtype)) tape::record(op, {a, b}, {out});
+  if (tape::any_active() && is_differentiable(out.dtype)) tape::record(op, {a, b}, {out});
   return out;
 }
 
 Tensor unary(Op op, const Tensor& x) {
   Tensor out = kernels::unary(op, x);
-  if (tape::any_active() && is_floating(out.dtype)) tape::record(op, {x}, {out});
+  if (tape::any_active() && is_differentiable(out.dtype)) tape::record(op, {x}, {out});
   return out;
 }
 
@@ -44,7 +44,7 @@ Tensor reduce(Op op, const Tensor& x, const std::vector<int64_t>& axes, bool all
     ax = normalize_axes(axes, x.ndim(), op_name(op));
   }
   Tensor out = kernels::reduce(op, x, ax, keepdims);
-  if (tape::any_active() && is_floating(out.dtype)) {
+  if (tape::any_active() && is_differentiable(out.dtype)) {
     Attrs at;
     at.ints.assign(ax.begin(), ax.end());
     at.flag_a = keepdims;
@@ -57,7 +57,7 @@ Tensor sum_all(const Tensor& x) { return reduce(Op::Sum, x, {}, true, false); }
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   Tensor out = kernels::matmul(a, b, ta, tb);
-  if (tape::any_active() && is_floating(out.dtype)) {
+  if (tape::any_active() && is_differentiable(out.dtype)) {
     Attrs at;
     at.flag_a = ta;
     at.flag_b = tb;
@@ -71,7 +71,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
     throw InvalidArgument("Input to reshape is a tensor with " + std::to_string(x.numel()) +
                           " values, but the requested shape has " + std::to_string(shape.numel()) + " [Op:Reshape]");
   Tensor out = kernels::reshape(x, shape);
-  if (tape::any_active() && is_floating(out.dtype)) tape::record(Op::Reshape, {x}, {out});
+  if (tape::any_active() && is_differentiable(out.dtype)) tape::record(Op::Reshape, {x}, {out});
   return out;
 }
 
@@ -121,7 +121,7 @@ Tensor transpose(const Tensor& x, const std::vector<int>& perm_in) {
     seen[size_t(p)] = true;
   }
   Tensor out = kernels::transpose(x, perm);
-  if (tape::any_active() && is_floating(out.dtype)) {
+  if (tape::any_active() && is_differentiable(out.dtype)) {
     Attrs at;
     at.ints.assign(perm.begin(), perm.end());
     tape::record(Op::Transpose, {x}, {out}, std::move(at));
@@ -131,26 +131,26 @@ Tensor transpose(const Tensor& x, const std::vector<int>& perm_in) {
 
 Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   Tensor out = kernels::broadcast_to(x, shape);
-  if (tape::any_active() && is_floating(out.dtype)) tape::record(Op::BroadcastTo, {x}, {out});
+  if (tape::any_active() && is_differentiable(out.dtype)) tape::record(Op::BroadcastTo, {x}, {out});
   return out;
 }
 
 Tensor cast(const Tensor& x, DType dtype) {
   if (x.dtype == dtype) return identity(x);
   Tensor out = kernels::cast(x, dtype);
-  if (tape::any_active() && is_floating(out.dtype)) tape::record(Op::Cast, {x}, {out});
+  if (tape::any_active() && is_differentiable(out.dtype)) tape::record(Op::Cast, {x}, {out});
   return out;
 }
 
 Tensor select(const Tensor& cond, const Tensor& a, const Tensor& b) {
   Tensor out = kernels::select(cond, a, b);
-  if (tape::any_active() && is_floating(out.dtype)) tape::record(Op::Select, {cond, a, b}, {out});
+  if (tape::any_active() && is_differentiable(out.dtype)) tape::record(Op::Select, {cond, a, b}, {out});
   return out;
 }
 
 Tensor identity(const Tensor& x) {
   Tensor out = kernels::reshape(x, x.shape);
-  if (tape::any_active() && is_floating(out.dtype)) tape::record(Op::Identity, {x}, {out});
+  if (tape::any_active() && is_differentiable(out.dtype)) tape::record(Op::Identity, {x}, {out});
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <immintrin.h>
 #endif
 
+#include "ops/narrow.h"
 #include "ops/ops.h"
 #include "tensor/parallel.h"
 
@@ -220,6 +221,7 @@ Tensor reduce(Op op, const Tensor& x, const std::vector<int>& axes, bool keepdim
     if (!red[size_t(i)]) out_shape[out_shape.ndim++] = x.shape[i];
     else if (keepdims) out_shape[out_shape.ndim++] = 1;
   }
+  if (is_narrow(x.dtype)) return narrow::reduce(op, x, axes, keepdims);
   if (x.dtype == DType::Bool && op != Op::Any && op != Op::All)
     throw InvalidArgument(std::string("Value for attr 'T' of bool is not in the list of allowed values for ") +
                           op_name(op) + " [Op:" + op_name(op) + "]");

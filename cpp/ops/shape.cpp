@@ -68,7 +68,7 @@ Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& begin, const s
   std::array<int64_t, kMaxRank> st{};
   int64_t base = slice_view(x.shape, begin, stride, size, st, "StridedSlice");
   Tensor out = Tensor::empty(size, x.dtype);
-  TG_DISPATCH_ALL(x.dtype, T, {
+  TG_DISPATCH_BYTES(x.dtype, T, {
     const T* px = x.data<T>();
     T* po = out.data<T>();
     walk<T>(size, base, st, [&](int64_t o, int64_t v, int64_t n, int64_t step) {
@@ -84,7 +84,7 @@ Tensor strided_slice_grad(const Tensor& g, const Shape& shape, const std::vector
   std::array<int64_t, kMaxRank> st{};
   int64_t base = slice_view(shape, begin, stride, g.shape, st, "StridedSliceGrad");
   Tensor out = Tensor::full(shape, g.dtype, fill);
-  TG_DISPATCH_ALL(g.dtype, T, {
+  TG_DISPATCH_BYTES(g.dtype, T, {
     const T* pg = g.data<T>();
     T* po = out.data<T>();
     walk<T>(g.shape, base, st, [&](int64_t o, int64_t v, int64_t n, int64_t step) {
@@ -142,7 +142,7 @@ namespace ops {
 Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& begin, const std::vector<int64_t>& stride,
                      const Shape& size) {
   Tensor out = kernels::strided_slice(x, begin, stride, size);
-  if (tape::any_active() && is_floating(out.dtype)) {
+  if (tape::any_active() && is_differentiable(out.dtype)) {
     Attrs at;
     at.ints = begin;
     at.ints.insert(at.ints.end(), stride.begin(), stride.end());
@@ -154,7 +154,7 @@ Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& begin, const s
 Tensor strided_slice_grad(const Tensor& g, const Shape& shape, const std::vector<int64_t>& begin,
                           const std::vector<int64_t>& stride, double fill) {
   Tensor out = kernels::strided_slice_grad(g, shape, begin, stride, fill);
-  if (tape::any_active() && is_floating(out.dtype)) {
+  if (tape::any_active() && is_differentiable(out.dtype)) {
     Attrs at;
     at.ints = begin;
     at.ints.insert(at.ints.end(), stride.begin(), stride.end());
@@ -173,7 +173,7 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t axis) {
                           std::to_string(nd) + "), but got " + std::to_string(axis) + " [Op:ConcatV2]");
   int ax = int(axis < 0 ? axis + nd : axis);
   Tensor out = kernels::concat(xs, ax);
-  if (tape::any_active() && is_floating(out.dtype)) {
+  if (tape::any_active() && is_differentiable(out.dtype)) {
     Attrs at;
     at.ints = {ax};
     tape::record(Op::Concat, xs, {out}, std::move(at));

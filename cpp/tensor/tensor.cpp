@@ -201,9 +201,9 @@ Tensor Tensor::zeros(const Shape& shape, DType dtype) {
 Tensor Tensor::full(const Shape& shape, DType dtype, double value) {
   Tensor t = empty(shape, dtype);
   int64_t n = t.numel();
-  TG_DISPATCH_ALL(dtype, T, {
+  TG_DISPATCH_EVERY(dtype, T, {
     T* p = t.data<T>();
-    T v = static_cast<T>(value);
+    const T v = convert<T, double>(value);
     for (int64_t i = 0; i < n; ++i) p[i] = v;
   });
   return t;
@@ -220,7 +220,7 @@ double Tensor::item() const {
     throw InvalidArgument("only a tensor with one element can be converted to a Python scalar, got shape " +
                           shape.str());
   double v = 0;
-  TG_DISPATCH_ALL(dtype, T, { v = static_cast<double>(*data<T>()); });
+  TG_DISPATCH_EVERY(dtype, T, { v = as_double(*data<T>()); });
   return v;
 }
 

@@ -15,26 +15,32 @@ except ImportError:  # pragma: no cover - rpath missing (unusual installs): prel
     from . import _core
 
 from . import config, errors, nest
-from ._dtypes import DType, as_dtype, bool, double, float32, float64, int32, int64  # noqa: A004
+from ._dtypes import (  # noqa: A004
+    DType, as_dtype, bfloat16, bool, double, float16, float32, float64, half, int8, int16, int32, int64, uint8,
+    uint16, uint32, uint64,
+)
 from ._ops import *  # noqa: F401,F403
 from ._ops import (  # noqa: F401  (names the star import skips)
-    abs, cast, constant, convert_to_tensor, fill, ones, ones_like, pow, range, rank, round, shape, size,
+    abs, cast, constant, convert_to_tensor, fill, linspace, ones, ones_like, pow, range, rank, round, shape, size,
     unstack, where, zeros, zeros_like,
 )
 from ._namespaces import exported as _exported
 globals().update(_exported("top"))
 from ._tape import GradientTape, UnconnectedGradients
-from ._tensor import Tensor, TensorShape, Variable
+from ._tensor import Tensor, TensorShape, TensorSpec, Variable
+from .config import device
 from .module import Module, name_scope  # noqa: E402
 from .function import Function, case, cond, function, switch_case, while_loop  # noqa: E402
 from .function import print_ as print  # noqa: E402,A001  (TF's name)
 from . import autograph  # noqa: E402
 from . import keras, linalg, math, nn, testing  # noqa: E402
 from . import train, saved_model  # noqa: E402
+from . import data  # noqa: E402
 
 optimizers = keras.optimizers
 losses = keras.losses
 _sys.modules[__name__ + ".optimizers"] = optimizers
 _sys.modules[__name__ + ".losses"] = losses
 
-__version__ = "0.1.0"
+from . import version  # noqa: E402
+__version__, __tapegrad_version__ = version.VERSION, version.TAPEGRAD_VERSION

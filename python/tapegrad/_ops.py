@@ -33,11 +33,16 @@ def constant(value, dtype=None, shape=None, name=None):
 def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
     """Converts tensors, variables, numpy arrays and Python values to a Tensor.
 
-    Python values take `dtype` (or `dtype_hint`); tensors and arrays must already have `dtype`.
+    Python values and numpy arrays take `dtype` (arrays are cast, as TF), or `dtype_hint` when
+    they convert to it; a Tensor or Variable of another dtype raises ValueError.
+
+    >>> import numpy as np, tapegrad as tg
+    >>> tg.convert_to_tensor(np.array([1.5, 2.0]), dtype=tg.float32)
+    <tf.Tensor: shape=(2,), dtype=float32, numpy=array([1.5, 2. ], dtype=float32)>
     """
     if isinstance(value, Tensor) and dtype is None:
         return value
-    if dtype is None and dtype_hint is not None and not isinstance(value, (Tensor, _core.Variable, np.ndarray)):
+    if dtype is None and dtype_hint is not None and not isinstance(value, (Tensor, _core.Variable)):
         try:
             return _core.convert_to_tensor(value, code_of(dtype_hint))
         except (TypeError, ValueError):
@@ -45,8 +50,8 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
     if isinstance(value, _core.Variable):
         t = value.read_value()
         if dtype is not None and t.dtype != as_dtype(dtype):
-            raise ValueError(f"Tensor conversion requested dtype {as_dtype(dtype).name} for variable "
-                             f"with dtype {t.dtype.name}")
+            raise ValueError(f"Incompatible type conversion requested to type {as_dtype(dtype).name} for "
+                             f"`tf.Variable of type {t.dtype.name}. (Variable: {value!r})")
         return t
     return _core.convert_to_tensor(value, code_of(dtype))
 
@@ -93,7 +98,60 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001  
     vals = [float(v) for v in (start, limit, delta)]
     if dtype is None:
         dtype = float32 if any(isinstance(v, (float, np.floating)) for v in (start, limit, delta)) else int32
-    return _core.range(*vals, as_dtype(dtype)._code)
+    dtype = as_dtype(dtype)
+    if dtype.name in ("float16", "bfloat16"):  # TF has these; computed in float32 and rounded
+        return cast(_core.range(*vals, float32._code), dtype)
+    return _core.range(*vals, dtype._code)
+
+
+def linspace(start, stop, num, name=None, axis=0):
+    """`num` evenly spaced values from `start` to `stop` (both included), along a new `axis`.
+
+    As TF's ``linspace_nd``: start and stop broadcast against each other, integer inputs give
+    float64, and the result is differentiable with respect to start and stop.
+
+    >>> import tapegrad as tg
+    >>> tg.linspace(0.0, 1.0, 5).numpy().tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    >>> tg.linspace([0.0, 1.0], [1.0, 3.0], 3, axis=1).numpy().tolist()
+    [[0.0, 0.5, 1.0], [1.0, 2.0, 3.0]]
+    """
+    from ._ops_shape import concat, expand_dims, slice as _slice
+    start = convert_to_tensor(start)
+    stop = convert_to_tensor(stop, dtype=start.dtype)
+    if isinstance(num, (Tensor, Variable, np.ndarray, np.generic)):
+        num_dtype = as_dtype(np.asarray(num).dtype)
+        if not num_dtype.is_integer:
+            raise TypeError(f"Argument `tensor` (name: num) must be of type integer. Received `tensor` = "
+                            f"{num!r} of dtype: {num_dtype}")
+    elif not isinstance(num, int) or isinstance(num, bool):
+        raise TypeError(f"Argument `tensor` (name: num) must be of type integer. Received `tensor` = {num!r} "
+                        f"of dtype: {as_dtype(type(num)) if isinstance(num, (float, bool)) else type(num)}")
+    num = int(np.asarray(num))
+    try:
+        bshape = np.broadcast_shapes(tuple(start.shape), tuple(stop.shape))
+    except ValueError:
+        raise _core.InvalidArgumentError(f"Incompatible shapes: {list(start.shape)} vs. {list(stop.shape)} "
+                                         "[Op:BroadcastArgs]") from None
+    if num < 0:
+        raise _core.InvalidArgumentError(f"Requires start <= limit when delta > 0: 1/{num} [Op:Range]")
+    ndims = len(bshape) + 1
+    if not -ndims <= axis < ndims:
+        raise _core.InvalidArgumentError(f"Expected axis in the range [{-ndims}, {ndims}), but got {axis} "
+                                         "[Op:ExpandDims]")
+    axis = axis % ndims
+    if start.dtype.is_integer:  # TF: the step is a true division, so integers give float64
+        start, stop = cast(start, "float64"), cast(stop, "float64")
+    first = expand_dims(broadcast_to(start, bshape), axis)
+    last = expand_dims(broadcast_to(stop, bshape), axis)
+    delta = (last - first) / float(max(num - 1, 1))
+    steps_shape = [1] * ndims
+    steps_shape[axis] = max(num - 2, 0)
+    steps = reshape(cast(range(1, max(num - 1, 1)), start.dtype), steps_shape)
+    values = concat([first, first + delta * steps, last], axis=axis)
+    size = list(first.shape)
+    size[axis] = num
+    return _slice(values, [0] * ndims, size)
 
 
 def shape(input, out_type=int32, name=None):

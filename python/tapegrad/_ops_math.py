@@ -123,8 +123,9 @@ def xdivy(x, y, name=None):
 def divide_no_nan(x, y, name=None):
     """x / y, and 0 where y == 0 (also for x = inf or nan). Gradients are 0 there too."""
     x, y = _pair(x, y)
-    if x.dtype.is_integer and y.dtype == x.dtype:  # TF's truediv table: integers divide as float64
-        x, y = _core.cast(x, 1), _core.cast(y, 1)
+    if x.dtype.is_integer and y.dtype == x.dtype:  # TF's truediv table: 8/16-bit in float32, else float64
+        code = 0 if x.dtype.size <= 2 else 1
+        x, y = _core.cast(x, code), _core.cast(y, code)
     zero = _core.equal(y, _scalar(0, y.dtype))
     safe_y = _where(zero, _scalar(1, y.dtype), y)
     return _where(zero, _scalar(0, x.dtype), x / safe_y)

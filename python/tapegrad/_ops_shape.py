@@ -584,7 +584,7 @@ def where(condition, x=None, y=None, name=None):
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
     """One-hot vectors of length `depth` along `axis` (-1: last); out-of-range indices give off_value."""
     idx = _t(indices)
-    if not idx.dtype.is_integer:
+    if idx.dtype.name not in ("uint8", "int8", "int32", "int64"):
         kname = {"float32": "float", "float64": "double"}.get(idx.dtype.name, idx.dtype.name)
         raise InvalidArgumentError(f"Value for attr 'TI' of {kname} is not in the list of allowed values: uint8, "
                                    "int8, int32, int64 [Op:OneHot]")
@@ -614,6 +614,8 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
         raise InvalidArgumentError(f"Expected axis to be -1 or between [0, {r + 1}).  But received: {a} [Op:OneHot]")
     if a == -1:
         a = r
+    if idx.dtype.size == 1:  # uint8/int8 indices: compare in int32
+        idx = _core.cast(idx, int32._code)
     classes = _core.reshape(_core.range(0, d, 1, idx.dtype._code), [d] + [1] * (r - a))
     hit = _core.equal(expand_dims(idx, a), classes)
     return _core.where3(hit, on, off)

@@ -135,7 +135,7 @@ class GradientTape:
         flat_targets = _flatten_tensors(target, "target")
         flat_sources = _flatten_tensors(sources, "sources")
         for s in flat_sources:
-            if s._dtype_code > 1:  # not float32/float64
+            if not s.dtype.is_floating:
                 warnings.warn(
                     f"The dtype of the source tensor must be floating (e.g. tf.float32) when calling "
                     f"GradientTape.gradient, got {s.dtype!r}", UserWarning, stacklevel=2)
@@ -151,12 +151,16 @@ class GradientTape:
         tape = self._tape
         if not self._persistent:
             self._tape = None
-        grads = _core.compute_gradient(tape, flat_targets, flat_sources, flat_og, zero_unconnected)
+        grads = self._compute_gradient(tape, flat_targets, flat_sources, flat_og, zero_unconnected)
         if isinstance(sources, _TENSORLIKE):
             return grads[0]
         if type(sources) is list and len(flat_sources) == len(sources):
             return grads
         return nest.pack_sequence_as(sources, grads)
+
+    def _compute_gradient(self, tape, flat_targets, flat_sources, flat_og, zero_unconnected):
+        # The engine call; tapegrad.distribute's DistributedGradientTape overrides it.
+        return _core.compute_gradient(tape, flat_targets, flat_sources, flat_og, zero_unconnected)
 
     def _begin_jacobian(self, what, experimental_use_pfor, unconnected_gradients):
         if self._tape is None:

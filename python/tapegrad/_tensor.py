@@ -8,34 +8,103 @@ Tensor = _core.Tensor
 
 
 class TensorShape(tuple):
-    """The static shape of a tensor; a tuple of ints with TF's helpers.
+    """The static shape of a tensor; a tuple of ints (None for an unknown dimension) with TF's helpers.
+
+    ``TensorShape(None)`` is a shape of unknown rank.
 
     >>> import tapegrad as tg
     >>> tg.zeros([2, 3]).shape.as_list()
     [2, 3]
+    >>> tg.TensorShape([None, 3]).merge_with([2, None])
+    TensorShape([2, 3])
     """
 
+    _unknown_rank = False
+
+    def __new__(cls, dims=()):
+        if dims is None:
+            self = tuple.__new__(cls, ())
+            self._unknown_rank = True
+            return self
+        if isinstance(dims, TensorShape) and dims._unknown_rank:
+            return TensorShape(None)
+        if isinstance(dims, (int, np.integer)):
+            dims = (dims,)
+        return tuple.__new__(cls, (None if d is None else int(d) for d in dims))
+
+    def __reduce__(self):
+        return (TensorShape, (None if self._unknown_rank else list(self),))
+
     def as_list(self):
+        if self._unknown_rank:
+            raise ValueError("as_list() is not defined on an unknown TensorShape.")
         return list(self)
 
     @property
     def rank(self):
-        return len(self)
+        return None if self._unknown_rank else len(self)
 
     ndims = rank
 
+    @property
+    def dims(self):
+        return None if self._unknown_rank else list(self)
+
+    def __len__(self):
+        if self._unknown_rank:
+            raise ValueError("Cannot take the length of shape with unknown rank.")
+        return tuple.__len__(self)
+
     def num_elements(self):
+        """The number of elements, or None when the shape is not fully defined."""
+        if not self.is_fully_defined():
+            return None
         return int(np.prod(self, dtype=np.int64))
 
+    def is_fully_defined(self):
+        return not self._unknown_rank and all(d is not None for d in self)
+
+    def is_compatible_with(self, other):
+        """True when some fully defined shape matches both (None matches any size)."""
+        other = other if isinstance(other, TensorShape) else TensorShape(other)
+        if self._unknown_rank or other._unknown_rank:
+            return True
+        return tuple.__len__(self) == tuple.__len__(other) and all(
+            a is None or b is None or a == b for a, b in zip(self, other))
+
+    def merge_with(self, other):
+        """The most specific shape compatible with both; ValueError when they conflict."""
+        other = other if isinstance(other, TensorShape) else TensorShape(other)
+        if not self.is_compatible_with(other):
+            raise ValueError(f"Shapes {self} and {other} are not compatible")
+        if self._unknown_rank:
+            return other
+        if other._unknown_rank:
+            return self
+        return TensorShape([b if a is None else a for a, b in zip(self, other)])
+
+    def concatenate(self, other):
+        other = other if isinstance(other, TensorShape) else TensorShape(other)
+        if self._unknown_rank or other._unknown_rank:
+            return TensorShape(None)
+        return TensorShape(tuple(self) + tuple(other))
+
     def __repr__(self):
-        return f"TensorShape({list(self)})"
+        return "TensorShape(None)" if self._unknown_rank else f"TensorShape({list(self)})"
 
     def __str__(self):
+        if self._unknown_rank:
+            return "<unknown>"
         return "(" + ", ".join(str(d) for d in self) + ("," if len(self) == 1 else "") + ")"
 
     def __eq__(self, other):  # TF: TensorShape([2, 3]) == [2, 3]
-        if isinstance(other, list):
+        if isinstance(other, TensorShape):
+            if self._unknown_rank or other._unknown_rank:
+                return self._unknown_rank and other._unknown_rank
+        elif isinstance(other, list):
             other = tuple(other)
+        elif other is None:
+            return self._unknown_rank
         return tuple.__eq__(self, other)
 
     def __ne__(self, other):
@@ -44,8 +113,82 @@ class TensorShape(tuple):
     __hash__ = tuple.__hash__
 
     def __getitem__(self, key):
+        if self._unknown_rank:
+            return TensorShape(None) if isinstance(key, slice) else None
         r = tuple.__getitem__(self, key)
         return TensorShape(r) if isinstance(key, slice) else r
+
+
+class TensorSpec:
+    """Describes a tensor: shape (None for unknown dimensions), dtype and an optional name.
+
+    >>> import tapegrad as tg
+    >>> spec = tg.TensorSpec((None, 3), tg.float32)
+    >>> spec
+    TensorSpec(shape=(None, 3), dtype=tf.float32, name=None)
+    >>> spec.is_compatible_with(tg.zeros([2, 3])), spec.is_compatible_with(tg.zeros([2, 4]))
+    (True, False)
+    """
+
+    __slots__ = ("_shape", "_dtype", "_name")
+
+    def __init__(self, shape, dtype=None, name=None):
+        from ._dtypes import float32
+        self._shape = shape if isinstance(shape, TensorShape) else TensorShape(shape)
+        try:
+            self._dtype = as_dtype(float32 if dtype is None else dtype)
+        except TypeError:
+            raise TypeError(f"Cannot convert the argument `type_value`: {dtype!r} to a TensorFlow DType.") from None
+        self._name = name
+
+    @property
+    def shape(self):
+        return self._shape
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def value_type(self):
+        return Tensor
+
+    @classmethod
+    def from_tensor(cls, tensor, name=None):
+        """The spec of an eager tensor (not a Variable or an array, as TF)."""
+        if not isinstance(tensor, Tensor):
+            raise ValueError(f"`tensor` should be a tf.Tensor, but got type {type(tensor)}.")
+        return cls(tensor.shape, tensor.dtype, name)
+
+    @classmethod
+    def from_spec(cls, spec, name=None):
+        return cls(spec.shape, spec.dtype, spec.name if name is None else name)
+
+    def is_compatible_with(self, spec_or_tensor):
+        """True for a TensorSpec or Tensor of this dtype whose shape is compatible (arrays: False, as TF)."""
+        if not isinstance(spec_or_tensor, (TensorSpec, Tensor)):
+            return False
+        return self._dtype == spec_or_tensor.dtype and self._shape.is_compatible_with(spec_or_tensor.shape)
+
+    def __repr__(self):
+        return f"TensorSpec(shape={self._shape}, dtype={self._dtype!r}, name={self._name!r})"
+
+    def __eq__(self, other):
+        return (type(self) is type(other) and self._dtype == other._dtype and self._name == other._name
+                and self._shape == other._shape)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        return hash((self._shape._unknown_rank, tuple(self._shape), self._dtype, self._name))
+
+    def __reduce__(self):
+        return (TensorSpec, (self._shape, self._dtype, self._name))
 
 
 def _shape(self):
@@ -65,17 +208,39 @@ def _array(self, dtype=None, copy=None):
     return a
 
 
-def _numpy_str(self):
-    return np.array2string(self._array_view(), separator=" ")
+_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
+
+
+def _numpy_text(t, is_repr):
+    """TF's numpy_text: scalars print as Python values in repr, numpy's str otherwise."""
+    try:
+        a = t._array_view()
+    except TypeError:  # bfloat16 without ml_dtypes: no numpy type, as TF's non-numpy dtypes
+        return "<unprintable>"
+    if a.ndim == 0:
+        v = a[()]
+        text = repr(v.item()) if is_repr else str(v)
+    else:
+        text = repr(a) if is_repr else str(a)
+    return "\n" + text if "\n" in text else text
 
 
 def _tensor_repr(self):
-    a = self._array_view()
-    return f"<tf.Tensor: shape={_shape(self)}, dtype={_dtype(self).name}, numpy={np.array_repr(a)}>"
+    return f"<tf.Tensor: shape={_shape(self)}, dtype={_dtype(self).name}, numpy={_numpy_text(self, True)}>"
 
 
 def _tensor_str(self):
-    return f"tf.Tensor({_numpy_str(self)}, shape={_shape(self)}, dtype={_dtype(self).name})"
+    return f"tf.Tensor({_numpy_text(self, False)}, shape={_shape(self)}, dtype={_dtype(self).name})"
+
+
+def _tensor_format(self, format_spec):
+    """As TF: the spec applies to the numpy value (a numpy scalar for a 0-d tensor)."""
+    a = self._array_view()
+    return format(a[()] if a.ndim == 0 else a, format_spec)
+
+
+def _tensor_name(self):
+    raise AttributeError("Tensor.name is undefined when eager execution is enabled.")
 
 
 def _len(self):
@@ -133,9 +298,12 @@ for _cls in (_core.Tensor, _core.Variable):
     _cls.__int__ = _int
     _cls.__index__ = _index
     _cls.__iter__ = _iter
+    _cls.device = property(lambda self: _DEVICE, doc="The device holding the value; always the host CPU.")
 
 Tensor.__repr__ = _tensor_repr
 Tensor.__str__ = _tensor_str
+Tensor.__format__ = _tensor_format
+Tensor.name = property(_tensor_name)
 
 
 class Variable(_core.Variable):
@@ -175,13 +343,17 @@ class Variable(_core.Variable):
         return self
 
     @property
+    def name(self):
+        """TF's name: the name given (or 'Variable') followed by ':0'."""
+        return self._shared_name + ":0"
+
+    @property
     def path(self):
-        return self.name
+        return self._shared_name
 
     def __repr__(self):
-        a = self._array_view()
-        return (f"<tf.Variable '{self.name}:0' shape={_shape(self)} dtype={_dtype(self).name}, "
-                f"numpy={np.array_repr(a)}>")
+        return (f"<tf.Variable '{self.name}' shape={_shape(self)} dtype={_dtype(self).name}, "
+                f"numpy={_numpy_text(self, True)}>")
 
     def _as_tapegrad_tensor(self):
         return self.value()
@@ -194,3 +366,22 @@ def _convert_with_dtype(value, dtype):
     if t is not None:
         return t if t.dtype == as_dtype(dtype) else cast(t, dtype)
     return _core.convert_to_tensor(value, code_of(dtype))
+
+
+_core.Variable.name = Variable.name
+_core.Variable.path = Variable.path
+
+
+class StateVariable(Variable):
+    """State that Keras objects create (optimizer slots, metric totals): a Variable whose ``name``
+    is the bare name ("iteration"), as ``keras.Variable.name``, where ``tf.Variable.name`` has ':0'.
+
+    >>> import tapegrad as tg
+    >>> from tapegrad._tensor import StateVariable
+    >>> StateVariable(0, name="iteration").name, tg.Variable(0, name="iteration").name
+    ('iteration', 'iteration:0')
+    """
+
+    @property
+    def name(self):
+        return self._shared_name

@@ -14,8 +14,13 @@ class NotFoundError(_OpErrorMixin, Exception):
     """A requested file or entity was not found (``tf.errors.NotFoundError``)."""
 
 
+class FailedPreconditionError(_OpErrorMixin, Exception):
+    """The system is not in a state the operation needs, e.g. ranks disagree on a collective's
+    tensor (``tf.errors.FailedPreconditionError``; raised by ``tapegrad.distribute``)."""
+
+
 class DataLossError(_OpErrorMixin, Exception):
     """Unrecoverable data loss or corruption, e.g. a truncated checkpoint (``tf.errors.DataLossError``)."""
 
 
-__all__ = ["DataLossError", "InvalidArgumentError", "NotFoundError"]
+__all__ = ["DataLossError", "FailedPreconditionError", "InvalidArgumentError", "NotFoundError"]

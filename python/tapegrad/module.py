@@ -135,7 +135,7 @@ class Module:
     def _flatten(self, recursive=True, predicate=None, attribute_traversal_key=None, with_path=False,
                  expand_composites=False):
         predicate = predicate or (lambda _: True)
-        return list(_walk(self, predicate, recursive, with_path, (), {id(self)}))
+        return list(_walk(self, predicate, recursive, with_path, (), {id(self)}, []))
 
     @classmethod
     def with_name_scope(cls, method):
@@ -173,8 +173,12 @@ def _children(obj):
     return [(k, d[k]) for k in sorted(d) if k not in Module._TF_MODULE_IGNORED_PROPERTIES]
 
 
-def _walk(mod, predicate, recursive, with_path, path, seen):
-    """TF's ``_flatten_module``: this module's leaves, then each sub-module's walk, in order."""
+def _walk(mod, predicate, recursive, with_path, path, seen, stack):
+    """TF's ``_flatten_module``: this module's leaves, then each sub-module's walk, in order. With
+    paths, shared objects are listed once per path; a module already being walked (`stack`) lists its
+    own leaves but is not recursed into again, which stops cycles."""
+    if id(mod) in stack:
+        recursive = False
     subs = []
     for key, value in _children(mod):
         for sub_path, leaf in _leaves(value, (key,)):
@@ -186,8 +190,10 @@ def _walk(mod, predicate, recursive, with_path, path, seen):
                 yield (path + sub_path, leaf) if with_path else leaf
             if recursive and _is_module_like(leaf):
                 subs.append((path + sub_path, leaf))
+    stack.append(id(mod))
     for sub_path, sub in subs:
-        yield from _walk(sub, predicate, recursive, with_path, sub_path, seen)
+        yield from _walk(sub, predicate, recursive, with_path, sub_path, seen, stack)
+    stack.pop()
 
 
 def _leaves(value, path):

@@ -154,9 +154,10 @@ def _walk_saveable(obj):
     skip = _get_skipset(obj_type)
     if obj_type in ("Sequential", "Functional"):
         yield "layers", obj.layers
+    is_model = "Model" in _mro_names(obj)
     for attr in sorted(dir(obj), key=_name_key):
-        if attr.startswith("__") or attr in skip:
-            continue
+        if attr.startswith("__") or attr in skip or (attr == "layers" and not is_model):
+            continue  # a plain Keras Layer has no `layers` property (ours lists sub-layers)
         try:
             value = getattr(obj, attr)
         except Exception:  # noqa: BLE001 - Keras skips attributes that fail to evaluate
@@ -432,3 +433,10 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         variable.assign(value)
     for custom, store in custom_loads:
         custom(store)
+
+
+from .saving_model import (  # noqa: E402,F401  (whole-model .keras files)
+    CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name, get_registered_object,
+    load_model, register_keras_serializable, save_model,
+)
+from .utils.serialization import deserialize_keras_object, serialize_keras_object  # noqa: E402,F401

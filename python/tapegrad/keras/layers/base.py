@@ -15,16 +15,19 @@ Calls on symbolic ``KerasTensor``s (``tf.keras.Input``) are handed to the functi
 ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
 ...     def call(self, x):
 ...         return x * self.w
->>> layer = Scale()
+>>> layer = Scale(name="scale")
 >>> layer(tg.ones([2, 3])).shape
 TensorShape([2, 3])
 >>> [w.path for w in layer.weights]
 ['scale/w']
 """
+import copy
+import functools
 import inspect
 import re
 import threading
 import warnings
+import weakref
 
 import numpy as np
 
@@ -122,7 +125,65 @@ class KerasVariable(Variable):
 
 
 class _Tracked(list):
-    """A list assigned to a layer attribute; appends track layers and variables as Keras does."""
+    """A list assigned to a layer attribute (Keras's ``TrackedList``): layers, variables and metrics
+    added to it later are tracked by the layer, removed ones untracked. Copies are plain lists."""
+
+    def __init__(self, values, owner):
+        super().__init__(values)
+        self._owner = weakref.ref(owner)
+
+    def _add(self, values):
+        owner = self._owner()
+        if owner is not None:
+            for v in values:
+                owner._track(v)
+
+    def _drop(self, value):
+        owner = self._owner()
+        if owner is not None:
+            owner._untrack(value)
+
+    def append(self, value):
+        super().append(value)
+        self._add([value])
+
+    def extend(self, values):
+        values = list(values)
+        super().extend(values)
+        self._add(values)
+
+    def insert(self, index, value):
+        super().insert(index, value)
+        self._add([value])
+
+    def __setitem__(self, key, value):
+        old = self[key]
+        super().__setitem__(key, value)
+        for v in (old if isinstance(key, slice) else [old]):
+            self._drop(v)
+        self._add(list(value) if isinstance(key, slice) else [value])
+
+    def __iadd__(self, values):
+        self.extend(values)
+        return self
+
+    def remove(self, value):
+        super().remove(value)
+        self._drop(value)
+
+    def pop(self, index=-1):
+        value = super().pop(index)
+        self._drop(value)
+        return value
+
+    def __copy__(self):
+        return list(self)
+
+    def __deepcopy__(self, memo):
+        return copy.deepcopy(list(self), memo)
+
+    def __reduce_ex__(self, protocol):
+        return (list, (list(self),))
 
 
 def _is_keras_tensor(x):
@@ -133,17 +194,34 @@ def _has_keras_tensor(args, kwargs):
     return any(_is_keras_tensor(x) for x in nest.flatten([list(args), list(kwargs.values())]))
 
 
-def _call_context():
-    return getattr(_ctx, "stack", None)
-
-
 class Layer:
     """Base class of every Keras layer (``tf.keras.layers.Layer``); see the module docstring."""
+
+    _allow_non_tensor_positional_args = False
+    _convert_input_args = True
 
     def __new__(cls, *args, **kwargs):
         obj = super().__new__(cls)
         # set before __init__ so that a subclass that forgets super().__init__() gets Keras's error
         object.__setattr__(obj, "_layer_initialized", False)
+        auto, error_args = _auto_config(cls, args, kwargs)
+        object.__setattr__(obj, "_auto_config", auto)
+        object.__setattr__(obj, "_auto_config_error_args", error_args)
+        if cls.build is not Layer.build:
+            # as Keras: a user's build() runs in the layer's name scope and marks the layer built
+            original = cls.build.__get__(obj, cls)
+
+            @functools.wraps(original)
+            def build_wrapper(*a, **k):
+                with obj._open_name_scope():
+                    object.__setattr__(obj, "_path", current_path())
+                    original(*a, **k)
+                if a and getattr(obj, "_build_shapes", None) is None:
+                    object.__setattr__(obj, "_build_shapes", a[0])
+                obj.built = True
+                _restore_hooks.notify(obj)
+
+            object.__setattr__(obj, "build", build_wrapper)
         return obj
 
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True, name=None,
@@ -157,12 +235,15 @@ class Layer:
             raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
         if not isinstance(trainable, bool):
             raise ValueError(f"Expected `trainable` to be a boolean. Received: trainable={trainable}")
+        if name is not None and (not isinstance(name, str) or "/" in name):
+            raise ValueError("Argument `name` must be a string and cannot contain character `/`. "
+                             f"Received: name={name} (of type {type(name)})")
         object.__setattr__(self, "_layer_initialized", True)
         object.__setattr__(self, "_tracked_layers", [])
         object.__setattr__(self, "_trainable_variables", [])
         object.__setattr__(self, "_non_trainable_variables", [])
         object.__setattr__(self, "_tracked_metrics", [])
-        self._losses = []
+        object.__setattr__(self, "_losses", [])
         self.built = False
         self._trainable = trainable
         self._dtype = float32 if dtype is None else _policy_dtype(dtype)
@@ -183,6 +264,8 @@ class Layer:
             self._input_dtype = input_dtype
         sig = inspect.signature(self.call)
         self._call_has_training_arg = "training" in sig.parameters
+        default = sig.parameters["training"].default if self._call_has_training_arg else None
+        self._call_training_default_value = None if default is inspect.Parameter.empty else default
         self._call_has_mask_arg = "mask" in sig.parameters
         if not hasattr(self, "supports_masking") or "supports_masking" not in type(self).__dict__:
             self.supports_masking = type(self).compute_mask is not Layer.compute_mask
@@ -208,18 +291,24 @@ class Layer:
     def __setattr__(self, name, value):
         if not name.startswith("__") and name not in ("_layer_initialized",):
             self._check_super_called()
+            if type(value) is list:
+                value = _Tracked(value, self)
             self._track(value)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
         value = getattr(self, name, None)
         object.__delattr__(self, name)
-        for lst in (self._tracked_layers, self._trainable_variables, self._non_trainable_variables,
-                    self._tracked_metrics):
-            for i, x in enumerate(lst):
-                if x is value:
-                    del lst[i]
-                    break
+        self._untrack(value)
+
+    def _untrack(self, value):
+        for v in (value if isinstance(value, (list, tuple)) else [value]):
+            for lst in (self._tracked_layers, self._trainable_variables, self._non_trainable_variables,
+                        self._tracked_metrics):
+                for i, x in enumerate(lst):
+                    if x is v:
+                        del lst[i]
+                        break
 
     def _check_super_called(self):
         if not object.__getattribute__(self, "_layer_initialized"):
@@ -234,6 +323,8 @@ class Layer:
             lst = self._trainable_variables if value.trainable else self._non_trainable_variables
             if not any(x is value for x in self._trainable_variables + self._non_trainable_variables):
                 lst.append(value)
+                if not self.trainable:
+                    value.trainable = False
         elif _is_metric(value):
             if not any(x is value for x in self._tracked_metrics):
                 self._tracked_metrics.append(value)
@@ -279,6 +370,8 @@ class Layer:
         var = KerasVariable(value, trainable=trainable, name=name, path=path,
                             regularizer=_get_regularizer(regularizer), constraint=_get_constraint(constraint))
         (self._trainable_variables if trainable else self._non_trainable_variables).append(var)
+        if not self.trainable:
+            var.trainable = False  # Keras's _track_variable: a frozen layer makes frozen weights
         _restore_hooks.notify(self)  # deferred checkpoint restoration (tapegrad/_restore_hooks.py)
         return var
 
@@ -397,18 +490,27 @@ class Layer:
 
     @property
     def losses(self):
-        """Losses added during the last call plus the regularization penalty of every weight."""
+        """Losses from ``add_loss`` during the last call (this layer's, then its sub-layers'), then the
+        regularization penalties of the trainable weights (Keras's order)."""
         out = []
         for layer in self._flatten_layers():
             out.extend(layer._losses)
-            for v in layer._trainable_variables + layer._non_trainable_variables:
-                if getattr(v, "regularizer", None) is not None:
-                    out.append(v.regularizer(v))
+        for v in self.trainable_weights:
+            if getattr(v, "regularizer", None) is not None:
+                out.append(v.regularizer(v))
         return out
 
     def _clear_losses(self):
-        for layer in self._flatten_layers():
-            layer._losses = []
+        seen = set()
+        stack = [self]
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            if layer._losses:
+                object.__setattr__(layer, "_losses", [])
+            stack.extend(layer._tracked_layers)
 
     @property
     def metrics(self):
@@ -466,16 +568,40 @@ class Layer:
                     self.build()
                 else:
                     self.build(shapes)
+            elif _has_keras_tensor(args, kwargs) and any(not layer.built for layer in self._tracked_layers):
+                # Keras: a layer without build() but with unbuilt sub-layers is built by running call()
+                # on the symbolic inputs (its sub-layers then record their nodes and shapes)
+                from ..models.functional import symbolic_build  # noqa: PLC0415
+                try:
+                    with symbolic_build():
+                        self.call(*args, **{k: v for k, v in kwargs.items() if k != "training"})
+                except Exception:  # noqa: BLE001 - call() uses ops that need real tensors: built by the zero runs
+                    pass
         self._build_shapes = shapes
         self.built = True
         _restore_hooks.notify(self)
 
     def __call__(self, *args, **kwargs):
         self._check_super_called()
-        if _has_keras_tensor(args, kwargs):
-            from ..models.functional import symbolic_call  # noqa: PLC0415
-            return symbolic_call(self, args, kwargs)
-        args = tuple(_to_tensors(a) for a in args)
+        plain = all(type(a) is Tensor for a in args) and \
+            all(v is None or isinstance(v, (bool, int, float, str)) for v in kwargs.values())
+        if not plain:
+            if _has_keras_tensor(args, kwargs):
+                from ..models.functional import symbolic_call  # noqa: PLC0415
+                return symbolic_call(self, args, kwargs)
+            if not self._allow_non_tensor_positional_args:
+                for arg in nest.flatten(list(args)):
+                    if not (arg is None or isinstance(arg, (Tensor, Variable, np.ndarray, np.generic))
+                            or _is_keras_tensor(arg)):
+                        raise ValueError("Only input tensors may be passed as positional arguments. The following "
+                                         f"argument value should be passed as a keyword argument: {arg} (of type "
+                                         f"{type(arg)})")
+        target = self._dtype if (self._convert_input_args and self.autocast) else None
+        if plain:
+            if target is not None:
+                args = tuple(_autocast(a, target) for a in args)
+        else:
+            args = tuple(_to_tensors(a, target) for a in args)
         ctx = getattr(_ctx, "call", None)
         outermost = ctx is None
         if outermost:
@@ -486,7 +612,8 @@ class Layer:
             first = args[0] if args else next(iter(kwargs.values()), None)
             self._assert_input_compatible(first)
             was_built = self.built
-            self._maybe_build(args, kwargs)
+            if not was_built:
+                self._maybe_build(args, kwargs)
             # training: this call's argument, else an outer layer's, else this call's default
             training = kwargs.get("training", None)
             if training is None:
@@ -526,7 +653,7 @@ class Layer:
                               "attached to it. However, this layer does not support masking and will therefore "
                               "destroy the mask information. Downstream layers will not see the mask.",
                               UserWarning, stacklevel=2)
-            if not was_built and self._build_output_shapes is None:
+            if not was_built and self._build_output_shapes is None and not getattr(_ctx, "inferring", False):
                 object.__setattr__(self, "_build_output_shapes", _shape_of_nest(outputs))
             return outputs
         finally:
@@ -534,14 +661,13 @@ class Layer:
                 _ctx.call = None
 
     def _call_training_default(self):
-        if not self._call_has_training_arg:
-            return None
-        default = inspect.signature(self.call).parameters["training"].default
-        return None if default is inspect.Parameter.empty else default
+        return self._call_training_default_value
 
     def _assert_input_compatible(self, x):
         """Keras's ``assert_input_compatibility``: checks `x` against ``self.input_spec``."""
-        _assert_input_compatibility(self.input_spec, x, self.name)
+        spec = self.input_spec
+        if spec is not None:
+            _assert_input_compatibility(spec, x, self.name)
 
     @property
     def input(self):
@@ -565,22 +691,22 @@ class Layer:
     # ---- config ----------------------------------------------------------------------------------
 
     def get_config(self):
-        """``{"name", "trainable", "dtype"}``; subclasses add their ``__init__`` arguments."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype.name}
-        cls_init = type(self).__init__
-        if cls_init is not Layer.__init__ and type(self).get_config is Layer.get_config:
-            params = [p for p in inspect.signature(cls_init).parameters.values() if p.name != "self"]
-            extra = {}
-            for p in params:
-                if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-                    continue
-                if not hasattr(self, p.name):
-                    raise NotImplementedError(
-                        f"Object {type(self).__name__} was created by passing non-serializable argument values in "
-                        "`__init__()`, and therefore the object must override `get_config()` in order to be "
-                        "serializable. Please implement `get_config()`.")
-                extra[p.name] = getattr(self, p.name)
-            config.update(extra)
+        """``{"name", "trainable", "dtype"}`` (+ ``activity_regularizer``). A subclass that does not override
+        it gets its ``__init__`` arguments too when they are plain values (Keras's auto-config)."""
+        self._check_super_called()
+        config = {"name": self.name}
+        if type(self).get_config is Layer.get_config:
+            if self._auto_config is None:
+                raise NotImplementedError(_auto_config_message(type(self).__name__, self._auto_config_error_args))
+            config.update(self._auto_config)
+            params = inspect.signature(type(self).__init__).parameters
+            has_kwargs = "kwargs" in params and params["kwargs"].kind == inspect.Parameter.VAR_KEYWORD
+            if "name" not in params and not has_kwargs:
+                config.pop("name", None)
+        config.update({"trainable": self.trainable, "dtype": self._dtype.name})
+        if self.activity_regularizer is not None:
+            from .. import regularizers  # noqa: PLC0415
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod
@@ -705,6 +831,62 @@ def _assert_input_compatibility(input_spec, inputs, layer_name):
 
 # ---- helpers -------------------------------------------------------------------------------------
 
+_AUTO_CONFIG_EXAMPLE = """
+class CustomLayer(keras.layers.Layer):
+    def __init__(self, arg1, arg2, **kwargs):
+        super().__init__(**kwargs)
+        self.arg1 = arg1
+        self.arg2 = arg2
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "arg1": self.arg1,
+            "arg2": self.arg2,
+        })
+        return config
+"""
+
+
+def _auto_config_message(cls_name, error_args):
+    if error_args:
+        return (f"\nObject {cls_name} was created by passing\npositional only or variadic positional arguments (e.g.,"
+                "\n`*args`) to `__init__()`, which is not supported by the\nautomatic config generation. Please remove "
+                "all positional\nonly and variadic arguments from `__init__()`\nor override `get_config()` and "
+                "`from_config()` to make\nthe object serializatble.\n\nExample:\n\n" + _AUTO_CONFIG_EXAMPLE)
+    return (f"\nObject {cls_name} was created by passing\nnon-serializable argument values in `__init__()`,\nand "
+            "therefore the object must override `get_config()` in\norder to be serializable. Please implement "
+            "`get_config()`.\n\nExample:\n\n" + _AUTO_CONFIG_EXAMPLE)
+
+
+def _auto_config(cls, args, kwargs):
+    """Keras's ``Operation.__new__`` auto-config: the ``__init__`` arguments (defaults included) when all of
+    them are plain Python values; (config or None, whether positional-only/variadic args prevented it)."""
+    try:
+        sig = inspect.signature(cls.__init__)
+        bound = sig.bind(None, *args, **kwargs)
+    except (TypeError, ValueError):
+        return None, False
+    params = list(sig.parameters.values())
+    error_args = any(p.kind == p.POSITIONAL_ONLY for p in params[1:])
+    bound.apply_defaults()
+    config = dict(bound.arguments)
+    config.pop(params[0].name, None)
+    for p in params:
+        if p.kind == p.VAR_KEYWORD:
+            config.update(config.pop(p.name, {}))
+        elif p.kind == p.VAR_POSITIONAL:
+            if config.pop(p.name, ()):
+                error_args = True
+    config.pop("name", None)
+    if error_args:
+        return None, True
+    for value in nest.flatten(config):
+        if not isinstance(value, (str, int, float, bool, type(None))):
+            return None, False
+    return config, False
+
+
 def _policy_dtype(dtype):
     if isinstance(dtype, dict):
         dtype = dtype.get("config", {}).get("name", "float32")
@@ -715,17 +897,24 @@ def _policy_dtype(dtype):
     return as_dtype(dtype)
 
 
+_METRIC_CLASS = []
+
+
 def _is_metric(x):
-    try:
-        from ..metrics import Metric  # noqa: PLC0415
-    except ImportError:  # the metrics package imports layers' helpers at its own import
-        return False
-    return isinstance(x, Metric)
+    if not _METRIC_CLASS:
+        try:
+            from ..metrics import Metric  # noqa: PLC0415
+        except ImportError:  # the metrics package imports layers' helpers at its own import
+            return False
+        _METRIC_CLASS.append(Metric)
+    return isinstance(x, _METRIC_CLASS[0])
 
 
 def _get_regularizer(r):
     if r is None:
         return None
+    if callable(r) and not isinstance(r, (str, dict, type)):
+        return r
     from .. import regularizers  # noqa: PLC0415
     return regularizers.get(r)
 
@@ -733,23 +922,47 @@ def _get_regularizer(r):
 def _get_constraint(c):
     if c is None:
         return None
+    if callable(c) and not isinstance(c, (str, dict, type)):
+        return c
     from .. import constraints  # noqa: PLC0415
     return constraints.get(c)
 
 
-def _to_tensors(x):
-    """Positional inputs: numpy arrays and Python numbers become Tensors (as Keras converts them)."""
-    if isinstance(x, (Tensor, Variable)) or x is None:
+def _autocast(x, float_dtype):
+    dtype = x.dtype
+    if dtype is float_dtype or dtype == float_dtype or not dtype.is_floating:
         return x
-    if isinstance(x, (np.ndarray, np.generic, float, int)):
-        t = convert_to_tensor(np.asarray(x, dtype=np.float32) if np.asarray(x).dtype == np.float64 else x)
-        return t
+    mask = getattr(x, "_keras_mask", None)
+    x = cast(x, float_dtype)
+    if mask is not None:
+        x._keras_mask = mask
+    return x
+
+
+def _to_tensors(x, float_dtype=None):
+    """Positional inputs: numpy arrays become Tensors; floating inputs are cast to `float_dtype` (the
+    layer's compute dtype, Keras's autocast of inputs) when it is given."""
+    if x is None:
+        return x
+    if isinstance(x, Variable):
+        x = x.value()
+    if isinstance(x, (np.ndarray, np.generic)):
+        a = np.asarray(x)
+        if a.dtype.kind == "f":
+            x = convert_to_tensor(a.astype(np.float32 if float_dtype is None else float_dtype.as_numpy_dtype))
+        else:
+            x = convert_to_tensor(a)
+    if isinstance(x, Tensor):
+        if float_dtype is not None and x.dtype.is_floating and x.dtype != float_dtype:
+            mask = getattr(x, "_keras_mask", None)
+            x = cast(x, float_dtype)
+            if mask is not None:
+                x._keras_mask = mask
+        return x
     if isinstance(x, (list, tuple)):
-        if all(isinstance(v, (Tensor, Variable, np.ndarray)) or v is None for v in x):
-            return type(x)(_to_tensors(v) for v in x)
-        return convert_to_tensor(np.asarray(x, dtype=np.float32))
+        return type(x)(_to_tensors(v, float_dtype) for v in x)
     if isinstance(x, dict):
-        return {k: _to_tensors(v) for k, v in x.items()}
+        return {k: _to_tensors(v, float_dtype) for k, v in x.items()}
     return x
 
 
@@ -763,6 +976,8 @@ def _mask_of(x):
     """The ``_keras_mask`` structure of `x` (``None`` when no element carries one)."""
     if x is None:
         return None
+    if type(x) is Tensor:
+        return getattr(x, "_keras_mask", None)
     flat = nest.flatten(x)
     masks = [getattr(t, "_keras_mask", None) for t in flat]
     if all(m is None for m in masks):

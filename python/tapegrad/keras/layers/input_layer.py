@@ -86,52 +86,128 @@ class KerasTensor:
     def __iter__(self):
         raise NotImplementedError("Iterating over a symbolic KerasTensor is not supported.")
 
+    def _as_tapegrad_tensor(self):
+        # what a tf.* op sees when it is given a KerasTensor (Keras's __tf_tensor__)
+        raise ValueError(
+            "A KerasTensor cannot be used as input to a TensorFlow function. A KerasTensor is a symbolic placeholder "
+            "for a shape and dtype, used when constructing Keras Functional models or Keras Functions. You can only "
+            "use it as input to a Keras layer or a Keras operation (from the namespaces `keras.layers` and "
+            "`keras.ops`). You are likely doing something like:\n\n```\nx = Input(...)\n...\ntf_fn(x)  # Invalid.\n"
+            "```\n\nWhat you should do instead is wrap `tf_fn` in a layer:\n\n```\nclass MyLayer(Layer):\n"
+            "    def call(self, x):\n        return tf_fn(x)\n\nx = MyLayer()(x)\n```\n")
+
     # ---- operators: each records an operation node ----------------------------------------------
 
     def __add__(self, other):
-        return _binary("Add", lambda a, b: a + b, self, other)
+        return _binary("Add", self, other)
 
     def __radd__(self, other):
-        return _binary("Add", lambda a, b: a + b, other, self)
+        return _binary("Add", other, self)
 
     def __sub__(self, other):
-        return _binary("Subtract", lambda a, b: a - b, self, other)
+        return _binary("Subtract", self, other)
 
     def __rsub__(self, other):
-        return _binary("Subtract", lambda a, b: a - b, other, self)
+        return _binary("Subtract", other, self)
 
     def __mul__(self, other):
-        return _binary("Multiply", lambda a, b: a * b, self, other)
+        return _binary("Multiply", self, other)
 
     def __rmul__(self, other):
-        return _binary("Multiply", lambda a, b: a * b, other, self)
+        return _binary("Multiply", other, self)
 
     def __truediv__(self, other):
-        return _binary("TrueDivide", lambda a, b: a / b, self, other)
+        return _binary("TrueDivide", self, other)
 
     def __rtruediv__(self, other):
-        return _binary("TrueDivide", lambda a, b: a / b, other, self)
+        return _binary("TrueDivide", other, self)
 
     def __pow__(self, other):
-        return _binary("Power", lambda a, b: a ** b, self, other)
+        return _binary("Power", self, other)
 
     def __rpow__(self, other):
-        return _binary("Power", lambda a, b: a ** b, other, self)
+        return _binary("Power", other, self)
 
     def __matmul__(self, other):
-        return _binary("Matmul", _matmul, self, other)
+        return _binary("Matmul", self, other)
 
     def __rmatmul__(self, other):
-        return _binary("Matmul", _matmul, other, self)
+        return _binary("Matmul", other, self)
 
     def __neg__(self):
-        return _operation("Negative", lambda a: -a)(self)
+        return _op("Negative", self)
 
     def __abs__(self):
-        return _operation("Absolute", lambda a: abs(a))(self)
+        return _op("Absolute", self)
+
+    def __floordiv__(self, other):
+        return _binary("FloorDivide", self, other)
+
+    def __rfloordiv__(self, other):
+        return _binary("FloorDivide", other, self)
+
+    def __mod__(self, other):
+        return _binary("Mod", self, other)
+
+    def __rmod__(self, other):
+        return _binary("Mod", other, self)
+
+    def __lt__(self, other):
+        return _binary("Less", self, other)
+
+    def __le__(self, other):
+        return _binary("LessEqual", self, other)
+
+    def __gt__(self, other):
+        return _binary("Greater", self, other)
+
+    def __ge__(self, other):
+        return _binary("GreaterEqual", self, other)
+
+    def __ne__(self, other):
+        return _binary("NotEqual", self, other)
+
+    __hash__ = object.__hash__  # KerasTensors stay usable as dict keys, as in Keras
+
+    def __and__(self, other):
+        return _binary("LogicalAnd", self, other)
+
+    def __rand__(self, other):
+        return _binary("LogicalAnd", other, self)
+
+    def __or__(self, other):
+        return _binary("LogicalOr", self, other)
+
+    def __ror__(self, other):
+        return _binary("LogicalOr", other, self)
+
+    def __xor__(self, other):
+        return _binary("LogicalXor", self, other)
+
+    def __rxor__(self, other):
+        return _binary("LogicalXor", other, self)
+
+    def __invert__(self):
+        return _op("LogicalNot", self)
+
+    def __round__(self, ndigits=None):
+        if ndigits:
+            raise NotImplementedError("round(KerasTensor, ndigits) is not supported by tapegrad yet.")
+        return _op("Round", self)
 
     def __getitem__(self, key):
-        return _operation("GetItem", lambda a: a[key])(self)
+        return _op("GetItem", self, key)
+
+
+def _tg(name):
+    """The tapegrad function `name` ("less", "math.logical_xor"), looked up when the op runs."""
+    def fn(*args):
+        import tapegrad  # noqa: PLC0415
+        obj = tapegrad
+        for part in name.split("."):
+            obj = getattr(obj, part)
+        return obj(*args)
+    return fn
 
 
 def _matmul(a, b):
@@ -139,48 +215,83 @@ def _matmul(a, b):
     return matmul(a, b)
 
 
+_OP_FUNCTIONS = {
+    "Add": lambda a, b: a + b,
+    "Subtract": lambda a, b: a - b,
+    "Multiply": lambda a, b: a * b,
+    "TrueDivide": lambda a, b: a / b,
+    "Power": lambda a, b: a ** b,
+    "Matmul": _matmul,
+    "Negative": lambda a: -a,
+    "Absolute": abs,
+    "FloorDivide": _tg("floordiv"),
+    "Mod": _tg("floormod"),
+    "Less": _tg("less"),
+    "LessEqual": _tg("less_equal"),
+    "Greater": _tg("greater"),
+    "GreaterEqual": _tg("greater_equal"),
+    "NotEqual": _tg("not_equal"),
+    "LogicalAnd": _tg("logical_and"),
+    "LogicalOr": _tg("logical_or"),
+    "LogicalXor": _tg("math.logical_xor"),
+    "LogicalNot": _tg("logical_not"),
+    "Round": _tg("round"),
+    "GetItem": lambda a, key: a[key],
+}
+
+
 class _Operation(Layer):
     """A ``keras.ops`` call recorded in a functional graph (``add``, ``get_item``, ...): no weights,
-    listed among the model's operations (and in ``summary()``) but not in ``model.layers``."""
+    listed among the model's operations (and in ``summary()``) but not in ``model.layers``. Its
+    constant operands (``2`` in ``x * 2``, the key of ``x[:, 0]``) are arguments of its node, as in Keras."""
 
-    def __init__(self, fn, name=None):
-        super().__init__(name=name)
-        self._fn = fn
+    def __init__(self, name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
         self.built = True
 
     def __call__(self, *args, **kwargs):
-        if any(getattr(a, "_is_keras_tensor", False) for a in args):
+        from ... import nest  # noqa: PLC0415
+        if any(getattr(a, "_is_keras_tensor", False) for a in nest.flatten((args, kwargs))):
             from ..models.functional import symbolic_call  # noqa: PLC0415
             return symbolic_call(self, args, kwargs)
-        return self._fn(*args)
+        return _OP_FUNCTIONS[type(self).__name__](*args, **kwargs)
 
-    def call(self, *args):
-        return self._fn(*args)
+    def call(self, *args, **kwargs):
+        return _OP_FUNCTIONS[type(self).__name__](*args, **kwargs)
 
     def get_config(self):
-        raise NotImplementedError(f"Operation '{self.name}' ({type(self).__name__}) on KerasTensors cannot be "
-                                  "serialized by tapegrad yet: use a layer instead.")
+        return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(name=config.get("name"))
 
 
 _OP_CLASSES = {}
 
 
-def _operation(cls_name, fn):
+def _op_class(cls_name):
+    """The operation class `cls_name` ("Add", "GetItem", ...), made once."""
     cls = _OP_CLASSES.get(cls_name)
     if cls is None:
+        if cls_name not in _OP_FUNCTIONS:
+            raise KeyError(cls_name)
         cls = _OP_CLASSES[cls_name] = type(cls_name, (_Operation,), {"__module__": __name__})
+    return cls
+
+
+def _operation(cls_name):
     from .base import to_snake_case  # noqa: PLC0415
-    return cls(fn, name=unique_name(to_snake_case(cls_name)))
+    return _op_class(cls_name)(name=unique_name(to_snake_case(cls_name)))
 
 
-def _binary(cls_name, fn, a, b):
-    a_sym = getattr(a, "_is_keras_tensor", False)
-    b_sym = getattr(b, "_is_keras_tensor", False)
-    if a_sym and b_sym:
-        return _operation(cls_name, fn)(a, b)
-    if a_sym:
-        return _operation(cls_name, lambda x: fn(x, b))(a)
-    return _operation(cls_name, lambda y: fn(a, y))(b)
+def _binary(cls_name, a, b):
+    return _op(cls_name, a, b)
+
+
+def _op(cls_name, *args):
+    from ..models.functional import operation_call  # noqa: PLC0415
+    return operation_call(cls_name, args)
 
 
 class InputLayer(Layer):

@@ -10,7 +10,7 @@ import functools
 
 from ... import _ops, _ops_math
 from ..._dtypes import as_dtype
-from ..._tensor import Tensor, Variable
+from ..._tensor import StateVariable, Tensor, Variable
 from .. import initializers
 from ..losses.base import _auto_name, apply_mask, as_tensor, get_mask, squeeze_or_expand_to_same_rank
 
@@ -93,7 +93,7 @@ class Metric:
         init = initializers.get(initializer)
         shape = tuple(int(d) for d in shape)
         value = init(shape, dtype=dtype or self._dtype)
-        variable = Variable(value, trainable=False, name=name if name is not None else "Variable")
+        variable = StateVariable(value, trainable=False, name=name if name is not None else "Variable")
         variable.aggregation = aggregation
         self._variables.append(variable)
         return variable

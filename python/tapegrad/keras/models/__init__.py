@@ -2,8 +2,9 @@
 from .model import Model
 from .functional import Functional  # noqa: F401  (what Model(inputs, outputs) makes)
 from .sequential import Sequential
+from ..saving_model import load_model, save_model  # noqa: F401,E402
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Model", "Sequential", "load_model", "save_model"]
 
 
 def clone_model(model, input_tensors=None, clone_function=None, call_function=None, recursive=False, **kwargs):
@@ -29,3 +30,18 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
     if isinstance(model, Functional):
         return Functional.from_config(model.get_config(), custom_objects=custom_objects)
     return type(model).from_config(model.get_config())
+
+
+def model_from_json(json_string, custom_objects=None):
+    """A model (new weights) from ``model.to_json()``.
+
+    >>> import tapegrad as tg
+    >>> x = tg.keras.Input(shape=(2,), name="x")
+    >>> model = tg.keras.Model(x, x[:, :1] * 3.0)
+    >>> tg.keras.models.model_from_json(model.to_json()).output_shape
+    (None, 1)
+    """
+    import json  # noqa: PLC0415
+
+    from .model import deserialize_layer  # noqa: PLC0415
+    return deserialize_layer(json.loads(json_string), custom_objects)

@@ -20,14 +20,16 @@ tensors when called.
 """
 import collections
 import copy
+import functools
 
 import numpy as np
 
 from ... import nest
 from ..._ops import cast, convert_to_tensor, zeros
+from ... import logical_not
 from ..._ops_shape import expand_dims, squeeze
 from ..._tensor import Tensor, Variable
-from ..layers.base import InputSpec, Layer
+from ..layers.base import InputSpec, Layer, _ctx
 from ..layers.input_layer import Input, InputLayer, KerasTensor, _Operation
 from .model import Model
 
@@ -80,6 +82,7 @@ class Node:
         for i, t in enumerate(self.outputs):
             t._keras_history = KerasHistory(operation, node_index, i)
         self.is_input = not self.input_tensors
+        self._single = len(self.call_args) == 1 and _is_kt(self.call_args[0]) and not self.call_kwargs
 
     @property
     def output_tensors(self):
@@ -97,6 +100,8 @@ class Node:
 
     def fill_in(self, tensor_dict):
         """The call's ``(args, kwargs)`` with each KerasTensor replaced by its value in `tensor_dict`."""
+        if self._single:
+            return (tensor_dict[id(self.call_args[0])],), {}
         def sub(x):
             return tensor_dict[id(x)] if _is_kt(x) else x
         return _map(sub, self.call_args), _map(sub, self.call_kwargs)
@@ -107,43 +112,74 @@ class Node:
 
 # ---- symbolic calls ------------------------------------------------------------------------------
 
-_BATCH_SIZES = (2, 3)  # two sizes for unknown batch dims: a dim that follows them is unknown
+# Sizes that stand in for unknown dims in the two shape-inference runs: a dim of the output that
+# differs between the runs is unknown. Batch dims first try (1, 2) (cheapest); if an output's rank
+# then differs between the runs (a squeeze of the batch), the runs are redone with (2, 3).
+_BATCH_SIZES = ((1, 2), (2, 3))
 _OTHER_SIZES = (83, 89)  # unknown non-batch dims (sequence, image sizes), as Keras's JAX backend
 
 
-def _concrete(kt, run):
-    shape = [(_BATCH_SIZES[run] if i == 0 else _OTHER_SIZES[run]) if d is None else d
+def _concrete(kt, run, batch_sizes):
+    shape = [(batch_sizes[run] if i == 0 else _OTHER_SIZES[run]) if d is None else d
              for i, d in enumerate(kt.shape)]
-    return zeros(shape, dtype=kt.dtype)
+    t = zeros(shape, dtype=kt.dtype)
+    mask = getattr(kt, "_keras_mask", None)
+    if mask is not None:  # a symbolic mask: all True in the shape-inference runs
+        base = _concrete(mask, run, batch_sizes)
+        t._keras_mask = logical_not(base) if mask.dtype == "bool" else base + 1
+    return t
 
 
-def _run_on_zeros(layer, args, kwargs):
-    """Runs `layer` twice on zeros shaped like the KerasTensors; returns (structure, flat KerasTensors).
+def _symbolic_like(t1, t2):
+    s1, s2 = tuple(t1.shape), tuple(t2.shape)
+    shape = tuple(a if a == b else None for a, b in zip(s1, s2)) if len(s1) == len(s2) else (None,) * len(s1)
+    return KerasTensor(shape, dtype=t1.dtype.name)
+
+
+def _two_runs(fn, args, kwargs, batch_sizes):
+    results = []
+    for run in (0, 1):
+        a = _map(lambda x: _concrete(x, run, batch_sizes) if _is_kt(x) else x, tuple(args))
+        k = _map(lambda x: _concrete(x, run, batch_sizes) if _is_kt(x) else x, dict(kwargs))
+        results.append(fn(*a, **k))
+    return results
+
+
+def _run_on_zeros(layer, args, kwargs, fn=None):
+    """Runs `layer` (or `fn`) twice on zeros shaped like the KerasTensors; returns (structure, flat
+    KerasTensors).
 
     Dims that differ between the two runs are unknown (``None``). Non-trainable state (moving
     statistics, metric totals) is restored afterwards, and losses added by the runs are dropped.
     """
-    state = [(v, np.array(v)) for v in _stateful_variables(layer)]
-    results = []
+    if fn is None:
+        fn = layer if isinstance(layer, _Operation) else functools.partial(Layer.__call__, layer)
+    state = [(v, np.array(v)) for v in _stateful_variables(layer)] if layer is not None else []
+    outer_inferring = getattr(_ctx, "inferring", False)
+    _ctx.inferring = True  # layers built by these runs do not take their shapes as output shapes
     try:
-        for run in (0, 1):
-            a = _map(lambda x: _concrete(x, run) if _is_kt(x) else x, tuple(args))
-            k = _map(lambda x: _concrete(x, run) if _is_kt(x) else x, dict(kwargs))
-            results.append(Layer.__call__(layer, *a, **k) if not isinstance(layer, _Operation) else layer(*a, **k))
+        first, second = _two_runs(fn, args, kwargs, _BATCH_SIZES[0])
+        flat1, flat2 = nest.flatten(first), nest.flatten(second)
+        if any(hasattr(o1, "shape") and hasattr(o2, "shape") and len(o1.shape) != len(o2.shape)
+               for o1, o2 in zip(flat1, flat2)):
+            first, second = _two_runs(fn, args, kwargs, _BATCH_SIZES[1])
+            flat1, flat2 = nest.flatten(first), nest.flatten(second)
     finally:
+        _ctx.inferring = outer_inferring
         for v, value in state:
             v.assign(value)
-        layer._clear_losses()
-    first, second = results
-    flat1, flat2 = nest.flatten(first), nest.flatten(second)
+        if layer is not None:
+            layer._clear_losses()
     kts = []
     for o1, o2 in zip(flat1, flat2):
         if not isinstance(o1, (Tensor, Variable)):
             raise ValueError(f"All operation outputs must be tensors. Operation {layer} returned a non-tensor. "
                              f"Non-tensor received: {o1}")
-        s1, s2 = tuple(o1.shape), tuple(o2.shape)
-        shape = tuple(a if a == b else None for a, b in zip(s1, s2)) if len(s1) == len(s2) else (None,) * len(s1)
-        kts.append(KerasTensor(shape, dtype=o1.dtype.name))
+        kt = _symbolic_like(o1, o2)
+        m1, m2 = getattr(o1, "_keras_mask", None), getattr(o2, "_keras_mask", None)
+        if isinstance(m1, (Tensor, Variable)) and isinstance(m2, (Tensor, Variable)):
+            kt._keras_mask = _symbolic_like(m1, m2)
+        kts.append(kt)
     return first, kts
 
 
@@ -155,7 +191,12 @@ def _stateful_variables(layer):
 
 
 def symbolic_call(layer, args, kwargs):
-    """``layer(*args, **kwargs)`` on KerasTensors: builds the layer, infers the outputs, records a Node."""
+    """``layer(*args, **kwargs)`` on KerasTensors: builds the layer, infers the outputs, records a Node.
+
+    Inside another layer's symbolic build (``in_symbolic_build()``: Keras traces such calls on
+    backend placeholders, not on KerasTensors) no Node is recorded: the layer only notes its first
+    output shapes, which ``summary()`` shows when the class has a ``compute_output_shape``.
+    """
     layer._check_super_called()
     if not isinstance(layer, _Operation):
         first = args[0] if args else next(iter(kwargs.values()), None)
@@ -164,8 +205,39 @@ def symbolic_call(layer, args, kwargs):
             layer._maybe_build(args, kwargs)
     structure, kts = _run_on_zeros(layer, args, kwargs)
     outputs = nest.pack_sequence_as(structure, kts) if not _is_leaf_tensor(structure) else kts[0]
+    if in_symbolic_build():
+        if layer._build_output_shapes is None:
+            object.__setattr__(layer, "_build_output_shapes", _map(lambda t: t.shape, outputs))
+        return outputs
     Node(layer, call_args=args, call_kwargs=kwargs, outputs=outputs)
     return outputs
+
+
+def operation_call(cls_name, args):
+    """``x + y``, ``x[:, 0]``... on KerasTensors: an operation node, or (inside a symbolic build, where
+    Keras would trace backend ops) just the inferred output, without making an operation."""
+    from ..layers.input_layer import _OP_FUNCTIONS, _operation  # noqa: PLC0415
+    if in_symbolic_build():
+        structure, kts = _run_on_zeros(None, args, {}, fn=_OP_FUNCTIONS[cls_name])
+        return kts[0]
+    return _operation(cls_name)(*args)
+
+
+def in_symbolic_build():
+    """True while a layer's ``call`` runs on KerasTensors to build it (not a functional-API call)."""
+    return getattr(_ctx, "symbolic_build", 0) > 0
+
+
+class symbolic_build:  # noqa: N801
+    """Context manager around a ``call`` on KerasTensors made to build a layer or subclassed model."""
+
+    def __enter__(self):
+        _ctx.symbolic_build = getattr(_ctx, "symbolic_build", 0) + 1
+        return self
+
+    def __exit__(self, *exc):
+        _ctx.symbolic_build -= 1
+        return False
 
 
 def _is_leaf_tensor(x):
@@ -298,8 +370,11 @@ def map_graph(inputs, outputs):
 class Functional(Model):
     """A model defined as a graph of layers: ``Model(inputs, outputs)`` (see the module docstring)."""
 
+    _allow_non_tensor_positional_args = True
+    _convert_input_args = False
+
     def __new__(cls, *args, **kwargs):
-        return Layer.__new__(cls)
+        return Layer.__new__(cls, *args, **kwargs)
 
     def __init__(self, inputs, outputs, name=None, **kwargs):
         trainable = kwargs.pop("trainable", None)
@@ -337,6 +412,7 @@ class Functional(Model):
         setter(self, "_nodes", nodes)
         setter(self, "_nodes_by_depth", nodes_by_depth)
         setter(self, "_operations", operations)
+        self._check_connected()
         for op in operations:
             if isinstance(op, Layer) and not any(op is t for t in self._tracked_layers):
                 self._tracked_layers.append(op)
@@ -389,6 +465,13 @@ class Functional(Model):
         manual = getattr(self, "_manual_input_spec", None)
         if manual is not None:
             return manual
+        cached = self.__dict__.get("_derived_input_spec")
+        if cached is None:
+            cached = self._derive_input_spec()
+            object.__setattr__(self, "_derived_input_spec", cached)
+        return cached or None
+
+    def _derive_input_spec(self):
 
         def spec(x, name=None):
             layer = x._keras_history[0]
@@ -402,7 +485,7 @@ class Functional(Model):
         if isinstance(self._inputs_struct, dict):
             if all(_is_kt(x) for x in self._inputs_struct.values()):
                 return [spec(self._inputs_struct[k], name=k) for k in sorted(self._inputs_struct)]
-            return None
+            return []
         return [spec(x) for x in self._inputs]
 
     @input_spec.setter
@@ -442,9 +525,23 @@ class Functional(Model):
         flat = []
         for i, x in enumerate(self._outputs):
             if id(x) not in values:
-                raise ValueError(f"Output with path `{i}` is not connected to `inputs`")
+                raise ValueError(f"Output with path `{_flat_paths(self._outputs_struct)[i]}` is not connected to "
+                                 "`inputs`")
             flat.append(values[id(x)])
         return nest.pack_sequence_as(self._outputs_struct, flat) if not _is_kt(self._outputs_struct) else flat[0]
+
+    def _check_connected(self):
+        """Keras's dry run at construction: every output must be computable from the inputs."""
+        known = {id(x) for x in self._inputs}
+        for depth in sorted(self._nodes_by_depth, reverse=True):
+            for node in self._nodes_by_depth[depth]:
+                if node.is_input or any(id(x) not in known for x in node.input_tensors):
+                    continue
+                known.update(id(x) for x in node.outputs)
+        paths = _flat_paths(self._outputs_struct)
+        for path, x in zip(paths, self._outputs):
+            if id(x) not in known:
+                raise ValueError(f"Output with path `{path}` is not connected to `inputs`")
 
     def _standardize_inputs(self, inputs):
         struct = self._inputs_struct
@@ -516,7 +613,7 @@ class Functional(Model):
             if _is_kt(x):
                 return {"class_name": "__keras_tensor__",
                         "config": {"shape": x.shape, "dtype": x.dtype, "keras_history": tensor_config(x)}}
-            return x
+            return _serialize_constant(x)
 
         layers = []
         for op in self._operations:
@@ -526,6 +623,7 @@ class Functional(Model):
                     nodes.append({"args": _map(serialize_arg, node.call_args),
                                   "kwargs": _map(serialize_arg, node.call_kwargs)})
             layers.append({"module": _module_of(op), "class_name": type(op).__name__, "config": op.get_config(),
+                           "registered_name": type(op).__name__ if isinstance(op, _Operation) else None,
                            "name": op.name, "inbound_nodes": nodes})
         config["layers"] = layers
         config["input_layers"] = _map(tensor_config, self._inputs_struct) if not _is_kt(self._inputs_struct) \
@@ -556,7 +654,7 @@ class Functional(Model):
             if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
                 name, node_index, tensor_index = x["config"]["keras_history"]
                 return outputs[(name, node_index)][tensor_index]
-            return x
+            return _deserialize_constant(x)
 
         def ready(x):
             ok = []
@@ -601,12 +699,51 @@ class Functional(Model):
                    trainable=config.get("trainable", True))
 
 
+def _flat_paths(struct, prefix=()):
+    """The "a.0"-style path of each leaf, in flatten order."""
+    if isinstance(struct, dict):
+        return [p for k in sorted(struct) for p in _flat_paths(struct[k], prefix + (k,))]
+    if isinstance(struct, (list, tuple)):
+        return [p for i, v in enumerate(struct) for p in _flat_paths(v, prefix + (i,))]
+    return [".".join(str(p) for p in prefix)]
+
+
 def _tuplify(args):
     return tuple(args) if isinstance(args, list) else args
 
 
+_SPECIAL = ("__keras_tensor__", "__slice__", "__numpy__", "__ellipsis__")
+
+
+def _serialize_constant(x):
+    """Keras's encodings of non-tensor call arguments: slices, ``...``, numpy arrays (and tensors)."""
+    if isinstance(x, slice):
+        return {"class_name": "__slice__", "config": {"start": x.start, "stop": x.stop, "step": x.step}}
+    if x is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
+    if isinstance(x, (np.ndarray, Tensor, Variable)):
+        a = np.asarray(x)
+        return {"class_name": "__numpy__", "config": {"value": a.tolist(), "dtype": a.dtype.name}}
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def _deserialize_constant(x):
+    if isinstance(x, dict):
+        kind = x.get("class_name")
+        if kind == "__slice__":
+            c = x["config"]
+            return slice(c["start"], c["stop"], c["step"])
+        if kind == "__ellipsis__":
+            return Ellipsis
+        if kind == "__numpy__":
+            return np.asarray(x["config"]["value"], dtype=x["config"]["dtype"])
+    return x
+
+
 def _map_config(fn, struct):
-    if isinstance(struct, dict) and struct.get("class_name") == "__keras_tensor__":
+    if isinstance(struct, dict) and struct.get("class_name") in _SPECIAL:
         return fn(struct)
     if isinstance(struct, dict):
         return {k: _map_config(fn, v) for k, v in struct.items()}
@@ -616,6 +753,8 @@ def _map_config(fn, struct):
 
 
 def _module_of(op):
+    if isinstance(op, _Operation):
+        return "keras.src.ops.numpy"
     mod = type(op).__module__
     if mod.startswith("tapegrad.keras.layers"):
         return "keras.layers"
@@ -669,10 +808,10 @@ def _clone_graph_nodes(inputs, outputs):
     for node in ordered:
         if node.is_input or all(id(o) in input_ids for o in node.outputs):
             continue
-        args, kwargs = _map(sub, node.call_args), _map(sub, node.call_kwargs)
-        if not any(id(t) in replaced for t in nest.flatten([list(args), kwargs]) if _is_kt(t)):
+        if not any(id(t) in replaced for t in node.input_tensors):
             continue
-        new_outputs = KerasTensorClone(node.outputs)
+        args, kwargs = _map(sub, node.call_args), _map(sub, node.call_kwargs)
+        new_outputs = _clone_tensors(node.outputs)
         Node(node.operation, call_args=args, call_kwargs=kwargs, outputs=new_outputs)
         for old, new in zip(node.outputs, new_outputs):
             replaced[id(old)] = new
@@ -681,5 +820,6 @@ def _clone_graph_nodes(inputs, outputs):
     return new_inputs, new_outputs
 
 
-def KerasTensorClone(tensors):  # noqa: N802
+def _clone_tensors(tensors):
+    """New KerasTensors with the same shapes, dtypes and names."""
     return [KerasTensor(t.shape, dtype=t.dtype, name=t.name) for t in tensors]

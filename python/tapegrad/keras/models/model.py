@@ -15,6 +15,7 @@
 """
 import json
 import math
+import os
 import re
 import shutil
 
@@ -39,10 +40,15 @@ class Model(Trainer, Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and functional_init_arguments(args, kwargs):
+        if functional_init_arguments(args, kwargs):
             from .functional import Functional  # noqa: PLC0415
-            return Functional.__new__(Functional, *args, **kwargs)
-        return Layer.__new__(cls)
+            if cls is Model:
+                return Functional.__new__(Functional, *args, **kwargs)
+            if not issubclass(cls, Functional):
+                # `class Custom(Model)` built as `Custom(inputs, outputs)`: Keras injects Functional into the
+                # class; here a subclass of (Custom, Functional) keeps Custom's methods first in the MRO
+                return Layer.__new__(_functional_subclass(cls), *args, **kwargs)
+        return Layer.__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
         if functional_init_arguments(args, kwargs):
@@ -96,10 +102,12 @@ class Model(Trainer, Layer):
             raise ValueError("You must provide an `input_shape` argument.")
         from .functional import _shape_structure_to_kts  # noqa: PLC0415
         shapes = _as_shape_structure(input_shape)
+        from .functional import symbolic_build  # noqa: PLC0415
         with self._open_name_scope():
             object.__setattr__(self, "_path", _current_path())
             try:
-                self.call(_shape_structure_to_kts(shapes))
+                with symbolic_build():
+                    self.call(_shape_structure_to_kts(shapes))
             except Exception:  # noqa: BLE001 - `call` uses ops that take only real tensors: run it on zeros
                 _call_on_zeros(self, shapes)
         self.built = True
@@ -121,10 +129,12 @@ class Model(Trainer, Layer):
 
         sym_args = _map(to_kt, tuple(args))
         sym_kwargs = {k: _map(to_kt, v) for k, v in kwargs.items() if k not in ("training", "mask")}
+        from .functional import symbolic_build  # noqa: PLC0415
         with self._open_name_scope():
             object.__setattr__(self, "_path", _current_path())
             try:
-                self.call(*sym_args, **sym_kwargs)
+                with symbolic_build():
+                    self.call(*sym_args, **sym_kwargs)
             except Exception:  # noqa: BLE001
                 pass
         first = args[0] if args else next(iter(kwargs.values()), None)
@@ -148,6 +158,11 @@ class Model(Trainer, Layer):
         from .. import saving  # noqa: PLC0415
         return saving.save_weights(self, filepath, overwrite)
 
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves the whole model (config, weights, optimizer state) to a ``.keras`` file."""
+        from ..saving_model import save_model  # noqa: PLC0415
+        return save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
     def load_weights(self, filepath, skip_mismatch=False):
         """Loads weights saved by ``save_weights`` (``keras/saving.py``)."""
         from .. import saving  # noqa: PLC0415
@@ -165,6 +180,20 @@ class Model(Trainer, Layer):
                 cls in (Model, Functional):
             return Functional.from_config(config, custom_objects=custom_objects)
         return super().from_config(config) if cls is not Model else cls(**config)
+
+
+_FUNCTIONAL_SUBCLASSES = {}
+
+
+def _functional_subclass(cls):
+    """``cls`` with ``Functional`` mixed in after it (Keras's ``inject_functional_model_class``)."""
+    made = _FUNCTIONAL_SUBCLASSES.get(cls)
+    if made is None:
+        from .functional import Functional  # noqa: PLC0415
+        made = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__, "__qualname__": cls.__qualname__,
+                                                      "__doc__": cls.__doc__})
+        _FUNCTIONAL_SUBCLASSES[cls] = made
+    return made
 
 
 def _json_default(obj):
@@ -220,7 +249,8 @@ def _layer_registry(custom_objects=None):
             if isinstance(obj, type) and issubclass(obj, Layer):
                 registry[name] = obj
     registry.update({"Model": Model, "Functional": functional.Functional, "Sequential": sequential.Sequential})
-    registry.update(custom_objects or {})
+    from ..saving_model import _custom_table  # noqa: PLC0415  (classes registered with register_keras_serializable)
+    registry.update(_custom_table(custom_objects))
     return registry
 
 
@@ -228,6 +258,12 @@ def deserialize_layer(data, custom_objects=None):
     """A layer from ``{"class_name", "config"}`` (classes of ``tf.keras.layers``, models, `custom_objects`)."""
     registry = _layer_registry(custom_objects)
     name = data["class_name"]
+    if data.get("module") == "keras.src.ops.numpy":  # an op on KerasTensors ("Add" is also a merge layer)
+        from ..layers.input_layer import _op_class  # noqa: PLC0415
+        try:
+            registry[name] = _op_class(name)
+        except KeyError:
+            pass
     if name not in registry:
         raise TypeError(f"Could not locate class '{name}'. Make sure custom classes are decorated with "
                         "`@keras.saving.register_keras_serializable()` or passed in `custom_objects`. "
@@ -245,7 +281,6 @@ def _format_shape(shape):
 
 
 def _shape_text(shapes):
-    from ... import nest  # noqa: PLC0415
     if _is_one_shape(shapes):
         return _format_shape(shapes)
     flat = _flatten_shapes(shapes)
@@ -275,15 +310,23 @@ def _map_shapes(fn, x):
 
 
 def _layer_output_shape(layer):
+    """Keras's ``format_layer_shape``: the shapes of the layer's last graph node; else a model's
+    ``output_shape``; else, for a class with ``compute_output_shape``, its output shape when built."""
     if layer._inbound_nodes:
         outputs = layer._inbound_nodes[-1].outputs
         shapes = [tuple(o.shape) for o in outputs]
         return _format_shape(shapes[0]) if len(shapes) == 1 else str([_format_shape(s) for s in shapes]).replace(
             "'", "")
-    if getattr(layer, "_build_output_shapes", None) is not None:
-        shapes = _tupleize(layer._build_output_shapes)
-        return _shape_text(shapes)
-    return "?"
+    if layer._build_shapes is None and getattr(layer, "_build_output_shapes", None) is None:
+        return "?"
+    try:
+        shapes = layer.output_shape  # Functional and built Sequential models
+    except AttributeError:
+        if type(layer).compute_output_shape is Layer.compute_output_shape or \
+                getattr(layer, "_build_output_shapes", None) is None:
+            return "?"  # Keras's default compute_output_shape raises NotImplementedError here
+        shapes = layer._build_output_shapes
+    return _shape_text(_tupleize(shapes))
 
 
 def _tupleize(x):
@@ -418,7 +461,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     def rows_of(layer, level=0):
         prefix = "   " * level + "└ " if level else ""
         rows = [fields(layer, prefix)]
-        if expand_nested and getattr(layer, "layers", None):
+        if expand_nested and isinstance(layer, Model) and layer.layers:
             for sub in layer.layers:
                 rows.extend(rows_of(sub, level + 1))
         return rows
@@ -444,11 +487,26 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     lines.append(f" Non-trainable params: {non_trainable_count:,} ({_readable(non_trainable_mem)})")
     if optimizer_vars is not None:
         lines.append(f" Optimizer params: {opt_count:,} ({_readable(opt_mem)})")
-    text = "\n".join(lines) + "\n"
+    width = _console_width()
+    text = "\n".join(line[:width] for line in lines) + "\n"  # rich crops lines at the console's width
     if print_fn is None:
         print(text, end="")
     else:
         print_fn(text)
+
+
+def _console_width():
+    """The width rich's Console finds: $COLUMNS, else the first of stdin/stdout/stderr that is a
+    terminal, else 80."""
+    columns = os.environ.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        return int(columns)
+    for fd in (0, 1, 2):
+        try:
+            return os.get_terminal_size(fd).columns or 80
+        except (AttributeError, ValueError, OSError):
+            continue
+    return 80
 
 
 def _ratio_reduce(total, ratios, maximums, values):

@@ -2,7 +2,7 @@
 decay, clipping, EMA, accumulation, name) go through ``**kwargs`` to `Optimizer`."""
 import numpy as np
 
-from ..._tensor import Variable
+from ..._tensor import StateVariable
 from .base import Optimizer
 
 
@@ -114,7 +114,7 @@ class Nadam(_AdamFamily):
         if self.built:
             return
         super().build(var_list)
-        self._u_product = Variable(np.array(1.0, np.float64), name="u_product", trainable=False)
+        self._u_product = StateVariable(np.array(1.0, np.float64), name="u_product", trainable=False)
         self._extra_variables = [self._u_product]
 
     def _step_args(self, lr, t):

@@ -2,7 +2,7 @@
 ``**kwargs`` to `Optimizer`."""
 import numpy as np
 
-from ..._tensor import Variable
+from ..._tensor import StateVariable
 from .base import Optimizer
 
 
@@ -148,8 +148,8 @@ class Adafactor(Optimizer):
         for var in var_list:
             shape = tuple(var.shape)
             if len(shape) < 2:  # placeholders, as in Keras
-                r.append(Variable(np.zeros((), var.dtype.as_numpy_dtype), name=f"r/{var.name}", trainable=False))
-                c.append(Variable(np.zeros((), var.dtype.as_numpy_dtype), name=f"c/{var.name}", trainable=False))
+                r.append(StateVariable(np.zeros((), var.dtype.as_numpy_dtype), name=f"r/{var._shared_name}", trainable=False))
+                c.append(StateVariable(np.zeros((), var.dtype.as_numpy_dtype), name=f"c/{var._shared_name}", trainable=False))
             else:
                 r.append(self._zeros_like(var, "r", shape=shape[:-1]))
                 c.append(self._zeros_like(var, "c", shape=shape[:-2] + shape[-1:]))

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from ... import _core, _restore_hooks
-from ..._tensor import Tensor, Variable
+from ..._tensor import StateVariable, Tensor, Variable
 from . import schedules as _schedules
 
 
@@ -74,7 +74,7 @@ class Optimizer:
             raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
                              f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
         self.built = False
-        self._iterations = Variable(np.int64(0), name="iteration", trainable=False)
+        self._iterations = StateVariable(np.int64(0), name="iteration", trainable=False)
         self._learning_rate = None
         self._set_learning_rate(learning_rate, initial=True)
         self._trainable_variables = []
@@ -111,7 +111,7 @@ class Optimizer:
         if isinstance(self._learning_rate, Variable):
             self._learning_rate.assign(np.float32(lr))
         else:  # stored as a float32 variable, as in Keras
-            self._learning_rate = Variable(np.float32(lr), name="learning_rate", trainable=False)
+            self._learning_rate = StateVariable(np.float32(lr), name="learning_rate", trainable=False)
 
     def _lr_value(self, raw_iterations):
         lr = self._learning_rate
@@ -187,7 +187,7 @@ class Optimizer:
     def _zeros_like(var, slot_name, value=0.0, shape=None):
         dtype = var.dtype.as_numpy_dtype
         shape = tuple(var.shape) if shape is None else tuple(shape)
-        return Variable(np.full(shape, value, dtype=dtype), name=f"{slot_name}/{var.name}", trainable=False)
+        return StateVariable(np.full(shape, value, dtype=dtype), name=f"{slot_name}/{var._shared_name}", trainable=False)
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Excludes variables (objects, or names containing any of `var_names`) from weight decay.

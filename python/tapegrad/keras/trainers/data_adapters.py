@@ -220,4 +220,6 @@ def make_data(x, y=None, sample_weight=None, batch_size=None, steps=None, shuffl
                                   "yield (x, y, sample_weight) batches instead.")
     if not hasattr(x, "__iter__") and not hasattr(x, "__next__"):
         raise ValueError(f"Unrecognized data type: x={x} (of type {type(x)})")
+    if hasattr(x, "_set_shuffle"):  # a keras.utils.PyDataset: fit's `shuffle` reorders its batches
+        x._set_shuffle(bool(shuffle) and kind == "fit")
     return IterableData(x, steps=steps)

@@ -4,9 +4,17 @@ import random as _py_random
 
 import numpy as np
 
+from .dataset_utils import split_dataset, timeseries_dataset_from_array  # noqa: F401
+from .file_utils import get_file  # noqa: F401
 from .progbar import Progbar
+from .py_dataset import PyDataset, Sequence  # noqa: F401
+from .sequence_utils import pad_sequences  # noqa: F401
+from .serialization import *  # noqa: F401,F403
+from .serialization import __all__ as _serialization_all
 
-__all__ = ["Progbar", "pack_x_y_sample_weight", "set_random_seed", "to_categorical", "unpack_x_y_sample_weight"]
+__all__ = ["Progbar", "PyDataset", "Sequence", "get_file", "pad_sequences", "split_dataset",
+           "timeseries_dataset_from_array", "pack_x_y_sample_weight", "set_random_seed",
+           "to_categorical", "unpack_x_y_sample_weight"] + _serialization_all
 
 
 def set_random_seed(seed):
@@ -24,6 +32,8 @@ def set_random_seed(seed):
     _py_random.seed(seed)
     np.random.seed(seed)
     _tg_random.set_seed(seed)
+    from .. import random as _keras_random  # noqa: PLC0415
+    _keras_random._reset_global_seed_generator()
 
 
 def unpack_x_y_sample_weight(data):

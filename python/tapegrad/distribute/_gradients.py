@@ -1,0 +1,366 @@
+"""DistributedGradientTape and DistributedOptimizer: gradients all-reduced in fused buckets, each
+started as soon as the C++ backward pass has finished it (See Note [Source ready] in
+cpp/autodiff/tape.cpp and Note [Collective order] in _engine.py)."""
+import threading
+
+import numpy as np
+
+from .. import _core
+from .. import distribute as _distribute
+from .._ops import convert_to_tensor
+from .._tape import GradientTape
+from .._tensor import Tensor, Variable
+from ..errors import FailedPreconditionError
+from . import _engine
+from . import (Average, Compression, _OP_NAMES, _check_op, _desc, _eng, _no_process_set, _nbytes, _plan,
+               _reduce_arrays)
+
+
+_seen = [0]  # _distribute._recorded_collectives at the last reduction
+
+
+class _GradientReduction:
+    """One gradient() call's reduction: a fixed plan of buckets (sources walked in reverse order,
+    the order a backward pass finishes them, grouped by dtype up to the fusion threshold or as
+    `groups` says), readiness counters fed by the backward pass, and `run()`, the communication
+    thread's part, which reduces the buckets in plan order."""
+
+    def __init__(self, eng, sources, op, compression, pre, post, local, scale_local, groups):
+        n = len(sources)
+        self.eng, self.sources, self.op, self.compression = eng, sources, op, compression
+        self.pre, self.post, self.local, self.scale_local = pre, post, local, scale_local
+        self.grads = [None] * n
+        self.results = [None] * n
+        shared = [i for i in range(n) if i not in local]
+        if groups is None:
+            keys = [(s.dtype.name, _nbytes(s)) for s in sources]
+            self.buckets = _plan(keys, shared[::-1], eng.fusion_threshold)
+        else:
+            self.buckets = _group_plan(sources, shared, groups)
+        self.bucket_of = [-1] * n
+        for b, members in enumerate(self.buckets):
+            for i in members:
+                self.bucket_of[i] = b
+        self.pending = [len(m) for m in self.buckets]
+        self.ready = [threading.Event() for _ in self.buckets]
+        self.cancelled = False
+        self.next, self.error = 0, None  # the next bucket to reduce, guarded by eng.lock
+        self.names = [_source_name(s, i) for i, s in enumerate(sources)]
+        self._plan_req = None
+
+    def on_ready(self, i, grad):
+        """Called from the backward pass (GIL held) when source i's gradient is final."""
+        if grad is not None and not isinstance(grad, Tensor):
+            raise NotImplementedError(
+                f"tapegrad.distribute reduces dense gradients only, got {type(grad).__name__} for {self.names[i]!r} "
+                "(tapegrad has no tf.IndexedSlices yet)")
+        self.grads[i] = grad
+        b = self.bucket_of[i]
+        if b >= 0:
+            self.pending[b] -= 1
+            if self.pending[b] == 0:
+                self.ready[b].set()
+
+    def cancel(self):
+        self.cancelled = True
+        for e in self.ready:
+            e.set()
+
+    def run(self):
+        """The communication thread's part: reduces bucket after bucket, in plan order, as each
+        becomes ready; stops when the caller's thread has taken over (see `drain`)."""
+        eng = self.eng
+        while True:
+            b = self.next
+            if b >= len(self.buckets) or self.cancelled:
+                return
+            self.ready[b].wait()
+            with eng.lock:
+                if self.next != b or self.cancelled:
+                    continue
+                try:
+                    self._reduce(b)
+                except BaseException as e:  # noqa: BLE001  (re-raised on the caller's thread by drain)
+                    self.error = e
+                    self.next = len(self.buckets)
+                    return
+                self.next = b + 1
+
+    def drain(self):
+        """On the caller's thread, once every gradient is final: reduces the buckets the
+        communication thread has not started, so the caller never waits for a thread wake-up."""
+        with self.eng.lock:
+            while self.next < len(self.buckets):
+                b = self.next
+                try:
+                    self._reduce(b)
+                except BaseException:
+                    self.next = len(self.buckets)  # the communication thread stops
+                    raise
+                self.next = b + 1
+            if self.error is not None:
+                raise self.error
+            if self._plan_req is not None:  # no bucket at all (every source local): the check still ends
+                self._plan_req.Wait()
+                self._plan_req = None
+
+    def start(self):
+        """Posts the check of the whole plan (a non-blocking 16-byte allreduce, See Note [Collective
+        order]) before the backward pass: it completes while the pass runs, so a bucket costs one
+        rendezvous of the ranks (its allreduce), not two."""
+        eng = self.eng
+        self.descs = [_desc("allreduce", s, _OP_NAMES[self.op], self.pre, self.post, self.compression.__name__,
+                            "a tensor") for s in self.sources]
+        order = [i for members in self.buckets for i in members]
+        self.plan = (("group", tuple(self.descs[i] for i in order)), tuple(self.names[i] for i in order))
+        h = eng.hash_of(self.plan[0])
+        self._plan_in = np.array([h, -h], np.int64)
+        self._plan_out = np.zeros(2, np.int64)
+        with eng.lock:
+            self._plan_req = eng.comm.Iallreduce(self._plan_in, self._plan_out, op=eng.MPI.MAX)
+
+    def _reduce(self, b):
+        eng, members = self.eng, self.buckets[b]
+        names = tuple(self.names[i] for i in members)
+        with eng.collective(f"ALLREDUCE of gradients {', '.join(names)}"):
+            if self._plan_req is not None:
+                self._plan_req.Wait()
+                self._plan_req = None
+                if self._plan_out[0] != self._plan_in[0] or self._plan_out[1] != self._plan_in[1]:
+                    eng._mismatch(*self.plan)
+            # None gradients travel as zeros, so that the message is the same on every rank; how many
+            # ranks had each gradient rides along (posted first, so it completes with the data)
+            flags = np.array([self.grads[i] is not None for i in members], np.int32)
+            counts = np.zeros_like(flags)
+            req = eng.comm.Iallreduce(flags, counts, op=eng.MPI.SUM)
+            views = [self.grads[i]._array_view() if self.grads[i] is not None else _zeros_view(self.sources[i])
+                     for i in members]
+            outs = _reduce_arrays(eng, views, [(self.sources[i]._dtype_code, tuple(self.sources[i].shape))
+                                               for i in members], self.op, self.pre, self.post, self.compression)
+            req.Wait()
+            if ((counts > 0) & (counts < eng.size)).any():
+                self._presence_mismatch(members, flags, counts)
+        for i, o, c in zip(members, outs, counts):
+            self.results[i] = o if c else None
+
+    def _presence_mismatch(self, members, flags, counts):
+        every = self.eng.comm.allgather(flags.tolist())  # the same decision on every rank: all get here
+        j = int(np.argmax((counts > 0) & (counts < self.eng.size)))
+        have = [r for r, f in enumerate(every) if f[j]]
+        lack = [r for r, f in enumerate(every) if not f[j]]
+        raise FailedPreconditionError(
+            None, None, f"Mismatched gradients: One rank has a tensor, but another rank has None. (tensor "
+                        f"{self.names[members[j]]!r}: a gradient on rank(s) {have}, None on rank(s) {lack})")
+
+    def finish(self):
+        for i in self.local:
+            g = self.grads[i]
+            if g is not None and self.scale_local:
+                g = g / self.eng.size
+            self.results[i] = g
+        return self.results
+
+
+def _zeros_view(source):
+    """Zeros shaped and typed like `source`, as a numpy view (any dtype the engine has)."""
+    _, view = _engine.empty_like_shape(tuple(int(d) for d in source.shape), source._dtype_code)
+    view[...] = 0
+    return view
+
+
+def _source_name(s, i):
+    name = getattr(s, "name", None) if isinstance(s, Variable) else None
+    return name if name else f"gradient.{i}"
+
+
+def _group_plan(sources, shared, groups):
+    shared_set = set(shared)
+    if isinstance(groups, int):
+        per = -(-len(shared) // groups) if groups else len(shared)
+        chunks = [shared[k:k + per] for k in range(0, len(shared), max(per, 1))]
+    else:
+        index = {id(s): i for i, s in enumerate(sources)}
+        chunks, used = [], set()
+        for g in groups:
+            chunk = [index[id(v)] for v in g if id(v) in index and index[id(v)] in shared_set]
+            used.update(chunk)
+            chunks.append(chunk)
+        chunks += [[i] for i in shared if i not in used]
+    out = []
+    for chunk in chunks:  # one dtype per bucket
+        by_dtype = {}
+        for i in chunk:
+            by_dtype.setdefault(sources[i].dtype.name, []).append(i)
+        out.extend(by_dtype.values())
+    return [c for c in out if c]
+
+
+def _check_groups(groups, num_groups):
+    if groups is None and num_groups:
+        groups = num_groups
+    if groups is None or groups == 0:
+        return None
+    if isinstance(groups, int) and groups > 0:
+        return groups
+    if isinstance(groups, (list, tuple)) and all(
+            isinstance(g, (list, tuple)) and all(isinstance(v, Variable) for v in g) for g in groups):
+        return groups
+    raise ValueError("groups should be a non-negative integer or a list of list of tf.Variable.")
+
+
+def _scale_factors(op, gradient_predivide_factor):
+    if gradient_predivide_factor != 1.0:
+        if op != Average:
+            raise ValueError("gradient_predivide_factor not supported with op != Average")
+        return 1.0 / gradient_predivide_factor, float(gradient_predivide_factor)
+    return 1.0, 1.0
+
+
+def reduce_gradients(eng, sources, compute, op, compression, pre, post, local=(), scale_local=True, groups=None):
+    """Runs compute(on_ready) (the backward pass, or None for gradients already there) while the
+    communication thread reduces the finished buckets; returns the reduced gradients."""
+    red = _GradientReduction(eng, sources, op, compression, pre, post, set(local), scale_local, groups)
+    red.start()
+    # A backward pass that runs collectives itself (gradients of hvd.allreduce & co. recorded since
+    # the last reduction) must not race the communication thread: the order of collectives would
+    # then depend on timing (See Note [Collective order]).
+    recorded = _distribute._recorded_collectives
+    ran_collectives, _seen[0] = recorded != _seen[0], recorded
+    if not eng.overlap or len(red.buckets) < 2 or ran_collectives:  # no thread hand-off
+        grads = compute(None)
+        for i, g in enumerate(grads):
+            red.on_ready(i, g)
+        red.drain()
+        return red.finish()
+    eng.submit(red.run)
+    try:
+        compute(red.on_ready)
+    except BaseException:
+        red.cancel()
+        raise
+    red.drain()
+    return red.finish()
+
+
+class _DistributedGradientTapeMixin:
+    """What DistributedGradientTape adds to the tape's own class (see DistributedGradientTape)."""
+
+    def gradient(self, target, sources, output_gradients=None, use_generic_names=False):
+        """The tape's gradient, all-reduced over the ranks (Average by default); None stays None."""
+        return GradientTape.gradient(self, target, sources, output_gradients)
+
+    def register_local_source(self, source):
+        """Marks `source` as local: its gradient is not all-reduced (divided by size() when
+        scale_local_gradients)."""
+        self._local_sources.add(id(source))
+
+    def _compute_gradient(self, tape, flat_targets, flat_sources, flat_og, zero_unconnected):
+        eng = _eng()
+        if eng.size == 1:  # as Horovod: one process returns the gradients untouched
+            return _core.compute_gradient(tape, flat_targets, flat_sources, flat_og, zero_unconnected)
+        local = [i for i, s in enumerate(flat_sources) if id(s) in self._local_sources]
+        result = []
+
+        def compute(on_ready):
+            result[:] = _core.compute_gradient(tape, flat_targets, flat_sources, flat_og, zero_unconnected,
+                                               on_ready)
+            return result
+
+        return reduce_gradients(eng, flat_sources, compute, self._hvd_op, self._hvd_compression, self._hvd_pre,
+                                self._hvd_post, local, self._scale_local, self._hvd_groups)
+
+
+_TAPE_CLASSES = {}
+
+
+def DistributedGradientTape(gradtape, device_dense="", device_sparse="", compression=Compression.none,
+                            sparse_as_dense=False, op=Average, gradient_predivide_factor=1.0, num_groups=0,
+                            groups=None, process_set=None, scale_local_gradients=True):
+    """Wraps a used GradientTape so that ``gradient()`` all-reduces the gradients over the ranks.
+
+    Returns an object of a subclass of the tape's own class (same class name) that shares its
+    recording, as Horovod does; use it after the ``with`` block. The reduction is bucketed (see
+    ``hvd.init(fusion_threshold=...)``) and overlaps the backward pass: a bucket is reduced on the
+    communication thread as soon as its last gradient is final. With one process the gradients
+    come back untouched. tapegrad has no ``tf.IndexedSlices`` yet, so every gradient is dense and
+    ``sparse_as_dense`` changes nothing.
+
+    >>> import tapegrad as tg, tapegrad.distribute as hvd
+    >>> hvd.init()
+    >>> w = tg.Variable([1.0, 2.0])
+    >>> with tg.GradientTape() as tape:
+    ...     loss = tg.reduce_sum(w * w)
+    >>> tape = hvd.DistributedGradientTape(tape)
+    >>> tape.gradient(loss, [w])[0].numpy().tolist()
+    [2.0, 4.0]
+    """
+    _no_process_set(process_set)
+    if not isinstance(gradtape, GradientTape):
+        raise TypeError(f"DistributedGradientTape wraps a tf.GradientTape, got {type(gradtape).__name__}")
+    op = _check_op(op)
+    pre, post = _scale_factors(op, gradient_predivide_factor)
+    base = type(gradtape)
+    cls = _TAPE_CLASSES.get(base)
+    if cls is None:  # one subclass per tape class, as Horovod (same name)
+        cls = _TAPE_CLASSES[base] = type(base.__name__, (_DistributedGradientTapeMixin, base),
+                                         {"__module__": base.__module__})
+    tape = cls.__new__(cls)
+    tape.__dict__ = gradtape.__dict__  # one state: wrapping inside the `with` block works too
+    tape._hvd_op, tape._hvd_compression, tape._hvd_pre, tape._hvd_post = op, compression, pre, post
+    tape._hvd_groups = _check_groups(groups, num_groups)
+    tape._sparse_as_dense = bool(sparse_as_dense)
+    tape._local_sources, tape._scale_local = set(), bool(scale_local_gradients)
+    return tape
+
+
+def DistributedOptimizer(optimizer, name=None, device_dense="", device_sparse="", compression=Compression.none,
+                         sparse_as_dense=False, backward_passes_per_step=1, op=Average,
+                         gradient_predivide_factor=1.0, average_aggregated_gradients=False, num_groups=0,
+                         groups=None, process_set=None, scale_local_gradients=True):
+    """A new optimizer of the same class (and class name), built from ``optimizer.get_config()``, whose
+    ``apply``/``apply_gradients`` all-reduce the gradients first (Horovod's Keras wrapper; the state of
+    `optimizer` is not carried over, as in Horovod). Works with ``model.fit``.
+
+    >>> import tapegrad as tg, tapegrad.distribute as hvd
+    >>> hvd.init()
+    >>> opt = hvd.DistributedOptimizer(tg.keras.optimizers.SGD(0.1))
+    >>> type(opt).__name__
+    'SGD'
+    """
+    _no_process_set(process_set)
+    if op == 2:
+        raise ValueError("op == Adasum is not supported yet with Keras")
+    op = _check_op(op)
+    if backward_passes_per_step != 1:
+        raise NotImplementedError("tapegrad.distribute.DistributedOptimizer: backward_passes_per_step > 1 "
+                                  "(local gradient aggregation) is not implemented")
+    pre, post = _scale_factors(op, gradient_predivide_factor)
+    groups = _check_groups(groups, num_groups)
+    base = type(optimizer)
+
+    def apply(self, grads, trainable_variables=None):
+        eng = _eng()
+        grads = [g if g is None or isinstance(g, Tensor) else convert_to_tensor(g) for g in grads]
+        if eng.size > 1:
+            variables = trainable_variables
+            if variables is None:
+                variables = self._trainable_variables if self.built else grads
+            sources = [v if g is None else g for g, v in zip(grads, list(variables))]
+            if len(sources) != len(grads) or any(s is None for s in sources):
+                return base.apply(self, grads, trainable_variables)  # the base class raises its error
+
+            def compute(on_ready):
+                if on_ready is not None:
+                    for i, g in enumerate(grads):
+                        on_ready(i, g)
+                return grads
+
+            grads = reduce_gradients(eng, sources, compute, op, compression, pre, post, groups=groups)
+        return base.apply(self, grads, trainable_variables)
+
+    cls = type(base.__name__, (base,), {"apply": apply, "__module__": base.__module__,
+                                        "_hvd_distributed": True})
+    config = optimizer.get_config()
+    if name is not None:
+        config["name"] = name
+    return cls.from_config(config)

@@ -1,0 +1,420 @@
+"""Run by tests/test_distribute.py under ``mpiexec -n N``: ``python tests/distribute_worker.py SCENARIO``.
+Each scenario asserts on every rank and prints ``OK <scenario> rank R`` at the end; a failing assert
+is an uncaught exception, which ends the whole job (that is also what the `raise` scenario checks)."""
+import hashlib
+import sys
+
+import numpy as np
+
+import tapegrad as tg
+import tapegrad.distribute as hvd
+
+DTYPES = [np.float32, np.float64, np.int32, np.int64]
+for _name in ("float16", "int8", "uint8", "int16", "uint16", "uint32", "uint64"):  # when the engine has them
+    if hasattr(tg, _name):
+        DTYPES.append(np.dtype(_name).type)
+try:  # bfloat16 needs ml_dtypes (TF's) to be seen from numpy
+    if hasattr(tg, "bfloat16"):
+        import ml_dtypes
+
+        DTYPES.append(ml_dtypes.bfloat16)
+except ImportError:
+    pass
+SMALL = {"int8", "uint8", "int16", "uint16", "float16", "bfloat16"}
+OPS = {hvd.Average: "Average", hvd.Sum: "Sum", hvd.Min: "Min", hvd.Max: "Max", hvd.Product: "Product"}
+
+
+def value_of(r, dtype, shape=(2, 3)):
+    """Rank r's input: distinct per rank and element, exact in every dtype."""
+    base = np.arange(np.prod(shape)).reshape(shape)
+    name = np.dtype(dtype).name
+    if name in SMALL:  # products of four ranks stay in range, float16/bfloat16 stay exact
+        v = (base % 3) + (r % 2) - (1 if name.startswith(("int", "float", "bfloat")) else 0)
+    else:
+        v = (base % 5 + 1) * (r + 1) - 2 * r
+        if name.startswith("uint"):
+            v = np.abs(v)
+    if name.startswith(("float", "bfloat")):
+        v = v + 0.25 * ((base + r) % 3)
+    return v.astype(dtype)
+
+
+def expected(op, xs):
+    st = np.stack(xs).astype(np.float64)
+    dt = xs[0].dtype
+    if op == hvd.Sum:
+        out = st.sum(0)
+    elif op == hvd.Average:
+        out = st.sum(0)
+        if dt.name == "bfloat16":  # reduced in float32, rounded once
+            return (out.astype(np.float32) * np.float32(1.0 / len(xs))).astype(dt)
+        if dt.kind == "f":
+            return (out.astype(dt) * dt.type(1.0 / len(xs))).astype(dt)
+        return (out.astype(dt) * (1.0 / len(xs))).astype(dt)
+    elif op == hvd.Min:
+        out = st.min(0)
+    elif op == hvd.Max:
+        out = st.max(0)
+    else:
+        out = st.prod(0)
+    return out.astype(xs[0].dtype)
+
+
+def same_on_all_ranks(arrays, what):
+    digest = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in arrays)).hexdigest()
+    digests = hvd.allgather_object(digest)
+    assert len(set(digests)) == 1, f"{what} differs across ranks: {digests}"
+
+
+def collectives():
+    r, n = hvd.rank(), hvd.size()
+    assert (hvd.local_rank(), hvd.local_size(), hvd.cross_rank(), hvd.cross_size()) == (r, n, 0, 1)
+    assert hvd.is_initialized() and hvd.is_homogeneous()
+    results = []
+    for dtype in DTYPES:
+        xs = [value_of(q, dtype) for q in range(n)]
+        for op, name in OPS.items():
+            got = hvd.allreduce(tg.constant(xs[r]), op=op, name=f"{name}_{np.dtype(dtype).name}")
+            want = expected(op, xs)
+            assert got.dtype.name == np.dtype(dtype).name, (got.dtype, dtype)
+            np.testing.assert_allclose(got.numpy().astype(np.float64), want.astype(np.float64), rtol=1e-6,
+                                       err_msg=f"{name} {dtype}")
+            if op != hvd.Average or not np.dtype(dtype).name.startswith(("float", "bfloat")):
+                assert (got.numpy() == want).all(), (name, dtype, got.numpy(), want)
+            results.append(got.numpy())
+        # allgather: rank q sends q + 1 rows
+        rows = [np.repeat(value_of(q, dtype)[:1], q + 1, axis=0) for q in range(n)]
+        g = hvd.allgather(tg.constant(rows[r]))
+        assert (g.numpy() == np.concatenate(rows)).all() and g.dtype.name == np.dtype(dtype).name
+        # broadcast from the last rank
+        b = hvd.broadcast(tg.constant(xs[r]), root_rank=n - 1)
+        assert (b.numpy() == xs[n - 1]).all()
+        results += [g.numpy(), b.numpy()]
+    # scale factors: postscale * sum(prescale * x)
+    x = value_of(r, np.float64)
+    got = hvd.allreduce(tg.constant(x), op=hvd.Sum, prescale_factor=0.5, postscale_factor=3.0)
+    np.testing.assert_allclose(got.numpy(), 3.0 * sum(0.5 * value_of(q, np.float64) for q in range(n)), rtol=1e-12)
+    got = hvd.allreduce(tg.constant(x), op=hvd.Average, prescale_factor=2.0)
+    np.testing.assert_allclose(got.numpy(), sum(2.0 * value_of(q, np.float64) for q in range(n)) / n, rtol=1e-12)
+    # fp16 compression: float16 on the wire, float32 back
+    x32 = value_of(r, np.float32)
+    got = hvd.allreduce(tg.constant(x32), op=hvd.Sum, compression=hvd.Compression.fp16)
+    assert got.dtype.name == "float32"
+    assert (got.numpy() == sum(value_of(q, np.float32) for q in range(n))).all()
+    # grouped, mixed dtypes and a scalar
+    group = [tg.constant(value_of(r, np.float32)), tg.constant(value_of(r, np.int64, (4,))), tg.constant(float(r))]
+    outs = hvd.grouped_allreduce(group, op=hvd.Sum)
+    assert (outs[0].numpy() == sum(value_of(q, np.float32) for q in range(n))).all()
+    assert (outs[1].numpy() == sum(value_of(q, np.int64, (4,)) for q in range(n))).all()
+    assert outs[2].numpy() == sum(range(n)) and outs[2].shape == ()
+    # a Variable in, bool through allgather/broadcast, empty tensors
+    v = tg.Variable(value_of(r, np.float32))
+    assert (hvd.allreduce(v, op=hvd.Max).numpy() == np.max([value_of(q, np.float32) for q in range(n)], 0)).all()
+    flags = hvd.allgather(tg.constant(np.array([r % 2 == 0])))
+    assert flags.numpy().tolist() == [q % 2 == 0 for q in range(n)]
+    assert hvd.allreduce(tg.zeros((0, 3))).shape == (0, 3)
+    # objects
+    assert hvd.broadcast_object({"r": r, "s": "x" * r}, root_rank=1) == {"r": 1, "s": "x"}
+    assert hvd.allgather_object((r, "a")) == [(q, "a") for q in range(n)]
+    same_on_all_ranks(results, "collective results")
+    # gradients through the collectives (Horovod's registered gradients)
+    w = tg.Variable(value_of(r, np.float64, (4, 3)))  # n <= 4 rows: rank r gathers r + 1 of them
+    with tg.GradientTape(persistent=True) as tape:
+        s = hvd.allreduce(w * w, op=hvd.Sum, name="sq")
+        g_rows = hvd.allgather(w[: r + 1], name="rows")
+        b = hvd.broadcast(w, root_rank=0, name="b")
+        loss_s, loss_g, loss_b = tg.reduce_sum(s * float(r + 1)), tg.reduce_sum(g_rows * g_rows), tg.reduce_sum(b)
+    # d/dw sum((r'+1) * sum_q w_q^2) over ranks r': each rank's upstream is summed again
+    np.testing.assert_allclose(tape.gradient(loss_s, w).numpy(), 2 * w.numpy() * sum(range(1, n + 1)), rtol=1e-12)
+    # allgather: the averaged upstream gradient, this rank's rows
+    gathered = np.concatenate([value_of(q, np.float64, (4, 3))[: q + 1] for q in range(n)])
+    want = np.zeros_like(w.numpy())
+    start = sum(q + 1 for q in range(r))
+    want[: r + 1] = 2 * gathered[start:start + r + 1]
+    np.testing.assert_allclose(tape.gradient(loss_g, w).numpy(), want, rtol=1e-12)
+    # broadcast: the averaged gradient on the root, zeros elsewhere
+    np.testing.assert_allclose(tape.gradient(loss_b, w).numpy(), np.ones_like(want) * (r == 0))
+    del tape
+    # broadcast_variables: differently initialised ranks end equal (to root's values)
+    rng = np.random.default_rng(100 + r)
+    vs = [tg.Variable(rng.standard_normal((3, 4)).astype(np.float32)), tg.Variable(rng.standard_normal(5)),
+          tg.Variable(np.int32(r))]
+    root_vals = [w.numpy() for w in vs] if r == 1 else None
+    root_vals = hvd.broadcast_object(root_vals, root_rank=1)
+    hvd.broadcast_variables(vs, root_rank=1)
+    for w, want in zip(vs, root_vals):
+        assert (w.numpy() == want).all()
+    same_on_all_ranks([w.numpy() for w in vs], "broadcast variables")
+
+
+# --- training: n ranks with a share of the batch each == one process with the whole batch ------------
+SIZES, BATCH, STEPS = (12, 16, 16, 4), 24, 6
+
+
+def init_params(seed):
+    rng = np.random.default_rng(seed)
+    ps = []
+    for a, b in zip(SIZES[:-1], SIZES[1:]):
+        ps += [(rng.standard_normal((a, b)) / np.sqrt(a)).astype(np.float32), (0.1 * rng.standard_normal(b)).astype(np.float32)]
+    return ps
+
+
+def data():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((STEPS, BATCH, SIZES[0])).astype(np.float32)
+    y = rng.integers(0, SIZES[-1], (STEPS, BATCH)).astype(np.int32)
+    return x, y
+
+
+def mlp_loss(ws, x, y):
+    h = tg.constant(x)
+    for i in range(0, len(ws) - 2, 2):
+        h = tg.nn.relu(tg.matmul(h, ws[i]) + ws[i + 1])
+    logits = tg.matmul(h, ws[-2]) + ws[-1]
+    return tg.reduce_mean(tg.nn.sparse_softmax_cross_entropy_with_logits(labels=tg.constant(y), logits=logits))
+
+
+def train(distributed, use_optimizer=False, seed=0):
+    """Returns (per-step losses, final weights). Distributed: this rank's share of every batch."""
+    r, n = hvd.rank(), hvd.size()
+    ws = [tg.Variable(p) for p in init_params(seed + (r if distributed else 0))]
+    opt = tg.keras.optimizers.Adam(0.01)
+    if distributed and use_optimizer:
+        opt = hvd.DistributedOptimizer(opt)
+    xs, ys = data()
+    share = BATCH // n
+    losses = []
+    for step in range(STEPS):
+        x, y = xs[step], ys[step]
+        if distributed:
+            x, y = x[r * share:(r + 1) * share], y[r * share:(r + 1) * share]
+        with tg.GradientTape() as tape:
+            loss = mlp_loss(ws, x, y)
+        if distributed and not use_optimizer:
+            tape = hvd.DistributedGradientTape(tape)
+        grads = tape.gradient(loss, ws)
+        opt.apply_gradients(zip(grads, ws))
+        if distributed and step == 0:
+            hvd.broadcast_variables(ws + list(opt.variables), root_rank=0)
+        losses.append(float(hvd.allreduce(loss).numpy()) if distributed else float(loss))
+    return losses, [w.numpy() for w in ws]
+
+
+def training():
+    ref_losses, ref_ws = train(distributed=False)  # one process, the whole batch
+    for use_optimizer in (False, True):
+        for threshold in (0, 64 * 1024 * 1024):
+            hvd._engine_state.fusion_threshold = threshold
+            for overlap in (True, False):
+                hvd._engine_state.overlap = overlap
+                losses, ws = train_same_init(use_optimizer)
+                np.testing.assert_allclose(losses, ref_losses, rtol=2e-5, atol=1e-6)
+                for a, b in zip(ws, ref_ws):
+                    np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
+                same_on_all_ranks(ws, "trained weights")
+    hvd._engine_state.overlap = True
+    hvd._engine_state.fusion_threshold = 64 * 1024 * 1024
+    # run to run: the same script gives the same bits
+    a = train_same_init(False)[1]
+    b = train_same_init(False)[1]
+    assert all((x == y).all() for x, y in zip(a, b))
+    # different initial weights + broadcast after step 0: every rank ends equal to the others
+    _, ws = train(distributed=True)
+    same_on_all_ranks(ws, "weights after broadcast_variables")
+    if hvd.rank() == 0:  # for the run-to-run test: the bits of the final weights and losses
+        losses, ws = train_same_init(False)
+        digest = hashlib.sha256(b"".join(np.float32(w).tobytes() for w in ws) + np.float64(losses).tobytes())
+        print("DIGEST", digest.hexdigest(), flush=True)
+    else:
+        train_same_init(False)
+
+
+def train_same_init(use_optimizer):
+    r, n = hvd.rank(), hvd.size()
+    ws = [tg.Variable(p) for p in init_params(0)]
+    opt = tg.keras.optimizers.Adam(0.01)
+    if use_optimizer:
+        opt = hvd.DistributedOptimizer(opt)
+    xs, ys = data()
+    share = BATCH // n
+    losses = []
+    for step in range(STEPS):
+        x, y = xs[step][r * share:(r + 1) * share], ys[step][r * share:(r + 1) * share]
+        with tg.GradientTape() as tape:
+            loss = mlp_loss(ws, x, y)
+        if not use_optimizer:
+            tape = hvd.DistributedGradientTape(tape)
+        grads = tape.gradient(loss, ws)
+        opt.apply_gradients(zip(grads, ws))
+        losses.append(float(hvd.allreduce(loss).numpy()))
+    return losses, [w.numpy() for w in ws]
+
+
+def tape_options():
+    """DistributedGradientTape's options against numpy: groups, predivide, local sources, fp16, Sum."""
+    r, n = hvd.rank(), hvd.size()
+    rng = np.random.default_rng(3)
+    w_all = [rng.standard_normal((5, 4)), rng.standard_normal(4), rng.standard_normal((4, 3))]
+    x_all = rng.standard_normal((n, 6, 5))
+
+    def grads(options, local=None):
+        ws = [tg.Variable(w.astype(np.float32), name=f"w{i}") for i, w in enumerate(w_all)]
+        with tg.GradientTape() as tape:
+            h = tg.nn.relu(tg.matmul(tg.constant(x_all[r].astype(np.float32)), ws[0]) + ws[1])
+            loss = tg.reduce_sum(tg.matmul(h, ws[2]) ** 2) * float(r + 1)
+        tape = hvd.DistributedGradientTape(tape, **options)
+        if local is not None:
+            tape.register_local_source(ws[local])
+        return [g.numpy() for g in tape.gradient(loss, ws)]
+
+    def local_grads(q):  # rank q's own gradients, in numpy (float64)
+        x = x_all[q]
+        pre = x @ w_all[0] + w_all[1]
+        h = np.maximum(pre, 0)
+        dz = 2 * (h @ w_all[2]) * (q + 1)
+        dh = (dz @ w_all[2].T) * (pre > 0)
+        return [x.T @ dh, dh.sum(0), h.T @ dz]
+
+    per_rank = [local_grads(q) for q in range(n)]
+    mean = [sum(g[i] for g in per_rank) / n for i in range(3)]
+    total = [sum(g[i] for g in per_rank) for i in range(3)]
+    tol = dict(rtol=2e-5, atol=2e-5)
+    for options, want in (({}, mean), ({"groups": 2}, mean), ({"groups": [[]]}, mean),
+                          ({"gradient_predivide_factor": 4.0}, mean), ({"op": hvd.Sum}, total)):
+        for got, ref in zip(grads(options), want):
+            np.testing.assert_allclose(got, ref, **tol, err_msg=str(options))
+    got = grads({"compression": hvd.Compression.fp16})
+    for g, ref in zip(got, mean):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, ref, rtol=5e-3, atol=5e-3 * np.abs(ref).max())
+    for dt in ("float16", "bfloat16"):  # half-precision variables (when the engine has them)
+        if not hasattr(tg, dt):
+            continue
+        w = tg.Variable(tg.cast(tg.constant([1.0, 2.0, 3.0]), getattr(tg, dt)))
+        with tg.GradientTape() as tape:
+            loss = tg.reduce_sum(w * w) * float(r + 1)
+        g = hvd.DistributedGradientTape(tape).gradient(loss, [w])[0]
+        assert g.dtype.name == dt, g.dtype
+        np.testing.assert_allclose(g.numpy().astype(np.float64), np.array([2.0, 4.0, 6.0]) * np.mean(np.arange(n) + 1.0),
+                                   rtol=1e-2)
+    got = grads({}, local=1)  # the bias stays local, divided by size
+    np.testing.assert_allclose(got[1], per_rank[r][1] / n, **tol)
+    np.testing.assert_allclose(got[0], mean[0], **tol)
+
+
+def keras_fit():
+    """model.fit with DistributedOptimizer and Horovod's callbacks: differently initialised ranks end
+    with the same weights; MetricAverageCallback averages the logs."""
+    from tapegrad.keras.callbacks import Callback
+
+    r, n = hvd.rank(), hvd.size()
+    model = tg.keras.Sequential([tg.keras.layers.Dense(8, activation="relu"), tg.keras.layers.Dense(3)])
+    model.build((None, 5))
+    rng = np.random.default_rng(r)
+    for w in model.trainable_variables:
+        w.assign(rng.standard_normal(tuple(w.shape)).astype(np.float32))
+    model.compile(optimizer=hvd.DistributedOptimizer(tg.keras.optimizers.SGD(0.05)),
+                  loss=tg.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x = np.random.default_rng(50 + r).standard_normal((32, 5)).astype(np.float32)
+    y = (np.arange(32) % 3).astype(np.int32)
+    seen = {}
+
+    class Record(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen[epoch] = dict(logs)
+
+    local = {}
+
+    class Local(Callback):  # listed before the average: the rank's own value
+        def on_epoch_end(self, epoch, logs=None):
+            local[epoch] = dict(logs)
+
+    model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0,
+              callbacks=[Local(), hvd.callbacks.BroadcastGlobalVariablesCallback(0),
+                         hvd.callbacks.MetricAverageCallback(), Record()])
+    same_on_all_ranks([w.numpy() for w in model.variables], "weights after fit")
+    all_local = hvd.allgather_object(local[1]["loss"])
+    np.testing.assert_allclose(seen[1]["loss"], np.mean(np.float32(all_local)), rtol=1e-6)
+    assert len(set(hvd.allgather_object(seen[1]["loss"]))) == 1
+
+
+def mismatch():
+    r, n = hvd.rank(), hvd.size()
+    shape = (2, 3) if r == 0 else (3, 3)
+    try:
+        hvd.allreduce(tg.zeros(shape), name="weights")
+    except tg.errors.FailedPreconditionError as e:
+        msg = str(e)
+    else:
+        raise AssertionError("no error for mismatched shapes")
+    assert ("Mismatched ALLREDUCE tensor shapes: One rank sent a tensor of shape [2, 3], but another rank sent a "
+            "tensor of shape [3, 3].") in msg, msg
+    assert "'weights'" in msg and "rank 0" in msg and "rank 1" in msg, msg
+    try:
+        hvd.allreduce(tg.zeros((2,), dtype=tg.float32 if r == 0 else tg.int32), name="counts")
+    except tg.errors.FailedPreconditionError as e:
+        assert "Mismatched data types: One rank had type float32, but another rank had type int32." in str(e), str(e)
+        assert "'counts'" in str(e)
+    else:
+        raise AssertionError("no error for mismatched dtypes")
+    try:
+        hvd.allgather(tg.zeros((r + 1, 2 + (r > 0))), name="rows")
+    except tg.errors.FailedPreconditionError as e:
+        assert ("Mismatched ALLGATHER tensor shapes: One rank sent a tensor with dimension 1 equal to 2, but another "
+                "rank sent a tensor with dimension 1 equal to 3.") in str(e), str(e)
+    else:
+        raise AssertionError("no error for mismatched allgather")
+    # in a DistributedGradientTape: the variable is named
+    w = tg.Variable(np.ones((4,) if r == 0 else (5,), np.float32), name="dense/kernel")
+    with tg.GradientTape() as tape:
+        loss = tg.reduce_sum(w * w)
+    try:
+        hvd.DistributedGradientTape(tape).gradient(loss, [w])
+    except tg.errors.FailedPreconditionError as e:
+        assert "Mismatched ALLREDUCE tensor shapes" in str(e) and "dense/kernel" in str(e), str(e)
+    else:
+        raise AssertionError("no error for mismatched gradients")
+    # a gradient that is None on one rank only (its loss does not use the variable)
+    w1, w2 = tg.Variable([1.0, 2.0], name="used"), tg.Variable([3.0], name="sometimes")
+    with tg.GradientTape() as tape:
+        loss = tg.reduce_sum(w1 * w1) + (tg.reduce_sum(w2) if r == 0 else 0.0)
+    try:
+        hvd.DistributedGradientTape(tape).gradient(loss, [w1, w2])
+    except tg.errors.FailedPreconditionError as e:
+        assert "Mismatched gradients: One rank has a tensor, but another rank has None." in str(e), str(e)
+        assert "sometimes" in str(e), str(e)
+    else:
+        raise AssertionError("no error for a gradient that is None on one rank only")
+    # compression that differs
+    try:
+        hvd.allreduce(tg.ones((3,)), compression=hvd.Compression.fp16 if r else hvd.Compression.none, name="c")
+    except tg.errors.FailedPreconditionError as e:
+        assert "Mismatched compression" in str(e), str(e)
+    else:
+        raise AssertionError("no error for mismatched compression")
+    # the job goes on: a matching allreduce still works
+    assert float(hvd.allreduce(tg.constant(1.0), op=hvd.Sum)) == n
+
+
+def raise_on_one():
+    if hvd.rank() == 1:
+        raise ValueError("boom on purpose")
+    hvd.allreduce(tg.constant([1.0]), name="never_matched")  # blocks until the abort
+    hvd.barrier()
+
+
+def exit_on_one():
+    if hvd.rank() == 1:
+        sys.exit(3)  # SystemExit skips the exception hook: the stall watchdog ends the job
+    hvd.allreduce(tg.constant([1.0]), name="left_alone")
+
+
+if __name__ == "__main__":
+    tg.config.set_num_threads(1)  # ranks share the machine's cores
+    hvd.init()
+    scenario = sys.argv[1]
+    for name in scenario.split(","):
+        {"collectives": collectives, "training": training, "fit": keras_fit, "mismatch": mismatch,
+         "tape_options": tape_options,
+         "raise": raise_on_one, "exit": exit_on_one}[name]()
+    print(f"OK {scenario} rank {hvd.rank()}", flush=True)
