@@ -21,8 +21,9 @@ def test_pool_has_no_data_races(tmp_path):
     cxx = shutil.which("g++") or shutil.which("c++")
     if cxx is None or not _tsan_works(cxx, tmp_path):
         pytest.skip("no C++ compiler with ThreadSanitizer here")
-    # parallel.cpp sets OpenBLAS's thread count: a stub stands in for the library
-    (tmp_path / "cblas.h").write_text('extern "C" inline void scipy_openblas_set_num_threads(int) {}\n')
+    # parallel.cpp sets and reads OpenBLAS's thread count: a stub stands in for the library
+    (tmp_path / "cblas.h").write_text('extern "C" inline void scipy_openblas_set_num_threads(int) {}\n'
+                                      'extern "C" inline int scipy_openblas_get_num_threads() { return 2; }\n')
     exe = tmp_path / "pool_stress"
     subprocess.run([cxx, "-std=c++17", "-O1", "-g", "-fsanitize=thread", f"-I{tmp_path}", f"-I{ROOT / 'cpp'}",
                     str(ROOT / "tests" / "cpp" / "pool_stress.cpp"), str(ROOT / "cpp" / "tensor" / "parallel.cpp"),

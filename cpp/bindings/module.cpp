@@ -34,6 +34,8 @@ PYBIND11_MODULE(_core, m) {
   bind::init_optim(m);
   m.def("get_num_threads", &get_num_threads);
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
+  // Whether the contention probe currently sees the cores taken (Note [Contention]).
+  m.def("_cores_contended", &cores_contended);
   // Which hand-written SIMD kernels run on this CPU: "avx512", "avx2" or "none" (Note [Own tanh]).
   m.def("simd_isa", &vmath::isa);
 }

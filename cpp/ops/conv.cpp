@@ -1,17 +1,29 @@
-// 2-D convolution (im2col + OpenBLAS gemm) and pooling over NHWC tensors, forward and backward.
-// All shape checks happen before any parallel_for (See Note [Threads]); gemm is called outside them.
+// 2-D convolution and pooling over NHWC tensors, forward and backward. float32 convolutions run the
+// direct register-tile kernels of conv_kernels.h (Note [Direct conv]); float64, and float32 cases
+// they do not cover (strided input gradients, filters over 64 rows), run im2col + OpenBLAS gemm or
+// the small-K loops (Note [Small-K conv]). All shape checks happen before any parallel_for (See
+// Note [Threads]); gemm is called outside them.
 #include "ops/conv.h"
 
 #include <cblas.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "autodiff/tape.h"
+#define TG_CONVK_ISA isa_avx2
+#include "ops/conv_kernels.h"
 #include "tensor/parallel.h"
 
 namespace tg {
+#if defined(__x86_64__) && defined(__GNUC__) && defined(TG_HAVE_AVX512_TU)
+namespace convk {
+const KernelSet& kernel_set_avx512();  // conv_avx512.cpp
+}
+#endif
 namespace {
 
 // Note [Conv backward]
@@ -407,6 +419,262 @@ inline int64_t window_argmax(const T* x, const Geo& g, int64_t n, int64_t oh, in
   return where;
 }
 
+
+// The direct float32 kernels (Note [Direct conv]) for this CPU: AVX-512 where the CPU has it
+// (TAPEGRAD_NO_AVX512=1 turns that off), else the AVX2 baseline; none without AVX2.
+const convk::KernelSet* kernel_set() {
+  static const convk::KernelSet* s = []() -> const convk::KernelSet* {
+#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__x86_64__) && defined(__GNUC__) && defined(TG_HAVE_AVX512_TU)
+    const char* off = std::getenv("TAPEGRAD_NO_AVX512");
+    if (!(off && *off && *off != '0') && __builtin_cpu_supports("avx512f")) return &convk::kernel_set_avx512();
+#endif
+    static const convk::KernelSet avx2 = convk::make_kernel_set<8>();
+    return &avx2;
+#else
+    return nullptr;
+#endif
+  }();
+  return s;
+}
+
+// TAPEGRAD_CONV=gemm forces the im2col + gemm paths (for A/B measurements).
+bool direct_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("TAPEGRAD_CONV");
+    return !(v && std::string(v) == "gemm");
+  }();
+  return on && kernel_set() != nullptr;
+}
+
+int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
+
+// TAPEGRAD_CONV_V4=0 keeps tiles at 2 vectors of output channels (for A/B measurements).
+bool v4_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("TAPEGRAD_CONV_V4");
+    return !(v && *v == '0');
+  }();
+  return on;
+}
+
+// Which tile family kgeo chose: Opad is a whole number of V * L with V in {1, 2, 4}.
+int vector_index(const convk::Geometry& cg, const convk::KernelSet& ks) {
+  if (cg.O <= ks.L) return 0;
+  return cg.O % (4 * ks.L) == 0 && v4_enabled() ? 2 : 1;
+}
+
+// Work items of about `cost` each, split into at most the pool's thread count of parts.
+int64_t parts_for(int64_t items, double cost) {
+  const double min_part = 2e5;  // multiply-adds per part worth a thread
+  const int64_t by_work = int64_t(double(items) * cost / min_part);
+  return std::max<int64_t>(1, std::min<int64_t>({int64_t(get_num_threads()), items, std::max<int64_t>(1, by_work)}));
+}
+
+convk::Geometry kgeo(int64_t N, int64_t H, int64_t W, int64_t C, int64_t KH, int64_t KW, int64_t O, int64_t OH,
+                     int64_t OW, const Window2D& p, int64_t pt, int64_t pl, int L) {
+  const int64_t V = O <= L ? 1 : O % (4 * L) == 0 && v4_enabled() ? 4 : 2;
+  return convk::Geometry{N, H, W, C, KH, KW, O, OH, OW, p.sh, p.sw, p.dh, p.dw, pt, pl, round_up(O, V * L)};
+}
+
+// A 1x1 filter with stride 1 and no padding sees each pixel alone: the batch is one long run of
+// pixels, recut into rows of a multiple of P pixels when one divides it (no tile tails, no copies).
+bool as_rows(convk::Geometry& cg, int64_t P) {
+  if (!(cg.KH == 1 && cg.KW == 1 && cg.sh == 1 && cg.sw == 1 && cg.pt == 0 && cg.pl == 0 && cg.OH == cg.H &&
+        cg.OW == cg.W))
+    return false;
+  const int64_t M = cg.N * cg.H * cg.W;
+  for (int64_t k = 16; k >= 1; --k)
+    if (M % (k * P) == 0) {
+      cg.N = 1;
+      cg.H = cg.OH = M / (k * P);
+      cg.W = cg.OW = k * P;
+      return true;
+    }
+  return false;
+}
+
+// out [N, OH, OW, O] = the forward conv of x with wpk ([KH*KW*C][Opad], packed), any stride.
+void direct_forward(const float* x, const float* wpk, float* out, convk::Geometry cg) {
+  const convk::KernelSet& ks = *kernel_set();
+  const int vi = vector_index(cg, ks);
+  int t = convk::pick_forward(ks, vi, cg.OW);
+  if (as_rows(cg, ks.P[vi][t])) t = convk::pick_forward(ks, vi, cg.OW);
+  const int64_t P = ks.P[vi][t], rows = cg.N * cg.OH;
+  const int64_t scratch = convk::fwd_scratch(cg, P);
+  const int64_t parts = parts_for(rows, double(cg.OW * cg.KH * cg.KW * cg.C * cg.O));
+  std::vector<float> buf(size_t(parts * scratch));
+  float* pb = buf.data();
+  convk::RowsFn fn = ks.fwd[vi][t];
+  parallel_for(parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) fn(x, wpk, out, cg, i * rows / parts, (i + 1) * rows / parts, pb + i * scratch);
+  });
+}
+
+// Filter [KH, KW, C, O] -> [KH*KW*C][Opad] rows, zero-padded.
+std::vector<float> pack_filter(const float* w, int64_t rows, int64_t O, int64_t Opad) {
+  std::vector<float> wpk(size_t(rows * Opad), 0.0f);
+  for (int64_t k = 0; k < rows; ++k) std::memcpy(wpk.data() + k * Opad, w + k * O, size_t(O) * sizeof(float));
+  return wpk;
+}
+
+void conv_fwd_direct(const float* x, const float* w, float* out, const Geo& g) {
+  convk::Geometry cg = kgeo(g.N, g.H, g.W, g.C, g.KH, g.KW, g.O, g.OH, g.OW, g.p, g.p.pt, g.p.pl, kernel_set()->L);
+  std::vector<float> wpk = pack_filter(w, g.K(), g.O, cg.Opad);
+  direct_forward(x, wpk.data(), out, cg);
+}
+
+// Stride 1 with pads no larger than the dilated window: the gradient w.r.t. the input is a forward
+// conv of g (Note [Direct conv]).
+bool direct_input_ok(const Geo& g) {
+  const Window2D& p = g.p;
+  return p.sh == 1 && p.sw == 1 && p.pt <= (g.KH - 1) * p.dh && p.pl <= (g.KW - 1) * p.dw && g.KH <= 64;
+}
+
+void conv_bwi_direct(const float* gr, const float* w, float* dx, const Geo& g) {
+  const Window2D& p = g.p;
+  convk::Geometry cg = kgeo(g.N, g.OH, g.OW, g.O, g.KH, g.KW, g.C, g.H, g.W, p, (g.KH - 1) * p.dh - p.pt,
+                            (g.KW - 1) * p.dw - p.pl, kernel_set()->L);
+  // flipped[kh', kw', o, c] = w[KH-1-kh', KW-1-kw', c, o], rows padded to Opad (= C rounded up).
+  std::vector<float> wpk(size_t(g.KH * g.KW * g.O * cg.Opad), 0.0f);
+  for (int64_t kh = 0; kh < g.KH; ++kh)
+    for (int64_t kw = 0; kw < g.KW; ++kw) {
+      const float* src = w + ((g.KH - 1 - kh) * g.KW + (g.KW - 1 - kw)) * g.C * g.O;
+      float* dst = wpk.data() + (kh * g.KW + kw) * g.O * cg.Opad;
+      for (int64_t c = 0; c < g.C; ++c)
+        for (int64_t o = 0; o < g.O; ++o) dst[o * cg.Opad + c] = src[c * g.O + o];
+    }
+  direct_forward(gr, wpk.data(), dx, cg);
+}
+
+// Few input channels: the gather kernel (backprop_input_small_c_rows), any stride.
+int small_c_variant(const Geo& g) {
+  const convk::KernelSet* ks = kernel_set();
+  if (!ks || g.C > 4 || g.O % ks->L != 0) return -1;
+  const int64_t V = g.O / ks->L;
+  return V == 1 ? 0 : V == 2 ? 1 : V == 4 ? 2 : -1;
+}
+
+void conv_bwi_small_c(const float* gr, const float* w, float* dx, const Geo& g) {
+  const convk::KernelSet& ks = *kernel_set();
+  convk::Geometry cg = kgeo(g.N, g.H, g.W, g.C, g.KH, g.KW, g.O, g.OH, g.OW, g.p, g.p.pt, g.p.pl, ks.L);
+  convk::RowsFn fn = ks.bwi_small[small_c_variant(g)][g.C - 1];
+  const int64_t rows = g.N * g.H;
+  const int64_t parts = parts_for(rows, double(g.W * g.KH * g.KW * g.C * g.O) / double(g.p.sh * g.p.sw));
+  parallel_for(parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) fn(gr, w, dx, cg, i * rows / parts, (i + 1) * rows / parts, nullptr);
+  });
+}
+
+void conv_bwi_any(const float* gr, const float* w, float* dx, const Geo& g) {
+  if (small_c_variant(g) >= 0) conv_bwi_small_c(gr, w, dx, g);
+  else conv_bwi_direct(gr, w, dx, g);
+}
+
+void conv_bwf_direct(const float* x, const float* gr, float* dw, const Geo& g) {
+  const convk::KernelSet& ks = *kernel_set();
+  convk::Geometry cg = kgeo(g.N, g.H, g.W, g.C, g.KH, g.KW, g.O, g.OH, g.OW, g.p, g.p.pt, g.p.pl, ks.L);
+  as_rows(cg, 16);
+  const int vi = vector_index(cg, ks);
+  const int64_t rows = cg.N * cg.OH, KO = g.K() * cg.Opad;
+  const int64_t nblk = std::min<int64_t>(rows, 16);  // fixed blocks: thread-count independent sums
+  const int64_t scratch = convk::bwf_scratch(cg);
+  std::vector<float> part(size_t(nblk * KO), 0.0f), buf(size_t(nblk * scratch));
+  float *pp = part.data(), *pb = buf.data();
+  convk::RowsFn fn = ks.bwf[vi];
+  const double cost = double(rows) * cg.OW * g.K() * g.O / double(nblk);
+  const int64_t parts = parts_for(nblk, cost);
+  parallel_for(parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      for (int64_t blk = i * nblk / parts; blk < (i + 1) * nblk / parts; ++blk)
+        fn(x, gr, pp + blk * KO, cg, blk * rows / nblk, (blk + 1) * rows / nblk, pb + blk * scratch);
+  });
+  for (int64_t k = 0; k < g.K(); ++k) {
+    float* d = dw + k * g.O;
+    for (int64_t blk = 0; blk < nblk; ++blk) {
+      const float* s = pp + blk * KO + k * cg.Opad;
+      for (int64_t o = 0; o < g.O; ++o) d[o] += s[o];
+    }
+  }
+}
+
+// With AVX-512 the direct kernels beat im2col + gemm on every suite shape. With AVX2 alone (16
+// vector registers, smaller tiles) OpenBLAS's Haswell gemm was faster on the large-K shapes (3x3
+// 32->32: 20.1 against 23.2 ms, 5x5: 49.9 against 62.0, on the Zen 5 machine with AVX-512 off),
+// the direct kernels on the small-K and 1x1 ones (1x1 32->64: 6.8 against 33.7 ms).
+bool direct_ok(const Geo& g) {
+  return direct_enabled() && g.KH <= 64 && (kernel_set()->L == 16 || g.K() <= kSmallK || is_pointwise(g));
+}
+
+// Depthwise, multiplier 1 (Geo's O == C): the vector kernels above (faster with either ISA).
+bool depthwise_direct_ok(const Geo& g) { return direct_enabled() && g.KH <= 64 && g.O == g.C; }
+
+void depthwise_fwd_vec(const float* x, const float* w, float* out, const Geo& g) {
+  const convk::KernelSet& ks = *kernel_set();
+  convk::Geometry cg = kgeo(g.N, g.H, g.W, g.C, g.KH, g.KW, g.O, g.OH, g.OW, g.p, g.p.pt, g.p.pl, ks.L);
+  const int64_t rows = g.N * g.OH;
+  const int64_t parts = parts_for(rows, double(g.OW * g.KH * g.KW * g.C) / 4);
+  parallel_for(parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) ks.dw_fwd(x, w, out, cg, i * rows / parts, (i + 1) * rows / parts, nullptr);
+  });
+}
+
+bool depthwise_input_ok(const Geo& g) { return depthwise_direct_ok(g) && direct_input_ok(g); }
+
+void depthwise_bwi_vec(const float* gr, const float* w, float* dx, const Geo& g) {
+  const convk::KernelSet& ks = *kernel_set();
+  const Window2D& p = g.p;
+  convk::Geometry cg = kgeo(g.N, g.OH, g.OW, g.C, g.KH, g.KW, g.C, g.H, g.W, p, (g.KH - 1) * p.dh - p.pt,
+                            (g.KW - 1) * p.dw - p.pl, ks.L);
+  std::vector<float> wf(size_t(g.KH * g.KW * g.C));
+  for (int64_t kh = 0; kh < g.KH; ++kh)
+    for (int64_t kw = 0; kw < g.KW; ++kw)
+      std::memcpy(wf.data() + (kh * g.KW + kw) * g.C, w + ((g.KH - 1 - kh) * g.KW + (g.KW - 1 - kw)) * g.C,
+                  size_t(g.C) * sizeof(float));
+  const int64_t rows = g.N * g.H;
+  const int64_t parts = parts_for(rows, double(g.W * g.KH * g.KW * g.C) / 4);
+  const float* pw = wf.data();
+  parallel_for(parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) ks.dw_fwd(gr, pw, dx, cg, i * rows / parts, (i + 1) * rows / parts, nullptr);
+  });
+}
+
+void depthwise_bwf_vec(const float* x, const float* gr, float* dw, const Geo& g) {
+  const convk::KernelSet& ks = *kernel_set();
+  convk::Geometry cg = kgeo(g.N, g.H, g.W, g.C, g.KH, g.KW, g.O, g.OH, g.OW, g.p, g.p.pt, g.p.pl, ks.L);
+  const int64_t rows = g.N * g.OH, KC = g.KH * g.KW * g.C;
+  const int64_t nblk = std::min<int64_t>(rows, 16);  // fixed blocks: thread-count independent sums
+  std::vector<float> part(size_t(nblk * KC), 0.0f);
+  float* pp = part.data();
+  const int64_t parts = parts_for(nblk, double(rows) * g.OW * KC / 4 / double(nblk));
+  parallel_for(parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      for (int64_t blk = i * nblk / parts; blk < (i + 1) * nblk / parts; ++blk)
+        ks.dw_bwf(x, gr, pp + blk * KC, cg, blk * rows / nblk, (blk + 1) * rows / nblk, nullptr);
+  });
+  for (int64_t blk = 0; blk < nblk; ++blk)
+    for (int64_t i = 0; i < KC; ++i) dw[i] += pp[blk * KC + i];
+}
+
+// An output the direct float32 kernels will overwrite whole needs no zeroing pass (callers pass
+// false where an early return would leave it unwritten).
+Tensor alloc_out(const Shape& s, DType dt, bool direct) {
+  return dt == DType::Float32 && direct ? Tensor::empty(s, dt) : Tensor::zeros(s, dt);
+}
+
+// Runs a direct float32 kernel when `ok`; double keeps the im2col + gemm and small-K paths.
+template <class A, class B, class Out>
+bool try_direct(void (*fn)(const float*, const float*, float*, const Geo&), bool ok, const A* a, const B* b, Out* out,
+                const Geo& g) {
+  if constexpr (std::is_same<Out, float>::value) {
+    if (ok) {
+      fn(a, b, out, g);
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 namespace kernels {
@@ -416,13 +684,14 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Window2D& p) {
   check_float(x, "input", name);
   check_same_dtype(x, w, name);
   Geo g = conv_geo(x.shape, w.shape, p, name);
-  Tensor out = Tensor::zeros(nhwc(g.N, g.OH, g.OW, g.O), x.dtype);
+  Tensor out = alloc_out(nhwc(g.N, g.OH, g.OW, g.O), x.dtype, direct_ok(g) && g.K() > 0);
   if (out.numel() == 0 || g.K() == 0) return out;
   TG_DISPATCH_FLOAT(x.dtype, T, {
     const T* px = x.data<T>();
     const T* pw = w.data<T>();
     T* po = out.data<T>();
     const int64_t K = g.K(), rows_img = g.OH * g.OW;
+    if (try_direct(&conv_fwd_direct, direct_ok(g), px, pw, po, g)) return out;
     if (K <= kSmallK) {
       conv_direct<T>(px, pw, po, g);
     } else if (is_pointwise(g)) {
@@ -449,13 +718,15 @@ Tensor conv2d_backprop_input(const Tensor& gr, const Tensor& w, const Window2D& 
   if (gr.shape != nhwc(g.N, g.OH, g.OW, g.O))
     throw InvalidArgument("Conv2DBackpropInput: out_backprop has shape " + gr.shape.str() + ", expected " +
                           nhwc(g.N, g.OH, g.OW, g.O).str() + op_tag(name));
-  Tensor dx = Tensor::zeros(xs, gr.dtype);
+  Tensor dx = alloc_out(xs, gr.dtype, gr.numel() > 0 && g.K() > 0 && direct_ok(g) && (small_c_variant(g) >= 0 || direct_input_ok(g)));
   if (dx.numel() == 0 || gr.numel() == 0) return dx;
   TG_DISPATCH_FLOAT(gr.dtype, T, {
     const T* pg = gr.data<T>();
     const T* pw = w.data<T>();
     T* pd = dx.data<T>();
     const int64_t K = g.K(), rows_img = g.OH * g.OW;
+    if (try_direct(&conv_bwi_any, direct_ok(g) && (small_c_variant(g) >= 0 || direct_input_ok(g)), pg, pw, pd, g))
+      return dx;
     if (K <= kSmallK) {
       conv_direct_backprop_input<T>(pg, pw, pd, g);
     } else if (is_pointwise(g)) {
@@ -489,6 +760,7 @@ Tensor conv2d_backprop_filter(const Tensor& x, const Tensor& gr, const Window2D&
     const T* pg = gr.data<T>();
     T* pd = dw.data<T>();
     const int64_t K = g.K(), rows_img = g.OH * g.OW;
+    if (try_direct(&conv_bwf_direct, direct_ok(g), px, pg, pd, g)) return dw;
     if (K <= kSmallK) {
       conv_direct_backprop_filter<T>(px, pg, pd, g);
     } else if (is_pointwise(g)) {
@@ -513,9 +785,12 @@ Tensor depthwise_conv2d(const Tensor& x, const Tensor& w, const Window2D& p) {
   check_float(x, "input", name);
   check_same_dtype(x, w, name);
   Geo g = depthwise_geo(x.shape, w.shape, p, name);
-  Tensor out = Tensor::zeros(nhwc(g.N, g.OH, g.OW, g.O), x.dtype);
+  Tensor out = alloc_out(nhwc(g.N, g.OH, g.OW, g.O), x.dtype, g.KH * g.KW > 0 && depthwise_direct_ok(g));
   if (out.numel() == 0) return out;
-  TG_DISPATCH_FLOAT(x.dtype, T, { depthwise_direct<T>(x.data<T>(), w.data<T>(), out.data<T>(), g); });
+  TG_DISPATCH_FLOAT(x.dtype, T, {
+    if (!try_direct(&depthwise_fwd_vec, depthwise_direct_ok(g), x.data<T>(), w.data<T>(), out.data<T>(), g))
+      depthwise_direct<T>(x.data<T>(), w.data<T>(), out.data<T>(), g);
+  });
   return out;
 }
 
@@ -527,9 +802,12 @@ Tensor depthwise_conv2d_backprop_input(const Tensor& gr, const Tensor& w, const 
   if (gr.shape != nhwc(g.N, g.OH, g.OW, g.O))
     throw InvalidArgument(std::string(name) + ": out_backprop has shape " + gr.shape.str() + ", expected " +
                           nhwc(g.N, g.OH, g.OW, g.O).str() + op_tag(name));
-  Tensor dx = Tensor::zeros(xs, gr.dtype);
+  Tensor dx = alloc_out(xs, gr.dtype, gr.numel() > 0 && g.KH * g.KW > 0 && depthwise_input_ok(g));
   if (dx.numel() == 0 || gr.numel() == 0) return dx;
-  TG_DISPATCH_FLOAT(gr.dtype, T, { depthwise_direct_backprop_input<T>(gr.data<T>(), w.data<T>(), dx.data<T>(), g); });
+  TG_DISPATCH_FLOAT(gr.dtype, T, {
+    if (!try_direct(&depthwise_bwi_vec, depthwise_input_ok(g), gr.data<T>(), w.data<T>(), dx.data<T>(), g))
+      depthwise_direct_backprop_input<T>(gr.data<T>(), w.data<T>(), dx.data<T>(), g);
+  });
   return dx;
 }
 
@@ -543,7 +821,10 @@ Tensor depthwise_conv2d_backprop_filter(const Tensor& x, const Tensor& gr, const
                           nhwc(g.N, g.OH, g.OW, g.O).str() + op_tag(name));
   Tensor dw = Tensor::zeros(ws, x.dtype);
   if (dw.numel() == 0 || gr.numel() == 0) return dw;
-  TG_DISPATCH_FLOAT(x.dtype, T, { depthwise_direct_backprop_filter<T>(x.data<T>(), gr.data<T>(), dw.data<T>(), g); });
+  TG_DISPATCH_FLOAT(x.dtype, T, {
+    if (!try_direct(&depthwise_bwf_vec, depthwise_direct_ok(g), x.data<T>(), gr.data<T>(), dw.data<T>(), g))
+      depthwise_direct_backprop_filter<T>(x.data<T>(), gr.data<T>(), dw.data<T>(), g);
+  });
   return dw;
 }
 

@@ -6,10 +6,16 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include <cblas.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 namespace tg {
 
@@ -28,7 +34,98 @@ namespace tg {
 // The spin is short, and park_workers() (called before every BLAS gemm) ends it at once: a
 // spinning worker holds the core that OpenBLAS's own threads need (an MLP step went from 1.0 to
 // 1.2-1.5 ms before parking existed).
+//
+// Note [Contention]
+// On a machine where other processes want the cores too (a shared workstation, a CI runner), every
+// thread we add is a thread that waits: a parallel region ends when its slowest chunk ends, and a
+// worker (ours or OpenBLAS's) that is descheduled holds the whole region for a time slice of the
+// kernel's scheduler (milliseconds for a 50 us kernel); spinning workers take the core from the
+// thread that has the work. An MLP tutorial script with two CPU-bound neighbours on 2 cores took
+// 78.6 s against 7.8 s with one BLAS thread and no spin (issue 15). So the engine measures it:
+// the kernel accounts each thread's time spent runnable but waiting for a core (second field of
+// /proc/thread-self/schedstat), and cores_contended() reads the calling thread's share of waiting
+// since its last look (at most every kWindowNs; one pread, a few microseconds). Above 10% the
+// cores are contended: parallel_for runs inline, workers sleep at once instead of spinning, and
+// park_workers() gives OpenBLAS one thread; the configured counts come back when the share falls
+// below 3% and no sign of contention was seen for kDwellNs. Only the calling thread counts by
+// default: OpenBLAS's idle workers spin on sched_yield for ~0.1 s after each call, and such a
+// spinner sits in the run queue while our own threads work, on an idle machine too; counting it
+// would take the threads away where they pay. TAPEGRAD_CONTENTION=all sums the wait of every
+// thread of the process instead (catches a caller that spins in OpenBLAS while its worker waits;
+// busy.py measured both within the machine's noise), TAPEGRAD_CONTENTION=0 turns the probe off;
+// where /proc does not report it the probe is off too.
 namespace {
+
+std::atomic<bool> g_contended{false};
+std::atomic<int64_t> g_next_probe_ns{0};
+std::atomic_flag g_probing = ATOMIC_FLAG_INIT;  // one thread probes at a time; it owns the g_ below
+int64_t g_last_wait = 0, g_last_t = 0, g_since = 0;
+bool g_probe_off = false;
+constexpr int64_t kWindowNs = 20'000'000;   // re-measure at most this often
+constexpr int64_t kDwellNs = 250'000'000;   // stay contended at least this long after the last sign
+
+// TAPEGRAD_CONTENTION: 0 = off, "all" = every thread of the process, else the calling thread.
+int probe_mode() {
+  static const int mode = [] {
+    const char* v = std::getenv("TAPEGRAD_CONTENTION");
+    if (v && *v == '0') return 0;
+    if (v && std::string(v) == "all") return 2;
+    return 1;
+  }();
+  return mode;
+}
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// The calling thread's run-queue wait (ns), or -1.
+int64_t thread_wait_ns() {
+  struct Fd {
+    int fd = -1;
+    ~Fd() {
+      if (fd >= 0) close(fd);
+    }
+  };
+  thread_local Fd f;
+  if (f.fd == -1) f.fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+  if (f.fd < 0) return -1;
+  char buf[128];
+  const ssize_t k = pread(f.fd, buf, sizeof buf - 1, 0);
+  if (k <= 0) return -1;
+  buf[k] = 0;
+  unsigned long long run = 0, wait = 0;
+  if (std::sscanf(buf, "%llu %llu", &run, &wait) != 2) return -1;
+  return int64_t(wait);
+}
+
+// Sum over this process's threads of the time each spent runnable but waiting for a core (ns);
+// -1 where /proc does not say. Threads that ended since the last call drop out of the sum.
+int64_t process_wait_ns() {
+  DIR* d = opendir("/proc/self/task");
+  if (!d) return -1;
+  int64_t sum = 0;
+  bool any = false;
+  char path[64], buf[128];
+  while (const dirent* e = readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::snprintf(path, sizeof path, "/proc/self/task/%.20s/schedstat", e->d_name);
+    const int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    const ssize_t k = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (k <= 0) continue;
+    buf[k] = 0;
+    unsigned long long run = 0, wait = 0;
+    if (std::sscanf(buf, "%llu %llu", &run, &wait) == 2) {
+      sum += int64_t(wait);
+      any = true;
+    }
+  }
+  closedir(d);
+  return any ? sum : -1;
+}
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -102,7 +199,7 @@ class Pool {
       int spins = 0;
       while (generation_.load() == seen && !stopping_.load()) {
         cpu_relax();
-        if (park_.load(std::memory_order_relaxed) ||
+        if (park_.load(std::memory_order_relaxed) || g_contended.load(std::memory_order_relaxed) ||
             (++spins % 64 == 0 && std::chrono::steady_clock::now() > until)) {
           std::unique_lock<std::mutex> lk(mu_);
           sleepers_.fetch_add(1);
@@ -162,11 +259,55 @@ Pool& pool() {
   return *g_pool;
 }
 
+// OpenBLAS's thread count as configured (set_num_threads, else what OpenBLAS chose at load, which
+// honours OPENBLAS_NUM_THREADS), and as last set for a call.
+std::atomic<int> g_blas_conf{0}, g_blas_now{0};
+
 }  // namespace
+
+bool cores_contended() {
+  const int mode = probe_mode();
+  if (mode == 0) return false;
+  const int64_t now = now_ns();
+  if (now < g_next_probe_ns.load(std::memory_order_relaxed) || g_probing.test_and_set(std::memory_order_acquire))
+    return g_contended.load(std::memory_order_relaxed);
+  g_next_probe_ns.store(now + kWindowNs, std::memory_order_relaxed);
+  // The last reading: per thread for the calling-thread probe, per process for "all".
+  thread_local int64_t t_last_wait = 0, t_last_t = 0;
+  int64_t& last_wait = mode == 1 ? t_last_wait : g_last_wait;
+  int64_t& last_t = mode == 1 ? t_last_t : g_last_t;
+  const int64_t w = g_probe_off ? -1 : mode == 1 ? thread_wait_ns() : process_wait_ns();
+  if (w < 0) {
+    g_probe_off = true;  // no schedstat here: never contended
+  } else if (last_t > 0) {
+    const double share = double(std::max<int64_t>(0, w - last_wait)) / double(std::max<int64_t>(1, now - last_t));
+    bool c = g_contended.load(std::memory_order_relaxed);
+    if (share > 0.10) {
+      c = true;
+      g_since = now;
+    } else if (c && share < 0.03 && now - g_since > kDwellNs) {
+      c = false;
+    }
+    g_contended.store(c, std::memory_order_relaxed);
+  }
+  last_wait = std::max<int64_t>(w, 0);
+  last_t = now;
+  g_probing.clear(std::memory_order_release);
+  return g_contended.load(std::memory_order_relaxed);
+}
 
 void park_workers() {
   Pool* p = g_pool_ptr.load(std::memory_order_acquire);
   if (p) p->park_.store(true, std::memory_order_relaxed);
+  int conf = g_blas_conf.load(std::memory_order_relaxed);
+  if (conf == 0) {
+    conf = std::max(1, scipy_openblas_get_num_threads());
+    int expected = 0;
+    if (!g_blas_conf.compare_exchange_strong(expected, conf)) conf = expected;
+    g_blas_now.store(conf);
+  }
+  const int want = cores_contended() ? 1 : conf;
+  if (g_blas_now.exchange(want) != want) scipy_openblas_set_num_threads(want);
 }
 
 void parallel_for_pool(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
@@ -188,6 +329,8 @@ void set_num_threads(int n) {
   std::lock_guard<std::mutex> lk(g_pool_mu);
   g_threads = n;
   if (g_pool) g_pool->resize(n);
+  g_blas_conf.store(n);
+  g_blas_now.store(n);
   scipy_openblas_set_num_threads(n);
 }
 

@@ -8,6 +8,11 @@ namespace tg {
 
 int get_num_threads();
 
+// True while other processes keep this one's threads waiting for a core (Note [Contention]): the
+// pool then runs jobs inline, its workers do not spin, and BLAS runs on one thread. Cheap: it
+// re-measures at most every few milliseconds.
+bool cores_contended();
+
 // Splits [0, n) across the pool; the calling thread takes a chunk too. Use parallel_for.
 void parallel_for_pool(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
 
@@ -15,7 +20,7 @@ void parallel_for_pool(int64_t n, const std::function<void(int64_t, int64_t)>& f
 // std::function) when n < grain or one thread is configured; otherwise splits across the pool.
 template <class F> inline void parallel_for(int64_t n, int64_t grain, F&& fn) {
   if (n <= 0) return;
-  if (n < grain || get_num_threads() == 1) {
+  if (n < grain || get_num_threads() == 1 || cores_contended()) {
     fn(int64_t(0), n);
     return;
   }
@@ -24,8 +29,9 @@ template <class F> inline void parallel_for(int64_t n, int64_t grain, F&& fn) {
 
 void set_num_threads(int n);  // also sets OpenBLAS's thread count
 
-// Sends workers that are spinning for the next job to sleep now; call before handing the cores
-// to OpenBLAS (Note [Threads]).
+// Call before every BLAS call: sends workers that are spinning for the next job to sleep now
+// (Note [Threads]) and gives OpenBLAS one thread while the cores are contended, the configured
+// count otherwise (Note [Contention]).
 void park_workers();
 
 }  // namespace tg

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <sys/mman.h>
 #include <cstring>
+#include <mutex>
 #include <vector>
 
 #include "ops/ops.h"
@@ -84,6 +85,57 @@ inline Pool* pool() {
   }
   return t_pool;
 }
+// Note [Large buffer cache]
+// A fresh large buffer costs the kernel a page fault and a zeroing pass over every page (huge
+// pages included) before the kernel that fills it runs: in the CNN training step (6.4 MB
+// activations) page clearing was 16% of the CPU time. A training loop asks for the same sizes
+// every step, so freed large buffers wait in a process-wide cache, matched by exact rounded
+// length, up to kCacheBytes in all (the oldest leave first). With it the step's CPU time fell
+// from 4.6-5.4 ms to about 3.7 ms (the same as glibc's malloc with its mmap and trim thresholds
+// raised). The cache is never destroyed: buffers may be freed during static destruction.
+constexpr size_t kCacheBytes = size_t(256) << 20;
+constexpr size_t kCacheEntries = 64;
+
+struct LargeCache {
+  std::mutex mu;
+  std::vector<std::pair<size_t, void*>> items;  // (rounded length, buffer), oldest first
+  size_t total = 0;
+
+  void* take(size_t len) {
+    std::lock_guard<std::mutex> lk(mu);
+    for (size_t i = items.size(); i-- > 0;)
+      if (items[i].first == len) {
+        void* p = items[i].second;
+        items.erase(items.begin() + std::ptrdiff_t(i));
+        total -= len;
+        return p;
+      }
+    return nullptr;
+  }
+  bool keep(size_t len, void* p) {
+    if (len > kCacheBytes / 4) return false;
+    std::vector<void*> drop;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      while (!items.empty() && (total + len > kCacheBytes || items.size() >= kCacheEntries)) {
+        total -= items.front().first;
+        drop.push_back(items.front().second);
+        items.erase(items.begin());
+      }
+      items.emplace_back(len, p);
+      total += len;
+    }
+    for (void* q : drop) std::free(q);
+    return true;
+  }
+};
+
+LargeCache& large_cache() {
+  static LargeCache* c = new LargeCache();  // leaked on purpose (see the Note)
+  return *c;
+}
+
+inline size_t huge_len(size_t n) { return (n + kHuge - 1) & ~(kHuge - 1); }
 }  // namespace
 
 Storage::Storage(size_t n) : nbytes(n) {
@@ -99,7 +151,9 @@ Storage::Storage(size_t n) : nbytes(n) {
   } else if (n >= kHugeMin) {
     // Large buffers: 2 MiB aligned and backed by transparent huge pages where the kernel allows
     // (madvise mode), which cuts page-fault time on freshly allocated outputs about 10x.
-    size_t len = (n + kHuge - 1) & ~(kHuge - 1);
+    size_t len = huge_len(n);
+    data = large_cache().take(len);
+    if (data) return;
     data = std::aligned_alloc(kHuge, len);
 #ifdef MADV_HUGEPAGE
     if (data) madvise(data, len, MADV_HUGEPAGE);
@@ -118,6 +172,8 @@ Storage::~Storage() {
       p->lists[c].push_back(data);
       return;
     }
+  } else if (nbytes >= kHugeMin && large_cache().keep(huge_len(nbytes), data)) {
+    return;
   }
   std::free(data);
 }

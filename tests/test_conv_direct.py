@@ -1,0 +1,142 @@
+"""The direct float32 conv kernels (Note [Direct conv] in cpp/ops/conv_kernels.h) against the
+float64 im2col + gemm path, an independent implementation: forward and both gradient primitives
+over tile tails (output channels not a multiple of the vector width, rows not a multiple of the
+pixel tile), strides, dilations, explicit asymmetric pads and odd filter shapes; and results that do
+not depend on the thread count."""
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad import _core
+
+CASES = [
+    # x shape, w shape, strides, dilations, pads [pt, pb, pl, pr]
+    ((2, 7, 9, 1), (3, 3, 1, 32), (1, 1), (1, 1), [1, 1, 1, 1]),
+    ((2, 8, 8, 3), (3, 3, 3, 5), (1, 1), (1, 1), [1, 1, 1, 1]),
+    ((1, 6, 30, 16), (3, 3, 16, 17), (1, 1), (1, 1), [1, 1, 1, 1]),
+    ((2, 5, 13, 32), (3, 3, 32, 33), (1, 1), (1, 1), [0, 0, 0, 0]),
+    ((2, 9, 11, 8), (5, 5, 8, 40), (1, 1), (1, 1), [2, 2, 2, 2]),
+    ((2, 9, 11, 8), (3, 3, 8, 16), (2, 2), (1, 1), [0, 1, 0, 1]),
+    ((2, 10, 12, 4), (3, 3, 4, 64), (1, 2), (1, 1), [1, 1, 1, 1]),
+    ((1, 11, 11, 5), (3, 3, 5, 7), (1, 1), (2, 2), [2, 2, 2, 2]),
+    ((1, 11, 14, 6), (3, 2, 6, 9), (2, 1), (1, 3), [1, 0, 2, 1]),
+    ((2, 6, 6, 12), (1, 1, 12, 24), (1, 1), (1, 1), [0, 0, 0, 0]),
+    ((2, 6, 7, 12), (1, 7, 12, 3), (1, 1), (1, 1), [0, 0, 3, 3]),
+    ((1, 4, 3, 2), (4, 4, 2, 1), (1, 1), (1, 1), [3, 0, 0, 3]),
+    ((3, 5, 40, 2), (2, 5, 2, 31), (1, 1), (1, 1), [1, 0, 4, 0]),
+    ((1, 5, 5, 2), (2, 2, 2, 3), (1, 1), (1, 1), [2, 2, 2, 2]),  # pads wider than the window
+    ((2, 9, 10, 2), (3, 3, 2, 16), (2, 2), (1, 1), [1, 1, 1, 1]),  # few input channels, strided
+    ((1, 8, 9, 3), (5, 3, 3, 48), (2, 1), (2, 1), [3, 4, 1, 1]),
+    ((1, 7, 8, 1), (2, 3, 1, 8), (1, 3), (3, 1), [0, 2, 2, 0]),
+    ((2, 7, 9, 16), (3, 3, 16, 64), (1, 1), (1, 1), [1, 1, 1, 1]),  # 4-vector tiles (and 64 -> 16 back)
+    ((1, 9, 13, 64), (3, 3, 64, 128), (2, 2), (1, 1), [1, 1, 1, 1]),
+]
+
+
+def _out(n, k, s, d, a, b):
+    return (n + a + b - (k - 1) * d - 1) // s + 1
+
+
+def _run(x, w, g, st, dl, pads):
+    xt, wt, gt = tg.constant(x), tg.constant(w), tg.constant(g)
+    y = _core._conv2d(xt, wt, list(st), list(dl), pads)
+    dx = _core._conv2d_backprop_input(list(x.shape), wt, gt, list(st), list(dl), pads)
+    dw = _core._conv2d_backprop_filter(xt, list(w.shape), gt, list(st), list(dl), pads)
+    return [np.asarray(t) for t in (y, dx, dw)]
+
+
+@pytest.mark.parametrize("xs, ws, st, dl, pads", CASES)
+def test_direct_float32_matches_float64_path(xs, ws, st, dl, pads):
+    rng = np.random.default_rng(sum(xs) + sum(ws))
+    x = rng.standard_normal(xs)
+    w = rng.standard_normal(ws)
+    oh = _out(xs[1], ws[0], st[0], dl[0], pads[0], pads[1])
+    ow = _out(xs[2], ws[1], st[1], dl[1], pads[2], pads[3])
+    g = rng.standard_normal((xs[0], oh, ow, ws[3]))
+    ref = _run(x, w, g, st, dl, pads)
+    got = _run(x.astype("float32"), w.astype("float32"), g.astype("float32"), st, dl, pads)
+    for name, a, b in zip(("forward", "grad input", "grad filter"), got, ref):
+        assert a.dtype == np.float32 and a.shape == b.shape, name
+        scale = np.sqrt(ws[0] * ws[1] * max(xs[3], ws[3]) * xs[0] * oh * ow) + 1
+        np.testing.assert_allclose(a, b, atol=3e-6 * scale, rtol=1e-5, err_msg=name)
+
+
+DEPTHWISE = [
+    # x shape, w shape [KH, KW, C, M], strides, dilations, padding
+    ((2, 9, 10, 32), (3, 3, 32, 1), 1, 1, "SAME"),
+    ((2, 9, 10, 19), (3, 3, 19, 1), 1, 1, "SAME"),
+    ((1, 11, 12, 40), (5, 3, 40, 1), 2, 1, "SAME"),
+    ((1, 11, 12, 17), (3, 3, 17, 1), 1, 2, "VALID"),
+    ((2, 6, 7, 8), (3, 3, 8, 2), 1, 1, "SAME"),
+]
+
+
+@pytest.mark.parametrize("xs, ws, st, dl, padding", DEPTHWISE)
+def test_depthwise_float32_matches_float64(xs, ws, st, dl, padding):
+    rng = np.random.default_rng(sum(xs) + sum(ws))
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+
+    def run(dtype):
+        xt, wt = tg.constant(x.astype(dtype)), tg.constant(w.astype(dtype))
+        with tg.GradientTape() as tape:
+            tape.watch([xt, wt])
+            y = tg.nn.depthwise_conv2d(xt, wt, [1, st, st, 1], padding, dilations=[dl, dl])
+            loss = tg.reduce_sum(y * y)
+        return [np.asarray(t) for t in [y] + tape.gradient(loss, [xt, wt])]
+
+    for name, a, b in zip(("forward", "grad input", "grad filter"), run("float32"), run("float64")):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * np.abs(b).max(), err_msg=name)
+
+
+def test_direct_results_do_not_depend_on_thread_count():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((8, 12, 12, 16)).astype("float32")
+    w = rng.standard_normal((3, 3, 16, 24)).astype("float32")
+    g = rng.standard_normal((8, 12, 12, 24)).astype("float32")
+    before = tg.config.get_num_threads()
+    try:
+        tg.config.set_num_threads(1)
+        one = _run(x, w, g, (1, 1), (1, 1), [1, 1, 1, 1])
+        tg.config.set_num_threads(3)
+        three = _run(x, w, g, (1, 1), (1, 1), [1, 1, 1, 1])
+    finally:
+        tg.config.set_num_threads(before)
+    for a, b in zip(one, three):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_cnn_step_gradients_float32_match_float64():
+    """A conv + bias + relu + dense step through the tape: float32 gradients vs float64's."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 10, 10, 3))
+    w = rng.standard_normal((3, 3, 3, 20)) * 0.3
+    v = rng.standard_normal((10 * 10 * 20, 4)) * 0.05
+
+    def grads(dtype):
+        xt, wt, vt = tg.constant(x.astype(dtype)), tg.Variable(w.astype(dtype)), tg.Variable(v.astype(dtype))
+        with tg.GradientTape() as tape:
+            tape.watch(xt)
+            h = tg.nn.relu(tg.nn.conv2d(xt, wt, 1, "SAME"))
+            loss = tg.reduce_sum(tg.matmul(tg.reshape(h, [4, -1]), vt) ** 2)
+        return [np.asarray(t) for t in tape.gradient(loss, [xt, wt, vt])]
+
+    for a, b in zip(grads("float32"), grads("float64")):
+        np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-4 * np.abs(b).max())
+
+
+def test_threading_config_uses_tf_names():
+    th = tg.config.threading
+    before = tg.config.get_num_threads()
+    try:
+        th.set_intra_op_parallelism_threads(1)
+        assert th.get_intra_op_parallelism_threads() == 1 and tg.config.get_num_threads() == 1
+        th.set_inter_op_parallelism_threads(2)
+        assert th.get_inter_op_parallelism_threads() == 2
+        th.set_intra_op_parallelism_threads(0)
+        assert th.get_intra_op_parallelism_threads() == 0 and tg.config.get_num_threads() >= 1
+        with pytest.raises(ValueError):
+            th.set_intra_op_parallelism_threads(-1)
+    finally:
+        th.set_inter_op_parallelism_threads(0)
+        th.set_intra_op_parallelism_threads(0)
+        tg.config.set_num_threads(before)
