@@ -7,6 +7,7 @@ PYBIND11_MODULE(_core, m) {
   using namespace tg;
   // Error classes (tapegrad.errors re-exports them). InvalidArgumentError is also a ValueError.
   static py::exception<InvalidArgument> invalid_arg(m, "InvalidArgumentError", PyExc_ValueError);
+  static py::exception<ResourceExhausted> resource_exhausted(m, "ResourceExhaustedError", PyExc_MemoryError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -20,6 +21,12 @@ PYBIND11_MODULE(_core, m) {
       PyErr_SetString(PyExc_RuntimeError, e.what());
     } catch (const tg::LookupError& e) {
       PyErr_SetString(PyExc_LookupError, e.what());
+    } catch (const ResourceExhausted& e) {
+      py::set_error(resource_exhausted, e.what());
+    } catch (const std::bad_alloc&) {  // a container inside a kernel: no shape to name
+      py::set_error(resource_exhausted, "OOM: the engine could not allocate memory for this op");
+    } catch (const std::length_error& e) {
+      py::set_error(invalid_arg, (std::string("size too large: ") + e.what()).c_str());
     }
   });
   bind::init_tensor(m);
