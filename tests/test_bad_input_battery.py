@@ -69,10 +69,10 @@ def _cases():
         "raises", "ValueError|TypeError|RuntimeError", "not initialized|__init__")
     # ---- conversions ---------------------------------------------------------------------
     add("const_inf_int32", "r = tf.constant(float('inf'), dtype=tf.int32)", "raises", "TypeError", "Cannot convert")
-    add("const_nan_int32", "r = tf.constant(float('nan'), dtype=tf.int32)", "raises", "TypeError", "Cannot convert")
+    add("const_nan_int32_kw", "r = tf.constant(float('nan'), dtype=tf.int32)", "raises", "TypeError", "Cannot convert")
     add("const_1e10_int32", "r = tf.constant(1e10, dtype=tf.int32)", "raises", "TypeError", "Cannot convert")
     add("const_1e10_int32_list", "r = tf.constant([1e10], dtype=tf.int32)", "raises", "TypeError", "Cannot convert")
-    add("const_inf_list_int64", "r = tf.constant([float('inf')], dtype=tf.int64)", "raises", "TypeError", "Cannot")
+    add("const_inf_list_int64_kw", "r = tf.constant([float('inf')], dtype=tf.int64)", "raises", "TypeError", "Cannot")
     add("const_neg1_bool", "r = tf.constant([-1], dtype=tf.bool)", "raises", "TypeError", "Cannot convert")
     add("const_neg1_bool_scalar", "r = tf.constant(-1, dtype=tf.bool)", "raises", "TypeError", "Cannot convert")
     add("const_2_bool", "r = tf.constant([2], dtype=tf.bool)", "raises", "TypeError", "Cannot convert")
@@ -142,6 +142,25 @@ def _cases():
     add("apply_gradients_exhausted", "v = tf.Variable(1.0)\nopt = tf.keras.optimizers.SGD(0.1)\n"
         "g = ((tf.constant(1.0), v) for _ in range(1))\nlist(g)\nr = opt.apply_gradients(g)", "raises", "ValueError",
         None)
+    pre = ("import tempfile, os\nd = tempfile.mkdtemp()\nw = tf.Variable([1.0, 2.0])\n"
+           "opt = tf.keras.optimizers.Adam(0.1)\n_ = opt.apply_gradients([(tf.constant([1.0, 1.0]), w)])\n"
+           "K = tf.keras.optimizers\n")
+    add("state_no_suffix", pre + "K.save_training_state(os.path.join(d, 'ck'), opt, [w])\n"
+        "w2 = tf.Variable([0.0, 0.0])\nopt2 = tf.keras.optimizers.Adam(0.1)\n"
+        "K.load_training_state(os.path.join(d, 'ck'), opt2, [w2])\nr = (int(opt2.iterations), w2.numpy().tolist())",
+        "value", "r[0] == 1 and r[1] != [0.0, 0.0]")
+    add("state_to_directory", pre + "r = K.save_training_state(d, opt, [w])", "raises", "OSError|ValueError",
+        "directory")
+    add("state_text_file", pre + "p = os.path.join(d, 'x.npz')\nopen(p, 'w').write('hello')\n"
+        "r = K.load_training_state(p, opt, [w])", "raises", "ValueError", "^(?!.*allow_pickle).*not a training")
+    add("state_bad_last_slot", pre + "p = os.path.join(d, 's.npz')\nK.save_training_state(p, opt, [w])\n"
+        "z = dict(np.load(p))\nlast = sorted(k for k in z if k.startswith('optimizer/'))[-1]\n"
+        "z[last] = np.zeros([7], 'f4')\nnp.savez(p, **z)\nopt2 = tf.keras.optimizers.Adam(0.1)\n"
+        "opt2.build([w])\nbefore = [v.numpy().copy() for v in opt2.variables]\n"
+        "try:\n K.load_training_state(p, opt2, [w])\nexcept ValueError:\n pass\n"
+        "r = all(np.array_equal(a, v.numpy()) for a, v in zip(before, opt2.variables))", "value", "r is True")
+    add("grad_output_gradients_tensor", "x = tf.Variable([1., 2.])\nwith tf.GradientTape() as t:\n y = x * 3.0\n"
+        "r = t.gradient(y, x, output_gradients=tf.constant([1., 2.]))", "value", "r.numpy().tolist() == [3.0, 6.0]")
     add("set_num_threads_str", "r = tf.config.set_num_threads('4')", "raises", "TypeError|ValueError", "thread|int")
     # ---- axes --------------------------------------------------------------------------------
     reductions = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod"]
@@ -370,6 +389,7 @@ def run_battery(cases=CASES, n_children=3, timeout=60.0):
                     timer = threading.Timer(timeout, proc.kill)
                     timer.start()
             proc.wait()
+            proc.stdout.close()
             killed_by_timer = not timer.is_alive() and timer.finished.is_set() and proc.returncode == -9
             timer.cancel()
             if current is not None:
