@@ -207,7 +207,8 @@ Tensor from_python_sequence(py::handle h, const DType* hint) {
 
 const Tensor& tensor_of(py::handle h) {
   auto* inst = reinterpret_cast<py::detail::instance*>(h.ptr());
-  auto vh = inst->get_value_and_holder(py::detail::get_type_info(typeid(Tensor)), false);
+  static const auto* ti = py::detail::get_type_info(typeid(Tensor));  // registered once, at import
+  auto vh = inst->get_value_and_holder(ti, false);
   if (!vh || !vh.holder_constructed() || !vh.value_ptr())
     throw tg::ValueError("This " + std::string(py::str(py::type::of(h).attr("__name__"))) +
                          " object is not initialized: it was created with __new__ and its __init__ never ran");
@@ -218,7 +219,8 @@ std::shared_ptr<Variable> var_of(py::handle h) {
   // an object made with Variable.__new__ alone has no constructed C++ value: refuse it by name
   // instead of reading unconstructed memory
   auto* inst = reinterpret_cast<py::detail::instance*>(h.ptr());
-  auto vh = inst->get_value_and_holder(py::detail::get_type_info(typeid(Variable)), false);
+  static const auto* ti = py::detail::get_type_info(typeid(Variable));
+  auto vh = inst->get_value_and_holder(ti, false);
   if (!vh || !vh.holder_constructed() || !vh.value_ptr())
     throw tg::ValueError("This " + std::string(py::str(py::type::of(h).attr("__name__"))) +
                          " object is not initialized: it was created with __new__ and its __init__ never ran");
@@ -226,6 +228,11 @@ std::shared_ptr<Variable> var_of(py::handle h) {
 }
 
 int64_t int_arg(py::handle h, const std::string& what) {
+  if (PyLong_CheckExact(h.ptr())) {  // the common case, without building anything
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
+    if (!overflow) return v;
+  }
   if (PyBool_Check(h.ptr()) || PyFloat_Check(h.ptr()) || PyUnicode_Check(h.ptr()) || PyBytes_Check(h.ptr()) ||
       h.is_none())
     throw tg::TypeError(what + " must be an integer, got " + std::string(py::repr(h)) + " of type " +
