@@ -21,6 +21,13 @@ Tensor to_tensor_noaccess(py::handle h);
 std::pair<Tensor, Tensor> to_tensor_pair(py::handle a, py::handle b);
 
 DType dtype_from_code(int code);
+// An integer argument (Python int, numpy integer, integer 0-d tensor) as int64, else a TypeError
+// (wrong kind) or InvalidArgumentError (does not fit in int64) naming `what`: no pybind11 cast
+// message reaches a user.
+int64_t int_arg(py::handle h, const std::string& what);
+// The Variable behind a Python object, or ValueError when its __init__ never ran (Variable.__new__).
+std::shared_ptr<Variable> var_of(py::handle h);
+const Tensor& tensor_of(py::handle h);  // likewise for a Tensor
 // TF's truediv: 8- and 16-bit integers divide in float32, 32- and 64-bit ones in float64.
 inline DType truediv_dtype(DType d) { return itemsize(d) <= 2 ? DType::Float32 : DType::Float64; }
 py::array to_numpy(const Tensor& t, bool copy);

@@ -2,12 +2,26 @@
 #include "ops/vmath.h"
 #include "tensor/parallel.h"
 
+namespace {
+// The op an engine error came from: the Python function that called into the engine (the
+// innermost Python frame while the translator runs), e.g. " [Op:tile]".
+std::string calling_op() {
+  PyFrameObject* f = PyEval_GetFrame();  // borrowed
+  if (!f) return "";
+  PyCodeObject* code = PyFrame_GetCode(f);  // new reference
+  std::string name = py::str(py::handle(reinterpret_cast<PyObject*>(code)).attr("co_name"));
+  Py_DECREF(code);
+  return " [Op:" + name + "]";
+}
+}  // namespace
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "tapegrad's C++ engine (private: use the tapegrad package)";
   m.attr("__version__") = TG_VERSION;  // pyproject.toml's version, passed in by CMakeLists.txt
   using namespace tg;
   // Error classes (tapegrad.errors re-exports them). InvalidArgumentError is also a ValueError.
   static py::exception<InvalidArgument> invalid_arg(m, "InvalidArgumentError", PyExc_ValueError);
+  static py::exception<ResourceExhausted> resource_exhausted(m, "ResourceExhaustedError", PyExc_MemoryError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -21,6 +35,12 @@ PYBIND11_MODULE(_core, m) {
       PyErr_SetString(PyExc_RuntimeError, e.what());
     } catch (const tg::LookupError& e) {
       PyErr_SetString(PyExc_LookupError, e.what());
+    } catch (const ResourceExhausted& e) {
+      py::set_error(resource_exhausted, (std::string(e.what()) + calling_op()).c_str());
+    } catch (const std::bad_alloc&) {  // a container inside a kernel: no shape to name
+      py::set_error(resource_exhausted, ("OOM: the engine could not allocate memory" + calling_op()).c_str());
+    } catch (const std::length_error& e) {
+      py::set_error(invalid_arg, (std::string("size too large: ") + e.what()).c_str());
     }
   });
   bind::init_tensor(m);

@@ -11,7 +11,7 @@ py::object wrap(Tensor t) { return py::cast(std::move(t)); }
 bool parse_axis(py::handle axis, std::vector<int64_t>& out) {
   if (axis.is_none()) return true;  // all axes
   if (PyLong_Check(axis.ptr())) {
-    out.push_back(axis.cast<int64_t>());
+    out.push_back(int_arg(axis, "axis"));
     return false;
   }
   if (py::isinstance<Tensor>(axis) || py::isinstance<py::array>(axis)) {
@@ -21,7 +21,9 @@ bool parse_axis(py::handle axis, std::vector<int64_t>& out) {
     out.assign(c.data<int64_t>(), c.data<int64_t>() + c.numel());
     return false;
   }
-  for (py::handle a : axis) out.push_back(py::cast<int64_t>(a));
+  if (!py::isinstance<py::sequence>(axis) || py::isinstance<py::str>(axis))
+    throw tg::TypeError("axis must be None, an integer or a list of integers, got " + std::string(py::repr(axis)));
+  for (py::handle a : axis) out.push_back(int_arg(a, "axis"));
   return false;
 }
 
@@ -31,9 +33,11 @@ std::vector<int64_t> parse_shape(py::handle shape) {
     Tensor c = kernels::cast(to_tensor(shape), DType::Int64);
     dims.assign(c.data<int64_t>(), c.data<int64_t>() + c.numel());
   } else if (PyLong_Check(shape.ptr())) {
-    dims.push_back(shape.cast<int64_t>());
+    dims.push_back(int_arg(shape, "shape"));
   } else {
-    for (py::handle d : shape) dims.push_back(d.is_none() ? -1 : py::cast<int64_t>(d));
+    if (!py::isinstance<py::sequence>(shape) || py::isinstance<py::str>(shape))
+      throw tg::TypeError("shape must be a list of integers, got " + std::string(py::repr(shape)));
+    for (py::handle d : shape) dims.push_back(d.is_none() ? -1 : int_arg(d, "shape"));
   }
   return dims;
 }
@@ -150,7 +154,14 @@ void init_ops(py::module_& m) {
       throw InvalidArgument("Requires start <= limit when delta > 0: " + std::to_string(start) + "/" +
                             std::to_string(limit) + " [Op:Range]");
     DType d = dtype_from_code(code);
-    int64_t n = int64_t(std::ceil(std::abs((limit - start) / delta)));
+    const double count = std::ceil(std::abs((limit - start) / delta));
+    // See Note [Checked sizes]: NaN or a count beyond int64 never reaches the int conversion
+    if (!(count <= 9.2e18))
+      throw InvalidArgument("Requires ((limit - start) / delta) <= " + std::to_string(INT64_MAX) + ", got start=" +
+                            py::repr(py::float_(start)).cast<std::string>() + ", limit=" +
+                            py::repr(py::float_(limit)).cast<std::string>() + ", delta=" +
+                            py::repr(py::float_(delta)).cast<std::string>() + " [Op:Range]");
+    int64_t n = int64_t(count);
     Tensor t = Tensor::empty(Shape{n}, d);
     TG_DISPATCH_NUMERIC(d, T, {
       T* p = t.data<T>();

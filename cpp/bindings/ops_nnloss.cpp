@@ -5,7 +5,7 @@ namespace tg {
 namespace bind {
 namespace {
 
-int64_t axis_arg(py::handle axis) { return axis.is_none() ? -1 : axis.cast<int64_t>(); }
+int64_t axis_arg(py::handle axis) { return axis.is_none() ? -1 : int_arg(axis, "axis"); }
 
 // labels given as Python values take the logits' dtype; arrays and tensors keep theirs.
 std::pair<Tensor, Tensor> labels_logits(py::handle labels, py::handle logits, bool float_labels) {

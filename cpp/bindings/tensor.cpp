@@ -7,6 +7,7 @@
 namespace tg {
 namespace bind {
 namespace {
+py::object item(const Tensor& t);
 
 DType from_numpy_dtype(const py::dtype& dt) {
   char kind = dt.kind();
@@ -59,11 +60,33 @@ py::dtype numpy_dtype(DType d) {
 
 Tensor from_array(const py::array& arr_in) {
   py::array arr = py::array::ensure(arr_in, py::array::c_style);
+  {  // a non-native byte order ('>f4' on x86) is converted, never copied raw
+    py::object bo = arr.dtype().attr("byteorder");
+    if (bo.cast<std::string>() == (py::module_::import("sys").attr("byteorder").cast<std::string>() == "little" ? ">" : "<"))
+      arr = py::array::ensure(arr.attr("astype")(arr.dtype().attr("newbyteorder")("=")), py::array::c_style);
+  }
   DType dt = from_numpy_dtype(arr.dtype());
   std::vector<int64_t> dims(arr.shape(), arr.shape() + arr.ndim());
   Tensor t = Tensor::empty(Shape::from(dims), dt);
   if (t.nbytes()) std::memcpy(t.raw(), arr.data(), t.nbytes());
   return t;
+}
+
+// Whether the integral double v lies within integer dtype d's range.
+bool int_range_holds(DType d, double v) {
+  double lo = 0, hi = 0;
+  switch (d) {
+    case DType::Int8: lo = -128; hi = 127; break;
+    case DType::Int16: lo = -32768; hi = 32767; break;
+    case DType::Int32: lo = -2147483648.0; hi = 2147483647.0; break;
+    case DType::Int64: lo = -9223372036854775808.0; hi = 9223372036854774784.0; break;
+    case DType::UInt8: hi = 255; break;
+    case DType::UInt16: hi = 65535; break;
+    case DType::UInt32: hi = 4294967295.0; break;
+    case DType::UInt64: hi = 18446744073709549568.0; break;
+    default: return true;
+  }
+  return v >= lo && v <= hi;
 }
 
 // Python scalar -> 0-d tensor of dtype d, with TF's checks.
@@ -74,8 +97,8 @@ Tensor scalar_to(py::handle h, DType d) {
   }
   if (PyFloat_Check(h.ptr())) {
     double v = PyFloat_AS_DOUBLE(h.ptr());
-    if (!is_any_float(d)) {
-      if (d == DType::Bool || std::floor(v) != v)
+    if (!is_any_float(d)) {  // TF refuses fractions, NaN, inf and values beyond the integer type
+      if (d == DType::Bool || std::floor(v) != v || !int_range_holds(d, v))
         throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype " + dtype_name(d));
     }
     return Tensor::full(Shape{}, d, v);
@@ -103,13 +126,35 @@ bool is_py_scalar(py::handle h) { return PyFloat_CheckExact(h.ptr()) || PyLong_C
 Tensor from_python_sequence(py::handle h, const DType* hint) {
   py::module_ np = py::module_::import("numpy");
   py::array arr;
+  auto nested_list = [&] {  // TF's wording for ragged lists and ints beyond int64
+    if (!py::isinstance<py::list>(h) && !py::isinstance<py::tuple>(h)) return;
+    py::module_ np2 = py::module_::import("numpy");
+    py::object flat;
+    try {
+      flat = np2.attr("asarray")(h, "object");
+    } catch (py::error_already_set&) {
+      throw tg::ValueError("Can't convert non-rectangular Python sequence to Tensor.");
+    }
+    for (py::handle e : flat.attr("ravel")()) {
+      if (py::isinstance<py::list>(e) || py::isinstance<py::tuple>(e))
+        throw tg::ValueError("Can't convert non-rectangular Python sequence to Tensor.");
+      if (PyLong_Check(e.ptr()) && !PyBool_Check(e.ptr())) {
+        int ov = 0;
+        PyLong_AsLongLongAndOverflow(e.ptr(), &ov);
+        if (ov && !(hint && *hint == DType::UInt64 && ov > 0))
+          throw tg::ValueError("Can't convert Python sequence with out-of-range integer to Tensor.");
+      }
+    }
+  };
   try {
     arr = np.attr("asarray")(h);
   } catch (py::error_already_set&) {
+    nested_list();
     throw tg::ValueError("Attempt to convert a value (" + std::string(py::repr(h)) + ") with an unsupported type (" +
                          std::string(py::str(py::type::of(h))) + ") to a Tensor.");
   }
   char kind = arr.dtype().kind();
+  if (kind == 'O') nested_list();
   if (kind == 'O' || kind == 'U' || kind == 'S')
     throw tg::ValueError("Attempt to convert a value (" + std::string(py::repr(h)) + ") with an unsupported type (" +
                          std::string(py::str(py::type::of(h))) + ") to a Tensor.");
@@ -119,9 +164,18 @@ Tensor from_python_sequence(py::handle h, const DType* hint) {
     return t.dtype != *hint ? kernels::cast(t, *hint) : t;
   }
   if (hint) {
+    if (*hint == DType::Bool && kind != 'b' && arr.size() > 0)  // TF converts only bools to bool
+      throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype bool");
     if (!is_any_float(*hint) && kind == 'f') {
       py::array frac = np.attr("not_equal")(np.attr("floor")(arr), arr);
-      if (py::bool_(np.attr("any")(frac)))
+      bool bad = py::bool_(np.attr("any")(frac));
+      if (!bad && arr.size() > 0 && *hint == DType::UInt64)  // inf (the range is checked on the uint64 path)
+        bad = !py::bool_(np.attr("all")(np.attr("isfinite")(arr)));
+      if (!bad && arr.size() > 0 && *hint != DType::UInt64) {  // NaN, inf, or beyond the integer type
+        bad = !int_range_holds(*hint, py::float_(np.attr("min")(arr)).cast<double>()) ||
+              !int_range_holds(*hint, py::float_(np.attr("max")(arr)).cast<double>());
+      }
+      if (bad)
         throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype " + dtype_name(*hint));
     }
     if (*hint == DType::UInt64 && kind == 'f' && !numpy_scalar) {  // ints above 2^63 made numpy pick float64
@@ -139,9 +193,10 @@ Tensor from_python_sequence(py::handle h, const DType* hint) {
   if (!numpy_scalar) {
     if (kind == 'f') arr = arr.attr("astype")(numpy_dtype(DType::Float32));
     else if (kind == 'i' || kind == 'u') {
+      if (kind == 'u' && arr.size() > 0 && np.attr("max")(arr) > py::int_(INT64_MAX))  // ints in [2^63, 2^64)
+        throw tg::ValueError("Can't convert Python sequence with out-of-range integer to Tensor.");
       bool fits = arr.size() == 0 ||
-                  (py::int_(np.attr("max")(arr)).cast<long long>() <= INT32_MAX &&
-                   py::int_(np.attr("min")(arr)).cast<long long>() >= INT32_MIN);
+                  (np.attr("max")(arr) <= py::int_(INT32_MAX) && np.attr("min")(arr) >= py::int_(INT32_MIN));
       arr = arr.attr("astype")(numpy_dtype(fits ? DType::Int32 : DType::Int64));
     }
   }
@@ -150,15 +205,70 @@ Tensor from_python_sequence(py::handle h, const DType* hint) {
 
 }  // namespace
 
+const Tensor& tensor_of(py::handle h) {
+  auto* inst = reinterpret_cast<py::detail::instance*>(h.ptr());
+  static const auto* ti = py::detail::get_type_info(typeid(Tensor));  // registered once, at import
+  auto vh = inst->get_value_and_holder(ti, false);
+  if (!vh || !vh.holder_constructed() || !vh.value_ptr())
+    throw tg::ValueError("This " + std::string(py::str(py::type::of(h).attr("__name__"))) +
+                         " object is not initialized: it was created with __new__ and its __init__ never ran");
+  return *static_cast<const Tensor*>(vh.value_ptr());
+}
+
+std::shared_ptr<Variable> var_of(py::handle h) {
+  // an object made with Variable.__new__ alone has no constructed C++ value: refuse it by name
+  // instead of reading unconstructed memory
+  auto* inst = reinterpret_cast<py::detail::instance*>(h.ptr());
+  static const auto* ti = py::detail::get_type_info(typeid(Variable));
+  auto vh = inst->get_value_and_holder(ti, false);
+  if (!vh || !vh.holder_constructed() || !vh.value_ptr())
+    throw tg::ValueError("This " + std::string(py::str(py::type::of(h).attr("__name__"))) +
+                         " object is not initialized: it was created with __new__ and its __init__ never ran");
+  return vh.holder<std::shared_ptr<Variable>>();
+}
+
+int64_t int_arg(py::handle h, const std::string& what) {
+  if (PyLong_CheckExact(h.ptr())) {  // the common case, without building anything
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
+    if (!overflow) return v;
+  }
+  if (PyBool_Check(h.ptr()) || PyFloat_Check(h.ptr()) || PyUnicode_Check(h.ptr()) || PyBytes_Check(h.ptr()) ||
+      h.is_none())
+    throw tg::TypeError(what + " must be an integer, got " + std::string(py::repr(h)) + " of type " +
+                        std::string(py::str(py::type::of(h).attr("__name__"))));
+  py::object idx;
+  if (py::isinstance<Tensor>(h) || py::isinstance<Variable>(h)) {
+    Tensor t = to_tensor_noaccess(h);
+    if (!is_any_int(t.dtype) || t.numel() != 1)
+      throw tg::TypeError(what + " must be an integer, got a " + std::string(dtype_name(t.dtype)) +
+                          " tensor of shape " + t.shape.str());
+    idx = item(t);
+  } else {
+    PyObject* o = PyNumber_Index(h.ptr());  // ints, numpy integers, anything with __index__
+    if (!o) {
+      PyErr_Clear();
+      throw tg::TypeError(what + " must be an integer, got " + std::string(py::repr(h)) + " of type " +
+                          std::string(py::str(py::type::of(h).attr("__name__"))));
+    }
+    idx = py::reinterpret_steal<py::object>(o);
+  }
+  int overflow = 0;
+  long long v = PyLong_AsLongLongAndOverflow(idx.ptr(), &overflow);
+  if (overflow)
+    throw InvalidArgument(what + " = " + std::string(py::repr(idx)) + " does not fit in int64");
+  return v;
+}
+
 DType dtype_from_code(int code) {
   if (code < 0 || code >= kNumDTypes) throw tg::TypeError("invalid dtype code " + std::to_string(code));
   return DType(code);
 }
 
 Tensor to_tensor(py::handle h, const DType* hint) {
-  if (py::isinstance<Tensor>(h)) return h.cast<const Tensor&>();
+  if (py::isinstance<Tensor>(h)) return tensor_of(h);
   if (py::isinstance<Variable>(h)) {
-    auto v = h.cast<std::shared_ptr<Variable>>();
+    auto v = var_of(h);
     if (tape::any_active()) tape::variable_accessed(v);
     return v->value;
   }
@@ -179,7 +289,7 @@ Tensor to_tensor(py::handle h, const DType* hint) {
 }
 
 Tensor to_tensor_noaccess(py::handle h) {
-  if (py::isinstance<Variable>(h)) return h.cast<const Variable&>().value;
+  if (py::isinstance<Variable>(h)) return var_of(h)->value;
   return to_tensor(h);
 }
 
@@ -310,19 +420,19 @@ void init_tensor(py::module_& m) {
   py::class_<Tensor> tensor(m, "Tensor", py::dynamic_attr());
   tensor.doc() = "An immutable multi-dimensional array (tapegrad.Tensor).";
   tensor
-      .def_property_readonly("_shape_tuple", [](const Tensor& t) {
+      .def_property_readonly("_shape_tuple", [](py::handle self) { const Tensor& t = tensor_of(self);
         py::tuple s(t.ndim());
         for (int i = 0; i < t.ndim(); ++i) s[size_t(i)] = py::int_(t.shape[i]);
         return s;
       })
-      .def_property_readonly("_dtype_code", [](const Tensor& t) { return int(t.dtype); })
-      .def_property_readonly("_id", [](const Tensor& t) { return t.id; })
-      .def_property_readonly("ndim", [](const Tensor& t) { return t.ndim(); })
-      .def("numpy", [](const Tensor& t) { return to_numpy(t, true); },
+      .def_property_readonly("_dtype_code", [](py::handle self) { const Tensor& t = tensor_of(self); return int(t.dtype); })
+      .def_property_readonly("_id", [](py::handle self) { const Tensor& t = tensor_of(self); return t.id; })
+      .def_property_readonly("ndim", [](py::handle self) { const Tensor& t = tensor_of(self); return t.ndim(); })
+      .def("numpy", [](py::handle self) { const Tensor& t = tensor_of(self); return to_numpy(t, true); },
            "The value as a new numpy array.")
-      .def("_array_view", [](const Tensor& t) { return to_numpy(t, false); })
-      .def("_item", [](const Tensor& t) { return item(t); })
-      .def("__hash__", [](const Tensor& t) { return py::hash(py::int_(t.id)); });
+      .def("_array_view", [](py::handle self) { const Tensor& t = tensor_of(self); return to_numpy(t, false); })
+      .def("_item", [](py::handle self) { const Tensor& t = tensor_of(self); return item(t); })
+      .def("__hash__", [](py::handle self) { const Tensor& t = tensor_of(self); return py::hash(py::int_(t.id)); });
   add_operators(tensor);
 
   py::class_<Variable, std::shared_ptr<Variable>> variable(m, "Variable", py::dynamic_attr());
@@ -332,32 +442,32 @@ void init_tensor(py::module_& m) {
              return std::make_shared<Variable>(t, std::move(name), trainable);
            }),
            py::arg("initial_value"), py::arg("name") = "Variable", py::arg("trainable") = true)
-      .def_property("_shared_name", [](const Variable& v) { return v.name; },
-                    [](Variable& v, std::string n) { v.name = std::move(n); })
-      .def_property("trainable", [](const Variable& v) { return v.trainable; }, [](Variable& v, bool t) { v.trainable = t; })
-      .def_property_readonly("_shape_tuple", [](const Variable& v) {
-        py::tuple s(v.value.ndim());
-        for (int i = 0; i < v.value.ndim(); ++i) s[size_t(i)] = py::int_(v.value.shape[i]);
+      .def_property("_shared_name", [](py::handle self) { auto v = var_of(self); return v->name; },
+                    [](py::handle self, std::string n) { auto v = var_of(self); v->name = std::move(n); })
+      .def_property("trainable", [](py::handle self) { auto v = var_of(self); return v->trainable; }, [](py::handle self, bool t) { auto v = var_of(self); v->trainable = t; })
+      .def_property_readonly("_shape_tuple", [](py::handle self) { auto v = var_of(self);
+        py::tuple s(v->value.ndim());
+        for (int i = 0; i < v->value.ndim(); ++i) s[size_t(i)] = py::int_(v->value.shape[i]);
         return s;
       })
-      .def_property_readonly("_dtype_code", [](const Variable& v) { return int(v.value.dtype); })
-      .def_property_readonly("_id", [](const Variable& v) { return v.value.id; })
-      .def_property_readonly("ndim", [](const Variable& v) { return v.value.ndim(); })
-      .def("read_value", [](std::shared_ptr<Variable> v) {
+      .def_property_readonly("_dtype_code", [](py::handle self) { auto v = var_of(self); return int(v->value.dtype); })
+      .def_property_readonly("_id", [](py::handle self) { auto v = var_of(self); return v->value.id; })
+      .def_property_readonly("ndim", [](py::handle self) { auto v = var_of(self); return v->value.ndim(); })
+      .def("read_value", [](py::handle self) { auto v = var_of(self);
         if (tape::any_active()) tape::variable_accessed(v);
         return ops::identity(v->value);
       }, "The current value as a Tensor (recorded as a read).")
-      .def("value", [](std::shared_ptr<Variable> v) {
+      .def("value", [](py::handle self) { auto v = var_of(self);
         if (tape::any_active()) tape::variable_accessed(v);
         return ops::identity(v->value);
       })
-      .def("numpy", [](const Variable& v) { return to_numpy(v.value, true); })
-      .def("_array_view", [](const Variable& v) { return to_numpy(v.value, false); })
-      .def("_item", [](const Variable& v) { return item(v.value); })
-      .def("_assign", [](Variable& v, py::handle value) { write_variable(v, value, &Variable::assign); })
-      .def("_assign_add", [](Variable& v, py::handle value) { write_variable(v, value, &Variable::assign_add); })
-      .def("_assign_sub", [](Variable& v, py::handle value) { write_variable(v, value, &Variable::assign_sub); })
-      .def("__hash__", [](const Variable& v) { return py::hash(py::int_(v.value.id)); });
+      .def("numpy", [](py::handle self) { auto v = var_of(self); return to_numpy(v->value, true); })
+      .def("_array_view", [](py::handle self) { auto v = var_of(self); return to_numpy(v->value, false); })
+      .def("_item", [](py::handle self) { auto v = var_of(self); return item(v->value); })
+      .def("_assign", [](py::handle self, py::handle value) { auto v = var_of(self); write_variable(*v, value, &Variable::assign); })
+      .def("_assign_add", [](py::handle self, py::handle value) { auto v = var_of(self); write_variable(*v, value, &Variable::assign_add); })
+      .def("_assign_sub", [](py::handle self, py::handle value) { auto v = var_of(self); write_variable(*v, value, &Variable::assign_sub); })
+      .def("__hash__", [](py::handle self) { auto v = var_of(self); return py::hash(py::int_(v->value.id)); });
   add_operators(variable);
 
   m.def("convert_to_tensor", [](py::handle value, py::object dtype_code) {
@@ -383,7 +493,11 @@ void init_tensor(py::module_& m) {
         t = to_tensor(value, &d);
     }
     if (!shape.is_none()) {
-      Shape s = Shape::from(shape.cast<std::vector<int64_t>>());
+      std::vector<int64_t> dims;
+      if (!py::isinstance<py::sequence>(shape) || py::isinstance<py::str>(shape))
+        throw tg::TypeError("shape must be a list of integers, got " + std::string(py::repr(shape)));
+      for (py::handle d : shape) dims.push_back(int_arg(d, "shape"));
+      Shape s = Shape::from(dims);
       if (t.numel() == 1 && s.numel() != 1) t = kernels::broadcast_to(kernels::reshape(t, Shape{}), s);
       else if (t.numel() == s.numel()) t = kernels::reshape(t, s);
       else

@@ -45,6 +45,12 @@ template <Op op, class T> constexpr bool binary_supported() {
   }
 }
 
+// -a with two's-complement wrap: -INT_MIN is INT_MIN, as TF (plain -a is undefined there).
+template <class T> inline T wrap_neg(T a) {
+  using U = std::make_unsigned_t<T>;
+  return T(U(0) - U(a));
+}
+
 template <class T> inline T ipow(T base, T exp) {
   if (exp < 0) return base == 1 ? 1 : (base == -1 ? ((exp & 1) ? -1 : 1) : 0);
   T r = 1;
@@ -61,7 +67,7 @@ template <Op op, class T> inline auto bin(T a, T b) {
   else if constexpr (op == Op::Sub) return T(a - b);
   else if constexpr (op == Op::Mul) return T(a * b);
   else if constexpr (op == Op::Div) {
-    if constexpr (is_int<T>) return T(b == 0 ? 0 : a / b);
+    if constexpr (is_int<T>) return T(b == 0 ? 0 : (std::is_signed<T>::value && b == T(-1)) ? wrap_neg(a) : a / b);
     else return T(a / b);
   } else if constexpr (op == Op::Pow) {
     if constexpr (is_int<T>) return ipow(a, b);
@@ -75,12 +81,16 @@ template <Op op, class T> inline auto bin(T a, T b) {
   } else if constexpr (op == Op::FloorDiv) {
     if constexpr (is_int<T>) {
       if (b == 0) return T(0);
+      if constexpr (std::is_signed<T>::value)
+        if (b == T(-1)) return wrap_neg(a);  // INT_MIN // -1 = INT_MIN, as TF
       T q = a / b;
       return T((a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q);
     } else return T(std::floor(a / b));
   } else if constexpr (op == Op::FloorMod) {
     if constexpr (is_int<T>) {
       if (b == 0) return T(0);
+      if constexpr (std::is_signed<T>::value)
+        if (b == T(-1)) return T(0);  // INT_MIN % -1 is 0, as TF
       T m = a % b;
       return T((m != 0 && ((m < 0) != (b < 0))) ? m + b : m);
     } else {
@@ -177,14 +187,23 @@ template <class T> inline T sigmoid(T x) {  // branch-free, so it vectorises (Se
 }
 
 template <Op op, class T> inline auto una(T x) {
-  if constexpr (op == Op::Neg) return T(-x);
+  if constexpr (op == Op::Neg) {
+    if constexpr (is_int<T>) return wrap_neg(x);
+    else return T(-x);
+  }
   else if constexpr (op == Op::Square) return T(x * x);
-  else if constexpr (op == Op::Abs) return T(x < 0 ? -x : x);
+  else if constexpr (op == Op::Abs) {
+    if constexpr (is_int<T>) return T(x < 0 ? wrap_neg(x) : x);  // abs(INT_MIN) = INT_MIN, as TF
+    else return T(x < 0 ? -x : x);
+  }
   else if constexpr (op == Op::Sign) {
     if constexpr (is_fp<T>) { if (x != x) return x; }  // sign(nan) = nan, as TF
     return T((x > 0) - (x < 0));
   }
-  else if constexpr (op == Op::Relu) return T(x > 0 ? x : 0);
+  else if constexpr (op == Op::Relu) {
+    if constexpr (is_fp<T>) return T(x > 0 || x != x ? x : 0);  // relu(nan) = nan, as TF
+    else return T(x > 0 ? x : 0);
+  }
   else if constexpr (op == Op::Relu6) {
     if constexpr (is_fp<T>) { if (x != x) return x; }  // relu6(nan) = nan, as TF
     return T(x > 0 ? (x < T(6) ? x : T(6)) : 0);
@@ -306,6 +325,14 @@ Tensor binary(Op op, const Tensor& a, const Tensor& b) {
         if (pb[i] == 0) throw InvalidArgument(std::string("Integer division by zero [Op:") + op_name(op) + "]");
     });
   }
+  if (op == Op::Pow && is_integer(b.dtype)) {  // TF refuses negative integer exponents
+    TG_DISPATCH_NUMERIC(b.dtype, T, {
+      const T* pb = b.data<T>();
+      for (int64_t i = 0, n = b.numel(); i < n; ++i)
+        if (pb[i] < T(0))
+          throw InvalidArgument("Integers to negative integer powers are not allowed [Op:Pow]");
+    });
+  }
   switch (op) {
 #define TG_BIN(OP) case Op::OP: binary_op<Op::OP>(a, b, out); break;
     TG_BIN(Add) TG_BIN(Sub) TG_BIN(Mul) TG_BIN(Div) TG_BIN(Pow) TG_BIN(Maximum) TG_BIN(Minimum)
@@ -356,6 +383,7 @@ Tensor transpose(const Tensor& x, const std::vector<int>& perm) {
 }
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
+  shape.checked_numel();  // a view allocates nothing, so Tensor::empty's check does not see it
   Tensor t = x;
   t.shape = shape;
   t.id = next_tensor_id();

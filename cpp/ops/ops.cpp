@@ -67,7 +67,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
 }
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
-  if (shape.numel() != x.numel())
+  if (shape.checked_numel() != x.numel())  // See Note [Checked sizes]
     throw InvalidArgument("Input to reshape is a tensor with " + std::to_string(x.numel()) +
                           " values, but the requested shape has " + std::to_string(shape.numel()) + " [Op:Reshape]");
   Tensor out = kernels::reshape(x, shape);
@@ -90,8 +90,10 @@ Tensor reshape(const Tensor& x, const std::vector<int64_t>& dims) {
     } else if (dims[i] < 0) {
       throw InvalidArgument("Size " + std::to_string(i) + " must be non-negative, not " + std::to_string(dims[i]) +
                             " [Op:Reshape]");
-    } else {
-      known *= dims[i];
+    } else if (__builtin_mul_overflow(known, dims[i], &known)) {  // See Note [Checked sizes]
+      std::string d = "[";
+      for (size_t j = 0; j < dims.size(); ++j) d += (j ? ", " : "") + std::to_string(dims[j]);
+      throw InvalidArgument("Shape " + d + "] has too many elements [Op:Reshape]");
     }
     s[int(i)] = dims[i];
   }

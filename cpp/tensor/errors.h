@@ -13,6 +13,8 @@ struct TypeError : std::runtime_error { using std::runtime_error::runtime_error;
 struct ValueError : std::runtime_error { using std::runtime_error::runtime_error; };
 // RuntimeError: misuse of a tape.
 struct RuntimeError : std::runtime_error { using std::runtime_error::runtime_error; };
+// tf.errors.ResourceExhaustedError: an allocation that cannot be served (TF's "OOM when allocating").
+struct ResourceExhausted : std::runtime_error { using std::runtime_error::runtime_error; };
 // LookupError: a float op without a registered gradient.
 struct LookupError : std::runtime_error { using std::runtime_error::runtime_error; };
 

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <sys/mman.h>
+#include <unistd.h>
+#include <new>
 #include <cstring>
 #include <mutex>
 #include <vector>
@@ -22,14 +24,66 @@ Shape Shape::from(const int64_t* dims, int n) {
   if (n > kMaxRank)
     throw InvalidArgument("tapegrad supports tensors of rank at most " + std::to_string(kMaxRank) +
                           ", got rank " + std::to_string(n));
+  tg::checked_numel(dims, n);
   Shape s;
   s.ndim = n;
-  for (int i = 0; i < n; ++i) {
-    if (dims[i] < 0) throw InvalidArgument("dimension " + std::to_string(i) + " must be >= 0, got " +
-                                           std::to_string(dims[i]));
-    s.d[i] = dims[i];
-  }
+  for (int i = 0; i < n; ++i) s.d[i] = dims[i];
   return s;
+}
+
+// Note [Checked sizes]
+// Shape::numel() multiplies without checks because it runs on every op. Instead, every size that
+// comes from a user or is computed by an op (reshape's product, broadcast/tile/pad/one_hot/range/
+// scatter_nd outputs) is checked once, here: Shape::from checks the shapes the bindings parse, and
+// Tensor::empty -- the one place a buffer is sized -- checks numel * itemsize before allocating. A
+// product that does not fit in int64 raises InvalidArgumentError naming the dims (TF refuses such
+// shapes too); an allocation the machine cannot serve raises ResourceExhaustedError naming the
+// shape, dtype and bytes (TF's "OOM when allocating"), never std::bad_alloc.
+static std::string dims_str(const int64_t* dims, int n) {
+  std::string s = "[";
+  for (int i = 0; i < n; ++i) s += (i ? "," : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+int64_t checked_numel(const int64_t* dims, int n) {
+  int64_t p = 1;
+  bool overflow = false;
+  for (int i = 0; i < n; ++i) {
+    if (dims[i] < 0)
+      throw InvalidArgument("Dimension " + std::to_string(dims[i]) + " must be >= 0 (dim " + std::to_string(i) +
+                            " of shape " + dims_str(dims, n) + ")");
+    if (!overflow && __builtin_mul_overflow(p, dims[i], &p)) overflow = true;
+  }
+  // a zero dim makes the product 0 even when the others overflow, as TF's TensorShape
+  for (int i = 0; i < n; ++i)
+    if (dims[i] == 0) return 0;
+  if (overflow)
+    throw InvalidArgument("Shape " + dims_str(dims, n) + " would have more than 2**63 - 1 elements");
+  return p;
+}
+
+int64_t checked_mul(int64_t a, int64_t b) {
+  int64_t r;
+  if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r))
+    throw InvalidArgument("Encountered overflow when multiplying " + std::to_string(a) + " with " +
+                          std::to_string(b) + ", result: -1");
+  return r;
+}
+
+size_t checked_nbytes(const Shape& s, DType dtype) {
+  int64_t n = s.checked_numel(), b;
+  if (__builtin_mul_overflow(n, int64_t(itemsize(dtype)), &b))
+    throw ResourceExhausted("OOM when allocating tensor with shape" + s.str() + " and type " + dtype_name(dtype) +
+                            " (more than 2**63 - 1 bytes) on the CPU");
+  return size_t(b);
+}
+
+static size_t physical_bytes() {
+  static const size_t total = [] {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && page > 0 ? size_t(pages) * size_t(page) : SIZE_MAX;
+  }();
+  return total;
 }
 
 std::string Shape::str() const {
@@ -149,6 +203,7 @@ Storage::Storage(size_t n) : nbytes(n) {
     }
     data = std::aligned_alloc(64, kPoolMin << c);
   } else if (n >= kHugeMin) {
+    if (n > physical_bytes()) throw std::bad_alloc();  // would be overcommitted, then OOM-killed
     // Large buffers: 2 MiB aligned and backed by transparent huge pages where the kernel allows
     // (madvise mode), which cuts page-fault time on freshly allocated outputs about 10x.
     size_t len = huge_len(n);
@@ -187,7 +242,13 @@ Tensor Tensor::empty(const Shape& shape, DType dtype) {
   Tensor t;
   t.shape = shape;
   t.dtype = dtype;
-  t.storage = std::make_shared<Storage>(size_t(shape.numel()) * itemsize(dtype));
+  const size_t nbytes = checked_nbytes(shape, dtype);  // See Note [Checked sizes]
+  try {
+    t.storage = std::make_shared<Storage>(nbytes);
+  } catch (const std::bad_alloc&) {
+    throw ResourceExhausted("OOM when allocating tensor with shape" + shape.str() + " and type " +
+                            dtype_name(dtype) + " (" + std::to_string(nbytes) + " bytes) on the CPU");
+  }
   t.id = next_tensor_id();
   return t;
 }

@@ -15,6 +15,12 @@ namespace tg {
 
 constexpr int kMaxRank = 8;
 
+// The one checked size computation (See Note [Checked sizes]): the product of `dims`, or
+// InvalidArgument naming the dims when it does not fit in int64 (a negative dim is refused too).
+int64_t checked_numel(const int64_t* dims, int n);
+// a * b for sizes, or InvalidArgument (TF's "Encountered overflow when multiplying").
+int64_t checked_mul(int64_t a, int64_t b);
+
 // Shape with inline storage: no heap allocation on the per-op path.
 struct Shape {
   std::array<int64_t, kMaxRank> d{};
@@ -27,6 +33,7 @@ struct Shape {
 
   int64_t operator[](int i) const { return d[i]; }
   int64_t& operator[](int i) { return d[i]; }
+  // Unchecked: every Shape that reaches a Tensor has been checked by Tensor::empty (checked_numel).
   int64_t numel() const {
     int64_t n = 1;
     for (int i = 0; i < ndim; ++i) n *= d[i];
@@ -41,7 +48,11 @@ struct Shape {
   bool operator!=(const Shape& o) const { return !(*this == o); }
   std::vector<int64_t> vec() const { return std::vector<int64_t>(d.begin(), d.begin() + ndim); }
   std::string str() const;  // TF's "[2,3]"
+  int64_t checked_numel() const { return tg::checked_numel(d.data(), ndim); }
 };
+
+// numel * itemsize, checked; InvalidArgument when it does not fit.
+size_t checked_nbytes(const Shape& s, DType dtype);
 
 // 64-byte aligned buffer. Small buffers come from a thread-local free list (see Note [Buffer pool]).
 struct Storage {

@@ -62,11 +62,27 @@ def cast(x, dtype, name=None):
 
 
 def _shape_list(shape):
-    if isinstance(shape, (Tensor, Variable)):
-        return [int(d) for d in np.asarray(shape).reshape(-1)]
-    if isinstance(shape, (int, np.integer)):
+    """A shape argument as a list of Python ints; floats are refused with TF's TypeError."""
+    if isinstance(shape, (Tensor, Variable, np.ndarray)):
+        a = np.asarray(shape)
+        if a.dtype.kind not in "iu":
+            raise TypeError(f"Cannot convert {a.tolist()!r} to EagerTensor of dtype int32")
+        return [int(d) for d in a.reshape(-1)]
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         return [int(shape)]
-    return [int(d) for d in shape]
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise TypeError(f"shape must be a list of integers, got {shape!r}")
+    dims = list(shape)
+    for d in dims:
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
+            if isinstance(d, (Tensor, Variable)) and np.asarray(d).ndim == 0 and np.asarray(d).dtype.kind in "iu":
+                continue
+            raise TypeError(f"Cannot convert {dims!r} to EagerTensor of dtype int32")
+    out = [int(d) for d in dims]
+    for d in out:
+        if not -2**63 <= d < 2**63:
+            raise ValueError("Can't convert Python sequence with out-of-range integer to Tensor.")
+    return out
 
 
 def zeros(shape, dtype=float32, name=None):

@@ -261,13 +261,18 @@ def top_k(input, k=1, sorted=True, index_type=int32, name=None):  # noqa: A002
     if x.dtype.is_bool:
         raise _core.InvalidArgumentError("Value for attr 'T' of bool is not in the list of allowed values [Op:TopKV2]")
     a = np.asarray(x)
-    key = -a if x.dtype.is_floating else ~a  # descending, no integer overflow; stable keeps ties in order
-    idx = np.argsort(key, axis=-1, kind="stable")[..., :k]
+    if x.dtype.is_floating:  # descending with NaN first (TF treats NaN as the largest); stable on ties
+        af = a.astype(np.float64)
+        idx = np.lexsort((-af, ~np.isnan(af)), axis=-1)[..., :k]
+    else:
+        idx = np.argsort(~a, axis=-1, kind="stable")[..., :k]  # ~a: descending without overflow
     indices = convert_to_tensor(idx.astype(as_dtype(index_type).as_numpy_dtype))
     if not x.dtype.is_floating:
         return TopKV2(convert_to_tensor(np.take_along_axis(a, idx, axis=-1)), indices)
-    onehot = (idx[..., None] == np.arange(n)).astype(a.dtype)  # [..., k, n]
-    values = _core.reduce_sum(reshape(x, list(x.shape[:-1]) + [1, n]) * onehot, -1, False)
+    # values by a differentiable gather of the flat positions (a one-hot product would spread NaN)
+    rows = int(np.prod(a.shape[:-1], dtype=np.int64))
+    flat = (np.arange(rows, dtype=np.int64)[:, None] * n + idx.reshape(rows, k)).reshape(idx.shape)
+    values = _core.gather(reshape(x, [-1]), convert_to_tensor(flat), 0, 0)
     return TopKV2(values, indices)
 
 

@@ -49,7 +49,15 @@ def _ints(v, what="value"):
         return [int(i) for i in a.reshape(-1)]
     if isinstance(v, numbers.Integral):
         return [int(v)]
-    return [int(i) for i in v]
+    if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
+        raise TypeError(f"{what} must be an integer or a list of integers, got {v!r}")
+    out = []
+    for i in v:
+        if not isinstance(i, numbers.Integral) or isinstance(i, bool):
+            raise TypeError(f"{what} must be a list of integers, got {v!r} (element {i!r} of type "
+                            f"{type(i).__name__})")
+        out.append(int(i))
+    return out
 
 
 def _int(v, what="value"):
@@ -255,7 +263,7 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
             raise InvalidArgumentError(f"Paddings must be non-negative: {p[i, 0]} {p[i, 1]} [Op:{op}]")
     if mode_u == "CONSTANT":
         value = float(np.asarray(constant_values))
-        out_shape = [int(d + p[i, 0] + p[i, 1]) for i, d in enumerate(shape)]
+        out_shape = [int(d) + int(p[i, 0]) + int(p[i, 1]) for i, d in enumerate(shape)]
         return _core.pad_constant(x, [int(v) for v in p[:, 0]], out_shape, value)
     off = 1 if mode_u == "REFLECT" else 0
     for i, d in enumerate(shape):
@@ -307,8 +315,10 @@ def slice(input_, begin, size, name=None):  # noqa: A001  (TF's name)
                                    f"got shapes [{len(b)}] and [{len(s)}] instead. [Op:Slice]")
     size_ = []
     for i, d in enumerate(shape):
+        if not 0 <= b[i] <= d:  # TF blames begin first
+            raise InvalidArgumentError(f"Expected begin[{i}] in [0, {d}], but got {b[i]} [Op:Slice]")
         n = d - b[i] if s[i] == -1 else s[i]
-        if b[i] < 0 or n < 0 or b[i] + n > d:
+        if n < 0 or b[i] + n > d:
             raise InvalidArgumentError(f"Expected size[{i}] in [0, {d - b[i]}], but got {s[i]} [Op:Slice]")
         size_.append(n)
     return _core.strided_slice(x, [bi if size_[i] else 0 for i, bi in enumerate(b)], [1] * len(shape), size_)

@@ -142,7 +142,14 @@ class GradientTape:
         if output_gradients is None:
             flat_og = [None] * len(flat_targets)
         else:
-            flat_og = nest.flatten(output_gradients)
+            if isinstance(output_gradients, (list, tuple)) and len(output_gradients) == len(flat_targets):
+                flat_og = list(output_gradients)  # one entry per target, each any tensor-like value
+            else:
+                flat_og = nest.flatten(output_gradients)
+                if len(flat_targets) == 1 and len(flat_og) != 1:  # one target: the whole value is its gradient
+                    flat_og = [output_gradients]
+            flat_og = [g if g is None or isinstance(g, _TENSORLIKE) else _core.convert_to_tensor(g, t._dtype_code)
+                       for g, t in zip(flat_og, flat_targets)] if len(flat_og) == len(flat_targets) else flat_og
             if len(flat_og) != len(flat_targets):
                 raise ValueError(f"output_gradients has {len(flat_og)} entries for {len(flat_targets)} targets")
 
@@ -207,6 +214,9 @@ class GradientTape:
         for s in flat_sources:
             _as_tensorlike(s, "sources")
         out = _core.compute_jacobian(tape, target, flat_sources, unconnected is UnconnectedGradients.ZERO, False)
+        if 0 in tuple(target.shape):  # no rows: TF gives an empty tensor of shape target.shape + source.shape
+            out = [_core.zeros(list(target.shape) + list(s.shape), s._dtype_code) if o is None else o
+                   for o, s in zip(out, flat_sources)]
         return nest.pack_sequence_as(sources, out)
 
     def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,

@@ -388,7 +388,13 @@ def _value_shape(value):
 def _convert_with_dtype(value, dtype):
     from ._ops import cast, convert_to_tensor
 
-    t = convert_to_tensor(value) if isinstance(value, (Tensor, _core.Variable, np.ndarray)) else None
+    if isinstance(value, (Tensor, _core.Variable)):  # TF never casts a tensor's value here
+        t = convert_to_tensor(value)
+        if t.dtype != as_dtype(dtype):
+            raise ValueError(f"initial_value: Tensor conversion requested dtype {as_dtype(dtype).name} for Tensor "
+                             f"with dtype {t.dtype.name}: {value!r}")
+        return t
+    t = convert_to_tensor(value) if isinstance(value, np.ndarray) else None
     if t is not None:
         return t if t.dtype == as_dtype(dtype) else cast(t, dtype)
     return _core.convert_to_tensor(value, code_of(dtype))

@@ -15,7 +15,8 @@ import re
 import sys
 import types
 
-from ._core import get_num_threads, set_num_threads
+from ._core import get_num_threads
+from ._core import set_num_threads as _core_set_num_threads
 from .function import functions_run_eagerly, run_functions_eagerly
 
 __all__ = ["functions_run_eagerly", "get_num_threads", "run_functions_eagerly", "set_num_threads", "PhysicalDevice",
@@ -95,7 +96,20 @@ _threads = {"intra": 0, "inter": 0}
 _DEFAULT_THREADS = get_num_threads()
 
 
+def set_num_threads(n):
+    """Sets the size of the engine's intra-op thread pool (an int >= 1)."""
+    import numbers
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool):
+        raise TypeError(f"set_num_threads: n must be an int, got {n!r} of type {type(n).__name__}")
+    if not 1 <= int(n) <= 1024:
+        raise ValueError(f"set_num_threads: n must be between 1 and 1024, got {n!r}")
+    _core_set_num_threads(int(n))
+
+
 def _nonnegative(num_threads, what):
+    import numbers
+    if not isinstance(num_threads, numbers.Integral) or isinstance(num_threads, bool):
+        raise TypeError(f"{what} must be an int, got {num_threads!r} of type {type(num_threads).__name__}")
     n = int(num_threads)
     if n < 0:
         raise ValueError(f"{what} must be >= 0, got {num_threads!r}")

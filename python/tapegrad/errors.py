@@ -1,5 +1,5 @@
 """TF's error classes (``tf.errors``)."""
-from ._core import InvalidArgumentError
+from ._core import InvalidArgumentError, ResourceExhaustedError
 
 
 class _OpErrorMixin:
@@ -23,4 +23,5 @@ class DataLossError(_OpErrorMixin, Exception):
     """Unrecoverable data loss or corruption, e.g. a truncated checkpoint (``tf.errors.DataLossError``)."""
 
 
-__all__ = ["DataLossError", "FailedPreconditionError", "InvalidArgumentError", "NotFoundError"]
+__all__ = ["DataLossError", "FailedPreconditionError", "InvalidArgumentError", "NotFoundError",
+           "ResourceExhaustedError"]

@@ -1,5 +1,8 @@
 """Keras 3 optimizers whose whole step is one fused C++ call (``tg.keras.optimizers``, also
 ``tg.optimizers``), learning-rate ``schedules``, and saving training state to ``.npz``."""
+import os
+import zipfile
+
 import numpy as np
 
 from . import schedules
@@ -57,6 +60,9 @@ def save_training_state(path, optimizer, variables):
     (1, True)
     """
     variables = list(variables)
+    path = _state_path(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"save_training_state: {path!r} is a directory; give a file path")
     if not optimizer.built:
         optimizer.build(variables)
     store = {}
@@ -66,11 +72,27 @@ def save_training_state(path, optimizer, variables):
     np.savez(path, **arrays)
 
 
+def _state_path(path):
+    """np.savez appends '.npz' to a name without it; loading uses the same rule so the two agree."""
+    path = os.fspath(path)
+    if isinstance(path, str) and not path.endswith(".npz") and not os.path.isdir(path):
+        return path + ".npz"
+    return path
+
+
 def load_training_state(path, optimizer, variables):
     """Restores what `save_training_state` wrote: assigns `variables` and the optimizer's state
     (building the optimizer on `variables` first if needed). Raises ValueError on a mismatch."""
     variables = list(variables)
-    with np.load(path, allow_pickle=False) as data:
+    path = _state_path(path)
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise ValueError(f"load_training_state: {path!r} is not a training-state file written by "
+                         f"save_training_state (expected an .npz archive): {type(e).__name__}") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"load_training_state: {path!r} holds a single array, not a training-state .npz archive")
+    with data:
         saved_vars = sorted((k for k in data.files if k.startswith("variables/")), key=lambda k: int(k.split("/")[1]))
         if len(saved_vars) != len(variables):
             raise ValueError(f"The file holds {len(saved_vars)} variables; {len(variables)} were given")
@@ -80,6 +102,11 @@ def load_training_state(path, optimizer, variables):
                 raise ValueError(f"Saved value for variable '{v.name}' is {a.dtype} {a.shape}; the variable is "
                                  f"{v.dtype.name} {tuple(v.shape)}")
         store = {k.split("/", 1)[1]: data[k] for k in data.files if k.startswith("optimizer/")}
+        for i, v in enumerate(optimizer.variables if optimizer.built else ()):
+            a = store.get(str(i))
+            if a is not None and tuple(a.shape) != tuple(v.shape):  # checked before anything is written
+                raise ValueError(f"Optimizer variable {i} ('{v.name}') has shape {tuple(v.shape)}; the saved "
+                                 f"value has shape {tuple(a.shape)}")
     if not optimizer.built:
         optimizer.build(variables)
     if len(store) != len(optimizer.variables):

@@ -207,8 +207,12 @@ class Optimizer:
     # --- apply ------------------------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars):
         """Applies gradients to variables; returns `iterations`."""
+        given_sequence = isinstance(grads_and_vars, (list, tuple))
         grads_and_vars = list(grads_and_vars)
         if not grads_and_vars:
+            if not given_sequence:  # an exhausted generator: Keras's zip(*...) unpacking fails here
+                raise ValueError("not enough values to unpack (expected 2, got 0): `grads_and_vars` yielded no "
+                                 "(gradient, variable) pairs (was the generator already consumed?)")
             return self._iterations
         grads, variables = zip(*grads_and_vars)
         self.apply(list(grads), list(variables))
@@ -374,12 +378,19 @@ class Optimizer:
                 msg += "This is likely because the optimizer has not been called/built yet."
             warnings.warn(msg, stacklevel=2)
             return
+        values = []  # every slot is checked before any is written: a bad file leaves the optimizer as it was
         for i, v in enumerate(variables):
+            if str(i) not in store:
+                raise ValueError(f"Optimizer variable {i} ('{v.name}') is missing from the saved state")
             value = np.asarray(store[str(i)])
             if tuple(value.shape) != tuple(v.shape):
                 raise ValueError(f"Optimizer variable {i} ('{v.name}') has shape {tuple(v.shape)}; the saved value "
                                  f"has shape {tuple(value.shape)}")
-            v.assign(value.astype(v.dtype.as_numpy_dtype, copy=False))
+            if value.dtype.kind not in "fiub":
+                raise ValueError(f"Optimizer variable {i} ('{v.name}'): the saved value has dtype {value.dtype}")
+            values.append(value.astype(v.dtype.as_numpy_dtype, copy=False))
+        for v, value in zip(variables, values):
+            v.assign(value)
 
     def get_weights(self):
         """The values of `variables`, as numpy arrays."""
