@@ -403,3 +403,16 @@ def test_regularizers_constraints_against_keras(keras):
     for mod, ours in (("regularizers", R), ("constraints", C)):
         names = sorted(n for n in dir(getattr(keras, mod)) if not n.startswith("_"))
         assert [n for n in names if not hasattr(ours, n)] == []
+
+
+def test_stft_cosine_windows_need_no_scipy(monkeypatch):
+    # regression: CI's venv has no scipy; the common windows are computed here (scipy's definitions)
+    import sys
+
+    from tapegrad.keras.initializers import _get_window
+    want = {("hann", 5, True): [0.0, 0.3454915, 0.9045085, 0.9045085, 0.3454915],
+            ("hann", 4, False): [0.0, 0.75, 0.75, 0.0], ("hamming", 3, False): [0.08, 1.0, 0.08]}
+    monkeypatch.setitem(sys.modules, "scipy", None)
+    monkeypatch.setitem(sys.modules, "scipy.signal", None)
+    for (name, n, periodic), values in want.items():
+        np.testing.assert_allclose(_get_window(name, n, periodic), values, rtol=1e-6, atol=1e-7)

@@ -392,12 +392,24 @@ class STFT(Initializer):
         return {"side": self.side, "window": self.window, "periodic": self.periodic, "scaling": self.scaling}
 
 
+# The generalized cosine windows (scipy.signal's definitions) need no scipy.
+_COSINE_WINDOWS = {"hann": (0.5, 0.5), "hanning": (0.5, 0.5), "hamming": (0.54, 0.46), "boxcar": (1.0, 0.0),
+                   "rectangular": (1.0, 0.0), "ones": (1.0, 0.0)}
+
+
 def _get_window(name, length, periodic):
+    if isinstance(name, str) and name.lower() in _COSINE_WINDOWS:
+        a0, a1 = _COSINE_WINDOWS[name.lower()]
+        if length == 1:
+            return np.ones(1)
+        n = length + 1 if periodic else length  # a periodic window is the symmetric one of length+1, cut
+        w = a0 - a1 * np.cos(2.0 * np.pi * np.arange(n) / (n - 1))
+        return w[:length]
     try:
         from scipy.signal import get_window  # noqa: PLC0415  (Keras uses scipy for windows too)
-    except ImportError as e:  # pragma: no cover - scipy is installed with the test dependencies
-        raise NotImplementedError("STFT with a named window needs scipy (scipy.signal.get_window); pass the window "
-                                  "as an array instead") from e
+    except ImportError as e:
+        raise NotImplementedError(f"STFT with the window {name!r} needs scipy (scipy.signal.get_window); the hann, "
+                                  "hamming and boxcar windows do not, and an array works too") from e
     return get_window(name, length, periodic)
 
 
