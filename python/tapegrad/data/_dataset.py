@@ -975,7 +975,9 @@ def _output_shape(shape, input_shapes):
     return TensorShape([None] * len(shape))
 
 
-class _FilterDataset(_UnaryDataset):
+class _PredicateDataset(_UnaryDataset):
+    """A dataset that asks `predicate` about each element (filter, take_while)."""
+
     def __init__(self, input_dataset, predicate):
         super().__init__(input_dataset)
         if not callable(predicate):
@@ -986,13 +988,20 @@ class _FilterDataset(_UnaryDataset):
         n = self._input._card()
         return n if n == 0 else UNKNOWN
 
-    def _elements(self):
+    def _judged(self):
+        """(flat element, whether the predicate holds) for each input element."""
         for flat in self._input._elements():
             keep = _to_output_leaf(_call_with_element(self._predicate, _pack(self._input._structure, _tensors(flat))))
             if keep.dtype != as_dtype("bool") or keep.ndim != 0:
                 raise ValueError("Invalid `predicate`. `predicate` must return a `tf.bool` scalar tensor, but its "
                                  f"return type is {spec_of(keep)}.")
-            if bool(keep):
+            yield flat, bool(keep)
+
+
+class _FilterDataset(_PredicateDataset):
+    def _elements(self):
+        for flat, keep in self._judged():
+            if keep:
                 yield flat
 
 
@@ -1425,24 +1434,10 @@ class _ScanDataset(_UnaryDataset):
             yield leaves
 
 
-class _TakeWhileDataset(_UnaryDataset):
-    def __init__(self, input_dataset, predicate):
-        super().__init__(input_dataset)
-        if not callable(predicate):
-            raise TypeError(f"`predicate` must be callable, got {type(predicate).__name__}")
-        self._predicate = predicate
-
-    def _card(self):
-        n = self._input._card()
-        return n if n == 0 else UNKNOWN
-
+class _TakeWhileDataset(_PredicateDataset):
     def _elements(self):
-        for flat in self._input._elements():
-            keep = _to_output_leaf(_call_with_element(self._predicate, _pack(self._input._structure, _tensors(flat))))
-            if keep.dtype != as_dtype("bool") or keep.ndim != 0:
-                raise ValueError("Invalid `predicate`. `predicate` must return a `tf.bool` scalar tensor, but its "
-                                 f"return type is {spec_of(keep)}.")
-            if not bool(keep):
+        for flat, keep in self._judged():
+            if not keep:
                 return
             yield flat
 
