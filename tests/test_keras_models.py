@@ -618,8 +618,7 @@ def test_input_layer_config_and_layer_io_properties():
     y = d(layer.output)
     assert d.input is layer.output and d.output is y
     d(tg.keras.Input((3,)))
-    with pytest.raises(AttributeError, match="The layer io_d has multiple inbound nodes"):
-        d.output
+    assert d.output is y  # the first call's, as Keras 3 (checked)
     with pytest.raises(AttributeError, match="has never been called and thus has no defined input"):
         Dense(1, name="fresh").input
     model = tg.keras.Model(layer.output, y)

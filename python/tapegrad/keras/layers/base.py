@@ -672,20 +672,19 @@ class Layer:
 
     @property
     def input(self):
-        """The symbolic input of the layer's only call in a functional graph (Keras's ``layer.input``)."""
+        """The symbolic input of the layer's first call in a functional graph (Keras's ``layer.input``)."""
         return self._node_attribute("input_tensors", "input")
 
     @property
     def output(self):
-        """The symbolic output of the layer's only call in a functional graph (Keras's ``layer.output``)."""
+        """The symbolic output of the layer's first call in a functional graph (Keras's ``layer.output``)."""
         return self._node_attribute("outputs", "output")
 
     def _node_attribute(self, attr, attr_name):
         if not self._inbound_nodes:
             raise AttributeError(f"The layer {self.name} has never been called and thus has no defined {attr_name}.")
-        if len(self._inbound_nodes) > 1:
-            raise AttributeError(f"The layer {self.name} has multiple inbound nodes, with different {attr_name}s. "
-                                 f"Use `get_{attr_name}_at(node_index)` instead.")
+        # Keras 3 (Operation._get_node_attribute_at_index(0, ...)): the first call's, even when the
+        # layer was called again (e.g. Sequential.add rebuilding its graph)
         values = getattr(self._inbound_nodes[0], attr)
         return values[0] if isinstance(values, list) and len(values) == 1 else values
 
