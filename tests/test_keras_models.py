@@ -765,3 +765,18 @@ def test_training_of_the_model_call_overrides_a_recorded_training_argument():
     np.testing.assert_allclose(bn.moving_mean.numpy(), [0.05] * 3, rtol=1e-6)
     model(np.ones((4, 3), "float32") * 5)  # no training given: the recorded False holds
     np.testing.assert_allclose(bn.moving_mean.numpy(), [0.05] * 3, rtol=1e-6)
+
+
+def test_sequential_inside_a_layer_called_on_keras_tensors():
+    # regression: the inner Sequential was built symbolically, then again on the zero-run's real
+    # batch, and refused the (1, 5, 8) shape against its (None, 5, 8) InputLayer
+    class Block(tg.keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.ffn = tg.keras.Sequential([Dense(4, activation="relu"), Dense(8)])
+
+        def call(self, x):
+            return self.ffn(x)
+
+    out = Block()(tg.keras.Input((5, 8)))
+    assert out.shape == (None, 5, 8)

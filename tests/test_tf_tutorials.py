@@ -100,10 +100,6 @@ def _same(a, b, rtol=1e-4, atol=2e-4):
 # Mismatches whose fix belongs to code another part of the project owns: (condition, reason). The
 # xfail is strict, so once the fix lands the XPASS fails and the entry must go.
 KNOWN = {
-    "transformer_classifier.py": (lambda: True, "keras/models/sequential.py: a Sequential without an Input, "
-                                   "called inside a custom layer's call while that layer is called on a KerasTensor, "
-                                   "is built twice and raises 'has already been configured to use input shape "
-                                   "(None, 8, 8). You cannot build it with input_shape (1, 8, 8)'"),
 }
 
 

@@ -99,7 +99,7 @@ class Sequential(Model):
             raise ValueError(f"Sequential model {self.name} cannot be built because it has no layers. Call "
                              "`model.add(layer)`.")
         if isinstance(self._layers[0], InputLayer):
-            if self._layers[0].batch_shape != input_shape:
+            if not _compatible(self._layers[0].batch_shape, input_shape):
                 raise ValueError(f"Sequential model '{self.name}' has already been configured to use input shape "
                                  f"{self._layers[0].batch_shape}. You cannot build it with input_shape {input_shape}")
         else:
@@ -240,3 +240,14 @@ class Sequential(Model):
 def _current_path():
     from ..layers.base import current_path  # noqa: PLC0415
     return current_path()
+
+
+def _compatible(configured, shape):
+    """Whether `shape` fits the InputLayer's batch shape (None matches any size). A layer whose first
+    build ran symbolically (None batch) is built again on real data inside a shape-inference run."""
+    if configured == shape:
+        return True
+    if configured is None or shape is None or len(configured) != len(shape):
+        return False
+    return all(a is None or b is None or a == b for a, b in zip(configured, shape))
+
