@@ -3,6 +3,7 @@ import inspect
 import itertools
 import operator
 import re
+import threading
 import warnings
 
 import numpy as np
@@ -74,6 +75,7 @@ class Optimizer:
             raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
                              f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
         self.built = False
+        self._step_lock = threading.RLock()  # See the concurrency note in `apply`
         self._iterations = StateVariable(np.int64(0), name="iteration", trainable=False)
         self._learning_rate = None
         self._set_learning_rate(learning_rate, initial=True)
@@ -219,8 +221,15 @@ class Optimizer:
         return self._iterations
 
     def apply(self, grads, trainable_variables=None):
-        """Updates `trainable_variables` (default: the variables the optimizer was built with)."""
-        grads = list(grads)
+        """Updates `trainable_variables` (default: the variables the optimizer was built with).
+
+        Threads: one optimizer's steps are serialised (a lock per optimizer), so several Python
+        threads may call ``apply_gradients`` on it; each step sees the slots the previous one left.
+        """
+        with self._step_lock:
+            self._apply_locked(list(grads), trainable_variables)
+
+    def _apply_locked(self, grads, trainable_variables):
         if trainable_variables is None:
             if not self.built:
                 raise ValueError("When passing `grads` without `variables`, the optimizer must already be built "
