@@ -188,9 +188,7 @@ for _f, _n in [(add, "add"), (subtract, "subtract"), (multiply, "multiply"), (ma
 
 def divide(x1, x2):
     """``x1 / x2``; integers divide to float32 (true division)."""
-    a, b = _promote(x1, x2)
-    if a.dtype.name not in _FLOAT_RANK:
-        a, b = _ops.cast(a, "float32"), _ops.cast(b, "float32")
+    a, b = map(_float_t, _promote(x1, x2))
     return _ops.divide(a, b)
 
 
@@ -199,9 +197,7 @@ true_divide = divide
 
 def divide_no_nan(x1, x2):
     """``x1 / x2``, 0 where ``x2`` is 0."""
-    a, b = _promote(x1, x2)
-    if a.dtype.name not in _FLOAT_RANK:
-        a, b = _ops.cast(a, "float32"), _ops.cast(b, "float32")
+    a, b = map(_float_t, _promote(x1, x2))
     return _math.divide_no_nan(a, b)
 
 
@@ -236,9 +232,7 @@ def power(x1, x2):
 
 def arctan2(x1, x2):
     """``atan2(x1, x2)``."""
-    a, b = _promote(x1, x2)
-    if a.dtype.name not in _FLOAT_RANK:
-        a, b = _ops.cast(a, "float32"), _ops.cast(b, "float32")
+    a, b = map(_float_t, _promote(x1, x2))
     return _ops.atan2(a, b)
 
 
