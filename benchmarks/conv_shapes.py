@@ -73,31 +73,24 @@ def tg_fns(x, w, stride, kind):
                 lambda: _core._conv2d_backprop_input(list(x.shape), wt, g, st, dl, pads),
                 lambda: _core._conv2d_backprop_filter(xt, list(w.shape), g, st, dl, pads)), g
     if kind == "depthwise":
-        def fwd():
-            return tg.nn.depthwise_conv2d(xt, wt, [1, stride, stride, 1], "SAME")
-        y = fwd()
-        g = tg.constant(np.random.default_rng(1).standard_normal(tuple(y.shape)).astype(x.dtype))
-
-        def both():
-            with tg.GradientTape() as tape:
-                tape.watch([xt, wt])
-                yy = fwd()
-            return tape.gradient(yy, [xt, wt], output_gradients=g)
-        return (fwd, both, None), g
+        return _forward_and_tape_grads(lambda: tg.nn.depthwise_conv2d(xt, wt, [1, stride, stride, 1], "SAME"),
+                                       xt, wt, x.dtype)
     # transposed: output spatial = input * stride
     n, h, ww, c = x.shape
     out_shape = [n, h * stride, ww * stride, w.shape[2]]
+    return _forward_and_tape_grads(lambda: tg.nn.conv2d_transpose(xt, wt, out_shape, stride, "SAME"), xt, wt, x.dtype)
 
-    def fwd():
-        return tg.nn.conv2d_transpose(xt, wt, out_shape, stride, "SAME")
-    y = fwd()
-    g = tg.constant(np.random.default_rng(1).standard_normal(tuple(y.shape)).astype(x.dtype))
+
+def _forward_and_tape_grads(fwd, xt, wt, dtype):
+    """((forward, both gradients through the tape, None), the output gradient used) for ops
+    timed through the public API rather than the engine's primitives."""
+    g = tg.constant(np.random.default_rng(1).standard_normal(tuple(fwd().shape)).astype(dtype))
 
     def both():
         with tg.GradientTape() as tape:
             tape.watch([xt, wt])
-            yy = fwd()
-        return tape.gradient(yy, [xt, wt], output_gradients=g)
+            y = fwd()
+        return tape.gradient(y, [xt, wt], output_gradients=g)
     return (fwd, both, None), g
 
 
