@@ -1,7 +1,7 @@
 """Collects the names each ops module exports into TF's namespaces (tg, tg.math, tg.nn, tg.linalg)."""
-from . import _ops_nn, _ops_math, _ops_nnloss, _ops_shape
+from . import _ops_linalg, _ops_math, _ops_nn, _ops_nnloss, _ops_shape
 
-_MODULES = (_ops_math, _ops_shape, _ops_nn, _ops_nnloss)
+_MODULES = (_ops_math, _ops_shape, _ops_linalg, _ops_nn, _ops_nnloss)
 
 
 def exported(namespace):

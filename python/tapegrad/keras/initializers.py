@@ -18,7 +18,7 @@ import random as _py_random
 
 import numpy as np
 
-from .. import _ops, _ops_nn
+from .. import _ops, _ops_linalg
 from .. import random as _random
 from .._dtypes import as_dtype
 from .._tensor import Tensor, Variable
@@ -130,7 +130,7 @@ class Identity(Initializer):
             raise ValueError("Identity matrix initializer can only be used for 2D matrices. "
                              f"Received: shape={shape} of rank {len(shape)}.")
         dt = _dtype(dtype)
-        return _ops.constant(self.gain, dtype=dt) * _ops_nn.eye(shape[0], shape[1], dtype=dt)
+        return _ops.constant(self.gain, dtype=dt) * _ops_linalg.eye(shape[0], shape[1], dtype=dt)
     # no get_config: Keras 3.15's Identity config is {} (the gain is not saved)
 
 
@@ -328,8 +328,8 @@ class Orthogonal(RandomInitializer):
         num_cols = shape[-1]
         dt = _dtype(dtype)
         a = _random.stateless_normal((max(num_rows, num_cols), min(num_rows, num_cols)), self._seed(), dtype=dt)
-        q, r = _ops_nn.qr(a)
-        q = q * _ops.sign(_ops_nn.diag_part(r))
+        q, r = _ops_linalg.qr(a)
+        q = q * _ops.sign(_ops_linalg.diag_part(r))
         if num_rows < num_cols:
             q = _ops.transpose(q)
         return _ops.constant(self.gain, dtype=dt) * _ops.reshape(q, list(shape))

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .. import _ops, _ops_nn
+from .. import _ops, _ops_linalg
 from . import _registry
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2",
@@ -116,7 +116,7 @@ class OrthogonalRegularizer(Regularizer):
             product, size = _ops.matmul(x, _ops.transpose(x)), x.shape[0]
         else:
             product, size = _ops.matmul(_ops.transpose(x), x), x.shape[1]
-        off_diag = product * (_c(1.0, x) - _ops_nn.eye(size, dtype=x.dtype))
+        off_diag = product * (_c(1.0, x) - _ops_linalg.eye(size, dtype=x.dtype))
         num_pairs = size * (size - 1.0) / 2.0
         return _c(self.factor * 0.5, x) * _ops.reduce_sum(_ops.abs(off_diag)) / _c(num_pairs, x)
 

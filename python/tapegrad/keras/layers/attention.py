@@ -20,7 +20,7 @@ import string
 
 import numpy as np
 
-from ... import _ops, _ops_nn, _ops_math, _ops_nnloss, _ops_shape
+from ... import _ops, _ops_linalg, _ops_math, _ops_nnloss, _ops_shape
 from ..._dtypes import bool as _bool
 from .. import activations, initializers, regularizers
 from ._weight_options import set_weight_options, weight_options_config
@@ -301,15 +301,15 @@ class MultiHeadAttention(Layer):
         scores_path = self._dropout > 0.0 or return_attention_scores or len(query.shape) != 4
         if scores_path:
             query = query * _ops.constant(self._inverse_sqrt_key_dim, dtype=query.dtype)
-            scores = _ops_nn.einsum(self._dot_product_equation, key, query)
+            scores = _ops_linalg.einsum(self._dot_product_equation, key, query)
         else:
-            scores = _ops_nn.einsum(self._dot_product_equation, key, query)
+            scores = _ops_linalg.einsum(self._dot_product_equation, key, query)
             scores = scores * _ops.constant(self._inverse_sqrt_key_dim, dtype=scores.dtype)
         scores = self._masked_softmax(scores, attention_mask, zero_masked=scores_path)
         final = scores
         if self._dropout > 0.0 and training:
             final = _dropout(scores, self._dropout, self._seed_generator)
-        out = _ops_nn.einsum(self._combine_equation, final, value)
+        out = _ops_linalg.einsum(self._combine_equation, final, value)
         return out, (scores if scores_path else None)
 
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,

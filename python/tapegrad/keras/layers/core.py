@@ -16,7 +16,7 @@ import re
 import types
 import warnings
 
-from ... import _ops, _ops_nn, _ops_shape
+from ... import _ops, _ops_linalg, _ops_shape
 from .. import activations
 from ._weight_options import set_weight_options, weight_options_config
 from .base import InputSpec, Layer
@@ -38,7 +38,7 @@ def _matmul_last_axis(x, kernel):
     """``x @ kernel`` over the last axis of x (any rank >= 2), as Keras's ``ops.matmul``."""
     if x.ndim == 2:
         return _ops.matmul(x, kernel)
-    return _ops_nn.tensordot(x, kernel, [[x.ndim - 1], [0]])
+    return _ops_linalg.tensordot(x, kernel, [[x.ndim - 1], [0]])
 
 
 class Dense(Layer):
@@ -130,7 +130,7 @@ class _EinsumLayer(Layer):
             self.bias = None
 
     def _einsum(self, inputs):
-        x = _ops_nn.einsum(self.equation, inputs, self.kernel)
+        x = _ops_linalg.einsum(self.equation, inputs, self.kernel)
         if self.bias is not None:
             x = x + self.bias
         if self.activation is not None:

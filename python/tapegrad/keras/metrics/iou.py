@@ -3,7 +3,7 @@
 classes that occur."""
 import warnings
 
-from ... import _ops, _ops_nn, _ops_math, _ops_shape
+from ... import _ops, _ops_linalg, _ops_math, _ops_shape
 from ..losses.base import EPSILON, as_tensor
 from .base import Metric
 
@@ -81,7 +81,7 @@ class IoU(_IoUBase):
 
     def result(self):
         cm = self.total_cm.value()
-        tp = _ops_nn.diag_part(cm)
+        tp = _ops_linalg.diag_part(cm)
         denominator = _ops.reduce_sum(cm, axis=0) + _ops.reduce_sum(cm, axis=1) - tp
         ids = _ops.constant(self.target_class_ids, dtype="int32")
         tp = _ops.cast(_ops_shape.gather(tp, ids), "float32")

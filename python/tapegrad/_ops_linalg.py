@@ -1,0 +1,517 @@
+"""Python side of the linalg ops area: einsum, tensordot, matvec, diag_part, trace (composites of
+transpose/reshape/matmul/reduce_sum, so gradients of every order come from those ops), and TF's
+argument handling for the engine's factorizations and solvers (inv, det, qr, svd, cholesky, ...).
+Names listed in EXPORTS appear in the namespaces given ("top" is tapegrad itself; also "math",
+"nn", "linalg")."""
+import functools
+import numbers
+
+import numpy as np
+
+from . import _core
+from ._core import InvalidArgumentError
+from ._ops import broadcast_to, constant, convert_to_tensor, matmul, multiply, reduce_sum, reshape, transpose
+from ._tensor import Tensor
+
+EXPORTS = {
+    "top": ["einsum", "tensordot", "eye"],
+    "math": [],
+    "nn": [],
+    "linalg": ["einsum", "tensordot", "matvec", "diag_part", "trace", "diag", "set_diag", "band_part",
+               "matrix_transpose", "adjoint", "eye", "cross", "inv", "det", "slogdet", "logdet", "solve",
+               "triangular_solve", "cholesky", "cholesky_solve", "lstsq", "qr", "svd", "pinv", "eigh", "eigvalsh"],
+}
+
+_KERNEL_NAMES = {"float32": "float", "float64": "double"}  # TF's dtype names in kernel messages
+
+
+def _kname(dtype):
+    return _KERNEL_NAMES.get(dtype.name, dtype.name)
+
+
+def _shape_str(x):
+    return "[" + ",".join(str(int(d)) for d in x.shape) + "]"
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else convert_to_tensor(x)
+
+
+# ---- einsum ------------------------------------------------------------------------------------
+
+def _parse_einsum(equation, ranks):
+    eq = equation.replace(" ", "")
+    if "->" in eq:
+        lhs, out = eq.split("->")
+        explicit = True
+    else:
+        lhs, out, explicit = eq, None, False
+    specs = lhs.split(",")
+    if len(specs) != len(ranks):
+        raise ValueError(f'Got {len(ranks)} inputs for equation "{equation}", expecting {len(specs)}')
+    max_ell = 0
+    parsed = []
+    for i, (spec, r) in enumerate(zip(specs, ranks)):
+        if spec.count("...") > 1 or spec.replace("...", "").count(".") or (not spec.replace("...", "").isalpha()
+                                                                            and spec.replace("...", "") != ""):
+            raise ValueError(f"Invalid einsum equation {equation!r}: bad subscripts {spec!r}")
+        if "..." in spec:
+            n_ell = r - (len(spec) - 3)
+            if n_ell < 0:
+                raise InvalidArgumentError(f"Expected input {i} to have rank at least {len(spec) - 3} but got: {r} "
+                                           f"[Op:Einsum]")
+            a, b = spec.split("...")
+            # ellipsis axes get private labels counted from the right, so they broadcast right-aligned
+            labels = list(a) + [chr(0x3000 + n_ell - k) for k in range(n_ell)] + list(b)
+            max_ell = max(max_ell, n_ell)
+        else:
+            if len(spec) != r:
+                raise InvalidArgumentError(f"Expected input {i} to have rank {len(spec)} but got: {r} [Op:Einsum]")
+            labels = list(spec)
+        parsed.append(labels)
+    ell = [chr(0x3000 + max_ell - k) for k in range(max_ell)]
+    if explicit:
+        if out.count("...") > 1 or not out.replace("...", "").isalpha() and out.replace("...", "") != "":
+            raise ValueError(f"Invalid einsum equation {equation!r}: bad output subscripts {out!r}")
+        if "..." in out:
+            a, b = out.split("...")
+            out_labels = list(a) + ell + list(b)
+        else:
+            out_labels = list(out)
+        for c in out_labels:
+            if out_labels.count(c) > 1:
+                raise ValueError(f"Invalid einsum equation {equation!r}: output subscript {c!r} repeats")
+            if not any(c in labels for labels in parsed):
+                raise ValueError(f"Output subscripts contain the label {c} not present in the input subscripts.")
+        if max_ell and "..." not in out:
+            raise InvalidArgumentError(f"Output contains {max_ell} broadcasting dimension(s) but no ellipsis (...) was "
+                                       f"found in the output subscripts. [Op:Einsum]")
+    else:
+        counts = {}
+        for labels in parsed:
+            for c in labels:
+                counts[c] = counts.get(c, 0) + 1
+        out_labels = ell + sorted(c for c, k in counts.items() if k == 1 and c not in ell)
+    return parsed, out_labels
+
+
+def einsum(equation, *inputs, **kwargs):
+    """Tensor contraction over the indices of an Einstein-summation equation (TF's ``tf.einsum``).
+
+    Supports any number of operands, repeated indices (diagonals, traces), implicit output and
+    ``...`` broadcasting. Differentiable to every order.
+
+    >>> import tapegrad as tg
+    >>> tg.einsum("ij,jk->ik", [[1.0, 2.0]], [[3.0], [4.0]]).numpy()
+    array([[11.]], dtype=float32)
+    """
+    kwargs.pop("name", None)
+    if kwargs:
+        raise TypeError(f"Invalid keyword arguments for einsum: {', '.join(kwargs)}")
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum: equation must be a string, got {type(equation).__name__}")
+    if not inputs:
+        raise ValueError("einsum: at least one input is required")
+    xs = [_t(x) for x in inputs]
+    for x in xs[1:]:
+        if x.dtype != xs[0].dtype:
+            raise InvalidArgumentError(f"cannot compute Einsum as input #1(zero-based) was expected to be a "
+                                       f"{_kname(xs[0].dtype)} tensor but is a {_kname(x.dtype)} tensor [Op:Einsum]")
+    operand_steps, pair_steps, final_sum, final_perm = _einsum_plan(
+        equation, tuple(tuple(int(d) for d in x.shape) for x in xs))
+    ys = []
+    for x, steps in zip(xs, operand_steps):
+        for kind, arg, n in steps:
+            if kind == "diag":
+                if arg is not None:
+                    x = transpose(x, arg)
+                x = reduce_sum(multiply(x, constant(_eye_np(n), dtype=x.dtype)), axis=-1)
+            else:
+                x = broadcast_to(x, arg)
+        ys.append(x)
+    x = ys[0]
+    for k, (x_sum, y_sum, a_perm, a_shape, b_perm, b_shape, out_shape) in enumerate(pair_steps):
+        y = ys[k + 1]
+        if x_sum:
+            x = reduce_sum(x, axis=x_sum)
+        if y_sum:
+            y = reduce_sum(y, axis=y_sum)
+        if a_perm is not None:
+            x = transpose(x, a_perm)
+        if a_shape is not None:
+            x = reshape(x, a_shape)
+        if b_perm is not None:
+            y = transpose(y, b_perm)
+        if b_shape is not None:
+            y = reshape(y, b_shape)
+        x = matmul(x, y)
+        if out_shape is not None:
+            x = reshape(x, out_shape)
+    if final_sum:
+        x = reduce_sum(x, axis=final_sum)
+    if final_perm is not None:
+        x = transpose(x, final_perm)
+    return _core.identity(x) if x is xs[0] else x
+
+
+@functools.lru_cache(maxsize=64)
+def _eye_np(n):
+    return np.eye(n)
+
+
+@functools.lru_cache(maxsize=512)
+def _einsum_plan(equation, shapes):
+    """The op sequence for an einsum over inputs of `shapes` (pure shape logic, cached)."""
+    parsed, out_labels = _parse_einsum(equation, [len(s) for s in shapes])
+
+    # sizes per label (broadcast size-1 ellipsis axes)
+    sizes = {}
+    for shape, labels in zip(shapes, parsed):
+        for axis, (c, d) in enumerate(zip(labels, shape)):
+            is_ell = ord(c) >= 0x3000
+            if c not in sizes or (is_ell and sizes[c] == 1):
+                sizes[c] = d
+            elif d != sizes[c] and not (is_ell and d == 1):
+                raise InvalidArgumentError(f"Expected dimension {sizes[c]} at axis {axis} of the input shaped "
+                                           f"[{','.join(str(v) for v in shape)}] but got dimension {d} [Op:Einsum]")
+
+    def perm_of(labels, order):
+        perm = [labels.index(c) for c in order]
+        return None if perm == list(range(len(perm))) else perm
+
+    operand_steps, operand_labels = [], []
+    for shape, labels in zip(shapes, parsed):
+        labels, shape, steps = list(labels), list(shape), []
+        # repeated labels within an operand: move the pair last, keep the diagonal
+        for c in list(dict.fromkeys(labels)):
+            while labels.count(c) > 1:
+                i = labels.index(c)
+                j = labels.index(c, i + 1)
+                if shape[i] != shape[j]:
+                    raise InvalidArgumentError(
+                        f"Expected dimension {shape[i]} at axis {j} of the input shaped "
+                        f"[{','.join(str(v) for v in shape)}] but got dimension {shape[j]} [Op:Einsum]")
+                rest = [k for k in range(len(labels)) if k not in (i, j)]
+                order = rest + [i, j]
+                steps.append(("diag", None if order == list(range(len(labels))) else order, shape[i]))
+                labels = [labels[k] for k in rest] + [c]
+                shape = [shape[k] for k in rest] + [shape[i]]
+        if any(d != sizes[c] for c, d in zip(labels, shape)):
+            steps.append(("bcast", [sizes[c] for c in labels], 0))
+        operand_steps.append(steps)
+        operand_labels.append(labels)
+
+    def split_unused(labels, keep):
+        axes = [i for i, c in enumerate(labels) if c not in keep]
+        return axes, [c for c in labels if c in keep]
+
+    def prod(cs):
+        return int(np.prod([sizes[c] for c in cs], dtype=np.int64))
+
+    pair_steps = []
+    labels = operand_labels[0]
+    for k in range(1, len(operand_labels)):
+        ylabels = operand_labels[k]
+        keep = set(out_labels)
+        for later in operand_labels[k + 1:]:
+            keep.update(later)
+        x_sum, labels = split_unused(labels, keep | set(ylabels))
+        y_sum, ylabels = split_unused(ylabels, keep | set(labels))
+        batch = [c for c in labels if c in ylabels and c in keep]
+        contract = [c for c in labels if c in ylabels and c not in keep]
+        a_only = [c for c in labels if c not in ylabels]
+        b_only = [c for c in ylabels if c not in labels]
+        lead = [prod(batch)] if batch else []
+        a_order, b_order = batch + a_only + contract, batch + contract + b_only
+        a_shape = lead + [prod(a_only), prod(contract)]
+        b_shape = lead + [prod(contract), prod(b_only)]
+        out_shape = [sizes[c] for c in batch + a_only + b_only]
+        pair_steps.append((x_sum, y_sum, perm_of(labels, a_order),
+                           None if [sizes[c] for c in a_order] == a_shape else a_shape,
+                           perm_of(ylabels, b_order),
+                           None if [sizes[c] for c in b_order] == b_shape else b_shape,
+                           None if out_shape == lead + [prod(a_only), prod(b_only)] else out_shape))
+        labels = batch + a_only + b_only
+    final_sum, labels = split_unused(labels, set(out_labels))
+    return operand_steps, pair_steps, final_sum, perm_of(labels, out_labels)
+
+
+def tensordot(a, b, axes, name=None):
+    """Contraction of `a` and `b` over the given axes (TF's ``tf.tensordot``).
+
+    `axes`: an int N (last N axes of `a` with first N of `b`), or a pair of axis lists.
+
+    >>> import tapegrad as tg
+    >>> tg.tensordot(tg.ones([2, 3]), tg.ones([3, 4]), axes=1).shape
+    TensorShape([2, 4])
+    """
+    a, b = _t(a), _t(b)
+    ra, rb = len(a.shape), len(b.shape)
+    if isinstance(axes, Tensor):
+        axes = np.asarray(axes).tolist()
+    if isinstance(axes, (numbers.Integral, np.integer)):
+        n = int(axes)
+        if n < 0:
+            raise ValueError(f"'axes' must be at least 0, got {n}.")
+        if n > ra or n > rb:
+            raise ValueError(f"'axes' must not be larger than the number of dimensions of tensor {a if n > ra else b}.")
+        ax_a, ax_b = list(range(ra - n, ra)), list(range(n))
+    else:
+        axes = list(axes)
+        if len(axes) != 2:
+            raise ValueError(f"'axes' must be an integer or have length 2, got {axes}.")
+        ax_a, ax_b = axes
+        ax_a = [int(ax_a)] if isinstance(ax_a, (numbers.Integral, np.integer)) else [int(i) for i in ax_a]
+        ax_b = [int(ax_b)] if isinstance(ax_b, (numbers.Integral, np.integer)) else [int(i) for i in ax_b]
+        if len(ax_a) != len(ax_b):
+            raise ValueError(f"Different number of contraction axes 'a' and 'b', {len(ax_a)} != {len(ax_b)}.")
+    for ax, r, t in ((ax_a, ra, "a"), (ax_b, rb, "b")):
+        for i, v in enumerate(ax):
+            if not -r <= v < r:
+                raise InvalidArgumentError(f"tensordot: axis {v} is out of range for '{t}' of rank {r}")
+            ax[i] = v % r
+        if len(set(ax)) != len(ax):
+            raise InvalidArgumentError(f"tensordot: repeated axis in {ax} for '{t}'")
+    for i, j in zip(ax_a, ax_b):
+        if int(a.shape[i]) != int(b.shape[j]):
+            raise InvalidArgumentError(f"Matrix size-incompatible: In[0]: {_shape_str(a)}, In[1]: {_shape_str(b)} "
+                                       f"(tensordot axes {ax_a} and {ax_b}) [Op:MatMul]")
+    letters = [chr(ord("a") + i) for i in range(ra + rb)]
+    la = letters[:ra]
+    lb = letters[ra:]
+    for i, j in zip(ax_a, ax_b):
+        lb[j] = la[i]
+    out = [c for i, c in enumerate(la) if i not in ax_a] + [c for j, c in enumerate(lb) if j not in ax_b]
+    return einsum("".join(la) + "," + "".join(lb) + "->" + "".join(out), a, b)
+
+
+def matvec(a, b, transpose_a=False, adjoint_a=False, a_is_sparse=False, b_is_sparse=False, name=None):
+    """Matrix-vector product ``a @ b`` over the last axes, with batch broadcasting (``tf.linalg.matvec``)."""
+    a, b = _t(a), _t(b)
+    if len(a.shape) < 2 or len(b.shape) < 1:
+        raise InvalidArgumentError(f"matvec: a must have rank >= 2 and b rank >= 1, got shapes {list(a.shape)} and "
+                                   f"{list(b.shape)}")
+    ta = bool(transpose_a or adjoint_a)  # real dtypes only: adjoint is transpose
+    y = matmul(a, reshape(b, list(b.shape) + [1]), transpose_a=ta)
+    return reshape(y, list(y.shape)[:-1])
+
+
+def diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT"):
+    """The main diagonal of the innermost matrices: shape ``[..., min(M, N)]`` (``tf.linalg.diag_part``)."""
+    if k != 0:
+        raise NotImplementedError("tg.linalg.diag_part: only k=0 (the main diagonal) is supported")
+    x = _t(input)
+    if len(x.shape) < 2:
+        raise InvalidArgumentError(f"input must be at least 2-dim, received shape: {list(x.shape)} "
+                                   f"[Op:MatrixDiagPartV3]")
+    m, n = int(x.shape[-2]), int(x.shape[-1])
+    masked = multiply(x, constant(np.eye(m, n), dtype=x.dtype))
+    return reduce_sum(masked, axis=-1 if m <= n else -2)
+
+
+def trace(x, name=None):
+    """Sum of the main diagonal of the innermost matrices (``tf.linalg.trace``)."""
+    return reduce_sum(diag_part(x), axis=-1)
+
+
+def inv(input, adjoint=False, name=None):
+    """Inverses of the innermost square matrices, by LU with partial pivoting (``tf.linalg.inv``)."""
+    return _core._matrix_inverse(_t(input), bool(adjoint))
+
+
+def det(input, name=None):
+    """Determinants of the innermost square matrices (``tf.linalg.det``)."""
+    return _core._matrix_determinant(_t(input))
+
+
+def solve(matrix, rhs, adjoint=False, name=None):
+    """Solves ``matrix @ x = rhs`` (or ``matrix^T @ x = rhs`` with adjoint) for x (``tf.linalg.solve``)."""
+    return _core._matrix_solve(_t(matrix), _t(rhs), bool(adjoint))
+
+
+def slogdet(input, name=None):
+    """``(sign, log(abs(det)))`` of the innermost square matrices (``tf.linalg.slogdet``)."""
+    return _core._log_matrix_determinant(_t(input))
+
+
+def logdet(matrix, name=None):
+    """``log(det(matrix))`` of Hermitian positive-definite matrices, via Cholesky (``tf.linalg.logdet``)."""
+    from ._ops import log
+    return multiply(reduce_sum(log(diag_part(cholesky(matrix))), axis=-1), 2.0)
+
+
+def qr(input, full_matrices=False, name=None):
+    """QR decompositions ``(q, r)`` of the innermost matrices by Householder reflections
+    (``tf.linalg.qr``). Gradients: reduced QR of matrices with rows >= columns (as TF)."""
+    return _core._qr(_t(input), bool(full_matrices))
+
+
+def svd(tensor, full_matrices=False, compute_uv=True, name=None):
+    """Singular values (descending) and, with compute_uv, ``(s, u, v)`` with ``a = u diag(s) v^T``
+    (``tf.linalg.svd``; note v, not v^T). Singular vectors are unique only up to sign. Gradients as
+    TF: all cases except full_matrices=True on non-square matrices (LookupError)."""
+    out = _core._svd(_t(tensor), bool(full_matrices), bool(compute_uv))
+    return tuple(out) if compute_uv else out[0]
+
+
+def pinv(a, rcond=None, validate_args=False, name=None):
+    """Moore-Penrose pseudo-inverse via SVD, singular values below ``rcond * max(s)`` dropped
+    (``tf.linalg.pinv``; default rcond ``10 * max(m, n) * eps``)."""
+    x = _t(a)
+    if len(x.shape) < 2:
+        raise ValueError(f"pinv: input must have rank >= 2, got shape {_shape_str(x)}")
+    m, n = int(x.shape[-2]), int(x.shape[-1])
+    if rcond is None:
+        rcond = 10.0 * max(m, n) * float(np.finfo(x.dtype.as_numpy_dtype).eps)
+    s, u, v = svd(x)
+    from ._ops import ones_like, reduce_max, where, zeros_like
+    cutoff = multiply(reduce_max(s, axis=-1, keepdims=True), float(rcond))
+    keep = _core.greater(s, cutoff)
+    s_inv = where(keep, 1.0 / where(keep, s, ones_like(s)), zeros_like(s))
+    return matmul(multiply(v, reshape(s_inv, [int(d) for d in s_inv.shape[:-1]] + [1, int(s_inv.shape[-1])])), u,
+                  transpose_b=True)
+
+
+def eigh(tensor, name=None):
+    """Eigenvalues (ascending) and eigenvectors (columns) of the innermost self-adjoint matrices;
+    reads the lower triangle only (``tf.linalg.eigh``). Eigenvectors are unique only up to sign
+    (LAPACK's syevd may pick other signs than TF's Eigen)."""
+    return _core._eigh(_t(tensor))
+
+
+def eigvalsh(tensor, name=None):
+    """Eigenvalues (ascending) of the innermost self-adjoint matrices (``tf.linalg.eigvalsh``)."""
+    return eigh(tensor)[0]
+
+
+def cholesky(input, name=None):
+    """Lower Cholesky factors of the innermost symmetric positive-definite matrices; reads the lower
+    triangle only (``tf.linalg.cholesky``)."""
+    return _core._cholesky(_t(input))
+
+
+def triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None):
+    """Solves ``matrix @ x = rhs`` for triangular `matrix` (only its `lower` or upper triangle is
+    read) (``tf.linalg.triangular_solve``)."""
+    return _core._triangular_solve(_t(matrix), _t(rhs), bool(lower), bool(adjoint))
+
+
+def cholesky_solve(chol, rhs, name=None):
+    """Solves ``A x = rhs`` given ``chol``, the lower Cholesky factor of A (``tf.linalg.cholesky_solve``)."""
+    y = triangular_solve(chol, rhs, lower=True, adjoint=False)
+    return triangular_solve(chol, y, lower=True, adjoint=True)
+
+
+def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
+    """Least-squares solutions of ``matrix @ x = rhs`` with optional L2 regularisation
+    (``tf.linalg.lstsq``, its fast Cholesky path: normal equations for tall matrices, the
+    minimum-norm form for wide ones)."""
+    if not fast:
+        raise NotImplementedError("tg.linalg.lstsq: only fast=True (normal equations via Cholesky) is supported")
+    a, b = _t(matrix), _t(rhs)
+    if len(a.shape) < 2 or len(b.shape) < 2:
+        raise InvalidArgumentError(f"lstsq: matrix and rhs must have rank >= 2, got {_shape_str(a)} and "
+                                   f"{_shape_str(b)}")
+    m, n = int(a.shape[-2]), int(a.shape[-1])
+    if int(b.shape[-2]) != m:
+        raise InvalidArgumentError(f"lstsq: matrix and rhs must have the same number of rows: {m} vs. "
+                                   f"{int(b.shape[-2])}")
+    lam = float(np.asarray(l2_regularizer))
+    if m >= n:
+        gram = matmul(a, a, transpose_a=True)
+        if lam:
+            gram = gram + constant(lam * np.eye(n), dtype=a.dtype)
+        return cholesky_solve(cholesky(gram), matmul(a, b, transpose_a=True))
+    gram = matmul(a, a, transpose_b=True)
+    if lam:
+        gram = gram + constant(lam * np.eye(m), dtype=a.dtype)
+    return matmul(a, cholesky_solve(cholesky(gram), b), transpose_a=True)
+
+
+def cross(a, b, name=None):
+    """Cross products of 3-vectors along the last axis (``tf.linalg.cross``)."""
+    a, b = _t(a), _t(b)
+    if not a.shape or not b.shape or int(a.shape[-1]) != 3 or int(b.shape[-1]) != 3:
+        raise InvalidArgumentError(f"Arguments to cross must have the innermost dimension 3, got {_shape_str(a)} and "
+                                   f"{_shape_str(b)} [Op:Cross]")
+    if list(a.shape) != list(b.shape):
+        raise InvalidArgumentError(f"Both inputs must be of the same shape, got {_shape_str(a)} and {_shape_str(b)} "
+                                   f"[Op:Cross]")
+    eps = np.zeros((3, 3, 3))
+    eps[0, 1, 2] = eps[1, 2, 0] = eps[2, 0, 1] = 1.0
+    eps[0, 2, 1] = eps[2, 1, 0] = eps[1, 0, 2] = -1.0
+    return einsum("...j,...k,ijk->...i", a, b, constant(eps, dtype=a.dtype))
+
+
+def set_diag(input, diagonal, name="set_diag", k=0, align="RIGHT_LEFT"):
+    """Replaces the main diagonal of the innermost matrices (``tf.linalg.set_diag``, k=0)."""
+    if k != 0:
+        raise NotImplementedError("tg.linalg.set_diag: only k=0 (the main diagonal) is supported")
+    x, d = _t(input), _t(diagonal)
+    if len(x.shape) < 2:
+        raise InvalidArgumentError(f"input must be at least 2-dim, received shape: {_shape_str(x)}")
+    m, n = int(x.shape[-2]), int(x.shape[-1])
+    if list(d.shape) != list(x.shape[:-2]) + [min(m, n)]:
+        raise InvalidArgumentError(f"diagonal must have shape {list(x.shape[:-2]) + [min(m, n)]}, got "
+                                   f"{_shape_str(d)} [Op:MatrixSetDiagV3]")
+    kept = multiply(x, constant(1.0 - np.eye(m, n), dtype=x.dtype))
+    spread = np.zeros((m, n, min(m, n)))
+    spread[np.arange(min(m, n)), np.arange(min(m, n)), np.arange(min(m, n))] = 1.0
+    placed = einsum("...t,ijt->...ij", d, constant(spread, dtype=x.dtype))
+    return kept + placed
+
+
+def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0, align="RIGHT_LEFT"):
+    """Square matrices with `diagonal` ``[..., N]`` on their main diagonal (``tf.linalg.diag``)."""
+    if k != 0 or num_rows != -1 or num_cols != -1 or padding_value != 0:
+        raise NotImplementedError("tg.linalg.diag: only the main diagonal (k=0, default sizes and padding) "
+                                  "is supported")
+    v = _t(diagonal)
+    if len(v.shape) < 1:
+        raise InvalidArgumentError("diagonal must be at least 1-dim, received shape: [] [Op:MatrixDiagV3]")
+    n = int(v.shape[-1])
+    return multiply(reshape(v, [int(d) for d in v.shape[:-1]] + [1, n]), constant(np.eye(n), dtype=v.dtype))
+
+
+def band_part(input, num_lower, num_upper, name=None):
+    """Keeps the band ``-num_lower <= j - i <= num_upper`` of the innermost matrices (negative: keep
+    that whole triangle), zeroes the rest (``tf.linalg.band_part``)."""
+    x = _t(input)
+    if len(x.shape) < 2:
+        raise ValueError(f"input must be at least 2-dim, received shape: {_shape_str(x)}")
+    lo, hi = int(np.asarray(num_lower)), int(np.asarray(num_upper))
+    m, n = int(x.shape[-2]), int(x.shape[-1])
+    if lo > m - 1 or hi > n - 1:
+        raise InvalidArgumentError(f"num_lower must be negative or less or equal to number of rows ({m}) got: {lo}"
+                                   if lo > m - 1 else
+                                   f"num_upper must be negative or less or equal to number of columns ({n}) got: {hi}")
+    i = np.arange(m)[:, None]
+    j = np.arange(n)[None, :]
+    keep = ((lo < 0) | (i - j <= lo)) & ((hi < 0) | (j - i <= hi))
+    return multiply(x, constant(keep.astype(x.dtype.as_numpy_dtype if x.dtype.name != "bool" else bool)))
+
+
+def matrix_transpose(a, name="matrix_transpose", conjugate=False):
+    """Swaps the last two axes (``tf.linalg.matrix_transpose``; real dtypes, so adjoint is the same)."""
+    x = _t(a)
+    r = len(x.shape)
+    if r < 2:
+        raise ValueError(f"Argument `a` should be a (batch) matrix with rank >= 2.  Received `a` = {x} with shape: "
+                         f"{_shape_str(x)}")
+    return transpose(x, list(range(r - 2)) + [r - 1, r - 2])
+
+
+def adjoint(matrix, name=None):
+    """The conjugate transpose of the innermost matrices (``tf.linalg.adjoint``)."""
+    return matrix_transpose(matrix)
+
+
+def eye(num_rows, num_columns=None, batch_shape=None, dtype=None, name=None):
+    """Identity matrices ``[*batch_shape, num_rows, num_columns]`` (``tf.eye``)."""
+    from ._dtypes import float32
+    dtype = float32 if dtype is None else dtype
+    cols = num_rows if num_columns is None else num_columns
+    e = np.eye(int(num_rows), int(cols))
+    if batch_shape is not None:
+        e = np.broadcast_to(e, tuple(int(d) for d in batch_shape) + e.shape).copy()
+    return constant(e, dtype=dtype)
