@@ -1,8 +1,7 @@
 """Python side of the linalg ops area: einsum, tensordot, matvec, diag_part, trace (composites of
 transpose/reshape/matmul/reduce_sum, so gradients of every order come from those ops), and TF's
 argument handling for the engine's factorizations and solvers (inv, det, qr, svd, cholesky, ...).
-Names listed in EXPORTS appear in the namespaces given ("top" is tapegrad itself; also "math",
-"nn", "linalg")."""
+The namespaces (tapegrad/__init__.py, linalg.py) import their names from here."""
 import functools
 import numbers
 
@@ -13,14 +12,6 @@ from ._core import InvalidArgumentError
 from ._ops import broadcast_to, constant, convert_to_tensor, matmul, multiply, reduce_sum, reshape, transpose
 from ._tensor import Tensor
 
-EXPORTS = {
-    "top": ["einsum", "tensordot", "eye"],
-    "math": [],
-    "nn": [],
-    "linalg": ["einsum", "tensordot", "matvec", "diag_part", "trace", "diag", "set_diag", "band_part",
-               "matrix_transpose", "adjoint", "eye", "cross", "inv", "det", "slogdet", "logdet", "solve",
-               "triangular_solve", "cholesky", "cholesky_solve", "lstsq", "qr", "svd", "pinv", "eigh", "eigvalsh"],
-}
 
 _KERNEL_NAMES = {"float32": "float", "float64": "double"}  # TF's dtype names in kernel messages
 

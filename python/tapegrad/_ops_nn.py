@@ -1,7 +1,6 @@
 """Python side of tf.nn's convolution, pooling and dropout: TF's argument handling (strides,
 dilations, padding, data formats) around the engine's conv/pool primitives, and dropout's mask
-drawn from tg.random's seeds. Names listed in EXPORTS appear in the namespaces given ("top" is
-tapegrad itself; also "math", "nn", "linalg")."""
+drawn from tg.random's seeds. ``tg.nn`` (nn.py) imports its names from here."""
 import numbers
 
 import numpy as np
@@ -11,15 +10,6 @@ from ._core import InvalidArgumentError
 from ._ops import constant, multiply, reshape, transpose
 from ._ops_linalg import _shape_str, _t, einsum
 from ._tensor import Tensor
-
-EXPORTS = {
-    "top": ["random"],
-    "math": [],
-    "nn": ["conv1d", "conv2d", "conv2d_transpose", "conv1d_transpose", "depthwise_conv2d", "separable_conv2d",
-           "convolution", "atrous_conv2d", "pool", "max_pool", "max_pool1d", "max_pool2d", "avg_pool", "avg_pool1d",
-           "avg_pool2d", "dropout"],
-    "linalg": [],
-}
 
 
 # ---- convolution and pooling -------------------------------------------------------------------
