@@ -63,12 +63,10 @@ from . import train, saved_model  # noqa: E402
 from . import data  # noqa: E402
 from . import version  # noqa: E402
 
-optimizers = keras.optimizers
-losses = keras.losses
-metrics = keras.metrics
-initializers = keras.initializers
-for _alias in ("optimizers", "losses", "metrics", "initializers"):  # tf.metrics etc.: TF's keras aliases
-    _sys.modules[__name__ + "." + _alias] = globals()[_alias]
+from .keras import initializers, losses, metrics, optimizers  # noqa: E402  (tf.metrics etc.: TF's keras aliases)
+
+for _alias in (initializers, losses, metrics, optimizers):  # `import tapegrad.metrics` finds them too
+    _sys.modules[__name__ + "." + _alias.__name__.rsplit(".", 1)[1]] = _alias
 del _alias
 
 __version__, __tapegrad_version__ = version.VERSION, version.TAPEGRAD_VERSION
