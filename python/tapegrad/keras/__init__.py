@@ -7,9 +7,9 @@ from . import backend
 from . import saving
 from . import utils
 from . import ops, random
-from .saving_model import KERAS_VERSION as __version__  # noqa: E402  (the Keras 3 API followed)
-from .layers.input_layer import Input, InputLayer, KerasTensor  # noqa: E402
-from .models import Model, Sequential, load_model, save_model  # noqa: E402
+from .saving_model import KERAS_VERSION as __version__  # noqa: F401  (the Keras 3 API followed)
+from .layers.input_layer import Input, InputLayer, KerasTensor
+from .models import Model, Sequential, load_model, save_model
 
 __all__ = [
     "Input", "InputLayer", "KerasTensor", "Model", "Sequential", "activations", "backend", "callbacks", "constraints",

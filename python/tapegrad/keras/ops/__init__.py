@@ -79,13 +79,13 @@ def _register():
     """Wraps every ops function with `_symbolic_op` and registers it as a functional-graph
     operation (so a saved model's operations are found on loading, before any is called)."""
     from ..layers.input_layer import _OP_FUNCTIONS
-    for mod in (core, numpy, nn, linalg, math, image):
-        for name in mod.__all__:
-            fn = getattr(mod, name)
+    for ops_module in (core, numpy, nn, linalg, math, image):
+        for name in ops_module.__all__:
+            fn = getattr(ops_module, name)
             if name in _NOT_SYMBOLIC or not _inspect.isfunction(fn) or hasattr(fn, "__wrapped__"):
                 continue
             _OP_FUNCTIONS.setdefault(_class_name(name), fn)
-            setattr(mod, name, _symbolic_op(name, fn))
+            setattr(ops_module, name, _symbolic_op(name, fn))
 
 
 _register()
