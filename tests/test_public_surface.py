@@ -3,9 +3,12 @@ explicit import lists (no ``globals().update`` assembly, no name bound twice), w
 helper or imported module (``tg.code_of``, ``tg.random.np``) reachable under a public name; the
 Python methods of Tensor and Variable are attached in one place and their set does not change.
 
-``test_names_are_tf_and_keras_names`` compares the names with a real TF / Keras 3 when they are
-installed: a name neither has must be listed in `TAPEGRAD_EXTRAS` (tapegrad's own additions)."""
+``test_names_are_tf_and_keras_names`` compares the names with TF's and Keras 3's (recorded in
+tests/tf_public_names.json and tests/keras3_public_names.json, or a live Keras for the namespaces
+not recorded there): a name neither has must be listed in `TAPEGRAD_EXTRAS` (tapegrad's own
+additions)."""
 import ast
+import json
 import os
 import re
 import types
@@ -211,6 +214,11 @@ def test_attr_t_message_built_in_one_place():
         assert f.read().count('f"Value for attr \'T\'') == 1
 
 
+@pytest.fixture(scope="module")
+def tf_ref():
+    return pytest.importorskip("tensorflow")
+
+
 _ATTR_T_CASES = [
     ("top_k", lambda m: m.math.top_k(m.constant([True, False]), 1)),
     ("l2_loss", lambda m: m.nn.l2_loss(m.constant([1, 2]))),
@@ -261,24 +269,37 @@ TAPEGRAD_EXTRAS = {
 }
 # tapegrad modules with no TF / Keras module of the same name (implementation modules of keras.ops).
 _NO_REFERENCE = {"tapegrad.keras.ops.core", "tapegrad.keras.ops.math"}
+_HERE = os.path.dirname(__file__)
 
 
-@pytest.fixture(scope="module")
-def tf_ref():
-    return pytest.importorskip("tensorflow")
+def _recorded(filename):
+    with open(os.path.join(_HERE, filename)) as f:
+        return json.load(f)
+
+
+# Names recorded once from TF 2.21 and Keras 3.15 (no TF needed); the other namespaces are
+# compared with a live Keras when it is installed.
+_TF_NAMES = _recorded("tf_public_names.json")["namespaces"]
+_KERAS_NAMES = _recorded("keras3_public_names.json")
+RECORDED = {"tapegrad": _TF_NAMES["tf"]}
+RECORDED.update({f"tapegrad.{k}": _TF_NAMES[f"tf.{k}"] for k in ("math", "nn", "linalg", "random")})
+RECORDED.update({f"tapegrad.keras.{k}": v for k, v in _KERAS_NAMES.items() if not k.startswith("_")})
+
+
+def _reference_names(ns):
+    if ns in RECORDED:
+        return set(RECORDED[ns])
+    import importlib
+    pytest.importorskip("keras")
+    return set(dir(importlib.import_module("keras" + ns[len("tapegrad.keras"):])))
 
 
 @pytest.mark.parametrize("ns", [n for n in NAMESPACES if n not in _NO_REFERENCE])
-def test_names_are_tf_and_keras_names(ns, tf_ref):
-    import importlib
-    if ns.startswith("tapegrad.keras"):
-        pytest.importorskip("keras")
-        ref = importlib.import_module("keras" + ns[len("tapegrad.keras"):])
-    else:
-        ref = tf_ref if ns == "tapegrad" else getattr(tf_ref, ns.split(".")[1])
+def test_names_are_tf_and_keras_names(ns):
+    """A public name TF / Keras lacks is a leak unless TAPEGRAD_EXTRAS lists it."""
+    ref = _reference_names(ns)
     extras = TAPEGRAD_EXTRAS.get(ns, set())
-    mod = _module(ns)
-    unknown = sorted(n for n in mod.__all__ if not hasattr(ref, n) and n not in extras)
+    unknown = sorted(n for n in _module(ns).__all__ if n not in ref and n not in extras)
     assert not unknown, f"{ns}: names neither TF/Keras has nor TAPEGRAD_EXTRAS lists: {unknown}"
-    stale = sorted(n for n in extras if hasattr(ref, n) or n not in mod.__all__)
+    stale = sorted(n for n in extras if n in ref or n not in _module(ns).__all__)
     assert not stale, f"{ns}: TAPEGRAD_EXTRAS entries to remove: {stale}"
