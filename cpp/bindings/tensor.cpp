@@ -437,7 +437,12 @@ void write_variable(Variable& v, py::handle value, Variable::Write how) {
   if (t.dtype != d)
     throw tg::ValueError(std::string("Tensor conversion requested dtype ") + dtype_name(d) +
                          " for Tensor with dtype " + dtype_name(t.dtype));
-  run_with_variables_locked({&v}, t.numel(), [&] { v.write_locked(how, t); });
+  if (t.numel() < (1 << 16) && v.mu.try_lock()) {  // small and free: write with the GIL held
+    std::lock_guard<std::mutex> lk(v.mu, std::adopt_lock);
+    return v.write_locked(how, t);
+  }
+  py::gil_scoped_release release;
+  v.write(how, t);  // takes and drops the lock before the GIL comes back
 }
 
 }  // namespace

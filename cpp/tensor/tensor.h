@@ -125,9 +125,9 @@ class Tensor {
 // assign_sub read, add and write under the lock: concurrent ones lose nothing. An optimizer step
 // locks every variable it writes (in address order: two steps never deadlock) for its whole pass.
 // Who waits for `mu` waits without the GIL, and nobody takes the GIL while holding `mu` (the
-// bindings' `read_variable` / `write_variable` / `VariableLocks`), so the lock cannot deadlock
-// against the interpreter. `value.storage` is read or replaced only under `mu`; its shape, dtype
-// and id never change and may be read without it.
+// bindings' `read_variable`, `write_variable` and `run_with_variables_locked`), so the lock cannot
+// deadlock against the interpreter. `value.storage` is read or replaced only under `mu`; its
+// shape, dtype and id never change and may be read without it.
 class Variable : public std::enable_shared_from_this<Variable> {
  public:
   Variable(Tensor value, std::string name, bool trainable);
