@@ -4,6 +4,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <functional>
+
 #include "autodiff/tape.h"
 #include "ops/ops.h"
 
@@ -31,6 +33,12 @@ const Tensor& tensor_of(py::handle h);  // likewise for a Tensor
 // TF's truediv: 8- and 16-bit integers divide in float32, 32- and 64-bit ones in float64.
 inline DType truediv_dtype(DType d) { return itemsize(d) <= 2 ? DType::Float32 : DType::Float64; }
 py::array to_numpy(const Tensor& t, bool copy);
+// A Variable's current value (a reference to its buffer), taken under its lock; waits for the lock
+// without the GIL (See Note [Threads contract]).
+Tensor read_variable(const Variable& v);
+// Runs `f` holding the locks of `vars` (See Note [Threads contract]): without the GIL when `work`
+// is large or a lock is busy; the GIL is never taken while a lock is held.
+void run_with_variables_locked(std::vector<const Variable*> vars, int64_t work, const std::function<void()>& f);
 
 // Releases the GIL while a kernel over `work` elements runs.
 template <class F> auto nogil(int64_t work, F&& f) {

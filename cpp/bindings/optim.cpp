@@ -21,6 +21,13 @@ std::vector<Tensor> tensor_list(py::handle l) {
   for (py::handle h : seq) v.push_back(to_tensor_noaccess(h));
   return v;
 }
+// Every variable a step writes, for run_with_variables_locked (See Note [Threads contract]).
+std::vector<const Variable*> written(const std::vector<const optim::VarList*>& lists) {
+  std::vector<const Variable*> out;
+  for (const optim::VarList* l : lists)
+    for (auto& v : *l) out.push_back(v.get());
+  return out;
+}
 int64_t total_size(const optim::VarList& v) {
   int64_t n = 0;
   for (auto& x : v) n += x->value.numel();
@@ -52,7 +59,9 @@ void init_optim(py::module_& m) {
         o.ema = ema.is_none() ? nullptr : &E;
         o.ema_momentum = ema_momentum;
         o.ema_overwrite = ema_overwrite;
-        nogil(total_size(V), [&] { optim::step(kind, V, G, S, hyper, o); });
+        std::vector<const optim::VarList*> lists = {&V, &A, &E};
+        for (const optim::VarList& s : S) lists.push_back(&s);
+        run_with_variables_locked(written(lists), total_size(V), [&] { optim::step(kind, V, G, S, hyper, o); });
       },
       py::arg("kind"), py::arg("variables"), py::arg("grads"), py::arg("slots"), py::arg("hyper"),
       py::arg("clip_mode") = 0, py::arg("clip_norm") = 0.0, py::arg("clip_value") = 0.0, py::arg("decay") = 0.0,
@@ -64,14 +73,14 @@ void init_optim(py::module_& m) {
       [](py::handle accs, py::handle grads) {
         optim::VarList A = var_list(accs);
         std::vector<Tensor> G = tensor_list(grads);
-        nogil(total_size(A), [&] { optim::accumulate(A, G); });
+        run_with_variables_locked(written({&A}), total_size(A), [&] { optim::accumulate(A, G); });
       },
       py::arg("accumulators"), py::arg("grads"), "acc += g for every pair (gradient accumulation).");
   m.def(
       "optimizer_ema_update",
       [](py::handle vars, py::handle avgs, double momentum) {
         optim::VarList V = var_list(vars), A = var_list(avgs);
-        nogil(total_size(V), [&] { optim::ema_update(V, A, momentum); });
+        run_with_variables_locked(written({&V, &A}), total_size(V), [&] { optim::ema_update(V, A, momentum); });
       },
       py::arg("variables"), py::arg("averages"), py::arg("momentum"));
   m.def(

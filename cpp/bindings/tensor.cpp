@@ -265,12 +265,38 @@ DType dtype_from_code(int code) {
   return DType(code);
 }
 
+// See Note [Threads contract]: the lock is taken at once when it is free; otherwise the wait, the
+// copy of the reference and the unlock all happen without the GIL, which comes back only after.
+Tensor read_variable(const Variable& v) {
+  if (v.mu.try_lock()) {
+    std::lock_guard<std::mutex> lk(v.mu, std::adopt_lock);
+    return v.value;
+  }
+  if (!PyGILState_Check()) return v.read();
+  py::gil_scoped_release release;
+  return v.read();
+}
+
+void run_with_variables_locked(std::vector<const Variable*> vars, int64_t work, const std::function<void()>& f) {
+  if (work < (1 << 16) && PyGILState_Check()) {  // small: keep the GIL when every lock is free
+    VariableLocks held(vars, /*try_only=*/true);
+    if (held.owns()) return f();
+  }
+  if (!PyGILState_Check()) {
+    VariableLocks held(std::move(vars));
+    return f();
+  }
+  py::gil_scoped_release release;
+  VariableLocks held(std::move(vars));  // released before the GIL comes back
+  f();
+}
+
 Tensor to_tensor(py::handle h, const DType* hint) {
   if (py::isinstance<Tensor>(h)) return tensor_of(h);
   if (py::isinstance<Variable>(h)) {
     auto v = var_of(h);
     if (tape::any_active()) tape::variable_accessed(v);
-    return v->value;
+    return read_variable(*v);
   }
   if (is_py_scalar(h)) {
     if (hint) return scalar_to(h, *hint);
@@ -289,7 +315,7 @@ Tensor to_tensor(py::handle h, const DType* hint) {
 }
 
 Tensor to_tensor_noaccess(py::handle h) {
-  if (py::isinstance<Variable>(h)) return var_of(h)->value;
+  if (py::isinstance<Variable>(h)) return read_variable(*var_of(h));
   return to_tensor(h);
 }
 
@@ -405,13 +431,18 @@ template <class Cls> void add_operators(Cls& cls) {
 }
 
 // v.assign / assign_add / assign_sub: Python values take the variable's dtype, arrays keep theirs.
-void write_variable(Variable& v, py::handle value, void (Variable::*write)(const Tensor&)) {
+void write_variable(Variable& v, py::handle value, Variable::Write how) {
   DType d = v.value.dtype;
   Tensor t = to_tensor(value, &d);  // arrays are cast; a Tensor of another dtype is refused, as TF
   if (t.dtype != d)
     throw tg::ValueError(std::string("Tensor conversion requested dtype ") + dtype_name(d) +
                          " for Tensor with dtype " + dtype_name(t.dtype));
-  nogil(t.numel(), [&] { (v.*write)(t); return 0; });
+  if (t.numel() < (1 << 16) && v.mu.try_lock()) {  // small and free: write with the GIL held
+    std::lock_guard<std::mutex> lk(v.mu, std::adopt_lock);
+    return v.write_locked(how, t);
+  }
+  py::gil_scoped_release release;
+  v.write(how, t);  // takes and drops the lock before the GIL comes back
 }
 
 }  // namespace
@@ -455,18 +486,18 @@ void init_tensor(py::module_& m) {
       .def_property_readonly("ndim", [](py::handle self) { auto v = var_of(self); return v->value.ndim(); })
       .def("read_value", [](py::handle self) { auto v = var_of(self);
         if (tape::any_active()) tape::variable_accessed(v);
-        return ops::identity(v->value);
+        return ops::identity(read_variable(*v));
       }, "The current value as a Tensor (recorded as a read).")
       .def("value", [](py::handle self) { auto v = var_of(self);
         if (tape::any_active()) tape::variable_accessed(v);
-        return ops::identity(v->value);
+        return ops::identity(read_variable(*v));
       })
-      .def("numpy", [](py::handle self) { auto v = var_of(self); return to_numpy(v->value, true); })
-      .def("_array_view", [](py::handle self) { auto v = var_of(self); return to_numpy(v->value, false); })
-      .def("_item", [](py::handle self) { auto v = var_of(self); return item(v->value); })
-      .def("_assign", [](py::handle self, py::handle value) { auto v = var_of(self); write_variable(*v, value, &Variable::assign); })
-      .def("_assign_add", [](py::handle self, py::handle value) { auto v = var_of(self); write_variable(*v, value, &Variable::assign_add); })
-      .def("_assign_sub", [](py::handle self, py::handle value) { auto v = var_of(self); write_variable(*v, value, &Variable::assign_sub); })
+      .def("numpy", [](py::handle self) { auto v = var_of(self); return to_numpy(read_variable(*v), true); })
+      .def("_array_view", [](py::handle self) { auto v = var_of(self); return to_numpy(read_variable(*v), false); })
+      .def("_item", [](py::handle self) { auto v = var_of(self); return item(read_variable(*v)); })
+      .def("_assign", [](py::handle self, py::handle value) { auto v = var_of(self); write_variable(*v, value, Variable::Write::Assign); })
+      .def("_assign_add", [](py::handle self, py::handle value) { auto v = var_of(self); write_variable(*v, value, Variable::Write::Add); })
+      .def("_assign_sub", [](py::handle self, py::handle value) { auto v = var_of(self); write_variable(*v, value, Variable::Write::Sub); })
       .def("__hash__", [](py::handle self) { auto v = var_of(self); return py::hash(py::int_(v->value.id)); });
   add_operators(variable);
 

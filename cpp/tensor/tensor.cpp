@@ -1,5 +1,6 @@
 #include "tensor/tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -292,6 +293,10 @@ Tensor& Variable::writable(bool copy_old) {
     auto fresh = std::make_shared<Storage>(value.nbytes());
     if (copy_old && value.nbytes()) std::memcpy(fresh->data, value.raw(), value.nbytes());
     value.storage = std::move(fresh);
+  } else {
+    // The last other holder may have dropped its reference on another thread just now: its reads
+    // of the buffer happen before our writes (use_count() is a relaxed load).
+    std::atomic_thread_fence(std::memory_order_acquire);
   }
   return value;
 }
@@ -305,24 +310,42 @@ static void check_assign(const Variable& var, const Tensor& v, const char* what)
                           " to the variable '" + var.name + "' of shape " + var.value.shape.str());
 }
 
-void Variable::assign(const Tensor& v) {
-  check_assign(*this, v, "assign");
-  Tensor& w = writable(false);
-  if (v.nbytes()) std::memcpy(w.raw(), v.raw(), v.nbytes());
+void Variable::write_locked(Write how, const Tensor& v) {
+  static const char* const kWhat[] = {"assign", "assign_add", "assign_sub"};
+  check_assign(*this, v, kWhat[int(how)]);
+  if (how == Write::Assign) {
+    Tensor& w = writable(false);
+    if (v.nbytes()) std::memcpy(w.raw(), v.raw(), v.nbytes());
+    return;
+  }
+  // The sum is a fresh buffer that nothing else holds: it becomes the value (no copy back).
+  Tensor r = kernels::binary(how == Write::Add ? Op::Add : Op::Sub, value, v);
+  if (r.storage.use_count() == 1) {
+    value.storage = std::move(r.storage);
+  } else {
+    Tensor& w = writable(false);
+    if (r.nbytes()) std::memcpy(w.raw(), r.raw(), r.nbytes());
+  }
 }
 
-void Variable::assign_add(const Tensor& v) {
-  check_assign(*this, v, "assign_add");
-  Tensor sum = ops::add(value, v);
-  Tensor& w = writable(false);
-  if (sum.nbytes()) std::memcpy(w.raw(), sum.raw(), sum.nbytes());
+VariableLocks::VariableLocks(std::vector<const Variable*> vars, bool try_only) : vars_(std::move(vars)) {
+  std::sort(vars_.begin(), vars_.end());
+  vars_.erase(std::unique(vars_.begin(), vars_.end()), vars_.end());
+  if (!vars_.empty() && !vars_.front()) vars_.erase(vars_.begin());  // a null entry (checked later)
+  for (size_t i = 0; i < vars_.size(); ++i) {
+    if (!try_only) {
+      vars_[i]->mu.lock();
+    } else if (!vars_[i]->mu.try_lock()) {
+      while (i-- > 0) vars_[i]->mu.unlock();
+      return;
+    }
+  }
+  owns_ = true;
 }
 
-void Variable::assign_sub(const Tensor& v) {
-  check_assign(*this, v, "assign_sub");
-  Tensor diff = ops::sub(value, v);
-  Tensor& w = writable(false);
-  if (diff.nbytes()) std::memcpy(w.raw(), diff.raw(), diff.nbytes());
+VariableLocks::~VariableLocks() {
+  if (owns_)
+    for (size_t i = vars_.size(); i-- > 0;) vars_[i]->mu.unlock();
 }
 
 }  // namespace tg

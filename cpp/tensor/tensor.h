@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -114,19 +115,63 @@ class Tensor {
 // A Variable's storage is written in place (assign, optimizer kernels) only when nothing else holds
 // it; otherwise the write goes to a fresh buffer (copy-on-write). Tape entries and numpy views
 // that hold the old buffer therefore keep the value they saw, as TF's read-value semantics say.
+//
+// Note [Threads contract]
+// `mu` makes each read and each write of a Variable atomic, as the mutex of TF's resource
+// variables does: a read (`read()`: a reference to the current buffer) and a write (decide "in
+// place or copy" from the buffer's reference count, then write) never overlap. So a reader gets
+// the old value or the new one, never a mix, and a reference taken by a reader (a snapshot, a
+// numpy view) makes every later write copy first: the snapshot never changes. assign_add and
+// assign_sub read, add and write under the lock: concurrent ones lose nothing. An optimizer step
+// locks every variable it writes (in address order: two steps never deadlock) for its whole pass.
+// Who waits for `mu` waits without the GIL, and nobody takes the GIL while holding `mu` (the
+// bindings' `read_variable`, `write_variable` and `run_with_variables_locked`), so the lock cannot
+// deadlock against the interpreter. `value.storage` is read or replaced only under `mu`; its
+// shape, dtype and id never change and may be read without it.
 class Variable : public std::enable_shared_from_this<Variable> {
  public:
   Variable(Tensor value, std::string name, bool trainable);
-  Tensor value;  // id fixed at construction
+  Tensor value;  // id, shape and dtype fixed at construction; storage guarded by `mu`
   std::string name;
   bool trainable;
+  mutable std::mutex mu;  // See Note [Threads contract]
 
-  // The value's storage, made exclusive first (See Note [Variable writes]).
+  // The current value (shares the buffer), under the lock.
+  Tensor read() const {
+    std::lock_guard<std::mutex> lk(mu);
+    return value;
+  }
+  // The value's storage, made exclusive first (See Note [Variable writes]); the caller holds `mu`.
   // With `copy_old` false the caller overwrites every element and the old data is not copied.
   Tensor& writable(bool copy_old = true);
-  void assign(const Tensor& v);      // same shape and dtype, else InvalidArgument
-  void assign_add(const Tensor& v);
-  void assign_sub(const Tensor& v);
+  // Writes: same shape and dtype, else InvalidArgument. These take `mu`; the `_locked` forms
+  // expect the caller to hold it.
+  enum class Write { Assign, Add, Sub };
+  void write_locked(Write how, const Tensor& v);
+  void assign(const Tensor& v) { write(Write::Assign, v); }
+  void assign_add(const Tensor& v) { write(Write::Add, v); }
+  void assign_sub(const Tensor& v) { write(Write::Sub, v); }
+  void write(Write how, const Tensor& v) {
+    std::lock_guard<std::mutex> lk(mu);
+    write_locked(how, v);
+  }
+};
+
+// Holds the locks of several variables (each once, in address order, so two holders never
+// deadlock); See Note [Threads contract].
+class VariableLocks {
+ public:
+  // Locks them all, waiting as long as needed; with `try_only`, takes all or none at once
+  // (`owns()` says which).
+  explicit VariableLocks(std::vector<const Variable*> vars, bool try_only = false);
+  ~VariableLocks();
+  VariableLocks(const VariableLocks&) = delete;
+  VariableLocks& operator=(const VariableLocks&) = delete;
+  bool owns() const { return owns_; }
+
+ private:
+  std::vector<const Variable*> vars_;
+  bool owns_ = false;
 };
 
 }  // namespace tg
