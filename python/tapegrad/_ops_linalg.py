@@ -2,8 +2,11 @@
 transpose/reshape/matmul/reduce_sum, so gradients of every order come from those ops), and TF's
 argument handling for conv/pool (engine primitives) and dropout. Names listed in EXPORTS appear in
 the namespaces given ("top" is tapegrad itself; also "math", "nn", "linalg")."""
+from __future__ import annotations
+
 import functools
 import numbers
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -12,6 +15,7 @@ from . import random
 from ._core import InvalidArgumentError
 from ._ops import broadcast_to, constant, convert_to_tensor, matmul, multiply, reduce_sum, reshape, transpose
 from ._tensor import Tensor
+from ._typing import DTypeLike, TensorLike
 
 EXPORTS = {
     "top": ["einsum", "tensordot", "random", "eye"],
@@ -36,7 +40,7 @@ def _shape_str(x):
     return "[" + ",".join(str(int(d)) for d in x.shape) + "]"
 
 
-def _t(x):
+def _t(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else convert_to_tensor(x)
 
 
@@ -98,7 +102,7 @@ def _parse_einsum(equation, ranks):
     return parsed, out_labels
 
 
-def einsum(equation, *inputs, **kwargs):
+def einsum(equation: Any, *inputs: Any, **kwargs: Any) -> Tensor:
     """Tensor contraction over the indices of an Einstein-summation equation (TF's ``tf.einsum``).
 
     Supports any number of operands, repeated indices (diagonals, traces), implicit output and
@@ -239,7 +243,7 @@ def _einsum_plan(equation, shapes):
     return operand_steps, pair_steps, final_sum, perm_of(labels, out_labels)
 
 
-def tensordot(a, b, axes, name=None):
+def tensordot(a: TensorLike, b: TensorLike, axes: Any, name: Optional[str] = None) -> Tensor:
     """Contraction of `a` and `b` over the given axes (TF's ``tf.tensordot``).
 
     `axes`: an int N (last N axes of `a` with first N of `b`), or a pair of axis lists.
@@ -288,7 +292,8 @@ def tensordot(a, b, axes, name=None):
     return einsum("".join(la) + "," + "".join(lb) + "->" + "".join(out), a, b)
 
 
-def matvec(a, b, transpose_a=False, adjoint_a=False, a_is_sparse=False, b_is_sparse=False, name=None):
+def matvec(a: TensorLike, b: TensorLike, transpose_a: bool = False, adjoint_a: bool = False,
+           a_is_sparse: bool = False, b_is_sparse: bool = False, name: Optional[str] = None) -> Tensor:
     """Matrix-vector product ``a @ b`` over the last axes, with batch broadcasting (``tf.linalg.matvec``)."""
     a, b = _t(a), _t(b)
     if len(a.shape) < 2 or len(b.shape) < 1:
@@ -299,7 +304,8 @@ def matvec(a, b, transpose_a=False, adjoint_a=False, a_is_sparse=False, b_is_spa
     return reshape(y, list(y.shape)[:-1])
 
 
-def diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT"):
+def diag_part(input: TensorLike, name: str = "diag_part", k: int = 0, padding_value: int = 0,
+              align: str = "RIGHT_LEFT") -> Tensor:
     """The main diagonal of the innermost matrices: shape ``[..., min(M, N)]`` (``tf.linalg.diag_part``)."""
     if k != 0:
         raise NotImplementedError("tg.linalg.diag_part: only k=0 (the main diagonal) is supported")
@@ -312,44 +318,45 @@ def diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT")
     return reduce_sum(masked, axis=-1 if m <= n else -2)
 
 
-def trace(x, name=None):
+def trace(x: TensorLike, name: Optional[str] = None) -> Tensor:
     """Sum of the main diagonal of the innermost matrices (``tf.linalg.trace``)."""
     return reduce_sum(diag_part(x), axis=-1)
 
 
-def inv(input, adjoint=False, name=None):
+def inv(input: TensorLike, adjoint: bool = False, name: Optional[str] = None) -> Tensor:
     """Inverses of the innermost square matrices, by LU with partial pivoting (``tf.linalg.inv``)."""
     return _core._matrix_inverse(_t(input), bool(adjoint))
 
 
-def det(input, name=None):
+def det(input: TensorLike, name: Optional[str] = None) -> Tensor:
     """Determinants of the innermost square matrices (``tf.linalg.det``)."""
     return _core._matrix_determinant(_t(input))
 
 
-def solve(matrix, rhs, adjoint=False, name=None):
+def solve(matrix: TensorLike, rhs: TensorLike, adjoint: bool = False, name: Optional[str] = None) -> Tensor:
     """Solves ``matrix @ x = rhs`` (or ``matrix^T @ x = rhs`` with adjoint) for x (``tf.linalg.solve``)."""
     return _core._matrix_solve(_t(matrix), _t(rhs), bool(adjoint))
 
 
-def slogdet(input, name=None):
+def slogdet(input: TensorLike, name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
     """``(sign, log(abs(det)))`` of the innermost square matrices (``tf.linalg.slogdet``)."""
     return _core._log_matrix_determinant(_t(input))
 
 
-def logdet(matrix, name=None):
+def logdet(matrix: TensorLike, name: Optional[str] = None) -> Tensor:
     """``log(det(matrix))`` of Hermitian positive-definite matrices, via Cholesky (``tf.linalg.logdet``)."""
     from ._ops import log
     return multiply(reduce_sum(log(diag_part(cholesky(matrix))), axis=-1), 2.0)
 
 
-def qr(input, full_matrices=False, name=None):
+def qr(input: TensorLike, full_matrices: bool = False, name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
     """QR decompositions ``(q, r)`` of the innermost matrices by Householder reflections
     (``tf.linalg.qr``). Gradients: reduced QR of matrices with rows >= columns (as TF)."""
     return _core._qr(_t(input), bool(full_matrices))
 
 
-def svd(tensor, full_matrices=False, compute_uv=True, name=None):
+def svd(tensor: TensorLike, full_matrices: bool = False, compute_uv: bool = True,
+        name: Optional[str] = None) -> Any:
     """Singular values (descending) and, with compute_uv, ``(s, u, v)`` with ``a = u diag(s) v^T``
     (``tf.linalg.svd``; note v, not v^T). Singular vectors are unique only up to sign. Gradients as
     TF: all cases except full_matrices=True on non-square matrices (LookupError)."""
@@ -357,7 +364,7 @@ def svd(tensor, full_matrices=False, compute_uv=True, name=None):
     return tuple(out) if compute_uv else out[0]
 
 
-def pinv(a, rcond=None, validate_args=False, name=None):
+def pinv(a: TensorLike, rcond: Any = None, validate_args: bool = False, name: Optional[str] = None) -> Tensor:
     """Moore-Penrose pseudo-inverse via SVD, singular values below ``rcond * max(s)`` dropped
     (``tf.linalg.pinv``; default rcond ``10 * max(m, n) * eps``)."""
     x = _t(a)
@@ -375,37 +382,39 @@ def pinv(a, rcond=None, validate_args=False, name=None):
                   transpose_b=True)
 
 
-def eigh(tensor, name=None):
+def eigh(tensor: TensorLike, name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
     """Eigenvalues (ascending) and eigenvectors (columns) of the innermost self-adjoint matrices;
     reads the lower triangle only (``tf.linalg.eigh``). Eigenvectors are unique only up to sign
     (LAPACK's syevd may pick other signs than TF's Eigen)."""
     return _core._eigh(_t(tensor))
 
 
-def eigvalsh(tensor, name=None):
+def eigvalsh(tensor: TensorLike, name: Optional[str] = None) -> Tensor:
     """Eigenvalues (ascending) of the innermost self-adjoint matrices (``tf.linalg.eigvalsh``)."""
     return eigh(tensor)[0]
 
 
-def cholesky(input, name=None):
+def cholesky(input: TensorLike, name: Optional[str] = None) -> Tensor:
     """Lower Cholesky factors of the innermost symmetric positive-definite matrices; reads the lower
     triangle only (``tf.linalg.cholesky``)."""
     return _core._cholesky(_t(input))
 
 
-def triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None):
+def triangular_solve(matrix: TensorLike, rhs: TensorLike, lower: bool = True, adjoint: bool = False,
+                     name: Optional[str] = None) -> Tensor:
     """Solves ``matrix @ x = rhs`` for triangular `matrix` (only its `lower` or upper triangle is
     read) (``tf.linalg.triangular_solve``)."""
     return _core._triangular_solve(_t(matrix), _t(rhs), bool(lower), bool(adjoint))
 
 
-def cholesky_solve(chol, rhs, name=None):
+def cholesky_solve(chol: TensorLike, rhs: TensorLike, name: Optional[str] = None) -> Tensor:
     """Solves ``A x = rhs`` given ``chol``, the lower Cholesky factor of A (``tf.linalg.cholesky_solve``)."""
     y = triangular_solve(chol, rhs, lower=True, adjoint=False)
     return triangular_solve(chol, y, lower=True, adjoint=True)
 
 
-def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
+def lstsq(matrix: TensorLike, rhs: TensorLike, l2_regularizer: float = 0.0, fast: bool = True,
+          name: Optional[str] = None) -> Tensor:
     """Least-squares solutions of ``matrix @ x = rhs`` with optional L2 regularisation
     (``tf.linalg.lstsq``, its fast Cholesky path: normal equations for tall matrices, the
     minimum-norm form for wide ones)."""
@@ -431,7 +440,7 @@ def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
     return matmul(a, cholesky_solve(cholesky(gram), b), transpose_a=True)
 
 
-def cross(a, b, name=None):
+def cross(a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
     """Cross products of 3-vectors along the last axis (``tf.linalg.cross``)."""
     a, b = _t(a), _t(b)
     if not a.shape or not b.shape or int(a.shape[-1]) != 3 or int(b.shape[-1]) != 3:
@@ -446,7 +455,8 @@ def cross(a, b, name=None):
     return einsum("...j,...k,ijk->...i", a, b, constant(eps, dtype=a.dtype))
 
 
-def set_diag(input, diagonal, name="set_diag", k=0, align="RIGHT_LEFT"):
+def set_diag(input: TensorLike, diagonal: TensorLike, name: str = "set_diag", k: int = 0,
+             align: str = "RIGHT_LEFT") -> Tensor:
     """Replaces the main diagonal of the innermost matrices (``tf.linalg.set_diag``, k=0)."""
     if k != 0:
         raise NotImplementedError("tg.linalg.set_diag: only k=0 (the main diagonal) is supported")
@@ -464,7 +474,8 @@ def set_diag(input, diagonal, name="set_diag", k=0, align="RIGHT_LEFT"):
     return kept + placed
 
 
-def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0, align="RIGHT_LEFT"):
+def diag(diagonal: TensorLike, name: str = "diag", k: int = 0, num_rows: int = -1, num_cols: Any = -1,
+         padding_value: int = 0, align: str = "RIGHT_LEFT") -> Tensor:
     """Square matrices with `diagonal` ``[..., N]`` on their main diagonal (``tf.linalg.diag``)."""
     if k != 0 or num_rows != -1 or num_cols != -1 or padding_value != 0:
         raise NotImplementedError("tg.linalg.diag: only the main diagonal (k=0, default sizes and padding) "
@@ -476,7 +487,7 @@ def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0, 
     return multiply(reshape(v, [int(d) for d in v.shape[:-1]] + [1, n]), constant(np.eye(n), dtype=v.dtype))
 
 
-def band_part(input, num_lower, num_upper, name=None):
+def band_part(input: TensorLike, num_lower: Any, num_upper: Any, name: Optional[str] = None) -> Tensor:
     """Keeps the band ``-num_lower <= j - i <= num_upper`` of the innermost matrices (negative: keep
     that whole triangle), zeroes the rest (``tf.linalg.band_part``)."""
     x = _t(input)
@@ -494,7 +505,7 @@ def band_part(input, num_lower, num_upper, name=None):
     return multiply(x, constant(keep.astype(x.dtype.as_numpy_dtype if x.dtype.name != "bool" else bool)))
 
 
-def matrix_transpose(a, name="matrix_transpose", conjugate=False):
+def matrix_transpose(a: TensorLike, name: str = "matrix_transpose", conjugate: bool = False) -> Tensor:
     """Swaps the last two axes (``tf.linalg.matrix_transpose``; real dtypes, so adjoint is the same)."""
     x = _t(a)
     r = len(x.shape)
@@ -504,12 +515,13 @@ def matrix_transpose(a, name="matrix_transpose", conjugate=False):
     return transpose(x, list(range(r - 2)) + [r - 1, r - 2])
 
 
-def adjoint(matrix, name=None):
+def adjoint(matrix: TensorLike, name: Optional[str] = None) -> Tensor:
     """The conjugate transpose of the innermost matrices (``tf.linalg.adjoint``)."""
     return matrix_transpose(matrix)
 
 
-def eye(num_rows, num_columns=None, batch_shape=None, dtype=None, name=None):
+def eye(num_rows: int, num_columns: Optional[int] = None, batch_shape: Any = None,
+        dtype: Optional[DTypeLike] = None, name: Optional[str] = None) -> Tensor:
     """Identity matrices ``[*batch_shape, num_rows, num_columns]`` (``tf.eye``)."""
     from ._dtypes import float32
     dtype = float32 if dtype is None else dtype
@@ -574,7 +586,8 @@ def _check_format(data_format, allowed):
         raise ValueError(f"data_format must be one of {allowed}, got {data_format!r}")
 
 
-def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None, name=None):
+def conv2d(input: TensorLike, filters: TensorLike, strides: Any, padding: str, data_format: str = "NHWC",
+           dilations: Any = None, name: Optional[str] = None) -> Tensor:
     """2-D convolution (cross-correlation, as TF) of ``[N, H, W, C]`` input with ``[KH, KW, C, O]``
     filters. `padding`: "SAME", "VALID" or explicit ``[[0, 0], [t, b], [l, r], [0, 0]]``.
 
@@ -616,7 +629,9 @@ def _grouped_filter(w, c):
     return multiply(full, constant(mask.astype(np.float64), dtype=w.dtype))
 
 
-def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilations=None, name=None):
+def depthwise_conv2d(input: TensorLike, filter: TensorLike, strides: Any, padding: str,
+                     data_format: Optional[str] = None, dilations: Any = None,
+                     name: Optional[str] = None) -> Tensor:
     """Depthwise 2-D convolution (``tf.nn.depthwise_conv2d``): input channel c is convolved with
     ``filter[:, :, c, :]``, giving ``C * M`` output channels (channel ``c * M + m``). `strides` is a
     list of 4. Direct loops (DepthwiseConv2dNative and its two backward primitives)."""
@@ -645,16 +660,18 @@ def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilation
     return _core._depthwise_conv2d(x, w, st, dl, pads)
 
 
-def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding, data_format=None, dilations=None,
-                     name=None):
+def separable_conv2d(input: TensorLike, depthwise_filter: TensorLike, pointwise_filter: TensorLike, strides: Any,
+                     padding: str, data_format: Optional[str] = None, dilations: Any = None,
+                     name: Optional[str] = None) -> Tensor:
     """Depthwise conv followed by a 1x1 conv (``tf.nn.separable_conv2d``)."""
     data_format = data_format or "NHWC"
     y = depthwise_conv2d(input, depthwise_filter, strides, padding, data_format, dilations)
     return conv2d(y, pointwise_filter, 1, "VALID", data_format)
 
 
-def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NHWC", dilations=None,
-                     name=None):
+def conv2d_transpose(input: TensorLike, filters: TensorLike, output_shape: Any, strides: Any,
+                     padding: str = "SAME", data_format: str = "NHWC", dilations: Any = None,
+                     name: Optional[str] = None) -> Tensor:
     """The gradient of conv2d with respect to its input (``tf.nn.conv2d_transpose``); filters are
     ``[KH, KW, out_channels, in_channels]``."""
     _check_format(data_format, ("NHWC",))
@@ -671,7 +688,8 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data
     return _core._conv2d_backprop_input(out_shape, w, x, st, dl, pads)
 
 
-def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, name=None):
+def conv1d(input: TensorLike, filters: TensorLike, stride: Any, padding: str, data_format: str = "NWC",
+           dilations: Any = None, name: Optional[str] = None) -> Tensor:
     """1-D convolution of ``[N, W, C]`` input with ``[K, C, O]`` filters (``tf.nn.conv1d``)."""
     _check_format(data_format, ("NWC", "NCW"))
     x, w = _t(input), _t(filters)
@@ -695,8 +713,9 @@ def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, n
     return transpose(y, [0, 2, 1]) if data_format == "NCW" else y
 
 
-def conv1d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NWC", dilations=None,
-                     name=None):
+def conv1d_transpose(input: TensorLike, filters: TensorLike, output_shape: Any, strides: Any,
+                     padding: str = "SAME", data_format: str = "NWC", dilations: Any = None,
+                     name: Optional[str] = None) -> Tensor:
     """The gradient of conv1d with respect to its input (``tf.nn.conv1d_transpose``); filters are
     ``[K, out_channels, in_channels]``."""
     _check_format(data_format, ("NWC",))
@@ -715,7 +734,8 @@ def conv1d_transpose(input, filters, output_shape, strides, padding="SAME", data
     return reshape(y, out_shape)
 
 
-def convolution(input, filters, strides=None, padding="VALID", data_format=None, dilations=None, name=None):
+def convolution(input: TensorLike, filters: TensorLike, strides: Any = None, padding: str = "VALID",
+                data_format: Optional[str] = None, dilations: Any = None, name: Optional[str] = None) -> Tensor:
     """N-d convolution dispatching on rank: 3-D input -> conv1d, 4-D -> conv2d (``tf.nn.convolution``)."""
     x = _t(input)
     r = len(x.shape)
@@ -727,13 +747,14 @@ def convolution(input, filters, strides=None, padding="VALID", data_format=None,
                               f"supported, got shape {_shape_str(x)}")
 
 
-def atrous_conv2d(value, filters, rate, padding, name=None):
+def atrous_conv2d(value: TensorLike, filters: TensorLike, rate: Any, padding: str,
+                  name: Optional[str] = None) -> Tensor:
     """Dilated 2-D convolution with stride 1 (``tf.nn.atrous_conv2d``)."""
     return conv2d(value, filters, 1, padding, "NHWC", [int(rate), int(rate)])
 
 
-def pool(input, window_shape, pooling_type, strides=None, padding="VALID", data_format=None, dilations=None,
-         name=None):
+def pool(input: TensorLike, window_shape: Any, pooling_type: str, strides: Any = None, padding: str = "VALID",
+         data_format: Optional[str] = None, dilations: Any = None, name: Optional[str] = None) -> Tensor:
     """Max or average pooling dispatching on rank (``tf.nn.pool``); dilations must be 1."""
     if dilations is not None and any(int(v) != 1 for v in np.atleast_1d(dilations)):
         raise NotImplementedError("tg.nn.pool: dilated pooling is not supported")
@@ -759,13 +780,15 @@ def _pool2d(fn, input, ksize, strides, padding, data_format):
     return fn(x, ks, st, pads)
 
 
-def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
+def max_pool2d(input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: str = "NHWC",
+               name: Optional[str] = None) -> Tensor:
     """Max pooling over ``[N, H, W, C]`` (``tf.nn.max_pool2d``); the gradient goes to the first
     maximum of each window."""
     return _pool2d(_core._max_pool2d, input, ksize, strides, padding, data_format)
 
 
-def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
+def avg_pool2d(input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: str = "NHWC",
+               name: Optional[str] = None) -> Tensor:
     """Average pooling over ``[N, H, W, C]`` (``tf.nn.avg_pool2d``); SAME windows average only the
     in-image elements, as TF."""
     return _pool2d(_core._avg_pool2d, input, ksize, strides, padding, data_format)
@@ -785,12 +808,14 @@ def _pool1d(fn2d, input, ksize, strides, padding, data_format):
     return transpose(y, [0, 2, 1]) if data_format == "NCW" else y
 
 
-def max_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):
+def max_pool1d(input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: str = "NWC",
+               name: Optional[str] = None) -> Tensor:
     """Max pooling over ``[N, W, C]`` (``tf.nn.max_pool1d``)."""
     return _pool1d(max_pool2d, input, ksize, strides, padding, data_format)
 
 
-def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):
+def avg_pool1d(input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: str = "NWC",
+               name: Optional[str] = None) -> Tensor:
     """Average pooling over ``[N, W, C]`` (``tf.nn.avg_pool1d``)."""
     return _pool1d(avg_pool2d, input, ksize, strides, padding, data_format)
 
@@ -805,19 +830,22 @@ def _pool_nd(pool1, pool2, input, ksize, strides, padding, data_format, what):
     raise NotImplementedError(f"tg.nn.{what}: only 3-D and 4-D inputs are supported, got shape {list(x.shape)}")
 
 
-def max_pool(input, ksize, strides, padding, data_format=None, name=None):
+def max_pool(input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: Optional[str] = None,
+             name: Optional[str] = None) -> Tensor:
     """Max pooling for 3-D or 4-D inputs (``tf.nn.max_pool``)."""
     return _pool_nd(max_pool1d, max_pool2d, input, ksize, strides, padding, data_format, "max_pool")
 
 
-def avg_pool(input, ksize, strides, padding, data_format=None, name=None):
+def avg_pool(input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: Optional[str] = None,
+             name: Optional[str] = None) -> Tensor:
     """Average pooling for 3-D or 4-D inputs (``tf.nn.avg_pool``)."""
     return _pool_nd(avg_pool1d, avg_pool2d, input, ksize, strides, padding, data_format, "avg_pool")
 
 
 # ---- dropout -----------------------------------------------------------------------------------
 
-def dropout(x, rate, noise_shape=None, seed=None, name=None):
+def dropout(x: TensorLike, rate: Any, noise_shape: Any = None, seed: Any = None,
+            name: Optional[str] = None) -> Tensor:
     """Zeroes elements with probability `rate` and scales the rest by ``1 / (1 - rate)``
     (``tf.nn.dropout``). The mask follows tg.random's seeds (See tg.random); the gradient flows
     through the kept elements, scaled the same way.
@@ -831,7 +859,7 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
         raise ValueError(f"`x.dtype` must be a floating point tensor as `x` will be scaled. Received: "
                          f"x_dtype=<dtype: '{x.dtype.name}'>")
     r = float(np.asarray(rate)) if isinstance(rate, Tensor) else rate
-    if not isinstance(r, (numbers.Real, np.floating)) or not 0 <= r < 1:
+    if not isinstance(r, (numbers.Real, np.floating)) or not 0 <= float(r) < 1:
         raise ValueError(f"`rate` must be a scalar tensor or a float in the range [0, 1). Received: rate={rate}")
     if r == 0 and not isinstance(rate, Tensor):
         return x

@@ -14,14 +14,18 @@ reproducibility, not TF's exact numbers.
 >>> bool((a.numpy() == b.numpy()).all())
 True
 """
+from __future__ import annotations
+
 import numbers
+from typing import Any, Optional
 
 import numpy as np
 
 from ._core import InvalidArgumentError
-from ._dtypes import as_dtype, float32, int64
+from ._dtypes import DType, as_dtype, float32, int64
 from ._ops import _shape_list, constant
 from ._tensor import Tensor, Variable
+from ._typing import DTypeLike, ShapeLike, TensorLike
 
 __all__ = ["set_seed", "normal", "uniform", "truncated_normal", "shuffle", "categorical", "Generator",
            "get_global_generator", "stateless_normal", "stateless_uniform", "stateless_truncated_normal"]
@@ -30,11 +34,11 @@ DEFAULT_GRAPH_SEED = 87654321  # TF's seed for ops that have a seed when the glo
 _MASK = (1 << 64) - 1
 _global_seed = None
 _op_count = 0
-_streams = {}
+_streams: dict = {}
 _unseeded = np.random.default_rng()
 
 
-def set_seed(seed):
+def set_seed(seed: Any) -> None:
     """Sets the global random seed; later random ops repeat the same values (See tg.random)."""
     global _global_seed, _op_count
     _global_seed = None if seed is None else int(seed)
@@ -42,7 +46,7 @@ def set_seed(seed):
     _streams.clear()
 
 
-def get_global_seed():
+def get_global_seed() -> Any:
     return _global_seed
 
 
@@ -74,7 +78,7 @@ def _dims(shape):
     return dims
 
 
-def _float_dtype(dtype, op):
+def _float_dtype(dtype: Any, op: str) -> DType:
     dt = as_dtype(dtype)
     if not dt.is_floating:
         raise TypeError(f"Value for attr 'dtype' of {dt.name} is not in the list of allowed values: float, double "
@@ -98,12 +102,14 @@ def _normal(gen, shape, mean, stddev, dtype):
     return constant(z.astype(npd) * _value(stddev, npd) + _value(mean, npd), dtype=dt)
 
 
-def normal(shape, mean=0.0, stddev=1.0, dtype=float32, seed=None, name=None):
+def normal(shape: ShapeLike, mean: TensorLike = 0.0, stddev: TensorLike = 1.0, dtype: DTypeLike = float32,
+           seed: Any = None, name: Optional[str] = None) -> Tensor:
     """Values from a normal distribution (``tf.random.normal``)."""
     return _normal(_generator(seed), shape, mean, stddev, dtype)
 
 
-def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=float32, seed=None, name=None):
+def truncated_normal(shape: ShapeLike, mean: TensorLike = 0.0, stddev: TensorLike = 1.0,
+                     dtype: DTypeLike = float32, seed: Any = None, name: Optional[str] = None) -> Tensor:
     """Normal values redrawn until within two standard deviations (``tf.random.truncated_normal``)."""
     return _truncated_normal(_generator(seed), shape, mean, stddev, dtype)
 
@@ -120,7 +126,8 @@ def _truncated_normal(gen, shape, mean, stddev, dtype):
     return constant(z.astype(npd) * _value(stddev, npd) + _value(mean, npd), dtype=dt)
 
 
-def uniform(shape, minval=0, maxval=None, dtype=float32, seed=None, name=None):
+def uniform(shape: ShapeLike, minval: TensorLike = 0, maxval: Optional[TensorLike] = None,
+            dtype: DTypeLike = float32, seed: Any = None, name: Optional[str] = None) -> Tensor:
     """Uniform values in ``[minval, maxval)`` (``tf.random.uniform``); integer dtypes need maxval."""
     return _uniform(_generator(seed), shape, minval, maxval, dtype)
 
@@ -145,7 +152,7 @@ def _uniform(gen, shape, minval, maxval, dtype):
     return constant((u * (hi - lo) + lo).astype(npd), dtype=dt)
 
 
-def shuffle(value, seed=None, name=None):
+def shuffle(value: TensorLike, seed: Any = None, name: Optional[str] = None) -> Tensor:
     """A random permutation along the first axis (``tf.random.shuffle``; not differentiable, as TF)."""
     a = _value(value, None)
     dt = value.dtype if isinstance(value, (Tensor, Variable)) else None
@@ -155,7 +162,8 @@ def shuffle(value, seed=None, name=None):
     return constant(a[perm], dtype=dt)
 
 
-def categorical(logits, num_samples, dtype=None, seed=None, name=None):
+def categorical(logits: TensorLike, num_samples: Any, dtype: Optional[DTypeLike] = None, seed: Any = None,
+                name: Optional[str] = None) -> Tensor:
     """Samples class indices from unnormalised log-probabilities ``[batch, classes]``
     (``tf.random.categorical``)."""
     lg = _value(logits, np.float64)
@@ -178,17 +186,21 @@ def _stateless_gen(seed, tag):
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(v) & _MASK for v in sd] + [tag])))
 
 
-def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=float32, name=None, alg="auto_select"):
+def stateless_normal(shape: ShapeLike, seed: Any, mean: TensorLike = 0.0, stddev: TensorLike = 1.0,
+                     dtype: DTypeLike = float32, name: Optional[str] = None, alg: str = "auto_select") -> Tensor:
     """Normal values that depend only on `shape` and `seed` (two ints) (``tf.random.stateless_normal``)."""
     return _normal(_stateless_gen(seed, 1), shape, mean, stddev, dtype)
 
 
-def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=float32, name=None, alg="auto_select"):
+def stateless_uniform(shape: ShapeLike, seed: Any, minval: TensorLike = 0, maxval: Optional[TensorLike] = None,
+                      dtype: DTypeLike = float32, name: Optional[str] = None, alg: str = "auto_select") -> Tensor:
     """Uniform values that depend only on `shape` and `seed` (``tf.random.stateless_uniform``)."""
     return _uniform(_stateless_gen(seed, 2), shape, minval, maxval, dtype)
 
 
-def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=float32, name=None, alg="auto_select"):
+def stateless_truncated_normal(shape: ShapeLike, seed: Any, mean: TensorLike = 0.0, stddev: TensorLike = 1.0,
+                               dtype: DTypeLike = float32, name: Optional[str] = None,
+                               alg: str = "auto_select") -> Tensor:
     """Truncated normal values that depend only on `shape` and `seed`."""
     return _truncated_normal(_stateless_gen(seed, 3), shape, mean, stddev, dtype)
 
@@ -244,7 +256,7 @@ class Generator:
 _global_generator = None
 
 
-def get_global_generator():
+def get_global_generator() -> Any:
     """The process-wide Generator (``tf.random.get_global_generator``)."""
     global _global_generator
     if _global_generator is None:
@@ -252,6 +264,6 @@ def get_global_generator():
     return _global_generator
 
 
-def set_global_generator(generator):
+def set_global_generator(generator: Any) -> None:
     global _global_generator
     _global_generator = generator

@@ -5,6 +5,7 @@ import operator
 import re
 import threading
 import warnings
+from typing import Tuple
 
 import numpy as np
 
@@ -40,8 +41,8 @@ class Optimizer:
     [0.9, 2.1]
     """
 
-    _slot_names = ()
-    _slot_init = {}
+    _slot_names: Tuple[str, ...] = ()
+    _slot_init: dict = {}
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
@@ -437,7 +438,7 @@ class Optimizer:
         return cls(**config)
 
 
-_NAME_COUNTS = {}
+_NAME_COUNTS: dict = {}
 
 
 def _auto_name(class_name):
