@@ -17,7 +17,7 @@ True
 from __future__ import annotations
 
 import numbers
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 import numpy as np
 
@@ -223,32 +223,41 @@ class Generator:
             self._rng = np.random.Generator(np.random.PCG64(None if state is None else int(state) & _MASK))
 
     @classmethod
-    def from_seed(cls, seed, alg=None):
+    def from_seed(cls, seed: Any, alg: Any = None) -> "Generator":
+        """A generator whose stream is fixed by `seed`."""
         g = cls.__new__(cls)
         g.reset_from_seed(seed)
         return g
 
     @classmethod
-    def from_non_deterministic_state(cls, alg=None):
+    def from_non_deterministic_state(cls, alg: Any = None) -> "Generator":
+        """A generator seeded from the operating system's entropy."""
         return cls()
 
-    def reset_from_seed(self, seed):
+    def reset_from_seed(self, seed: Any) -> None:
+        """Restarts the stream as ``Generator.from_seed(seed)`` would."""
         self._rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed) & _MASK)))
 
-    def normal(self, shape, mean=0.0, stddev=1.0, dtype=float32, name=None):
+    def normal(self, shape: ShapeLike, mean: TensorLike = 0.0, stddev: TensorLike = 1.0, dtype: DTypeLike = float32,
+               name: Optional[str] = None) -> Tensor:
+        """Normal samples of `shape` from this generator's stream."""
         return _normal(self._rng, shape, mean, stddev, dtype)
 
-    def truncated_normal(self, shape, mean=0.0, stddev=1.0, dtype=float32, name=None):
+    def truncated_normal(self, shape: ShapeLike, mean: TensorLike = 0.0, stddev: TensorLike = 1.0,
+                         dtype: DTypeLike = float32, name: Optional[str] = None) -> Tensor:
+        """Normal samples of `shape` redrawn beyond two standard deviations, from this stream."""
         return _truncated_normal(self._rng, shape, mean, stddev, dtype)
 
-    def uniform(self, shape, minval=0, maxval=None, dtype=float32, name=None):
+    def uniform(self, shape: ShapeLike, minval: TensorLike = 0, maxval: Optional[TensorLike] = None,
+                dtype: DTypeLike = float32, name: Optional[str] = None) -> Tensor:
+        """Uniform samples of `shape` in [minval, maxval) from this generator's stream."""
         return _uniform(self._rng, shape, minval, maxval, dtype)
 
-    def make_seeds(self, count=1):
+    def make_seeds(self, count: int = 1) -> Tensor:
         """Seeds ``[2, count]`` (int64) for the stateless ops."""
         return constant(self._rng.integers(0, 2 ** 63 - 1, size=(2, int(count)), dtype=np.int64))
 
-    def split(self, count=1):
+    def split(self, count: int = 1) -> List["Generator"]:
         """`count` new independent generators; advances this one."""
         return [Generator.from_seed(int(self._rng.integers(0, 2 ** 63 - 1))) for _ in range(int(count))]
 
