@@ -104,7 +104,7 @@ void init_ops(py::module_& m) {
       {"logical_and", Op::LogicalAnd, "x and y, elementwise (bool tensors), with broadcasting."},
       {"logical_or", Op::LogicalOr, "x or y, elementwise (bool tensors), with broadcasting."},
       {"_tanh_grad", Op::TanhGrad, "(private) The gradient of tanh from its output y and upstream gradient dy."},
-      {"_sigmoid_grad", Op::SigmoidGrad, "(private) The gradient of sigmoid from its output y and upstream gradient dy."},
+      {"_sigmoid_grad", Op::SigmoidGrad, "(private) The gradient of sigmoid from its output y and upstream dy."},
       {"_relu_grad", Op::ReluGrad, "(private) The gradient of relu: dy where features > 0."},
       {"_real_div", Op::Div, "(private) x / y in x's dtype (no integer promotion)."}};
   for (const NamedOp& b : binary_ops) {
@@ -125,7 +125,7 @@ void init_ops(py::module_& m) {
     }
     return nogil(a.numel() + b.numel(), [&] { return ops::binary(Op::Div, a, b); });
   }, py::arg("x"), py::arg("y"), py::arg("name") = py::none(),
-     "x / y, elementwise, with broadcasting; integers divide in float (float64 for int32/int64), as TF.");
+     "x / y, elementwise, with broadcasting; integers divide in float32 (8, 16 bits) or float64, as TF.");
 
   static const NamedOp reductions[] = {
       {"reduce_sum", Op::Sum, "The sum over `axis` (all axes when None)."},
@@ -172,7 +172,7 @@ void init_ops(py::module_& m) {
   m.def("cast", [](TensorLike x, int code) {
     Tensor t = to_tensor(x);
     return nogil(t.numel(), [&] { return ops::cast(t, dtype_from_code(code)); });
-  }, py::arg("x"), py::arg("dtype_code"), "(private) x cast to the dtype with this code (tapegrad.cast takes a DType).");
+  }, py::arg("x"), py::arg("dtype_code"), "(private) x cast to the dtype with this code (tapegrad.cast: a DType).");
   m.def("where3", [](TensorLike c, TensorLike x, TensorLike y) {
     Tensor cond = to_tensor(c);
     auto xy = to_tensor_pair(x, y);

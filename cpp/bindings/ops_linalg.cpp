@@ -82,7 +82,8 @@ void init_ops_linalg(py::module_& m) {
     Window2D p = window({1, 1}, strides, dilations, pads);
     Shape xs = Shape::from(input_sizes);
     return nogil(xs.numel() * 64, [&] { return ops::conv2d_backprop_input(gw.first, gw.second, p, xs); });
-  }, py::arg("input_sizes"), py::arg("filters"), py::arg("out_backprop"), py::arg("strides"), py::arg("dilations"), py::arg("pads"),
+  }, py::arg("input_sizes"), py::arg("filters"), py::arg("out_backprop"), py::arg("strides"), py::arg("dilations"),
+     py::arg("pads"),
      "(private) The gradient of _conv2d with respect to its input.");
   m.def("_conv2d_backprop_filter", [](TensorLike x, std::vector<int64_t> filter_sizes, TensorLike g,
                                       std::vector<int64_t> strides, std::vector<int64_t> dilations, std::vector<int64_t> pads) {
@@ -90,7 +91,8 @@ void init_ops_linalg(py::module_& m) {
     Window2D p = window({1, 1}, strides, dilations, pads);
     Shape ws = Shape::from(filter_sizes);
     return nogil(xg.first.numel() * 64, [&] { return ops::conv2d_backprop_filter(xg.first, xg.second, p, ws); });
-  }, py::arg("input"), py::arg("filter_sizes"), py::arg("out_backprop"), py::arg("strides"), py::arg("dilations"), py::arg("pads"),
+  }, py::arg("input"), py::arg("filter_sizes"), py::arg("out_backprop"), py::arg("strides"), py::arg("dilations"),
+     py::arg("pads"),
      "(private) The gradient of _conv2d with respect to its filters.");
   m.def("_depthwise_conv2d", [](TensorLike x, TensorLike w, std::vector<int64_t> strides,
                                 std::vector<int64_t> dilations, std::vector<int64_t> pads) {

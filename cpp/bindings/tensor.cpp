@@ -393,10 +393,14 @@ template <class Cls> void add_operators(Cls& cls) {
   cls.def("__ne__", [](py::handle a, py::object b) -> TensorOrBool {
     try { return wrap(binop(Op::NotEqual, a, b)); } catch (const std::exception&) { return py::bool_(true); }
   }, py::is_operator(), py::arg("other"));
-  cls.def("__truediv__", [](py::handle a, TensorLike b) { return truediv(a, b); }, py::is_operator(), py::arg("other"));
-  cls.def("__rtruediv__", [](py::handle a, TensorLike b) { return truediv(b, a); }, py::is_operator(), py::arg("other"));
-  cls.def("__matmul__", [](py::handle a, TensorLike b) { return matmul_op(a, b); }, py::is_operator(), py::arg("other"));
-  cls.def("__rmatmul__", [](py::handle a, TensorLike b) { return matmul_op(b, a); }, py::is_operator(), py::arg("other"));
+  cls.def("__truediv__", [](py::handle a, TensorLike b) { return truediv(a, b); }, py::is_operator(),
+          py::arg("other"));
+  cls.def("__rtruediv__", [](py::handle a, TensorLike b) { return truediv(b, a); }, py::is_operator(),
+          py::arg("other"));
+  cls.def("__matmul__", [](py::handle a, TensorLike b) { return matmul_op(a, b); }, py::is_operator(),
+          py::arg("other"));
+  cls.def("__rmatmul__", [](py::handle a, TensorLike b) { return matmul_op(b, a); }, py::is_operator(),
+          py::arg("other"));
   cls.def("__neg__", [](py::handle a) { Tensor x = to_tensor(a); return ops::neg(x); });
   cls.def("__pos__", [](py::handle a) { return to_tensor(a); });
   cls.def("__abs__", [](py::handle a) { Tensor x = to_tensor(a); return ops::unary(Op::Abs, x); });
@@ -494,7 +498,7 @@ void init_tensor(py::module_& m) {
     }
     return to_tensor(value, &d);
   }, py::arg("value"), py::arg("dtype_code") = py::none(),
-     "(private) `value` as a Tensor, in the dtype with this code when given (tapegrad.convert_to_tensor takes a DType).");
+     "(private) `value` as a Tensor, in the dtype with this code when given (tapegrad's takes a DType).");
   m.def("constant", [](TensorLike value, OptInt dtype_code, OptShapeLike shape) {
     Tensor t;
     if (dtype_code.is_none()) t = to_tensor_noaccess(value);
@@ -520,7 +524,7 @@ void init_tensor(py::module_& m) {
     // a constant never aliases its source and has its own identity
     return t.clone();
   }, py::arg("value"), py::arg("dtype_code") = py::none(), py::arg("shape") = py::none(),
-     "(private) A new tensor holding `value`, in the dtype with this code, of `shape` (tapegrad.constant takes a DType).");
+     "(private) A new tensor holding `value` (of `shape`), in the dtype with this code (tapegrad's takes a DType).");
 }
 
 }  // namespace bind

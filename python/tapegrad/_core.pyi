@@ -447,7 +447,7 @@ def _scan(x: tapegrad._typing.TensorLike, axis: typing.SupportsInt | typing.Supp
     """
 def _sigmoid_grad(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
     """
-    (private) The gradient of sigmoid from its output y and upstream gradient dy.
+    (private) The gradient of sigmoid from its output y and upstream dy.
     """
 def _svd(a: tapegrad._typing.TensorLike, full_matrices: bool, compute_uv: bool) -> list[Tensor]:
     """
@@ -507,7 +507,7 @@ def broadcast_to(input: tapegrad._typing.TensorLike, shape: tapegrad._typing.Sha
     """
 def cast(x: tapegrad._typing.TensorLike, dtype_code: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
-    (private) x cast to the dtype with this code (tapegrad.cast takes a DType).
+    (private) x cast to the dtype with this code (tapegrad.cast: a DType).
     """
 def ceil(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
     """
@@ -527,11 +527,11 @@ def concat(values: collections.abc.Sequence, axis: typing.SupportsInt | typing.S
     """
 def constant(value: tapegrad._typing.TensorLike, dtype_code: int | None = None, shape: tapegrad._typing.ShapeLike | None = None) -> Tensor:
     """
-    (private) A new tensor holding `value`, in the dtype with this code, of `shape` (tapegrad.constant takes a DType).
+    (private) A new tensor holding `value` (of `shape`), in the dtype with this code (tapegrad's takes a DType).
     """
 def convert_to_tensor(value: tapegrad._typing.TensorLike, dtype_code: int | None = None) -> Tensor:
     """
-    (private) `value` as a Tensor, in the dtype with this code when given (tapegrad.convert_to_tensor takes a DType).
+    (private) `value` as a Tensor, in the dtype with this code when given (tapegrad's takes a DType).
     """
 def cos(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
     """
@@ -543,7 +543,7 @@ def cosh(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
     """
 def divide(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
     """
-    x / y, elementwise, with broadcasting; integers divide in float (float64 for int32/int64), as TF.
+    x / y, elementwise, with broadcasting; integers divide in float32 (8, 16 bits) or float64, as TF.
     """
 def equal(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
     """
