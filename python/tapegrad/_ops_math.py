@@ -13,6 +13,7 @@ from typing import Any, List, Optional, Tuple
 import numpy as np
 
 from . import _core
+from ._custom_gradient import custom_gradient
 from ._dtypes import as_dtype, int32, int64
 from ._ops import convert_to_tensor, reshape
 from ._tensor import Tensor, Variable
@@ -140,8 +141,29 @@ def multiply_no_nan(x: TensorLike, y: TensorLike, name: Optional[str] = None) ->
     x, y = _pair(x, y)
     if not x.dtype.is_floating:
         raise _core.InvalidArgumentError(f"multiply_no_nan: expected float tensors, got {x.dtype.name} [Op:MulNoNan]")
+    return _mul_no_nan(x, y)
+
+
+def _sum_to(g, shape):
+    """Sums a broadcast-shaped gradient back to `shape` (a custom gradient's job)."""
+    shape = tuple(shape)
+    if tuple(g.shape) == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = list(range(lead)) + [lead + i for i, d in enumerate(shape) if d == 1 and g.shape[lead + i] != 1]
+    return reshape(_core.reduce_sum(g, axes, False), shape)
+
+
+@custom_gradient
+def _mul_no_nan(x, y):
+    # TF's MulNoNan gradient: dx = mul_no_nan(dy, y), dy = mul_no_nan(x, dy), so a NaN or inf in x
+    # passes through to y's gradient (the backward pass sums broadcast gradients back).
     fix = _core.logical_and(_core.equal(y, _scalar(0, y.dtype)), _core.logical_not(_core.is_finite(x)))
-    return _where(fix, _scalar(0, x.dtype), x) * y
+
+    def grad(dy):
+        return _sum_to(_mul_no_nan(dy, y), x.shape), _sum_to(_mul_no_nan(x, dy), y.shape)
+
+    return _where(fix, _scalar(0, x.dtype), x) * y, grad
 
 
 def mod(x: TensorLike, y: TensorLike, name: Optional[str] = None) -> Tensor:

@@ -35,7 +35,9 @@ def deserialize(config, custom_objects=None):
 
 
 def get(identifier):
-    """An optimizer from an instance, a class name (``"adam"``) or a config dict."""
+    """An optimizer from an instance, a class name (``"adam"``) or a config dict; None gives None (Keras)."""
+    if identifier is None:
+        return None
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str) and identifier.lower() in _CLASSES:
