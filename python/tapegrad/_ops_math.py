@@ -1,5 +1,5 @@
-"""Python side of the math ops area. Names listed in EXPORTS appear in the namespaces given
-(\"top\" is tapegrad itself; also \"math\", \"nn\", \"linalg\").
+"""Python side of the math ops area; the namespaces (tapegrad/__init__.py, math.py, nn.py,
+linalg.py) import their names from here.
 
 Composites follow TF's own Python (math_ops.py, nn_ops.py, clip_ops.py, linalg_ops.py) op for op,
 so values, gradients at kinks and NaN behaviour match; the engine's primitives give the gradients.
@@ -34,13 +34,24 @@ def _t(x: Any) -> Tensor:
     return convert_to_tensor(x)
 
 
-def _float_input(x: Any, op: str) -> Tensor:
-    """x as a tensor; TF's InvalidArgumentError when it is not float (op: TF's op name)."""
+_KERNEL_NAMES = {"float32": "float", "float64": "double"}  # TF's dtype names in kernel messages
+
+
+def _attr_t_error(dtype, allowed, op):
+    """TF's InvalidArgumentError for an op called with a dtype its attr 'T' does not allow, up to
+    TF's NodeDef details: "Value for attr 'T' of int32 is not in the list of allowed values: half,
+    bfloat16, float, double [Op:Softplus]" (`allowed`: TF's list for the op, in TF's order)."""
+    name = _KERNEL_NAMES.get(dtype.name, dtype.name)
+    return _core.InvalidArgumentError(
+        f"Value for attr 'T' of {name} is not in the list of allowed values: {allowed} [Op:{op}]")
+
+
+def _float_input(x: Any, op: str, allowed: str = "half, bfloat16, float, double") -> Tensor:
+    """x as a tensor; TF's InvalidArgumentError when it is not float (op: TF's op name, allowed:
+    the op's list of dtypes in TF's message)."""
     x = _t(x)
     if not x.dtype.is_floating:
-        raise _core.InvalidArgumentError(
-            f"Value for attr 'T' of {x.dtype.name} is not in the list of allowed values: half, bfloat16, "
-            f"float, double [Op:{op}]")
+        raise _attr_t_error(x.dtype, allowed, op)
     return x
 
 
@@ -294,7 +305,8 @@ def top_k(input: TensorLike, k: int = 1, sorted: bool = True, index_type: DTypeL
     if k > n:
         raise _core.InvalidArgumentError(f"input must have at least k columns. Had {n}, needed {k} [Op:TopKV2]")
     if x.dtype.is_bool:
-        raise _core.InvalidArgumentError("Value for attr 'T' of bool is not in the list of allowed values [Op:TopKV2]")
+        raise _attr_t_error(x.dtype, "float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, "
+                            "uint64", "TopKV2")
     a = np.asarray(x)
     if x.dtype.is_floating:  # descending with NaN first (TF treats NaN as the largest); stable on ties
         af = a.astype(np.float64)
@@ -572,7 +584,7 @@ def gelu(features: TensorLike, approximate: bool = False, name: Optional[str] = 
 
 def silu(features: TensorLike, beta: float = 1.0, name: Optional[str] = None) -> Tensor:
     """x * sigmoid(beta * x) (swish)."""
-    x = _float_input(features, "Sigmoid")
+    x = _float_input(features, "Sigmoid", "bfloat16, half, float, double, complex64, complex128")
     return x * _core.sigmoid(x * beta) if beta != 1.0 else x * _core.sigmoid(x)
 
 
@@ -617,15 +629,3 @@ def bias_add(value: TensorLike, bias: TensorLike, data_format: Optional[str] = N
     return value + bias
 
 
-EXPORTS = {
-    "top": ["add_n", "asinh", "acosh", "atanh", "round", "reduce_logsumexp", "argmax", "argmin", "cumsum", "clip_by_value", "clip_by_norm",
-            "clip_by_global_norm", "norm"],
-    "math": ["add_n", "asinh", "acosh", "atanh", "multiply_no_nan", "logical_xor", "mod", "rint", "scalar_mul", "conj",
-             "round", "log_sigmoid", "xlogy", "xlog1py", "xdivy", "divide_no_nan", "erfc", "reduce_logsumexp",
-             "reduce_variance", "reduce_std", "reduce_euclidean_norm", "argmax", "argmin", "cumsum", "cumprod",
-             "count_nonzero", "top_k", "in_top_k", "confusion_matrix", "bincount",
-             "l2_normalize", "softsign"],
-    "nn": ["top_k", "in_top_k", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softsign", "bias_add",
-           "l2_loss", "moments", "batch_normalization", "l2_normalize"],
-    "linalg": ["norm", "global_norm", "l2_normalize"],
-}

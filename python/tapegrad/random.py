@@ -14,31 +14,36 @@ reproducibility, not TF's exact numbers.
 >>> bool((a.numpy() == b.numpy()).all())
 True
 """
-from __future__ import annotations
+import numbers as _numbers
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-import numbers
-from typing import Any, List, Optional
+import numpy as _np
 
-import numpy as np
+from ._core import InvalidArgumentError as _InvalidArgumentError
+from ._dtypes import as_dtype as _as_dtype, float32 as _float32, int64 as _int64
+from ._ops import _shape_list, constant as _constant
+from ._tensor import Tensor as _Tensor, Variable as _Variable
 
-from ._core import InvalidArgumentError
-from ._dtypes import DType, as_dtype, float32, int64
-from ._ops import _shape_list, constant
-from ._tensor import Tensor, Variable
-from ._typing import DTypeLike, ShapeLike, TensorLike
+if _TYPE_CHECKING:  # names for the hints only (quoted), so that none is public here at run time
+    from typing import Any, List, Optional
+
+    from ._dtypes import DType
+    from ._tensor import Tensor
+    from ._typing import DTypeLike, ShapeLike, TensorLike
 
 __all__ = ["set_seed", "normal", "uniform", "truncated_normal", "shuffle", "categorical", "Generator",
-           "get_global_generator", "stateless_normal", "stateless_uniform", "stateless_truncated_normal"]
+           "get_global_generator", "set_global_generator", "stateless_normal", "stateless_uniform",
+           "stateless_truncated_normal"]
 
-DEFAULT_GRAPH_SEED = 87654321  # TF's seed for ops that have a seed when the global one is unset
+_DEFAULT_GRAPH_SEED = 87654321  # TF's seed for ops that have a seed when the global one is unset
 _MASK = (1 << 64) - 1
 _global_seed = None
 _op_count = 0
 _streams: dict = {}
-_unseeded = np.random.default_rng()
+_unseeded = _np.random.default_rng()
 
 
-def set_seed(seed: Any) -> None:
+def set_seed(seed: "Any") -> None:
     """Sets the global random seed; later random ops repeat the same values (See tg.random)."""
     global _global_seed, _op_count
     _global_seed = None if seed is None else int(seed)
@@ -46,18 +51,18 @@ def set_seed(seed: Any) -> None:
     _streams.clear()
 
 
-def get_global_seed() -> Any:
+def _get_global_seed():
     return _global_seed
 
 
 def _generator(seed):
     """The numpy Generator an op with op seed `seed` draws from (TF's get_seed rules)."""
     global _op_count
-    if seed is not None and not isinstance(seed, (numbers.Integral, np.integer)):
+    if seed is not None and not isinstance(seed, (_numbers.Integral, _np.integer)):
         raise TypeError(f"seed must be an integer or None, got {type(seed).__name__}")
     if _global_seed is None and seed is None:
         return _unseeded
-    g = DEFAULT_GRAPH_SEED if _global_seed is None else _global_seed
+    g = _DEFAULT_GRAPH_SEED if _global_seed is None else _global_seed
     if seed is None:
         _op_count += 1
         key = (g, "op", _op_count)
@@ -66,7 +71,7 @@ def _generator(seed):
     gen = _streams.get(key)
     if gen is None:
         words = [g & _MASK, (key[-1] & _MASK), 0 if seed is None else 1]
-        gen = _streams[key] = np.random.Generator(np.random.PCG64(np.random.SeedSequence(words)))
+        gen = _streams[key] = _np.random.Generator(_np.random.PCG64(_np.random.SeedSequence(words)))
     return gen
 
 
@@ -74,12 +79,12 @@ def _dims(shape):
     dims = _shape_list(shape.as_list() if hasattr(shape, "as_list") else shape)
     for d in dims:
         if d < 0:
-            raise InvalidArgumentError(f"Dimension {d} must be >= 0")
+            raise _InvalidArgumentError(f"Dimension {d} must be >= 0")
     return dims
 
 
-def _float_dtype(dtype: Any, op: str) -> DType:
-    dt = as_dtype(dtype)
+def _float_dtype(dtype: "Any", op: str) -> "DType":
+    dt = _as_dtype(dtype)
     if not dt.is_floating:
         raise TypeError(f"Value for attr 'dtype' of {dt.name} is not in the list of allowed values: float, double "
                         f"[Op:{op}]")
@@ -87,7 +92,7 @@ def _float_dtype(dtype: Any, op: str) -> DType:
 
 
 def _value(v, np_dtype):
-    return np.asarray(v.numpy() if isinstance(v, (Tensor, Variable)) else v, dtype=np_dtype)
+    return _np.asarray(v.numpy() if isinstance(v, (_Tensor, _Variable)) else v, dtype=np_dtype)
 
 
 def _uniform_np(shape, np_dtype, seed):
@@ -99,17 +104,17 @@ def _normal(gen, shape, mean, stddev, dtype):
     dt = _float_dtype(dtype, "RandomStandardNormal")
     z = gen.standard_normal(size=tuple(_dims(shape)))
     npd = dt.as_numpy_dtype
-    return constant(z.astype(npd) * _value(stddev, npd) + _value(mean, npd), dtype=dt)
+    return _constant(z.astype(npd) * _value(stddev, npd) + _value(mean, npd), dtype=dt)
 
 
-def normal(shape: ShapeLike, mean: TensorLike = 0.0, stddev: TensorLike = 1.0, dtype: DTypeLike = float32,
-           seed: Any = None, name: Optional[str] = None) -> Tensor:
+def normal(shape: "ShapeLike", mean: "TensorLike" = 0.0, stddev: "TensorLike" = 1.0, dtype: "DTypeLike" = _float32,
+           seed: "Any" = None, name: "Optional[str]" = None) -> "Tensor":
     """Values from a normal distribution (``tf.random.normal``)."""
     return _normal(_generator(seed), shape, mean, stddev, dtype)
 
 
-def truncated_normal(shape: ShapeLike, mean: TensorLike = 0.0, stddev: TensorLike = 1.0,
-                     dtype: DTypeLike = float32, seed: Any = None, name: Optional[str] = None) -> Tensor:
+def truncated_normal(shape: "ShapeLike", mean: "TensorLike" = 0.0, stddev: "TensorLike" = 1.0,
+                     dtype: "DTypeLike" = _float32, seed: "Any" = None, name: "Optional[str]" = None) -> "Tensor":
     """Normal values redrawn until within two standard deviations (``tf.random.truncated_normal``)."""
     return _truncated_normal(_generator(seed), shape, mean, stddev, dtype)
 
@@ -118,22 +123,22 @@ def _truncated_normal(gen, shape, mean, stddev, dtype):
     dt = _float_dtype(dtype, "TruncatedNormal")
     dims = tuple(_dims(shape))
     z = gen.standard_normal(size=dims)
-    bad = np.abs(z) > 2.0
+    bad = _np.abs(z) > 2.0
     while bad.any():
         z[bad] = gen.standard_normal(size=int(bad.sum()))
-        bad = np.abs(z) > 2.0
+        bad = _np.abs(z) > 2.0
     npd = dt.as_numpy_dtype
-    return constant(z.astype(npd) * _value(stddev, npd) + _value(mean, npd), dtype=dt)
+    return _constant(z.astype(npd) * _value(stddev, npd) + _value(mean, npd), dtype=dt)
 
 
-def uniform(shape: ShapeLike, minval: TensorLike = 0, maxval: Optional[TensorLike] = None,
-            dtype: DTypeLike = float32, seed: Any = None, name: Optional[str] = None) -> Tensor:
+def uniform(shape: "ShapeLike", minval: "TensorLike" = 0, maxval: "Optional[TensorLike]" = None,
+            dtype: "DTypeLike" = _float32, seed: "Any" = None, name: "Optional[str]" = None) -> "Tensor":
     """Uniform values in ``[minval, maxval)`` (``tf.random.uniform``); integer dtypes need maxval."""
     return _uniform(_generator(seed), shape, minval, maxval, dtype)
 
 
 def _uniform(gen, shape, minval, maxval, dtype):
-    dt = as_dtype(dtype)
+    dt = _as_dtype(dtype)
     dims = tuple(_dims(shape))
     npd = dt.as_numpy_dtype
     if dt.is_integer:
@@ -141,66 +146,68 @@ def _uniform(gen, shape, minval, maxval, dtype):
             raise ValueError(f"Must specify maxval for integer dtype {dt!r}")
         lo, hi = int(_value(minval, npd)), int(_value(maxval, npd))
         if lo >= hi:
-            raise InvalidArgumentError(f"Need minval < maxval, got {lo} >= {hi} [Op:RandomUniformInt]")
-        return constant(gen.integers(lo, hi, size=dims, dtype=npd), dtype=dt)
+            raise _InvalidArgumentError(f"Need minval < maxval, got {lo} >= {hi} [Op:RandomUniformInt]")
+        return _constant(gen.integers(lo, hi, size=dims, dtype=npd), dtype=dt)
     if not dt.is_floating:
         raise TypeError(f"Value for attr 'dtype' of {dt.name} is not in the list of allowed values: float, double, "
                         f"int32, int64 [Op:RandomUniform]")
     lo = _value(minval, npd)
     hi = _value(1.0 if maxval is None else maxval, npd)
     u = gen.random(size=dims, dtype=npd)
-    return constant((u * (hi - lo) + lo).astype(npd), dtype=dt)
+    return _constant((u * (hi - lo) + lo).astype(npd), dtype=dt)
 
 
-def shuffle(value: TensorLike, seed: Any = None, name: Optional[str] = None) -> Tensor:
+def shuffle(value: "TensorLike", seed: "Any" = None, name: "Optional[str]" = None) -> "Tensor":
     """A random permutation along the first axis (``tf.random.shuffle``; not differentiable, as TF)."""
     a = _value(value, None)
-    dt = value.dtype if isinstance(value, (Tensor, Variable)) else None
+    dt = value.dtype if isinstance(value, (_Tensor, _Variable)) else None
     if a.ndim == 0:
-        return constant(a, dtype=dt)  # TF returns a scalar unchanged
+        return _constant(a, dtype=dt)  # TF returns a scalar unchanged
     perm = _generator(seed).permutation(a.shape[0])
-    return constant(a[perm], dtype=dt)
+    return _constant(a[perm], dtype=dt)
 
 
-def categorical(logits: TensorLike, num_samples: Any, dtype: Optional[DTypeLike] = None, seed: Any = None,
-                name: Optional[str] = None) -> Tensor:
+def categorical(logits: "TensorLike", num_samples: "Any", dtype: "Optional[DTypeLike]" = None, seed: "Any" = None,
+                name: "Optional[str]" = None) -> "Tensor":
     """Samples class indices from unnormalised log-probabilities ``[batch, classes]``
     (``tf.random.categorical``)."""
-    lg = _value(logits, np.float64)
+    lg = _value(logits, _np.float64)
     if lg.ndim != 2:
-        raise InvalidArgumentError(f"logits should be a matrix, got shape {list(lg.shape)} [Op:Multinomial]")
-    dt = int64 if dtype is None else as_dtype(dtype)
+        raise _InvalidArgumentError(f"logits should be a matrix, got shape {list(lg.shape)} [Op:Multinomial]")
+    dt = _int64 if dtype is None else _as_dtype(dtype)
     if not dt.is_integer:
         raise TypeError(f"categorical: dtype must be int32 or int64, got {dt.name}")
     n = int(num_samples)
-    gumbel = -np.log(-np.log(_generator(seed).random(size=(lg.shape[0], n, lg.shape[1]))))
-    return constant(np.argmax(lg[:, None, :] + gumbel, axis=-1).astype(dt.as_numpy_dtype), dtype=dt)
+    gumbel = -_np.log(-_np.log(_generator(seed).random(size=(lg.shape[0], n, lg.shape[1]))))
+    return _constant(_np.argmax(lg[:, None, :] + gumbel, axis=-1).astype(dt.as_numpy_dtype), dtype=dt)
 
 
 # ---- stateless ops and Generator objects -------------------------------------------------------
 
 def _stateless_gen(seed, tag):
-    sd = _value(seed, np.int64).reshape(-1)
+    sd = _value(seed, _np.int64).reshape(-1)
     if sd.shape != (2,):
-        raise InvalidArgumentError(f"seed must have shape [2], not {list(sd.shape)}")
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(v) & _MASK for v in sd] + [tag])))
+        raise _InvalidArgumentError(f"seed must have shape [2], not {list(sd.shape)}")
+    return _np.random.Generator(_np.random.PCG64(_np.random.SeedSequence([int(v) & _MASK for v in sd] + [tag])))
 
 
-def stateless_normal(shape: ShapeLike, seed: Any, mean: TensorLike = 0.0, stddev: TensorLike = 1.0,
-                     dtype: DTypeLike = float32, name: Optional[str] = None, alg: str = "auto_select") -> Tensor:
+def stateless_normal(shape: "ShapeLike", seed: "Any", mean: "TensorLike" = 0.0, stddev: "TensorLike" = 1.0,
+                     dtype: "DTypeLike" = _float32, name: "Optional[str]" = None,
+                     alg: "str" = "auto_select") -> "Tensor":
     """Normal values that depend only on `shape` and `seed` (two ints) (``tf.random.stateless_normal``)."""
     return _normal(_stateless_gen(seed, 1), shape, mean, stddev, dtype)
 
 
-def stateless_uniform(shape: ShapeLike, seed: Any, minval: TensorLike = 0, maxval: Optional[TensorLike] = None,
-                      dtype: DTypeLike = float32, name: Optional[str] = None, alg: str = "auto_select") -> Tensor:
+def stateless_uniform(shape: "ShapeLike", seed: "Any", minval: "TensorLike" = 0,
+                      maxval: "Optional[TensorLike]" = None, dtype: "DTypeLike" = _float32,
+                      name: "Optional[str]" = None, alg: "str" = "auto_select") -> "Tensor":
     """Uniform values that depend only on `shape` and `seed` (``tf.random.stateless_uniform``)."""
     return _uniform(_stateless_gen(seed, 2), shape, minval, maxval, dtype)
 
 
-def stateless_truncated_normal(shape: ShapeLike, seed: Any, mean: TensorLike = 0.0, stddev: TensorLike = 1.0,
-                               dtype: DTypeLike = float32, name: Optional[str] = None,
-                               alg: str = "auto_select") -> Tensor:
+def stateless_truncated_normal(shape: "ShapeLike", seed: "Any", mean: "TensorLike" = 0.0,
+                               stddev: "TensorLike" = 1.0, dtype: "DTypeLike" = _float32,
+                               name: "Optional[str]" = None, alg: "str" = "auto_select") -> "Tensor":
     """Truncated normal values that depend only on `shape` and `seed`."""
     return _truncated_normal(_stateless_gen(seed, 3), shape, mean, stddev, dtype)
 
@@ -217,47 +224,47 @@ class Generator:
 
     def __init__(self, copy_from=None, state=None, alg=None):
         if copy_from is not None:
-            self._rng = np.random.Generator(np.random.PCG64())
+            self._rng = _np.random.Generator(_np.random.PCG64())
             self._rng.bit_generator.state = copy_from._rng.bit_generator.state
         else:
-            self._rng = np.random.Generator(np.random.PCG64(None if state is None else int(state) & _MASK))
+            self._rng = _np.random.Generator(_np.random.PCG64(None if state is None else int(state) & _MASK))
 
     @classmethod
-    def from_seed(cls, seed: Any, alg: Any = None) -> "Generator":
+    def from_seed(cls, seed: "Any", alg: "Any" = None) -> "Generator":
         """A generator whose stream is fixed by `seed`."""
         g = cls.__new__(cls)
         g.reset_from_seed(seed)
         return g
 
     @classmethod
-    def from_non_deterministic_state(cls, alg: Any = None) -> "Generator":
+    def from_non_deterministic_state(cls, alg: "Any" = None) -> "Generator":
         """A generator seeded from the operating system's entropy."""
         return cls()
 
-    def reset_from_seed(self, seed: Any) -> None:
+    def reset_from_seed(self, seed: "Any") -> None:
         """Restarts the stream as ``Generator.from_seed(seed)`` would."""
-        self._rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed) & _MASK)))
+        self._rng = _np.random.Generator(_np.random.PCG64(_np.random.SeedSequence(int(seed) & _MASK)))
 
-    def normal(self, shape: ShapeLike, mean: TensorLike = 0.0, stddev: TensorLike = 1.0, dtype: DTypeLike = float32,
-               name: Optional[str] = None) -> Tensor:
+    def normal(self, shape: "ShapeLike", mean: "TensorLike" = 0.0, stddev: "TensorLike" = 1.0,
+               dtype: "DTypeLike" = _float32, name: "Optional[str]" = None) -> "Tensor":
         """Normal samples of `shape` from this generator's stream."""
         return _normal(self._rng, shape, mean, stddev, dtype)
 
-    def truncated_normal(self, shape: ShapeLike, mean: TensorLike = 0.0, stddev: TensorLike = 1.0,
-                         dtype: DTypeLike = float32, name: Optional[str] = None) -> Tensor:
+    def truncated_normal(self, shape: "ShapeLike", mean: "TensorLike" = 0.0, stddev: "TensorLike" = 1.0,
+                         dtype: "DTypeLike" = _float32, name: "Optional[str]" = None) -> "Tensor":
         """Normal samples of `shape` redrawn beyond two standard deviations, from this stream."""
         return _truncated_normal(self._rng, shape, mean, stddev, dtype)
 
-    def uniform(self, shape: ShapeLike, minval: TensorLike = 0, maxval: Optional[TensorLike] = None,
-                dtype: DTypeLike = float32, name: Optional[str] = None) -> Tensor:
+    def uniform(self, shape: "ShapeLike", minval: "TensorLike" = 0, maxval: "Optional[TensorLike]" = None,
+                dtype: "DTypeLike" = _float32, name: "Optional[str]" = None) -> "Tensor":
         """Uniform samples of `shape` in [minval, maxval) from this generator's stream."""
         return _uniform(self._rng, shape, minval, maxval, dtype)
 
-    def make_seeds(self, count: int = 1) -> Tensor:
+    def make_seeds(self, count: int = 1) -> "Tensor":
         """Seeds ``[2, count]`` (int64) for the stateless ops."""
-        return constant(self._rng.integers(0, 2 ** 63 - 1, size=(2, int(count)), dtype=np.int64))
+        return _constant(self._rng.integers(0, 2 ** 63 - 1, size=(2, int(count)), dtype=_np.int64))
 
-    def split(self, count: int = 1) -> List["Generator"]:
+    def split(self, count: int = 1) -> "List[Generator]":
         """`count` new independent generators; advances this one."""
         return [Generator.from_seed(int(self._rng.integers(0, 2 ** 63 - 1))) for _ in range(int(count))]
 
@@ -265,7 +272,7 @@ class Generator:
 _global_generator = None
 
 
-def get_global_generator() -> Any:
+def get_global_generator() -> "Any":
     """The process-wide Generator (``tf.random.get_global_generator``)."""
     global _global_generator
     if _global_generator is None:
@@ -273,6 +280,15 @@ def get_global_generator() -> Any:
     return _global_generator
 
 
-def set_global_generator(generator: Any) -> None:
+def set_global_generator(generator: "Any") -> None:
+    """Makes `generator` the one ``get_global_generator()`` returns (TF's ``tf.random.set_global_generator``).
+
+    >>> import tapegrad as tg
+    >>> tg.random.set_global_generator(tg.random.Generator.from_seed(1))
+    >>> a = tg.random.get_global_generator().normal([2]).numpy()
+    >>> tg.random.set_global_generator(tg.random.Generator.from_seed(1))
+    >>> bool((tg.random.get_global_generator().normal([2]).numpy() == a).all())
+    True
+    """
     global _global_generator
     _global_generator = generator
