@@ -40,6 +40,29 @@ Tensor read_variable(const Variable& v);
 // is large or a lock is busy; the GIL is never taken while a lock is held.
 void run_with_variables_locked(std::vector<const Variable*> vars, int64_t work, const std::function<void()>& f);
 
+// A Tensor as a Python object (for lists and results that may also be other Python values).
+inline py::object wrap(Tensor t) { return py::cast(std::move(t)); }
+
+// Arguments the bindings convert themselves (any Python object arrives), with the Python type hint
+// help() and the stubs (python/tapegrad/_core.pyi) show for them. The aliases live in
+// python/tapegrad/_typing.py.
+inline int any_object(PyObject*) { return 1; }
+#define TG_HINTED_OBJECT(Name) \
+  class Name : public py::object { \
+   public: \
+    PYBIND11_OBJECT_DEFAULT(Name, object, any_object) \
+  };
+TG_HINTED_OBJECT(TensorLike)  // tensor, variable, numpy array or scalar, Python scalar or nested list
+TG_HINTED_OBJECT(AxisLike)    // None, an int, a list of ints or an integer tensor
+TG_HINTED_OBJECT(ShapeLike)   // a list of ints (None for unknown), an int or an integer tensor
+TG_HINTED_OBJECT(OptTensorLike)  // TensorLike or None
+TG_HINTED_OBJECT(OptShapeLike)   // ShapeLike or None
+TG_HINTED_OBJECT(OptStr)      // an op's name= (str or None; eager ops ignore it)
+TG_HINTED_OBJECT(OptInt)      // an int (an axis, a dtype code) or None
+TG_HINTED_OBJECT(OptSourceReady)  // compute_gradient's callback or None
+TG_HINTED_OBJECT(TensorOrBool)    // a result: == and != give False/True for values that cannot be compared
+#undef TG_HINTED_OBJECT
+
 // Releases the GIL while a kernel over `work` elements runs.
 template <class F> auto nogil(int64_t work, F&& f) {
   if (work >= (1 << 16)) {
@@ -61,3 +84,20 @@ void init_optim(py::module_& m);
 
 }  // namespace bind
 }  // namespace tg
+
+namespace pybind11 {
+namespace detail {
+#define TG_HINT(Name, Text) \
+  template <> struct handle_type_name<tg::bind::Name> { static constexpr auto name = const_name(Text); };
+TG_HINT(TensorLike, "tapegrad._typing.TensorLike")
+TG_HINT(AxisLike, "tapegrad._typing.AxisLike")
+TG_HINT(ShapeLike, "tapegrad._typing.ShapeLike")
+TG_HINT(OptTensorLike, "tapegrad._typing.TensorLike | None")
+TG_HINT(OptShapeLike, "tapegrad._typing.ShapeLike | None")
+TG_HINT(TensorOrBool, "tapegrad._core.Tensor | bool")
+TG_HINT(OptStr, "str | None")
+TG_HINT(OptInt, "int | None")
+TG_HINT(OptSourceReady, "collections.abc.Callable[[int, tapegrad._core.Tensor | None], None] | None")
+#undef TG_HINT
+}  // namespace detail
+}  // namespace pybind11

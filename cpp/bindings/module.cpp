@@ -52,10 +52,10 @@ PYBIND11_MODULE(_core, m) {
   bind::init_tape(m);
   bind::init_tape_features(m);
   bind::init_optim(m);
-  m.def("get_num_threads", &get_num_threads);
-  m.def("set_num_threads", &set_num_threads, py::arg("n"));
+  m.def("get_num_threads", &get_num_threads, "The number of threads the engine's kernels use.");
+  m.def("set_num_threads", &set_num_threads, py::arg("n"), "Sets the number of threads the engine's kernels use.");
   // Whether the contention probe currently sees the cores taken (Note [Contention]).
-  m.def("_cores_contended", &cores_contended);
+  m.def("_cores_contended", &cores_contended, "(private) Whether the contention probe sees the cores taken.");
   // Which hand-written SIMD kernels run on this CPU: "avx512", "avx2" or "none" (Note [Own tanh]).
-  m.def("simd_isa", &vmath::isa);
+  m.def("simd_isa", &vmath::isa, "The SIMD kernels this CPU runs: \"avx512\", \"avx2\" or \"none\".");
 }

@@ -5,8 +5,6 @@ namespace tg {
 namespace bind {
 namespace {
 
-py::object wrap(Tensor t) { return py::cast(std::move(t)); }
-
 // axis: None | int | sequence of ints | integer Tensor
 bool parse_axis(py::handle axis, std::vector<int64_t>& out) {
   if (axis.is_none()) return true;  // all axes
@@ -42,43 +40,82 @@ std::vector<int64_t> parse_shape(py::handle shape) {
   return dims;
 }
 
-struct NamedOp { const char* name; Op op; };
+struct NamedOp { const char* name; Op op; const char* doc; };
 
 }  // namespace
 
 void init_ops(py::module_& m) {
   static const NamedOp unary_ops[] = {
-      {"negative", Op::Neg}, {"square", Op::Square}, {"sqrt", Op::Sqrt}, {"rsqrt", Op::Rsqrt},
-      {"exp", Op::Exp}, {"expm1", Op::Expm1}, {"log", Op::Log}, {"log1p", Op::Log1p}, {"sin", Op::Sin},
-      {"cos", Op::Cos}, {"tan", Op::Tan}, {"tanh", Op::Tanh}, {"sinh", Op::Sinh}, {"cosh", Op::Cosh},
-      {"asin", Op::Asin}, {"acos", Op::Acos}, {"atan", Op::Atan}, {"abs", Op::Abs}, {"sign", Op::Sign},
-      {"relu", Op::Relu}, {"sigmoid", Op::Sigmoid}, {"softplus", Op::Softplus},
-      {"reciprocal", Op::Reciprocal}, {"floor", Op::Floor}, {"ceil", Op::Ceil}, {"round", Op::Round},
-      {"erf", Op::Erf}, {"logical_not", Op::LogicalNot}, {"is_nan", Op::IsNan},
-      {"is_finite", Op::IsFinite}, {"is_inf", Op::IsInf}};
+      {"negative", Op::Neg, "-x, elementwise."},
+      {"square", Op::Square, "x * x, elementwise."},
+      {"sqrt", Op::Sqrt, "The square root of x, elementwise."},
+      {"rsqrt", Op::Rsqrt, "1 / sqrt(x), elementwise."},
+      {"exp", Op::Exp, "e raised to the power x, elementwise."},
+      {"expm1", Op::Expm1, "exp(x) - 1, elementwise (accurate for small x)."},
+      {"log", Op::Log, "The natural logarithm of x, elementwise."},
+      {"log1p", Op::Log1p, "log(1 + x), elementwise (accurate for small x)."},
+      {"sin", Op::Sin, "The sine of x (radians), elementwise."},
+      {"cos", Op::Cos, "The cosine of x (radians), elementwise."},
+      {"tan", Op::Tan, "The tangent of x (radians), elementwise."},
+      {"tanh", Op::Tanh, "The hyperbolic tangent of x, elementwise."},
+      {"sinh", Op::Sinh, "The hyperbolic sine of x, elementwise."},
+      {"cosh", Op::Cosh, "The hyperbolic cosine of x, elementwise."},
+      {"asin", Op::Asin, "The inverse sine of x, elementwise."},
+      {"acos", Op::Acos, "The inverse cosine of x, elementwise."},
+      {"atan", Op::Atan, "The inverse tangent of x, elementwise."},
+      {"abs", Op::Abs, "The absolute value of x, elementwise."},
+      {"sign", Op::Sign, "-1, 0 or 1 by the sign of x, elementwise."},
+      {"relu", Op::Relu, "max(features, 0), elementwise."},
+      {"sigmoid", Op::Sigmoid, "1 / (1 + exp(-x)), elementwise."},
+      {"softplus", Op::Softplus, "log(exp(features) + 1), elementwise."},
+      {"reciprocal", Op::Reciprocal, "1 / x, elementwise."},
+      {"floor", Op::Floor, "The largest integer not greater than x, elementwise."},
+      {"ceil", Op::Ceil, "The smallest integer not less than x, elementwise."},
+      {"round", Op::Round, "x rounded to the nearest integer, half to even, elementwise."},
+      {"erf", Op::Erf, "The Gauss error function of x, elementwise."},
+      {"logical_not", Op::LogicalNot, "not x, elementwise (bool tensors)."},
+      {"is_nan", Op::IsNan, "Whether x is NaN, elementwise."},
+      {"is_finite", Op::IsFinite, "Whether x is finite, elementwise."},
+      {"is_inf", Op::IsInf, "Whether x is +inf or -inf, elementwise."}};
   for (const NamedOp& u : unary_ops) {
     Op op = u.op;
-    m.def(u.name, [op](py::handle x, py::object name) {
+    m.def(u.name, [op](TensorLike x, OptStr name) {
       Tensor t = to_tensor(x);
-      return wrap(nogil(t.numel(), [&] { return ops::unary(op, t); }));
-    }, py::arg(op == Op::Relu || op == Op::Softplus ? "features" : "x"), py::arg("name") = py::none());
+      return nogil(t.numel(), [&] { return ops::unary(op, t); });
+    }, py::arg(op == Op::Relu || op == Op::Softplus ? "features" : "x"), py::arg("name") = py::none(), u.doc);
   }
   static const NamedOp binary_ops[] = {
-      {"add", Op::Add}, {"subtract", Op::Sub}, {"multiply", Op::Mul}, {"pow", Op::Pow},
-      {"maximum", Op::Maximum}, {"minimum", Op::Minimum}, {"floordiv", Op::FloorDiv},
-      {"floormod", Op::FloorMod}, {"squared_difference", Op::SquaredDifference}, {"atan2", Op::Atan2},
-      {"equal", Op::Equal}, {"not_equal", Op::NotEqual}, {"less", Op::Less}, {"less_equal", Op::LessEqual},
-      {"greater", Op::Greater}, {"greater_equal", Op::GreaterEqual}, {"logical_and", Op::LogicalAnd},
-      {"logical_or", Op::LogicalOr}, {"_tanh_grad", Op::TanhGrad}, {"_sigmoid_grad", Op::SigmoidGrad},
-      {"_relu_grad", Op::ReluGrad}, {"_real_div", Op::Div}};
+      {"add", Op::Add, "x + y, elementwise, with broadcasting."},
+      {"subtract", Op::Sub, "x - y, elementwise, with broadcasting."},
+      {"multiply", Op::Mul, "x * y, elementwise, with broadcasting."},
+      {"pow", Op::Pow, "x ** y, elementwise, with broadcasting."},
+      {"maximum", Op::Maximum, "The larger of x and y, elementwise, with broadcasting."},
+      {"minimum", Op::Minimum, "The smaller of x and y, elementwise, with broadcasting."},
+      {"floordiv", Op::FloorDiv, "x // y (rounded toward -inf), elementwise, with broadcasting."},
+      {"floormod", Op::FloorMod, "x % y (the sign of y), elementwise, with broadcasting."},
+      {"squared_difference", Op::SquaredDifference, "(x - y) ** 2, elementwise, with broadcasting."},
+      {"atan2", Op::Atan2, "The angle of the point (x, y): atan(y / x) in the right quadrant (TF's arguments: y, x)."},
+      {"equal", Op::Equal, "x == y, elementwise, with broadcasting."},
+      {"not_equal", Op::NotEqual, "x != y, elementwise, with broadcasting."},
+      {"less", Op::Less, "x < y, elementwise, with broadcasting."},
+      {"less_equal", Op::LessEqual, "x <= y, elementwise, with broadcasting."},
+      {"greater", Op::Greater, "x > y, elementwise, with broadcasting."},
+      {"greater_equal", Op::GreaterEqual, "x >= y, elementwise, with broadcasting."},
+      {"logical_and", Op::LogicalAnd, "x and y, elementwise (bool tensors), with broadcasting."},
+      {"logical_or", Op::LogicalOr, "x or y, elementwise (bool tensors), with broadcasting."},
+      {"_tanh_grad", Op::TanhGrad, "(private) The gradient of tanh from its output y and upstream gradient dy."},
+      {"_sigmoid_grad", Op::SigmoidGrad, "(private) The gradient of sigmoid from its output y and upstream dy."},
+      {"_relu_grad", Op::ReluGrad, "(private) The gradient of relu: dy where features > 0."},
+      {"_real_div", Op::Div, "(private) x / y in x's dtype (no integer promotion)."}};
   for (const NamedOp& b : binary_ops) {
     Op op = b.op;
-    m.def(b.name, [op](py::handle x, py::handle y, py::object name) {
+    const bool atan2 = op == Op::Atan2;  // TF's keywords: atan2(y, x)
+    m.def(b.name, [op](TensorLike x, TensorLike y, OptStr name) {
       auto xy = to_tensor_pair(x, y);
-      return wrap(nogil(xy.first.numel() + xy.second.numel(), [&] { return ops::binary(op, xy.first, xy.second); }));
-    }, py::arg("x"), py::arg("y"), py::arg("name") = py::none());
+      return nogil(xy.first.numel() + xy.second.numel(), [&] { return ops::binary(op, xy.first, xy.second); });
+    }, py::arg(atan2 ? "y" : "x"), py::arg(atan2 ? "x" : "y"), py::arg("name") = py::none(), b.doc);
   }
-  m.def("divide", [](py::handle x, py::handle y, py::object name) {
+  m.def("divide", [](TensorLike x, TensorLike y, OptStr name) {
     auto xy = to_tensor_pair(x, y);
     Tensor a = xy.first, b = xy.second;
     if (a.dtype == b.dtype && is_any_int(a.dtype)) {
@@ -86,68 +123,79 @@ void init_ops(py::module_& m) {
       a = ops::cast(a, f);
       b = ops::cast(b, f);
     }
-    return wrap(nogil(a.numel() + b.numel(), [&] { return ops::binary(Op::Div, a, b); }));
-  }, py::arg("x"), py::arg("y"), py::arg("name") = py::none());
+    return nogil(a.numel() + b.numel(), [&] { return ops::binary(Op::Div, a, b); });
+  }, py::arg("x"), py::arg("y"), py::arg("name") = py::none(),
+     "x / y, elementwise, with broadcasting; integers divide in float32 (8, 16 bits) or float64, as TF.");
 
-  static const NamedOp reductions[] = {{"reduce_sum", Op::Sum}, {"reduce_mean", Op::Mean}, {"reduce_max", Op::Max},
-                                       {"reduce_min", Op::Min}, {"reduce_prod", Op::Prod}, {"reduce_any", Op::Any},
-                                       {"reduce_all", Op::All}};
+  static const NamedOp reductions[] = {
+      {"reduce_sum", Op::Sum, "The sum over `axis` (all axes when None)."},
+      {"reduce_mean", Op::Mean, "The mean over `axis` (all axes when None)."},
+      {"reduce_max", Op::Max, "The maximum over `axis` (all axes when None)."},
+      {"reduce_min", Op::Min, "The minimum over `axis` (all axes when None)."},
+      {"reduce_prod", Op::Prod, "The product over `axis` (all axes when None)."},
+      {"reduce_any", Op::Any, "Logical or over `axis` (all axes when None) of a bool tensor."},
+      {"reduce_all", Op::All, "Logical and over `axis` (all axes when None) of a bool tensor."}};
   for (const NamedOp& r : reductions) {
     Op op = r.op;
-    m.def(r.name, [op](py::handle x, py::handle axis, bool keepdims, py::object name) {
+    m.def(r.name, [op](TensorLike x, AxisLike axis, bool keepdims, OptStr name) {
       Tensor t = to_tensor(x);
       std::vector<int64_t> axes;
       bool all = parse_axis(axis, axes);
-      return wrap(nogil(t.numel(), [&] { return ops::reduce(op, t, axes, all, keepdims); }));
-    }, py::arg("input_tensor"), py::arg("axis") = py::none(), py::arg("keepdims") = false, py::arg("name") = py::none());
+      return nogil(t.numel(), [&] { return ops::reduce(op, t, axes, all, keepdims); });
+    }, py::arg("input_tensor"), py::arg("axis") = py::none(), py::arg("keepdims") = false, py::arg("name") = py::none(),
+       r.doc);
   }
 
-  m.def("matmul", [](py::handle a, py::handle b, bool ta, bool tb, py::object name) {
+  m.def("matmul", [](TensorLike a, TensorLike b, bool ta, bool tb, OptStr name) {
     auto ab = to_tensor_pair(a, b);
-    return wrap(nogil(ab.first.numel() * 4, [&] { return ops::matmul(ab.first, ab.second, ta, tb); }));
+    return nogil(ab.first.numel() * 4, [&] { return ops::matmul(ab.first, ab.second, ta, tb); });
   }, py::arg("a"), py::arg("b"), py::arg("transpose_a") = false, py::arg("transpose_b") = false,
-     py::arg("name") = py::none());
-  m.def("reshape", [](py::handle x, py::handle shape, py::object name) {
+     py::arg("name") = py::none(), "The matrix product a @ b over the last two axes (batch axes broadcast).");
+  m.def("reshape", [](TensorLike x, ShapeLike shape, OptStr name) {
     Tensor t = to_tensor(x);
-    return wrap(ops::reshape(t, parse_shape(shape)));
-  }, py::arg("tensor"), py::arg("shape"), py::arg("name") = py::none());
-  m.def("transpose", [](py::handle x, py::object perm, py::object name) {
+    return ops::reshape(t, parse_shape(shape));
+  }, py::arg("tensor"), py::arg("shape"), py::arg("name") = py::none(),
+     "The same values in a new shape (one dimension may be -1: inferred).");
+  m.def("transpose", [](TensorLike x, OptShapeLike perm, OptStr name) {
     Tensor t = to_tensor(x);
     std::vector<int> p;
     if (!perm.is_none())
       for (int64_t v : parse_shape(perm)) p.push_back(int(v));
-    return wrap(nogil(t.numel(), [&] { return ops::transpose(t, p); }));
-  }, py::arg("a"), py::arg("perm") = py::none(), py::arg("name") = py::none());
-  m.def("broadcast_to", [](py::handle x, py::handle shape, py::object name) {
+    return nogil(t.numel(), [&] { return ops::transpose(t, p); });
+  }, py::arg("a"), py::arg("perm") = py::none(), py::arg("name") = py::none(),
+     "Permutes the axes by `perm` (reverses them when None).");
+  m.def("broadcast_to", [](TensorLike x, ShapeLike shape, OptStr name) {
     Tensor t = to_tensor(x);
     Shape s = Shape::from(parse_shape(shape));
-    return wrap(nogil(s.numel(), [&] { return ops::broadcast_to(t, s); }));
-  }, py::arg("input"), py::arg("shape"), py::arg("name") = py::none());
-  m.def("cast", [](py::handle x, int code) {
+    return nogil(s.numel(), [&] { return ops::broadcast_to(t, s); });
+  }, py::arg("input"), py::arg("shape"), py::arg("name") = py::none(), "`input` broadcast to `shape`, numpy's rules.");
+  m.def("cast", [](TensorLike x, int code) {
     Tensor t = to_tensor(x);
-    return wrap(nogil(t.numel(), [&] { return ops::cast(t, dtype_from_code(code)); }));
-  }, py::arg("x"), py::arg("dtype_code"));
-  m.def("where3", [](py::handle c, py::handle x, py::handle y) {
+    return nogil(t.numel(), [&] { return ops::cast(t, dtype_from_code(code)); });
+  }, py::arg("x"), py::arg("dtype_code"), "(private) x cast to the dtype with this code (tapegrad.cast: a DType).");
+  m.def("where3", [](TensorLike c, TensorLike x, TensorLike y) {
     Tensor cond = to_tensor(c);
     auto xy = to_tensor_pair(x, y);
-    return wrap(nogil(xy.first.numel(), [&] { return ops::select(cond, xy.first, xy.second); }));
-  });
-  m.def("identity", [](py::handle x, py::object name) { return wrap(ops::identity(to_tensor(x))); },
-        py::arg("input"), py::arg("name") = py::none());
-  m.def("stop_gradient", [](py::handle x, py::object name) { return wrap(ops::stop_gradient(to_tensor(x))); },
-        py::arg("input"), py::arg("name") = py::none());
-  m.def("fill", [](py::handle shape, py::handle value, py::object code) {
+    return nogil(xy.first.numel(), [&] { return ops::select(cond, xy.first, xy.second); });
+  }, py::arg("condition"), py::arg("x"), py::arg("y"), "(private) x where condition is true, else y (broadcasting).");
+  m.def("identity", [](TensorLike x, OptStr name) { return ops::identity(to_tensor(x)); },
+        py::arg("input"), py::arg("name") = py::none(), "A tensor with the same value (gradient passes through).");
+  m.def("stop_gradient", [](TensorLike x, OptStr name) { return ops::stop_gradient(to_tensor(x)); },
+        py::arg("input"), py::arg("name") = py::none(), "The same value, with no gradient flowing back through it.");
+  m.def("fill", [](ShapeLike shape, TensorLike value, OptInt code) {
     Shape s = Shape::from(parse_shape(shape));
     Tensor v = code.is_none() ? to_tensor(value) : [&] { DType d = dtype_from_code(code.cast<int>()); return to_tensor(value, &d); }();
     if (v.numel() != 1) throw InvalidArgument("value must be a scalar, got shape " + v.shape.str() + " [Op:Fill]");
-    return wrap(kernels::broadcast_to(kernels::reshape(v, Shape{}), s).clone());
-  }, py::arg("dims"), py::arg("value"), py::arg("dtype_code") = py::none());
-  m.def("zeros", [](py::handle shape, int code) {
-    return wrap(Tensor::zeros(Shape::from(parse_shape(shape)), dtype_from_code(code)));
-  });
-  m.def("full", [](py::handle shape, double v, int code) {
-    return wrap(Tensor::full(Shape::from(parse_shape(shape)), dtype_from_code(code), v));
-  });
+    return kernels::broadcast_to(kernels::reshape(v, Shape{}), s).clone();
+  }, py::arg("dims"), py::arg("value"), py::arg("dtype_code") = py::none(),
+     "(private) A tensor of shape `dims` filled with the scalar `value`.");
+  m.def("zeros", [](ShapeLike shape, int code) {
+    return Tensor::zeros(Shape::from(parse_shape(shape)), dtype_from_code(code));
+  }, py::arg("shape"), py::arg("dtype_code"), "(private) Zeros of `shape` in the dtype with this code.");
+  m.def("full", [](ShapeLike shape, double v, int code) {
+    return Tensor::full(Shape::from(parse_shape(shape)), dtype_from_code(code), v);
+  }, py::arg("shape"), py::arg("value"), py::arg("dtype_code"),
+     "(private) `shape` filled with `value` in the dtype with this code.");
   m.def("range", [](double start, double limit, double delta, int code) {
     if (delta == 0) throw InvalidArgument("Requires delta != 0: 0 [Op:Range]");
     if ((delta > 0 && start > limit) || (delta < 0 && start < limit))
@@ -167,8 +215,9 @@ void init_ops(py::module_& m) {
       T* p = t.data<T>();
       for (int64_t i = 0; i < n; ++i) p[i] = T(start + double(i) * delta);
     });
-    return wrap(t);
-  });
+    return t;
+  }, py::arg("start"), py::arg("limit"), py::arg("delta"), py::arg("dtype_code"),
+     "(private) start, start + delta, ... up to (not including) limit, in the dtype with this code.");
 }
 
 }  // namespace bind

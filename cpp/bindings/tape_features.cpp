@@ -20,8 +20,8 @@ std::shared_ptr<py::object> hold(py::object fn) {
 }  // namespace
 
 void init_tape_features(py::module_& m) {
-  m.def("compute_jacobian", [](std::shared_ptr<Tape> t, py::handle target, py::list sources, bool zero_unconnected,
-                               bool batch) {
+  m.def("compute_jacobian", [](std::shared_ptr<Tape> t, TensorLike target, py::typing::List<TensorLike> sources,
+                               bool zero_unconnected, bool batch) {
     Tensor tgt = to_tensor_noaccess(target);
     std::vector<Tensor> src;
     for (py::handle h : sources) src.push_back(to_tensor_noaccess(h));
@@ -30,14 +30,17 @@ void init_tape_features(py::module_& m) {
       py::gil_scoped_release release;
       res = tape::compute_jacobian(*t, tgt, src, zero_unconnected, batch);
     }
-    py::list out;
+    py::typing::List<py::typing::Optional<Tensor>> out;
     for (Tensor& r : res) out.append(r.defined() ? py::cast(std::move(r)) : py::none());
     return out;
-  });
+  }, py::arg("tape"), py::arg("target"), py::arg("sources"), py::arg("zero_unconnected"), py::arg("batch"),
+     "The jacobian of target with respect to each source (batch: per example over the first axis).");
 
   // Records one CustomGradient node: inputs -> fresh copies of outputs. backward(list of output
   // gradients) returns one gradient (or None) per input.
-  m.def("record_custom_gradient", [](py::list inputs, py::list outputs, py::object backward) {
+  m.def("record_custom_gradient", [](py::typing::List<TensorLike> inputs, py::typing::List<TensorLike> outputs,
+                                     py::typing::Callable<py::typing::Iterable<OptTensorLike>(py::typing::List<Tensor>)>
+                                         backward) {
     std::vector<Tensor> ins, outs;
     for (py::handle h : inputs) ins.push_back(to_tensor_noaccess(h));
     for (py::handle h : outputs) outs.push_back(kernels::reshape(to_tensor_noaccess(h), to_tensor_noaccess(h).shape));
@@ -79,10 +82,11 @@ void init_tape_features(py::module_& m) {
       };
       tape::record(Op::CustomGradient, ins, outs, std::move(at));
     }
-    py::list out;
+    py::typing::List<Tensor> out;
     for (Tensor& o : outs) out.append(py::cast(std::move(o)));
     return out;
-  });
+  }, py::arg("inputs"), py::arg("outputs"), py::arg("backward"),
+     "Copies of outputs, recorded as one op of inputs whose gradient backward(output gradients) gives.");
 }
 
 }  // namespace bind

@@ -362,8 +362,6 @@ py::array to_numpy(const Tensor& t, bool copy) {
 
 namespace {
 
-py::object wrap(Tensor t) { return py::cast(std::move(t)); }
-
 // The one value as a Python float, or an exact int for the integer types.
 py::object item(const Tensor& t) {
   if (t.numel() == 1 && is_any_int(t.dtype)) {
@@ -374,13 +372,13 @@ py::object item(const Tensor& t) {
 }
 
 // `a op b` and its reflection; `/` on integers is true division in float64, as TF.
-py::object binop(Op op, py::handle a, py::handle b) {
+Tensor binop(Op op, py::handle a, py::handle b) {
   auto ab = to_tensor_pair(a, b);
   Tensor &x = ab.first, &y = ab.second;
-  return wrap(nogil(x.numel() + y.numel(), [&] { return ops::binary(op, x, y); }));
+  return nogil(x.numel() + y.numel(), [&] { return ops::binary(op, x, y); });
 }
 
-py::object truediv(py::handle a, py::handle b) {
+Tensor truediv(py::handle a, py::handle b) {
   auto ab = to_tensor_pair(a, b);
   Tensor &x = ab.first, &y = ab.second;
   if (x.dtype == y.dtype && is_any_int(x.dtype)) {
@@ -388,18 +386,19 @@ py::object truediv(py::handle a, py::handle b) {
     x = ops::cast(x, f);
     y = ops::cast(y, f);
   }
-  return wrap(nogil(x.numel() + y.numel(), [&] { return ops::binary(Op::Div, x, y); }));
+  return nogil(x.numel() + y.numel(), [&] { return ops::binary(Op::Div, x, y); });
 }
 
-py::object matmul_op(py::handle a, py::handle b) {
+Tensor matmul_op(py::handle a, py::handle b) {
   auto ab = to_tensor_pair(a, b);
-  return wrap(nogil(ab.first.numel() * 4, [&] { return ops::matmul(ab.first, ab.second, false, false); }));
+  return nogil(ab.first.numel() * 4, [&] { return ops::matmul(ab.first, ab.second, false, false); });
 }
 
 template <class Cls> void add_operators(Cls& cls) {
   auto bin = [&cls](const char* name, const char* rname, Op op) {
-    cls.def(name, [op](py::handle a, py::handle b) { return binop(op, a, b); }, py::is_operator());
-    if (rname) cls.def(rname, [op](py::handle a, py::handle b) { return binop(op, b, a); }, py::is_operator());
+    cls.def(name, [op](py::handle a, TensorLike b) { return binop(op, a, b); }, py::is_operator(), py::arg("other"));
+    if (rname)
+      cls.def(rname, [op](py::handle a, TensorLike b) { return binop(op, b, a); }, py::is_operator(), py::arg("other"));
   };
   bin("__add__", "__radd__", Op::Add);
   bin("__sub__", "__rsub__", Op::Sub);
@@ -414,20 +413,24 @@ template <class Cls> void add_operators(Cls& cls) {
   bin("__and__", "__rand__", Op::LogicalAnd);
   bin("__or__", "__ror__", Op::LogicalOr);
   // == and != compare elementwise, as TF 2; values that cannot be compared are just unequal.
-  cls.def("__eq__", [](py::handle a, py::handle b) -> py::object {
-    try { return binop(Op::Equal, a, b); } catch (const std::exception&) { return py::bool_(false); }
-  }, py::is_operator());
-  cls.def("__ne__", [](py::handle a, py::handle b) -> py::object {
-    try { return binop(Op::NotEqual, a, b); } catch (const std::exception&) { return py::bool_(true); }
-  }, py::is_operator());
-  cls.def("__truediv__", [](py::handle a, py::handle b) { return truediv(a, b); }, py::is_operator());
-  cls.def("__rtruediv__", [](py::handle a, py::handle b) { return truediv(b, a); }, py::is_operator());
-  cls.def("__matmul__", [](py::handle a, py::handle b) { return matmul_op(a, b); }, py::is_operator());
-  cls.def("__rmatmul__", [](py::handle a, py::handle b) { return matmul_op(b, a); }, py::is_operator());
-  cls.def("__neg__", [](py::handle a) { Tensor x = to_tensor(a); return wrap(ops::neg(x)); });
-  cls.def("__pos__", [](py::handle a) { return wrap(to_tensor(a)); });
-  cls.def("__abs__", [](py::handle a) { Tensor x = to_tensor(a); return wrap(ops::unary(Op::Abs, x)); });
-  cls.def("__invert__", [](py::handle a) { Tensor x = to_tensor(a); return wrap(ops::unary(Op::LogicalNot, x)); });
+  cls.def("__eq__", [](py::handle a, py::object b) -> TensorOrBool {
+    try { return wrap(binop(Op::Equal, a, b)); } catch (const std::exception&) { return py::bool_(false); }
+  }, py::is_operator(), py::arg("other"));
+  cls.def("__ne__", [](py::handle a, py::object b) -> TensorOrBool {
+    try { return wrap(binop(Op::NotEqual, a, b)); } catch (const std::exception&) { return py::bool_(true); }
+  }, py::is_operator(), py::arg("other"));
+  cls.def("__truediv__", [](py::handle a, TensorLike b) { return truediv(a, b); }, py::is_operator(),
+          py::arg("other"));
+  cls.def("__rtruediv__", [](py::handle a, TensorLike b) { return truediv(b, a); }, py::is_operator(),
+          py::arg("other"));
+  cls.def("__matmul__", [](py::handle a, TensorLike b) { return matmul_op(a, b); }, py::is_operator(),
+          py::arg("other"));
+  cls.def("__rmatmul__", [](py::handle a, TensorLike b) { return matmul_op(b, a); }, py::is_operator(),
+          py::arg("other"));
+  cls.def("__neg__", [](py::handle a) { Tensor x = to_tensor(a); return ops::neg(x); });
+  cls.def("__pos__", [](py::handle a) { return to_tensor(a); });
+  cls.def("__abs__", [](py::handle a) { Tensor x = to_tensor(a); return ops::unary(Op::Abs, x); });
+  cls.def("__invert__", [](py::handle a) { Tensor x = to_tensor(a); return ops::unary(Op::LogicalNot, x); });
 }
 
 // v.assign / assign_add / assign_sub: Python values take the variable's dtype, arrays keep theirs.
@@ -458,24 +461,30 @@ void init_tensor(py::module_& m) {
       })
       .def_property_readonly("_dtype_code", [](py::handle self) { const Tensor& t = tensor_of(self); return int(t.dtype); })
       .def_property_readonly("_id", [](py::handle self) { const Tensor& t = tensor_of(self); return t.id; })
-      .def_property_readonly("ndim", [](py::handle self) { const Tensor& t = tensor_of(self); return t.ndim(); })
+      .def_property_readonly("ndim", [](py::handle self) { const Tensor& t = tensor_of(self); return t.ndim(); },
+                             "The number of axes (the rank).")
       .def("numpy", [](py::handle self) { const Tensor& t = tensor_of(self); return to_numpy(t, true); },
            "The value as a new numpy array.")
-      .def("_array_view", [](py::handle self) { const Tensor& t = tensor_of(self); return to_numpy(t, false); })
-      .def("_item", [](py::handle self) { const Tensor& t = tensor_of(self); return item(t); })
+      .def("_array_view", [](py::handle self) { const Tensor& t = tensor_of(self); return to_numpy(t, false); },
+           "(private) A read-only numpy view of the buffer (no copy).")
+      .def("_item", [](py::handle self) { const Tensor& t = tensor_of(self); return item(t); },
+           "(private) The one value as a Python int or float.")
       .def("__hash__", [](py::handle self) { const Tensor& t = tensor_of(self); return py::hash(py::int_(t.id)); });
   add_operators(tensor);
 
   py::class_<Variable, std::shared_ptr<Variable>> variable(m, "Variable", py::dynamic_attr());
+  variable.doc() = "The engine's mutable tensor (tapegrad.Variable subclasses it).";
   variable
-      .def(py::init([](py::handle value, std::string name, bool trainable) {
+      .def(py::init([](TensorLike value, std::string name, bool trainable) {
              Tensor t = to_tensor_noaccess(value);
              return std::make_shared<Variable>(t, std::move(name), trainable);
            }),
-           py::arg("initial_value"), py::arg("name") = "Variable", py::arg("trainable") = true)
+           py::arg("initial_value"), py::arg("name") = "Variable", py::arg("trainable") = true,
+           "A variable holding a copy of `initial_value`.")
       .def_property("_shared_name", [](py::handle self) { auto v = var_of(self); return v->name; },
                     [](py::handle self, std::string n) { auto v = var_of(self); v->name = std::move(n); })
-      .def_property("trainable", [](py::handle self) { auto v = var_of(self); return v->trainable; }, [](py::handle self, bool t) { auto v = var_of(self); v->trainable = t; })
+      .def_property("trainable", [](py::handle self) { auto v = var_of(self); return v->trainable; }, [](py::handle self, bool t) { auto v = var_of(self); v->trainable = t; },
+                    "Whether optimizers and Module.trainable_variables see this variable.")
       .def_property_readonly("_shape_tuple", [](py::handle self) { auto v = var_of(self);
         py::tuple s(v->value.ndim());
         for (int i = 0; i < v->value.ndim(); ++i) s[size_t(i)] = py::int_(v->value.shape[i]);
@@ -483,7 +492,8 @@ void init_tensor(py::module_& m) {
       })
       .def_property_readonly("_dtype_code", [](py::handle self) { auto v = var_of(self); return int(v->value.dtype); })
       .def_property_readonly("_id", [](py::handle self) { auto v = var_of(self); return v->value.id; })
-      .def_property_readonly("ndim", [](py::handle self) { auto v = var_of(self); return v->value.ndim(); })
+      .def_property_readonly("ndim", [](py::handle self) { auto v = var_of(self); return v->value.ndim(); },
+                             "The number of axes (the rank).")
       .def("read_value", [](py::handle self) { auto v = var_of(self);
         if (tape::any_active()) tape::variable_accessed(v);
         return ops::identity(read_variable(*v));
@@ -491,17 +501,23 @@ void init_tensor(py::module_& m) {
       .def("value", [](py::handle self) { auto v = var_of(self);
         if (tape::any_active()) tape::variable_accessed(v);
         return ops::identity(read_variable(*v));
-      })
-      .def("numpy", [](py::handle self) { auto v = var_of(self); return to_numpy(read_variable(*v), true); })
-      .def("_array_view", [](py::handle self) { auto v = var_of(self); return to_numpy(read_variable(*v), false); })
-      .def("_item", [](py::handle self) { auto v = var_of(self); return item(read_variable(*v)); })
-      .def("_assign", [](py::handle self, py::handle value) { auto v = var_of(self); write_variable(*v, value, Variable::Write::Assign); })
-      .def("_assign_add", [](py::handle self, py::handle value) { auto v = var_of(self); write_variable(*v, value, Variable::Write::Add); })
-      .def("_assign_sub", [](py::handle self, py::handle value) { auto v = var_of(self); write_variable(*v, value, Variable::Write::Sub); })
+      }, "The current value as a Tensor (recorded as a read).")
+      .def("numpy", [](py::handle self) { auto v = var_of(self); return to_numpy(read_variable(*v), true); },
+           "The value as a new numpy array.")
+      .def("_array_view", [](py::handle self) { auto v = var_of(self); return to_numpy(read_variable(*v), false); },
+           "(private) A read-only numpy view of the buffer (no copy).")
+      .def("_item", [](py::handle self) { auto v = var_of(self); return item(read_variable(*v)); },
+           "(private) The one value as a Python int or float.")
+      .def("_assign", [](py::handle self, TensorLike value) { auto v = var_of(self); write_variable(*v, value, Variable::Write::Assign); },
+           py::arg("value"), "(private) Replaces the value (same dtype and shape).")
+      .def("_assign_add", [](py::handle self, TensorLike value) { auto v = var_of(self); write_variable(*v, value, Variable::Write::Add); },
+           py::arg("delta"), "(private) Adds `delta` to the value.")
+      .def("_assign_sub", [](py::handle self, TensorLike value) { auto v = var_of(self); write_variable(*v, value, Variable::Write::Sub); },
+           py::arg("delta"), "(private) Subtracts `delta` from the value.")
       .def("__hash__", [](py::handle self) { auto v = var_of(self); return py::hash(py::int_(v->value.id)); });
   add_operators(variable);
 
-  m.def("convert_to_tensor", [](py::handle value, py::object dtype_code) {
+  m.def("convert_to_tensor", [](TensorLike value, OptInt dtype_code) {
     if (dtype_code.is_none()) return to_tensor(value);
     DType d = dtype_from_code(dtype_code.cast<int>());
     if (py::isinstance<Tensor>(value) || py::isinstance<Variable>(value)) {
@@ -512,8 +528,9 @@ void init_tensor(py::module_& m) {
       return t;
     }
     return to_tensor(value, &d);
-  }, py::arg("value"), py::arg("dtype_code") = py::none());
-  m.def("constant", [](py::handle value, py::object dtype_code, py::object shape) {
+  }, py::arg("value"), py::arg("dtype_code") = py::none(),
+     "(private) `value` as a Tensor, in the dtype with this code when given (tapegrad's takes a DType).");
+  m.def("constant", [](TensorLike value, OptInt dtype_code, OptShapeLike shape) {
     Tensor t;
     if (dtype_code.is_none()) t = to_tensor_noaccess(value);
     else {
@@ -537,7 +554,8 @@ void init_tensor(py::module_& m) {
     }
     // a constant never aliases its source and has its own identity
     return t.clone();
-  }, py::arg("value"), py::arg("dtype_code") = py::none(), py::arg("shape") = py::none());
+  }, py::arg("value"), py::arg("dtype_code") = py::none(), py::arg("shape") = py::none(),
+     "(private) A new tensor holding `value` (of `shape`), in the dtype with this code (tapegrad's takes a DType).");
 }
 
 }  // namespace bind

@@ -15,14 +15,17 @@ _MARKER = re.compile(r"^<!-- op-table: ([\w.]+) -->$", re.M)
 def _signature(name, fn):
     doc = inspect.getdoc(fn) or ""
     first = doc.splitlines()[0] if doc else ""
-    bound = re.match(r"^\w+(\(.*\)) -> [\w.]+$", first)
+    bound = re.match(r"^\w+(\(.*\)) -> .+$", first)
     if bound:  # pybind11 puts the signature on the docstring's first line
         sig = bound.group(1)
-        sig = re.sub(r": [\w.\[\], ]+?(?=( = |, |\)$))", "", sig)  # argument annotations
+        sig = re.sub(r": [\w.\[\], |]+?(?=( = |, |\)$))", "", sig)  # argument annotations
         sig = sig.replace(" = ", "=")
         return sig, "\n".join(doc.splitlines()[1:]).strip()
     try:
-        return str(inspect.signature(fn)), doc
+        sig = inspect.signature(fn)  # without the hints: the table shows names and defaults
+        sig = sig.replace(parameters=[p.replace(annotation=p.empty) for p in sig.parameters.values()],
+                          return_annotation=sig.empty)
+        return str(sig), doc
     except (TypeError, ValueError):
         return "(...)", doc
 

@@ -6,11 +6,12 @@ nested tapes give higher derivatives through it.
 """
 import functools
 import inspect
+from typing import Any, Callable, Optional
 
 from . import _core, nest
 
 
-def custom_gradient(f=None):
+def custom_gradient(f: Optional[Callable[..., Any]] = None) -> Any:
     """Decorator: ``f(*x)`` returns ``(y, grad_fn)``; ``grad_fn(*dy)`` returns the gradients for x.
 
     If ``f`` reads trainable Variables that are not among its arguments, ``grad_fn`` must accept a

@@ -1,5 +1,6 @@
 """TF-style dtype objects: ``tg.float32`` and friends."""
 import builtins
+from typing import Any, Optional
 
 import numpy as np
 
@@ -116,7 +117,7 @@ _BY_NAME.update({"float": float32, "double": float64, "half": float16})
 _NAMES = ", ".join(d.name for d in _BY_CODE)
 
 
-def as_dtype(value):
+def as_dtype(value: Any) -> "DType":
     """Converts a DType, its name, a numpy dtype or a Python type to a DType."""
     if isinstance(value, DType):
         return value
@@ -140,6 +141,6 @@ def as_dtype(value):
     raise TypeError(f"tapegrad does not support dtype {npd} (supported: {_NAMES})")
 
 
-def code_of(dtype):
+def code_of(dtype: Any) -> Optional[int]:
     """The engine's dtype code for anything as_dtype accepts, or None for None."""
     return None if dtype is None else as_dtype(dtype)._code

@@ -1,11 +1,16 @@
 """Op functions with TF's names. Most are the engine's functions themselves (one call per op);
 the ones here add TF's argument handling."""
 
+from __future__ import annotations
+
+from typing import Any, List, Optional
+
 import numpy as np
 
 from . import _core
 from ._dtypes import as_dtype, code_of, float32, int32
 from ._tensor import Tensor, TensorShape, Variable
+from ._typing import DTypeLike, ShapeLike, TensorLike
 
 # Elementwise and reductions: straight from the engine.
 from ._core import (  # noqa: F401
@@ -20,17 +25,22 @@ from ._core import (  # noqa: F401
 truediv = divide
 
 
-def constant(value, dtype=None, shape=None, name=None):
+def constant(value: TensorLike, dtype: Optional[DTypeLike] = None, shape: Optional[ShapeLike] = None,
+             name: Optional[str] = None) -> Tensor:
     """A constant tensor from a Python value, numpy array or tensor.
 
     >>> import tapegrad as tg
     >>> tg.constant([[1.0, 2.0]]).shape
     TensorShape([1, 2])
     """
-    return _core.constant(value, code_of(dtype), None if shape is None else list(shape))
+    dims: Any = shape
+    if isinstance(dims, (int, np.integer)) and not isinstance(dims, bool):
+        dims = [int(dims)]  # as TF's TensorShape(3): one dimension
+    return _core.constant(value, code_of(dtype), None if dims is None else list(dims))
 
 
-def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
+def convert_to_tensor(value: TensorLike, dtype: Optional[DTypeLike] = None, dtype_hint: Optional[DTypeLike] = None,
+                      name: Optional[str] = None) -> Tensor:
     """Converts tensors, variables, numpy arrays and Python values to a Tensor.
 
     Python values and numpy arrays take `dtype` (arrays are cast, as TF), or `dtype_hint` when
@@ -56,12 +66,12 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
     return _core.convert_to_tensor(value, code_of(dtype))
 
 
-def cast(x, dtype, name=None):
+def cast(x: TensorLike, dtype: DTypeLike, name: Optional[str] = None) -> Tensor:
     """Casts to `dtype` (float to int truncates toward zero, as TF)."""
     return _core.cast(x, as_dtype(dtype)._code)
 
 
-def _shape_list(shape):
+def _shape_list(shape: Any) -> List[int]:
     """A shape argument as a list of Python ints; floats are refused with TF's TypeError."""
     if isinstance(shape, (Tensor, Variable, np.ndarray)):
         a = np.asarray(shape)
@@ -85,29 +95,60 @@ def _shape_list(shape):
     return out
 
 
-def zeros(shape, dtype=float32, name=None):
+def zeros(shape: ShapeLike, dtype: DTypeLike = float32, name: Optional[str] = None) -> Tensor:
+    """A tensor of `shape` with every element zero.
+
+    >>> import tapegrad as tg
+    >>> tg.zeros([2, 3], dtype=tg.int32).numpy().tolist()
+    [[0, 0, 0], [0, 0, 0]]
+    """
     return _core.zeros(_shape_list(shape), as_dtype(dtype)._code)
 
 
-def ones(shape, dtype=float32, name=None):
+def ones(shape: ShapeLike, dtype: DTypeLike = float32, name: Optional[str] = None) -> Tensor:
+    """A tensor of `shape` with every element one.
+
+    >>> import tapegrad as tg
+    >>> tg.ones([2]).numpy().tolist()
+    [1.0, 1.0]
+    """
     return _core.full(_shape_list(shape), 1.0, as_dtype(dtype)._code)
 
 
-def zeros_like(input, dtype=None, name=None):
+def zeros_like(input: TensorLike, dtype: Optional[DTypeLike] = None, name: Optional[str] = None) -> Tensor:
+    """Zeros with the shape of `input`, in its dtype unless `dtype` is given.
+
+    >>> import tapegrad as tg
+    >>> tg.zeros_like(tg.constant([[1, 2]])).numpy().tolist()
+    [[0, 0]]
+    """
     input = convert_to_tensor(input)
     return zeros(input.shape, dtype or input.dtype)
 
 
-def ones_like(input, dtype=None, name=None):
+def ones_like(input: TensorLike, dtype: Optional[DTypeLike] = None, name: Optional[str] = None) -> Tensor:
+    """Ones with the shape of `input`, in its dtype unless `dtype` is given.
+
+    >>> import tapegrad as tg
+    >>> tg.ones_like([1.5, 2.5], dtype=tg.int32).numpy().tolist()
+    [1, 1]
+    """
     input = convert_to_tensor(input)
     return ones(input.shape, dtype or input.dtype)
 
 
-def fill(dims, value, name=None):
+def fill(dims: ShapeLike, value: TensorLike, name: Optional[str] = None) -> Tensor:
+    """A tensor of shape `dims` with every element `value` (a scalar; its dtype is the result's).
+
+    >>> import tapegrad as tg
+    >>> tg.fill([2, 2], 7).numpy().tolist()
+    [[7, 7], [7, 7]]
+    """
     return _core.fill(_shape_list(dims), value)
 
 
-def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001  (TF's name)
+def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Optional[DTypeLike] = None,  # noqa: A001  (TF's name)
+          name: str = "range") -> Tensor:
     """Like Python's range: ``tg.range(5)``, ``tg.range(1, 10, 2)``; int32 unless a value is float."""
     if limit is None:
         start, limit = 0, start
@@ -116,11 +157,11 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001  
         dtype = float32 if any(isinstance(v, (float, np.floating)) for v in (start, limit, delta)) else int32
     dtype = as_dtype(dtype)
     if dtype.name in ("float16", "bfloat16"):  # TF has these; computed in float32 and rounded
-        return cast(_core.range(*vals, float32._code), dtype)
-    return _core.range(*vals, dtype._code)
+        return cast(_core.range(vals[0], vals[1], vals[2], float32._code), dtype)
+    return _core.range(vals[0], vals[1], vals[2], dtype._code)
 
 
-def linspace(start, stop, num, name=None, axis=0):
+def linspace(start: TensorLike, stop: TensorLike, num: Any, name: Optional[str] = None, axis: int = 0) -> Tensor:
     """`num` evenly spaced values from `start` to `stop` (both included), along a new `axis`.
 
     As TF's ``linspace_nd``: start and stop broadcast against each other, integer inputs give
@@ -170,29 +211,43 @@ def linspace(start, stop, num, name=None, axis=0):
     return _slice(values, [0] * ndims, size)
 
 
-def shape(input, out_type=int32, name=None):
+def shape(input: TensorLike, out_type: DTypeLike = int32, name: Optional[str] = None) -> Tensor:
     """The shape as a 1-D integer tensor."""
     return constant(list(convert_to_tensor(input).shape), dtype=out_type)
 
 
-def size(input, out_type=int32, name=None):
+def size(input: TensorLike, out_type: DTypeLike = int32, name: Optional[str] = None) -> Tensor:
+    """The number of elements of `input`, as a scalar tensor.
+
+    >>> import tapegrad as tg
+    >>> int(tg.size(tg.zeros([2, 3])))
+    6
+    """
     return constant(int(np.prod(convert_to_tensor(input).shape, dtype=np.int64)), dtype=out_type)
 
 
-def rank(input, name=None):
+def rank(input: TensorLike, name: Optional[str] = None) -> Tensor:
+    """The number of axes of `input`, as a scalar int32 tensor.
+
+    >>> import tapegrad as tg
+    >>> int(tg.rank(tg.zeros([2, 3])))
+    2
+    """
     return constant(convert_to_tensor(input).ndim, dtype=int32)
 
 
-def where(condition, x=None, y=None, name=None):
+def where(condition: TensorLike, x: Optional[TensorLike] = None, y: Optional[TensorLike] = None,
+          name: Optional[str] = None) -> Tensor:
     """See _ops_shape.where (both forms)."""
     from ._ops_shape import where as _where
     return _where(condition, x, y, name)
 
 
-def unstack(value, num=None, axis=0, name="unstack"):
+def unstack(value: TensorLike, num: Optional[int] = None, axis: int = 0, name: str = "unstack") -> List[Tensor]:
     """See _ops_shape.unstack."""
     from ._ops_shape import unstack as _unstack
     return _unstack(value, num, axis, name)
 
 
-__all__ = [_n for _n in dir() if not _n.startswith("_") and _n not in ("np", "builtins")]
+__all__ = [_n for _n in dir() if not _n.startswith("_") and _n not in (
+    "np", "builtins", "annotations", "Any", "List", "Optional", "DTypeLike", "ShapeLike", "TensorLike")]

@@ -2,8 +2,11 @@
 transpose/reshape/matmul/reduce_sum, so gradients of every order come from those ops), and TF's
 argument handling for the engine's factorizations and solvers (inv, det, qr, svd, cholesky, ...).
 The namespaces (tapegrad/__init__.py, linalg.py) import their names from here."""
+from __future__ import annotations
+
 import functools
 import numbers
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -11,6 +14,7 @@ from . import _core
 from ._core import InvalidArgumentError
 from ._ops import broadcast_to, constant, convert_to_tensor, matmul, multiply, reduce_sum, reshape, transpose
 from ._tensor import Tensor
+from ._typing import DTypeLike, TensorLike
 
 
 _KERNEL_NAMES = {"float32": "float", "float64": "double"}  # TF's dtype names in kernel messages
@@ -24,7 +28,7 @@ def _shape_str(x):
     return "[" + ",".join(str(int(d)) for d in x.shape) + "]"
 
 
-def _t(x):
+def _t(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else convert_to_tensor(x)
 
 
@@ -86,7 +90,7 @@ def _parse_einsum(equation, ranks):
     return parsed, out_labels
 
 
-def einsum(equation, *inputs, **kwargs):
+def einsum(equation: Any, *inputs: Any, **kwargs: Any) -> Tensor:
     """Tensor contraction over the indices of an Einstein-summation equation (TF's ``tf.einsum``).
 
     Supports any number of operands, repeated indices (diagonals, traces), implicit output and
@@ -227,7 +231,7 @@ def _einsum_plan(equation, shapes):
     return operand_steps, pair_steps, final_sum, perm_of(labels, out_labels)
 
 
-def tensordot(a, b, axes, name=None):
+def tensordot(a: TensorLike, b: TensorLike, axes: Any, name: Optional[str] = None) -> Tensor:
     """Contraction of `a` and `b` over the given axes (TF's ``tf.tensordot``).
 
     `axes`: an int N (last N axes of `a` with first N of `b`), or a pair of axis lists.
@@ -276,7 +280,8 @@ def tensordot(a, b, axes, name=None):
     return einsum("".join(la) + "," + "".join(lb) + "->" + "".join(out), a, b)
 
 
-def matvec(a, b, transpose_a=False, adjoint_a=False, a_is_sparse=False, b_is_sparse=False, name=None):
+def matvec(a: TensorLike, b: TensorLike, transpose_a: bool = False, adjoint_a: bool = False,
+           a_is_sparse: bool = False, b_is_sparse: bool = False, name: Optional[str] = None) -> Tensor:
     """Matrix-vector product ``a @ b`` over the last axes, with batch broadcasting (``tf.linalg.matvec``)."""
     a, b = _t(a), _t(b)
     if len(a.shape) < 2 or len(b.shape) < 1:
@@ -287,7 +292,8 @@ def matvec(a, b, transpose_a=False, adjoint_a=False, a_is_sparse=False, b_is_spa
     return reshape(y, list(y.shape)[:-1])
 
 
-def diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT"):
+def diag_part(input: TensorLike, name: str = "diag_part", k: int = 0, padding_value: int = 0,
+              align: str = "RIGHT_LEFT") -> Tensor:
     """The main diagonal of the innermost matrices: shape ``[..., min(M, N)]`` (``tf.linalg.diag_part``)."""
     if k != 0:
         raise NotImplementedError("tg.linalg.diag_part: only k=0 (the main diagonal) is supported")
@@ -300,44 +306,45 @@ def diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT")
     return reduce_sum(masked, axis=-1 if m <= n else -2)
 
 
-def trace(x, name=None):
+def trace(x: TensorLike, name: Optional[str] = None) -> Tensor:
     """Sum of the main diagonal of the innermost matrices (``tf.linalg.trace``)."""
     return reduce_sum(diag_part(x), axis=-1)
 
 
-def inv(input, adjoint=False, name=None):
+def inv(input: TensorLike, adjoint: bool = False, name: Optional[str] = None) -> Tensor:
     """Inverses of the innermost square matrices, by LU with partial pivoting (``tf.linalg.inv``)."""
     return _core._matrix_inverse(_t(input), bool(adjoint))
 
 
-def det(input, name=None):
+def det(input: TensorLike, name: Optional[str] = None) -> Tensor:
     """Determinants of the innermost square matrices (``tf.linalg.det``)."""
     return _core._matrix_determinant(_t(input))
 
 
-def solve(matrix, rhs, adjoint=False, name=None):
+def solve(matrix: TensorLike, rhs: TensorLike, adjoint: bool = False, name: Optional[str] = None) -> Tensor:
     """Solves ``matrix @ x = rhs`` (or ``matrix^T @ x = rhs`` with adjoint) for x (``tf.linalg.solve``)."""
     return _core._matrix_solve(_t(matrix), _t(rhs), bool(adjoint))
 
 
-def slogdet(input, name=None):
+def slogdet(input: TensorLike, name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
     """``(sign, log(abs(det)))`` of the innermost square matrices (``tf.linalg.slogdet``)."""
     return _core._log_matrix_determinant(_t(input))
 
 
-def logdet(matrix, name=None):
+def logdet(matrix: TensorLike, name: Optional[str] = None) -> Tensor:
     """``log(det(matrix))`` of Hermitian positive-definite matrices, via Cholesky (``tf.linalg.logdet``)."""
     from ._ops import log
     return multiply(reduce_sum(log(diag_part(cholesky(matrix))), axis=-1), 2.0)
 
 
-def qr(input, full_matrices=False, name=None):
+def qr(input: TensorLike, full_matrices: bool = False, name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
     """QR decompositions ``(q, r)`` of the innermost matrices by Householder reflections
     (``tf.linalg.qr``). Gradients: reduced QR of matrices with rows >= columns (as TF)."""
     return _core._qr(_t(input), bool(full_matrices))
 
 
-def svd(tensor, full_matrices=False, compute_uv=True, name=None):
+def svd(tensor: TensorLike, full_matrices: bool = False, compute_uv: bool = True,
+        name: Optional[str] = None) -> Any:
     """Singular values (descending) and, with compute_uv, ``(s, u, v)`` with ``a = u diag(s) v^T``
     (``tf.linalg.svd``; note v, not v^T). Singular vectors are unique only up to sign. Gradients as
     TF: all cases except full_matrices=True on non-square matrices (LookupError)."""
@@ -345,7 +352,7 @@ def svd(tensor, full_matrices=False, compute_uv=True, name=None):
     return tuple(out) if compute_uv else out[0]
 
 
-def pinv(a, rcond=None, validate_args=False, name=None):
+def pinv(a: TensorLike, rcond: Any = None, validate_args: bool = False, name: Optional[str] = None) -> Tensor:
     """Moore-Penrose pseudo-inverse via SVD, singular values below ``rcond * max(s)`` dropped
     (``tf.linalg.pinv``; default rcond ``10 * max(m, n) * eps``)."""
     x = _t(a)
@@ -363,37 +370,39 @@ def pinv(a, rcond=None, validate_args=False, name=None):
                   transpose_b=True)
 
 
-def eigh(tensor, name=None):
+def eigh(tensor: TensorLike, name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
     """Eigenvalues (ascending) and eigenvectors (columns) of the innermost self-adjoint matrices;
     reads the lower triangle only (``tf.linalg.eigh``). Eigenvectors are unique only up to sign
     (LAPACK's syevd may pick other signs than TF's Eigen)."""
     return _core._eigh(_t(tensor))
 
 
-def eigvalsh(tensor, name=None):
+def eigvalsh(tensor: TensorLike, name: Optional[str] = None) -> Tensor:
     """Eigenvalues (ascending) of the innermost self-adjoint matrices (``tf.linalg.eigvalsh``)."""
     return eigh(tensor)[0]
 
 
-def cholesky(input, name=None):
+def cholesky(input: TensorLike, name: Optional[str] = None) -> Tensor:
     """Lower Cholesky factors of the innermost symmetric positive-definite matrices; reads the lower
     triangle only (``tf.linalg.cholesky``)."""
     return _core._cholesky(_t(input))
 
 
-def triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None):
+def triangular_solve(matrix: TensorLike, rhs: TensorLike, lower: bool = True, adjoint: bool = False,
+                     name: Optional[str] = None) -> Tensor:
     """Solves ``matrix @ x = rhs`` for triangular `matrix` (only its `lower` or upper triangle is
     read) (``tf.linalg.triangular_solve``)."""
     return _core._triangular_solve(_t(matrix), _t(rhs), bool(lower), bool(adjoint))
 
 
-def cholesky_solve(chol, rhs, name=None):
+def cholesky_solve(chol: TensorLike, rhs: TensorLike, name: Optional[str] = None) -> Tensor:
     """Solves ``A x = rhs`` given ``chol``, the lower Cholesky factor of A (``tf.linalg.cholesky_solve``)."""
     y = triangular_solve(chol, rhs, lower=True, adjoint=False)
     return triangular_solve(chol, y, lower=True, adjoint=True)
 
 
-def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
+def lstsq(matrix: TensorLike, rhs: TensorLike, l2_regularizer: float = 0.0, fast: bool = True,
+          name: Optional[str] = None) -> Tensor:
     """Least-squares solutions of ``matrix @ x = rhs`` with optional L2 regularisation
     (``tf.linalg.lstsq``, its fast Cholesky path: normal equations for tall matrices, the
     minimum-norm form for wide ones)."""
@@ -419,7 +428,7 @@ def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
     return matmul(a, cholesky_solve(cholesky(gram), b), transpose_a=True)
 
 
-def cross(a, b, name=None):
+def cross(a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
     """Cross products of 3-vectors along the last axis (``tf.linalg.cross``)."""
     a, b = _t(a), _t(b)
     if not a.shape or not b.shape or int(a.shape[-1]) != 3 or int(b.shape[-1]) != 3:
@@ -434,7 +443,8 @@ def cross(a, b, name=None):
     return einsum("...j,...k,ijk->...i", a, b, constant(eps, dtype=a.dtype))
 
 
-def set_diag(input, diagonal, name="set_diag", k=0, align="RIGHT_LEFT"):
+def set_diag(input: TensorLike, diagonal: TensorLike, name: str = "set_diag", k: int = 0,
+             align: str = "RIGHT_LEFT") -> Tensor:
     """Replaces the main diagonal of the innermost matrices (``tf.linalg.set_diag``, k=0)."""
     if k != 0:
         raise NotImplementedError("tg.linalg.set_diag: only k=0 (the main diagonal) is supported")
@@ -452,7 +462,8 @@ def set_diag(input, diagonal, name="set_diag", k=0, align="RIGHT_LEFT"):
     return kept + placed
 
 
-def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0, align="RIGHT_LEFT"):
+def diag(diagonal: TensorLike, name: str = "diag", k: int = 0, num_rows: int = -1, num_cols: Any = -1,
+         padding_value: int = 0, align: str = "RIGHT_LEFT") -> Tensor:
     """Square matrices with `diagonal` ``[..., N]`` on their main diagonal (``tf.linalg.diag``)."""
     if k != 0 or num_rows != -1 or num_cols != -1 or padding_value != 0:
         raise NotImplementedError("tg.linalg.diag: only the main diagonal (k=0, default sizes and padding) "
@@ -464,7 +475,7 @@ def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0, 
     return multiply(reshape(v, [int(d) for d in v.shape[:-1]] + [1, n]), constant(np.eye(n), dtype=v.dtype))
 
 
-def band_part(input, num_lower, num_upper, name=None):
+def band_part(input: TensorLike, num_lower: Any, num_upper: Any, name: Optional[str] = None) -> Tensor:
     """Keeps the band ``-num_lower <= j - i <= num_upper`` of the innermost matrices (negative: keep
     that whole triangle), zeroes the rest (``tf.linalg.band_part``)."""
     x = _t(input)
@@ -482,7 +493,7 @@ def band_part(input, num_lower, num_upper, name=None):
     return multiply(x, constant(keep.astype(x.dtype.as_numpy_dtype if x.dtype.name != "bool" else bool)))
 
 
-def matrix_transpose(a, name="matrix_transpose", conjugate=False):
+def matrix_transpose(a: TensorLike, name: str = "matrix_transpose", conjugate: bool = False) -> Tensor:
     """Swaps the last two axes (``tf.linalg.matrix_transpose``; real dtypes, so adjoint is the same)."""
     x = _t(a)
     r = len(x.shape)
@@ -492,12 +503,13 @@ def matrix_transpose(a, name="matrix_transpose", conjugate=False):
     return transpose(x, list(range(r - 2)) + [r - 1, r - 2])
 
 
-def adjoint(matrix, name=None):
+def adjoint(matrix: TensorLike, name: Optional[str] = None) -> Tensor:
     """The conjugate transpose of the innermost matrices (``tf.linalg.adjoint``)."""
     return matrix_transpose(matrix)
 
 
-def eye(num_rows, num_columns=None, batch_shape=None, dtype=None, name=None):
+def eye(num_rows: int, num_columns: Optional[int] = None, batch_shape: Any = None,
+        dtype: Optional[DTypeLike] = None, name: Optional[str] = None) -> Tensor:
     """Identity matrices ``[*batch_shape, num_rows, num_columns]`` (``tf.eye``)."""
     from ._dtypes import float32
     dtype = float32 if dtype is None else dtype

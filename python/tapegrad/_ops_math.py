@@ -4,8 +4,11 @@ linalg.py) import their names from here.
 Composites follow TF's own Python (math_ops.py, nn_ops.py, clip_ops.py, linalg_ops.py) op for op,
 so values, gradients at kinks and NaN behaviour match; the engine's primitives give the gradients.
 """
+from __future__ import annotations
+
 import collections.abc
 import numbers
+from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
@@ -14,6 +17,7 @@ from ._custom_gradient import custom_gradient
 from ._dtypes import as_dtype, int32, int64
 from ._ops import convert_to_tensor, reshape
 from ._tensor import Tensor, Variable
+from ._typing import AxisLike, DTypeLike, TensorLike
 
 _where = _core.where3
 erfc = _core.erfc
@@ -26,7 +30,7 @@ _F32_SQRT_HALF = float(np.float32(0.7071067811865476))
 _F32_COEFF = float(np.float32(0.044715))
 
 
-def _t(x):
+def _t(x: Any) -> Tensor:
     return convert_to_tensor(x)
 
 
@@ -42,7 +46,7 @@ def _attr_t_error(dtype, allowed, op):
         f"Value for attr 'T' of {name} is not in the list of allowed values: {allowed} [Op:{op}]")
 
 
-def _float_input(x, op, allowed="half, bfloat16, float, double"):
+def _float_input(x: Any, op: str, allowed: str = "half, bfloat16, float, double") -> Tensor:
     """x as a tensor; TF's InvalidArgumentError when it is not float (op: TF's op name, allowed:
     the op's list of dtypes in TF's message)."""
     x = _t(x)
@@ -51,7 +55,7 @@ def _float_input(x, op, allowed="half, bfloat16, float, double"):
     return x
 
 
-def _axis_int(axis):
+def _axis_int(axis: Any) -> int:
     if isinstance(axis, (Tensor, Variable, np.ndarray)):
         a = np.asarray(axis)
         if a.size != 1 or a.dtype.kind not in "iu":
@@ -79,7 +83,7 @@ def _squeezed_shape(shape, axis):
 
 # ---- elementwise -------------------------------------------------------------------------------
 
-def round(x, name=None):  # noqa: A001  (TF's name)
+def round(x: TensorLike, name: Optional[str] = None) -> Tensor:  # noqa: A001  (TF's name)
     """Rounds half to even (banker's rounding), as TF; integers are returned unchanged."""
     x = _t(x)
     if x.dtype.is_integer:
@@ -87,12 +91,12 @@ def round(x, name=None):  # noqa: A001  (TF's name)
     return _core.round(x)
 
 
-def log_sigmoid(x, name=None):
+def log_sigmoid(x: TensorLike, name: Optional[str] = None) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
     return -_core.softplus(-_float_input(x, "Softplus"))
 
 
-def _pair(x, y):
+def _pair(x: Any, y: Any) -> Tuple[Tensor, Tensor]:
     """Both operands as tensors; a Python value takes the other operand's dtype (TF's rule)."""
     kinds = (Tensor, Variable, np.ndarray)
     if isinstance(x, kinds) and not isinstance(y, kinds):
@@ -104,11 +108,11 @@ def _pair(x, y):
     return _t(x), _t(y)
 
 
-def _scalar(v, dtype):
+def _scalar(v: Any, dtype: Any) -> Tensor:
     return convert_to_tensor(v, dtype=dtype)
 
 
-def xlogy(x, y, name=None):
+def xlogy(x: TensorLike, y: TensorLike, name: Optional[str] = None) -> Tensor:
     """x * log(y), and 0 where x == 0 (whatever y is). Gradients as TF: 0 at x == 0."""
     x, y = _pair(x, y)
     zero = _core.equal(x, _scalar(0, x.dtype))
@@ -116,7 +120,7 @@ def xlogy(x, y, name=None):
     return _where(zero, _scalar(0, x.dtype), x * _core.log(safe_y))
 
 
-def xlog1py(x, y, name=None):
+def xlog1py(x: TensorLike, y: TensorLike, name: Optional[str] = None) -> Tensor:
     """x * log1p(y), and 0 where x == 0."""
     x, y = _pair(x, y)
     zero = _core.equal(x, _scalar(0, x.dtype))
@@ -124,7 +128,7 @@ def xlog1py(x, y, name=None):
     return _where(zero, _scalar(0, x.dtype), x * _core.log1p(safe_y))
 
 
-def xdivy(x, y, name=None):
+def xdivy(x: TensorLike, y: TensorLike, name: Optional[str] = None) -> Tensor:
     """x / y, and 0 where x == 0."""
     x, y = _pair(x, y)
     zero = _core.equal(x, _scalar(0, x.dtype))
@@ -132,7 +136,7 @@ def xdivy(x, y, name=None):
     return _where(zero, _scalar(0, x.dtype), x / safe_y)
 
 
-def divide_no_nan(x, y, name=None):
+def divide_no_nan(x: TensorLike, y: TensorLike, name: Optional[str] = None) -> Tensor:
     """x / y, and 0 where y == 0 (also for x = inf or nan). Gradients are 0 there too."""
     x, y = _pair(x, y)
     if x.dtype.is_integer and y.dtype == x.dtype:  # TF's truediv table: 8/16-bit in float32, else float64
@@ -143,7 +147,7 @@ def divide_no_nan(x, y, name=None):
     return _where(zero, _scalar(0, x.dtype), x / safe_y)
 
 
-def multiply_no_nan(x, y, name=None):
+def multiply_no_nan(x: TensorLike, y: TensorLike, name: Optional[str] = None) -> Tensor:
     """x * y, and 0 where y == 0 even if x is inf or nan."""
     x, y = _pair(x, y)
     if not x.dtype.is_floating:
@@ -173,32 +177,32 @@ def _mul_no_nan(x, y):
     return _where(fix, _scalar(0, x.dtype), x) * y, grad
 
 
-def mod(x, y, name=None):
+def mod(x: TensorLike, y: TensorLike, name: Optional[str] = None) -> Tensor:
     """floormod: the remainder of floor division, with the sign of y."""
     return _core.floormod(x, y)
 
 
-def rint(x, name=None):
+def rint(x: TensorLike, name: Optional[str] = None) -> Tensor:
     """Rounds half to even."""
     return _core.round(x)
 
 
-def scalar_mul(scalar, x, name=None):
+def scalar_mul(scalar: TensorLike, x: TensorLike, name: Optional[str] = None) -> Tensor:
     """scalar * x."""
     return _t(x) * scalar
 
 
-def conj(x, name=None):
+def conj(x: TensorLike, name: Optional[str] = None) -> Tensor:
     """The complex conjugate: the identity for the real tensors tapegrad has."""
     return _core.identity(x)
 
 
-def logical_xor(x, y, name="LogicalXor"):
+def logical_xor(x: TensorLike, y: TensorLike, name: str = "LogicalXor") -> Tensor:
     """x != y for bool tensors."""
     return _core.logical_and(_core.logical_or(x, y), _core.logical_not(_core.logical_and(x, y)))
 
 
-def add_n(inputs, name=None):
+def add_n(inputs: Any, name: Optional[str] = None) -> Tensor:
     """The elementwise sum of a list of tensors of one shape and dtype (no broadcasting, as TF)."""
     if isinstance(inputs, (Tensor, Variable, np.ndarray)) or not isinstance(inputs, collections.abc.Iterable):
         raise ValueError("inputs must be an iterable of at least one Tensor/IndexedSlices with the same dtype and shape")
@@ -220,7 +224,8 @@ def add_n(inputs, name=None):
 
 # ---- reductions --------------------------------------------------------------------------------
 
-def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
+def reduce_logsumexp(input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool = False,
+                     name: Optional[str] = None) -> Tensor:
     """log(sum(exp(x))) over `axis`, stable: the (finite) max is subtracted first, as TF."""
     x = _t(input_tensor)
     raw_max = _core.reduce_max(x, axis, True)
@@ -231,7 +236,8 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     return result + my_max
 
 
-def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+def reduce_variance(input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool = False,
+                    name: Optional[str] = None) -> Tensor:
     """The variance (divisor N) over `axis`."""
     x = _t(input_tensor)
     if not x.dtype.is_floating:
@@ -240,28 +246,33 @@ def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
     return _core.reduce_mean(_core.square(x - means), axis, keepdims)
 
 
-def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+def reduce_std(input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool = False,
+               name: Optional[str] = None) -> Tensor:
     """The standard deviation (divisor N) over `axis`."""
     return _core.sqrt(reduce_variance(input_tensor, axis, keepdims))
 
 
-def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
+def reduce_euclidean_norm(input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool = False,
+                          name: Optional[str] = None) -> Tensor:
     """sqrt(sum(x**2)) over `axis`."""
     x = _t(input_tensor)
     return _core.sqrt(_core.reduce_sum(x * x, axis, keepdims))
 
 
-def argmax(input, axis=None, output_type=int64, name=None):  # noqa: A002  (TF's name)
+def argmax(input: TensorLike, axis: AxisLike = None, output_type: DTypeLike = int64,  # noqa: A002  (TF's name)
+           name: Optional[str] = None) -> Tensor:
     """Index of the largest value along `axis` (default 0); the first one on ties. int64 by default."""
     return _core._arg_reduce(input, 0 if axis is None else _axis_int(axis), as_dtype(output_type)._code, True)
 
 
-def argmin(input, axis=None, output_type=int64, name=None):  # noqa: A002
+def argmin(input: TensorLike, axis: AxisLike = None, output_type: DTypeLike = int64,  # noqa: A002
+           name: Optional[str] = None) -> Tensor:
     """Index of the smallest value along `axis` (default 0); the first one on ties. int64 by default."""
     return _core._arg_reduce(input, 0 if axis is None else _axis_int(axis), as_dtype(output_type)._code, False)
 
 
-def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
+def cumsum(x: TensorLike, axis: AxisLike = 0, exclusive: bool = False, reverse: bool = False,
+           name: Optional[str] = None) -> Tensor:
     """Cumulative sum along `axis`; `exclusive` leaves out the current element, `reverse` runs backwards.
 
     >>> import tapegrad as tg
@@ -271,7 +282,8 @@ def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
     return _core._scan(x, _axis_int(axis), bool(exclusive), bool(reverse), False)
 
 
-def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
+def cumprod(x: TensorLike, axis: AxisLike = 0, exclusive: bool = False, reverse: bool = False,
+            name: Optional[str] = None) -> Tensor:
     """Cumulative product along `axis`. The gradient is TF's (divides by x: not finite where x == 0)."""
     return _core._scan(x, _axis_int(axis), bool(exclusive), bool(reverse), True)
 
@@ -279,7 +291,8 @@ def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
 TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])
 
 
-def top_k(input, k=1, sorted=True, index_type=int32, name=None):  # noqa: A002
+def top_k(input: TensorLike, k: int = 1, sorted: bool = True, index_type: DTypeLike = int32,  # noqa: A002
+          name: Optional[str] = None) -> Any:
     """The k largest entries of the last axis and their indices, largest first (ties: lower index
     first, as TF). Differentiable in `values`; the selection is a one-hot product, O(k * n) per row."""
     x = _t(input)
@@ -310,7 +323,7 @@ def top_k(input, k=1, sorted=True, index_type=int32, name=None):  # noqa: A002
     return TopKV2(values, indices)
 
 
-def in_top_k(targets, predictions, k, name=None):
+def in_top_k(targets: TensorLike, predictions: TensorLike, k: int, name: Optional[str] = None) -> Tensor:
     """Whether each target's prediction is among the k largest of its row (ties count as in, and a
     non-finite row gives False, as TF). Not differentiable."""
     p = np.asarray(_t(predictions))
@@ -327,7 +340,9 @@ def in_top_k(targets, predictions, k, name=None):
     return convert_to_tensor(ok)
 
 
-def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=int32, name=None):
+def confusion_matrix(labels: TensorLike, predictions: TensorLike, num_classes: Optional[int] = None,
+                     weights: Optional[TensorLike] = None, dtype: DTypeLike = int32,
+                     name: Optional[str] = None) -> Tensor:
     """counts[i, j]: how many examples have label i and prediction j (or the sum of their weights)."""
     lab = np.asarray(_t(labels)).astype(np.int64).reshape(-1)
     pred = np.asarray(_t(predictions)).astype(np.int64).reshape(-1)
@@ -345,8 +360,9 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=
     return convert_to_tensor(out.astype(dt.as_numpy_dtype))
 
 
-def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=int32, name=None, axis=None,
-             binary_output=False):
+def bincount(arr: TensorLike, weights: Optional[TensorLike] = None, minlength: Optional[int] = None,
+             maxlength: Optional[int] = None, dtype: DTypeLike = int32, name: Optional[str] = None,
+             axis: AxisLike = None, binary_output: bool = False) -> Tensor:
     """Counts of each non-negative integer value in arr (or sums of weights). Not differentiable."""
     if axis is not None:
         raise NotImplementedError("tapegrad: bincount with axis is not implemented yet")
@@ -362,21 +378,23 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=int32, nam
         size = min(size, int(maxlength))
     keep = a < size
     w = None if weights is None else np.asarray(_t(weights)).reshape(-1)[keep]
-    counts = np.bincount(a[keep], weights=w, minlength=size)[:size]
+    counts: np.ndarray = np.bincount(a[keep], weights=w, minlength=size)[:size]
     if binary_output:
         counts = counts > 0
     out_dtype = as_dtype(dtype) if weights is None else _t(weights).dtype
     return convert_to_tensor(counts.astype(out_dtype.as_numpy_dtype))
 
 
-def count_nonzero(input, axis=None, keepdims=None, dtype=int64, name=None):  # noqa: A002
+def count_nonzero(input: TensorLike, axis: AxisLike = None, keepdims: Optional[bool] = None,  # noqa: A002
+                  dtype: DTypeLike = int64, name: Optional[str] = None) -> Tensor:
     """Number of non-zero elements over `axis` (int64 by default)."""
     x = _t(input)
     nz = _core.not_equal(x, _scalar(False if x.dtype.is_bool else 0, x.dtype))
     return _core.reduce_sum(_core.cast(nz, as_dtype(dtype)._code), axis, bool(keepdims))
 
 
-def moments(x, axes, shift=None, keepdims=False, name=None):
+def moments(x: TensorLike, axes: Any, shift: Optional[TensorLike] = None, keepdims: bool = False,
+            name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
     """(mean, variance) over `axes`, as TF: the variance does not differentiate through the mean."""
     y = _t(x)
     mean = _core.reduce_mean(y, axes, True)
@@ -388,7 +406,8 @@ def moments(x, axes, shift=None, keepdims=False, name=None):
     return mean, variance
 
 
-def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+def batch_normalization(x: TensorLike, mean: TensorLike, variance: TensorLike, offset: TensorLike,
+                        scale: TensorLike, variance_epsilon: Any, name: Optional[str] = None) -> Tensor:
     """(x - mean) * scale / sqrt(variance + eps) + offset, written as TF writes it (offset and scale
     may be None)."""
     x = _t(x)
@@ -406,7 +425,8 @@ def _assert_same_shape(values, result):
         raise ValueError(f"Shapes {values.shape} and {result.shape} are incompatible")
 
 
-def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+def clip_by_value(t: TensorLike, clip_value_min: TensorLike, clip_value_max: TensorLike,
+                  name: Optional[str] = None) -> Tensor:
     """min(max(t, lo), hi), elementwise; the bounds must broadcast to t's shape without growing it.
     The gradient passes where lo <= t <= hi (the bounds included), as TF."""
     values = _t(t)
@@ -417,7 +437,7 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     return t_max
 
 
-def clip_by_norm(t, clip_norm, axes=None, name=None):
+def clip_by_norm(t: TensorLike, clip_norm: TensorLike, axes: Any = None, name: Optional[str] = None) -> Tensor:
     """Rescales t so that its L2 norm over `axes` is at most clip_norm."""
     values = _t(t)
     l2sum = _core.reduce_sum(values * values, axes, True)
@@ -429,7 +449,7 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
     return _core.identity(intermediate / _core.maximum(l2norm, clip_norm))
 
 
-def l2_loss(t, name=None):
+def l2_loss(t: TensorLike, name: Optional[str] = None) -> Tensor:
     """sum(t ** 2) / 2."""
     t = _float_input(t, "L2Loss")
     return _core.reduce_sum(_core.square(t)) * 0.5
@@ -441,7 +461,7 @@ def _tensor_list(t_list):
     return list(t_list)
 
 
-def global_norm(t_list, name=None):
+def global_norm(t_list: Any, name: Optional[str] = None) -> Tensor:
     """sqrt(sum of the squared L2 norms of the tensors in t_list); None entries are ignored."""
     values = [_t(v) for v in _tensor_list(t_list) if v is not None]
     if not values:
@@ -452,7 +472,8 @@ def global_norm(t_list, name=None):
     return _core.sqrt(half * 2.0)
 
 
-def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
+def clip_by_global_norm(t_list: Any, clip_norm: TensorLike, use_norm: Any = None,
+                        name: Optional[str] = None) -> Tuple[List[Optional[Tensor]], Tensor]:
     """Scales every tensor by clip_norm / max(global_norm, clip_norm). Returns (list, global_norm);
     all entries are NaN when the global norm is not finite, as TF."""
     t_list = _tensor_list(t_list)
@@ -467,7 +488,8 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
 _MATRIX_ORDS = ("euclidean", "fro", 1, 2, np.inf)
 
 
-def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa: A002
+def norm(tensor: TensorLike, ord: Any = "euclidean", axis: Any = None,  # noqa: A002  (TF's names)
+         keepdims: Optional[bool] = None, name: Optional[str] = None) -> Tensor:
     """Vector norms (axis None or an int; ord 'euclidean', 1, 2, inf or any p > 0) and matrix norms
     (axis a pair; ord 'euclidean'/'fro', 1, inf). The matrix 2-norm needs an SVD: NotImplementedError."""
     keepdims = bool(keepdims)
@@ -512,7 +534,8 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa:
     return result
 
 
-def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
+def l2_normalize(x: TensorLike, axis: AxisLike = None, epsilon: float = 1e-12, name: Optional[str] = None,
+                 dim: Optional[int] = None) -> Tensor:
     """x / sqrt(max(sum(x**2, axis), epsilon))."""
     if dim is not None:
         axis = dim
@@ -524,7 +547,7 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
 
 # ---- activations -------------------------------------------------------------------------------
 
-def leaky_relu(features, alpha=0.2, name=None):
+def leaky_relu(features: TensorLike, alpha: float = 0.2, name: Optional[str] = None) -> Tensor:
     """x where x > 0, else alpha * x (gradient alpha at 0, as TF). Integers are cast to float32."""
     x = _t(features)
     if x.dtype.is_integer:
@@ -535,17 +558,17 @@ def leaky_relu(features, alpha=0.2, name=None):
     return _core._leaky_relu(x, alpha)
 
 
-def elu(features, name=None):
+def elu(features: TensorLike, name: Optional[str] = None) -> Tensor:
     """x where x >= 0, else exp(x) - 1 (at 0: gradient 1, second derivative 0, as TF)."""
     return _core._exp_linear(features, False)
 
 
-def selu(features, name=None):
+def selu(features: TensorLike, name: Optional[str] = None) -> Tensor:
     """scale * (x where x >= 0, else alpha * (exp(x) - 1)), with TF's constants."""
     return _core._exp_linear(features, True)
 
 
-def gelu(features, approximate=False, name=None):
+def gelu(features: TensorLike, approximate: bool = False, name: Optional[str] = None) -> Tensor:
     """x * Phi(x): exact (erfc form, as TF) or, with approximate=True, the tanh approximation."""
     x = _t(features)
     if not x.dtype.is_floating:
@@ -559,7 +582,7 @@ def gelu(features, approximate=False, name=None):
     return x * 0.5 * _core.erfc(-x * _scalar(_F32_SQRT_HALF, x.dtype))
 
 
-def silu(features, beta=1.0, name=None):
+def silu(features: TensorLike, beta: float = 1.0, name: Optional[str] = None) -> Tensor:
     """x * sigmoid(beta * x) (swish)."""
     x = _float_input(features, "Sigmoid", "bfloat16, half, float, double, complex64, complex128")
     return x * _core.sigmoid(x * beta) if beta != 1.0 else x * _core.sigmoid(x)
@@ -568,7 +591,7 @@ def silu(features, beta=1.0, name=None):
 swish = silu
 
 
-def softsign(features, name=None):
+def softsign(features: TensorLike, name: Optional[str] = None) -> Tensor:
     """x / (1 + |x|)."""
     x = _float_input(features, "Softsign")
     return x / (_core.abs(x) + 1.0)
@@ -578,7 +601,8 @@ def _shape_str(shape):
     return "[" + ",".join(str(d) for d in shape) + "]"
 
 
-def bias_add(value, bias, data_format=None, name=None):
+def bias_add(value: TensorLike, bias: TensorLike, data_format: Optional[str] = None,
+             name: Optional[str] = None) -> Tensor:
     """value + bias along the channel axis: the last one ("N...C", default) or axis 1 ("NC...")."""
     value, bias = _t(value), _t(bias)
     if bias.ndim != 1:

@@ -1,7 +1,10 @@
 """Python side of tf.nn's convolution, pooling and dropout: TF's argument handling (strides,
 dilations, padding, data formats) around the engine's conv/pool primitives, and dropout's mask
 drawn from tg.random's seeds. ``tg.nn`` (nn.py) imports its names from here."""
+from __future__ import annotations
+
 import numbers
+from typing import Any, Optional
 
 import numpy as np
 
@@ -10,6 +13,7 @@ from ._core import InvalidArgumentError
 from ._ops import constant, multiply, reshape, transpose
 from ._ops_linalg import _shape_str, _t, einsum
 from ._tensor import Tensor
+from ._typing import TensorLike
 
 
 # ---- convolution and pooling -------------------------------------------------------------------
@@ -66,7 +70,8 @@ def _check_format(data_format, allowed):
         raise ValueError(f"data_format must be one of {allowed}, got {data_format!r}")
 
 
-def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None, name=None):
+def conv2d(input: TensorLike, filters: TensorLike, strides: Any, padding: str, data_format: str = "NHWC",
+           dilations: Any = None, name: Optional[str] = None) -> Tensor:
     """2-D convolution (cross-correlation, as TF) of ``[N, H, W, C]`` input with ``[KH, KW, C, O]``
     filters. `padding`: "SAME", "VALID" or explicit ``[[0, 0], [t, b], [l, r], [0, 0]]``.
 
@@ -108,7 +113,9 @@ def _grouped_filter(w, c):
     return multiply(full, constant(mask.astype(np.float64), dtype=w.dtype))
 
 
-def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilations=None, name=None):
+def depthwise_conv2d(input: TensorLike, filter: TensorLike, strides: Any, padding: str,
+                     data_format: Optional[str] = None, dilations: Any = None,
+                     name: Optional[str] = None) -> Tensor:
     """Depthwise 2-D convolution (``tf.nn.depthwise_conv2d``): input channel c is convolved with
     ``filter[:, :, c, :]``, giving ``C * M`` output channels (channel ``c * M + m``). `strides` is a
     list of 4. Direct loops (DepthwiseConv2dNative and its two backward primitives)."""
@@ -137,16 +144,18 @@ def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilation
     return _core._depthwise_conv2d(x, w, st, dl, pads)
 
 
-def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding, data_format=None, dilations=None,
-                     name=None):
+def separable_conv2d(input: TensorLike, depthwise_filter: TensorLike, pointwise_filter: TensorLike, strides: Any,
+                     padding: str, data_format: Optional[str] = None, dilations: Any = None,
+                     name: Optional[str] = None) -> Tensor:
     """Depthwise conv followed by a 1x1 conv (``tf.nn.separable_conv2d``)."""
     data_format = data_format or "NHWC"
     y = depthwise_conv2d(input, depthwise_filter, strides, padding, data_format, dilations)
     return conv2d(y, pointwise_filter, 1, "VALID", data_format)
 
 
-def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NHWC", dilations=None,
-                     name=None):
+def conv2d_transpose(input: TensorLike, filters: TensorLike, output_shape: Any, strides: Any,
+                     padding: str = "SAME", data_format: str = "NHWC", dilations: Any = None,
+                     name: Optional[str] = None) -> Tensor:
     """The gradient of conv2d with respect to its input (``tf.nn.conv2d_transpose``); filters are
     ``[KH, KW, out_channels, in_channels]``."""
     _check_format(data_format, ("NHWC",))
@@ -163,7 +172,8 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data
     return _core._conv2d_backprop_input(out_shape, w, x, st, dl, pads)
 
 
-def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, name=None):
+def conv1d(input: TensorLike, filters: TensorLike, stride: Any, padding: str, data_format: str = "NWC",
+           dilations: Any = None, name: Optional[str] = None) -> Tensor:
     """1-D convolution of ``[N, W, C]`` input with ``[K, C, O]`` filters (``tf.nn.conv1d``)."""
     _check_format(data_format, ("NWC", "NCW"))
     x, w = _t(input), _t(filters)
@@ -187,8 +197,9 @@ def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, n
     return transpose(y, [0, 2, 1]) if data_format == "NCW" else y
 
 
-def conv1d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NWC", dilations=None,
-                     name=None):
+def conv1d_transpose(input: TensorLike, filters: TensorLike, output_shape: Any, strides: Any,
+                     padding: str = "SAME", data_format: str = "NWC", dilations: Any = None,
+                     name: Optional[str] = None) -> Tensor:
     """The gradient of conv1d with respect to its input (``tf.nn.conv1d_transpose``); filters are
     ``[K, out_channels, in_channels]``."""
     _check_format(data_format, ("NWC",))
@@ -207,7 +218,8 @@ def conv1d_transpose(input, filters, output_shape, strides, padding="SAME", data
     return reshape(y, out_shape)
 
 
-def convolution(input, filters, strides=None, padding="VALID", data_format=None, dilations=None, name=None):
+def convolution(input: TensorLike, filters: TensorLike, strides: Any = None, padding: str = "VALID",
+                data_format: Optional[str] = None, dilations: Any = None, name: Optional[str] = None) -> Tensor:
     """N-d convolution dispatching on rank: 3-D input -> conv1d, 4-D -> conv2d (``tf.nn.convolution``)."""
     x = _t(input)
     r = len(x.shape)
@@ -219,13 +231,14 @@ def convolution(input, filters, strides=None, padding="VALID", data_format=None,
                               f"supported, got shape {_shape_str(x)}")
 
 
-def atrous_conv2d(value, filters, rate, padding, name=None):
+def atrous_conv2d(value: TensorLike, filters: TensorLike, rate: Any, padding: str,
+                  name: Optional[str] = None) -> Tensor:
     """Dilated 2-D convolution with stride 1 (``tf.nn.atrous_conv2d``)."""
     return conv2d(value, filters, 1, padding, "NHWC", [int(rate), int(rate)])
 
 
-def pool(input, window_shape, pooling_type, strides=None, padding="VALID", data_format=None, dilations=None,
-         name=None):
+def pool(input: TensorLike, window_shape: Any, pooling_type: str, strides: Any = None, padding: str = "VALID",
+         data_format: Optional[str] = None, dilations: Any = None, name: Optional[str] = None) -> Tensor:
     """Max or average pooling dispatching on rank (``tf.nn.pool``); dilations must be 1."""
     if dilations is not None and any(int(v) != 1 for v in np.atleast_1d(dilations)):
         raise NotImplementedError("tg.nn.pool: dilated pooling is not supported")
@@ -251,13 +264,15 @@ def _pool2d(fn, input, ksize, strides, padding, data_format):
     return fn(x, ks, st, pads)
 
 
-def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
+def max_pool2d(input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: str = "NHWC",
+               name: Optional[str] = None) -> Tensor:
     """Max pooling over ``[N, H, W, C]`` (``tf.nn.max_pool2d``); the gradient goes to the first
     maximum of each window."""
     return _pool2d(_core._max_pool2d, input, ksize, strides, padding, data_format)
 
 
-def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
+def avg_pool2d(input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: str = "NHWC",
+               name: Optional[str] = None) -> Tensor:
     """Average pooling over ``[N, H, W, C]`` (``tf.nn.avg_pool2d``); SAME windows average only the
     in-image elements, as TF."""
     return _pool2d(_core._avg_pool2d, input, ksize, strides, padding, data_format)
@@ -277,12 +292,14 @@ def _pool1d(fn2d, input, ksize, strides, padding, data_format):
     return transpose(y, [0, 2, 1]) if data_format == "NCW" else y
 
 
-def max_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):
+def max_pool1d(input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: str = "NWC",
+               name: Optional[str] = None) -> Tensor:
     """Max pooling over ``[N, W, C]`` (``tf.nn.max_pool1d``)."""
     return _pool1d(max_pool2d, input, ksize, strides, padding, data_format)
 
 
-def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):
+def avg_pool1d(input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: str = "NWC",
+               name: Optional[str] = None) -> Tensor:
     """Average pooling over ``[N, W, C]`` (``tf.nn.avg_pool1d``)."""
     return _pool1d(avg_pool2d, input, ksize, strides, padding, data_format)
 
@@ -297,19 +314,22 @@ def _pool_nd(pool1, pool2, input, ksize, strides, padding, data_format, what):
     raise NotImplementedError(f"tg.nn.{what}: only 3-D and 4-D inputs are supported, got shape {list(x.shape)}")
 
 
-def max_pool(input, ksize, strides, padding, data_format=None, name=None):
+def max_pool(input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: Optional[str] = None,
+             name: Optional[str] = None) -> Tensor:
     """Max pooling for 3-D or 4-D inputs (``tf.nn.max_pool``)."""
     return _pool_nd(max_pool1d, max_pool2d, input, ksize, strides, padding, data_format, "max_pool")
 
 
-def avg_pool(input, ksize, strides, padding, data_format=None, name=None):
+def avg_pool(input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: Optional[str] = None,
+             name: Optional[str] = None) -> Tensor:
     """Average pooling for 3-D or 4-D inputs (``tf.nn.avg_pool``)."""
     return _pool_nd(avg_pool1d, avg_pool2d, input, ksize, strides, padding, data_format, "avg_pool")
 
 
 # ---- dropout -----------------------------------------------------------------------------------
 
-def dropout(x, rate, noise_shape=None, seed=None, name=None):
+def dropout(x: TensorLike, rate: Any, noise_shape: Any = None, seed: Any = None,
+            name: Optional[str] = None) -> Tensor:
     """Zeroes elements with probability `rate` and scales the rest by ``1 / (1 - rate)``
     (``tf.nn.dropout``). The mask follows tg.random's seeds (See tg.random); the gradient flows
     through the kept elements, scaled the same way.
@@ -323,7 +343,7 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
         raise ValueError(f"`x.dtype` must be a floating point tensor as `x` will be scaled. Received: "
                          f"x_dtype=<dtype: '{x.dtype.name}'>")
     r = float(np.asarray(rate)) if isinstance(rate, Tensor) else rate
-    if not isinstance(r, (numbers.Real, np.floating)) or not 0 <= r < 1:
+    if not isinstance(r, (numbers.Real, np.floating)) or not 0 <= float(r) < 1:
         raise ValueError(f"`rate` must be a scalar tensor or a float in the range [0, 1). Received: rate={rate}")
     if r == 0 and not isinstance(rate, Tensor):
         return x

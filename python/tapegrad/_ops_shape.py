@@ -6,8 +6,11 @@ every op is differentiable to any order. The namespaces (tapegrad/__init__.py, m
 their names from here; ``_tensor._attach_methods`` attaches the indexing functions to Tensor and
 Variable.
 """
+from __future__ import annotations
+
 import builtins
 import numbers
+from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
@@ -15,6 +18,7 @@ from . import _core
 from ._core import InvalidArgumentError
 from ._dtypes import as_dtype, float32, int32
 from ._tensor import Tensor
+from ._typing import AxisLike, DTypeLike, ShapeLike, TensorLike
 
 
 newaxis = None
@@ -22,7 +26,7 @@ _range = builtins.range
 _slice = builtins.slice
 
 
-def _t(x):
+def _t(x: Any) -> Tensor:
     """A Tensor (Variables are read, Python values converted)."""
     if isinstance(x, Tensor):
         return x
@@ -33,7 +37,7 @@ def _shape(x):
     return tuple(x._shape_tuple) if isinstance(x, (Tensor, _core.Variable)) else tuple(np.shape(x))
 
 
-def _ints(v, what="value"):
+def _ints(v: Any, what: str = "value") -> List[int]:
     """A list of Python ints from an int, a sequence or an integer tensor."""
     if isinstance(v, (Tensor, _core.Variable, np.ndarray)):
         a = np.asarray(v)
@@ -53,7 +57,7 @@ def _ints(v, what="value"):
     return out
 
 
-def _int(v, what="value"):
+def _int(v: Any, what: str = "value") -> int:
     vals = _ints(v, what)
     if len(vals) != 1:
         raise TypeError(f"{what} must be a scalar integer, got {v!r}")
@@ -75,7 +79,7 @@ def _axis_slice(x, axis, start, stop, step=1):
 # ---- reshaping ---------------------------------------------------------------------------------
 
 
-def expand_dims(input, axis, name=None):
+def expand_dims(input: TensorLike, axis: AxisLike, name: Optional[str] = None) -> Tensor:
     """Inserts a dimension of length 1 at `axis` (in ``[-rank-1, rank]``)."""
     x = _t(input)
     shape = list(_shape(x))
@@ -89,7 +93,7 @@ def expand_dims(input, axis, name=None):
     return _core.reshape(x, shape)
 
 
-def squeeze(input, axis=None, name=None):
+def squeeze(input: TensorLike, axis: AxisLike = None, name: Optional[str] = None) -> Tensor:
     """Removes dimensions of length 1 (all of them, or those in `axis`)."""
     x = _t(input)
     shape = _shape(x)
@@ -107,7 +111,7 @@ def squeeze(input, axis=None, name=None):
     return _core.reshape(x, [d for i, d in enumerate(shape) if i not in axes])
 
 
-def concat(values, axis, name="concat"):
+def concat(values: Any, axis: AxisLike, name: str = "concat") -> Tensor:
     """Concatenates tensors along `axis` (differentiable)."""
     if isinstance(values, (Tensor, _core.Variable)):
         values = [values]
@@ -117,7 +121,7 @@ def concat(values, axis, name="concat"):
     return _core.concat(values, _int(axis, "axis"))
 
 
-def stack(values, axis=0, name="stack"):
+def stack(values: Any, axis: AxisLike = 0, name: str = "stack") -> Tensor:
     """Stacks rank-R tensors into one rank-(R+1) tensor along `axis`."""
     values = list(values)
     if not values:
@@ -145,7 +149,8 @@ def stack(values, axis=0, name="stack"):
     return _core.concat(parts, a)
 
 
-def unstack(value, num=None, axis=0, name="unstack"):
+def unstack(value: TensorLike, num: Optional[int] = None, axis: AxisLike = 0,
+            name: str = "unstack") -> List[Tensor]:
     """Splits a tensor into a list along `axis` (one slice per entry; differentiable)."""
     x = _t(value)
     shape = list(_shape(x))
@@ -162,7 +167,8 @@ def unstack(value, num=None, axis=0, name="unstack"):
     return _core.unstack(x, a)
 
 
-def split(value, num_or_size_splits, axis=0, num=None, name="split"):
+def split(value: TensorLike, num_or_size_splits: Any, axis: AxisLike = 0, num: Optional[int] = None,
+          name: str = "split") -> List[Tensor]:
     """Splits into `num_or_size_splits` equal parts, or parts of the given sizes (one may be -1)."""
     x = _t(value)
     shape = _shape(x)
@@ -202,7 +208,7 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     return out
 
 
-def tile(input, multiples, name=None):
+def tile(input: TensorLike, multiples: TensorLike, name: Optional[str] = None) -> Tensor:
     """Repeats `input` `multiples[i]` times along dimension i (differentiable)."""
     x = _t(input)
     shape = list(_shape(x))
@@ -232,7 +238,8 @@ def tile(input, multiples, name=None):
     return x
 
 
-def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
+def pad(tensor: TensorLike, paddings: TensorLike, mode: str = "CONSTANT", constant_values: TensorLike = 0,
+        name: Optional[str] = None) -> Tensor:
     """Pads with `paddings[i] = [before, after]` per dimension; mode CONSTANT, REFLECT or SYMMETRIC."""
     x = _t(tensor)
     shape = _shape(x)
@@ -280,12 +287,12 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     return x
 
 
-def reverse(tensor, axis, name=None):
+def reverse(tensor: TensorLike, axis: AxisLike, name: Optional[str] = None) -> Tensor:
     """Reverses the given dimensions."""
     x = _t(tensor)
     shape = _shape(x)
     r = len(shape)
-    axes = []
+    axes: List[int] = []
     for a in _ints(axis, "axis"):
         if a < -r or a >= r:
             raise InvalidArgumentError(f"'axis'[{len(axes)}] = {a} is out of valid range [0, {r - 1} [Op:ReverseV2]")
@@ -298,7 +305,7 @@ def reverse(tensor, axis, name=None):
     return _core.strided_slice(x, begin, stride, list(shape))
 
 
-def slice(input_, begin, size, name=None):  # noqa: A001  (TF's name)
+def slice(input_: TensorLike, begin: TensorLike, size: TensorLike, name: Optional[str] = None) -> Tensor:  # noqa: A001  (TF's name)
     """``input_[begin[i] : begin[i] + size[i]]`` per dimension; size -1 means "to the end"."""
     x = _t(input_)
     shape = _shape(x)
@@ -317,14 +324,15 @@ def slice(input_, begin, size, name=None):  # noqa: A001  (TF's name)
     return _core.strided_slice(x, [bi if size_[i] else 0 for i, bi in enumerate(b)], [1] * len(shape), size_)
 
 
-def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0, new_axis_mask=0,
-                  shrink_axis_mask=0, var=None, name=None):
+def strided_slice(input_: TensorLike, begin: TensorLike, end: TensorLike, strides: Any = None, begin_mask: int = 0,
+                  end_mask: int = 0, ellipsis_mask: int = 0, new_axis_mask: int = 0, shrink_axis_mask: int = 0,
+                  var: Any = None, name: Optional[str] = None) -> Tensor:
     """TF's strided_slice with its bit masks (the same machinery as ``tensor[...]``)."""
     b, e = _ints(begin, "begin"), _ints(end, "end")
     s = _ints(strides, "strides") if strides is not None else [1] * len(b)
     if not (len(b) == len(e) == len(s)):
         raise InvalidArgumentError("Expected begin, end, and strides to be 1D equal size tensors [Op:StridedSlice]")
-    spec = []
+    spec: List[Any] = []
     for i in _range(len(b)):
         bit = 1 << i
         if ellipsis_mask & bit:
@@ -339,7 +347,7 @@ def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, el
     return _getitem(x, tuple(spec))
 
 
-def repeat(input, repeats, axis=None, name=None):
+def repeat(input: TensorLike, repeats: Any, axis: AxisLike = None, name: Optional[str] = None) -> Tensor:
     """Repeats each element (of the flattened input when axis is None) `repeats` times."""
     x = _t(input)
     if axis is None:
@@ -360,7 +368,7 @@ def repeat(input, repeats, axis=None, name=None):
     return _core.gather(x, idx, a, 0)
 
 
-def roll(input, shift, axis, name=None):
+def roll(input: TensorLike, shift: TensorLike, axis: AxisLike, name: Optional[str] = None) -> Tensor:
     """Rolls elements along `axis` by `shift` (lists: one shift per axis; repeated axes add up)."""
     x = _t(input)
     shape = _shape(x)
@@ -368,7 +376,7 @@ def roll(input, shift, axis, name=None):
     shifts, axes = _ints(shift, "shift"), _ints(axis, "axis")
     if len(shifts) != len(axes):
         raise InvalidArgumentError("shift and axis must have the same size [Op:Roll]")
-    total = {}
+    total: dict = {}
     for sh, a in zip(shifts, axes):
         if a < -r or a >= r:
             raise InvalidArgumentError(f"axis {a} is out of range [Op:Roll]")
@@ -381,7 +389,8 @@ def roll(input, shift, axis, name=None):
     return x
 
 
-def sequence_mask(lengths, maxlen=None, dtype=None, name=None):
+def sequence_mask(lengths: TensorLike, maxlen: Optional[int] = None, dtype: Optional[DTypeLike] = None,
+                  name: Optional[str] = None) -> Tensor:
     """``mask[..., j] = j < lengths[...]``, of shape lengths.shape + [maxlen] (default max(lengths))."""
     lens = _t(lengths)
     if not lens.dtype.is_integer:
@@ -393,7 +402,8 @@ def sequence_mask(lengths, maxlen=None, dtype=None, name=None):
     return _core.cast(mask, as_dtype(dtype)._code)
 
 
-def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
+def unsorted_segment_sum(data: TensorLike, segment_ids: TensorLike, num_segments: int,
+                         name: Optional[str] = None) -> Tensor:
     """Sums the slices of `data` with equal `segment_ids` (ids: a prefix of data's shape; negative ids
     are dropped, as TF); shape [num_segments] + data.shape[ids.ndim:]. Differentiable (a gather)."""
     x = data if isinstance(data, (Tensor, _core.Variable)) else _t(data)
@@ -421,7 +431,8 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
     return _core.reshape(_core.unsorted_segment_sum(x2, flat_ids, n), [n] + inner)
 
 
-def unsorted_segment_mean(data, segment_ids, num_segments, name=None):
+def unsorted_segment_mean(data: TensorLike, segment_ids: TensorLike, num_segments: int,
+                          name: Optional[str] = None) -> Tensor:
     """Mean of the slices of `data` per segment (empty segments give 0, as TF)."""
     x = data if isinstance(data, (Tensor, _core.Variable)) else _t(data)
     ids = np.asarray(segment_ids)
@@ -433,7 +444,7 @@ def unsorted_segment_mean(data, segment_ids, num_segments, name=None):
     return total / counts
 
 
-def segment_mean(data, segment_ids, name=None):
+def segment_mean(data: TensorLike, segment_ids: TensorLike, name: Optional[str] = None) -> Tensor:
     """Mean of slices of `data` along dim 0 per (sorted) segment id."""
     ids = np.asarray(segment_ids)
     segment_sum(data, ids)  # validates
@@ -441,7 +452,7 @@ def segment_mean(data, segment_ids, name=None):
     return unsorted_segment_mean(data, ids, n)
 
 
-def segment_sum(data, segment_ids, name=None):
+def segment_sum(data: TensorLike, segment_ids: TensorLike, name: Optional[str] = None) -> Tensor:
     """Sums slices of `data` along dim 0 with equal (sorted) `segment_ids`."""
     ids = np.asarray(segment_ids)
     if ids.ndim != 1:
@@ -455,7 +466,8 @@ def segment_sum(data, segment_ids, name=None):
 # ---- indexing ----------------------------------------------------------------------------------
 
 
-def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
+def gather(params: TensorLike, indices: TensorLike, validate_indices: Optional[bool] = None, axis: AxisLike = None,
+           batch_dims: int = 0, name: Optional[str] = None) -> Tensor:
     """Slices of `params` along `axis` at `indices` (int32/int64; out-of-range raises).
 
     The gradient with respect to `params` is a dense tensor of params' shape (TF returns an
@@ -466,7 +478,7 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     return _core.gather(params, indices, _int(axis, "axis"), _int(batch_dims, "batch_dims"))
 
 
-def gather_nd(params, indices, batch_dims=0, name=None):
+def gather_nd(params: TensorLike, indices: TensorLike, batch_dims: int = 0, name: Optional[str] = None) -> Tensor:
     """Gathers slices of `params` at the multi-indices in the last dimension of `indices`."""
     bd = _int(batch_dims, "batch_dims")
     if bd == 0:
@@ -490,29 +502,32 @@ def gather_nd(params, indices, batch_dims=0, name=None):
     return _core.reshape(out, list(pshape[:bd]) + list(mid) + list(pshape[bd + K:]))
 
 
-def scatter_nd(indices, updates, shape, name=None):
+def scatter_nd(indices: TensorLike, updates: TensorLike, shape: ShapeLike, name: Optional[str] = None) -> Tensor:
     """A zero tensor of `shape` with `updates` added at `indices` (duplicates add up)."""
     return _core.scatter_nd(indices, updates, _ints(shape, "shape"))
 
 
-def tensor_scatter_nd_update(tensor, indices, updates, name=None):
+def tensor_scatter_nd_update(tensor: TensorLike, indices: TensorLike, updates: TensorLike,
+                             name: Optional[str] = None) -> Tensor:
     """`tensor` with the slices at `indices` replaced by `updates`."""
     return _core.tensor_scatter_nd_update(tensor, indices, updates)
 
 
-def tensor_scatter_nd_add(tensor, indices, updates, name=None):
+def tensor_scatter_nd_add(tensor: TensorLike, indices: TensorLike, updates: TensorLike,
+                          name: Optional[str] = None) -> Tensor:
     """`tensor` with `updates` added at `indices` (duplicates add up)."""
     return _core.tensor_scatter_nd_add(tensor, indices, updates)
 
 
-def tensor_scatter_nd_sub(tensor, indices, updates, name=None):
+def tensor_scatter_nd_sub(tensor: TensorLike, indices: TensorLike, updates: TensorLike,
+                          name: Optional[str] = None) -> Tensor:
     """`tensor` with `updates` subtracted at `indices` (duplicates add up)."""
     u = updates if isinstance(updates, (Tensor, _core.Variable, np.ndarray)) else \
         _core.convert_to_tensor(updates, _t(tensor).dtype._code)
     return _core.tensor_scatter_nd_add(tensor, indices, _core.negative(u))
 
 
-def meshgrid(*args, **kwargs):
+def meshgrid(*args: Any, **kwargs: Any) -> List[Tensor]:
     """Coordinate grids from 1-D tensors; ``indexing="xy"`` (default) or ``"ij"``."""
     indexing = kwargs.pop("indexing", "xy")
     kwargs.pop("name", None)
@@ -536,7 +551,7 @@ def meshgrid(*args, **kwargs):
     return out
 
 
-def unique(x, out_idx=int32, name=None):
+def unique(x: TensorLike, out_idx: DTypeLike = int32, name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
     """(y, idx): the distinct values of a 1-D `x` in order of first occurrence, and x's positions in y."""
     a = np.asarray(x)
     if a.ndim != 1:
@@ -551,7 +566,8 @@ def unique(x, out_idx=int32, name=None):
     return yt, _core.constant(rank[inverse.reshape(-1)], as_dtype(out_idx)._code)
 
 
-def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):
+def boolean_mask(tensor: TensorLike, mask: TensorLike, axis: AxisLike = None,
+                 name: str = "boolean_mask") -> Tensor:
     """The entries of `tensor` where `mask` is true (mask covers dims ``axis .. axis+mask.ndim``)."""
     x = tensor if isinstance(tensor, (Tensor, _core.Variable)) else _t(tensor)
     m = np.asarray(mask)
@@ -575,7 +591,8 @@ def _tuple_str(s):
     return "(" + ", ".join(str(d) for d in s) + ("," if len(s) == 1 else "") + ")"
 
 
-def where(condition, x=None, y=None, name=None):
+def where(condition: TensorLike, x: Optional[TensorLike] = None, y: Optional[TensorLike] = None,
+          name: Optional[str] = None) -> Tensor:
     """where(c): int64 coordinates [n, rank] of the true entries; where(c, x, y): elementwise select."""
     if x is None and y is None:
         return _core.where_indices(condition)
@@ -584,7 +601,9 @@ def where(condition, x=None, y=None, name=None):
     return _core.where3(condition, x, y)
 
 
-def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
+def one_hot(indices: TensorLike, depth: int, on_value: Optional[TensorLike] = None,
+            off_value: Optional[TensorLike] = None, axis: AxisLike = None, dtype: Optional[DTypeLike] = None,
+            name: Optional[str] = None) -> Tensor:
     """One-hot vectors of length `depth` along `axis` (-1: last); out-of-range indices give off_value."""
     idx = _t(indices)
     if idx.dtype.name not in ("uint8", "int8", "int32", "int64"):

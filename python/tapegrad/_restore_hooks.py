@@ -9,7 +9,7 @@ dictionary-emptiness check.
 """
 import weakref
 
-pending = weakref.WeakKeyDictionary()  # live object -> [status, ...] waiting for its state
+pending: "weakref.WeakKeyDictionary[object, list]" = weakref.WeakKeyDictionary()  # live object -> [status, ...] waiting for its state
 
 
 def register(obj, status):

@@ -1,8 +1,11 @@
 """GradientTape: records ops on the engine's thread-local tape stack and runs the backward pass
 in C++. Mirrors tensorflow/python/eager/backprop.py."""
+from __future__ import annotations
+
 import contextlib
 import enum
 import warnings
+from typing import Any, Iterator, Optional, Tuple
 
 from . import _core, nest
 from ._tensor import Tensor, Variable
@@ -31,18 +34,18 @@ class GradientTape:
     6.0
     """
 
-    def __init__(self, persistent=False, watch_accessed_variables=True):
-        self._tape = None
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
+        self._tape: Optional[_core.Tape] = None
         self._persistent = bool(persistent)
         self._watch_accessed_variables = bool(watch_accessed_variables)
-        self._watched_variables = ()
+        self._watched_variables: Tuple[_core.Variable, ...] = ()
         self._recording = False
 
-    def __enter__(self):
+    def __enter__(self) -> GradientTape:
         self._push_tape()
         return self
 
-    def __exit__(self, typ, value, traceback):
+    def __exit__(self, typ: Any, value: Any, traceback: Any) -> None:
         if self._recording:
             self._pop_tape()
 
@@ -62,7 +65,7 @@ class GradientTape:
         _core.pop_tape(self._tape)
         self._recording = False
 
-    def watch(self, tensor):
+    def watch(self, tensor: Any) -> None:
         """Ensures that `tensor` (or each tensor in a nested structure) is traced by this tape."""
         for t in nest.flatten(tensor):
             if not isinstance(t, (Tensor, _core.Variable)):
@@ -76,7 +79,7 @@ class GradientTape:
             self._tape.watch(t)
 
     @contextlib.contextmanager
-    def stop_recording(self):
+    def stop_recording(self) -> Iterator[None]:
         """Temporarily stops recording operations on this tape."""
         if self._tape is None:
             raise RuntimeError("Trying to stop recording a tape which is not recording.")
@@ -86,20 +89,20 @@ class GradientTape:
         finally:
             self._push_tape()
 
-    def reset(self):
+    def reset(self) -> None:
         """Clears all information stored in this tape (call inside the `with` block)."""
         self._pop_tape()
         self._tape = None
         self._push_tape()
 
-    def watched_variables(self):
+    def watched_variables(self) -> Tuple[_core.Variable, ...]:
         """Variables watched by this tape, in the order they were first watched."""
         if self._tape is not None:
             self._watched_variables = tuple(self._tape.watched_variables())
         return self._watched_variables
 
-    def gradient(self, target, sources, output_gradients=None,
-                 unconnected_gradients=UnconnectedGradients.NONE):
+    def gradient(self, target: Any, sources: Any, output_gradients: Any = None,
+                 unconnected_gradients: Any = UnconnectedGradients.NONE) -> Any:
         """Gradient of (the sum of) `target` with respect to each of `sources`.
 
         `target` and `sources` may be nested lists, tuples or dicts; the result has the structure
@@ -190,8 +193,8 @@ class GradientTape:
             self._tape = None
         return tape, unconnected
 
-    def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
-                 parallel_iterations=None, experimental_use_pfor=True):
+    def jacobian(self, target: Tensor, sources: Any, unconnected_gradients: Any = UnconnectedGradients.NONE,
+                 parallel_iterations: Optional[int] = None, experimental_use_pfor: bool = True) -> Any:
         """Jacobian of `target` (one tensor) with respect to each of `sources`.
 
         Each result has shape ``target.shape + source.shape`` and the structure of `sources`
@@ -219,8 +222,8 @@ class GradientTape:
                    for o, s in zip(out, flat_sources)]
         return nest.pack_sequence_as(sources, out)
 
-    def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
-                       parallel_iterations=None, experimental_use_pfor=True):
+    def batch_jacobian(self, target: Tensor, source: Tensor, unconnected_gradients: Any = UnconnectedGradients.NONE,
+                       parallel_iterations: Optional[int] = None, experimental_use_pfor: bool = True) -> Tensor:
         """Per-example Jacobians: for `target` [b, y...] and `source` [b, x...], the [b, y..., x...]
         tensor whose entry i is ``jacobian(target[i], source[i])``; target[i] must depend only on
         source[i]. As in TF, a fully unconnected result is zeros whatever `unconnected_gradients` says.
@@ -243,7 +246,9 @@ class GradientTape:
             raise ValueError(f"Need first dimension of target shape ({_shape_str(ts)}) and source shape "
                              f"({_shape_str(ss)}) to match.")
         tape, unconnected = self._begin_jacobian("batch_jacobian", experimental_use_pfor, unconnected_gradients)
-        return _core.compute_jacobian(tape, target, [source], unconnected is UnconnectedGradients.ZERO, True)[0]
+        out = _core.compute_jacobian(tape, target, [source], unconnected is UnconnectedGradients.ZERO, True)[0]
+        assert out is not None  # the engine gives zeros for an unconnected batch jacobian, as TF
+        return out
 
 
 def _shape_str(s):

@@ -1,4 +1,6 @@
 """Python conveniences on the engine's Tensor and Variable: TF's shape, dtype, repr, numpy interop."""
+from typing import Any, Optional
+
 import numpy as np
 
 from . import _core
@@ -307,7 +309,8 @@ class Variable(_core.Variable):
     3.0
     """
 
-    def __init__(self, initial_value=None, trainable=True, name=None, dtype=None, shape=None, **kwargs):
+    def __init__(self, initial_value: Any = None, trainable: bool = True, name: Optional[str] = None,
+                 dtype: Any = None, shape: Any = None, **kwargs: Any) -> None:
         if initial_value is None:
             raise ValueError("The initial value must be specified.")
         if callable(initial_value):
@@ -319,7 +322,9 @@ class Variable(_core.Variable):
             raise ValueError(f"Shape {tuple(value.shape)} of the initial value is not compatible with shape {tuple(shape)}")
         _core.Variable.__init__(self, value, name if name is not None else "Variable", bool(trainable))
 
-    def assign(self, value, use_locking=False, name=None, read_value=True):
+    def assign(self, value: Any, use_locking: bool = False, name: Optional[str] = None,
+               read_value: bool = True) -> "Variable":
+        """Replaces the value (same shape; Python values take the variable's dtype)."""
         shape = _value_shape(value)
         if shape is not None and shape != tuple(self._shape_tuple):
             raise ValueError(f"Cannot assign value to variable ' {self.name}': Shape mismatch.The variable shape "
@@ -327,21 +332,26 @@ class Variable(_core.Variable):
         self._assign(value)
         return self
 
-    def assign_add(self, delta, use_locking=False, name=None, read_value=True):
+    def assign_add(self, delta: Any, use_locking: bool = False, name: Optional[str] = None,
+                   read_value: bool = True) -> "Variable":
+        """Adds `delta` to the value in place."""
         self._assign_add(delta)
         return self
 
-    def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
+    def assign_sub(self, delta: Any, use_locking: bool = False, name: Optional[str] = None,
+                   read_value: bool = True) -> "Variable":
+        """Subtracts `delta` from the value in place."""
         self._assign_sub(delta)
         return self
 
     @property
-    def name(self):
+    def name(self) -> str:
         """TF's name: the name given (or 'Variable') followed by ':0'."""
         return self._shared_name + ":0"
 
     @property
-    def path(self):
+    def path(self) -> str:
+        """The name given (Keras's ``Variable.path``), without TF's ':0'."""
         return self._shared_name
 
     def __repr__(self):
@@ -428,7 +438,7 @@ def _attach_methods():
     Tensor.__repr__ = _tensor_repr
     Tensor.__str__ = _tensor_str
     Tensor.__format__ = _tensor_format
-    Tensor.name = property(_tensor_name)
+    Tensor.name = property(_tensor_name, doc="Undefined in eager mode: raises AttributeError, as TF.")
     Tensor.__getitem__ = _tensor_getitem
 
     _core.Variable.name = Variable.name

@@ -14,6 +14,7 @@ import collections
 import re
 import sys
 import types
+from typing import Any
 
 from ._core import get_num_threads
 from ._core import set_num_threads as _core_set_num_threads
@@ -79,7 +80,7 @@ def _get_memory_growth(device):
     raise KeyError(device)
 
 
-experimental = types.ModuleType(__name__ + ".experimental", "tf.config.experimental")
+experimental: Any = types.ModuleType(__name__ + ".experimental", "tf.config.experimental")
 experimental.list_physical_devices = list_physical_devices
 experimental.list_logical_devices = list_logical_devices
 experimental.get_visible_devices = get_visible_devices
@@ -138,7 +139,7 @@ def _get_inter():
     return _threads["inter"]
 
 
-threading = types.ModuleType(__name__ + ".threading", "tf.config.threading")
+threading: Any = types.ModuleType(__name__ + ".threading", "tf.config.threading")
 threading.set_intra_op_parallelism_threads = _set_intra
 threading.get_intra_op_parallelism_threads = _get_intra
 threading.set_inter_op_parallelism_threads = _set_inter

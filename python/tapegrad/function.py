@@ -26,6 +26,7 @@ import inspect
 import re
 import sys
 import weakref
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
@@ -50,9 +51,11 @@ def functions_run_eagerly():
 
 # ---- tf.function ---------------------------------------------------------------------------------
 
-def function(func=None, input_signature=None, autograph=True, jit_compile=None, reduce_retracing=False,
-             experimental_implements=None, experimental_autograph_options=None, experimental_attributes=None,
-             experimental_relax_shapes=None, experimental_compile=None, experimental_follow_type_hints=None):
+def function(func: Optional[Callable[..., Any]] = None, input_signature: Optional[Sequence[Any]] = None,
+             autograph: bool = True, jit_compile: Optional[bool] = None, reduce_retracing: bool = False,
+             experimental_implements: Any = None, experimental_autograph_options: Any = None,
+             experimental_attributes: Any = None, experimental_relax_shapes: Any = None,
+             experimental_compile: Any = None, experimental_follow_type_hints: Any = None) -> Any:
     """``tf.function``: a decorator (with or without arguments) that returns a callable ``Function``."""
     if experimental_relax_shapes:
         reduce_retracing = True
@@ -312,7 +315,8 @@ def _unpack(result):
     return result
 
 
-def cond(pred, true_fn=None, false_fn=None, name=None):
+def cond(pred: Any, true_fn: Optional[Callable[[], Any]] = None, false_fn: Optional[Callable[[], Any]] = None,
+         name: Optional[str] = None) -> Any:
     """``tf.cond``: runs ``true_fn()`` if `pred` is true, else ``false_fn()`` (TF's eager semantics)."""
     if true_fn is None:
         raise TypeError("true_fn must not be None.")
@@ -325,7 +329,8 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     return _unpack(true_fn() if _scalar_bool(pred, "pred") else false_fn())
 
 
-def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"):
+def case(pred_fn_pairs: Any, default: Optional[Callable[[], Any]] = None, exclusive: bool = False,
+         strict: bool = False, name: str = "case") -> Any:
     """``tf.case``: the function of the first true predicate, else `default`."""
     if isinstance(pred_fn_pairs, dict):
         pred_fn_pairs = list(pred_fn_pairs.items())
@@ -351,7 +356,8 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
     return _unpack(default())
 
 
-def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
+def switch_case(branch_index: Any, branch_fns: Any, default: Optional[Callable[[], Any]] = None,
+                name: str = "switch_case") -> Any:
     """``tf.switch_case``: runs ``branch_fns[branch_index]``; out of range runs `default` (or the last)."""
     if not isinstance(branch_index, (Tensor, Variable)):
         raise TypeError(f"'branch_index' must be a Tensor, got {type(branch_index)}")
@@ -375,8 +381,9 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
     return _unpack((default or items[-1][1])())
 
 
-def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10, back_prop=True,
-               swap_memory=False, maximum_iterations=None, name=None):
+def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Any, shape_invariants: Any = None,
+               parallel_iterations: int = 10, back_prop: bool = True, swap_memory: bool = False,
+               maximum_iterations: Any = None, name: Optional[str] = None) -> Any:
     """``tf.while_loop``: repeats ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)``.
 
     TF's checks: a body must keep each loop variable's structure and dtype, and its shape unless
@@ -507,7 +514,8 @@ def _format_array(a, summarize):
     return "[" + sep.join(parts) + "]"
 
 
-def print_(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):
+def print_(*inputs: Any, output_stream: Any = None, summarize: int = 3, sep: str = " ", end: str = "\n",
+           name: Optional[str] = None) -> None:
     """``tf.print``: prints tensors as TF does (``[1 2 3]``, ``...`` beyond `summarize` items per
     dimension, ``summarize=-1`` for all) to stderr by default; nests are printed with their structure."""
     stream = sys.stderr if output_stream is None else output_stream

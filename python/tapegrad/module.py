@@ -12,9 +12,12 @@
 >>> m.name_scope.name
 'linear/'
 """
+from __future__ import annotations
+
 import functools
 import re
 import threading
+from typing import Any, Callable, List, Literal, Optional, Tuple, TypeVar
 
 from ._tensor import Variable
 
@@ -31,7 +34,10 @@ def _current_scope_string():
     return getattr(_scope, "current", "")
 
 
-def current_name_scope():
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def current_name_scope() -> str:
     """The active name scope without its trailing "/" ("" outside any ``tf.name_scope``)."""
     return _current_scope_string().rstrip("/")
 
@@ -49,17 +55,18 @@ class name_scope:  # noqa: N801 (TF's name)
     outer/inner/
     """
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         if not isinstance(name, str):
             raise ValueError("name for name_scope must be a string.")
         self._name = name
-        self._saved = []
+        self._saved: List[str] = []
 
     @property
-    def name(self):
+    def name(self) -> str:
+        """The name given (the scope's full name is what ``__enter__`` returns)."""
         return self._name
 
-    def __enter__(self):
+    def __enter__(self) -> str:
         old = _current_scope_string()
         if not self._name:
             new = ""
@@ -71,9 +78,12 @@ class name_scope:  # noqa: N801 (TF's name)
         _scope.current = new
         return new
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> Literal[False]:
         _scope.current = self._saved.pop()
         return False
+
+
+_NameScope = name_scope  # for the hint on Module.name_scope, which shadows the name in the class
 
 
 def _is_module_like(obj):
@@ -92,7 +102,7 @@ class Module:
     _TF_MODULE_IGNORED_PROPERTIES = frozenset(("_self_unconditional_checkpoint_dependencies",
                                                "_self_unconditional_dependency_names"))
 
-    def __init__(self, name=None):
+    def __init__(self, name: Optional[str] = None) -> None:
         if name is None:
             name = _camel_to_snake(type(self).__name__)
         elif not _VALID_IDENTIFIER.match(name):
@@ -103,32 +113,32 @@ class Module:
             self._scope_name = scope_name
 
     @property
-    def name(self):
+    def name(self) -> str:
         """The module's name (the class name in snake_case unless given)."""
         return self._name
 
     @property
-    def name_scope(self):
+    def name_scope(self) -> _NameScope:
         """A ``tf.name_scope`` that re-enters this module's scope (``name_scope.name`` is "outer/m/")."""
         return name_scope(self._scope_name)
 
     @property
-    def variables(self):
+    def variables(self) -> Tuple[Variable, ...]:
         """Every Variable reachable from this module (own first, then sub-modules', depth first)."""
         return tuple(self._flatten(predicate=_is_variable))
 
     @property
-    def trainable_variables(self):
+    def trainable_variables(self) -> Tuple[Variable, ...]:
         """The trainable ones among ``variables``."""
         return tuple(self._flatten(predicate=lambda v: _is_variable(v) and v.trainable))
 
     @property
-    def non_trainable_variables(self):
+    def non_trainable_variables(self) -> Tuple[Variable, ...]:
         """The non-trainable ones among ``variables``."""
         return tuple(self._flatten(predicate=lambda v: _is_variable(v) and not v.trainable))
 
     @property
-    def submodules(self):
+    def submodules(self) -> Tuple[Any, ...]:
         """Every module reachable from this one (own attributes first, then theirs, as TF)."""
         return tuple(self._flatten(predicate=_is_module_like))
 
@@ -138,7 +148,7 @@ class Module:
         return list(_walk(self, predicate, recursive, with_path, (), {id(self)}, []))
 
     @classmethod
-    def with_name_scope(cls, method):
+    def with_name_scope(cls, method: _F) -> _F:
         """Decorator: runs `method` inside the module's name scope.
 
         >>> import tapegrad as tg
@@ -155,9 +165,9 @@ class Module:
             with self.name_scope:
                 return method(self, *args, **kwargs)
 
-        return wrapper
+        return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__name__} object at {hex(id(self))}>"
 
 

@@ -15,6 +15,7 @@ reproducibility, not TF's exact numbers.
 True
 """
 import numbers as _numbers
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 import numpy as _np
 
@@ -22,6 +23,13 @@ from ._core import InvalidArgumentError as _InvalidArgumentError
 from ._dtypes import as_dtype as _as_dtype, float32 as _float32, int64 as _int64
 from ._ops import _shape_list, constant as _constant
 from ._tensor import Tensor as _Tensor, Variable as _Variable
+
+if _TYPE_CHECKING:  # names for the hints only (quoted), so that none is public here at run time
+    from typing import Any, List, Optional
+
+    from ._dtypes import DType
+    from ._tensor import Tensor
+    from ._typing import DTypeLike, ShapeLike, TensorLike
 
 __all__ = ["set_seed", "normal", "uniform", "truncated_normal", "shuffle", "categorical", "Generator",
            "get_global_generator", "set_global_generator", "stateless_normal", "stateless_uniform",
@@ -31,11 +39,11 @@ _DEFAULT_GRAPH_SEED = 87654321  # TF's seed for ops that have a seed when the gl
 _MASK = (1 << 64) - 1
 _global_seed = None
 _op_count = 0
-_streams = {}
+_streams: dict = {}
 _unseeded = _np.random.default_rng()
 
 
-def set_seed(seed):
+def set_seed(seed: "Any") -> None:
     """Sets the global random seed; later random ops repeat the same values (See tg.random)."""
     global _global_seed, _op_count
     _global_seed = None if seed is None else int(seed)
@@ -75,7 +83,7 @@ def _dims(shape):
     return dims
 
 
-def _float_dtype(dtype, op):
+def _float_dtype(dtype: "Any", op: str) -> "DType":
     dt = _as_dtype(dtype)
     if not dt.is_floating:
         raise TypeError(f"Value for attr 'dtype' of {dt.name} is not in the list of allowed values: float, double "
@@ -99,12 +107,14 @@ def _normal(gen, shape, mean, stddev, dtype):
     return _constant(z.astype(npd) * _value(stddev, npd) + _value(mean, npd), dtype=dt)
 
 
-def normal(shape, mean=0.0, stddev=1.0, dtype=_float32, seed=None, name=None):
+def normal(shape: "ShapeLike", mean: "TensorLike" = 0.0, stddev: "TensorLike" = 1.0, dtype: "DTypeLike" = _float32,
+           seed: "Any" = None, name: "Optional[str]" = None) -> "Tensor":
     """Values from a normal distribution (``tf.random.normal``)."""
     return _normal(_generator(seed), shape, mean, stddev, dtype)
 
 
-def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_float32, seed=None, name=None):
+def truncated_normal(shape: "ShapeLike", mean: "TensorLike" = 0.0, stddev: "TensorLike" = 1.0,
+                     dtype: "DTypeLike" = _float32, seed: "Any" = None, name: "Optional[str]" = None) -> "Tensor":
     """Normal values redrawn until within two standard deviations (``tf.random.truncated_normal``)."""
     return _truncated_normal(_generator(seed), shape, mean, stddev, dtype)
 
@@ -121,7 +131,8 @@ def _truncated_normal(gen, shape, mean, stddev, dtype):
     return _constant(z.astype(npd) * _value(stddev, npd) + _value(mean, npd), dtype=dt)
 
 
-def uniform(shape, minval=0, maxval=None, dtype=_float32, seed=None, name=None):
+def uniform(shape: "ShapeLike", minval: "TensorLike" = 0, maxval: "Optional[TensorLike]" = None,
+            dtype: "DTypeLike" = _float32, seed: "Any" = None, name: "Optional[str]" = None) -> "Tensor":
     """Uniform values in ``[minval, maxval)`` (``tf.random.uniform``); integer dtypes need maxval."""
     return _uniform(_generator(seed), shape, minval, maxval, dtype)
 
@@ -146,7 +157,7 @@ def _uniform(gen, shape, minval, maxval, dtype):
     return _constant((u * (hi - lo) + lo).astype(npd), dtype=dt)
 
 
-def shuffle(value, seed=None, name=None):
+def shuffle(value: "TensorLike", seed: "Any" = None, name: "Optional[str]" = None) -> "Tensor":
     """A random permutation along the first axis (``tf.random.shuffle``; not differentiable, as TF)."""
     a = _value(value, None)
     dt = value.dtype if isinstance(value, (_Tensor, _Variable)) else None
@@ -156,7 +167,8 @@ def shuffle(value, seed=None, name=None):
     return _constant(a[perm], dtype=dt)
 
 
-def categorical(logits, num_samples, dtype=None, seed=None, name=None):
+def categorical(logits: "TensorLike", num_samples: "Any", dtype: "Optional[DTypeLike]" = None, seed: "Any" = None,
+                name: "Optional[str]" = None) -> "Tensor":
     """Samples class indices from unnormalised log-probabilities ``[batch, classes]``
     (``tf.random.categorical``)."""
     lg = _value(logits, _np.float64)
@@ -179,17 +191,23 @@ def _stateless_gen(seed, tag):
     return _np.random.Generator(_np.random.PCG64(_np.random.SeedSequence([int(v) & _MASK for v in sd] + [tag])))
 
 
-def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_float32, name=None, alg="auto_select"):
+def stateless_normal(shape: "ShapeLike", seed: "Any", mean: "TensorLike" = 0.0, stddev: "TensorLike" = 1.0,
+                     dtype: "DTypeLike" = _float32, name: "Optional[str]" = None,
+                     alg: "str" = "auto_select") -> "Tensor":
     """Normal values that depend only on `shape` and `seed` (two ints) (``tf.random.stateless_normal``)."""
     return _normal(_stateless_gen(seed, 1), shape, mean, stddev, dtype)
 
 
-def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=_float32, name=None, alg="auto_select"):
+def stateless_uniform(shape: "ShapeLike", seed: "Any", minval: "TensorLike" = 0,
+                      maxval: "Optional[TensorLike]" = None, dtype: "DTypeLike" = _float32,
+                      name: "Optional[str]" = None, alg: "str" = "auto_select") -> "Tensor":
     """Uniform values that depend only on `shape` and `seed` (``tf.random.stateless_uniform``)."""
     return _uniform(_stateless_gen(seed, 2), shape, minval, maxval, dtype)
 
 
-def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_float32, name=None, alg="auto_select"):
+def stateless_truncated_normal(shape: "ShapeLike", seed: "Any", mean: "TensorLike" = 0.0,
+                               stddev: "TensorLike" = 1.0, dtype: "DTypeLike" = _float32,
+                               name: "Optional[str]" = None, alg: "str" = "auto_select") -> "Tensor":
     """Truncated normal values that depend only on `shape` and `seed`."""
     return _truncated_normal(_stateless_gen(seed, 3), shape, mean, stddev, dtype)
 
@@ -212,32 +230,41 @@ class Generator:
             self._rng = _np.random.Generator(_np.random.PCG64(None if state is None else int(state) & _MASK))
 
     @classmethod
-    def from_seed(cls, seed, alg=None):
+    def from_seed(cls, seed: "Any", alg: "Any" = None) -> "Generator":
+        """A generator whose stream is fixed by `seed`."""
         g = cls.__new__(cls)
         g.reset_from_seed(seed)
         return g
 
     @classmethod
-    def from_non_deterministic_state(cls, alg=None):
+    def from_non_deterministic_state(cls, alg: "Any" = None) -> "Generator":
+        """A generator seeded from the operating system's entropy."""
         return cls()
 
-    def reset_from_seed(self, seed):
+    def reset_from_seed(self, seed: "Any") -> None:
+        """Restarts the stream as ``Generator.from_seed(seed)`` would."""
         self._rng = _np.random.Generator(_np.random.PCG64(_np.random.SeedSequence(int(seed) & _MASK)))
 
-    def normal(self, shape, mean=0.0, stddev=1.0, dtype=_float32, name=None):
+    def normal(self, shape: "ShapeLike", mean: "TensorLike" = 0.0, stddev: "TensorLike" = 1.0,
+               dtype: "DTypeLike" = _float32, name: "Optional[str]" = None) -> "Tensor":
+        """Normal samples of `shape` from this generator's stream."""
         return _normal(self._rng, shape, mean, stddev, dtype)
 
-    def truncated_normal(self, shape, mean=0.0, stddev=1.0, dtype=_float32, name=None):
+    def truncated_normal(self, shape: "ShapeLike", mean: "TensorLike" = 0.0, stddev: "TensorLike" = 1.0,
+                         dtype: "DTypeLike" = _float32, name: "Optional[str]" = None) -> "Tensor":
+        """Normal samples of `shape` redrawn beyond two standard deviations, from this stream."""
         return _truncated_normal(self._rng, shape, mean, stddev, dtype)
 
-    def uniform(self, shape, minval=0, maxval=None, dtype=_float32, name=None):
+    def uniform(self, shape: "ShapeLike", minval: "TensorLike" = 0, maxval: "Optional[TensorLike]" = None,
+                dtype: "DTypeLike" = _float32, name: "Optional[str]" = None) -> "Tensor":
+        """Uniform samples of `shape` in [minval, maxval) from this generator's stream."""
         return _uniform(self._rng, shape, minval, maxval, dtype)
 
-    def make_seeds(self, count=1):
+    def make_seeds(self, count: int = 1) -> "Tensor":
         """Seeds ``[2, count]`` (int64) for the stateless ops."""
         return _constant(self._rng.integers(0, 2 ** 63 - 1, size=(2, int(count)), dtype=_np.int64))
 
-    def split(self, count=1):
+    def split(self, count: int = 1) -> "List[Generator]":
         """`count` new independent generators; advances this one."""
         return [Generator.from_seed(int(self._rng.integers(0, 2 ** 63 - 1))) for _ in range(int(count))]
 
@@ -245,7 +272,7 @@ class Generator:
 _global_generator = None
 
 
-def get_global_generator():
+def get_global_generator() -> "Any":
     """The process-wide Generator (``tf.random.get_global_generator``)."""
     global _global_generator
     if _global_generator is None:
@@ -253,6 +280,15 @@ def get_global_generator():
     return _global_generator
 
 
-def set_global_generator(generator):
+def set_global_generator(generator: "Any") -> None:
+    """Makes `generator` the one ``get_global_generator()`` returns (TF's ``tf.random.set_global_generator``).
+
+    >>> import tapegrad as tg
+    >>> tg.random.set_global_generator(tg.random.Generator.from_seed(1))
+    >>> a = tg.random.get_global_generator().normal([2]).numpy()
+    >>> tg.random.set_global_generator(tg.random.Generator.from_seed(1))
+    >>> bool((tg.random.get_global_generator().normal([2]).numpy() == a).all())
+    True
+    """
     global _global_generator
     _global_generator = generator

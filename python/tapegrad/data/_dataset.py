@@ -22,6 +22,7 @@ maps keep TF's static shape) and otherwise all dims unknown (TF, tracing symboli
 dims, e.g. after a reshape to a constant shape). Random orders are reproducible from seeds but are not TF's numbers.
 """
 import contextlib
+import enum
 import itertools
 import numbers
 import sys
@@ -1593,7 +1594,7 @@ def _merged_options(ds):
 class _OptionsBase:
     """An attribute bag with a fixed set of names, each None (unset) or a value, as TF's options."""
 
-    _names = {}
+    _names: dict = {}
 
     def __init__(self):
         for k, v in self._names.items():
@@ -1610,7 +1611,7 @@ class _OptionsBase:
     def __ne__(self, other):
         return not self == other
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as TF
 
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)!r}' for k in self._names)})"
@@ -1627,7 +1628,7 @@ class _OptionsBase:
         return out
 
 
-class AutoShardPolicy(__import__("enum").IntEnum):
+class AutoShardPolicy(enum.IntEnum):
     """How a dataset is split across workers (tapegrad does not shard by itself)."""
     OFF = -1
     AUTO = 0

@@ -83,7 +83,7 @@ def buffer_shuffle(elements, buffer_size, rng):
 # --- prefetch (Note [Prefetch thread]) ----------------------------------------------------------
 
 _ITEM, _END, _ERROR = "item", "end", "error"
-_live = weakref.WeakSet()
+_live: "weakref.WeakSet[object]" = weakref.WeakSet()
 
 
 class _Producer:

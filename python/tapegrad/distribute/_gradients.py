@@ -270,7 +270,7 @@ class _DistributedGradientTapeMixin:
                                 self._hvd_post, local, self._scale_local, self._hvd_groups)
 
 
-_TAPE_CLASSES = {}
+_TAPE_CLASSES: dict = {}
 
 
 def DistributedGradientTape(gradtape, device_dense="", device_sparse="", compression=Compression.none,

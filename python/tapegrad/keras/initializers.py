@@ -15,6 +15,7 @@ distributions, not TF's exact numbers.
 """
 import math as _math
 import random as _py_random
+from typing import Optional as _Optional, Tuple as _Tuple
 
 import numpy as _np
 
@@ -264,7 +265,7 @@ class VarianceScaling(RandomInitializer):
 
 
 class _FixedVarianceScaling(VarianceScaling):
-    _args = None  # (scale, mode, distribution)
+    _args: _Optional[_Tuple[float, str, str]] = None  # (scale, mode, distribution)
 
     def __init__(self, seed=None, input_axes=None, output_axes=None):
         scale, mode, distribution = self._args

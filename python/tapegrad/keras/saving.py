@@ -84,7 +84,7 @@ trainable_variables trainable_weights variable_dtype variables weights
 _self_unconditional_dependency_names
 """.split())
 
-_SKIPSETS = {}
+_SKIPSETS: dict = {}
 
 
 def _h5py():

@@ -35,9 +35,9 @@ __all__ = ["save_model", "load_model", "register_keras_serializable", "get_custo
 
 from ..version import KERAS_VERSION  # noqa: E402
 _CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
-_GLOBAL_CUSTOM_OBJECTS = {}
-_GLOBAL_CUSTOM_NAMES = {}
-_SCOPE_OBJECTS = []
+_GLOBAL_CUSTOM_OBJECTS: dict = {}
+_GLOBAL_CUSTOM_NAMES: dict = {}
+_SCOPE_OBJECTS: list = []
 
 
 def register_keras_serializable(package="Custom", name=None):

@@ -37,7 +37,7 @@ from ..._dtypes import as_dtype, float32
 from ..._tensor import Tensor, TensorShape, Variable
 from .. import initializers as _initializers
 
-_NAME_COUNTS = {}
+_NAME_COUNTS: dict = {}
 _ctx = threading.local()
 
 
@@ -163,7 +163,7 @@ class _Tracked(list):
             self._drop(v)
         self._add(list(value) if isinstance(key, slice) else [value])
 
-    def __iadd__(self, values):
+    def __iadd__(self, values):  # type: ignore[misc]  # list.__iadd__ vs __add__: typeshed quirk
         self.extend(values)
         return self
 
@@ -897,7 +897,7 @@ def _policy_dtype(dtype):
     return as_dtype(dtype)
 
 
-_METRIC_CLASS = []
+_METRIC_CLASS: list = []
 
 
 def _is_metric(x):

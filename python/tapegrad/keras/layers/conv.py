@@ -16,6 +16,8 @@ TensorShape([2, 8, 8, 4])
 >>> [tuple(w.shape) for w in layer.weights]
 [(3, 3, 3, 4), (4,)]
 """
+from typing import Optional
+
 import numpy as np
 
 from ... import _ops, _ops_nn, _ops_shape
@@ -265,7 +267,7 @@ def depthwise_conv_nd(x, kernel, strides, padding, dilation_rate):
 class _ConvBase(Layer):
     """What every conv layer shares: argument checks, the bias and activation, channels_first."""
 
-    rank = None
+    rank: Optional[int] = None
 
     def _init_common(self, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                      bias_initializer, bias_regularizer, bias_constraint, allow_causal=False):

@@ -267,7 +267,7 @@ class _Operation(Layer):
         return cls(name=config.get("name"))
 
 
-_OP_CLASSES = {}
+_OP_CLASSES: dict = {}
 
 
 def _op_class(cls_name):

@@ -13,6 +13,8 @@ TensorShape([1, 2, 2, 3])
 >>> tg.keras.layers.GlobalAveragePooling1D()(tg.constant([[[1.0], [3.0]]])).numpy()
 array([[2.]], dtype=float32)
 """
+from typing import Optional
+
 import numpy as np
 
 from ... import _ops, _ops_nn, _ops_shape
@@ -71,8 +73,8 @@ def pooling_output_shape(input_shape, pool_size, strides, padding, data_format):
 class _Pooling(Layer):
     """Keras's BasePooling: ``pool_size``, ``strides`` (default: ``pool_size``), ``padding``, ``data_format``."""
 
-    rank = None
-    mode = None
+    rank: Optional[int] = None
+    mode: Optional[str] = None
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
@@ -164,7 +166,7 @@ class AveragePooling3D(_Pooling):
 class _GlobalPooling(Layer):
     """Keras's BaseGlobalPooling: reduces every spatial axis; ``keepdims`` keeps them as size 1."""
 
-    rank = None
+    rank: Optional[int] = None
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)

@@ -17,6 +17,7 @@ array([[1., 1.],
 [0.0, 2.0]
 """
 import math
+from typing import Optional
 
 import numpy as np
 
@@ -166,7 +167,7 @@ class SpatialDropout1D(_SpatialDropout):
 class _SpatialDropoutWithFormat(_SpatialDropout):
     """SpatialDropout2D/3D: inputs of rank ``_ndim`` in ``data_format``."""
 
-    _ndim = None
+    _ndim: Optional[int] = None
 
     def __init__(self, rate, data_format=None, seed=None, name=None, dtype=None):
         super().__init__(rate, seed=seed, name=name, dtype=dtype)

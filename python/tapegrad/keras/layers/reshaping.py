@@ -6,6 +6,7 @@
 TensorShape([3, 8, 2])
 """
 import math
+from typing import Optional
 
 import numpy as np
 
@@ -225,7 +226,7 @@ class RepeatVector(Layer):
 # ---- ZeroPadding ----------------------------------------------------------------------------------
 
 class _ZeroPadding(Layer):
-    _rank = None
+    _rank: Optional[int] = None
 
     def compute_output_shape(self, input_shape):
         output_shape = list(input_shape)
@@ -299,7 +300,7 @@ class ZeroPadding3D(_ZeroPadding):
 # ---- Cropping -------------------------------------------------------------------------------------
 
 class _Cropping(Layer):
-    _rank = None
+    _rank: Optional[int] = None
 
     def _cropped_dims(self, shape, what):
         dims = [shape[a] for a in _spatial_axes(self.data_format, self._rank)]

@@ -19,6 +19,7 @@ output (zeros with ``zero_output_for_mask``).
 [(3, 16), (4, 16), (16,)]
 """
 import copy
+from typing import Tuple
 
 import numpy as np
 
@@ -37,7 +38,7 @@ __all__ = ["SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "RNN", "Si
 
 # ---- serialization of sub-layers (Keras's serialize_keras_object for layers) ----------------------
 
-_SEEN_CLASSES = {}
+_SEEN_CLASSES: dict = {}
 
 
 def serialize_layer(layer):
@@ -800,8 +801,8 @@ class _OneCellRNN(RNN):
     the names in ``_cell_args`` read through to the cell, and the config lists ``_config_order``,
     taken from the cell's config (``activity_regularizer`` from the layer) instead of ``cell``."""
 
-    _cell_args = ()
-    _config_order = ()
+    _cell_args: Tuple[str, ...] = ()
+    _config_order: Tuple[str, ...] = ()
 
     def __getattr__(self, name):
         # units, activation, initializers, ... read through to the cell (Keras's properties)

@@ -24,7 +24,7 @@ def standardize_reduction(reduction):
 
 _standardize_reduction = standardize_reduction
 
-_name_uids = collections.defaultdict(int)
+_name_uids: "collections.defaultdict[str, int]" = collections.defaultdict(int)
 
 
 def _to_snake_case(name):

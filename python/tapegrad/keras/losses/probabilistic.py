@@ -5,6 +5,7 @@ Probabilities are clipped to [1e-7, 1 - 1e-7] as Keras does; logits go through t
 so logits of ±1000 give finite losses and gradients.
 """
 import warnings
+from typing import Tuple
 
 from ... import _ops
 from ..._ops_nnloss import (
@@ -220,7 +221,7 @@ def poisson(y_true, y_pred):
 class _Configured(LossFunctionWrapper):
     """A wrapper whose config is name, reduction and the attributes listed in `_config_keys`."""
 
-    _config_keys = ()
+    _config_keys: Tuple[str, ...] = ()
 
     def __init__(self, fn, name, reduction, dtype, **kwargs):
         super().__init__(fn, name=name, reduction=reduction, dtype=dtype, **kwargs)

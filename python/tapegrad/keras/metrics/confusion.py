@@ -6,6 +6,7 @@ thresholds (AUC's default) use Keras's bucket algorithm: one segment sum per bat
 comparison per threshold; the counts are the same.
 """
 import enum
+from typing import Optional
 
 import numpy as np
 
@@ -221,7 +222,7 @@ def update_confusion_matrix_variables(variables, y_true, y_pred, thresholds, top
 
 
 class _ConfusionMatrixConditionCount(Metric):
-    _cond = None
+    _cond: Optional[ConfusionMatrix] = None
 
     def __init__(self, thresholds=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -270,7 +271,7 @@ class FalseNegatives(_ConfusionMatrixConditionCount):
 
 
 class _PrecisionRecall(Metric):
-    _second = None  # FP for precision, FN for recall
+    _second: Optional[ConfusionMatrix] = None  # FP for precision, FN for recall
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)

@@ -25,8 +25,7 @@ import functools
 import numpy as np
 
 from ... import nest
-from ..._ops import cast, convert_to_tensor, zeros
-from ... import logical_not
+from ..._ops import cast, convert_to_tensor, logical_not, zeros
 from ..._ops_shape import expand_dims, squeeze
 from ..._tensor import Tensor, Variable
 from ..layers.base import InputSpec, Layer, _ctx
@@ -471,6 +470,10 @@ class Functional(Model):
             object.__setattr__(self, "_derived_input_spec", cached)
         return cached or None
 
+    @input_spec.setter
+    def input_spec(self, value):
+        object.__setattr__(self, "_manual_input_spec", value)
+
     def _derive_input_spec(self):
 
         def spec(x, name=None):
@@ -487,10 +490,6 @@ class Functional(Model):
                 return [spec(self._inputs_struct[k], name=k) for k in sorted(self._inputs_struct)]
             return []
         return [spec(x) for x in self._inputs]
-
-    @input_spec.setter
-    def input_spec(self, value):
-        object.__setattr__(self, "_manual_input_spec", value)
 
     def build(self, input_shape=None):
         self.built = True

@@ -199,7 +199,7 @@ class Model(Trainer, Layer):
         return super().from_config(config) if cls is not Model else cls(**config)
 
 
-_FUNCTIONAL_SUBCLASSES = {}
+_FUNCTIONAL_SUBCLASSES: dict = {}
 
 
 def _functional_subclass(cls):

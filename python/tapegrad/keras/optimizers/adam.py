@@ -1,5 +1,7 @@
 """Keras Adam, AdamW, Adamax, Nadam and Lamb with fused C++ updates. Shared arguments (weight
 decay, clipping, EMA, accumulation, name) go through ``**kwargs`` to `Optimizer`."""
+from typing import Optional
+
 import numpy as np
 
 from ..._tensor import StateVariable
@@ -10,7 +12,7 @@ class _AdamFamily(Optimizer):
     """Shared by the optimizers with arguments (beta_1, beta_2, epsilon): their state, their
     kernel arguments ``[lr, beta_1, beta_2, epsilon, t]`` and their config."""
 
-    _kind = None  # the fused kernel's name
+    _kind: Optional[str] = None  # the fused kernel's name
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)

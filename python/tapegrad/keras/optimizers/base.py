@@ -5,12 +5,16 @@ import operator
 import re
 import threading
 import warnings
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ... import _core, _restore_hooks
 from ..._tensor import StateVariable, Tensor, Variable
 from . import schedules as _schedules
+
+if TYPE_CHECKING:
+    from ..._tape import GradientTape
 
 
 class Optimizer:
@@ -40,8 +44,8 @@ class Optimizer:
     [0.9, 2.1]
     """
 
-    _slot_names = ()
-    _slot_init = {}
+    _slot_names: Tuple[str, ...] = ()
+    _slot_init: dict = {}
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
@@ -123,7 +127,7 @@ class Optimizer:
         return float(value)
 
     @property
-    def learning_rate(self):
+    def learning_rate(self) -> Any:
         """The current learning rate, settable. As in Keras: the float32 learning-rate Variable
         (``opt.learning_rate.assign(0.1)`` works), or a schedule's value at ``iterations``."""
         lr = self._learning_rate
@@ -133,7 +137,7 @@ class Optimizer:
         return value if isinstance(value, Tensor) else _float_tensor(value)
 
     @learning_rate.setter
-    def learning_rate(self, value):
+    def learning_rate(self, value: Any) -> None:
         self._set_learning_rate(value)
 
     # --- state ------------------------------------------------------------------------------------
@@ -141,14 +145,14 @@ class Optimizer:
         return int(self._iterations._item())
 
     @property
-    def iterations(self):
+    def iterations(self) -> Any:
         """Number of update steps taken (a Variable; with gradient accumulation, calls // N)."""
         if self.gradient_accumulation_steps:
             return _int_tensor(self._raw_iterations() // self.gradient_accumulation_steps)
         return self._iterations
 
     @property
-    def variables(self):
+    def variables(self) -> List[Variable]:
         """Every state variable: iterations, learning rate (if a float), slots, extras, EMA, accumulators."""
         out = [self._iterations]
         if isinstance(self._learning_rate, Variable):
@@ -160,7 +164,7 @@ class Optimizer:
         out.extend(self._accumulators)
         return out
 
-    def build(self, var_list):
+    def build(self, var_list: Sequence[Variable]) -> None:
         """Creates the optimizer's variables (slots, EMA averages, accumulators) for `var_list`."""
         if self.built:
             return
@@ -191,7 +195,8 @@ class Optimizer:
         shape = tuple(var.shape) if shape is None else tuple(shape)
         return StateVariable(np.full(shape, value, dtype=dtype), name=f"{slot_name}/{var._shared_name}", trainable=False)
 
-    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+    def exclude_from_weight_decay(self, var_list: Optional[Sequence[Variable]] = None,
+                                  var_names: Optional[Sequence[str]] = None) -> None:
         """Excludes variables (objects, or names containing any of `var_names`) from weight decay.
         Must be called before the optimizer is built."""
         if self.built:
@@ -207,7 +212,7 @@ class Optimizer:
         return True
 
     # --- apply ------------------------------------------------------------------------------------
-    def apply_gradients(self, grads_and_vars):
+    def apply_gradients(self, grads_and_vars: Iterable[Tuple[Any, Variable]]) -> Variable:
         """Applies gradients to variables; returns `iterations`."""
         given_sequence = isinstance(grads_and_vars, (list, tuple))
         grads_and_vars = list(grads_and_vars)
@@ -220,7 +225,7 @@ class Optimizer:
         self.apply(list(grads), list(variables))
         return self._iterations
 
-    def apply(self, grads, trainable_variables=None):
+    def apply(self, grads: Sequence[Any], trainable_variables: Optional[Sequence[Variable]] = None) -> None:
         """Updates `trainable_variables` (default: the variables the optimizer was built with).
 
         Threads: one optimizer's steps are serialised (a lock per optimizer), so several Python
@@ -328,7 +333,7 @@ class Optimizer:
         for v, i in zip(variables, indices):
             v.assign(self._ema[i])
 
-    def finalize_variable_values(self, var_list):
+    def finalize_variable_values(self, var_list: Sequence[Variable]) -> None:
         """With ``use_ema``, copies the moving averages into `var_list` (the end of ``fit``)."""
         if self.use_ema:
             var_list = list(var_list)
@@ -339,14 +344,15 @@ class Optimizer:
                     "was called on your model.")
             self._overwrite_with_ema(var_list)
 
-    def scale_loss(self, loss):
+    def scale_loss(self, loss: Any) -> Any:
         """Multiplies the loss by ``loss_scale_factor`` when it is set."""
         if self.loss_scale_factor is not None:
             return loss * self.loss_scale_factor
         return loss
 
     # --- tf.keras 2 conveniences --------------------------------------------------------------------
-    def compute_gradients(self, loss, var_list, tape=None):
+    def compute_gradients(self, loss: Any, var_list: Sequence[Variable],
+                          tape: Optional["GradientTape"] = None) -> List[Tuple[Any, Variable]]:
         """Gradients of `loss` (a Tensor with its `tape`, or a zero-argument callable) as (grad, var) pairs."""
         from ..._tape import GradientTape
 
@@ -367,17 +373,17 @@ class Optimizer:
         grads = tape.gradient(loss, var_list)
         return list(zip(grads, var_list))
 
-    def minimize(self, loss, var_list, tape=None):
+    def minimize(self, loss: Any, var_list: Sequence[Variable], tape: Optional["GradientTape"] = None) -> Variable:
         """tf.keras 2's minimize: computes the gradients of `loss` and applies them; returns `iterations`."""
         return self.apply_gradients(self.compute_gradients(loss, var_list, tape))
 
     # --- saving -------------------------------------------------------------------------------------
-    def save_own_variables(self, store):
+    def save_own_variables(self, store: Dict[str, Any]) -> None:
         """Writes every state variable into the dict-like `store` as ``store[str(i)]``."""
         for i, v in enumerate(self.variables):
             store[str(i)] = v.numpy()
 
-    def load_own_variables(self, store):
+    def load_own_variables(self, store: Dict[str, Any]) -> None:
         """Reads the state written by `save_own_variables` (the optimizer must be built)."""
         variables = self.variables
         if len(store.keys()) != len(variables):
@@ -401,11 +407,11 @@ class Optimizer:
         for v, value in zip(variables, values):
             v.assign(value)
 
-    def get_weights(self):
+    def get_weights(self) -> List[np.ndarray]:
         """The values of `variables`, as numpy arrays."""
         return [v.numpy() for v in self.variables]
 
-    def set_weights(self, weights):
+    def set_weights(self, weights: Sequence[Any]) -> None:
         """Assigns `weights` (as from `get_weights`) to `variables`; the optimizer must be built."""
         variables = self.variables
         weights = list(weights)
@@ -414,7 +420,7 @@ class Optimizer:
         self.load_own_variables({str(i): w for i, w in enumerate(weights)})
 
     # --- config -------------------------------------------------------------------------------------
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         lr = self._learning_rate
         if isinstance(lr, _schedules.LearningRateSchedule):
             lr = _schedules.serialize(lr)
@@ -430,14 +436,14 @@ class Optimizer:
         }
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
+    def from_config(cls, config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None) -> "Optimizer":
         config = dict(config)
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = _schedules.deserialize(config["learning_rate"], custom_objects=custom_objects)
         return cls(**config)
 
 
-_NAME_COUNTS = {}
+_NAME_COUNTS: dict = {}
 
 
 def _auto_name(class_name):

@@ -1,0 +1,886 @@
+"""
+tapegrad's C++ engine (private: use the tapegrad package)
+"""
+from __future__ import annotations
+import collections.abc
+import numpy
+import numpy.typing
+import tapegrad._typing
+import typing
+__all__: list[str] = ['InvalidArgumentError', 'ResourceExhaustedError', 'Tape', 'Tensor', 'Variable', 'abs', 'acos', 'acosh', 'add', 'any_tape_active', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'broadcast_to', 'cast', 'ceil', 'compute_gradient', 'compute_jacobian', 'concat', 'constant', 'convert_to_tensor', 'cos', 'cosh', 'divide', 'equal', 'erf', 'erfc', 'exp', 'expm1', 'fill', 'floor', 'floordiv', 'floormod', 'full', 'gather', 'gather_nd', 'get_num_threads', 'greater', 'greater_equal', 'identity', 'is_finite', 'is_inf', 'is_nan', 'is_recording', 'less', 'less_equal', 'log', 'log1p', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'matmul', 'maximum', 'minimum', 'multiply', 'negative', 'not_equal', 'optimizer_accumulate', 'optimizer_ema_update', 'optimizer_step', 'optimizer_sum_squares', 'pad_constant', 'pop_tape', 'pow', 'push_tape', 'range', 'reciprocal', 'record_custom_gradient', 'reduce_all', 'reduce_any', 'reduce_max', 'reduce_mean', 'reduce_min', 'reduce_prod', 'reduce_sum', 'relu', 'relu6', 'reshape', 'round', 'rsqrt', 'scatter_nd', 'set_num_threads', 'sigmoid', 'sigmoid_cross_entropy_with_logits', 'sign', 'simd_isa', 'sin', 'sinh', 'softmax', 'softmax_cross_entropy_with_logits', 'softplus', 'sparse_softmax_cross_entropy_with_logits', 'sqrt', 'square', 'squared_difference', 'stop_gradient', 'strided_slice', 'subtract', 'tan', 'tanh', 'tensor_scatter_nd_add', 'tensor_scatter_nd_update', 'transpose', 'unsorted_segment_sum', 'unstack', 'where3', 'where_indices', 'zeros']
+class InvalidArgumentError(ValueError):
+    pass
+class ResourceExhaustedError(MemoryError):
+    pass
+class Tensor:
+    """
+    An immutable multi-dimensional array (tapegrad.Tensor).
+    """
+    __array_priority__: typing.ClassVar[int] = 100
+    def __abs__(self) -> Tensor:
+        ...
+    def __add__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __and__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __array__(self, dtype = None, copy = None):
+        ...
+    def __bool__(self):
+        ...
+    def __eq__(self, other: typing.Any) -> Tensor | bool:
+        ...
+    def __float__(self):
+        ...
+    def __floordiv__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __format__(self, format_spec):
+        """
+        As TF: the spec applies to the numpy value (a numpy scalar for a 0-d tensor).
+        """
+    def __ge__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __getitem__(self, spec):
+        ...
+    def __gt__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self):
+        ...
+    def __int__(self):
+        ...
+    def __invert__(self) -> Tensor:
+        ...
+    def __iter__(self):
+        ...
+    def __le__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __len__(self):
+        ...
+    def __lt__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __matmul__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __mod__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __mul__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __ne__(self, other: typing.Any) -> Tensor | bool:
+        ...
+    def __neg__(self) -> Tensor:
+        ...
+    def __or__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __pos__(self) -> Tensor:
+        ...
+    def __pow__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __radd__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __rand__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __repr__(self):
+        ...
+    def __rfloordiv__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __rmatmul__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __rmod__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __rmul__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __ror__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __rpow__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __rsub__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __rtruediv__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __str__(self):
+        ...
+    def __sub__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __truediv__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def _array_view(self) -> numpy.ndarray:
+        """
+        (private) A read-only numpy view of the buffer (no copy).
+        """
+    def _item(self) -> typing.Any:
+        """
+        (private) The one value as a Python int or float.
+        """
+    def get_shape(self):
+        ...
+    def numpy(self):
+        """
+        The value as a numpy array (a numpy scalar for a 0-d tensor, as TF).
+        """
+    @property
+    def _dtype_code(self) -> int:
+        ...
+    @property
+    def _id(self) -> int:
+        ...
+    @property
+    def _shape_tuple(self) -> tuple:
+        ...
+    @property
+    def device(self):
+        """
+        The device holding the value; always the host CPU.
+        """
+    @property
+    def dtype(self):
+        """
+        The element type, a DType.
+        """
+    @property
+    def name(self):
+        """
+        Undefined in eager mode: raises AttributeError, as TF.
+        """
+    @property
+    def ndim(self) -> int:
+        """
+        The number of axes (the rank).
+        """
+    @property
+    def shape(self):
+        """
+        The shape, a TensorShape.
+        """
+class Variable:
+    """
+    The engine's mutable tensor (tapegrad.Variable subclasses it).
+    """
+    __array_priority__: typing.ClassVar[int] = 100
+    _shared_name: str
+    def __abs__(self) -> Tensor:
+        ...
+    def __add__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __and__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __array__(self, dtype = None, copy = None):
+        ...
+    def __bool__(self):
+        ...
+    def __eq__(self, other: typing.Any) -> Tensor | bool:
+        ...
+    def __float__(self):
+        ...
+    def __floordiv__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __ge__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __getitem__(self, spec):
+        ...
+    def __gt__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self):
+        ...
+    def __init__(self, initial_value: tapegrad._typing.TensorLike, name: str = 'Variable', trainable: bool = True) -> None:
+        """
+        A variable holding a copy of `initial_value`.
+        """
+    def __int__(self):
+        ...
+    def __invert__(self) -> Tensor:
+        ...
+    def __iter__(self):
+        ...
+    def __le__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __len__(self):
+        ...
+    def __lt__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __matmul__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __mod__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __mul__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __ne__(self, other: typing.Any) -> Tensor | bool:
+        ...
+    def __neg__(self) -> Tensor:
+        ...
+    def __or__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __pos__(self) -> Tensor:
+        ...
+    def __pow__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __radd__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __rand__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __rfloordiv__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __rmatmul__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __rmod__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __rmul__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __ror__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __rpow__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __rsub__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __rtruediv__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __sub__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def __truediv__(self, other: tapegrad._typing.TensorLike) -> Tensor:
+        ...
+    def _array_view(self) -> numpy.ndarray:
+        """
+        (private) A read-only numpy view of the buffer (no copy).
+        """
+    def _assign(self, value: tapegrad._typing.TensorLike) -> None:
+        """
+        (private) Replaces the value (same dtype and shape).
+        """
+    def _assign_add(self, delta: tapegrad._typing.TensorLike) -> None:
+        """
+        (private) Adds `delta` to the value in place.
+        """
+    def _assign_sub(self, delta: tapegrad._typing.TensorLike) -> None:
+        """
+        (private) Subtracts `delta` from the value in place.
+        """
+    def _item(self) -> typing.Any:
+        """
+        (private) The one value as a Python int or float.
+        """
+    def get_shape(self):
+        ...
+    def numpy(self):
+        """
+        The value as a numpy array (a numpy scalar for a 0-d tensor, as TF).
+        """
+    def read_value(self) -> Tensor:
+        """
+        The current value as a Tensor (recorded as a read).
+        """
+    def scatter_nd_add(self, indices, updates, name = None):
+        """
+        Variable.scatter_nd_add(indices, updates): tensor_scatter_nd_add written in place.
+        """
+    def scatter_nd_sub(self, indices, updates, name = None):
+        """
+        Variable.scatter_nd_sub(indices, updates): tensor_scatter_nd_sub written in place.
+        """
+    def scatter_nd_update(self, indices, updates, name = None):
+        """
+        Variable.scatter_nd_update(indices, updates): tensor_scatter_nd_update written in place.
+        """
+    def value(self) -> Tensor:
+        """
+        The current value as a Tensor (recorded as a read).
+        """
+    @property
+    def _dtype_code(self) -> int:
+        ...
+    @property
+    def _id(self) -> int:
+        ...
+    @property
+    def _shape_tuple(self) -> tuple:
+        ...
+    @property
+    def device(self):
+        """
+        The device holding the value; always the host CPU.
+        """
+    @property
+    def dtype(self):
+        """
+        The element type, a DType.
+        """
+    @property
+    def name(self) -> str:
+        """
+        TF's name: the name given (or 'Variable') followed by ':0'.
+        """
+    @property
+    def ndim(self) -> int:
+        """
+        The number of axes (the rank).
+        """
+    @property
+    def path(self) -> str:
+        """
+        The name given (Keras's ``Variable.path``), without TF's ':0'.
+        """
+    @property
+    def shape(self):
+        """
+        The shape, a TensorShape.
+        """
+    @property
+    def trainable(self) -> bool:
+        """
+        Whether optimizers and Module.trainable_variables see this variable.
+        """
+    @trainable.setter
+    def trainable(self, arg1: bool) -> None:
+        ...
+class Tape:
+    """
+    The engine's record of one GradientTape (private).
+    """
+    def __init__(self, persistent: bool, watch_accessed_variables: bool) -> None:
+        """
+        An empty tape (GradientTape makes one on entering its `with` block).
+        """
+    def num_nodes(self) -> int:
+        """
+        The number of recorded operations still held.
+        """
+    def watch(self, tensor: tapegrad._typing.TensorLike) -> None:
+        """
+        Records operations on `tensor` (a Tensor or Variable) from now on.
+        """
+    def watched_variables(self) -> list[Variable]:
+        """
+        The variables this tape watches, in the order first watched.
+        """
+    @property
+    def persistent(self) -> bool:
+        """
+        Whether gradient() may be called more than once.
+        """
+def _arg_reduce(x: tapegrad._typing.TensorLike, axis: typing.SupportsInt | typing.SupportsIndex, dtype_code: typing.SupportsInt | typing.SupportsIndex, is_max: bool) -> Tensor:
+    """
+    (private) The index of the largest (is_max) or smallest value along a normalised `axis`.
+    """
+def _avg_pool2d(input: tapegrad._typing.TensorLike, ksize: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], strides: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], pads: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
+    """
+    (private) 2-D average pooling over NHWC input (padding excluded from the mean).
+    """
+def _cholesky(a: tapegrad._typing.TensorLike) -> Tensor:
+    """
+    (private) The lower Cholesky factor of each positive definite matrix.
+    """
+def _conv2d(input: tapegrad._typing.TensorLike, filters: tapegrad._typing.TensorLike, strides: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dilations: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], pads: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
+    """
+    (private) 2-D convolution, NHWC input and HWIO filters; pads are (top, bottom, left, right).
+    """
+def _conv2d_backprop_filter(input: tapegrad._typing.TensorLike, filter_sizes: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], out_backprop: tapegrad._typing.TensorLike, strides: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dilations: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], pads: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
+    """
+    (private) The gradient of _conv2d with respect to its filters.
+    """
+def _conv2d_backprop_input(input_sizes: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], filters: tapegrad._typing.TensorLike, out_backprop: tapegrad._typing.TensorLike, strides: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dilations: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], pads: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
+    """
+    (private) The gradient of _conv2d with respect to its input.
+    """
+def _copy_probe(arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], arg1: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], arg2: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], arg3: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
+    """
+    Bandwidth probe with Adam's streams: reads a, b, c, d, writes a, c, d in place (float32).
+    """
+def _cores_contended() -> bool:
+    """
+    (private) Whether the contention probe sees the cores taken.
+    """
+def _depthwise_conv2d(input: tapegrad._typing.TensorLike, filter: tapegrad._typing.TensorLike, strides: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dilations: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], pads: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
+    """
+    (private) Depthwise 2-D convolution, NHWC input and HWCM filters.
+    """
+def _eigh(a: tapegrad._typing.TensorLike) -> tuple[Tensor, Tensor]:
+    """
+    (private) (eigenvalues ascending, eigenvectors) of each self-adjoint matrix.
+    """
+def _empty_with_view(shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dtype_code: typing.SupportsInt | typing.SupportsIndex) -> tuple[Tensor, numpy.ndarray]:
+    """
+    (private) A new tensor and a writable numpy view of its buffer.
+    """
+def _exp_linear(x: tapegrad._typing.TensorLike, selu: bool) -> Tensor:
+    """
+    (private) elu(x), or selu(x) when `selu`.
+    """
+def _leaky_relu(x: tapegrad._typing.TensorLike, alpha: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
+    """
+    (private) x where x > 0, else alpha * x.
+    """
+def _log_matrix_determinant(a: tapegrad._typing.TensorLike) -> tuple[Tensor, Tensor]:
+    """
+    (private) (sign, log|det|) of each square matrix.
+    """
+def _matrix_determinant(a: tapegrad._typing.TensorLike) -> Tensor:
+    """
+    (private) The determinant of each square matrix.
+    """
+def _matrix_inverse(a: tapegrad._typing.TensorLike, adjoint: bool) -> Tensor:
+    """
+    (private) The inverse of each square matrix (of its adjoint when `adjoint`).
+    """
+def _matrix_solve(matrix: tapegrad._typing.TensorLike, rhs: tapegrad._typing.TensorLike, adjoint: bool) -> Tensor:
+    """
+    (private) x with matrix @ x = rhs.
+    """
+def _max_pool2d(input: tapegrad._typing.TensorLike, ksize: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], strides: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], pads: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
+    """
+    (private) 2-D max pooling over NHWC input.
+    """
+def _qr(a: tapegrad._typing.TensorLike, full_matrices: bool) -> tuple[Tensor, Tensor]:
+    """
+    (private) (q, r) of each matrix.
+    """
+def _real_div(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    (private) x / y in x's dtype (no integer promotion).
+    """
+def _relu_grad(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    (private) The gradient of relu: dy where features > 0.
+    """
+def _scan(x: tapegrad._typing.TensorLike, axis: typing.SupportsInt | typing.SupportsIndex, exclusive: bool, reverse: bool, prod: bool) -> Tensor:
+    """
+    (private) The cumulative sum (or product when `prod`) along a normalised `axis`.
+    """
+def _sigmoid_grad(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    (private) The gradient of sigmoid from its output y and upstream dy.
+    """
+def _svd(a: tapegrad._typing.TensorLike, full_matrices: bool, compute_uv: bool) -> list[Tensor]:
+    """
+    (private) (s, u, v) of each matrix.
+    """
+def _tanh_grad(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    (private) The gradient of tanh from its output y and upstream gradient dy.
+    """
+def _triangular_solve(matrix: tapegrad._typing.TensorLike, rhs: tapegrad._typing.TensorLike, lower: bool, adjoint: bool) -> Tensor:
+    """
+    (private) x with matrix @ x = rhs for triangular matrices.
+    """
+def abs(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The absolute value of x, elementwise.
+    """
+def acos(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The inverse cosine of x, elementwise.
+    """
+def acosh(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The inverse hyperbolic cosine of x, elementwise.
+    """
+def add(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    x + y, elementwise, with broadcasting.
+    """
+def any_tape_active() -> bool:
+    """
+    Whether any tape records on this thread.
+    """
+def asin(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The inverse sine of x, elementwise.
+    """
+def asinh(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The inverse hyperbolic sine of x, elementwise.
+    """
+def atan(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The inverse tangent of x, elementwise.
+    """
+def atan2(y: tapegrad._typing.TensorLike, x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The angle of the point (x, y): atan(y / x) in the right quadrant (TF's arguments: y, x).
+    """
+def atanh(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The inverse hyperbolic tangent of x, elementwise.
+    """
+def broadcast_to(input: tapegrad._typing.TensorLike, shape: tapegrad._typing.ShapeLike, name: str | None = None) -> Tensor:
+    """
+    `input` broadcast to `shape`, numpy's rules.
+    """
+def cast(x: tapegrad._typing.TensorLike, dtype_code: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    (private) x cast to the dtype with this code (tapegrad.cast: a DType).
+    """
+def ceil(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The smallest integer not less than x, elementwise.
+    """
+def compute_gradient(tape: Tape, targets: list[tapegrad._typing.TensorLike], sources: list[tapegrad._typing.TensorLike], output_grads: list[tapegrad._typing.TensorLike | None], zero_unconnected: bool, on_source_ready: collections.abc.Callable[[int, Tensor | None], None] | None = None) -> list[Tensor | None]:
+    """
+    The gradients of sum(targets * output_grads) with respect to each source (None: unconnected).
+    """
+def compute_jacobian(tape: Tape, target: tapegrad._typing.TensorLike, sources: list[tapegrad._typing.TensorLike], zero_unconnected: bool, batch: bool) -> list[Tensor | None]:
+    """
+    The jacobian of target with respect to each source (batch: per example over the first axis).
+    """
+def concat(values: collections.abc.Sequence, axis: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    (private) The tensors joined along a normalised `axis`.
+    """
+def constant(value: tapegrad._typing.TensorLike, dtype_code: int | None = None, shape: tapegrad._typing.ShapeLike | None = None) -> Tensor:
+    """
+    (private) A new tensor holding `value` (of `shape`), in the dtype with this code (tapegrad's takes a DType).
+    """
+def convert_to_tensor(value: tapegrad._typing.TensorLike, dtype_code: int | None = None) -> Tensor:
+    """
+    (private) `value` as a Tensor, in the dtype with this code when given (tapegrad's takes a DType).
+    """
+def cos(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The cosine of x (radians), elementwise.
+    """
+def cosh(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The hyperbolic cosine of x, elementwise.
+    """
+def divide(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    x / y, elementwise, with broadcasting; integers divide in float32 (8, 16 bits) or float64, as TF.
+    """
+def equal(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    x == y, elementwise, with broadcasting.
+    """
+def erf(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The Gauss error function of x, elementwise.
+    """
+def erfc(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The complementary error function 1 - erf(x), elementwise.
+    """
+def exp(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    e raised to the power x, elementwise.
+    """
+def expm1(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    exp(x) - 1, elementwise (accurate for small x).
+    """
+def fill(dims: tapegrad._typing.ShapeLike, value: tapegrad._typing.TensorLike, dtype_code: int | None = None) -> Tensor:
+    """
+    (private) A tensor of shape `dims` filled with the scalar `value`.
+    """
+def floor(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The largest integer not greater than x, elementwise.
+    """
+def floordiv(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    x // y (rounded toward -inf), elementwise, with broadcasting.
+    """
+def floormod(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    x % y (the sign of y), elementwise, with broadcasting.
+    """
+def full(shape: tapegrad._typing.ShapeLike, value: typing.SupportsFloat | typing.SupportsIndex, dtype_code: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    (private) `shape` filled with `value` in the dtype with this code.
+    """
+def gather(params: tapegrad._typing.TensorLike, indices: tapegrad._typing.TensorLike, axis: typing.SupportsInt | typing.SupportsIndex, batch_dims: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    (private) Slices of params at `indices` along a normalised `axis`.
+    """
+def gather_nd(params: tapegrad._typing.TensorLike, indices: tapegrad._typing.TensorLike) -> Tensor:
+    """
+    (private) The slices of params at the index vectors in the last axis of `indices`.
+    """
+def get_num_threads() -> int:
+    """
+    The number of threads the engine's kernels use.
+    """
+def greater(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    x > y, elementwise, with broadcasting.
+    """
+def greater_equal(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    x >= y, elementwise, with broadcasting.
+    """
+def identity(input: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    A tensor with the same value (gradient passes through).
+    """
+def is_finite(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    Whether x is finite, elementwise.
+    """
+def is_inf(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    Whether x is +inf or -inf, elementwise.
+    """
+def is_nan(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    Whether x is NaN, elementwise.
+    """
+def is_recording(tape: Tape) -> bool:
+    """
+    Whether `tape` records on this thread now (not paused by stop_recording).
+    """
+def less(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    x < y, elementwise, with broadcasting.
+    """
+def less_equal(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    x <= y, elementwise, with broadcasting.
+    """
+def log(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The natural logarithm of x, elementwise.
+    """
+def log1p(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    log(1 + x), elementwise (accurate for small x).
+    """
+def log_softmax(logits: tapegrad._typing.TensorLike, axis: int | None = None, name: str | None = None) -> Tensor:
+    """
+    logits - log(sum(exp(logits))) along `axis` (the last when None).
+    """
+def logical_and(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    x and y, elementwise (bool tensors), with broadcasting.
+    """
+def logical_not(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    not x, elementwise (bool tensors).
+    """
+def logical_or(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    x or y, elementwise (bool tensors), with broadcasting.
+    """
+def matmul(a: tapegrad._typing.TensorLike, b: tapegrad._typing.TensorLike, transpose_a: bool = False, transpose_b: bool = False, name: str | None = None) -> Tensor:
+    """
+    The matrix product a @ b over the last two axes (batch axes broadcast).
+    """
+def maximum(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The larger of x and y, elementwise, with broadcasting.
+    """
+def minimum(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The smaller of x and y, elementwise, with broadcasting.
+    """
+def multiply(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    x * y, elementwise, with broadcasting.
+    """
+def negative(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    -x, elementwise.
+    """
+def not_equal(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    x != y, elementwise, with broadcasting.
+    """
+def optimizer_accumulate(accumulators: typing.Any, grads: typing.Any) -> None:
+    """
+    acc += g for every pair (gradient accumulation).
+    """
+def optimizer_ema_update(variables: typing.Any, averages: typing.Any, momentum: typing.SupportsFloat | typing.SupportsIndex) -> None:
+    ...
+def optimizer_step(kind: str, variables: typing.Any, grads: typing.Any, slots: list, hyper: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], clip_mode: typing.SupportsInt | typing.SupportsIndex = 0, clip_norm: typing.SupportsFloat | typing.SupportsIndex = 0.0, clip_value: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay_mask: typing.Any = None, accumulators: typing.Any = None, accum_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, ema: typing.Any = None, ema_momentum: typing.SupportsFloat | typing.SupportsIndex = 0.0, ema_overwrite: bool = False) -> None:
+    """
+    One fused optimizer step over all variables (see cpp/optim/optim.h for kinds and options).
+    """
+def optimizer_sum_squares(tensors: typing.Any) -> list[float]:
+    """
+    Per-tensor sums of squares in double, over fixed blocks (deterministic).
+    """
+def pad_constant(x: tapegrad._typing.TensorLike, before: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], value: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
+    """
+    (private) x placed at offset `before` in a tensor of `shape` filled with `value`.
+    """
+def pop_tape(tape: Tape) -> None:
+    """
+    Stops `tape` recording on this thread (GradientTape.__exit__).
+    """
+def pow(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    x ** y, elementwise, with broadcasting.
+    """
+def push_tape(tape: Tape) -> None:
+    """
+    Makes `tape` record on this thread (GradientTape.__enter__).
+    """
+def range(start: typing.SupportsFloat | typing.SupportsIndex, limit: typing.SupportsFloat | typing.SupportsIndex, delta: typing.SupportsFloat | typing.SupportsIndex, dtype_code: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    (private) start, start + delta, ... up to (not including) limit, in the dtype with this code.
+    """
+def reciprocal(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    1 / x, elementwise.
+    """
+def record_custom_gradient(inputs: list[tapegrad._typing.TensorLike], outputs: list[tapegrad._typing.TensorLike], backward: collections.abc.Callable[[list[Tensor]], collections.abc.Iterable[tapegrad._typing.TensorLike | None]]) -> list[Tensor]:
+    """
+    Copies of outputs, recorded as one op of inputs whose gradient backward(output gradients) gives.
+    """
+def reduce_all(input_tensor: tapegrad._typing.TensorLike, axis: tapegrad._typing.AxisLike = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+    """
+    Logical and over `axis` (all axes when None) of a bool tensor.
+    """
+def reduce_any(input_tensor: tapegrad._typing.TensorLike, axis: tapegrad._typing.AxisLike = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+    """
+    Logical or over `axis` (all axes when None) of a bool tensor.
+    """
+def reduce_max(input_tensor: tapegrad._typing.TensorLike, axis: tapegrad._typing.AxisLike = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+    """
+    The maximum over `axis` (all axes when None).
+    """
+def reduce_mean(input_tensor: tapegrad._typing.TensorLike, axis: tapegrad._typing.AxisLike = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+    """
+    The mean over `axis` (all axes when None).
+    """
+def reduce_min(input_tensor: tapegrad._typing.TensorLike, axis: tapegrad._typing.AxisLike = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+    """
+    The minimum over `axis` (all axes when None).
+    """
+def reduce_prod(input_tensor: tapegrad._typing.TensorLike, axis: tapegrad._typing.AxisLike = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+    """
+    The product over `axis` (all axes when None).
+    """
+def reduce_sum(input_tensor: tapegrad._typing.TensorLike, axis: tapegrad._typing.AxisLike = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+    """
+    The sum over `axis` (all axes when None).
+    """
+def relu(features: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    max(features, 0), elementwise.
+    """
+def relu6(features: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    min(max(features, 0), 6), elementwise.
+    """
+def reshape(tensor: tapegrad._typing.TensorLike, shape: tapegrad._typing.ShapeLike, name: str | None = None) -> Tensor:
+    """
+    The same values in a new shape (one dimension may be -1: inferred).
+    """
+def round(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    x rounded to the nearest integer, half to even, elementwise.
+    """
+def rsqrt(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    1 / sqrt(x), elementwise.
+    """
+def scatter_nd(indices: tapegrad._typing.TensorLike, updates: tapegrad._typing.TensorLike, shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
+    """
+    (private) Zeros of `shape` with `updates` added at `indices`.
+    """
+def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Sets the number of threads the engine's kernels use.
+    """
+def sigmoid(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    1 / (1 + exp(-x)), elementwise.
+    """
+def sigmoid_cross_entropy_with_logits(labels: tapegrad._typing.TensorLike | None = None, logits: tapegrad._typing.TensorLike | None = None, name: str | None = None) -> Tensor:
+    """
+    The elementwise cross entropy between labels in [0, 1] and sigmoid(logits).
+    """
+def sign(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    -1, 0 or 1 by the sign of x, elementwise.
+    """
+def simd_isa() -> str:
+    """
+    The SIMD kernels this CPU runs: "avx512", "avx2" or "none".
+    """
+def sin(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The sine of x (radians), elementwise.
+    """
+def sinh(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The hyperbolic sine of x, elementwise.
+    """
+def softmax(logits: tapegrad._typing.TensorLike, axis: int | None = None, name: str | None = None) -> Tensor:
+    """
+    exp(logits) / sum(exp(logits)) along `axis` (the last when None).
+    """
+def softmax_cross_entropy_with_logits(labels: tapegrad._typing.TensorLike, logits: tapegrad._typing.TensorLike, axis: int | None = -1, name: str | None = None) -> Tensor:
+    """
+    The cross entropy between label distributions and softmax(logits) along `axis`.
+    """
+def softplus(features: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    log(exp(features) + 1), elementwise.
+    """
+def sparse_softmax_cross_entropy_with_logits(labels: tapegrad._typing.TensorLike | None = None, logits: tapegrad._typing.TensorLike | None = None, name: str | None = None) -> Tensor:
+    """
+    The cross entropy between integer class labels and softmax(logits) over the last axis.
+    """
+def sqrt(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The square root of x, elementwise.
+    """
+def square(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    x * x, elementwise.
+    """
+def squared_difference(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    (x - y) ** 2, elementwise, with broadcasting.
+    """
+def stop_gradient(input: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The same value, with no gradient flowing back through it.
+    """
+def strided_slice(x: tapegrad._typing.TensorLike, begin: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], strides: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], size: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
+    """
+    (private) The slice of x from `begin` with `strides`, `size` elements per axis.
+    """
+def subtract(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    x - y, elementwise, with broadcasting.
+    """
+def tan(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The tangent of x (radians), elementwise.
+    """
+def tanh(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The hyperbolic tangent of x, elementwise.
+    """
+def tensor_scatter_nd_add(tensor: tapegrad._typing.TensorLike, indices: tapegrad._typing.TensorLike, updates: tapegrad._typing.TensorLike) -> Tensor:
+    """
+    (private) A copy of tensor with `updates` added at `indices`.
+    """
+def tensor_scatter_nd_update(tensor: tapegrad._typing.TensorLike, indices: tapegrad._typing.TensorLike, updates: tapegrad._typing.TensorLike) -> Tensor:
+    """
+    (private) A copy of tensor with the slices at `indices` replaced by `updates`.
+    """
+def transpose(a: tapegrad._typing.TensorLike, perm: tapegrad._typing.ShapeLike | None = None, name: str | None = None) -> Tensor:
+    """
+    Permutes the axes by `perm` (reverses them when None).
+    """
+def unsorted_segment_sum(data: tapegrad._typing.TensorLike, segment_ids: tapegrad._typing.TensorLike, num_segments: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    (private) Row sums of data [M, I] by segment id [M] into [num_segments, I].
+    """
+def unstack(x: tapegrad._typing.TensorLike, axis: typing.SupportsInt | typing.SupportsIndex) -> list[Tensor]:
+    """
+    (private) The slices of x along a normalised `axis`, as a list.
+    """
+def where3(condition: tapegrad._typing.TensorLike, x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike) -> Tensor:
+    """
+    (private) x where condition is true, else y (broadcasting).
+    """
+def where_indices(condition: tapegrad._typing.TensorLike) -> Tensor:
+    """
+    (private) The coordinates [N, rank] of the true elements of `condition`.
+    """
+def zeros(shape: tapegrad._typing.ShapeLike, dtype_code: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    (private) Zeros of `shape` in the dtype with this code.
+    """
+__version__: str = '0.1.0'
