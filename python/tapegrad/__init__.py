@@ -36,6 +36,7 @@ from . import autograph  # noqa: E402
 from . import keras, linalg, math, nn, testing  # noqa: E402
 from . import train, saved_model  # noqa: E402
 from . import data  # noqa: E402
+from . import experimental  # noqa: E402  (tf.experimental.dlpack)
 
 optimizers = keras.optimizers
 losses = keras.losses
