@@ -336,11 +336,12 @@ void init_dlpack(py::module_& m, py::class_<Tensor>& tensor, py::class_<Variable
     return export_capsule(tensor_of(self), stream, max_version, dl_device, copy);
   }, py::kw_only(), py::arg("stream") = py::none(), py::arg("max_version") = py::none(),
      py::arg("dl_device") = py::none(), py::arg("copy") = py::none(), doc);
-  // A Variable exports its current value; the export holds the buffer, so later assigns write
-  // elsewhere (See Note [Variable writes]).
+  // A Variable exports its current value, read as every binding reads it (to_tensor_noaccess: not
+  // recorded on tapes); the export holds the buffer, so later assigns write elsewhere (See Note
+  // [Variable writes]).
   variable.def("__dlpack__", [](py::handle self, py::object stream, py::object max_version, py::object dl_device,
                                 py::object copy) {
-    return export_capsule(var_of(self)->value, stream, max_version, dl_device, copy);
+    return export_capsule(to_tensor_noaccess(self), stream, max_version, dl_device, copy);
   }, py::kw_only(), py::arg("stream") = py::none(), py::arg("max_version") = py::none(),
      py::arg("dl_device") = py::none(), py::arg("copy") = py::none(), doc);
   const char* dev_doc = "The DLPack device of the value: (kDLCPU, 0) = (1, 0).";
