@@ -155,7 +155,8 @@ def test_where_and_unstack_are_the_shape_ops():
 _MACHINERY = {"__class__", "__dict__", "__doc__", "__module__", "__init__", "__new__", "__init_subclass__",
               "__subclasshook__", "__weakref__"}
 _COMMON = {
-    "__abs__", "__add__", "__and__", "__array__", "__array_priority__", "__bool__", "__eq__", "__float__",
+    "__abs__", "__add__", "__and__", "__array__", "__array_priority__", "__bool__", "__dlpack__", "__dlpack_device__",
+    "__eq__", "__float__",
     "__floordiv__", "__ge__", "__getitem__", "__gt__", "__hash__", "__index__", "__int__", "__invert__", "__iter__",
     "__le__", "__len__", "__lt__", "__matmul__", "__mod__", "__mul__", "__ne__", "__neg__", "__or__", "__pos__",
     "__pow__", "__radd__", "__rand__", "__repr__", "__rfloordiv__", "__rmatmul__", "__rmod__", "__rmul__", "__ror__",

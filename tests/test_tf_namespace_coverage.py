@@ -24,7 +24,7 @@ NOT_YET = {
     'tf': {
         # submodules not provided yet
         'audio', 'autodiff', 'bitwise', 'compat', 'debugging', 'distribute', 'dtensor', 'dtypes',
-        'experimental', 'feature_column', 'graph_util', 'image', 'io', 'lite', 'lookup', 'mlir',
+        'feature_column', 'graph_util', 'image', 'io', 'lite', 'lookup', 'mlir',
         'profiler', 'quantization', 'queue', 'ragged', 'raw_ops', 'security', 'sets', 'signal',
         'sparse', 'strings', 'summary', 'sysconfig', 'test', 'tools', 'tpu', 'types', 'xla',
         # graph-mode and TF-1 machinery (tf.function runs eagerly: issue 12)

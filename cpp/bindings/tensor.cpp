@@ -450,6 +450,9 @@ void write_variable(Variable& v, py::handle value, Variable::Write how) {
 
 }  // namespace
 
+// bindings/dlpack.cpp: __dlpack__, __dlpack_device__ and _core.from_dlpack_capsule.
+void init_dlpack(py::module_& m, py::class_<Tensor>& tensor, py::class_<Variable, std::shared_ptr<Variable>>& variable);
+
 void init_tensor(py::module_& m) {
   py::class_<Tensor> tensor(m, "Tensor", py::dynamic_attr());
   tensor.doc() = "An immutable multi-dimensional array (tapegrad.Tensor).";
@@ -516,6 +519,7 @@ void init_tensor(py::module_& m) {
            py::arg("delta"), "(private) Subtracts `delta` from the value.")
       .def("__hash__", [](py::handle self) { auto v = var_of(self); return py::hash(py::int_(v->value.id)); });
   add_operators(variable);
+  init_dlpack(m, tensor, variable);
 
   m.def("convert_to_tensor", [](TensorLike value, OptInt dtype_code) {
     if (dtype_code.is_none()) return to_tensor(value);

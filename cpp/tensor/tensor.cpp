@@ -221,6 +221,10 @@ Storage::Storage(size_t n) : nbytes(n) {
 }
 
 Storage::~Storage() {
+  if (release_) {  // borrowed (See Note [External buffers])
+    release_(owner_);
+    return;
+  }
   if (nbytes <= kPoolMax) {
     int c = size_class(nbytes < 1 ? 1 : nbytes);
     Pool* p = pool();

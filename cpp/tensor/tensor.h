@@ -56,14 +56,31 @@ struct Shape {
 size_t checked_nbytes(const Shape& s, DType dtype);
 
 // 64-byte aligned buffer. Small buffers come from a thread-local free list (see Note [Buffer pool]).
+// Or borrowed memory that another library owns (See Note [External buffers]).
 struct Storage {
   void* data = nullptr;
   size_t nbytes = 0;
   explicit Storage(size_t nbytes);
+  // Borrowed: `data` stays valid until `release(owner)`, which the last reference's destructor calls.
+  Storage(void* data, size_t nbytes, void (*release)(void*) noexcept, void* owner) noexcept
+      : data(data), nbytes(nbytes), release_(release), owner_(owner) {}
   ~Storage();
+  bool external() const { return release_ != nullptr; }
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
+
+ private:
+  void (*release_)(void*) noexcept = nullptr;
+  void* owner_ = nullptr;
 };
+
+// Note [External buffers]
+// A tensor made by tf.experimental.dlpack.from_dlpack reads the producer's memory in place: its
+// Storage is borrowed, and the producer's DLPack deleter runs when the last Tensor (or tape entry,
+// or numpy view) holding it goes, on whichever thread that happens. Such memory is only ever
+// read: Tensors are immutable, and a Variable made from one copies it (Variable's constructor
+// clones). Kernels need each element naturally aligned (they use unaligned vector loads, so the
+// pool's 64-byte alignment is a speed matter only); bindings/dlpack.cpp copies input that is not.
 
 int64_t next_tensor_id();
 

@@ -60,7 +60,7 @@ from .function import print_ as print  # noqa: E402,A001  (TF's name)
 from . import autograph, random  # noqa: E402
 from . import keras, linalg, math, nn, testing  # noqa: E402
 from . import train, saved_model  # noqa: E402
-from . import data  # noqa: E402
+from . import data, experimental  # noqa: E402
 from . import version  # noqa: E402
 
 from .keras import initializers, losses, metrics, optimizers  # noqa: E402  (tf.metrics etc.: TF's keras aliases)
@@ -73,8 +73,8 @@ __version__, __tapegrad_version__ = version.VERSION, version.TAPEGRAD_VERSION
 
 __all__ = [
     # namespaces
-    "autograph", "config", "data", "errors", "initializers", "keras", "linalg", "losses", "math", "metrics", "nest",
-    "nn", "optimizers", "random", "saved_model", "testing", "train", "version",
+    "autograph", "config", "data", "errors", "experimental", "initializers", "keras", "linalg", "losses", "math",
+    "metrics", "nest", "nn", "optimizers", "random", "saved_model", "testing", "train", "version",
     # classes and dtypes
     "DType", "Function", "GradientTape", "Module", "Tensor", "TensorShape", "TensorSpec", "UnconnectedGradients",
     "Variable", "bfloat16", "bool", "double", "float16", "float32", "float64", "half", "int8", "int16", "int32",

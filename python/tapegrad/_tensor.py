@@ -202,12 +202,16 @@ def _dtype(self):
 
 
 def _array(self, dtype=None, copy=None):
+    """numpy's conversion, with numpy 2's ``copy``: None or False give a read-only view of the buffer
+    (a Variable's view keeps the value it saw: later writes go to a fresh buffer), True a new array;
+    a dtype change copies, so with ``copy=False`` it raises ValueError, as numpy's own arrays."""
     a = self._array_view()
-    if copy:
-        a = a.copy()
     if dtype is not None and np.dtype(dtype) != a.dtype:
-        a = a.astype(dtype)
-    return a
+        if copy is False:
+            raise ValueError(f"Unable to avoid copy while creating an array as requested: converting a "
+                             f"{a.dtype} tensor to {np.dtype(dtype)} needs a copy.")
+        return a.astype(dtype)
+    return a.copy() if copy else a
 
 
 _DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
