@@ -102,11 +102,18 @@ void init_ops(py::module_& m) {
     }, py::arg("input_tensor"), py::arg("axis") = py::none(), py::arg("keepdims") = false, py::arg("name") = py::none());
   }
 
-  m.def("matmul", [](py::handle a, py::handle b, bool ta, bool tb, py::object name) {
+  // TF's signature: adjoint_x is transpose_x for real dtypes; the sparsity flags are hints.
+  m.def("matmul", [](py::handle a, py::handle b, bool ta, bool tb, bool aa, bool ab_, bool, bool,
+                     py::object name) {
+    if (ta && aa) throw ValueError("Only one of transpose_a and adjoint_a can be True.");
+    if (tb && ab_) throw ValueError("Only one of transpose_b and adjoint_b can be True.");
+    ta = ta || aa;
+    tb = tb || ab_;
     auto ab = to_tensor_pair(a, b);
     return wrap(nogil(ab.first.numel() * 4, [&] { return ops::matmul(ab.first, ab.second, ta, tb); }));
   }, py::arg("a"), py::arg("b"), py::arg("transpose_a") = false, py::arg("transpose_b") = false,
-     py::arg("name") = py::none());
+     py::arg("adjoint_a") = false, py::arg("adjoint_b") = false, py::arg("a_is_sparse") = false,
+     py::arg("b_is_sparse") = false, py::arg("name") = py::none());
   m.def("reshape", [](py::handle x, py::handle shape, py::object name) {
     Tensor t = to_tensor(x);
     return wrap(ops::reshape(t, parse_shape(shape)));

@@ -1,0 +1,190 @@
+"""Random programs (tests/randprog.py): chains of 2-8 ops over 1-3 inputs with random shapes,
+broadcasting, dtypes. Forward values and dtypes against independent numpy transcriptions (every
+step, and float64 end to end); float64 gradients of sum(out * w) against finite differences of the
+numpy transcription.
+
+CI: 500 programs, reproducible (derandomize=True, no example database). With
+TAPEGRAD_RANDOM_PROGRAMS=N: N programs with fresh random seeds each run (hypothesis prints the
+seed and a reproduce blob of a failure). A failure's message prints the program readably.
+"""
+import os
+
+import numpy as np
+from hypothesis import HealthCheck, assume, given, settings
+
+import tapegrad as tg
+from randprog import OPS, programs
+
+N_ENV = int(os.environ.get("TAPEGRAD_RANDOM_PROGRAMS", "0") or 0)
+TOTAL = N_ENV or 500
+SHARES = {"float64": 0.6, "float32": 0.2, "int": 0.2}
+
+
+def _settings(kind):
+    return settings(max_examples=max(1, round(TOTAL * SHARES[kind])), derandomize=not N_ENV,
+                    database=None, deadline=None, print_blob=bool(N_ENV),
+                    suppress_health_check=list(HealthCheck))
+
+
+RTOL = {"float64": 1e-12, "float32": 1e-5}
+E2E_RTOL = 1e-9  # float64 end to end: rounding differences propagate through the chain
+
+
+def _close(got, want, rtol, scale):
+    err = np.abs(got.astype(np.float64) - want.astype(np.float64))
+    return bool(np.all(err <= rtol * (np.abs(want.astype(np.float64)) + scale)))
+
+
+def _maxabs(*arrays):
+    return max([float(np.max(np.abs(np.asarray(a, np.float64)), initial=0.0)) for a in arrays]
+               + [0.0])
+
+
+def _check_values(what, prog, got, want, scale=None):
+    __tracebackhide__ = True
+    assert got.dtype == want.dtype, f"{what}: dtype {got.dtype}, numpy {want.dtype}\n{prog}"
+    assert got.shape == want.shape, f"{what}: shape {got.shape}, numpy {want.shape}\n{prog}"
+    if want.dtype.kind in "biu":
+        ok = np.array_equal(got, want)
+    else:
+        ok = _close(got, want, RTOL[want.dtype.name] if scale != "e2e" else E2E_RTOL,
+                    _maxabs(want) if scale in (None, "e2e") else scale)
+    assert ok, (f"{what}: tapegrad\n{got}\nnumpy\n{want}\nmax abs diff "
+                f"{np.max(np.abs(got.astype(float) - want.astype(float)), initial=0)}\n{prog}")
+
+
+def check_forward(prog):
+    """Every step against numpy on tapegrad's own inputs to it; float64 also end to end."""
+    def hook(step, ins, out):
+        arrays = [t.numpy() for t in ins]
+        with np.errstate(all="ignore"):
+            want = np.asarray(step.ref(*arrays))
+            got = out.numpy()
+            scale = (step.scale(*arrays, want) if step.scale is not None
+                     else _maxabs(want, *[a for a in arrays if a.dtype.kind == "f"]))
+        _check_values(f"step {prog.name(step.out)} = {step.name}", prog, got, want, scale)
+
+    out = prog.run_tg(tg, [tg.constant(a) for _, a, _ in prog.inputs], hook)
+    if prog.output.dtype == np.float64:
+        _check_values("end to end", prog, out.numpy(), prog.output,
+                      _maxabs(*[v for v in prog.values if v.dtype.kind == "f"]))
+    return out
+
+
+def _fd(f, x, h):
+    """4-point central differences of scalar f at every element of x."""
+    g = np.zeros_like(x)
+    flat, gf = x.reshape(-1), g.reshape(-1)
+    for i in range(flat.size):
+        v = flat[i]
+        fs = []
+        for d in (2 * h, h, -h, -2 * h):
+            flat[i] = v + d
+            fs.append(f())
+        flat[i] = v
+        gf[i] = (-fs[0] + 8 * fs[1] - 8 * fs[2] + fs[3]) / (12 * h)
+    return g
+
+
+def check_gradients(prog):
+    """Tape gradients of sum(out * w) w.r.t. every input against finite differences of the numpy
+    transcription. An input the output does not depend on differentiably may get None (TF's
+    answer for e.g. floor or a where condition): then the differences must be zero."""
+    out_i = prog.steps[-1].out
+    w = np.random.default_rng(prog.seed).uniform(0.5, 1.5, prog.output.shape)
+    arrays = [a.copy() for _, a, _ in prog.inputs]
+    ts = [tg.constant(a) for a in arrays]
+    with tg.GradientTape() as tape:
+        for t in ts:
+            tape.watch(t)
+        loss = tg.reduce_sum(prog.run_tg(tg, ts) * tg.constant(w))
+    grads = tape.gradient(loss, ts)
+
+    def f():
+        with np.errstate(all="ignore"):
+            return float(np.sum(prog.run_ref(arrays)[out_i] * w))
+
+    for k, (g, a) in enumerate(zip(grads, arrays)):
+        name = prog.name(prog.inputs[k][0])
+        fd = _fd(f, a, 1e-4)
+        tol = 1e-6 * (np.abs(fd) + _maxabs(fd) + 1e-3)
+        if g is None:
+            assert np.all(np.abs(fd) <= tol), f"gradient of {name} is None, FD\n{fd}\n{prog}"
+            continue
+        g = g.numpy()
+        assert g.dtype == np.float64 and g.shape == a.shape, (
+            f"gradient of {name}: {g.dtype}{g.shape}, input float64{a.shape}\n{prog}")
+        if np.all(np.abs(g - fd) <= tol):
+            continue
+        # Before blaming the tape: is the numpy function smooth here (two step sizes agree)?
+        fd2 = _fd(f, a, 2.5e-5)
+        smooth = np.all(np.abs(fd2 - fd) <= tol)
+        assert not smooth, (f"gradient of {name}: tape\n{g}\nfinite differences\n{fd}\n"
+                            f"max abs diff {np.max(np.abs(g - fd))}\n{prog}")
+        assume(False)  # the numpy function is not smooth here: finite differences say nothing
+
+
+@_settings("float64")
+@given(prog=programs(np.float64))
+def test_float64_forward_and_gradients(prog):
+    check_forward(prog)
+    check_gradients(prog)
+
+
+@_settings("float32")
+@given(prog=programs(np.float32))
+def test_float32_forward(prog):
+    check_forward(prog)
+
+
+@_settings("int")
+@given(prog=programs(np.int32) | programs(np.int64))
+def test_int_forward(prog):
+    check_forward(prog)
+
+
+def test_op_table_is_broad():
+    """The table covers each family the issue lists (a guard against silently dropping ops)."""
+    for name in ["exp", "log", "tanh", "sigmoid", "sin", "cos", "sqrt", "square", "abs",
+                 "softplus", "erf", "add", "subtract", "multiply", "divide", "maximum", "minimum",
+                 "pow", "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod",
+                 "reduce_logsumexp", "reshape", "transpose", "expand_dims", "squeeze", "concat",
+                 "stack", "tile", "getitem", "strided_slice", "gather", "reverse", "pad",
+                 "matmul", "einsum", "softmax", "cumsum", "where", "clip_by_value", "det", "inv",
+                 "solve"]:
+        assert name in OPS, name
+
+
+# ---- regressions: bugs the random programs found -----------------------------------------------
+
+
+def test_band_part_bounds_equal_to_the_matrix_size():
+    """TF allows num_lower == rows and num_upper == columns (keep everything); tapegrad refused
+    them ("num_upper must be ... less or equal to number of columns (2) got: 2")."""
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(tg.linalg.band_part(x, 2, 3).numpy(), x)
+    assert tg.linalg.band_part(np.zeros((2, 0)), 0, 0).shape == (2, 0)
+    np.testing.assert_array_equal(tg.linalg.band_part(np.ones((3, 1)), 1, 1).numpy().ravel(),
+                                  [1, 1, 0])
+    with np.testing.assert_raises(ValueError):  # InvalidArgumentError, as TF, one past the size
+        tg.linalg.band_part(np.ones((3, 1)), 1, 2)
+
+
+def test_band_part_zeroes_non_finite_entries_outside_the_band():
+    """A select, as TF's kernel: inf/nan outside the band become 0 (a 0/1 product gave nan)."""
+    x = np.array([[1.0, np.inf], [np.nan, 2.0]])
+    np.testing.assert_array_equal(tg.linalg.band_part(x, 0, 0).numpy(), [[1.0, 0.0], [0.0, 2.0]])
+
+
+def test_matmul_adjoint_flags():
+    """tf.matmul / tf.linalg.matmul take adjoint_a/adjoint_b (transposes for real dtypes); tapegrad
+    raised TypeError. Both flags for one operand: TF's ValueError."""
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 5, 3))
+    got = tg.linalg.matmul(a, b, adjoint_a=True, adjoint_b=True).numpy()
+    np.testing.assert_allclose(got, np.swapaxes(a, -1, -2) @ np.swapaxes(b, -1, -2), rtol=1e-12)
+    got = tg.matmul(a, np.swapaxes(b, -1, -2), adjoint_a=True, a_is_sparse=True).numpy()
+    np.testing.assert_allclose(got, np.swapaxes(a, -1, -2) @ np.swapaxes(b, -1, -2), rtol=1e-12)
+    with np.testing.assert_raises(ValueError) as e:
+        tg.matmul(a, b, transpose_a=True, adjoint_a=True)
+    assert str(e.exception) == "Only one of transpose_a and adjoint_a can be True."
