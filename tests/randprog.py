@@ -22,6 +22,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 MAX_SIZE = 96  # elements in any value
+BIG_SIZE = 40000  # big programs: long rows (SIMD bodies and tails, the thread pool's splits)
 MARGIN = 1e-2  # distance kept from kinks, ties and discontinuities
 BOUND = {"f": 1e4, "i": 2**20}  # largest magnitude a value may reach (no overflow, modest FD errors)
 
@@ -125,8 +126,8 @@ class Reject(Exception):
 
 
 class Builder:
-    def __init__(self, draw, rng, dtype, grad):
-        self.draw, self.rng, self.grad = draw, rng, grad
+    def __init__(self, draw, rng, dtype, grad, big=False):
+        self.draw, self.rng, self.grad, self.big = draw, rng, grad, big
         self.prog = Program(dtype=str(dtype), seed=0)
         self.dtype = np.dtype(dtype)
         self.committed = 0
@@ -204,6 +205,12 @@ class Builder:
         return [a - rank if self.boolean() else a for a in picked]
 
     def shape(self, max_rank=4):
+        if self.big:
+            dims = [self.choice([1, 3, 17, 64, 129, 1031, 4099, 16411])
+                    for _ in range(self.integers(1, min(3, max_rank) or 1))]
+            while int(np.prod(dims)) > BIG_SIZE // 2:
+                dims[int(np.argmax(dims))] = self.choice([1, 2, 7])
+            return tuple(dims)
         rank = self.integers(0, max_rank)
         dims = [self.choice([1, 2, 2, 3, 3, 4]) for _ in range(rank)]
         while int(np.prod(dims)) > 48:
@@ -234,9 +241,9 @@ class Builder:
         for k in range(r2):
             j = r - r2 + k  # aligned position in shape
             if j < 0:
-                out.append(self.choice([1, 2]))
+                out.append(1 if self.big else self.choice([1, 2]))
             elif shape[j] == 1:
-                out.append(self.choice([1, 1, 2, 3]))
+                out.append(1 if self.big else self.choice([1, 1, 2, 3]))
             else:
                 out.append(self.choice([shape[j], shape[j], 1]))
         return tuple(out)
@@ -251,7 +258,7 @@ class Builder:
             except (FloatingPointError, RuntimeWarning, ValueError, IndexError,
                     np.linalg.LinAlgError):
                 raise Reject
-            if out.size > MAX_SIZE:
+            if out.size > (BIG_SIZE if self.big else MAX_SIZE):
                 raise Reject
             if out.dtype.kind in "fi":
                 if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
@@ -275,11 +282,12 @@ class Builder:
 
 
 @st.composite
-def programs(draw, dtype, min_ops=2, max_ops=8):
-    """A random program over 1-3 inputs of `dtype` (float64: gradients are checked too)."""
+def programs(draw, dtype, min_ops=2, max_ops=8, big=False):
+    """A random program over 1-3 inputs of `dtype`; big: rows of up to thousands of elements and
+    only the ops in BIG_OPS (no outer products, no linalg)."""
     dtype = np.dtype(dtype)
     seed = draw(st.integers(0, 2**32 - 1))
-    b = Builder(draw, np.random.default_rng(seed), dtype, grad=dtype == np.float64)
+    b = Builder(draw, np.random.default_rng(seed), dtype, grad=dtype == np.float64, big=big)
     b.prog.seed = seed
     b.new_input(b.shape())
     b.commit()
@@ -288,7 +296,7 @@ def programs(draw, dtype, min_ops=2, max_ops=8):
     n_ops = min_ops + (draw(st.integers(0, 2**16 - 1)) + seed) % (max_ops - min_ops + 1)
     names = [n for n, (kinds, _) in OPS.items()
              if dtype.kind in kinds and (dtype.kind == "i" or "x" not in kinds)
-             and (dtype != np.float32 or "c" not in kinds)]
+             and (dtype != np.float32 or "c" not in kinds) and (not big or n in BIG_OPS)]
     done = 0
     for attempt in range(n_ops * 12):
         if done == n_ops:
@@ -1380,3 +1388,18 @@ def _qr(b, x):
         return bool(np.all(np.abs(np.diagonal(r, axis1=-2, axis2=-1)) > 0.1))
     return Step("qr", [x], {"piece": "qr"[k]}, lambda T, t: T.linalg.qr(t)[k],
                 lambda t: np.linalg.qr(t)[k], pred=pred)
+
+
+# ops whose cost and output stay linear in the input size (for big programs)
+BIG_OPS = {
+    "exp", "log", "sqrt", "rsqrt", "reciprocal", "tanh", "sigmoid", "sin", "cos", "atan", "asinh",
+    "expm1", "log1p", "square", "negative", "abs", "sign", "softplus", "log_sigmoid", "softsign",
+    "erf", "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh", "silu", "floor",
+    "round", "add", "add_op", "subtract", "sub_op", "multiply", "mul_op", "divide", "truediv_op",
+    "maximum", "minimum", "pow", "squared_difference", "atan2", "floordiv", "floormod",
+    "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_logsumexp", "reduce_variance",
+    "reduce_euclidean_norm", "argmax", "reshape", "transpose", "expand_dims", "squeeze", "concat",
+    "getitem", "strided_slice", "reverse", "pad", "roll", "matmul", "softmax", "cumsum", "where",
+    "clip_by_value", "l2_normalize", "add_n", "bias_add", "l2_loss", "cast", "compare_cast",
+    "identity",
+}

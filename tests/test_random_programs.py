@@ -17,7 +17,7 @@ from randprog import OPS, programs
 
 N_ENV = int(os.environ.get("TAPEGRAD_RANDOM_PROGRAMS", "0") or 0)
 TOTAL = N_ENV or 500
-SHARES = {"float64": 0.6, "float32": 0.2, "int": 0.2}
+SHARES = {"float64": 0.5, "float32": 0.2, "int": 0.2, "big": 0.1}
 
 
 def _settings(kind):
@@ -124,6 +124,41 @@ def check_gradients(prog):
         assume(False)  # the numpy function is not smooth here: finite differences say nothing
 
 
+def check_directional_gradient(prog):
+    """Big programs: the tape gradient along a random direction v, <g, v>, against finite
+    differences of t -> f(x + t v) for the numpy transcription (4 evaluations, any size)."""
+    out_i = prog.steps[-1].out
+    rng = np.random.default_rng(prog.seed)
+    w = rng.uniform(0.5, 1.5, prog.output.shape)
+    arrays = [a.copy() for _, a, _ in prog.inputs]
+    vs = [rng.uniform(-1.0, 1.0, a.shape) for a in arrays]
+    ts = [tg.constant(a) for a in arrays]
+    with tg.GradientTape() as tape:
+        for t in ts:
+            tape.watch(t)
+        loss = tg.reduce_sum(prog.run_tg(tg, ts) * tg.constant(w))
+    grads = tape.gradient(loss, ts)
+    terms = [np.zeros(1) if g is None else g.numpy() * v for g, v in zip(grads, vs)]
+    got = float(sum(np.sum(t) for t in terms))
+
+    def f(t):
+        with np.errstate(all="ignore"):
+            vals = prog.run_ref([a + t * v for a, v in zip(arrays, vs)])
+        return float(np.sum(vals[out_i] * w))
+
+    def fd(h):
+        return (-f(2 * h) + 8 * f(h) - 8 * f(-h) + f(-2 * h)) / (12 * h)
+    h = 1e-4
+    tol = 1e-6 * sum(float(np.sum(np.abs(t))) for t in terms) + 1e-11 * abs(f(0.0)) / h + 1e-9
+    want = fd(h)
+    if abs(got - want) <= tol:
+        return
+    smooth = abs(fd(h / 4) - want) <= tol
+    assert not smooth, (f"directional derivative: tape {got!r}, finite differences {want!r}, "
+                        f"tolerance {tol:.3g}\n{prog}")
+    assume(False)  # the numpy function is not smooth along this direction
+
+
 @_settings("float64")
 @given(prog=programs(np.float64))
 def test_float64_forward_and_gradients(prog):
@@ -141,6 +176,15 @@ def test_float32_forward(prog):
 @given(prog=programs(np.int32) | programs(np.int64))
 def test_int_forward(prog):
     check_forward(prog)
+
+
+@_settings("big")
+@given(prog=programs(np.float32, big=True) | programs(np.float64, big=True))
+def test_big_forward_and_directional_gradients(prog):
+    """Rows of up to thousands of elements: SIMD bodies and tails, the thread pool's splits."""
+    check_forward(prog)
+    if prog.output.dtype == np.float64:
+        check_directional_gradient(prog)
 
 
 def test_op_table_is_broad():
