@@ -47,7 +47,7 @@ class Step:
     out: int = -1
 
 
-@dataclass
+@dataclass(repr=False)
 class Program:
     """Inputs (dtype, shape, domain, array) and steps; the last step's value is the output."""
 
@@ -75,6 +75,9 @@ class Program:
                 lines.append(f"{self.name(i)} = np.array({np.array2string(a, separator=', ')}, "
                              f"dtype='{a.dtype}')")
         return "\n".join(lines)
+
+    def __repr__(self):  # hypothesis prints a falsifying example with repr
+        return "Program(\n" + str(self) + "\n)"
 
     @property
     def output(self):

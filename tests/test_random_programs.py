@@ -232,3 +232,22 @@ def test_matmul_adjoint_flags():
     with np.testing.assert_raises(ValueError) as e:
         tg.matmul(a, b, transpose_a=True, adjoint_a=True)
     assert str(e.exception) == "Only one of transpose_a and adjoint_a can be True."
+
+
+def test_matmul_gradient_with_an_empty_inner_dimension_and_a_shared_b():
+    """Batched a [.., m, 0] times an unbatched b [0, n] (matvec with a vector b does this): the
+    VJP's folded gemm reshaped with -1, which a 0-element tensor cannot resolve; TF gives zero
+    gradients of the inputs' shapes."""
+    for sa, sb in [((1, 3, 3, 0), (0, 1)), ((2, 3, 0), (0, 2)), ((2, 3, 2), (2, 0))]:
+        a, b = tg.constant(np.ones(sa)), tg.constant(np.ones(sb))
+        with tg.GradientTape() as tape:
+            tape.watch([a, b])
+            y = tg.reduce_sum(tg.matmul(a, b) * 2.0)
+        ga, gb = tape.gradient(y, [a, b])
+        np.testing.assert_array_equal(ga.numpy(), np.full(sa, 2.0 * sb[-1]))
+        np.testing.assert_array_equal(gb.numpy(), np.full(sb, 2.0 * np.prod(sa[:-1])))
+    a, v = tg.constant(np.ones((1, 3, 3, 0))), tg.constant(np.ones((0,)))
+    with tg.GradientTape() as tape:
+        tape.watch([a, v])
+        y = tg.reduce_sum(tg.linalg.matvec(a, v))
+    assert [g.shape for g in tape.gradient(y, [a, v])] == [(1, 3, 3, 0), (0,)]
