@@ -285,7 +285,7 @@ class Builder:
 
 
 @st.composite
-def programs(draw, dtype, min_ops=2, max_ops=8, big=False):
+def programs(draw, dtype, min_ops=2, max_ops=8, big=False, exclude=()):
     """A random program over 1-3 inputs of `dtype`; big: rows of up to thousands of elements and
     only the ops in BIG_OPS (no outer products, no linalg)."""
     dtype = np.dtype(dtype)
@@ -299,7 +299,8 @@ def programs(draw, dtype, min_ops=2, max_ops=8, big=False):
     n_ops = min_ops + (draw(st.integers(0, 2**16 - 1)) + seed) % (max_ops - min_ops + 1)
     names = [n for n, (kinds, _) in OPS.items()
              if dtype.kind in kinds and (dtype.kind == "i" or "x" not in kinds)
-             and (dtype != np.float32 or "c" not in kinds) and (not big or n in BIG_OPS)]
+             and (dtype != np.float32 or "c" not in kinds) and (not big or n in BIG_OPS)
+             and n not in exclude]
     done = 0
     for attempt in range(n_ops * 12):
         if done == n_ops:
