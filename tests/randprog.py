@@ -239,7 +239,7 @@ class Builder:
     def broadcast_shape(self, shape):
         """A shape that broadcasts with `shape` (dims stretched from 1, dims missing, dims added)."""
         r = len(shape)
-        r2 = self.integers(max(0, r - 2), min(4, r + 1))
+        r2 = self.integers(max(0, r - 2), max(r - 2, min(4, r + 1)))
         out = []
         for k in range(r2):
             j = r - r2 + k  # aligned position in shape
@@ -261,7 +261,7 @@ class Builder:
             except (FloatingPointError, RuntimeWarning, ValueError, IndexError,
                     np.linalg.LinAlgError):
                 raise Reject
-            if out.size > (BIG_SIZE if self.big else MAX_SIZE):
+            if out.size > (BIG_SIZE if self.big else MAX_SIZE) or out.ndim > 6:
                 raise Reject
             if out.dtype.kind in "fi":
                 if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
@@ -1407,3 +1407,281 @@ BIG_OPS = {
     "clip_by_value", "l2_normalize", "add_n", "bias_add", "l2_loss", "cast", "compare_cast",
     "identity",
 }
+
+
+# scatter, gather variants, losses, normalisation, more linalg
+
+
+@op("tensor_scatter_nd", "fi")
+def _tscatter(b, x):
+    a = b.val(x)
+    if a.ndim == 0 or 0 in a.shape:
+        raise Reject
+    depth = b.integers(1, a.ndim)
+    n = b.integers(0, 4)
+    fn = b.choice(["tensor_scatter_nd_add", "tensor_scatter_nd_sub", "tensor_scatter_nd_update"])
+    if fn == "tensor_scatter_nd_update":  # distinct indices: duplicates' order is unspecified
+        flat = b.rng.permutation(int(np.prod(a.shape[:depth])))[:n]
+        n = len(flat)
+        idx = np.stack(np.unravel_index(flat, a.shape[:depth]), axis=-1).reshape(n, depth)
+    else:
+        idx = np.stack([b.rng.integers(0, a.shape[k], n) for k in range(depth)], axis=-1)
+        idx = idx.reshape(n, depth)
+    y = b.operand((n,) + a.shape[depth:], a.dtype)
+
+    def ref(t, u):
+        out = t.copy()
+        key = tuple(idx.T)
+        if fn == "tensor_scatter_nd_update":
+            out[key] = u
+        else:
+            np.add.at(out, key, u if fn.endswith("add") else -u)
+        return out
+    return Step(fn, [x, y], {"indices": idx.tolist()},
+                lambda T, t, u: getattr(T, fn)(t, T.constant(idx), u), ref)
+
+
+@op("scatter_nd", "fi")
+def _scatter_nd(b, x):
+    a = b.val(x)  # the updates
+    if a.ndim == 0:
+        raise Reject
+    n = a.shape[0]
+    out_lead = [b.choice([1, 2, 3]) for _ in range(b.integers(1, 2))]
+    idx = np.stack([b.rng.integers(0, d, n) for d in out_lead], axis=-1).reshape(n, len(out_lead))
+    shape = out_lead + list(a.shape[1:])
+
+    def ref(u):
+        out = np.zeros(shape, u.dtype)
+        np.add.at(out, tuple(idx.T), u)
+        return out
+    return Step("scatter_nd", [x], {"indices": idx.tolist(), "shape": shape},
+                lambda T, u: T.scatter_nd(T.constant(idx), u, shape), ref)
+
+
+@op("gather_batch", "fi")
+def _gather_batch(b, x):
+    a = b.val(x)
+    if a.ndim < 2 or 0 in a.shape:
+        raise Reject
+    bd = b.integers(1, a.ndim - 1)
+    ax = b.integers(bd, a.ndim - 1)
+    extra = b.shape(max_rank=1)
+    idx = b.rng.integers(0, a.shape[ax], a.shape[:bd] + extra)
+
+    def ref(t):
+        out = np.empty(t.shape[:ax] + idx.shape[bd:] + t.shape[ax + 1:], t.dtype)
+        for bi in np.ndindex(*t.shape[:bd]):
+            out[bi] = np.take(t[bi], idx[bi], axis=ax - bd)
+        return out
+    return Step("gather", [x], {"indices": idx.tolist(), "axis": ax, "batch_dims": bd},
+                lambda T, t: T.gather(t, T.constant(idx), axis=ax, batch_dims=bd), ref)
+
+
+@op("unsorted_segment_mean", "f")
+def _usegmean(b, x):
+    a = b.val(x)
+    if a.ndim == 0:
+        raise Reject
+    ns = b.integers(1, 4)
+    ids = b.rng.integers(0, ns, a.shape[0])
+
+    def ref(t):
+        out = np.zeros((ns,) + t.shape[1:], t.dtype)
+        np.add.at(out, ids, t)
+        cnt = np.bincount(ids, minlength=ns).reshape((ns,) + (1,) * (t.ndim - 1))
+        return (out / np.maximum(cnt, 1)).astype(t.dtype)
+    return Step("unsorted_segment_mean", [x], {"segment_ids": ids.tolist(), "num_segments": ns},
+                lambda T, t: T.math.unsorted_segment_mean(t, T.constant(ids), ns), ref)
+
+
+@op("clip_by_norm", "f")
+def _clip_norm(b, x):
+    a = b.val(x)
+    axes = None if a.ndim == 0 or b.boolean() else sorted(b.subset(range(a.ndim), min_size=1))
+    c = b.choice([0.5, 1.0, 3.0])
+
+    def norm(t):
+        return np.sqrt(np.sum(t * t, axis=None if axes is None else tuple(axes), keepdims=True))
+
+    def ref(t):
+        n = norm(t)
+        return (t * c / np.maximum(n, c)).astype(t.dtype)
+    return Step("clip_by_norm", [x], {"clip_norm": c, "axes": axes},
+                lambda T, t: T.clip_by_norm(t, c, axes=axes), ref,
+                pred=lambda t, out: away(norm(t), [c]) and bool(np.all(norm(t) > 0.01)))
+
+
+@op("softmax_xent", "f")
+def _smxent(b, x):
+    a = b.val(x)
+    if a.ndim == 0 or a.shape[-1] == 0:
+        raise Reject
+    y = b.operand(a.shape, a.dtype, "positive")
+    ax = -1
+
+    def ref(lab, logit):
+        z = logit - np.max(logit, axis=ax, keepdims=True)
+        lsm = z - np.log(np.sum(np.exp(z), axis=ax, keepdims=True))
+        return -np.sum(lab * lsm, axis=ax)
+    return Step("softmax_cross_entropy_with_logits", [y, x], {},
+                lambda T, lab, logit: T.nn.softmax_cross_entropy_with_logits(labels=lab,
+                                                                            logits=logit), ref)
+
+
+@op("sigmoid_xent", "f")
+def _sgxent(b, x):
+    a = b.val(x)
+    y = b.operand(b.broadcast_shape(a.shape) if False else a.shape, a.dtype)
+    return Step("sigmoid_cross_entropy_with_logits", [y, x], {},
+                lambda T, lab, logit: T.nn.sigmoid_cross_entropy_with_logits(labels=lab,
+                                                                            logits=logit),
+                lambda z, t: (np.maximum(t, 0) - t * z + np.log1p(np.exp(-np.abs(t)))).astype(
+                    t.dtype), pred=lambda z, t, out: away(t, [0]))
+
+
+@op("sparse_softmax_xent", "f")
+def _spxent(b, x):
+    a = b.val(x)
+    if a.ndim == 0 or a.shape[-1] == 0:
+        raise Reject
+    lab = b.rng.integers(0, a.shape[-1], a.shape[:-1]).astype(b.choice([np.int32, np.int64]))
+
+    def ref(t):
+        z = t - np.max(t, axis=-1, keepdims=True)
+        lsm = z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
+        return -np.take_along_axis(lsm, lab[..., None], axis=-1)[..., 0]
+    return Step("sparse_softmax_cross_entropy_with_logits", [x], {"labels": lab.tolist()},
+                lambda T, t: T.nn.sparse_softmax_cross_entropy_with_logits(
+                    labels=T.constant(lab), logits=t), ref)
+
+
+@op("batch_normalization", "f")
+def _bn(b, x):
+    a = b.val(x)
+    if a.ndim == 0:
+        raise Reject
+    c = a.shape[-1:]
+    mean = b.operand(c, a.dtype)
+    var = b.operand(c, a.dtype, "positive")
+    eps = 1e-3
+    return Step("batch_normalization", [x, mean, var], {"variance_epsilon": eps},
+                lambda T, t, m, v: T.nn.batch_normalization(t, m, v, None, None, eps),
+                lambda t, m, v: (t - m) / np.sqrt(v + np.asarray(eps, t.dtype)),
+                pred=lambda t, m, v, out: bool(np.all(v > 0.05)))
+
+
+_binary("xlog1py", lambda T, a, c: T.math.xlog1py(a, c), lambda p, q: p * np.log1p(q),
+        lambda p, q: np.all(q > -0.9) and away(p, [0]))
+
+
+@op("set_diag", "f")
+def _set_diag(b, x):
+    a = b.val(x)
+    if a.ndim < 2:
+        raise Reject
+    d = b.operand(a.shape[:-2] + (min(a.shape[-2:]),), a.dtype)
+
+    def ref(t, dd):
+        out = t.copy()
+        k = min(t.shape[-2:])
+        out[..., np.arange(k), np.arange(k)] = dd
+        return out
+    return Step("set_diag", [x, d], {}, lambda T, t, dd: T.linalg.set_diag(t, dd), ref)
+
+
+@op("diag", "f")
+def _diag(b, x):
+    a = b.val(x)
+    if a.ndim == 0:
+        raise Reject
+    n = a.shape[-1]
+
+    def ref(t):
+        out = np.zeros(t.shape + (n,), t.dtype)
+        out[..., np.arange(n), np.arange(n)] = t
+        return out
+    return Step("diag", [x], {}, lambda T, t: T.linalg.diag(t), ref)
+
+
+@op("cholesky_solve", "fc")
+def _chol_solve(b, x):
+    a = _square(b, x)
+    n = a.shape[-1]
+    y = b.operand(a.shape[:-1] + (b.choice([1, 2]),), a.dtype)
+
+    def ref(t, q):
+        return np.linalg.solve(t @ np.swapaxes(t, -1, -2) + n * np.eye(n), q)
+    return Step("cholesky_solve(cholesky(x @ x^T + n*I), y)", [x, y], {},
+                lambda T, t, q: T.linalg.cholesky_solve(
+                    T.linalg.cholesky(T.matmul(t, t, transpose_b=True)
+                                      + n * T.eye(n, dtype=t.dtype)), q), ref)
+
+
+@op("lstsq", "fc")
+def _lstsq(b, x):
+    a = b.val(x)
+    if a.ndim < 2 or a.shape[-2] < a.shape[-1] or 0 in a.shape[-2:]:
+        raise Reject
+    y = b.operand(a.shape[:-1] + (b.choice([1, 2]),), a.dtype)
+
+    def ref(t, q):
+        return np.linalg.solve(np.swapaxes(t, -1, -2) @ t, np.swapaxes(t, -1, -2) @ q)
+    return Step("lstsq", [x, y], {}, lambda T, t, q: T.linalg.lstsq(t, q), ref,
+                pred=lambda t, q, out: _cond_ok(t, 10.0))
+
+
+@op("pinv", "fc")
+def _pinv(b, x):
+    a = b.val(x)
+    if a.ndim < 2 or 0 in a.shape[-2:]:
+        raise Reject
+
+    def ok(t, out):
+        s = np.linalg.svd(t, compute_uv=False)
+        return bool(np.all(s[..., -1] > 0.1)) and _cond_ok(t, 10.0)
+    return Step("pinv", [x], {}, lambda T, t: T.linalg.pinv(t), np.linalg.pinv, pred=ok)
+
+
+@op("eigh_values", "fc")
+def _eigh(b, x):
+    _square(b, x)
+
+    def sym(t):
+        return (t + np.swapaxes(t, -1, -2)) / 2
+
+    def gaps(t, out):
+        w = np.linalg.eigvalsh(sym(t))
+        return w.shape[-1] < 2 or bool(np.all(np.diff(w, axis=-1) > 0.05))
+    # eigenvectors up to sign: v * sign(first entry of largest magnitude) is unique
+    return Step("eigh((x + x^T) / 2).values * 1 + |eigenvectors|", [x], {},
+                lambda T, t: T.linalg.eigh((t + T.linalg.matrix_transpose(t)) / 2)[0][..., None, :]
+                + T.abs(T.linalg.eigh((t + T.linalg.matrix_transpose(t)) / 2)[1]),
+                lambda t: np.linalg.eigh(sym(t))[0][..., None, :] + np.abs(np.linalg.eigh(sym(t))[1]),
+                pred=lambda t, out: gaps(t, out) and away(np.linalg.eigh(sym(t))[1], [0], 0.05))
+
+
+@op("count_nonzero", "ix")
+def _count_nonzero(b, x):
+    a = b.val(x)
+    ax = b.axes(a.ndim)
+    keep = b.boolean()
+    npax = tuple(ax) if isinstance(ax, list) else ax
+    return Step("count_nonzero", [x], {"axis": ax, "keepdims": keep},
+                lambda T, t: T.math.count_nonzero(t, axis=ax, keepdims=keep),
+                lambda t: np.asarray(np.count_nonzero(t, axis=npax, keepdims=keep), np.int64))
+
+
+@op("reduce_any_all", "fi")
+def _any_all(b, x):
+    a = b.val(x)
+    ax = b.axes(a.ndim)
+    keep = b.boolean()
+    fn = b.choice(["reduce_any", "reduce_all"])
+    npax = tuple(ax) if isinstance(ax, list) else ax
+    npf = np.any if fn == "reduce_any" else np.all
+    thr = 0 if a.dtype.kind == "i" else 0.5
+    return Step(f"cast({fn}(x > {thr}), {a.dtype})", [x], {"axis": ax, "keepdims": keep},
+                lambda T, t: T.cast(getattr(T, fn)(t > thr, axis=ax, keepdims=keep), t.dtype),
+                lambda t: npf(t > thr, axis=npax, keepdims=keep).astype(a.dtype),
+                pred=lambda t, out: a.dtype.kind == "i" or away(t, [thr]))
