@@ -76,8 +76,11 @@ class Program:
                              f"dtype='{a.dtype}')")
         return "\n".join(lines)
 
-    def __repr__(self):  # hypothesis prints a falsifying example with repr
+    def __repr__(self):
         return "Program(\n" + str(self) + "\n)"
+
+    def _repr_pretty_(self, p, cycle):  # hypothesis's report of a falsifying example
+        p.text(repr(self))
 
     @property
     def output(self):
