@@ -481,8 +481,8 @@ _binary("maximum", lambda T, a, c: T.maximum(a, c), np.maximum,
 _binary("minimum", lambda T, a, c: T.minimum(a, c), np.minimum,
         lambda p, q: away(p - q, [0]), kinds="fi")
 _binary("pow", lambda T, a, c: T.pow(a, c), np.power,
-        lambda p, q: np.all(p > 0.1) and np.all(np.abs(q) < 3), domain="positive",
-        scalar=_posconst)
+        lambda p, q: np.all(p > 0.1) and np.all(np.abs(q) < 3), kinds="fi", domain="positive",
+        scalar=_posconst)  # (integers: numpy refuses negative exponents, and the op is dropped)
 _binary("pow_op", lambda T, a, c: a ** c, np.power,
         lambda p, q: np.all(p > 0.1) and np.all(np.abs(q) < 3), domain="positive",
         scalar=_posconst)
@@ -499,6 +499,8 @@ _binary("floordiv", lambda T, a, c: T.math.floordiv(a, c), np.floor_divide,
 _binary("floormod", lambda T, a, c: T.math.floormod(a, c), np.mod,
         lambda p, q: np.all(q != 0), kinds="i", domain="nonzero")
 _binary("floormod_f", lambda T, a, c: T.math.floormod(a, c), np.mod,
+        lambda p, q: np.all(np.abs(q) > 0.1) and frac_away(p / q), domain="nonzero")
+_binary("floordiv_f", lambda T, a, c: T.math.floordiv(a, c), np.floor_divide,
         lambda p, q: np.all(np.abs(q) > 0.1) and frac_away(p / q), domain="nonzero")
 _binary("int_truediv", lambda T, a, c: T.math.truediv(a, c), np.true_divide,
         lambda p, q: np.all(q != 0), kinds="ix", domain="nonzero")
