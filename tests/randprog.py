@@ -1522,16 +1522,20 @@ def _smxent(b, x):
     a = b.val(x)
     if a.ndim == 0 or a.shape[-1] == 0:
         raise Reject
-    y = b.operand(a.shape, a.dtype, "positive")
+    y = b.operand(a.shape, a.dtype)
     ax = -1
 
+    # Labels softmax(y): TF's kernel differentiates to softmax(logits) - labels, the derivative
+    # only where the labels sum to 1 (tapegrad does the same).
+    def lsm(t):
+        z = t - np.max(t, axis=ax, keepdims=True)
+        return z - np.log(np.sum(np.exp(z), axis=ax, keepdims=True))
+
     def ref(lab, logit):
-        z = logit - np.max(logit, axis=ax, keepdims=True)
-        lsm = z - np.log(np.sum(np.exp(z), axis=ax, keepdims=True))
-        return -np.sum(lab * lsm, axis=ax)
-    return Step("softmax_cross_entropy_with_logits", [y, x], {},
-                lambda T, lab, logit: T.nn.softmax_cross_entropy_with_logits(labels=lab,
-                                                                            logits=logit), ref)
+        return -np.sum(np.exp(lsm(lab)) * lsm(logit), axis=ax)
+    return Step("softmax_cross_entropy_with_logits(labels=softmax(y), logits=x)", [y, x], {},
+                lambda T, lab, logit: T.nn.softmax_cross_entropy_with_logits(
+                    labels=T.nn.softmax(lab), logits=logit), ref)
 
 
 @op("sigmoid_xent", "f")
