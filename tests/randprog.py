@@ -1096,7 +1096,6 @@ def _segsum(b, x):
 
 @op("cast", "ix")
 def _cast(b, x):
-    a = b.val(x)
     to = b.choice(["int32", "int64", "float64"])
     return Step("cast", [x], {"dtype": to}, lambda T, t: T.cast(t, getattr(T, to)),
                 lambda t: t.astype(to))
@@ -1339,7 +1338,6 @@ def _segmean(b, x):
 
 @op("one_hot", "ix")
 def _one_hot(b, x):
-    a = b.val(x)
     depth = b.integers(1, 5)
     return Step("one_hot", [x], {"depth": depth, "on_value": 2.0, "off_value": -1.0},
                 lambda T, t: T.one_hot(t, depth, on_value=2.0, off_value=-1.0, dtype=T.float64),
@@ -1541,7 +1539,7 @@ def _smxent(b, x):
 @op("sigmoid_xent", "f")
 def _sgxent(b, x):
     a = b.val(x)
-    y = b.operand(b.broadcast_shape(a.shape) if False else a.shape, a.dtype)
+    y = b.operand(a.shape, a.dtype)
     return Step("sigmoid_cross_entropy_with_logits", [y, x], {},
                 lambda T, lab, logit: T.nn.sigmoid_cross_entropy_with_logits(labels=lab,
                                                                             logits=logit),
