@@ -203,8 +203,9 @@ def test_diag_band_part_transpose_eye(rng):
         keep = ((lo < 0) | (i - j <= lo)) & ((hi < 0) | (j - i <= hi))
         np.testing.assert_array_equal(tg.linalg.band_part(x, lo, hi).numpy(), x * keep)
     tg.testing.check_gradients(lambda a: tg.linalg.band_part(a, 1, 0), [x], order=1)
+    np.testing.assert_array_equal(tg.linalg.band_part(x, 4, 5).numpy(), x)  # TF: <= rows/columns
     with pytest.raises(tg.errors.InvalidArgumentError, match="num_lower must be negative or less or equal"):
-        tg.linalg.band_part(x, 4, 0)
+        tg.linalg.band_part(x, 5, 0)
     np.testing.assert_array_equal(tg.linalg.matrix_transpose(x).numpy(), np.swapaxes(x, -1, -2))
     np.testing.assert_array_equal(tg.linalg.adjoint(x).numpy(), np.swapaxes(x, -1, -2))
     with pytest.raises(ValueError, match="rank >= 2"):

@@ -139,8 +139,10 @@ VJP(vjp_matmul) {
   if (needs[1]) {
     if (b.ndim() == 2 && a.ndim() > 2 && !ta) {
       // b is shared by a's batch: one gemm over the folded batch instead of a batch and a sum
-      int64_t K = a.shape[a.ndim() - 1], N = G.shape[G.ndim() - 1];
-      Tensor a2 = reshape(a, std::vector<int64_t>{-1, K}), g2 = reshape(G, std::vector<int64_t>{-1, N});
+      // (the rows counted, not -1: with K or N zero, -1 is ambiguous and reshape refuses it)
+      int64_t K = a.shape[a.ndim() - 1], N = G.shape[G.ndim() - 1], M = 1;
+      for (int i = 0; i + 1 < a.ndim(); ++i) M *= a.shape[i];
+      Tensor a2 = reshape(a, std::vector<int64_t>{M, K}), g2 = reshape(G, std::vector<int64_t>{M, N});
       out[1] = tb ? matmul(g2, a2, true, false) : matmul(a2, g2, true, false);
     } else if (!ta && !tb) out[1] = matmul(a, G, true, false);
     else if (!ta && tb) out[1] = matmul(G, a, true, false);

@@ -146,11 +146,18 @@ void init_ops(py::module_& m) {
        r.doc);
   }
 
-  m.def("matmul", [](TensorLike a, TensorLike b, bool ta, bool tb, OptStr name) {
+  // TF's signature: adjoint_x is transpose_x for real dtypes; the sparsity flags are hints.
+  m.def("matmul", [](TensorLike a, TensorLike b, bool ta, bool tb, bool aa, bool ab_, bool, bool, OptStr name) {
+    if (ta && aa) throw ValueError("Only one of transpose_a and adjoint_a can be True.");
+    if (tb && ab_) throw ValueError("Only one of transpose_b and adjoint_b can be True.");
+    ta = ta || aa;
+    tb = tb || ab_;
     auto ab = to_tensor_pair(a, b);
     return nogil(ab.first.numel() * 4, [&] { return ops::matmul(ab.first, ab.second, ta, tb); });
   }, py::arg("a"), py::arg("b"), py::arg("transpose_a") = false, py::arg("transpose_b") = false,
-     py::arg("name") = py::none(), "The matrix product a @ b over the last two axes (batch axes broadcast).");
+     py::arg("adjoint_a") = false, py::arg("adjoint_b") = false, py::arg("a_is_sparse") = false,
+     py::arg("b_is_sparse") = false, py::arg("name") = py::none(),
+     "The matrix product a @ b over the last two axes (batch axes broadcast).");
   m.def("reshape", [](TensorLike x, ShapeLike shape, OptStr name) {
     Tensor t = to_tensor(x);
     return ops::reshape(t, parse_shape(shape));

@@ -483,14 +483,15 @@ def band_part(input: TensorLike, num_lower: Any, num_upper: Any, name: Optional[
         raise ValueError(f"input must be at least 2-dim, received shape: {_shape_str(x)}")
     lo, hi = int(np.asarray(num_lower)), int(np.asarray(num_upper))
     m, n = int(x.shape[-2]), int(x.shape[-1])
-    if lo > m - 1 or hi > n - 1:
+    if lo > m or hi > n:  # TF allows num_lower == rows, num_upper == columns
         raise InvalidArgumentError(f"num_lower must be negative or less or equal to number of rows ({m}) got: {lo}"
-                                   if lo > m - 1 else
+                                   if lo > m else
                                    f"num_upper must be negative or less or equal to number of columns ({n}) got: {hi}")
     i = np.arange(m)[:, None]
     j = np.arange(n)[None, :]
     keep = ((lo < 0) | (i - j <= lo)) & ((hi < 0) | (j - i <= hi))
-    return multiply(x, constant(keep.astype(x.dtype.as_numpy_dtype if x.dtype.name != "bool" else bool)))
+    # a select, not a product with the 0/1 mask: an inf or nan outside the band becomes 0 (as TF)
+    return _core.where3(constant(keep), x, constant(x.dtype.name != "bool" and 0, dtype=x.dtype))
 
 
 def matrix_transpose(a: TensorLike, name: str = "matrix_transpose", conjugate: bool = False) -> Tensor:
