@@ -911,13 +911,14 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
         global_batch_size = loss.shape[0]
     g = global_batch_size if isinstance(global_batch_size, Tensor) else _t(global_batch_size)
     if g.ndim != 0:
-        raise ValueError(f"global_batch_size must be scalar.  Expected shape (), saw shape: {TensorShape(list(g.shape))}.")
+        raise ValueError(f"global_batch_size must be scalar..  Expected scalar shape, saw shape: "
+                         f"{TensorShape(list(g.shape))}.")
     if not g.dtype.is_integer:
         raise TypeError(f'global_batch_size must be an integer..  Expected "x" to be integer type.  Found: tensor of '
                         f"dtype {g.dtype}")
     if int(g) < 0:
-        _binary_assert("<=", _core.less_equal, _core.zeros([], g.dtype._code), g,
-                       "global_batch_size must be non-negative.", None)
+        raise InvalidArgumentError("global_batch_size must be non-negative..  \nCondition x >= 0 did not hold "
+                                   f"element-wise:\nx (shape=() dtype={g.dtype.name}) = \n{int(g)}")
     return divide_no_nan(_core.reduce_sum(loss, None, False), cast(g, input_dtype))
 
 
@@ -946,7 +947,8 @@ def _space_depth_input(input, data_format, op):
     if data_format == "NCHW_VECT_C":
         raise NotImplementedError(f"{op} with data_format='NCHW_VECT_C' (quantized int8 layout) is not supported")
     if x.ndim != 4:
-        raise InvalidArgumentError(f"Input rank should be 4 instead of {x.ndim} [Op:{op}]")
+        sep = ":" if op == "DepthToSpace" else ""  # TF's two kernels word it differently
+        raise InvalidArgumentError(f"Input rank should be{sep} 4 instead of{sep} {x.ndim} [Op:{op}]")
     if data_format == "NCHW":
         x = _core.transpose(x, [0, 2, 3, 1])
     return x
@@ -1098,7 +1100,11 @@ def searchsorted(sorted_sequence, values, side="left", out_type=int32, name=None
     if side not in ("left", "right"):
         raise ValueError(f"Argument `side` must be either 'right' or 'left'. Received: `side` = '{side}'.")
     op = "LowerBound" if side == "left" else "UpperBound"
-    s, v = _same_dtype_pair(sorted_sequence, values, op)
+    s = sorted_sequence if isinstance(sorted_sequence, Tensor) else _t(sorted_sequence)
+    v = values if isinstance(values, Tensor) else _t(values)  # converted on its own, as TF
+    if s.dtype != v.dtype:
+        raise InvalidArgumentError(f"cannot compute {op} as input #1(zero-based) was expected to be a "
+                                   f"{_kname(s.dtype)} tensor but is a {_kname(v.dtype)} tensor [Op:{op}]")
     out_type = as_dtype(out_type)
     if out_type not in (int32, int64):
         raise _attr_error(out_type, "int32, int64", op, attr="out_type")
