@@ -128,7 +128,10 @@ def identity_n(input, name=None):  # noqa: A002  (TF's name)
     >>> [t.numpy().tolist() for t in tg.identity_n([1, [2.0, 3.0]])]
     [1, [2.0, 3.0]]
     """
-    return [_core.identity(v if isinstance(v, (Tensor, Variable)) else _t(v)) for v in input]
+    values = [_core.identity(v if isinstance(v, (Tensor, Variable)) else _t(v)) for v in input]
+    if not values:
+        raise InvalidArgumentError("Length for attr 'T' of 0 must be at least minimum 1 [Op:IdentityN]")
+    return values
 
 
 def shape_n(input, out_type=int32, name=None):  # noqa: A002
@@ -142,6 +145,8 @@ def shape_n(input, out_type=int32, name=None):  # noqa: A002
     if out_type not in (int32, int64):
         raise _attr_error(out_type, "int32, int64", "ShapeN", attr="out_type")
     shapes = [list((v if isinstance(v, (Tensor, Variable)) else _t(v)).shape) for v in input]
+    if not shapes:
+        raise InvalidArgumentError("Value for attr 'N' of 0 must be at least minimum 1 [Op:ShapeN]")
     return [_core.constant(np.asarray(s, dtype=out_type.as_numpy_dtype), out_type._code) for s in shapes]
 
 
@@ -240,7 +245,8 @@ def broadcast_dynamic_shape(shape_x, shape_y):
     a, b = np.asarray(x), np.asarray(y)
     for s in (a, b):
         if s.ndim != 1:
-            raise InvalidArgumentError(f"In[{0 if s is a else 1}] must be a vector. {list(s.shape)} [Op:BroadcastArgs]")
+            raise InvalidArgumentError(f"In[{0 if s is a else 1}] must be a vector.{_shape_str(s.shape)} "
+                                       "[Op:BroadcastArgs]")
     try:
         out = np.broadcast_shapes(tuple(a.tolist()), tuple(b.tolist()))
     except ValueError:
@@ -334,9 +340,10 @@ def assert_rank(x, rank, message=None, name=None):
     True
     """
     x = x if isinstance(x, Tensor) else _t(x)
-    r = np.asarray(rank.numpy() if isinstance(rank, (Tensor, Variable)) else rank)
-    if r.dtype.kind not in "iu":
-        raise TypeError(f"rank must be of type int32; got {r.dtype}")
+    rank_t = rank if isinstance(rank, Tensor) else _t(rank)
+    if rank_t.dtype != int32:
+        raise TypeError(f"tensor must be of type tf.int32; got tf.{rank_t.dtype.name}")
+    r = np.asarray(rank_t)
     if r.ndim != 0:
         raise ValueError("Rank must be a scalar.")
     if x.ndim != int(r):
@@ -450,6 +457,10 @@ class random_uniform_initializer(_Initializer):  # noqa: N801
         if not dtype.is_floating and not dtype.is_integer:
             raise ValueError(f"Argument `dtype` expected to be numeric or boolean. Received {dtype}.")
         shape = kwargs.get(_PARTITION_SHAPE, shape)
+        if dtype.is_integer:
+            for v in (self.minval, self.maxval):
+                if isinstance(v, float) and not float(v).is_integer():
+                    raise TypeError(f"Cannot convert {v} to EagerTensor of dtype {dtype.name}")
         if self.seed is not None:
             return random.stateless_uniform(shape, [self.seed, 0], self.minval, self.maxval, dtype)
         return random.uniform(shape, self.minval, self.maxval, dtype)
@@ -497,11 +508,17 @@ def reciprocal_no_nan(x, name=None):
     return divide_no_nan(ones_like(x), x)
 
 
-def _monotone_diff(x):
+def _monotone(x, compare):
+    """compare(x[1:], x[:-1]) over x flattened, all true (TF compares, so unsigned wrap-around
+    does not enter)."""
     x = x if isinstance(x, Tensor) else _t(x)
     flat = _core.reshape(x, [-1])
+    if flat.dtype.is_bool:
+        raise TypeError(f"Expected x to be numeric, instead found: {flat!s}")
     n = flat.shape[0]
-    return _core.subtract(_axis_slice(flat, 0, 1, n), _axis_slice(flat, 0, 0, max(n - 1, 0)))
+    if n < 2:
+        return _core.constant(np.asarray(True), as_dtype("bool")._code)
+    return _core.reduce_all(compare(_axis_slice(flat, 0, 1, n), _axis_slice(flat, 0, 0, n - 1)), None, False)
 
 
 def is_non_decreasing(x, name=None):
@@ -511,14 +528,12 @@ def is_non_decreasing(x, name=None):
     >>> bool(tg.math.is_non_decreasing([1, 1, 2]))
     True
     """
-    d = _monotone_diff(x)
-    return _core.reduce_all(_core.less_equal(_core.zeros([], d.dtype._code), d), None, False)
+    return _monotone(x, _core.greater_equal)
 
 
 def is_strictly_increasing(x, name=None):
     """True when x, flattened in row-major order, always increases (True for fewer than 2 entries)."""
-    d = _monotone_diff(x)
-    return _core.reduce_all(_core.less(_core.zeros([], d.dtype._code), d), None, False)
+    return _monotone(x, _core.greater)
 
 
 def invert_permutation(x, name=None):
@@ -642,9 +657,10 @@ def _segment_reduce(data, segment_ids, num_segments, kind, op):
     x = data if isinstance(data, (Tensor, Variable)) else _t(data)
     if x.dtype.is_bool:
         raise _attr_error(x.dtype, _SEG_PROD_T if kind == "prod" else _SEG_MAXMIN_T, op)
-    ids = np.asarray(segment_ids.numpy() if isinstance(segment_ids, (Tensor, Variable)) else segment_ids)
-    if ids.dtype.kind not in "iu":
-        raise TypeError(f"segment_ids must be an integer tensor, got {ids.dtype}")
+    ids_t = segment_ids if isinstance(segment_ids, (Tensor, Variable)) else _t(segment_ids)
+    if not ids_t.dtype.is_integer:
+        raise _attr_error(ids_t.dtype, "int32, int64", op, attr="Tindices")
+    ids = np.asarray(ids_t.numpy())
     shape = list(x.shape)
     k = ids.ndim
     if tuple(shape[:k]) != ids.shape:
@@ -729,14 +745,17 @@ def unsorted_segment_sqrt_n(data, segment_ids, num_segments, name=None):
 def _sorted_segment(data, segment_ids, kind, op, empty):
     ids = np.asarray(segment_ids.numpy() if isinstance(segment_ids, (Tensor, Variable)) else segment_ids)
     if ids.ndim != 1:
-        raise InvalidArgumentError(f"segment_ids should be a vector, got shape {_shape_str(ids.shape)} [Op:{op}]")
+        raise InvalidArgumentError(f"segment_ids should be a vector. [Op:{op}]")
+    x = data if isinstance(data, (Tensor, Variable)) else _t(data)
+    if not x.ndim or x.shape[0] != ids.size:
+        raise InvalidArgumentError(f"segment_ids should be the same size as dimension 0 of input. [Op:{op}]")
     n = int(ids[-1]) + 1 if ids.size else 0
     if ids.size and (np.diff(ids) < 0).any():
         raise InvalidArgumentError(f"segment ids are not increasing [Op:{op}]")
     if ids.size and ids[0] < 0:
         raise InvalidArgumentError(f"Segment id {int(ids[0])} out of range [0, {n}), possibly because "
                                    f"'segment_ids' input is not sorted. [Op:{op}]")
-    out, counts = _segment_reduce(data, ids, n, kind, op)
+    out, counts = _segment_reduce(x, ids, n, kind, op)
     if kind == "prod" or counts.all():
         return out
     mask = (counts > 0).reshape([n] + [1] * (out.ndim - 1))
@@ -1006,6 +1025,8 @@ def local_response_normalization(input, depth_radius=5, bias=1, alpha=1, beta=0.
     if x.ndim != 4:
         raise InvalidArgumentError("in must be 4-dimensional [Op:LRN]")
     r = _axis_int(depth_radius)
+    if r < 0:
+        raise InvalidArgumentError(f"depth_radius = {r} larger than int max [Op:LRN]")  # TF's wording
     c = x.shape[3]
     sq = _core.square(x)
     if r > 0:
