@@ -208,3 +208,31 @@ def test_gradients_by_finite_differences(name):
     # (no empty segments here: their identity values, e.g. float64's lowest, swamp the differences)
     f, order = GRADIENTS[name]
     check_gradients(f, [X], order=order)
+
+
+@pytest.mark.parametrize("kind", ["max", "min", "prod"])
+@pytest.mark.parametrize("dense", [True, False])
+def test_segment_reduction_paths_agree_and_differentiate(kind, dense, monkeypatch):
+    """Both paths (dense block; O(N) custom gradient for uneven segments) give numpy's values and
+    finite-difference gradients to third order, with zeros in the product."""
+    from tapegrad import _ops_composite
+    monkeypatch.setattr(_ops_composite, "_DENSE_BLOCK_LIMIT", 4 if dense else -10**9)
+    f = getattr(tg.math, f"unsorted_segment_{kind}")
+    ids = np.array([[0, 1, 0, 1, 2], [2, 2, 0, -1, 1], [0, 0, 1, 1, 2]])
+    fn = {"max": np.max, "min": np.min, "prod": np.prod}[kind]
+    np.testing.assert_allclose(f(X, ids, 4).numpy()[:3], _np_segment(X, ids, 3, fn, 0.0))
+    zeros = np.ones((3, 5))
+    zeros[0, 1] = zeros[2, 1] = zeros[2, 2] = 0
+
+    def g(x):
+        return tg.concat([tg.reshape(f(x * zeros, [0, 1, 1], 2), [-1]), f(x, ids, 3)], 0)
+
+    check_gradients(g, [X], order=3)
+
+
+def test_segment_max_uneven_segments_use_little_memory():
+    # one segment of 200000 rows and 100000 of one row: a dense block would hold 2e10 entries
+    ids = np.concatenate([np.zeros(200_000, np.int64), np.arange(1, 100_001)])
+    data = np.arange(ids.size, dtype=np.float32)
+    out = tg.math.unsorted_segment_max(data, ids, 100_001).numpy()
+    assert out[0] == 199_999 and out[1] == 200_000 and out[-1] == ids.size - 1

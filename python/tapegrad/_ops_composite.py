@@ -646,7 +646,9 @@ def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None):
 # filled with the reduction's identity, then reduce over the second axis with the engine's
 # reduce_max/min/prod: the gradient is theirs (ties share equally, as TF's segment max grad; prod
 # handles zeros), and it stays differentiable for higher orders. The block has num_segments *
-# longest segment rows, so very uneven segments cost memory.
+# longest segment rows, so for very uneven segments (more than _DENSE_BLOCK_LIMIT times the data)
+# _segment_reduce_sparse takes over: numpy's ufunc.at for values, TF's gradient rules in tapegrad
+# ops (custom_gradient) for the tape.
 
 _SEG_MAXMIN_T = ("float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64")
 _SEG_PROD_T = ("float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, "
@@ -693,6 +695,9 @@ def _segment_reduce(data, segment_ids, num_segments, kind, op):
     else:
         info = np.finfo(npd) if x.dtype.is_floating else np.iinfo(npd)
         fill = info.min if kind == "max" else info.max
+    if n * max(longest, 1) > _DENSE_BLOCK_LIMIT * max(len(flat), 1) + 4096:
+        out = _segment_reduce_sparse(rows, flat, n, m, kind, fill)
+        return _core.reshape(out, [n] + inner), counts
     base = _core.constant(np.full([n, max(longest, 1), m], fill, dtype=npd), x.dtype._code)
     if len(flat):
         block = _core.tensor_scatter_nd_update(base, np.stack([flat, pos], 1), rows)
@@ -700,6 +705,53 @@ def _segment_reduce(data, segment_ids, num_segments, kind, op):
         block = base
     reduce = {"max": _core.reduce_max, "min": _core.reduce_min, "prod": _core.reduce_prod}[kind]
     return _core.reshape(reduce(block, [1], False), [n] + inner), counts
+
+
+_DENSE_BLOCK_LIMIT = 4  # the dense block may hold this many times the data's rows (plus 4096)
+
+
+def _segment_reduce_sparse(rows, flat, n, m, kind, fill):
+    """The segment reduction of rows [N, m] for uneven segments, in O(N * m) memory: values from
+    numpy's ufunc.at, gradients from TF's rules (math_grad.py) written in tapegrad ops. Max/min:
+    the incoming gradient is shared equally among the entries equal to the result (the mask is
+    piecewise constant, so higher orders are exact). Prod: the product of the other entries,
+    handling zeros as TF; it refers to the op itself, so higher orders are exact too."""
+    dt = rows.dtype
+    npd = dt.as_numpy_dtype
+    ufunc = {"max": np.maximum, "min": np.minimum, "prod": np.multiply}[kind]
+
+    @custom_gradient
+    def reduce(r):
+        a = np.asarray(r)
+        out = np.full([n, m], fill, dtype=npd)
+        ufunc.at(out, flat, a)
+        idx = flat.astype(np.int64)
+
+        def grad(dy):
+            g = _core.gather(dy, idx, 0, 0)
+            if kind != "prod":
+                sel = a == out[flat]
+                cnt = np.zeros([n, m], npd)
+                np.add.at(cnt, flat, sel.astype(npd))
+                w = np.where(sel, 1 / np.maximum(cnt[flat], 1), 0).astype(npd)
+                return g * _core.constant(w, dt._code)
+            is_zero = a == 0
+            zeros_per = np.zeros([n, m], np.int64)
+            np.add.at(zeros_per, flat, is_zero.astype(np.int64))
+            zmask = _core.constant(is_zero, as_dtype("bool")._code)
+            non_zero = _core.where3(zmask, ones_like(r), r)
+            non_zero_prod = _core.gather(reduce_fn(non_zero), idx, 0, 0)
+            prod = _core.gather(reduce_fn(r), idx, 0, 0)
+            partial = _core.where3(zmask, non_zero_prod, _core.divide(prod, non_zero))
+            keep = _core.constant((zeros_per[flat] <= 1).astype(npd), dt._code)
+            return g * partial * keep
+
+        return _core.constant(out, dt._code), grad
+
+    def reduce_fn(r):
+        return reduce(r)
+
+    return reduce(rows)
 
 
 def unsorted_segment_max(data, segment_ids, num_segments, name=None):
