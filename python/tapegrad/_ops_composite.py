@@ -1102,7 +1102,8 @@ lrn = local_response_normalization
 
 def _sort_axis(values, axis, direction):
     if direction not in ("ASCENDING", "DESCENDING"):
-        raise ValueError(f"Argument `direction` should be one of ASCENDING, DESCENDING. Received: direction={direction}")
+        raise ValueError("Argument `direction` should be one of ASCENDING, DESCENDING. "
+                         f"Received: direction={direction}")
     x = values if isinstance(values, Tensor) else _t(values)
     a = _axis_int(axis)
     if not -x.ndim <= a < x.ndim:
