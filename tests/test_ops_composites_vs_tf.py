@@ -62,6 +62,10 @@ VALUE_CASES = {
     "unravel_index_negative": lambda m: m.unravel_index(-1, [3, 3]),
     "truncatediv_int": lambda m: m.truncatediv([-7, 7, -8, 9], [2, 2, -3, -4]),
     "truncatediv_float": lambda m: m.truncatediv([-7.0, 7.5], [2.0, 2.0]),
+    "truncatediv_half": lambda m: m.truncatediv(m.constant([7.0, -7.5], m.float16), m.constant([2.0, 2.0], m.float16)),
+    "truncatediv_bfloat16": lambda m: m.truncatediv(m.constant([7.0, -7.5], m.bfloat16), m.constant([2.0, 2.0],
+                                                                                                  m.bfloat16)),
+    "truncatediv_int8": lambda m: m.truncatediv(m.constant([-128, 7], m.int8), m.constant([-1, -2], m.int8)),
     "truncatediv_uint8": lambda m: m.truncatediv(m.constant([249, 7], m.uint8), m.constant([2, 3], m.uint8)),
     "truncatemod_int": lambda m: m.truncatemod([-7, 7, -8, 9], [2, 2, -3, -4]),
     "truncatemod_float64": lambda m: m.truncatemod(m.constant([-7.5, 7.5], m.float64), m.constant([2.0, -2.0],
@@ -316,6 +320,7 @@ def test_errors_match_tf(tf_ref, name):
 # TF raises NotFoundError with its device-placement dump here; tapegrad raises the same class
 NOT_FOUND_CASES = {
     "realdiv_int": lambda m: m.realdiv(7, 2),
+    "truncatemod_bfloat16": lambda m: m.truncatemod(m.constant([7.0], m.bfloat16), m.constant([2.0], m.bfloat16)),
     "truncatemod_half": lambda m: m.truncatemod(m.constant([7.0], m.float16), m.constant([2.0], m.float16)),
 }
 

@@ -85,7 +85,7 @@ def _trunc_binary(x, y, op, allowed, fn):
     x, y = _same_dtype_pair(x, y, op)
     if _kname(x.dtype) not in allowed.split(", "):
         raise _attr_error(x.dtype, allowed, op)
-    if x.dtype.name in ("float16", "bfloat16"):
+    if op == "TruncateMod" and x.dtype.name in ("float16", "bfloat16"):
         raise NotFoundError(None, None, f"Could not find device for node: {{{{node {op}}}}} = "
                             f"{op}[T=DT_{x.dtype.name.upper()}] (TF has no CPU kernel) [Op:{op}]")
     a, b = np.broadcast_arrays(np.asarray(x), np.asarray(y))
