@@ -47,7 +47,8 @@ def _check_same(a, b, rtol=1e-5, atol=1e-6):
 # name -> f(m) evaluated with m = tapegrad and m = tensorflow; values and dtypes must agree
 VALUE_CASES = {
     "nn.tanh": lambda m: m.nn.tanh(F),
-    "scalar_mul": lambda m: m.scalar_mul(2.0, F),
+    "scalar_mul": lambda m: [m.scalar_mul(2.0, F), m.scalar_mul(2, m.constant([1.0], m.float64)),
+                             m.math.scalar_mul(m.constant(3), m.Variable([1, 2]))],
     "realdiv": lambda m: m.realdiv(F, POS + 1),
     "identity_n": lambda m: m.identity_n([1, [2.0, 3.0]]),
     "shape_n": lambda m: m.shape_n([1, F], out_type=m.int64),
@@ -226,6 +227,9 @@ def _tf_message(e):
 
 # name -> f(m): both raise the same exception type with the same message
 ERROR_CASES = {
+    "scalar_mul_vector": lambda m: m.scalar_mul([1.0, 2.0], m.constant([1.0, 2.0])),
+    "scalar_mul_int": lambda m: m.scalar_mul(2.5, m.constant([1, 2])),
+    "scalar_mul_list": lambda m: m.scalar_mul(m.constant(2.0), [1.0, 2.0]),
     "realdiv_bool": lambda m: m.realdiv(True, True),
     "realdiv_mixed": lambda m: m.realdiv(m.constant(1.0), m.constant(1.0, m.float64)),
     "truncatemod_uint8": lambda m: m.truncatemod(m.constant([7], m.uint8), m.constant([2], m.uint8)),

@@ -185,7 +185,10 @@ def rint(x, name=None):
 
 def scalar_mul(scalar, x, name=None):
     """scalar * x."""
-    return _t(x) * scalar
+    scalar = convert_to_tensor(scalar, dtype=x.dtype)  # x must be a tensor (TF reads x.dtype)
+    if scalar.ndim != 0:
+        raise ValueError(f"The input scalar must be a 0-D value. Received shape {scalar.shape}.")
+    return _core.multiply(scalar, x)
 
 
 def conj(x, name=None):
