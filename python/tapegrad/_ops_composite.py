@@ -272,6 +272,9 @@ def unravel_index(indices, dims, name=None):
                                    "[Op:UnravelIndex]")
     if d.ndim != 1:
         raise InvalidArgumentError(f'The indices can only be 1-D, got "{_shape_str(d.shape)}" [Op:UnravelIndex]')
+    if i.size == 0:
+        raise InvalidArgumentError(f"received empty tensor indices: Tensor<type: {idx.dtype.name} shape: "
+                                   f"{_shape_str(i.shape)} values: > [Op:UnravelIndex]")
     zero = np.flatnonzero(d == 0)
     if zero.size:
         raise InvalidArgumentError(f"Input dims cannot contain a dim of zero, but dims contains zero at index "
@@ -915,7 +918,7 @@ def sufficient_statistics(x, axes, shift=None, keepdims=False, name=None):
     """
     x = x if isinstance(x, Tensor) else _t(x)
     shape = list(x.shape)
-    axes = [axes] if isinstance(axes, numbers.Integral) else list(axes)
+    axes = list(axes)  # a list, as TF (an int raises TypeError there too)
     count = 1
     for d in axes:
         count *= shape[int(d)]
