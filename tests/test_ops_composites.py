@@ -167,6 +167,10 @@ def test_initializers():
     a = unseeded([2000]).numpy()
     assert a.min() >= -1.0 and a.max() < 1.0 and abs(a.mean()) < 0.1
     assert tg.zeros_initializer()([4], partition_shape=[2]).shape == (2,)
+    for init in (tg.zeros_initializer(), tg.constant_initializer(0.5), tg.random_normal_initializer(seed=1)):
+        dense = tg.keras.layers.Dense(2, kernel_initializer=init, bias_initializer=init)
+        assert dense(tg.ones([1, 3])).shape == (1, 2)  # usable as Keras initializers, as in TF
+    assert tg.constant_initializer(0.5).get_config() == {"value": 0.5}
     with pytest.raises(TypeError, match="Keyword argument should be one of"):
         tg.ones_initializer()([2], bad=1)
     with pytest.raises(ValueError, match="initializer doesn't support partition-related arguments"):

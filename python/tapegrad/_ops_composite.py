@@ -393,7 +393,7 @@ def _numeric_dtype(dtype):
     return dtype
 
 
-class zeros_initializer(_Initializer):  # noqa: N801  (TF's name)
+class Zeros(_Initializer):
     """TF 2's ``tf.zeros_initializer``: ``init(shape, dtype=tf.float32)`` gives zeros.
 
     >>> import tapegrad as tg
@@ -407,7 +407,7 @@ class zeros_initializer(_Initializer):  # noqa: N801  (TF's name)
         return zeros(kwargs.get(_PARTITION_SHAPE, shape), dtype)
 
 
-class ones_initializer(_Initializer):  # noqa: N801
+class Ones(_Initializer):
     """TF 2's ``tf.ones_initializer``: ``init(shape, dtype=tf.float32)`` gives ones."""
 
     def __call__(self, shape, dtype=float32, **kwargs):
@@ -417,7 +417,7 @@ class ones_initializer(_Initializer):  # noqa: N801
         return ones_like(zeros(shape, dtype))
 
 
-class constant_initializer(_Initializer):  # noqa: N801
+class Constant(_Initializer):
     """TF 2's ``tf.constant_initializer(value=0, support_partition=False)``: ``tf.constant(value,
     dtype, shape)`` (a scalar fills the shape; a list must have shape's element count).
 
@@ -443,7 +443,7 @@ class constant_initializer(_Initializer):  # noqa: N801
         return {"value": self.value}
 
 
-class random_uniform_initializer(_Initializer):  # noqa: N801
+class RandomUniform(_Initializer):
     """TF 2's ``tf.random_uniform_initializer(minval=-0.05, maxval=0.05, seed=None)``.
 
     With an integer seed the values are a stateless draw from seed ``[seed, 0]`` (the same every
@@ -473,7 +473,7 @@ class random_uniform_initializer(_Initializer):  # noqa: N801
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
 
 
-class random_normal_initializer(_Initializer):  # noqa: N801
+class RandomNormal(_Initializer):
     """TF 2's ``tf.random_normal_initializer(mean=0.0, stddev=0.05, seed=None)`` (float dtypes only;
     a seed gives a stateless draw, as random_uniform_initializer)."""
 
@@ -494,6 +494,11 @@ class random_normal_initializer(_Initializer):  # noqa: N801
     def get_config(self):
         """mean, stddev and seed."""
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+# TF exports the init_ops_v2 classes under these names
+zeros_initializer, ones_initializer, constant_initializer = Zeros, Ones, Constant
+random_uniform_initializer, random_normal_initializer = RandomUniform, RandomNormal
 
 
 # ---- tf.math -----------------------------------------------------------------------------------
