@@ -39,10 +39,17 @@ from ._ops import (  # noqa: E402
     cast, constant, convert_to_tensor, fill, linspace, ones, ones_like, range, rank, shape, size, truediv, zeros,
     zeros_like,
 )
+from ._ops_composite import (  # noqa: E402
+    argsort, assert_equal, assert_greater, assert_less, assert_rank, broadcast_dynamic_shape, broadcast_static_shape,
+    constant_initializer, ensure_shape, executing_eagerly, get_logger, get_static_value, identity_n, is_tensor, no_op,
+    ones_initializer, random_normal_initializer, random_uniform_initializer, realdiv, searchsorted, shape_n, sort,
+    truncatediv, truncatemod, unravel_index, zeros_initializer,
+)
 from ._ops_linalg import einsum, eye, tensordot  # noqa: E402
 from ._ops_math import (  # noqa: E402
     add_n, argmax, argmin, clip_by_global_norm, clip_by_norm, clip_by_value, cumsum, norm, reduce_logsumexp, round,
 )
+from ._ops_math import scalar_mul  # noqa: E402
 from ._ops_shape import (  # noqa: E402
     boolean_mask, concat, expand_dims, gather, gather_nd, meshgrid, newaxis, one_hot, pad, repeat, reverse, roll,
     scatter_nd, sequence_mask, slice, split, squeeze, stack, strided_slice, tensor_scatter_nd_add,
@@ -94,4 +101,10 @@ __all__ = [
     "stop_gradient", "strided_slice", "subtract", "switch_case", "tan", "tanh", "tensor_scatter_nd_add",
     "tensor_scatter_nd_sub", "tensor_scatter_nd_update", "tensordot", "tile", "transpose", "truediv", "unique",
     "unstack", "where", "while_loop", "zeros", "zeros_like",
+    # composites (issue 11 part 4: _ops_composite.py)
+    "argsort", "assert_equal", "assert_greater", "assert_less", "assert_rank", "broadcast_dynamic_shape",
+    "broadcast_static_shape", "constant_initializer", "ensure_shape", "executing_eagerly", "get_logger",
+    "get_static_value", "identity_n", "is_tensor", "no_op", "ones_initializer", "random_normal_initializer",
+    "random_uniform_initializer", "realdiv", "scalar_mul", "searchsorted", "shape_n", "sort", "truncatediv",
+    "truncatemod", "unravel_index", "zeros_initializer",
 ]

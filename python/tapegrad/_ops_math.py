@@ -189,7 +189,10 @@ def rint(x: TensorLike, name: Optional[str] = None) -> Tensor:
 
 def scalar_mul(scalar: TensorLike, x: TensorLike, name: Optional[str] = None) -> Tensor:
     """scalar * x."""
-    return _t(x) * scalar
+    scalar = convert_to_tensor(scalar, dtype=x.dtype)  # x must be a tensor (TF reads x.dtype)
+    if scalar.ndim != 0:
+        raise ValueError(f"The input scalar must be a 0-D value. Received shape {scalar.shape}.")
+    return _core.multiply(scalar, x)
 
 
 def conj(x: TensorLike, name: Optional[str] = None) -> Tensor:

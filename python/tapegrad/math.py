@@ -12,6 +12,11 @@ from ._ops_math import (
     l2_normalize, log_sigmoid, logical_xor, mod, multiply_no_nan, reduce_euclidean_norm, reduce_logsumexp,
     reduce_std, reduce_variance, rint, round, scalar_mul, softsign, top_k, xdivy, xlog1py, xlogy,
 )
+from ._ops_composite import (
+    cumulative_logsumexp, invert_permutation, is_non_decreasing, is_strictly_increasing, polyval, reciprocal_no_nan,
+    segment_max, segment_min, segment_prod, unsorted_segment_max, unsorted_segment_min, unsorted_segment_prod,
+    unsorted_segment_sqrt_n, zero_fraction,
+)
 from ._ops_shape import segment_mean, segment_sum, unsorted_segment_mean, unsorted_segment_sum
 
 __all__ = [
@@ -26,4 +31,8 @@ __all__ = [
     "segment_mean", "segment_sum", "sigmoid", "sign", "sin", "sinh", "softmax", "softplus", "softsign", "sqrt",
     "square", "squared_difference", "subtract", "tan", "tanh", "top_k", "truediv", "unsorted_segment_mean",
     "unsorted_segment_sum", "xdivy", "xlog1py", "xlogy",
+    # composites (issue 11 part 4: _ops_composite.py)
+    "cumulative_logsumexp", "invert_permutation", "is_non_decreasing", "is_strictly_increasing", "polyval",
+    "reciprocal_no_nan", "segment_max", "segment_min", "segment_prod", "unsorted_segment_max", "unsorted_segment_min",
+    "unsorted_segment_prod", "unsorted_segment_sqrt_n", "zero_fraction",
 ]

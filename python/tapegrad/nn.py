@@ -1,7 +1,12 @@
 """``tg.nn``: activations, convolution and pooling, dropout, normalization and the fused losses."""
 from ._core import (
     log_softmax, relu, relu6, sigmoid, sigmoid_cross_entropy_with_logits, softmax, softmax_cross_entropy_with_logits,
-    softplus, sparse_softmax_cross_entropy_with_logits,
+    softplus, sparse_softmax_cross_entropy_with_logits, tanh,
+)
+from ._ops_composite import (
+    compute_average_loss, crelu, depth_to_space, local_response_normalization, log_poisson_loss, lrn,
+    normalize_moments, scale_regularization_loss, space_to_depth, sufficient_statistics,
+    weighted_cross_entropy_with_logits, weighted_moments, zero_fraction,
 )
 from ._ops_math import (
     batch_normalization, bias_add, elu, gelu, in_top_k, l2_loss, l2_normalize, leaky_relu, moments, selu, silu,
@@ -19,4 +24,8 @@ __all__ = [
     "moments", "pool", "relu", "relu6", "selu", "separable_conv2d", "sigmoid", "sigmoid_cross_entropy_with_logits",
     "silu", "softmax", "softmax_cross_entropy_with_logits", "softplus", "softsign",
     "sparse_softmax_cross_entropy_with_logits", "swish", "top_k",
+    # composites (issue 11 part 4: _ops_composite.py)
+    "compute_average_loss", "crelu", "depth_to_space", "local_response_normalization", "log_poisson_loss", "lrn",
+    "normalize_moments", "scale_regularization_loss", "space_to_depth", "sufficient_statistics", "tanh",
+    "weighted_cross_entropy_with_logits", "weighted_moments", "zero_fraction",
 ]
