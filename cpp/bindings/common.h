@@ -48,7 +48,7 @@ void init_ops_shape(py::module_& m);   // bindings/ops_shape.cpp
 void init_ops_linalg(py::module_& m);  // bindings/ops_linalg.cpp
 void init_ops_nnloss(py::module_& m);  // bindings/ops_nnloss.cpp
 void init_tape(py::module_& m);
-void init_tape_features(py::module_& m);  // bindings/tape_features.cpp: jacobian, custom_gradient
+void init_jacobian_custom_gradient(py::module_& m);  // bindings/jacobian_custom_gradient.cpp
 void init_optim(py::module_& m);
 
 }  // namespace bind

@@ -33,7 +33,7 @@ struct StepOptions {
 void check_update_args(const char* who, const VarList& vars, const std::vector<Tensor>& grads,
                        const std::vector<const VarList*>& slots);
 
-// One optimizer step. `kind` names the rule (see optim/rules.cpp for the hyper-parameter order
+// One optimizer step. `kind` names the rule (see optim/rules.h for the hyper-parameter order
 // of each): "sgd", "sgd_momentum", "sgd_nesterov", "rmsprop" (+ "_centered", "_momentum",
 // "_centered_momentum"), "adam", "adam_amsgrad", "adagrad", "adadelta", "adamax", "nadam",
 // "ftrl", "lion", "lamb", "adafactor". `slots[k]` holds the k-th slot of every variable.
@@ -51,7 +51,7 @@ std::vector<double> sum_squares(const std::vector<Tensor>& grads, const VarList*
 // Bandwidth roof for benchmarks: reads a, b, c, d and writes a, c, d in place (Adam's streams).
 void copy_probe(float* a, const float* b, float* c, float* d, int64_t n);
 
-// Rule families (rules.cpp, lamb.cpp, adafactor.cpp).
+// Rule families (rules_sgd_adaptive.cpp, rules_adam.cpp, lamb.cpp, adafactor.cpp).
 void lamb(const VarList& vars, const std::vector<Tensor>& grads, const std::vector<VarList>& slots,
           const std::vector<double>& hyper, const StepOptions& opts);
 void adafactor(const VarList& vars, const std::vector<Tensor>& grads, const std::vector<VarList>& slots,

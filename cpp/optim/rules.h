@@ -199,10 +199,10 @@ struct Lion {
 
 #undef TG_RULE_OP
 
-// Family dispatchers (rules_a.cpp, rules_b.cpp): true when `kind` is theirs.
-bool step_family_a(const std::string& kind, const VarList& vars, const std::vector<Tensor>& grads,
+// Family dispatchers (rules_sgd_adaptive.cpp, rules_adam.cpp): true when `kind` is theirs.
+bool step_sgd_adaptive(const std::string& kind, const VarList& vars, const std::vector<Tensor>& grads,
                    const std::vector<VarList>& slots, const std::vector<double>& hyper, const StepOptions& o);
-bool step_family_b(const std::string& kind, const VarList& vars, const std::vector<Tensor>& grads,
+bool step_adam_family(const std::string& kind, const VarList& vars, const std::vector<Tensor>& grads,
                    const std::vector<VarList>& slots, const std::vector<double>& hyper, const StepOptions& o);
 
 }  // namespace optim

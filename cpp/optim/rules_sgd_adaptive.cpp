@@ -1,11 +1,11 @@
-// SGD, RMSprop, Adagrad, Adadelta, Ftrl, Lion: element-wise rules run by the shared driver.
+// SGD, RMSprop, Adagrad, Adadelta, Ftrl, Lion: element-wise rules run by the shared driver (rules.h).
 #include "optim/pipeline.h"
 #include "optim/rules.h"
 
 namespace tg {
 namespace optim {
 
-bool step_family_a(const std::string& kind, const VarList& vars, const std::vector<Tensor>& grads,
+bool step_sgd_adaptive(const std::string& kind, const VarList& vars, const std::vector<Tensor>& grads,
                    const std::vector<VarList>& slots, const std::vector<double>& h, const StepOptions& o) {
   if (kind == "sgd") run_rule<SgdPlain>("SGD", vars, grads, slots, h, o);
   else if (kind == "sgd_momentum") run_rule<SgdMomentum>("SGD", vars, grads, slots, h, o);

@@ -226,7 +226,7 @@ void step(const std::string& kind, const VarList& vars, const std::vector<Tensor
                           std::to_string(hyper.size()) + " and " + std::to_string(slots.size()));
   if (kind == "lamb") return lamb(vars, grads, slots, hyper, opts);
   if (kind == "adafactor") return adafactor(vars, grads, slots, hyper, opts);
-  if (!step_family_a(kind, vars, grads, slots, hyper, opts)) step_family_b(kind, vars, grads, slots, hyper, opts);
+  if (!step_sgd_adaptive(kind, vars, grads, slots, hyper, opts)) step_adam_family(kind, vars, grads, slots, hyper, opts);
 }
 
 }  // namespace optim
