@@ -6,14 +6,15 @@
 namespace tg {
 namespace optim {
 
-bool step_adam_family(const std::string& kind, const VarList& vars, const std::vector<Tensor>& grads,
-                   const std::vector<VarList>& slots, const std::vector<double>& h, const StepOptions& o) {
-  if (kind == "adam") run_rule<AdamPlain>("Adam", vars, grads, slots, h, o);
-  else if (kind == "adam_amsgrad") run_rule<AdamAmsgrad>("Adam", vars, grads, slots, h, o);
-  else if (kind == "adamax") run_rule<Adamax>("Adamax", vars, grads, slots, h, o);
-  else if (kind == "nadam") run_rule<Nadam>("Nadam", vars, grads, slots, h, o);
-  else return false;
-  return true;
+bool step_adam_family(Rule rule, const VarList& vars, const std::vector<Tensor>& grads,
+                      const std::vector<VarList>& slots, const Hyper& h, const StepOptions& o) {
+  switch (rule) {
+    case Rule::Adam: run_rule<AdamPlain>("Adam", vars, grads, slots, h, o); return true;
+    case Rule::AdamAmsgrad: run_rule<AdamAmsgrad>("Adam", vars, grads, slots, h, o); return true;
+    case Rule::Adamax: run_rule<Adamax>("Adamax", vars, grads, slots, h, o); return true;
+    case Rule::Nadam: run_rule<Nadam>("Nadam", vars, grads, slots, h, o); return true;
+    default: return false;
+  }
 }
 
 }  // namespace optim

@@ -5,23 +5,27 @@
 namespace tg {
 namespace optim {
 
-bool step_sgd_adaptive(const std::string& kind, const VarList& vars, const std::vector<Tensor>& grads,
-                   const std::vector<VarList>& slots, const std::vector<double>& h, const StepOptions& o) {
-  if (kind == "sgd") run_rule<SgdPlain>("SGD", vars, grads, slots, h, o);
-  else if (kind == "sgd_momentum") run_rule<SgdMomentum>("SGD", vars, grads, slots, h, o);
-  else if (kind == "sgd_nesterov") run_rule<SgdNesterov>("SGD", vars, grads, slots, h, o);
-  else if (kind == "rmsprop") run_rule<RmspropPlain>("RMSprop", vars, grads, slots, h, o);
-  else if (kind == "rmsprop_centered") run_rule<RmspropCentered>("RMSprop", vars, grads, slots, h, o);
-  else if (kind == "rmsprop_momentum") run_rule<RmspropMomentum>("RMSprop", vars, grads, slots, h, o);
-  else if (kind == "rmsprop_centered_momentum") run_rule<RmspropCenteredMomentum>("RMSprop", vars, grads, slots, h, o);
-  else if (kind == "adagrad") run_rule<Adagrad>("Adagrad", vars, grads, slots, h, o);
-  else if (kind == "adadelta") run_rule<Adadelta>("Adadelta", vars, grads, slots, h, o);
-  else if (kind == "ftrl") {
-    if (h[1] == -0.5) run_rule<FtrlSqrt>("Ftrl", vars, grads, slots, h, o);
-    else run_rule<FtrlPow>("Ftrl", vars, grads, slots, h, o);
-  } else if (kind == "lion") run_rule<Lion>("Lion", vars, grads, slots, h, o);
-  else return false;
-  return true;
+bool step_sgd_adaptive(Rule rule, const VarList& vars, const std::vector<Tensor>& grads,
+                       const std::vector<VarList>& slots, const Hyper& h, const StepOptions& o) {
+  switch (rule) {
+    case Rule::Sgd: run_rule<SgdPlain>("SGD", vars, grads, slots, h, o); return true;
+    case Rule::SgdMomentum: run_rule<SgdMomentum>("SGD", vars, grads, slots, h, o); return true;
+    case Rule::SgdNesterov: run_rule<SgdNesterov>("SGD", vars, grads, slots, h, o); return true;
+    case Rule::Rmsprop: run_rule<RmspropPlain>("RMSprop", vars, grads, slots, h, o); return true;
+    case Rule::RmspropCentered: run_rule<RmspropCentered>("RMSprop", vars, grads, slots, h, o); return true;
+    case Rule::RmspropMomentum: run_rule<RmspropMomentum>("RMSprop", vars, grads, slots, h, o); return true;
+    case Rule::RmspropCenteredMomentum:
+      run_rule<RmspropCenteredMomentum>("RMSprop", vars, grads, slots, h, o);
+      return true;
+    case Rule::Adagrad: run_rule<Adagrad>("Adagrad", vars, grads, slots, h, o); return true;
+    case Rule::Adadelta: run_rule<Adadelta>("Adadelta", vars, grads, slots, h, o); return true;
+    case Rule::Ftrl:
+      if (h.learning_rate_power == -0.5) run_rule<FtrlSqrt>("Ftrl", vars, grads, slots, h, o);
+      else run_rule<FtrlPow>("Ftrl", vars, grads, slots, h, o);
+      return true;
+    case Rule::Lion: run_rule<Lion>("Lion", vars, grads, slots, h, o); return true;
+    default: return false;
+  }
 }
 
 }  // namespace optim

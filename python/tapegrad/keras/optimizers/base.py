@@ -285,23 +285,24 @@ class Optimizer:
             self._iterations._assign_add(1)
             return
         lr = self._lr_value(raw)
-        kind, hyper = self._step_args(lr, it + 1)
-        clip_mode, clip_norm, clip_value = 0, 0.0, 0.0
+        rule, hyper = self._step_args(lr, it + 1)
+        clip, clip_norm, clip_value = _core.GradientClip.off, 0.0, 0.0
         if self.clipnorm and self.clipnorm > 0:
-            clip_mode, clip_norm = 1, float(self.clipnorm)
+            clip, clip_norm = _core.GradientClip.clipnorm, float(self.clipnorm)
         elif self.global_clipnorm and self.global_clipnorm > 0:
-            clip_mode, clip_norm = 2, float(self.global_clipnorm)
+            clip, clip_norm = _core.GradientClip.global_clipnorm, float(self.global_clipnorm)
         elif self.clipvalue and self.clipvalue > 0:
             clip_value = float(self.clipvalue)
         decay, mask = 0.0, None
         if self.weight_decay is not None:
             decay = float(self.weight_decay) * lr
             mask = self._pick(self._decay_mask, idx, full)
-        slots = [self._pick(self._slots[n], idx, full) for n in self._kernel_slots(kind)]
+        slots = [self._pick(self._slots[n], idx, full) for n in self._kernel_slots(rule)]
         _core.optimizer_step(
-            kind, variables, grads, slots, hyper, clip_mode, clip_norm, clip_value, decay, mask,
-            self._pick(self._accumulators, idx, full) if steps else None, 1.0 / steps if steps else 1.0,
-            self._pick(self._ema, idx, full) if ema_on else None, ema_mom, overwrite)
+            rule, variables, grads, slots, hyper, clip=clip, clip_norm=clip_norm, clip_value=clip_value,
+            decay=decay, decay_mask=mask, accumulators=self._pick(self._accumulators, idx, full) if steps else None,
+            accum_scale=1.0 / steps if steps else 1.0, ema=self._pick(self._ema, idx, full) if ema_on else None,
+            ema_momentum=ema_mom, ema_overwrite=overwrite)
         self._after_step()
         if ema_on and not full:  # Keras averages every trainable variable, updated or not
             rest = sorted(set(self._range) - set(idx))
@@ -311,10 +312,12 @@ class Optimizer:
                 self._overwrite_with_ema(rv, rest)
         self._iterations._assign_add(1)
 
-    def _kernel_slots(self, kind):
+    def _kernel_slots(self, rule):
         return self._slot_names
 
     def _step_args(self, lr, t):
+        """``(rule, hyper)`` of this step's fused kernel: a ``_core.OptimizerRule`` and a
+        ``_core.OptimizerHyper`` (``lr``: this step's learning rate; ``t``: iterations + 1)."""
         raise NotImplementedError(
             f"{type(self).__name__}: tapegrad optimizers run a fused C++ kernel chosen by `_step_args(lr, t)`; "
             "a Python `update_step(gradient, variable, learning_rate)` as in Keras custom optimizers is not "
