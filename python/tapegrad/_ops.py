@@ -5,7 +5,7 @@ import numpy as np
 
 from . import _core
 from ._dtypes import as_dtype, code_of, float32, int32
-from ._tensor import Tensor, TensorShape, Variable
+from ._tensor import Tensor, Variable
 
 # Elementwise and reductions: straight from the engine.
 from ._core import (  # noqa: F401

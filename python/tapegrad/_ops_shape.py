@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _core
 from ._core import InvalidArgumentError
-from ._custom_gradient import custom_gradient
+from ._custom_gradient import custom_gradient as custom_gradient  # re-exported: EXPORTS["top"]
 from ._dtypes import as_dtype, float32, int32
 from ._tensor import Tensor
 
@@ -610,7 +610,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
                      else int32 if isinstance(v, numbers.Integral) and not isinstance(v, bool)
                      else float32)
     dtype = as_dtype(dtype)
-    for v, dt, what in ((on_value, on_dt, "on_value"), (off_value, off_dt, "off_value")):
+    for dt, what in ((on_dt, "on_value"), (off_dt, "off_value")):
         if dt is not None and dt != dtype:
             raise TypeError(f"dtype {dtype!r} of {what} does not match dtype {dt!r} of dtype")
     on = _core.stop_gradient(_core.constant(1 if on_value is None else on_value, dtype._code))
