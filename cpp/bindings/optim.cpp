@@ -44,6 +44,7 @@ void init_optim(py::module_& m) {
                     "The hyper-parameters of one optimizer step, by their Keras names; each rule reads the "
                     "fields its optimizer has (see cpp/optim/rules.h) and ignores the rest. `learning_rate` is "
                     "this step's value; `local_step` is iterations + 1.")
+      .def(py::init<>())  // first: the per-step path sets the fields one by one (cheaper than keywords)
       .def(py::init([](double learning_rate, double local_step, double momentum, double rho, double beta_1,
                        double beta_2, double epsilon, double u_product, double learning_rate_power,
                        double l1_regularization_strength, double l2_regularization_strength,

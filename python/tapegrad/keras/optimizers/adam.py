@@ -4,7 +4,7 @@ import numpy as np
 
 from ... import _core
 from ..._tensor import StateVariable
-from .base import Optimizer
+from .base import Optimizer, _hyper
 
 
 class _AdamFamily(Optimizer):
@@ -20,8 +20,8 @@ class _AdamFamily(Optimizer):
         self.epsilon = epsilon
 
     def _moment_args(self, lr, t, **extra):
-        return _core.OptimizerHyper(learning_rate=lr, beta_1=float(self.beta_1), beta_2=float(self.beta_2),
-                                    epsilon=float(self.epsilon), local_step=float(t), **extra)
+        return _hyper(learning_rate=lr, beta_1=float(self.beta_1), beta_2=float(self.beta_2),
+                      epsilon=float(self.epsilon), local_step=float(t), **extra)
 
     def _step_args(self, lr, t):
         return self._rule, self._moment_args(lr, t)

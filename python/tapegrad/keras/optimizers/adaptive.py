@@ -4,7 +4,7 @@ import numpy as np
 
 from ... import _core
 from ..._tensor import StateVariable
-from .base import Optimizer
+from .base import Optimizer, _hyper
 
 
 class Adagrad(Optimizer):
@@ -28,7 +28,7 @@ class Adagrad(Optimizer):
         self._slot_init = {"accumulator": float(initial_accumulator_value)}
 
     def _step_args(self, lr, t):
-        return _core.OptimizerRule.adagrad, _core.OptimizerHyper(learning_rate=lr, epsilon=float(self.epsilon))
+        return _core.OptimizerRule.adagrad, _hyper(learning_rate=lr, epsilon=float(self.epsilon))
 
     def get_config(self):
         config = super().get_config()
@@ -55,8 +55,7 @@ class Adadelta(Optimizer):
         self.epsilon = epsilon
 
     def _step_args(self, lr, t):
-        return _core.OptimizerRule.adadelta, _core.OptimizerHyper(learning_rate=lr, rho=float(self.rho),
-                                                                  epsilon=float(self.epsilon))
+        return _core.OptimizerRule.adadelta, _hyper(learning_rate=lr, rho=float(self.rho), epsilon=float(self.epsilon))
 
     def get_config(self):
         config = super().get_config()
@@ -104,7 +103,7 @@ class Ftrl(Optimizer):
         self._slot_init = {"accumulator": float(initial_accumulator_value)}
 
     def _step_args(self, lr, t):
-        return _core.OptimizerRule.ftrl, _core.OptimizerHyper(
+        return _core.OptimizerRule.ftrl, _hyper(
             learning_rate=lr, learning_rate_power=float(self.learning_rate_power),
             l1_regularization_strength=float(self.l1_regularization_strength),
             l2_regularization_strength=float(self.l2_regularization_strength),
@@ -163,7 +162,7 @@ class Adafactor(Optimizer):
 
     def _step_args(self, lr, t):
         relative = bool(self.relative_step and not callable(self._learning_rate))
-        return _core.OptimizerRule.adafactor, _core.OptimizerHyper(
+        return _core.OptimizerRule.adafactor, _hyper(
             learning_rate=lr, beta_2_decay=float(self.beta_2_decay), epsilon_1=float(self.epsilon_1),
             epsilon_2=float(self.epsilon_2), clip_threshold=float(self.clip_threshold), local_step=float(t),
             relative_step=relative)

@@ -13,6 +13,15 @@ from ..._tensor import StateVariable, Tensor, Variable
 from . import schedules as _schedules
 
 
+def _hyper(**fields):
+    """This step's ``_core.OptimizerHyper`` with ``fields`` (Keras names) set; the others keep their
+    defaults. Built field by field: per step that is cheaper than the binding's keyword constructor."""
+    h = _core.OptimizerHyper()
+    for name, value in fields.items():
+        setattr(h, name, value)
+    return h
+
+
 class Optimizer:
     """Base class of the Keras 3 optimizers (``tg.keras.optimizers.Optimizer``).
 
@@ -286,23 +295,21 @@ class Optimizer:
             return
         lr = self._lr_value(raw)
         rule, hyper = self._step_args(lr, it + 1)
-        clip, clip_norm, clip_value = _core.GradientClip.off, 0.0, 0.0
+        opts = {}  # the step's options (keyword-only); the ones left out keep the binding's defaults
         if self.clipnorm and self.clipnorm > 0:
-            clip, clip_norm = _core.GradientClip.clipnorm, float(self.clipnorm)
+            opts.update(clip=_core.GradientClip.clipnorm, clip_norm=float(self.clipnorm))
         elif self.global_clipnorm and self.global_clipnorm > 0:
-            clip, clip_norm = _core.GradientClip.global_clipnorm, float(self.global_clipnorm)
+            opts.update(clip=_core.GradientClip.global_clipnorm, clip_norm=float(self.global_clipnorm))
         elif self.clipvalue and self.clipvalue > 0:
-            clip_value = float(self.clipvalue)
-        decay, mask = 0.0, None
+            opts.update(clip_value=float(self.clipvalue))
         if self.weight_decay is not None:
-            decay = float(self.weight_decay) * lr
-            mask = self._pick(self._decay_mask, idx, full)
+            opts.update(decay=float(self.weight_decay) * lr, decay_mask=self._pick(self._decay_mask, idx, full))
+        if steps:
+            opts.update(accumulators=self._pick(self._accumulators, idx, full), accum_scale=1.0 / steps)
+        if ema_on:
+            opts.update(ema=self._pick(self._ema, idx, full), ema_momentum=ema_mom, ema_overwrite=overwrite)
         slots = [self._pick(self._slots[n], idx, full) for n in self._kernel_slots(rule)]
-        _core.optimizer_step(
-            rule, variables, grads, slots, hyper, clip=clip, clip_norm=clip_norm, clip_value=clip_value,
-            decay=decay, decay_mask=mask, accumulators=self._pick(self._accumulators, idx, full) if steps else None,
-            accum_scale=1.0 / steps if steps else 1.0, ema=self._pick(self._ema, idx, full) if ema_on else None,
-            ema_momentum=ema_mom, ema_overwrite=overwrite)
+        _core.optimizer_step(rule, variables, grads, slots, hyper, **opts)
         self._after_step()
         if ema_on and not full:  # Keras averages every trainable variable, updated or not
             rest = sorted(set(self._range) - set(idx))

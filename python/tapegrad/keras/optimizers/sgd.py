@@ -1,6 +1,6 @@
 """Keras SGD (momentum, nesterov), RMSprop and Lion with fused C++ updates."""
 from ... import _core
-from .base import Optimizer
+from .base import Optimizer, _hyper
 
 
 class SGD(Optimizer):
@@ -34,9 +34,9 @@ class SGD(Optimizer):
 
     def _step_args(self, lr, t):
         if self.momentum == 0:
-            return _core.OptimizerRule.sgd, _core.OptimizerHyper(learning_rate=lr)
+            return _core.OptimizerRule.sgd, _hyper(learning_rate=lr)
         rule = _core.OptimizerRule.sgd_nesterov if self.nesterov else _core.OptimizerRule.sgd_momentum
-        return rule, _core.OptimizerHyper(learning_rate=lr, momentum=float(self.momentum))
+        return rule, _hyper(learning_rate=lr, momentum=float(self.momentum))
 
     def get_config(self):
         config = super().get_config()
@@ -79,8 +79,8 @@ class RMSprop(Optimizer):
                              "rmsprop" + ("_centered" if centered else "") + ("_momentum" if momentum > 0 else ""))
 
     def _step_args(self, lr, t):
-        return self._rule, _core.OptimizerHyper(learning_rate=lr, rho=float(self.rho), momentum=float(self.momentum),
-                                                epsilon=float(self.epsilon))
+        return self._rule, _hyper(learning_rate=lr, rho=float(self.rho), momentum=float(self.momentum),
+                                  epsilon=float(self.epsilon))
 
     def get_config(self):
         config = super().get_config()
@@ -117,8 +117,7 @@ class Lion(Optimizer):
     _slot_names = ("momentum",)
 
     def _step_args(self, lr, t):
-        return _core.OptimizerRule.lion, _core.OptimizerHyper(learning_rate=lr, beta_1=float(self.beta_1),
-                                                              beta_2=float(self.beta_2))
+        return _core.OptimizerRule.lion, _hyper(learning_rate=lr, beta_1=float(self.beta_1), beta_2=float(self.beta_2))
 
     def get_config(self):
         config = super().get_config()
