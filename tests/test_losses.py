@@ -129,6 +129,9 @@ LOGITS = RNG.normal(0, 3, (N, C))
 ONEHOT = np.eye(C)[RNG.integers(0, C, N)]
 SPARSE = RNG.integers(0, C, N)
 SOFT = np.exp(_log_softmax(RNG.normal(size=(N, C))))
+# Labels that sum to 1 along axis 0 once smoothed by 0.2 over shape[-1] classes (Keras's rule): TF's
+# softmax_cross_entropy_with_logits gradient (softmax - labels) is exact only for such labels.
+SOFT_AXIS0 = np.exp(_log_softmax(RNG.normal(size=(C, N)))).T * (1 - 0.2 * N / C) / (1 - 0.2)
 
 # (class, kwargs, numpy name, y_true, y_pred, function, twice differentiable)
 CASES = [
@@ -157,7 +160,7 @@ CASES = [
     (L.CategoricalCrossentropy, {}, "cce", ONEHOT, PROB, L.categorical_crossentropy),
     (L.CategoricalCrossentropy, {"label_smoothing": 0.3}, "cce", ONEHOT, PROB, L.categorical_crossentropy),
     (L.CategoricalCrossentropy, {"from_logits": True}, "cce", SOFT, LOGITS, L.categorical_crossentropy),
-    (L.CategoricalCrossentropy, {"from_logits": True, "label_smoothing": 0.2, "axis": 0}, "cce", ONEHOT, LOGITS,
+    (L.CategoricalCrossentropy, {"from_logits": True, "label_smoothing": 0.2, "axis": 0}, "cce", SOFT_AXIS0, LOGITS,
      L.categorical_crossentropy),
     (L.CategoricalFocalCrossentropy, {}, "cfce", ONEHOT, PROB, L.categorical_focal_crossentropy),
     (L.CategoricalFocalCrossentropy, {"from_logits": True, "alpha": 0.5, "gamma": 3.0, "label_smoothing": 0.1},

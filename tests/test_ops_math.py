@@ -351,3 +351,20 @@ def test_vectorised_kernels_on_long_inputs_and_special_values(dtype, rtol):
         np.testing.assert_allclose(tg.math.atan2(x, y).numpy(), np.arctan2(x, y), rtol=rtol)
         want = np.power(np.abs(x).astype(np.float64), y).astype(dtype)
         np.testing.assert_allclose(tg.pow(np.abs(x), y).numpy(), want, rtol=rtol * 4)
+
+
+def test_multiply_no_nan_gradient_passes_nan_and_inf_in_x_to_y_as_tf():
+    # TF's MulNoNan gradient: dx = mul_no_nan(dy, y), dy = mul_no_nan(x, dy)
+    x = tg.constant([np.nan, np.inf, 2.0, 5.0])
+    y = tg.Variable([0.0, 0.0, 3.0, 0.0])
+    xv = tg.Variable([1.0, 2.0, 3.0, 4.0])
+    with tg.GradientTape(persistent=True) as tape:
+        z = tg.math.multiply_no_nan(x, y)
+        z2 = tg.math.multiply_no_nan(xv, y)
+    np.testing.assert_array_equal(z.numpy(), [0.0, 0.0, 6.0, 0.0])
+    np.testing.assert_array_equal(tape.gradient(z, y).numpy(), [np.nan, np.inf, 2.0, 5.0])
+    np.testing.assert_array_equal(tape.gradient(z2, xv).numpy(), [0.0, 0.0, 3.0, 0.0])
+
+
+def test_keras_optimizers_get_none_is_none():
+    assert tg.keras.optimizers.get(None) is None

@@ -463,12 +463,12 @@ VJP(vjp_log_softmax) {
   const int ax = nn_axis(n);
   out[0] = sub(G, mul(reduce(Op::Sum, G, {ax}, false, true), unary(Op::Exp, ANS)));
 }
-// inputs (logits, labels), outputs (loss, backprop = sum(labels) * softmax - labels, which is
-// softmax - labels for proper distributions). The first-order rule is grad * backprop; a gradient
-// reaching backprop itself (second order) goes through the softmax Jacobian.
+// inputs (logits, labels), outputs (loss, backprop = softmax - labels, TF's kernel output; it is the
+// exact d loss / d logits only for labels that sum to 1, and TF's number is the contract). The
+// first-order rule is grad * backprop; a gradient reaching backprop itself (second order) goes
+// through the softmax Jacobian for logits and is negated for labels.
 VJP(vjp_softmax_xent) {
   const Tensor& logits = n.inputs[0];
-  const Tensor& labels = n.inputs[1];
   const int ax = nn_axis(n);
   Tensor g = with_class_axis(gs[0], logits.shape, ax);
   const bool second = !inert_zero(gs[1]);
@@ -476,11 +476,11 @@ VJP(vjp_softmax_xent) {
   if (needs[0]) {
     out[0] = mul(g, n.outputs[1]);
     if (second)
-      out[0] = add(out[0], mul(reduce(Op::Sum, labels, {ax}, false, true), softmax_jvp(gs[1], s, ax)));
+      out[0] = add(out[0], softmax_jvp(gs[1], s, ax));  // backprop = softmax - labels
   }
   if (needs[1]) {
     out[1] = mul(g, neg(log_softmax(logits, ax)));
-    if (second) out[1] = add(out[1], sub(reduce(Op::Sum, mul(gs[1], s), {ax}, false, true), gs[1]));
+    if (second) out[1] = sub(out[1], gs[1]);
   }
 }
 VJP(vjp_sparse_softmax_xent) {  // labels are integers: no gradient

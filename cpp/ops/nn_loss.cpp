@@ -74,7 +74,9 @@ template <class T> void softmax_typed(const Tensor& x, Tensor& y, const Lines& L
   });
 }
 
-// loss[l] = sum_c z_c (lse - x_c); backprop = d loss / d x = sum(z) softmax - z. bp may be null.
+// loss[l] = sum_c z_c (lse - x_c); backprop = softmax - z, TF's kernel output. It is d loss / d x only
+// when the labels sum to 1 (the exact one is sum(z) softmax - z); TF's number is the contract, so a
+// gradient through labels that do not sum to 1 is TF's, not the calculus one. bp may be null.
 template <class T> void xent_typed(const Tensor& z, const Tensor& x, const Lines& L, T* loss, T* bp) {
   const T* px = x.data<T>();
   const T* pz = z.data<T>();
@@ -98,16 +100,15 @@ template <class T> void xent_typed(const Tensor& z, const Tensor& x, const Lines
         for (int64_t c = 0; c < C; ++c) sum += std::exp(xr[Contig::value ? c : c * s] - m);
       }
       const T lse = std::log(sum);  // of the shifted row
-      T acc = 0, zsum = 0;
+      T acc = 0;
       for (int64_t c = 0; c < C; ++c) {
         const int64_t k = Contig::value ? c : c * s;
         acc += zr[k] * (lse - (xr[k] - m));
-        zsum += zr[k];
       }
       loss[l] = acc;
-      if (bp) {  // sum(z) * softmax - z; TF's softmax - z when the labels sum to 1
+      if (bp) {  // softmax - z, as TF's kernel
         T* br = bp + b;
-        const T scale = zsum / sum;
+        const T scale = T(1) / sum;
         for (int64_t c = 0; c < C; ++c) {
           const int64_t k = Contig::value ? c : c * s;
           br[k] = br[k] * scale - zr[k];

@@ -1,5 +1,5 @@
-"""Python side of the math ops area. Names listed in EXPORTS appear in the namespaces given
-(\"top\" is tapegrad itself; also \"math\", \"nn\", \"linalg\").
+"""Python side of the math ops area; the namespaces (tapegrad/__init__.py, math.py, nn.py,
+linalg.py) import their names from here.
 
 Composites follow TF's own Python (math_ops.py, nn_ops.py, clip_ops.py, linalg_ops.py) op for op,
 so values, gradients at kinks and NaN behaviour match; the engine's primitives give the gradients.
@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 
 from . import _core
+from ._custom_gradient import custom_gradient
 from ._dtypes import as_dtype, int32, int64
 from ._ops import convert_to_tensor, reshape
 from ._tensor import Tensor, Variable
@@ -29,13 +30,24 @@ def _t(x):
     return convert_to_tensor(x)
 
 
-def _float_input(x, op):
-    """x as a tensor; TF's InvalidArgumentError when it is not float (op: TF's op name)."""
+_KERNEL_NAMES = {"float32": "float", "float64": "double"}  # TF's dtype names in kernel messages
+
+
+def _attr_t_error(dtype, allowed, op):
+    """TF's InvalidArgumentError for an op called with a dtype its attr 'T' does not allow, up to
+    TF's NodeDef details: "Value for attr 'T' of int32 is not in the list of allowed values: half,
+    bfloat16, float, double [Op:Softplus]" (`allowed`: TF's list for the op, in TF's order)."""
+    name = _KERNEL_NAMES.get(dtype.name, dtype.name)
+    return _core.InvalidArgumentError(
+        f"Value for attr 'T' of {name} is not in the list of allowed values: {allowed} [Op:{op}]")
+
+
+def _float_input(x, op, allowed="half, bfloat16, float, double"):
+    """x as a tensor; TF's InvalidArgumentError when it is not float (op: TF's op name, allowed:
+    the op's list of dtypes in TF's message)."""
     x = _t(x)
     if not x.dtype.is_floating:
-        raise _core.InvalidArgumentError(
-            f"Value for attr 'T' of {x.dtype.name} is not in the list of allowed values: half, bfloat16, "
-            f"float, double [Op:{op}]")
+        raise _attr_t_error(x.dtype, allowed, op)
     return x
 
 
@@ -136,8 +148,29 @@ def multiply_no_nan(x, y, name=None):
     x, y = _pair(x, y)
     if not x.dtype.is_floating:
         raise _core.InvalidArgumentError(f"multiply_no_nan: expected float tensors, got {x.dtype.name} [Op:MulNoNan]")
+    return _mul_no_nan(x, y)
+
+
+def _sum_to(g, shape):
+    """Sums a broadcast-shaped gradient back to `shape` (a custom gradient's job)."""
+    shape = tuple(shape)
+    if tuple(g.shape) == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = list(range(lead)) + [lead + i for i, d in enumerate(shape) if d == 1 and g.shape[lead + i] != 1]
+    return reshape(_core.reduce_sum(g, axes, False), shape)
+
+
+@custom_gradient
+def _mul_no_nan(x, y):
+    # TF's MulNoNan gradient: dx = mul_no_nan(dy, y), dy = mul_no_nan(x, dy), so a NaN or inf in x
+    # passes through to y's gradient (the backward pass sums broadcast gradients back).
     fix = _core.logical_and(_core.equal(y, _scalar(0, y.dtype)), _core.logical_not(_core.is_finite(x)))
-    return _where(fix, _scalar(0, x.dtype), x) * y
+
+    def grad(dy):
+        return _sum_to(_mul_no_nan(dy, y), x.shape), _sum_to(_mul_no_nan(x, dy), y.shape)
+
+    return _where(fix, _scalar(0, x.dtype), x) * y, grad
 
 
 def mod(x, y, name=None):
@@ -259,7 +292,8 @@ def top_k(input, k=1, sorted=True, index_type=int32, name=None):  # noqa: A002
     if k > n:
         raise _core.InvalidArgumentError(f"input must have at least k columns. Had {n}, needed {k} [Op:TopKV2]")
     if x.dtype.is_bool:
-        raise _core.InvalidArgumentError("Value for attr 'T' of bool is not in the list of allowed values [Op:TopKV2]")
+        raise _attr_t_error(x.dtype, "float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, "
+                            "uint64", "TopKV2")
     a = np.asarray(x)
     if x.dtype.is_floating:  # descending with NaN first (TF treats NaN as the largest); stable on ties
         af = a.astype(np.float64)
@@ -527,7 +561,7 @@ def gelu(features, approximate=False, name=None):
 
 def silu(features, beta=1.0, name=None):
     """x * sigmoid(beta * x) (swish)."""
-    x = _float_input(features, "Sigmoid")
+    x = _float_input(features, "Sigmoid", "bfloat16, half, float, double, complex64, complex128")
     return x * _core.sigmoid(x * beta) if beta != 1.0 else x * _core.sigmoid(x)
 
 
@@ -571,15 +605,3 @@ def bias_add(value, bias, data_format=None, name=None):
     return value + bias
 
 
-EXPORTS = {
-    "top": ["add_n", "asinh", "acosh", "atanh", "round", "reduce_logsumexp", "argmax", "argmin", "cumsum", "clip_by_value", "clip_by_norm",
-            "clip_by_global_norm", "norm"],
-    "math": ["add_n", "asinh", "acosh", "atanh", "multiply_no_nan", "logical_xor", "mod", "rint", "scalar_mul", "conj",
-             "round", "log_sigmoid", "xlogy", "xlog1py", "xdivy", "divide_no_nan", "erfc", "reduce_logsumexp",
-             "reduce_variance", "reduce_std", "reduce_euclidean_norm", "argmax", "argmin", "cumsum", "cumprod",
-             "count_nonzero", "top_k", "in_top_k", "confusion_matrix", "bincount",
-             "l2_normalize", "softsign"],
-    "nn": ["top_k", "in_top_k", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softsign", "bias_add",
-           "l2_loss", "moments", "batch_normalization", "l2_normalize"],
-    "linalg": ["norm", "global_norm", "l2_normalize"],
-}

@@ -1,5 +1,5 @@
-"""Python side of softmax, log_softmax and the fused cross-entropy ops. Names listed in EXPORTS
-appear in the namespaces given ("top" is tapegrad itself; also "math", "nn", "linalg").
+"""Python side of softmax, log_softmax and the fused cross-entropy ops (``tg.nn`` and ``tg.math``
+import them from the engine).
 
 The functions are the engine's own (one call each), with TF's names, keywords and errors:
 
@@ -12,10 +12,3 @@ from ._core import (  # noqa: F401
     sparse_softmax_cross_entropy_with_logits,
 )
 
-EXPORTS = {
-    "top": [],
-    "math": ["softmax", "log_softmax"],
-    "nn": ["softmax", "log_softmax", "softmax_cross_entropy_with_logits",
-           "sparse_softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits"],
-    "linalg": [],
-}

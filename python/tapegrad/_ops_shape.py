@@ -2,8 +2,9 @@
 
 The engine has a few primitives (strided slice and its adjoint, concat, gather and its adjoint,
 scatter_update, the 1-argument where); everything here is built from them and the core ops, so
-every op is differentiable to any order. Names listed in EXPORTS appear in the namespaces given
-("top" is tapegrad itself; also "math", "nn", "linalg").
+every op is differentiable to any order. The namespaces (tapegrad/__init__.py, math.py) import
+their names from here; ``_tensor._attach_methods`` attaches the indexing functions to Tensor and
+Variable.
 """
 import builtins
 import numbers
@@ -12,17 +13,9 @@ import numpy as np
 
 from . import _core
 from ._core import InvalidArgumentError
-from ._custom_gradient import custom_gradient as custom_gradient  # re-exported: EXPORTS["top"]
 from ._dtypes import as_dtype, float32, int32
 from ._tensor import Tensor
 
-EXPORTS = {
-    "top": ["boolean_mask", "concat", "custom_gradient", "expand_dims", "gather", "gather_nd", "one_hot", "pad",
-            "reverse", "scatter_nd", "slice", "split", "squeeze", "stack", "strided_slice",
-            "tensor_scatter_nd_add", "tensor_scatter_nd_update", "tile", "unstack", "where", "newaxis",
-            "repeat", "roll", "sequence_mask", "tensor_scatter_nd_sub", "meshgrid", "unique"],
-    "math": ["unsorted_segment_sum", "segment_sum", "unsorted_segment_mean", "segment_mean"], "nn": [], "linalg": [],
-}
 
 newaxis = None
 _range = builtins.range
@@ -763,8 +756,3 @@ def _scatter_method(kind):
     method.__doc__ = f"Variable.scatter_nd_{kind}(indices, updates): tensor_scatter_nd_{kind} written in place."
     return method
 
-
-_core.Tensor.__getitem__ = _tensor_getitem
-_core.Variable.__getitem__ = _variable_getitem
-for _kind in ("update", "add", "sub"):
-    setattr(_core.Variable, f"scatter_nd_{_kind}", _scatter_method(_kind))

@@ -295,27 +295,6 @@ def _numpy_method(raw):
     return numpy
 
 
-for _cls in (_core.Tensor, _core.Variable):
-    _cls.numpy = _numpy_method(_cls.numpy)
-    _cls.shape = property(_shape, doc="The shape, a TensorShape.")
-    _cls.dtype = property(_dtype, doc="The element type, a DType.")
-    _cls.get_shape = _get_shape
-    _cls.__array__ = _array
-    _cls.__array_priority__ = 100  # numpy defers `ndarray op Tensor` to the Tensor's reflected op
-    _cls.__len__ = _len
-    _cls.__bool__ = _bool
-    _cls.__float__ = _float
-    _cls.__int__ = _int
-    _cls.__index__ = _index
-    _cls.__iter__ = _iter
-    _cls.device = property(lambda self: _DEVICE, doc="The device holding the value; always the host CPU.")
-
-Tensor.__repr__ = _tensor_repr
-Tensor.__str__ = _tensor_str
-Tensor.__format__ = _tensor_format
-Tensor.name = property(_tensor_name)
-
-
 class Variable(_core.Variable):
     """A mutable tensor: model parameters and optimizer state.
 
@@ -400,10 +379,6 @@ def _convert_with_dtype(value, dtype):
     return _core.convert_to_tensor(value, code_of(dtype))
 
 
-_core.Variable.name = Variable.name
-_core.Variable.path = Variable.path
-
-
 class StateVariable(Variable):
     """State that Keras objects create (optimizer slots, metric totals): a Variable whose ``name``
     is the bare name ("iteration"), as ``keras.Variable.name``, where ``tf.Variable.name`` has ':0'.
@@ -417,3 +392,47 @@ class StateVariable(Variable):
     @property
     def name(self):
         return self._shared_name
+
+
+_attached = False
+
+
+def _attach_methods():
+    """Attaches every Python method and operator of Tensor and Variable; ``tapegrad/__init__.py``
+    calls it once. The engine's classes define the arithmetic operators (``+``, ``@``, ``==``, ...);
+    everything written in Python is attached here, and nowhere else: TF's properties (``shape``,
+    ``dtype``, ``device``, ``name``), numpy interop, Python conversions, repr/str/format, indexing
+    (``t[1:, None]``, ``v[0].assign(...)``) and Variable's ``scatter_nd_*`` methods.
+    """
+    global _attached
+    if _attached:  # a second call would wrap `numpy` twice
+        return
+    _attached = True
+    from ._ops_shape import _scatter_method, _tensor_getitem, _variable_getitem
+
+    for cls in (_core.Tensor, _core.Variable):
+        cls.numpy = _numpy_method(cls.numpy)
+        cls.shape = property(_shape, doc="The shape, a TensorShape.")
+        cls.dtype = property(_dtype, doc="The element type, a DType.")
+        cls.get_shape = _get_shape
+        cls.__array__ = _array
+        cls.__array_priority__ = 100  # numpy defers `ndarray op Tensor` to the Tensor's reflected op
+        cls.__len__ = _len
+        cls.__bool__ = _bool
+        cls.__float__ = _float
+        cls.__int__ = _int
+        cls.__index__ = _index
+        cls.__iter__ = _iter
+        cls.device = property(lambda self: _DEVICE, doc="The device holding the value; always the host CPU.")
+
+    Tensor.__repr__ = _tensor_repr
+    Tensor.__str__ = _tensor_str
+    Tensor.__format__ = _tensor_format
+    Tensor.name = property(_tensor_name)
+    Tensor.__getitem__ = _tensor_getitem
+
+    _core.Variable.name = Variable.name
+    _core.Variable.path = Variable.path
+    _core.Variable.__getitem__ = _variable_getitem
+    for kind in ("update", "add", "sub"):
+        setattr(_core.Variable, f"scatter_nd_{kind}", _scatter_method(kind))

@@ -1,6 +1,14 @@
-"""``tg.linalg``: matrix products."""
-from ._core import matmul  # noqa: F401
+"""``tg.linalg``: matrix products, einsum, factorizations and solvers."""
+from ._core import matmul
+from ._ops_linalg import (
+    adjoint, band_part, cholesky, cholesky_solve, cross, det, diag, diag_part, eigh, eigvalsh, einsum, eye, inv,
+    logdet, lstsq, matrix_transpose, matvec, pinv, qr, set_diag, slogdet, solve, svd, tensordot, trace,
+    triangular_solve,
+)
+from ._ops_math import global_norm, l2_normalize, norm
 
-from ._namespaces import exported as _exported
-
-globals().update(_exported("linalg"))
+__all__ = [
+    "adjoint", "band_part", "cholesky", "cholesky_solve", "cross", "det", "diag", "diag_part", "eigh", "eigvalsh",
+    "einsum", "eye", "global_norm", "inv", "l2_normalize", "logdet", "lstsq", "matmul", "matrix_transpose", "matvec",
+    "norm", "pinv", "qr", "set_diag", "slogdet", "solve", "svd", "tensordot", "trace", "triangular_solve",
+]

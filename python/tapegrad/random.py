@@ -14,24 +14,25 @@ reproducibility, not TF's exact numbers.
 >>> bool((a.numpy() == b.numpy()).all())
 True
 """
-import numbers
+import numbers as _numbers
 
-import numpy as np
+import numpy as _np
 
-from ._core import InvalidArgumentError
-from ._dtypes import as_dtype, float32, int64
-from ._ops import _shape_list, constant
-from ._tensor import Tensor, Variable
+from ._core import InvalidArgumentError as _InvalidArgumentError
+from ._dtypes import as_dtype as _as_dtype, float32 as _float32, int64 as _int64
+from ._ops import _shape_list, constant as _constant
+from ._tensor import Tensor as _Tensor, Variable as _Variable
 
 __all__ = ["set_seed", "normal", "uniform", "truncated_normal", "shuffle", "categorical", "Generator",
-           "get_global_generator", "stateless_normal", "stateless_uniform", "stateless_truncated_normal"]
+           "get_global_generator", "set_global_generator", "stateless_normal", "stateless_uniform",
+           "stateless_truncated_normal"]
 
-DEFAULT_GRAPH_SEED = 87654321  # TF's seed for ops that have a seed when the global one is unset
+_DEFAULT_GRAPH_SEED = 87654321  # TF's seed for ops that have a seed when the global one is unset
 _MASK = (1 << 64) - 1
 _global_seed = None
 _op_count = 0
 _streams = {}
-_unseeded = np.random.default_rng()
+_unseeded = _np.random.default_rng()
 
 
 def set_seed(seed):
@@ -42,18 +43,18 @@ def set_seed(seed):
     _streams.clear()
 
 
-def get_global_seed():
+def _get_global_seed():
     return _global_seed
 
 
 def _generator(seed):
     """The numpy Generator an op with op seed `seed` draws from (TF's get_seed rules)."""
     global _op_count
-    if seed is not None and not isinstance(seed, (numbers.Integral, np.integer)):
+    if seed is not None and not isinstance(seed, (_numbers.Integral, _np.integer)):
         raise TypeError(f"seed must be an integer or None, got {type(seed).__name__}")
     if _global_seed is None and seed is None:
         return _unseeded
-    g = DEFAULT_GRAPH_SEED if _global_seed is None else _global_seed
+    g = _DEFAULT_GRAPH_SEED if _global_seed is None else _global_seed
     if seed is None:
         _op_count += 1
         key = (g, "op", _op_count)
@@ -62,7 +63,7 @@ def _generator(seed):
     gen = _streams.get(key)
     if gen is None:
         words = [g & _MASK, (key[-1] & _MASK), 0 if seed is None else 1]
-        gen = _streams[key] = np.random.Generator(np.random.PCG64(np.random.SeedSequence(words)))
+        gen = _streams[key] = _np.random.Generator(_np.random.PCG64(_np.random.SeedSequence(words)))
     return gen
 
 
@@ -70,12 +71,12 @@ def _dims(shape):
     dims = _shape_list(shape.as_list() if hasattr(shape, "as_list") else shape)
     for d in dims:
         if d < 0:
-            raise InvalidArgumentError(f"Dimension {d} must be >= 0")
+            raise _InvalidArgumentError(f"Dimension {d} must be >= 0")
     return dims
 
 
 def _float_dtype(dtype, op):
-    dt = as_dtype(dtype)
+    dt = _as_dtype(dtype)
     if not dt.is_floating:
         raise TypeError(f"Value for attr 'dtype' of {dt.name} is not in the list of allowed values: float, double "
                         f"[Op:{op}]")
@@ -83,7 +84,7 @@ def _float_dtype(dtype, op):
 
 
 def _value(v, np_dtype):
-    return np.asarray(v.numpy() if isinstance(v, (Tensor, Variable)) else v, dtype=np_dtype)
+    return _np.asarray(v.numpy() if isinstance(v, (_Tensor, _Variable)) else v, dtype=np_dtype)
 
 
 def _uniform_np(shape, np_dtype, seed):
@@ -95,15 +96,15 @@ def _normal(gen, shape, mean, stddev, dtype):
     dt = _float_dtype(dtype, "RandomStandardNormal")
     z = gen.standard_normal(size=tuple(_dims(shape)))
     npd = dt.as_numpy_dtype
-    return constant(z.astype(npd) * _value(stddev, npd) + _value(mean, npd), dtype=dt)
+    return _constant(z.astype(npd) * _value(stddev, npd) + _value(mean, npd), dtype=dt)
 
 
-def normal(shape, mean=0.0, stddev=1.0, dtype=float32, seed=None, name=None):
+def normal(shape, mean=0.0, stddev=1.0, dtype=_float32, seed=None, name=None):
     """Values from a normal distribution (``tf.random.normal``)."""
     return _normal(_generator(seed), shape, mean, stddev, dtype)
 
 
-def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=float32, seed=None, name=None):
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_float32, seed=None, name=None):
     """Normal values redrawn until within two standard deviations (``tf.random.truncated_normal``)."""
     return _truncated_normal(_generator(seed), shape, mean, stddev, dtype)
 
@@ -112,21 +113,21 @@ def _truncated_normal(gen, shape, mean, stddev, dtype):
     dt = _float_dtype(dtype, "TruncatedNormal")
     dims = tuple(_dims(shape))
     z = gen.standard_normal(size=dims)
-    bad = np.abs(z) > 2.0
+    bad = _np.abs(z) > 2.0
     while bad.any():
         z[bad] = gen.standard_normal(size=int(bad.sum()))
-        bad = np.abs(z) > 2.0
+        bad = _np.abs(z) > 2.0
     npd = dt.as_numpy_dtype
-    return constant(z.astype(npd) * _value(stddev, npd) + _value(mean, npd), dtype=dt)
+    return _constant(z.astype(npd) * _value(stddev, npd) + _value(mean, npd), dtype=dt)
 
 
-def uniform(shape, minval=0, maxval=None, dtype=float32, seed=None, name=None):
+def uniform(shape, minval=0, maxval=None, dtype=_float32, seed=None, name=None):
     """Uniform values in ``[minval, maxval)`` (``tf.random.uniform``); integer dtypes need maxval."""
     return _uniform(_generator(seed), shape, minval, maxval, dtype)
 
 
 def _uniform(gen, shape, minval, maxval, dtype):
-    dt = as_dtype(dtype)
+    dt = _as_dtype(dtype)
     dims = tuple(_dims(shape))
     npd = dt.as_numpy_dtype
     if dt.is_integer:
@@ -134,61 +135,61 @@ def _uniform(gen, shape, minval, maxval, dtype):
             raise ValueError(f"Must specify maxval for integer dtype {dt!r}")
         lo, hi = int(_value(minval, npd)), int(_value(maxval, npd))
         if lo >= hi:
-            raise InvalidArgumentError(f"Need minval < maxval, got {lo} >= {hi} [Op:RandomUniformInt]")
-        return constant(gen.integers(lo, hi, size=dims, dtype=npd), dtype=dt)
+            raise _InvalidArgumentError(f"Need minval < maxval, got {lo} >= {hi} [Op:RandomUniformInt]")
+        return _constant(gen.integers(lo, hi, size=dims, dtype=npd), dtype=dt)
     if not dt.is_floating:
         raise TypeError(f"Value for attr 'dtype' of {dt.name} is not in the list of allowed values: float, double, "
                         f"int32, int64 [Op:RandomUniform]")
     lo = _value(minval, npd)
     hi = _value(1.0 if maxval is None else maxval, npd)
     u = gen.random(size=dims, dtype=npd)
-    return constant((u * (hi - lo) + lo).astype(npd), dtype=dt)
+    return _constant((u * (hi - lo) + lo).astype(npd), dtype=dt)
 
 
 def shuffle(value, seed=None, name=None):
     """A random permutation along the first axis (``tf.random.shuffle``; not differentiable, as TF)."""
     a = _value(value, None)
-    dt = value.dtype if isinstance(value, (Tensor, Variable)) else None
+    dt = value.dtype if isinstance(value, (_Tensor, _Variable)) else None
     if a.ndim == 0:
-        return constant(a, dtype=dt)  # TF returns a scalar unchanged
+        return _constant(a, dtype=dt)  # TF returns a scalar unchanged
     perm = _generator(seed).permutation(a.shape[0])
-    return constant(a[perm], dtype=dt)
+    return _constant(a[perm], dtype=dt)
 
 
 def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     """Samples class indices from unnormalised log-probabilities ``[batch, classes]``
     (``tf.random.categorical``)."""
-    lg = _value(logits, np.float64)
+    lg = _value(logits, _np.float64)
     if lg.ndim != 2:
-        raise InvalidArgumentError(f"logits should be a matrix, got shape {list(lg.shape)} [Op:Multinomial]")
-    dt = int64 if dtype is None else as_dtype(dtype)
+        raise _InvalidArgumentError(f"logits should be a matrix, got shape {list(lg.shape)} [Op:Multinomial]")
+    dt = _int64 if dtype is None else _as_dtype(dtype)
     if not dt.is_integer:
         raise TypeError(f"categorical: dtype must be int32 or int64, got {dt.name}")
     n = int(num_samples)
-    gumbel = -np.log(-np.log(_generator(seed).random(size=(lg.shape[0], n, lg.shape[1]))))
-    return constant(np.argmax(lg[:, None, :] + gumbel, axis=-1).astype(dt.as_numpy_dtype), dtype=dt)
+    gumbel = -_np.log(-_np.log(_generator(seed).random(size=(lg.shape[0], n, lg.shape[1]))))
+    return _constant(_np.argmax(lg[:, None, :] + gumbel, axis=-1).astype(dt.as_numpy_dtype), dtype=dt)
 
 
 # ---- stateless ops and Generator objects -------------------------------------------------------
 
 def _stateless_gen(seed, tag):
-    sd = _value(seed, np.int64).reshape(-1)
+    sd = _value(seed, _np.int64).reshape(-1)
     if sd.shape != (2,):
-        raise InvalidArgumentError(f"seed must have shape [2], not {list(sd.shape)}")
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(v) & _MASK for v in sd] + [tag])))
+        raise _InvalidArgumentError(f"seed must have shape [2], not {list(sd.shape)}")
+    return _np.random.Generator(_np.random.PCG64(_np.random.SeedSequence([int(v) & _MASK for v in sd] + [tag])))
 
 
-def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=float32, name=None, alg="auto_select"):
+def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_float32, name=None, alg="auto_select"):
     """Normal values that depend only on `shape` and `seed` (two ints) (``tf.random.stateless_normal``)."""
     return _normal(_stateless_gen(seed, 1), shape, mean, stddev, dtype)
 
 
-def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=float32, name=None, alg="auto_select"):
+def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=_float32, name=None, alg="auto_select"):
     """Uniform values that depend only on `shape` and `seed` (``tf.random.stateless_uniform``)."""
     return _uniform(_stateless_gen(seed, 2), shape, minval, maxval, dtype)
 
 
-def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=float32, name=None, alg="auto_select"):
+def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_float32, name=None, alg="auto_select"):
     """Truncated normal values that depend only on `shape` and `seed`."""
     return _truncated_normal(_stateless_gen(seed, 3), shape, mean, stddev, dtype)
 
@@ -205,10 +206,10 @@ class Generator:
 
     def __init__(self, copy_from=None, state=None, alg=None):
         if copy_from is not None:
-            self._rng = np.random.Generator(np.random.PCG64())
+            self._rng = _np.random.Generator(_np.random.PCG64())
             self._rng.bit_generator.state = copy_from._rng.bit_generator.state
         else:
-            self._rng = np.random.Generator(np.random.PCG64(None if state is None else int(state) & _MASK))
+            self._rng = _np.random.Generator(_np.random.PCG64(None if state is None else int(state) & _MASK))
 
     @classmethod
     def from_seed(cls, seed, alg=None):
@@ -221,20 +222,20 @@ class Generator:
         return cls()
 
     def reset_from_seed(self, seed):
-        self._rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed) & _MASK)))
+        self._rng = _np.random.Generator(_np.random.PCG64(_np.random.SeedSequence(int(seed) & _MASK)))
 
-    def normal(self, shape, mean=0.0, stddev=1.0, dtype=float32, name=None):
+    def normal(self, shape, mean=0.0, stddev=1.0, dtype=_float32, name=None):
         return _normal(self._rng, shape, mean, stddev, dtype)
 
-    def truncated_normal(self, shape, mean=0.0, stddev=1.0, dtype=float32, name=None):
+    def truncated_normal(self, shape, mean=0.0, stddev=1.0, dtype=_float32, name=None):
         return _truncated_normal(self._rng, shape, mean, stddev, dtype)
 
-    def uniform(self, shape, minval=0, maxval=None, dtype=float32, name=None):
+    def uniform(self, shape, minval=0, maxval=None, dtype=_float32, name=None):
         return _uniform(self._rng, shape, minval, maxval, dtype)
 
     def make_seeds(self, count=1):
         """Seeds ``[2, count]`` (int64) for the stateless ops."""
-        return constant(self._rng.integers(0, 2 ** 63 - 1, size=(2, int(count)), dtype=np.int64))
+        return _constant(self._rng.integers(0, 2 ** 63 - 1, size=(2, int(count)), dtype=_np.int64))
 
     def split(self, count=1):
         """`count` new independent generators; advances this one."""

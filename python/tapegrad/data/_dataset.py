@@ -1048,8 +1048,8 @@ def _shuffle_seed(seed):
     tg.random.set_seed (numbered in creation order) and random without it."""
     if seed is None:
         return int(_random._generator(None).integers(1 << 63))
-    g = _random.get_global_seed()
-    g = _random.DEFAULT_GRAPH_SEED if g is None else g
+    g = _random._get_global_seed()
+    g = _random._DEFAULT_GRAPH_SEED if g is None else g
     words = [g & _random._MASK, _int_arg(seed, "seed") & _random._MASK, 2]
     return int(np.random.SeedSequence(words).generate_state(1, np.uint64)[0])
 

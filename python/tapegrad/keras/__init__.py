@@ -1,15 +1,18 @@
 """``tg.keras``: Keras 3's API on the tapegrad engine (optimizers, losses, layers, models, metrics, ...)."""
-from . import activations, constraints, initializers, losses, metrics, optimizers, regularizers  # noqa: F401
-from . import layers  # noqa: F401
-from . import models  # noqa: F401
-from . import callbacks  # noqa: F401
-from . import backend  # noqa: F401
-from . import saving  # noqa: F401
-from . import utils  # noqa: F401
-from . import ops, random  # noqa: F401
-from .saving_model import KERAS_VERSION as __version__  # noqa: F401,E402  (the Keras 3 API followed)
-from .layers.input_layer import *  # noqa: F401,F403
-from .models import *  # noqa: F401,F403
+from . import activations, constraints, initializers, losses, metrics, optimizers, regularizers
+from . import layers
+from . import models
+from . import callbacks
+from . import backend
+from . import saving
+from . import utils
+from . import ops, random
+from .saving_model import KERAS_VERSION as __version__  # noqa: F401  (the Keras 3 API followed)
+from .layers.input_layer import Input, InputLayer, KerasTensor
+from .models import Model, Sequential, load_model, save_model
 
-__all__ = ["activations", "backend", "callbacks", "constraints", "initializers", "layers", "losses", "metrics",
-           "models", "ops", "optimizers", "random", "regularizers", "utils"]
+__all__ = [
+    "Input", "InputLayer", "KerasTensor", "Model", "Sequential", "activations", "backend", "callbacks", "constraints",
+    "initializers", "layers", "load_model", "losses", "metrics", "models", "ops", "optimizers", "random",
+    "regularizers", "save_model", "saving", "utils",
+]

@@ -1,5 +1,7 @@
 """``tf.keras.backend``: the few backend helpers TF-2 programs call."""
-from .layers.base import clear_session  # noqa: F401
+from .layers.base import clear_session
+
+__all__ = ["backend", "clear_session", "epsilon", "floatx", "image_data_format"]
 
 
 def floatx():

@@ -13,22 +13,22 @@ distributions, not TF's exact numbers.
 >>> w.shape, bool(tg.reduce_all(tg.abs(w) <= (6 / 7) ** 0.5))
 (TensorShape([3, 4]), True)
 """
-import math
+import math as _math
 import random as _py_random
 
-import numpy as np
+import numpy as _np
 
 from .. import _ops, _ops_linalg
 from .. import random as _random
-from .._dtypes import as_dtype
-from .._tensor import Tensor, Variable
+from .._dtypes import as_dtype as _as_dtype
+from .._tensor import Tensor as _Tensor, Variable as _Variable
 from . import _registry
 
 __all__ = [
     "Initializer", "Constant", "Zeros", "Ones", "Identity", "RandomNormal", "RandomUniform", "TruncatedNormal",
     "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform", "LecunNormal",
     "Orthogonal", "STFT", "IdentityInitializer", "OrthogonalInitializer", "STFTInitializer", "compute_fans", "get",
-    "serialize",
+    "serialize", "RandomInitializer",
     "deserialize", "constant", "zeros", "ones", "identity", "random_normal", "random_uniform", "truncated_normal",
     "variance_scaling", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform",
     "lecun_normal", "orthogonal", "stft",
@@ -38,13 +38,13 @@ _TRUNCATED_STD = 0.87962566103423978  # std of a unit normal truncated to [-2, 2
 
 
 def _dtype(dtype):
-    return as_dtype("float32" if dtype is None else dtype)
+    return _as_dtype("float32" if dtype is None else dtype)
 
 
 def _shape(shape):
-    if isinstance(shape, (Tensor, Variable)):
-        shape = np.asarray(shape).reshape(-1).tolist()
-    elif isinstance(shape, (int, np.integer)):
+    if isinstance(shape, (_Tensor, _Variable)):
+        shape = _np.asarray(shape).reshape(-1).tolist()
+    elif isinstance(shape, (int, _np.integer)):
         shape = [shape]
     return tuple(int(d) for d in shape)
 
@@ -87,7 +87,7 @@ class Constant(Initializer):
 
     def __call__(self, shape, dtype=None):
         dt = _dtype(dtype)
-        value = _ops.cast(_ops.convert_to_tensor(np.asarray(self.value)), dt)
+        value = _ops.cast(_ops.convert_to_tensor(_np.asarray(self.value)), dt)
         return value * _ops.ones(_shape(shape), dt)
 
     def get_config(self):
@@ -141,7 +141,7 @@ class RandomInitializer(Initializer):
         self._init_seed = seed
         if seed is None:
             seed = _py_random.randint(1, int(1e9))
-        elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        elif isinstance(seed, bool) or not isinstance(seed, (int, _np.integer)):
             raise ValueError("`seed` argument should be an instance of `keras.random.SeedGenerator()` or an "
                              f"integer. Received: seed={seed}")
         self.seed = int(seed)
@@ -210,14 +210,14 @@ def compute_fans(shape, input_axes=None, output_axes=None):
     """
     shape = tuple(shape)
     if input_axes is not None and output_axes is not None:
-        return int(np.prod([shape[a] for a in input_axes])), int(np.prod([shape[a] for a in output_axes]))
+        return int(_np.prod([shape[a] for a in input_axes])), int(_np.prod([shape[a] for a in output_axes]))
     if len(shape) < 1:
         return 1, 1
     if len(shape) == 1:
         return int(shape[0]), int(shape[0])
     if len(shape) == 2:
         return int(shape[0]), int(shape[1])
-    receptive = int(np.prod(shape[:-2]))
+    receptive = int(_np.prod(shape[:-2]))
     return int(shape[-2] * receptive), int(shape[-1] * receptive)
 
 
@@ -251,11 +251,11 @@ class VarianceScaling(RandomInitializer):
         scale = self.scale / max(1.0, n)
         dt = _dtype(dtype)
         if self.distribution == "truncated_normal":
-            return _random.stateless_truncated_normal(shape, self._seed(), stddev=math.sqrt(scale) / _TRUNCATED_STD,
+            return _random.stateless_truncated_normal(shape, self._seed(), stddev=_math.sqrt(scale) / _TRUNCATED_STD,
                                                       dtype=dt)
         if self.distribution == "untruncated_normal":
-            return _random.stateless_normal(shape, self._seed(), stddev=math.sqrt(scale), dtype=dt)
-        limit = math.sqrt(3.0 * scale)
+            return _random.stateless_normal(shape, self._seed(), stddev=_math.sqrt(scale), dtype=dt)
+        limit = _math.sqrt(3.0 * scale)
         return _random.stateless_uniform(shape, self._seed(), minval=-limit, maxval=limit, dtype=dt)
 
     def get_config(self):
@@ -324,7 +324,7 @@ class Orthogonal(RandomInitializer):
         if len(shape) < 2:
             raise ValueError("The tensor to initialize must be at least two-dimensional. Received: "
                              f"shape={shape} of rank {len(shape)}.")
-        num_rows = int(np.prod(shape[:-1]))
+        num_rows = int(_np.prod(shape[:-1]))
         num_cols = shape[-1]
         dt = _dtype(dtype)
         a = _random.stateless_normal((max(num_rows, num_cols), min(num_rows, num_cols)), self._seed(), dtype=dt)
@@ -371,19 +371,19 @@ class STFT(Initializer):
             win = self.window
             if isinstance(win, str):
                 win = _get_window(win, frame_length, self.periodic)
-            win = np.asarray(win, dtype=npd)
+            win = _np.asarray(win, dtype=npd)
             if win.ndim != 1 or win.shape[-1] != frame_length:
                 raise ValueError(f"The shape of `window` must be equal to [frame_length].Received: window shape="
                                  f"{win.shape}")
             win = win.reshape(frame_length, 1, 1)
             if self.scaling == "density":
-                scaling = np.sqrt(np.sum(np.square(win)))
+                scaling = _np.sqrt(_np.sum(_np.square(win)))
             elif self.scaling == "spectrum":
-                scaling = np.sum(np.abs(win))
-        freq = np.arange(fft_length, dtype=npd).reshape(1, 1, fft_length) / npd((fft_length - 1) * 2)
-        time = np.arange(frame_length, dtype=npd).reshape(frame_length, 1, 1)
-        args = (npd(-2) * time) * freq * np.arccos(npd(-1))
-        kernel = (np.cos(args) if self.side == "real" else np.sin(args)).astype(npd)
+                scaling = _np.sum(_np.abs(win))
+        freq = _np.arange(fft_length, dtype=npd).reshape(1, 1, fft_length) / npd((fft_length - 1) * 2)
+        time = _np.arange(frame_length, dtype=npd).reshape(frame_length, 1, 1)
+        args = (npd(-2) * time) * freq * _np.arccos(npd(-1))
+        kernel = (_np.cos(args) if self.side == "real" else _np.sin(args)).astype(npd)
         if win is not None:
             kernel = (kernel * win) / scaling
         return _ops.constant(kernel.astype(npd), dtype=dt)
@@ -401,9 +401,9 @@ def _get_window(name, length, periodic):
     if isinstance(name, str) and name.lower() in _COSINE_WINDOWS:
         a0, a1 = _COSINE_WINDOWS[name.lower()]
         if length == 1:
-            return np.ones(1)
+            return _np.ones(1)
         n = length + 1 if periodic else length  # a periodic window is the symmetric one of length+1, cut
-        w = a0 - a1 * np.cos(2.0 * np.pi * np.arange(n) / (n - 1))
+        w = a0 - a1 * _np.cos(2.0 * _np.pi * _np.arange(n) / (n - 1))
         return w[:length]
     try:
         from scipy.signal import get_window  # noqa: PLC0415  (Keras uses scipy for windows too)
@@ -457,14 +457,14 @@ def get(identifier):
         if obj is None:
             raise ValueError(f"Could not interpret initializer identifier: {identifier}")
         return obj()
-    if isinstance(identifier, (Tensor, Variable, np.ndarray, np.generic)):
+    if isinstance(identifier, (_Tensor, _Variable, _np.ndarray, _np.generic)):
         value = identifier
 
         def initialize_fn(shape, dtype=None):
-            if _shape(shape) != tuple(np.shape(value)):
-                raise ValueError(f"Expected `shape` to be {tuple(np.shape(value))} for direct tensor as "
+            if _shape(shape) != tuple(_np.shape(value)):
+                raise ValueError(f"Expected `shape` to be {tuple(_np.shape(value))} for direct tensor as "
                                  f"initializer. Received shape={_shape(shape)}")
-            return _ops.cast(_ops.convert_to_tensor(np.asarray(value)), _dtype(dtype))
+            return _ops.cast(_ops.convert_to_tensor(_np.asarray(value)), _dtype(dtype))
 
         return initialize_fn
     return _registry.get_object(identifier, _BY_NAME, "initializer")

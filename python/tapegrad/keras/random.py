@@ -24,9 +24,9 @@ False
 """
 import random as _py_random
 
-import numpy as np
+import numpy as _np
 
-from .._tensor import Tensor, Variable
+from .._tensor import Tensor as _Tensor, Variable as _Variable
 from .ops.core import _ops
 
 __all__ = ["SeedGenerator", "beta", "binomial", "categorical", "dropout", "gamma", "normal", "randint", "shuffle",
@@ -63,16 +63,16 @@ class SeedGenerator:
         self.name = name
         if seed is None:
             seed = _make_default_seed()
-        elif isinstance(seed, SeedGenerator) or not isinstance(seed, (int, np.integer)):
+        elif isinstance(seed, SeedGenerator) or not isinstance(seed, (int, _np.integer)):
             raise ValueError(f"Argument `seed` must be an integer. Received: seed={seed}")
         self._initial_seed = int(seed)
-        self.state = Variable(np.array([int(seed), 0], dtype="int64"), trainable=False, name="seed_generator_state")
+        self.state = _Variable(_np.array([int(seed), 0], dtype="int64"), trainable=False, name="seed_generator_state")
 
     def next(self, ordered=True):
         """The current seed pair (a copy); advances the state."""
-        value = np.array(_ops.convert_to_tensor(self.state).numpy(), dtype="int64")
+        value = _np.array(_ops.convert_to_tensor(self.state).numpy(), dtype="int64")
         if ordered:
-            self.state.assign(value + np.array([0, 1], dtype="int64"))
+            self.state.assign(value + _np.array([0, 1], dtype="int64"))
         else:
             self.state.assign((value + 1) * 5387 % 933199)
         return _ops.constant(value)
@@ -92,7 +92,7 @@ def _make_default_seed():
     return _py_random.randint(1, int(1e9))
 
 
-def global_seed_generator():
+def _global_seed_generator():
     """The ``SeedGenerator`` that ``seed=None`` draws from (made on first use)."""
     global _global_generator
     if _global_generator is None:
@@ -105,15 +105,15 @@ def _reset_global_seed_generator():
     _global_generator = None
 
 
-def draw_seed(seed):
+def _draw_seed(seed):
     """The ``[seed, counter]`` pair a call with ``seed=`` uses (Keras's ``draw_seed``)."""
     if isinstance(seed, SeedGenerator):
         return seed.next().numpy()
-    if isinstance(seed, (int, np.integer)):
-        return np.array([int(seed), 0], dtype="int64")
+    if isinstance(seed, (int, _np.integer)):
+        return _np.array([int(seed), 0], dtype="int64")
     if seed is None:
-        return global_seed_generator().next().numpy()
-    if isinstance(seed, (Tensor, Variable)):
+        return _global_seed_generator().next().numpy()
+    if isinstance(seed, (_Tensor, _Variable)):
         arr = _ops.convert_to_tensor(seed).numpy().astype("int64").reshape(-1)
         if arr.shape == (2,):
             return arr
@@ -122,13 +122,13 @@ def draw_seed(seed):
 
 
 def _rng(seed):
-    pair = draw_seed(seed)
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(v) & 0xFFFFFFFF for v in pair]
+    pair = _draw_seed(seed)
+    return _np.random.Generator(_np.random.PCG64(_np.random.SeedSequence([int(v) & 0xFFFFFFFF for v in pair]
                                                                        + [int(v) >> 32 & 0xFFFFFFFF for v in pair])))
 
 
 def _shape(shape):
-    if isinstance(shape, (int, np.integer)):
+    if isinstance(shape, (int, _np.integer)):
         return (int(shape),)
     return tuple(int(s) for s in shape)
 
@@ -142,7 +142,7 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     """Samples uniform in ``[minval, maxval)``."""
     d = _dtype(dtype)
-    if not np.issubdtype(np.dtype(d), np.floating):
+    if not _np.issubdtype(_np.dtype(d), _np.floating):
         raise ValueError("`keras.random.uniform` requires a floating point `dtype`. Received: "
                          f"dtype={d} . If you are looking to generate random integers, use `keras.random.randint`.")
     return _ops.constant((_rng(seed).random(_shape(shape)) * (maxval - minval) + minval).astype(d))
@@ -152,12 +152,12 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Normal samples redrawn until within two standard deviations of the mean."""
     d = _dtype(dtype)
     rng = _rng(seed)
-    n = int(np.prod(_shape(shape)))
+    n = int(_np.prod(_shape(shape)))
     out = rng.standard_normal(n)
-    bad = np.abs(out) > 2
+    bad = _np.abs(out) > 2
     while bad.any():
         out[bad] = rng.standard_normal(int(bad.sum()))
-        bad = np.abs(out) > 2
+        bad = _np.abs(out) > 2
     return _ops.constant((out.reshape(_shape(shape)) * stddev + mean).astype(d))
 
 
@@ -174,9 +174,9 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
         raise ValueError(f"`logits` should be a 2-D tensor with shape [batch_size, num_classes]. Received: "
                          f"logits={logits}")
     rng = _rng(seed)
-    p = np.exp(lg - lg.max(axis=-1, keepdims=True))
+    p = _np.exp(lg - lg.max(axis=-1, keepdims=True))
     p /= p.sum(axis=-1, keepdims=True)
-    out = np.stack([rng.choice(p.shape[1], size=int(num_samples), p=row) for row in p])
+    out = _np.stack([rng.choice(p.shape[1], size=int(num_samples), p=row) for row in p])
     return _ops.constant(out.astype(_dtype(dtype, "int32")))
 
 
@@ -208,11 +208,11 @@ def gamma(shape, alpha, dtype=None, seed=None):
 
 def binomial(shape, counts, probabilities, dtype=None, seed=None):
     """Binomial samples (as floats by default, as Keras)."""
-    return _ops.constant(_rng(seed).binomial(np.asarray(counts), np.asarray(probabilities), size=_shape(shape))
+    return _ops.constant(_rng(seed).binomial(_np.asarray(counts), _np.asarray(probabilities), size=_shape(shape))
                          .astype(_dtype(dtype)))
 
 
 def beta(shape, alpha, beta, dtype=None, seed=None):
     """Beta samples."""
-    return _ops.constant(_rng(seed).beta(np.asarray(alpha), np.asarray(beta), size=_shape(shape))
+    return _ops.constant(_rng(seed).beta(_np.asarray(alpha), _np.asarray(beta), size=_shape(shape))
                          .astype(_dtype(dtype)))

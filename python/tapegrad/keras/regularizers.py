@@ -7,9 +7,9 @@ A regularizer maps a weight tensor to a scalar penalty that Keras adds to the lo
 >>> round(float(tg.keras.regularizers.get("l1")(tg.constant([1.0, -2.0]))), 6)
 0.03
 """
-import math
+import math as _math
 
-import numpy as np
+import numpy as _np
 
 from .. import _ops, _ops_linalg
 from . import _registry
@@ -18,9 +18,9 @@ __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2
            "orthogonal_regularizer", "get", "serialize", "deserialize"]
 
 
-def validate_float_arg(value, name):
+def _validate_float_arg(value, name):
     """`value` as a float; ``ValueError`` (Keras's message) unless it is a finite number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, (float, int)) or math.isinf(value) or math.isnan(value) \
+    if isinstance(value, bool) or not isinstance(value, (float, int)) or _math.isinf(value) or _math.isnan(value) \
             or value < 0:
         raise ValueError(f"Invalid value for argument {name}: expected a non-negative float.Received: {name}={value}")
     return float(value)
@@ -48,8 +48,8 @@ class L1L2(Regularizer):
     """``l1 * sum(|x|) + l2 * sum(x**2)`` (both default 0)."""
 
     def __init__(self, l1=0.0, l2=0.0):
-        self.l1 = validate_float_arg(0.0 if l1 is None else l1, name="l1")
-        self.l2 = validate_float_arg(0.0 if l2 is None else l2, name="l2")
+        self.l1 = _validate_float_arg(0.0 if l1 is None else l1, name="l1")
+        self.l2 = _validate_float_arg(0.0 if l2 is None else l2, name="l2")
 
     def __call__(self, x):
         x = _ops.convert_to_tensor(x)
@@ -69,7 +69,7 @@ class L1(Regularizer):
     to float32, also in the config)."""
 
     def __init__(self, l1=0.01):
-        self.l1 = float(np.float32(validate_float_arg(0.01 if l1 is None else l1, name="l1")))
+        self.l1 = float(_np.float32(_validate_float_arg(0.01 if l1 is None else l1, name="l1")))
 
     def __call__(self, x):
         x = _ops.convert_to_tensor(x)
@@ -83,7 +83,7 @@ class L2(Regularizer):
     """``l2 * sum(x**2)`` (default l2=0.01; no 1/2 factor)."""
 
     def __init__(self, l2=0.01):
-        self.l2 = validate_float_arg(0.01 if l2 is None else l2, name="l2")
+        self.l2 = _validate_float_arg(0.01 if l2 is None else l2, name="l2")
 
     def __call__(self, x):
         x = _ops.convert_to_tensor(x)
@@ -98,7 +98,7 @@ class OrthogonalRegularizer(Regularizer):
     of a rank-2 weight normalized to unit length."""
 
     def __init__(self, factor=0.01, mode="rows"):
-        self.factor = float(np.float32(validate_float_arg(factor, name="factor")))  # a float32 tensor in Keras
+        self.factor = float(_np.float32(_validate_float_arg(factor, name="factor")))  # a float32 tensor in Keras
         if mode not in {"rows", "columns"}:
             raise ValueError('Invalid value for argument `mode`. Expected one of {"rows", "columns"}. '
                              f"Received: mode={mode}")

@@ -32,16 +32,20 @@ Usage (needs ``h5py``; tests/test_saving.py and tests/test_saving_keras.py run t
     again = build_model()                       # the same architecture, built
     again.load_weights("model.weights.h5")      # also reads files written by Keras 3
 """
-import os
-import re
-import tempfile
-import warnings
+import os as _os
+import re as _re
+import tempfile as _tempfile
+import warnings as _warnings
 
-import numpy as np
+import numpy as _np
 
-from .._tensor import Variable
+from .._tensor import Variable as _Variable
 
-__all__ = ["save_weights", "load_weights"]
+__all__ = [
+    "CustomObjectScope", "custom_object_scope", "deserialize_keras_object", "get_custom_objects", "get_registered_name",
+    "get_registered_object", "load_model", "load_weights", "optimizer_variables", "register_keras_serializable",
+    "save_model", "save_weights", "serialize_keras_object",
+]
 
 # The non-dunder attributes of a bare Keras 3.15 ``Layer()``: Keras skips them when it walks a
 # layer. Our bare Layer's attributes are skipped too (see `_layer_skipset`), except ``layers``,
@@ -93,9 +97,9 @@ def _h5py():
 
 
 def _to_snake_case(name):
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+    name = _re.sub(r"\W+", "", name)
+    name = _re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return _re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def _mro_names(obj):
@@ -203,7 +207,7 @@ def _walk_container(container, path, visited, out, seen_containers):
             _walk_container(item, _join(path, _unique("container", used)), visited, out, seen_containers)
 
 
-def saveables(model):
+def _saveables(model):
     """The (path, object) pairs whose variables a ``.weights.h5`` file stores, in Keras's order."""
     out = []
     _walk(model, "", set(), out)
@@ -230,7 +234,7 @@ def optimizer_variables(opt):
     (interleaved per model variable where Keras creates them together), then extra scalars.
     """
     out = [opt._iterations]
-    if isinstance(opt._learning_rate, Variable):
+    if isinstance(opt._learning_rate, _Variable):
         out.append(opt._learning_rate)
     out.extend(opt._ema)
     out.extend(opt._accumulators)
@@ -262,7 +266,7 @@ def _custom_method(obj, name):
 
 
 def _check_path(filepath):
-    filepath_str = os.fspath(filepath) if isinstance(filepath, os.PathLike) else str(filepath)
+    filepath_str = _os.fspath(filepath) if isinstance(filepath, _os.PathLike) else str(filepath)
     return filepath_str
 
 
@@ -278,7 +282,7 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
                                   "save to a single `.weights.h5` file")
     if not filepath_str.endswith(".weights.h5"):
         raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={filepath_str}")
-    if os.path.exists(filepath_str) and not overwrite:
+    if _os.path.exists(filepath_str) and not overwrite:
         answer = input(f"[WARNING] {filepath_str} already exists - overwrite? [y/n]").strip().lower()
         while answer not in ("y", "n"):
             answer = input('Enter "y" (overwrite) or "n" (cancel).').strip().lower()
@@ -290,19 +294,19 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
                          "calling it on some data or by using `build()`.")
     h5py = _h5py()
     entries = []
-    for path, obj in saveables(model):
+    for path, obj in _saveables(model):
         custom = _custom_method(obj, "save_own_variables")
         if custom is not None:
             store = {}
             custom(store)
-            values = {str(k): np.asarray(v) for k, v in store.items()}
+            values = {str(k): _np.asarray(v) for k, v in store.items()}
         else:
-            values = {str(i): np.asarray(v.numpy()) for i, v in enumerate(_own_variables(obj))}
+            values = {str(i): _np.asarray(v.numpy()) for i, v in enumerate(_own_variables(obj))}
         name = getattr(obj, "name", None)
         entries.append((path, name if isinstance(name, str) else None, values))
-    directory = os.path.dirname(os.path.abspath(filepath_str))
-    fd, tmp = tempfile.mkstemp(suffix=".weights.h5.tmp", dir=directory)
-    os.close(fd)
+    directory = _os.path.dirname(_os.path.abspath(filepath_str))
+    fd, tmp = _tempfile.mkstemp(suffix=".weights.h5.tmp", dir=directory)
+    _os.close(fd)
     try:
         with h5py.File(tmp, "w") as f:
             for path, name, values in entries:
@@ -311,10 +315,10 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
                     group.attrs["name"] = name
                 for key, value in values.items():
                     group[key] = value
-        os.replace(tmp, filepath_str)
+        _os.replace(tmp, filepath_str)
     except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        if _os.path.exists(tmp):
+            _os.remove(tmp)
         raise
 
 
@@ -327,7 +331,7 @@ def _read_store(f, path):
     out = {}
     for k in group.keys():
         ds = group[k]
-        value = np.array(ds)
+        value = _np.array(ds)
         if ds.attrs.get("dtype") == "bfloat16":
             raise NotImplementedError(f"Variable {key}/{k} is stored as bfloat16, which tapegrad does not support")
         out[k] = value
@@ -360,7 +364,7 @@ def _plan(obj, store):
                    f"variables whereas the saved optimizer has {len(store)} variables. ")
             if len(variables) == 0:
                 msg += "This is likely because the optimizer has not been called/built yet."
-            warnings.warn(msg, stacklevel=4)
+            _warnings.warn(msg, stacklevel=4)
             return []
     elif len(store) != len(variables):
         raise _layer_count_error(obj, variables, len(store))
@@ -408,7 +412,7 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         raise ValueError("You are loading weights into a model that has not yet been built. Try building the model "
                          "first by calling it on some data or by using `build()`.")
     h5py = _h5py()
-    objects = saveables(model)
+    objects = _saveables(model)
     # read everything first: a truncated or corrupt file fails here, before any assignment
     with h5py.File(filepath_str, "r") as f:
         stores = [_read_store(f, path) for path, _ in objects]
@@ -428,15 +432,15 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
                f"\n\n{ex_error}\n\nList of objects that could not be loaded:\n{[x[0] for x in errors.values()]}")
         if not skip_mismatch:
             raise ValueError(msg)
-        warnings.warn(msg, stacklevel=2)
+        _warnings.warn(msg, stacklevel=2)
     for variable, value in plan:
         variable.assign(value)
     for custom, store in custom_loads:
         custom(store)
 
 
-from .saving_model import (  # noqa: E402,F401  (whole-model .keras files)
+from .saving_model import (  # noqa: E402  (whole-model .keras files)
     CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name, get_registered_object,
     load_model, register_keras_serializable, save_model,
 )
-from .utils.serialization import deserialize_keras_object, serialize_keras_object  # noqa: E402,F401
+from .utils.serialization import deserialize_keras_object, serialize_keras_object  # noqa: E402

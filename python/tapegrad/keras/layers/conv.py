@@ -18,7 +18,7 @@ TensorShape([2, 8, 8, 4])
 """
 import numpy as np
 
-from ... import _ops, _ops_linalg, _ops_shape
+from ... import _ops, _ops_nn, _ops_shape
 from .. import activations
 from ..backend import image_data_format
 from ._weight_options import set_weight_options, weight_options_config
@@ -161,9 +161,9 @@ def conv_nd(x, kernel, strides, padding, dilation_rate):
     rank = len(strides)
     pad = padding.upper()
     if rank == 1:
-        return _ops_linalg.conv1d(x, kernel, list(strides), pad, "NWC", list(dilation_rate))
+        return _ops_nn.conv1d(x, kernel, list(strides), pad, "NWC", list(dilation_rate))
     if rank == 2:
-        return _ops_linalg.conv2d(x, kernel, list(strides), pad, "NHWC", list(dilation_rate))
+        return _ops_nn.conv2d(x, kernel, list(strides), pad, "NHWC", list(dilation_rate))
     return _conv3d(x, kernel, strides, padding, dilation_rate)
 
 
@@ -191,11 +191,11 @@ def _conv3d(x, kernel, strides, padding, dilation_rate):
     if cin == c:
         xs = _ops.reshape(_ops_shape.concat(taps, axis=-1) if kd > 1 else taps[0], [n * out_d, h, w, kd * c])
         k2 = _ops.reshape(_ops.transpose(kernel, [1, 2, 0, 3, 4]), [kh, kw, kd * c, o])
-        y = _ops_linalg.conv2d(xs, k2, st, pad, "NHWC", dl)
+        y = _ops_nn.conv2d(xs, k2, st, pad, "NHWC", dl)
     else:
         y = None
         for i, tap in enumerate(taps):
-            yi = _ops_linalg.conv2d(_ops.reshape(tap, [n * out_d, h, w, c]), kernel[i], st, pad, "NHWC", dl)
+            yi = _ops_nn.conv2d(_ops.reshape(tap, [n * out_d, h, w, c]), kernel[i], st, pad, "NHWC", dl)
             y = yi if y is None else y + yi
     return _ops.reshape(y, [n, out_d] + [int(v) for v in y.shape[1:]])
 
@@ -209,10 +209,10 @@ def conv_transpose_nd(x, kernel, strides, padding, output_padding, dilation_rate
                for n, k, s, op, d in zip(x.shape[1:-1], kernel.shape[:rank], strides, ops_, dilation_rate)]
     out_shape = [int(x.shape[0])] + spatial + [int(kernel.shape[-2])]
     if rank == 1:
-        return _ops_linalg.conv1d_transpose(x, kernel, out_shape, list(strides), padding.upper(), "NWC",
+        return _ops_nn.conv1d_transpose(x, kernel, out_shape, list(strides), padding.upper(), "NWC",
                                             list(dilation_rate))
     if rank == 2:
-        return _ops_linalg.conv2d_transpose(x, kernel, out_shape, list(strides), padding.upper(), "NHWC",
+        return _ops_nn.conv2d_transpose(x, kernel, out_shape, list(strides), padding.upper(), "NHWC",
                                             list(dilation_rate))
     return _conv_transpose_by_conv(x, kernel, strides, padding, dilation_rate, spatial)
 
@@ -253,10 +253,10 @@ def _conv_transpose_by_conv(x, kernel, strides, padding, dilation_rate, spatial)
 def depthwise_conv_nd(x, kernel, strides, padding, dilation_rate):
     """Keras's ``ops.depthwise_conv`` for channels_last rank-3 or rank-4 inputs."""
     if len(strides) == 1:
-        y = _ops_linalg.depthwise_conv2d(_ops_shape.expand_dims(x, 1), _ops_shape.expand_dims(kernel, 0),
+        y = _ops_nn.depthwise_conv2d(_ops_shape.expand_dims(x, 1), _ops_shape.expand_dims(kernel, 0),
                                          [1, 1, strides[0], 1], padding.upper(), "NHWC", [1, dilation_rate[0]])
         return _ops_shape.squeeze(y, [1])
-    return _ops_linalg.depthwise_conv2d(x, kernel, [1, strides[0], strides[1], 1], padding.upper(), "NHWC",
+    return _ops_nn.depthwise_conv2d(x, kernel, [1, strides[0], strides[1], 1], padding.upper(), "NHWC",
                                         list(dilation_rate))
 
 

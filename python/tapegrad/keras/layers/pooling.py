@@ -15,7 +15,7 @@ array([[2.]], dtype=float32)
 """
 import numpy as np
 
-from ... import _ops, _ops_linalg, _ops_shape
+from ... import _ops, _ops_nn, _ops_shape
 from .base import InputSpec, Layer
 from .conv import standardize_data_format, standardize_tuple, to_channels_first, to_channels_last
 
@@ -32,9 +32,9 @@ def pool_nd(x, mode, pool_size, strides, padding):
     pad = padding.upper()
     rank = len(pool_size)
     if rank == 1:
-        fn = _ops_linalg.max_pool1d if mode == "max" else _ops_linalg.avg_pool1d
+        fn = _ops_nn.max_pool1d if mode == "max" else _ops_nn.avg_pool1d
         return fn(x, list(pool_size), list(strides), pad, "NWC")
-    fn = _ops_linalg.max_pool2d if mode == "max" else _ops_linalg.avg_pool2d
+    fn = _ops_nn.max_pool2d if mode == "max" else _ops_nn.avg_pool2d
     if rank == 2:
         return fn(x, list(pool_size), list(strides), pad, "NHWC")
     n, d, h, w, c = (int(v) for v in x.shape)

@@ -5,7 +5,7 @@
 >>> float(loss(tg.constant([[0.0, 1.0]]), tg.constant([[0.5, 0.5]]))) > 0.69
 True
 """
-import inspect
+import inspect as _inspect
 
 from .base import Loss, LossFunctionWrapper, reduce_weighted_values, squeeze_or_expand_to_same_rank
 from .hinge import CategoricalHinge, Hinge, SquaredHinge, categorical_hinge, hinge, squared_hinge
@@ -74,7 +74,7 @@ def deserialize(name, custom_objects=None):
         return table[name]
     if isinstance(name, dict) and "class_name" in name:
         cls = table.get(name["class_name"])
-        if cls is None or not (inspect.isclass(cls) and issubclass(cls, Loss)):
+        if cls is None or not (_inspect.isclass(cls) and issubclass(cls, Loss)):
             raise ValueError(f"Unknown loss class: {name['class_name']}")
         return cls.from_config(name.get("config", {}))
     raise ValueError(f"Could not interpret loss identifier: {name}")
@@ -92,14 +92,21 @@ def get(identifier):
     else:
         obj = identifier
     if callable(obj):
-        if inspect.isclass(obj):
+        if _inspect.isclass(obj):
             obj = obj()
         return obj
     raise ValueError(f"Could not interpret loss identifier: {identifier}")
 
 
-__all__ = sorted(
-    [o.__name__ for o in _CLASSES + _FUNCTIONS]
-    + ["mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "kld", "KLD", "kullback_leibler_divergence",
-       "logcosh", "huber_loss", "get", "serialize", "deserialize", "reduce_weighted_values",
-       "squeeze_or_expand_to_same_rank"])
+__all__ = [
+    "BinaryCrossentropy", "BinaryFocalCrossentropy", "CategoricalCrossentropy", "CategoricalFocalCrossentropy",
+    "CategoricalHinge", "CosineSimilarity", "Dice", "Hinge", "Huber", "KLD", "KLDivergence", "LogCosh", "Loss",
+    "LossFunctionWrapper", "MAE", "MAPE", "MSE", "MSLE", "MeanAbsoluteError", "MeanAbsolutePercentageError",
+    "MeanSquaredError", "MeanSquaredLogarithmicError", "Poisson", "SparseCategoricalCrossentropy", "SquaredHinge",
+    "Tversky", "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
+    "categorical_focal_crossentropy", "categorical_hinge", "cosine_similarity", "deserialize", "dice", "get", "hinge",
+    "huber", "huber_loss", "kl_divergence", "kld", "kullback_leibler_divergence", "log_cosh", "logcosh", "mae", "mape",
+    "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error",
+    "mse", "msle", "poisson", "reduce_weighted_values", "serialize", "sparse_categorical_crossentropy", "squared_hinge",
+    "squeeze_or_expand_to_same_rank", "tversky",
+]

@@ -10,7 +10,7 @@ which ``compile`` turns metric identifiers into Metric objects (``get_compile_me
 >>> m.reset_state(); float(m.result())
 0.0
 """
-import inspect
+import inspect as _inspect
 
 from .. import _registry
 from ..losses import (  # noqa: F401 - tf.keras.metrics also exports the losses' short aliases
@@ -76,7 +76,7 @@ def serialize(metric):
     >>> tg.keras.metrics.serialize(tg.keras.metrics.Mean())["config"]
     {'name': 'mean', 'dtype': 'float32'}
     """
-    if inspect.isfunction(metric):
+    if _inspect.isfunction(metric):
         return {"module": "builtins", "class_name": "function", "config": metric.__name__,
                 "registered_name": "function"}
     return _registry.serialize_object(metric, "keras.metrics", _BY_NAME)
@@ -100,7 +100,7 @@ def get(identifier):
     return _registry.get_object(identifier, _BY_NAME, "metric")
 
 
-def is_binary_or_sparse_categorical(y_true, y_pred):
+def _is_binary_or_sparse_categorical(y_true, y_pred):
     """Keras's compile-time test: (binary: y_pred's last dim is 1, sparse: y_true has lower rank or
     a last dim of 1 while y_pred's is > 1)."""
     t_shape, p_shape = tuple(y_true.shape), tuple(y_pred.shape)
@@ -125,7 +125,7 @@ def get_compile_metric(identifier, y_true, y_pred):
     if identifier is None:
         raise ValueError("Expected metric, received `None`")
     if str(identifier).lower() in ("accuracy", "acc"):
-        is_binary, is_sparse = is_binary_or_sparse_categorical(y_true, y_pred)
+        is_binary, is_sparse = _is_binary_or_sparse_categorical(y_true, y_pred)
         cls = BinaryAccuracy if is_binary else SparseCategoricalAccuracy if is_sparse else CategoricalAccuracy
         metric = cls(name=str(identifier))
     else:
@@ -142,7 +142,21 @@ def get_compile_metric(identifier, y_true, y_pred):
     return metric
 
 
-__all__ = sorted(
-    [c.__name__ for c in _CLASSES] + [f.__name__ for f in _FUNCTIONS]
-    + ["mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "kld", "KLD", "kullback_leibler_divergence",
-       "logcosh", "get", "serialize", "deserialize", "get_compile_metric", "reduce_to_samplewise_values"])
+__all__ = [
+    "AUC", "Accuracy", "BinaryAccuracy", "BinaryCrossentropy", "BinaryIoU", "CategoricalAccuracy",
+    "CategoricalCrossentropy", "CategoricalHinge", "ConcordanceCorrelation", "CosineSimilarity", "F1Score",
+    "FBetaScore", "FalseNegatives", "FalsePositives", "Hinge", "IoU", "KLD", "KLDivergence", "LogCoshError", "MAE",
+    "MAPE", "MSE", "MSLE", "Mean", "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanIoU", "MeanMetricWrapper",
+    "MeanSquaredError", "MeanSquaredLogarithmicError", "Metric", "OneHotIoU", "OneHotMeanIoU", "PearsonCorrelation",
+    "Poisson", "Precision", "PrecisionAtRecall", "R2Score", "Recall", "RecallAtPrecision", "RootMeanSquaredError",
+    "SensitivityAtSpecificity", "SparseCategoricalAccuracy", "SparseCategoricalCrossentropy",
+    "SparseTopKCategoricalAccuracy", "SpecificityAtSensitivity", "SquaredHinge", "Sum", "TopKCategoricalAccuracy",
+    "TrueNegatives", "TruePositives", "accuracy", "binary_accuracy", "binary_crossentropy", "binary_focal_crossentropy",
+    "categorical_accuracy", "categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge",
+    "concordance_correlation", "deserialize", "get", "get_compile_metric", "hinge", "huber", "kl_divergence", "kld",
+    "kullback_leibler_divergence", "log_cosh", "logcosh", "mae", "mape", "mean_absolute_error",
+    "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error", "mse", "msle",
+    "pearson_correlation", "poisson", "reduce_to_samplewise_values", "serialize", "sparse_categorical_accuracy",
+    "sparse_categorical_crossentropy", "sparse_top_k_categorical_accuracy", "squared_hinge",
+    "top_k_categorical_accuracy",
+]

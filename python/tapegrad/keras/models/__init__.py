@@ -1,10 +1,10 @@
 """``tf.keras.models``: ``Model`` (subclassed or functional), ``Sequential``, ``clone_model``."""
 from .model import Model
-from .functional import Functional  # noqa: F401  (what Model(inputs, outputs) makes)
+from .functional import Functional  # what Model(inputs, outputs) makes
 from .sequential import Sequential
-from ..saving_model import load_model, save_model  # noqa: F401,E402
+from ..saving_model import load_model, save_model
 
-__all__ = ["Model", "Sequential", "load_model", "save_model"]
+__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_json", "save_model"]
 
 
 def clone_model(model, input_tensors=None, clone_function=None, call_function=None, recursive=False, **kwargs):

@@ -5,18 +5,18 @@ Keras 3's ops promote dtypes as Keras does (``keras/src/backend/common/dtypes.py
 int32, ``ops.add(int32, 1.5)`` is float32), Python lists become int32 / float32 tensors, and
 reductions that average (mean, var, std) of integers give float32.
 """
-import builtins
+import builtins as _builtins
 
-import numpy as np
+import numpy as _np
 
 from ...function import cond as _tf_cond, while_loop as _tf_while_loop
-from ..._dtypes import as_dtype
-from ..._tensor import Tensor, Variable
+from ..._dtypes import as_dtype as _as_dtype
+from ..._tensor import Tensor as _Tensor, Variable as _Variable
 
 __all__ = [
     "cast", "convert_to_tensor", "convert_to_numpy", "is_tensor", "shape", "dtype", "stop_gradient", "cond",
     "while_loop", "fori_loop", "map", "scan", "slice", "slice_update", "scatter", "scatter_update", "unstack",
-    "vectorized_map", "custom_gradient", "switch",
+    "vectorized_map", "custom_gradient", "switch", "result_type",
 ]
 
 class _Namespace:
@@ -41,22 +41,22 @@ def _dtype_name(dtype):
         return None
     if isinstance(dtype, str) and dtype in ("float", "int"):
         return {"float": "float32", "int": "int32"}[dtype]
-    return as_dtype(dtype).name
+    return _as_dtype(dtype).name
 
 
 def _is_tensor(x):
-    return isinstance(x, (Tensor, Variable))
+    return isinstance(x, (_Tensor, _Variable))
 
 
 def _strong_dtype(x):
     """The dtype name of a tensor-like that carries one (tensor, variable, numpy array/scalar)."""
-    if isinstance(x, (Tensor, Variable, np.ndarray, np.generic)):
+    if isinstance(x, (_Tensor, _Variable, _np.ndarray, _np.generic)):
         return x.dtype.name
     return None
 
 
 def _weak_kind(x):
-    if isinstance(x, builtins.bool):
+    if isinstance(x, _builtins.bool):
         return "bool"
     if isinstance(x, int):
         return "int"
@@ -68,13 +68,13 @@ def _weak_kind(x):
 def result_type(*xs):
     """Keras's result dtype for arguments that mix tensors and Python scalars."""
     first = xs[0] if xs else None
-    if isinstance(first, Tensor) and all(type(x) is Tensor and x.dtype is first.dtype for x in xs):
+    if isinstance(first, _Tensor) and all(type(x) is _Tensor and x.dtype is first.dtype for x in xs):
         return first.dtype.name  # the common case: tensors of one dtype
     if len(xs) == 2:  # the next most common: a tensor and a Python number
         a, b = xs
-        if type(a) is Tensor and type(b) in (int, float):
+        if type(a) is _Tensor and type(b) in (int, float):
             return _with_scalar(a.dtype.name, b)
-        if type(b) is Tensor and type(a) in (int, float):
+        if type(b) is _Tensor and type(a) in (int, float):
             return _with_scalar(b.dtype.name, a)
     strong = [d for d in (_strong_dtype(x) for x in xs) if d is not None]
     weak = [k for k in (_weak_kind(x) for x in xs) if k is not None]
@@ -114,7 +114,7 @@ def _with_scalar(dtype, value):
 
 
 def _default_dtype_of(x):
-    arr = np.asarray(x)
+    arr = _np.asarray(x)
     if arr.dtype.kind == "f":
         return "float32"
     if arr.dtype.kind in "iu":
@@ -142,13 +142,13 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     if dtype is not None and (type(x) is int or (type(x) is float and dtype in _FLOAT_RANK)):
         return _ops.constant(x, dtype=dtype)
     if dtype is None:
-        if isinstance(x, (np.ndarray, np.generic)):
-            dtype = np.dtype(x.dtype).name
+        if isinstance(x, (_np.ndarray, _np.generic)):
+            dtype = _np.dtype(x.dtype).name
         else:
             dtype = _default_dtype_of(x)
     if isinstance(x, (list, tuple)) and any(_is_tensor(e) for e in _flat(x)):
         return _ops.cast(_ops.stack([convert_to_tensor(e) for e in x]), dtype)
-    return _ops.constant(np.asarray(x).astype(dtype) if dtype != "bool" else np.asarray(x, dtype=bool))
+    return _ops.constant(_np.asarray(x).astype(dtype) if dtype != "bool" else _np.asarray(x, dtype=bool))
 
 
 _convert_to_tensor = convert_to_tensor  # the function itself: `keras.ops` wraps the public name
@@ -164,13 +164,13 @@ def _flat(x):
 
 def _t(x, dtype=None):
     """Tensor of ``x`` in ``dtype`` (default: its own Keras dtype)."""
-    if type(x) is Tensor and (dtype is None or x.dtype.name == dtype):
+    if type(x) is _Tensor and (dtype is None or x.dtype.name == dtype):
         return x
     return _convert_to_tensor(x, dtype=dtype)
 
 
 def _promote(*xs):
-    if len(xs) == 2 and type(xs[0]) is Tensor and type(xs[1]) is Tensor and xs[0].dtype is xs[1].dtype:
+    if len(xs) == 2 and type(xs[0]) is _Tensor and type(xs[1]) is _Tensor and xs[0].dtype is xs[1].dtype:
         return list(xs)  # nothing to convert (the common case, kept cheap)
     dtype = result_type(*xs)
     return [_t(x, dtype) for x in xs]
@@ -198,7 +198,7 @@ def convert_to_numpy(x):
     """``x`` as a numpy array."""
     if _is_tensor(x):
         return _ops.convert_to_tensor(x).numpy()
-    return np.asarray(x)
+    return _np.asarray(x)
 
 
 def is_tensor(x):
@@ -212,13 +212,13 @@ def shape(x):
         return tuple(x.shape)
     if _is_tensor(x):
         return tuple(_ops.convert_to_tensor(x).shape.as_list())
-    return tuple(np.shape(x))
+    return tuple(_np.shape(x))
 
 
 def dtype(x):
     """The Keras dtype name of ``x`` (a string such as ``"float32"``)."""
     if getattr(x, "_is_keras_tensor", False):
-        return as_dtype(x.dtype).name
+        return _as_dtype(x.dtype).name
     return _t(x).dtype.name
 
 
@@ -302,7 +302,7 @@ def slice_update(inputs, start_indices, updates):
     x = _t(inputs)
     u = _t(updates, x.dtype.name)
     starts = _ints(start_indices)
-    idx = np.stack(np.meshgrid(*[np.arange(s, s + n) for s, n in zip(starts, u.shape.as_list())], indexing="ij"),
+    idx = _np.stack(_np.meshgrid(*[_np.arange(s, s + n) for s, n in zip(starts, u.shape.as_list())], indexing="ij"),
                    axis=-1).astype("int32").reshape(-1, len(starts))
     return _ops.tensor_scatter_nd_update(x, _ops.constant(idx), _ops.reshape(u, [-1]))
 
@@ -337,7 +337,7 @@ def vectorized_map(function, elements):
 def switch(index, branches, *operands):
     """``branches[index](*operands)`` (index clamped into range, as Keras)."""
     i = int(_t(index).numpy()) if _is_tensor(index) else int(index)
-    i = builtins.max(0, builtins.min(i, len(branches) - 1))
+    i = _builtins.max(0, _builtins.min(i, len(branches) - 1))
     return branches[i](*operands)
 
 

@@ -1,5 +1,5 @@
 """``keras.ops.linalg``: norms, decompositions and solves (``keras/src/ops/linalg.py``)."""
-import numpy as np
+import numpy as _np
 
 from ... import linalg as _linalg
 from .core import _ops, _float_t
@@ -62,7 +62,7 @@ def pinv(x, rcond=1e-15):
 
 def matrix_rank(x, tol=None):
     """The rank from the singular values (numpy's tolerance rule)."""
-    return _ops.constant(np.linalg.matrix_rank(_float_t(x).numpy(), tol=tol).astype("int32"))
+    return _ops.constant(_np.linalg.matrix_rank(_float_t(x).numpy(), tol=tol).astype("int32"))
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
@@ -80,9 +80,9 @@ def norm(x, ord=None, axis=None, keepdims=False):
         a = list(axis)
         if ord is None or ord == 2:
             return _ops.sqrt(_ops.reduce_sum(_ops.square(x), axis=a, keepdims=keepdims))
-        if ord == np.inf:
+        if ord == _np.inf:
             return _ops.reduce_max(_ops.abs(x), axis=a, keepdims=keepdims)
-        if ord == -np.inf:
+        if ord == -_np.inf:
             return _ops.reduce_min(_ops.abs(x), axis=a, keepdims=keepdims)
         if ord == 0:
             return _ops.reduce_sum(_ops.cast(_ops.not_equal(x, 0), x.dtype.name), axis=a, keepdims=keepdims)
@@ -96,7 +96,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
         r, c = axis
         if ord is None or ord == "fro":
             return _ops.sqrt(_ops.reduce_sum(_ops.square(x), axis=[r, c], keepdims=keepdims))
-        if ord in (1, -1, np.inf, -np.inf):
+        if ord in (1, -1, _np.inf, -_np.inf):
             red, over = (r, c) if ord in (1, -1) else (c, r)
             s = _ops.reduce_sum(_ops.abs(x), axis=red, keepdims=True)
             out = (_ops.reduce_max if ord > 0 else _ops.reduce_min)(s, axis=over, keepdims=True)

@@ -8,7 +8,7 @@ array([[1., 0., 0.],
 >>> tg.keras.ops.softmax([[0.0, 0.0]]).numpy()
 array([[0.5, 0.5]], dtype=float32)
 """
-import numpy as np
+import numpy as _np
 
 from ... import math as _math, nn as _nn
 from .. import activations as _act
@@ -260,7 +260,7 @@ def _data_format(data_format, nd):
 
 
 def _tuple(v, n):
-    return [int(v)] * n if isinstance(v, (int, np.integer)) else [int(a) for a in v]
+    return [int(v)] * n if isinstance(v, (int, _np.integer)) else [int(a) for a in v]
 
 
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
@@ -306,8 +306,8 @@ def psnr(x1, x2, max_val):
     """Peak signal-to-noise ratio ``20 log10(max_val) - 10 log10(mse)``."""
     a, b = _float_t(x1), _float_t(x2)
     mse = _ops.reduce_mean(_ops.square(a - b))
-    ln10 = np.log(10.0)
-    return _ops.constant(20.0 * np.log10(max_val), dtype=a.dtype) - \
+    ln10 = _np.log(10.0)
+    return _ops.constant(20.0 * _np.log10(max_val), dtype=a.dtype) - \
         _ops.constant(10.0 / ln10, dtype=a.dtype) * _ops.log(mse)
 
 
@@ -319,7 +319,7 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
         raise NotImplementedError("keras.ops.dot_product_attention: flash attention and soft caps are not "
                                   "supported by tapegrad.")
     d = q.shape.as_list()[-1]
-    scale = 1.0 / np.sqrt(d) if scale is None else scale
+    scale = 1.0 / _np.sqrt(d) if scale is None else scale
     logits = _ops.einsum("btnh,bsnh->bnts", q, k) * _ops.constant(scale, dtype=q.dtype)
     if bias is not None:
         logits = logits + _t(bias, q.dtype.name)
@@ -328,11 +328,11 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
     if mask is not None:
         keep = _ops.broadcast_to(_t(mask, "bool"), logits.shape.as_list())
     if is_causal:
-        causal = _ops.constant(np.tril(np.ones((t, s), dtype=bool)))
+        causal = _ops.constant(_np.tril(_np.ones((t, s), dtype=bool)))
         keep = causal if keep is None else _ops.logical_and(keep, causal)
     if keep is not None:
         logits = _ops.where(keep, logits, _ops.fill(logits.shape.as_list(),
-                                                   _ops.constant(np.finfo(q.dtype.name).min / 2, dtype=q.dtype)))
+                                                   _ops.constant(_np.finfo(q.dtype.name).min / 2, dtype=q.dtype)))
     probs = _nn.softmax(logits, axis=-1)
     return _ops.einsum("bnts,bsnh->btnh", probs, v)
 
@@ -423,22 +423,22 @@ def erfinv(x):
     @_cg
     def fwd(t):
         v = t.numpy().astype("float64")
-        w = -np.log((1.0 - v) * (1.0 + v))
-        y = np.where(w < 5, _poly(w - 2.5, _ERFINV_A), _poly(np.sqrt(np.maximum(w, 5)) - 3, _ERFINV_B)) * v
+        w = -_np.log((1.0 - v) * (1.0 + v))
+        y = _np.where(w < 5, _poly(w - 2.5, _ERFINV_A), _poly(_np.sqrt(_np.maximum(w, 5)) - 3, _ERFINV_B)) * v
         y = _ops.constant(y)
         for _ in range(2):  # Newton on erf(y) = v, in float64
             err = _ops.erf(y) - _ops.constant(v)
-            y = y - err / (_ops.constant(2 / np.sqrt(np.pi)) * _ops.exp(-y * y))
+            y = y - err / (_ops.constant(2 / _np.sqrt(_np.pi)) * _ops.exp(-y * y))
         ans = _ops.cast(y, t.dtype.name)
 
         def grad(upstream):
-            return upstream * _ops.constant(np.sqrt(np.pi) / 2, dtype=t.dtype) * _ops.exp(ans * ans)
+            return upstream * _ops.constant(_np.sqrt(_np.pi) / 2, dtype=t.dtype) * _ops.exp(ans * ans)
         return ans, grad
     return fwd(x)
 
 
 def _poly(w, coeffs):
-    p = np.full_like(w, coeffs[0])
+    p = _np.full_like(w, coeffs[0])
     for c in coeffs[1:]:
         p = p * w + c
     return p
@@ -450,4 +450,12 @@ _ERFINV_A = [2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.
 _ERFINV_B = [-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
              0.00943887047, 1.00167406, 2.83297682]
 
-__all__ = [n for n in dir() if not n.startswith("_") and n not in ("np",)]
+__all__ = [
+    "average_pool", "batch_normalization", "binary_crossentropy", "categorical_crossentropy", "celu", "conv",
+    "conv_transpose", "depth_to_space", "depthwise_conv", "dot_product_attention", "elu", "erfinv", "gelu", "glu",
+    "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "in_top_k", "layer_normalization",
+    "leaky_relu", "log_sigmoid", "log_softmax", "max_pool", "moments", "multi_hot", "normalize", "one_hot", "psnr",
+    "relu", "relu6", "rms_normalization", "segment_min", "selu", "separable_conv", "sigmoid", "silu", "soft_shrink",
+    "softmax", "softplus", "softsign", "space_to_depth", "sparse_categorical_crossentropy", "sparse_plus",
+    "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh_shrink", "threshold", "top_k",
+]

@@ -10,14 +10,14 @@ Keras's dtype promotion (see `core`), ``argmax``/``argsort`` give int32, ``mean`
 >>> ops.argmax([[1, 5], [7, 0]], axis=-1).numpy()
 array([1, 0], dtype=int32)
 """
-import builtins
+import builtins as _builtins
 
-import numpy as np
+import numpy as _np
 
 from ... import linalg as _linalg, math as _math
 from .core import _ops, _FLOAT_RANK, _dtype_name, _float_t, _promote, _t, convert_to_tensor, shape
 
-_py_max, _py_min, _py_abs = builtins.max, builtins.min, builtins.abs
+_py_max, _py_min, _py_abs = _builtins.max, _builtins.min, _builtins.abs
 
 
 def _axis(axis):
@@ -93,29 +93,29 @@ def arange(start, stop=None, step=None, dtype=None):
     if step is None:
         step = 1
     if dtype is None:
-        floats = [isinstance(v, (float, np.floating)) for v in (start, stop, step)]
-        dtype = "float32" if builtins.any(floats) else "int32"
-    return _ops.constant(np.arange(start, stop, step).astype(_dtype_name(dtype)))
+        floats = [isinstance(v, (float, _np.floating)) for v in (start, stop, step)]
+        dtype = "float32" if _builtins.any(floats) else "int32"
+    return _ops.constant(_np.arange(start, stop, step).astype(_dtype_name(dtype)))
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     """``num`` evenly spaced values from ``start`` to ``stop`` (float32 by default)."""
-    out = np.linspace(np.asarray(start), np.asarray(stop), num=num, endpoint=endpoint, retstep=retstep, axis=axis)
+    out = _np.linspace(_np.asarray(start), _np.asarray(stop), num=num, endpoint=endpoint, retstep=retstep, axis=axis)
     dtype = _dtype_name(dtype) or "float32"
     if retstep:
-        return _ops.constant(out[0].astype(dtype)), _ops.constant(np.asarray(out[1]).astype(dtype))
+        return _ops.constant(out[0].astype(dtype)), _ops.constant(_np.asarray(out[1]).astype(dtype))
     return _ops.constant(out.astype(dtype))
 
 
 def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
     """``base ** linspace(start, stop, num)``."""
-    return _ops.constant(np.logspace(start, stop, num=num, endpoint=endpoint, base=base, axis=axis)
+    return _ops.constant(_np.logspace(start, stop, num=num, endpoint=endpoint, base=base, axis=axis)
                          .astype(_dtype_name(dtype) or "float32"))
 
 
 def eye(N, M=None, k=0, dtype=None):
     """The ``N x M`` identity (ones on diagonal ``k``), float32 by default."""
-    return _ops.constant(np.eye(N, M, k).astype(_dtype_name(dtype) or "float32"))
+    return _ops.constant(_np.eye(N, M, k).astype(_dtype_name(dtype) or "float32"))
 
 
 def identity(n, dtype=None):
@@ -125,21 +125,21 @@ def identity(n, dtype=None):
 
 def tri(N, M=None, k=0, dtype=None):
     """Ones at and below diagonal ``k``."""
-    return _ops.constant(np.tri(N, M, k).astype(_dtype_name(dtype) or "float32"))
+    return _ops.constant(_np.tri(N, M, k).astype(_dtype_name(dtype) or "float32"))
 
 
 def tril(x, k=0):
     """``x`` with the entries above diagonal ``k`` zeroed."""
     x = _t(x)
     n, m = x.shape.as_list()[-2:]
-    return _ops.where(_ops.constant(np.tri(n, m, k).astype(bool)), x, _ops.zeros_like(x))
+    return _ops.where(_ops.constant(_np.tri(n, m, k).astype(bool)), x, _ops.zeros_like(x))
 
 
 def triu(x, k=0):
     """``x`` with the entries below diagonal ``k`` zeroed."""
     x = _t(x)
     n, m = x.shape.as_list()[-2:]
-    return _ops.where(_ops.constant(~np.tri(n, m, k - 1).astype(bool)), x, _ops.zeros_like(x))
+    return _ops.where(_ops.constant(~_np.tri(n, m, k - 1).astype(bool)), x, _ops.zeros_like(x))
 
 
 def meshgrid(*x, indexing="xy"):
@@ -285,19 +285,19 @@ reciprocal = _float_unary("reciprocal", "reciprocal", "``1 / x``.")
 def exp2(x):
     """``2 ** x``."""
     x = _float_t(x)
-    return _ops.exp(x * np.log(2.0).astype(x.dtype.name))
+    return _ops.exp(x * _np.log(2.0).astype(x.dtype.name))
 
 
 def log2(x):
     """Base-2 logarithm."""
     x = _float_t(x)
-    return _ops.log(x) / _ops.constant(np.log(2.0), dtype=x.dtype)
+    return _ops.log(x) / _ops.constant(_np.log(2.0), dtype=x.dtype)
 
 
 def log10(x):
     """Base-10 logarithm."""
     x = _float_t(x)
-    return _ops.log(x) / _ops.constant(np.log(10.0), dtype=x.dtype)
+    return _ops.log(x) / _ops.constant(_np.log(10.0), dtype=x.dtype)
 
 
 def cbrt(x):
@@ -425,7 +425,7 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     x = _t(x)
     if x.dtype.name not in _FLOAT_RANK:
         return x
-    info = np.finfo(x.dtype.name)
+    info = _np.finfo(x.dtype.name)
     x = _ops.where(_ops.is_nan(x), _ops.fill(x.shape.as_list(), _ops.constant(nan, dtype=x.dtype)), x)
     pos = info.max if posinf is None else posinf
     neg = info.min if neginf is None else neginf
@@ -447,7 +447,7 @@ def where(condition, x1=None, x2=None):
 
 def nonzero(x):
     """A tuple of index tensors (one per axis) of the nonzero entries of ``x``."""
-    idx = np.nonzero(np.asarray(_t(x).numpy()))
+    idx = _np.nonzero(_np.asarray(_t(x).numpy()))
     return tuple(_ops.constant(i.astype("int64")) for i in idx)
 
 
@@ -462,19 +462,19 @@ def heaviside(x1, x2):
 def deg2rad(x):
     """Degrees to radians."""
     x = _float_t(x)
-    return x * _ops.constant(np.pi / 180.0, dtype=x.dtype)
+    return x * _ops.constant(_np.pi / 180.0, dtype=x.dtype)
 
 
 def rad2deg(x):
     """Radians to degrees."""
     x = _float_t(x)
-    return x * _ops.constant(180.0 / np.pi, dtype=x.dtype)
+    return x * _ops.constant(180.0 / _np.pi, dtype=x.dtype)
 
 
 def sinc(x):
     """``sin(pi x) / (pi x)``, 1 at 0."""
     x = _float_t(x)
-    px = x * _ops.constant(np.pi, dtype=x.dtype)
+    px = x * _ops.constant(_np.pi, dtype=x.dtype)
     safe = _ops.where(_ops.equal(x, 0), _ops.ones_like(x), px)
     return _ops.where(_ops.equal(x, 0), _ops.ones_like(x), _ops.sin(safe) / safe)
 
@@ -626,7 +626,7 @@ def logsumexp(x, axis=None, keepdims=False):
 
 def reshape(x, newshape):
     """``x`` with shape ``newshape`` (one entry may be -1)."""
-    if isinstance(newshape, (int, np.integer)):
+    if isinstance(newshape, (int, _np.integer)):
         newshape = [newshape]
     shp = [-1 if s is None else int(s) for s in newshape]
     return _ops.reshape(_t(x), shp)
@@ -692,7 +692,7 @@ def split(x, indices_or_sections, axis=0):
     """numpy's ``split``: ``n`` equal parts, or cut at the given indices."""
     x = _t(x)
     n = x.shape.as_list()[axis]
-    if isinstance(indices_or_sections, (int, np.integer)):
+    if isinstance(indices_or_sections, (int, _np.integer)):
         if n % indices_or_sections:
             raise ValueError(f"array split does not result in an equal division: {n} into {indices_or_sections}")
         return list(_ops.split(x, int(indices_or_sections), axis=axis))
@@ -712,7 +712,7 @@ def array_split(x, indices_or_sections, axis=0):
 def tile(x, repeats):
     """``x`` repeated ``repeats`` times along each axis (numpy's rules for short ``repeats``)."""
     x = _t(x)
-    reps = [int(repeats)] if isinstance(repeats, (int, np.integer)) else [int(r) for r in repeats]
+    reps = [int(repeats)] if isinstance(repeats, (int, _np.integer)) else [int(r) for r in repeats]
     nd = len(x.shape.as_list())
     if len(reps) < nd:
         reps = [1] * (nd - len(reps)) + reps
@@ -740,8 +740,8 @@ def moveaxis(x, source, destination):
 
 
 def _moveaxis_perm(nd, source, destination):
-    src = [source] if isinstance(source, (int, np.integer)) else list(source)
-    dst = [destination] if isinstance(destination, (int, np.integer)) else list(destination)
+    src = [source] if isinstance(source, (int, _np.integer)) else list(source)
+    dst = [destination] if isinstance(destination, (int, _np.integer)) else list(destination)
     src = [_norm_axis(int(a), nd) for a in src]
     dst = [_norm_axis(int(a), nd) for a in dst]
     perm = [a for a in range(nd) if a not in src]
@@ -798,8 +798,8 @@ def pad(x, pad_width, mode="constant", constant_values=None):
     """``x`` padded by ``pad_width`` (numpy's forms) in ``mode`` constant/reflect/symmetric."""
     x = _t(x)
     nd = len(x.shape.as_list())
-    pw = np.broadcast_to(np.asarray(pad_width, dtype="int64").reshape(-1, 2) if np.ndim(pad_width) else
-                         np.asarray([[pad_width, pad_width]]), (nd, 2)).tolist()
+    pw = _np.broadcast_to(_np.asarray(pad_width, dtype="int64").reshape(-1, 2) if _np.ndim(pad_width) else
+                         _np.asarray([[pad_width, pad_width]]), (nd, 2)).tolist()
     if mode != "constant" and constant_values is not None:
         raise ValueError("Argument `constant_values` can only be provided when `mode == 'constant'`. "
                          f"Received: mode={mode}")
@@ -834,12 +834,12 @@ def take_along_axis(x, indices, axis=None):
     axis = _norm_axis(axis, nd)
     n = xs[axis]
     idx = _ops.where(_ops.less(idx, 0), idx + _ops.constant(n, dtype="int64"), idx)
-    shape_b = np.broadcast_shapes(tuple(d if i != axis else 1 for i, d in enumerate(xs)),
+    shape_b = _np.broadcast_shapes(tuple(d if i != axis else 1 for i, d in enumerate(xs)),
                                   tuple(d if i != axis else 1 for i, d in enumerate(is_)))
     out_shape = list(shape_b)
     out_shape[axis] = is_[axis]
     idx = _ops.broadcast_to(idx, out_shape)
-    grids = np.meshgrid(*[np.arange(d, dtype="int64") for d in out_shape], indexing="ij")
+    grids = _np.meshgrid(*[_np.arange(d, dtype="int64") for d in out_shape], indexing="ij")
     parts = [idx if i == axis else _ops.constant(g) for i, g in enumerate(grids)]
     xb_shape = list(shape_b)
     xb_shape[axis] = n
@@ -864,7 +864,7 @@ def argsort(x, axis=-1):
     nd = len(x.shape.as_list())
     axis = _norm_axis(axis, nd)
     if nd == 0:
-        return _ops.constant(np.int32(0))
+        return _ops.constant(_np.int32(0))
     perm = list(range(nd))
     perm[axis], perm[-1] = perm[-1], perm[axis]
     xt = _ops.transpose(x, perm) if axis != nd - 1 else x
@@ -880,7 +880,7 @@ def unique(x, sorted=True, return_index=False, return_inverse=False, return_coun
     if axis is not None or size is not None:
         raise NotImplementedError("keras.ops.unique: `axis` and `size` are not supported by tapegrad yet.")
     arr = _t(x).numpy()
-    res = np.unique(arr.reshape(-1), return_index=return_index, return_inverse=return_inverse,
+    res = _np.unique(arr.reshape(-1), return_index=return_index, return_inverse=return_inverse,
                     return_counts=return_counts)
     if not (return_index or return_inverse or return_counts):
         return _ops.constant(res)
@@ -903,11 +903,11 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
     nd = len(x.shape.as_list())
     x = moveaxis(x, [axis1, axis2], [nd - 2, nd - 1])
     n, m = x.shape.as_list()[-2:]
-    rows = np.arange(_py_max(0, -offset), _py_min(n, m - offset))
+    rows = _np.arange(_py_max(0, -offset), _py_min(n, m - offset))
     cols = rows + offset
     x2 = take(x, _ops.constant(rows.astype("int32")), axis=nd - 2)
-    mask = np.zeros((len(rows), m), dtype=bool)
-    mask[np.arange(len(rows)), cols] = True
+    mask = _np.zeros((len(rows), m), dtype=bool)
+    mask[_np.arange(len(rows)), cols] = True
     return _ops.reduce_sum(_ops.where(_ops.constant(mask), x2, _ops.zeros_like(x2)), axis=-1)
 
 
@@ -916,7 +916,7 @@ def diag(x, k=0):
     x = _t(x)
     if len(x.shape.as_list()) == 1:
         n = x.shape.as_list()[0] + _py_abs(k)
-        sel = np.zeros((n, n, x.shape.as_list()[0]), dtype=x.dtype.name)
+        sel = _np.zeros((n, n, x.shape.as_list()[0]), dtype=x.dtype.name)
         for i in range(x.shape.as_list()[0]):
             sel[i + _py_max(0, -k), i + _py_max(0, k), i] = 1
         return _ops.einsum("ijk,k->ij", _ops.constant(sel), x)
@@ -930,7 +930,7 @@ def trace(x, offset=0, axis1=0, axis2=1):
 
 def size(x):
     """The number of elements of ``x``."""
-    return int(np.prod(shape(x)))
+    return int(_np.prod(shape(x)))
 
 
 def ndim(x):
@@ -1035,7 +1035,7 @@ def correlate(x1, x2, mode="valid"):
     else:
         raise ValueError(f"Invalid mode: {mode}")
     ap = _ops.pad(a, [[pad_l, m]])
-    rows = np.arange(lo, hi)[:, None] + np.arange(m)[None, :]
+    rows = _np.arange(lo, hi)[:, None] + _np.arange(m)[None, :]
     return _ops.reduce_sum(_ops.gather(ap, _ops.constant(rows.astype("int32"))) * b, axis=-1)
 
 
@@ -1044,14 +1044,14 @@ def diff(a, n=1, axis=-1):
     x = _t(a)
     for _ in range(n):
         k = x.shape.as_list()[axis]
-        x = take(x, _ops.constant(np.arange(1, k, dtype="int32")), axis=axis) - \
-            take(x, _ops.constant(np.arange(0, k - 1, dtype="int32")), axis=axis)
+        x = take(x, _ops.constant(_np.arange(1, k, dtype="int32")), axis=axis) - \
+            take(x, _ops.constant(_np.arange(0, k - 1, dtype="int32")), axis=axis)
     return x
 
 
 def bincount(x, weights=None, minlength=0, sparse=False):
     """Counts of each non-negative integer in the 1-D ``x`` (weighted sums with ``weights``)."""
-    xi = np.asarray(_t(x).numpy()).astype("int64")
+    xi = _np.asarray(_t(x).numpy()).astype("int64")
     length = _py_max(int(xi.max()) + 1 if xi.size else 0, minlength)
     oh = _ops.one_hot(_ops.constant(xi), length, dtype="float32" if weights is not None else "int32")
     if weights is None:
@@ -1062,12 +1062,12 @@ def bincount(x, weights=None, minlength=0, sparse=False):
 
 def digitize(x, bins):
     """Index of the bin of ``bins`` each value falls in (numpy's ``digitize``, right=False), int32."""
-    return _ops.constant(np.digitize(_t(x).numpy(), np.asarray(bins)).astype("int32"))
+    return _ops.constant(_np.digitize(_t(x).numpy(), _np.asarray(bins)).astype("int32"))
 
 
 def searchsorted(sorted_sequence, values, side="left"):
     """Insertion indices of ``values`` into ``sorted_sequence`` (int32)."""
-    return _ops.constant(np.searchsorted(_t(sorted_sequence).numpy(), _t(values).numpy(), side=side).astype("int32"))
+    return _ops.constant(_np.searchsorted(_t(sorted_sequence).numpy(), _t(values).numpy(), side=side).astype("int32"))
 
 
 def median(x, axis=None, keepdims=False):
@@ -1094,10 +1094,10 @@ def quantile(x, q, axis=None, method="linear", keepdims=False):
         xs = sort(xt, axis=-1)
         ax = len(rest)
     n = xs.shape.as_list()[ax]
-    qs = np.atleast_1d(np.asarray(q, dtype="float64"))
+    qs = _np.atleast_1d(_np.asarray(q, dtype="float64"))
     pos = qs * (n - 1)
-    lo = np.floor(pos).astype("int32")
-    hi = np.minimum(lo + 1, n - 1).astype("int32")
+    lo = _np.floor(pos).astype("int32")
+    hi = _np.minimum(lo + 1, n - 1).astype("int32")
     frac = _ops.constant((pos - lo).astype(x.dtype.name))
     vlo = take(xs, _ops.constant(lo), axis=ax)
     vhi = take(xs, _ops.constant(hi), axis=ax)
@@ -1111,14 +1111,14 @@ def quantile(x, q, axis=None, method="linear", keepdims=False):
         else:
             for a in sorted(axes):
                 out = _ops.expand_dims(out, a + 1)
-    if np.ndim(q) == 0:
+    if _np.ndim(q) == 0:
         out = out[0]
     return out
 
 
 def percentile(x, q, axis=None, method="linear", keepdims=False):
     """``quantile(x, q / 100)``."""
-    return quantile(x, np.asarray(q, dtype="float64") / 100.0, axis=axis, method=method, keepdims=keepdims)
+    return quantile(x, _np.asarray(q, dtype="float64") / 100.0, axis=axis, method=method, keepdims=keepdims)
 
 
 def select(condlist, choicelist, default=0):
@@ -1134,8 +1134,8 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     """Integral of ``y`` by the trapezoid rule."""
     y = _float_t(y)
     k = y.shape.as_list()[axis]
-    y1 = take(y, _ops.constant(np.arange(1, k, dtype="int32")), axis=axis)
-    y0 = take(y, _ops.constant(np.arange(0, k - 1, dtype="int32")), axis=axis)
+    y1 = take(y, _ops.constant(_np.arange(1, k, dtype="int32")), axis=axis)
+    y0 = take(y, _ops.constant(_np.arange(0, k - 1, dtype="int32")), axis=axis)
     d = diff(_t(x, y.dtype.name), axis=axis) if x is not None else _ops.constant(dx, dtype=y.dtype)
     return _ops.reduce_sum(d * (y0 + y1) / _ops.constant(2.0, dtype=y.dtype), axis=axis)
 
@@ -1243,14 +1243,14 @@ def isreal(x):
 def signbit(x):
     """True where the sign bit is set (negative numbers and -0.0)."""
     arr = _t(x).numpy()
-    return _ops.constant(np.signbit(arr))
+    return _ops.constant(_np.signbit(arr))
 
 
 def logaddexp2(x1, x2):
     """``log2(2**x1 + 2**x2)``, computed stably."""
     a, b = _promote(x1, x2)
     a, b = _float_t(a), _float_t(b)
-    ln2 = _ops.constant(np.log(2.0), dtype=a.dtype)
+    ln2 = _ops.constant(_np.log(2.0), dtype=a.dtype)
     m = _ops.maximum(a, b)
     return m + _ops.log1p(_ops.exp(-_ops.abs(a - b) * ln2)) / ln2
 
@@ -1296,25 +1296,25 @@ def _all_nan_to_nan(x, out, axis, keepdims):
     if x.dtype.name not in _FLOAT_RANK:
         return out
     all_nan = _ops.reduce_all(_ops.is_nan(x), axis=_axis(axis), keepdims=keepdims)
-    return _ops.where(all_nan, _ops.fill(out.shape.as_list(), _ops.constant(np.nan, dtype=out.dtype)), out)
+    return _ops.where(all_nan, _ops.fill(out.shape.as_list(), _ops.constant(_np.nan, dtype=out.dtype)), out)
 
 
 def nanmax(x, axis=None, keepdims=False):
     """Maximum ignoring NaNs (NaN where all are NaN)."""
     x = _t(x)
-    return _all_nan_to_nan(x, max(_nan_fill(x, -np.inf), axis=axis, keepdims=keepdims), axis, keepdims)
+    return _all_nan_to_nan(x, max(_nan_fill(x, -_np.inf), axis=axis, keepdims=keepdims), axis, keepdims)
 
 
 def nanmin(x, axis=None, keepdims=False):
     """Minimum ignoring NaNs (NaN where all are NaN)."""
     x = _t(x)
-    return _all_nan_to_nan(x, min(_nan_fill(x, np.inf), axis=axis, keepdims=keepdims), axis, keepdims)
+    return _all_nan_to_nan(x, min(_nan_fill(x, _np.inf), axis=axis, keepdims=keepdims), axis, keepdims)
 
 
 def nanargmax(x, axis=None, keepdims=False):
     """Index of the maximum ignoring NaNs (-1 where all are NaN)."""
     x = _t(x)
-    out = argmax(_nan_fill(x, -np.inf), axis=axis, keepdims=keepdims)
+    out = argmax(_nan_fill(x, -_np.inf), axis=axis, keepdims=keepdims)
     all_nan = _ops.reduce_all(_ops.is_nan(x), axis=_axis(axis), keepdims=keepdims) \
         if x.dtype.name in _FLOAT_RANK else None
     return out if all_nan is None else _ops.where(all_nan, _ops.fill(out.shape.as_list(), -1), out)
@@ -1323,7 +1323,7 @@ def nanargmax(x, axis=None, keepdims=False):
 def nanargmin(x, axis=None, keepdims=False):
     """Index of the minimum ignoring NaNs (-1 where all are NaN)."""
     x = _t(x)
-    out = argmin(_nan_fill(x, np.inf), axis=axis, keepdims=keepdims)
+    out = argmin(_nan_fill(x, _np.inf), axis=axis, keepdims=keepdims)
     all_nan = _ops.reduce_all(_ops.is_nan(x), axis=_axis(axis), keepdims=keepdims) \
         if x.dtype.name in _FLOAT_RANK else None
     return out if all_nan is None else _ops.where(all_nan, _ops.fill(out.shape.as_list(), -1), out)
@@ -1341,7 +1341,7 @@ def nancumprod(x, axis=None, dtype=None):
 
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """``num`` values spaced evenly on a log scale from ``start`` to ``stop``."""
-    return _ops.constant(np.geomspace(start, stop, num=num, endpoint=endpoint, axis=axis)
+    return _ops.constant(_np.geomspace(start, stop, num=num, endpoint=endpoint, axis=axis)
                          .astype(_dtype_name(dtype) or "float32"))
 
 
@@ -1359,20 +1359,20 @@ def _np_int_binary(fn, name, doc):
 def gcd(x1, x2):
     """Greatest common divisor (integers; not differentiable)."""
     a, b = _promote(x1, x2)
-    return _ops.constant(np.gcd(a.numpy(), b.numpy()).astype(a.dtype.name))
+    return _ops.constant(_np.gcd(a.numpy(), b.numpy()).astype(a.dtype.name))
 
 
 def lcm(x1, x2):
     """Least common multiple (integers; not differentiable)."""
     a, b = _promote(x1, x2)
-    return _ops.constant(np.lcm(a.numpy(), b.numpy()).astype(a.dtype.name))
+    return _ops.constant(_np.lcm(a.numpy(), b.numpy()).astype(a.dtype.name))
 
 
-bitwise_and = _np_int_binary(np.bitwise_and, "bitwise_and", "Bitwise AND")
-bitwise_or = _np_int_binary(np.bitwise_or, "bitwise_or", "Bitwise OR")
-bitwise_xor = _np_int_binary(np.bitwise_xor, "bitwise_xor", "Bitwise XOR")
-bitwise_left_shift = _np_int_binary(np.left_shift, "bitwise_left_shift", "``x1 << x2``")
-bitwise_right_shift = _np_int_binary(np.right_shift, "bitwise_right_shift", "``x1 >> x2``")
+bitwise_and = _np_int_binary(_np.bitwise_and, "bitwise_and", "Bitwise AND")
+bitwise_or = _np_int_binary(_np.bitwise_or, "bitwise_or", "Bitwise OR")
+bitwise_xor = _np_int_binary(_np.bitwise_xor, "bitwise_xor", "Bitwise XOR")
+bitwise_left_shift = _np_int_binary(_np.left_shift, "bitwise_left_shift", "``x1 << x2``")
+bitwise_right_shift = _np_int_binary(_np.right_shift, "bitwise_right_shift", "``x1 >> x2``")
 left_shift = bitwise_left_shift
 right_shift = bitwise_right_shift
 
@@ -1380,7 +1380,7 @@ right_shift = bitwise_right_shift
 def bitwise_invert(x):
     """Bitwise NOT of integers (logical NOT of bools)."""
     x = _t(x)
-    return _ops.constant(np.invert(x.numpy()))
+    return _ops.constant(_np.invert(x.numpy()))
 
 
 bitwise_not = bitwise_invert
@@ -1396,33 +1396,33 @@ def nextafter(x1, x2):
     """The next float after ``x1`` toward ``x2`` (not differentiable)."""
     a, b = _promote(x1, x2)
     a, b = _float_t(a), _float_t(b)
-    return _ops.constant(np.nextafter(a.numpy(), b.numpy()))
+    return _ops.constant(_np.nextafter(a.numpy(), b.numpy()))
 
 
 def vander(x, N=None, increasing=False):
     """The Vandermonde matrix of the 1-D ``x``."""
     x = _t(x)
     n = x.shape.as_list()[0] if N is None else N
-    powers = np.arange(n) if increasing else np.arange(n - 1, -1, -1)
+    powers = _np.arange(n) if increasing else _np.arange(n - 1, -1, -1)
     return _ops.pow(_ops.expand_dims(x, 1), _ops.constant(powers.astype(x.dtype.name)))
 
 
 def unravel_index(indices, shape):
     """A tuple of coordinate tensors for flat ``indices`` in an array of ``shape``."""
     idx = _t(indices)
-    out = np.unravel_index(idx.numpy(), tuple(shape))
+    out = _np.unravel_index(idx.numpy(), tuple(shape))
     return tuple(_ops.constant(o.astype(idx.dtype.name)) for o in out)
 
 
 def isin(x1, x2, assume_unique=False, invert=False):
     """True where an element of ``x1`` is in ``x2``."""
-    return _ops.constant(np.isin(_t(x1).numpy(), _t(x2).numpy(), assume_unique=assume_unique, invert=invert))
+    return _ops.constant(_np.isin(_t(x1).numpy(), _t(x2).numpy(), assume_unique=assume_unique, invert=invert))
 
 
 def histogram(x, bins=10, range=None):
     """``(counts, bin_edges)`` of the values of ``x`` (numpy's ``histogram``)."""
     x = _t(x)
-    counts, edges = np.histogram(x.numpy(), bins=bins, range=range)
+    counts, edges = _np.histogram(x.numpy(), bins=bins, range=range)
     return _ops.constant(counts.astype(x.dtype.name)), _ops.constant(edges.astype(x.dtype.name))
 
 
@@ -1434,21 +1434,21 @@ def _window(fn, name):
     return op
 
 
-hamming = _window(np.hamming, "hamming")
-hanning = _window(np.hanning, "hanning")
-blackman = _window(np.blackman, "blackman")
-bartlett = _window(np.bartlett, "bartlett")
+hamming = _window(_np.hamming, "hamming")
+hanning = _window(_np.hanning, "hanning")
+blackman = _window(_np.blackman, "blackman")
+bartlett = _window(_np.bartlett, "bartlett")
 
 
 def kaiser(x, beta):
     """The Kaiser window of length ``x``."""
-    return _ops.constant(np.kaiser(int(x), beta).astype("float32"))
+    return _ops.constant(_np.kaiser(int(x), beta).astype("float32"))
 
 
 def i0(x):
     """The modified Bessel function of the first kind, order 0 (not differentiable)."""
     x = _float_t(x)
-    return _ops.constant(np.i0(x.numpy()).astype(x.dtype.name))
+    return _ops.constant(_np.i0(x.numpy()).astype(x.dtype.name))
 
 
 def get_item(x, key):
@@ -1460,17 +1460,17 @@ def saturate_cast(x, dtype):
     """``x`` cast to ``dtype``, values clipped to its range first."""
     dtype = _dtype_name(dtype)
     x = _t(x)
-    if np.issubdtype(np.dtype(dtype), np.integer) and x.dtype.name in _FLOAT_RANK:
-        info = np.iinfo(dtype)
-        lo = _py_max(float(info.min), float(np.finfo(x.dtype.name).min))
-        hi = float(np.nextafter(np.asarray(info.max, dtype=x.dtype.name), 0)) if info.max > 2 ** 24 else info.max
+    if _np.issubdtype(_np.dtype(dtype), _np.integer) and x.dtype.name in _FLOAT_RANK:
+        info = _np.iinfo(dtype)
+        lo = _py_max(float(info.min), float(_np.finfo(x.dtype.name).min))
+        hi = float(_np.nextafter(_np.asarray(info.max, dtype=x.dtype.name), 0)) if info.max > 2 ** 24 else info.max
         x = _ops.clip_by_value(x, _ops.constant(lo, dtype=x.dtype), _ops.constant(hi, dtype=x.dtype))
     return _ops.cast(x, dtype)
 
 
 def argpartition(x, kth, axis=-1):
     """Indices that partition ``x`` around its ``kth`` element along ``axis`` (int32)."""
-    return _ops.constant(np.argpartition(_t(x).numpy(), kth, axis=axis).astype("int32"))
+    return _ops.constant(_np.argpartition(_t(x).numpy(), kth, axis=axis).astype("int32"))
 
 
 def corrcoef(x):
@@ -1498,13 +1498,36 @@ def nanmedian(x, axis=None, keepdims=False):
 def nanquantile(x, q, axis=None, method="linear", keepdims=False):
     """``quantile`` ignoring NaNs (computed per slice; not differentiable)."""
     x = _float_t(x)
-    return _ops.constant(np.asarray(np.nanquantile(x.numpy(), q, axis=axis, method=method, keepdims=keepdims),
+    return _ops.constant(_np.asarray(_np.nanquantile(x.numpy(), q, axis=axis, method=method, keepdims=keepdims),
                                     dtype=x.dtype.name))
 
 
 def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
     """``percentile`` ignoring NaNs."""
-    return nanquantile(x, np.asarray(q, dtype="float64") / 100.0, axis=axis, method=method, keepdims=keepdims)
+    return nanquantile(x, _np.asarray(q, dtype="float64") / 100.0, axis=axis, method=method, keepdims=keepdims)
 
 
-__all__ = [n for n in dir() if not n.startswith("_") and n not in ("np", "builtins")]
+__all__ = [
+    "abs", "absolute", "add", "all", "allclose", "amax", "amin", "any", "append", "arange", "arccos", "arccosh",
+    "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argpartition", "argsort", "array",
+    "array_split", "average", "bartlett", "bincount", "bitwise_and", "bitwise_invert", "bitwise_left_shift",
+    "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor", "blackman", "broadcast_to", "cbrt", "cdist",
+    "ceil", "clip", "concatenate", "conj", "conjugate", "convert_to_tensor", "copy", "corrcoef", "correlate", "cos",
+    "cosh", "count_nonzero", "cross", "cumprod", "cumsum", "deg2rad", "diag", "diagflat", "diagonal", "diff",
+    "digitize", "divide", "divide_no_nan", "dot", "dsplit", "dstack", "einsum", "empty", "empty_like", "equal", "erf",
+    "erfc", "exp", "exp2", "expand_dims", "expm1", "eye", "fabs", "flip", "fliplr", "flipud", "floor", "floor_divide",
+    "fmax", "fmin", "fmod", "full", "full_like", "gcd", "geomspace", "get_item", "greater", "greater_equal", "hamming",
+    "hanning", "heaviside", "histogram", "hsplit", "hstack", "hypot", "i0", "identity", "imag", "inner", "isclose",
+    "isfinite", "isin", "isinf", "isnan", "isneginf", "isposinf", "isreal", "kaiser", "kron", "lcm", "ldexp",
+    "left_shift", "less", "less_equal", "linspace", "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2",
+    "logical_and", "logical_not", "logical_or", "logical_xor", "logspace", "logsumexp", "matmul", "max", "maximum",
+    "mean", "median", "meshgrid", "min", "minimum", "mod", "moveaxis", "multiply", "nan_to_num", "nanargmax",
+    "nanargmin", "nancumprod", "nancumsum", "nanmax", "nanmean", "nanmedian", "nanmin", "nanpercentile", "nanprod",
+    "nanquantile", "nanstd", "nansum", "nanvar", "ndim", "negative", "nextafter", "nonzero", "norm", "not_equal",
+    "ones", "ones_like", "outer", "pad", "percentile", "power", "prod", "ptp", "quantile", "rad2deg", "ravel", "real",
+    "reciprocal", "repeat", "reshape", "right_shift", "roll", "rot90", "round", "rsqrt", "saturate_cast",
+    "searchsorted", "select", "shape", "sign", "signbit", "sin", "sinc", "sinh", "size", "sort", "split", "sqrt",
+    "square", "squeeze", "stack", "std", "subtract", "sum", "swapaxes", "take", "take_along_axis", "tan", "tanh",
+    "tensordot", "tile", "trace", "transpose", "trapezoid", "tri", "tril", "triu", "true_divide", "trunc", "unique",
+    "unravel_index", "vander", "var", "vdot", "vectorize", "vsplit", "vstack", "where", "zeros", "zeros_like",
+]

@@ -1,9 +1,9 @@
 """Keras 3 optimizers whose whole step is one fused C++ call (``tg.keras.optimizers``, also
 ``tg.optimizers``), learning-rate ``schedules``, and saving training state to ``.npz``."""
-import os
-import zipfile
+import os as _os
+import zipfile as _zipfile
 
-import numpy as np
+import numpy as _np
 
 from . import schedules
 from .adam import Adam, Adamax, AdamW, Lamb, Nadam
@@ -35,7 +35,9 @@ def deserialize(config, custom_objects=None):
 
 
 def get(identifier):
-    """An optimizer from an instance, a class name (``"adam"``) or a config dict."""
+    """An optimizer from an instance, a class name (``"adam"``) or a config dict; None gives None (Keras)."""
+    if identifier is None:
+        return None
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str) and identifier.lower() in _CLASSES:
@@ -61,7 +63,7 @@ def save_training_state(path, optimizer, variables):
     """
     variables = list(variables)
     path = _state_path(path)
-    if os.path.isdir(path):
+    if _os.path.isdir(path):
         raise IsADirectoryError(f"save_training_state: {path!r} is a directory; give a file path")
     if not optimizer.built:
         optimizer.build(variables)
@@ -69,13 +71,13 @@ def save_training_state(path, optimizer, variables):
     optimizer.save_own_variables(store)
     arrays = {f"optimizer/{k}": v for k, v in store.items()}
     arrays.update({f"variables/{i}": v.numpy() for i, v in enumerate(variables)})
-    np.savez(path, **arrays)
+    _np.savez(path, **arrays)
 
 
 def _state_path(path):
     """np.savez appends '.npz' to a name without it; loading uses the same rule so the two agree."""
-    path = os.fspath(path)
-    if isinstance(path, str) and not path.endswith(".npz") and not os.path.isdir(path):
+    path = _os.fspath(path)
+    if isinstance(path, str) and not path.endswith(".npz") and not _os.path.isdir(path):
         return path + ".npz"
     return path
 
@@ -86,11 +88,11 @@ def load_training_state(path, optimizer, variables):
     variables = list(variables)
     path = _state_path(path)
     try:
-        data = np.load(path, allow_pickle=False)
-    except (ValueError, zipfile.BadZipFile, EOFError) as e:
+        data = _np.load(path, allow_pickle=False)
+    except (ValueError, _zipfile.BadZipFile, EOFError) as e:
         raise ValueError(f"load_training_state: {path!r} is not a training-state file written by "
                          f"save_training_state (expected an .npz archive): {type(e).__name__}") from None
-    if not isinstance(data, np.lib.npyio.NpzFile):
+    if not isinstance(data, _np.lib.npyio.NpzFile):
         raise ValueError(f"load_training_state: {path!r} holds a single array, not a training-state .npz archive")
     with data:
         saved_vars = sorted((k for k in data.files if k.startswith("variables/")), key=lambda k: int(k.split("/")[1]))

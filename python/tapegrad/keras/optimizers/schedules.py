@@ -9,9 +9,9 @@ in double and is rounded once. Schedules serialise with ``get_config`` / ``from_
 >>> round(float(s(10)), 6)
 0.05
 """
-import math
+import math as _math
 
-import numpy as np
+import numpy as _np
 
 __all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay", "PolynomialDecay",
            "InverseTimeDecay", "CosineDecay", "CosineDecayRestarts", "serialize", "deserialize"]
@@ -20,12 +20,12 @@ __all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
 def _step(step):
     if hasattr(step, "numpy"):
         step = step.numpy()
-    return float(np.asarray(step))
+    return float(_np.asarray(step))
 
 
 def _out(value):
     from ... import _ops
-    return _ops.constant(np.float32(value))
+    return _ops.constant(_np.float32(value))
 
 
 class LearningRateSchedule:
@@ -63,7 +63,7 @@ class _StaircaseDecay(LearningRateSchedule):
     def __call__(self, step):
         p = _step(step) / self.decay_steps
         if self.staircase:
-            p = math.floor(p)
+            p = _math.floor(p)
         return _out(self._decay(p))
 
     def _decay(self, p):
@@ -125,7 +125,7 @@ class PolynomialDecay(LearningRateSchedule):
     def __call__(self, step):
         s, d = _step(step), float(self.decay_steps)
         if self.cycle:
-            d = d * (1.0 if s == 0 else math.ceil(s / self.decay_steps))
+            d = d * (1.0 if s == 0 else _math.ceil(s / self.decay_steps))
         else:
             s = min(s, d)
         p = s / d
@@ -163,7 +163,7 @@ class CosineDecay(LearningRateSchedule):
         self.warmup_target = warmup_target
 
     def _decay(self, s, lr_from):
-        cosine = 0.5 * (1.0 + math.cos(math.pi * (s / self.decay_steps)))
+        cosine = 0.5 * (1.0 + _math.cos(_math.pi * (s / self.decay_steps)))
         return lr_from * ((1 - self.alpha) * cosine + self.alpha)
 
     def __call__(self, step):
@@ -200,13 +200,13 @@ class CosineDecayRestarts(LearningRateSchedule):
         frac = _step(step) / self.first_decay_steps
         t_mul, m_mul = float(self._t_mul), float(self._m_mul)
         if t_mul == 1.0:
-            i = math.floor(frac)
+            i = _math.floor(frac)
             frac -= i
         else:
-            i = math.floor(math.log(1.0 - frac * (1.0 - t_mul)) / math.log(t_mul))
+            i = _math.floor(_math.log(1.0 - frac * (1.0 - t_mul)) / _math.log(t_mul))
             sum_r = (1.0 - t_mul ** i) / (1.0 - t_mul)
             frac = (frac - sum_r) / t_mul ** i
-        cosine = 0.5 * m_mul ** i * (1.0 + math.cos(math.pi * frac))
+        cosine = 0.5 * m_mul ** i * (1.0 + _math.cos(_math.pi * frac))
         decayed = (1 - self.alpha) * cosine + self.alpha
         return _out(self.initial_learning_rate * decayed)
 

@@ -2,19 +2,26 @@
 ``to_categorical``, ``set_random_seed``."""
 import random as _py_random
 
-import numpy as np
+import numpy as _np
 
-from .dataset_utils import split_dataset, timeseries_dataset_from_array  # noqa: F401
-from .file_utils import get_file  # noqa: F401
+from .dataset_utils import split_dataset, timeseries_dataset_from_array
+from .file_utils import get_file
 from .progbar import Progbar
-from .py_dataset import PyDataset, Sequence  # noqa: F401
-from .sequence_utils import pad_sequences  # noqa: F401
-from .serialization import *  # noqa: F401,F403
-from .serialization import __all__ as _serialization_all
+from .py_dataset import PyDataset, Sequence
+from .sequence_utils import pad_sequences
+from .serialization import (
+    CustomObjectScope, clear_session, custom_object_scope, deserialize_keras_object, get_custom_objects,
+    get_registered_name, get_registered_object, is_keras_tensor, normalize, register_keras_serializable,
+    serialize_keras_object, standardize_dtype,
+)
 
-__all__ = ["Progbar", "PyDataset", "Sequence", "get_file", "pad_sequences", "split_dataset",
-           "timeseries_dataset_from_array", "pack_x_y_sample_weight", "set_random_seed",
-           "to_categorical", "unpack_x_y_sample_weight"] + _serialization_all
+__all__ = [
+    "CustomObjectScope", "Progbar", "PyDataset", "Sequence", "clear_session", "custom_object_scope",
+    "deserialize_keras_object", "get_custom_objects", "get_file", "get_registered_name", "get_registered_object",
+    "is_keras_tensor", "normalize", "pack_x_y_sample_weight", "pad_sequences", "register_keras_serializable",
+    "serialize_keras_object", "set_random_seed", "split_dataset", "standardize_dtype", "timeseries_dataset_from_array",
+    "to_categorical", "unpack_x_y_sample_weight",
+]
 
 
 def set_random_seed(seed):
@@ -30,7 +37,7 @@ def set_random_seed(seed):
         raise ValueError(f"Expected `seed` argument to be an integer. Received: seed={seed} (of type {type(seed)})")
     from ... import random as _tg_random  # noqa: PLC0415
     _py_random.seed(seed)
-    np.random.seed(seed)
+    _np.random.seed(seed)
     _tg_random.set_seed(seed)
     from .. import random as _keras_random  # noqa: PLC0415
     _keras_random._reset_global_seed_generator()
@@ -85,14 +92,14 @@ def to_categorical(x, num_classes=None):
     >>> tg.keras.utils.to_categorical([0, 2], 3).tolist()
     [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
     """
-    x = np.array(x, dtype="int64")
+    x = _np.array(x, dtype="int64")
     input_shape = x.shape
     if input_shape and input_shape[-1] == 1 and len(input_shape) > 1:
         input_shape = tuple(input_shape[:-1])
     x = x.reshape(-1)
     if not num_classes:
-        num_classes = int(np.max(x)) + 1
+        num_classes = int(_np.max(x)) + 1
     n = x.shape[0]
-    out = np.zeros((n, num_classes), dtype="float32")
-    out[np.arange(n), x] = 1
+    out = _np.zeros((n, num_classes), dtype="float32")
+    out[_np.arange(n), x] = 1
     return out.reshape(input_shape + (num_classes,))

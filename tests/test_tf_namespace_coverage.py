@@ -1,0 +1,178 @@
+"""TF 2.21's public names in the namespaces users reach first, checked against tapegrad's.
+
+tests/tf_public_names.json was recorded once from a real TensorFlow 2.21 (see its "_how"). Each
+name must exist in tapegrad or be listed in NOT_YET below with the reason it is missing; a listed
+name that appears fails too, so the list only shrinks. The README's coverage figure is
+`coverage()` below (run this file as a script to print it).
+"""
+
+import json
+import pathlib
+
+import pytest
+
+import tapegrad as tg
+import tapegrad.distribute  # noqa: F401  (bound on tg by its import; see CLASHES)
+
+DATA = json.loads((pathlib.Path(__file__).parent / "tf_public_names.json").read_text())
+NAMESPACES = DATA["namespaces"]
+
+# One entry per TF 2.21 public name that tapegrad does not have yet, grouped by why.
+# The test fails when a listed name appears (take it off the list) and when a TF name is
+# neither here nor in tapegrad.
+NOT_YET = {
+    'tf': {
+        # submodules not provided yet
+        'audio', 'autodiff', 'bitwise', 'compat', 'debugging', 'distribute', 'dtensor', 'dtypes',
+        'experimental', 'feature_column', 'graph_util', 'image', 'io', 'lite', 'lookup', 'mlir',
+        'profiler', 'quantization', 'queue', 'ragged', 'raw_ops', 'security', 'sets', 'signal',
+        'sparse', 'strings', 'summary', 'sysconfig', 'test', 'tools', 'tpu', 'types', 'xla',
+        # graph-mode and TF-1 machinery (tf.function runs eagerly: issue 12)
+        'AggregationMethod', 'Assert', 'CriticalSection', 'DeviceSpec', 'Graph', 'Operation',
+        'RegisterGradient', 'TypeSpec', 'check_pinned', 'control_dependencies',
+        'get_current_name_scope', 'gradients', 'group', 'guarantee_const', 'hessians',
+        'import_graph_def', 'init_scope', 'inside_function', 'is_symbolic_tensor', 'load_library',
+        'load_op_library', 'make_ndarray', 'make_tensor_proto', 'no_gradient', 'no_op',
+        'nondifferentiable_batch_function', 'register_tensor_conversion_function', 'tuple',
+        'type_spec_from_value', 'variable_creator_scope',
+        # tensor kinds not supported yet: sparse, ragged, TensorArray, optional, IndexedSlices (issue 11 part 3)
+        'IndexedSlices', 'IndexedSlicesSpec', 'NoneTensorSpec', 'OptionalSpec', 'RaggedTensor',
+        'RaggedTensorSpec', 'SparseTensor', 'SparseTensorSpec', 'TensorArray', 'TensorArraySpec',
+        'ragged_fill_empty_rows', 'ragged_fill_empty_rows_grad',
+        # dtypes not supported: complex (issue 11 part 4), quantized, string, resource, variant
+        'as_string', 'bitcast', 'complex', 'complex128', 'complex64', 'fingerprint', 'qint16',
+        'qint32', 'qint8', 'quint16', 'quint8', 'resource', 'string', 'variant',
+        # ops and helpers still to add (issue 11 part 4)
+        'VariableAggregation', 'VariableSynchronization', 'approx_top_k', 'argsort', 'assert_equal',
+        'assert_greater', 'assert_less', 'assert_rank', 'batch_to_space', 'broadcast_dynamic_shape',
+        'broadcast_static_shape', 'constant_initializer', 'conv', 'conv2d_backprop_filter_v2',
+        'conv2d_backprop_input_v2', 'dynamic_partition', 'dynamic_stitch', 'edit_distance', 'eig',
+        'eigvals', 'ensure_shape', 'executing_eagerly', 'extract_volume_patches', 'fftnd', 'foldl',
+        'foldr', 'get_logger', 'get_static_value', 'grad_pass_through', 'histogram_fixed_width',
+        'histogram_fixed_width_bins', 'identity_n', 'ifftnd', 'irfftnd', 'is_tensor', 'map_fn',
+        'matrix_square_root', 'numpy_function', 'ones_initializer', 'parallel_stack', 'py_function',
+        'random_index_shuffle', 'random_normal_initializer', 'random_uniform_initializer',
+        'realdiv', 'recompute_grad', 'required_space_to_batch_paddings', 'reverse_sequence',
+        'rfftnd', 'saturate_cast', 'scalar_mul', 'scan', 'searchsorted', 'shape_n', 'sort',
+        'space_to_batch', 'space_to_batch_nd', 'tensor_scatter_nd_max', 'tensor_scatter_nd_min',
+        'timestamp', 'truncatediv', 'truncatemod', 'unique_with_counts', 'unravel_index',
+        'vectorized_map', 'zeros_initializer',
+    },
+    'tf.keras.losses': {
+        # still to add (issue 11)
+        'CTC', 'CategoricalGeneralizedCrossEntropy', 'Circle', 'Reduction',
+        'categorical_generalized_cross_entropy', 'circle', 'ctc',
+    },
+    'tf.keras.optimizers': {
+        # still to add (issue 11)
+        'LossScaleOptimizer', 'MultiOptimizer', 'Muon', 'OptimizerMap', 'ScheduleFreeAdamW',
+        'legacy',
+    },
+    'tf.linalg': {
+        # still to add (issue 11)
+        'LinearOperator', 'LinearOperatorAdjoint', 'LinearOperatorBlockDiag',
+        'LinearOperatorBlockLowerTriangular', 'LinearOperatorCirculant',
+        'LinearOperatorCirculant2D', 'LinearOperatorCirculant3D', 'LinearOperatorComposition',
+        'LinearOperatorDiag', 'LinearOperatorFullMatrix', 'LinearOperatorHouseholder',
+        'LinearOperatorIdentity', 'LinearOperatorInversion', 'LinearOperatorKronecker',
+        'LinearOperatorLowRankUpdate', 'LinearOperatorLowerTriangular', 'LinearOperatorPermutation',
+        'LinearOperatorScaledIdentity', 'LinearOperatorToeplitz', 'LinearOperatorTridiag',
+        'LinearOperatorZeros', 'banded_triangular_solve', 'eig', 'eigh_tridiagonal', 'eigvals',
+        'experimental', 'expm', 'logm', 'lu', 'lu_matrix_inverse', 'lu_reconstruct', 'lu_solve',
+        'matrix_rank', 'normalize', 'sqrtm', 'tensor_diag', 'tensor_diag_part',
+        'tridiagonal_matmul', 'tridiagonal_solve',
+    },
+    'tf.math': {
+        # still to add (issue 11)
+        'accumulate_n', 'angle', 'approx_max_k', 'approx_min_k', 'bessel_i0', 'bessel_i0e',
+        'bessel_i1', 'bessel_i1e', 'betainc', 'cumulative_logsumexp', 'digamma', 'erfcinv',
+        'erfinv', 'igamma', 'igammac', 'imag', 'invert_permutation', 'is_non_decreasing',
+        'is_strictly_increasing', 'lbeta', 'lgamma', 'ndtri', 'nextafter', 'polygamma', 'polyval',
+        'real', 'reciprocal_no_nan', 'segment_max', 'segment_min', 'segment_prod', 'sobol_sample',
+        'special', 'unsorted_segment_max', 'unsorted_segment_min', 'unsorted_segment_prod',
+        'unsorted_segment_sqrt_n', 'zero_fraction', 'zeta',
+    },
+    'tf.nn': {
+        # still to add (issue 11)
+        'RNNCellDeviceWrapper', 'RNNCellDropoutWrapper', 'RNNCellResidualWrapper',
+        'all_candidate_sampler', 'approx_max_k', 'approx_min_k', 'atrous_conv2d_transpose',
+        'avg_pool3d', 'batch_norm_with_global_normalization', 'collapse_repeated',
+        'compute_accidental_hits', 'compute_average_loss', 'conv3d', 'conv3d_transpose',
+        'conv_transpose', 'crelu', 'ctc_beam_search_decoder', 'ctc_greedy_decoder', 'ctc_loss',
+        'ctc_unique_labels', 'depth_to_space', 'depthwise_conv2d_backprop_filter',
+        'depthwise_conv2d_backprop_input', 'dilation2d', 'embedding_lookup',
+        'embedding_lookup_sparse', 'erosion2d', 'experimental', 'fixed_unigram_candidate_sampler',
+        'fractional_avg_pool', 'fractional_max_pool', 'isotonic_regression',
+        'learned_unigram_candidate_sampler', 'local_response_normalization', 'log_poisson_loss',
+        'lrn', 'max_pool3d', 'max_pool_with_argmax', 'nce_loss', 'normalize_moments',
+        'safe_embedding_lookup_sparse', 'sampled_softmax_loss', 'scale_regularization_loss',
+        'space_to_batch', 'space_to_depth', 'sufficient_statistics', 'tanh',
+        'weighted_cross_entropy_with_logits', 'weighted_moments', 'with_space_to_batch',
+        'zero_fraction',
+    },
+    'tf.random': {
+        # still to add (issue 11)
+        'Algorithm', 'all_candidate_sampler', 'create_rng_state', 'experimental',
+        'fixed_unigram_candidate_sampler', 'fold_in', 'gamma', 'learned_unigram_candidate_sampler',
+        'log_uniform_candidate_sampler', 'poisson', 'split', 'stateless_binomial',
+        'stateless_categorical', 'stateless_gamma', 'stateless_parameterized_truncated_normal',
+        'stateless_poisson', 'uniform_candidate_sampler',
+    },
+    'tf.signal': {
+        # still to add (issue 11)
+        'dct', 'fft', 'fft2d', 'fft3d', 'fftnd', 'fftshift', 'frame', 'hamming_window',
+        'hann_window', 'idct', 'ifft', 'ifft2d', 'ifft3d', 'ifftnd', 'ifftshift', 'inverse_mdct',
+        'inverse_stft', 'inverse_stft_window_fn', 'irfft', 'irfft2d', 'irfft3d', 'irfftnd',
+        'kaiser_bessel_derived_window', 'kaiser_window', 'linear_to_mel_weight_matrix', 'mdct',
+        'mfccs_from_log_mel_spectrograms', 'overlap_and_add', 'rfft', 'rfft2d', 'rfft3d', 'rfftnd',
+        'stft', 'vorbis_window',
+    },
+}
+
+
+# Names tapegrad binds to something other than TF's: not counted as provided.
+CLASHES = {
+    "tf": {"distribute": "tapegrad.distribute is Horovod's API over MPI, not tf.distribute's strategies"},
+}
+
+
+def _has(module, namespace, name):
+    return hasattr(module, name) and name not in CLASHES.get(namespace, {})
+
+
+def _module(namespace):
+    """tapegrad's module for a TF namespace, or None while tapegrad has none (tf.signal)."""
+    obj = tg
+    for part in namespace.split(".")[1:]:
+        obj = getattr(obj, part, None)
+    return obj
+
+
+def coverage():
+    """(names tapegrad has, names recorded) over every namespace in the data file."""
+    have = sum(_has(_module(ns), ns, n) for ns, names in NAMESPACES.items() for n in names)
+    return have, sum(len(names) for names in NAMESPACES.values())
+
+
+@pytest.mark.parametrize("namespace", sorted(NAMESPACES))
+def test_every_tf_name_exists_or_is_listed_as_not_yet(namespace):
+    module = _module(namespace)
+    not_yet = NOT_YET.get(namespace, set())
+    unlisted = [n for n in NAMESPACES[namespace] if not _has(module, namespace, n) and n not in not_yet]
+    assert not unlisted, f"{namespace}: missing from tapegrad and not in NOT_YET: {unlisted}"
+    landed = sorted(n for n in not_yet if _has(module, namespace, n))
+    assert not landed, f"{namespace}: now provided, take them off NOT_YET: {landed}"
+    stray = sorted(not_yet - set(NAMESPACES[namespace]))
+    assert not stray, f"{namespace}: NOT_YET names that TF 2.21 does not have: {stray}"
+
+
+def test_not_yet_only_names_recorded_namespaces():
+    assert set(NOT_YET) <= set(NAMESPACES)
+
+
+if __name__ == "__main__":
+    have, total = coverage()
+    print(f"{have} of {total} TF 2.21 public names ({100 * have / total:.0f}%)")
+    for ns in sorted(NAMESPACES):
+        n = len(NAMESPACES[ns])
+        print(f"  {ns}: {n - len(NOT_YET.get(ns, ()))} of {n}")
