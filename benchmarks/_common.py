@@ -1,7 +1,7 @@
 """Shared by the benchmark scripts: peer discovery, thread settings, timing.
 
 Importing this module unsets OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE; every entry point imports it
-before numpy, torch or tensorflow (see DESIGN.md section 3).
+before numpy, torch or tensorflow (see benchmarks/README.md).
 """
 import os
 

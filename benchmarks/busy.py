@@ -93,7 +93,7 @@ def main():
     ap.add_argument("--env", nargs="*", default=[])
     args = ap.parse_args()
     env = dict(os.environ)
-    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # they halve OpenBLAS speed here (DESIGN.md)
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # they halve OpenBLAS speed here (benchmarks/README.md)
         env.pop(var, None)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     for kv in args.env:

@@ -12,7 +12,7 @@ import os
 import statistics
 import time
 
-for _var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # they halve OpenBLAS speed here (DESIGN.md)
+for _var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # they halve OpenBLAS speed here (benchmarks/README.md)
     os.environ.pop(_var, None)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 

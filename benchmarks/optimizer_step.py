@@ -9,12 +9,12 @@ reported, because memory bandwidth on these machines drifts between levels over 
 
     python benchmarks/optimizer_step.py [--threads 2] [--rounds 15] [--steps 3] [--quick]
 
-Budget (DESIGN.md section 3): tapegrad Adam on 10M float32 at most 0.8x the time of PyTorch
+Budget (benchmarks/README.md, the `adam` row): tapegrad Adam on 10M float32 at most 0.8x the time of PyTorch
 fused=True Adam, and at least 90% of the probe's bandwidth.
 """
 import os
 
-# Benchmarks unset these for every peer (see DESIGN.md section 3), before numpy/torch load OpenBLAS.
+# Benchmarks unset these for every peer (see benchmarks/README.md), before numpy/torch load OpenBLAS.
 for _k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
     os.environ.pop(_k, None)
 # Peers are timed round-robin; OpenMP threads that spin after a parallel region would steal the

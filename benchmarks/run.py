@@ -1,6 +1,6 @@
 """tapegrad benchmark suite: every workload against the installed peers, in one process, with the
-same data and thread count; prints medians and ratios to tapegrad, checks DESIGN.md's budgets, and
-saves the table as Markdown and a PNG bar chart.
+same data and thread count; prints medians and ratios to tapegrad, checks the budgets (the
+workload table in benchmarks/README.md), and saves the table as Markdown and a PNG bar chart.
 
     python -m benchmarks [--quick] [--only tape,mlp] [--threads 2] [--peers torch,tf] [--out DIR]
     python benchmarks/run.py ...
@@ -216,7 +216,7 @@ def report(ctx, header, markdown=False):
              "-" if r["seconds"] is None else _common.format_time(r["seconds"]), _ratio_text(ctx, r), r["note"])
             for r in ctx.rows]
     lines += _table_lines(headers, rows, markdown) if rows else ["(no timings)"]
-    lines += ["", "## Budgets (DESIGN.md section 3)" if markdown else "Budgets (DESIGN.md section 3):"]
+    lines += ["", "## Budgets (benchmarks/README.md)" if markdown else "Budgets (benchmarks/README.md):"]
     for b in ctx.budgets:
         verdict = {True: "met", False: "NOT MET", None: "not checked"}[b["met"]]
         case = f" {b['case']}" if b["case"] else ""

@@ -312,7 +312,7 @@ def keras_fit():
     with the same weights; MetricAverageCallback averages the logs."""
     from tapegrad.keras.callbacks import Callback
 
-    r, n = hvd.rank(), hvd.size()
+    r = hvd.rank()
     model = tg.keras.Sequential([tg.keras.layers.Dense(8, activation="relu"), tg.keras.layers.Dense(3)])
     model.build((None, 5))
     rng = np.random.default_rng(r)

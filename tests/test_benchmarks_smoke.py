@@ -77,7 +77,7 @@ def test_smoke_tapegrad_alone(tmp_path, capsys):
     for name in skipped:
         assert any(w == name and "needs tg." in reason for w, _, _, reason in ctx.skipped)
     out = capsys.readouterr().out
-    assert "Budgets (DESIGN.md section 3):" in out and "saved " in out
+    assert "Budgets (benchmarks/README.md):" in out and "saved " in out
 
 
 def test_smoke_with_peers(tmp_path, monkeypatch, capsys):

@@ -18,7 +18,7 @@ def same_pads(n, k, s, d=1):
 def np_conv2d(x, w, strides, padding, dilations=(1, 1)):
     """Direct loop over output positions (cross-correlation, NHWC, HWIO)."""
     N, H, W, C = x.shape
-    KH, KW, _, O = w.shape
+    KH, KW, _, O = w.shape  # noqa: E741  (HWIO's O)
     sh, sw = strides
     dh, dw = dilations
     if padding == "SAME":

@@ -2,7 +2,6 @@
 oversubscribed) running tests/distribute_worker.py, plus the one-process world and the missing-extra
 error in subprocesses. Every subprocess has a timeout, so a hang fails a test instead of the run."""
 import os
-import re
 import shutil
 import subprocess
 import sys

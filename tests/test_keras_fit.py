@@ -147,8 +147,7 @@ def test_datasets_generators_and_validation_arguments():
 
     def gen():
         while True:
-            for b in batches:
-                yield b
+            yield from batches
 
     m3 = _MLP([4, 2])
     m3.compile(optimizer=tg.keras.optimizers.SGD(0.1), loss="mse", metrics=["mae"])
@@ -439,13 +438,13 @@ def _keras_mlp(keras, ours, units, last=None):
 @pytest.mark.parametrize("case", ["sgd_mse", "adam_sparse_acc"])
 def test_fit_matches_keras(keras, case):
     x, y, yr = _data(n=50)
-    if case == "sgd_mse":
-        units, last, target = [4, 8, 2], None, yr
-        args = lambda lib: dict(optimizer=lib.optimizers.SGD(0.05), loss="mse", metrics=["mae"])  # noqa: E731
-    else:
-        units, last, target = [4, 8, 3], "softmax", y
-        args = lambda lib: dict(optimizer=lib.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",  # noqa: E731
-                                metrics=["accuracy"])
+    units, last, target = ([4, 8, 2], None, yr) if case == "sgd_mse" else ([4, 8, 3], "softmax", y)
+
+    def args(lib):
+        if case == "sgd_mse":
+            return dict(optimizer=lib.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
+        return dict(optimizer=lib.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
     ours = _MLP(units, last=last)
     km = _keras_mlp(keras, ours, units, last)
     ours.compile(**args(tg.keras))

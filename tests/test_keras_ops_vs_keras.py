@@ -18,7 +18,7 @@ SQ = (R.standard_normal((4, 4)) + 4 * np.eye(4)).astype("float32")
 SPD = (SQ @ SQ.T).astype("float32")
 POS = (np.abs(A) + 0.5).astype("float32")
 UNIT = np.tanh(A).astype("float32") * 0.9
-I = np.array([[1, 3, 0], [2, 2, 1]], dtype="int32")
+I = np.array([[1, 3, 0], [2, 2, 1]], dtype="int32")  # noqa: E741  (the integer operand)
 V = R.standard_normal(5).astype("float32")
 IMG = R.standard_normal((2, 6, 6, 3)).astype("float32")
 KER = R.standard_normal((3, 3, 3, 4)).astype("float32")

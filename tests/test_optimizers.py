@@ -487,10 +487,41 @@ def test_errors_of_apply():
     with pytest.raises(tg.errors.InvalidArgumentError, match="float variables only"):
         K.SGD().apply_gradients([(tg.constant(np.array([1, 1], np.int32)), iv)])
     assert int(opt.iterations) == 1  # failed calls do not count
-    with pytest.raises(tg.errors.InvalidArgumentError, match="unknown optimizer kind"):
-        tg._core.optimizer_step("sgdd", [v], [tg.constant([1.0, 1.0])], [], [0.1, 0.0])
-    with pytest.raises(tg.errors.InvalidArgumentError, match="hyper-parameters"):
-        tg._core.optimizer_step("adam", [v], [tg.constant([1.0, 1.0])], [[], []], [0.1])
+    rules, hyper = tg._core.OptimizerRule, tg._core.OptimizerHyper(learning_rate=0.1)
+    with pytest.raises(TypeError):  # the rule is an enum, no longer a string
+        tg._core.optimizer_step("sgd", [v], [tg.constant([1.0, 1.0])], [], hyper)
+    with pytest.raises(tg.errors.InvalidArgumentError, match="unknown optimizer rule 99"):
+        tg._core.optimizer_step(rules(99), [v], [tg.constant([1.0, 1.0])], [], hyper)
+    with pytest.raises(tg.errors.InvalidArgumentError, match="'adam' takes 2 slot lists, got 1"):
+        tg._core.optimizer_step(rules.adam, [v], [tg.constant([1.0, 1.0])], [[v]], hyper)
+    with pytest.raises(tg.errors.InvalidArgumentError, match="bad clip mode 7"):
+        tg._core.optimizer_step(rules.sgd, [v], [tg.constant([1.0, 1.0])], [], hyper,
+                                clip=tg._core.GradientClip(7), clip_norm=1.0)
+    with pytest.raises(TypeError):  # options are keyword-only
+        tg._core.optimizer_step(rules.sgd, [v], [tg.constant([1.0, 1.0])], [], hyper, tg._core.GradientClip.off)
+
+
+def test_step_binding_rule_enum_and_named_hyper():
+    # The fused kernel's binding: a rule enum and hyper-parameters by their Keras names.
+    names = ["sgd", "sgd_momentum", "sgd_nesterov", "rmsprop", "rmsprop_momentum", "rmsprop_centered",
+             "rmsprop_centered_momentum", "adam", "adam_amsgrad", "adagrad", "adadelta", "adamax", "nadam", "ftrl",
+             "lion", "lamb", "adafactor"]
+    assert list(tg._core.OptimizerRule.__members__) == names
+    h = tg._core.OptimizerHyper(learning_rate=0.5, beta_1=0.8, relative_step=True)
+    assert (h.learning_rate, h.beta_1, h.beta_2, h.local_step, h.learning_rate_power, h.relative_step) == (
+        0.5, 0.8, 0.0, 1.0, -0.5, True)
+    h.beta_2 = 0.25
+    assert h.beta_2 == 0.25
+    with pytest.raises(TypeError):
+        tg._core.OptimizerHyper(learning_rat=0.5)  # a misspelt name is an error, not a silent default
+    with pytest.raises(TypeError):
+        tg._core.OptimizerHyper(0.5)  # by name only
+    # SGD by hand through the binding: var -= lr * g, with global clipping to norm 1 first.
+    v = tg.Variable([3.0, 4.0])
+    tg._core.optimizer_step(tg._core.OptimizerRule.sgd, [v], [tg.constant([3.0, 4.0])], [],
+                            tg._core.OptimizerHyper(learning_rate=0.5), clip=tg._core.GradientClip.global_clipnorm,
+                            clip_norm=1.0)
+    np.testing.assert_allclose(v.numpy(), [3.0 - 0.5 * 0.6, 4.0 - 0.5 * 0.8], rtol=1e-6)
 
 
 def test_base_class_has_no_rule():

@@ -225,7 +225,7 @@ def training_loop(m):
     b2 = m.Variable(np.zeros(1, np.float32))
     params = [w1, b1, w2, b2]
     losses, norms = [], []
-    for step in range(5):
+    for _step in range(5):
         with m.GradientTape() as tape:
             h = m.nn.gelu(m.nn.bias_add(m.matmul(xs, w1), b1))
             h = m.nn.leaky_relu(h) + 0.1 * m.nn.selu(h) + 0.05 * m.nn.softsign(h)

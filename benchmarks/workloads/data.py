@@ -91,7 +91,7 @@ def child(library, rows, features, threads, epochs):
     for _ in range(epochs):
         t0 = time.perf_counter()
         count = 0
-        for b in start():
+        for _batch in start():
             count += 1
         times.append(time.perf_counter() - t0)
     batches = -(-rows // BATCH)

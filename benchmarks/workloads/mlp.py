@@ -194,7 +194,7 @@ def run(ctx):
     batch = ctx.pick(128, smoke=8)
     sizes = ctx.pick((784, 256, 256, 10), smoke=(20, 16, 16, 10))
     params, x, y = make_data(sizes, batch)
-    case = "batch %d" % batch
+    case = f"batch {batch}"
     builders = []
     if ctx.peer("numpy") is not None:
         builders.append(("numpy by hand", lambda: make_numpy(params, x, y)))

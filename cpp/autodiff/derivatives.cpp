@@ -499,7 +499,7 @@ VJP(vjp_sigmoid_xent) {  // inputs (logits, labels)
 
 
 // ---- area: custom_gradient and other tape features -------------------------------------------
-VJP(vjp_custom_gradient) {  // attrs.backward is built in bindings/custom_gradient.cpp
+VJP(vjp_custom_gradient) {  // attrs.backward is built in bindings/jacobian_custom_gradient.cpp
   std::vector<Tensor> grads(gs, gs + n.outputs.size());
   std::vector<Tensor> res = n.attrs.backward(grads);
   for (size_t i = 0; i < n.inputs.size() && i < res.size(); ++i)

@@ -61,6 +61,7 @@ TG_HINTED_OBJECT(OptStr)      // an op's name= (str or None; eager ops ignore it
 TG_HINTED_OBJECT(OptInt)      // an int (an axis, a dtype code) or None
 TG_HINTED_OBJECT(OptSourceReady)  // compute_gradient's callback or None
 TG_HINTED_OBJECT(TensorOrBool)    // a result: == and != give False/True for values that cannot be compared
+TG_HINTED_OBJECT(DLPackCapsule)   // a PyCapsule named "dltensor" or "dltensor_versioned"
 #undef TG_HINTED_OBJECT
 
 // Releases the GIL while a kernel over `work` elements runs.
@@ -79,7 +80,7 @@ void init_ops_shape(py::module_& m);   // bindings/ops_shape.cpp
 void init_ops_linalg(py::module_& m);  // bindings/ops_linalg.cpp
 void init_ops_nnloss(py::module_& m);  // bindings/ops_nnloss.cpp
 void init_tape(py::module_& m);
-void init_tape_features(py::module_& m);  // bindings/tape_features.cpp: jacobian, custom_gradient
+void init_jacobian_custom_gradient(py::module_& m);  // bindings/jacobian_custom_gradient.cpp
 void init_optim(py::module_& m);
 
 }  // namespace bind
@@ -96,6 +97,7 @@ TG_HINT(OptTensorLike, "tapegrad._typing.TensorLike | None")
 TG_HINT(OptShapeLike, "tapegrad._typing.ShapeLike | None")
 TG_HINT(TensorOrBool, "tapegrad._core.Tensor | bool")
 TG_HINT(OptStr, "str | None")
+TG_HINT(DLPackCapsule, "typing_extensions.CapsuleType")
 TG_HINT(OptInt, "int | None")
 TG_HINT(OptSourceReady, "collections.abc.Callable[[int, tapegrad._core.Tensor | None], None] | None")
 #undef TG_HINT

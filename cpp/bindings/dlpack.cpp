@@ -347,7 +347,7 @@ void init_dlpack(py::module_& m, py::class_<Tensor>& tensor, py::class_<Variable
   const char* dev_doc = "The DLPack device of the value: (kDLCPU, 0) = (1, 0).";
   tensor.def("__dlpack_device__", [](py::handle) { return py::make_tuple(kDLCPU, 0); }, dev_doc);
   variable.def("__dlpack_device__", [](py::handle) { return py::make_tuple(kDLCPU, 0); }, dev_doc);
-  m.def("from_dlpack_capsule", &import_capsule, py::arg("dlcapsule"),
+  m.def("from_dlpack_capsule", [](DLPackCapsule capsule) { return import_capsule(capsule); }, py::arg("dlcapsule"),
         "A Tensor reading a DLPack capsule's memory (zero-copy when contiguous and aligned).");
 }
 

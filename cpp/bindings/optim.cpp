@@ -37,10 +37,81 @@ int64_t total_size(const optim::VarList& v) {
 }  // namespace
 
 void init_optim(py::module_& m) {
+  py::enum_<optim::Rule> rule(m, "OptimizerRule",
+                              "The update rule of one fused optimizer step: a Keras optimizer and its variant "
+                              "(momentum, nesterov, centered, amsgrad).");
+  for (int r = 0; r < optim::kNumRules; ++r) rule.value(optim::rule_name(optim::Rule(r)), optim::Rule(r));
+  py::enum_<optim::Clip>(m, "GradientClip", "Gradient clipping by norm: Keras `clipnorm` or `global_clipnorm`.")
+      .value("off", optim::Clip::Off)
+      .value("clipnorm", optim::Clip::Norm, "each gradient scaled to norm <= clip_norm")
+      .value("global_clipnorm", optim::Clip::GlobalNorm, "all gradients scaled to global norm <= clip_norm");
+
+  using optim::Hyper;
+  py::class_<Hyper>(m, "OptimizerHyper",
+                    "The hyper-parameters of one optimizer step, by their Keras names; each rule reads the "
+                    "fields its optimizer has (see cpp/optim/rules.h) and ignores the rest. `learning_rate` is "
+                    "this step's value; `local_step` is iterations + 1.")
+      .def(py::init<>())  // first: the per-step path sets the fields one by one (cheaper than keywords)
+      .def(py::init([](double learning_rate, double local_step, double momentum, double rho, double beta_1,
+                       double beta_2, double epsilon, double u_product, double learning_rate_power,
+                       double l1_regularization_strength, double l2_regularization_strength,
+                       double l2_shrinkage_regularization_strength, double beta, double beta_2_decay,
+                       double epsilon_1, double epsilon_2, double clip_threshold, bool relative_step) {
+             Hyper h;
+             h.learning_rate = learning_rate;
+             h.local_step = local_step;
+             h.momentum = momentum;
+             h.rho = rho;
+             h.beta_1 = beta_1;
+             h.beta_2 = beta_2;
+             h.epsilon = epsilon;
+             h.u_product = u_product;
+             h.learning_rate_power = learning_rate_power;
+             h.l1_regularization_strength = l1_regularization_strength;
+             h.l2_regularization_strength = l2_regularization_strength;
+             h.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength;
+             h.beta = beta;
+             h.beta_2_decay = beta_2_decay;
+             h.epsilon_1 = epsilon_1;
+             h.epsilon_2 = epsilon_2;
+             h.clip_threshold = clip_threshold;
+             h.relative_step = relative_step;
+             return h;
+           }),
+           py::kw_only(), py::arg("learning_rate") = 0.0, py::arg("local_step") = 1.0, py::arg("momentum") = 0.0,
+           py::arg("rho") = 0.0, py::arg("beta_1") = 0.0, py::arg("beta_2") = 0.0, py::arg("epsilon") = 0.0,
+           py::arg("u_product") = 1.0, py::arg("learning_rate_power") = -0.5,
+           py::arg("l1_regularization_strength") = 0.0, py::arg("l2_regularization_strength") = 0.0,
+           py::arg("l2_shrinkage_regularization_strength") = 0.0, py::arg("beta") = 0.0,
+           py::arg("beta_2_decay") = 0.0, py::arg("epsilon_1") = 0.0, py::arg("epsilon_2") = 0.0,
+           py::arg("clip_threshold") = 0.0, py::arg("relative_step") = false)
+      .def_readwrite("learning_rate", &Hyper::learning_rate)
+      .def_readwrite("local_step", &Hyper::local_step)
+      .def_readwrite("momentum", &Hyper::momentum)
+      .def_readwrite("rho", &Hyper::rho)
+      .def_readwrite("beta_1", &Hyper::beta_1)
+      .def_readwrite("beta_2", &Hyper::beta_2)
+      .def_readwrite("epsilon", &Hyper::epsilon)
+      .def_readwrite("u_product", &Hyper::u_product)
+      .def_readwrite("learning_rate_power", &Hyper::learning_rate_power)
+      .def_readwrite("l1_regularization_strength", &Hyper::l1_regularization_strength)
+      .def_readwrite("l2_regularization_strength", &Hyper::l2_regularization_strength)
+      .def_readwrite("l2_shrinkage_regularization_strength", &Hyper::l2_shrinkage_regularization_strength)
+      .def_readwrite("beta", &Hyper::beta)
+      .def_readwrite("beta_2_decay", &Hyper::beta_2_decay)
+      .def_readwrite("epsilon_1", &Hyper::epsilon_1)
+      .def_readwrite("epsilon_2", &Hyper::epsilon_2)
+      .def_readwrite("clip_threshold", &Hyper::clip_threshold)
+      .def_readwrite("relative_step", &Hyper::relative_step)
+      .def("__repr__", [](const Hyper& h) {
+        return "OptimizerHyper(learning_rate=" + std::to_string(h.learning_rate) +
+               ", local_step=" + std::to_string(h.local_step) + ", ...)";
+      });
+
   m.def(
       "optimizer_step",
-      [](const std::string& kind, py::handle vars, py::handle grads, py::list slots, std::vector<double> hyper,
-         int clip_mode, double clip_norm, double clip_value, double decay, py::handle decay_mask,
+      [](optim::Rule rule, py::handle vars, py::handle grads, py::list slots, const Hyper& hyper,
+         optim::Clip clip, double clip_norm, double clip_value, double decay, py::handle decay_mask,
          py::handle accumulators, double accum_scale, py::handle ema, double ema_momentum, bool ema_overwrite) {
         optim::VarList V = var_list(vars);
         std::vector<Tensor> G = tensor_list(grads);
@@ -48,7 +119,7 @@ void init_optim(py::module_& m) {
         for (py::handle s : slots) S.push_back(var_list(s));
         optim::VarList A = var_list(accumulators), E = var_list(ema);
         optim::StepOptions o;
-        o.clip_mode = clip_mode;
+        o.clip = clip;
         o.clip_norm = clip_norm;
         o.clip_value = clip_value;
         o.decay = decay;
@@ -61,13 +132,23 @@ void init_optim(py::module_& m) {
         o.ema_overwrite = ema_overwrite;
         std::vector<const optim::VarList*> lists = {&V, &A, &E};
         for (const optim::VarList& s : S) lists.push_back(&s);
-        run_with_variables_locked(written(lists), total_size(V), [&] { optim::step(kind, V, G, S, hyper, o); });
+        run_with_variables_locked(written(lists), total_size(V), [&] { optim::step(rule, V, G, S, hyper, o); });
       },
-      py::arg("kind"), py::arg("variables"), py::arg("grads"), py::arg("slots"), py::arg("hyper"),
-      py::arg("clip_mode") = 0, py::arg("clip_norm") = 0.0, py::arg("clip_value") = 0.0, py::arg("decay") = 0.0,
-      py::arg("decay_mask") = py::none(), py::arg("accumulators") = py::none(), py::arg("accum_scale") = 1.0,
-      py::arg("ema") = py::none(), py::arg("ema_momentum") = 0.0, py::arg("ema_overwrite") = false,
-      "One fused optimizer step over all variables (see cpp/optim/optim.h for kinds and options).");
+      py::arg("rule"), py::arg("variables"), py::arg("grads"), py::arg("slots"), py::arg("hyper"), py::kw_only(),
+      py::arg("clip") = optim::Clip::Off, py::arg("clip_norm") = 0.0, py::arg("clip_value") = 0.0,
+      py::arg("decay") = 0.0, py::arg("decay_mask") = py::none(), py::arg("accumulators") = py::none(),
+      py::arg("accum_scale") = 1.0, py::arg("ema") = py::none(), py::arg("ema_momentum") = 0.0,
+      py::arg("ema_overwrite") = false,
+      R"doc(One fused optimizer step over all variables (Keras's BaseOptimizer.apply in one pass).
+
+rule: an OptimizerRule; slots: one list per slot the rule keeps (momentum, velocity, ...), each
+with one variable per entry of `variables`; hyper: an OptimizerHyper. Keyword-only options, in
+the order Keras applies them: gradient accumulation (`accumulators` of the gradient_accumulation
+steps, `accum_scale` = 1 / steps), clipping (`clip` with `clip_norm`; `clip_value` > 0 clips
+each element), decoupled weight decay (`decay` = weight_decay * learning_rate on the variables
+whose `decay_mask` entry is true), then the rule, then the moving averages (`ema` updated with
+`ema_momentum`, copied into the variables when `ema_overwrite`). Raises InvalidArgumentError on
+mismatched lists, dtypes or shapes, before any variable changes.)doc");
   m.def(
       "optimizer_accumulate",
       [](py::handle accs, py::handle grads) {

@@ -4,7 +4,9 @@
 // here has internal linkage, so the AVX-512 copies can never be picked by the linker for the
 // AVX2 translation unit.
 #pragma once
-#include <immintrin.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>  // the Avx2 / Avx512 traits below; other CPUs get none of them
+#endif
 
 #include <cstdint>
 

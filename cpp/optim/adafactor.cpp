@@ -78,11 +78,11 @@ void adafactor_one(const Shape& shape, T* p, const T* g_in, T* r, T* c, T* v, T*
 }
 }  // namespace
 
-// hyper: {lr, beta_2_decay, epsilon_1, epsilon_2, clip_threshold, t, relative_step}; slots: r, c,
-// velocity. r and c have shapes shape[:-1] and shape[:-2] + shape[-1:] for rank >= 2 and are
-// unused placeholders otherwise.
+// hyper: {learning_rate, beta_2_decay, epsilon_1, epsilon_2, clip_threshold, local_step, relative_step};
+// slots: r, c, velocity. r and c have shapes shape[:-1] and shape[:-2] + shape[-1:] for rank >= 2
+// and are unused placeholders otherwise.
 void adafactor(const VarList& vars, const std::vector<Tensor>& grads, const std::vector<VarList>& slots,
-               const std::vector<double>& h, const StepOptions& o) {
+               const Hyper& h, const StepOptions& o) {
   check_update_args("Adafactor", vars, grads, {&slots[2]});
   check_options("Adafactor", vars, o);
   for (size_t i = 0; i < vars.size(); ++i) {
@@ -97,9 +97,10 @@ void adafactor(const VarList& vars, const std::vector<Tensor>& grads, const std:
       throw InvalidArgument("Adafactor: factored slots of variable '" + vars[i]->name + "' must have shapes " +
                             rs.str() + " and " + cs.str());
   }
-  const double lr = h[0], t = h[5];
-  const double lr_t = h[6] != 0 ? std::min(lr, 1.0 / std::sqrt(t)) : lr;
-  const AdafactorScalars s{std::min(lr_t, 1.0 / std::sqrt(t)), 1.0 - std::pow(t, h[1]), h[2], h[3], h[4]};
+  const double lr = h.learning_rate, t = h.local_step;
+  const double lr_t = h.relative_step ? std::min(lr, 1.0 / std::sqrt(t)) : lr;
+  const AdafactorScalars s{std::min(lr_t, 1.0 / std::sqrt(t)), 1.0 - std::pow(t, h.beta_2_decay), h.epsilon_1,
+                           h.epsilon_2, h.clip_threshold};
   const std::vector<double> scales = grad_scales(o, grads);
   std::vector<VarList> full = {slots[2]};
   Prepared pr = prepare(vars, full, o);

@@ -55,13 +55,14 @@ inline void lamb_apply(int64_t n, T* __restrict p, const T* __restrict m, const 
 }
 }  // namespace
 
-// hyper: {lr, beta_1, beta_2, epsilon, t}; slots: momentum, velocity.
+// hyper: {learning_rate, beta_1, beta_2, epsilon, local_step}; slots: momentum, velocity.
 void lamb(const VarList& vars, const std::vector<Tensor>& grads, const std::vector<VarList>& slots,
-          const std::vector<double>& h, const StepOptions& o) {
+          const Hyper& h, const StepOptions& o) {
   check_update_args("Lamb", vars, grads, {&slots[0], &slots[1]});
   check_options("Lamb", vars, o);
   const std::vector<double> scales = grad_scales(o, grads);
-  const LambScalars s{h[0], 1.0 - h[1], 1.0 - h[2], 1.0 - std::pow(h[1], h[4]), 1.0 - std::pow(h[2], h[4]), h[3]};
+  const LambScalars s{h.learning_rate, 1.0 - h.beta_1, 1.0 - h.beta_2, 1.0 - std::pow(h.beta_1, h.local_step),
+                      1.0 - std::pow(h.beta_2, h.local_step), h.epsilon};
   Prepared pr = prepare(vars, slots, o);
   std::vector<Block> blocks = make_blocks(pr.sizes);
   std::vector<double> pw(blocks.size()), pu(blocks.size());

@@ -45,7 +45,7 @@ struct Ptrs {
 // sqrt and a divide: the hardware prefetchers alone kept Adam 10M at 85-95% of a one-pass copy of
 // the same streams. Asking for each stream's cache line kPrefetchBytes ahead, once per line, took
 // a stand-alone Adam loop from 4.1-4.3 ms to 3.5 ms on two threads (a copy without prefetch:
-// 3.7 ms). The probe in sgd.cpp prefetches the same way, so it stays a fair roof.
+// 3.7 ms). The probe in copy_probe.cpp prefetches the same way, so it stays a fair roof.
 // Pieces under kPrefetchMin bytes per stream (cache-resident, as an MLP's variables) skip it.
 constexpr uintptr_t kPrefetchBytes = 4096;
 constexpr int64_t kPrefetchMin = int64_t(1) << 20;
@@ -104,7 +104,7 @@ void check_options(const char* who, const VarList& vars, const StepOptions& o);
 void overwrite_with_ema(const VarList& vars, const VarList& ema);
 
 inline bool needs_pre(const StepOptions& o) {
-  return o.clip_mode != 0 || o.clip_value > 0 || !o.decay_mask.empty() || o.accumulators != nullptr;
+  return o.clip != Clip::Off || o.clip_value > 0 || !o.decay_mask.empty() || o.accumulators != nullptr;
 }
 
 template <class T>
@@ -149,7 +149,7 @@ void run_piece(const StepOptions& o, bool pre_on, const Pre<T>& pre, const Ptrs<
 // Runs the element-wise rule Rule<T>(hyper) over every variable in one multi-tensor pass.
 template <template <class> class Rule>
 void run_rule(const char* who, const VarList& vars, const std::vector<Tensor>& grads,
-              const std::vector<VarList>& slots, const std::vector<double>& hyper, const StepOptions& o) {
+              const std::vector<VarList>& slots, const Hyper& hyper, const StepOptions& o) {
   std::vector<const VarList*> sl;
   for (const VarList& s : slots) sl.push_back(&s);
   check_update_args(who, vars, grads, sl);

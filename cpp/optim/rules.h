@@ -1,7 +1,7 @@
 // Keras 3.15 update rules (`update_step`) as element functors: rule(i, p, g, s0, s1, s2) updates
 // the parameter value p (already decayed) with the preprocessed gradient g and the slots at index
 // i. Per-step scalars are computed once in double in the constructor and cast to T.
-// See Note [Fused update]. Hyper-parameter vectors: the order is given at each rule.
+// See Note [Fused update]. Each rule reads the Hyper fields (optim.h) named at it.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -15,11 +15,11 @@ namespace optim {
 
 #define TG_RULE_OP inline void operator()(int64_t i, T& p, T g, T* __restrict s0, T* __restrict s1, T* __restrict s2) const
 
-// SGD {lr, momentum}; V: 0 plain, 1 momentum, 2 nesterov. Slots: momentum.
+// SGD {learning_rate, momentum}; V: 0 plain, 1 momentum, 2 nesterov. Slots: momentum.
 template <class T, int V>
 struct Sgd {
   T lr, mu;
-  explicit Sgd(const std::vector<double>& h) : lr(T(h[0])), mu(T(h[1])) {}
+  explicit Sgd(const Hyper& h) : lr(T(h.learning_rate)), mu(T(h.momentum)) {}
   TG_RULE_OP {
     if constexpr (V == 0) {
       p = p - g * lr;
@@ -35,13 +35,13 @@ template <class T> using SgdPlain = Sgd<T, 0>;
 template <class T> using SgdMomentum = Sgd<T, 1>;
 template <class T> using SgdNesterov = Sgd<T, 2>;
 
-// RMSprop {lr, rho, momentum, epsilon}. Slots: velocity, then momentum if momentum > 0, then
+// RMSprop {learning_rate, rho, momentum, epsilon}. Slots: velocity, then momentum if momentum > 0, then
 // average_gradient if centered.
 template <class T, bool kCentered, bool kMomentum>
 struct Rmsprop {
   T lr, rho, one_m_rho, mom, eps;
-  explicit Rmsprop(const std::vector<double>& h)
-      : lr(T(h[0])), rho(T(h[1])), one_m_rho(T(1.0 - h[1])), mom(T(h[2])), eps(T(h[3])) {}
+  explicit Rmsprop(const Hyper& h)
+      : lr(T(h.learning_rate)), rho(T(h.rho)), one_m_rho(T(1.0 - h.rho)), mom(T(h.momentum)), eps(T(h.epsilon)) {}
   TG_RULE_OP {
     T v = rho * s0[i] + one_m_rho * (g * g);
     s0[i] = v;
@@ -69,13 +69,14 @@ template <class T> using RmspropCentered = Rmsprop<T, true, false>;
 template <class T> using RmspropMomentum = Rmsprop<T, false, true>;
 template <class T> using RmspropCenteredMomentum = Rmsprop<T, true, true>;
 
-// Adam {lr, beta_1, beta_2, epsilon, t}; t = iterations + 1. Slots: momentum, velocity, velocity_hat.
+// Adam {learning_rate, beta_1, beta_2, epsilon, local_step}. Slots: momentum, velocity, velocity_hat.
 template <class T, bool kAmsgrad>
 struct Adam {
   T alpha, one_m_b1, one_m_b2, eps;
-  explicit Adam(const std::vector<double>& h)
-      : alpha(T(h[0] * std::sqrt(1.0 - std::pow(h[2], h[4])) / (1.0 - std::pow(h[1], h[4])))),
-        one_m_b1(T(1.0 - h[1])), one_m_b2(T(1.0 - h[2])), eps(T(h[3])) {}
+  explicit Adam(const Hyper& h)
+      : alpha(T(h.learning_rate * std::sqrt(1.0 - std::pow(h.beta_2, h.local_step)) /
+                (1.0 - std::pow(h.beta_1, h.local_step)))),
+        one_m_b1(T(1.0 - h.beta_1)), one_m_b2(T(1.0 - h.beta_2)), eps(T(h.epsilon)) {}
   TG_RULE_OP {
     T m = s0[i] + (g - s0[i]) * one_m_b1;
     T v = s1[i] + (g * g - s1[i]) * one_m_b2;
@@ -91,11 +92,11 @@ struct Adam {
 template <class T> using AdamPlain = Adam<T, false>;
 template <class T> using AdamAmsgrad = Adam<T, true>;
 
-// Adagrad {lr, epsilon}. Slots: accumulator.
+// Adagrad {learning_rate, epsilon}. Slots: accumulator.
 template <class T>
 struct Adagrad {
   T lr, eps;
-  explicit Adagrad(const std::vector<double>& h) : lr(T(h[0])), eps(T(h[1])) {}
+  explicit Adagrad(const Hyper& h) : lr(T(h.learning_rate)), eps(T(h.epsilon)) {}
   TG_RULE_OP {
     T a = s0[i] + g * g;
     s0[i] = a;
@@ -103,11 +104,12 @@ struct Adagrad {
   }
 };
 
-// Adadelta {lr, rho, epsilon}. Slots: accumulated_grad, accumulated_delta_var.
+// Adadelta {learning_rate, rho, epsilon}. Slots: accumulated_grad, accumulated_delta_var.
 template <class T>
 struct Adadelta {
   T lr, rho, one_m_rho, eps;
-  explicit Adadelta(const std::vector<double>& h) : lr(T(h[0])), rho(T(h[1])), one_m_rho(T(1.0 - h[1])), eps(T(h[2])) {}
+  explicit Adadelta(const Hyper& h)
+      : lr(T(h.learning_rate)), rho(T(h.rho)), one_m_rho(T(1.0 - h.rho)), eps(T(h.epsilon)) {}
   TG_RULE_OP {
     T eg = rho * s0[i] + one_m_rho * (g * g);
     s0[i] = eg;
@@ -117,12 +119,13 @@ struct Adadelta {
   }
 };
 
-// Adamax {lr, beta_1, beta_2, epsilon, t}. Slots: momentum, norm.
+// Adamax {learning_rate, beta_1, beta_2, epsilon, local_step}. Slots: momentum, norm.
 template <class T>
 struct Adamax {
   T lr, one_m_b1, b2, c, eps;
-  explicit Adamax(const std::vector<double>& h)
-      : lr(T(h[0])), one_m_b1(T(1.0 - h[1])), b2(T(h[2])), c(T(1.0 - std::pow(h[1], h[4]))), eps(T(h[3])) {}
+  explicit Adamax(const Hyper& h)
+      : lr(T(h.learning_rate)), one_m_b1(T(1.0 - h.beta_1)), b2(T(h.beta_2)),
+        c(T(1.0 - std::pow(h.beta_1, h.local_step))), eps(T(h.epsilon)) {}
   TG_RULE_OP {
     T m = s0[i] + (g - s0[i]) * one_m_b1;
     T u = std::max(b2 * s1[i], std::abs(g));
@@ -132,18 +135,19 @@ struct Adamax {
   }
 };
 
-// Nadam {lr, beta_1, beta_2, epsilon, t, u_product}; u_product already multiplied by this step's
+// Nadam {learning_rate, beta_1, beta_2, epsilon, local_step, u_product}; u_product already multiplied by this step's
 // mu_t (Keras updates it in _backend_update_step before the variables). Slots: momentum, velocity.
 template <class T>
 struct Nadam {
   T lr, one_m_b1, one_m_b2, c1, c2, c3, eps;
-  explicit Nadam(const std::vector<double>& h) : lr(T(h[0])), one_m_b1(T(1.0 - h[1])), one_m_b2(T(1.0 - h[2])) {
-    const double b1 = h[1], t = h[4], up = h[5];
+  explicit Nadam(const Hyper& h)
+      : lr(T(h.learning_rate)), one_m_b1(T(1.0 - h.beta_1)), one_m_b2(T(1.0 - h.beta_2)) {
+    const double b1 = h.beta_1, t = h.local_step, up = h.u_product;
     const double u_t = b1 * (1.0 - 0.5 * std::pow(0.96, t)), u_t1 = b1 * (1.0 - 0.5 * std::pow(0.96, t + 1));
     c1 = T(u_t1 / (1.0 - up * u_t1));
     c2 = T((1.0 - u_t) / (1.0 - up));
-    c3 = T(1.0 / (1.0 - std::pow(h[2], t)));
-    eps = T(h[3]);
+    c3 = T(1.0 / (1.0 - std::pow(h.beta_2, t)));
+    eps = T(h.epsilon);
   }
   TG_RULE_OP {
     T m = s0[i] + (g - s0[i]) * one_m_b1;
@@ -156,14 +160,16 @@ struct Nadam {
   }
 };
 
-// Ftrl {lr, learning_rate_power, l1, l2, l2_shrinkage, beta}. Slots: accumulator, linear.
+// Ftrl {learning_rate, learning_rate_power, l1_regularization_strength, l2_regularization_strength,
+// l2_shrinkage_regularization_strength, beta}. Slots: accumulator, linear.
 // kSqrt: learning_rate_power == -0.5 (the default), where n^(-power) is a vectorisable sqrt.
 template <class T, bool kSqrt>
 struct Ftrl {
   T lr, power, l1, two_l2, two_shrink;
-  explicit Ftrl(const std::vector<double>& h)
-      : lr(T(h[0])), power(T(-h[1])), l1(T(h[2])), two_l2(T(2.0 * (h[3] + h[5] / (2.0 * h[0])))),
-        two_shrink(T(2.0 * h[4])) {}
+  explicit Ftrl(const Hyper& h)
+      : lr(T(h.learning_rate)), power(T(-h.learning_rate_power)), l1(T(h.l1_regularization_strength)),
+        two_l2(T(2.0 * (h.l2_regularization_strength + h.beta / (2.0 * h.learning_rate)))),
+        two_shrink(T(2.0 * h.l2_shrinkage_regularization_strength)) {}
   inline T pw(T x) const {
     if constexpr (kSqrt) return std::sqrt(x);
     else return std::pow(x, power);
@@ -183,12 +189,13 @@ struct Ftrl {
 template <class T> using FtrlSqrt = Ftrl<T, true>;
 template <class T> using FtrlPow = Ftrl<T, false>;
 
-// Lion {lr, beta_1, beta_2}. Slots: momentum.
+// Lion {learning_rate, beta_1, beta_2}. Slots: momentum.
 template <class T>
 struct Lion {
   T lr, b1, one_m_b1, b2, one_m_b2;
-  explicit Lion(const std::vector<double>& h)
-      : lr(T(h[0])), b1(T(h[1])), one_m_b1(T(1.0 - h[1])), b2(T(h[2])), one_m_b2(T(1.0 - h[2])) {}
+  explicit Lion(const Hyper& h)
+      : lr(T(h.learning_rate)), b1(T(h.beta_1)), one_m_b1(T(1.0 - h.beta_1)), b2(T(h.beta_2)),
+        one_m_b2(T(1.0 - h.beta_2)) {}
   TG_RULE_OP {
     T c = s0[i] * b1 + g * one_m_b1;
     T sign = T(c > T(0)) - T(c < T(0));
@@ -199,11 +206,11 @@ struct Lion {
 
 #undef TG_RULE_OP
 
-// Family dispatchers (rules_a.cpp, rules_b.cpp): true when `kind` is theirs.
-bool step_family_a(const std::string& kind, const VarList& vars, const std::vector<Tensor>& grads,
-                   const std::vector<VarList>& slots, const std::vector<double>& hyper, const StepOptions& o);
-bool step_family_b(const std::string& kind, const VarList& vars, const std::vector<Tensor>& grads,
-                   const std::vector<VarList>& slots, const std::vector<double>& hyper, const StepOptions& o);
+// Family dispatchers (rules_sgd_adaptive.cpp, rules_adam.cpp): true when `rule` is theirs.
+bool step_sgd_adaptive(Rule rule, const VarList& vars, const std::vector<Tensor>& grads,
+                       const std::vector<VarList>& slots, const Hyper& hyper, const StepOptions& o);
+bool step_adam_family(Rule rule, const VarList& vars, const std::vector<Tensor>& grads,
+                      const std::vector<VarList>& slots, const Hyper& hyper, const StepOptions& o);
 
 }  // namespace optim
 }  // namespace tg

@@ -622,7 +622,7 @@ def one_hot(indices: TensorLike, depth: int, on_value: Optional[TensorLike] = No
                      else int32 if isinstance(v, numbers.Integral) and not isinstance(v, bool)
                      else float32)
     dtype = as_dtype(dtype)
-    for v, dt, what in ((on_value, on_dt, "on_value"), (off_value, off_dt, "off_value")):
+    for dt, what in ((on_dt, "on_value"), (off_dt, "off_value")):
         if dt is not None and dt != dtype:
             raise TypeError(f"dtype {dtype!r} of {what} does not match dtype {dt!r} of dtype")
     on = _core.stop_gradient(_core.constant(1 if on_value is None else on_value, dtype._code))

@@ -417,7 +417,7 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     with h5py.File(filepath_str, "r") as f:
         stores = [_read_store(f, path) for path, _ in objects]
     plan, custom_loads, errors = [], [], {}
-    for (path, obj), store in zip(objects, stores):
+    for (_path, obj), store in zip(objects, stores):
         custom = _custom_method(obj, "load_own_variables")
         if custom is not None:
             custom_loads.append((custom, store))

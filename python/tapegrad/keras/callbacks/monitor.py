@@ -190,7 +190,7 @@ class ModelCheckpoint(MonitorCallback):
             return True
         if np.ndim(current) > 0:
             warnings.warn(f"Can save best model only when `monitor` is a scalar value. Received: {current}. "
-                          "Falling back to `save_best_only=False`.")
+                          "Falling back to `save_best_only=False`.", stacklevel=2)
             return True
         best_str = "None" if self.best is None else f"{self.best:.5f}"
         if self._is_improvement(current, self.best):
@@ -207,7 +207,7 @@ class ModelCheckpoint(MonitorCallback):
         logs = logs or {}
         filepath = self._get_file_path(epoch, batch, logs)
         if os.path.isdir(filepath):
-            raise IOError("Please specify a non-directory filepath for ModelCheckpoint. Filepath used is an "
+            raise OSError("Please specify a non-directory filepath for ModelCheckpoint. Filepath used is an "
                           f"existing directory: {filepath}")
         if not self._should_save_model(epoch, logs, filepath):
             return

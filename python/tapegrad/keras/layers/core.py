@@ -256,7 +256,6 @@ def _analyze_split_string(split_string, bias_axes, input_shape, output_shape, le
                              f"'{input_spec}' or the output spec '{output_spec}'. For this layer, the weight "
                              "must be fully specified.")
     if bias_axes is not None:
-        num_left_elided = elided if left_elided else 0
         idx_map = {char: output_shape[output_dim_map[char]] for char in output_spec}
         for char in bias_axes:
             if char not in output_spec:

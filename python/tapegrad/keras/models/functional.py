@@ -138,8 +138,11 @@ def _symbolic_like(t1, t2):
 def _two_runs(fn, args, kwargs, batch_sizes):
     results = []
     for run in (0, 1):
-        a = _map(lambda x: _concrete(x, run, batch_sizes) if _is_kt(x) else x, tuple(args))
-        k = _map(lambda x: _concrete(x, run, batch_sizes) if _is_kt(x) else x, dict(kwargs))
+        def concrete(x, run=run):
+            return _concrete(x, run, batch_sizes) if _is_kt(x) else x
+
+        a = _map(concrete, tuple(args))
+        k = _map(concrete, dict(kwargs))
         results.append(fn(*a, **k))
     return results
 

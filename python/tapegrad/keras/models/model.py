@@ -231,7 +231,7 @@ def _current_path():
 def _call_on_zeros(model, shapes):
     """Runs ``model.call`` on zeros of `shapes` (unknown dims 1), restoring non-trainable state after."""
     from ..._ops import zeros  # noqa: PLC0415
-    from .functional import _map, _stateful_variables  # noqa: PLC0415
+    from .functional import _stateful_variables  # noqa: PLC0415
 
     def make(shape):
         return zeros([1 if d is None else d for d in shape])

@@ -264,7 +264,7 @@ def map(f, xs):
     from ... import nest
     xs_t = _t(xs) if not isinstance(xs, (list, tuple, dict)) else xs
     n = shape(nest.flatten(xs_t)[0])[0]
-    outs = [f(_map_structure(lambda a: a[i], xs_t)) for i in range(n)]
+    outs = [f(_map_structure(lambda a, i=i: a[i], xs_t)) for i in range(n)]
     return _map_structure(lambda *a: _ops.stack(list(a)), *outs)
 
 
@@ -276,7 +276,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
         items = [None] * n
     else:
         n = shape(nest.flatten(xs)[0])[0]
-        items = [_map_structure(lambda a: a[i], xs) for i in range(n)]
+        items = [_map_structure(lambda a, i=i: a[i], xs) for i in range(n)]
     order = range(n - 1, -1, -1) if reverse else range(n)
     carry, ys = init, [None] * n
     for i in order:

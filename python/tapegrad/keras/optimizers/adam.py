@@ -4,15 +4,16 @@ from typing import Optional
 
 import numpy as np
 
+from ... import _core
 from ..._tensor import StateVariable
-from .base import Optimizer
+from .base import Optimizer, _hyper
 
 
 class _AdamFamily(Optimizer):
     """Shared by the optimizers with arguments (beta_1, beta_2, epsilon): their state, their
-    kernel arguments ``[lr, beta_1, beta_2, epsilon, t]`` and their config."""
+    kernel hyper-parameters and their config."""
 
-    _kind: Optional[str] = None  # the fused kernel's name
+    _rule: "Optional[_core.OptimizerRule]" = None  # the fused kernel's rule
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
@@ -20,11 +21,12 @@ class _AdamFamily(Optimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
 
-    def _moment_args(self, lr, t):
-        return [lr, float(self.beta_1), float(self.beta_2), float(self.epsilon), float(t)]
+    def _moment_args(self, lr, t, **extra):
+        return _hyper(learning_rate=lr, beta_1=float(self.beta_1), beta_2=float(self.beta_2),
+                      epsilon=float(self.epsilon), local_step=float(t), **extra)
 
     def _step_args(self, lr, t):
-        return self._kind, self._moment_args(lr, t)
+        return self._rule, self._moment_args(lr, t)
 
     def get_config(self):
         config = super().get_config()
@@ -52,7 +54,8 @@ class Adam(_AdamFamily):
         self._slot_names = ("momentum", "velocity", "velocity_hat") if amsgrad else ("momentum", "velocity")
 
     def _step_args(self, lr, t):
-        return ("adam_amsgrad" if self.amsgrad else "adam"), self._moment_args(lr, t)
+        rule = _core.OptimizerRule.adam_amsgrad if self.amsgrad else _core.OptimizerRule.adam
+        return rule, self._moment_args(lr, t)
 
     def get_config(self):
         config = super().get_config()
@@ -91,7 +94,7 @@ class Adamax(_AdamFamily):
 
     _slot_names = ("momentum", "norm")
 
-    _kind = "adamax"
+    _rule = _core.OptimizerRule.adamax
 
 
 class Nadam(_AdamFamily):
@@ -122,7 +125,7 @@ class Nadam(_AdamFamily):
     def _step_args(self, lr, t):
         up = self._u_product._item() * self.beta_1 * (1.0 - 0.5 * 0.96 ** t)
         self._pending_u_product = up
-        return "nadam", self._moment_args(lr, t) + [up]
+        return _core.OptimizerRule.nadam, self._moment_args(lr, t, u_product=up)
 
     def _after_step(self):
         self._u_product.assign(np.array(self._pending_u_product, np.float64))
@@ -141,4 +144,4 @@ class Lamb(_AdamFamily):
 
     _slot_names = ("momentum", "velocity")
 
-    _kind = "lamb"
+    _rule = _core.OptimizerRule.lamb

@@ -2,8 +2,9 @@
 ``**kwargs`` to `Optimizer`."""
 import numpy as np
 
+from ... import _core
 from ..._tensor import StateVariable
-from .base import Optimizer
+from .base import Optimizer, _hyper
 
 
 class Adagrad(Optimizer):
@@ -27,7 +28,7 @@ class Adagrad(Optimizer):
         self._slot_init = {"accumulator": float(initial_accumulator_value)}
 
     def _step_args(self, lr, t):
-        return "adagrad", [lr, float(self.epsilon)]
+        return _core.OptimizerRule.adagrad, _hyper(learning_rate=lr, epsilon=float(self.epsilon))
 
     def get_config(self):
         config = super().get_config()
@@ -54,7 +55,7 @@ class Adadelta(Optimizer):
         self.epsilon = epsilon
 
     def _step_args(self, lr, t):
-        return "adadelta", [lr, float(self.rho), float(self.epsilon)]
+        return _core.OptimizerRule.adadelta, _hyper(learning_rate=lr, rho=float(self.rho), epsilon=float(self.epsilon))
 
     def get_config(self):
         config = super().get_config()
@@ -102,9 +103,12 @@ class Ftrl(Optimizer):
         self._slot_init = {"accumulator": float(initial_accumulator_value)}
 
     def _step_args(self, lr, t):
-        return "ftrl", [lr, float(self.learning_rate_power), float(self.l1_regularization_strength),
-                        float(self.l2_regularization_strength), float(self.l2_shrinkage_regularization_strength),
-                        float(self.beta)]
+        return _core.OptimizerRule.ftrl, _hyper(
+            learning_rate=lr, learning_rate_power=float(self.learning_rate_power),
+            l1_regularization_strength=float(self.l1_regularization_strength),
+            l2_regularization_strength=float(self.l2_regularization_strength),
+            l2_shrinkage_regularization_strength=float(self.l2_shrinkage_regularization_strength),
+            beta=float(self.beta))
 
     def get_config(self):
         config = super().get_config()
@@ -157,9 +161,11 @@ class Adafactor(Optimizer):
         self._slots = {"r": r, "c": c, "velocity": v}
 
     def _step_args(self, lr, t):
-        relative = 1.0 if (self.relative_step and not callable(self._learning_rate)) else 0.0
-        return "adafactor", [lr, float(self.beta_2_decay), float(self.epsilon_1), float(self.epsilon_2),
-                             float(self.clip_threshold), float(t), relative]
+        relative = bool(self.relative_step and not callable(self._learning_rate))
+        return _core.OptimizerRule.adafactor, _hyper(
+            learning_rate=lr, beta_2_decay=float(self.beta_2_decay), epsilon_1=float(self.epsilon_1),
+            epsilon_2=float(self.epsilon_2), clip_threshold=float(self.clip_threshold), local_step=float(t),
+            relative_step=relative)
 
     def get_config(self):
         config = super().get_config()

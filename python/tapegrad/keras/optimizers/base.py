@@ -17,6 +17,15 @@ if TYPE_CHECKING:
     from ..._tape import GradientTape
 
 
+def _hyper(**fields):
+    """This step's ``_core.OptimizerHyper`` with ``fields`` (Keras names) set; the others keep their
+    defaults. Built field by field: per step that is cheaper than the binding's keyword constructor."""
+    h = _core.OptimizerHyper()
+    for name, value in fields.items():
+        setattr(h, name, value)
+    return h
+
+
 class Optimizer:
     """Base class of the Keras 3 optimizers (``tg.keras.optimizers.Optimizer``).
 
@@ -290,23 +299,22 @@ class Optimizer:
             self._iterations._assign_add(1)
             return
         lr = self._lr_value(raw)
-        kind, hyper = self._step_args(lr, it + 1)
-        clip_mode, clip_norm, clip_value = 0, 0.0, 0.0
+        rule, hyper = self._step_args(lr, it + 1)
+        opts = {}  # the step's options (keyword-only); the ones left out keep the binding's defaults
         if self.clipnorm and self.clipnorm > 0:
-            clip_mode, clip_norm = 1, float(self.clipnorm)
+            opts.update(clip=_core.GradientClip.clipnorm, clip_norm=float(self.clipnorm))
         elif self.global_clipnorm and self.global_clipnorm > 0:
-            clip_mode, clip_norm = 2, float(self.global_clipnorm)
+            opts.update(clip=_core.GradientClip.global_clipnorm, clip_norm=float(self.global_clipnorm))
         elif self.clipvalue and self.clipvalue > 0:
-            clip_value = float(self.clipvalue)
-        decay, mask = 0.0, None
+            opts.update(clip_value=float(self.clipvalue))
         if self.weight_decay is not None:
-            decay = float(self.weight_decay) * lr
-            mask = self._pick(self._decay_mask, idx, full)
-        slots = [self._pick(self._slots[n], idx, full) for n in self._kernel_slots(kind)]
-        _core.optimizer_step(
-            kind, variables, grads, slots, hyper, clip_mode, clip_norm, clip_value, decay, mask,
-            self._pick(self._accumulators, idx, full) if steps else None, 1.0 / steps if steps else 1.0,
-            self._pick(self._ema, idx, full) if ema_on else None, ema_mom, overwrite)
+            opts.update(decay=float(self.weight_decay) * lr, decay_mask=self._pick(self._decay_mask, idx, full))
+        if steps:
+            opts.update(accumulators=self._pick(self._accumulators, idx, full), accum_scale=1.0 / steps)
+        if ema_on:
+            opts.update(ema=self._pick(self._ema, idx, full), ema_momentum=ema_mom, ema_overwrite=overwrite)
+        slots = [self._pick(self._slots[n], idx, full) for n in self._kernel_slots(rule)]
+        _core.optimizer_step(rule, variables, grads, slots, hyper, **opts)
         self._after_step()
         if ema_on and not full:  # Keras averages every trainable variable, updated or not
             rest = sorted(set(self._range) - set(idx))
@@ -316,10 +324,12 @@ class Optimizer:
                 self._overwrite_with_ema(rv, rest)
         self._iterations._assign_add(1)
 
-    def _kernel_slots(self, kind):
+    def _kernel_slots(self, rule):
         return self._slot_names
 
     def _step_args(self, lr, t):
+        """``(rule, hyper)`` of this step's fused kernel: a ``_core.OptimizerRule`` and a
+        ``_core.OptimizerHyper`` (``lr``: this step's learning rate; ``t``: iterations + 1)."""
         raise NotImplementedError(
             f"{type(self).__name__}: tapegrad optimizers run a fused C++ kernel chosen by `_step_args(lr, t)`; "
             "a Python `update_step(gradient, variable, learning_rate)` as in Keras custom optimizers is not "

@@ -1,5 +1,6 @@
 """Keras SGD (momentum, nesterov), RMSprop and Lion with fused C++ updates."""
-from .base import Optimizer
+from ... import _core
+from .base import Optimizer, _hyper
 
 
 class SGD(Optimizer):
@@ -33,8 +34,9 @@ class SGD(Optimizer):
 
     def _step_args(self, lr, t):
         if self.momentum == 0:
-            return "sgd", [lr, 0.0]
-        return ("sgd_nesterov" if self.nesterov else "sgd_momentum"), [lr, float(self.momentum)]
+            return _core.OptimizerRule.sgd, _hyper(learning_rate=lr)
+        rule = _core.OptimizerRule.sgd_nesterov if self.nesterov else _core.OptimizerRule.sgd_momentum
+        return rule, _hyper(learning_rate=lr, momentum=float(self.momentum))
 
     def get_config(self):
         config = super().get_config()
@@ -73,10 +75,12 @@ class RMSprop(Optimizer):
         if centered:
             names.append("average_gradient")
         self._slot_names = tuple(names)
-        self._kind = "rmsprop" + ("_centered" if centered else "") + ("_momentum" if momentum > 0 else "")
+        self._rule = getattr(_core.OptimizerRule,
+                             "rmsprop" + ("_centered" if centered else "") + ("_momentum" if momentum > 0 else ""))
 
     def _step_args(self, lr, t):
-        return self._kind, [lr, float(self.rho), float(self.momentum), float(self.epsilon)]
+        return self._rule, _hyper(learning_rate=lr, rho=float(self.rho), momentum=float(self.momentum),
+                                  epsilon=float(self.epsilon))
 
     def get_config(self):
         config = super().get_config()
@@ -113,7 +117,7 @@ class Lion(Optimizer):
     _slot_names = ("momentum",)
 
     def _step_args(self, lr, t):
-        return "lion", [lr, float(self.beta_1), float(self.beta_2)]
+        return _core.OptimizerRule.lion, _hyper(learning_rate=lr, beta_1=float(self.beta_1), beta_2=float(self.beta_2))
 
     def get_config(self):
         config = super().get_config()

@@ -19,7 +19,7 @@ std::shared_ptr<py::object> hold(py::object fn) {
 
 }  // namespace
 
-void init_tape_features(py::module_& m) {
+void init_jacobian_custom_gradient(py::module_& m) {
   m.def("compute_jacobian", [](std::shared_ptr<Tape> t, TensorLike target, py::typing::List<TensorLike> sources,
                                bool zero_unconnected, bool batch) {
     Tensor tgt = to_tensor_noaccess(target);
