@@ -25,6 +25,8 @@ def _bound_functions():
         if isinstance(obj, types.BuiltinFunctionType):
             out.append((name, obj))
         elif isinstance(obj, type) and obj.__module__ == "tapegrad._core" and not issubclass(obj, BaseException):
+            if hasattr(obj, "__members__"):  # a py::enum_: pybind11 writes its methods (the members have docs)
+                continue
             for attr, member in vars(obj).items():
                 if isinstance(member, property):
                     continue  # properties: see test_public_properties_have_docstrings

@@ -23,7 +23,8 @@ def generate() -> str:
     """The stubs pybind11-stubgen writes for the tapegrad._core this Python imports."""
     with tempfile.TemporaryDirectory() as out:
         # --exit-code: an unresolvable name in a signature is an error, not a silent `...`
-        cmd = [sys.executable, "-m", "pybind11_stubgen", "tapegrad._core", "--exit-code", "-o", out]
+        cmd = [sys.executable, "-m", "pybind11_stubgen", "tapegrad._core", "--exit-code", "-o", out,
+               "--enum-class-locations", "GradientClip|OptimizerRule:tapegrad._core"]
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode != 0:
             raise RuntimeError(f"pybind11-stubgen failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")

@@ -7,7 +7,8 @@ import numpy
 import numpy.typing
 import tapegrad._typing
 import typing
-__all__: list[str] = ['InvalidArgumentError', 'ResourceExhaustedError', 'Tape', 'Tensor', 'Variable', 'abs', 'acos', 'acosh', 'add', 'any_tape_active', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'broadcast_to', 'cast', 'ceil', 'compute_gradient', 'compute_jacobian', 'concat', 'constant', 'convert_to_tensor', 'cos', 'cosh', 'divide', 'equal', 'erf', 'erfc', 'exp', 'expm1', 'fill', 'floor', 'floordiv', 'floormod', 'full', 'gather', 'gather_nd', 'get_num_threads', 'greater', 'greater_equal', 'identity', 'is_finite', 'is_inf', 'is_nan', 'is_recording', 'less', 'less_equal', 'log', 'log1p', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'matmul', 'maximum', 'minimum', 'multiply', 'negative', 'not_equal', 'optimizer_accumulate', 'optimizer_ema_update', 'optimizer_step', 'optimizer_sum_squares', 'pad_constant', 'pop_tape', 'pow', 'push_tape', 'range', 'reciprocal', 'record_custom_gradient', 'reduce_all', 'reduce_any', 'reduce_max', 'reduce_mean', 'reduce_min', 'reduce_prod', 'reduce_sum', 'relu', 'relu6', 'reshape', 'round', 'rsqrt', 'scatter_nd', 'set_num_threads', 'sigmoid', 'sigmoid_cross_entropy_with_logits', 'sign', 'simd_isa', 'sin', 'sinh', 'softmax', 'softmax_cross_entropy_with_logits', 'softplus', 'sparse_softmax_cross_entropy_with_logits', 'sqrt', 'square', 'squared_difference', 'stop_gradient', 'strided_slice', 'subtract', 'tan', 'tanh', 'tensor_scatter_nd_add', 'tensor_scatter_nd_update', 'transpose', 'unsorted_segment_sum', 'unstack', 'where3', 'where_indices', 'zeros']
+import typing_extensions
+__all__: list[str] = ['GradientClip', 'InvalidArgumentError', 'OptimizerHyper', 'OptimizerRule', 'ResourceExhaustedError', 'Tape', 'Tensor', 'Variable', 'abs', 'acos', 'acosh', 'add', 'any_tape_active', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'broadcast_to', 'cast', 'ceil', 'compute_gradient', 'compute_jacobian', 'concat', 'constant', 'convert_to_tensor', 'cos', 'cosh', 'divide', 'equal', 'erf', 'erfc', 'exp', 'expm1', 'fill', 'floor', 'floordiv', 'floormod', 'from_dlpack_capsule', 'full', 'gather', 'gather_nd', 'get_num_threads', 'greater', 'greater_equal', 'identity', 'is_finite', 'is_inf', 'is_nan', 'is_recording', 'less', 'less_equal', 'log', 'log1p', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'matmul', 'maximum', 'minimum', 'multiply', 'negative', 'not_equal', 'optimizer_accumulate', 'optimizer_ema_update', 'optimizer_step', 'optimizer_sum_squares', 'pad_constant', 'pop_tape', 'pow', 'push_tape', 'range', 'reciprocal', 'record_custom_gradient', 'reduce_all', 'reduce_any', 'reduce_max', 'reduce_mean', 'reduce_min', 'reduce_prod', 'reduce_sum', 'relu', 'relu6', 'reshape', 'round', 'rsqrt', 'scatter_nd', 'set_num_threads', 'sigmoid', 'sigmoid_cross_entropy_with_logits', 'sign', 'simd_isa', 'sin', 'sinh', 'softmax', 'softmax_cross_entropy_with_logits', 'softplus', 'sparse_softmax_cross_entropy_with_logits', 'sqrt', 'square', 'squared_difference', 'stop_gradient', 'strided_slice', 'subtract', 'tan', 'tanh', 'tensor_scatter_nd_add', 'tensor_scatter_nd_update', 'transpose', 'unsorted_segment_sum', 'unstack', 'where3', 'where_indices', 'zeros']
 class InvalidArgumentError(ValueError):
     pass
 class ResourceExhaustedError(MemoryError):
@@ -24,9 +25,21 @@ class Tensor:
     def __and__(self, other: tapegrad._typing.TensorLike) -> Tensor:
         ...
     def __array__(self, dtype = None, copy = None):
-        ...
+        """
+        numpy's conversion, with numpy 2's ``copy``: None or False give a read-only view of the buffer
+            (a Variable's view keeps the value it saw: later writes go to a fresh buffer), True a new array;
+            a dtype change copies, so with ``copy=False`` it raises ValueError, as numpy's own arrays.
+        """
     def __bool__(self):
         ...
+    def __dlpack__(self, *, stream: typing.Any = None, max_version: typing.Any = None, dl_device: typing.Any = None, copy: typing.Any = None) -> typing.Any:
+        """
+        Exports the value as a DLPack capsule (the array API's __dlpack__): zero-copy, read-only for DLPack >= 1.0 consumers; copy=True exports a fresh copy.
+        """
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """
+        The DLPack device of the value: (kDLCPU, 0) = (1, 0).
+        """
     def __eq__(self, other: typing.Any) -> Tensor | bool:
         ...
     def __float__(self):
@@ -164,9 +177,21 @@ class Variable:
     def __and__(self, other: tapegrad._typing.TensorLike) -> Tensor:
         ...
     def __array__(self, dtype = None, copy = None):
-        ...
+        """
+        numpy's conversion, with numpy 2's ``copy``: None or False give a read-only view of the buffer
+            (a Variable's view keeps the value it saw: later writes go to a fresh buffer), True a new array;
+            a dtype change copies, so with ``copy=False`` it raises ValueError, as numpy's own arrays.
+        """
     def __bool__(self):
         ...
+    def __dlpack__(self, *, stream: typing.Any = None, max_version: typing.Any = None, dl_device: typing.Any = None, copy: typing.Any = None) -> typing.Any:
+        """
+        Exports the value as a DLPack capsule (the array API's __dlpack__): zero-copy, read-only for DLPack >= 1.0 consumers; copy=True exports a fresh copy.
+        """
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """
+        The DLPack device of the value: (kDLCPU, 0) = (1, 0).
+        """
     def __eq__(self, other: typing.Any) -> Tensor | bool:
         ...
     def __float__(self):
@@ -249,11 +274,11 @@ class Variable:
         """
     def _assign_add(self, delta: tapegrad._typing.TensorLike) -> None:
         """
-        (private) Adds `delta` to the value in place.
+        (private) Adds `delta` to the value.
         """
     def _assign_sub(self, delta: tapegrad._typing.TensorLike) -> None:
         """
-        (private) Subtracts `delta` from the value in place.
+        (private) Subtracts `delta` from the value.
         """
     def _item(self) -> typing.Any:
         """
@@ -357,6 +382,263 @@ class Tape:
         """
         Whether gradient() may be called more than once.
         """
+class OptimizerRule:
+    """
+    The update rule of one fused optimizer step: a Keras optimizer and its variant (momentum, nesterov, centered, amsgrad).
+    
+    Members:
+    
+      sgd
+    
+      sgd_momentum
+    
+      sgd_nesterov
+    
+      rmsprop
+    
+      rmsprop_momentum
+    
+      rmsprop_centered
+    
+      rmsprop_centered_momentum
+    
+      adam
+    
+      adam_amsgrad
+    
+      adagrad
+    
+      adadelta
+    
+      adamax
+    
+      nadam
+    
+      ftrl
+    
+      lion
+    
+      lamb
+    
+      adafactor
+    """
+    __members__: typing.ClassVar[dict[str, OptimizerRule]]
+    adadelta: typing.ClassVar[OptimizerRule]
+    adafactor: typing.ClassVar[OptimizerRule]
+    adagrad: typing.ClassVar[OptimizerRule]
+    adam: typing.ClassVar[OptimizerRule]
+    adam_amsgrad: typing.ClassVar[OptimizerRule]
+    adamax: typing.ClassVar[OptimizerRule]
+    ftrl: typing.ClassVar[OptimizerRule]
+    lamb: typing.ClassVar[OptimizerRule]
+    lion: typing.ClassVar[OptimizerRule]
+    nadam: typing.ClassVar[OptimizerRule]
+    rmsprop: typing.ClassVar[OptimizerRule]
+    rmsprop_centered: typing.ClassVar[OptimizerRule]
+    rmsprop_centered_momentum: typing.ClassVar[OptimizerRule]
+    rmsprop_momentum: typing.ClassVar[OptimizerRule]
+    sgd: typing.ClassVar[OptimizerRule]
+    sgd_momentum: typing.ClassVar[OptimizerRule]
+    sgd_nesterov: typing.ClassVar[OptimizerRule]
+    @typing.overload
+    def __eq__(self, other: OptimizerRule) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: OptimizerRule) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
+class GradientClip:
+    """
+    Gradient clipping by norm: Keras `clipnorm` or `global_clipnorm`.
+    
+    Members:
+    
+      off
+    
+      clipnorm : each gradient scaled to norm <= clip_norm
+    
+      global_clipnorm : all gradients scaled to global norm <= clip_norm
+    """
+    __members__: typing.ClassVar[dict[str, GradientClip]]
+    clipnorm: typing.ClassVar[GradientClip]
+    global_clipnorm: typing.ClassVar[GradientClip]
+    off: typing.ClassVar[GradientClip]
+    @typing.overload
+    def __eq__(self, other: GradientClip) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: GradientClip) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
+class OptimizerHyper:
+    """
+    The hyper-parameters of one optimizer step, by their Keras names; each rule reads the fields its optimizer has (see cpp/optim/rules.h) and ignores the rest. `learning_rate` is this step's value; `local_step` is iterations + 1.
+    """
+    relative_step: bool
+    @typing.overload
+    def __init__(self) -> None:
+        ...
+    @typing.overload
+    def __init__(self, *, learning_rate: typing.SupportsFloat | typing.SupportsIndex = 0.0, local_step: typing.SupportsFloat | typing.SupportsIndex = 1.0, momentum: typing.SupportsFloat | typing.SupportsIndex = 0.0, rho: typing.SupportsFloat | typing.SupportsIndex = 0.0, beta_1: typing.SupportsFloat | typing.SupportsIndex = 0.0, beta_2: typing.SupportsFloat | typing.SupportsIndex = 0.0, epsilon: typing.SupportsFloat | typing.SupportsIndex = 0.0, u_product: typing.SupportsFloat | typing.SupportsIndex = 1.0, learning_rate_power: typing.SupportsFloat | typing.SupportsIndex = -0.5, l1_regularization_strength: typing.SupportsFloat | typing.SupportsIndex = 0.0, l2_regularization_strength: typing.SupportsFloat | typing.SupportsIndex = 0.0, l2_shrinkage_regularization_strength: typing.SupportsFloat | typing.SupportsIndex = 0.0, beta: typing.SupportsFloat | typing.SupportsIndex = 0.0, beta_2_decay: typing.SupportsFloat | typing.SupportsIndex = 0.0, epsilon_1: typing.SupportsFloat | typing.SupportsIndex = 0.0, epsilon_2: typing.SupportsFloat | typing.SupportsIndex = 0.0, clip_threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0, relative_step: bool = False) -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def beta(self) -> float:
+        ...
+    @beta.setter
+    def beta(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def beta_1(self) -> float:
+        ...
+    @beta_1.setter
+    def beta_1(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def beta_2(self) -> float:
+        ...
+    @beta_2.setter
+    def beta_2(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def beta_2_decay(self) -> float:
+        ...
+    @beta_2_decay.setter
+    def beta_2_decay(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def clip_threshold(self) -> float:
+        ...
+    @clip_threshold.setter
+    def clip_threshold(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def epsilon(self) -> float:
+        ...
+    @epsilon.setter
+    def epsilon(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def epsilon_1(self) -> float:
+        ...
+    @epsilon_1.setter
+    def epsilon_1(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def epsilon_2(self) -> float:
+        ...
+    @epsilon_2.setter
+    def epsilon_2(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def l1_regularization_strength(self) -> float:
+        ...
+    @l1_regularization_strength.setter
+    def l1_regularization_strength(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def l2_regularization_strength(self) -> float:
+        ...
+    @l2_regularization_strength.setter
+    def l2_regularization_strength(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def l2_shrinkage_regularization_strength(self) -> float:
+        ...
+    @l2_shrinkage_regularization_strength.setter
+    def l2_shrinkage_regularization_strength(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def learning_rate(self) -> float:
+        ...
+    @learning_rate.setter
+    def learning_rate(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def learning_rate_power(self) -> float:
+        ...
+    @learning_rate_power.setter
+    def learning_rate_power(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def local_step(self) -> float:
+        ...
+    @local_step.setter
+    def local_step(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def momentum(self) -> float:
+        ...
+    @momentum.setter
+    def momentum(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def rho(self) -> float:
+        ...
+    @rho.setter
+    def rho(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def u_product(self) -> float:
+        ...
+    @u_product.setter
+    def u_product(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
 def _arg_reduce(x: tapegrad._typing.TensorLike, axis: typing.SupportsInt | typing.SupportsIndex, dtype_code: typing.SupportsInt | typing.SupportsIndex, is_max: bool) -> Tensor:
     """
     (private) The index of the largest (is_max) or smallest value along a normalised `axis`.
@@ -581,6 +863,10 @@ def floormod(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, nam
     """
     x % y (the sign of y), elementwise, with broadcasting.
     """
+def from_dlpack_capsule(dlcapsule: typing_extensions.CapsuleType) -> Tensor:
+    """
+    A Tensor reading a DLPack capsule's memory (zero-copy when contiguous and aligned).
+    """
 def full(shape: tapegrad._typing.ShapeLike, value: typing.SupportsFloat | typing.SupportsIndex, dtype_code: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
     (private) `shape` filled with `value` in the dtype with this code.
@@ -657,7 +943,7 @@ def logical_or(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, n
     """
     x or y, elementwise (bool tensors), with broadcasting.
     """
-def matmul(a: tapegrad._typing.TensorLike, b: tapegrad._typing.TensorLike, transpose_a: bool = False, transpose_b: bool = False, name: str | None = None) -> Tensor:
+def matmul(a: tapegrad._typing.TensorLike, b: tapegrad._typing.TensorLike, transpose_a: bool = False, transpose_b: bool = False, adjoint_a: bool = False, adjoint_b: bool = False, a_is_sparse: bool = False, b_is_sparse: bool = False, name: str | None = None) -> Tensor:
     """
     The matrix product a @ b over the last two axes (batch axes broadcast).
     """
@@ -687,9 +973,18 @@ def optimizer_accumulate(accumulators: typing.Any, grads: typing.Any) -> None:
     """
 def optimizer_ema_update(variables: typing.Any, averages: typing.Any, momentum: typing.SupportsFloat | typing.SupportsIndex) -> None:
     ...
-def optimizer_step(kind: str, variables: typing.Any, grads: typing.Any, slots: list, hyper: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], clip_mode: typing.SupportsInt | typing.SupportsIndex = 0, clip_norm: typing.SupportsFloat | typing.SupportsIndex = 0.0, clip_value: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay_mask: typing.Any = None, accumulators: typing.Any = None, accum_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, ema: typing.Any = None, ema_momentum: typing.SupportsFloat | typing.SupportsIndex = 0.0, ema_overwrite: bool = False) -> None:
+def optimizer_step(rule: OptimizerRule, variables: typing.Any, grads: typing.Any, slots: list, hyper: OptimizerHyper, *, clip: GradientClip = GradientClip.off, clip_norm: typing.SupportsFloat | typing.SupportsIndex = 0.0, clip_value: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay_mask: typing.Any = None, accumulators: typing.Any = None, accum_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, ema: typing.Any = None, ema_momentum: typing.SupportsFloat | typing.SupportsIndex = 0.0, ema_overwrite: bool = False) -> None:
     """
-    One fused optimizer step over all variables (see cpp/optim/optim.h for kinds and options).
+    One fused optimizer step over all variables (Keras's BaseOptimizer.apply in one pass).
+    
+    rule: an OptimizerRule; slots: one list per slot the rule keeps (momentum, velocity, ...), each
+    with one variable per entry of `variables`; hyper: an OptimizerHyper. Keyword-only options, in
+    the order Keras applies them: gradient accumulation (`accumulators` of the gradient_accumulation
+    steps, `accum_scale` = 1 / steps), clipping (`clip` with `clip_norm`; `clip_value` > 0 clips
+    each element), decoupled weight decay (`decay` = weight_decay * learning_rate on the variables
+    whose `decay_mask` entry is true), then the rule, then the moving averages (`ema` updated with
+    `ema_momentum`, copied into the variables when `ema_overwrite`). Raises InvalidArgumentError on
+    mismatched lists, dtypes or shapes, before any variable changes.
     """
 def optimizer_sum_squares(tensors: typing.Any) -> list[float]:
     """
