@@ -187,7 +187,7 @@ def rint(x: TensorLike, name: Optional[str] = None) -> Tensor:
     return _core.round(x)
 
 
-def scalar_mul(scalar: TensorLike, x: TensorLike, name: Optional[str] = None) -> Tensor:
+def scalar_mul(scalar: TensorLike, x: Tensor, name: Optional[str] = None) -> Tensor:
     """scalar * x."""
     scalar = convert_to_tensor(scalar, dtype=x.dtype)  # x must be a tensor (TF reads x.dtype)
     if scalar.ndim != 0:
