@@ -3,6 +3,7 @@
 #include <cstring>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #include "ops/math_simd.h"
 #include "ops/narrow.h"
@@ -120,9 +121,38 @@ template <Op op, class T> inline auto bin(T a, T b) {
 // row cases, each vectorised with its own alias checks), which made this file most of the
 // engine's build time. The output is always a fresh buffer, so the pointers are __restrict.
 using BinLoop = void (*)(const void* a, const void* b, void* out, int64_t n);
+// Rows [lo, hi) of a broadcast whose rows are short: one scalar walk, since a call per row of a
+// few elements would cost more than the row (not vectorised: rows this short gain nothing).
+// off[r] = {output offset, a offset, b offset} of row r, in elements; ia, ib: a's and b's strides
+// along the row (0 or 1).
+using BinRows = void (*)(const void* a, const void* b, void* out, const int64_t (*off)[3], int64_t nrows,
+                         int64_t inner, int64_t ia, int64_t ib);
 struct BinLoops {
   BinLoop vv, vs, sv;  // vs: b points at one element; sv: a does
+  BinRows rows;
 };
+constexpr int64_t kShortRow = 16;  // rows up to this long take BinRows
+
+#if defined(__GNUC__) && !defined(__clang__)
+#define TG_NO_VECTORIZE __attribute__((optimize("no-tree-vectorize")))
+#else
+#define TG_NO_VECTORIZE
+#endif
+
+template <Op op, class T>
+TG_NO_VECTORIZE void bin_rows(const void* a, const void* b, void* out, const int64_t (*off)[3], int64_t nrows,
+                              int64_t inner, int64_t ia, int64_t ib) {
+  using R = decltype(bin<op, T>(T(), T()));
+  for (int64_t r = 0; r < nrows; ++r) {
+    const T* ra = static_cast<const T*>(a) + off[r][1];
+    const T* rb = static_cast<const T*>(b) + off[r][2];
+    R* ro = static_cast<R*>(out) + off[r][0];
+    if (ia && ib) for (int64_t i = 0; i < inner; ++i) ro[i] = bin<op, T>(ra[i], rb[i]);
+    else if (ia) { const T s = rb[0]; for (int64_t i = 0; i < inner; ++i) ro[i] = bin<op, T>(ra[i], s); }
+    else if (ib) { const T s = ra[0]; for (int64_t i = 0; i < inner; ++i) ro[i] = bin<op, T>(s, rb[i]); }
+    else { const R v = bin<op, T>(ra[0], rb[0]); for (int64_t i = 0; i < inner; ++i) ro[i] = v; }
+  }
+}
 
 template <Op op, class T, class R>
 inline void bin_vv(const T* __restrict a, const T* __restrict b, R* __restrict o, int64_t n) {
@@ -145,7 +175,23 @@ template <Op op, class T> BinLoops bin_loops() {
           },
           [](const void* a, const void* b, void* o, int64_t n) {
             bin_sv<op, T, R>(*static_cast<const T*>(a), static_cast<const T*>(b), static_cast<R*>(o), n);
-          }};
+          },
+          bin_rows<op, T>};
+}
+
+// m when one of a, b has out's shape and the other is out's last dimensions (numel m <= 256,
+// leading 1s allowed): out's rows of m elements each pair with that one row. Else 0.
+int64_t short_suffix(const Shape& a, const Shape& b, const Shape& out) {
+  const Shape* row = a == out ? &b : (b == out ? &a : nullptr);
+  if (!row) return 0;
+  const int64_t m = row->numel();
+  if (m == 0 || m > 256 || m == out.numel()) return 0;
+  int lead = 0;
+  while (lead < row->ndim && (*row)[lead] == 1) ++lead;
+  const int k = row->ndim - lead;
+  for (int i = 0; i < k; ++i)
+    if ((*row)[lead + i] != out[out.ndim - k + i]) return 0;
+  return m;
 }
 
 // out = op(a, b) with numpy broadcasting; a and b have one dtype, out is fresh (see above).
@@ -161,6 +207,22 @@ void run_binary(const Tensor& a, const Tensor& b, Tensor& out, const BinLoops& k
     parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) { k.vs(pa + lo * isz, pb, po + lo * osz, hi - lo); });
   } else if (a.numel() == 1 && b.numel() == n) {
     parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) { k.sv(pa, pb + lo * isz, po + lo * osz, hi - lo); });
+  } else if (int64_t m = short_suffix(a.shape, b.shape, out.shape)) {
+    // x[..., :] op row[:] with a short row (a bias): the row tiled into a block of whole rows,
+    // then tensor-tensor loops over blocks instead of a call per row.
+    const bool a_row = a.numel() == m;
+    const int64_t per = std::max<int64_t>(1, 1024 / m), block = per * m;
+    std::vector<char> tile(size_t(block * isz));
+    for (int64_t r = 0; r < per; ++r) std::memcpy(tile.data() + r * m * isz, a_row ? pa : pb, size_t(m * isz));
+    const char* full = a_row ? pb : pa;
+    parallel_for(n / m, std::max<int64_t>(1, kGrain / m), [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; r += per) {
+        const int64_t len = std::min(per, hi - r) * m;
+        const char* f = full + r * m * isz;
+        if (a_row) k.vv(tile.data(), f, po + r * m * osz, len);
+        else k.vv(f, tile.data(), po + r * m * osz, len);
+      }
+    });
   } else {
     std::array<int64_t, kMaxRank> st[2] = {broadcast_strides(a.shape, out.shape),
                                            broadcast_strides(b.shape, out.shape)};
@@ -178,7 +240,18 @@ void run_binary(const Tensor& a, const Tensor& b, Tensor& out, const BinLoops& k
       else for (int64_t i = 0; i < inner; ++i) k.vv(ra, rb, ro + i * osz, 1);
     };
     int64_t grain_rows = inner ? std::max<int64_t>(1, kGrain / inner) : 1;
-    parallel_for(rows, grain_rows, [&](int64_t lo, int64_t hi) { for_each_row<2>(out.shape, st, lo, hi, row); });
+    if (inner <= kShortRow) {  // offsets of up to 256 rows at a time, then one call
+      parallel_for(rows, grain_rows, [&](int64_t lo, int64_t hi) {
+        int64_t off[256][3];
+        int64_t m = 0;
+        for_each_row<2>(out.shape, st, lo, hi, [&](int64_t o, const int64_t* io) {
+          off[m][0] = o, off[m][1] = io[0], off[m][2] = io[1];
+          if (++m == 256) k.rows(pa, pb, po, off, m, inner, ia, ib), m = 0;
+        });
+        if (m) k.rows(pa, pb, po, off, m, inner, ia, ib);
+      });
+    } else
+      parallel_for(rows, grain_rows, [&](int64_t lo, int64_t hi) { for_each_row<2>(out.shape, st, lo, hi, row); });
   }
 }
 
