@@ -114,9 +114,10 @@ template <Op op, class T> inline auto bin(T a, T b) {
   else return T(0);
 }
 
-// Note [Kernel loops]: each (op, dtype) compiles exactly three loops -- tensor-tensor,
-// tensor-scalar, scalar-tensor -- and one untyped driver (run_binary) runs them: the flat cases
-// in parallel chunks, the broadcast case row by row. Written inline in a typed driver, each loop
+// Note [Kernel loops]: each (op, dtype) compiles three vectorised loops -- tensor-tensor,
+// tensor-scalar, scalar-tensor -- and one scalar walk for short broadcast rows, and one untyped
+// driver (run_binary) runs them: the flat cases in parallel chunks, the broadcast case row by
+// row (short rows in blocks; a short bias row tiled). Written inline in a typed driver, each loop
 // was compiled about a dozen times (parallel_for's inline and pooled paths, the flat and the four
 // row cases, each vectorised with its own alias checks), which made this file most of the
 // engine's build time. The output is always a fresh buffer, so the pointers are __restrict.
