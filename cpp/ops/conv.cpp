@@ -59,8 +59,7 @@ void check_window(const Window2D& p, const char* name) {
 
 void check_float(const Tensor& t, const char* what, const char* name) {
   if (!is_floating(t.dtype))
-    throw InvalidArgument(std::string("Value for attr 'T' of ") + dtype_name(t.dtype) + " is not in the list of allowed values: "
-                          "float, double (" + what + ")" + op_tag(name));
+    throw attr_t_error(t.dtype, std::string(": float, double (") + what + ")" + op_tag(name));
 }
 
 void check_same_dtype(const Tensor& a, const Tensor& b, const char* name) {

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #include "ops/math_simd.h"
 #include "ops/narrow.h"
@@ -113,26 +114,115 @@ template <Op op, class T> inline auto bin(T a, T b) {
   else return T(0);
 }
 
+// Note [Kernel loops]: each (op, dtype) compiles three vectorised loops -- tensor-tensor,
+// tensor-scalar, scalar-tensor -- and one scalar walk for short broadcast rows, and one untyped
+// driver (run_binary) runs them: the flat cases in parallel chunks, the broadcast case row by
+// row (short rows in blocks; a short bias row tiled). Written inline in a typed driver, each loop
+// was compiled about a dozen times (parallel_for's inline and pooled paths, the flat and the four
+// row cases, each vectorised with its own alias checks), which made this file most of the
+// engine's build time. The output is always a fresh buffer, so the pointers are __restrict.
+using BinLoop = void (*)(const void* a, const void* b, void* out, int64_t n);
+// Rows [lo, hi) of a broadcast whose rows are short: one scalar walk, since a call per row of a
+// few elements would cost more than the row (not vectorised: rows this short gain nothing).
+// off[r] = {output offset, a offset, b offset} of row r, in elements; ia, ib: a's and b's strides
+// along the row (0 or 1).
+using BinRows = void (*)(const void* a, const void* b, void* out, const int64_t (*off)[3], int64_t nrows,
+                         int64_t inner, int64_t ia, int64_t ib);
+struct BinLoops {
+  BinLoop vv, vs, sv;  // vs: b points at one element; sv: a does
+  BinRows rows;
+};
+constexpr int64_t kShortRow = 16;  // rows up to this long take BinRows
+
+#if defined(__GNUC__) && !defined(__clang__)
+#define TG_NO_VECTORIZE __attribute__((optimize("no-tree-vectorize")))
+#else
+#define TG_NO_VECTORIZE
+#endif
+
 template <Op op, class T>
-void binary_typed(const Tensor& a, const Tensor& b, Tensor& out) {
+TG_NO_VECTORIZE void bin_rows(const void* a, const void* b, void* out, const int64_t (*off)[3], int64_t nrows,
+                              int64_t inner, int64_t ia, int64_t ib) {
   using R = decltype(bin<op, T>(T(), T()));
-  const T* pa = a.data<T>();
-  const T* pb = b.data<T>();
-  R* po = out.data<R>();
+  for (int64_t r = 0; r < nrows; ++r) {
+    const T* ra = static_cast<const T*>(a) + off[r][1];
+    const T* rb = static_cast<const T*>(b) + off[r][2];
+    R* ro = static_cast<R*>(out) + off[r][0];
+    if (ia && ib) for (int64_t i = 0; i < inner; ++i) ro[i] = bin<op, T>(ra[i], rb[i]);
+    else if (ia) { const T s = rb[0]; for (int64_t i = 0; i < inner; ++i) ro[i] = bin<op, T>(ra[i], s); }
+    else if (ib) { const T s = ra[0]; for (int64_t i = 0; i < inner; ++i) ro[i] = bin<op, T>(s, rb[i]); }
+    else { const R v = bin<op, T>(ra[0], rb[0]); for (int64_t i = 0; i < inner; ++i) ro[i] = v; }
+  }
+}
+
+template <Op op, class T, class R>
+inline void bin_vv(const T* __restrict a, const T* __restrict b, R* __restrict o, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) o[i] = bin<op, T>(a[i], b[i]);
+}
+template <Op op, class T, class R> inline void bin_vs(const T* __restrict a, T s, R* __restrict o, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) o[i] = bin<op, T>(a[i], s);
+}
+template <Op op, class T, class R> inline void bin_sv(T s, const T* __restrict b, R* __restrict o, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) o[i] = bin<op, T>(s, b[i]);
+}
+
+template <Op op, class T> BinLoops bin_loops() {
+  using R = decltype(bin<op, T>(T(), T()));
+  return {[](const void* a, const void* b, void* o, int64_t n) {
+            bin_vv<op, T, R>(static_cast<const T*>(a), static_cast<const T*>(b), static_cast<R*>(o), n);
+          },
+          [](const void* a, const void* b, void* o, int64_t n) {
+            bin_vs<op, T, R>(static_cast<const T*>(a), *static_cast<const T*>(b), static_cast<R*>(o), n);
+          },
+          [](const void* a, const void* b, void* o, int64_t n) {
+            bin_sv<op, T, R>(*static_cast<const T*>(a), static_cast<const T*>(b), static_cast<R*>(o), n);
+          },
+          bin_rows<op, T>};
+}
+
+// m when one of a, b has out's shape and the other is out's last dimensions (numel m <= 256,
+// leading 1s allowed): out's rows of m elements each pair with that one row. Else 0.
+int64_t short_suffix(const Shape& a, const Shape& b, const Shape& out) {
+  const Shape* row = a == out ? &b : (b == out ? &a : nullptr);
+  if (!row) return 0;
+  const int64_t m = row->numel();
+  if (m == 0 || m > 256 || m == out.numel()) return 0;
+  int lead = 0;
+  while (lead < row->ndim && (*row)[lead] == 1) ++lead;
+  const int k = row->ndim - lead;
+  for (int i = 0; i < k; ++i)
+    if ((*row)[lead + i] != out[out.ndim - k + i]) return 0;
+  return m;
+}
+
+// out = op(a, b) with numpy broadcasting; a and b have one dtype, out is fresh (see above).
+void run_binary(const Tensor& a, const Tensor& b, Tensor& out, const BinLoops& k) {
+  const int64_t isz = int64_t(itemsize(a.dtype)), osz = int64_t(itemsize(out.dtype));
+  const char* pa = static_cast<const char*>(a.raw());
+  const char* pb = static_cast<const char*>(b.raw());
+  char* po = static_cast<char*>(out.raw());
   const int64_t n = out.numel();
   if (a.shape == b.shape) {
-    parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) po[i] = bin<op, T>(pa[i], pb[i]);
-    });
+    parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) { k.vv(pa + lo * isz, pb + lo * isz, po + lo * osz, hi - lo); });
   } else if (b.numel() == 1 && a.numel() == n) {
-    const T s = pb[0];
-    parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) po[i] = bin<op, T>(pa[i], s);
-    });
+    parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) { k.vs(pa + lo * isz, pb, po + lo * osz, hi - lo); });
   } else if (a.numel() == 1 && b.numel() == n) {
-    const T s = pa[0];
-    parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) po[i] = bin<op, T>(s, pb[i]);
+    parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) { k.sv(pa, pb + lo * isz, po + lo * osz, hi - lo); });
+  } else if (int64_t m = short_suffix(a.shape, b.shape, out.shape)) {
+    // x[..., :] op row[:] with a short row (a bias): the row tiled into a block of whole rows,
+    // then tensor-tensor loops over blocks instead of a call per row.
+    const bool a_row = a.numel() == m;
+    const int64_t per = std::max<int64_t>(1, 1024 / m), block = per * m;
+    std::vector<char> tile(size_t(block * isz));
+    for (int64_t r = 0; r < per; ++r) std::memcpy(tile.data() + r * m * isz, a_row ? pa : pb, size_t(m * isz));
+    const char* full = a_row ? pb : pa;
+    parallel_for(n / m, std::max<int64_t>(1, kGrain / m), [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; r += per) {
+        const int64_t len = std::min(per, hi - r) * m;
+        const char* f = full + r * m * isz;
+        if (a_row) k.vv(tile.data(), f, po + r * m * osz, len);
+        else k.vv(f, tile.data(), po + r * m * osz, len);
+      }
     });
   } else {
     std::array<int64_t, kMaxRank> st[2] = {broadcast_strides(a.shape, out.shape),
@@ -142,25 +232,38 @@ void binary_typed(const Tensor& a, const Tensor& b, Tensor& out) {
     const int64_t ia = st[0][nd - 1], ib = st[1][nd - 1];
     const int64_t rows = inner ? n / inner : 0;
     auto row = [&](int64_t o, const int64_t* off) {
-      const T* ra = pa + off[0];
-      const T* rb = pb + off[1];
-      R* ro = po + o;
-      if (ia && ib) for (int64_t i = 0; i < inner; ++i) ro[i] = bin<op, T>(ra[i], rb[i]);
-      else if (ia) { T s = rb[0]; for (int64_t i = 0; i < inner; ++i) ro[i] = bin<op, T>(ra[i], s); }
-      else if (ib) { T s = ra[0]; for (int64_t i = 0; i < inner; ++i) ro[i] = bin<op, T>(s, rb[i]); }
-      else { R v = bin<op, T>(ra[0], rb[0]); for (int64_t i = 0; i < inner; ++i) ro[i] = v; }
+      const char* ra = pa + off[0] * isz;
+      const char* rb = pb + off[1] * isz;
+      char* ro = po + o * osz;
+      if (ia && ib) k.vv(ra, rb, ro, inner);
+      else if (ia) k.vs(ra, rb, ro, inner);
+      else if (ib) k.sv(ra, rb, ro, inner);
+      else for (int64_t i = 0; i < inner; ++i) k.vv(ra, rb, ro + i * osz, 1);
     };
     int64_t grain_rows = inner ? std::max<int64_t>(1, kGrain / inner) : 1;
-    parallel_for(rows, grain_rows, [&](int64_t lo, int64_t hi) { for_each_row<2>(out.shape, st, lo, hi, row); });
+    if (inner <= kShortRow) {  // offsets of up to 256 rows at a time, then one call
+      parallel_for(rows, grain_rows, [&](int64_t lo, int64_t hi) {
+        int64_t off[256][3];
+        int64_t m = 0;
+        for_each_row<2>(out.shape, st, lo, hi, [&](int64_t o, const int64_t* io) {
+          off[m][0] = o, off[m][1] = io[0], off[m][2] = io[1];
+          if (++m == 256) k.rows(pa, pb, po, off, m, inner, ia, ib), m = 0;
+        });
+        if (m) k.rows(pa, pb, po, off, m, inner, ia, ib);
+      });
+    } else
+      parallel_for(rows, grain_rows, [&](int64_t lo, int64_t hi) { for_each_row<2>(out.shape, st, lo, hi, row); });
   }
 }
 
 template <Op op> void binary_op(const Tensor& a, const Tensor& b, Tensor& out) {
   TG_DISPATCH_ALL(a.dtype, T, {
-    if constexpr (binary_supported<op, T>()) binary_typed<op, T>(a, b, out);
-    else
+    if constexpr (binary_supported<op, T>()) {
+      run_binary(a, b, out, bin_loops<op, T>());
+    } else {
       throw InvalidArgument(std::string("Could not find device for node: ") + op_name(op) +
                             " is not defined for " + dtype_name(a.dtype) + " tensors [Op:" + op_name(op) + "]");
+    }
   });
 }
 
@@ -241,26 +344,34 @@ template <Op op, class T> inline auto una(T x) {
   else return T(0);
 }
 
+// One loop per (op, dtype), run in parallel chunks through a function pointer (Note [Kernel loops]).
+template <Op op, class T> void una_loop(const void* x, void* out, int64_t n) {
+  using R = decltype(una<op, T>(T()));
+  const T* __restrict px = static_cast<const T*>(x);
+  R* __restrict po = static_cast<R*>(out);
+  for (int64_t i = 0; i < n; ++i) po[i] = una<op, T>(px[i]);
+}
+
+void run_unary(const Tensor& x, Tensor& out, void (*loop)(const void*, void*, int64_t)) {
+  const int64_t isz = int64_t(itemsize(x.dtype)), osz = int64_t(itemsize(out.dtype));
+  const char* px = static_cast<const char*>(x.raw());
+  char* po = static_cast<char*>(out.raw());
+  parallel_for(x.numel(), kGrain / 4, [&](int64_t lo, int64_t hi) { loop(px + lo * isz, po + lo * osz, hi - lo); });
+}
+
+void tanh_f32(const void* x, void* out, int64_t n) {  // Note [Own tanh]
+  vmath::tanh_f32(static_cast<const float*>(x), static_cast<float*>(out), n);
+}
+
 template <Op op> void unary_op(const Tensor& x, Tensor& out) {
   TG_DISPATCH_ALL(x.dtype, T, {
     if constexpr (unary_supported<op, T>()) {
-      using R = decltype(una<op, T>(T()));
-      const T* px = x.data<T>();
-      R* po = out.data<R>();
       if constexpr (op == Op::Tanh && std::is_same<T, float>::value) {
-        if (vmath::have_tanh_f32()) {  // Note [Own tanh]
-          parallel_for(x.numel(), kGrain / 4,
-                       [&](int64_t lo, int64_t hi) { vmath::tanh_f32(px + lo, po + lo, hi - lo); });
-          return;
-        }
+        if (vmath::have_tanh_f32()) return run_unary(x, out, tanh_f32);
       }
-      parallel_for(x.numel(), kGrain / 4, [&](int64_t lo, int64_t hi) {
-        for (int64_t i = lo; i < hi; ++i) po[i] = una<op, T>(px[i]);
-      });
+      run_unary(x, out, una_loop<op, T>);
     } else {
-      throw InvalidArgument(std::string("Value for attr 'T' of ") + dtype_name(x.dtype) +
-                            " is not in the list of allowed values for " + op_name(op) + " [Op:" +
-                            op_name(op) + "]");
+      throw attr_t_error_for(x.dtype, op_name(op));
     }
   });
 }
@@ -290,6 +401,12 @@ Tensor strided_copy(const Tensor& x, const Shape& shape, const std::array<int64_
                  [&](int64_t lo, int64_t hi) { for_each_row<1>(shape, &st, lo, hi, row); });
   });
   return out;
+}
+
+template <class D, class S> void cast_loop(const void* x, void* out, int64_t n) {
+  const S* __restrict px = static_cast<const S*>(x);
+  D* __restrict po = static_cast<D*>(out);
+  for (int64_t i = 0; i < n; ++i) po[i] = convert<D, S>(px[i]);
 }
 
 }  // namespace
@@ -397,15 +514,14 @@ Tensor cast(const Tensor& x, DType dtype) {
     if (out.nbytes()) std::memcpy(out.raw(), x.raw(), out.nbytes());
     return out;
   }
+  void (*loop)(const void*, void*, int64_t) = nullptr;
   TG_DISPATCH_EVERY(x.dtype, S, {  // every pair, with TF's rules (See Note [Cast rules])
-    const S* px = x.data<S>();
-    TG_DISPATCH_EVERY(dtype, D, {
-      D* po = out.data<D>();
-      parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) {
-        for (int64_t i = lo; i < hi; ++i) po[i] = convert<D, S>(px[i]);
-      });
-    });
+    TG_DISPATCH_EVERY(dtype, D, { loop = cast_loop<D, S>; });
   });
+  const int64_t isz = int64_t(itemsize(x.dtype)), osz = int64_t(itemsize(dtype));
+  const char* px = static_cast<const char*>(x.raw());
+  char* po = static_cast<char*>(out.raw());
+  parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) { loop(px + lo * isz, po + lo * osz, hi - lo); });
   return out;
 }
 

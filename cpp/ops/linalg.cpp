@@ -115,8 +115,7 @@ namespace {
 
 int64_t check_square(const Tensor& a, const char* name) {
   if (!is_floating(a.dtype))
-    throw InvalidArgument(std::string("Value for attr 'T' of ") + dtype_name(a.dtype) +
-                          " is not in the list of allowed values: double, float [Op:" + name + "]");
+    throw attr_t_error(a.dtype, std::string(": double, float [Op:") + name + "]");
   if (a.ndim() < 2)
     throw InvalidArgument("Input must have rank >= 2, got " + std::to_string(a.ndim()) + " [Op:" + name + "]");
   const int64_t n = a.shape[a.ndim() - 1];
@@ -307,8 +306,7 @@ Tensor cholesky(const Tensor& a) {
 std::pair<Tensor, Tensor> qr(const Tensor& a, bool full) {
   const char* name = "Qr";
   if (!is_floating(a.dtype))
-    throw InvalidArgument(std::string("Value for attr 'T' of ") + dtype_name(a.dtype) +
-                          " is not in the list of allowed values: double, float [Op:Qr]");
+    throw attr_t_error(a.dtype, ": double, float [Op:Qr]");
   if (a.ndim() < 2) throw InvalidArgument("input must have rank >= 2, got " + std::to_string(a.ndim()) + " [Op:Qr]");
   const int64_t m = a.shape[a.ndim() - 2], n = a.shape[a.ndim() - 1], k = std::min(m, n);
   const int64_t qc = full ? m : k, rr = full ? m : k;  // q: m x qc, r: rr x n
@@ -343,8 +341,7 @@ std::pair<Tensor, Tensor> qr(const Tensor& a, bool full) {
 
 std::vector<Tensor> svd(const Tensor& a, bool full, bool compute_uv) {
   if (!is_floating(a.dtype))
-    throw InvalidArgument(std::string("Value for attr 'T' of ") + dtype_name(a.dtype) +
-                          " is not in the list of allowed values: double, float [Op:Svd]");
+    throw attr_t_error(a.dtype, ": double, float [Op:Svd]");
   if (a.ndim() < 2) throw InvalidArgument("input must have rank >= 2, got " + std::to_string(a.ndim()) + " [Op:Svd]");
   const int64_t m = a.shape[a.ndim() - 2], n = a.shape[a.ndim() - 1], k = std::min(m, n);
   const int64_t uc = full ? m : k, vr = full ? n : k;  // u: m x uc, vt: vr x n

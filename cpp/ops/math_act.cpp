@@ -15,8 +15,7 @@ constexpr int64_t kGrain = 1 << 14;
 
 void check_float(const Tensor& x, Op op) {
   if (!is_floating(x.dtype))
-    throw InvalidArgument(std::string("Value for attr 'T' of ") + dtype_name(x.dtype) +
-                          " is not in the list of allowed values for " + op_name(op) + " [Op:" + op_name(op) + "]");
+    throw attr_t_error_for(x.dtype, op_name(op));
 }
 
 void check_grad_pair(const Tensor& x, const Tensor& g, Op op) {

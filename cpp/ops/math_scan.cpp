@@ -36,8 +36,7 @@ namespace kernels {
 Tensor scan(Op op, const Tensor& x, int axis, bool exclusive, bool reverse) {
   if (is_narrow(x.dtype)) return narrow::scan(op, x, axis, exclusive, reverse);
   if (x.dtype == DType::Bool)
-    throw InvalidArgument(std::string("Value for attr 'T' of bool is not in the list of allowed values for ") +
-                          op_name(op) + " [Op:" + op_name(op) + "]");
+    throw attr_t_error_for(x.dtype, op_name(op));
   Tensor out = Tensor::empty(x.shape, x.dtype);
   if (out.numel() == 0) return out;
   const Dims d = split(x.shape, axis);

@@ -12,8 +12,7 @@ namespace {
 DType wide(DType d) { return is_half(d) ? DType::Float32 : DType::Int64; }
 
 [[noreturn]] void not_allowed(Op op, DType d) {
-  throw InvalidArgument(std::string("Value for attr 'T' of ") + dtype_name(d) +
-                        " is not in the list of allowed values for " + op_name(op) + " [Op:" + op_name(op) + "]");
+  throw attr_t_error_for(d, op_name(op));
 }
 
 // TF's type constraints, for the narrow dtypes (16-bit floats take every float op).

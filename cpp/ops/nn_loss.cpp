@@ -151,8 +151,7 @@ std::string py_shape(const Shape& s) {  // Python's tuple spelling, as TF's Pyth
 
 void check_float(const Tensor& x, const char* op) {
   if (!is_floating(x.dtype))
-    throw InvalidArgument(std::string("Value for attr 'T' of ") + dtype_name(x.dtype) +
-                          " is not in the list of allowed values: float, double [Op:" + op + "]");
+    throw attr_t_error(x.dtype, std::string(": float, double [Op:") + op + "]");
 }
 
 int class_axis(const Tensor& logits, int64_t axis, const char* op) {

@@ -223,8 +223,7 @@ Tensor reduce(Op op, const Tensor& x, const std::vector<int>& axes, bool keepdim
   }
   if (is_narrow(x.dtype)) return narrow::reduce(op, x, axes, keepdims);
   if (x.dtype == DType::Bool && op != Op::Any && op != Op::All)
-    throw InvalidArgument(std::string("Value for attr 'T' of bool is not in the list of allowed values for ") +
-                          op_name(op) + " [Op:" + op_name(op) + "]");
+    throw attr_t_error_for(x.dtype, op_name(op));
   Tensor out = Tensor::empty(out_shape, x.dtype);
   if (out.numel() == 0) return out;
   if (axes.empty()) {  // nothing to reduce: a copy

@@ -157,64 +157,59 @@ template <class D, class S> inline D convert(S x) {
   }
 }
 
+// TF's error for a dtype outside an op's type constraint, the one place its wording lives:
+// "Value for attr 'T' of <dtype> is not in the list of allowed values" + tail, where tail is what
+// TF appends for that op (": float, double [Op:Qr]", "" ...).
+inline InvalidArgument attr_t_error(DType d, const std::string& tail) {
+  return InvalidArgument(std::string("Value for attr 'T' of ") + dtype_name(d) +
+                         " is not in the list of allowed values" + tail);
+}
+// The common tail: "... allowed values for Abs [Op:Abs]".
+inline InvalidArgument attr_t_error_for(DType d, const char* op) {
+  return attr_t_error(d, std::string(" for ") + op + " [Op:" + op + "]");
+}
+
 }  // namespace tg
 
 // The error a kernel raises for a dtype it has no code for: TF's wording for the narrow dtypes,
 // the engine's (a TypeError naming `kind`) for the core ones.
 #define TG_DISPATCH_FAIL(DT, KIND)                                                                   \
   do {                                                                                               \
-    if (::tg::is_narrow(DT))                                                                         \
-      throw ::tg::InvalidArgument(std::string("Value for attr 'T' of ") + ::tg::dtype_name(DT) +     \
-                                  " is not in the list of allowed values");                          \
+    if (::tg::is_narrow(DT)) throw ::tg::attr_t_error(DT, "");                                       \
     throw ::tg::TypeError(std::string("expected a " KIND " tensor, got ") + ::tg::dtype_name(DT));   \
   } while (0)
 
+// One case of a dispatch switch: body runs with T bound to CTYPE. The case lists below nest
+// (float < numeric < core < every), so each dtype's line is written once.
+#define TG_DTYPE_CASE(NAME, CTYPE, T, ...) \
+  case ::tg::DType::NAME: { using T = CTYPE; __VA_ARGS__; break; }
+#define TG_CASES_FLOAT(T, ...) \
+  TG_DTYPE_CASE(Float32, float, T, __VA_ARGS__) TG_DTYPE_CASE(Float64, double, T, __VA_ARGS__)
+#define TG_CASES_NUMERIC(T, ...) \
+  TG_CASES_FLOAT(T, __VA_ARGS__)  \
+  TG_DTYPE_CASE(Int32, int32_t, T, __VA_ARGS__) TG_DTYPE_CASE(Int64, int64_t, T, __VA_ARGS__)
+#define TG_CASES_CORE(T, ...) TG_CASES_NUMERIC(T, __VA_ARGS__) TG_DTYPE_CASE(Bool, bool, T, __VA_ARGS__)
+#define TG_CASES_NARROW(T, ...)                                                                          \
+  TG_DTYPE_CASE(UInt8, uint8_t, T, __VA_ARGS__) TG_DTYPE_CASE(Int8, int8_t, T, __VA_ARGS__)               \
+  TG_DTYPE_CASE(Int16, int16_t, T, __VA_ARGS__) TG_DTYPE_CASE(UInt16, uint16_t, T, __VA_ARGS__)           \
+  TG_DTYPE_CASE(UInt32, uint32_t, T, __VA_ARGS__) TG_DTYPE_CASE(UInt64, uint64_t, T, __VA_ARGS__)         \
+  TG_DTYPE_CASE(Float16, ::tg::half, T, __VA_ARGS__) TG_DTYPE_CASE(BFloat16, ::tg::bfloat16, T, __VA_ARGS__)
+
 // TG_DISPATCH_FLOAT(dt, T, body): runs body with T bound to float or double.
-#define TG_DISPATCH_FLOAT(DT, T, ...)                                            \
-  switch (DT) {                                                                  \
-    case ::tg::DType::Float32: { using T = float; __VA_ARGS__; break; }          \
-    case ::tg::DType::Float64: { using T = double; __VA_ARGS__; break; }         \
-    default: TG_DISPATCH_FAIL(DT, "float");                                      \
-  }
+#define TG_DISPATCH_FLOAT(DT, T, ...) \
+  switch (DT) { TG_CASES_FLOAT(T, __VA_ARGS__) default: TG_DISPATCH_FAIL(DT, "float"); }
 
 // TG_DISPATCH_NUMERIC: float32, float64, int32, int64.
-#define TG_DISPATCH_NUMERIC(DT, T, ...)                                          \
-  switch (DT) {                                                                  \
-    case ::tg::DType::Float32: { using T = float; __VA_ARGS__; break; }          \
-    case ::tg::DType::Float64: { using T = double; __VA_ARGS__; break; }         \
-    case ::tg::DType::Int32: { using T = int32_t; __VA_ARGS__; break; }          \
-    case ::tg::DType::Int64: { using T = int64_t; __VA_ARGS__; break; }          \
-    default: TG_DISPATCH_FAIL(DT, "numeric");                                    \
-  }
+#define TG_DISPATCH_NUMERIC(DT, T, ...) \
+  switch (DT) { TG_CASES_NUMERIC(T, __VA_ARGS__) default: TG_DISPATCH_FAIL(DT, "numeric"); }
 
 // TG_DISPATCH_ALL: the five core dtypes.
-#define TG_DISPATCH_ALL(DT, T, ...)                                              \
-  switch (DT) {                                                                  \
-    case ::tg::DType::Float32: { using T = float; __VA_ARGS__; break; }          \
-    case ::tg::DType::Float64: { using T = double; __VA_ARGS__; break; }         \
-    case ::tg::DType::Int32: { using T = int32_t; __VA_ARGS__; break; }          \
-    case ::tg::DType::Int64: { using T = int64_t; __VA_ARGS__; break; }          \
-    case ::tg::DType::Bool: { using T = bool; __VA_ARGS__; break; }              \
-    default: TG_DISPATCH_FAIL(DT, "core-dtype");                                 \
-  }
+#define TG_DISPATCH_ALL(DT, T, ...) \
+  switch (DT) { TG_CASES_CORE(T, __VA_ARGS__) default: TG_DISPATCH_FAIL(DT, "core-dtype"); }
 
 // TG_DISPATCH_EVERY: all thirteen dtypes, 16-bit floats as tg::half / tg::bfloat16 (casts, fills).
-#define TG_DISPATCH_EVERY(DT, T, ...)                                            \
-  switch (DT) {                                                                  \
-    case ::tg::DType::Float32: { using T = float; __VA_ARGS__; break; }          \
-    case ::tg::DType::Float64: { using T = double; __VA_ARGS__; break; }         \
-    case ::tg::DType::Int32: { using T = int32_t; __VA_ARGS__; break; }          \
-    case ::tg::DType::Int64: { using T = int64_t; __VA_ARGS__; break; }          \
-    case ::tg::DType::Bool: { using T = bool; __VA_ARGS__; break; }              \
-    case ::tg::DType::UInt8: { using T = uint8_t; __VA_ARGS__; break; }          \
-    case ::tg::DType::Int8: { using T = int8_t; __VA_ARGS__; break; }            \
-    case ::tg::DType::Int16: { using T = int16_t; __VA_ARGS__; break; }          \
-    case ::tg::DType::UInt16: { using T = uint16_t; __VA_ARGS__; break; }        \
-    case ::tg::DType::UInt32: { using T = uint32_t; __VA_ARGS__; break; }        \
-    case ::tg::DType::UInt64: { using T = uint64_t; __VA_ARGS__; break; }        \
-    case ::tg::DType::Float16: { using T = ::tg::half; __VA_ARGS__; break; }     \
-    case ::tg::DType::BFloat16: { using T = ::tg::bfloat16; __VA_ARGS__; break; } \
-  }
+#define TG_DISPATCH_EVERY(DT, T, ...) \
+  switch (DT) { TG_CASES_CORE(T, __VA_ARGS__) TG_CASES_NARROW(T, __VA_ARGS__) }
 
 // TG_DISPATCH_BYTES: T is an unsigned integer of the dtype's size, for code that only moves
 // elements (slicing, transposes, broadcasts, selects).
