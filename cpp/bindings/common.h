@@ -32,6 +32,9 @@ std::shared_ptr<Variable> var_of(py::handle h);
 const Tensor& tensor_of(py::handle h);  // likewise for a Tensor
 // TF's truediv: 8- and 16-bit integers divide in float32, 32- and 64-bit ones in float64.
 inline DType truediv_dtype(DType d) { return itemsize(d) <= 2 ? DType::Float32 : DType::Float64; }
+// x / y as TF's truediv (tf.divide and the / operator): integers of one dtype divide in
+// truediv_dtype; other dtypes as ops::binary(Div) (bindings/tensor.cpp).
+Tensor truediv(py::handle a, py::handle b);
 py::array to_numpy(const Tensor& t, bool copy);
 // A Variable's current value (a reference to its buffer), taken under its lock; waits for the lock
 // without the GIL (See Note [Threads contract]).

@@ -115,16 +115,7 @@ void init_ops(py::module_& m) {
       return nogil(xy.first.numel() + xy.second.numel(), [&] { return ops::binary(op, xy.first, xy.second); });
     }, py::arg(atan2 ? "y" : "x"), py::arg(atan2 ? "x" : "y"), py::arg("name") = py::none(), b.doc);
   }
-  m.def("divide", [](TensorLike x, TensorLike y, OptStr name) {
-    auto xy = to_tensor_pair(x, y);
-    Tensor a = xy.first, b = xy.second;
-    if (a.dtype == b.dtype && is_any_int(a.dtype)) {
-      const DType f = truediv_dtype(a.dtype);
-      a = ops::cast(a, f);
-      b = ops::cast(b, f);
-    }
-    return nogil(a.numel() + b.numel(), [&] { return ops::binary(Op::Div, a, b); });
-  }, py::arg("x"), py::arg("y"), py::arg("name") = py::none(),
+  m.def("divide", [](TensorLike x, TensorLike y, OptStr name) { return truediv(x, y); }, py::arg("x"), py::arg("y"), py::arg("name") = py::none(),
      "x / y, elementwise, with broadcasting; integers divide in float32 (8, 16 bits) or float64, as TF.");
 
   static const NamedOp reductions[] = {

@@ -378,17 +378,6 @@ Tensor binop(Op op, py::handle a, py::handle b) {
   return nogil(x.numel() + y.numel(), [&] { return ops::binary(op, x, y); });
 }
 
-Tensor truediv(py::handle a, py::handle b) {
-  auto ab = to_tensor_pair(a, b);
-  Tensor &x = ab.first, &y = ab.second;
-  if (x.dtype == y.dtype && is_any_int(x.dtype)) {
-    DType f = truediv_dtype(x.dtype);
-    x = ops::cast(x, f);
-    y = ops::cast(y, f);
-  }
-  return nogil(x.numel() + y.numel(), [&] { return ops::binary(Op::Div, x, y); });
-}
-
 Tensor matmul_op(py::handle a, py::handle b) {
   auto ab = to_tensor_pair(a, b);
   return nogil(ab.first.numel() * 4, [&] { return ops::matmul(ab.first, ab.second, false, false); });
@@ -449,6 +438,17 @@ void write_variable(Variable& v, py::handle value, Variable::Write how) {
 }
 
 }  // namespace
+
+Tensor truediv(py::handle a, py::handle b) {
+  auto ab = to_tensor_pair(a, b);
+  Tensor &x = ab.first, &y = ab.second;
+  if (x.dtype == y.dtype && is_any_int(x.dtype)) {
+    DType f = truediv_dtype(x.dtype);
+    x = ops::cast(x, f);
+    y = ops::cast(y, f);
+  }
+  return nogil(x.numel() + y.numel(), [&] { return ops::binary(Op::Div, x, y); });
+}
 
 // bindings/dlpack.cpp: __dlpack__, __dlpack_device__ and _core.from_dlpack_capsule.
 void init_dlpack(py::module_& m, py::class_<Tensor>& tensor, py::class_<Variable, std::shared_ptr<Variable>>& variable);
