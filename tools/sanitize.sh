@@ -5,7 +5,7 @@
 #
 #   tools/sanitize.sh                 fresh venv + build, whole suite (CI runs this)
 #   tools/sanitize.sh --reuse [ARGS]  keep the venv and build dir (incremental); ARGS go to pytest
-#   tools/sanitize.sh --thread        ThreadSanitizer build; runs tests/sanitize_threads_stress.py
+#   tools/sanitize.sh --thread        ThreadSanitizer build; runs tools/sanitize/threads_stress.py
 #                                     (Python threads stepping optimizers and writing Variables)
 #
 # Reports go to files (log_path=), one per process, so the battery's children (stderr to
@@ -48,10 +48,12 @@ if [[ $REUSE == 0 || ! -x $VENV/bin/python ]]; then
   "$VENV/bin/python" -m pip install --quiet --upgrade "pip>=25.1"
   # build tools in the venv (the build runs without isolation so --reuse rebuilds incrementally)
   "$VENV/bin/pip" install --quiet scikit-build-core pybind11 scipy-openblas32 numpy cmake ninja
-  "$VENV/bin/pip" install --quiet --group test
-  # what the ordinary CI run has too: TensorFlow for the comparison tests (it imports and runs
-  # under ASan; ml_dtypes comes with it, for bfloat16's numpy type) and MPI for tapegrad.distribute
-  "$VENV/bin/pip" install --quiet tensorflow-cpu mpi4py mpich
+  if [[ $MODE == address ]]; then
+    "$VENV/bin/pip" install --quiet --group test
+    # what the ordinary CI run has too: TensorFlow for the comparison tests (it imports and runs
+    # under ASan; ml_dtypes comes with it, for bfloat16's numpy type) and MPI for tapegrad.distribute
+    "$VENV/bin/pip" install --quiet tensorflow-cpu mpi4py mpich
+  fi
 fi
 
 echo "== build with $SAN ($FLAGS)"
@@ -64,6 +66,12 @@ time "$VENV/bin/pip" install --quiet --no-build-isolation --no-deps \
   -Ccmake.define.CMAKE_SHARED_LINKER_FLAGS="$SAN" \
   "$ROOT"
 
+if [[ $MODE == address ]]; then  # See tools/sanitize/ubsan_log.py: UBSan's reports to files too
+  SITE=$("$VENV/bin/python" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+  cp "$ROOT/tools/sanitize/ubsan_log.py" "$SITE/_tg_ubsan_log.py"
+  echo "import _tg_ubsan_log" > "$SITE/_tg_ubsan_log.pth"
+fi
+
 REPORTS=$(mktemp -d "${TMPDIR:-/tmp}/tapegrad-sanitize.XXXXXX")
 # The interpreter is not instrumented: the runtime must be loaded first (libstdc++ with it, so the
 # runtime's __cxa_throw interceptor finds the real one). Every child inherits the environment.
@@ -75,7 +83,9 @@ if [[ $MODE == address ]]; then
   # allocator_may_return_null=1: the battery asks for 2**45-element tensors and expects
   # ResourceExhaustedError (operator new's std::bad_alloc), not ASan's allocation-size abort.
   export ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1:log_path=$REPORTS/report:symbolize=1:handle_abort=1"
+  # (libasan parses UBSAN_OPTIONS' common flags too: the same log_path in both, or the last wins)
   export UBSAN_OPTIONS="print_stacktrace=1:log_path=$REPORTS/report"
+  export TG_UBSAN_LOG_PATH=$REPORTS/ubsan
   DESELECT=(
     # builds its own -fsanitize=thread binary: ThreadSanitizer cannot start with ASan preloaded
     # (it runs in the ordinary suite)
@@ -90,14 +100,14 @@ else
   export TSAN_OPTIONS="log_path=$REPORTS/report:suppressions=$ROOT/tools/sanitize/tsan.supp:second_deadlock_stack=1:history_size=4"
   echo "== Python threads on one optimizer and one Variable under ThreadSanitizer (reports: $REPORTS)"
   set +e
-  ( cd "$ROOT" && time "$VENV/bin/python" tests/sanitize_threads_stress.py "$@" )
+  ( cd "$ROOT" && time "$VENV/bin/python" tools/sanitize/threads_stress.py "$@" )
   RC=$?
   set -e
 fi
 unset LD_PRELOAD
 
 shopt -s nullglob
-reports=("$REPORTS"/report.*)
+reports=("$REPORTS"/report.* "$REPORTS"/ubsan.*)
 if [[ ${#reports[@]} -gt 0 ]]; then
   for f in "${reports[@]}"; do
     echo "==================== $f"
