@@ -121,10 +121,26 @@ Pre<T> make_pre(const StepOptions& o, const std::vector<double>& scales, size_t 
   return pre;
 }
 
-// Raw pointers of every variable, slot, accumulator and EMA, made writable once before the loop.
+// Note [Step buffers]
+// A step works on raw pointers into the buffers it writes, so it holds a reference to each of
+// them until it ends (`hold_writable`): a copy-on-write by another thread replaces a Variable's
+// storage (Note [Variable writes]) and the old buffer, if the step held no reference, went with
+// the last reader's, while the step still wrote into it (ASan: heap-use-after-free in rule_loop,
+// four threads stepping one Adam while others assigned and read the Variable; the heap corruption
+// of issue 14). Holding it, a racing write loses the step's update but frees nothing under it.
+using Held = std::vector<std::shared_ptr<Storage>>;
+inline void* hold_writable(Variable& v, Held& held, bool copy_old = true) {
+  Tensor& w = v.writable(copy_old);
+  held.push_back(w.storage);
+  return w.raw();
+}
+
+// Raw pointers of every variable, slot, accumulator and EMA, made writable once before the loop,
+// and the references that keep them alive (See Note [Step buffers]).
 struct Prepared {
   std::vector<int64_t> sizes;
   std::vector<void*> P, S[3], A, E;
+  Held held;
 };
 
 Prepared prepare(const VarList& vars, const std::vector<VarList>& slots, const StepOptions& o);

@@ -84,10 +84,10 @@ Prepared prepare(const VarList& vars, const std::vector<VarList>& slots, const S
   pr.E.assign(n, nullptr);
   for (size_t i = 0; i < n; ++i) {
     pr.sizes[i] = vars[i]->value.numel();
-    pr.P[i] = vars[i]->writable().raw();
-    for (size_t k = 0; k < slots.size() && k < 3; ++k) pr.S[k][i] = slots[k][i]->writable().raw();
-    if (o.accumulators) pr.A[i] = (*o.accumulators)[i]->writable().raw();
-    if (o.ema) pr.E[i] = (*o.ema)[i]->writable().raw();
+    pr.P[i] = hold_writable(*vars[i], pr.held);
+    for (size_t k = 0; k < slots.size() && k < 3; ++k) pr.S[k][i] = hold_writable(*slots[k][i], pr.held);
+    if (o.accumulators) pr.A[i] = hold_writable(*(*o.accumulators)[i], pr.held);
+    if (o.ema) pr.E[i] = hold_writable(*(*o.ema)[i], pr.held);
   }
   return pr;
 }
@@ -149,9 +149,11 @@ std::vector<double> grad_scales(const StepOptions& o, const std::vector<Tensor>&
 }
 
 void overwrite_with_ema(const VarList& vars, const VarList& ema) {
+  Held held;  // See Note [Step buffers]
   for (size_t i = 0; i < vars.size(); ++i) {
-    Tensor& w = vars[i]->writable(false);
-    if (w.nbytes()) std::memcpy(w.raw(), ema[i]->value.raw(), w.nbytes());
+    void* w = hold_writable(*vars[i], held, false);
+    const Tensor e = ema[i]->value;
+    if (e.nbytes()) std::memcpy(w, e.raw(), e.nbytes());
   }
 }
 
@@ -159,9 +161,10 @@ void accumulate(const VarList& accs, const std::vector<Tensor>& grads) {
   check_update_args("accumulate", accs, grads, {});
   std::vector<int64_t> sizes;
   std::vector<void*> A;
+  Held held;  // See Note [Step buffers]
   for (auto& a : accs) {
     sizes.push_back(a->value.numel());
-    A.push_back(a->writable().raw());
+    A.push_back(hold_writable(*a, held));
   }
   multi_tensor_apply(sizes, [&](size_t t, int64_t b, int64_t e) {
     TG_DISPATCH_FLOAT(grads[t].dtype, T, {
@@ -178,9 +181,10 @@ void ema_update(const VarList& vars, const VarList& avgs, double momentum) {
   check_update_args("ema_update", avgs, values, {});
   std::vector<int64_t> sizes;
   std::vector<void*> A;
+  Held held;  // See Note [Step buffers]
   for (auto& a : avgs) {
     sizes.push_back(a->value.numel());
-    A.push_back(a->writable().raw());
+    A.push_back(hold_writable(*a, held));
   }
   multi_tensor_apply(sizes, [&](size_t t, int64_t b, int64_t e) {
     TG_DISPATCH_FLOAT(values[t].dtype, T, {
