@@ -100,7 +100,8 @@ else
   export TSAN_OPTIONS="log_path=$REPORTS/report:suppressions=$ROOT/tools/sanitize/tsan.supp:second_deadlock_stack=1:history_size=4"
   echo "== Python threads on one optimizer and one Variable under ThreadSanitizer (reports: $REPORTS)"
   set +e
-  ( cd "$ROOT" && time "$VENV/bin/python" tools/sanitize/threads_stress.py "$@" )
+  # (timeout: a crash under TSan can hang in the fault handler instead of exiting)
+  ( cd "$ROOT" && time timeout -k 10 600 "$VENV/bin/python" tools/sanitize/threads_stress.py "$@" )
   RC=$?
   set -e
 fi
