@@ -128,6 +128,7 @@ void adafactor(const VarList& vars, const std::vector<Tensor>& grads, const std:
       });
     }
   });
+  pr.held.clear();  // the pass is over: an overwrite writes in place again (Note [Step buffers])
   if (o.ema && o.ema_overwrite) overwrite_with_ema(vars, *o.ema);
 }
 

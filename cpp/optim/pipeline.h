@@ -181,6 +181,7 @@ void run_rule(const char* who, const VarList& vars, const std::vector<Tensor>& g
     else
       run_piece<double>(o, pre_on, make_pre<double>(o, scales, t), ptrs_at<double>(pr, grads, t, b), e - b, rd);
   });
+  pr.held.clear();  // the pass is over: an overwrite writes in place again (Note [Step buffers])
   if (o.ema && o.ema_overwrite) overwrite_with_ema(vars, *o.ema);
 }
 
