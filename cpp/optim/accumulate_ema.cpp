@@ -8,9 +8,11 @@ namespace tg {
 namespace optim {
 
 void overwrite_with_ema(const VarList& vars, const VarList& ema) {
+  Held held;  // See Note [Step buffers]
   for (size_t i = 0; i < vars.size(); ++i) {
-    Tensor& w = vars[i]->writable(false);
-    if (w.nbytes()) std::memcpy(w.raw(), ema[i]->value.raw(), w.nbytes());
+    void* w = hold_writable(*vars[i], held, false);
+    const Tensor e = ema[i]->value;
+    if (e.nbytes()) std::memcpy(w, e.raw(), e.nbytes());
   }
 }
 
@@ -18,9 +20,10 @@ void accumulate(const VarList& accs, const std::vector<Tensor>& grads) {
   check_update_args("accumulate", accs, grads, {});
   std::vector<int64_t> sizes;
   std::vector<void*> A;
+  Held held;  // See Note [Step buffers]
   for (auto& a : accs) {
     sizes.push_back(a->value.numel());
-    A.push_back(a->writable().raw());
+    A.push_back(hold_writable(*a, held));
   }
   multi_tensor_apply(sizes, [&](size_t t, int64_t b, int64_t e) {
     TG_DISPATCH_FLOAT(grads[t].dtype, T, {
@@ -37,9 +40,10 @@ void ema_update(const VarList& vars, const VarList& avgs, double momentum) {
   check_update_args("ema_update", avgs, values, {});
   std::vector<int64_t> sizes;
   std::vector<void*> A;
+  Held held;  // See Note [Step buffers]
   for (auto& a : avgs) {
     sizes.push_back(a->value.numel());
-    A.push_back(a->writable().raw());
+    A.push_back(hold_writable(*a, held));
   }
   multi_tensor_apply(sizes, [&](size_t t, int64_t b, int64_t e) {
     TG_DISPATCH_FLOAT(values[t].dtype, T, {

@@ -114,8 +114,8 @@ void adafactor(const VarList& vars, const std::vector<Tensor>& grads, const std:
   }
   for (size_t i = 0; i < vars.size(); ++i)
     if (vars[i]->value.ndim() >= 2) {
-      R[i] = slots[0][i]->writable().raw();
-      C[i] = slots[1][i]->writable().raw();
+      R[i] = hold_writable(*slots[0][i], pr.held);  // See Note [Step buffers]
+      C[i] = hold_writable(*slots[1][i], pr.held);
     }
   // One variable per task: the passes of a variable depend on each other's reductions.
   parallel_for(int64_t(vars.size()), 2, [&](int64_t lo, int64_t hi) {
@@ -129,6 +129,7 @@ void adafactor(const VarList& vars, const std::vector<Tensor>& grads, const std:
       });
     }
   });
+  pr.held.clear();  // the pass is over: an overwrite writes in place again (Note [Step buffers])
   if (o.ema && o.ema_overwrite) overwrite_with_ema(vars, *o.ema);
 }
 

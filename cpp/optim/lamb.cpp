@@ -99,6 +99,7 @@ void lamb(const VarList& vars, const std::vector<Tensor>& grads, const std::vect
       else lamb_apply<T, false>(e - b, q.p, q.s0, q.s1, q.ema, T(coef[t]), pre, s);
     });
   });
+  pr.held.clear();  // the pass is over: an overwrite writes in place again (Note [Step buffers])
   if (ema && o.ema_overwrite) overwrite_with_ema(vars, *o.ema);
 }
 

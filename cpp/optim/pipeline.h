@@ -121,10 +121,28 @@ Pre<T> make_pre(const StepOptions& o, const std::vector<double>& scales, size_t 
   return pre;
 }
 
-// Raw pointers of every variable, slot, accumulator and EMA, made writable once before the loop.
+// Note [Step buffers]
+// A step works on raw pointers into the buffers it writes, so it holds a reference to each of
+// them until it ends (`hold_writable`): a copy-on-write by another thread replaces a Variable's
+// storage (Note [Variable writes]) and the old buffer, if the step held no reference, went with
+// the last reader's, while the step still wrote into it (ASan: heap-use-after-free in rule_loop,
+// four threads stepping one Adam while others assigned and read the Variable; the heap corruption
+// of issue 14). Holding it, nothing is freed under the step. Since Note [Threads contract] the
+// step also holds every written Variable's lock, so no such write can race it; the reference stays
+// as the memory-safety guarantee that does not depend on every caller taking the locks.
+using Held = std::vector<std::shared_ptr<Storage>>;
+inline void* hold_writable(Variable& v, Held& held, bool copy_old = true) {
+  Tensor& w = v.writable(copy_old);
+  held.push_back(w.storage);
+  return w.raw();
+}
+
+// Raw pointers of every variable, slot, accumulator and EMA, made writable once before the loop,
+// and the references that keep them alive (See Note [Step buffers]).
 struct Prepared {
   std::vector<int64_t> sizes;
   std::vector<void*> P, S[3], A, E;
+  Held held;
 };
 
 Prepared prepare(const VarList& vars, const std::vector<VarList>& slots, const StepOptions& o);
@@ -165,6 +183,7 @@ void run_rule(const char* who, const VarList& vars, const std::vector<Tensor>& g
     else
       run_piece<double>(o, pre_on, make_pre<double>(o, scales, t), ptrs_at<double>(pr, grads, t, b), e - b, rd);
   });
+  pr.held.clear();  // the pass is over: an overwrite writes in place again (Note [Step buffers])
   if (o.ema && o.ema_overwrite) overwrite_with_ema(vars, *o.ema);
 }
 

@@ -83,10 +83,10 @@ Prepared prepare(const VarList& vars, const std::vector<VarList>& slots, const S
   pr.E.assign(n, nullptr);
   for (size_t i = 0; i < n; ++i) {
     pr.sizes[i] = vars[i]->value.numel();
-    pr.P[i] = vars[i]->writable().raw();
-    for (size_t k = 0; k < slots.size() && k < 3; ++k) pr.S[k][i] = slots[k][i]->writable().raw();
-    if (o.accumulators) pr.A[i] = (*o.accumulators)[i]->writable().raw();
-    if (o.ema) pr.E[i] = (*o.ema)[i]->writable().raw();
+    pr.P[i] = hold_writable(*vars[i], pr.held);
+    for (size_t k = 0; k < slots.size() && k < 3; ++k) pr.S[k][i] = hold_writable(*slots[k][i], pr.held);
+    if (o.accumulators) pr.A[i] = hold_writable(*(*o.accumulators)[i], pr.held);
+    if (o.ema) pr.E[i] = hold_writable(*(*o.ema)[i], pr.held);
   }
   return pr;
 }

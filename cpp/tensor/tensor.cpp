@@ -193,7 +193,23 @@ LargeCache& large_cache() {
 inline size_t huge_len(size_t n) { return (n + kHuge - 1) & ~(kHuge - 1); }
 }  // namespace
 
+// Note [Buffers under ASan]
+// The pool, the 64-byte rounding and the large-buffer cache hide out-of-bounds accesses (into the
+// slack) and uses after free (of a recycled buffer) from AddressSanitizer. Built with ASan
+// (tools/sanitize.sh), every buffer is its exact size from the allocator and goes back to it.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kExactBuffers = true;
+#else
+constexpr bool kExactBuffers = false;
+#endif
+
 Storage::Storage(size_t n) : nbytes(n) {
+  if (kExactBuffers) {
+    if (n >= kHugeMin && n > physical_bytes()) throw std::bad_alloc();  // as below
+    if (posix_memalign(&data, 64, n < 1 ? 1 : n) != 0) data = nullptr;
+    if (!data) throw std::bad_alloc();
+    return;
+  }
   if (n <= kPoolMax) {
     int c = size_class(n < 1 ? 1 : n);
     Pool* p = pool();
@@ -223,6 +239,10 @@ Storage::Storage(size_t n) : nbytes(n) {
 Storage::~Storage() {
   if (release_) {  // borrowed (See Note [External buffers])
     release_(owner_);
+    return;
+  }
+  if (kExactBuffers) {
+    std::free(data);
     return;
   }
   if (nbytes <= kPoolMax) {
