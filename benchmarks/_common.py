@@ -3,6 +3,7 @@
 Importing this module unsets OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE; every entry point imports it
 before numpy, torch or tensorflow (see benchmarks/README.md).
 """
+
 import os
 
 # The brief: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE halve OpenBLAS speed here; benchmarks unset both
@@ -19,13 +20,16 @@ def import_peer(name):
     try:
         if name == "torch":
             import torch
+
             return torch
         if name == "tensorflow":
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
             import tensorflow
+
             return tensorflow
         if name == "jax":
             import jax
+
             return jax
     except Exception:  # noqa: BLE001  (a broken peer install is reported as absent)
         return None
@@ -115,6 +119,8 @@ def build_or_raiser(build):
     try:
         return build()
     except Exception as e:  # noqa: BLE001  (shown in the table by bench)
+
         def raiser(*args, e=e):
             raise e
+
         return raiser

@@ -8,13 +8,14 @@ the run. Prints wall and CPU seconds and the slowdown factor busy / idle per lib
 Threads: each library's defaults (no setting), as a user's script would run. `--env` adds
 variables to the children (e.g. TAPEGRAD_CONTENTION=0 or OPENBLAS_NUM_THREADS=1 for A/B).
 """
+
 import argparse
 import os
 import subprocess
 import sys
 import time
 
-SCRIPT_TF = r'''
+SCRIPT_TF = r"""
 import time, numpy as np
 import {module} as tf
 rng = np.random.default_rng(0)
@@ -38,9 +39,9 @@ for step in range({steps}):
     for v, g in zip(ws + bs, grads):
         v.assign_sub(0.01 * g)
 print("LOSS", float(loss), "TIME", time.perf_counter() - t0)
-'''
+"""
 
-SCRIPT_TORCH = r'''
+SCRIPT_TORCH = r"""
 import time, numpy as np, torch
 rng = np.random.default_rng(0)
 x = torch.tensor(rng.standard_normal((1024, 784)).astype("float32"))
@@ -66,12 +67,15 @@ for step in range({steps}):
         for p in ws + bs:
             p -= 0.01 * p.grad
 print("LOSS", float(loss), "TIME", time.perf_counter() - t0)
-'''
+"""
 
 
 def run_child(lib, steps, env):
-    src = SCRIPT_TORCH.format(steps=steps) if lib == "torch" else SCRIPT_TF.format(
-        module="tapegrad" if lib == "tapegrad" else "tensorflow", steps=steps)
+    src = (
+        SCRIPT_TORCH.format(steps=steps)
+        if lib == "torch"
+        else SCRIPT_TF.format(module="tapegrad" if lib == "tapegrad" else "tensorflow", steps=steps)
+    )
     t0 = time.perf_counter()
     r0 = os.times()
     p = subprocess.run([sys.executable, "-c", src], capture_output=True, text=True, env=env)
@@ -106,8 +110,10 @@ def main():
             libs.append(lib)
         else:
             print(f"skipped {lib}: not installed")
-    print(f"load average before: {os.getloadavg()[0]:.1f}; {os.cpu_count()} cores; {args.steps} steps; "
-          f"busy neighbours: {args.busy}; extra env: {' '.join(args.env) or '-'}")
+    print(
+        f"load average before: {os.getloadavg()[0]:.1f}; {os.cpu_count()} cores; {args.steps} steps; "
+        f"busy neighbours: {args.busy}; extra env: {' '.join(args.env) or '-'}"
+    )
     results = {}
     for phase in ("idle", "busy"):
         hogs = []
@@ -121,8 +127,10 @@ def main():
                 if wall is None:
                     print(f"{phase:5s} {lib:9s} ERROR {note}")
                 else:
-                    print(f"{phase:5s} {lib:9s} loop {loop:7.2f} s  process wall {wall:7.2f} s  cpu {cpu:7.2f} s  {note}",
-                          flush=True)
+                    print(
+                        f"{phase:5s} {lib:9s} loop {loop:7.2f} s  process wall {wall:7.2f} s  cpu {cpu:7.2f} s  {note}",
+                        flush=True,
+                    )
         finally:
             for h in hogs:
                 h.kill()

@@ -7,6 +7,7 @@ threads, same data. The shapes are the suite's conv layers (issue 15).
 `--cpu` times process CPU time instead of wall time (A/B on a loaded machine, with 1 thread).
 `--check` compares every tapegrad result with TF's (float32 tolerance) before timing.
 """
+
 import argparse
 import os
 import statistics
@@ -69,12 +70,15 @@ def tg_fns(x, w, stride, kind):
         pads = same_pads(x.shape[1], w.shape[0], stride) + same_pads(x.shape[2], w.shape[1], stride)
         y = _core._conv2d(xt, wt, st, dl, pads)
         g = tg.constant(np.random.default_rng(1).standard_normal(tuple(y.shape)).astype(x.dtype))
-        return (lambda: _core._conv2d(xt, wt, st, dl, pads),
-                lambda: _core._conv2d_backprop_input(list(x.shape), wt, g, st, dl, pads),
-                lambda: _core._conv2d_backprop_filter(xt, list(w.shape), g, st, dl, pads)), g
+        return (
+            lambda: _core._conv2d(xt, wt, st, dl, pads),
+            lambda: _core._conv2d_backprop_input(list(x.shape), wt, g, st, dl, pads),
+            lambda: _core._conv2d_backprop_filter(xt, list(w.shape), g, st, dl, pads),
+        ), g
     if kind == "depthwise":
-        return _forward_and_tape_grads(lambda: tg.nn.depthwise_conv2d(xt, wt, [1, stride, stride, 1], "SAME"),
-                                       xt, wt, x.dtype)
+        return _forward_and_tape_grads(
+            lambda: tg.nn.depthwise_conv2d(xt, wt, [1, stride, stride, 1], "SAME"), xt, wt, x.dtype
+        )
     # transposed: output spatial = input * stride
     n, h, ww, c = x.shape
     out_shape = [n, h * stride, ww * stride, w.shape[2]]
@@ -91,6 +95,7 @@ def _forward_and_tape_grads(fwd, xt, wt, dtype):
             tape.watch([xt, wt])
             y = fwd()
         return tape.gradient(y, [xt, wt], output_gradients=g)
+
     return (fwd, both, None), g
 
 
@@ -98,12 +103,17 @@ def tf_fns(tf, x, w, g, stride, kind):
     xf, wf, gf = tf.constant(x), tf.constant(w), tf.constant(np.asarray(g))
     s4 = [1, stride, stride, 1]
     if kind == "conv":
-        return (lambda: tf.raw_ops.Conv2D(input=xf, filter=wf, strides=s4, padding="SAME"),
-                lambda: tf.raw_ops.Conv2DBackpropInput(input_sizes=list(x.shape), filter=wf, out_backprop=gf,
-                                                       strides=s4, padding="SAME"),
-                lambda: tf.raw_ops.Conv2DBackpropFilter(input=xf, filter_sizes=list(w.shape), out_backprop=gf,
-                                                        strides=s4, padding="SAME"))
+        return (
+            lambda: tf.raw_ops.Conv2D(input=xf, filter=wf, strides=s4, padding="SAME"),
+            lambda: tf.raw_ops.Conv2DBackpropInput(
+                input_sizes=list(x.shape), filter=wf, out_backprop=gf, strides=s4, padding="SAME"
+            ),
+            lambda: tf.raw_ops.Conv2DBackpropFilter(
+                input=xf, filter_sizes=list(w.shape), out_backprop=gf, strides=s4, padding="SAME"
+            ),
+        )
     if kind == "depthwise":
+
         def fwd():
             return tf.nn.depthwise_conv2d(xf, wf, s4, "SAME")
     else:
@@ -118,6 +128,7 @@ def tf_fns(tf, x, w, g, stride, kind):
             tape.watch([xf, wf])
             yy = fwd()
         return tape.gradient(yy, [xf, wf], output_gradients=gf)
+
     return fwd, both, None
 
 
@@ -138,6 +149,7 @@ def torch_fns(torch, x, w, g, stride, kind):
 
         def gfi():
             return torch.nn.grad.conv2d_weight(xp, wp.shape, gp, stride=stride, padding=pad)
+
         return fwd, gin, gfi
     if kind == "depthwise":
         c = x.shape[3]
@@ -159,6 +171,7 @@ def torch_fns(torch, x, w, g, stride, kind):
         xx, ww = xp.clone().requires_grad_(), wp.clone().requires_grad_()
         f(xx, ww).backward(gp)
         return xx.grad, ww.grad
+
     return fwd, both, None
 
 
@@ -169,8 +182,11 @@ def main():
     ap.add_argument("--peers", default="tf,torch")
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--dtype", default="float32")
-    ap.add_argument("--cpu", action="store_true",
-                    help="process CPU time (min of rounds) instead of wall time: for A/B on a loaded machine, 1 thread")
+    ap.add_argument(
+        "--cpu",
+        action="store_true",
+        help="process CPU time (min of rounds) instead of wall time: for A/B on a loaded machine, 1 thread",
+    )
     args = ap.parse_args()
     if args.cpu:
         global CLOCK
@@ -180,6 +196,7 @@ def main():
     if "tf" in args.peers:
         try:
             import tensorflow as tf
+
             tf.config.threading.set_intra_op_parallelism_threads(args.threads)
             tf.config.threading.set_inter_op_parallelism_threads(args.threads)
             peers["tf"] = tf
@@ -188,6 +205,7 @@ def main():
     if "torch" in args.peers:
         try:
             import torch
+
             torch.set_num_threads(args.threads)
             peers["torch"] = torch
         except ImportError:

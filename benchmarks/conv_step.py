@@ -4,6 +4,7 @@ forward + gradient w.r.t. input and filters, a depthwise 3x3 step and a 2x2 max 
 
     python benchmarks/conv_step.py [--threads 2]
 """
+
 import argparse
 import os
 import statistics
@@ -38,11 +39,13 @@ def main():
     tg.config.set_num_threads(args.threads)
     try:
         import torch
+
         torch.set_num_threads(args.threads)
     except ImportError:
         torch = None
     try:
         import tensorflow as tf
+
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     except ImportError:
@@ -61,6 +64,7 @@ def main():
                 tape.watch(xt)
                 loss = tg.reduce_sum(tg.nn.relu(tg.nn.conv2d(xt, wt, 1, "SAME")))
             return tape.gradient(loss, [xt, wt])
+
         res["tapegrad"] = median_ms(step_tg)
 
         if tf is not None:
@@ -71,6 +75,7 @@ def main():
                     tape.watch(xf)
                     loss = tf.reduce_sum(tf.nn.relu(tf.nn.conv2d(xf, wf, 1, "SAME")))
                 return tape.gradient(loss, [xf, wf])
+
             res["tf"] = median_ms(step_tf)
         if torch is not None:
             xp = torch.tensor(x.transpose(0, 3, 1, 2).copy(), requires_grad=True)
@@ -81,6 +86,7 @@ def main():
                 wp.grad = None
                 loss = torch.relu(torch.nn.functional.conv2d(xp, wp, padding=1)).sum()
                 loss.backward()
+
             res["torch"] = median_ms(step_torch)
         rows.append((name, res))
 
@@ -94,6 +100,7 @@ def main():
             tape.watch(xt)
             loss = tg.reduce_sum(tg.nn.depthwise_conv2d(xt, wt, [1, 1, 1, 1], "SAME"))
         return tape.gradient(loss, [xt, wt])
+
     res["tapegrad"] = median_ms(dw_tg)
     if tf is not None:
         xf, wf = tf.constant(x), tf.Variable(w)
@@ -103,6 +110,7 @@ def main():
                 tape.watch(xf)
                 loss = tf.reduce_sum(tf.nn.depthwise_conv2d(xf, wf, [1, 1, 1, 1], "SAME"))
             return tape.gradient(loss, [xf, wf])
+
         res["tf"] = median_ms(dw_tf)
     if torch is not None:
         xp = torch.tensor(x.transpose(0, 3, 1, 2).copy(), requires_grad=True)
@@ -112,6 +120,7 @@ def main():
             xp.grad = None
             wp.grad = None
             torch.nn.functional.conv2d(xp, wp, padding=1, groups=32).sum().backward()
+
         res["torch"] = median_ms(dw_torch)
     rows.append(("depthwise 3x3 (32ch)", res))
 
@@ -123,6 +132,7 @@ def main():
             tape.watch(xt)
             loss = tg.reduce_sum(tg.nn.max_pool2d(xt, 2, 2, "VALID"))
         return tape.gradient(loss, xt)
+
     res["tapegrad"] = median_ms(pool_tg)
     if tf is not None:
         xf = tf.constant(x)
@@ -132,6 +142,7 @@ def main():
                 tape.watch(xf)
                 loss = tf.reduce_sum(tf.nn.max_pool2d(xf, 2, 2, "VALID"))
             return tape.gradient(loss, xf)
+
         res["tf"] = median_ms(pool_tf)
     if torch is not None:
         xp = torch.tensor(x.transpose(0, 3, 1, 2).copy(), requires_grad=True)
@@ -139,6 +150,7 @@ def main():
         def pool_torch():
             xp.grad = None
             torch.nn.functional.max_pool2d(xp, 2, 2).sum().backward()
+
         res["torch"] = median_ms(pool_torch)
     rows.append(("max_pool 2x2 (32ch)", res))
 

@@ -12,6 +12,7 @@ reported, because memory bandwidth on these machines drifts between levels over 
 Budget (benchmarks/README.md, the `adam` row): tapegrad Adam on 10M float32 at most 0.8x the time of PyTorch
 fused=True Adam, and at least 90% of the probe's bandwidth.
 """
+
 import os
 
 # Benchmarks unset these for every peer (see benchmarks/README.md), before numpy/torch load OpenBLAS.
@@ -63,9 +64,11 @@ def tg_impl(kind, sizes):
     params, grads = make_data(sizes)
     vs = [tg.Variable(p, name=f"v{i}") for i, p in enumerate(params)]
     gs = [tg.constant(g) for g in grads]
-    opt = {"adam": lambda: tg.keras.optimizers.Adam(learning_rate=1e-3),
-           "sgd_momentum": lambda: tg.keras.optimizers.SGD(learning_rate=1e-3, momentum=0.9),
-           "rmsprop": lambda: tg.keras.optimizers.RMSprop(learning_rate=1e-3)}[kind]()
+    opt = {
+        "adam": lambda: tg.keras.optimizers.Adam(learning_rate=1e-3),
+        "sgd_momentum": lambda: tg.keras.optimizers.SGD(learning_rate=1e-3, momentum=0.9),
+        "rmsprop": lambda: tg.keras.optimizers.RMSprop(learning_rate=1e-3),
+    }[kind]()
     pairs = list(zip(gs, vs))
     opt.apply_gradients(pairs)  # build
     return lambda: opt.apply_gradients(pairs)
@@ -99,9 +102,11 @@ def keras_impl(keras, kind, sizes):
     params, grads = make_data(sizes)
     vs = [keras.Variable(p) for p in params]
     gs = [keras.ops.convert_to_tensor(g) for g in grads]
-    opt = {"adam": lambda: keras.optimizers.Adam(learning_rate=1e-3),
-           "sgd_momentum": lambda: keras.optimizers.SGD(learning_rate=1e-3, momentum=0.9),
-           "rmsprop": lambda: keras.optimizers.RMSprop(learning_rate=1e-3)}[kind]()
+    opt = {
+        "adam": lambda: keras.optimizers.Adam(learning_rate=1e-3),
+        "sgd_momentum": lambda: keras.optimizers.SGD(learning_rate=1e-3, momentum=0.9),
+        "rmsprop": lambda: keras.optimizers.RMSprop(learning_rate=1e-3),
+    }[kind]()
     opt.apply_gradients(zip(gs, vs))
     return lambda: opt.apply_gradients(zip(gs, vs))
 
@@ -118,20 +123,38 @@ def numpy_impl(kind, sizes):
     def adam():
         state["t"] += 1
         t = state["t"]
-        alpha = np.float32(lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t))
+        alpha = np.float32(lr * np.sqrt(1 - b2**t) / (1 - b1**t))
         for p, g, mi, vi, s in zip(params, grads, m, v, tmp):
-            np.subtract(g, mi, out=s); s *= np.float32(1 - b1); mi += s
-            np.multiply(g, g, out=s); s -= vi; s *= np.float32(1 - b2); vi += s
-            np.sqrt(vi, out=s); s += np.float32(eps); np.divide(mi, s, out=s); s *= alpha; p -= s
+            np.subtract(g, mi, out=s)
+            s *= np.float32(1 - b1)
+            mi += s
+            np.multiply(g, g, out=s)
+            s -= vi
+            s *= np.float32(1 - b2)
+            vi += s
+            np.sqrt(vi, out=s)
+            s += np.float32(eps)
+            np.divide(mi, s, out=s)
+            s *= alpha
+            p -= s
 
     def sgd():
         for p, g, mi, s in zip(params, grads, m, tmp):
-            mi *= np.float32(mu); np.multiply(g, np.float32(lr), out=s); mi -= s; p += mi
+            mi *= np.float32(mu)
+            np.multiply(g, np.float32(lr), out=s)
+            mi -= s
+            p += mi
 
     def rmsprop():
         for p, g, vi, s in zip(params, grads, v, tmp):
-            vi *= np.float32(rho); np.multiply(g, g, out=s); s *= np.float32(1 - rho); vi += s
-            np.add(vi, np.float32(eps), out=s); np.sqrt(s, out=s); np.divide(g, s, out=s); s *= np.float32(lr)
+            vi *= np.float32(rho)
+            np.multiply(g, g, out=s)
+            s *= np.float32(1 - rho)
+            vi += s
+            np.add(vi, np.float32(eps), out=s)
+            np.sqrt(s, out=s)
+            np.divide(g, s, out=s)
+            s *= np.float32(lr)
             p -= s
 
     return {"adam": adam, "sgd_momentum": sgd, "rmsprop": rmsprop}[kind]
@@ -172,8 +195,10 @@ def main():
     many = (200, 50_000) if not args.quick else (20, 5_000)
     workloads = [(f"1 x {big:,}", [big]), (f"{many[0]} x {many[1]:,}", [many[1]] * many[0])]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"cpus={os.cpu_count()} load={load:.1f} threads={args.threads} rounds={args.rounds} steps/sample={args.steps} "
-          f"torch={'yes ' + torch.__version__ if torch else 'no'} keras={'yes ' + keras.__version__ if keras else 'no'}")
+    print(
+        f"cpus={os.cpu_count()} load={load:.1f} threads={args.threads} rounds={args.rounds} steps/sample={args.steps} "
+        f"torch={'yes ' + torch.__version__ if torch else 'no'} keras={'yes ' + keras.__version__ if keras else 'no'}"
+    )
     summary = []
     for wname, sizes in workloads:
         n = sum(sizes)
@@ -203,8 +228,11 @@ def main():
             for label, _ in impls:
                 t = res[label]
                 gbs = (28 * n if label.startswith("probe") else nbytes) / t / 1e9
-                pct = 100 * (28 * n / probe_t / 1e9 if label.startswith("probe") else nbytes / t / 1e9) / (
-                    28 * n / probe_t / 1e9)
+                pct = (
+                    100
+                    * (28 * n / probe_t / 1e9 if label.startswith("probe") else nbytes / t / 1e9)
+                    / (28 * n / probe_t / 1e9)
+                )
                 ratio = f"{t / ref_t:.2f}x" if ref_t else "-"
                 print(f"  {label:<20}{t * 1e3:>10.3f}{best[label] * 1e3:>9.3f}{gbs:>9.1f}{pct:>8.0f}%{ratio:>15}")
             if kind == "adam":

@@ -5,19 +5,20 @@ workload table in benchmarks/README.md), and saves the table as Markdown and a P
     python -m benchmarks [--quick] [--only tape,mlp] [--threads 2] [--peers torch,tf] [--out DIR]
     python benchmarks/run.py ...
 """
+
 import os
 import sys
 
 if not __package__:  # run as a script: make `benchmarks` importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import benchmarks._common as _common  # noqa: E402  (unsets the OpenBLAS variables before numpy loads)
-
 import argparse  # noqa: E402
 import datetime  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
+
+import benchmarks._common as _common  # noqa: E402  (unsets the OpenBLAS variables before numpy loads)
 
 PEERS = ("numpy", "torch", "tf", "jax")  # numpy = numpy by hand
 _PEER_MODULES = {"torch": "torch", "tf": "tensorflow", "jax": "jax"}
@@ -35,6 +36,7 @@ class Progress:
         if enabled and use_tqdm and self.tty:
             try:
                 from tqdm import tqdm
+
                 self._bar = tqdm(total=total, file=sys.stderr, unit="workload", leave=False)
             except ImportError:
                 pass
@@ -124,12 +126,12 @@ class Context:
                     if problem:
                         self._row(case, library, None, f"MISMATCH vs {ref_lib}: {problem}", "mismatch")
                         return None
-            seconds = _common.median_time(fn, self.repeat, min_time=self.min_time,
-                                          slow=0.2 if self.quick else None) / per
+            seconds = (
+                _common.median_time(fn, self.repeat, min_time=self.min_time, slow=0.2 if self.quick else None) / per
+            )
         except Exception as e:  # noqa: BLE001  (a failing library is reported in the table, not fatal)
             msg = str(e).strip().splitlines()[0][:120] if str(e).strip() else ""
-            self._row(case, library, None, f"ERROR {type(e).__name__}: {msg}", "error",
-                      detail=traceback.format_exc())
+            self._row(case, library, None, f"ERROR {type(e).__name__}: {msg}", "error", detail=traceback.format_exc())
             return None
         if bytes_moved:
             note = (note + "; " if note else "") + f"{bytes_moved / seconds / 1e9:.1f} GB/s"
@@ -137,8 +139,17 @@ class Context:
         return seconds
 
     def _row(self, case, library, seconds, note, status, detail=None):
-        self.rows.append(dict(workload=self.workload, case=case, library=library, seconds=seconds,
-                              note=note, status=status, detail=detail))
+        self.rows.append(
+            dict(
+                workload=self.workload,
+                case=case,
+                library=library,
+                seconds=seconds,
+                note=note,
+                status=status,
+                detail=detail,
+            )
+        )
 
     def time_of(self, case, library, workload=None):
         for r in self.rows:
@@ -188,6 +199,7 @@ def _compare(got, ref, rtol, atol):
 
 # --- output ------------------------------------------------------------------------------------
 
+
 def _ratio_text(ctx, row):
     t_tg = ctx.time_of(row["case"], "tapegrad", row["workload"])
     if row["seconds"] is None or t_tg is None:
@@ -212,16 +224,25 @@ def report(ctx, header, markdown=False):
     else:
         lines += header + [""]
     headers = ["workload", "case", "library", "median", "time / tapegrad", "note"]
-    rows = [(r["workload"], r["case"], r["library"],
-             "-" if r["seconds"] is None else _common.format_time(r["seconds"]), _ratio_text(ctx, r), r["note"])
-            for r in ctx.rows]
+    rows = [
+        (
+            r["workload"],
+            r["case"],
+            r["library"],
+            "-" if r["seconds"] is None else _common.format_time(r["seconds"]),
+            _ratio_text(ctx, r),
+            r["note"],
+        )
+        for r in ctx.rows
+    ]
     lines += _table_lines(headers, rows, markdown) if rows else ["(no timings)"]
     lines += ["", "## Budgets (benchmarks/README.md)" if markdown else "Budgets (benchmarks/README.md):"]
     for b in ctx.budgets:
         verdict = {True: "met", False: "NOT MET", None: "not checked"}[b["met"]]
         case = f" {b['case']}" if b["case"] else ""
-        lines.append(f"{'- ' if markdown else '  '}{b['workload']}{case}: budget: {b['text']}; "
-                     f"{b['measured']}: {verdict}")
+        lines.append(
+            f"{'- ' if markdown else '  '}{b['workload']}{case}: budget: {b['text']}; {b['measured']}: {verdict}"
+        )
     for title, theaders, trows in ctx.tables:
         lines += ["", f"## {title}" if markdown else f"{title}:"] + _table_lines(theaders, trows, markdown)
     if ctx.skipped:
@@ -233,13 +254,24 @@ def report(ctx, header, markdown=False):
 
 
 # one colour per library family, whatever the variant ("PyTorch Adam fused", "TF tf.function", ...)
-_FAMILY_COLORS = {"tapegrad": "tab:red", "numpy": "tab:gray", "PyTorch": "tab:orange", "TF": "tab:blue",
-                  "JAX": "tab:green", "probe": "tab:purple"}
+_FAMILY_COLORS = {
+    "tapegrad": "tab:red",
+    "numpy": "tab:gray",
+    "PyTorch": "tab:orange",
+    "TF": "tab:blue",
+    "JAX": "tab:green",
+    "probe": "tab:purple",
+}
 
 
 def _family(library):
-    for prefix, family in (("tapegrad", "tapegrad"), ("numpy", "numpy"), ("PyTorch", "PyTorch"),
-                           ("TF", "TF"), ("JAX", "JAX")):
+    for prefix, family in (
+        ("tapegrad", "tapegrad"),
+        ("numpy", "numpy"),
+        ("PyTorch", "PyTorch"),
+        ("TF", "TF"),
+        ("JAX", "JAX"),
+    ):
         if library.startswith(prefix):
             return family
     return "probe"  # copy probes and the triad
@@ -249,6 +281,7 @@ def save_png(ctx, path):
     """Bar chart of time / tapegrad per row (log scale). Returns None, or why no PNG was written."""
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
@@ -262,8 +295,12 @@ def save_png(ctx, path):
     fig, ax = plt.subplots(figsize=(11, 1.5 + 0.22 * len(rows)))
     ax.barh(range(len(rows)), ratios, color=[_FAMILY_COLORS[f] for f in families])
     from matplotlib.patches import Patch
-    ax.legend(handles=[Patch(color=_FAMILY_COLORS[f], label=f) for f in _FAMILY_COLORS if f in families],
-              loc="best", fontsize=8)
+
+    ax.legend(
+        handles=[Patch(color=_FAMILY_COLORS[f], label=f) for f in _FAMILY_COLORS if f in families],
+        loc="best",
+        fontsize=8,
+    )
     ax.set_yticks(range(len(rows)), labels, fontsize=7)
     ax.invert_yaxis()
     ax.set_xscale("log")
@@ -277,6 +314,7 @@ def save_png(ctx, path):
 
 
 # --- entry point -------------------------------------------------------------------------------
+
 
 def _load_peers(wanted, threads):
     """{peer: module or reason}, plus notes on thread control."""
@@ -299,15 +337,20 @@ def _load_peers(wanted, threads):
         notes.append(tf_note)
     try:
         from threadpoolctl import threadpool_limits
+
         peers["_threadpool"] = threadpool_limits(limits=threads)  # kept alive for the run
         notes.append(f"numpy (and every loaded BLAS/OpenMP pool): {threads} threads via threadpoolctl")
     except ImportError:
         if os.environ.get("OPENBLAS_NUM_THREADS") == str(threads):
-            notes.append(f"threadpoolctl is not installed: numpy's BLAS set to {threads} threads "
-                         "with OPENBLAS_NUM_THREADS before numpy loaded")
+            notes.append(
+                f"threadpoolctl is not installed: numpy's BLAS set to {threads} threads "
+                "with OPENBLAS_NUM_THREADS before numpy loaded"
+            )
         else:
-            notes.append("threadpoolctl is not installed and numpy was already loaded: numpy's BLAS uses "
-                         "its default thread count (pip install threadpoolctl)")
+            notes.append(
+                "threadpoolctl is not installed and numpy was already loaded: numpy's BLAS uses "
+                "its default thread count (pip install threadpoolctl)"
+            )
     if "jax" in wanted and not isinstance(peers["jax"], str):
         notes.append("JAX: its CPU thread count is not set by the suite (XLA picks its own)")
     return peers, notes
@@ -327,13 +370,17 @@ def _restore_threads(peers, tg_threads):
 
 def parse_args(argv=None):
     from benchmarks.workloads import NAMES as names
+
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (about a minute)")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, one repeat: checks the code paths only")
     ap.add_argument("--only", default="", help="comma-separated workloads: " + ", ".join(names))
     ap.add_argument("--threads", type=int, default=2, help="threads for every library (default 2)")
-    ap.add_argument("--peers", default=",".join(PEERS),
-                    help=f"comma-separated peers to run besides tapegrad (default all installed: {','.join(PEERS)})")
+    ap.add_argument(
+        "--peers",
+        default=",".join(PEERS),
+        help=f"comma-separated peers to run besides tapegrad (default all installed: {','.join(PEERS)})",
+    )
     ap.add_argument("--out", default=DEFAULT_OUT, help="directory for results.md and results.png")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
@@ -381,16 +428,20 @@ def main(argv=None, use_tqdm=True):
         progress.close()
         _restore_threads(peers, saved_threads)
     versions = [f"tapegrad {tg.__version__}", f"numpy {np.__version__}"] + [
-        f"{_PEER_MODULES[p]} {peers[p].__version__}" for p in ("torch", "tf", "jax") if not isinstance(peers[p], str)]
-    header = [
-        f"tapegrad benchmark suite, {mode} mode, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
-        f"{time.perf_counter() - t0:.0f} s (per workload: {', '.join(durations)} s)",
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.python_implementation()} "
-        f"{platform.python_version()}; {', '.join(versions)}",
-        f"threads: {args.threads} for every library (tg.config.set_num_threads, torch.set_num_threads, "
-        "TF intra/inter-op); OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset",
-    ] + notes + ["medians; 'time / tapegrad' > 1 means tapegrad is faster; errors and mismatches are "
-                 "shown instead of a time"]
+        f"{_PEER_MODULES[p]} {peers[p].__version__}" for p in ("torch", "tf", "jax") if not isinstance(peers[p], str)
+    ]
+    header = (
+        [
+            f"tapegrad benchmark suite, {mode} mode, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+            f"{time.perf_counter() - t0:.0f} s (per workload: {', '.join(durations)} s)",
+            f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.python_implementation()} "
+            f"{platform.python_version()}; {', '.join(versions)}",
+            f"threads: {args.threads} for every library (tg.config.set_num_threads, torch.set_num_threads, "
+            "TF intra/inter-op); OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset",
+        ]
+        + notes
+        + ["medians; 'time / tapegrad' > 1 means tapegrad is faster; errors and mismatches are shown instead of a time"]
+    )
     text = report(ctx, header)
     print(text)
     os.makedirs(args.out, exist_ok=True)

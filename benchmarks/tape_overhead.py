@@ -4,6 +4,7 @@ TensorFlow's eager GradientTape, run in one process with one thread each.
 
     python benchmarks/tape_overhead.py
 """
+
 import argparse
 import os
 import sys
@@ -43,6 +44,7 @@ def make_torch(torch):
             x = torch.tanh(x)
             x = x * x
         return torch.autograd.grad(x, x0, grad_outputs=torch.ones_like(x))[0]
+
     return chain
 
 
@@ -57,11 +59,13 @@ def make_tf(tf):
                 x = tf.tanh(x)
                 x = x * x
         return tape.gradient(x, x0, output_gradients=tf.ones_like(x))
+
     return chain
 
 
 def make_numpy():
     """The same chain by hand in numpy: forward keeping what the backward needs, then the VJPs."""
+
     def chain(x0):
         saved = []
         x = x0
@@ -77,6 +81,7 @@ def make_numpy():
             g = g * (1 - t * t)
             g = g * np.float32(1.01)
         return g
+
     return chain
 
 

@@ -9,6 +9,7 @@ time; with matplotlib installed (``pip install tapegrad[plot]``) the loss curves
 
     python examples/compare_optimizers.py [--steps 200] [--out compare_optimizers.png]
 """
+
 import argparse
 import time
 
@@ -89,8 +90,10 @@ def main():
     x, y = tf.constant(xn), tf.constant(yn)
     floor = best_loss(xn, yn)
     threshold = 1.05 * floor
-    print(f"{NUM_EXAMPLES} points, {args.steps} steps each; best possible loss {floor:.4f}, "
-          f"threshold {threshold:.4f} (within 5%)\n")
+    print(
+        f"{NUM_EXAMPLES} points, {args.steps} steps each; best possible loss {floor:.4f}, "
+        f"threshold {threshold:.4f} (within 5%)\n"
+    )
     header = f"{'optimizer':<15}{'lr':>8}{'final loss':>12}{'steps to thr':>14}{'w':>7}{'b':>7}{'wall ms':>9}"
     print(header)
     print("-" * len(header))
@@ -102,14 +105,17 @@ def main():
             losses, wall, w, b = train(cls_name, lr, extra, x, y, args.steps)
             n = steps_to(losses, threshold)
             mark = " *" if mult == 1.0 else ""
-            print(f"{label + mark:<15}{lr:>8.3g}{losses[-1]:>12.4f}{(str(n) if n is not None else 'never'):>14}"
-                  f"{w:>7.2f}{b:>7.2f}{wall * 1e3:>9.1f}")
+            print(
+                f"{label + mark:<15}{lr:>8.3g}{losses[-1]:>12.4f}{(str(n) if n is not None else 'never'):>14}"
+                f"{w:>7.2f}{b:>7.2f}{wall * 1e3:>9.1f}"
+            )
             if mult == 1.0:
                 curves[label] = losses
         print()
     print(f"* the sensible learning rate; total {time.perf_counter() - total:.1f} s")
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
@@ -117,8 +123,12 @@ def main():
         return
     fig, ax = plt.subplots(figsize=(9, 6))
     for i, (label, losses) in enumerate(curves.items()):
-        ax.plot(np.maximum(np.array(losses) - floor, 1e-8), label=label, color=plt.cm.tab20(i % 20),
-                linestyle=("-", "--", ":")[i % 3])
+        ax.plot(
+            np.maximum(np.array(losses) - floor, 1e-8),
+            label=label,
+            color=plt.cm.tab20(i % 20),
+            linestyle=("-", "--", ":")[i % 3],
+        )
     ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("loss - best possible loss")

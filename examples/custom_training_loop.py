@@ -5,6 +5,7 @@ scratch" guide, with `import tapegrad as tf` and synthetic data (three Gaussian 
     python examples/custom_training_loop.py               # 5 epochs, checkpoints in a temp dir
     python examples/custom_training_loop.py --epochs 2 --ckpt-dir /tmp/ckpts
 """
+
 import argparse
 import tempfile
 
@@ -42,8 +43,12 @@ def main(epochs=5, batch_size=64, samples=4000, ckpt_dir=None):
     tf.random.set_seed(0)
     x, y = make_blobs(samples)
     split = samples * 4 // 5
-    train_ds = (tf.data.Dataset.from_tensor_slices((x[:split], y[:split]))
-                .shuffle(1024, seed=0).batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    train_ds = (
+        tf.data.Dataset.from_tensor_slices((x[:split], y[:split]))
+        .shuffle(1024, seed=0)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
     val_ds = tf.data.Dataset.from_tensor_slices((x[split:], y[split:])).batch(256)
 
     model = Classifier()
@@ -76,8 +81,10 @@ def main(epochs=5, batch_size=64, samples=4000, ckpt_dir=None):
         for xb, yb in val_ds:
             val_acc.update_state(yb, model(xb, training=False))
         path = manager.save()
-        print(f"Epoch {epoch + 1}: loss {train_loss.result():.4f}, accuracy {train_acc.result():.4f}, "
-              f"val accuracy {val_acc.result():.4f}, saved {path}")
+        print(
+            f"Epoch {epoch + 1}: loss {train_loss.result():.4f}, accuracy {train_acc.result():.4f}, "
+            f"val accuracy {val_acc.result():.4f}, saved {path}"
+        )
 
     restored = Classifier()
     restored(x[:1])  # build the variables, then restore into them

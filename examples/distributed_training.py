@@ -8,6 +8,7 @@ A Horovod TF-2 script becomes this one by changing its two imports.
 
 Needs the mpi extra: pip install "tapegrad[mpi]". Synthetic data: three Gaussian blobs in 20-D.
 """
+
 import argparse
 import os
 import tempfile
@@ -32,12 +33,16 @@ def main(steps=60, batch_size=32, samples=4096, ckpt_dir=None):
 
     # every rank makes the same data set and keeps its shard
     x, y = make_blobs(samples)
-    x, y = x[hvd.rank()::hvd.size()], y[hvd.rank()::hvd.size()]
+    x, y = x[hvd.rank() :: hvd.size()], y[hvd.rank() :: hvd.size()]
 
     tf.random.set_seed(hvd.rank())  # different initial weights per rank: the broadcast below fixes that
-    model = tf.keras.Sequential([tf.keras.layers.Dense(64, activation="relu"),
-                                 tf.keras.layers.Dense(64, activation="relu"),
-                                 tf.keras.layers.Dense(3)])
+    model = tf.keras.Sequential(
+        [
+            tf.keras.layers.Dense(64, activation="relu"),
+            tf.keras.layers.Dense(64, activation="relu"),
+            tf.keras.layers.Dense(3),
+        ]
+    )
     loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     opt = tf.keras.optimizers.Adam(1e-3 * hvd.size())  # Horovod's rule: scale the learning rate by size
 
@@ -58,8 +63,7 @@ def main(steps=60, batch_size=32, samples=4096, ckpt_dir=None):
         if step % 10 == 0 or step == steps - 1:
             mean_loss = float(hvd.allreduce(loss))  # the loss averaged over the ranks
             if hvd.rank() == 0:
-                print(f"step {step:4d}  loss {mean_loss:.4f}  ({hvd.size()} ranks x {batch_size} examples)",
-                      flush=True)
+                print(f"step {step:4d}  loss {mean_loss:.4f}  ({hvd.size()} ranks x {batch_size} examples)", flush=True)
 
     if hvd.rank() == 0:  # one writer
         ckpt_dir = ckpt_dir or tempfile.mkdtemp(prefix="tapegrad_dist_")

@@ -5,6 +5,7 @@ guide (the ticket-ranking example), with `import tapegrad as tf` and synthetic d
     python examples/functional_two_inputs.py               # 3 epochs
     python examples/functional_two_inputs.py --epochs 1 --samples 500
 """
+
 import argparse
 import os
 import tempfile
@@ -34,8 +35,7 @@ def build_model():
     x = tf.keras.layers.Dense(32, activation="relu")(x)
     priority = tf.keras.layers.Dense(1, name="priority")(x)
     department = tf.keras.layers.Dense(NUM_DEPARTMENTS, name="department")(x)
-    return tf.keras.Model(inputs=[title_input, tags_input], outputs={"priority": priority,
-                                                                    "department": department})
+    return tf.keras.Model(inputs=[title_input, tags_input], outputs={"priority": priority, "department": department})
 
 
 def main(epochs=3, samples=3000, verbose=2):
@@ -43,11 +43,15 @@ def main(epochs=3, samples=3000, verbose=2):
     x, y = make_tickets(samples)
     model = build_model()
     model.summary()
-    model.compile(optimizer=tf.keras.optimizers.Adam(1e-3),
-                  loss={"priority": tf.keras.losses.MeanSquaredError(),
-                        "department": tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)},
-                  loss_weights={"priority": 1.0, "department": 0.2},
-                  metrics={"department": ["accuracy"]})
+    model.compile(
+        optimizer=tf.keras.optimizers.Adam(1e-3),
+        loss={
+            "priority": tf.keras.losses.MeanSquaredError(),
+            "department": tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        },
+        loss_weights={"priority": 1.0, "department": 0.2},
+        metrics={"department": ["accuracy"]},
+    )
     history = model.fit(x, y, epochs=epochs, batch_size=32, validation_split=0.2, verbose=verbose)
     path = os.path.join(tempfile.mkdtemp(prefix="tapegrad_"), "tickets.weights.h5")
     model.save_weights(path)

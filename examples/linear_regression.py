@@ -3,6 +3,7 @@
 Fits y = 3x + 2 + noise with a GradientTape, the MSE loss and the SGD optimizer, printing the loss
 as it falls; ends with w close to 3 and b close to 2.
 """
+
 import numpy as np
 
 import tapegrad as tf

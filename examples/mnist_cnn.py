@@ -6,6 +6,7 @@ plus noise, stored as uint8 like MNIST.
     python examples/mnist_cnn.py                 # 6000 samples, 3 epochs, progress bar
     python examples/mnist_cnn.py --samples 1000 --epochs 1
 """
+
 import argparse
 
 import numpy as np
@@ -29,16 +30,18 @@ def make_digits(n, seed=0):
 
 
 def build_model():
-    return tf.keras.Sequential([
-        tf.keras.Input(shape=(28, 28, 1)),
-        tf.keras.layers.Conv2D(16, kernel_size=(3, 3), activation="relu"),
-        tf.keras.layers.MaxPooling2D(pool_size=(2, 2)),
-        tf.keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        tf.keras.layers.MaxPooling2D(pool_size=(2, 2)),
-        tf.keras.layers.Flatten(),
-        tf.keras.layers.Dropout(0.25),
-        tf.keras.layers.Dense(NUM_CLASSES, activation="softmax"),
-    ])
+    return tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(28, 28, 1)),
+            tf.keras.layers.Conv2D(16, kernel_size=(3, 3), activation="relu"),
+            tf.keras.layers.MaxPooling2D(pool_size=(2, 2)),
+            tf.keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            tf.keras.layers.MaxPooling2D(pool_size=(2, 2)),
+            tf.keras.layers.Flatten(),
+            tf.keras.layers.Dropout(0.25),
+            tf.keras.layers.Dense(NUM_CLASSES, activation="softmax"),
+        ]
+    )
 
 
 def main(samples=6000, epochs=3, batch_size=128, verbose=1):
@@ -51,8 +54,7 @@ def main(samples=6000, epochs=3, batch_size=128, verbose=1):
     model = build_model()
     model.summary()
     model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
-    history = model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, validation_split=0.1,
-                        verbose=verbose)
+    history = model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, validation_split=0.1, verbose=verbose)
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     print(f"Test loss: {loss:.4f}")
     print(f"Test accuracy: {accuracy:.4f}")

@@ -1,6 +1,7 @@
 """Run by tests/test_distribute.py under ``mpiexec -n N``: ``python tests/distribute_worker.py SCENARIO``.
 Each scenario asserts on every rank and prints ``OK <scenario> rank R`` at the end; a failing assert
 is an uncaught exception, which ends the whole job (that is also what the `raise` scenario checks)."""
+
 import hashlib
 import os
 import sys
@@ -78,8 +79,9 @@ def collectives():
             got = hvd.allreduce(tg.constant(xs[r]), op=op, name=f"{name}_{np.dtype(dtype).name}")
             want = expected(op, xs)
             assert got.dtype.name == np.dtype(dtype).name, (got.dtype, dtype)
-            np.testing.assert_allclose(got.numpy().astype(np.float64), want.astype(np.float64), rtol=1e-6,
-                                       err_msg=f"{name} {dtype}")
+            np.testing.assert_allclose(
+                got.numpy().astype(np.float64), want.astype(np.float64), rtol=1e-6, err_msg=f"{name} {dtype}"
+            )
             if op != hvd.Average or not np.dtype(dtype).name.startswith(("float", "bfloat")):
                 assert (got.numpy() == want).all(), (name, dtype, got.numpy(), want)
             results.append(got.numpy())
@@ -131,15 +133,18 @@ def collectives():
     gathered = np.concatenate([value_of(q, np.float64, (4, 3))[: q + 1] for q in range(n)])
     want = np.zeros_like(w.numpy())
     start = sum(q + 1 for q in range(r))
-    want[: r + 1] = 2 * gathered[start:start + r + 1]
+    want[: r + 1] = 2 * gathered[start : start + r + 1]
     np.testing.assert_allclose(tape.gradient(loss_g, w).numpy(), want, rtol=1e-12)
     # broadcast: the averaged gradient on the root, zeros elsewhere
     np.testing.assert_allclose(tape.gradient(loss_b, w).numpy(), np.ones_like(want) * (r == 0))
     del tape
     # broadcast_variables: differently initialised ranks end equal (to root's values)
     rng = np.random.default_rng(100 + r)
-    vs = [tg.Variable(rng.standard_normal((3, 4)).astype(np.float32)), tg.Variable(rng.standard_normal(5)),
-          tg.Variable(np.int32(r))]
+    vs = [
+        tg.Variable(rng.standard_normal((3, 4)).astype(np.float32)),
+        tg.Variable(rng.standard_normal(5)),
+        tg.Variable(np.int32(r)),
+    ]
     root_vals = [w.numpy() for w in vs] if r == 1 else None
     root_vals = hvd.broadcast_object(root_vals, root_rank=1)
     hvd.broadcast_variables(vs, root_rank=1)
@@ -156,7 +161,10 @@ def init_params(seed):
     rng = np.random.default_rng(seed)
     ps = []
     for a, b in zip(SIZES[:-1], SIZES[1:]):
-        ps += [(rng.standard_normal((a, b)) / np.sqrt(a)).astype(np.float32), (0.1 * rng.standard_normal(b)).astype(np.float32)]
+        ps += [
+            (rng.standard_normal((a, b)) / np.sqrt(a)).astype(np.float32),
+            (0.1 * rng.standard_normal(b)).astype(np.float32),
+        ]
     return ps
 
 
@@ -188,7 +196,7 @@ def train(distributed, use_optimizer=False, seed=0):
     for step in range(STEPS):
         x, y = xs[step], ys[step]
         if distributed:
-            x, y = x[r * share:(r + 1) * share], y[r * share:(r + 1) * share]
+            x, y = x[r * share : (r + 1) * share], y[r * share : (r + 1) * share]
         with tg.GradientTape() as tape:
             loss = mlp_loss(ws, x, y)
         if distributed and not use_optimizer:
@@ -244,7 +252,7 @@ def train_same_init(use_optimizer):
     share = BATCH // n
     losses = []
     for step in range(STEPS):
-        x, y = xs[step][r * share:(r + 1) * share], ys[step][r * share:(r + 1) * share]
+        x, y = xs[step][r * share : (r + 1) * share], ys[step][r * share : (r + 1) * share]
         with tg.GradientTape() as tape:
             loss = mlp_loss(ws, x, y)
         if not use_optimizer:
@@ -284,8 +292,13 @@ def tape_options():
     mean = [sum(g[i] for g in per_rank) / n for i in range(3)]
     total = [sum(g[i] for g in per_rank) for i in range(3)]
     tol = dict(rtol=2e-5, atol=2e-5)
-    for options, want in (({}, mean), ({"groups": 2}, mean), ({"groups": [[]]}, mean),
-                          ({"gradient_predivide_factor": 4.0}, mean), ({"op": hvd.Sum}, total)):
+    for options, want in (
+        ({}, mean),
+        ({"groups": 2}, mean),
+        ({"groups": [[]]}, mean),
+        ({"gradient_predivide_factor": 4.0}, mean),
+        ({"op": hvd.Sum}, total),
+    ):
         for got, ref in zip(grads(options), want):
             np.testing.assert_allclose(got, ref, **tol, err_msg=str(options))
     got = grads({"compression": hvd.Compression.fp16})
@@ -300,8 +313,9 @@ def tape_options():
             loss = tg.reduce_sum(w * w) * float(r + 1)
         g = hvd.DistributedGradientTape(tape).gradient(loss, [w])[0]
         assert g.dtype.name == dt, g.dtype
-        np.testing.assert_allclose(g.numpy().astype(np.float64), np.array([2.0, 4.0, 6.0]) * np.mean(np.arange(n) + 1.0),
-                                   rtol=1e-2)
+        np.testing.assert_allclose(
+            g.numpy().astype(np.float64), np.array([2.0, 4.0, 6.0]) * np.mean(np.arange(n) + 1.0), rtol=1e-2
+        )
     got = grads({}, local=1)  # the bias stays local, divided by size
     np.testing.assert_allclose(got[1], per_rank[r][1] / n, **tol)
     np.testing.assert_allclose(got[0], mean[0], **tol)
@@ -318,8 +332,10 @@ def keras_fit():
     rng = np.random.default_rng(r)
     for w in model.trainable_variables:
         w.assign(rng.standard_normal(tuple(w.shape)).astype(np.float32))
-    model.compile(optimizer=hvd.DistributedOptimizer(tg.keras.optimizers.SGD(0.05)),
-                  loss=tg.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=hvd.DistributedOptimizer(tg.keras.optimizers.SGD(0.05)),
+        loss=tg.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     x = np.random.default_rng(50 + r).standard_normal((32, 5)).astype(np.float32)
     y = (np.arange(32) % 3).astype(np.int32)
     seen = {}
@@ -334,9 +350,20 @@ def keras_fit():
         def on_epoch_end(self, epoch, logs=None):
             local[epoch] = dict(logs)
 
-    model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0,
-              callbacks=[Local(), hvd.callbacks.BroadcastGlobalVariablesCallback(0),
-                         hvd.callbacks.MetricAverageCallback(), Record()])
+    model.fit(
+        x,
+        y,
+        batch_size=8,
+        epochs=2,
+        shuffle=False,
+        verbose=0,
+        callbacks=[
+            Local(),
+            hvd.callbacks.BroadcastGlobalVariablesCallback(0),
+            hvd.callbacks.MetricAverageCallback(),
+            Record(),
+        ],
+    )
     same_on_all_ranks([w.numpy() for w in model.variables], "weights after fit")
     all_local = hvd.allgather_object(local[1]["loss"])
     np.testing.assert_allclose(seen[1]["loss"], np.mean(np.float32(all_local)), rtol=1e-6)
@@ -352,8 +379,10 @@ def mismatch():
         msg = str(e)
     else:
         raise AssertionError("no error for mismatched shapes")
-    assert ("Mismatched ALLREDUCE tensor shapes: One rank sent a tensor of shape [2, 3], but another rank sent a "
-            "tensor of shape [3, 3].") in msg, msg
+    assert (
+        "Mismatched ALLREDUCE tensor shapes: One rank sent a tensor of shape [2, 3], but another rank sent a "
+        "tensor of shape [3, 3]."
+    ) in msg, msg
     assert "'weights'" in msg and "rank 0" in msg and "rank 1" in msg, msg
     try:
         hvd.allreduce(tg.zeros((2,), dtype=tg.float32 if r == 0 else tg.int32), name="counts")
@@ -365,8 +394,10 @@ def mismatch():
     try:
         hvd.allgather(tg.zeros((r + 1, 2 + (r > 0))), name="rows")
     except tg.errors.FailedPreconditionError as e:
-        assert ("Mismatched ALLGATHER tensor shapes: One rank sent a tensor with dimension 1 equal to 2, but another "
-                "rank sent a tensor with dimension 1 equal to 3.") in str(e), str(e)
+        assert (
+            "Mismatched ALLGATHER tensor shapes: One rank sent a tensor with dimension 1 equal to 2, but another "
+            "rank sent a tensor with dimension 1 equal to 3."
+        ) in str(e), str(e)
     else:
         raise AssertionError("no error for mismatched allgather")
     # in a DistributedGradientTape: the variable is named
@@ -419,7 +450,13 @@ if __name__ == "__main__":
     hvd.init()
     scenario = sys.argv[1]
     for name in scenario.split(","):
-        {"collectives": collectives, "training": training, "fit": keras_fit, "mismatch": mismatch,
-         "tape_options": tape_options,
-         "raise": raise_on_one, "exit": exit_on_one}[name]()
+        {
+            "collectives": collectives,
+            "training": training,
+            "fit": keras_fit,
+            "mismatch": mismatch,
+            "tape_options": tape_options,
+            "raise": raise_on_one,
+            "exit": exit_on_one,
+        }[name]()
     print(f"OK {scenario} rank {hvd.rank()}", flush=True)

@@ -14,6 +14,7 @@ while the program is drawn, so an op is only appended where its inputs are in it
 kinks and ties by MARGIN, and its result stays finite and bounded. That keeps finite differences
 meaningful without weakening any comparison.
 """
+
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -68,12 +69,10 @@ class Program:
             args = ", ".join(self.name(i) for i in s.args)
             ps = "".join(f", {k}={v!r}" for k, v in s.params.items())
             out = self.values[s.out]
-            lines.append(f"{self.name(s.out)} = {s.name}({args}{ps})"
-                         f"    # -> {out.dtype}{list(out.shape)}")
+            lines.append(f"{self.name(s.out)} = {s.name}({args}{ps})    # -> {out.dtype}{list(out.shape)}")
         with np.printoptions(precision=17, threshold=200, linewidth=110):
             for i, a, _ in self.inputs:
-                lines.append(f"{self.name(i)} = np.array({np.array2string(a, separator=', ')}, "
-                             f"dtype='{a.dtype}')")
+                lines.append(f"{self.name(i)} = np.array({np.array2string(a, separator=', ')}, dtype='{a.dtype}')")
         return "\n".join(lines)
 
     def __repr__(self):
@@ -192,7 +191,7 @@ class Builder:
         """Distinct elements of seq in random order."""
         seq = list(seq)
         hi = len(seq) if max_size is None else min(max_size, len(seq))
-        return self.perm(seq)[:self.integers(min(min_size, hi), hi)]
+        return self.perm(seq)[: self.integers(min(min_size, hi), hi)]
 
     def axis(self, rank, negative=True):
         if rank == 0:
@@ -212,8 +211,10 @@ class Builder:
 
     def shape(self, max_rank=4):
         if self.big:
-            dims = [self.choice([1, 3, 17, 64, 129, 1031, 4099, 16411])
-                    for _ in range(self.integers(1, min(3, max_rank) or 1))]
+            dims = [
+                self.choice([1, 3, 17, 64, 129, 1031, 4099, 16411])
+                for _ in range(self.integers(1, min(3, max_rank) or 1))
+            ]
             while int(np.prod(dims)) > BIG_SIZE // 2:
                 dims[int(np.argmax(dims))] = self.choice([1, 2, 7])
             return tuple(dims)
@@ -231,8 +232,7 @@ class Builder:
         """A value of exactly this shape and dtype: an earlier value or a new input (<= 3)."""
         shape = tuple(shape)
         if reuse and (len(self.prog.inputs) >= 3 or self.integers(0, 2) == 0):
-            same = [i for i, v in enumerate(self.prog.values)
-                    if v.shape == shape and v.dtype == dtype]
+            same = [i for i, v in enumerate(self.prog.values) if v.shape == shape and v.dtype == dtype]
             if same:
                 return self.choice(same)
         if len(self.prog.inputs) >= 3:
@@ -261,9 +261,8 @@ class Builder:
             warnings.simplefilter("error", RuntimeWarning)  # e.g. the variance of an empty slice
             try:
                 out = np.asarray(step.ref(*vals))
-            except (FloatingPointError, RuntimeWarning, ValueError, IndexError,
-                    np.linalg.LinAlgError):
-                raise Reject
+            except (FloatingPointError, RuntimeWarning, ValueError, IndexError, np.linalg.LinAlgError):
+                raise Reject from None
             if out.size > (BIG_SIZE if self.big else MAX_SIZE) or out.ndim > 6:
                 raise Reject
             if out.dtype.kind in "fi":
@@ -282,9 +281,9 @@ class Builder:
         self.n_steps = len(self.prog.steps)
 
     def rollback(self):
-        del self.prog.values[self.committed:]
-        del self.prog.inputs[self.n_inputs:]
-        del self.prog.steps[self.n_steps:]
+        del self.prog.values[self.committed :]
+        del self.prog.inputs[self.n_inputs :]
+        del self.prog.steps[self.n_steps :]
 
 
 @st.composite
@@ -300,10 +299,15 @@ def programs(draw, dtype, min_ops=2, max_ops=8, big=False, exclude=()):
     # (a wide integer plus the seed folded into the range: hypothesis draws the ends of a range,
     # and 0, far more often than the rest)
     n_ops = min_ops + (draw(st.integers(0, 2**16 - 1)) + seed) % (max_ops - min_ops + 1)
-    names = [n for n, (kinds, _) in OPS.items()
-             if dtype.kind in kinds and (dtype.kind == "i" or "x" not in kinds)
-             and (dtype != np.float32 or "c" not in kinds) and (not big or n in BIG_OPS)
-             and n not in exclude]
+    names = [
+        n
+        for n, (kinds, _) in OPS.items()
+        if dtype.kind in kinds
+        and (dtype.kind == "i" or "x" not in kinds)
+        and (dtype != np.float32 or "c" not in kinds)
+        and (not big or n in BIG_OPS)
+        and n not in exclude
+    ]
     done = 0
     for attempt in range(n_ops * 12):
         if done == n_ops:
@@ -340,6 +344,7 @@ def op(name, kinds="f"):
     def deco(gen):
         OPS[name] = (kinds, gen)
         return gen
+
     return deco
 
 
@@ -361,8 +366,8 @@ def _like(fn):
 
 def _unary(name, tgf, npf, pred=None, kinds="f"):
     def gen(b, x):
-        return Step(name, [x], {}, tgf, npf, pred=None if pred is None else
-                    (lambda a, out: bool(pred(a))))
+        return Step(name, [x], {}, tgf, npf, pred=None if pred is None else (lambda a, out: bool(pred(a))))
+
     op(name, kinds)(gen)
 
 
@@ -378,8 +383,7 @@ _unary("exp", lambda T, a: T.exp(a), np.exp, lambda a: np.all(a < 6))
 _unary("log", lambda T, a: T.math.log(a), np.log, lambda a: np.all(a > 0.05))
 _unary("sqrt", lambda T, a: T.sqrt(a), np.sqrt, lambda a: np.all(a > 0.05))
 _unary("rsqrt", lambda T, a: T.math.rsqrt(a), lambda a: 1 / np.sqrt(a), lambda a: np.all(a > 0.05))
-_unary("reciprocal", lambda T, a: T.math.reciprocal(a), lambda a: 1 / a,
-       lambda a: np.all(np.abs(a) > 0.1))
+_unary("reciprocal", lambda T, a: T.math.reciprocal(a), lambda a: 1 / a, lambda a: np.all(np.abs(a) > 0.1))
 _unary("tanh", lambda T, a: T.tanh(a), np.tanh)
 _unary("sigmoid", lambda T, a: T.sigmoid(a), _sigmoid)
 _unary("sin", lambda T, a: T.sin(a), np.sin)
@@ -402,27 +406,36 @@ _unary("abs", lambda T, a: T.abs(a), np.abs, lambda a: away(a, [0]), kinds="fi")
 _unary("sign", lambda T, a: T.sign(a), np.sign, lambda a: away(a, [0]), kinds="fi")
 _unary("softplus", lambda T, a: T.math.softplus(a), _sp)
 _unary("log_sigmoid", lambda T, a: T.math.log_sigmoid(a), lambda a: -_sp(-a))
-_unary("softsign", lambda T, a: T.nn.softsign(a), lambda a: a / (1 + np.abs(a)),
-       lambda a: away(a, [0]))
+_unary("softsign", lambda T, a: T.nn.softsign(a), lambda a: a / (1 + np.abs(a)), lambda a: away(a, [0]))
 _unary("erf", lambda T, a: T.math.erf(a), _like(_erf))
 _unary("erfc", lambda T, a: T.math.erfc(a), _like(_erfc))
-_unary("relu", lambda T, a: T.nn.relu(a), lambda a: np.maximum(a, 0).astype(a.dtype),
-       lambda a: away(a, [0]))
-_unary("relu6", lambda T, a: T.nn.relu6(a), lambda a: np.clip(a, 0, 6).astype(a.dtype),
-       lambda a: away(a, [0, 6]))
+_unary("relu", lambda T, a: T.nn.relu(a), lambda a: np.maximum(a, 0).astype(a.dtype), lambda a: away(a, [0]))
+_unary("relu6", lambda T, a: T.nn.relu6(a), lambda a: np.clip(a, 0, 6).astype(a.dtype), lambda a: away(a, [0, 6]))
 # TF's float attributes and cast(python_float, dtype) constants are float32: F32 rounds like them
 F32 = float(np.float32(0.3)), float(np.float32(0.7071067811865476)), float(np.float32(0.044715))
-_unary("leaky_relu", lambda T, a: T.nn.leaky_relu(a, alpha=0.3),
-       lambda a: np.where(a > 0, a, a * a.dtype.type(F32[0])), lambda a: away(a, [0]))
-_unary("elu", lambda T, a: T.nn.elu(a), lambda a: np.where(a > 0, a, np.expm1(a)),
-       lambda a: away(a, [0]))
-_unary("selu", lambda T, a: T.nn.selu(a),
-       _like(lambda a: 1.0507009873554804934193349852946 * np.where(
-           a > 0, a, 1.6732632423543772848170429916717 * np.expm1(a))),
-       lambda a: away(a, [0]))
+_unary(
+    "leaky_relu",
+    lambda T, a: T.nn.leaky_relu(a, alpha=0.3),
+    lambda a: np.where(a > 0, a, a * a.dtype.type(F32[0])),
+    lambda a: away(a, [0]),
+)
+_unary("elu", lambda T, a: T.nn.elu(a), lambda a: np.where(a > 0, a, np.expm1(a)), lambda a: away(a, [0]))
+_unary(
+    "selu",
+    lambda T, a: T.nn.selu(a),
+    _like(
+        lambda a: (
+            1.0507009873554804934193349852946 * np.where(a > 0, a, 1.6732632423543772848170429916717 * np.expm1(a))
+        )
+    ),
+    lambda a: away(a, [0]),
+)
 _unary("gelu", lambda T, a: T.nn.gelu(a), _like(lambda a: 0.5 * a * _erfc(-a * F32[1])))
-_unary("gelu_tanh", lambda T, a: T.nn.gelu(a, approximate=True),
-       _like(lambda a: 0.5 * a * (1 + np.tanh(0.7978845608028654 * (a + F32[2] * a**3)))))
+_unary(
+    "gelu_tanh",
+    lambda T, a: T.nn.gelu(a, approximate=True),
+    _like(lambda a: 0.5 * a * (1 + np.tanh(0.7978845608028654 * (a + F32[2] * a**3)))),
+)
 _unary("silu", lambda T, a: T.nn.silu(a), lambda a: a * _sigmoid(a))
 _unary("floor", lambda T, a: T.floor(a), np.floor, frac_away)
 _unary("ceil", lambda T, a: T.math.ceil(a), np.ceil, frac_away)
@@ -435,24 +448,33 @@ _unary("identity", lambda T, a: T.identity(a), lambda a: a.copy(), kinds="fi")
 
 def _binary(name, tgf, npf, pred=None, kinds="f", domain=None, scalar=None):
     """x OP y (or y OP x) with y a broadcast-compatible earlier value, new input or a constant."""
+
     def gen(b, x):
         xv = b.val(x)
         if scalar is not None and b.integers(0, 4) == 0:  # a Python constant operand
             c = scalar(b, xv)
             swap = b.boolean()
             if swap:
-                return Step(name, [x], {"const_first": c}, lambda T, a: tgf(T, c, a),
-                            lambda a: npf(np.asarray(c, a.dtype), a),
-                            pred=None if pred is None else
-                            (lambda a, out: bool(pred(np.asarray(c, a.dtype), a))))
-            return Step(name, [x], {"const": c}, lambda T, a: tgf(T, a, c),
-                        lambda a: npf(a, np.asarray(c, a.dtype)),
-                        pred=None if pred is None else
-                        (lambda a, out: bool(pred(a, np.asarray(c, a.dtype)))))
+                return Step(
+                    name,
+                    [x],
+                    {"const_first": c},
+                    lambda T, a: tgf(T, c, a),
+                    lambda a: npf(np.asarray(c, a.dtype), a),
+                    pred=None if pred is None else (lambda a, out: bool(pred(np.asarray(c, a.dtype), a))),
+                )
+            return Step(
+                name,
+                [x],
+                {"const": c},
+                lambda T, a: tgf(T, a, c),
+                lambda a: npf(a, np.asarray(c, a.dtype)),
+                pred=None if pred is None else (lambda a, out: bool(pred(a, np.asarray(c, a.dtype)))),
+            )
         y = b.operand(b.broadcast_shape(xv.shape), xv.dtype, domain)
         args = [y, x] if b.boolean() else [x, y]
-        return Step(name, args, {}, tgf, npf,
-                    pred=None if pred is None else (lambda p, q, out: bool(pred(p, q))))
+        return Step(name, args, {}, tgf, npf, pred=None if pred is None else (lambda p, q, out: bool(pred(p, q))))
+
     op(name, kinds)(gen)
 
 
@@ -472,38 +494,97 @@ _binary("subtract", lambda T, a, c: T.subtract(a, c), np.subtract, kinds="fi", s
 _binary("sub_op", lambda T, a, c: a - c, np.subtract, kinds="fi", scalar=_fconst)
 _binary("multiply", lambda T, a, c: T.multiply(a, c), np.multiply, kinds="fi", scalar=_fconst)
 _binary("mul_op", lambda T, a, c: a * c, np.multiply, kinds="fi", scalar=_fconst)
-_binary("divide", lambda T, a, c: T.math.divide(a, c), lambda p, q: p / q,
-        lambda p, q: np.all(np.abs(q) > 0.1), domain="nonzero", scalar=_fconst)
-_binary("truediv_op", lambda T, a, c: a / c, lambda p, q: p / q,
-        lambda p, q: np.all(np.abs(q) > 0.1), kinds="fi", domain="nonzero", scalar=_fconst)
-_binary("maximum", lambda T, a, c: T.maximum(a, c), np.maximum,
-        lambda p, q: away(p - q, [0]), kinds="fi")
-_binary("minimum", lambda T, a, c: T.minimum(a, c), np.minimum,
-        lambda p, q: away(p - q, [0]), kinds="fi")
-_binary("pow", lambda T, a, c: T.pow(a, c), np.power,
-        lambda p, q: np.all(p > 0.1) and np.all(np.abs(q) < 3), kinds="fi", domain="positive",
-        scalar=_posconst)  # (integers: numpy refuses negative exponents, and the op is dropped)
-_binary("pow_op", lambda T, a, c: a ** c, np.power,
-        lambda p, q: np.all(p > 0.1) and np.all(np.abs(q) < 3), domain="positive",
-        scalar=_posconst)
-_binary("squared_difference", lambda T, a, c: T.math.squared_difference(a, c),
-        lambda p, q: np.square(p - q), kinds="fi")
-_binary("atan2", lambda T, a, c: T.math.atan2(a, c), np.arctan2,
-        lambda p, q: np.all(p * p + q * q > 0.01) and np.all((q > MARGIN) | (np.abs(p) > MARGIN)))
-_binary("xlogy", lambda T, a, c: T.math.xlogy(a, c), lambda p, q: p * np.log(q),
-        lambda p, q: np.all(q > 0.05) and away(p, [0]))
-_binary("xdivy", lambda T, a, c: T.math.xdivy(a, c), lambda p, q: p / q,
-        lambda p, q: np.all(np.abs(q) > 0.1) and away(p, [0]), domain="nonzero")
-_binary("floordiv", lambda T, a, c: T.math.floordiv(a, c), np.floor_divide,
-        lambda p, q: np.all(q != 0), kinds="i", domain="nonzero")
-_binary("floormod", lambda T, a, c: T.math.floormod(a, c), np.mod,
-        lambda p, q: np.all(q != 0), kinds="i", domain="nonzero")
-_binary("floormod_f", lambda T, a, c: T.math.floormod(a, c), np.mod,
-        lambda p, q: np.all(np.abs(q) > 0.1) and frac_away(p / q), domain="nonzero")
-_binary("floordiv_f", lambda T, a, c: T.math.floordiv(a, c), np.floor_divide,
-        lambda p, q: np.all(np.abs(q) > 0.1) and frac_away(p / q), domain="nonzero")
-_binary("int_truediv", lambda T, a, c: T.math.truediv(a, c), np.true_divide,
-        lambda p, q: np.all(q != 0), kinds="ix", domain="nonzero")
+_binary(
+    "divide",
+    lambda T, a, c: T.math.divide(a, c),
+    lambda p, q: p / q,
+    lambda p, q: np.all(np.abs(q) > 0.1),
+    domain="nonzero",
+    scalar=_fconst,
+)
+_binary(
+    "truediv_op",
+    lambda T, a, c: a / c,
+    lambda p, q: p / q,
+    lambda p, q: np.all(np.abs(q) > 0.1),
+    kinds="fi",
+    domain="nonzero",
+    scalar=_fconst,
+)
+_binary("maximum", lambda T, a, c: T.maximum(a, c), np.maximum, lambda p, q: away(p - q, [0]), kinds="fi")
+_binary("minimum", lambda T, a, c: T.minimum(a, c), np.minimum, lambda p, q: away(p - q, [0]), kinds="fi")
+_binary(
+    "pow",
+    lambda T, a, c: T.pow(a, c),
+    np.power,
+    lambda p, q: np.all(p > 0.1) and np.all(np.abs(q) < 3),
+    kinds="fi",
+    domain="positive",
+    scalar=_posconst,
+)  # (integers: numpy refuses negative exponents, and the op is dropped)
+_binary(
+    "pow_op",
+    lambda T, a, c: a**c,
+    np.power,
+    lambda p, q: np.all(p > 0.1) and np.all(np.abs(q) < 3),
+    domain="positive",
+    scalar=_posconst,
+)
+_binary(
+    "squared_difference", lambda T, a, c: T.math.squared_difference(a, c), lambda p, q: np.square(p - q), kinds="fi"
+)
+_binary(
+    "atan2",
+    lambda T, a, c: T.math.atan2(a, c),
+    np.arctan2,
+    lambda p, q: np.all(p * p + q * q > 0.01) and np.all((q > MARGIN) | (np.abs(p) > MARGIN)),
+)
+_binary(
+    "xlogy",
+    lambda T, a, c: T.math.xlogy(a, c),
+    lambda p, q: p * np.log(q),
+    lambda p, q: np.all(q > 0.05) and away(p, [0]),
+)
+_binary(
+    "xdivy",
+    lambda T, a, c: T.math.xdivy(a, c),
+    lambda p, q: p / q,
+    lambda p, q: np.all(np.abs(q) > 0.1) and away(p, [0]),
+    domain="nonzero",
+)
+_binary(
+    "floordiv",
+    lambda T, a, c: T.math.floordiv(a, c),
+    np.floor_divide,
+    lambda p, q: np.all(q != 0),
+    kinds="i",
+    domain="nonzero",
+)
+_binary(
+    "floormod", lambda T, a, c: T.math.floormod(a, c), np.mod, lambda p, q: np.all(q != 0), kinds="i", domain="nonzero"
+)
+_binary(
+    "floormod_f",
+    lambda T, a, c: T.math.floormod(a, c),
+    np.mod,
+    lambda p, q: np.all(np.abs(q) > 0.1) and frac_away(p / q),
+    domain="nonzero",
+)
+_binary(
+    "floordiv_f",
+    lambda T, a, c: T.math.floordiv(a, c),
+    np.floor_divide,
+    lambda p, q: np.all(np.abs(q) > 0.1) and frac_away(p / q),
+    domain="nonzero",
+)
+_binary(
+    "int_truediv",
+    lambda T, a, c: T.math.truediv(a, c),
+    np.true_divide,
+    lambda p, q: np.all(q != 0),
+    kinds="ix",
+    domain="nonzero",
+)
 
 
 # reductions
@@ -515,10 +596,15 @@ def _reduce(name, tgf, npf, pred=None, kinds="f"):
         axis = b.axes(r) if r else None
         keep = b.boolean()
         npaxis = tuple(axis) if isinstance(axis, list) else axis
-        return Step(name, [x], {"axis": axis, "keepdims": keep},
-                    lambda T, a: tgf(T, a, axis=axis, keepdims=keep),
-                    lambda a: np.asarray(npf(a, npaxis, keep)),
-                    pred=None if pred is None else (lambda a, out: bool(pred(a, npaxis))))
+        return Step(
+            name,
+            [x],
+            {"axis": axis, "keepdims": keep},
+            lambda T, a: tgf(T, a, axis=axis, keepdims=keep),
+            lambda a: np.asarray(npf(a, npaxis, keep)),
+            pred=None if pred is None else (lambda a, out: bool(pred(a, npaxis))),
+        )
+
     op(name, kinds)(gen)
 
 
@@ -536,8 +622,11 @@ def _no_ties(a, axis):
     if any(a.shape[k] == 0 for k in ax):
         return False
     rest = [k for k in range(a.ndim) if k not in ax]
-    m = np.transpose(a, rest + list(ax)).reshape(
-        [a.shape[k] for k in rest] + [int(np.prod([a.shape[k] for k in ax]))]).astype(np.float64)
+    m = (
+        np.transpose(a, rest + list(ax))
+        .reshape([a.shape[k] for k in rest] + [int(np.prod([a.shape[k] for k in ax]))])
+        .astype(np.float64)
+    )
     if m.shape[-1] < 2:
         return True
     s = np.sort(m, axis=-1)
@@ -567,26 +656,58 @@ def _lse(a, axis, keep):
     return s if keep else np.squeeze(s, axis=_norm_axes(axis, a.ndim))
 
 
-_reduce("reduce_sum", lambda T, a, **k: T.reduce_sum(a, **k), lambda a, ax, k: np.sum(
-    a, axis=ax, keepdims=k, dtype=a.dtype), kinds="fi")
+_reduce(
+    "reduce_sum",
+    lambda T, a, **k: T.reduce_sum(a, **k),
+    lambda a, ax, k: np.sum(a, axis=ax, keepdims=k, dtype=a.dtype),
+    kinds="fi",
+)
 _reduce("reduce_mean", lambda T, a, **k: T.reduce_mean(a, **k), _mean, kinds="fi")
-_reduce("reduce_max", lambda T, a, **k: T.reduce_max(a, **k), lambda a, ax, k: np.max(
-    a, axis=ax, keepdims=k), _no_ties, kinds="fi")
-_reduce("reduce_min", lambda T, a, **k: T.reduce_min(a, **k), lambda a, ax, k: np.min(
-    a, axis=ax, keepdims=k), _no_ties, kinds="fi")
-_reduce("reduce_prod", lambda T, a, **k: T.reduce_prod(a, **k), lambda a, ax, k: np.prod(
-    a, axis=ax, keepdims=k, dtype=a.dtype), kinds="fi")
-_reduce("reduce_logsumexp", lambda T, a, **k: T.reduce_logsumexp(a, **k), _lse,
-        lambda a, ax: all(a.shape[k] for k in _norm_axes(ax, a.ndim)))
-_reduce("reduce_std", lambda T, a, **k: T.math.reduce_std(a, **k),
-        lambda a, ax, k: np.std(a, axis=ax, keepdims=k),
-        lambda a, ax: bool(np.all(np.std(a, axis=ax) > 0.05)) if a.size else False)
-_reduce("reduce_variance", lambda T, a, **k: T.math.reduce_variance(a, **k),
-        lambda a, ax, k: np.var(a, axis=ax, keepdims=k),
-        lambda a, ax: a.size > 0 and all(a.shape[k] for k in _norm_axes(ax, a.ndim)))
-_reduce("reduce_euclidean_norm", lambda T, a, **k: T.math.reduce_euclidean_norm(a, **k),
-        lambda a, ax, k: np.sqrt(np.sum(a * a, axis=ax, keepdims=k)),
-        lambda a, ax: bool(np.all(np.sum(a * a, axis=ax) > 0.01)), kinds="f")
+_reduce(
+    "reduce_max",
+    lambda T, a, **k: T.reduce_max(a, **k),
+    lambda a, ax, k: np.max(a, axis=ax, keepdims=k),
+    _no_ties,
+    kinds="fi",
+)
+_reduce(
+    "reduce_min",
+    lambda T, a, **k: T.reduce_min(a, **k),
+    lambda a, ax, k: np.min(a, axis=ax, keepdims=k),
+    _no_ties,
+    kinds="fi",
+)
+_reduce(
+    "reduce_prod",
+    lambda T, a, **k: T.reduce_prod(a, **k),
+    lambda a, ax, k: np.prod(a, axis=ax, keepdims=k, dtype=a.dtype),
+    kinds="fi",
+)
+_reduce(
+    "reduce_logsumexp",
+    lambda T, a, **k: T.reduce_logsumexp(a, **k),
+    _lse,
+    lambda a, ax: all(a.shape[k] for k in _norm_axes(ax, a.ndim)),
+)
+_reduce(
+    "reduce_std",
+    lambda T, a, **k: T.math.reduce_std(a, **k),
+    lambda a, ax, k: np.std(a, axis=ax, keepdims=k),
+    lambda a, ax: bool(np.all(np.std(a, axis=ax) > 0.05)) if a.size else False,
+)
+_reduce(
+    "reduce_variance",
+    lambda T, a, **k: T.math.reduce_variance(a, **k),
+    lambda a, ax, k: np.var(a, axis=ax, keepdims=k),
+    lambda a, ax: a.size > 0 and all(a.shape[k] for k in _norm_axes(ax, a.ndim)),
+)
+_reduce(
+    "reduce_euclidean_norm",
+    lambda T, a, **k: T.math.reduce_euclidean_norm(a, **k),
+    lambda a, ax, k: np.sqrt(np.sum(a * a, axis=ax, keepdims=k)),
+    lambda a, ax: bool(np.all(np.sum(a * a, axis=ax) > 0.01)),
+    kinds="f",
+)
 
 
 @op("argmax", "ix")
@@ -594,9 +715,14 @@ def _argmax(b, x):
     a = b.val(x)
     ax = b.axis(a.ndim)
     fn = b.choice(["argmax", "argmin"])
-    return Step(fn, [x], {"axis": ax}, lambda T, t: getattr(T.math, fn)(t, axis=ax),
-                lambda t: getattr(np, fn)(t, axis=ax).astype(np.int64),
-                pred=lambda t, out: _no_ties(t, ax) if t.dtype.kind == "f" else t.shape[ax] > 0)
+    return Step(
+        fn,
+        [x],
+        {"axis": ax},
+        lambda T, t: getattr(T.math, fn)(t, axis=ax),
+        lambda t: getattr(np, fn)(t, axis=ax).astype(np.int64),
+        pred=lambda t, out: _no_ties(t, ax) if t.dtype.kind == "f" else t.shape[ax] > 0,
+    )
 
 
 # shape ops
@@ -628,24 +754,23 @@ def _reshape(b, x):
             dims[b.integers(0, rank - 1)] *= f
         if rank and b.boolean():
             dims[b.integers(0, rank - 1)] = -1
-    return Step("reshape", [x], {"shape": dims}, lambda T, t: T.reshape(t, dims),
-                lambda t: np.reshape(t, dims))
+    return Step("reshape", [x], {"shape": dims}, lambda T, t: T.reshape(t, dims), lambda t: np.reshape(t, dims))
 
 
 @op("transpose", "fi")
 def _transpose(b, x):
     r = b.val(x).ndim
     perm = None if b.integers(0, 3) == 0 else b.perm(range(r))
-    return Step("transpose", [x], {"perm": perm}, lambda T, t: T.transpose(t, perm=perm),
-                lambda t: np.transpose(t, perm))
+    return Step(
+        "transpose", [x], {"perm": perm}, lambda T, t: T.transpose(t, perm=perm), lambda t: np.transpose(t, perm)
+    )
 
 
 @op("expand_dims", "fi")
 def _expand(b, x):
     r = b.val(x).ndim
     ax = b.integers(-r - 1, r)
-    return Step("expand_dims", [x], {"axis": ax}, lambda T, t: T.expand_dims(t, ax),
-                lambda t: np.expand_dims(t, ax))
+    return Step("expand_dims", [x], {"axis": ax}, lambda T, t: T.expand_dims(t, ax), lambda t: np.expand_dims(t, ax))
 
 
 @op("squeeze", "fi")
@@ -657,8 +782,13 @@ def _squeeze(b, x):
     else:
         ax = b.subset(ones, min_size=1)
         ax = [k - len(s) if b.boolean() else k for k in ax]
-    return Step("squeeze", [x], {"axis": ax}, lambda T, t: T.squeeze(t, ax),
-                lambda t: np.squeeze(t, None if ax is None else tuple(ax)))
+    return Step(
+        "squeeze",
+        [x],
+        {"axis": ax},
+        lambda T, t: T.squeeze(t, ax),
+        lambda t: np.squeeze(t, None if ax is None else tuple(ax)),
+    )
 
 
 @op("concat", "fi")
@@ -673,8 +803,13 @@ def _concat(b, x):
         others.append(b.operand(s, a.dtype))
     args = others + [x]
     args = b.perm(args)
-    return Step("concat", args, {"axis": ax}, lambda T, *ts: T.concat(list(ts), axis=ax),
-                lambda *ts: np.concatenate(ts, axis=ax))
+    return Step(
+        "concat",
+        args,
+        {"axis": ax},
+        lambda T, *ts: T.concat(list(ts), axis=ax),
+        lambda *ts: np.concatenate(ts, axis=ax),
+    )
 
 
 @op("stack", "fi")
@@ -691,27 +826,36 @@ def _stack(b, x):
         if shp[ax2] == 0:
             raise Reject
         k = b.integers(0, shp[ax2] - 1)
-        return Step(fn, args, {"axis": ax, "unstack_axis": ax2, "piece": k},
-                    lambda T, *ts: T.unstack(T.stack(list(ts), axis=ax), axis=ax2)[k],
-                    lambda *ts: np.take(np.stack(ts, axis=ax), k, axis=ax2))
-    return Step("stack", args, {"axis": ax}, lambda T, *ts: T.stack(list(ts), axis=ax),
-                lambda *ts: np.stack(ts, axis=ax))
+        return Step(
+            fn,
+            args,
+            {"axis": ax, "unstack_axis": ax2, "piece": k},
+            lambda T, *ts: T.unstack(T.stack(list(ts), axis=ax), axis=ax2)[k],
+            lambda *ts: np.take(np.stack(ts, axis=ax), k, axis=ax2),
+        )
+    return Step(
+        "stack", args, {"axis": ax}, lambda T, *ts: T.stack(list(ts), axis=ax), lambda *ts: np.stack(ts, axis=ax)
+    )
 
 
 @op("tile", "fi")
 def _tile(b, x):
     r = b.val(x).ndim
     m = [b.choice([1, 1, 2, 3]) for _ in range(r)]
-    return Step("tile", [x], {"multiples": m}, lambda T, t: T.tile(t, m),
-                lambda t: np.tile(t, m) if m else t.copy())
+    return Step("tile", [x], {"multiples": m}, lambda T, t: T.tile(t, m), lambda t: np.tile(t, m) if m else t.copy())
 
 
 @op("broadcast_to", "fi")
 def _bcast_to(b, x):
     s = b.val(x).shape
     target = list(np.broadcast_shapes(s, b.broadcast_shape(s)))
-    return Step("broadcast_to", [x], {"shape": target}, lambda T, t: T.broadcast_to(t, target),
-                lambda t: np.broadcast_to(t, target).copy())
+    return Step(
+        "broadcast_to",
+        [x],
+        {"shape": target},
+        lambda T, t: T.broadcast_to(t, target),
+        lambda t: np.broadcast_to(t, target).copy(),
+    )
 
 
 def _draw_slice(b, n):
@@ -720,6 +864,7 @@ def _draw_slice(b, n):
 
     def end():
         return b.choice([None, None] + list(range(-n - 1, n + 2)))
+
     return slice(end(), end(), step)
 
 
@@ -739,7 +884,7 @@ def _getitem(b, x):
     if idx and b.integers(0, 3) == 0:  # an Ellipsis standing for a run of entries
         k = b.integers(0, len(idx))
         m = b.integers(0, len(idx) - k)
-        idx = idx[:k] + [Ellipsis] + idx[k + m:]
+        idx = idx[:k] + [Ellipsis] + idx[k + m :]
     key = tuple(idx)
     return Step("getitem", [x], {"key": key}, lambda T, t: t[key], lambda t: t[key].copy())
 
@@ -768,14 +913,17 @@ def _strided(b, x):
             if sm >> k & 1:
                 key.append(begin[k])
             else:
-                key.append(slice(None if bm >> k & 1 else begin[k],
-                                 None if em >> k & 1 else end[k], strides[k]))
+                key.append(slice(None if bm >> k & 1 else begin[k], None if em >> k & 1 else end[k], strides[k]))
         return t[tuple(key)].copy()
-    params = {"begin": begin, "end": end, "strides": strides, "begin_mask": bm, "end_mask": em,
-              "shrink_axis_mask": sm}
-    return Step("strided_slice", [x], params,
-                lambda T, t: T.strided_slice(t, begin, end, strides, begin_mask=bm, end_mask=em,
-                                             shrink_axis_mask=sm), ref)
+
+    params = {"begin": begin, "end": end, "strides": strides, "begin_mask": bm, "end_mask": em, "shrink_axis_mask": sm}
+    return Step(
+        "strided_slice",
+        [x],
+        params,
+        lambda T, t: T.strided_slice(t, begin, end, strides, begin_mask=bm, end_mask=em, shrink_axis_mask=sm),
+        ref,
+    )
 
 
 @op("slice", "fi")
@@ -786,8 +934,10 @@ def _slice(b, x):
 
     def ref(t):
         return t[tuple(slice(bg, None if sz == -1 else bg + sz) for bg, sz in zip(begin, size))]
-    return Step("slice", [x], {"begin": begin, "size": size},
-                lambda T, t: T.slice(t, begin, size), lambda t: ref(t).copy())
+
+    return Step(
+        "slice", [x], {"begin": begin, "size": size}, lambda T, t: T.slice(t, begin, size), lambda t: ref(t).copy()
+    )
 
 
 @op("gather", "fi")
@@ -800,9 +950,13 @@ def _gather(b, x):
     ishape = b.shape(max_rank=2)
     idx = b.rng.integers(0, n, ishape)
     idx = idx.astype(b.choice([np.int32, np.int64]))
-    return Step("gather", [x], {"indices": idx.tolist(), "axis": ax},
-                lambda T, t: T.gather(t, T.constant(idx), axis=ax),
-                lambda t: np.take(t, idx, axis=ax))
+    return Step(
+        "gather",
+        [x],
+        {"indices": idx.tolist(), "axis": ax},
+        lambda T, t: T.gather(t, T.constant(idx), axis=ax),
+        lambda t: np.take(t, idx, axis=ax),
+    )
 
 
 @op("gather_nd", "fi")
@@ -813,9 +967,13 @@ def _gather_nd(b, x):
     depth = b.integers(1, a.ndim)
     lead = b.shape(max_rank=2)
     idx = np.stack([b.rng.integers(0, a.shape[k], lead) for k in range(depth)], axis=-1)
-    return Step("gather_nd", [x], {"indices": idx.tolist()},
-                lambda T, t: T.gather_nd(t, T.constant(idx)),
-                lambda t: t[tuple(np.moveaxis(idx, -1, 0))].copy())
+    return Step(
+        "gather_nd",
+        [x],
+        {"indices": idx.tolist()},
+        lambda T, t: T.gather_nd(t, T.constant(idx)),
+        lambda t: t[tuple(np.moveaxis(idx, -1, 0))].copy(),
+    )
 
 
 @op("reverse", "fi")
@@ -823,8 +981,13 @@ def _reverse(b, x):
     r = b.val(x).ndim
     axes = b.subset(range(r))
     axes = [k - r if b.boolean() else k for k in axes]
-    return Step("reverse", [x], {"axis": axes}, lambda T, t: T.reverse(t, axes),
-                lambda t: np.flip(t, tuple(axes)).copy() if axes else t.copy())
+    return Step(
+        "reverse",
+        [x],
+        {"axis": axes},
+        lambda T, t: T.reverse(t, axes),
+        lambda t: np.flip(t, tuple(axes)).copy() if axes else t.copy(),
+    )
 
 
 @op("pad", "fi")
@@ -848,8 +1011,14 @@ def _pad(b, x):
         if npmode == "constant":
             return np.pad(t, pads, mode="constant", constant_values=cv)
         return np.pad(t, pads, mode=npmode)
-    return Step("pad", [x], {"paddings": pads, "mode": mode, "constant_values": cv},
-                lambda T, t: T.pad(t, pads, mode=mode, constant_values=cv), ref)
+
+    return Step(
+        "pad",
+        [x],
+        {"paddings": pads, "mode": mode, "constant_values": cv},
+        lambda T, t: T.pad(t, pads, mode=mode, constant_values=cv),
+        ref,
+    )
 
 
 @op("roll", "fi")
@@ -857,8 +1026,7 @@ def _roll(b, x):
     r = b.val(x).ndim
     ax = b.axis(r)
     sh = b.integers(-3, 3)
-    return Step("roll", [x], {"shift": sh, "axis": ax}, lambda T, t: T.roll(t, sh, ax),
-                lambda t: np.roll(t, sh, ax))
+    return Step("roll", [x], {"shift": sh, "axis": ax}, lambda T, t: T.roll(t, sh, ax), lambda t: np.roll(t, sh, ax))
 
 
 @op("split", "fi")
@@ -871,9 +1039,13 @@ def _split(b, x):
     cut = sorted(b.integers(0, n) for _ in range(b.integers(0, 2)))
     sizes = np.diff([0] + cut + [n]).tolist()
     k = b.integers(0, len(sizes) - 1)
-    return Step("split", [x], {"num_or_size_splits": sizes, "axis": ax, "piece": k},
-                lambda T, t: T.split(t, sizes, axis=ax)[k],
-                lambda t: np.split(t, np.cumsum(sizes)[:-1], axis=ax)[k].copy())
+    return Step(
+        "split",
+        [x],
+        {"num_or_size_splits": sizes, "axis": ax, "piece": k},
+        lambda T, t: T.split(t, sizes, axis=ax)[k],
+        lambda t: np.split(t, np.cumsum(sizes)[:-1], axis=ax)[k].copy(),
+    )
 
 
 @op("repeat", "fi")
@@ -881,8 +1053,9 @@ def _repeat(b, x):
     a = b.val(x)
     ax = b.axis(a.ndim)
     rep = b.integers(1, 3)
-    return Step("repeat", [x], {"repeats": rep, "axis": ax}, lambda T, t: T.repeat(t, rep, ax),
-                lambda t: np.repeat(t, rep, ax))
+    return Step(
+        "repeat", [x], {"repeats": rep, "axis": ax}, lambda T, t: T.repeat(t, rep, ax), lambda t: np.repeat(t, rep, ax)
+    )
 
 
 @op("boolean_mask", "f")
@@ -891,8 +1064,13 @@ def _bmask(b, x):
     if a.ndim == 0:
         raise Reject
     mask = b.rng.random(a.shape[:1]) < 0.6
-    return Step("boolean_mask", [x], {"mask": mask.tolist()},
-                lambda T, t: T.boolean_mask(t, T.constant(mask)), lambda t: t[mask].copy())
+    return Step(
+        "boolean_mask",
+        [x],
+        {"mask": mask.tolist()},
+        lambda T, t: T.boolean_mask(t, T.constant(mask)),
+        lambda t: t[mask].copy(),
+    )
 
 
 # matmul, einsum, tensordot
@@ -923,11 +1101,13 @@ def _matmul(b, x):
 
     def ref(p, q):
         return np.matmul(np.swapaxes(p, -1, -2) if ta else p, np.swapaxes(q, -1, -2) if tb else q)
+
     fn = b.choice(["matmul", "linalg.matmul", "@"])
-    tgf = {"matmul": lambda T, p, q: T.matmul(p, q, transpose_a=ta, transpose_b=tb),
-           "linalg.matmul": lambda T, p, q: T.linalg.matmul(p, q, adjoint_a=ta, adjoint_b=tb),
-           "@": lambda T, p, q: (T.linalg.matrix_transpose(p) if ta else p)
-           @ (T.linalg.matrix_transpose(q) if tb else q)}[fn]
+    tgf = {
+        "matmul": lambda T, p, q: T.matmul(p, q, transpose_a=ta, transpose_b=tb),
+        "linalg.matmul": lambda T, p, q: T.linalg.matmul(p, q, adjoint_a=ta, adjoint_b=tb),
+        "@": lambda T, p, q: (T.linalg.matrix_transpose(p) if ta else p) @ (T.linalg.matrix_transpose(q) if tb else q),
+    }[fn]
     return Step(fn, args, {"transpose_a": ta, "transpose_b": tb}, tgf, ref, scale=_prodscale)
 
 
@@ -935,13 +1115,13 @@ def _matmul(b, x):
 def _einsum(b, x):
     a = b.val(x)
     letters = "abcdefgh"
-    xs = "".join(b.perm(letters[:a.ndim]))
+    xs = "".join(b.perm(letters[: a.ndim]))
     size = dict(zip(xs, a.shape))
     ys = ""
     binary = b.integers(0, 3) > 0
     if binary:
         shared = b.subset(xs)
-        new = letters[a.ndim:a.ndim + b.integers(0, 2)]
+        new = letters[a.ndim : a.ndim + b.integers(0, 2)]
         for c in new:
             size[c] = b.choice([1, 2, 3])
         ys = "".join(b.perm(list(shared) + list(new)))
@@ -950,12 +1130,16 @@ def _einsum(b, x):
     if binary:
         y = b.operand([size[c] for c in ys], a.dtype)
         eq = f"{xs},{ys}->{outs}"
-        return Step("einsum", [x, y], {"equation": eq},
-                    lambda T, p, q: T.einsum(eq, p, q), lambda p, q: np.einsum(eq, p, q),
-                    scale=_prodscale)
+        return Step(
+            "einsum",
+            [x, y],
+            {"equation": eq},
+            lambda T, p, q: T.einsum(eq, p, q),
+            lambda p, q: np.einsum(eq, p, q),
+            scale=_prodscale,
+        )
     eq = f"{xs}->{outs}"
-    return Step("einsum", [x], {"equation": eq}, lambda T, p: T.einsum(eq, p),
-                lambda p: np.einsum(eq, p).copy())
+    return Step("einsum", [x], {"equation": eq}, lambda T, p: T.einsum(eq, p), lambda p: np.einsum(eq, p).copy())
 
 
 @op("tensordot", "f")
@@ -967,9 +1151,14 @@ def _tensordot(b, x):
     yshape = [a.shape[i] for i in xa] + extra
     y = b.operand(yshape, a.dtype)
     axes = [xa, list(range(k))]
-    return Step("tensordot", [x, y], {"axes": axes},
-                lambda T, p, q: T.tensordot(p, q, axes), lambda p, q: np.tensordot(p, q, axes),
-                scale=_prodscale)
+    return Step(
+        "tensordot",
+        [x, y],
+        {"axes": axes},
+        lambda T, p, q: T.tensordot(p, q, axes),
+        lambda p, q: np.tensordot(p, q, axes),
+        scale=_prodscale,
+    )
 
 
 # softmax, scans, where, clip
@@ -987,6 +1176,7 @@ def _softmax(b, x):
         z = t - np.max(t, axis=ax, keepdims=True)
         lse = np.log(np.sum(np.exp(z), axis=ax, keepdims=True))
         return z - lse if log else np.exp(z - lse)
+
     fn = "log_softmax" if log else "softmax"
     return Step(fn, [x], {"axis": ax}, lambda T, t: getattr(T.nn, fn)(t, axis=ax), ref)
 
@@ -1009,10 +1199,16 @@ def _cumsum(b, x):
 
     def pred(t, out):  # cumprod's gradient divides by x (as TF's): keep x away from 0
         return not prod or t.dtype.kind == "i" or away(t, [0])
+
     fn = "cumprod" if prod else "cumsum"
-    return Step(fn, [x], {"axis": ax, "exclusive": ex, "reverse": rev},
-                lambda T, t: getattr(T.math, fn)(t, axis=ax, exclusive=ex, reverse=rev), ref,
-                pred=pred)
+    return Step(
+        fn,
+        [x],
+        {"axis": ax, "exclusive": ex, "reverse": rev},
+        lambda T, t: getattr(T.math, fn)(t, axis=ax, exclusive=ex, reverse=rev),
+        ref,
+        pred=pred,
+    )
 
 
 @op("where", "fi")
@@ -1021,14 +1217,19 @@ def _where(b, x):
     c = b.operand(b.broadcast_shape(a.shape), a.dtype)  # condition from a comparison c > 0
     y = b.operand(b.broadcast_shape(a.shape), a.dtype)
     cmp = b.choice(["greater", "less", "greater_equal", "less_equal"])
-    npcmp = {"greater": np.greater, "less": np.less, "greater_equal": np.greater_equal,
-             "less_equal": np.less_equal}[cmp]
+    npcmp = {"greater": np.greater, "less": np.less, "greater_equal": np.greater_equal, "less_equal": np.less_equal}[
+        cmp
+    ]
     thr = 0 if a.dtype.kind == "i" else 0.25
     args = [c, x, y] if b.boolean() else [c, y, x]
-    return Step(f"where({cmp}(.., {thr}), .., ..)", args, {},
-                lambda T, cc, p, q: T.where(getattr(T.math, cmp)(cc, thr), p, q),
-                lambda cc, p, q: np.where(npcmp(cc, thr), p, q),
-                pred=lambda cc, p, q, out: a.dtype.kind == "i" or away(cc, [thr]))
+    return Step(
+        f"where({cmp}(.., {thr}), .., ..)",
+        args,
+        {},
+        lambda T, cc, p, q: T.where(getattr(T.math, cmp)(cc, thr), p, q),
+        lambda cc, p, q: np.where(npcmp(cc, thr), p, q),
+        pred=lambda cc, p, q, out: a.dtype.kind == "i" or away(cc, [thr]),
+    )
 
 
 @op("clip_by_value", "fi")
@@ -1038,18 +1239,28 @@ def _clip(b, x):
         lo, hi = sorted([b.integers(-4, 4), b.integers(-4, 4)])
     else:
         lo, hi = sorted([b.choice([-1.5, -0.5, 0.0, 0.3]), b.choice([0.5, 1.0, 1.7, 3.0])])
-    return Step("clip_by_value", [x], {"clip_value_min": lo, "clip_value_max": hi},
-                lambda T, t: T.clip_by_value(t, lo, hi), lambda t: np.clip(t, lo, hi).astype(
-                    t.dtype), pred=lambda t, out: a.dtype.kind == "i" or away(t, [lo, hi]))
+    return Step(
+        "clip_by_value",
+        [x],
+        {"clip_value_min": lo, "clip_value_max": hi},
+        lambda T, t: T.clip_by_value(t, lo, hi),
+        lambda t: np.clip(t, lo, hi).astype(t.dtype),
+        pred=lambda t, out: a.dtype.kind == "i" or away(t, [lo, hi]),
+    )
 
 
 @op("l2_normalize", "f")
 def _l2n(b, x):
     a = b.val(x)
     ax = b.axis(a.ndim)
-    return Step("l2_normalize", [x], {"axis": ax}, lambda T, t: T.math.l2_normalize(t, axis=ax),
-                lambda t: t / np.sqrt(np.sum(t * t, axis=ax, keepdims=True)),
-                pred=lambda t, out: bool(np.all(np.sum(t * t, axis=ax) > 0.01)))
+    return Step(
+        "l2_normalize",
+        [x],
+        {"axis": ax},
+        lambda T, t: T.math.l2_normalize(t, axis=ax),
+        lambda t: t / np.sqrt(np.sum(t * t, axis=ax, keepdims=True)),
+        pred=lambda t, out: bool(np.all(np.sum(t * t, axis=ax) > 0.01)),
+    )
 
 
 @op("top_k", "f")
@@ -1065,8 +1276,8 @@ def _topk(b, x):
     def distinct(t, out):
         s = np.sort(t, axis=-1)
         return t.shape[-1] < 2 or bool(np.all(np.diff(s, axis=-1) > MARGIN))
-    return Step("top_k.values", [x], {"k": k}, lambda T, t: T.math.top_k(t, k=k).values, ref,
-                pred=distinct)
+
+    return Step("top_k.values", [x], {"k": k}, lambda T, t: T.math.top_k(t, k=k).values, ref, pred=distinct)
 
 
 @op("segment_sum", "f")
@@ -1087,18 +1298,24 @@ def _segsum(b, x):
         out = np.zeros((ns,) + t.shape[1:], t.dtype)
         np.add.at(out, ids, t)
         return out
+
     if unsorted:
-        return Step("unsorted_segment_sum", [x], {"segment_ids": ids.tolist(), "num_segments": ns},
-                    lambda T, t: T.math.unsorted_segment_sum(t, T.constant(ids), ns), ref)
-    return Step("segment_sum", [x], {"segment_ids": ids.tolist()},
-                lambda T, t: T.math.segment_sum(t, T.constant(ids)), ref)
+        return Step(
+            "unsorted_segment_sum",
+            [x],
+            {"segment_ids": ids.tolist(), "num_segments": ns},
+            lambda T, t: T.math.unsorted_segment_sum(t, T.constant(ids), ns),
+            ref,
+        )
+    return Step(
+        "segment_sum", [x], {"segment_ids": ids.tolist()}, lambda T, t: T.math.segment_sum(t, T.constant(ids)), ref
+    )
 
 
 @op("cast", "ix")
 def _cast(b, x):
     to = b.choice(["int32", "int64", "float64"])
-    return Step("cast", [x], {"dtype": to}, lambda T, t: T.cast(t, getattr(T, to)),
-                lambda t: t.astype(to))
+    return Step("cast", [x], {"dtype": to}, lambda T, t: T.cast(t, getattr(T, to)), lambda t: t.astype(to))
 
 
 # linalg on the last two dims ("c": float64 only: LAPACK's float32 rounding is too coarse for
@@ -1124,30 +1341,43 @@ def _hadamard(m):
 @op("det", "fc")
 def _det(b, x):
     _square(b, x)
-    return Step("det", [x], {}, lambda T, t: T.linalg.det(t), np.linalg.det,
-                pred=lambda t, out: _cond_ok(t), scale=lambda t, out: _hadamard(t))
+    return Step(
+        "det",
+        [x],
+        {},
+        lambda T, t: T.linalg.det(t),
+        np.linalg.det,
+        pred=lambda t, out: _cond_ok(t),
+        scale=lambda t, out: _hadamard(t),
+    )
 
 
 @op("inv", "fc")
 def _inv(b, x):
     _square(b, x)
-    return Step("inv", [x], {}, lambda T, t: T.linalg.inv(t), np.linalg.inv,
-                pred=lambda t, out: _cond_ok(t))
+    return Step("inv", [x], {}, lambda T, t: T.linalg.inv(t), np.linalg.inv, pred=lambda t, out: _cond_ok(t))
 
 
 @op("solve", "fc")
 def _solve(b, x):
     a = _square(b, x)
     y = b.operand(a.shape[:-1] + (b.choice([1, 2]),), a.dtype)
-    return Step("solve", [x, y], {}, lambda T, p, q: T.linalg.solve(p, q), np.linalg.solve,
-                pred=lambda p, q, out: _cond_ok(p))
+    return Step(
+        "solve", [x, y], {}, lambda T, p, q: T.linalg.solve(p, q), np.linalg.solve, pred=lambda p, q, out: _cond_ok(p)
+    )
 
 
 @op("slogdet", "fc")
 def _slogdet(b, x):
     _square(b, x)
-    return Step("slogdet.log_abs_det", [x], {}, lambda T, t: T.linalg.slogdet(t)[1],
-                lambda t: np.linalg.slogdet(t)[1], pred=lambda t, out: _cond_ok(t))
+    return Step(
+        "slogdet.log_abs_det",
+        [x],
+        {},
+        lambda T, t: T.linalg.slogdet(t)[1],
+        lambda t: np.linalg.slogdet(t)[1],
+        pred=lambda t, out: _cond_ok(t),
+    )
 
 
 @op("cholesky_gram", "fc")
@@ -1157,10 +1387,14 @@ def _chol(b, x):
 
     def gram(t, T=None):
         return t @ np.swapaxes(t, -1, -2) + n * np.eye(n)
-    return Step("cholesky(x @ x^T + n*I)", [x], {},
-                lambda T, t: T.linalg.cholesky(T.matmul(t, t, transpose_b=True)
-                                               + n * T.eye(n, dtype=t.dtype)),
-                lambda t: np.linalg.cholesky(gram(t)))
+
+    return Step(
+        "cholesky(x @ x^T + n*I)",
+        [x],
+        {},
+        lambda T, t: T.linalg.cholesky(T.matmul(t, t, transpose_b=True) + n * T.eye(n, dtype=t.dtype)),
+        lambda t: np.linalg.cholesky(gram(t)),
+    )
 
 
 @op("eigvalsh", "fc")
@@ -1173,9 +1407,15 @@ def _eigvalsh(b, x):
     def gaps(t, out):
         w = np.linalg.eigvalsh(sym(t))
         return w.shape[-1] < 2 or bool(np.all(np.diff(w, axis=-1) > 0.05))
-    return Step("eigvalsh((x + x^T) / 2)", [x], {},
-                lambda T, t: T.linalg.eigvalsh((t + T.linalg.matrix_transpose(t)) / 2),
-                lambda t: np.linalg.eigvalsh(sym(t)), pred=gaps)
+
+    return Step(
+        "eigvalsh((x + x^T) / 2)",
+        [x],
+        {},
+        lambda T, t: T.linalg.eigvalsh((t + T.linalg.matrix_transpose(t)) / 2),
+        lambda t: np.linalg.eigvalsh(sym(t)),
+        pred=gaps,
+    )
 
 
 @op("svd_values", "fc")
@@ -1186,35 +1426,41 @@ def _svdvals(b, x):
 
     def ok(t, out):
         s = np.linalg.svd(t, compute_uv=False)
-        return bool(np.all(s[..., -1] > 0.05)) and (
-            s.shape[-1] < 2 or bool(np.all(-np.diff(s, axis=-1) > 0.05)))
-    return Step("svd(compute_uv=False)", [x], {},
-                lambda T, t: T.linalg.svd(t, compute_uv=False),
-                lambda t: np.linalg.svd(t, compute_uv=False), pred=ok)
+        return bool(np.all(s[..., -1] > 0.05)) and (s.shape[-1] < 2 or bool(np.all(-np.diff(s, axis=-1) > 0.05)))
+
+    return Step(
+        "svd(compute_uv=False)",
+        [x],
+        {},
+        lambda T, t: T.linalg.svd(t, compute_uv=False),
+        lambda t: np.linalg.svd(t, compute_uv=False),
+        pred=ok,
+    )
 
 
 @op("matrix_transpose", "fi")
 def _mt(b, x):
     if b.val(x).ndim < 2:
         raise Reject
-    return Step("matrix_transpose", [x], {}, lambda T, t: T.linalg.matrix_transpose(t),
-                lambda t: np.swapaxes(t, -1, -2).copy())
+    return Step(
+        "matrix_transpose", [x], {}, lambda T, t: T.linalg.matrix_transpose(t), lambda t: np.swapaxes(t, -1, -2).copy()
+    )
 
 
 @op("trace", "f")
 def _trace(b, x):
     if b.val(x).ndim < 2:
         raise Reject
-    return Step("trace", [x], {}, lambda T, t: T.linalg.trace(t),
-                lambda t: np.trace(t, axis1=-2, axis2=-1))
+    return Step("trace", [x], {}, lambda T, t: T.linalg.trace(t), lambda t: np.trace(t, axis1=-2, axis2=-1))
 
 
 @op("diag_part", "f")
 def _diag_part(b, x):
     if b.val(x).ndim < 2:
         raise Reject
-    return Step("diag_part", [x], {}, lambda T, t: T.linalg.diag_part(t),
-                lambda t: np.diagonal(t, axis1=-2, axis2=-1).copy())
+    return Step(
+        "diag_part", [x], {}, lambda T, t: T.linalg.diag_part(t), lambda t: np.diagonal(t, axis1=-2, axis2=-1).copy()
+    )
 
 
 @op("band_part", "f")
@@ -1229,8 +1475,8 @@ def _band(b, x):
         i, j = np.arange(m)[:, None], np.arange(n)[None, :]
         keep = ((lo < 0) | (i - j <= lo)) & ((hi < 0) | (j - i <= hi))
         return np.where(keep, t, 0).astype(t.dtype)
-    return Step("band_part", [x], {"num_lower": lo, "num_upper": hi},
-                lambda T, t: T.linalg.band_part(t, lo, hi), ref)
+
+    return Step("band_part", [x], {"num_lower": lo, "num_upper": hi}, lambda T, t: T.linalg.band_part(t, lo, hi), ref)
 
 
 @op("matvec", "f")
@@ -1239,8 +1485,14 @@ def _matvec(b, x):
     if a.ndim < 2:
         raise Reject
     y = b.operand(b.broadcast_shape(a.shape[:-2]) + (a.shape[-1],), a.dtype)
-    return Step("matvec", [x, y], {}, lambda T, p, q: T.linalg.matvec(p, q),
-                lambda p, q: np.matmul(p, q[..., None])[..., 0], scale=_prodscale)
+    return Step(
+        "matvec",
+        [x, y],
+        {},
+        lambda T, p, q: T.linalg.matvec(p, q),
+        lambda p, q: np.matmul(p, q[..., None])[..., 0],
+        scale=_prodscale,
+    )
 
 
 @op("cross", "f")
@@ -1249,8 +1501,9 @@ def _cross(b, x):
     if a.ndim < 1 or a.shape[-1] != 3:
         raise Reject
     y = b.operand(a.shape, a.dtype)
-    return Step("cross", [x, y], {}, lambda T, p, q: T.linalg.cross(p, q),
-                lambda p, q: np.cross(p, q), scale=_prodscale)
+    return Step(
+        "cross", [x, y], {}, lambda T, p, q: T.linalg.cross(p, q), lambda p, q: np.cross(p, q), scale=_prodscale
+    )
 
 
 # more: n-ary, nn, norms, factorizations
@@ -1260,12 +1513,18 @@ def _cross(b, x):
 def _add_n(b, x):
     a = b.val(x)
     args = [x] + [b.operand(a.shape, a.dtype) for _ in range(b.integers(0, 2))]
-    return Step("add_n", args, {}, lambda T, *ts: T.add_n(list(ts)),
-                lambda *ts: np.sum(np.stack(ts), axis=0, dtype=a.dtype))
+    return Step(
+        "add_n", args, {}, lambda T, *ts: T.add_n(list(ts)), lambda *ts: np.sum(np.stack(ts), axis=0, dtype=a.dtype)
+    )
 
 
-_binary("divide_no_nan", lambda T, a, c: T.math.divide_no_nan(a, c), lambda p, q: p / q,
-        lambda p, q: np.all(np.abs(q) > 0.1), domain="nonzero")
+_binary(
+    "divide_no_nan",
+    lambda T, a, c: T.math.divide_no_nan(a, c),
+    lambda p, q: p / q,
+    lambda p, q: np.all(np.abs(q) > 0.1),
+    domain="nonzero",
+)
 _binary("multiply_no_nan", lambda T, a, c: T.math.multiply_no_nan(a, c), np.multiply)
 
 
@@ -1280,8 +1539,7 @@ def _bias_add(b, x):
 
 @op("l2_loss", "f")
 def _l2_loss(b, x):
-    return Step("l2_loss", [x], {}, lambda T, t: T.nn.l2_loss(t),
-                lambda t: np.asarray(np.sum(t * t) / 2, t.dtype))
+    return Step("l2_loss", [x], {}, lambda T, t: T.nn.l2_loss(t), lambda t: np.asarray(np.sum(t * t) / 2, t.dtype))
 
 
 @op("norm", "f")
@@ -1300,9 +1558,15 @@ def _norm(b, x):
         if o == np.inf:
             return _no_ties(np.abs(t), ax) and away(t, [0])
         return bool(np.all(np.sum(t * t, axis=ax) > 0.01))
-    return Step("norm", [x], {"ord": o, "axis": ax, "keepdims": keep},
-                lambda T, t: T.norm(t, ord=o, axis=ax, keepdims=keep),
-                lambda t: np.linalg.norm(t, ord=npo, axis=ax, keepdims=keep), pred=pred)
+
+    return Step(
+        "norm",
+        [x],
+        {"ord": o, "axis": ax, "keepdims": keep},
+        lambda T, t: T.norm(t, ord=o, axis=ax, keepdims=keep),
+        lambda t: np.linalg.norm(t, ord=npo, axis=ax, keepdims=keep),
+        pred=pred,
+    )
 
 
 @op("moments", "f")
@@ -1313,10 +1577,14 @@ def _moments(b, x):
     axes = sorted(b.subset(range(a.ndim), min_size=1))
     keep = b.boolean()
     k = b.integers(0, 1)
-    return Step("moments", [x], {"axes": axes, "keepdims": keep, "piece": ["mean", "variance"][k]},
-                lambda T, t: T.nn.moments(t, axes, keepdims=keep)[k],
-                lambda t: (np.mean if k == 0 else np.var)(t, axis=tuple(axes), keepdims=keep),
-                pred=lambda t, out: all(t.shape[i] for i in axes))
+    return Step(
+        "moments",
+        [x],
+        {"axes": axes, "keepdims": keep, "piece": ["mean", "variance"][k]},
+        lambda T, t: T.nn.moments(t, axes, keepdims=keep)[k],
+        lambda t: (np.mean if k == 0 else np.var)(t, axis=tuple(axes), keepdims=keep),
+        pred=lambda t, out: all(t.shape[i] for i in axes),
+    )
 
 
 @op("segment_mean", "f")
@@ -1332,16 +1600,22 @@ def _segmean(b, x):
         np.add.at(out, ids, t)
         cnt = np.bincount(ids, minlength=ns).reshape((ns,) + (1,) * (t.ndim - 1))
         return (out / np.maximum(cnt, 1)).astype(t.dtype)
-    return Step("segment_mean", [x], {"segment_ids": ids.tolist()},
-                lambda T, t: T.math.segment_mean(t, T.constant(ids)), ref)
+
+    return Step(
+        "segment_mean", [x], {"segment_ids": ids.tolist()}, lambda T, t: T.math.segment_mean(t, T.constant(ids)), ref
+    )
 
 
 @op("one_hot", "ix")
 def _one_hot(b, x):
     depth = b.integers(1, 5)
-    return Step("one_hot", [x], {"depth": depth, "on_value": 2.0, "off_value": -1.0},
-                lambda T, t: T.one_hot(t, depth, on_value=2.0, off_value=-1.0, dtype=T.float64),
-                lambda t: np.where(t[..., None] == np.arange(depth), 2.0, -1.0))
+    return Step(
+        "one_hot",
+        [x],
+        {"depth": depth, "on_value": 2.0, "off_value": -1.0},
+        lambda T, t: T.one_hot(t, depth, on_value=2.0, off_value=-1.0, dtype=T.float64),
+        lambda t: np.where(t[..., None] == np.arange(depth), 2.0, -1.0),
+    )
 
 
 @op("compare_cast", "fi")
@@ -1350,20 +1624,27 @@ def _compare(b, x):
     y = b.operand(b.broadcast_shape(a.shape), a.dtype)
     fn = b.choice(["greater", "less", "greater_equal", "less_equal", "equal", "not_equal"])
     npf = getattr(np, fn)
-    return Step(f"cast({fn}(..), {a.dtype})", [x, y], {},
-                lambda T, p, q: T.cast(getattr(T.math, fn)(p, q), p.dtype),
-                lambda p, q: npf(p, q).astype(a.dtype),
-                pred=lambda p, q, out: a.dtype.kind == "i" or away(p - q, [0]))
+    return Step(
+        f"cast({fn}(..), {a.dtype})",
+        [x, y],
+        {},
+        lambda T, p, q: T.cast(getattr(T.math, fn)(p, q), p.dtype),
+        lambda p, q: npf(p, q).astype(a.dtype),
+        pred=lambda p, q, out: a.dtype.kind == "i" or away(p - q, [0]),
+    )
 
 
 @op("logdet_gram", "fc")
 def _logdet(b, x):
     a = _square(b, x)
     n = a.shape[-1]
-    return Step("logdet(x @ x^T + n*I)", [x], {},
-                lambda T, t: T.linalg.logdet(T.matmul(t, t, transpose_b=True)
-                                             + n * T.eye(n, dtype=t.dtype)),
-                lambda t: np.linalg.slogdet(t @ np.swapaxes(t, -1, -2) + n * np.eye(n))[1])
+    return Step(
+        "logdet(x @ x^T + n*I)",
+        [x],
+        {},
+        lambda T, t: T.linalg.logdet(T.matmul(t, t, transpose_b=True) + n * T.eye(n, dtype=t.dtype)),
+        lambda t: np.linalg.slogdet(t @ np.swapaxes(t, -1, -2) + n * np.eye(n))[1],
+    )
 
 
 @op("triangular_solve", "fc")
@@ -1378,9 +1659,15 @@ def _trisolve(b, x):
     def pred(t, q, out):
         d = np.abs(np.diagonal(t, axis1=-2, axis2=-1))
         return bool(np.all(d > 0.3)) and _cond_ok(tri(t))
-    return Step("triangular_solve", [x, y], {"lower": lower},
-                lambda T, p, q: T.linalg.triangular_solve(p, q, lower=lower),
-                lambda p, q: np.linalg.solve(tri(p), q), pred=pred)
+
+    return Step(
+        "triangular_solve",
+        [x, y],
+        {"lower": lower},
+        lambda T, p, q: T.linalg.triangular_solve(p, q, lower=lower),
+        lambda p, q: np.linalg.solve(tri(p), q),
+        pred=pred,
+    )
 
 
 @op("qr_r", "fc")
@@ -1393,21 +1680,87 @@ def _qr(b, x):
     def pred(t, out):
         r = np.linalg.qr(t)[1]
         return bool(np.all(np.abs(np.diagonal(r, axis1=-2, axis2=-1)) > 0.1))
-    return Step("qr", [x], {"piece": "qr"[k]}, lambda T, t: T.linalg.qr(t)[k],
-                lambda t: np.linalg.qr(t)[k], pred=pred)
+
+    return Step("qr", [x], {"piece": "qr"[k]}, lambda T, t: T.linalg.qr(t)[k], lambda t: np.linalg.qr(t)[k], pred=pred)
 
 
 # ops whose cost and output stay linear in the input size (for big programs)
 BIG_OPS = {
-    "exp", "log", "sqrt", "rsqrt", "reciprocal", "tanh", "sigmoid", "sin", "cos", "atan", "asinh",
-    "expm1", "log1p", "square", "negative", "abs", "sign", "softplus", "log_sigmoid", "softsign",
-    "erf", "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh", "silu", "floor",
-    "round", "add", "add_op", "subtract", "sub_op", "multiply", "mul_op", "divide", "truediv_op",
-    "maximum", "minimum", "pow", "squared_difference", "atan2", "floordiv", "floormod",
-    "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_logsumexp", "reduce_variance",
-    "reduce_euclidean_norm", "argmax", "reshape", "transpose", "expand_dims", "squeeze", "concat",
-    "getitem", "strided_slice", "reverse", "pad", "roll", "matmul", "softmax", "cumsum", "where",
-    "clip_by_value", "l2_normalize", "add_n", "bias_add", "l2_loss", "cast", "compare_cast",
+    "exp",
+    "log",
+    "sqrt",
+    "rsqrt",
+    "reciprocal",
+    "tanh",
+    "sigmoid",
+    "sin",
+    "cos",
+    "atan",
+    "asinh",
+    "expm1",
+    "log1p",
+    "square",
+    "negative",
+    "abs",
+    "sign",
+    "softplus",
+    "log_sigmoid",
+    "softsign",
+    "erf",
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "gelu",
+    "gelu_tanh",
+    "silu",
+    "floor",
+    "round",
+    "add",
+    "add_op",
+    "subtract",
+    "sub_op",
+    "multiply",
+    "mul_op",
+    "divide",
+    "truediv_op",
+    "maximum",
+    "minimum",
+    "pow",
+    "squared_difference",
+    "atan2",
+    "floordiv",
+    "floormod",
+    "reduce_sum",
+    "reduce_mean",
+    "reduce_max",
+    "reduce_min",
+    "reduce_logsumexp",
+    "reduce_variance",
+    "reduce_euclidean_norm",
+    "argmax",
+    "reshape",
+    "transpose",
+    "expand_dims",
+    "squeeze",
+    "concat",
+    "getitem",
+    "strided_slice",
+    "reverse",
+    "pad",
+    "roll",
+    "matmul",
+    "softmax",
+    "cumsum",
+    "where",
+    "clip_by_value",
+    "l2_normalize",
+    "add_n",
+    "bias_add",
+    "l2_loss",
+    "cast",
+    "compare_cast",
     "identity",
 }
 
@@ -1440,8 +1793,8 @@ def _tscatter(b, x):
         else:
             np.add.at(out, key, u if fn.endswith("add") else -u)
         return out
-    return Step(fn, [x, y], {"indices": idx.tolist()},
-                lambda T, t, u: getattr(T, fn)(t, T.constant(idx), u), ref)
+
+    return Step(fn, [x, y], {"indices": idx.tolist()}, lambda T, t, u: getattr(T, fn)(t, T.constant(idx), u), ref)
 
 
 @op("scatter_nd", "fi")
@@ -1458,8 +1811,14 @@ def _scatter_nd(b, x):
         out = np.zeros(shape, u.dtype)
         np.add.at(out, tuple(idx.T), u)
         return out
-    return Step("scatter_nd", [x], {"indices": idx.tolist(), "shape": shape},
-                lambda T, u: T.scatter_nd(T.constant(idx), u, shape), ref)
+
+    return Step(
+        "scatter_nd",
+        [x],
+        {"indices": idx.tolist(), "shape": shape},
+        lambda T, u: T.scatter_nd(T.constant(idx), u, shape),
+        ref,
+    )
 
 
 @op("gather_batch", "fi")
@@ -1473,12 +1832,18 @@ def _gather_batch(b, x):
     idx = b.rng.integers(0, a.shape[ax], a.shape[:bd] + extra)
 
     def ref(t):
-        out = np.empty(t.shape[:ax] + idx.shape[bd:] + t.shape[ax + 1:], t.dtype)
+        out = np.empty(t.shape[:ax] + idx.shape[bd:] + t.shape[ax + 1 :], t.dtype)
         for bi in np.ndindex(*t.shape[:bd]):
             out[bi] = np.take(t[bi], idx[bi], axis=ax - bd)
         return out
-    return Step("gather", [x], {"indices": idx.tolist(), "axis": ax, "batch_dims": bd},
-                lambda T, t: T.gather(t, T.constant(idx), axis=ax, batch_dims=bd), ref)
+
+    return Step(
+        "gather",
+        [x],
+        {"indices": idx.tolist(), "axis": ax, "batch_dims": bd},
+        lambda T, t: T.gather(t, T.constant(idx), axis=ax, batch_dims=bd),
+        ref,
+    )
 
 
 @op("unsorted_segment_mean", "f")
@@ -1494,8 +1859,14 @@ def _usegmean(b, x):
         np.add.at(out, ids, t)
         cnt = np.bincount(ids, minlength=ns).reshape((ns,) + (1,) * (t.ndim - 1))
         return (out / np.maximum(cnt, 1)).astype(t.dtype)
-    return Step("unsorted_segment_mean", [x], {"segment_ids": ids.tolist(), "num_segments": ns},
-                lambda T, t: T.math.unsorted_segment_mean(t, T.constant(ids), ns), ref)
+
+    return Step(
+        "unsorted_segment_mean",
+        [x],
+        {"segment_ids": ids.tolist(), "num_segments": ns},
+        lambda T, t: T.math.unsorted_segment_mean(t, T.constant(ids), ns),
+        ref,
+    )
 
 
 @op("clip_by_norm", "f")
@@ -1510,9 +1881,15 @@ def _clip_norm(b, x):
     def ref(t):
         n = norm(t)
         return (t * c / np.maximum(n, c)).astype(t.dtype)
-    return Step("clip_by_norm", [x], {"clip_norm": c, "axes": axes},
-                lambda T, t: T.clip_by_norm(t, c, axes=axes), ref,
-                pred=lambda t, out: away(norm(t), [c]) and bool(np.all(norm(t) > 0.01)))
+
+    return Step(
+        "clip_by_norm",
+        [x],
+        {"clip_norm": c, "axes": axes},
+        lambda T, t: T.clip_by_norm(t, c, axes=axes),
+        ref,
+        pred=lambda t, out: away(norm(t), [c]) and bool(np.all(norm(t) > 0.01)),
+    )
 
 
 @op("softmax_xent", "f")
@@ -1531,20 +1908,28 @@ def _smxent(b, x):
 
     def ref(lab, logit):
         return -np.sum(np.exp(lsm(lab)) * lsm(logit), axis=ax)
-    return Step("softmax_cross_entropy_with_logits(labels=softmax(y), logits=x)", [y, x], {},
-                lambda T, lab, logit: T.nn.softmax_cross_entropy_with_logits(
-                    labels=T.nn.softmax(lab), logits=logit), ref)
+
+    return Step(
+        "softmax_cross_entropy_with_logits(labels=softmax(y), logits=x)",
+        [y, x],
+        {},
+        lambda T, lab, logit: T.nn.softmax_cross_entropy_with_logits(labels=T.nn.softmax(lab), logits=logit),
+        ref,
+    )
 
 
 @op("sigmoid_xent", "f")
 def _sgxent(b, x):
     a = b.val(x)
     y = b.operand(a.shape, a.dtype)
-    return Step("sigmoid_cross_entropy_with_logits", [y, x], {},
-                lambda T, lab, logit: T.nn.sigmoid_cross_entropy_with_logits(labels=lab,
-                                                                            logits=logit),
-                lambda z, t: (np.maximum(t, 0) - t * z + np.log1p(np.exp(-np.abs(t)))).astype(
-                    t.dtype), pred=lambda z, t, out: away(t, [0]))
+    return Step(
+        "sigmoid_cross_entropy_with_logits",
+        [y, x],
+        {},
+        lambda T, lab, logit: T.nn.sigmoid_cross_entropy_with_logits(labels=lab, logits=logit),
+        lambda z, t: (np.maximum(t, 0) - t * z + np.log1p(np.exp(-np.abs(t)))).astype(t.dtype),
+        pred=lambda z, t, out: away(t, [0]),
+    )
 
 
 @op("sparse_softmax_xent", "f")
@@ -1558,9 +1943,14 @@ def _spxent(b, x):
         z = t - np.max(t, axis=-1, keepdims=True)
         lsm = z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
         return -np.take_along_axis(lsm, lab[..., None], axis=-1)[..., 0]
-    return Step("sparse_softmax_cross_entropy_with_logits", [x], {"labels": lab.tolist()},
-                lambda T, t: T.nn.sparse_softmax_cross_entropy_with_logits(
-                    labels=T.constant(lab), logits=t), ref)
+
+    return Step(
+        "sparse_softmax_cross_entropy_with_logits",
+        [x],
+        {"labels": lab.tolist()},
+        lambda T, t: T.nn.sparse_softmax_cross_entropy_with_logits(labels=T.constant(lab), logits=t),
+        ref,
+    )
 
 
 @op("batch_normalization", "f")
@@ -1572,14 +1962,22 @@ def _bn(b, x):
     mean = b.operand(c, a.dtype)
     var = b.operand(c, a.dtype, "positive")
     eps = 1e-3
-    return Step("batch_normalization", [x, mean, var], {"variance_epsilon": eps},
-                lambda T, t, m, v: T.nn.batch_normalization(t, m, v, None, None, eps),
-                lambda t, m, v: (t - m) / np.sqrt(v + np.asarray(eps, t.dtype)),
-                pred=lambda t, m, v, out: bool(np.all(v > 0.05)))
+    return Step(
+        "batch_normalization",
+        [x, mean, var],
+        {"variance_epsilon": eps},
+        lambda T, t, m, v: T.nn.batch_normalization(t, m, v, None, None, eps),
+        lambda t, m, v: (t - m) / np.sqrt(v + np.asarray(eps, t.dtype)),
+        pred=lambda t, m, v, out: bool(np.all(v > 0.05)),
+    )
 
 
-_binary("xlog1py", lambda T, a, c: T.math.xlog1py(a, c), lambda p, q: p * np.log1p(q),
-        lambda p, q: np.all(q > -0.9) and away(p, [0]))
+_binary(
+    "xlog1py",
+    lambda T, a, c: T.math.xlog1py(a, c),
+    lambda p, q: p * np.log1p(q),
+    lambda p, q: np.all(q > -0.9) and away(p, [0]),
+)
 
 
 @op("set_diag", "f")
@@ -1594,6 +1992,7 @@ def _set_diag(b, x):
         k = min(t.shape[-2:])
         out[..., np.arange(k), np.arange(k)] = dd
         return out
+
     return Step("set_diag", [x, d], {}, lambda T, t, dd: T.linalg.set_diag(t, dd), ref)
 
 
@@ -1608,6 +2007,7 @@ def _diag(b, x):
         out = np.zeros(t.shape + (n,), t.dtype)
         out[..., np.arange(n), np.arange(n)] = t
         return out
+
     return Step("diag", [x], {}, lambda T, t: T.linalg.diag(t), ref)
 
 
@@ -1619,10 +2019,16 @@ def _chol_solve(b, x):
 
     def ref(t, q):
         return np.linalg.solve(t @ np.swapaxes(t, -1, -2) + n * np.eye(n), q)
-    return Step("cholesky_solve(cholesky(x @ x^T + n*I), y)", [x, y], {},
-                lambda T, t, q: T.linalg.cholesky_solve(
-                    T.linalg.cholesky(T.matmul(t, t, transpose_b=True)
-                                      + n * T.eye(n, dtype=t.dtype)), q), ref)
+
+    return Step(
+        "cholesky_solve(cholesky(x @ x^T + n*I), y)",
+        [x, y],
+        {},
+        lambda T, t, q: T.linalg.cholesky_solve(
+            T.linalg.cholesky(T.matmul(t, t, transpose_b=True) + n * T.eye(n, dtype=t.dtype)), q
+        ),
+        ref,
+    )
 
 
 @op("lstsq", "fc")
@@ -1634,8 +2040,10 @@ def _lstsq(b, x):
 
     def ref(t, q):
         return np.linalg.solve(np.swapaxes(t, -1, -2) @ t, np.swapaxes(t, -1, -2) @ q)
-    return Step("lstsq", [x, y], {}, lambda T, t, q: T.linalg.lstsq(t, q), ref,
-                pred=lambda t, q, out: _cond_ok(t, 10.0))
+
+    return Step(
+        "lstsq", [x, y], {}, lambda T, t, q: T.linalg.lstsq(t, q), ref, pred=lambda t, q, out: _cond_ok(t, 10.0)
+    )
 
 
 @op("pinv", "fc")
@@ -1647,6 +2055,7 @@ def _pinv(b, x):
     def ok(t, out):
         s = np.linalg.svd(t, compute_uv=False)
         return bool(np.all(s[..., -1] > 0.1)) and _cond_ok(t, 10.0)
+
     return Step("pinv", [x], {}, lambda T, t: T.linalg.pinv(t), np.linalg.pinv, pred=ok)
 
 
@@ -1660,12 +2069,19 @@ def _eigh(b, x):
     def gaps(t, out):
         w = np.linalg.eigvalsh(sym(t))
         return w.shape[-1] < 2 or bool(np.all(np.diff(w, axis=-1) > 0.05))
+
     # eigenvectors up to sign: v * sign(first entry of largest magnitude) is unique
-    return Step("eigh((x + x^T) / 2).values * 1 + |eigenvectors|", [x], {},
-                lambda T, t: T.linalg.eigh((t + T.linalg.matrix_transpose(t)) / 2)[0][..., None, :]
-                + T.abs(T.linalg.eigh((t + T.linalg.matrix_transpose(t)) / 2)[1]),
-                lambda t: np.linalg.eigh(sym(t))[0][..., None, :] + np.abs(np.linalg.eigh(sym(t))[1]),
-                pred=lambda t, out: gaps(t, out) and away(np.linalg.eigh(sym(t))[1], [0], 0.05))
+    return Step(
+        "eigh((x + x^T) / 2).values * 1 + |eigenvectors|",
+        [x],
+        {},
+        lambda T, t: (
+            T.linalg.eigh((t + T.linalg.matrix_transpose(t)) / 2)[0][..., None, :]
+            + T.abs(T.linalg.eigh((t + T.linalg.matrix_transpose(t)) / 2)[1])
+        ),
+        lambda t: np.linalg.eigh(sym(t))[0][..., None, :] + np.abs(np.linalg.eigh(sym(t))[1]),
+        pred=lambda t, out: gaps(t, out) and away(np.linalg.eigh(sym(t))[1], [0], 0.05),
+    )
 
 
 @op("count_nonzero", "ix")
@@ -1674,9 +2090,13 @@ def _count_nonzero(b, x):
     ax = b.axes(a.ndim)
     keep = b.boolean()
     npax = tuple(ax) if isinstance(ax, list) else ax
-    return Step("count_nonzero", [x], {"axis": ax, "keepdims": keep},
-                lambda T, t: T.math.count_nonzero(t, axis=ax, keepdims=keep),
-                lambda t: np.asarray(np.count_nonzero(t, axis=npax, keepdims=keep), np.int64))
+    return Step(
+        "count_nonzero",
+        [x],
+        {"axis": ax, "keepdims": keep},
+        lambda T, t: T.math.count_nonzero(t, axis=ax, keepdims=keep),
+        lambda t: np.asarray(np.count_nonzero(t, axis=npax, keepdims=keep), np.int64),
+    )
 
 
 @op("reduce_any_all", "fi")
@@ -1688,7 +2108,11 @@ def _any_all(b, x):
     npax = tuple(ax) if isinstance(ax, list) else ax
     npf = np.any if fn == "reduce_any" else np.all
     thr = 0 if a.dtype.kind == "i" else 0.5
-    return Step(f"cast({fn}(x > {thr}), {a.dtype})", [x], {"axis": ax, "keepdims": keep},
-                lambda T, t: T.cast(getattr(T, fn)(t > thr, axis=ax, keepdims=keep), t.dtype),
-                lambda t: npf(t > thr, axis=npax, keepdims=keep).astype(a.dtype),
-                pred=lambda t, out: a.dtype.kind == "i" or away(t, [thr]))
+    return Step(
+        f"cast({fn}(x > {thr}), {a.dtype})",
+        [x],
+        {"axis": ax, "keepdims": keep},
+        lambda T, t: T.cast(getattr(T, fn)(t > thr, axis=ax, keepdims=keep), t.dtype),
+        lambda t: npf(t > thr, axis=npax, keepdims=keep).astype(a.dtype),
+        pred=lambda t, out: a.dtype.kind == "i" or away(t, [thr]),
+    )

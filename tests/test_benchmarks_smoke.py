@@ -5,6 +5,7 @@ While tapegrad lacks a feature a workload needs (Adam, sparse softmax cross-entr
 second test installs small stand-ins written with tapegrad ops so that those workloads' code paths
 run; the suite checks their numbers against numpy by hand and the peers like any other library.
 """
+
 import os
 import sys
 
@@ -31,7 +32,7 @@ class _StandInAdam:
 
     def apply_gradients(self, grads_and_vars):
         self.t += 1
-        alpha = self.lr * np.sqrt(1 - self.b2 ** self.t) / (1 - self.b1 ** self.t)
+        alpha = self.lr * np.sqrt(1 - self.b2**self.t) / (1 - self.b1**self.t)
         for g, var in grads_and_vars:
             if id(var) not in self.slots:
                 zeros = np.zeros(var.shape, np.float32)
@@ -56,7 +57,7 @@ def _stand_in_conv2d(input, filters, strides, padding):
     kh, kw, c, o = filters.shape
     n, h, w, _ = x.shape
     xp = np.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
-    cols = np.concatenate([xp[:, i:i + h, j:j + w, :] for i in range(kh) for j in range(kw)], axis=-1)
+    cols = np.concatenate([xp[:, i : i + h, j : j + w, :] for i in range(kh) for j in range(kw)], axis=-1)
     out = tg.matmul(tg.constant(cols.reshape(n * h * w, kh * kw * c)), tg.reshape(filters, [kh * kw * c, o]))
     return tg.reshape(out, [n, h, w, o])
 
@@ -88,8 +89,10 @@ def test_smoke_with_peers(tmp_path, monkeypatch, capsys):
     if not hasattr(tg.nn, "conv2d"):
         monkeypatch.setattr(tg.nn, "conv2d", _stand_in_conv2d, raising=False)
     # JAX (not in the project's environment) is left out: its compile times alone would double this test
-    ctx = suite.main(["--smoke", "--out", str(tmp_path), "--only", "tape,mlp,adam,cnn,linreg",
-                      "--peers", "numpy,torch,tf"], use_tqdm=False)
+    ctx = suite.main(
+        ["--smoke", "--out", str(tmp_path), "--only", "tape,mlp,adam,cnn,linreg", "--peers", "numpy,torch,tf"],
+        use_tqdm=False,
+    )
     assert _problems(ctx) == []
     timed = {r["workload"] for r in ctx.rows if r["library"] == "tapegrad" and r["seconds"] is not None}
     assert timed == {"tape", "mlp", "adam", "cnn", "linreg"}
@@ -102,6 +105,7 @@ def test_smoke_with_peers(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     try:
         import matplotlib  # noqa: F401
+
         assert (tmp_path / "results.png").stat().st_size > 0
     except ImportError:
         assert "matplotlib is not installed" in out

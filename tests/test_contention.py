@@ -1,6 +1,7 @@
 """The contention probe (Note [Contention] in cpp/tensor/parallel.cpp): with CPU-bound neighbours
 on the same core, a training loop's kernels see the cores as contended (pool inline, one BLAS
 thread). The child process and its neighbours are pinned to one CPU, so this holds on any machine."""
+
 import os
 import subprocess
 import sys
@@ -35,8 +36,10 @@ CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or not os.path.exists("/proc/thread-self/schedstat"),
-                    reason="needs Linux scheduler statistics")
+@pytest.mark.skipif(
+    not hasattr(os, "sched_setaffinity") or not os.path.exists("/proc/thread-self/schedstat"),
+    reason="needs Linux scheduler statistics",
+)
 def test_probe_sees_neighbours_on_the_same_core():
     env = {k: v for k, v in os.environ.items() if k != "TAPEGRAD_CONTENTION"}
     r = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=120, env=env)
@@ -46,7 +49,12 @@ def test_probe_sees_neighbours_on_the_same_core():
 
 def test_probe_can_be_turned_off():
     code = "import tapegrad as tg; from tapegrad import _core; tg.tanh(tg.ones([1 << 18])); print(_core._cores_contended())"
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                       env=dict(os.environ, TAPEGRAD_CONTENTION="0"))
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, TAPEGRAD_CONTENTION="0"),
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.strip().splitlines()[-1] == "False"

@@ -1,5 +1,6 @@
 """conv2d / conv1d / conv2d_transpose / max_pool2d / avg_pool2d: forward values against direct
 numpy loops, gradients against finite differences (order 2 for conv, 1 and 2 for pools)."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -29,13 +30,13 @@ def np_conv2d(x, w, strides, padding, dilations=(1, 1)):
     else:
         (pt, pb), (pl, pr) = padding[1], padding[2]
     xp = np.zeros((N, H + pt + pb, W + pl + pr, C), x.dtype)
-    xp[:, pt:pt + H, pl:pl + W] = x
+    xp[:, pt : pt + H, pl : pl + W] = x
     OH = (H + pt + pb - (KH - 1) * dh - 1) // sh + 1
     OW = (W + pl + pr - (KW - 1) * dw - 1) // sw + 1
     out = np.zeros((N, OH, OW, O), np.float64)
     for i in range(OH):
         for j in range(OW):
-            patch = xp[:, i * sh:i * sh + (KH - 1) * dh + 1:dh, j * sw:j * sw + (KW - 1) * dw + 1:dw, :]
+            patch = xp[:, i * sh : i * sh + (KH - 1) * dh + 1 : dh, j * sw : j * sw + (KW - 1) * dw + 1 : dw, :]
             out[:, i, j, :] = np.einsum("nhwc,hwco->no", patch.astype(np.float64), w.astype(np.float64))
     return out
 
@@ -53,7 +54,7 @@ def np_pool(x, k, s, padding, kind):
     for i in range(OH):
         for j in range(OW):
             h0, w0 = i * s[0] - pt, j * s[1] - pl
-            win = x[:, max(h0, 0):min(h0 + k[0], H), max(w0, 0):min(w0 + k[1], W), :]
+            win = x[:, max(h0, 0) : min(h0 + k[0], H), max(w0, 0) : min(w0 + k[1], W), :]
             out[:, i, j, :] = win.max(axis=(1, 2)) if kind == "max" else win.mean(axis=(1, 2))
     return out
 
@@ -106,8 +107,9 @@ def test_conv2d_large_batch_uses_chunks(rng):
     # <grad, direction> against a central difference along a random direction
     u = rng.standard_normal(w.shape)
     eps = 1e-6
-    fd = (np.sum(np_conv2d(x, w + eps * u, (1, 1), "SAME") ** 2)
-          - np.sum(np_conv2d(x, w - eps * u, (1, 1), "SAME") ** 2)) / (2 * eps)
+    fd = (
+        np.sum(np_conv2d(x, w + eps * u, (1, 1), "SAME") ** 2) - np.sum(np_conv2d(x, w - eps * u, (1, 1), "SAME") ** 2)
+    ) / (2 * eps)
     np.testing.assert_allclose(np.sum(gw.numpy() * u), fd, rtol=1e-6)
 
 
@@ -115,20 +117,29 @@ def test_conv2d_large_batch_uses_chunks(rng):
 def test_conv2d_gradients_order2(xs, ws, strides, padding, dil, rng):
     x = rng.standard_normal(xs)
     w = rng.standard_normal(ws)
-    tg.testing.check_gradients(lambda a, b: tg.nn.conv2d(a, b, list(strides), padding, dilations=list(dil)), [x, w],
-                               order=2)
+    tg.testing.check_gradients(
+        lambda a, b: tg.nn.conv2d(a, b, list(strides), padding, dilations=list(dil)), [x, w], order=2
+    )
 
 
 def test_conv2d_third_order(rng):
     x = rng.standard_normal((1, 4, 4, 2))
     w = rng.standard_normal((2, 2, 2, 2))
-    tg.testing.check_gradients(lambda a, b: tg.nn.conv2d(a, b, 1, "SAME") * tg.nn.conv2d(a, b, 1, "SAME"), [x, w],
-                               order=3)
+    tg.testing.check_gradients(
+        lambda a, b: tg.nn.conv2d(a, b, 1, "SAME") * tg.nn.conv2d(a, b, 1, "SAME"), [x, w], order=3
+    )
 
 
 @settings(max_examples=15, deadline=None)
-@given(h=st.integers(1, 6), w=st.integers(1, 6), kh=st.integers(1, 3), kw=st.integers(1, 3),
-       s=st.integers(1, 3), same=st.booleans(), seed=st.integers(0, 1000))
+@given(
+    h=st.integers(1, 6),
+    w=st.integers(1, 6),
+    kh=st.integers(1, 3),
+    kw=st.integers(1, 3),
+    s=st.integers(1, 3),
+    same=st.booleans(),
+    seed=st.integers(0, 1000),
+)
 def test_conv2d_random_shapes(h, w, kh, kw, s, same, seed):
     rng = np.random.default_rng(seed)
     padding = "SAME" if same else "VALID"
@@ -151,8 +162,9 @@ def test_grouped_conv2d(rng):
     x = rng.standard_normal((2, 5, 5, 6))
     w = rng.standard_normal((3, 3, 2, 6))  # 3 groups of 2 input and 2 output channels
     y = tg.nn.conv2d(x, w, 1, "SAME")
-    ref = np.concatenate([np_conv2d(x[..., 2 * g:2 * g + 2], w[..., 2 * g:2 * g + 2], (1, 1), "SAME")
-                          for g in range(3)], axis=-1)
+    ref = np.concatenate(
+        [np_conv2d(x[..., 2 * g : 2 * g + 2], w[..., 2 * g : 2 * g + 2], (1, 1), "SAME") for g in range(3)], axis=-1
+    )
     np.testing.assert_allclose(y.numpy(), ref, rtol=1e-12, atol=1e-12)
     tg.testing.check_gradients(lambda a, b: tg.nn.conv2d(a, b, 1, "SAME"), [x[:1, :4, :4], w], order=2)
 
@@ -162,13 +174,18 @@ def test_depthwise_and_separable_conv2d(rng):
     w = rng.standard_normal((3, 2, 3, 2))
     pw = rng.standard_normal((1, 1, 6, 4))
     y = tg.nn.depthwise_conv2d(x, w, [1, 2, 1, 1], "SAME")
-    ref = np.stack([np_conv2d(x[..., c:c + 1], w[:, :, c:c + 1, m:m + 1], (2, 1), "SAME")[..., 0]
-                    for c in range(3) for m in range(2)], axis=-1)
+    ref = np.stack(
+        [
+            np_conv2d(x[..., c : c + 1], w[:, :, c : c + 1, m : m + 1], (2, 1), "SAME")[..., 0]
+            for c in range(3)
+            for m in range(2)
+        ],
+        axis=-1,
+    )
     np.testing.assert_allclose(y.numpy(), ref, rtol=1e-12, atol=1e-12)
     s = tg.nn.separable_conv2d(x, w, pw, [1, 2, 1, 1], "SAME")
     np.testing.assert_allclose(s.numpy(), np.einsum("nhwc,co->nhwo", ref, pw[0, 0]), rtol=1e-12, atol=1e-12)
-    tg.testing.check_gradients(lambda a, b: tg.nn.depthwise_conv2d(a, b, [1, 1, 1, 1], "VALID"),
-                               [x[:1], w], order=2)
+    tg.testing.check_gradients(lambda a, b: tg.nn.depthwise_conv2d(a, b, [1, 1, 1, 1], "VALID"), [x[:1], w], order=2)
 
 
 def test_conv2d_nchw_matches_nhwc(rng):
@@ -205,9 +222,13 @@ def test_conv2d_transpose_is_input_gradient(rng):
     tg.testing.check_gradients(lambda a, b: tg.nn.conv2d_transpose(a, b, [2, 5, 5, 3], 2, "SAME"), [g, w], order=2)
 
 
-POOLS = [((2, 5, 6, 3), (2, 2), (2, 2), "VALID"), ((2, 5, 6, 3), (3, 3), (2, 2), "SAME"),
-         ((1, 7, 5, 2), (3, 2), (1, 1), "SAME"), ((1, 7, 5, 2), (2, 3), (3, 1), "VALID"),
-         ((1, 4, 4, 1), (1, 1), (2, 2), "SAME")]
+POOLS = [
+    ((2, 5, 6, 3), (2, 2), (2, 2), "VALID"),
+    ((2, 5, 6, 3), (3, 3), (2, 2), "SAME"),
+    ((1, 7, 5, 2), (3, 2), (1, 1), "SAME"),
+    ((1, 7, 5, 2), (2, 3), (3, 1), "VALID"),
+    ((1, 4, 4, 1), (1, 1), (2, 2), "SAME"),
+]
 
 
 @pytest.mark.parametrize("xs,k,s,padding", POOLS)
@@ -225,8 +246,17 @@ def test_pool_forward_and_gradients(xs, k, s, padding, kind, rng):
 
 
 @settings(max_examples=20, deadline=None)
-@given(h=st.integers(1, 7), w=st.integers(1, 7), kh=st.integers(1, 3), kw=st.integers(1, 3), sh=st.integers(1, 3),
-       sw=st.integers(1, 3), same=st.booleans(), kind=st.sampled_from(["max", "avg"]), seed=st.integers(0, 1000))
+@given(
+    h=st.integers(1, 7),
+    w=st.integers(1, 7),
+    kh=st.integers(1, 3),
+    kw=st.integers(1, 3),
+    sh=st.integers(1, 3),
+    sw=st.integers(1, 3),
+    same=st.booleans(),
+    kind=st.sampled_from(["max", "avg"]),
+    seed=st.integers(0, 1000),
+)
 def test_pool_random_shapes(h, w, kh, kw, sh, sw, same, kind, seed):
     rng = np.random.default_rng(seed)
     padding = "SAME" if same else "VALID"
@@ -239,8 +269,9 @@ def test_pool_random_shapes(h, w, kh, kw, sh, sw, same, kind, seed):
         else:
             assert fn(x, [kh, kw], [sh, sw], padding).numpy().size == 0
         return
-    np.testing.assert_allclose(fn(x, [kh, kw], [sh, sw], padding).numpy(),
-                               np_pool(x, (kh, kw), (sh, sw), padding, kind), rtol=1e-12)
+    np.testing.assert_allclose(
+        fn(x, [kh, kw], [sh, sw], padding).numpy(), np_pool(x, (kh, kw), (sh, sw), padding, kind), rtol=1e-12
+    )
     tg.testing.check_gradients(lambda a: fn(a, [kh, kw], [sh, sw], padding), [x], order=1)
 
 
@@ -257,25 +288,30 @@ def test_pool_1d_and_generic(rng):
     x = rng.standard_normal((2, 7, 3))
     y = tg.nn.max_pool1d(x, 3, 2, "SAME")
     np.testing.assert_allclose(y.numpy(), np_pool(x[:, None], (1, 3), (1, 2), "SAME", "max")[:, 0])
-    np.testing.assert_allclose(tg.nn.avg_pool(x, 2, 2, "VALID").numpy(),
-                               np_pool(x[:, None], (1, 2), (1, 2), "VALID", "avg")[:, 0])
+    np.testing.assert_allclose(
+        tg.nn.avg_pool(x, 2, 2, "VALID").numpy(), np_pool(x[:, None], (1, 2), (1, 2), "VALID", "avg")[:, 0]
+    )
     x4 = rng.standard_normal((1, 4, 4, 2))
-    np.testing.assert_allclose(tg.nn.max_pool(x4, [1, 2, 2, 1], [1, 2, 2, 1], "VALID").numpy(),
-                               np_pool(x4, (2, 2), (2, 2), "VALID", "max"))
+    np.testing.assert_allclose(
+        tg.nn.max_pool(x4, [1, 2, 2, 1], [1, 2, 2, 1], "VALID").numpy(), np_pool(x4, (2, 2), (2, 2), "VALID", "max")
+    )
     with pytest.raises(NotImplementedError, match="3-D and 4-D"):
         tg.nn.max_pool(rng.standard_normal((1, 2, 2, 2, 1)), 2, 2, "VALID")
 
 
 def test_conv_errors(rng):
     x = rng.standard_normal((1, 5, 5, 3)).astype("float32")
-    with pytest.raises(tg.errors.InvalidArgumentError,
-                       match=r"Depth of input \(3\) is not a multiple of input depth of filter \(4\)"):
+    with pytest.raises(
+        tg.errors.InvalidArgumentError, match=r"Depth of input \(3\) is not a multiple of input depth of filter \(4\)"
+    ):
         tg.nn.conv2d(x, np.ones((3, 3, 4, 2), "float32"), 1, "SAME")
-    with pytest.raises(tg.errors.InvalidArgumentError,
-                       match="output depth must be evenly divisible by number of groups: 3 vs 2"):
+    with pytest.raises(
+        tg.errors.InvalidArgumentError, match="output depth must be evenly divisible by number of groups: 3 vs 2"
+    ):
         tg.nn.conv2d(np.ones((1, 5, 5, 4), "float32"), np.ones((3, 3, 2, 3), "float32"), 1, "SAME")
-    with pytest.raises(tg.errors.InvalidArgumentError,
-                       match="input depth must be evenly divisible by filter depth: 4 vs 3"):
+    with pytest.raises(
+        tg.errors.InvalidArgumentError, match="input depth must be evenly divisible by filter depth: 4 vs 3"
+    ):
         tg.nn.depthwise_conv2d(np.ones((1, 5, 5, 4), "float32"), np.ones((3, 3, 3, 2), "float32"), [1, 1, 1, 1], "SAME")
     with pytest.raises(TypeError, match="Expected list of 4 ints for 'strides'"):
         tg.nn.depthwise_conv2d(np.ones((1, 5, 5, 4), "float32"), np.ones((3, 3, 4, 2), "float32"), 1, "SAME")
@@ -287,8 +323,10 @@ def test_conv_errors(rng):
         tg.nn.conv2d(x, np.ones((3, 3, 3, 2)), 1, "SAME")
     with pytest.raises(tg.errors.InvalidArgumentError, match="int32"):
         tg.nn.conv2d(np.ones((1, 5, 5, 3), "int32"), np.ones((3, 3, 3, 2), "int32"), 1, "SAME")
-    with pytest.raises(tg.errors.InvalidArgumentError,
-                       match=r"Computed output size would be negative: -1 \[input_size: 2, effective_filter_size: 4"):
+    with pytest.raises(
+        tg.errors.InvalidArgumentError,
+        match=r"Computed output size would be negative: -1 \[input_size: 2, effective_filter_size: 4",
+    ):
         tg.nn.conv2d(np.ones((1, 2, 2, 1), "float32"), np.ones((4, 4, 1, 1), "float32"), 1, "VALID")
     with pytest.raises(tg.errors.InvalidArgumentError, match="Value for attr 'padding' of \"same\" is not in the list"):
         tg.nn.conv2d(x, np.ones((3, 3, 3, 2), "float32"), 1, "same")
@@ -296,8 +334,10 @@ def test_conv_errors(rng):
         tg.nn.conv2d(x, np.ones((3, 3, 3, 2), "float32"), [2, 1, 1, 1], "SAME")
     with pytest.raises(tg.errors.InvalidArgumentError, match="Stride must be > 0, but got 0"):
         tg.nn.conv2d(x, np.ones((3, 3, 3, 2), "float32"), 0, "VALID")
-    with pytest.raises(tg.errors.InvalidArgumentError,
-                       match="Sliding window ksize must be positive. The specified or inferred ksize is: 1,0,0,1"):
+    with pytest.raises(
+        tg.errors.InvalidArgumentError,
+        match="Sliding window ksize must be positive. The specified or inferred ksize is: 1,0,0,1",
+    ):
         tg.nn.max_pool2d(x, 0, 1, "VALID")
     with pytest.raises(tg.errors.InvalidArgumentError, match=r"input must be 4-dimensional\[5,5,3\]"):
         tg.nn.avg_pool2d(x[0], 2, 2, "VALID")
@@ -356,20 +396,38 @@ def test_conv1d_transpose_is_conv1d_input_gradient(rng):
     np.testing.assert_allclose(tg.nn.conv1d_transpose(g, w, [2, 8, 2], 2, "SAME").numpy(), dx.numpy(), rtol=1e-12)
 
 
-@pytest.mark.parametrize("mult,strides,padding,dil", [(1, [1, 1, 1, 1], "SAME", None), (2, [1, 2, 1, 1], "VALID", None),
-                                                     (3, [1, 1, 1, 1], "SAME", [2, 2]),
-                                                     (1, [1, 2, 2, 1], [[0, 0], [1, 0], [0, 2], [0, 0]], None)])
+@pytest.mark.parametrize(
+    "mult,strides,padding,dil",
+    [
+        (1, [1, 1, 1, 1], "SAME", None),
+        (2, [1, 2, 1, 1], "VALID", None),
+        (3, [1, 1, 1, 1], "SAME", [2, 2]),
+        (1, [1, 2, 2, 1], [[0, 0], [1, 0], [0, 2], [0, 0]], None),
+    ],
+)
 def test_depthwise_direct_kernel(mult, strides, padding, dil, rng):
     x = rng.standard_normal((2, 7, 6, 3))
     w = rng.standard_normal((3, 2, 3, mult))
     y = tg.nn.depthwise_conv2d(x, w, strides, padding, dilations=dil)
     d = dil or [1, 1]
-    ref = np.stack([np_conv2d(x[..., c:c + 1], w[:, :, c:c + 1, m:m + 1], tuple(strides[1:3]), padding,
-                              tuple(d))[..., 0] for c in range(3) for m in range(mult)], axis=-1)
+    ref = np.stack(
+        [
+            np_conv2d(x[..., c : c + 1], w[:, :, c : c + 1, m : m + 1], tuple(strides[1:3]), padding, tuple(d))[..., 0]
+            for c in range(3)
+            for m in range(mult)
+        ],
+        axis=-1,
+    )
     np.testing.assert_allclose(y.numpy(), ref, rtol=1e-12, atol=1e-12)
-    tg.testing.check_gradients(lambda a, b: tg.nn.depthwise_conv2d(a, b, strides, padding, dilations=dil),
-                               [x[:1, :5, :5], w], order=2)
-    nchw = tg.nn.depthwise_conv2d(x.transpose(0, 3, 1, 2), w, [1, 1] + strides[1:3], padding if isinstance(padding, str)
-                                  else [padding[0], padding[3], padding[1], padding[2]], data_format="NCHW",
-                                  dilations=dil)
+    tg.testing.check_gradients(
+        lambda a, b: tg.nn.depthwise_conv2d(a, b, strides, padding, dilations=dil), [x[:1, :5, :5], w], order=2
+    )
+    nchw = tg.nn.depthwise_conv2d(
+        x.transpose(0, 3, 1, 2),
+        w,
+        [1, 1] + strides[1:3],
+        padding if isinstance(padding, str) else [padding[0], padding[3], padding[1], padding[2]],
+        data_format="NCHW",
+        dilations=dil,
+    )
     np.testing.assert_allclose(nchw.numpy(), ref.transpose(0, 3, 1, 2), rtol=1e-12, atol=1e-12)

@@ -3,6 +3,7 @@ float64 im2col + gemm path, an independent implementation: forward and both grad
 over tile tails (output channels not a multiple of the vector width, rows not a multiple of the
 pixel tile), strides, dilations, explicit asymmetric pads and odd filter shapes; and results that do
 not depend on the thread count."""
+
 import numpy as np
 import pytest
 

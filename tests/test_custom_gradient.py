@@ -1,4 +1,5 @@
 """tg.custom_gradient: TF's documented examples, the variables= form, nested tapes, errors."""
+
 import gc
 
 import numpy as np
@@ -18,6 +19,7 @@ def test_doc_anchor_clip_gradients():
     def clip_gradients(y):
         def backward(dy):
             return clip_by_norm(dy, 0.5)
+
         return y, backward
 
     v = tg.Variable(2.0)
@@ -33,6 +35,7 @@ def test_doc_anchor_log1pexp_is_stable():
 
         def grad(upstream):
             return upstream * (1 - 1 / (1 + e))
+
         return tg.log(1 + e), grad
 
     x = tg.constant(100.0)
@@ -48,6 +51,7 @@ def test_multiple_inputs_outputs_and_none():
     def f(a, b):
         def grad(da, db):
             return da * 10.0 + db, None
+
         return (a * b, a + b), grad
 
     a, b = tg.constant([1.0, 2.0]), tg.constant([3.0, 4.0])
@@ -69,6 +73,7 @@ def test_grad_fn_gradients_are_used_in_second_order():
     def cube(x):
         def grad(dy):
             return dy * x  # deliberately not 3x^2: the second derivative must follow it
+
         return x * x * x, grad
 
     x = tg.constant(1.5, tg.float64)
@@ -83,7 +88,7 @@ def test_grad_fn_gradients_are_used_in_second_order():
     with tg.GradientTape() as t:
         t.watch(x)
         y = cube(x) * x
-    assert float(t.gradient(y, x)) == pytest.approx(1.5 * 1.5 + 1.5 ** 3)
+    assert float(t.gradient(y, x)) == pytest.approx(1.5 * 1.5 + 1.5**3)
 
 
 def test_variables_keyword_form():
@@ -95,6 +100,7 @@ def test_variables_keyword_form():
         def grad(dy, variables=None):
             assert len(variables) == 1 and variables[0] is w
             return dy * w * 100.0, [dy * x * 1000.0]
+
         return x * w * frozen, grad
 
     x = tg.constant(2.0)
@@ -107,6 +113,7 @@ def test_variables_keyword_form():
     @tg.custom_gradient
     def no_kw(x):
         return x * w, lambda dy: dy
+
     with pytest.raises(TypeError, match="grad_fn must accept keyword argument 'variables'"):
         no_kw(x)
 
@@ -114,7 +121,9 @@ def test_variables_keyword_form():
     def wrong_count(x):
         def grad(dy, variables=None):
             return dy, []
+
         return x * w, grad
+
     with tg.GradientTape() as t:
         t.watch(x)
         y = wrong_count(x)
@@ -161,6 +170,7 @@ def test_errors_from_grad_fn():
     def raises(a):
         def grad(dy):
             raise KeyError("boom in grad_fn")
+
         return a * 1.0, grad
 
     with tg.GradientTape() as t:
@@ -196,6 +206,7 @@ def test_no_tape_and_decorator_factory():
     @tg.custom_gradient()
     def f(a):
         return a + 1.0, lambda dy: dy
+
     assert float(f(tg.constant(1.0))) == 2.0
 
 

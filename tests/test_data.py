@@ -1,6 +1,7 @@
 """tf.data: every transformation against its definition on small inputs (numpy by hand), the shuffle
 buffer against a transcription of TF's definition, the prefetch thread's lifetime and errors, and the
 deterministic pipelines against real tf.data when TensorFlow is installed."""
+
 import subprocess
 import sys
 import threading
@@ -43,12 +44,15 @@ def identity_map(ds):
 
 # --- sources ------------------------------------------------------------------------------------
 
+
 def test_from_tensor_slices_structures_and_specs():
     x = np.arange(12, dtype=np.float32).reshape(4, 3)
     y = np.arange(4)
     ds = D.from_tensor_slices((x, {"b": y, "a": [1.0, 2.0, 3.0, 4.0]}))
-    assert ds.element_spec == (TensorSpec([3], tg.float32), {"a": TensorSpec([], tg.float32),
-                                                             "b": TensorSpec([], tg.int64)})
+    assert ds.element_spec == (
+        TensorSpec([3], tg.float32),
+        {"a": TensorSpec([], tg.float32), "b": TensorSpec([], tg.int64)},
+    )
     got = values(ds)
     assert got == [(x[i].tolist(), {"a": float(i + 1), "b": i}) for i in range(4)]
     # a list is one value (converted to a tensor), as in tf.data
@@ -125,12 +129,13 @@ def test_from_generator_signature_types_args_and_errors():
 
 # --- batching -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("n,b,drop", [(10, 3, False), (10, 3, True), (9, 3, False), (2, 5, False), (2, 5, True)])
 def test_batch_against_definition(n, b, drop):
     x = np.arange(n * 2, dtype=np.float32).reshape(n, 2)
     y = np.arange(n)
     stops = range(0, n - b + 1 if drop else n, b)
-    want = [(x[i:i + b].tolist(), y[i:i + b].tolist()) for i in stops]
+    want = [(x[i : i + b].tolist(), y[i : i + b].tolist()) for i in stops]
     fast = D.from_tensor_slices((x, y)).batch(b, drop_remainder=drop)
     assert values(fast) == want
     assert values(identity_map(D.from_tensor_slices((x, y))).batch(b, drop_remainder=drop)) == want
@@ -157,7 +162,7 @@ def test_batch_over_tensor_source_uses_engine_gather():
     ours = D.from_tensor_slices((tg.constant(x), np.arange(20))).shuffle(20, seed=1).batch(6)
     ref = D.from_tensor_slices((x, np.arange(20))).shuffle(20, seed=1).batch(6)
     assert values(ours) == values(ref)
-    assert values(D.from_tensor_slices(tg.constant(x)).batch(7)) == [x[i:i + 7].tolist() for i in (0, 7, 14)]
+    assert values(D.from_tensor_slices(tg.constant(x)).batch(7)) == [x[i : i + 7].tolist() for i in (0, 7, 14)]
 
 
 def test_batch_errors_and_parallel_calls():
@@ -169,8 +174,9 @@ def test_batch_errors_and_parallel_calls():
     want = values(D.range(23).batch(4))
     assert values(D.range(23).batch(4, num_parallel_calls=3)) == want
     assert values(identity_map(D.range(23)).batch(4, num_parallel_calls=tg.data.AUTOTUNE)) == want
-    assert sorted(map(tuple, values(D.range(23).batch(4, num_parallel_calls=2, deterministic=False)))) == \
-        sorted(map(tuple, want))
+    assert sorted(map(tuple, values(D.range(23).batch(4, num_parallel_calls=2, deterministic=False)))) == sorted(
+        map(tuple, want)
+    )
 
 
 def test_unbatch():
@@ -187,8 +193,7 @@ def test_padded_batch():
     ds = D.range(1, 5).map(lambda x: (tg.fill([x], x), x))
     got = values(ds.padded_batch(3))
     assert got == [([[1, 0, 0], [2, 2, 0], [3, 3, 3]], [1, 2, 3]), ([[4, 4, 4, 4]], [4])]
-    fixed = ds.padded_batch(2, padded_shapes=([5], []), padding_values=(np.int64(-1), np.int64(0)),
-                            drop_remainder=True)
+    fixed = ds.padded_batch(2, padded_shapes=([5], []), padding_values=(np.int64(-1), np.int64(0)), drop_remainder=True)
     assert fixed.element_spec == (TensorSpec([2, 5], tg.int64), TensorSpec([2], tg.int64))
     assert values(fixed)[1] == ([[3, 3, 3, -1, -1], [4, 4, 4, 4, -1]], [3, 4])
     with pytest.raises(tg.errors.InvalidArgumentError, match="pad to a smaller size"):
@@ -200,6 +205,7 @@ def test_padded_batch():
 
 
 # --- per-element transformations ----------------------------------------------------------------
+
 
 def test_map_argument_conventions_and_spec():
     pairs = D.from_tensor_slices(([1, 2], [10.0, 20.0]))
@@ -216,8 +222,9 @@ def test_map_argument_conventions_and_spec():
     assert img.element_spec == TensorSpec([None, 3], tg.float64)
     assert values(img) == [[[0.5] * 3] * 2] * 2
     assert D.range(1, 3).map(lambda x: tg.fill([x], x)).element_spec == TensorSpec([None], tg.int64)
-    assert D.range(0).map(lambda x: x * 2.5 if False else tg.cast(x, tg.float32)).element_spec == \
-        TensorSpec([], tg.float32)
+    assert D.range(0).map(lambda x: x * 2.5 if False else tg.cast(x, tg.float32)).element_spec == TensorSpec(
+        [], tg.float32
+    )
 
 
 def test_map_parallel_order():
@@ -266,7 +273,8 @@ def test_repeat_take_skip_shard_enumerate(generic):
 
 def test_concatenate_and_flat_map():
     ds = D.from_tensor_slices(np.zeros((2, 3), np.float32)).concatenate(
-        D.from_tensor_slices(np.ones((1, 3), np.float32)))
+        D.from_tensor_slices(np.ones((1, 3), np.float32))
+    )
     assert values(ds) == [[0.0] * 3, [0.0] * 3, [1.0] * 3] and int(ds.cardinality()) == 3
     mixed = D.range(1, 3).map(lambda x: tg.fill([x], x)).concatenate(D.from_tensors(np.arange(4)))
     assert mixed.element_spec == TensorSpec([None], tg.int64)
@@ -290,12 +298,23 @@ def test_shard_errors():
 
 
 def test_cardinality_and_len():
-    cases = [(D.range(10), 10), (D.range(10).batch(3), 4), (D.range(10).batch(3, drop_remainder=True), 3),
-             (D.range(10).repeat(), -1), (D.range(10).repeat(3), 30), (D.range(0).repeat(), 0),
-             (D.range(10).filter(lambda x: True), -2), (D.range(10).take(4), 4), (D.range(10).skip(4), 6),
-             (D.range(10).skip(-1), 0), (D.range(10).shard(3, 0), 4), (D.range(10).shard(3, 2), 3),
-             (D.range(10).repeat().take(5), 5), (D.zip(D.range(3), D.range(5).repeat()), 3),
-             (D.range(10).map(lambda x: x).prefetch(2).cache().shuffle(3), 10)]
+    cases = [
+        (D.range(10), 10),
+        (D.range(10).batch(3), 4),
+        (D.range(10).batch(3, drop_remainder=True), 3),
+        (D.range(10).repeat(), -1),
+        (D.range(10).repeat(3), 30),
+        (D.range(0).repeat(), 0),
+        (D.range(10).filter(lambda x: True), -2),
+        (D.range(10).take(4), 4),
+        (D.range(10).skip(4), 6),
+        (D.range(10).skip(-1), 0),
+        (D.range(10).shard(3, 0), 4),
+        (D.range(10).shard(3, 2), 3),
+        (D.range(10).repeat().take(5), 5),
+        (D.zip(D.range(3), D.range(5).repeat()), 3),
+        (D.range(10).map(lambda x: x).prefetch(2).cache().shuffle(3), 10),
+    ]
     for ds, n in cases:
         c = ds.cardinality()
         assert c.dtype == tg.int64 and c.shape == () and int(c) == n, (ds, n)
@@ -326,7 +345,9 @@ def test_consumers():
         D.range(0).get_single_element()
     it = iter(D.range(2))
     assert int(it.get_next()) == 0 and it.element_spec == TensorSpec([], tg.int64)
-    assert repr(D.range(3).batch(2)) == "<_BatchDataset element_spec=TensorSpec(shape=(None,), dtype=tf.int64, name=None)>"
+    assert (
+        repr(D.range(3).batch(2)) == "<_BatchDataset element_spec=TensorSpec(shape=(None,), dtype=tf.int64, name=None)>"
+    )
     with pytest.raises(NotImplementedError):
         D.range(3).cache("some_file")
     with pytest.raises(NotImplementedError):
@@ -334,6 +355,7 @@ def test_consumers():
 
 
 # --- shuffle ------------------------------------------------------------------------------------
+
 
 def _reference_buffer_shuffle(n, b, rng):
     """TF's definition, element by element, drawing slots in blocks of 1024 as the implementation does."""
@@ -360,7 +382,10 @@ def test_shuffle_buffer_semantics():
     x = np.arange(300)
     assert values(D.from_tensor_slices(x).shuffle(1, seed=0)) == x.tolist()  # buffer 1: unchanged
     for b in (1, 5, 40):
-        for ds in (D.from_tensor_slices(x).shuffle(b, seed=b), identity_map(D.from_tensor_slices(x)).shuffle(b, seed=b)):
+        for ds in (
+            D.from_tensor_slices(x).shuffle(b, seed=b),
+            identity_map(D.from_tensor_slices(x)).shuffle(b, seed=b),
+        ):
             out = values(ds)
             assert sorted(out) == x.tolist()  # a permutation
             # element p enters the buffer at step p - b: it cannot come out earlier
@@ -405,6 +430,7 @@ def test_shuffle_seeds_and_reshuffle():
 
 # --- prefetch -----------------------------------------------------------------------------------
 
+
 def _wait_no_prefetch_threads(timeout=5.0):
     t0 = time.time()
     while _pipeline.live_prefetch_threads() and time.time() - t0 < timeout:
@@ -416,12 +442,12 @@ def test_prefetch_values_and_thread_lifetime():
     ds = D.from_tensor_slices(np.arange(100, dtype=np.float32)).batch(8).map(lambda x: x * 2).prefetch(3)
     assert values(ds) == values(D.range(100).batch(8).map(lambda x: tg.cast(x, tg.float32) * 2))
     assert _wait_no_prefetch_threads() == []  # exhausted: thread ended
-    it = iter(D.range(10 ** 9).prefetch(2))  # dropped early
+    it = iter(D.range(10**9).prefetch(2))  # dropped early
     assert int(next(it)) == 0
     assert len(_pipeline.live_prefetch_threads()) == 1
     del it
     assert _wait_no_prefetch_threads() == []
-    for x in D.range(10 ** 9).prefetch(tg.data.AUTOTUNE):  # break out of a loop
+    for x in D.range(10**9).prefetch(tg.data.AUTOTUNE):  # break out of a loop
         if int(x) == 3:
             break
     assert _wait_no_prefetch_threads() == []
@@ -445,17 +471,20 @@ def test_prefetch_surfaces_producer_errors():
 
 
 def test_prefetch_does_not_hang_at_exit():
-    code = ("import tapegrad as tg\n"
-            "it = iter(tg.data.Dataset.range(10**12).map(lambda x: x + 1).prefetch(4))\n"
-            "assert int(next(it)) == 1\n"
-            "it2 = iter(tg.data.Dataset.range(10**12).prefetch(2)); next(it2)\n"
-            "print('done')\n")
+    code = (
+        "import tapegrad as tg\n"
+        "it = iter(tg.data.Dataset.range(10**12).map(lambda x: x + 1).prefetch(4))\n"
+        "assert int(next(it)) == 1\n"
+        "it2 = iter(tg.data.Dataset.range(10**12).prefetch(2)); next(it2)\n"
+        "print('done')\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "done"  # (an editable dev install prints its rebuild first)
 
 
 # --- against TensorFlow's tf.data (deterministic pipelines) ----------------------------------------
+
 
 def _pipelines(lib):
     x = np.arange(60, dtype=np.float32).reshape(20, 3)
@@ -469,8 +498,9 @@ def _pipelines(lib):
         "shard_enumerate": d.range(17).shard(4, 3).enumerate(2),
         "zip": d.zip(d.range(5), d.from_tensor_slices(x[:3])),
         "unbatch": d.from_tensor_slices(x.reshape(5, 4, 3)).unbatch().batch(7),
-        "padded": d.range(1, 6).map(lambda v: lib.fill([v], v)).padded_batch(2, padded_shapes=[6],
-                                                                             padding_values=np.int64(-7)),
+        "padded": d.range(1, 6)
+        .map(lambda v: lib.fill([v], v))
+        .padded_batch(2, padded_shapes=[6], padding_values=np.int64(-7)),
         "padded_default": d.range(1, 6).map(lambda v: lib.fill([v], v)).padded_batch(3),
         "tensors_repeat": d.from_tensors(([1, 2], 3.5)).repeat(2),
         "range_args": d.range(20, 3, -4),
@@ -480,22 +510,28 @@ def _pipelines(lib):
         "concatenate_flat_map": d.range(3).concatenate(d.range(7, 9)).flat_map(lambda v: d.range(v).batch(2)),
         # regression: interleave, scan, take_while, unique, counter, choose_from_datasets were missing
         "interleave": d.range(3).interleave(lambda v: d.range(v * 10, v * 10 + 3), cycle_length=2),
-        "interleave_blocks": d.range(1, 5).interleave(lambda v: d.range(v).map(lambda u: u + 10 * v), cycle_length=3,
-                                                       block_length=2),
-        "scan": d.from_tensor_slices((y[:5], x[:5, 0])).scan(lib.constant(0, lib.int64),
-                                                              lambda s, e: (s + e[0], (s, e[1]))),
+        "interleave_blocks": d.range(1, 5).interleave(
+            lambda v: d.range(v).map(lambda u: u + 10 * v), cycle_length=3, block_length=2
+        ),
+        "scan": d.from_tensor_slices((y[:5], x[:5, 0])).scan(
+            lib.constant(0, lib.int64), lambda s, e: (s + e[0], (s, e[1]))
+        ),
         "take_while": d.range(10).take_while(lambda v: v < 4),
         "unique": d.from_tensor_slices(np.array([3, 1, 3, 2, 1], np.int32)).unique(),
         "counter": d.counter(start=2, step=-3, dtype=lib.int32).take(4),
-        "choose": d.choose_from_datasets([d.range(3), d.range(5, 8)],
-                                         d.from_tensor_slices(np.array([0, 1, 1, 0, 1, 1, 0], np.int64))),
-        "choose_continue": d.choose_from_datasets([d.range(1), d.range(5, 8)],
-                                                  d.from_tensor_slices(np.array([0, 0, 1, 0, 1], np.int64)),
-                                                  stop_on_empty_dataset=False),
+        "choose": d.choose_from_datasets(
+            [d.range(3), d.range(5, 8)], d.from_tensor_slices(np.array([0, 1, 1, 0, 1, 1, 0], np.int64))
+        ),
+        "choose_continue": d.choose_from_datasets(
+            [d.range(1), d.range(5, 8)],
+            d.from_tensor_slices(np.array([0, 0, 1, 0, 1], np.int64)),
+            stop_on_empty_dataset=False,
+        ),
         "window_flat_map": d.range(10).window(3, 2, 1, True).flat_map(lambda w: w.batch(3)),
         "window_stride": d.range(7).window(2, 3, 2).flat_map(lambda w: w.batch(2)),
-        "window_zip": d.from_tensor_slices((y[:5], x[:5])).window(2).flat_map(
-            lambda a, b: d.zip((a.batch(2), b.batch(2)))),
+        "window_zip": d.from_tensor_slices((y[:5], x[:5]))
+        .window(2)
+        .flat_map(lambda a, b: d.zip((a.batch(2), b.batch(2)))),
         "window_infinite": d.range(10).repeat().window(3, 4).flat_map(lambda w: w.batch(3)).take(3),
         "sample_one_live": d.sample_from_datasets([d.range(3), d.range(5, 8)], weights=[1.0, 0.0], seed=1),
         "sample_infinite_card": d.sample_from_datasets([d.range(3), d.range(5, 8).repeat()], seed=1).take(0),
@@ -530,10 +566,13 @@ def test_options_and_new_transformations_errors():
     windows = d.from_tensor_slices((np.arange(5), np.arange(5.0))).window(2, drop_remainder=True)
     assert repr(windows.element_spec) == (
         "(DatasetSpec(TensorSpec(shape=(), dtype=tf.int64, name=None), TensorShape([])), "
-        "DatasetSpec(TensorSpec(shape=(), dtype=tf.float64, name=None), TensorShape([])))")
+        "DatasetSpec(TensorSpec(shape=(), dtype=tf.float64, name=None), TensorShape([])))"
+    )
     assert int(windows.cardinality()) == 2
-    assert [[list(map(int, a)), list(map(float, b))] for a, b in windows] == [[[0, 1], [0.0, 1.0]],
-                                                                               [[2, 3], [2.0, 3.0]]]
+    assert [[list(map(int, a)), list(map(float, b))] for a, b in windows] == [
+        [[0, 1], [0.0, 1.0]],
+        [[2, 3], [2.0, 3.0]],
+    ]
     assert [int(d.range(n).window(3, 2, 2).cardinality()) for n in (0, 1, 5)] == [0, 1, 3]
 
 

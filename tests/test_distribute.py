@@ -1,6 +1,7 @@
 """tapegrad.distribute: real MPI processes (``mpiexec -n 2`` and ``-n 4`` on this machine,
 oversubscribed) running tests/distribute_worker.py, plus the one-process world and the missing-extra
 error in subprocesses. Every subprocess has a timeout, so a hang fails a test instead of the run."""
+
 import os
 import shutil
 import subprocess
@@ -26,8 +27,14 @@ def _env():
 
 
 def _python(code, timeout=60):
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=timeout, env=_env(), cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_env(),
+        cwd=ROOT,
+    )
 
 
 def _have_mpi():
@@ -145,8 +152,14 @@ def test_source_ready_hook_order_and_values():
         y = tg.matmul(h, w2) + b
         loss = tg.reduce_sum(y * y) + tg.reduce_sum(w1)
     events = []
-    grads = tg._core.compute_gradient(tape._tape, [loss], [w1, w2, b], [None], False,
-                                      lambda i, g: events.append((i, None if g is None else g.numpy())))
+    grads = tg._core.compute_gradient(
+        tape._tape,
+        [loss],
+        [w1, w2, b],
+        [None],
+        False,
+        lambda i, g: events.append((i, None if g is None else g.numpy())),
+    )
     assert sorted(i for i, _ in events) == [0, 1, 2]
     assert events[-1][0] == 0  # w1 is read by the first op
     for i, g in events:
@@ -200,8 +213,17 @@ def test_raising_rank_ends_the_job():
 @needs_mpi
 @pytest.mark.slow
 def test_example_runs_on_two_ranks(tmp_path):
-    cmd = ["mpiexec", "-n", "2", sys.executable, os.path.join(ROOT, "examples", "distributed_training.py"),
-           "--steps", "12", "--ckpt-dir", str(tmp_path)]
+    cmd = [
+        "mpiexec",
+        "-n",
+        "2",
+        sys.executable,
+        os.path.join(ROOT, "examples", "distributed_training.py"),
+        "--steps",
+        "12",
+        "--ckpt-dir",
+        str(tmp_path),
+    ]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=_env(), cwd=ROOT)
     assert p.returncode == 0, p.stdout + p.stderr
     losses = [float(line.split()[3]) for line in p.stdout.splitlines() if line.startswith("step")]
@@ -212,8 +234,12 @@ def test_example_runs_on_two_ranks(tmp_path):
 
 @needs_mpi
 def test_stall_watchdog_ends_a_job_whose_rank_exited():
-    p, seconds = _mpiexec(2, "exit", timeout=60, extra_env={"HOROVOD_STALL_CHECK_TIME_SECONDS": "1",
-                                                            "HOROVOD_STALL_SHUTDOWN_TIME_SECONDS": "3"})
+    p, seconds = _mpiexec(
+        2,
+        "exit",
+        timeout=60,
+        extra_env={"HOROVOD_STALL_CHECK_TIME_SECONDS": "1", "HOROVOD_STALL_SHUTDOWN_TIME_SECONDS": "3"},
+    )
     assert p.returncode != 0 and seconds < 30, (p.returncode, seconds)
     err = p.stdout + p.stderr
     assert "tapegrad.distribute: rank 0 has waited" in err and "ALLREDUCE left_alone" in err, err

@@ -4,12 +4,14 @@ numpy scalars/ufuncs on tensors, against numpy always, and PyTorch, JAX and TF w
 Zero-copy is proven by pointer equality and by lifetime (the producer is deleted, the consumer
 still reads the right values; the producer's memory is released when the consumer's last
 reference goes)."""
+
 import ctypes
 import gc
 import weakref
 
 import numpy as np
 import pytest
+
 import tapegrad as tf
 from tapegrad.experimental import dlpack
 
@@ -19,8 +21,20 @@ try:
     NUMPY_EXPORTS_BOOL = True
 except (BufferError, TypeError):  # numpy 1.23: "DLPack only supports signed/unsigned integers, float and complex"
     NUMPY_EXPORTS_BOOL = False
-NUMPY_DTYPES = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16",
-                "uint32", "uint64", "bool"]
+NUMPY_DTYPES = [
+    "float16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool",
+]
 
 
 def _ptr(x):
@@ -156,7 +170,7 @@ def test_strided_and_misaligned_numpy_input_copies():
     # not even aligned to the element size: copied
     store = np.zeros(64, np.uint8)
     off = (4 - _ptr(store) % 4) % 4 + 1
-    odd = store[off:off + 32].view(np.float32)
+    odd = store[off : off + 32].view(np.float32)
     odd[:] = np.arange(8)
     assert _ptr(odd) % 4 == 1
     t = dlpack.from_dlpack(odd)
@@ -274,8 +288,7 @@ def test_numpy_interop_table(expr):
     kind, dtype, value = _describe(tf, _evaluate(tf, expr))
     want_kind, want_dtype, want_value = NUMPY_TABLE[expr]
     assert (kind, dtype) == (want_kind, want_dtype)
-    np.testing.assert_allclose(np.asarray(value, dtype=np.float64), np.asarray(want_value, dtype=np.float64),
-                               rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(value, dtype=np.float64), np.asarray(want_value, dtype=np.float64), rtol=1e-6)
 
 
 def test_tensor_has_no_array_ufunc_and_priority_100():
@@ -293,8 +306,9 @@ def test_numpy_interop_table_matches_tensorflow(tf_ref):
     for expr, want in NUMPY_TABLE.items():
         kind, dtype, value = _describe(tf_ref, _evaluate(tf_ref, expr))
         assert (kind, dtype) == want[:2], expr
-        np.testing.assert_allclose(np.asarray(value, dtype=np.float64), np.asarray(want[2], dtype=np.float64),
-                                   rtol=1e-6, err_msg=expr)
+        np.testing.assert_allclose(
+            np.asarray(value, dtype=np.float64), np.asarray(want[2], dtype=np.float64), rtol=1e-6, err_msg=expr
+        )
     # read-only zero-copy view for np.asarray, a writable copy for np.array, in both
     for mod in (tf, tf_ref):
         t = mod.constant(T_VALUE)
@@ -319,9 +333,15 @@ class _DLDataType(ctypes.Structure):
 
 
 class _DLTensor(ctypes.Structure):
-    _fields_ = [("data", ctypes.c_void_p), ("device", _DLDevice), ("ndim", ctypes.c_int32),
-                ("dtype", _DLDataType), ("shape", ctypes.POINTER(ctypes.c_int64)),
-                ("strides", ctypes.POINTER(ctypes.c_int64)), ("byte_offset", ctypes.c_uint64)]
+    _fields_ = [
+        ("data", ctypes.c_void_p),
+        ("device", _DLDevice),
+        ("ndim", ctypes.c_int32),
+        ("dtype", _DLDataType),
+        ("shape", ctypes.POINTER(ctypes.c_int64)),
+        ("strides", ctypes.POINTER(ctypes.c_int64)),
+        ("byte_offset", ctypes.c_uint64),
+    ]
 
 
 class _DLManagedTensor(ctypes.Structure):
@@ -361,18 +381,21 @@ def _floats(n=8):
     return (ctypes.c_float * n)(*range(n))
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    (dict(device=2), "GPU:0 unknown device."),
-    (dict(device=4), "Unsupported Device Type"),
-    (dict(code=5, bits=64), "complex64 tensors are not supported"),
-    (dict(code=0, bits=4), "Unsupported Int bits: 4"),
-    (dict(code=1, bits=3), "Unsupported UInt bits: 3"),
-    (dict(code=2, bits=8), "Unsupported Float bits: 8"),
-    (dict(code=4, bits=32), "Unsupported BFloat bits: 32"),
-    (dict(code=6, bits=1), "Only DLPack bools of bitwidth 8 are supported, got: 1"),
-    (dict(code=9, bits=8), "Unsupported Type Codes: 9"),
-    (dict(lanes=2), "Unsupported DLPack lanes: 2"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        (dict(device=2), "GPU:0 unknown device."),
+        (dict(device=4), "Unsupported Device Type"),
+        (dict(code=5, bits=64), "complex64 tensors are not supported"),
+        (dict(code=0, bits=4), "Unsupported Int bits: 4"),
+        (dict(code=1, bits=3), "Unsupported UInt bits: 3"),
+        (dict(code=2, bits=8), "Unsupported Float bits: 8"),
+        (dict(code=4, bits=32), "Unsupported BFloat bits: 32"),
+        (dict(code=6, bits=1), "Only DLPack bools of bitwidth 8 are supported, got: 1"),
+        (dict(code=9, bits=8), "Unsupported Type Codes: 9"),
+        (dict(lanes=2), "Unsupported DLPack lanes: 2"),
+    ],
+)
 def test_import_errors_release_the_producer(kwargs, error):
     p = _Producer(_floats(), [8], **kwargs)
     with pytest.raises(tf.errors.InvalidArgumentError, match=error):
@@ -411,8 +434,21 @@ def test_import_byte_offset_and_strides():
 # ---------------------------------------------------------------------------------------------
 # PyTorch
 
-TORCH_DTYPES = ["float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
-                "uint16", "uint32", "uint64", "bool"]
+TORCH_DTYPES = [
+    "float16",
+    "bfloat16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool",
+]
 
 
 @pytest.fixture(scope="module")

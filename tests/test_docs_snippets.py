@@ -6,6 +6,7 @@ file). Where the page shows the block's output in the ```text block right after 
 printed lines must match: exactly for text, to 2% for the numbers in them (float32 sums may differ
 in the last bits between BLAS builds and thread counts).
 """
+
 import os
 import pathlib
 import re
@@ -39,8 +40,9 @@ def test_docs_snippet_runs(code, output, tmp_path):
     if "weights.h5" in code:
         pytest.importorskip("h5py")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))  # the tapegrad this test imports
-    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-                         timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     assert run.returncode == 0, f"the snippet failed:\n{run.stderr}"
     if output is not None:
         assert _same_output(run.stdout, output), f"printed:\n{run.stdout}\nthe page says:\n{output}"

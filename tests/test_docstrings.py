@@ -1,4 +1,5 @@
 """The `>>>` examples in the package's docstrings run and give what they show."""
+
 import doctest
 import importlib
 import pkgutil

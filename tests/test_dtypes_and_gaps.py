@@ -1,6 +1,7 @@
 """Issue 10's behaviour gaps: conversions of numpy values, printing, devices and config, linspace,
 TensorSpec/TensorShape, gradient(x, x), and the engine's extra dtypes. Expected values are TF 2.21's
 (checked by hand and, where TensorFlow is installed, by tests/test_tf_programs_gaps.py)."""
+
 import pickle
 
 import numpy as np
@@ -8,8 +9,8 @@ import pytest
 
 import tapegrad as tg
 
-
 # -- conversions --------------------------------------------------------------------------------
+
 
 def test_convert_to_tensor_casts_numpy_arrays_to_the_requested_dtype():
     t = tg.convert_to_tensor(np.array([1.5, 2.0]), dtype=tg.float32)
@@ -59,6 +60,7 @@ def test_variable_assign_casts_numpy_arrays():
 
 # -- printing -----------------------------------------------------------------------------------
 
+
 def test_format_applies_to_the_numpy_value():
     assert f"{tg.constant(3.14159):.4f}" == "3.1416"
     assert f"{tg.constant(3):5d}" == "    3"
@@ -80,9 +82,11 @@ def test_scalar_and_array_printing_as_tf():
     assert repr(tg.constant(3)) == "<tf.Tensor: shape=(), dtype=int32, numpy=3>"
     assert str(tg.constant(True)) == "tf.Tensor(True, shape=(), dtype=bool)"
     assert repr(tg.constant([[1.5, 2.0], [3.0, 4.0]])) == (
-        "<tf.Tensor: shape=(2, 2), dtype=float32, numpy=\narray([[1.5, 2. ],\n       [3. , 4. ]], dtype=float32)>")
+        "<tf.Tensor: shape=(2, 2), dtype=float32, numpy=\narray([[1.5, 2. ],\n       [3. , 4. ]], dtype=float32)>"
+    )
     assert str(tg.constant([[1.5, 2.0], [3.0, 4.0]])) == (
-        "tf.Tensor(\n[[1.5 2. ]\n [3.  4. ]], shape=(2, 2), dtype=float32)")
+        "tf.Tensor(\n[[1.5 2. ]\n [3.  4. ]], shape=(2, 2), dtype=float32)"
+    )
     assert str(tg.zeros([2000])) == "tf.Tensor([0. 0. 0. ... 0. 0. 0.], shape=(2000,), dtype=float32)"
 
 
@@ -125,8 +129,9 @@ def test_device_properties():
     assert tg.constant(1.0).device == _CPU and tg.Variable(1.0).device == _CPU
 
 
-@pytest.mark.parametrize("name", ["/GPU:0", "/cpu:0", "GPU:0", "/device:GPU:0", "cpu", _CPU, None, "", "/gpu:1",
-                                  "/device:XLA_CPU:0"])
+@pytest.mark.parametrize(
+    "name", ["/GPU:0", "/cpu:0", "GPU:0", "/device:GPU:0", "cpu", _CPU, None, "", "/gpu:1", "/device:XLA_CPU:0"]
+)
 def test_device_scope_is_a_noop_placement(name):
     with tg.device(name):
         x = tg.constant(1.0) + 1.0
@@ -185,6 +190,7 @@ def test_threading_settings_drive_the_pool():
 
 # -- linspace -----------------------------------------------------------------------------------
 
+
 def test_linspace_values_and_dtypes():
     np.testing.assert_array_equal(tg.linspace(0.0, 1.0, 5).numpy(), np.float32([0, 0.25, 0.5, 0.75, 1]))
     t = tg.linspace(0, 1, 5)
@@ -225,6 +231,7 @@ def test_linspace_bad_input():
 
 
 # -- TensorSpec and TensorShape -----------------------------------------------------------------
+
 
 def test_tensor_spec():
     spec = tg.TensorSpec((None, 3))
@@ -275,6 +282,7 @@ def test_tensor_shape_unknown_dims():
 
 # -- gradient(x, x) -----------------------------------------------------------------------------
 
+
 def test_gradient_of_a_source_with_respect_to_itself_is_ones():
     x = tg.constant(2.0)
     with tg.GradientTape() as tape:
@@ -318,10 +326,16 @@ def test_numpy_interop_both_ways(name):
 
 
 def test_dtype_objects():
-    assert (tg.uint8.is_integer, tg.uint8.is_unsigned, tg.uint8.is_floating, tg.uint8.min, tg.uint8.max,
-            tg.uint8.size) == (True, True, False, 0, 255, 1)
+    assert (
+        tg.uint8.is_integer,
+        tg.uint8.is_unsigned,
+        tg.uint8.is_floating,
+        tg.uint8.min,
+        tg.uint8.max,
+        tg.uint8.size,
+    ) == (True, True, False, 0, 255, 1)
     assert (tg.int8.min, tg.int8.max, tg.int16.min, tg.uint16.max) == (-128, 127, -32768, 65535)
-    assert (tg.uint32.max, tg.uint64.max) == (2 ** 32 - 1, 2 ** 64 - 1)
+    assert (tg.uint32.max, tg.uint64.max) == (2**32 - 1, 2**64 - 1)
     assert tg.float16.is_floating and not tg.float16.is_unsigned and tg.float16.max == np.float16(65504)
     assert tg.bfloat16.is_floating and tg.bfloat16.size == 2 and tg.bfloat16.max == float.fromhex("0x1.fep127")
     assert tg.half is tg.float16 and tg.as_dtype("half") == tg.float16 and tg.as_dtype(np.uint8) == tg.uint8
@@ -353,10 +367,13 @@ def test_casts_follow_tf_rules():
     f = tg.constant([-1.5, 3.7, 300.0, 255.9, float("nan"), float("inf")])
     assert tg.cast(f, tg.uint8).numpy().tolist() == [255, 3, 44, 255, 0, 0]  # via int32, wrapping
     assert tg.cast(tg.constant([-1.5, -200.0]), tg.int8).numpy().tolist() == [-1, 56]
-    assert tg.cast(tg.constant([3e9, -3e9, float("nan")]), tg.int32).numpy().tolist() == [-2 ** 31] * 3
-    assert tg.cast(tg.constant([-1.0, 5e9]), tg.uint32).numpy().tolist() == [2 ** 32 - 1, 705032704]
-    assert tg.cast(tg.constant([-1.0, 5e9, 1e19]), tg.uint64).numpy().tolist() == [2 ** 64 - 1, 5000000000,
-                                                                                   int(np.float32(1e19))]
+    assert tg.cast(tg.constant([3e9, -3e9, float("nan")]), tg.int32).numpy().tolist() == [-(2**31)] * 3
+    assert tg.cast(tg.constant([-1.0, 5e9]), tg.uint32).numpy().tolist() == [2**32 - 1, 705032704]
+    assert tg.cast(tg.constant([-1.0, 5e9, 1e19]), tg.uint64).numpy().tolist() == [
+        2**64 - 1,
+        5000000000,
+        int(np.float32(1e19)),
+    ]
     assert tg.cast(tg.constant([-1, 256, 300]), tg.uint8).numpy().tolist() == [255, 0, 44]
     assert tg.cast(tg.constant([3, 0], tg.uint8), tg.bool).numpy().tolist() == [True, False]
     assert tg.cast(tg.constant([1.0001, 70000.0]), tg.float16).numpy().tolist() == [1.0, float("inf")]
@@ -374,9 +391,9 @@ def test_casts_follow_tf_rules():
 def test_python_values_wrap_as_tf():
     assert int(tg.constant(300, tg.uint8)) == 44 and int(tg.constant(-1, tg.uint8)) == 255
     assert tg.constant([1, 256], tg.uint8).numpy().tolist() == [1, 0]
-    assert int(tg.constant(2 ** 64 - 1, tg.uint64)) == 2 ** 64 - 1
-    assert tg.constant([2 ** 64 - 1, 5], tg.uint64).numpy().tolist() == [2 ** 64 - 1, 5]
-    assert int(tg.convert_to_tensor(2 ** 40, tg.uint32)) == 0
+    assert int(tg.constant(2**64 - 1, tg.uint64)) == 2**64 - 1
+    assert tg.constant([2**64 - 1, 5], tg.uint64).numpy().tolist() == [2**64 - 1, 5]
+    assert int(tg.convert_to_tensor(2**40, tg.uint32)) == 0
     with pytest.raises(TypeError, match="Cannot convert 1.5 to EagerTensor of dtype uint8"):
         tg.constant(1.5, tg.uint8)
     assert tg.constant([1.5, 70000], tg.float16).numpy().tolist() == [1.5, float("inf")]
@@ -400,10 +417,10 @@ def test_integer_arithmetic_wraps_and_divides_as_tf():
     assert (-i8([-128, 3])).numpy().tolist() == [-128, -3]
     with pytest.raises(tg.errors.InvalidArgumentError, match="Integer division by zero"):
         u([7]) // u([0])
-    big = tg.constant([2 ** 63 + 5, 1], tg.uint64)
-    assert (big // tg.constant([2, 1], tg.uint64)).numpy().tolist() == [2 ** 62 + 2, 1]
+    big = tg.constant([2**63 + 5, 1], tg.uint64)
+    assert (big // tg.constant([2, 1], tg.uint64)).numpy().tolist() == [2**62 + 2, 1]
     assert (big > tg.constant([1, 2], tg.uint64)).numpy().tolist() == [True, False]
-    assert int(tg.reduce_max(big)) == 2 ** 63 + 5 and int(tg.reduce_min(big)) == 1
+    assert int(tg.reduce_max(big)) == 2**63 + 5 and int(tg.reduce_min(big)) == 1
     assert int(tg.argmax(big)) == 0
 
 
@@ -420,7 +437,7 @@ def test_integer_reductions():
 def test_float16_and_bfloat16_compute_in_float32_and_round():
     h = tg.constant([1.0, 2.0, 3.0], tg.float16)
     got = tg.exp(h) * h + 1.0
-    want = (np.exp(np.float32([1, 2, 3])).astype(np.float16).astype(np.float32) * np.float32([1, 2, 3]))
+    want = np.exp(np.float32([1, 2, 3])).astype(np.float16).astype(np.float32) * np.float32([1, 2, 3])
     want = (want.astype(np.float16).astype(np.float32) + 1).astype(np.float16)
     assert got.dtype == tg.float16
     np.testing.assert_array_equal(got.numpy(), want)
@@ -431,11 +448,19 @@ def test_float16_and_bfloat16_compute_in_float32_and_round():
     assert b.dtype == tg.bfloat16 and float(tg.cast(b, tg.float32)) == 1.0
 
 
-@pytest.mark.parametrize("op, name", [
-    (lambda x: tg.exp(x), "Exp"), (lambda x: -x, "Neg"), (lambda x: tg.abs(x), "Abs"),
-    (lambda x: tg.sign(x), "Sign"), (lambda x: x ** x, "Pow"), (lambda x: tg.sqrt(x), "Sqrt"),
-    (lambda x: tg.math.squared_difference(x, x), "SquaredDifference"), (lambda x: tg.matmul(x, x), "MatMul"),
-])
+@pytest.mark.parametrize(
+    "op, name",
+    [
+        (lambda x: tg.exp(x), "Exp"),
+        (lambda x: -x, "Neg"),
+        (lambda x: tg.abs(x), "Abs"),
+        (lambda x: tg.sign(x), "Sign"),
+        (lambda x: x**x, "Pow"),
+        (lambda x: tg.sqrt(x), "Sqrt"),
+        (lambda x: tg.math.squared_difference(x, x), "SquaredDifference"),
+        (lambda x: tg.matmul(x, x), "MatMul"),
+    ],
+)
 def test_ops_tf_does_not_define_on_uint8_raise(op, name):
     x = tg.constant([[2]], tg.uint8)
     with pytest.raises(tg.errors.InvalidArgumentError, match=f"uint8.*{name}|{name}.*uint8"):
@@ -468,8 +493,11 @@ def test_float16_and_bfloat16_are_differentiable_integers_are_not():
         tape.watch(x16)
         with pytest.warns(UserWarning, match="The dtype of the watched tensor must be floating"):
             tape.watch(u8)  # as TF
-        y = (tg.reduce_sum(tg.cast(x16, tg.float32) ** 2) + tg.reduce_sum(tg.cast(xb * xb * xb, tg.float32))
-             + tg.reduce_sum(tg.cast(u8, tg.float32)))
+        y = (
+            tg.reduce_sum(tg.cast(x16, tg.float32) ** 2)
+            + tg.reduce_sum(tg.cast(xb * xb * xb, tg.float32))
+            + tg.reduce_sum(tg.cast(u8, tg.float32))
+        )
     with pytest.warns(UserWarning, match="source tensor must be floating.*uint8"):
         g16, gb, gu8 = tape.gradient(y, [x16, xb, u8])
     assert g16.dtype == tg.float16 and g16.numpy().tolist() == [2.0, 5.0]

@@ -1,6 +1,7 @@
 """The Keras examples run (short settings) and reach what they claim: the CNN learns the synthetic
 digits, the custom loop's checkpoint restores the same predictions, the functional model's
 weights file reloads to the same predictions."""
+
 import os
 import runpy
 import sys
@@ -34,8 +35,7 @@ def test_custom_training_loop_checkpoints(monkeypatch, tmp_path, capsys):
     val_acc, same = mod["main"](epochs=2, samples=1200, ckpt_dir=str(tmp_path / "ckpts"))
     out = capsys.readouterr().out
     assert same and val_acc > 0.8
-    assert sorted(p for p in os.listdir(tmp_path / "ckpts") if p.endswith(".index")) == ["ckpt-1.index",
-                                                                                      "ckpt-2.index"]
+    assert sorted(p for p in os.listdir(tmp_path / "ckpts") if p.endswith(".index")) == ["ckpt-1.index", "ckpt-2.index"]
     assert "Epoch 2: loss" in out
 
 

@@ -3,6 +3,7 @@
 Each traced-function test compares with the same function run without the decorator; the
 tracing counts and tf.print's text are compared with real TensorFlow when it is installed.
 """
+
 import io
 
 import numpy as np
@@ -43,9 +44,17 @@ def test_decorator_with_and_without_arguments():
 
 
 def _calls():
-    return [lambda f: f(tg.constant([1, 2])), lambda f: f(tg.constant([3, 4])), lambda f: f(tg.constant([1.0])),
-            lambda f: f(2), lambda f: f(2), lambda f: f(3), lambda f: f(tg.constant([[1]])),
-            lambda f: f([tg.constant(1), 2]), lambda f: f({"a": tg.constant(1.0)})]
+    return [
+        lambda f: f(tg.constant([1, 2])),
+        lambda f: f(tg.constant([3, 4])),
+        lambda f: f(tg.constant([1.0])),
+        lambda f: f(2),
+        lambda f: f(2),
+        lambda f: f(3),
+        lambda f: f(tg.constant([[1]])),
+        lambda f: f([tg.constant(1), 2]),
+        lambda f: f({"a": tg.constant(1.0)}),
+    ]
 
 
 def test_tracing_count_follows_tf_rules():
@@ -62,8 +71,14 @@ def test_tracing_count_matches_tensorflow():
     f_tf = tf.function(lambda x: x)
     f_tg = tg.function(lambda x: x)
     to_tf = {id(tg): tf}
-    for make in [lambda m: m.constant([1, 2]), lambda m: m.constant([3, 4]), lambda m: m.constant([1.0]),
-                 lambda m: 2, lambda m: 3, lambda m: m.constant([[1]])]:
+    for make in [
+        lambda m: m.constant([1, 2]),
+        lambda m: m.constant([3, 4]),
+        lambda m: m.constant([1.0]),
+        lambda m: 2,
+        lambda m: 3,
+        lambda m: m.constant([[1]]),
+    ]:
         f_tf(make(tf))
         f_tg(make(tg))
         assert f_tg.experimental_get_tracing_count() == f_tf.experimental_get_tracing_count()
@@ -161,15 +176,19 @@ def test_while_loop_values_gradients_and_checks():
     x = tg.Variable(1.5)
     with tg.GradientTape() as tape:
         i, y = tg.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * x), [tg.constant(0), tg.constant(1.0)])
-    assert int(i) == 3 and abs(float(y) - 1.5 ** 3) < 1e-6
-    assert abs(float(tape.gradient(y, x)) - 3 * 1.5 ** 2) < 1e-5
+    assert int(i) == 3 and abs(float(y) - 1.5**3) < 1e-6
+    assert abs(float(tape.gradient(y, x)) - 3 * 1.5**2) < 1e-5
     assert int(tg.while_loop(lambda i: i < 100, lambda i: i + 1, [tg.constant(0)], maximum_iterations=7)[0]) == 7
     single = tg.while_loop(lambda i: i < 4, lambda i: i + 1, tg.constant(0))
     assert int(single) == 4
     with pytest.raises(ValueError, match="after one iteration"):
         tg.while_loop(lambda v: tg.size(v) < 3, lambda v: tg.concat([v, v], 0), [tg.ones([1])])
-    grown = tg.while_loop(lambda v: tg.size(v) < 3, lambda v: tg.concat([v, v], 0), [tg.ones([1])],
-                          shape_invariants=[tg.TensorShape([None])])
+    grown = tg.while_loop(
+        lambda v: tg.size(v) < 3,
+        lambda v: tg.concat([v, v], 0),
+        [tg.ones([1])],
+        shape_invariants=[tg.TensorShape([None])],
+    )
     assert grown[0].shape == [4]
     with pytest.raises(TypeError, match="type"):
         tg.while_loop(lambda v: v < 3, lambda v: tg.cast(v, tg.float32) + 1.0, [tg.constant(0)])
@@ -198,10 +217,17 @@ def test_print_format():
 
 def test_print_matches_tensorflow(capfd):
     tf = pytest.importorskip("tensorflow")
-    cases = [lambda m: m.constant(2.0), lambda m: m.constant([0.1, 0.25, 1e-7]), lambda m: m.range(10),
-             lambda m: m.reshape(m.range(24), [2, 3, 4]), lambda m: m.constant([True, False]),
-             lambda m: m.reshape(m.range(64), [8, 8]), lambda m: m.reshape(m.range(16), [2, 2, 2, 2]),
-             lambda m: m.constant([1 / 3, 123456789.0, 1e10, float("nan")]), lambda m: m.constant(0.1, m.float64)]
+    cases = [
+        lambda m: m.constant(2.0),
+        lambda m: m.constant([0.1, 0.25, 1e-7]),
+        lambda m: m.range(10),
+        lambda m: m.reshape(m.range(24), [2, 3, 4]),
+        lambda m: m.constant([True, False]),
+        lambda m: m.reshape(m.range(64), [8, 8]),
+        lambda m: m.reshape(m.range(16), [2, 2, 2, 2]),
+        lambda m: m.constant([1 / 3, 123456789.0, 1e10, float("nan")]),
+        lambda m: m.constant(0.1, m.float64),
+    ]
     for make in cases:
         tf.print(make(tf), "x", sep="|")
         ref = capfd.readouterr().err

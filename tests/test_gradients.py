@@ -1,5 +1,6 @@
 """Every differentiable op of the foundation against central finite differences (float64), first
 and second order, on random broadcasting shapes."""
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -17,7 +18,7 @@ def broadcast_pair(draw):
     out = draw(st.lists(st.integers(1, 4), min_size=0, max_size=3))
     a = [d if draw(st.booleans()) else 1 for d in out]
     b = [d if draw(st.booleans()) else 1 for d in out]
-    a = a[draw(st.integers(0, len(a))):]
+    a = a[draw(st.integers(0, len(a))) :]
     return tuple(a), tuple(b)
 
 
@@ -79,7 +80,7 @@ def test_pow(pair, seed):
     a = values(pair[0], seed, 0.5, 2.0)
     b = values(pair[1], seed + 1, -1.5, 1.5)
     check_gradients(tg.pow, [a, b], order=2)
-    check_gradients(lambda x: x ** 3.0, [a], order=2)
+    check_gradients(lambda x: x**3.0, [a], order=2)
 
 
 def test_pow_gradient_at_nonpositive_base_is_finite():
@@ -87,7 +88,7 @@ def test_pow_gradient_at_nonpositive_base_is_finite():
     y = tg.constant([2.0, 2.0, 2.0], dtype=tg.float64)
     with tg.GradientTape() as tape:
         tape.watch([x, y])
-        z = x ** y
+        z = x**y
     dx, dy = tape.gradient(z, [x, y])
     np.testing.assert_allclose(dx.numpy(), [0.0, -4.0, 6.0])
     np.testing.assert_allclose(dy.numpy(), [0.0, 0.0, 9.0 * np.log(3.0)])  # TF: 0 where x <= 0
@@ -111,8 +112,10 @@ def test_reduce_max_ties_share_the_gradient():
 
 @pytest.mark.parametrize("ta", [False, True])
 @pytest.mark.parametrize("tb", [False, True])
-@pytest.mark.parametrize("shapes", [((3, 4), (4, 5)), ((2, 3, 4), (4, 5)), ((2, 3, 4), (2, 4, 5)),
-                                    ((1, 3, 4), (2, 4, 5)), ((2, 1, 3, 4), (3, 4, 2))])
+@pytest.mark.parametrize(
+    "shapes",
+    [((3, 4), (4, 5)), ((2, 3, 4), (4, 5)), ((2, 3, 4), (2, 4, 5)), ((1, 3, 4), (2, 4, 5)), ((2, 1, 3, 4), (3, 4, 2))],
+)
 def test_matmul(ta, tb, shapes):
     sa, sb = shapes
     if ta:
@@ -130,8 +133,9 @@ def test_shape_ops():
     a = values((2, 3, 4), 3)
     check_gradients(lambda x: tg.reshape(x, [4, 6]) * tg.reshape(x, [4, 6]), [a], order=2)
     check_gradients(lambda x: tg.transpose(x, [2, 0, 1]) ** 2.0, [a], order=2)
-    check_gradients(lambda x: tg.cast(tg.cast(x, tg.float32), tg.float64) * 2.0, [a], order=1,
-                    eps=1e-2, rtol=1e-4, atol=1e-4)
+    check_gradients(
+        lambda x: tg.cast(tg.cast(x, tg.float32), tg.float64) * 2.0, [a], order=1, eps=1e-2, rtol=1e-4, atol=1e-4
+    )
     check_gradients(lambda x: tg.broadcast_to(x, [5, 2, 3, 4]) ** 2.0, [a], order=2)
     check_gradients(lambda x: tg.where(x > 0.0, x * x, -x), [a], order=2)
 

@@ -1,5 +1,6 @@
 """GradientTape.jacobian / batch_jacobian: TF's documented anchors, shapes, unconnected
 semantics and errors; values against a numpy finite-difference Jacobian."""
+
 import numpy as np
 import pytest
 
@@ -44,13 +45,14 @@ def test_jacobian_values_and_structure():
 
     def f(wv):
         return np.tanh(x.numpy() @ wv) * 3.0
+
     np.testing.assert_allclose(jac["w"].numpy(), fd_jacobian(f, a), rtol=1e-6, atol=1e-8)
     jb = g.jacobian(y, b)
     np.testing.assert_allclose(jb.numpy(), np.broadcast_to(np.tanh(x.numpy() @ a)[..., None], (2, 2, 3)), rtol=1e-12)
     # scalar target, scalar source
     with tg.GradientTape() as g:
-        s = tg.reduce_sum(w ** 3)
-    np.testing.assert_allclose(g.jacobian(s, w).numpy(), 3 * a ** 2, rtol=1e-12)
+        s = tg.reduce_sum(w**3)
+    np.testing.assert_allclose(g.jacobian(s, w).numpy(), 3 * a**2, rtol=1e-12)
 
 
 def test_hessian_by_nested_tapes_and_jacobian_of_jacobian():
@@ -64,6 +66,7 @@ def test_hessian_by_nested_tapes_and_jacobian_of_jacobian():
 
     def grad(v):
         return np.cos(v) * v[0] + np.eye(3)[0] * np.sum(np.sin(v))
+
     np.testing.assert_allclose(h.numpy(), fd_jacobian(grad, a), rtol=1e-6, atol=1e-8)
     # a jacobian computed under an outer tape is differentiable
     with tg.GradientTape() as outer:
@@ -105,8 +108,10 @@ def test_batch_jacobian_values_and_shapes():
     bj = g.batch_jacobian(y, x)
     assert bj.shape == (4, 5, 1, 3, 2)
     for b in range(4):
+
         def f(v):
             return np.sin(v.reshape(6) @ w).reshape(5, 1)
+
         np.testing.assert_allclose(bj.numpy()[b], fd_jacobian(f, xs[b]), rtol=1e-6, atol=1e-8)
 
 
@@ -117,8 +122,11 @@ def test_errors():
         y = x * x
     with pytest.raises(ValueError, match=r"Shape \(2,\) must have rank at least 2"):
         g.batch_jacobian(tg.reduce_sum(y, 1), x)
-    with pytest.raises(ValueError, match=r"Need first dimension of target shape \(\(1, 2\)\) and source shape "
-                                         r"\(\(2, 2\)\) to match."):
+    with pytest.raises(
+        ValueError,
+        match=r"Need first dimension of target shape \(\(1, 2\)\) and source shape "
+        r"\(\(2, 2\)\) to match.",
+    ):
         g.batch_jacobian(y[:1], x)
     with pytest.raises(TypeError, match="target must be one Tensor"):
         g.jacobian([y, y], x)

@@ -1,6 +1,7 @@
 """tg.keras.activations, initializers, regularizers, constraints: values against numpy closed forms,
 gradients against finite differences (float64), Keras's string/config rules and errors; the same
 values through real Keras 3 when it is installed."""
+
 import math
 
 import numpy as np
@@ -82,8 +83,10 @@ def test_activation_options():
     np.testing.assert_allclose(relu(x, max_value=2.0).numpy(), np.clip(X, 0, 2))
     np.testing.assert_allclose(relu(x, threshold=0.5).numpy(), np.where(X > 0.5, X, 0))
     np.testing.assert_allclose(relu(x, negative_slope=0.1).numpy(), np.where(X > 0, X, 0.1 * X))
-    np.testing.assert_allclose(relu(x, negative_slope=0.1, max_value=3.0, threshold=0.5).numpy(),
-                               np.where(X > 0.5, np.minimum(X, 3.0), 0) - 0.1 * np.maximum(0.5 - X, 0))
+    np.testing.assert_allclose(
+        relu(x, negative_slope=0.1, max_value=3.0, threshold=0.5).numpy(),
+        np.where(X > 0.5, np.minimum(X, 3.0), 0) - 0.1 * np.maximum(0.5 - X, 0),
+    )
     np.testing.assert_allclose(relu(x, max_value=6).numpy(), np.clip(X, 0, 6))
     for kw in ({"max_value": 2.0}, {"threshold": 0.5}, {"negative_slope": 0.1, "max_value": 3.0, "threshold": 0.5}):
         tg.testing.check_gradients(lambda t, kw=kw: relu(t, **kw), [X])
@@ -92,16 +95,16 @@ def test_activation_options():
     np.testing.assert_allclose(A.celu(x, alpha=2.0).numpy(), np.maximum(X, 0) + 2 * np.expm1(np.minimum(X, 0) / 2))
     np.testing.assert_allclose(A.softmax(x, axis=0).numpy(), _softmax(X, axis=0))
     np.testing.assert_allclose(A.softmax(x, axis=None).numpy(), _softmax(X.reshape(-1)).reshape(X.shape))
-    np.testing.assert_allclose(A.log_softmax(x, axis=None).numpy(),
-                               np.log(_softmax(X.reshape(-1))).reshape(X.shape))
-    t = np.tanh(np.sqrt(2 / np.pi) * (X + 0.044715 * X ** 3))
+    np.testing.assert_allclose(A.log_softmax(x, axis=None).numpy(), np.log(_softmax(X.reshape(-1))).reshape(X.shape))
+    t = np.tanh(np.sqrt(2 / np.pi) * (X + 0.044715 * X**3))
     np.testing.assert_allclose(A.gelu(x, approximate=True).numpy(), 0.5 * X * (1 + t), rtol=1e-6)
     np.testing.assert_allclose(A.glu(x).numpy(), X[:, :3] * _sig(X[:, 3:]))
     np.testing.assert_allclose(A.glu(x, axis=0).numpy(), X[:1] * _sig(X[1:]))
     tg.testing.check_gradients(A.glu, [X])
     np.testing.assert_allclose(A.threshold(x, 0.3, -2.0).numpy(), np.where(X > 0.3, X, -2.0))
-    np.testing.assert_allclose(A.soft_shrink(x, threshold=1.0).numpy(),
-                               np.where(X > 1, X - 1, np.where(X < -1, X + 1, 0)))
+    np.testing.assert_allclose(
+        A.soft_shrink(x, threshold=1.0).numpy(), np.where(X > 1, X - 1, np.where(X < -1, X + 1, 0))
+    )
     np.testing.assert_allclose(A.squareplus(x, b=1).numpy(), (X + np.sqrt(X * X + 1)) / 2)
     with pytest.raises(ValueError, match="axis size must be divisible by 2"):
         A.glu(tg.ones([2, 3]))
@@ -126,10 +129,10 @@ def test_sparsemax():
     z = np.array([[0.13, 0.52, 0.21, 0.94], [2.0, -1.0, 1.8, 0.3], [0.3, 0.31, 0.29, 0.1]])
     out = A.sparsemax(tg.constant(z, dtype="float64")).numpy()
     np.testing.assert_allclose(out, _numpy_sparsemax(z))
-    np.testing.assert_allclose(A.sparsemax(tg.constant([[1.0, 2.0, 5.0], [0.0, 3.0, 0.5]])).numpy(),
-                               [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
-    np.testing.assert_allclose(A.sparsemax(tg.constant(z.T, dtype="float64"), axis=0).numpy(),
-                               _numpy_sparsemax(z).T)
+    np.testing.assert_allclose(
+        A.sparsemax(tg.constant([[1.0, 2.0, 5.0], [0.0, 3.0, 0.5]])).numpy(), [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+    )
+    np.testing.assert_allclose(A.sparsemax(tg.constant(z.T, dtype="float64"), axis=0).numpy(), _numpy_sparsemax(z).T)
     tg.testing.check_gradients(A.sparsemax, [z], order=1)
 
 
@@ -151,6 +154,7 @@ def test_activation_get_serialize_errors():
 
 
 # ---- initializers -----------------------------------------------------------------------------
+
 
 def test_constant_initializers():
     np.testing.assert_array_equal(I.Zeros()((2, 3)).numpy(), np.zeros((2, 3), "float32"))
@@ -177,11 +181,17 @@ def test_compute_fans():
     assert I.compute_fans((2, 3, 4), input_axes=(0, 1), output_axes=(2,)) == (6, 4)
 
 
-@pytest.mark.parametrize("name,kind,scale,mode", [
-    ("glorot_uniform", "uniform", 1.0, "fan_avg"), ("glorot_normal", "truncated", 1.0, "fan_avg"),
-    ("he_uniform", "uniform", 2.0, "fan_in"), ("he_normal", "truncated", 2.0, "fan_in"),
-    ("lecun_uniform", "uniform", 1.0, "fan_in"), ("lecun_normal", "truncated", 1.0, "fan_in"),
-])
+@pytest.mark.parametrize(
+    "name,kind,scale,mode",
+    [
+        ("glorot_uniform", "uniform", 1.0, "fan_avg"),
+        ("glorot_normal", "truncated", 1.0, "fan_avg"),
+        ("he_uniform", "uniform", 2.0, "fan_in"),
+        ("he_normal", "truncated", 2.0, "fan_in"),
+        ("lecun_uniform", "uniform", 1.0, "fan_in"),
+        ("lecun_normal", "truncated", 1.0, "fan_in"),
+    ],
+)
 def test_variance_scaling_family_statistics(name, kind, scale, mode):
     shape = (200, 300)
     w = I.get(name)(shape).numpy()
@@ -247,9 +257,16 @@ def test_initializer_errors_get_and_configs():
         with pytest.raises(ValueError, match=f"Could not interpret initializer identifier: {bad}"):
             I.get(bad)
     assert I.get(None) is None
-    for ident, cls in [("GlorotUniform", I.GlorotUniform), ("glorot_uniform", I.GlorotUniform),
-                       ("normal", I.RandomNormal), ("uniform", I.RandomUniform), ("zero", I.Zeros),
-                       ("IdentityInitializer", I.Identity), ("orthogonal", I.Orthogonal), (I.HeNormal, I.HeNormal)]:
+    for ident, cls in [
+        ("GlorotUniform", I.GlorotUniform),
+        ("glorot_uniform", I.GlorotUniform),
+        ("normal", I.RandomNormal),
+        ("uniform", I.RandomUniform),
+        ("zero", I.Zeros),
+        ("IdentityInitializer", I.Identity),
+        ("orthogonal", I.Orthogonal),
+        (I.HeNormal, I.HeNormal),
+    ]:
         assert type(I.get(ident)) is cls
     init = I.HeUniform(seed=3)
     assert I.get(init) is init
@@ -258,7 +275,9 @@ def test_initializer_errors_get_and_configs():
     cfg = I.serialize(I.VarianceScaling(scale=2.0, mode="fan_out", seed=4))
     assert cfg["class_name"] == "VarianceScaling" and cfg["module"] == "keras.initializers"
     back = I.deserialize(cfg)
-    np.testing.assert_array_equal(back((3, 4)).numpy(), I.VarianceScaling(scale=2.0, mode="fan_out", seed=4)((3, 4)).numpy())
+    np.testing.assert_array_equal(
+        back((3, 4)).numpy(), I.VarianceScaling(scale=2.0, mode="fan_out", seed=4)((3, 4)).numpy()
+    )
     c = I.Constant(np.array([1.0, 2.0]))
     assert c.get_config() == {"value": {"class_name": "__numpy__", "config": {"value": [1.0, 2.0], "dtype": "float64"}}}
     np.testing.assert_array_equal(I.Constant.from_config(c.get_config())((2,)).numpy(), [1.0, 2.0])
@@ -273,8 +292,8 @@ W = np.array([[0.5, -1.5, 2.0], [-0.25, 1.0, 2.5]])  # no zero column products (
 def test_regularizer_values_and_gradients():
     w = tg.constant(W, dtype="float64")
     assert float(R.L1()(w)) == pytest.approx(0.01 * np.abs(W).sum())
-    assert float(R.L2()(w)) == pytest.approx(0.01 * (W ** 2).sum())
-    assert float(R.L1L2(l1=0.1, l2=0.2)(w)) == pytest.approx(0.1 * np.abs(W).sum() + 0.2 * (W ** 2).sum())
+    assert float(R.L2()(w)) == pytest.approx(0.01 * (W**2).sum())
+    assert float(R.L1L2(l1=0.1, l2=0.2)(w)) == pytest.approx(0.1 * np.abs(W).sum() + 0.2 * (W**2).sum())
     assert float(R.L1L2()(w)) == 0.0
     assert R.L2(0.1)(tg.constant(W, dtype="float32")).dtype == tg.float32
     for reg in (R.L2(0.3), R.L1L2(0.1, 0.2), R.OrthogonalRegularizer(0.5), R.OrthogonalRegularizer(0.5, "columns")):
@@ -305,8 +324,12 @@ def test_regularizer_rules():
     with pytest.raises(ValueError, match="Invalid value for argument `mode`"):
         R.OrthogonalRegularizer(mode="diag")
     cfg = R.serialize(R.L1L2(0.1, 0.2))
-    assert cfg == {"module": "keras.regularizers", "class_name": "L1L2", "config": {"l1": 0.1, "l2": 0.2},
-                   "registered_name": None}
+    assert cfg == {
+        "module": "keras.regularizers",
+        "class_name": "L1L2",
+        "config": {"l1": 0.1, "l2": 0.2},
+        "registered_name": None,
+    }
     assert R.deserialize(cfg).get_config() == {"l1": 0.1, "l2": 0.2}
     with pytest.raises(NotImplementedError, match="does not implement get_config"):
         R.Regularizer().get_config()
@@ -336,6 +359,7 @@ def test_constraints():
 
 # ---- against real Keras 3 ---------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def keras():
     return pytest.importorskip("keras")
@@ -343,39 +367,86 @@ def keras():
 
 def test_activations_against_keras(keras):
     xs = np.concatenate([X.reshape(-1), np.linspace(-5, 5, 40)]).reshape(-1, 4).astype("float32")
-    names = sorted(n for n in dir(keras.activations) if not n.startswith("_")
-                   and n not in ("get", "serialize", "deserialize", "threshold"))
+    names = sorted(
+        n
+        for n in dir(keras.activations)
+        if not n.startswith("_") and n not in ("get", "serialize", "deserialize", "threshold")
+    )
     assert names == sorted(n for n in A.__all__ if n not in ("get", "serialize", "deserialize", "threshold"))
     for name in names:
-        np.testing.assert_allclose(A.get(name)(tg.constant(xs)).numpy(),
-                                   np.asarray(keras.activations.get(name)(xs)), rtol=2e-6, atol=2e-6,
-                                   err_msg=name)
-    for kw in ({"negative_slope": 0.1}, {"max_value": 2.5}, {"threshold": 0.5}, {"max_value": 6.0},
-               {"negative_slope": 0.2, "max_value": 3.0, "threshold": 0.7}):
-        np.testing.assert_allclose(A.relu(tg.constant(xs), **kw).numpy(),
-                                   np.asarray(keras.activations.relu(xs, **kw)), rtol=1e-6, err_msg=str(kw))
-    np.testing.assert_allclose(A.gelu(tg.constant(xs), approximate=True).numpy(),
-                               np.asarray(keras.activations.gelu(xs, approximate=True)), rtol=2e-6, atol=2e-6)
-    np.testing.assert_allclose(A.threshold(tg.constant(xs), 0.2, -1.0).numpy(),
-                               np.asarray(keras.activations.threshold(xs, 0.2, -1.0)))
+        np.testing.assert_allclose(
+            A.get(name)(tg.constant(xs)).numpy(),
+            np.asarray(keras.activations.get(name)(xs)),
+            rtol=2e-6,
+            atol=2e-6,
+            err_msg=name,
+        )
+    for kw in (
+        {"negative_slope": 0.1},
+        {"max_value": 2.5},
+        {"threshold": 0.5},
+        {"max_value": 6.0},
+        {"negative_slope": 0.2, "max_value": 3.0, "threshold": 0.7},
+    ):
+        np.testing.assert_allclose(
+            A.relu(tg.constant(xs), **kw).numpy(),
+            np.asarray(keras.activations.relu(xs, **kw)),
+            rtol=1e-6,
+            err_msg=str(kw),
+        )
+    np.testing.assert_allclose(
+        A.gelu(tg.constant(xs), approximate=True).numpy(),
+        np.asarray(keras.activations.gelu(xs, approximate=True)),
+        rtol=2e-6,
+        atol=2e-6,
+    )
+    np.testing.assert_allclose(
+        A.threshold(tg.constant(xs), 0.2, -1.0).numpy(), np.asarray(keras.activations.threshold(xs, 0.2, -1.0))
+    )
 
 
 def test_initializer_shapes_configs_against_keras(keras):
     for shape in [(3, 4), (2, 3, 5)]:
         for name in ("zeros", "ones"):
             np.testing.assert_array_equal(I.get(name)(shape).numpy(), np.asarray(keras.initializers.get(name)(shape)))
-        np.testing.assert_array_equal(I.Constant(1.5)(shape).numpy(), np.asarray(keras.initializers.Constant(1.5)(shape)))
+        np.testing.assert_array_equal(
+            I.Constant(1.5)(shape).numpy(), np.asarray(keras.initializers.Constant(1.5)(shape))
+        )
     np.testing.assert_array_equal(I.Identity(2.0)((3, 5)).numpy(), np.asarray(keras.initializers.Identity(2.0)((3, 5))))
     names = sorted(n for n in dir(keras.initializers) if not n.startswith("_"))
     assert [n for n in names if not hasattr(I, n)] == []
-    for kw in ({}, {"side": "imag"}, {"window": "hamming", "scaling": "spectrum", "periodic": True},
-               {"window": None, "scaling": None}, {"window": np.linspace(0.1, 1.0, 16)}):
-        np.testing.assert_allclose(I.STFT(**kw)((16, 1, 9)).numpy(), np.asarray(keras.initializers.STFT(**kw)((16, 1, 9))),
-                                   rtol=1e-5, atol=1e-6, err_msg=str(kw))
+    for kw in (
+        {},
+        {"side": "imag"},
+        {"window": "hamming", "scaling": "spectrum", "periodic": True},
+        {"window": None, "scaling": None},
+        {"window": np.linspace(0.1, 1.0, 16)},
+    ):
+        np.testing.assert_allclose(
+            I.STFT(**kw)((16, 1, 9)).numpy(),
+            np.asarray(keras.initializers.STFT(**kw)((16, 1, 9))),
+            rtol=1e-5,
+            atol=1e-6,
+            err_msg=str(kw),
+        )
         if not isinstance(kw.get("window"), np.ndarray):
             assert I.STFT(**kw).get_config() == keras.initializers.STFT(**kw).get_config()
-    for cls in ("RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling", "GlorotUniform", "GlorotNormal",
-                "HeUniform", "HeNormal", "LecunUniform", "LecunNormal", "Orthogonal", "Constant", "Identity", "Zeros"):
+    for cls in (
+        "RandomNormal",
+        "RandomUniform",
+        "TruncatedNormal",
+        "VarianceScaling",
+        "GlorotUniform",
+        "GlorotNormal",
+        "HeUniform",
+        "HeNormal",
+        "LecunUniform",
+        "LecunNormal",
+        "Orthogonal",
+        "Constant",
+        "Identity",
+        "Zeros",
+    ):
         kw = {"seed": 3} if cls not in ("Constant", "Identity", "Zeros") else {}
         ours, theirs = getattr(I, cls)(**kw), getattr(keras.initializers, cls)(**kw)
         assert ours.get_config() == theirs.get_config(), cls
@@ -389,15 +460,21 @@ def test_initializer_shapes_configs_against_keras(keras):
 
 def test_regularizers_constraints_against_keras(keras):
     w = W.astype("float32")
-    for ours, theirs in [(R.L1(0.3), keras.regularizers.L1(0.3)), (R.L2(), keras.regularizers.L2()),
-                         (R.L1L2(0.1, 0.2), keras.regularizers.L1L2(0.1, 0.2)),
-                         (R.OrthogonalRegularizer(0.2), keras.regularizers.OrthogonalRegularizer(0.2)),
-                         (R.OrthogonalRegularizer(0.2, "columns"), keras.regularizers.OrthogonalRegularizer(0.2, "columns"))]:
+    for ours, theirs in [
+        (R.L1(0.3), keras.regularizers.L1(0.3)),
+        (R.L2(), keras.regularizers.L2()),
+        (R.L1L2(0.1, 0.2), keras.regularizers.L1L2(0.1, 0.2)),
+        (R.OrthogonalRegularizer(0.2), keras.regularizers.OrthogonalRegularizer(0.2)),
+        (R.OrthogonalRegularizer(0.2, "columns"), keras.regularizers.OrthogonalRegularizer(0.2, "columns")),
+    ]:
         assert float(ours(tg.constant(w))) == pytest.approx(float(theirs(keras.ops.convert_to_tensor(w))), rel=1e-6)
         assert R.serialize(ours) == keras.regularizers.serialize(theirs)
-    for ours, theirs in [(C.MaxNorm(1.5, axis=1), keras.constraints.MaxNorm(1.5, axis=1)),
-                         (C.UnitNorm(), keras.constraints.UnitNorm()), (C.NonNeg(), keras.constraints.NonNeg()),
-                         (C.MinMaxNorm(1.0, 2.0, 0.5), keras.constraints.MinMaxNorm(1.0, 2.0, 0.5))]:
+    for ours, theirs in [
+        (C.MaxNorm(1.5, axis=1), keras.constraints.MaxNorm(1.5, axis=1)),
+        (C.UnitNorm(), keras.constraints.UnitNorm()),
+        (C.NonNeg(), keras.constraints.NonNeg()),
+        (C.MinMaxNorm(1.0, 2.0, 0.5), keras.constraints.MinMaxNorm(1.0, 2.0, 0.5)),
+    ]:
         np.testing.assert_allclose(ours(tg.constant(w)).numpy(), np.asarray(theirs(w)), rtol=1e-6)
         assert C.serialize(ours) == keras.constraints.serialize(theirs)
     for mod, ours in (("regularizers", R), ("constraints", C)):
@@ -410,8 +487,12 @@ def test_stft_cosine_windows_need_no_scipy(monkeypatch):
     import sys
 
     from tapegrad.keras.initializers import _get_window
-    want = {("hann", 5, True): [0.0, 0.3454915, 0.9045085, 0.9045085, 0.3454915],
-            ("hann", 4, False): [0.0, 0.75, 0.75, 0.0], ("hamming", 3, False): [0.08, 1.0, 0.08]}
+
+    want = {
+        ("hann", 5, True): [0.0, 0.3454915, 0.9045085, 0.9045085, 0.3454915],
+        ("hann", 4, False): [0.0, 0.75, 0.75, 0.0],
+        ("hamming", 3, False): [0.08, 1.0, 0.08],
+    }
     monkeypatch.setitem(sys.modules, "scipy", None)
     monkeypatch.setitem(sys.modules, "scipy.signal", None)
     for (name, n, periodic), values in want.items():

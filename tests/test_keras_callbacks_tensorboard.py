@@ -1,5 +1,6 @@
 """``keras.callbacks.TensorBoard``: the event files hold Keras 3's tags and values, read back by our
 reader and (when installed) by TensorFlow's own event-file reader."""
+
 import glob
 import os
 
@@ -15,8 +16,15 @@ def _fit(logdir, **kw):
     x, y = rng.random((32, 3)).astype("float32"), rng.random((32, 1)).astype("float32")
     model = tg.keras.Sequential([tg.keras.Input((3,)), tg.keras.layers.Dense(1)])
     model.compile(optimizer=tg.keras.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
-    hist = model.fit(x, y, epochs=3, batch_size=8, validation_split=0.25, verbose=0,
-                     callbacks=[tg.keras.callbacks.TensorBoard(logdir, **kw)])
+    hist = model.fit(
+        x,
+        y,
+        epochs=3,
+        batch_size=8,
+        validation_split=0.25,
+        verbose=0,
+        callbacks=[tg.keras.callbacks.TensorBoard(logdir, **kw)],
+    )
     return hist.history
 
 

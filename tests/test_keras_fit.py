@@ -1,8 +1,9 @@
 """compile/fit/evaluate/predict, callbacks and the progress bar, against Keras 3 on TF where it is
 installed (same initial weights, shuffle=False) and against closed forms otherwise."""
+
+import contextlib
 import csv
 import io
-import contextlib
 import os
 import re
 
@@ -48,6 +49,7 @@ def _data(n=40, d=4, classes=3, seed=1):
 
 # ---- without TF ----------------------------------------------------------------------------------
 
+
 def test_fit_linear_closed_form():
     # one weight, mse, SGD on full batches: w_{t+1} = w_t - lr * 2 * mean(x^2) (w_t - 2)
     m = _MLP([1, 1])
@@ -56,7 +58,7 @@ def test_fit_linear_closed_form():
     x = np.linspace(-1, 1, 10).astype("float32")[:, None]
     h = m.fit(x, 2 * x, batch_size=10, epochs=3, verbose=0, shuffle=False)
     w, expect = 0.0, []
-    mx2 = float(np.mean(x ** 2))
+    mx2 = float(np.mean(x**2))
     for _ in range(3):
         expect.append(mx2 * (w - 2) ** 2)
         w -= 0.1 * 2 * mx2 * (w - 2)
@@ -84,7 +86,7 @@ def test_regularization_and_add_loss_are_in_the_loss():
     x, _, yr = _data(n=8)
     pred = m.predict(x, verbose=0)
     k = m.ws[0][0].numpy()
-    want = np.mean((pred - yr) ** 2) + 0.5 * np.sum(k ** 2)
+    want = np.mean((pred - yr) ** 2) + 0.5 * np.sum(k**2)
     np.testing.assert_allclose(m.evaluate(x, yr, batch_size=8, verbose=0), want, rtol=1e-5)
 
 
@@ -136,7 +138,7 @@ class _Batches:
 
 def test_datasets_generators_and_validation_arguments():
     x, _, yr = _data(n=12)
-    batches = _Batches([(x[i:i + 4], yr[i:i + 4]) for i in range(0, 12, 4)])
+    batches = _Batches([(x[i : i + 4], yr[i : i + 4]) for i in range(0, 12, 4)])
     m1, m2 = _MLP([4, 2]), _MLP([4, 2])
     for m in (m1, m2):
         m.compile(optimizer=tg.keras.optimizers.SGD(0.1), loss="mse", metrics=["mae"])
@@ -206,7 +208,8 @@ def test_train_test_predict_on_batch():
     np.testing.assert_allclose(mae, np.mean(np.abs(pred - yr)), rtol=1e-5)
     # metrics reset on every call
     assert m.test_on_batch(x[:4], yr[:4], return_dict=True)["loss"] == pytest.approx(
-        np.mean((pred[:4] - yr[:4]) ** 2), rel=1e-5)
+        np.mean((pred[:4] - yr[:4]) ** 2), rel=1e-5
+    )
     out = m.train_on_batch(x, yr, return_dict=True)
     assert set(out) == {"loss", "mae"} and out["loss"] == pytest.approx(loss, rel=1e-5)
     assert m.metrics_names == ["loss", "compile_metrics"]
@@ -228,8 +231,13 @@ def test_errors():
     with pytest.raises(ValueError, match="Expected metric, received `None`"):
         m.compile(optimizer="adam", loss="mse", metrics=[None])
     m.compile(optimizer="adam", loss="mse")
-    with pytest.raises(ValueError, match=re.escape("Data cardinality is ambiguous. Make sure all arrays contain "
-                                                   "the same number of samples.'x' sizes: 8\n'y' sizes: 7\n")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "Data cardinality is ambiguous. Make sure all arrays contain "
+            "the same number of samples.'x' sizes: 8\n'y' sizes: 7\n"
+        ),
+    ):
         m.fit(x, yr[:7], verbose=0)
     with pytest.raises(ValueError, match="Arguments not recognized"):
         m.evaluate(x, yr, verbose=0, foo=1)
@@ -254,7 +262,8 @@ def test_callbacks_effects(tmp_path):
     lrs = []
     sched = tg.keras.callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))
     rec = tg.keras.callbacks.LambdaCallback(
-        on_epoch_end=lambda epoch, logs: lrs.append(float(np.asarray(m.optimizer.learning_rate))))
+        on_epoch_end=lambda epoch, logs: lrs.append(float(np.asarray(m.optimizer.learning_rate)))
+    )
     path = tmp_path / "log.csv"
     h = m.fit(x, yr, batch_size=8, epochs=3, verbose=0, callbacks=[sched, rec, tg.keras.callbacks.CSVLogger(path)])
     np.testing.assert_allclose(lrs, [0.1, 0.05, 0.1 / 3], rtol=1e-6)
@@ -277,7 +286,8 @@ def test_callbacks_effects(tmp_path):
     values = iter([3.0, 1.0, 2.0, 2.5, 0.5, 0.1])
     snapshots = []
     feed = tg.keras.callbacks.LambdaCallback(
-        on_epoch_end=lambda e, logs: (logs.update(watch=next(values)), snapshots.append(m.get_weights())))
+        on_epoch_end=lambda e, logs: (logs.update(watch=next(values)), snapshots.append(m.get_weights()))
+    )
     stop = tg.keras.callbacks.EarlyStopping(monitor="watch", mode="min", patience=2, restore_best_weights=True)
     m.compile(optimizer=tg.keras.optimizers.SGD(0.01), loss="mse")
     h = m.fit(x, yr, epochs=6, verbose=0, callbacks=[feed, stop])
@@ -288,8 +298,7 @@ def test_callbacks_effects(tmp_path):
     # TerminateOnNaN
     nan_cb = tg.keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: logs.update(loss=float("nan")))
     with contextlib.redirect_stdout(io.StringIO()):
-        h = m.fit(x, yr, batch_size=4, epochs=3, verbose=0,
-                  callbacks=[nan_cb, tg.keras.callbacks.TerminateOnNaN()])
+        h = m.fit(x, yr, batch_size=4, epochs=3, verbose=0, callbacks=[nan_cb, tg.keras.callbacks.TerminateOnNaN()])
     assert h.epoch == [0]
 
 
@@ -312,16 +321,18 @@ def test_model_checkpoint_paths_and_best_only(tmp_path):
     saved.clear()
     values = iter([2.0, 1.0, 1.5, 0.5])
     feed = tg.keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: logs.update(watch=next(values)))
-    best = tg.keras.callbacks.ModelCheckpoint(str(tmp_path / "b{epoch}.weights.h5"), monitor="watch", mode="min",
-                                              save_best_only=True, save_weights_only=True)
+    best = tg.keras.callbacks.ModelCheckpoint(
+        str(tmp_path / "b{epoch}.weights.h5"), monitor="watch", mode="min", save_best_only=True, save_weights_only=True
+    )
     m.fit(x, yr, epochs=4, verbose=0, callbacks=[feed, best])
     assert saved == ["b1.weights.h5", "b2.weights.h5", "b4.weights.h5"]
     full = tg.keras.callbacks.ModelCheckpoint(str(tmp_path / "m.keras"))
     if not hasattr(m, "save"):
         with pytest.raises(NotImplementedError, match="save_weights_only=True"):
             m.fit(x, yr, epochs=1, verbose=0, callbacks=[full])
-    per_batch = tg.keras.callbacks.ModelCheckpoint(str(tmp_path / "e{epoch}b{batch}.weights.h5"),
-                                                   save_weights_only=True, save_freq=2)
+    per_batch = tg.keras.callbacks.ModelCheckpoint(
+        str(tmp_path / "e{epoch}b{batch}.weights.h5"), save_weights_only=True, save_freq=2
+    )
     saved.clear()
     m.fit(x, yr, batch_size=4, epochs=1, verbose=0, callbacks=[per_batch])
     assert saved == ["e1b2.weights.h5", "e1b4.weights.h5"]
@@ -331,8 +342,9 @@ _BAR = r"\x1b\[1m {0,2}\d+/\d+\x1b\[0m (\x1b\[32m━+\x1b\[0m)?\x1b\[37m━*\x1b
 
 
 def _backup_model():
-    m = tg.keras.Sequential([tg.keras.Input((4,)), tg.keras.layers.Dense(3, activation="relu"),
-                             tg.keras.layers.Dense(1)])
+    m = tg.keras.Sequential(
+        [tg.keras.Input((4,)), tg.keras.layers.Dense(3, activation="relu"), tg.keras.layers.Dense(1)]
+    )
     m.set_weights([np.random.default_rng(1).normal(0, 0.5, w.shape).astype("float32") for w in m.get_weights()])
     m.compile(optimizer=tg.keras.optimizers.Adam(0.05), loss="mse")
     return m
@@ -365,8 +377,12 @@ def test_backup_and_restore_resumes_weights_optimizer_and_epoch(tmp_path):
     # per-batch backups, kept previous copies
     cb = tg.keras.callbacks.BackupAndRestore(backup, save_freq=2, double_checkpoint=True, delete_checkpoint=False)
     _backup_model().fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0, callbacks=[cb])
-    assert sorted(os.listdir(backup)) == ["latest.weights.h5", "latest.weights.h5.bkp", "training_metadata.json",
-                                          "training_metadata.json.bkp"]
+    assert sorted(os.listdir(backup)) == [
+        "latest.weights.h5",
+        "latest.weights.h5.bkp",
+        "training_metadata.json",
+        "training_metadata.json.bkp",
+    ]
     with pytest.raises(ValueError, match="Empty `backup_dir` argument passed"):
         tg.keras.callbacks.BackupAndRestore("")
     with pytest.raises(ValueError, match="Invalid value for argument `save_freq`"):
@@ -382,8 +398,12 @@ def test_progress_bar_formats():
         m.fit(x, yr, batch_size=4, epochs=2, verbose=1)
     text = out.getvalue()
     assert text.startswith("Epoch 1/2\n") and "\nEpoch 2/2\n" in text
-    final = [mt.group(0) for mt in re.finditer("\r" + _BAR.replace(r" {0,2}\d+/\d+", "4/4") + r" - loss: \d+\.\d{4} - mae: \d+\.\d{4} *\n",
-                                               text)]
+    final = [
+        mt.group(0)
+        for mt in re.finditer(
+            "\r" + _BAR.replace(r" {0,2}\d+/\d+", "4/4") + r" - loss: \d+\.\d{4} - mae: \d+\.\d{4} *\n", text
+        )
+    ]
     assert len(final) == 2, repr(text)
     for line in final:
         assert "\x1b[32m" + "━" * 20 + "\x1b[0m\x1b[37m\x1b[0m" in line
@@ -392,8 +412,11 @@ def test_progress_bar_formats():
         m.fit(x, yr, batch_size=4, epochs=2, verbose=2, validation_data=(x, yr))
     lines = out.getvalue().split("\n")
     assert lines[0] == "Epoch 1/2" and lines[2] == "Epoch 2/2" and lines[4] == ""
-    assert re.fullmatch(r"4/4 - \d+s - \d+[mu]?s/step - loss: \d\.\d{4} - mae: \d\.\d{4} - val_loss: \d\.\d{4} "
-                        r"- val_mae: \d\.\d{4}", lines[1]), lines[1]
+    assert re.fullmatch(
+        r"4/4 - \d+s - \d+[mu]?s/step - loss: \d\.\d{4} - mae: \d\.\d{4} - val_loss: \d\.\d{4} "
+        r"- val_mae: \d\.\d{4}",
+        lines[1],
+    ), lines[1]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         m.evaluate(x, yr, batch_size=4, verbose=1)
@@ -418,6 +441,7 @@ def test_progbar_small_values_and_eta():
 
 
 # ---- against Keras 3 on TF ---------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def keras():
@@ -458,21 +482,36 @@ def test_fit_matches_keras(keras, case):
     for a, b in zip(ours.get_weights(), km.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(ours.evaluate(x, target, verbose=0), km.evaluate(x, target, verbose=0), rtol=1e-5)
-    assert ours.evaluate(x, target, verbose=0, return_dict=True).keys() == \
-        km.evaluate(x, target, verbose=0, return_dict=True).keys()
-    np.testing.assert_allclose(ours.predict(x, batch_size=16, verbose=0), km.predict(x, batch_size=16, verbose=0),
-                               rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(ours.train_on_batch(x[:8], target[:8]), km.train_on_batch(x[:8], target[:8]),
-                               rtol=1e-5)
-    np.testing.assert_allclose(ours.test_on_batch(x[:8], target[:8]), km.test_on_batch(x[:8], target[:8]),
-                               rtol=1e-5)
+    assert (
+        ours.evaluate(x, target, verbose=0, return_dict=True).keys()
+        == km.evaluate(x, target, verbose=0, return_dict=True).keys()
+    )
+    np.testing.assert_allclose(
+        ours.predict(x, batch_size=16, verbose=0), km.predict(x, batch_size=16, verbose=0), rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(ours.train_on_batch(x[:8], target[:8]), km.train_on_batch(x[:8], target[:8]), rtol=1e-5)
+    np.testing.assert_allclose(ours.test_on_batch(x[:8], target[:8]), km.test_on_batch(x[:8], target[:8]), rtol=1e-5)
 
 
 def _hook_recorder(lib, events):
-    names = ["on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_train_batch_begin",
-             "on_train_batch_end", "on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end",
-             "on_predict_begin", "on_predict_end", "on_predict_batch_begin", "on_predict_batch_end",
-             "on_batch_begin", "on_batch_end"]
+    names = [
+        "on_train_begin",
+        "on_train_end",
+        "on_epoch_begin",
+        "on_epoch_end",
+        "on_train_batch_begin",
+        "on_train_batch_end",
+        "on_test_begin",
+        "on_test_end",
+        "on_test_batch_begin",
+        "on_test_batch_end",
+        "on_predict_begin",
+        "on_predict_end",
+        "on_predict_batch_begin",
+        "on_predict_batch_end",
+        "on_batch_begin",
+        "on_batch_end",
+    ]
 
     def hook(name):
         def f(*args, **kwargs):
@@ -481,6 +520,7 @@ def _hook_recorder(lib, events):
             index = args[0] if args and isinstance(args[0], int) else None
             keys = sorted(k for k in logs if k != "outputs") if logs else []
             events.append((name, index, keys))
+
         return f
 
     return lib.callbacks.LambdaCallback(**{n: hook(n) for n in names})
@@ -507,12 +547,15 @@ def test_callback_effects_match_keras(keras, tmp_path):
         ours = _MLP([4, 8, 2])
         model = ours if lib is tg.keras else _keras_mlp(keras, ours, [4, 8, 2])
         model.compile(optimizer=lib.optimizers.SGD(0.2), loss="mse")
-        cbs = [lib.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=0, min_delta=0.05),
-               lib.callbacks.LearningRateScheduler(lambda e, lr: lr * 0.9),
-               lib.callbacks.EarlyStopping(monitor="val_loss", patience=1, min_delta=0.01, restore_best_weights=True),
-               lib.callbacks.CSVLogger(tmp_path / f"{lib.__name__}.csv")]
-        h = model.fit(x, yr, batch_size=6, epochs=8, shuffle=False, verbose=0, validation_data=(x[:12], yr[:12]),
-                      callbacks=cbs)
+        cbs = [
+            lib.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=0, min_delta=0.05),
+            lib.callbacks.LearningRateScheduler(lambda e, lr: lr * 0.9),
+            lib.callbacks.EarlyStopping(monitor="val_loss", patience=1, min_delta=0.01, restore_best_weights=True),
+            lib.callbacks.CSVLogger(tmp_path / f"{lib.__name__}.csv"),
+        ]
+        h = model.fit(
+            x, yr, batch_size=6, epochs=8, shuffle=False, verbose=0, validation_data=(x[:12], yr[:12]), callbacks=cbs
+        )
         with open(tmp_path / f"{lib.__name__}.csv") as f:
             results.append((h.history, model.get_weights(), f.read()))
     (h1, w1, c1), (h2, w2, c2) = results
@@ -563,17 +606,20 @@ def test_multi_output_losses_weights_and_trackers():
 
     x, _, yr = _data(n=8)
     m = Two([4, 2])
-    m.compile(optimizer=tg.keras.optimizers.SGD(0.0), loss=["mse", "mae"], loss_weights=[2.0, 0.5],
-              metrics=[["mae"], ["mse"]])
+    m.compile(
+        optimizer=tg.keras.optimizers.SGD(0.0), loss=["mse", "mae"], loss_weights=[2.0, 0.5], metrics=[["mae"], ["mse"]]
+    )
     p = np.concatenate(m.predict(x, verbose=0), axis=1)
     l1, l2 = np.mean((p[:, :1] - yr[:, :1]) ** 2), np.mean(np.abs(p[:, 1:] - yr[:, 1:]))
     out = m.evaluate(x, [yr[:, :1], yr[:, 1:]], batch_size=8, verbose=0, return_dict=True)
     # Keras 3.15's keys for a subclassed model (no output names): the loss trackers are named after
     # the losses, the metrics are not prefixed; sorted
     assert list(out) == ["loss", "mae", "mae_loss", "mse", "mse_loss"]
-    np.testing.assert_allclose([out["loss"], out["mse_loss"], out["mae_loss"], out["mae"], out["mse"]],
-                               [2 * l1 + 0.5 * l2, l1, l2, np.mean(np.abs(p[:, :1] - yr[:, :1])),
-                                np.mean((p[:, 1:] - yr[:, 1:]) ** 2)], rtol=1e-5)
+    np.testing.assert_allclose(
+        [out["loss"], out["mse_loss"], out["mae_loss"], out["mae"], out["mse"]],
+        [2 * l1 + 0.5 * l2, l1, l2, np.mean(np.abs(p[:, :1] - yr[:, :1])), np.mean((p[:, 1:] - yr[:, 1:]) ** 2)],
+        rtol=1e-5,
+    )
     assert m.metrics_names == ["loss", "compile_metrics", "mse_loss", "mae_loss"]
 
 
@@ -582,8 +628,10 @@ def test_steps_per_execution_groups_batch_hooks():
     m = _MLP([4, 2])
     m.compile(optimizer="sgd", loss="mse", steps_per_execution=2)
     seen = []
-    cb = tg.keras.callbacks.LambdaCallback(on_train_batch_begin=lambda b, logs: seen.append(("begin", b)),
-                                           on_train_batch_end=lambda b, logs: seen.append(("end", b)))
+    cb = tg.keras.callbacks.LambdaCallback(
+        on_train_batch_begin=lambda b, logs: seen.append(("begin", b)),
+        on_train_batch_end=lambda b, logs: seen.append(("end", b)),
+    )
     m.fit(x, yr, batch_size=4, epochs=1, verbose=0, callbacks=[cb])
     # as Keras 3.15: the last group's end index is its nominal one (5), past the last batch (4)
     assert seen == [("begin", 0), ("end", 1), ("begin", 2), ("end", 3), ("begin", 4), ("end", 5)]
@@ -597,16 +645,23 @@ def test_sequential_fit_and_checkpoint_match_keras(keras, tmp_path):
     x, y, _ = _data(n=50)
 
     def build(lib):
-        return lib.Sequential([lib.Input((4,)), lib.layers.Dense(8, activation="relu"),
-                               lib.layers.Dense(3, activation="softmax")])
+        return lib.Sequential(
+            [lib.Input((4,)), lib.layers.Dense(8, activation="relu"), lib.layers.Dense(3, activation="softmax")]
+        )
 
     ours, km = build(tg.keras), build(keras)
     ours.set_weights(km.get_weights())
     for model, lib in ((ours, tg.keras), (km, keras)):
         model.compile(optimizer=lib.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["acc"])
     kw = dict(batch_size=8, epochs=3, shuffle=False, verbose=0, validation_split=0.2)
-    h1 = ours.fit(x, y, **kw, callbacks=[tg.keras.callbacks.ModelCheckpoint(
-        str(tmp_path / "w{epoch:02d}.weights.h5"), save_weights_only=True)])
+    h1 = ours.fit(
+        x,
+        y,
+        **kw,
+        callbacks=[
+            tg.keras.callbacks.ModelCheckpoint(str(tmp_path / "w{epoch:02d}.weights.h5"), save_weights_only=True)
+        ],
+    )
     h2 = km.fit(x, y, **kw)
     assert list(h1.history) == list(h2.history) == ["acc", "loss", "val_acc", "val_loss"]
     for k in h2.history:

@@ -1,5 +1,6 @@
 """The Keras 3 Layer base: lazy build, add_weight, tracking, trainable, training, losses, masks, configs,
 input specs. Expected values are Keras 3.15's (messages copied from keras/src/layers)."""
+
 import warnings
 
 import numpy as np
@@ -20,8 +21,9 @@ class Dense(layers.Layer):
         self.input_spec = layers.InputSpec(min_ndim=2)
 
     def build(self, input_shape):
-        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel",
-                                      regularizer=self.kernel_regularizer)
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], self.units), name="kernel", regularizer=self.kernel_regularizer
+        )
         if self.use_bias:
             self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
         self.input_spec = layers.InputSpec(min_ndim=2, axes={-1: input_shape[-1]})
@@ -71,8 +73,11 @@ def test_add_weight_defaults_and_errors():
     assert s.shape == () and float(s) == 1.0
     assert layer.trainable_weights == [w, s] and layer.non_trainable_weights == [i]
     assert layer.weights == [w, s, i]  # own trainable, then own non-trainable
-    with pytest.raises(ValueError, match=r"`name` must be passed as a keyword argument. Received: add_weight\('k', "
-                                         r"...\). Use: add_weight\(shape=..., name='k'\)."):
+    with pytest.raises(
+        ValueError,
+        match=r"`name` must be passed as a keyword argument. Received: add_weight\('k', "
+        r"...\). Use: add_weight\(shape=..., name='k'\).",
+    ):
         layer.add_weight("k")
     with pytest.raises(ValueError, match="Invalid value for argument `aggregation`"):
         layer.add_weight(shape=(), aggregation="max")
@@ -92,8 +97,11 @@ def test_constructor_errors():
         def __init__(self):
             self.units = 3
 
-    with pytest.raises(RuntimeError, match="In layer 'Forgot', you forgot to call `super\\(\\).__init__\\(\\)` as the "
-                                           "first statement in the `__init__\\(\\)` method. Go add it!"):
+    with pytest.raises(
+        RuntimeError,
+        match="In layer 'Forgot', you forgot to call `super\\(\\).__init__\\(\\)` as the "
+        "first statement in the `__init__\\(\\)` method. Go add it!",
+    ):
         Forgot()
 
 
@@ -102,9 +110,12 @@ def test_positional_arguments_must_be_tensors():
         def call(self, x, y=None):
             return x
 
-    with pytest.raises(ValueError, match="Only input tensors may be passed as positional arguments. The following "
-                                         "argument value should be passed as a keyword argument: 3 \\(of type "
-                                         "<class 'int'>\\)"):
+    with pytest.raises(
+        ValueError,
+        match="Only input tensors may be passed as positional arguments. The following "
+        "argument value should be passed as a keyword argument: 3 \\(of type "
+        "<class 'int'>\\)",
+    ):
         Two()(tg.ones([1, 2]), 3)
     assert Two()(tg.ones([1, 2]), y=3).shape == (1, 2)
 
@@ -144,8 +155,18 @@ def test_tracking_order_nested_layers_and_lists():
     block(tg.ones([1, 4]))
     assert [layer.name for layer in block.layers] == ["first", "s0", "tb", "ta", "s1"]
     assert [w.path for w in block.weights] == [
-        "block/scale", "block/first/kernel", "block/first/bias", "block/s0/kernel", "block/s0/bias",
-        "block/tb/kernel", "block/tb/bias", "block/ta/kernel", "block/ta/bias", "block/s1/kernel", "block/s1/bias"]
+        "block/scale",
+        "block/first/kernel",
+        "block/first/bias",
+        "block/s0/kernel",
+        "block/s0/bias",
+        "block/tb/kernel",
+        "block/tb/bias",
+        "block/ta/kernel",
+        "block/ta/bias",
+        "block/s1/kernel",
+        "block/s1/bias",
+    ]
     assert type(block.stack) is not list and isinstance(block.stack, list)
     popped = block.stack.pop()
     assert popped not in block.layers
@@ -224,7 +245,7 @@ def test_losses_add_loss_regularizers_and_activity():
     assert len(losses) == 3
     np.testing.assert_allclose(losses[0], 10.0)
     np.testing.assert_allclose(losses[1], np.abs(y.numpy()).sum() / 2, rtol=1e-6)  # activity loss / batch size
-    np.testing.assert_allclose(losses[2], 0.5 * (kernel ** 2).sum(), rtol=1e-6)
+    np.testing.assert_allclose(losses[2], 0.5 * (kernel**2).sum(), rtol=1e-6)
     layer(x)
     assert len(layer.losses) == 3  # add_loss values are reset by each top-level call
 
@@ -256,8 +277,10 @@ def test_masks_flow_between_layers():
     out = user(h)
     assert user.got.numpy().tolist() == [[True, False, True]]
     assert out._keras_mask is not None  # supports_masking passes it through
-    with pytest.warns(UserWarning, match="was passed an input with a mask attached to it. However, this layer does "
-                                         "not support masking"):
+    with pytest.warns(
+        UserWarning,
+        match="was passed an input with a mask attached to it. However, this layer does not support masking",
+    ):
         NoMask(name="no_mask")(h)
 
 
@@ -266,12 +289,16 @@ def test_input_spec_errors_name_layer_and_shapes():
     dense(np.zeros((2, 4), np.float32))
     with pytest.raises(ValueError) as e:
         dense(np.zeros((2, 5), np.float32))
-    assert str(e.value) == ("Input 0 with name 'None' of layer 'dd' is incompatible with the layer: expected axis -1 "
-                            "of input shape to have value 4, but received input with shape (2, 5)")
+    assert str(e.value) == (
+        "Input 0 with name 'None' of layer 'dd' is incompatible with the layer: expected axis -1 "
+        "of input shape to have value 4, but received input with shape (2, 5)"
+    )
     with pytest.raises(ValueError) as e:
         dense(np.zeros((2,), np.float32))
-    assert str(e.value) == ("Input 0 with name 'None' of layer 'dd' is incompatible with the layer: expected "
-                            "min_ndim=2, found ndim=1. Full shape received: (2,)")
+    assert str(e.value) == (
+        "Input 0 with name 'None' of layer 'dd' is incompatible with the layer: expected "
+        "min_ndim=2, found ndim=1. Full shape received: (2,)"
+    )
 
     class Exact(layers.Layer):
         def __init__(self):
@@ -281,13 +308,19 @@ def test_input_spec_errors_name_layer_and_shapes():
         def call(self, x):
             return x
 
-    with pytest.raises(ValueError, match=r"Input 0 with name 'img' of layer 'exact' is incompatible with the layer: "
-                                         r"expected ndim=3, found ndim=2. Full shape received: \(1, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"Input 0 with name 'img' of layer 'exact' is incompatible with the layer: "
+        r"expected ndim=3, found ndim=2. Full shape received: \(1, 2\)",
+    ):
         Exact()(tg.ones([1, 2]))
     with pytest.raises(ValueError, match="expected dtype=float32, found dtype=int32"):
         Exact()(tg.zeros([1, 2, 2], dtype=tg.int32))
-    with pytest.raises(ValueError, match=r'Layer "exact" expects 1 named input\(s\) with keys \[\'img\'\], but it '
-                                         "received 2 input tensors"):
+    with pytest.raises(
+        ValueError,
+        match=r'Layer "exact" expects 1 named input\(s\) with keys \[\'img\'\], but it '
+        "received 2 input tensors",
+    ):
         Exact()([tg.ones([1, 1, 1]), tg.ones([1, 1, 1])])
     spec = layers.InputSpec(shape=(None, 3))
     assert spec.ndim == 2 and repr(spec) == "InputSpec(shape=(None, 3), ndim=2)"
@@ -316,8 +349,10 @@ def test_auto_config_and_from_config():
             return x
 
     assert "name" not in NoKwargs(2).get_config()  # cannot be passed back: Keras drops it
-    with pytest.raises(NotImplementedError, match="Object Plain was created by passing\nnon-serializable argument "
-                                                  "values in `__init__\\(\\)`"):
+    with pytest.raises(
+        NotImplementedError,
+        match="Object Plain was created by passing\nnon-serializable argument values in `__init__\\(\\)`",
+    ):
         Plain(3, act=lambda x: x).get_config()
 
     class Variadic(layers.Layer):
@@ -348,8 +383,11 @@ def test_weights_io_and_counts():
     np.testing.assert_array_equal(d(np.ones((1, 3), np.float32)).numpy(), [[7.0, 8.0]])
     with pytest.raises(ValueError, match="with a weight list of length 1, but the layer was expecting 2 weights"):
         d.set_weights(values[:1])
-    with pytest.raises(ValueError, match=r"Layer io weight shape \(3, 2\) is not compatible with provided weight "
-                                         r"shape \(2, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"Layer io weight shape \(3, 2\) is not compatible with provided weight "
+        r"shape \(2, 2\)",
+    ):
         d.set_weights([np.zeros((2, 2)), values[1]])
 
 

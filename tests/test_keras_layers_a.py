@@ -1,6 +1,7 @@
 """Keras layers (core, activation, reshaping, merging, regularization, preprocessing) against numpy
 transcriptions of Keras's formulas; gradients w.r.t. inputs (tg.testing.check_gradients) and
 w.r.t. weights (central differences along random directions), in float64; masks, configs, errors."""
+
 import warnings
 
 import numpy as np
@@ -53,6 +54,7 @@ def roundtrip(layer):
 
 # ---- core ---------------------------------------------------------------------------------------
 
+
 def test_dense_matches_numpy_rank2_and_rank3():
     layer = L.Dense(4, activation="tanh", dtype="float64")
     x2, x3 = f64(5, 3), f64(2, 5, 3)
@@ -76,7 +78,9 @@ def test_dense_no_bias_and_input_spec_errors():
     layer = L.Dense(2, use_bias=False, kernel_initializer="ones")
     np.testing.assert_allclose(layer(np.ones((1, 3), "float32")), [[3.0, 3.0]])
     assert len(layer.weights) == 1 and layer.bias is None
-    with pytest.raises(ValueError, match=r'layer [\'"]dense.*expected axis -1 of input shape to have value 3.*\(2, 4\)'):
+    with pytest.raises(
+        ValueError, match=r'layer [\'"]dense.*expected axis -1 of input shape to have value 3.*\(2, 4\)'
+    ):
         layer(np.ones((2, 4), "float32"))
     with pytest.raises(ValueError, match=r"expected min_ndim=2, found ndim=1"):
         L.Dense(2)(np.ones((3,), "float32"))
@@ -89,9 +93,14 @@ def test_dense_no_bias_and_input_spec_errors():
 
 
 def test_dense_regularizers_and_config():
-    layer = L.Dense(3, kernel_regularizer=tg.keras.regularizers.L2(0.1), bias_regularizer="l1",
-                    activity_regularizer=tg.keras.regularizers.L1(0.5), kernel_initializer="ones",
-                    bias_initializer=tg.keras.initializers.Constant(2.0))
+    layer = L.Dense(
+        3,
+        kernel_regularizer=tg.keras.regularizers.L2(0.1),
+        bias_regularizer="l1",
+        activity_regularizer=tg.keras.regularizers.L1(0.5),
+        kernel_initializer="ones",
+        bias_initializer=tg.keras.initializers.Constant(2.0),
+    )
     x = np.ones((4, 2), "float32")
     y = layer(x)
     losses = [float(v) for v in layer.losses]
@@ -106,8 +115,9 @@ def test_dense_regularizers_and_config():
 
 
 def test_einsum_dense_matches_numpy():
-    layer = L.EinsumDense("abc,cde->abde", output_shape=(None, 2, 4), bias_axes="de", activation="relu",
-                          dtype="float64")
+    layer = L.EinsumDense(
+        "abc,cde->abde", output_shape=(None, 2, 4), bias_axes="de", activation="relu", dtype="float64"
+    )
     x = f64(3, 5, 6)
     y = layer(T(x))
     k, b = (np.array(w) for w in layer.weights)
@@ -124,8 +134,9 @@ def test_einsum_dense_matches_numpy():
 def test_activation_identity_lambda():
     x = f64(2, 3)
     np.testing.assert_allclose(L.Activation("relu", dtype="float64")(T(x)), np.maximum(x, 0))
-    np.testing.assert_allclose(L.Activation(tg.keras.activations.sigmoid)(x.astype("float32")),
-                               1 / (1 + np.exp(-x)), rtol=1e-6)
+    np.testing.assert_allclose(
+        L.Activation(tg.keras.activations.sigmoid)(x.astype("float32")), 1 / (1 + np.exp(-x)), rtol=1e-6
+    )
     assert L.Activation("softmax").get_config()["activation"] == "softmax"
     np.testing.assert_array_equal(L.Identity(dtype="float64")(T(x)), x)
     lam = L.Lambda(lambda t, a, b: t * a + b, arguments={"a": 2.0, "b": 1.0}, output_shape=(3,))
@@ -145,8 +156,12 @@ def test_lambda_mask_training_and_config():
     assert seen["training"] is True and seen["mask"] is None
     np.testing.assert_array_equal(out._keras_mask, [True, False])
     config = layer.get_config()
-    assert config["function"] == {"module": "builtins", "class_name": "function", "config": "fn",
-                                  "registered_name": "function"}
+    assert config["function"] == {
+        "module": "builtins",
+        "class_name": "function",
+        "config": "fn",
+        "registered_name": "function",
+    }
     with pytest.raises(ValueError, match="Could not locate function 'fn'"):
         L.Lambda.from_config(config, safe_mode=False)
     assert L.Lambda.from_config(config, custom_objects={"fn": fn}, safe_mode=False).function is fn
@@ -208,14 +223,23 @@ def test_masking():
 
 # ---- activation layers -----------------------------------------------------------------------------
 
+
 def np_relu(x, max_value=None, negative_slope=0.0, threshold=0.0):
     """Keras's definition: x above threshold, else negative_slope * (x - threshold); capped at max_value."""
     y = np.where(x > threshold, x, negative_slope * (x - threshold))
     return np.minimum(y, max_value) if max_value is not None else y
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"max_value": 1.5}, {"negative_slope": 0.2}, {"threshold": 0.5},
-                                    {"max_value": 2.0, "negative_slope": 0.1, "threshold": 0.3}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"max_value": 1.5},
+        {"negative_slope": 0.2},
+        {"threshold": 0.5},
+        {"max_value": 2.0, "negative_slope": 0.1, "threshold": 0.3},
+    ],
+)
 def test_relu_variants(kwargs):
     x = np.linspace(-3, 3, 25).reshape(5, 5) + 0.01
     y = L.ReLU(dtype="float64", **kwargs)(T(x))
@@ -225,13 +249,17 @@ def test_relu_variants(kwargs):
 
 
 def test_relu_keras_cases_and_errors():
-    np.testing.assert_allclose(L.ReLU(max_value=8, threshold=5)(np.array([6.0, 7.0, 0.0, 5, 10])),
-                               [6.0, 7.0, 0.0, 0.0, 8.0])
-    np.testing.assert_allclose(L.ReLU(max_value=10, negative_slope=0.5)(np.array([-10, -5, 0.0, 5, 10])),
-                               [-5.0, -2.5, 0.0, 5.0, 10.0])
-    for kwargs, msg in [({"max_value": -1}, "max_value of a ReLU layer cannot be a negative value"),
-                        ({"negative_slope": None}, "negative_slope of a ReLU layer cannot be None"),
-                        ({"threshold": -1}, "threshold of a ReLU layer cannot be None")]:
+    np.testing.assert_allclose(
+        L.ReLU(max_value=8, threshold=5)(np.array([6.0, 7.0, 0.0, 5, 10])), [6.0, 7.0, 0.0, 0.0, 8.0]
+    )
+    np.testing.assert_allclose(
+        L.ReLU(max_value=10, negative_slope=0.5)(np.array([-10, -5, 0.0, 5, 10])), [-5.0, -2.5, 0.0, 5.0, 10.0]
+    )
+    for kwargs, msg in [
+        ({"max_value": -1}, "max_value of a ReLU layer cannot be a negative value"),
+        ({"negative_slope": None}, "negative_slope of a ReLU layer cannot be None"),
+        ({"threshold": -1}, "threshold of a ReLU layer cannot be None"),
+    ]:
         with pytest.raises(ValueError, match=msg):
             L.ReLU(**kwargs)
 
@@ -250,8 +278,9 @@ def test_leaky_relu_elu():
 
 
 def test_prelu_shared_axes_and_gradients():
-    layer = L.PReLU(alpha_initializer=tg.keras.initializers.RandomUniform(0.1, 0.5), shared_axes=[1, 2],
-                    dtype="float64")
+    layer = L.PReLU(
+        alpha_initializer=tg.keras.initializers.RandomUniform(0.1, 0.5), shared_axes=[1, 2], dtype="float64"
+    )
     x = f64(2, 4, 5, 3)
     y = layer(T(x))
     alpha = np.array(layer.alpha)
@@ -278,8 +307,9 @@ def test_softmax_axes_and_masks():
     y = np.asarray(L.Softmax(dtype="float64")(T(x), mask=mask))
     ref = np.where(mask, np_softmax(np.where(mask, x, -1e9), -1), 0.0)
     np.testing.assert_allclose(y, ref, rtol=1e-12, atol=1e-300)
-    np.testing.assert_allclose(L.Softmax()(np.array([[1.0, 2.0, 1.0], [3.0, 4.0, 5.0]]),
-                                           mask=np.array([1.0, 0.0, 1.0]))[:, 1], [0.0, 0.0])
+    np.testing.assert_allclose(
+        L.Softmax()(np.array([[1.0, 2.0, 1.0], [3.0, 4.0, 5.0]]), mask=np.array([1.0, 0.0, 1.0]))[:, 1], [0.0, 0.0]
+    )
     tg.testing.check_gradients(lambda t: L.Softmax(dtype="float64")(t, mask=mask), [x])
     with pytest.raises(ValueError, match="must not have more dimensions"):
         L.Softmax()(np.ones((1, 3)), mask=np.ones((1, 1, 3)))
@@ -289,11 +319,13 @@ def test_softmax_axes_and_masks():
 
 # ---- reshaping -------------------------------------------------------------------------------------
 
+
 def test_flatten_reshape_permute_repeat():
     x = f64(2, 3, 4, 5)
     np.testing.assert_array_equal(L.Flatten(dtype="float64")(T(x)), x.reshape(2, -1))
-    np.testing.assert_array_equal(L.Flatten(data_format="channels_first", dtype="float64")(T(x)),
-                                  x.transpose(0, 2, 3, 1).reshape(2, -1))
+    np.testing.assert_array_equal(
+        L.Flatten(data_format="channels_first", dtype="float64")(T(x)), x.transpose(0, 2, 3, 1).reshape(2, -1)
+    )
     np.testing.assert_array_equal(L.Flatten()(np.ones(3, "float32")), np.ones((3, 1)))
     assert L.Flatten().compute_output_shape((None, 3, None)) == (None, None)
     np.testing.assert_array_equal(L.Reshape((-1, 10), dtype="float64")(T(x)), x.reshape(2, 6, 10))
@@ -330,17 +362,22 @@ def test_reshaping_errors():
 def test_zero_padding_and_cropping():
     x1, x2, x3 = f64(2, 5, 3), f64(2, 5, 6, 3), f64(1, 4, 5, 6, 2)
     np.testing.assert_array_equal(L.ZeroPadding1D((1, 2), dtype="float64")(T(x1)), np.pad(x1, ((0, 0), (1, 2), (0, 0))))
-    np.testing.assert_array_equal(L.ZeroPadding2D(((1, 0), (2, 1)), dtype="float64")(T(x2)),
-                                  np.pad(x2, ((0, 0), (1, 0), (2, 1), (0, 0))))
-    np.testing.assert_array_equal(L.ZeroPadding2D(1, data_format="channels_first", dtype="float64")(T(x2)),
-                                  np.pad(x2, ((0, 0), (0, 0), (1, 1), (1, 1))))
-    np.testing.assert_array_equal(L.ZeroPadding3D(dtype="float64")(T(x3)),
-                                  np.pad(x3, ((0, 0), (1, 1), (1, 1), (1, 1), (0, 0))))
+    np.testing.assert_array_equal(
+        L.ZeroPadding2D(((1, 0), (2, 1)), dtype="float64")(T(x2)), np.pad(x2, ((0, 0), (1, 0), (2, 1), (0, 0)))
+    )
+    np.testing.assert_array_equal(
+        L.ZeroPadding2D(1, data_format="channels_first", dtype="float64")(T(x2)),
+        np.pad(x2, ((0, 0), (0, 0), (1, 1), (1, 1))),
+    )
+    np.testing.assert_array_equal(
+        L.ZeroPadding3D(dtype="float64")(T(x3)), np.pad(x3, ((0, 0), (1, 1), (1, 1), (1, 1), (0, 0)))
+    )
     np.testing.assert_array_equal(L.Cropping1D((1, 2), dtype="float64")(T(x1)), x1[:, 1:3])
     np.testing.assert_array_equal(L.Cropping1D((1, 0), dtype="float64")(T(x1)), x1[:, 1:])
     np.testing.assert_array_equal(L.Cropping2D(((1, 0), (2, 1)), dtype="float64")(T(x2)), x2[:, 1:, 2:5])
-    np.testing.assert_array_equal(L.Cropping2D(1, data_format="channels_first", dtype="float64")(T(x2)),
-                                  x2[:, :, 1:5, 1:2])
+    np.testing.assert_array_equal(
+        L.Cropping2D(1, data_format="channels_first", dtype="float64")(T(x2)), x2[:, :, 1:5, 1:2]
+    )
     np.testing.assert_array_equal(L.Cropping3D(((1, 1), (0, 2), (1, 0)), dtype="float64")(T(x3)), x3[:, 1:3, 0:3, 1:])
     assert L.ZeroPadding2D(((1, 0), (2, 1))).compute_output_shape((None, None, 6, 3)) == (None, None, 9, 3)
     assert L.Cropping2D(((1, 0), (2, 1))).compute_output_shape((None, 5, None, 3)) == (None, 4, None, 3)
@@ -373,14 +410,22 @@ def np_resize_bilinear(x, out_h, out_w):
 def test_upsampling():
     x1, x2, x3 = f64(2, 3, 4), f64(2, 3, 4, 2), f64(1, 2, 3, 2, 2)
     np.testing.assert_array_equal(L.UpSampling1D(3, dtype="float64")(T(x1)), np.repeat(x1, 3, axis=1))
-    np.testing.assert_array_equal(L.UpSampling2D((2, 3), dtype="float64")(T(x2)),
-                                  np.repeat(np.repeat(x2, 2, axis=1), 3, axis=2))
-    np.testing.assert_array_equal(L.UpSampling2D(2, data_format="channels_first", dtype="float64")(T(x2)),
-                                  np.repeat(np.repeat(x2, 2, axis=2), 2, axis=3))
-    np.testing.assert_allclose(L.UpSampling2D((2, 3), interpolation="bilinear", dtype="float64")(T(x2)),
-                               np_resize_bilinear(x2, 6, 12), rtol=1e-12, atol=1e-12)
-    np.testing.assert_array_equal(L.UpSampling3D((1, 2, 3), dtype="float64")(T(x3)),
-                                  np.repeat(np.repeat(x3, 2, axis=2), 3, axis=3))
+    np.testing.assert_array_equal(
+        L.UpSampling2D((2, 3), dtype="float64")(T(x2)), np.repeat(np.repeat(x2, 2, axis=1), 3, axis=2)
+    )
+    np.testing.assert_array_equal(
+        L.UpSampling2D(2, data_format="channels_first", dtype="float64")(T(x2)),
+        np.repeat(np.repeat(x2, 2, axis=2), 2, axis=3),
+    )
+    np.testing.assert_allclose(
+        L.UpSampling2D((2, 3), interpolation="bilinear", dtype="float64")(T(x2)),
+        np_resize_bilinear(x2, 6, 12),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+    np.testing.assert_array_equal(
+        L.UpSampling3D((1, 2, 3), dtype="float64")(T(x3)), np.repeat(np.repeat(x3, 2, axis=2), 3, axis=3)
+    )
     assert L.UpSampling2D((2, 3)).compute_output_shape((None, 3, None, 2)) == (None, 6, None, 2)
     tg.testing.check_gradients(lambda t: L.UpSampling2D(2, interpolation="bilinear", dtype="float64")(t), [x2])
     tg.testing.check_gradients(lambda t: L.UpSampling1D(2, dtype="float64")(t), [x1])
@@ -388,28 +433,34 @@ def test_upsampling():
         L.UpSampling2D(interpolation="bicubic")
 
 
-@pytest.mark.parametrize("make, shape", [
-    (lambda: L.Flatten(data_format="channels_first", dtype="float64"), (2, 3, 4)),
-    (lambda: L.Reshape((-1, 2), dtype="float64"), (2, 3, 4)),
-    (lambda: L.ZeroPadding1D((2, 1), dtype="float64"), (2, 3, 4)),
-    (lambda: L.ZeroPadding3D(1, dtype="float64"), (1, 2, 2, 3, 2)),
-    (lambda: L.Cropping1D((1, 1), dtype="float64"), (2, 4, 3)),
-    (lambda: L.Cropping3D(((1, 0), (0, 1), (1, 1)), dtype="float64"), (1, 3, 3, 4, 2)),
-    (lambda: L.UpSampling3D((2, 1, 2), dtype="float64"), (1, 2, 2, 3, 2)),
-    (lambda: L.UpSampling2D((3, 2), interpolation="bilinear", data_format="channels_first", dtype="float64"),
-     (1, 2, 3, 4)),
-    (lambda: L.Masking(dtype="float64"), (2, 3, 4)),
-    (lambda: L.Activation("swish", dtype="float64"), (2, 3)),
-    (lambda: L.Lambda(lambda t: tg.sin(t) * t, dtype="float64"), (2, 3)),
-    (lambda: L.CenterCrop(5, 3, dtype="float64"), (1, 4, 6, 2)),
-])
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda: L.Flatten(data_format="channels_first", dtype="float64"), (2, 3, 4)),
+        (lambda: L.Reshape((-1, 2), dtype="float64"), (2, 3, 4)),
+        (lambda: L.ZeroPadding1D((2, 1), dtype="float64"), (2, 3, 4)),
+        (lambda: L.ZeroPadding3D(1, dtype="float64"), (1, 2, 2, 3, 2)),
+        (lambda: L.Cropping1D((1, 1), dtype="float64"), (2, 4, 3)),
+        (lambda: L.Cropping3D(((1, 0), (0, 1), (1, 1)), dtype="float64"), (1, 3, 3, 4, 2)),
+        (lambda: L.UpSampling3D((2, 1, 2), dtype="float64"), (1, 2, 2, 3, 2)),
+        (
+            lambda: L.UpSampling2D((3, 2), interpolation="bilinear", data_format="channels_first", dtype="float64"),
+            (1, 2, 3, 4),
+        ),
+        (lambda: L.Masking(dtype="float64"), (2, 3, 4)),
+        (lambda: L.Activation("swish", dtype="float64"), (2, 3)),
+        (lambda: L.Lambda(lambda t: tg.sin(t) * t, dtype="float64"), (2, 3)),
+        (lambda: L.CenterCrop(5, 3, dtype="float64"), (1, 4, 6, 2)),
+    ],
+)
 def test_shape_layer_gradients(make, shape):
     layer = make()
     tg.testing.check_gradients(lambda t: layer(t), [f64(*shape)])
 
 
-@pytest.mark.parametrize("cls", ["Flatten", "Permute", "RepeatVector", "ZeroPadding2D", "Cropping3D",
-                                 "UpSampling2D", "Reshape"])
+@pytest.mark.parametrize(
+    "cls", ["Flatten", "Permute", "RepeatVector", "ZeroPadding2D", "Cropping3D", "UpSampling2D", "Reshape"]
+)
 def test_reshaping_config_roundtrip(cls):
     args = {"Permute": ((2, 1),), "RepeatVector": (3,), "Reshape": ((2, -1),)}.get(cls, ())
     roundtrip(getattr(L, cls)(*args))
@@ -417,10 +468,16 @@ def test_reshaping_config_roundtrip(cls):
 
 # ---- merging ---------------------------------------------------------------------------------------
 
+
 def test_elementwise_merges():
     a, b, c = f64(3, 4), f64(3, 4), f64(3, 4)
-    cases = [(L.add, a + b + c), (L.multiply, a * b * c), (L.average, (a + b + c) / 3),
-             (L.maximum, np.maximum(np.maximum(a, b), c)), (L.minimum, np.minimum(np.minimum(a, b), c))]
+    cases = [
+        (L.add, a + b + c),
+        (L.multiply, a * b * c),
+        (L.average, (a + b + c) / 3),
+        (L.maximum, np.maximum(np.maximum(a, b), c)),
+        (L.minimum, np.minimum(np.minimum(a, b), c)),
+    ]
     for fn, ref in cases:
         np.testing.assert_allclose(fn([T(a), T(b), T(c)], dtype="float64"), ref, rtol=1e-12)
         tg.testing.check_gradients(lambda x, y, z, fn=fn: fn([x, y, z], dtype="float64"), [a, b, c])
@@ -442,14 +499,18 @@ def test_concatenate_and_dot():
     assert L.Concatenate().compute_output_shape([(None, 4), (None, None)]) == (None, None)
     tg.testing.check_gradients(lambda x, y: L.concatenate([x, y], dtype="float64"), [a, b])
     x, y = f64(3, 5, 4), f64(3, 6, 4)
-    np.testing.assert_allclose(L.dot([T(x), T(y)], axes=2, dtype="float64"), np.einsum("bik,bjk->bij", x, y), rtol=1e-12)
+    np.testing.assert_allclose(
+        L.dot([T(x), T(y)], axes=2, dtype="float64"), np.einsum("bik,bjk->bij", x, y), rtol=1e-12
+    )
     np.testing.assert_allclose(L.Dot(axes=(1, 1), dtype="float64")([T(x), T(f64(3, 5, 2))]).shape, (3, 4, 2))
     p, q = f64(3, 4), f64(3, 4)
     np.testing.assert_allclose(L.dot([T(p), T(q)], axes=1, dtype="float64"), (p * q).sum(1, keepdims=True), rtol=1e-12)
     cos = (p * q).sum(1) / np.linalg.norm(p, axis=1) / np.linalg.norm(q, axis=1)
     np.testing.assert_allclose(L.Dot(1, normalize=True, dtype="float64")([T(p), T(q)])[:, 0], cos, rtol=1e-12)
     r = f64(3, 4, 6)
-    np.testing.assert_allclose(L.Dot(axes=(1, 1), dtype="float64")([T(p), T(r)]), np.einsum("bk,bkj->bj", p, r), rtol=1e-12)
+    np.testing.assert_allclose(
+        L.Dot(axes=(1, 1), dtype="float64")([T(p), T(r)]), np.einsum("bk,bkj->bj", p, r), rtol=1e-12
+    )
     assert L.Dot(axes=2).compute_output_shape([(None, 5, 4), (None, 6, 4)]) == (None, 5, 6)
     assert L.Dot(axes=1).compute_output_shape([(None, 4), (None, 4)]) == (None, 1)
     tg.testing.check_gradients(lambda s, t: L.Dot(2, normalize=True, dtype="float64")([s, t]), [x, y])
@@ -459,15 +520,19 @@ def test_merge_errors():
     a = np.ones((2, 3), "float32")
     with pytest.raises(ValueError, match="A merge layer should be called on a list of inputs"):
         L.Add()(a)
-    with pytest.raises(ValueError, match=r"Cannot merge tensors with different batch sizes. Received tensors with "
-                                         r"shapes \[\(2, 3\), \(3, 3\)\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"Cannot merge tensors with different batch sizes. Received tensors with "
+        r"shapes \[\(2, 3\), \(3, 3\)\]",
+    ):
         L.Add()([a, np.ones((3, 3), "float32")])
     with pytest.raises(ValueError, match=r"Inputs have incompatible shapes. Received shapes \(3,\) and \(4,\)"):
         L.Multiply()([a, np.ones((2, 4), "float32")])
     with pytest.raises(ValueError, match="A `Subtract` layer should be called on exactly 2 inputs"):
         L.Subtract()([a, a, a])
-    with pytest.raises(ValueError, match="A `Concatenate` layer requires inputs with matching shapes except for the "
-                                         "concatenation axis"):
+    with pytest.raises(
+        ValueError, match="A `Concatenate` layer requires inputs with matching shapes except for the concatenation axis"
+    ):
         L.Concatenate(axis=1)([a, np.ones((2, 3, 1), "float32")])
     with pytest.raises(ValueError, match=r"Incompatible input shapes: axis values 3 \(at axis 1\) != 4 \(at axis 1\)"):
         L.Dot(axes=1)([a, np.ones((2, 4), "float32")])
@@ -484,8 +549,9 @@ def test_merge_masks():
     either = [[True, False, True, True]]
     for fn in (L.add, L.average, L.subtract, L.maximum, L.minimum, L.multiply, L.concatenate):
         np.testing.assert_array_equal(fn([x, y])._keras_mask, either)
-    np.testing.assert_array_equal(L.concatenate([x, y], axis=1)._keras_mask, [[True, False, True, False,
-                                                                               False, False, True, True]])
+    np.testing.assert_array_equal(
+        L.concatenate([x, y], axis=1)._keras_mask, [[True, False, True, False, False, False, True, True]]
+    )
     assert getattr(L.dot([x, y], axes=2), "_keras_mask", None) is None
     # Maximum ignores masked entries of an input; Multiply treats them as 1 and zeroes fully masked ones
     a = tg.constant([[[-5.0], [2.0]]])
@@ -504,6 +570,7 @@ def test_merge_config_roundtrip(layer):
 
 
 # ---- regularization --------------------------------------------------------------------------------
+
 
 def test_dropout_inference_and_training():
     x = np.ones((200, 50), "float32")
@@ -596,13 +663,14 @@ def test_activity_regularization():
     x = f64(4, 3).astype("float32")
     np.testing.assert_array_equal(layer(x), x)
     (loss,) = layer.losses
-    assert float(loss) == pytest.approx((0.1 * np.abs(x).sum() + 0.01 * (x ** 2).sum()) / 4, rel=1e-5)
+    assert float(loss) == pytest.approx((0.1 * np.abs(x).sum() + 0.01 * (x**2).sum()) / 4, rel=1e-5)
     config = layer.get_config()
     assert "activity_regularizer" not in config and config["l1"] == 0.1
     assert L.ActivityRegularization.from_config(config).l2 == 0.01
 
 
 # ---- preprocessing ---------------------------------------------------------------------------------
+
 
 def test_rescaling():
     np.testing.assert_allclose(L.Rescaling(1 / 255.0, offset=-1.0)(np.array([[0, 255]], "int32")), [[-1.0, 0.0]])
@@ -622,8 +690,7 @@ def test_normalization_adapt_numpy_tensor_batches():
     layer.adapt(data)
     np.testing.assert_allclose(layer.adapt_mean, data.mean(0), rtol=1e-6)
     np.testing.assert_allclose(layer.adapt_variance, data.var(0), rtol=1e-5)
-    np.testing.assert_allclose(layer(data.astype("float32")), (data - data.mean(0)) / data.std(0), rtol=1e-4,
-                               atol=1e-5)
+    np.testing.assert_allclose(layer(data.astype("float32")), (data - data.mean(0)) / data.std(0), rtol=1e-4, atol=1e-5)
     assert [w.path for w in layer.weights] == [f"{layer.name}/{n}" for n in ("mean", "variance", "count")]
     assert layer.trainable_weights == []
     t = L.Normalization()
@@ -688,25 +755,36 @@ def test_normalization_set_weights_refreshes():
 
 def test_resizing_and_center_crop():
     x = f64(2, 6, 9, 3)
-    np.testing.assert_allclose(L.Resizing(4, 5, dtype="float64")(T(x)), np_resize_bilinear(x, 4, 5), rtol=1e-12,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        L.Resizing(4, 5, dtype="float64")(T(x)), np_resize_bilinear(x, 4, 5), rtol=1e-12, atol=1e-12
+    )
     rows = np.minimum(np.floor((np.arange(4) + 0.5) * 6 / 4), 5).astype(int)
     cols = np.minimum(np.floor((np.arange(12) + 0.5) * 9 / 12), 8).astype(int)
-    np.testing.assert_array_equal(L.Resizing(4, 12, interpolation="nearest", dtype="float64")(T(x)),
-                                  x[:, rows][:, :, cols])
+    np.testing.assert_array_equal(
+        L.Resizing(4, 12, interpolation="nearest", dtype="float64")(T(x)), x[:, rows][:, :, cols]
+    )
     # crop to the target aspect ratio first: a centred 6x6 region, then resize
-    np.testing.assert_allclose(L.Resizing(3, 3, crop_to_aspect_ratio=True, dtype="float64")(T(x)),
-                               np_resize_bilinear(x[:, :, 1:7], 3, 3), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        L.Resizing(3, 3, crop_to_aspect_ratio=True, dtype="float64")(T(x)),
+        np_resize_bilinear(x[:, :, 1:7], 3, 3),
+        rtol=1e-12,
+        atol=1e-12,
+    )
     padded = np.pad(x, ((0, 0), (1, 1), (0, 0), (0, 0)), constant_values=0.5)
-    np.testing.assert_allclose(L.Resizing(4, 4, pad_to_aspect_ratio=True, fill_value=0.5, dtype="float64")(T(x)),
-                               np_resize_bilinear(padded, 4, 4), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        L.Resizing(4, 4, pad_to_aspect_ratio=True, fill_value=0.5, dtype="float64")(T(x)),
+        np_resize_bilinear(padded, 4, 4),
+        rtol=1e-12,
+        atol=1e-12,
+    )
     single = L.Resizing(3, 3, data_format="channels_first", dtype="float64")(T(x[0].transpose(2, 0, 1)))
     np.testing.assert_allclose(single, np_resize_bilinear(x[:1], 3, 3)[0].transpose(2, 0, 1), rtol=1e-12, atol=1e-12)
     assert L.Resizing(3, 4).compute_output_shape((None, 10, 10, 3)) == (None, 3, 4, 3)
     tg.testing.check_gradients(lambda t: L.Resizing(4, 5, dtype="float64")(t), [x])
     np.testing.assert_array_equal(L.CenterCrop(3, 4, dtype="float64")(T(x)), x[:, 1:4, 2:6])
-    np.testing.assert_allclose(L.CenterCrop(8, 4, dtype="float64")(T(x)), np_resize_bilinear(x[:, :, 3:6], 8, 4),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        L.CenterCrop(8, 4, dtype="float64")(T(x)), np_resize_bilinear(x[:, :, 3:6], 8, 4), rtol=1e-12, atol=1e-12
+    )
     assert L.CenterCrop(3, 4, data_format="channels_first").compute_output_shape((None, 3, 9, 9)) == (None, 3, 3, 4)
     with pytest.raises(NotImplementedError, match="bicubic"):
         L.Resizing(2, 2, interpolation="bicubic")
@@ -720,6 +798,7 @@ def test_resizing_and_center_crop():
 
 def test_layers_have_docstrings_and_all():
     from tapegrad.keras.layers import activation_layers, core, merging, preprocessing, regularization, reshaping
+
     for mod in (core, activation_layers, reshaping, merging, regularization, preprocessing):
         for name in mod.__all__:
             assert getattr(L, name) is getattr(mod, name)

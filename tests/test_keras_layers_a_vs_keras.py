@@ -2,6 +2,7 @@
 Keras 3 (TensorFlow backend): the same layer built in both, Keras's weights copied over with
 get_weights/set_weights; outputs, output masks, gradients of a loss w.r.t. the inputs and every
 weight, and get_config (same keys and values). Skips without TensorFlow/Keras."""
+
 import numpy as np
 import pytest
 
@@ -22,8 +23,12 @@ CASES = [
     ("Dense", {"units": 4, "activation": "relu"}, [(3, 5)], {}),
     ("Dense", {"units": 4, "use_bias": False, "activation": "tanh"}, [(2, 3, 5)], {}),
     ("EinsumDense", {"equation": "abc,cde->abde", "output_shape": (None, 2, 4), "bias_axes": "de"}, [(2, 3, 5)], {}),
-    ("EinsumDense", {"equation": "...b,bc->...c", "output_shape": 4, "bias_axes": "c", "activation": "gelu"},
-     [(2, 3, 5)], {}),
+    (
+        "EinsumDense",
+        {"equation": "...b,bc->...c", "output_shape": 4, "bias_axes": "c", "activation": "gelu"},
+        [(2, 3, 5)],
+        {},
+    ),
     ("Embedding", {"input_dim": 7, "output_dim": 3, "mask_zero": True}, ["ids:(3, 4)"], {}),
     ("Activation", {"activation": "gelu"}, [(3, 5)], {}),
     ("Activation", {"activation": "softmax"}, [(3, 5)], {}),
@@ -199,8 +204,9 @@ def test_dense_activity_regularizer_loss_matches_keras():
     t_layer.set_weights(k_layer.get_weights())
     k_layer(x)
     t_layer(x)
-    np.testing.assert_allclose(sorted(float(v) for v in t_layer.losses), sorted(float(v) for v in k_layer.losses),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        sorted(float(v) for v in t_layer.losses), sorted(float(v) for v in k_layer.losses), rtol=1e-5
+    )
 
 
 def test_normalization_adapt_matches_keras():
@@ -235,8 +241,10 @@ def test_dropout_training_statistics_match_keras():
 def test_masked_merge_matches_keras(name):
     """Inputs carrying masks: Keras's masked-entry handling in the merge and the combined mask."""
     xs = [RNG.normal(size=(2, 4, 3)).astype("float32") for _ in range(2)]
-    masks = [np.array([[True, False, True, False], [True, True, False, False]]),
-             np.array([[False, False, True, True], [True, False, True, False]])]
+    masks = [
+        np.array([[True, False, True, False], [True, True, False, False]]),
+        np.array([[False, False, True, True], [True, False, True, False]]),
+    ]
 
     def with_masks(module):
         out = []
@@ -265,8 +273,9 @@ def test_resizing_integer_images_match_keras():
 def test_masked_softmax_and_embedding_float_ids_match_keras():
     x = RNG.normal(size=(2, 3, 4)).astype("float32")
     mask = RNG.uniform(size=(2, 3, 4)) > 0.4
-    np.testing.assert_allclose(tg.keras.layers.Softmax()(x, mask=mask), keras.layers.Softmax()(x, mask=mask),
-                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        tg.keras.layers.Softmax()(x, mask=mask), keras.layers.Softmax()(x, mask=mask), rtol=1e-6, atol=1e-7
+    )
     ids = np.array([[1.0, 0.0, 2.7]], "float32")
     k_layer, t_layer = keras.layers.Embedding(4, 2), tg.keras.layers.Embedding(4, 2)
     k_out = k_layer(ids)

@@ -2,6 +2,7 @@
 against numpy transcriptions and closed forms; tape gradients w.r.t. the input and every weight
 against finite differences (tg.testing.check_gradients, float64); argument and input errors with
 Keras's messages; get_config/from_config round trips. Needs neither TF nor Keras."""
+
 import itertools
 
 import numpy as np
@@ -32,6 +33,7 @@ def _built(layer, shape, rng=RNG, positive=()):
 def _call_with(layer, names, **call_kwargs):
     """f(x, *weights) that runs layer.call with the given tensors in place of its weights, so that
     check_gradients can differentiate w.r.t. the weights."""
+
     def f(x, *ws):
         saved = {n: getattr(layer, n) for n in names}
         try:
@@ -41,6 +43,7 @@ def _call_with(layer, names, **call_kwargs):
         finally:
             for n, v in saved.items():
                 object.__setattr__(layer, n, v)
+
     return f
 
 
@@ -50,6 +53,7 @@ def _grad_check(layer, x, names, order=1, **call_kwargs):
 
 
 # ---- numpy references (channels_last) -------------------------------------------------------------
+
 
 def _same(n, k, s, d):
     eff = (k - 1) * d + 1
@@ -93,15 +97,16 @@ def np_conv_transpose(x, w, strides, padding, output_padding, dilation):
     full = [(n - 1) * s + (k - 1) * d + 1 for n, k, s, d in zip(x.shape[1:-1], ks, strides, dilation)]
     big = np.zeros((x.shape[0], *[max(a, b + c) for a, b, c in zip(full, outs, fronts)], w.shape[-2]))
     for off in itertools.product(*[range(k) for k in ks]):
-        sl = tuple(slice(o * d, o * d + (n - 1) * s + 1, s) for o, d, n, s in zip(off, dilation, x.shape[1:-1],
-                                                                                 strides))
+        sl = tuple(
+            slice(o * d, o * d + (n - 1) * s + 1, s) for o, d, n, s in zip(off, dilation, x.shape[1:-1], strides)
+        )
         big[(slice(None),) + sl] += np.einsum("...c,fc->...f", x, w[off])
     return big[(slice(None),) + tuple(slice(f, f + o) for f, o in zip(fronts, outs))]
 
 
 def np_depthwise(x, w, strides, padding, dilation):
     c, m = w.shape[-2:]
-    ys = [np_conv(x[..., i:i + 1], w[..., i:i + 1, :], strides, padding, dilation) for i in range(c)]
+    ys = [np_conv(x[..., i : i + 1], w[..., i : i + 1, :], strides, padding, dilation) for i in range(c)]
     return np.concatenate(ys, axis=-1)  # channel i * m + j
 
 
@@ -138,13 +143,11 @@ CONV = [
     (L.Conv1D, dict(filters=3, kernel_size=3), (2, 7, 2)),
     (L.Conv1D, dict(filters=2, kernel_size=3, strides=2, padding="same"), (1, 8, 3)),
     (L.Conv1D, dict(filters=2, kernel_size=2, padding="causal", dilation_rate=3), (2, 7, 2)),
-    (L.Conv1D, dict(filters=2, kernel_size=3, padding="causal", strides=2, data_format="channels_first"),
-     (1, 2, 6)),
+    (L.Conv1D, dict(filters=2, kernel_size=3, padding="causal", strides=2, data_format="channels_first"), (1, 2, 6)),
     (L.Conv1D, dict(filters=4, kernel_size=2, groups=2, data_format="channels_first"), (1, 4, 5)),
     (L.Conv2D, dict(filters=3, kernel_size=(2, 3), strides=(1, 2)), (2, 4, 7, 2)),
     (L.Conv2D, dict(filters=2, kernel_size=3, dilation_rate=(2, 1), padding="same"), (1, 5, 4, 3)),
-    (L.Conv2D, dict(filters=6, kernel_size=2, groups=3, padding="same", data_format="channels_first"),
-     (1, 3, 4, 3)),
+    (L.Conv2D, dict(filters=6, kernel_size=2, groups=3, padding="same", data_format="channels_first"), (1, 3, 4, 3)),
     (L.Conv3D, dict(filters=2, kernel_size=(3, 2, 2)), (1, 4, 3, 4, 2)),
     (L.Conv3D, dict(filters=2, kernel_size=2, strides=(2, 1, 2), padding="same", use_bias=False), (2, 5, 3, 4, 1)),
     (L.Conv3D, dict(filters=4, kernel_size=(2, 1, 2), groups=2, dilation_rate=(2, 1, 1)), (1, 5, 2, 3, 2)),
@@ -159,8 +162,9 @@ def test_conv_matches_numpy(cls, kwargs, shape):
     rank = len(shape) - 2
     first = kwargs.get("data_format") == "channels_first"
     xl = _last(x, rank) if first else x
-    want = np_conv(xl, np.asarray(layer.kernel), layer.strides, layer.padding, layer.dilation_rate,
-                   kwargs.get("groups", 1))
+    want = np_conv(
+        xl, np.asarray(layer.kernel), layer.strides, layer.padding, layer.dilation_rate, kwargs.get("groups", 1)
+    )
     if layer.use_bias:
         want = want + np.asarray(layer.bias)
     if first:
@@ -175,29 +179,38 @@ CONV_T = [
     (L.Conv1DTranspose, dict(filters=2, kernel_size=4, strides=3, padding="same", output_padding=2), (1, 3, 2)),
     (L.Conv1DTranspose, dict(filters=1, kernel_size=3, dilation_rate=2, padding="same"), (1, 4, 2)),
     (L.Conv2DTranspose, dict(filters=2, kernel_size=(3, 2), strides=(2, 1)), (1, 3, 3, 2)),
-    (L.Conv2DTranspose, dict(filters=3, kernel_size=3, strides=2, padding="same", output_padding=(1, 0)),
-     (2, 2, 3, 1)),
-    (L.Conv2DTranspose, dict(filters=2, kernel_size=2, dilation_rate=2, data_format="channels_first"),
-     (1, 2, 3, 3)),
+    (L.Conv2DTranspose, dict(filters=3, kernel_size=3, strides=2, padding="same", output_padding=(1, 0)), (2, 2, 3, 1)),
+    (L.Conv2DTranspose, dict(filters=2, kernel_size=2, dilation_rate=2, data_format="channels_first"), (1, 2, 3, 3)),
     (L.Conv3DTranspose, dict(filters=2, kernel_size=(2, 3, 2), strides=(1, 2, 2)), (1, 2, 2, 3, 2)),
-    (L.Conv3DTranspose, dict(filters=1, kernel_size=3, strides=2, padding="same", output_padding=(1, 0, 1)),
-     (1, 2, 2, 2, 2)),
+    (
+        L.Conv3DTranspose,
+        dict(filters=1, kernel_size=3, strides=2, padding="same", output_padding=(1, 0, 1)),
+        (1, 2, 2, 2, 2),
+    ),
     (L.Conv3DTranspose, dict(filters=2, kernel_size=2, strides=2, padding="same"), (1, 2, 1, 3, 1)),
     (L.Conv3DTranspose, dict(filters=1, kernel_size=(2, 3, 2), dilation_rate=2, padding="same"), (1, 3, 2, 3, 1)),
-    (L.Conv3DTranspose, dict(filters=2, kernel_size=2, strides=(2, 1, 3), data_format="channels_first",
-                             output_padding=(0, 0, 2)), (1, 1, 2, 2, 2)),
+    (
+        L.Conv3DTranspose,
+        dict(filters=2, kernel_size=2, strides=(2, 1, 3), data_format="channels_first", output_padding=(0, 0, 2)),
+        (1, 1, 2, 2, 2),
+    ),
 ]
 
 
-@pytest.mark.parametrize("cls,kwargs,shape", CONV_T,
-                         ids=[f"{c.__name__}-{i}" for i, (c, _, _) in enumerate(CONV_T)])
+@pytest.mark.parametrize("cls,kwargs,shape", CONV_T, ids=[f"{c.__name__}-{i}" for i, (c, _, _) in enumerate(CONV_T)])
 def test_conv_transpose_matches_numpy(cls, kwargs, shape):
     layer = _built(cls(dtype="float64", **kwargs), shape)
     x = _x(*shape)
     rank = len(shape) - 2
     first = kwargs.get("data_format") == "channels_first"
-    want = np_conv_transpose(_last(x, rank) if first else x, np.asarray(layer.kernel), layer.strides, layer.padding,
-                             layer.output_padding, layer.dilation_rate) + np.asarray(layer.bias)
+    want = np_conv_transpose(
+        _last(x, rank) if first else x,
+        np.asarray(layer.kernel),
+        layer.strides,
+        layer.padding,
+        layer.output_padding,
+        layer.dilation_rate,
+    ) + np.asarray(layer.bias)
     if first:
         want = _first(want, rank)
     got = layer(tg.constant(x))
@@ -211,12 +224,14 @@ def test_conv_transpose_is_adjoint_of_conv(rank):
     for padding in ("valid", "same"):
         kernel_size, strides = (3,) * rank, (2,) * rank
         tr = [L.Conv1DTranspose, L.Conv2DTranspose, L.Conv3DTranspose][rank - 1](
-            2, kernel_size, strides=strides, padding=padding, use_bias=False, dtype="float64")
+            2, kernel_size, strides=strides, padding=padding, use_bias=False, dtype="float64"
+        )
         x_shape = (1,) + (3,) * rank + (3,)
         _built(tr, x_shape)
         y = tr(tg.constant(_x(*x_shape)))
-        fwd = [L.Conv1D, L.Conv2D, L.Conv3D][rank - 1](3, kernel_size, strides=strides, padding=padding,
-                                                       use_bias=False, dtype="float64")
+        fwd = [L.Conv1D, L.Conv2D, L.Conv3D][rank - 1](
+            3, kernel_size, strides=strides, padding=padding, use_bias=False, dtype="float64"
+        )
         fwd.build(tg.TensorShape(y.shape))
         fwd.kernel.assign(np.asarray(tr.kernel))  # [*k, filters, in] is conv's [*k, in', out'] of the adjoint
         x, u = _x(*x_shape), _x(*y.shape)
@@ -229,20 +244,21 @@ DEPTHWISE = [
     (L.DepthwiseConv1D, dict(kernel_size=3, depth_multiplier=2), (2, 6, 2)),
     (L.DepthwiseConv1D, dict(kernel_size=2, strides=2, dilation_rate=2, padding="same"), (1, 7, 3)),
     (L.DepthwiseConv2D, dict(kernel_size=(2, 3), depth_multiplier=3, padding="same"), (1, 4, 5, 2)),
-    (L.DepthwiseConv2D, dict(kernel_size=2, strides=2, dilation_rate=2, data_format="channels_first"),
-     (1, 2, 6, 5)),
+    (L.DepthwiseConv2D, dict(kernel_size=2, strides=2, dilation_rate=2, data_format="channels_first"), (1, 2, 6, 5)),
 ]
 
 
-@pytest.mark.parametrize("cls,kwargs,shape", DEPTHWISE,
-                         ids=[f"{c.__name__}-{i}" for i, (c, _, _) in enumerate(DEPTHWISE)])
+@pytest.mark.parametrize(
+    "cls,kwargs,shape", DEPTHWISE, ids=[f"{c.__name__}-{i}" for i, (c, _, _) in enumerate(DEPTHWISE)]
+)
 def test_depthwise_matches_numpy(cls, kwargs, shape):
     layer = _built(cls(dtype="float64", **kwargs), shape)
     x = _x(*shape)
     rank = len(shape) - 2
     first = kwargs.get("data_format") == "channels_first"
-    want = np_depthwise(_last(x, rank) if first else x, np.asarray(layer.kernel), layer.strides, layer.padding,
-                        layer.dilation_rate) + np.asarray(layer.bias)
+    want = np_depthwise(
+        _last(x, rank) if first else x, np.asarray(layer.kernel), layer.strides, layer.padding, layer.dilation_rate
+    ) + np.asarray(layer.bias)
     if first:
         want = _first(want, rank)
     np.testing.assert_allclose(np.asarray(layer(tg.constant(x))), want, rtol=1e-10, atol=1e-12)
@@ -264,24 +280,29 @@ def test_separable_is_depthwise_then_pointwise(rank):
 
 GRAD = [
     (L.Conv1D, dict(filters=2, kernel_size=2, padding="causal", dilation_rate=2), (1, 5, 2), ["kernel", "bias"]),
-    (L.Conv2D, dict(filters=2, kernel_size=2, strides=2, padding="same", groups=2), (1, 3, 3, 2),
-     ["kernel", "bias"]),
-    (L.Conv3D, dict(filters=2, kernel_size=2, padding="same", data_format="channels_first"), (1, 1, 2, 3, 2),
-     ["kernel", "bias"]),
+    (L.Conv2D, dict(filters=2, kernel_size=2, strides=2, padding="same", groups=2), (1, 3, 3, 2), ["kernel", "bias"]),
+    (
+        L.Conv3D,
+        dict(filters=2, kernel_size=2, padding="same", data_format="channels_first"),
+        (1, 1, 2, 3, 2),
+        ["kernel", "bias"],
+    ),
     (L.Conv3D, dict(filters=2, kernel_size=2, groups=2), (1, 2, 2, 3, 2), ["kernel"]),
     (L.Conv1DTranspose, dict(filters=2, kernel_size=3, strides=2, padding="same"), (1, 3, 2), ["kernel", "bias"]),
     (L.Conv2DTranspose, dict(filters=1, kernel_size=2, strides=2, output_padding=1), (1, 2, 2, 2), ["kernel"]),
-    (L.Conv3DTranspose, dict(filters=1, kernel_size=2, strides=2, padding="same"), (1, 1, 2, 2, 2),
-     ["kernel", "bias"]),
+    (L.Conv3DTranspose, dict(filters=1, kernel_size=2, strides=2, padding="same"), (1, 1, 2, 2, 2), ["kernel", "bias"]),
     (L.DepthwiseConv1D, dict(kernel_size=2, depth_multiplier=2), (1, 4, 2), ["kernel", "bias"]),
     (L.DepthwiseConv2D, dict(kernel_size=2, strides=2, padding="same"), (1, 3, 3, 2), ["kernel", "bias"]),
-    (L.SeparableConv2D, dict(filters=2, kernel_size=2, data_format="channels_first"), (1, 2, 3, 3),
-     ["depthwise_kernel", "pointwise_kernel", "bias"]),
+    (
+        L.SeparableConv2D,
+        dict(filters=2, kernel_size=2, data_format="channels_first"),
+        (1, 2, 3, 3),
+        ["depthwise_kernel", "pointwise_kernel", "bias"],
+    ),
 ]
 
 
-@pytest.mark.parametrize("cls,kwargs,shape,names", GRAD,
-                         ids=[f"{c.__name__}-{i}" for i, (c, *_) in enumerate(GRAD)])
+@pytest.mark.parametrize("cls,kwargs,shape,names", GRAD, ids=[f"{c.__name__}-{i}" for i, (c, *_) in enumerate(GRAD)])
 def test_conv_gradients(cls, kwargs, shape, names):
     layer = _built(cls(dtype="float64", activation="tanh", **kwargs), shape)
     _grad_check(layer, _x(*shape), names)
@@ -333,18 +354,30 @@ def test_conv_argument_errors():
 
 def test_conv_input_errors_name_the_layer_and_shapes():
     layer = L.Conv2D(2, 3, name="cv")
-    with pytest.raises(ValueError, match=r'["\']cv["\'].*expected min_ndim=4, found ndim=3. Full shape received: '
-                                         r'\(5, 5, 3\)'):
+    with pytest.raises(
+        ValueError,
+        match=r'["\']cv["\'].*expected min_ndim=4, found ndim=3. Full shape received: '
+        r"\(5, 5, 3\)",
+    ):
         layer(tg.ones([5, 5, 3]))
     layer(tg.ones([1, 5, 5, 3]))
-    with pytest.raises(ValueError, match=r'["\']cv["\'].*expected axis -1 of input shape to have value 3, but received '
-                                         r'input with shape \(1, 5, 5, 4\)'):
+    with pytest.raises(
+        ValueError,
+        match=r'["\']cv["\'].*expected axis -1 of input shape to have value 3, but received '
+        r"input with shape \(1, 5, 5, 4\)",
+    ):
         layer(tg.ones([1, 5, 5, 4]))
-    with pytest.raises(ValueError, match=r"Computed output size would be zero or negative. Received `inputs "
-                                         r"shape=\(1, 2, 2, 3\)`"):
+    with pytest.raises(
+        ValueError,
+        match=r"Computed output size would be zero or negative. Received `inputs "
+        r"shape=\(1, 2, 2, 3\)`",
+    ):
         L.Conv2D(2, 3)(tg.ones([1, 2, 2, 3]))
-    with pytest.raises(ValueError, match=r"The number of input channels must be evenly divisible by the number of "
-                                         r"groups. Received groups=2, but the input has 3 channels"):
+    with pytest.raises(
+        ValueError,
+        match=r"The number of input channels must be evenly divisible by the number of "
+        r"groups. Received groups=2, but the input has 3 channels",
+    ):
         L.Conv1D(2, 3, groups=2)(tg.ones([1, 5, 3]))
     with pytest.raises(ValueError, match="Kernel shape must have the same length as input"):
         L.Conv2D(2, 3)(tg.ones([1, 5, 5, 5, 3]))
@@ -383,13 +416,21 @@ def test_pooling_matches_numpy_and_gradients(cls, kwargs, shape):
     tg.testing.check_gradients(layer.call, [x], order=1)
 
 
-@pytest.mark.parametrize("cls,axes", [(L.GlobalMaxPooling1D, (1,)), (L.GlobalMaxPooling2D, (1, 2)),
-                                      (L.GlobalMaxPooling3D, (1, 2, 3)), (L.GlobalAveragePooling1D, (1,)),
-                                      (L.GlobalAveragePooling2D, (1, 2)), (L.GlobalAveragePooling3D, (1, 2, 3))])
+@pytest.mark.parametrize(
+    "cls,axes",
+    [
+        (L.GlobalMaxPooling1D, (1,)),
+        (L.GlobalMaxPooling2D, (1, 2)),
+        (L.GlobalMaxPooling3D, (1, 2, 3)),
+        (L.GlobalAveragePooling1D, (1,)),
+        (L.GlobalAveragePooling2D, (1, 2)),
+        (L.GlobalAveragePooling3D, (1, 2, 3)),
+    ],
+)
 @pytest.mark.parametrize("keepdims", [False, True])
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 def test_global_pooling(cls, axes, keepdims, data_format):
-    shape = (2,) + (3, 2, 4)[:len(axes)] + (3,)
+    shape = (2,) + (3, 2, 4)[: len(axes)] + (3,)
     x = _x(*shape)
     if data_format == "channels_first":
         x = _first(x, len(axes))
@@ -433,6 +474,7 @@ def test_pooling_errors():
 
 # ---- normalization ------------------------------------------------------------------------------
 
+
 def np_bn(x, mean, var, gamma, beta, eps, axis):
     shape = [1] * x.ndim
     shape[axis] = x.shape[axis]
@@ -443,8 +485,9 @@ def np_bn(x, mean, var, gamma, beta, eps, axis):
 
 @pytest.mark.parametrize("axis,shape", [(-1, (5, 3)), (1, (2, 3, 2, 2))])
 def test_batch_normalization_training_inference_and_moving_statistics(axis, shape):
-    layer = _built(L.BatchNormalization(axis=axis, momentum=0.8, epsilon=0.01, dtype="float64"), shape,
-                   positive=("variance",))
+    layer = _built(
+        L.BatchNormalization(axis=axis, momentum=0.8, epsilon=0.01, dtype="float64"), shape, positive=("variance",)
+    )
     assert [w.name for w in layer.weights] == ["gamma", "beta", "moving_mean", "moving_variance"]
     assert [w.name for w in layer.trainable_weights] == ["gamma", "beta"]
     red = tuple(i for i in range(len(shape)) if i != axis % len(shape))
@@ -460,12 +503,14 @@ def test_batch_normalization_training_inference_and_moving_statistics(axis, shap
         np.testing.assert_allclose(np.asarray(layer.moving_variance), mv, rtol=1e-12)
     x = _x(*shape)
     for kwargs in ({}, {"training": False}):
-        np.testing.assert_allclose(np.asarray(layer(tg.constant(x), **kwargs)), np_bn(x, mm, mv, gamma, beta, 0.01,
-                                                                                      axis), rtol=1e-10)
+        np.testing.assert_allclose(
+            np.asarray(layer(tg.constant(x), **kwargs)), np_bn(x, mm, mv, gamma, beta, 0.01, axis), rtol=1e-10
+        )
     np.testing.assert_allclose(np.asarray(layer.moving_mean), mm, rtol=1e-12)
     layer.trainable = False
-    np.testing.assert_allclose(np.asarray(layer(tg.constant(x), training=True)),
-                               np_bn(x, mm, mv, gamma, beta, 0.01, axis), rtol=1e-10)
+    np.testing.assert_allclose(
+        np.asarray(layer(tg.constant(x), training=True)), np_bn(x, mm, mv, gamma, beta, 0.01, axis), rtol=1e-10
+    )
     np.testing.assert_allclose(np.asarray(layer.moving_mean), mm, rtol=1e-12)
     assert layer.trainable_weights == [] and len(layer.non_trainable_weights) == 4
 
@@ -503,16 +548,25 @@ def test_batch_normalization_mask_and_renorm():
     kept = x[mask]
     count = mask.sum() + 1e-7
     np.testing.assert_allclose(np.asarray(layer.moving_mean), kept.sum(0) / count, rtol=1e-10)
-    np.testing.assert_allclose(np.asarray(layer.moving_variance),
-                               ((kept - kept.sum(0) / count) ** 2).sum(0) / count, rtol=1e-10)
+    np.testing.assert_allclose(
+        np.asarray(layer.moving_variance), ((kept - kept.sum(0) / count) ** 2).sum(0) / count, rtol=1e-10
+    )
     with pytest.raises(ValueError, match="The mask provided should be one dimension less than the inputs"):
         layer(tg.constant(x), training=True, mask=tg.constant(mask[:, :, None]))
     # renorm: r = stddev / renorm_stddev, d = (mean - renorm_mean) / renorm_stddev, clipped
-    rn = L.BatchNormalization(renorm=True, renorm_clipping={"rmax": 1.2, "rmin": 0.9, "dmax": 0.1},
-                              dtype="float64", epsilon=0.0)
+    rn = L.BatchNormalization(
+        renorm=True, renorm_clipping={"rmax": 1.2, "rmin": 0.9, "dmax": 0.1}, dtype="float64", epsilon=0.0
+    )
     rn.build(tg.TensorShape((6, 2)))
-    assert [w.name for w in rn.weights] == ["gamma", "beta", "moving_mean", "moving_variance", "moving_stddev",
-                                            "renorm_mean", "renorm_stddev"]
+    assert [w.name for w in rn.weights] == [
+        "gamma",
+        "beta",
+        "moving_mean",
+        "moving_variance",
+        "moving_stddev",
+        "renorm_mean",
+        "renorm_stddev",
+    ]
     x = _x(6, 2) * 3 + 1
     mean, std = x.mean(0), x.std(0)
     r, d = np.clip(std / 1.0, 0.9, 1.2), np.clip(mean / 1.0, -0.1, 0.1)
@@ -526,8 +580,11 @@ def test_batch_normalization_mask_and_renorm():
 def test_batch_normalization_errors():
     layer = L.BatchNormalization(name="bn")
     layer(tg.ones([2, 3]))
-    with pytest.raises(ValueError, match=r'["\']bn["\'].*expected axis -1 of input shape to have value 3, but received '
-                                         r'input with shape \(2, 4\)'):
+    with pytest.raises(
+        ValueError,
+        match=r'["\']bn["\'].*expected axis -1 of input shape to have value 3, but received '
+        r"input with shape \(2, 4\)",
+    ):
         layer(tg.ones([2, 4]))
     with pytest.raises(ValueError, match=r'["\']bn["\'].*expected ndim=2, found ndim=3'):
         layer(tg.ones([2, 1, 3]))
@@ -542,9 +599,15 @@ def np_ln(x, axes, gamma, beta, eps):
     return out * (1.0 if gamma is None else gamma) + (0.0 if beta is None else beta)
 
 
-@pytest.mark.parametrize("kwargs,shape,axes", [({}, (3, 4), (1,)), ({"axis": [1, 2]}, (2, 3, 2), (1, 2)),
-                                               ({"axis": -2, "center": False}, (2, 3, 2), (1,)),
-                                               ({"scale": False, "epsilon": 0.5}, (2, 5), (1,))])
+@pytest.mark.parametrize(
+    "kwargs,shape,axes",
+    [
+        ({}, (3, 4), (1,)),
+        ({"axis": [1, 2]}, (2, 3, 2), (1, 2)),
+        ({"axis": -2, "center": False}, (2, 3, 2), (1,)),
+        ({"scale": False, "epsilon": 0.5}, (2, 5), (1,)),
+    ],
+)
 def test_layer_normalization(kwargs, shape, axes):
     layer = _built(L.LayerNormalization(dtype="float64", **kwargs), shape)
     x = _x(*shape) * 3 + 2
@@ -573,8 +636,9 @@ def test_layer_normalization_rms_scaling_and_axis_errors():
     assert built.get_config()["axis"] == [-1]
 
 
-@pytest.mark.parametrize("groups,axis,shape", [(2, -1, (2, 3, 4)), (3, 1, (2, 6, 2, 2)), (-1, -1, (2, 3, 2)),
-                                               (1, -2, (2, 4, 3))])
+@pytest.mark.parametrize(
+    "groups,axis,shape", [(2, -1, (2, 3, 4)), (3, 1, (2, 6, 2, 2)), (-1, -1, (2, 3, 2)), (1, -2, (2, 4, 3))]
+)
 def test_group_normalization(groups, axis, shape):
     layer = _built(L.GroupNormalization(groups=groups, axis=axis, dtype="float64"), shape)
     x = _x(*shape) * 2 - 1
@@ -611,7 +675,7 @@ def test_rms_normalization(axis, shape):
     x = _x(*shape)
     ax = tuple(axis) if isinstance(axis, list) else (axis,)
     bshape = [shape[a] if a in [v % len(shape) for v in ax] else 1 for a in range(len(shape))]
-    want = x / np.sqrt((x ** 2).mean(ax, keepdims=True) + 0.01) * np.asarray(layer.scale).reshape(bshape)
+    want = x / np.sqrt((x**2).mean(ax, keepdims=True) + 0.01) * np.asarray(layer.scale).reshape(bshape)
     np.testing.assert_allclose(np.asarray(layer(tg.constant(x))), want, rtol=1e-12)
     _grad_check(layer, x, ["scale"], order=2)
 
@@ -622,7 +686,7 @@ def test_unit_normalization(axis, shape):
     assert layer.built and layer.weights == []
     x = _x(*shape)
     ax = tuple(axis) if isinstance(axis, list) else axis
-    want = x / np.sqrt((x ** 2).sum(ax, keepdims=True))
+    want = x / np.sqrt((x**2).sum(ax, keepdims=True))
     np.testing.assert_allclose(np.asarray(layer(tg.constant(x))), want, rtol=1e-12)
     tg.testing.check_gradients(layer.call, [x], order=2)
     np.testing.assert_array_equal(np.asarray(layer(tg.zeros(shape, "float64"))), np.zeros(shape))
@@ -680,10 +744,10 @@ def test_from_config_round_trip_and_output_shape(cls, kwargs, shape):
 
 def test_aliases_and_all():
     from tapegrad.keras.layers import conv, normalization, pooling
+
     assert L.Convolution2D is L.Conv2D and L.SeparableConvolution1D is L.SeparableConv1D
     assert L.MaxPool2D is L.MaxPooling2D and L.GlobalAvgPool1D is L.GlobalAveragePooling1D
     for mod in (conv, pooling, normalization):
         for name in mod.__all__:
             assert getattr(L, name) is getattr(mod, name)
             assert getattr(mod, name).__doc__
-

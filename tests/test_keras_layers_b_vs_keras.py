@@ -3,6 +3,7 @@ with the same weights (copied with get_weights/set_weights) gives the same outpu
 gradients of a loss w.r.t. every trainable weight and the input, in float64; get_config has the
 same keys and values; BatchNormalization's moving statistics match after several training calls.
 Skips without TensorFlow/Keras."""
+
 import warnings
 import zlib
 
@@ -69,8 +70,12 @@ def _run_both(tg_layer, k_layer, x, rng, call_kwargs=None, tg_extra=None, k_extr
         t_loss = tg.reduce_sum(t_y * tg.constant(r))
     t_grads = tape.gradient(t_loss, list(tg_layer.trainable_weights) + [t_x])
     assert len(t_grads) == len(k_grads)
-    return (np.asarray(t_y), [None if g is None else np.asarray(g) for g in t_grads],
-            k_y.numpy(), [None if g is None else np.asarray(g) for g in k_grads])
+    return (
+        np.asarray(t_y),
+        [None if g is None else np.asarray(g) for g in t_grads],
+        k_y.numpy(),
+        [None if g is None else np.asarray(g) for g in k_grads],
+    )
 
 
 def _compare(tg_layer, k_layer, x, rng, rtol=RTOL, atol=ATOL, **kw):
@@ -103,49 +108,75 @@ CONV_CASES = [
     ("Conv2D", {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"}, (1, 6, 5, 2)),
     ("Conv2D", {"filters": 2, "kernel_size": 2, "dilation_rate": 2, "padding": "same"}, (1, 5, 5, 2)),
     ("Conv2D", {"filters": 4, "kernel_size": 2, "groups": 2}, (1, 4, 4, 4)),
-    ("Conv2D", {"filters": 2, "kernel_size": 3, "data_format": "channels_first", "activation": "relu"},
-     (2, 3, 5, 4)),
+    ("Conv2D", {"filters": 2, "kernel_size": 3, "data_format": "channels_first", "activation": "relu"}, (2, 3, 5, 4)),
     ("Conv3D", {"filters": 2, "kernel_size": (2, 2, 3)}, (1, 4, 4, 5, 2)),
     ("Conv3D", {"filters": 2, "kernel_size": 3, "strides": (2, 1, 2), "padding": "same"}, (1, 5, 4, 5, 2)),
-    ("Conv3D", {"filters": 4, "kernel_size": 2, "groups": 2, "padding": "same", "dilation_rate": (2, 1, 1)},
-     (1, 4, 3, 3, 4)),
+    (
+        "Conv3D",
+        {"filters": 4, "kernel_size": 2, "groups": 2, "padding": "same", "dilation_rate": (2, 1, 1)},
+        (1, 4, 3, 3, 4),
+    ),
     ("Conv3D", {"filters": 2, "kernel_size": 2, "data_format": "channels_first"}, (1, 2, 3, 4, 3)),
     ("Conv1DTranspose", {"filters": 2, "kernel_size": 3}, (2, 4, 3)),
     ("Conv1DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"}, (1, 4, 2)),
     ("Conv1DTranspose", {"filters": 2, "kernel_size": 3, "strides": 3, "output_padding": 1}, (1, 3, 2)),
-    ("Conv1DTranspose", {"filters": 2, "kernel_size": 4, "strides": 2, "padding": "same", "output_padding": 1},
-     (1, 3, 2)),
+    (
+        "Conv1DTranspose",
+        {"filters": 2, "kernel_size": 4, "strides": 2, "padding": "same", "output_padding": 1},
+        (1, 3, 2),
+    ),
     ("Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2}, (1, 3, 4, 2)),
     ("Conv2DTranspose", {"filters": 3, "kernel_size": (2, 3), "strides": (2, 1), "padding": "same"}, (2, 3, 3, 2)),
-    ("Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2, "output_padding": 1, "padding": "same"},
-     (1, 3, 3, 2)),
-    ("Conv2DTranspose", {"filters": 2, "kernel_size": 2, "strides": 2, "data_format": "channels_first"},
-     (1, 3, 2, 3)),
+    (
+        "Conv2DTranspose",
+        {"filters": 2, "kernel_size": 3, "strides": 2, "output_padding": 1, "padding": "same"},
+        (1, 3, 3, 2),
+    ),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": 2, "strides": 2, "data_format": "channels_first"}, (1, 3, 2, 3)),
     ("Conv3DTranspose", {"filters": 2, "kernel_size": 2}, (1, 2, 3, 2, 2)),
     ("Conv3DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"}, (1, 2, 2, 3, 2)),
-    ("Conv3DTranspose", {"filters": 2, "kernel_size": (2, 3, 2), "strides": (2, 2, 3), "output_padding": (1, 0, 2)},
-     (1, 2, 2, 2, 2)),
-    ("Conv3DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same", "output_padding": 1},
-     (1, 2, 2, 2, 1)),
-    ("Conv3DTranspose", {"filters": 1, "kernel_size": 2, "strides": (1, 2, 1), "data_format": "channels_first"},
-     (1, 2, 2, 3, 2)),
+    (
+        "Conv3DTranspose",
+        {"filters": 2, "kernel_size": (2, 3, 2), "strides": (2, 2, 3), "output_padding": (1, 0, 2)},
+        (1, 2, 2, 2, 2),
+    ),
+    (
+        "Conv3DTranspose",
+        {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same", "output_padding": 1},
+        (1, 2, 2, 2, 1),
+    ),
+    (
+        "Conv3DTranspose",
+        {"filters": 1, "kernel_size": 2, "strides": (1, 2, 1), "data_format": "channels_first"},
+        (1, 2, 2, 3, 2),
+    ),
     ("DepthwiseConv1D", {"kernel_size": 3, "depth_multiplier": 2}, (2, 6, 2)),
-    ("DepthwiseConv1D", {"kernel_size": 3, "strides": 2, "padding": "same", "data_format": "channels_first"},
-     (1, 3, 7)),
+    (
+        "DepthwiseConv1D",
+        {"kernel_size": 3, "strides": 2, "padding": "same", "data_format": "channels_first"},
+        (1, 3, 7),
+    ),
     ("DepthwiseConv2D", {"kernel_size": 3, "depth_multiplier": 2}, (1, 5, 4, 2)),
     ("DepthwiseConv2D", {"kernel_size": 2, "strides": 2, "dilation_rate": 2, "padding": "same"}, (1, 6, 5, 2)),
     ("DepthwiseConv2D", {"kernel_size": (2, 3), "padding": "same", "data_format": "channels_first"}, (1, 2, 4, 4)),
     ("SeparableConv1D", {"filters": 3, "kernel_size": 3, "depth_multiplier": 2}, (2, 6, 2)),
     ("SeparableConv1D", {"filters": 2, "kernel_size": 2, "strides": 2, "padding": "same"}, (1, 7, 3)),
-    ("SeparableConv2D", {"filters": 3, "kernel_size": 3, "depth_multiplier": 2, "padding": "same", "strides": 2},
-     (1, 5, 5, 2)),
-    ("SeparableConv2D", {"filters": 2, "kernel_size": 2, "data_format": "channels_first", "activation": "relu"},
-     (1, 2, 4, 3)),
+    (
+        "SeparableConv2D",
+        {"filters": 3, "kernel_size": 3, "depth_multiplier": 2, "padding": "same", "strides": 2},
+        (1, 5, 5, 2),
+    ),
+    (
+        "SeparableConv2D",
+        {"filters": 2, "kernel_size": 2, "data_format": "channels_first", "activation": "relu"},
+        (1, 2, 4, 3),
+    ),
 ]
 
 
-@pytest.mark.parametrize("cls_name,kwargs,shape", CONV_CASES,
-                         ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(CONV_CASES)])
+@pytest.mark.parametrize(
+    "cls_name,kwargs,shape", CONV_CASES, ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(CONV_CASES)]
+)
 def test_conv_matches_keras(cls_name, kwargs, shape):
     rng = np.random.default_rng(zlib.crc32(f"{cls_name}{sorted(kwargs.items())}".encode()))
     tg_layer, k_layer = _pair(cls_name, kwargs)
@@ -170,8 +201,11 @@ POOL_CASES = [
     ("MaxPooling3D", {"pool_size": (2, 3, 2), "strides": 1, "padding": "same"}, (1, 3, 4, 3, 2)),
     ("AveragePooling1D", {"pool_size": 3, "strides": 2, "padding": "same"}, (2, 7, 2)),
     ("AveragePooling2D", {"pool_size": 2}, (1, 4, 5, 2)),
-    ("AveragePooling2D", {"pool_size": 3, "strides": 2, "padding": "same", "data_format": "channels_first"},
-     (1, 2, 5, 4)),
+    (
+        "AveragePooling2D",
+        {"pool_size": 3, "strides": 2, "padding": "same", "data_format": "channels_first"},
+        (1, 2, 5, 4),
+    ),
     ("AveragePooling3D", {"pool_size": 2}, (1, 4, 4, 5, 2)),
     ("AveragePooling3D", {"pool_size": (3, 2, 2), "strides": (2, 1, 2), "padding": "same"}, (1, 5, 3, 4, 2)),
     ("GlobalMaxPooling1D", {}, (2, 5, 3)),
@@ -183,8 +217,9 @@ POOL_CASES = [
 ]
 
 
-@pytest.mark.parametrize("cls_name,kwargs,shape", POOL_CASES,
-                         ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(POOL_CASES)])
+@pytest.mark.parametrize(
+    "cls_name,kwargs,shape", POOL_CASES, ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(POOL_CASES)]
+)
 def test_pooling_matches_keras(cls_name, kwargs, shape):
     rng = np.random.default_rng(len(shape) * 100 + len(kwargs))
     # TF has no float64 CPU kernels for 3-D pooling: those compare in float32
@@ -224,8 +259,9 @@ NORM_CASES = [
 ]
 
 
-@pytest.mark.parametrize("cls_name,kwargs,shape", NORM_CASES,
-                         ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(NORM_CASES)])
+@pytest.mark.parametrize(
+    "cls_name,kwargs,shape", NORM_CASES, ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(NORM_CASES)]
+)
 def test_normalization_matches_keras(cls_name, kwargs, shape):
     rng = np.random.default_rng(len(shape) * 10 + len(kwargs))
     with warnings.catch_warnings():
@@ -243,8 +279,15 @@ BN_CASES = [
     ({"axis": 1, "momentum": 0.9, "epsilon": 0.01}, (2, 3, 2, 2)),
     ({"center": False, "axis": -2}, (3, 2, 4)),
     ({"scale": False, "momentum": 0.5}, (2, 2, 3)),
-    ({"renorm": True, "renorm_clipping": {"rmax": 1.5, "rmin": 0.7, "dmax": 0.4}, "renorm_momentum": 0.6,
-      "momentum": 0.8}, (5, 3)),
+    (
+        {
+            "renorm": True,
+            "renorm_clipping": {"rmax": 1.5, "rmin": 0.7, "dmax": 0.4},
+            "renorm_momentum": 0.6,
+            "momentum": 0.8,
+        },
+        (5, 3),
+    ),
     ({"renorm": True, "momentum": 0.7}, (4, 2, 2)),
 ]
 
@@ -277,8 +320,15 @@ def test_batch_normalization_mask_matches_keras():
     mask = np.array([[1, 1, 0, 1], [0, 1, 1, 0]], dtype=bool)
     tg_layer, k_layer = _pair("BatchNormalization", {"momentum": 0.5})
     _copy_random_weights(tg_layer, k_layer, x.shape, rng, positive=("variance",))
-    _compare(tg_layer, k_layer, x, rng, call_kwargs={"training": True}, tg_extra={"mask": tg.constant(mask)},
-             k_extra={"mask": tf.constant(mask)})
+    _compare(
+        tg_layer,
+        k_layer,
+        x,
+        rng,
+        call_kwargs={"training": True},
+        tg_extra={"mask": tg.constant(mask)},
+        k_extra={"mask": tf.constant(mask)},
+    )
     for t, k in zip(tg_layer.weights, k_layer.weights):
         np.testing.assert_allclose(np.asarray(t), k.numpy(), rtol=RTOL, atol=ATOL)
 
@@ -297,8 +347,9 @@ ERROR_CASES = [
 ]
 
 
-@pytest.mark.parametrize("cls_name,kwargs,good,bad", ERROR_CASES,
-                         ids=[f"{c}-{i}" for i, (c, *_) in enumerate(ERROR_CASES)])
+@pytest.mark.parametrize(
+    "cls_name,kwargs,good,bad", ERROR_CASES, ids=[f"{c}-{i}" for i, (c, *_) in enumerate(ERROR_CASES)]
+)
 def test_bad_input_raises_like_keras(cls_name, kwargs, good, bad):
     """The layer sets Keras's InputSpec after build: the same expectation in the message, which
     names the layer and the received shape (the message's prefix is the base InputSpec's)."""
@@ -317,11 +368,26 @@ def test_bad_input_raises_like_keras(cls_name, kwargs, good, bad):
 
 
 CONFIG_CASES = [
-    ("Conv2D", {"filters": 2, "kernel_size": 3, "kernel_initializer": "he_normal", "kernel_regularizer": "l2",
-                "bias_constraint": "non_neg", "activity_regularizer": {"class_name": "L1", "config": {"l1": 0.5}},
-                "activation": "swish"}),
-    ("SeparableConv1D", {"filters": 2, "kernel_size": 3,
-                         "pointwise_regularizer": {"class_name": "L1L2", "config": {"l1": 0.25, "l2": 0.5}}}),
+    (
+        "Conv2D",
+        {
+            "filters": 2,
+            "kernel_size": 3,
+            "kernel_initializer": "he_normal",
+            "kernel_regularizer": "l2",
+            "bias_constraint": "non_neg",
+            "activity_regularizer": {"class_name": "L1", "config": {"l1": 0.5}},
+            "activation": "swish",
+        },
+    ),
+    (
+        "SeparableConv1D",
+        {
+            "filters": 2,
+            "kernel_size": 3,
+            "pointwise_regularizer": {"class_name": "L1L2", "config": {"l1": 0.25, "l2": 0.5}},
+        },
+    ),
     ("DepthwiseConv2D", {"kernel_size": 3, "depthwise_constraint": "max_norm"}),
     ("Conv3DTranspose", {"filters": 2, "kernel_size": 3, "output_padding": 1, "strides": 2}),
     ("BatchNormalization", {"gamma_regularizer": "l2", "beta_constraint": "unit_norm", "synchronized": True}),

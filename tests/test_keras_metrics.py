@@ -1,5 +1,6 @@
 """tg.keras.metrics: numpy transcriptions of Keras's formulas, several batches with sample weights,
 reset, names/configs/get rules, tapes; and the same streams through real Keras 3 when installed."""
+
 import numpy as np
 import pytest
 
@@ -55,6 +56,7 @@ def _run(metric, batches):
 
 # ---- numpy transcriptions ---------------------------------------------------------------------
 
+
 def _weighted_mean(values_per_sample, weights):
     v = np.concatenate(values_per_sample)
     w = np.concatenate(weights)
@@ -73,44 +75,93 @@ def _stream(batches, per_sample):
 
 
 NUMPY_CASES = {
-    "binary_accuracy": (lambda: M.BinaryAccuracy(), "binary",
-                        lambda yt, yp: ((yp > 0.5).astype("float32") == yt).mean(-1)),
-    "binary_accuracy_t0.7": (lambda: M.BinaryAccuracy(threshold=0.7), "binary",
-                             lambda yt, yp: ((yp > 0.7).astype("float32") == yt).mean(-1)),
-    "categorical_accuracy": (lambda: M.CategoricalAccuracy(), "onehot",
-                             lambda yt, yp: (yt.argmax(-1) == yp.argmax(-1)).astype("float32")),
-    "sparse_categorical_accuracy": (lambda: M.SparseCategoricalAccuracy(), "sparse",
-                                    lambda yt, yp: (yt == yp.argmax(-1)).astype("float32")),
-    "top_k": (lambda: M.TopKCategoricalAccuracy(k=2), "onehot",
-              lambda yt, yp: (np.argsort(-yp, -1)[:, :2] == yt.argmax(-1)[:, None]).any(-1).astype("float32")),
-    "sparse_top_k": (lambda: M.SparseTopKCategoricalAccuracy(k=2), "sparse",
-                     lambda yt, yp: (np.argsort(-yp, -1)[:, :2] == yt[:, None]).any(-1).astype("float32")),
+    "binary_accuracy": (
+        lambda: M.BinaryAccuracy(),
+        "binary",
+        lambda yt, yp: ((yp > 0.5).astype("float32") == yt).mean(-1),
+    ),
+    "binary_accuracy_t0.7": (
+        lambda: M.BinaryAccuracy(threshold=0.7),
+        "binary",
+        lambda yt, yp: ((yp > 0.7).astype("float32") == yt).mean(-1),
+    ),
+    "categorical_accuracy": (
+        lambda: M.CategoricalAccuracy(),
+        "onehot",
+        lambda yt, yp: (yt.argmax(-1) == yp.argmax(-1)).astype("float32"),
+    ),
+    "sparse_categorical_accuracy": (
+        lambda: M.SparseCategoricalAccuracy(),
+        "sparse",
+        lambda yt, yp: (yt == yp.argmax(-1)).astype("float32"),
+    ),
+    "top_k": (
+        lambda: M.TopKCategoricalAccuracy(k=2),
+        "onehot",
+        lambda yt, yp: (np.argsort(-yp, -1)[:, :2] == yt.argmax(-1)[:, None]).any(-1).astype("float32"),
+    ),
+    "sparse_top_k": (
+        lambda: M.SparseTopKCategoricalAccuracy(k=2),
+        "sparse",
+        lambda yt, yp: (np.argsort(-yp, -1)[:, :2] == yt[:, None]).any(-1).astype("float32"),
+    ),
     "mse": (lambda: M.MeanSquaredError(), "regression", lambda yt, yp: ((yt - yp) ** 2).mean(-1)),
     "mae": (lambda: M.MeanAbsoluteError(), "regression", lambda yt, yp: np.abs(yt - yp).mean(-1)),
-    "mape": (lambda: M.MeanAbsolutePercentageError(), "positive",
-             lambda yt, yp: 100 * (np.abs(yt - yp) / np.maximum(np.abs(yt), 1e-7)).mean(-1)),
-    "msle": (lambda: M.MeanSquaredLogarithmicError(), "positive",
-             lambda yt, yp: ((np.log1p(yp) - np.log1p(yt)) ** 2).mean(-1)),
+    "mape": (
+        lambda: M.MeanAbsolutePercentageError(),
+        "positive",
+        lambda yt, yp: 100 * (np.abs(yt - yp) / np.maximum(np.abs(yt), 1e-7)).mean(-1),
+    ),
+    "msle": (
+        lambda: M.MeanSquaredLogarithmicError(),
+        "positive",
+        lambda yt, yp: ((np.log1p(yp) - np.log1p(yt)) ** 2).mean(-1),
+    ),
     "logcosh": (lambda: M.LogCoshError(), "regression", lambda yt, yp: np.log(np.cosh(yp - yt)).mean(-1)),
-    "cosine": (lambda: M.CosineSimilarity(), "regression",
-               lambda yt, yp: (yt * yp).sum(-1) / np.linalg.norm(yt, axis=-1) / np.linalg.norm(yp, axis=-1)),
+    "cosine": (
+        lambda: M.CosineSimilarity(),
+        "regression",
+        lambda yt, yp: (yt * yp).sum(-1) / np.linalg.norm(yt, axis=-1) / np.linalg.norm(yp, axis=-1),
+    ),
     "poisson": (lambda: M.Poisson(), "positive", lambda yt, yp: (yp - yt * np.log(yp + 1e-7)).mean(-1)),
-    "kld": (lambda: M.KLDivergence(), "onehot",
-            lambda yt, yp: (np.clip(yt, 1e-7, 1) * np.log(np.clip(yt, 1e-7, 1) / np.clip(yp, 1e-7, 1))).sum(-1)),
-    "bce": (lambda: M.BinaryCrossentropy(), "binary",
-            lambda yt, yp: -(yt * np.log(np.clip(yp, 1e-7, 1 - 1e-7))
-                             + (1 - yt) * np.log(1 - np.clip(yp, 1e-7, 1 - 1e-7))).mean(-1)),
-    "cce": (lambda: M.CategoricalCrossentropy(), "onehot",
-            lambda yt, yp: -(yt * np.log(np.clip(yp / yp.sum(-1, keepdims=True), 1e-7, 1 - 1e-7))).sum(-1)),
-    "cce_logits": (lambda: M.CategoricalCrossentropy(from_logits=True), "logits",
-                   lambda yt, yp: -(yt * (yp - np.log(np.exp(yp).sum(-1, keepdims=True)))).sum(-1)),
-    "scce": (lambda: M.SparseCategoricalCrossentropy(), "sparse",
-             lambda yt, yp: -np.log(np.clip(yp[np.arange(len(yt)), yt], 1e-7, 1 - 1e-7))),
+    "kld": (
+        lambda: M.KLDivergence(),
+        "onehot",
+        lambda yt, yp: (np.clip(yt, 1e-7, 1) * np.log(np.clip(yt, 1e-7, 1) / np.clip(yp, 1e-7, 1))).sum(-1),
+    ),
+    "bce": (
+        lambda: M.BinaryCrossentropy(),
+        "binary",
+        lambda yt, yp: (
+            -(yt * np.log(np.clip(yp, 1e-7, 1 - 1e-7)) + (1 - yt) * np.log(1 - np.clip(yp, 1e-7, 1 - 1e-7))).mean(-1)
+        ),
+    ),
+    "cce": (
+        lambda: M.CategoricalCrossentropy(),
+        "onehot",
+        lambda yt, yp: -(yt * np.log(np.clip(yp / yp.sum(-1, keepdims=True), 1e-7, 1 - 1e-7))).sum(-1),
+    ),
+    "cce_logits": (
+        lambda: M.CategoricalCrossentropy(from_logits=True),
+        "logits",
+        lambda yt, yp: -(yt * (yp - np.log(np.exp(yp).sum(-1, keepdims=True)))).sum(-1),
+    ),
+    "scce": (
+        lambda: M.SparseCategoricalCrossentropy(),
+        "sparse",
+        lambda yt, yp: -np.log(np.clip(yp[np.arange(len(yt)), yt], 1e-7, 1 - 1e-7)),
+    ),
     "hinge": (lambda: M.Hinge(), "binary_multi", lambda yt, yp: np.maximum(1 - (2 * yt - 1) * yp, 0).mean(-1)),
-    "squared_hinge": (lambda: M.SquaredHinge(), "binary_multi",
-                      lambda yt, yp: (np.maximum(1 - (2 * yt - 1) * yp, 0) ** 2).mean(-1)),
-    "categorical_hinge": (lambda: M.CategoricalHinge(), "onehot",
-                          lambda yt, yp: np.maximum(((1 - yt) * yp).max(-1) - (yt * yp).sum(-1) + 1, 0)),
+    "squared_hinge": (
+        lambda: M.SquaredHinge(),
+        "binary_multi",
+        lambda yt, yp: (np.maximum(1 - (2 * yt - 1) * yp, 0) ** 2).mean(-1),
+    ),
+    "categorical_hinge": (
+        lambda: M.CategoricalHinge(),
+        "onehot",
+        lambda yt, yp: np.maximum(((1 - yt) * yp).max(-1) - (yt * yp).sum(-1) + 1, 0),
+    ),
 }
 
 
@@ -198,8 +249,12 @@ def _confusion(yt, yp, w, thresholds):
     yp = yp.reshape(-1)
     w = np.ones_like(yp) if w is None else np.broadcast_to(w, yp.shape)
     pos = yp[None, :] > np.asarray(thresholds, dtype="float32")[:, None]
-    return {"tp": (w * (pos & yt)).sum(1), "fp": (w * (pos & ~yt)).sum(1),
-            "tn": (w * (~pos & ~yt)).sum(1), "fn": (w * (~pos & yt)).sum(1)}
+    return {
+        "tp": (w * (pos & yt)).sum(1),
+        "fp": (w * (pos & ~yt)).sum(1),
+        "tn": (w * (~pos & ~yt)).sum(1),
+        "fn": (w * (~pos & yt)).sum(1),
+    }
 
 
 def _accumulate(batches, thresholds):
@@ -215,8 +270,12 @@ def test_confusion_counts_precision_recall_against_numpy(thresholds):
     batches = _batches("binary")
     th = [0.5] if thresholds is None else thresholds
     c = _accumulate(batches, th)
-    for cls, key in ((M.TruePositives, "tp"), (M.FalsePositives, "fp"), (M.TrueNegatives, "tn"),
-                     (M.FalseNegatives, "fn")):
+    for cls, key in (
+        (M.TruePositives, "tp"),
+        (M.FalsePositives, "fp"),
+        (M.TrueNegatives, "tn"),
+        (M.FalseNegatives, "fn"),
+    ):
         got = _run(cls(thresholds=thresholds), batches)[-1]
         np.testing.assert_allclose(np.atleast_1d(got), c[key], rtol=1e-5)
     got = _run(M.Precision(thresholds=thresholds), batches)[-1]
@@ -244,13 +303,18 @@ def _numpy_auc(c, curve="ROC", method="interpolation"):
         x, y = div(fp, fp + tn), rec
     else:
         x, y = rec, div(tp, tp + fp)
-    h = {"interpolation": (y[:-1] + y[1:]) / 2, "minoring": np.minimum(y[:-1], y[1:]),
-         "majoring": np.maximum(y[:-1], y[1:])}[method]
+    h = {
+        "interpolation": (y[:-1] + y[1:]) / 2,
+        "minoring": np.minimum(y[:-1], y[1:]),
+        "majoring": np.maximum(y[:-1], y[1:]),
+    }[method]
     return ((x[:-1] - x[1:]) * h).sum()
 
 
-@pytest.mark.parametrize("curve,method", [("ROC", "interpolation"), ("ROC", "minoring"), ("ROC", "majoring"),
-                                          ("PR", "majoring"), ("PR", "minoring")])
+@pytest.mark.parametrize(
+    "curve,method",
+    [("ROC", "interpolation"), ("ROC", "minoring"), ("ROC", "majoring"), ("PR", "majoring"), ("PR", "minoring")],
+)
 def test_auc_riemann_sums_against_numpy(curve, method):
     batches = _batches("binary", n=50)
     m = M.AUC(num_thresholds=50, curve=curve, summation_method=method)
@@ -261,8 +325,7 @@ def test_auc_riemann_sums_against_numpy(curve, method):
     m2 = M.AUC(thresholds=[(i + 1) / 49 for i in range(48)] + [0.001], curve=curve, summation_method=method)
     assert not m2._thresholds_distributed_evenly
     th2 = [0.0 - 1e-7] + sorted([(i + 1) / 49 for i in range(48)] + [0.001]) + [1.0 + 1e-7]
-    np.testing.assert_allclose(_run(m2, batches)[-1], _numpy_auc(_accumulate(batches, th2), curve, method),
-                               rtol=1e-5)
+    np.testing.assert_allclose(_run(m2, batches)[-1], _numpy_auc(_accumulate(batches, th2), curve, method), rtol=1e-5)
 
 
 def test_auc_perfect_and_reversed_rankings_and_multi_label():
@@ -313,8 +376,12 @@ def test_get_serialize_deserialize_rules():
     assert cfg["class_name"] == "AUC" and cfg["module"] == "keras.metrics"
     back = M.deserialize(cfg)
     assert isinstance(back, M.AUC) and back.num_thresholds == 10 and back.curve.value == "PR"
-    assert M.serialize(M.binary_accuracy) == {"module": "builtins", "class_name": "function",
-                                              "config": "binary_accuracy", "registered_name": "function"}
+    assert M.serialize(M.binary_accuracy) == {
+        "module": "builtins",
+        "class_name": "function",
+        "config": "binary_accuracy",
+        "registered_name": "function",
+    }
     assert M.deserialize(M.serialize(M.binary_accuracy)) is M.binary_accuracy
     assert isinstance(M.deserialize("binary_accuracy"), M.BinaryAccuracy)
 
@@ -397,43 +464,76 @@ def test_subclass_contract_and_errors():
 # ---- against real Keras 3 ---------------------------------------------------------------------
 
 KERAS_CASES = [
-    ("Mean", {}, "values"), ("Sum", {}, "values"),
-    ("Accuracy", {}, "sparse_argmax"), ("BinaryAccuracy", {}, "binary"), ("BinaryAccuracy", {"threshold": 0.3}, "binary"),
-    ("CategoricalAccuracy", {}, "onehot"), ("SparseCategoricalAccuracy", {}, "sparse"),
-    ("TopKCategoricalAccuracy", {"k": 2}, "onehot"), ("SparseTopKCategoricalAccuracy", {"k": 2}, "sparse"),
-    ("AUC", {}, "binary"), ("AUC", {"curve": "PR"}, "binary"), ("AUC", {"num_thresholds": 7, "summation_method": "minoring"}, "binary"),
-    ("AUC", {"curve": "PR", "thresholds": [0.1, 0.4, 0.45, 0.9]}, "binary"), ("AUC", {"from_logits": True}, "logits_binary"),
-    ("AUC", {"multi_label": True}, "binary_multi"), ("AUC", {"curve": "PRGAIN"}, "binary"),
-    ("Precision", {}, "binary"), ("Recall", {}, "binary"), ("Precision", {"thresholds": [0.2, 0.6]}, "binary"),
-    ("Precision", {"top_k": 2}, "binary_multi"), ("Recall", {"class_id": 1}, "binary_multi"),
-    ("TruePositives", {}, "binary"), ("FalsePositives", {"thresholds": [0.1, 0.9]}, "binary"),
-    ("TrueNegatives", {}, "binary"), ("FalseNegatives", {}, "binary"),
-    ("SensitivityAtSpecificity", {"specificity": 0.5}, "binary"), ("SpecificityAtSensitivity", {"sensitivity": 0.5}, "binary"),
-    ("PrecisionAtRecall", {"recall": 0.5}, "binary"), ("RecallAtPrecision", {"precision": 0.6}, "binary"),
-    ("MeanSquaredError", {}, "regression"), ("MeanAbsoluteError", {}, "regression"),
-    ("MeanAbsolutePercentageError", {}, "positive"), ("MeanSquaredLogarithmicError", {}, "positive"),
-    ("RootMeanSquaredError", {}, "regression"), ("CosineSimilarity", {}, "regression"), ("LogCoshError", {}, "regression"),
-    ("R2Score", {}, "regression"), ("R2Score", {"class_aggregation": "variance_weighted_average"}, "regression"),
-    ("BinaryCrossentropy", {}, "binary"), ("BinaryCrossentropy", {"label_smoothing": 0.1}, "binary"),
-    ("CategoricalCrossentropy", {}, "onehot"), ("CategoricalCrossentropy", {"from_logits": True}, "logits"),
-    ("SparseCategoricalCrossentropy", {}, "sparse"), ("KLDivergence", {}, "onehot"), ("Poisson", {}, "positive"),
-    ("Hinge", {}, "binary_multi"), ("SquaredHinge", {}, "binary_multi"), ("CategoricalHinge", {}, "onehot"),
-    ("F1Score", {}, "onehot"), ("F1Score", {"average": "macro", "threshold": 0.5}, "binary_multi"),
+    ("Mean", {}, "values"),
+    ("Sum", {}, "values"),
+    ("Accuracy", {}, "sparse_argmax"),
+    ("BinaryAccuracy", {}, "binary"),
+    ("BinaryAccuracy", {"threshold": 0.3}, "binary"),
+    ("CategoricalAccuracy", {}, "onehot"),
+    ("SparseCategoricalAccuracy", {}, "sparse"),
+    ("TopKCategoricalAccuracy", {"k": 2}, "onehot"),
+    ("SparseTopKCategoricalAccuracy", {"k": 2}, "sparse"),
+    ("AUC", {}, "binary"),
+    ("AUC", {"curve": "PR"}, "binary"),
+    ("AUC", {"num_thresholds": 7, "summation_method": "minoring"}, "binary"),
+    ("AUC", {"curve": "PR", "thresholds": [0.1, 0.4, 0.45, 0.9]}, "binary"),
+    ("AUC", {"from_logits": True}, "logits_binary"),
+    ("AUC", {"multi_label": True}, "binary_multi"),
+    ("AUC", {"curve": "PRGAIN"}, "binary"),
+    ("Precision", {}, "binary"),
+    ("Recall", {}, "binary"),
+    ("Precision", {"thresholds": [0.2, 0.6]}, "binary"),
+    ("Precision", {"top_k": 2}, "binary_multi"),
+    ("Recall", {"class_id": 1}, "binary_multi"),
+    ("TruePositives", {}, "binary"),
+    ("FalsePositives", {"thresholds": [0.1, 0.9]}, "binary"),
+    ("TrueNegatives", {}, "binary"),
+    ("FalseNegatives", {}, "binary"),
+    ("SensitivityAtSpecificity", {"specificity": 0.5}, "binary"),
+    ("SpecificityAtSensitivity", {"sensitivity": 0.5}, "binary"),
+    ("PrecisionAtRecall", {"recall": 0.5}, "binary"),
+    ("RecallAtPrecision", {"precision": 0.6}, "binary"),
+    ("MeanSquaredError", {}, "regression"),
+    ("MeanAbsoluteError", {}, "regression"),
+    ("MeanAbsolutePercentageError", {}, "positive"),
+    ("MeanSquaredLogarithmicError", {}, "positive"),
+    ("RootMeanSquaredError", {}, "regression"),
+    ("CosineSimilarity", {}, "regression"),
+    ("LogCoshError", {}, "regression"),
+    ("R2Score", {}, "regression"),
+    ("R2Score", {"class_aggregation": "variance_weighted_average"}, "regression"),
+    ("BinaryCrossentropy", {}, "binary"),
+    ("BinaryCrossentropy", {"label_smoothing": 0.1}, "binary"),
+    ("CategoricalCrossentropy", {}, "onehot"),
+    ("CategoricalCrossentropy", {"from_logits": True}, "logits"),
+    ("SparseCategoricalCrossentropy", {}, "sparse"),
+    ("KLDivergence", {}, "onehot"),
+    ("Poisson", {}, "positive"),
+    ("Hinge", {}, "binary_multi"),
+    ("SquaredHinge", {}, "binary_multi"),
+    ("CategoricalHinge", {}, "onehot"),
+    ("F1Score", {}, "onehot"),
+    ("F1Score", {"average": "macro", "threshold": 0.5}, "binary_multi"),
     ("FBetaScore", {"beta": 2.0, "average": "weighted", "threshold": 0.4}, "binary_multi"),
     ("F1Score", {"average": "micro", "threshold": 0.5}, "binary_multi"),
     ("AUC", {"multi_label": True, "label_weights": [0.2, 0.5, 1.0, 0.3]}, "binary_multi"),
     ("AUC", {"label_weights": [0.2, 0.5, 1.0, 0.3]}, "binary_multi"),
     ("AUC", {"multi_label": True, "num_labels": 4, "curve": "PR"}, "binary_multi"),
     ("AUC", {"multi_label": True, "thresholds": [0.3, 0.6]}, "binary_multi"),
-    ("Recall", {"thresholds": [0.0, 0.25, 0.5, 0.75, 1.0]}, "binary"), ("Precision", {"thresholds": [0.0, 0.5, 1.0]}, "binary"),
+    ("Recall", {"thresholds": [0.0, 0.25, 0.5, 0.75, 1.0]}, "binary"),
+    ("Precision", {"thresholds": [0.0, 0.5, 1.0]}, "binary"),
     ("SparseCategoricalCrossentropy", {"ignore_class": 2}, "sparse"),
     ("SparseCategoricalCrossentropy", {"from_logits": True}, "sparse_logits"),
     ("BinaryCrossentropy", {"from_logits": True}, "logits_binary"),
-    ("PearsonCorrelation", {}, "regression"), ("ConcordanceCorrelation", {}, "regression"),
+    ("PearsonCorrelation", {}, "regression"),
+    ("ConcordanceCorrelation", {}, "regression"),
     ("IoU", {"num_classes": 4, "target_class_ids": [0, 2]}, "sparse_labels"),
-    ("MeanIoU", {"num_classes": 4}, "sparse_labels"), ("MeanIoU", {"num_classes": 4, "ignore_class": 1}, "sparse_labels"),
-    ("BinaryIoU", {}, "binary"), ("BinaryIoU", {"target_class_ids": [1], "threshold": 0.3}, "binary"),
-    ("OneHotIoU", {"num_classes": 4, "target_class_ids": [1, 3]}, "onehot"), ("OneHotMeanIoU", {"num_classes": 4}, "onehot"),
+    ("MeanIoU", {"num_classes": 4}, "sparse_labels"),
+    ("MeanIoU", {"num_classes": 4, "ignore_class": 1}, "sparse_labels"),
+    ("BinaryIoU", {}, "binary"),
+    ("BinaryIoU", {"target_class_ids": [1], "threshold": 0.3}, "binary"),
+    ("OneHotIoU", {"num_classes": 4, "target_class_ids": [1, 3]}, "onehot"),
+    ("OneHotMeanIoU", {"num_classes": 4}, "onehot"),
 ]
 
 
@@ -445,13 +545,21 @@ def keras():
 def _keras_batches(kind):
     if kind == "values":
         rng = np.random.default_rng(3)
-        return [(rng.normal(size=(6, 3)).astype("float32"), None,
-                 None if b == 0 else rng.uniform(0, 2, size=6).astype("float32")) for b in range(3)]
+        return [
+            (
+                rng.normal(size=(6, 3)).astype("float32"),
+                None,
+                None if b == 0 else rng.uniform(0, 2, size=6).astype("float32"),
+            )
+            for b in range(3)
+        ]
     if kind == "sparse_argmax":
         return [(yt, yp.argmax(-1).astype("int32"), w) for yt, yp, w in _batches("sparse")]
     if kind == "sparse_labels":  # integer labels and integer predictions, integer weights
-        return [(yt, yp.argmax(-1).astype("int32"), None if w is None else np.round(w * 2))
-                for yt, yp, w in _batches("sparse")]
+        return [
+            (yt, yp.argmax(-1).astype("int32"), None if w is None else np.round(w * 2))
+            for yt, yp, w in _batches("sparse")
+        ]
     if kind == "sparse_logits":
         return [(yt, np.log(yp) * 3, w) for yt, yp, w in _batches("sparse")]
     if kind == "logits_binary":
@@ -483,18 +591,24 @@ def test_against_keras(keras, name, kwargs, kind):
 def test_functions_against_keras(keras):
     for yt, yp, _ in _batches("onehot"):
         for fn in ("categorical_accuracy", "top_k_categorical_accuracy"):
-            np.testing.assert_allclose(np.asarray(getattr(M, fn)(yt, yp)),
-                                       np.asarray(getattr(keras.metrics, fn)(yt, yp)))
+            np.testing.assert_allclose(
+                np.asarray(getattr(M, fn)(yt, yp)), np.asarray(getattr(keras.metrics, fn)(yt, yp))
+            )
     for yt, yp, _ in _batches("sparse"):
         for fn in ("sparse_categorical_accuracy", "sparse_top_k_categorical_accuracy"):
-            np.testing.assert_allclose(np.asarray(getattr(M, fn)(yt, yp)),
-                                       np.asarray(getattr(keras.metrics, fn)(yt, yp)))
+            np.testing.assert_allclose(
+                np.asarray(getattr(M, fn)(yt, yp)), np.asarray(getattr(keras.metrics, fn)(yt, yp))
+            )
         yt2 = yt.reshape(-1, 1)
-        np.testing.assert_allclose(np.asarray(M.sparse_categorical_accuracy(yt2, yp)),
-                                   np.asarray(keras.metrics.sparse_categorical_accuracy(yt2, yp)))
+        np.testing.assert_allclose(
+            np.asarray(M.sparse_categorical_accuracy(yt2, yp)),
+            np.asarray(keras.metrics.sparse_categorical_accuracy(yt2, yp)),
+        )
     for yt, yp, _ in _batches("binary"):
-        np.testing.assert_allclose(np.asarray(M.binary_accuracy(yt, yp, threshold=0.4)),
-                                   np.asarray(keras.metrics.binary_accuracy(yt, yp, threshold=0.4)))
+        np.testing.assert_allclose(
+            np.asarray(M.binary_accuracy(yt, yp, threshold=0.4)),
+            np.asarray(keras.metrics.binary_accuracy(yt, yp, threshold=0.4)),
+        )
 
 
 def test_metric_names_and_get_match_keras(keras):
@@ -502,8 +616,20 @@ def test_metric_names_and_get_match_keras(keras):
     ours = set(dir(M))
     missing = [n for n in names if n not in ours]
     assert missing == []
-    for ident in ("auc", "AUC", "mse", "MAE", "f1_score", "sparse_top_k_categorical_accuracy", "r2_score", "bce",
-                  "log_cosh_error", "f_beta_score", "accuracy", "Accuracy"):
+    for ident in (
+        "auc",
+        "AUC",
+        "mse",
+        "MAE",
+        "f1_score",
+        "sparse_top_k_categorical_accuracy",
+        "r2_score",
+        "bce",
+        "log_cosh_error",
+        "f_beta_score",
+        "accuracy",
+        "Accuracy",
+    ):
         assert type(M.get(ident)).__name__ == type(keras.metrics.get(ident)).__name__
 
 

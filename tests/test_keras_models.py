@@ -3,6 +3,7 @@
 Where Keras is installed, the same architectures are built with real Keras (its Dense against our test
 double of the same name) and the weight paths/shapes and the summary() text are compared.
 """
+
 import numpy as np
 import pytest
 
@@ -66,6 +67,7 @@ def _fresh_names():
 
 # ---- functional -----------------------------------------------------------------------------------
 
+
 def test_keras_tensor_and_input():
     x = tg.keras.Input(shape=(4,), name="x")
     assert x.shape == (None, 4) and x.dtype == "float32" and x.name == "x" and x._is_keras_tensor
@@ -91,13 +93,21 @@ def test_ops_on_keras_tensors_record_operations():
     y = -((2.0 * x + x - 1.0) / 2.0)[:, 1:3] @ w
     assert y.shape == (None, 5)
     model = tg.keras.Model(x, y)
-    assert [op.name for op in model.operations] == ["x", "multiply", "add", "subtract", "true_divide", "get_item",
-                                                    "negative", "matmul"]  # unary minus binds first
+    assert [op.name for op in model.operations] == [
+        "x",
+        "multiply",
+        "add",
+        "subtract",
+        "true_divide",
+        "get_item",
+        "negative",
+        "matmul",
+    ]  # unary minus binds first
     assert [layer.name for layer in model.layers] == ["x"]  # ops are not layers
     xv = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
     want = -((2 * xv + xv - 1) / 2)[:, 1:3] @ w
     np.testing.assert_allclose(model(xv).numpy(), want, rtol=1e-6)
-    assert (x[:, 0]).shape == (None,) and (x ** 2).shape == (None, 4) and (1.0 - x).shape == (None, 4)
+    assert (x[:, 0]).shape == (None,) and (x**2).shape == (None, 4) and (1.0 - x).shape == (None, 4)
 
 
 def test_multi_input_multi_output_and_shared_layer():
@@ -112,8 +122,14 @@ def test_multi_input_multi_output_and_shared_layer():
     assert len(shared._inbound_nodes) == 2 and hb._keras_history.node_index == 1
     assert [layer.name for layer in model.layers] == ["a", "b", "shared", "cat", "out1", "out2"]
     assert model.input_shape == [(None, 3), (None, 3)] and model.output_shape == [(None, 1), (None, 2)]
-    assert [w.path for w in model.weights] == ["shared/kernel", "shared/bias", "out1/kernel", "out1/bias",
-                                               "out2/kernel", "out2/bias"]
+    assert [w.path for w in model.weights] == [
+        "shared/kernel",
+        "shared/bias",
+        "out1/kernel",
+        "out1/bias",
+        "out2/kernel",
+        "out2/bias",
+    ]
     rng = np.random.default_rng(1)
     av, bv = rng.normal(size=(5, 3)).astype(np.float32), rng.normal(size=(5, 3)).astype(np.float32)
     y1, y2 = model([av, bv])
@@ -128,8 +144,9 @@ def test_multi_input_multi_output_and_shared_layer():
     grads = tape.gradient(loss, model.trainable_variables)
     assert [g is None for g in grads] == [False] * 4 + [True] * 2  # out2 is not in the loss
     k = model.get_layer("out1").kernel.numpy()
-    np.testing.assert_allclose(grads[2].numpy(), np.concatenate([sa, sb], 1).sum(0)[:, None] * np.ones_like(k),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        grads[2].numpy(), np.concatenate([sa, sb], 1).sum(0)[:, None] * np.ones_like(k), rtol=1e-5
+    )
 
 
 def test_nested_structures_and_nested_models():
@@ -153,8 +170,9 @@ def test_nested_structures_and_nested_models():
     end = Dense(1, name="end")(mid)
     tail = tg.keras.Model(mid, end)
     assert tail.input_shape == (None, 4) and [layer.name for layer in tail.layers][1:] == ["end"]
-    np.testing.assert_allclose(tail(np.ones((2, 4), np.float32)).numpy(),
-                               dense_np(tail.get_layer("end"), np.ones((2, 4))), rtol=1e-6)
+    np.testing.assert_allclose(
+        tail(np.ones((2, 4), np.float32)).numpy(), dense_np(tail.get_layer("end"), np.ones((2, 4))), rtol=1e-6
+    )
 
 
 def test_training_and_masks_reach_layers_in_a_graph():
@@ -197,16 +215,23 @@ def test_functional_errors():
     y = d(x)
     with pytest.raises(ValueError) as e:
         d(tg.keras.Input((5,)))
-    assert str(e.value) == ("Input 0 with name 'None' of layer 'd' is incompatible with the layer: expected axis -1 "
-                            "of input shape to have value 4, but received input with shape (None, 5)")
+    assert str(e.value) == (
+        "Input 0 with name 'None' of layer 'd' is incompatible with the layer: expected axis -1 "
+        "of input shape to have value 4, but received input with shape (None, 5)"
+    )
     model = tg.keras.Model(x, y)
     assert model.name == "functional"
     with pytest.raises(ValueError) as e:
         model(np.zeros((2, 5), np.float32))
-    assert str(e.value) == ("Input 0 with name 'x' of layer 'functional' is incompatible with the layer: expected "
-                            "shape=(None, 4), found shape=(2, 5)")
-    with pytest.raises(ValueError, match=r"Layer \"functional\" expects 1 named input\(s\) with keys \['x'\], but "
-                                         "it received 2 input tensors"):
+    assert str(e.value) == (
+        "Input 0 with name 'x' of layer 'functional' is incompatible with the layer: expected "
+        "shape=(None, 4), found shape=(2, 5)"
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"Layer \"functional\" expects 1 named input\(s\) with keys \['x'\], but "
+        "it received 2 input tensors",
+    ):
         model([np.zeros((2, 4)), np.zeros((2, 4))])
     other = tg.keras.Input((4,), name="other")
     with pytest.raises(ValueError, match="Output with path `` is not connected to `inputs`"):
@@ -243,6 +268,7 @@ def test_functional_config_round_trip():
 
 # ---- Sequential -----------------------------------------------------------------------------------
 
+
 def test_sequential_with_input_builds_at_once():
     model = tg.keras.Sequential([tg.keras.Input((4,)), Dense(3, name="a"), Dense(2, name="b")], name="seq")
     assert model.built and [layer.name for layer in model.layers] == ["a", "b"]
@@ -250,8 +276,7 @@ def test_sequential_with_input_builds_at_once():
     assert model.inputs[0].shape == (None, 4) and model.outputs[0].shape == (None, 2)
     assert [w.path for w in model.weights] == ["seq/a/kernel", "seq/a/bias", "seq/b/kernel", "seq/b/bias"]
     xv = np.ones((2, 4), np.float32)
-    np.testing.assert_allclose(model(xv).numpy(), dense_np(model.layers[1], dense_np(model.layers[0], xv)),
-                               rtol=1e-6)
+    np.testing.assert_allclose(model(xv).numpy(), dense_np(model.layers[1], dense_np(model.layers[0], xv)), rtol=1e-6)
     assert model.get_layer(index=1).name == "b" and model.get_layer("a") is model.layers[0]
     with pytest.raises(ValueError, match=r"No such layer: c. Existing layers are: \['a', 'b'\]."):
         model.get_layer("c")
@@ -288,17 +313,26 @@ def test_sequential_first_layer_input_shape_argument():
 
 def test_sequential_errors():
     model = tg.keras.Sequential([Dense(3, name="a")], name="errs")
-    with pytest.raises(ValueError, match=r"Only instances of `keras.Layer` can be added to a Sequential model. "
-                                         r"Received: 3 \(of type <class 'int'>\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"Only instances of `keras.Layer` can be added to a Sequential model. "
+        r"Received: 3 \(of type <class 'int'>\)",
+    ):
         model.add(3)
-    with pytest.raises(ValueError, match="All layers added to a Sequential model should have unique names. Name 'a' "
-                                         "is already the name of a layer in this model."):
+    with pytest.raises(
+        ValueError,
+        match="All layers added to a Sequential model should have unique names. Name 'a' "
+        "is already the name of a layer in this model.",
+    ):
         model.add(Dense(2, name="a"))
     with pytest.raises(ValueError, match="Sequential model errs_1 cannot be built because it has no layers."):
         tg.keras.Sequential(name="errs_1").build((None, 3))
     with_input = tg.keras.Sequential([tg.keras.Input((3,)), Dense(2)], name="fixed")
-    with pytest.raises(ValueError, match=r"Sequential model 'fixed' has already been configured to use input shape "
-                                         r"\(None, 3\). You cannot add a different Input layer to it."):
+    with pytest.raises(
+        ValueError,
+        match=r"Sequential model 'fixed' has already been configured to use input shape "
+        r"\(None, 3\). You cannot add a different Input layer to it.",
+    ):
         with_input.add(tg.keras.Input((5,)))
     with pytest.raises(AttributeError, match="`Sequential.layers` attribute is reserved"):
         with_input.layers = []
@@ -308,8 +342,9 @@ def test_sequential_errors():
 
 
 def test_sequential_config_round_trip():
-    model = tg.keras.Sequential([tg.keras.Input((4,)), Dense(3, activation="relu", name="a"), Dense(1, name="b")],
-                                name="cfg")
+    model = tg.keras.Sequential(
+        [tg.keras.Input((4,)), Dense(3, activation="relu", name="a"), Dense(1, name="b")], name="cfg"
+    )
     config = model.get_config()
     assert config["name"] == "cfg" and config["build_input_shape"] == (None, 4)
     assert [c["class_name"] for c in config["layers"]] == ["InputLayer", "Dense", "Dense"]
@@ -321,6 +356,7 @@ def test_sequential_config_round_trip():
 
 
 # ---- subclassed -----------------------------------------------------------------------------------
+
 
 class Sub(tg.keras.Model):
     def __init__(self, **kwargs):
@@ -342,8 +378,14 @@ def test_subclassed_model():
     xv = np.ones((2, 4), np.float32)
     out = model(xv)
     # a plain tf.Variable attribute is not a Keras weight (Keras 3 tracks only its own variables)
-    assert [w.path for w in model.weights] == ["sub/dense/kernel", "sub/dense/bias", "sub/dense_1/kernel",
-                                               "sub/dense_1/bias", "sub/dense_2/kernel", "sub/dense_2/bias"]
+    assert [w.path for w in model.weights] == [
+        "sub/dense/kernel",
+        "sub/dense/bias",
+        "sub/dense_1/kernel",
+        "sub/dense_1/bias",
+        "sub/dense_2/kernel",
+        "sub/dense_2/bias",
+    ]
     want = dense_np(model.blocks[1], dense_np(model.blocks[0], dense_np(model.a, xv)))
     np.testing.assert_allclose(out.numpy(), want, rtol=1e-6)
     np.testing.assert_allclose(model(xv, training=True).numpy(), 2 * want, rtol=1e-6)
@@ -379,6 +421,7 @@ def test_subclassed_model_inside_functional():
 
 # ---- summary --------------------------------------------------------------------------------------
 
+
 def _summary(model, **kwargs):
     lines = []
     model.summary(print_fn=lines.append, **kwargs)
@@ -403,7 +446,8 @@ def test_summary_text():
     ]
     unbuilt = tg.keras.Sequential([Dense(3)], name="u")
     assert "│ dense_2 (Dense)                 │ ?                      │   0 (unbuilt) │" in _summary(
-        unbuilt, line_length=76)
+        unbuilt, line_length=76
+    )
 
 
 def _both(keras, build):
@@ -572,10 +616,12 @@ def test_summary_wider_than_console_matches_keras(keras, monkeypatch):
     tg.keras.backend.clear_session()
     keras.backend.clear_session()
     ours, ref = [], []
-    ARCHITECTURES["sequential"](tg.keras, Dense, Concatenate).summary(print_fn=ours.append, line_length=90,
-                                                                       show_trainable=True)
-    ARCHITECTURES["sequential"](keras, keras.layers.Dense, None).summary(print_fn=ref.append, line_length=90,
-                                                                          show_trainable=True)
+    ARCHITECTURES["sequential"](tg.keras, Dense, Concatenate).summary(
+        print_fn=ours.append, line_length=90, show_trainable=True
+    )
+    ARCHITECTURES["sequential"](keras, keras.layers.Dense, None).summary(
+        print_fn=ref.append, line_length=90, show_trainable=True
+    )
     assert ours == ref and max(len(line) for line in ours[0].splitlines()) == 80
 
 
@@ -608,8 +654,14 @@ def test_wrong_shape_messages_match_keras(keras):
 
 def test_input_layer_config_and_layer_io_properties():
     layer = layers.InputLayer(shape=(3,), name="feats")
-    assert layer.get_config() == {"batch_shape": (None, 3), "dtype": "float32", "sparse": False, "ragged": False,
-                                  "name": "feats", "optional": False}
+    assert layer.get_config() == {
+        "batch_shape": (None, 3),
+        "dtype": "float32",
+        "sparse": False,
+        "ragged": False,
+        "name": "feats",
+        "optional": False,
+    }
     same = tg.keras.Input(tensor=layer.output)
     assert same.shape == (None, 3)
     with pytest.raises(ValueError, match="cannot provide an incompatible `dtype` argument"):
@@ -630,13 +682,35 @@ def test_input_layer_config_and_layer_io_properties():
 
 def test_more_keras_tensor_operators():
     x = tg.keras.Input((3,), name="x")
-    outs = [x // 2.0, x % 2.0, 5.0 // x, x < 1.0, x >= 1.0, x != 0.0, (x > 0.0) & (x < 2.0), (x > 2.0) | (x < 0.5),
-            ~(x > 1.0), (x > 1.0) ^ (x > 2.0), round(x)]
+    outs = [
+        x // 2.0,
+        x % 2.0,
+        5.0 // x,
+        x < 1.0,
+        x >= 1.0,
+        x != 0.0,
+        (x > 0.0) & (x < 2.0),
+        (x > 2.0) | (x < 0.5),
+        ~(x > 1.0),
+        (x > 1.0) ^ (x > 2.0),
+        round(x),
+    ]
     model = tg.keras.Model(x, outs)
     assert {"floor_divide", "mod", "floor_divide_1", "logical_xor", "round"} <= {op.name for op in model.operations}
     xv = np.array([[0.4, 1.5, 3.0]], np.float32)
-    want = [xv // 2, xv % 2, 5 // xv, xv < 1, xv >= 1, xv != 0, (xv > 0) & (xv < 2), (xv > 2) | (xv < 0.5),
-            ~(xv > 1), (xv > 1) ^ (xv > 2), np.round(xv)]
+    want = [
+        xv // 2,
+        xv % 2,
+        5 // xv,
+        xv < 1,
+        xv >= 1,
+        xv != 0,
+        (xv > 0) & (xv < 2),
+        (xv > 2) | (xv < 0.5),
+        ~(xv > 1),
+        (xv > 1) ^ (xv > 2),
+        np.round(xv),
+    ]
     for got, w in zip(model(xv), want):
         np.testing.assert_array_equal(got.numpy(), w)
     assert {x: 1}[x] == 1
@@ -653,10 +727,12 @@ def test_config_round_trip_with_operations(keras):
     model, ref = build(tg.keras, Dense), build(keras, keras.layers.Dense)
     config = model.get_config()
     ref_config = ref.get_config()
-    assert [(c["class_name"], c["name"]) for c in config["layers"]] == \
-        [(c["class_name"], c["name"]) for c in ref_config["layers"]]
-    assert [c["module"] for c in config["layers"] if c["class_name"] != "Dense"] == \
-        [c["module"] for c in ref_config["layers"] if c["class_name"] != "Dense"]
+    assert [(c["class_name"], c["name"]) for c in config["layers"]] == [
+        (c["class_name"], c["name"]) for c in ref_config["layers"]
+    ]
+    assert [c["module"] for c in config["layers"] if c["class_name"] != "Dense"] == [
+        c["module"] for c in ref_config["layers"] if c["class_name"] != "Dense"
+    ]
     slice_arg = config["layers"][4]["inbound_nodes"][0]["args"][1]
     assert slice_arg == ref_config["layers"][4]["inbound_nodes"][0]["args"][1]
     clone = tg.keras.Model.from_config(config, custom_objects={"Dense": Dense})

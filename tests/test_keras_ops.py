@@ -1,5 +1,6 @@
 """``tg.keras.ops``, ``tg.keras.random``, ``tg.keras.utils`` additions and ``tg.version`` without
 Keras: values against numpy, gradients against finite differences, seeds, PyDataset in fit."""
+
 import threading
 
 import numpy as np
@@ -13,26 +14,59 @@ A = R.standard_normal((3, 4))
 POS = np.abs(A) + 0.5
 
 
-@pytest.mark.parametrize("name,args,ref", [
-    ("add", (A, 2.0), lambda a, b: a + b), ("mean", (A,), np.mean), ("std", (A,), np.std), ("var", (A,), np.var),
-    ("sort", (A,), np.sort), ("median", (A,), np.median), ("cumprod", (A,), np.cumprod),
-    ("logsumexp", (A,), lambda a: np.log(np.exp(a).sum())), ("outer", (A[0], A[1]), np.outer),
-    ("tril", (A,), np.tril), ("triu", (A, 1), np.triu), ("trace", (A,), np.trace), ("diff", (A,), np.diff),
-    ("moveaxis", (A[None], 0, 2), np.moveaxis), ("rot90", (A,), np.rot90), ("kron", (A[:2, :2], A[1:, 2:]), np.kron),
-    ("take_along_axis", (A, np.argsort(A, 0), 0), np.take_along_axis), ("hypot", (A, POS), np.hypot),
-    ("quantile", (A, 0.3, 1), np.quantile), ("trapezoid", (A,), np.trapezoid), ("cbrt", (A,), np.cbrt),
-    ("correlate", (A[0], A[1, :2], "full"), np.correlate), ("log10", (POS,), np.log10), ("sinc", (A,), np.sinc),
-])
+@pytest.mark.parametrize(
+    "name,args,ref",
+    [
+        ("add", (A, 2.0), lambda a, b: a + b),
+        ("mean", (A,), np.mean),
+        ("std", (A,), np.std),
+        ("var", (A,), np.var),
+        ("sort", (A,), np.sort),
+        ("median", (A,), np.median),
+        ("cumprod", (A,), np.cumprod),
+        ("logsumexp", (A,), lambda a: np.log(np.exp(a).sum())),
+        ("outer", (A[0], A[1]), np.outer),
+        ("tril", (A,), np.tril),
+        ("triu", (A, 1), np.triu),
+        ("trace", (A,), np.trace),
+        ("diff", (A,), np.diff),
+        ("moveaxis", (A[None], 0, 2), np.moveaxis),
+        ("rot90", (A,), np.rot90),
+        ("kron", (A[:2, :2], A[1:, 2:]), np.kron),
+        ("take_along_axis", (A, np.argsort(A, 0), 0), np.take_along_axis),
+        ("hypot", (A, POS), np.hypot),
+        ("quantile", (A, 0.3, 1), np.quantile),
+        ("trapezoid", (A,), np.trapezoid),
+        ("cbrt", (A,), np.cbrt),
+        ("correlate", (A[0], A[1, :2], "full"), np.correlate),
+        ("log10", (POS,), np.log10),
+        ("sinc", (A,), np.sinc),
+    ],
+)
 def test_ops_match_numpy(name, args, ref):
     got = getattr(ops, name)(*[tg.constant(a) if isinstance(a, np.ndarray) else a for a in args])
     np.testing.assert_allclose(got.numpy(), ref(*args), rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("name,extra", [
-    ("sort", {"axis": 0}), ("median", {"axis": 1}), ("std", {}), ("logaddexp", None), ("norm", {"ord": 3, "axis": 1}),
-    ("softmax", {"axis": 0}), ("take_along_axis", None), ("diagonal", {}), ("cbrt", {}), ("trapezoid", {}),
-    ("normalize", {}), ("hard_silu", {}), ("quantile", None), ("correlate", None),
-])
+@pytest.mark.parametrize(
+    "name,extra",
+    [
+        ("sort", {"axis": 0}),
+        ("median", {"axis": 1}),
+        ("std", {}),
+        ("logaddexp", None),
+        ("norm", {"ord": 3, "axis": 1}),
+        ("softmax", {"axis": 0}),
+        ("take_along_axis", None),
+        ("diagonal", {}),
+        ("cbrt", {}),
+        ("trapezoid", {}),
+        ("normalize", {}),
+        ("hard_silu", {}),
+        ("quantile", None),
+        ("correlate", None),
+    ],
+)
 def test_ops_gradients_finite_differences(name, extra):
     fn = getattr(ops, name)
     if name == "logaddexp":
@@ -45,8 +79,7 @@ def test_ops_gradients_finite_differences(name, extra):
         f = lambda x: fn(x[0], x[1, :2], mode="same")  # noqa: E731
     else:
         f = lambda x: fn(x, **extra)  # noqa: E731
-    tg.testing.check_gradients(f, [tg.constant(A + 0.01 * np.arange(12).reshape(3, 4))], order=1, rtol=1e-5,
-                               atol=1e-6)
+    tg.testing.check_gradients(f, [tg.constant(A + 0.01 * np.arange(12).reshape(3, 4))], order=1, rtol=1e-5, atol=1e-6)
 
 
 def test_dtype_rules():
@@ -68,14 +101,17 @@ def test_core_control_flow():
     carry, ys = ops.scan(lambda c, x: (c + x, c * x), tg.constant(0.0), tg.constant([1.0, 2.0, 3.0]))
     assert float(carry) == 6.0 and ys.numpy().tolist() == [0.0, 2.0, 9.0]
     np.testing.assert_array_equal(ops.map(lambda r: ops.sum(r), tg.constant(A)).numpy(), A.sum(1))
-    np.testing.assert_array_equal(ops.slice_update(tg.zeros([3, 3]), (1, 1), tg.ones([2, 2])).numpy(),
-                                  np.pad(np.ones((2, 2)), ((1, 0), (1, 0))))
+    np.testing.assert_array_equal(
+        ops.slice_update(tg.zeros([3, 3]), (1, 1), tg.ones([2, 2])).numpy(), np.pad(np.ones((2, 2)), ((1, 0), (1, 0)))
+    )
 
     @ops.custom_gradient
     def clipped(x):
         def grad(*args, upstream=None):
             return ops.clip(upstream, -0.5, 0.5)
+
         return x * 1.0, grad
+
     x = tg.constant([1.0, 2.0])
     with tg.GradientTape() as tape:
         tape.watch(x)
@@ -84,6 +120,7 @@ def test_core_control_flow():
 
 
 # ---- keras.random -------------------------------------------------------------------------------
+
 
 def test_random_int_seed_is_stateless_and_generator_advances():
     kr = tg.keras.random
@@ -135,6 +172,7 @@ def test_random_dropout_scales_and_differentiates():
 
 # ---- keras.utils, version -----------------------------------------------------------------------
 
+
 def test_to_categorical_and_pad_sequences():
     assert tg.keras.utils.to_categorical([[1], [0]], 2).tolist() == [[0.0, 1.0], [1.0, 0.0]]
     with pytest.raises(IndexError, match="out of bounds"):
@@ -170,6 +208,7 @@ def test_pydataset_feeds_fit_with_workers():
     model = tg.keras.Sequential([tg.keras.Input((3,)), tg.keras.layers.Dense(1)])
     model.compile(optimizer=tg.keras.optimizers.SGD(0.1), loss="mse")
     import random
+
     random.seed(0)
     hist = model.fit(data, epochs=3, verbose=0)
     assert len(hist.history["loss"]) == 3 and hist.history["loss"][-1] < hist.history["loss"][0]
@@ -218,9 +257,9 @@ def test_ops_on_keras_tensors_build_functional_models(tmp_path):
     assert ops.shape(m.inputs[0]) == (None, 4) and ops.dtype(m.inputs[0]) == "float32"
     d = np.random.default_rng(3).random((3, 4)).astype("float32")
     k, kb, w, wb = [v.numpy() for v in m.weights]
-    conv = np.stack([d[:, i:i + 3] @ k[:, 0, :] for i in range(2)], axis=1) + kb
+    conv = np.stack([d[:, i : i + 3] @ k[:, 0, :] for i in range(2)], axis=1) + kb
     x = conv.mean(1)
-    z = np.concatenate([x, x ** 2], -1)
+    z = np.concatenate([x, x**2], -1)
     z = np.exp(z - z.max(-1, keepdims=True))
     z /= z.sum(-1, keepdims=True)
     want = (z[:, :2] * z[:, 2:]) @ w + wb
@@ -229,5 +268,6 @@ def test_ops_on_keras_tensors_build_functional_models(tmp_path):
     again.set_weights(m.get_weights())
     np.testing.assert_allclose(again.predict(d, verbose=0), want, rtol=1e-5)
     m.save(str(tmp_path / "ops.keras"))
-    np.testing.assert_allclose(tg.keras.models.load_model(str(tmp_path / "ops.keras")).predict(d, verbose=0), want,
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        tg.keras.models.load_model(str(tmp_path / "ops.keras")).predict(d, verbose=0), want, rtol=1e-5
+    )

@@ -5,6 +5,7 @@ finite differences in float64, and (when installed) against real Keras 3 with th
 outputs, states, masks, go_backwards, Bidirectional merge modes, MultiHeadAttention with masks, and
 gradients of a loss w.r.t. the inputs and every weight.
 """
+
 import numpy as np
 import pytest
 
@@ -15,6 +16,7 @@ RNG = np.random.default_rng(7)
 
 
 # ---- numpy transcriptions ------------------------------------------------------------------------
+
 
 def _sig(x):
     return 1.0 / (1.0 + np.exp(-x))
@@ -43,9 +45,9 @@ def _np_step(kind, x, states, w, units, reset_after=True):
         hh = np.tanh(xh + r * ih)
     else:
         xz, xr, xh = np.split(x @ K + (0 if b is None else b), 3, axis=1)
-        iz, ir = np.split(h @ R[:, :2 * units], 2, axis=1)
+        iz, ir = np.split(h @ R[:, : 2 * units], 2, axis=1)
         z, r = _sig(xz + iz), _sig(xr + ir)
-        hh = np.tanh(xh + (r * h) @ R[:, 2 * units:])
+        hh = np.tanh(xh + (r * h) @ R[:, 2 * units :])
     h = z * h + (1 - z) * hh
     return h, [h]
 
@@ -57,7 +59,7 @@ def np_rnn(kind, x, w, units, mask=None, go_backwards=False, zero_output=False, 
     states = [np.zeros((B, units))] * n_states if init is None else list(init)
     prev = np.zeros((B, units))
     outs = []
-    for t in (range(T - 1, -1, -1) if go_backwards else range(T)):
+    for t in range(T - 1, -1, -1) if go_backwards else range(T):
         o, new = _np_step(kind, x[:, t], states, w, units, reset_after)
         if mask is not None:
             m = mask[:, t][:, None]
@@ -83,13 +85,23 @@ LAYERS = {"simple": L.SimpleRNN, "lstm": L.LSTM, "gru": L.GRU}
 MASK = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [0, 1, 1, 0, 1]], bool)
 
 
-RNN_OPTS = [{}, {"mask": True}, {"mask": True, "go_backwards": True}, {"mask": True, "zero_output_for_mask": True},
-            {"go_backwards": True, "use_bias": False}]
+RNN_OPTS = [
+    {},
+    {"mask": True},
+    {"mask": True, "go_backwards": True},
+    {"mask": True, "zero_output_for_mask": True},
+    {"go_backwards": True, "use_bias": False},
+]
 
 
-@pytest.mark.parametrize("kind,opts", [(k, o) for k in ("simple", "lstm", "gru") for o in RNN_OPTS]
-                         + [("gru", {"reset_after": False, "mask": True}),
-                            ("gru", {"reset_after": False, "use_bias": False, "go_backwards": True})])
+@pytest.mark.parametrize(
+    "kind,opts",
+    [(k, o) for k in ("simple", "lstm", "gru") for o in RNN_OPTS]
+    + [
+        ("gru", {"reset_after": False, "mask": True}),
+        ("gru", {"reset_after": False, "use_bias": False, "go_backwards": True}),
+    ],
+)
 def test_rnn_matches_numpy(kind, opts):
     opts = dict(opts)
     use_mask = opts.pop("mask", False)
@@ -103,8 +115,16 @@ def test_rnn_matches_numpy(kind, opts):
     w = _weights(kind, 4, 3, use_bias, reset_after)
     layer.set_weights(w)
     seq, *states = layer(x, mask=mask)
-    want_seq, want_last, want_states = np_rnn(kind, x.astype(np.float64), w, 3, mask, opts.get("go_backwards", False),
-                                              opts.get("zero_output_for_mask", False), reset_after=reset_after)
+    want_seq, want_last, want_states = np_rnn(
+        kind,
+        x.astype(np.float64),
+        w,
+        3,
+        mask,
+        opts.get("go_backwards", False),
+        opts.get("zero_output_for_mask", False),
+        reset_after=reset_after,
+    )
     np.testing.assert_allclose(seq.numpy(), want_seq, rtol=1e-5, atol=1e-5)
     for s, ws in zip(states, want_states):
         np.testing.assert_allclose(s.numpy(), ws, rtol=1e-5, atol=1e-5)
@@ -155,8 +175,7 @@ def test_initial_state_and_stateful():
     np.testing.assert_allclose(second, np_rnn("lstm", x.astype(np.float64), w, 5)[1], atol=1e-5)
     assert len(st.weights) == 3  # the state variables are not weights
     st.reset_state()
-    np.testing.assert_allclose(st(x[:, :2]).numpy(), np_rnn("lstm", x[:, :2].astype(np.float64), w, 5)[1],
-                               atol=1e-5)
+    np.testing.assert_allclose(st(x[:, :2]).numpy(), np_rnn("lstm", x[:, :2].astype(np.float64), w, 5)[1], atol=1e-5)
     with pytest.raises(ValueError, match="expects 2 state"):
         layer(x, initial_state=[h0])
 
@@ -218,8 +237,13 @@ def test_bidirectional_matches_numpy(merge_mode):
     fseq, _, fst = np_rnn("gru", x.astype(np.float64), wf, 3, MASK, zero_output=True)
     bseq, _, bst = np_rnn("gru", x.astype(np.float64), wb, 3, MASK, go_backwards=True, zero_output=True)
     bseq = bseq[:, ::-1]
-    want = {"concat": np.concatenate([fseq, bseq], -1), "sum": fseq + bseq, "mul": fseq * bseq,
-            "ave": (fseq + bseq) / 2, None: None}[merge_mode]
+    want = {
+        "concat": np.concatenate([fseq, bseq], -1),
+        "sum": fseq + bseq,
+        "mul": fseq * bseq,
+        "ave": (fseq + bseq) / 2,
+        None: None,
+    }[merge_mode]
     if merge_mode is None:
         (y, y_rev), states = out[:2], out[2:]
         np.testing.assert_allclose(y.numpy(), fseq, atol=1e-5)
@@ -274,7 +298,7 @@ def _np_conv1d(x, w, padding):
         total = k - 1
         x = np.pad(x, ((0, 0), (total // 2, total - total // 2), (0, 0)))
     n = x.shape[1] - k + 1
-    return np.stack([np.einsum("bkc,kcf->bf", x[:, i:i + k], w) for i in range(n)], 1)
+    return np.stack([np.einsum("bkc,kcf->bf", x[:, i : i + k], w) for i in range(n)], 1)
 
 
 @pytest.mark.parametrize("padding,use_mask", [("valid", False), ("same", True)])
@@ -317,6 +341,7 @@ def test_conv_lstm1d_matches_numpy(padding, use_mask):
 
 # ---- masks from the inputs, output masks ---------------------------------------------------------
 
+
 def test_keras_mask_attribute_is_used_and_propagated():
     x = tg.constant(RNG.normal(size=(3, 5, 2)).astype(np.float32))
     x._keras_mask = tg.constant(MASK)
@@ -332,6 +357,7 @@ def test_keras_mask_attribute_is_used_and_propagated():
 
 
 # ---- dropout -------------------------------------------------------------------------------------
+
 
 def test_dropout():
     x = RNG.normal(size=(2, 4, 3)).astype(np.float32)
@@ -370,7 +396,7 @@ def test_regularizer_losses_and_traced_call():
     layer(x)
     k, _, b = layer.get_weights()
     losses = [float(v) for v in layer.losses]
-    np.testing.assert_allclose(sorted(losses), sorted([0.1 * np.sum(k ** 2), 0.01 * np.sum(np.abs(b))]), rtol=1e-5)
+    np.testing.assert_allclose(sorted(losses), sorted([0.1 * np.sum(k**2), 0.01 * np.sum(np.abs(b))]), rtol=1e-5)
     # the Python time loop traces into tf.function and replays with the same numbers and gradients
     gru = L.GRU(3, return_sequences=True)
     gru(x)
@@ -390,6 +416,7 @@ def test_regularizer_losses_and_traced_call():
 
 
 # ---- attention: numpy transcriptions -------------------------------------------------------------
+
 
 def _np_softmax(x, axis=-1):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
@@ -431,8 +458,9 @@ def test_multi_head_attention_axes_and_output_shape():
     np.testing.assert_allclose(scores.numpy().sum(axis=(-2, -1)), 1.0, atol=1e-5)
     assert mha.compute_output_shape((2, 3, 4, 5), (2, 3, 4, 5)) == (2, 3, 4, 7)
     with pytest.raises(ValueError, match="except the last one"):
-        L.MultiHeadAttention(2, 2)(np.zeros((1, 3, 4), np.float32), np.zeros((1, 5, 4), np.float32),
-                                   np.zeros((1, 6, 4), np.float32))
+        L.MultiHeadAttention(2, 2)(
+            np.zeros((1, 3, 4), np.float32), np.zeros((1, 5, 4), np.float32), np.zeros((1, 6, 4), np.float32)
+        )
     with pytest.raises(ValueError, match="num_heads"):
         L.MultiHeadAttention(0, 2)
 
@@ -489,6 +517,7 @@ def test_attention_layers_match_numpy():
 
 # ---- gradients (float64, finite differences) -----------------------------------------------------
 
+
 def _check_weight_grads(layer, fn, eps=1e-6, rtol=1e-5, atol=1e-7):
     """<u, d loss / d weights> against the central difference of loss along u."""
     weights = layer.trainable_weights
@@ -513,8 +542,7 @@ def _check_weight_grads(layer, fn, eps=1e-6, rtol=1e-5, atol=1e-7):
 def test_rnn_gradients_finite_differences(kind):
     x = RNG.normal(size=(2, 4, 3))
     mask = MASK[:2, :4]
-    layer = L.RNN(CELLS[kind](3, dtype="float64"), return_sequences=True, go_backwards=kind == "gru",
-                  dtype="float64")
+    layer = L.RNN(CELLS[kind](3, dtype="float64"), return_sequences=True, go_backwards=kind == "gru", dtype="float64")
     layer(x)
     tg.testing.check_gradients(lambda t: layer(t, mask=mask), [x], order=1)
     c = tg.constant(RNG.normal(size=(2, 4, 3)))
@@ -529,16 +557,20 @@ def test_attention_gradients_finite_differences():
     mha(q, v)
     tg.testing.check_gradients(lambda a, b: mha(a, b, value_mask=vm), [q, v], order=1)
     c = tg.constant(RNG.normal(size=(2, 3, 4)))
-    _check_weight_grads(mha, lambda: tg.reduce_sum(mha(tg.constant(q), tg.constant(v), use_causal_mask=False,
-                                                       value_mask=vm) * c))
-    for layer in (L.Attention(use_scale=True, score_mode="concat", dtype="float64"),
-                  L.AdditiveAttention(dtype="float64")):
+    _check_weight_grads(
+        mha, lambda: tg.reduce_sum(mha(tg.constant(q), tg.constant(v), use_causal_mask=False, value_mask=vm) * c)
+    )
+    for layer in (
+        L.Attention(use_scale=True, score_mode="concat", dtype="float64"),
+        L.AdditiveAttention(dtype="float64"),
+    ):
         layer([q, v])
         tg.testing.check_gradients(lambda a, b: layer([a, b], mask=[None, vm]), [q, v], order=1)
         _check_weight_grads(layer, lambda: tg.reduce_sum(layer([tg.constant(q), tg.constant(v)]) * c))
 
 
 # ---- errors, shapes, config ----------------------------------------------------------------------
+
 
 def test_bad_input_rank():
     rank_message = r"""layer ["']lstm_rank["'].*expected ndim=3, found ndim=2. Full shape received: \(2, 3\)"""
@@ -556,8 +588,7 @@ def test_bad_input_rank():
 
 def test_compute_output_shape():
     assert L.LSTM(4).compute_output_shape((2, 5, 3)) == (2, 4)
-    assert L.GRU(4, return_sequences=True, return_state=True).compute_output_shape((2, 5, 3)) == \
-        ((2, 5, 4), (2, 4))
+    assert L.GRU(4, return_sequences=True, return_state=True).compute_output_shape((2, 5, 3)) == ((2, 5, 4), (2, 4))
     assert L.LSTM(4, return_state=True).compute_output_shape((None, 5, 3)) == ((None, 4), (None, 4), (None, 4))
     assert L.Attention().compute_output_shape([(2, 3, 4), (2, 5, 6)]) == (2, 3, 6)
 
@@ -582,10 +613,12 @@ def test_config_round_trip(make):
     config = layer.get_config()
     clone = type(layer).from_config(config)
     assert clone.get_config() == config
-    x = RNG.normal(size=(2, 3, 4, 3) if isinstance(layer, (L.TimeDistributed, L.ConvLSTM1D))
-                   else (2, 4, 3)).astype(np.float32)
-    args = ([x, x],) if isinstance(layer, L.Attention) else ((x, x) if isinstance(layer, L.MultiHeadAttention)
-                                                            else (x,))
+    x = RNG.normal(size=(2, 3, 4, 3) if isinstance(layer, (L.TimeDistributed, L.ConvLSTM1D)) else (2, 4, 3)).astype(
+        np.float32
+    )
+    args = (
+        ([x, x],) if isinstance(layer, L.Attention) else ((x, x) if isinstance(layer, L.MultiHeadAttention) else (x,))
+    )
     y = layer(*args)
     clone(*args)
     clone.set_weights(layer.get_weights())
@@ -594,6 +627,7 @@ def test_config_round_trip(make):
 
 
 # ---- against real Keras 3 ------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def keras():
@@ -604,6 +638,7 @@ def keras():
 def _compare_with_keras(keras, kl, tl, args, call_kwargs=None, atol=2e-5):
     """Same weights; outputs, and gradients of sum(out_i * c_i) w.r.t. the float inputs and weights."""
     import tensorflow as tf
+
     call_kwargs = call_kwargs or {}
     kargs = [tf.constant(a) for a in args]
     kl(*kargs, **call_kwargs)
@@ -655,22 +690,27 @@ def test_rnn_layers_against_keras(keras, name, kwargs, call):
 @pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave", None])
 def test_bidirectional_against_keras(keras, merge_mode):
     x = RNG.normal(size=(3, 5, 4)).astype(np.float32)
-    kl = keras.layers.Bidirectional(keras.layers.LSTM(2, return_sequences=True, return_state=True),
-                                    merge_mode=merge_mode)
+    kl = keras.layers.Bidirectional(
+        keras.layers.LSTM(2, return_sequences=True, return_state=True), merge_mode=merge_mode
+    )
     tl = L.Bidirectional(L.LSTM(2, return_sequences=True, return_state=True), merge_mode=merge_mode)
     _compare_with_keras(keras, kl, tl, [x], {"mask": MASK})
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"padding": "same", "return_sequences": True, "return_state": True},
-    {"strides": (2, 1), "go_backwards": True},
-    {"dilation_rate": 2, "padding": "same", "data_format": "channels_first", "return_sequences": True},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"padding": "same", "return_sequences": True, "return_state": True},
+        {"strides": (2, 1), "go_backwards": True},
+        {"dilation_rate": 2, "padding": "same", "data_format": "channels_first", "return_sequences": True},
+    ],
+)
 def test_conv_lstm2d_against_keras(keras, kwargs):
     shape = (2, 3, 3, 5, 4) if kwargs.get("data_format") == "channels_first" else (2, 3, 5, 4, 3)
     x = RNG.normal(size=shape).astype(np.float32)
-    _compare_with_keras(keras, keras.layers.ConvLSTM2D(2, 3, **kwargs), L.ConvLSTM2D(2, 3, **kwargs), [x],
-                        {"mask": MASK[:2, :3]})
+    _compare_with_keras(
+        keras, keras.layers.ConvLSTM2D(2, 3, **kwargs), L.ConvLSTM2D(2, 3, **kwargs), [x], {"mask": MASK[:2, :3]}
+    )
 
 
 def test_stacked_and_time_distributed_against_keras(keras):
@@ -679,12 +719,14 @@ def test_stacked_and_time_distributed_against_keras(keras):
     tl = L.RNN([L.GRUCell(3), L.LSTMCell(2)], return_sequences=True)
     _compare_with_keras(keras, kl, tl, [x], {"mask": MASK})
     x4 = RNG.normal(size=(2, 3, 4, 2)).astype(np.float32)
-    _compare_with_keras(keras, keras.layers.TimeDistributed(keras.layers.SimpleRNN(3)),
-                        L.TimeDistributed(L.SimpleRNN(3)), [x4])
+    _compare_with_keras(
+        keras, keras.layers.TimeDistributed(keras.layers.SimpleRNN(3)), L.TimeDistributed(L.SimpleRNN(3)), [x4]
+    )
 
 
 def test_embedding_mask_flows_into_rnn_against_keras(keras):
     import tensorflow as tf
+
     ids = np.array([[3, 1, 4, 0, 0], [5, 9, 2, 6, 0], [0, 0, 7, 1, 8]])
     k_emb, t_emb = keras.layers.Embedding(10, 3, mask_zero=True), L.Embedding(10, 3, mask_zero=True)
     k_rnn = keras.layers.Bidirectional(keras.layers.LSTM(2, return_sequences=True), merge_mode="sum")
@@ -723,8 +765,11 @@ MHA_CASES = [
 def test_multi_head_attention_against_keras(keras, kwargs, call):
     call = dict(call)
     q = RNG.normal(size=(2, 4, 5)).astype(np.float32)
-    v = q if call.pop("self", False) else RNG.normal(size=(2, 4 if call.get("use_causal_mask") else 3, 6)).astype(
-        np.float32)
+    v = (
+        q
+        if call.pop("self", False)
+        else RNG.normal(size=(2, 4 if call.get("use_causal_mask") else 3, 6)).astype(np.float32)
+    )
     args = [q, v]
     if call.pop("key", False):
         args.append(RNG.normal(size=(2, v.shape[1], 3)).astype(np.float32))
@@ -736,12 +781,14 @@ def test_multi_head_attention_against_keras(keras, kwargs, call):
         am = RNG.random((2, 4, v.shape[1])) > 0.4
         am[..., 0] = True
         call["attention_mask"] = am
-    _compare_with_keras(keras, keras.layers.MultiHeadAttention(2, 3, **kwargs), L.MultiHeadAttention(2, 3, **kwargs),
-                        args, call)
+    _compare_with_keras(
+        keras, keras.layers.MultiHeadAttention(2, 3, **kwargs), L.MultiHeadAttention(2, 3, **kwargs), args, call
+    )
 
 
 def test_multi_head_attention_query_mask_against_keras(keras):
     import tensorflow as tf
+
     q = RNG.normal(size=(2, 4, 5)).astype(np.float32)
     qm = np.array([[1, 1, 1, 0], [1, 1, 0, 0]], bool)
     km, tm = keras.layers.MultiHeadAttention(2, 3), L.MultiHeadAttention(2, 3)
@@ -758,11 +805,18 @@ def test_multi_head_attention_query_mask_against_keras(keras):
         np.testing.assert_array_equal(np.asarray(to[0]._keras_mask), qm)
 
 
-@pytest.mark.parametrize("name,kwargs", [("Attention", {}), ("Attention", {"use_scale": True}),
-                                         ("Attention", {"score_mode": "concat", "use_scale": True}),
-                                         ("AdditiveAttention", {})])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("Attention", {}),
+        ("Attention", {"use_scale": True}),
+        ("Attention", {"score_mode": "concat", "use_scale": True}),
+        ("AdditiveAttention", {}),
+    ],
+)
 def test_attention_against_keras(keras, name, kwargs):
     import tensorflow as tf
+
     q = RNG.normal(size=(2, 3, 4)).astype(np.float32)
     v = RNG.normal(size=(2, 5, 4)).astype(np.float32)
     qm = np.array([[1, 1, 0], [1, 1, 1]], bool)
@@ -826,16 +880,24 @@ def _normalize_config(config):
     return config
 
 
-@pytest.mark.parametrize("make", [
-    lambda m: m.SimpleRNNCell(3), lambda m: m.LSTMCell(3), lambda m: m.GRUCell(3, reset_after=False),
-    lambda m: m.SimpleRNN(3, return_sequences=True), lambda m: m.LSTM(3, dropout=0.2), lambda m: m.GRU(3, seed=2),
-    lambda m: m.RNN([m.LSTMCell(3), m.GRUCell(2)], go_backwards=True),
-    lambda m: m.Bidirectional(m.GRU(3, return_sequences=True), merge_mode="ave"),
-    lambda m: m.TimeDistributed(m.LSTM(2)),
-    lambda m: m.ConvLSTM2D(2, (3, 2), strides=(2, 1), data_format="channels_first", unit_forget_bias=False),
-    lambda m: m.MultiHeadAttention(2, 3, attention_axes=1), lambda m: m.Attention(score_mode="concat"),
-    lambda m: m.AdditiveAttention(dropout=0.1),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: m.SimpleRNNCell(3),
+        lambda m: m.LSTMCell(3),
+        lambda m: m.GRUCell(3, reset_after=False),
+        lambda m: m.SimpleRNN(3, return_sequences=True),
+        lambda m: m.LSTM(3, dropout=0.2),
+        lambda m: m.GRU(3, seed=2),
+        lambda m: m.RNN([m.LSTMCell(3), m.GRUCell(2)], go_backwards=True),
+        lambda m: m.Bidirectional(m.GRU(3, return_sequences=True), merge_mode="ave"),
+        lambda m: m.TimeDistributed(m.LSTM(2)),
+        lambda m: m.ConvLSTM2D(2, (3, 2), strides=(2, 1), data_format="channels_first", unit_forget_bias=False),
+        lambda m: m.MultiHeadAttention(2, 3, attention_axes=1),
+        lambda m: m.Attention(score_mode="concat"),
+        lambda m: m.AdditiveAttention(dropout=0.1),
+    ],
+)
 def test_get_config_matches_keras(keras, make):
     kc = make(keras.layers).get_config()
     tc = make(L).get_config()

@@ -1,5 +1,6 @@
 """Whole-model ``.keras`` files: round trips in tapegrad, and in both directions with Keras 3 when it
 is installed (same predictions, optimizer state restored); bad archives raise and load nothing."""
+
 import os
 import zipfile
 
@@ -13,8 +14,9 @@ X = np.random.default_rng(0).random((5, 4)).astype("float32")
 
 
 def _tg_model():
-    m = tg.keras.Sequential([tg.keras.Input((4,)), tg.keras.layers.Dense(3, activation="relu"),
-                             tg.keras.layers.Dense(2)])
+    m = tg.keras.Sequential(
+        [tg.keras.Input((4,)), tg.keras.layers.Dense(3, activation="relu"), tg.keras.layers.Dense(2)]
+    )
     m.compile(optimizer="adam", loss="mse", metrics=["mae"])
     m.fit(np.ones((8, 4), "float32"), np.ones((8, 2), "float32"), verbose=0)
     return m
@@ -56,6 +58,7 @@ def test_functional_and_custom_layer(tmp_path):
 
     class Unregistered(Scale):
         pass
+
     m3 = tg.keras.Sequential([tg.keras.Input((4,)), Unregistered(2.0)])
     m3.save(str(tmp_path / "u.keras"))
     with pytest.raises(TypeError, match="Unregistered"):
@@ -141,8 +144,14 @@ def test_keras_file_loads_in_tapegrad(tmp_path, keras):
 
 
 def test_legacy_h5_from_keras(tmp_path, keras):
-    km = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="relu"),
-                           keras.layers.BatchNormalization(), keras.layers.Dense(2)])
+    km = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(3, activation="relu"),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dense(2),
+        ]
+    )
     km.compile(optimizer="adam", loss="mse")
     km.fit(np.ones((8, 4), "float32"), np.ones((8, 2), "float32"), verbose=0)
     km.save(str(tmp_path / "k.h5"))
@@ -150,6 +159,7 @@ def test_legacy_h5_from_keras(tmp_path, keras):
     np.testing.assert_allclose(m.predict(X, verbose=0), km.predict(X, verbose=0), rtol=1e-5, atol=1e-6)
     assert int(m.optimizer.iterations.numpy()) == 1
     from tapegrad.keras.saving import optimizer_variables
+
     ours = optimizer_variables(m.optimizer)
     assert len(ours) == len(km.optimizer.variables) == 14
     for a, b in zip(ours, km.optimizer.variables):
@@ -165,9 +175,25 @@ def test_legacy_h5_from_keras(tmp_path, keras):
 def test_legacy_h5_keras2_spelling(tmp_path):
     h5py = pytest.importorskip("h5py")
     import json
-    config = {"class_name": "Sequential", "config": {"name": "seq", "layers": [
-        {"class_name": "Dense", "config": {"name": "d", "units": 2, "batch_input_shape": [None, 3],
-                                           "activation": "linear", "use_bias": True}}]}}
+
+    config = {
+        "class_name": "Sequential",
+        "config": {
+            "name": "seq",
+            "layers": [
+                {
+                    "class_name": "Dense",
+                    "config": {
+                        "name": "d",
+                        "units": 2,
+                        "batch_input_shape": [None, 3],
+                        "activation": "linear",
+                        "use_bias": True,
+                    },
+                }
+            ],
+        },
+    }
     kernel, bias = np.arange(6, dtype="float32").reshape(3, 2), np.array([1.0, -1.0], "float32")
     with h5py.File(tmp_path / "k2.h5", "w") as f:
         f.attrs["model_config"] = json.dumps(config)
@@ -193,20 +219,23 @@ def _noise_layer(lib, package):
 
         def get_config(self):
             return {**super().get_config(), "scale": self.scale}
+
     return lib.saving.register_keras_serializable(package=package)(Noise)
 
 
 def test_registered_custom_layer_both_directions(tmp_path, keras):
     _noise_layer(keras, "KopsTest")
     noise = _noise_layer(tg.keras, "KopsTest")
-    km = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2), keras.saving.get_registered_object(
-        "KopsTest>Noise")(0.0)])
+    km = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(2), keras.saving.get_registered_object("KopsTest>Noise")(0.0)]
+    )
     km.save(str(tmp_path / "k.keras"))
     m = tg.keras.models.load_model(str(tmp_path / "k.keras"))
     assert isinstance(m.layers[-1], noise)
     np.testing.assert_allclose(m.predict(X, verbose=0), km.predict(X, verbose=0), rtol=1e-6)
     m.save(str(tmp_path / "t.keras"))
     import json
+
     entry = json.loads(zipfile.ZipFile(str(tmp_path / "t.keras")).read("config.json"))["config"]["layers"][-1]
     assert entry["registered_name"] == "KopsTest>Noise"
     back = keras.models.load_model(str(tmp_path / "t.keras"))
@@ -233,6 +262,7 @@ def _cnn(lib):
 
 def test_multi_input_cnn_with_nested_model_both_directions(tmp_path, keras):
     from tapegrad.keras.saving import optimizer_variables
+
     rng = np.random.default_rng(0)
     data = [rng.random((16, 8, 8, 2)).astype("float32"), rng.integers(0, 10, (16, 5)).astype("int32")]
     labels = rng.integers(0, 3, (16,))
@@ -251,8 +281,7 @@ def test_multi_input_cnn_with_nested_model_both_directions(tmp_path, keras):
     tm.save(str(tmp_path / "t.keras"))
     back = keras.models.load_model(str(tmp_path / "t.keras"))
     np.testing.assert_allclose(back.predict(data, verbose=0), tm.predict(data, verbose=0), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(back.evaluate(data, labels, verbose=0), tm.evaluate(data, labels, verbose=0),
-                               rtol=1e-5)
+    np.testing.assert_allclose(back.evaluate(data, labels, verbose=0), tm.evaluate(data, labels, verbose=0), rtol=1e-5)
 
 
 def test_model_checkpoint_saves_whole_models(tmp_path):

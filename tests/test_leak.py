@@ -4,6 +4,7 @@
 Each loop runs in a child process, so that memory the rest of the suite holds or frees meanwhile
 does not count. RSS is read from /proc/self/statm (Linux); the warm-up fills the buffer pools,
 the optimizer's slots and Python's free lists first."""
+
 import json
 import pathlib
 import subprocess

@@ -1,6 +1,7 @@
 """Keras losses against a plain-numpy transcription of Keras's formulas (float32 and float64),
 reductions, sample weights, masks, label smoothing, ignore_class, extreme logits, gradients
 against finite differences, errors, and the Loss base class (subclassing, config, get)."""
+
 import numpy as np
 import pytest
 
@@ -12,6 +13,7 @@ RNG = np.random.default_rng(1)
 
 
 # ---- numpy transcriptions of keras/src/losses/losses.py (per-sample values) -------------------
+
 
 def _f64(*a):
     return [np.asarray(x, np.float64) for x in a]
@@ -57,7 +59,7 @@ def np_loss(name, y, p, **kw):
     if name == "huber":
         d = kw.get("delta", 1.0)
         e = np.abs(p - y)
-        return np.where(e <= d, 0.5 * e ** 2, d * e - 0.5 * d ** 2).mean(-1)
+        return np.where(e <= d, 0.5 * e**2, d * e - 0.5 * d**2).mean(-1)
     if name == "logcosh":
         return np.log(np.cosh(p - y)).mean(-1)
     if name == "hinge":
@@ -154,20 +156,44 @@ CASES = [
     (L.BinaryCrossentropy, {"from_logits": True, "label_smoothing": 0.1}, "bce", BIN, LOGITS, L.binary_crossentropy),
     (L.BinaryCrossentropy, {"from_logits": True, "axis": 0}, "bce", BIN, LOGITS, L.binary_crossentropy),
     (L.BinaryFocalCrossentropy, {}, "bfce", BIN, PROB, L.binary_focal_crossentropy),
-    (L.BinaryFocalCrossentropy, {"apply_class_balancing": True, "alpha": 0.4, "gamma": 1.5, "label_smoothing": 0.1},
-     "bfce", BIN, PROB, L.binary_focal_crossentropy),
+    (
+        L.BinaryFocalCrossentropy,
+        {"apply_class_balancing": True, "alpha": 0.4, "gamma": 1.5, "label_smoothing": 0.1},
+        "bfce",
+        BIN,
+        PROB,
+        L.binary_focal_crossentropy,
+    ),
     (L.BinaryFocalCrossentropy, {"from_logits": True}, "bfce", BIN, LOGITS, L.binary_focal_crossentropy),
     (L.CategoricalCrossentropy, {}, "cce", ONEHOT, PROB, L.categorical_crossentropy),
     (L.CategoricalCrossentropy, {"label_smoothing": 0.3}, "cce", ONEHOT, PROB, L.categorical_crossentropy),
     (L.CategoricalCrossentropy, {"from_logits": True}, "cce", SOFT, LOGITS, L.categorical_crossentropy),
-    (L.CategoricalCrossentropy, {"from_logits": True, "label_smoothing": 0.2, "axis": 0}, "cce", SOFT_AXIS0, LOGITS,
-     L.categorical_crossentropy),
+    (
+        L.CategoricalCrossentropy,
+        {"from_logits": True, "label_smoothing": 0.2, "axis": 0},
+        "cce",
+        SOFT_AXIS0,
+        LOGITS,
+        L.categorical_crossentropy,
+    ),
     (L.CategoricalFocalCrossentropy, {}, "cfce", ONEHOT, PROB, L.categorical_focal_crossentropy),
-    (L.CategoricalFocalCrossentropy, {"from_logits": True, "alpha": 0.5, "gamma": 3.0, "label_smoothing": 0.1},
-     "cfce", ONEHOT, LOGITS, L.categorical_focal_crossentropy),
+    (
+        L.CategoricalFocalCrossentropy,
+        {"from_logits": True, "alpha": 0.5, "gamma": 3.0, "label_smoothing": 0.1},
+        "cfce",
+        ONEHOT,
+        LOGITS,
+        L.categorical_focal_crossentropy,
+    ),
     (L.SparseCategoricalCrossentropy, {}, "scce", SPARSE, PROB, L.sparse_categorical_crossentropy),
-    (L.SparseCategoricalCrossentropy, {"from_logits": True}, "scce", SPARSE[:, None], LOGITS,
-     L.sparse_categorical_crossentropy),
+    (
+        L.SparseCategoricalCrossentropy,
+        {"from_logits": True},
+        "scce",
+        SPARSE[:, None],
+        LOGITS,
+        L.sparse_categorical_crossentropy,
+    ),
     (L.Dice, {}, "dice", BIN, PROB, L.dice),
     (L.Dice, {"axis": -1}, "dice", BIN, PROB, L.dice),
     (L.Tversky, {"alpha": 0.3, "beta": 0.7}, "tversky", BIN, PROB, L.tversky),
@@ -219,6 +245,7 @@ def test_gradients_against_finite_differences(cls, kw, ref, yt, yp, fn):
 
 # ---- reductions and sample weights ------------------------------------------------------------
 
+
 def test_invalid_reduction_raises():
     with pytest.raises(ValueError, match="Invalid value for argument `reduction`.*Received: reduction=avg"):
         L.MeanSquaredError(reduction="avg")
@@ -266,12 +293,18 @@ def test_zero_weights_give_zero_not_nan():
 def test_rank_alignment_n_vs_n1_has_no_broadcast_trap():
     yt = RNG.normal(size=(6,))
     yp = RNG.normal(size=(6, 1))
-    for cls, ref in [(L.MeanSquaredError, "mse"), (L.MeanAbsoluteError, "mae"), (L.Huber, "huber"),
-                     (L.LogCosh, "logcosh")]:
+    for cls, ref in [
+        (L.MeanSquaredError, "mse"),
+        (L.MeanAbsoluteError, "mae"),
+        (L.Huber, "huber"),
+        (L.LogCosh, "logcosh"),
+    ]:
         got = cls(reduction="none", dtype="float64")(yt, yp)
         assert got.shape == (6,)
         np.testing.assert_allclose(got.numpy(), np_loss(ref, yt[:, None], yp), rtol=1e-12)
-        np.testing.assert_allclose(float(cls(dtype="float64")(yp, yt)), np_loss(ref, yt[:, None], yp).mean(), rtol=1e-12)
+        np.testing.assert_allclose(
+            float(cls(dtype="float64")(yp, yt)), np_loss(ref, yt[:, None], yp).mean(), rtol=1e-12
+        )
     # both rank 1: `call` reduces the only axis to one scalar, returned unreduced
     assert L.MeanSquaredError()(yt, yt + 1).shape == ()
 
@@ -279,13 +312,15 @@ def test_rank_alignment_n_vs_n1_has_no_broadcast_trap():
 def test_scalar_and_empty_values_are_returned_unreduced():
     d = L.Dice()(BIN, PROB)
     assert d.shape == ()
-    np.testing.assert_allclose(float(L.Dice(dtype="float64")(BIN, PROB, sample_weight=2.0)),
-                               2 * np_loss("dice", BIN, PROB), rtol=1e-12)
+    np.testing.assert_allclose(
+        float(L.Dice(dtype="float64")(BIN, PROB, sample_weight=2.0)), 2 * np_loss("dice", BIN, PROB), rtol=1e-12
+    )
     empty = L.MeanSquaredError()(np.zeros((0, 3), "f4"), np.zeros((0, 3), "f4"))
     assert empty.shape == (0,)
 
 
 # ---- label smoothing, ignore_class, masks ------------------------------------------------------
+
 
 def test_ignore_class_masks_entries_out_of_the_mean():
     labels = np.array([0, 2, -1, 1, -1])
@@ -296,14 +331,30 @@ def test_ignore_class_masks_entries_out_of_the_mean():
     np.testing.assert_allclose(float(loss(labels, logits)), per.sum() / valid.sum(), rtol=1e-12)
     np.testing.assert_allclose(
         L.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1, reduction="none", dtype="float64")(
-            labels, logits).numpy(), per, rtol=1e-12)
+            labels, logits
+        ).numpy(),
+        per,
+        rtol=1e-12,
+    )
     np.testing.assert_allclose(
-        float(L.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1, reduction="sum", dtype="float64")(
-            labels, logits)), per.sum(), rtol=1e-12)
+        float(
+            L.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1, reduction="sum", dtype="float64")(
+                labels, logits
+            )
+        ),
+        per.sum(),
+        rtol=1e-12,
+    )
     w = RNG.uniform(size=5)
     np.testing.assert_allclose(
-        float(L.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1, dtype="float64")(
-            labels, logits, sample_weight=w)), (per * w * 5 / valid.sum()).sum() / 5, rtol=1e-12)
+        float(
+            L.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1, dtype="float64")(
+                labels, logits, sample_weight=w
+            )
+        ),
+        (per * w * 5 / valid.sum()).sum() / 5,
+        rtol=1e-12,
+    )
     # the function form carries the mask, and the ignored entries give no gradient
     res = L.sparse_categorical_crossentropy(labels, tg.constant(logits), from_logits=True, ignore_class=-1)
     np.testing.assert_array_equal(np.asarray(res._keras_mask), valid)
@@ -317,8 +368,9 @@ def test_ignore_class_masks_entries_out_of_the_mean():
     # ignore_class with a class label on probabilities too
     probs = np.exp(_log_softmax(logits))
     got = L.SparseCategoricalCrossentropy(ignore_class=2, dtype="float64")(np.array([0, 2, 1, 1, 2]), probs)
-    np.testing.assert_allclose(float(got), np_loss("scce", np.array([0, 2, 1, 1, 2]), probs, ignore_class=2).sum() / 3,
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        float(got), np_loss("scce", np.array([0, 2, 1, 1, 2]), probs, ignore_class=2).sum() / 3, rtol=1e-10
+    )
 
 
 def test_input_mask_on_y_pred_is_respected():
@@ -351,6 +403,7 @@ def test_categorical_probabilities_are_renormalised_and_clipped():
 
 # ---- extreme logits -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_extreme_logits_give_finite_losses_and_gradients(dtype):
     x = tg.constant([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 1000.0]], dtype=dtype)
@@ -358,7 +411,11 @@ def test_extreme_logits_give_finite_losses_and_gradients(dtype):
     losses = {
         "cce": (L.CategoricalCrossentropy(from_logits=True, dtype=dtype), onehot, 2000.0 + np.log(2) / 2),
         "cce_ls": (L.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1, dtype=dtype), onehot, None),
-        "scce": (L.SparseCategoricalCrossentropy(from_logits=True, dtype=dtype), np.array([1, 0]), 2000.0 + np.log(2) / 2),
+        "scce": (
+            L.SparseCategoricalCrossentropy(from_logits=True, dtype=dtype),
+            np.array([1, 0]),
+            2000.0 + np.log(2) / 2,
+        ),
         "bce": (L.BinaryCrossentropy(from_logits=True, dtype=dtype), onehot, (5000.0 + np.log(2)) / 6),
         "bfce": (L.BinaryFocalCrossentropy(from_logits=True, dtype=dtype), onehot, None),
         "cfce": (L.CategoricalFocalCrossentropy(from_logits=True, dtype=dtype), onehot, None),
@@ -379,6 +436,7 @@ def test_extreme_logits_give_finite_losses_and_gradients(dtype):
 
 
 # ---- errors ------------------------------------------------------------------------------------
+
 
 def test_bad_inputs_raise_with_shapes():
     with pytest.raises(ValueError, match=r"target.shape=\(2, 3\), output.shape=\(2, 4\)"):
@@ -404,6 +462,7 @@ def test_bad_inputs_raise_with_shapes():
 
 
 # ---- the Loss base class ------------------------------------------------------------------------
+
 
 def test_subclassing_loss_with_call():
     class Scaled(L.Loss):
@@ -460,10 +519,17 @@ def test_get_and_plain_functions():
     with pytest.raises(ValueError, match="Could not interpret loss identifier: nope"):
         L.get("nope")
     assert L.serialize(L.mean_squared_error) == "mean_squared_error"
-    for a, b in [("mae", "mean_absolute_error"), ("MAE", "mean_absolute_error"), ("mape", "mean_absolute_percentage_error"),
-                 ("MAPE", "mean_absolute_percentage_error"), ("msle", "mean_squared_logarithmic_error"),
-                 ("MSLE", "mean_squared_logarithmic_error"), ("kld", "kl_divergence"), ("KLD", "kl_divergence"),
-                 ("logcosh", "log_cosh")]:
+    for a, b in [
+        ("mae", "mean_absolute_error"),
+        ("MAE", "mean_absolute_error"),
+        ("mape", "mean_absolute_percentage_error"),
+        ("MAPE", "mean_absolute_percentage_error"),
+        ("msle", "mean_squared_logarithmic_error"),
+        ("MSLE", "mean_squared_logarithmic_error"),
+        ("kld", "kl_divergence"),
+        ("KLD", "kl_divergence"),
+        ("logcosh", "log_cosh"),
+    ]:
         assert getattr(L, a) is getattr(L, b)
     assert tg.losses is tg.keras.losses
 
@@ -493,8 +559,13 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 
-@given(batch=st.integers(1, 6), classes=st.integers(2, 7), scale=st.sampled_from([0.5, 5.0, 500.0]),
-       smoothing=st.sampled_from([0.0, 0.15]), seed=st.integers(0, 2**31 - 1))
+@given(
+    batch=st.integers(1, 6),
+    classes=st.integers(2, 7),
+    scale=st.sampled_from([0.5, 5.0, 500.0]),
+    smoothing=st.sampled_from([0.0, 0.15]),
+    seed=st.integers(0, 2**31 - 1),
+)
 @settings(max_examples=25, deadline=None)
 def test_cross_entropies_random_shapes(batch, classes, scale, smoothing, seed):
     r = np.random.default_rng(seed)
@@ -502,15 +573,19 @@ def test_cross_entropies_random_shapes(batch, classes, scale, smoothing, seed):
     labels = r.integers(0, classes, batch)
     onehot = np.eye(classes)[labels]
     got = L.CategoricalCrossentropy(from_logits=True, label_smoothing=smoothing, reduction="none", dtype="float64")(
-        onehot, logits)
-    np.testing.assert_allclose(got.numpy(), np_loss("cce", onehot, logits, from_logits=True, label_smoothing=smoothing),
-                               rtol=1e-10, atol=1e-10)
+        onehot, logits
+    )
+    np.testing.assert_allclose(
+        got.numpy(), np_loss("cce", onehot, logits, from_logits=True, label_smoothing=smoothing), rtol=1e-10, atol=1e-10
+    )
     got = L.SparseCategoricalCrossentropy(from_logits=True, reduction="none", dtype="float64")(labels, logits)
     np.testing.assert_allclose(got.numpy(), np_loss("scce", labels, logits, from_logits=True), rtol=1e-10, atol=1e-10)
     got = L.BinaryCrossentropy(from_logits=True, label_smoothing=smoothing, reduction="none", dtype="float64")(
-        onehot, logits)
-    np.testing.assert_allclose(got.numpy(), np_loss("bce", onehot, logits, from_logits=True, label_smoothing=smoothing),
-                               rtol=1e-10, atol=1e-10)
+        onehot, logits
+    )
+    np.testing.assert_allclose(
+        got.numpy(), np_loss("bce", onehot, logits, from_logits=True, label_smoothing=smoothing), rtol=1e-10, atol=1e-10
+    )
 
 
 def test_nan_inputs_propagate_like_tensorflow():

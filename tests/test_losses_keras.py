@@ -1,5 +1,6 @@
 """Every loss class against real Keras 3 (TensorFlow backend): values for each reduction with and
 without sample weights, and gradients in y_pred, including extreme logits. Skips without TF."""
+
 import numpy as np
 import pytest
 
@@ -91,11 +92,29 @@ def test_matches_keras(name, kw, yt, yp):
     assert t.name == k.name and t.get_config().items() >= {"name": k.name, "reduction": k.reduction}.items()
 
 
-@pytest.mark.parametrize("fn", ["mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
-                                "mean_squared_logarithmic_error", "cosine_similarity", "huber", "log_cosh",
-                                "kl_divergence", "poisson", "hinge", "squared_hinge", "categorical_hinge",
-                                "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
-                                "categorical_focal_crossentropy", "dice", "tversky"])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        "mean_squared_error",
+        "mean_absolute_error",
+        "mean_absolute_percentage_error",
+        "mean_squared_logarithmic_error",
+        "cosine_similarity",
+        "huber",
+        "log_cosh",
+        "kl_divergence",
+        "poisson",
+        "hinge",
+        "squared_hinge",
+        "categorical_hinge",
+        "binary_crossentropy",
+        "binary_focal_crossentropy",
+        "categorical_crossentropy",
+        "categorical_focal_crossentropy",
+        "dice",
+        "tversky",
+    ],
+)
 def test_functions_match_keras(fn):
     yt, yp = (ONEHOT, PROB) if "categorical" in fn or fn in ("kl_divergence", "dice", "tversky") else (BIN, PROB)
     want = getattr(keras.losses, fn)(yt, tf.constant(yp)).numpy()

@@ -1,4 +1,5 @@
 """tf.Module: variable and sub-module walks (TF's order), name scopes, with_name_scope."""
+
 import numpy as np
 import pytest
 
@@ -62,8 +63,15 @@ def test_each_object_once_and_cycles():
     assert a.submodules == (b,)
     paths = [p for p, _ in a._flatten(predicate=lambda x: isinstance(x, tg.Variable), with_path=True)]
     # with paths (TF): a module already being walked lists its leaves but is not entered again
-    assert paths == [("x",), ("y", 0), ("y", 1), ("b", "w"), ("b", "parent", "x"), ("b", "parent", "y", 0),
-                     ("b", "parent", "y", 1)]
+    assert paths == [
+        ("x",),
+        ("y", 0),
+        ("y", 1),
+        ("b", "w"),
+        ("b", "parent", "x"),
+        ("b", "parent", "y", 0),
+        ("b", "parent", "y", 1),
+    ]
 
 
 def test_with_path():

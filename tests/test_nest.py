@@ -1,5 +1,6 @@
 """tf.nest: flatten / pack_sequence_as / map_structure / assert_same_structure / is_nested, with
 TF's orders and error messages (compared with TensorFlow where it is installed)."""
+
 import collections
 
 import pytest
@@ -8,8 +9,15 @@ import tapegrad as tg
 
 P = collections.namedtuple("P", "x y")
 
-PAIRS = [([1, 2], [1], {}), ([1, [2]], [1, 2], {}), ([1, 2], (1, 2), {}), ([1, 2], (1, 2), {"check_types": False}),
-         ({"a": 1}, {"b": 1}, {}), ({"a": 1, "b": [1]}, {"a": 2, "b": [3]}, {}), (P(1, 2), P(3, [4]), {})]
+PAIRS = [
+    ([1, 2], [1], {}),
+    ([1, [2]], [1, 2], {}),
+    ([1, 2], (1, 2), {}),
+    ([1, 2], (1, 2), {"check_types": False}),
+    ({"a": 1}, {"b": 1}, {}),
+    ({"a": 1, "b": [1]}, {"a": 2, "b": [3]}, {}),
+    (P(1, 2), P(3, [4]), {}),
+]
 
 
 def _outcome(nest, a, b, kw):

@@ -1,5 +1,6 @@
 """softmax, log_softmax and the fused cross-entropy ops: forward against numpy, gradients against
 finite differences (order 2), extreme logits, TF's errors, and TF itself when installed."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -27,6 +28,7 @@ RNG = np.random.default_rng(0)
 
 
 # ---- forward ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("axis", [0, 1, 2, -1, -2])
@@ -90,7 +92,9 @@ def test_sigmoid_cross_entropy_matches_numpy(dtype):
     x = RNG.normal(0, 4, (5, 3)).astype(dtype)
     z = RNG.uniform(size=(5, 3)).astype(dtype)
     got = tg.nn.sigmoid_cross_entropy_with_logits(labels=z, logits=x)
-    want = -(z * np.log(1 / (1 + np.exp(-x.astype(np.float64)))) + (1 - z) * np.log(1 / (1 + np.exp(x.astype(np.float64)))))
+    want = -(
+        z * np.log(1 / (1 + np.exp(-x.astype(np.float64)))) + (1 - z) * np.log(1 / (1 + np.exp(x.astype(np.float64))))
+    )
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-5 if dtype == "float32" else 1e-12)
 
 
@@ -109,14 +113,24 @@ def test_large_inputs_use_threads_and_stay_exact():
 
 def test_empty_inputs():
     assert tg.nn.softmax(np.zeros((2, 0), "float32")).shape == (2, 0)
-    assert tg.nn.softmax_cross_entropy_with_logits(labels=np.zeros((0, 3), "f4"), logits=np.zeros((0, 3), "f4")).shape == (0,)
+    assert tg.nn.softmax_cross_entropy_with_logits(
+        labels=np.zeros((0, 3), "f4"), logits=np.zeros((0, 3), "f4")
+    ).shape == (0,)
     np.testing.assert_array_equal(
-        tg.nn.softmax_cross_entropy_with_logits(labels=np.zeros((2, 0), "f4"), logits=np.zeros((2, 0), "f4")).numpy(), [0, 0])
-    assert tg.nn.sparse_softmax_cross_entropy_with_logits(labels=np.zeros((0,), "i4"), logits=np.zeros((0, 3), "f4")).shape == (0,)
+        tg.nn.softmax_cross_entropy_with_logits(labels=np.zeros((2, 0), "f4"), logits=np.zeros((2, 0), "f4")).numpy(),
+        [0, 0],
+    )
+    assert tg.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=np.zeros((0,), "i4"), logits=np.zeros((0, 3), "f4")
+    ).shape == (0,)
 
 
-@given(rows=st.integers(1, 5), classes=st.integers(1, 9), scale=st.sampled_from([0.1, 10.0, 1000.0]),
-       seed=st.integers(0, 2**31 - 1))
+@given(
+    rows=st.integers(1, 5),
+    classes=st.integers(1, 9),
+    scale=st.sampled_from([0.1, 10.0, 1000.0]),
+    seed=st.integers(0, 2**31 - 1),
+)
 @settings(max_examples=25, deadline=None)
 def test_softmax_cross_entropy_random_shapes(rows, classes, scale, seed):
     r = np.random.default_rng(seed)
@@ -129,6 +143,7 @@ def test_softmax_cross_entropy_random_shapes(rows, classes, scale, seed):
 
 # ---- extreme logits: finite values and gradients ----------------------------------------------
 
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_extreme_logits_give_finite_values_and_gradients(dtype):
     x = tg.constant([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, 1000.0]], dtype=dtype)
@@ -137,7 +152,8 @@ def test_extreme_logits_give_finite_values_and_gradients(dtype):
     with tg.GradientTape(persistent=True) as tape:
         tape.watch(x)
         outs = {
-            "softmax": tg.nn.softmax(x), "log_softmax": tg.nn.log_softmax(x),
+            "softmax": tg.nn.softmax(x),
+            "log_softmax": tg.nn.log_softmax(x),
             "sce": tg.nn.softmax_cross_entropy_with_logits(labels=z, logits=x),
             "sparse": tg.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=x),
             "sigmoid": tg.nn.sigmoid_cross_entropy_with_logits(labels=z, logits=x),
@@ -149,10 +165,13 @@ def test_extreme_logits_give_finite_values_and_gradients(dtype):
     np.testing.assert_allclose(outs["sce"].numpy(), [2000.0, 2000.0])
     np.testing.assert_allclose(outs["sparse"].numpy(), [2000.0, 0.0])
     np.testing.assert_allclose(tape.gradient(outs["sce"], x).numpy(), np_softmax(x.numpy()) - z.numpy(), atol=1e-7)
-    np.testing.assert_allclose(outs["sigmoid"].numpy(), [[1000.0, 1000.0, np.log(2)], [500.0, 500.0, 1000.0]], rtol=1e-6)
+    np.testing.assert_allclose(
+        outs["sigmoid"].numpy(), [[1000.0, 1000.0, np.log(2)], [500.0, 500.0, 1000.0]], rtol=1e-6
+    )
 
 
 # ---- gradients (finite differences, second order) ---------------------------------------------
+
 
 @pytest.mark.parametrize("axis", [-1, 0, 1])
 def test_softmax_gradients(axis):
@@ -191,15 +210,17 @@ def test_softmax_cross_entropy_first_order_rule_is_softmax_minus_labels():
 def test_sparse_softmax_cross_entropy_gradients():
     x = RNG.normal(size=(2, 3, 5))
     y = tg.constant(RNG.integers(0, 5, (2, 3)))
-    tg.testing.check_gradients(lambda xx: tg.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=xx),
-                               [x], order=3)
+    tg.testing.check_gradients(
+        lambda xx: tg.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=xx), [x], order=3
+    )
 
 
 def test_sigmoid_cross_entropy_gradients():
     x = RNG.normal(0, 2, size=(3, 4))
     z = RNG.uniform(size=(3, 4))
-    tg.testing.check_gradients(lambda zz, xx: tg.nn.sigmoid_cross_entropy_with_logits(labels=zz, logits=xx),
-                               [z, x], order=2)
+    tg.testing.check_gradients(
+        lambda zz, xx: tg.nn.sigmoid_cross_entropy_with_logits(labels=zz, logits=xx), [z, x], order=2
+    )
     # at logit 0 the gradient is sigmoid(0) - z = 0.5 - z (no kink)
     x0 = tg.constant([0.0, 0.0], dtype="float64")
     with tg.GradientTape() as tape:
@@ -209,6 +230,7 @@ def test_sigmoid_cross_entropy_gradients():
 
 
 # ---- errors ----------------------------------------------------------------------------------
+
 
 def test_errors_name_shapes_and_dtypes():
     x = np.zeros((2, 3), "float32")
@@ -241,6 +263,7 @@ def test_errors_name_shapes_and_dtypes():
 
 
 # ---- TF parity -------------------------------------------------------------------------------
+
 
 def test_values_and_gradients_match_tensorflow():
     tf = pytest.importorskip("tensorflow")

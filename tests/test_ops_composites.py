@@ -1,5 +1,6 @@
 """The composite ops (tapegrad/_ops_composite.py) without TensorFlow: numpy transcriptions and
 closed forms for values, central finite differences (float64) for gradients."""
+
 import logging
 
 import numpy as np
@@ -13,9 +14,9 @@ X = RNG.standard_normal((3, 5))
 
 
 def _np_segment(data, ids, n, fn, empty):
-    out = np.full((n,) + data.shape[ids.ndim:], empty, dtype=data.dtype)
+    out = np.full((n,) + data.shape[ids.ndim :], empty, dtype=data.dtype)
     flat_ids = ids.reshape(-1)
-    rows = data.reshape((flat_ids.size,) + data.shape[ids.ndim:])
+    rows = data.reshape((flat_ids.size,) + data.shape[ids.ndim :])
     for s in range(n):
         sel = rows[flat_ids == s]
         if len(sel):
@@ -25,8 +26,11 @@ def _np_segment(data, ids, n, fn, empty):
 
 # ---- values against numpy ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind,fn,empty_f", [
-    ("max", np.max, np.finfo(np.float64).min), ("min", np.min, np.finfo(np.float64).max), ("prod", np.prod, 1.0)])
+
+@pytest.mark.parametrize(
+    "kind,fn,empty_f",
+    [("max", np.max, np.finfo(np.float64).min), ("min", np.min, np.finfo(np.float64).max), ("prod", np.prod, 1.0)],
+)
 def test_unsorted_segment_reductions_match_numpy(kind, fn, empty_f):
     ids = np.array([[0, 3, 0, -1, 1], [3, 3, 0, 1, 1], [0, -1, 3, 3, 0]])
     got = getattr(tg.math, f"unsorted_segment_{kind}")(X, ids, 5)
@@ -57,8 +61,7 @@ def test_cumulative_logsumexp_matches_logaddexp_accumulate():
     got = tg.math.cumulative_logsumexp(x, axis=1).numpy()
     np.testing.assert_allclose(got, np.logaddexp.accumulate(x, axis=1), rtol=1e-12)
     got = tg.math.cumulative_logsumexp(x, axis=0, exclusive=True, reverse=True).numpy()
-    want = np.concatenate([np.flip(np.logaddexp.accumulate(np.flip(x[1:], 0), axis=0), 0),
-                           np.full((1, 9), -np.inf)], 0)
+    want = np.concatenate([np.flip(np.logaddexp.accumulate(np.flip(x[1:], 0), axis=0), 0), np.full((1, 9), -np.inf)], 0)
     np.testing.assert_allclose(got, want, rtol=1e-12)
     assert tg.math.cumulative_logsumexp(tg.constant([1.0, 2.0], tg.float16)).dtype == tg.float16
 
@@ -68,8 +71,7 @@ def test_sort_argsort_searchsorted_match_numpy():
     for axis in (0, 1, -1):
         np.testing.assert_array_equal(tg.argsort(x, axis=axis).numpy(), np.argsort(x, axis=axis, kind="stable"))
         np.testing.assert_array_equal(tg.sort(x, axis=axis).numpy(), np.sort(x, axis=axis))
-        np.testing.assert_array_equal(tg.sort(x, axis=axis, direction="DESCENDING").numpy(),
-                                      -np.sort(-x, axis=axis))
+        np.testing.assert_array_equal(tg.sort(x, axis=axis, direction="DESCENDING").numpy(), -np.sort(-x, axis=axis))
     # descending keeps ties in index order
     assert tg.argsort([1, 3, 1, 3], direction="DESCENDING").numpy().tolist() == [1, 3, 0, 2]
     assert tg.argsort([1.0]).dtype == tg.int32
@@ -89,8 +91,9 @@ def test_depth_to_space_inverts_space_to_depth_and_matches_formula():
     assert d[1, 1, 2, (1 * 2 + 0) * 3 + 2] == x[1, 3, 4, 2]
     np.testing.assert_array_equal(tg.nn.depth_to_space(d, 2).numpy(), x)
     nchw = np.transpose(x, (0, 3, 1, 2))
-    np.testing.assert_array_equal(tg.nn.space_to_depth(nchw, 2, data_format="NCHW").numpy(),
-                                  np.transpose(d, (0, 3, 1, 2)))
+    np.testing.assert_array_equal(
+        tg.nn.space_to_depth(nchw, 2, data_format="NCHW").numpy(), np.transpose(d, (0, 3, 1, 2))
+    )
 
 
 def test_lrn_matches_numpy_loop():
@@ -98,7 +101,7 @@ def test_lrn_matches_numpy_loop():
     r, bias, alpha, beta = 2, 1.5, 0.3, 0.75
     want = np.empty_like(x)
     for c in range(7):
-        s = np.sum(x[..., max(0, c - r):c + r + 1] ** 2, axis=-1)
+        s = np.sum(x[..., max(0, c - r) : c + r + 1] ** 2, axis=-1)
         want[..., c] = x[..., c] / (bias + alpha * s) ** beta
     np.testing.assert_allclose(tg.nn.lrn(x, r, bias, alpha, beta).numpy(), want, rtol=1e-5)
 
@@ -132,8 +135,10 @@ def test_small_ops_closed_forms():
     assert tg.realdiv(7.0, 2.0).numpy() == 3.5
     assert tg.truncatediv([-7, 7], [2, -2]).numpy().tolist() == [-3, -3]
     assert tg.truncatemod([-7.5, 7.5], [2.0, -2.0]).numpy().tolist() == [-1.5, 1.5]
-    assert tg.unravel_index([0, 7, 23], [2, 3, 4]).numpy().tolist() == np.stack(
-        np.unravel_index([0, 7, 23], (2, 3, 4))).tolist()
+    assert (
+        tg.unravel_index([0, 7, 23], [2, 3, 4]).numpy().tolist()
+        == np.stack(np.unravel_index([0, 7, 23], (2, 3, 4))).tolist()
+    )
     assert tg.math.invert_permutation([3, 0, 2, 1]).numpy().tolist() == np.argsort([3, 0, 2, 1]).tolist()
     assert float(tg.math.zero_fraction(np.eye(4))) == 0.75
     assert float(tg.math.polyval([2.0, -1.0, 3.0], 1.5)) == np.polyval([2.0, -1.0, 3.0], 1.5)
@@ -180,8 +185,10 @@ def test_initializers():
 # ---- gradients by finite differences (float64) -----------------------------------------------------
 
 GRADIENTS = {
-    "unsorted_segment_max": (lambda x: tg.math.unsorted_segment_max(x, [[0, 1, 0, 1, 2], [2, 2, 0, -1, 1],
-                                                                        [0, 0, 1, 1, 3]], 4), 2),
+    "unsorted_segment_max": (
+        lambda x: tg.math.unsorted_segment_max(x, [[0, 1, 0, 1, 2], [2, 2, 0, -1, 1], [0, 0, 1, 1, 3]], 4),
+        2,
+    ),
     "unsorted_segment_min": (lambda x: tg.math.unsorted_segment_min(x, [2, 0, 1], 3), 2),
     "unsorted_segment_prod": (lambda x: tg.math.unsorted_segment_prod(x, [1, 0, 1], 2), 1),
     "segment_prod": (lambda x: tg.math.segment_prod(x, [0, 0, 0]), 1),
@@ -197,8 +204,12 @@ GRADIENTS = {
     "log_poisson_loss_full": (lambda x: tg.nn.log_poisson_loss(x * x + 2.0, x, compute_full_loss=True), 2),
     "weighted_cross_entropy": (lambda x: tg.nn.weighted_cross_entropy_with_logits(tg.sigmoid(x), x * 3, 1.7), 2),
     "weighted_moments": (lambda x: tg.stack(tg.nn.weighted_moments(x, [1], tg.exp(x))), 1),
-    "normalize_moments": (lambda x: tg.stack(tg.nn.normalize_moments(
-        *tg.nn.sufficient_statistics(x, [1], shift=x[:, :1], keepdims=True)[:3], x[:, :1])), 2),
+    "normalize_moments": (
+        lambda x: tg.stack(
+            tg.nn.normalize_moments(*tg.nn.sufficient_statistics(x, [1], shift=x[:, :1], keepdims=True)[:3], x[:, :1])
+        ),
+        2,
+    ),
     # (sample_weight casts to float32, as TF, which finite differences cannot resolve: see the TF comparison)
     "compute_average_loss": (lambda x: tg.nn.compute_average_loss(x * x, global_batch_size=4), 2),
     "depth_to_space": (lambda x: tg.nn.depth_to_space(tg.reshape(x[:, :4], [1, 1, 3, 4]), 2), 2),
@@ -221,7 +232,8 @@ def test_segment_reduction_paths_agree_and_differentiate(kind, dense, monkeypatc
     """Both paths (dense block; O(N) custom gradient for uneven segments) give numpy's values and
     finite-difference gradients to third order, with zeros in the product."""
     from tapegrad import _ops_composite
-    monkeypatch.setattr(_ops_composite, "_DENSE_BLOCK_LIMIT", 4 if dense else -10**9)
+
+    monkeypatch.setattr(_ops_composite, "_DENSE_BLOCK_LIMIT", 4 if dense else -(10**9))
     f = getattr(tg.math, f"unsorted_segment_{kind}")
     ids = np.array([[0, 1, 0, 1, 2], [2, 2, 0, -1, 1], [0, 0, 1, 1, 2]])
     fn = {"max": np.max, "min": np.min, "prod": np.prod}[kind]

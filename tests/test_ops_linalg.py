@@ -1,5 +1,6 @@
 """einsum, tensordot, matvec, diag_part, trace: forward against numpy, gradients against finite
 differences (order 2), errors."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -114,8 +115,10 @@ def test_einsum_random_contractions(data):
 def test_einsum_errors(rng):
     with pytest.raises(tg.errors.InvalidArgumentError, match="Expected input 0 to have rank 2 but got: 3"):
         tg.einsum("ij,jk->ik", np.ones((2, 3, 4)), np.ones((3, 4)))
-    with pytest.raises(tg.errors.InvalidArgumentError,
-                       match=r"Expected dimension 3 at axis 0 of the input shaped \[4,5\] but got dimension 4"):
+    with pytest.raises(
+        tg.errors.InvalidArgumentError,
+        match=r"Expected dimension 3 at axis 0 of the input shaped \[4,5\] but got dimension 4",
+    ):
         tg.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((4, 5)))
     with pytest.raises(tg.errors.InvalidArgumentError, match="Expected dimension"):
         tg.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((1, 5)))  # no broadcasting of named indices
@@ -137,9 +140,16 @@ def test_einsum_errors(rng):
         tg.einsum("i->i", np.ones(2), optimize="greedy")
 
 
-TENSORDOT = [((2, 3), (3, 4), 1), ((2, 3, 4), (3, 4, 5), 2), ((2, 3), (4, 5), 0),
-             ((2, 3, 4), (4, 3, 5), [[1, 2], [1, 0]]), ((3, 4), (4, 3), [[0, 1], [1, 0]]),
-             ((2, 3, 4), (5, 3), [1, 1]), ((2, 3), (3, 2), [[-1], [0]]), ((2, 3), (2, 3), 2)]
+TENSORDOT = [
+    ((2, 3), (3, 4), 1),
+    ((2, 3, 4), (3, 4, 5), 2),
+    ((2, 3), (4, 5), 0),
+    ((2, 3, 4), (4, 3, 5), [[1, 2], [1, 0]]),
+    ((3, 4), (4, 3), [[0, 1], [1, 0]]),
+    ((2, 3, 4), (5, 3), [1, 1]),
+    ((2, 3), (3, 2), [[-1], [0]]),
+    ((2, 3), (2, 3), 2),
+]
 
 
 @pytest.mark.parametrize("sa,sb,axes", TENSORDOT)
@@ -156,15 +166,25 @@ def test_tensordot_errors():
         tg.tensordot(np.ones((2, 3)), np.ones((3, 2)), 3)
     with pytest.raises(ValueError, match="Different number of contraction axes"):
         tg.tensordot(np.ones((2, 3)), np.ones((3, 2)), [[0, 1], [0]])
-    with pytest.raises(tg.errors.InvalidArgumentError,
-                       match=r"Matrix size-incompatible: In\[0\]: \[2,3\], In\[1\]: \[4,2\]"):
+    with pytest.raises(
+        tg.errors.InvalidArgumentError, match=r"Matrix size-incompatible: In\[0\]: \[2,3\], In\[1\]: \[4,2\]"
+    ):
         tg.tensordot(np.ones((2, 3)), np.ones((4, 2)), 1)
     with pytest.raises(tg.errors.InvalidArgumentError, match="out of range"):
         tg.tensordot(np.ones((2, 3)), np.ones((3, 2)), [[2], [0]])
 
 
-@pytest.mark.parametrize("sa,sb,ta", [((3, 4), (4,), False), ((3, 4), (3,), True), ((2, 3, 4), (2, 4), False),
-                                      ((2, 3, 4), (4,), False), ((3, 4), (2, 4), False), ((2, 4, 3), (2, 4), True)])
+@pytest.mark.parametrize(
+    "sa,sb,ta",
+    [
+        ((3, 4), (4,), False),
+        ((3, 4), (3,), True),
+        ((2, 3, 4), (2, 4), False),
+        ((2, 3, 4), (4,), False),
+        ((3, 4), (2, 4), False),
+        ((2, 4, 3), (2, 4), True),
+    ],
+)
 def test_matvec(sa, sb, ta, rng):
     a, b = rng.standard_normal(sa), rng.standard_normal(sb)
     am = np.swapaxes(a, -1, -2) if ta else a
@@ -213,8 +233,9 @@ def test_diag_band_part_transpose_eye(rng):
     e = tg.eye(3)
     assert e.dtype == tg.float32
     np.testing.assert_array_equal(e.numpy(), np.eye(3))
-    np.testing.assert_array_equal(tg.linalg.eye(2, 3, batch_shape=[4], dtype=tg.float64).numpy(),
-                                  np.broadcast_to(np.eye(2, 3), (4, 2, 3)))
+    np.testing.assert_array_equal(
+        tg.linalg.eye(2, 3, batch_shape=[4], dtype=tg.float64).numpy(), np.broadcast_to(np.eye(2, 3), (4, 2, 3))
+    )
     with pytest.raises(NotImplementedError, match="main diagonal"):
         tg.linalg.diag(v, k=1)
 
@@ -229,12 +250,14 @@ def test_inv_det_solve(shape, rng):
     a = _well_conditioned(rng, shape)
     b = rng.standard_normal(shape[:-1] + (2,))
     np.testing.assert_allclose(tg.linalg.inv(a).numpy(), np.linalg.inv(a), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(tg.linalg.inv(a, adjoint=True).numpy(), np.linalg.inv(np.swapaxes(a, -1, -2)),
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        tg.linalg.inv(a, adjoint=True).numpy(), np.linalg.inv(np.swapaxes(a, -1, -2)), rtol=1e-10, atol=1e-12
+    )
     np.testing.assert_allclose(tg.linalg.det(a).numpy(), np.linalg.det(a), rtol=1e-10)
     np.testing.assert_allclose(tg.linalg.solve(a, b).numpy(), np.linalg.solve(a, b), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(tg.linalg.solve(a, b, adjoint=True).numpy(),
-                               np.linalg.solve(np.swapaxes(a, -1, -2), b), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        tg.linalg.solve(a, b, adjoint=True).numpy(), np.linalg.solve(np.swapaxes(a, -1, -2), b), rtol=1e-10, atol=1e-12
+    )
     a32 = a.astype(np.float32)
     np.testing.assert_allclose(tg.linalg.inv(a32).numpy(), np.linalg.inv(a), rtol=2e-5, atol=2e-6)
     np.testing.assert_allclose(tg.linalg.det(a32).numpy(), np.linalg.det(a), rtol=2e-5)
@@ -278,6 +301,7 @@ def test_cholesky_and_triangular_solve(shape, rng):
 
     def sym_chol(x):  # differentiate through a symmetric input, as users do
         return tg.linalg.cholesky(x + tg.linalg.matrix_transpose(x))
+
     tg.testing.check_gradients(sym_chol, [spd / 2], order=2)
 
     t_lo = lo + 0.0
@@ -285,13 +309,22 @@ def test_cholesky_and_triangular_solve(shape, rng):
     for lower, a in [(True, t_lo), (False, t_up)]:
         for adj in (False, True):
             am = np.swapaxes(a, -1, -2) if adj else a
-            np.testing.assert_allclose(tg.linalg.triangular_solve(a, b, lower=lower, adjoint=adj).numpy(),
-                                       np.linalg.solve(am, b), rtol=1e-10, atol=1e-12)
-            tg.testing.check_gradients(lambda x, y: tg.linalg.triangular_solve(x, y, lower=lower, adjoint=adj),
-                                       [a, b], order=2)
+            np.testing.assert_allclose(
+                tg.linalg.triangular_solve(a, b, lower=lower, adjoint=adj).numpy(),
+                np.linalg.solve(am, b),
+                rtol=1e-10,
+                atol=1e-12,
+            )
+            tg.testing.check_gradients(
+                lambda x, y: tg.linalg.triangular_solve(x, y, lower=lower, adjoint=adj), [a, b], order=2
+            )
     # the other triangle is ignored
-    np.testing.assert_allclose(tg.linalg.triangular_solve(t_lo + np.triu(np.ones(shape), 1), b).numpy(),
-                               np.linalg.solve(t_lo, b), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        tg.linalg.triangular_solve(t_lo + np.triu(np.ones(shape), 1), b).numpy(),
+        np.linalg.solve(t_lo, b),
+        rtol=1e-10,
+        atol=1e-12,
+    )
 
 
 def test_cholesky_errors():
@@ -338,6 +371,7 @@ def test_eigh(shape, rng):
         s = x + tg.linalg.matrix_transpose(x)
         ev, vec = tg.linalg.eigh(s)
         return ev * 1.5 + tg.reduce_sum(vec * vec * wts, axis=-2)
+
     tg.testing.check_gradients(f, [sym / 2], order=2)
     tg.testing.check_gradients(lambda x: tg.linalg.eigvalsh(x + tg.linalg.matrix_transpose(x)), [sym / 2], order=2)
 
@@ -353,17 +387,20 @@ def test_cholesky_solve_lstsq_cross_set_diag(rng):
     r = rng.standard_normal((2, 3, 3))
     spd = r @ np.swapaxes(r, -1, -2) + 3 * np.eye(3)
     b = rng.standard_normal((2, 3, 2))
-    np.testing.assert_allclose(tg.linalg.cholesky_solve(np.linalg.cholesky(spd), b).numpy(),
-                               np.linalg.solve(spd, b), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        tg.linalg.cholesky_solve(np.linalg.cholesky(spd), b).numpy(), np.linalg.solve(spd, b), rtol=1e-10, atol=1e-12
+    )
     tall, rhs = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
-    np.testing.assert_allclose(tg.linalg.lstsq(tall, rhs).numpy(), np.linalg.lstsq(tall, rhs, rcond=None)[0],
-                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        tg.linalg.lstsq(tall, rhs).numpy(), np.linalg.lstsq(tall, rhs, rcond=None)[0], rtol=1e-9, atol=1e-12
+    )
     lam = 0.5
     ridge = np.linalg.solve(tall.T @ tall + lam * np.eye(3), tall.T @ rhs)
     np.testing.assert_allclose(tg.linalg.lstsq(tall, rhs, l2_regularizer=lam).numpy(), ridge, rtol=1e-10)
     wide, rw = rng.standard_normal((2, 4)), rng.standard_normal((2, 1))
-    np.testing.assert_allclose(tg.linalg.lstsq(wide, rw).numpy(), np.linalg.lstsq(wide, rw, rcond=None)[0],
-                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        tg.linalg.lstsq(wide, rw).numpy(), np.linalg.lstsq(wide, rw, rcond=None)[0], rtol=1e-9, atol=1e-12
+    )
     tg.testing.check_gradients(lambda a, y: tg.linalg.lstsq(a, y, l2_regularizer=0.1), [tall, rhs], order=2)
     with pytest.raises(NotImplementedError, match="fast=True"):
         tg.linalg.lstsq(tall, rhs, fast=False)
@@ -427,7 +464,8 @@ def test_svd(shape, full, rng):
     def f(x):  # sign-invariant in each singular pair
         s_, u_, v_ = tg.linalg.svd(x, full_matrices=full)
         k_ = min(shape[-2:])
-        return (tg.reduce_sum(s_ ** 2) + tg.reduce_sum(u_ * u_ * wu) + tg.reduce_sum(v_ * v_ * wv)) if k_ else s_
+        return (tg.reduce_sum(s_**2) + tg.reduce_sum(u_ * u_ * wu) + tg.reduce_sum(v_ * v_ * wv)) if k_ else s_
+
     if not full or shape[-2] == shape[-1]:
         tg.testing.check_gradients(f, [a], order=2)
     else:

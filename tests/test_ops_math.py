@@ -1,8 +1,10 @@
 """Math ops: forward values against numpy (and math.erf), gradients against finite differences (order 2,
 float64), TF's conventions at kinks, and error paths."""
+
+import math
+
 import numpy as np
 import pytest
-import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -17,7 +19,9 @@ shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
 
 
 def arrays(lo, hi, shape=shapes, dtype=np.float64):
-    return hnp.arrays(dtype, shape, elements=st.floats(lo, hi, allow_nan=False, width=64 if dtype == np.float64 else 32))
+    return hnp.arrays(
+        dtype, shape, elements=st.floats(lo, hi, allow_nan=False, width=64 if dtype == np.float64 else 32)
+    )
 
 
 def grad(f, *xs):
@@ -80,9 +84,12 @@ UNARY = {
     "selu": (tg.nn.selu, lambda x: SELU_S * np.where(x > 0, x, SELU_A * np.expm1(np.minimum(x, 0))), (-4, 4), True),
     # TF's constants are rounded to float32 (cast(python_float, dtype)), also for float64 inputs
     "gelu": (tg.nn.gelu, lambda x: x * 0.5 * sp.erfc(-x * float(np.float32(np.sqrt(0.5)))), (-6, 6), True),
-    "gelu_tanh": (lambda x: tg.nn.gelu(x, approximate=True),
-                  lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + float(np.float32(0.044715)) * x ** 3))),
-                  (-6, 6), True),
+    "gelu_tanh": (
+        lambda x: tg.nn.gelu(x, approximate=True),
+        lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + float(np.float32(0.044715)) * x**3))),
+        (-6, 6),
+        True,
+    ),
     "silu": (tg.nn.silu, lambda x: x * sp.expit(x), (-8, 8), True),
     "swish": (tg.nn.swish, lambda x: x * sp.expit(x), (-8, 8), True),
     "softsign": (tg.nn.softsign, lambda x: x / (1 + np.abs(x)), (-5, 5), True),
@@ -238,8 +245,14 @@ def test_zero_conventions_of_xlogy_and_divide_no_nan():
 
 # ---- comparison and logic ------------------------------------------------------------------------
 
-CMP = {"equal": np.equal, "not_equal": np.not_equal, "less": np.less, "less_equal": np.less_equal,
-       "greater": np.greater, "greater_equal": np.greater_equal}
+CMP = {
+    "equal": np.equal,
+    "not_equal": np.not_equal,
+    "less": np.less,
+    "less_equal": np.less_equal,
+    "greater": np.greater,
+    "greater_equal": np.greater_equal,
+}
 
 
 @pytest.mark.parametrize("name", list(CMP))
@@ -284,8 +297,18 @@ def test_logic_and_predicates():
 
 def test_non_float_inputs_raise_like_tf():
     i = tg.constant([1, 2])
-    for f in (tg.nn.elu, tg.nn.selu, tg.nn.softsign, tg.nn.silu, tg.math.log_sigmoid, tg.nn.l2_loss,
-              tg.math.erf, tg.math.erfc, tg.math.tan, tg.math.is_finite):
+    for f in (
+        tg.nn.elu,
+        tg.nn.selu,
+        tg.nn.softsign,
+        tg.nn.silu,
+        tg.math.log_sigmoid,
+        tg.nn.l2_loss,
+        tg.math.erf,
+        tg.math.erfc,
+        tg.math.tan,
+        tg.math.is_finite,
+    ):
         with pytest.raises(tg.errors.InvalidArgumentError, match="int32"):
             f(i)
     with pytest.raises(ValueError, match="floating point"):
@@ -303,8 +326,28 @@ def test_non_float_inputs_raise_like_tf():
     assert tg.sign(tg.constant([-3, 0, 4])).numpy().tolist() == [-1, 0, 1]
 
 
-EMPTY_OK = ["reciprocal", "rsqrt", "log1p", "expm1", "sinh", "tan", "asinh", "erfc", "softplus", "log_sigmoid",
-            "sign", "round", "relu6", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh", "silu", "softsign"]
+EMPTY_OK = [
+    "reciprocal",
+    "rsqrt",
+    "log1p",
+    "expm1",
+    "sinh",
+    "tan",
+    "asinh",
+    "erfc",
+    "softplus",
+    "log_sigmoid",
+    "sign",
+    "round",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "gelu",
+    "gelu_tanh",
+    "silu",
+    "softsign",
+]
 
 
 def test_empty_tensors_and_variables():
@@ -331,11 +374,27 @@ def test_empty_tensors_and_variables():
 
 
 SPECIALS = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-30, -1e-30, 1e30, -1e30, 88.7, 89.0, -104.0, 710.0, -1.0, 1.0, 20.0]
-REFS = {tg.exp: np.exp, tg.math.expm1: np.expm1, tg.math.log: np.log, tg.math.log1p: np.log1p, tg.sin: np.sin,
-        tg.cos: np.cos, tg.math.tan: np.tan, tg.tanh: np.tanh, tg.math.sinh: np.sinh, tg.math.cosh: np.cosh,
-        tg.math.asin: np.arcsin, tg.math.acos: np.arccos, tg.math.atan: np.arctan, tg.math.erf: sp.erf,
-        tg.math.erfc: sp.erfc, tg.math.asinh: np.arcsinh, tg.math.acosh: np.arccosh, tg.math.atanh: np.arctanh,
-        tg.sigmoid: sp.expit}
+REFS = {
+    tg.exp: np.exp,
+    tg.math.expm1: np.expm1,
+    tg.math.log: np.log,
+    tg.math.log1p: np.log1p,
+    tg.sin: np.sin,
+    tg.cos: np.cos,
+    tg.math.tan: np.tan,
+    tg.tanh: np.tanh,
+    tg.math.sinh: np.sinh,
+    tg.math.cosh: np.cosh,
+    tg.math.asin: np.arcsin,
+    tg.math.acos: np.arccos,
+    tg.math.atan: np.arctan,
+    tg.math.erf: sp.erf,
+    tg.math.erfc: sp.erfc,
+    tg.math.asinh: np.arcsinh,
+    tg.math.acosh: np.arccosh,
+    tg.math.atanh: np.arctanh,
+    tg.sigmoid: sp.expit,
+}
 
 
 @pytest.mark.parametrize("dtype,rtol", [(np.float32, 2e-6), (np.float64, 1e-14)])

@@ -1,5 +1,6 @@
 """Reductions, scans, clipping and norms: numpy values, finite-difference gradients (order 2,
 float64) over random shapes and axes (negative included), TF's conventions and error paths."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -23,8 +24,7 @@ def array_and_axis(draw, lo=-2.0, hi=2.0, min_dims=1):
     elif kind == "int":
         axis = draw(st.integers(-nd, nd - 1))
     else:
-        axis = draw(st.lists(st.integers(-nd, nd - 1), min_size=1, max_size=nd,
-                             unique_by=lambda a: a % nd))
+        axis = draw(st.lists(st.integers(-nd, nd - 1), min_size=1, max_size=nd, unique_by=lambda a: a % nd))
     keepdims = draw(st.booleans())
     return x, axis, keepdims
 
@@ -49,8 +49,11 @@ REDUCTIONS = {
     "reduce_logsumexp": (tg.reduce_logsumexp, None, True),
     "reduce_variance": (tg.math.reduce_variance, np.var, True),
     "reduce_std": (tg.math.reduce_std, np.std, True),
-    "reduce_euclidean_norm": (tg.math.reduce_euclidean_norm, lambda x, axis, keepdims:
-                              np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)), True),
+    "reduce_euclidean_norm": (
+        tg.math.reduce_euclidean_norm,
+        lambda x, axis, keepdims: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)),
+        True,
+    ),
 }
 
 
@@ -91,6 +94,7 @@ def test_reduce_prod_gradient_with_zeros():
     np.testing.assert_allclose(g, [[0, 0, 20], [3, 0, 12], [0, 0, 15]])
     # integers and keepdims
     assert tg.reduce_prod(tg.constant([[2, 3], [4, 5]]), axis=-1, keepdims=True).numpy().tolist() == [[6], [20]]
+
     # second derivatives (the Hessian of x0*x1*x2*x3) at points with one, two and three zeros
     def hessian(v):
         x0 = tg.constant(v, tg.float64)
@@ -127,8 +131,9 @@ def test_empty_reductions_follow_tf():
 
 def test_reduce_logsumexp_is_stable():
     x = np.array([[1000.0, 1000.0], [-1000.0, -1001.0], [-np.inf, -np.inf]], np.float32)
-    np.testing.assert_allclose(tg.reduce_logsumexp(x, axis=1).numpy(),
-                               [1000 + np.log(2), -1000 + np.log1p(np.exp(-1)), -np.inf], rtol=1e-6)
+    np.testing.assert_allclose(
+        tg.reduce_logsumexp(x, axis=1).numpy(), [1000 + np.log(2), -1000 + np.log1p(np.exp(-1)), -np.inf], rtol=1e-6
+    )
     g = grad(lambda t: tg.reduce_logsumexp(t, axis=1), x[:2])[0]
     np.testing.assert_allclose(g, [[0.5, 0.5], [1 / (1 + np.exp(-1)), np.exp(-1) / (1 + np.exp(-1))]])
 
@@ -245,16 +250,19 @@ def test_batch_normalization():
     offset, scale = rng.standard_normal(3), rng.uniform(0.5, 2, 3)
     want = (x - mean) / np.sqrt(var + 1e-3) * scale + offset
     np.testing.assert_allclose(tg.nn.batch_normalization(x, mean, var, offset, scale, 1e-3).numpy(), want)
-    np.testing.assert_allclose(tg.nn.batch_normalization(x, mean, var, None, None, 1e-3).numpy(),
-                               (x - mean) / np.sqrt(var + 1e-3))
+    np.testing.assert_allclose(
+        tg.nn.batch_normalization(x, mean, var, None, None, 1e-3).numpy(), (x - mean) / np.sqrt(var + 1e-3)
+    )
 
     def f(t, o, s):
         m, v = tg.nn.moments(t, axes=[0])
         return tg.nn.batch_normalization(t, m, v, o, s, 1e-3)
+
     check_gradients(f, [x, offset, scale], order=1)  # moments stops the gradient inside the variance
 
 
 # ---- clipping and norms --------------------------------------------------------------------------
+
 
 @FEW
 @given(case=array_and_axis(-3, 3))
@@ -316,8 +324,19 @@ def test_clip_by_global_norm():
         tg.clip_by_global_norm(tg.constant(a), 1.0)
 
 
-NORMS = [("euclidean", None), (2, 0), (1, -1), (np.inf, None), (np.inf, 1), (3, -1), (0.5, 0),
-         ("fro", (0, 1)), ("euclidean", (-1, -2)), (1, (0, 1)), (np.inf, (1, 0))]
+NORMS = [
+    ("euclidean", None),
+    (2, 0),
+    (1, -1),
+    (np.inf, None),
+    (np.inf, 1),
+    (3, -1),
+    (0.5, 0),
+    ("fro", (0, 1)),
+    ("euclidean", (-1, -2)),
+    (1, (0, 1)),
+    (np.inf, (1, 0)),
+]
 
 
 def np_norm(x, ord, axis):

@@ -1,5 +1,6 @@
 """Shape ops: forward values against numpy, gradients against finite differences (order 2,
 float64), TF's errors."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -79,17 +80,25 @@ def test_concat_dtypes_and_python_values():
 
 def test_concat_stack_errors():
     x = tg.zeros([2, 3, 4])
-    with pytest.raises(InvalidArgumentError, match=r"ConcatOp : Dimension 2 in both shapes must be equal: "
-                                                    r"shape\[0\] = \[2,3,4\] vs. shape\[1\] = \[2,2,3\]"):
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"ConcatOp : Dimension 2 in both shapes must be equal: "
+        r"shape\[0\] = \[2,3,4\] vs. shape\[1\] = \[2,2,3\]",
+    ):
         tg.concat([x, tg.zeros([2, 2, 3])], 1)
     with pytest.raises(InvalidArgumentError, match="was expected to be a float tensor but is a double tensor"):
         tg.concat([x, tg.zeros([2, 3, 4], tg.float64)], 1)
-    with pytest.raises(InvalidArgumentError, match=r"Expected concatenating dimensions in the range \[-3, 3\), but got 3"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"Expected concatenating dimensions in the range \[-3, 3\), but got 3"
+    ):
         tg.concat([x, x], 3)
     with pytest.raises(InvalidArgumentError, match="Ranks of all input tensors should match"):
         tg.concat([x, tg.zeros([2, 3])], 0)
-    with pytest.raises(InvalidArgumentError, match=r"Shapes of all inputs must match: values\[0\].shape = \[2,3,4\] "
-                                                    r"!= values\[1\].shape = \[3,4\]"):
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"Shapes of all inputs must match: values\[0\].shape = \[2,3,4\] "
+        r"!= values\[1\].shape = \[3,4\]",
+    ):
         tg.stack([x, tg.zeros([3, 4])])
     with pytest.raises(ValueError, match=r"Argument `axis` = 5 not in range \[-4, 4\)"):
         tg.stack([x, x], 5)
@@ -108,8 +117,11 @@ def test_split_forward_and_errors():
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g.numpy(), w)
     assert [t.shape[1] for t in tg.split(x, tg.constant([0, 6]), 1)] == [0, 6]
-    with pytest.raises(InvalidArgumentError, match=r"evenly divide the split dimension, but got split_dim 1 "
-                                                    r"\(size = 6\) and num_split 4"):
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"evenly divide the split dimension, but got split_dim 1 "
+        r"\(size = 6\) and num_split 4",
+    ):
         tg.split(x, 4, axis=1)
     with pytest.raises(InvalidArgumentError, match="Determined shape must either match"):
         tg.split(x, [1, 1], axis=1)
@@ -133,8 +145,9 @@ def test_unstack_is_linear_time_and_iter():
     with tg.GradientTape() as t:
         t.watch(x)
         s = sum(r[0] * r[1] for r in x)
-    np.testing.assert_array_equal(t.gradient(s, x).numpy(), np.stack([x.numpy()[:, 1], x.numpy()[:, 0],
-                                                                       np.zeros(4)], 1))
+    np.testing.assert_array_equal(
+        t.gradient(s, x).numpy(), np.stack([x.numpy()[:, 1], x.numpy()[:, 0], np.zeros(4)], 1)
+    )
 
 
 # ---- tile / pad / reverse / slice --------------------------------------------------------------
@@ -149,10 +162,12 @@ def test_tile(shape, data):
 
 
 def test_tile_high_rank_and_int_and_errors():
-    x = np.arange(2 ** 6).reshape([2] * 6).astype(np.int32)
+    x = np.arange(2**6).reshape([2] * 6).astype(np.int32)
     m = [2, 1, 3, 2, 1, 2]
     np.testing.assert_array_equal(tg.tile(x, m).numpy(), np.tile(x, m))
-    with pytest.raises(InvalidArgumentError, match="Expected multiples argument to be a vector of length 6 but got length 2"):
+    with pytest.raises(
+        InvalidArgumentError, match="Expected multiples argument to be a vector of length 6 but got length 2"
+    ):
         tg.tile(x, [1, 2])
     check_gradients(lambda a: tg.tile(a, [2, 3]) ** 2, [arr([2, 2])])
 
@@ -179,12 +194,19 @@ def test_pad_gradients_and_errors():
     x = tg.zeros([2, 3, 4])
     with pytest.raises(InvalidArgumentError, match="Paddings must be non-negative: 0 -1 \\[Op:Pad\\]"):
         tg.pad(x, [[0, -1], [0, 0], [0, 0]])
-    with pytest.raises(InvalidArgumentError, match=r"The first dimension of paddings must be the rank of "
-                                                    r"inputs\[2,2\] \[2,3,4\]"):
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"The first dimension of paddings must be the rank of "
+        r"inputs\[2,2\] \[2,3,4\]",
+    ):
         tg.pad(x, [[0, 1], [0, 0]])
-    with pytest.raises(InvalidArgumentError, match="paddings must be less than the dimension size: 0, 2 not less than 2"):
+    with pytest.raises(
+        InvalidArgumentError, match="paddings must be less than the dimension size: 0, 2 not less than 2"
+    ):
         tg.pad(x, [[0, 2], [0, 0], [0, 0]], "REFLECT")
-    with pytest.raises(InvalidArgumentError, match="paddings must be no greater than the dimension size: 0, 3 greater than 2"):
+    with pytest.raises(
+        InvalidArgumentError, match="paddings must be no greater than the dimension size: 0, 3 greater than 2"
+    ):
         tg.pad(x, [[0, 3], [0, 0], [0, 0]], "SYMMETRIC")
     with pytest.raises(ValueError, match="Received `mode` = FOO"):
         tg.pad(x, [[0, 1], [0, 0], [0, 0]], "FOO")
@@ -209,8 +231,9 @@ def test_reverse_slice_gradients_and_errors():
         tg.reverse(x, [3])
     with pytest.raises(InvalidArgumentError, match=r"Expected size\[1\] in \[0, 3\], but got 4"):
         tg.slice(x, [0, 0, 0], [1, 4, 1])
-    np.testing.assert_array_equal(tg.slice(np.arange(12).reshape(3, 4), [1, 1], [2, -1]).numpy(),
-                                  np.arange(12).reshape(3, 4)[1:3, 1:])
+    np.testing.assert_array_equal(
+        tg.slice(np.arange(12).reshape(3, 4), [1, 1], [2, -1]).numpy(), np.arange(12).reshape(3, 4)[1:3, 1:]
+    )
 
 
 def test_strided_slice_masks():
@@ -248,8 +271,11 @@ def test_sequence_mask_and_segment_sums():
         if s >= 0:
             want[s] += data[i]
     np.testing.assert_allclose(tg.math.unsorted_segment_sum(data, ids, 4).numpy(), want, rtol=1e-12)
-    np.testing.assert_allclose(tg.math.segment_sum(data, [0, 0, 1, 3, 3]).numpy(),
-                               np.stack([data[0] + data[1], data[2], 0 * data[0], data[3] + data[4]]), rtol=1e-12)
+    np.testing.assert_allclose(
+        tg.math.segment_sum(data, [0, 0, 1, 3, 3]).numpy(),
+        np.stack([data[0] + data[1], data[2], 0 * data[0], data[3] + data[4]]),
+        rtol=1e-12,
+    )
     with pytest.raises(InvalidArgumentError, match=r"segment_ids\[1\] = 5 is out of range \[0, 3\)"):
         tg.math.unsorted_segment_sum(data, [0, 5, 1, 1, 1], 3)
     with pytest.raises(InvalidArgumentError, match="does not start with segment_ids.shape"):

@@ -1,5 +1,6 @@
 """Indexing ops and Tensor.__getitem__: forward values against numpy, gradients against finite
 differences (order 2, float64), out-of-range indices raise naming the index."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -35,8 +36,16 @@ def test_gather(shape, data):
     bd = data.draw(st.integers(0, r - 1))
     axis = data.draw(st.integers(bd, r - 1))
     extra = data.draw(st.lists(st.integers(0, 3), max_size=2))
-    idx = np.asarray(data.draw(st.lists(st.integers(0, shape[axis] - 1), min_size=int(np.prod(shape[:bd] + extra)),
-                                        max_size=int(np.prod(shape[:bd] + extra)))), dtype=np.int64)
+    idx = np.asarray(
+        data.draw(
+            st.lists(
+                st.integers(0, shape[axis] - 1),
+                min_size=int(np.prod(shape[:bd] + extra)),
+                max_size=int(np.prod(shape[:bd] + extra)),
+            )
+        ),
+        dtype=np.int64,
+    )
     idx = idx.reshape(shape[:bd] + extra)
     dtype = data.draw(st.sampled_from([np.int32, np.int64]))
     got = tg.gather(x, idx.astype(dtype), axis=axis, batch_dims=bd)
@@ -92,8 +101,9 @@ def test_gather_nd_scatter_nd(shape, data):
     x = arr(shape)
     K = data.draw(st.integers(1, len(shape)))
     n = data.draw(st.integers(0, 5))
-    idx = np.array([[data.draw(st.integers(0, shape[k] - 1)) for k in range(K)] for _ in range(n)],
-                   dtype=np.int64).reshape(n, K)
+    idx = np.array(
+        [[data.draw(st.integers(0, shape[k] - 1)) for k in range(K)] for _ in range(n)], dtype=np.int64
+    ).reshape(n, K)
     got = tg.gather_nd(x, idx)
     want = x[tuple(idx.T)] if n else np.zeros((0,) + tuple(shape[K:]))
     np.testing.assert_array_equal(got.numpy(), want)
@@ -129,15 +139,25 @@ def test_nd_gradients():
 
 
 def test_nd_errors():
-    with pytest.raises(InvalidArgumentError, match=r"indices\[1\] = \[5, 0\] does not index into param shape \[2,3,4\]"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"indices\[1\] = \[5, 0\] does not index into param shape \[2,3,4\]"
+    ):
         tg.gather_nd(tg.zeros([2, 3, 4]), [[0, 1], [5, 0]])
-    with pytest.raises(InvalidArgumentError, match=r"indices\[1\] = \[5\] does not index into shape \[4\] \[Op:ScatterNd\]"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"indices\[1\] = \[5\] does not index into shape \[4\] \[Op:ScatterNd\]"
+    ):
         tg.scatter_nd([[1], [5]], [1.0, 2.0], [4])
-    with pytest.raises(InvalidArgumentError, match=r"Dimensions \[0,1\) of indices\[shape=\[2,1\]\] must match "
-                                                    r"dimensions \[0,1\) of updates\[shape=\[3\]\]"):
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"Dimensions \[0,1\) of indices\[shape=\[2,1\]\] must match "
+        r"dimensions \[0,1\) of updates\[shape=\[3\]\]",
+    ):
         tg.scatter_nd([[1], [2]], [1.0, 2.0, 3.0], [4])
-    with pytest.raises(InvalidArgumentError, match=r"indices\[1\] = \[5\] does not index into shape \[4\] "
-                                                    r"\[Op:TensorScatterUpdate\]"):
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"indices\[1\] = \[5\] does not index into shape \[4\] "
+        r"\[Op:TensorScatterUpdate\]",
+    ):
         tg.tensor_scatter_nd_update(tg.zeros([4]), [[1], [5]], [1.0, 2.0])
     with pytest.raises(InvalidArgumentError, match=r"\[Op:TensorScatterAdd\]"):
         tg.tensor_scatter_nd_add(tg.zeros([4]), [[1], [-1]], [1.0, 2.0])
@@ -154,10 +174,13 @@ def test_boolean_mask_and_where(shape, data):
     x = arr(shape)
     a = data.draw(st.integers(0, len(shape) - 1))
     k = data.draw(st.integers(1, len(shape) - a))
-    mask = np.asarray(data.draw(st.lists(st.booleans(), min_size=int(np.prod(shape[a:a + k])),
-                                         max_size=int(np.prod(shape[a:a + k]))))).reshape(shape[a:a + k])
+    mask = np.asarray(
+        data.draw(
+            st.lists(st.booleans(), min_size=int(np.prod(shape[a : a + k])), max_size=int(np.prod(shape[a : a + k])))
+        )
+    ).reshape(shape[a : a + k])
     got = tg.boolean_mask(x, mask, axis=a)
-    moved = x.reshape(shape[:a] + [-1] + shape[a + k:])
+    moved = x.reshape(shape[:a] + [-1] + shape[a + k :])
     want = np.take(moved, np.flatnonzero(mask.reshape(-1)), axis=a)
     np.testing.assert_array_equal(got.numpy(), want)
     w = tg.where(x > 0)
@@ -186,7 +209,11 @@ def test_where_three_args_still_works():
 @SET
 @given(st.lists(st.integers(-2, 5), min_size=0, max_size=6), st.integers(0, 5), st.data())
 def test_one_hot(indices, depth, data):
-    idx = np.asarray(indices, dtype=np.int64).reshape(-1, 1) if data.draw(st.booleans()) else np.asarray(indices, np.int32)
+    idx = (
+        np.asarray(indices, dtype=np.int64).reshape(-1, 1)
+        if data.draw(st.booleans())
+        else np.asarray(indices, np.int32)
+    )
     r = idx.ndim
     axis = data.draw(st.integers(-1, r))
     eye = (idx[..., None] == np.arange(depth)).astype(np.float32)
@@ -256,9 +283,11 @@ def test_getitem_forms():
     assert t[1, tg.newaxis, ::-1].shape == (1, 3, 4)
     assert t[[0, 1]].numpy().tolist() == x[0, 1].tolist()  # TF: a list is a tuple of indices
     np.testing.assert_array_equal(t[tg.constant([True, False])].numpy(), x[[True, False]])
-    np.testing.assert_array_equal(t[np.array([[True, False, True], [False, False, True]])].numpy(),
-                                  x[np.array([[True, False, True], [False, False, True]])])
-    np.testing.assert_array_equal(t[:, tg.constant(1):tg.constant(-1)].numpy(), x[:, 1:-1])
+    np.testing.assert_array_equal(
+        t[np.array([[True, False, True], [False, False, True]])].numpy(),
+        x[np.array([[True, False, True], [False, False, True]])],
+    )
+    np.testing.assert_array_equal(t[:, tg.constant(1) : tg.constant(-1)].numpy(), x[:, 1:-1])
     assert t[5:, 1].shape == (0, 4)
     assert tg.constant([1, 2, 3])[::-2].numpy().tolist() == [3, 1]
     assert not bool(tg.constant([[True, False]])[0, 1])
@@ -343,8 +372,9 @@ def test_scatter_sub_meshgrid_unique_segment_mean():
     ids = np.array([0, 2, 2, -1])
     got = tg.math.unsorted_segment_mean(x, ids, 4).numpy()
     np.testing.assert_allclose(got, np.stack([x[0], 0 * x[0], (x[1] + x[2]) / 2, 0 * x[0]]), rtol=1e-12)
-    np.testing.assert_allclose(tg.math.segment_mean(x, [0, 0, 0, 1]).numpy(),
-                               np.stack([x[:3].mean(0), x[3]]), rtol=1e-12)
+    np.testing.assert_allclose(
+        tg.math.segment_mean(x, [0, 0, 0, 1]).numpy(), np.stack([x[:3].mean(0), x[3]]), rtol=1e-12
+    )
     check_gradients(lambda t, u: tg.tensor_scatter_nd_sub(t, idx, u * u), [x, upd])
     check_gradients(lambda t: tg.math.unsorted_segment_mean(t * t, ids, 3), [x])
     check_gradients(lambda p, q: tg.meshgrid(p, q)[1] * tg.meshgrid(p, q)[0] ** 2, [a, b])
@@ -385,8 +415,15 @@ def test_random_gradients_getitem_gather(shape, data):
     r = len(shape)
     bd = data.draw(st.integers(0, r - 1))
     axis = data.draw(st.integers(bd, r - 1))
-    idx = np.asarray(data.draw(st.lists(st.integers(0, shape[axis] - 1), min_size=int(np.prod(shape[:bd])) * 2,
-                                        max_size=int(np.prod(shape[:bd])) * 2))).reshape(shape[:bd] + [2])
+    idx = np.asarray(
+        data.draw(
+            st.lists(
+                st.integers(0, shape[axis] - 1),
+                min_size=int(np.prod(shape[:bd])) * 2,
+                max_size=int(np.prod(shape[:bd])) * 2,
+            )
+        )
+    ).reshape(shape[:bd] + [2])
     check_gradients(lambda a: tg.gather(a * a, idx, axis=axis - r, batch_dims=bd), [x])
 
 

@@ -1,5 +1,6 @@
 """Optimizers: the fused C++ step against a plain-numpy transcription of Keras 3.15's update rules
 and apply pipeline (keras/src/optimizers/*.py), step by step, parameters and every slot."""
+
 import math
 import os
 import warnings
@@ -52,8 +53,11 @@ def ref_slots(name, cfg, p):
     if name == "Adafactor":
         if p.ndim < 2:
             return {"r": np.zeros((), p.dtype), "c": np.zeros((), p.dtype), "velocity": z.copy()}
-        return {"r": np.zeros(p.shape[:-1], p.dtype), "c": np.zeros(p.shape[:-2] + p.shape[-1:], p.dtype),
-                "velocity": z.copy()}
+        return {
+            "r": np.zeros(p.shape[:-1], p.dtype),
+            "c": np.zeros(p.shape[:-2] + p.shape[-1:], p.dtype),
+            "velocity": z.copy(),
+        }
     raise KeyError(name)
 
 
@@ -118,13 +122,13 @@ def ref_update(name, cfg, p, g, s, lr, t, shared):
         p -= lr * m / ((1 - dt(b1) ** dt(t)) * (u + eps))
     elif name == "Nadam":
         b1, b2, eps = cfg.get("beta_1", 0.9), cfg.get("beta_2", 0.999), cfg.get("epsilon", 1e-7)
-        u_t, u_t1 = b1 * (1.0 - 0.5 * 0.96 ** t), b1 * (1.0 - 0.5 * 0.96 ** (t + 1))
+        u_t, u_t1 = b1 * (1.0 - 0.5 * 0.96**t), b1 * (1.0 - 0.5 * 0.96 ** (t + 1))
         up, up1 = shared["u_product"], shared["u_product"] * u_t1
         m, v = s["momentum"], s["velocity"]
         m += (g - m) * (1 - b1)
         v += (g * g - v) * (1 - b2)
         m_hat = u_t1 * m / (1 - up1) + (1 - u_t) * g / (1 - up)
-        v_hat = v / (1 - b2 ** t)
+        v_hat = v / (1 - b2**t)
         p -= m_hat * lr / (np.sqrt(v_hat) + eps)
     elif name == "Ftrl":
         power = cfg.get("learning_rate_power", -0.5)
@@ -134,8 +138,8 @@ def ref_update(name, cfg, p, g, s, lr, t, shared):
         n, lin = s["accumulator"], s["linear"]
         gs = g + 2 * shrink * p
         na = n + g * g
-        lin += gs - (na ** -power - n ** -power) / lr * p
-        q = na ** -power / lr + 2 * l2
+        lin += gs - (na**-power - n**-power) / lr * p
+        q = na**-power / lr + 2 * l2
         p[...] = (np.clip(lin, -l1, l1) - lin) / q
         n[...] = na
     elif name == "Lion":
@@ -148,7 +152,7 @@ def ref_update(name, cfg, p, g, s, lr, t, shared):
         m, v = s["momentum"], s["velocity"]
         m += (g - m) * (1 - b1)
         v += (g * g - v) * (1 - b2)
-        r = (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+        r = (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
         wn, rn = np.sqrt(np.sum(p.astype(np.float64) ** 2)), np.sqrt(np.sum(r.astype(np.float64) ** 2))
         ratio = wn / rn if (wn > 0 and rn > 0) else 1.0
         p -= dt(ratio * float(lr)) * r
@@ -158,7 +162,7 @@ def ref_update(name, cfg, p, g, s, lr, t, shared):
         rho = min(float(lr), 1 / math.sqrt(t))
         alpha = max(eps2, math.sqrt(np.mean(p.astype(np.float64) ** 2))) * rho
         rg = g * g + dt(eps1)
-        beta = 1 - t ** decay
+        beta = 1 - t**decay
         if p.ndim >= 2:
             s["r"][...] = beta * s["r"] + (1 - beta) * np.mean(rg, axis=-1)
             s["c"][...] = beta * s["c"] + (1 - beta) * np.mean(rg, axis=-2)
@@ -282,22 +286,40 @@ def run_both(name, cfg, dtype, shapes=SHAPES, steps=4, exclude_names=None):
 
 
 CASES = [
-    ("SGD", {}), ("SGD", {"learning_rate": 0.1, "momentum": 0.9}),
+    ("SGD", {}),
+    ("SGD", {"learning_rate": 0.1, "momentum": 0.9}),
     ("SGD", {"learning_rate": 0.1, "momentum": 0.9, "nesterov": True}),
-    ("RMSprop", {}), ("RMSprop", {"centered": True}), ("RMSprop", {"momentum": 0.5}),
+    ("RMSprop", {}),
+    ("RMSprop", {"centered": True}),
+    ("RMSprop", {"momentum": 0.5}),
     ("RMSprop", {"learning_rate": 0.01, "centered": True, "momentum": 0.5, "rho": 0.8}),
-    ("Adam", {"learning_rate": 0.01}), ("Adam", {"learning_rate": 0.01, "amsgrad": True, "beta_2": 0.9}),
-    ("AdamW", {"learning_rate": 0.01}), ("AdamW", {"learning_rate": 0.01, "weight_decay": 0.3, "amsgrad": True}),
-    ("Adagrad", {"learning_rate": 0.1}), ("Adagrad", {"learning_rate": 0.1, "initial_accumulator_value": 0.5}),
-    ("Adadelta", {"learning_rate": 1.0}), ("Adadelta", {"learning_rate": 1.0, "rho": 0.5, "epsilon": 1e-3}),
-    ("Adamax", {"learning_rate": 0.01}), ("Nadam", {"learning_rate": 0.01}),
+    ("Adam", {"learning_rate": 0.01}),
+    ("Adam", {"learning_rate": 0.01, "amsgrad": True, "beta_2": 0.9}),
+    ("AdamW", {"learning_rate": 0.01}),
+    ("AdamW", {"learning_rate": 0.01, "weight_decay": 0.3, "amsgrad": True}),
+    ("Adagrad", {"learning_rate": 0.1}),
+    ("Adagrad", {"learning_rate": 0.1, "initial_accumulator_value": 0.5}),
+    ("Adadelta", {"learning_rate": 1.0}),
+    ("Adadelta", {"learning_rate": 1.0, "rho": 0.5, "epsilon": 1e-3}),
+    ("Adamax", {"learning_rate": 0.01}),
+    ("Nadam", {"learning_rate": 0.01}),
     ("Ftrl", {"learning_rate": 0.1}),
-    ("Ftrl", {"learning_rate": 0.1, "l1_regularization_strength": 0.01, "l2_regularization_strength": 0.1,
-              "l2_shrinkage_regularization_strength": 0.05, "beta": 0.2}),
+    (
+        "Ftrl",
+        {
+            "learning_rate": 0.1,
+            "l1_regularization_strength": 0.01,
+            "l2_regularization_strength": 0.1,
+            "l2_shrinkage_regularization_strength": 0.05,
+            "beta": 0.2,
+        },
+    ),
     ("Ftrl", {"learning_rate": 0.1, "learning_rate_power": -0.7, "initial_accumulator_value": 0.3}),
-    ("Lion", {"learning_rate": 0.01}), ("Lion", {"learning_rate": 0.01, "beta_1": 0.5, "beta_2": 0.9}),
+    ("Lion", {"learning_rate": 0.01}),
+    ("Lion", {"learning_rate": 0.01, "beta_1": 0.5, "beta_2": 0.9}),
     ("Lamb", {"learning_rate": 0.01}),
-    ("Adafactor", {"learning_rate": 0.1}), ("Adafactor", {"learning_rate": 0.01, "clip_threshold": 0.5}),
+    ("Adafactor", {"learning_rate": 0.1}),
+    ("Adafactor", {"learning_rate": 0.01, "clip_threshold": 0.5}),
 ]
 
 
@@ -320,8 +342,10 @@ OPTION_CASES = [
     ("Adam", {"learning_rate": 0.01, "gradient_accumulation_steps": 2}),
     ("Nadam", {"learning_rate": 0.01, "gradient_accumulation_steps": 3, "global_clipnorm": 2.0}),
     ("Lamb", {"learning_rate": 0.01, "gradient_accumulation_steps": 2, "use_ema": True}),
-    ("Adafactor", {"learning_rate": 0.1, "gradient_accumulation_steps": 2, "use_ema": True,
-                   "ema_overwrite_frequency": 1}),
+    (
+        "Adafactor",
+        {"learning_rate": 0.1, "gradient_accumulation_steps": 2, "use_ema": True, "ema_overwrite_frequency": 1},
+    ),
     ("Adagrad", {"learning_rate": 0.1, "loss_scale_factor": 8.0, "clipnorm": 1.0}),
     ("Ftrl", {"learning_rate": 0.1, "weight_decay": 0.1, "clipvalue": 1.0, "use_ema": True}),
 ]
@@ -351,30 +375,64 @@ def test_exclude_from_weight_decay(dtype):
 
 
 SCHEDULES = [
-    ("ExponentialDecay", dict(initial_learning_rate=0.1, decay_steps=3, decay_rate=0.5),
-     lambda s: 0.1 * 0.5 ** (s / 3)),
-    ("ExponentialDecay", dict(initial_learning_rate=0.1, decay_steps=3, decay_rate=0.5, staircase=True),
-     lambda s: 0.1 * 0.5 ** (s // 3)),
-    ("PiecewiseConstantDecay", dict(boundaries=[2, 5], values=[1.0, 0.5, 0.1]),
-     lambda s: 1.0 if s <= 2 else (0.5 if s <= 5 else 0.1)),
-    ("PolynomialDecay", dict(initial_learning_rate=0.1, decay_steps=4, end_learning_rate=0.01, power=2.0),
-     lambda s: (0.1 - 0.01) * (1 - min(s, 4) / 4) ** 2 + 0.01),
-    ("PolynomialDecay", dict(initial_learning_rate=0.1, decay_steps=4, cycle=True),
-     lambda s: (0.1 - 1e-4) * (1 - s / (4 * max(1, math.ceil(s / 4)))) + 1e-4),
-    ("InverseTimeDecay", dict(initial_learning_rate=0.1, decay_steps=2, decay_rate=0.5),
-     lambda s: 0.1 / (1 + 0.5 * s / 2)),
-    ("InverseTimeDecay", dict(initial_learning_rate=0.1, decay_steps=2, decay_rate=0.5, staircase=True),
-     lambda s: 0.1 / (1 + 0.5 * (s // 2))),
-    ("CosineDecay", dict(initial_learning_rate=0.1, decay_steps=6, alpha=0.1),
-     lambda s: 0.1 * (0.9 * 0.5 * (1 + math.cos(math.pi * min(s, 6) / 6)) + 0.1)),
-    ("CosineDecay", dict(initial_learning_rate=0.0, decay_steps=6, warmup_target=0.2, warmup_steps=3),
-     lambda s: 0.2 * s / 3 if s < 3 else 0.2 * 0.5 * (1 + math.cos(math.pi * min(s - 3, 6) / 6))),
-    ("CosineDecayRestarts", dict(initial_learning_rate=0.1, first_decay_steps=2, t_mul=2.0, m_mul=0.5),
-     # restarts at 0, 2, 6, 14: period i has length 2 * 2^i and amplitude 0.5^i
-     lambda s: (lambda i, start: 0.1 * 0.5 ** i * 0.5 * (1 + math.cos(math.pi * (s - start) / (2 * 2 ** i))))(
-         *next((i, 2 * (2 ** i - 1)) for i in range(10) if s < 2 * (2 ** (i + 1) - 1)))),
-    ("CosineDecayRestarts", dict(initial_learning_rate=0.1, first_decay_steps=3, t_mul=1.0, alpha=0.2),
-     lambda s: 0.1 * (0.8 * 0.5 * (1 + math.cos(math.pi * (s % 3) / 3)) + 0.2)),
+    (
+        "ExponentialDecay",
+        dict(initial_learning_rate=0.1, decay_steps=3, decay_rate=0.5),
+        lambda s: 0.1 * 0.5 ** (s / 3),
+    ),
+    (
+        "ExponentialDecay",
+        dict(initial_learning_rate=0.1, decay_steps=3, decay_rate=0.5, staircase=True),
+        lambda s: 0.1 * 0.5 ** (s // 3),
+    ),
+    (
+        "PiecewiseConstantDecay",
+        dict(boundaries=[2, 5], values=[1.0, 0.5, 0.1]),
+        lambda s: 1.0 if s <= 2 else (0.5 if s <= 5 else 0.1),
+    ),
+    (
+        "PolynomialDecay",
+        dict(initial_learning_rate=0.1, decay_steps=4, end_learning_rate=0.01, power=2.0),
+        lambda s: (0.1 - 0.01) * (1 - min(s, 4) / 4) ** 2 + 0.01,
+    ),
+    (
+        "PolynomialDecay",
+        dict(initial_learning_rate=0.1, decay_steps=4, cycle=True),
+        lambda s: (0.1 - 1e-4) * (1 - s / (4 * max(1, math.ceil(s / 4)))) + 1e-4,
+    ),
+    (
+        "InverseTimeDecay",
+        dict(initial_learning_rate=0.1, decay_steps=2, decay_rate=0.5),
+        lambda s: 0.1 / (1 + 0.5 * s / 2),
+    ),
+    (
+        "InverseTimeDecay",
+        dict(initial_learning_rate=0.1, decay_steps=2, decay_rate=0.5, staircase=True),
+        lambda s: 0.1 / (1 + 0.5 * (s // 2)),
+    ),
+    (
+        "CosineDecay",
+        dict(initial_learning_rate=0.1, decay_steps=6, alpha=0.1),
+        lambda s: 0.1 * (0.9 * 0.5 * (1 + math.cos(math.pi * min(s, 6) / 6)) + 0.1),
+    ),
+    (
+        "CosineDecay",
+        dict(initial_learning_rate=0.0, decay_steps=6, warmup_target=0.2, warmup_steps=3),
+        lambda s: 0.2 * s / 3 if s < 3 else 0.2 * 0.5 * (1 + math.cos(math.pi * min(s - 3, 6) / 6)),
+    ),
+    (
+        "CosineDecayRestarts",
+        dict(initial_learning_rate=0.1, first_decay_steps=2, t_mul=2.0, m_mul=0.5),
+        # restarts at 0, 2, 6, 14: period i has length 2 * 2^i and amplitude 0.5^i
+        lambda s: (lambda i, start: 0.1 * 0.5**i * 0.5 * (1 + math.cos(math.pi * (s - start) / (2 * 2**i))))(
+            *next((i, 2 * (2**i - 1)) for i in range(10) if s < 2 * (2 ** (i + 1) - 1))
+        ),
+    ),
+    (
+        "CosineDecayRestarts",
+        dict(initial_learning_rate=0.1, first_decay_steps=3, t_mul=1.0, alpha=0.2),
+        lambda s: 0.1 * (0.8 * 0.5 * (1 + math.cos(math.pi * (s % 3) / 3)) + 0.2),
+    ),
 ]
 
 
@@ -388,8 +446,11 @@ def test_schedules_closed_form(cls, kw, closed):
     assert [float(again(s)) for s in range(12)] == [float(sched(s)) for s in range(12)]
 
 
-@pytest.mark.parametrize("lr", [K.schedules.ExponentialDecay(0.1, 2, 0.5), lambda step: 0.1 / (1 + step)],
-                         ids=["schedule", "callable-of-step"])
+@pytest.mark.parametrize(
+    "lr",
+    [K.schedules.ExponentialDecay(0.1, 2, 0.5), lambda step: 0.1 / (1 + step)],
+    ids=["schedule", "callable-of-step"],
+)
 def test_schedule_drives_the_update(lr):
     run_both("SGD", {"learning_rate": lr, "momentum": 0.9}, np.float64, shapes=[(5,)], steps=5)
 
@@ -473,7 +534,9 @@ def test_errors_of_apply():
     assert w.numpy().tolist() == [3.0] and v.numpy()[0] != 1.0
     with pytest.raises(ValueError, match="Unknown variable"):
         opt.apply_gradients([(tg.constant([1.0]), tg.Variable([0.0]))])
-    with pytest.raises(tg.errors.InvalidArgumentError, match=r"gradient for variable 'v' has dtype float32 and shape \[3\]"):
+    with pytest.raises(
+        tg.errors.InvalidArgumentError, match=r"gradient for variable 'v' has dtype float32 and shape \[3\]"
+    ):
         opt.apply_gradients([(tg.constant([1.0, 1.0, 1.0]), v)])
     with pytest.raises(tg.errors.InvalidArgumentError, match="float64"):
         opt.apply_gradients([(tg.constant(np.array([1.0, 1.0])), v)])
@@ -495,21 +558,44 @@ def test_errors_of_apply():
     with pytest.raises(tg.errors.InvalidArgumentError, match="'adam' takes 2 slot lists, got 1"):
         tg._core.optimizer_step(rules.adam, [v], [tg.constant([1.0, 1.0])], [[v]], hyper)
     with pytest.raises(tg.errors.InvalidArgumentError, match="bad clip mode 7"):
-        tg._core.optimizer_step(rules.sgd, [v], [tg.constant([1.0, 1.0])], [], hyper,
-                                clip=tg._core.GradientClip(7), clip_norm=1.0)
+        tg._core.optimizer_step(
+            rules.sgd, [v], [tg.constant([1.0, 1.0])], [], hyper, clip=tg._core.GradientClip(7), clip_norm=1.0
+        )
     with pytest.raises(TypeError):  # options are keyword-only
         tg._core.optimizer_step(rules.sgd, [v], [tg.constant([1.0, 1.0])], [], hyper, tg._core.GradientClip.off)
 
 
 def test_step_binding_rule_enum_and_named_hyper():
     # The fused kernel's binding: a rule enum and hyper-parameters by their Keras names.
-    names = ["sgd", "sgd_momentum", "sgd_nesterov", "rmsprop", "rmsprop_momentum", "rmsprop_centered",
-             "rmsprop_centered_momentum", "adam", "adam_amsgrad", "adagrad", "adadelta", "adamax", "nadam", "ftrl",
-             "lion", "lamb", "adafactor"]
+    names = [
+        "sgd",
+        "sgd_momentum",
+        "sgd_nesterov",
+        "rmsprop",
+        "rmsprop_momentum",
+        "rmsprop_centered",
+        "rmsprop_centered_momentum",
+        "adam",
+        "adam_amsgrad",
+        "adagrad",
+        "adadelta",
+        "adamax",
+        "nadam",
+        "ftrl",
+        "lion",
+        "lamb",
+        "adafactor",
+    ]
     assert list(tg._core.OptimizerRule.__members__) == names
     h = tg._core.OptimizerHyper(learning_rate=0.5, beta_1=0.8, relative_step=True)
     assert (h.learning_rate, h.beta_1, h.beta_2, h.local_step, h.learning_rate_power, h.relative_step) == (
-        0.5, 0.8, 0.0, 1.0, -0.5, True)
+        0.5,
+        0.8,
+        0.0,
+        1.0,
+        -0.5,
+        True,
+    )
     h.beta_2 = 0.25
     assert h.beta_2 == 0.25
     with pytest.raises(TypeError):
@@ -518,9 +604,15 @@ def test_step_binding_rule_enum_and_named_hyper():
         tg._core.OptimizerHyper(0.5)  # by name only
     # SGD by hand through the binding: var -= lr * g, with global clipping to norm 1 first.
     v = tg.Variable([3.0, 4.0])
-    tg._core.optimizer_step(tg._core.OptimizerRule.sgd, [v], [tg.constant([3.0, 4.0])], [],
-                            tg._core.OptimizerHyper(learning_rate=0.5), clip=tg._core.GradientClip.global_clipnorm,
-                            clip_norm=1.0)
+    tg._core.optimizer_step(
+        tg._core.OptimizerRule.sgd,
+        [v],
+        [tg.constant([3.0, 4.0])],
+        [],
+        tg._core.OptimizerHyper(learning_rate=0.5),
+        clip=tg._core.GradientClip.global_clipnorm,
+        clip_norm=1.0,
+    )
     np.testing.assert_allclose(v.numpy(), [3.0 - 0.5 * 0.6, 4.0 - 0.5 * 0.8], rtol=1e-6)
 
 
@@ -592,8 +684,20 @@ def test_variables_config_and_get():
     assert cfg["learning_rate"]["class_name"] == "CosineDecay"
     again = K.SGD.from_config(cfg)
     assert isinstance(again._learning_rate, K.schedules.CosineDecay) and again.momentum == 0.5
-    for name in ["sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion",
-                 "lamb", "adafactor"]:
+    for name in [
+        "sgd",
+        "adam",
+        "adamw",
+        "rmsprop",
+        "adagrad",
+        "adadelta",
+        "adamax",
+        "nadam",
+        "ftrl",
+        "lion",
+        "lamb",
+        "adafactor",
+    ]:
         assert K.get(name).__class__.__name__.lower() == name
     assert isinstance(K.deserialize(K.serialize(K.Nadam(0.2))), K.Nadam)
     assert tg.optimizers.Adam is K.Adam
@@ -602,10 +706,14 @@ def test_variables_config_and_get():
 
 
 # --- saving and resuming --------------------------------------------------------------------------
-RESUME = [("Adam", {"learning_rate": 0.01, "amsgrad": True}), ("Nadam", {}),
-          ("SGD", {"momentum": 0.9, "use_ema": True, "gradient_accumulation_steps": 2}),
-          ("Adafactor", {"learning_rate": K.schedules.ExponentialDecay(0.1, 3, 0.5)}),
-          ("Lamb", {"weight_decay": 0.01, "global_clipnorm": 1.0}), ("Ftrl", {"l1_regularization_strength": 0.01})]
+RESUME = [
+    ("Adam", {"learning_rate": 0.01, "amsgrad": True}),
+    ("Nadam", {}),
+    ("SGD", {"momentum": 0.9, "use_ema": True, "gradient_accumulation_steps": 2}),
+    ("Adafactor", {"learning_rate": K.schedules.ExponentialDecay(0.1, 3, 0.5)}),
+    ("Lamb", {"weight_decay": 0.01, "global_clipnorm": 1.0}),
+    ("Ftrl", {"l1_regularization_strength": 0.01}),
+]
 
 
 @pytest.mark.parametrize("name,cfg", RESUME, ids=[n for n, _ in RESUME])
@@ -722,11 +830,21 @@ def test_no_warnings_in_normal_use():
 
 
 @settings(max_examples=20, deadline=None)
-@given(shapes=st.lists(st.lists(st.integers(1, 40), min_size=1, max_size=3).map(tuple), min_size=1, max_size=4),
-       name=st.sampled_from(["Adam", "RMSprop", "Lamb", "Adafactor", "Nadam", "Adamax"]),
-       option=st.sampled_from([{}, {"global_clipnorm": 1.0}, {"clipnorm": 0.5}, {"weight_decay": 0.1},
-                               {"use_ema": True}, {"gradient_accumulation_steps": 2}]),
-       f64=st.booleans())
+@given(
+    shapes=st.lists(st.lists(st.integers(1, 40), min_size=1, max_size=3).map(tuple), min_size=1, max_size=4),
+    name=st.sampled_from(["Adam", "RMSprop", "Lamb", "Adafactor", "Nadam", "Adamax"]),
+    option=st.sampled_from(
+        [
+            {},
+            {"global_clipnorm": 1.0},
+            {"clipnorm": 0.5},
+            {"weight_decay": 0.1},
+            {"use_ema": True},
+            {"gradient_accumulation_steps": 2},
+        ]
+    ),
+    f64=st.booleans(),
+)
 def test_random_shapes_match_numpy(shapes, name, option, f64):
     cfg = dict(option, learning_rate=0.01)
     run_both(name, cfg, np.float64 if f64 else np.float32, shapes=shapes, steps=3)

@@ -1,4 +1,5 @@
 """examples/compare_optimizers.py runs and every optimizer fits the line."""
+
 import os
 import runpy
 import sys

@@ -1,4 +1,5 @@
 """The same trajectories against real Keras 3 (TensorFlow backend), when it is installed."""
+
 import os
 
 import numpy as np
@@ -21,8 +22,16 @@ CASES = [
     ("Adadelta", {"learning_rate": 1.0}),
     ("Adamax", {"learning_rate": 0.01}),
     ("Nadam", {"learning_rate": 0.01}),
-    ("Ftrl", {"learning_rate": 0.1, "l1_regularization_strength": 0.01, "l2_regularization_strength": 0.1,
-              "l2_shrinkage_regularization_strength": 0.05, "beta": 0.2}),
+    (
+        "Ftrl",
+        {
+            "learning_rate": 0.1,
+            "l1_regularization_strength": 0.01,
+            "l2_regularization_strength": 0.1,
+            "l2_shrinkage_regularization_strength": 0.05,
+            "beta": 0.2,
+        },
+    ),
     ("Lion", {"learning_rate": 0.01}),
     ("Lamb", {"learning_rate": 0.01}),
     ("Adafactor", {"learning_rate": 0.1}),
@@ -70,12 +79,14 @@ def test_matches_keras(name, cfg):
 def test_schedule_matches_keras():
     ours = tg.keras.optimizers.schedules
     theirs = keras.optimizers.schedules
-    pairs = [("ExponentialDecay", (0.1, 3, 0.5), {"staircase": True}),
-             ("PiecewiseConstantDecay", ([2, 5], [1.0, 0.5, 0.1]), {}),
-             ("PolynomialDecay", (0.1, 4), {"cycle": True, "power": 0.5}),
-             ("InverseTimeDecay", (0.1, 2, 0.5), {}),
-             ("CosineDecay", (0.01, 6), {"warmup_target": 0.2, "warmup_steps": 3, "alpha": 0.1}),
-             ("CosineDecayRestarts", (0.1, 2), {"t_mul": 2.0, "m_mul": 0.5, "alpha": 0.05})]
+    pairs = [
+        ("ExponentialDecay", (0.1, 3, 0.5), {"staircase": True}),
+        ("PiecewiseConstantDecay", ([2, 5], [1.0, 0.5, 0.1]), {}),
+        ("PolynomialDecay", (0.1, 4), {"cycle": True, "power": 0.5}),
+        ("InverseTimeDecay", (0.1, 2, 0.5), {}),
+        ("CosineDecay", (0.01, 6), {"warmup_target": 0.2, "warmup_steps": 3, "alpha": 0.1}),
+        ("CosineDecayRestarts", (0.1, 2), {"t_mul": 2.0, "m_mul": 0.5, "alpha": 0.05}),
+    ]
     for cls, args, kw in pairs:
         a, b = getattr(ours, cls)(*args, **kw), getattr(theirs, cls)(*args, **kw)
         for s in range(15):
@@ -91,12 +102,27 @@ def test_schedule_matches_keras():
 
 
 def test_config_keys_match_keras():
-    for name in ["SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl", "Lion", "Lamb",
-                 "Adafactor"]:
+    for name in [
+        "SGD",
+        "RMSprop",
+        "Adam",
+        "AdamW",
+        "Adagrad",
+        "Adadelta",
+        "Adamax",
+        "Nadam",
+        "Ftrl",
+        "Lion",
+        "Lamb",
+        "Adafactor",
+    ]:
         ours = getattr(tg.keras.optimizers, name)().get_config()
         theirs = getattr(keras.optimizers, name)().get_config()
         assert set(ours) == set(theirs), name
         for key in theirs:
             if key not in ("name",):
-                assert ours[key] == pytest.approx(theirs[key]) if isinstance(theirs[key], float) else \
-                    ours[key] == theirs[key], (name, key)
+                assert (
+                    ours[key] == pytest.approx(theirs[key])
+                    if isinstance(theirs[key], float)
+                    else ours[key] == theirs[key]
+                ), (name, key)

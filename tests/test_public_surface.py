@@ -7,6 +7,7 @@ Python methods of Tensor and Variable are attached in one place and their set do
 tests/tf_public_names.json and tests/keras3_public_names.json, or a live Keras for the namespaces
 not recorded there): a name neither has must be listed in `TAPEGRAD_EXTRAS` (tapegrad's own
 additions)."""
+
 import ast
 import json
 import os
@@ -18,19 +19,41 @@ import pytest
 import tapegrad as tg
 
 NAMESPACES = [
-    "tapegrad", "tapegrad.math", "tapegrad.nn", "tapegrad.linalg", "tapegrad.random",
-    "tapegrad.keras", "tapegrad.keras.activations", "tapegrad.keras.backend", "tapegrad.keras.callbacks",
-    "tapegrad.keras.constraints", "tapegrad.keras.initializers", "tapegrad.keras.layers", "tapegrad.keras.losses",
-    "tapegrad.keras.metrics", "tapegrad.keras.models", "tapegrad.keras.ops", "tapegrad.keras.ops.core",
-    "tapegrad.keras.ops.image", "tapegrad.keras.ops.linalg", "tapegrad.keras.ops.math", "tapegrad.keras.ops.nn",
-    "tapegrad.keras.ops.numpy", "tapegrad.keras.optimizers", "tapegrad.keras.optimizers.schedules",
-    "tapegrad.keras.random", "tapegrad.keras.regularizers", "tapegrad.keras.saving", "tapegrad.keras.utils",
+    "tapegrad",
+    "tapegrad.math",
+    "tapegrad.nn",
+    "tapegrad.linalg",
+    "tapegrad.random",
+    "tapegrad.keras",
+    "tapegrad.keras.activations",
+    "tapegrad.keras.backend",
+    "tapegrad.keras.callbacks",
+    "tapegrad.keras.constraints",
+    "tapegrad.keras.initializers",
+    "tapegrad.keras.layers",
+    "tapegrad.keras.losses",
+    "tapegrad.keras.metrics",
+    "tapegrad.keras.models",
+    "tapegrad.keras.ops",
+    "tapegrad.keras.ops.core",
+    "tapegrad.keras.ops.image",
+    "tapegrad.keras.ops.linalg",
+    "tapegrad.keras.ops.math",
+    "tapegrad.keras.ops.nn",
+    "tapegrad.keras.ops.numpy",
+    "tapegrad.keras.optimizers",
+    "tapegrad.keras.optimizers.schedules",
+    "tapegrad.keras.random",
+    "tapegrad.keras.regularizers",
+    "tapegrad.keras.saving",
+    "tapegrad.keras.utils",
 ]
 PACKAGE_DIR = os.path.dirname(tg.__file__)
 
 
 def _module(name):
     import importlib
+
     return importlib.import_module(name)
 
 
@@ -41,8 +64,11 @@ def _is_own_submodule(mod, name, value):
 
 
 def _public(mod):
-    return {n for n, v in vars(mod).items()
-            if not n.startswith("_") and not (_is_own_submodule(mod, n, v) and n not in mod.__all__)}
+    return {
+        n
+        for n, v in vars(mod).items()
+        if not n.startswith("_") and not (_is_own_submodule(mod, n, v) and n not in mod.__all__)
+    }
 
 
 def _source(mod):
@@ -110,6 +136,7 @@ def _bindings(tree):
                 visit(node.finalbody)
             elif isinstance(node, ast.With):
                 visit(node.body)
+
     visit(tree.body)
     return out
 
@@ -131,19 +158,24 @@ def test_explicit_lists_and_no_name_bound_twice(ns):
     assert not assembly, f"{ns} assembles names with globals(): {assembly.group(0)}"
     stars = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names)]
     assert not stars, f"{ns}: star imports at lines {stars}"
-    (assign,) = [n for n in tree.body if isinstance(n, ast.Assign) and any(
-        isinstance(t, ast.Name) and t.id == "__all__" for t in n.targets)]
+    (assign,) = [
+        n
+        for n in tree.body
+        if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in n.targets)
+    ]
     assert ast.literal_eval(assign.value) == mod.__all__, f"{ns}: __all__ is not one literal list"
 
 
 def test_tf_aliases_of_keras_namespaces():
     import sys
+
     for alias in ("optimizers", "losses", "metrics", "initializers"):
         assert getattr(tg, alias) is getattr(tg.keras, alias) is sys.modules[f"tapegrad.{alias}"]
 
 
 def test_where_and_unstack_are_the_shape_ops():
     from tapegrad import _ops_shape
+
     assert tg.where is _ops_shape.where and tg.unstack is _ops_shape.unstack
     assert tg.where(tg.constant([True, False]), 1.0, 2.0).numpy().tolist() == [1.0, 2.0]
 
@@ -152,31 +184,107 @@ def test_where_and_unstack_are_the_shape_ops():
 
 # Recorded from the tree before the methods moved into `_tensor._attach_methods` (names whose value
 # is not object's; the type machinery's dunders are left out, as pybind11 versions differ in them).
-_MACHINERY = {"__class__", "__dict__", "__doc__", "__module__", "__init__", "__new__", "__init_subclass__",
-              "__subclasshook__", "__weakref__"}
+_MACHINERY = {
+    "__class__",
+    "__dict__",
+    "__doc__",
+    "__module__",
+    "__init__",
+    "__new__",
+    "__init_subclass__",
+    "__subclasshook__",
+    "__weakref__",
+}
 _COMMON = {
-    "__abs__", "__add__", "__and__", "__array__", "__array_priority__", "__bool__", "__dlpack__", "__dlpack_device__",
-    "__eq__", "__float__",
-    "__floordiv__", "__ge__", "__getitem__", "__gt__", "__hash__", "__index__", "__int__", "__invert__", "__iter__",
-    "__le__", "__len__", "__lt__", "__matmul__", "__mod__", "__mul__", "__ne__", "__neg__", "__or__", "__pos__",
-    "__pow__", "__radd__", "__rand__", "__repr__", "__rfloordiv__", "__rmatmul__", "__rmod__", "__rmul__", "__ror__",
-    "__rpow__", "__rsub__", "__rtruediv__", "__sub__", "__truediv__", "_array_view", "_dtype_code", "_id", "_item",
-    "_shape_tuple", "device", "dtype", "get_shape", "name", "ndim", "numpy", "shape",
+    "__abs__",
+    "__add__",
+    "__and__",
+    "__array__",
+    "__array_priority__",
+    "__bool__",
+    "__dlpack__",
+    "__dlpack_device__",
+    "__eq__",
+    "__float__",
+    "__floordiv__",
+    "__ge__",
+    "__getitem__",
+    "__gt__",
+    "__hash__",
+    "__index__",
+    "__int__",
+    "__invert__",
+    "__iter__",
+    "__le__",
+    "__len__",
+    "__lt__",
+    "__matmul__",
+    "__mod__",
+    "__mul__",
+    "__ne__",
+    "__neg__",
+    "__or__",
+    "__pos__",
+    "__pow__",
+    "__radd__",
+    "__rand__",
+    "__repr__",
+    "__rfloordiv__",
+    "__rmatmul__",
+    "__rmod__",
+    "__rmul__",
+    "__ror__",
+    "__rpow__",
+    "__rsub__",
+    "__rtruediv__",
+    "__sub__",
+    "__truediv__",
+    "_array_view",
+    "_dtype_code",
+    "_id",
+    "_item",
+    "_shape_tuple",
+    "device",
+    "dtype",
+    "get_shape",
+    "name",
+    "ndim",
+    "numpy",
+    "shape",
 }
 TENSOR_METHODS = _COMMON | {"__format__", "__str__"}
 VARIABLE_METHODS = _COMMON | {
-    "_as_tapegrad_tensor", "_assign", "_assign_add", "_assign_sub", "_shared_name", "assign", "assign_add",
-    "assign_sub", "path", "read_value", "scatter_nd_add", "scatter_nd_sub", "scatter_nd_update", "trainable", "value",
+    "_as_tapegrad_tensor",
+    "_assign",
+    "_assign_add",
+    "_assign_sub",
+    "_shared_name",
+    "assign",
+    "assign_add",
+    "assign_sub",
+    "path",
+    "read_value",
+    "scatter_nd_add",
+    "scatter_nd_sub",
+    "scatter_nd_update",
+    "trainable",
+    "value",
 }
 
 
 def _methods(cls):
-    return {n for n in dir(cls) if getattr(cls, n, None) is not getattr(object, n, None)
-            and not n.startswith("_pybind11") and n not in _MACHINERY}
+    return {
+        n
+        for n in dir(cls)
+        if getattr(cls, n, None) is not getattr(object, n, None)
+        and not n.startswith("_pybind11")
+        and n not in _MACHINERY
+    }
 
 
-@pytest.mark.parametrize("cls, expected", [(tg.Tensor, TENSOR_METHODS), (tg.Variable, VARIABLE_METHODS)],
-                         ids=["Tensor", "Variable"])
+@pytest.mark.parametrize(
+    "cls, expected", [(tg.Tensor, TENSOR_METHODS), (tg.Variable, VARIABLE_METHODS)], ids=["Tensor", "Variable"]
+)
 def test_tensor_and_variable_methods_unchanged(cls, expected):
     have = _methods(cls)
     assert have == expected, f"added: {sorted(have - expected)}, lost: {sorted(expected - have)}"
@@ -184,21 +292,27 @@ def test_tensor_and_variable_methods_unchanged(cls, expected):
 
 def test_methods_are_attached_in_one_module():
     """Only _tensor.py assigns attributes on the engine's Tensor / Variable classes."""
-    pattern = re.compile(r"^\s*(?:_core\.)?_?(?:Tensor|Variable)\.\w+\s*=[^=]|setattr\(\s*(?:_core\.)?_?(?:Tensor|"
-                         r"Variable)\b|for \w+ in \((?:_core\.)?_?Tensor\b", re.M)
+    pattern = re.compile(
+        r"^\s*(?:_core\.)?_?(?:Tensor|Variable)\.\w+\s*=[^=]|setattr\(\s*(?:_core\.)?_?(?:Tensor|"
+        r"Variable)\b|for \w+ in \((?:_core\.)?_?Tensor\b",
+        re.M,
+    )
     offenders = []
     for root, _, files in os.walk(PACKAGE_DIR):
         for f in files:
             path = os.path.join(root, f)
             if f.endswith(".py") and path != os.path.join(PACKAGE_DIR, "_tensor.py"):
                 with open(path) as fh:
-                    offenders += [f"{os.path.relpath(path, PACKAGE_DIR)}: {m.group(0).strip()}"
-                                  for m in pattern.finditer(fh.read())]
+                    offenders += [
+                        f"{os.path.relpath(path, PACKAGE_DIR)}: {m.group(0).strip()}"
+                        for m in pattern.finditer(fh.read())
+                    ]
     assert not offenders, offenders
 
 
 def test_attach_methods_twice_changes_nothing():
     from tapegrad import _tensor
+
     before = {n: getattr(tg.Tensor, n) for n in ("numpy", "__getitem__", "shape")}
     _tensor._attach_methods()
     assert {n: getattr(tg.Tensor, n) for n in before} == before
@@ -210,9 +324,10 @@ def test_attach_methods_twice_changes_nothing():
 
 # ---- TF's "Value for attr 'T'" message -----------------------------------------------------------
 
+
 def test_attr_t_message_built_in_one_place():
     with open(os.path.join(PACKAGE_DIR, "_ops_math.py")) as f:
-        assert f.read().count('f"Value for attr \'T\'') == 1
+        assert f.read().count("f\"Value for attr 'T'") == 1
 
 
 @pytest.fixture(scope="module")
@@ -249,22 +364,77 @@ def test_attr_t_messages_match_tf(case, tf_ref):
 
 # Public names that TF / Keras 3 do not have in the same namespace: tapegrad's own additions.
 TAPEGRAD_EXTRAS = {
-    "tapegrad": {"Function", "ceil", "erf", "expm1", "floordiv", "floormod", "is_finite", "is_inf", "is_nan", "log",
-                 "log1p", "reciprocal", "relu", "rsqrt", "softplus", "squared_difference", "testing"},
+    "tapegrad": {
+        "Function",
+        "ceil",
+        "erf",
+        "expm1",
+        "floordiv",
+        "floormod",
+        "is_finite",
+        "is_inf",
+        "is_nan",
+        "log",
+        "log1p",
+        "reciprocal",
+        "relu",
+        "rsqrt",
+        "softplus",
+        "squared_difference",
+        "testing",
+    },
     "tapegrad.keras": {"InputLayer", "load_model", "save_model"},
     "tapegrad.keras.initializers": {"RandomInitializer", "compute_fans"},
     "tapegrad.keras.layers": {"KerasTensor"},
-    "tapegrad.keras.losses": {"KLD", "LossFunctionWrapper", "MAE", "MAPE", "MSE", "MSLE", "huber_loss", "kld",
-                              "kullback_leibler_divergence", "logcosh", "mae", "mape", "mse", "msle",
-                              "reduce_weighted_values", "squeeze_or_expand_to_same_rank"},
-    "tapegrad.keras.metrics": {"KLD", "MAE", "MAPE", "MSE", "MSLE", "accuracy", "get_compile_metric", "kld",
-                               "kullback_leibler_divergence", "logcosh", "mae", "mape", "mse", "msle",
-                               "reduce_to_samplewise_values"},
+    "tapegrad.keras.losses": {
+        "KLD",
+        "LossFunctionWrapper",
+        "MAE",
+        "MAPE",
+        "MSE",
+        "MSLE",
+        "huber_loss",
+        "kld",
+        "kullback_leibler_divergence",
+        "logcosh",
+        "mae",
+        "mape",
+        "mse",
+        "msle",
+        "reduce_weighted_values",
+        "squeeze_or_expand_to_same_rank",
+    },
+    "tapegrad.keras.metrics": {
+        "KLD",
+        "MAE",
+        "MAPE",
+        "MSE",
+        "MSLE",
+        "accuracy",
+        "get_compile_metric",
+        "kld",
+        "kullback_leibler_divergence",
+        "logcosh",
+        "mae",
+        "mape",
+        "mse",
+        "msle",
+        "reduce_to_samplewise_values",
+    },
     "tapegrad.keras.models": {"Functional"},
     "tapegrad.keras.ops.linalg": {"logdet", "slogdet"},
     "tapegrad.keras.ops.nn": {"erfinv", "in_top_k", "segment_min", "top_k"},
-    "tapegrad.keras.ops.numpy": {"cdist", "convert_to_tensor", "erf", "erfc", "logsumexp", "norm", "rsqrt",
-                                 "saturate_cast", "shape"},
+    "tapegrad.keras.ops.numpy": {
+        "cdist",
+        "convert_to_tensor",
+        "erf",
+        "erfc",
+        "logsumexp",
+        "norm",
+        "rsqrt",
+        "saturate_cast",
+        "shape",
+    },
     "tapegrad.keras.optimizers": {"load_training_state", "save_training_state"},
     "tapegrad.keras.saving": {"optimizer_variables"},
 }
@@ -291,8 +461,9 @@ def _reference_names(ns):
     if ns in RECORDED:
         return set(RECORDED[ns])
     import importlib
+
     pytest.importorskip("keras")
-    return set(dir(importlib.import_module("keras" + ns[len("tapegrad.keras"):])))
+    return set(dir(importlib.import_module("keras" + ns[len("tapegrad.keras") :])))
 
 
 @pytest.mark.parametrize("ns", [n for n in NAMESPACES if n not in _NO_REFERENCE])

@@ -1,5 +1,6 @@
 """tg.random and tg.nn.dropout: TF's seed rules (reproducibility), distribution moments, dtypes,
 dropout scaling and gradient, errors."""
+
 import numpy as np
 import pytest
 
@@ -14,11 +15,19 @@ def _reset_seed():
 
 def test_set_seed_reproduces_sequences():
     tg.random.set_seed(7)
-    a = [tg.random.normal([5]).numpy(), tg.random.uniform([3]).numpy(), tg.random.uniform([3], seed=4).numpy(),
-         tg.random.uniform([3], seed=4).numpy()]
+    a = [
+        tg.random.normal([5]).numpy(),
+        tg.random.uniform([3]).numpy(),
+        tg.random.uniform([3], seed=4).numpy(),
+        tg.random.uniform([3], seed=4).numpy(),
+    ]
     tg.random.set_seed(7)
-    b = [tg.random.normal([5]).numpy(), tg.random.uniform([3]).numpy(), tg.random.uniform([3], seed=4).numpy(),
-         tg.random.uniform([3], seed=4).numpy()]
+    b = [
+        tg.random.normal([5]).numpy(),
+        tg.random.uniform([3]).numpy(),
+        tg.random.uniform([3], seed=4).numpy(),
+        tg.random.uniform([3], seed=4).numpy(),
+    ]
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
     # successive ops differ; a repeated op seed continues its stream (TF eager)
@@ -152,8 +161,11 @@ def test_dropout_gradient_with_fixed_mask():
 
 
 def test_dropout_errors():
-    with pytest.raises(ValueError, match=r"`x.dtype` must be a floating point tensor as `x` will be scaled. "
-                                         r"Received: x_dtype=<dtype: 'int32'>"):
+    with pytest.raises(
+        ValueError,
+        match=r"`x.dtype` must be a floating point tensor as `x` will be scaled. "
+        r"Received: x_dtype=<dtype: 'int32'>",
+    ):
         tg.nn.dropout(tg.constant([1, 2]), 0.5)
     with pytest.raises(ValueError, match=r"range \[0, 1\)"):
         tg.nn.dropout(tg.ones([2]), 1.0)

@@ -7,13 +7,14 @@ CI: 500 programs, reproducible (derandomize=True, no example database). With
 TAPEGRAD_RANDOM_PROGRAMS=N: N programs with fresh random seeds each run (hypothesis prints the
 seed and a reproduce blob of a failure). A failure's message prints the program readably.
 """
+
 import os
 
 import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
+from randprog import OPS, programs
 
 import tapegrad as tg
-from randprog import OPS, programs
 
 N_ENV = int(os.environ.get("TAPEGRAD_RANDOM_PROGRAMS", "0") or 0)
 TOTAL = N_ENV or 500
@@ -21,9 +22,14 @@ SHARES = {"float64": 0.45, "second": 0.1, "float32": 0.15, "int": 0.2, "big": 0.
 
 
 def _settings(kind):
-    return settings(max_examples=max(1, round(TOTAL * SHARES[kind])), derandomize=not N_ENV,
-                    database=None, deadline=None, print_blob=bool(N_ENV),
-                    suppress_health_check=list(HealthCheck))
+    return settings(
+        max_examples=max(1, round(TOTAL * SHARES[kind])),
+        derandomize=not N_ENV,
+        database=None,
+        deadline=None,
+        print_blob=bool(N_ENV),
+        suppress_health_check=list(HealthCheck),
+    )
 
 
 RTOL = {"float64": 1e-12, "float32": 1e-5}
@@ -36,8 +42,7 @@ def _close(got, want, rtol, scale):
 
 
 def _maxabs(*arrays):
-    return max([float(np.max(np.abs(np.asarray(a, np.float64)), initial=0.0)) for a in arrays]
-               + [0.0])
+    return max([float(np.max(np.abs(np.asarray(a, np.float64)), initial=0.0)) for a in arrays] + [0.0])
 
 
 def _check_values(what, prog, got, want, scale, rtol=None):
@@ -49,25 +54,37 @@ def _check_values(what, prog, got, want, scale, rtol=None):
         ok = np.array_equal(got, want)
     else:
         ok = _close(got, want, rtol or RTOL[want.dtype.name], scale)
-    assert ok, (f"{what}: tapegrad\n{got}\nnumpy\n{want}\nmax abs diff "
-                f"{np.max(np.abs(got.astype(float) - want.astype(float)), initial=0)}\n{prog}")
+    assert ok, (
+        f"{what}: tapegrad\n{got}\nnumpy\n{want}\nmax abs diff "
+        f"{np.max(np.abs(got.astype(float) - want.astype(float)), initial=0)}\n{prog}"
+    )
 
 
 def check_forward(prog):
     """Every step against numpy on tapegrad's own inputs to it; float64 also end to end."""
+
     def hook(step, ins, out):
         arrays = [t.numpy() for t in ins]
         with np.errstate(all="ignore"):
             want = np.asarray(step.ref(*arrays))
             got = out.numpy()
-            scale = (step.scale(*arrays, want) if step.scale is not None
-                     else _maxabs(want, *[a for a in arrays if a.dtype.kind == "f"]))
+            scale = (
+                step.scale(*arrays, want)
+                if step.scale is not None
+                else _maxabs(want, *[a for a in arrays if a.dtype.kind == "f"])
+            )
         _check_values(f"step {prog.name(step.out)} = {step.name}", prog, got, want, scale)
 
     out = prog.run_tg(tg, [tg.constant(a) for _, a, _ in prog.inputs], hook)
     if prog.output.dtype == np.float64:
-        _check_values("end to end", prog, out.numpy(), prog.output,
-                      _maxabs(*[v for v in prog.values if v.dtype.kind == "f"]), E2E_RTOL)
+        _check_values(
+            "end to end",
+            prog,
+            out.numpy(),
+            prog.output,
+            _maxabs(*[v for v in prog.values if v.dtype.kind == "f"]),
+            E2E_RTOL,
+        )
     return out
 
 
@@ -121,14 +138,16 @@ def check_gradients(prog):
             continue
         g = g.numpy()
         assert g.dtype == np.float64 and g.shape == a.shape, (
-            f"gradient of {name}: {g.dtype}{g.shape}, input float64{a.shape}\n{prog}")
+            f"gradient of {name}: {g.dtype}{g.shape}, input float64{a.shape}\n{prog}"
+        )
         if np.all(np.abs(g - fd) <= tol):
             continue
         # Before blaming the tape: is the numpy function smooth here (two step sizes agree)?
         fd2 = _fd(f, a, 2.5e-5)
         smooth = np.all(np.abs(fd2 - fd) <= tol)
-        assert not smooth, (f"gradient of {name}: tape\n{g}\nfinite differences\n{fd}\n"
-                            f"max abs diff {np.max(np.abs(g - fd))}\n{prog}")
+        assert not smooth, (
+            f"gradient of {name}: tape\n{g}\nfinite differences\n{fd}\nmax abs diff {np.max(np.abs(g - fd))}\n{prog}"
+        )
         assume(False)  # the numpy function is not smooth here: finite differences say nothing
 
 
@@ -156,6 +175,7 @@ def check_directional_gradient(prog):
 
     def fd(h):
         return (-f(2 * h) + 8 * f(h) - 8 * f(-h) + f(-2 * h)) / (12 * h)
+
     h = 1e-4
     f_scale = float(np.sum(np.abs(prog.output * w)))  # the differences' rounding noise, as above
     tol = 1e-6 * sum(float(np.sum(np.abs(t))) for t in terms) + 100 * 2.2e-16 * f_scale / h + 1e-9
@@ -163,8 +183,7 @@ def check_directional_gradient(prog):
     if abs(got - want) <= tol:
         return
     smooth = abs(fd(h / 4) - want) <= tol
-    assert not smooth, (f"directional derivative: tape {got!r}, finite differences {want!r}, "
-                        f"tolerance {tol:.3g}\n{prog}")
+    assert not smooth, f"directional derivative: tape {got!r}, finite differences {want!r}, tolerance {tol:.3g}\n{prog}"
     assume(False)  # the numpy function is not smooth along this direction
 
 
@@ -199,6 +218,7 @@ def check_second_order(prog):
 
     def fd(h):
         return (-dg(2 * h) + 8 * dg(h) - 8 * dg(-h) + dg(-2 * h)) / (12 * h)
+
     scale = sum(0.0 if h is None else float(np.sum(np.abs(h.numpy() * v))) for h, v in zip(hu, vs))
     g_scale = sum(float(np.sum(np.abs(g.numpy() * u))) for g, u in zip(gs, us))
     tol = 1e-6 * (scale + abs(got)) + 100 * 2.2e-16 * g_scale / 1e-4 + 1e-7
@@ -206,8 +226,10 @@ def check_second_order(prog):
     if abs(got - want) <= tol:
         return
     smooth = abs(fd(2.5e-5) - want) <= tol
-    assert not smooth, (f"second order v^T H u: nested tapes {got!r}, finite differences of the "
-                        f"gradient {want!r}, tolerance {tol:.3g}\n{prog}")
+    assert not smooth, (
+        f"second order v^T H u: nested tapes {got!r}, finite differences of the "
+        f"gradient {want!r}, tolerance {tol:.3g}\n{prog}"
+    )
     assume(False)
 
 
@@ -249,13 +271,53 @@ def test_big_forward_and_directional_gradients(prog):
 
 def test_op_table_is_broad():
     """The table covers each family the issue lists (a guard against silently dropping ops)."""
-    for name in ["exp", "log", "tanh", "sigmoid", "sin", "cos", "sqrt", "square", "abs",
-                 "softplus", "erf", "add", "subtract", "multiply", "divide", "maximum", "minimum",
-                 "pow", "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod",
-                 "reduce_logsumexp", "reshape", "transpose", "expand_dims", "squeeze", "concat",
-                 "stack", "tile", "getitem", "strided_slice", "gather", "reverse", "pad",
-                 "matmul", "einsum", "softmax", "cumsum", "where", "clip_by_value", "det", "inv",
-                 "solve"]:
+    for name in [
+        "exp",
+        "log",
+        "tanh",
+        "sigmoid",
+        "sin",
+        "cos",
+        "sqrt",
+        "square",
+        "abs",
+        "softplus",
+        "erf",
+        "add",
+        "subtract",
+        "multiply",
+        "divide",
+        "maximum",
+        "minimum",
+        "pow",
+        "reduce_sum",
+        "reduce_mean",
+        "reduce_max",
+        "reduce_min",
+        "reduce_prod",
+        "reduce_logsumexp",
+        "reshape",
+        "transpose",
+        "expand_dims",
+        "squeeze",
+        "concat",
+        "stack",
+        "tile",
+        "getitem",
+        "strided_slice",
+        "gather",
+        "reverse",
+        "pad",
+        "matmul",
+        "einsum",
+        "softmax",
+        "cumsum",
+        "where",
+        "clip_by_value",
+        "det",
+        "inv",
+        "solve",
+    ]:
         assert name in OPS, name
 
 
@@ -268,8 +330,7 @@ def test_band_part_bounds_equal_to_the_matrix_size():
     x = np.arange(6.0).reshape(2, 3)
     np.testing.assert_array_equal(tg.linalg.band_part(x, 2, 3).numpy(), x)
     assert tg.linalg.band_part(np.zeros((2, 0)), 0, 0).shape == (2, 0)
-    np.testing.assert_array_equal(tg.linalg.band_part(np.ones((3, 1)), 1, 1).numpy().ravel(),
-                                  [1, 1, 0])
+    np.testing.assert_array_equal(tg.linalg.band_part(np.ones((3, 1)), 1, 1).numpy().ravel(), [1, 1, 0])
     with np.testing.assert_raises(ValueError):  # InvalidArgumentError, as TF, one past the size
         tg.linalg.band_part(np.ones((3, 1)), 1, 2)
 

@@ -1,5 +1,6 @@
 """Saving within tapegrad: `.weights.h5` (Keras 3 layout), tf.train.Checkpoint/CheckpointManager,
 tf.saved_model. Interop with real Keras/TF is in test_saving_keras.py."""
+
 import os
 
 import numpy as np
@@ -29,8 +30,9 @@ class Norm(tg.keras.layers.Layer):
 
     def build(self, input_shape):
         self.gamma = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="gamma")
-        self.moving_mean = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="moving_mean",
-                                           trainable=False)
+        self.moving_mean = self.add_weight(
+            shape=(input_shape[-1],), initializer="zeros", name="moving_mean", trainable=False
+        )
 
     def call(self, x):
         return (x - self.moving_mean) * self.gamma
@@ -118,6 +120,7 @@ def h5_listing(path):
 
 # ---- .weights.h5 ---------------------------------------------------------------------------------
 
+
 def test_weights_round_trip_and_keras_paths(tmp_path):
     pytest.importorskip("h5py")
     a, b = built_net(), built_net()
@@ -131,10 +134,22 @@ def test_weights_round_trip_and_keras_paths(tmp_path):
     np.testing.assert_array_equal(b(X).numpy(), a_out)
     # Keras's walk: attributes in sorted order, a list is a container named by snake_case class name;
     # vars in trainable-then-non-trainable order
-    assert h5_listing(path) == sorted([
-        "blocks/d/vars/0", "blocks/d/vars/1", "blocks/d_1/vars/0", "blocks/d_1/vars/1",
-        "bn/vars/0", "bn/vars/1", "encoder/vars/0", "encoder/vars/1", "head/vars/0", "head/vars/1"])
+    assert h5_listing(path) == sorted(
+        [
+            "blocks/d/vars/0",
+            "blocks/d/vars/1",
+            "blocks/d_1/vars/0",
+            "blocks/d_1/vars/1",
+            "bn/vars/0",
+            "bn/vars/1",
+            "encoder/vars/0",
+            "encoder/vars/1",
+            "head/vars/0",
+            "head/vars/1",
+        ]
+    )
     import h5py
+
     with h5py.File(path, "r") as f:
         assert f["vars"].attrs["name"] == a.name and len(f["vars"]) == 0  # the root group exists, empty
         assert f["encoder/vars"].attrs["name"] == a.encoder.name
@@ -144,6 +159,7 @@ def test_weights_round_trip_and_keras_paths(tmp_path):
 def test_optimizer_state_in_keras_order(tmp_path):
     pytest.importorskip("h5py")
     import h5py
+
     net = built_net()
     opt = tg.keras.optimizers.Adam(learning_rate=0.01)
     train_steps(net, opt, 2)
@@ -183,22 +199,42 @@ def test_unbuilt_optimizer_mismatch_warns_and_skips(tmp_path):
     saving.save_weights(net, path)
     other = built_net()
     other.optimizer = fresh = tg.keras.optimizers.Adam()
-    with pytest.warns(UserWarning, match=rf"Skipping variable loading for optimizer '{fresh.name}', because it has 2 "
-                                         r"variables whereas the saved optimizer has 20 variables\."):
+    with pytest.warns(
+        UserWarning,
+        match=rf"Skipping variable loading for optimizer '{fresh.name}', because it has 2 "
+        r"variables whereas the saved optimizer has 20 variables\.",
+    ):
         saving.load_weights(other, path)
     assert same_weights(net, other)  # the layers loaded
     assert int(fresh.iterations.numpy()) == 0
 
 
-@pytest.mark.parametrize("make, groups", [
-    (lambda: tg.keras.optimizers.RMSprop(momentum=0.9, centered=True),
-     ["velocity", "velocity", "momentum", "momentum", "average_gradient", "average_gradient"]),
-    (lambda: tg.keras.optimizers.Adam(amsgrad=True),
-     ["momentum", "velocity", "momentum", "velocity", "velocity_hat", "velocity_hat"]),
-    (lambda: tg.keras.optimizers.Adam(use_ema=True, gradient_accumulation_steps=2),
-     ["average", "average", "gradient_accumulator", "gradient_accumulator", "momentum", "velocity", "momentum",
-      "velocity"]),
-])
+@pytest.mark.parametrize(
+    "make, groups",
+    [
+        (
+            lambda: tg.keras.optimizers.RMSprop(momentum=0.9, centered=True),
+            ["velocity", "velocity", "momentum", "momentum", "average_gradient", "average_gradient"],
+        ),
+        (
+            lambda: tg.keras.optimizers.Adam(amsgrad=True),
+            ["momentum", "velocity", "momentum", "velocity", "velocity_hat", "velocity_hat"],
+        ),
+        (
+            lambda: tg.keras.optimizers.Adam(use_ema=True, gradient_accumulation_steps=2),
+            [
+                "average",
+                "average",
+                "gradient_accumulator",
+                "gradient_accumulator",
+                "momentum",
+                "velocity",
+                "momentum",
+                "velocity",
+            ],
+        ),
+    ],
+)
 def test_optimizer_variable_order(make, groups):
     v = [tg.Variable(np.zeros((3, 4), np.float32), name="kernel"), tg.Variable(np.zeros(4, np.float32), name="bias")]
     opt = make()
@@ -212,6 +248,7 @@ def test_optimizer_variable_order(make, groups):
 def test_load_errors_leave_model_unchanged(tmp_path):
     pytest.importorskip("h5py")
     import h5py
+
     a = built_net()
     path = str(tmp_path / "a.weights.h5")
     saving.save_weights(a, path)
@@ -225,9 +262,12 @@ def test_load_errors_leave_model_unchanged(tmp_path):
             src.copy(src[k], dst, name=k)
         del dst["head/vars/1"]
         dst["head/vars/1"] = np.zeros(7, np.float32)
-    with pytest.raises(ValueError, match=r"A total of 1 objects could not be loaded[\s\S]*The shape of the target "
-                                         r"variable and the shape of the target value in `variable.assign\(value\)` "
-                                         r"must match. variable.shape=\(2,\), Received: value.shape=\(7,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"A total of 1 objects could not be loaded[\s\S]*The shape of the target "
+        r"variable and the shape of the target value in `variable.assign\(value\)` "
+        r"must match. variable.shape=\(2,\), Received: value.shape=\(7,\)",
+    ):
         saving.load_weights(b, bad)
     assert same_weights_list(b.get_weights(), before)
 
@@ -236,8 +276,11 @@ def test_load_errors_leave_model_unchanged(tmp_path):
         del dst["head/vars/1"]
         dst["head/vars/1"] = np.zeros(2, np.float32)
         del dst["encoder/vars/1"]
-    with pytest.raises(ValueError, match=rf"Layer '{b.encoder.name}' expected 2 variables, but received 1 variables "
-                                         r"during loading. Expected: \['kernel', 'bias'\]"):
+    with pytest.raises(
+        ValueError,
+        match=rf"Layer '{b.encoder.name}' expected 2 variables, but received 1 variables "
+        r"during loading. Expected: \['kernel', 'bias'\]",
+    ):
         saving.load_weights(b, bad)
     assert same_weights_list(b.get_weights(), before)
 
@@ -284,12 +327,14 @@ def test_save_load_argument_errors(tmp_path, monkeypatch):
     assert read_text(path) == "keep"
     # without h5py: ImportError naming the fix
     import sys
+
     monkeypatch.setitem(sys.modules, "h5py", None)
     with pytest.raises(ImportError, match="pip install h5py"):
         saving.save_weights(net, str(tmp_path / "n.weights.h5"))
 
 
 # ---- tf.train.Checkpoint ------------------------------------------------------------------------
+
 
 def test_checkpoint_save_numbering_state_file_and_restore(tmp_path):
     v = tg.Variable([1.0, 2.0])
@@ -304,7 +349,9 @@ def test_checkpoint_save_numbering_state_file_and_restore(tmp_path):
     p2 = ckpt.save(prefix)
     assert p2 == prefix + "-2" and int(ckpt.save_counter.numpy()) == 2
     assert (tmp_path / "checkpoint").read_text().splitlines() == [
-        'model_checkpoint_path: "ckpt-2"', 'all_model_checkpoint_paths: "ckpt-2"']
+        'model_checkpoint_path: "ckpt-2"',
+        'all_model_checkpoint_paths: "ckpt-2"',
+    ]
     assert tg.train.latest_checkpoint(str(tmp_path)) == p2
     assert tg.train.latest_checkpoint(str(tmp_path / "nothing")) is None
     _ = v.assign([0.0, 0.0])
@@ -332,9 +379,12 @@ def test_checkpoint_status_assertions(tmp_path):
     status = tg.train.Checkpoint(v=tg.Variable(5.0), w=extra).restore(path)
     status.assert_nontrivial_match()
     for check in (status.assert_consumed, status.assert_existing_objects_matched):
-        with pytest.raises(AssertionError, match=r"Found 1 Python objects that were not bound to checkpointed "
-                                                 r"values, likely due to changes in the Python program. Showing 1 of "
-                                                 r"1 unmatched objects"):
+        with pytest.raises(
+            AssertionError,
+            match=r"Found 1 Python objects that were not bound to checkpointed "
+            r"values, likely due to changes in the Python program. Showing 1 of "
+            r"1 unmatched objects",
+        ):
             check()
     assert status.expect_partial() is status
     # a saved value nobody takes: existing objects matched, not consumed
@@ -353,19 +403,26 @@ def test_checkpoint_status_assertions(tmp_path):
 
 
 def test_checkpoint_errors(tmp_path):
-    with pytest.raises(tg.errors.NotFoundError, match=r"(?s)Error when restoring from checkpoint or SavedModel at "
-                                                      r".*missing.*You may be missing the checkpoint suffix \(e\.g\. "
-                                                      r"the '-1' in 'path/to/ckpt-1'\)\."):
+    with pytest.raises(
+        tg.errors.NotFoundError,
+        match=r"(?s)Error when restoring from checkpoint or SavedModel at "
+        r".*missing.*You may be missing the checkpoint suffix \(e\.g\. "
+        r"the '-1' in 'path/to/ckpt-1'\)\.",
+    ):
         tg.train.Checkpoint(v=tg.Variable(1.0)).restore(str(tmp_path / "missing"))
     with pytest.raises(ValueError, match="`Checkpoint` was expecting v to be a trackable object"):
         tg.train.Checkpoint(v=3)
     net = Net()
-    with pytest.raises(ValueError, match="Cannot create a Checkpoint with keyword argument encoder if root.encoder "
-                                         "already exists."):
+    with pytest.raises(
+        ValueError, match="Cannot create a Checkpoint with keyword argument encoder if root.encoder already exists."
+    ):
         tg.train.Checkpoint(root=net, encoder=tg.Variable(1.0))
     path = tg.train.Checkpoint(v=tg.Variable([1.0, 2.0])).save(str(tmp_path / "s"))
-    with pytest.raises(ValueError, match=r"Received incompatible tensor with shape \(2,\) when attempting to restore "
-                                         r"variable with shape \(3,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"Received incompatible tensor with shape \(2,\) when attempting to restore "
+        r"variable with shape \(3,\)",
+    ):
         tg.train.Checkpoint(v=tg.Variable([0.0, 0.0, 0.0])).restore(path)
 
 
@@ -457,11 +514,19 @@ def test_checkpoint_manager(tmp_path):
         paths.append(manager.save())
     assert [os.path.basename(p) for p in paths] == ["ckpt-1", "ckpt-2", "ckpt-3", "ckpt-4"]
     assert manager.checkpoints == paths[2:]
-    assert sorted(os.listdir(d)) == ["checkpoint", "ckpt-3.data-00000-of-00001", "ckpt-3.index",
-                                     "ckpt-4.data-00000-of-00001", "ckpt-4.index"]
+    assert sorted(os.listdir(d)) == [
+        "checkpoint",
+        "ckpt-3.data-00000-of-00001",
+        "ckpt-3.index",
+        "ckpt-4.data-00000-of-00001",
+        "ckpt-4.index",
+    ]
     state = read_text(os.path.join(d, "checkpoint")).splitlines()
-    assert state[:3] == ['model_checkpoint_path: "ckpt-4"', 'all_model_checkpoint_paths: "ckpt-3"',
-                         'all_model_checkpoint_paths: "ckpt-4"']
+    assert state[:3] == [
+        'model_checkpoint_path: "ckpt-4"',
+        'all_model_checkpoint_paths: "ckpt-3"',
+        'all_model_checkpoint_paths: "ckpt-4"',
+    ]
     assert state[3].startswith("all_model_checkpoint_timestamps: ") and state[-1].startswith("last_preserved")
     assert tg.train.latest_checkpoint(d) == paths[-1] == manager.latest_checkpoint
     # checkpoint_number names the file; save_counter still advances
@@ -489,8 +554,9 @@ def test_checkpoint_manager_interval_and_errors(tmp_path):
     with pytest.raises(ValueError, match="`step_counter` should be passed if `checkpoint_interval` is not None."):
         tg.train.CheckpointManager(ckpt, str(tmp_path), max_to_keep=1, checkpoint_interval=2)
     step = tg.Variable(0, dtype=tg.int64)
-    m = tg.train.CheckpointManager(ckpt, str(tmp_path / "i"), max_to_keep=None, step_counter=step,
-                                   checkpoint_interval=2)
+    m = tg.train.CheckpointManager(
+        ckpt, str(tmp_path / "i"), max_to_keep=None, step_counter=step, checkpoint_interval=2
+    )
     saved = []
     for s in range(6):
         _ = step.assign(s)
@@ -518,6 +584,7 @@ def test_custom_training_loop_example_pattern(tmp_path):
 
 
 # ---- tf.saved_model -----------------------------------------------------------------------------
+
 
 def test_saved_model_module_round_trip(tmp_path):
     m = Lin()
@@ -640,8 +707,9 @@ def test_saved_model_signatures(tmp_path):
 
 def test_saved_model_module_wrapping_keras_model(tmp_path):
     # regression: the export wrapper of TF's guides (a tf.Module holding a Keras model, constructor argument)
-    model = tg.keras.Sequential([tg.keras.Input(shape=(3,)), tg.keras.layers.Dense(2, activation="relu"),
-                                 tg.keras.layers.Dense(1)])
+    model = tg.keras.Sequential(
+        [tg.keras.Input(shape=(3,)), tg.keras.layers.Dense(2, activation="relu"), tg.keras.layers.Dense(1)]
+    )
     model.set_weights([np.linspace(-1, 1, w.size).reshape(w.shape).astype(np.float32) for w in model.get_weights()])
     exporter = Exporter(model)
     tg.saved_model.save(exporter, str(tmp_path / "e"), signatures={"serving_default": exporter.serve})
@@ -649,8 +717,7 @@ def test_saved_model_module_wrapping_keras_model(tmp_path):
     batch = tg.constant([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]])
     want = model(batch).numpy()
     np.testing.assert_allclose(reloaded.serve(batch)["score"].numpy(), want, rtol=1e-6)
-    np.testing.assert_allclose(reloaded.signatures["serving_default"](features=batch)["score"].numpy(), want,
-                               rtol=1e-6)
+    np.testing.assert_allclose(reloaded.signatures["serving_default"](features=batch)["score"].numpy(), want, rtol=1e-6)
     assert len(reloaded.trainable_variables) == 4
 
 

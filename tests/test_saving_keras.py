@@ -1,5 +1,6 @@
 """`.weights.h5` files between tapegrad and real Keras 3 (both directions), and CheckpointManager's
 files against real TF, when they are installed."""
+
 import os
 
 import numpy as np
@@ -20,12 +21,16 @@ def listing(path):
     """Every group and dataset path in the file, with dataset shapes and dtypes."""
     out = []
     with h5py.File(path, "r") as f:
-        f.visititems(lambda name, obj: out.append(
-            (name, obj.shape, obj.dtype.name) if isinstance(obj, h5py.Dataset) else (name,)))
+        f.visititems(
+            lambda name, obj: out.append(
+                (name, obj.shape, obj.dtype.name) if isinstance(obj, h5py.Dataset) else (name,)
+            )
+        )
     return sorted(out)
 
 
 # The same architectures in both libraries: `lib` is tapegrad.keras or keras.
+
 
 def sequential(lib):
     return lib.Sequential([lib.Input((3,)), lib.layers.Dense(4, activation="relu"), lib.layers.Dense(2)])
@@ -60,8 +65,9 @@ def subclassed(lib):
 
 
 def embedding(lib):
-    return lib.Sequential([lib.Input((4,), dtype="int32"), lib.layers.Embedding(10, 3), lib.layers.Flatten(),
-                           lib.layers.Dense(2)])
+    return lib.Sequential(
+        [lib.Input((4,), dtype="int32"), lib.layers.Embedding(10, 3), lib.layers.Flatten(), lib.layers.Dense(2)]
+    )
 
 
 def normalization(lib):
@@ -70,8 +76,13 @@ def normalization(lib):
     return lib.Sequential([lib.Input((3,)), norm, lib.layers.Dense(2)])
 
 
-BUILDERS = {"sequential": sequential, "functional": functional, "subclassed": subclassed, "embedding": embedding,
-            "normalization": normalization}
+BUILDERS = {
+    "sequential": sequential,
+    "functional": functional,
+    "subclassed": subclassed,
+    "embedding": embedding,
+    "normalization": normalization,
+}
 INPUTS = {"embedding": np.random.default_rng(6).integers(0, 10, size=(6, 4)).astype(np.int32)}
 
 
@@ -142,12 +153,24 @@ def test_adam_state_both_directions(tmp_path):
         np.testing.assert_allclose(mine.numpy(), np.asarray(kv), rtol=1e-6)
 
 
-@pytest.mark.parametrize("name, kwargs", [
-    ("Adam", {"amsgrad": True}), ("Adam", {"use_ema": True, "gradient_accumulation_steps": 2}),
-    ("RMSprop", {"momentum": 0.9, "centered": True}), ("SGD", {"momentum": 0.9}), ("Nadam", {}),
-    ("Adafactor", {}), ("Ftrl", {}), ("Adamax", {}), ("Adadelta", {}), ("Adagrad", {}), ("Lion", {}),
-    ("Lamb", {}), ("AdamW", {}),
-])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("Adam", {"amsgrad": True}),
+        ("Adam", {"use_ema": True, "gradient_accumulation_steps": 2}),
+        ("RMSprop", {"momentum": 0.9, "centered": True}),
+        ("SGD", {"momentum": 0.9}),
+        ("Nadam", {}),
+        ("Adafactor", {}),
+        ("Ftrl", {}),
+        ("Adamax", {}),
+        ("Adadelta", {}),
+        ("Adagrad", {}),
+        ("Lion", {}),
+        ("Lamb", {}),
+        ("AdamW", {}),
+    ],
+)
 def test_optimizer_variable_order_matches_keras(name, kwargs):
     shapes = [(3, 4), (4,)]
     ours = getattr(tg.keras.optimizers, name)(**kwargs)
@@ -172,8 +195,13 @@ def test_checkpoint_manager_files_match_tf(tmp_path):
         paths.append(manager.save(checkpoint_number=10))
         with open(os.path.join(d, "checkpoint")) as f:
             state = [line for line in f.read().splitlines() if "timestamp" not in line]
-        return ([os.path.relpath(p, d) for p in paths], [os.path.relpath(p, d) for p in manager.checkpoints],
-                sorted(os.listdir(d)), state, os.path.relpath(lib.train.latest_checkpoint(d), d),
-                int(ckpt.save_counter.numpy()))
+        return (
+            [os.path.relpath(p, d) for p in paths],
+            [os.path.relpath(p, d) for p in manager.checkpoints],
+            sorted(os.listdir(d)),
+            state,
+            os.path.relpath(lib.train.latest_checkpoint(d), d),
+            int(ckpt.save_counter.numpy()),
+        )
 
     assert run(tg, str(tmp_path / "ours")) == run(tf_ref, str(tmp_path / "theirs"))

@@ -1,4 +1,5 @@
 """GradientTape semantics, as small literal cases with TF's documented values (reference §1)."""
+
 import gc
 
 import numpy as np
@@ -35,7 +36,7 @@ def test_third_derivative_of_cube():
     with tg.GradientTape() as t1:
         with tg.GradientTape() as t2:
             with tg.GradientTape() as t3:
-                y = x ** 3
+                y = x**3
             d1 = t3.gradient(y, x)
         d2 = t2.gradient(d1, x)
     d3 = t1.gradient(d2, x)
@@ -73,8 +74,8 @@ def test_watch_accessed_variables_false():
     x, w = tg.Variable(2.0), tg.Variable(5.0)
     with tg.GradientTape(watch_accessed_variables=False) as tape:
         tape.watch(x)
-        y = x ** 2
-        z = w ** 3
+        y = x**2
+        z = w**3
     dy_dx, dz_dw = tape.gradient([y, z], [x, w])
     assert float(dy_dx) == 4.0 and dz_dw is None
 
@@ -91,7 +92,7 @@ def test_variable_is_watched_and_target_sum():
 def test_dict_targets_and_sources():
     x = tg.Variable(2.0)
     with tg.GradientTape() as tape:
-        y0 = x ** 2
+        y0 = x**2
         y1 = 1 / x
     assert float(tape.gradient({"y0": y0, "y1": y1}, x)) == 3.75
     w, b = tg.Variable([[1.0, 2.0]]), tg.Variable([0.5])
@@ -107,10 +108,11 @@ def test_unconnected_gradients():
     x = tg.Variable([2.0, 2.0])
     y = tg.Variable(3.0)
     with tg.GradientTape(persistent=True) as tape:
-        z = y ** 2
+        z = y**2
     assert tape.gradient(z, x) is None
     np.testing.assert_array_equal(
-        tape.gradient(z, x, unconnected_gradients=tg.UnconnectedGradients.ZERO).numpy(), [0.0, 0.0])
+        tape.gradient(z, x, unconnected_gradients=tg.UnconnectedGradients.ZERO).numpy(), [0.0, 0.0]
+    )
     assert tape.gradient(z, x, unconnected_gradients="zero").shape == (2,)
     with pytest.raises(ValueError, match="unconnected_gradients"):
         tape.gradient(z, x, unconnected_gradients="bogus")
@@ -190,7 +192,7 @@ def test_non_trainable_variable_not_watched():
     x2 = tg.Variable(2.0, name="x2") + 1.0  # a Tensor, not a Variable
     x3 = tg.constant(3.0)
     with tg.GradientTape() as tape:
-        y = (x0 ** 2) + (x1 ** 2) + (x2 ** 2) + (x3 ** 2)
+        y = (x0**2) + (x1**2) + (x2**2) + (x3**2)
     grad = tape.gradient(y, [x0, x1, x2, x3])
     assert float(grad[0]) == 6.0
     assert grad[1] is None and grad[2] is None and grad[3] is None
@@ -200,7 +202,7 @@ def test_state_stops_gradients():
     x0, x1 = tg.Variable(3.0), tg.Variable(0.0)
     with tg.GradientTape() as tape:
         x1.assign_add(x0)
-        y = x1 ** 2
+        y = x1**2
     assert tape.gradient(y, x0) is None
 
 
@@ -285,8 +287,10 @@ def test_tapes_are_thread_local():
     x = tg.Variable(3.0)
     results = {}
     with tg.GradientTape() as tape:
+
         def other():
             results["y"] = x * x  # another thread: not recorded on this thread's tape
+
         t = threading.Thread(target=other)
         t.start()
         t.join()

@@ -1,4 +1,5 @@
 """Tensors, dtypes, conversions, operators and Variables."""
+
 import time
 
 import numpy as np
@@ -107,7 +108,9 @@ def test_mismatched_dtypes_raise_like_tf():
 def test_mismatched_shapes_raise_with_shapes():
     with pytest.raises(tg.errors.InvalidArgumentError, match=r"Incompatible shapes: \[2,3\] vs. \[4\]"):
         tg.zeros([2, 3]) + tg.zeros([4])
-    with pytest.raises(tg.errors.InvalidArgumentError, match=r"Matrix size-incompatible: In\[0\]: \[2,3\], In\[1\]: \[4,5\]"):
+    with pytest.raises(
+        tg.errors.InvalidArgumentError, match=r"Matrix size-incompatible: In\[0\]: \[2,3\], In\[1\]: \[4,5\]"
+    ):
         tg.matmul(tg.zeros([2, 3]), tg.zeros([4, 5]))
     with pytest.raises(tg.errors.InvalidArgumentError, match="rank"):
         tg.matmul(tg.zeros([3]), tg.zeros([3, 2]))
@@ -306,9 +309,11 @@ def test_pool_without_spinning(tmp_path):
     import subprocess
     import sys
 
-    code = ("import numpy as np, tapegrad as tg; x = np.ones(1_000_000, np.float32); "
-            "assert float(tg.reduce_sum(tg.constant(x) * 2.0)) == 2e6; "
-            "open(__import__('sys').argv[1], 'w').write('ok')")
+    code = (
+        "import numpy as np, tapegrad as tg; x = np.ones(1_000_000, np.float32); "
+        "assert float(tg.reduce_sum(tg.constant(x) * 2.0)) == 2e6; "
+        "open(__import__('sys').argv[1], 'w').write('ok')"
+    )
     env = dict(os.environ, TAPEGRAD_POOL_SPIN_US="0")
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "out")], env=env, check=True, capture_output=True)
     assert (tmp_path / "out").read_text() == "ok"

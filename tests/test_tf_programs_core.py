@@ -1,5 +1,6 @@
 """The porting claim for the foundation: small TF programs run twice, with `tensorflow` and with
 `tapegrad` as the module, and every result compared. Skips cleanly without TensorFlow."""
+
 import numpy as np
 import pytest
 
@@ -17,7 +18,7 @@ def prog_mlp_gradients(m):
     with m.GradientTape() as tape:
         h = m.nn.relu(m.matmul(x, w1) + b1)
         out = m.nn.sigmoid(h @ w2)
-        loss = m.reduce_mean(m.square(out - 0.5)) + 0.01 * m.reduce_sum(w1 ** 2)
+        loss = m.reduce_mean(m.square(out - 0.5)) + 0.01 * m.reduce_sum(w1**2)
     grads = tape.gradient(loss, {"w1": w1, "b1": b1, "w2": w2})
     return [loss, grads["w1"], grads["b1"], grads["w2"]]
 
@@ -56,7 +57,7 @@ def prog_second_derivative(m):
     x = m.Variable(1.3, dtype=m.float64)
     with m.GradientTape() as t2:
         with m.GradientTape() as t1:
-            y = m.tanh(x) * m.exp(x) + x ** 3
+            y = m.tanh(x) * m.exp(x) + x**3
         dy = t1.gradient(y, x)
     return [y, dy, t2.gradient(dy, x)]
 
@@ -78,8 +79,14 @@ def prog_linear_regression_sgd(m):
     return history + [w, b, opt.iterations]
 
 
-PROGRAMS = [prog_mlp_gradients, prog_elementwise_chain, prog_batched_matmul_broadcast,
-            prog_reductions_and_shapes, prog_second_derivative, prog_linear_regression_sgd]
+PROGRAMS = [
+    prog_mlp_gradients,
+    prog_elementwise_chain,
+    prog_batched_matmul_broadcast,
+    prog_reductions_and_shapes,
+    prog_second_derivative,
+    prog_linear_regression_sgd,
+]
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.__name__)

@@ -1,6 +1,7 @@
 """The porting claim for einsum, tensordot, matvec, trace, conv and pooling: small TF programs run
 twice, with `tensorflow` and with `tapegrad` as the module, and every result compared (float32
 within 2e-4 relative, float64 within 1e-9). Skips cleanly without TensorFlow."""
+
 import os
 
 import numpy as np
@@ -37,9 +38,16 @@ def prog_einsum_specs(m):
     b0 = m.constant(data((3, 4), 24, "float64"))
     with m.GradientTape(persistent=True) as tape:
         tape.watch([a, b, c, b0])
-        outs = [m.einsum("ii->", a), m.einsum("ii->i", a), m.einsum("ij->ji", a), m.einsum("i,j->ij", c, c),
-                m.einsum("...jk,k->...j", b, c), m.einsum("ij,bjk->bik", a, b), m.einsum("bij->", b),
-                m.einsum("ij,jk,k->i", a, b0, c)]
+        outs = [
+            m.einsum("ii->", a),
+            m.einsum("ii->i", a),
+            m.einsum("ij->ji", a),
+            m.einsum("i,j->ij", c, c),
+            m.einsum("...jk,k->...j", b, c),
+            m.einsum("ij,bjk->bik", a, b),
+            m.einsum("bij->", b),
+            m.einsum("ij,jk,k->i", a, b0, c),
+        ]
         total = sum(m.reduce_sum(o * o) for o in outs)
     return outs + tape.gradient(total, [a, b, c, b0])
 
@@ -56,8 +64,13 @@ def prog_tensordot_matvec_trace(m):
         mvt = m.linalg.matvec(mat, vec, transpose_a=True)
         tr = m.linalg.trace(mat)
         dp = m.linalg.diag_part(mat)
-        loss = m.reduce_sum(t1 ** 2) + m.reduce_sum(t2) + m.reduce_sum(mv * mvt) + m.reduce_sum(tr * tr) + m.reduce_sum(
-            dp ** 3)
+        loss = (
+            m.reduce_sum(t1**2)
+            + m.reduce_sum(t2)
+            + m.reduce_sum(mv * mvt)
+            + m.reduce_sum(tr * tr)
+            + m.reduce_sum(dp**3)
+        )
     return [t1, t2, mv, mvt, tr, dp, loss] + tape.gradient(loss, [a, b, mat])
 
 
@@ -81,9 +94,18 @@ def prog_matrix_functions(m):
         tsu = m.linalg.triangular_solve(m.linalg.matrix_transpose(ch), b, lower=False, adjoint=True)
         sg, la = m.linalg.slogdet(a)
         ld = m.linalg.logdet(spd)
-        loss = (m.reduce_sum(ai * ai) + m.reduce_sum(d) + m.reduce_sum(x * xt) + m.reduce_sum(bp * at)
-                + m.reduce_sum(dg) + m.reduce_sum(e) + m.reduce_sum(ch * ch) + m.reduce_sum(ts * tsu)
-                + m.reduce_sum(la * sg) + m.reduce_sum(ld))
+        loss = (
+            m.reduce_sum(ai * ai)
+            + m.reduce_sum(d)
+            + m.reduce_sum(x * xt)
+            + m.reduce_sum(bp * at)
+            + m.reduce_sum(dg)
+            + m.reduce_sum(e)
+            + m.reduce_sum(ch * ch)
+            + m.reduce_sum(ts * tsu)
+            + m.reduce_sum(la * sg)
+            + m.reduce_sum(ld)
+        )
     return [ai, d, x, xt, bp, dg, at, e, ch, ts, tsu, sg, la, ld, loss, tape.gradient(loss, a)]
 
 
@@ -102,8 +124,7 @@ def prog_solvers_and_small_helpers(m):
         cs = m.linalg.cholesky_solve(m.linalg.cholesky(gram), ls)
         cr = m.linalg.cross(u, v)
         sd = m.linalg.set_diag(x, d)
-        loss = (m.reduce_sum(ls ** 2) + m.reduce_sum(ls0) + m.reduce_sum(cs) + m.reduce_sum(cr * cr)
-                + m.reduce_sum(sd ** 3))
+        loss = m.reduce_sum(ls**2) + m.reduce_sum(ls0) + m.reduce_sum(cs) + m.reduce_sum(cr * cr) + m.reduce_sum(sd**3)
     return [ls, ls0, cs, cr, sd, loss] + tape.gradient(loss, [a, u, x])
 
 
@@ -114,7 +135,7 @@ def prog_qr(m):
     with m.GradientTape() as tape:
         q, r = m.linalg.qr(a)
         qf, rf = m.linalg.qr(a, full_matrices=True)
-        loss = m.reduce_sum(q * w) + m.reduce_sum(r ** 2)
+        loss = m.reduce_sum(q * w) + m.reduce_sum(r**2)
     return [q, r, qf, rf, loss, tape.gradient(loss, a)]
 
 
@@ -126,7 +147,7 @@ def prog_svd(m):
     with m.GradientTape() as tape:
         s, u, v = m.linalg.svd(a)
         sb = m.linalg.svd(b, compute_uv=False)
-        loss = m.reduce_sum(s ** 3) + m.reduce_sum(u * u * wu) + m.reduce_sum(v * v * wv) + m.reduce_sum(sb)
+        loss = m.reduce_sum(s**3) + m.reduce_sum(u * u * wu) + m.reduce_sum(v * v * wv) + m.reduce_sum(sb)
     return [s, u * u, v * v, sb, loss] + tape.gradient(loss, [a, b])
 
 
@@ -166,8 +187,7 @@ def prog_conv_variants(m):
     out = []
     with m.GradientTape(persistent=True) as tape:
         tape.watch([x, w])
-        for strides, padding in [(1, "VALID"), (2, "SAME"), ([3, 2], "VALID"),
-                                 (1, [[0, 0], [1, 0], [2, 1], [0, 0]])]:
+        for strides, padding in [(1, "VALID"), (2, "SAME"), ([3, 2], "VALID"), (1, [[0, 0], [1, 0], [2, 1], [0, 0]])]:
             out.append(m.nn.conv2d(x, w, strides=strides, padding=padding))
         total = sum(m.reduce_sum(o * m.sin(o)) for o in out)
     grads = tape.gradient(total, [x, w])
@@ -186,7 +206,7 @@ def prog_depthwise_separable_grouped(m):
         y1 = m.nn.depthwise_conv2d(x, dw, strides=[1, 1, 1, 1], padding="SAME")
         y2 = m.nn.separable_conv2d(x, dw, pw, strides=[1, 2, 2, 1], padding="VALID")
         y3 = m.nn.conv2d(x, gw, strides=1, padding="SAME")
-        loss = m.reduce_sum(y1 ** 2) + m.reduce_sum(m.tanh(y2)) + m.reduce_sum(y3 * y3)
+        loss = m.reduce_sum(y1**2) + m.reduce_sum(m.tanh(y2)) + m.reduce_sum(y3 * y3)
     return [y1, y2, y3, loss] + tape.gradient(loss, [x, dw, pw, gw])
 
 
@@ -200,7 +220,7 @@ def prog_conv1d_and_transpose(m):
         y1 = m.nn.conv1d(x, w, stride=2, padding="SAME")
         y2 = m.nn.conv1d(x, w, stride=1, padding="VALID", dilations=2)
         y3 = m.nn.conv2d_transpose(g, wt, output_shape=[2, 6, 6, 2], strides=2, padding="SAME")
-        loss = m.reduce_sum(y1 ** 2) + m.reduce_sum(y2) + m.reduce_sum(y3 ** 2)
+        loss = m.reduce_sum(y1**2) + m.reduce_sum(y2) + m.reduce_sum(y3**2)
     return [y1, y2, y3] + tape.gradient(loss, [x, w, g, wt])
 
 
@@ -213,11 +233,14 @@ def prog_generic_conv_and_pool(m):
     wt = m.constant(data((3, 2, 4), 36))
     with m.GradientTape(persistent=True) as tape:
         tape.watch([x, w, x4, w4, gt, wt])
-        ys = [m.nn.convolution(x, w, padding="SAME"), m.nn.convolution(x4, w4, strides=2, padding="VALID"),
-              m.nn.atrous_conv2d(x4, w4, rate=2, padding="SAME"),
-              m.nn.conv1d_transpose(gt, wt, output_shape=[2, 8, 2], strides=2, padding="SAME"),
-              m.nn.pool(x4, [2, 2], "MAX", strides=[2, 2], padding="SAME"),
-              m.nn.pool(x, [3], "AVG", padding="VALID")]
+        ys = [
+            m.nn.convolution(x, w, padding="SAME"),
+            m.nn.convolution(x4, w4, strides=2, padding="VALID"),
+            m.nn.atrous_conv2d(x4, w4, rate=2, padding="SAME"),
+            m.nn.conv1d_transpose(gt, wt, output_shape=[2, 8, 2], strides=2, padding="SAME"),
+            m.nn.pool(x4, [2, 2], "MAX", strides=[2, 2], padding="SAME"),
+            m.nn.pool(x, [3], "AVG", padding="VALID"),
+        ]
         loss = sum(m.reduce_sum(y * y) for y in ys[:2] + ys[3:])  # TF has no CPU gradient for dilations > 1
     return ys + tape.gradient(loss, [x, w, x4, w4, gt, wt])
 
@@ -262,10 +285,24 @@ def prog_dropout_shapes(m):
     return [np.unique(kept), m.shape(m.random.normal([2, 5])), u.dtype.name, np.all((u.numpy() >= 2) & (u.numpy() < 7))]
 
 
-PROGRAMS = [prog_einsum_attention, prog_einsum_specs, prog_tensordot_matvec_trace, prog_matrix_functions,
-            prog_solvers_and_small_helpers, prog_qr, prog_svd, prog_eigh, prog_small_cnn, prog_conv_variants,
-            prog_depthwise_separable_grouped, prog_conv1d_and_transpose, prog_generic_conv_and_pool,
-            prog_pools, prog_second_derivatives, prog_dropout_shapes]
+PROGRAMS = [
+    prog_einsum_attention,
+    prog_einsum_specs,
+    prog_tensordot_matvec_trace,
+    prog_matrix_functions,
+    prog_solvers_and_small_helpers,
+    prog_qr,
+    prog_svd,
+    prog_eigh,
+    prog_small_cnn,
+    prog_conv_variants,
+    prog_depthwise_separable_grouped,
+    prog_conv1d_and_transpose,
+    prog_generic_conv_and_pool,
+    prog_pools,
+    prog_second_derivatives,
+    prog_dropout_shapes,
+]
 
 
 def _np(v):

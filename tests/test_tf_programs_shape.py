@@ -1,5 +1,6 @@
 """Small TF-2 programs in the shape/indexing/tape-feature area, run with `tensorflow` and with
 `tapegrad` (the same source, only the module differs); every result is compared."""
+
 import numpy as np
 import pytest
 
@@ -25,7 +26,7 @@ def program_embedding(tf):
     emb = tf.Variable(EMB)
     ids = tf.constant([[0, 3], [3, 5]])
     with tf.GradientTape() as tape:
-        vecs = tf.gather(emb, ids)                 # [2, 2, 4]
+        vecs = tf.gather(emb, ids)  # [2, 2, 4]
         pooled = tf.reduce_mean(vecs, axis=1)
         loss = tf.reduce_sum(tf.square(pooled))
     g = tape.gradient(loss, emb)
@@ -47,10 +48,27 @@ def program_slicing(tf):
         r = tf.pad(x, [[1, 1], [2, 2]], mode="REFLECT")
         e = tf.squeeze(tf.expand_dims(c, 0))
         cat = tf.concat([tf.reverse(a, [0]), tf.reshape(b, [3, 1])[1:]], axis=-1)
-        loss = (tf.reduce_sum(a * a) + tf.reduce_sum(b) + tf.reduce_sum(s ** 3) + tf.reduce_sum(t * p[0, 0])
-                + tf.reduce_sum(r ** 2) + tf.reduce_sum(e) + tf.reduce_sum(tf.sin(cat)))
-    return {"a": a, "b": b, "c": c, "s": s, "t": t, "p": p, "r": r, "cat": cat, "loss": loss,
-            "grad": tape.gradient(loss, x)}
+        loss = (
+            tf.reduce_sum(a * a)
+            + tf.reduce_sum(b)
+            + tf.reduce_sum(s**3)
+            + tf.reduce_sum(t * p[0, 0])
+            + tf.reduce_sum(r**2)
+            + tf.reduce_sum(e)
+            + tf.reduce_sum(tf.sin(cat))
+        )
+    return {
+        "a": a,
+        "b": b,
+        "c": c,
+        "s": s,
+        "t": t,
+        "p": p,
+        "r": r,
+        "cat": cat,
+        "loss": loss,
+        "grad": tape.gradient(loss, x),
+    }
 
 
 def program_masks(tf):
@@ -63,9 +81,16 @@ def program_masks(tf):
         pos = tf.boolean_mask(x, x > 0)
         rows = tf.boolean_mask(x, [True, False, True])
         w = tf.where(x > 0, x, tf.zeros_like(x) - 1.0)
-        loss = tf.reduce_sum(picked ** 2) + tf.reduce_sum(pos) + tf.reduce_sum(rows * rows) + tf.reduce_sum(w * x)
-    return {"oh": oh, "oh_axis0": tf.one_hot(labels, 5, on_value=2.0, off_value=-1.0, axis=0),
-            "pos": pos, "rows": rows, "idx": tf.where(x > 0), "loss": loss, "grad": tape.gradient(loss, x)}
+        loss = tf.reduce_sum(picked**2) + tf.reduce_sum(pos) + tf.reduce_sum(rows * rows) + tf.reduce_sum(w * x)
+    return {
+        "oh": oh,
+        "oh_axis0": tf.one_hot(labels, 5, on_value=2.0, off_value=-1.0, axis=0),
+        "pos": pos,
+        "rows": rows,
+        "idx": tf.where(x > 0),
+        "loss": loss,
+        "grad": tape.gradient(loss, x),
+    }
 
 
 def program_nd(tf):
@@ -79,8 +104,13 @@ def program_nd(tf):
         a = tf.tensor_scatter_nd_add(x, idx, u)
         up = tf.tensor_scatter_nd_update(x * 2.0, idx[:2], u[:2] ** 2)
         gb = tf.gather(tf.reshape(x, [2, 2, 3]), [[1, 0, 1], [2, 2, 0]], axis=2, batch_dims=1)
-        loss = tf.reduce_sum(g * g) + tf.reduce_sum(s * x) + tf.reduce_sum(a ** 2) + tf.reduce_sum(up ** 3) \
+        loss = (
+            tf.reduce_sum(g * g)
+            + tf.reduce_sum(s * x)
+            + tf.reduce_sum(a**2)
+            + tf.reduce_sum(up**3)
             + tf.reduce_sum(gb * gb)
+        )
     gx, gu = tape.gradient(loss, [x, u])
     return {"g": g, "s": s, "a": a, "up": up, "gb": gb, "loss": loss, "gx": gx, "gu": gu}
 
@@ -92,8 +122,12 @@ def program_jacobians(tf):
         tape.watch(x)
         y = tf.tanh(tf.matmul(x, w))
         z = tf.reduce_sum(y * y, axis=1)
-    return {"jw": tape.jacobian(y, w), "jx": tape.jacobian(z, x), "bj": tape.batch_jacobian(y, x),
-            "jlist": tape.jacobian(z, [x, w])[1]}
+    return {
+        "jw": tape.jacobian(y, w),
+        "jx": tape.jacobian(z, x),
+        "bj": tape.batch_jacobian(y, x),
+        "jlist": tape.jacobian(z, [x, w])[1],
+    }
 
 
 def program_hessian(tf):
@@ -112,6 +146,7 @@ def program_custom_gradient(tf):
 
         def grad(upstream):
             return upstream * (1 - 1 / (1 + e))
+
         return tf.math.log(1 + e), grad
 
     @tf.custom_gradient
@@ -119,6 +154,7 @@ def program_custom_gradient(tf):
         def backward(dy):
             norm = tf.sqrt(tf.reduce_sum(dy * dy))
             return dy * tf.minimum(0.5 / norm, 1.0)
+
         return y, backward
 
     w = tf.Variable(1.5)
@@ -127,6 +163,7 @@ def program_custom_gradient(tf):
     def scaled(x):
         def grad(dy, variables=None):
             return dy * w * 3.0, [tf.reduce_sum(dy * x) * 2.0]
+
         return x * w, grad
 
     x = tf.constant([0.5, 100.0, -3.0])
@@ -168,19 +205,43 @@ def program_misc(tf):
         ssum = tf.math.segment_sum(x, [0, 0, 2])
         sl = tf.slice(x, [1, 1], [-1, 3])
         ss = tf.strided_slice(x, [0, 4], [3, 0], [2, -2])
-        loss = tf.reduce_sum(rep * rep) + tf.reduce_sum(rol * x) + tf.reduce_sum(seg) + tf.reduce_sum(ssum ** 2) \
-            + tf.reduce_sum(sl) + tf.reduce_sum(ss * ss)
+        loss = (
+            tf.reduce_sum(rep * rep)
+            + tf.reduce_sum(rol * x)
+            + tf.reduce_sum(seg)
+            + tf.reduce_sum(ssum**2)
+            + tf.reduce_sum(sl)
+            + tf.reduce_sum(ss * ss)
+        )
     gx, gy = tf.meshgrid(tf.constant([1.0, 2.0, 3.0]), tf.constant([5.0, 6.0]))
     ii, jj = tf.meshgrid(tf.range(2), tf.range(3), indexing="ij")
     uy, ui = tf.unique(tf.constant([4, 1, 4, 7, 1]))
     sub = tf.tensor_scatter_nd_sub(x, [[0, 1], [2, 2]], [1.0, 2.0])
     smean = tf.math.unsorted_segment_mean(x, [2, 0, 2], 4)
     mask = tf.sequence_mask([1, 3, 0], 4)
-    return {"rep": rep, "rol": rol, "seg": seg, "ssum": ssum, "sl": sl, "ss": ss, "mask": mask,
-            "mask_f": tf.sequence_mask([2, 1], dtype=tf.float32), "loss": loss, "grad": tape.gradient(loss, x),
-            "rev": tf.reverse(x, [-1]), "where": tf.where([[True, False], [True, True]]), "gx": gx, "gy": gy,
-            "ii": ii, "jj": jj, "uy": uy, "ui": ui, "sub": sub, "smean": smean,
-            "segmean": tf.math.segment_mean(x, [0, 1, 1])}
+    return {
+        "rep": rep,
+        "rol": rol,
+        "seg": seg,
+        "ssum": ssum,
+        "sl": sl,
+        "ss": ss,
+        "mask": mask,
+        "mask_f": tf.sequence_mask([2, 1], dtype=tf.float32),
+        "loss": loss,
+        "grad": tape.gradient(loss, x),
+        "rev": tf.reverse(x, [-1]),
+        "where": tf.where([[True, False], [True, True]]),
+        "gx": gx,
+        "gy": gy,
+        "ii": ii,
+        "jj": jj,
+        "uy": uy,
+        "ui": ui,
+        "sub": sub,
+        "smean": smean,
+        "segmean": tf.math.segment_mean(x, [0, 1, 1]),
+    }
 
 
 def program_variable_slices(tf):
@@ -196,8 +257,18 @@ def program_variable_slices(tf):
     return {"v": tf.convert_to_tensor(v), "y": y, "g": tape.gradient(y, v)}
 
 
-PROGRAMS = [program_variable_slices, program_misc, program_embedding, program_slicing, program_masks, program_nd, program_jacobians, program_hessian,
-            program_custom_gradient, program_iterate]
+PROGRAMS = [
+    program_variable_slices,
+    program_misc,
+    program_embedding,
+    program_slicing,
+    program_masks,
+    program_nd,
+    program_jacobians,
+    program_hessian,
+    program_custom_gradient,
+    program_iterate,
+]
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.__name__)

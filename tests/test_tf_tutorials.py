@@ -6,6 +6,7 @@ TF's output is recorded in tests/tf_tutorials/expected/ by ``python tests/tf_tut
 (each file names the TF/Keras versions and the program's hash; a stale file fails the test), so the
 default run needs no TensorFlow. With ``TAPEGRAD_TUTORIALS_VS_TF=1`` and TensorFlow installed,
 each program also runs with real TF in the test and is compared live (.ci/run does this)."""
+
 import hashlib
 import importlib.util
 import os
@@ -33,6 +34,7 @@ def read_expected(program):
         header, _, body = f.read().partition("\n")
     fields = dict(item.split("=", 1) for item in header.lstrip("# ").split())
     return fields, body.splitlines()
+
 
 # The swap stands for editing the program's imports (`tensorflow` -> `tapegrad`, `keras` ->
 # `tapegrad.keras`): besides the two top modules, submodule imports such as
@@ -70,8 +72,14 @@ _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|nan|inf")
 
 def _run(code, program, tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0")
-    proc = subprocess.run([sys.executable, "-c", code, os.path.join(HERE, program)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, os.path.join(HERE, program)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return proc
 
 
@@ -80,8 +88,9 @@ _BUILD_NOISE = re.compile(r"^(Running cmake |\[\d+/\d+\] |ninja: |-- (Install|Up
 
 
 def _lines(text):
-    return [line for line in text.splitlines()
-            if line.strip() and not line.startswith("#") and not _BUILD_NOISE.match(line)]
+    return [
+        line for line in text.splitlines() if line.strip() and not line.startswith("#") and not _BUILD_NOISE.match(line)
+    ]
 
 
 def _same(a, b, rtol=1e-4, atol=2e-4):
@@ -99,8 +108,7 @@ def _same(a, b, rtol=1e-4, atol=2e-4):
 
 # Mismatches whose fix belongs to code another part of the project owns: (condition, reason). The
 # xfail is strict, so once the fix lands the XPASS fails and the entry must go.
-KNOWN = {
-}
+KNOWN = {}
 
 
 def _params():
@@ -118,7 +126,8 @@ def _params():
 def test_recorded_tf_output_is_current(program):
     fields, _ = read_expected(program)
     assert fields["sha256"] == program_hash(program), (
-        f"{program} changed since TF's output was recorded: run `python tests/tf_tutorials/record.py {program}`")
+        f"{program} changed since TF's output was recorded: run `python tests/tf_tutorials/record.py {program}`"
+    )
 
 
 @pytest.mark.slow
@@ -133,8 +142,12 @@ def test_program_runs_unchanged(program, tmp_path):
     else:
         want = read_expected(program)[1]
     got = _lines(ours.stdout)
-    assert len(got) == len(want), f"{program}: {len(got)} lines with tapegrad, {len(want)} with TF:\n" + \
-        "\n".join(got) + "\n---\n" + "\n".join(want)
+    assert len(got) == len(want), (
+        f"{program}: {len(got)} lines with tapegrad, {len(want)} with TF:\n"
+        + "\n".join(got)
+        + "\n---\n"
+        + "\n".join(want)
+    )
     for g, w in zip(got, want):
         assert _same(g, w), f"{program}:\n tapegrad: {g}\n TF:       {w}"
 
@@ -143,11 +156,14 @@ def test_swap_aliases_submodules_and_keras_namespaces(tmp_path):
     # regression: `from tensorflow.keras import layers` imported a second copy of tapegrad (the engine
     # refused to register its types twice); tf.metrics / tf.initializers were missing
     program = tmp_path / "prog.py"
-    program.write_text("import tensorflow as tf\nfrom tensorflow.keras import layers\nimport tensorflow.keras.metrics\n"
-                       "from keras import optimizers\n"
-                       "print(layers is tf.keras.layers, tf.metrics is tf.keras.metrics, "
-                       "tf.initializers is tf.keras.initializers, optimizers is tf.keras.optimizers)\n")
-    proc = subprocess.run([sys.executable, "-c", _SWAP, str(program)], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120)
+    program.write_text(
+        "import tensorflow as tf\nfrom tensorflow.keras import layers\nimport tensorflow.keras.metrics\n"
+        "from keras import optimizers\n"
+        "print(layers is tf.keras.layers, tf.metrics is tf.keras.metrics, "
+        "tf.initializers is tf.keras.initializers, optimizers is tf.keras.optimizers)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", _SWAP, str(program)], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert " ".join(_lines(proc.stdout)).split() == ["True"] * 4

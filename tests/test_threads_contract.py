@@ -6,6 +6,7 @@ Variable never changes after it is taken; concurrent assign_add / assign_sub los
 writers here alternate between values every element of which is equal, so a read that mixes two
 values is caught by checking that it is uniform. Each test runs its threads for a fixed, short
 time and joins them with a timeout (a deadlock fails the test instead of hanging the suite)."""
+
 import threading
 import time
 
@@ -38,6 +39,7 @@ class _Threads:
             except BaseException as e:  # noqa: BLE001 - reported by join()
                 self.errors.append(e)
                 self.stop.set()
+
         return run
 
     def run(self, seconds=RUN_S):
@@ -62,6 +64,7 @@ def _alternating_writer(v, values, count):
             v.assign(values[i % 2])
             i += 1
             count[0] = i
+
     return write
 
 

@@ -1,5 +1,6 @@
 """SGD and MeanSquaredError of the foundation, against numpy transcriptions of Keras's rules, and
 the tutorial example end to end."""
+
 import os
 import runpy
 import sys
@@ -104,8 +105,13 @@ def test_mse_reductions(reduction):
     rng = np.random.default_rng(2)
     yt, yp = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
     per_sample = ((yt - yp) ** 2).mean(-1)
-    expected = {"sum_over_batch_size": per_sample.mean(), "mean": per_sample.mean(), "sum": per_sample.sum(),
-                "none": per_sample, None: per_sample}[reduction]
+    expected = {
+        "sum_over_batch_size": per_sample.mean(),
+        "mean": per_sample.mean(),
+        "sum": per_sample.sum(),
+        "none": per_sample,
+        None: per_sample,
+    }[reduction]
     loss = tg.keras.losses.MeanSquaredError(reduction=reduction)
     out = loss(tg.constant(yt, dtype=tg.float64), tg.constant(yp, dtype=tg.float64))
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)  # default loss dtype float32
@@ -118,8 +124,7 @@ def test_mse_sample_weight_and_rank_alignment():
     # (N,) vs (N,1): ranks are aligned, no (N,N) broadcasting trap
     np.testing.assert_allclose(float(mse(yt, yp)), np.mean((yt - yp[:, 0]) ** 2), rtol=1e-6)
     sw = np.array([1.0, 0.0, 2.0, 1.0], np.float32)
-    np.testing.assert_allclose(float(mse(yt, yp, sample_weight=sw)),
-                               np.sum((yt - yp[:, 0]) ** 2 * sw) / 4, rtol=1e-6)
+    np.testing.assert_allclose(float(mse(yt, yp, sample_weight=sw)), np.sum((yt - yp[:, 0]) ** 2 * sw) / 4, rtol=1e-6)
     assert tg.losses.mse is tg.keras.losses.mean_squared_error
     with pytest.raises(ValueError, match="reduction"):
         tg.keras.losses.MeanSquaredError(reduction="avg")

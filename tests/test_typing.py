@@ -1,6 +1,7 @@
 """The typed, documented API: the engine's stubs match the built module, every bound function has
 named arguments, types and a docstring, and every public name has a docstring. (mypy runs as its
 own CI step: `mypy` from the repository root, configured in pyproject.toml.)"""
+
 import importlib.util
 import inspect
 import json
@@ -36,7 +37,8 @@ def _bound_functions():
                 if attr.startswith("_pybind11"):  # pybind11's own (cross-module conduit)
                     continue
                 if type(fn).__name__ in ("instancemethod", "builtin_function_or_method") and not (
-                        attr.startswith("__") and attr not in ("__init__",)):
+                    attr.startswith("__") and attr not in ("__init__",)
+                ):
                     out.append((f"{name}.{attr}", getattr(fn, "__func__", fn)))
     return out
 
@@ -46,8 +48,13 @@ BOUND = _bound_functions()
 # Bound in cpp/bindings/optim.cpp, which the optimizer binding rewrite (helper `hygiene`) owns: its
 # arguments are untyped objects (and _copy_probe's unnamed) until that lands. The test below fails as
 # soon as one of them is fixed, so the entry is then removed here.
-_OPTIM_PENDING = {"optimizer_step", "optimizer_accumulate", "optimizer_ema_update", "optimizer_sum_squares",
-                  "_copy_probe"}
+_OPTIM_PENDING = {
+    "optimizer_step",
+    "optimizer_accumulate",
+    "optimizer_ema_update",
+    "optimizer_sum_squares",
+    "_copy_probe",
+}
 
 
 def _split_params(params):
@@ -74,7 +81,7 @@ def _problems(qualname, fn):
     problems = []
     if re.search(r"\barg[0-9]+\b", sig):
         problems.append(f"unnamed arguments: {sig}")
-    params = sig[len(short) + 1:sig.rindex(") ->")] if ") ->" in sig else ""
+    params = sig[len(short) + 1 : sig.rindex(") ->")] if ") ->" in sig else ""
     for p in filter(None, (p.strip() for p in _split_params(params))):
         if p in ("*args", "**kwargs") or p == "self" or p.startswith("self:"):
             continue
@@ -147,7 +154,8 @@ def test_stubs_match_the_built_module():
     generated = gen_stubs.generate()
     assert STUBS.read_text() == generated, (
         "python/tapegrad/_core.pyi differs from the stubs of the built engine: run `python tools/gen_stubs.py` "
-        "and commit the result")
+        "and commit the result"
+    )
 
 
 def test_stubs_are_shipped_and_marked_typed():
@@ -176,15 +184,37 @@ def _public(module):
 
 # Keras 3's top-level namespaces (dir(keras)) that tapegrad.keras has; the second-level ones come
 # from tests/keras3_public_names.json (ops.image, ops.nn, ...) and optimizers.schedules.
-_KERAS_TOP = {"activations", "backend", "callbacks", "config", "constraints", "initializers", "layers", "losses",
-              "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving", "utils"}
+_KERAS_TOP = {
+    "activations",
+    "backend",
+    "callbacks",
+    "config",
+    "constraints",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "ops",
+    "optimizers",
+    "random",
+    "regularizers",
+    "saving",
+    "utils",
+}
 
 
 def _namespaces():
     with open(ROOT / "tests" / "keras3_public_names.json") as f:
         keras_names = json.load(f)
-    spaces = {"tf": tf, "tf.math": tf.math, "tf.nn": tf.nn, "tf.linalg": tf.linalg, "tf.random": tf.random,
-              "tf.keras": tf.keras}
+    spaces = {
+        "tf": tf,
+        "tf.math": tf.math,
+        "tf.nn": tf.nn,
+        "tf.linalg": tf.linalg,
+        "tf.random": tf.random,
+        "tf.keras": tf.keras,
+    }
     for name in sorted(_KERAS_TOP):
         sub = getattr(tf.keras, name, None)
         if not isinstance(sub, types.ModuleType):
@@ -210,4 +240,3 @@ def test_every_public_name_has_a_docstring():
                 missing.append(f"{space}.{name}")
     assert seen > 500, seen
     assert not missing, f"{len(missing)} public names without a docstring: {missing}"
-

@@ -1,5 +1,6 @@
 """tapegrad's own version (tf.version.TAPEGRAD_VERSION, tf.__tapegrad_version__) is pyproject.toml's,
 compiled into the engine by CMakeLists.txt. (tf.__version__ is the TF API version followed.)"""
+
 import pathlib
 import re
 

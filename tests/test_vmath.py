@@ -1,6 +1,7 @@
 """The hand-written float32 tanh kernel (Note [Own tanh]): accuracy against float64 numpy over a
 sweep of every float32 bit pattern class, exact saturation, special values, tails, and the same
 bits on every instruction set."""
+
 import os
 import subprocess
 import sys
@@ -77,10 +78,16 @@ def test_tanh_same_bits_with_and_without_avx512(tmp_path):
     x = _sweep()[::7]
     here = tg.tanh(x).numpy()
     np.save(tmp_path / "x.npy", x)
-    code = ("import sys, numpy as np, tapegrad as tg; from tapegrad import _core; "
-            "assert _core.simd_isa() == 'avx2', _core.simd_isa(); "
-            "np.save(sys.argv[2], tg.tanh(np.load(sys.argv[1])).numpy())")
+    code = (
+        "import sys, numpy as np, tapegrad as tg; from tapegrad import _core; "
+        "assert _core.simd_isa() == 'avx2', _core.simd_isa(); "
+        "np.save(sys.argv[2], tg.tanh(np.load(sys.argv[1])).numpy())"
+    )
     env = dict(os.environ, TAPEGRAD_NO_AVX512="1")
-    subprocess.run([sys.executable, "-c", code, str(tmp_path / "x.npy"), str(tmp_path / "y.npy")], env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "x.npy"), str(tmp_path / "y.npy")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), here)

@@ -3,6 +3,7 @@ by symmetry of the kernel, in [-10, 0]) against float64 numpy rounded to float32
 
     python tools/check_tanh.py
 """
+
 import sys
 
 import numpy as np
@@ -26,8 +27,10 @@ def main():
         exact += int((u == 0).sum())
         total += x.size
         sat_bad += int(((got == 1) != (want == 1)).sum())
-    print(f"simd: {_core.simd_isa()}; {total} floats; max error {worst} ulp (x = {worst_x!r}); "
-          f"{100 * exact / total:.2f}% correctly rounded; saturation mismatches: {sat_bad}")
+    print(
+        f"simd: {_core.simd_isa()}; {total} floats; max error {worst} ulp (x = {worst_x!r}); "
+        f"{100 * exact / total:.2f}% correctly rounded; saturation mismatches: {sat_bad}"
+    )
     return 0 if worst <= 2 and sat_bad == 0 else 1
 
 

@@ -6,6 +6,7 @@
 Run it after changing a binding (cpp/bindings/*.cpp) or the Python attributes tapegrad adds to
 the engine's Tensor and Variable; tests/test_typing.py fails until the stubs are regenerated.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,17 @@ def generate() -> str:
     """The stubs pybind11-stubgen writes for the tapegrad._core this Python imports."""
     with tempfile.TemporaryDirectory() as out:
         # --exit-code: an unresolvable name in a signature is an error, not a silent `...`
-        cmd = [sys.executable, "-m", "pybind11_stubgen", "tapegrad._core", "--exit-code", "-o", out,
-               "--enum-class-locations", "GradientClip|OptimizerRule:tapegrad._core"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pybind11_stubgen",
+            "tapegrad._core",
+            "--exit-code",
+            "-o",
+            out,
+            "--enum-class-locations",
+            "GradientClip|OptimizerRule:tapegrad._core",
+        ]
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode != 0:
             raise RuntimeError(f"pybind11-stubgen failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
@@ -40,8 +50,11 @@ def main() -> int:
         old = CHECKED_IN.read_text() if CHECKED_IN.exists() else ""
         if old == text:
             return 0
-        sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), text.splitlines(True),
-                                                   "checked-in _core.pyi", "generated _core.pyi"))
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                old.splitlines(True), text.splitlines(True), "checked-in _core.pyi", "generated _core.pyi"
+            )
+        )
         return 1
     CHECKED_IN.write_text(text)
     print(f"wrote {CHECKED_IN.relative_to(ROOT)}")

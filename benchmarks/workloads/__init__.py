@@ -1,6 +1,7 @@
 """The suite's workloads, in the order they run. Each module has NAME, TITLE and run(ctx); see
 benchmarks/run.py (Context) for what ctx offers. Loaded lazily, so that the memory workload's child
 process imports only the library it measures."""
+
 import importlib
 
 NAMES = ("tape", "mlp", "linreg", "adam", "elementwise", "matmul", "cnn", "fit", "memory", "data", "distributed")

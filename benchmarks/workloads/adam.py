@@ -5,6 +5,7 @@
 If benchmarks/optimizer_step.py (issue 4) defines `suite_rows(quick, threads)` returning dicts with
 keys case, library, seconds and optionally gbps, its rows are shown instead of this module's.
 """
+
 import importlib.util
 
 import numpy as np
@@ -44,7 +45,7 @@ def make_numpy(params, grads):
         t[0] += 1
         alpha = np.float32(LR * np.sqrt(1 - BETA_2 ** t[0]) / (1 - BETA_1 ** t[0]))
         for p, g, m, v in zip(ps, grads, ms, vs):
-            buf = tmp[:p.size].reshape(p.shape)
+            buf = tmp[: p.size].reshape(p.shape)
             np.subtract(g, m, out=buf)
             buf *= np.float32(1 - BETA_1)
             m += buf
@@ -58,6 +59,7 @@ def make_numpy(params, grads):
             buf *= alpha
             p -= buf
         return ps
+
     return step
 
 
@@ -71,6 +73,7 @@ def make_tapegrad(params, grads):
     def step():
         opt.apply_gradients(zip(gs, vs))
         return vs
+
     return step
 
 
@@ -84,6 +87,7 @@ def make_torch(torch, params, grads, impl):
     def step():
         opt.step()
         return ps
+
     return step
 
 
@@ -95,6 +99,7 @@ def make_tf(tf, params, grads):
     def step():
         opt.apply_gradients(zip(gs, vs))
         return vs
+
     return step
 
 
@@ -105,15 +110,19 @@ def make_jax(jax, params, grads):
 
     def update(ps, ms, vs, t, gs):
         t = t + 1
-        alpha = LR * jnp.sqrt(1 - BETA_2 ** t) / (1 - BETA_1 ** t)
+        alpha = LR * jnp.sqrt(1 - BETA_2**t) / (1 - BETA_1**t)
         ms = [m + (g - m) * (1 - BETA_1) for m, g in zip(ms, gs)]
         vs = [v + (g * g - v) * (1 - BETA_2) for v, g in zip(vs, gs)]
         ps = [p - alpha * m / (jnp.sqrt(v) + EPS) for p, m, v in zip(ps, ms, vs)]
         return ps, ms, vs, t
 
     jitted = jax.jit(update, donate_argnums=(0, 1, 2))
-    state = [[jnp.asarray(p) for p in params], [jnp.zeros_like(p) for p in params],
-             [jnp.zeros_like(p) for p in params], jnp.zeros((), jnp.float32)]
+    state = [
+        [jnp.asarray(p) for p in params],
+        [jnp.zeros_like(p) for p in params],
+        [jnp.zeros_like(p) for p in params],
+        jnp.zeros((), jnp.float32),
+    ]
     gs = [jnp.asarray(g) for g in grads]
 
     def step():
@@ -122,6 +131,7 @@ def make_jax(jax, params, grads):
             state[:] = jitted(*state, gs)
         jax.block_until_ready(state[0])
         return state[0]
+
     return step
 
 
@@ -149,9 +159,11 @@ def _probes(ctx, case, n):
         np.add(a, zero, out=a)
         np.multiply(m, np.float32(1), out=m)
         np.multiply(v, np.float32(1), out=v)
+
     if ctx.peer("numpy") is not None:
-        ctx.bench(case, "copy probe, 7 streams in 3 passes (numpy, 1 thread)", copy7_numpy,
-                  bytes_moved=BYTES_PER_ELEMENT * n)
+        ctx.bench(
+            case, "copy probe, 7 streams in 3 passes (numpy, 1 thread)", copy7_numpy, bytes_moved=BYTES_PER_ELEMENT * n
+        )
     torch = ctx.peer("torch")
     if torch is not None:
         ta, tm, tv, tz = (torch.from_numpy(x) for x in (a, m, v, zero))
@@ -162,13 +174,26 @@ def _probes(ctx, case, n):
             tm.mul_(1.0)
             tv.mul_(1.0)
 
-        ctx.bench(case, f"copy probe, 7 streams in 3 passes (torch, {ctx.threads} threads)", copy7_torch,
-                  bytes_moved=BYTES_PER_ELEMENT * n)
-        ctx.bench(case, f"triad a = b + s*c (torch, {ctx.threads} threads)",
-                  lambda: torch.add(tm, tv, alpha=0.5, out=out), bytes_moved=12 * n)
+        ctx.bench(
+            case,
+            f"copy probe, 7 streams in 3 passes (torch, {ctx.threads} threads)",
+            copy7_torch,
+            bytes_moved=BYTES_PER_ELEMENT * n,
+        )
+        ctx.bench(
+            case,
+            f"triad a = b + s*c (torch, {ctx.threads} threads)",
+            lambda: torch.add(tm, tv, alpha=0.5, out=out),
+            bytes_moved=12 * n,
+        )
     import tapegrad as tg
-    t = ctx.bench(case, f"copy probe, 7 streams in 1 pass (tapegrad C++, {ctx.threads} threads)",
-                  lambda: tg._core._copy_probe(a, zero, m, v), bytes_moved=BYTES_PER_ELEMENT * n)
+
+    t = ctx.bench(
+        case,
+        f"copy probe, 7 streams in 1 pass (tapegrad C++, {ctx.threads} threads)",
+        lambda: tg._core._copy_probe(a, zero, m, v),
+        bytes_moved=BYTES_PER_ELEMENT * n,
+    )
     return BYTES_PER_ELEMENT * n / t if t else None
 
 
@@ -207,8 +232,16 @@ def run(ctx):
                 for _ in range(2):
                     step()
                 return _first_last(step())
-            ctx.bench(case, library, step, result=three_steps, rtol=1e-4, atol=1e-6,
-                      bytes_moved=BYTES_PER_ELEMENT * count * size)
+
+            ctx.bench(
+                case,
+                library,
+                step,
+                result=three_steps,
+                rtol=1e-4,
+                atol=1e-6,
+                bytes_moved=BYTES_PER_ELEMENT * count * size,
+            )
             del step, build
         roof = _probes(ctx, case, size) if count == 1 else None
         if count == 1:
@@ -216,8 +249,9 @@ def run(ctx):
             t_tg = ctx.time_of(case, "tapegrad")
             text = "tapegrad >= 90% of the one-pass 7-stream copy probe's GB/s"
             if t_tg is None or roof is None:
-                ctx.budget_result(case, text, "not measured (" + ("no tapegrad time" if t_tg is None else "no probe time")
-                                  + ")", None)
+                ctx.budget_result(
+                    case, text, "not measured (" + ("no tapegrad time" if t_tg is None else "no probe time") + ")", None
+                )
             else:
                 frac = BYTES_PER_ELEMENT * size / t_tg / roof
                 ctx.budget_result(case, text, f"measured {frac:.0%} of {roof / 1e9:.1f} GB/s", frac >= 0.9)

@@ -1,6 +1,7 @@
 """A small CNN training step: NHWC 28x28x1 input, batch 64, conv2d 3x3 SAME with 32 channels + bias,
 ReLU, flatten, dense head to 10 classes, softmax cross-entropy; Adam (Keras defaults, lr 1e-3) when
 tapegrad has it, else SGD lr 0.01, the same for every library."""
+
 import numpy as np
 
 from .._common import build_or_raiser, tg_missing
@@ -36,13 +37,15 @@ def make_tapegrad(params, x, y, adam):
             loss = loss_fn(tg.matmul(h, ws[2]) + ws[3])
         opt.apply_gradients(zip(tape.gradient(loss, ws), ws))
         return float(loss)
+
     return step
 
 
 def make_torch(torch, params, x, y, adam):
     k, b, w, c = params
     ws = [torch.tensor(k.transpose(3, 2, 0, 1).copy(), requires_grad=True)] + [
-        torch.tensor(p, requires_grad=True) for p in (b, w, c)]
+        torch.tensor(p, requires_grad=True) for p in (b, w, c)
+    ]
     xt, yt = torch.tensor(x.transpose(0, 3, 1, 2).copy()), torch.tensor(y, dtype=torch.int64)
     opt = torch.optim.Adam(ws, lr=ADAM_LR) if adam else torch.optim.SGD(ws, lr=SGD_LR)
 
@@ -54,6 +57,7 @@ def make_torch(torch, params, x, y, adam):
         loss.backward()
         opt.step()
         return loss.detach().item()
+
     return step
 
 
@@ -89,19 +93,24 @@ def make_jax(jax, params, x, y, adam):
         if not adam:
             return [p - SGD_LR * g for p, g in zip(ws, grads)], m, v, t, loss
         t = t + 1
-        alpha = ADAM_LR * jnp.sqrt(1 - BETA_2 ** t) / (1 - BETA_1 ** t)
+        alpha = ADAM_LR * jnp.sqrt(1 - BETA_2**t) / (1 - BETA_1**t)
         m = [mi + (g - mi) * (1 - BETA_1) for mi, g in zip(m, grads)]
         v = [vi + (g * g - vi) * (1 - BETA_2) for vi, g in zip(v, grads)]
         return [p - alpha * mi / (jnp.sqrt(vi) + EPS) for p, mi, vi in zip(ws, m, v)], m, v, t, loss
 
     jitted = jax.jit(train_step)
-    state = [[jnp.asarray(p) for p in params], [jnp.zeros_like(p) for p in params],
-             [jnp.zeros_like(p) for p in params], jnp.zeros((), jnp.float32)]
+    state = [
+        [jnp.asarray(p) for p in params],
+        [jnp.zeros_like(p) for p in params],
+        [jnp.zeros_like(p) for p in params],
+        jnp.zeros((), jnp.float32),
+    ]
     xj, yj = jnp.asarray(x), jnp.asarray(y)
 
     def step():
         *state[:], loss = jitted(*state, xj, yj)
         return float(loss)
+
     return step
 
 
@@ -127,6 +136,13 @@ def run(ctx):
         builders.append(("JAX jit", lambda: make_jax(jax, params, x, y, adam)))
     for library, build in builders:
         step = build_or_raiser(build)
-        ctx.bench(case, library, step, result=lambda step=step: [step() for _ in range(3)], rtol=2e-3, atol=1e-5,
-                  note="per step")
+        ctx.bench(
+            case,
+            library,
+            step,
+            result=lambda step=step: [step() for _ in range(3)],
+            rtol=2e-3,
+            atol=1e-5,
+            note="per step",
+        )
     ctx.budget_result(case, "none in benchmarks/README.md", "reported for reference", None)

@@ -15,6 +15,7 @@ imports only that library, builds the data (column 0 holds the row number), runs
 (TF's and tapegrad's 10,000-element buffer mixes only nearby rows): the work per row differs, which
 is what users choose between.
 """
+
 import argparse
 import json
 import os
@@ -30,8 +31,12 @@ TITLE = "tf.data pipeline: shuffle + map + prefetch, batches of 128"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BATCH = 128
 BUFFER = 10_000
-LIBRARIES = {"tapegrad": None, "TF tf.data": "tf", "PyTorch DataLoader": "torch",
-             "PyTorch DataLoader, batched sampler": "torch"}
+LIBRARIES = {
+    "tapegrad": None,
+    "TF tf.data": "tf",
+    "PyTorch DataLoader": "torch",
+    "PyTorch DataLoader, batched sampler": "torch",
+}
 
 
 def make_data(rows, features):
@@ -42,25 +47,38 @@ def make_data(rows, features):
 
 def _epoch_tapegrad(x, threads):
     import tapegrad as tg
+
     tg.config.set_num_threads(threads)
-    ds = (tg.data.Dataset.from_tensor_slices(x).shuffle(BUFFER, seed=0).batch(BATCH)
-          .map(lambda b: b * 2.0).prefetch(tg.data.AUTOTUNE))
+    ds = (
+        tg.data.Dataset.from_tensor_slices(x)
+        .shuffle(BUFFER, seed=0)
+        .batch(BATCH)
+        .map(lambda b: b * 2.0)
+        .prefetch(tg.data.AUTOTUNE)
+    )
     return lambda: iter(ds), lambda b: np.asarray(b)
 
 
 def _epoch_tf(x, threads):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import tensorflow as tf
+
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
-    ds = (tf.data.Dataset.from_tensor_slices(x).shuffle(BUFFER, seed=0).batch(BATCH)
-          .map(lambda b: b * 2.0).prefetch(tf.data.AUTOTUNE))
+    ds = (
+        tf.data.Dataset.from_tensor_slices(x)
+        .shuffle(BUFFER, seed=0)
+        .batch(BATCH)
+        .map(lambda b: b * 2.0)
+        .prefetch(tf.data.AUTOTUNE)
+    )
     return lambda: iter(ds), lambda b: b.numpy()
 
 
 def _epoch_torch(x, threads, batched_sampler):
     import torch
     from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
+
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     data = TensorDataset(torch.from_numpy(x))
@@ -85,8 +103,11 @@ def child(library, rows, features, threads, epochs):
     else:
         start, to_np = _epoch_torch(x, threads, library.endswith("batched sampler"))
     seen = np.concatenate([to_np(b)[:, 0].copy() for b in start()]) / 2.0  # copies: no batch kept alive
-    check = "ok" if np.array_equal(np.sort(seen), np.arange(rows, dtype=np.float32)) else (
-        f"the epoch's rows are not a permutation ({len(seen)} rows seen, {len(np.unique(seen))} distinct)")
+    check = (
+        "ok"
+        if np.array_equal(np.sort(seen), np.arange(rows, dtype=np.float32))
+        else (f"the epoch's rows are not a permutation ({len(seen)} rows seen, {len(np.unique(seen))} distinct)")
+    )
     times = []
     for _ in range(epochs):
         t0 = time.perf_counter()
@@ -112,14 +133,28 @@ def run(ctx):
         libs += ["PyTorch DataLoader", "PyTorch DataLoader, batched sampler"]
     for lib in libs:
         ctx.progress.describe(f"data: {lib} (child process)")
-        cmd = [sys.executable, "-m", "benchmarks.workloads.data", "--child", lib, "--rows", str(rows),
-               "--features", str(features), "--threads", str(ctx.threads), "--epochs", str(epochs)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "benchmarks.workloads.data",
+            "--child",
+            lib,
+            "--rows",
+            str(rows),
+            "--features",
+            str(features),
+            "--threads",
+            str(ctx.threads),
+            "--epochs",
+            str(epochs),
+        ]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (REPO, os.environ.get("PYTHONPATH")) if p))
         proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=1800)
         if proc.returncode != 0:
             tail = (proc.stderr.strip().splitlines() or ["no output"])[-1][:120]
-            ctx._row(case, lib, None, f"ERROR child process (exit {proc.returncode}): {tail}", "error",
-                     detail=proc.stderr)
+            ctx._row(
+                case, lib, None, f"ERROR child process (exit {proc.returncode}): {tail}", "error", detail=proc.stderr
+            )
             continue
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         if r["check"] != "ok":

@@ -10,6 +10,7 @@
 
 Each measurement runs in the child, ``python -m benchmarks.workloads.distributed --child WHAT``,
 under ``mpiexec -n N``; rank 0 prints one JSON line."""
+
 import argparse
 import json
 import os
@@ -99,16 +100,17 @@ def _train_step(tg, hvd, model, smoke, raw=False):
         off = 0
         for g in grads:
             a = g._array_view().reshape(-1)
-            buf[off:off + a.size] = a
+            buf[off : off + a.size] = a
             off += a.size
         MPI.COMM_WORLD.Allreduce(MPI.IN_PLACE, buf)
         np.multiply(buf, np.float32(1 / MPI.COMM_WORLD.Get_size()), out=buf)
         off, out = 0, []
         for g in grads:
-            out.append(tg.constant(buf[off:off + g.shape.num_elements()].reshape(tuple(g.shape))))
+            out.append(tg.constant(buf[off : off + g.shape.num_elements()].reshape(tuple(g.shape))))
             off += g.shape.num_elements()
         opt.apply_gradients(zip(out, ws))
         return loss
+
     return raw_step, x.shape[0]
 
 
@@ -124,9 +126,10 @@ def child_step(model, steps, smoke, raw=False):
 
 
 def child_bandwidth(sizes, reps):
+    from mpi4py import MPI
+
     import tapegrad as tg
     import tapegrad.distribute as hvd
-    from mpi4py import MPI
 
     tg.config.set_num_threads(1)
     hvd.init()
@@ -173,8 +176,7 @@ def child_overlap(steps, smoke):
     eng = hvd._engine_state
     eng.fusion_threshold = width * width * 4  # one bucket per layer's gradient
     rng = np.random.default_rng(0)
-    ws = [tg.Variable((rng.standard_normal((width, width)) / np.sqrt(width)).astype(np.float32))
-          for _ in range(layers)]
+    ws = [tg.Variable((rng.standard_normal((width, width)) / np.sqrt(width)).astype(np.float32)) for _ in range(layers)]
     x = tg.constant(rng.standard_normal((batch, width)).astype(np.float32))
 
     def tape_and_loss():
@@ -194,6 +196,7 @@ def child_overlap(steps, smoke):
             eng.overlap = overlap
             tape, loss = tape_and_loss()
             hvd.DistributedGradientTape(tape).gradient(loss, ws)
+
         return run
 
     grads = [tg.constant(rng.standard_normal(tuple(w.shape)).astype(np.float32)) for w in ws]
@@ -204,25 +207,42 @@ def child_overlap(steps, smoke):
     def forward_only():
         tape_and_loss()
 
-    res = _interleaved_medians({"forward": forward_only, "backward": backward_only, "allreduce": reduce_only,
-                                "no_overlap": with_reduce(False), "overlap": with_reduce(True)}, steps, hvd)
+    res = _interleaved_medians(
+        {
+            "forward": forward_only,
+            "backward": backward_only,
+            "allreduce": reduce_only,
+            "no_overlap": with_reduce(False),
+            "overlap": with_reduce(True),
+        },
+        steps,
+        hvd,
+    )
     res["ranks"], res["grad_mb"] = hvd.size(), layers * width * width * 4 / 2**20
     eng.overlap = True
-    res["buckets"] = len(hvd._gradients._GradientReduction(eng, ws, hvd.Average, hvd.Compression.none, 1.0, 1.0,
-                                                           set(), True, None).buckets)
+    res["buckets"] = len(
+        hvd._gradients._GradientReduction(
+            eng, ws, hvd.Average, hvd.Compression.none, 1.0, 1.0, set(), True, None
+        ).buckets
+    )
     return res
 
 
 # --- the suite side ----------------------------------------------------------------------------------------
 def _launch(ctx, n, what, args, timeout=600):
     cmd = ["mpiexec", "-n", str(n), sys.executable, "-m", "benchmarks.workloads.distributed", "--child", what] + args
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (REPO, os.environ.get("PYTHONPATH")) if p),
-               OPENBLAS_NUM_THREADS="1")
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(p for p in (REPO, os.environ.get("PYTHONPATH")) if p),
+        OPENBLAS_NUM_THREADS="1",
+    )
     ctx.progress.describe(f"distributed: {what} on {n} rank(s)")
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[:4])} {what} failed (exit {proc.returncode}): "
-                           + (proc.stderr.strip().splitlines() or ["no output"])[-1][:300])
+        raise RuntimeError(
+            f"{' '.join(cmd[:4])} {what} failed (exit {proc.returncode}): "
+            + (proc.stderr.strip().splitlines() or ["no output"])[-1][:300]
+        )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -256,25 +276,65 @@ def run(ctx):
         tp1, tp2 = one["examples"] / one["seconds"], two["examples"] / two["seconds"]
         speedup = tp2 / tp1
         raw_speedup = floor["examples"] / floor["seconds"] / tp1
-        rows.append((model.upper(), f"{one['seconds'] * 1e3:.2f}", f"{two['seconds'] * 1e3:.2f}", f"{tp1:,.0f}",
-                     f"{tp2:,.0f}", f"{speedup:.2f}x", f"{speedup / 2:.0%}",
-                     f"{floor['seconds'] * 1e3:.2f} ms, {raw_speedup:.2f}x"))
+        rows.append(
+            (
+                model.upper(),
+                f"{one['seconds'] * 1e3:.2f}",
+                f"{two['seconds'] * 1e3:.2f}",
+                f"{tp1:,.0f}",
+                f"{tp2:,.0f}",
+                f"{speedup:.2f}x",
+                f"{speedup / 2:.0%}",
+                f"{floor['seconds'] * 1e3:.2f} ms, {raw_speedup:.2f}x",
+            )
+        )
         ctx._row(f"{model.upper()} step, 1 rank x 1 thread", "tapegrad", one["seconds"], "", "ok")
-        ctx._row(f"{model.upper()} step, 2 ranks x 1 thread", "tapegrad", two["seconds"],
-                 f"{speedup:.2f}x the 1-rank throughput", "ok")
+        ctx._row(
+            f"{model.upper()} step, 2 ranks x 1 thread",
+            "tapegrad",
+            two["seconds"],
+            f"{speedup:.2f}x the 1-rank throughput",
+            "ok",
+        )
         if model == "mlp":
-            ctx.budget_result("MLP step, 2 ranks x 1 thread", "2 ranks x 1 thread give >= 1.8x the MLP throughput "
-                              "of 1 rank x 1 thread", f"measured {speedup:.2f}x", speedup >= 1.8)
+            ctx.budget_result(
+                "MLP step, 2 ranks x 1 thread",
+                "2 ranks x 1 thread give >= 1.8x the MLP throughput of 1 rank x 1 thread",
+                f"measured {speedup:.2f}x",
+                speedup >= 1.8,
+            )
     if rows:
-        ctx.table("Data-parallel training steps (batch per rank as in the mlp/cnn workloads; Adam)",
-                  ["model", "1 rank: ms/step", "2 ranks: ms/step", "1 rank: examples/s", "2 ranks: examples/s",
-                   "speedup", "scaling efficiency", "2 ranks, plain tape + raw mpi4py Allreduce"], rows)
+        ctx.table(
+            "Data-parallel training steps (batch per rank as in the mlp/cnn workloads; Adam)",
+            [
+                "model",
+                "1 rank: ms/step",
+                "2 ranks: ms/step",
+                "1 rank: examples/s",
+                "2 ranks: examples/s",
+                "speedup",
+                "scaling efficiency",
+                "2 ranks, plain tape + raw mpi4py Allreduce",
+            ],
+            rows,
+        )
     # 2. allreduce bandwidth against raw mpi4py
     sizes = [2**12, 2**16, 2**20, 2**22, 2**24] if not ctx.smoke else [2**12, 2**20]
     try:
-        both = _launch(ctx, 2, "comm", ["--sizes", ",".join(map(str, sizes)),
-                                        "--reps", str(ctx.pick(41, quick=21, smoke=3)),
-                                        "--steps", str(ctx.pick(15, quick=9, smoke=2))] + smoke)
+        both = _launch(
+            ctx,
+            2,
+            "comm",
+            [
+                "--sizes",
+                ",".join(map(str, sizes)),
+                "--reps",
+                str(ctx.pick(41, quick=21, smoke=3)),
+                "--steps",
+                str(ctx.pick(15, quick=9, smoke=2)),
+            ]
+            + smoke,
+        )
     except Exception as e:  # noqa: BLE001
         ctx.skip("allreduce bandwidth and overlap", "tapegrad", str(e))
         return
@@ -284,23 +344,54 @@ def run(ctx):
         over = s["ours"] / s["raw"] - 1
         if s["bytes"] >= 2**20:
             worst = max(worst, over)
-        rows.append((_size_text(s["bytes"]), f"{s['raw'] * 1e6:.0f}", f"{s['ours'] * 1e6:.0f}",
-                     f"{s['bytes'] / s['raw'] / 1e9:.2f}", f"{s['bytes'] / s['ours'] / 1e9:.2f}", f"{over:+.1%}",
-                     f"{s['check'] * 1e6:.0f}"))
-    ctx.table("Allreduce (Sum, float32) on 2 ranks: hvd.allreduce on a tensor against mpi4py Allreduce on numpy "
-              "(preallocated output)",
-              ["message", "mpi4py us", "hvd us", "mpi4py GB/s", "hvd GB/s", "overhead", "the check alone us"], rows)
-    ctx.budget_result("allreduce >= 1 MB", "hvd.allreduce overhead over raw mpi4py Allreduce <= 5% for messages "
-                      ">= 1 MB", f"worst {worst:+.1%}", worst <= 0.05)
+        rows.append(
+            (
+                _size_text(s["bytes"]),
+                f"{s['raw'] * 1e6:.0f}",
+                f"{s['ours'] * 1e6:.0f}",
+                f"{s['bytes'] / s['raw'] / 1e9:.2f}",
+                f"{s['bytes'] / s['ours'] / 1e9:.2f}",
+                f"{over:+.1%}",
+                f"{s['check'] * 1e6:.0f}",
+            )
+        )
+    ctx.table(
+        "Allreduce (Sum, float32) on 2 ranks: hvd.allreduce on a tensor against mpi4py Allreduce on numpy "
+        "(preallocated output)",
+        ["message", "mpi4py us", "hvd us", "mpi4py GB/s", "hvd GB/s", "overhead", "the check alone us"],
+        rows,
+    )
+    ctx.budget_result(
+        "allreduce >= 1 MB",
+        "hvd.allreduce overhead over raw mpi4py Allreduce <= 5% for messages >= 1 MB",
+        f"worst {worst:+.1%}",
+        worst <= 0.05,
+    )
     # 3. overlap
     comm = ov["no_overlap"] - ov["backward"]
     hidden = (ov["no_overlap"] - ov["overlap"]) / comm if comm > 0 else float("nan")
-    ctx.table(f"Backward + allreduce, 4-layer MLP, {ov['grad_mb']:.0f} MiB of gradients in {ov['buckets']} "
-              "buckets, 2 ranks x 1 thread (ms)",
-              ["forward", "forward + backward", "allreduces alone", "fwd + bwd, then allreduce", "fwd + bwd overlapped",
-               "communication hidden"],
-              [(f"{ov['forward'] * 1e3:.1f}", f"{ov['backward'] * 1e3:.1f}", f"{ov['allreduce'] * 1e3:.1f}",
-                f"{ov['no_overlap'] * 1e3:.1f}", f"{ov['overlap'] * 1e3:.1f}", f"{hidden:.0%}")])
+    ctx.table(
+        f"Backward + allreduce, 4-layer MLP, {ov['grad_mb']:.0f} MiB of gradients in {ov['buckets']} "
+        "buckets, 2 ranks x 1 thread (ms)",
+        [
+            "forward",
+            "forward + backward",
+            "allreduces alone",
+            "fwd + bwd, then allreduce",
+            "fwd + bwd overlapped",
+            "communication hidden",
+        ],
+        [
+            (
+                f"{ov['forward'] * 1e3:.1f}",
+                f"{ov['backward'] * 1e3:.1f}",
+                f"{ov['allreduce'] * 1e3:.1f}",
+                f"{ov['no_overlap'] * 1e3:.1f}",
+                f"{ov['overlap'] * 1e3:.1f}",
+                f"{hidden:.0%}",
+            )
+        ],
+    )
 
 
 def _size_text(n):
@@ -320,8 +411,10 @@ if __name__ == "__main__":
     if a.child == "step":
         res = child_step(a.model, a.steps, a.smoke, a.raw)
     else:
-        res = {"bandwidth": child_bandwidth([int(s) for s in a.sizes.split(",")], a.reps),
-               "overlap": child_overlap(a.steps, a.smoke)}
+        res = {
+            "bandwidth": child_bandwidth([int(s) for s in a.sizes.split(",")], a.reps),
+            "overlap": child_overlap(a.steps, a.smoke),
+        }
     import tapegrad.distribute as hvd
 
     if hvd.rank() == 0:

@@ -1,5 +1,6 @@
 """Large elementwise ops and full reductions on float32 (1M and 16M elements) against numpy and
 PyTorch: add, multiply, exp, tanh, reduce_sum, reduce_max."""
+
 import numpy as np
 
 import tapegrad as tg
@@ -39,10 +40,17 @@ def run(ctx):
             for library, fn, args in calls:
                 args = args[:arity]
                 # float32 sums of 16M terms differ by summation order: rtol 1e-3
-                ctx.bench(case, library, lambda fn=fn, args=args: fn(*args),
-                          result=lambda fn=fn, args=args: to_numpy(fn(*args)), rtol=1e-3, atol=1e-4)
+                ctx.bench(
+                    case,
+                    library,
+                    lambda fn=fn, args=args: fn(*args),
+                    result=lambda fn=fn, args=args: to_numpy(fn(*args)),
+                    rtol=1e-3,
+                    atol=1e-4,
+                )
             if ctx.threads >= 2:
-                ctx.budget(case, f"tapegrad < 1.0x numpy (faster with {ctx.threads} threads)", "numpy", 1.0,
-                           strict=True)
+                ctx.budget(
+                    case, f"tapegrad < 1.0x numpy (faster with {ctx.threads} threads)", "numpy", 1.0, strict=True
+                )
             else:
                 ctx.budget(case, "tapegrad <= 1.0x numpy", "numpy", 1.0)

@@ -10,6 +10,7 @@ Keras-on-TF's default `fit` on both models.
 tapegrad's model is `tg.keras.Sequential` of `Dense`/`Conv2D` layers when those exist, else the same
 network written as a `Trainer` + `Layer` subclass with `add_weight` (identical arithmetic; `fit`,
 `compile`, the loss and the optimizer are the same code either way)."""
+
 import numpy as np
 
 from .._common import build_or_raiser, tg_missing
@@ -23,6 +24,7 @@ LR = 1e-3
 
 # ---- tapegrad ---------------------------------------------------------------------------------------
 
+
 def _tapegrad_model(tg, kind, params, x_shape):
     layers = tg.keras.layers
     if hasattr(tg.keras, "Sequential") and hasattr(layers, "Dense") and (kind == "mlp" or hasattr(layers, "Conv2D")):
@@ -30,8 +32,11 @@ def _tapegrad_model(tg, kind, params, x_shape):
             stack = [layers.Dense(p.shape[1], activation="relu") for p in params[0:-2:2]]
             stack.append(layers.Dense(params[-2].shape[1]))
         else:
-            stack = [layers.Conv2D(params[0].shape[-1], 3, padding="same", activation="relu"), layers.Flatten(),
-                     layers.Dense(params[2].shape[1])]
+            stack = [
+                layers.Conv2D(params[0].shape[-1], 3, padding="same", activation="relu"),
+                layers.Flatten(),
+                layers.Dense(params[2].shape[1]),
+            ]
         model = tg.keras.Sequential([tg.keras.Input(x_shape[1:])] + stack)
         model.set_weights(params)
         return model
@@ -64,12 +69,14 @@ def make_tapegrad(kind, params, x, y, batch):
     import tapegrad as tg
 
     model = _tapegrad_model(tg, kind, params, x.shape)
-    model.compile(optimizer=tg.keras.optimizers.Adam(LR),
-                  loss=tg.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=tg.keras.optimizers.Adam(LR), loss=tg.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
     return lambda: model.fit(x, y, batch_size=batch, epochs=1, shuffle=False, verbose=0).history["loss"][-1]
 
 
 # ---- peers ------------------------------------------------------------------------------------------
+
 
 def make_keras(tf, kind, params, x, y, batch, jit_compile):
     keras = tf.keras
@@ -77,12 +84,18 @@ def make_keras(tf, kind, params, x, y, batch, jit_compile):
     if kind == "mlp":
         stack = [L.Dense(p.shape[1], activation="relu") for p in params[0:-2:2]] + [L.Dense(params[-2].shape[1])]
     else:
-        stack = [L.Conv2D(params[0].shape[-1], 3, padding="same", activation="relu"), L.Flatten(),
-                 L.Dense(params[2].shape[1])]
+        stack = [
+            L.Conv2D(params[0].shape[-1], 3, padding="same", activation="relu"),
+            L.Flatten(),
+            L.Dense(params[2].shape[1]),
+        ]
     model = keras.Sequential([keras.Input(x.shape[1:])] + stack)
     model.set_weights(params)
-    model.compile(optimizer=keras.optimizers.Adam(LR),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=jit_compile)
+    model.compile(
+        optimizer=keras.optimizers.Adam(LR),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        jit_compile=jit_compile,
+    )
     return lambda: model.fit(x, y, batch_size=batch, epochs=1, shuffle=False, verbose=0).history["loss"][-1]
 
 
@@ -103,7 +116,8 @@ def make_torch(torch, kind, params, x, y, batch):
         xt = torch.tensor(x)
     else:
         ws = [torch.tensor(params[0].transpose(3, 2, 0, 1).copy(), requires_grad=True)] + [
-            torch.tensor(p, requires_grad=True) for p in params[1:]]
+            torch.tensor(p, requires_grad=True) for p in params[1:]
+        ]
         xt = torch.tensor(x.transpose(0, 3, 1, 2).copy())
     yt = torch.tensor(y, dtype=torch.int64)
     opt = torch.optim.Adam(ws, lr=LR)
@@ -112,13 +126,14 @@ def make_torch(torch, kind, params, x, y, batch):
     def epoch():
         total = 0.0
         for lo in range(0, n, batch):
-            xb, yb = xt[lo:lo + batch], yt[lo:lo + batch]
+            xb, yb = xt[lo : lo + batch], yt[lo : lo + batch]
             loss = torch.nn.functional.cross_entropy(_torch_forward(torch, kind, ws, xb), yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             total += loss.detach().item() * len(yb)
         return total / n
+
     return epoch
 
 
@@ -140,16 +155,20 @@ def make_jax(jax, kind, params, x, y, batch):
     def train_step(ws, m, v, t, xb, yb):
         loss, grads = jax.value_and_grad(loss_fn)(ws, xb, yb)
         t = t + 1
-        alpha = LR * jnp.sqrt(1 - B2 ** t) / (1 - B1 ** t)
+        alpha = LR * jnp.sqrt(1 - B2**t) / (1 - B1**t)
         m = [mi + (g - mi) * (1 - B1) for mi, g in zip(m, grads)]
         v = [vi + (g * g - vi) * (1 - B2) for vi, g in zip(v, grads)]
         return [w - alpha * mi / (jnp.sqrt(vi) + EPS) for w, mi, vi in zip(ws, m, v)], m, v, t, loss
 
     jitted = jax.jit(train_step)
-    state = [[jnp.asarray(p) for p in params], [jnp.zeros_like(jnp.asarray(p)) for p in params],
-             [jnp.zeros_like(jnp.asarray(p)) for p in params], jnp.zeros((), jnp.float32)]
+    state = [
+        [jnp.asarray(p) for p in params],
+        [jnp.zeros_like(jnp.asarray(p)) for p in params],
+        [jnp.zeros_like(jnp.asarray(p)) for p in params],
+        jnp.zeros((), jnp.float32),
+    ]
     n = len(y)
-    batches = [(jnp.asarray(x[lo:lo + batch]), jnp.asarray(y[lo:lo + batch])) for lo in range(0, n, batch)]
+    batches = [(jnp.asarray(x[lo : lo + batch]), jnp.asarray(y[lo : lo + batch])) for lo in range(0, n, batch)]
 
     def epoch():
         losses = []
@@ -157,10 +176,12 @@ def make_jax(jax, kind, params, x, y, batch):
             *state[:], loss = jitted(*state, xb, yb)
             losses.append((loss, xb.shape[0]))
         return sum(float(lv) * k for lv, k in losses) / n
+
     return epoch
 
 
 # ---- the workload -----------------------------------------------------------------------------------
+
 
 def _cases(ctx):
     mlp_sizes = ctx.pick((784, 256, 256, 10), smoke=(20, 16, 16, 10))
@@ -183,7 +204,9 @@ KERAS_DEFAULT = "Keras 3 on TF fit (jit_compile=False, the CPU default)"
 
 
 def run(ctx):
-    missing = tg_missing("keras.optimizers.Adam", "keras.losses.SparseCategoricalCrossentropy", "keras.callbacks.History")
+    missing = tg_missing(
+        "keras.optimizers.Adam", "keras.losses.SparseCategoricalCrossentropy", "keras.callbacks.History"
+    )
     if missing:
         ctx.skip("", "(all)", f"needs {missing}")
         return
@@ -195,8 +218,9 @@ def run(ctx):
         builders = [("tapegrad", lambda: make_tapegrad(kind, params, x, y, batch))]
         if tf is not None:
             builders.append((KERAS_DEFAULT, lambda: make_keras(tf, kind, params, x, y, batch, False)))
-            builders.append(("Keras 3 on TF fit (jit_compile=True)", lambda: make_keras(tf, kind, params, x, y, batch,
-                                                                                      True)))
+            builders.append(
+                ("Keras 3 on TF fit (jit_compile=True)", lambda: make_keras(tf, kind, params, x, y, batch, True))
+            )
         if torch is not None:
             builders.append(("PyTorch hand loop", lambda: make_torch(torch, kind, params, x, y, batch)))
         if jax is not None:
@@ -205,8 +229,16 @@ def run(ctx):
             epoch = build_or_raiser(build)
             # checked: the first epoch's loss (later epochs on random labels drift apart by more than
             # float32 summation order allows, the CNN's 25088-wide head most)
-            seconds = ctx.bench(case, library, epoch, result=lambda epoch=epoch: [epoch()], rtol=2e-3, atol=1e-5,
-                                per=steps, note=f"per step of {batch}")
+            seconds = ctx.bench(
+                case,
+                library,
+                epoch,
+                result=lambda epoch=epoch: [epoch()],
+                rtol=2e-3,
+                atol=1e-5,
+                per=steps,
+                note=f"per step of {batch}",
+            )
             if seconds:
                 ctx.rows[-1]["note"] += f"; {batch / seconds:,.0f} samples/s"
         ctx.budget(case, "tapegrad fit faster than Keras-on-TF's default fit", KERAS_DEFAULT, 1.0, strict=True)

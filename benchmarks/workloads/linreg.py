@@ -1,5 +1,6 @@
 """The tutorial's linear regression (examples/linear_regression.py): 1000 points y = 3x + 2 + noise,
 model w*x + b from w = 5, b = 0, MSE, SGD lr 0.1; time per step over a loop of 1000 steps."""
+
 import numpy as np
 
 from .._common import build_or_raiser
@@ -30,6 +31,7 @@ def make_tapegrad(x, y):
                 loss = loss_fn(yt, w * xt + b)
             opt.apply_gradients(zip(tape.gradient(loss, [w, b]), [w, b]))
         return [w.numpy(), b.numpy()]
+
     return steps
 
 
@@ -43,6 +45,7 @@ def make_numpy(x, y):
             wb[0] -= lr * 2 * np.mean(err * x)
             wb[1] -= lr * 2 * np.mean(err)
         return list(wb)
+
     return steps
 
 
@@ -59,6 +62,7 @@ def make_torch(torch, x, y):
             loss.backward()
             opt.step()
         return [w.item(), b.item()]
+
     return steps
 
 
@@ -79,6 +83,7 @@ def make_tf(tf, x, y, function):
         for _ in range(n):
             step()
         return [w.numpy(), b.numpy()]
+
     return steps
 
 
@@ -98,6 +103,7 @@ def make_jax(jax, x, y):
             wb = step(wb, xj, yj)
         state[0] = wb.block_until_ready()
         return list(np.asarray(wb))
+
     return steps
 
 
@@ -121,6 +127,14 @@ def run(ctx):
     for library, build in builders:
         steps = build_or_raiser(build)
         # w, b after 5 steps from the tutorial's start agree across libraries; then time the loop
-        ctx.bench(case, library, lambda steps=steps: steps(n_steps), result=lambda steps=steps: steps(5),
-                  rtol=1e-4, atol=1e-5, per=n_steps, note="per step")
+        ctx.bench(
+            case,
+            library,
+            lambda steps=steps: steps(n_steps),
+            result=lambda steps=steps: steps(5),
+            rtol=1e-4,
+            atol=1e-5,
+            per=n_steps,
+            note="per step",
+        )
     ctx.budget(case, "tapegrad <= 0.35x PyTorch eager", "PyTorch eager", 0.35)

@@ -1,5 +1,6 @@
 """Square float32 matmul (256 and 1024) against numpy and PyTorch, under the same OpenBLAS settings
 (OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset for all, same thread count)."""
+
 import numpy as np
 
 import tapegrad as tg
@@ -23,9 +24,15 @@ def run(ctx):
         if torch is not None:
             calls.append(("PyTorch", torch.matmul, (torch.from_numpy(a), torch.from_numpy(b))))
         for library, fn, args in calls:
-            ctx.bench(case, library, lambda fn=fn, args=args: fn(*args),
-                      result=lambda fn=fn, args=args: to_numpy(fn(*args)), rtol=1e-3, atol=1e-3)
+            ctx.bench(
+                case,
+                library,
+                lambda fn=fn, args=args: fn(*args),
+                result=lambda fn=fn, args=args: to_numpy(fn(*args)),
+                rtol=1e-3,
+                atol=1e-3,
+            )
             t = ctx.time_of(case, library)
             if t:
-                ctx.rows[-1]["note"] = f"{2 * n ** 3 / t / 1e9:.1f} GFLOP/s"
+                ctx.rows[-1]["note"] = f"{2 * n**3 / t / 1e9:.1f} GFLOP/s"
         ctx.budget(case, "tapegrad <= 1.05x numpy (within 5%)", "numpy", 1.05)

@@ -5,6 +5,7 @@ that library, records its RSS after import, runs 20 steps, and reports the peak 
 The peak is VmHWM from /proc/self/status: ru_maxrss would do on a fresh process, but Linux carries
 it over fork + exec, so a child of the (large) suite process would report the suite's size.
 ru_maxrss is the fallback where /proc is missing."""
+
 import argparse
 import json
 import os
@@ -41,9 +42,11 @@ def _peak_mb():
 def child(library, steps, threads, smoke):
     if library == "tapegrad":
         import tapegrad as tg
+
         tg.config.set_num_threads(threads)
     else:
         import torch
+
         torch.set_num_threads(threads)
     after_import = _rss_mb()
     if smoke:
@@ -69,13 +72,26 @@ def run(ctx):
     results = []
     for lib in libs:
         ctx.progress.describe(f"memory: {lib} (child process)")
-        cmd = [sys.executable, "-m", "benchmarks.workloads.memory", "--child", lib, "--steps", str(steps),
-               "--threads", str(ctx.threads)] + (["--smoke"] if ctx.smoke else [])
+        cmd = [
+            sys.executable,
+            "-m",
+            "benchmarks.workloads.memory",
+            "--child",
+            lib,
+            "--steps",
+            str(steps),
+            "--threads",
+            str(ctx.threads),
+        ] + (["--smoke"] if ctx.smoke else [])
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (REPO, os.environ.get("PYTHONPATH")) if p))
         proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
         if proc.returncode != 0:
-            ctx.skip("", lib, f"child process failed (exit {proc.returncode}): "
-                     + (proc.stderr.strip().splitlines() or ["no output"])[-1][:200])
+            ctx.skip(
+                "",
+                lib,
+                f"child process failed (exit {proc.returncode}): "
+                + (proc.stderr.strip().splitlines() or ["no output"])[-1][:200],
+            )
             continue
         results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     if not results:
@@ -89,8 +105,11 @@ def run(ctx):
             base_inc = base["peak_mb"] - base["after_import_mb"]
             ratio = f"{inc / base_inc:.2f}x" if base_inc > 0 else "-"
         rows.append((r["library"], f"{r['after_import_mb']:.1f}", f"{r['peak_mb']:.1f}", f"{inc:.1f}", ratio))
-    ctx.table(f"Memory: MLP training step, {steps} steps, each library in its own process (MB)",
-              ["library", "RSS after import", "peak RSS", "increase", "increase / tapegrad's"], rows)
+    ctx.table(
+        f"Memory: MLP training step, {steps} steps, each library in its own process (MB)",
+        ["library", "RSS after import", "peak RSS", "increase", "increase / tapegrad's"],
+        rows,
+    )
 
 
 if __name__ == "__main__":

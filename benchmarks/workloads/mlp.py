@@ -2,6 +2,7 @@
 lr 1e-3). Each `make_*` builds a fresh model from the same numpy weights and returns `step()`, which
 runs one training step and returns the loss before the update as a float; the memory workload
 reuses them."""
+
 import numpy as np
 
 from .._common import build_or_raiser
@@ -38,8 +39,9 @@ def tapegrad_loss(tg, labels):
     from .._common import tg_missing
 
     if tg_missing(LOSSES[0]) is None:
-        return lambda logits: tg.reduce_mean(tg.nn.sparse_softmax_cross_entropy_with_logits(labels=labels,
-                                                                                          logits=logits))
+        return lambda logits: tg.reduce_mean(
+            tg.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+        )
     keras_loss = tg.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     return lambda logits: keras_loss(labels, logits)
 
@@ -67,6 +69,7 @@ def make_tapegrad(params, x, y):
             loss = loss_fn(tg.matmul(h, ws[-2]) + ws[-1])
         opt.apply_gradients(zip(tape.gradient(loss, ws), ws))
         return float(loss)
+
     return step
 
 
@@ -80,7 +83,7 @@ class _NumpyAdam:
 
     def apply(self, params, grads):
         self.t += 1
-        alpha = np.float32(LR * np.sqrt(1 - BETA_2 ** self.t) / (1 - BETA_1 ** self.t))
+        alpha = np.float32(LR * np.sqrt(1 - BETA_2**self.t) / (1 - BETA_1**self.t))
         for p, g, m, v in zip(params, grads, self.m, self.v):
             m += (g - m) * np.float32(1 - BETA_1)
             v += (g * g - v) * np.float32(1 - BETA_2)
@@ -113,6 +116,7 @@ def make_numpy(params, x, y):
                 dz = (dz @ ws[i].T) * (pre[i // 2 - 1] > 0)
         opt.apply(ws, grads)
         return loss
+
     return step
 
 
@@ -130,6 +134,7 @@ def make_torch(torch, params, x, y, fused):
         loss.backward()
         opt.step()
         return loss.detach().item()
+
     return step
 
 
@@ -167,15 +172,19 @@ def make_jax(jax, params, x, y):
     def train_step(ws, m, v, t, x, y):
         loss, grads = jax.value_and_grad(loss_fn)(ws, x, y)
         t = t + 1
-        alpha = LR * jnp.sqrt(1 - BETA_2 ** t) / (1 - BETA_1 ** t)
+        alpha = LR * jnp.sqrt(1 - BETA_2**t) / (1 - BETA_1**t)
         m = [mi + (g - mi) * (1 - BETA_1) for mi, g in zip(m, grads)]
         v = [vi + (g * g - vi) * (1 - BETA_2) for vi, g in zip(v, grads)]
         ws = [w - alpha * mi / (jnp.sqrt(vi) + EPS) for w, mi, vi in zip(ws, m, v)]
         return ws, m, v, t, loss
 
     jitted = jax.jit(train_step, donate_argnums=(0, 1, 2))
-    state = [[jnp.asarray(p) for p in params], [jnp.zeros_like(p) for p in params],
-             [jnp.zeros_like(p) for p in params], jnp.zeros((), jnp.float32)]
+    state = [
+        [jnp.asarray(p) for p in params],
+        [jnp.zeros_like(p) for p in params],
+        [jnp.zeros_like(p) for p in params],
+        jnp.zeros((), jnp.float32),
+    ]
     xj, yj = jnp.asarray(x), jnp.asarray(y)
 
     def step():
@@ -183,6 +192,7 @@ def make_jax(jax, params, x, y):
             warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
             *state[:], loss = jitted(*state, xj, yj)
         return float(loss)
+
     return step
 
 
@@ -210,7 +220,14 @@ def run(ctx):
         builders.append(("JAX jit", lambda: make_jax(jax, params, x, y)))
     for library, build in builders:
         step = build_or_raiser(build)
-        ctx.bench(case, library, step, result=lambda step=step: [step() for _ in range(4)], rtol=2e-3, atol=1e-5,
-                  note="per step")
+        ctx.bench(
+            case,
+            library,
+            step,
+            result=lambda step=step: [step() for _ in range(4)],
+            rtol=2e-3,
+            atol=1e-5,
+            note="per step",
+        )
     ctx.budget(case, "tapegrad <= 0.8x PyTorch eager", "PyTorch eager", 0.8)
     ctx.budget(case, "tapegrad <= 0.8x PyTorch eager (with fused Adam)", "PyTorch eager, fused Adam", 0.8)

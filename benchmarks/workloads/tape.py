@@ -1,4 +1,5 @@
 """Tape overhead: a 100-op elementwise chain on 16 float32 elements, forward + gradient."""
+
 import numpy as np
 
 import tapegrad as tg
@@ -30,9 +31,14 @@ def run(ctx):
     if jax is not None:
         cases.append(("JAX jit", chain.make_jax(jax), jax.numpy.asarray(x)))
     for library, fn, arg in cases:
-        t = ctx.bench(case, library, lambda fn=fn, arg=arg: fn(arg), result=lambda fn=fn, arg=arg: to_numpy(fn(arg)),
-                      rtol=1e-4, atol=1e-5)
+        t = ctx.bench(
+            case,
+            library,
+            lambda fn=fn, arg=arg: fn(arg),
+            result=lambda fn=fn, arg=arg: to_numpy(fn(arg)),
+            rtol=1e-4,
+            atol=1e-5,
+        )
         if t is not None:
             ctx.rows[-1]["note"] = note.format(t / chain.N_OPS * 1e6)
     ctx.budget(case, "tapegrad <= 0.35x PyTorch eager", "PyTorch eager", 0.35)
-

@@ -24,12 +24,21 @@ Tensor c(const Tensor& like, double v) { return scalar_like(like, v); }
 Tensor gt0(const Tensor& x) { return kernels::binary(Op::Greater, x, scalar_like(x, 0.0)); }
 
 VJP(vjp_none) {}  // differentiable op whose gradient TF defines as None (floor, round, ...)
-VJP(vjp_zeros) { for (size_t i = 0; i < n.inputs.size(); ++i) if (needs[i]) out[i] = zeros_like(n.inputs[i]); }
+VJP(vjp_zeros) {
+  for (size_t i = 0; i < n.inputs.size(); ++i)
+    if (needs[i]) out[i] = zeros_like(n.inputs[i]);
+}
 VJP(vjp_identity) { out[0] = G; }
 
 // binary
-VJP(vjp_add) { out[0] = G; out[1] = G; }
-VJP(vjp_sub) { out[0] = G; if (needs[1]) out[1] = neg(G); }
+VJP(vjp_add) {
+  out[0] = G;
+  out[1] = G;
+}
+VJP(vjp_sub) {
+  out[0] = G;
+  if (needs[1]) out[1] = neg(G);
+}
 VJP(vjp_mul) {
   if (needs[0]) out[0] = mul(G, Y);
   if (needs[1]) out[1] = mul(G, X);
@@ -110,13 +119,15 @@ VJP(vjp_erf) { out[0] = mul(G, mul(c(X, 2.0 / std::sqrt(M_PI)), unary(Op::Exp, n
 // reductions: g has the reduced shape; bring it back to keepdims form, then broadcast
 Tensor keepdims_form(const Node& n, const Tensor& g) {
   if (n.attrs.flag_a) return g;
-  Shape s = X.shape;
+  Shape s = X
+  .shape;
   for (int64_t a : n.attrs.ints) s[int(a)] = 1;
   return reshape(g, s);
 }
 VJP(vjp_sum) { out[0] = broadcast_to(keepdims_form(n, G), X.shape); }
 VJP(vjp_mean) {
-  int64_t count = ANS.numel() ? X.numel() / ANS.numel() : 0;
+  int64_t count = ANS.numel() ? X
+  .numel() / ANS.numel() : 0;
   out[0] = broadcast_to(div(keepdims_form(n, G), c(X, double(count))), X.shape);
 }
 VJP(vjp_max_min) {  // the gradient is shared equally between tied extrema, as TF does
@@ -129,7 +140,8 @@ VJP(vjp_max_min) {  // the gradient is shared equally between tied extrema, as T
 // linear algebra and shape
 VJP(vjp_matmul) {
   const bool ta = n.attrs.flag_a, tb = n.attrs.flag_b;
-  const Tensor &a = X, &b = Y;
+  const Tensor& a = X
+  , &b = Y;
   if (needs[0]) {
     if (!ta && !tb) out[0] = matmul(G, b, false, true);
     else if (!ta && tb) out[0] = matmul(G, b, false, false);
@@ -190,9 +202,7 @@ VJP(vjp_acosh) { out[0] = div(G, unary(Op::Sinh, ANS)); }
 VJP(vjp_atanh) { out[0] = div(G, sub(c(X, 1.0), unary(Op::Square, X))); }
 VJP(vjp_cumsum) { out[0] = ops::cumsum(G, n.attrs.ints[0], n.attrs.flag_a, !n.attrs.flag_b); }
 // TF's _CumprodGrad: cumsum(ans * g, reversed) / x. Like TF, wrong (inf/nan) where x == 0.
-VJP(vjp_cumprod) {
-  out[0] = div(ops::cumsum(mul(ANS, G), n.attrs.ints[0], n.attrs.flag_a, !n.attrs.flag_b), X);
-}
+VJP(vjp_cumprod) { out[0] = div(ops::cumsum(mul(ANS, G), n.attrs.ints[0], n.attrs.flag_a, !n.attrs.flag_b), X); }
 // Zero-safe (TF's _ProdGrad is too). d prod / d x_i = the product of the others: ans / x_i where
 // x_i != 0; at a zero, the product of the non-zeros if it is the only zero, 0 otherwise. Written so
 // that second derivatives are exact with up to two zeros in a slice (the value at a zero with one
@@ -367,10 +377,13 @@ VJP(vjp_eigh) {  // TF's _SelfAdjointEigV2Grad; the forward reads the lower tria
 }
 VJP(vjp_qr) {  // TF's _QrGrad for the reduced QR of a tall or square matrix
   const Tensor &q = n.outputs[0], &r = n.outputs[1];
-  const int64_t rows = X.shape[X.ndim() - 2], cols = X.shape[X.ndim() - 1];
+  const int64_t rows = X
+  .shape[X.ndim() - 2], cols = X
+  .shape[X.ndim() - 1];
   if (rows < cols || (n.attrs.flag_a && rows != cols))
     throw LookupError("QrGrad is only implemented for reduced QR (full_matrices=False) of matrices with rows >= "
-                      "columns, got shape " + X.shape.str() + " [Op:Qr]");
+                      "columns, got shape " +
+                      X.shape.str() + " [Op:Qr]");
   const Tensor &dq = gs[0], &dr = gs[1];
   Tensor qdq = matmul(q, dq, true, false);
   Tensor rdr = matmul(r, dr, false, true);
@@ -392,7 +405,9 @@ Tensor diag_embed(const Tensor& x, const Tensor& like) {
 Tensor safe_reciprocal(const Tensor& x) { return div(x, add(mul(x, x), c(x, 1e-20))); }
 VJP(vjp_svd) {  // TF's _SvdGrad
   const bool full = n.attrs.flag_a, compute_uv = n.attrs.flag_b;
-  int64_t m = X.shape[X.ndim() - 2], cols = X.shape[X.ndim() - 1];
+  int64_t m = X
+  .shape[X.ndim() - 2], cols = X
+  .shape[X.ndim() - 1];
   if (!compute_uv) {  // only s: u diag(g) v^T, from a recorded svd so that higher orders work
     std::vector<Tensor> usv = svd(X, false, true);
     out[0] = matmul(usv[1], matmul(diag_embed(G, usv[0]), usv[2], false, true), false, false);
@@ -404,7 +419,11 @@ VJP(vjp_svd) {  // TF's _SvdGrad
   Tensor s = n.outputs[0], u = n.outputs[1], v = n.outputs[2];
   Tensor gs_ = gs[0], gu = gs[1], gv = gs[2];
   const bool adj = m > cols;  // differentiate a^T = v s u^T, transpose at the end
-  if (adj) { std::swap(u, v); std::swap(gu, gv); std::swap(m, cols); }
+  if (adj) {
+    std::swap(u, v);
+    std::swap(gu, gv);
+    std::swap(m, cols);
+  }
   Tensor u_gu = matmul(u, gu, true, false), v_gv = matmul(v, gv, true, false);  // k x k
   Tensor off_diag = kernels::binary(Op::Add, tri_mask(u_gu, true, 0.0), tri_mask(u_gu, false, 0.0));
   Tensor s2 = mul(s, s);
@@ -477,8 +496,7 @@ VJP(vjp_softmax_xent) {
   Tensor s = second ? softmax(logits, ax) : Tensor();
   if (needs[0]) {
     out[0] = mul(g, n.outputs[1]);
-    if (second)
-      out[0] = add(out[0], softmax_jvp(gs[1], s, ax));  // backprop = softmax - labels
+    if (second) out[0] = add(out[0], softmax_jvp(gs[1], s, ax));  // backprop = softmax - labels
   }
   if (needs[1]) {
     out[1] = mul(g, neg(log_softmax(logits, ax)));
@@ -515,119 +533,119 @@ struct Table {
   Table() {
     for (auto& d : defs) d = OpDef{nullptr, false, false};
     //     op                      vjp                     saves inputs, outputs
-    set(Op::Add,               vjp_add,               false, false);
-    set(Op::Sub,               vjp_sub,               false, false);
-    set(Op::Mul,               vjp_mul,               true,  false);
-    set(Op::Div,               vjp_div,               true,  false);
-    set(Op::Pow,               vjp_pow,               true,  true);
-    set(Op::Maximum,           vjp_maximum,           true,  false);
-    set(Op::Minimum,           vjp_minimum,           true,  false);
-    set(Op::FloorDiv,          vjp_none,              false, false);
-    set(Op::FloorMod,          vjp_floormod,          true,  false);
+    set(Op::Add, vjp_add, false, false);
+    set(Op::Sub, vjp_sub, false, false);
+    set(Op::Mul, vjp_mul, true, false);
+    set(Op::Div, vjp_div, true, false);
+    set(Op::Pow, vjp_pow, true, true);
+    set(Op::Maximum, vjp_maximum, true, false);
+    set(Op::Minimum, vjp_minimum, true, false);
+    set(Op::FloorDiv, vjp_none, false, false);
+    set(Op::FloorMod, vjp_floormod, true, false);
     set(Op::SquaredDifference, vjp_squared_difference, true, false);
-    set(Op::Atan2,             vjp_atan2,             true,  false);
-    set(Op::TanhGrad,          vjp_tanh_grad,         true,  false);
-    set(Op::SigmoidGrad,       vjp_sigmoid_grad,      true,  false);
-    set(Op::ReluGrad,          vjp_relu_grad,         true,  false);
-    set(Op::Neg,               vjp_neg,               false, false);
-    set(Op::Square,            vjp_square,            true,  false);
-    set(Op::Sqrt,              vjp_sqrt,              false, true);
-    set(Op::Rsqrt,             vjp_rsqrt,             false, true);
-    set(Op::Exp,               vjp_exp,               false, true);
-    set(Op::Expm1,             vjp_expm1,             true,  false);
-    set(Op::Log,               vjp_log,               true,  false);
-    set(Op::Log1p,             vjp_log1p,             true,  false);
-    set(Op::Sin,               vjp_sin,               true,  false);
-    set(Op::Cos,               vjp_cos,               true,  false);
-    set(Op::Tan,               vjp_tan,               false, true);
-    set(Op::Tanh,              vjp_tanh,              false, true);
-    set(Op::Sinh,              vjp_sinh,              true,  false);
-    set(Op::Cosh,              vjp_cosh,              true,  false);
-    set(Op::Asin,              vjp_asin,              true,  false);
-    set(Op::Acos,              vjp_acos,              true,  false);
-    set(Op::Atan,              vjp_atan,              true,  false);
-    set(Op::Abs,               vjp_abs,               true,  false);
-    set(Op::Sign,              vjp_zeros,             false, false);
-    set(Op::Relu,              vjp_relu,              false, true);
-    set(Op::Sigmoid,           vjp_sigmoid,           false, true);
-    set(Op::Softplus,          vjp_softplus,          true,  false);
-    set(Op::Reciprocal,        vjp_reciprocal,        false, true);
-    set(Op::Floor,             vjp_none,              false, false);
-    set(Op::Ceil,              vjp_none,              false, false);
-    set(Op::Round,             vjp_none,              false, false);
-    set(Op::Erf,               vjp_erf,               true,  false);
-    set(Op::Sum,               vjp_sum,               false, false);
-    set(Op::Mean,              vjp_mean,              false, false);
-    set(Op::Max,               vjp_max_min,           true,  true);
-    set(Op::Min,               vjp_max_min,           true,  true);
-    set(Op::MatMul,            vjp_matmul,            true,  false);
-    set(Op::Reshape,           vjp_reshape,           false, false);
-    set(Op::Transpose,         vjp_transpose,         false, false);
-    set(Op::BroadcastTo,       vjp_identity,          false, false);
-    set(Op::Cast,              vjp_cast,              false, false);
-    set(Op::Select,            vjp_select,            true,  false);
-    set(Op::Identity,          vjp_identity,          false, false);
+    set(Op::Atan2, vjp_atan2, true, false);
+    set(Op::TanhGrad, vjp_tanh_grad, true, false);
+    set(Op::SigmoidGrad, vjp_sigmoid_grad, true, false);
+    set(Op::ReluGrad, vjp_relu_grad, true, false);
+    set(Op::Neg, vjp_neg, false, false);
+    set(Op::Square, vjp_square, true, false);
+    set(Op::Sqrt, vjp_sqrt, false, true);
+    set(Op::Rsqrt, vjp_rsqrt, false, true);
+    set(Op::Exp, vjp_exp, false, true);
+    set(Op::Expm1, vjp_expm1, true, false);
+    set(Op::Log, vjp_log, true, false);
+    set(Op::Log1p, vjp_log1p, true, false);
+    set(Op::Sin, vjp_sin, true, false);
+    set(Op::Cos, vjp_cos, true, false);
+    set(Op::Tan, vjp_tan, false, true);
+    set(Op::Tanh, vjp_tanh, false, true);
+    set(Op::Sinh, vjp_sinh, true, false);
+    set(Op::Cosh, vjp_cosh, true, false);
+    set(Op::Asin, vjp_asin, true, false);
+    set(Op::Acos, vjp_acos, true, false);
+    set(Op::Atan, vjp_atan, true, false);
+    set(Op::Abs, vjp_abs, true, false);
+    set(Op::Sign, vjp_zeros, false, false);
+    set(Op::Relu, vjp_relu, false, true);
+    set(Op::Sigmoid, vjp_sigmoid, false, true);
+    set(Op::Softplus, vjp_softplus, true, false);
+    set(Op::Reciprocal, vjp_reciprocal, false, true);
+    set(Op::Floor, vjp_none, false, false);
+    set(Op::Ceil, vjp_none, false, false);
+    set(Op::Round, vjp_none, false, false);
+    set(Op::Erf, vjp_erf, true, false);
+    set(Op::Sum, vjp_sum, false, false);
+    set(Op::Mean, vjp_mean, false, false);
+    set(Op::Max, vjp_max_min, true, true);
+    set(Op::Min, vjp_max_min, true, true);
+    set(Op::MatMul, vjp_matmul, true, false);
+    set(Op::Reshape, vjp_reshape, false, false);
+    set(Op::Transpose, vjp_transpose, false, false);
+    set(Op::BroadcastTo, vjp_identity, false, false);
+    set(Op::Cast, vjp_cast, false, false);
+    set(Op::Select, vjp_select, true, false);
+    set(Op::Identity, vjp_identity, false, false);
 
     // area: math, reductions, activations, nn losses
-    set(Op::Erfc,              vjp_erfc,              true,  false);
-    set(Op::Relu6,             vjp_relu6,             true,  false);
-    set(Op::Relu6Grad,         vjp_relu6_grad,        true,  false);
-    set(Op::LeakyRelu,         vjp_leaky_relu,        true,  false);
-    set(Op::LeakyReluGrad,     vjp_leaky_relu_grad,   true,  false);
-    set(Op::Cumsum,            vjp_cumsum,            false, false);
-    set(Op::Cumprod,           vjp_cumprod,           true,  true);
-    set(Op::Elu,               vjp_elu,               false, true);
-    set(Op::Selu,              vjp_elu,               false, true);
-    set(Op::EluGrad,           vjp_elu_grad,          true,  false);
-    set(Op::SeluGrad,          vjp_elu_grad,          true,  false);
-    set(Op::Asinh,             vjp_asinh,             false, true);
-    set(Op::Acosh,             vjp_acosh,             false, true);
-    set(Op::Atanh,             vjp_atanh,             true,  false);
-    set(Op::Prod,              vjp_prod,              true,  true);
+    set(Op::Erfc, vjp_erfc, true, false);
+    set(Op::Relu6, vjp_relu6, true, false);
+    set(Op::Relu6Grad, vjp_relu6_grad, true, false);
+    set(Op::LeakyRelu, vjp_leaky_relu, true, false);
+    set(Op::LeakyReluGrad, vjp_leaky_relu_grad, true, false);
+    set(Op::Cumsum, vjp_cumsum, false, false);
+    set(Op::Cumprod, vjp_cumprod, true, true);
+    set(Op::Elu, vjp_elu, false, true);
+    set(Op::Selu, vjp_elu, false, true);
+    set(Op::EluGrad, vjp_elu_grad, true, false);
+    set(Op::SeluGrad, vjp_elu_grad, true, false);
+    set(Op::Asinh, vjp_asinh, false, true);
+    set(Op::Acosh, vjp_acosh, false, true);
+    set(Op::Atanh, vjp_atanh, true, false);
+    set(Op::Prod, vjp_prod, true, true);
 
 
     // area: shape and indexing
-    set(Op::StridedSlice,      vjp_strided_slice,     false, false);
-    set(Op::StridedSliceGrad,  vjp_strided_slice_grad, false, false);
-    set(Op::Concat,            vjp_concat,            false, false);
-    set(Op::Gather,            vjp_gather,            true,  false);
-    set(Op::GatherGrad,        vjp_gather_grad,       true,  false);
-    set(Op::ScatterUpdate,     vjp_scatter_update,    true,  false);
+    set(Op::StridedSlice, vjp_strided_slice, false, false);
+    set(Op::StridedSliceGrad, vjp_strided_slice_grad, false, false);
+    set(Op::Concat, vjp_concat, false, false);
+    set(Op::Gather, vjp_gather, true, false);
+    set(Op::GatherGrad, vjp_gather_grad, true, false);
+    set(Op::ScatterUpdate, vjp_scatter_update, true, false);
 
 
     // area: einsum, conv, pooling, random
-    set(Op::Conv2D,               vjp_conv2d,               true, false);
-    set(Op::Conv2DBackpropInput,  vjp_conv2d_backprop_input, true, false);
+    set(Op::Conv2D, vjp_conv2d, true, false);
+    set(Op::Conv2DBackpropInput, vjp_conv2d_backprop_input, true, false);
     set(Op::Conv2DBackpropFilter, vjp_conv2d_backprop_filter, true, false);
-    set(Op::DepthwiseConv2d,      vjp_depthwise,            true, false);
+    set(Op::DepthwiseConv2d, vjp_depthwise, true, false);
     set(Op::DepthwiseConv2dBackpropInput, vjp_depthwise_backprop_input, true, false);
     set(Op::DepthwiseConv2dBackpropFilter, vjp_depthwise_backprop_filter, true, false);
-    set(Op::MaxPool,              vjp_max_pool,             true, false);
-    set(Op::MaxPoolGrad,          vjp_max_pool_grad,        true, false);
-    set(Op::MaxPoolGradGrad,      vjp_max_pool_grad_grad,   true, false);
-    set(Op::AvgPool,              vjp_avg_pool,             false, false);
-    set(Op::AvgPoolGrad,          vjp_avg_pool_grad,        false, false);
-    set(Op::MatrixInverse,        vjp_matrix_inverse,       false, true);
-    set(Op::MatrixDeterminant,    vjp_matrix_determinant,   true,  true);
-    set(Op::MatrixSolve,          vjp_matrix_solve,         true,  true);
-    set(Op::Cholesky,             vjp_cholesky,             false, true);
+    set(Op::MaxPool, vjp_max_pool, true, false);
+    set(Op::MaxPoolGrad, vjp_max_pool_grad, true, false);
+    set(Op::MaxPoolGradGrad, vjp_max_pool_grad_grad, true, false);
+    set(Op::AvgPool, vjp_avg_pool, false, false);
+    set(Op::AvgPoolGrad, vjp_avg_pool_grad, false, false);
+    set(Op::MatrixInverse, vjp_matrix_inverse, false, true);
+    set(Op::MatrixDeterminant, vjp_matrix_determinant, true, true);
+    set(Op::MatrixSolve, vjp_matrix_solve, true, true);
+    set(Op::Cholesky, vjp_cholesky, false, true);
     set(Op::LogMatrixDeterminant, vjp_log_matrix_determinant, true, false);
-    set(Op::SelfAdjointEigV2,     vjp_eigh,                 false, true);
-    set(Op::Qr,                   vjp_qr,                   false, true);
-    set(Op::Svd,                  vjp_svd,                  true,  true);
-    set(Op::MatrixTriangularSolve, vjp_triangular_solve,    true,  true);
+    set(Op::SelfAdjointEigV2, vjp_eigh, false, true);
+    set(Op::Qr, vjp_qr, false, true);
+    set(Op::Svd, vjp_svd, true, true);
+    set(Op::MatrixTriangularSolve, vjp_triangular_solve, true, true);
 
 
     // area: softmax, log_softmax, fused cross-entropies
-    set(Op::Softmax,           vjp_softmax,           false, true);
-    set(Op::LogSoftmax,        vjp_log_softmax,       false, true);
-    set(Op::SoftmaxCrossEntropy, vjp_softmax_xent,    true,  true);
+    set(Op::Softmax, vjp_softmax, false, true);
+    set(Op::LogSoftmax, vjp_log_softmax, false, true);
+    set(Op::SoftmaxCrossEntropy, vjp_softmax_xent, true, true);
     set(Op::SparseSoftmaxCrossEntropy, vjp_sparse_softmax_xent, true, true);
-    set(Op::SigmoidCrossEntropy, vjp_sigmoid_xent,    true,  false);
+    set(Op::SigmoidCrossEntropy, vjp_sigmoid_xent, true, false);
 
 
     // area: custom_gradient and other tape features
-    set(Op::CustomGradient,    vjp_custom_gradient,   false, false);
+    set(Op::CustomGradient, vjp_custom_gradient, false, false);
 
 
     // Not differentiable, never recorded (bool or integer outputs): comparisons, logic, IsNan,

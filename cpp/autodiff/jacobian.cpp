@@ -9,8 +9,8 @@ namespace {
 Shape join(const Shape& a, const Shape& b, int skip_b) {
   int nd = a.ndim + b.ndim - skip_b;
   if (nd > kMaxRank)
-    throw InvalidArgument("jacobian: the result would have rank " + std::to_string(nd) + "; tapegrad supports at most " +
-                          std::to_string(kMaxRank));
+    throw InvalidArgument("jacobian: the result would have rank " + std::to_string(nd) +
+                          "; tapegrad supports at most " + std::to_string(kMaxRank));
   Shape s;
   s.ndim = nd;
   for (int i = 0; i < a.ndim; ++i) s[i] = a[i];

@@ -123,7 +123,10 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
     const Node* n = tape.nodes[k].get();
     if (!n) continue;
     for (const Tensor& t : n->inputs)
-      if (reach.count(t.id)) { relevant[k] = 1; break; }
+      if (reach.count(t.id)) {
+        relevant[k] = 1;
+        break;
+      }
     if (relevant[k])
       for (const Tensor& t : n->outputs) reach.emplace(t.id, 0);
   }
@@ -201,7 +204,10 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
     if (!node) continue;
     bool any = false;
     for (const Tensor& o : node->outputs)
-      if (grads.count(o.id)) { any = true; break; }
+      if (grads.count(o.id)) {
+        any = true;
+        break;
+      }
     if (!any) continue;
     const OpDef& def = opdef(node->op);
     const size_t nin = node->inputs.size();

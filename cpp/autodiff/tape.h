@@ -74,8 +74,7 @@ void variable_accessed(const std::shared_ptr<Variable>& v);
 
 // Records op on every active tape that watches one of its float inputs. Call only when
 // any_active(); ops.cpp does.
-void record(Op op, std::initializer_list<Tensor> inputs, std::initializer_list<Tensor> outputs,
-            Attrs attrs = {});
+void record(Op op, std::initializer_list<Tensor> inputs, std::initializer_list<Tensor> outputs, Attrs attrs = {});
 void record(Op op, std::vector<Tensor> inputs, std::vector<Tensor> outputs, Attrs attrs);
 
 // The backward pass. targets: their sum is differentiated; output_grads: one per target,
@@ -84,8 +83,7 @@ void record(Op op, std::vector<Tensor> inputs, std::vector<Tensor> outputs, Attr
 // on_source_ready(i, grad), when given, is called once per source as soon as the walk has run
 // every node that reads it, with the value that will be result[i] (See Note [Source ready]).
 using SourceReadyFn = std::function<void(size_t index, const Tensor& grad)>;
-std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targets,
-                                     const std::vector<Tensor>& sources,
+std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targets, const std::vector<Tensor>& sources,
                                      const std::vector<Tensor>& output_grads, bool zero_unconnected,
                                      const SourceReadyFn& on_source_ready = nullptr);
 

@@ -50,9 +50,9 @@ inline py::object wrap(Tensor t) { return py::cast(std::move(t)); }
 // help() and the stubs (python/tapegrad/_core.pyi) show for them. The aliases live in
 // python/tapegrad/_typing.py.
 inline int any_object(PyObject*) { return 1; }
-#define TG_HINTED_OBJECT(Name) \
-  class Name : public py::object { \
-   public: \
+#define TG_HINTED_OBJECT(Name)                        \
+  class Name : public py::object {                    \
+   public:                                            \
     PYBIND11_OBJECT_DEFAULT(Name, object, any_object) \
   };
 TG_HINTED_OBJECT(TensorLike)  // tensor, variable, numpy array or scalar, Python scalar or nested list
@@ -91,8 +91,10 @@ void init_optim(py::module_& m);
 
 namespace pybind11 {
 namespace detail {
-#define TG_HINT(Name, Text) \
-  template <> struct handle_type_name<tg::bind::Name> { static constexpr auto name = const_name(Text); };
+#define TG_HINT(Name, Text)                             \
+  template <> struct handle_type_name<tg::bind::Name> { \
+    static constexpr auto name = const_name(Text);      \
+  };
 TG_HINT(TensorLike, "tapegrad._typing.TensorLike")
 TG_HINT(AxisLike, "tapegrad._typing.AxisLike")
 TG_HINT(ShapeLike, "tapegrad._typing.ShapeLike")

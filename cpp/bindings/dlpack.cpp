@@ -65,11 +65,19 @@ enum : uint8_t { kDLInt = 0, kDLUInt = 1, kDLFloat = 2, kDLBfloat = 4, kDLComple
 DLDataType dl_dtype(DType d) {
   const uint8_t bits = uint8_t(itemsize(d) * 8);
   switch (d) {
-    case DType::Float32: case DType::Float64: case DType::Float16: return {kDLFloat, bits, 1};
+    case DType::Float32:
+    case DType::Float64:
+    case DType::Float16: return {kDLFloat, bits, 1};
     case DType::BFloat16: return {kDLBfloat, 16, 1};
     case DType::Bool: return {kDLBool, 8, 1};
-    case DType::Int8: case DType::Int16: case DType::Int32: case DType::Int64: return {kDLInt, bits, 1};
-    case DType::UInt8: case DType::UInt16: case DType::UInt32: case DType::UInt64: return {kDLUInt, bits, 1};
+    case DType::Int8:
+    case DType::Int16:
+    case DType::Int32:
+    case DType::Int64: return {kDLInt, bits, 1};
+    case DType::UInt8:
+    case DType::UInt16:
+    case DType::UInt32:
+    case DType::UInt64: return {kDLUInt, bits, 1};
   }
   return {kDLFloat, 32, 1};
 }
@@ -197,7 +205,8 @@ py::object export_capsule(const Tensor& src, py::object stream, py::object max_v
   m.manager_ctx = ctx;
   m.deleter = [](DLManagedTensor* self) { delete static_cast<ExportCtx*>(self->manager_ctx); };
   fill(m.dl_tensor, ctx, t);
-  PyObject* cap = PyCapsule_New(&m, "dltensor", [](PyObject* c) { capsule_destructor<DLManagedTensor>(c, "dltensor"); });
+  PyObject* cap =
+      PyCapsule_New(&m, "dltensor", [](PyObject* c) { capsule_destructor<DLManagedTensor>(c, "dltensor"); });
   if (!cap) {
     delete ctx;
     throw py::error_already_set();
@@ -248,14 +257,15 @@ void copy_strided(char* dst, const char* src, const Shape& shape, const int64_t*
 Tensor import_capsule(py::handle cap) {
   if (!PyCapsule_CheckExact(cap.ptr()))
     throw tg::TypeError("from_dlpack expects a DLPack capsule (a PyCapsule named \"dltensor\") or an object with "
-                        "__dlpack__, got " + std::string(py::repr(cap)) + " of type " +
+                        "__dlpack__, got " +
+                        std::string(py::repr(cap)) + " of type " +
                         std::string(py::str(py::type::of(cap).attr("__name__"))));
   const char* name = PyCapsule_GetName(cap.ptr());
   const bool versioned = name && std::strcmp(name, "dltensor_versioned") == 0;
   if (!versioned && !(name && std::strcmp(name, "dltensor") == 0))
     throw InvalidArgument(std::string("DLPack tensor must be a capsule with name \"dltensor\" or "
-                                      "\"dltensor_versioned\", got \"") + (name ? name : "") +
-                          "\". Note that a DLPack tensor may be consumed at most once.");
+                                      "\"dltensor_versioned\", got \"") +
+                          (name ? name : "") + "\". Note that a DLPack tensor may be consumed at most once.");
   void* managed = PyCapsule_GetPointer(cap.ptr(), name);
   if (!managed) throw py::error_already_set();
   DLTensor* dl;
@@ -307,8 +317,8 @@ Tensor import_capsule(py::handle cap) {
     Tensor t;
     t.shape = shape;
     t.dtype = dtype;
-    t.storage = std::make_shared<Storage>(const_cast<char*>(base), checked_nbytes(shape, dtype), &release_borrowed,
-                                          owner);
+    t.storage =
+        std::make_shared<Storage>(const_cast<char*>(base), checked_nbytes(shape, dtype), &release_borrowed, owner);
     guard.b = nullptr;  // the storage releases it now
     t.id = next_tensor_id();
     return t;
@@ -327,28 +337,33 @@ Tensor import_capsule(py::handle cap) {
 }  // namespace
 
 // Called by init_tensor: the DLPack methods of Tensor and Variable, and _core.from_dlpack.
-void init_dlpack(py::module_& m, py::class_<Tensor>& tensor, py::class_<Variable, std::shared_ptr<Variable>>& variable) {
-  const char* doc =
-      "Exports the value as a DLPack capsule (the array API's __dlpack__): zero-copy, read-only for "
-      "DLPack >= 1.0 consumers; copy=True exports a fresh copy.";
-  tensor.def("__dlpack__", [](py::handle self, py::object stream, py::object max_version, py::object dl_device,
-                              py::object copy) {
-    return export_capsule(tensor_of(self), stream, max_version, dl_device, copy);
-  }, py::kw_only(), py::arg("stream") = py::none(), py::arg("max_version") = py::none(),
-     py::arg("dl_device") = py::none(), py::arg("copy") = py::none(), doc);
+void init_dlpack(py::module_& m, py::class_<Tensor>& tensor,
+                 py::class_<Variable, std::shared_ptr<Variable>>& variable) {
+  const char* doc = "Exports the value as a DLPack capsule (the array API's __dlpack__): zero-copy, read-only for "
+                    "DLPack >= 1.0 consumers; copy=True exports a fresh copy.";
+  tensor.def(
+      "__dlpack__",
+      [](py::handle self, py::object stream, py::object max_version, py::object dl_device, py::object copy) {
+        return export_capsule(tensor_of(self), stream, max_version, dl_device, copy);
+      },
+      py::kw_only(), py::arg("stream") = py::none(), py::arg("max_version") = py::none(),
+      py::arg("dl_device") = py::none(), py::arg("copy") = py::none(), doc);
   // A Variable exports its current value, read as every binding reads it (to_tensor_noaccess: not
   // recorded on tapes); the export holds the buffer, so later assigns write elsewhere (See Note
   // [Variable writes]).
-  variable.def("__dlpack__", [](py::handle self, py::object stream, py::object max_version, py::object dl_device,
-                                py::object copy) {
-    return export_capsule(to_tensor_noaccess(self), stream, max_version, dl_device, copy);
-  }, py::kw_only(), py::arg("stream") = py::none(), py::arg("max_version") = py::none(),
-     py::arg("dl_device") = py::none(), py::arg("copy") = py::none(), doc);
+  variable.def(
+      "__dlpack__",
+      [](py::handle self, py::object stream, py::object max_version, py::object dl_device, py::object copy) {
+        return export_capsule(to_tensor_noaccess(self), stream, max_version, dl_device, copy);
+      },
+      py::kw_only(), py::arg("stream") = py::none(), py::arg("max_version") = py::none(),
+      py::arg("dl_device") = py::none(), py::arg("copy") = py::none(), doc);
   const char* dev_doc = "The DLPack device of the value: (kDLCPU, 0) = (1, 0).";
   tensor.def("__dlpack_device__", [](py::handle) { return py::make_tuple(kDLCPU, 0); }, dev_doc);
   variable.def("__dlpack_device__", [](py::handle) { return py::make_tuple(kDLCPU, 0); }, dev_doc);
-  m.def("from_dlpack_capsule", [](DLPackCapsule capsule) { return import_capsule(capsule); }, py::arg("dlcapsule"),
-        "A Tensor reading a DLPack capsule's memory (zero-copy when contiguous and aligned).");
+  m.def(
+      "from_dlpack_capsule", [](DLPackCapsule capsule) { return import_capsule(capsule); }, py::arg("dlcapsule"),
+      "A Tensor reading a DLPack capsule's memory (zero-copy when contiguous and aligned).");
 }
 
 }  // namespace bind

@@ -25,9 +25,7 @@ PYBIND11_MODULE(_core, m) {
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
-    } catch (const InvalidArgument& e) {
-      py::set_error(invalid_arg, e.what());
-    } catch (const tg::TypeError& e) {
+    } catch (const InvalidArgument& e) { py::set_error(invalid_arg, e.what()); } catch (const tg::TypeError& e) {
       PyErr_SetString(PyExc_TypeError, e.what());
     } catch (const tg::ValueError& e) {
       PyErr_SetString(PyExc_ValueError, e.what());

@@ -40,7 +40,11 @@ std::vector<int64_t> parse_shape(py::handle shape) {
   return dims;
 }
 
-struct NamedOp { const char* name; Op op; const char* doc; };
+struct NamedOp {
+  const char* name;
+  Op op;
+  const char* doc;
+};
 
 }  // namespace
 
@@ -79,10 +83,13 @@ void init_ops(py::module_& m) {
       {"is_inf", Op::IsInf, "Whether x is +inf or -inf, elementwise."}};
   for (const NamedOp& u : unary_ops) {
     Op op = u.op;
-    m.def(u.name, [op](TensorLike x, OptStr name) {
-      Tensor t = to_tensor(x);
-      return nogil(t.numel(), [&] { return ops::unary(op, t); });
-    }, py::arg(op == Op::Relu || op == Op::Softplus ? "features" : "x"), py::arg("name") = py::none(), u.doc);
+    m.def(
+        u.name,
+        [op](TensorLike x, OptStr name) {
+          Tensor t = to_tensor(x);
+          return nogil(t.numel(), [&] { return ops::unary(op, t); });
+        },
+        py::arg(op == Op::Relu || op == Op::Softplus ? "features" : "x"), py::arg("name") = py::none(), u.doc);
   }
   static const NamedOp binary_ops[] = {
       {"add", Op::Add, "x + y, elementwise, with broadcasting."},
@@ -110,13 +117,18 @@ void init_ops(py::module_& m) {
   for (const NamedOp& b : binary_ops) {
     Op op = b.op;
     const bool atan2 = op == Op::Atan2;  // TF's keywords: atan2(y, x)
-    m.def(b.name, [op](TensorLike x, TensorLike y, OptStr name) {
-      auto xy = to_tensor_pair(x, y);
-      return nogil(xy.first.numel() + xy.second.numel(), [&] { return ops::binary(op, xy.first, xy.second); });
-    }, py::arg(atan2 ? "y" : "x"), py::arg(atan2 ? "x" : "y"), py::arg("name") = py::none(), b.doc);
+    m.def(
+        b.name,
+        [op](TensorLike x, TensorLike y, OptStr name) {
+          auto xy = to_tensor_pair(x, y);
+          return nogil(xy.first.numel() + xy.second.numel(), [&] { return ops::binary(op, xy.first, xy.second); });
+        },
+        py::arg(atan2 ? "y" : "x"), py::arg(atan2 ? "x" : "y"), py::arg("name") = py::none(), b.doc);
   }
-  m.def("divide", [](TensorLike x, TensorLike y, OptStr name) { return truediv(x, y); }, py::arg("x"), py::arg("y"), py::arg("name") = py::none(),
-     "x / y, elementwise, with broadcasting; integers divide in float32 (8, 16 bits) or float64, as TF.");
+  m.def(
+      "divide", [](TensorLike x, TensorLike y, OptStr name) { return truediv(x, y); }, py::arg("x"), py::arg("y"),
+      py::arg("name") = py::none(),
+      "x / y, elementwise, with broadcasting; integers divide in float32 (8, 16 bits) or float64, as TF.");
 
   static const NamedOp reductions[] = {
       {"reduce_sum", Op::Sum, "The sum over `axis` (all axes when None)."},
@@ -128,94 +140,130 @@ void init_ops(py::module_& m) {
       {"reduce_all", Op::All, "Logical and over `axis` (all axes when None) of a bool tensor."}};
   for (const NamedOp& r : reductions) {
     Op op = r.op;
-    m.def(r.name, [op](TensorLike x, AxisLike axis, bool keepdims, OptStr name) {
-      Tensor t = to_tensor(x);
-      std::vector<int64_t> axes;
-      bool all = parse_axis(axis, axes);
-      return nogil(t.numel(), [&] { return ops::reduce(op, t, axes, all, keepdims); });
-    }, py::arg("input_tensor"), py::arg("axis") = py::none(), py::arg("keepdims") = false, py::arg("name") = py::none(),
-       r.doc);
+    m.def(
+        r.name,
+        [op](TensorLike x, AxisLike axis, bool keepdims, OptStr name) {
+          Tensor t = to_tensor(x);
+          std::vector<int64_t> axes;
+          bool all = parse_axis(axis, axes);
+          return nogil(t.numel(), [&] { return ops::reduce(op, t, axes, all, keepdims); });
+        },
+        py::arg("input_tensor"), py::arg("axis") = py::none(), py::arg("keepdims") = false,
+        py::arg("name") = py::none(), r.doc);
   }
 
   // TF's signature: adjoint_x is transpose_x for real dtypes; the sparsity flags are hints.
-  m.def("matmul", [](TensorLike a, TensorLike b, bool ta, bool tb, bool aa, bool ab_, bool, bool, OptStr name) {
-    if (ta && aa) throw ValueError("Only one of transpose_a and adjoint_a can be True.");
-    if (tb && ab_) throw ValueError("Only one of transpose_b and adjoint_b can be True.");
-    ta = ta || aa;
-    tb = tb || ab_;
-    auto ab = to_tensor_pair(a, b);
-    return nogil(ab.first.numel() * 4, [&] { return ops::matmul(ab.first, ab.second, ta, tb); });
-  }, py::arg("a"), py::arg("b"), py::arg("transpose_a") = false, py::arg("transpose_b") = false,
-     py::arg("adjoint_a") = false, py::arg("adjoint_b") = false, py::arg("a_is_sparse") = false,
-     py::arg("b_is_sparse") = false, py::arg("name") = py::none(),
-     "The matrix product a @ b over the last two axes (batch axes broadcast).");
-  m.def("reshape", [](TensorLike x, ShapeLike shape, OptStr name) {
-    Tensor t = to_tensor(x);
-    return ops::reshape(t, parse_shape(shape));
-  }, py::arg("tensor"), py::arg("shape"), py::arg("name") = py::none(),
-     "The same values in a new shape (one dimension may be -1: inferred).");
-  m.def("transpose", [](TensorLike x, OptShapeLike perm, OptStr name) {
-    Tensor t = to_tensor(x);
-    std::vector<int> p;
-    if (!perm.is_none())
-      for (int64_t v : parse_shape(perm)) p.push_back(int(v));
-    return nogil(t.numel(), [&] { return ops::transpose(t, p); });
-  }, py::arg("a"), py::arg("perm") = py::none(), py::arg("name") = py::none(),
-     "Permutes the axes by `perm` (reverses them when None).");
-  m.def("broadcast_to", [](TensorLike x, ShapeLike shape, OptStr name) {
-    Tensor t = to_tensor(x);
-    Shape s = Shape::from(parse_shape(shape));
-    return nogil(s.numel(), [&] { return ops::broadcast_to(t, s); });
-  }, py::arg("input"), py::arg("shape"), py::arg("name") = py::none(), "`input` broadcast to `shape`, numpy's rules.");
-  m.def("cast", [](TensorLike x, int code) {
-    Tensor t = to_tensor(x);
-    return nogil(t.numel(), [&] { return ops::cast(t, dtype_from_code(code)); });
-  }, py::arg("x"), py::arg("dtype_code"), "(private) x cast to the dtype with this code (tapegrad.cast: a DType).");
-  m.def("where3", [](TensorLike c, TensorLike x, TensorLike y) {
-    Tensor cond = to_tensor(c);
-    auto xy = to_tensor_pair(x, y);
-    return nogil(xy.first.numel(), [&] { return ops::select(cond, xy.first, xy.second); });
-  }, py::arg("condition"), py::arg("x"), py::arg("y"), "(private) x where condition is true, else y (broadcasting).");
-  m.def("identity", [](TensorLike x, OptStr name) { return ops::identity(to_tensor(x)); },
-        py::arg("input"), py::arg("name") = py::none(), "A tensor with the same value (gradient passes through).");
-  m.def("stop_gradient", [](TensorLike x, OptStr name) { return ops::stop_gradient(to_tensor(x)); },
-        py::arg("input"), py::arg("name") = py::none(), "The same value, with no gradient flowing back through it.");
-  m.def("fill", [](ShapeLike shape, TensorLike value, OptInt code) {
-    Shape s = Shape::from(parse_shape(shape));
-    Tensor v = code.is_none() ? to_tensor(value) : [&] { DType d = dtype_from_code(code.cast<int>()); return to_tensor(value, &d); }();
-    if (v.numel() != 1) throw InvalidArgument("value must be a scalar, got shape " + v.shape.str() + " [Op:Fill]");
-    return kernels::broadcast_to(kernels::reshape(v, Shape{}), s).clone();
-  }, py::arg("dims"), py::arg("value"), py::arg("dtype_code") = py::none(),
-     "(private) A tensor of shape `dims` filled with the scalar `value`.");
-  m.def("zeros", [](ShapeLike shape, int code) {
-    return Tensor::zeros(Shape::from(parse_shape(shape)), dtype_from_code(code));
-  }, py::arg("shape"), py::arg("dtype_code"), "(private) Zeros of `shape` in the dtype with this code.");
-  m.def("full", [](ShapeLike shape, double v, int code) {
-    return Tensor::full(Shape::from(parse_shape(shape)), dtype_from_code(code), v);
-  }, py::arg("shape"), py::arg("value"), py::arg("dtype_code"),
-     "(private) `shape` filled with `value` in the dtype with this code.");
-  m.def("range", [](double start, double limit, double delta, int code) {
-    if (delta == 0) throw InvalidArgument("Requires delta != 0: 0 [Op:Range]");
-    if ((delta > 0 && start > limit) || (delta < 0 && start < limit))
-      throw InvalidArgument("Requires start <= limit when delta > 0: " + std::to_string(start) + "/" +
-                            std::to_string(limit) + " [Op:Range]");
-    DType d = dtype_from_code(code);
-    const double count = std::ceil(std::abs((limit - start) / delta));
-    // See Note [Checked sizes]: NaN or a count beyond int64 never reaches the int conversion
-    if (!(count <= 9.2e18))
-      throw InvalidArgument("Requires ((limit - start) / delta) <= " + std::to_string(INT64_MAX) + ", got start=" +
-                            py::repr(py::float_(start)).cast<std::string>() + ", limit=" +
-                            py::repr(py::float_(limit)).cast<std::string>() + ", delta=" +
-                            py::repr(py::float_(delta)).cast<std::string>() + " [Op:Range]");
-    int64_t n = int64_t(count);
-    Tensor t = Tensor::empty(Shape{n}, d);
-    TG_DISPATCH_NUMERIC(d, T, {
-      T* p = t.data<T>();
-      for (int64_t i = 0; i < n; ++i) p[i] = T(start + double(i) * delta);
-    });
-    return t;
-  }, py::arg("start"), py::arg("limit"), py::arg("delta"), py::arg("dtype_code"),
-     "(private) start, start + delta, ... up to (not including) limit, in the dtype with this code.");
+  m.def(
+      "matmul",
+      [](TensorLike a, TensorLike b, bool ta, bool tb, bool aa, bool ab_, bool, bool, OptStr name) {
+        if (ta && aa) throw ValueError("Only one of transpose_a and adjoint_a can be True.");
+        if (tb && ab_) throw ValueError("Only one of transpose_b and adjoint_b can be True.");
+        ta = ta || aa;
+        tb = tb || ab_;
+        auto ab = to_tensor_pair(a, b);
+        return nogil(ab.first.numel() * 4, [&] { return ops::matmul(ab.first, ab.second, ta, tb); });
+      },
+      py::arg("a"), py::arg("b"), py::arg("transpose_a") = false, py::arg("transpose_b") = false,
+      py::arg("adjoint_a") = false, py::arg("adjoint_b") = false, py::arg("a_is_sparse") = false,
+      py::arg("b_is_sparse") = false, py::arg("name") = py::none(),
+      "The matrix product a @ b over the last two axes (batch axes broadcast).");
+  m.def(
+      "reshape",
+      [](TensorLike x, ShapeLike shape, OptStr name) {
+        Tensor t = to_tensor(x);
+        return ops::reshape(t, parse_shape(shape));
+      },
+      py::arg("tensor"), py::arg("shape"), py::arg("name") = py::none(),
+      "The same values in a new shape (one dimension may be -1: inferred).");
+  m.def(
+      "transpose",
+      [](TensorLike x, OptShapeLike perm, OptStr name) {
+        Tensor t = to_tensor(x);
+        std::vector<int> p;
+        if (!perm.is_none())
+          for (int64_t v : parse_shape(perm)) p.push_back(int(v));
+        return nogil(t.numel(), [&] { return ops::transpose(t, p); });
+      },
+      py::arg("a"), py::arg("perm") = py::none(), py::arg("name") = py::none(),
+      "Permutes the axes by `perm` (reverses them when None).");
+  m.def(
+      "broadcast_to",
+      [](TensorLike x, ShapeLike shape, OptStr name) {
+        Tensor t = to_tensor(x);
+        Shape s = Shape::from(parse_shape(shape));
+        return nogil(s.numel(), [&] { return ops::broadcast_to(t, s); });
+      },
+      py::arg("input"), py::arg("shape"), py::arg("name") = py::none(), "`input` broadcast to `shape`, numpy's rules.");
+  m.def(
+      "cast",
+      [](TensorLike x, int code) {
+        Tensor t = to_tensor(x);
+        return nogil(t.numel(), [&] { return ops::cast(t, dtype_from_code(code)); });
+      },
+      py::arg("x"), py::arg("dtype_code"), "(private) x cast to the dtype with this code (tapegrad.cast: a DType).");
+  m.def(
+      "where3",
+      [](TensorLike c, TensorLike x, TensorLike y) {
+        Tensor cond = to_tensor(c);
+        auto xy = to_tensor_pair(x, y);
+        return nogil(xy.first.numel(), [&] { return ops::select(cond, xy.first, xy.second); });
+      },
+      py::arg("condition"), py::arg("x"), py::arg("y"), "(private) x where condition is true, else y (broadcasting).");
+  m.def(
+      "identity", [](TensorLike x, OptStr name) { return ops::identity(to_tensor(x)); }, py::arg("input"),
+      py::arg("name") = py::none(), "A tensor with the same value (gradient passes through).");
+  m.def(
+      "stop_gradient", [](TensorLike x, OptStr name) { return ops::stop_gradient(to_tensor(x)); }, py::arg("input"),
+      py::arg("name") = py::none(), "The same value, with no gradient flowing back through it.");
+  m.def(
+      "fill",
+      [](ShapeLike shape, TensorLike value, OptInt code) {
+        Shape s = Shape::from(parse_shape(shape));
+        Tensor v = code.is_none() ? to_tensor(value) : [&] {
+          DType d = dtype_from_code(code.cast<int>());
+          return to_tensor(value, &d);
+        }();
+        if (v.numel() != 1) throw InvalidArgument("value must be a scalar, got shape " + v.shape.str() + " [Op:Fill]");
+        return kernels::broadcast_to(kernels::reshape(v, Shape{}), s).clone();
+      },
+      py::arg("dims"), py::arg("value"), py::arg("dtype_code") = py::none(),
+      "(private) A tensor of shape `dims` filled with the scalar `value`.");
+  m.def(
+      "zeros",
+      [](ShapeLike shape, int code) { return Tensor::zeros(Shape::from(parse_shape(shape)), dtype_from_code(code)); },
+      py::arg("shape"), py::arg("dtype_code"), "(private) Zeros of `shape` in the dtype with this code.");
+  m.def(
+      "full",
+      [](ShapeLike shape, double v, int code) {
+        return Tensor::full(Shape::from(parse_shape(shape)), dtype_from_code(code), v);
+      },
+      py::arg("shape"), py::arg("value"), py::arg("dtype_code"),
+      "(private) `shape` filled with `value` in the dtype with this code.");
+  m.def(
+      "range",
+      [](double start, double limit, double delta, int code) {
+        if (delta == 0) throw InvalidArgument("Requires delta != 0: 0 [Op:Range]");
+        if ((delta > 0 && start > limit) || (delta < 0 && start < limit))
+          throw InvalidArgument("Requires start <= limit when delta > 0: " + std::to_string(start) + "/" +
+                                std::to_string(limit) + " [Op:Range]");
+        DType d = dtype_from_code(code);
+        const double count = std::ceil(std::abs((limit - start) / delta));
+        // See Note [Checked sizes]: NaN or a count beyond int64 never reaches the int conversion
+        if (!(count <= 9.2e18))
+          throw InvalidArgument("Requires ((limit - start) / delta) <= " + std::to_string(INT64_MAX) +
+                                ", got start=" + py::repr(py::float_(start)).cast<std::string>() +
+                                ", limit=" + py::repr(py::float_(limit)).cast<std::string>() +
+                                ", delta=" + py::repr(py::float_(delta)).cast<std::string>() + " [Op:Range]");
+        int64_t n = int64_t(count);
+        Tensor t = Tensor::empty(Shape{n}, d);
+        TG_DISPATCH_NUMERIC(d, T, {
+          T* p = t.data<T>();
+          for (int64_t i = 0; i < n; ++i) p[i] = T(start + double(i) * delta);
+        });
+        return t;
+      },
+      py::arg("start"), py::arg("limit"), py::arg("delta"), py::arg("dtype_code"),
+      "(private) start, start + delta, ... up to (not including) limit, in the dtype with this code.");
 }
 
 }  // namespace bind

@@ -7,41 +7,64 @@ namespace tg {
 namespace bind {
 
 void init_ops_math(py::module_& m) {
-  struct Unary { const char* name; Op op; const char* doc; };
-  static const Unary unary_ops[] = {
-      {"erfc", Op::Erfc, "The complementary error function 1 - erf(x), elementwise."},
-      {"asinh", Op::Asinh, "The inverse hyperbolic sine of x, elementwise."},
-      {"acosh", Op::Acosh, "The inverse hyperbolic cosine of x, elementwise."},
-      {"atanh", Op::Atanh, "The inverse hyperbolic tangent of x, elementwise."}};
+  struct Unary {
+    const char* name;
+    Op op;
+    const char* doc;
+  };
+  static const Unary unary_ops[] = {{"erfc", Op::Erfc, "The complementary error function 1 - erf(x), elementwise."},
+                                    {"asinh", Op::Asinh, "The inverse hyperbolic sine of x, elementwise."},
+                                    {"acosh", Op::Acosh, "The inverse hyperbolic cosine of x, elementwise."},
+                                    {"atanh", Op::Atanh, "The inverse hyperbolic tangent of x, elementwise."}};
   for (const Unary& u : unary_ops) {
     Op op = u.op;
-    m.def(u.name, [op](TensorLike x, OptStr name) {
-      Tensor t = to_tensor(x);
-      return nogil(t.numel(), [&] { return ops::unary(op, t); });
-    }, py::arg("x"), py::arg("name") = py::none(), u.doc);
+    m.def(
+        u.name,
+        [op](TensorLike x, OptStr name) {
+          Tensor t = to_tensor(x);
+          return nogil(t.numel(), [&] { return ops::unary(op, t); });
+        },
+        py::arg("x"), py::arg("name") = py::none(), u.doc);
   }
-  m.def("relu6", [](TensorLike x, OptStr name) {
-    Tensor t = to_tensor(x);
-    return nogil(t.numel(), [&] { return ops::unary(Op::Relu6, t); });
-  }, py::arg("features"), py::arg("name") = py::none(), "min(max(features, 0), 6), elementwise.");
-  m.def("_exp_linear", [](TensorLike x, bool selu) {
-    Tensor t = to_tensor(x);
-    return nogil(t.numel(), [&] { return ops::exp_linear(selu ? Op::Selu : Op::Elu, t); });
-  }, py::arg("x"), py::arg("selu"), "(private) elu(x), or selu(x) when `selu`.");
-  m.def("_leaky_relu", [](TensorLike x, double alpha) {
-    Tensor t = to_tensor(x);
-    return nogil(t.numel(), [&] { return ops::leaky_relu(t, alpha); });
-  }, py::arg("x"), py::arg("alpha"), "(private) x where x > 0, else alpha * x.");
-  m.def("_scan", [](TensorLike x, int64_t axis, bool exclusive, bool reverse, bool prod) {
-    Tensor t = to_tensor(x);
-    return nogil(t.numel(), [&] { return ops::scan(prod ? Op::Cumprod : Op::Cumsum, t, axis, exclusive, reverse); });
-  }, py::arg("x"), py::arg("axis"), py::arg("exclusive"), py::arg("reverse"), py::arg("prod"),
-     "(private) The cumulative sum (or product when `prod`) along a normalised `axis`.");
-  m.def("_arg_reduce", [](TensorLike x, int64_t axis, int code, bool is_max) {
-    Tensor t = to_tensor(x);
-    return nogil(t.numel(), [&] { return ops::arg_reduce(is_max ? Op::ArgMax : Op::ArgMin, t, axis, dtype_from_code(code)); });
-  }, py::arg("x"), py::arg("axis"), py::arg("dtype_code"), py::arg("is_max"),
-     "(private) The index of the largest (is_max) or smallest value along a normalised `axis`.");
+  m.def(
+      "relu6",
+      [](TensorLike x, OptStr name) {
+        Tensor t = to_tensor(x);
+        return nogil(t.numel(), [&] { return ops::unary(Op::Relu6, t); });
+      },
+      py::arg("features"), py::arg("name") = py::none(), "min(max(features, 0), 6), elementwise.");
+  m.def(
+      "_exp_linear",
+      [](TensorLike x, bool selu) {
+        Tensor t = to_tensor(x);
+        return nogil(t.numel(), [&] { return ops::exp_linear(selu ? Op::Selu : Op::Elu, t); });
+      },
+      py::arg("x"), py::arg("selu"), "(private) elu(x), or selu(x) when `selu`.");
+  m.def(
+      "_leaky_relu",
+      [](TensorLike x, double alpha) {
+        Tensor t = to_tensor(x);
+        return nogil(t.numel(), [&] { return ops::leaky_relu(t, alpha); });
+      },
+      py::arg("x"), py::arg("alpha"), "(private) x where x > 0, else alpha * x.");
+  m.def(
+      "_scan",
+      [](TensorLike x, int64_t axis, bool exclusive, bool reverse, bool prod) {
+        Tensor t = to_tensor(x);
+        return nogil(t.numel(),
+                     [&] { return ops::scan(prod ? Op::Cumprod : Op::Cumsum, t, axis, exclusive, reverse); });
+      },
+      py::arg("x"), py::arg("axis"), py::arg("exclusive"), py::arg("reverse"), py::arg("prod"),
+      "(private) The cumulative sum (or product when `prod`) along a normalised `axis`.");
+  m.def(
+      "_arg_reduce",
+      [](TensorLike x, int64_t axis, int code, bool is_max) {
+        Tensor t = to_tensor(x);
+        return nogil(t.numel(),
+                     [&] { return ops::arg_reduce(is_max ? Op::ArgMax : Op::ArgMin, t, axis, dtype_from_code(code)); });
+      },
+      py::arg("x"), py::arg("axis"), py::arg("dtype_code"), py::arg("is_max"),
+      "(private) The index of the largest (is_max) or smallest value along a normalised `axis`.");
 }
 
 }  // namespace bind

@@ -14,7 +14,11 @@ int64_t prod(const Shape& s, int lo, int hi) {
 }
 
 // indices [..., K] against `shape`: row numbers, the number of indexed dims K, rows M.
-struct NdIndex { Tensor flat; int K; int64_t M; };
+struct NdIndex {
+  Tensor flat;
+  int K;
+  int64_t M;
+};
 NdIndex nd_index(const Tensor& indices, const Shape& shape, const char* op) {
   Tensor flat = kernels::flat_nd_index(indices, shape, op);
   return {flat, int(indices.shape[indices.ndim() - 1]), flat.numel()};
@@ -30,14 +34,14 @@ void check_updates(const Tensor& indices, const Tensor& updates, const Shape& sh
   for (int i = 0; lead_ok && i < lead; ++i) lead_ok = updates.shape[i] == indices.shape[i];
   if (!lead_ok)
     throw InvalidArgument("Dimensions [0," + std::to_string(lead) + ") of indices[shape=" + indices.shape.str() +
-                          "] must match dimensions [0," + std::to_string(lead) + ") of updates[shape=" +
-                          updates.shape.str() + "] [Op:" + op + "]");
+                          "] must match dimensions [0," + std::to_string(lead) +
+                          ") of updates[shape=" + updates.shape.str() + "] [Op:" + op + "]");
   int k = 0;
   for (int i = 0; i < lead; ++i) want[k++] = indices.shape[i];
   for (int i = K; i < shape.ndim; ++i) want[k++] = shape[i];
   if (updates.shape != want)
-    throw InvalidArgument("updates must have shape indices.shape[:-1] + shape[" + std::to_string(K) + ":] = " +
-                          want.str() + ", got " + updates.shape.str() + " (indices " + indices.shape.str() +
+    throw InvalidArgument("updates must have shape indices.shape[:-1] + shape[" + std::to_string(K) +
+                          ":] = " + want.str() + ", got " + updates.shape.str() + " (indices " + indices.shape.str() +
                           ", shape " + shape.str() + ") [Op:" + op + "]");
 }
 
@@ -52,106 +56,135 @@ Tensor scatter_nd_impl(const Tensor& indices, const Tensor& updates, const Shape
 }  // namespace
 
 void init_ops_shape(py::module_& m) {
-  m.def("strided_slice", [](TensorLike x, std::vector<int64_t> begin, std::vector<int64_t> stride,
-                            std::vector<int64_t> size) {
-    Tensor t = to_tensor(x);
-    Shape s = Shape::from(size);
-    return nogil(s.numel(), [&] { return ops::strided_slice(t, begin, stride, s); });
-  }, py::arg("x"), py::arg("begin"), py::arg("strides"), py::arg("size"),
-     "(private) The slice of x from `begin` with `strides`, `size` elements per axis.");
-  m.def("pad_constant", [](TensorLike x, std::vector<int64_t> before, std::vector<int64_t> shape, double value) {
-    Tensor t = to_tensor(x);
-    Shape s = Shape::from(shape);
-    std::vector<int64_t> ones(before.size(), 1);
-    return nogil(s.numel(), [&] { return ops::strided_slice_grad(t, s, before, ones, value); });
-  }, py::arg("x"), py::arg("before"), py::arg("shape"), py::arg("value"),
-     "(private) x placed at offset `before` in a tensor of `shape` filled with `value`.");
-  m.def("concat", [](py::sequence values, int64_t axis) {
-    std::vector<Tensor> xs;
-    for (py::handle h : values) xs.push_back(to_tensor(h));
-    if (!xs.empty())  // Python scalars and lists take the first tensor's dtype
-      for (size_t i = 0; i < xs.size(); ++i)
-        if (!py::isinstance<Tensor>(values[i]) && !py::isinstance<Variable>(values[i]) &&
-            !py::isinstance<py::array>(values[i])) {
-          for (py::handle h : values)
-            if (py::isinstance<Tensor>(h) || py::isinstance<Variable>(h)) {
-              DType d = to_tensor_noaccess(h).dtype;
-              xs[i] = to_tensor(values[i], &d);
-              break;
+  m.def(
+      "strided_slice",
+      [](TensorLike x, std::vector<int64_t> begin, std::vector<int64_t> stride, std::vector<int64_t> size) {
+        Tensor t = to_tensor(x);
+        Shape s = Shape::from(size);
+        return nogil(s.numel(), [&] { return ops::strided_slice(t, begin, stride, s); });
+      },
+      py::arg("x"), py::arg("begin"), py::arg("strides"), py::arg("size"),
+      "(private) The slice of x from `begin` with `strides`, `size` elements per axis.");
+  m.def(
+      "pad_constant",
+      [](TensorLike x, std::vector<int64_t> before, std::vector<int64_t> shape, double value) {
+        Tensor t = to_tensor(x);
+        Shape s = Shape::from(shape);
+        std::vector<int64_t> ones(before.size(), 1);
+        return nogil(s.numel(), [&] { return ops::strided_slice_grad(t, s, before, ones, value); });
+      },
+      py::arg("x"), py::arg("before"), py::arg("shape"), py::arg("value"),
+      "(private) x placed at offset `before` in a tensor of `shape` filled with `value`.");
+  m.def(
+      "concat",
+      [](py::sequence values, int64_t axis) {
+        std::vector<Tensor> xs;
+        for (py::handle h : values) xs.push_back(to_tensor(h));
+        if (!xs.empty())  // Python scalars and lists take the first tensor's dtype
+          for (size_t i = 0; i < xs.size(); ++i)
+            if (!py::isinstance<Tensor>(values[i]) && !py::isinstance<Variable>(values[i]) &&
+                !py::isinstance<py::array>(values[i])) {
+              for (py::handle h : values)
+                if (py::isinstance<Tensor>(h) || py::isinstance<Variable>(h)) {
+                  DType d = to_tensor_noaccess(h).dtype;
+                  xs[i] = to_tensor(values[i], &d);
+                  break;
+                }
             }
-        }
-    int64_t work = 0;
-    for (auto& x : xs) work += x.numel();
-    return nogil(work, [&] { return ops::concat(xs, axis); });
-  }, py::arg("values"), py::arg("axis"),
-     "(private) The tensors joined along a normalised `axis`.");
-  m.def("gather", [](TensorLike params, TensorLike indices, int64_t axis, int64_t batch_dims) {
-    Tensor p = to_tensor(params), i = to_tensor(indices);
-    return nogil(p.numel(), [&] { return ops::gather(p, i, axis, batch_dims); });
-  }, py::arg("params"), py::arg("indices"), py::arg("axis"), py::arg("batch_dims"),
-     "(private) Slices of params at `indices` along a normalised `axis`.");
-  m.def("gather_nd", [](TensorLike params, TensorLike indices) {
-    Tensor p = to_tensor(params), i = to_tensor(indices);
-    NdIndex ix = nd_index(i, p.shape, "GatherNd");
-    int64_t N = prod(p.shape, 0, ix.K), I = prod(p.shape, ix.K, p.ndim());
-    Tensor rows = ops::gather(ops::reshape(p, Shape{N, I}), ix.flat, 0, 0);  // [M..., I]
-    std::vector<int64_t> out = ix.flat.shape.vec();
-    for (int d = ix.K; d < p.ndim(); ++d) out.push_back(p.shape[d]);
-    return ops::reshape(rows, out);
-  }, py::arg("params"), py::arg("indices"),
-     "(private) The slices of params at the index vectors in the last axis of `indices`.");
-  m.def("scatter_nd", [](TensorLike indices, TensorLike updates, std::vector<int64_t> shape) {
-    Tensor i = to_tensor(indices), u = to_tensor(updates);
-    return scatter_nd_impl(i, u, Shape::from(shape), "ScatterNd");
-  }, py::arg("indices"), py::arg("updates"), py::arg("shape"),
-     "(private) Zeros of `shape` with `updates` added at `indices`.");
-  m.def("tensor_scatter_nd_update", [](TensorLike tensor, TensorLike indices, TensorLike updates) {
-    auto tu = to_tensor_pair(tensor, updates);
-    Tensor t = tu.first, i = to_tensor(indices), u = tu.second;
-    NdIndex ix = nd_index(i, t.shape, "TensorScatterUpdate");
-    check_updates(i, u, t.shape, ix.K, "TensorScatterUpdate");
-    int64_t N = prod(t.shape, 0, ix.K), I = prod(t.shape, ix.K, t.ndim());
-    Tensor r = ops::scatter_update(ops::reshape(t, Shape{N, I}), ix.flat, ops::reshape(u, Shape{ix.M, I}));
-    return ops::reshape(r, t.shape);
-  }, py::arg("tensor"), py::arg("indices"), py::arg("updates"),
-     "(private) A copy of tensor with the slices at `indices` replaced by `updates`.");
-  m.def("tensor_scatter_nd_add", [](TensorLike tensor, TensorLike indices, TensorLike updates) {
-    auto tu = to_tensor_pair(tensor, updates);
-    Tensor t = tu.first, i = to_tensor(indices), u = tu.second;
-    if (t.dtype != u.dtype)
-      throw InvalidArgument(std::string("cannot compute TensorScatterAdd as input #2(zero-based) was expected to be a ") +
-                            dtype_kernel_name(t.dtype) + " tensor but is a " + dtype_kernel_name(u.dtype) +
-                            " tensor [Op:TensorScatterAdd]");
-    return ops::add(t, scatter_nd_impl(i, u, t.shape, "TensorScatterAdd"));
-  }, py::arg("tensor"), py::arg("indices"), py::arg("updates"),
-     "(private) A copy of tensor with `updates` added at `indices`.");
+        int64_t work = 0;
+        for (auto& x : xs) work += x.numel();
+        return nogil(work, [&] { return ops::concat(xs, axis); });
+      },
+      py::arg("values"), py::arg("axis"), "(private) The tensors joined along a normalised `axis`.");
+  m.def(
+      "gather",
+      [](TensorLike params, TensorLike indices, int64_t axis, int64_t batch_dims) {
+        Tensor p = to_tensor(params), i = to_tensor(indices);
+        return nogil(p.numel(), [&] { return ops::gather(p, i, axis, batch_dims); });
+      },
+      py::arg("params"), py::arg("indices"), py::arg("axis"), py::arg("batch_dims"),
+      "(private) Slices of params at `indices` along a normalised `axis`.");
+  m.def(
+      "gather_nd",
+      [](TensorLike params, TensorLike indices) {
+        Tensor p = to_tensor(params), i = to_tensor(indices);
+        NdIndex ix = nd_index(i, p.shape, "GatherNd");
+        int64_t N = prod(p.shape, 0, ix.K), I = prod(p.shape, ix.K, p.ndim());
+        Tensor rows = ops::gather(ops::reshape(p, Shape{N, I}), ix.flat, 0, 0);  // [M..., I]
+        std::vector<int64_t> out = ix.flat.shape.vec();
+        for (int d = ix.K; d < p.ndim(); ++d) out.push_back(p.shape[d]);
+        return ops::reshape(rows, out);
+      },
+      py::arg("params"), py::arg("indices"),
+      "(private) The slices of params at the index vectors in the last axis of `indices`.");
+  m.def(
+      "scatter_nd",
+      [](TensorLike indices, TensorLike updates, std::vector<int64_t> shape) {
+        Tensor i = to_tensor(indices), u = to_tensor(updates);
+        return scatter_nd_impl(i, u, Shape::from(shape), "ScatterNd");
+      },
+      py::arg("indices"), py::arg("updates"), py::arg("shape"),
+      "(private) Zeros of `shape` with `updates` added at `indices`.");
+  m.def(
+      "tensor_scatter_nd_update",
+      [](TensorLike tensor, TensorLike indices, TensorLike updates) {
+        auto tu = to_tensor_pair(tensor, updates);
+        Tensor t = tu.first, i = to_tensor(indices), u = tu.second;
+        NdIndex ix = nd_index(i, t.shape, "TensorScatterUpdate");
+        check_updates(i, u, t.shape, ix.K, "TensorScatterUpdate");
+        int64_t N = prod(t.shape, 0, ix.K), I = prod(t.shape, ix.K, t.ndim());
+        Tensor r = ops::scatter_update(ops::reshape(t, Shape{N, I}), ix.flat, ops::reshape(u, Shape{ix.M, I}));
+        return ops::reshape(r, t.shape);
+      },
+      py::arg("tensor"), py::arg("indices"), py::arg("updates"),
+      "(private) A copy of tensor with the slices at `indices` replaced by `updates`.");
+  m.def(
+      "tensor_scatter_nd_add",
+      [](TensorLike tensor, TensorLike indices, TensorLike updates) {
+        auto tu = to_tensor_pair(tensor, updates);
+        Tensor t = tu.first, i = to_tensor(indices), u = tu.second;
+        if (t.dtype != u.dtype)
+          throw InvalidArgument(
+              std::string("cannot compute TensorScatterAdd as input #2(zero-based) was expected to be a ") +
+              dtype_kernel_name(t.dtype) + " tensor but is a " + dtype_kernel_name(u.dtype) +
+              " tensor [Op:TensorScatterAdd]");
+        return ops::add(t, scatter_nd_impl(i, u, t.shape, "TensorScatterAdd"));
+      },
+      py::arg("tensor"), py::arg("indices"), py::arg("updates"),
+      "(private) A copy of tensor with `updates` added at `indices`.");
   // axis normalised by the caller
-  m.def("unstack", [](TensorLike x, int axis) {
-    Tensor t = to_tensor(x);
-    const int nd = t.ndim();
-    std::vector<int64_t> begin(size_t(nd), 0), stride(size_t(nd), 1), rest;
-    Shape size = t.shape;
-    size[axis] = 1;
-    for (int d = 0; d < nd; ++d)
-      if (d != axis) rest.push_back(t.shape[d]);
-    py::typing::List<Tensor> out;
-    for (int64_t i = 0; i < t.shape[axis]; ++i) {
-      begin[size_t(axis)] = i;
-      out.append(wrap(ops::reshape(ops::strided_slice(t, begin, stride, size), rest)));
-    }
-    return out;
-  }, py::arg("x"), py::arg("axis"),
-     "(private) The slices of x along a normalised `axis`, as a list.");
+  m.def(
+      "unstack",
+      [](TensorLike x, int axis) {
+        Tensor t = to_tensor(x);
+        const int nd = t.ndim();
+        std::vector<int64_t> begin(size_t(nd), 0), stride(size_t(nd), 1), rest;
+        Shape size = t.shape;
+        size[axis] = 1;
+        for (int d = 0; d < nd; ++d)
+          if (d != axis) rest.push_back(t.shape[d]);
+        py::typing::List<Tensor> out;
+        for (int64_t i = 0; i < t.shape[axis]; ++i) {
+          begin[size_t(axis)] = i;
+          out.append(wrap(ops::reshape(ops::strided_slice(t, begin, stride, size), rest)));
+        }
+        return out;
+      },
+      py::arg("x"), py::arg("axis"), "(private) The slices of x along a normalised `axis`, as a list.");
   // data [M, I], ids [M] (all in [0, num_segments)) -> [num_segments, I]
-  m.def("unsorted_segment_sum", [](TensorLike data, TensorLike ids, int64_t num_segments) {
-    Tensor d = to_tensor(data), i = to_tensor(ids);
-    if (d.ndim() != 2 || i.ndim() != 1 || i.shape[0] != d.shape[0])
-      throw InvalidArgument("internal: unsorted_segment_sum expects data [M, I] and ids [M]");
-    return nogil(d.numel(), [&] { return ops::gather_grad(d, i, Shape{num_segments, d.shape[1]}, 0, 0); });
-  }, py::arg("data"), py::arg("segment_ids"), py::arg("num_segments"),
-     "(private) Row sums of data [M, I] by segment id [M] into [num_segments, I].");
-  m.def("where_indices", [](TensorLike cond) { return kernels::where_indices(to_tensor(cond)); }, py::arg("condition"),
-        "(private) The coordinates [N, rank] of the true elements of `condition`.");
+  m.def(
+      "unsorted_segment_sum",
+      [](TensorLike data, TensorLike ids, int64_t num_segments) {
+        Tensor d = to_tensor(data), i = to_tensor(ids);
+        if (d.ndim() != 2 || i.ndim() != 1 || i.shape[0] != d.shape[0])
+          throw InvalidArgument("internal: unsorted_segment_sum expects data [M, I] and ids [M]");
+        return nogil(d.numel(), [&] { return ops::gather_grad(d, i, Shape{num_segments, d.shape[1]}, 0, 0); });
+      },
+      py::arg("data"), py::arg("segment_ids"), py::arg("num_segments"),
+      "(private) Row sums of data [M, I] by segment id [M] into [num_segments, I].");
+  m.def(
+      "where_indices", [](TensorLike cond) { return kernels::where_indices(to_tensor(cond)); }, py::arg("condition"),
+      "(private) The coordinates [N, rank] of the true elements of `condition`.");
 }
 
 }  // namespace bind

@@ -55,8 +55,8 @@ void init_optim(py::module_& m) {
       .def(py::init([](double learning_rate, double local_step, double momentum, double rho, double beta_1,
                        double beta_2, double epsilon, double u_product, double learning_rate_power,
                        double l1_regularization_strength, double l2_regularization_strength,
-                       double l2_shrinkage_regularization_strength, double beta, double beta_2_decay,
-                       double epsilon_1, double epsilon_2, double clip_threshold, bool relative_step) {
+                       double l2_shrinkage_regularization_strength, double beta, double beta_2_decay, double epsilon_1,
+                       double epsilon_2, double clip_threshold, bool relative_step) {
              Hyper h;
              h.learning_rate = learning_rate;
              h.local_step = local_step;
@@ -82,9 +82,9 @@ void init_optim(py::module_& m) {
            py::arg("rho") = 0.0, py::arg("beta_1") = 0.0, py::arg("beta_2") = 0.0, py::arg("epsilon") = 0.0,
            py::arg("u_product") = 1.0, py::arg("learning_rate_power") = -0.5,
            py::arg("l1_regularization_strength") = 0.0, py::arg("l2_regularization_strength") = 0.0,
-           py::arg("l2_shrinkage_regularization_strength") = 0.0, py::arg("beta") = 0.0,
-           py::arg("beta_2_decay") = 0.0, py::arg("epsilon_1") = 0.0, py::arg("epsilon_2") = 0.0,
-           py::arg("clip_threshold") = 0.0, py::arg("relative_step") = false)
+           py::arg("l2_shrinkage_regularization_strength") = 0.0, py::arg("beta") = 0.0, py::arg("beta_2_decay") = 0.0,
+           py::arg("epsilon_1") = 0.0, py::arg("epsilon_2") = 0.0, py::arg("clip_threshold") = 0.0,
+           py::arg("relative_step") = false)
       .def_readwrite("learning_rate", &Hyper::learning_rate)
       .def_readwrite("local_step", &Hyper::local_step)
       .def_readwrite("momentum", &Hyper::momentum)
@@ -110,9 +110,9 @@ void init_optim(py::module_& m) {
 
   m.def(
       "optimizer_step",
-      [](optim::Rule rule, py::handle vars, py::handle grads, py::list slots, const Hyper& hyper,
-         optim::Clip clip, double clip_norm, double clip_value, double decay, py::handle decay_mask,
-         py::handle accumulators, double accum_scale, py::handle ema, double ema_momentum, bool ema_overwrite) {
+      [](optim::Rule rule, py::handle vars, py::handle grads, py::list slots, const Hyper& hyper, optim::Clip clip,
+         double clip_norm, double clip_value, double decay, py::handle decay_mask, py::handle accumulators,
+         double accum_scale, py::handle ema, double ema_momentum, bool ema_overwrite) {
         optim::VarList V = var_list(vars);
         std::vector<Tensor> G = tensor_list(grads);
         std::vector<optim::VarList> S;

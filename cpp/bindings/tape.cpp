@@ -9,59 +9,73 @@ void init_tape(py::module_& m) {
       .def(py::init<bool, bool>(), py::arg("persistent"), py::arg("watch_accessed_variables"),
            "An empty tape (GradientTape makes one on entering its `with` block).")
       .def_readonly("persistent", &Tape::persistent, "Whether gradient() may be called more than once.")
-      .def("watch", [](Tape& t, TensorLike h) {
-        if (py::isinstance<Variable>(h)) t.watch_variable(h.cast<std::shared_ptr<Variable>>());
-        else t.watch(to_tensor(h));
-      }, py::arg("tensor"), "Records operations on `tensor` (a Tensor or Variable) from now on.")
-      .def("watched_variables", [](const Tape& t) { return t.watched_variables; },
-           "The variables this tape watches, in the order first watched.")
-      .def("num_nodes", [](const Tape& t) {
-        size_t n = 0;
-        for (auto& p : t.nodes) n += p != nullptr;
-        return n;
-      }, "The number of recorded operations still held.");
-  m.def("push_tape", [](std::shared_ptr<Tape> t) { tape::push(t); }, py::arg("tape"),
-        "Makes `tape` record on this thread (GradientTape.__enter__).");
-  m.def("pop_tape", [](std::shared_ptr<Tape> t) { tape::pop(t.get()); }, py::arg("tape"),
-        "Stops `tape` recording on this thread (GradientTape.__exit__).");
-  m.def("is_recording", [](std::shared_ptr<Tape> t) { return tape::is_recording(t.get()); }, py::arg("tape"),
-        "Whether `tape` records on this thread now (not paused by stop_recording).");
+      .def(
+          "watch",
+          [](Tape& t, TensorLike h) {
+            if (py::isinstance<Variable>(h)) t.watch_variable(h.cast<std::shared_ptr<Variable>>());
+            else t.watch(to_tensor(h));
+          },
+          py::arg("tensor"), "Records operations on `tensor` (a Tensor or Variable) from now on.")
+      .def(
+          "watched_variables", [](const Tape& t) { return t.watched_variables; },
+          "The variables this tape watches, in the order first watched.")
+      .def(
+          "num_nodes",
+          [](const Tape& t) {
+            size_t n = 0;
+            for (auto& p : t.nodes) n += p != nullptr;
+            return n;
+          },
+          "The number of recorded operations still held.");
+  m.def(
+      "push_tape", [](std::shared_ptr<Tape> t) { tape::push(t); }, py::arg("tape"),
+      "Makes `tape` record on this thread (GradientTape.__enter__).");
+  m.def(
+      "pop_tape", [](std::shared_ptr<Tape> t) { tape::pop(t.get()); }, py::arg("tape"),
+      "Stops `tape` recording on this thread (GradientTape.__exit__).");
+  m.def(
+      "is_recording", [](std::shared_ptr<Tape> t) { return tape::is_recording(t.get()); }, py::arg("tape"),
+      "Whether `tape` records on this thread now (not paused by stop_recording).");
   m.def("any_tape_active", [] { return tape::any_active(); }, "Whether any tape records on this thread.");
   // on_source_ready(index, grad or None): called with the GIL held as each source's gradient
   // becomes final (See Note [Source ready]); the walk itself runs without the GIL.
-  m.def("compute_gradient", [](std::shared_ptr<Tape> t, py::typing::List<TensorLike> targets,
-                               py::typing::List<TensorLike> sources, py::typing::List<OptTensorLike> output_grads,
-                               bool zero_unconnected,
-                               OptSourceReady on_source_ready) {
-    std::vector<Tensor> tg_, src, og;
-    for (py::handle h : targets) tg_.push_back(to_tensor_noaccess(h));
-    for (py::handle h : sources) src.push_back(to_tensor_noaccess(h));
-    for (py::handle h : output_grads) og.push_back(h.is_none() ? Tensor() : to_tensor(h));
-    tape::SourceReadyFn ready;
-    if (!on_source_ready.is_none())
-      ready = [&on_source_ready](size_t i, const Tensor& g) {
-        py::gil_scoped_acquire gil;
-        on_source_ready(i, g.defined() ? py::cast(g) : py::none());
-      };
-    std::vector<Tensor> res;
-    {
-      py::gil_scoped_release release;
-      res = tape::compute_gradient(*t, tg_, src, og, zero_unconnected, ready);
-    }
-    py::typing::List<py::typing::Optional<Tensor>> out;
-    for (Tensor& r : res) out.append(r.defined() ? py::cast(std::move(r)) : py::none());
-    return out;
-  }, py::arg("tape"), py::arg("targets"), py::arg("sources"), py::arg("output_grads"), py::arg("zero_unconnected"),
-     py::arg("on_source_ready") = py::none(),
-     "The gradients of sum(targets * output_grads) with respect to each source (None: unconnected).");
+  m.def(
+      "compute_gradient",
+      [](std::shared_ptr<Tape> t, py::typing::List<TensorLike> targets, py::typing::List<TensorLike> sources,
+         py::typing::List<OptTensorLike> output_grads, bool zero_unconnected, OptSourceReady on_source_ready) {
+        std::vector<Tensor> tg_, src, og;
+        for (py::handle h : targets) tg_.push_back(to_tensor_noaccess(h));
+        for (py::handle h : sources) src.push_back(to_tensor_noaccess(h));
+        for (py::handle h : output_grads) og.push_back(h.is_none() ? Tensor() : to_tensor(h));
+        tape::SourceReadyFn ready;
+        if (!on_source_ready.is_none())
+          ready = [&on_source_ready](size_t i, const Tensor& g) {
+            py::gil_scoped_acquire gil;
+            on_source_ready(i, g.defined() ? py::cast(g) : py::none());
+          };
+        std::vector<Tensor> res;
+        {
+          py::gil_scoped_release release;
+          res = tape::compute_gradient(*t, tg_, src, og, zero_unconnected, ready);
+        }
+        py::typing::List<py::typing::Optional<Tensor>> out;
+        for (Tensor& r : res) out.append(r.defined() ? py::cast(std::move(r)) : py::none());
+        return out;
+      },
+      py::arg("tape"), py::arg("targets"), py::arg("sources"), py::arg("output_grads"), py::arg("zero_unconnected"),
+      py::arg("on_source_ready") = py::none(),
+      "The gradients of sum(targets * output_grads) with respect to each source (None: unconnected).");
   // A fresh tensor and a writable numpy view of its buffer, for collectives to receive into
   // (tapegrad.distribute): nothing else can see the tensor until the caller hands it out.
-  m.def("_empty_with_view", [](std::vector<int64_t> dims, int dtype_code) -> py::typing::Tuple<Tensor, py::array> {
-    Tensor t = Tensor::empty(Shape::from(dims), dtype_from_code(dtype_code));
-    py::array view = to_numpy(t, false);
-    py::detail::array_proxy(view.ptr())->flags |= py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
-    return py::make_tuple(py::cast(std::move(t)), view);
-  }, py::arg("shape"), py::arg("dtype_code"), "(private) A new tensor and a writable numpy view of its buffer.");
+  m.def(
+      "_empty_with_view",
+      [](std::vector<int64_t> dims, int dtype_code) -> py::typing::Tuple<Tensor, py::array> {
+        Tensor t = Tensor::empty(Shape::from(dims), dtype_from_code(dtype_code));
+        py::array view = to_numpy(t, false);
+        py::detail::array_proxy(view.ptr())->flags |= py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+        return py::make_tuple(py::cast(std::move(t)), view);
+      },
+      py::arg("shape"), py::arg("dtype_code"), "(private) A new tensor and a writable numpy view of its buffer.");
 }
 
 }  // namespace bind

@@ -62,7 +62,8 @@ Tensor from_array(const py::array& arr_in) {
   py::array arr = py::array::ensure(arr_in, py::array::c_style);
   {  // a non-native byte order ('>f4' on x86) is converted, never copied raw
     py::object bo = arr.dtype().attr("byteorder");
-    if (bo.cast<std::string>() == (py::module_::import("sys").attr("byteorder").cast<std::string>() == "little" ? ">" : "<"))
+    if (bo.cast<std::string>() ==
+        (py::module_::import("sys").attr("byteorder").cast<std::string>() == "little" ? ">" : "<"))
       arr = py::array::ensure(arr.attr("astype")(arr.dtype().attr("newbyteorder")("=")), py::array::c_style);
   }
   DType dt = from_numpy_dtype(arr.dtype());
@@ -76,10 +77,22 @@ Tensor from_array(const py::array& arr_in) {
 bool int_range_holds(DType d, double v) {
   double lo = 0, hi = 0;
   switch (d) {
-    case DType::Int8: lo = -128; hi = 127; break;
-    case DType::Int16: lo = -32768; hi = 32767; break;
-    case DType::Int32: lo = -2147483648.0; hi = 2147483647.0; break;
-    case DType::Int64: lo = -9223372036854775808.0; hi = 9223372036854774784.0; break;
+    case DType::Int8:
+      lo = -128;
+      hi = 127;
+      break;
+    case DType::Int16:
+      lo = -32768;
+      hi = 32767;
+      break;
+    case DType::Int32:
+      lo = -2147483648.0;
+      hi = 2147483647.0;
+      break;
+    case DType::Int64:
+      lo = -9223372036854775808.0;
+      hi = 9223372036854774784.0;
+      break;
     case DType::UInt8: hi = 255; break;
     case DType::UInt16: hi = 65535; break;
     case DType::UInt32: hi = 4294967295.0; break;
@@ -104,13 +117,20 @@ Tensor scalar_to(py::handle h, DType d) {
     return Tensor::full(Shape{}, d, v);
   }
   // int
-  if (d == DType::Bool) throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype bool");
+  if (d == DType::Bool)
+    throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype bool");
   int overflow = 0;
   long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
   if (overflow > 0 && d == DType::UInt64) {  // 2^63 .. 2^64-1
     unsigned long long u = PyLong_AsUnsignedLongLong(h.ptr());
-    if (PyErr_Occurred()) { PyErr_Clear(); overflow = 1; }
-    else { Tensor t = Tensor::empty(Shape{}, d); *t.data<uint64_t>() = u; return t; }
+    if (PyErr_Occurred()) {
+      PyErr_Clear();
+      overflow = 1;
+    } else {
+      Tensor t = Tensor::empty(Shape{}, d);
+      *t.data<uint64_t>() = u;
+      return t;
+    }
   }
   if (overflow || (d == DType::Int32 && (v > INT32_MAX || v < INT32_MIN)))
     throw tg::ValueError("Can't convert Python int " + std::string(py::repr(h)) + " to a " + dtype_name(d) + " tensor");
@@ -120,7 +140,9 @@ Tensor scalar_to(py::handle h, DType d) {
 }
 
 // Exact checks: numpy's float64 and int64 scalars subclass float/int but keep their dtype.
-bool is_py_scalar(py::handle h) { return PyFloat_CheckExact(h.ptr()) || PyLong_CheckExact(h.ptr()) || PyBool_Check(h.ptr()); }
+bool is_py_scalar(py::handle h) {
+  return PyFloat_CheckExact(h.ptr()) || PyLong_CheckExact(h.ptr()) || PyBool_Check(h.ptr());
+}
 
 // Python lists and numpy scalars go through numpy; TF's defaults: float -> float32, int -> int32.
 Tensor from_python_sequence(py::handle h, const DType* hint) {
@@ -176,7 +198,8 @@ Tensor from_python_sequence(py::handle h, const DType* hint) {
               !int_range_holds(*hint, py::float_(np.attr("max")(arr)).cast<double>());
       }
       if (bad)
-        throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype " + dtype_name(*hint));
+        throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype " +
+                            dtype_name(*hint));
     }
     if (*hint == DType::UInt64 && kind == 'f' && !numpy_scalar) {  // ints above 2^63 made numpy pick float64
       try {
@@ -195,8 +218,8 @@ Tensor from_python_sequence(py::handle h, const DType* hint) {
     else if (kind == 'i' || kind == 'u') {
       if (kind == 'u' && arr.size() > 0 && np.attr("max")(arr) > py::int_(INT64_MAX))  // ints in [2^63, 2^64)
         throw tg::ValueError("Can't convert Python sequence with out-of-range integer to Tensor.");
-      bool fits = arr.size() == 0 ||
-                  (np.attr("max")(arr) <= py::int_(INT32_MAX) && np.attr("min")(arr) >= py::int_(INT32_MIN));
+      bool fits =
+          arr.size() == 0 || (np.attr("max")(arr) <= py::int_(INT32_MAX) && np.attr("min")(arr) >= py::int_(INT32_MIN));
       arr = arr.attr("astype")(numpy_dtype(fits ? DType::Int32 : DType::Int64));
     }
   }
@@ -255,8 +278,7 @@ int64_t int_arg(py::handle h, const std::string& what) {
   }
   int overflow = 0;
   long long v = PyLong_AsLongLongAndOverflow(idx.ptr(), &overflow);
-  if (overflow)
-    throw InvalidArgument(what + " = " + std::string(py::repr(idx)) + " does not fit in int64");
+  if (overflow) throw InvalidArgument(what + " = " + std::string(py::repr(idx)) + " does not fit in int64");
   return v;
 }
 
@@ -329,8 +351,7 @@ std::pair<Tensor, Tensor> to_tensor_pair(py::handle a, py::handle b) {
     try {
       return to_tensor(h, &d);
     } catch (const tg::TypeError&) {
-    } catch (const tg::ValueError&) {
-    }
+    } catch (const tg::ValueError&) {}
     return to_tensor(h);
   };
   if (is_tensorish(a)) {
@@ -402,24 +423,42 @@ template <class Cls> void add_operators(Cls& cls) {
   bin("__and__", "__rand__", Op::LogicalAnd);
   bin("__or__", "__ror__", Op::LogicalOr);
   // == and != compare elementwise, as TF 2; values that cannot be compared are just unequal.
-  cls.def("__eq__", [](py::handle a, py::object b) -> TensorOrBool {
-    try { return wrap(binop(Op::Equal, a, b)); } catch (const std::exception&) { return py::bool_(false); }
-  }, py::is_operator(), py::arg("other"));
-  cls.def("__ne__", [](py::handle a, py::object b) -> TensorOrBool {
-    try { return wrap(binop(Op::NotEqual, a, b)); } catch (const std::exception&) { return py::bool_(true); }
-  }, py::is_operator(), py::arg("other"));
-  cls.def("__truediv__", [](py::handle a, TensorLike b) { return truediv(a, b); }, py::is_operator(),
-          py::arg("other"));
-  cls.def("__rtruediv__", [](py::handle a, TensorLike b) { return truediv(b, a); }, py::is_operator(),
-          py::arg("other"));
-  cls.def("__matmul__", [](py::handle a, TensorLike b) { return matmul_op(a, b); }, py::is_operator(),
-          py::arg("other"));
-  cls.def("__rmatmul__", [](py::handle a, TensorLike b) { return matmul_op(b, a); }, py::is_operator(),
-          py::arg("other"));
-  cls.def("__neg__", [](py::handle a) { Tensor x = to_tensor(a); return ops::neg(x); });
+  cls.def(
+      "__eq__",
+      [](py::handle a, py::object b) -> TensorOrBool {
+        try {
+          return wrap(binop(Op::Equal, a, b));
+        } catch (const std::exception&) { return py::bool_(false); }
+      },
+      py::is_operator(), py::arg("other"));
+  cls.def(
+      "__ne__",
+      [](py::handle a, py::object b) -> TensorOrBool {
+        try {
+          return wrap(binop(Op::NotEqual, a, b));
+        } catch (const std::exception&) { return py::bool_(true); }
+      },
+      py::is_operator(), py::arg("other"));
+  cls.def("__truediv__", [](py::handle a, TensorLike b) { return truediv(a, b); }, py::is_operator(), py::arg("other"));
+  cls.def(
+      "__rtruediv__", [](py::handle a, TensorLike b) { return truediv(b, a); }, py::is_operator(), py::arg("other"));
+  cls.def(
+      "__matmul__", [](py::handle a, TensorLike b) { return matmul_op(a, b); }, py::is_operator(), py::arg("other"));
+  cls.def(
+      "__rmatmul__", [](py::handle a, TensorLike b) { return matmul_op(b, a); }, py::is_operator(), py::arg("other"));
+  cls.def("__neg__", [](py::handle a) {
+    Tensor x = to_tensor(a);
+    return ops::neg(x);
+  });
   cls.def("__pos__", [](py::handle a) { return to_tensor(a); });
-  cls.def("__abs__", [](py::handle a) { Tensor x = to_tensor(a); return ops::unary(Op::Abs, x); });
-  cls.def("__invert__", [](py::handle a) { Tensor x = to_tensor(a); return ops::unary(Op::LogicalNot, x); });
+  cls.def("__abs__", [](py::handle a) {
+    Tensor x = to_tensor(a);
+    return ops::unary(Op::Abs, x);
+  });
+  cls.def("__invert__", [](py::handle a) {
+    Tensor x = to_tensor(a);
+    return ops::unary(Op::LogicalNot, x);
+  });
 }
 
 // v.assign / assign_add / assign_sub: Python values take the variable's dtype, arrays keep theirs.
@@ -427,8 +466,8 @@ void write_variable(Variable& v, py::handle value, Variable::Write how) {
   DType d = v.value.dtype;
   Tensor t = to_tensor(value, &d);  // arrays are cast; a Tensor of another dtype is refused, as TF
   if (t.dtype != d)
-    throw tg::ValueError(std::string("Tensor conversion requested dtype ") + dtype_name(d) +
-                         " for Tensor with dtype " + dtype_name(t.dtype));
+    throw tg::ValueError(std::string("Tensor conversion requested dtype ") + dtype_name(d) + " for Tensor with dtype " +
+                         dtype_name(t.dtype));
   if (t.numel() < (1 << 16) && v.mu.try_lock()) {  // small and free: write with the GIL held
     std::lock_guard<std::mutex> lk(v.mu, std::adopt_lock);
     return v.write_locked(how, t);
@@ -457,22 +496,55 @@ void init_tensor(py::module_& m) {
   py::class_<Tensor> tensor(m, "Tensor", py::dynamic_attr());
   tensor.doc() = "An immutable multi-dimensional array (tapegrad.Tensor).";
   tensor
-      .def_property_readonly("_shape_tuple", [](py::handle self) { const Tensor& t = tensor_of(self);
-        py::tuple s(t.ndim());
-        for (int i = 0; i < t.ndim(); ++i) s[size_t(i)] = py::int_(t.shape[i]);
-        return s;
-      })
-      .def_property_readonly("_dtype_code", [](py::handle self) { const Tensor& t = tensor_of(self); return int(t.dtype); })
-      .def_property_readonly("_id", [](py::handle self) { const Tensor& t = tensor_of(self); return t.id; })
-      .def_property_readonly("ndim", [](py::handle self) { const Tensor& t = tensor_of(self); return t.ndim(); },
-                             "The number of axes (the rank).")
-      .def("numpy", [](py::handle self) { const Tensor& t = tensor_of(self); return to_numpy(t, true); },
-           "The value as a new numpy array.")
-      .def("_array_view", [](py::handle self) { const Tensor& t = tensor_of(self); return to_numpy(t, false); },
-           "(private) A read-only numpy view of the buffer (no copy).")
-      .def("_item", [](py::handle self) { const Tensor& t = tensor_of(self); return item(t); },
-           "(private) The one value as a Python int or float.")
-      .def("__hash__", [](py::handle self) { const Tensor& t = tensor_of(self); return py::hash(py::int_(t.id)); });
+      .def_property_readonly("_shape_tuple",
+                             [](py::handle self) {
+                               const Tensor& t = tensor_of(self);
+                               py::tuple s(t.ndim());
+                               for (int i = 0; i < t.ndim(); ++i) s[size_t(i)] = py::int_(t.shape[i]);
+                               return s;
+                             })
+      .def_property_readonly("_dtype_code",
+                             [](py::handle self) {
+                               const Tensor& t = tensor_of(self);
+                               return int(t.dtype);
+                             })
+      .def_property_readonly("_id",
+                             [](py::handle self) {
+                               const Tensor& t = tensor_of(self);
+                               return t.id;
+                             })
+      .def_property_readonly(
+          "ndim",
+          [](py::handle self) {
+            const Tensor& t = tensor_of(self);
+            return t.ndim();
+          },
+          "The number of axes (the rank).")
+      .def(
+          "numpy",
+          [](py::handle self) {
+            const Tensor& t = tensor_of(self);
+            return to_numpy(t, true);
+          },
+          "The value as a new numpy array.")
+      .def(
+          "_array_view",
+          [](py::handle self) {
+            const Tensor& t = tensor_of(self);
+            return to_numpy(t, false);
+          },
+          "(private) A read-only numpy view of the buffer (no copy).")
+      .def(
+          "_item",
+          [](py::handle self) {
+            const Tensor& t = tensor_of(self);
+            return item(t);
+          },
+          "(private) The one value as a Python int or float.")
+      .def("__hash__", [](py::handle self) {
+        const Tensor& t = tensor_of(self);
+        return py::hash(py::int_(t.id));
+      });
   add_operators(tensor);
 
   py::class_<Variable, std::shared_ptr<Variable>> variable(m, "Variable", py::dynamic_attr());
@@ -484,82 +556,161 @@ void init_tensor(py::module_& m) {
            }),
            py::arg("initial_value"), py::arg("name") = "Variable", py::arg("trainable") = true,
            "A variable holding a copy of `initial_value`.")
-      .def_property("_shared_name", [](py::handle self) { auto v = var_of(self); return v->name; },
-                    [](py::handle self, std::string n) { auto v = var_of(self); v->name = std::move(n); })
-      .def_property("trainable", [](py::handle self) { auto v = var_of(self); return v->trainable; }, [](py::handle self, bool t) { auto v = var_of(self); v->trainable = t; },
-                    "Whether optimizers and Module.trainable_variables see this variable.")
-      .def_property_readonly("_shape_tuple", [](py::handle self) { auto v = var_of(self);
-        py::tuple s(v->value.ndim());
-        for (int i = 0; i < v->value.ndim(); ++i) s[size_t(i)] = py::int_(v->value.shape[i]);
-        return s;
-      })
-      .def_property_readonly("_dtype_code", [](py::handle self) { auto v = var_of(self); return int(v->value.dtype); })
-      .def_property_readonly("_id", [](py::handle self) { auto v = var_of(self); return v->value.id; })
-      .def_property_readonly("ndim", [](py::handle self) { auto v = var_of(self); return v->value.ndim(); },
-                             "The number of axes (the rank).")
-      .def("read_value", [](py::handle self) { auto v = var_of(self);
-        if (tape::any_active()) tape::variable_accessed(v);
-        return ops::identity(read_variable(*v));
-      }, "The current value as a Tensor (recorded as a read).")
-      .def("value", [](py::handle self) { auto v = var_of(self);
-        if (tape::any_active()) tape::variable_accessed(v);
-        return ops::identity(read_variable(*v));
-      }, "The current value as a Tensor (recorded as a read).")
-      .def("numpy", [](py::handle self) { auto v = var_of(self); return to_numpy(read_variable(*v), true); },
-           "The value as a new numpy array.")
-      .def("_array_view", [](py::handle self) { auto v = var_of(self); return to_numpy(read_variable(*v), false); },
-           "(private) A read-only numpy view of the buffer (no copy).")
-      .def("_item", [](py::handle self) { auto v = var_of(self); return item(read_variable(*v)); },
-           "(private) The one value as a Python int or float.")
-      .def("_assign", [](py::handle self, TensorLike value) { auto v = var_of(self); write_variable(*v, value, Variable::Write::Assign); },
-           py::arg("value"), "(private) Replaces the value (same dtype and shape).")
-      .def("_assign_add", [](py::handle self, TensorLike value) { auto v = var_of(self); write_variable(*v, value, Variable::Write::Add); },
-           py::arg("delta"), "(private) Adds `delta` to the value.")
-      .def("_assign_sub", [](py::handle self, TensorLike value) { auto v = var_of(self); write_variable(*v, value, Variable::Write::Sub); },
-           py::arg("delta"), "(private) Subtracts `delta` from the value.")
-      .def("__hash__", [](py::handle self) { auto v = var_of(self); return py::hash(py::int_(v->value.id)); });
+      .def_property(
+          "_shared_name",
+          [](py::handle self) {
+            auto v = var_of(self);
+            return v->name;
+          },
+          [](py::handle self, std::string n) {
+            auto v = var_of(self);
+            v->name = std::move(n);
+          })
+      .def_property(
+          "trainable",
+          [](py::handle self) {
+            auto v = var_of(self);
+            return v->trainable;
+          },
+          [](py::handle self, bool t) {
+            auto v = var_of(self);
+            v->trainable = t;
+          },
+          "Whether optimizers and Module.trainable_variables see this variable.")
+      .def_property_readonly("_shape_tuple",
+                             [](py::handle self) {
+                               auto v = var_of(self);
+                               py::tuple s(v->value.ndim());
+                               for (int i = 0; i < v->value.ndim(); ++i) s[size_t(i)] = py::int_(v->value.shape[i]);
+                               return s;
+                             })
+      .def_property_readonly("_dtype_code",
+                             [](py::handle self) {
+                               auto v = var_of(self);
+                               return int(v->value.dtype);
+                             })
+      .def_property_readonly("_id",
+                             [](py::handle self) {
+                               auto v = var_of(self);
+                               return v->value.id;
+                             })
+      .def_property_readonly(
+          "ndim",
+          [](py::handle self) {
+            auto v = var_of(self);
+            return v->value.ndim();
+          },
+          "The number of axes (the rank).")
+      .def(
+          "read_value",
+          [](py::handle self) {
+            auto v = var_of(self);
+            if (tape::any_active()) tape::variable_accessed(v);
+            return ops::identity(read_variable(*v));
+          },
+          "The current value as a Tensor (recorded as a read).")
+      .def(
+          "value",
+          [](py::handle self) {
+            auto v = var_of(self);
+            if (tape::any_active()) tape::variable_accessed(v);
+            return ops::identity(read_variable(*v));
+          },
+          "The current value as a Tensor (recorded as a read).")
+      .def(
+          "numpy",
+          [](py::handle self) {
+            auto v = var_of(self);
+            return to_numpy(read_variable(*v), true);
+          },
+          "The value as a new numpy array.")
+      .def(
+          "_array_view",
+          [](py::handle self) {
+            auto v = var_of(self);
+            return to_numpy(read_variable(*v), false);
+          },
+          "(private) A read-only numpy view of the buffer (no copy).")
+      .def(
+          "_item",
+          [](py::handle self) {
+            auto v = var_of(self);
+            return item(read_variable(*v));
+          },
+          "(private) The one value as a Python int or float.")
+      .def(
+          "_assign",
+          [](py::handle self, TensorLike value) {
+            auto v = var_of(self);
+            write_variable(*v, value, Variable::Write::Assign);
+          },
+          py::arg("value"), "(private) Replaces the value (same dtype and shape).")
+      .def(
+          "_assign_add",
+          [](py::handle self, TensorLike value) {
+            auto v = var_of(self);
+            write_variable(*v, value, Variable::Write::Add);
+          },
+          py::arg("delta"), "(private) Adds `delta` to the value.")
+      .def(
+          "_assign_sub",
+          [](py::handle self, TensorLike value) {
+            auto v = var_of(self);
+            write_variable(*v, value, Variable::Write::Sub);
+          },
+          py::arg("delta"), "(private) Subtracts `delta` from the value.")
+      .def("__hash__", [](py::handle self) {
+        auto v = var_of(self);
+        return py::hash(py::int_(v->value.id));
+      });
   add_operators(variable);
   init_dlpack(m, tensor, variable);
 
-  m.def("convert_to_tensor", [](TensorLike value, OptInt dtype_code) {
-    if (dtype_code.is_none()) return to_tensor(value);
-    DType d = dtype_from_code(dtype_code.cast<int>());
-    if (py::isinstance<Tensor>(value) || py::isinstance<Variable>(value)) {
-      Tensor t = to_tensor(value);
-      if (t.dtype != d)
-        throw tg::ValueError(std::string("Tensor conversion requested dtype ") + dtype_name(d) +
-                             " for Tensor with dtype " + dtype_name(t.dtype));
-      return t;
-    }
-    return to_tensor(value, &d);
-  }, py::arg("value"), py::arg("dtype_code") = py::none(),
-     "(private) `value` as a Tensor, in the dtype with this code when given (tapegrad's takes a DType).");
-  m.def("constant", [](TensorLike value, OptInt dtype_code, OptShapeLike shape) {
-    Tensor t;
-    if (dtype_code.is_none()) t = to_tensor_noaccess(value);
-    else {
-      DType d = dtype_from_code(dtype_code.cast<int>());
-      if (py::isinstance<Tensor>(value) || py::isinstance<Variable>(value) || py::isinstance<py::array>(value))
-        t = kernels::cast(to_tensor_noaccess(value), d);
-      else
-        t = to_tensor(value, &d);
-    }
-    if (!shape.is_none()) {
-      std::vector<int64_t> dims;
-      if (!py::isinstance<py::sequence>(shape) || py::isinstance<py::str>(shape))
-        throw tg::TypeError("shape must be a list of integers, got " + std::string(py::repr(shape)));
-      for (py::handle d : shape) dims.push_back(int_arg(d, "shape"));
-      Shape s = Shape::from(dims);
-      if (t.numel() == 1 && s.numel() != 1) t = kernels::broadcast_to(kernels::reshape(t, Shape{}), s);
-      else if (t.numel() == s.numel()) t = kernels::reshape(t, s);
-      else
-        throw tg::TypeError("Eager execution of tf.constant with unsupported shape. Tried to convert a value with " +
-                            std::to_string(t.numel()) + " elements to a Tensor with shape " + s.str());
-    }
-    // a constant never aliases its source and has its own identity
-    return t.clone();
-  }, py::arg("value"), py::arg("dtype_code") = py::none(), py::arg("shape") = py::none(),
-     "(private) A new tensor holding `value` (of `shape`), in the dtype with this code (tapegrad's takes a DType).");
+  m.def(
+      "convert_to_tensor",
+      [](TensorLike value, OptInt dtype_code) {
+        if (dtype_code.is_none()) return to_tensor(value);
+        DType d = dtype_from_code(dtype_code.cast<int>());
+        if (py::isinstance<Tensor>(value) || py::isinstance<Variable>(value)) {
+          Tensor t = to_tensor(value);
+          if (t.dtype != d)
+            throw tg::ValueError(std::string("Tensor conversion requested dtype ") + dtype_name(d) +
+                                 " for Tensor with dtype " + dtype_name(t.dtype));
+          return t;
+        }
+        return to_tensor(value, &d);
+      },
+      py::arg("value"), py::arg("dtype_code") = py::none(),
+      "(private) `value` as a Tensor, in the dtype with this code when given (tapegrad's takes a DType).");
+  m.def(
+      "constant",
+      [](TensorLike value, OptInt dtype_code, OptShapeLike shape) {
+        Tensor t;
+        if (dtype_code.is_none()) t = to_tensor_noaccess(value);
+        else {
+          DType d = dtype_from_code(dtype_code.cast<int>());
+          if (py::isinstance<Tensor>(value) || py::isinstance<Variable>(value) || py::isinstance<py::array>(value))
+            t = kernels::cast(to_tensor_noaccess(value), d);
+          else t = to_tensor(value, &d);
+        }
+        if (!shape.is_none()) {
+          std::vector<int64_t> dims;
+          if (!py::isinstance<py::sequence>(shape) || py::isinstance<py::str>(shape))
+            throw tg::TypeError("shape must be a list of integers, got " + std::string(py::repr(shape)));
+          for (py::handle d : shape) dims.push_back(int_arg(d, "shape"));
+          Shape s = Shape::from(dims);
+          if (t.numel() == 1 && s.numel() != 1) t = kernels::broadcast_to(kernels::reshape(t, Shape{}), s);
+          else if (t.numel() == s.numel()) t = kernels::reshape(t, s);
+          else
+            throw tg::TypeError(
+                "Eager execution of tf.constant with unsupported shape. Tried to convert a value with " +
+                std::to_string(t.numel()) + " elements to a Tensor with shape " + s.str());
+        }
+        // a constant never aliases its source and has its own identity
+        return t.clone();
+      },
+      py::arg("value"), py::arg("dtype_code") = py::none(), py::arg("shape") = py::none(),
+      "(private) A new tensor holding `value` (of `shape`), in the dtype with this code (tapegrad's takes a DType).");
 }
 
 }  // namespace bind

@@ -45,27 +45,31 @@ int64_t out_size(int64_t in, int64_t k, int64_t d, int64_t s, int64_t pa, int64_
   const int64_t eff = (k - 1) * d + 1;
   const int64_t out = (in + pa + pb - eff + s) / s;  // TF's GetWindowedOutputSize
   if (out < 0)
-    throw InvalidArgument("Computed output size would be negative: " + std::to_string(out) + " [input_size: " +
-                          std::to_string(in) + ", effective_filter_size: " + std::to_string(eff) + ", stride: " +
-                          std::to_string(s) + "]" + op_tag(name));
+    throw InvalidArgument("Computed output size would be negative: " + std::to_string(out) +
+                          " [input_size: " + std::to_string(in) + ", effective_filter_size: " + std::to_string(eff) +
+                          ", stride: " + std::to_string(s) + "]" + op_tag(name));
   return out;
 }
 
 void check_window(const Window2D& p, const char* name) {
-  if (p.sh < 1 || p.sw < 1) throw InvalidArgument("Stride must be > 0, but got " + std::to_string(std::min(p.sh, p.sw)) + op_tag(name));
-  if (p.dh < 1 || p.dw < 1) throw InvalidArgument("dilations must be positive, got [" + std::to_string(p.dh) + ", " + std::to_string(p.dw) + "]" + op_tag(name));
-  if (p.pt < 0 || p.pb < 0 || p.pl < 0 || p.pr < 0) throw InvalidArgument(std::string("paddings must be non-negative") + op_tag(name));
+  if (p.sh < 1 || p.sw < 1)
+    throw InvalidArgument("Stride must be > 0, but got " + std::to_string(std::min(p.sh, p.sw)) + op_tag(name));
+  if (p.dh < 1 || p.dw < 1)
+    throw InvalidArgument("dilations must be positive, got [" + std::to_string(p.dh) + ", " + std::to_string(p.dw) +
+                          "]" + op_tag(name));
+  if (p.pt < 0 || p.pb < 0 || p.pl < 0 || p.pr < 0)
+    throw InvalidArgument(std::string("paddings must be non-negative") + op_tag(name));
 }
 
 void check_float(const Tensor& t, const char* what, const char* name) {
-  if (!is_floating(t.dtype))
-    throw attr_t_error(t.dtype, std::string(": float, double (") + what + ")" + op_tag(name));
+  if (!is_floating(t.dtype)) throw attr_t_error(t.dtype, std::string(": float, double (") + what + ")" + op_tag(name));
 }
 
 void check_same_dtype(const Tensor& a, const Tensor& b, const char* name) {
   if (a.dtype != b.dtype)
     throw InvalidArgument(std::string("cannot compute ") + name + " as input #1(zero-based) was expected to be a " +
-                          dtype_kernel_name(a.dtype) + " tensor but is a " + dtype_kernel_name(b.dtype) + " tensor" + op_tag(name));
+                          dtype_kernel_name(a.dtype) + " tensor but is a " + dtype_kernel_name(b.dtype) + " tensor" +
+                          op_tag(name));
 }
 
 void check_rank4(const Shape& s, const char* what, const char* name) {
@@ -79,8 +83,9 @@ Geo conv_geo(const Shape& xs, const Shape& ws, const Window2D& p, const char* na
   check_window(p, name);
   Geo g{xs[0], xs[1], xs[2], xs[3], ws[0], ws[1], ws[3], 0, 0, p};
   if (ws[2] <= 0 || xs[3] % ws[2] != 0)
-    throw InvalidArgument("Depth of input (" + std::to_string(xs[3]) + ") is not a multiple of input depth of filter (" +
-                          std::to_string(ws[2]) + ")" + op_tag(name));
+    throw InvalidArgument("Depth of input (" + std::to_string(xs[3]) +
+                          ") is not a multiple of input depth of filter (" + std::to_string(ws[2]) + ")" +
+                          op_tag(name));
   if (xs[3] != ws[2])
     throw InvalidArgument("grouped convolution (input depth " + std::to_string(xs[3]) + ", filter depth " +
                           std::to_string(ws[2]) + ") is not supported" + op_tag(name));
@@ -123,9 +128,8 @@ Geo pool_geo(const Shape& xs, const Window2D& p, const char* name) {
 
 Shape nhwc(int64_t n, int64_t h, int64_t w, int64_t c) { return Shape{n, h, w, c}; }
 
-template <class T>
-void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B, int64_t ldb, T beta,
-          T* C, int64_t ldc) {
+template <class T> void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B,
+                             int64_t ldb, T beta, T* C, int64_t ldc) {
   auto tA = ta ? CblasTrans : CblasNoTrans, tB = tb ? CblasTrans : CblasNoTrans;
   park_workers();  // Note [Threads]
   if constexpr (std::is_same<T, float>::value)
@@ -146,8 +150,7 @@ int64_t chunk_images(const Geo& g) {
   return std::max<int64_t>(1, (int64_t(1) << 19) / std::max<int64_t>(1, g.OH * g.OW * g.K()));
 }
 
-template <class T>
-void im2col(const T* x, T* cols, int64_t n0, int64_t n1, const Geo& g) {
+template <class T> void im2col(const T* x, T* cols, int64_t n0, int64_t n1, const Geo& g) {
   const int64_t K = g.K(), C = g.C;
   const Window2D& p = g.p;
   const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, g.OW * K));
@@ -172,8 +175,7 @@ void im2col(const T* x, T* cols, int64_t n0, int64_t n1, const Geo& g) {
 }
 
 // dx (zeroed) += scatter of the column-gradient rows of images [n0, n1).
-template <class T>
-void col2im(const T* cols, T* dx, int64_t n0, int64_t n1, const Geo& g) {
+template <class T> void col2im(const T* cols, T* dx, int64_t n0, int64_t n1, const Geo& g) {
   const int64_t K = g.K(), C = g.C;
   const Window2D& p = g.p;
   parallel_for(n1 - n0, 1, [&](int64_t b, int64_t e) {
@@ -204,37 +206,36 @@ void col2im(const T* cols, T* dx, int64_t n0, int64_t n1, const Geo& g) {
 // order, so results do not depend on the thread count.
 constexpr int64_t kSmallK = 32;
 
-template <class T>
-void conv_direct(const T* x, const T* w, T* out, const Geo& g) {  // out zeroed
+template <class T> void conv_direct(const T* x, const T* w, T* out, const Geo& g) {  // out zeroed
   const Window2D& p = g.p;
   const int64_t C = g.C, O = g.O;
-  parallel_for(g.N * g.OH, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, g.OW * g.K() * O / 16)), [&](int64_t b, int64_t e) {
-    for (int64_t r = b; r < e; ++r) {
-      const int64_t n = r / g.OH, oh = r % g.OH;
-      for (int64_t ow = 0; ow < g.OW; ++ow) {
-        T* o = out + (r * g.OW + ow) * O;
-        for (int64_t kh = 0; kh < g.KH; ++kh) {
-          const int64_t ih = oh * p.sh - p.pt + kh * p.dh;
-          if (ih < 0 || ih >= g.H) continue;
-          for (int64_t kw = 0; kw < g.KW; ++kw) {
-            const int64_t iw = ow * p.sw - p.pl + kw * p.dw;
-            if (iw < 0 || iw >= g.W) continue;
-            const T* xs = x + ((n * g.H + ih) * g.W + iw) * C;
-            const T* wk = w + (kh * g.KW + kw) * C * O;
-            for (int64_t c = 0; c < C; ++c) {
-              const T v = xs[c];
-              const T* wr = wk + c * O;
-              for (int64_t q = 0; q < O; ++q) o[q] += v * wr[q];
-            }
-          }
-        }
-      }
-    }
-  });
+  parallel_for(g.N * g.OH, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, g.OW * g.K() * O / 16)),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t r = b; r < e; ++r) {
+                   const int64_t n = r / g.OH, oh = r % g.OH;
+                   for (int64_t ow = 0; ow < g.OW; ++ow) {
+                     T* o = out + (r * g.OW + ow) * O;
+                     for (int64_t kh = 0; kh < g.KH; ++kh) {
+                       const int64_t ih = oh * p.sh - p.pt + kh * p.dh;
+                       if (ih < 0 || ih >= g.H) continue;
+                       for (int64_t kw = 0; kw < g.KW; ++kw) {
+                         const int64_t iw = ow * p.sw - p.pl + kw * p.dw;
+                         if (iw < 0 || iw >= g.W) continue;
+                         const T* xs = x + ((n * g.H + ih) * g.W + iw) * C;
+                         const T* wk = w + (kh * g.KW + kw) * C * O;
+                         for (int64_t c = 0; c < C; ++c) {
+                           const T v = xs[c];
+                           const T* wr = wk + c * O;
+                           for (int64_t q = 0; q < O; ++q) o[q] += v * wr[q];
+                         }
+                       }
+                     }
+                   }
+                 }
+               });
 }
 
-template <class T>
-void conv_direct_backprop_input(const T* gr, const T* w, T* dx, const Geo& g) {  // dx zeroed
+template <class T> void conv_direct_backprop_input(const T* gr, const T* w, T* dx, const Geo& g) {  // dx zeroed
   const Window2D& p = g.p;
   const int64_t C = g.C, O = g.O;
   parallel_for(g.N, 1, [&](int64_t b, int64_t e) {
@@ -262,8 +263,7 @@ void conv_direct_backprop_input(const T* gr, const T* w, T* dx, const Geo& g) { 
   });
 }
 
-template <class T>
-void conv_direct_backprop_filter(const T* x, const T* gr, T* dw, const Geo& g) {  // dw zeroed
+template <class T> void conv_direct_backprop_filter(const T* x, const T* gr, T* dw, const Geo& g) {  // dw zeroed
   const Window2D& p = g.p;
   const int64_t C = g.C, O = g.O, KO = g.K() * O;
   const int64_t nblk = std::min<int64_t>(g.N, 16);
@@ -298,8 +298,7 @@ void conv_direct_backprop_filter(const T* x, const T* gr, T* dw, const Geo& g) {
 }
 
 // Depthwise loops: M = O / C filters per input channel; vectorised over channels.
-template <class T>
-void depthwise_direct(const T* x, const T* w, T* out, const Geo& g) {  // out zeroed
+template <class T> void depthwise_direct(const T* x, const T* w, T* out, const Geo& g) {  // out zeroed
   const Window2D& p = g.p;
   const int64_t C = g.C, M = g.O / g.C, O = g.O;
   parallel_for(g.N * g.OH, 1, [&](int64_t b, int64_t e) {
@@ -328,8 +327,7 @@ void depthwise_direct(const T* x, const T* w, T* out, const Geo& g) {  // out ze
   });
 }
 
-template <class T>
-void depthwise_direct_backprop_input(const T* gr, const T* w, T* dx, const Geo& g) {  // dx zeroed
+template <class T> void depthwise_direct_backprop_input(const T* gr, const T* w, T* dx, const Geo& g) {  // dx zeroed
   const Window2D& p = g.p;
   const int64_t C = g.C, M = g.O / g.C, O = g.O;
   parallel_for(g.N, 1, [&](int64_t b, int64_t e) {
@@ -360,8 +358,7 @@ void depthwise_direct_backprop_input(const T* gr, const T* w, T* dx, const Geo& 
   });
 }
 
-template <class T>
-void depthwise_direct_backprop_filter(const T* x, const T* gr, T* dw, const Geo& g) {  // dw zeroed
+template <class T> void depthwise_direct_backprop_filter(const T* x, const T* gr, T* dw, const Geo& g) {  // dw zeroed
   const Window2D& p = g.p;
   const int64_t C = g.C, M = g.O / g.C, O = g.O, KO = g.KH * g.KW * O;
   const int64_t nblk = std::min<int64_t>(g.N, 16);  // See Note [Small-K conv]: fixed blocks, ordered sum
@@ -397,8 +394,7 @@ void depthwise_direct_backprop_filter(const T* x, const T* gr, T* dw, const Geo&
 }
 
 // Calls body(ih, iw) for the in-image positions of the window at (oh, ow).
-template <class F>
-inline void for_window(const Geo& g, int64_t oh, int64_t ow, F&& body) {
+template <class F> inline void for_window(const Geo& g, int64_t oh, int64_t ow, F&& body) {
   const int64_t h0 = oh * g.p.sh - g.p.pt, w0 = ow * g.p.sw - g.p.pl;
   for (int64_t ih = std::max<int64_t>(h0, 0); ih < std::min(h0 + g.KH, g.H); ++ih)
     for (int64_t iw = std::max<int64_t>(w0, 0); iw < std::min(w0 + g.KW, g.W); ++iw) body(ih, iw);
@@ -413,7 +409,10 @@ inline int64_t window_argmax(const T* x, const Geo& g, int64_t n, int64_t oh, in
   for_window(g, oh, ow, [&](int64_t ih, int64_t iw) {
     const int64_t at = ((n * g.H + ih) * g.W + iw) * g.C + c;
     const T v = x[at];
-    if (where < 0 || v > best || (v != v && best == best)) { best = v; where = at; }
+    if (where < 0 || v > best || (v != v && best == best)) {
+      best = v;
+      where = at;
+    }
   });
   return where;
 }
@@ -662,9 +661,8 @@ Tensor alloc_out(const Shape& s, DType dt, bool direct) {
 }
 
 // Runs a direct float32 kernel when `ok`; double keeps the im2col + gemm and small-K paths.
-template <class A, class B, class Out>
-bool try_direct(void (*fn)(const float*, const float*, float*, const Geo&), bool ok, const A* a, const B* b, Out* out,
-                const Geo& g) {
+template <class A, class B, class Out> bool try_direct(void (*fn)(const float*, const float*, float*, const Geo&),
+                                                       bool ok, const A* a, const B* b, Out* out, const Geo& g) {
   if constexpr (std::is_same<Out, float>::value) {
     if (ok) {
       fn(a, b, out, g);
@@ -717,7 +715,8 @@ Tensor conv2d_backprop_input(const Tensor& gr, const Tensor& w, const Window2D& 
   if (gr.shape != nhwc(g.N, g.OH, g.OW, g.O))
     throw InvalidArgument("Conv2DBackpropInput: out_backprop has shape " + gr.shape.str() + ", expected " +
                           nhwc(g.N, g.OH, g.OW, g.O).str() + op_tag(name));
-  Tensor dx = alloc_out(xs, gr.dtype, gr.numel() > 0 && g.K() > 0 && direct_ok(g) && (small_c_variant(g) >= 0 || direct_input_ok(g)));
+  Tensor dx = alloc_out(xs, gr.dtype,
+                        gr.numel() > 0 && g.K() > 0 && direct_ok(g) && (small_c_variant(g) >= 0 || direct_input_ok(g)));
   if (dx.numel() == 0 || gr.numel() == 0) return dx;
   TG_DISPATCH_FLOAT(gr.dtype, T, {
     const T* pg = gr.data<T>();
@@ -836,21 +835,23 @@ Tensor max_pool2d(const Tensor& x, const Window2D& p) {
   TG_DISPATCH_FLOAT(x.dtype, T, {
     const T* px = x.data<T>();
     T* po = out.data<T>();
-    parallel_for(g.N * g.OH, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, g.OW * g.C * g.KH * g.KW)), [&](int64_t b, int64_t e) {
-      for (int64_t r = b; r < e; ++r) {
-        const int64_t n = r / g.OH, oh = r % g.OH;
-        for (int64_t ow = 0; ow < g.OW; ++ow) {
-          T* o = po + ((n * g.OH + oh) * g.OW + ow) * g.C;
-          bool first = true;
-          for_window(g, oh, ow, [&](int64_t ih, int64_t iw) {
-            const T* s = px + ((n * g.H + ih) * g.W + iw) * g.C;
-            if (first) std::memcpy(o, s, size_t(g.C) * sizeof(T));
-            else for (int64_t c = 0; c < g.C; ++c) o[c] = (s[c] > o[c] || s[c] != s[c]) ? s[c] : o[c];
-            first = false;
-          });
-        }
-      }
-    });
+    parallel_for(g.N * g.OH, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, g.OW * g.C * g.KH * g.KW)),
+                 [&](int64_t b, int64_t e) {
+                   for (int64_t r = b; r < e; ++r) {
+                     const int64_t n = r / g.OH, oh = r % g.OH;
+                     for (int64_t ow = 0; ow < g.OW; ++ow) {
+                       T* o = po + ((n * g.OH + oh) * g.OW + ow) * g.C;
+                       bool first = true;
+                       for_window(g, oh, ow, [&](int64_t ih, int64_t iw) {
+                         const T* s = px + ((n * g.H + ih) * g.W + iw) * g.C;
+                         if (first) std::memcpy(o, s, size_t(g.C) * sizeof(T));
+                         else
+                           for (int64_t c = 0; c < g.C; ++c) o[c] = (s[c] > o[c] || s[c] != s[c]) ? s[c] : o[c];
+                         first = false;
+                       });
+                     }
+                   }
+                 });
   });
   return out;
 }
@@ -861,7 +862,8 @@ Tensor max_pool2d_grad(const Tensor& x, const Tensor& gr, const Window2D& p) {
   check_same_dtype(x, gr, name);
   Geo g = pool_geo(x.shape, p, name);
   if (gr.shape != nhwc(g.N, g.OH, g.OW, g.C))
-    throw InvalidArgument("MaxPoolGrad: grad has shape " + gr.shape.str() + ", expected " + nhwc(g.N, g.OH, g.OW, g.C).str() + op_tag(name));
+    throw InvalidArgument("MaxPoolGrad: grad has shape " + gr.shape.str() + ", expected " +
+                          nhwc(g.N, g.OH, g.OW, g.C).str() + op_tag(name));
   Tensor dx = Tensor::zeros(x.shape, x.dtype);
   if (gr.numel() == 0) return dx;
   TG_DISPATCH_FLOAT(x.dtype, T, {
@@ -886,7 +888,8 @@ Tensor max_pool2d_grad_grad(const Tensor& x, const Tensor& h, const Window2D& p)
   check_same_dtype(x, h, name);
   Geo g = pool_geo(x.shape, p, name);
   if (h.shape != x.shape)
-    throw InvalidArgument("MaxPoolGradGrad: grad has shape " + h.shape.str() + ", expected " + x.shape.str() + op_tag(name));
+    throw InvalidArgument("MaxPoolGradGrad: grad has shape " + h.shape.str() + ", expected " + x.shape.str() +
+                          op_tag(name));
   Tensor out = Tensor::empty(nhwc(g.N, g.OH, g.OW, g.C), x.dtype);
   if (out.numel() == 0) return out;
   TG_DISPATCH_FLOAT(x.dtype, T, {
@@ -915,22 +918,23 @@ Tensor avg_pool2d(const Tensor& x, const Window2D& p) {
   TG_DISPATCH_FLOAT(x.dtype, T, {
     const T* px = x.data<T>();
     T* po = out.data<T>();
-    parallel_for(g.N * g.OH, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, g.OW * g.C * g.KH * g.KW)), [&](int64_t b, int64_t e) {
-      for (int64_t r = b; r < e; ++r) {
-        const int64_t n = r / g.OH, oh = r % g.OH;
-        for (int64_t ow = 0; ow < g.OW; ++ow) {
-          T* o = po + ((n * g.OH + oh) * g.OW + ow) * g.C;
-          int64_t count = 0;
-          for_window(g, oh, ow, [&](int64_t ih, int64_t iw) {
-            const T* s = px + ((n * g.H + ih) * g.W + iw) * g.C;
-            for (int64_t c = 0; c < g.C; ++c) o[c] += s[c];
-            ++count;
-          });
-          const T inv = T(1) / T(count);
-          for (int64_t c = 0; c < g.C; ++c) o[c] *= inv;
-        }
-      }
-    });
+    parallel_for(g.N * g.OH, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, g.OW * g.C * g.KH * g.KW)),
+                 [&](int64_t b, int64_t e) {
+                   for (int64_t r = b; r < e; ++r) {
+                     const int64_t n = r / g.OH, oh = r % g.OH;
+                     for (int64_t ow = 0; ow < g.OW; ++ow) {
+                       T* o = po + ((n * g.OH + oh) * g.OW + ow) * g.C;
+                       int64_t count = 0;
+                       for_window(g, oh, ow, [&](int64_t ih, int64_t iw) {
+                         const T* s = px + ((n * g.H + ih) * g.W + iw) * g.C;
+                         for (int64_t c = 0; c < g.C; ++c) o[c] += s[c];
+                         ++count;
+                       });
+                       const T inv = T(1) / T(count);
+                       for (int64_t c = 0; c < g.C; ++c) o[c] *= inv;
+                     }
+                   }
+                 });
   });
   return out;
 }
@@ -940,7 +944,8 @@ Tensor avg_pool2d_grad(const Tensor& gr, const Window2D& p, const Shape& xs) {
   check_float(gr, "grad", name);
   Geo g = pool_geo(xs, p, name);
   if (gr.shape != nhwc(g.N, g.OH, g.OW, g.C))
-    throw InvalidArgument("AvgPoolGrad: grad has shape " + gr.shape.str() + ", expected " + nhwc(g.N, g.OH, g.OW, g.C).str() + op_tag(name));
+    throw InvalidArgument("AvgPoolGrad: grad has shape " + gr.shape.str() + ", expected " +
+                          nhwc(g.N, g.OH, g.OW, g.C).str() + op_tag(name));
   Tensor dx = Tensor::zeros(xs, gr.dtype);
   if (gr.numel() == 0) return dx;
   TG_DISPATCH_FLOAT(gr.dtype, T, {
@@ -977,8 +982,16 @@ std::vector<int64_t> window_to_ints(const Window2D& p, const Shape* shape) {
 
 Window2D window_from_ints(const std::vector<int64_t>& v) {
   Window2D p;
-  p.kh = v[0]; p.kw = v[1]; p.sh = v[2]; p.sw = v[3]; p.dh = v[4]; p.dw = v[5];
-  p.pt = v[6]; p.pb = v[7]; p.pl = v[8]; p.pr = v[9];
+  p.kh = v[0];
+  p.kw = v[1];
+  p.sh = v[2];
+  p.sw = v[3];
+  p.dh = v[4];
+  p.dw = v[5];
+  p.pt = v[6];
+  p.pb = v[7];
+  p.pl = v[8];
+  p.pr = v[9];
   return p;
 }
 

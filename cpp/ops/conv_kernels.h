@@ -64,20 +64,17 @@ inline void pad_row(const float* x, const Geometry& g, int64_t n, int64_t ih, in
   std::memset(dst + (left + copy) * C, 0, size_t((Wp - left - copy) * C) * sizeof(float));
 }
 
-template <int L>
-struct Vec {
+template <int L> struct Vec {
   typedef float type __attribute__((vector_size(L * 4)));
   typedef float unaligned __attribute__((vector_size(L * 4), aligned(4), may_alias));
 };
 
 // Unaligned vector load and store (one vmovups; a memcpy into a 32-byte vector went through the
 // stack in 16-byte halves under gcc 12, 12x slower).
-template <int L>
-inline typename Vec<L>::type load(const float* p) {
+template <int L> inline typename Vec<L>::type load(const float* p) {
   return *reinterpret_cast<const typename Vec<L>::unaligned*>(p);
 }
-template <int L>
-inline void store(float* p, typename Vec<L>::type v) {
+template <int L> inline void store(float* p, typename Vec<L>::type v) {
   *reinterpret_cast<typename Vec<L>::unaligned*>(p) = v;
 }
 
@@ -86,9 +83,9 @@ inline int64_t fwd_scratch(const Geometry& g, int64_t P) { return g.KH * padded_
 
 // One tile: P pixels x V vectors. xs: the first pixel's first input of this tap row, xstride:
 // floats between pixels; wk: the filter rows of this tap row at this channel block; J inputs.
-template <int L, int V, int P>
-inline void tile_fwd(const float* __restrict xs, int64_t xstride, const float* __restrict wk, int64_t Opad, int64_t J,
-                     typename Vec<L>::type (&acc)[P][V]) {
+template <int L, int V, int P> inline void tile_fwd(const float* __restrict xs, int64_t xstride,
+                                                    const float* __restrict wk, int64_t Opad, int64_t J,
+                                                    typename Vec<L>::type (&acc)[P][V]) {
   typedef typename Vec<L>::type vf;
   for (int64_t j = 0; j < J; ++j) {
     vf wv[V];
@@ -106,9 +103,8 @@ inline void tile_fwd(const float* __restrict xs, int64_t xstride, const float* _
 
 // Forward over output rows [r0, r1) (r = n * OH + oh). wpk: [KH*KW*C][Opad]; scratch:
 // fwd_scratch(g, P) floats.
-template <int L, int V, int P>
-void forward_rows(const float* x, const float* wpk, float* out, const Geometry& g, int64_t r0, int64_t r1,
-                  float* scratch) {
+template <int L, int V, int P> void forward_rows(const float* x, const float* wpk, float* out, const Geometry& g,
+                                                 int64_t r0, int64_t r1, float* scratch) {
   typedef typename Vec<L>::type vf;
   const int64_t C = g.C, Wp = padded_width(g, P), rowlen = Wp * C;
   const int64_t xstride = g.sw * C;
@@ -166,9 +162,9 @@ void forward_rows(const float* x, const float* wpk, float* out, const Geometry& 
 
 // Filter-gradient tile: CB filter rows x V vectors, over the OW pixels of nr output rows (xs[i] +
 // xoff: row i's first input; gs[i] + goff: its first gradient), loaded from and stored to dwr once.
-template <int L, int V, int CB>
-inline void tile_bwf(const float* const* xs, const float* const* gs, int nr, int64_t xoff, int64_t goff,
-                     int64_t xstride, int64_t gstride, int64_t OW, float* __restrict dwr, int64_t Opad) {
+template <int L, int V, int CB> inline void tile_bwf(const float* const* xs, const float* const* gs, int nr,
+                                                     int64_t xoff, int64_t goff, int64_t xstride, int64_t gstride,
+                                                     int64_t OW, float* __restrict dwr, int64_t Opad) {
   typedef typename Vec<L>::type vf;
   vf acc[CB][V];
   for (int c = 0; c < CB; ++c)
@@ -191,9 +187,9 @@ inline void tile_bwf(const float* const* xs, const float* const* gs, int nr, int
     for (int v = 0; v < V; ++v) store<L>(dwr + c * Opad + v * L, acc[c][v]);
 }
 
-template <int L, int V, int CB>
-inline void tile_bwf_any(int cb, const float* const* xs, const float* const* gs, int nr, int64_t xoff, int64_t goff,
-                         int64_t xstride, int64_t gstride, int64_t OW, float* dwr, int64_t Opad) {
+template <int L, int V, int CB> inline void tile_bwf_any(int cb, const float* const* xs, const float* const* gs, int nr,
+                                                         int64_t xoff, int64_t goff, int64_t xstride, int64_t gstride,
+                                                         int64_t OW, float* dwr, int64_t Opad) {
   if constexpr (CB >= 1) {
     if (cb == CB) return tile_bwf<L, V, CB>(xs, gs, nr, xoff, goff, xstride, gstride, OW, dwr, Opad);
     return tile_bwf_any<L, V, CB - 1>(cb, xs, gs, nr, xoff, goff, xstride, gstride, OW, dwr, Opad);
@@ -205,15 +201,12 @@ constexpr int kBwfRows = 4;
 
 // Scratch floats the filter gradient needs per thread: kBwfRows padded input rows and g rows
 // padded to Opad.
-inline int64_t bwf_scratch(const Geometry& g) {
-  return kBwfRows * (padded_width(g, 1) * g.C + g.OW * g.Opad);
-}
+inline int64_t bwf_scratch(const Geometry& g) { return kBwfRows * (padded_width(g, 1) * g.C + g.OW * g.Opad); }
 
 // Filter gradient over output rows [r0, r1), accumulated into part ([KH*KW*C][Opad], not zeroed
 // here), kBwfRows rows per tile pass.
-template <int L, int V, int CB>
-void backprop_filter_rows(const float* x, const float* gr, float* part, const Geometry& g, int64_t r0, int64_t r1,
-                          float* scratch) {
+template <int L, int V, int CB> void backprop_filter_rows(const float* x, const float* gr, float* part,
+                                                          const Geometry& g, int64_t r0, int64_t r1, float* scratch) {
   const int64_t C = g.C, Wp = padded_width(g, 1), rowlen = Wp * C;
   const int64_t xstride = g.sw * C;
   float* gpad = scratch + kBwfRows * rowlen;
@@ -278,9 +271,8 @@ inline namespace TG_CONVK_ISA {
 // each dx pixel gathers the g pixels its taps reach; per channel c one vector sum per L output
 // channels accumulates g * w over all taps, and is reduced across lanes once at the end (instead
 // of once per tap). Needs O a multiple of L (V = O / L vectors). Rows r = n * H + ih of dx.
-template <int L, int V, int CC>
-void backprop_input_small_c_rows(const float* gr, const float* w, float* dx, const Geometry& g, int64_t r0,
-                                 int64_t r1, float*) {
+template <int L, int V, int CC> void backprop_input_small_c_rows(const float* gr, const float* w, float* dx,
+                                                                 const Geometry& g, int64_t r0, int64_t r1, float*) {
   typedef typename Vec<L>::type vf;
   const int64_t O = g.O;
   for (int64_t r = r0; r < r1; ++r) {
@@ -365,9 +357,8 @@ void depthwise_rows(const float* x, const float* w, float* out, const Geometry& 
 // Depthwise filter gradient (multiplier 1) over output rows [r0, r1), accumulated into part
 // ([KH*KW][C], not zeroed here): per tap, over the pixels whose input is inside the row, four
 // pixels at a time in independent sums, then added.
-template <int L>
-void depthwise_filter_rows(const float* x, const float* gr, float* part, const Geometry& g, int64_t r0, int64_t r1,
-                           float*) {
+template <int L> void depthwise_filter_rows(const float* x, const float* gr, float* part, const Geometry& g, int64_t r0,
+                                            int64_t r1, float*) {
   typedef typename Vec<L>::type vf;
   const int64_t C = g.C, CV = C / L * L;
   const int64_t xs = g.sw * C;
@@ -427,8 +418,7 @@ struct KernelSet {
 
 inline namespace TG_CONVK_ISA {
 
-template <int L>
-KernelSet make_kernel_set() {
+template <int L> KernelSet make_kernel_set() {
   // AVX-512 (32 registers): V = 2 up to 14 pixels (28 accumulators), V = 1 up to 28.
   // AVX2 (16 registers): V = 2 up to 6 pixels, V = 1 up to 12.
   constexpr bool w = L == 16;
@@ -437,20 +427,21 @@ KernelSet make_kernel_set() {
   // V = 4 (output channels a multiple of 4 L): fewer loads per multiply-add; up to 7 pixels.
   constexpr int c0 = w ? 7 : 3, c1 = w ? 6 : 3, c2 = w ? 5 : 2, c3 = w ? 4 : 2;
   constexpr int CB1 = w ? 24 : 12, CB2 = w ? 12 : 6, CB4 = w ? 6 : 3;
-  return KernelSet{L,
-                   {{&forward_rows<L, 1, a0>, &forward_rows<L, 1, a1>, &forward_rows<L, 1, a2>, &forward_rows<L, 1, a3>},
-                    {&forward_rows<L, 2, b0>, &forward_rows<L, 2, b1>, &forward_rows<L, 2, b2>, &forward_rows<L, 2, b3>},
-                    {&forward_rows<L, 4, c0>, &forward_rows<L, 4, c1>, &forward_rows<L, 4, c2>, &forward_rows<L, 4, c3>}},
-                   {{a0, a1, a2, a3}, {b0, b1, b2, b3}, {c0, c1, c2, c3}},
-                   {&backprop_filter_rows<L, 1, CB1>, &backprop_filter_rows<L, 2, CB2>, &backprop_filter_rows<L, 4, CB4>},
-                   {{&backprop_input_small_c_rows<L, 1, 1>, &backprop_input_small_c_rows<L, 1, 2>,
-                     &backprop_input_small_c_rows<L, 1, 3>, &backprop_input_small_c_rows<L, 1, 4>},
-                    {&backprop_input_small_c_rows<L, 2, 1>, &backprop_input_small_c_rows<L, 2, 2>,
-                     &backprop_input_small_c_rows<L, 2, 3>, &backprop_input_small_c_rows<L, 2, 4>},
-                    {&backprop_input_small_c_rows<L, 4, 1>, &backprop_input_small_c_rows<L, 4, 2>,
-                     &backprop_input_small_c_rows<L, 4, 3>, &backprop_input_small_c_rows<L, 4, 4>}},
-                   &depthwise_rows<L>,
-                   &depthwise_filter_rows<L>};
+  return KernelSet{
+      L,
+      {{&forward_rows<L, 1, a0>, &forward_rows<L, 1, a1>, &forward_rows<L, 1, a2>, &forward_rows<L, 1, a3>},
+       {&forward_rows<L, 2, b0>, &forward_rows<L, 2, b1>, &forward_rows<L, 2, b2>, &forward_rows<L, 2, b3>},
+       {&forward_rows<L, 4, c0>, &forward_rows<L, 4, c1>, &forward_rows<L, 4, c2>, &forward_rows<L, 4, c3>}},
+      {{a0, a1, a2, a3}, {b0, b1, b2, b3}, {c0, c1, c2, c3}},
+      {&backprop_filter_rows<L, 1, CB1>, &backprop_filter_rows<L, 2, CB2>, &backprop_filter_rows<L, 4, CB4>},
+      {{&backprop_input_small_c_rows<L, 1, 1>, &backprop_input_small_c_rows<L, 1, 2>,
+        &backprop_input_small_c_rows<L, 1, 3>, &backprop_input_small_c_rows<L, 1, 4>},
+       {&backprop_input_small_c_rows<L, 2, 1>, &backprop_input_small_c_rows<L, 2, 2>,
+        &backprop_input_small_c_rows<L, 2, 3>, &backprop_input_small_c_rows<L, 2, 4>},
+       {&backprop_input_small_c_rows<L, 4, 1>, &backprop_input_small_c_rows<L, 4, 2>,
+        &backprop_input_small_c_rows<L, 4, 3>, &backprop_input_small_c_rows<L, 4, 4>}},
+      &depthwise_rows<L>,
+      &depthwise_filter_rows<L>};
 }
 
 // The forward tile for rows of OW pixels: fewest tile slots, counting 2 slots of overhead per tile.

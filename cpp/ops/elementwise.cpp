@@ -34,14 +34,28 @@ template <class T> constexpr bool is_int = std::is_integral<T>::value && !std::i
 
 template <Op op, class T> constexpr bool binary_supported() {
   switch (op) {
-    case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Pow: case Op::Maximum:
-    case Op::Minimum: case Op::FloorDiv: case Op::FloorMod: case Op::SquaredDifference:
-    case Op::Less: case Op::LessEqual: case Op::Greater: case Op::GreaterEqual:
-      return is_fp<T> || is_int<T>;
-    case Op::Atan2: case Op::TanhGrad: case Op::SigmoidGrad: case Op::ReluGrad:
-      return is_fp<T>;
-    case Op::Equal: case Op::NotEqual: return true;
-    case Op::LogicalAnd: case Op::LogicalOr: return std::is_same<T, bool>::value;
+    case Op::Add:
+    case Op::Sub:
+    case Op::Mul:
+    case Op::Div:
+    case Op::Pow:
+    case Op::Maximum:
+    case Op::Minimum:
+    case Op::FloorDiv:
+    case Op::FloorMod:
+    case Op::SquaredDifference:
+    case Op::Less:
+    case Op::LessEqual:
+    case Op::Greater:
+    case Op::GreaterEqual: return is_fp<T> || is_int<T>;
+    case Op::Atan2:
+    case Op::TanhGrad:
+    case Op::SigmoidGrad:
+    case Op::ReluGrad: return is_fp<T>;
+    case Op::Equal:
+    case Op::NotEqual: return true;
+    case Op::LogicalAnd:
+    case Op::LogicalOr: return std::is_same<T, bool>::value;
     default: return false;
   }
 }
@@ -126,8 +140,8 @@ using BinLoop = void (*)(const void* a, const void* b, void* out, int64_t n);
 // few elements would cost more than the row (not vectorised: rows this short gain nothing).
 // off[r] = {output offset, a offset, b offset} of row r, in elements; ia, ib: a's and b's strides
 // along the row (0 or 1).
-using BinRows = void (*)(const void* a, const void* b, void* out, const int64_t (*off)[3], int64_t nrows,
-                         int64_t inner, int64_t ia, int64_t ib);
+using BinRows = void (*)(const void* a, const void* b, void* out, const int64_t (*off)[3], int64_t nrows, int64_t inner,
+                         int64_t ia, int64_t ib);
 struct BinLoops {
   BinLoop vv, vs, sv;  // vs: b points at one element; sv: a does
   BinRows rows;
@@ -140,18 +154,26 @@ constexpr int64_t kShortRow = 16;  // rows up to this long take BinRows
 #define TG_NO_VECTORIZE
 #endif
 
-template <Op op, class T>
-TG_NO_VECTORIZE void bin_rows(const void* a, const void* b, void* out, const int64_t (*off)[3], int64_t nrows,
-                              int64_t inner, int64_t ia, int64_t ib) {
+template <Op op, class T> TG_NO_VECTORIZE void bin_rows(const void* a, const void* b, void* out,
+                                                        const int64_t (*off)[3], int64_t nrows, int64_t inner,
+                                                        int64_t ia, int64_t ib) {
   using R = decltype(bin<op, T>(T(), T()));
   for (int64_t r = 0; r < nrows; ++r) {
     const T* ra = static_cast<const T*>(a) + off[r][1];
     const T* rb = static_cast<const T*>(b) + off[r][2];
     R* ro = static_cast<R*>(out) + off[r][0];
-    if (ia && ib) for (int64_t i = 0; i < inner; ++i) ro[i] = bin<op, T>(ra[i], rb[i]);
-    else if (ia) { const T s = rb[0]; for (int64_t i = 0; i < inner; ++i) ro[i] = bin<op, T>(ra[i], s); }
-    else if (ib) { const T s = ra[0]; for (int64_t i = 0; i < inner; ++i) ro[i] = bin<op, T>(s, rb[i]); }
-    else { const R v = bin<op, T>(ra[0], rb[0]); for (int64_t i = 0; i < inner; ++i) ro[i] = v; }
+    if (ia && ib)
+      for (int64_t i = 0; i < inner; ++i) ro[i] = bin<op, T>(ra[i], rb[i]);
+    else if (ia) {
+      const T s = rb[0];
+      for (int64_t i = 0; i < inner; ++i) ro[i] = bin<op, T>(ra[i], s);
+    } else if (ib) {
+      const T s = ra[0];
+      for (int64_t i = 0; i < inner; ++i) ro[i] = bin<op, T>(s, rb[i]);
+    } else {
+      const R v = bin<op, T>(ra[0], rb[0]);
+      for (int64_t i = 0; i < inner; ++i) ro[i] = v;
+    }
   }
 }
 
@@ -203,7 +225,8 @@ void run_binary(const Tensor& a, const Tensor& b, Tensor& out, const BinLoops& k
   char* po = static_cast<char*>(out.raw());
   const int64_t n = out.numel();
   if (a.shape == b.shape) {
-    parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) { k.vv(pa + lo * isz, pb + lo * isz, po + lo * osz, hi - lo); });
+    parallel_for(n, kGrain,
+                 [&](int64_t lo, int64_t hi) { k.vv(pa + lo * isz, pb + lo * isz, po + lo * osz, hi - lo); });
   } else if (b.numel() == 1 && a.numel() == n) {
     parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) { k.vs(pa + lo * isz, pb, po + lo * osz, hi - lo); });
   } else if (a.numel() == 1 && b.numel() == n) {
@@ -238,7 +261,8 @@ void run_binary(const Tensor& a, const Tensor& b, Tensor& out, const BinLoops& k
       if (ia && ib) k.vv(ra, rb, ro, inner);
       else if (ia) k.vs(ra, rb, ro, inner);
       else if (ib) k.sv(ra, rb, ro, inner);
-      else for (int64_t i = 0; i < inner; ++i) k.vv(ra, rb, ro + i * osz, 1);
+      else
+        for (int64_t i = 0; i < inner; ++i) k.vv(ra, rb, ro + i * osz, 1);
     };
     int64_t grain_rows = inner ? std::max<int64_t>(1, kGrain / inner) : 1;
     if (inner <= kShortRow) {  // offsets of up to 256 rows at a time, then one call
@@ -251,8 +275,7 @@ void run_binary(const Tensor& a, const Tensor& b, Tensor& out, const BinLoops& k
         });
         if (m) k.rows(pa, pb, po, off, m, inner, ia, ib);
       });
-    } else
-      parallel_for(rows, grain_rows, [&](int64_t lo, int64_t hi) { for_each_row<2>(out.shape, st, lo, hi, row); });
+    } else parallel_for(rows, grain_rows, [&](int64_t lo, int64_t hi) { for_each_row<2>(out.shape, st, lo, hi, row); });
   }
 }
 
@@ -261,25 +284,31 @@ template <Op op> void binary_op(const Tensor& a, const Tensor& b, Tensor& out) {
     if constexpr (binary_supported<op, T>()) {
       run_binary(a, b, out, bin_loops<op, T>());
     } else {
-      throw InvalidArgument(std::string("Could not find device for node: ") + op_name(op) +
-                            " is not defined for " + dtype_name(a.dtype) + " tensors [Op:" + op_name(op) + "]");
+      throw InvalidArgument(std::string("Could not find device for node: ") + op_name(op) + " is not defined for " +
+                            dtype_name(a.dtype) + " tensors [Op:" + op_name(op) + "]");
     }
   });
 }
 
 bool is_comparison(Op op) {
-  return op == Op::Equal || op == Op::NotEqual || op == Op::Less || op == Op::LessEqual ||
-         op == Op::Greater || op == Op::GreaterEqual || op == Op::LogicalAnd || op == Op::LogicalOr;
+  return op == Op::Equal || op == Op::NotEqual || op == Op::Less || op == Op::LessEqual || op == Op::Greater ||
+         op == Op::GreaterEqual || op == Op::LogicalAnd || op == Op::LogicalOr;
 }
 
 // ---- unary -----------------------------------------------------------------------------------
 
 template <Op op, class T> constexpr bool unary_supported() {
   switch (op) {
-    case Op::Neg: case Op::Square: case Op::Abs: case Op::Sign: case Op::Relu: case Op::Relu6:
-      return is_fp<T> || is_int<T>;
+    case Op::Neg:
+    case Op::Square:
+    case Op::Abs:
+    case Op::Sign:
+    case Op::Relu:
+    case Op::Relu6: return is_fp<T> || is_int<T>;
     case Op::LogicalNot: return std::is_same<T, bool>::value;
-    case Op::IsNan: case Op::IsFinite: case Op::IsInf: return is_fp<T>;
+    case Op::IsNan:
+    case Op::IsFinite:
+    case Op::IsInf: return is_fp<T>;
     default: return is_fp<T>;
   }
 }
@@ -293,25 +322,24 @@ template <Op op, class T> inline auto una(T x) {
   if constexpr (op == Op::Neg) {
     if constexpr (is_int<T>) return wrap_neg(x);
     else return T(-x);
-  }
-  else if constexpr (op == Op::Square) return T(x * x);
+  } else if constexpr (op == Op::Square) return T(x * x);
   else if constexpr (op == Op::Abs) {
     if constexpr (is_int<T>) return T(x < 0 ? wrap_neg(x) : x);  // abs(INT_MIN) = INT_MIN, as TF
     else return T(x < 0 ? -x : x);
-  }
-  else if constexpr (op == Op::Sign) {
-    if constexpr (is_fp<T>) { if (x != x) return x; }  // sign(nan) = nan, as TF
+  } else if constexpr (op == Op::Sign) {
+    if constexpr (is_fp<T>) {
+      if (x != x) return x;
+    }  // sign(nan) = nan, as TF
     return T((x > 0) - (x < 0));
-  }
-  else if constexpr (op == Op::Relu) {
+  } else if constexpr (op == Op::Relu) {
     if constexpr (is_fp<T>) return T(x > 0 || x != x ? x : 0);  // relu(nan) = nan, as TF
     else return T(x > 0 ? x : 0);
-  }
-  else if constexpr (op == Op::Relu6) {
-    if constexpr (is_fp<T>) { if (x != x) return x; }  // relu6(nan) = nan, as TF
+  } else if constexpr (op == Op::Relu6) {
+    if constexpr (is_fp<T>) {
+      if (x != x) return x;
+    }  // relu6(nan) = nan, as TF
     return T(x > 0 ? (x < T(6) ? x : T(6)) : 0);
-  }
-  else if constexpr (op == Op::LogicalNot) return bool(!x);
+  } else if constexpr (op == Op::LogicalNot) return bool(!x);
   else if constexpr (op == Op::IsNan) return bool(std::isnan(x));
   else if constexpr (op == Op::IsFinite) return bool(std::isfinite(x));
   else if constexpr (op == Op::IsInf) return bool(std::isinf(x));
@@ -394,7 +422,8 @@ Tensor strided_copy(const Tensor& x, const Shape& shape, const std::array<int64_
     auto row = [&](int64_t o, const int64_t* off) {
       const T* r = px + off[0];
       if (is == 1) std::memcpy(po + o, r, size_t(inner) * sizeof(T));
-      else for (int64_t i = 0; i < inner; ++i) po[o + i] = r[i * is];
+      else
+        for (int64_t i = 0; i < inner; ++i) po[o + i] = r[i * is];
     };
     int64_t rows = out.numel() / inner;
     parallel_for(rows, std::max<int64_t>(1, kGrain / inner),
@@ -446,16 +475,34 @@ Tensor binary(Op op, const Tensor& a, const Tensor& b) {
     TG_DISPATCH_NUMERIC(b.dtype, T, {
       const T* pb = b.data<T>();
       for (int64_t i = 0, n = b.numel(); i < n; ++i)
-        if (pb[i] < T(0))
-          throw InvalidArgument("Integers to negative integer powers are not allowed [Op:Pow]");
+        if (pb[i] < T(0)) throw InvalidArgument("Integers to negative integer powers are not allowed [Op:Pow]");
     });
   }
   switch (op) {
-#define TG_BIN(OP) case Op::OP: binary_op<Op::OP>(a, b, out); break;
-    TG_BIN(Add) TG_BIN(Sub) TG_BIN(Mul) TG_BIN(Div) TG_BIN(Pow) TG_BIN(Maximum) TG_BIN(Minimum)
-    TG_BIN(FloorDiv) TG_BIN(FloorMod) TG_BIN(SquaredDifference) TG_BIN(Atan2) TG_BIN(TanhGrad)
-    TG_BIN(SigmoidGrad) TG_BIN(ReluGrad) TG_BIN(Equal) TG_BIN(NotEqual) TG_BIN(Less)
-    TG_BIN(LessEqual) TG_BIN(Greater) TG_BIN(GreaterEqual) TG_BIN(LogicalAnd) TG_BIN(LogicalOr)
+#define TG_BIN(OP) \
+  case Op::OP: binary_op<Op::OP>(a, b, out); break;
+    TG_BIN(Add)
+    TG_BIN(Sub)
+    TG_BIN(Mul)
+    TG_BIN(Div)
+    TG_BIN(Pow)
+    TG_BIN(Maximum)
+    TG_BIN(Minimum)
+    TG_BIN(FloorDiv)
+    TG_BIN(FloorMod)
+    TG_BIN(SquaredDifference)
+    TG_BIN(Atan2)
+    TG_BIN(TanhGrad)
+    TG_BIN(SigmoidGrad)
+    TG_BIN(ReluGrad)
+    TG_BIN(Equal)
+    TG_BIN(NotEqual)
+    TG_BIN(Less)
+    TG_BIN(LessEqual)
+    TG_BIN(Greater)
+    TG_BIN(GreaterEqual)
+    TG_BIN(LogicalAnd)
+    TG_BIN(LogicalOr)
 #undef TG_BIN
     default: throw InvalidArgument(std::string("not a binary op: ") + op_name(op));
   }
@@ -467,13 +514,44 @@ Tensor unary(Op op, const Tensor& x) {
   Tensor out = Tensor::empty(x.shape, unary_to_bool(op) ? DType::Bool : x.dtype);
   if (out.numel() == 0) return out;
   switch (op) {
-#define TG_UN(OP) case Op::OP: unary_op<Op::OP>(x, out); break;
-    TG_UN(Neg) TG_UN(Square) TG_UN(Sqrt) TG_UN(Rsqrt) TG_UN(Exp) TG_UN(Expm1) TG_UN(Log)
-    TG_UN(Log1p) TG_UN(Sin) TG_UN(Cos) TG_UN(Tan) TG_UN(Tanh) TG_UN(Sinh) TG_UN(Cosh) TG_UN(Asin)
-    TG_UN(Acos) TG_UN(Atan) TG_UN(Abs) TG_UN(Sign) TG_UN(Relu) TG_UN(Sigmoid) TG_UN(Softplus)
-    TG_UN(Reciprocal) TG_UN(Floor) TG_UN(Ceil) TG_UN(Round) TG_UN(Erf) TG_UN(LogicalNot)
-    TG_UN(IsNan) TG_UN(IsFinite) TG_UN(IsInf) TG_UN(Erfc) TG_UN(Relu6)
-    TG_UN(Asinh) TG_UN(Acosh) TG_UN(Atanh)
+#define TG_UN(OP) \
+  case Op::OP: unary_op<Op::OP>(x, out); break;
+    TG_UN(Neg)
+    TG_UN(Square)
+    TG_UN(Sqrt)
+    TG_UN(Rsqrt)
+    TG_UN(Exp)
+    TG_UN(Expm1)
+    TG_UN(Log)
+    TG_UN(Log1p)
+    TG_UN(Sin)
+    TG_UN(Cos)
+    TG_UN(Tan)
+    TG_UN(Tanh)
+    TG_UN(Sinh)
+    TG_UN(Cosh)
+    TG_UN(Asin)
+    TG_UN(Acos)
+    TG_UN(Atan)
+    TG_UN(Abs)
+    TG_UN(Sign)
+    TG_UN(Relu)
+    TG_UN(Sigmoid)
+    TG_UN(Softplus)
+    TG_UN(Reciprocal)
+    TG_UN(Floor)
+    TG_UN(Ceil)
+    TG_UN(Round)
+    TG_UN(Erf)
+    TG_UN(LogicalNot)
+    TG_UN(IsNan)
+    TG_UN(IsFinite)
+    TG_UN(IsInf)
+    TG_UN(Erfc)
+    TG_UN(Relu6)
+    TG_UN(Asinh)
+    TG_UN(Acosh)
+    TG_UN(Atanh)
 #undef TG_UN
     default: throw InvalidArgument(std::string("not a unary op: ") + op_name(op));
   }
@@ -494,8 +572,14 @@ Tensor transpose(const Tensor& x, const std::vector<int>& perm) {
   shape.ndim = x.ndim();
   std::array<int64_t, kMaxRank> in_st{}, st{};
   int64_t s = 1;
-  for (int i = x.ndim() - 1; i >= 0; --i) { in_st[i] = s; s *= x.shape[i]; }
-  for (int i = 0; i < x.ndim(); ++i) { shape[i] = x.shape[perm[i]]; st[i] = in_st[perm[i]]; }
+  for (int i = x.ndim() - 1; i >= 0; --i) {
+    in_st[i] = s;
+    s *= x.shape[i];
+  }
+  for (int i = 0; i < x.ndim(); ++i) {
+    shape[i] = x.shape[perm[i]];
+    st[i] = in_st[perm[i]];
+  }
   return strided_copy(x, shape, st);
 }
 
@@ -529,8 +613,8 @@ Tensor select(const Tensor& cond, const Tensor& a, const Tensor& b) {
   if (cond.dtype != DType::Bool)
     throw InvalidArgument(std::string("where: condition must be a bool tensor, got ") + dtype_name(cond.dtype));
   if (a.dtype != b.dtype)
-    throw InvalidArgument(std::string("where: x and y must have the same dtype, got ") + dtype_name(a.dtype) +
-                          " and " + dtype_name(b.dtype) + " [Op:SelectV2]");
+    throw InvalidArgument(std::string("where: x and y must have the same dtype, got ") + dtype_name(a.dtype) + " and " +
+                          dtype_name(b.dtype) + " [Op:SelectV2]");
   Shape shape = broadcast_shapes(broadcast_shapes(cond.shape, a.shape, Op::Select), b.shape, Op::Select);
   Tensor out = Tensor::empty(shape, a.dtype);
   const int64_t n = out.numel();
@@ -550,9 +634,15 @@ Tensor select(const Tensor& cond, const Tensor& a, const Tensor& b) {
     parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) {
       // both values loaded first: a blend, not a branch on random data
       if (sc && sx && sy)
-        for (int64_t i = lo; i < hi; ++i) { const T u = px[i], v = py[i]; po[i] = pc[i] ? u : v; }
+        for (int64_t i = lo; i < hi; ++i) {
+          const T u = px[i], v = py[i];
+          po[i] = pc[i] ? u : v;
+        }
       else
-        for (int64_t i = lo; i < hi; ++i) { const T u = px[i * sx], v = py[i * sy]; po[i] = pc[i * sc] ? u : v; }
+        for (int64_t i = lo; i < hi; ++i) {
+          const T u = px[i * sx], v = py[i * sy];
+          po[i] = pc[i * sc] ? u : v;
+        }
     });
   });
   return out;

@@ -30,13 +30,18 @@ std::vector<int64_t> index_values(const Tensor& idx, const char* op) {
 // "1,0": the coordinates of flat position i in shape s (first `nd` dims).
 std::string coords(int64_t i, const Shape& s, int nd) {
   std::vector<int64_t> c(size_t(std::max(nd, 0)));
-  for (int d = nd - 1; d >= 0; --d) { c[size_t(d)] = s[d] ? i % s[d] : 0; if (s[d]) i /= s[d]; }
+  for (int d = nd - 1; d >= 0; --d) {
+    c[size_t(d)] = s[d] ? i % s[d] : 0;
+    if (s[d]) i /= s[d];
+  }
   std::string r;
   for (size_t d = 0; d < c.size(); ++d) r += (d ? "," : "") + std::to_string(c[d]);
   return r;
 }
 
-struct GatherDims { int64_t B = 1, O = 1, N = 1, I = 1, M = 1; };
+struct GatherDims {
+  int64_t B = 1, O = 1, N = 1, I = 1, M = 1;
+};
 
 GatherDims gather_dims(const Shape& x, const Shape& idx, int axis, int bd) {
   GatherDims g;
@@ -66,8 +71,8 @@ void check_gather(const Shape& x, const Tensor& idx, int axis, int bd, const std
   for (int d = 0; d < bd; ++d)
     if (idx.shape[d] != x[d])
       throw InvalidArgument("params.shape[" + std::to_string(d) + "]: " + std::to_string(x[d]) +
-                            " should be equal to indices.shape[" + std::to_string(d) + "]: " + std::to_string(idx.shape[d]) +
-                            " [Op:" + op + "]");
+                            " should be equal to indices.shape[" + std::to_string(d) +
+                            "]: " + std::to_string(idx.shape[d]) + " [Op:" + op + "]");
   const int64_t N = x[axis];
   for (size_t i = 0; i < iv.size(); ++i)
     if (iv[i] < 0 || iv[i] >= N)
@@ -115,16 +120,17 @@ Tensor gather_grad(const Tensor& gr, const Tensor& idx, const Shape& x_shape, in
     const T* pg = gr.data<T>();
     T* po = out.data<T>();
     // each (b, o) owns the output block [b, o, :, :]
-    parallel_for(g.B * g.O, std::max<int64_t>(1, kGrain / std::max<int64_t>(g.M * g.I, 1)), [&](int64_t lo, int64_t hi) {
-      for (int64_t bo = lo; bo < hi; ++bo) {
-        int64_t b = bo / g.O;
-        for (int64_t m = 0; m < g.M; ++m) {
-          T* dst = po + (bo * g.N + iv[size_t(b * g.M + m)]) * g.I;
-          const T* src = pg + (bo * g.M + m) * g.I;
-          for (int64_t i = 0; i < g.I; ++i) dst[i] += src[i];
-        }
-      }
-    });
+    parallel_for(g.B * g.O, std::max<int64_t>(1, kGrain / std::max<int64_t>(g.M * g.I, 1)),
+                 [&](int64_t lo, int64_t hi) {
+                   for (int64_t bo = lo; bo < hi; ++bo) {
+                     int64_t b = bo / g.O;
+                     for (int64_t m = 0; m < g.M; ++m) {
+                       T* dst = po + (bo * g.N + iv[size_t(b * g.M + m)]) * g.I;
+                       const T* src = pg + (bo * g.M + m) * g.I;
+                       for (int64_t i = 0; i < g.I; ++i) dst[i] += src[i];
+                     }
+                   }
+                 });
   });
   return out;
 }
@@ -132,9 +138,10 @@ Tensor gather_grad(const Tensor& gr, const Tensor& idx, const Shape& x_shape, in
 Tensor scatter_update(const Tensor& tensor, const Tensor& idx, const Tensor& updates) {
   std::vector<int64_t> iv = index_values(idx, "TensorScatterUpdate");
   if (tensor.dtype != updates.dtype)
-    throw InvalidArgument(std::string("cannot compute TensorScatterUpdate as input #2(zero-based) was expected to be a ") +
-                          dtype_kernel_name(tensor.dtype) + " tensor but is a " + dtype_kernel_name(updates.dtype) +
-                          " tensor [Op:TensorScatterUpdate]");
+    throw InvalidArgument(
+        std::string("cannot compute TensorScatterUpdate as input #2(zero-based) was expected to be a ") +
+        dtype_kernel_name(tensor.dtype) + " tensor but is a " + dtype_kernel_name(updates.dtype) +
+        " tensor [Op:TensorScatterUpdate]");
   if (tensor.ndim() != 2 || updates.ndim() != 2 || idx.ndim() != 1 || updates.shape[0] != idx.shape[0] ||
       updates.shape[1] != tensor.shape[1])
     throw InvalidArgument("internal: scatter_update expects tensor [N, I], indices [M], updates [M, I]; got " +
@@ -202,7 +209,10 @@ Tensor where_indices(const Tensor& cond) {
   int64_t* po = out.data<int64_t>();
   for (size_t h = 0; h < hits.size(); ++h) {
     int64_t i = hits[h];
-    for (int d = nd - 1; d >= 0; --d) { po[h * size_t(nd) + size_t(d)] = i % cond.shape[d]; i /= cond.shape[d]; }
+    for (int d = nd - 1; d >= 0; --d) {
+      po[h * size_t(nd) + size_t(d)] = i % cond.shape[d];
+      i /= cond.shape[d];
+    }
   }
   return out;
 }
@@ -248,7 +258,8 @@ Tensor gather_grad(const Tensor& g, const Tensor& idx, const Shape& x_shape, int
 
 Tensor scatter_update(const Tensor& tensor, const Tensor& idx, const Tensor& updates) {
   Tensor out = kernels::scatter_update(tensor, idx, updates);
-  if (tape::any_active() && is_differentiable(out.dtype)) tape::record(Op::ScatterUpdate, {tensor, idx, updates}, {out});
+  if (tape::any_active() && is_differentiable(out.dtype))
+    tape::record(Op::ScatterUpdate, {tensor, idx, updates}, {out});
   return out;
 }
 

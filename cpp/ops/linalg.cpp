@@ -8,15 +8,14 @@
 #include <vector>
 
 #include "autodiff/tape.h"
-#include "ops/narrow.h"
 #include "ops/linalg.h"
+#include "ops/narrow.h"
 #include "tensor/parallel.h"
 
 namespace tg {
 namespace {
 
-template <class T>
-void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
+template <class T> void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
   const int lda = int(ta ? M : K), ldb = int(tb ? K : N), ldc = int(N);
   if constexpr (std::is_floating_point<T>::value) park_workers();  // Note [Threads]
   if constexpr (std::is_same<T, float>::value) {
@@ -45,7 +44,8 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
     throw InvalidArgument(std::string("cannot compute ") + name + " as input #1(zero-based) was expected to be a " +
                           dtype_kernel_name(a.dtype) + " tensor but is a " + dtype_kernel_name(b.dtype) +
                           " tensor [Op:" + name + "]");
-  if (a.dtype == DType::Bool) throw InvalidArgument(std::string("matmul is not defined for bool tensors [Op:") + name + "]");
+  if (a.dtype == DType::Bool)
+    throw InvalidArgument(std::string("matmul is not defined for bool tensors [Op:") + name + "]");
   if (is_narrow(a.dtype)) return narrow::matmul(a, b, ta, tb);
   if (a.ndim() < 2 || b.ndim() < 2)
     throw InvalidArgument(std::string("In[0] and In[1] must have rank >= 2, got shapes ") + a.shape.str() + " and " +
@@ -56,9 +56,11 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   const int64_t Kb = tb ? b.shape[nb - 1] : b.shape[nb - 2];
   const int64_t N = tb ? b.shape[nb - 2] : b.shape[nb - 1];
   if (Ka != Kb)
-    throw InvalidArgument(std::string("Matrix size-incompatible: In[0]: ") + a.shape.str() + ", In[1]: " + b.shape.str() +
-                          (ta || tb ? std::string(" (transpose_a=") + (ta ? "True" : "False") + ", transpose_b=" +
-                                          (tb ? "True" : "False") + ")" : std::string()) +
+    throw InvalidArgument(std::string("Matrix size-incompatible: In[0]: ") + a.shape.str() +
+                          ", In[1]: " + b.shape.str() +
+                          (ta || tb ? std::string(" (transpose_a=") + (ta ? "True" : "False") +
+                                          ", transpose_b=" + (tb ? "True" : "False") + ")"
+                                    : std::string()) +
                           " [Op:" + name + "]");
   // batch dimensions broadcast
   Shape ba = Shape::from(a.shape.d.data(), na - 2), bb = Shape::from(b.shape.d.data(), nb - 2);
@@ -98,8 +100,14 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
           int64_t c = rem % batch[d];
           rem /= batch[d];
           int da = d - (batch.ndim - pa_shape.ndim), db = d - (batch.ndim - pb_shape.ndim);
-          if (da >= 0) { if (pa_shape[da] != 1) ia += c * sa; sa *= pa_shape[da]; }
-          if (db >= 0) { if (pb_shape[db] != 1) ib += c * sb; sb *= pb_shape[db]; }
+          if (da >= 0) {
+            if (pa_shape[da] != 1) ia += c * sa;
+            sa *= pa_shape[da];
+          }
+          if (db >= 0) {
+            if (pb_shape[db] != 1) ib += c * sb;
+            sb *= pb_shape[db];
+          }
         }
         gemm<T>(ta, tb, M, N, Ka, pa + ia * M * Ka, pb + ib * Ka * N, po + i * M * N);
       }
@@ -114,8 +122,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
 namespace {
 
 int64_t check_square(const Tensor& a, const char* name) {
-  if (!is_floating(a.dtype))
-    throw attr_t_error(a.dtype, std::string(": double, float [Op:") + name + "]");
+  if (!is_floating(a.dtype)) throw attr_t_error(a.dtype, std::string(": double, float [Op:") + name + "]");
   if (a.ndim() < 2)
     throw InvalidArgument("Input must have rank >= 2, got " + std::to_string(a.ndim()) + " [Op:" + name + "]");
   const int64_t n = a.shape[a.ndim() - 1];
@@ -129,7 +136,8 @@ void check_rhs(const Tensor& a, const Tensor& b, int64_t n, const char* name) {
   const std::string tag = std::string(" [Op:") + name + "]";
   if (a.dtype != b.dtype)
     throw InvalidArgument(std::string("cannot compute ") + name + " as input #1(zero-based) was expected to be a " +
-                          dtype_kernel_name(a.dtype) + " tensor but is a " + dtype_kernel_name(b.dtype) + " tensor" + tag);
+                          dtype_kernel_name(a.dtype) + " tensor but is a " + dtype_kernel_name(b.dtype) + " tensor" +
+                          tag);
   if (b.ndim() != a.ndim())
     throw InvalidArgument("Input matrix and right-hand side must have the same rank, got " + a.shape.str() + " and " +
                           b.shape.str() + tag);
@@ -167,8 +175,8 @@ template <class T> lapack_int orgqr(lapack_int m, lapack_int cols, lapack_int k,
   if constexpr (std::is_same<T, float>::value) return scipy_LAPACKE_sorgqr(LAPACK_ROW_MAJOR, m, cols, k, q, cols, tau);
   else return scipy_LAPACKE_dorgqr(LAPACK_ROW_MAJOR, m, cols, k, q, cols, tau);
 }
-template <class T> lapack_int gesdd(char job, lapack_int m, lapack_int n, T* a, T* s, T* u, lapack_int ldu, T* vt,
-                                    lapack_int ldvt) {
+template <class T>
+lapack_int gesdd(char job, lapack_int m, lapack_int n, T* a, T* s, T* u, lapack_int ldu, T* vt, lapack_int ldvt) {
   if constexpr (std::is_same<T, float>::value)
     return scipy_LAPACKE_sgesdd(LAPACK_ROW_MAJOR, job, m, n, a, n, s, u, ldu, vt, ldvt);
   else return scipy_LAPACKE_dgesdd(LAPACK_ROW_MAJOR, job, m, n, a, n, s, u, ldu, vt, ldvt);
@@ -218,7 +226,10 @@ Tensor matrix_determinant(const Tensor& a) {
     const T* p = a.data<T>();
     T* po = out.data<T>();
     for (int64_t i = 0; i < batch; ++i) {
-      if (n == 0) { po[i] = T(1); continue; }
+      if (n == 0) {
+        po[i] = T(1);
+        continue;
+      }
       std::memcpy(m.data(), p + i * n * n, size_t(n * n) * sizeof(T));
       lapack_int info = getrf<T>(lapack_int(n), m.data(), piv.data());
       if (info < 0) throw InvalidArgument("getrf failed [Op:MatrixDeterminant]");
@@ -305,8 +316,7 @@ Tensor cholesky(const Tensor& a) {
 
 std::pair<Tensor, Tensor> qr(const Tensor& a, bool full) {
   const char* name = "Qr";
-  if (!is_floating(a.dtype))
-    throw attr_t_error(a.dtype, ": double, float [Op:Qr]");
+  if (!is_floating(a.dtype)) throw attr_t_error(a.dtype, ": double, float [Op:Qr]");
   if (a.ndim() < 2) throw InvalidArgument("input must have rank >= 2, got " + std::to_string(a.ndim()) + " [Op:Qr]");
   const int64_t m = a.shape[a.ndim() - 2], n = a.shape[a.ndim() - 1], k = std::min(m, n);
   const int64_t qc = full ? m : k, rr = full ? m : k;  // q: m x qc, r: rr x n
@@ -340,8 +350,7 @@ std::pair<Tensor, Tensor> qr(const Tensor& a, bool full) {
 }
 
 std::vector<Tensor> svd(const Tensor& a, bool full, bool compute_uv) {
-  if (!is_floating(a.dtype))
-    throw attr_t_error(a.dtype, ": double, float [Op:Svd]");
+  if (!is_floating(a.dtype)) throw attr_t_error(a.dtype, ": double, float [Op:Svd]");
   if (a.ndim() < 2) throw InvalidArgument("input must have rank >= 2, got " + std::to_string(a.ndim()) + " [Op:Svd]");
   const int64_t m = a.shape[a.ndim() - 2], n = a.shape[a.ndim() - 1], k = std::min(m, n);
   const int64_t uc = full ? m : k, vr = full ? n : k;  // u: m x uc, vt: vr x n
@@ -356,7 +365,8 @@ std::vector<Tensor> svd(const Tensor& a, bool full, bool compute_uv) {
     const T* pa = a.data<T>();
     for (int64_t i = 0; i < a.numel(); ++i)
       if (!std::isfinite(pa[i])) throw InvalidArgument("SVD of a matrix with a non-finite value [Op:Svd]");
-    std::vector<T> work(size_t(m * n)), vt(size_t(std::max<int64_t>(vr * n, 1))), uw(size_t(std::max<int64_t>(m * uc, 1)));
+    std::vector<T> work(size_t(m * n)), vt(size_t(std::max<int64_t>(vr * n, 1))),
+        uw(size_t(std::max<int64_t>(m * uc, 1)));
     for (int64_t i = 0; i < batch; ++i) {
       std::memcpy(work.data(), pa + i * m * n, size_t(m * n) * sizeof(T));
       const char job = compute_uv ? (full ? 'A' : 'S') : 'N';

@@ -14,15 +14,15 @@ namespace {
 constexpr int64_t kGrain = 1 << 14;
 
 void check_float(const Tensor& x, Op op) {
-  if (!is_floating(x.dtype))
-    throw attr_t_error_for(x.dtype, op_name(op));
+  if (!is_floating(x.dtype)) throw attr_t_error_for(x.dtype, op_name(op));
 }
 
 void check_grad_pair(const Tensor& x, const Tensor& g, Op op) {
   check_float(x, op);
   if (g.dtype != x.dtype || g.shape != x.shape)
-    throw InvalidArgument(std::string(op_name(op)) + ": gradients and features must have the same shape and dtype, got " +
-                          g.shape.str() + " " + dtype_name(g.dtype) + " and " + x.shape.str() + " " + dtype_name(x.dtype));
+    throw InvalidArgument(std::string(op_name(op)) +
+                          ": gradients and features must have the same shape and dtype, got " + g.shape.str() + " " +
+                          dtype_name(g.dtype) + " and " + x.shape.str() + " " + dtype_name(x.dtype));
 }
 
 // f(x, g) elementwise over same-shaped float tensors.

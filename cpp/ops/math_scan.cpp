@@ -5,14 +5,16 @@
 #include <type_traits>
 
 #include "autodiff/tape.h"
-#include "ops/narrow.h"
 #include "ops/math.h"
+#include "ops/narrow.h"
 #include "tensor/parallel.h"
 
 namespace tg {
 namespace {
 
-struct Dims { int64_t outer = 1, R = 1, inner = 1; };
+struct Dims {
+  int64_t outer = 1, R = 1, inner = 1;
+};
 Dims split(const Shape& s, int axis) {
   Dims d;
   for (int i = 0; i < axis; ++i) d.outer *= s[i];
@@ -35,8 +37,7 @@ namespace kernels {
 
 Tensor scan(Op op, const Tensor& x, int axis, bool exclusive, bool reverse) {
   if (is_narrow(x.dtype)) return narrow::scan(op, x, axis, exclusive, reverse);
-  if (x.dtype == DType::Bool)
-    throw attr_t_error_for(x.dtype, op_name(op));
+  if (x.dtype == DType::Bool) throw attr_t_error_for(x.dtype, op_name(op));
   Tensor out = Tensor::empty(x.shape, x.dtype);
   if (out.numel() == 0) return out;
   const Dims d = split(x.shape, axis);
@@ -97,7 +98,10 @@ Tensor arg_reduce(Op op, const Tensor& x, int axis, DType out_dtype) {
           T bv = is_max ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
           for (int64_t r = 0; r < d.R; ++r) {
             T v = p[r * d.inner];
-            if (is_max ? v > bv : v < bv) { bv = v; best = r; }
+            if (is_max ? v > bv : v < bv) {
+              bv = v;
+              best = r;
+            }
           }
           po[j] = I(best);
         }
@@ -115,8 +119,8 @@ namespace ops {
 
 Tensor scan(Op op, const Tensor& x, int64_t axis_in, bool exclusive, bool reverse) {
   if (x.ndim() == 0)
-    throw InvalidArgument(std::string(op_name(op)) + ": input must be at least rank 1, got a scalar [Op:" +
-                          op_name(op) + "]");
+    throw InvalidArgument(std::string(op_name(op)) +
+                          ": input must be at least rank 1, got a scalar [Op:" + op_name(op) + "]");
   int axis = check_axis(axis_in, x.ndim(), op_name(op), "ScanOp: Expected scan axis");
   Tensor out = kernels::scan(op, x, axis, exclusive, reverse);
   if (tape::any_active() && is_differentiable(out.dtype)) {

@@ -11,22 +11,32 @@ namespace {
 // floats in float32 (results round back to nearest even).
 DType wide(DType d) { return is_half(d) ? DType::Float32 : DType::Int64; }
 
-[[noreturn]] void not_allowed(Op op, DType d) {
-  throw attr_t_error_for(d, op_name(op));
-}
+[[noreturn]] void not_allowed(Op op, DType d) { throw attr_t_error_for(d, op_name(op)); }
 
 // TF's type constraints, for the narrow dtypes (16-bit floats take every float op).
 bool binary_allowed(Op op, DType d) {
   const bool signed_int = d == DType::Int8 || d == DType::Int16;
   switch (op) {
-    case Op::Add: case Op::Sub: case Op::Mul: case Op::Maximum: case Op::Minimum: case Op::FloorDiv:
-    case Op::FloorMod: case Op::Equal: case Op::NotEqual: case Op::Less: case Op::LessEqual:
-    case Op::Greater: case Op::GreaterEqual:
-      return true;
+    case Op::Add:
+    case Op::Sub:
+    case Op::Mul:
+    case Op::Maximum:
+    case Op::Minimum:
+    case Op::FloorDiv:
+    case Op::FloorMod:
+    case Op::Equal:
+    case Op::NotEqual:
+    case Op::Less:
+    case Op::LessEqual:
+    case Op::Greater:
+    case Op::GreaterEqual: return true;
     case Op::Pow: return is_half(d) || signed_int;
-    case Op::Div: case Op::SquaredDifference: case Op::Atan2: case Op::TanhGrad: case Op::SigmoidGrad:
-    case Op::ReluGrad:
-      return is_half(d);
+    case Op::Div:
+    case Op::SquaredDifference:
+    case Op::Atan2:
+    case Op::TanhGrad:
+    case Op::SigmoidGrad:
+    case Op::ReluGrad: return is_half(d);
     default: return false;
   }
 }
@@ -34,8 +44,12 @@ bool binary_allowed(Op op, DType d) {
 bool unary_allowed(Op op, DType d) {
   if (is_half(d)) return op != Op::LogicalNot;
   switch (op) {
-    case Op::Square: case Op::Relu: case Op::Relu6: return true;
-    case Op::Neg: case Op::Abs: case Op::Sign: return d == DType::Int8 || d == DType::Int16;
+    case Op::Square:
+    case Op::Relu:
+    case Op::Relu6: return true;
+    case Op::Neg:
+    case Op::Abs:
+    case Op::Sign: return d == DType::Int8 || d == DType::Int16;
     default: return false;
   }
 }
@@ -54,9 +68,8 @@ Tensor widen(const Tensor& x, bool flip) {
 }
 
 bool is_order_op(Op op) {
-  return op == Op::Less || op == Op::LessEqual || op == Op::Greater || op == Op::GreaterEqual ||
-         op == Op::Maximum || op == Op::Minimum || op == Op::Max || op == Op::Min || op == Op::ArgMax ||
-         op == Op::ArgMin;
+  return op == Op::Less || op == Op::LessEqual || op == Op::Greater || op == Op::GreaterEqual || op == Op::Maximum ||
+         op == Op::Minimum || op == Op::Max || op == Op::Min || op == Op::ArgMax || op == Op::ArgMin;
 }
 
 // uint64 floor division and modulo: unsigned, so they cannot go through int64.

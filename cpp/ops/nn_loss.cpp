@@ -30,14 +30,11 @@ struct Lines {
 // Runs body(std::integral_constant<bool, contiguous>, line_lo, line_hi) over chunks of lines.
 template <class F> void for_lines(const Lines& L, F&& body) {
   const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(L.C, 1));
-  if (L.inner == 1)
-    parallel_for(L.count(), grain, [&](int64_t lo, int64_t hi) { body(std::true_type{}, lo, hi); });
-  else
-    parallel_for(L.count(), grain, [&](int64_t lo, int64_t hi) { body(std::false_type{}, lo, hi); });
+  if (L.inner == 1) parallel_for(L.count(), grain, [&](int64_t lo, int64_t hi) { body(std::true_type{}, lo, hi); });
+  else parallel_for(L.count(), grain, [&](int64_t lo, int64_t hi) { body(std::false_type{}, lo, hi); });
 }
 
-template <class T, class Contig>
-inline T line_max(const T* x, int64_t C, int64_t s) {
+template <class T, class Contig> inline T line_max(const T* x, int64_t C, int64_t s) {
   T m = -std::numeric_limits<T>::infinity();
   for (int64_t c = 0; c < C; ++c) {
     T v = x[Contig::value ? c : c * s];
@@ -118,8 +115,7 @@ template <class T> void xent_typed(const Tensor& z, const Tensor& x, const Lines
   });
 }
 
-template <class T, class I>
-void sparse_xent_typed(const I* labels, const Tensor& x, const Lines& L, T* loss, T* bp) {
+template <class T, class I> void sparse_xent_typed(const I* labels, const Tensor& x, const Lines& L, T* loss, T* bp) {
   const T* px = x.data<T>();
   const int64_t C = L.C;
   for_lines(L, [&](auto, int64_t lo, int64_t hi) {
@@ -150,18 +146,19 @@ std::string py_shape(const Shape& s) {  // Python's tuple spelling, as TF's Pyth
 }
 
 void check_float(const Tensor& x, const char* op) {
-  if (!is_floating(x.dtype))
-    throw attr_t_error(x.dtype, std::string(": float, double [Op:") + op + "]");
+  if (!is_floating(x.dtype)) throw attr_t_error(x.dtype, std::string(": float, double [Op:") + op + "]");
 }
 
 int class_axis(const Tensor& logits, int64_t axis, const char* op) {
   const int nd = logits.ndim();
   if (nd == 0)
-    throw InvalidArgument(std::string("logits must have >= 1 dimension, got shape ") + logits.shape.str() + " [Op:" + op + "]");
+    throw InvalidArgument(std::string("logits must have >= 1 dimension, got shape ") + logits.shape.str() +
+                          " [Op:" + op + "]");
   if (axis < -nd || axis >= nd)
     throw InvalidArgument("`dim` must be in the range [" + std::to_string(-nd) + ", " + std::to_string(nd) +
-                          ") where " + std::to_string(nd) + " is the number of dimensions in the input. Received: dim=" +
-                          std::to_string(axis) + " [Op:" + op + "]");
+                          ") where " + std::to_string(nd) +
+                          " is the number of dimensions in the input. Received: dim=" + std::to_string(axis) +
+                          " [Op:" + op + "]");
   return int(axis < 0 ? axis + nd : axis);
 }
 
@@ -185,9 +182,8 @@ void softmax_xent(const Tensor& labels, const Tensor& logits, int axis, Tensor* 
   if (backprop) *backprop = Tensor::empty(logits.shape, logits.dtype);
   if (logits.numel() == 0) return;
   Lines L(logits.shape, axis);
-  TG_DISPATCH_FLOAT(logits.dtype, T, {
-    xent_typed<T>(labels, logits, L, loss->data<T>(), backprop ? backprop->data<T>() : nullptr);
-  });
+  TG_DISPATCH_FLOAT(logits.dtype, T,
+                    { xent_typed<T>(labels, logits, L, loss->data<T>(), backprop ? backprop->data<T>() : nullptr); });
 }
 
 void sparse_softmax_xent(const Tensor& labels, const Tensor& logits, Tensor* loss, Tensor* backprop) {
@@ -300,12 +296,13 @@ Tensor sparse_softmax_cross_entropy(const Tensor& labels, const Tensor& logits) 
     throw InvalidArgument("logits must have >= 1 dimension, got shape " + logits.shape.str() + " [Op:" + op + "]");
   if (labels.ndim() != logits.ndim() - 1)
     throw ValueError("`labels.shape.rank` must equal `logits.shape.rank - 1`. Received: labels.shape=" +
-                     py_shape(labels.shape) + " of rank " + std::to_string(labels.ndim()) + " and logits.shape=" +
-                     py_shape(logits.shape) + " of rank " + std::to_string(logits.ndim()));
+                     py_shape(labels.shape) + " of rank " + std::to_string(labels.ndim()) +
+                     " and logits.shape=" + py_shape(logits.shape) + " of rank " + std::to_string(logits.ndim()));
   for (int i = 0; i < labels.ndim(); ++i)
     if (labels.shape[i] != logits.shape[i])
-      throw ValueError("`labels.shape` must equal `logits.shape` except for the last dimension. Received: labels.shape=" +
-                       py_shape(labels.shape) + " and logits.shape=" + py_shape(logits.shape));
+      throw ValueError(
+          "`labels.shape` must equal `logits.shape` except for the last dimension. Received: labels.shape=" +
+          py_shape(labels.shape) + " and logits.shape=" + py_shape(logits.shape));
   const bool record = tape::any_active();
   Tensor loss, bp;
   kernels::sparse_softmax_xent(labels, logits, &loss, record ? &bp : nullptr);

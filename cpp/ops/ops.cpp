@@ -29,7 +29,8 @@ std::vector<int> normalize_axes(const std::vector<int64_t>& axes, int ndim, cons
                             std::to_string(ndim) + " dimension(s) [Op:" + name + "]");
     int v = int(a < 0 ? a + ndim : a);
     if (std::find(out.begin(), out.end(), v) != out.end())
-      throw InvalidArgument(std::string("Axes contains duplicate dimension: ") + std::to_string(v) + " [Op:" + name + "]");
+      throw InvalidArgument(std::string("Axes contains duplicate dimension: ") + std::to_string(v) + " [Op:" + name +
+                            "]");
     out.push_back(v);
   }
   std::sort(out.begin(), out.end());
@@ -84,8 +85,9 @@ Tensor reshape(const Tensor& x, const std::vector<int64_t>& dims) {
   int64_t known = 1;
   for (size_t i = 0; i < dims.size(); ++i) {
     if (dims[i] == -1) {
-      if (infer >= 0) throw InvalidArgument("Only one input size may be -1, not both " + std::to_string(infer) +
-                                            " and " + std::to_string(i) + " [Op:Reshape]");
+      if (infer >= 0)
+        throw InvalidArgument("Only one input size may be -1, not both " + std::to_string(infer) + " and " +
+                              std::to_string(i) + " [Op:Reshape]");
       infer = int(i);
     } else if (dims[i] < 0) {
       throw InvalidArgument("Size " + std::to_string(i) + " must be non-negative, not " + std::to_string(dims[i]) +

@@ -34,7 +34,8 @@ template <class T> struct Reducer<Op::Max, T> {
     else return std::numeric_limits<T>::lowest();
   }
   static A step(A a, T x) {
-    if constexpr (std::is_floating_point<T>::value) return (x != x || a != a) ? std::numeric_limits<T>::quiet_NaN() : (x > a ? x : a);
+    if constexpr (std::is_floating_point<T>::value)
+      return (x != x || a != a) ? std::numeric_limits<T>::quiet_NaN() : (x > a ? x : a);
     else return x > a ? x : a;
   }
 };
@@ -45,7 +46,8 @@ template <class T> struct Reducer<Op::Min, T> {
     else return std::numeric_limits<T>::max();
   }
   static A step(A a, T x) {
-    if constexpr (std::is_floating_point<T>::value) return (x != x || a != a) ? std::numeric_limits<T>::quiet_NaN() : (x < a ? x : a);
+    if constexpr (std::is_floating_point<T>::value)
+      return (x != x || a != a) ? std::numeric_limits<T>::quiet_NaN() : (x < a ? x : a);
     else return x < a ? x : a;
   }
 };
@@ -125,8 +127,7 @@ template <Op op, class T> bool minmax_simd(const T* row, int64_t R, int64_t& r, 
 // the loop vectorises (and sums are more accurate than one running sum); Max/Min select without
 // branches (AVX2, four independent chains of 8 or 4 lanes) and track NaN separately (an unordered
 // compare of two loaded vectors is true when either holds a NaN), so a NaN anywhere gives NaN.
-template <Op op, class T>
-typename Reducer<op, T>::A reduce_row(const T* row, int64_t R) {
+template <Op op, class T> typename Reducer<op, T>::A reduce_row(const T* row, int64_t R) {
   using Rd = Reducer<op, T>;
   using A = typename Rd::A;
   constexpr bool kFloat = std::is_floating_point<T>::value;
@@ -160,8 +161,7 @@ typename Reducer<op, T>::A reduce_row(const T* row, int64_t R) {
 constexpr int64_t kReduceBlock = 1 << 16;
 
 // out[o, i] = reduce_r x[o, r, i]
-template <Op op, class T>
-void reduce_block(const T* x, T* out, int64_t outer, int64_t R, int64_t inner) {
+template <Op op, class T> void reduce_block(const T* x, T* out, int64_t outer, int64_t R, int64_t inner) {
   using Rd = Reducer<op, T>;
   using A = typename Rd::A;
   if (inner == 1 && outer < 4 && R >= 2 * kReduceBlock) {
@@ -222,8 +222,7 @@ Tensor reduce(Op op, const Tensor& x, const std::vector<int>& axes, bool keepdim
     else if (keepdims) out_shape[out_shape.ndim++] = 1;
   }
   if (is_narrow(x.dtype)) return narrow::reduce(op, x, axes, keepdims);
-  if (x.dtype == DType::Bool && op != Op::Any && op != Op::All)
-    throw attr_t_error_for(x.dtype, op_name(op));
+  if (x.dtype == DType::Bool && op != Op::Any && op != Op::All) throw attr_t_error_for(x.dtype, op_name(op));
   Tensor out = Tensor::empty(out_shape, x.dtype);
   if (out.numel() == 0) return out;
   if (axes.empty()) {  // nothing to reduce: a copy
@@ -240,8 +239,15 @@ Tensor reduce(Op op, const Tensor& x, const std::vector<int>& axes, bool keepdim
     for (int i = axes.back() + 1; i < nd; ++i) inner *= x.shape[i];
   } else {
     std::vector<int> perm;
-    for (int i = 0; i < nd; ++i) if (!red[size_t(i)]) { perm.push_back(i); outer *= x.shape[i]; }
-    for (int a : axes) { perm.push_back(a); R *= x.shape[a]; }
+    for (int i = 0; i < nd; ++i)
+      if (!red[size_t(i)]) {
+        perm.push_back(i);
+        outer *= x.shape[i];
+      }
+    for (int a : axes) {
+      perm.push_back(a);
+      R *= x.shape[a];
+    }
     src = transpose(x, perm);
   }
   switch (op) {

@@ -16,7 +16,10 @@ constexpr int64_t kGrain = 1 << 15;
 std::array<int64_t, kMaxRank> contiguous_strides(const Shape& s) {
   std::array<int64_t, kMaxRank> st{};
   int64_t acc = 1;
-  for (int i = s.ndim - 1; i >= 0; --i) { st[i] = acc; acc *= s[i]; }
+  for (int i = s.ndim - 1; i >= 0; --i) {
+    st[i] = acc;
+    acc *= s[i];
+  }
   return st;
 }
 
@@ -31,7 +34,8 @@ int64_t slice_view(const Shape& full, const std::vector<int64_t>& begin, const s
   auto cs = contiguous_strides(full);
   int64_t base = 0;
   for (int d = 0; d < nd; ++d) {
-    if (stride[size_t(d)] == 0) throw InvalidArgument(std::string("strides[") + std::to_string(d) + "] must be non-zero [Op:" + op + "]");
+    if (stride[size_t(d)] == 0)
+      throw InvalidArgument(std::string("strides[") + std::to_string(d) + "] must be non-zero [Op:" + op + "]");
     if (size[d] < 0) throw InvalidArgument(std::string("negative slice size [Op:") + op + "]");
     if (size[d] > 0) {
       int64_t first = begin[size_t(d)], last = first + (size[d] - 1) * stride[size_t(d)];
@@ -50,7 +54,10 @@ template <class T, class F>
 void walk(const Shape& shape, int64_t base, const std::array<int64_t, kMaxRank>& st, F&& f) {
   const int64_t n = shape.numel();
   if (n == 0) return;
-  if (shape.ndim == 0) { f(0, base, 1, 1); return; }
+  if (shape.ndim == 0) {
+    f(0, base, 1, 1);
+    return;
+  }
   const int nd = shape.ndim;
   const int64_t inner = shape[nd - 1], is = st[nd - 1];
   int64_t rows = n / inner;
@@ -73,7 +80,8 @@ Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& begin, const s
     T* po = out.data<T>();
     walk<T>(size, base, st, [&](int64_t o, int64_t v, int64_t n, int64_t step) {
       if (step == 1) std::memcpy(po + o, px + v, size_t(n) * sizeof(T));
-      else for (int64_t i = 0; i < n; ++i) po[o + i] = px[v + i * step];
+      else
+        for (int64_t i = 0; i < n; ++i) po[o + i] = px[v + i * step];
     });
   });
   return out;
@@ -89,7 +97,8 @@ Tensor strided_slice_grad(const Tensor& g, const Shape& shape, const std::vector
     T* po = out.data<T>();
     walk<T>(g.shape, base, st, [&](int64_t o, int64_t v, int64_t n, int64_t step) {
       if (step == 1) std::memcpy(po + v, pg + o, size_t(n) * sizeof(T));
-      else for (int64_t i = 0; i < n; ++i) po[v + i * step] = pg[o + i];
+      else
+        for (int64_t i = 0; i < n; ++i) po[v + i * step] = pg[o + i];
     });
   });
   return out;
@@ -102,16 +111,17 @@ Tensor concat(const std::vector<Tensor>& xs, int axis) {
   for (size_t k = 0; k < xs.size(); ++k) {
     const Tensor& x = xs[k];
     if (x.dtype != x0.dtype)
-      throw InvalidArgument("cannot compute ConcatV2 as input #" + std::to_string(k) + "(zero-based) was expected to be a " +
-                            dtype_kernel_name(x0.dtype) + " tensor but is a " + dtype_kernel_name(x.dtype) +
-                            " tensor [Op:ConcatV2]");
+      throw InvalidArgument("cannot compute ConcatV2 as input #" + std::to_string(k) +
+                            "(zero-based) was expected to be a " + dtype_kernel_name(x0.dtype) + " tensor but is a " +
+                            dtype_kernel_name(x.dtype) + " tensor [Op:ConcatV2]");
     if (x.ndim() != x0.ndim())
       throw InvalidArgument("ConcatOp : Ranks of all input tensors should match: shape[0] = " + x0.shape.str() +
                             " vs. shape[" + std::to_string(k) + "] = " + x.shape.str() + " [Op:ConcatV2]");
     for (int d = 0; d < x.ndim(); ++d)
       if (d != axis && x.shape[d] != x0.shape[d])
-        throw InvalidArgument("ConcatOp : Dimension " + std::to_string(d) + " in both shapes must be equal: shape[0] = " +
-                              x0.shape.str() + " vs. shape[" + std::to_string(k) + "] = " + x.shape.str() + " [Op:ConcatV2]");
+        throw InvalidArgument("ConcatOp : Dimension " + std::to_string(d) +
+                              " in both shapes must be equal: shape[0] = " + x0.shape.str() + " vs. shape[" +
+                              std::to_string(k) + "] = " + x.shape.str() + " [Op:ConcatV2]");
     shape[axis] += x.shape[axis];
   }
   Tensor out = Tensor::empty(shape, x0.dtype);
@@ -127,7 +137,8 @@ Tensor concat(const std::vector<Tensor>& xs, int axis) {
       int64_t at = o * row;
       for (const Tensor& x : xs) {
         int64_t n = x.shape[axis] * inner;
-        if (n) std::memcpy(po + size_t(at) * isz, static_cast<const char*>(x.raw()) + size_t(o * n) * isz, size_t(n) * isz);
+        if (n)
+          std::memcpy(po + size_t(at) * isz, static_cast<const char*>(x.raw()) + size_t(o * n) * isz, size_t(n) * isz);
         at += n;
       }
     }
@@ -165,7 +176,8 @@ Tensor strided_slice_grad(const Tensor& g, const Shape& shape, const std::vector
 }
 
 Tensor concat(const std::vector<Tensor>& xs, int64_t axis) {
-  if (xs.empty()) throw ValueError("List argument 'values' to 'ConcatV2' Op with length 0 shorter than minimum length 2.");
+  if (xs.empty())
+    throw ValueError("List argument 'values' to 'ConcatV2' Op with length 0 shorter than minimum length 2.");
   const int nd = xs[0].ndim();
   if (nd == 0) throw InvalidArgument("Can't concatenate scalars (use tf.stack instead) [Op:ConcatV2]");
   if (axis < -nd || axis >= nd)

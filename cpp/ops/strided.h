@@ -21,9 +21,8 @@ inline std::array<int64_t, kMaxRank> broadcast_strides(const Shape& in, const Sh
 
 // Calls row(out_offset, in_offsets..., count) for every innermost row of `shape`, rows
 // [row_begin, row_end) in row-major order. K is the number of strided inputs.
-template <int K, class F>
-inline void for_each_row(const Shape& shape, const std::array<int64_t, kMaxRank>* strides,
-                         int64_t row_begin, int64_t row_end, F&& row) {
+template <int K, class F> inline void for_each_row(const Shape& shape, const std::array<int64_t, kMaxRank>* strides,
+                                                   int64_t row_begin, int64_t row_end, F&& row) {
   int nd = shape.ndim;
   int64_t inner = nd ? shape[nd - 1] : 1;
   int64_t idx[kMaxRank] = {0};

@@ -14,9 +14,9 @@ struct AdafactorScalars {
   double rho, beta, eps1, eps2, clip;
 };
 
-template <class T>
-void adafactor_one(const Shape& shape, T* p, const T* g_in, T* r, T* c, T* v, T* acc, T* ema, const Pre<T>& pre,
-                   const AdafactorScalars& s, bool use_acc, bool use_ema, T* g, double* col) {
+template <class T> void adafactor_one(const Shape& shape, T* p, const T* g_in, T* r, T* c, T* v, T* acc, T* ema,
+                                      const Pre<T>& pre, const AdafactorScalars& s, bool use_acc, bool use_ema, T* g,
+                                      double* col) {
   const int64_t n = shape.numel();
   if (n == 0) return;
   double sp = 0;
@@ -81,8 +81,8 @@ void adafactor_one(const Shape& shape, T* p, const T* g_in, T* r, T* c, T* v, T*
 // hyper: {learning_rate, beta_2_decay, epsilon_1, epsilon_2, clip_threshold, local_step, relative_step};
 // slots: r, c, velocity. r and c have shapes shape[:-1] and shape[:-2] + shape[-1:] for rank >= 2
 // and are unused placeholders otherwise.
-void adafactor(const VarList& vars, const std::vector<Tensor>& grads, const std::vector<VarList>& slots,
-               const Hyper& h, const StepOptions& o) {
+void adafactor(const VarList& vars, const std::vector<Tensor>& grads, const std::vector<VarList>& slots, const Hyper& h,
+               const StepOptions& o) {
   check_update_args("Adafactor", vars, grads, {&slots[2]});
   check_options("Adafactor", vars, o);
   for (size_t i = 0; i < vars.size(); ++i) {

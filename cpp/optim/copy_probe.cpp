@@ -19,9 +19,12 @@ void copy_probe(float* a, const float* b, float* c, float* d, int64_t n) {
       pc[i] = x;
       pd[i] = std::max(z, w);
     };
-    by_lines<float>(hi - lo, [&](int64_t i) __attribute__((always_inline)) {  // as the optimizer loops (Note [Prefetch])
-      prefetch_line(pa, i), prefetch_line(pb, i), prefetch_line(pc, i), prefetch_line(pd, i);
-    }, body);
+    by_lines<float>(
+        hi - lo,
+        [&](int64_t i) __attribute__((always_inline)) {  // as the optimizer loops (Note [Prefetch])
+          prefetch_line(pa, i), prefetch_line(pb, i), prefetch_line(pc, i), prefetch_line(pd, i);
+        },
+        body);
   });
 }
 

@@ -11,9 +11,9 @@ struct LambScalars {
   double lr, one_m_b1, one_m_b2, d1, d2, eps;
 };
 
-template <class T, bool kAcc>
-inline void lamb_moments(int64_t n, T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
-                         T* __restrict acc, const Pre<T> pre, const LambScalars& s, double* sw, double* su) {
+template <class T, bool kAcc> inline void lamb_moments(int64_t n, T* __restrict p, const T* __restrict g,
+                                                       T* __restrict m, T* __restrict v, T* __restrict acc,
+                                                       const Pre<T> pre, const LambScalars& s, double* sw, double* su) {
   const T one_m_b1 = T(s.one_m_b1), one_m_b2 = T(s.one_m_b2), d1 = T(s.d1), d2 = T(s.d2), eps = T(s.eps);
   auto body = [&](int64_t i, double& aw, double& au) {
     T gi = g[i];
@@ -42,9 +42,9 @@ inline void lamb_moments(int64_t n, T* __restrict p, const T* __restrict g, T* _
   *su = ((au[0] + au[1]) + (au[2] + au[3])) + ((au[4] + au[5]) + (au[6] + au[7]));
 }
 
-template <class T, bool kEma>
-inline void lamb_apply(int64_t n, T* __restrict p, const T* __restrict m, const T* __restrict v, T* __restrict ema,
-                       T coef, const Pre<T> pre, const LambScalars& s) {
+template <class T, bool kEma> inline void lamb_apply(int64_t n, T* __restrict p, const T* __restrict m,
+                                                     const T* __restrict v, T* __restrict ema, T coef, const Pre<T> pre,
+                                                     const LambScalars& s) {
   const T d1 = T(s.d1), d2 = T(s.d2), eps = T(s.eps);
   for (int64_t i = 0; i < n; ++i) {
     T u = (m[i] / d1) / (std::sqrt(v[i] / d2) + eps);
@@ -56,13 +56,17 @@ inline void lamb_apply(int64_t n, T* __restrict p, const T* __restrict m, const 
 }  // namespace
 
 // hyper: {learning_rate, beta_1, beta_2, epsilon, local_step}; slots: momentum, velocity.
-void lamb(const VarList& vars, const std::vector<Tensor>& grads, const std::vector<VarList>& slots,
-          const Hyper& h, const StepOptions& o) {
+void lamb(const VarList& vars, const std::vector<Tensor>& grads, const std::vector<VarList>& slots, const Hyper& h,
+          const StepOptions& o) {
   check_update_args("Lamb", vars, grads, {&slots[0], &slots[1]});
   check_options("Lamb", vars, o);
   const std::vector<double> scales = grad_scales(o, grads);
-  const LambScalars s{h.learning_rate, 1.0 - h.beta_1, 1.0 - h.beta_2, 1.0 - std::pow(h.beta_1, h.local_step),
-                      1.0 - std::pow(h.beta_2, h.local_step), h.epsilon};
+  const LambScalars s{h.learning_rate,
+                      1.0 - h.beta_1,
+                      1.0 - h.beta_2,
+                      1.0 - std::pow(h.beta_1, h.local_step),
+                      1.0 - std::pow(h.beta_2, h.local_step),
+                      h.epsilon};
   Prepared pr = prepare(vars, slots, o);
   std::vector<Block> blocks = make_blocks(pr.sizes);
   std::vector<double> pw(blocks.size()), pu(blocks.size());

@@ -9,8 +9,7 @@ namespace tg {
 
 // Splits the concatenation of tensors of the given sizes into contiguous ranges, runs
 // fn(tensor_index, begin, end) for each piece, spread over the pool when the total is large.
-template <class F>
-void multi_tensor_apply(const std::vector<int64_t>& sizes, F&& fn, int64_t grain = 1 << 16) {
+template <class F> void multi_tensor_apply(const std::vector<int64_t>& sizes, F&& fn, int64_t grain = 1 << 16) {
   std::vector<int64_t> offsets(sizes.size() + 1, 0);
   for (size_t i = 0; i < sizes.size(); ++i) offsets[i + 1] = offsets[i] + sizes[i];
   const int64_t total = offsets.back();
@@ -43,8 +42,7 @@ inline std::vector<Block> make_blocks(const std::vector<int64_t>& sizes) {
 }
 
 // Runs fn(block_index, block) for every block, in parallel when there are enough of them.
-template <class F>
-void for_blocks(const std::vector<Block>& blocks, F&& fn) {
+template <class F> void for_blocks(const std::vector<Block>& blocks, F&& fn) {
   parallel_for(int64_t(blocks.size()), std::max<int64_t>(1, (1 << 16) / kReduceBlock), [&](int64_t lo, int64_t hi) {
     for (int64_t k = lo; k < hi; ++k) fn(size_t(k), blocks[size_t(k)]);
   });

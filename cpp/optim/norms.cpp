@@ -10,8 +10,7 @@ namespace tg {
 namespace optim {
 
 namespace {
-template <class T>
-double block_sum_squares(const T* __restrict g, const T* __restrict a, int64_t n) {
+template <class T> double block_sum_squares(const T* __restrict g, const T* __restrict a, int64_t n) {
   double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
@@ -39,8 +38,8 @@ std::vector<double> sum_squares(const std::vector<Tensor>& grads, const VarList*
       part[k] = block_sum_squares<float>(g.data<float>() + bl.b, a ? static_cast<const float*>(a) + bl.b : nullptr,
                                          bl.e - bl.b);
     else
-      part[k] = block_sum_squares<double>(g.data<double>() + bl.b,
-                                          a ? static_cast<const double*>(a) + bl.b : nullptr, bl.e - bl.b);
+      part[k] = block_sum_squares<double>(g.data<double>() + bl.b, a ? static_cast<const double*>(a) + bl.b : nullptr,
+                                          bl.e - bl.b);
   });
   std::vector<double> out(grads.size(), 0.0);
   for (size_t k = 0; k < blocks.size(); ++k) out[blocks[k].t] += part[k];

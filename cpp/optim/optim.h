@@ -104,8 +104,8 @@ std::vector<double> sum_squares(const std::vector<Tensor>& grads, const VarList*
 void copy_probe(float* a, const float* b, float* c, float* d, int64_t n);
 
 // Rule families (rules_sgd_adaptive.cpp, rules_adam.cpp, lamb.cpp, adafactor.cpp).
-void lamb(const VarList& vars, const std::vector<Tensor>& grads, const std::vector<VarList>& slots,
-          const Hyper& hyper, const StepOptions& opts);
+void lamb(const VarList& vars, const std::vector<Tensor>& grads, const std::vector<VarList>& slots, const Hyper& hyper,
+          const StepOptions& opts);
 void adafactor(const VarList& vars, const std::vector<Tensor>& grads, const std::vector<VarList>& slots,
                const Hyper& hyper, const StepOptions& opts);
 

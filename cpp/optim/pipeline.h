@@ -22,15 +22,13 @@ namespace optim {
 // gets its own instantiation so it stays as tight as a hand-written loop.
 
 // Per-tensor scalars of the preprocessing, in the element type.
-template <class T>
-struct Pre {
+template <class T> struct Pre {
   T scale = T(1), lo = -std::numeric_limits<T>::infinity(), hi = std::numeric_limits<T>::infinity();
   T decay = T(0), ema_mom = T(0), ema_1m = T(1);
 };
 
 // Pointers of one tensor's piece: param, grad, up to three slots, accumulator, EMA.
-template <class T>
-struct Ptrs {
+template <class T> struct Ptrs {
   T* p;
   const T* g;
   T* s0;
@@ -56,8 +54,7 @@ template <class T> inline void prefetch_line(const T* q, int64_t i) {
 
 // Runs body(i) for every i < n, one cache line of T at a time, calling ahead(i) before each whole
 // line (where the prefetches go); the tail past the last whole line runs without it.
-template <class T, class Ahead, class Body>
-inline void by_lines(int64_t n, Ahead&& ahead, Body&& body) {
+template <class T, class Ahead, class Body> inline void by_lines(int64_t n, Ahead&& ahead, Body&& body) {
   constexpr int64_t kLine = 64 / sizeof(T);
   int64_t i = 0;
   for (; i + kLine <= n; i += kLine) {
@@ -87,13 +84,16 @@ inline void rule_loop(int64_t n, T* __restrict p, const T* __restrict g, T* __re
     if constexpr (kEma) ema[i] = pre.ema_mom * ema[i] + pre.ema_1m * pi;
   };
   const bool far = int64_t(sizeof(T)) * n >= kPrefetchMin;
-  by_lines<T>(n, [&](int64_t i) __attribute__((always_inline)) {  // Note [Prefetch]
-    if (far) {
-      prefetch_line(p, i), prefetch_line(g, i), prefetch_line(s0, i), prefetch_line(s1, i), prefetch_line(s2, i);
-      if constexpr (kAcc) prefetch_line(acc, i);
-      if constexpr (kEma) prefetch_line(ema, i);
-    }
-  }, body);
+  by_lines<T>(
+      n,
+      [&](int64_t i) __attribute__((always_inline)) {  // Note [Prefetch]
+        if (far) {
+          prefetch_line(p, i), prefetch_line(g, i), prefetch_line(s0, i), prefetch_line(s1, i), prefetch_line(s2, i);
+          if constexpr (kAcc) prefetch_line(acc, i);
+          if constexpr (kEma) prefetch_line(ema, i);
+        }
+      },
+      body);
 }
 
 // Per-tensor gradient scale (accumulation and clip-by-norm), in double.
@@ -107,8 +107,7 @@ inline bool needs_pre(const StepOptions& o) {
   return o.clip != Clip::Off || o.clip_value > 0 || !o.decay_mask.empty() || o.accumulators != nullptr;
 }
 
-template <class T>
-Pre<T> make_pre(const StepOptions& o, const std::vector<double>& scales, size_t t) {
+template <class T> Pre<T> make_pre(const StepOptions& o, const std::vector<double>& scales, size_t t) {
   Pre<T> pre;
   if (!scales.empty()) pre.scale = T(scales[t]);
   if (o.clip_value > 0) {
@@ -147,11 +146,10 @@ struct Prepared {
 
 Prepared prepare(const VarList& vars, const std::vector<VarList>& slots, const StepOptions& o);
 
-template <class T>
-Ptrs<T> ptrs_at(const Prepared& pr, const std::vector<Tensor>& grads, size_t t, int64_t b) {
+template <class T> Ptrs<T> ptrs_at(const Prepared& pr, const std::vector<Tensor>& grads, size_t t, int64_t b) {
   auto off = [&](void* q) { return q ? static_cast<T*>(q) + b : nullptr; };
-  return {off(pr.P[t]), grads[t].data<T>() + b, off(pr.S[0][t]), off(pr.S[1][t]), off(pr.S[2][t]),
-          off(pr.A[t]), off(pr.E[t])};
+  return {off(pr.P[t]),    grads[t].data<T>() + b, off(pr.S[0][t]), off(pr.S[1][t]),
+          off(pr.S[2][t]), off(pr.A[t]),           off(pr.E[t])};
 }
 
 template <class T, class R>
@@ -166,8 +164,8 @@ void run_piece(const StepOptions& o, bool pre_on, const Pre<T>& pre, const Ptrs<
 
 // Runs the element-wise rule Rule<T>(hyper) over every variable in one multi-tensor pass.
 template <template <class> class Rule>
-void run_rule(const char* who, const VarList& vars, const std::vector<Tensor>& grads,
-              const std::vector<VarList>& slots, const Hyper& hyper, const StepOptions& o) {
+void run_rule(const char* who, const VarList& vars, const std::vector<Tensor>& grads, const std::vector<VarList>& slots,
+              const Hyper& hyper, const StepOptions& o) {
   std::vector<const VarList*> sl;
   for (const VarList& s : slots) sl.push_back(&s);
   check_update_args(who, vars, grads, sl);
@@ -180,8 +178,7 @@ void run_rule(const char* who, const VarList& vars, const std::vector<Tensor>& g
   multi_tensor_apply(pr.sizes, [&](size_t t, int64_t b, int64_t e) {
     if (grads[t].dtype == DType::Float32)
       run_piece<float>(o, pre_on, make_pre<float>(o, scales, t), ptrs_at<float>(pr, grads, t, b), e - b, rf);
-    else
-      run_piece<double>(o, pre_on, make_pre<double>(o, scales, t), ptrs_at<double>(pr, grads, t, b), e - b, rd);
+    else run_piece<double>(o, pre_on, make_pre<double>(o, scales, t), ptrs_at<double>(pr, grads, t, b), e - b, rd);
   });
   pr.held.clear();  // the pass is over: an overwrite writes in place again (Note [Step buffers])
   if (o.ema && o.ema_overwrite) overwrite_with_ema(vars, *o.ema);

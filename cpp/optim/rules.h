@@ -13,11 +13,11 @@
 namespace tg {
 namespace optim {
 
-#define TG_RULE_OP inline void operator()(int64_t i, T& p, T g, T* __restrict s0, T* __restrict s1, T* __restrict s2) const
+#define TG_RULE_OP \
+  inline void operator()(int64_t i, T& p, T g, T* __restrict s0, T* __restrict s1, T* __restrict s2) const
 
 // SGD {learning_rate, momentum}; V: 0 plain, 1 momentum, 2 nesterov. Slots: momentum.
-template <class T, int V>
-struct Sgd {
+template <class T, int V> struct Sgd {
   T lr, mu;
   explicit Sgd(const Hyper& h) : lr(T(h.learning_rate)), mu(T(h.momentum)) {}
   TG_RULE_OP {
@@ -37,8 +37,7 @@ template <class T> using SgdNesterov = Sgd<T, 2>;
 
 // RMSprop {learning_rate, rho, momentum, epsilon}. Slots: velocity, then momentum if momentum > 0, then
 // average_gradient if centered.
-template <class T, bool kCentered, bool kMomentum>
-struct Rmsprop {
+template <class T, bool kCentered, bool kMomentum> struct Rmsprop {
   T lr, rho, one_m_rho, mom, eps;
   explicit Rmsprop(const Hyper& h)
       : lr(T(h.learning_rate)), rho(T(h.rho)), one_m_rho(T(1.0 - h.rho)), mom(T(h.momentum)), eps(T(h.epsilon)) {}
@@ -70,8 +69,7 @@ template <class T> using RmspropMomentum = Rmsprop<T, false, true>;
 template <class T> using RmspropCenteredMomentum = Rmsprop<T, true, true>;
 
 // Adam {learning_rate, beta_1, beta_2, epsilon, local_step}. Slots: momentum, velocity, velocity_hat.
-template <class T, bool kAmsgrad>
-struct Adam {
+template <class T, bool kAmsgrad> struct Adam {
   T alpha, one_m_b1, one_m_b2, eps;
   explicit Adam(const Hyper& h)
       : alpha(T(h.learning_rate * std::sqrt(1.0 - std::pow(h.beta_2, h.local_step)) /
@@ -93,8 +91,7 @@ template <class T> using AdamPlain = Adam<T, false>;
 template <class T> using AdamAmsgrad = Adam<T, true>;
 
 // Adagrad {learning_rate, epsilon}. Slots: accumulator.
-template <class T>
-struct Adagrad {
+template <class T> struct Adagrad {
   T lr, eps;
   explicit Adagrad(const Hyper& h) : lr(T(h.learning_rate)), eps(T(h.epsilon)) {}
   TG_RULE_OP {
@@ -105,8 +102,7 @@ struct Adagrad {
 };
 
 // Adadelta {learning_rate, rho, epsilon}. Slots: accumulated_grad, accumulated_delta_var.
-template <class T>
-struct Adadelta {
+template <class T> struct Adadelta {
   T lr, rho, one_m_rho, eps;
   explicit Adadelta(const Hyper& h)
       : lr(T(h.learning_rate)), rho(T(h.rho)), one_m_rho(T(1.0 - h.rho)), eps(T(h.epsilon)) {}
@@ -120,8 +116,7 @@ struct Adadelta {
 };
 
 // Adamax {learning_rate, beta_1, beta_2, epsilon, local_step}. Slots: momentum, norm.
-template <class T>
-struct Adamax {
+template <class T> struct Adamax {
   T lr, one_m_b1, b2, c, eps;
   explicit Adamax(const Hyper& h)
       : lr(T(h.learning_rate)), one_m_b1(T(1.0 - h.beta_1)), b2(T(h.beta_2)),
@@ -137,11 +132,9 @@ struct Adamax {
 
 // Nadam {learning_rate, beta_1, beta_2, epsilon, local_step, u_product}; u_product already multiplied by this step's
 // mu_t (Keras updates it in _backend_update_step before the variables). Slots: momentum, velocity.
-template <class T>
-struct Nadam {
+template <class T> struct Nadam {
   T lr, one_m_b1, one_m_b2, c1, c2, c3, eps;
-  explicit Nadam(const Hyper& h)
-      : lr(T(h.learning_rate)), one_m_b1(T(1.0 - h.beta_1)), one_m_b2(T(1.0 - h.beta_2)) {
+  explicit Nadam(const Hyper& h) : lr(T(h.learning_rate)), one_m_b1(T(1.0 - h.beta_1)), one_m_b2(T(1.0 - h.beta_2)) {
     const double b1 = h.beta_1, t = h.local_step, up = h.u_product;
     const double u_t = b1 * (1.0 - 0.5 * std::pow(0.96, t)), u_t1 = b1 * (1.0 - 0.5 * std::pow(0.96, t + 1));
     c1 = T(u_t1 / (1.0 - up * u_t1));
@@ -163,8 +156,7 @@ struct Nadam {
 // Ftrl {learning_rate, learning_rate_power, l1_regularization_strength, l2_regularization_strength,
 // l2_shrinkage_regularization_strength, beta}. Slots: accumulator, linear.
 // kSqrt: learning_rate_power == -0.5 (the default), where n^(-power) is a vectorisable sqrt.
-template <class T, bool kSqrt>
-struct Ftrl {
+template <class T, bool kSqrt> struct Ftrl {
   T lr, power, l1, two_l2, two_shrink;
   explicit Ftrl(const Hyper& h)
       : lr(T(h.learning_rate)), power(T(-h.learning_rate_power)), l1(T(h.l1_regularization_strength)),
@@ -190,8 +182,7 @@ template <class T> using FtrlSqrt = Ftrl<T, true>;
 template <class T> using FtrlPow = Ftrl<T, false>;
 
 // Lion {learning_rate, beta_1, beta_2}. Slots: momentum.
-template <class T>
-struct Lion {
+template <class T> struct Lion {
   T lr, b1, one_m_b1, b2, one_m_b2;
   explicit Lion(const Hyper& h)
       : lr(T(h.learning_rate)), b1(T(h.beta_1)), one_m_b1(T(1.0 - h.beta_1)), b2(T(h.beta_2)),

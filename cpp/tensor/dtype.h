@@ -14,8 +14,19 @@ namespace tg {
 
 // The codes are shared with python/tapegrad/_dtypes.py. See Note [Narrow dtypes].
 enum class DType : uint8_t {
-  Float32 = 0, Float64 = 1, Int32 = 2, Int64 = 3, Bool = 4,
-  UInt8 = 5, Int8 = 6, Int16 = 7, UInt16 = 8, UInt32 = 9, UInt64 = 10, Float16 = 11, BFloat16 = 12
+  Float32 = 0,
+  Float64 = 1,
+  Int32 = 2,
+  Int64 = 3,
+  Bool = 4,
+  UInt8 = 5,
+  Int8 = 6,
+  Int16 = 7,
+  UInt16 = 8,
+  UInt32 = 9,
+  UInt64 = 10,
+  Float16 = 11,
+  BFloat16 = 12
 };
 constexpr int kNumDTypes = 13;
 
@@ -31,10 +42,19 @@ constexpr int kNumDTypes = 13;
 
 inline size_t itemsize(DType d) {
   switch (d) {
-    case DType::Float32: case DType::Int32: case DType::UInt32: return 4;
-    case DType::Float64: case DType::Int64: case DType::UInt64: return 8;
-    case DType::Bool: case DType::UInt8: case DType::Int8: return 1;
-    case DType::Int16: case DType::UInt16: case DType::Float16: case DType::BFloat16: return 2;
+    case DType::Float32:
+    case DType::Int32:
+    case DType::UInt32: return 4;
+    case DType::Float64:
+    case DType::Int64:
+    case DType::UInt64: return 8;
+    case DType::Bool:
+    case DType::UInt8:
+    case DType::Int8: return 1;
+    case DType::Int16:
+    case DType::UInt16:
+    case DType::Float16:
+    case DType::BFloat16: return 2;
   }
   return 0;
 }
@@ -55,19 +75,23 @@ inline bool is_unsigned(DType d) {
 
 // TF's names ("float32") and the names TF uses in kernel error messages ("float", "double").
 inline const char* dtype_name(DType d) {
-  static const char* names[] = {"float32", "float64", "int32", "int64", "bool", "uint8", "int8",
-                                "int16", "uint16", "uint32", "uint64", "float16", "bfloat16"};
+  static const char* names[] = {"float32", "float64", "int32",  "int64",  "bool",    "uint8",   "int8",
+                                "int16",   "uint16",  "uint32", "uint64", "float16", "bfloat16"};
   return names[static_cast<int>(d)];
 }
 inline const char* dtype_kernel_name(DType d) {
-  static const char* names[] = {"float", "double", "int32", "int64", "bool", "uint8", "int8",
+  static const char* names[] = {"float", "double", "int32",  "int64",  "bool", "uint8",   "int8",
                                 "int16", "uint16", "uint32", "uint64", "half", "bfloat16"};
   return names[static_cast<int>(d)];
 }
 
 // 16-bit floats as storage: the bits, converted through float.
-struct half { uint16_t bits; };
-struct bfloat16 { uint16_t bits; };
+struct half {
+  uint16_t bits;
+};
+struct bfloat16 {
+  uint16_t bits;
+};
 
 inline float to_float(half h) {
   _Float16 v;
@@ -95,19 +119,45 @@ inline bfloat16 to_bfloat16(float f) {  // round to nearest even; NaN stays a (q
 }
 
 template <class T> struct dtype_of;
-template <> struct dtype_of<float> { static constexpr DType value = DType::Float32; };
-template <> struct dtype_of<double> { static constexpr DType value = DType::Float64; };
-template <> struct dtype_of<int32_t> { static constexpr DType value = DType::Int32; };
-template <> struct dtype_of<int64_t> { static constexpr DType value = DType::Int64; };
-template <> struct dtype_of<bool> { static constexpr DType value = DType::Bool; };
-template <> struct dtype_of<uint8_t> { static constexpr DType value = DType::UInt8; };
-template <> struct dtype_of<int8_t> { static constexpr DType value = DType::Int8; };
-template <> struct dtype_of<int16_t> { static constexpr DType value = DType::Int16; };
-template <> struct dtype_of<uint16_t> { static constexpr DType value = DType::UInt16; };
-template <> struct dtype_of<uint32_t> { static constexpr DType value = DType::UInt32; };
-template <> struct dtype_of<uint64_t> { static constexpr DType value = DType::UInt64; };
-template <> struct dtype_of<half> { static constexpr DType value = DType::Float16; };
-template <> struct dtype_of<bfloat16> { static constexpr DType value = DType::BFloat16; };
+template <> struct dtype_of<float> {
+  static constexpr DType value = DType::Float32;
+};
+template <> struct dtype_of<double> {
+  static constexpr DType value = DType::Float64;
+};
+template <> struct dtype_of<int32_t> {
+  static constexpr DType value = DType::Int32;
+};
+template <> struct dtype_of<int64_t> {
+  static constexpr DType value = DType::Int64;
+};
+template <> struct dtype_of<bool> {
+  static constexpr DType value = DType::Bool;
+};
+template <> struct dtype_of<uint8_t> {
+  static constexpr DType value = DType::UInt8;
+};
+template <> struct dtype_of<int8_t> {
+  static constexpr DType value = DType::Int8;
+};
+template <> struct dtype_of<int16_t> {
+  static constexpr DType value = DType::Int16;
+};
+template <> struct dtype_of<uint16_t> {
+  static constexpr DType value = DType::UInt16;
+};
+template <> struct dtype_of<uint32_t> {
+  static constexpr DType value = DType::UInt32;
+};
+template <> struct dtype_of<uint64_t> {
+  static constexpr DType value = DType::UInt64;
+};
+template <> struct dtype_of<half> {
+  static constexpr DType value = DType::Float16;
+};
+template <> struct dtype_of<bfloat16> {
+  static constexpr DType value = DType::BFloat16;
+};
 
 // Note [Cast rules]: TF's CPU Cast is a C++ static_cast compiled for x86-64, so a float out of an
 // integer type's range gives what the x86 truncating conversions give: CVTTSD2SI yields the
@@ -115,9 +165,7 @@ template <> struct dtype_of<bfloat16> { static constexpr DType value = DType::BF
 // than 32 bits go through int32 and wrap; uint32 goes through int64; uint64 through int64, with
 // 2^63 subtracted first for values >= 2^63. Integers wrap modulo 2^bits; 16-bit floats go through
 // float (so double -> half rounds twice, as Eigen does); any nonzero value is true.
-inline int32_t cvtt32(double x) {
-  return (x > -2147483649.0 && x < 2147483648.0) ? int32_t(x) : INT32_MIN;
-}
+inline int32_t cvtt32(double x) { return (x > -2147483649.0 && x < 2147483648.0) ? int32_t(x) : INT32_MIN; }
 inline int64_t cvtt64(double x) {
   return (x >= -9223372036854775808.0 && x < 9223372036854775808.0) ? int64_t(x) : INT64_MIN;
 }
@@ -150,8 +198,9 @@ template <class D, class S> inline D convert(S x) {
     else if constexpr (std::is_same<D, int32_t>::value) return cvtt32(v);
     else if constexpr (std::is_same<D, uint32_t>::value) return D(cvtt64(v));
     else if constexpr (std::is_same<D, int64_t>::value) return cvtt64(v);
-    else return v >= 9223372036854775808.0 ? D(uint64_t(cvtt64(v - 9223372036854775808.0)) ^ (uint64_t(1) << 63))
-                                           : D(cvtt64(v));
+    else
+      return v >= 9223372036854775808.0 ? D(uint64_t(cvtt64(v - 9223372036854775808.0)) ^ (uint64_t(1) << 63))
+                                        : D(cvtt64(v));
   } else {
     return D(x);  // integer -> integer wraps
   }
@@ -173,39 +222,49 @@ inline InvalidArgument attr_t_error_for(DType d, const char* op) {
 
 // The error a kernel raises for a dtype it has no code for: TF's wording for the narrow dtypes,
 // the engine's (a TypeError naming `kind`) for the core ones.
-#define TG_DISPATCH_FAIL(DT, KIND)                                                                   \
-  do {                                                                                               \
-    if (::tg::is_narrow(DT)) throw ::tg::attr_t_error(DT, "");                                       \
-    throw ::tg::TypeError(std::string("expected a " KIND " tensor, got ") + ::tg::dtype_name(DT));   \
+#define TG_DISPATCH_FAIL(DT, KIND)                                                                 \
+  do {                                                                                             \
+    if (::tg::is_narrow(DT)) throw ::tg::attr_t_error(DT, "");                                     \
+    throw ::tg::TypeError(std::string("expected a " KIND " tensor, got ") + ::tg::dtype_name(DT)); \
   } while (0)
 
 // One case of a dispatch switch: body runs with T bound to CTYPE. The case lists below nest
 // (float < numeric < core < every), so each dtype's line is written once.
 #define TG_DTYPE_CASE(NAME, CTYPE, T, ...) \
-  case ::tg::DType::NAME: { using T = CTYPE; __VA_ARGS__; break; }
-#define TG_CASES_FLOAT(T, ...) \
-  TG_DTYPE_CASE(Float32, float, T, __VA_ARGS__) TG_DTYPE_CASE(Float64, double, T, __VA_ARGS__)
-#define TG_CASES_NUMERIC(T, ...) \
-  TG_CASES_FLOAT(T, __VA_ARGS__)  \
-  TG_DTYPE_CASE(Int32, int32_t, T, __VA_ARGS__) TG_DTYPE_CASE(Int64, int64_t, T, __VA_ARGS__)
+  case ::tg::DType::NAME: {                \
+    using T = CTYPE;                       \
+    __VA_ARGS__;                           \
+    break;                                 \
+  }
+#define TG_CASES_FLOAT(T, ...)                  \
+  TG_DTYPE_CASE(Float32, float, T, __VA_ARGS__) \
+  TG_DTYPE_CASE(Float64, double, T, __VA_ARGS__)
+#define TG_CASES_NUMERIC(T, ...)                \
+  TG_CASES_FLOAT(T, __VA_ARGS__)                \
+  TG_DTYPE_CASE(Int32, int32_t, T, __VA_ARGS__) \
+  TG_DTYPE_CASE(Int64, int64_t, T, __VA_ARGS__)
 #define TG_CASES_CORE(T, ...) TG_CASES_NUMERIC(T, __VA_ARGS__) TG_DTYPE_CASE(Bool, bool, T, __VA_ARGS__)
-#define TG_CASES_NARROW(T, ...)                                                                          \
-  TG_DTYPE_CASE(UInt8, uint8_t, T, __VA_ARGS__) TG_DTYPE_CASE(Int8, int8_t, T, __VA_ARGS__)               \
-  TG_DTYPE_CASE(Int16, int16_t, T, __VA_ARGS__) TG_DTYPE_CASE(UInt16, uint16_t, T, __VA_ARGS__)           \
-  TG_DTYPE_CASE(UInt32, uint32_t, T, __VA_ARGS__) TG_DTYPE_CASE(UInt64, uint64_t, T, __VA_ARGS__)         \
-  TG_DTYPE_CASE(Float16, ::tg::half, T, __VA_ARGS__) TG_DTYPE_CASE(BFloat16, ::tg::bfloat16, T, __VA_ARGS__)
+#define TG_CASES_NARROW(T, ...)                      \
+  TG_DTYPE_CASE(UInt8, uint8_t, T, __VA_ARGS__)      \
+  TG_DTYPE_CASE(Int8, int8_t, T, __VA_ARGS__)        \
+  TG_DTYPE_CASE(Int16, int16_t, T, __VA_ARGS__)      \
+  TG_DTYPE_CASE(UInt16, uint16_t, T, __VA_ARGS__)    \
+  TG_DTYPE_CASE(UInt32, uint32_t, T, __VA_ARGS__)    \
+  TG_DTYPE_CASE(UInt64, uint64_t, T, __VA_ARGS__)    \
+  TG_DTYPE_CASE(Float16, ::tg::half, T, __VA_ARGS__) \
+  TG_DTYPE_CASE(BFloat16, ::tg::bfloat16, T, __VA_ARGS__)
 
 // TG_DISPATCH_FLOAT(dt, T, body): runs body with T bound to float or double.
 #define TG_DISPATCH_FLOAT(DT, T, ...) \
-  switch (DT) { TG_CASES_FLOAT(T, __VA_ARGS__) default: TG_DISPATCH_FAIL(DT, "float"); }
+  switch (DT) { TG_CASES_FLOAT(T, __VA_ARGS__) default : TG_DISPATCH_FAIL(DT, "float"); }
 
 // TG_DISPATCH_NUMERIC: float32, float64, int32, int64.
 #define TG_DISPATCH_NUMERIC(DT, T, ...) \
-  switch (DT) { TG_CASES_NUMERIC(T, __VA_ARGS__) default: TG_DISPATCH_FAIL(DT, "numeric"); }
+  switch (DT) { TG_CASES_NUMERIC(T, __VA_ARGS__) default : TG_DISPATCH_FAIL(DT, "numeric"); }
 
 // TG_DISPATCH_ALL: the five core dtypes.
 #define TG_DISPATCH_ALL(DT, T, ...) \
-  switch (DT) { TG_CASES_CORE(T, __VA_ARGS__) default: TG_DISPATCH_FAIL(DT, "core-dtype"); }
+  switch (DT) { TG_CASES_CORE(T, __VA_ARGS__) default : TG_DISPATCH_FAIL(DT, "core-dtype"); }
 
 // TG_DISPATCH_EVERY: all thirteen dtypes, 16-bit floats as tg::half / tg::bfloat16 (casts, fills).
 #define TG_DISPATCH_EVERY(DT, T, ...) \
@@ -213,10 +272,26 @@ inline InvalidArgument attr_t_error_for(DType d, const char* op) {
 
 // TG_DISPATCH_BYTES: T is an unsigned integer of the dtype's size, for code that only moves
 // elements (slicing, transposes, broadcasts, selects).
-#define TG_DISPATCH_BYTES(DT, T, ...)                                            \
-  switch (::tg::itemsize(DT)) {                                                  \
-    case 1: { using T = uint8_t; __VA_ARGS__; break; }                           \
-    case 2: { using T = uint16_t; __VA_ARGS__; break; }                          \
-    case 4: { using T = uint32_t; __VA_ARGS__; break; }                          \
-    default: { using T = uint64_t; __VA_ARGS__; break; }                         \
+#define TG_DISPATCH_BYTES(DT, T, ...) \
+  switch (::tg::itemsize(DT)) {       \
+    case 1: {                         \
+      using T = uint8_t;              \
+      __VA_ARGS__;                    \
+      break;                          \
+    }                                 \
+    case 2: {                         \
+      using T = uint16_t;             \
+      __VA_ARGS__;                    \
+      break;                          \
+    }                                 \
+    case 4: {                         \
+      using T = uint32_t;             \
+      __VA_ARGS__;                    \
+      break;                          \
+    }                                 \
+    default: {                        \
+      using T = uint64_t;             \
+      __VA_ARGS__;                    \
+      break;                          \
+    }                                 \
   }

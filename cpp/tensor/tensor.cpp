@@ -1,12 +1,12 @@
 #include "tensor/tensor.h"
 
-#include <algorithm>
-#include <cstdlib>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <new>
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <new>
 #include <vector>
 
 #include "ops/ops.h"
@@ -23,8 +23,8 @@ Shape::Shape(std::initializer_list<int64_t> dims) {
 
 Shape Shape::from(const int64_t* dims, int n) {
   if (n > kMaxRank)
-    throw InvalidArgument("tapegrad supports tensors of rank at most " + std::to_string(kMaxRank) +
-                          ", got rank " + std::to_string(n));
+    throw InvalidArgument("tapegrad supports tensors of rank at most " + std::to_string(kMaxRank) + ", got rank " +
+                          std::to_string(n));
   tg::checked_numel(dims, n);
   Shape s;
   s.ndim = n;
@@ -58,16 +58,15 @@ int64_t checked_numel(const int64_t* dims, int n) {
   // a zero dim makes the product 0 even when the others overflow, as TF's TensorShape
   for (int i = 0; i < n; ++i)
     if (dims[i] == 0) return 0;
-  if (overflow)
-    throw InvalidArgument("Shape " + dims_str(dims, n) + " would have more than 2**63 - 1 elements");
+  if (overflow) throw InvalidArgument("Shape " + dims_str(dims, n) + " would have more than 2**63 - 1 elements");
   return p;
 }
 
 int64_t checked_mul(int64_t a, int64_t b) {
   int64_t r;
   if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r))
-    throw InvalidArgument("Encountered overflow when multiplying " + std::to_string(a) + " with " +
-                          std::to_string(b) + ", result: -1");
+    throw InvalidArgument("Encountered overflow when multiplying " + std::to_string(a) + " with " + std::to_string(b) +
+                          ", result: -1");
   return r;
 }
 
@@ -129,7 +128,10 @@ thread_local PoolGuard t_guard;
 inline int size_class(size_t n) {
   int c = 0;
   size_t s = kPoolMin;
-  while (s < n) { s <<= 1; ++c; }
+  while (s < n) {
+    s <<= 1;
+    ++c;
+  }
   return c;
 }
 inline Pool* pool() {
@@ -271,8 +273,8 @@ Tensor Tensor::empty(const Shape& shape, DType dtype) {
   try {
     t.storage = std::make_shared<Storage>(nbytes);
   } catch (const std::bad_alloc&) {
-    throw ResourceExhausted("OOM when allocating tensor with shape" + shape.str() + " and type " +
-                            dtype_name(dtype) + " (" + std::to_string(nbytes) + " bytes) on the CPU");
+    throw ResourceExhausted("OOM when allocating tensor with shape" + shape.str() + " and type " + dtype_name(dtype) +
+                            " (" + std::to_string(nbytes) + " bytes) on the CPU");
   }
   t.id = next_tensor_id();
   return t;
@@ -327,8 +329,8 @@ Tensor& Variable::writable(bool copy_old) {
 
 static void check_assign(const Variable& var, const Tensor& v, const char* what) {
   if (v.dtype != var.value.dtype)
-    throw InvalidArgument(std::string(what) + ": cannot assign a " + dtype_name(v.dtype) +
-                          " tensor to the " + dtype_name(var.value.dtype) + " variable '" + var.name + "'");
+    throw InvalidArgument(std::string(what) + ": cannot assign a " + dtype_name(v.dtype) + " tensor to the " +
+                          dtype_name(var.value.dtype) + " variable '" + var.name + "'");
   if (v.shape != var.value.shape)
     throw InvalidArgument(std::string(what) + ": cannot assign a tensor of shape " + v.shape.str() +
                           " to the variable '" + var.name + "' of shape " + var.value.shape.str());

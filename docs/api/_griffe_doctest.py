@@ -5,6 +5,7 @@ runs. Rendered as Markdown, ``[1, 2]`` in an example's output would read as a li
 run of example lines (a ``>>>`` line, its ``...`` continuations and its output, up to a blank line)
 in a ```` ```pycon ```` fence, and leaves the rest of the docstring as it is.
 """
+
 import griffe
 
 

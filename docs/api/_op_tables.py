@@ -5,6 +5,7 @@ that namespace: its name, its signature and the first line of its docstring. Mos
 functions (pybind11), which mkdocstrings' static reader cannot see, so the table is read from the
 imported module: the engine must be built (``pip install .``) before ``mkdocs build``.
 """
+
 import importlib
 import inspect
 import re
@@ -23,8 +24,9 @@ def _signature(name, fn):
         return sig, "\n".join(doc.splitlines()[1:]).strip()
     try:
         sig = inspect.signature(fn)  # without the hints: the table shows names and defaults
-        sig = sig.replace(parameters=[p.replace(annotation=p.empty) for p in sig.parameters.values()],
-                          return_annotation=sig.empty)
+        sig = sig.replace(
+            parameters=[p.replace(annotation=p.empty) for p in sig.parameters.values()], return_annotation=sig.empty
+        )
         return str(sig), doc
     except (TypeError, ValueError):
         return "(...)", doc

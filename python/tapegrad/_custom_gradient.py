@@ -4,6 +4,7 @@ The call records one CustomGradient node on every tape that watches an input; it
 the user's grad_fn (from C++, with the GIL), so grad_fn's own ops are recorded on outer tapes and
 nested tapes give higher derivatives through it.
 """
+
 import functools
 import inspect
 from typing import Any, Callable, Optional
@@ -72,13 +73,15 @@ def _call(f, args, kwargs):
     if variables:
         spec = inspect.getfullargspec(grad_fn)
         if "variables" not in spec.args and "variables" not in spec.kwonlyargs and not spec.varkw:
-            raise TypeError("@tf.custom_gradient grad_fn must accept keyword argument 'variables', since function "
-                            f"uses variables: {variables}")
+            raise TypeError(
+                "@tf.custom_gradient grad_fn must accept keyword argument 'variables', since function "
+                f"uses variables: {variables}"
+            )
     flat_result = nest.flatten(result)
     n_args = len(flat_args)
 
     def backward(grads):
-        grads = list(grads)[:len(flat_result)]
+        grads = list(grads)[: len(flat_result)]
         if variables:
             input_grads, variable_grads = grad_fn(*grads, variables=variables)
             variable_grads = list(variable_grads)
@@ -89,8 +92,10 @@ def _call(f, args, kwargs):
             variable_grads = []
         flat_grads = nest.flatten(input_grads)
         if len(flat_grads) != n_args:
-            raise ValueError(f"custom_gradient function expected to return {n_args} gradients, but returned "
-                             f"{len(flat_grads)} instead.")
+            raise ValueError(
+                f"custom_gradient function expected to return {n_args} gradients, but returned "
+                f"{len(flat_grads)} instead."
+            )
         return flat_grads + variable_grads
 
     outs = _core.record_custom_gradient(flat_args + variables, flat_result, backward)

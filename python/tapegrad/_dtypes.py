@@ -1,4 +1,5 @@
 """TF-style dtype objects: ``tg.float32`` and friends."""
+
 import builtins
 from typing import Any, Optional
 

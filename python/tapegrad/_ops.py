@@ -3,30 +3,88 @@ the ones here add TF's argument handling."""
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any
 
 import numpy as np
 
 from . import _core
-from ._dtypes import as_dtype, code_of, float32, int32
-from ._tensor import Tensor, TensorShape, Variable
-from ._typing import DTypeLike, ShapeLike, TensorLike
 
 # Elementwise and reductions: straight from the engine.
 from ._core import (  # noqa: F401
-    abs, acos, add, asin, atan, atan2, broadcast_to, ceil, cos, cosh, equal, erf, exp, expm1, floor,
-    floordiv, floormod, greater, greater_equal, identity, is_finite, is_inf, is_nan, less, less_equal,
-    log, log1p, logical_and, logical_not, logical_or, matmul, maximum, minimum, multiply, negative,
-    not_equal, pow, reciprocal, reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min,
-    reduce_prod, reduce_sum, relu, reshape, round, rsqrt, sigmoid, sign, sin, sinh, softplus, sqrt,
-    square, squared_difference, stop_gradient, subtract, tan, tanh, transpose, divide,
+    abs,
+    acos,
+    add,
+    asin,
+    atan,
+    atan2,
+    broadcast_to,
+    ceil,
+    cos,
+    cosh,
+    divide,
+    equal,
+    erf,
+    exp,
+    expm1,
+    floor,
+    floordiv,
+    floormod,
+    greater,
+    greater_equal,
+    identity,
+    is_finite,
+    is_inf,
+    is_nan,
+    less,
+    less_equal,
+    log,
+    log1p,
+    logical_and,
+    logical_not,
+    logical_or,
+    matmul,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    pow,
+    reciprocal,
+    reduce_all,
+    reduce_any,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_prod,
+    reduce_sum,
+    relu,
+    reshape,
+    round,
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sinh,
+    softplus,
+    sqrt,
+    square,
+    squared_difference,
+    stop_gradient,
+    subtract,
+    tan,
+    tanh,
+    transpose,
 )
+from ._dtypes import as_dtype, code_of, float32, int32
+from ._tensor import Tensor, Variable
+from ._typing import DTypeLike, ShapeLike, TensorLike
 
 truediv = divide
 
 
-def constant(value: TensorLike, dtype: Optional[DTypeLike] = None, shape: Optional[ShapeLike] = None,
-             name: Optional[str] = None) -> Tensor:
+def constant(
+    value: TensorLike, dtype: DTypeLike | None = None, shape: ShapeLike | None = None, name: str | None = None
+) -> Tensor:
     """A constant tensor from a Python value, numpy array or tensor.
 
     >>> import tapegrad as tg
@@ -39,8 +97,12 @@ def constant(value: TensorLike, dtype: Optional[DTypeLike] = None, shape: Option
     return _core.constant(value, code_of(dtype), None if dims is None else list(dims))
 
 
-def convert_to_tensor(value: TensorLike, dtype: Optional[DTypeLike] = None, dtype_hint: Optional[DTypeLike] = None,
-                      name: Optional[str] = None) -> Tensor:
+def convert_to_tensor(
+    value: TensorLike,
+    dtype: DTypeLike | None = None,
+    dtype_hint: DTypeLike | None = None,
+    name: str | None = None,
+) -> Tensor:
     """Converts tensors, variables, numpy arrays and Python values to a Tensor.
 
     Python values and numpy arrays take `dtype` (arrays are cast, as TF), or `dtype_hint` when
@@ -60,18 +122,20 @@ def convert_to_tensor(value: TensorLike, dtype: Optional[DTypeLike] = None, dtyp
     if isinstance(value, _core.Variable):
         t = value.read_value()
         if dtype is not None and t.dtype != as_dtype(dtype):
-            raise ValueError(f"Incompatible type conversion requested to type {as_dtype(dtype).name} for "
-                             f"`tf.Variable of type {t.dtype.name}. (Variable: {value!r})")
+            raise ValueError(
+                f"Incompatible type conversion requested to type {as_dtype(dtype).name} for "
+                f"`tf.Variable of type {t.dtype.name}. (Variable: {value!r})"
+            )
         return t
     return _core.convert_to_tensor(value, code_of(dtype))
 
 
-def cast(x: TensorLike, dtype: DTypeLike, name: Optional[str] = None) -> Tensor:
+def cast(x: TensorLike, dtype: DTypeLike, name: str | None = None) -> Tensor:
     """Casts to `dtype` (float to int truncates toward zero, as TF)."""
     return _core.cast(x, as_dtype(dtype)._code)
 
 
-def _shape_list(shape: Any) -> List[int]:
+def _shape_list(shape: Any) -> list[int]:
     """A shape argument as a list of Python ints; floats are refused with TF's TypeError."""
     if isinstance(shape, (Tensor, Variable, np.ndarray)):
         a = np.asarray(shape)
@@ -90,12 +154,12 @@ def _shape_list(shape: Any) -> List[int]:
             raise TypeError(f"Cannot convert {dims!r} to EagerTensor of dtype int32")
     out = [int(d) for d in dims]
     for d in out:
-        if not -2**63 <= d < 2**63:
+        if not -(2**63) <= d < 2**63:
             raise ValueError("Can't convert Python sequence with out-of-range integer to Tensor.")
     return out
 
 
-def zeros(shape: ShapeLike, dtype: DTypeLike = float32, name: Optional[str] = None) -> Tensor:
+def zeros(shape: ShapeLike, dtype: DTypeLike = float32, name: str | None = None) -> Tensor:
     """A tensor of `shape` with every element zero.
 
     >>> import tapegrad as tg
@@ -105,7 +169,7 @@ def zeros(shape: ShapeLike, dtype: DTypeLike = float32, name: Optional[str] = No
     return _core.zeros(_shape_list(shape), as_dtype(dtype)._code)
 
 
-def ones(shape: ShapeLike, dtype: DTypeLike = float32, name: Optional[str] = None) -> Tensor:
+def ones(shape: ShapeLike, dtype: DTypeLike = float32, name: str | None = None) -> Tensor:
     """A tensor of `shape` with every element one.
 
     >>> import tapegrad as tg
@@ -115,7 +179,7 @@ def ones(shape: ShapeLike, dtype: DTypeLike = float32, name: Optional[str] = Non
     return _core.full(_shape_list(shape), 1.0, as_dtype(dtype)._code)
 
 
-def zeros_like(input: TensorLike, dtype: Optional[DTypeLike] = None, name: Optional[str] = None) -> Tensor:
+def zeros_like(input: TensorLike, dtype: DTypeLike | None = None, name: str | None = None) -> Tensor:
     """Zeros with the shape of `input`, in its dtype unless `dtype` is given.
 
     >>> import tapegrad as tg
@@ -126,7 +190,7 @@ def zeros_like(input: TensorLike, dtype: Optional[DTypeLike] = None, name: Optio
     return zeros(input.shape, dtype or input.dtype)
 
 
-def ones_like(input: TensorLike, dtype: Optional[DTypeLike] = None, name: Optional[str] = None) -> Tensor:
+def ones_like(input: TensorLike, dtype: DTypeLike | None = None, name: str | None = None) -> Tensor:
     """Ones with the shape of `input`, in its dtype unless `dtype` is given.
 
     >>> import tapegrad as tg
@@ -137,7 +201,7 @@ def ones_like(input: TensorLike, dtype: Optional[DTypeLike] = None, name: Option
     return ones(input.shape, dtype or input.dtype)
 
 
-def fill(dims: ShapeLike, value: TensorLike, name: Optional[str] = None) -> Tensor:
+def fill(dims: ShapeLike, value: TensorLike, name: str | None = None) -> Tensor:
     """A tensor of shape `dims` with every element `value` (a scalar; its dtype is the result's).
 
     >>> import tapegrad as tg
@@ -147,8 +211,13 @@ def fill(dims: ShapeLike, value: TensorLike, name: Optional[str] = None) -> Tens
     return _core.fill(_shape_list(dims), value)
 
 
-def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Optional[DTypeLike] = None,  # noqa: A001  (TF's name)
-          name: str = "range") -> Tensor:
+def range(
+    start: Any,
+    limit: Any = None,
+    delta: Any = 1,
+    dtype: DTypeLike | None = None,  # noqa: A001  (TF's name)
+    name: str = "range",
+) -> Tensor:
     """Like Python's range: ``tg.range(5)``, ``tg.range(1, 10, 2)``; int32 unless a value is float."""
     if limit is None:
         start, limit = 0, start
@@ -161,7 +230,7 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Optional[DTypeLi
     return _core.range(vals[0], vals[1], vals[2], dtype._code)
 
 
-def linspace(start: TensorLike, stop: TensorLike, num: Any, name: Optional[str] = None, axis: int = 0) -> Tensor:
+def linspace(start: TensorLike, stop: TensorLike, num: Any, name: str | None = None, axis: int = 0) -> Tensor:
     """`num` evenly spaced values from `start` to `stop` (both included), along a new `axis`.
 
     As TF's ``linspace_nd``: start and stop broadcast against each other, integer inputs give
@@ -173,29 +242,37 @@ def linspace(start: TensorLike, stop: TensorLike, num: Any, name: Optional[str] 
     >>> tg.linspace([0.0, 1.0], [1.0, 3.0], 3, axis=1).numpy().tolist()
     [[0.0, 0.5, 1.0], [1.0, 2.0, 3.0]]
     """
-    from ._ops_shape import concat, expand_dims, slice as _slice
+    from ._ops_shape import concat, expand_dims
+    from ._ops_shape import slice as _slice
+
     start = convert_to_tensor(start)
     stop = convert_to_tensor(stop, dtype=start.dtype)
     if isinstance(num, (Tensor, Variable, np.ndarray, np.generic)):
         num_dtype = as_dtype(np.asarray(num).dtype)
         if not num_dtype.is_integer:
-            raise TypeError(f"Argument `tensor` (name: num) must be of type integer. Received `tensor` = "
-                            f"{num!r} of dtype: {num_dtype}")
+            raise TypeError(
+                f"Argument `tensor` (name: num) must be of type integer. Received `tensor` = "
+                f"{num!r} of dtype: {num_dtype}"
+            )
     elif not isinstance(num, int) or isinstance(num, bool):
-        raise TypeError(f"Argument `tensor` (name: num) must be of type integer. Received `tensor` = {num!r} "
-                        f"of dtype: {as_dtype(type(num)) if isinstance(num, (float, bool)) else type(num)}")
+        raise TypeError(
+            f"Argument `tensor` (name: num) must be of type integer. Received `tensor` = {num!r} "
+            f"of dtype: {as_dtype(type(num)) if isinstance(num, (float, bool)) else type(num)}"
+        )
     num = int(np.asarray(num))
     try:
         bshape = np.broadcast_shapes(tuple(start.shape), tuple(stop.shape))
     except ValueError:
-        raise _core.InvalidArgumentError(f"Incompatible shapes: {list(start.shape)} vs. {list(stop.shape)} "
-                                         "[Op:BroadcastArgs]") from None
+        raise _core.InvalidArgumentError(
+            f"Incompatible shapes: {list(start.shape)} vs. {list(stop.shape)} [Op:BroadcastArgs]"
+        ) from None
     if num < 0:
         raise _core.InvalidArgumentError(f"Requires start <= limit when delta > 0: 1/{num} [Op:Range]")
     ndims = len(bshape) + 1
     if not -ndims <= axis < ndims:
-        raise _core.InvalidArgumentError(f"Expected axis in the range [{-ndims}, {ndims}), but got {axis} "
-                                         "[Op:ExpandDims]")
+        raise _core.InvalidArgumentError(
+            f"Expected axis in the range [{-ndims}, {ndims}), but got {axis} [Op:ExpandDims]"
+        )
     axis = axis % ndims
     if start.dtype.is_integer:  # TF: the step is a true division, so integers give float64
         start, stop = cast(start, "float64"), cast(stop, "float64")
@@ -211,12 +288,12 @@ def linspace(start: TensorLike, stop: TensorLike, num: Any, name: Optional[str] 
     return _slice(values, [0] * ndims, size)
 
 
-def shape(input: TensorLike, out_type: DTypeLike = int32, name: Optional[str] = None) -> Tensor:
+def shape(input: TensorLike, out_type: DTypeLike = int32, name: str | None = None) -> Tensor:
     """The shape as a 1-D integer tensor."""
     return constant(list(convert_to_tensor(input).shape), dtype=out_type)
 
 
-def size(input: TensorLike, out_type: DTypeLike = int32, name: Optional[str] = None) -> Tensor:
+def size(input: TensorLike, out_type: DTypeLike = int32, name: str | None = None) -> Tensor:
     """The number of elements of `input`, as a scalar tensor.
 
     >>> import tapegrad as tg
@@ -226,7 +303,7 @@ def size(input: TensorLike, out_type: DTypeLike = int32, name: Optional[str] = N
     return constant(int(np.prod(convert_to_tensor(input).shape, dtype=np.int64)), dtype=out_type)
 
 
-def rank(input: TensorLike, name: Optional[str] = None) -> Tensor:
+def rank(input: TensorLike, name: str | None = None) -> Tensor:
     """The number of axes of `input`, as a scalar int32 tensor.
 
     >>> import tapegrad as tg
@@ -236,18 +313,25 @@ def rank(input: TensorLike, name: Optional[str] = None) -> Tensor:
     return constant(convert_to_tensor(input).ndim, dtype=int32)
 
 
-def where(condition: TensorLike, x: Optional[TensorLike] = None, y: Optional[TensorLike] = None,
-          name: Optional[str] = None) -> Tensor:
+def where(
+    condition: TensorLike, x: TensorLike | None = None, y: TensorLike | None = None, name: str | None = None
+) -> Tensor:
     """See _ops_shape.where (both forms)."""
     from ._ops_shape import where as _where
+
     return _where(condition, x, y, name)
 
 
-def unstack(value: TensorLike, num: Optional[int] = None, axis: int = 0, name: str = "unstack") -> List[Tensor]:
+def unstack(value: TensorLike, num: int | None = None, axis: int = 0, name: str = "unstack") -> list[Tensor]:
     """See _ops_shape.unstack."""
     from ._ops_shape import unstack as _unstack
+
     return _unstack(value, num, axis, name)
 
 
-__all__ = [_n for _n in dir() if not _n.startswith("_") and _n not in (
-    "np", "builtins", "annotations", "Any", "List", "Optional", "DTypeLike", "ShapeLike", "TensorLike")]
+__all__ = [
+    _n
+    for _n in dir()
+    if not _n.startswith("_")
+    and _n not in ("np", "builtins", "annotations", "Any", "List", "Optional", "DTypeLike", "ShapeLike", "TensorLike")
+]

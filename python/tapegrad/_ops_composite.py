@@ -6,6 +6,7 @@ elsewhere in tapegrad). Values are built from engine ops wherever a gradient is 
 tape differentiates them; index-valued results (argsort, searchsorted, unravel_index, ...) are
 computed in numpy, as they carry no gradient in TF either.
 """
+
 import logging
 import math as _pymath
 import numbers
@@ -37,7 +38,8 @@ def _t(x, dtype=None):
 
 def _attr_error(dtype, allowed, op, attr="T"):
     return InvalidArgumentError(
-        f"Value for attr '{attr}' of {_kname(dtype)} is not in the list of allowed values: {allowed} [Op:{op}]")
+        f"Value for attr '{attr}' of {_kname(dtype)} is not in the list of allowed values: {allowed} [Op:{op}]"
+    )
 
 
 def _shape_str(shape):
@@ -53,12 +55,15 @@ def _same_dtype_pair(x, y, op):
         x = _t(x)
         y = _t(y, x.dtype) if not isinstance(y, (Tensor, Variable)) else _t(y)
     if x.dtype != y.dtype:
-        raise InvalidArgumentError(f"cannot compute {op} as input #1(zero-based) was expected to be a "
-                                   f"{_kname(x.dtype)} tensor but is a {_kname(y.dtype)} tensor [Op:{op}]")
+        raise InvalidArgumentError(
+            f"cannot compute {op} as input #1(zero-based) was expected to be a "
+            f"{_kname(x.dtype)} tensor but is a {_kname(y.dtype)} tensor [Op:{op}]"
+        )
     return x, y
 
 
 # ---- aliases and trivial ops -------------------------------------------------------------------
+
 
 def realdiv(x, y, name=None):
     """x / y for float tensors of one dtype (TF's RealDiv; TF's CPU kernels take no integers).
@@ -69,11 +74,19 @@ def realdiv(x, y, name=None):
     """
     x, y = _same_dtype_pair(x, y, "RealDiv")
     if x.dtype.is_bool:
-        raise _attr_error(x.dtype, "bfloat16, half, float, double, uint8, int8, uint16, int16, int32, uint32, "
-                          "uint64, int64, complex64, complex128", "RealDiv")
+        raise _attr_error(
+            x.dtype,
+            "bfloat16, half, float, double, uint8, int8, uint16, int16, int32, uint32, "
+            "uint64, int64, complex64, complex128",
+            "RealDiv",
+        )
     if not x.dtype.is_floating:
-        raise NotFoundError(None, None, f"Could not find device for node: {{{{node RealDiv}}}} = "
-                            f"RealDiv[T=DT_{x.dtype.name.upper()}] (TF's CPU kernels are float only) [Op:RealDiv]")
+        raise NotFoundError(
+            None,
+            None,
+            f"Could not find device for node: {{{{node RealDiv}}}} = "
+            f"RealDiv[T=DT_{x.dtype.name.upper()}] (TF's CPU kernels are float only) [Op:RealDiv]",
+        )
     return _core.divide(x, y)
 
 
@@ -86,8 +99,12 @@ def _trunc_binary(x, y, op, allowed, fn):
     if _kname(x.dtype) not in allowed.split(", "):
         raise _attr_error(x.dtype, allowed, op)
     if op == "TruncateMod" and x.dtype.name in ("float16", "bfloat16"):
-        raise NotFoundError(None, None, f"Could not find device for node: {{{{node {op}}}}} = "
-                            f"{op}[T=DT_{x.dtype.name.upper()}] (TF has no CPU kernel) [Op:{op}]")
+        raise NotFoundError(
+            None,
+            None,
+            f"Could not find device for node: {{{{node {op}}}}} = "
+            f"{op}[T=DT_{x.dtype.name.upper()}] (TF has no CPU kernel) [Op:{op}]",
+        )
     a, b = np.broadcast_arrays(np.asarray(x), np.asarray(y))
     if x.dtype.is_integer and (b == 0).any():
         raise InvalidArgumentError(f"Integer division by zero [Op:{op}]")
@@ -104,10 +121,12 @@ def truncatediv(x, y, name=None):
     >>> tg.truncatediv([-7, 7], [2, 2]).numpy().tolist()
     [-3, 3]
     """
+
     def fn(a, b):
         if a.dtype.kind == "f":
             return np.trunc(a / b)
         return (a - np.fmod(a, b)) // b
+
     return _trunc_binary(x, y, "TruncateDiv", _TRUNC_DIV_T, fn)
 
 
@@ -198,9 +217,11 @@ def ensure_shape(x, shape, name=None):
     x = x if isinstance(x, Tensor) else _t(x)
     shape = shape if isinstance(shape, TensorShape) else TensorShape(shape)
     if not shape.is_compatible_with(x.shape):
-        raise InvalidArgumentError(f"Shape of tensor input {_shape_str(x.shape)} is not compatible with expected "
-                                   f"shape {_shape_str(shape.dims) if shape.dims is not None else '<unknown>'}. "
-                                   f"[Op:EnsureShape]")
+        raise InvalidArgumentError(
+            f"Shape of tensor input {_shape_str(x.shape)} is not compatible with expected "
+            f"shape {_shape_str(shape.dims) if shape.dims is not None else '<unknown>'}. "
+            f"[Op:EnsureShape]"
+        )
     return _core.identity(x)
 
 
@@ -226,9 +247,11 @@ def broadcast_static_shape(shape_x, shape_y):
         elif a == 1:
             out.append(b)
         else:
-            raise ValueError("Incompatible shapes for broadcasting. Two shapes are compatible if for each "
-                             "dimension pair they are either equal or one of them is 1. Received: "
-                             f"{tuple(shape_x.dims)} and {tuple(shape_y.dims)}.")
+            raise ValueError(
+                "Incompatible shapes for broadcasting. Two shapes are compatible if for each "
+                "dimension pair they are either equal or one of them is 1. Received: "
+                f"{tuple(shape_x.dims)} and {tuple(shape_y.dims)}."
+            )
     return TensorShape(out)
 
 
@@ -245,13 +268,15 @@ def broadcast_dynamic_shape(shape_x, shape_y):
     a, b = np.asarray(x), np.asarray(y)
     for s in (a, b):
         if s.ndim != 1:
-            raise InvalidArgumentError(f"In[{0 if s is a else 1}] must be a vector.{_shape_str(s.shape)} "
-                                       "[Op:BroadcastArgs]")
+            raise InvalidArgumentError(
+                f"In[{0 if s is a else 1}] must be a vector.{_shape_str(s.shape)} [Op:BroadcastArgs]"
+            )
     try:
         out = np.broadcast_shapes(tuple(a.tolist()), tuple(b.tolist()))
     except ValueError:
-        raise InvalidArgumentError(f"Incompatible shapes: {_shape_str(a.tolist())} vs. {_shape_str(b.tolist())} "
-                                   "[Op:BroadcastArgs]") from None
+        raise InvalidArgumentError(
+            f"Incompatible shapes: {_shape_str(a.tolist())} vs. {_shape_str(b.tolist())} [Op:BroadcastArgs]"
+        ) from None
     return _core.constant(np.asarray(out, dtype=a.dtype), x.dtype._code)
 
 
@@ -268,17 +293,21 @@ def unravel_index(indices, dims, name=None):
         raise _attr_error(idx.dtype, "int32, int64", "UnravelIndex", attr="Tidx")
     i, d = np.asarray(idx), np.asarray(dm)
     if i.ndim > 1:
-        raise InvalidArgumentError(f'The indices can only be scalar or vector, got "{_shape_str(i.shape)}" '
-                                   "[Op:UnravelIndex]")
+        raise InvalidArgumentError(
+            f'The indices can only be scalar or vector, got "{_shape_str(i.shape)}" [Op:UnravelIndex]'
+        )
     if d.ndim != 1:
         raise InvalidArgumentError(f'The indices can only be 1-D, got "{_shape_str(d.shape)}" [Op:UnravelIndex]')
     if i.size == 0:
-        raise InvalidArgumentError(f"received empty tensor indices: Tensor<type: {idx.dtype.name} shape: "
-                                   f"{_shape_str(i.shape)} values: > [Op:UnravelIndex]")
+        raise InvalidArgumentError(
+            f"received empty tensor indices: Tensor<type: {idx.dtype.name} shape: "
+            f"{_shape_str(i.shape)} values: > [Op:UnravelIndex]"
+        )
     zero = np.flatnonzero(d == 0)
     if zero.size:
-        raise InvalidArgumentError(f"Input dims cannot contain a dim of zero, but dims contains zero at index "
-                                   f"{int(zero[0])} [Op:UnravelIndex]")
+        raise InvalidArgumentError(
+            f"Input dims cannot contain a dim of zero, but dims contains zero at index {int(zero[0])} [Op:UnravelIndex]"
+        )
     if (i >= np.prod(d, dtype=np.int64)).any():
         raise InvalidArgumentError("index is out of bound as with dims [Op:UnravelIndex]")
     rest = i.astype(np.int64)
@@ -291,13 +320,14 @@ def unravel_index(indices, dims, name=None):
 
 # ---- assertions (eager: raise or return None) ---------------------------------------------------
 
+
 def _binary_assert(sym, op, x, y, message, summarize):
     x = _t(x)
     y = _t(y)
     test = op(x, y)
     if bool(np.all(np.asarray(test))):
         return None
-    summarize = 3 if summarize is None else (10 ** 9 if summarize < 0 else summarize)
+    summarize = 3 if summarize is None else (10**9 if summarize < 0 else summarize)
     data = [f"Condition x {sym} y did not hold."]
     xs, ys = np.asarray(x), np.asarray(y)
     if summarize > 0:
@@ -305,8 +335,14 @@ def _binary_assert(sym, op, x, y, message, summarize):
             mask = ~np.asarray(test)
             ind = np.argwhere(mask)
             k = min(summarize, ind.shape[0])
-            data += [f"Indices of first {k} different values:", ind[:k], "Corresponding x values:",
-                     xs[mask].reshape(-1)[:k], "Corresponding y values:", ys[mask].reshape(-1)[:k]]
+            data += [
+                f"Indices of first {k} different values:",
+                ind[:k],
+                "Corresponding x values:",
+                xs[mask].reshape(-1)[:k],
+                "Corresponding y values:",
+                ys[mask].reshape(-1)[:k],
+            ]
         xf, yf = xs.reshape(-1), ys.reshape(-1)
         nx, ny = min(xf.size, summarize), min(yf.size, summarize)
         data += [f"First {nx} elements of x:", xf[:nx], f"First {ny} elements of y:", yf[:ny]]
@@ -351,8 +387,9 @@ def assert_rank(x, rank, message=None, name=None):
         raise ValueError("Rank must be a scalar.")
     if x.ndim != int(r):
         prefix = f"{message}.  " if message else ""
-        raise ValueError(f"{prefix}Tensor  must have rank {int(r)}.  Received rank {x.ndim}, "
-                         f"shape {TensorShape(list(x.shape))}")
+        raise ValueError(
+            f"{prefix}Tensor  must have rank {int(r)}.  Received rank {x.ndim}, shape {TensorShape(list(x.shape))}"
+        )
     return None
 
 
@@ -380,8 +417,9 @@ class _Initializer:
     def _validate_kwargs(self, kwargs, support_partition=True):
         for kwarg in kwargs:
             if kwarg not in [_PARTITION_SHAPE, _PARTITION_OFFSET]:
-                raise TypeError(f"Keyword argument should be one of {[_PARTITION_SHAPE, _PARTITION_OFFSET]}. "
-                                f"Received: {kwarg}")
+                raise TypeError(
+                    f"Keyword argument should be one of {[_PARTITION_SHAPE, _PARTITION_OFFSET]}. Received: {kwarg}"
+                )
             if not support_partition:
                 raise ValueError(f"{type(self).__name__} initializer doesn't support partition-related arguments")
 
@@ -428,13 +466,16 @@ class Constant(_Initializer):
 
     def __init__(self, value=0, support_partition=False):
         if not (np.isscalar(value) or isinstance(value, (list, tuple, np.ndarray))):
-            raise TypeError(f"Invalid type for initial value: {type(value).__name__}. Expected Python scalar, "
-                            "list or tuple of values, or numpy.ndarray.")
+            raise TypeError(
+                f"Invalid type for initial value: {type(value).__name__}. Expected Python scalar, "
+                "list or tuple of values, or numpy.ndarray."
+            )
         self.value = value
         self.support_partition = support_partition
 
     def __call__(self, shape, dtype=None, **kwargs):
         from ._ops import constant
+
         self._validate_kwargs(kwargs, support_partition=self.support_partition)
         return constant(self.value, dtype=None if dtype is None else as_dtype(dtype), shape=shape)
 
@@ -455,6 +496,7 @@ class RandomUniform(_Initializer):
 
     def __call__(self, shape, dtype=float32, **kwargs):
         from . import random
+
         self._validate_kwargs(kwargs)
         dtype = as_dtype(dtype)
         if not dtype.is_floating and not dtype.is_integer:
@@ -482,6 +524,7 @@ class RandomNormal(_Initializer):
 
     def __call__(self, shape, dtype=float32, **kwargs):
         from . import random
+
         self._validate_kwargs(kwargs)
         dtype = as_dtype(dtype)
         if not dtype.is_floating:
@@ -502,6 +545,7 @@ random_uniform_initializer, random_normal_initializer = RandomUniform, RandomNor
 
 
 # ---- tf.math -----------------------------------------------------------------------------------
+
 
 def reciprocal_no_nan(x, name=None):
     """1 / x, with 0 where x == 0 (float dtypes; the gradient is divide_no_nan's, as TF).
@@ -623,14 +667,16 @@ def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None):
     [-1000.0, 0.0]
     """
     from ._ops_shape import reverse as _reverse
+
     x = x if isinstance(x, Tensor) else _t(x)
     if not x.dtype.is_floating:
         raise _attr_error(x.dtype, "bfloat16, half, float, double", "CumulativeLogsumexp")
     nd = x.ndim
     a = _axis_int(axis)
     if not -nd <= a < nd:
-        raise InvalidArgumentError(f"ScanOp: Expected scan axis in the range [{-nd}, {nd}), but got {a} "
-                                   "[Op:CumulativeLogsumexp]")
+        raise InvalidArgumentError(
+            f"ScanOp: Expected scan axis in the range [{-nd}, {nd}), but got {a} [Op:CumulativeLogsumexp]"
+        )
     a %= nd
     orig = x.dtype
     y = cast(x, float32) if orig.name in ("float16", "bfloat16") else x
@@ -658,9 +704,11 @@ def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None):
 # _segment_reduce_sparse takes over: numpy's ufunc.at for values, TF's gradient rules in tapegrad
 # ops (custom_gradient) for the tape.
 
-_SEG_MAXMIN_T = ("float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64")
-_SEG_PROD_T = ("float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, "
-               "qint16, quint16, uint16, complex128, half, uint32, uint64")
+_SEG_MAXMIN_T = "float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64"
+_SEG_PROD_T = (
+    "float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, "
+    "qint16, quint16, uint16, complex128, half, uint32, uint64"
+)
 
 
 def _segment_reduce(data, segment_ids, num_segments, kind, op):
@@ -674,15 +722,19 @@ def _segment_reduce(data, segment_ids, num_segments, kind, op):
     shape = list(x.shape)
     k = ids.ndim
     if tuple(shape[:k]) != ids.shape:
-        raise InvalidArgumentError(f"data.shape = {_shape_str(shape)} does not start with segment_ids.shape = "
-                                   f"{_shape_str(ids.shape)} [Op:{op}]")
+        raise InvalidArgumentError(
+            f"data.shape = {_shape_str(shape)} does not start with segment_ids.shape = "
+            f"{_shape_str(ids.shape)} [Op:{op}]"
+        )
     n = _axis_int(num_segments)
     flat = ids.reshape(-1).astype(np.int64)
     bad = np.flatnonzero(flat >= n)
     if bad.size:
         i = int(bad[0])
-        raise InvalidArgumentError(f"segment_ids[{','.join(map(str, np.unravel_index(i, ids.shape)))}] = "
-                                   f"{flat[i]} is out of range [0, {n}) [Op:{op}]")
+        raise InvalidArgumentError(
+            f"segment_ids[{','.join(map(str, np.unravel_index(i, ids.shape)))}] = "
+            f"{flat[i]} is out of range [0, {n}) [Op:{op}]"
+        )
     inner = shape[k:]
     m = int(np.prod(inner, dtype=np.int64))
     rows = _core.reshape(x, [len(flat), m])
@@ -813,8 +865,10 @@ def _sorted_segment(data, segment_ids, kind, op, empty):
     if ids.size and (np.diff(ids) < 0).any():
         raise InvalidArgumentError(f"segment ids are not increasing [Op:{op}]")
     if ids.size and ids[0] < 0:
-        raise InvalidArgumentError(f"Segment id {int(ids[0])} out of range [0, {n}), possibly because "
-                                   f"'segment_ids' input is not sorted. [Op:{op}]")
+        raise InvalidArgumentError(
+            f"Segment id {int(ids[0])} out of range [0, {n}), possibly because "
+            f"'segment_ids' input is not sorted. [Op:{op}]"
+        )
     out, counts = _segment_reduce(x, ids, n, kind, op)
     if kind == "prod" or counts.all():
         return out
@@ -845,6 +899,7 @@ def segment_prod(data, segment_ids, name=None):
 
 # ---- tf.nn -------------------------------------------------------------------------------------
 
+
 def crelu(features, axis=-1, name=None):
     """Concatenated ReLU: concat([relu(x), relu(-x)], axis), so the output has twice the size.
 
@@ -858,8 +913,9 @@ def crelu(features, axis=-1, name=None):
 
 def _same_shape(a, b, an, bn):
     if tuple(a.shape) != tuple(b.shape):
-        raise ValueError(f"`{an}` and `{bn}` must have the same shape, received ({tuple(a.shape)} vs "
-                         f"{tuple(b.shape)}).")
+        raise ValueError(
+            f"`{an}` and `{bn}` must have the same shape, received ({tuple(a.shape)} vs {tuple(b.shape)})."
+        )
 
 
 def log_poisson_loss(targets, log_input, compute_full_loss=False, name=None):
@@ -896,8 +952,9 @@ def weighted_cross_entropy_with_logits(labels, logits, pos_weight, name=None):
     labels = _t(labels, logits.dtype) if not isinstance(labels, (Tensor, Variable)) else _t(labels)
     _same_shape(logits, labels, "logits", "labels")
     log_weight = 1 + (pos_weight - 1) * labels
-    return _core.add((1 - labels) * logits, log_weight * (_core.log1p(_core.exp(-_core.abs(logits)))
-                                                           + _core.relu(-logits)))
+    return _core.add(
+        (1 - labels) * logits, log_weight * (_core.log1p(_core.exp(-_core.abs(logits))) + _core.relu(-logits))
+    )
 
 
 def normalize_moments(counts, mean_ss, variance_ss, shift, name=None):
@@ -934,8 +991,7 @@ def sufficient_statistics(x, axes, shift=None, keepdims=False, name=None):
         v_ss = _core.squared_difference(x, shift)
     else:
         m_ss, v_ss = x, _core.square(x)
-    return (counts, _core.reduce_sum(m_ss, axes, bool(keepdims)), _core.reduce_sum(v_ss, axes, bool(keepdims)),
-            shift)
+    return (counts, _core.reduce_sum(m_ss, axes, bool(keepdims)), _core.reduce_sum(v_ss, axes, bool(keepdims)), shift)
 
 
 def weighted_moments(x, axes, frequency_weights, keepdims=False, name=None):
@@ -976,8 +1032,10 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
     loss = per_example_loss if isinstance(per_example_loss, Tensor) else _t(per_example_loss)
     input_dtype = loss.dtype
     if loss.ndim == 0:
-        raise ValueError("Invalid value passed for `per_example_loss`. Expected a tensor with at least rank 1. "
-                         f"Received per_example_loss={np.asarray(loss)} with rank 0")
+        raise ValueError(
+            "Invalid value passed for `per_example_loss`. Expected a tensor with at least rank 1. "
+            f"Received per_example_loss={np.asarray(loss)} with rank 0"
+        )
     if sample_weight is not None:
         w = cast(sample_weight if isinstance(sample_weight, Tensor) else _t(sample_weight), float32)
         losses = cast(loss, float32)
@@ -990,14 +1048,19 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
         global_batch_size = loss.shape[0]
     g = global_batch_size if isinstance(global_batch_size, Tensor) else _t(global_batch_size)
     if g.ndim != 0:
-        raise ValueError(f"global_batch_size must be scalar..  Expected scalar shape, saw shape: "
-                         f"{TensorShape(list(g.shape))}.")
+        raise ValueError(
+            f"global_batch_size must be scalar..  Expected scalar shape, saw shape: {TensorShape(list(g.shape))}."
+        )
     if not g.dtype.is_integer:
-        raise TypeError(f'global_batch_size must be an integer..  Expected "x" to be integer type.  Found: tensor of '
-                        f"dtype {g.dtype}")
+        raise TypeError(
+            f'global_batch_size must be an integer..  Expected "x" to be integer type.  Found: tensor of '
+            f"dtype {g.dtype}"
+        )
     if int(g) < 0:
-        raise InvalidArgumentError("global_batch_size must be non-negative..  \nCondition x >= 0 did not hold "
-                                   f"element-wise:\nx (shape=() dtype={g.dtype.name}) = \n{int(g)}")
+        raise InvalidArgumentError(
+            "global_batch_size must be non-negative..  \nCondition x >= 0 did not hold "
+            f"element-wise:\nx (shape=() dtype={g.dtype.name}) = \n{int(g)}"
+        )
     return divide_no_nan(_core.reduce_sum(loss, None, False), cast(g, input_dtype))
 
 
@@ -1005,6 +1068,7 @@ def scale_regularization_loss(regularization_loss):
     """The summed regularization loss divided by the number of replicas (one: tapegrad runs a
     single replica per process), as TF outside a distribution strategy."""
     from ._ops_math import add_n
+
     if isinstance(regularization_loss, (list, tuple)):
         regularization_loss = add_n(regularization_loss)
     r = regularization_loss if isinstance(regularization_loss, Tensor) else _t(regularization_loss)
@@ -1021,8 +1085,10 @@ def _block_size(block_size, op):
 def _space_depth_input(input, data_format, op):
     x = input if isinstance(input, Tensor) else _t(input)
     if data_format not in ("NHWC", "NCHW", "NCHW_VECT_C"):
-        raise InvalidArgumentError(f"Value for attr 'data_format' of \"{data_format}\" is not in the list of "
-                                   f'allowed values: "NHWC", "NCHW", "NCHW_VECT_C" [Op:{op}]')
+        raise InvalidArgumentError(
+            f"Value for attr 'data_format' of \"{data_format}\" is not in the list of "
+            f'allowed values: "NHWC", "NCHW", "NCHW_VECT_C" [Op:{op}]'
+        )
     if data_format == "NCHW_VECT_C":
         raise NotImplementedError(f"{op} with data_format='NCHW_VECT_C' (quantized int8 layout) is not supported")
     if x.ndim != 4:
@@ -1064,8 +1130,9 @@ def space_to_depth(input, block_size, data_format="NHWC", name=None):  # noqa: A
     x = _space_depth_input(input, data_format, "SpaceToDepth")
     b, h, w, c = x.shape
     if h % bs or w % bs:
-        raise InvalidArgumentError(f"Image width {w} and height {h} should be divisible by block_size: {bs} "
-                                   "[Op:SpaceToDepth]")
+        raise InvalidArgumentError(
+            f"Image width {w} and height {h} should be divisible by block_size: {bs} [Op:SpaceToDepth]"
+        )
     y = _core.reshape(x, [b, h // bs, bs, w // bs, bs, c])
     y = _core.reshape(_core.transpose(y, [0, 1, 3, 2, 4, 5]), [b, h // bs, w // bs, bs * bs * c])
     return _core.transpose(y, [0, 3, 1, 2]) if data_format == "NCHW" else y
@@ -1098,8 +1165,10 @@ def local_response_normalization(input, depth_radius=5, bias=1, alpha=1, beta=0.
     for k in range(1, 2 * r + 1):
         total = total + _axis_slice(padded, 3, k, k + c)
     npd = x.dtype.as_numpy_dtype
-    denom = _core.constant(np.asarray(float(bias), npd), x.dtype._code) + \
-        _core.constant(np.asarray(float(alpha), npd), x.dtype._code) * total
+    denom = (
+        _core.constant(np.asarray(float(bias), npd), x.dtype._code)
+        + _core.constant(np.asarray(float(alpha), npd), x.dtype._code) * total
+    )
     return x * _core.pow(denom, _core.constant(np.asarray(-float(beta), npd), x.dtype._code))
 
 
@@ -1108,20 +1177,24 @@ lrn = local_response_normalization
 
 # ---- sorting -----------------------------------------------------------------------------------
 
+
 def _sort_axis(values, axis, direction):
     if direction not in ("ASCENDING", "DESCENDING"):
-        raise ValueError("Argument `direction` should be one of ASCENDING, DESCENDING. "
-                         f"Received: direction={direction}")
+        raise ValueError(
+            f"Argument `direction` should be one of ASCENDING, DESCENDING. Received: direction={direction}"
+        )
     x = values if isinstance(values, Tensor) else _t(values)
     a = _axis_int(axis)
     if not -x.ndim <= a < x.ndim:
         raise InvalidArgumentError(f"slice index {a} of dimension 0 out of bounds. [Op:StridedSlice]")
     if x.dtype.is_bool:
         if direction == "ASCENDING":
-            raise _attr_error(x.dtype, "bfloat16, half, float, double, int8, int16, int32, int64, complex64, "
-                              "complex128", "Neg")
-        raise _attr_error(x.dtype, "float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, "
-                          "uint32, uint64", "TopKV2")
+            raise _attr_error(
+                x.dtype, "bfloat16, half, float, double, int8, int16, int32, int64, complex64, complex128", "Neg"
+            )
+        raise _attr_error(
+            x.dtype, "float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64", "TopKV2"
+        )
     return x, a % x.ndim
 
 
@@ -1185,8 +1258,10 @@ def searchsorted(sorted_sequence, values, side="left", out_type=int32, name=None
     s = sorted_sequence if isinstance(sorted_sequence, Tensor) else _t(sorted_sequence)
     v = values if isinstance(values, Tensor) else _t(values)  # converted on its own, as TF
     if s.dtype != v.dtype:
-        raise InvalidArgumentError(f"cannot compute {op} as input #1(zero-based) was expected to be a "
-                                   f"{_kname(s.dtype)} tensor but is a {_kname(v.dtype)} tensor [Op:{op}]")
+        raise InvalidArgumentError(
+            f"cannot compute {op} as input #1(zero-based) was expected to be a "
+            f"{_kname(s.dtype)} tensor but is a {_kname(v.dtype)} tensor [Op:{op}]"
+        )
     out_type = as_dtype(out_type)
     if out_type not in (int32, int64):
         raise _attr_error(out_type, "int32, int64", op, attr="out_type")

@@ -2,11 +2,12 @@
 transpose/reshape/matmul/reduce_sum, so gradients of every order come from those ops), and TF's
 argument handling for the engine's factorizations and solvers (inv, det, qr, svd, cholesky, ...).
 The namespaces (tapegrad/__init__.py, linalg.py) import their names from here."""
+
 from __future__ import annotations
 
 import functools
 import numbers
-from typing import Any, Optional, Tuple
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +16,6 @@ from ._core import InvalidArgumentError
 from ._ops import broadcast_to, constant, convert_to_tensor, matmul, multiply, reduce_sum, reshape, transpose
 from ._tensor import Tensor
 from ._typing import DTypeLike, TensorLike
-
 
 _KERNEL_NAMES = {"float32": "float", "float64": "double"}  # TF's dtype names in kernel messages
 
@@ -34,6 +34,7 @@ def _t(x: Any) -> Tensor:
 
 # ---- einsum ------------------------------------------------------------------------------------
 
+
 def _parse_einsum(equation, ranks):
     eq = equation.replace(" ", "")
     if "->" in eq:
@@ -47,14 +48,18 @@ def _parse_einsum(equation, ranks):
     max_ell = 0
     parsed = []
     for i, (spec, r) in enumerate(zip(specs, ranks)):
-        if spec.count("...") > 1 or spec.replace("...", "").count(".") or (not spec.replace("...", "").isalpha()
-                                                                            and spec.replace("...", "") != ""):
+        if (
+            spec.count("...") > 1
+            or spec.replace("...", "").count(".")
+            or (not spec.replace("...", "").isalpha() and spec.replace("...", "") != "")
+        ):
             raise ValueError(f"Invalid einsum equation {equation!r}: bad subscripts {spec!r}")
         if "..." in spec:
             n_ell = r - (len(spec) - 3)
             if n_ell < 0:
-                raise InvalidArgumentError(f"Expected input {i} to have rank at least {len(spec) - 3} but got: {r} "
-                                           f"[Op:Einsum]")
+                raise InvalidArgumentError(
+                    f"Expected input {i} to have rank at least {len(spec) - 3} but got: {r} [Op:Einsum]"
+                )
             a, b = spec.split("...")
             # ellipsis axes get private labels counted from the right, so they broadcast right-aligned
             labels = list(a) + [chr(0x3000 + n_ell - k) for k in range(n_ell)] + list(b)
@@ -79,8 +84,10 @@ def _parse_einsum(equation, ranks):
             if not any(c in labels for labels in parsed):
                 raise ValueError(f"Output subscripts contain the label {c} not present in the input subscripts.")
         if max_ell and "..." not in out:
-            raise InvalidArgumentError(f"Output contains {max_ell} broadcasting dimension(s) but no ellipsis (...) was "
-                                       f"found in the output subscripts. [Op:Einsum]")
+            raise InvalidArgumentError(
+                f"Output contains {max_ell} broadcasting dimension(s) but no ellipsis (...) was "
+                f"found in the output subscripts. [Op:Einsum]"
+            )
     else:
         counts = {}
         for labels in parsed:
@@ -110,10 +117,13 @@ def einsum(equation: Any, *inputs: Any, **kwargs: Any) -> Tensor:
     xs = [_t(x) for x in inputs]
     for x in xs[1:]:
         if x.dtype != xs[0].dtype:
-            raise InvalidArgumentError(f"cannot compute Einsum as input #1(zero-based) was expected to be a "
-                                       f"{_kname(xs[0].dtype)} tensor but is a {_kname(x.dtype)} tensor [Op:Einsum]")
+            raise InvalidArgumentError(
+                f"cannot compute Einsum as input #1(zero-based) was expected to be a "
+                f"{_kname(xs[0].dtype)} tensor but is a {_kname(x.dtype)} tensor [Op:Einsum]"
+            )
     operand_steps, pair_steps, final_sum, final_perm = _einsum_plan(
-        equation, tuple(tuple(int(d) for d in x.shape) for x in xs))
+        equation, tuple(tuple(int(d) for d in x.shape) for x in xs)
+    )
     ys = []
     for x, steps in zip(xs, operand_steps):
         for kind, arg, n in steps:
@@ -167,8 +177,10 @@ def _einsum_plan(equation, shapes):
             if c not in sizes or (is_ell and sizes[c] == 1):
                 sizes[c] = d
             elif d != sizes[c] and not (is_ell and d == 1):
-                raise InvalidArgumentError(f"Expected dimension {sizes[c]} at axis {axis} of the input shaped "
-                                           f"[{','.join(str(v) for v in shape)}] but got dimension {d} [Op:Einsum]")
+                raise InvalidArgumentError(
+                    f"Expected dimension {sizes[c]} at axis {axis} of the input shaped "
+                    f"[{','.join(str(v) for v in shape)}] but got dimension {d} [Op:Einsum]"
+                )
 
     def perm_of(labels, order):
         perm = [labels.index(c) for c in order]
@@ -185,7 +197,8 @@ def _einsum_plan(equation, shapes):
                 if shape[i] != shape[j]:
                     raise InvalidArgumentError(
                         f"Expected dimension {shape[i]} at axis {j} of the input shaped "
-                        f"[{','.join(str(v) for v in shape)}] but got dimension {shape[j]} [Op:Einsum]")
+                        f"[{','.join(str(v) for v in shape)}] but got dimension {shape[j]} [Op:Einsum]"
+                    )
                 rest = [k for k in range(len(labels)) if k not in (i, j)]
                 order = rest + [i, j]
                 steps.append(("diag", None if order == list(range(len(labels))) else order, shape[i]))
@@ -208,7 +221,7 @@ def _einsum_plan(equation, shapes):
     for k in range(1, len(operand_labels)):
         ylabels = operand_labels[k]
         keep = set(out_labels)
-        for later in operand_labels[k + 1:]:
+        for later in operand_labels[k + 1 :]:
             keep.update(later)
         x_sum, labels = split_unused(labels, keep | set(ylabels))
         y_sum, ylabels = split_unused(ylabels, keep | set(labels))
@@ -221,17 +234,23 @@ def _einsum_plan(equation, shapes):
         a_shape = lead + [prod(a_only), prod(contract)]
         b_shape = lead + [prod(contract), prod(b_only)]
         out_shape = [sizes[c] for c in batch + a_only + b_only]
-        pair_steps.append((x_sum, y_sum, perm_of(labels, a_order),
-                           None if [sizes[c] for c in a_order] == a_shape else a_shape,
-                           perm_of(ylabels, b_order),
-                           None if [sizes[c] for c in b_order] == b_shape else b_shape,
-                           None if out_shape == lead + [prod(a_only), prod(b_only)] else out_shape))
+        pair_steps.append(
+            (
+                x_sum,
+                y_sum,
+                perm_of(labels, a_order),
+                None if [sizes[c] for c in a_order] == a_shape else a_shape,
+                perm_of(ylabels, b_order),
+                None if [sizes[c] for c in b_order] == b_shape else b_shape,
+                None if out_shape == lead + [prod(a_only), prod(b_only)] else out_shape,
+            )
+        )
         labels = batch + a_only + b_only
     final_sum, labels = split_unused(labels, set(out_labels))
     return operand_steps, pair_steps, final_sum, perm_of(labels, out_labels)
 
 
-def tensordot(a: TensorLike, b: TensorLike, axes: Any, name: Optional[str] = None) -> Tensor:
+def tensordot(a: TensorLike, b: TensorLike, axes: Any, name: str | None = None) -> Tensor:
     """Contraction of `a` and `b` over the given axes (TF's ``tf.tensordot``).
 
     `axes`: an int N (last N axes of `a` with first N of `b`), or a pair of axis lists.
@@ -269,8 +288,10 @@ def tensordot(a: TensorLike, b: TensorLike, axes: Any, name: Optional[str] = Non
             raise InvalidArgumentError(f"tensordot: repeated axis in {ax} for '{t}'")
     for i, j in zip(ax_a, ax_b):
         if int(a.shape[i]) != int(b.shape[j]):
-            raise InvalidArgumentError(f"Matrix size-incompatible: In[0]: {_shape_str(a)}, In[1]: {_shape_str(b)} "
-                                       f"(tensordot axes {ax_a} and {ax_b}) [Op:MatMul]")
+            raise InvalidArgumentError(
+                f"Matrix size-incompatible: In[0]: {_shape_str(a)}, In[1]: {_shape_str(b)} "
+                f"(tensordot axes {ax_a} and {ax_b}) [Op:MatMul]"
+            )
     letters = [chr(ord("a") + i) for i in range(ra + rb)]
     la = letters[:ra]
     lb = letters[ra:]
@@ -280,71 +301,81 @@ def tensordot(a: TensorLike, b: TensorLike, axes: Any, name: Optional[str] = Non
     return einsum("".join(la) + "," + "".join(lb) + "->" + "".join(out), a, b)
 
 
-def matvec(a: TensorLike, b: TensorLike, transpose_a: bool = False, adjoint_a: bool = False,
-           a_is_sparse: bool = False, b_is_sparse: bool = False, name: Optional[str] = None) -> Tensor:
+def matvec(
+    a: TensorLike,
+    b: TensorLike,
+    transpose_a: bool = False,
+    adjoint_a: bool = False,
+    a_is_sparse: bool = False,
+    b_is_sparse: bool = False,
+    name: str | None = None,
+) -> Tensor:
     """Matrix-vector product ``a @ b`` over the last axes, with batch broadcasting (``tf.linalg.matvec``)."""
     a, b = _t(a), _t(b)
     if len(a.shape) < 2 or len(b.shape) < 1:
-        raise InvalidArgumentError(f"matvec: a must have rank >= 2 and b rank >= 1, got shapes {list(a.shape)} and "
-                                   f"{list(b.shape)}")
+        raise InvalidArgumentError(
+            f"matvec: a must have rank >= 2 and b rank >= 1, got shapes {list(a.shape)} and {list(b.shape)}"
+        )
     ta = bool(transpose_a or adjoint_a)  # real dtypes only: adjoint is transpose
     y = matmul(a, reshape(b, list(b.shape) + [1]), transpose_a=ta)
     return reshape(y, list(y.shape)[:-1])
 
 
-def diag_part(input: TensorLike, name: str = "diag_part", k: int = 0, padding_value: int = 0,
-              align: str = "RIGHT_LEFT") -> Tensor:
+def diag_part(
+    input: TensorLike, name: str = "diag_part", k: int = 0, padding_value: int = 0, align: str = "RIGHT_LEFT"
+) -> Tensor:
     """The main diagonal of the innermost matrices: shape ``[..., min(M, N)]`` (``tf.linalg.diag_part``)."""
     if k != 0:
         raise NotImplementedError("tg.linalg.diag_part: only k=0 (the main diagonal) is supported")
     x = _t(input)
     if len(x.shape) < 2:
-        raise InvalidArgumentError(f"input must be at least 2-dim, received shape: {list(x.shape)} "
-                                   f"[Op:MatrixDiagPartV3]")
+        raise InvalidArgumentError(
+            f"input must be at least 2-dim, received shape: {list(x.shape)} [Op:MatrixDiagPartV3]"
+        )
     m, n = int(x.shape[-2]), int(x.shape[-1])
     masked = multiply(x, constant(np.eye(m, n), dtype=x.dtype))
     return reduce_sum(masked, axis=-1 if m <= n else -2)
 
 
-def trace(x: TensorLike, name: Optional[str] = None) -> Tensor:
+def trace(x: TensorLike, name: str | None = None) -> Tensor:
     """Sum of the main diagonal of the innermost matrices (``tf.linalg.trace``)."""
     return reduce_sum(diag_part(x), axis=-1)
 
 
-def inv(input: TensorLike, adjoint: bool = False, name: Optional[str] = None) -> Tensor:
+def inv(input: TensorLike, adjoint: bool = False, name: str | None = None) -> Tensor:
     """Inverses of the innermost square matrices, by LU with partial pivoting (``tf.linalg.inv``)."""
     return _core._matrix_inverse(_t(input), bool(adjoint))
 
 
-def det(input: TensorLike, name: Optional[str] = None) -> Tensor:
+def det(input: TensorLike, name: str | None = None) -> Tensor:
     """Determinants of the innermost square matrices (``tf.linalg.det``)."""
     return _core._matrix_determinant(_t(input))
 
 
-def solve(matrix: TensorLike, rhs: TensorLike, adjoint: bool = False, name: Optional[str] = None) -> Tensor:
+def solve(matrix: TensorLike, rhs: TensorLike, adjoint: bool = False, name: str | None = None) -> Tensor:
     """Solves ``matrix @ x = rhs`` (or ``matrix^T @ x = rhs`` with adjoint) for x (``tf.linalg.solve``)."""
     return _core._matrix_solve(_t(matrix), _t(rhs), bool(adjoint))
 
 
-def slogdet(input: TensorLike, name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
+def slogdet(input: TensorLike, name: str | None = None) -> tuple[Tensor, Tensor]:
     """``(sign, log(abs(det)))`` of the innermost square matrices (``tf.linalg.slogdet``)."""
     return _core._log_matrix_determinant(_t(input))
 
 
-def logdet(matrix: TensorLike, name: Optional[str] = None) -> Tensor:
+def logdet(matrix: TensorLike, name: str | None = None) -> Tensor:
     """``log(det(matrix))`` of Hermitian positive-definite matrices, via Cholesky (``tf.linalg.logdet``)."""
     from ._ops import log
+
     return multiply(reduce_sum(log(diag_part(cholesky(matrix))), axis=-1), 2.0)
 
 
-def qr(input: TensorLike, full_matrices: bool = False, name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
+def qr(input: TensorLike, full_matrices: bool = False, name: str | None = None) -> tuple[Tensor, Tensor]:
     """QR decompositions ``(q, r)`` of the innermost matrices by Householder reflections
     (``tf.linalg.qr``). Gradients: reduced QR of matrices with rows >= columns (as TF)."""
     return _core._qr(_t(input), bool(full_matrices))
 
 
-def svd(tensor: TensorLike, full_matrices: bool = False, compute_uv: bool = True,
-        name: Optional[str] = None) -> Any:
+def svd(tensor: TensorLike, full_matrices: bool = False, compute_uv: bool = True, name: str | None = None) -> Any:
     """Singular values (descending) and, with compute_uv, ``(s, u, v)`` with ``a = u diag(s) v^T``
     (``tf.linalg.svd``; note v, not v^T). Singular vectors are unique only up to sign. Gradients as
     TF: all cases except full_matrices=True on non-square matrices (LookupError)."""
@@ -352,7 +383,7 @@ def svd(tensor: TensorLike, full_matrices: bool = False, compute_uv: bool = True
     return tuple(out) if compute_uv else out[0]
 
 
-def pinv(a: TensorLike, rcond: Any = None, validate_args: bool = False, name: Optional[str] = None) -> Tensor:
+def pinv(a: TensorLike, rcond: Any = None, validate_args: bool = False, name: str | None = None) -> Tensor:
     """Moore-Penrose pseudo-inverse via SVD, singular values below ``rcond * max(s)`` dropped
     (``tf.linalg.pinv``; default rcond ``10 * max(m, n) * eps``)."""
     x = _t(a)
@@ -363,46 +394,50 @@ def pinv(a: TensorLike, rcond: Any = None, validate_args: bool = False, name: Op
         rcond = 10.0 * max(m, n) * float(np.finfo(x.dtype.as_numpy_dtype).eps)
     s, u, v = svd(x)
     from ._ops import ones_like, reduce_max, where, zeros_like
+
     cutoff = multiply(reduce_max(s, axis=-1, keepdims=True), float(rcond))
     keep = _core.greater(s, cutoff)
     s_inv = where(keep, 1.0 / where(keep, s, ones_like(s)), zeros_like(s))
-    return matmul(multiply(v, reshape(s_inv, [int(d) for d in s_inv.shape[:-1]] + [1, int(s_inv.shape[-1])])), u,
-                  transpose_b=True)
+    return matmul(
+        multiply(v, reshape(s_inv, [int(d) for d in s_inv.shape[:-1]] + [1, int(s_inv.shape[-1])])), u, transpose_b=True
+    )
 
 
-def eigh(tensor: TensorLike, name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
+def eigh(tensor: TensorLike, name: str | None = None) -> tuple[Tensor, Tensor]:
     """Eigenvalues (ascending) and eigenvectors (columns) of the innermost self-adjoint matrices;
     reads the lower triangle only (``tf.linalg.eigh``). Eigenvectors are unique only up to sign
     (LAPACK's syevd may pick other signs than TF's Eigen)."""
     return _core._eigh(_t(tensor))
 
 
-def eigvalsh(tensor: TensorLike, name: Optional[str] = None) -> Tensor:
+def eigvalsh(tensor: TensorLike, name: str | None = None) -> Tensor:
     """Eigenvalues (ascending) of the innermost self-adjoint matrices (``tf.linalg.eigvalsh``)."""
     return eigh(tensor)[0]
 
 
-def cholesky(input: TensorLike, name: Optional[str] = None) -> Tensor:
+def cholesky(input: TensorLike, name: str | None = None) -> Tensor:
     """Lower Cholesky factors of the innermost symmetric positive-definite matrices; reads the lower
     triangle only (``tf.linalg.cholesky``)."""
     return _core._cholesky(_t(input))
 
 
-def triangular_solve(matrix: TensorLike, rhs: TensorLike, lower: bool = True, adjoint: bool = False,
-                     name: Optional[str] = None) -> Tensor:
+def triangular_solve(
+    matrix: TensorLike, rhs: TensorLike, lower: bool = True, adjoint: bool = False, name: str | None = None
+) -> Tensor:
     """Solves ``matrix @ x = rhs`` for triangular `matrix` (only its `lower` or upper triangle is
     read) (``tf.linalg.triangular_solve``)."""
     return _core._triangular_solve(_t(matrix), _t(rhs), bool(lower), bool(adjoint))
 
 
-def cholesky_solve(chol: TensorLike, rhs: TensorLike, name: Optional[str] = None) -> Tensor:
+def cholesky_solve(chol: TensorLike, rhs: TensorLike, name: str | None = None) -> Tensor:
     """Solves ``A x = rhs`` given ``chol``, the lower Cholesky factor of A (``tf.linalg.cholesky_solve``)."""
     y = triangular_solve(chol, rhs, lower=True, adjoint=False)
     return triangular_solve(chol, y, lower=True, adjoint=True)
 
 
-def lstsq(matrix: TensorLike, rhs: TensorLike, l2_regularizer: float = 0.0, fast: bool = True,
-          name: Optional[str] = None) -> Tensor:
+def lstsq(
+    matrix: TensorLike, rhs: TensorLike, l2_regularizer: float = 0.0, fast: bool = True, name: str | None = None
+) -> Tensor:
     """Least-squares solutions of ``matrix @ x = rhs`` with optional L2 regularisation
     (``tf.linalg.lstsq``, its fast Cholesky path: normal equations for tall matrices, the
     minimum-norm form for wide ones)."""
@@ -410,12 +445,14 @@ def lstsq(matrix: TensorLike, rhs: TensorLike, l2_regularizer: float = 0.0, fast
         raise NotImplementedError("tg.linalg.lstsq: only fast=True (normal equations via Cholesky) is supported")
     a, b = _t(matrix), _t(rhs)
     if len(a.shape) < 2 or len(b.shape) < 2:
-        raise InvalidArgumentError(f"lstsq: matrix and rhs must have rank >= 2, got {_shape_str(a)} and "
-                                   f"{_shape_str(b)}")
+        raise InvalidArgumentError(
+            f"lstsq: matrix and rhs must have rank >= 2, got {_shape_str(a)} and {_shape_str(b)}"
+        )
     m, n = int(a.shape[-2]), int(a.shape[-1])
     if int(b.shape[-2]) != m:
-        raise InvalidArgumentError(f"lstsq: matrix and rhs must have the same number of rows: {m} vs. "
-                                   f"{int(b.shape[-2])}")
+        raise InvalidArgumentError(
+            f"lstsq: matrix and rhs must have the same number of rows: {m} vs. {int(b.shape[-2])}"
+        )
     lam = float(np.asarray(l2_regularizer))
     if m >= n:
         gram = matmul(a, a, transpose_a=True)
@@ -428,23 +465,27 @@ def lstsq(matrix: TensorLike, rhs: TensorLike, l2_regularizer: float = 0.0, fast
     return matmul(a, cholesky_solve(cholesky(gram), b), transpose_a=True)
 
 
-def cross(a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+def cross(a: TensorLike, b: TensorLike, name: str | None = None) -> Tensor:
     """Cross products of 3-vectors along the last axis (``tf.linalg.cross``)."""
     a, b = _t(a), _t(b)
     if not a.shape or not b.shape or int(a.shape[-1]) != 3 or int(b.shape[-1]) != 3:
-        raise InvalidArgumentError(f"Arguments to cross must have the innermost dimension 3, got {_shape_str(a)} and "
-                                   f"{_shape_str(b)} [Op:Cross]")
+        raise InvalidArgumentError(
+            f"Arguments to cross must have the innermost dimension 3, got {_shape_str(a)} and "
+            f"{_shape_str(b)} [Op:Cross]"
+        )
     if list(a.shape) != list(b.shape):
-        raise InvalidArgumentError(f"Both inputs must be of the same shape, got {_shape_str(a)} and {_shape_str(b)} "
-                                   f"[Op:Cross]")
+        raise InvalidArgumentError(
+            f"Both inputs must be of the same shape, got {_shape_str(a)} and {_shape_str(b)} [Op:Cross]"
+        )
     eps = np.zeros((3, 3, 3))
     eps[0, 1, 2] = eps[1, 2, 0] = eps[2, 0, 1] = 1.0
     eps[0, 2, 1] = eps[2, 1, 0] = eps[1, 0, 2] = -1.0
     return einsum("...j,...k,ijk->...i", a, b, constant(eps, dtype=a.dtype))
 
 
-def set_diag(input: TensorLike, diagonal: TensorLike, name: str = "set_diag", k: int = 0,
-             align: str = "RIGHT_LEFT") -> Tensor:
+def set_diag(
+    input: TensorLike, diagonal: TensorLike, name: str = "set_diag", k: int = 0, align: str = "RIGHT_LEFT"
+) -> Tensor:
     """Replaces the main diagonal of the innermost matrices (``tf.linalg.set_diag``, k=0)."""
     if k != 0:
         raise NotImplementedError("tg.linalg.set_diag: only k=0 (the main diagonal) is supported")
@@ -453,8 +494,9 @@ def set_diag(input: TensorLike, diagonal: TensorLike, name: str = "set_diag", k:
         raise InvalidArgumentError(f"input must be at least 2-dim, received shape: {_shape_str(x)}")
     m, n = int(x.shape[-2]), int(x.shape[-1])
     if list(d.shape) != list(x.shape[:-2]) + [min(m, n)]:
-        raise InvalidArgumentError(f"diagonal must have shape {list(x.shape[:-2]) + [min(m, n)]}, got "
-                                   f"{_shape_str(d)} [Op:MatrixSetDiagV3]")
+        raise InvalidArgumentError(
+            f"diagonal must have shape {list(x.shape[:-2]) + [min(m, n)]}, got {_shape_str(d)} [Op:MatrixSetDiagV3]"
+        )
     kept = multiply(x, constant(1.0 - np.eye(m, n), dtype=x.dtype))
     spread = np.zeros((m, n, min(m, n)))
     spread[np.arange(min(m, n)), np.arange(min(m, n)), np.arange(min(m, n))] = 1.0
@@ -462,12 +504,20 @@ def set_diag(input: TensorLike, diagonal: TensorLike, name: str = "set_diag", k:
     return kept + placed
 
 
-def diag(diagonal: TensorLike, name: str = "diag", k: int = 0, num_rows: int = -1, num_cols: Any = -1,
-         padding_value: int = 0, align: str = "RIGHT_LEFT") -> Tensor:
+def diag(
+    diagonal: TensorLike,
+    name: str = "diag",
+    k: int = 0,
+    num_rows: int = -1,
+    num_cols: Any = -1,
+    padding_value: int = 0,
+    align: str = "RIGHT_LEFT",
+) -> Tensor:
     """Square matrices with `diagonal` ``[..., N]`` on their main diagonal (``tf.linalg.diag``)."""
     if k != 0 or num_rows != -1 or num_cols != -1 or padding_value != 0:
-        raise NotImplementedError("tg.linalg.diag: only the main diagonal (k=0, default sizes and padding) "
-                                  "is supported")
+        raise NotImplementedError(
+            "tg.linalg.diag: only the main diagonal (k=0, default sizes and padding) is supported"
+        )
     v = _t(diagonal)
     if len(v.shape) < 1:
         raise InvalidArgumentError("diagonal must be at least 1-dim, received shape: [] [Op:MatrixDiagV3]")
@@ -475,7 +525,7 @@ def diag(diagonal: TensorLike, name: str = "diag", k: int = 0, num_rows: int = -
     return multiply(reshape(v, [int(d) for d in v.shape[:-1]] + [1, n]), constant(np.eye(n), dtype=v.dtype))
 
 
-def band_part(input: TensorLike, num_lower: Any, num_upper: Any, name: Optional[str] = None) -> Tensor:
+def band_part(input: TensorLike, num_lower: Any, num_upper: Any, name: str | None = None) -> Tensor:
     """Keeps the band ``-num_lower <= j - i <= num_upper`` of the innermost matrices (negative: keep
     that whole triangle), zeroes the rest (``tf.linalg.band_part``)."""
     x = _t(input)
@@ -484,9 +534,11 @@ def band_part(input: TensorLike, num_lower: Any, num_upper: Any, name: Optional[
     lo, hi = int(np.asarray(num_lower)), int(np.asarray(num_upper))
     m, n = int(x.shape[-2]), int(x.shape[-1])
     if lo > m or hi > n:  # TF allows num_lower == rows, num_upper == columns
-        raise InvalidArgumentError(f"num_lower must be negative or less or equal to number of rows ({m}) got: {lo}"
-                                   if lo > m else
-                                   f"num_upper must be negative or less or equal to number of columns ({n}) got: {hi}")
+        raise InvalidArgumentError(
+            f"num_lower must be negative or less or equal to number of rows ({m}) got: {lo}"
+            if lo > m
+            else f"num_upper must be negative or less or equal to number of columns ({n}) got: {hi}"
+        )
     i = np.arange(m)[:, None]
     j = np.arange(n)[None, :]
     keep = ((lo < 0) | (i - j <= lo)) & ((hi < 0) | (j - i <= hi))
@@ -499,20 +551,27 @@ def matrix_transpose(a: TensorLike, name: str = "matrix_transpose", conjugate: b
     x = _t(a)
     r = len(x.shape)
     if r < 2:
-        raise ValueError(f"Argument `a` should be a (batch) matrix with rank >= 2.  Received `a` = {x} with shape: "
-                         f"{_shape_str(x)}")
+        raise ValueError(
+            f"Argument `a` should be a (batch) matrix with rank >= 2.  Received `a` = {x} with shape: {_shape_str(x)}"
+        )
     return transpose(x, list(range(r - 2)) + [r - 1, r - 2])
 
 
-def adjoint(matrix: TensorLike, name: Optional[str] = None) -> Tensor:
+def adjoint(matrix: TensorLike, name: str | None = None) -> Tensor:
     """The conjugate transpose of the innermost matrices (``tf.linalg.adjoint``)."""
     return matrix_transpose(matrix)
 
 
-def eye(num_rows: int, num_columns: Optional[int] = None, batch_shape: Any = None,
-        dtype: Optional[DTypeLike] = None, name: Optional[str] = None) -> Tensor:
+def eye(
+    num_rows: int,
+    num_columns: int | None = None,
+    batch_shape: Any = None,
+    dtype: DTypeLike | None = None,
+    name: str | None = None,
+) -> Tensor:
     """Identity matrices ``[*batch_shape, num_rows, num_columns]`` (``tf.eye``)."""
     from ._dtypes import float32
+
     dtype = float32 if dtype is None else dtype
     cols = num_rows if num_columns is None else num_columns
     e = np.eye(int(num_rows), int(cols))

@@ -4,11 +4,12 @@ linalg.py) import their names from here.
 Composites follow TF's own Python (math_ops.py, nn_ops.py, clip_ops.py, linalg_ops.py) op for op,
 so values, gradients at kinks and NaN behaviour match; the engine's primitives give the gradients.
 """
+
 from __future__ import annotations
 
 import collections.abc
 import numbers
-from typing import Any, List, Optional, Tuple
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,8 @@ def _attr_t_error(dtype, allowed, op):
     bfloat16, float, double [Op:Softplus]" (`allowed`: TF's list for the op, in TF's order)."""
     name = _KERNEL_NAMES.get(dtype.name, dtype.name)
     return _core.InvalidArgumentError(
-        f"Value for attr 'T' of {name} is not in the list of allowed values: {allowed} [Op:{op}]")
+        f"Value for attr 'T' of {name} is not in the list of allowed values: {allowed} [Op:{op}]"
+    )
 
 
 def _float_input(x: Any, op: str, allowed: str = "half, bfloat16, float, double") -> Tensor:
@@ -83,7 +85,8 @@ def _squeezed_shape(shape, axis):
 
 # ---- elementwise -------------------------------------------------------------------------------
 
-def round(x: TensorLike, name: Optional[str] = None) -> Tensor:  # noqa: A001  (TF's name)
+
+def round(x: TensorLike, name: str | None = None) -> Tensor:  # noqa: A001  (TF's name)
     """Rounds half to even (banker's rounding), as TF; integers are returned unchanged."""
     x = _t(x)
     if x.dtype.is_integer:
@@ -91,12 +94,12 @@ def round(x: TensorLike, name: Optional[str] = None) -> Tensor:  # noqa: A001  (
     return _core.round(x)
 
 
-def log_sigmoid(x: TensorLike, name: Optional[str] = None) -> Tensor:
+def log_sigmoid(x: TensorLike, name: str | None = None) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
     return -_core.softplus(-_float_input(x, "Softplus"))
 
 
-def _pair(x: Any, y: Any) -> Tuple[Tensor, Tensor]:
+def _pair(x: Any, y: Any) -> tuple[Tensor, Tensor]:
     """Both operands as tensors; a Python value takes the other operand's dtype (TF's rule)."""
     kinds = (Tensor, Variable, np.ndarray)
     if isinstance(x, kinds) and not isinstance(y, kinds):
@@ -112,7 +115,7 @@ def _scalar(v: Any, dtype: Any) -> Tensor:
     return convert_to_tensor(v, dtype=dtype)
 
 
-def xlogy(x: TensorLike, y: TensorLike, name: Optional[str] = None) -> Tensor:
+def xlogy(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
     """x * log(y), and 0 where x == 0 (whatever y is). Gradients as TF: 0 at x == 0."""
     x, y = _pair(x, y)
     zero = _core.equal(x, _scalar(0, x.dtype))
@@ -120,7 +123,7 @@ def xlogy(x: TensorLike, y: TensorLike, name: Optional[str] = None) -> Tensor:
     return _where(zero, _scalar(0, x.dtype), x * _core.log(safe_y))
 
 
-def xlog1py(x: TensorLike, y: TensorLike, name: Optional[str] = None) -> Tensor:
+def xlog1py(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
     """x * log1p(y), and 0 where x == 0."""
     x, y = _pair(x, y)
     zero = _core.equal(x, _scalar(0, x.dtype))
@@ -128,7 +131,7 @@ def xlog1py(x: TensorLike, y: TensorLike, name: Optional[str] = None) -> Tensor:
     return _where(zero, _scalar(0, x.dtype), x * _core.log1p(safe_y))
 
 
-def xdivy(x: TensorLike, y: TensorLike, name: Optional[str] = None) -> Tensor:
+def xdivy(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
     """x / y, and 0 where x == 0."""
     x, y = _pair(x, y)
     zero = _core.equal(x, _scalar(0, x.dtype))
@@ -136,7 +139,7 @@ def xdivy(x: TensorLike, y: TensorLike, name: Optional[str] = None) -> Tensor:
     return _where(zero, _scalar(0, x.dtype), x / safe_y)
 
 
-def divide_no_nan(x: TensorLike, y: TensorLike, name: Optional[str] = None) -> Tensor:
+def divide_no_nan(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
     """x / y, and 0 where y == 0 (also for x = inf or nan). Gradients are 0 there too."""
     x, y = _pair(x, y)
     if x.dtype.is_integer and y.dtype == x.dtype:  # TF's truediv table: 8/16-bit in float32, else float64
@@ -147,7 +150,7 @@ def divide_no_nan(x: TensorLike, y: TensorLike, name: Optional[str] = None) -> T
     return _where(zero, _scalar(0, x.dtype), x / safe_y)
 
 
-def multiply_no_nan(x: TensorLike, y: TensorLike, name: Optional[str] = None) -> Tensor:
+def multiply_no_nan(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
     """x * y, and 0 where y == 0 even if x is inf or nan."""
     x, y = _pair(x, y)
     if not x.dtype.is_floating:
@@ -177,17 +180,17 @@ def _mul_no_nan(x, y):
     return _where(fix, _scalar(0, x.dtype), x) * y, grad
 
 
-def mod(x: TensorLike, y: TensorLike, name: Optional[str] = None) -> Tensor:
+def mod(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
     """floormod: the remainder of floor division, with the sign of y."""
     return _core.floormod(x, y)
 
 
-def rint(x: TensorLike, name: Optional[str] = None) -> Tensor:
+def rint(x: TensorLike, name: str | None = None) -> Tensor:
     """Rounds half to even."""
     return _core.round(x)
 
 
-def scalar_mul(scalar: TensorLike, x: Tensor, name: Optional[str] = None) -> Tensor:
+def scalar_mul(scalar: TensorLike, x: Tensor, name: str | None = None) -> Tensor:
     """scalar * x."""
     scalar = convert_to_tensor(scalar, dtype=x.dtype)  # x must be a tensor (TF reads x.dtype)
     if scalar.ndim != 0:
@@ -195,7 +198,7 @@ def scalar_mul(scalar: TensorLike, x: Tensor, name: Optional[str] = None) -> Ten
     return _core.multiply(scalar, x)
 
 
-def conj(x: TensorLike, name: Optional[str] = None) -> Tensor:
+def conj(x: TensorLike, name: str | None = None) -> Tensor:
     """The complex conjugate: the identity for the real tensors tapegrad has."""
     return _core.identity(x)
 
@@ -205,18 +208,23 @@ def logical_xor(x: TensorLike, y: TensorLike, name: str = "LogicalXor") -> Tenso
     return _core.logical_and(_core.logical_or(x, y), _core.logical_not(_core.logical_and(x, y)))
 
 
-def add_n(inputs: Any, name: Optional[str] = None) -> Tensor:
+def add_n(inputs: Any, name: str | None = None) -> Tensor:
     """The elementwise sum of a list of tensors of one shape and dtype (no broadcasting, as TF)."""
     if isinstance(inputs, (Tensor, Variable, np.ndarray)) or not isinstance(inputs, collections.abc.Iterable):
-        raise ValueError("inputs must be an iterable of at least one Tensor/IndexedSlices with the same dtype and shape")
+        raise ValueError(
+            "inputs must be an iterable of at least one Tensor/IndexedSlices with the same dtype and shape"
+        )
     values = [_t(v) for v in inputs]
     if not values:
-        raise ValueError("inputs must be an iterable of at least one Tensor/IndexedSlices with the same dtype and shape")
+        raise ValueError(
+            "inputs must be an iterable of at least one Tensor/IndexedSlices with the same dtype and shape"
+        )
     for i, v in enumerate(values[1:], 1):
         if tuple(v.shape) != tuple(values[0].shape):
             raise _core.InvalidArgumentError(
                 f"Shapes of all inputs must match: values[0].shape = {_shape_str(values[0].shape)} != "
-                f"values[{i}].shape = {_shape_str(v.shape)} [Op:AddN]")
+                f"values[{i}].shape = {_shape_str(v.shape)} [Op:AddN]"
+            )
     if len(values) == 1:
         return _core.identity(values[0])
     total = values[0] + values[1]
@@ -227,8 +235,10 @@ def add_n(inputs: Any, name: Optional[str] = None) -> Tensor:
 
 # ---- reductions --------------------------------------------------------------------------------
 
-def reduce_logsumexp(input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool = False,
-                     name: Optional[str] = None) -> Tensor:
+
+def reduce_logsumexp(
+    input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
     """log(sum(exp(x))) over `axis`, stable: the (finite) max is subtracted first, as TF."""
     x = _t(input_tensor)
     raw_max = _core.reduce_max(x, axis, True)
@@ -239,8 +249,9 @@ def reduce_logsumexp(input_tensor: TensorLike, axis: AxisLike = None, keepdims: 
     return result + my_max
 
 
-def reduce_variance(input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool = False,
-                    name: Optional[str] = None) -> Tensor:
+def reduce_variance(
+    input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
     """The variance (divisor N) over `axis`."""
     x = _t(input_tensor)
     if not x.dtype.is_floating:
@@ -249,33 +260,44 @@ def reduce_variance(input_tensor: TensorLike, axis: AxisLike = None, keepdims: b
     return _core.reduce_mean(_core.square(x - means), axis, keepdims)
 
 
-def reduce_std(input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool = False,
-               name: Optional[str] = None) -> Tensor:
+def reduce_std(
+    input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
     """The standard deviation (divisor N) over `axis`."""
     return _core.sqrt(reduce_variance(input_tensor, axis, keepdims))
 
 
-def reduce_euclidean_norm(input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool = False,
-                          name: Optional[str] = None) -> Tensor:
+def reduce_euclidean_norm(
+    input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
     """sqrt(sum(x**2)) over `axis`."""
     x = _t(input_tensor)
     return _core.sqrt(_core.reduce_sum(x * x, axis, keepdims))
 
 
-def argmax(input: TensorLike, axis: AxisLike = None, output_type: DTypeLike = int64,  # noqa: A002  (TF's name)
-           name: Optional[str] = None) -> Tensor:
+def argmax(
+    input: TensorLike,
+    axis: AxisLike = None,
+    output_type: DTypeLike = int64,  # noqa: A002  (TF's name)
+    name: str | None = None,
+) -> Tensor:
     """Index of the largest value along `axis` (default 0); the first one on ties. int64 by default."""
     return _core._arg_reduce(input, 0 if axis is None else _axis_int(axis), as_dtype(output_type)._code, True)
 
 
-def argmin(input: TensorLike, axis: AxisLike = None, output_type: DTypeLike = int64,  # noqa: A002
-           name: Optional[str] = None) -> Tensor:
+def argmin(
+    input: TensorLike,
+    axis: AxisLike = None,
+    output_type: DTypeLike = int64,  # noqa: A002
+    name: str | None = None,
+) -> Tensor:
     """Index of the smallest value along `axis` (default 0); the first one on ties. int64 by default."""
     return _core._arg_reduce(input, 0 if axis is None else _axis_int(axis), as_dtype(output_type)._code, False)
 
 
-def cumsum(x: TensorLike, axis: AxisLike = 0, exclusive: bool = False, reverse: bool = False,
-           name: Optional[str] = None) -> Tensor:
+def cumsum(
+    x: TensorLike, axis: AxisLike = 0, exclusive: bool = False, reverse: bool = False, name: str | None = None
+) -> Tensor:
     """Cumulative sum along `axis`; `exclusive` leaves out the current element, `reverse` runs backwards.
 
     >>> import tapegrad as tg
@@ -285,8 +307,9 @@ def cumsum(x: TensorLike, axis: AxisLike = 0, exclusive: bool = False, reverse: 
     return _core._scan(x, _axis_int(axis), bool(exclusive), bool(reverse), False)
 
 
-def cumprod(x: TensorLike, axis: AxisLike = 0, exclusive: bool = False, reverse: bool = False,
-            name: Optional[str] = None) -> Tensor:
+def cumprod(
+    x: TensorLike, axis: AxisLike = 0, exclusive: bool = False, reverse: bool = False, name: str | None = None
+) -> Tensor:
     """Cumulative product along `axis`. The gradient is TF's (divides by x: not finite where x == 0)."""
     return _core._scan(x, _axis_int(axis), bool(exclusive), bool(reverse), True)
 
@@ -294,8 +317,13 @@ def cumprod(x: TensorLike, axis: AxisLike = 0, exclusive: bool = False, reverse:
 TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])
 
 
-def top_k(input: TensorLike, k: int = 1, sorted: bool = True, index_type: DTypeLike = int32,  # noqa: A002
-          name: Optional[str] = None) -> Any:
+def top_k(
+    input: TensorLike,
+    k: int = 1,
+    sorted: bool = True,
+    index_type: DTypeLike = int32,  # noqa: A002
+    name: str | None = None,
+) -> Any:
     """The k largest entries of the last axis and their indices, largest first (ties: lower index
     first, as TF). Differentiable in `values`; the selection is a one-hot product, O(k * n) per row."""
     x = _t(input)
@@ -308,8 +336,9 @@ def top_k(input: TensorLike, k: int = 1, sorted: bool = True, index_type: DTypeL
     if k > n:
         raise _core.InvalidArgumentError(f"input must have at least k columns. Had {n}, needed {k} [Op:TopKV2]")
     if x.dtype.is_bool:
-        raise _attr_t_error(x.dtype, "float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, "
-                            "uint64", "TopKV2")
+        raise _attr_t_error(
+            x.dtype, "float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64", "TopKV2"
+        )
     a = np.asarray(x)
     if x.dtype.is_floating:  # descending with NaN first (TF treats NaN as the largest); stable on ties
         af = a.astype(np.float64)
@@ -326,7 +355,7 @@ def top_k(input: TensorLike, k: int = 1, sorted: bool = True, index_type: DTypeL
     return TopKV2(values, indices)
 
 
-def in_top_k(targets: TensorLike, predictions: TensorLike, k: int, name: Optional[str] = None) -> Tensor:
+def in_top_k(targets: TensorLike, predictions: TensorLike, k: int, name: str | None = None) -> Tensor:
     """Whether each target's prediction is among the k largest of its row (ties count as in, and a
     non-finite row gives False, as TF). Not differentiable."""
     p = np.asarray(_t(predictions))
@@ -334,7 +363,8 @@ def in_top_k(targets: TensorLike, predictions: TensorLike, k: int, name: Optiona
     if p.ndim != 2 or t.shape != p.shape[:1]:
         raise _core.InvalidArgumentError(
             f"predictions must be 2-dimensional and targets 1-dimensional of the same batch size, got "
-            f"{list(p.shape)} and {list(t.shape)} [Op:InTopKV2]")
+            f"{list(p.shape)} and {list(t.shape)} [Op:InTopKV2]"
+        )
     rows = np.arange(p.shape[0])
     valid = (t >= 0) & (t < p.shape[1])
     target = p[rows, np.clip(t, 0, max(p.shape[1] - 1, 0))]
@@ -343,9 +373,14 @@ def in_top_k(targets: TensorLike, predictions: TensorLike, k: int, name: Optiona
     return convert_to_tensor(ok)
 
 
-def confusion_matrix(labels: TensorLike, predictions: TensorLike, num_classes: Optional[int] = None,
-                     weights: Optional[TensorLike] = None, dtype: DTypeLike = int32,
-                     name: Optional[str] = None) -> Tensor:
+def confusion_matrix(
+    labels: TensorLike,
+    predictions: TensorLike,
+    num_classes: int | None = None,
+    weights: TensorLike | None = None,
+    dtype: DTypeLike = int32,
+    name: str | None = None,
+) -> Tensor:
     """counts[i, j]: how many examples have label i and prediction j (or the sum of their weights)."""
     lab = np.asarray(_t(labels)).astype(np.int64).reshape(-1)
     pred = np.asarray(_t(predictions)).astype(np.int64).reshape(-1)
@@ -363,9 +398,16 @@ def confusion_matrix(labels: TensorLike, predictions: TensorLike, num_classes: O
     return convert_to_tensor(out.astype(dt.as_numpy_dtype))
 
 
-def bincount(arr: TensorLike, weights: Optional[TensorLike] = None, minlength: Optional[int] = None,
-             maxlength: Optional[int] = None, dtype: DTypeLike = int32, name: Optional[str] = None,
-             axis: AxisLike = None, binary_output: bool = False) -> Tensor:
+def bincount(
+    arr: TensorLike,
+    weights: TensorLike | None = None,
+    minlength: int | None = None,
+    maxlength: int | None = None,
+    dtype: DTypeLike = int32,
+    name: str | None = None,
+    axis: AxisLike = None,
+    binary_output: bool = False,
+) -> Tensor:
     """Counts of each non-negative integer value in arr (or sums of weights). Not differentiable."""
     if axis is not None:
         raise NotImplementedError("tapegrad: bincount with axis is not implemented yet")
@@ -388,16 +430,22 @@ def bincount(arr: TensorLike, weights: Optional[TensorLike] = None, minlength: O
     return convert_to_tensor(counts.astype(out_dtype.as_numpy_dtype))
 
 
-def count_nonzero(input: TensorLike, axis: AxisLike = None, keepdims: Optional[bool] = None,  # noqa: A002
-                  dtype: DTypeLike = int64, name: Optional[str] = None) -> Tensor:
+def count_nonzero(
+    input: TensorLike,
+    axis: AxisLike = None,
+    keepdims: bool | None = None,  # noqa: A002
+    dtype: DTypeLike = int64,
+    name: str | None = None,
+) -> Tensor:
     """Number of non-zero elements over `axis` (int64 by default)."""
     x = _t(input)
     nz = _core.not_equal(x, _scalar(False if x.dtype.is_bool else 0, x.dtype))
     return _core.reduce_sum(_core.cast(nz, as_dtype(dtype)._code), axis, bool(keepdims))
 
 
-def moments(x: TensorLike, axes: Any, shift: Optional[TensorLike] = None, keepdims: bool = False,
-            name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
+def moments(
+    x: TensorLike, axes: Any, shift: TensorLike | None = None, keepdims: bool = False, name: str | None = None
+) -> tuple[Tensor, Tensor]:
     """(mean, variance) over `axes`, as TF: the variance does not differentiate through the mean."""
     y = _t(x)
     mean = _core.reduce_mean(y, axes, True)
@@ -409,8 +457,15 @@ def moments(x: TensorLike, axes: Any, shift: Optional[TensorLike] = None, keepdi
     return mean, variance
 
 
-def batch_normalization(x: TensorLike, mean: TensorLike, variance: TensorLike, offset: TensorLike,
-                        scale: TensorLike, variance_epsilon: Any, name: Optional[str] = None) -> Tensor:
+def batch_normalization(
+    x: TensorLike,
+    mean: TensorLike,
+    variance: TensorLike,
+    offset: TensorLike,
+    scale: TensorLike,
+    variance_epsilon: Any,
+    name: str | None = None,
+) -> Tensor:
     """(x - mean) * scale / sqrt(variance + eps) + offset, written as TF writes it (offset and scale
     may be None)."""
     x = _t(x)
@@ -423,13 +478,15 @@ def batch_normalization(x: TensorLike, mean: TensorLike, variance: TensorLike, o
 
 # ---- clipping and norms ------------------------------------------------------------------------
 
+
 def _assert_same_shape(values, result):
     if tuple(values.shape) != tuple(result.shape):
         raise ValueError(f"Shapes {values.shape} and {result.shape} are incompatible")
 
 
-def clip_by_value(t: TensorLike, clip_value_min: TensorLike, clip_value_max: TensorLike,
-                  name: Optional[str] = None) -> Tensor:
+def clip_by_value(
+    t: TensorLike, clip_value_min: TensorLike, clip_value_max: TensorLike, name: str | None = None
+) -> Tensor:
     """min(max(t, lo), hi), elementwise; the bounds must broadcast to t's shape without growing it.
     The gradient passes where lo <= t <= hi (the bounds included), as TF."""
     values = _t(t)
@@ -440,7 +497,7 @@ def clip_by_value(t: TensorLike, clip_value_min: TensorLike, clip_value_max: Ten
     return t_max
 
 
-def clip_by_norm(t: TensorLike, clip_norm: TensorLike, axes: Any = None, name: Optional[str] = None) -> Tensor:
+def clip_by_norm(t: TensorLike, clip_norm: TensorLike, axes: Any = None, name: str | None = None) -> Tensor:
     """Rescales t so that its L2 norm over `axes` is at most clip_norm."""
     values = _t(t)
     l2sum = _core.reduce_sum(values * values, axes, True)
@@ -452,19 +509,21 @@ def clip_by_norm(t: TensorLike, clip_norm: TensorLike, axes: Any = None, name: O
     return _core.identity(intermediate / _core.maximum(l2norm, clip_norm))
 
 
-def l2_loss(t: TensorLike, name: Optional[str] = None) -> Tensor:
+def l2_loss(t: TensorLike, name: str | None = None) -> Tensor:
     """sum(t ** 2) / 2."""
     t = _float_input(t, "L2Loss")
     return _core.reduce_sum(_core.square(t)) * 0.5
 
 
 def _tensor_list(t_list):
-    if isinstance(t_list, (str, bytes, Tensor, Variable, np.ndarray)) or not isinstance(t_list, collections.abc.Sequence):
+    if isinstance(t_list, (str, bytes, Tensor, Variable, np.ndarray)) or not isinstance(
+        t_list, collections.abc.Sequence
+    ):
         raise TypeError(f"`t_list` should be a sequence of tensors. Received {type(t_list)}.")
     return list(t_list)
 
 
-def global_norm(t_list: Any, name: Optional[str] = None) -> Tensor:
+def global_norm(t_list: Any, name: str | None = None) -> Tensor:
     """sqrt(sum of the squared L2 norms of the tensors in t_list); None entries are ignored."""
     values = [_t(v) for v in _tensor_list(t_list) if v is not None]
     if not values:
@@ -475,24 +534,29 @@ def global_norm(t_list: Any, name: Optional[str] = None) -> Tensor:
     return _core.sqrt(half * 2.0)
 
 
-def clip_by_global_norm(t_list: Any, clip_norm: TensorLike, use_norm: Any = None,
-                        name: Optional[str] = None) -> Tuple[List[Optional[Tensor]], Tensor]:
+def clip_by_global_norm(
+    t_list: Any, clip_norm: TensorLike, use_norm: Any = None, name: str | None = None
+) -> tuple[list[Tensor | None], Tensor]:
     """Scales every tensor by clip_norm / max(global_norm, clip_norm). Returns (list, global_norm);
     all entries are NaN when the global norm is not finite, as TF."""
     t_list = _tensor_list(t_list)
     use_norm = global_norm(t_list) if use_norm is None else _t(use_norm)
     scale_for_finite = clip_norm * _core.minimum(1.0 / use_norm, _scalar(1.0, use_norm.dtype) / clip_norm)
     scale = scale_for_finite + (use_norm - use_norm)
-    clipped = [None if v is None else _core.identity(_t(v) * _core.cast(scale, _t(v).dtype._code))
-               for v in t_list]
+    clipped = [None if v is None else _core.identity(_t(v) * _core.cast(scale, _t(v).dtype._code)) for v in t_list]
     return clipped, use_norm
 
 
 _MATRIX_ORDS = ("euclidean", "fro", 1, 2, np.inf)
 
 
-def norm(tensor: TensorLike, ord: Any = "euclidean", axis: Any = None,  # noqa: A002  (TF's names)
-         keepdims: Optional[bool] = None, name: Optional[str] = None) -> Tensor:
+def norm(
+    tensor: TensorLike,
+    ord: Any = "euclidean",
+    axis: Any = None,  # noqa: A002  (TF's names)
+    keepdims: bool | None = None,
+    name: str | None = None,
+) -> Tensor:
     """Vector norms (axis None or an int; ord 'euclidean', 1, 2, inf or any p > 0) and matrix norms
     (axis a pair; ord 'euclidean'/'fro', 1, inf). The matrix 2-norm needs an SVD: NotImplementedError."""
     keepdims = bool(keepdims)
@@ -505,8 +569,9 @@ def norm(tensor: TensorLike, ord: Any = "euclidean", axis: Any = None,  # noqa: 
         if not (ord in ("euclidean", "fro") or (is_real and ord in (1, 2, np.inf))):
             raise ValueError(f"'ord' must be a supported matrix norm in {list(_MATRIX_ORDS)}, got {ord}")
         if is_real and ord == 2:
-            raise NotImplementedError("tapegrad: the matrix 2-norm (largest singular value) needs an SVD, "
-                                      "which is not implemented yet")
+            raise NotImplementedError(
+                "tapegrad: the matrix 2-norm (largest singular value) needs an SVD, which is not implemented yet"
+            )
     else:
         if not (axis is None or isinstance(axis, (numbers.Integral, np.integer))):
             raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}")
@@ -530,15 +595,17 @@ def norm(tensor: TensorLike, ord: Any = "euclidean", axis: Any = None,  # noqa: 
             result = _core.reduce_max(result, None if axis is None else axis[0], True)
         else:
             p = float(ord)
-            result = _core.pow(_core.reduce_sum(_core.pow(result, _scalar(p, x.dtype)), ax, True),
-                               _scalar(1.0 / p, x.dtype))
+            result = _core.pow(
+                _core.reduce_sum(_core.pow(result, _scalar(p, x.dtype)), ax, True), _scalar(1.0 / p, x.dtype)
+            )
     if not keepdims:
         result = reshape(result, _squeezed_shape(list(x.shape), ax))
     return result
 
 
-def l2_normalize(x: TensorLike, axis: AxisLike = None, epsilon: float = 1e-12, name: Optional[str] = None,
-                 dim: Optional[int] = None) -> Tensor:
+def l2_normalize(
+    x: TensorLike, axis: AxisLike = None, epsilon: float = 1e-12, name: str | None = None, dim: int | None = None
+) -> Tensor:
     """x / sqrt(max(sum(x**2, axis), epsilon))."""
     if dim is not None:
         axis = dim
@@ -550,7 +617,8 @@ def l2_normalize(x: TensorLike, axis: AxisLike = None, epsilon: float = 1e-12, n
 
 # ---- activations -------------------------------------------------------------------------------
 
-def leaky_relu(features: TensorLike, alpha: float = 0.2, name: Optional[str] = None) -> Tensor:
+
+def leaky_relu(features: TensorLike, alpha: float = 0.2, name: str | None = None) -> Tensor:
     """x where x > 0, else alpha * x (gradient alpha at 0, as TF). Integers are cast to float32."""
     x = _t(features)
     if x.dtype.is_integer:
@@ -561,21 +629,23 @@ def leaky_relu(features: TensorLike, alpha: float = 0.2, name: Optional[str] = N
     return _core._leaky_relu(x, alpha)
 
 
-def elu(features: TensorLike, name: Optional[str] = None) -> Tensor:
+def elu(features: TensorLike, name: str | None = None) -> Tensor:
     """x where x >= 0, else exp(x) - 1 (at 0: gradient 1, second derivative 0, as TF)."""
     return _core._exp_linear(features, False)
 
 
-def selu(features: TensorLike, name: Optional[str] = None) -> Tensor:
+def selu(features: TensorLike, name: str | None = None) -> Tensor:
     """scale * (x where x >= 0, else alpha * (exp(x) - 1)), with TF's constants."""
     return _core._exp_linear(features, True)
 
 
-def gelu(features: TensorLike, approximate: bool = False, name: Optional[str] = None) -> Tensor:
+def gelu(features: TensorLike, approximate: bool = False, name: str | None = None) -> Tensor:
     """x * Phi(x): exact (erfc form, as TF) or, with approximate=True, the tanh approximation."""
     x = _t(features)
     if not x.dtype.is_floating:
-        raise ValueError(f"`features.dtype` must be a floating point tensor.Received:features.dtype=<dtype: '{x.dtype.name}'>")
+        raise ValueError(
+            f"`features.dtype` must be a floating point tensor.Received:features.dtype=<dtype: '{x.dtype.name}'>"
+        )
     # TF's formulas. TF writes its constants as cast(python_float, dtype), which rounds them to
     # float32 first; float64 results depend on it.
     if approximate:
@@ -585,7 +655,7 @@ def gelu(features: TensorLike, approximate: bool = False, name: Optional[str] = 
     return x * 0.5 * _core.erfc(-x * _scalar(_F32_SQRT_HALF, x.dtype))
 
 
-def silu(features: TensorLike, beta: float = 1.0, name: Optional[str] = None) -> Tensor:
+def silu(features: TensorLike, beta: float = 1.0, name: str | None = None) -> Tensor:
     """x * sigmoid(beta * x) (swish)."""
     x = _float_input(features, "Sigmoid", "bfloat16, half, float, double, complex64, complex128")
     return x * _core.sigmoid(x * beta) if beta != 1.0 else x * _core.sigmoid(x)
@@ -594,7 +664,7 @@ def silu(features: TensorLike, beta: float = 1.0, name: Optional[str] = None) ->
 swish = silu
 
 
-def softsign(features: TensorLike, name: Optional[str] = None) -> Tensor:
+def softsign(features: TensorLike, name: str | None = None) -> Tensor:
     """x / (1 + |x|)."""
     x = _float_input(features, "Softsign")
     return x / (_core.abs(x) + 1.0)
@@ -604,15 +674,16 @@ def _shape_str(shape):
     return "[" + ",".join(str(d) for d in shape) + "]"
 
 
-def bias_add(value: TensorLike, bias: TensorLike, data_format: Optional[str] = None,
-             name: Optional[str] = None) -> Tensor:
+def bias_add(value: TensorLike, bias: TensorLike, data_format: str | None = None, name: str | None = None) -> Tensor:
     """value + bias along the channel axis: the last one ("N...C", default) or axis 1 ("NC...")."""
     value, bias = _t(value), _t(bias)
     if bias.ndim != 1:
         raise _core.InvalidArgumentError(f"Biases must be 1D: {_shape_str(bias.shape)} [Op:BiasAdd]")
     if value.ndim < 2:
         raise _core.InvalidArgumentError(f"Input tensor must be at least 2D: {_shape_str(value.shape)} [Op:BiasAdd]")
-    if data_format is None or (isinstance(data_format, str) and data_format.startswith("N") and data_format.endswith("C")):
+    if data_format is None or (
+        isinstance(data_format, str) and data_format.startswith("N") and data_format.endswith("C")
+    ):
         channel = value.ndim - 1
     elif isinstance(data_format, str) and data_format.startswith("NC"):
         channel = 1
@@ -622,13 +693,13 @@ def bias_add(value: TensorLike, bias: TensorLike, data_format: Optional[str] = N
         where = "last" if channel == value.ndim - 1 else "channel"
         raise _core.InvalidArgumentError(
             f"Must provide as many biases as the {where} dimension of the input tensor: "
-            f"{_shape_str(bias.shape)} vs. {_shape_str(value.shape)} [Op:BiasAdd]")
+            f"{_shape_str(bias.shape)} vs. {_shape_str(value.shape)} [Op:BiasAdd]"
+        )
     if value.dtype != bias.dtype:
         raise _core.InvalidArgumentError(
             f"cannot compute BiasAdd as input #1(zero-based) was expected to be a {value.dtype.name} tensor "
-            f"but is a {bias.dtype.name} tensor [Op:BiasAdd]")
+            f"but is a {bias.dtype.name} tensor [Op:BiasAdd]"
+        )
     if channel != value.ndim - 1:
         bias = reshape(bias, [-1] + [1] * (value.ndim - channel - 1))
     return value + bias
-
-

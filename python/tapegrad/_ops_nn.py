@@ -1,10 +1,11 @@
 """Python side of tf.nn's convolution, pooling and dropout: TF's argument handling (strides,
 dilations, padding, data formats) around the engine's conv/pool primitives, and dropout's mask
 drawn from tg.random's seeds. ``tg.nn`` (nn.py) imports its names from here."""
+
 from __future__ import annotations
 
 import numbers
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -15,8 +16,8 @@ from ._ops_linalg import _shape_str, _t, einsum
 from ._tensor import Tensor
 from ._typing import TensorLike
 
-
 # ---- convolution and pooling -------------------------------------------------------------------
+
 
 def _int_list(v, n, what, data_format=None):
     """TF's _get_sequence: an int or a list of 1, n or n+2 ints -> n ints (spatial)."""
@@ -33,8 +34,9 @@ def _int_list(v, n, what, data_format=None):
         channels_last = data_format is None or not data_format.startswith("NC")
         outer = [v[0], v[-1]] if channels_last else [v[0], v[1]]
         if outer != [1, 1]:
-            raise InvalidArgumentError(f"Current implementation does not yet support {what} in the batch and depth "
-                                       f"dimensions.")
+            raise InvalidArgumentError(
+                f"Current implementation does not yet support {what} in the batch and depth dimensions."
+            )
         return v[1:-1] if channels_last else v[2:]
     raise ValueError(f"{what} should be of length 1, {n} or {n + 2} but was {len(v)}")
 
@@ -52,8 +54,10 @@ def _pads(padding, in_sizes, k_sizes, strides, dilations, data_format, n):
                 total = max((o - 1) * s + eff - i, 0)
                 out += [total // 2, total - total // 2]
             return out
-        raise InvalidArgumentError(f"Value for attr 'padding' of \"{padding}\" is not in the list of allowed values: "
-                                   f"\"SAME\", \"VALID\", \"EXPLICIT\"")
+        raise InvalidArgumentError(
+            f"Value for attr 'padding' of \"{padding}\" is not in the list of allowed values: "
+            f'"SAME", "VALID", "EXPLICIT"'
+        )
     pairs = [list(p) for p in padding]
     if len(pairs) != n + 2 or any(len(p) != 2 for p in pairs):
         raise ValueError(f"padding should be SAME, VALID or a list of {n + 2} pairs, got {padding}")
@@ -70,8 +74,15 @@ def _check_format(data_format, allowed):
         raise ValueError(f"data_format must be one of {allowed}, got {data_format!r}")
 
 
-def conv2d(input: TensorLike, filters: TensorLike, strides: Any, padding: str, data_format: str = "NHWC",
-           dilations: Any = None, name: Optional[str] = None) -> Tensor:
+def conv2d(
+    input: TensorLike,
+    filters: TensorLike,
+    strides: Any,
+    padding: str,
+    data_format: str = "NHWC",
+    dilations: Any = None,
+    name: str | None = None,
+) -> Tensor:
     """2-D convolution (cross-correlation, as TF) of ``[N, H, W, C]`` input with ``[KH, KW, C, O]``
     filters. `padding`: "SAME", "VALID" or explicit ``[[0, 0], [t, b], [l, r], [0, 0]]``.
 
@@ -84,15 +95,22 @@ def conv2d(input: TensorLike, filters: TensorLike, strides: Any, padding: str, d
     st = _int_list(strides, 2, "strides", data_format)
     dl = _int_list(dilations, 2, "dilations", data_format)
     if data_format == "NCHW" and len(x.shape) == 4:
-        y = conv2d(transpose(x, [0, 2, 3, 1]), w, st, padding if isinstance(padding, str) else
-                   [padding[0], padding[2], padding[3], padding[1]], "NHWC", dl)
+        y = conv2d(
+            transpose(x, [0, 2, 3, 1]),
+            w,
+            st,
+            padding if isinstance(padding, str) else [padding[0], padding[2], padding[3], padding[1]],
+            "NHWC",
+            dl,
+        )
         return transpose(y, [0, 3, 1, 2])
     if len(x.shape) == 4 and len(w.shape) == 4:
         c, cin = int(x.shape[3]), int(w.shape[2])
         if cin > 0 and c % cin == 0 and c != cin:
             w = _grouped_filter(w, c)
-        pads = _pads(padding, [int(x.shape[1]), int(x.shape[2])], [int(w.shape[0]), int(w.shape[1])], st, dl,
-                     data_format, 2)
+        pads = _pads(
+            padding, [int(x.shape[1]), int(x.shape[2])], [int(w.shape[0]), int(w.shape[1])], st, dl, data_format, 2
+        )
     else:
         pads = [0, 0, 0, 0]  # the engine reports the rank error
     return _core._conv2d(x, w, st, dl, pads)
@@ -104,8 +122,9 @@ def _grouped_filter(w, c):
     cin, o = int(w.shape[2]), int(w.shape[3])
     groups = c // cin
     if o % groups != 0:
-        raise InvalidArgumentError(f"output depth must be evenly divisible by number of groups: {o} vs {groups} "
-                                   f"[Op:Conv2D]")
+        raise InvalidArgumentError(
+            f"output depth must be evenly divisible by number of groups: {o} vs {groups} [Op:Conv2D]"
+        )
     sel = np.zeros((c, cin))
     sel[np.arange(c), np.arange(c) % cin] = 1.0
     mask = (np.arange(c)[:, None] // cin) == (np.arange(o)[None, :] // (o // groups))
@@ -113,9 +132,15 @@ def _grouped_filter(w, c):
     return multiply(full, constant(mask.astype(np.float64), dtype=w.dtype))
 
 
-def depthwise_conv2d(input: TensorLike, filter: TensorLike, strides: Any, padding: str,
-                     data_format: Optional[str] = None, dilations: Any = None,
-                     name: Optional[str] = None) -> Tensor:
+def depthwise_conv2d(
+    input: TensorLike,
+    filter: TensorLike,
+    strides: Any,
+    padding: str,
+    data_format: str | None = None,
+    dilations: Any = None,
+    name: str | None = None,
+) -> Tensor:
     """Depthwise 2-D convolution (``tf.nn.depthwise_conv2d``): input channel c is convolved with
     ``filter[:, :, c, :]``, giving ``C * M`` output channels (channel ``c * M + m``). `strides` is a
     list of 4. Direct loops (DepthwiseConv2dNative and its two backward primitives)."""
@@ -123,8 +148,9 @@ def depthwise_conv2d(input: TensorLike, filter: TensorLike, strides: Any, paddin
     _check_format(data_format, ("NHWC", "NCHW"))
     x, w = _t(input), _t(filter)
     if isinstance(strides, (numbers.Integral, np.integer)) or len(list(strides)) != 4:
-        raise TypeError(f"Expected list of 4 ints for 'strides' argument to 'depthwise_conv2d_native' Op, not "
-                        f"{strides}.")
+        raise TypeError(
+            f"Expected list of 4 ints for 'strides' argument to 'depthwise_conv2d_native' Op, not {strides}."
+        )
     if len(w.shape) != 4:
         raise InvalidArgumentError(f"filter must be 4-dimensional: {_shape_str(w)} [Op:DepthwiseConv2dNative]")
     if len(x.shape) != 4:
@@ -132,8 +158,9 @@ def depthwise_conv2d(input: TensorLike, filter: TensorLike, strides: Any, paddin
     c = int(x.shape[3] if data_format == "NHWC" else x.shape[1])
     kh, kw, cf, mult = (int(d) for d in w.shape)
     if cf != c:
-        raise InvalidArgumentError(f"input depth must be evenly divisible by filter depth: {c} vs {cf} "
-                                   f"[Op:DepthwiseConv2dNative]")
+        raise InvalidArgumentError(
+            f"input depth must be evenly divisible by filter depth: {c} vs {cf} [Op:DepthwiseConv2dNative]"
+        )
     st = _int_list(list(strides), 2, "strides", data_format)
     dl = _int_list(dilations, 2, "dilations", data_format)
     if data_format == "NCHW":
@@ -144,24 +171,39 @@ def depthwise_conv2d(input: TensorLike, filter: TensorLike, strides: Any, paddin
     return _core._depthwise_conv2d(x, w, st, dl, pads)
 
 
-def separable_conv2d(input: TensorLike, depthwise_filter: TensorLike, pointwise_filter: TensorLike, strides: Any,
-                     padding: str, data_format: Optional[str] = None, dilations: Any = None,
-                     name: Optional[str] = None) -> Tensor:
+def separable_conv2d(
+    input: TensorLike,
+    depthwise_filter: TensorLike,
+    pointwise_filter: TensorLike,
+    strides: Any,
+    padding: str,
+    data_format: str | None = None,
+    dilations: Any = None,
+    name: str | None = None,
+) -> Tensor:
     """Depthwise conv followed by a 1x1 conv (``tf.nn.separable_conv2d``)."""
     data_format = data_format or "NHWC"
     y = depthwise_conv2d(input, depthwise_filter, strides, padding, data_format, dilations)
     return conv2d(y, pointwise_filter, 1, "VALID", data_format)
 
 
-def conv2d_transpose(input: TensorLike, filters: TensorLike, output_shape: Any, strides: Any,
-                     padding: str = "SAME", data_format: str = "NHWC", dilations: Any = None,
-                     name: Optional[str] = None) -> Tensor:
+def conv2d_transpose(
+    input: TensorLike,
+    filters: TensorLike,
+    output_shape: Any,
+    strides: Any,
+    padding: str = "SAME",
+    data_format: str = "NHWC",
+    dilations: Any = None,
+    name: str | None = None,
+) -> Tensor:
     """The gradient of conv2d with respect to its input (``tf.nn.conv2d_transpose``); filters are
     ``[KH, KW, out_channels, in_channels]``."""
     _check_format(data_format, ("NHWC",))
     x, w = _t(input), _t(filters)
-    out_shape = [int(v) for v in (np.asarray(output_shape).tolist() if isinstance(output_shape, Tensor)
-                                  else output_shape)]
+    out_shape = [
+        int(v) for v in (np.asarray(output_shape).tolist() if isinstance(output_shape, Tensor) else output_shape)
+    ]
     if len(out_shape) != 4:
         raise ValueError(f"output_shape must have length 4, got {out_shape}")
     st = _int_list(strides, 2, "strides", data_format)
@@ -172,16 +214,24 @@ def conv2d_transpose(input: TensorLike, filters: TensorLike, output_shape: Any, 
     return _core._conv2d_backprop_input(out_shape, w, x, st, dl, pads)
 
 
-def conv1d(input: TensorLike, filters: TensorLike, stride: Any, padding: str, data_format: str = "NWC",
-           dilations: Any = None, name: Optional[str] = None) -> Tensor:
+def conv1d(
+    input: TensorLike,
+    filters: TensorLike,
+    stride: Any,
+    padding: str,
+    data_format: str = "NWC",
+    dilations: Any = None,
+    name: str | None = None,
+) -> Tensor:
     """1-D convolution of ``[N, W, C]`` input with ``[K, C, O]`` filters (``tf.nn.conv1d``)."""
     _check_format(data_format, ("NWC", "NCW"))
     x, w = _t(input), _t(filters)
     if len(x.shape) != 3:
         raise ValueError(f"conv1d: input must be 3-dimensional [batch, width, channels], got shape {list(x.shape)}")
     if len(w.shape) != 3:
-        raise ValueError(f"conv1d: filters must be 3-dimensional [width, in_channels, out_channels], got shape "
-                         f"{list(w.shape)}")
+        raise ValueError(
+            f"conv1d: filters must be 3-dimensional [width, in_channels, out_channels], got shape {list(w.shape)}"
+        )
     if data_format == "NCW":
         x = transpose(x, [0, 2, 1])
     s = _int_list(stride, 1, "stride", data_format)
@@ -197,29 +247,45 @@ def conv1d(input: TensorLike, filters: TensorLike, stride: Any, padding: str, da
     return transpose(y, [0, 2, 1]) if data_format == "NCW" else y
 
 
-def conv1d_transpose(input: TensorLike, filters: TensorLike, output_shape: Any, strides: Any,
-                     padding: str = "SAME", data_format: str = "NWC", dilations: Any = None,
-                     name: Optional[str] = None) -> Tensor:
+def conv1d_transpose(
+    input: TensorLike,
+    filters: TensorLike,
+    output_shape: Any,
+    strides: Any,
+    padding: str = "SAME",
+    data_format: str = "NWC",
+    dilations: Any = None,
+    name: str | None = None,
+) -> Tensor:
     """The gradient of conv1d with respect to its input (``tf.nn.conv1d_transpose``); filters are
     ``[K, out_channels, in_channels]``."""
     _check_format(data_format, ("NWC",))
     x, w = _t(input), _t(filters)
-    out_shape = [int(v) for v in (np.asarray(output_shape).tolist() if isinstance(output_shape, Tensor)
-                                  else output_shape)]
+    out_shape = [
+        int(v) for v in (np.asarray(output_shape).tolist() if isinstance(output_shape, Tensor) else output_shape)
+    ]
     if len(x.shape) != 3 or len(w.shape) != 3 or len(out_shape) != 3:
-        raise ValueError(f"conv1d_transpose: input, filters and output_shape must be 3-dimensional, got "
-                         f"{_shape_str(x)}, {_shape_str(w)} and {out_shape}")
+        raise ValueError(
+            f"conv1d_transpose: input, filters and output_shape must be 3-dimensional, got "
+            f"{_shape_str(x)}, {_shape_str(w)} and {out_shape}"
+        )
     s = _int_list(strides, 1, "strides", data_format)
     d = _int_list(dilations, 1, "dilations", data_format)
     x4 = reshape(x, [int(x.shape[0]), 1, int(x.shape[1]), int(x.shape[2])])
     w4 = reshape(w, [1] + [int(v) for v in w.shape])
-    y = conv2d_transpose(x4, w4, [out_shape[0], 1, out_shape[1], out_shape[2]], [1, s[0]], padding, "NHWC",
-                         [1, d[0]])
+    y = conv2d_transpose(x4, w4, [out_shape[0], 1, out_shape[1], out_shape[2]], [1, s[0]], padding, "NHWC", [1, d[0]])
     return reshape(y, out_shape)
 
 
-def convolution(input: TensorLike, filters: TensorLike, strides: Any = None, padding: str = "VALID",
-                data_format: Optional[str] = None, dilations: Any = None, name: Optional[str] = None) -> Tensor:
+def convolution(
+    input: TensorLike,
+    filters: TensorLike,
+    strides: Any = None,
+    padding: str = "VALID",
+    data_format: str | None = None,
+    dilations: Any = None,
+    name: str | None = None,
+) -> Tensor:
     """N-d convolution dispatching on rank: 3-D input -> conv1d, 4-D -> conv2d (``tf.nn.convolution``)."""
     x = _t(input)
     r = len(x.shape)
@@ -227,18 +293,27 @@ def convolution(input: TensorLike, filters: TensorLike, strides: Any = None, pad
         return conv1d(x, filters, 1 if strides is None else strides, padding, data_format or "NWC", dilations)
     if r == 4:
         return conv2d(x, filters, 1 if strides is None else strides, padding, data_format or "NHWC", dilations)
-    raise NotImplementedError(f"tg.nn.convolution: only 1-D and 2-D convolutions (3-D and 4-D inputs) are "
-                              f"supported, got shape {_shape_str(x)}")
+    raise NotImplementedError(
+        f"tg.nn.convolution: only 1-D and 2-D convolutions (3-D and 4-D inputs) are "
+        f"supported, got shape {_shape_str(x)}"
+    )
 
 
-def atrous_conv2d(value: TensorLike, filters: TensorLike, rate: Any, padding: str,
-                  name: Optional[str] = None) -> Tensor:
+def atrous_conv2d(value: TensorLike, filters: TensorLike, rate: Any, padding: str, name: str | None = None) -> Tensor:
     """Dilated 2-D convolution with stride 1 (``tf.nn.atrous_conv2d``)."""
     return conv2d(value, filters, 1, padding, "NHWC", [int(rate), int(rate)])
 
 
-def pool(input: TensorLike, window_shape: Any, pooling_type: str, strides: Any = None, padding: str = "VALID",
-         data_format: Optional[str] = None, dilations: Any = None, name: Optional[str] = None) -> Tensor:
+def pool(
+    input: TensorLike,
+    window_shape: Any,
+    pooling_type: str,
+    strides: Any = None,
+    padding: str = "VALID",
+    data_format: str | None = None,
+    dilations: Any = None,
+    name: str | None = None,
+) -> Tensor:
     """Max or average pooling dispatching on rank (``tf.nn.pool``); dilations must be 1."""
     if dilations is not None and any(int(v) != 1 for v in np.atleast_1d(dilations)):
         raise NotImplementedError("tg.nn.pool: dilated pooling is not supported")
@@ -264,15 +339,17 @@ def _pool2d(fn, input, ksize, strides, padding, data_format):
     return fn(x, ks, st, pads)
 
 
-def max_pool2d(input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: str = "NHWC",
-               name: Optional[str] = None) -> Tensor:
+def max_pool2d(
+    input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: str = "NHWC", name: str | None = None
+) -> Tensor:
     """Max pooling over ``[N, H, W, C]`` (``tf.nn.max_pool2d``); the gradient goes to the first
     maximum of each window."""
     return _pool2d(_core._max_pool2d, input, ksize, strides, padding, data_format)
 
 
-def avg_pool2d(input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: str = "NHWC",
-               name: Optional[str] = None) -> Tensor:
+def avg_pool2d(
+    input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: str = "NHWC", name: str | None = None
+) -> Tensor:
     """Average pooling over ``[N, H, W, C]`` (``tf.nn.avg_pool2d``); SAME windows average only the
     in-image elements, as TF."""
     return _pool2d(_core._avg_pool2d, input, ksize, strides, padding, data_format)
@@ -292,14 +369,16 @@ def _pool1d(fn2d, input, ksize, strides, padding, data_format):
     return transpose(y, [0, 2, 1]) if data_format == "NCW" else y
 
 
-def max_pool1d(input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: str = "NWC",
-               name: Optional[str] = None) -> Tensor:
+def max_pool1d(
+    input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: str = "NWC", name: str | None = None
+) -> Tensor:
     """Max pooling over ``[N, W, C]`` (``tf.nn.max_pool1d``)."""
     return _pool1d(max_pool2d, input, ksize, strides, padding, data_format)
 
 
-def avg_pool1d(input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: str = "NWC",
-               name: Optional[str] = None) -> Tensor:
+def avg_pool1d(
+    input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: str = "NWC", name: str | None = None
+) -> Tensor:
     """Average pooling over ``[N, W, C]`` (``tf.nn.avg_pool1d``)."""
     return _pool1d(avg_pool2d, input, ksize, strides, padding, data_format)
 
@@ -314,22 +393,34 @@ def _pool_nd(pool1, pool2, input, ksize, strides, padding, data_format, what):
     raise NotImplementedError(f"tg.nn.{what}: only 3-D and 4-D inputs are supported, got shape {list(x.shape)}")
 
 
-def max_pool(input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: Optional[str] = None,
-             name: Optional[str] = None) -> Tensor:
+def max_pool(
+    input: TensorLike,
+    ksize: Any,
+    strides: Any,
+    padding: str,
+    data_format: str | None = None,
+    name: str | None = None,
+) -> Tensor:
     """Max pooling for 3-D or 4-D inputs (``tf.nn.max_pool``)."""
     return _pool_nd(max_pool1d, max_pool2d, input, ksize, strides, padding, data_format, "max_pool")
 
 
-def avg_pool(input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: Optional[str] = None,
-             name: Optional[str] = None) -> Tensor:
+def avg_pool(
+    input: TensorLike,
+    ksize: Any,
+    strides: Any,
+    padding: str,
+    data_format: str | None = None,
+    name: str | None = None,
+) -> Tensor:
     """Average pooling for 3-D or 4-D inputs (``tf.nn.avg_pool``)."""
     return _pool_nd(avg_pool1d, avg_pool2d, input, ksize, strides, padding, data_format, "avg_pool")
 
 
 # ---- dropout -----------------------------------------------------------------------------------
 
-def dropout(x: TensorLike, rate: Any, noise_shape: Any = None, seed: Any = None,
-            name: Optional[str] = None) -> Tensor:
+
+def dropout(x: TensorLike, rate: Any, noise_shape: Any = None, seed: Any = None, name: str | None = None) -> Tensor:
     """Zeroes elements with probability `rate` and scales the rest by ``1 / (1 - rate)``
     (``tf.nn.dropout``). The mask follows tg.random's seeds (See tg.random); the gradient flows
     through the kept elements, scaled the same way.
@@ -340,21 +431,29 @@ def dropout(x: TensorLike, rate: Any, noise_shape: Any = None, seed: Any = None,
     """
     x = _t(x)
     if not x.dtype.is_floating:
-        raise ValueError(f"`x.dtype` must be a floating point tensor as `x` will be scaled. Received: "
-                         f"x_dtype=<dtype: '{x.dtype.name}'>")
+        raise ValueError(
+            f"`x.dtype` must be a floating point tensor as `x` will be scaled. Received: "
+            f"x_dtype=<dtype: '{x.dtype.name}'>"
+        )
     r = float(np.asarray(rate)) if isinstance(rate, Tensor) else rate
     if not isinstance(r, (numbers.Real, np.floating)) or not 0 <= float(r) < 1:
         raise ValueError(f"`rate` must be a scalar tensor or a float in the range [0, 1). Received: rate={rate}")
     if r == 0 and not isinstance(rate, Tensor):
         return x
-    shape = [int(d) for d in x.shape] if noise_shape is None else [
-        int(d) if d is not None else int(x.shape[i]) for i, d in enumerate(
-            np.asarray(noise_shape).tolist() if isinstance(noise_shape, Tensor) else noise_shape)]
+    shape = (
+        [int(d) for d in x.shape]
+        if noise_shape is None
+        else [
+            int(d) if d is not None else int(x.shape[i])
+            for i, d in enumerate(np.asarray(noise_shape).tolist() if isinstance(noise_shape, Tensor) else noise_shape)
+        ]
+    )
     try:
         np.broadcast_shapes(tuple(shape), tuple(int(d) for d in x.shape))
     except ValueError:
-        raise InvalidArgumentError(f"noise_shape {shape} is not broadcastable to the shape of x {list(x.shape)}") \
-            from None
+        raise InvalidArgumentError(
+            f"noise_shape {shape} is not broadcastable to the shape of x {list(x.shape)}"
+        ) from None
     np_dtype = np.float32 if x.dtype.name == "float32" else np.float64
     u = random._uniform_np(shape, np_dtype, seed)
     scale = np_dtype(1.0) / (np_dtype(1.0) - np_dtype(r))

@@ -7,8 +7,11 @@ The functions are the engine's own (one call each), with TF's names, keywords an
 >>> tg.nn.softmax_cross_entropy_with_logits(labels=[[0.0, 1.0]], logits=[[1000.0, -1000.0]]).numpy()
 array([2000.], dtype=float32)
 """
+
 from ._core import (  # noqa: F401
-    log_softmax, sigmoid_cross_entropy_with_logits, softmax, softmax_cross_entropy_with_logits,
+    log_softmax,
+    sigmoid_cross_entropy_with_logits,
+    softmax,
+    softmax_cross_entropy_with_logits,
     sparse_softmax_cross_entropy_with_logits,
 )
-

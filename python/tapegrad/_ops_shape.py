@@ -6,11 +6,12 @@ every op is differentiable to any order. The namespaces (tapegrad/__init__.py, m
 their names from here; ``_tensor._attach_methods`` attaches the indexing functions to Tensor and
 Variable.
 """
+
 from __future__ import annotations
 
 import builtins
 import numbers
-from typing import Any, List, Optional, Tuple
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,6 @@ from ._core import InvalidArgumentError
 from ._dtypes import as_dtype, float32, int32
 from ._tensor import Tensor
 from ._typing import AxisLike, DTypeLike, ShapeLike, TensorLike
-
 
 newaxis = None
 _range = builtins.range
@@ -37,7 +37,7 @@ def _shape(x):
     return tuple(x._shape_tuple) if isinstance(x, (Tensor, _core.Variable)) else tuple(np.shape(x))
 
 
-def _ints(v: Any, what: str = "value") -> List[int]:
+def _ints(v: Any, what: str = "value") -> list[int]:
     """A list of Python ints from an int, a sequence or an integer tensor."""
     if isinstance(v, (Tensor, _core.Variable, np.ndarray)):
         a = np.asarray(v)
@@ -51,8 +51,7 @@ def _ints(v: Any, what: str = "value") -> List[int]:
     out = []
     for i in v:
         if not isinstance(i, numbers.Integral) or isinstance(i, bool):
-            raise TypeError(f"{what} must be a list of integers, got {v!r} (element {i!r} of type "
-                            f"{type(i).__name__})")
+            raise TypeError(f"{what} must be a list of integers, got {v!r} (element {i!r} of type {type(i).__name__})")
         out.append(int(i))
     return out
 
@@ -79,7 +78,7 @@ def _axis_slice(x, axis, start, stop, step=1):
 # ---- reshaping ---------------------------------------------------------------------------------
 
 
-def expand_dims(input: TensorLike, axis: AxisLike, name: Optional[str] = None) -> Tensor:
+def expand_dims(input: TensorLike, axis: AxisLike, name: str | None = None) -> Tensor:
     """Inserts a dimension of length 1 at `axis` (in ``[-rank-1, rank]``)."""
     x = _t(input)
     shape = list(_shape(x))
@@ -93,7 +92,7 @@ def expand_dims(input: TensorLike, axis: AxisLike, name: Optional[str] = None) -
     return _core.reshape(x, shape)
 
 
-def squeeze(input: TensorLike, axis: AxisLike = None, name: Optional[str] = None) -> Tensor:
+def squeeze(input: TensorLike, axis: AxisLike = None, name: str | None = None) -> Tensor:
     """Removes dimensions of length 1 (all of them, or those in `axis`)."""
     x = _t(input)
     shape = _shape(x)
@@ -106,7 +105,9 @@ def squeeze(input: TensorLike, axis: AxisLike = None, name: Optional[str] = None
             raise InvalidArgumentError(f"Tried to squeeze dim index {a} for tensor with {r} dimensions. [Op:Squeeze]")
         a %= r
         if shape[a] != 1:
-            raise InvalidArgumentError(f"Can not squeeze dim[{a}], expected a dimension of 1, got {shape[a]} [Op:Squeeze]")
+            raise InvalidArgumentError(
+                f"Can not squeeze dim[{a}], expected a dimension of 1, got {shape[a]} [Op:Squeeze]"
+            )
         axes.add(a)
     return _core.reshape(x, [d for i, d in enumerate(shape) if i not in axes])
 
@@ -138,7 +139,8 @@ def stack(values: Any, axis: AxisLike = 0, name: str = "stack") -> Tensor:
         if s != shapes[0]:
             raise InvalidArgumentError(
                 f"Shapes of all inputs must match: values[0].shape = [{','.join(map(str, shapes[0]))}] != "
-                f"values[{i}].shape = [{','.join(map(str, s))}] [Op:Pack] name: {name}")
+                f"values[{i}].shape = [{','.join(map(str, s))}] [Op:Pack] name: {name}"
+            )
     if a < 0:
         a += r + 1
     new = list(shapes[0])
@@ -149,8 +151,7 @@ def stack(values: Any, axis: AxisLike = 0, name: str = "stack") -> Tensor:
     return _core.concat(parts, a)
 
 
-def unstack(value: TensorLike, num: Optional[int] = None, axis: AxisLike = 0,
-            name: str = "unstack") -> List[Tensor]:
+def unstack(value: TensorLike, num: int | None = None, axis: AxisLike = 0, name: str = "unstack") -> list[Tensor]:
     """Splits a tensor into a list along `axis` (one slice per entry; differentiable)."""
     x = _t(value)
     shape = list(_shape(x))
@@ -167,8 +168,9 @@ def unstack(value: TensorLike, num: Optional[int] = None, axis: AxisLike = 0,
     return _core.unstack(x, a)
 
 
-def split(value: TensorLike, num_or_size_splits: Any, axis: AxisLike = 0, num: Optional[int] = None,
-          name: str = "split") -> List[Tensor]:
+def split(
+    value: TensorLike, num_or_size_splits: Any, axis: AxisLike = 0, num: int | None = None, name: str = "split"
+) -> list[Tensor]:
     """Splits into `num_or_size_splits` equal parts, or parts of the given sizes (one may be -1)."""
     x = _t(value)
     shape = _shape(x)
@@ -179,12 +181,14 @@ def split(value: TensorLike, num_or_size_splits: Any, axis: AxisLike = 0, num: O
     a %= r
     n = shape[a]
     if isinstance(num_or_size_splits, numbers.Integral) or (
-            isinstance(num_or_size_splits, (Tensor, np.ndarray)) and np.ndim(num_or_size_splits) == 0):
+        isinstance(num_or_size_splits, (Tensor, np.ndarray)) and np.ndim(num_or_size_splits) == 0
+    ):
         k = int(num_or_size_splits)
         if k <= 0 or n % k:
             raise InvalidArgumentError(
                 f"Number of ways to split should evenly divide the split dimension, but got split_dim {a} "
-                f"(size = {n}) and num_split {k} [Op:Split]")
+                f"(size = {n}) and num_split {k} [Op:Split]"
+            )
         sizes = [n // k] * k
     else:
         sizes = _ints(num_or_size_splits, "num_or_size_splits")
@@ -199,7 +203,8 @@ def split(value: TensorLike, num_or_size_splits: Any, axis: AxisLike = 0, num: O
         if builtins.any(s < 0 for s in sizes) or builtins.sum(sizes) != n:
             raise InvalidArgumentError(
                 f"Determined shape must either match input shape along split_dim exactly if fully specified, or be "
-                f"less than the size of the input along split_dim if not fully specified.  Got: {known} [Op:SplitV]")
+                f"less than the size of the input along split_dim if not fully specified.  Got: {known} [Op:SplitV]"
+            )
     out = []
     at = 0
     for s in sizes:
@@ -208,14 +213,15 @@ def split(value: TensorLike, num_or_size_splits: Any, axis: AxisLike = 0, num: O
     return out
 
 
-def tile(input: TensorLike, multiples: TensorLike, name: Optional[str] = None) -> Tensor:
+def tile(input: TensorLike, multiples: TensorLike, name: str | None = None) -> Tensor:
     """Repeats `input` `multiples[i]` times along dimension i (differentiable)."""
     x = _t(input)
     shape = list(_shape(x))
     m = _ints(multiples, "multiples")
     if len(m) != len(shape):
-        raise InvalidArgumentError(f"Expected multiples argument to be a vector of length {len(shape)} but got "
-                                   f"length {len(m)} [Op:Tile]")
+        raise InvalidArgumentError(
+            f"Expected multiples argument to be a vector of length {len(shape)} but got length {len(m)} [Op:Tile]"
+        )
     for i, v in enumerate(m):
         if v < 0:
             raise InvalidArgumentError(f"Expected multiples[{i}] >= 0, but got {v} [Op:Tile]")
@@ -238,8 +244,13 @@ def tile(input: TensorLike, multiples: TensorLike, name: Optional[str] = None) -
     return x
 
 
-def pad(tensor: TensorLike, paddings: TensorLike, mode: str = "CONSTANT", constant_values: TensorLike = 0,
-        name: Optional[str] = None) -> Tensor:
+def pad(
+    tensor: TensorLike,
+    paddings: TensorLike,
+    mode: str = "CONSTANT",
+    constant_values: TensorLike = 0,
+    name: str | None = None,
+) -> Tensor:
     """Pads with `paddings[i] = [before, after]` per dimension; mode CONSTANT, REFLECT or SYMMETRIC."""
     x = _t(tensor)
     shape = _shape(x)
@@ -252,12 +263,16 @@ def pad(tensor: TensorLike, paddings: TensorLike, mode: str = "CONSTANT", consta
     if p.dtype.kind not in "iu":
         raise TypeError(f"paddings must be an integer tensor, got {p.dtype}")
     if p.shape != (len(shape), 2):
-        raise InvalidArgumentError(f"The first dimension of paddings must be the rank of inputs"
-                                   f"[{','.join(map(str, p.shape))}] [{','.join(map(str, shape))}] [Op:{op}]")
+        raise InvalidArgumentError(
+            f"The first dimension of paddings must be the rank of inputs"
+            f"[{','.join(map(str, p.shape))}] [{','.join(map(str, shape))}] [Op:{op}]"
+        )
     p = p.astype(np.int64)
     if mode_u not in ("CONSTANT", "REFLECT", "SYMMETRIC"):
-        raise ValueError('Value of argument `mode` expected to be one of "CONSTANT", "REFLECT", or "SYMMETRIC". '
-                         f"Received `mode` = {mode}")
+        raise ValueError(
+            'Value of argument `mode` expected to be one of "CONSTANT", "REFLECT", or "SYMMETRIC". '
+            f"Received `mode` = {mode}"
+        )
     for i in _range(len(shape)):
         if p[i, 0] < 0 or p[i, 1] < 0:
             raise InvalidArgumentError(f"Paddings must be non-negative: {p[i, 0]} {p[i, 1]} [Op:{op}]")
@@ -287,12 +302,12 @@ def pad(tensor: TensorLike, paddings: TensorLike, mode: str = "CONSTANT", consta
     return x
 
 
-def reverse(tensor: TensorLike, axis: AxisLike, name: Optional[str] = None) -> Tensor:
+def reverse(tensor: TensorLike, axis: AxisLike, name: str | None = None) -> Tensor:
     """Reverses the given dimensions."""
     x = _t(tensor)
     shape = _shape(x)
     r = len(shape)
-    axes: List[int] = []
+    axes: list[int] = []
     for a in _ints(axis, "axis"):
         if a < -r or a >= r:
             raise InvalidArgumentError(f"'axis'[{len(axes)}] = {a} is out of valid range [0, {r - 1} [Op:ReverseV2]")
@@ -305,14 +320,16 @@ def reverse(tensor: TensorLike, axis: AxisLike, name: Optional[str] = None) -> T
     return _core.strided_slice(x, begin, stride, list(shape))
 
 
-def slice(input_: TensorLike, begin: TensorLike, size: TensorLike, name: Optional[str] = None) -> Tensor:  # noqa: A001  (TF's name)
+def slice(input_: TensorLike, begin: TensorLike, size: TensorLike, name: str | None = None) -> Tensor:  # noqa: A001  (TF's name)
     """``input_[begin[i] : begin[i] + size[i]]`` per dimension; size -1 means "to the end"."""
     x = _t(input_)
     shape = _shape(x)
     b, s = _ints(begin, "begin"), _ints(size, "size")
     if len(b) != len(shape) or len(s) != len(shape):
-        raise InvalidArgumentError(f"Expected begin and size arguments to be 1-D tensors of size {len(shape)}, but "
-                                   f"got shapes [{len(b)}] and [{len(s)}] instead. [Op:Slice]")
+        raise InvalidArgumentError(
+            f"Expected begin and size arguments to be 1-D tensors of size {len(shape)}, but "
+            f"got shapes [{len(b)}] and [{len(s)}] instead. [Op:Slice]"
+        )
     size_ = []
     for i, d in enumerate(shape):
         if not 0 <= b[i] <= d:  # TF blames begin first
@@ -324,15 +341,25 @@ def slice(input_: TensorLike, begin: TensorLike, size: TensorLike, name: Optiona
     return _core.strided_slice(x, [bi if size_[i] else 0 for i, bi in enumerate(b)], [1] * len(shape), size_)
 
 
-def strided_slice(input_: TensorLike, begin: TensorLike, end: TensorLike, strides: Any = None, begin_mask: int = 0,
-                  end_mask: int = 0, ellipsis_mask: int = 0, new_axis_mask: int = 0, shrink_axis_mask: int = 0,
-                  var: Any = None, name: Optional[str] = None) -> Tensor:
+def strided_slice(
+    input_: TensorLike,
+    begin: TensorLike,
+    end: TensorLike,
+    strides: Any = None,
+    begin_mask: int = 0,
+    end_mask: int = 0,
+    ellipsis_mask: int = 0,
+    new_axis_mask: int = 0,
+    shrink_axis_mask: int = 0,
+    var: Any = None,
+    name: str | None = None,
+) -> Tensor:
     """TF's strided_slice with its bit masks (the same machinery as ``tensor[...]``)."""
     b, e = _ints(begin, "begin"), _ints(end, "end")
     s = _ints(strides, "strides") if strides is not None else [1] * len(b)
     if not (len(b) == len(e) == len(s)):
         raise InvalidArgumentError("Expected begin, end, and strides to be 1D equal size tensors [Op:StridedSlice]")
-    spec: List[Any] = []
+    spec: list[Any] = []
     for i in _range(len(b)):
         bit = 1 << i
         if ellipsis_mask & bit:
@@ -347,7 +374,7 @@ def strided_slice(input_: TensorLike, begin: TensorLike, end: TensorLike, stride
     return _getitem(x, tuple(spec))
 
 
-def repeat(input: TensorLike, repeats: Any, axis: AxisLike = None, name: Optional[str] = None) -> Tensor:
+def repeat(input: TensorLike, repeats: Any, axis: AxisLike = None, name: str | None = None) -> Tensor:
     """Repeats each element (of the flattened input when axis is None) `repeats` times."""
     x = _t(input)
     if axis is None:
@@ -368,7 +395,7 @@ def repeat(input: TensorLike, repeats: Any, axis: AxisLike = None, name: Optiona
     return _core.gather(x, idx, a, 0)
 
 
-def roll(input: TensorLike, shift: TensorLike, axis: AxisLike, name: Optional[str] = None) -> Tensor:
+def roll(input: TensorLike, shift: TensorLike, axis: AxisLike, name: str | None = None) -> Tensor:
     """Rolls elements along `axis` by `shift` (lists: one shift per axis; repeated axes add up)."""
     x = _t(input)
     shape = _shape(x)
@@ -389,8 +416,9 @@ def roll(input: TensorLike, shift: TensorLike, axis: AxisLike, name: Optional[st
     return x
 
 
-def sequence_mask(lengths: TensorLike, maxlen: Optional[int] = None, dtype: Optional[DTypeLike] = None,
-                  name: Optional[str] = None) -> Tensor:
+def sequence_mask(
+    lengths: TensorLike, maxlen: int | None = None, dtype: DTypeLike | None = None, name: str | None = None
+) -> Tensor:
     """``mask[..., j] = j < lengths[...]``, of shape lengths.shape + [maxlen] (default max(lengths))."""
     lens = _t(lengths)
     if not lens.dtype.is_integer:
@@ -402,8 +430,9 @@ def sequence_mask(lengths: TensorLike, maxlen: Optional[int] = None, dtype: Opti
     return _core.cast(mask, as_dtype(dtype)._code)
 
 
-def unsorted_segment_sum(data: TensorLike, segment_ids: TensorLike, num_segments: int,
-                         name: Optional[str] = None) -> Tensor:
+def unsorted_segment_sum(
+    data: TensorLike, segment_ids: TensorLike, num_segments: int, name: str | None = None
+) -> Tensor:
     """Sums the slices of `data` with equal `segment_ids` (ids: a prefix of data's shape; negative ids
     are dropped, as TF); shape [num_segments] + data.shape[ids.ndim:]. Differentiable (a gather)."""
     x = data if isinstance(data, (Tensor, _core.Variable)) else _t(data)
@@ -413,15 +442,19 @@ def unsorted_segment_sum(data: TensorLike, segment_ids: TensorLike, num_segments
     shape = _shape(x)
     k = ids.ndim
     if tuple(shape[:k]) != ids.shape:
-        raise InvalidArgumentError(f"data.shape = [{','.join(map(str, shape))}] does not start with segment_ids.shape "
-                                   f"= [{','.join(map(str, ids.shape))}] [Op:UnsortedSegmentSum]")
+        raise InvalidArgumentError(
+            f"data.shape = [{','.join(map(str, shape))}] does not start with segment_ids.shape "
+            f"= [{','.join(map(str, ids.shape))}] [Op:UnsortedSegmentSum]"
+        )
     n = _int(num_segments, "num_segments")
     flat_ids = ids.reshape(-1).astype(np.int64)
     bad = np.flatnonzero(flat_ids >= n)
     if bad.size:
         i = int(bad[0])
-        raise InvalidArgumentError(f"segment_ids[{','.join(map(str, np.unravel_index(i, ids.shape)))}] = "
-                                   f"{flat_ids[i]} is out of range [0, {n}) [Op:UnsortedSegmentSum]")
+        raise InvalidArgumentError(
+            f"segment_ids[{','.join(map(str, np.unravel_index(i, ids.shape)))}] = "
+            f"{flat_ids[i]} is out of range [0, {n}) [Op:UnsortedSegmentSum]"
+        )
     inner = list(shape[k:])
     x2 = _core.reshape(x, [len(flat_ids), int(np.prod(inner, dtype=np.int64))])
     keep = flat_ids >= 0
@@ -431,8 +464,9 @@ def unsorted_segment_sum(data: TensorLike, segment_ids: TensorLike, num_segments
     return _core.reshape(_core.unsorted_segment_sum(x2, flat_ids, n), [n] + inner)
 
 
-def unsorted_segment_mean(data: TensorLike, segment_ids: TensorLike, num_segments: int,
-                          name: Optional[str] = None) -> Tensor:
+def unsorted_segment_mean(
+    data: TensorLike, segment_ids: TensorLike, num_segments: int, name: str | None = None
+) -> Tensor:
     """Mean of the slices of `data` per segment (empty segments give 0, as TF)."""
     x = data if isinstance(data, (Tensor, _core.Variable)) else _t(data)
     ids = np.asarray(segment_ids)
@@ -444,7 +478,7 @@ def unsorted_segment_mean(data: TensorLike, segment_ids: TensorLike, num_segment
     return total / counts
 
 
-def segment_mean(data: TensorLike, segment_ids: TensorLike, name: Optional[str] = None) -> Tensor:
+def segment_mean(data: TensorLike, segment_ids: TensorLike, name: str | None = None) -> Tensor:
     """Mean of slices of `data` along dim 0 per (sorted) segment id."""
     ids = np.asarray(segment_ids)
     segment_sum(data, ids)  # validates
@@ -452,7 +486,7 @@ def segment_mean(data: TensorLike, segment_ids: TensorLike, name: Optional[str] 
     return unsorted_segment_mean(data, ids, n)
 
 
-def segment_sum(data: TensorLike, segment_ids: TensorLike, name: Optional[str] = None) -> Tensor:
+def segment_sum(data: TensorLike, segment_ids: TensorLike, name: str | None = None) -> Tensor:
     """Sums slices of `data` along dim 0 with equal (sorted) `segment_ids`."""
     ids = np.asarray(segment_ids)
     if ids.ndim != 1:
@@ -466,8 +500,14 @@ def segment_sum(data: TensorLike, segment_ids: TensorLike, name: Optional[str] =
 # ---- indexing ----------------------------------------------------------------------------------
 
 
-def gather(params: TensorLike, indices: TensorLike, validate_indices: Optional[bool] = None, axis: AxisLike = None,
-           batch_dims: int = 0, name: Optional[str] = None) -> Tensor:
+def gather(
+    params: TensorLike,
+    indices: TensorLike,
+    validate_indices: bool | None = None,
+    axis: AxisLike = None,
+    batch_dims: int = 0,
+    name: str | None = None,
+) -> Tensor:
     """Slices of `params` along `axis` at `indices` (int32/int64; out-of-range raises).
 
     The gradient with respect to `params` is a dense tensor of params' shape (TF returns an
@@ -478,7 +518,7 @@ def gather(params: TensorLike, indices: TensorLike, validate_indices: Optional[b
     return _core.gather(params, indices, _int(axis, "axis"), _int(batch_dims, "batch_dims"))
 
 
-def gather_nd(params: TensorLike, indices: TensorLike, batch_dims: int = 0, name: Optional[str] = None) -> Tensor:
+def gather_nd(params: TensorLike, indices: TensorLike, batch_dims: int = 0, name: str | None = None) -> Tensor:
     """Gathers slices of `params` at the multi-indices in the last dimension of `indices`."""
     bd = _int(batch_dims, "batch_dims")
     if bd == 0:
@@ -489,9 +529,11 @@ def gather_nd(params: TensorLike, indices: TensorLike, batch_dims: int = 0, name
     if idx.dtype.kind not in "iu":
         raise TypeError(f"indices must be an integer tensor, got {idx.dtype}")
     if bd < 0 or bd >= idx.ndim or bd > len(pshape) or tuple(idx.shape[:bd]) != tuple(pshape[:bd]):
-        raise InvalidArgumentError(f"gather_nd: batch_dims={bd} must be in [0, rank(indices)) and the first "
-                                   f"batch_dims dimensions of params {list(pshape)} and indices "
-                                   f"{list(idx.shape)} must match [Op:GatherNd]")
+        raise InvalidArgumentError(
+            f"gather_nd: batch_dims={bd} must be in [0, rank(indices)) and the first "
+            f"batch_dims dimensions of params {list(pshape)} and indices "
+            f"{list(idx.shape)} must match [Op:GatherNd]"
+        )
     B = int(np.prod(pshape[:bd], dtype=np.int64))
     K = idx.shape[-1]
     mid = idx.shape[bd:-1]
@@ -499,35 +541,41 @@ def gather_nd(params: TensorLike, indices: TensorLike, batch_dims: int = 0, name
     batch = np.broadcast_to(np.arange(B, dtype=np.int64)[:, None, None], flat.shape[:2] + (1,))
     full = np.concatenate([batch, flat], axis=-1)
     out = _core.gather_nd(_core.reshape(p, [B] + list(pshape[bd:])), full)
-    return _core.reshape(out, list(pshape[:bd]) + list(mid) + list(pshape[bd + K:]))
+    return _core.reshape(out, list(pshape[:bd]) + list(mid) + list(pshape[bd + K :]))
 
 
-def scatter_nd(indices: TensorLike, updates: TensorLike, shape: ShapeLike, name: Optional[str] = None) -> Tensor:
+def scatter_nd(indices: TensorLike, updates: TensorLike, shape: ShapeLike, name: str | None = None) -> Tensor:
     """A zero tensor of `shape` with `updates` added at `indices` (duplicates add up)."""
     return _core.scatter_nd(indices, updates, _ints(shape, "shape"))
 
 
-def tensor_scatter_nd_update(tensor: TensorLike, indices: TensorLike, updates: TensorLike,
-                             name: Optional[str] = None) -> Tensor:
+def tensor_scatter_nd_update(
+    tensor: TensorLike, indices: TensorLike, updates: TensorLike, name: str | None = None
+) -> Tensor:
     """`tensor` with the slices at `indices` replaced by `updates`."""
     return _core.tensor_scatter_nd_update(tensor, indices, updates)
 
 
-def tensor_scatter_nd_add(tensor: TensorLike, indices: TensorLike, updates: TensorLike,
-                          name: Optional[str] = None) -> Tensor:
+def tensor_scatter_nd_add(
+    tensor: TensorLike, indices: TensorLike, updates: TensorLike, name: str | None = None
+) -> Tensor:
     """`tensor` with `updates` added at `indices` (duplicates add up)."""
     return _core.tensor_scatter_nd_add(tensor, indices, updates)
 
 
-def tensor_scatter_nd_sub(tensor: TensorLike, indices: TensorLike, updates: TensorLike,
-                          name: Optional[str] = None) -> Tensor:
+def tensor_scatter_nd_sub(
+    tensor: TensorLike, indices: TensorLike, updates: TensorLike, name: str | None = None
+) -> Tensor:
     """`tensor` with `updates` subtracted at `indices` (duplicates add up)."""
-    u = updates if isinstance(updates, (Tensor, _core.Variable, np.ndarray)) else \
-        _core.convert_to_tensor(updates, _t(tensor).dtype._code)
+    u = (
+        updates
+        if isinstance(updates, (Tensor, _core.Variable, np.ndarray))
+        else _core.convert_to_tensor(updates, _t(tensor).dtype._code)
+    )
     return _core.tensor_scatter_nd_add(tensor, indices, _core.negative(u))
 
 
-def meshgrid(*args: Any, **kwargs: Any) -> List[Tensor]:
+def meshgrid(*args: Any, **kwargs: Any) -> list[Tensor]:
     """Coordinate grids from 1-D tensors; ``indexing="xy"`` (default) or ``"ij"``."""
     indexing = kwargs.pop("indexing", "xy")
     kwargs.pop("name", None)
@@ -551,7 +599,7 @@ def meshgrid(*args: Any, **kwargs: Any) -> List[Tensor]:
     return out
 
 
-def unique(x: TensorLike, out_idx: DTypeLike = int32, name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
+def unique(x: TensorLike, out_idx: DTypeLike = int32, name: str | None = None) -> tuple[Tensor, Tensor]:
     """(y, idx): the distinct values of a 1-D `x` in order of first occurrence, and x's positions in y."""
     a = np.asarray(x)
     if a.ndim != 1:
@@ -566,8 +614,7 @@ def unique(x: TensorLike, out_idx: DTypeLike = int32, name: Optional[str] = None
     return yt, _core.constant(rank[inverse.reshape(-1)], as_dtype(out_idx)._code)
 
 
-def boolean_mask(tensor: TensorLike, mask: TensorLike, axis: AxisLike = None,
-                 name: str = "boolean_mask") -> Tensor:
+def boolean_mask(tensor: TensorLike, mask: TensorLike, axis: AxisLike = None, name: str = "boolean_mask") -> Tensor:
     """The entries of `tensor` where `mask` is true (mask covers dims ``axis .. axis+mask.ndim``)."""
     x = tensor if isinstance(tensor, (Tensor, _core.Variable)) else _t(tensor)
     m = np.asarray(mask)
@@ -578,11 +625,11 @@ def boolean_mask(tensor: TensorLike, mask: TensorLike, axis: AxisLike = None,
     a = 0 if axis is None else _int(axis, "axis")
     if a < 0:
         a += len(shape)
-    got = tuple(shape[a:a + k])
+    got = tuple(shape[a : a + k])
     if len(got) != k or builtins.any(g != w for g, w in zip(got, m.shape)):
         raise ValueError(f"Shapes {_tuple_str(got)} and {_tuple_str(m.shape)} are incompatible")
     lead = int(np.prod(got, dtype=np.int64))
-    flat = _core.reshape(x, list(shape[:a]) + [lead] + list(shape[a + k:]))
+    flat = _core.reshape(x, list(shape[:a]) + [lead] + list(shape[a + k :]))
     idx = np.flatnonzero(m.reshape(-1)).astype(np.int64)
     return _core.gather(flat, idx, a, 0)
 
@@ -591,8 +638,9 @@ def _tuple_str(s):
     return "(" + ", ".join(str(d) for d in s) + ("," if len(s) == 1 else "") + ")"
 
 
-def where(condition: TensorLike, x: Optional[TensorLike] = None, y: Optional[TensorLike] = None,
-          name: Optional[str] = None) -> Tensor:
+def where(
+    condition: TensorLike, x: TensorLike | None = None, y: TensorLike | None = None, name: str | None = None
+) -> Tensor:
     """where(c): int64 coordinates [n, rank] of the true entries; where(c, x, y): elementwise select."""
     if x is None and y is None:
         return _core.where_indices(condition)
@@ -601,15 +649,23 @@ def where(condition: TensorLike, x: Optional[TensorLike] = None, y: Optional[Ten
     return _core.where3(condition, x, y)
 
 
-def one_hot(indices: TensorLike, depth: int, on_value: Optional[TensorLike] = None,
-            off_value: Optional[TensorLike] = None, axis: AxisLike = None, dtype: Optional[DTypeLike] = None,
-            name: Optional[str] = None) -> Tensor:
+def one_hot(
+    indices: TensorLike,
+    depth: int,
+    on_value: TensorLike | None = None,
+    off_value: TensorLike | None = None,
+    axis: AxisLike = None,
+    dtype: DTypeLike | None = None,
+    name: str | None = None,
+) -> Tensor:
     """One-hot vectors of length `depth` along `axis` (-1: last); out-of-range indices give off_value."""
     idx = _t(indices)
     if idx.dtype.name not in ("uint8", "int8", "int32", "int64"):
         kname = {"float32": "float", "float64": "double"}.get(idx.dtype.name, idx.dtype.name)
-        raise InvalidArgumentError(f"Value for attr 'TI' of {kname} is not in the list of allowed values: uint8, "
-                                   "int8, int32, int64 [Op:OneHot]")
+        raise InvalidArgumentError(
+            f"Value for attr 'TI' of {kname} is not in the list of allowed values: uint8, "
+            "int8, int32, int64 [Op:OneHot]"
+        )
     on_dt = on_value.dtype if isinstance(on_value, (Tensor, _core.Variable)) else None
     off_dt = off_value.dtype if isinstance(off_value, (Tensor, _core.Variable)) else None
     if on_dt is not None and off_dt is not None and on_dt != off_dt:
@@ -618,9 +674,13 @@ def one_hot(indices: TensorLike, depth: int, on_value: Optional[TensorLike] = No
         dtype = on_dt or off_dt
         if dtype is None:
             v = on_value if on_value is not None else off_value
-            dtype = (as_dtype(np.asarray(v).dtype) if isinstance(v, np.ndarray)
-                     else int32 if isinstance(v, numbers.Integral) and not isinstance(v, bool)
-                     else float32)
+            dtype = (
+                as_dtype(np.asarray(v).dtype)
+                if isinstance(v, np.ndarray)
+                else int32
+                if isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                else float32
+            )
     dtype = as_dtype(dtype)
     for dt, what in ((on_dt, "on_value"), (off_dt, "off_value")):
         if dt is not None and dt != dtype:
@@ -645,8 +705,10 @@ def one_hot(indices: TensorLike, depth: int, on_value: Optional[TensorLike] = No
 
 # ---- Tensor.__getitem__ ------------------------------------------------------------------------
 
-_SLICE_TYPE_ERROR = ("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and scalar "
-                     "tf.int32/tf.int64 tensors are valid indices")
+_SLICE_TYPE_ERROR = (
+    "Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and scalar "
+    "tf.int32/tf.int64 tensors are valid indices"
+)
 
 
 def _index_int(s):
@@ -671,8 +733,11 @@ def _slice_part(v):
 
 def _getitem(tensor, spec):
     """``tensor[spec]`` with TF's rules (numpy basic indexing plus a boolean-mask form)."""
-    if (isinstance(spec, bool) or (isinstance(spec, (Tensor, _core.Variable)) and spec.dtype.is_bool)
-            or (isinstance(spec, np.ndarray) and spec.dtype == np.bool_)):
+    if (
+        isinstance(spec, bool)
+        or (isinstance(spec, (Tensor, _core.Variable)) and spec.dtype.is_bool)
+        or (isinstance(spec, np.ndarray) and spec.dtype == np.bool_)
+    ):
         return boolean_mask(tensor, spec)
     if not isinstance(spec, (list, tuple)):
         spec = (spec,)
@@ -683,8 +748,9 @@ def _getitem(tensor, spec):
         raise InvalidArgumentError("Multiple ellipses in slice spec not allowed [Op:StridedSlice] name: strided_slice/")
     used = builtins.sum(1 for s in spec if s is not None and s is not Ellipsis)
     if used > r:
-        raise InvalidArgumentError(f"Index out of range using input dim {r}; input has only {r} dims "
-                                   "[Op:StridedSlice] name: strided_slice/")
+        raise InvalidArgumentError(
+            f"Index out of range using input dim {r}; input has only {r} dims [Op:StridedSlice] name: strided_slice/"
+        )
     full = []
     for s in spec:
         if s is Ellipsis:
@@ -713,8 +779,9 @@ def _getitem(tensor, spec):
         else:
             i = _index_int(s)
             if i < -n or i >= n:
-                raise InvalidArgumentError(f"slice index {i} of dimension {d} out of bounds. [Op:StridedSlice] "
-                                           "name: strided_slice/")
+                raise InvalidArgumentError(
+                    f"slice index {i} of dimension {d} out of bounds. [Op:StridedSlice] name: strided_slice/"
+                )
             begin.append(i % n)
             stride.append(1)
             size.append(1)
@@ -744,8 +811,11 @@ class _SliceAssign:
         n = int(np.prod(shape, dtype=np.int64))
         pos = _getitem(_core.constant(np.arange(n, dtype=np.int64).reshape(shape)), self._spec)
         cur = _core.constant(var._array_view())  # the variable's value, not recorded as a read
-        value = _core.convert_to_tensor(value, cur.dtype._code) if not isinstance(value, (Tensor, _core.Variable)) \
+        value = (
+            _core.convert_to_tensor(value, cur.dtype._code)
+            if not isinstance(value, (Tensor, _core.Variable))
             else value
+        )
         upd = _core.reshape(_core.broadcast_to(value, list(pos._shape_tuple)), [-1])
         idx = _core.reshape(pos, [-1, 1])
         flat = _core.reshape(cur, [-1])
@@ -771,7 +841,7 @@ def _scatter_method(kind):
             new = tensor_scatter_nd_sub(cur, indices, updates)
         self.assign(new)
         return self
+
     method.__name__ = f"scatter_nd_{kind}"
     method.__doc__ = f"Variable.scatter_nd_{kind}(indices, updates): tensor_scatter_nd_{kind} written in place."
     return method
-

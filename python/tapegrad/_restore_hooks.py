@@ -7,9 +7,12 @@ that object. ``Layer.add_weight``, the end of ``Layer._maybe_build`` and the end
 assign the saved values to the newly created variables. Without pending restores ``notify`` is a
 dictionary-emptiness check.
 """
+
 import weakref
 
-pending: "weakref.WeakKeyDictionary[object, list]" = weakref.WeakKeyDictionary()  # live object -> [status, ...] waiting for its state
+pending: "weakref.WeakKeyDictionary[object, list]" = (
+    weakref.WeakKeyDictionary()
+)  # live object -> [status, ...] waiting for its state
 
 
 def register(obj, status):

@@ -1,11 +1,13 @@
 """GradientTape: records ops on the engine's thread-local tape stack and runs the backward pass
 in C++. Mirrors tensorflow/python/eager/backprop.py."""
+
 from __future__ import annotations
 
 import contextlib
 import enum
 import warnings
-from typing import Any, Iterator, Optional, Tuple
+from collections.abc import Iterator
+from typing import Any
 
 from . import _core, nest
 from ._tensor import Tensor, Variable
@@ -35,10 +37,10 @@ class GradientTape:
     """
 
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
-        self._tape: Optional[_core.Tape] = None
+        self._tape: _core.Tape | None = None
         self._persistent = bool(persistent)
         self._watch_accessed_variables = bool(watch_accessed_variables)
-        self._watched_variables: Tuple[_core.Variable, ...] = ()
+        self._watched_variables: tuple[_core.Variable, ...] = ()
         self._recording = False
 
     def __enter__(self) -> GradientTape:
@@ -51,9 +53,7 @@ class GradientTape:
 
     def _push_tape(self):
         if self._recording:
-            raise ValueError(
-                "Tape is still recording, This can happen if you try to re-enter an already-active tape."
-            )
+            raise ValueError("Tape is still recording, This can happen if you try to re-enter an already-active tape.")
         if self._tape is None:
             self._tape = _core.Tape(self._persistent, self._watch_accessed_variables)
         _core.push_tape(self._tape)
@@ -73,7 +73,9 @@ class GradientTape:
             if not _is_float(t):
                 warnings.warn(
                     f"The dtype of the watched tensor must be floating (e.g. tf.float32), got {t.dtype!r}",
-                    UserWarning, stacklevel=2)
+                    UserWarning,
+                    stacklevel=2,
+                )
             if self._tape is None:
                 raise RuntimeError("GradientTape.watch on a tape that has already been used to compute gradients")
             self._tape.watch(t)
@@ -95,14 +97,19 @@ class GradientTape:
         self._tape = None
         self._push_tape()
 
-    def watched_variables(self) -> Tuple[_core.Variable, ...]:
+    def watched_variables(self) -> tuple[_core.Variable, ...]:
         """Variables watched by this tape, in the order they were first watched."""
         if self._tape is not None:
             self._watched_variables = tuple(self._tape.watched_variables())
         return self._watched_variables
 
-    def gradient(self, target: Any, sources: Any, output_gradients: Any = None,
-                 unconnected_gradients: Any = UnconnectedGradients.NONE) -> Any:
+    def gradient(
+        self,
+        target: Any,
+        sources: Any,
+        output_gradients: Any = None,
+        unconnected_gradients: Any = UnconnectedGradients.NONE,
+    ) -> Any:
         """Gradient of (the sum of) `target` with respect to each of `sources`.
 
         `target` and `sources` may be nested lists, tuples or dicts; the result has the structure
@@ -121,7 +128,10 @@ class GradientTape:
                     "efficient than calling it outside the context (it causes the gradient ops to be recorded on "
                     "the tape, leading to increased CPU and memory usage). Only call GradientTape.gradient inside "
                     "the context if you actually want to trace the gradient in order to compute higher order "
-                    "derivatives.", UserWarning, stacklevel=2)
+                    "derivatives.",
+                    UserWarning,
+                    stacklevel=2,
+                )
         if target is None:
             raise TypeError(
                 "Argument `target` should be a list or nested structure of Tensors, Variables or CompositeTensors "
@@ -141,7 +151,10 @@ class GradientTape:
             if not s.dtype.is_floating:
                 warnings.warn(
                     f"The dtype of the source tensor must be floating (e.g. tf.float32) when calling "
-                    f"GradientTape.gradient, got {s.dtype!r}", UserWarning, stacklevel=2)
+                    f"GradientTape.gradient, got {s.dtype!r}",
+                    UserWarning,
+                    stacklevel=2,
+                )
         if output_gradients is None:
             flat_og = [None] * len(flat_targets)
         else:
@@ -151,8 +164,14 @@ class GradientTape:
                 flat_og = nest.flatten(output_gradients)
                 if len(flat_targets) == 1 and len(flat_og) != 1:  # one target: the whole value is its gradient
                     flat_og = [output_gradients]
-            flat_og = [g if g is None or isinstance(g, _TENSORLIKE) else _core.convert_to_tensor(g, t._dtype_code)
-                       for g, t in zip(flat_og, flat_targets)] if len(flat_og) == len(flat_targets) else flat_og
+            flat_og = (
+                [
+                    g if g is None or isinstance(g, _TENSORLIKE) else _core.convert_to_tensor(g, t._dtype_code)
+                    for g, t in zip(flat_og, flat_targets)
+                ]
+                if len(flat_og) == len(flat_targets)
+                else flat_og
+            )
             if len(flat_og) != len(flat_targets):
                 raise ValueError(f"output_gradients has {len(flat_og)} entries for {len(flat_targets)} targets")
 
@@ -180,7 +199,8 @@ class GradientTape:
         if not experimental_use_pfor and not self._persistent:
             raise RuntimeError(
                 f"GradientTape must be created with persistent=True to compute the {what} with eager execution "
-                "enabled and with  experimental_use_pfor set to False.")
+                "enabled and with  experimental_use_pfor set to False."
+            )
         try:
             unconnected = UnconnectedGradients(unconnected_gradients)
         except ValueError:
@@ -193,8 +213,14 @@ class GradientTape:
             self._tape = None
         return tape, unconnected
 
-    def jacobian(self, target: Tensor, sources: Any, unconnected_gradients: Any = UnconnectedGradients.NONE,
-                 parallel_iterations: Optional[int] = None, experimental_use_pfor: bool = True) -> Any:
+    def jacobian(
+        self,
+        target: Tensor,
+        sources: Any,
+        unconnected_gradients: Any = UnconnectedGradients.NONE,
+        parallel_iterations: int | None = None,
+        experimental_use_pfor: bool = True,
+    ) -> Any:
         """Jacobian of `target` (one tensor) with respect to each of `sources`.
 
         Each result has shape ``target.shape + source.shape`` and the structure of `sources`
@@ -218,12 +244,20 @@ class GradientTape:
             _as_tensorlike(s, "sources")
         out = _core.compute_jacobian(tape, target, flat_sources, unconnected is UnconnectedGradients.ZERO, False)
         if 0 in tuple(target.shape):  # no rows: TF gives an empty tensor of shape target.shape + source.shape
-            out = [_core.zeros(list(target.shape) + list(s.shape), s._dtype_code) if o is None else o
-                   for o, s in zip(out, flat_sources)]
+            out = [
+                _core.zeros(list(target.shape) + list(s.shape), s._dtype_code) if o is None else o
+                for o, s in zip(out, flat_sources)
+            ]
         return nest.pack_sequence_as(sources, out)
 
-    def batch_jacobian(self, target: Tensor, source: Tensor, unconnected_gradients: Any = UnconnectedGradients.NONE,
-                       parallel_iterations: Optional[int] = None, experimental_use_pfor: bool = True) -> Tensor:
+    def batch_jacobian(
+        self,
+        target: Tensor,
+        source: Tensor,
+        unconnected_gradients: Any = UnconnectedGradients.NONE,
+        parallel_iterations: int | None = None,
+        experimental_use_pfor: bool = True,
+    ) -> Tensor:
         """Per-example Jacobians: for `target` [b, y...] and `source` [b, x...], the [b, y..., x...]
         tensor whose entry i is ``jacobian(target[i], source[i])``; target[i] must depend only on
         source[i]. As in TF, a fully unconnected result is zeros whatever `unconnected_gradients` says.
@@ -243,8 +277,9 @@ class GradientTape:
             if len(s) < 2:
                 raise ValueError(f"Shape {_shape_str(s)} must have rank at least 2")
         if ts[0] != ss[0]:
-            raise ValueError(f"Need first dimension of target shape ({_shape_str(ts)}) and source shape "
-                             f"({_shape_str(ss)}) to match.")
+            raise ValueError(
+                f"Need first dimension of target shape ({_shape_str(ts)}) and source shape ({_shape_str(ss)}) to match."
+            )
         tape, unconnected = self._begin_jacobian("batch_jacobian", experimental_use_pfor, unconnected_gradients)
         out = _core.compute_jacobian(tape, target, [source], unconnected is UnconnectedGradients.ZERO, True)[0]
         assert out is not None  # the engine gives zeros for an unconnected batch jacobian, as TF
@@ -273,6 +308,5 @@ def _flatten_tensors(structure, what):
     flat = nest.flatten(structure)
     for x in flat:
         if not isinstance(x, _TENSORLIKE):
-            raise TypeError(
-                f"GradientTape.gradient: every {what} must be a Tensor or Variable, got {type(x).__name__}")
+            raise TypeError(f"GradientTape.gradient: every {what} must be a Tensor or Variable, got {type(x).__name__}")
     return flat

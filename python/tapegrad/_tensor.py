@@ -1,4 +1,5 @@
 """Python conveniences on the engine's Tensor and Variable: TF's shape, dtype, repr, numpy interop."""
+
 from typing import Any, Optional
 
 import numpy as np
@@ -72,7 +73,8 @@ class TensorShape(tuple):
         if self._unknown_rank or other._unknown_rank:
             return True
         return tuple.__len__(self) == tuple.__len__(other) and all(
-            a is None or b is None or a == b for a, b in zip(self, other))
+            a is None or b is None or a == b for a, b in zip(self, other)
+        )
 
     def merge_with(self, other):
         """The most specific shape compatible with both; ValueError when they conflict."""
@@ -136,6 +138,7 @@ class TensorSpec:
 
     def __init__(self, shape, dtype=None, name=None):
         from ._dtypes import float32
+
         self._shape = shape if isinstance(shape, TensorShape) else TensorShape(shape)
         try:
             self._dtype = as_dtype(float32 if dtype is None else dtype)
@@ -180,8 +183,12 @@ class TensorSpec:
         return f"TensorSpec(shape={self._shape}, dtype={self._dtype!r}, name={self._name!r})"
 
     def __eq__(self, other):
-        return (type(self) is type(other) and self._dtype == other._dtype and self._name == other._name
-                and self._shape == other._shape)
+        return (
+            type(self) is type(other)
+            and self._dtype == other._dtype
+            and self._name == other._name
+            and self._shape == other._shape
+        )
 
     def __ne__(self, other):
         return not self.__eq__(other)
@@ -208,8 +215,10 @@ def _array(self, dtype=None, copy=None):
     a = self._array_view()
     if dtype is not None and np.dtype(dtype) != a.dtype:
         if copy is False:
-            raise ValueError(f"Unable to avoid copy while creating an array as requested: converting a "
-                             f"{a.dtype} tensor to {np.dtype(dtype)} needs a copy.")
+            raise ValueError(
+                f"Unable to avoid copy while creating an array as requested: converting a "
+                f"{a.dtype} tensor to {np.dtype(dtype)} needs a copy."
+            )
         return a.astype(dtype)
     return a.copy() if copy else a
 
@@ -258,9 +267,7 @@ def _len(self):
 
 def _bool(self):
     if self.ndim != 0 and int(np.prod(self._shape_tuple)) != 1:
-        raise ValueError(
-            "The truth value of an array with more than one element is ambiguous. Use a.any() or a.all()"
-        )
+        raise ValueError("The truth value of an array with more than one element is ambiguous. Use a.any() or a.all()")
     return builtins_bool(self._item())
 
 
@@ -285,6 +292,7 @@ def _iter(self):
     if not self._shape_tuple:
         raise TypeError("Cannot iterate over a scalar tensor.")
     from . import _ops_shape
+
     return iter(_ops_shape.unstack(self))
 
 
@@ -313,8 +321,15 @@ class Variable(_core.Variable):
     3.0
     """
 
-    def __init__(self, initial_value: Any = None, trainable: bool = True, name: Optional[str] = None,
-                 dtype: Any = None, shape: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        initial_value: Any = None,
+        trainable: bool = True,
+        name: Optional[str] = None,
+        dtype: Any = None,
+        shape: Any = None,
+        **kwargs: Any,
+    ) -> None:
         if initial_value is None:
             raise ValueError("The initial value must be specified.")
         if callable(initial_value):
@@ -323,27 +338,34 @@ class Variable(_core.Variable):
 
         value = convert_to_tensor(initial_value) if dtype is None else _convert_with_dtype(initial_value, dtype)
         if shape is not None and tuple(shape) != tuple(value.shape):
-            raise ValueError(f"Shape {tuple(value.shape)} of the initial value is not compatible with shape {tuple(shape)}")
+            raise ValueError(
+                f"Shape {tuple(value.shape)} of the initial value is not compatible with shape {tuple(shape)}"
+            )
         _core.Variable.__init__(self, value, name if name is not None else "Variable", bool(trainable))
 
-    def assign(self, value: Any, use_locking: bool = False, name: Optional[str] = None,
-               read_value: bool = True) -> "Variable":
+    def assign(
+        self, value: Any, use_locking: bool = False, name: Optional[str] = None, read_value: bool = True
+    ) -> "Variable":
         """Replaces the value (same shape; Python values take the variable's dtype)."""
         shape = _value_shape(value)
         if shape is not None and shape != tuple(self._shape_tuple):
-            raise ValueError(f"Cannot assign value to variable ' {self.name}': Shape mismatch.The variable shape "
-                             f"{tuple(self._shape_tuple)}, and the assigned value shape {shape} are incompatible.")
+            raise ValueError(
+                f"Cannot assign value to variable ' {self.name}': Shape mismatch.The variable shape "
+                f"{tuple(self._shape_tuple)}, and the assigned value shape {shape} are incompatible."
+            )
         self._assign(value)
         return self
 
-    def assign_add(self, delta: Any, use_locking: bool = False, name: Optional[str] = None,
-                   read_value: bool = True) -> "Variable":
+    def assign_add(
+        self, delta: Any, use_locking: bool = False, name: Optional[str] = None, read_value: bool = True
+    ) -> "Variable":
         """Adds `delta` to the value in place."""
         self._assign_add(delta)
         return self
 
-    def assign_sub(self, delta: Any, use_locking: bool = False, name: Optional[str] = None,
-                   read_value: bool = True) -> "Variable":
+    def assign_sub(
+        self, delta: Any, use_locking: bool = False, name: Optional[str] = None, read_value: bool = True
+    ) -> "Variable":
         """Subtracts `delta` from the value in place."""
         self._assign_sub(delta)
         return self
@@ -359,8 +381,10 @@ class Variable(_core.Variable):
         return self._shared_name
 
     def __repr__(self):
-        return (f"<tf.Variable '{self.name}' shape={_shape(self)} dtype={_dtype(self).name}, "
-                f"numpy={_numpy_text(self, True)}>")
+        return (
+            f"<tf.Variable '{self.name}' shape={_shape(self)} dtype={_dtype(self).name}, "
+            f"numpy={_numpy_text(self, True)}>"
+        )
 
     def _as_tapegrad_tensor(self):
         return self.value()
@@ -384,8 +408,10 @@ def _convert_with_dtype(value, dtype):
     if isinstance(value, (Tensor, _core.Variable)):  # TF never casts a tensor's value here
         t = convert_to_tensor(value)
         if t.dtype != as_dtype(dtype):
-            raise ValueError(f"initial_value: Tensor conversion requested dtype {as_dtype(dtype).name} for Tensor "
-                             f"with dtype {t.dtype.name}: {value!r}")
+            raise ValueError(
+                f"initial_value: Tensor conversion requested dtype {as_dtype(dtype).name} for Tensor "
+                f"with dtype {t.dtype.name}: {value!r}"
+            )
         return t
     t = convert_to_tensor(value) if isinstance(value, np.ndarray) else None
     if t is not None:

@@ -10,9 +10,11 @@ Python number or bool, or a nested list of them (TF's ``tf.types.experimental.Te
 >>> double([1.0, 2.0]).numpy().tolist()
 [2.0, 4.0]
 """
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 

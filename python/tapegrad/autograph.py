@@ -1,5 +1,6 @@
 """``tf.autograph``: tapegrad runs ``tf.function`` eagerly, so there is nothing to convert; these
 names exist so that programs written for TF run unchanged."""
+
 import types as _types
 
 
@@ -18,5 +19,6 @@ experimental = _types.SimpleNamespace(do_not_convert=_do_not_convert, set_loop_o
 
 def to_graph(entity, recursive=True, experimental_optional_features=None):
     """Not available: tapegrad has no graph mode yet."""
-    raise NotImplementedError("tf.autograph.to_graph is not available: tapegrad runs tf.function eagerly and has no "
-                              "graph representation yet.")
+    raise NotImplementedError(
+        "tf.autograph.to_graph is not available: tapegrad runs tf.function eagerly and has no graph representation yet."
+    )

@@ -10,6 +10,7 @@ placement on such a machine puts everything on the CPU as well).
 >>> tg.config.list_physical_devices()
 [PhysicalDevice(name='/physical_device:CPU:0', device_type='CPU')]
 """
+
 import collections
 import re
 import sys
@@ -20,9 +21,22 @@ from ._core import get_num_threads
 from ._core import set_num_threads as _core_set_num_threads
 from .function import functions_run_eagerly, run_functions_eagerly
 
-__all__ = ["functions_run_eagerly", "get_num_threads", "run_functions_eagerly", "set_num_threads", "PhysicalDevice",
-           "LogicalDevice", "list_physical_devices", "list_logical_devices", "get_visible_devices",
-           "set_visible_devices", "get_logical_device_configuration", "device", "experimental", "threading"]
+__all__ = [
+    "functions_run_eagerly",
+    "get_num_threads",
+    "run_functions_eagerly",
+    "set_num_threads",
+    "PhysicalDevice",
+    "LogicalDevice",
+    "list_physical_devices",
+    "list_logical_devices",
+    "get_visible_devices",
+    "set_visible_devices",
+    "get_logical_device_configuration",
+    "device",
+    "experimental",
+    "threading",
+]
 
 PhysicalDevice = collections.namedtuple("PhysicalDevice", ["name", "device_type"])
 PhysicalDevice.__doc__ = "A physical device of this machine (``tf.config.PhysicalDevice``)."
@@ -87,8 +101,14 @@ experimental.get_visible_devices = get_visible_devices
 experimental.set_visible_devices = set_visible_devices
 experimental.set_memory_growth = _set_memory_growth
 experimental.get_memory_growth = _get_memory_growth
-experimental.__all__ = ["list_physical_devices", "list_logical_devices", "get_visible_devices",
-                        "set_visible_devices", "set_memory_growth", "get_memory_growth"]
+experimental.__all__ = [
+    "list_physical_devices",
+    "list_logical_devices",
+    "get_visible_devices",
+    "set_visible_devices",
+    "set_memory_growth",
+    "get_memory_growth",
+]
 
 # Note [Thread settings]: the engine has one pool (tg.config.set_num_threads) that runs inside an
 # op; ops run one after another in program order, so there is no inter-op pool. TF's intra-op
@@ -100,6 +120,7 @@ _DEFAULT_THREADS = get_num_threads()
 def set_num_threads(n):
     """Sets the size of the engine's intra-op thread pool (an int >= 1)."""
     import numbers
+
     if not isinstance(n, numbers.Integral) or isinstance(n, bool):
         raise TypeError(f"set_num_threads: n must be an int, got {n!r} of type {type(n).__name__}")
     if not 1 <= int(n) <= 1024:
@@ -109,6 +130,7 @@ def set_num_threads(n):
 
 def _nonnegative(num_threads, what):
     import numbers
+
     if not isinstance(num_threads, numbers.Integral) or isinstance(num_threads, bool):
         raise TypeError(f"{what} must be an int, got {num_threads!r} of type {type(num_threads).__name__}")
     n = int(num_threads)
@@ -144,13 +166,19 @@ threading.set_intra_op_parallelism_threads = _set_intra
 threading.get_intra_op_parallelism_threads = _get_intra
 threading.set_inter_op_parallelism_threads = _set_inter
 threading.get_inter_op_parallelism_threads = _get_inter
-threading.__all__ = ["set_intra_op_parallelism_threads", "get_intra_op_parallelism_threads",
-                     "set_inter_op_parallelism_threads", "get_inter_op_parallelism_threads"]
+threading.__all__ = [
+    "set_intra_op_parallelism_threads",
+    "get_intra_op_parallelism_threads",
+    "set_inter_op_parallelism_threads",
+    "get_inter_op_parallelism_threads",
+]
 sys.modules[experimental.__name__] = experimental
 sys.modules[threading.__name__] = threading
 
-_DEVICE_PART = re.compile(r"^(job:[^/:]+|replica:\d+|task:\d+|device:[A-Za-z_]+:(\d+|\*)|[A-Za-z_]+:(\d+|\*)"
-                          r"|device:[A-Za-z_]+|cpu|gpu|CPU|GPU)$")
+_DEVICE_PART = re.compile(
+    r"^(job:[^/:]+|replica:\d+|task:\d+|device:[A-Za-z_]+:(\d+|\*)|[A-Za-z_]+:(\d+|\*)"
+    r"|device:[A-Za-z_]+|cpu|gpu|CPU|GPU)$"
+)
 
 
 class device:  # noqa: N801  (TF's name)
@@ -177,10 +205,8 @@ class device:  # noqa: N801  (TF's name)
             raise ValueError(f"Expecting a string device name. Got {type(name)}({name!r})")
         for part in (name or "").split("/"):
             if part and not _DEVICE_PART.match(part):
-                raise ValueError(f"Unknown attribute '{part}' is encountered while parsing the device spec: "
-                                 f"'{name}'.")
+                raise ValueError(f"Unknown attribute '{part}' is encountered while parsing the device spec: '{name}'.")
         return self
 
     def __exit__(self, *exc):
         return False
-

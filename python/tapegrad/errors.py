@@ -1,4 +1,5 @@
 """TF's error classes (``tf.errors``)."""
+
 from ._core import InvalidArgumentError, ResourceExhaustedError
 
 
@@ -23,5 +24,10 @@ class DataLossError(_OpErrorMixin, Exception):
     """Unrecoverable data loss or corruption, e.g. a truncated checkpoint (``tf.errors.DataLossError``)."""
 
 
-__all__ = ["DataLossError", "FailedPreconditionError", "InvalidArgumentError", "NotFoundError",
-           "ResourceExhaustedError"]
+__all__ = [
+    "DataLossError",
+    "FailedPreconditionError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "ResourceExhaustedError",
+]

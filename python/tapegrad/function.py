@@ -21,12 +21,14 @@ the tape like through any other Python code.
 >>> float(f(tg.constant(3.0))), float(f(tg.constant(-1.0))), f.experimental_get_tracing_count()
 (6.0, 1.0, 1)
 """
+
 import functools
 import inspect
 import re
 import sys
 import weakref
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -35,8 +37,18 @@ from ._dtypes import bool as _tf_bool
 from ._ops import convert_to_tensor
 from ._tensor import Tensor, Variable
 
-__all__ = ["function", "Function", "cond", "case", "switch_case", "while_loop", "print_", "run_functions_eagerly",
-           "functions_run_eagerly"]
+__all__ = [
+    "function",
+    "Function",
+    "cond",
+    "case",
+    "switch_case",
+    "while_loop",
+    "print_",
+    "run_functions_eagerly",
+    "functions_run_eagerly",
+]
+
 
 def run_functions_eagerly(run_eagerly):
     """``tf.config.run_functions_eagerly``: accepted; tapegrad's functions always run eagerly."""
@@ -51,11 +63,20 @@ def functions_run_eagerly():
 
 # ---- tf.function ---------------------------------------------------------------------------------
 
-def function(func: Optional[Callable[..., Any]] = None, input_signature: Optional[Sequence[Any]] = None,
-             autograph: bool = True, jit_compile: Optional[bool] = None, reduce_retracing: bool = False,
-             experimental_implements: Any = None, experimental_autograph_options: Any = None,
-             experimental_attributes: Any = None, experimental_relax_shapes: Any = None,
-             experimental_compile: Any = None, experimental_follow_type_hints: Any = None) -> Any:
+
+def function(
+    func: Optional[Callable[..., Any]] = None,
+    input_signature: Optional[Sequence[Any]] = None,
+    autograph: bool = True,
+    jit_compile: Optional[bool] = None,
+    reduce_retracing: bool = False,
+    experimental_implements: Any = None,
+    experimental_autograph_options: Any = None,
+    experimental_attributes: Any = None,
+    experimental_relax_shapes: Any = None,
+    experimental_compile: Any = None,
+    experimental_follow_type_hints: Any = None,
+) -> Any:
     """``tf.function``: a decorator (with or without arguments) that returns a callable ``Function``."""
     if experimental_relax_shapes:
         reduce_retracing = True
@@ -65,8 +86,13 @@ def function(func: Optional[Callable[..., Any]] = None, input_signature: Optiona
     def decorate(f):
         if not callable(f):
             raise TypeError(f"tf.function expected a callable, got {type(f).__name__}: {f!r}")
-        return Function(f, input_signature=input_signature, autograph=autograph, jit_compile=jit_compile,
-                        reduce_retracing=reduce_retracing)
+        return Function(
+            f,
+            input_signature=input_signature,
+            autograph=autograph,
+            jit_compile=jit_compile,
+            reduce_retracing=reduce_retracing,
+        )
 
     return decorate if func is None else decorate(func)
 
@@ -74,8 +100,15 @@ def function(func: Optional[Callable[..., Any]] = None, input_signature: Optiona
 class Function:
     """A function decorated with ``tf.function`` (see the module docstring for how it runs)."""
 
-    def __init__(self, python_function, input_signature=None, autograph=True, jit_compile=None,
-                 reduce_retracing=False, _bound_to=None):
+    def __init__(
+        self,
+        python_function,
+        input_signature=None,
+        autograph=True,
+        jit_compile=None,
+        reduce_retracing=False,
+        _bound_to=None,
+    ):
         self._python_function = python_function
         self._autograph = autograph
         self._jit_compile = jit_compile
@@ -106,9 +139,14 @@ class Function:
             return self
         bound = self._instances.get(instance)
         if bound is None:
-            bound = Function(self._python_function.__get__(instance, owner), input_signature=self._input_signature,
-                             autograph=self._autograph, jit_compile=self._jit_compile,
-                             reduce_retracing=self._reduce_retracing, _bound_to=instance)
+            bound = Function(
+                self._python_function.__get__(instance, owner),
+                input_signature=self._input_signature,
+                autograph=self._autograph,
+                jit_compile=self._jit_compile,
+                reduce_retracing=self._reduce_retracing,
+                _bound_to=instance,
+            )
             self._instances[instance] = bound
         return bound
 
@@ -122,8 +160,10 @@ class Function:
         try:
             bound = self._sig.bind(*args, **kwargs)
         except TypeError as e:
-            raise TypeError(f"Binding inputs to tf.function failed due to `{e}`. Received args: {args} and kwargs: "
-                            f"{kwargs} for signature: {self._signature_text()}.") from None
+            raise TypeError(
+                f"Binding inputs to tf.function failed due to `{e}`. Received args: {args} and kwargs: "
+                f"{kwargs} for signature: {self._signature_text()}."
+            ) from None
         names = self._constrained
         out = dict(bound.arguments)
         for name, spec in zip(names, self._input_signature):
@@ -131,11 +171,14 @@ class Function:
                 continue
             value = out[name]
             try:
-                out[name] = nest.pack_sequence_as(spec, [
-                    _cast_to_spec(v, s) for v, s in zip(_flatten_like(value, spec), nest.flatten(spec))])
+                out[name] = nest.pack_sequence_as(
+                    spec, [_cast_to_spec(v, s) for v, s in zip(_flatten_like(value, spec), nest.flatten(spec))]
+                )
             except TypeError as e:
-                raise TypeError(f"Binding inputs to tf.function failed due to `{e}`. Received args: {args} and "
-                                f"kwargs: {kwargs} for signature: {self._signature_text()}.") from None
+                raise TypeError(
+                    f"Binding inputs to tf.function failed due to `{e}`. Received args: {args} and "
+                    f"kwargs: {kwargs} for signature: {self._signature_text()}."
+                ) from None
         bound.arguments.update(out)
         return bound.args, bound.kwargs
 
@@ -197,23 +240,27 @@ class ConcreteFunction:
 
 def _validate_signature(input_signature, sig, bound):
     from . import TensorSpec  # noqa: PLC0415  (tapegrad.TensorSpec)
+
     if not isinstance(input_signature, (tuple, list)):
         raise TypeError(f"input_signature must be either a tuple or a list, got {type(input_signature)}.")
     leaves = nest.flatten(list(input_signature))
     bad = [x for x in leaves if not isinstance(x, TensorSpec)]
     if bad:
-        raise TypeError("input_signature must be a possibly nested sequence of TensorSpec objects, got invalid args "
-                        f"{bad} with types {[type(x) for x in bad]}.")
+        raise TypeError(
+            "input_signature must be a possibly nested sequence of TensorSpec objects, got invalid args "
+            f"{bad} with types {[type(x) for x in bad]}."
+        )
     params = [p for p in sig.parameters.values() if p.kind not in (p.VAR_KEYWORD,) and p.name != "self"]
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     has_var = any(p.kind == p.VAR_POSITIONAL for p in params)
     for p in params:
         if p.kind == p.KEYWORD_ONLY and p.default is p.empty:
-            raise TypeError(f"Since input_signature is defined, keyword-only parameter `{p.name}` must have a default "
-                            "value")
+            raise TypeError(
+                f"Since input_signature is defined, keyword-only parameter `{p.name}` must have a default value"
+            )
     if len(input_signature) > len(positional) and not has_var:
         raise TypeError(f"input_signature contains {len(input_signature) - len(positional)} extra type constraints.")
-    for p in positional[len(input_signature):]:
+    for p in positional[len(input_signature) :]:
         if p.default is p.empty:
             raise TypeError(f"input_signature missing type constraint for {p.name}")
     return tuple(input_signature)
@@ -233,6 +280,7 @@ def _flatten_like(value, spec):
 
 def _cast_to_spec(value, spec):
     from . import TensorSpec  # noqa: PLC0415
+
     if isinstance(value, (Tensor, Variable)):
         t = convert_to_tensor(value)
     else:
@@ -271,13 +319,17 @@ def _key_matches(general, specific):
     if tag != specific[0]:
         return False
     if tag == "tensor":
-        return general[1] == specific[1] and len(general[2]) == len(specific[2]) and all(
-            g is None or g == s for g, s in zip(general[2], specific[2]))
+        return (
+            general[1] == specific[1]
+            and len(general[2]) == len(specific[2])
+            and all(g is None or g == s for g, s in zip(general[2], specific[2]))
+        )
     if tag in ("list", "tuple"):
         return len(general[1]) == len(specific[1]) and all(map(_key_matches, general[1], specific[1]))
     if tag == "dict":
         return [k for k, _ in general[1]] == [k for k, _ in specific[1]] and all(
-            _key_matches(g, s) for (_, g), (_, s) in zip(general[1], specific[1]))
+            _key_matches(g, s) for (_, g), (_, s) in zip(general[1], specific[1])
+        )
     return False
 
 
@@ -297,6 +349,7 @@ def _generalize(a, b):
 
 # ---- control flow --------------------------------------------------------------------------------
 
+
 def _scalar_bool(pred, what):
     if isinstance(pred, (bool, np.bool_)):
         return bool(pred)
@@ -315,8 +368,12 @@ def _unpack(result):
     return result
 
 
-def cond(pred: Any, true_fn: Optional[Callable[[], Any]] = None, false_fn: Optional[Callable[[], Any]] = None,
-         name: Optional[str] = None) -> Any:
+def cond(
+    pred: Any,
+    true_fn: Optional[Callable[[], Any]] = None,
+    false_fn: Optional[Callable[[], Any]] = None,
+    name: Optional[str] = None,
+) -> Any:
     """``tf.cond``: runs ``true_fn()`` if `pred` is true, else ``false_fn()`` (TF's eager semantics)."""
     if true_fn is None:
         raise TypeError("true_fn must not be None.")
@@ -329,8 +386,13 @@ def cond(pred: Any, true_fn: Optional[Callable[[], Any]] = None, false_fn: Optio
     return _unpack(true_fn() if _scalar_bool(pred, "pred") else false_fn())
 
 
-def case(pred_fn_pairs: Any, default: Optional[Callable[[], Any]] = None, exclusive: bool = False,
-         strict: bool = False, name: str = "case") -> Any:
+def case(
+    pred_fn_pairs: Any,
+    default: Optional[Callable[[], Any]] = None,
+    exclusive: bool = False,
+    strict: bool = False,
+    name: str = "case",
+) -> Any:
     """``tf.case``: the function of the first true predicate, else `default`."""
     if isinstance(pred_fn_pairs, dict):
         pred_fn_pairs = list(pred_fn_pairs.items())
@@ -344,8 +406,10 @@ def case(pred_fn_pairs: Any, default: Optional[Callable[[], Any]] = None, exclus
     values = [_scalar_bool(p, "pred") for p, _ in pred_fn_pairs]
     if exclusive and sum(values) > 1:
         from .errors import InvalidArgumentError  # noqa: PLC0415
-        raise InvalidArgumentError(f"Input error: exclusive=True and more than 1 conditions ({sum(values)}) "
-                                   "evaluated as True.")
+
+        raise InvalidArgumentError(
+            f"Input error: exclusive=True and more than 1 conditions ({sum(values)}) evaluated as True."
+        )
     for v, (_, fn) in zip(values, pred_fn_pairs):
         if v:
             return _unpack(fn())
@@ -356,8 +420,9 @@ def case(pred_fn_pairs: Any, default: Optional[Callable[[], Any]] = None, exclus
     return _unpack(default())
 
 
-def switch_case(branch_index: Any, branch_fns: Any, default: Optional[Callable[[], Any]] = None,
-                name: str = "switch_case") -> Any:
+def switch_case(
+    branch_index: Any, branch_fns: Any, default: Optional[Callable[[], Any]] = None, name: str = "switch_case"
+) -> Any:
     """``tf.switch_case``: runs ``branch_fns[branch_index]``; out of range runs `default` (or the last)."""
     if not isinstance(branch_index, (Tensor, Variable)):
         raise TypeError(f"'branch_index' must be a Tensor, got {type(branch_index)}")
@@ -381,9 +446,17 @@ def switch_case(branch_index: Any, branch_fns: Any, default: Optional[Callable[[
     return _unpack((default or items[-1][1])())
 
 
-def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Any, shape_invariants: Any = None,
-               parallel_iterations: int = 10, back_prop: bool = True, swap_memory: bool = False,
-               maximum_iterations: Any = None, name: Optional[str] = None) -> Any:
+def while_loop(
+    cond: Callable[..., Any],
+    body: Callable[..., Any],
+    loop_vars: Any,
+    shape_invariants: Any = None,
+    parallel_iterations: int = 10,
+    back_prop: bool = True,
+    swap_memory: bool = False,
+    maximum_iterations: Any = None,
+    name: Optional[str] = None,
+) -> Any:
     """``tf.while_loop``: repeats ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)``.
 
     TF's checks: a body must keep each loop variable's structure and dtype, and its shape unless
@@ -418,23 +491,29 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
         try:
             nest.pack_sequence_as(state, nest.flatten(out))
         except (ValueError, TypeError, StopIteration) as e:
-            raise TypeError(f"The two structures don't have the same nested structure: {state} and {out}: {e}") \
-                from None
+            raise TypeError(
+                f"The two structures don't have the same nested structure: {state} and {out}: {e}"
+            ) from None
         if len(nest.flatten(out)) != len(entry):
-            raise ValueError(f"The two structures don't have the same number of elements. First structure: {state}, "
-                             f"second structure: {out}.")
+            raise ValueError(
+                f"The two structures don't have the same number of elements. First structure: {state}, "
+                f"second structure: {out}."
+            )
         new = [_as_loop_value(v) for v in nest.flatten(out)]
         for k, (v, (dtype, shape)) in enumerate(zip(new, entry)):
             v_dtype, v_shape = _spec_of(v)
             if v_dtype != dtype:
-                raise TypeError(f"Loop variable {k} enters the loop with type {dtype} but has type {v_dtype} after "
-                                "one iteration.")
+                raise TypeError(
+                    f"Loop variable {k} enters the loop with type {dtype} but has type {v_dtype} after one iteration."
+                )
             allowed = shape if invariants is None else _shape_list(invariants[k])
             if not _shape_fits(allowed, v_shape):
-                raise ValueError(f"Input tensor `loop_var_{k}` enters the loop with shape {_fmt(shape)}, but has shape "
-                                 f"{_fmt(v_shape)} after one iteration. To allow the shape to vary across iterations, "
-                                 "use the `shape_invariants` argument of tf.while_loop to specify a less-specific "
-                                 "shape.")
+                raise ValueError(
+                    f"Input tensor `loop_var_{k}` enters the loop with shape {_fmt(shape)}, but has shape "
+                    f"{_fmt(v_shape)} after one iteration. To allow the shape to vary across iterations, "
+                    "use the `shape_invariants` argument of tf.while_loop to specify a less-specific "
+                    "shape."
+                )
         state = nest.pack_sequence_as(state, new)
         i += 1
     return state[0] if single else (type(loop_vars)(state) if isinstance(loop_vars, tuple) else state)
@@ -477,6 +556,7 @@ def _fmt(shape):
 
 # ---- tf.print ------------------------------------------------------------------------------------
 
+
 def _format_value(a, summarize):
     a = np.asarray(a)
     if a.ndim == 0:
@@ -514,14 +594,20 @@ def _format_array(a, summarize):
     return "[" + sep.join(parts) + "]"
 
 
-def print_(*inputs: Any, output_stream: Any = None, summarize: int = 3, sep: str = " ", end: str = "\n",
-           name: Optional[str] = None) -> None:
+def print_(
+    *inputs: Any,
+    output_stream: Any = None,
+    summarize: int = 3,
+    sep: str = " ",
+    end: str = "\n",
+    name: Optional[str] = None,
+) -> None:
     """``tf.print``: prints tensors as TF does (``[1 2 3]``, ``...`` beyond `summarize` items per
     dimension, ``summarize=-1`` for all) to stderr by default; nests are printed with their structure."""
     stream = sys.stderr if output_stream is None else output_stream
     if isinstance(stream, str):
         if stream.startswith("file://"):
-            with open(stream[len("file://"):], "a") as f:
+            with open(stream[len("file://") :], "a") as f:
                 f.write(_print_text(inputs, summarize, sep, end))
             return None
         stream = {"stderr": sys.stderr, "stdout": sys.stdout}.get(stream.split("/")[-1], sys.stderr)

@@ -12,12 +12,13 @@
 >>> m.name_scope.name
 'linear/'
 """
+
 from __future__ import annotations
 
 import functools
 import re
 import threading
-from typing import Any, Callable, List, Literal, Optional, Tuple, TypeVar
+from typing import Any, Callable, Literal, TypeVar
 
 from ._tensor import Variable
 
@@ -59,7 +60,7 @@ class name_scope:  # noqa: N801 (TF's name)
         if not isinstance(name, str):
             raise ValueError("name for name_scope must be a string.")
         self._name = name
-        self._saved: List[str] = []
+        self._saved: list[str] = []
 
     @property
     def name(self) -> str:
@@ -99,15 +100,18 @@ class Module:
     first.
     """
 
-    _TF_MODULE_IGNORED_PROPERTIES = frozenset(("_self_unconditional_checkpoint_dependencies",
-                                               "_self_unconditional_dependency_names"))
+    _TF_MODULE_IGNORED_PROPERTIES = frozenset(
+        ("_self_unconditional_checkpoint_dependencies", "_self_unconditional_dependency_names")
+    )
 
-    def __init__(self, name: Optional[str] = None) -> None:
+    def __init__(self, name: str | None = None) -> None:
         if name is None:
             name = _camel_to_snake(type(self).__name__)
         elif not _VALID_IDENTIFIER.match(name):
-            raise ValueError(f"'{name}' is not a valid module name. Module names must be valid Python "
-                             "identifiers (e.g. a valid class name).")
+            raise ValueError(
+                f"'{name}' is not a valid module name. Module names must be valid Python "
+                "identifiers (e.g. a valid class name)."
+            )
         self._name = name
         with name_scope(name) as scope_name:
             self._scope_name = scope_name
@@ -123,27 +127,28 @@ class Module:
         return name_scope(self._scope_name)
 
     @property
-    def variables(self) -> Tuple[Variable, ...]:
+    def variables(self) -> tuple[Variable, ...]:
         """Every Variable reachable from this module (own first, then sub-modules', depth first)."""
         return tuple(self._flatten(predicate=_is_variable))
 
     @property
-    def trainable_variables(self) -> Tuple[Variable, ...]:
+    def trainable_variables(self) -> tuple[Variable, ...]:
         """The trainable ones among ``variables``."""
         return tuple(self._flatten(predicate=lambda v: _is_variable(v) and v.trainable))
 
     @property
-    def non_trainable_variables(self) -> Tuple[Variable, ...]:
+    def non_trainable_variables(self) -> tuple[Variable, ...]:
         """The non-trainable ones among ``variables``."""
         return tuple(self._flatten(predicate=lambda v: _is_variable(v) and not v.trainable))
 
     @property
-    def submodules(self) -> Tuple[Any, ...]:
+    def submodules(self) -> tuple[Any, ...]:
         """Every module reachable from this one (own attributes first, then theirs, as TF)."""
         return tuple(self._flatten(predicate=_is_module_like))
 
-    def _flatten(self, recursive=True, predicate=None, attribute_traversal_key=None, with_path=False,
-                 expand_composites=False):
+    def _flatten(
+        self, recursive=True, predicate=None, attribute_traversal_key=None, with_path=False, expand_composites=False
+    ):
         predicate = predicate or (lambda _: True)
         return list(_walk(self, predicate, recursive, with_path, (), {id(self)}, []))
 

@@ -14,26 +14,42 @@ reproducibility, not TF's exact numbers.
 >>> bool((a.numpy() == b.numpy()).all())
 True
 """
+
 import numbers as _numbers
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 import numpy as _np
 
 from ._core import InvalidArgumentError as _InvalidArgumentError
-from ._dtypes import as_dtype as _as_dtype, float32 as _float32, int64 as _int64
-from ._ops import _shape_list, constant as _constant
-from ._tensor import Tensor as _Tensor, Variable as _Variable
+from ._dtypes import as_dtype as _as_dtype
+from ._dtypes import float32 as _float32
+from ._dtypes import int64 as _int64
+from ._ops import _shape_list
+from ._ops import constant as _constant
+from ._tensor import Tensor as _Tensor
+from ._tensor import Variable as _Variable
 
 if _TYPE_CHECKING:  # names for the hints only (quoted), so that none is public here at run time
-    from typing import Any, List, Optional
+    from typing import Any, Optional
 
     from ._dtypes import DType
     from ._tensor import Tensor
     from ._typing import DTypeLike, ShapeLike, TensorLike
 
-__all__ = ["set_seed", "normal", "uniform", "truncated_normal", "shuffle", "categorical", "Generator",
-           "get_global_generator", "set_global_generator", "stateless_normal", "stateless_uniform",
-           "stateless_truncated_normal"]
+__all__ = [
+    "set_seed",
+    "normal",
+    "uniform",
+    "truncated_normal",
+    "shuffle",
+    "categorical",
+    "Generator",
+    "get_global_generator",
+    "set_global_generator",
+    "stateless_normal",
+    "stateless_uniform",
+    "stateless_truncated_normal",
+]
 
 _DEFAULT_GRAPH_SEED = 87654321  # TF's seed for ops that have a seed when the global one is unset
 _MASK = (1 << 64) - 1
@@ -86,8 +102,9 @@ def _dims(shape):
 def _float_dtype(dtype: "Any", op: str) -> "DType":
     dt = _as_dtype(dtype)
     if not dt.is_floating:
-        raise TypeError(f"Value for attr 'dtype' of {dt.name} is not in the list of allowed values: float, double "
-                        f"[Op:{op}]")
+        raise TypeError(
+            f"Value for attr 'dtype' of {dt.name} is not in the list of allowed values: float, double [Op:{op}]"
+        )
     return dt
 
 
@@ -107,14 +124,26 @@ def _normal(gen, shape, mean, stddev, dtype):
     return _constant(z.astype(npd) * _value(stddev, npd) + _value(mean, npd), dtype=dt)
 
 
-def normal(shape: "ShapeLike", mean: "TensorLike" = 0.0, stddev: "TensorLike" = 1.0, dtype: "DTypeLike" = _float32,
-           seed: "Any" = None, name: "Optional[str]" = None) -> "Tensor":
+def normal(
+    shape: "ShapeLike",
+    mean: "TensorLike" = 0.0,
+    stddev: "TensorLike" = 1.0,
+    dtype: "DTypeLike" = _float32,
+    seed: "Any" = None,
+    name: "Optional[str]" = None,
+) -> "Tensor":
     """Values from a normal distribution (``tf.random.normal``)."""
     return _normal(_generator(seed), shape, mean, stddev, dtype)
 
 
-def truncated_normal(shape: "ShapeLike", mean: "TensorLike" = 0.0, stddev: "TensorLike" = 1.0,
-                     dtype: "DTypeLike" = _float32, seed: "Any" = None, name: "Optional[str]" = None) -> "Tensor":
+def truncated_normal(
+    shape: "ShapeLike",
+    mean: "TensorLike" = 0.0,
+    stddev: "TensorLike" = 1.0,
+    dtype: "DTypeLike" = _float32,
+    seed: "Any" = None,
+    name: "Optional[str]" = None,
+) -> "Tensor":
     """Normal values redrawn until within two standard deviations (``tf.random.truncated_normal``)."""
     return _truncated_normal(_generator(seed), shape, mean, stddev, dtype)
 
@@ -131,8 +160,14 @@ def _truncated_normal(gen, shape, mean, stddev, dtype):
     return _constant(z.astype(npd) * _value(stddev, npd) + _value(mean, npd), dtype=dt)
 
 
-def uniform(shape: "ShapeLike", minval: "TensorLike" = 0, maxval: "Optional[TensorLike]" = None,
-            dtype: "DTypeLike" = _float32, seed: "Any" = None, name: "Optional[str]" = None) -> "Tensor":
+def uniform(
+    shape: "ShapeLike",
+    minval: "TensorLike" = 0,
+    maxval: "Optional[TensorLike]" = None,
+    dtype: "DTypeLike" = _float32,
+    seed: "Any" = None,
+    name: "Optional[str]" = None,
+) -> "Tensor":
     """Uniform values in ``[minval, maxval)`` (``tf.random.uniform``); integer dtypes need maxval."""
     return _uniform(_generator(seed), shape, minval, maxval, dtype)
 
@@ -149,8 +184,10 @@ def _uniform(gen, shape, minval, maxval, dtype):
             raise _InvalidArgumentError(f"Need minval < maxval, got {lo} >= {hi} [Op:RandomUniformInt]")
         return _constant(gen.integers(lo, hi, size=dims, dtype=npd), dtype=dt)
     if not dt.is_floating:
-        raise TypeError(f"Value for attr 'dtype' of {dt.name} is not in the list of allowed values: float, double, "
-                        f"int32, int64 [Op:RandomUniform]")
+        raise TypeError(
+            f"Value for attr 'dtype' of {dt.name} is not in the list of allowed values: float, double, "
+            f"int32, int64 [Op:RandomUniform]"
+        )
     lo = _value(minval, npd)
     hi = _value(1.0 if maxval is None else maxval, npd)
     u = gen.random(size=dims, dtype=npd)
@@ -167,8 +204,13 @@ def shuffle(value: "TensorLike", seed: "Any" = None, name: "Optional[str]" = Non
     return _constant(a[perm], dtype=dt)
 
 
-def categorical(logits: "TensorLike", num_samples: "Any", dtype: "Optional[DTypeLike]" = None, seed: "Any" = None,
-                name: "Optional[str]" = None) -> "Tensor":
+def categorical(
+    logits: "TensorLike",
+    num_samples: "Any",
+    dtype: "Optional[DTypeLike]" = None,
+    seed: "Any" = None,
+    name: "Optional[str]" = None,
+) -> "Tensor":
     """Samples class indices from unnormalised log-probabilities ``[batch, classes]``
     (``tf.random.categorical``)."""
     lg = _value(logits, _np.float64)
@@ -184,6 +226,7 @@ def categorical(logits: "TensorLike", num_samples: "Any", dtype: "Optional[DType
 
 # ---- stateless ops and Generator objects -------------------------------------------------------
 
+
 def _stateless_gen(seed, tag):
     sd = _value(seed, _np.int64).reshape(-1)
     if sd.shape != (2,):
@@ -191,23 +234,41 @@ def _stateless_gen(seed, tag):
     return _np.random.Generator(_np.random.PCG64(_np.random.SeedSequence([int(v) & _MASK for v in sd] + [tag])))
 
 
-def stateless_normal(shape: "ShapeLike", seed: "Any", mean: "TensorLike" = 0.0, stddev: "TensorLike" = 1.0,
-                     dtype: "DTypeLike" = _float32, name: "Optional[str]" = None,
-                     alg: "str" = "auto_select") -> "Tensor":
+def stateless_normal(
+    shape: "ShapeLike",
+    seed: "Any",
+    mean: "TensorLike" = 0.0,
+    stddev: "TensorLike" = 1.0,
+    dtype: "DTypeLike" = _float32,
+    name: "Optional[str]" = None,
+    alg: "str" = "auto_select",
+) -> "Tensor":
     """Normal values that depend only on `shape` and `seed` (two ints) (``tf.random.stateless_normal``)."""
     return _normal(_stateless_gen(seed, 1), shape, mean, stddev, dtype)
 
 
-def stateless_uniform(shape: "ShapeLike", seed: "Any", minval: "TensorLike" = 0,
-                      maxval: "Optional[TensorLike]" = None, dtype: "DTypeLike" = _float32,
-                      name: "Optional[str]" = None, alg: "str" = "auto_select") -> "Tensor":
+def stateless_uniform(
+    shape: "ShapeLike",
+    seed: "Any",
+    minval: "TensorLike" = 0,
+    maxval: "Optional[TensorLike]" = None,
+    dtype: "DTypeLike" = _float32,
+    name: "Optional[str]" = None,
+    alg: "str" = "auto_select",
+) -> "Tensor":
     """Uniform values that depend only on `shape` and `seed` (``tf.random.stateless_uniform``)."""
     return _uniform(_stateless_gen(seed, 2), shape, minval, maxval, dtype)
 
 
-def stateless_truncated_normal(shape: "ShapeLike", seed: "Any", mean: "TensorLike" = 0.0,
-                               stddev: "TensorLike" = 1.0, dtype: "DTypeLike" = _float32,
-                               name: "Optional[str]" = None, alg: "str" = "auto_select") -> "Tensor":
+def stateless_truncated_normal(
+    shape: "ShapeLike",
+    seed: "Any",
+    mean: "TensorLike" = 0.0,
+    stddev: "TensorLike" = 1.0,
+    dtype: "DTypeLike" = _float32,
+    name: "Optional[str]" = None,
+    alg: "str" = "auto_select",
+) -> "Tensor":
     """Truncated normal values that depend only on `shape` and `seed`."""
     return _truncated_normal(_stateless_gen(seed, 3), shape, mean, stddev, dtype)
 
@@ -245,28 +306,46 @@ class Generator:
         """Restarts the stream as ``Generator.from_seed(seed)`` would."""
         self._rng = _np.random.Generator(_np.random.PCG64(_np.random.SeedSequence(int(seed) & _MASK)))
 
-    def normal(self, shape: "ShapeLike", mean: "TensorLike" = 0.0, stddev: "TensorLike" = 1.0,
-               dtype: "DTypeLike" = _float32, name: "Optional[str]" = None) -> "Tensor":
+    def normal(
+        self,
+        shape: "ShapeLike",
+        mean: "TensorLike" = 0.0,
+        stddev: "TensorLike" = 1.0,
+        dtype: "DTypeLike" = _float32,
+        name: "Optional[str]" = None,
+    ) -> "Tensor":
         """Normal samples of `shape` from this generator's stream."""
         return _normal(self._rng, shape, mean, stddev, dtype)
 
-    def truncated_normal(self, shape: "ShapeLike", mean: "TensorLike" = 0.0, stddev: "TensorLike" = 1.0,
-                         dtype: "DTypeLike" = _float32, name: "Optional[str]" = None) -> "Tensor":
+    def truncated_normal(
+        self,
+        shape: "ShapeLike",
+        mean: "TensorLike" = 0.0,
+        stddev: "TensorLike" = 1.0,
+        dtype: "DTypeLike" = _float32,
+        name: "Optional[str]" = None,
+    ) -> "Tensor":
         """Normal samples of `shape` redrawn beyond two standard deviations, from this stream."""
         return _truncated_normal(self._rng, shape, mean, stddev, dtype)
 
-    def uniform(self, shape: "ShapeLike", minval: "TensorLike" = 0, maxval: "Optional[TensorLike]" = None,
-                dtype: "DTypeLike" = _float32, name: "Optional[str]" = None) -> "Tensor":
+    def uniform(
+        self,
+        shape: "ShapeLike",
+        minval: "TensorLike" = 0,
+        maxval: "Optional[TensorLike]" = None,
+        dtype: "DTypeLike" = _float32,
+        name: "Optional[str]" = None,
+    ) -> "Tensor":
         """Uniform samples of `shape` in [minval, maxval) from this generator's stream."""
         return _uniform(self._rng, shape, minval, maxval, dtype)
 
     def make_seeds(self, count: int = 1) -> "Tensor":
         """Seeds ``[2, count]`` (int64) for the stateless ops."""
-        return _constant(self._rng.integers(0, 2 ** 63 - 1, size=(2, int(count)), dtype=_np.int64))
+        return _constant(self._rng.integers(0, 2**63 - 1, size=(2, int(count)), dtype=_np.int64))
 
-    def split(self, count: int = 1) -> "List[Generator]":
+    def split(self, count: int = 1) -> "list[Generator]":
         """`count` new independent generators; advances this one."""
-        return [Generator.from_seed(int(self._rng.integers(0, 2 ** 63 - 1))) for _ in range(int(count))]
+        return [Generator.from_seed(int(self._rng.integers(0, 2**63 - 1))) for _ in range(int(count))]
 
 
 _global_generator = None

@@ -1,4 +1,5 @@
 """Gradient checking against central finite differences (HIPS autograd's check_grads)."""
+
 import numpy as np
 
 from . import _ops
@@ -60,6 +61,7 @@ def _check(f, args, order, eps, rtol, atol, rng):
     if not np.isclose(analytic, numeric, rtol=rtol, atol=atol):
         raise AssertionError(
             f"gradient check failed (order {order}): tape gives {analytic!r}, "
-            f"finite differences give {numeric!r} (|diff| = {abs(analytic - numeric):.3g})")
+            f"finite differences give {numeric!r} (|diff| = {abs(analytic - numeric):.3g})"
+        )
     if order > 1:
         _check(directional, args, order - 1, eps, rtol * 10, atol * 10, rng)

@@ -10,6 +10,7 @@ True
 >>> tf.version.TAPEGRAD_VERSION
 '0.1.0'
 """
+
 from . import _core
 
 VERSION = "2.21.0"  # the TensorFlow API followed (tests compare with TF 2.21 / Keras 3.15)

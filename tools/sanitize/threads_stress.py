@@ -9,6 +9,7 @@ ThreadSanitizer / AddressSanitizer say about the memory.
 
     python tools/sanitize/threads_stress.py [--seconds S]
 """
+
 import argparse
 import sys
 import threading
@@ -23,8 +24,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--shape", type=int, nargs=2, default=[512, 512])
-    ap.add_argument("--only", default="step,assign,assign_add,read",
-                    help="which kinds of thread to start (comma-separated)")
+    ap.add_argument(
+        "--only", default="step,assign,assign_add,read", help="which kinds of thread to start (comma-separated)"
+    )
     args = ap.parse_args(argv)
     shape = tuple(args.shape)
     v = tf.Variable(np.zeros(shape, np.float32), name="shared")
@@ -44,6 +46,7 @@ def main(argv=None):
             except Exception as e:  # noqa: BLE001 - reported below, the run fails
                 errors.append(f"{name}: {type(e).__name__}: {e}")
             counts[name] = n
+
         return threading.Thread(target=loop, name=name)
 
     def step(n):  # the C++ step without the optimizer's lock

@@ -7,6 +7,7 @@ calls it to apply UBSAN_OPTIONS' log_path, the call binds to libasan's copy, and
 reports keep going to stderr, which the battery sends to /dev/null. Looking the function up in
 libubsan itself (dlsym on its handle) sets libubsan's own path: TG_UBSAN_LOG_PATH.<pid>.
 """
+
 import ctypes
 import os
 

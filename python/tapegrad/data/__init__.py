@@ -10,10 +10,18 @@ TF's. See _dataset.py for the other documented differences.
 >>> [(x.numpy().tolist(), y.numpy().tolist()) for x, y in ds]
 [([1.0, 2.0], [0, 1]), ([3.0], [0])]
 """
+
 from . import experimental
 from ._dataset import AUTOTUNE, Dataset, Options, ThreadingOptions
 from ._dataset import INFINITE as INFINITE_CARDINALITY
 from ._dataset import UNKNOWN as UNKNOWN_CARDINALITY
 
-__all__ = ["AUTOTUNE", "Dataset", "INFINITE_CARDINALITY", "Options", "ThreadingOptions", "UNKNOWN_CARDINALITY",
-           "experimental"]
+__all__ = [
+    "AUTOTUNE",
+    "Dataset",
+    "INFINITE_CARDINALITY",
+    "Options",
+    "ThreadingOptions",
+    "UNKNOWN_CARDINALITY",
+    "experimental",
+]

@@ -21,6 +21,7 @@ each output's static shape taken from an input component it is compatible with (
 maps keep TF's static shape) and otherwise all dims unknown (TF, tracing symbolically, knows more
 dims, e.g. after a reshape to a constant shape). Random orders are reproducible from seeds but are not TF's numbers.
 """
+
 import contextlib
 import enum
 import itertools
@@ -36,8 +37,7 @@ from .._dtypes import as_dtype, int64
 from .._tensor import Tensor, TensorShape
 from ..errors import InvalidArgumentError
 from . import _pipeline
-from ._spec import (UNKNOWN_SHAPE, as_shape, dtype_of_spec, make_spec, relax, shape_of_spec,
-                    shapes_compatible, spec_of)
+from ._spec import UNKNOWN_SHAPE, as_shape, dtype_of_spec, make_spec, relax, shape_of_spec, shapes_compatible, spec_of
 
 AUTOTUNE = -1
 INFINITE = -1
@@ -48,6 +48,7 @@ _AUTOTUNE_PREFETCH = 4
 
 
 # --- nests: tuples and dicts are structure, everything else (lists included) is a leaf --------------
+
 
 def _flatten(s):
     out = []
@@ -86,6 +87,7 @@ def _map_nest(fn, s):
 
 
 # --- leaves -------------------------------------------------------------------------------------
+
 
 def _as_array(value):
     """A dataset input leaf as a numpy array (a view of a Tensor; Python values by TF's dtype rules)."""
@@ -171,7 +173,7 @@ def _regroup(chunks, size, drop_remainder):
     parts, count = [], 0
     for c in chunks:
         while len(c):
-            part, c = c[:size - count], c[size - count:]
+            part, c = c[: size - count], c[size - count :]
             parts.append(part)
             count += len(part)
             if count == size:
@@ -187,6 +189,7 @@ def _arange_chunks(n):
 
 
 # --- the Dataset class --------------------------------------------------------------------------
+
 
 class Dataset:
     """A sequence of elements (nests of tensors) built from sources and transformations, as ``tf.data``.
@@ -300,15 +303,16 @@ class Dataset:
         return _ZipDataset(datasets)
 
     @staticmethod
-    def from_generator(generator, output_types=None, output_shapes=None, args=None, output_signature=None,
-                       name=None):
+    def from_generator(generator, output_types=None, output_shapes=None, args=None, output_signature=None, name=None):
         """A dataset of the elements `generator(*args)` yields (called anew on each iteration)."""
         return _GeneratorDataset(generator, output_types, output_shapes, args, output_signature)
 
     @staticmethod
     def list_files(file_pattern, shuffle=None, seed=None, name=None):
-        raise NotImplementedError("tapegrad's tf.data has no string tensors: Dataset.list_files is not "
-                                  "supported; build file lists in Python and use from_generator")
+        raise NotImplementedError(
+            "tapegrad's tf.data has no string tensors: Dataset.list_files is not "
+            "supported; build file lists in Python and use from_generator"
+        )
 
     # --- transformations ------------------------------------------------------------------------
     def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None, deterministic=None, name=None):
@@ -401,8 +405,9 @@ class Dataset:
         """
         return _WindowDataset(self, size, shift, stride, drop_remainder)
 
-    def interleave(self, map_func, cycle_length=None, block_length=None, num_parallel_calls=None,
-                   deterministic=None, name=None):
+    def interleave(
+        self, map_func, cycle_length=None, block_length=None, num_parallel_calls=None, deterministic=None, name=None
+    ):
         """The elements of the datasets `map_func` returns, `block_length` at a time from each of
         `cycle_length` open ones in turn (TF's order; `cycle_length` None: the number of CPU cores).
 
@@ -449,8 +454,9 @@ class Dataset:
         return _ChooseDataset(datasets, choice_dataset, stop_on_empty_dataset)
 
     @staticmethod
-    def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
-                             rerandomize_each_iteration=None):
+    def sample_from_datasets(
+        datasets, weights=None, seed=None, stop_on_empty_dataset=False, rerandomize_each_iteration=None
+    ):
         """Elements drawn from `datasets` at random with probabilities `weights` (uniform when None);
         reproducible from `seed` but not TF's random numbers. An exhausted dataset drops out (the
         sampling stops instead with `stop_on_empty_dataset=True`)."""
@@ -561,6 +567,7 @@ class _NumpyIterator(_Iterator):
 
 # --- sources ------------------------------------------------------------------------------------
 
+
 def _normalize_element(tensors):
     """Top-level and nested lists are values (converted to tensors); tuples and dicts are structure."""
     flat = _flatten(tensors)
@@ -577,9 +584,11 @@ class _TensorSliceDataset(Dataset):
                 raise ValueError("Unbatching a tensor is only supported for rank >= 1")
         for a in arrays[1:]:
             if a.shape[0] != arrays[0].shape[0]:
-                raise ValueError(f"Dimensions {arrays[0].shape[0]} and {a.shape[0]} are not compatible "
-                                 f"(from_tensor_slices components of shapes {arrays[0].shape} and {a.shape} "
-                                 "must have the same first dimension)")
+                raise ValueError(
+                    f"Dimensions {arrays[0].shape[0]} and {a.shape[0]} are not compatible "
+                    f"(from_tensor_slices components of shapes {arrays[0].shape} and {a.shape} "
+                    "must have the same first dimension)"
+                )
         self._arrays = arrays
         self._n = arrays[0].shape[0]
         # Tensor sources are gathered by the engine: one copy straight into the batch's Tensor
@@ -601,7 +610,7 @@ class _TensorSliceDataset(Dataset):
     def _take_one(a, idx):
         """Rows `idx` of `a`: a view when they are consecutive, else one fancy index."""
         if len(idx) and idx[-1] - idx[0] == len(idx) - 1 and (len(idx) < 3 or np.all(np.diff(idx) == 1)):
-            return a[int(idx[0]):int(idx[-1]) + 1]
+            return a[int(idx[0]) : int(idx[-1]) + 1]
         return np.take(a, idx, axis=0)
 
     def _take_tensors(self, idx):
@@ -610,8 +619,10 @@ class _TensorSliceDataset(Dataset):
         if all(t is None for t in self._sources):
             return _tensors(self._take(idx))
         one = _TensorSliceDataset._take_one
-        return tuple(_core.gather(t, idx, 0, 0) if t is not None else _tensor(one(a, idx))
-                     for a, t in zip(self._arrays, self._sources))
+        return tuple(
+            _core.gather(t, idx, 0, 0) if t is not None else _tensor(one(a, idx))
+            for a, t in zip(self._arrays, self._sources)
+        )
 
 
 class _TensorDataset(_TensorSliceDataset):
@@ -656,19 +667,24 @@ class _GeneratorDataset(Dataset):
             raise TypeError("`generator` must be a Python callable.")
         if output_signature is not None:
             if output_types is not None:
-                raise TypeError("The `output_types` argument can not be used together with the "
-                                "`output_signature` argument.")
+                raise TypeError(
+                    "The `output_types` argument can not be used together with the `output_signature` argument."
+                )
             if output_shapes is not None:
-                raise TypeError("The `output_shapes` argument can not be used together with the "
-                                "`output_signature` argument.")
+                raise TypeError(
+                    "The `output_shapes` argument can not be used together with the `output_signature` argument."
+                )
             structure = _map_nest(lambda s: make_spec(shape_of_spec(s), dtype_of_spec(s)), output_signature)
         else:
             if output_types is None:
                 if output_shapes is not None:
-                    raise TypeError("The `output_shapes` argument must not be specified without the "
-                                    "`output_types` argument.")
-                raise TypeError("To specify the output signature you need to provide either the "
-                                "`output_signature` argument or the `output_types` argument.")
+                    raise TypeError(
+                        "The `output_shapes` argument must not be specified without the `output_types` argument."
+                    )
+                raise TypeError(
+                    "To specify the output signature you need to provide either the "
+                    "`output_signature` argument or the `output_types` argument."
+                )
             types = _flatten(output_types)
             shapes = [None] * len(types) if output_shapes is None else _flatten_shapes(output_shapes, output_types)
             structure = _pack(output_types, [make_spec(as_shape(s), t) for s, t in zip(shapes, types)])
@@ -686,7 +702,8 @@ class _GeneratorDataset(Dataset):
             if len(flat) != len(specs):
                 raise InvalidArgumentError(
                     "TypeError: `generator` yielded an element that did not match the expected structure. "
-                    f"The expected structure was {self._struct}, but the yielded element was {value!r}.")
+                    f"The expected structure was {self._struct}, but the yielded element was {value!r}."
+                )
             out = []
             for v, spec in zip(flat, specs):
                 dtype = dtype_of_spec(spec).as_numpy_dtype
@@ -701,7 +718,8 @@ class _GeneratorDataset(Dataset):
                 if not shapes_compatible(TensorShape(a.shape), shape):
                     raise InvalidArgumentError(
                         f"TypeError: `generator` yielded an element of shape {a.shape} where an element of "
-                        f"shape {shape} was expected.")
+                        f"shape {shape} was expected."
+                    )
                 out.append(a)
             yield tuple(out)
 
@@ -717,6 +735,7 @@ def _flatten_shapes(output_shapes, output_types):
 
 
 # --- transformations ----------------------------------------------------------------------------
+
 
 class _UnaryDataset(Dataset):
     def __init__(self, input_dataset):
@@ -760,8 +779,9 @@ class _BatchDataset(_UnaryDataset):
 
     def _compute_structure(self):
         lead = self._batch_size if self._drop else None
-        return _map_nest(lambda s: make_spec(_prepend(lead, shape_of_spec(s)), dtype_of_spec(s)),
-                         self._input._structure)
+        return _map_nest(
+            lambda s: make_spec(_prepend(lead, shape_of_spec(s)), dtype_of_spec(s)), self._input._structure
+        )
 
     def _card(self):
         n = self._input._card()
@@ -807,7 +827,8 @@ def _stack(elements):
             if a.shape != s0:
                 raise InvalidArgumentError(
                     f"Cannot batch tensors with different shapes in component {j}. First element had shape "
-                    f"{list(s0)} and element {i} had shape {list(a.shape)}.")
+                    f"{list(s0)} and element {i} had shape {list(a.shape)}."
+                )
         out.append(_core.convert_to_tensor(np.stack(arrays)))
     return tuple(out)
 
@@ -822,15 +843,18 @@ class _PaddedBatchDataset(_UnaryDataset):
             shapes = []
             for i, s in enumerate(specs):
                 if shape_of_spec(s) is UNKNOWN_SHAPE:
-                    raise ValueError(f"You must provide `padded_shapes` argument because component {i} has "
-                                     "unknown rank.")
+                    raise ValueError(
+                        f"You must provide `padded_shapes` argument because component {i} has unknown rank."
+                    )
                 shapes.append(TensorShape([None] * len(shape_of_spec(s))))  # TF: every dim to the batch max
         else:
             shapes = [as_shape(_neg_to_none(p)) for p in _flatten_shapes(padded_shapes, input_dataset._structure)]
             for p, s in zip(shapes, specs):
                 if not shapes_compatible(p, shape_of_spec(s)):
-                    raise ValueError(f"The padded shape {p} is not compatible with the shape {shape_of_spec(s)} "
-                                     "of the corresponding input component.")
+                    raise ValueError(
+                        f"The padded shape {p} is not compatible with the shape {shape_of_spec(s)} "
+                        "of the corresponding input component."
+                    )
         if padding_values is None:
             values = [0] * len(specs)
         else:
@@ -838,14 +862,14 @@ class _PaddedBatchDataset(_UnaryDataset):
             if len(values) == 1 and len(specs) > 1:
                 values = values * len(specs)
             if len(values) != len(specs):
-                raise ValueError(f"`padding_values` has {len(values)} components, the dataset's elements have "
-                                 f"{len(specs)}.")
+                raise ValueError(
+                    f"`padding_values` has {len(values)} components, the dataset's elements have {len(specs)}."
+                )
             for v in values:
                 if np.ndim(np.asarray(v)) != 0:
                     raise ValueError(f"Invalid `padding_values`. All `padding_values` should be scalars, got {v!r}.")
         self._shapes = shapes
-        self._values = [np.asarray(np.asarray(v), dtype=dtype_of_spec(s).as_numpy_dtype)
-                        for v, s in zip(values, specs)]
+        self._values = [np.asarray(np.asarray(v), dtype=dtype_of_spec(s).as_numpy_dtype) for v, s in zip(values, specs)]
         self._specs = specs
 
     def _compute_structure(self):
@@ -864,8 +888,9 @@ class _PaddedBatchDataset(_UnaryDataset):
         rank = arrays[0].ndim
         for a in arrays:
             if a.ndim != rank or len(padded) != rank:
-                raise InvalidArgumentError(f"padded_batch: component {j} has elements of rank {a.ndim}, "
-                                           f"expected rank {len(padded)}")
+                raise InvalidArgumentError(
+                    f"padded_batch: component {j} has elements of rank {a.ndim}, expected rank {len(padded)}"
+                )
         target = [p if p is not None else max(a.shape[d] for a in arrays) for d, p in enumerate(padded)]
         out = np.full([len(arrays)] + target, self._values[j], dtype=arrays[0].dtype)
         for i, a in enumerate(arrays):
@@ -915,7 +940,8 @@ class _UnbatchDataset(_UnaryDataset):
                 if a.shape[0] != n:
                     raise InvalidArgumentError(
                         "Input element must have the same batch size in each component. Component 0 had size "
-                        f"{n} but component {j} had size {a.shape[0]}.")
+                        f"{n} but component {j} had size {a.shape[0]}."
+                    )
             for i in range(n):
                 yield tuple(a[i, ...] for a in arrays)
 
@@ -943,8 +969,10 @@ class _MapDataset(_UnaryDataset):
     def _compute_structure(self):
         flat = _first_element(self._input)
         if flat is None:  # empty input: trace on zeros of the input's spec (unknown dims as 1)
-            flat = tuple(np.zeros([1 if d is None else d for d in shape_of_spec(s)], dtype_of_spec(s).as_numpy_dtype)
-                         for s in _flatten(self._input._structure))
+            flat = tuple(
+                np.zeros([1 if d is None else d for d in shape_of_spec(s)], dtype_of_spec(s).as_numpy_dtype)
+                for s in _flatten(self._input._structure)
+            )
         ret, leaves = self._apply(flat)
         in_shapes = [shape_of_spec(s) for s in _flatten(self._input._structure)]
         return _pack(ret, [make_spec(_output_shape(v.shape, in_shapes), v.dtype) for v in leaves])
@@ -955,8 +983,10 @@ class _MapDataset(_UnaryDataset):
         def one(flat):
             leaves = self._apply(flat)[1]
             if len(leaves) != n:
-                raise ValueError(f"`map_func` returned {len(leaves)} tensors for an element, {n} for the first one: "
-                                 "it must return the same structure for every element.")
+                raise ValueError(
+                    f"`map_func` returned {len(leaves)} tensors for an element, {n} for the first one: "
+                    "it must return the same structure for every element."
+                )
             return leaves
 
         if self._calls is None:
@@ -994,8 +1024,10 @@ class _PredicateDataset(_UnaryDataset):
         for flat in self._input._elements():
             keep = _to_output_leaf(_call_with_element(self._predicate, _pack(self._input._structure, _tensors(flat))))
             if keep.dtype != as_dtype("bool") or keep.ndim != 0:
-                raise ValueError("Invalid `predicate`. `predicate` must return a `tf.bool` scalar tensor, but its "
-                                 f"return type is {spec_of(keep)}.")
+                raise ValueError(
+                    "Invalid `predicate`. `predicate` must return a `tf.bool` scalar tensor, but its "
+                    f"return type is {spec_of(keep)}."
+                )
             yield flat, bool(keep)
 
 
@@ -1113,7 +1145,6 @@ class _CountDataset(_UnaryDataset):
 
 
 class _TakeDataset(_CountDataset):
-
     def _card(self):
         n = self._input._card()
         if self._count < 0:
@@ -1143,7 +1174,6 @@ def _take_chunks(chunks, count):
 
 
 class _SkipDataset(_CountDataset):
-
     def _card(self):
         n = self._input._card()
         if self._count < 0:
@@ -1198,7 +1228,7 @@ class _ShardDataset(_UnaryDataset):
         offset = 0
         for c in chunks:
             first = (self._i - offset) % self._k
-            yield c[first::self._k]
+            yield c[first :: self._k]
             offset += len(c)
 
     def _elements_without_rows(self):
@@ -1223,8 +1253,10 @@ class _CacheDataset(_UnaryDataset):
     def __init__(self, input_dataset, filename):
         super().__init__(input_dataset)
         if filename:
-            raise NotImplementedError("Dataset.cache(filename) writes TF's on-disk cache format, which tapegrad "
-                                      "does not implement: use cache() (in memory)")
+            raise NotImplementedError(
+                "Dataset.cache(filename) writes TF's on-disk cache format, which tapegrad "
+                "does not implement: use cache() (in memory)"
+            )
         self._cached_rows = None  # the row numbers of the first full iteration (Note [Row plans])
         self._cached_elements = None
 
@@ -1263,9 +1295,11 @@ class _CacheDataset(_UnaryDataset):
 class _ZipDataset(Dataset):
     def __init__(self, datasets):
         if isinstance(datasets, list) or any(not isinstance(d, Dataset) for d in _flatten(datasets)):
-            raise TypeError("Invalid `datasets`. `datasets` is expected to be a (nested) structure of "
-                            "`tf.data.Dataset` objects. Python `list` is not supported and you should use "
-                            "`tuple` instead.")
+            raise TypeError(
+                "Invalid `datasets`. `datasets` is expected to be a (nested) structure of "
+                "`tf.data.Dataset` objects. Python `list` is not supported and you should use "
+                "`tuple` instead."
+            )
         self._datasets = datasets
         self._inputs = tuple(_flatten(datasets))
 
@@ -1299,16 +1333,22 @@ class _ConcatenateDataset(Dataset):
             raise TypeError(f"`dataset` must be a tf.data.Dataset, got {type(second).__name__}")
         a, b = first._structure, second._structure
         fa, fb = _flatten(a), _flatten(b)
-        if (_pack(a, [None] * len(fa)) != _pack(b, [None] * len(fb))
-                or any(dtype_of_spec(x) != dtype_of_spec(y) for x, y in zip(fa, fb))):
+        if _pack(a, [None] * len(fa)) != _pack(b, [None] * len(fb)) or any(
+            dtype_of_spec(x) != dtype_of_spec(y) for x, y in zip(fa, fb)
+        ):
             raise TypeError(f"Incompatible dataset elements:\n  {a} vs. \n  {b}")
         self._first, self._second = first, second
         self._inputs = (first, second)
 
     def _compute_structure(self):
         a, b = self._first._structure, self._second._structure
-        return _pack(a, [make_spec(relax(shape_of_spec(x), shape_of_spec(y)), dtype_of_spec(x))
-                         for x, y in zip(_flatten(a), _flatten(b))])
+        return _pack(
+            a,
+            [
+                make_spec(relax(shape_of_spec(x), shape_of_spec(y)), dtype_of_spec(x))
+                for x, y in zip(_flatten(a), _flatten(b))
+            ],
+        )
 
     def _card(self):
         n, m = self._first._card(), self._second._card()
@@ -1337,8 +1377,10 @@ class _FlatMapDataset(_UnaryDataset):
     def _compute_structure(self):
         flat = _first_element(self._input)
         if flat is None:
-            raise ValueError("flat_map over an empty dataset: tapegrad takes the element_spec from the "
-                             "dataset map_func returns for the first element")
+            raise ValueError(
+                "flat_map over an empty dataset: tapegrad takes the element_spec from the "
+                "dataset map_func returns for the first element"
+            )
         return self._dataset_for(flat)._structure
 
     def _card(self):
@@ -1351,8 +1393,10 @@ class _FlatMapDataset(_UnaryDataset):
 
 # --- interleave, scan, take_while, unique, counter, choose/sample, options ---------------------------
 
+
 def _cpu_count():
     import os  # noqa: PLC0415
+
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
@@ -1422,8 +1466,10 @@ class _ScanDataset(_UnaryDataset):
     def _compute_structure(self):
         flat = _first_element(self._input)
         if flat is None:
-            flat = tuple(np.zeros([1 if d is None else d for d in shape_of_spec(s)], dtype_of_spec(s).as_numpy_dtype)
-                         for s in _flatten(self._input._structure))
+            flat = tuple(
+                np.zeros([1 if d is None else d for d in shape_of_spec(s)], dtype_of_spec(s).as_numpy_dtype)
+                for s in _flatten(self._input._structure)
+            )
         _, out, leaves = self._step(self._initial, flat)
         in_shapes = [shape_of_spec(s) for s in _flatten(self._input._structure)]
         return _pack(out, [make_spec(_output_shape(v.shape, in_shapes), v.dtype) for v in leaves])
@@ -1448,12 +1494,16 @@ class _UniqueDataset(_UnaryDataset):
         super().__init__(input_dataset)
         spec = input_dataset._structure
         if isinstance(spec, (tuple, dict)):
-            raise TypeError("`tf.data.Dataset.unique` does not support the element structure "
-                            f"{spec}: the elements must be single tensors.")
+            raise TypeError(
+                "`tf.data.Dataset.unique` does not support the element structure "
+                f"{spec}: the elements must be single tensors."
+            )
         dtype = dtype_of_spec(spec)
         if dtype.name not in ("int32", "int64", "string"):
-            raise TypeError(f"`tf.data.Dataset.unique` does not support type {dtype} -- only `tf.int32`, `tf.int64`, "
-                            "and `tf.string` are supported.")
+            raise TypeError(
+                f"`tf.data.Dataset.unique` does not support type {dtype} -- only `tf.int32`, `tf.int64`, "
+                "and `tf.string` are supported."
+            )
 
     def _card(self):
         n = self._input._card()
@@ -1499,10 +1549,16 @@ class _ChooseDataset(Dataset):
     def __init__(self, datasets, choice_dataset, stop_on_empty_dataset):
         self._datasets = _check_datasets(datasets)
         spec = choice_dataset._structure if isinstance(choice_dataset, Dataset) else None
-        if spec is None or isinstance(spec, (tuple, dict)) or dtype_of_spec(spec) != int64 or \
-                len(shape_of_spec(spec)) != 0:
-            raise TypeError("Invalid `choice_dataset`. Elements of `choice_dataset` must be scalar `tf.int64` "
-                            f"tensors but are {spec}.")
+        if (
+            spec is None
+            or isinstance(spec, (tuple, dict))
+            or dtype_of_spec(spec) != int64
+            or len(shape_of_spec(spec)) != 0
+        ):
+            raise TypeError(
+                "Invalid `choice_dataset`. Elements of `choice_dataset` must be scalar `tf.int64` "
+                f"tensors but are {spec}."
+            )
         self._choice = choice_dataset
         self._stop = bool(stop_on_empty_dataset)
         self._inputs = tuple(self._datasets) + (choice_dataset,)
@@ -1538,8 +1594,10 @@ class _SampleDataset(Dataset):
             weights = [1.0 / len(self._datasets)] * len(self._datasets)
         weights = np.asarray(weights.numpy() if hasattr(weights, "numpy") else weights, np.float64).reshape(-1)
         if len(weights) != len(self._datasets):
-            raise ValueError(f"Invalid `weights`. The shape of `weights` should be compatible with `[len(datasets)]` "
-                             f"but is {list(weights.shape)}.")
+            raise ValueError(
+                f"Invalid `weights`. The shape of `weights` should be compatible with `[len(datasets)]` "
+                f"but is {list(weights.shape)}."
+            )
         self._weights = weights
         self._seed = _shuffle_seed(seed)
         self._rerandomize = bool(rerandomize_each_iteration)
@@ -1630,6 +1688,7 @@ class _OptionsBase:
 
 class AutoShardPolicy(enum.IntEnum):
     """How a dataset is split across workers (tapegrad does not shard by itself)."""
+
     OFF = -1
     AUTO = 0
     FILE = 1
@@ -1639,25 +1698,45 @@ class AutoShardPolicy(enum.IntEnum):
 
 class AutotuneOptions(_OptionsBase):
     """``tf.data.experimental.AutotuneOptions``: recorded, no effect in tapegrad."""
-    _names = {"enabled": None, "cpu_budget": None, "ram_budget": None, "autotune_algorithm": None,
-              "initial_parallelism": None, "min_parallelism": None}
+
+    _names = {
+        "enabled": None,
+        "cpu_budget": None,
+        "ram_budget": None,
+        "autotune_algorithm": None,
+        "initial_parallelism": None,
+        "min_parallelism": None,
+    }
 
 
 class DistributeOptions(_OptionsBase):
     """``tf.data.experimental.DistributeOptions``: recorded, no effect in tapegrad."""
+
     _names = {"auto_shard_policy": AutoShardPolicy.AUTO, "num_devices": None}
 
 
 class OptimizationOptions(_OptionsBase):
     """``tf.data.experimental.OptimizationOptions``: recorded, no effect in tapegrad."""
-    _names = {"apply_default_optimizations": None, "filter_fusion": None, "filter_parallelization": None,
-              "inject_prefetch": None, "map_and_batch_fusion": None, "map_and_filter_fusion": None,
-              "map_fusion": None, "map_parallelization": None, "noop_elimination": None, "parallel_batch": None,
-              "seq_interleave_prefetch": None, "shuffle_and_repeat_fusion": None}
+
+    _names = {
+        "apply_default_optimizations": None,
+        "filter_fusion": None,
+        "filter_parallelization": None,
+        "inject_prefetch": None,
+        "map_and_batch_fusion": None,
+        "map_and_filter_fusion": None,
+        "map_fusion": None,
+        "map_parallelization": None,
+        "noop_elimination": None,
+        "parallel_batch": None,
+        "seq_interleave_prefetch": None,
+        "shuffle_and_repeat_fusion": None,
+    }
 
 
 class ThreadingOptions(_OptionsBase):
     """``tf.data.ThreadingOptions``: recorded, no effect in tapegrad."""
+
     _names = {"max_intra_op_parallelism": None, "private_threadpool_size": None}
 
 
@@ -1673,11 +1752,19 @@ class Options(_OptionsBase):
     >>> ds.options().experimental_distribute.auto_shard_policy == tg.data.experimental.AutoShardPolicy.DATA
     True
     """
-    _names = {"autotune": AutotuneOptions, "deterministic": None, "experimental_deterministic": None,
-              "experimental_distribute": DistributeOptions, "experimental_external_state_policy": None,
-              "experimental_optimization": OptimizationOptions, "experimental_slack": None,
-              "experimental_symbolic_checkpoint": None, "experimental_warm_start": None,
-              "threading": ThreadingOptions}
+
+    _names = {
+        "autotune": AutotuneOptions,
+        "deterministic": None,
+        "experimental_deterministic": None,
+        "experimental_distribute": DistributeOptions,
+        "experimental_external_state_policy": None,
+        "experimental_optimization": OptimizationOptions,
+        "experimental_slack": None,
+        "experimental_symbolic_checkpoint": None,
+        "experimental_warm_start": None,
+        "threading": ThreadingOptions,
+    }
 
 
 class DatasetSpec:
@@ -1753,7 +1840,7 @@ class _WindowDataset(_UnaryDataset):
                     buffer.append(flat)
             if not buffer:
                 return
-            window = buffer[:span:self._stride]
+            window = buffer[: span : self._stride]
             if len(window) < self._size and (self._drop or exhausted and not window):
                 return
             yield tuple(_ListDataset([(el[j],) for el in window], specs[j]) for j in range(len(specs)))

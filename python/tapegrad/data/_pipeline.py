@@ -18,6 +18,7 @@ or garbage-collected (an iterator dropped early). The thread refers only to the 
 event and the input, never to the consumer, so dropping the consumer is what stops it. Threads
 still running at interpreter exit are stopped by an atexit hook.
 """
+
 import atexit
 import collections
 import concurrent.futures
@@ -90,8 +91,9 @@ class _Producer:
     def __init__(self, source, size):
         self.queue = queue.Queue(maxsize=size)
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=_produce, args=(source, self.queue, self.stop), daemon=True,
-                                       name="tapegrad-data-prefetch")
+        self.thread = threading.Thread(
+            target=_produce, args=(source, self.queue, self.stop), daemon=True, name="tapegrad-data-prefetch"
+        )
 
     def close(self, timeout=5.0):
         self.stop.set()
@@ -154,6 +156,7 @@ def live_prefetch_threads():
 
 
 # --- parallel map -------------------------------------------------------------------------------
+
 
 def parallel_map(source, fn, num_calls, deterministic):
     """fn over `source` on a pool of `num_calls` threads; input order unless not deterministic."""

@@ -1,5 +1,6 @@
 """Element specs for ``tf.data``: ``TensorSpec`` (tapegrad's own once it exists at top level) and the
 helpers that turn values and user-given types/shapes into specs."""
+
 import numpy as np
 
 from .._dtypes import DType, as_dtype
@@ -67,8 +68,12 @@ class _TensorSpec:
         return self.dtype == other.dtype and shapes_compatible(self.shape, other.shape)
 
     def __eq__(self, other):
-        return (isinstance(other, _TensorSpec) and self.dtype == other.dtype and self.shape == other.shape
-                and self.name == other.name)
+        return (
+            isinstance(other, _TensorSpec)
+            and self.dtype == other.dtype
+            and self.shape == other.shape
+            and self.name == other.name
+        )
 
     def __hash__(self):
         return hash((self._shape, self._dtype, self._name))
@@ -80,6 +85,7 @@ class _TensorSpec:
 def tensor_spec_class():
     """tapegrad.TensorSpec when the top level has one, else this package's minimal class."""
     import tapegrad
+
     return getattr(tapegrad, "TensorSpec", _TensorSpec)
 
 

@@ -1,9 +1,15 @@
 """``tf.data.experimental``: the constants TF still exports here."""
-from ._dataset import AUTOTUNE
+
+from ._dataset import (  # noqa: F401
+    AUTOTUNE,
+    AutoShardPolicy,
+    AutotuneOptions,
+    DistributeOptions,
+    OptimizationOptions,
+    ThreadingOptions,
+)
 from ._dataset import INFINITE as INFINITE_CARDINALITY
 from ._dataset import UNKNOWN as UNKNOWN_CARDINALITY
-from ._dataset import (AutoShardPolicy, AutotuneOptions, DistributeOptions, OptimizationOptions,  # noqa: F401
-                       ThreadingOptions)
 
 
 def cardinality(dataset):
@@ -11,5 +17,14 @@ def cardinality(dataset):
     return dataset.cardinality()
 
 
-__all__ = ["AUTOTUNE", "AutoShardPolicy", "AutotuneOptions", "DistributeOptions", "INFINITE_CARDINALITY",
-           "OptimizationOptions", "ThreadingOptions", "UNKNOWN_CARDINALITY", "cardinality"]
+__all__ = [
+    "AUTOTUNE",
+    "AutoShardPolicy",
+    "AutotuneOptions",
+    "DistributeOptions",
+    "INFINITE_CARDINALITY",
+    "OptimizationOptions",
+    "ThreadingOptions",
+    "UNKNOWN_CARDINALITY",
+    "cardinality",
+]

@@ -31,6 +31,7 @@ Without ``mpiexec``, in one process:
 >>> hvd.allreduce(tg.constant([1.0, 2.0])).numpy().tolist()
 [1.0, 2.0]
 """
+
 import atexit
 import os
 
@@ -43,11 +44,38 @@ from .._tensor import Tensor, Variable
 from ..errors import FailedPreconditionError
 from . import _engine
 
-__all__ = ["init", "shutdown", "is_initialized", "rank", "size", "local_rank", "local_size", "cross_rank",
-           "cross_size", "is_homogeneous", "mpi_threads_supported", "mpi_enabled", "mpi_built",
-           "allreduce", "grouped_allreduce", "allgather", "broadcast", "broadcast_variables", "broadcast_object",
-           "allgather_object", "DistributedGradientTape", "DistributedOptimizer", "Compression", "Average", "Sum",
-           "Adasum", "Min", "Max", "Product", "FailedPreconditionError"]
+__all__ = [
+    "init",
+    "shutdown",
+    "is_initialized",
+    "rank",
+    "size",
+    "local_rank",
+    "local_size",
+    "cross_rank",
+    "cross_size",
+    "is_homogeneous",
+    "mpi_threads_supported",
+    "mpi_enabled",
+    "mpi_built",
+    "allreduce",
+    "grouped_allreduce",
+    "allgather",
+    "broadcast",
+    "broadcast_variables",
+    "broadcast_object",
+    "allgather_object",
+    "DistributedGradientTape",
+    "DistributedOptimizer",
+    "Compression",
+    "Average",
+    "Sum",
+    "Adasum",
+    "Min",
+    "Max",
+    "Product",
+    "FailedPreconditionError",
+]
 
 # Reduction ops, with Horovod's values (horovod/common/basics.py).
 Average, Sum, Adasum, Min, Max, Product = 0, 1, 2, 3, 4, 5
@@ -56,8 +84,10 @@ _MPI_OP = {Average: "sum", Sum: "sum", Min: "min", Max: "max", Product: "product
 DEFAULT_FUSION_THRESHOLD = 64 * 1024 * 1024
 
 _NOT_INITIALIZED = "Horovod has not been initialized; use hvd.init()."
-_MISSING_MPI = ('tapegrad.distribute needs mpi4py and an MPI library; install them with: pip install "tapegrad[mpi]" '
-                '(mpi4py and the mpich wheel, which ships mpiexec)')
+_MISSING_MPI = (
+    'tapegrad.distribute needs mpi4py and an MPI library; install them with: pip install "tapegrad[mpi]" '
+    "(mpi4py and the mpich wheel, which ships mpiexec)"
+)
 
 _engine_state = None
 _previous_excepthook = None
@@ -275,7 +305,7 @@ def _reduce_arrays(eng, views, codes_shapes, op, pre, post, compression):
     buf = np.empty(sum(sizes), wire_dtype)
     off = 0
     for v, n in zip(views, sizes):
-        buf[off:off + n] = v.reshape(-1)
+        buf[off : off + n] = v.reshape(-1)
         off += n
     if pre != 1.0:
         _scale_in_place(buf, pre)
@@ -285,7 +315,7 @@ def _reduce_arrays(eng, views, codes_shapes, op, pre, post, compression):
     outs, off = [], 0
     for (code, shape), n in zip(codes_shapes, sizes):
         out_t, out = _engine.empty_like_shape(shape, code)
-        out.reshape(-1)[:] = buf[off:off + n]
+        out.reshape(-1)[:] = buf[off : off + n]
         off += n
         outs.append(out_t)
     return outs
@@ -300,8 +330,19 @@ def _desc(kind, t, *extra):
     return (kind, t.dtype.name, tuple(int(d) for d in t.shape)) + extra
 
 
-def allreduce(tensor, average=None, device_dense="", device_sparse="", compression=Compression.none, op=None,
-              prescale_factor=1.0, postscale_factor=1.0, name=None, process_set=None, ignore_name_scope=False):
+def allreduce(
+    tensor,
+    average=None,
+    device_dense="",
+    device_sparse="",
+    compression=Compression.none,
+    op=None,
+    prescale_factor=1.0,
+    postscale_factor=1.0,
+    name=None,
+    process_set=None,
+    ignore_name_scope=False,
+):
     """The reduction of `tensor` over all ranks: ``postscale * op_ranks(prescale * tensor)``, with
     ``op`` one of ``hvd.Average`` (the default), ``Sum``, ``Min``, ``Max``, ``Product``. Shape and
     dtype must be the same on every rank, else ``tapegrad.errors.FailedPreconditionError`` on every
@@ -313,10 +354,21 @@ def allreduce(tensor, average=None, device_dense="", device_sparse="", compressi
     >>> hvd.allreduce(tg.constant([2, 4]), op=hvd.Sum).numpy().tolist()
     [2, 4]
     """
+
     def fwd(x):
-        return grouped_allreduce([x], average, device_dense, device_sparse, compression, op, prescale_factor,
-                                 postscale_factor, process_set, ignore_name_scope,
-                                 name=None if name is None else [name])[0]
+        return grouped_allreduce(
+            [x],
+            average,
+            device_dense,
+            device_sparse,
+            compression,
+            op,
+            prescale_factor,
+            postscale_factor,
+            process_set,
+            ignore_name_scope,
+            name=None if name is None else [name],
+        )[0]
 
     def grad(dy):  # Horovod: the same reduction of the upstream gradient
         return fwd(dy)
@@ -340,9 +392,19 @@ def _differentiable(fwd, grad, t):
     return op(t)
 
 
-def grouped_allreduce(tensors, average=None, device_dense="", device_sparse="", compression=Compression.none,
-                      op=None, prescale_factor=1.0, postscale_factor=1.0, process_set=None, ignore_name_scope=False,
-                      name=None):
+def grouped_allreduce(
+    tensors,
+    average=None,
+    device_dense="",
+    device_sparse="",
+    compression=Compression.none,
+    op=None,
+    prescale_factor=1.0,
+    postscale_factor=1.0,
+    process_set=None,
+    ignore_name_scope=False,
+    name=None,
+):
     """Allreduce of a list of tensors as one group (fused per dtype); returns a list, position-wise."""
     eng = _eng()
     _no_process_set(process_set)
@@ -367,8 +429,15 @@ def grouped_allreduce(tensors, average=None, device_dense="", device_sparse="", 
 def _reduce_groups(eng, ts, op, pre, post, compression, threshold):
     out = [None] * len(ts)
     for bucket in _plan([(t.dtype.name, _nbytes(t)) for t in ts], range(len(ts)), threshold):
-        outs = _reduce_arrays(eng, [_view(ts[i]) for i in bucket],
-                              [(ts[i]._dtype_code, tuple(ts[i].shape)) for i in bucket], op, pre, post, compression)
+        outs = _reduce_arrays(
+            eng,
+            [_view(ts[i]) for i in bucket],
+            [(ts[i]._dtype_code, tuple(ts[i].shape)) for i in bucket],
+            op,
+            pre,
+            post,
+            compression,
+        )
         for i, o in zip(bucket, outs):
             out[i] = o
     return out
@@ -422,8 +491,8 @@ def allgather(tensor, name=None, ignore_name_scope=False, process_set=None):
 
     def grad(dy):  # Horovod: average the upstream gradient, keep this rank's rows
         dy = allreduce(dy, op=Average)
-        start = sum(rows[:_eng().rank])
-        return dy[start:start + rows[_eng().rank]]
+        start = sum(rows[: _eng().rank])
+        return dy[start : start + rows[_eng().rank]]
 
     return _differentiable(fwd, grad, t)
 
@@ -517,8 +586,10 @@ def broadcast_variables(variables, root_rank, process_set=None, inplace=False):
 
 def broadcast_global_variables(root_rank):
     """Not available in eager execution (Horovod's error)."""
-    raise RuntimeError("hvd.broadcast_global_variables() does not support eager execution. Please use "
-                       "`hvd.broadcast_variables(<model/optimizer variables>)` instead.")
+    raise RuntimeError(
+        "hvd.broadcast_global_variables() does not support eager execution. Please use "
+        "`hvd.broadcast_variables(<model/optimizer variables>)` instead."
+    )
 
 
 def broadcast_object(obj, root_rank=0, name=None, process_set=None):

@@ -21,6 +21,7 @@ result straight into a fresh tensor's buffer (`_core._empty_with_view`): a singl
 allreduce copies nothing. A bucket of several tensors is packed into one buffer and unpacked into
 fresh tensors (Horovod's fusion buffer: one copy in, one copy out).
 """
+
 import contextlib
 import hashlib
 import os
@@ -125,13 +126,17 @@ class Engine:
             waited = time.monotonic() - since
             if self.stall_warn > 0 and waited > self.stall_warn and warned is not pending:
                 warned = pending
-                sys.stderr.write(f"tapegrad.distribute: rank {self.rank} has waited {waited:.0f} s in {what}; "
-                                 "one or more ranks have not submitted it (stalled or exited)\n")
+                sys.stderr.write(
+                    f"tapegrad.distribute: rank {self.rank} has waited {waited:.0f} s in {what}; "
+                    "one or more ranks have not submitted it (stalled or exited)\n"
+                )
                 sys.stderr.flush()
             if self.stall_abort > 0 and waited > self.stall_abort:
-                sys.stderr.write(f"tapegrad.distribute: rank {self.rank} of {self.size} waited {waited:.0f} s in "
-                                 f"{what} (HOROVOD_STALL_SHUTDOWN_TIME_SECONDS={self.stall_abort:g}); calling "
-                                 "MPI_Abort to end the job on every rank\n")
+                sys.stderr.write(
+                    f"tapegrad.distribute: rank {self.rank} of {self.size} waited {waited:.0f} s in "
+                    f"{what} (HOROVOD_STALL_SHUTDOWN_TIME_SECONDS={self.stall_abort:g}); calling "
+                    "MPI_Abort to end the job on every rank\n"
+                )
                 sys.stderr.flush()
                 time.sleep(0.5)
                 self.MPI.COMM_WORLD.Abort(1)
@@ -199,38 +204,53 @@ def mismatch_message(descs):
 
 
 def _describe(a, b, ra, rb, name_a, name_b):
-    who = (f" (tensor {name_a!r} on rank {ra}, tensor {name_b!r} on rank {rb})" if name_a != name_b
-           else f" (tensor {name_a!r}: rank {ra} and rank {rb})")
+    who = (
+        f" (tensor {name_a!r} on rank {ra}, tensor {name_b!r} on rank {rb})"
+        if name_a != name_b
+        else f" (tensor {name_a!r}: rank {ra} and rank {rb})"
+    )
     if a[0] != b[0]:
-        return (f"Mismatched operations: One rank did an {_KIND_NAMES.get(a[0], a[0])}, but another rank did an "
-                f"{_KIND_NAMES.get(b[0], b[0])}.{who}")
+        return (
+            f"Mismatched operations: One rank did an {_KIND_NAMES.get(a[0], a[0])}, but another rank did an "
+            f"{_KIND_NAMES.get(b[0], b[0])}.{who}"
+        )
     kind = _KIND_NAMES.get(a[0], a[0])
     if a[1] != b[1]:
         return f"Mismatched data types: One rank had type {a[1]}, but another rank had type {b[1]}.{who}"
     if a[0] == "allgather":
         if len(a[2]) != len(b[2]):
-            return (f"Mismatched ALLGATHER tensor shapes: One rank sent a tensor of rank {len(a[2])}, but another "
-                    f"rank sent a tensor of rank {len(b[2])}.{who}")
+            return (
+                f"Mismatched ALLGATHER tensor shapes: One rank sent a tensor of rank {len(a[2])}, but another "
+                f"rank sent a tensor of rank {len(b[2])}.{who}"
+            )
         for dim, (x, y) in enumerate(zip(a[2], b[2])):
             if dim and x != y:
-                return (f"Mismatched ALLGATHER tensor shapes: One rank sent a tensor with dimension {dim} equal "
-                        f"to {x}, but another rank sent a tensor with dimension {dim} equal to {y}.{who}")
+                return (
+                    f"Mismatched ALLGATHER tensor shapes: One rank sent a tensor with dimension {dim} equal "
+                    f"to {x}, but another rank sent a tensor with dimension {dim} equal to {y}.{who}"
+                )
     elif a[2] != b[2]:
-        return (f"Mismatched {kind} tensor shapes: One rank sent a tensor of shape {_shape_text(a[2])}, but another "
-                f"rank sent a tensor of shape {_shape_text(b[2])}.{who}")
+        return (
+            f"Mismatched {kind} tensor shapes: One rank sent a tensor of shape {_shape_text(a[2])}, but another "
+            f"rank sent a tensor of shape {_shape_text(b[2])}.{who}"
+        )
     if a[0] == "allreduce":
         if a[3] != b[3]:
             return f"Mismatched reduction operations: One rank sent {a[3]}, but another rank sent {b[3]}.{who}"
         if a[4:6] != b[4:6]:
-            return (f"Mismatched prescale and/or postscale factors: One rank sent factors ({a[4]}, {a[5]}), but "
-                    f"another rank sent factors ({b[4]}, {b[5]}).{who}")
+            return (
+                f"Mismatched prescale and/or postscale factors: One rank sent factors ({a[4]}, {a[5]}), but "
+                f"another rank sent factors ({b[4]}, {b[5]}).{who}"
+            )
         if a[6] != b[6]:
             return f"Mismatched compression: One rank used {a[6]}, but another rank used {b[6]}.{who}"
         if a[7] != b[7]:
             return f"Mismatched gradients: One rank has {a[7]}, but another rank has {b[7]}.{who}"
     if a[0] == "broadcast" and a[3] != b[3]:
-        return (f"Mismatched BROADCAST root ranks: One rank specified root rank {a[3]}, but another rank "
-                f"specified root rank {b[3]}.{who}")
+        return (
+            f"Mismatched BROADCAST root ranks: One rank specified root rank {a[3]}, but another rank "
+            f"specified root rank {b[3]}.{who}"
+        )
     return f"Mismatched {kind} requests: {a} on rank {ra}, {b} on rank {rb}.{who}"
 
 
@@ -246,8 +266,10 @@ def install_abort_hook(engine):
             traceback.print_exception(typ, value, tb)
         if engine.size > 1:
             msg = "".join(traceback.format_exception_only(typ, value)).strip()
-            sys.stderr.write(f"tapegrad.distribute: rank {engine.rank} of {engine.size} failed with {msg}; "
-                             f"calling MPI_Abort to end the job on every rank\n")
+            sys.stderr.write(
+                f"tapegrad.distribute: rank {engine.rank} of {engine.size} failed with {msg}; "
+                f"calling MPI_Abort to end the job on every rank\n"
+            )
             sys.stderr.flush()
             sys.stdout.flush()
             time.sleep(0.5)  # mpiexec forwards output asynchronously and drops what is left at the abort

@@ -1,6 +1,7 @@
 """DistributedGradientTape and DistributedOptimizer: gradients all-reduced in fused buckets, each
 started as soon as the C++ backward pass has finished it (See Note [Source ready] in
 cpp/autodiff/tape.cpp and Note [Collective order] in _engine.py)."""
+
 import threading
 
 import numpy as np
@@ -11,10 +12,19 @@ from .._ops import convert_to_tensor
 from .._tape import GradientTape
 from .._tensor import Tensor, Variable
 from ..errors import FailedPreconditionError
-from . import _engine
-from . import (Average, Compression, _OP_NAMES, _check_op, _desc, _eng, _no_process_set, _nbytes, _plan,
-               _reduce_arrays)
-
+from . import (
+    _OP_NAMES,
+    Average,
+    Compression,
+    _check_op,
+    _desc,
+    _eng,
+    _engine,
+    _nbytes,
+    _no_process_set,
+    _plan,
+    _reduce_arrays,
+)
 
 _seen = [0]  # _distribute._recorded_collectives at the last reduction
 
@@ -53,7 +63,8 @@ class _GradientReduction:
         if grad is not None and not isinstance(grad, Tensor):
             raise NotImplementedError(
                 f"tapegrad.distribute reduces dense gradients only, got {type(grad).__name__} for {self.names[i]!r} "
-                "(tapegrad has no tf.IndexedSlices yet)")
+                "(tapegrad has no tf.IndexedSlices yet)"
+            )
         self.grads[i] = grad
         b = self.bucket_of[i]
         if b >= 0:
@@ -109,8 +120,10 @@ class _GradientReduction:
         order]) before the backward pass: it completes while the pass runs, so a bucket costs one
         rendezvous of the ranks (its allreduce), not two."""
         eng = self.eng
-        self.descs = [_desc("allreduce", s, _OP_NAMES[self.op], self.pre, self.post, self.compression.__name__,
-                            "a tensor") for s in self.sources]
+        self.descs = [
+            _desc("allreduce", s, _OP_NAMES[self.op], self.pre, self.post, self.compression.__name__, "a tensor")
+            for s in self.sources
+        ]
         order = [i for members in self.buckets for i in members]
         self.plan = (("group", tuple(self.descs[i] for i in order)), tuple(self.names[i] for i in order))
         h = eng.hash_of(self.plan[0])
@@ -133,10 +146,19 @@ class _GradientReduction:
             flags = np.array([self.grads[i] is not None for i in members], np.int32)
             counts = np.zeros_like(flags)
             req = eng.comm.Iallreduce(flags, counts, op=eng.MPI.SUM)
-            views = [self.grads[i]._array_view() if self.grads[i] is not None else _zeros_view(self.sources[i])
-                     for i in members]
-            outs = _reduce_arrays(eng, views, [(self.sources[i]._dtype_code, tuple(self.sources[i].shape))
-                                               for i in members], self.op, self.pre, self.post, self.compression)
+            views = [
+                self.grads[i]._array_view() if self.grads[i] is not None else _zeros_view(self.sources[i])
+                for i in members
+            ]
+            outs = _reduce_arrays(
+                eng,
+                views,
+                [(self.sources[i]._dtype_code, tuple(self.sources[i].shape)) for i in members],
+                self.op,
+                self.pre,
+                self.post,
+                self.compression,
+            )
             req.Wait()
             if ((counts > 0) & (counts < eng.size)).any():
                 self._presence_mismatch(members, flags, counts)
@@ -149,8 +171,11 @@ class _GradientReduction:
         have = [r for r, f in enumerate(every) if f[j]]
         lack = [r for r, f in enumerate(every) if not f[j]]
         raise FailedPreconditionError(
-            None, None, f"Mismatched gradients: One rank has a tensor, but another rank has None. (tensor "
-                        f"{self.names[members[j]]!r}: a gradient on rank(s) {have}, None on rank(s) {lack})")
+            None,
+            None,
+            f"Mismatched gradients: One rank has a tensor, but another rank has None. (tensor "
+            f"{self.names[members[j]]!r}: a gradient on rank(s) {have}, None on rank(s) {lack})",
+        )
 
     def finish(self):
         for i in self.local:
@@ -177,7 +202,7 @@ def _group_plan(sources, shared, groups):
     shared_set = set(shared)
     if isinstance(groups, int):
         per = -(-len(shared) // groups) if groups else len(shared)
-        chunks = [shared[k:k + per] for k in range(0, len(shared), max(per, 1))]
+        chunks = [shared[k : k + per] for k in range(0, len(shared), max(per, 1))]
     else:
         index = {id(s): i for i, s in enumerate(sources)}
         chunks, used = [], set()
@@ -203,7 +228,8 @@ def _check_groups(groups, num_groups):
     if isinstance(groups, int) and groups > 0:
         return groups
     if isinstance(groups, (list, tuple)) and all(
-            isinstance(g, (list, tuple)) and all(isinstance(v, Variable) for v in g) for g in groups):
+        isinstance(g, (list, tuple)) and all(isinstance(v, Variable) for v in g) for g in groups
+    ):
         return groups
     raise ValueError("groups should be a non-negative integer or a list of list of tf.Variable.")
 
@@ -262,20 +288,39 @@ class _DistributedGradientTapeMixin:
         result = []
 
         def compute(on_ready):
-            result[:] = _core.compute_gradient(tape, flat_targets, flat_sources, flat_og, zero_unconnected,
-                                               on_ready)
+            result[:] = _core.compute_gradient(tape, flat_targets, flat_sources, flat_og, zero_unconnected, on_ready)
             return result
 
-        return reduce_gradients(eng, flat_sources, compute, self._hvd_op, self._hvd_compression, self._hvd_pre,
-                                self._hvd_post, local, self._scale_local, self._hvd_groups)
+        return reduce_gradients(
+            eng,
+            flat_sources,
+            compute,
+            self._hvd_op,
+            self._hvd_compression,
+            self._hvd_pre,
+            self._hvd_post,
+            local,
+            self._scale_local,
+            self._hvd_groups,
+        )
 
 
 _TAPE_CLASSES: dict = {}
 
 
-def DistributedGradientTape(gradtape, device_dense="", device_sparse="", compression=Compression.none,
-                            sparse_as_dense=False, op=Average, gradient_predivide_factor=1.0, num_groups=0,
-                            groups=None, process_set=None, scale_local_gradients=True):
+def DistributedGradientTape(
+    gradtape,
+    device_dense="",
+    device_sparse="",
+    compression=Compression.none,
+    sparse_as_dense=False,
+    op=Average,
+    gradient_predivide_factor=1.0,
+    num_groups=0,
+    groups=None,
+    process_set=None,
+    scale_local_gradients=True,
+):
     """Wraps a used GradientTape so that ``gradient()`` all-reduces the gradients over the ranks.
 
     Returns an object of a subclass of the tape's own class (same class name) that shares its
@@ -302,8 +347,9 @@ def DistributedGradientTape(gradtape, device_dense="", device_sparse="", compres
     base = type(gradtape)
     cls = _TAPE_CLASSES.get(base)
     if cls is None:  # one subclass per tape class, as Horovod (same name)
-        cls = _TAPE_CLASSES[base] = type(base.__name__, (_DistributedGradientTapeMixin, base),
-                                         {"__module__": base.__module__})
+        cls = _TAPE_CLASSES[base] = type(
+            base.__name__, (_DistributedGradientTapeMixin, base), {"__module__": base.__module__}
+        )
     tape = cls.__new__(cls)
     tape.__dict__ = gradtape.__dict__  # one state: wrapping inside the `with` block works too
     tape._hvd_op, tape._hvd_compression, tape._hvd_pre, tape._hvd_post = op, compression, pre, post
@@ -313,10 +359,22 @@ def DistributedGradientTape(gradtape, device_dense="", device_sparse="", compres
     return tape
 
 
-def DistributedOptimizer(optimizer, name=None, device_dense="", device_sparse="", compression=Compression.none,
-                         sparse_as_dense=False, backward_passes_per_step=1, op=Average,
-                         gradient_predivide_factor=1.0, average_aggregated_gradients=False, num_groups=0,
-                         groups=None, process_set=None, scale_local_gradients=True):
+def DistributedOptimizer(
+    optimizer,
+    name=None,
+    device_dense="",
+    device_sparse="",
+    compression=Compression.none,
+    sparse_as_dense=False,
+    backward_passes_per_step=1,
+    op=Average,
+    gradient_predivide_factor=1.0,
+    average_aggregated_gradients=False,
+    num_groups=0,
+    groups=None,
+    process_set=None,
+    scale_local_gradients=True,
+):
     """A new optimizer of the same class (and class name), built from ``optimizer.get_config()``, whose
     ``apply``/``apply_gradients`` all-reduce the gradients first (Horovod's Keras wrapper; the state of
     `optimizer` is not carried over, as in Horovod). Works with ``model.fit``.
@@ -332,8 +390,10 @@ def DistributedOptimizer(optimizer, name=None, device_dense="", device_sparse=""
         raise ValueError("op == Adasum is not supported yet with Keras")
     op = _check_op(op)
     if backward_passes_per_step != 1:
-        raise NotImplementedError("tapegrad.distribute.DistributedOptimizer: backward_passes_per_step > 1 "
-                                  "(local gradient aggregation) is not implemented")
+        raise NotImplementedError(
+            "tapegrad.distribute.DistributedOptimizer: backward_passes_per_step > 1 "
+            "(local gradient aggregation) is not implemented"
+        )
     pre, post = _scale_factors(op, gradient_predivide_factor)
     groups = _check_groups(groups, num_groups)
     base = type(optimizer)
@@ -358,8 +418,7 @@ def DistributedOptimizer(optimizer, name=None, device_dense="", device_sparse=""
             grads = reduce_gradients(eng, sources, compute, op, compression, pre, post, groups=groups)
         return base.apply(self, grads, trainable_variables)
 
-    cls = type(base.__name__, (base,), {"apply": apply, "__module__": base.__module__,
-                                        "_hvd_distributed": True})
+    cls = type(base.__name__, (base,), {"apply": apply, "__module__": base.__module__, "_hvd_distributed": True})
     config = optimizer.get_config()
     if name is not None:
         config["name"] = name

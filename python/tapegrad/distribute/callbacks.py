@@ -1,4 +1,5 @@
 """Horovod's Keras callbacks (``hvd.callbacks``) for ``model.fit``."""
+
 import numpy as np
 
 from .._tensor import Variable

@@ -1,4 +1,5 @@
 """``tf.experimental``: the experimental APIs tapegrad implements (``tf.experimental.dlpack``)."""
+
 from . import dlpack
 
 __all__ = ["dlpack"]

@@ -15,6 +15,7 @@ have the array API's ``__dlpack__``/``__dlpack_device__``, so ``np.from_dlpack(t
 >>> np.from_dlpack(tf.constant([1, 2])).tolist()
 [1, 2]
 """
+
 from .. import _core
 from ..errors import InvalidArgumentError
 

@@ -1,4 +1,5 @@
 """``tg.keras``: Keras 3's API on the tapegrad engine (optimizers, losses, layers, models, metrics, ...)."""
+
 from . import activations, constraints, initializers, losses, metrics, optimizers, regularizers
 from . import layers
 from . import models
@@ -12,7 +13,26 @@ from .layers.input_layer import Input, InputLayer, KerasTensor
 from .models import Model, Sequential, load_model, save_model
 
 __all__ = [
-    "Input", "InputLayer", "KerasTensor", "Model", "Sequential", "activations", "backend", "callbacks", "constraints",
-    "initializers", "layers", "load_model", "losses", "metrics", "models", "ops", "optimizers", "random",
-    "regularizers", "save_model", "saving", "utils",
+    "Input",
+    "InputLayer",
+    "KerasTensor",
+    "Model",
+    "Sequential",
+    "activations",
+    "backend",
+    "callbacks",
+    "constraints",
+    "initializers",
+    "layers",
+    "load_model",
+    "losses",
+    "metrics",
+    "models",
+    "ops",
+    "optimizers",
+    "random",
+    "regularizers",
+    "save_model",
+    "saving",
+    "utils",
 ]

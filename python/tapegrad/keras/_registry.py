@@ -2,6 +2,7 @@
 regularizers, constraints and metrics (keras/src/saving/serialization_lib.py, reduced to what
 those modules use): ``{"module", "class_name", "config", "registered_name"}`` dicts for objects,
 plain names for built-in functions, string lookups by class name, snake_case name and aliases."""
+
 import inspect
 
 import numpy as np
@@ -42,12 +43,20 @@ def serialize_object(obj, module, table):
         name = obj.__name__
         if table.get(name) is obj:
             return name
-        return {"module": getattr(obj, "__module__", None), "class_name": "function", "config": name,
-                "registered_name": "function"}
+        return {
+            "module": getattr(obj, "__module__", None),
+            "class_name": "function",
+            "config": name,
+            "registered_name": "function",
+        }
     cls = type(obj)
     known = table.get(cls.__name__) is cls
-    return {"module": module if known else cls.__module__, "class_name": cls.__name__,
-            "config": obj.get_config(), "registered_name": None if known else cls.__name__}
+    return {
+        "module": module if known else cls.__module__,
+        "class_name": cls.__name__,
+        "config": obj.get_config(),
+        "registered_name": None if known else cls.__name__,
+    }
 
 
 def deserialize_object(config, table, kind, custom_objects=None):

@@ -8,14 +8,46 @@ array([0., 2.], dtype=float32)
 >>> tg.keras.activations.relu(tg.constant([-1.0, 2.0, 9.0]), negative_slope=0.1, max_value=6.0).numpy()
 array([-0.1,  2. ,  6. ], dtype=float32)
 """
+
 from .. import _ops, _ops_math, _ops_nnloss, _ops_shape
 from . import _registry
 
 __all__ = [
-    "celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh",
-    "leaky_relu", "linear", "log_sigmoid", "log_softmax", "mish", "relu", "relu6", "selu", "sigmoid", "silu",
-    "soft_shrink", "softmax", "softplus", "softsign", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus",
-    "swish", "tanh", "tanh_shrink", "threshold", "get", "serialize", "deserialize",
+    "celu",
+    "elu",
+    "exponential",
+    "gelu",
+    "glu",
+    "hard_shrink",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "hard_tanh",
+    "leaky_relu",
+    "linear",
+    "log_sigmoid",
+    "log_softmax",
+    "mish",
+    "relu",
+    "relu6",
+    "selu",
+    "sigmoid",
+    "silu",
+    "soft_shrink",
+    "softmax",
+    "softplus",
+    "softsign",
+    "sparse_plus",
+    "sparse_sigmoid",
+    "sparsemax",
+    "squareplus",
+    "swish",
+    "tanh",
+    "tanh_shrink",
+    "threshold",
+    "get",
+    "serialize",
+    "deserialize",
 ]
 
 
@@ -121,8 +153,9 @@ def sparse_plus(x):
     """0 for x <= -1, ``(x + 1)**2 / 4`` for -1 < x < 1, x for x >= 1."""
     x = _t(x)
     one = _c(1.0, x)
-    return _ops_shape.where(x <= -one, _ops.zeros_like(x),
-                            _ops_shape.where(x < one, _c(0.25, x) * _ops.square(x + one), x))
+    return _ops_shape.where(
+        x <= -one, _ops.zeros_like(x), _ops_shape.where(x < one, _c(0.25, x) * _ops.square(x + one), x)
+    )
 
 
 def silu(x):
@@ -212,8 +245,9 @@ def sparse_sigmoid(x):
     """0 for x <= -1, 1 for x >= 1, ``(x + 1) / 2`` between."""
     x = _t(x)
     one = _c(1.0, x)
-    return _ops_shape.where(x <= -one, _ops.zeros_like(x),
-                            _ops_shape.where(x >= one, _ops.ones_like(x), _c(0.5, x) * (x + one)))
+    return _ops_shape.where(
+        x <= -one, _ops.zeros_like(x), _ops_shape.where(x >= one, _ops.ones_like(x), _c(0.5, x) * (x + one))
+    )
 
 
 def hard_silu(x):
@@ -268,9 +302,38 @@ def sparsemax(x, axis=-1):
 swish = silu
 hard_swish = hard_silu
 
-_FUNCTIONS = (relu, leaky_relu, relu6, softmax, celu, elu, selu, softplus, softsign, squareplus, soft_shrink,
-              sparse_plus, silu, gelu, glu, tanh, tanh_shrink, threshold, sigmoid, sparse_sigmoid, exponential,
-              hard_sigmoid, hard_silu, hard_tanh, hard_shrink, linear, mish, log_softmax, log_sigmoid, sparsemax)
+_FUNCTIONS = (
+    relu,
+    leaky_relu,
+    relu6,
+    softmax,
+    celu,
+    elu,
+    selu,
+    softplus,
+    softsign,
+    squareplus,
+    soft_shrink,
+    sparse_plus,
+    silu,
+    gelu,
+    glu,
+    tanh,
+    tanh_shrink,
+    threshold,
+    sigmoid,
+    sparse_sigmoid,
+    exponential,
+    hard_sigmoid,
+    hard_silu,
+    hard_tanh,
+    hard_shrink,
+    linear,
+    mish,
+    log_softmax,
+    log_sigmoid,
+    sparsemax,
+)
 _BY_NAME = {fn.__name__: fn for fn in _FUNCTIONS}
 _BY_NAME.update({"swish": silu, "hard_swish": hard_silu})
 
@@ -290,7 +353,8 @@ def serialize(activation):
         f"Unknown activation function '{activation}' cannot be serialized due to invalid function name. Make "
         "sure to use an activation name that matches the references defined in activations.py or use "
         "`@keras.saving.register_keras_serializable()`to register any custom activations. "
-        f"config={getattr(activation, '__name__', activation)}")
+        f"config={getattr(activation, '__name__', activation)}"
+    )
 
 
 def deserialize(config, custom_objects=None):
@@ -304,4 +368,3 @@ def get(identifier):
     if identifier is None:
         return linear
     return _registry.get_object(identifier, _BY_NAME, "activation function", instantiate=False)
-

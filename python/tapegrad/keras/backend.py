@@ -1,4 +1,5 @@
 """``tf.keras.backend``: the few backend helpers TF-2 programs call."""
+
 from .layers.base import clear_session
 
 __all__ = ["backend", "clear_session", "epsilon", "floatx", "image_data_format"]

@@ -5,11 +5,24 @@ functions applied to a variable after each optimizer update.
 >>> tg.keras.constraints.NonNeg()(tg.constant([-1.0, 2.0])).numpy()
 array([0., 2.], dtype=float32)
 """
+
 from .. import _ops, _ops_math
 from . import _registry
 
-__all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "max_norm", "min_max_norm", "non_neg",
-           "unit_norm", "get", "serialize", "deserialize"]
+__all__ = [
+    "Constraint",
+    "MaxNorm",
+    "MinMaxNorm",
+    "NonNeg",
+    "UnitNorm",
+    "max_norm",
+    "min_max_norm",
+    "non_neg",
+    "unit_norm",
+    "get",
+    "serialize",
+    "deserialize",
+]
 
 _EPSILON = 1e-7
 

@@ -13,26 +13,62 @@ distributions, not TF's exact numbers.
 >>> w.shape, bool(tg.reduce_all(tg.abs(w) <= (6 / 7) ** 0.5))
 (TensorShape([3, 4]), True)
 """
+
 import math as _math
 import random as _py_random
-from typing import Optional as _Optional, Tuple as _Tuple
+from typing import Optional as _Optional
 
 import numpy as _np
 
 from .. import _ops, _ops_linalg
 from .. import random as _random
 from .._dtypes import as_dtype as _as_dtype
-from .._tensor import Tensor as _Tensor, Variable as _Variable
+from .._tensor import Tensor as _Tensor
+from .._tensor import Variable as _Variable
 from . import _registry
 
 __all__ = [
-    "Initializer", "Constant", "Zeros", "Ones", "Identity", "RandomNormal", "RandomUniform", "TruncatedNormal",
-    "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform", "LecunNormal",
-    "Orthogonal", "STFT", "IdentityInitializer", "OrthogonalInitializer", "STFTInitializer", "compute_fans", "get",
-    "serialize", "RandomInitializer",
-    "deserialize", "constant", "zeros", "ones", "identity", "random_normal", "random_uniform", "truncated_normal",
-    "variance_scaling", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform",
-    "lecun_normal", "orthogonal", "stft",
+    "Initializer",
+    "Constant",
+    "Zeros",
+    "Ones",
+    "Identity",
+    "RandomNormal",
+    "RandomUniform",
+    "TruncatedNormal",
+    "VarianceScaling",
+    "GlorotUniform",
+    "GlorotNormal",
+    "HeUniform",
+    "HeNormal",
+    "LecunUniform",
+    "LecunNormal",
+    "Orthogonal",
+    "STFT",
+    "IdentityInitializer",
+    "OrthogonalInitializer",
+    "STFTInitializer",
+    "compute_fans",
+    "get",
+    "serialize",
+    "RandomInitializer",
+    "deserialize",
+    "constant",
+    "zeros",
+    "ones",
+    "identity",
+    "random_normal",
+    "random_uniform",
+    "truncated_normal",
+    "variance_scaling",
+    "glorot_uniform",
+    "glorot_normal",
+    "he_uniform",
+    "he_normal",
+    "lecun_uniform",
+    "lecun_normal",
+    "orthogonal",
+    "stft",
 ]
 
 _TRUNCATED_STD = 0.87962566103423978  # std of a unit normal truncated to [-2, 2]
@@ -128,10 +164,13 @@ class Identity(Initializer):
     def __call__(self, shape, dtype=None):
         shape = _shape(shape)
         if len(shape) != 2:
-            raise ValueError("Identity matrix initializer can only be used for 2D matrices. "
-                             f"Received: shape={shape} of rank {len(shape)}.")
+            raise ValueError(
+                "Identity matrix initializer can only be used for 2D matrices. "
+                f"Received: shape={shape} of rank {len(shape)}."
+            )
         dt = _dtype(dtype)
         return _ops.constant(self.gain, dtype=dt) * _ops_linalg.eye(shape[0], shape[1], dtype=dt)
+
     # no get_config: Keras 3.15's Identity config is {} (the gain is not saved)
 
 
@@ -143,8 +182,10 @@ class RandomInitializer(Initializer):
         if seed is None:
             seed = _py_random.randint(1, int(1e9))
         elif isinstance(seed, bool) or not isinstance(seed, (int, _np.integer)):
-            raise ValueError("`seed` argument should be an instance of `keras.random.SeedGenerator()` or an "
-                             f"integer. Received: seed={seed}")
+            raise ValueError(
+                "`seed` argument should be an instance of `keras.random.SeedGenerator()` or an "
+                f"integer. Received: seed={seed}"
+            )
         self.seed = int(seed)
 
     def _seed(self):
@@ -163,8 +204,9 @@ class RandomNormal(RandomInitializer):
         super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None):
-        return _random.stateless_normal(_shape(shape), self._seed(), mean=self.mean, stddev=self.stddev,
-                                        dtype=_dtype(dtype))
+        return _random.stateless_normal(
+            _shape(shape), self._seed(), mean=self.mean, stddev=self.stddev, dtype=_dtype(dtype)
+        )
 
     def get_config(self):
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
@@ -179,8 +221,9 @@ class TruncatedNormal(RandomInitializer):
         super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None):
-        return _random.stateless_truncated_normal(_shape(shape), self._seed(), mean=self.mean, stddev=self.stddev,
-                                                  dtype=_dtype(dtype))
+        return _random.stateless_truncated_normal(
+            _shape(shape), self._seed(), mean=self.mean, stddev=self.stddev, dtype=_dtype(dtype)
+        )
 
     def get_config(self):
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
@@ -195,8 +238,9 @@ class RandomUniform(RandomInitializer):
         super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None):
-        return _random.stateless_uniform(_shape(shape), self._seed(), minval=self.minval, maxval=self.maxval,
-                                         dtype=_dtype(dtype))
+        return _random.stateless_uniform(
+            _shape(shape), self._seed(), minval=self.minval, maxval=self.maxval, dtype=_dtype(dtype)
+        )
 
     def get_config(self):
         return {**super().get_config(), "minval": self.minval, "maxval": self.maxval}
@@ -225,8 +269,9 @@ def compute_fans(shape, input_axes=None, output_axes=None):
 class VarianceScaling(RandomInitializer):
     """Values whose variance is ``scale / n``, n the fan_in, fan_out or their mean (see `mode`)."""
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None, input_axes=None,
-                 output_axes=None):
+    def __init__(
+        self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None, input_axes=None, output_axes=None
+    ):
         if scale <= 0.0:
             raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale}")
         allowed_modes = {"fan_in", "fan_out", "fan_avg"}
@@ -252,25 +297,33 @@ class VarianceScaling(RandomInitializer):
         scale = self.scale / max(1.0, n)
         dt = _dtype(dtype)
         if self.distribution == "truncated_normal":
-            return _random.stateless_truncated_normal(shape, self._seed(), stddev=_math.sqrt(scale) / _TRUNCATED_STD,
-                                                      dtype=dt)
+            return _random.stateless_truncated_normal(
+                shape, self._seed(), stddev=_math.sqrt(scale) / _TRUNCATED_STD, dtype=dt
+            )
         if self.distribution == "untruncated_normal":
             return _random.stateless_normal(shape, self._seed(), stddev=_math.sqrt(scale), dtype=dt)
         limit = _math.sqrt(3.0 * scale)
         return _random.stateless_uniform(shape, self._seed(), minval=-limit, maxval=limit, dtype=dt)
 
     def get_config(self):
-        return {**super().get_config(), "scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                "input_axes": self.input_axes, "output_axes": self.output_axes}
+        return {
+            **super().get_config(),
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
 
 
 class _FixedVarianceScaling(VarianceScaling):
-    _args: _Optional[_Tuple[float, str, str]] = None  # (scale, mode, distribution)
+    _args: _Optional[tuple[float, str, str]] = None  # (scale, mode, distribution)
 
     def __init__(self, seed=None, input_axes=None, output_axes=None):
         scale, mode, distribution = self._args
-        super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed, input_axes=input_axes,
-                         output_axes=output_axes)
+        super().__init__(
+            scale=scale, mode=mode, distribution=distribution, seed=seed, input_axes=input_axes, output_axes=output_axes
+        )
 
     def get_config(self):
         return {"seed": self._init_seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
@@ -278,31 +331,37 @@ class _FixedVarianceScaling(VarianceScaling):
 
 class GlorotUniform(_FixedVarianceScaling):
     """Uniform in ``±sqrt(6 / (fan_in + fan_out))`` (Keras's default kernel initializer)."""
+
     _args = (1.0, "fan_avg", "uniform")
 
 
 class GlorotNormal(_FixedVarianceScaling):
     """Truncated normal, stddev ``sqrt(2 / (fan_in + fan_out)) / 0.8796...``."""
+
     _args = (1.0, "fan_avg", "truncated_normal")
 
 
 class HeUniform(_FixedVarianceScaling):
     """Uniform in ``±sqrt(6 / fan_in)``."""
+
     _args = (2.0, "fan_in", "uniform")
 
 
 class HeNormal(_FixedVarianceScaling):
     """Truncated normal, stddev ``sqrt(2 / fan_in) / 0.8796...``."""
+
     _args = (2.0, "fan_in", "truncated_normal")
 
 
 class LecunUniform(_FixedVarianceScaling):
     """Uniform in ``±sqrt(3 / fan_in)``."""
+
     _args = (1.0, "fan_in", "uniform")
 
 
 class LecunNormal(_FixedVarianceScaling):
     """Truncated normal, stddev ``sqrt(1 / fan_in) / 0.8796...``."""
+
     _args = (1.0, "fan_in", "truncated_normal")
 
 
@@ -323,8 +382,10 @@ class Orthogonal(RandomInitializer):
     def __call__(self, shape, dtype=None):
         shape = _shape(shape)
         if len(shape) < 2:
-            raise ValueError("The tensor to initialize must be at least two-dimensional. Received: "
-                             f"shape={shape} of rank {len(shape)}.")
+            raise ValueError(
+                "The tensor to initialize must be at least two-dimensional. Received: "
+                f"shape={shape} of rank {len(shape)}."
+            )
         num_rows = int(_np.prod(shape[:-1]))
         num_cols = shape[-1]
         dt = _dtype(dtype)
@@ -356,8 +417,9 @@ class STFT(Initializer):
         if isinstance(window, str):
             _get_window(window, 1, False)
         if scaling is not None and scaling not in ["density", "spectrum"]:
-            raise ValueError("Scaling is invalid, it must be `None`, 'density' or 'spectrum'. "
-                             f"Received scaling={scaling}")
+            raise ValueError(
+                f"Scaling is invalid, it must be `None`, 'density' or 'spectrum'. Received scaling={scaling}"
+            )
         self.side = side
         self.window = window
         self.scaling = scaling
@@ -374,8 +436,9 @@ class STFT(Initializer):
                 win = _get_window(win, frame_length, self.periodic)
             win = _np.asarray(win, dtype=npd)
             if win.ndim != 1 or win.shape[-1] != frame_length:
-                raise ValueError(f"The shape of `window` must be equal to [frame_length].Received: window shape="
-                                 f"{win.shape}")
+                raise ValueError(
+                    f"The shape of `window` must be equal to [frame_length].Received: window shape={win.shape}"
+                )
             win = win.reshape(frame_length, 1, 1)
             if self.scaling == "density":
                 scaling = _np.sqrt(_np.sum(_np.square(win)))
@@ -394,8 +457,14 @@ class STFT(Initializer):
 
 
 # The generalized cosine windows (scipy.signal's definitions) need no scipy.
-_COSINE_WINDOWS = {"hann": (0.5, 0.5), "hanning": (0.5, 0.5), "hamming": (0.54, 0.46), "boxcar": (1.0, 0.0),
-                   "rectangular": (1.0, 0.0), "ones": (1.0, 0.0)}
+_COSINE_WINDOWS = {
+    "hann": (0.5, 0.5),
+    "hanning": (0.5, 0.5),
+    "hamming": (0.54, 0.46),
+    "boxcar": (1.0, 0.0),
+    "rectangular": (1.0, 0.0),
+    "ones": (1.0, 0.0),
+}
 
 
 def _get_window(name, length, periodic):
@@ -409,8 +478,10 @@ def _get_window(name, length, periodic):
     try:
         from scipy.signal import get_window  # noqa: PLC0415  (Keras uses scipy for windows too)
     except ImportError as e:
-        raise NotImplementedError(f"STFT with the window {name!r} needs scipy (scipy.signal.get_window); the hann, "
-                                  "hamming and boxcar windows do not, and an array works too") from e
+        raise NotImplementedError(
+            f"STFT with the window {name!r} needs scipy (scipy.signal.get_window); the hann, "
+            "hamming and boxcar windows do not, and an array works too"
+        ) from e
     return get_window(name, length, periodic)
 
 
@@ -418,12 +489,37 @@ IdentityInitializer = Identity
 OrthogonalInitializer = Orthogonal
 STFTInitializer = STFT
 
-_CLASSES = (Initializer, Constant, Identity, Ones, STFT, Zeros, GlorotNormal, GlorotUniform, HeNormal, HeUniform,
-            LecunNormal, LecunUniform, Orthogonal, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling)
-_BY_NAME = _registry.name_table(_CLASSES, {
-    "IdentityInitializer": Identity, "normal": RandomNormal, "one": Ones, "OrthogonalInitializer": Orthogonal,
-    "uniform": RandomUniform, "zero": Zeros, "STFTInitializer": STFT,
-})
+_CLASSES = (
+    Initializer,
+    Constant,
+    Identity,
+    Ones,
+    STFT,
+    Zeros,
+    GlorotNormal,
+    GlorotUniform,
+    HeNormal,
+    HeUniform,
+    LecunNormal,
+    LecunUniform,
+    Orthogonal,
+    RandomNormal,
+    RandomUniform,
+    TruncatedNormal,
+    VarianceScaling,
+)
+_BY_NAME = _registry.name_table(
+    _CLASSES,
+    {
+        "IdentityInitializer": Identity,
+        "normal": RandomNormal,
+        "one": Ones,
+        "OrthogonalInitializer": Orthogonal,
+        "uniform": RandomUniform,
+        "zero": Zeros,
+        "STFTInitializer": STFT,
+    },
+)
 # snake_case names as module attributes (keras.initializers.glorot_uniform is the class)
 constant, zeros, ones, identity = Constant, Zeros, Ones, Identity
 random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
@@ -463,11 +559,11 @@ def get(identifier):
 
         def initialize_fn(shape, dtype=None):
             if _shape(shape) != tuple(_np.shape(value)):
-                raise ValueError(f"Expected `shape` to be {tuple(_np.shape(value))} for direct tensor as "
-                                 f"initializer. Received shape={_shape(shape)}")
+                raise ValueError(
+                    f"Expected `shape` to be {tuple(_np.shape(value))} for direct tensor as "
+                    f"initializer. Received shape={_shape(shape)}"
+                )
             return _ops.cast(_ops.convert_to_tensor(_np.asarray(value)), _dtype(dtype))
 
         return initialize_fn
     return _registry.get_object(identifier, _BY_NAME, "initializer")
-
-

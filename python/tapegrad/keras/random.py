@@ -22,15 +22,28 @@ True
 >>> bool((c.numpy() == d.numpy()).all())
 False
 """
+
 import random as _py_random
 
 import numpy as _np
 
-from .._tensor import Tensor as _Tensor, Variable as _Variable
+from .._tensor import Tensor as _Tensor
+from .._tensor import Variable as _Variable
 from .ops.core import _ops
 
-__all__ = ["SeedGenerator", "beta", "binomial", "categorical", "dropout", "gamma", "normal", "randint", "shuffle",
-           "truncated_normal", "uniform"]
+__all__ = [
+    "SeedGenerator",
+    "beta",
+    "binomial",
+    "categorical",
+    "dropout",
+    "gamma",
+    "normal",
+    "randint",
+    "shuffle",
+    "truncated_normal",
+    "uniform",
+]
 
 _global_generator = None
 _name_count = 0
@@ -40,6 +53,7 @@ def _dtype(dtype, default="float32"):
     if dtype is None:
         return default
     from .._dtypes import as_dtype
+
     return as_dtype(dtype).name
 
 
@@ -117,14 +131,19 @@ def _draw_seed(seed):
         arr = _ops.convert_to_tensor(seed).numpy().astype("int64").reshape(-1)
         if arr.shape == (2,):
             return arr
-    raise ValueError("Argument `seed` must be either an integer or an instance of `SeedGenerator`. "
-                     f"Received: seed={seed} (of type {type(seed)})")
+    raise ValueError(
+        "Argument `seed` must be either an integer or an instance of `SeedGenerator`. "
+        f"Received: seed={seed} (of type {type(seed)})"
+    )
 
 
 def _rng(seed):
     pair = _draw_seed(seed)
-    return _np.random.Generator(_np.random.PCG64(_np.random.SeedSequence([int(v) & 0xFFFFFFFF for v in pair]
-                                                                       + [int(v) >> 32 & 0xFFFFFFFF for v in pair])))
+    return _np.random.Generator(
+        _np.random.PCG64(
+            _np.random.SeedSequence([int(v) & 0xFFFFFFFF for v in pair] + [int(v) >> 32 & 0xFFFFFFFF for v in pair])
+        )
+    )
 
 
 def _shape(shape):
@@ -143,8 +162,10 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     """Samples uniform in ``[minval, maxval)``."""
     d = _dtype(dtype)
     if not _np.issubdtype(_np.dtype(d), _np.floating):
-        raise ValueError("`keras.random.uniform` requires a floating point `dtype`. Received: "
-                         f"dtype={d} . If you are looking to generate random integers, use `keras.random.randint`.")
+        raise ValueError(
+            "`keras.random.uniform` requires a floating point `dtype`. Received: "
+            f"dtype={d} . If you are looking to generate random integers, use `keras.random.randint`."
+        )
     return _ops.constant((_rng(seed).random(_shape(shape)) * (maxval - minval) + minval).astype(d))
 
 
@@ -171,8 +192,9 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     """``num_samples`` class ids per row of ``logits`` (batch, classes)."""
     lg = _ops.convert_to_tensor(logits).numpy().astype("float64")
     if lg.ndim != 2:
-        raise ValueError(f"`logits` should be a 2-D tensor with shape [batch_size, num_classes]. Received: "
-                         f"logits={logits}")
+        raise ValueError(
+            f"`logits` should be a 2-D tensor with shape [batch_size, num_classes]. Received: logits={logits}"
+        )
     rng = _rng(seed)
     p = _np.exp(lg - lg.max(axis=-1, keepdims=True))
     p /= p.sum(axis=-1, keepdims=True)
@@ -185,10 +207,14 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     ``1 / (1 - rate)``; differentiable in ``inputs``."""
     x = _ops.convert_to_tensor(inputs)
     if not 0 <= rate < 1:
-        raise ValueError(f"Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
-                         f"Received: rate={rate}")
-    shape = tuple(x.shape.as_list()) if noise_shape is None else tuple(
-        d if s is None else int(s) for s, d in zip(noise_shape, x.shape.as_list()))
+        raise ValueError(
+            f"Invalid value received for argument `rate`. Expected a float value between 0 and 1. Received: rate={rate}"
+        )
+    shape = (
+        tuple(x.shape.as_list())
+        if noise_shape is None
+        else tuple(d if s is None else int(s) for s, d in zip(noise_shape, x.shape.as_list()))
+    )
     keep = _rng(seed).random(shape) >= rate
     mask = (keep / (1.0 - rate)).astype(x.dtype.name)
     return x * _ops.constant(mask)
@@ -208,11 +234,13 @@ def gamma(shape, alpha, dtype=None, seed=None):
 
 def binomial(shape, counts, probabilities, dtype=None, seed=None):
     """Binomial samples (as floats by default, as Keras)."""
-    return _ops.constant(_rng(seed).binomial(_np.asarray(counts), _np.asarray(probabilities), size=_shape(shape))
-                         .astype(_dtype(dtype)))
+    return _ops.constant(
+        _rng(seed).binomial(_np.asarray(counts), _np.asarray(probabilities), size=_shape(shape)).astype(_dtype(dtype))
+    )
 
 
 def beta(shape, alpha, beta, dtype=None, seed=None):
     """Beta samples."""
-    return _ops.constant(_rng(seed).beta(_np.asarray(alpha), _np.asarray(beta), size=_shape(shape))
-                         .astype(_dtype(dtype)))
+    return _ops.constant(
+        _rng(seed).beta(_np.asarray(alpha), _np.asarray(beta), size=_shape(shape)).astype(_dtype(dtype))
+    )

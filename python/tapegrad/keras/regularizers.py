@@ -7,6 +7,7 @@ A regularizer maps a weight tensor to a scalar penalty that Keras adds to the lo
 >>> round(float(tg.keras.regularizers.get("l1")(tg.constant([1.0, -2.0]))), 6)
 0.03
 """
+
 import math as _math
 
 import numpy as _np
@@ -14,14 +15,31 @@ import numpy as _np
 from .. import _ops, _ops_linalg
 from . import _registry
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2",
-           "orthogonal_regularizer", "get", "serialize", "deserialize"]
+__all__ = [
+    "Regularizer",
+    "L1",
+    "L2",
+    "L1L2",
+    "OrthogonalRegularizer",
+    "l1",
+    "l2",
+    "l1_l2",
+    "orthogonal_regularizer",
+    "get",
+    "serialize",
+    "deserialize",
+]
 
 
 def _validate_float_arg(value, name):
     """`value` as a float; ``ValueError`` (Keras's message) unless it is a finite number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, (float, int)) or _math.isinf(value) or _math.isnan(value) \
-            or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (float, int))
+        or _math.isinf(value)
+        or _math.isnan(value)
+        or value < 0
+    ):
         raise ValueError(f"Invalid value for argument {name}: expected a non-negative float.Received: {name}={value}")
     return float(value)
 
@@ -100,8 +118,9 @@ class OrthogonalRegularizer(Regularizer):
     def __init__(self, factor=0.01, mode="rows"):
         self.factor = float(_np.float32(_validate_float_arg(factor, name="factor")))  # a float32 tensor in Keras
         if mode not in {"rows", "columns"}:
-            raise ValueError('Invalid value for argument `mode`. Expected one of {"rows", "columns"}. '
-                             f"Received: mode={mode}")
+            raise ValueError(
+                f'Invalid value for argument `mode`. Expected one of {{"rows", "columns"}}. Received: mode={mode}'
+            )
         self.mode = mode
 
     def __call__(self, inputs):
@@ -109,8 +128,9 @@ class OrthogonalRegularizer(Regularizer):
         if len(x.shape) != 2:
             raise ValueError(f"Inputs to OrthogonalRegularizer must have rank 2. Received: inputs.shape={x.shape}")
         axis = 1 if self.mode == "rows" else 0
-        inv_norm = _ops.minimum(_ops.rsqrt(_ops.reduce_sum(_ops.square(x), axis=axis, keepdims=True)),
-                                _c(1.0 / 1e-7, x))
+        inv_norm = _ops.minimum(
+            _ops.rsqrt(_ops.reduce_sum(_ops.square(x), axis=axis, keepdims=True)), _c(1.0 / 1e-7, x)
+        )
         x = x * inv_norm
         if self.mode == "rows":
             product, size = _ops.matmul(x, _ops.transpose(x)), x.shape[0]

@@ -32,6 +32,7 @@ Usage (needs ``h5py``; tests/test_saving.py and tests/test_saving_keras.py run t
     again = build_model()                       # the same architecture, built
     again.load_weights("model.weights.h5")      # also reads files written by Keras 3
 """
+
 import os as _os
 import re as _re
 import tempfile as _tempfile
@@ -42,15 +43,26 @@ import numpy as _np
 from .._tensor import Variable as _Variable
 
 __all__ = [
-    "CustomObjectScope", "custom_object_scope", "deserialize_keras_object", "get_custom_objects", "get_registered_name",
-    "get_registered_object", "load_model", "load_weights", "optimizer_variables", "register_keras_serializable",
-    "save_model", "save_weights", "serialize_keras_object",
+    "CustomObjectScope",
+    "custom_object_scope",
+    "deserialize_keras_object",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
+    "load_model",
+    "load_weights",
+    "optimizer_variables",
+    "register_keras_serializable",
+    "save_model",
+    "save_weights",
+    "serialize_keras_object",
 ]
 
 # The non-dunder attributes of a bare Keras 3.15 ``Layer()``: Keras skips them when it walks a
 # layer. Our bare Layer's attributes are skipped too (see `_layer_skipset`), except ``layers``,
 # which Keras's bare Layer lacks (so Keras walks ``layers`` of a subclassed Model).
-_KERAS_LAYER_ATTRS = frozenset("""
+_KERAS_LAYER_ATTRS = frozenset(
+    """
 _add_trackable_child _add_variable_with_custom_getter _allow_non_tensor_positional_args
 _api_export_path _api_export_symbol_id _assert_input_compatibility _auto_config _awq_call
 _build_at_init _build_by_run_for_kwargs _build_by_run_for_single_pos_arg _build_shapes_dict
@@ -82,7 +94,8 @@ quantization_mode quantize quantized_build quantized_call rematerialized_call sa
 set_weights stateless_call supports_jit supports_masking symbolic_call trainable
 trainable_variables trainable_weights variable_dtype variables weights
 _self_unconditional_dependency_names
-""".split())
+""".split()
+)
 
 _SKIPSETS: dict = {}
 
@@ -91,8 +104,10 @@ def _h5py():
     try:
         import h5py  # noqa: PLC0415
     except ImportError as e:  # pragma: no cover - exercised only without h5py
-        raise ImportError("Saving and loading `.weights.h5` files requires the h5py package. You can install it "
-                          "via `pip install h5py`") from e
+        raise ImportError(
+            "Saving and loading `.weights.h5` files requires the h5py package. You can install it "
+            "via `pip install h5py`"
+        ) from e
     return h5py
 
 
@@ -110,6 +125,7 @@ def _obj_type(obj):
     """Keras's ``_obj_type()`` for our objects, or None for what Keras would not walk."""
     from .layers.base import Layer  # noqa: PLC0415
     from .optimizers.base import Optimizer  # noqa: PLC0415
+
     if isinstance(obj, Layer):
         names = _mro_names(obj)
         if "Sequential" in names:
@@ -124,6 +140,7 @@ def _obj_type(obj):
 
 def _layer_skipset():
     from .layers.base import Layer  # noqa: PLC0415
+
     probe = Layer.__new__(Layer)
     Layer.__init__(probe, name="_saving_probe")  # a name: no auto-naming counter is advanced
     return (set(dir(probe)) | _KERAS_LAYER_ATTRS) - {"layers"}
@@ -135,6 +152,7 @@ def _get_skipset(obj_type):
         return skip
     if obj_type == "Optimizer":
         from .optimizers.base import Optimizer  # noqa: PLC0415
+
         probe = Optimizer(1.0, name="_saving_probe")
         skip = set(dir(probe)) - {"variables"}
     else:
@@ -216,9 +234,11 @@ def _saveables(model):
 
 # ---- the variables of one saveable ------------------------------------------------------------
 
+
 def _slot_groups(opt):
     """Slot names as Keras creates them: names in one group are interleaved per variable."""
     from .optimizers.sgd import RMSprop  # noqa: PLC0415
+
     names = tuple(opt._slot_names)
     if isinstance(opt, RMSprop):  # velocities, momentums, average gradients: three separate calls
         return [(n,) for n in names]
@@ -259,6 +279,7 @@ def _custom_method(obj, name):
     """A user-defined save_own_variables/load_own_variables, when a class defines one."""
     from .layers.base import Layer  # noqa: PLC0415
     from .optimizers.base import Optimizer  # noqa: PLC0415
+
     fn = getattr(type(obj), name, None)
     if fn is None or fn is getattr(Layer, name, None) or fn is getattr(Optimizer, name, None):
         return None
@@ -278,8 +299,10 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
     """
     filepath_str = _check_path(filepath)
     if max_shard_size is not None:
-        raise NotImplementedError("`max_shard_size` (sharded `.weights.json` files) is not supported by tapegrad; "
-                                  "save to a single `.weights.h5` file")
+        raise NotImplementedError(
+            "`max_shard_size` (sharded `.weights.json` files) is not supported by tapegrad; "
+            "save to a single `.weights.h5` file"
+        )
     if not filepath_str.endswith(".weights.h5"):
         raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={filepath_str}")
     if _os.path.exists(filepath_str) and not overwrite:
@@ -290,8 +313,10 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
             return
         print("[TIP] Next time specify overwrite=True!")
     if not getattr(model, "built", False):
-        raise ValueError("You are saving a model that has not yet been built. Try building the model first by "
-                         "calling it on some data or by using `build()`.")
+        raise ValueError(
+            "You are saving a model that has not yet been built. Try building the model first by "
+            "calling it on some data or by using `build()`."
+        )
     h5py = _h5py()
     entries = []
     for path, obj in _saveables(model):
@@ -350,9 +375,12 @@ def _layer_count_error(obj, variables, n_saved):
             "specify how to rebuild it during loading. In this case, you might also want to implement the method "
             "that generates the build config at saving time, `def get_build_config(self)`. The method "
             "`build_from_config()` is meant to create the state of the layer (i.e. its variables) upon "
-            "deserialization.")
-    return ValueError(f"Layer '{obj.name}' expected {len(variables)} variables, but received {n_saved} variables "
-                      f"during loading. Expected: {[v.name for v in variables]}")
+            "deserialization."
+        )
+    return ValueError(
+        f"Layer '{obj.name}' expected {len(variables)} variables, but received {n_saved} variables "
+        f"during loading. Expected: {[v.name for v in variables]}"
+    )
 
 
 def _plan(obj, store):
@@ -360,8 +388,10 @@ def _plan(obj, store):
     variables = _own_variables(obj)
     if _obj_type(obj) == "Optimizer":
         if len(store) != len(variables):
-            msg = (f"Skipping variable loading for optimizer '{obj.name}', because it has {len(variables)} "
-                   f"variables whereas the saved optimizer has {len(store)} variables. ")
+            msg = (
+                f"Skipping variable loading for optimizer '{obj.name}', because it has {len(variables)} "
+                f"variables whereas the saved optimizer has {len(store)} variables. "
+            )
             if len(variables) == 0:
                 msg += "This is likely because the optimizer has not been called/built yet."
             _warnings.warn(msg, stacklevel=4)
@@ -374,9 +404,11 @@ def _plan(obj, store):
             raise ValueError(f"Unable to synchronously open object (object '{i}' doesn't exist)")
         value = store[str(i)]
         if tuple(value.shape) != tuple(v.shape):
-            raise ValueError("The shape of the target variable and the shape of the target value in "
-                             f"`variable.assign(value)` must match. variable.shape={tuple(v.shape)}, Received: "
-                             f"value.shape={tuple(value.shape)}. Target variable: {v!r}")
+            raise ValueError(
+                "The shape of the target variable and the shape of the target value in "
+                f"`variable.assign(value)` must match. variable.shape={tuple(v.shape)}, Received: "
+                f"value.shape={tuple(value.shape)}. Target variable: {v!r}"
+            )
         plan.append((v, value.astype(v.dtype.as_numpy_dtype, copy=False)))
     return plan
 
@@ -397,20 +429,27 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         raise ValueError(f"Invalid keyword arguments: {kwargs}")
     filepath_str = _check_path(filepath)
     if filepath_str.endswith(".keras"):
-        raise NotImplementedError("Loading weights from a `.keras` archive is not supported by tapegrad; save with "
-                                  "`model.save_weights('x.weights.h5')`")
+        raise NotImplementedError(
+            "Loading weights from a `.keras` archive is not supported by tapegrad; save with "
+            "`model.save_weights('x.weights.h5')`"
+        )
     if filepath_str.endswith(".weights.json"):
         raise NotImplementedError("Sharded `.weights.json` files are not supported by tapegrad")
     if not filepath_str.endswith(".weights.h5"):
         if filepath_str.endswith((".h5", ".hdf5")):
-            raise NotImplementedError("Legacy Keras 2 `.h5` weight files are not supported by tapegrad; use a "
-                                      "Keras 3 `.weights.h5` file")
-        raise ValueError(f"File format not supported: filepath={filepath_str}. Keras 3 only supports V3 `.keras` "
-                         "files, `.weights.h5` files, legacy H5 format files (`.h5` extension), or Orbax "
-                         "checkpoints.")
+            raise NotImplementedError(
+                "Legacy Keras 2 `.h5` weight files are not supported by tapegrad; use a Keras 3 `.weights.h5` file"
+            )
+        raise ValueError(
+            f"File format not supported: filepath={filepath_str}. Keras 3 only supports V3 `.keras` "
+            "files, `.weights.h5` files, legacy H5 format files (`.h5` extension), or Orbax "
+            "checkpoints."
+        )
     if not getattr(model, "built", False):
-        raise ValueError("You are loading weights into a model that has not yet been built. Try building the model "
-                         "first by calling it on some data or by using `build()`.")
+        raise ValueError(
+            "You are loading weights into a model that has not yet been built. Try building the model "
+            "first by calling it on some data or by using `build()`."
+        )
     h5py = _h5py()
     objects = _saveables(model)
     # read everything first: a truncated or corrupt file fails here, before any assignment
@@ -428,8 +467,10 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
             errors[id(obj)] = (obj, e)
     if errors:
         ex_obj, ex_error = next(iter(errors.values()))
-        msg = (f"A total of {len(errors)} objects could not be loaded. Example error message for object {ex_obj}:"
-               f"\n\n{ex_error}\n\nList of objects that could not be loaded:\n{[x[0] for x in errors.values()]}")
+        msg = (
+            f"A total of {len(errors)} objects could not be loaded. Example error message for object {ex_obj}:"
+            f"\n\n{ex_error}\n\nList of objects that could not be loaded:\n{[x[0] for x in errors.values()]}"
+        )
         if not skip_mismatch:
             raise ValueError(msg)
         _warnings.warn(msg, stacklevel=2)
@@ -440,7 +481,13 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
 
 
 from .saving_model import (  # noqa: E402  (whole-model .keras files)
-    CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name, get_registered_object,
-    load_model, register_keras_serializable, save_model,
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    load_model,
+    register_keras_serializable,
+    save_model,
 )
 from .utils.serialization import deserialize_keras_object, serialize_keras_object  # noqa: E402

@@ -21,8 +21,8 @@ Legacy whole-model ``.h5`` files (``model.save("m.h5")`` in Keras 2 or 3) load t
 the ``training_config`` and optimizer state. Saving in that format is not supported
 (``model.save("m.h5")`` raises NotImplementedError: use ``.keras``).
 """
-import datetime
 
+import datetime
 import json
 import os
 import tempfile
@@ -30,10 +30,19 @@ import zipfile
 
 import numpy as np
 
-__all__ = ["save_model", "load_model", "register_keras_serializable", "get_custom_objects", "get_registered_name",
-           "get_registered_object", "CustomObjectScope", "custom_object_scope"]
+__all__ = [
+    "save_model",
+    "load_model",
+    "register_keras_serializable",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
+    "CustomObjectScope",
+    "custom_object_scope",
+]
 
 from ..version import KERAS_VERSION  # noqa: E402
+
 _CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
 _GLOBAL_CUSTOM_OBJECTS: dict = {}
 _GLOBAL_CUSTOM_NAMES: dict = {}
@@ -51,6 +60,7 @@ def register_keras_serializable(package="Custom", name=None):
     >>> tg.keras.saving.get_registered_name(Twice)
     'Demo>Twice'
     """
+
     def decorator(arg):
         class_name = name if name is not None else arg.__name__
         registered_name = package + ">" + class_name
@@ -59,6 +69,7 @@ def register_keras_serializable(package="Custom", name=None):
         _GLOBAL_CUSTOM_OBJECTS[registered_name] = arg
         _GLOBAL_CUSTOM_NAMES[arg] = registered_name
         return arg
+
     return decorator
 
 
@@ -99,8 +110,10 @@ custom_object_scope = CustomObjectScope
 
 # ---- config helpers -------------------------------------------------------------------------
 
+
 def _json_default(obj):
     import numpy as np
+
     if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, np.floating):
@@ -116,6 +129,7 @@ def _json_default(obj):
 
 def _serialize_compile_config(cfg):
     from . import losses, metrics, optimizers
+
     if cfg is None:
         return None
     out = dict(cfg)
@@ -151,6 +165,7 @@ def _serialize_compile_config(cfg):
 
 def _deserialize_compile_config(cfg, custom_objects):
     from . import losses, metrics, optimizers
+
     out = dict(cfg)
     if isinstance(out.get("optimizer"), dict):
         out["optimizer"] = optimizers.deserialize(out["optimizer"], custom_objects=custom_objects)
@@ -178,18 +193,26 @@ def _deserialize_compile_config(cfg, custom_objects):
     for key in ("metrics", "weighted_metrics"):
         if key in out:
             out[key] = metric_de(out[key])
-    keep = {"optimizer", "loss", "loss_weights", "metrics", "weighted_metrics", "run_eagerly", "steps_per_execution",
-            "jit_compile"}
+    keep = {
+        "optimizer",
+        "loss",
+        "loss_weights",
+        "metrics",
+        "weighted_metrics",
+        "run_eagerly",
+        "steps_per_execution",
+        "jit_compile",
+    }
     return {k: v for k, v in out.items() if k in keep}
 
 
 def _model_config(model):
     from .models.model import Model
+
     cls = type(model)
     registered = _GLOBAL_CUSTOM_NAMES.get(cls)
     module, registered = _module_and_name(cls)
-    config = {"module": module, "class_name": cls.__name__, "config": model.get_config(),
-              "registered_name": registered}
+    config = {"module": module, "class_name": cls.__name__, "config": model.get_config(), "registered_name": registered}
     _mark_custom_layers(config["config"], model)
     if getattr(model, "built", False) and isinstance(model, Model):
         shape = _build_shape(model)
@@ -205,14 +228,18 @@ def _is_builtin(cls):
     from .. import keras as _keras_pkg  # noqa: PLC0415
     from .models import Model, Sequential
     from .models.functional import Functional
+
     if cls in (Model, Sequential, Functional):
         return True
     return getattr(_keras_pkg.layers, cls.__name__, None) is cls
 
 
 # Where Keras 3 says its model classes live (what it writes as "module" / "registered_name").
-_MODEL_MODULES = {"Sequential": ("keras", None), "Functional": ("keras.src.models.functional", "Functional"),
-                  "Model": ("keras.src.models.model", "Model")}
+_MODEL_MODULES = {
+    "Sequential": ("keras", None),
+    "Functional": ("keras.src.models.functional", "Functional"),
+    "Model": ("keras.src.models.model", "Model"),
+}
 
 
 def _module_and_name(cls):
@@ -262,23 +289,29 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     if kwargs:
         raise ValueError(f"The following argument(s) are not supported: {list(kwargs)}")
     if filepath.endswith((".h5", ".hdf5")):
-        raise NotImplementedError("Saving whole models in the legacy HDF5 format (.h5) is not supported by "
-                                  "tapegrad: use the `.keras` format (`model.save('model.keras')`).")
+        raise NotImplementedError(
+            "Saving whole models in the legacy HDF5 format (.h5) is not supported by "
+            "tapegrad: use the `.keras` format (`model.save('model.keras')`)."
+        )
     if not filepath.endswith(".keras"):
-        raise ValueError("Invalid filepath extension for saving. Please add either a `.keras` extension for the "
-                         "native Keras format (recommended) or a `.h5` extension. Use `model.export(filepath)` if you "
-                         "want to export a SavedModel for use with TFLite/TFServing/etc. "
-                         f"Received: filepath={filepath}.")
+        raise ValueError(
+            "Invalid filepath extension for saving. Please add either a `.keras` extension for the "
+            "native Keras format (recommended) or a `.h5` extension. Use `model.export(filepath)` if you "
+            "want to export a SavedModel for use with TFLite/TFServing/etc. "
+            f"Received: filepath={filepath}."
+        )
     if zipped is False:
         raise NotImplementedError("save_model(zipped=False) is not supported by tapegrad: .keras files are zips.")
     if os.path.exists(filepath) and not overwrite:
         raise FileExistsError(f"{filepath} exists and overwrite=False")
     config_json = json.dumps(_model_config(model), default=_json_default)
-    metadata = json.dumps({"keras_version": KERAS_VERSION,
-                           "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
+    metadata = json.dumps(
+        {"keras_version": KERAS_VERSION, "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+    )
     with tempfile.TemporaryDirectory() as tmp:
         weights_path = os.path.join(tmp, _WEIGHTS)
         from .saving import save_weights  # noqa: PLC0415  (saving imports this module)
+
         save_weights(model, weights_path)
         with open(weights_path, "rb") as f:
             weights = f.read()
@@ -320,35 +353,52 @@ def _custom_table(custom_objects):
 def _check_layers(config, custom):
     from .layers.input_layer import _OP_FUNCTIONS
     from .models.model import _layer_registry
+
     registry = _layer_registry(custom)
-    missing = sorted({name for name, reg in _all_class_names(config, [])
-                      if name not in registry and (reg is None or reg not in custom) and name not in _OP_FUNCTIONS})
+    missing = sorted(
+        {
+            name
+            for name, reg in _all_class_names(config, [])
+            if name not in registry and (reg is None or reg not in custom) and name not in _OP_FUNCTIONS
+        }
+    )
     for entry in (config.get("config") or {}).get("layers") or []:
-        if str(entry.get("module", "")).startswith("keras.src.ops") and \
-                set(entry.get("config") or {}) - {"name", "dtype", "trainable"}:
+        if str(entry.get("module", "")).startswith("keras.src.ops") and set(entry.get("config") or {}) - {
+            "name",
+            "dtype",
+            "trainable",
+        }:
             raise NotImplementedError(
                 f"This file records the keras.ops call '{entry['class_name']}' with its arguments in the operation's "
                 f"config ({entry.get('config')}), as Keras writes it; tapegrad cannot load such functional-model "
-                "operations yet (models whose keras.ops calls on Input tensors were saved by tapegrad load).")
+                "operations yet (models whose keras.ops calls on Input tensors were saved by tapegrad load)."
+            )
     if missing:
         supported = sorted(n for n in registry if not n.startswith("_"))
-        raise TypeError(f"Could not locate class '{missing[0]}'" + (f" (and {missing[1:]})" if len(missing) > 1 else "")
-                        + ": tapegrad has no such layer. Make sure custom classes are decorated with "
-                        "`@keras.saving.register_keras_serializable()` or passed in `custom_objects`. "
-                        f"Supported classes: {', '.join(supported)}")
+        raise TypeError(
+            f"Could not locate class '{missing[0]}'"
+            + (f" (and {missing[1:]})" if len(missing) > 1 else "")
+            + ": tapegrad has no such layer. Make sure custom classes are decorated with "
+            "`@keras.saving.register_keras_serializable()` or passed in `custom_objects`. "
+            f"Supported classes: {', '.join(supported)}"
+        )
 
 
 def _read_archive(filepath):
     if not zipfile.is_zipfile(filepath):
-        raise ValueError(f"File format not supported: filepath={filepath}. Keras 3 only supports V3 `.keras` files "
-                         "(a zip archive); this file is not a zip archive (truncated or not a .keras file).")
+        raise ValueError(
+            f"File format not supported: filepath={filepath}. Keras 3 only supports V3 `.keras` files "
+            "(a zip archive); this file is not a zip archive (truncated or not a .keras file)."
+        )
     try:
         with zipfile.ZipFile(filepath, "r") as z:
             names = set(z.namelist())
             missing = [m for m in (_CONFIG, _WEIGHTS) if m not in names]
             if missing:
-                raise ValueError(f"{filepath} is not a Keras `.keras` file: the archive lacks {missing} "
-                                 f"(it holds {sorted(names)[:10]}).")
+                raise ValueError(
+                    f"{filepath} is not a Keras `.keras` file: the archive lacks {missing} "
+                    f"(it holds {sorted(names)[:10]})."
+                )
             parts = {m: z.read(m) for m in (_CONFIG, _METADATA, _WEIGHTS) if m in names}
     except zipfile.BadZipFile as e:
         raise ValueError(f"Could not read the `.keras` archive {filepath}: {e}") from e
@@ -364,13 +414,16 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     state restored and compiled as saved (unless ``compile=False``)."""
     filepath = os.fspath(filepath)
     if not os.path.exists(filepath):
-        raise ValueError(f"File not found: filepath={filepath}. Please ensure the file is an accessible `.keras` "
-                         "zip file.")
+        raise ValueError(
+            f"File not found: filepath={filepath}. Please ensure the file is an accessible `.keras` zip file."
+        )
     if filepath.endswith((".h5", ".hdf5")):
         return _load_legacy_h5(filepath, custom_objects, compile)
     if not filepath.endswith(".keras"):
-        raise ValueError(f"File format not supported: filepath={filepath}. Keras 3 only supports V3 `.keras` files "
-                         "and legacy H5 format files (`.h5` extension).")
+        raise ValueError(
+            f"File format not supported: filepath={filepath}. Keras 3 only supports V3 `.keras` files "
+            "and legacy H5 format files (`.h5` extension)."
+        )
     config, weights = _read_archive(filepath)
     custom = _custom_table(custom_objects)
     _check_layers(config, custom)
@@ -388,12 +441,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         with open(path, "wb") as f:
             f.write(weights)
         from .saving import load_weights  # noqa: PLC0415
+
         load_weights(model, path)
     return model
 
 
 def _deserialize_model(config, custom):
     from .models.model import deserialize_layer
+
     cls_name = config.get("class_name")
     reg = config.get("registered_name")
     if reg and reg in custom:
@@ -402,10 +457,8 @@ def _deserialize_model(config, custom):
     return deserialize_layer({"class_name": cls_name, "config": config["config"]}, custom)
 
 
-
-
-
 # ---- legacy whole-model HDF5 (``model.save("m.h5")``) ----------------------------------------------
+
 
 def _legacy_config(config):
     """Keras 2 spellings that Keras 3's legacy loader converts: ``batch_input_shape`` of an
@@ -422,11 +475,19 @@ def _legacy_config(config):
             cfg["batch_shape"] = cfg.pop("batch_input_shape")
     if out.get("class_name") == "Sequential" and isinstance(out.get("config"), dict):
         layers = out["config"].get("layers", [])
-        if layers and layers[0].get("class_name") != "InputLayer" and \
-                "batch_input_shape" in layers[0].get("config", {}):
+        if (
+            layers
+            and layers[0].get("class_name") != "InputLayer"
+            and "batch_input_shape" in layers[0].get("config", {})
+        ):
             first = layers[0]["config"]
-            layers.insert(0, {"class_name": "InputLayer", "config": {
-                "batch_shape": first.pop("batch_input_shape"), "dtype": first.get("dtype", "float32")}})
+            layers.insert(
+                0,
+                {
+                    "class_name": "InputLayer",
+                    "config": {"batch_shape": first.pop("batch_input_shape"), "dtype": first.get("dtype", "float32")},
+                },
+            )
         for layer in layers:
             layer.get("config", {}).pop("batch_input_shape", None)
     return out
@@ -438,6 +499,7 @@ def _h5_str(v):
 
 def _load_legacy_h5(filepath, custom_objects, compile):
     from .saving import _h5py, optimizer_variables
+
     h5py = _h5py()
     try:
         f = h5py.File(filepath, "r")
@@ -465,20 +527,26 @@ def _load_legacy_h5(filepath, custom_objects, compile):
     saved = [(n, w) for n, w in saved if w]
     layers = [layer for layer in model.layers if layer.weights]
     if len(saved) != len(layers):
-        raise ValueError(f"Layer count mismatch when loading weights from file. Model expected {len(layers)} layers, "
-                         f"found {len(saved)} saved layers.")
+        raise ValueError(
+            f"Layer count mismatch when loading weights from file. Model expected {len(layers)} layers, "
+            f"found {len(saved)} saved layers."
+        )
     plan = []
     for k, (layer, (name, values)) in enumerate(zip(layers, saved)):
         variables = list(layer.trainable_weights) + list(layer.non_trainable_weights)
         if len(variables) != len(values):
-            raise ValueError(f"Layer #{k} (named \"{layer.name}\" in the current model) was found to correspond to "
-                             f"layer {name} in the save file. However the new layer {layer.name} expects "
-                             f"{len(variables)} weights, but the saved weights have {len(values)} elements.")
+            raise ValueError(
+                f'Layer #{k} (named "{layer.name}" in the current model) was found to correspond to '
+                f"layer {name} in the save file. However the new layer {layer.name} expects "
+                f"{len(variables)} weights, but the saved weights have {len(values)} elements."
+            )
         for v, val in zip(variables, values):
             if tuple(v.shape) != val.shape:
-                raise ValueError(f"Shape mismatch in layer #{k} (named {layer.name}) for weight {v.name}. "
-                                 "Weight expects "
-                                 f"shape {tuple(v.shape)}. Received saved weight with shape {val.shape}")
+                raise ValueError(
+                    f"Shape mismatch in layer #{k} (named {layer.name}) for weight {v.name}. "
+                    "Weight expects "
+                    f"shape {tuple(v.shape)}. Received saved weight with shape {val.shape}"
+                )
             plan.append((v, val))
     for v, val in plan:
         v.assign(val)
@@ -486,19 +554,25 @@ def _load_legacy_h5(filepath, custom_objects, compile):
         tc = json.loads(_h5_str(training_config))
         cfg = {k: tc.get(k) for k in ("loss", "loss_weights", "metrics", "weighted_metrics")}
         from . import optimizers
+
         cfg["optimizer"] = optimizers.deserialize(tc["optimizer_config"], custom_objects=custom)
         model.compile_from_config(_deserialize_compile_config(cfg, custom))
         if opt_saved:
             opt = model.optimizer
             opt.build(model.trainable_variables)
             variables = optimizer_variables(opt)
-            same = len(variables) == len(opt_saved) and \
-                all(tuple(v.shape) == w.shape for v, w in zip(variables, opt_saved))
+            same = len(variables) == len(opt_saved) and all(
+                tuple(v.shape) == w.shape for v, w in zip(variables, opt_saved)
+            )
             if same:
                 for v, w in zip(variables, opt_saved):
                     v.assign(w.astype(np.dtype(v.dtype.name)))
             else:
                 import warnings
-                warnings.warn("Error in loading the saved optimizer state. As a result, your model is starting with "
-                              "a freshly initialized optimizer.", stacklevel=2)
+
+                warnings.warn(
+                    "Error in loading the saved optimizer state. As a result, your model is starting with "
+                    "a freshly initialized optimizer.",
+                    stacklevel=2,
+                )
     return model

@@ -39,6 +39,7 @@ features (``concrete_functions`` of other shapes, serving without the class) rai
 >>> tg.saved_model.load(d).w.numpy().tolist()
 [5.0, 6.0]
 """
+
 import importlib
 import inspect
 import json
@@ -75,11 +76,13 @@ class _DocExample(Module):
     def __init__(self):
         super().__init__()
         from .._tensor import Variable  # noqa: PLC0415
+
         self.w = Variable([1.0, 2.0], name="w")
 
 
 def _is_keras(obj):
     from ..keras.layers.base import Layer  # noqa: PLC0415
+
     return isinstance(obj, Layer)
 
 
@@ -117,10 +120,17 @@ def save(obj, export_dir, signatures=None, options=None):
     signature_meta = _signatures_to_json(obj, signatures)
     cls = type(obj)
     if "<locals>" in cls.__qualname__:
-        raise NotImplementedError(f"Cannot save {cls.__qualname__}: tapegrad.saved_model rebuilds the object from its "
-                                  "class, which must be importable; a class defined inside a function is not")
-    meta = {"format": _FORMAT, "version": 1, "module": cls.__module__, "qualname": cls.__qualname__,
-            "signatures": signature_meta}
+        raise NotImplementedError(
+            f"Cannot save {cls.__qualname__}: tapegrad.saved_model rebuilds the object from its "
+            "class, which must be importable; a class defined inside a function is not"
+        )
+    meta = {
+        "format": _FORMAT,
+        "version": 1,
+        "module": cls.__module__,
+        "qualname": cls.__qualname__,
+        "signatures": signature_meta,
+    }
     if _is_keras(obj):
         meta["keras"] = True
         try:
@@ -153,14 +163,18 @@ def _import_class(module, qualname):
         try:
             mod = importlib.import_module(module)
         except ImportError as e:
-            raise NotImplementedError(f"Cannot load: the saved object's class {module}.{qualname} is not importable "
-                                      f"({e}); tapegrad.saved_model rebuilds objects from their class") from e
+            raise NotImplementedError(
+                f"Cannot load: the saved object's class {module}.{qualname} is not importable "
+                f"({e}); tapegrad.saved_model rebuilds objects from their class"
+            ) from e
     obj = mod
     for part in qualname.split("."):
         obj = getattr(obj, part, None)
         if obj is None:
-            raise NotImplementedError(f"Cannot load: class {module}.{qualname} is not defined in this program; "
-                                      "tapegrad.saved_model rebuilds objects from their class")
+            raise NotImplementedError(
+                f"Cannot load: class {module}.{qualname} is not defined in this program; "
+                "tapegrad.saved_model rebuilds objects from their class"
+            )
     return obj
 
 
@@ -171,17 +185,23 @@ def _inputs_for(shape):
     if isinstance(shape, list):
         return [_inputs_for(v) for v in shape]
     from .._ops import zeros  # noqa: PLC0415
+
     return zeros([1 if d is None else d for d in shape])
 
 
 def load(export_dir, tags=None, options=None):
     """Loads an object saved by ``tapegrad.saved_model.save`` (see the module docstring)."""
     from ..errors import NotFoundError  # noqa: PLC0415
+
     export_dir = os.fspath(export_dir)
     path = os.path.join(export_dir, _META)
     if not os.path.isfile(path):
-        raise NotFoundError(None, None, f"Could not find a tapegrad SavedModel ({_META}) in {export_dir}; note that "
-                                        "tapegrad does not read TensorFlow's SavedModel format")
+        raise NotFoundError(
+            None,
+            None,
+            f"Could not find a tapegrad SavedModel ({_META}) in {export_dir}; note that "
+            "tapegrad does not read TensorFlow's SavedModel format",
+        )
     with open(path) as f:
         meta = json.load(f)
     if meta.get("format") != _FORMAT:
@@ -217,7 +237,8 @@ def _construct(cls):
             f"Cannot rebuild {cls.__module__}.{cls.__qualname__}: tapegrad.saved_model.load constructs tf.Module "
             f"objects (and Keras objects without a serializable get_config) by calling the class with no arguments, "
             f"which failed ({e}). Construct the object yourself and restore its variables with "
-            "tf.train.Checkpoint(root=obj).read(export_dir + '/variables/variables').") from e
+            "tf.train.Checkpoint(root=obj).read(export_dir + '/variables/variables')."
+        ) from e
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,6 +250,7 @@ DEFAULT_SERVING_SIGNATURE_DEF_KEY = "serving_default"
 def _default_signature(obj):
     """TF's rule without `signatures`: the one tf.function with an input_signature on the class."""
     from ..function import Function  # noqa: PLC0415
+
     if _is_keras(obj):
         return None
     found = []
@@ -246,6 +268,7 @@ def _signature_specs(fn):
     """(method name, [(parameter, TensorSpec)]) of a bound tf.function or of its concrete function."""
     from .._tensor import TensorSpec  # noqa: PLC0415
     from ..function import ConcreteFunction, Function  # noqa: PLC0415
+
     if isinstance(fn, ConcreteFunction):
         function, sig = fn._function, fn.structured_input_signature
         if isinstance(sig, tuple) and len(sig) == 2 and isinstance(sig[0], tuple) and isinstance(sig[1], dict):
@@ -254,19 +277,25 @@ def _signature_specs(fn):
             args, kwargs = tuple(sig), {}
     elif isinstance(fn, Function):
         if fn.input_signature is None:
-            raise ValueError("Function used as a signature must have an input_signature: decorate it with "
-                             "tf.function(input_signature=[tf.TensorSpec(...), ...]) or pass "
-                             "fn.get_concrete_function(tf.TensorSpec(...)).")
+            raise ValueError(
+                "Function used as a signature must have an input_signature: decorate it with "
+                "tf.function(input_signature=[tf.TensorSpec(...), ...]) or pass "
+                "fn.get_concrete_function(tf.TensorSpec(...))."
+            )
         function, args, kwargs = fn, tuple(fn.input_signature), {}
     else:
-        raise ValueError(f"Expected a TensorFlow function for which to generate a signature (but got {fn}). "
-                         "Only `tf.functions` with an input signature or concrete functions can be used as a "
-                         "signature.")
+        raise ValueError(
+            f"Expected a TensorFlow function for which to generate a signature (but got {fn}). "
+            "Only `tf.functions` with an input signature or concrete functions can be used as a "
+            "signature."
+        )
     names = function._constrained
     pairs = list(zip(names, args)) + sorted(kwargs.items())
     if len(args) > len(names) or any(not isinstance(spec, TensorSpec) for _, spec in pairs):
-        raise NotImplementedError("tapegrad.saved_model stores signatures whose arguments are each one "
-                                  "tf.TensorSpec (no nested structures or Python values)")
+        raise NotImplementedError(
+            "tapegrad.saved_model stores signatures whose arguments are each one "
+            "tf.TensorSpec (no nested structures or Python values)"
+        )
     return function, pairs
 
 
@@ -284,18 +313,30 @@ def _signatures_to_json(obj, signatures):
         function, pairs = _signature_specs(fn)
         name = getattr(function.python_function, "__name__", None)
         if function._bound_to is not obj or getattr(type(obj), name, None) is None:
-            raise NotImplementedError(f"tapegrad.saved_model stores a signature as a method of the saved object "
-                                      f"itself; {function.__name__!r} of signature {key!r} is not one (nothing is "
-                                      "traced: the loaded object runs its class's Python methods)")
-        out[key] = {"method": name, "inputs": [
-            {"arg": arg, "name": spec.name or arg, "dtype": spec.dtype.name,
-             "shape": None if spec.shape.rank is None else list(spec.shape.as_list())} for arg, spec in pairs]}
+            raise NotImplementedError(
+                f"tapegrad.saved_model stores a signature as a method of the saved object "
+                f"itself; {function.__name__!r} of signature {key!r} is not one (nothing is "
+                "traced: the loaded object runs its class's Python methods)"
+            )
+        out[key] = {
+            "method": name,
+            "inputs": [
+                {
+                    "arg": arg,
+                    "name": spec.name or arg,
+                    "dtype": spec.dtype.name,
+                    "shape": None if spec.shape.rank is None else list(spec.shape.as_list()),
+                }
+                for arg, spec in pairs
+            ],
+        }
     return out
 
 
 def _structured_outputs(result):
     """A signature returns a dict: tensors and sequences of them become output_0, output_1, ..."""
     from .._ops import convert_to_tensor  # noqa: PLC0415
+
     if isinstance(result, dict):
         return {k: convert_to_tensor(v) for k, v in result.items()}
     if isinstance(result, (list, tuple)):
@@ -314,11 +355,13 @@ class _SignatureFunction:
     @property
     def structured_input_signature(self):
         from .._tensor import TensorSpec  # noqa: PLC0415
+
         return (), {i["name"]: TensorSpec(i["shape"], i["dtype"], name=i["name"]) for i in self._inputs}
 
     def __call__(self, *args, **kwargs):
         from .._ops import convert_to_tensor  # noqa: PLC0415
         from .._tensor import TensorShape  # noqa: PLC0415
+
         names = [i["name"] for i in self._inputs]
         text = f"signature_wrapper(*, {', '.join(names)})"
         if args:
@@ -333,8 +376,10 @@ class _SignatureFunction:
         for spec in self._inputs:
             value = convert_to_tensor(kwargs[spec["name"]], dtype=spec["dtype"])
             if not TensorShape(spec["shape"]).is_compatible_with(value.shape):
-                raise ValueError(f"{text}: argument {spec['name']} has shape {value.shape}, which is not "
-                                 f"compatible with the signature's {TensorShape(spec['shape'])}")
+                raise ValueError(
+                    f"{text}: argument {spec['name']} has shape {value.shape}, which is not "
+                    f"compatible with the signature's {TensorShape(spec['shape'])}"
+                )
             values.append(value)
         return _structured_outputs(self._method(*values))
 
@@ -354,6 +399,7 @@ def _attach_signatures(obj, meta):
 # ---------------------------------------------------------------------------------------------
 # tf.Module objects whose class needs constructor arguments: rebuilt from their attribute graph
 
+
 def _keras_meta(obj):
     cls = type(obj)
     try:
@@ -361,16 +407,28 @@ def _keras_meta(obj):
         json.dumps(config)
     except (NotImplementedError, TypeError, ValueError):
         config = None
-    return {"module": cls.__module__, "qualname": cls.__qualname__, "config": config, "built": bool(obj.built),
-            "build_shape": _shape_to_json(getattr(obj, "_build_shapes", None)) if obj.built else None}
+    return {
+        "module": cls.__module__,
+        "qualname": cls.__qualname__,
+        "config": config,
+        "built": bool(obj.built),
+        "build_shape": _shape_to_json(getattr(obj, "_build_shapes", None)) if obj.built else None,
+    }
 
 
 def _describe(value, seen):
     """A JSON description of an attribute value, or None when it is not recorded."""
     from .._tensor import Variable  # noqa: PLC0415
+
     if isinstance(value, Variable):
-        return {"variable": {"shape": list(value.shape.as_list()), "dtype": value.dtype.name,
-                             "name": value.name.split(":")[0], "trainable": bool(value.trainable)}}
+        return {
+            "variable": {
+                "shape": list(value.shape.as_list()),
+                "dtype": value.dtype.name,
+                "name": value.name.split(":")[0],
+                "trainable": bool(value.trainable),
+            }
+        }
     if _is_keras(value):
         return {"keras": _keras_meta(value)}
     if isinstance(value, Module):
@@ -385,8 +443,7 @@ def _describe(value, seen):
             d = _describe(item, seen)
             if d is not None:
                 attrs[key] = d
-        return {"module": {"module": cls.__module__, "qualname": cls.__qualname__, "name": value.name,
-                           "attrs": attrs}}
+        return {"module": {"module": cls.__module__, "qualname": cls.__qualname__, "name": value.name, "attrs": attrs}}
     if isinstance(value, (list, tuple)):
         items = [_describe(v, seen) for v in value]
         if any(i is None for i in items):
@@ -419,6 +476,7 @@ def _rebuild_keras(meta):
 def _rebuild(desc):
     import numpy as np  # noqa: PLC0415
     from .._tensor import Variable  # noqa: PLC0415
+
     if "variable" in desc:
         v = desc["variable"]
         return Variable(np.zeros(v["shape"], dtype=v["dtype"]), name=v["name"], trainable=v["trainable"])

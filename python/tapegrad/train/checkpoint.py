@@ -42,6 +42,7 @@ True
 >>> v.numpy().tolist()
 [1.0, 2.0]
 """
+
 import json
 import os
 import tempfile
@@ -58,17 +59,33 @@ DATA_SUFFIX = ".data-00000-of-00001"
 INDEX_SUFFIX = ".index"
 
 # Layer bookkeeping that duplicates what `vars/...` and attribute edges already cover.
-_LAYER_SKIP = frozenset(("_tracked_layers", "_trainable_variables", "_non_trainable_variables", "_tracked_metrics",
-                         "_losses", "_build_shapes", "_layer_initialized", "_self_unconditional_dependency_names"))
+_LAYER_SKIP = frozenset(
+    (
+        "_tracked_layers",
+        "_trainable_variables",
+        "_non_trainable_variables",
+        "_tracked_metrics",
+        "_losses",
+        "_build_shapes",
+        "_layer_initialized",
+        "_self_unconditional_dependency_names",
+    )
+)
 
 
 class CheckpointOptions:
     """``tf.train.CheckpointOptions``: accepted for compatibility; tapegrad writes synchronously
     to the local file system, so every option is stored and has no effect."""
 
-    def __init__(self, experimental_io_device=None, experimental_enable_async_checkpoint=False,
-                 experimental_write_callbacks=None, enable_async=False, experimental_sharding_callback=None,
-                 experimental_skip_slot_variables=False):
+    def __init__(
+        self,
+        experimental_io_device=None,
+        experimental_enable_async_checkpoint=False,
+        experimental_write_callbacks=None,
+        enable_async=False,
+        experimental_sharding_callback=None,
+        experimental_skip_slot_variables=False,
+    ):
         self.experimental_io_device = experimental_io_device
         self.experimental_enable_async_checkpoint = experimental_enable_async_checkpoint or enable_async
         self.enable_async = self.experimental_enable_async_checkpoint
@@ -79,6 +96,7 @@ class CheckpointOptions:
 
 # ---- the live object graph ----------------------------------------------------------------------
 
+
 def _kind(obj):
     """The node kind of a trackable object, or None."""
     if isinstance(obj, _core.Variable):
@@ -88,6 +106,7 @@ def _kind(obj):
     from ..keras.layers.base import Layer  # noqa: PLC0415
     from ..keras.optimizers.base import Optimizer  # noqa: PLC0415
     from ..module import Module  # noqa: PLC0415
+
     if isinstance(obj, Layer):
         return "layer"
     if isinstance(obj, Optimizer):
@@ -176,6 +195,7 @@ def _children(obj):
         return out
     # tf.Module
     from ..module import Module  # noqa: PLC0415
+
     return list(_attribute_children(obj, Module._TF_MODULE_IGNORED_PROPERTIES))
 
 
@@ -212,6 +232,7 @@ def _live_graph(root):
 
 
 # ---- writing ------------------------------------------------------------------------------------
+
 
 def _serialize(root):
     """(index dict, {array key: ndarray}) for the graph reachable from `root`."""
@@ -254,8 +275,16 @@ def _serialize(root):
                 key = f"t{sid}"
                 arrays[key] = value
                 base = nodes[var_node]["name"] if var_node is not None else f"{nodes[k]['name']}/{j}"
-                nodes.append({"kind": "variable", "class": _class_name(slot), "value": key, "shape": list(value.shape),
-                              "dtype": value.dtype.name, "name": f"{base}/.OPTIMIZER_SLOT/{nodes[k]['name']}/{slot_name}"})
+                nodes.append(
+                    {
+                        "kind": "variable",
+                        "class": _class_name(slot),
+                        "value": key,
+                        "shape": list(value.shape),
+                        "dtype": value.dtype.name,
+                        "name": f"{base}/.OPTIMIZER_SLOT/{nodes[k]['name']}/{slot_name}",
+                    }
+                )
                 order.append(slot)
                 slots.append({"variable": var_node, "index": j, "slot": slot_name, "node": sid})
         nodes[k]["slots"] = slots
@@ -268,8 +297,10 @@ def _write(root, file_prefix):
     directory = os.path.dirname(os.path.abspath(file_prefix))
     os.makedirs(directory, exist_ok=True)
     # data first, index last: a checkpoint exists once its .index does; both written atomically
-    for suffix, writer in ((DATA_SUFFIX, lambda f: np.savez(f, **arrays)),
-                           (INDEX_SUFFIX, lambda f: f.write(json.dumps(index).encode()))):
+    for suffix, writer in (
+        (DATA_SUFFIX, lambda f: np.savez(f, **arrays)),
+        (INDEX_SUFFIX, lambda f: f.write(json.dumps(index).encode())),
+    ):
         fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
@@ -284,12 +315,15 @@ def _write(root, file_prefix):
 
 # ---- reading ------------------------------------------------------------------------------------
 
+
 def _not_found(save_path):
     return NotFoundError(
-        None, None,
+        None,
+        None,
         f"Error when restoring from checkpoint or SavedModel at {save_path}: Unsuccessful TensorSliceReader "
         f"constructor: Failed to find any matching files for {save_path}\nPlease double-check that the path is "
-        "correct. You may be missing the checkpoint suffix (e.g. the '-1' in 'path/to/ckpt-1').")
+        "correct. You may be missing the checkpoint suffix (e.g. the '-1' in 'path/to/ckpt-1').",
+    )
 
 
 def _resolve_path(save_path):
@@ -323,14 +357,21 @@ def read_checkpoint(save_path):
         with open(save_path + DATA_SUFFIX, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
     except Exception as e:  # noqa: BLE001 - zipfile/numpy raise several types for a damaged archive
-        raise DataLossError(None, None, f"Unable to read checkpoint data {save_path}{DATA_SUFFIX} "
-                                        f"(truncated or corrupt): {type(e).__name__}: {e}") from e
+        raise DataLossError(
+            None,
+            None,
+            f"Unable to read checkpoint data {save_path}{DATA_SUFFIX} (truncated or corrupt): {type(e).__name__}: {e}",
+        ) from e
     for node in nodes:
         if node.get("kind") == "variable":
             a = arrays.get(node.get("value"))
             if a is None or list(a.shape) != list(node["shape"]) or a.dtype.name != node["dtype"]:
-                raise DataLossError(None, None, f"Checkpoint {save_path} is corrupt: the value of '{node.get('name')}' "
-                                                "is missing or does not match the index")
+                raise DataLossError(
+                    None,
+                    None,
+                    f"Checkpoint {save_path} is corrupt: the value of '{node.get('name')}' "
+                    "is missing or does not match the index",
+                )
     return index, arrays
 
 
@@ -341,6 +382,7 @@ class _Deferred:
 
     def __init__(self, obj):
         import weakref  # noqa: PLC0415
+
         self.ref = weakref.ref(obj)
         self.edges = {}
 
@@ -357,8 +399,8 @@ class CheckpointLoadStatus:
         self._nodes = index["nodes"]
         self._arrays = arrays
         self._save_path = save_path
-        self._matched = {}   # node id -> live object
-        self._by_obj = {}    # id(live object) -> node id
+        self._matched = {}  # node id -> live object
+        self._by_obj = {}  # id(live object) -> node id
         self._deferred = {}  # id(live object) -> _Deferred
         self._slot_waiting = {}  # node id of an optimizer -> list of unresolved slot entries
         self._optional = {cid for edge, cid in self._nodes[0].get("children", []) if edge in optional_root_edges}
@@ -375,8 +417,10 @@ class CheckpointLoadStatus:
             # popped: values held for deferred restoration are only those not yet matched
             value = self._arrays.pop(node["value"])
             if tuple(value.shape) != tuple(obj.shape):
-                raise ValueError(f"Received incompatible tensor with shape {tuple(value.shape)} when attempting to "
-                                 f"restore variable with shape {tuple(obj.shape)} and name {obj.name}:0.")
+                raise ValueError(
+                    f"Received incompatible tensor with shape {tuple(value.shape)} when attempting to "
+                    f"restore variable with shape {tuple(obj.shape)} and name {obj.name}:0."
+                )
             assigns.append((obj, value))
         elif _kind(obj) in (None, "variable"):
             return
@@ -392,8 +436,16 @@ class CheckpointLoadStatus:
             if child is not None:
                 self._match(cid, child, assigns, deferred)
             elif cid not in self._matched:
-                owner = obj._root if (isinstance(obj, Checkpoint) and obj._root is not None
-                                      and edge not in obj._kwargs and edge != "save_counter") else obj
+                owner = (
+                    obj._root
+                    if (
+                        isinstance(obj, Checkpoint)
+                        and obj._root is not None
+                        and edge not in obj._kwargs
+                        and edge != "save_counter"
+                    )
+                    else obj
+                )
                 deferred.append((owner, edge, cid))
         if node["kind"] == "optimizer" and node.get("slots"):
             self._slot_waiting.setdefault(nid, list(node["slots"]))
@@ -421,8 +473,10 @@ class CheckpointLoadStatus:
                 continue
             value = self._arrays.pop(self._nodes[entry["node"]]["value"])
             if tuple(value.shape) != tuple(slot.shape):
-                raise ValueError(f"Received incompatible tensor with shape {tuple(value.shape)} when attempting to "
-                                 f"restore variable with shape {tuple(slot.shape)} and name {slot.name}:0.")
+                raise ValueError(
+                    f"Received incompatible tensor with shape {tuple(value.shape)} when attempting to "
+                    f"restore variable with shape {tuple(slot.shape)} and name {slot.name}:0."
+                )
             assigns.append((slot, value))
             self._matched[entry["node"]] = slot
             self._by_obj[id(slot)] = entry["node"]
@@ -477,8 +531,10 @@ class CheckpointLoadStatus:
         if unused:
             n = len(unused)
             k = min(10, n)
-            raise AssertionError(f"Found {n} Python objects that were not bound to checkpointed values, likely due to "
-                                 f"changes in the Python program. Showing {k} of {n} unmatched objects: {unused[:k]}")
+            raise AssertionError(
+                f"Found {n} Python objects that were not bound to checkpointed values, likely due to "
+                f"changes in the Python program. Showing {k} of {n} unmatched objects: {unused[:k]}"
+            )
         return self
 
     def assert_consumed(self):
@@ -497,9 +553,11 @@ class CheckpointLoadStatus:
         if len(self._matched) <= 1:
             unused = self._unmatched_python_objects()
             if unused:
-                raise AssertionError("Nothing except the root object matched a checkpointed value. Typically this "
-                                     "means that the checkpoint does not match the Python program. The following "
-                                     f"objects have no matching checkpointed value: {unused}")
+                raise AssertionError(
+                    "Nothing except the root object matched a checkpointed value. Typically this "
+                    "means that the checkpoint does not match the Python program. The following "
+                    f"objects have no matching checkpointed value: {unused}"
+                )
             raise AssertionError(f"Nothing to load. No dependencies have been added to {self._checkpoint} yet.")
         return self
 
@@ -550,14 +608,18 @@ class Checkpoint:
 
     def __init__(self, root=None, **kwargs):
         if root is not None and _kind(root) is None:
-            raise ValueError(f"`Checkpoint` was expecting root to be a trackable object (an object derived from "
-                             f"`Trackable`), got {root}. If you believe this object should be trackable (i.e. it is "
-                             "part of the TensorFlow Python API and manages state), please open an issue.")
+            raise ValueError(
+                f"`Checkpoint` was expecting root to be a trackable object (an object derived from "
+                f"`Trackable`), got {root}. If you believe this object should be trackable (i.e. it is "
+                "part of the TensorFlow Python API and manages state), please open an issue."
+            )
         for k, v in sorted(kwargs.items()):
             if not _is_trackable_value(v):
-                raise ValueError(f"`Checkpoint` was expecting {k} to be a trackable object (an object derived from "
-                                 f"`Trackable`), got {v}. If you believe this object should be trackable (i.e. it "
-                                 "is part of the TensorFlow Python API and manages state), please open an issue.")
+                raise ValueError(
+                    f"`Checkpoint` was expecting {k} to be a trackable object (an object derived from "
+                    f"`Trackable`), got {v}. If you believe this object should be trackable (i.e. it "
+                    "is part of the TensorFlow Python API and manages state), please open an issue."
+                )
             if root is not None and hasattr(root, k):
                 raise ValueError(f"Cannot create a Checkpoint with keyword argument {k} if root.{k} already exists.")
         object.__setattr__(self, "_root", root)
@@ -587,6 +649,7 @@ class Checkpoint:
         """Increments ``save_counter`` and writes ``{file_prefix}-{save_counter}``; records it in the
         directory's ``checkpoint`` state file. Returns the path."""
         from . import checkpoint_management  # noqa: PLC0415
+
         counter = self.save_counter
         counter.assign_add(1)
         path = self.write(f"{os.fspath(file_prefix)}-{int(counter.numpy())}", options=options)
@@ -623,6 +686,7 @@ class Checkpoint:
 def list_variables(ckpt_dir_or_file):
     """``tf.train.list_variables``: [(name, shape)] of the values in a checkpoint (tapegrad names)."""
     from .checkpoint_management import latest_checkpoint  # noqa: PLC0415
+
     path = os.fspath(ckpt_dir_or_file)
     if os.path.isdir(path):
         path = latest_checkpoint(path) or path
@@ -633,6 +697,7 @@ def list_variables(ckpt_dir_or_file):
 def load_variable(ckpt_dir_or_file, name):
     """``tf.train.load_variable``: the numpy value stored under `name` (a name from ``list_variables``)."""
     from .checkpoint_management import latest_checkpoint  # noqa: PLC0415
+
     path = os.fspath(ckpt_dir_or_file)
     if os.path.isdir(path):
         path = latest_checkpoint(path) or path

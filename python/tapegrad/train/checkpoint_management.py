@@ -14,6 +14,7 @@ directory when they are inside it.
 >>> tg.train.latest_checkpoint(d) == paths[-1]
 True
 """
+
 import collections
 import glob
 import os
@@ -29,16 +30,23 @@ class CheckpointState:
     """The parsed ``checkpoint`` state file (``tf.train.get_checkpoint_state``); paths are joined
     with the directory when they were stored relative to it."""
 
-    def __init__(self, model_checkpoint_path, all_model_checkpoint_paths=(), all_model_checkpoint_timestamps=(),
-                 last_preserved_timestamp=None):
+    def __init__(
+        self,
+        model_checkpoint_path,
+        all_model_checkpoint_paths=(),
+        all_model_checkpoint_timestamps=(),
+        last_preserved_timestamp=None,
+    ):
         self.model_checkpoint_path = model_checkpoint_path
         self.all_model_checkpoint_paths = list(all_model_checkpoint_paths)
         self.all_model_checkpoint_timestamps = list(all_model_checkpoint_timestamps)
         self.last_preserved_timestamp = last_preserved_timestamp
 
     def __repr__(self):
-        return (f"model_checkpoint_path: {self.model_checkpoint_path!r}\n"
-                f"all_model_checkpoint_paths: {self.all_model_checkpoint_paths!r}")
+        return (
+            f"model_checkpoint_path: {self.model_checkpoint_path!r}\n"
+            f"all_model_checkpoint_paths: {self.all_model_checkpoint_paths!r}"
+        )
 
 
 def _quote(s):
@@ -53,9 +61,14 @@ def _rel(directory, path):
     return path
 
 
-def update_checkpoint_state(directory, model_checkpoint_path, all_model_checkpoint_paths=None,
-                            all_model_checkpoint_timestamps=None, last_preserved_timestamp=None,
-                            latest_filename=None):
+def update_checkpoint_state(
+    directory,
+    model_checkpoint_path,
+    all_model_checkpoint_paths=None,
+    all_model_checkpoint_timestamps=None,
+    last_preserved_timestamp=None,
+    latest_filename=None,
+):
     """Writes the ``checkpoint`` state file in `directory` (TF's text format), atomically."""
     directory = directory or "."
     paths = list(all_model_checkpoint_paths or [])
@@ -71,7 +84,7 @@ def update_checkpoint_state(directory, model_checkpoint_path, all_model_checkpoi
     os.replace(tmp, path)
 
 
-_LINE = re.compile(r'^\s*(\w+)\s*:\s*(.*?)\s*$')
+_LINE = re.compile(r"^\s*(\w+)\s*:\s*(.*?)\s*$")
 
 
 def _unquote(s):
@@ -99,10 +112,12 @@ def get_checkpoint_state(checkpoint_dir, latest_filename=None):
         return p if os.path.isabs(p) else os.path.join(checkpoint_dir, p)
 
     last = fields.get("last_preserved_timestamp")
-    return CheckpointState(full(fields["model_checkpoint_path"][0]),
-                           [full(p) for p in fields.get("all_model_checkpoint_paths", [])],
-                           [float(t) for t in fields.get("all_model_checkpoint_timestamps", [])],
-                           float(last[0]) if last else None)
+    return CheckpointState(
+        full(fields["model_checkpoint_path"][0]),
+        [full(p) for p in fields.get("all_model_checkpoint_paths", [])],
+        [float(t) for t in fields.get("all_model_checkpoint_timestamps", [])],
+        float(last[0]) if last else None,
+    )
 
 
 def checkpoint_exists(prefix):
@@ -128,9 +143,18 @@ class CheckpointManager:
     """``tf.train.CheckpointManager``: numbered saves in `directory`, keeping the newest
     `max_to_keep` (``None``: all) plus one every `keep_checkpoint_every_n_hours`."""
 
-    def __init__(self, checkpoint, directory, max_to_keep, keep_checkpoint_every_n_hours=None,
-                 checkpoint_name="ckpt", step_counter=None, checkpoint_interval=None, init_fn=None,
-                 last_checkpoint_step=None):
+    def __init__(
+        self,
+        checkpoint,
+        directory,
+        max_to_keep,
+        keep_checkpoint_every_n_hours=None,
+        checkpoint_name="ckpt",
+        step_counter=None,
+        checkpoint_interval=None,
+        init_fn=None,
+        last_checkpoint_step=None,
+    ):
         self._checkpoint = checkpoint
         if max_to_keep is not None and max_to_keep <= 0:
             raise ValueError(f"Expected a positive integer or `None` for `max_to_keep`, got {max_to_keep}.")
@@ -156,8 +180,9 @@ class CheckpointManager:
             self._latest_checkpoint = recovered.model_checkpoint_path
             last = recovered.last_preserved_timestamp
             self._last_preserved_timestamp = min(last, now) if last is not None else now - 1.0
-            stamps = recovered.all_model_checkpoint_timestamps or \
-                [self._last_preserved_timestamp] * len(recovered.all_model_checkpoint_paths)
+            stamps = recovered.all_model_checkpoint_timestamps or [self._last_preserved_timestamp] * len(
+                recovered.all_model_checkpoint_paths
+            )
             if recovered.all_model_checkpoint_timestamps:
                 for path, stamp in zip(recovered.all_model_checkpoint_paths, stamps):
                     stamp = min(stamp, now)
@@ -194,16 +219,19 @@ class CheckpointManager:
             return
         while len(self._maybe_delete) > self._max_to_keep:
             filename, timestamp = self._maybe_delete.popitem(last=False)
-            if (self._keep_checkpoint_every_n_hours
-                    and timestamp - self._keep_checkpoint_every_n_hours * 3600.0 >= self._last_preserved_timestamp):
+            if (
+                self._keep_checkpoint_every_n_hours
+                and timestamp - self._keep_checkpoint_every_n_hours * 3600.0 >= self._last_preserved_timestamp
+            ):
                 self._last_preserved_timestamp = timestamp
                 continue
             _delete_checkpoint_files(filename)
 
     def _record_state(self):
         filenames, timestamps = zip(*self._maybe_delete.items())
-        update_checkpoint_state(self._directory, self._latest_checkpoint, filenames, timestamps,
-                                self._last_preserved_timestamp)
+        update_checkpoint_state(
+            self._directory, self._latest_checkpoint, filenames, timestamps, self._last_preserved_timestamp
+        )
 
     def save(self, checkpoint_number=None, check_interval=True, options=None):
         """Saves a numbered checkpoint (``save_counter`` is incremented even when

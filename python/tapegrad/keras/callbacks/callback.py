@@ -1,5 +1,6 @@
 """``Callback`` (every hook a no-op) and ``CallbackList`` (dispatches each hook to its callbacks,
 converting the logs to Python floats first, as Keras's ``CallbackList`` does)."""
+
 from ... import nest
 
 
@@ -107,6 +108,7 @@ class CallbackList(Callback):
         self.callbacks = nest.flatten(callbacks) if callbacks else []
         from .history import History  # noqa: PLC0415
         from .progbar_logger import ProgbarLogger  # noqa: PLC0415
+
         self._history = next((c for c in self.callbacks if isinstance(c, History)), None)
         self._progbar = next((c for c in self.callbacks if isinstance(c, ProgbarLogger)), None)
         if self._history is None and add_history:

@@ -1,4 +1,5 @@
 """``History``: records each epoch's logs; ``fit`` returns it (also ``model.history``)."""
+
 from .callback import Callback
 
 

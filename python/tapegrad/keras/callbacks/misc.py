@@ -1,6 +1,7 @@
 """``LearningRateScheduler``, ``CSVLogger``, ``LambdaCallback``, ``TerminateOnNaN``,
 ``BackupAndRestore``, and the callbacks tapegrad does not have yet (``TensorBoard``,
 ``RemoteMonitor``)."""
+
 import collections
 import csv
 import json
@@ -115,14 +116,26 @@ class LambdaCallback(Callback):
     [0]
     """
 
-    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None, on_train_end=None,
-                 on_train_batch_begin=None, on_train_batch_end=None, **kwargs):
+    def __init__(
+        self,
+        on_epoch_begin=None,
+        on_epoch_end=None,
+        on_train_begin=None,
+        on_train_end=None,
+        on_train_batch_begin=None,
+        on_train_batch_end=None,
+        **kwargs,
+    ):
         super().__init__()
         self.__dict__.update(kwargs)
-        for name, fn in (("on_epoch_begin", on_epoch_begin), ("on_epoch_end", on_epoch_end),
-                         ("on_train_begin", on_train_begin), ("on_train_end", on_train_end),
-                         ("on_train_batch_begin", on_train_batch_begin),
-                         ("on_train_batch_end", on_train_batch_end)):
+        for name, fn in (
+            ("on_epoch_begin", on_epoch_begin),
+            ("on_epoch_end", on_epoch_end),
+            ("on_train_begin", on_train_begin),
+            ("on_train_end", on_train_end),
+            ("on_train_batch_begin", on_train_batch_begin),
+            ("on_train_batch_end", on_train_batch_end),
+        ):
             if fn is not None:
                 setattr(self, name, fn)
 
@@ -138,8 +151,10 @@ class TerminateOnNaN(Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and (np.isnan(loss) or np.isinf(loss)):
             if self.raise_error:
-                raise RuntimeError(f"NaN or Inf loss encountered at batch {batch}. Loss value: {loss}. "
-                                   "Terminating training immediately.")
+                raise RuntimeError(
+                    f"NaN or Inf loss encountered at batch {batch}. Loss value: {loss}. "
+                    "Terminating training immediately."
+                )
             print_msg(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True
 
@@ -148,17 +163,20 @@ class _NotYet(Callback):
     _what = ""
 
     def __init__(self, *args, **kwargs):
-        raise NotImplementedError(f"tf.keras.callbacks.{type(self).__name__} is not implemented in tapegrad yet"
-                                  f"{self._what}")
+        raise NotImplementedError(
+            f"tf.keras.callbacks.{type(self).__name__} is not implemented in tapegrad yet{self._what}"
+        )
 
 
 class TensorBoard(_NotYet):
     """Not implemented yet: raises NotImplementedError (TensorBoard logging is a later issue)."""
+
     _what = " (TensorBoard event files are a later issue)."
 
 
 class RemoteMonitor(_NotYet):
     """Not implemented: raises NotImplementedError (it posts logs to an HTTP server)."""
+
     _what = " (it posts the logs to an HTTP server; use a LambdaCallback)."
 
 
@@ -204,9 +222,11 @@ class BackupAndRestore(Callback):
         self._prev_weights_path = self._weights_path + ".bkp"
         self._prev_training_metadata_path = self._training_metadata_path + ".bkp"
         if save_freq != "epoch" and not isinstance(save_freq, int):
-            raise ValueError("Invalid value for argument `save_freq`. "
-                             f"Received: save_freq={save_freq}. "
-                             "Expected either 'epoch' or an integer value.")
+            raise ValueError(
+                "Invalid value for argument `save_freq`. "
+                f"Received: save_freq={save_freq}. "
+                "Expected either 'epoch' or an integer value."
+            )
 
     def on_train_begin(self, logs=None):
         try:
@@ -224,10 +244,12 @@ class BackupAndRestore(Callback):
 
     def _load_model(self):
         if not self.model.built:
-            raise ValueError("To use the BackupAndRestore callback, you model must be built before you call "
-                             "`fit()`. "
-                             f"Model {self.model} is unbuilt. You can build it beforehand by calling it on a "
-                             "batch of data.")
+            raise ValueError(
+                "To use the BackupAndRestore callback, you model must be built before you call "
+                "`fit()`. "
+                f"Model {self.model} is unbuilt. You can build it beforehand by calling it on a "
+                "batch of data."
+            )
         if os.path.exists(self._weights_path):
             if self.model.optimizer is not None and not self.model.optimizer.built:
                 # the optimizer's variables must exist to take the saved slots

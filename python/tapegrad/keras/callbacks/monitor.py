@@ -1,4 +1,5 @@
 """Callbacks that watch a logged metric: ``EarlyStopping``, ``ModelCheckpoint``, ``ReduceLROnPlateau``."""
+
 import operator
 import os
 import warnings
@@ -41,7 +42,8 @@ class MonitorCallback(Callback):
                     f"{type(self).__name__} callback received monitor={self.monitor}, but Keras isn't able to "
                     "automatically determine whether that metric should be maximized or minimized. Pass "
                     "`mode='max'` in order to monitor based on the highest metric value, or pass `mode='min'` "
-                    "in order to use the lowest value.")
+                    "in order to use the lowest value."
+                )
         if self.monitor_op is operator.lt:
             self.min_delta *= -1
 
@@ -64,8 +66,17 @@ class EarlyStopping(MonitorCallback):
     epochs (counted from `start_from_epoch`); `baseline` must be beaten to reset the wait;
     `restore_best_weights` puts back the best epoch's weights at the end of training."""
 
-    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto", baseline=None,
-                 restore_best_weights=False, start_from_epoch=0):
+    def __init__(
+        self,
+        monitor="val_loss",
+        min_delta=0,
+        patience=0,
+        verbose=0,
+        mode="auto",
+        baseline=None,
+        restore_best_weights=False,
+        start_from_epoch=0,
+    ):
         super().__init__(monitor, mode, min_delta=min_delta)
         self.patience = patience
         self.verbose = verbose
@@ -118,8 +129,11 @@ class EarlyStopping(MonitorCallback):
         logs = logs or {}
         value = logs.get(self.monitor)
         if value is None:
-            warnings.warn(f"Early stopping conditioned on metric `{self.monitor}` which is not available. "
-                          f"Available metrics are: {','.join(list(logs.keys()))}", stacklevel=2)
+            warnings.warn(
+                f"Early stopping conditioned on metric `{self.monitor}` which is not available. "
+                f"Available metrics are: {','.join(list(logs.keys()))}",
+                stacklevel=2,
+            )
         return value
 
 
@@ -129,8 +143,17 @@ class ModelCheckpoint(MonitorCallback):
     only when `monitor` improves. ``save_weights_only=True`` calls ``model.save_weights`` (the path
     must end in ``.weights.h5``); otherwise ``model.save`` (``.keras``)."""
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
-                 mode="auto", save_freq="epoch", initial_value_threshold=None):
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        verbose=0,
+        save_best_only=False,
+        save_weights_only=False,
+        mode="auto",
+        save_freq="epoch",
+        initial_value_threshold=None,
+    ):
         super().__init__(monitor, mode, initial_value_threshold)
         self.verbose = verbose
         self.filepath = os.fspath(filepath)
@@ -144,12 +167,15 @@ class ModelCheckpoint(MonitorCallback):
             raise ValueError(f"Unrecognized save_freq: {save_freq}. Expected save_freq are 'epoch' or integer values")
         if save_weights_only:
             if not self.filepath.endswith(".weights.h5"):
-                raise ValueError("When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided "
-                                 "must end in `.weights.h5` (Keras weights format). Received: "
-                                 f"filepath={self.filepath}")
+                raise ValueError(
+                    "When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided "
+                    "must end in `.weights.h5` (Keras weights format). Received: "
+                    f"filepath={self.filepath}"
+                )
         elif not self.filepath.endswith((".keras", ".h5")):
-            raise ValueError("The filepath provided must end in `.keras` (Keras model format). Received: "
-                             f"filepath={self.filepath}")
+            raise ValueError(
+                f"The filepath provided must end in `.keras` (Keras model format). Received: filepath={self.filepath}"
+            )
 
     def on_train_batch_end(self, batch, logs=None):
         if self._should_save_on_batch(batch):
@@ -189,14 +215,19 @@ class ModelCheckpoint(MonitorCallback):
             warnings.warn(f"Can save best model only with {self.monitor} available.", stacklevel=2)
             return True
         if np.ndim(current) > 0:
-            warnings.warn(f"Can save best model only when `monitor` is a scalar value. Received: {current}. "
-                          "Falling back to `save_best_only=False`.", stacklevel=2)
+            warnings.warn(
+                f"Can save best model only when `monitor` is a scalar value. Received: {current}. "
+                "Falling back to `save_best_only=False`.",
+                stacklevel=2,
+            )
             return True
         best_str = "None" if self.best is None else f"{self.best:.5f}"
         if self._is_improvement(current, self.best):
             if self.verbose > 0:
-                print_msg(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_str} to {current:.5f}, "
-                          f"saving model to {filepath}")
+                print_msg(
+                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_str} to {current:.5f}, "
+                    f"saving model to {filepath}"
+                )
             self.best = current
             return True
         if self.verbose > 0:
@@ -207,8 +238,10 @@ class ModelCheckpoint(MonitorCallback):
         logs = logs or {}
         filepath = self._get_file_path(epoch, batch, logs)
         if os.path.isdir(filepath):
-            raise OSError("Please specify a non-directory filepath for ModelCheckpoint. Filepath used is an "
-                          f"existing directory: {filepath}")
+            raise OSError(
+                "Please specify a non-directory filepath for ModelCheckpoint. Filepath used is an "
+                f"existing directory: {filepath}"
+            )
         if not self._should_save_model(epoch, logs, filepath):
             return
         dirname = os.path.dirname(filepath)
@@ -221,7 +254,8 @@ class ModelCheckpoint(MonitorCallback):
             if save is None:
                 raise NotImplementedError(
                     "ModelCheckpoint(save_weights_only=False) saves the whole model with `model.save()`, which "
-                    "tapegrad does not implement yet; use `save_weights_only=True` with a `.weights.h5` path.")
+                    "tapegrad does not implement yet; use `save_weights_only=True` with a `.weights.h5` path."
+                )
             save(filepath, overwrite=True)
         if self.verbose > 0:
             print_msg(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
@@ -240,8 +274,18 @@ class ReduceLROnPlateau(MonitorCallback):
     not improved by more than `min_delta` for `patience` epochs, then waits `cooldown` epochs.
     Adds ``learning_rate`` to the epoch's logs."""
 
-    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto", min_delta=1e-4,
-                 cooldown=0, min_lr=0.0, **kwargs):
+    def __init__(
+        self,
+        monitor="val_loss",
+        factor=0.1,
+        patience=10,
+        verbose=0,
+        mode="auto",
+        min_delta=1e-4,
+        cooldown=0,
+        min_lr=0.0,
+        **kwargs,
+    ):
         super().__init__(monitor, mode, min_delta=min_delta)
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor}")
@@ -281,8 +325,11 @@ class ReduceLROnPlateau(MonitorCallback):
         logs["learning_rate"] = float(np.asarray(self.model.optimizer.learning_rate))
         current = logs.get(self.monitor)
         if current is None:
-            warnings.warn(f"Learning rate reduction is conditioned on metric `{self.monitor}` which is not "
-                          f"available. Available metrics are: {','.join(list(logs.keys()))}.", stacklevel=2)
+            warnings.warn(
+                f"Learning rate reduction is conditioned on metric `{self.monitor}` which is not "
+                f"available. Available metrics are: {','.join(list(logs.keys()))}.",
+                stacklevel=2,
+            )
             return
         if self.in_cooldown():
             self.cooldown_counter -= 1

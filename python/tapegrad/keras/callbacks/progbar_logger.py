@@ -1,4 +1,5 @@
 """``ProgbarLogger``: the progress bar that ``fit``/``evaluate``/``predict`` print."""
+
 from ..utils.progbar import Progbar, print_msg
 from .callback import Callback
 
@@ -66,8 +67,7 @@ class ProgbarLogger(Callback):
 
     def _maybe_init(self):
         if self.progbar is None:
-            self.progbar = Progbar(target=self.target, verbose=self.verbose, unit_name="step",
-                                   stateless_metrics=set())
+            self.progbar = Progbar(target=self.target, verbose=self.verbose, unit_name="step", stateless_metrics=set())
 
     def _update(self, batch, logs):
         self._maybe_init()

@@ -11,6 +11,7 @@ an int or "batch" (step = the training batch count), and ``evaluation_<metric>_v
 the model graph are not written (``histogram_freq``, ``write_images``, ``embeddings_freq`` and
 ``profile_batch`` other than their defaults raise NotImplementedError; ``write_graph`` is ignored).
 """
+
 import os
 import socket
 import struct
@@ -90,16 +91,18 @@ class EventFileWriter:
     def __init__(self, logdir):
         os.makedirs(logdir, exist_ok=True)
         EventFileWriter._count += 1
-        name = (f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}."
-                f"{EventFileWriter._count}.v2")
+        name = (
+            f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}.{EventFileWriter._count}.v2"
+        )
         self.path = os.path.join(logdir, name)
         self._file = open(self.path, "wb")  # noqa: SIM115 -- closed by close()
         self._write(_event(time.time(), file_version="brain.Event:2"))
 
     def _write(self, record):
         header = struct.pack("<Q", len(record))
-        self._file.write(header + struct.pack("<I", _masked_crc(header)) + record
-                         + struct.pack("<I", _masked_crc(record)))
+        self._file.write(
+            header + struct.pack("<I", _masked_crc(header)) + record + struct.pack("<I", _masked_crc(record))
+        )
 
     def add_scalars(self, scalars, step):
         """Writes one event holding ``[(tag, value), ...]`` at ``step``."""
@@ -120,12 +123,12 @@ def read_scalars(path):
         data = f.read()
     pos = 0
     while pos < len(data):
-        header = data[pos:pos + 8]
+        header = data[pos : pos + 8]
         (n,) = struct.unpack("<Q", header)
-        if struct.unpack("<I", data[pos + 8:pos + 12])[0] != _masked_crc(header):
+        if struct.unpack("<I", data[pos + 8 : pos + 12])[0] != _masked_crc(header):
             raise ValueError(f"{path}: corrupt record length at byte {pos}")
-        record = data[pos + 12:pos + 12 + n]
-        if struct.unpack("<I", data[pos + 12 + n:pos + 16 + n])[0] != _masked_crc(record):
+        record = data[pos + 12 : pos + 12 + n]
+        if struct.unpack("<I", data[pos + 12 + n : pos + 16 + n])[0] != _masked_crc(record):
             raise ValueError(f"{path}: corrupt record at byte {pos}")
         pos += 16 + n
         out.extend(_parse_event(record))
@@ -151,12 +154,12 @@ def _fields(buf):
         if wt == 0:
             v, i = _read_varint(buf, i)
         elif wt == 1:
-            v, i = buf[i:i + 8], i + 8
+            v, i = buf[i : i + 8], i + 8
         elif wt == 5:
-            v, i = buf[i:i + 4], i + 4
+            v, i = buf[i : i + 4], i + 4
         else:
             n, i = _read_varint(buf, i)
-            v, i = buf[i:i + n], i + n
+            v, i = buf[i : i + n], i + n
         yield num, v
 
 
@@ -191,16 +194,30 @@ class TensorBoard(Callback):
     ['train']
     """
 
-    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
-                 write_steps_per_second=False, update_freq="epoch", profile_batch=0, embeddings_freq=0,
-                 embeddings_metadata=None):
+    def __init__(
+        self,
+        log_dir="logs",
+        histogram_freq=0,
+        write_graph=True,
+        write_images=False,
+        write_steps_per_second=False,
+        update_freq="epoch",
+        profile_batch=0,
+        embeddings_freq=0,
+        embeddings_metadata=None,
+    ):
         super().__init__()
-        unsupported = {"histogram_freq": (histogram_freq, 0), "write_images": (write_images, False),
-                       "profile_batch": (profile_batch, 0), "embeddings_freq": (embeddings_freq, 0)}
+        unsupported = {
+            "histogram_freq": (histogram_freq, 0),
+            "write_images": (write_images, False),
+            "profile_batch": (profile_batch, 0),
+            "embeddings_freq": (embeddings_freq, 0),
+        }
         for arg, (value, default) in unsupported.items():
             if value != default and value is not None:
-                raise NotImplementedError(f"TensorBoard({arg}={value!r}) is not supported by tapegrad: only scalar "
-                                          "summaries are written.")
+                raise NotImplementedError(
+                    f"TensorBoard({arg}={value!r}) is not supported by tapegrad: only scalar summaries are written."
+                )
         self.log_dir = str(log_dir)
         self.write_graph = write_graph
         self.write_steps_per_second = write_steps_per_second

@@ -9,6 +9,7 @@ in Keras's order (all initializers, all regularizers, the activity regularizer, 
 >>> sorted(weight_options_config(layer, ["kernel"]))
 ['kernel_constraint', 'kernel_initializer', 'kernel_regularizer']
 """
+
 from .. import constraints, initializers, regularizers
 
 
@@ -25,8 +26,9 @@ def weight_options_config(layer, names, activity=False, prefix=""):
     """The serialized options of weights ``names`` (attributes ``<prefix><w>_...``), with
     ``activity_regularizer`` between the regularizers and the constraints when ``activity``."""
     config = {f"{w}_initializer": initializers.serialize(getattr(layer, f"{prefix}{w}_initializer")) for w in names}
-    config.update({f"{w}_regularizer": regularizers.serialize(getattr(layer, f"{prefix}{w}_regularizer"))
-                   for w in names})
+    config.update(
+        {f"{w}_regularizer": regularizers.serialize(getattr(layer, f"{prefix}{w}_regularizer")) for w in names}
+    )
     if activity:
         config["activity_regularizer"] = regularizers.serialize(getattr(layer, f"{prefix}activity_regularizer"))
     config.update({f"{w}_constraint": constraints.serialize(getattr(layer, f"{prefix}{w}_constraint")) for w in names})

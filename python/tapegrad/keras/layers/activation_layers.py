@@ -5,6 +5,7 @@
 >>> tg.keras.layers.ReLU(max_value=1.0)(tg.constant([-1.0, 0.5, 3.0])).numpy()
 array([0. , 0.5, 1. ], dtype=float32)
 """
+
 import warnings
 
 from ... import _ops, _ops_math, _ops_shape
@@ -23,10 +24,14 @@ class ReLU(Layer):
         if max_value is not None and max_value < 0.0:
             raise ValueError(f"max_value of a ReLU layer cannot be a negative value. Received: max_value={max_value}")
         if negative_slope is None or negative_slope < 0.0:
-            raise ValueError("negative_slope of a ReLU layer cannot be None or a negative value. "
-                             f"Received: negative_slope={negative_slope}")
+            raise ValueError(
+                "negative_slope of a ReLU layer cannot be None or a negative value. "
+                f"Received: negative_slope={negative_slope}"
+            )
         if threshold is None or threshold < 0.0:
-            raise ValueError(f"threshold of a ReLU layer cannot be None or a negative value. Received: threshold={threshold}")
+            raise ValueError(
+                f"threshold of a ReLU layer cannot be None or a negative value. Received: threshold={threshold}"
+            )
         self.max_value = max_value
         self.negative_slope = negative_slope
         self.threshold = threshold
@@ -34,15 +39,20 @@ class ReLU(Layer):
         self.built = True
 
     def call(self, inputs):
-        return activations.relu(inputs, negative_slope=self.negative_slope, max_value=self.max_value,
-                                threshold=self.threshold)
+        return activations.relu(
+            inputs, negative_slope=self.negative_slope, max_value=self.max_value, threshold=self.threshold
+        )
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "max_value": self.max_value, "negative_slope": self.negative_slope,
-                "threshold": self.threshold}
+        return {
+            **super().get_config(),
+            "max_value": self.max_value,
+            "negative_slope": self.negative_slope,
+            "threshold": self.threshold,
+        }
 
 
 class LeakyReLU(Layer):
@@ -60,8 +70,10 @@ class LeakyReLU(Layer):
             warnings.warn("Argument `alpha` is deprecated. Use `negative_slope` instead.", stacklevel=2)
         super().__init__(**kwargs)
         if negative_slope is None or negative_slope < 0:
-            raise ValueError("The negative_slope value of a Leaky ReLU layer cannot be None or negative value. "
-                             f"Expected a float. Received: negative_slope={negative_slope}")
+            raise ValueError(
+                "The negative_slope value of a Leaky ReLU layer cannot be None or negative value. "
+                f"Expected a float. Received: negative_slope={negative_slope}"
+            )
         self.negative_slope = negative_slope
         self.supports_masking = True
         self.built = True
@@ -80,8 +92,9 @@ class PReLU(Layer):
     """Leaky ReLU with a learned slope ``alpha`` per input element (``tf.keras.layers.PReLU``):
     ``relu(x) - alpha * relu(-x)``; ``shared_axes`` share one slope along those axes."""
 
-    def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None,
-                 **kwargs):
+    def __init__(
+        self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None, **kwargs
+    ):
         super().__init__(**kwargs)
         self.supports_masking = True
         self.alpha_initializer = initializers.get(alpha_initializer)
@@ -99,8 +112,13 @@ class PReLU(Layer):
         if self.shared_axes is not None:
             for i in self.shared_axes:
                 param_shape[i - 1] = 1
-        self.alpha = self.add_weight(shape=param_shape, name="alpha", initializer=self.alpha_initializer,
-                                     regularizer=self.alpha_regularizer, constraint=self.alpha_constraint)
+        self.alpha = self.add_weight(
+            shape=param_shape,
+            name="alpha",
+            initializer=self.alpha_initializer,
+            regularizer=self.alpha_regularizer,
+            constraint=self.alpha_constraint,
+        )
         axes = {}
         if self.shared_axes:
             for i in range(1, len(input_shape)):
@@ -116,11 +134,13 @@ class PReLU(Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(),
-                "alpha_initializer": initializers.serialize(self.alpha_initializer),
-                "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
-                "alpha_constraint": constraints.serialize(self.alpha_constraint),
-                "shared_axes": self.shared_axes}
+        return {
+            **super().get_config(),
+            "alpha_initializer": initializers.serialize(self.alpha_initializer),
+            "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
+            "alpha_constraint": constraints.serialize(self.alpha_constraint),
+            "shared_axes": self.shared_axes,
+        }
 
 
 class ELU(Layer):
@@ -165,18 +185,25 @@ class Softmax(Layer):
         if mask is not None:
             mask = _ops.convert_to_tensor(mask)
             if len(mask.shape) > len(inputs.shape):
-                raise ValueError("The `mask` must be broadcastable to `inputs` and must not have more dimensions. "
-                                 f"Received: inputs.shape={inputs.shape}, mask.shape={mask.shape}")
+                raise ValueError(
+                    "The `mask` must be broadcastable to `inputs` and must not have more dimensions. "
+                    f"Received: inputs.shape={inputs.shape}, mask.shape={mask.shape}"
+                )
             for m_dim, i_dim in zip(tuple(mask.shape)[::-1], tuple(inputs.shape)[::-1]):
                 if m_dim != 1 and m_dim != i_dim:
-                    raise ValueError("The `mask` must be broadcastable to `inputs`. Each mask dimension must be 1 or "
-                                     "match the corresponding input dimension. Received: "
-                                     f"inputs.shape={inputs.shape}, mask.shape={mask.shape}")
+                    raise ValueError(
+                        "The `mask` must be broadcastable to `inputs`. Each mask dimension must be 1 or "
+                        "match the corresponding input dimension. Received: "
+                        f"inputs.shape={inputs.shape}, mask.shape={mask.shape}"
+                    )
             if mask.dtype.name != "bool":
                 mask = _ops.greater(mask, _ops.cast(_ops.constant(0.5), mask.dtype))
             mask = _ops.broadcast_to(mask, inputs.shape)
-            inputs = _ops_shape.where(mask, inputs, _ops.fill(inputs.shape, _ops.cast(
-                _ops.constant(_large_negative_number(inputs.dtype)), inputs.dtype)))
+            inputs = _ops_shape.where(
+                mask,
+                inputs,
+                _ops.fill(inputs.shape, _ops.cast(_ops.constant(_large_negative_number(inputs.dtype)), inputs.dtype)),
+            )
         if isinstance(self.axis, (tuple, list)):
             if len(self.axis) > 1:
                 outputs = _ops.exp(inputs - _ops_math.reduce_logsumexp(inputs, axis=list(self.axis), keepdims=True))

@@ -15,6 +15,7 @@ order, so ``get_weights``/``set_weights`` exchange weights with Keras.
 >>> [w.shape for w in mha.get_weights()][:2]
 [(5, 2, 3), (2, 3)]
 """
+
 import math
 import string
 
@@ -26,7 +27,7 @@ from .. import activations, initializers, regularizers
 from ._weight_options import set_weight_options, weight_options_config
 from .base import InputSpec, Layer
 from .core import _EinsumLayer
-from .rnn import _SeedGenerator, _autocast, _build_sublayer, _layer_kwargs
+from .rnn import _autocast, _build_sublayer, _layer_kwargs, _SeedGenerator
 
 __all__ = ["MultiHeadAttention", "Attention", "AdditiveAttention"]
 
@@ -52,16 +53,30 @@ class _EinsumProjection(_EinsumLayer):
 
     supports_masking = True
 
-    def __init__(self, equation, output_shape, bias_axes=None, activation=None, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        equation,
+        output_shape,
+        bias_axes=None,
+        activation=None,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.equation = equation
         self.partial_output_shape = list(output_shape)
         self.bias_axes = bias_axes
         self.activation = activations.get(activation)
-        set_weight_options(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
-                           bias=(bias_initializer, bias_regularizer, bias_constraint))
+        set_weight_options(
+            self,
+            kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint),
+        )
 
     def _shapes(self, input_shape):
         inputs, rest = self.equation.split(",")
@@ -74,8 +89,9 @@ class _EinsumProjection(_EinsumLayer):
                 full[i] = self.partial_output_shape[i - n_free]
             if full[i] is None and ch in inputs:
                 full[i] = input_shape[inputs.index(ch)]
-        kernel_shape = [input_shape[inputs.index(ch)] if ch in inputs else full[out_spec.index(ch)]
-                        for ch in kernel_spec]
+        kernel_shape = [
+            input_shape[inputs.index(ch)] if ch in inputs else full[out_spec.index(ch)] for ch in kernel_spec
+        ]
         bias_shape = None
         if self.bias_axes:
             first = min(out_spec.index(ch) for ch in self.bias_axes)
@@ -131,8 +147,7 @@ def _build_attention_equation(rank, attn_axes):
         else:
             source += _letter(offset)
             offset += 1
-    product = "".join([target[i] for i in batch_dims] + [target[i] for i in attn_axes]
-                      + [source[i] for i in attn_axes])
+    product = "".join([target[i] for i in batch_dims] + [target[i] for i in attn_axes] + [source[i] for i in attn_axes])
     return f"{source},{target}->{product}", f"{product},{source}->{target}", len(product)
 
 
@@ -146,19 +161,43 @@ class MultiHeadAttention(Layer):
     and features).
     """
 
-    def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, output_shape=None,
-                 attention_axes=None, sliding_window=None, flash_attention=None, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, use_gate=False, seed=None, **kwargs):
+    def __init__(
+        self,
+        num_heads,
+        key_dim,
+        value_dim=None,
+        dropout=0.0,
+        use_bias=True,
+        output_shape=None,
+        attention_axes=None,
+        sliding_window=None,
+        flash_attention=None,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        use_gate=False,
+        seed=None,
+        **kwargs,
+    ):
         if not isinstance(num_heads, int) or num_heads <= 0:
-            raise ValueError("Received an invalid value for argument `num_heads`, expected a positive integer. "
-                             f"Received: num_heads={num_heads}")
+            raise ValueError(
+                "Received an invalid value for argument `num_heads`, expected a positive integer. "
+                f"Received: num_heads={num_heads}"
+            )
         if not isinstance(key_dim, int) or key_dim <= 0:
-            raise ValueError("Received an invalid value for argument `key_dim`, expected a positive integer. "
-                             f"Received: key_dim={key_dim}")
+            raise ValueError(
+                "Received an invalid value for argument `key_dim`, expected a positive integer. "
+                f"Received: key_dim={key_dim}"
+            )
         if value_dim is not None and (not isinstance(value_dim, int) or value_dim <= 0):
-            raise ValueError("Received an invalid value for argument `value_dim`, expected a positive integer or "
-                             f"`None`. Received: value_dim={value_dim}")
+            raise ValueError(
+                "Received an invalid value for argument `value_dim`, expected a positive integer or "
+                f"`None`. Received: value_dim={value_dim}"
+            )
         if flash_attention:
             raise ValueError("Flash attention is not supported in tensorflow backend.")
         super().__init__(**kwargs)
@@ -175,22 +214,30 @@ class MultiHeadAttention(Layer):
             try:
                 output_shape = tuple(output_shape)
             except TypeError:
-                raise ValueError(f"Invalid `output_shape`: {output_shape}. When specified, the `output_shape` "
-                                 "should be of type tuple, list, or int.") from None
+                raise ValueError(
+                    f"Invalid `output_shape`: {output_shape}. When specified, the `output_shape` "
+                    "should be of type tuple, list, or int."
+                ) from None
         self._output_shape = output_shape
         self._flash_attention = False
-        set_weight_options(self, "_", kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
-                           bias=(bias_initializer, bias_regularizer, bias_constraint))
+        set_weight_options(
+            self,
+            "_",
+            kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint),
+        )
         self._activity_regularizer = regularizers.get(activity_regularizer)
         if isinstance(attention_axes, int):
             attention_axes = (attention_axes,)
         elif attention_axes and not isinstance(attention_axes, (list, tuple)):
-            raise ValueError("`attention_axes` must be an int, list, or tuple."
-                             f"Received: attention_axes={attention_axes}")
+            raise ValueError(
+                f"`attention_axes` must be an int, list, or tuple.Received: attention_axes={attention_axes}"
+            )
         self._attention_axes = attention_axes
         if sliding_window is not None and (not isinstance(sliding_window, int) or sliding_window <= 0):
-            raise ValueError(f"`sliding_window` must be `None` or a positive integer. Received: "
-                             f"sliding_window={sliding_window}")
+            raise ValueError(
+                f"`sliding_window` must be `None` or a positive integer. Received: sliding_window={sliding_window}"
+            )
         self._sliding_window = sliding_window
         self.seed = seed
         object.__setattr__(self, "_seed_generator", _SeedGenerator(seed))
@@ -210,9 +257,14 @@ class MultiHeadAttention(Layer):
 
     def get_config(self):
         config = {
-            "num_heads": self._num_heads, "key_dim": self._key_dim, "value_dim": self._value_dim,
-            "dropout": self._dropout, "use_bias": self._use_bias, "use_gate": self._use_gate,
-            "output_shape": self._output_shape, "attention_axes": self._attention_axes,
+            "num_heads": self._num_heads,
+            "key_dim": self._key_dim,
+            "value_dim": self._value_dim,
+            "dropout": self._dropout,
+            "use_bias": self._use_bias,
+            "use_gate": self._use_gate,
+            "output_shape": self._output_shape,
+            "attention_axes": self._attention_axes,
             "sliding_window": self._sliding_window,
             **weight_options_config(self, ["kernel", "bias"], activity=True, prefix="_"),
             "seed": self.seed,
@@ -227,30 +279,42 @@ class MultiHeadAttention(Layer):
         """Creates the projections; with only ``query_shape`` (an automatic build from the first
         call) the weights are made at that call, when the value and key shapes are known."""
         if value_shape is not None:
-            self._build_projections(tuple(query_shape), tuple(value_shape),
-                                    None if key_shape is None else tuple(key_shape))
+            self._build_projections(
+                tuple(query_shape), tuple(value_shape), None if key_shape is None else tuple(key_shape)
+            )
         self.built = True
 
     def _common_kwargs(self):
-        return dict(kernel_regularizer=self._kernel_regularizer, bias_regularizer=self._bias_regularizer,
-                    activity_regularizer=self._activity_regularizer, kernel_constraint=self._kernel_constraint,
-                    bias_constraint=self._bias_constraint, dtype=self.dtype,
-                    kernel_initializer=self._kernel_initializer.__class__.from_config(
-                        self._kernel_initializer.get_config()),
-                    bias_initializer=self._bias_initializer.__class__.from_config(self._bias_initializer.get_config()))
+        return dict(
+            kernel_regularizer=self._kernel_regularizer,
+            bias_regularizer=self._bias_regularizer,
+            activity_regularizer=self._activity_regularizer,
+            kernel_constraint=self._kernel_constraint,
+            bias_constraint=self._bias_constraint,
+            dtype=self.dtype,
+            kernel_initializer=self._kernel_initializer.__class__.from_config(self._kernel_initializer.get_config()),
+            bias_initializer=self._bias_initializer.__class__.from_config(self._bias_initializer.get_config()),
+        )
 
     def _build_projections(self, query_shape, value_shape, key_shape=None):
         key_shape = value_shape if key_shape is None else key_shape
         if value_shape[1:-1] != key_shape[1:-1]:
-            raise ValueError("All dimensions of `value` and `key`, except the last one, must be equal. Received: "
-                             f"value_shape={value_shape} and key_shape={key_shape}")
+            raise ValueError(
+                "All dimensions of `value` and `key`, except the last one, must be equal. Received: "
+                f"value_shape={value_shape} and key_shape={key_shape}"
+            )
         heads = self._num_heads
 
         def proj(rank, last, name, activation=None):
             eq, bias_axes, out_rank = _build_proj_equation(rank - 1, bound_dims=1, output_dims=2)
-            return _EinsumProjection(eq, output_shape=_output_shape(out_rank - 1, [heads, last]),
-                                     bias_axes=bias_axes if self._use_bias else None, activation=activation,
-                                     name=name, **self._common_kwargs())
+            return _EinsumProjection(
+                eq,
+                output_shape=_output_shape(out_rank - 1, [heads, last]),
+                bias_axes=bias_axes if self._use_bias else None,
+                activation=activation,
+                name=name,
+                **self._common_kwargs(),
+            )
 
         self._query_dense = proj(len(query_shape), self._key_dim, "query")
         _build_sublayer(self._query_dense, query_shape)
@@ -267,14 +331,18 @@ class MultiHeadAttention(Layer):
         else:
             self._attention_axes = tuple(a if a >= 0 else (rank - 1) + a for a in self._attention_axes)
         self._dot_product_equation, self._combine_equation, scores_rank = _build_attention_equation(
-            rank, attn_axes=self._attention_axes)
+            rank, attn_axes=self._attention_axes
+        )
         self._norm_axes = tuple(range(scores_rank - len(self._attention_axes), scores_rank))
         out_shape = self._output_shape if self._output_shape else [query_shape[-1]]
-        eq, bias_axes, out_rank = _build_proj_equation(len(query_shape) - 1, bound_dims=2,
-                                                       output_dims=len(out_shape))
-        self._output_dense = _EinsumProjection(eq, output_shape=_output_shape(out_rank - 1, out_shape),
-                                               bias_axes=bias_axes if self._use_bias else None,
-                                               name="attention_output", **self._common_kwargs())
+        eq, bias_axes, out_rank = _build_proj_equation(len(query_shape) - 1, bound_dims=2, output_dims=len(out_shape))
+        self._output_dense = _EinsumProjection(
+            eq,
+            output_shape=_output_shape(out_rank - 1, out_shape),
+            bias_axes=bias_axes if self._use_bias else None,
+            name="attention_output",
+            **self._common_kwargs(),
+        )
         dense_in = list(self._query_dense.compute_output_shape(query_shape))
         dense_in[-1] = self._value_dim
         _build_sublayer(self._output_dense, tuple(dense_in))
@@ -294,8 +362,7 @@ class MultiHeadAttention(Layer):
             probs = _ops.where(mask, probs, _ops.zeros_like(probs))
         return probs
 
-    def _compute_attention(self, query, key, value, attention_mask=None, training=None,
-                           return_attention_scores=False):
+    def _compute_attention(self, query, key, value, attention_mask=None, training=None, return_attention_scores=False):
         # Keras runs ops.dot_product_attention (no zeroing of fully masked rows) unless it needs the
         # scores, dropout or a rank other than 4; the Softmax-layer path zeroes masked entries.
         scores_path = self._dropout > 0.0 or return_attention_scores or len(query.shape) != 4
@@ -312,8 +379,19 @@ class MultiHeadAttention(Layer):
         out = _ops_linalg.einsum(self._combine_equation, final, value)
         return out, (scores if scores_path else None)
 
-    def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
-             return_attention_scores=False, training=None, use_causal_mask=False):
+    def call(
+        self,
+        query,
+        value,
+        key=None,
+        query_mask=None,
+        value_mask=None,
+        key_mask=None,
+        attention_mask=None,
+        return_attention_scores=False,
+        training=None,
+        use_causal_mask=False,
+    ):
         key_given = key is not None
         if key is None:
             key = value
@@ -324,8 +402,10 @@ class MultiHeadAttention(Layer):
                 t._keras_mask = m
         for name, t in (("query", query), ("value", value), ("key", key)):
             if len(t.shape) < 3:
-                raise ValueError(f"Layer '{self.name}' expects `{name}` of rank >= 3 (batch, ..., features). "
-                                 f"Received: {name}.shape={tuple(t.shape)}")
+                raise ValueError(
+                    f"Layer '{self.name}' expects `{name}` of rank >= 3 (batch, ..., features). "
+                    f"Received: {name}.shape={tuple(t.shape)}"
+                )
         if self._query_dense is None:
             self._build_projections(tuple(query.shape), tuple(value.shape), tuple(key.shape))
         # as Keras: the query mask is the query's own mask; value/key masks default to theirs
@@ -334,8 +414,9 @@ class MultiHeadAttention(Layer):
             value_mask = getattr(value, "_keras_mask", None)
         if key_mask is None and key_given and key is not value:
             key_mask = getattr(key, "_keras_mask", None)
-        attention_mask = self._compute_attention_mask(query, value, query_mask, value_mask, key_mask,
-                                                      attention_mask, use_causal_mask)
+        attention_mask = self._compute_attention_mask(
+            query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
+        )
         gate = self._gate_dense(query) if self._use_gate else None
         q = self._query_dense(query)
         k = self._key_dense(key)
@@ -350,8 +431,9 @@ class MultiHeadAttention(Layer):
             return out, scores
         return out
 
-    def _compute_attention_mask(self, query, value, query_mask=None, value_mask=None, key_mask=None,
-                                attention_mask=None, use_causal_mask=False):
+    def _compute_attention_mask(
+        self, query, value, query_mask=None, value_mask=None, key_mask=None, attention_mask=None, use_causal_mask=False
+    ):
         auto = None
         if query_mask is not None:
             auto = _ops_shape.expand_dims(_as_bool(query_mask), -1)
@@ -383,8 +465,10 @@ class MultiHeadAttention(Layer):
         query_shape, value_shape = tuple(query_shape), tuple(value_shape)
         key_shape = value_shape if key_shape is None else tuple(key_shape)
         if value_shape[1:-1] != key_shape[1:-1]:
-            raise ValueError("All dimensions of `value` and `key`, except the last one, must be equal. Received: "
-                             f"value_shape={value_shape} and key_shape={key_shape}")
+            raise ValueError(
+                "All dimensions of `value` and `key`, except the last one, must be equal. Received: "
+                f"value_shape={value_shape} and key_shape={key_shape}"
+            )
         if self._output_shape:
             query_shape = query_shape[:-1] + self._output_shape
         return query_shape
@@ -410,8 +494,10 @@ class Attention(Layer):
         self.seed = seed
         object.__setattr__(self, "seed_generator", _SeedGenerator(seed))
         if self.score_mode not in ["dot", "concat"]:
-            raise ValueError("Invalid value for argument score_mode. Expected one of {'dot', 'concat'}. "
-                             f"Received: score_mode={score_mode}")
+            raise ValueError(
+                "Invalid value for argument score_mode. Expected one of {'dot', 'concat'}. "
+                f"Received: score_mode={score_mode}"
+            )
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -421,8 +507,9 @@ class Attention(Layer):
         if self.use_scale:
             self.scale = self.add_weight(name="scale", shape=(), initializer="ones", trainable=True)
         if self.score_mode == "concat":
-            self.concat_score_weight = self.add_weight(name="concat_score_weight", shape=(), initializer="ones",
-                                                       trainable=True)
+            self.concat_score_weight = self.add_weight(
+                name="concat_score_weight", shape=(), initializer="ones", trainable=True
+            )
         self.built = True
 
     def _calculate_scores(self, query, key):
@@ -467,8 +554,10 @@ class Attention(Layer):
         k = inputs[2] if len(inputs) > 2 else v
         for name, t in (("query", q), ("value", v), ("key", k)):
             if len(t.shape) < 3:
-                raise ValueError(f"Layer '{self.name}' expects `{name}` of rank >= 3 (batch, timesteps, dim). "
-                                 f"Received: {name}.shape={tuple(t.shape)}")
+                raise ValueError(
+                    f"Layer '{self.name}' expects `{name}` of rank >= 3 (batch, timesteps, dim). "
+                    f"Received: {name}.shape={tuple(t.shape)}"
+                )
         q_mask = mask[0] if mask else None
         v_mask = mask[1] if mask else None
         if v_mask is not None:
@@ -496,22 +585,32 @@ class Attention(Layer):
     def _validate_inputs(self, inputs, mask=None):
         class_name = type(self).__name__
         if not isinstance(inputs, list):
-            raise ValueError(f"{class_name} layer must be called on a list of inputs, namely [query, value] or "
-                             f"[query, value, key]. Received: inputs={inputs}.")
+            raise ValueError(
+                f"{class_name} layer must be called on a list of inputs, namely [query, value] or "
+                f"[query, value, key]. Received: inputs={inputs}."
+            )
         if len(inputs) < 2 or len(inputs) > 3:
-            raise ValueError(f"{class_name} layer accepts inputs list of length 2 or 3, namely [query, value] or "
-                             f"[query, value, key]. Received length: {len(inputs)}.")
+            raise ValueError(
+                f"{class_name} layer accepts inputs list of length 2 or 3, namely [query, value] or "
+                f"[query, value, key]. Received length: {len(inputs)}."
+            )
         if mask is not None:
             if not isinstance(mask, list):
-                raise ValueError(f"{class_name} layer mask must be a list, namely [query_mask, value_mask]. "
-                                 f"Received: mask={mask}.")
+                raise ValueError(
+                    f"{class_name} layer mask must be a list, namely [query_mask, value_mask]. Received: mask={mask}."
+                )
             if len(mask) < 2 or len(mask) > 3:
-                raise ValueError(f"{class_name} layer accepts mask list of length 2 or 3. Received: "
-                                 f"inputs={inputs}, mask={mask}.")
+                raise ValueError(
+                    f"{class_name} layer accepts mask list of length 2 or 3. Received: inputs={inputs}, mask={mask}."
+                )
 
     def get_config(self):
-        config = {"use_scale": self.use_scale, "score_mode": self.score_mode, "dropout": self.dropout,
-                  "seed": self.seed}
+        config = {
+            "use_scale": self.use_scale,
+            "score_mode": self.score_mode,
+            "dropout": self.dropout,
+            "seed": self.seed,
+        }
         return {**super().get_config(), **config}
 
 

@@ -21,6 +21,7 @@ TensorShape([2, 3])
 >>> [w.path for w in layer.weights]
 ['scale/w']
 """
+
 import copy
 import functools
 import inspect
@@ -32,8 +33,8 @@ import weakref
 import numpy as np
 
 from ... import _restore_hooks, nest
-from ..._ops import convert_to_tensor, cast
 from ..._dtypes import as_dtype, float32
+from ..._ops import cast, convert_to_tensor
 from ..._tensor import Tensor, TensorShape, Variable
 from .. import initializers as _initializers
 
@@ -100,8 +101,9 @@ class KerasVariable(Variable):
     """A layer weight: a ``tf.Variable`` that also knows its Keras ``path`` ("dense/kernel"),
     regularizer and constraint. ``name`` is the short name, as ``keras.Variable.name``."""
 
-    def __init__(self, initial_value, trainable=True, name=None, dtype=None, path=None, regularizer=None,
-                 constraint=None):
+    def __init__(
+        self, initial_value, trainable=True, name=None, dtype=None, path=None, regularizer=None, constraint=None
+    ):
         super().__init__(initial_value, trainable=trainable, name=name or "variable", dtype=dtype)
         self._short_name = name or "variable"
         self._path = path or self._short_name
@@ -118,10 +120,12 @@ class KerasVariable(Variable):
 
     def __repr__(self):
         a = np.asarray(self)
-        return (f"<KerasVariable shape={tuple(self.shape)}, dtype={self.dtype.name}, path={self.path}>"
-                if a.size > 6 else
-                f"<KerasVariable shape={tuple(self.shape)}, dtype={self.dtype.name}, path={self.path}, "
-                f"value={a.tolist()}>")
+        return (
+            f"<KerasVariable shape={tuple(self.shape)}, dtype={self.dtype.name}, path={self.path}>"
+            if a.size > 6
+            else f"<KerasVariable shape={tuple(self.shape)}, dtype={self.dtype.name}, path={self.path}, "
+            f"value={a.tolist()}>"
+        )
 
 
 class _Tracked(list):
@@ -159,7 +163,7 @@ class _Tracked(list):
     def __setitem__(self, key, value):
         old = self[key]
         super().__setitem__(key, value)
-        for v in (old if isinstance(key, slice) else [old]):
+        for v in old if isinstance(key, slice) else [old]:
             self._drop(v)
         self._add(list(value) if isinstance(key, slice) else [value])
 
@@ -224,8 +228,7 @@ class Layer:
             object.__setattr__(obj, "build", build_wrapper)
         return obj
 
-    def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True, name=None,
-                 **kwargs):
+    def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True, name=None, **kwargs):
         input_shape = kwargs.pop("input_shape", None)
         input_dim = kwargs.pop("input_dim", None)
         batch_input_shape = kwargs.pop("batch_input_shape", None)
@@ -236,8 +239,10 @@ class Layer:
         if not isinstance(trainable, bool):
             raise ValueError(f"Expected `trainable` to be a boolean. Received: trainable={trainable}")
         if name is not None and (not isinstance(name, str) or "/" in name):
-            raise ValueError("Argument `name` must be a string and cannot contain character `/`. "
-                             f"Received: name={name} (of type {type(name)})")
+            raise ValueError(
+                "Argument `name` must be a string and cannot contain character `/`. "
+                f"Received: name={name} (of type {type(name)})"
+            )
         object.__setattr__(self, "_layer_initialized", True)
         object.__setattr__(self, "_tracked_layers", [])
         object.__setattr__(self, "_trainable_variables", [])
@@ -253,9 +258,13 @@ class Layer:
         self.input_spec = None
         self._build_shapes = None
         if input_shape is not None or input_dim is not None or batch_input_shape is not None:
-            warnings.warn("Do not pass an `input_shape`/`input_dim` argument to a layer. When using Sequential "
-                          "models, prefer using an `Input(shape)` object as the first layer in the model "
-                          "instead.", UserWarning, stacklevel=2)
+            warnings.warn(
+                "Do not pass an `input_shape`/`input_dim` argument to a layer. When using Sequential "
+                "models, prefer using an `Input(shape)` object as the first layer in the model "
+                "instead.",
+                UserWarning,
+                stacklevel=2,
+            )
             if batch_input_shape is not None:
                 shape = tuple(batch_input_shape)
             else:
@@ -302,9 +311,13 @@ class Layer:
         self._untrack(value)
 
     def _untrack(self, value):
-        for v in (value if isinstance(value, (list, tuple)) else [value]):
-            for lst in (self._tracked_layers, self._trainable_variables, self._non_trainable_variables,
-                        self._tracked_metrics):
+        for v in value if isinstance(value, (list, tuple)) else [value]:
+            for lst in (
+                self._tracked_layers,
+                self._trainable_variables,
+                self._non_trainable_variables,
+                self._tracked_metrics,
+            ):
                 for i, x in enumerate(lst):
                     if x is v:
                         del lst[i]
@@ -312,8 +325,10 @@ class Layer:
 
     def _check_super_called(self):
         if not object.__getattribute__(self, "_layer_initialized"):
-            raise RuntimeError(f"In layer '{type(self).__name__}', you forgot to call `super().__init__()` as the "
-                               "first statement in the `__init__()` method. Go add it!")
+            raise RuntimeError(
+                f"In layer '{type(self).__name__}', you forgot to call `super().__init__()` as the "
+                "first statement in the `__init__()` method. Go add it!"
+            )
 
     def _track(self, value):
         if isinstance(value, Layer):
@@ -338,14 +353,27 @@ class Layer:
 
     # ---- weights ---------------------------------------------------------------------------------
 
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
-                   regularizer=None, constraint=None, aggregation="none", overwrite_with_gradient=False,
-                   name=None, **kwargs):
+    def add_weight(
+        self,
+        shape=None,
+        initializer=None,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        regularizer=None,
+        constraint=None,
+        aggregation="none",
+        overwrite_with_gradient=False,
+        name=None,
+        **kwargs,
+    ):
         """Creates a weight Variable tracked by this layer (Keras 3's signature and defaults)."""
         self._check_super_called()
         if isinstance(shape, str):
-            raise ValueError(f"`name` must be passed as a keyword argument. Received: add_weight('{shape}', ...). "
-                             f"Use: add_weight(shape=..., name='{shape}').")
+            raise ValueError(
+                f"`name` must be passed as a keyword argument. Received: add_weight('{shape}', ...). "
+                f"Use: add_weight(shape=..., name='{shape}')."
+            )
         if kwargs:
             # Keras 2 spellings kept by many programs
             if "use_resource" in kwargs or "synchronization" in kwargs:
@@ -354,8 +382,10 @@ class Layer:
             if kwargs:
                 raise TypeError(f"add_weight() got unexpected keyword arguments: {list(kwargs)}")
         if aggregation not in (None, "none", "mean", "sum", "only_first_replica"):
-            raise ValueError(f"Invalid value for argument `aggregation`. Expected one of `None`, `'none'`, "
-                             f"`'mean'`, `'sum'`, `'only_first_replica'`. Received: aggregation={aggregation}")
+            raise ValueError(
+                f"Invalid value for argument `aggregation`. Expected one of `None`, `'none'`, "
+                f"`'mean'`, `'sum'`, `'only_first_replica'`. Received: aggregation={aggregation}"
+            )
         shape = () if shape is None else tuple(int(d) for d in shape)
         dtype = self._dtype if dtype is None else as_dtype(dtype)
         if initializer is None:
@@ -368,19 +398,41 @@ class Layer:
         name = name or "variable"
         with self._open_name_scope():
             path = current_path() + "/" + name
-        var = KerasVariable(value, trainable=trainable, name=name, path=path,
-                            regularizer=_get_regularizer(regularizer), constraint=_get_constraint(constraint))
+        var = KerasVariable(
+            value,
+            trainable=trainable,
+            name=name,
+            path=path,
+            regularizer=_get_regularizer(regularizer),
+            constraint=_get_constraint(constraint),
+        )
         (self._trainable_variables if trainable else self._non_trainable_variables).append(var)
         if not self.trainable:
             var.trainable = False  # Keras's _track_variable: a frozen layer makes frozen weights
         _restore_hooks.notify(self)  # deferred checkpoint restoration (tapegrad/_restore_hooks.py)
         return var
 
-    def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True, regularizer=None,
-                     constraint=None, name=None):
+    def add_variable(
+        self,
+        shape,
+        initializer,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        regularizer=None,
+        constraint=None,
+        name=None,
+    ):
         """Same as ``add_weight`` with Keras's positional order."""
-        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype, trainable=trainable,
-                               regularizer=regularizer, constraint=constraint, name=name)
+        return self.add_weight(
+            shape=shape,
+            initializer=initializer,
+            dtype=dtype,
+            trainable=trainable,
+            regularizer=regularizer,
+            constraint=constraint,
+            name=name,
+        )
 
     @property
     def trainable(self):
@@ -467,20 +519,26 @@ class Layer:
         """Assigns numpy arrays to ``weights`` (same order, same shapes)."""
         params = self.weights
         if len(params) != len(weights):
-            raise ValueError(f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of length "
-                             f"{len(weights)}, but the layer was expecting {len(params)} weights.")
+            raise ValueError(
+                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of length "
+                f"{len(weights)}, but the layer was expecting {len(params)} weights."
+            )
         for v, w in zip(params, weights):
             w = np.asarray(w)
             if tuple(v.shape) != w.shape:
-                raise ValueError(f"Layer {self.name} weight shape {tuple(v.shape)} is not compatible with provided "
-                                 f"weight shape {w.shape}.")
+                raise ValueError(
+                    f"Layer {self.name} weight shape {tuple(v.shape)} is not compatible with provided "
+                    f"weight shape {w.shape}."
+                )
         for v, w in zip(params, weights):
             v.assign(np.asarray(w, dtype=v.dtype.as_numpy_dtype))
 
     def count_params(self):
         if not self.built:
-            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the layer isn't built. "
-                             "You can build it manually via: `layer.build(input_shape)`.")
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer isn't built. "
+                "You can build it manually via: `layer.build(input_shape)`."
+            )
         return int(sum(np.prod(v.shape, dtype=np.int64) for v in self.weights))
 
     # ---- losses and metrics ----------------------------------------------------------------------
@@ -554,6 +612,7 @@ class Layer:
     def compute_output_shape(self, *args, **kwargs):
         """Output shape(s) for input shape(s); the default runs the layer on zeros (see functional.py)."""
         from ..models.functional import infer_output_shape
+
         return infer_output_shape(self, *args, **kwargs)
 
     def _maybe_build(self, args, kwargs):
@@ -573,6 +632,7 @@ class Layer:
                 # Keras: a layer without build() but with unbuilt sub-layers is built by running call()
                 # on the symbolic inputs (its sub-layers then record their nodes and shapes)
                 from ..models.functional import symbolic_build  # noqa: PLC0415
+
                 try:
                     with symbolic_build():
                         self.call(*args, **{k: v for k, v in kwargs.items() if k != "training"})
@@ -584,19 +644,26 @@ class Layer:
 
     def __call__(self, *args, **kwargs):
         self._check_super_called()
-        plain = all(type(a) is Tensor for a in args) and \
-            all(v is None or isinstance(v, (bool, int, float, str)) for v in kwargs.values())
+        plain = all(type(a) is Tensor for a in args) and all(
+            v is None or isinstance(v, (bool, int, float, str)) for v in kwargs.values()
+        )
         if not plain:
             if _has_keras_tensor(args, kwargs):
                 from ..models.functional import symbolic_call  # noqa: PLC0415
+
                 return symbolic_call(self, args, kwargs)
             if not self._allow_non_tensor_positional_args:
                 for arg in nest.flatten(list(args)):
-                    if not (arg is None or isinstance(arg, (Tensor, Variable, np.ndarray, np.generic))
-                            or _is_keras_tensor(arg)):
-                        raise ValueError("Only input tensors may be passed as positional arguments. The following "
-                                         f"argument value should be passed as a keyword argument: {arg} (of type "
-                                         f"{type(arg)})")
+                    if not (
+                        arg is None
+                        or isinstance(arg, (Tensor, Variable, np.ndarray, np.generic))
+                        or _is_keras_tensor(arg)
+                    ):
+                        raise ValueError(
+                            "Only input tensors may be passed as positional arguments. The following "
+                            f"argument value should be passed as a keyword argument: {arg} (of type "
+                            f"{type(arg)})"
+                        )
         target = self._dtype if (self._convert_input_args and self.autocast) else None
         if plain:
             if target is not None:
@@ -650,10 +717,13 @@ class Layer:
                         if isinstance(o, Tensor) and getattr(o, "_keras_mask", None) is None:
                             o._keras_mask = m
             elif previous_mask is not None and any(m is not None for m in nest.flatten(previous_mask)):
-                warnings.warn(f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a mask "
-                              "attached to it. However, this layer does not support masking and will therefore "
-                              "destroy the mask information. Downstream layers will not see the mask.",
-                              UserWarning, stacklevel=2)
+                warnings.warn(
+                    f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a mask "
+                    "attached to it. However, this layer does not support masking and will therefore "
+                    "destroy the mask information. Downstream layers will not see the mask.",
+                    UserWarning,
+                    stacklevel=2,
+                )
             if not was_built and self._build_output_shapes is None and not getattr(_ctx, "inferring", False):
                 object.__setattr__(self, "_build_output_shapes", _shape_of_nest(outputs))
             return outputs
@@ -706,6 +776,7 @@ class Layer:
         config.update({"trainable": self.trainable, "dtype": self._dtype.name})
         if self.activity_regularizer is not None:
             from .. import regularizers  # noqa: PLC0415
+
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
@@ -730,8 +801,18 @@ class InputSpec:
     InputSpec(min_ndim=2, axes={-1: 4})
     """
 
-    def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None, axes=None,
-                 allow_last_axis_squeeze=False, name=None, optional=False):
+    def __init__(
+        self,
+        dtype=None,
+        shape=None,
+        ndim=None,
+        max_ndim=None,
+        min_ndim=None,
+        axes=None,
+        allow_last_axis_squeeze=False,
+        name=None,
+        optional=False,
+    ):
         self.dtype = None if dtype is None else as_dtype(dtype).name
         if shape is not None:
             self.shape = tuple(None if d is None else int(d) for d in shape)
@@ -755,17 +836,32 @@ class InputSpec:
                 raise ValueError(f"Axis {max_axis} is greater than the maximum allowed value: {max_dim}")
 
     def get_config(self):
-        return {"dtype": self.dtype, "shape": self.shape, "ndim": self.ndim, "max_ndim": self.max_ndim,
-                "min_ndim": self.min_ndim, "axes": self.axes}
+        return {
+            "dtype": self.dtype,
+            "shape": self.shape,
+            "ndim": self.ndim,
+            "max_ndim": self.max_ndim,
+            "min_ndim": self.min_ndim,
+            "axes": self.axes,
+        }
 
     @classmethod
     def from_config(cls, config):
         return cls(**config)
 
     def __repr__(self):
-        parts = [f"{k}={v}" for k, v in (("dtype", self.dtype), ("shape", self.shape), ("ndim", self.ndim),
-                                          ("max_ndim", self.max_ndim), ("min_ndim", self.min_ndim),
-                                          ("axes", self.axes or None)) if v is not None]
+        parts = [
+            f"{k}={v}"
+            for k, v in (
+                ("dtype", self.dtype),
+                ("shape", self.shape),
+                ("ndim", self.ndim),
+                ("max_ndim", self.max_ndim),
+                ("min_ndim", self.min_ndim),
+                ("axes", self.axes or None),
+            )
+            if v is not None
+        ]
         return "InputSpec(" + ", ".join(parts) + ")"
 
 
@@ -780,25 +876,33 @@ def _assert_input_compatibility(input_spec, inputs, layer_name):
             listed = []
             for name in names:
                 if name not in inputs:
-                    raise ValueError(f'Missing data for input "{name}". You passed a data dictionary with keys '
-                                     f"{list(inputs.keys())}. Expected the following keys: {names}")
+                    raise ValueError(
+                        f'Missing data for input "{name}". You passed a data dictionary with keys '
+                        f"{list(inputs.keys())}. Expected the following keys: {names}"
+                    )
                 listed.append(inputs[name])
             inputs = listed
     inputs = nest.flatten(inputs)
     if len(inputs) != len(specs):
         spec_names = [spec.name for spec in specs if spec is not None]
         if len(spec_names) == len(specs) and all(spec_names):
-            raise ValueError(f'Layer "{layer_name}" expects {len(specs)} named input(s) with keys {spec_names}, but '
-                             f"it received {len(inputs)} input tensors. Pass inputs as a dict, e.g. `layer({{"
-                             + ", ".join(f"'{n}': ..." for n in spec_names) + "})`.")
-        raise ValueError(f'Layer "{layer_name}" expects {len(specs)} input(s), but it received {len(inputs)} input '
-                         f"tensors. Inputs received: {inputs}")
+            raise ValueError(
+                f'Layer "{layer_name}" expects {len(specs)} named input(s) with keys {spec_names}, but '
+                f"it received {len(inputs)} input tensors. Pass inputs as a dict, e.g. `layer({{"
+                + ", ".join(f"'{n}': ..." for n in spec_names)
+                + "})`."
+            )
+        raise ValueError(
+            f'Layer "{layer_name}" expects {len(specs)} input(s), but it received {len(inputs)} input '
+            f"tensors. Inputs received: {inputs}"
+        )
     for index, (x, spec) in enumerate(zip(inputs, specs)):
         if spec is None or (x is None and spec.optional):
             continue
         if not hasattr(x, "shape"):
-            raise ValueError(f"Inputs to a layer should be tensors. Got '{x}' (of type {type(x)}) as input for layer "
-                             f"'{layer_name}'.")
+            raise ValueError(
+                f"Inputs to a layer should be tensors. Got '{x}' (of type {type(x)}) as input for layer '{layer_name}'."
+            )
         shape = tuple(None if d is None else int(d) for d in x.shape)
         ndim = len(shape)
         head = f"Input {index} with name '{spec.name}' of layer '{layer_name}' is incompatible with the layer: "
@@ -807,16 +911,19 @@ def _assert_input_compatibility(input_spec, inputs, layer_name):
         if spec.max_ndim is not None and ndim > spec.max_ndim:
             raise ValueError(head + f"expected max_ndim={spec.max_ndim}, found ndim={ndim}")
         if spec.min_ndim is not None and ndim < spec.min_ndim:
-            raise ValueError(head + f"expected min_ndim={spec.min_ndim}, found ndim={ndim}. "
-                             f"Full shape received: {shape}")
+            raise ValueError(
+                head + f"expected min_ndim={spec.min_ndim}, found ndim={ndim}. Full shape received: {shape}"
+            )
         if spec.dtype is not None:
             dtype = getattr(x.dtype, "name", x.dtype)
             if dtype != spec.dtype:
                 raise ValueError(head + f"expected dtype={spec.dtype}, found dtype={dtype}")
         for axis, value in spec.axes.items():
             if value is not None and (axis >= ndim or axis < -ndim or shape[axis] not in (value, None)):
-                raise ValueError(head + f"expected axis {axis} of input shape to have value {value}, but received "
-                                 f"input with shape {shape}")
+                raise ValueError(
+                    head + f"expected axis {axis} of input shape to have value {value}, but received "
+                    f"input with shape {shape}"
+                )
         if spec.shape is not None:
             spec_shape, got = spec.shape, shape
             if spec.allow_last_axis_squeeze:
@@ -850,13 +957,17 @@ class CustomLayer(keras.layers.Layer):
 
 def _auto_config_message(cls_name, error_args):
     if error_args:
-        return (f"\nObject {cls_name} was created by passing\npositional only or variadic positional arguments (e.g.,"
-                "\n`*args`) to `__init__()`, which is not supported by the\nautomatic config generation. Please remove "
-                "all positional\nonly and variadic arguments from `__init__()`\nor override `get_config()` and "
-                "`from_config()` to make\nthe object serializatble.\n\nExample:\n\n" + _AUTO_CONFIG_EXAMPLE)
-    return (f"\nObject {cls_name} was created by passing\nnon-serializable argument values in `__init__()`,\nand "
-            "therefore the object must override `get_config()` in\norder to be serializable. Please implement "
-            "`get_config()`.\n\nExample:\n\n" + _AUTO_CONFIG_EXAMPLE)
+        return (
+            f"\nObject {cls_name} was created by passing\npositional only or variadic positional arguments (e.g.,"
+            "\n`*args`) to `__init__()`, which is not supported by the\nautomatic config generation. Please remove "
+            "all positional\nonly and variadic arguments from `__init__()`\nor override `get_config()` and "
+            "`from_config()` to make\nthe object serializatble.\n\nExample:\n\n" + _AUTO_CONFIG_EXAMPLE
+        )
+    return (
+        f"\nObject {cls_name} was created by passing\nnon-serializable argument values in `__init__()`,\nand "
+        "therefore the object must override `get_config()` in\norder to be serializable. Please implement "
+        "`get_config()`.\n\nExample:\n\n" + _AUTO_CONFIG_EXAMPLE
+    )
 
 
 def _auto_config(cls, args, kwargs):
@@ -892,8 +1003,9 @@ def _policy_dtype(dtype):
         dtype = dtype.get("config", {}).get("name", "float32")
     name = getattr(dtype, "name", dtype)
     if isinstance(name, str) and name.startswith("mixed_"):
-        raise NotImplementedError(f"dtype policy '{name}' is not supported yet: tapegrad layers compute in "
-                                  "float32 or float64")
+        raise NotImplementedError(
+            f"dtype policy '{name}' is not supported yet: tapegrad layers compute in float32 or float64"
+        )
     return as_dtype(dtype)
 
 
@@ -916,6 +1028,7 @@ def _get_regularizer(r):
     if callable(r) and not isinstance(r, (str, dict, type)):
         return r
     from .. import regularizers  # noqa: PLC0415
+
     return regularizers.get(r)
 
 
@@ -925,6 +1038,7 @@ def _get_constraint(c):
     if callable(c) and not isinstance(c, (str, dict, type)):
         return c
     from .. import constraints  # noqa: PLC0415
+
     return constraints.get(c)
 
 

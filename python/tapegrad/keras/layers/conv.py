@@ -16,6 +16,7 @@ TensorShape([2, 8, 8, 4])
 >>> [tuple(w.shape) for w in layer.weights]
 [(3, 3, 3, 4), (4,)]
 """
+
 from typing import Optional
 
 import numpy as np
@@ -26,13 +27,30 @@ from ..backend import image_data_format
 from ._weight_options import set_weight_options, weight_options_config
 from .base import InputSpec, Layer
 
-__all__ = ["Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "DepthwiseConv1D",
-           "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "Convolution1D", "Convolution2D",
-           "Convolution3D", "Convolution1DTranspose", "Convolution2DTranspose", "Convolution3DTranspose",
-           "SeparableConvolution1D", "SeparableConvolution2D"]
+__all__ = [
+    "Conv1D",
+    "Conv2D",
+    "Conv3D",
+    "Conv1DTranspose",
+    "Conv2DTranspose",
+    "Conv3DTranspose",
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
+    "SeparableConv1D",
+    "SeparableConv2D",
+    "Convolution1D",
+    "Convolution2D",
+    "Convolution3D",
+    "Convolution1DTranspose",
+    "Convolution2DTranspose",
+    "Convolution3DTranspose",
+    "SeparableConvolution1D",
+    "SeparableConvolution2D",
+]
 
 
 # ---- argument standardization (keras/src/utils/argument_validation.py) ---------------------------
+
 
 def standardize_tuple(value, n, name, allow_zero=False):
     """An int or a sequence of n ints -> a tuple of n ints, with Keras's messages."""
@@ -59,7 +77,7 @@ def standardize_tuple(value, n, name, allow_zero=False):
 
 
 def standardize_padding(value, allow_causal=False):
-    """"valid", "same" (and "causal" for Conv1D), lower-cased; lists pass through as Keras."""
+    """ "valid", "same" (and "causal" for Conv1D), lower-cased; lists pass through as Keras."""
     if isinstance(value, (list, tuple)):
         return value
     padding = value.lower()
@@ -75,8 +93,10 @@ def standardize_data_format(data_format):
         return image_data_format()
     data_format = str(data_format).lower()
     if data_format not in {"channels_first", "channels_last"}:
-        raise ValueError("The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
-                         f"Received: data_format={data_format}")
+        raise ValueError(
+            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+            f"Received: data_format={data_format}"
+        )
     return data_format
 
 
@@ -106,8 +126,10 @@ def conv_output_shape(input_shape, filters, kernel_size, strides, padding, data_
     channels = input_shape[-1] if data_format == "channels_last" else input_shape[1]
     kernel_shape = tuple(kernel_size) + (channels, filters)
     if len(kernel_shape) != len(input_shape):
-        raise ValueError(f"Kernel shape must have the same length as input, but received kernel of shape "
-                         f"{kernel_shape} and input of shape {input_shape}.")
+        raise ValueError(
+            f"Kernel shape must have the same length as input, but received kernel of shape "
+            f"{kernel_shape} and input of shape {input_shape}."
+        )
     out = []
     for n, k, s, d in zip(_spatial(input_shape, data_format), kernel_size, strides, dilation_rate):
         if n is None:
@@ -115,9 +137,11 @@ def conv_output_shape(input_shape, filters, kernel_size, strides, padding, data_
         elif padding == "valid":
             o = (n - d * (k - 1) - 1) // s + 1
             if o <= 0:
-                raise ValueError(f"Computed output size would be zero or negative. Received `inputs shape="
-                                 f"{input_shape}`, `kernel shape={kernel_shape}`, `dilation_rate="
-                                 f"{np.array(dilation_rate)}`, `strides={strides}`, `padding={padding}`.")
+                raise ValueError(
+                    f"Computed output size would be zero or negative. Received `inputs shape="
+                    f"{input_shape}`, `kernel shape={kernel_shape}`, `dilation_rate="
+                    f"{np.array(dilation_rate)}`, `strides={strides}`, `padding={padding}`."
+                )
             out.append(o)
         elif padding in ("same", "causal"):
             out.append((n - 1) // s + 1)
@@ -143,13 +167,16 @@ def conv_transpose_output_size(n, k, s, padding, output_padding, d):
 
 def _check_not_empty(outputs, inputs):
     if 0 in tuple(outputs.shape) and 0 not in tuple(inputs.shape):
-        raise ValueError(f"The convolution operation resulted in an empty output. Output shape: "
-                         f"{tuple(outputs.shape)}. This can happen if the input is too small for the given kernel "
-                         "size, strides, dilation rate, and padding mode. Please check the input shape and "
-                         "convolution parameters.")
+        raise ValueError(
+            f"The convolution operation resulted in an empty output. Output shape: "
+            f"{tuple(outputs.shape)}. This can happen if the input is too small for the given kernel "
+            "size, strides, dilation rate, and padding mode. Please check the input shape and "
+            "convolution parameters."
+        )
 
 
 # ---- the convolutions, channels_last ---------------------------------------------------------------
+
 
 def _same_pads(n, k, s, d):
     eff = (k - 1) * d + 1
@@ -184,11 +211,13 @@ def _conv3d(x, kernel, strides, padding, dilation_rate):
             depth += front + back
     out_d = (depth - (kd - 1) * dd - 1) // sd + 1
     if out_d <= 0:
-        raise ValueError(f"The convolution operation resulted in an empty output. Output depth: "
-                         f"{max(out_d, 0)}. This can happen if the input is too small for the given kernel "
-                         "size, strides, dilation rate, and padding mode. Please check the input shape and "
-                         "convolution parameters.")
-    taps = [x[:, i * dd:i * dd + (out_d - 1) * sd + 1:sd] for i in range(kd)]
+        raise ValueError(
+            f"The convolution operation resulted in an empty output. Output depth: "
+            f"{max(out_d, 0)}. This can happen if the input is too small for the given kernel "
+            "size, strides, dilation rate, and padding mode. Please check the input shape and "
+            "convolution parameters."
+        )
+    taps = [x[:, i * dd : i * dd + (out_d - 1) * sd + 1 : sd] for i in range(kd)]
     st, dl, pad = list(strides[1:]), list(dilation_rate[1:]), padding.upper()
     if cin == c:
         xs = _ops.reshape(_ops_shape.concat(taps, axis=-1) if kd > 1 else taps[0], [n * out_d, h, w, kd * c])
@@ -207,15 +236,19 @@ def conv_transpose_nd(x, kernel, strides, padding, output_padding, dilation_rate
     output size from Keras's formula (`kernel` is ``kernel_size + (filters, in_channels)``)."""
     rank = len(strides)
     ops_ = [None] * rank if output_padding is None else list(output_padding)
-    spatial = [conv_transpose_output_size(int(n), int(k), s, padding, op, d)
-               for n, k, s, op, d in zip(x.shape[1:-1], kernel.shape[:rank], strides, ops_, dilation_rate)]
+    spatial = [
+        conv_transpose_output_size(int(n), int(k), s, padding, op, d)
+        for n, k, s, op, d in zip(x.shape[1:-1], kernel.shape[:rank], strides, ops_, dilation_rate)
+    ]
     out_shape = [int(x.shape[0])] + spatial + [int(kernel.shape[-2])]
     if rank == 1:
-        return _ops_nn.conv1d_transpose(x, kernel, out_shape, list(strides), padding.upper(), "NWC",
-                                            list(dilation_rate))
+        return _ops_nn.conv1d_transpose(
+            x, kernel, out_shape, list(strides), padding.upper(), "NWC", list(dilation_rate)
+        )
     if rank == 2:
-        return _ops_nn.conv2d_transpose(x, kernel, out_shape, list(strides), padding.upper(), "NHWC",
-                                            list(dilation_rate))
+        return _ops_nn.conv2d_transpose(
+            x, kernel, out_shape, list(strides), padding.upper(), "NHWC", list(dilation_rate)
+        )
     return _conv_transpose_by_conv(x, kernel, strides, padding, dilation_rate, spatial)
 
 
@@ -231,7 +264,7 @@ def _conv_transpose_by_conv(x, kernel, strides, padding, dilation_rate, spatial)
             pads = [[0, 0]] * (len(shape) + 1)
             pads[axis + 1] = [0, s - 1]
             z = _ops_shape.pad(z, pads)
-            x = _ops.reshape(z, shape[:axis] + [n * s] + shape[axis + 1:])
+            x = _ops.reshape(z, shape[:axis] + [n * s] + shape[axis + 1 :])
             begin = [0] * len(shape)
             size = [-1] * len(shape)
             size[axis] = (n - 1) * s + 1
@@ -255,22 +288,42 @@ def _conv_transpose_by_conv(x, kernel, strides, padding, dilation_rate, spatial)
 def depthwise_conv_nd(x, kernel, strides, padding, dilation_rate):
     """Keras's ``ops.depthwise_conv`` for channels_last rank-3 or rank-4 inputs."""
     if len(strides) == 1:
-        y = _ops_nn.depthwise_conv2d(_ops_shape.expand_dims(x, 1), _ops_shape.expand_dims(kernel, 0),
-                                         [1, 1, strides[0], 1], padding.upper(), "NHWC", [1, dilation_rate[0]])
+        y = _ops_nn.depthwise_conv2d(
+            _ops_shape.expand_dims(x, 1),
+            _ops_shape.expand_dims(kernel, 0),
+            [1, 1, strides[0], 1],
+            padding.upper(),
+            "NHWC",
+            [1, dilation_rate[0]],
+        )
         return _ops_shape.squeeze(y, [1])
-    return _ops_nn.depthwise_conv2d(x, kernel, [1, strides[0], strides[1], 1], padding.upper(), "NHWC",
-                                        list(dilation_rate))
+    return _ops_nn.depthwise_conv2d(
+        x, kernel, [1, strides[0], strides[1], 1], padding.upper(), "NHWC", list(dilation_rate)
+    )
 
 
 # ---- layers ----------------------------------------------------------------------------------------
+
 
 class _ConvBase(Layer):
     """What every conv layer shares: argument checks, the bias and activation, channels_first."""
 
     rank: Optional[int] = None
 
-    def _init_common(self, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                     bias_initializer, bias_regularizer, bias_constraint, allow_causal=False):
+    def _init_common(
+        self,
+        kernel_size,
+        strides,
+        padding,
+        data_format,
+        dilation_rate,
+        activation,
+        use_bias,
+        bias_initializer,
+        bias_regularizer,
+        bias_constraint,
+        allow_causal=False,
+    ):
         r = self.rank
         self.kernel_size = standardize_tuple(kernel_size, r, "kernel_size")
         self.strides = standardize_tuple(strides, r, "strides")
@@ -290,9 +343,15 @@ class _ConvBase(Layer):
         self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={axis: self._channels(input_shape)})
 
     def _add_bias(self, name, n):
-        return self.add_weight(name=name, shape=(n,), initializer=self.bias_initializer,
-                               regularizer=self.bias_regularizer, constraint=self.bias_constraint, trainable=True,
-                               dtype=self.dtype)
+        return self.add_weight(
+            name=name,
+            shape=(n,),
+            initializer=self.bias_initializer,
+            regularizer=self.bias_regularizer,
+            constraint=self.bias_constraint,
+            trainable=True,
+            dtype=self.dtype,
+        )
 
     def _channels_last_op(self, x):
         raise NotImplementedError
@@ -310,8 +369,13 @@ class _ConvBase(Layer):
         return y
 
     def _config_head(self):
-        return {"kernel_size": self.kernel_size, "strides": self.strides, "padding": self.padding,
-                "data_format": self.data_format, "dilation_rate": self.dilation_rate}
+        return {
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+        }
 
     def _config_tail(self):
         return {"activation": activations.serialize(self.activation), "use_bias": self.use_bias}
@@ -319,47 +383,85 @@ class _ConvBase(Layer):
 
 def _check_positive(value, name):
     if value is not None and value <= 0:
-        raise ValueError(f"Invalid value for argument `{name}`. Expected a strictly positive value. "
-                         f"Received {name}={value}.")
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected a strictly positive value. Received {name}={value}."
+        )
 
 
 def _check_kernel_and_strides(kernel_size, strides, colon=False, plural=False):
     if not all(kernel_size):
-        raise ValueError(f"The argument `kernel_size` cannot contain 0. Received{':' if colon else ''} "
-                         f"kernel_size={kernel_size}.")
+        raise ValueError(
+            f"The argument `kernel_size` cannot contain 0. Received{':' if colon else ''} kernel_size={kernel_size}."
+        )
     if not all(strides):
-        raise ValueError(f"The argument `strides` cannot contains 0{'(s)' if plural else ''}. "
-                         f"Received{':' if colon else ''} strides={strides}")
+        raise ValueError(
+            f"The argument `strides` cannot contains 0{'(s)' if plural else ''}. "
+            f"Received{':' if colon else ''} strides={strides}"
+        )
 
 
 def _check_strides_dilation(strides, dilation_rate):
     if max(strides) > 1 and max(dilation_rate) > 1:
-        raise ValueError(f"`strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: "
-                         f"strides={strides} and dilation_rate={dilation_rate}")
+        raise ValueError(
+            f"`strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: "
+            f"strides={strides} and dilation_rate={dilation_rate}"
+        )
 
 
 class _Conv(_ConvBase):
     """Keras's BaseConv: ``kernel`` of shape ``kernel_size + (in_channels // groups, filters)``."""
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1, groups=1,
-                 activation=None, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, lora_rank=None, lora_alpha=None, **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        lora_rank=None,
+        lora_alpha=None,
+        **kwargs,
+    ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if lora_rank:
-            raise NotImplementedError(f"{type(self).__name__}: LoRA (`lora_rank`) is not supported by tapegrad's "
-                                      "conv layers")
+            raise NotImplementedError(
+                f"{type(self).__name__}: LoRA (`lora_rank`) is not supported by tapegrad's conv layers"
+            )
         self.filters = filters
         self.groups = groups
-        self._init_common(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                          bias_initializer, bias_regularizer, bias_constraint, allow_causal=self.rank == 1)
+        self._init_common(
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            bias_initializer,
+            bias_regularizer,
+            bias_constraint,
+            allow_causal=self.rank == 1,
+        )
         set_weight_options(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint))
         _check_positive(filters, "filters")
         if self.groups <= 0:
             raise ValueError(f"The number of groups must be a positive integer. Received: groups={self.groups}.")
         if filters is not None and filters % self.groups != 0:
-            raise ValueError(f"The number of filters must be evenly divisible by the number of groups. Received: "
-                             f"groups={self.groups}, filters={filters}.")
+            raise ValueError(
+                f"The number of filters must be evenly divisible by the number of groups. Received: "
+                f"groups={self.groups}, filters={filters}."
+            )
         _check_kernel_and_strides(self.kernel_size, self.strides)
         _check_strides_dilation(self.strides, self.dilation_rate)
 
@@ -367,13 +469,21 @@ class _Conv(_ConvBase):
         channels = self._channels(input_shape)
         self._set_channel_spec(input_shape)
         if channels % self.groups != 0:
-            raise ValueError(f"The number of input channels must be evenly divisible by the number of groups. "
-                             f"Received groups={self.groups}, but the input has {channels} channels (full input "
-                             f"shape is {input_shape}).")
+            raise ValueError(
+                f"The number of input channels must be evenly divisible by the number of groups. "
+                f"Received groups={self.groups}, but the input has {channels} channels (full input "
+                f"shape is {input_shape})."
+            )
         self.compute_output_shape(input_shape)
-        self.kernel = self.add_weight(name="kernel", shape=self.kernel_size + (channels // self.groups, self.filters),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, trainable=True, dtype=self.dtype)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=self.kernel_size + (channels // self.groups, self.filters),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+            trainable=True,
+            dtype=self.dtype,
+        )
         self.bias = self._add_bias("bias", self.filters) if self.use_bias else None
         self.built = True
 
@@ -385,14 +495,27 @@ class _Conv(_ConvBase):
         return conv_nd(x, self.kernel, self.strides, padding, self.dilation_rate)
 
     def compute_output_shape(self, input_shape):
-        return conv_output_shape(input_shape, self.filters, self.kernel_size, self.strides, self.padding,
-                                 self.data_format, self.dilation_rate)
+        return conv_output_shape(
+            input_shape,
+            self.filters,
+            self.kernel_size,
+            self.strides,
+            self.padding,
+            self.data_format,
+            self.dilation_rate,
+        )
 
     def get_config(self):
         config = super().get_config()
-        config.update({"filters": self.filters, **self._config_head(), "groups": self.groups,
-                       **self._config_tail(),
-                       **weight_options_config(self, ["kernel", "bias"], activity=True)})
+        config.update(
+            {
+                "filters": self.filters,
+                **self._config_head(),
+                "groups": self.groups,
+                **self._config_tail(),
+                **weight_options_config(self, ["kernel", "bias"], activity=True),
+            }
+        )
         return config
 
 
@@ -407,13 +530,45 @@ class Conv1D(_Conv):
 
     rank = 1
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1, groups=1,
-                 activation=None, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, groups, activation,
-                         use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            groups,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 class Conv2D(_Conv):
@@ -421,13 +576,45 @@ class Conv2D(_Conv):
 
     rank = 2
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1),
-                 groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, groups, activation,
-                         use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1),
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            groups,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 class Conv3D(_Conv):
@@ -436,29 +623,89 @@ class Conv3D(_Conv):
 
     rank = 3
 
-    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1, 1), groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, groups, activation,
-                         use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1, 1),
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            groups,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 class _ConvTranspose(_ConvBase):
     """Keras's BaseConvTranspose: ``kernel`` of shape ``kernel_size + (filters, in_channels)``."""
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None, data_format=None,
-                 dilation_rate=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.filters = filters
-        self._init_common(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                          bias_initializer, bias_regularizer, bias_constraint)
-        self.output_padding = None if output_padding is None else standardize_tuple(
-            output_padding, self.rank, "output_padding", allow_zero=True)
+        self._init_common(
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            bias_initializer,
+            bias_regularizer,
+            bias_constraint,
+        )
+        self.output_padding = (
+            None
+            if output_padding is None
+            else standardize_tuple(output_padding, self.rank, "output_padding", allow_zero=True)
+        )
         set_weight_options(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint))
         _check_positive(filters, "filters")
         if not all(self.kernel_size):
@@ -468,17 +715,25 @@ class _ConvTranspose(_ConvBase):
         if self.output_padding is not None:
             for i, (op, s) in enumerate(zip(self.output_padding, self.strides)):
                 if op >= s:
-                    raise ValueError(f"`output_padding` must be strictly less than `strides` for all dimensions. At "
-                                     f"dimension {i}, `output_padding` is {op} but `strides` is {s}. Received: "
-                                     f"output_padding={self.output_padding}, strides={self.strides}")
+                    raise ValueError(
+                        f"`output_padding` must be strictly less than `strides` for all dimensions. At "
+                        f"dimension {i}, `output_padding` is {op} but `strides` is {s}. Received: "
+                        f"output_padding={self.output_padding}, strides={self.strides}"
+                    )
         _check_strides_dilation(self.strides, self.dilation_rate)
 
     def build(self, input_shape):
         channels = self._channels(input_shape)
         self._set_channel_spec(input_shape)
-        self.kernel = self.add_weight(name="kernel", shape=self.kernel_size + (self.filters, channels),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, trainable=True, dtype=self.dtype)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=self.kernel_size + (self.filters, channels),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+            trainable=True,
+            dtype=self.dtype,
+        )
         self.bias = self._add_bias("bias", self.filters) if self.use_bias else None
         self.built = True
 
@@ -488,18 +743,30 @@ class _ConvTranspose(_ConvBase):
     def compute_output_shape(self, input_shape):
         input_shape = tuple(None if d is None else int(d) for d in input_shape)
         ops_ = self.output_padding or (None,) * self.rank
-        spatial = [conv_transpose_output_size(n, k, s, self.padding, op, d) for n, k, s, op, d in
-                   zip(_spatial(input_shape, self.data_format), self.kernel_size, self.strides, ops_,
-                       self.dilation_rate)]
+        spatial = [
+            conv_transpose_output_size(n, k, s, self.padding, op, d)
+            for n, k, s, op, d in zip(
+                _spatial(input_shape, self.data_format), self.kernel_size, self.strides, ops_, self.dilation_rate
+            )
+        ]
         return _with_spatial(input_shape, spatial, self.filters, self.data_format)
 
     def get_config(self):
         config = super().get_config()
         head = self._config_head()
-        config.update({"filters": self.filters, "kernel_size": head["kernel_size"], "strides": head["strides"],
-                       "padding": self.padding, "output_padding": self.output_padding,
-                       "data_format": self.data_format, "dilation_rate": self.dilation_rate, **self._config_tail(),
-                       **weight_options_config(self, ["kernel", "bias"], activity=True)})
+        config.update(
+            {
+                "filters": self.filters,
+                "kernel_size": head["kernel_size"],
+                "strides": head["strides"],
+                "padding": self.padding,
+                "output_padding": self.output_padding,
+                "data_format": self.data_format,
+                "dilation_rate": self.dilation_rate,
+                **self._config_tail(),
+                **weight_options_config(self, ["kernel", "bias"], activity=True),
+            }
+        )
         return config
 
 
@@ -514,13 +781,45 @@ class Conv1DTranspose(_ConvTranspose):
 
     rank = 1
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None, data_format=None,
-                 dilation_rate=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
-                         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            output_padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 class Conv2DTranspose(_ConvTranspose):
@@ -528,13 +827,45 @@ class Conv2DTranspose(_ConvTranspose):
 
     rank = 2
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None, data_format=None,
-                 dilation_rate=(1, 1), activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
-                         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=(1, 1),
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            output_padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 class Conv3DTranspose(_ConvTranspose):
@@ -543,28 +874,84 @@ class Conv3DTranspose(_ConvTranspose):
 
     rank = 3
 
-    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", data_format=None,
-                 output_padding=None, dilation_rate=(1, 1, 1), activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
-                         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1, 1),
+        padding="valid",
+        data_format=None,
+        output_padding=None,
+        dilation_rate=(1, 1, 1),
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            output_padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 class _DepthwiseConv(_ConvBase):
     """Keras's BaseDepthwiseConv: ``kernel`` of shape ``kernel_size + (in_channels, depth_multiplier)``;
     output channel ``c * depth_multiplier + m`` sees input channel c only."""
 
-    def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
-                 dilation_rate=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, depthwise_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        depth_multiplier=1,
+        data_format=None,
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.depth_multiplier = depth_multiplier
-        self._init_common(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                          bias_initializer, bias_regularizer, bias_constraint)
+        self._init_common(
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            bias_initializer,
+            bias_regularizer,
+            bias_constraint,
+        )
         set_weight_options(self, depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint))
         _check_positive(depth_multiplier, "depth_multiplier")
         _check_kernel_and_strides(self.kernel_size, self.strides)
@@ -573,9 +960,15 @@ class _DepthwiseConv(_ConvBase):
         channels = self._channels(input_shape)
         self._set_channel_spec(input_shape)
         self.compute_output_shape(input_shape)
-        self.kernel = self.add_weight(name="kernel", shape=self.kernel_size + (channels, self.depth_multiplier),
-                                      initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-                                      constraint=self.depthwise_constraint, trainable=True, dtype=self.dtype)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=self.kernel_size + (channels, self.depth_multiplier),
+            initializer=self.depthwise_initializer,
+            regularizer=self.depthwise_regularizer,
+            constraint=self.depthwise_constraint,
+            trainable=True,
+            dtype=self.dtype,
+        )
         self.bias = self._add_bias("bias", self.depth_multiplier * channels) if self.use_bias else None
         self.built = True
 
@@ -583,13 +976,26 @@ class _DepthwiseConv(_ConvBase):
         return depthwise_conv_nd(x, self.kernel, self.strides, self.padding, self.dilation_rate)
 
     def compute_output_shape(self, input_shape):
-        return conv_output_shape(input_shape, self.depth_multiplier * self._channels(input_shape), self.kernel_size,
-                                 self.strides, self.padding, self.data_format, self.dilation_rate)
+        return conv_output_shape(
+            input_shape,
+            self.depth_multiplier * self._channels(input_shape),
+            self.kernel_size,
+            self.strides,
+            self.padding,
+            self.data_format,
+            self.dilation_rate,
+        )
 
     def get_config(self):
         config = super().get_config()
-        config.update({"depth_multiplier": self.depth_multiplier, **self._config_head(), **self._config_tail(),
-                       **weight_options_config(self, ["depthwise", "bias"], activity=True)})
+        config.update(
+            {
+                "depth_multiplier": self.depth_multiplier,
+                **self._config_head(),
+                **self._config_tail(),
+                **weight_options_config(self, ["depthwise", "bias"], activity=True),
+            }
+        )
         return config
 
 
@@ -598,13 +1004,43 @@ class DepthwiseConv1D(_DepthwiseConv):
 
     rank = 1
 
-    def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
-                 dilation_rate=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, depthwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(kernel_size, strides, padding, depth_multiplier, data_format, dilation_rate, activation,
-                         use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
-                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        depth_multiplier=1,
+        data_format=None,
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            kernel_size,
+            strides,
+            padding,
+            depth_multiplier,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            depthwise_initializer,
+            bias_initializer,
+            depthwise_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            depthwise_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 class DepthwiseConv2D(_DepthwiseConv):
@@ -617,31 +1053,92 @@ class DepthwiseConv2D(_DepthwiseConv):
 
     rank = 2
 
-    def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1, data_format=None,
-                 dilation_rate=(1, 1), activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, depthwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(kernel_size, strides, padding, depth_multiplier, data_format, dilation_rate, activation,
-                         use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
-                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        depth_multiplier=1,
+        data_format=None,
+        dilation_rate=(1, 1),
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            kernel_size,
+            strides,
+            padding,
+            depth_multiplier,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            depthwise_initializer,
+            bias_initializer,
+            depthwise_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            depthwise_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 class _SeparableConv(_ConvBase):
     """Keras's BaseSeparableConv: a depthwise conv then a 1x1 conv; weights ``depthwise_kernel``,
     ``pointwise_kernel`` and ``bias``."""
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
-                 depth_multiplier=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
-                 pointwise_initializer="glorot_uniform", bias_initializer="zeros", depthwise_regularizer=None,
-                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        depth_multiplier=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        pointwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        pointwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        pointwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.depth_multiplier = depth_multiplier
         self.filters = filters
-        self._init_common(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                          bias_initializer, bias_regularizer, bias_constraint)
-        set_weight_options(self, depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
-                           pointwise=(pointwise_initializer, pointwise_regularizer, pointwise_constraint))
+        self._init_common(
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            bias_initializer,
+            bias_regularizer,
+            bias_constraint,
+        )
+        set_weight_options(
+            self,
+            depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+            pointwise=(pointwise_initializer, pointwise_regularizer, pointwise_constraint),
+        )
         _check_positive(depth_multiplier, "depth_multiplier")
         _check_positive(filters, "filters")
         _check_kernel_and_strides(self.kernel_size, self.strides, colon=True, plural=True)
@@ -651,13 +1148,23 @@ class _SeparableConv(_ConvBase):
         self._set_channel_spec(input_shape)
         self.compute_output_shape(input_shape)
         self.depthwise_kernel = self.add_weight(
-            name="depthwise_kernel", shape=self.kernel_size + (channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint, trainable=True, dtype=self.dtype)
+            name="depthwise_kernel",
+            shape=self.kernel_size + (channels, self.depth_multiplier),
+            initializer=self.depthwise_initializer,
+            regularizer=self.depthwise_regularizer,
+            constraint=self.depthwise_constraint,
+            trainable=True,
+            dtype=self.dtype,
+        )
         self.pointwise_kernel = self.add_weight(
-            name="pointwise_kernel", shape=(1,) * self.rank + (self.depth_multiplier * channels, self.filters),
-            initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint, trainable=True, dtype=self.dtype)
+            name="pointwise_kernel",
+            shape=(1,) * self.rank + (self.depth_multiplier * channels, self.filters),
+            initializer=self.pointwise_initializer,
+            regularizer=self.pointwise_regularizer,
+            constraint=self.pointwise_constraint,
+            trainable=True,
+            dtype=self.dtype,
+        )
         self.bias = self._add_bias("bias", self.filters) if self.use_bias else None
         self.built = True
 
@@ -666,14 +1173,27 @@ class _SeparableConv(_ConvBase):
         return conv_nd(y, self.pointwise_kernel, (1,) * self.rank, "valid", (1,) * self.rank)
 
     def compute_output_shape(self, input_shape):
-        return conv_output_shape(input_shape, self.filters, self.kernel_size, self.strides, self.padding,
-                                 self.data_format, self.dilation_rate)
+        return conv_output_shape(
+            input_shape,
+            self.filters,
+            self.kernel_size,
+            self.strides,
+            self.padding,
+            self.data_format,
+            self.dilation_rate,
+        )
 
     def get_config(self):
         config = super().get_config()
-        config.update({"depth_multiplier": self.depth_multiplier, "filters": self.filters, **self._config_head(),
-                       **self._config_tail(),
-                       **weight_options_config(self, ["depthwise", "pointwise", "bias"], activity=True)})
+        config.update(
+            {
+                "depth_multiplier": self.depth_multiplier,
+                "filters": self.filters,
+                **self._config_head(),
+                **self._config_tail(),
+                **weight_options_config(self, ["depthwise", "pointwise", "bias"], activity=True),
+            }
+        )
         return config
 
 
@@ -682,15 +1202,51 @@ class SeparableConv1D(_SeparableConv):
 
     rank = 1
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
-                 depth_multiplier=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
-                 pointwise_initializer="glorot_uniform", bias_initializer="zeros", depthwise_regularizer=None,
-                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, depth_multiplier,
-                         activation, use_bias, depthwise_initializer, pointwise_initializer, bias_initializer,
-                         depthwise_regularizer, pointwise_regularizer, bias_regularizer, activity_regularizer,
-                         depthwise_constraint, pointwise_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        depth_multiplier=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        pointwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        pointwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        pointwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            depth_multiplier,
+            activation,
+            use_bias,
+            depthwise_initializer,
+            pointwise_initializer,
+            bias_initializer,
+            depthwise_regularizer,
+            pointwise_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            depthwise_constraint,
+            pointwise_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 class SeparableConv2D(_SeparableConv):
@@ -706,18 +1262,57 @@ class SeparableConv2D(_SeparableConv):
 
     rank = 2
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1),
-                 depth_multiplier=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
-                 pointwise_initializer="glorot_uniform", bias_initializer="zeros", depthwise_regularizer=None,
-                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, depth_multiplier,
-                         activation, use_bias, depthwise_initializer, pointwise_initializer, bias_initializer,
-                         depthwise_regularizer, pointwise_regularizer, bias_regularizer, activity_regularizer,
-                         depthwise_constraint, pointwise_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1),
+        depth_multiplier=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        pointwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        pointwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        pointwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            depth_multiplier,
+            activation,
+            use_bias,
+            depthwise_initializer,
+            pointwise_initializer,
+            bias_initializer,
+            depthwise_regularizer,
+            pointwise_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            depthwise_constraint,
+            pointwise_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
-Convolution1DTranspose, Convolution2DTranspose, Convolution3DTranspose = Conv1DTranspose, Conv2DTranspose, \
-    Conv3DTranspose
+Convolution1DTranspose, Convolution2DTranspose, Convolution3DTranspose = (
+    Conv1DTranspose,
+    Conv2DTranspose,
+    Conv3DTranspose,
+)
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D

@@ -8,6 +8,7 @@ TensorShape([2, 4])
 >>> [w.path for w in layer.weights]
 ['dense/kernel', 'dense/bias']
 """
+
 import base64
 import importlib
 import inspect
@@ -51,21 +52,38 @@ class Dense(Layer):
     array([[4., 4.]], dtype=float32)
     """
 
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
-                 quantization_config=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        lora_rank=None,
+        lora_alpha=None,
+        quantization_config=None,
+        **kwargs,
+    ):
         if not isinstance(units, int) or units <= 0:
-            raise ValueError("Received an invalid value for `units`, expected a positive integer. "
-                             f"Received: units={units}")
+            raise ValueError(
+                f"Received an invalid value for `units`, expected a positive integer. Received: units={units}"
+            )
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         _lora_unsupported("Dense", lora_rank)
         _quantization_unsupported("Dense", quantization_config)
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        set_weight_options(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
-                           bias=(bias_initializer, bias_regularizer, bias_constraint))
+        set_weight_options(
+            self,
+            kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint),
+        )
         self.lora_rank = None
         self.lora_enabled = False
         self.input_spec = InputSpec(min_ndim=2)
@@ -73,11 +91,21 @@ class Dense(Layer):
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
-        self._kernel = self.add_weight(name="kernel", shape=(input_dim, self.units), initializer=self.kernel_initializer,
-                                       regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self._kernel = self.add_weight(
+            name="kernel",
+            shape=(input_dim, self.units),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
         if self.use_bias:
-            self.bias = self.add_weight(name="bias", shape=(self.units,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+            self.bias = self.add_weight(
+                name="bias",
+                shape=(self.units,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
         else:
             self.bias = None
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
@@ -121,11 +149,21 @@ class _EinsumLayer(Layer):
     and ``activation(einsum(equation, x, kernel) + bias)``."""
 
     def _add_einsum_weights(self, kernel_shape, bias_shape, kernel_initializer):
-        self.kernel = self.add_weight(name="kernel", shape=tuple(kernel_shape), initializer=kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=tuple(kernel_shape),
+            initializer=kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
         if bias_shape is not None:
-            self.bias = self.add_weight(name="bias", shape=tuple(bias_shape), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+            self.bias = self.add_weight(
+                name="bias",
+                shape=tuple(bias_shape),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
         else:
             self.bias = None
 
@@ -150,10 +188,24 @@ class EinsumDense(_EinsumLayer):
     TensorShape([2, 4])
     """
 
-    def __init__(self, equation, output_shape, activation=None, bias_axes=None, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, lora_rank=None, lora_alpha=None, gptq_unpacked_column_size=None,
-                 quantization_config=None, **kwargs):
+    def __init__(
+        self,
+        equation,
+        output_shape,
+        activation=None,
+        bias_axes=None,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        lora_rank=None,
+        lora_alpha=None,
+        gptq_unpacked_column_size=None,
+        quantization_config=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         _lora_unsupported("EinsumDense", lora_rank)
         _quantization_unsupported("EinsumDense", quantization_config)
@@ -164,8 +216,11 @@ class EinsumDense(_EinsumLayer):
             self.partial_output_shape = tuple(output_shape)
         self.bias_axes = bias_axes
         self.activation = activations.get(activation)
-        set_weight_options(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
-                           bias=(bias_initializer, bias_regularizer, bias_constraint))
+        set_weight_options(
+            self,
+            kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint),
+        )
         self.lora_rank = None
         self.lora_enabled = False
 
@@ -209,8 +264,10 @@ def _analyze_einsum_string(equation, bias_axes, input_shape, output_shape):
     m = re.match("([a-zA-Z]{2,})0,([a-zA-Z]+)->([a-zA-Z]+)0", dot_replaced)
     if m:
         return _analyze_split_string(m, bias_axes, input_shape, output_shape)
-    raise ValueError(f"Invalid einsum equation '{equation}'. Equations must be in the form "
-                     "[X],[Y]->[Z], ...[X],[Y]->...[Z], or [X]...,[Y]->[Z]....")
+    raise ValueError(
+        f"Invalid einsum equation '{equation}'. Equations must be in the form "
+        "[X],[Y]->[Z], ...[X],[Y]->...[Z], or [X]...,[Y]->[Z]...."
+    )
 
 
 def _analyze_split_string(split_string, bias_axes, input_shape, output_shape, left_elided=False):
@@ -238,13 +295,17 @@ def _analyze_split_string(split_string, bias_axes, input_shape, output_shape, le
         if dim in output_dim_map:
             output_shape_at_dim = output_shape[output_dim_map[dim]]
             if output_shape_at_dim is not None and output_shape_at_dim != input_shape_at_dim:
-                raise ValueError("Input shape and output shape do not match at shared dimension "
-                                 f"'{dim}'. Input shape is {input_shape_at_dim}, and output shape is "
-                                 f"{output_shape[output_dim_map[dim]]}.")
+                raise ValueError(
+                    "Input shape and output shape do not match at shared dimension "
+                    f"'{dim}'. Input shape is {input_shape_at_dim}, and output shape is "
+                    f"{output_shape[output_dim_map[dim]]}."
+                )
     for dim in output_spec:
         if dim not in input_spec and dim not in weight_spec:
-            raise ValueError(f"Dimension '{dim}' was specified in the output '{output_spec}' but has no "
-                             f"corresponding dim in the input spec '{input_spec}' or weight spec '{output_spec}'")
+            raise ValueError(
+                f"Dimension '{dim}' was specified in the output '{output_spec}' but has no "
+                f"corresponding dim in the input spec '{input_spec}' or weight spec '{output_spec}'"
+            )
     weight_shape = []
     for dim in weight_spec:
         if dim in input_dim_map:
@@ -252,15 +313,18 @@ def _analyze_split_string(split_string, bias_axes, input_shape, output_shape, le
         elif dim in output_dim_map:
             weight_shape.append(output_shape[output_dim_map[dim]])
         else:
-            raise ValueError(f"Weight dimension '{dim}' did not have a match in either the input spec "
-                             f"'{input_spec}' or the output spec '{output_spec}'. For this layer, the weight "
-                             "must be fully specified.")
+            raise ValueError(
+                f"Weight dimension '{dim}' did not have a match in either the input spec "
+                f"'{input_spec}' or the output spec '{output_spec}'. For this layer, the weight "
+                "must be fully specified."
+            )
     if bias_axes is not None:
         idx_map = {char: output_shape[output_dim_map[char]] for char in output_spec}
         for char in bias_axes:
             if char not in output_spec:
-                raise ValueError(f"Bias dimension '{char}' was requested, but is not part of the output spec "
-                                 f"'{output_spec}'")
+                raise ValueError(
+                    f"Bias dimension '{char}' was requested, but is not part of the output spec '{output_spec}'"
+                )
         first_bias_location = min(output_spec.find(char) for char in bias_axes)
         bias_output_spec = output_spec[first_bias_location:]
         bias_shape = [idx_map[char] if char in bias_axes else 1 for char in bias_output_spec]
@@ -354,6 +418,7 @@ class Masking(Layer):
 
 # ---- Lambda ---------------------------------------------------------------------------------------
 
+
 def _func_dump(fn):
     """Keras's ``python_utils.func_dump``: (base64 marshal of the code, defaults, closure values)."""
     code = base64.encodebytes(marshal.dumps(fn.__code__)).decode("ascii")
@@ -393,11 +458,19 @@ def _serialize_function(fn):
     if callable(fn):
         if inspect.isfunction(fn) or inspect.isbuiltin(fn):
             # Keras records the class of a plain function (`builtins.function`), not its module
-            return {"module": "builtins", "class_name": "function", "config": fn.__name__,
-                    "registered_name": "function"}
+            return {
+                "module": "builtins",
+                "class_name": "function",
+                "config": fn.__name__,
+                "registered_name": "function",
+            }
         if hasattr(fn, "get_config"):
-            return {"module": type(fn).__module__, "class_name": type(fn).__name__, "config": fn.get_config(),
-                    "registered_name": type(fn).__name__}
+            return {
+                "module": type(fn).__module__,
+                "class_name": type(fn).__name__,
+                "config": fn.get_config(),
+                "registered_name": type(fn).__name__,
+            }
     raise ValueError(f"Invalid input type for serialization. Received: {fn} of type {type(fn)}.")
 
 
@@ -414,8 +487,10 @@ def _deserialize_function(config, custom_objects=None):
         try:
             obj = getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError, TypeError, ValueError):
-            raise ValueError(f"Could not locate function '{name}'. Make sure custom classes are decorated with "
-                             f"`@keras.saving.register_keras_serializable()`. Full object config: {config}") from None
+            raise ValueError(
+                f"Could not locate function '{name}'. Make sure custom classes are decorated with "
+                f"`@keras.saving.register_keras_serializable()`. Full object config: {config}"
+            ) from None
     if config.get("class_name") != "function" and inspect.isclass(obj):
         return obj.from_config(config.get("config") or {})
     return obj
@@ -423,11 +498,13 @@ def _deserialize_function(config, custom_objects=None):
 
 def _raise_for_lambda_deserialization(safe_mode):
     if safe_mode:
-        raise ValueError("Requested the deserialization of a `Lambda` layer whose `function` is a Python lambda. "
-                         "This carries a potential risk of arbitrary code execution and thus it is disallowed by "
-                         "default. If you trust the source of the artifact, you can override this error by passing "
-                         "`safe_mode=False` to the loading function, or calling "
-                         "`keras.config.enable_unsafe_deserialization().")
+        raise ValueError(
+            "Requested the deserialization of a `Lambda` layer whose `function` is a Python lambda. "
+            "This carries a potential risk of arbitrary code execution and thus it is disallowed by "
+            "default. If you trust the source of the artifact, you can override this error by passing "
+            "`safe_mode=False` to the loading function, or calling "
+            "`keras.config.enable_unsafe_deserialization()."
+        )
 
 
 def _is_lambda_config(c):
@@ -466,7 +543,8 @@ class Lambda(Layer):
             except Exception:  # noqa: BLE001 - Keras turns any failure into this message
                 raise NotImplementedError(
                     "We could not automatically infer the shape of the Lambda's output. Please specify the "
-                    "`output_shape` argument for this Lambda layer.") from None
+                    "`output_shape` argument for this Lambda layer."
+                ) from None
         if callable(self._output_shape):
             return self._output_shape(input_shape)
         first = input_shape
@@ -498,8 +576,9 @@ class Lambda(Layer):
     def get_config(self):
         config = {"function": _serialize_function(self.function)}
         if self._output_shape is not None:
-            config["output_shape"] = (_serialize_function(self._output_shape) if callable(self._output_shape)
-                                      else self._output_shape)
+            config["output_shape"] = (
+                _serialize_function(self._output_shape) if callable(self._output_shape) else self._output_shape
+            )
         if self.mask is not None:
             config["mask"] = _serialize_function(self.mask) if callable(self.mask) else self.mask
         config["arguments"] = dict(self.arguments)
@@ -529,6 +608,7 @@ class Lambda(Layer):
 
 # ---- Embedding ------------------------------------------------------------------------------------
 
+
 class Embedding(Layer):
     """Maps non-negative integer ids to dense vectors of size ``output_dim`` (``tf.keras.layers.Embedding``).
 
@@ -542,15 +622,30 @@ class Embedding(Layer):
     (TensorShape([1, 3, 3]), array([[ True, False,  True]]))
     """
 
-    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
-                 embeddings_constraint=None, mask_zero=False, weights=None, lora_rank=None, lora_alpha=None,
-                 quantization_config=None, **kwargs):
+    def __init__(
+        self,
+        input_dim,
+        output_dim,
+        embeddings_initializer="uniform",
+        embeddings_regularizer=None,
+        embeddings_constraint=None,
+        mask_zero=False,
+        weights=None,
+        lora_rank=None,
+        lora_alpha=None,
+        quantization_config=None,
+        **kwargs,
+    ):
         if not isinstance(input_dim, int) or isinstance(input_dim, bool) or input_dim <= 0:
-            raise ValueError(f"`input_dim` must be a positive integer. Received: input_dim={input_dim} "
-                             f"(of type {type(input_dim).__name__}).")
+            raise ValueError(
+                f"`input_dim` must be a positive integer. Received: input_dim={input_dim} "
+                f"(of type {type(input_dim).__name__})."
+            )
         if not isinstance(output_dim, int) or isinstance(output_dim, bool) or output_dim <= 0:
-            raise ValueError(f"`output_dim` must be a positive integer. Received: output_dim={output_dim} "
-                             f"(of type {type(output_dim).__name__}).")
+            raise ValueError(
+                f"`output_dim` must be a positive integer. Received: output_dim={output_dim} "
+                f"(of type {type(output_dim).__name__})."
+            )
         input_length = kwargs.pop("input_length", None)
         if input_length is not None:
             warnings.warn("Argument `input_length` is deprecated. Just remove it.", stacklevel=2)
@@ -574,10 +669,14 @@ class Embedding(Layer):
     def build(self, input_shape=None):
         if self.built:
             return
-        self._embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
-                                           initializer=self.embeddings_initializer, name="embeddings",
-                                           regularizer=self.embeddings_regularizer,
-                                           constraint=self.embeddings_constraint, trainable=True)
+        self._embeddings = self.add_weight(
+            shape=(self.input_dim, self.output_dim),
+            initializer=self.embeddings_initializer,
+            name="embeddings",
+            regularizer=self.embeddings_regularizer,
+            constraint=self.embeddings_constraint,
+            trainable=True,
+        )
         self.built = True
 
     @property

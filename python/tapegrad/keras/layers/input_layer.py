@@ -12,6 +12,7 @@ KerasTensors (``x + y``, ``x * 2``, ``x @ w``, ``x[:, 0]``) record an operation 
 >>> (x[:, 1:3] * 2).shape
 (None, 2)
 """
+
 import warnings
 
 import numpy as np
@@ -34,8 +35,9 @@ def standardize_shape(shape):
             out.append(None)
             continue
         if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
-            raise ValueError(f"Cannot convert '{tuple(shape)}' to a shape. Found invalid entry '{d}' of type "
-                             f"'{type(d)}'. ")
+            raise ValueError(
+                f"Cannot convert '{tuple(shape)}' to a shape. Found invalid entry '{d}' of type '{type(d)}'. "
+            )
         if d < 0:
             raise ValueError(f"Cannot convert '{tuple(shape)}' to a shape. Negative dimensions are not allowed.")
         out.append(int(d))
@@ -73,15 +75,19 @@ class KerasTensor:
         return len(self._shape)
 
     def __repr__(self):
-        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse={self.sparse}, "
-                f"ragged={self.ragged}, name={self.name}>")
+        return (
+            f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse={self.sparse}, "
+            f"ragged={self.ragged}, name={self.name}>"
+        )
 
     def __bool__(self):
         raise TypeError("A symbolic KerasTensor cannot be used as a boolean.")
 
     def __array__(self, *args, **kwargs):
-        raise ValueError("A KerasTensor is symbolic: it's a placeholder for a shape an a dtype. It doesn't have any "
-                         "actual numerical value. You cannot convert it to a NumPy array.")
+        raise ValueError(
+            "A KerasTensor is symbolic: it's a placeholder for a shape an a dtype. It doesn't have any "
+            "actual numerical value. You cannot convert it to a NumPy array."
+        )
 
     def __iter__(self):
         raise NotImplementedError("Iterating over a symbolic KerasTensor is not supported.")
@@ -94,7 +100,8 @@ class KerasTensor:
             "use it as input to a Keras layer or a Keras operation (from the namespaces `keras.layers` and "
             "`keras.ops`). You are likely doing something like:\n\n```\nx = Input(...)\n...\ntf_fn(x)  # Invalid.\n"
             "```\n\nWhat you should do instead is wrap `tf_fn` in a layer:\n\n```\nclass MyLayer(Layer):\n"
-            "    def call(self, x):\n        return tf_fn(x)\n\nx = MyLayer()(x)\n```\n")
+            "    def call(self, x):\n        return tf_fn(x)\n\nx = MyLayer()(x)\n```\n"
+        )
 
     # ---- operators: each records an operation node ----------------------------------------------
 
@@ -201,17 +208,21 @@ class KerasTensor:
 
 def _tg(name):
     """The tapegrad function `name` ("less", "math.logical_xor"), looked up when the op runs."""
+
     def fn(*args):
         import tapegrad  # noqa: PLC0415
+
         obj = tapegrad
         for part in name.split("."):
             obj = getattr(obj, part)
         return obj(*args)
+
     return fn
 
 
 def _matmul(a, b):
     from ... import matmul  # noqa: PLC0415
+
     return matmul(a, b)
 
 
@@ -220,7 +231,7 @@ _OP_FUNCTIONS = {
     "Subtract": lambda a, b: a - b,
     "Multiply": lambda a, b: a * b,
     "TrueDivide": lambda a, b: a / b,
-    "Power": lambda a, b: a ** b,
+    "Power": lambda a, b: a**b,
     "Matmul": _matmul,
     "Negative": lambda a: -a,
     "Absolute": abs,
@@ -251,8 +262,10 @@ class _Operation(Layer):
 
     def __call__(self, *args, **kwargs):
         from ... import nest  # noqa: PLC0415
+
         if any(getattr(a, "_is_keras_tensor", False) for a in nest.flatten((args, kwargs))):
             from ..models.functional import symbolic_call  # noqa: PLC0415
+
             return symbolic_call(self, args, kwargs)
         return _OP_FUNCTIONS[type(self).__name__](*args, **kwargs)
 
@@ -282,6 +295,7 @@ def _op_class(cls_name):
 
 def _operation(cls_name):
     from .base import to_snake_case  # noqa: PLC0415
+
     return _op_class(cls_name)(name=unique_name(to_snake_case(cls_name)))
 
 
@@ -291,6 +305,7 @@ def _binary(cls_name, a, b):
 
 def _op(cls_name, *args):
     from ..models.functional import operation_call  # noqa: PLC0415
+
     return operation_call(cls_name, args)
 
 
@@ -303,8 +318,19 @@ class InputLayer(Layer):
     ((None, 3), 'features')
     """
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, ragged=None, batch_shape=None,
-                 input_tensor=None, optional=False, name=None, **kwargs):
+    def __init__(
+        self,
+        shape=None,
+        batch_size=None,
+        dtype=None,
+        sparse=None,
+        ragged=None,
+        batch_shape=None,
+        input_tensor=None,
+        optional=False,
+        name=None,
+        **kwargs,
+    ):
         super().__init__(name=name)
         if "input_shape" in kwargs:
             warnings.warn("Argument `input_shape` is deprecated. Use `shape` instead.", stacklevel=2)
@@ -315,20 +341,28 @@ class InputLayer(Layer):
             raise ValueError(f"Unrecognized keyword arguments passed to InputLayer: {kwargs}")
         if input_tensor is not None:
             if not isinstance(input_tensor, KerasTensor):
-                raise ValueError("Argument `input_tensor` must be a KerasTensor. Received invalid type: "
-                                 f"input_tensor={input_tensor} (of type {type(input_tensor)})")
+                raise ValueError(
+                    "Argument `input_tensor` must be a KerasTensor. Received invalid type: "
+                    f"input_tensor={input_tensor} (of type {type(input_tensor)})"
+                )
             if batch_size is not None and (len(input_tensor.shape) < 1 or input_tensor.shape[0] != batch_size):
-                raise ValueError("When providing the `input_tensor` argument, you cannot provide an incompatible "
-                                 "`batch_size` argument.")
+                raise ValueError(
+                    "When providing the `input_tensor` argument, you cannot provide an incompatible "
+                    "`batch_size` argument."
+                )
             if shape is not None and tuple(shape) != input_tensor.shape[1:]:
-                raise ValueError("When providing the `input_tensor` argument, you cannot provide an incompatible "
-                                 "`shape` argument.")
+                raise ValueError(
+                    "When providing the `input_tensor` argument, you cannot provide an incompatible `shape` argument."
+                )
             if batch_shape is not None and tuple(batch_shape) != input_tensor.shape:
-                raise ValueError("When providing the `input_tensor` argument, you cannot provide an incompatible "
-                                 "`batch_shape` argument.")
+                raise ValueError(
+                    "When providing the `input_tensor` argument, you cannot provide an incompatible "
+                    "`batch_shape` argument."
+                )
             if dtype is not None and as_dtype(dtype).name != input_tensor.dtype:
-                raise ValueError("When providing the `input_tensor` argument, you cannot provide an incompatible "
-                                 "`dtype` argument.")
+                raise ValueError(
+                    "When providing the `input_tensor` argument, you cannot provide an incompatible `dtype` argument."
+                )
             batch_shape = input_tensor.shape
             dtype = input_tensor.dtype
             sparse = input_tensor.sparse
@@ -353,6 +387,7 @@ class InputLayer(Layer):
             input_tensor = KerasTensor(shape=self._batch_shape, dtype=self._dtype, name=name)
         self._input_tensor = input_tensor
         from ..models.functional import Node  # noqa: PLC0415
+
         Node(operation=self, call_args=(), call_kwargs={}, outputs=input_tensor)
         self.built = True
         self.optional = optional
@@ -369,18 +404,42 @@ class InputLayer(Layer):
         return self._dtype.name
 
     def get_config(self):
-        return {"batch_shape": self.batch_shape, "dtype": self.dtype, "sparse": self.sparse, "ragged": self.ragged,
-                "name": self.name, "optional": self.optional}
+        return {
+            "batch_shape": self.batch_shape,
+            "dtype": self.dtype,
+            "sparse": self.sparse,
+            "ragged": self.ragged,
+            "name": self.name,
+            "optional": self.optional,
+        }
 
 
-def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None,  # noqa: N802
-          optional=False, ragged=None):
+def Input(
+    shape=None,
+    batch_size=None,
+    dtype=None,
+    sparse=None,
+    batch_shape=None,
+    name=None,
+    tensor=None,  # noqa: N802
+    optional=False,
+    ragged=None,
+):
     """A symbolic input (``tf.keras.Input``): a KerasTensor made by a new ``InputLayer``.
 
     >>> import tapegrad as tg
     >>> tg.keras.Input(shape=(3,), batch_size=8).shape
     (8, 3)
     """
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, ragged=ragged,
-                       batch_shape=batch_shape, name=name, input_tensor=tensor, optional=optional)
+    layer = InputLayer(
+        shape=shape,
+        batch_size=batch_size,
+        dtype=dtype,
+        sparse=sparse,
+        ragged=ragged,
+        batch_shape=batch_shape,
+        name=name,
+        input_tensor=tensor,
+        optional=optional,
+    )
     return layer.output

@@ -11,12 +11,29 @@ ignore masked entries of an input, as Keras does.
 array([[2., 2., 2.],
        [2., 2., 2.]], dtype=float32)
 """
+
 from ... import _ops, _ops_shape
 from ..._tensor import TensorShape
 from .base import Layer
 
-__all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
-           "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"]
+__all__ = [
+    "Add",
+    "Subtract",
+    "Multiply",
+    "Average",
+    "Maximum",
+    "Minimum",
+    "Concatenate",
+    "Dot",
+    "add",
+    "subtract",
+    "multiply",
+    "average",
+    "maximum",
+    "minimum",
+    "concatenate",
+    "dot",
+]
 
 
 def _as_shape(s):
@@ -30,7 +47,8 @@ def _is_single_shape(input_shape):
     if isinstance(input_shape, TensorShape):
         return True
     return not isinstance(input_shape, (list, tuple)) or (
-        len(input_shape) > 0 and not isinstance(input_shape[0], (list, tuple, TensorShape, type(None))))
+        len(input_shape) > 0 and not isinstance(input_shape[0], (list, tuple, TensorShape, type(None)))
+    )
 
 
 def _masks_of(inputs, mask):
@@ -61,8 +79,8 @@ class Merge(Layer):
             return self._compute_elemwise_op_output_shape(shape2, shape1)
         if not shape2:
             return shape1
-        output_shape = list(shape1[:-len(shape2)])
-        for i, j in zip(shape1[-len(shape2):], shape2):
+        output_shape = list(shape1[: -len(shape2)])
+        for i, j in zip(shape1[-len(shape2) :], shape2):
             if i is None or j is None:
                 output_shape.append(None)
             elif i == 1:
@@ -77,15 +95,21 @@ class Merge(Layer):
 
     def build(self, input_shape):
         if _is_single_shape(input_shape):
-            raise ValueError(f"A merge layer should be called on a list of inputs. Received: "
-                             f"input_shape={_as_shape(input_shape)} (not a list of shapes)")
+            raise ValueError(
+                f"A merge layer should be called on a list of inputs. Received: "
+                f"input_shape={_as_shape(input_shape)} (not a list of shapes)"
+            )
         input_shape = [_as_shape(s) for s in input_shape]
         if len(input_shape) < 1:
-            raise ValueError("A merge layer should be called on a list of at least 1 input. Received "
-                             f"{len(input_shape)} inputs. Full input_shape received: {input_shape}")
+            raise ValueError(
+                "A merge layer should be called on a list of at least 1 input. Received "
+                f"{len(input_shape)} inputs. Full input_shape received: {input_shape}"
+            )
         batch_sizes = {s[0] for s in input_shape if s} - {None}
         if len(batch_sizes) > 1:
-            raise ValueError(f"Cannot merge tensors with different batch sizes. Received tensors with shapes {input_shape}")
+            raise ValueError(
+                f"Cannot merge tensors with different batch sizes. Received tensors with shapes {input_shape}"
+            )
         output_shape = None if input_shape[0] is None else input_shape[0][1:]
         for s in input_shape[1:]:
             output_shape = self._compute_elemwise_op_output_shape(output_shape, None if s is None else s[1:])
@@ -94,8 +118,9 @@ class Merge(Layer):
 
     def call(self, inputs):
         if not isinstance(inputs, (list, tuple)):
-            raise ValueError(f"A merge layer should be called on a list of inputs. Received: inputs={inputs} "
-                             "(not a list of tensors)")
+            raise ValueError(
+                f"A merge layer should be called on a list of inputs. Received: inputs={inputs} (not a list of tensors)"
+            )
         if self._reshape_required:
             max_ndim = max(x.ndim for x in inputs)
             reshaped = []
@@ -148,8 +173,10 @@ class Merge(Layer):
         if not isinstance(inputs, (tuple, list)):
             raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
         if len(mask) != len(inputs):
-            raise ValueError(f"The lists `inputs` and `mask` should have the same length. Received: inputs={inputs} "
-                             f"of length {len(inputs)}, and mask={mask} of length {len(mask)}")
+            raise ValueError(
+                f"The lists `inputs` and `mask` should have the same length. Received: inputs={inputs} "
+                f"of length {len(inputs)}, and mask={mask} of length {len(mask)}"
+            )
         if any(m is None for m in mask):
             return None
         output_mask = mask[0]
@@ -177,8 +204,10 @@ class Subtract(Merge):
     def build(self, input_shape):
         super().build(input_shape)
         if len(input_shape) != 2:
-            raise ValueError("A `Subtract` layer should be called on exactly 2 inputs. Received: "
-                             f"input_shape={[_as_shape(s) for s in input_shape]}")
+            raise ValueError(
+                "A `Subtract` layer should be called on exactly 2 inputs. Received: "
+                f"input_shape={[_as_shape(s) for s in input_shape]}"
+            )
 
     def _merge_function(self, inputs):
         if len(inputs) != 2:
@@ -248,8 +277,10 @@ class Concatenate(Merge):
 
     def build(self, input_shape):
         if _is_single_shape(input_shape) or len(input_shape) < 1:
-            raise ValueError("A `Concatenate` layer should be called on a list of at least 1 input. Received: "
-                             f"input_shape={_as_shape(input_shape) if _is_single_shape(input_shape) else input_shape}")
+            raise ValueError(
+                "A `Concatenate` layer should be called on a list of at least 1 input. Received: "
+                f"input_shape={_as_shape(input_shape) if _is_single_shape(input_shape) else input_shape}"
+            )
         input_shape = [_as_shape(s) for s in input_shape]
         if all(s is None for s in input_shape):
             self.built = True
@@ -261,8 +292,10 @@ class Concatenate(Merge):
                 del reduced[self.axis]
             shape_set.add(tuple(reduced))
         if len(shape_set) != 1:
-            err_msg = ("A `Concatenate` layer requires inputs with matching shapes except for the concatenation axis. "
-                       f"Received: input_shape={input_shape}")
+            err_msg = (
+                "A `Concatenate` layer requires inputs with matching shapes except for the concatenation axis. "
+                f"Received: input_shape={input_shape}"
+            )
             ranks = {len(s) for s in shape_set}
             if len(ranks) != 1:
                 raise ValueError(err_msg)
@@ -277,8 +310,10 @@ class Concatenate(Merge):
 
     def compute_output_shape(self, input_shape):
         if _is_single_shape(input_shape):
-            raise ValueError("A `Concatenate` layer should be called on a list of inputs. Received: "
-                             f"input_shape={_as_shape(input_shape)}")
+            raise ValueError(
+                "A `Concatenate` layer should be called on a list of inputs. Received: "
+                f"input_shape={_as_shape(input_shape)}"
+            )
         shapes = [_as_shape(s) for s in input_shape]
         output_shape = list(shapes[0])
         for shape in shapes[1:]:
@@ -297,8 +332,10 @@ class Concatenate(Merge):
         if not isinstance(inputs, (tuple, list)):
             raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
         if len(mask) != len(inputs):
-            raise ValueError(f"The lists `inputs` and `mask` should have the same length. Received: inputs={inputs} "
-                             f"of length {len(inputs)}, and mask={mask} of length {len(mask)}")
+            raise ValueError(
+                f"The lists `inputs` and `mask` should have the same length. Received: inputs={inputs} "
+                f"of length {len(inputs)}, and mask={mask} of length {len(mask)}"
+            )
         if all(m is None for m in mask):
             return None
         masks = []
@@ -328,15 +365,20 @@ def batch_dot(x, y, axes):
     if len(xs) < 2 or len(ys) < 2:
         raise ValueError(f"Cannot do batch_dot on inputs with rank < 2. Received inputs with shapes {xs} and {ys}.")
     if xs[0] != ys[0]:
-        raise ValueError(f"Cannot do batch_dot on inputs with different batch sizes. Received inputs with shapes "
-                         f"{xs} and {ys}.")
+        raise ValueError(
+            f"Cannot do batch_dot on inputs with different batch sizes. Received inputs with shapes {xs} and {ys}."
+        )
     a0, a1 = axes
     if 0 in (a0, a1):
-        raise ValueError("Cannot perform batch_dot over axis 0. If your inputs are not batched, add a dummy batch "
-                         "dimension to your inputs using keras.ops.expand_dims(x, 0)")
+        raise ValueError(
+            "Cannot perform batch_dot over axis 0. If your inputs are not batched, add a dummy batch "
+            "dimension to your inputs using keras.ops.expand_dims(x, 0)"
+        )
     if xs[a0] != ys[a1]:
-        raise ValueError(f"Cannot do batch_dot on inputs with shapes {xs} and {ys} with axes={list(axes)}. "
-                         f"x.shape[{a0}] != y.shape[{a1}] ({xs[a0]} != {ys[a1]}).")
+        raise ValueError(
+            f"Cannot do batch_dot on inputs with shapes {xs} and {ys} with axes={list(axes)}. "
+            f"x.shape[{a0}] != y.shape[{a1}] ({xs[a0]} != {ys[a1]})."
+        )
     x_rest = [d for i, d in enumerate(xs) if i not in (0, a0)]
     y_rest = [d for i, d in enumerate(ys) if i not in (0, a1)]
     x = _ops.transpose(x, [0] + [i for i in range(len(xs)) if i not in (0, a0)] + [a0])
@@ -367,13 +409,17 @@ class Dot(Merge):
         super().__init__(**kwargs)
         if not isinstance(axes, int):
             if not isinstance(axes, (list, tuple)):
-                raise TypeError(f"Invalid type for argument `axes`: it should be a list or an int. Received: axes={axes}")
+                raise TypeError(
+                    f"Invalid type for argument `axes`: it should be a list or an int. Received: axes={axes}"
+                )
             if len(axes) != 2:
-                raise ValueError(f"Invalid format for argument `axes`: it should contain two elements. Received: "
-                                 f"axes={axes}")
+                raise ValueError(
+                    f"Invalid format for argument `axes`: it should contain two elements. Received: axes={axes}"
+                )
             if not isinstance(axes[0], int) or not isinstance(axes[1], int):
-                raise ValueError(f"Invalid format for argument `axes`: list elements should be integers. Received: "
-                                 f"axes={axes}")
+                raise ValueError(
+                    f"Invalid format for argument `axes`: list elements should be integers. Received: axes={axes}"
+                )
         self.axes = axes
         self.normalize = normalize
         self.supports_masking = True
@@ -394,8 +440,10 @@ class Dot(Merge):
         if shape1 is not None and shape2 is not None:
             axes = self._axes_for(len(shape1), len(shape2))
             if shape1[axes[0]] != shape2[axes[1]]:
-                raise ValueError(f"Incompatible input shapes: axis values {shape1[axes[0]]} (at axis {axes[0]}) != "
-                                 f"{shape2[axes[1]]} (at axis {axes[1]}). Full input shapes: {shape1}, {shape2}")
+                raise ValueError(
+                    f"Incompatible input shapes: axis values {shape1[axes[0]]} (at axis {axes[0]}) != "
+                    f"{shape2[axes[1]]} (at axis {axes[1]}). Full input shapes: {shape1}, {shape2}"
+                )
         self.built = True
 
     def _merge_function(self, inputs):
@@ -410,7 +458,9 @@ class Dot(Merge):
 
     def compute_output_shape(self, input_shape):
         if _is_single_shape(input_shape) or len(input_shape) != 2:
-            raise ValueError(f"A `Dot` layer should be called on a list of 2 inputs. Received: input_shape={input_shape}")
+            raise ValueError(
+                f"A `Dot` layer should be called on a list of 2 inputs. Received: input_shape={input_shape}"
+            )
         shape1, shape2 = list(_as_shape(input_shape[0])), list(_as_shape(input_shape[1]))
         axes = self._axes_for(len(shape1), len(shape2))
         shape1.pop(axes[0])
@@ -466,5 +516,3 @@ def concatenate(inputs, axis=-1, **kwargs):
 def dot(inputs, axes=-1, **kwargs):
     """Functional form of ``Dot``."""
     return Dot(axes=axes, **kwargs)(inputs)
-
-

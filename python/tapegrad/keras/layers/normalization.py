@@ -11,6 +11,7 @@ backend's formulas: ``tf.nn.moments`` and ``x * inv + (beta - mean * inv)`` with
 >>> bn.moving_mean.numpy()  # 0.99 * 0 + 0.01 * batch mean
 array([0.02, 0.04], dtype=float32)
 """
+
 import warnings
 
 from ... import _ops, _ops_shape
@@ -60,29 +61,54 @@ def _check_axes(axes, input_shape, shown):
     n = len(input_shape)
     for axis in axes:
         if axis >= n or axis < -n:
-            raise ValueError(f"Axis {axis} is out of bounds for input shape {tuple(input_shape)}. Received: "
-                             f"axis={shown}")
+            raise ValueError(
+                f"Axis {axis} is out of bounds for input shape {tuple(input_shape)}. Received: axis={shown}"
+            )
 
 
 class _Affine(Layer):
     """Shared ``gamma``/``beta`` arguments of the normalization layers."""
 
-    def _init_affine(self, center, scale, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
-                     beta_constraint, gamma_constraint):
+    def _init_affine(
+        self,
+        center,
+        scale,
+        beta_initializer,
+        gamma_initializer,
+        beta_regularizer,
+        gamma_regularizer,
+        beta_constraint,
+        gamma_constraint,
+    ):
         self.center = center
         self.scale = scale
-        set_weight_options(self, beta=(beta_initializer, beta_regularizer, beta_constraint),
-                           gamma=(gamma_initializer, gamma_regularizer, gamma_constraint))
+        set_weight_options(
+            self,
+            beta=(beta_initializer, beta_regularizer, beta_constraint),
+            gamma=(gamma_initializer, gamma_regularizer, gamma_constraint),
+        )
 
     def _add_gamma(self, shape):
-        return self.add_weight(shape=shape, name="gamma", initializer=self.gamma_initializer,
-                               regularizer=self.gamma_regularizer, constraint=self.gamma_constraint, trainable=True,
-                               autocast=False)
+        return self.add_weight(
+            shape=shape,
+            name="gamma",
+            initializer=self.gamma_initializer,
+            regularizer=self.gamma_regularizer,
+            constraint=self.gamma_constraint,
+            trainable=True,
+            autocast=False,
+        )
 
     def _add_beta(self, shape):
-        return self.add_weight(shape=shape, name="beta", initializer=self.beta_initializer,
-                               regularizer=self.beta_regularizer, constraint=self.beta_constraint, trainable=True,
-                               autocast=False)
+        return self.add_weight(
+            shape=shape,
+            name="beta",
+            initializer=self.beta_initializer,
+            regularizer=self.beta_regularizer,
+            constraint=self.beta_constraint,
+            trainable=True,
+            autocast=False,
+        )
 
     def _affine_config(self):
         return weight_options_config(self, ["beta", "gamma"])
@@ -103,17 +129,42 @@ class BatchNormalization(_Affine):
     Renormalization (Ioffe 2017) with Keras's ``renorm_clipping`` keys ``rmax``, ``rmin``, ``dmax``.
     ``synchronized`` is accepted; with one replica it changes nothing."""
 
-    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
-                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
-                 renorm=False, renorm_clipping=None, renorm_momentum=0.99, synchronized=False, **kwargs):
+    def __init__(
+        self,
+        axis=-1,
+        momentum=0.99,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        moving_mean_initializer="zeros",
+        moving_variance_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        renorm=False,
+        renorm_clipping=None,
+        renorm_momentum=0.99,
+        synchronized=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.axis = int(axis)
         self.synchronized = synchronized
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
-        self._init_affine(center, scale, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
-                          beta_constraint, gamma_constraint)
+        self._init_affine(
+            center,
+            scale,
+            beta_initializer,
+            gamma_initializer,
+            beta_regularizer,
+            gamma_regularizer,
+            beta_constraint,
+            gamma_constraint,
+        )
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.supports_masking = True
@@ -122,15 +173,20 @@ class BatchNormalization(_Affine):
             renorm_clipping = renorm_clipping or {}
             keys = ["rmax", "rmin", "dmax"]
             if set(renorm_clipping) - set(keys):
-                raise ValueError(f"Received invalid keys for `renorm_clipping` argument: {renorm_clipping}. "
-                                 f"Supported values: {keys}.")
+                raise ValueError(
+                    f"Received invalid keys for `renorm_clipping` argument: {renorm_clipping}. "
+                    f"Supported values: {keys}."
+                )
             rmax, rmin, dmax = (renorm_clipping.get(k) for k in ("rmax", "rmin", "dmax"))
             if rmax is not None and rmin is not None and rmax < rmin:
-                raise ValueError("rmax should be greater than rmin in the `renorm_clipping` argument. Received: "
-                                 "rmax={rmax}, rmin={rmin}.")  # sic: Keras's message is not an f-string
+                raise ValueError(
+                    "rmax should be greater than rmin in the `renorm_clipping` argument. Received: "
+                    "rmax={rmax}, rmin={rmin}."
+                )  # sic: Keras's message is not an f-string
             if dmax is not None and dmax < 0:
-                raise ValueError("dmax should be non-negative in the `renorm_clipping` argument. Received: "
-                                 "dmax={dmax}.")
+                raise ValueError(
+                    "dmax should be non-negative in the `renorm_clipping` argument. Received: dmax={dmax}."
+                )
         self.renorm_clipping = renorm_clipping
         self.renorm_momentum = renorm_momentum
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
@@ -143,11 +199,16 @@ class BatchNormalization(_Affine):
             self.gamma = self._add_gamma(shape)
         if self.center:
             self.beta = self._add_beta(shape)
-        self.moving_mean = self.add_weight(shape=shape, name="moving_mean", initializer=self.moving_mean_initializer,
-                                           trainable=False, autocast=False)
-        self.moving_variance = self.add_weight(shape=shape, name="moving_variance",
-                                               initializer=self.moving_variance_initializer, trainable=False,
-                                               autocast=False)
+        self.moving_mean = self.add_weight(
+            shape=shape, name="moving_mean", initializer=self.moving_mean_initializer, trainable=False, autocast=False
+        )
+        self.moving_variance = self.add_weight(
+            shape=shape,
+            name="moving_variance",
+            initializer=self.moving_variance_initializer,
+            trainable=False,
+            autocast=False,
+        )
         if self.renorm:
             var_init = self.moving_variance_initializer
             mean_init = self.moving_mean_initializer
@@ -155,13 +216,15 @@ class BatchNormalization(_Affine):
             def stddev_init(shape, dtype=None):
                 return _ops.sqrt(_ops.convert_to_tensor(var_init(shape, dtype=dtype)))
 
-            self.moving_stddev = self.add_weight(shape=shape, name="moving_stddev", initializer=stddev_init,
-                                                 trainable=False, autocast=False)
-            self.renorm_mean = self.add_weight(shape=shape, name="renorm_mean",
-                                               initializer=mean_init,
-                                               trainable=False, autocast=False)
-            self.renorm_stddev = self.add_weight(shape=shape, name="renorm_stddev", initializer=stddev_init,
-                                                 trainable=False, autocast=False)
+            self.moving_stddev = self.add_weight(
+                shape=shape, name="moving_stddev", initializer=stddev_init, trainable=False, autocast=False
+            )
+            self.renorm_mean = self.add_weight(
+                shape=shape, name="renorm_mean", initializer=mean_init, trainable=False, autocast=False
+            )
+            self.renorm_stddev = self.add_weight(
+                shape=shape, name="renorm_stddev", initializer=stddev_init, trainable=False, autocast=False
+            )
         self.input_spec = InputSpec(ndim=len(input_shape), axes={self.axis: input_shape[self.axis]})
         self._reduction_axes = [i for i in range(len(input_shape)) if i != self.axis % len(input_shape)]
         self.built = True
@@ -184,8 +247,10 @@ class BatchNormalization(_Affine):
 
     def call(self, inputs, training=None, mask=None):
         if mask is not None and len(mask.shape) != len(inputs.shape) - 1:
-            raise ValueError(f"The mask provided should be one dimension less than the inputs. Received: "
-                             f"mask.shape={tuple(mask.shape)}, inputs.shape={tuple(inputs.shape)}")
+            raise ValueError(
+                f"The mask provided should be one dimension less than the inputs. Received: "
+                f"mask.shape={tuple(mask.shape)}, inputs.shape={tuple(inputs.shape)}"
+            )
         x = _floating(inputs)
         shape = self._param_shape(x)
         gamma, beta = _laid_out(self.gamma, x.dtype, shape), _laid_out(self.beta, x.dtype, shape)
@@ -195,8 +260,10 @@ class BatchNormalization(_Affine):
                 gamma, beta = self._renorm_transform(mean, variance, gamma, beta, shape, x.dtype)
             self._update_moving(_ops.reshape(mean, [-1]), _ops.reshape(variance, [-1]))
         else:
-            mean, variance = (_laid_out(self.moving_mean, x.dtype, shape),
-                              _laid_out(self.moving_variance, x.dtype, shape))
+            mean, variance = (
+                _laid_out(self.moving_mean, x.dtype, shape),
+                _laid_out(self.moving_variance, x.dtype, shape),
+            )
         return self._out(_normalize(x, mean, variance, gamma, beta, self.epsilon))
 
     def _ema(self, var, value, momentum):
@@ -223,8 +290,9 @@ class BatchNormalization(_Affine):
         statistics before this call's update."""
         stddev = _ops.sqrt(variance + self.epsilon)
         renorm_mean = _ops.reshape(_as(self.renorm_mean, dtype), shape)
-        renorm_stddev = _ops.maximum(_ops.reshape(_as(self.renorm_stddev, dtype), shape),
-                                     _ops.sqrt(_ops.constant(self.epsilon, dtype)))
+        renorm_stddev = _ops.maximum(
+            _ops.reshape(_as(self.renorm_stddev, dtype), shape), _ops.sqrt(_ops.constant(self.epsilon, dtype))
+        )
         r = stddev / renorm_stddev
         d = (mean - renorm_mean) / renorm_stddev
         clip = self.renorm_clipping
@@ -245,17 +313,27 @@ class BatchNormalization(_Affine):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon, "center": self.center,
-                       "scale": self.scale, "beta_initializer": initializers.serialize(self.beta_initializer),
-                       "gamma_initializer": initializers.serialize(self.gamma_initializer),
-                       "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
-                       "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
-                       "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                       "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-                       "beta_constraint": constraints.serialize(self.beta_constraint),
-                       "gamma_constraint": constraints.serialize(self.gamma_constraint),
-                       "synchronized": self.synchronized, "renorm": self.renorm,
-                       "renorm_clipping": self.renorm_clipping, "renorm_momentum": self.renorm_momentum})
+        config.update(
+            {
+                "axis": self.axis,
+                "momentum": self.momentum,
+                "epsilon": self.epsilon,
+                "center": self.center,
+                "scale": self.scale,
+                "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+                "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint),
+                "synchronized": self.synchronized,
+                "renorm": self.renorm,
+                "renorm_clipping": self.renorm_clipping,
+                "renorm_momentum": self.renorm_momentum,
+            }
+        )
         return config
 
 
@@ -269,26 +347,49 @@ class LayerNormalization(_Affine):
     array([[-1.,  1.]], dtype=float32)
     """
 
-    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
-                 gamma_constraint=None, **kwargs):
+    def __init__(
+        self,
+        axis=-1,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ):
         rms_scaling = kwargs.pop("rms_scaling", False)
         if rms_scaling:
-            warnings.warn("You passed `rms_scaling=True`, which is deprecated. This argument incorrectly scales the "
-                          "input by the variance, not the root mean square. To correctly use RMS Normalization, "
-                          "please use `keras.layers.RMSNormalization` instead.", stacklevel=2)
+            warnings.warn(
+                "You passed `rms_scaling=True`, which is deprecated. This argument incorrectly scales the "
+                "input by the variance, not the root mean square. To correctly use RMS Normalization, "
+                "please use `keras.layers.RMSNormalization` instead.",
+                stacklevel=2,
+            )
         super().__init__(**kwargs)
         if isinstance(axis, (list, tuple)):
             self.axis = list(axis)
         elif isinstance(axis, int):
             self.axis = axis
         else:
-            raise TypeError("Expected an int or a list/tuple of ints for the argument 'axis', but received: %r"
-                            % (axis,))
+            raise TypeError(
+                "Expected an int or a list/tuple of ints for the argument 'axis', but received: %r" % (axis,)
+            )
         self.epsilon = epsilon
         self.rms_scaling = rms_scaling
-        self._init_affine(center, scale, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
-                          beta_constraint, gamma_constraint)
+        self._init_affine(
+            center,
+            scale,
+            beta_initializer,
+            gamma_initializer,
+            beta_regularizer,
+            gamma_regularizer,
+            beta_constraint,
+            gamma_constraint,
+        )
         self.supports_masking = True
         self.autocast = False
 
@@ -322,8 +423,16 @@ class LayerNormalization(_Affine):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"axis": self.axis, "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-                       "rms_scaling": self.rms_scaling, **self._affine_config()})
+        config.update(
+            {
+                "axis": self.axis,
+                "epsilon": self.epsilon,
+                "center": self.center,
+                "scale": self.scale,
+                "rms_scaling": self.rms_scaling,
+                **self._affine_config(),
+            }
+        )
         return config
 
 
@@ -337,27 +446,51 @@ class GroupNormalization(_Affine):
     TensorShape([2, 3, 4])
     """
 
-    def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
-                 gamma_constraint=None, **kwargs):
+    def __init__(
+        self,
+        groups=32,
+        axis=-1,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ):
         if not isinstance(groups, int) or (groups <= 0 and groups != -1):
-            raise ValueError("Received an invalid value for argument `groups`, expected a positive integer (or `-1` "
-                             f"for instance normalization). Received: groups={groups}")
+            raise ValueError(
+                "Received an invalid value for argument `groups`, expected a positive integer (or `-1` "
+                f"for instance normalization). Received: groups={groups}"
+            )
         super().__init__(**kwargs)
         self.supports_masking = True
         self.autocast = False
         self.groups = groups
         self.axis = axis
         self.epsilon = epsilon
-        self._init_affine(center, scale, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
-                          beta_constraint, gamma_constraint)
+        self._init_affine(
+            center,
+            scale,
+            beta_initializer,
+            gamma_initializer,
+            beta_regularizer,
+            gamma_regularizer,
+            beta_constraint,
+            gamma_constraint,
+        )
 
     def build(self, input_shape):
         _check_axes([self.axis], input_shape, self.axis)
         dim = input_shape[self.axis]
         if dim is None:
-            raise ValueError(f"Axis {self.axis} of input tensor should have a defined dimension but the layer received "
-                             f"an input with shape {input_shape}.")
+            raise ValueError(
+                f"Axis {self.axis} of input tensor should have a defined dimension but the layer received "
+                f"an input with shape {input_shape}."
+            )
         if self.groups == -1:
             self.groups = dim
         if dim < self.groups:
@@ -374,7 +507,7 @@ class GroupNormalization(_Affine):
         shape = [int(d) for d in x.shape]
         a = self.axis % len(shape)
         g = self.groups
-        grouped = shape[:a] + [g, shape[a] // g] + shape[a + 1:]
+        grouped = shape[:a] + [g, shape[a] // g] + shape[a + 1 :]
         xg = _ops.reshape(x, grouped)
         axes = [i for i in range(1, len(grouped)) if i != a]
         mean, variance = _moments(xg, axes)
@@ -386,8 +519,16 @@ class GroupNormalization(_Affine):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"groups": self.groups, "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
-                       "scale": self.scale, **self._affine_config()})
+        config.update(
+            {
+                "groups": self.groups,
+                "axis": self.axis,
+                "epsilon": self.epsilon,
+                "center": self.center,
+                "scale": self.scale,
+                **self._affine_config(),
+            }
+        )
         return config
 
 
@@ -451,8 +592,9 @@ class UnitNormalization(Layer):
         elif isinstance(axis, int):
             self.axis = axis
         else:
-            raise TypeError(f"Invalid value for `axis` argument: expected an int or a list/tuple of ints. Received: "
-                            f"axis={axis}")
+            raise TypeError(
+                f"Invalid value for `axis` argument: expected an int or a list/tuple of ints. Received: axis={axis}"
+            )
         self.supports_masking = True
         self.built = True
 

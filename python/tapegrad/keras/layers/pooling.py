@@ -13,6 +13,7 @@ TensorShape([1, 2, 2, 3])
 >>> tg.keras.layers.GlobalAveragePooling1D()(tg.constant([[[1.0], [3.0]]])).numpy()
 array([[2.]], dtype=float32)
 """
+
 from typing import Optional
 
 import numpy as np
@@ -21,11 +22,32 @@ from ... import _ops, _ops_nn, _ops_shape
 from .base import InputSpec, Layer
 from .conv import standardize_data_format, standardize_tuple, to_channels_first, to_channels_last
 
-__all__ = ["MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
-           "AveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
-           "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "MaxPool1D", "MaxPool2D",
-           "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D",
-           "GlobalMaxPool3D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D"]
+__all__ = [
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "MaxPooling3D",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "AveragePooling3D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalAveragePooling3D",
+    "MaxPool1D",
+    "MaxPool2D",
+    "MaxPool3D",
+    "AvgPool1D",
+    "AvgPool2D",
+    "AvgPool3D",
+    "GlobalMaxPool1D",
+    "GlobalMaxPool2D",
+    "GlobalMaxPool3D",
+    "GlobalAvgPool1D",
+    "GlobalAvgPool2D",
+    "GlobalAvgPool3D",
+]
 
 
 def pool_nd(x, mode, pool_size, strides, padding):
@@ -57,9 +79,11 @@ def pooling_output_shape(input_shape, pool_size, strides, padding, data_format):
         elif padding == "valid":
             o = (n - k) // s + 1
             if o <= 0:
-                raise ValueError(f"Computed output size would be zero or negative. Received: `inputs.shape="
-                                 f"{np.array(input_shape)}`, `pool_size={np.array(pool_size)}`, `strides={strides}`, "
-                                 f"`padding={padding}`.")
+                raise ValueError(
+                    f"Computed output size would be zero or negative. Received: `inputs.shape="
+                    f"{np.array(input_shape)}`, `pool_size={np.array(pool_size)}`, `strides={strides}`, "
+                    f"`padding={padding}`."
+                )
             out.append(o)
         elif padding == "same":
             out.append((n - 1) // s + 1)
@@ -79,8 +103,9 @@ class _Pooling(Layer):
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
         self.pool_size = standardize_tuple(pool_size, self.rank, "pool_size")
-        self.strides = standardize_tuple(pool_size if strides is None else strides, self.rank, "strides",
-                                         allow_zero=True)
+        self.strides = standardize_tuple(
+            pool_size if strides is None else strides, self.rank, "strides", allow_zero=True
+        )
         self.padding = padding
         self.data_format = standardize_data_format(data_format)
         self.input_spec = InputSpec(ndim=self.rank + 2)
@@ -98,8 +123,14 @@ class _Pooling(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"pool_size": self.pool_size, "padding": self.padding, "strides": self.strides,
-                       "data_format": self.data_format})
+        config.update(
+            {
+                "pool_size": self.pool_size,
+                "padding": self.padding,
+                "strides": self.strides,
+                "data_format": self.data_format,
+            }
+        )
         return config
 
 
@@ -245,8 +276,9 @@ class GlobalAveragePooling1D(_GlobalAverage):
         axis = 1 if self.data_format == "channels_last" else 2
         keep = _ops_shape.expand_dims(_ops.cast(mask, "bool"), 2 if self.data_format == "channels_last" else 1)
         weights = _ops.cast(keep, inputs.dtype)
-        total = _ops.reduce_sum(_ops_shape.where(keep, inputs, _ops.zeros_like(inputs)), axis=axis,
-                                keepdims=self.keepdims)
+        total = _ops.reduce_sum(
+            _ops_shape.where(keep, inputs, _ops.zeros_like(inputs)), axis=axis, keepdims=self.keepdims
+        )
         return total / _ops.reduce_sum(weights, axis=axis, keepdims=self.keepdims)
 
     def compute_mask(self, inputs, mask=None):
@@ -274,5 +306,8 @@ class GlobalAveragePooling3D(_GlobalAverage):
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
 GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D
-GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = GlobalAveragePooling1D, GlobalAveragePooling2D, \
-    GlobalAveragePooling3D
+GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
+)

@@ -9,6 +9,7 @@ image_preprocessing/{resizing,center_crop}.py).
 >>> norm(np.array([[1.0, 20.0]])).numpy()
 array([[0., 0.]], dtype=float32)
 """
+
 import itertools
 import math
 
@@ -114,15 +115,21 @@ class Normalization(Layer):
         self._build_input_shape = None
         self.mean = None
         if (mean is not None) != (variance is not None):
-            raise ValueError("When setting values directly, both `mean` and `variance` must be set. "
-                             f"Received: mean={mean} and variance={variance}")
+            raise ValueError(
+                "When setting values directly, both `mean` and `variance` must be set. "
+                f"Received: mean={mean} and variance={variance}"
+            )
         if mean is not None:
             if np.shape(mean) != np.shape(variance):
-                raise ValueError("When setting values directly, `mean` and `variance` must have the same shape. "
-                                 f"Received: mean shape {np.shape(mean)} and variance shape {np.shape(variance)}")
+                raise ValueError(
+                    "When setting values directly, `mean` and `variance` must have the same shape. "
+                    f"Received: mean shape {np.shape(mean)} and variance shape {np.shape(variance)}"
+                )
             if len(np.shape(mean)) > len(self.axis):
-                raise ValueError(f"The rank of `mean` must be less than or equal to the number of axes "
-                                 f"({len(self.axis)}). Received: mean shape {np.shape(mean)} for axis {self.axis}")
+                raise ValueError(
+                    f"The rank of `mean` must be less than or equal to the number of axes "
+                    f"({len(self.axis)}). Received: mean shape {np.shape(mean)} for axis {self.axis}"
+                )
 
     def build(self, input_shape):
         if input_shape is None:
@@ -131,21 +138,27 @@ class Normalization(Layer):
         ndim = len(input_shape)
         self._build_input_shape = input_shape
         if any(a < -ndim or a >= ndim for a in self.axis):
-            raise ValueError("All `axis` values must be in the range [-ndim, ndim). Received inputs with "
-                             f"ndim={ndim}, while axis={self.axis}")
+            raise ValueError(
+                "All `axis` values must be in the range [-ndim, ndim). Received inputs with "
+                f"ndim={ndim}, while axis={self.axis}"
+            )
         self._keep_axis = tuple(sorted(d if d >= 0 else d + ndim for d in self.axis))
         for d in self._keep_axis:
             if input_shape[d] is None:
-                raise ValueError(f"All `axis` values to be kept must have a known shape. Received axis={self.axis}, "
-                                 f"inputs.shape={input_shape}, with unknown axis at index {d}")
+                raise ValueError(
+                    f"All `axis` values to be kept must have a known shape. Received axis={self.axis}, "
+                    f"inputs.shape={input_shape}, with unknown axis at index {d}"
+                )
         self._reduce_axis = tuple(d for d in range(ndim) if d not in self._keep_axis)
         self._broadcast_shape = [input_shape[d] if d in self._keep_axis else 1 for d in range(ndim)]
         self._mean_and_var_shape = tuple(input_shape[d] for d in self._keep_axis)
         if self.input_mean is None:
-            self.adapt_mean = self.add_weight(name="mean", shape=self._mean_and_var_shape, initializer="zeros",
-                                              trainable=False)
-            self.adapt_variance = self.add_weight(name="variance", shape=self._mean_and_var_shape, initializer="ones",
-                                                  trainable=False)
+            self.adapt_mean = self.add_weight(
+                name="mean", shape=self._mean_and_var_shape, initializer="zeros", trainable=False
+            )
+            self.adapt_variance = self.add_weight(
+                name="variance", shape=self._mean_and_var_shape, initializer="ones", trainable=False
+            )
             self.count = self.add_weight(name="count", shape=(), dtype="int64", initializer="zeros", trainable=False)
             self.built = True
             self.finalize_state()
@@ -176,29 +189,37 @@ class Normalization(Layer):
             data_iter = iter(data)
             first_batch = next(data_iter, None)
             if first_batch is None:
-                raise ValueError("adapt() received an empty iterable (no batches). Expected at least one batch. Pass a "
-                                 "non-empty iterable of arrays or tensors, e.g. layer.adapt([x]) or "
-                                 "layer.adapt(list_of_batches).")
+                raise ValueError(
+                    "adapt() received an empty iterable (no batches). Expected at least one batch. Pass a "
+                    "non-empty iterable of arrays or tensors, e.g. layer.adapt([x]) or "
+                    "layer.adapt(list_of_batches)."
+                )
             first_batch = _extract_batch(first_batch)
             input_shape = getattr(first_batch, "shape", None)
             if input_shape is None:
-                raise TypeError("adapt() expects an iterable that yields arrays or tensors with a `.shape` attribute "
-                                "(e.g. numpy arrays or backend tensors). Got an element of type "
-                                f"{type(first_batch).__name__}. Ensure each yielded element is array-like with a "
-                                "`.shape` attribute.")
+                raise TypeError(
+                    "adapt() expects an iterable that yields arrays or tensors with a `.shape` attribute "
+                    "(e.g. numpy arrays or backend tensors). Got an element of type "
+                    f"{type(first_batch).__name__}. Ensure each yielded element is array-like with a "
+                    "`.shape` attribute."
+                )
             input_shape = tuple(input_shape)
             data = itertools.chain([first_batch], data_iter)
         else:
-            raise TypeError(f"Unsupported data type: {type(data)}. `adapt` supports `np.ndarray`, backend tensors, "
-                            "`tf.data.Dataset`, `keras.utils.PyDataset`, and iterables of batches (e.g. list, "
-                            "generator).")
+            raise TypeError(
+                f"Unsupported data type: {type(data)}. `adapt` supports `np.ndarray`, backend tensors, "
+                "`tf.data.Dataset`, `keras.utils.PyDataset`, and iterables of batches (e.g. list, "
+                "generator)."
+            )
         if not self.built:
             self.build(input_shape)
         else:
             for d in self._keep_axis:
                 if input_shape[d] != self._build_input_shape[d]:
-                    raise ValueError(f"The layer was built with input_shape={self._build_input_shape}, but adapt() is "
-                                     f"being called with data with an incompatible shape, data.shape={input_shape}")
+                    raise ValueError(
+                        f"The layer was built with input_shape={self._build_input_shape}, but adapt() is "
+                        f"being called with data with an incompatible shape, data.shape={input_shape}"
+                    )
         if self.input_mean is not None:
             raise ValueError("adapt() needs a Normalization layer built without `mean` and `variance`")
         if isinstance(data, np.ndarray):
@@ -217,8 +238,10 @@ class Normalization(Layer):
                 batch = np.asarray(_extract_batch(batch), dtype=self.compute_dtype.as_numpy_dtype)
                 for d in self._keep_axis:
                     if batch.shape[d] != self._build_input_shape[d]:
-                        raise ValueError("adapt() yielded a batch with incompatible shape. Expected "
-                                         f"{self._build_input_shape}, got {tuple(batch.shape)}.")
+                        raise ValueError(
+                            "adapt() yielded a batch with incompatible shape. Expected "
+                            f"{self._build_input_shape}, got {tuple(batch.shape)}."
+                        )
                 batch_mean = np.mean(batch, axis=self._reduce_axis)
                 batch_var = np.var(batch, axis=self._reduce_axis)
                 batch_count = math.prod(batch.shape[d] for d in self._reduce_axis) if self._reduce_axis else 1
@@ -226,8 +249,9 @@ class Normalization(Layer):
                 batch_weight = float(batch_count) / total_count
                 existing_weight = 1.0 - batch_weight
                 new_total_mean = total_mean * existing_weight + batch_mean * batch_weight
-                total_var = ((total_var + (total_mean - new_total_mean) ** 2) * existing_weight
-                             + (batch_var + (batch_mean - new_total_mean) ** 2) * batch_weight)
+                total_var = (total_var + (total_mean - new_total_mean) ** 2) * existing_weight + (
+                    batch_var + (batch_mean - new_total_mean) ** 2
+                ) * batch_weight
                 total_mean = new_total_mean
         np_dtype = self.adapt_mean.dtype.as_numpy_dtype
         self.adapt_mean.assign(np.asarray(total_mean, dtype=np_dtype).reshape(self._mean_and_var_shape))
@@ -261,8 +285,13 @@ class Normalization(Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis, "invert": self.invert,
-                "mean": np.array(self.input_mean).tolist(), "variance": np.array(self.input_variance).tolist()}
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "invert": self.invert,
+            "mean": np.array(self.input_mean).tolist(),
+            "variance": np.array(self.input_variance).tolist(),
+        }
 
     def get_build_config(self):
         if self._build_input_shape:
@@ -275,6 +304,7 @@ class Normalization(Layer):
 
 
 # ---- image size layers ---------------------------------------------------------------------------
+
 
 def _nearest_axis(x, axis, out_size):
     """Nearest-neighbour resize of ``axis`` with half-pixel centres (TF's ResizeNearestNeighbor,
@@ -320,8 +350,10 @@ class _ImageLayer(Layer):
     def _to_nhwc(self, inputs):
         x = _to_compute(inputs, self.compute_dtype)
         if x.ndim not in (3, 4):
-            raise ValueError("Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
-                             f"Received input with shape: images.shape={tuple(x.shape)}")
+            raise ValueError(
+                "Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
+                f"Received input with shape: images.shape={tuple(x.shape)}"
+            )
         single = x.ndim == 3
         if single:
             x = _ops_shape.expand_dims(x, 0)
@@ -337,8 +369,9 @@ class _ImageLayer(Layer):
     def compute_output_shape(self, input_shape):
         input_shape = list(input_shape)
         if len(input_shape) not in (3, 4) or isinstance(input_shape[0], (list, tuple)):
-            raise ValueError("`input_shape` must be a non-nested tuple or list of rank-1 with size 3 (unbatched) or "
-                             "4 (batched). ")
+            raise ValueError(
+                "`input_shape` must be a non-nested tuple or list of rank-1 with size 3 (unbatched) or 4 (batched). "
+            )
         offset = len(input_shape) - 3
         h_axis = offset + (0 if self.data_format == "channels_last" else 1)
         input_shape[h_axis] = self.height
@@ -360,8 +393,19 @@ class Resizing(_ImageLayer):
            [10.5, 12.5]], dtype=float32)
     """
 
-    def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False, pad_to_aspect_ratio=False,
-                 fill_mode="constant", fill_value=0.0, antialias=False, data_format=None, **kwargs):
+    def __init__(
+        self,
+        height,
+        width,
+        interpolation="bilinear",
+        crop_to_aspect_ratio=False,
+        pad_to_aspect_ratio=False,
+        fill_mode="constant",
+        fill_value=0.0,
+        antialias=False,
+        data_format=None,
+        **kwargs,
+    ):
         super().__init__(data_format=data_format, **kwargs)
         self.height = height
         self.width = width
@@ -372,13 +416,17 @@ class Resizing(_ImageLayer):
         self.fill_value = fill_value
         self.antialias = bool(antialias)
         if interpolation not in ("bilinear", "nearest"):
-            raise NotImplementedError(f"Resizing: interpolation='{interpolation}' is not supported by tapegrad "
-                                      "(supported: 'bilinear', 'nearest')")
+            raise NotImplementedError(
+                f"Resizing: interpolation='{interpolation}' is not supported by tapegrad "
+                "(supported: 'bilinear', 'nearest')"
+            )
         if self.antialias:
             raise NotImplementedError("Resizing: antialias=True is not supported by tapegrad")
         if fill_mode != "constant":
-            raise ValueError("Invalid value for argument `fill_mode`. Only `'constant'` is supported. "
-                             f"Received: fill_mode={fill_mode}")
+            raise ValueError(
+                "Invalid value for argument `fill_mode`. Only `'constant'` is supported. "
+                f"Received: fill_mode={fill_mode}"
+            )
         if pad_to_aspect_ratio and crop_to_aspect_ratio:
             raise ValueError("Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` can be `True`.")
         self.built = True
@@ -389,24 +437,35 @@ class Resizing(_ImageLayer):
         height, width = int(x.shape[1]), int(x.shape[2])
         if self.crop_to_aspect_ratio:
             h0, w0, ch, cw = _crop_box(height, width, self.height, self.width, f32=True)
-            x = x[:, h0:h0 + ch, w0:w0 + cw, :]
+            x = x[:, h0 : h0 + ch, w0 : w0 + cw, :]
         elif self.pad_to_aspect_ratio:
             pad_height = max(height, int(np.float32(width * self.height) / np.float32(self.width)))
             pad_width = max(width, int(np.float32(height * self.width) / np.float32(self.height)))
             hs, ws = int((pad_height - height) / 2), int((pad_width - width) / 2)
             if hs > 0 or ws > 0:
-                x = _ops_shape.pad(x, [[0, 0], [hs, hs], [ws, ws], [0, 0]],
-                                   constant_values=_ops.cast(_ops.constant(self.fill_value), x.dtype))
+                x = _ops_shape.pad(
+                    x,
+                    [[0, 0], [hs, hs], [ws, ws], [0, 0]],
+                    constant_values=_ops.cast(_ops.constant(self.fill_value), x.dtype),
+                )
         x = self._from_nhwc(_resize_nhwc(x, (self.height, self.width), self.interpolation), single)
         if in_dtype.is_integer:  # Keras rounds integer images back to their dtype
             x = _ops.cast(_ops_math.round(x), in_dtype)
         return x
 
     def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width,
-                "interpolation": self.interpolation, "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
-                "pad_to_aspect_ratio": self.pad_to_aspect_ratio, "fill_mode": self.fill_mode,
-                "fill_value": self.fill_value, "antialias": self.antialias, "data_format": self.data_format}
+        return {
+            **super().get_config(),
+            "height": self.height,
+            "width": self.width,
+            "interpolation": self.interpolation,
+            "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
+            "pad_to_aspect_ratio": self.pad_to_aspect_ratio,
+            "fill_mode": self.fill_mode,
+            "fill_value": self.fill_value,
+            "antialias": self.antialias,
+            "data_format": self.data_format,
+        }
 
 
 class CenterCrop(_ImageLayer):
@@ -431,10 +490,10 @@ class CenterCrop(_ImageLayer):
         h_diff, w_diff = height - self.height, width - self.width
         if h_diff >= 0 and w_diff >= 0:
             h0, w0 = h_diff // 2, w_diff // 2
-            x = x[:, h0:h0 + self.height, w0:w0 + self.width, :]
+            x = x[:, h0 : h0 + self.height, w0 : w0 + self.width, :]
         else:
             h0, w0, ch, cw = _crop_box(height, width, self.height, self.width, f32=False)
-            x = _resize_nhwc(x[:, h0:h0 + ch, w0:w0 + cw, :], (self.height, self.width), "bilinear")
+            x = _resize_nhwc(x[:, h0 : h0 + ch, w0 : w0 + cw, :], (self.height, self.width), "bilinear")
         return self._from_nhwc(x, single)
 
     def get_config(self):

@@ -16,6 +16,7 @@ array([[1., 1.],
 >>> sorted(set(layer(tg.ones([100]), training=True).numpy().tolist()))
 [0.0, 2.0]
 """
+
 import math
 from typing import Optional
 
@@ -27,8 +28,16 @@ from .. import regularizers
 from .base import InputSpec, Layer
 from .reshaping import standardize_data_format
 
-__all__ = ["Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
-           "GaussianDropout", "AlphaDropout", "ActivityRegularization"]
+__all__ = [
+    "Dropout",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "GaussianNoise",
+    "GaussianDropout",
+    "AlphaDropout",
+    "ActivityRegularization",
+]
 
 
 class _SeedGenerator:
@@ -52,8 +61,9 @@ class _SeedGenerator:
 
 def _check_rate(rate):
     if not 0 <= rate <= 1:
-        raise ValueError("Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
-                         f"Received: rate={rate}")
+        raise ValueError(
+            f"Invalid value received for argument `rate`. Expected a float value between 0 and 1. Received: rate={rate}"
+        )
 
 
 def _concrete_noise_shape(inputs, noise_shape):
@@ -107,23 +117,31 @@ class Dropout(_NoiseLayer):
         if noise_shape is None:
             return None
         if isinstance(noise_shape, str):
-            raise ValueError("Invalid value received for argument `noise_shape`. Expected a tuple or list of integers. "
-                             f"Received: noise_shape={noise_shape}")
+            raise ValueError(
+                "Invalid value received for argument `noise_shape`. Expected a tuple or list of integers. "
+                f"Received: noise_shape={noise_shape}"
+            )
         if not isinstance(noise_shape, tuple):
             try:
                 noise_shape = tuple(noise_shape)
             except TypeError:
-                raise ValueError("Invalid value received for argument `noise_shape`. Expected an iterable of "
-                                 f"integers (e.g., a tuple or list). Received: noise_shape={noise_shape}") from None
+                raise ValueError(
+                    "Invalid value received for argument `noise_shape`. Expected an iterable of "
+                    f"integers (e.g., a tuple or list). Received: noise_shape={noise_shape}"
+                ) from None
         for i, dim in enumerate(noise_shape):
             if dim is not None:
                 if not isinstance(dim, int):
-                    raise ValueError("Invalid value received for argument `noise_shape`. Expected all elements to be "
-                                     f"integers or None. Received element at index {i}: {dim} "
-                                     f"(type: {type(dim).__name__})")
+                    raise ValueError(
+                        "Invalid value received for argument `noise_shape`. Expected all elements to be "
+                        f"integers or None. Received element at index {i}: {dim} "
+                        f"(type: {type(dim).__name__})"
+                    )
                 if dim <= 0:
-                    raise ValueError("Invalid value received for argument `noise_shape`. Expected all dimensions to be "
-                                     f"positive integers or None. Received negative or zero value at index {i}: {dim}")
+                    raise ValueError(
+                        "Invalid value received for argument `noise_shape`. Expected all dimensions to be "
+                        f"positive integers or None. Received negative or zero value at index {i}: {dim}"
+                    )
         return noise_shape
 
     def call(self, inputs, training=False):
@@ -196,8 +214,10 @@ class GaussianNoise(_NoiseLayer):
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= stddev <= 1:
-            raise ValueError("Invalid value received for argument `stddev`. Expected a float value between 0 and 1. "
-                             f"Received: stddev={stddev}")
+            raise ValueError(
+                "Invalid value received for argument `stddev`. Expected a float value between 0 and 1. "
+                f"Received: stddev={stddev}"
+            )
         self.stddev = stddev
         self._init_noise(seed, stddev > 0)
 
@@ -249,7 +269,7 @@ class AlphaDropout(_NoiseLayer):
             np_dtype = inputs.dtype.as_numpy_dtype
             u = self.seed_generator.uniform_np(_concrete_noise_shape(inputs, self.noise_shape), np_dtype)
             kept = (u >= np_dtype(self.rate)).astype(np_dtype)
-            a = ((1 - self.rate) * (1 + self.rate * alpha_p ** 2)) ** -0.5
+            a = ((1 - self.rate) * (1 + self.rate * alpha_p**2)) ** -0.5
             b = -a * alpha_p * self.rate
             # a * (x * kept + alpha_p * (1 - kept)) + b, with the constant parts folded in numpy
             slope = (np_dtype(a) * kept).astype(np_dtype)

@@ -5,6 +5,7 @@
 >>> tg.keras.layers.Reshape((-1, 2))(tg.zeros([3, 4, 2, 2])).shape
 TensorShape([3, 8, 2])
 """
+
 import math
 from typing import Optional
 
@@ -14,11 +15,25 @@ from ... import _ops, _ops_shape
 from .. import backend
 from .base import InputSpec, Layer
 
-__all__ = ["Flatten", "Reshape", "Permute", "RepeatVector", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
-           "Cropping1D", "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D"]
+__all__ = [
+    "Flatten",
+    "Reshape",
+    "Permute",
+    "RepeatVector",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
+    "ZeroPadding3D",
+    "Cropping1D",
+    "Cropping2D",
+    "Cropping3D",
+    "UpSampling1D",
+    "UpSampling2D",
+    "UpSampling3D",
+]
 
 
 # ---- argument helpers (Keras's backend.standardize_data_format, argument_validation.standardize_tuple) --
+
 
 def standardize_data_format(data_format):
     """``None`` -> the image data format (``"channels_last"``); else one of the two, lower-cased."""
@@ -26,8 +41,10 @@ def standardize_data_format(data_format):
         return backend.image_data_format()
     data_format = str(data_format).lower()
     if data_format not in {"channels_first", "channels_last"}:
-        raise ValueError("The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
-                         f"Received: data_format={data_format}")
+        raise ValueError(
+            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+            f"Received: data_format={data_format}"
+        )
     return data_format
 
 
@@ -70,10 +87,13 @@ def _pairs(value, n, what, verb):
             if n == 2:
                 raise ValueError(f"`{verb}` should have two elements. Received: {verb}={value}.")
             raise ValueError(f"`{verb}` should have {n} elements. Received: {value}.")
-        return tuple(standardize_tuple(v, 2, f"{ordinals[i]} entry of {verb}", allow_zero=True)
-                     for i, v in enumerate(value))
-    raise ValueError(f"`{verb}` should be either an int, a tuple of {n} ints, or a tuple of {n} tuples of 2 ints. "
-                     f"Received: {verb}={value}.")
+        return tuple(
+            standardize_tuple(v, 2, f"{ordinals[i]} entry of {verb}", allow_zero=True) for i, v in enumerate(value)
+        )
+    raise ValueError(
+        f"`{verb}` should be either an int, a tuple of {n} ints, or a tuple of {n} tuples of 2 ints. "
+        f"Received: {verb}={value}."
+    )
 
 
 def _spatial_axes(data_format, n):
@@ -81,6 +101,7 @@ def _spatial_axes(data_format, n):
 
 
 # ---- Flatten, Reshape, Permute, RepeatVector --------------------------------------------------------
+
 
 class Flatten(Layer):
     """Flattens every dimension but the batch one (``tf.keras.layers.Flatten``); with
@@ -125,8 +146,10 @@ def _validate_reshape_shape(newshape, name):
         if not isinstance(dim, (int, np.integer)):
             continue
         if dim < -1:
-            raise ValueError(f"Each dimension in `{name}` must be a non-negative integer, or `-1` for a single "
-                             f"unknown dimension. Received: {name}={newshape}.")
+            raise ValueError(
+                f"Each dimension in `{name}` must be a non-negative integer, or `-1` for a single "
+                f"unknown dimension. Received: {name}={newshape}."
+            )
         if dim == -1:
             neg_one_count += 1
     if neg_one_count > 1:
@@ -142,13 +165,17 @@ def _reshape_output_shape(input_shape, newshape, name):
     input_size = math.prod(input_shape)
     if -1 not in newshape:
         if input_size != math.prod(newshape):
-            raise ValueError(f"The total size of the tensor must be unchanged. Received: input_shape={input_shape}, "
-                             f"{name}={newshape}")
+            raise ValueError(
+                f"The total size of the tensor must be unchanged. Received: input_shape={input_shape}, "
+                f"{name}={newshape}"
+            )
         return newshape
     known = math.prod(d for d in newshape if d != -1)
     if known == 0 or input_size % known != 0:
-        raise ValueError("The total size of the tensor must be unchanged, however, the input size cannot by divided "
-                         f"by the specified dimensions in {name}. Received: input_shape={input_shape}, {name}={newshape}")
+        raise ValueError(
+            "The total size of the tensor must be unchanged, however, the input size cannot by divided "
+            f"by the specified dimensions in {name}. Received: input_shape={input_shape}, {name}={newshape}"
+        )
     return tuple(input_size // known if d == -1 else d for d in newshape)
 
 
@@ -186,8 +213,10 @@ class Permute(Layer):
         super().__init__(**kwargs)
         self.dims = tuple(dims)
         if sorted(dims) != list(range(1, len(dims) + 1)):
-            raise ValueError("Invalid permutation argument `dims` for Permute Layer. The set of indices in `dims` must "
-                             f"be consecutive and start from 1. Received dims={dims}")
+            raise ValueError(
+                "Invalid permutation argument `dims` for Permute Layer. The set of indices in `dims` must "
+                f"be consecutive and start from 1. Received dims={dims}"
+            )
         self.input_spec = InputSpec(ndim=len(self.dims) + 1)
 
     def compute_output_shape(self, input_shape):
@@ -225,6 +254,7 @@ class RepeatVector(Layer):
 
 # ---- ZeroPadding ----------------------------------------------------------------------------------
 
+
 class _ZeroPadding(Layer):
     _rank: Optional[int] = None
 
@@ -248,6 +278,7 @@ class _ZeroPadding(Layer):
 class ZeroPadding1D(_ZeroPadding):
     """Pads the time axis of ``(batch, steps, features)`` with zeros (``tf.keras.layers.ZeroPadding1D``);
     ``padding`` is an int or ``(left, right)``."""
+
     _rank = 1
 
     def __init__(self, padding=1, data_format=None, **kwargs):
@@ -277,6 +308,7 @@ class ZeroPadding2D(_ZeroPadding):
     >>> tg.keras.layers.ZeroPadding2D(((1, 0), (2, 1)))(tg.zeros([1, 2, 2, 3])).shape
     TensorShape([1, 3, 5, 3])
     """
+
     _rank = 2
 
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
@@ -288,6 +320,7 @@ class ZeroPadding2D(_ZeroPadding):
 
 class ZeroPadding3D(_ZeroPadding):
     """Pads the three spatial axes of a volume batch with zeros (``tf.keras.layers.ZeroPadding3D``)."""
+
     _rank = 3
 
     def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
@@ -298,6 +331,7 @@ class ZeroPadding3D(_ZeroPadding):
 
 
 # ---- Cropping -------------------------------------------------------------------------------------
+
 
 class _Cropping(Layer):
     _rank: Optional[int] = None
@@ -311,8 +345,10 @@ class _Cropping(Layer):
                 continue
             d -= sum(self.cropping[index])
             if d <= 0:
-                raise ValueError("Values in `cropping` argument should be smaller than the corresponding spatial "
-                                 f"dimension of the input. Received: {what}={tuple(shape)}, cropping={self.cropping}")
+                raise ValueError(
+                    "Values in `cropping` argument should be smaller than the corresponding spatial "
+                    f"dimension of the input. Received: {what}={tuple(shape)}, cropping={self.cropping}"
+                )
             out.append(d)
         return out
 
@@ -342,6 +378,7 @@ class Cropping1D(_Cropping):
     >>> tg.keras.layers.Cropping1D((1, 2))(tg.zeros([2, 6, 3])).shape
     TensorShape([2, 3, 3])
     """
+
     _rank = 1
 
     def __init__(self, cropping=(1, 1), **kwargs):
@@ -354,18 +391,22 @@ class Cropping1D(_Cropping):
         if input_shape[1] is not None:
             length = input_shape[1] - self.cropping[0] - self.cropping[1]
             if length <= 0:
-                raise ValueError("`cropping` parameter of `Cropping1D` layer must be smaller than the input length. "
-                                 f"Received: input_shape={tuple(input_shape)}, cropping={self.cropping}")
+                raise ValueError(
+                    "`cropping` parameter of `Cropping1D` layer must be smaller than the input length. "
+                    f"Received: input_shape={tuple(input_shape)}, cropping={self.cropping}"
+                )
         else:
             length = None
         return (input_shape[0], length, input_shape[2])
 
     def call(self, inputs):
         if sum(self.cropping) >= inputs.shape[1]:
-            raise ValueError("`cropping` parameter of `Cropping1D` layer must be smaller than the input length. "
-                             f"Received: inputs.shape={tuple(inputs.shape)}, cropping={self.cropping}")
+            raise ValueError(
+                "`cropping` parameter of `Cropping1D` layer must be smaller than the input length. "
+                f"Received: inputs.shape={tuple(inputs.shape)}, cropping={self.cropping}"
+            )
         lo, hi = self.cropping
-        return inputs[:, lo:(-hi if hi else None), :]
+        return inputs[:, lo : (-hi if hi else None), :]
 
     def get_config(self):
         config = super().get_config()
@@ -376,6 +417,7 @@ class Cropping1D(_Cropping):
 class Cropping2D(_Cropping):
     """Crops rows and columns of an image batch (``tf.keras.layers.Cropping2D``); ``cropping`` is an
     int, ``(sym_h, sym_w)`` or ``((top, bottom), (left, right))``."""
+
     _rank = 2
 
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
@@ -387,6 +429,7 @@ class Cropping2D(_Cropping):
 
 class Cropping3D(_Cropping):
     """Crops the three spatial axes of a volume batch (``tf.keras.layers.Cropping3D``)."""
+
     _rank = 3
 
     def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
@@ -397,6 +440,7 @@ class Cropping3D(_Cropping):
 
 
 # ---- UpSampling -----------------------------------------------------------------------------------
+
 
 class UpSampling1D(Layer):
     """Repeats each time step ``size`` times (``tf.keras.layers.UpSampling1D``)."""
@@ -458,8 +502,10 @@ class UpSampling2D(Layer):
         self.size = standardize_tuple(size, 2, "size")
         self.interpolation = interpolation.lower()
         if self.interpolation not in ("nearest", "bilinear"):
-            raise NotImplementedError(f"UpSampling2D: interpolation='{interpolation}' is not supported by tapegrad "
-                                      "(supported: 'nearest', 'bilinear')")
+            raise NotImplementedError(
+                f"UpSampling2D: interpolation='{interpolation}' is not supported by tapegrad "
+                "(supported: 'nearest', 'bilinear')"
+            )
         self.input_spec = InputSpec(ndim=4)
 
     def compute_output_shape(self, input_shape):
@@ -483,8 +529,12 @@ class UpSampling2D(Layer):
         return x
 
     def get_config(self):
-        return {**super().get_config(), "size": self.size, "data_format": self.data_format,
-                "interpolation": self.interpolation}
+        return {
+            **super().get_config(),
+            "size": self.size,
+            "data_format": self.data_format,
+            "interpolation": self.interpolation,
+        }
 
 
 class UpSampling3D(Layer):

@@ -18,13 +18,12 @@ output (zeros with ``zero_output_for_mask``).
 >>> [w.shape for w in layer.get_weights()]
 [(3, 16), (4, 16), (16,)]
 """
+
 import copy
-from typing import Tuple
 
 import numpy as np
 
-from ... import nest
-from ... import _ops, _ops_shape
+from ... import _ops, _ops_shape, nest
 from ... import random as _random
 from ..._dtypes import bool as _bool
 from ..._tensor import Variable
@@ -32,8 +31,21 @@ from .. import activations, constraints, initializers, regularizers
 from ._weight_options import set_weight_options, weight_options_config
 from .base import InputSpec, Layer
 
-__all__ = ["SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "RNN", "SimpleRNN", "LSTM", "GRU",
-           "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "Bidirectional", "TimeDistributed"]
+__all__ = [
+    "SimpleRNNCell",
+    "LSTMCell",
+    "GRUCell",
+    "StackedRNNCells",
+    "RNN",
+    "SimpleRNN",
+    "LSTM",
+    "GRU",
+    "ConvLSTM1D",
+    "ConvLSTM2D",
+    "ConvLSTM3D",
+    "Bidirectional",
+    "TimeDistributed",
+]
 
 
 # ---- serialization of sub-layers (Keras's serialize_keras_object for layers) ----------------------
@@ -46,8 +58,12 @@ def serialize_layer(layer):
     cls = type(layer)
     _SEEN_CLASSES[cls.__name__] = cls
     builtin = cls.__module__.startswith("tapegrad.keras.")
-    return {"module": "keras.layers" if builtin else cls.__module__, "class_name": cls.__name__,
-            "config": layer.get_config(), "registered_name": None if builtin else cls.__name__}
+    return {
+        "module": "keras.layers" if builtin else cls.__module__,
+        "class_name": cls.__name__,
+        "config": layer.get_config(),
+        "registered_name": None if builtin else cls.__name__,
+    }
 
 
 def deserialize_layer(config, custom_objects=None):
@@ -56,12 +72,15 @@ def deserialize_layer(config, custom_objects=None):
     if isinstance(config, Layer):
         return config
     from .. import layers as _layers  # noqa: PLC0415
+
     name = config["class_name"]
     cls = (custom_objects or {}).get(name) or getattr(_layers, name, None) or _SEEN_CLASSES.get(name)
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
-        raise TypeError(f"Could not locate class '{name}'. Make sure custom classes are decorated with "
-                        "`@keras.saving.register_keras_serializable()`. "
-                        f"Full object config: {config}")
+        raise TypeError(
+            f"Could not locate class '{name}'. Make sure custom classes are decorated with "
+            "`@keras.saving.register_keras_serializable()`. "
+            f"Full object config: {config}"
+        )
     cfg = copy.deepcopy(config["config"])
     try:
         return cls.from_config(cfg, custom_objects=custom_objects)
@@ -76,6 +95,7 @@ def _build_sublayer(layer, shape):
 
 
 # ---- dropout masks (Keras's DropoutRNNCell) -------------------------------------------------------
+
 
 class _SeedGenerator:
     """A cell's random stream: its own generator for an int seed, else tg.random's global rules."""
@@ -112,8 +132,9 @@ class DropoutRNNCell:
 
     def get_recurrent_dropout_mask(self, step_input):
         if getattr(self, "_recurrent_dropout_mask", None) is None and self.recurrent_dropout > 0:
-            object.__setattr__(self, "_recurrent_dropout_mask",
-                               self._create_dropout_mask(step_input, self.recurrent_dropout))
+            object.__setattr__(
+                self, "_recurrent_dropout_mask", self._create_dropout_mask(step_input, self.recurrent_dropout)
+            )
         return getattr(self, "_recurrent_dropout_mask", None)
 
     def reset_dropout_mask(self):
@@ -125,8 +146,7 @@ class DropoutRNNCell:
 
 def _check_units(units):
     if not isinstance(units, (int, np.integer)) or units <= 0:
-        raise ValueError("Received an invalid value for argument `units`, expected a positive integer, "
-                         f"got {units}.")
+        raise ValueError(f"Received an invalid value for argument `units`, expected a positive integer, got {units}.")
 
 
 # Note [Fast cells]
@@ -139,21 +159,39 @@ def _check_units(units):
 # alone, in StackedRNNCells or in a subclass computes the same numbers. The RNN layer takes the fast
 # route only for the built-in `call`.
 
+
 class _FastCell(Layer, DropoutRNNCell):
     """Shared pieces of the built-in cells: weights, projection, config."""
 
     _gates = 1
 
-    def _init_common(self, units, activation, use_bias, kernel_initializer, recurrent_initializer,
-                     bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
-                     kernel_constraint, recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
-                     seed):
+    def _init_common(
+        self,
+        units,
+        activation,
+        use_bias,
+        kernel_initializer,
+        recurrent_initializer,
+        bias_initializer,
+        kernel_regularizer,
+        recurrent_regularizer,
+        bias_regularizer,
+        kernel_constraint,
+        recurrent_constraint,
+        bias_constraint,
+        dropout,
+        recurrent_dropout,
+        seed,
+    ):
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        set_weight_options(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
-                           recurrent=(recurrent_initializer, recurrent_regularizer, recurrent_constraint),
-                           bias=(bias_initializer, bias_regularizer, bias_constraint))
+        set_weight_options(
+            self,
+            kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            recurrent=(recurrent_initializer, recurrent_regularizer, recurrent_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint),
+        )
         self.dropout = min(1.0, max(0.0, dropout))
         self.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
         self.seed = seed
@@ -172,24 +210,38 @@ class _FastCell(Layer, DropoutRNNCell):
     def _build_kernels(self, input_shape):
         input_dim = input_shape[-1]
         if input_dim is None:
-            raise ValueError(f"The last dimension of the inputs to `{type(self).__name__}` should be defined. "
-                             f"Found None. Full input shape received: {tuple(input_shape)}")
+            raise ValueError(
+                f"The last dimension of the inputs to `{type(self).__name__}` should be defined. "
+                f"Found None. Full input shape received: {tuple(input_shape)}"
+            )
         g = self._gates * self.units
-        self.kernel = self.add_weight(shape=(int(input_dim), g), name="kernel", initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(shape=(self.units, g), name="recurrent_kernel",
-                                                initializer=self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer,
-                                                constraint=self.recurrent_constraint)
+        self.kernel = self.add_weight(
+            shape=(int(input_dim), g),
+            name="kernel",
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, g),
+            name="recurrent_kernel",
+            initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
+        )
 
     def _build_bias(self, shape, initializer=None):
         """``self.bias`` of ``shape`` (None without ``use_bias``), from ``initializer`` or the cell's."""
         if not self.use_bias:
             self.bias = None
             return
-        self.bias = self.add_weight(shape=shape, name="bias",
-                                    initializer=self.bias_initializer if initializer is None else initializer,
-                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self.bias = self.add_weight(
+            shape=shape,
+            name="bias",
+            initializer=self.bias_initializer if initializer is None else initializer,
+            regularizer=self.bias_regularizer,
+            constraint=self.bias_constraint,
+        )
 
     def _build_lstm_bias(self):
         """The ``4 * units`` bias of LSTMCell/ConvLSTMCell (gates i, f, c, o); with ``unit_forget_bias``
@@ -199,9 +251,15 @@ class _FastCell(Layer, DropoutRNNCell):
             base, u = self.bias_initializer, self.units
 
             def initializer(shape, dtype=None):
-                return _ops_shape.concat([_ops.convert_to_tensor(base((u,), dtype=dtype)),
-                                          _ops.ones((u,), dtype=dtype),
-                                          _ops.convert_to_tensor(base((2 * u,), dtype=dtype))], axis=0)
+                return _ops_shape.concat(
+                    [
+                        _ops.convert_to_tensor(base((u,), dtype=dtype)),
+                        _ops.ones((u,), dtype=dtype),
+                        _ops.convert_to_tensor(base((2 * u,), dtype=dtype)),
+                    ],
+                    axis=0,
+                )
+
         self._build_bias((4 * self.units,), initializer)
 
     def _input_bias(self):
@@ -252,9 +310,17 @@ class _FastCell(Layer, DropoutRNNCell):
     def _cell_config(self, tail=None, **head):
         """Config of SimpleRNNCell/LSTMCell/GRUCell: units, activation, ``head``, the weights'
         options and dropouts, ``tail``, seed."""
-        return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
-                **head, **weight_options_config(self, ["kernel", "recurrent", "bias"]), "dropout": self.dropout,
-                "recurrent_dropout": self.recurrent_dropout, **(tail or {}), "seed": self.seed}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            **head,
+            **weight_options_config(self, ["kernel", "recurrent", "bias"]),
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            **(tail or {}),
+            "seed": self.seed,
+        }
 
     def call(self, inputs, states, training=False):
         """One step: ``(output, new_states)`` for inputs ``[batch, features]``."""
@@ -270,17 +336,44 @@ class SimpleRNNCell(_FastCell):
     """Cell of a fully-connected RNN: ``h = activation(x @ kernel + h_prev @ recurrent_kernel + bias)``
     (``tf.keras.layers.SimpleRNNCell``)."""
 
-    def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
-                 recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None,
-                 **kwargs):
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
         _check_units(units)
         super().__init__(**kwargs)
-        self._init_common(units, activation, use_bias, kernel_initializer, recurrent_initializer,
-                          bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
-                          kernel_constraint, recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
-                          seed)
+        self._init_common(
+            units,
+            activation,
+            use_bias,
+            kernel_initializer,
+            recurrent_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            recurrent_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            recurrent_constraint,
+            bias_constraint,
+            dropout,
+            recurrent_dropout,
+            seed,
+        )
         self.state_size = self.units
         self.output_size = self.units
 
@@ -313,18 +406,47 @@ class LSTMCell(_FastCell):
 
     _gates = 4
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 unit_forget_bias=True, kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
-                 recurrent_dropout=0.0, seed=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
         _check_units(units)
         implementation = kwargs.pop("implementation", 2)
         super().__init__(**kwargs)
-        self._init_common(units, activation, use_bias, kernel_initializer, recurrent_initializer,
-                          bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
-                          kernel_constraint, recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
-                          seed)
+        self._init_common(
+            units,
+            activation,
+            use_bias,
+            kernel_initializer,
+            recurrent_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            recurrent_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            recurrent_constraint,
+            bias_constraint,
+            dropout,
+            recurrent_dropout,
+            seed,
+        )
         self._init_gated(recurrent_activation, implementation)
         self.unit_forget_bias = unit_forget_bias
         self.state_size = [self.units, self.units]
@@ -351,8 +473,11 @@ class LSTMCell(_FastCell):
         return h, [h, c]
 
     def get_config(self):
-        return self._cell_config(recurrent_activation=activations.serialize(self.recurrent_activation),
-                                 use_bias=self.use_bias, unit_forget_bias=self.unit_forget_bias)
+        return self._cell_config(
+            recurrent_activation=activations.serialize(self.recurrent_activation),
+            use_bias=self.use_bias,
+            unit_forget_bias=self.unit_forget_bias,
+        )
 
 
 class GRUCell(_FastCell):
@@ -363,18 +488,47 @@ class GRUCell(_FastCell):
 
     _gates = 3
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0,
-                 reset_after=True, seed=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        reset_after=True,
+        seed=None,
+        **kwargs,
+    ):
         _check_units(units)
         implementation = kwargs.pop("implementation", 2)
         super().__init__(**kwargs)
-        self._init_common(units, activation, use_bias, kernel_initializer, recurrent_initializer,
-                          bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
-                          kernel_constraint, recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
-                          seed)
+        self._init_common(
+            units,
+            activation,
+            use_bias,
+            kernel_initializer,
+            recurrent_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            recurrent_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            recurrent_constraint,
+            bias_constraint,
+            dropout,
+            recurrent_dropout,
+            seed,
+        )
         self._init_gated(recurrent_activation, implementation)
         self.reset_after = reset_after
         self.state_size = self.units
@@ -396,7 +550,7 @@ class GRUCell(_FastCell):
             params["rb"] = self.bias[1]
         if not self.reset_after:
             params["rk_zr"] = params["rk"][:, : 2 * self.units]
-            params["rk_h"] = params["rk"][:, 2 * self.units:]
+            params["rk_h"] = params["rk"][:, 2 * self.units :]
         return params
 
     def _time_inputs(self, xw):
@@ -446,8 +600,11 @@ class GRUCell(_FastCell):
         return h, [h]
 
     def get_config(self):
-        return self._cell_config(recurrent_activation=activations.serialize(self.recurrent_activation),
-                                 use_bias=self.use_bias, tail={"reset_after": self.reset_after})
+        return self._cell_config(
+            recurrent_activation=activations.serialize(self.recurrent_activation),
+            use_bias=self.use_bias,
+            tail={"reset_after": self.reset_after},
+        )
 
 
 _FAST_METHODS = ("call", "_step", "_project", "_time_inputs", "_step_params")
@@ -470,8 +627,9 @@ class StackedRNNCells(Layer):
             if "call" not in dir(cell):
                 raise ValueError(f"All cells must have a `call` method. Received cell without a `call` method: {cell}")
             if "state_size" not in dir(cell):
-                raise ValueError("All cells must have a `state_size` attribute. Received cell without a "
-                                 f"`state_size`: {cell}")
+                raise ValueError(
+                    f"All cells must have a `state_size` attribute. Received cell without a `state_size`: {cell}"
+                )
         self.cells = cells
 
     @property
@@ -583,15 +741,26 @@ class RNN(Layer):
     TensorShape([4, 2])
     """
 
-    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
-                 unroll=False, zero_output_for_mask=False, **kwargs):
+    def __init__(
+        self,
+        cell,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        zero_output_for_mask=False,
+        **kwargs,
+    ):
         if isinstance(cell, (list, tuple)):
             cell = StackedRNNCells(cell)
         if "call" not in dir(cell):
             raise ValueError(f"Argument `cell` should have a `call` method. Received: cell={cell}")
         if "state_size" not in dir(cell):
-            raise ValueError("The RNN cell should have a `state_size` attribute (single integer or list of "
-                             f"integers, one integer per RNN state). Received: cell={cell}")
+            raise ValueError(
+                "The RNN cell should have a `state_size` attribute (single integer or list of "
+                f"integers, one integer per RNN state). Received: cell={cell}"
+            )
         super().__init__(**kwargs)
         self.zero_output_for_mask = zero_output_for_mask
         self.cell = cell
@@ -608,8 +777,7 @@ class RNN(Layer):
         if state_size is None:
             raise ValueError("state_size must be specified as property on the RNN cell.")
         if not isinstance(state_size, (list, tuple, int)):
-            raise ValueError("state_size must be an integer, or a list/tuple of integers (one for each state "
-                             "tensor).")
+            raise ValueError("state_size must be an integer, or a list/tuple of integers (one for each state tensor).")
         if isinstance(state_size, int):
             self.state_size = [state_size]
             self.single_state = True
@@ -645,19 +813,28 @@ class RNN(Layer):
     def build(self, sequences_shape, initial_state_shape=None):
         shape = tuple(sequences_shape)
         if len(shape) < 3:
-            raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the layer: expected ndim>=3, '
-                             f"found ndim={len(shape)}. Full shape received: {shape}")
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected ndim>=3, '
+                f"found ndim={len(shape)}. Full shape received: {shape}"
+            )
         _build_sublayer(self.cell, (shape[0],) + shape[2:])
         if self.stateful:
             if self.states is not None:
                 self.reset_state()
             else:
                 if shape[0] is None:
-                    raise ValueError("When using `stateful=True` in a RNN, the batch size must be static. Found "
-                                     f"dynamic batch size: sequence.shape={shape}")
+                    raise ValueError(
+                        "When using `stateful=True` in a RNN, the batch size must be static. Found "
+                        f"dynamic batch size: sequence.shape={shape}"
+                    )
                 states = self.get_initial_state(shape[0])
-                object.__setattr__(self, "states", nest.pack_sequence_as(
-                    states, [Variable(s, trainable=False, name="rnn_state") for s in nest.flatten(states)]))
+                object.__setattr__(
+                    self,
+                    "states",
+                    nest.pack_sequence_as(
+                        states, [Variable(s, trainable=False, name="rnn_state") for s in nest.flatten(states)]
+                    ),
+                )
                 self._expected_batch_size = shape[0]
         self.built = True
 
@@ -683,30 +860,36 @@ class RNN(Layer):
     def call(self, sequences, initial_state=None, mask=None, training=False):
         sequences = _autocast(sequences, self.compute_dtype)
         if len(sequences.shape) < 3:
-            raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the layer: expected ndim>=3, '
-                             f"found ndim={len(sequences.shape)}. Full shape received: {tuple(sequences.shape)}")
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected ndim>=3, '
+                f"found ndim={len(sequences.shape)}. Full shape received: {tuple(sequences.shape)}"
+            )
         if initial_state is None:
             if self.stateful:
                 initial_state = [_ops.identity(v) for v in nest.flatten(self.states)]
                 initial_state = nest.pack_sequence_as(self.states, initial_state)
             else:
                 initial_state = self.get_initial_state(batch_size=sequences.shape[0])
-        if self.stateful and self._expected_batch_size is not None and \
-                sequences.shape[0] != self._expected_batch_size:
-            raise ValueError("If an RNN is stateful, the batch size of the input sequences must be the same as "
-                             f"the batch size of the initial state. \n- Expected batch size: "
-                             f"{self._expected_batch_size}\n- Received batch size: {sequences.shape[0]}")
+        if self.stateful and self._expected_batch_size is not None and sequences.shape[0] != self._expected_batch_size:
+            raise ValueError(
+                "If an RNN is stateful, the batch size of the input sequences must be the same as "
+                f"the batch size of the initial state. \n- Expected batch size: "
+                f"{self._expected_batch_size}\n- Received batch size: {sequences.shape[0]}"
+            )
         if not isinstance(initial_state, (list, tuple)):
             initial_state = [initial_state]
         initial_state = list(initial_state)
         dtype = self.cell.compute_dtype if isinstance(self.cell, Layer) else sequences.dtype
         initial_state = nest.pack_sequence_as(
-            initial_state, [_ops.cast(_ops.convert_to_tensor(s), dtype) for s in nest.flatten(initial_state)])
+            initial_state, [_ops.cast(_ops.convert_to_tensor(s), dtype) for s in nest.flatten(initial_state)]
+        )
         want = len(nest.flatten(self.state_size))
         if all(d >= 0 for d in nest.flatten(self.state_size)) and len(nest.flatten(initial_state)) != want:
-            raise ValueError(f"Layer {self.name} expects {want} state(s), but it received "
-                             f"{len(nest.flatten(initial_state))} initial state(s). Input received: "
-                             f"{[tuple(s.shape) for s in nest.flatten(initial_state)]}")
+            raise ValueError(
+                f"Layer {self.name} expects {want} state(s), but it received "
+                f"{len(nest.flatten(initial_state))} initial state(s). Input received: "
+                f"{[tuple(s.shape) for s in nest.flatten(initial_state)]}"
+            )
         _reset_dropout_masks(self.cell)
         try:
             last_output, outputs, states = self._loop(sequences, initial_state, _as_bool_mask(mask), training)
@@ -743,6 +926,7 @@ class RNN(Layer):
                 if not isinstance(new_states, (list, tuple)):
                     new_states = [new_states]
                 return out, new_states
+
         masks = None
         if mask is not None:
             masks = _ops_shape.unstack(_ops_shape.expand_dims(_ops.transpose(mask, [1, 0]), -1), axis=0)
@@ -764,8 +948,9 @@ class RNN(Layer):
                     prev = _ops.zeros_like(out)
                 out = _ops.where(m, out, prev)
                 flat_new = [_ops.where(m, n, s) for n, s in zip(nest.flatten(new_states), nest.flatten(states))]
-                new_states = nest.pack_sequence_as(list(new_states) if isinstance(new_states, tuple)
-                                                   else new_states, flat_new)
+                new_states = nest.pack_sequence_as(
+                    list(new_states) if isinstance(new_states, tuple) else new_states, flat_new
+                )
                 prev = out
             states = list(new_states) if isinstance(new_states, tuple) else new_states
             if self.return_sequences:
@@ -775,9 +960,15 @@ class RNN(Layer):
         return last_output, seq, states
 
     def get_config(self):
-        config = {"return_sequences": self.return_sequences, "return_state": self.return_state,
-                  "go_backwards": self.go_backwards, "stateful": self.stateful, "unroll": self.unroll,
-                  "zero_output_for_mask": self.zero_output_for_mask, "cell": serialize_layer(self.cell)}
+        config = {
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
+            "unroll": self.unroll,
+            "zero_output_for_mask": self.zero_output_for_mask,
+            "cell": serialize_layer(self.cell),
+        }
         return {**super().get_config(), **config}
 
     @classmethod
@@ -801,8 +992,8 @@ class _OneCellRNN(RNN):
     the names in ``_cell_args`` read through to the cell, and the config lists ``_config_order``,
     taken from the cell's config (``activity_regularizer`` from the layer) instead of ``cell``."""
 
-    _cell_args: Tuple[str, ...] = ()
-    _config_order: Tuple[str, ...] = ()
+    _cell_args: tuple[str, ...] = ()
+    _config_order: tuple[str, ...] = ()
 
     def __getattr__(self, name):
         # units, activation, initializers, ... read through to the cell (Keras's properties)
@@ -834,18 +1025,32 @@ class _CellLayer(_OneCellRNN):
         super().__init__(cell, **kwargs)
         self.input_spec = InputSpec(ndim=3)
         if use_cudnn not in ("auto", True, False):
-            raise ValueError("Invalid valid received for argument `use_cudnn`. Expected one of {'auto', True, "
-                             f"False}}. Received: use_cudnn={use_cudnn}")
+            raise ValueError(
+                "Invalid valid received for argument `use_cudnn`. Expected one of {'auto', True, "
+                f"False}}. Received: use_cudnn={use_cudnn}"
+            )
         if use_cudnn is True:
-            raise ValueError("use_cudnn=True was specified, but cuDNN is not supported for this layer "
-                             "configuration with this backend. Pass use_cudnn='auto' to fallback to a non-cuDNN "
-                             "implementation.")
+            raise ValueError(
+                "use_cudnn=True was specified, but cuDNN is not supported for this layer "
+                "configuration with this backend. Pass use_cudnn='auto' to fallback to a non-cuDNN "
+                "implementation."
+            )
         self.use_cudnn = use_cudnn
 
 
-_COMMON = ("kernel_initializer", "recurrent_initializer", "bias_initializer", "kernel_regularizer",
-           "recurrent_regularizer", "bias_regularizer", "kernel_constraint", "recurrent_constraint",
-           "bias_constraint", "dropout", "recurrent_dropout")
+_COMMON = (
+    "kernel_initializer",
+    "recurrent_initializer",
+    "bias_initializer",
+    "kernel_regularizer",
+    "recurrent_regularizer",
+    "bias_regularizer",
+    "kernel_constraint",
+    "recurrent_constraint",
+    "bias_constraint",
+    "dropout",
+    "recurrent_dropout",
+)
 
 
 def _cell_kwargs(kwargs, name):
@@ -861,26 +1066,75 @@ class SimpleRNN(_CellLayer):
     """
 
     _cell_args = ("units", "activation", "use_bias", "seed") + _COMMON
-    _config_order = ("units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer",
-                     "bias_initializer", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
-                     "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint",
-                     "dropout", "recurrent_dropout")
+    _config_order = (
+        "units",
+        "activation",
+        "use_bias",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "recurrent_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "kernel_constraint",
+        "recurrent_constraint",
+        "bias_constraint",
+        "dropout",
+        "recurrent_dropout",
+    )
 
-    def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
-                 recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
-                 recurrent_dropout=0.0, return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, unroll=False, seed=None, **kwargs):
-        cell = SimpleRNNCell(units, activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
-                             recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
-                             kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
-                             bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                             recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint,
-                             dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed,
-                             **_cell_kwargs(kwargs, "simple_rnn_cell"))
-        kwargs.update(return_sequences=return_sequences, return_state=return_state, go_backwards=go_backwards,
-                      stateful=stateful, unroll=unroll, activity_regularizer=activity_regularizer)
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        seed=None,
+        **kwargs,
+    ):
+        cell = SimpleRNNCell(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            **_cell_kwargs(kwargs, "simple_rnn_cell"),
+        )
+        kwargs.update(
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            activity_regularizer=activity_regularizer,
+        )
         super().__init__(cell, kwargs)
 
 
@@ -893,28 +1147,85 @@ class LSTM(_CellLayer):
     """
 
     _cell_args = ("units", "activation", "recurrent_activation", "use_bias", "unit_forget_bias", "seed") + _COMMON
-    _config_order = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
-                     "recurrent_initializer", "bias_initializer", "unit_forget_bias", "kernel_regularizer",
-                     "recurrent_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                     "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "seed")
+    _config_order = (
+        "units",
+        "activation",
+        "recurrent_activation",
+        "use_bias",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "bias_initializer",
+        "unit_forget_bias",
+        "kernel_regularizer",
+        "recurrent_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "kernel_constraint",
+        "recurrent_constraint",
+        "bias_constraint",
+        "dropout",
+        "recurrent_dropout",
+        "seed",
+    )
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 unit_forget_bias=True, kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
-                 dropout=0.0, recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, unroll=False, use_cudnn="auto", **kwargs):
-        cell = LSTMCell(units, activation=activation, recurrent_activation=recurrent_activation, use_bias=use_bias,
-                        kernel_initializer=kernel_initializer, unit_forget_bias=unit_forget_bias,
-                        recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
-                        kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
-                        bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                        recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint, dropout=dropout,
-                        recurrent_dropout=recurrent_dropout, seed=seed,
-                        implementation=kwargs.pop("implementation", 2), **_cell_kwargs(kwargs, "lstm_cell"))
-        kwargs.update(return_sequences=return_sequences, return_state=return_state, go_backwards=go_backwards,
-                      stateful=stateful, unroll=unroll, activity_regularizer=activity_regularizer,
-                      use_cudnn=use_cudnn)
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        use_cudnn="auto",
+        **kwargs,
+    ):
+        cell = LSTMCell(
+            units,
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            unit_forget_bias=unit_forget_bias,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            implementation=kwargs.pop("implementation", 2),
+            **_cell_kwargs(kwargs, "lstm_cell"),
+        )
+        kwargs.update(
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            activity_regularizer=activity_regularizer,
+            use_cudnn=use_cudnn,
+        )
         super().__init__(cell, kwargs)
 
 
@@ -929,32 +1240,90 @@ class GRU(_CellLayer):
     """
 
     _cell_args = ("units", "activation", "recurrent_activation", "use_bias", "reset_after", "seed") + _COMMON
-    _config_order = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
-                     "recurrent_initializer", "bias_initializer", "kernel_regularizer", "recurrent_regularizer",
-                     "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint",
-                     "bias_constraint", "dropout", "recurrent_dropout", "reset_after", "seed")
+    _config_order = (
+        "units",
+        "activation",
+        "recurrent_activation",
+        "use_bias",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "recurrent_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "kernel_constraint",
+        "recurrent_constraint",
+        "bias_constraint",
+        "dropout",
+        "recurrent_dropout",
+        "reset_after",
+        "seed",
+    )
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
-                 dropout=0.0, recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, unroll=False, reset_after=True, use_cudnn="auto", **kwargs):
-        cell = GRUCell(units, activation=activation, recurrent_activation=recurrent_activation, use_bias=use_bias,
-                       kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
-                       bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-                       recurrent_regularizer=recurrent_regularizer, bias_regularizer=bias_regularizer,
-                       kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
-                       bias_constraint=bias_constraint, dropout=dropout, recurrent_dropout=recurrent_dropout,
-                       reset_after=reset_after, seed=seed, implementation=kwargs.pop("implementation", 2),
-                       **_cell_kwargs(kwargs, "gru_cell"))
-        kwargs.update(return_sequences=return_sequences, return_state=return_state, go_backwards=go_backwards,
-                      stateful=stateful, unroll=unroll, activity_regularizer=activity_regularizer,
-                      use_cudnn=use_cudnn)
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        reset_after=True,
+        use_cudnn="auto",
+        **kwargs,
+    ):
+        cell = GRUCell(
+            units,
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            reset_after=reset_after,
+            seed=seed,
+            implementation=kwargs.pop("implementation", 2),
+            **_cell_kwargs(kwargs, "gru_cell"),
+        )
+        kwargs.update(
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            activity_regularizer=activity_regularizer,
+            use_cudnn=use_cudnn,
+        )
         super().__init__(cell, kwargs)
 
 
 # ---- convolutional LSTM -------------------------------------------------------------------------
+
 
 def _tuple(value, n, name):
     if isinstance(value, int):
@@ -982,39 +1351,81 @@ class ConvLSTMCell(_FastCell):
 
     _gates = 4
 
-    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
-                 activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 unit_forget_bias=True, kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
-                 recurrent_dropout=0.0, seed=None, **kwargs):
+    def __init__(
+        self,
+        rank,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if rank > 3:
             raise ValueError(f"Rank {rank} convolutions are not currently implemented. Received: rank={rank}")
         if rank == 3:
-            raise NotImplementedError("ConvLSTM3D needs 3-D convolutions, which tapegrad does not provide yet "
-                                      "(tg.nn.convolution supports 1-D and 2-D)")
-        self._init_common(filters, activation, use_bias, kernel_initializer, recurrent_initializer,
-                          bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
-                          kernel_constraint, recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
-                          seed)
+            raise NotImplementedError(
+                "ConvLSTM3D needs 3-D convolutions, which tapegrad does not provide yet "
+                "(tg.nn.convolution supports 1-D and 2-D)"
+            )
+        self._init_common(
+            filters,
+            activation,
+            use_bias,
+            kernel_initializer,
+            recurrent_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            recurrent_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            recurrent_constraint,
+            bias_constraint,
+            dropout,
+            recurrent_dropout,
+            seed,
+        )
         self.rank = rank
         self.filters = filters
         self.kernel_size = _tuple(kernel_size, rank, "kernel_size")
         self.strides = _tuple(strides, rank, "strides")
         self.padding = padding.lower()
         if self.padding not in ("valid", "same"):
-            raise ValueError("The `padding` argument must be a list/tuple or one of \"valid\", \"same\" (or "
-                             f"\"causal\", only for `Conv1D). Received padding={padding}")
+            raise ValueError(
+                'The `padding` argument must be a list/tuple or one of "valid", "same" (or '
+                f'"causal", only for `Conv1D). Received padding={padding}'
+            )
         self.data_format = data_format or "channels_last"
         if self.data_format not in ("channels_last", "channels_first"):
-            raise ValueError("The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
-                             f"Received: data_format={data_format}")
+            raise ValueError(
+                "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+                f"Received: data_format={data_format}"
+            )
         self.dilation_rate = _tuple(dilation_rate, rank, "dilation_rate")
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError("Specifying `strides > 1` is not compatible with `dilation_rate > 1`. Please provide "
-                             f"`strides=1` or `dilation_rate=1`. Received: strides={self.strides} and "
-                             f"dilation_rate={self.dilation_rate}")
+            raise ValueError(
+                "Specifying `strides > 1` is not compatible with `dilation_rate > 1`. Please provide "
+                f"`strides=1` or `dilation_rate=1`. Received: strides={self.strides} and "
+                f"dilation_rate={self.dilation_rate}"
+            )
         self.recurrent_activation = activations.get(recurrent_activation)
         self.unit_forget_bias = unit_forget_bias
         self.dropout_mask_count = 4
@@ -1026,26 +1437,40 @@ class ConvLSTMCell(_FastCell):
         first = self.data_format == "channels_first"
         self.spatial_dims = inputs_shape[2:] if first else inputs_shape[1:-1]
         if None in self.spatial_dims:
-            raise ValueError("ConvLSTM layers only support static input shapes for the spatial dimension. Received "
-                             f"invalid input shape: input_shape={inputs_shape}")
+            raise ValueError(
+                "ConvLSTM layers only support static input shapes for the spatial dimension. Received "
+                f"invalid input shape: input_shape={inputs_shape}"
+            )
         input_dim = inputs_shape[1] if first else inputs_shape[-1]
         if input_dim is None:
-            raise ValueError("The channel dimension of the inputs (last axis) should be defined. Found None. Full "
-                             f"input shape received: input_shape={inputs_shape}")
+            raise ValueError(
+                "The channel dimension of the inputs (last axis) should be defined. Found None. Full "
+                f"input shape received: input_shape={inputs_shape}"
+            )
         self.input_dim = input_dim
         out = self.compute_output_shape(inputs_shape)[0]
         if any(d is not None and d <= 0 for d in out[1:]):
-            raise ValueError("Computed output size would be zero or negative. Received `inputs shape="
-                             f"{inputs_shape}`, `kernel shape={self.kernel_size + (input_dim, self.filters)}`, "
-                             f"`dilation_rate={list(self.dilation_rate)}`, `strides={self.strides}`, "
-                             f"`padding={self.padding}`.")
+            raise ValueError(
+                "Computed output size would be zero or negative. Received `inputs shape="
+                f"{inputs_shape}`, `kernel shape={self.kernel_size + (input_dim, self.filters)}`, "
+                f"`dilation_rate={list(self.dilation_rate)}`, `strides={self.strides}`, "
+                f"`padding={self.padding}`."
+            )
         self.kernel_shape = self.kernel_size + (input_dim, self.filters * 4)
-        self.kernel = self.add_weight(shape=self.kernel_shape, initializer=self.kernel_initializer, name="kernel",
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(shape=self.kernel_size + (self.filters, self.filters * 4),
-                                                initializer=self.recurrent_initializer, name="recurrent_kernel",
-                                                regularizer=self.recurrent_regularizer,
-                                                constraint=self.recurrent_constraint)
+        self.kernel = self.add_weight(
+            shape=self.kernel_shape,
+            initializer=self.kernel_initializer,
+            name="kernel",
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.recurrent_kernel = self.add_weight(
+            shape=self.kernel_size + (self.filters, self.filters * 4),
+            initializer=self.recurrent_initializer,
+            name="recurrent_kernel",
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
+        )
         self._build_lstm_bias()
         self.built = True
 
@@ -1064,22 +1489,27 @@ class ConvLSTMCell(_FastCell):
     def _conv(self, x, w, recurrent=False):
         if recurrent:
             return _nn().convolution(x, w, padding="SAME")
-        return _nn().convolution(x, w, strides=list(self.strides), padding=self.padding.upper(),
-                                 dilations=list(self.dilation_rate))
+        return _nn().convolution(
+            x, w, strides=list(self.strides), padding=self.padding.upper(), dilations=list(self.dilation_rate)
+        )
 
     def _project(self, x, training=False):
         """The input convolution (channels-last) over any leading axes, all gates at once."""
         lead = list(x.shape[: len(x.shape) - self.rank - 1])
-        step_shape = list(x.shape[len(lead):])
+        step_shape = list(x.shape[len(lead) :])
         mask = None
         if self._use_dropout(self.dropout, training):
             mask = self.get_dropout_mask(x if len(lead) == 1 else x[0])
         flat = x if len(lead) == 1 else _ops.reshape(x, [-1] + step_shape)
         if mask is not None:
             pieces = _ops_shape.split(self.kernel, 4, axis=-1)
-            z = _ops_shape.concat([self._conv(flat * m if len(lead) == 1 else
-                                              _ops.reshape(x * m, [-1] + step_shape), k)
-                                   for m, k in zip(mask, pieces)], axis=-1)
+            z = _ops_shape.concat(
+                [
+                    self._conv(flat * m if len(lead) == 1 else _ops.reshape(x * m, [-1] + step_shape), k)
+                    for m, k in zip(mask, pieces)
+                ],
+                axis=-1,
+            )
         else:
             z = self._conv(flat, self.kernel)
         if self.use_bias:
@@ -1114,8 +1544,10 @@ class ConvLSTMCell(_FastCell):
         inputs_shape = tuple(inputs_shape)
         first = self.data_format == "channels_first"
         spatial = inputs_shape[2:] if first else inputs_shape[1:-1]
-        out = tuple(_conv_length(n, k, st, d, self.padding) for n, k, st, d in
-                    zip(spatial, self.kernel_size, self.strides, self.dilation_rate))
+        out = tuple(
+            _conv_length(n, k, st, d, self.padding)
+            for n, k, st, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)
+        )
         shape = (inputs_shape[0], self.filters) + out if first else (inputs_shape[0],) + out + (self.filters,)
         return shape, [shape, shape]
 
@@ -1128,27 +1560,36 @@ class ConvLSTMCell(_FastCell):
         return [_ops.zeros(shape, dtype=self.compute_dtype), _ops.zeros(shape, dtype=self.compute_dtype)]
 
     def get_config(self):
-        config = {"filters": self.filters, "kernel_size": self.kernel_size, "strides": self.strides,
-                  "padding": self.padding, "data_format": self.data_format, "dilation_rate": self.dilation_rate,
-                  "activation": activations.serialize(self.activation),
-                  "recurrent_activation": activations.serialize(self.recurrent_activation),
-                  "use_bias": self.use_bias,
-                  "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                  "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-                  "bias_initializer": initializers.serialize(self.bias_initializer),
-                  "unit_forget_bias": self.unit_forget_bias,
-                  "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                  "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-                  "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                  "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                  "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-                  "bias_constraint": constraints.serialize(self.bias_constraint),
-                  "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed}
+        config = {
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+            "activation": activations.serialize(self.activation),
+            "recurrent_activation": activations.serialize(self.recurrent_activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "unit_forget_bias": self.unit_forget_bias,
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "seed": self.seed,
+        }
         return {**Layer.get_config(self), **config}
 
 
 def _nn():
     from ... import nn  # noqa: PLC0415  (tapegrad.nn imports after keras)
+
     return nn
 
 
@@ -1159,36 +1600,121 @@ class ConvLSTM(_OneCellRNN):
     """Base of ConvLSTM1D/2D/3D (Keras's ``ConvLSTM``): an RNN over a ``ConvLSTMCell`` whose inputs
     are ``(batch, time, *spatial, channels)`` (or channels first)."""
 
-    _cell_args = ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "activation",
-                  "recurrent_activation", "use_bias", "kernel_initializer", "recurrent_initializer",
-                  "bias_initializer", "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
-                  "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
-                  "recurrent_dropout")
-    _config_order = ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "activation",
-                     "recurrent_activation", "use_bias", "kernel_initializer", "recurrent_initializer",
-                     "bias_initializer", "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
-                     "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint",
-                     "bias_constraint", "dropout", "recurrent_dropout", "seed")
+    _cell_args = (
+        "filters",
+        "kernel_size",
+        "strides",
+        "padding",
+        "data_format",
+        "dilation_rate",
+        "activation",
+        "recurrent_activation",
+        "use_bias",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "bias_initializer",
+        "unit_forget_bias",
+        "kernel_regularizer",
+        "recurrent_regularizer",
+        "bias_regularizer",
+        "kernel_constraint",
+        "recurrent_constraint",
+        "bias_constraint",
+        "dropout",
+        "recurrent_dropout",
+    )
+    _config_order = (
+        "filters",
+        "kernel_size",
+        "strides",
+        "padding",
+        "data_format",
+        "dilation_rate",
+        "activation",
+        "recurrent_activation",
+        "use_bias",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "bias_initializer",
+        "unit_forget_bias",
+        "kernel_regularizer",
+        "recurrent_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "kernel_constraint",
+        "recurrent_constraint",
+        "bias_constraint",
+        "dropout",
+        "recurrent_dropout",
+        "seed",
+    )
 
-    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
-                 activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 unit_forget_bias=True, kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
-                 recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, **kwargs):
-        cell = ConvLSTMCell(rank=rank, filters=filters, kernel_size=kernel_size, strides=strides, padding=padding,
-                            data_format=data_format, dilation_rate=dilation_rate, activation=activation,
-                            recurrent_activation=recurrent_activation, use_bias=use_bias,
-                            kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
-                            bias_initializer=bias_initializer, unit_forget_bias=unit_forget_bias,
-                            kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
-                            bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                            recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint,
-                            dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed, name="conv_lstm_cell",
-                            dtype=kwargs.get("dtype"))
-        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, **kwargs)
+    def __init__(
+        self,
+        rank,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        **kwargs,
+    ):
+        cell = ConvLSTMCell(
+            rank=rank,
+            filters=filters,
+            kernel_size=kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            unit_forget_bias=unit_forget_bias,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            name="conv_lstm_cell",
+            dtype=kwargs.get("dtype"),
+        )
+        super().__init__(
+            cell,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            **kwargs,
+        )
         self.input_spec = InputSpec(ndim=rank + 3)
 
     def compute_mask(self, _, mask):
@@ -1257,6 +1783,7 @@ class ConvLSTM3D(ConvLSTM):
 
 # ---- wrappers -------------------------------------------------------------------------------------
 
+
 class Bidirectional(Layer):
     """Runs an RNN layer forwards and a copy of it backwards and merges the outputs
     (``tf.keras.layers.Bidirectional``): ``merge_mode`` is "concat", "sum", "mul", "ave" or None (a
@@ -1273,13 +1800,16 @@ class Bidirectional(Layer):
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         if not isinstance(layer, Layer):
-            raise ValueError("Please initialize `Bidirectional` layer with a `keras.layers.Layer` instance. "
-                             f"Received: {layer}")
+            raise ValueError(
+                f"Please initialize `Bidirectional` layer with a `keras.layers.Layer` instance. Received: {layer}"
+            )
         if backward_layer is not None and not isinstance(backward_layer, Layer):
             raise ValueError(f"`backward_layer` need to be a `keras.layers.Layer` instance. Received: {backward_layer}")
         if merge_mode not in ["sum", "mul", "ave", "concat", None]:
-            raise ValueError(f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "
-                             '{"sum", "mul", "ave", "concat", None}')
+            raise ValueError(
+                f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "
+                '{"sum", "mul", "ave", "concat", None}'
+            )
         super().__init__(**kwargs)
         config = serialize_layer(layer)
         config["config"]["name"] = "forward_" + _removeprefix(layer.name, "forward_")
@@ -1300,8 +1830,9 @@ class Bidirectional(Layer):
                 sub.zero_output_for_mask = sub.return_sequences
         self.merge_mode = merge_mode
         if weights:
-            raise NotImplementedError("Bidirectional(weights=...) is not supported: call set_weights() after "
-                                      "the layer is built")
+            raise NotImplementedError(
+                "Bidirectional(weights=...) is not supported: call set_weights() after the layer is built"
+            )
         self.stateful = layer.stateful
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
@@ -1310,14 +1841,18 @@ class Bidirectional(Layer):
 
     def _verify_layer_config(self):
         if self.forward_layer.go_backwards == self.backward_layer.go_backwards:
-            raise ValueError("Forward layer and backward layer should have different `go_backwards` value. "
-                             f"Received: forward_layer.go_backwards {self.forward_layer.go_backwards}, "
-                             f"backward_layer.go_backwards={self.backward_layer.go_backwards}")
+            raise ValueError(
+                "Forward layer and backward layer should have different `go_backwards` value. "
+                f"Received: forward_layer.go_backwards {self.forward_layer.go_backwards}, "
+                f"backward_layer.go_backwards={self.backward_layer.go_backwards}"
+            )
         for a in ("stateful", "return_sequences", "return_state"):
             fv, bv = getattr(self.forward_layer, a), getattr(self.backward_layer, a)
             if fv != bv:
-                raise ValueError("Forward layer and backward layer are expected to have the same value for "
-                                 f'attribute "{a}", got "{fv}" for forward layer and "{bv}" for backward layer')
+                raise ValueError(
+                    "Forward layer and backward layer are expected to have the same value for "
+                    f'attribute "{a}", got "{fv}" for forward layer and "{bv}" for backward layer'
+                )
 
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
         output_shape = self.forward_layer.compute_output_shape(sequences_shape)
@@ -1405,8 +1940,11 @@ class Bidirectional(Layer):
         self.backward_layer.reset_state()
 
     def get_config(self):
-        config = {"merge_mode": self.merge_mode, "layer": serialize_layer(self.forward_layer),
-                  "backward_layer": serialize_layer(self.backward_layer)}
+        config = {
+            "merge_mode": self.merge_mode,
+            "layer": serialize_layer(self.forward_layer),
+            "backward_layer": serialize_layer(self.backward_layer),
+        }
         return {**super().get_config(), **config}
 
     @classmethod
@@ -1420,7 +1958,7 @@ class Bidirectional(Layer):
 
 
 def _removeprefix(text, prefix):
-    return text[len(prefix):] if text.startswith(prefix) else text
+    return text[len(prefix) :] if text.startswith(prefix) else text
 
 
 class TimeDistributed(Layer):
@@ -1435,16 +1973,19 @@ class TimeDistributed(Layer):
 
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):
-            raise ValueError("Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. "
-                             f"Received: {layer}")
+            raise ValueError(
+                f"Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. Received: {layer}"
+            )
         super().__init__(**kwargs)
         self.layer = layer
         self.supports_masking = True
 
     def _get_child_input_shape(self, input_shape):
         if not isinstance(input_shape, (tuple, list)) or len(input_shape) < 3:
-            raise ValueError("`TimeDistributed` Layer should be passed an `input_shape` with at least 3 "
-                             f"dimensions, received: {input_shape}")
+            raise ValueError(
+                "`TimeDistributed` Layer should be passed an `input_shape` with at least 3 "
+                f"dimensions, received: {input_shape}"
+            )
         return (input_shape[0], *input_shape[2:])
 
     def compute_output_shape(self, input_shape):
@@ -1463,13 +2004,17 @@ class TimeDistributed(Layer):
             mask = _ops.convert_to_tensor(mask)
             ms, ins = tuple(mask.shape), tuple(inputs.shape)
             if len(ms) < 2:
-                raise ValueError("The `mask` passed to the `TimeDistributed` layer must be at least 2D (e.g., "
-                                 f"`(batch_size, timesteps)`), but it has {len(ms)} dimension(s) with shape {ms}.")
+                raise ValueError(
+                    "The `mask` passed to the `TimeDistributed` layer must be at least 2D (e.g., "
+                    f"`(batch_size, timesteps)`), but it has {len(ms)} dimension(s) with shape {ms}."
+                )
             if ms[0] != ins[0] or ms[1] != ins[1]:
-                raise ValueError(f"The `mask` passed to the `TimeDistributed` layer has a shape {ms} that is "
-                                 f"incompatible with the input shape {ins}. The first two dimensions of the mask "
-                                 "(batch size and timesteps) must match the input's first two dimensions. "
-                                 f"Expected mask shape prefix: ({ins[0]}, {ins[1]}).")
+                raise ValueError(
+                    f"The `mask` passed to the `TimeDistributed` layer has a shape {ms} that is "
+                    f"incompatible with the input shape {ins}. The first two dimensions of the mask "
+                    "(batch size and timesteps) must match the input's first two dimensions. "
+                    f"Expected mask shape prefix: ({ins[0]}, {ins[1]})."
+                )
         steps = _ops_shape.unstack(inputs, axis=1)
         masks = _ops_shape.unstack(mask, axis=1) if mask is not None else None
         outs = []
@@ -1490,4 +2035,3 @@ class TimeDistributed(Layer):
         config = _layer_kwargs(copy.deepcopy(config))
         layer = deserialize_layer(config.pop("layer"), custom_objects)
         return cls(layer, **config)
-

@@ -5,20 +5,42 @@
 >>> float(loss(tg.constant([[0.0, 1.0]]), tg.constant([[0.5, 0.5]]))) > 0.69
 True
 """
+
 import inspect as _inspect
 
 from .base import Loss, LossFunctionWrapper, reduce_weighted_values, squeeze_or_expand_to_same_rank
 from .hinge import CategoricalHinge, Hinge, SquaredHinge, categorical_hinge, hinge, squared_hinge
 from .probabilistic import (
-    BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy, CategoricalFocalCrossentropy,
-    KLDivergence, Poisson, SparseCategoricalCrossentropy, binary_crossentropy, binary_focal_crossentropy,
-    categorical_crossentropy, categorical_focal_crossentropy, kl_divergence, poisson,
+    BinaryCrossentropy,
+    BinaryFocalCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalFocalCrossentropy,
+    KLDivergence,
+    Poisson,
+    SparseCategoricalCrossentropy,
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    kl_divergence,
+    poisson,
     sparse_categorical_crossentropy,
 )
 from .regression import (
-    CosineSimilarity, Huber, LogCosh, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
-    MeanSquaredLogarithmicError, cosine_similarity, huber, log_cosh, mean_absolute_error,
-    mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error,
+    CosineSimilarity,
+    Huber,
+    LogCosh,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    cosine_similarity,
+    huber,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
 )
 from .segmentation import Dice, Tversky, dice, tversky
 
@@ -32,33 +54,81 @@ logcosh = log_cosh
 huber_loss = huber
 
 _CLASSES = (
-    Loss, LossFunctionWrapper, KLDivergence, Poisson, BinaryCrossentropy, BinaryFocalCrossentropy,
-    CategoricalCrossentropy, CategoricalFocalCrossentropy, SparseCategoricalCrossentropy, MeanSquaredError,
-    MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, CosineSimilarity, LogCosh, Huber,
-    Hinge, SquaredHinge, CategoricalHinge, Dice, Tversky,
+    Loss,
+    LossFunctionWrapper,
+    KLDivergence,
+    Poisson,
+    BinaryCrossentropy,
+    BinaryFocalCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalFocalCrossentropy,
+    SparseCategoricalCrossentropy,
+    MeanSquaredError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    CosineSimilarity,
+    LogCosh,
+    Huber,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
+    Dice,
+    Tversky,
 )
 _FUNCTIONS = (
-    kl_divergence, poisson, binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
-    categorical_focal_crossentropy, sparse_categorical_crossentropy, mean_squared_error, mean_absolute_error,
-    mean_absolute_percentage_error, mean_squared_logarithmic_error, cosine_similarity, log_cosh, huber, hinge,
-    squared_hinge, categorical_hinge, dice, tversky,
+    kl_divergence,
+    poisson,
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    sparse_categorical_crossentropy,
+    mean_squared_error,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_logarithmic_error,
+    cosine_similarity,
+    log_cosh,
+    huber,
+    hinge,
+    squared_hinge,
+    categorical_hinge,
+    dice,
+    tversky,
 )
 # Keras's ALL_OBJECTS_DICT: every class and function by name, and the short aliases.
 _BY_NAME = {o.__name__: o for o in _CLASSES + _FUNCTIONS}
-_BY_NAME.update({
-    "bce": binary_crossentropy, "BCE": binary_crossentropy, "kld": kl_divergence, "KLD": kl_divergence,
-    "mae": mean_absolute_error, "MAE": mean_absolute_error, "mse": mean_squared_error, "MSE": mean_squared_error,
-    "mape": mean_absolute_percentage_error, "MAPE": mean_absolute_percentage_error,
-    "msle": mean_squared_logarithmic_error, "MSLE": mean_squared_logarithmic_error,
-    "logcosh": log_cosh, "huber_loss": huber, "kullback_leibler_divergence": kl_divergence,
-})
+_BY_NAME.update(
+    {
+        "bce": binary_crossentropy,
+        "BCE": binary_crossentropy,
+        "kld": kl_divergence,
+        "KLD": kl_divergence,
+        "mae": mean_absolute_error,
+        "MAE": mean_absolute_error,
+        "mse": mean_squared_error,
+        "MSE": mean_squared_error,
+        "mape": mean_absolute_percentage_error,
+        "MAPE": mean_absolute_percentage_error,
+        "msle": mean_squared_logarithmic_error,
+        "MSLE": mean_squared_logarithmic_error,
+        "logcosh": log_cosh,
+        "huber_loss": huber,
+        "kullback_leibler_divergence": kl_divergence,
+    }
+)
 
 
 def serialize(loss):
     """A config dict for a Loss instance (``{"class_name", "config"}``), or the name of a loss function."""
     if isinstance(loss, Loss):
-        return {"module": "keras.losses", "class_name": type(loss).__name__, "config": loss.get_config(),
-                "registered_name": None}
+        return {
+            "module": "keras.losses",
+            "class_name": type(loss).__name__,
+            "config": loss.get_config(),
+            "registered_name": None,
+        }
     if callable(loss) and getattr(loss, "__name__", None) in _BY_NAME:
         return loss.__name__
     raise ValueError(f"Cannot serialize loss {loss!r}: not a Loss instance or a known loss function")
@@ -99,14 +169,62 @@ def get(identifier):
 
 
 __all__ = [
-    "BinaryCrossentropy", "BinaryFocalCrossentropy", "CategoricalCrossentropy", "CategoricalFocalCrossentropy",
-    "CategoricalHinge", "CosineSimilarity", "Dice", "Hinge", "Huber", "KLD", "KLDivergence", "LogCosh", "Loss",
-    "LossFunctionWrapper", "MAE", "MAPE", "MSE", "MSLE", "MeanAbsoluteError", "MeanAbsolutePercentageError",
-    "MeanSquaredError", "MeanSquaredLogarithmicError", "Poisson", "SparseCategoricalCrossentropy", "SquaredHinge",
-    "Tversky", "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
-    "categorical_focal_crossentropy", "categorical_hinge", "cosine_similarity", "deserialize", "dice", "get", "hinge",
-    "huber", "huber_loss", "kl_divergence", "kld", "kullback_leibler_divergence", "log_cosh", "logcosh", "mae", "mape",
-    "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error",
-    "mse", "msle", "poisson", "reduce_weighted_values", "serialize", "sparse_categorical_crossentropy", "squared_hinge",
-    "squeeze_or_expand_to_same_rank", "tversky",
+    "BinaryCrossentropy",
+    "BinaryFocalCrossentropy",
+    "CategoricalCrossentropy",
+    "CategoricalFocalCrossentropy",
+    "CategoricalHinge",
+    "CosineSimilarity",
+    "Dice",
+    "Hinge",
+    "Huber",
+    "KLD",
+    "KLDivergence",
+    "LogCosh",
+    "Loss",
+    "LossFunctionWrapper",
+    "MAE",
+    "MAPE",
+    "MSE",
+    "MSLE",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredError",
+    "MeanSquaredLogarithmicError",
+    "Poisson",
+    "SparseCategoricalCrossentropy",
+    "SquaredHinge",
+    "Tversky",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "categorical_hinge",
+    "cosine_similarity",
+    "deserialize",
+    "dice",
+    "get",
+    "hinge",
+    "huber",
+    "huber_loss",
+    "kl_divergence",
+    "kld",
+    "kullback_leibler_divergence",
+    "log_cosh",
+    "logcosh",
+    "mae",
+    "mape",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_error",
+    "mean_squared_logarithmic_error",
+    "mse",
+    "msle",
+    "poisson",
+    "reduce_weighted_values",
+    "serialize",
+    "sparse_categorical_crossentropy",
+    "squared_hinge",
+    "squeeze_or_expand_to_same_rank",
+    "tversky",
 ]

@@ -1,5 +1,6 @@
 """Keras 3's Loss base class: dtype conversion, masks, sample weights, reductions
 (keras/src/losses/loss.py)."""
+
 import collections
 import re
 
@@ -18,7 +19,8 @@ def standardize_reduction(reduction):
     if reduction not in _REDUCTIONS:
         raise ValueError(
             "Invalid value for argument `reduction`. Expected one of "
-            f"{set(_REDUCTIONS)}. Received: reduction={reduction}")
+            f"{set(_REDUCTIONS)}. Received: reduction={reduction}"
+        )
     return reduction
 
 
@@ -144,7 +146,8 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
         except ValueError as e:
             raise ValueError(
                 f"sample_weight of shape {tuple(sample_weight.shape)} cannot be applied to loss values of "
-                f"shape {tuple(values.shape)}: {e}") from None
+                f"shape {tuple(values.shape)}: {e}"
+            ) from None
     return reduce_values(values, sample_weight, reduction)
 
 
@@ -189,8 +192,9 @@ class Loss:
             mask = _ops.logical_and(_ops.cast(in_mask, "bool"), _ops.cast(out_mask, "bool"))
         else:
             mask = in_mask if in_mask is not None else out_mask
-        return reduce_weighted_values(losses, sample_weight=sample_weight, mask=mask, reduction=self.reduction,
-                                      dtype=self._dtype)
+        return reduce_weighted_values(
+            losses, sample_weight=sample_weight, mask=mask, reduction=self.reduction, dtype=self._dtype
+        )
 
     def call(self, y_true, y_pred):
         raise NotImplementedError(f"{type(self).__name__} must implement call(y_true, y_pred)")
@@ -233,6 +237,7 @@ class LossFunctionWrapper(Loss):
         fn = config.get("fn")
         if isinstance(fn, str):
             from . import _BY_NAME  # the module's table of names
+
             if fn not in _BY_NAME:
                 raise ValueError(f"Could not interpret loss function: {fn}")
             config["fn"] = _BY_NAME[fn]

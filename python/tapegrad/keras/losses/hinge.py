@@ -1,4 +1,5 @@
 """Hinge losses (maximum-margin classification)."""
+
 from ... import _ops
 from .base import Loss, LossFunctionWrapper, as_tensor
 

@@ -4,12 +4,14 @@ Probabilities are clipped to [1e-7, 1 - 1e-7] as Keras does; logits go through t
 (``tg.nn.softmax_cross_entropy_with_logits`` and friends), which are max-shifted / softplus forms,
 so logits of ±1000 give finite losses and gradients.
 """
+
 import warnings
-from typing import Tuple
 
 from ... import _ops
 from ..._ops_nnloss import (
-    sigmoid_cross_entropy_with_logits, softmax, softmax_cross_entropy_with_logits,
+    sigmoid_cross_entropy_with_logits,
+    softmax,
+    softmax_cross_entropy_with_logits,
     sparse_softmax_cross_entropy_with_logits,
 )
 from .base import EPSILON, Loss, LossFunctionWrapper, as_tensor, expand_dims, set_mask, squeeze
@@ -32,17 +34,22 @@ def _check_axis(axis):
 def _check_same_shape(target, output, need_rank=False):
     ts, os = tuple(target.shape), tuple(output.shape)
     if need_rank and len(ts) < 1:
-        raise ValueError(f"Arguments `target` and `output` must be at least rank 1. Received: "
-                         f"target.shape={ts}, output.shape={os}")
+        raise ValueError(
+            f"Arguments `target` and `output` must be at least rank 1. Received: target.shape={ts}, output.shape={os}"
+        )
     if len(ts) != len(os):
-        raise ValueError(f"Arguments `target` and `output` must have the same rank (ndim). Received: "
-                         f"target.shape={ts}, output.shape={os}")
+        raise ValueError(
+            f"Arguments `target` and `output` must have the same rank (ndim). Received: "
+            f"target.shape={ts}, output.shape={os}"
+        )
     if ts != os:
-        raise ValueError(f"Arguments `target` and `output` must have the same shape. Received: "
-                         f"target.shape={ts}, output.shape={os}")
+        raise ValueError(
+            f"Arguments `target` and `output` must have the same shape. Received: target.shape={ts}, output.shape={os}"
+        )
 
 
 # ---- the backend ops (keras.ops.*_crossentropy on the TensorFlow backend) ---------------------
+
 
 def _binary_crossentropy_op(target, output, from_logits=False):
     _check_same_shape(target, output)
@@ -74,11 +81,14 @@ def _sparse_categorical_crossentropy_op(target, output, from_logits=False, axis=
     if len(os) < 1:
         raise ValueError(f"Argument `output` must be at least rank 1. Received: output.shape={os}")
     if len(ts) != len(os) - 1:
-        raise ValueError(f"Argument `output` must have rank (ndim) `target.ndim - 1`. Received: "
-                         f"target.shape={ts}, output.shape={os}")
+        raise ValueError(
+            f"Argument `output` must have rank (ndim) `target.ndim - 1`. Received: target.shape={ts}, output.shape={os}"
+        )
     if ts != os[:-1]:
-        raise ValueError(f"Arguments `target` and `output` must have the same shape up until the last "
-                         f"dimension: target.shape={ts}, output.shape={os}")
+        raise ValueError(
+            f"Arguments `target` and `output` must have the same shape up until the last "
+            f"dimension: target.shape={ts}, output.shape={os}"
+        )
     if not from_logits:
         output = _ops.log(clip(output, EPSILON, 1.0 - EPSILON))
     return sparse_softmax_cross_entropy_with_logits(labels=target, logits=output)
@@ -89,7 +99,10 @@ def _warn_one_class(name, y_pred):
         warnings.warn(
             f"In loss {name}, expected y_pred.shape to be (batch_size, num_classes) with num_classes > 1. "
             f"Received: y_pred.shape={tuple(y_pred.shape)}. Consider using 'binary_crossentropy' if you only "
-            "have 2 classes.", SyntaxWarning, stacklevel=3)
+            "have 2 classes.",
+            SyntaxWarning,
+            stacklevel=3,
+        )
 
 
 def _smooth_categorical(y_true, y_pred, label_smoothing):
@@ -107,6 +120,7 @@ def _smooth_binary(y_true, y_pred, label_smoothing):
 
 # ---- the loss functions ----------------------------------------------------------------------
 
+
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Per-sample binary cross-entropy, the mean over `axis`.
 
@@ -120,8 +134,9 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     return _ops.reduce_mean(_binary_crossentropy_op(y_true, y_pred, from_logits), axis=axis)
 
 
-def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0,
-                              from_logits=False, label_smoothing=0.0, axis=-1):
+def binary_focal_crossentropy(
+    y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1
+):
     """``(1 - p_t)**gamma * BCE`` (times alpha / 1 - alpha with class balancing), mean over `axis`.
     As in Keras, logits go through a sigmoid and the probabilities are clipped."""
     y_pred = as_tensor(y_pred)
@@ -154,8 +169,9 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return _categorical_crossentropy_op(y_true, y_pred, from_logits=from_logits, axis=axis)
 
 
-def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
-                                   label_smoothing=0.0, axis=-1):
+def categorical_focal_crossentropy(
+    y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1
+):
     """``sum(alpha * (1 - p)**gamma * -y_true * log(p), axis)`` with p renormalised and clipped."""
     _check_axis(axis)
     y_pred = as_tensor(y_pred)
@@ -218,10 +234,11 @@ def poisson(y_true, y_pred):
 
 # ---- classes ---------------------------------------------------------------------------------
 
+
 class _Configured(LossFunctionWrapper):
     """A wrapper whose config is name, reduction and the attributes listed in `_config_keys`."""
 
-    _config_keys: Tuple[str, ...] = ()
+    _config_keys: tuple[str, ...] = ()
 
     def __init__(self, fn, name, reduction, dtype, **kwargs):
         super().__init__(fn, name=name, reduction=reduction, dtype=dtype, **kwargs)
@@ -259,10 +276,24 @@ class BinaryCrossentropy(_Configured):
 
     _config_keys = ("from_logits", "label_smoothing", "axis")
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
-                 name="binary_crossentropy", dtype=None):
-        super().__init__(binary_crossentropy, name, reduction, dtype, from_logits=from_logits,
-                         label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="binary_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            binary_crossentropy,
+            name,
+            reduction,
+            dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
 
 
 class BinaryFocalCrossentropy(_Configured):
@@ -270,11 +301,30 @@ class BinaryFocalCrossentropy(_Configured):
 
     _config_keys = ("from_logits", "label_smoothing", "axis", "apply_class_balancing", "alpha", "gamma")
 
-    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0,
-                 axis=-1, reduction="sum_over_batch_size", name="binary_focal_crossentropy", dtype=None):
-        super().__init__(binary_focal_crossentropy, name, reduction, dtype,
-                         apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        apply_class_balancing=False,
+        alpha=0.25,
+        gamma=2.0,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="binary_focal_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            binary_focal_crossentropy,
+            name,
+            reduction,
+            dtype,
+            apply_class_balancing=apply_class_balancing,
+            alpha=alpha,
+            gamma=gamma,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
 
 
 class CategoricalCrossentropy(_Configured):
@@ -288,10 +338,24 @@ class CategoricalCrossentropy(_Configured):
 
     _config_keys = ("from_logits", "label_smoothing", "axis")
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
-                 name="categorical_crossentropy", dtype=None):
-        super().__init__(categorical_crossentropy, name, reduction, dtype, from_logits=from_logits,
-                         label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="categorical_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            categorical_crossentropy,
+            name,
+            reduction,
+            dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
 
 
 class CategoricalFocalCrossentropy(_Configured):
@@ -299,10 +363,28 @@ class CategoricalFocalCrossentropy(_Configured):
 
     _config_keys = ("from_logits", "label_smoothing", "axis", "alpha", "gamma")
 
-    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="categorical_focal_crossentropy", dtype=None):
-        super().__init__(categorical_focal_crossentropy, name, reduction, dtype, alpha=alpha, gamma=gamma,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        alpha=0.25,
+        gamma=2.0,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="categorical_focal_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            categorical_focal_crossentropy,
+            name,
+            reduction,
+            dtype,
+            alpha=alpha,
+            gamma=gamma,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
 
 
 class SparseCategoricalCrossentropy(_Configured):
@@ -310,10 +392,24 @@ class SparseCategoricalCrossentropy(_Configured):
 
     _config_keys = ("from_logits", "ignore_class")
 
-    def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size", axis=-1,
-                 name="sparse_categorical_crossentropy", dtype=None):
-        super().__init__(sparse_categorical_crossentropy, name, reduction, dtype, from_logits=from_logits,
-                         ignore_class=ignore_class, axis=axis)
+    def __init__(
+        self,
+        from_logits=False,
+        ignore_class=None,
+        reduction="sum_over_batch_size",
+        axis=-1,
+        name="sparse_categorical_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            sparse_categorical_crossentropy,
+            name,
+            reduction,
+            dtype,
+            from_logits=from_logits,
+            ignore_class=ignore_class,
+            axis=axis,
+        )
         self.axis = axis
 
     def get_config(self):

@@ -1,4 +1,5 @@
 """Regression losses (keras/src/losses/losses.py): per-sample values over the last axis."""
+
 import math
 
 from ... import _ops
@@ -73,7 +74,8 @@ def huber(y_true, y_pred, delta=1.0):
     half = _scalar(0.5, y_pred)
     return _ops.reduce_mean(
         _ops.where(abs_error <= delta, half * _ops.square(error), delta * abs_error - half * _ops.square(delta)),
-        axis=-1)
+        axis=-1,
+    )
 
 
 def log_cosh(y_true, y_pred):

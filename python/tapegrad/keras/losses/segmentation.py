@@ -1,4 +1,5 @@
 """Image segmentation losses: Dice and Tversky (Keras 3.2+ / 3.3+)."""
+
 from ... import _ops
 from .base import EPSILON, Loss, LossFunctionWrapper, as_tensor
 

@@ -1,13 +1,24 @@
 """Accuracy metrics (keras/src/metrics/accuracy_metrics.py): per-sample 0/1 matches, averaged by
 MeanMetricWrapper."""
+
 from ... import _ops, _ops_math
 from ..losses.base import as_tensor, squeeze, squeeze_or_expand_to_same_rank
 from .base import FLOATX, MeanMetricWrapper
 
-__all__ = ["accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-           "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "Accuracy", "BinaryAccuracy",
-           "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
-           "SparseTopKCategoricalAccuracy"]
+__all__ = [
+    "accuracy",
+    "binary_accuracy",
+    "categorical_accuracy",
+    "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy",
+    "sparse_top_k_categorical_accuracy",
+    "Accuracy",
+    "BinaryAccuracy",
+    "CategoricalAccuracy",
+    "SparseCategoricalAccuracy",
+    "TopKCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy",
+]
 
 
 def _matches(a, b):
@@ -165,8 +176,9 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     """How often the integer label is among the top `k` predictions."""
 
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None, from_sorted_ids=False):
-        super().__init__(fn=sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
-                         from_sorted_ids=from_sorted_ids)
+        super().__init__(
+            fn=sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k, from_sorted_ids=from_sorted_ids
+        )
         self.k = k
         self.from_sorted_ids = from_sorted_ids
 

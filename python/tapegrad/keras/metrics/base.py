@@ -6,6 +6,7 @@ Metric state lives in non-trainable tapegrad Variables. Note [Metrics and tapes]
 so updating a metric inside a ``GradientTape`` records nothing on the tape and watches no
 variable; state updates are plain ``assign`` calls on non-trainable variables.
 """
+
 import functools
 
 from ... import _ops, _ops_math
@@ -224,10 +225,18 @@ class Mean(Metric):
 def serialize_fn(fn):
     """Keras's serialized form of a plain function in a config."""
     if isinstance(fn, Metric) or hasattr(fn, "get_config"):
-        return {"module": "keras.metrics", "class_name": type(fn).__name__, "config": fn.get_config(),
-                "registered_name": None}
-    return {"module": "builtins", "class_name": "function", "config": getattr(fn, "__name__", repr(fn)),
-            "registered_name": "function"}
+        return {
+            "module": "keras.metrics",
+            "class_name": type(fn).__name__,
+            "config": fn.get_config(),
+            "registered_name": None,
+        }
+    return {
+        "module": "builtins",
+        "class_name": "function",
+        "config": getattr(fn, "__name__", repr(fn)),
+        "registered_name": "function",
+    }
 
 
 class MeanMetricWrapper(Mean):
@@ -249,8 +258,12 @@ class MeanMetricWrapper(Mean):
         mask = get_mask(y_pred)
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
         if mask is not None or sample_weight is not None:
-            sample_weight = apply_mask(None if sample_weight is None else as_tensor(sample_weight, self.dtype),
-                                       mask, dtype=self.dtype, reduction="sum")
+            sample_weight = apply_mask(
+                None if sample_weight is None else as_tensor(sample_weight, self.dtype),
+                mask,
+                dtype=self.dtype,
+                reduction="sum",
+            )
         return super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):
@@ -264,6 +277,7 @@ class MeanMetricWrapper(Mean):
         fn = config.get("fn")
         if isinstance(fn, (dict, str)):
             from . import _FUNCTIONS_BY_NAME
+
             name = fn.get("config") if isinstance(fn, dict) else fn
             if name not in _FUNCTIONS_BY_NAME:
                 raise ValueError(f"Could not interpret metric function: {name}")

@@ -5,6 +5,7 @@ Counts at each threshold t are over predictions ``y_pred > t`` (strict). Evenly 
 thresholds (AUC's default) use Keras's bucket algorithm: one segment sum per batch instead of a
 comparison per threshold; the counts are the same.
 """
+
 import enum
 from typing import Optional
 
@@ -14,8 +15,19 @@ from ... import _ops, _ops_math, _ops_shape
 from ..losses.base import EPSILON, squeeze_or_expand_to_same_rank
 from .base import Metric
 
-__all__ = ["TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives", "Precision", "Recall", "AUC",
-           "SensitivityAtSpecificity", "SpecificityAtSensitivity", "PrecisionAtRecall", "RecallAtPrecision"]
+__all__ = [
+    "TruePositives",
+    "FalsePositives",
+    "TrueNegatives",
+    "FalseNegatives",
+    "Precision",
+    "Recall",
+    "AUC",
+    "SensitivityAtSpecificity",
+    "SpecificityAtSensitivity",
+    "PrecisionAtRecall",
+    "RecallAtPrecision",
+]
 
 NEG_INF = -1e10
 
@@ -27,8 +39,12 @@ class ConfusionMatrix(enum.Enum):
     FALSE_NEGATIVES = "fn"
 
 
-TP, FP, TN, FN = (ConfusionMatrix.TRUE_POSITIVES, ConfusionMatrix.FALSE_POSITIVES, ConfusionMatrix.TRUE_NEGATIVES,
-                  ConfusionMatrix.FALSE_NEGATIVES)
+TP, FP, TN, FN = (
+    ConfusionMatrix.TRUE_POSITIVES,
+    ConfusionMatrix.FALSE_POSITIVES,
+    ConfusionMatrix.TRUE_NEGATIVES,
+    ConfusionMatrix.FALSE_NEGATIVES,
+)
 
 
 class AUCCurve(enum.Enum):
@@ -54,8 +70,10 @@ class AUCSummationMethod(enum.Enum):
         for method in AUCSummationMethod:
             if key in (method.value, method.value.capitalize()):
                 return method
-        raise ValueError(f'Invalid AUC summation method value: "{key}". '
-                         'Expected values are ["interpolation", "majoring", "minoring"]')
+        raise ValueError(
+            f'Invalid AUC summation method value: "{key}". '
+            'Expected values are ["interpolation", "majoring", "minoring"]'
+        )
 
 
 def _to_list(x):
@@ -92,8 +110,9 @@ def _filter_top_k(x, k):
     return x * mask + _c(NEG_INF, x) * (_c(1.0, x) - mask)
 
 
-def _update_bucketed(variables, y_true, y_pred, num_thresholds, multi_label, sample_weight, label_weights,
-                     thresholds_with_epsilon):
+def _update_bucketed(
+    variables, y_true, y_pred, num_thresholds, multi_label, sample_weight, label_weights, thresholds_with_epsilon
+):
     """Keras's optimized path for evenly spaced thresholds: bucket each prediction, segment-sum
     the (weighted) labels per bucket, then a reversed cumulative sum gives counts per threshold."""
     weights = None
@@ -125,11 +144,14 @@ def _update_bucketed(variables, y_true, y_pred, num_thresholds, multi_label, sam
             sums = _ops_shape.unsorted_segment_sum(labels, ids, num_labels * num_thresholds)
             sums = _ops.reshape(sums, [num_labels, num_thresholds])
             return _ops.transpose(_ops_math.cumsum(sums, axis=1, reverse=True))
+
         total_axis = 0
     else:
+
         def per_threshold(labels):
             sums = _ops_shape.unsorted_segment_sum(labels, buckets, num_thresholds)
             return _ops_math.cumsum(sums, reverse=True)
+
         total_axis = None
     tp = per_threshold(true_labels)
     fp = per_threshold(false_labels)
@@ -143,14 +165,25 @@ def _update_bucketed(variables, y_true, y_pred, num_thresholds, multi_label, sam
         variables[FN].assign_add(_ops.reduce_sum(true_labels, axis=total_axis) - tp)
 
 
-def update_confusion_matrix_variables(variables, y_true, y_pred, thresholds, top_k=None, class_id=None,
-                                      sample_weight=None, multi_label=False, label_weights=None,
-                                      thresholds_distributed_evenly=False):
+def update_confusion_matrix_variables(
+    variables,
+    y_true,
+    y_pred,
+    thresholds,
+    top_k=None,
+    class_id=None,
+    sample_weight=None,
+    multi_label=False,
+    label_weights=None,
+    thresholds_distributed_evenly=False,
+):
     """Adds this batch's weighted TP/FP/TN/FN counts per threshold to the given variables
     ({ConfusionMatrix: Variable}); Keras's update_confusion_matrix_variables."""
     if multi_label and label_weights is not None:
-        raise ValueError("`label_weights` for multilabel data should be handled outside of "
-                         "`update_confusion_matrix_variables` when `multi_label` is True.")
+        raise ValueError(
+            "`label_weights` for multilabel data should be handled outside of "
+            "`update_confusion_matrix_variables` when `multi_label` is True."
+        )
     if not variables:
         return
     invalid = [k for k in variables if k not in list(ConfusionMatrix)]
@@ -169,21 +202,24 @@ def update_confusion_matrix_variables(variables, y_true, y_pred, thresholds, top
         y_pred = _filter_top_k(y_pred, top_k)
     if class_id is not None:
         if len(y_pred.shape) == 1:
-            raise ValueError("When class_id is provided, y_pred must be a 2D array with shape "
-                             f"(num_samples, num_classes), found shape: {tuple(y_pred.shape)}")
+            raise ValueError(
+                "When class_id is provided, y_pred must be a 2D array with shape "
+                f"(num_samples, num_classes), found shape: {tuple(y_pred.shape)}"
+            )
         y_true = _ops_shape.gather(y_true, [class_id], axis=-1)
         y_pred = _ops_shape.gather(y_pred, [class_id], axis=-1)
     if label_weights is not None:
         label_weights = _ops.cast(_ops.convert_to_tensor(label_weights), dtype)
     if thresholds_distributed_evenly:
         with_eps = thresholds_list[0] < 0.0 or thresholds_list[-1] > 1.0
-        return _update_bucketed(variables, y_true, y_pred, len(thresholds_list), multi_label, sample_weight,
-                                label_weights, with_eps)
+        return _update_bucketed(
+            variables, y_true, y_pred, len(thresholds_list), multi_label, sample_weight, label_weights, with_eps
+        )
 
     thresholds = _ops.constant(np.asarray(thresholds_list, dtype=np.float64), dtype=dtype)
     label_is_pos = _ops.cast(y_true, "bool")
     if multi_label:
-        preds, labels = y_pred, label_is_pos   # (N, L): compare against thresholds (T, 1, 1)
+        preds, labels = y_pred, label_is_pos  # (N, L): compare against thresholds (T, 1, 1)
         th = _ops.reshape(thresholds, [-1, 1, 1])
     else:
         preds, labels = _ops.reshape(y_pred, [-1]), _ops.reshape(label_is_pos, [-1])
@@ -194,8 +230,9 @@ def update_confusion_matrix_variables(variables, y_true, y_pred, thresholds, top
     if sample_weight is not None:
         weights = _ops.broadcast_to(sample_weight, list(y_pred.shape))
     if label_weights is not None and not multi_label:
-        lw = _ops.broadcast_to(_ops.reshape(label_weights, [1, -1]) if len(y_pred.shape) > 1 else label_weights,
-                               list(y_pred.shape))
+        lw = _ops.broadcast_to(
+            _ops.reshape(label_weights, [1, -1]) if len(y_pred.shape) > 1 else label_weights, list(y_pred.shape)
+        )
         weights = lw if weights is None else weights * lw
     if weights is not None:
         weights = _ops.reshape(weights, [1] + list(preds.shape))
@@ -232,9 +269,14 @@ class _ConfusionMatrixConditionCount(Metric):
         self.accumulator = self.add_variable(shape=(len(self.thresholds),), initializer="zeros", name="accumulator")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        update_confusion_matrix_variables({self._cond: self.accumulator}, y_true, y_pred, self.thresholds,
-                                          sample_weight=sample_weight,
-                                          thresholds_distributed_evenly=self._thresholds_distributed_evenly)
+        update_confusion_matrix_variables(
+            {self._cond: self.accumulator},
+            y_true,
+            y_pred,
+            self.thresholds,
+            sample_weight=sample_weight,
+            thresholds_distributed_evenly=self._thresholds_distributed_evenly,
+        )
 
     def result(self):
         value = self.accumulator.value()
@@ -252,21 +294,25 @@ class TruePositives(_ConfusionMatrixConditionCount):
     >>> float(m([0, 1, 1, 1], [1, 0, 1, 1]))
     2.0
     """
+
     _cond = TP
 
 
 class FalsePositives(_ConfusionMatrixConditionCount):
     """The (weighted) number of predictions above the threshold(s) whose label is negative."""
+
     _cond = FP
 
 
 class TrueNegatives(_ConfusionMatrixConditionCount):
     """The (weighted) number of predictions at or below the threshold(s) whose label is negative."""
+
     _cond = TN
 
 
 class FalseNegatives(_ConfusionMatrixConditionCount):
     """The (weighted) number of predictions at or below the threshold(s) whose label is positive."""
+
     _cond = FN
 
 
@@ -289,9 +335,15 @@ class _PrecisionRecall(Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         update_confusion_matrix_variables(
-            {TP: self.true_positives, self._second: self._second_var}, y_true, y_pred, self.thresholds,
-            top_k=self.top_k, class_id=self.class_id, sample_weight=sample_weight,
-            thresholds_distributed_evenly=self._thresholds_distributed_evenly)
+            {TP: self.true_positives, self._second: self._second_var},
+            y_true,
+            y_pred,
+            self.thresholds,
+            top_k=self.top_k,
+            class_id=self.class_id,
+            sample_weight=sample_weight,
+            thresholds_distributed_evenly=self._thresholds_distributed_evenly,
+        )
 
     def result(self):
         tp = self.true_positives.value()
@@ -299,8 +351,12 @@ class _PrecisionRecall(Metric):
         return value[0] if len(self.thresholds) == 1 else value
 
     def get_config(self):
-        return {**super().get_config(), "thresholds": self.init_thresholds, "top_k": self.top_k,
-                "class_id": self.class_id}
+        return {
+            **super().get_config(),
+            "thresholds": self.init_thresholds,
+            "top_k": self.top_k,
+            "class_id": self.class_id,
+        }
 
 
 class Precision(_PrecisionRecall):
@@ -312,6 +368,7 @@ class Precision(_PrecisionRecall):
     >>> float(m([0, 1, 1, 1], [1, 0, 1, 1]))
     0.6666666865348816
     """
+
     _second = FP
 
 
@@ -324,6 +381,7 @@ class Recall(_PrecisionRecall):
     >>> float(m([0, 1, 1, 1], [1, 0, 1, 1]))
     0.6666666865348816
     """
+
     _second = FN
 
 
@@ -331,8 +389,9 @@ class _SensitivitySpecificityBase(Metric):
     def __init__(self, value, num_thresholds=200, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
         if num_thresholds <= 0:
-            raise ValueError("Argument `num_thresholds` must be an integer > 0. "
-                             f"Received: num_thresholds={num_thresholds}")
+            raise ValueError(
+                f"Argument `num_thresholds` must be an integer > 0. Received: num_thresholds={num_thresholds}"
+            )
         self.value = value
         self.class_id = class_id
         if num_thresholds == 1:
@@ -351,8 +410,13 @@ class _SensitivitySpecificityBase(Metric):
     def update_state(self, y_true, y_pred, sample_weight=None):
         update_confusion_matrix_variables(
             {TP: self.true_positives, TN: self.true_negatives, FP: self.false_positives, FN: self.false_negatives},
-            y_true, y_pred, self.thresholds, class_id=self.class_id, sample_weight=sample_weight,
-            thresholds_distributed_evenly=self._thresholds_distributed_evenly)
+            y_true,
+            y_pred,
+            self.thresholds,
+            class_id=self.class_id,
+            sample_weight=sample_weight,
+            thresholds_distributed_evenly=self._thresholds_distributed_evenly,
+        )
 
     def _rates(self):
         tp, fp = self.true_positives.value(), self.false_positives.value()
@@ -362,8 +426,12 @@ class _SensitivitySpecificityBase(Metric):
 
     def _find_max_under_constraint(self, constrained, dependent):
         feasible = _ops.greater_equal(constrained, _c(self.value, constrained))
-        return _ops.reduce_max(_ops_shape.concat([_ops_shape.where(feasible, dependent, _ops.zeros_like(dependent)),
-                                            _ops.zeros([1], dependent.dtype)], axis=0))
+        return _ops.reduce_max(
+            _ops_shape.concat(
+                [_ops_shape.where(feasible, dependent, _ops.zeros_like(dependent)), _ops.zeros([1], dependent.dtype)],
+                axis=0,
+            )
+        )
 
     def get_config(self):
         return {**super().get_config(), "class_id": self.class_id}
@@ -452,30 +520,45 @@ class AUC(Metric):
     0.75
     """
 
-    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name=None, dtype=None,
-                 thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False):
+    def __init__(
+        self,
+        num_thresholds=200,
+        curve="ROC",
+        summation_method="interpolation",
+        name=None,
+        dtype=None,
+        thresholds=None,
+        multi_label=False,
+        num_labels=None,
+        label_weights=None,
+        from_logits=False,
+    ):
         self._init_from_thresholds = thresholds is not None
         if thresholds is not None:
             self.num_thresholds = len(thresholds) + 2
             thresholds = sorted(thresholds)
-            self._thresholds_distributed_evenly = is_evenly_distributed_thresholds(
-                np.array([0.0] + thresholds + [1.0]))
+            self._thresholds_distributed_evenly = is_evenly_distributed_thresholds(np.array([0.0] + thresholds + [1.0]))
         else:
             if num_thresholds <= 1:
-                raise ValueError(f"Argument `num_thresholds` must be an integer > 1. Received: "
-                                 f"num_thresholds={num_thresholds}")
+                raise ValueError(
+                    f"Argument `num_thresholds` must be an integer > 1. Received: num_thresholds={num_thresholds}"
+                )
             self.num_thresholds = num_thresholds
             thresholds = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
             self._thresholds_distributed_evenly = True
         self._thresholds = np.array([0.0 - EPSILON] + thresholds + [1.0 + EPSILON])
         self.curve = curve if isinstance(curve, AUCCurve) else AUCCurve.from_str(curve)
-        self.summation_method = (summation_method if isinstance(summation_method, AUCSummationMethod)
-                                 else AUCSummationMethod.from_str(summation_method))
+        self.summation_method = (
+            summation_method
+            if isinstance(summation_method, AUCSummationMethod)
+            else AUCSummationMethod.from_str(summation_method)
+        )
         super().__init__(name=name, dtype=dtype)
         self.multi_label = multi_label
         self.num_labels = num_labels
-        self.label_weights = None if label_weights is None else _ops.constant(np.asarray(label_weights),
-                                                                              dtype=self.dtype)
+        self.label_weights = (
+            None if label_weights is None else _ops.constant(np.asarray(label_weights), dtype=self.dtype)
+        )
         self._from_logits = from_logits
         self._built = False
         if self.multi_label:
@@ -493,8 +576,10 @@ class AUC(Metric):
     def _build(self, shape):
         if self.multi_label:
             if len(shape) != 2:
-                raise ValueError(f"`y_pred` must have rank 2 when `multi_label=True`. Found rank {len(shape)}. "
-                                 f"Full shape received for `y_pred`: {tuple(shape)}")
+                raise ValueError(
+                    f"`y_pred` must have rank 2 when `multi_label=True`. Found rank {len(shape)}. "
+                    f"Full shape received for `y_pred`: {tuple(shape)}"
+                )
             self._num_labels = shape[1]
             var_shape = (self.num_thresholds, self._num_labels)
         else:
@@ -514,9 +599,14 @@ class AUC(Metric):
             y_pred = _ops.sigmoid(y_pred)
         update_confusion_matrix_variables(
             {TP: self.true_positives, TN: self.true_negatives, FP: self.false_positives, FN: self.false_negatives},
-            y_true, y_pred, self._thresholds, sample_weight=sample_weight, multi_label=self.multi_label,
+            y_true,
+            y_pred,
+            self._thresholds,
+            sample_weight=sample_weight,
+            multi_label=self.multi_label,
             label_weights=None if self.multi_label else self.label_weights,
-            thresholds_distributed_evenly=self._thresholds_distributed_evenly)
+            thresholds_distributed_evenly=self._thresholds_distributed_evenly,
+        )
 
     def _by_label(self, terms):
         if not self.multi_label:
@@ -524,8 +614,9 @@ class AUC(Metric):
         by_label = _ops.reduce_sum(terms, axis=0)
         if self.label_weights is None:
             return _ops.reduce_mean(by_label)
-        return _ops_math.divide_no_nan(_ops.reduce_sum(by_label * self.label_weights),
-                                       _ops.reduce_sum(self.label_weights))
+        return _ops_math.divide_no_nan(
+            _ops.reduce_sum(by_label * self.label_weights), _ops.reduce_sum(self.label_weights)
+        )
 
     def interpolate_pr_auc(self):
         """PR-AUC with precision interpolated between thresholds (Davis & Goadrich, 2006)."""
@@ -539,9 +630,12 @@ class AUC(Metric):
         intercept = tp[1:] - prec_slope * p[1:]
         safe_p_ratio = _ops_shape.where(
             _ops.logical_and(p[: n - 1] > zero, p[1:] > zero),
-            _ops_math.divide_no_nan(p[: n - 1], _ops.maximum(p[1:], zero)), _ops.ones_like(p[1:]))
-        increments = _ops_math.divide_no_nan(prec_slope * (dtp + intercept * _ops.log(safe_p_ratio)),
-                                             _ops.maximum(tp[1:] + fn[1:], zero))
+            _ops_math.divide_no_nan(p[: n - 1], _ops.maximum(p[1:], zero)),
+            _ops.ones_like(p[1:]),
+        )
+        increments = _ops_math.divide_no_nan(
+            prec_slope * (dtp + intercept * _ops.log(safe_p_ratio)), _ops.maximum(tp[1:] + fn[1:], zero)
+        )
         return self._by_label(increments)
 
     def result(self):
@@ -579,10 +673,16 @@ class AUC(Metric):
 
     def get_config(self):
         lw = self.label_weights
-        config = {**super().get_config(), "num_thresholds": self.num_thresholds, "curve": self.curve.value,
-                  "summation_method": self.summation_method.value, "multi_label": self.multi_label,
-                  "num_labels": self.num_labels, "label_weights": None if lw is None else lw.numpy().tolist(),
-                  "from_logits": self._from_logits}
+        config = {
+            **super().get_config(),
+            "num_thresholds": self.num_thresholds,
+            "curve": self.curve.value,
+            "summation_method": self.summation_method.value,
+            "multi_label": self.multi_label,
+            "num_labels": self.num_labels,
+            "label_weights": None if lw is None else lw.numpy().tolist(),
+            "from_logits": self._from_logits,
+        }
         if self._init_from_thresholds:
             config["thresholds"] = self.thresholds[1:-1]
         return config

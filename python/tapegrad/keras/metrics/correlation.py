@@ -1,5 +1,6 @@
 """Correlation metrics (keras/src/metrics/correlation_metrics.py): per-sample Pearson and
 concordance correlation along `axis`, averaged by MeanMetricWrapper."""
+
 from ... import _ops, _ops_math
 from ..losses.base import EPSILON, as_tensor, squeeze_or_expand_to_same_rank
 from .base import LossMetricWrapper

@@ -1,5 +1,6 @@
 """F-scores (keras/src/metrics/f_score_metrics.py): FBetaScore and F1Score over 2-D multi-label
 or one-hot inputs."""
+
 from ... import _ops
 from ..losses.base import EPSILON, as_tensor
 from .base import Metric
@@ -21,20 +22,28 @@ class FBetaScore(Metric):
     def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None):
         super().__init__(name=name, dtype=dtype)
         if average not in (None, "micro", "macro", "weighted"):
-            raise ValueError("Invalid `average` argument value. Expected one of: {None, 'micro', 'macro', "
-                             f"'weighted'}}. Received: average={average}")
+            raise ValueError(
+                "Invalid `average` argument value. Expected one of: {None, 'micro', 'macro', "
+                f"'weighted'}}. Received: average={average}"
+            )
         if not isinstance(beta, float):
-            raise ValueError("Invalid `beta` argument value. It should be a Python float. "
-                             f"Received: beta={beta} of type '{type(beta)}'")
+            raise ValueError(
+                "Invalid `beta` argument value. It should be a Python float. "
+                f"Received: beta={beta} of type '{type(beta)}'"
+            )
         if beta <= 0.0:
             raise ValueError(f"Invalid `beta` argument value. It should be > 0. Received: beta={beta}")
         if threshold is not None:
             if not isinstance(threshold, float):
-                raise ValueError("Invalid `threshold` argument value. It should be a Python float. "
-                                 f"Received: threshold={threshold} of type '{type(threshold)}'")
+                raise ValueError(
+                    "Invalid `threshold` argument value. It should be a Python float. "
+                    f"Received: threshold={threshold} of type '{type(threshold)}'"
+                )
             if threshold > 1.0 or threshold <= 0.0:
-                raise ValueError("Invalid `threshold` argument value. It should verify 0 < threshold <= 1. "
-                                 f"Received: threshold={threshold}")
+                raise ValueError(
+                    "Invalid `threshold` argument value. It should verify 0 < threshold <= 1. "
+                    f"Received: threshold={threshold}"
+                )
         self.average = average
         self.beta = beta
         self.threshold = threshold
@@ -43,8 +52,10 @@ class FBetaScore(Metric):
 
     def _build(self, y_true_shape, y_pred_shape):
         if len(y_pred_shape) != 2 or len(y_true_shape) != 2:
-            raise ValueError("FBetaScore expects 2D inputs with shape (batch_size, output_dim). Received input "
-                             f"shapes: y_pred.shape={tuple(y_pred_shape)} and y_true.shape={tuple(y_true_shape)}.")
+            raise ValueError(
+                "FBetaScore expects 2D inputs with shape (batch_size, output_dim). Received input "
+                f"shapes: y_pred.shape={tuple(y_pred_shape)} and y_true.shape={tuple(y_true_shape)}."
+            )
         shape = (y_pred_shape[-1],) if self.average != "micro" else ()
         for name in ("true_positives", "false_positives", "false_negatives", "intermediate_weights"):
             setattr(self, name, self.add_variable(name=name, shape=shape, initializer="zeros", dtype=self.dtype))
@@ -80,7 +91,7 @@ class FBetaScore(Metric):
         tp, fp, fn = self.true_positives.value(), self.false_positives.value(), self.false_negatives.value()
         precision = tp / (tp + fp + eps)
         recall = tp / (tp + fn + eps)
-        b2 = _ops.constant(self.beta ** 2, dtype=self.dtype)
+        b2 = _ops.constant(self.beta**2, dtype=self.dtype)
         f = precision * recall / (b2 * precision + recall + eps) * (_ops.constant(1.0, dtype=self.dtype) + b2)
         if self.average == "weighted":
             w = self.intermediate_weights.value()

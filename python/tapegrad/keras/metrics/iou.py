@@ -1,6 +1,7 @@
 """Intersection-over-union metrics (keras/src/metrics/iou_metrics.py): a running confusion matrix
 (int64 by default, as Keras) and IoU = TP / (TP + FP + FN) per target class, averaged over the
 classes that occur."""
+
 import warnings
 
 from ... import _ops, _ops_linalg, _ops_math, _ops_shape
@@ -18,16 +19,18 @@ def confusion_matrix(labels, predictions, num_classes, weights, dtype):
 
 
 class _IoUBase(Metric):
-    def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_true=True,
-                 sparse_y_pred=True, axis=-1):
+    def __init__(
+        self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_true=True, sparse_y_pred=True, axis=-1
+    ):
         super().__init__(name=name, dtype=dtype or "int64")
         self.num_classes = num_classes
         self.ignore_class = ignore_class
         self.sparse_y_true = sparse_y_true
         self.sparse_y_pred = sparse_y_pred
         self.axis = axis
-        self.total_cm = self.add_variable(name="total_confusion_matrix", shape=(num_classes, num_classes),
-                                          initializer="zeros", dtype=self.dtype)
+        self.total_cm = self.add_variable(
+            name="total_confusion_matrix", shape=(num_classes, num_classes), initializer="zeros", dtype=self.dtype
+        )
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         if not self.sparse_y_true:
@@ -41,17 +44,24 @@ class _IoUBase(Metric):
         else:
             sw = as_tensor(sample_weight)
             if sw.dtype.is_floating and "int" in self.dtype:
-                warnings.warn("You are passing weight as `float`, but dtype is `int`. This may result in an "
-                              "incorrect weight due to type casting Consider using integer weights.", stacklevel=2)
-            sample_weight = _ops.broadcast_to(_ops.reshape(_ops.cast(sw, self.dtype), [-1]) if len(sw.shape) > 1
-                                              else _ops.cast(sw, self.dtype), list(y_true.shape))
+                warnings.warn(
+                    "You are passing weight as `float`, but dtype is `int`. This may result in an "
+                    "incorrect weight due to type casting Consider using integer weights.",
+                    stacklevel=2,
+                )
+            sample_weight = _ops.broadcast_to(
+                _ops.reshape(_ops.cast(sw, self.dtype), [-1]) if len(sw.shape) > 1 else _ops.cast(sw, self.dtype),
+                list(y_true.shape),
+            )
         zero = _ops.zeros([], self.dtype)
         n = _ops.constant(self.num_classes, dtype=self.dtype)
-        in_bounds = _ops.logical_and(_ops.logical_and(y_true >= zero, y_true < n),
-                                     _ops.logical_and(y_pred >= zero, y_pred < n))
+        in_bounds = _ops.logical_and(
+            _ops.logical_and(y_true >= zero, y_true < n), _ops.logical_and(y_pred >= zero, y_pred < n)
+        )
         if self.ignore_class is not None:
-            in_bounds = _ops.logical_and(in_bounds, _ops.not_equal(y_true, _ops.constant(self.ignore_class,
-                                                                                          dtype=self.dtype)))
+            in_bounds = _ops.logical_and(
+                in_bounds, _ops.not_equal(y_true, _ops.constant(self.ignore_class, dtype=self.dtype))
+            )
         y_true = _ops_shape.where(in_bounds, y_true, _ops.zeros_like(y_true))
         y_pred = _ops_shape.where(in_bounds, y_pred, _ops.zeros_like(y_pred))
         sample_weight = _ops_shape.where(in_bounds, sample_weight, _ops.zeros_like(sample_weight))
@@ -71,10 +81,26 @@ class IoU(_IoUBase):
     0.3333
     """
 
-    def __init__(self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None, sparse_y_true=True,
-                 sparse_y_pred=True, axis=-1):
-        super().__init__(name=name, num_classes=num_classes, ignore_class=ignore_class, sparse_y_true=sparse_y_true,
-                         sparse_y_pred=sparse_y_pred, axis=axis, dtype=dtype)
+    def __init__(
+        self,
+        num_classes,
+        target_class_ids,
+        name=None,
+        dtype=None,
+        ignore_class=None,
+        sparse_y_true=True,
+        sparse_y_pred=True,
+        axis=-1,
+    ):
+        super().__init__(
+            name=name,
+            num_classes=num_classes,
+            ignore_class=ignore_class,
+            sparse_y_true=sparse_y_true,
+            sparse_y_pred=sparse_y_pred,
+            axis=axis,
+            dtype=dtype,
+        )
         if max(target_class_ids) >= num_classes:
             raise ValueError(f"Target class id {max(target_class_ids)} is out of range, which is [0, {num_classes}).")
         self.target_class_ids = list(target_class_ids)
@@ -92,9 +118,15 @@ class IoU(_IoUBase):
         return _ops.reduce_sum(iou, axis=self.axis) / (_ops.reduce_sum(_ops.cast(valid, "float32")) + eps)
 
     def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes, "target_class_ids": self.target_class_ids,
-                "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
-                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "target_class_ids": self.target_class_ids,
+            "ignore_class": self.ignore_class,
+            "sparse_y_true": self.sparse_y_true,
+            "sparse_y_pred": self.sparse_y_pred,
+            "axis": self.axis,
+        }
 
 
 class BinaryIoU(IoU):
@@ -111,46 +143,92 @@ class BinaryIoU(IoU):
         return super().update_state(y_true, y_pred, sample_weight)
 
     def get_config(self):
-        return {"target_class_ids": self.target_class_ids, "threshold": self.threshold, "name": self.name,
-                "dtype": self.dtype}
+        return {
+            "target_class_ids": self.target_class_ids,
+            "threshold": self.threshold,
+            "name": self.name,
+            "dtype": self.dtype,
+        }
 
 
 class MeanIoU(IoU):
     """IoU averaged over all `num_classes` classes (those that occur)."""
 
-    def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_true=True, sparse_y_pred=True,
-                 axis=-1):
-        super().__init__(name=name, num_classes=num_classes, target_class_ids=list(range(num_classes)), axis=axis,
-                         dtype=dtype, ignore_class=ignore_class, sparse_y_true=sparse_y_true,
-                         sparse_y_pred=sparse_y_pred)
+    def __init__(
+        self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_true=True, sparse_y_pred=True, axis=-1
+    ):
+        super().__init__(
+            name=name,
+            num_classes=num_classes,
+            target_class_ids=list(range(num_classes)),
+            axis=axis,
+            dtype=dtype,
+            ignore_class=ignore_class,
+            sparse_y_true=sparse_y_true,
+            sparse_y_pred=sparse_y_pred,
+        )
 
     def get_config(self):
-        return {"num_classes": self.num_classes, "name": self.name, "dtype": self.dtype,
-                "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
-                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+        return {
+            "num_classes": self.num_classes,
+            "name": self.name,
+            "dtype": self.dtype,
+            "ignore_class": self.ignore_class,
+            "sparse_y_true": self.sparse_y_true,
+            "sparse_y_pred": self.sparse_y_pred,
+            "axis": self.axis,
+        }
 
 
 class OneHotIoU(IoU):
     """IoU with one-hot labels (and, unless `sparse_y_pred`, per-class prediction scores)."""
 
-    def __init__(self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None, sparse_y_pred=False,
-                 axis=-1):
-        super().__init__(num_classes=num_classes, target_class_ids=target_class_ids, name=name, dtype=dtype,
-                         ignore_class=ignore_class, sparse_y_true=False, sparse_y_pred=sparse_y_pred, axis=axis)
+    def __init__(
+        self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None, sparse_y_pred=False, axis=-1
+    ):
+        super().__init__(
+            num_classes=num_classes,
+            target_class_ids=target_class_ids,
+            name=name,
+            dtype=dtype,
+            ignore_class=ignore_class,
+            sparse_y_true=False,
+            sparse_y_pred=sparse_y_pred,
+            axis=axis,
+        )
 
     def get_config(self):
-        return {"num_classes": self.num_classes, "target_class_ids": self.target_class_ids, "name": self.name,
-                "dtype": self.dtype, "ignore_class": self.ignore_class, "sparse_y_pred": self.sparse_y_pred,
-                "axis": self.axis}
+        return {
+            "num_classes": self.num_classes,
+            "target_class_ids": self.target_class_ids,
+            "name": self.name,
+            "dtype": self.dtype,
+            "ignore_class": self.ignore_class,
+            "sparse_y_pred": self.sparse_y_pred,
+            "axis": self.axis,
+        }
 
 
 class OneHotMeanIoU(MeanIoU):
     """MeanIoU with one-hot labels (and, unless `sparse_y_pred`, per-class prediction scores)."""
 
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_pred=False, axis=-1):
-        super().__init__(num_classes=num_classes, axis=axis, name=name, dtype=dtype, ignore_class=ignore_class,
-                         sparse_y_true=False, sparse_y_pred=sparse_y_pred)
+        super().__init__(
+            num_classes=num_classes,
+            axis=axis,
+            name=name,
+            dtype=dtype,
+            ignore_class=ignore_class,
+            sparse_y_true=False,
+            sparse_y_pred=sparse_y_pred,
+        )
 
     def get_config(self):
-        return {"num_classes": self.num_classes, "name": self.name, "dtype": self.dtype,
-                "ignore_class": self.ignore_class, "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+        return {
+            "num_classes": self.num_classes,
+            "name": self.name,
+            "dtype": self.dtype,
+            "ignore_class": self.ignore_class,
+            "sparse_y_pred": self.sparse_y_pred,
+            "axis": self.axis,
+        }

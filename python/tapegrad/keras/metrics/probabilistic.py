@@ -1,13 +1,28 @@
 """Probabilistic and hinge metrics (keras/src/metrics/probabilistic_metrics.py, hinge_metrics.py):
 the loss functions of tg.keras.losses averaged by MeanMetricWrapper."""
+
 from ..losses import (
-    binary_crossentropy, categorical_crossentropy, categorical_hinge, hinge, kl_divergence, poisson,
-    sparse_categorical_crossentropy, squared_hinge,
+    binary_crossentropy,
+    categorical_crossentropy,
+    categorical_hinge,
+    hinge,
+    kl_divergence,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
 )
 from .base import LossMetricWrapper
 
-__all__ = ["KLDivergence", "Poisson", "BinaryCrossentropy", "CategoricalCrossentropy",
-           "SparseCategoricalCrossentropy", "Hinge", "SquaredHinge", "CategoricalHinge"]
+__all__ = [
+    "KLDivergence",
+    "Poisson",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "Hinge",
+    "SquaredHinge",
+    "CategoricalHinge",
+]
 
 
 class _NameDtypeConfig(LossMetricWrapper):
@@ -60,42 +75,70 @@ class BinaryCrossentropy(LossMetricWrapper):
     """
 
     def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False, label_smoothing=0):
-        super().__init__(binary_crossentropy, name, dtype=dtype, from_logits=from_logits,
-                         label_smoothing=label_smoothing)
+        super().__init__(
+            binary_crossentropy, name, dtype=dtype, from_logits=from_logits, label_smoothing=label_smoothing
+        )
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
 
     def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing}
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+        }
 
 
 class CategoricalCrossentropy(LossMetricWrapper):
     """Mean categorical cross-entropy (one-hot labels)."""
 
     def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False, label_smoothing=0, axis=-1):
-        super().__init__(categorical_crossentropy, name, dtype=dtype, from_logits=from_logits,
-                         label_smoothing=label_smoothing, axis=axis)
+        super().__init__(
+            categorical_crossentropy,
+            name,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
         self.axis = axis
 
     def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing, "axis": self.axis}
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+            "axis": self.axis,
+        }
 
 
 class SparseCategoricalCrossentropy(LossMetricWrapper):
     """Mean categorical cross-entropy with integer labels."""
 
-    def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False, ignore_class=None,
-                 axis=-1):
-        super().__init__(sparse_categorical_crossentropy, name=name, dtype=dtype, from_logits=from_logits,
-                         ignore_class=ignore_class, axis=axis)
+    def __init__(
+        self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False, ignore_class=None, axis=-1
+    ):
+        super().__init__(
+            sparse_categorical_crossentropy,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            ignore_class=ignore_class,
+            axis=axis,
+        )
         self.from_logits = from_logits
         self.ignore_class = ignore_class
         self.axis = axis
 
     def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, "from_logits": self.from_logits,
-                "ignore_class": self.ignore_class, "axis": self.axis}
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "from_logits": self.from_logits,
+            "ignore_class": self.ignore_class,
+            "axis": self.axis,
+        }

@@ -1,17 +1,30 @@
 """Regression metrics (keras/src/metrics/regression_metrics.py): the loss functions of
 tg.keras.losses averaged by MeanMetricWrapper, RootMeanSquaredError, CosineSimilarity, R2Score."""
+
 import warnings
 
 from ... import _ops, _ops_shape
 from ..losses.base import as_tensor, squeeze_or_expand_to_same_rank
 from ..losses.regression import (
-    l2_normalize, log_cosh, mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+    l2_normalize,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
     mean_squared_logarithmic_error,
 )
 from .base import LossMetricWrapper, Mean, Metric
 
-__all__ = ["MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
-           "RootMeanSquaredError", "CosineSimilarity", "LogCoshError", "R2Score"]
+__all__ = [
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "RootMeanSquaredError",
+    "CosineSimilarity",
+    "LogCoshError",
+    "R2Score",
+]
 
 
 class _NameDtypeConfig(LossMetricWrapper):
@@ -121,11 +134,15 @@ class R2Score(Metric):
         super().__init__(name=name, dtype=dtype)
         valid = (None, "uniform_average", "variance_weighted_average")
         if class_aggregation not in valid:
-            raise ValueError("Invalid value for argument `class_aggregation`. Expected one of "
-                             f"{valid}. Received: class_aggregation={class_aggregation}")
+            raise ValueError(
+                "Invalid value for argument `class_aggregation`. Expected one of "
+                f"{valid}. Received: class_aggregation={class_aggregation}"
+            )
         if num_regressors < 0:
-            raise ValueError("Invalid value for argument `num_regressors`. Expected a value >= 0. "
-                             f"Received: num_regressors={num_regressors}")
+            raise ValueError(
+                "Invalid value for argument `num_regressors`. Expected a value >= 0. "
+                f"Received: num_regressors={num_regressors}"
+            )
         self.class_aggregation = class_aggregation
         self.num_regressors = num_regressors
         self.num_samples = self.add_variable(shape=(), initializer="zeros", name="num_samples")
@@ -133,8 +150,10 @@ class R2Score(Metric):
 
     def _build(self, y_true_shape, y_pred_shape):
         if len(y_pred_shape) != 2 or len(y_true_shape) != 2:
-            raise ValueError("R2Score expects 2D inputs with shape (batch_size, output_dim). Received input "
-                             f"shapes: y_pred.shape={tuple(y_pred_shape)} and y_true.shape={tuple(y_true_shape)}.")
+            raise ValueError(
+                "R2Score expects 2D inputs with shape (batch_size, output_dim). Received input "
+                f"shapes: y_pred.shape={tuple(y_pred_shape)} and y_true.shape={tuple(y_true_shape)}."
+            )
         n = y_pred_shape[-1]
         self.squared_sum = self.add_variable(name="squared_sum", shape=[n], initializer="zeros")
         self.sum = self.add_variable(name="sum", shape=[n], initializer="zeros")
@@ -175,15 +194,18 @@ class R2Score(Metric):
             n = float(self.num_samples.numpy())
             p = float(self.num_regressors)
             if p > n - 1:
-                warnings.warn("More independent predictors than datapoints in adjusted R2 score. Falling back to "
-                              "standard R2 score.", stacklevel=2)
+                warnings.warn(
+                    "More independent predictors than datapoints in adjusted R2 score. Falling back to "
+                    "standard R2 score.",
+                    stacklevel=2,
+                )
             elif p == n - 1:
-                warnings.warn("Division by zero in Adjusted R2 score. Falling back to standard R2 score.",
-                              stacklevel=2)
+                warnings.warn("Division by zero in Adjusted R2 score. Falling back to standard R2 score.", stacklevel=2)
             else:
                 one = _ops.constant(1.0, dtype=r2.dtype)
-                r2 = one - (one - r2) * _ops.constant(n - 1.0, dtype=r2.dtype) / _ops.constant(n - p - 1.0,
-                                                                                              dtype=r2.dtype)
+                r2 = one - (one - r2) * _ops.constant(n - 1.0, dtype=r2.dtype) / _ops.constant(
+                    n - p - 1.0, dtype=r2.dtype
+                )
         return r2
 
     def reset_state(self):
@@ -191,7 +213,8 @@ class R2Score(Metric):
             v.assign(_ops.zeros(list(v.shape), v.dtype))
 
     def get_config(self):
-        return {**super().get_config(), "class_aggregation": self.class_aggregation,
-                "num_regressors": self.num_regressors}
-
-
+        return {
+            **super().get_config(),
+            "class_aggregation": self.class_aggregation,
+            "num_regressors": self.num_regressors,
+        }

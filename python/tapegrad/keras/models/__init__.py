@@ -1,4 +1,5 @@
 """``tf.keras.models``: ``Model`` (subclassed or functional), ``Sequential``, ``clone_model``."""
+
 from .model import Model
 from .functional import Functional  # what Model(inputs, outputs) makes
 from .sequential import Sequential
@@ -22,8 +23,10 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
     ((None, 2), False)
     """
     if input_tensors is not None or clone_function is not None or call_function is not None or recursive or kwargs:
-        raise NotImplementedError("clone_model(): `input_tensors`, `clone_function`, `call_function` and `recursive` "
-                                  "are not supported by tapegrad yet.")
+        raise NotImplementedError(
+            "clone_model(): `input_tensors`, `clone_function`, `call_function` and `recursive` "
+            "are not supported by tapegrad yet."
+        )
     custom_objects = {type(layer).__name__: type(layer) for layer in model._flatten_layers()}
     if isinstance(model, Sequential):
         return Sequential.from_config(model.get_config(), custom_objects=custom_objects)
@@ -44,4 +47,5 @@ def model_from_json(json_string, custom_objects=None):
     import json  # noqa: PLC0415
 
     from .model import deserialize_layer  # noqa: PLC0415
+
     return deserialize_layer(json.loads(json_string), custom_objects)

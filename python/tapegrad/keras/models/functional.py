@@ -18,6 +18,7 @@ tensors when called.
 >>> model(tg.ones([2, 3])).numpy().tolist()
 [[2.0, 2.0, 2.0], [2.0, 2.0, 2.0]]
 """
+
 import collections
 import copy
 import functools
@@ -66,8 +67,10 @@ class Node:
         self.outputs = [] if outputs is None else nest.flatten(outputs)
         for x in self.outputs:
             if not _is_kt(x):
-                raise ValueError(f"All operation outputs must be tensors. Operation {operation} returned a non-tensor. "
-                                 f"Non-tensor received: {x}")
+                raise ValueError(
+                    f"All operation outputs must be tensors. Operation {operation} returned a non-tensor. "
+                    f"Non-tensor received: {x}"
+                )
         self.input_tensors = [x for x in nest.flatten([list(self.call_args), self.call_kwargs]) if _is_kt(x)]
         for kt in self.input_tensors:
             if not hasattr(kt, "_keras_history"):
@@ -101,8 +104,10 @@ class Node:
         """The call's ``(args, kwargs)`` with each KerasTensor replaced by its value in `tensor_dict`."""
         if self._single:
             return (tensor_dict[id(self.call_args[0])],), {}
+
         def sub(x):
             return tensor_dict[id(x)] if _is_kt(x) else x
+
         return _map(sub, self.call_args), _map(sub, self.call_kwargs)
 
     def __repr__(self):
@@ -119,8 +124,7 @@ _OTHER_SIZES = (83, 89)  # unknown non-batch dims (sequence, image sizes), as Ke
 
 
 def _concrete(kt, run, batch_sizes):
-    shape = [(batch_sizes[run] if i == 0 else _OTHER_SIZES[run]) if d is None else d
-             for i, d in enumerate(kt.shape)]
+    shape = [(batch_sizes[run] if i == 0 else _OTHER_SIZES[run]) if d is None else d for i, d in enumerate(kt.shape)]
     t = zeros(shape, dtype=kt.dtype)
     mask = getattr(kt, "_keras_mask", None)
     if mask is not None:  # a symbolic mask: all True in the shape-inference runs
@@ -138,6 +142,7 @@ def _symbolic_like(t1, t2):
 def _two_runs(fn, args, kwargs, batch_sizes):
     results = []
     for run in (0, 1):
+
         def concrete(x, run=run):
             return _concrete(x, run, batch_sizes) if _is_kt(x) else x
 
@@ -162,8 +167,10 @@ def _run_on_zeros(layer, args, kwargs, fn=None):
     try:
         first, second = _two_runs(fn, args, kwargs, _BATCH_SIZES[0])
         flat1, flat2 = nest.flatten(first), nest.flatten(second)
-        if any(hasattr(o1, "shape") and hasattr(o2, "shape") and len(o1.shape) != len(o2.shape)
-               for o1, o2 in zip(flat1, flat2)):
+        if any(
+            hasattr(o1, "shape") and hasattr(o2, "shape") and len(o1.shape) != len(o2.shape)
+            for o1, o2 in zip(flat1, flat2)
+        ):
             first, second = _two_runs(fn, args, kwargs, _BATCH_SIZES[1])
             flat1, flat2 = nest.flatten(first), nest.flatten(second)
     finally:
@@ -175,8 +182,10 @@ def _run_on_zeros(layer, args, kwargs, fn=None):
     kts = []
     for o1, o2 in zip(flat1, flat2):
         if not isinstance(o1, (Tensor, Variable)):
-            raise ValueError(f"All operation outputs must be tensors. Operation {layer} returned a non-tensor. "
-                             f"Non-tensor received: {o1}")
+            raise ValueError(
+                f"All operation outputs must be tensors. Operation {layer} returned a non-tensor. "
+                f"Non-tensor received: {o1}"
+            )
         kt = _symbolic_like(o1, o2)
         m1, m2 = getattr(o1, "_keras_mask", None), getattr(o2, "_keras_mask", None)
         if isinstance(m1, (Tensor, Variable)) and isinstance(m2, (Tensor, Variable)):
@@ -219,6 +228,7 @@ def operation_call(cls_name, args):
     """``x + y``, ``x[:, 0]``... on KerasTensors: an operation node, or (inside a symbolic build, where
     Keras would trace backend ops) just the inferred output, without making an operation."""
     from ..layers.input_layer import _OP_FUNCTIONS, _operation  # noqa: PLC0415
+
     if in_symbolic_build():
         structure, kts = _run_on_zeros(None, args, {}, fn=_OP_FUNCTIONS[cls_name])
         return kts[0]
@@ -247,8 +257,11 @@ def _is_leaf_tensor(x):
 
 
 def _is_shape(x):
-    return isinstance(x, (tuple, list)) and all(d is None or isinstance(d, (int, np.integer)) for d in x) and \
-        not (isinstance(x, list) and len(x) == 0)
+    return (
+        isinstance(x, (tuple, list))
+        and all(d is None or isinstance(d, (int, np.integer)) for d in x)
+        and not (isinstance(x, list) and len(x) == 0)
+    )
 
 
 def _shape_structure_to_kts(shapes):
@@ -275,6 +288,7 @@ def infer_output_shape(layer, *args, **kwargs):
 
 
 # ---- graph ---------------------------------------------------------------------------------------
+
 
 def _node_key(op, index):
     return f"{id(op)}_ib-{index}"
@@ -355,17 +369,21 @@ def map_graph(inputs, outputs):
         for node in nodes_by_depth[depth]:
             for x in node.input_tensors:
                 if id(x) not in computable:
-                    raise ValueError(f"Graph disconnected: cannot find parent for tensor {x} at operation "
-                                     f"'{node.operation}'. The following previous operations were accessed without "
-                                     f"issue: {done}")
+                    raise ValueError(
+                        f"Graph disconnected: cannot find parent for tensor {x} at operation "
+                        f"'{node.operation}'. The following previous operations were accessed without "
+                        f"issue: {done}"
+                    )
                 done.append(node.operation.name)
             for x in node.outputs:
                 computable.add(id(x))
     names = [op.name for op in operations]
     for name in names:
         if names.count(name) != 1:
-            raise ValueError(f'The name "{name}" is used {names.count(name)} times in the model. All operation names '
-                             "should be unique.")
+            raise ValueError(
+                f'The name "{name}" is used {names.count(name)} times in the model. All operation names '
+                "should be unique."
+            )
     return node_keys, dict(nodes_by_depth), operations
 
 
@@ -385,19 +403,26 @@ class Functional(Model):
             for k, v in inputs.items():
                 if _is_kt(v) and k != v.name:
                     import warnings  # noqa: PLC0415
-                    warnings.warn(f"When providing `inputs` as a dict, all keys in the dict must match the names of the "
-                                  f"corresponding tensors. Received key '{k}' mapping to value {v} which has name "
-                                  f"'{v.name}'. Change the tensor name to '{k}' (via `Input(..., name='{k}')`)",
-                                  stacklevel=2)
+
+                    warnings.warn(
+                        f"When providing `inputs` as a dict, all keys in the dict must match the names of the "
+                        f"corresponding tensors. Received key '{k}' mapping to value {v} which has name "
+                        f"'{v.name}'. Change the tensor name to '{k}' (via `Input(..., name='{k}')`)",
+                        stacklevel=2,
+                    )
         flat_inputs, flat_outputs = nest.flatten(inputs), nest.flatten(outputs)
         for x in flat_inputs:
             if not _is_kt(x):
-                raise ValueError(f"All `inputs` values must be KerasTensors. Received: inputs={inputs} including "
-                                 f"invalid value {x} of type {type(x)}")
+                raise ValueError(
+                    f"All `inputs` values must be KerasTensors. Received: inputs={inputs} including "
+                    f"invalid value {x} of type {type(x)}"
+                )
         for x in flat_outputs:
             if not _is_kt(x):
-                raise ValueError(f"All `outputs` values must be KerasTensors. Received: outputs={outputs} including "
-                                 f"invalid value {x} of type {type(x)}")
+                raise ValueError(
+                    f"All `outputs` values must be KerasTensors. Received: outputs={outputs} including "
+                    f"invalid value {x} of type {type(x)}"
+                )
         if not flat_inputs:
             raise ValueError(f"`inputs` argument cannot be empty. Received:\ninputs={inputs}\noutputs={outputs}")
         if not flat_outputs:
@@ -484,9 +509,12 @@ class Functional(Model):
             shape = list(x.shape)
             if shape:
                 shape[0] = None
-            return InputSpec(shape=tuple(shape), allow_last_axis_squeeze=True,
-                             name=layer.name if name is None else name,
-                             optional=isinstance(layer, InputLayer) and layer.optional)
+            return InputSpec(
+                shape=tuple(shape),
+                allow_last_axis_squeeze=True,
+                name=layer.name if name is None else name,
+                optional=isinstance(layer, InputLayer) and layer.optional,
+            )
 
         if isinstance(self._inputs_struct, dict):
             if all(_is_kt(x) for x in self._inputs_struct.values()):
@@ -526,8 +554,9 @@ class Functional(Model):
         flat = []
         for i, x in enumerate(self._outputs):
             if id(x) not in values:
-                raise ValueError(f"Output with path `{_flat_paths(self._outputs_struct)[i]}` is not connected to "
-                                 "`inputs`")
+                raise ValueError(
+                    f"Output with path `{_flat_paths(self._outputs_struct)[i]}` is not connected to `inputs`"
+                )
             flat.append(values[id(x)])
         return nest.pack_sequence_as(self._outputs_struct, flat) if not _is_kt(self._outputs_struct) else flat[0]
 
@@ -553,21 +582,26 @@ class Functional(Model):
             if set(names).issubset(inputs):
                 inputs = [inputs[n] for n in names]
             else:
-                raise ValueError(f"The structure of `inputs` doesn't match the expected structure.\nExpected: "
-                                 f"{_map(lambda x: x.name, struct)}\nReceived: inputs="
-                                 f"{_map(lambda x: f'Tensor(shape={tuple(x.shape)})', inputs)}")
+                raise ValueError(
+                    f"The structure of `inputs` doesn't match the expected structure.\nExpected: "
+                    f"{_map(lambda x: x.name, struct)}\nReceived: inputs="
+                    f"{_map(lambda x: f'Tensor(shape={tuple(x.shape)})', inputs)}"
+                )
         flat = nest.flatten(inputs)
         if len(flat) != len(self._inputs):
-            raise ValueError(f"The structure of `inputs` doesn't match the expected structure.\nExpected: "
-                             f"{_map(lambda x: x.name, struct)}\nReceived: inputs="
-                             f"{_map(lambda x: 'None' if x is None else f'Tensor(shape={tuple(x.shape)})', inputs)}")
+            raise ValueError(
+                f"The structure of `inputs` doesn't match the expected structure.\nExpected: "
+                f"{_map(lambda x: x.name, struct)}\nReceived: inputs="
+                f"{_map(lambda x: 'None' if x is None else f'Tensor(shape={tuple(x.shape)})', inputs)}"
+            )
         out = []
         for x, ref in zip(flat, self._inputs):
             if x is None:
                 layer = ref._keras_history.operation
                 if isinstance(layer, InputLayer) and not layer.optional:
-                    raise ValueError(f"The input '{ref.name}' is not optional, but None was passed. Please provide a "
-                                     "valid tensor.")
+                    raise ValueError(
+                        f"The input '{ref.name}' is not optional, but None was passed. Please provide a valid tensor."
+                    )
                 out.append(None)
                 continue
             mask = getattr(x, "_keras_mask", None)
@@ -578,9 +612,11 @@ class Functional(Model):
             elif rank == ref_rank - 1 and ref.shape and ref.shape[-1] == 1:
                 y = expand_dims(y, axis=-1)
             elif rank != ref_rank:
-                raise ValueError(f"Invalid input shape for input {x} with name '{ref.name}' and path "
-                                 f"'{_input_path(struct, ref)}'. Expected shape {ref.shape}, but input has "
-                                 f"incompatible shape {tuple(y.shape)}")
+                raise ValueError(
+                    f"Invalid input shape for input {x} with name '{ref.name}' and path "
+                    f"'{_input_path(struct, ref)}'. Expected shape {ref.shape}, but input has "
+                    f"incompatible shape {tuple(y.shape)}"
+                )
             if mask is not None:
                 y._keras_mask = mask
             out.append(y)
@@ -612,8 +648,10 @@ class Functional(Model):
 
         def serialize_arg(x):
             if _is_kt(x):
-                return {"class_name": "__keras_tensor__",
-                        "config": {"shape": x.shape, "dtype": x.dtype, "keras_history": tensor_config(x)}}
+                return {
+                    "class_name": "__keras_tensor__",
+                    "config": {"shape": x.shape, "dtype": x.dtype, "keras_history": tensor_config(x)},
+                }
             return _serialize_constant(x)
 
         layers = []
@@ -621,22 +659,37 @@ class Functional(Model):
             nodes = []
             for i, node in enumerate(op._inbound_nodes):
                 if _node_key(op, i) in self._nodes and not node.is_input:
-                    nodes.append({"args": _map(serialize_arg, node.call_args),
-                                  "kwargs": _map(serialize_arg, node.call_kwargs)})
-            layers.append({"module": _module_of(op), "class_name": type(op).__name__, "config": op.get_config(),
-                           "registered_name": type(op).__name__ if isinstance(op, _Operation) else None,
-                           "name": op.name, "inbound_nodes": nodes})
+                    nodes.append(
+                        {"args": _map(serialize_arg, node.call_args), "kwargs": _map(serialize_arg, node.call_kwargs)}
+                    )
+            layers.append(
+                {
+                    "module": _module_of(op),
+                    "class_name": type(op).__name__,
+                    "config": op.get_config(),
+                    "registered_name": type(op).__name__ if isinstance(op, _Operation) else None,
+                    "name": op.name,
+                    "inbound_nodes": nodes,
+                }
+            )
         config["layers"] = layers
-        config["input_layers"] = _map(tensor_config, self._inputs_struct) if not _is_kt(self._inputs_struct) \
+        config["input_layers"] = (
+            _map(tensor_config, self._inputs_struct)
+            if not _is_kt(self._inputs_struct)
             else tensor_config(self._inputs_struct)
-        config["output_layers"] = _map(tensor_config, self._outputs_struct) if not _is_kt(self._outputs_struct) \
+        )
+        config["output_layers"] = (
+            _map(tensor_config, self._outputs_struct)
+            if not _is_kt(self._outputs_struct)
             else tensor_config(self._outputs_struct)
+        )
         return copy.deepcopy(config)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """Rebuilds the graph from ``get_config()``: new layers (fresh weights), same connections."""
         from .model import deserialize_layer  # noqa: PLC0415
+
         created = {}
         pending = []
         for layer_data in config["layers"]:
@@ -665,6 +718,7 @@ class Functional(Model):
                     name, node_index, _ = v["config"]["keras_history"]
                     ok.append((name, node_index) in outputs)
                 return v
+
             _map_config(check, x)
             return all(ok)
 
@@ -682,8 +736,9 @@ class Functional(Model):
                 pending.remove(item)
                 progressed = True
             if not progressed:
-                raise ValueError("Cannot rebuild the functional model from its config: some layer inputs are never "
-                                 "produced.")
+                raise ValueError(
+                    "Cannot rebuild the functional model from its config: some layer inputs are never produced."
+                )
 
         def tensor(spec):
             name, node_index, tensor_index = spec
@@ -696,8 +751,12 @@ class Functional(Model):
                 return tensor(spec)
             return [structure(s) for s in spec]
 
-        return cls(structure(config["input_layers"]), structure(config["output_layers"]), name=config.get("name"),
-                   trainable=config.get("trainable", True))
+        return cls(
+            structure(config["input_layers"]),
+            structure(config["output_layers"]),
+            name=config.get("name"),
+            trainable=config.get("trainable", True),
+        )
 
 
 def _flat_paths(struct, prefix=()):

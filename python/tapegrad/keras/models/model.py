@@ -14,6 +14,7 @@
 >>> TwoSteps()(tg.ones([1, 2])).numpy().tolist()
 [[2.0, 2.0]]
 """
+
 import json
 import math
 import os
@@ -45,6 +46,7 @@ def functional_init_arguments(args, kwargs, strict=False):
 
 def _keras_tensor_nest(x):
     from ... import nest  # noqa: PLC0415
+
     leaves = nest.flatten(x) if isinstance(x, (list, tuple, dict)) else [x]
     return bool(leaves) and all(getattr(leaf, "_is_keras_tensor", False) for leaf in leaves)
 
@@ -59,6 +61,7 @@ class Model(Trainer, Layer):
     def __new__(cls, *args, **kwargs):
         if functional_init_arguments(args, kwargs, strict=cls is not Model):
             from .functional import Functional  # noqa: PLC0415
+
             if cls is Model:
                 return Functional.__new__(Functional, *args, **kwargs)
             if not issubclass(cls, Functional):
@@ -72,10 +75,13 @@ class Model(Trainer, Layer):
             raise NotImplementedError(
                 f"{type(self).__name__}: subclassing Model and calling `super().__init__(inputs, outputs)` (a functional "
                 "subclass) is not supported by tapegrad yet. Build `tf.keras.Model(inputs, outputs)` and wrap it, or "
-                "define `call()`.")
+                "define `call()`."
+            )
         if args:
-            raise TypeError(f"Model.__init__() takes keyword arguments only (name=, trainable=, dtype=). Received "
-                            f"positional arguments: {args}")
+            raise TypeError(
+                f"Model.__init__() takes keyword arguments only (name=, trainable=, dtype=). Received "
+                f"positional arguments: {args}"
+            )
         self._base_init(**kwargs)
 
     def _base_init(self, **kwargs):
@@ -101,8 +107,9 @@ class Model(Trainer, Layer):
         layers = self.layers
         if index is not None:
             if len(layers) <= index:
-                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has {len(layers)} "
-                                 "layers.")
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has {len(layers)} layers."
+                )
             return layers[index]
         if name is not None:
             for layer in layers:
@@ -118,8 +125,10 @@ class Model(Trainer, Layer):
         if input_shape is None:
             raise ValueError("You must provide an `input_shape` argument.")
         from .functional import _shape_structure_to_kts  # noqa: PLC0415
+
         shapes = _as_shape_structure(input_shape)
         from .functional import symbolic_build  # noqa: PLC0415
+
         with self._open_name_scope():
             object.__setattr__(self, "_path", _current_path())
             try:
@@ -136,8 +145,8 @@ class Model(Trainer, Layer):
             return Layer._maybe_build(self, args, kwargs)
         # Keras: a model without its own build() is built by a symbolic run of call() on inputs of the
         # call's shapes; if call() cannot run symbolically, the real call creates the weights.
-        from .functional import _map  # noqa: PLC0415
         from ..layers.input_layer import KerasTensor  # noqa: PLC0415
+        from .functional import _map  # noqa: PLC0415
 
         def to_kt(x):
             if hasattr(x, "shape") and hasattr(x, "dtype") and not getattr(x, "_is_keras_tensor", False):
@@ -147,6 +156,7 @@ class Model(Trainer, Layer):
         sym_args = _map(to_kt, tuple(args))
         sym_kwargs = {k: _map(to_kt, v) for k, v in kwargs.items() if k not in ("training", "mask")}
         from .functional import symbolic_build  # noqa: PLC0415
+
         with self._open_name_scope():
             object.__setattr__(self, "_path", _current_path())
             try:
@@ -156,33 +166,51 @@ class Model(Trainer, Layer):
                 pass
         first = args[0] if args else next(iter(kwargs.values()), None)
         from ..layers.base import _shape_of_nest  # noqa: PLC0415
+
         self._build_shapes = _shape_of_nest(first)
         self.built = True
 
     # ---- summary -------------------------------------------------------------------------------
 
-    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
-                layer_range=None):
+    def summary(
+        self,
+        line_length=None,
+        positions=None,
+        print_fn=None,
+        expand_nested=False,
+        show_trainable=False,
+        layer_range=None,
+    ):
         """Prints Keras 3's table of layers, output shapes and parameter counts (as Keras prints it to a
         file or pipe), then the parameter totals; `print_fn` receives the whole text."""
-        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
-                      expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)
+        print_summary(
+            self,
+            line_length=line_length,
+            positions=positions,
+            print_fn=print_fn,
+            expand_nested=expand_nested,
+            show_trainable=show_trainable,
+            layer_range=layer_range,
+        )
 
     # ---- weights files and configs -------------------------------------------------------------
 
     def save_weights(self, filepath, overwrite=True):
         """Saves the weights to a ``.weights.h5`` file (``keras/saving.py``)."""
         from .. import saving  # noqa: PLC0415
+
         return saving.save_weights(self, filepath, overwrite)
 
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Saves the whole model (config, weights, optimizer state) to a ``.keras`` file."""
         from ..saving_model import save_model  # noqa: PLC0415
+
         return save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
     def load_weights(self, filepath, skip_mismatch=False):
         """Loads weights saved by ``save_weights`` (``keras/saving.py``)."""
         from .. import saving  # noqa: PLC0415
+
         return saving.load_weights(self, filepath, skip_mismatch)
 
     def to_json(self, **kwargs):
@@ -193,8 +221,8 @@ class Model(Trainer, Layer):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         from .functional import Functional  # noqa: PLC0415
-        if "layers" in config and "input_layers" in config and "output_layers" in config and \
-                cls in (Model, Functional):
+
+        if "layers" in config and "input_layers" in config and "output_layers" in config and cls in (Model, Functional):
             return Functional.from_config(config, custom_objects=custom_objects)
         return super().from_config(config) if cls is not Model else cls(**config)
 
@@ -207,8 +235,12 @@ def _functional_subclass(cls):
     made = _FUNCTIONAL_SUBCLASSES.get(cls)
     if made is None:
         from .functional import Functional  # noqa: PLC0415
-        made = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__, "__qualname__": cls.__qualname__,
-                                                      "__doc__": cls.__doc__})
+
+        made = type(
+            cls.__name__,
+            (cls, Functional),
+            {"__module__": cls.__module__, "__qualname__": cls.__qualname__, "__doc__": cls.__doc__},
+        )
         _FUNCTIONAL_SUBCLASSES[cls] = made
     return made
 
@@ -225,6 +257,7 @@ def _json_default(obj):
 
 def _current_path():
     from ..layers.base import current_path  # noqa: PLC0415
+
     return current_path()
 
 
@@ -259,6 +292,7 @@ def _as_shape_structure(shape):
 def _layer_registry(custom_objects=None):
     from .. import layers as layers_module  # noqa: PLC0415
     from . import functional, sequential  # noqa: PLC0415
+
     registry = {}
     for mod in (layers_module,):
         for name in dir(mod):
@@ -267,6 +301,7 @@ def _layer_registry(custom_objects=None):
                 registry[name] = obj
     registry.update({"Model": Model, "Functional": functional.Functional, "Sequential": sequential.Sequential})
     from ..saving_model import _custom_table  # noqa: PLC0415  (classes registered with register_keras_serializable)
+
     registry.update(_custom_table(custom_objects))
     return registry
 
@@ -277,14 +312,17 @@ def deserialize_layer(data, custom_objects=None):
     name = data["class_name"]
     if data.get("module") == "keras.src.ops.numpy":  # an op on KerasTensors ("Add" is also a merge layer)
         from ..layers.input_layer import _op_class  # noqa: PLC0415
+
         try:
             registry[name] = _op_class(name)
         except KeyError:
             pass
     if name not in registry:
-        raise TypeError(f"Could not locate class '{name}'. Make sure custom classes are decorated with "
-                        "`@keras.saving.register_keras_serializable()` or passed in `custom_objects`. "
-                        f"Full object config: {data}")
+        raise TypeError(
+            f"Could not locate class '{name}'. Make sure custom classes are decorated with "
+            "`@keras.saving.register_keras_serializable()` or passed in `custom_objects`. "
+            f"Full object config: {data}"
+        )
     cls = registry[name]
     if issubclass(cls, Model):
         return cls.from_config(data["config"], custom_objects=custom_objects)
@@ -292,6 +330,7 @@ def deserialize_layer(data, custom_objects=None):
 
 
 # ---- summary: Keras 3's rich table, as rich renders it when stdout is not a terminal ---------------
+
 
 def _format_shape(shape):
     return "(" + ", ".join(str(d) for d in shape) + ")"
@@ -332,15 +371,18 @@ def _layer_output_shape(layer):
     if layer._inbound_nodes:
         outputs = layer._inbound_nodes[-1].outputs
         shapes = [tuple(o.shape) for o in outputs]
-        return _format_shape(shapes[0]) if len(shapes) == 1 else str([_format_shape(s) for s in shapes]).replace(
-            "'", "")
+        return (
+            _format_shape(shapes[0]) if len(shapes) == 1 else str([_format_shape(s) for s in shapes]).replace("'", "")
+        )
     if layer._build_shapes is None and getattr(layer, "_build_output_shapes", None) is None:
         return "?"
     try:
         shapes = layer.output_shape  # Functional and built Sequential models
     except AttributeError:
-        if type(layer).compute_output_shape is Layer.compute_output_shape or \
-                getattr(layer, "_build_output_shapes", None) is None:
+        if (
+            type(layer).compute_output_shape is Layer.compute_output_shape
+            or getattr(layer, "_build_output_shapes", None) is None
+        ):
             return "?"  # Keras's default compute_output_shape raises NotImplementedError here
         shapes = layer._build_output_shapes
     return _shape_text(_tupleize(shapes))
@@ -377,6 +419,7 @@ def _readable(size):
 def _layers_for_summary(model):
     from .functional import Functional  # noqa: PLC0415
     from .sequential import Sequential  # noqa: PLC0415
+
     if isinstance(model, Sequential) or not isinstance(model, Functional):
         return model.layers, True, []
     layers = model._operations
@@ -407,8 +450,10 @@ def _layer_range_bounds(layers, layer_range):
     if layer_range is None:
         return 0, len(layers)
     if len(layer_range) != 2:
-        raise ValueError(f"layer_range must be a list or tuple of length 2. Received: layer_range = {layer_range} of "
-                         f"length {len(layer_range)}")
+        raise ValueError(
+            f"layer_range must be a list or tuple of length 2. Received: layer_range = {layer_range} of "
+            f"length {len(layer_range)}"
+        )
     if not isinstance(layer_range[0], str) or not isinstance(layer_range[1], str):
         raise ValueError(f"layer_range should contain string type only. Received: {layer_range}")
     lower = [i for i, layer in enumerate(layers) if re.match(layer_range[0], layer.name)]
@@ -420,8 +465,9 @@ def _layer_range_bounds(layers, layer_range):
     return min(lower), max(upper) + 1
 
 
-def print_summary(model, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
-                  layer_range=None):
+def print_summary(
+    model, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False, layer_range=None
+):
     """Keras 3's ``print_summary`` (keras/src/utils/summary_utils.py) rendered as rich renders its table to a
     pipe: heavy header box, a rule between rows, cells wrapped at words and cut with "…"."""
     layers, sequential_like, relevant_nodes = _layers_for_summary(model)
@@ -498,8 +544,10 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     opt_mem = _memory(optimizer_vars) if optimizer_vars is not None else 0
     lines = [f'Model: "{model.name}"']
     lines.extend(_render_table(header, rows, widths, alignment, line_length))
-    lines.append(f" Total params: {trainable_count + non_trainable_count + opt_count:,} "
-                 f"({_readable(trainable_mem + non_trainable_mem + opt_mem)})")
+    lines.append(
+        f" Total params: {trainable_count + non_trainable_count + opt_count:,} "
+        f"({_readable(trainable_mem + non_trainable_mem + opt_mem)})"
+    )
     lines.append(f" Trainable params: {trainable_count:,} ({_readable(trainable_mem)})")
     lines.append(f" Non-trainable params: {non_trainable_count:,} ({_readable(non_trainable_mem)})")
     if optimizer_vars is not None:
@@ -567,7 +615,7 @@ def _wrap(text, width):
     for line in lines:
         line = line.rstrip()
         if len(line) > width:
-            line = line[:width - 1] + "…"
+            line = line[: width - 1] + "…"
         out.append(line)
     return out
 

@@ -13,6 +13,7 @@ functional graph; otherwise it is built on its first call (or ``build(input_shap
 >>> model.output_shape, [w.path for w in model.weights]
 ((None, 3), ['stack/scale/w'])
 """
+
 import copy
 import inspect
 
@@ -50,16 +51,22 @@ class Sequential(Model):
             if isinstance(origin, InputLayer):
                 layer = origin
         if not isinstance(layer, Layer):
-            raise ValueError(f"Only instances of `keras.Layer` can be added to a Sequential model. Received: {layer} "
-                             f"(of type {type(layer)})")
+            raise ValueError(
+                f"Only instances of `keras.Layer` can be added to a Sequential model. Received: {layer} "
+                f"(of type {type(layer)})"
+            )
         for ref in self._layers:
             if ref.name == layer.name and ref is not layer:
-                raise ValueError(f"All layers added to a Sequential model should have unique names. Name "
-                                 f"'{layer.name}' is already the name of a layer in this model. Update the `name` "
-                                 "argument to pass a unique name.")
+                raise ValueError(
+                    f"All layers added to a Sequential model should have unique names. Name "
+                    f"'{layer.name}' is already the name of a layer in this model. Update the `name` "
+                    "argument to pass a unique name."
+                )
         if isinstance(layer, InputLayer) and self._layers and isinstance(self._layers[0], InputLayer):
-            raise ValueError(f"Sequential model '{self.name}' has already been configured to use input shape "
-                             f"{self._layers[0].batch_shape}. You cannot add a different Input layer to it.")
+            raise ValueError(
+                f"Sequential model '{self.name}' has already been configured to use input shape "
+                f"{self._layers[0].batch_shape}. You cannot add a different Input layer to it."
+            )
         self._layers.append(layer)
         self._sync_tracked()
         if rebuild:
@@ -96,12 +103,15 @@ class Sequential(Model):
         except (ValueError, TypeError):
             return
         if not self._layers:
-            raise ValueError(f"Sequential model {self.name} cannot be built because it has no layers. Call "
-                             "`model.add(layer)`.")
+            raise ValueError(
+                f"Sequential model {self.name} cannot be built because it has no layers. Call `model.add(layer)`."
+            )
         if isinstance(self._layers[0], InputLayer):
             if not _compatible(self._layers[0].batch_shape, input_shape):
-                raise ValueError(f"Sequential model '{self.name}' has already been configured to use input shape "
-                                 f"{self._layers[0].batch_shape}. You cannot build it with input_shape {input_shape}")
+                raise ValueError(
+                    f"Sequential model '{self.name}' has already been configured to use input shape "
+                    f"{self._layers[0].batch_shape}. You cannot build it with input_shape {input_shape}"
+                )
         else:
             dtype = self._layers[0].compute_dtype
             self._layers.insert(0, InputLayer(batch_shape=input_shape, dtype=dtype))
@@ -116,18 +126,25 @@ class Sequential(Model):
                 except NotImplementedError:
                     return
                 except TypeError as e:
-                    params = [p for p in inspect.signature(layer.call).parameters.values()
-                              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+                    params = [
+                        p
+                        for p in inspect.signature(layer.call).parameters.values()
+                        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                    ]
                     required = [p for p in params if p.default is inspect.Parameter.empty]
                     if not params:
-                        raise ValueError("Layers added to a Sequential model should have a single positional "
-                                         f"argument, the input tensor. Layer {type(layer).__name__} has no "
-                                         "positional arguments.") from e
+                        raise ValueError(
+                            "Layers added to a Sequential model should have a single positional "
+                            f"argument, the input tensor. Layer {type(layer).__name__} has no "
+                            "positional arguments."
+                        ) from e
                     if len(required) > 1:
-                        raise ValueError("Layers added to a Sequential model can only have a single required "
-                                         "positional argument, the input tensor. Layer "
-                                         f"{type(layer).__name__} has multiple required positional arguments: "
-                                         f"{required}") from e
+                        raise ValueError(
+                            "Layers added to a Sequential model can only have a single required "
+                            "positional argument, the input tensor. Layer "
+                            f"{type(layer).__name__} has multiple required positional arguments: "
+                            f"{required}"
+                        ) from e
                     raise
         object.__setattr__(self, "_functional", Functional(inputs=inputs, outputs=x))
         self.built = True
@@ -165,8 +182,10 @@ class Sequential(Model):
 
     @layers.setter
     def layers(self, _):
-        raise AttributeError("`Sequential.layers` attribute is reserved and should not be used. Use `add()` and "
-                             "`pop()` to change the layers in this model.")
+        raise AttributeError(
+            "`Sequential.layers` attribute is reserved and should not be used. Use `add()` and "
+            "`pop()` to change the layers in this model."
+        )
 
     def compute_output_shape(self, input_shape):
         if self._functional is not None:
@@ -215,10 +234,21 @@ class Sequential(Model):
 
     def get_config(self):
         """``{"name", "trainable", "dtype", "layers": [{"class_name", "config", ...}], "build_input_shape"}``."""
-        layer_configs = [{"module": "keras.layers", "class_name": type(layer).__name__, "config": layer.get_config(),
-                          "registered_name": None} for layer in self._layers]
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name,
-                  "layers": copy.deepcopy(layer_configs)}
+        layer_configs = [
+            {
+                "module": "keras.layers",
+                "class_name": type(layer).__name__,
+                "config": layer.get_config(),
+                "registered_name": None,
+            }
+            for layer in self._layers
+        ]
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": self.dtype.name,
+            "layers": copy.deepcopy(layer_configs),
+        }
         if self._functional is not None:
             config["build_input_shape"] = self._layers[0].batch_shape
         return config
@@ -226,8 +256,10 @@ class Sequential(Model):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         if "name" not in config:
-            raise ValueError("A Sequential model configuration must be a dictionary containing the 'name' and "
-                             f"'layers' keys. Received: config={config}")
+            raise ValueError(
+                "A Sequential model configuration must be a dictionary containing the 'name' and "
+                f"'layers' keys. Received: config={config}"
+            )
         model = cls(name=config["name"], trainable=config.get("trainable", True))
         for layer_config in config["layers"]:
             model.add(deserialize_layer(layer_config, custom_objects))
@@ -239,6 +271,7 @@ class Sequential(Model):
 
 def _current_path():
     from ..layers.base import current_path  # noqa: PLC0415
+
     return current_path()
 
 
@@ -250,4 +283,3 @@ def _compatible(configured, shape):
     if configured is None or shape is None or len(configured) != len(shape):
         return False
     return all(a is None or b is None or a == b for a, b in zip(configured, shape))
-

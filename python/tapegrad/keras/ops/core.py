@@ -5,19 +5,41 @@ Keras 3's ops promote dtypes as Keras does (``keras/src/backend/common/dtypes.py
 int32, ``ops.add(int32, 1.5)`` is float32), Python lists become int32 / float32 tensors, and
 reductions that average (mean, var, std) of integers give float32.
 """
+
 import builtins as _builtins
 
 import numpy as _np
 
-from ...function import cond as _tf_cond, while_loop as _tf_while_loop
 from ..._dtypes import as_dtype as _as_dtype
-from ..._tensor import Tensor as _Tensor, Variable as _Variable
+from ..._tensor import Tensor as _Tensor
+from ..._tensor import Variable as _Variable
+from ...function import cond as _tf_cond
+from ...function import while_loop as _tf_while_loop
 
 __all__ = [
-    "cast", "convert_to_tensor", "convert_to_numpy", "is_tensor", "shape", "dtype", "stop_gradient", "cond",
-    "while_loop", "fori_loop", "map", "scan", "slice", "slice_update", "scatter", "scatter_update", "unstack",
-    "vectorized_map", "custom_gradient", "switch", "result_type",
+    "cast",
+    "convert_to_tensor",
+    "convert_to_numpy",
+    "is_tensor",
+    "shape",
+    "dtype",
+    "stop_gradient",
+    "cond",
+    "while_loop",
+    "fori_loop",
+    "map",
+    "scan",
+    "slice",
+    "slice_update",
+    "scatter",
+    "scatter_update",
+    "unstack",
+    "vectorized_map",
+    "custom_gradient",
+    "switch",
+    "result_type",
 ]
+
 
 class _Namespace:
     """tapegrad's public ops, looked up when first used (``tapegrad`` is still importing when
@@ -25,6 +47,7 @@ class _Namespace:
 
     def __getattr__(self, name):
         import tapegrad
+
         fn = getattr(tapegrad, name, None) or getattr(tapegrad.math, name)
         setattr(self, name, fn)
         return fn
@@ -133,8 +156,9 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     tf.int32
     """
     if sparse or ragged:
-        raise NotImplementedError("keras.ops.convert_to_tensor: sparse and ragged tensors are not supported by "
-                                  "tapegrad.")
+        raise NotImplementedError(
+            "keras.ops.convert_to_tensor: sparse and ragged tensors are not supported by tapegrad."
+        )
     dtype = _dtype_name(dtype)
     if _is_tensor(x):
         t = _ops.convert_to_tensor(x)
@@ -237,11 +261,9 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
     single = not isinstance(loop_vars, (list, tuple))
     lv = (loop_vars,) if single else tuple(loop_vars)
     if single:
-        out = _tf_while_loop(lambda v: cond(v), lambda v: (body(v),), lv,
-                                   maximum_iterations=maximum_iterations)
+        out = _tf_while_loop(lambda v: cond(v), lambda v: (body(v),), lv, maximum_iterations=maximum_iterations)
         return out[0] if isinstance(out, (list, tuple)) else out
-    out = _tf_while_loop(lambda *v: cond(*v), lambda *v: tuple(body(*v)), lv,
-                               maximum_iterations=maximum_iterations)
+    out = _tf_while_loop(lambda *v: cond(*v), lambda *v: tuple(body(*v)), lv, maximum_iterations=maximum_iterations)
     return type(loop_vars)(out) if isinstance(loop_vars, list) else tuple(out)
 
 
@@ -255,6 +277,7 @@ def fori_loop(lower, upper, body_fun, init_val):
 
 def _map_structure(fn, *structs):
     from ... import nest
+
     flats = [nest.flatten(s) for s in structs]
     return nest.pack_sequence_as(structs[0], [fn(*xs) for xs in zip(*flats)])
 
@@ -262,6 +285,7 @@ def _map_structure(fn, *structs):
 def map(f, xs):
     """``stack([f(x) for x in xs])`` along the first axis (nested outputs stacked leaf by leaf)."""
     from ... import nest
+
     xs_t = _t(xs) if not isinstance(xs, (list, tuple, dict)) else xs
     n = shape(nest.flatten(xs_t)[0])[0]
     outs = [f(_map_structure(lambda a, i=i: a[i], xs_t)) for i in range(n)]
@@ -271,6 +295,7 @@ def map(f, xs):
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     """Keras's ``scan``: ``carry, y = f(carry, x)`` over the leading axis; returns ``(carry, stack(ys))``."""
     from ... import nest
+
     if xs is None:
         n = length
         items = [None] * n
@@ -302,8 +327,13 @@ def slice_update(inputs, start_indices, updates):
     x = _t(inputs)
     u = _t(updates, x.dtype.name)
     starts = _ints(start_indices)
-    idx = _np.stack(_np.meshgrid(*[_np.arange(s, s + n) for s, n in zip(starts, u.shape.as_list())], indexing="ij"),
-                   axis=-1).astype("int32").reshape(-1, len(starts))
+    idx = (
+        _np.stack(
+            _np.meshgrid(*[_np.arange(s, s + n) for s, n in zip(starts, u.shape.as_list())], indexing="ij"), axis=-1
+        )
+        .astype("int32")
+        .reshape(-1, len(starts))
+    )
     return _ops.tensor_scatter_nd_update(x, _ops.constant(idx), _ops.reshape(u, [-1]))
 
 
@@ -320,8 +350,9 @@ def scatter_update(inputs, indices, updates, reduction=None):
         return _ops.tensor_scatter_nd_update(x, idx, upd)
     if reduction == "add":
         return _ops.tensor_scatter_nd_add(x, idx, upd)
-    raise NotImplementedError(f"keras.ops.scatter_update(reduction={reduction!r}) is not supported by tapegrad yet "
-                              "(None and 'add' are).")
+    raise NotImplementedError(
+        f"keras.ops.scatter_update(reduction={reduction!r}) is not supported by tapegrad yet (None and 'add' are)."
+    )
 
 
 def unstack(x, num=None, axis=0):
@@ -344,8 +375,9 @@ def switch(index, branches, *operands):
 def custom_gradient(f):
     """Keras's ``custom_gradient``: ``f`` returns ``(output, grad_fn)``; ``grad_fn(*args, upstream=...)``
     (or ``grad_fn(upstream)``) returns the input gradients."""
-    from ... import custom_gradient as _cg
     import inspect
+
+    from ... import custom_gradient as _cg
 
     @_cg
     def wrapped(*args):
@@ -357,5 +389,7 @@ def custom_gradient(f):
             if "upstream" in params:
                 return grad_fn(upstream=up)
             return grad_fn(up)
+
         return out, grad
+
     return wrapped

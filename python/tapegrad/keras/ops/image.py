@@ -6,7 +6,8 @@ Keras image ops (affine and perspective transforms, blurs, patches, colour space
 >>> tg.keras.ops.image.resize(np.ones((1, 2, 2, 3), "float32"), (4, 4)).shape
 TensorShape([1, 4, 4, 3])
 """
-from .core import _ops, _float_t, _t
+
+from .core import _float_t, _ops, _t
 
 __all__ = ["resize", "rgb_to_grayscale", "pad_images", "crop_images"]
 
@@ -15,8 +16,10 @@ def _to_nhwc(images, data_format):
     x = _t(images)
     nd = len(x.shape.as_list())
     if nd not in (3, 4):
-        raise ValueError(f"Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
-                         f"Received: images.shape={tuple(x.shape.as_list())}")
+        raise ValueError(
+            f"Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
+            f"Received: images.shape={tuple(x.shape.as_list())}"
+        )
     if nd == 3:
         x = _ops.expand_dims(x, 0)
     if data_format == "channels_first":
@@ -30,16 +33,30 @@ def _from_nhwc(x, single, data_format):
     return x[0] if single else x
 
 
-def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspect_ratio=False,
-           pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, data_format=None):
+def resize(
+    images,
+    size,
+    interpolation="bilinear",
+    antialias=False,
+    crop_to_aspect_ratio=False,
+    pad_to_aspect_ratio=False,
+    fill_mode="constant",
+    fill_value=0.0,
+    data_format=None,
+):
     """``images`` resized to ``size`` (height, width) with half-pixel centres, as ``tf.image.resize``."""
     from ..layers.preprocessing import _resize_nhwc
+
     if interpolation not in ("bilinear", "nearest"):
-        raise NotImplementedError(f"keras.ops.image.resize(interpolation={interpolation!r}) is not supported by "
-                                  "tapegrad yet (bilinear and nearest are).")
+        raise NotImplementedError(
+            f"keras.ops.image.resize(interpolation={interpolation!r}) is not supported by "
+            "tapegrad yet (bilinear and nearest are)."
+        )
     if antialias or crop_to_aspect_ratio or pad_to_aspect_ratio:
-        raise NotImplementedError("keras.ops.image.resize: antialias, crop_to_aspect_ratio and pad_to_aspect_ratio "
-                                  "are not supported by tapegrad yet.")
+        raise NotImplementedError(
+            "keras.ops.image.resize: antialias, crop_to_aspect_ratio and pad_to_aspect_ratio "
+            "are not supported by tapegrad yet."
+        )
     if len(size) != 2:
         raise ValueError(f"Expected `size` to be a tuple of 2 integers. Received: size={size}")
     x, single = _to_nhwc(images, data_format)
@@ -60,8 +77,10 @@ def rgb_to_grayscale(images, data_format=None):
 def _sides(name, lo, hi, target, size, crop=False):
     """The two margins from two of (lo, hi, target); ``target`` is the size after padding/cropping."""
     if [lo, hi, target].count(None) != 1:
-        raise ValueError(f"Must specify exactly two of {name[0]}, {name[1]}, {name[2]}. Received: {name[0]}={lo}, "
-                         f"{name[1]}={hi}, {name[2]}={target}")
+        raise ValueError(
+            f"Must specify exactly two of {name[0]}, {name[1]}, {name[2]}. Received: {name[0]}={lo}, "
+            f"{name[1]}={hi}, {name[2]}={target}"
+        )
     if target is None:
         return int(lo), int(hi)
     rest = (size - target) if crop else (target - size)
@@ -72,29 +91,49 @@ def _sides(name, lo, hi, target, size, crop=False):
     return int(lo), int(hi)
 
 
-def pad_images(images, top_padding=None, left_padding=None, bottom_padding=None, right_padding=None,
-               target_height=None, target_width=None, data_format=None):
+def pad_images(
+    images,
+    top_padding=None,
+    left_padding=None,
+    bottom_padding=None,
+    right_padding=None,
+    target_height=None,
+    target_width=None,
+    data_format=None,
+):
     """``images`` padded with zeros (two of top/bottom/target height, two of left/right/target width)."""
     x, single = _to_nhwc(images, data_format)
     _, h, w, _ = x.shape.as_list()
-    top, bottom = _sides(("top_padding", "bottom_padding", "target_height"), top_padding, bottom_padding,
-                         target_height, h)
-    left, right = _sides(("left_padding", "right_padding", "target_width"), left_padding, right_padding,
-                         target_width, w)
+    top, bottom = _sides(
+        ("top_padding", "bottom_padding", "target_height"), top_padding, bottom_padding, target_height, h
+    )
+    left, right = _sides(
+        ("left_padding", "right_padding", "target_width"), left_padding, right_padding, target_width, w
+    )
     if min(top, bottom, left, right) < 0:
         raise ValueError("The padding must be non-negative (the target size is smaller than the images).")
     return _from_nhwc(_ops.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]), single, data_format)
 
 
-def crop_images(images, top_cropping=None, left_cropping=None, bottom_cropping=None, right_cropping=None,
-                target_height=None, target_width=None, data_format=None):
+def crop_images(
+    images,
+    top_cropping=None,
+    left_cropping=None,
+    bottom_cropping=None,
+    right_cropping=None,
+    target_height=None,
+    target_width=None,
+    data_format=None,
+):
     """``images`` cropped (two of top/bottom/target height, two of left/right/target width)."""
     x, single = _to_nhwc(images, data_format)
     _, h, w, _ = x.shape.as_list()
-    top, bottom = _sides(("top_cropping", "bottom_cropping", "target_height"), top_cropping, bottom_cropping,
-                         target_height, h, crop=True)
-    left, right = _sides(("left_cropping", "right_cropping", "target_width"), left_cropping, right_cropping,
-                         target_width, w, crop=True)
+    top, bottom = _sides(
+        ("top_cropping", "bottom_cropping", "target_height"), top_cropping, bottom_cropping, target_height, h, crop=True
+    )
+    left, right = _sides(
+        ("left_cropping", "right_cropping", "target_width"), left_cropping, right_cropping, target_width, w, crop=True
+    )
     if min(top, bottom, left, right) < 0 or top + bottom >= h or left + right >= w:
         raise ValueError(f"The cropping ({top}, {bottom}, {left}, {right}) does not fit images of size {h}x{w}.")
-    return _from_nhwc(x[:, top:h - bottom, left:w - right, :], single, data_format)
+    return _from_nhwc(x[:, top : h - bottom, left : w - right, :], single, data_format)

@@ -1,11 +1,27 @@
 """``keras.ops.linalg``: norms, decompositions and solves (``keras/src/ops/linalg.py``)."""
+
 import numpy as _np
 
 from ... import linalg as _linalg
-from .core import _ops, _float_t
+from .core import _float_t, _ops
 
-__all__ = ["cholesky", "det", "eigh", "inv", "logdet", "lstsq", "norm", "qr", "slogdet", "solve",
-           "solve_triangular", "svd", "pinv", "cholesky_inverse", "matrix_rank"]
+__all__ = [
+    "cholesky",
+    "det",
+    "eigh",
+    "inv",
+    "logdet",
+    "lstsq",
+    "norm",
+    "qr",
+    "slogdet",
+    "solve",
+    "solve_triangular",
+    "svd",
+    "pinv",
+    "cholesky_inverse",
+    "matrix_rank",
+]
 
 
 def cholesky(x, upper=False):
@@ -108,8 +124,9 @@ def norm(x, ord=None, axis=None, keepdims=False):
 def qr(x, mode="reduced"):
     """``(q, r)``; ``mode`` "reduced" or "complete"."""
     if mode not in ("reduced", "complete"):
-        raise ValueError(f"`mode` argument value not supported. Expected one of {{'reduced', 'complete'}}. "
-                         f"Received: mode={mode}")
+        raise ValueError(
+            f"`mode` argument value not supported. Expected one of {{'reduced', 'complete'}}. Received: mode={mode}"
+        )
     return _linalg.qr(_float_t(x), full_matrices=mode == "complete")
 
 

@@ -1,7 +1,8 @@
 """``keras.ops`` math helpers (``keras/src/ops/math.py``): segment reductions, ``top_k``,
 ``in_top_k``, ``logsumexp``, ``erfinv``-free basics."""
+
 from ... import math as _math
-from .core import _ops, _float_t, _t
+from .core import _float_t, _ops, _t
 from .nn import in_top_k, top_k  # noqa: F401
 from .numpy import logsumexp  # noqa: F401
 
@@ -27,10 +28,15 @@ def segment_max(data, segment_ids, num_segments=None, sorted=False):
     oh = _ops.cast(_ops.one_hot(ids, n, axis=0), "bool")  # (n, rows)
     extra = [1] * (len(data.shape.as_list()) - 1)
     oh = _ops.reshape(oh, [n, -1] + extra)
-    big = _ops.fill([n] + data.shape.as_list(), _ops.constant(-float("inf") if data.dtype.name.startswith("float")
-                                                            else -(2 ** 31), dtype=data.dtype))
-    vals = _ops.where(_ops.broadcast_to(oh, [n] + data.shape.as_list()),
-                      _ops.broadcast_to(_ops.expand_dims(data, 0), [n] + data.shape.as_list()), big)
+    big = _ops.fill(
+        [n] + data.shape.as_list(),
+        _ops.constant(-float("inf") if data.dtype.name.startswith("float") else -(2**31), dtype=data.dtype),
+    )
+    vals = _ops.where(
+        _ops.broadcast_to(oh, [n] + data.shape.as_list()),
+        _ops.broadcast_to(_ops.expand_dims(data, 0), [n] + data.shape.as_list()),
+        big,
+    )
     return _ops.reduce_max(vals, axis=1)
 
 
@@ -41,8 +47,11 @@ def segment_prod(data, segment_ids, num_segments=None, sorted=False):
     oh = _ops.cast(_ops.one_hot(ids, n, axis=0), "bool")
     extra = [1] * (len(data.shape.as_list()) - 1)
     oh = _ops.broadcast_to(_ops.reshape(oh, [n, -1] + extra), [n] + data.shape.as_list())
-    vals = _ops.where(oh, _ops.broadcast_to(_ops.expand_dims(data, 0), [n] + data.shape.as_list()),
-                      _ops.ones_like(oh, dtype=data.dtype.name))
+    vals = _ops.where(
+        oh,
+        _ops.broadcast_to(_ops.expand_dims(data, 0), [n] + data.shape.as_list()),
+        _ops.ones_like(oh, dtype=data.dtype.name),
+    )
     return _ops.reduce_prod(vals, axis=1)
 
 
@@ -54,6 +63,7 @@ def rsqrt(x):
 def extract_sequences(x, sequence_length, sequence_stride):
     """Frames of ``sequence_length`` every ``sequence_stride`` along the last axis."""
     import numpy as np
+
     x = _t(x)
     n = x.shape.as_list()[-1]
     starts = np.arange(0, n - sequence_length + 1, sequence_stride)

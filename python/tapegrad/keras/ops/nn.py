@@ -8,11 +8,13 @@ array([[1., 0., 0.],
 >>> tg.keras.ops.softmax([[0.0, 0.0]]).numpy()
 array([[0.5, 0.5]], dtype=float32)
 """
+
 import numpy as _np
 
-from ... import math as _math, nn as _nn
+from ... import math as _math
+from ... import nn as _nn
 from .. import activations as _act
-from .core import _ops, _dtype_name, _float_t, _t
+from .core import _dtype_name, _float_t, _ops, _t
 
 _EPSILON = 1e-7
 
@@ -20,6 +22,7 @@ _EPSILON = 1e-7
 def _float_act(fn, name, doc):
     def op(x):
         return fn(_float_t(x))
+
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
     return op
@@ -143,8 +146,10 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     output = _float_t(output)
     target = _t(target, output.dtype.name)
     if target.shape.as_list() != output.shape.as_list():
-        raise ValueError("Arguments `target` and `output` must have the same shape. Received: "
-                         f"target.shape={tuple(target.shape.as_list())}, output.shape={tuple(output.shape.as_list())}")
+        raise ValueError(
+            "Arguments `target` and `output` must have the same shape. Received: "
+            f"target.shape={tuple(target.shape.as_list())}, output.shape={tuple(output.shape.as_list())}"
+        )
     if from_logits:
         return _nn.softmax_cross_entropy_with_logits(labels=target, logits=output, axis=axis)
     output = output / _ops.reduce_sum(output, axis=axis, keepdims=True)
@@ -198,6 +203,7 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
 
     def r(v):
         return None if v is None else _ops.reshape(_t(v, x.dtype.name), shp)
+
     return _nn.batch_normalization(x, r(mean), r(variance), r(offset), r(scale), epsilon)
 
 
@@ -216,8 +222,11 @@ def rms_normalization(x, scale=1, axis=-1, epsilon=None):
     """``x * rsqrt(mean(x^2) + epsilon) * scale``."""
     x = _float_t(x)
     eps = 1e-6 if epsilon is None else epsilon
-    return x * _ops.rsqrt(_ops.reduce_mean(_ops.square(x), axis=axis, keepdims=True)
-                          + _ops.constant(eps, dtype=x.dtype)) * _t(scale, x.dtype.name)
+    return (
+        x
+        * _ops.rsqrt(_ops.reduce_mean(_ops.square(x), axis=axis, keepdims=True) + _ops.constant(eps, dtype=x.dtype))
+        * _t(scale, x.dtype.name)
+    )
 
 
 def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs):
@@ -255,8 +264,10 @@ def _data_format(data_format, nd):
         return None
     if data_format == "channels_first":
         return {3: "NCW", 4: "NCHW", 5: "NCDHW"}[nd]
-    raise ValueError(f"The `data_format` argument must be one of {{'channels_first', 'channels_last'}}. "
-                     f"Received: data_format={data_format}")
+    raise ValueError(
+        f"The `data_format` argument must be one of {{'channels_first', 'channels_last'}}. "
+        f"Received: data_format={data_format}"
+    )
 
 
 def _tuple(v, n):
@@ -267,9 +278,14 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     """N-D convolution (``kernel`` of shape ``spatial + (in, out)``), as ``tf.nn.convolution``."""
     x = _float_t(inputs)
     nd = len(x.shape.as_list())
-    return _nn.convolution(x, _t(kernel, x.dtype.name), strides=_tuple(strides, nd - 2),
-                           padding=_tf_padding(padding), data_format=_data_format(data_format, nd),
-                           dilations=_tuple(dilation_rate, nd - 2))
+    return _nn.convolution(
+        x,
+        _t(kernel, x.dtype.name),
+        strides=_tuple(strides, nd - 2),
+        padding=_tf_padding(padding),
+        data_format=_data_format(data_format, nd),
+        dilations=_tuple(dilation_rate, nd - 2),
+    )
 
 
 def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
@@ -279,8 +295,14 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
     if nd != 4:
         raise NotImplementedError("keras.ops.depthwise_conv: only 2-D inputs are supported by tapegrad yet.")
     s = _tuple(strides, 2)
-    return _nn.depthwise_conv2d(x, _t(kernel, x.dtype.name), strides=[1] + s + [1], padding=_tf_padding(padding),
-                                data_format=_data_format(data_format, nd), dilations=_tuple(dilation_rate, 2))
+    return _nn.depthwise_conv2d(
+        x,
+        _t(kernel, x.dtype.name),
+        strides=[1] + s + [1],
+        padding=_tf_padding(padding),
+        data_format=_data_format(data_format, nd),
+        dilations=_tuple(dilation_rate, 2),
+    )
 
 
 def _pool(inputs, pool_size, strides, padding, data_format, kind):
@@ -288,8 +310,9 @@ def _pool(inputs, pool_size, strides, padding, data_format, kind):
     nd = len(x.shape.as_list())
     window = _tuple(pool_size, nd - 2)
     strides = window if strides is None else _tuple(strides, nd - 2)
-    return _nn.pool(x, window, kind, strides=strides, padding=_tf_padding(padding),
-                    data_format=_data_format(data_format, nd))
+    return _nn.pool(
+        x, window, kind, strides=strides, padding=_tf_padding(padding), data_format=_data_format(data_format, nd)
+    )
 
 
 def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
@@ -307,17 +330,28 @@ def psnr(x1, x2, max_val):
     a, b = _float_t(x1), _float_t(x2)
     mse = _ops.reduce_mean(_ops.square(a - b))
     ln10 = _np.log(10.0)
-    return _ops.constant(20.0 * _np.log10(max_val), dtype=a.dtype) - \
-        _ops.constant(10.0 / ln10, dtype=a.dtype) * _ops.log(mse)
+    return _ops.constant(20.0 * _np.log10(max_val), dtype=a.dtype) - _ops.constant(
+        10.0 / ln10, dtype=a.dtype
+    ) * _ops.log(mse)
 
 
-def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False,
-                          flash_attention=None, attn_logits_soft_cap=None):
+def dot_product_attention(
+    query,
+    key,
+    value,
+    bias=None,
+    mask=None,
+    scale=None,
+    is_causal=False,
+    flash_attention=None,
+    attn_logits_soft_cap=None,
+):
     """``softmax(q k^T * scale + bias) v`` over ``(batch, seq, heads, dim)`` inputs."""
     q, k, v = _float_t(query), _float_t(key), _float_t(value)
     if attn_logits_soft_cap is not None or flash_attention:
-        raise NotImplementedError("keras.ops.dot_product_attention: flash attention and soft caps are not "
-                                  "supported by tapegrad.")
+        raise NotImplementedError(
+            "keras.ops.dot_product_attention: flash attention and soft caps are not supported by tapegrad."
+        )
     d = q.shape.as_list()[-1]
     scale = 1.0 / _np.sqrt(d) if scale is None else scale
     logits = _ops.einsum("btnh,bsnh->bnts", q, k) * _ops.constant(scale, dtype=q.dtype)
@@ -331,12 +365,13 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
         causal = _ops.constant(_np.tril(_np.ones((t, s), dtype=bool)))
         keep = causal if keep is None else _ops.logical_and(keep, causal)
     if keep is not None:
-        logits = _ops.where(keep, logits, _ops.fill(logits.shape.as_list(),
-                                                   _ops.constant(_np.finfo(q.dtype.name).min / 2, dtype=q.dtype)))
+        logits = _ops.where(
+            keep,
+            logits,
+            _ops.fill(logits.shape.as_list(), _ops.constant(_np.finfo(q.dtype.name).min / 2, dtype=q.dtype)),
+        )
     probs = _nn.softmax(logits, axis=-1)
     return _ops.einsum("bnts,bsnh->btnh", probs, v)
-
-
 
 
 def space_to_depth(x, block_size, data_format="channels_last"):
@@ -363,11 +398,13 @@ def depth_to_space(x, block_size, data_format="channels_last"):
     return _ops.transpose(y, [0, 3, 1, 2]) if data_format == "channels_first" else y
 
 
-def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
-                   dilation_rate=1):
+def separable_conv(
+    inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None, dilation_rate=1
+):
     """Depthwise convolution followed by a 1x1 convolution (2-D inputs)."""
-    x = depthwise_conv(inputs, depthwise_kernel, strides=strides, padding=padding, data_format=data_format,
-                       dilation_rate=dilation_rate)
+    x = depthwise_conv(
+        inputs, depthwise_kernel, strides=strides, padding=padding, data_format=data_format, dilation_rate=dilation_rate
+    )
     return conv(x, pointwise_kernel, strides=1, padding="valid", data_format=data_format)
 
 
@@ -379,8 +416,7 @@ def _deconv_length(n, k, padding, output_padding, stride, dilation):
     return (n - 1) * stride + k - 2 * pad + output_padding
 
 
-def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None,
-                   dilation_rate=1):
+def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None, dilation_rate=1):
     """Transposed convolution (``kernel`` of shape ``spatial + (out, in)``), 1-D or 2-D, with Keras's
     output length rule."""
     x = _float_t(inputs)
@@ -397,27 +433,33 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     shp = x.shape.as_list()
     spatial = shp[2:] if channels_first else shp[1:-1]
     kshape = k.shape.as_list()
-    out_sp = [_deconv_length(spatial[i], kshape[i], padding_l, None if op is None else op[i], strides[i], dil[i])
-              for i in range(ns)]
+    out_sp = [
+        _deconv_length(spatial[i], kshape[i], padding_l, None if op is None else op[i], strides[i], dil[i])
+        for i in range(ns)
+    ]
     out_ch = kshape[-2]
     out_shape = [shp[0], out_ch] + out_sp if channels_first else [shp[0]] + out_sp + [out_ch]
     fmt = _data_format(data_format, nd)
     if ns == 1:
-        return _nn.conv1d_transpose(x, k, out_shape, strides, padding=padding_l.upper(), data_format=fmt or "NWC",
-                                    dilations=dil)
-    return _nn.conv2d_transpose(x, k, out_shape, strides, padding=padding_l.upper(), data_format=fmt or "NHWC",
-                                dilations=dil)
+        return _nn.conv1d_transpose(
+            x, k, out_shape, strides, padding=padding_l.upper(), data_format=fmt or "NWC", dilations=dil
+        )
+    return _nn.conv2d_transpose(
+        x, k, out_shape, strides, padding=padding_l.upper(), data_format=fmt or "NHWC", dilations=dil
+    )
 
 
 def segment_min(data, segment_ids, num_segments=None, sorted=False):
     """Minimum of the rows of ``data`` that share a segment id."""
     from .math import segment_max
+
     return -segment_max(-_t(data), segment_ids, num_segments=num_segments, sorted=sorted)
 
 
 def erfinv(x):
     """The inverse error function (differentiable: ``sqrt(pi)/2 * exp(erfinv(x)**2)``)."""
     from ... import custom_gradient as _cg
+
     x = _float_t(x)
 
     @_cg
@@ -433,7 +475,9 @@ def erfinv(x):
 
         def grad(upstream):
             return upstream * _ops.constant(_np.sqrt(_np.pi) / 2, dtype=t.dtype) * _ops.exp(ans * ans)
+
         return ans, grad
+
     return fwd(x)
 
 
@@ -445,17 +489,80 @@ def _poly(w, coeffs):
 
 
 # M. Giles, "Approximating the erfinv function" (single-precision coefficients, highest degree first).
-_ERFINV_A = [2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
-             -0.00417768164, 0.246640727, 1.50140941]
-_ERFINV_B = [-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
-             0.00943887047, 1.00167406, 2.83297682]
+_ERFINV_A = [
+    2.81022636e-08,
+    3.43273939e-07,
+    -3.5233877e-06,
+    -4.39150654e-06,
+    0.00021858087,
+    -0.00125372503,
+    -0.00417768164,
+    0.246640727,
+    1.50140941,
+]
+_ERFINV_B = [
+    -0.000200214257,
+    0.000100950558,
+    0.00134934322,
+    -0.00367342844,
+    0.00573950773,
+    -0.0076224613,
+    0.00943887047,
+    1.00167406,
+    2.83297682,
+]
 
 __all__ = [
-    "average_pool", "batch_normalization", "binary_crossentropy", "categorical_crossentropy", "celu", "conv",
-    "conv_transpose", "depth_to_space", "depthwise_conv", "dot_product_attention", "elu", "erfinv", "gelu", "glu",
-    "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "in_top_k", "layer_normalization",
-    "leaky_relu", "log_sigmoid", "log_softmax", "max_pool", "moments", "multi_hot", "normalize", "one_hot", "psnr",
-    "relu", "relu6", "rms_normalization", "segment_min", "selu", "separable_conv", "sigmoid", "silu", "soft_shrink",
-    "softmax", "softplus", "softsign", "space_to_depth", "sparse_categorical_crossentropy", "sparse_plus",
-    "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh_shrink", "threshold", "top_k",
+    "average_pool",
+    "batch_normalization",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "celu",
+    "conv",
+    "conv_transpose",
+    "depth_to_space",
+    "depthwise_conv",
+    "dot_product_attention",
+    "elu",
+    "erfinv",
+    "gelu",
+    "glu",
+    "hard_shrink",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "hard_tanh",
+    "in_top_k",
+    "layer_normalization",
+    "leaky_relu",
+    "log_sigmoid",
+    "log_softmax",
+    "max_pool",
+    "moments",
+    "multi_hot",
+    "normalize",
+    "one_hot",
+    "psnr",
+    "relu",
+    "relu6",
+    "rms_normalization",
+    "segment_min",
+    "selu",
+    "separable_conv",
+    "sigmoid",
+    "silu",
+    "soft_shrink",
+    "softmax",
+    "softplus",
+    "softsign",
+    "space_to_depth",
+    "sparse_categorical_crossentropy",
+    "sparse_plus",
+    "sparse_sigmoid",
+    "sparsemax",
+    "squareplus",
+    "swish",
+    "tanh_shrink",
+    "threshold",
+    "top_k",
 ]

@@ -10,12 +10,14 @@ Keras's dtype promotion (see `core`), ``argmax``/``argsort`` give int32, ``mean`
 >>> ops.argmax([[1, 5], [7, 0]], axis=-1).numpy()
 array([1, 0], dtype=int32)
 """
+
 import builtins as _builtins
 
 import numpy as _np
 
-from ... import linalg as _linalg, math as _math
-from .core import _ops, _FLOAT_RANK, _dtype_name, _float_t, _promote, _t, convert_to_tensor, shape
+from ... import linalg as _linalg
+from ... import math as _math
+from .core import _FLOAT_RANK, _dtype_name, _float_t, _ops, _promote, _t, convert_to_tensor, shape
 
 _py_max, _py_min, _py_abs = _builtins.max, _builtins.min, _builtins.abs
 
@@ -33,6 +35,7 @@ def _norm_axis(axis, ndim):
 
 
 # ---- creation -------------------------------------------------------------------------------
+
 
 def _shape_arg(shape):
     return list(shape) if isinstance(shape, (list, tuple)) else [shape]
@@ -109,8 +112,11 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
 
 def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
     """``base ** linspace(start, stop, num)``."""
-    return _ops.constant(_np.logspace(start, stop, num=num, endpoint=endpoint, base=base, axis=axis)
-                         .astype(_dtype_name(dtype) or "float32"))
+    return _ops.constant(
+        _np.logspace(start, stop, num=num, endpoint=endpoint, base=base, axis=axis).astype(
+            _dtype_name(dtype) or "float32"
+        )
+    )
 
 
 def eye(N, M=None, k=0, dtype=None):
@@ -149,10 +155,12 @@ def meshgrid(*x, indexing="xy"):
 
 # ---- elementwise ------------------------------------------------------------------------------
 
+
 def _binary(name):
     def op(x1, x2):
         a, b = _promote(x1, x2)
         return getattr(_ops, name)(a, b)
+
     return op
 
 
@@ -180,9 +188,19 @@ greater = _binary("greater")
 greater.__doc__ = "``x1 > x2`` (bool)."
 greater_equal = _binary("greater_equal")
 greater_equal.__doc__ = "``x1 >= x2`` (bool)."
-for _f, _n in [(add, "add"), (subtract, "subtract"), (multiply, "multiply"), (maximum, "maximum"),
-               (minimum, "minimum"), (equal, "equal"), (not_equal, "not_equal"), (less, "less"),
-               (less_equal, "less_equal"), (greater, "greater"), (greater_equal, "greater_equal")]:
+for _f, _n in [
+    (add, "add"),
+    (subtract, "subtract"),
+    (multiply, "multiply"),
+    (maximum, "maximum"),
+    (minimum, "minimum"),
+    (equal, "equal"),
+    (not_equal, "not_equal"),
+    (less, "less"),
+    (less_equal, "less_equal"),
+    (greater, "greater"),
+    (greater_equal, "greater_equal"),
+]:
     _f.__name__ = _f.__qualname__ = _n
 
 
@@ -254,6 +272,7 @@ def logaddexp(x1, x2):
 def _float_unary(fn, name, doc):
     def op(x):
         return getattr(_ops, fn)(_float_t(x))
+
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
     return op
@@ -356,7 +375,7 @@ def round(x, decimals=0):
     x = _t(x)
     if decimals == 0:
         return _ops.round(x) if x.dtype.name in _FLOAT_RANK else x
-    f = _ops.constant(10.0 ** decimals, dtype=x.dtype)
+    f = _ops.constant(10.0**decimals, dtype=x.dtype)
     return _ops.round(x * f) / f
 
 
@@ -429,10 +448,16 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     x = _ops.where(_ops.is_nan(x), _ops.fill(x.shape.as_list(), _ops.constant(nan, dtype=x.dtype)), x)
     pos = info.max if posinf is None else posinf
     neg = info.min if neginf is None else neginf
-    x = _ops.where(_ops.logical_and(_ops.is_inf(x), _ops.greater(x, 0)),
-                   _ops.fill(x.shape.as_list(), _ops.constant(pos, dtype=x.dtype)), x)
-    return _ops.where(_ops.logical_and(_ops.is_inf(x), _ops.less(x, 0)),
-                      _ops.fill(x.shape.as_list(), _ops.constant(neg, dtype=x.dtype)), x)
+    x = _ops.where(
+        _ops.logical_and(_ops.is_inf(x), _ops.greater(x, 0)),
+        _ops.fill(x.shape.as_list(), _ops.constant(pos, dtype=x.dtype)),
+        x,
+    )
+    return _ops.where(
+        _ops.logical_and(_ops.is_inf(x), _ops.less(x, 0)),
+        _ops.fill(x.shape.as_list(), _ops.constant(neg, dtype=x.dtype)),
+        x,
+    )
 
 
 def where(condition, x1=None, x2=None):
@@ -455,8 +480,11 @@ def heaviside(x1, x2):
     """0 below zero, 1 above, ``x2`` at zero."""
     a, b = _promote(x1, x2)
     a, b = _float_t(a), _float_t(b)
-    return _ops.where(_ops.less(a, 0), _ops.zeros_like(a), _ops.where(_ops.greater(a, 0), _ops.ones_like(a),
-                                                                      _ops.broadcast_to(b, a.shape.as_list())))
+    return _ops.where(
+        _ops.less(a, 0),
+        _ops.zeros_like(a),
+        _ops.where(_ops.greater(a, 0), _ops.ones_like(a), _ops.broadcast_to(b, a.shape.as_list())),
+    )
 
 
 def deg2rad(x):
@@ -480,6 +508,7 @@ def sinc(x):
 
 
 # ---- reductions -------------------------------------------------------------------------------
+
 
 def sum(x, axis=None, keepdims=False):
     """Sum over ``axis`` (bool counts as int32)."""
@@ -566,8 +595,9 @@ def average(x, axis=None, weights=None):
         shp = [1] * len(x.shape.as_list())
         shp[_norm_axis(int(axis), len(shp))] = -1
         w = _ops.reshape(w, shp)
-    return _ops.reduce_sum(x * w, axis=_axis(axis)) / _ops.reduce_sum(_ops.broadcast_to(w, x.shape.as_list()),
-                                                                       axis=_axis(axis))
+    return _ops.reduce_sum(x * w, axis=_axis(axis)) / _ops.reduce_sum(
+        _ops.broadcast_to(w, x.shape.as_list()), axis=_axis(axis)
+    )
 
 
 def count_nonzero(x, axis=None):
@@ -623,6 +653,7 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 # ---- shape ------------------------------------------------------------------------------------
+
 
 def reshape(x, newshape):
     """``x`` with shape ``newshape`` (one entry may be -1)."""
@@ -761,8 +792,11 @@ def swapaxes(x, axis1, axis2):
 def flip(x, axis=None):
     """``x`` reversed along ``axis`` (all axes when None)."""
     x = _t(x)
-    axes = list(range(len(x.shape.as_list()))) if axis is None else (
-        [int(a) for a in axis] if isinstance(axis, (list, tuple)) else [int(axis)])
+    axes = (
+        list(range(len(x.shape.as_list())))
+        if axis is None
+        else ([int(a) for a in axis] if isinstance(axis, (list, tuple)) else [int(axis)])
+    )
     return _ops.reverse(x, axes)
 
 
@@ -798,11 +832,16 @@ def pad(x, pad_width, mode="constant", constant_values=None):
     """``x`` padded by ``pad_width`` (numpy's forms) in ``mode`` constant/reflect/symmetric."""
     x = _t(x)
     nd = len(x.shape.as_list())
-    pw = _np.broadcast_to(_np.asarray(pad_width, dtype="int64").reshape(-1, 2) if _np.ndim(pad_width) else
-                         _np.asarray([[pad_width, pad_width]]), (nd, 2)).tolist()
+    pw = _np.broadcast_to(
+        _np.asarray(pad_width, dtype="int64").reshape(-1, 2)
+        if _np.ndim(pad_width)
+        else _np.asarray([[pad_width, pad_width]]),
+        (nd, 2),
+    ).tolist()
     if mode != "constant" and constant_values is not None:
-        raise ValueError("Argument `constant_values` can only be provided when `mode == 'constant'`. "
-                         f"Received: mode={mode}")
+        raise ValueError(
+            f"Argument `constant_values` can only be provided when `mode == 'constant'`. Received: mode={mode}"
+        )
     return _ops.pad(x, pw, mode=mode.upper(), constant_values=0 if constant_values is None else constant_values)
 
 
@@ -834,8 +873,9 @@ def take_along_axis(x, indices, axis=None):
     axis = _norm_axis(axis, nd)
     n = xs[axis]
     idx = _ops.where(_ops.less(idx, 0), idx + _ops.constant(n, dtype="int64"), idx)
-    shape_b = _np.broadcast_shapes(tuple(d if i != axis else 1 for i, d in enumerate(xs)),
-                                  tuple(d if i != axis else 1 for i, d in enumerate(is_)))
+    shape_b = _np.broadcast_shapes(
+        tuple(d if i != axis else 1 for i, d in enumerate(xs)), tuple(d if i != axis else 1 for i, d in enumerate(is_))
+    )
     out_shape = list(shape_b)
     out_shape[axis] = is_[axis]
     idx = _ops.broadcast_to(idx, out_shape)
@@ -874,14 +914,16 @@ def argsort(x, axis=-1):
     return _ops.transpose(idx, perm) if axis != nd - 1 else idx
 
 
-def unique(x, sorted=True, return_index=False, return_inverse=False, return_counts=False, axis=None, size=None,
-           fill_value=None):
+def unique(
+    x, sorted=True, return_index=False, return_inverse=False, return_counts=False, axis=None, size=None, fill_value=None
+):
     """The distinct values of ``x`` (sorted), optionally with first indices, inverse indices and counts."""
     if axis is not None or size is not None:
         raise NotImplementedError("keras.ops.unique: `axis` and `size` are not supported by tapegrad yet.")
     arr = _t(x).numpy()
-    res = _np.unique(arr.reshape(-1), return_index=return_index, return_inverse=return_inverse,
-                    return_counts=return_counts)
+    res = _np.unique(
+        arr.reshape(-1), return_index=return_index, return_inverse=return_inverse, return_counts=return_counts
+    )
     if not (return_index or return_inverse or return_counts):
         return _ops.constant(res)
     out = [_ops.constant(res[0])]
@@ -939,6 +981,7 @@ def ndim(x):
 
 
 # ---- products ---------------------------------------------------------------------------------
+
 
 def matmul(x1, x2):
     """Matrix product with broadcasting batch axes (1-D operands as numpy)."""
@@ -1015,6 +1058,7 @@ def kron(x1, x2):
 def norm(x, ord=None, axis=None, keepdims=False):
     """Vector or matrix norm (``keras.ops.norm`` / ``keras.ops.linalg.norm``)."""
     from .linalg import norm as _norm
+
     return _norm(x, ord=ord, axis=axis, keepdims=keepdims)
 
 
@@ -1044,8 +1088,9 @@ def diff(a, n=1, axis=-1):
     x = _t(a)
     for _ in range(n):
         k = x.shape.as_list()[axis]
-        x = take(x, _ops.constant(_np.arange(1, k, dtype="int32")), axis=axis) - \
-            take(x, _ops.constant(_np.arange(0, k - 1, dtype="int32")), axis=axis)
+        x = take(x, _ops.constant(_np.arange(1, k, dtype="int32")), axis=axis) - take(
+            x, _ops.constant(_np.arange(0, k - 1, dtype="int32")), axis=axis
+        )
     return x
 
 
@@ -1078,8 +1123,9 @@ def median(x, axis=None, keepdims=False):
 def quantile(x, q, axis=None, method="linear", keepdims=False):
     """Quantile ``q`` over ``axis`` (linear interpolation), differentiable through a sort."""
     if method != "linear":
-        raise NotImplementedError(f"keras.ops.quantile: method={method!r} is not supported by tapegrad yet "
-                                  "(only 'linear').")
+        raise NotImplementedError(
+            f"keras.ops.quantile: method={method!r} is not supported by tapegrad yet (only 'linear')."
+        )
     x = _float_t(x)
     nd = len(x.shape.as_list())
     if axis is None:
@@ -1151,10 +1197,12 @@ def vectorize(pyfunc, *, excluded=None, signature=None):
         if n is None:
             return pyfunc(*ts)
         return _ops.stack([wrapped(*[t[i] for t in ts]) for i in range(n)])
+
     return wrapped
 
 
 # ---- more numpy-like functions ------------------------------------------------------------------
+
 
 def append(x1, x2, axis=None):
     """``x2`` appended to ``x1`` along ``axis`` (both flattened when None)."""
@@ -1275,8 +1323,9 @@ def nanprod(x, axis=None, keepdims=False):
 def nanmean(x, axis=None, keepdims=False):
     """Mean ignoring NaNs (NaN where all are NaN)."""
     x = _float_t(x)
-    count = _ops.reduce_sum(_ops.cast(_ops.logical_not(_ops.is_nan(x)), x.dtype.name), axis=_axis(axis),
-                            keepdims=keepdims)
+    count = _ops.reduce_sum(
+        _ops.cast(_ops.logical_not(_ops.is_nan(x)), x.dtype.name), axis=_axis(axis), keepdims=keepdims
+    )
     return nansum(x, axis=axis, keepdims=keepdims) / count
 
 
@@ -1315,8 +1364,9 @@ def nanargmax(x, axis=None, keepdims=False):
     """Index of the maximum ignoring NaNs (-1 where all are NaN)."""
     x = _t(x)
     out = argmax(_nan_fill(x, -_np.inf), axis=axis, keepdims=keepdims)
-    all_nan = _ops.reduce_all(_ops.is_nan(x), axis=_axis(axis), keepdims=keepdims) \
-        if x.dtype.name in _FLOAT_RANK else None
+    all_nan = (
+        _ops.reduce_all(_ops.is_nan(x), axis=_axis(axis), keepdims=keepdims) if x.dtype.name in _FLOAT_RANK else None
+    )
     return out if all_nan is None else _ops.where(all_nan, _ops.fill(out.shape.as_list(), -1), out)
 
 
@@ -1324,8 +1374,9 @@ def nanargmin(x, axis=None, keepdims=False):
     """Index of the minimum ignoring NaNs (-1 where all are NaN)."""
     x = _t(x)
     out = argmin(_nan_fill(x, _np.inf), axis=axis, keepdims=keepdims)
-    all_nan = _ops.reduce_all(_ops.is_nan(x), axis=_axis(axis), keepdims=keepdims) \
-        if x.dtype.name in _FLOAT_RANK else None
+    all_nan = (
+        _ops.reduce_all(_ops.is_nan(x), axis=_axis(axis), keepdims=keepdims) if x.dtype.name in _FLOAT_RANK else None
+    )
     return out if all_nan is None else _ops.where(all_nan, _ops.fill(out.shape.as_list(), -1), out)
 
 
@@ -1341,19 +1392,19 @@ def nancumprod(x, axis=None, dtype=None):
 
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """``num`` values spaced evenly on a log scale from ``start`` to ``stop``."""
-    return _ops.constant(_np.geomspace(start, stop, num=num, endpoint=endpoint, axis=axis)
-                         .astype(_dtype_name(dtype) or "float32"))
+    return _ops.constant(
+        _np.geomspace(start, stop, num=num, endpoint=endpoint, axis=axis).astype(_dtype_name(dtype) or "float32")
+    )
 
 
 def _np_int_binary(fn, name, doc):
     def op(x, y):
         a, b = _promote(x, y)
         return _ops.constant(fn(a.numpy(), b.numpy()).astype(a.dtype.name))
+
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc + " (integers; not differentiable)"
     return op
-
-
 
 
 def gcd(x1, x2):
@@ -1429,6 +1480,7 @@ def histogram(x, bins=10, range=None):
 def _window(fn, name):
     def op(x):
         return _ops.constant(fn(int(x)).astype("float32"))
+
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"numpy's ``{name}`` window of length ``x``."
     return op
@@ -1463,7 +1515,7 @@ def saturate_cast(x, dtype):
     if _np.issubdtype(_np.dtype(dtype), _np.integer) and x.dtype.name in _FLOAT_RANK:
         info = _np.iinfo(dtype)
         lo = _py_max(float(info.min), float(_np.finfo(x.dtype.name).min))
-        hi = float(_np.nextafter(_np.asarray(info.max, dtype=x.dtype.name), 0)) if info.max > 2 ** 24 else info.max
+        hi = float(_np.nextafter(_np.asarray(info.max, dtype=x.dtype.name), 0)) if info.max > 2**24 else info.max
         x = _ops.clip_by_value(x, _ops.constant(lo, dtype=x.dtype), _ops.constant(hi, dtype=x.dtype))
     return _ops.cast(x, dtype)
 
@@ -1498,8 +1550,9 @@ def nanmedian(x, axis=None, keepdims=False):
 def nanquantile(x, q, axis=None, method="linear", keepdims=False):
     """``quantile`` ignoring NaNs (computed per slice; not differentiable)."""
     x = _float_t(x)
-    return _ops.constant(_np.asarray(_np.nanquantile(x.numpy(), q, axis=axis, method=method, keepdims=keepdims),
-                                    dtype=x.dtype.name))
+    return _ops.constant(
+        _np.asarray(_np.nanquantile(x.numpy(), q, axis=axis, method=method, keepdims=keepdims), dtype=x.dtype.name)
+    )
 
 
 def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
@@ -1508,26 +1561,230 @@ def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
 
 
 __all__ = [
-    "abs", "absolute", "add", "all", "allclose", "amax", "amin", "any", "append", "arange", "arccos", "arccosh",
-    "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argpartition", "argsort", "array",
-    "array_split", "average", "bartlett", "bincount", "bitwise_and", "bitwise_invert", "bitwise_left_shift",
-    "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor", "blackman", "broadcast_to", "cbrt", "cdist",
-    "ceil", "clip", "concatenate", "conj", "conjugate", "convert_to_tensor", "copy", "corrcoef", "correlate", "cos",
-    "cosh", "count_nonzero", "cross", "cumprod", "cumsum", "deg2rad", "diag", "diagflat", "diagonal", "diff",
-    "digitize", "divide", "divide_no_nan", "dot", "dsplit", "dstack", "einsum", "empty", "empty_like", "equal", "erf",
-    "erfc", "exp", "exp2", "expand_dims", "expm1", "eye", "fabs", "flip", "fliplr", "flipud", "floor", "floor_divide",
-    "fmax", "fmin", "fmod", "full", "full_like", "gcd", "geomspace", "get_item", "greater", "greater_equal", "hamming",
-    "hanning", "heaviside", "histogram", "hsplit", "hstack", "hypot", "i0", "identity", "imag", "inner", "isclose",
-    "isfinite", "isin", "isinf", "isnan", "isneginf", "isposinf", "isreal", "kaiser", "kron", "lcm", "ldexp",
-    "left_shift", "less", "less_equal", "linspace", "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2",
-    "logical_and", "logical_not", "logical_or", "logical_xor", "logspace", "logsumexp", "matmul", "max", "maximum",
-    "mean", "median", "meshgrid", "min", "minimum", "mod", "moveaxis", "multiply", "nan_to_num", "nanargmax",
-    "nanargmin", "nancumprod", "nancumsum", "nanmax", "nanmean", "nanmedian", "nanmin", "nanpercentile", "nanprod",
-    "nanquantile", "nanstd", "nansum", "nanvar", "ndim", "negative", "nextafter", "nonzero", "norm", "not_equal",
-    "ones", "ones_like", "outer", "pad", "percentile", "power", "prod", "ptp", "quantile", "rad2deg", "ravel", "real",
-    "reciprocal", "repeat", "reshape", "right_shift", "roll", "rot90", "round", "rsqrt", "saturate_cast",
-    "searchsorted", "select", "shape", "sign", "signbit", "sin", "sinc", "sinh", "size", "sort", "split", "sqrt",
-    "square", "squeeze", "stack", "std", "subtract", "sum", "swapaxes", "take", "take_along_axis", "tan", "tanh",
-    "tensordot", "tile", "trace", "transpose", "trapezoid", "tri", "tril", "triu", "true_divide", "trunc", "unique",
-    "unravel_index", "vander", "var", "vdot", "vectorize", "vsplit", "vstack", "where", "zeros", "zeros_like",
+    "abs",
+    "absolute",
+    "add",
+    "all",
+    "allclose",
+    "amax",
+    "amin",
+    "any",
+    "append",
+    "arange",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctan2",
+    "arctanh",
+    "argmax",
+    "argmin",
+    "argpartition",
+    "argsort",
+    "array",
+    "array_split",
+    "average",
+    "bartlett",
+    "bincount",
+    "bitwise_and",
+    "bitwise_invert",
+    "bitwise_left_shift",
+    "bitwise_not",
+    "bitwise_or",
+    "bitwise_right_shift",
+    "bitwise_xor",
+    "blackman",
+    "broadcast_to",
+    "cbrt",
+    "cdist",
+    "ceil",
+    "clip",
+    "concatenate",
+    "conj",
+    "conjugate",
+    "convert_to_tensor",
+    "copy",
+    "corrcoef",
+    "correlate",
+    "cos",
+    "cosh",
+    "count_nonzero",
+    "cross",
+    "cumprod",
+    "cumsum",
+    "deg2rad",
+    "diag",
+    "diagflat",
+    "diagonal",
+    "diff",
+    "digitize",
+    "divide",
+    "divide_no_nan",
+    "dot",
+    "dsplit",
+    "dstack",
+    "einsum",
+    "empty",
+    "empty_like",
+    "equal",
+    "erf",
+    "erfc",
+    "exp",
+    "exp2",
+    "expand_dims",
+    "expm1",
+    "eye",
+    "fabs",
+    "flip",
+    "fliplr",
+    "flipud",
+    "floor",
+    "floor_divide",
+    "fmax",
+    "fmin",
+    "fmod",
+    "full",
+    "full_like",
+    "gcd",
+    "geomspace",
+    "get_item",
+    "greater",
+    "greater_equal",
+    "hamming",
+    "hanning",
+    "heaviside",
+    "histogram",
+    "hsplit",
+    "hstack",
+    "hypot",
+    "i0",
+    "identity",
+    "imag",
+    "inner",
+    "isclose",
+    "isfinite",
+    "isin",
+    "isinf",
+    "isnan",
+    "isneginf",
+    "isposinf",
+    "isreal",
+    "kaiser",
+    "kron",
+    "lcm",
+    "ldexp",
+    "left_shift",
+    "less",
+    "less_equal",
+    "linspace",
+    "log",
+    "log10",
+    "log1p",
+    "log2",
+    "logaddexp",
+    "logaddexp2",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "logical_xor",
+    "logspace",
+    "logsumexp",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "median",
+    "meshgrid",
+    "min",
+    "minimum",
+    "mod",
+    "moveaxis",
+    "multiply",
+    "nan_to_num",
+    "nanargmax",
+    "nanargmin",
+    "nancumprod",
+    "nancumsum",
+    "nanmax",
+    "nanmean",
+    "nanmedian",
+    "nanmin",
+    "nanpercentile",
+    "nanprod",
+    "nanquantile",
+    "nanstd",
+    "nansum",
+    "nanvar",
+    "ndim",
+    "negative",
+    "nextafter",
+    "nonzero",
+    "norm",
+    "not_equal",
+    "ones",
+    "ones_like",
+    "outer",
+    "pad",
+    "percentile",
+    "power",
+    "prod",
+    "ptp",
+    "quantile",
+    "rad2deg",
+    "ravel",
+    "real",
+    "reciprocal",
+    "repeat",
+    "reshape",
+    "right_shift",
+    "roll",
+    "rot90",
+    "round",
+    "rsqrt",
+    "saturate_cast",
+    "searchsorted",
+    "select",
+    "shape",
+    "sign",
+    "signbit",
+    "sin",
+    "sinc",
+    "sinh",
+    "size",
+    "sort",
+    "split",
+    "sqrt",
+    "square",
+    "squeeze",
+    "stack",
+    "std",
+    "subtract",
+    "sum",
+    "swapaxes",
+    "take",
+    "take_along_axis",
+    "tan",
+    "tanh",
+    "tensordot",
+    "tile",
+    "trace",
+    "transpose",
+    "trapezoid",
+    "tri",
+    "tril",
+    "triu",
+    "true_divide",
+    "trunc",
+    "unique",
+    "unravel_index",
+    "vander",
+    "var",
+    "vdot",
+    "vectorize",
+    "vsplit",
+    "vstack",
+    "where",
+    "zeros",
+    "zeros_like",
 ]

@@ -1,5 +1,6 @@
 """Keras 3 optimizers whose whole step is one fused C++ call (``tg.keras.optimizers``, also
 ``tg.optimizers``), learning-rate ``schedules``, and saving training state to ``.npz``."""
+
 import os as _os
 import zipfile as _zipfile
 
@@ -11,18 +12,42 @@ from .adaptive import Adadelta, Adafactor, Adagrad, Ftrl
 from .base import Optimizer
 from .sgd import SGD, Lion, RMSprop
 
-__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl",
-           "Lion", "Lamb", "Adafactor", "schedules", "get", "serialize", "deserialize",
-           "save_training_state", "load_training_state"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "RMSprop",
+    "Adam",
+    "AdamW",
+    "Adagrad",
+    "Adadelta",
+    "Adamax",
+    "Nadam",
+    "Ftrl",
+    "Lion",
+    "Lamb",
+    "Adafactor",
+    "schedules",
+    "get",
+    "serialize",
+    "deserialize",
+    "save_training_state",
+    "load_training_state",
+]
 
-_CLASSES = {c.__name__.lower(): c for c in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Ftrl, Lion,
-                                            Lamb, Adafactor)}
+_CLASSES = {
+    c.__name__.lower(): c
+    for c in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Ftrl, Lion, Lamb, Adafactor)
+}
 
 
 def serialize(optimizer):
     """``{"module", "class_name", "config", "registered_name"}`` of an optimizer."""
-    return {"module": "keras.optimizers", "class_name": type(optimizer).__name__,
-            "config": optimizer.get_config(), "registered_name": None}
+    return {
+        "module": "keras.optimizers",
+        "class_name": type(optimizer).__name__,
+        "config": optimizer.get_config(),
+        "registered_name": None,
+    }
 
 
 def deserialize(config, custom_objects=None):
@@ -90,8 +115,10 @@ def load_training_state(path, optimizer, variables):
     try:
         data = _np.load(path, allow_pickle=False)
     except (ValueError, _zipfile.BadZipFile, EOFError) as e:
-        raise ValueError(f"load_training_state: {path!r} is not a training-state file written by "
-                         f"save_training_state (expected an .npz archive): {type(e).__name__}") from None
+        raise ValueError(
+            f"load_training_state: {path!r} is not a training-state file written by "
+            f"save_training_state (expected an .npz archive): {type(e).__name__}"
+        ) from None
     if not isinstance(data, _np.lib.npyio.NpzFile):
         raise ValueError(f"load_training_state: {path!r} holds a single array, not a training-state .npz archive")
     with data:
@@ -101,19 +128,25 @@ def load_training_state(path, optimizer, variables):
         values = [data[k] for k in saved_vars]
         for v, a in zip(variables, values):
             if tuple(a.shape) != tuple(v.shape) or a.dtype != v.dtype.as_numpy_dtype:
-                raise ValueError(f"Saved value for variable '{v.name}' is {a.dtype} {a.shape}; the variable is "
-                                 f"{v.dtype.name} {tuple(v.shape)}")
+                raise ValueError(
+                    f"Saved value for variable '{v.name}' is {a.dtype} {a.shape}; the variable is "
+                    f"{v.dtype.name} {tuple(v.shape)}"
+                )
         store = {k.split("/", 1)[1]: data[k] for k in data.files if k.startswith("optimizer/")}
         for i, v in enumerate(optimizer.variables if optimizer.built else ()):
             a = store.get(str(i))
             if a is not None and tuple(a.shape) != tuple(v.shape):  # checked before anything is written
-                raise ValueError(f"Optimizer variable {i} ('{v.name}') has shape {tuple(v.shape)}; the saved "
-                                 f"value has shape {tuple(a.shape)}")
+                raise ValueError(
+                    f"Optimizer variable {i} ('{v.name}') has shape {tuple(v.shape)}; the saved "
+                    f"value has shape {tuple(a.shape)}"
+                )
     if not optimizer.built:
         optimizer.build(variables)
     if len(store) != len(optimizer.variables):
-        raise ValueError(f"The file holds {len(store)} optimizer variables; optimizer '{optimizer.name}' has "
-                         f"{len(optimizer.variables)}")
+        raise ValueError(
+            f"The file holds {len(store)} optimizer variables; optimizer '{optimizer.name}' has "
+            f"{len(optimizer.variables)}"
+        )
     optimizer.load_own_variables(store)
     for v, a in zip(variables, values):
         v.assign(a)

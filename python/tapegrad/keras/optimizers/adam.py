@@ -1,5 +1,6 @@
 """Keras Adam, AdamW, Adamax, Nadam and Lamb with fused C++ updates. Shared arguments (weight
 decay, clipping, EMA, accumulation, name) go through ``**kwargs`` to `Optimizer`."""
+
 from typing import Optional
 
 import numpy as np
@@ -22,8 +23,14 @@ class _AdamFamily(Optimizer):
         self.epsilon = epsilon
 
     def _moment_args(self, lr, t, **extra):
-        return _hyper(learning_rate=lr, beta_1=float(self.beta_1), beta_2=float(self.beta_2),
-                      epsilon=float(self.epsilon), local_step=float(t), **extra)
+        return _hyper(
+            learning_rate=lr,
+            beta_1=float(self.beta_1),
+            beta_2=float(self.beta_2),
+            epsilon=float(self.epsilon),
+            local_step=float(t),
+            **extra,
+        )
 
     def _step_args(self, lr, t):
         return self._rule, self._moment_args(lr, t)
@@ -46,10 +53,12 @@ class Adam(_AdamFamily):
     0.9
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07, amsgrad=False, name=None,
-                 **kwargs):
-        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, name=name,
-                         **kwargs)
+    def __init__(
+        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07, amsgrad=False, name=None, **kwargs
+    ):
+        super().__init__(
+            learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, name=name, **kwargs
+        )
         self.amsgrad = amsgrad
         self._slot_names = ("momentum", "velocity", "velocity_hat") if amsgrad else ("momentum", "velocity")
 
@@ -73,10 +82,27 @@ class AdamW(Adam):
     0.85
     """
 
-    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-07,
-                 amsgrad=False, name=None, **kwargs):
-        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad,
-                         name=name, weight_decay=weight_decay, **kwargs)
+    def __init__(
+        self,
+        learning_rate=0.001,
+        weight_decay=0.004,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-07,
+        amsgrad=False,
+        name=None,
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            amsgrad=amsgrad,
+            name=name,
+            weight_decay=weight_decay,
+            **kwargs,
+        )
         if self.weight_decay is None:
             raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")
 
@@ -111,8 +137,9 @@ class Nadam(_AdamFamily):
     _slot_names = ("momentum", "velocity")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07, name=None, **kwargs):
-        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, name=name,
-                         **kwargs)
+        super().__init__(
+            learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, name=name, **kwargs
+        )
         self._pending_u_product = None
 
     def build(self, var_list):
@@ -123,7 +150,7 @@ class Nadam(_AdamFamily):
         self._extra_variables = [self._u_product]
 
     def _step_args(self, lr, t):
-        up = self._u_product._item() * self.beta_1 * (1.0 - 0.5 * 0.96 ** t)
+        up = self._u_product._item() * self.beta_1 * (1.0 - 0.5 * 0.96**t)
         self._pending_u_product = up
         return _core.OptimizerRule.nadam, self._moment_args(lr, t, u_product=up)
 

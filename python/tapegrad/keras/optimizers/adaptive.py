@@ -1,5 +1,6 @@
 """Keras Adagrad, Adadelta, Ftrl and Adafactor with fused C++ updates. Shared arguments go through
 ``**kwargs`` to `Optimizer`."""
+
 import numpy as np
 
 from ... import _core
@@ -75,25 +76,44 @@ class Ftrl(Optimizer):
 
     _slot_names = ("accumulator", "linear")
 
-    def __init__(self, learning_rate=0.001, learning_rate_power=-0.5, initial_accumulator_value=0.1,
-                 l1_regularization_strength=0.0, l2_regularization_strength=0.0,
-                 l2_shrinkage_regularization_strength=0.0, beta=0.0, name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        learning_rate_power=-0.5,
+        initial_accumulator_value=0.1,
+        l1_regularization_strength=0.0,
+        l2_regularization_strength=0.0,
+        l2_shrinkage_regularization_strength=0.0,
+        beta=0.0,
+        name=None,
+        **kwargs,
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         if initial_accumulator_value < 0.0:
-            raise ValueError("`initial_accumulator_value` needs to be positive or zero. Received: "
-                             f"initial_accumulator_value={initial_accumulator_value}.")
+            raise ValueError(
+                "`initial_accumulator_value` needs to be positive or zero. Received: "
+                f"initial_accumulator_value={initial_accumulator_value}."
+            )
         if learning_rate_power > 0.0:
-            raise ValueError("`learning_rate_power` needs to be negative or zero. Received: "
-                             f"learning_rate_power={learning_rate_power}.")
+            raise ValueError(
+                "`learning_rate_power` needs to be negative or zero. Received: "
+                f"learning_rate_power={learning_rate_power}."
+            )
         if l1_regularization_strength < 0.0:
-            raise ValueError("`l1_regularization_strength` needs to be positive or zero. Received: "
-                             f"l1_regularization_strength={l1_regularization_strength}.")
+            raise ValueError(
+                "`l1_regularization_strength` needs to be positive or zero. Received: "
+                f"l1_regularization_strength={l1_regularization_strength}."
+            )
         if l2_regularization_strength < 0.0:
-            raise ValueError("`l2_regularization_strength` needs to be positive or zero. Received: "
-                             f"l2_regularization_strength={l2_regularization_strength}.")
+            raise ValueError(
+                "`l2_regularization_strength` needs to be positive or zero. Received: "
+                f"l2_regularization_strength={l2_regularization_strength}."
+            )
         if l2_shrinkage_regularization_strength < 0.0:
-            raise ValueError("`l2_shrinkage_regularization_strength` needs to be positive or zero. Received: "
-                             f"l2_shrinkage_regularization_strength={l2_shrinkage_regularization_strength}.")
+            raise ValueError(
+                "`l2_shrinkage_regularization_strength` needs to be positive or zero. Received: "
+                f"l2_shrinkage_regularization_strength={l2_shrinkage_regularization_strength}."
+            )
         self.learning_rate_power = learning_rate_power
         self.initial_accumulator_value = initial_accumulator_value
         self.l1_regularization_strength = l1_regularization_strength
@@ -104,22 +124,26 @@ class Ftrl(Optimizer):
 
     def _step_args(self, lr, t):
         return _core.OptimizerRule.ftrl, _hyper(
-            learning_rate=lr, learning_rate_power=float(self.learning_rate_power),
+            learning_rate=lr,
+            learning_rate_power=float(self.learning_rate_power),
             l1_regularization_strength=float(self.l1_regularization_strength),
             l2_regularization_strength=float(self.l2_regularization_strength),
             l2_shrinkage_regularization_strength=float(self.l2_shrinkage_regularization_strength),
-            beta=float(self.beta))
+            beta=float(self.beta),
+        )
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "learning_rate_power": self.learning_rate_power,
-            "initial_accumulator_value": self.initial_accumulator_value,
-            "l1_regularization_strength": self.l1_regularization_strength,
-            "l2_regularization_strength": self.l2_regularization_strength,
-            "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
-            "beta": self.beta,
-        })
+        config.update(
+            {
+                "learning_rate_power": self.learning_rate_power,
+                "initial_accumulator_value": self.initial_accumulator_value,
+                "l1_regularization_strength": self.l1_regularization_strength,
+                "l2_regularization_strength": self.l2_regularization_strength,
+                "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
+                "beta": self.beta,
+            }
+        )
         return config
 
 
@@ -138,8 +162,17 @@ class Adafactor(Optimizer):
 
     _slot_names = ("r", "c", "velocity")
 
-    def __init__(self, learning_rate=0.001, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3, clip_threshold=1.0,
-                 relative_step=True, name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_2_decay=-0.8,
+        epsilon_1=1e-30,
+        epsilon_2=1e-3,
+        clip_threshold=1.0,
+        relative_step=True,
+        name=None,
+        **kwargs,
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_2_decay = beta_2_decay
         self.epsilon_1 = epsilon_1
@@ -152,8 +185,12 @@ class Adafactor(Optimizer):
         for var in var_list:
             shape = tuple(var.shape)
             if len(shape) < 2:  # placeholders, as in Keras
-                r.append(StateVariable(np.zeros((), var.dtype.as_numpy_dtype), name=f"r/{var._shared_name}", trainable=False))
-                c.append(StateVariable(np.zeros((), var.dtype.as_numpy_dtype), name=f"c/{var._shared_name}", trainable=False))
+                r.append(
+                    StateVariable(np.zeros((), var.dtype.as_numpy_dtype), name=f"r/{var._shared_name}", trainable=False)
+                )
+                c.append(
+                    StateVariable(np.zeros((), var.dtype.as_numpy_dtype), name=f"c/{var._shared_name}", trainable=False)
+                )
             else:
                 r.append(self._zeros_like(var, "r", shape=shape[:-1]))
                 c.append(self._zeros_like(var, "c", shape=shape[:-2] + shape[-1:]))
@@ -163,13 +200,24 @@ class Adafactor(Optimizer):
     def _step_args(self, lr, t):
         relative = bool(self.relative_step and not callable(self._learning_rate))
         return _core.OptimizerRule.adafactor, _hyper(
-            learning_rate=lr, beta_2_decay=float(self.beta_2_decay), epsilon_1=float(self.epsilon_1),
-            epsilon_2=float(self.epsilon_2), clip_threshold=float(self.clip_threshold), local_step=float(t),
-            relative_step=relative)
+            learning_rate=lr,
+            beta_2_decay=float(self.beta_2_decay),
+            epsilon_1=float(self.epsilon_1),
+            epsilon_2=float(self.epsilon_2),
+            clip_threshold=float(self.clip_threshold),
+            local_step=float(t),
+            relative_step=relative,
+        )
 
     def get_config(self):
         config = super().get_config()
-        config.update({"beta_2_decay": self.beta_2_decay, "epsilon_1": self.epsilon_1,
-                       "epsilon_2": self.epsilon_2, "clip_threshold": self.clip_threshold,
-                       "relative_step": self.relative_step})
+        config.update(
+            {
+                "beta_2_decay": self.beta_2_decay,
+                "epsilon_1": self.epsilon_1,
+                "epsilon_2": self.epsilon_2,
+                "clip_threshold": self.clip_threshold,
+                "relative_step": self.relative_step,
+            }
+        )
         return config

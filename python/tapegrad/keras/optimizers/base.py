@@ -1,11 +1,13 @@
 """The Keras 3 optimizer pipeline (BaseOptimizer.apply), with the whole step in one C++ call."""
+
 import inspect
 import itertools
 import operator
 import re
 import threading
 import warnings
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
@@ -53,12 +55,24 @@ class Optimizer:
     [0.9, 2.1]
     """
 
-    _slot_names: Tuple[str, ...] = ()
+    _slot_names: tuple[str, ...] = ()
     _slot_init: dict = {}
 
-    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
-                 gradient_accumulation_steps=None, name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+        **kwargs,
+    ):
         if kwargs.pop("decay", None) is not None:
             warnings.warn("Argument `decay` is no longer supported and will be ignored.", stacklevel=2)
         if kwargs:
@@ -73,20 +87,27 @@ class Optimizer:
         self.gradient_accumulation_steps = gradient_accumulation_steps
         if gradient_accumulation_steps:
             if not gradient_accumulation_steps >= 2:
-                raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
-                                 f"gradient_accumulation_steps={gradient_accumulation_steps}")
+                raise ValueError(
+                    "`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                    f"gradient_accumulation_steps={gradient_accumulation_steps}"
+                )
         if use_ema:
             if ema_momentum > 1 or ema_momentum < 0:
                 raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}")
-            if ema_overwrite_frequency and (not isinstance(ema_overwrite_frequency, int)
-                                            or ema_overwrite_frequency < 1):
-                raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
-                                 f"ema_overwrite_frequency={ema_overwrite_frequency}")
+            if ema_overwrite_frequency and (
+                not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1
+            ):
+                raise ValueError(
+                    "`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
+                    f"ema_overwrite_frequency={ema_overwrite_frequency}"
+                )
         self.ema_momentum = ema_momentum
         self.ema_overwrite_frequency = ema_overwrite_frequency
         if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
-            raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
-                             f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
+            raise ValueError(
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+                f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}"
+            )
         self.built = False
         self._step_lock = threading.RLock()  # See the concurrency note in `apply`
         self._iterations = StateVariable(np.int64(0), name="iteration", trainable=False)
@@ -113,7 +134,8 @@ class Optimizer:
             raise TypeError(
                 "This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
                 "constructor argument, hence its learning rate is not settable. If you need the learning rate "
-                "to be settable, you should instantiate the optimizer with a float `learning_rate` argument.")
+                "to be settable, you should instantiate the optimizer with a float `learning_rate` argument."
+            )
         if isinstance(lr, (Tensor, Variable)) and lr.dtype.is_floating and lr.shape.rank == 0:
             lr = float(lr)
         elif isinstance(lr, np.floating) and np.ndim(lr) == 0:
@@ -122,7 +144,8 @@ class Optimizer:
             raise ValueError(
                 "Argument `learning_rate` should be float, or an instance of LearningRateSchedule, or a callable "
                 "(that takes in the current iteration value and returns the corresponding learning rate value). "
-                f"Received instead: learning_rate={lr}")
+                f"Received instead: learning_rate={lr}"
+            )
         if isinstance(self._learning_rate, Variable):
             self._learning_rate.assign(np.float32(lr))
         else:  # stored as a float32 variable, as in Keras
@@ -161,7 +184,7 @@ class Optimizer:
         return self._iterations
 
     @property
-    def variables(self) -> List[Variable]:
+    def variables(self) -> list[Variable]:
         """Every state variable: iterations, learning rate (if a float), slots, extras, EMA, accumulators."""
         out = [self._iterations]
         if isinstance(self._learning_rate, Variable):
@@ -202,10 +225,13 @@ class Optimizer:
     def _zeros_like(var, slot_name, value=0.0, shape=None):
         dtype = var.dtype.as_numpy_dtype
         shape = tuple(var.shape) if shape is None else tuple(shape)
-        return StateVariable(np.full(shape, value, dtype=dtype), name=f"{slot_name}/{var._shared_name}", trainable=False)
+        return StateVariable(
+            np.full(shape, value, dtype=dtype), name=f"{slot_name}/{var._shared_name}", trainable=False
+        )
 
-    def exclude_from_weight_decay(self, var_list: Optional[Sequence[Variable]] = None,
-                                  var_names: Optional[Sequence[str]] = None) -> None:
+    def exclude_from_weight_decay(
+        self, var_list: Optional[Sequence[Variable]] = None, var_names: Optional[Sequence[str]] = None
+    ) -> None:
         """Excludes variables (objects, or names containing any of `var_names`) from weight decay.
         Must be called before the optimizer is built."""
         if self.built:
@@ -221,14 +247,16 @@ class Optimizer:
         return True
 
     # --- apply ------------------------------------------------------------------------------------
-    def apply_gradients(self, grads_and_vars: Iterable[Tuple[Any, Variable]]) -> Variable:
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Variable]]) -> Variable:
         """Applies gradients to variables; returns `iterations`."""
         given_sequence = isinstance(grads_and_vars, (list, tuple))
         grads_and_vars = list(grads_and_vars)
         if not grads_and_vars:
             if not given_sequence:  # an exhausted generator: Keras's zip(*...) unpacking fails here
-                raise ValueError("not enough values to unpack (expected 2, got 0): `grads_and_vars` yielded no "
-                                 "(gradient, variable) pairs (was the generator already consumed?)")
+                raise ValueError(
+                    "not enough values to unpack (expected 2, got 0): `grads_and_vars` yielded no "
+                    "(gradient, variable) pairs (was the generator already consumed?)"
+                )
             return self._iterations
         grads, variables = zip(*grads_and_vars)
         self.apply(list(grads), list(variables))
@@ -246,13 +274,17 @@ class Optimizer:
     def _apply_locked(self, grads, trainable_variables):
         if trainable_variables is None:
             if not self.built:
-                raise ValueError("When passing `grads` without `variables`, the optimizer must already be built "
-                                 "on a list of variables. Call `optimizer.build(trainable_variables)` first.")
+                raise ValueError(
+                    "When passing `grads` without `variables`, the optimizer must already be built "
+                    "on a list of variables. Call `optimizer.build(trainable_variables)` first."
+                )
             trainable_variables = self._trainable_variables
         trainable_variables = list(trainable_variables)
         if len(grads) != len(trainable_variables):
-            raise ValueError(f"Got {len(grads)} gradients for {len(trainable_variables)} variables; "
-                             "the two lists must have the same length.")
+            raise ValueError(
+                f"Got {len(grads)} gradients for {len(trainable_variables)} variables; "
+                "the two lists must have the same length."
+            )
         if not trainable_variables:
             return
         if not self.built:
@@ -263,14 +295,18 @@ class Optimizer:
             raise ValueError(
                 f"Unknown variable: {v!r}. This optimizer can only be called for the variables it was originally "
                 "built with. When working with a new set of variables, you should recreate a new optimizer "
-                "instance.")
+                "instance."
+            )
         if any(map(operator.is_, grads, itertools.repeat(None))):
             if all(g is None for g in grads):
                 raise ValueError("No gradients provided for any variable.")
             missing = [v.name for g, v in zip(grads, trainable_variables) if g is None]
             warnings.warn(
                 f"Gradients do not exist for variables {missing} when minimizing the loss. If using "
-                "`model.compile()`, did you forget to provide a `loss` argument?", UserWarning, stacklevel=2)
+                "`model.compile()`, did you forget to provide a `loss` argument?",
+                UserWarning,
+                stacklevel=2,
+            )
             keep = [k for k, g in enumerate(grads) if g is not None]
             grads = [grads[k] for k in keep]
             trainable_variables = [trainable_variables[k] for k in keep]
@@ -333,7 +369,8 @@ class Optimizer:
         raise NotImplementedError(
             f"{type(self).__name__}: tapegrad optimizers run a fused C++ kernel chosen by `_step_args(lr, t)`; "
             "a Python `update_step(gradient, variable, learning_rate)` as in Keras custom optimizers is not "
-            "supported yet")
+            "supported yet"
+        )
 
     def _after_step(self):
         pass
@@ -351,7 +388,8 @@ class Optimizer:
                 raise ValueError(
                     f"The length of model variables ({len(var_list)}) to override does not match the length of "
                     f"model variables stored in the optimizer ({len(self._ema)}). Please check if the optimizer "
-                    "was called on your model.")
+                    "was called on your model."
+                )
             self._overwrite_with_ema(var_list)
 
     def scale_loss(self, loss: Any) -> Any:
@@ -361,8 +399,9 @@ class Optimizer:
         return loss
 
     # --- tf.keras 2 conveniences --------------------------------------------------------------------
-    def compute_gradients(self, loss: Any, var_list: Sequence[Variable],
-                          tape: Optional["GradientTape"] = None) -> List[Tuple[Any, Variable]]:
+    def compute_gradients(
+        self, loss: Any, var_list: Sequence[Variable], tape: Optional["GradientTape"] = None
+    ) -> list[tuple[Any, Variable]]:
         """Gradients of `loss` (a Tensor with its `tape`, or a zero-argument callable) as (grad, var) pairs."""
         from ..._tape import GradientTape
 
@@ -388,17 +427,19 @@ class Optimizer:
         return self.apply_gradients(self.compute_gradients(loss, var_list, tape))
 
     # --- saving -------------------------------------------------------------------------------------
-    def save_own_variables(self, store: Dict[str, Any]) -> None:
+    def save_own_variables(self, store: dict[str, Any]) -> None:
         """Writes every state variable into the dict-like `store` as ``store[str(i)]``."""
         for i, v in enumerate(self.variables):
             store[str(i)] = v.numpy()
 
-    def load_own_variables(self, store: Dict[str, Any]) -> None:
+    def load_own_variables(self, store: dict[str, Any]) -> None:
         """Reads the state written by `save_own_variables` (the optimizer must be built)."""
         variables = self.variables
         if len(store.keys()) != len(variables):
-            msg = (f"Skipping variable loading for optimizer '{self.name}', because it has {len(variables)} "
-                   f"variables whereas the saved optimizer has {len(store.keys())} variables. ")
+            msg = (
+                f"Skipping variable loading for optimizer '{self.name}', because it has {len(variables)} "
+                f"variables whereas the saved optimizer has {len(store.keys())} variables. "
+            )
             if not self.built:
                 msg += "This is likely because the optimizer has not been called/built yet."
             warnings.warn(msg, stacklevel=2)
@@ -409,15 +450,17 @@ class Optimizer:
                 raise ValueError(f"Optimizer variable {i} ('{v.name}') is missing from the saved state")
             value = np.asarray(store[str(i)])
             if tuple(value.shape) != tuple(v.shape):
-                raise ValueError(f"Optimizer variable {i} ('{v.name}') has shape {tuple(v.shape)}; the saved value "
-                                 f"has shape {tuple(value.shape)}")
+                raise ValueError(
+                    f"Optimizer variable {i} ('{v.name}') has shape {tuple(v.shape)}; the saved value "
+                    f"has shape {tuple(value.shape)}"
+                )
             if value.dtype.kind not in "fiub":
                 raise ValueError(f"Optimizer variable {i} ('{v.name}'): the saved value has dtype {value.dtype}")
             values.append(value.astype(v.dtype.as_numpy_dtype, copy=False))
         for v, value in zip(variables, values):
             v.assign(value)
 
-    def get_weights(self) -> List[np.ndarray]:
+    def get_weights(self) -> list[np.ndarray]:
         """The values of `variables`, as numpy arrays."""
         return [v.numpy() for v in self.variables]
 
@@ -430,23 +473,28 @@ class Optimizer:
         self.load_own_variables({str(i): w for i, w in enumerate(weights)})
 
     # --- config -------------------------------------------------------------------------------------
-    def get_config(self) -> Dict[str, Any]:
+    def get_config(self) -> dict[str, Any]:
         lr = self._learning_rate
         if isinstance(lr, _schedules.LearningRateSchedule):
             lr = _schedules.serialize(lr)
         elif isinstance(lr, Variable):
             lr = float(lr._item())
         return {
-            "name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
-            "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
-            "use_ema": self.use_ema, "ema_momentum": self.ema_momentum,
+            "name": self.name,
+            "learning_rate": lr,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
             "ema_overwrite_frequency": self.ema_overwrite_frequency,
             "loss_scale_factor": self.loss_scale_factor,
             "gradient_accumulation_steps": self.gradient_accumulation_steps,
         }
 
     @classmethod
-    def from_config(cls, config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None) -> "Optimizer":
+    def from_config(cls, config: dict[str, Any], custom_objects: Optional[dict[str, Any]] = None) -> "Optimizer":
         config = dict(config)
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = _schedules.deserialize(config["learning_rate"], custom_objects=custom_objects)
@@ -473,16 +521,19 @@ def _takes_argument(fn):
         return False
     for p in sig.parameters.values():
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) and (
-                p.default is p.empty or p.kind == p.VAR_POSITIONAL):
+            p.default is p.empty or p.kind == p.VAR_POSITIONAL
+        ):
             return True
     return False
 
 
 def _int_tensor(value):
     from ..._ops import constant
+
     return constant(np.int64(value))
 
 
 def _float_tensor(value):
     from ..._ops import constant
+
     return constant(np.float32(value))

@@ -9,12 +9,22 @@ in double and is rounded once. Schedules serialise with ``get_config`` / ``from_
 >>> round(float(s(10)), 6)
 0.05
 """
+
 import math as _math
 
 import numpy as _np
 
-__all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay", "PolynomialDecay",
-           "InverseTimeDecay", "CosineDecay", "CosineDecayRestarts", "serialize", "deserialize"]
+__all__ = [
+    "LearningRateSchedule",
+    "ExponentialDecay",
+    "PiecewiseConstantDecay",
+    "PolynomialDecay",
+    "InverseTimeDecay",
+    "CosineDecay",
+    "CosineDecayRestarts",
+    "serialize",
+    "deserialize",
+]
 
 
 def _step(step):
@@ -25,6 +35,7 @@ def _step(step):
 
 def _out(value):
     from ... import _ops
+
     return _ops.constant(_np.float32(value))
 
 
@@ -32,11 +43,14 @@ class LearningRateSchedule:
     """Base class: subclasses implement ``__call__(step)`` and ``get_config()``."""
 
     def __call__(self, step):
-        raise NotImplementedError(f"Learning rate schedule '{type(self).__name__}' must override `__call__(self, step)`.")
+        raise NotImplementedError(
+            f"Learning rate schedule '{type(self).__name__}' must override `__call__(self, step)`."
+        )
 
     def get_config(self):
         raise NotImplementedError(
-            f"Learning rate schedule '{type(self).__name__}' must override `get_config()` in order to be serializable.")
+            f"Learning rate schedule '{type(self).__name__}' must override `get_config()` in order to be serializable."
+        )
 
     @classmethod
     def from_config(cls, config):
@@ -70,8 +84,13 @@ class _StaircaseDecay(LearningRateSchedule):
         raise NotImplementedError
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
 
 
 class ExponentialDecay(_StaircaseDecay):
@@ -81,7 +100,7 @@ class ExponentialDecay(_StaircaseDecay):
         super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def _decay(self, p):
-        return self.initial_learning_rate * self.decay_rate ** p
+        return self.initial_learning_rate * self.decay_rate**p
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -92,7 +111,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         if len(boundaries) != len(values) - 1:
             raise ValueError(
                 "The length of boundaries should be 1 less than the length of values. Received: "
-                f"boundaries={boundaries} of length {len(boundaries)}, and values={values} of length {len(values)}.")
+                f"boundaries={boundaries} of length {len(boundaries)}, and values={values} of length {len(values)}."
+            )
         self.boundaries = list(boundaries)
         self.values = list(values)
         self.name = name
@@ -112,8 +132,15 @@ class PolynomialDecay(LearningRateSchedule):
     """``(lr0 - end) * (1 - s / D) ** power + end`` with ``s = min(step, D)``; with ``cycle``,
     ``D = decay_steps * ceil(step / decay_steps)`` (1 multiple at step 0)."""
 
-    def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0, cycle=False,
-                 name="PolynomialDecay"):
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        end_learning_rate=0.0001,
+        power=1.0,
+        cycle=False,
+        name="PolynomialDecay",
+    ):
         _check_decay_steps(decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
@@ -129,13 +156,19 @@ class PolynomialDecay(LearningRateSchedule):
         else:
             s = min(s, d)
         p = s / d
-        return _out((self.initial_learning_rate - self.end_learning_rate) * (1 - p) ** self.power
-                    + self.end_learning_rate)
+        return _out(
+            (self.initial_learning_rate - self.end_learning_rate) * (1 - p) ** self.power + self.end_learning_rate
+        )
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "end_learning_rate": self.end_learning_rate, "power": self.power, "cycle": self.cycle,
-                "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "end_learning_rate": self.end_learning_rate,
+            "power": self.power,
+            "cycle": self.cycle,
+            "name": self.name,
+        }
 
 
 class InverseTimeDecay(_StaircaseDecay):
@@ -152,8 +185,9 @@ class CosineDecay(LearningRateSchedule):
     """Cosine decay from ``lr0`` (or, after a linear warmup from ``lr0`` to ``warmup_target`` over
     ``warmup_steps``, from ``warmup_target``) to ``alpha`` times that over ``decay_steps``."""
 
-    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None,
-                 warmup_steps=0):
+    def __init__(
+        self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None, warmup_steps=0
+    ):
         _check_decay_steps(decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
@@ -177,9 +211,14 @@ class CosineDecay(LearningRateSchedule):
         return _out(self._decay(s - self.warmup_steps, self.warmup_target))
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "alpha": self.alpha, "name": self.name, "warmup_target": self.warmup_target,
-                "warmup_steps": self.warmup_steps}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "alpha": self.alpha,
+            "name": self.name,
+            "warmup_target": self.warmup_target,
+            "warmup_steps": self.warmup_steps,
+        }
 
 
 class CosineDecayRestarts(LearningRateSchedule):
@@ -188,7 +227,9 @@ class CosineDecayRestarts(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name="SGDRDecay"):
         if first_decay_steps <= 0:
-            raise ValueError(f"Argument `first_decay_steps` must be > 0. Received: first_decay_steps={first_decay_steps}")
+            raise ValueError(
+                f"Argument `first_decay_steps` must be > 0. Received: first_decay_steps={first_decay_steps}"
+            )
         self.initial_learning_rate = initial_learning_rate
         self.first_decay_steps = first_decay_steps
         self._t_mul = t_mul
@@ -204,21 +245,31 @@ class CosineDecayRestarts(LearningRateSchedule):
             frac -= i
         else:
             i = _math.floor(_math.log(1.0 - frac * (1.0 - t_mul)) / _math.log(t_mul))
-            sum_r = (1.0 - t_mul ** i) / (1.0 - t_mul)
-            frac = (frac - sum_r) / t_mul ** i
-        cosine = 0.5 * m_mul ** i * (1.0 + _math.cos(_math.pi * frac))
+            sum_r = (1.0 - t_mul**i) / (1.0 - t_mul)
+            frac = (frac - sum_r) / t_mul**i
+        cosine = 0.5 * m_mul**i * (1.0 + _math.cos(_math.pi * frac))
         decayed = (1 - self.alpha) * cosine + self.alpha
         return _out(self.initial_learning_rate * decayed)
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "first_decay_steps": self.first_decay_steps,
-                "t_mul": self._t_mul, "m_mul": self._m_mul, "alpha": self.alpha, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "first_decay_steps": self.first_decay_steps,
+            "t_mul": self._t_mul,
+            "m_mul": self._m_mul,
+            "alpha": self.alpha,
+            "name": self.name,
+        }
 
 
 def serialize(learning_rate_schedule):
     """A JSON-compatible dict ``{"module", "class_name", "config", "registered_name"}``."""
-    return {"module": "keras.optimizers.schedules", "class_name": type(learning_rate_schedule).__name__,
-            "config": learning_rate_schedule.get_config(), "registered_name": None}
+    return {
+        "module": "keras.optimizers.schedules",
+        "class_name": type(learning_rate_schedule).__name__,
+        "config": learning_rate_schedule.get_config(),
+        "registered_name": None,
+    }
 
 
 def deserialize(config, custom_objects=None):

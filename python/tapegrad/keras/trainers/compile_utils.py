@@ -4,6 +4,7 @@ Strings are checked at ``compile`` time (an unknown one raises Keras's "Could no
 identifier" ValueError); the objects are made on the first batch, when the shapes of ``y_true`` and
 ``y_pred`` are known ("accuracy" and "crossentropy" depend on them).
 """
+
 from ... import nest
 from ..._ops import cast, convert_to_tensor
 from ..._tensor import Tensor
@@ -28,6 +29,7 @@ def _object_name(obj):
 def check_loss_identifier(identifier):
     """Raises Keras's ValueError now for a loss string that ``losses.get`` does not know."""
     from .. import losses  # noqa: PLC0415
+
     for ident in nest.flatten(identifier):
         if isinstance(ident, str) and ident.lower() not in ("crossentropy", "ce"):
             losses.get(ident)
@@ -36,6 +38,7 @@ def check_loss_identifier(identifier):
 def check_metric_identifier(identifier):
     """Raises Keras's ValueError now for a metric string that ``metrics.get`` does not know."""
     from .. import metrics  # noqa: PLC0415
+
     for ident in _flat_metric_identifiers(identifier):
         if ident is None:
             raise ValueError("Expected metric, received `None`")
@@ -49,8 +52,9 @@ def _flat_metric_identifiers(metrics):
     if isinstance(metrics, dict):
         return [m for v in metrics.values() for m in _flat_metric_identifiers(v)]
     if isinstance(metrics, (list, tuple)):
-        return [m for v in metrics for m in (_flat_metric_identifiers(v) if isinstance(v, (list, tuple, dict))
-                                             else [v])]
+        return [
+            m for v in metrics for m in (_flat_metric_identifiers(v) if isinstance(v, (list, tuple, dict)) else [v])
+        ]
     return [metrics]
 
 
@@ -58,12 +62,18 @@ def get_loss(identifier, y_true, y_pred):
     """A ``Loss`` object for one output (functions are wrapped in ``LossFunctionWrapper`` named
     after the string given, or the function's name)."""
     from .. import losses  # noqa: PLC0415
+
     if identifier is None:
         return None
     if str(identifier).lower() in ("crossentropy", "ce"):
         is_binary, is_sparse = is_binary_or_sparse_categorical(y_true, y_pred)
-        obj = (losses.binary_crossentropy if is_binary else
-               losses.sparse_categorical_crossentropy if is_sparse else losses.categorical_crossentropy)
+        obj = (
+            losses.binary_crossentropy
+            if is_binary
+            else losses.sparse_categorical_crossentropy
+            if is_sparse
+            else losses.categorical_crossentropy
+        )
     else:
         obj = losses.get(identifier)
     if not isinstance(obj, losses.Loss):
@@ -75,6 +85,7 @@ def get_loss(identifier, y_true, y_pred):
 def get_metric(identifier, y_true, y_pred):
     """A ``Metric`` object for one output, named after the string given (``metrics.get_compile_metric``)."""
     from ..metrics import get_compile_metric  # noqa: PLC0415
+
     return get_compile_metric(identifier, y_true, y_pred)
 
 
@@ -96,9 +107,11 @@ def _output_lists(y_true, y_pred, output_names):
         else:
             trues = [y_true]
         if len(trues) != len(preds):
-            raise ValueError("y_true and y_pred have different structures.\n"
-                             f"y_true: {nest.pack_sequence_as(y_true, ['*'] * len(nest.flatten(y_true)))}\n"
-                             f"y_pred: {['*'] * len(preds)}\n")
+            raise ValueError(
+                "y_true and y_pred have different structures.\n"
+                f"y_true: {nest.pack_sequence_as(y_true, ['*'] * len(nest.flatten(y_true)))}\n"
+                f"y_pred: {['*'] * len(preds)}\n"
+            )
         return names, trues, preds
     name = output_names[0] if output_names and len(output_names) == 1 else None
     if isinstance(y_true, (list, tuple)) and len(y_true) == 1:
@@ -126,9 +139,11 @@ class CompileLoss:
 
     def __init__(self, loss, loss_weights=None, output_names=None):
         if loss_weights and not isinstance(loss_weights, (list, tuple, dict, float, int)):
-            raise ValueError("Expected `loss_weights` argument to be a float (single output case) or a list, "
-                             "tuple, or dict (multiple output case). Received instead: "
-                             f"loss_weights={loss_weights} of type {type(loss_weights)}")
+            raise ValueError(
+                "Expected `loss_weights` argument to be a float (single output case) or a list, "
+                "tuple, or dict (multiple output case). Received instead: "
+                f"loss_weights={loss_weights} of type {type(loss_weights)}"
+            )
         check_loss_identifier(loss)
         self.name = "compile_loss"
         self._user_loss = loss
@@ -141,11 +156,15 @@ class CompileLoss:
 
     def build(self, y_true, y_pred):
         from ..metrics import Mean  # noqa: PLC0415
+
         names, trues, preds = _output_lists(y_true, y_pred, self.output_names)
         self._multi = len(preds) > 1 or isinstance(y_pred, (list, tuple, dict))
         losses = _per_output(self._user_loss, names, "loss")
-        weights = _per_output(self._user_loss_weights, names, "loss_weights") \
-            if self._user_loss_weights is not None else [None] * len(names)
+        weights = (
+            _per_output(self._user_loss_weights, names, "loss_weights")
+            if self._user_loss_weights is not None
+            else [None] * len(names)
+        )
         self._entries = []
         for i, (ident, w) in enumerate(zip(losses, weights)):
             obj = get_loss(ident, trues[i], preds[i])
@@ -163,8 +182,11 @@ class CompileLoss:
             value = obj(y_true, y_pred, sample_weight)
             return value if w is None else value * w
         names, trues, preds = _output_lists(y_true, y_pred, self.output_names)
-        sws = _output_lists(sample_weight, y_pred, self.output_names)[1] \
-            if isinstance(sample_weight, (list, tuple, dict)) else [sample_weight] * len(preds)
+        sws = (
+            _output_lists(sample_weight, y_pred, self.output_names)[1]
+            if isinstance(sample_weight, (list, tuple, dict))
+            else [sample_weight] * len(preds)
+        )
         total = None
         for k, (i, obj, w, _) in enumerate(self._entries):
             value = obj(trues[i], preds[i], sws[i])
@@ -184,11 +206,15 @@ class CompileMetrics:
 
     def __init__(self, metrics, weighted_metrics=None, output_names=None):
         if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
-            raise ValueError(f"Expected `metrics` argument to be a list, tuple, or dict. Received instead: "
-                             f"metrics={metrics} of type {type(metrics)}")
+            raise ValueError(
+                f"Expected `metrics` argument to be a list, tuple, or dict. Received instead: "
+                f"metrics={metrics} of type {type(metrics)}"
+            )
         if weighted_metrics is not None and not isinstance(weighted_metrics, (list, tuple, dict)):
-            raise ValueError("Expected `weighted_metrics` argument to be a list, tuple, or dict. Received instead: "
-                             f"weighted_metrics={weighted_metrics} of type {type(weighted_metrics)}")
+            raise ValueError(
+                "Expected `weighted_metrics` argument to be a list, tuple, or dict. Received instead: "
+                f"weighted_metrics={weighted_metrics} of type {type(weighted_metrics)}"
+            )
         check_metric_identifier(metrics)
         check_metric_identifier(weighted_metrics)
         self.name = "compile_metrics"
@@ -216,16 +242,18 @@ class CompileMetrics:
             per = [spec.get(n) for n in names]
         elif multi and spec and all(isinstance(s, (list, tuple)) or s is None for s in spec):
             if len(spec) != len(preds):
-                raise ValueError(f"For a model with multiple outputs, when providing the `metrics` argument as a "
-                                 f"list, it should have as many entries as the model has outputs. Received:\n"
-                                 f"metrics={spec}\nof length {len(spec)} whereas the model has {len(preds)} outputs.")
+                raise ValueError(
+                    f"For a model with multiple outputs, when providing the `metrics` argument as a "
+                    f"list, it should have as many entries as the model has outputs. Received:\n"
+                    f"metrics={spec}\nof length {len(spec)} whereas the model has {len(preds)} outputs."
+                )
             per = list(spec)
         else:
             per = [spec] * len(preds)
         for i, ms in enumerate(per):
             if ms is None:
                 continue
-            for ident in (ms if isinstance(ms, (list, tuple)) else [ms]):
+            for ident in ms if isinstance(ms, (list, tuple)) else [ms]:
                 m = get_metric(ident, trues[i], preds[i])
                 if multi and names[i]:
                     m.name = f"{names[i]}_{m.name}"
@@ -251,8 +279,11 @@ class CompileMetrics:
         for i, m in self._unweighted:
             m.update_state(trues[i], preds[i])
         if self._weighted:
-            sws = _output_lists(sample_weight, y_pred, self.output_names)[1] \
-                if isinstance(sample_weight, (list, tuple, dict)) else [sample_weight] * len(preds)
+            sws = (
+                _output_lists(sample_weight, y_pred, self.output_names)[1]
+                if isinstance(sample_weight, (list, tuple, dict))
+                else [sample_weight] * len(preds)
+            )
             for i, m in self._weighted:
                 m.update_state(trues[i], preds[i], sample_weight=sws[i])
 

@@ -7,6 +7,7 @@
 * Anything else iterable (``tf.data.Dataset``, a Python generator, a list of batches):
   `IterableData`; each element is one batch, ``x`` or ``(x, y)`` or ``(x, y, sample_weight)``.
 """
+
 import math
 import warnings
 
@@ -19,7 +20,8 @@ from ..._tensor import Tensor, Variable
 
 def _is_array(x):
     return isinstance(x, (np.ndarray, Tensor, Variable)) or (
-        hasattr(x, "__array__") and hasattr(x, "shape") and not hasattr(x, "__next__"))
+        hasattr(x, "__array__") and hasattr(x, "shape") and not hasattr(x, "__next__")
+    )
 
 
 def is_array_data(x):
@@ -68,19 +70,21 @@ def train_validation_split(arrays, validation_split):
     flat = [a for a in nest.flatten(arrays) if a is not None]
     for a in flat:
         if not _is_array(a):
-            raise ValueError("Argument `validation_split` is only supported for tensors or NumPy arrays."
-                             f"Found incompatible type in the input: {[type(t) for t in flat]}")
+            raise ValueError(
+                "Argument `validation_split` is only supported for tensors or NumPy arrays."
+                f"Found incompatible type in the input: {[type(t) for t in flat]}"
+            )
     n = int(flat[0].shape[0])
     split_at = int(math.floor(n * (1.0 - validation_split)))
     if split_at == 0 or split_at == n:
         raise ValueError(
             f"Training data contains {n} samples, which is not sufficient to split it into a validation and "
             f"training set as specified by `validation_split={validation_split}`. Either provide more data, or a "
-            "different value for the `validation_split` argument.")
+            "different value for the `validation_split` argument."
+        )
 
     def part(lo, hi):
-        return nest.pack_sequence_as(arrays, [None if a is None else _as_numpy(a)[lo:hi]
-                                              for a in nest.flatten(arrays)])
+        return nest.pack_sequence_as(arrays, [None if a is None else _as_numpy(a)[lo:hi] for a in nest.flatten(arrays)])
 
     return part(0, split_at), part(split_at, n)
 
@@ -89,16 +93,17 @@ class ArrayData:
     """In-memory arrays sliced into batches; `epoch()` yields one epoch's batches as tuples
     ``(x,)``/``(x, y)``/``(x, y, sample_weight)`` of tapegrad tensors (same nesting as given)."""
 
-    def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False,
-                 class_weight=None):
+    def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False, class_weight=None):
         if class_weight is not None:
             if sample_weight is not None:
                 raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
             if y is None or len(nest.flatten(y)) != 1:
                 raise ValueError("`class_weight` is only supported for Models with a single output.")
             sample_weight = class_weight_to_sample_weights(_as_numpy(nest.flatten(y)[0]), class_weight)
-        data = tuple(nest.pack_sequence_as(p, [_as_numpy(a) for a in nest.flatten(p)]) if p is not None else None
-                     for p in (x, y, sample_weight))
+        data = tuple(
+            nest.pack_sequence_as(p, [_as_numpy(a) for a in nest.flatten(p)]) if p is not None else None
+            for p in (x, y, sample_weight)
+        )
         check_data_cardinality(data)
         while data and data[-1] is None:
             data = data[:-1]
@@ -121,7 +126,7 @@ class ArrayData:
         if self.shuffle == "batch":
             order = np.arange(n)
             for b in range(self._batches_per_pass):
-                np.random.shuffle(order[b * self.batch_size:(b + 1) * self.batch_size])
+                np.random.shuffle(order[b * self.batch_size : (b + 1) * self.batch_size])
             return order
         return None
 
@@ -182,7 +187,9 @@ class IterableData:
                     warnings.warn(
                         "Your input ran out of data; interrupting training. Make sure that your dataset or generator "
                         "can generate at least `steps_per_epoch * epochs` batches. You may need to use the "
-                        "`.repeat()` function when building your dataset.", stacklevel=3)
+                        "`.repeat()` function when building your dataset.",
+                        stacklevel=3,
+                    )
                     self._iterator = None
                 return
             count += 1
@@ -194,30 +201,42 @@ class IterableData:
 def _batch_to_tensors(batch):
     if isinstance(batch, list):
         batch = tuple(batch)
-    return nest.pack_sequence_as(batch, [a if a is None or isinstance(a, (Tensor, Variable)) else
-                                         convert_to_tensor(_as_numpy(a)) for a in nest.flatten(batch)])
+    return nest.pack_sequence_as(
+        batch,
+        [
+            a if a is None or isinstance(a, (Tensor, Variable)) else convert_to_tensor(_as_numpy(a))
+            for a in nest.flatten(batch)
+        ],
+    )
 
 
-def make_data(x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False, class_weight=None,
-              kind="fit"):
+def make_data(x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False, class_weight=None, kind="fit"):
     """`ArrayData` for arrays, `IterableData` for datasets/generators (checking the arguments that
     only arrays accept)."""
     if is_array_data(x):
-        return ArrayData(x, y, sample_weight, batch_size=batch_size, steps=steps, shuffle=shuffle,
-                         class_weight=class_weight)
+        return ArrayData(
+            x, y, sample_weight, batch_size=batch_size, steps=steps, shuffle=shuffle, class_weight=class_weight
+        )
     if x is None:
-        raise ValueError("Unexpected value for `x`: None. Pass NumPy arrays, tensors, a tf.data.Dataset or a "
-                         "Python generator.")
+        raise ValueError(
+            "Unexpected value for `x`: None. Pass NumPy arrays, tensors, a tf.data.Dataset or a Python generator."
+        )
     if y is not None:
-        raise ValueError("When providing `x` as a tf.data.Dataset or a generator, `y` should not be passed. "
-                         "Instead, the targets should be included as part of the dataset or generator.")
+        raise ValueError(
+            "When providing `x` as a tf.data.Dataset or a generator, `y` should not be passed. "
+            "Instead, the targets should be included as part of the dataset or generator."
+        )
     if sample_weight is not None:
-        raise ValueError("When providing `x` as a tf.data.Dataset or a generator, `sample_weight` should not be "
-                         "passed. Instead, the sample weights should be included as part of the dataset or "
-                         "generator.")
+        raise ValueError(
+            "When providing `x` as a tf.data.Dataset or a generator, `sample_weight` should not be "
+            "passed. Instead, the sample weights should be included as part of the dataset or "
+            "generator."
+        )
     if class_weight is not None:
-        raise NotImplementedError("`class_weight` with a dataset or generator is not supported by tapegrad yet: "
-                                  "yield (x, y, sample_weight) batches instead.")
+        raise NotImplementedError(
+            "`class_weight` with a dataset or generator is not supported by tapegrad yet: "
+            "yield (x, y, sample_weight) batches instead."
+        )
     if not hasattr(x, "__iter__") and not hasattr(x, "__next__"):
         raise ValueError(f"Unrecognized data type: x={x} (of type {type(x)})")
     if hasattr(x, "_set_shuffle"):  # a keras.utils.PyDataset: fit's `shuffle` reorders its batches

@@ -23,6 +23,7 @@ and backward pass, one fused optimizer call and a few metric ops.
 >>> [round(v, 4) for v in history.history["loss"]]
 [4.0, 0.0]
 """
+
 import inspect
 import warnings
 
@@ -74,17 +75,31 @@ class Trainer:
 
     # ---- compile ---------------------------------------------------------------------------------
 
-    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
-                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile="auto",
+        auto_scale_loss=True,
+    ):
         """Configures training: `optimizer` (name or instance), `loss` (name, function or ``Loss``;
         a list/dict for several outputs), `metrics`/`weighted_metrics` (names such as "accuracy",
         functions or ``Metric`` objects; lists, or a list/dict per output)."""
         optimizer = _optimizers.get(optimizer)
         output_names = getattr(self, "output_names", None)
         compile_loss = CompileLoss(loss, loss_weights, output_names=output_names) if loss is not None else None
-        compile_metrics = (CompileMetrics(metrics, weighted_metrics, output_names=output_names)
-                           if metrics is not None or weighted_metrics is not None else None)
+        compile_metrics = (
+            CompileMetrics(metrics, weighted_metrics, output_names=output_names)
+            if metrics is not None or weighted_metrics is not None
+            else None
+        )
         from ..metrics import Mean  # noqa: PLC0415
+
         if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
             raise ValueError(f"`steps_per_execution` must be a positive integer. Received: {steps_per_execution}")
         _set(self, "optimizer", optimizer)
@@ -100,10 +115,20 @@ class Trainer:
         _set(self, "train_function", None)
         _set(self, "test_function", None)
         _set(self, "predict_function", None)
-        _set(self, "_compile_config", {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
-                                       "metrics": metrics, "weighted_metrics": weighted_metrics,
-                                       "run_eagerly": run_eagerly, "steps_per_execution": steps_per_execution,
-                                       "jit_compile": jit_compile})
+        _set(
+            self,
+            "_compile_config",
+            {
+                "optimizer": optimizer,
+                "loss": loss,
+                "loss_weights": loss_weights,
+                "metrics": metrics,
+                "weighted_metrics": weighted_metrics,
+                "run_eagerly": run_eagerly,
+                "steps_per_execution": steps_per_execution,
+                "jit_compile": jit_compile,
+            },
+        )
 
     def _assert_compile_called(self, method_name=None):
         if not getattr(self, "compiled", False):
@@ -136,6 +161,7 @@ class Trainer:
                 t = cast(t, "float32")
             if len(t.shape):
                 from ..._ops import reduce_sum  # noqa: PLC0415
+
                 t = reduce_sum(t)
             losses.append(t)
         if not losses:
@@ -269,6 +295,7 @@ class Trainer:
         if self.run_eagerly:
             return step
         from ...function import function  # noqa: PLC0415
+
         return function(step, reduce_retracing=True, jit_compile=self.jit_compile or None)
 
     def make_train_function(self, force=False):
@@ -319,29 +346,63 @@ class Trainer:
 
     # ---- fit / evaluate / predict ----------------------------------------------------------------
 
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
-            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
         """Trains for `epochs` epochs and returns the `History` callback (``model.history``)."""
         self._assert_compile_called("fit")
         if validation_split and validation_data is None:
-            (x, y, sample_weight), val = data_adapters.train_validation_split((x, y, sample_weight),
-                                                                            validation_split)
+            (x, y, sample_weight), val = data_adapters.train_validation_split((x, y, sample_weight), validation_split)
             validation_data = val
         if validation_data is not None:
             val_x, val_y, val_sw = unpack_x_y_sample_weight(validation_data)
         if not isinstance(validation_freq, (int, list, tuple)) or isinstance(validation_freq, bool):
-            raise ValueError("Expected `validation_freq` to be a list or int. Received: "
-                             f"validation_freq={validation_freq} of the type {type(validation_freq)}.")
+            raise ValueError(
+                "Expected `validation_freq` to be a list or int. Received: "
+                f"validation_freq={validation_freq} of the type {type(validation_freq)}."
+            )
         if shuffle and not data_adapters.is_array_data(x) and callable(getattr(x, "cardinality", None)):
-            warnings.warn("`shuffle=True` was passed, but will be ignored since the data `x` was provided as a "
-                          "tf.data.Dataset. The Dataset is expected to already be shuffled (via "
-                          "`.shuffle(buffer_size)`)", stacklevel=2)
-        data = data_adapters.make_data(x, y, sample_weight, batch_size=batch_size, steps=steps_per_epoch,
-                                       shuffle=shuffle, class_weight=class_weight)
+            warnings.warn(
+                "`shuffle=True` was passed, but will be ignored since the data `x` was provided as a "
+                "tf.data.Dataset. The Dataset is expected to already be shuffled (via "
+                "`.shuffle(buffer_size)`)",
+                stacklevel=2,
+            )
+        data = data_adapters.make_data(
+            x,
+            y,
+            sample_weight,
+            batch_size=batch_size,
+            steps=steps_per_epoch,
+            shuffle=shuffle,
+            class_weight=class_weight,
+        )
         if not isinstance(callbacks, CallbackList):
-            callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose,
-                                     epochs=epochs, steps=data.num_batches, model=self)
+            callbacks = CallbackList(
+                callbacks,
+                add_history=True,
+                add_progbar=verbose != 0,
+                verbose=verbose,
+                epochs=epochs,
+                steps=data.num_batches,
+                model=self,
+            )
         _set(self, "stop_training", False)
         train_function = self.make_train_function()
         callbacks.on_train_begin()
@@ -352,16 +413,27 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
-            logs = self._run_epoch(data, train_function, callbacks.on_train_batch_begin,
-                                   callbacks.on_train_batch_end, "stop_training", logs)
+            logs = self._run_epoch(
+                data,
+                train_function,
+                callbacks.on_train_batch_begin,
+                callbacks.on_train_batch_end,
+                "stop_training",
+                logs,
+            )
             if getattr(data, "ran_out", False):
                 _set(self, "stop_training", True)
             epoch_logs = dict(self._get_metrics_result_or_logs(logs))
             if validation_data is not None and self._should_eval(epoch, validation_freq):
                 if val_data is None:
-                    val_data = data_adapters.make_data(val_x, val_y, val_sw,
-                                                       batch_size=validation_batch_size or batch_size,
-                                                       steps=validation_steps, shuffle=False)
+                    val_data = data_adapters.make_data(
+                        val_x,
+                        val_y,
+                        val_sw,
+                        batch_size=validation_batch_size or batch_size,
+                        steps=validation_steps,
+                        shuffle=False,
+                    )
                 val_logs = self.evaluate(callbacks=callbacks, return_dict=True, _data=val_data)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)
@@ -380,8 +452,18 @@ class Trainer:
             return epoch % validation_freq == 0
         return epoch in validation_freq
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False, **kwargs):
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+        **kwargs,
+    ):
         """The loss and metrics on the data: a scalar (loss only), a list in ``metrics_names``
         order, or a dict with ``return_dict=True``."""
         data = kwargs.pop("_data", None)
@@ -391,14 +473,16 @@ class Trainer:
         if data is None:
             data = data_adapters.make_data(x, y, sample_weight, batch_size=batch_size, steps=steps, shuffle=False)
         if not isinstance(callbacks, CallbackList):
-            callbacks = CallbackList(callbacks, add_progbar=verbose != 0, verbose=verbose, epochs=1,
-                                     steps=data.num_batches, model=self)
+            callbacks = CallbackList(
+                callbacks, add_progbar=verbose != 0, verbose=verbose, epochs=1, steps=data.num_batches, model=self
+            )
         test_function = self.make_test_function()
         _set(self, "stop_evaluating", False)
         callbacks.on_test_begin()
         self.reset_metrics()
-        logs = self._run_epoch(data, test_function, callbacks.on_test_batch_begin, callbacks.on_test_batch_end,
-                               "stop_evaluating", {})
+        logs = self._run_epoch(
+            data, test_function, callbacks.on_test_batch_begin, callbacks.on_test_batch_end, "stop_evaluating", {}
+        )
         logs = self._get_metrics_result_or_logs(logs)
         logs = {k: float(v) if _is_scalar(v) else v for k, v in logs.items()}
         callbacks.on_test_end(logs)
@@ -410,8 +494,15 @@ class Trainer:
         """The model's outputs for `x`, batch by batch, concatenated into NumPy arrays."""
         data = data_adapters.make_data(x, None, None, batch_size=batch_size, steps=steps, shuffle=False)
         if not isinstance(callbacks, CallbackList):
-            callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose,
-                                     epochs=1, steps=data.num_batches, model=self)
+            callbacks = CallbackList(
+                callbacks,
+                add_history=True,
+                add_progbar=verbose != 0,
+                verbose=verbose,
+                epochs=1,
+                steps=data.num_batches,
+                model=self,
+            )
         predict_function = self.make_predict_function()
         _set(self, "stop_predicting", False)
         callbacks.on_predict_begin()
@@ -431,9 +522,11 @@ class Trainer:
                 break
         callbacks.on_predict_end()
         if outputs is None:
-            raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). Please use "
-                             "`Model.compile(..., run_eagerly=True)`, or `tf.config.run_functions_eagerly(True)` "
-                             "for more information of where went wrong, or file a issue/bug to `keras`.")
+            raise ValueError(
+                "Unexpected result of `predict_function` (Empty batch_outputs). Please use "
+                "`Model.compile(..., run_eagerly=True)`, or `tf.config.run_functions_eagerly(True)` "
+                "for more information of where went wrong, or file a issue/bug to `keras`."
+            )
         return nest.pack_sequence_as(batch_outputs, [np.concatenate(lst, axis=0) for lst in outputs])
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
@@ -442,8 +535,10 @@ class Trainer:
         self._assert_compile_called("train_on_batch")
         if class_weight is not None:
             if sample_weight is not None:
-                raise ValueError("Arguments `sample_weight` and `class_weight` cannot be specified at the same "
-                                 f"time. Received: sample_weight={sample_weight}, class_weight={class_weight}")
+                raise ValueError(
+                    "Arguments `sample_weight` and `class_weight` cannot be specified at the same "
+                    f"time. Received: sample_weight={sample_weight}, class_weight={class_weight}"
+                )
             sample_weight = data_adapters.class_weight_to_sample_weights(_to_numpy(y), class_weight)
         self.reset_metrics()
         logs = self.make_train_function()(_as_batch(x, y, sample_weight))
@@ -497,9 +592,14 @@ def _as_batch(x, y, sample_weight):
     def conv(part):
         if part is None:
             return None
-        return nest.pack_sequence_as(part, [a if a is None or isinstance(a, (Tensor, Variable)) else
-                                            convert_to_tensor(data_adapters._as_numpy(a))
-                                            for a in nest.flatten(part)])
+        return nest.pack_sequence_as(
+            part,
+            [
+                a if a is None or isinstance(a, (Tensor, Variable)) else convert_to_tensor(data_adapters._as_numpy(a))
+                for a in nest.flatten(part)
+            ],
+        )
+
     batch = (conv(x),)
     if y is not None or sample_weight is not None:
         batch = batch + (conv(y),)

@@ -1,5 +1,6 @@
 """``tg.keras.utils``: ``Progbar``, ``unpack_x_y_sample_weight``, ``pack_x_y_sample_weight``,
 ``to_categorical``, ``set_random_seed``."""
+
 import random as _py_random
 
 import numpy as _np
@@ -10,17 +11,44 @@ from .progbar import Progbar
 from .py_dataset import PyDataset, Sequence
 from .sequence_utils import pad_sequences
 from .serialization import (
-    CustomObjectScope, clear_session, custom_object_scope, deserialize_keras_object, get_custom_objects,
-    get_registered_name, get_registered_object, is_keras_tensor, normalize, register_keras_serializable,
-    serialize_keras_object, standardize_dtype,
+    CustomObjectScope,
+    clear_session,
+    custom_object_scope,
+    deserialize_keras_object,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    is_keras_tensor,
+    normalize,
+    register_keras_serializable,
+    serialize_keras_object,
+    standardize_dtype,
 )
 
 __all__ = [
-    "CustomObjectScope", "Progbar", "PyDataset", "Sequence", "clear_session", "custom_object_scope",
-    "deserialize_keras_object", "get_custom_objects", "get_file", "get_registered_name", "get_registered_object",
-    "is_keras_tensor", "normalize", "pack_x_y_sample_weight", "pad_sequences", "register_keras_serializable",
-    "serialize_keras_object", "set_random_seed", "split_dataset", "standardize_dtype", "timeseries_dataset_from_array",
-    "to_categorical", "unpack_x_y_sample_weight",
+    "CustomObjectScope",
+    "Progbar",
+    "PyDataset",
+    "Sequence",
+    "clear_session",
+    "custom_object_scope",
+    "deserialize_keras_object",
+    "get_custom_objects",
+    "get_file",
+    "get_registered_name",
+    "get_registered_object",
+    "is_keras_tensor",
+    "normalize",
+    "pack_x_y_sample_weight",
+    "pad_sequences",
+    "register_keras_serializable",
+    "serialize_keras_object",
+    "set_random_seed",
+    "split_dataset",
+    "standardize_dtype",
+    "timeseries_dataset_from_array",
+    "to_categorical",
+    "unpack_x_y_sample_weight",
 ]
 
 
@@ -36,10 +64,12 @@ def set_random_seed(seed):
     if not isinstance(seed, int):
         raise ValueError(f"Expected `seed` argument to be an integer. Received: seed={seed} (of type {type(seed)})")
     from ... import random as _tg_random  # noqa: PLC0415
+
     _py_random.seed(seed)
     _np.random.seed(seed)
     _tg_random.set_seed(seed)
     from .. import random as _keras_random  # noqa: PLC0415
+
     _keras_random._reset_global_seed_generator()
 
 
@@ -63,8 +93,9 @@ def unpack_x_y_sample_weight(data):
         return (data[0], data[1], None)
     if len(data) == 3:
         return (data[0], data[1], data[2])
-    raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
-                     f"found: {data}")
+    raise ValueError(
+        f"Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, found: {data}"
+    )
 
 
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):

@@ -1,15 +1,24 @@
 """``keras.utils.timeseries_dataset_from_array`` and ``keras.utils.split_dataset``, returning
 ``tf.data.Dataset`` objects (tapegrad's ``tg.data``), as Keras 3 does with TensorFlow."""
 
-
 import numpy as np
 
 __all__ = ["timeseries_dataset_from_array", "split_dataset"]
 
 
-def timeseries_dataset_from_array(data, targets, sequence_length, sequence_stride=1, sampling_rate=1,
-                                  batch_size=128, shuffle=False, seed=None, start_index=None, end_index=None,
-                                  format="tf"):
+def timeseries_dataset_from_array(
+    data,
+    targets,
+    sequence_length,
+    sequence_stride=1,
+    sampling_rate=1,
+    batch_size=128,
+    shuffle=False,
+    seed=None,
+    start_index=None,
+    end_index=None,
+    format="tf",
+):
     """Batches of sliding windows over ``data`` (with ``targets[i]`` for the window starting at ``i``).
 
     >>> import numpy as np, tapegrad as tg
@@ -18,22 +27,29 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
     [[[0, 1, 2], [1, 2, 3]], [[2, 3, 4], [3, 4, 5]]]
     """
     if format != "tf":
-        raise NotImplementedError(f"timeseries_dataset_from_array(format={format!r}): tapegrad returns tf.data "
-                                  "datasets only.")
+        raise NotImplementedError(
+            f"timeseries_dataset_from_array(format={format!r}): tapegrad returns tf.data datasets only."
+        )
     data = np.asarray(data)
     if start_index:
         if start_index < 0:
             raise ValueError(f"`start_index` must be 0 or greater. Received: start_index={start_index}")
         if start_index >= len(data):
-            raise ValueError(f"`start_index` must be lower than the length of the data. Received: "
-                             f"start_index={start_index}, for data of length {len(data)}")
+            raise ValueError(
+                f"`start_index` must be lower than the length of the data. Received: "
+                f"start_index={start_index}, for data of length {len(data)}"
+            )
     if end_index:
         if start_index and end_index <= start_index:
-            raise ValueError("`end_index` must be higher than `start_index`. Received: "
-                             f"start_index={start_index}, and end_index={end_index} ")
+            raise ValueError(
+                "`end_index` must be higher than `start_index`. Received: "
+                f"start_index={start_index}, and end_index={end_index} "
+            )
         if end_index >= len(data):
-            raise ValueError(f"`end_index` must be lower than the length of the data. Received: "
-                             f"end_index={end_index}, for data of length {len(data)}")
+            raise ValueError(
+                f"`end_index` must be lower than the length of the data. Received: "
+                f"end_index={end_index}, for data of length {len(data)}"
+            )
         if end_index <= 0:
             raise ValueError(f"`end_index` must be higher than 0. Received: end_index={end_index}")
     if sampling_rate <= 0:
@@ -54,6 +70,7 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
     idx = starts[:, None] + np.arange(sequence_length)[None, :] * sampling_rate
     windows = data[idx] if len(starts) else np.zeros((0, sequence_length) + data.shape[1:], data.dtype)
     from ... import data as tg_data
+
     if targets is not None:
         ds = tg_data.Dataset.from_tensor_slices((windows, np.asarray(targets)[starts]))
     else:
@@ -71,22 +88,27 @@ def _num_samples(dataset):
 
 def _sizes(total, left_size, right_size):
     if left_size is None and right_size is None:
-        raise ValueError("At least one of the `left_size` or `right_size` must be specified. "
-                         "Received: left_size=None and right_size=None")
+        raise ValueError(
+            "At least one of the `left_size` or `right_size` must be specified. "
+            "Received: left_size=None and right_size=None"
+        )
     for name, v in (("left_size", left_size), ("right_size", right_size)):
         if v is not None and (v < 0 or (isinstance(v, float) and v > 1) or (isinstance(v, int) and v > total)):
-            raise ValueError(f"`{name}` should be either a positive integer smaller than {total}, or a float within "
-                             f"the range `[0, 1]`. Received: {name}={v}")
+            raise ValueError(
+                f"`{name}` should be either a positive integer smaller than {total}, or a float within "
+                f"the range `[0, 1]`. Received: {name}={v}"
+            )
     left = None if left_size is None else (round(left_size * total) if isinstance(left_size, float) else left_size)
-    right = None if right_size is None else (round(right_size * total) if isinstance(right_size, float)
-                                             else right_size)
+    right = None if right_size is None else (round(right_size * total) if isinstance(right_size, float) else right_size)
     if left is None:
         left = total - right
     elif right is None:
         right = total - left
     if left + right > total:
-        raise ValueError(f"The sum of `left_size` and `right_size` should be smaller than the {total}. "
-                         f"Received: left_size + right_size = {left + right} and total_size = {total}")
+        raise ValueError(
+            f"The sum of `left_size` and `right_size` should be smaller than the {total}. "
+            f"Received: left_size + right_size = {left + right} and total_size = {total}"
+        )
     return int(left), int(right)
 
 
@@ -100,6 +122,7 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
     [7, 8, 9]
     """
     from ... import data as tg_data
+
     if isinstance(dataset, tg_data.Dataset):
         items = list(dataset.as_numpy_iterator())
         total = len(items)
@@ -114,12 +137,14 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
                 raise ValueError("A split of the dataset is empty.")
             first = part[0]
             if isinstance(first, tuple):
-                return tg_data.Dataset.from_tensor_slices(tuple(np.stack([p[j] for p in part])
-                                                                for j in range(len(first))))
+                return tg_data.Dataset.from_tensor_slices(
+                    tuple(np.stack([p[j] for p in part]) for j in range(len(first)))
+                )
             if isinstance(first, dict):
                 return tg_data.Dataset.from_tensor_slices({k: np.stack([p[k] for p in part]) for k in first})
             return tg_data.Dataset.from_tensor_slices(np.stack(part))
-        return make(pick[:left]), make(pick[total - right:])
+
+        return make(pick[:left]), make(pick[total - right :])
     if isinstance(dataset, list):
         dataset = tuple(dataset)
     total = _num_samples(dataset)
@@ -134,8 +159,8 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
         if isinstance(dataset, dict):
             return {k: np.asarray(v)[idx] for k, v in dataset.items()}
         return np.asarray(dataset)[idx]
-    return (tg_data.Dataset.from_tensor_slices(take(order[:left])),
-            tg_data.Dataset.from_tensor_slices(take(order[total - right:])))
 
-
-
+    return (
+        tg_data.Dataset.from_tensor_slices(take(order[:left])),
+        tg_data.Dataset.from_tensor_slices(take(order[total - right :])),
+    )

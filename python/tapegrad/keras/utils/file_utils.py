@@ -5,6 +5,7 @@ is returned without network access; otherwise it is downloaded with ``urllib``. 
 download fails with Keras's ``Exception("URL fetch failure on {origin}: {errno} -- {reason}")``.
 Archives are extracted with ``extract=True`` (tar and zip).
 """
+
 import hashlib
 import os
 import shutil
@@ -24,8 +25,19 @@ def _hash(path, algorithm):
     return h.hexdigest()
 
 
-def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None, cache_subdir="datasets",
-             hash_algorithm="auto", extract=False, archive_format="auto", cache_dir=None, force_download=False):
+def get_file(
+    fname=None,
+    origin=None,
+    untar=False,
+    md5_hash=None,
+    file_hash=None,
+    cache_subdir="datasets",
+    hash_algorithm="auto",
+    extract=False,
+    archive_format="auto",
+    cache_dir=None,
+    force_download=False,
+):
     """The local path of ``fname`` downloaded from ``origin`` into the Keras cache (reused if there)."""
     if origin is None:
         raise ValueError('Please specify the "origin" argument (URL of the file to download).')
@@ -38,8 +50,9 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
     if not fname:
         fname = os.path.basename(urllib.parse.urlsplit(origin).path)
         if not fname:
-            raise ValueError(f"Can't parse the file name from the origin provided: '{origin}'."
-                             "Please specify the `fname` argument.")
+            raise ValueError(
+                f"Can't parse the file name from the origin provided: '{origin}'.Please specify the `fname` argument."
+            )
     if untar:
         extract = True
     fpath = os.path.join(datadir, fname)
@@ -62,8 +75,10 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
             if os.path.exists(tmp):
                 os.remove(tmp)
         if file_hash is not None and _hash(fpath, hash_algorithm) != file_hash:
-            raise ValueError(f"Incomplete or corrupted file detected. The {hash_algorithm} file hash does not match "
-                             f"the provided value of {file_hash}.")
+            raise ValueError(
+                f"Incomplete or corrupted file detected. The {hash_algorithm} file hash does not match "
+                f"the provided value of {file_hash}."
+            )
     if extract:
         target = fpath + "_extracted" if not untar else fpath.rsplit(".tar", 1)[0]
         if not os.path.exists(target):

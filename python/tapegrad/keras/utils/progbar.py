@@ -14,6 +14,7 @@ finalized. Updates closer than ``interval`` seconds apart are not drawn (except 
 >>> out.getvalue().startswith("2/2 - 0s - ") and out.getvalue().endswith(" - loss: 0.2500\\n")
 True
 """
+
 import math
 import os
 import sys
@@ -27,8 +28,12 @@ _BOLD, _RESET, _GREEN, _WHITE = "\x1b[1m", "\x1b[0m", "\33[32m", "\33[37m"
 def _dynamic_display():
     # Keras's test: a tty, IPython, PyCharm, or a POSIX system (the `posix` module is loaded on
     # every Linux/macOS Python, so there Keras always redraws in place with \b and \r).
-    return ((hasattr(sys.stdout, "isatty") and sys.stdout.isatty()) or "ipykernel" in sys.modules
-            or "posix" in sys.modules or "PYCHARM_HOSTED" in os.environ)
+    return (
+        (hasattr(sys.stdout, "isatty") and sys.stdout.isatty())
+        or "ipykernel" in sys.modules
+        or "posix" in sys.modules
+        or "PYCHARM_HOSTED" in os.environ
+    )
 
 
 def print_msg(message, line_break=True):
@@ -58,13 +63,22 @@ class Progbar:
         unit_name: the unit of the time per step ("step").
     """
 
-    def __init__(self, target, width=20, verbose=1, interval=0.05, stateful_metrics=None, stateless_metrics=None,
-                 unit_name="step"):
+    def __init__(
+        self,
+        target,
+        width=20,
+        verbose=1,
+        interval=0.05,
+        stateful_metrics=None,
+        stateless_metrics=None,
+        unit_name="step",
+    ):
         if stateful_metrics is not None and stateless_metrics is not None:
             raise ValueError(
                 "Only one of `stateful_metrics` or `stateless_metrics` can be provided. `stateful_metrics` is "
                 "used to make metrics stateless by default (with an exclusion list), while `stateless_metrics` "
-                "is used to make metrics stateful by default (with an exclusion list).")
+                "is used to make metrics stateful by default (with an exclusion list)."
+            )
         self.target = target
         self.width = width
         self.verbose = verbose

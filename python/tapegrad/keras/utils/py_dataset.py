@@ -9,6 +9,7 @@ With ``workers > 1`` the batches are computed in a thread pool, up to ``max_queu
 and still come out in that order. ``use_multiprocessing=True`` is not supported (raises
 NotImplementedError): use threads.
 """
+
 import collections
 import concurrent.futures
 import random
@@ -38,9 +39,13 @@ class PyDataset:
     def _warn_if_super_not_called(self):
         if not hasattr(self, "_workers"):
             import warnings
-            warnings.warn("Your `PyDataset` class should call `super().__init__(**kwargs)` in its constructor. "
-                          "`**kwargs` can include `workers`, `use_multiprocessing`, `max_queue_size`. Do not pass "
-                          "these arguments to `fit()`, as they will be ignored.", stacklevel=3)
+
+            warnings.warn(
+                "Your `PyDataset` class should call `super().__init__(**kwargs)` in its constructor. "
+                "`**kwargs` can include `workers`, `use_multiprocessing`, `max_queue_size`. Do not pass "
+                "these arguments to `fit()`, as they will be ignored.",
+                stacklevel=3,
+            )
             self._workers, self._use_multiprocessing, self._max_queue_size = 1, False, 10
 
     @property
@@ -97,8 +102,10 @@ class PyDataset:
         """One epoch of batches in index order (computed by ``workers`` threads)."""
         self._warn_if_super_not_called()
         if self._use_multiprocessing:
-            raise NotImplementedError("PyDataset(use_multiprocessing=True) is not supported by tapegrad: use "
-                                      "`workers` threads (use_multiprocessing=False).")
+            raise NotImplementedError(
+                "PyDataset(use_multiprocessing=True) is not supported by tapegrad: use "
+                "`workers` threads (use_multiprocessing=False)."
+            )
         n = self.num_batches
         self.on_epoch_begin()
         indices = range(n) if n is not None else _count()
@@ -135,4 +142,3 @@ def _count():
 
 
 Sequence = PyDataset
-

@@ -1,4 +1,5 @@
 """``keras.utils.pad_sequences`` (``keras/src/utils/sequence_utils.py``)."""
+
 import numpy as np
 
 __all__ = ["pad_sequences"]
@@ -31,8 +32,10 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
         maxlen = np.max(lengths) if lengths else 0
     is_dtype_str = np.issubdtype(dtype, np.str_) or np.issubdtype(dtype, np.object_)
     if isinstance(value, str) and dtype is not object and not is_dtype_str:
-        raise ValueError(f"`dtype` {dtype} is not compatible with `value`'s type: {type(value)}\n"
-                         "You should set `dtype=object` for variable length strings.")
+        raise ValueError(
+            f"`dtype` {dtype} is not compatible with `value`'s type: {type(value)}\n"
+            "You should set `dtype=object` for variable length strings."
+        )
     x = np.full((num_samples, maxlen) + sample_shape, value, dtype=dtype)
     for idx, s in enumerate(sequences):
         if not len(s):
@@ -45,12 +48,14 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
             raise ValueError(f'Truncating type "{truncating}" not understood')
         trunc = np.asarray(trunc, dtype=dtype)
         if trunc.shape[1:] != sample_shape:
-            raise ValueError(f"Shape of sample {trunc.shape[1:]} of sequence at position {idx} is different from "
-                             f"expected shape {sample_shape}")
+            raise ValueError(
+                f"Shape of sample {trunc.shape[1:]} of sequence at position {idx} is different from "
+                f"expected shape {sample_shape}"
+            )
         if padding == "post":
-            x[idx, :len(trunc)] = trunc
+            x[idx, : len(trunc)] = trunc
         elif padding == "pre":
-            x[idx, -len(trunc):] = trunc
+            x[idx, -len(trunc) :] = trunc
         else:
             raise ValueError(f'Padding type "{padding}" not understood')
     return x

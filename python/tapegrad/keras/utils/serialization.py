@@ -10,25 +10,49 @@
 >>> tg.keras.utils.deserialize_keras_object(cfg).units
 2
 """
+
 import inspect
 
 import numpy as np
 
 from ..saving_model import (  # noqa: F401
-    CustomObjectScope, _custom_table, custom_object_scope, get_custom_objects, get_registered_name,
-    get_registered_object, register_keras_serializable,
+    CustomObjectScope,
+    _custom_table,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
 )
 
-__all__ = ["serialize_keras_object", "deserialize_keras_object", "normalize", "standardize_dtype",
-           "is_keras_tensor", "clear_session", "CustomObjectScope", "custom_object_scope", "get_custom_objects",
-           "get_registered_name", "get_registered_object", "register_keras_serializable"]
+__all__ = [
+    "serialize_keras_object",
+    "deserialize_keras_object",
+    "normalize",
+    "standardize_dtype",
+    "is_keras_tensor",
+    "clear_session",
+    "CustomObjectScope",
+    "custom_object_scope",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
+    "register_keras_serializable",
+]
 
 
 def _modules():
     from .. import activations, constraints, initializers, losses, metrics, optimizers, regularizers
-    return {"keras.activations": activations, "keras.constraints": constraints, "keras.initializers": initializers,
-            "keras.losses": losses, "keras.metrics": metrics, "keras.optimizers": optimizers,
-            "keras.regularizers": regularizers}
+
+    return {
+        "keras.activations": activations,
+        "keras.constraints": constraints,
+        "keras.initializers": initializers,
+        "keras.losses": losses,
+        "keras.metrics": metrics,
+        "keras.optimizers": optimizers,
+        "keras.regularizers": regularizers,
+    }
 
 
 def serialize_keras_object(obj):
@@ -36,6 +60,7 @@ def serialize_keras_object(obj):
     regularizer, constraint), the name of a built-in function, or ``obj`` itself for plain values."""
     from ..layers.base import Layer
     from ..optimizers.base import Optimizer
+
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if isinstance(obj, (list, tuple)):
@@ -48,16 +73,28 @@ def serialize_keras_object(obj):
     custom = registered is not None and ">" in registered
     if isinstance(obj, Layer):
         from ..models.model import Model
+
         module = "keras" if isinstance(obj, Model) else "keras.layers"
-        out = {"module": obj.__class__.__module__ if custom else module, "class_name": type(obj).__name__,
-               "config": obj.get_config(), "registered_name": registered if custom else None}
+        out = {
+            "module": obj.__class__.__module__ if custom else module,
+            "class_name": type(obj).__name__,
+            "config": obj.get_config(),
+            "registered_name": registered if custom else None,
+        }
         return out
     if isinstance(obj, Optimizer):
         from .. import optimizers
+
         return optimizers.serialize(obj)
     from .. import activations, constraints, initializers, losses, metrics, regularizers
-    for base, mod in ((losses.Loss, losses), (metrics.Metric, metrics), (initializers.Initializer, initializers),
-                      (regularizers.Regularizer, regularizers), (constraints.Constraint, constraints)):
+
+    for base, mod in (
+        (losses.Loss, losses),
+        (metrics.Metric, metrics),
+        (initializers.Initializer, initializers),
+        (regularizers.Regularizer, regularizers),
+        (constraints.Constraint, constraints),
+    ):
         if isinstance(obj, base):
             return mod.serialize(obj)
     if inspect.isfunction(obj) and not custom:
@@ -65,14 +102,19 @@ def serialize_keras_object(obj):
             if getattr(mod, obj.__name__, None) is obj:
                 return obj.__name__
     if inspect.isfunction(obj):
-        return {"module": obj.__module__, "class_name": "function", "config": obj.__name__,
-                "registered_name": get_registered_name(obj)}
+        return {
+            "module": obj.__module__,
+            "class_name": "function",
+            "config": obj.__name__,
+            "registered_name": get_registered_name(obj),
+        }
     raise TypeError(f"Cannot serialize object {obj!r} of type {type(obj)}: it has no Keras serialization.")
 
 
 def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
     """The object a `serialize_keras_object` dict (or a Keras 3 one) describes."""
     from ..models.model import deserialize_layer
+
     if config is None or isinstance(config, (bool, int, float)):
         return config
     if isinstance(config, (list, tuple)):
@@ -96,9 +138,11 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
             module = _modules().get(config.get("module"))
             fn = getattr(module, config["config"], None) if module else None
         if fn is None:
-            raise TypeError(f"Could not locate function '{config['config']}'. Make sure custom functions are "
-                            "decorated with `@keras.saving.register_keras_serializable()`. "
-                            f"Full object config: {config}")
+            raise TypeError(
+                f"Could not locate function '{config['config']}'. Make sure custom functions are "
+                "decorated with `@keras.saving.register_keras_serializable()`. "
+                f"Full object config: {config}"
+            )
         return fn
     module = config.get("module", "")
     if module in _modules():
@@ -114,6 +158,7 @@ def normalize(x, axis=-1, order=2):
     [[0.6, 0.8]]
     """
     from .. import ops
+
     if not hasattr(x, "numpy"):
         x = np.asarray(x)
         norm = np.atleast_1d(np.linalg.norm(x, order, axis))
@@ -143,4 +188,5 @@ def is_keras_tensor(x):
 def clear_session(free_memory=True):
     """Resets Keras's layer-name counters."""
     from ..layers.base import clear_session as _clear
+
     _clear()
