@@ -45,17 +45,6 @@ def _bound_functions():
 
 BOUND = _bound_functions()
 
-# Bound in cpp/bindings/optim.cpp, which the optimizer binding rewrite (helper `hygiene`) owns: its
-# arguments are untyped objects (and _copy_probe's unnamed) until that lands. The test below fails as
-# soon as one of them is fixed, so the entry is then removed here.
-_OPTIM_PENDING = {
-    "optimizer_step",
-    "optimizer_accumulate",
-    "optimizer_ema_update",
-    "optimizer_sum_squares",
-    "_copy_probe",
-}
-
 
 def _split_params(params):
     """The parameters of a signature line, split at the commas outside brackets."""
@@ -83,7 +72,7 @@ def _problems(qualname, fn):
         problems.append(f"unnamed arguments: {sig}")
     params = sig[len(short) + 1 : sig.rindex(") ->")] if ") ->" in sig else ""
     for p in filter(None, (p.strip() for p in _split_params(params))):
-        if p in ("*args", "**kwargs") or p == "self" or p.startswith("self:"):
+        if p in ("*", "*args", "**kwargs") or p == "self" or p.startswith("self:"):  # "*": keyword-only after
             continue
         if ":" not in p:
             problems.append(f"untyped argument {p!r}")
@@ -99,17 +88,9 @@ def test_enough_bound_functions_found():
     assert len(BOUND) >= 140, len(BOUND)
 
 
-_CHECKED = [(q, fn) for q, fn in BOUND if q not in _OPTIM_PENDING]
-
-
-@pytest.mark.parametrize("qualname,fn", _CHECKED, ids=[q for q, _ in _CHECKED])
+@pytest.mark.parametrize("qualname,fn", BOUND, ids=[q for q, _ in BOUND])
 def test_bound_function_has_names_types_and_docstring(qualname, fn):
     assert not _problems(qualname, fn), f"{qualname}: {_problems(qualname, fn)}"
-
-
-def test_optim_pending_list_is_current():
-    fixed = [q for q, fn in BOUND if q in _OPTIM_PENDING and not _problems(q, fn)]
-    assert not fixed, f"now typed and documented: remove {fixed} from _OPTIM_PENDING"
 
 
 def test_public_properties_have_docstrings():

@@ -65,6 +65,10 @@ TG_HINTED_OBJECT(OptInt)      // an int (an axis, a dtype code) or None
 TG_HINTED_OBJECT(OptSourceReady)  // compute_gradient's callback or None
 TG_HINTED_OBJECT(TensorOrBool)    // a result: == and != give False/True for values that cannot be compared
 TG_HINTED_OBJECT(DLPackCapsule)   // a PyCapsule named "dltensor" or "dltensor_versioned"
+TG_HINTED_OBJECT(VariableList)    // a sequence of Variables (the optimizer bindings)
+TG_HINTED_OBJECT(OptVariableList)  // VariableList or None
+TG_HINTED_OBJECT(TensorList)      // a sequence of TensorLike
+TG_HINTED_OBJECT(OptBoolList)     // a sequence of bools or None
 #undef TG_HINTED_OBJECT
 
 // Releases the GIL while a kernel over `work` elements runs.
@@ -103,6 +107,10 @@ TG_HINT(OptShapeLike, "tapegrad._typing.ShapeLike | None")
 TG_HINT(TensorOrBool, "tapegrad._core.Tensor | bool")
 TG_HINT(OptStr, "str | None")
 TG_HINT(DLPackCapsule, "typing_extensions.CapsuleType")
+TG_HINT(VariableList, "collections.abc.Sequence[tapegrad._core.Variable]")
+TG_HINT(OptVariableList, "collections.abc.Sequence[tapegrad._core.Variable] | None")
+TG_HINT(TensorList, "collections.abc.Sequence[tapegrad._typing.TensorLike]")
+TG_HINT(OptBoolList, "collections.abc.Sequence[bool] | None")
 TG_HINT(OptInt, "int | None")
 TG_HINT(OptSourceReady, "collections.abc.Callable[[int, tapegrad._core.Tensor | None], None] | None")
 #undef TG_HINT

@@ -110,9 +110,9 @@ void init_optim(py::module_& m) {
 
   m.def(
       "optimizer_step",
-      [](optim::Rule rule, py::handle vars, py::handle grads, py::list slots, const Hyper& hyper, optim::Clip clip,
-         double clip_norm, double clip_value, double decay, py::handle decay_mask, py::handle accumulators,
-         double accum_scale, py::handle ema, double ema_momentum, bool ema_overwrite) {
+      [](optim::Rule rule, VariableList vars, TensorList grads, py::list slots, const Hyper& hyper, optim::Clip clip,
+         double clip_norm, double clip_value, double decay, OptBoolList decay_mask, OptVariableList accumulators,
+         double accum_scale, OptVariableList ema, double ema_momentum, bool ema_overwrite) {
         optim::VarList V = var_list(vars);
         std::vector<Tensor> G = tensor_list(grads);
         std::vector<optim::VarList> S;
@@ -151,7 +151,7 @@ whose `decay_mask` entry is true), then the rule, then the moving averages (`ema
 mismatched lists, dtypes or shapes, before any variable changes.)doc");
   m.def(
       "optimizer_accumulate",
-      [](py::handle accs, py::handle grads) {
+      [](VariableList accs, TensorList grads) {
         optim::VarList A = var_list(accs);
         std::vector<Tensor> G = tensor_list(grads);
         run_with_variables_locked(written({&A}), total_size(A), [&] { optim::accumulate(A, G); });
@@ -159,14 +159,15 @@ mismatched lists, dtypes or shapes, before any variable changes.)doc");
       py::arg("accumulators"), py::arg("grads"), "acc += g for every pair (gradient accumulation).");
   m.def(
       "optimizer_ema_update",
-      [](py::handle vars, py::handle avgs, double momentum) {
+      [](VariableList vars, VariableList avgs, double momentum) {
         optim::VarList V = var_list(vars), A = var_list(avgs);
         run_with_variables_locked(written({&V, &A}), total_size(V), [&] { optim::ema_update(V, A, momentum); });
       },
-      py::arg("variables"), py::arg("averages"), py::arg("momentum"));
+      py::arg("variables"), py::arg("averages"), py::arg("momentum"),
+      "averages = momentum * averages + (1 - momentum) * variables, for every pair (use_ema).");
   m.def(
       "optimizer_sum_squares",
-      [](py::handle grads) {
+      [](TensorList grads) {
         std::vector<Tensor> G = tensor_list(grads);
         for (const Tensor& g : G)
           if (!is_floating(g.dtype))
@@ -187,6 +188,7 @@ mismatched lists, dtypes or shapes, before any variable changes.)doc");
         py::gil_scoped_release release;
         optim::copy_probe(pa, pb, pc, pd, n);
       },
+      py::arg("a"), py::arg("b"), py::arg("c"), py::arg("d"),
       "Bandwidth probe with Adam's streams: reads a, b, c, d, writes a, c, d in place (float32).");
 }
 

@@ -663,7 +663,7 @@ def _conv2d_backprop_input(input_sizes: collections.abc.Sequence[typing.Supports
     """
     (private) The gradient of _conv2d with respect to its input.
     """
-def _copy_probe(arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], arg1: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], arg2: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], arg3: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
+def _copy_probe(a: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], b: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], c: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], d: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
     """
     Bandwidth probe with Adam's streams: reads a, b, c, d, writes a, c, d in place (float32).
     """
@@ -967,13 +967,15 @@ def not_equal(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, na
     """
     x != y, elementwise, with broadcasting.
     """
-def optimizer_accumulate(accumulators: typing.Any, grads: typing.Any) -> None:
+def optimizer_accumulate(accumulators: collections.abc.Sequence[Variable], grads: collections.abc.Sequence[tapegrad._typing.TensorLike]) -> None:
     """
     acc += g for every pair (gradient accumulation).
     """
-def optimizer_ema_update(variables: typing.Any, averages: typing.Any, momentum: typing.SupportsFloat | typing.SupportsIndex) -> None:
-    ...
-def optimizer_step(rule: OptimizerRule, variables: typing.Any, grads: typing.Any, slots: list, hyper: OptimizerHyper, *, clip: GradientClip = GradientClip.off, clip_norm: typing.SupportsFloat | typing.SupportsIndex = 0.0, clip_value: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay_mask: typing.Any = None, accumulators: typing.Any = None, accum_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, ema: typing.Any = None, ema_momentum: typing.SupportsFloat | typing.SupportsIndex = 0.0, ema_overwrite: bool = False) -> None:
+def optimizer_ema_update(variables: collections.abc.Sequence[Variable], averages: collections.abc.Sequence[Variable], momentum: typing.SupportsFloat | typing.SupportsIndex) -> None:
+    """
+    averages = momentum * averages + (1 - momentum) * variables, for every pair (use_ema).
+    """
+def optimizer_step(rule: OptimizerRule, variables: collections.abc.Sequence[Variable], grads: collections.abc.Sequence[tapegrad._typing.TensorLike], slots: list, hyper: OptimizerHyper, *, clip: GradientClip = GradientClip.off, clip_norm: typing.SupportsFloat | typing.SupportsIndex = 0.0, clip_value: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay_mask: collections.abc.Sequence[bool] | None = None, accumulators: collections.abc.Sequence[Variable] | None = None, accum_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, ema: collections.abc.Sequence[Variable] | None = None, ema_momentum: typing.SupportsFloat | typing.SupportsIndex = 0.0, ema_overwrite: bool = False) -> None:
     """
     One fused optimizer step over all variables (Keras's BaseOptimizer.apply in one pass).
     
@@ -986,7 +988,7 @@ def optimizer_step(rule: OptimizerRule, variables: typing.Any, grads: typing.Any
     `ema_momentum`, copied into the variables when `ema_overwrite`). Raises InvalidArgumentError on
     mismatched lists, dtypes or shapes, before any variable changes.
     """
-def optimizer_sum_squares(tensors: typing.Any) -> list[float]:
+def optimizer_sum_squares(tensors: collections.abc.Sequence[tapegrad._typing.TensorLike]) -> list[float]:
     """
     Per-tensor sums of squares in double, over fixed blocks (deterministic).
     """
