@@ -327,11 +327,3 @@ def unstack(value: TensorLike, num: int | None = None, axis: int = 0, name: str 
     from ._ops_shape import unstack as _unstack
 
     return _unstack(value, num, axis, name)
-
-
-__all__ = [
-    _n
-    for _n in dir()
-    if not _n.startswith("_")
-    and _n not in ("np", "builtins", "annotations", "Any", "List", "Optional", "DTypeLike", "ShapeLike", "TensorLike")
-]

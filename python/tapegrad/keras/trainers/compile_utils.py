@@ -10,18 +10,6 @@ from ..._ops import cast, convert_to_tensor
 from ..._tensor import Tensor
 
 
-def _rank(t):
-    return len(t.shape)
-
-
-def is_binary_or_sparse_categorical(y_true, y_pred):
-    """Keras's rule: binary when ``y_pred``'s last axis is 1; sparse when ``y_true`` has the lower
-    rank, or its last axis is 1 while ``y_pred``'s is not."""
-    is_binary = y_pred.shape[-1] == 1
-    is_sparse = _rank(y_true) < _rank(y_pred) or (y_true.shape[-1] == 1 and y_pred.shape[-1] > 1)
-    return is_binary, is_sparse
-
-
 def _object_name(obj):
     return getattr(obj, "name", None) or getattr(obj, "__name__", None) or type(obj).__name__
 
@@ -62,11 +50,12 @@ def get_loss(identifier, y_true, y_pred):
     """A ``Loss`` object for one output (functions are wrapped in ``LossFunctionWrapper`` named
     after the string given, or the function's name)."""
     from .. import losses  # noqa: PLC0415
+    from ..metrics import _is_binary_or_sparse_categorical  # noqa: PLC0415  (Keras's shape rule, one copy)
 
     if identifier is None:
         return None
     if str(identifier).lower() in ("crossentropy", "ce"):
-        is_binary, is_sparse = is_binary_or_sparse_categorical(y_true, y_pred)
+        is_binary, is_sparse = _is_binary_or_sparse_categorical(y_true, y_pred)
         obj = (
             losses.binary_crossentropy
             if is_binary
