@@ -17,29 +17,19 @@ from . import _core
 from ._custom_gradient import custom_gradient
 from ._dtypes import as_dtype, float32, int32, int64
 from ._ops import cast, convert_to_tensor, ones_like, zeros, zeros_like
+from ._ops_math import _attr_t_error as _attr_error
 from ._ops_math import _axis_int, divide_no_nan
+from ._ops_math import _kernel_name as _kname
 from ._ops_shape import _axis_slice, concat, gather, squeeze, unsorted_segment_sum
 from ._tensor import Tensor, TensorShape, Variable
 from .errors import NotFoundError
 
 InvalidArgumentError = _core.InvalidArgumentError
 
+
 # TF's names for dtypes in kernel messages ("Value for attr 'T' of float ...").
-_KNAMES = {"float16": "half", "float32": "float", "float64": "double"}
-
-
-def _kname(dtype):
-    return _KNAMES.get(dtype.name, dtype.name)
-
-
 def _t(x, dtype=None):
     return convert_to_tensor(x, dtype=dtype)
-
-
-def _attr_error(dtype, allowed, op, attr="T"):
-    return InvalidArgumentError(
-        f"Value for attr '{attr}' of {_kname(dtype)} is not in the list of allowed values: {allowed} [Op:{op}]"
-    )
 
 
 def _shape_str(shape):

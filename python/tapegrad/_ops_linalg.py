@@ -14,14 +14,9 @@ import numpy as np
 from . import _core
 from ._core import InvalidArgumentError
 from ._ops import broadcast_to, constant, convert_to_tensor, matmul, multiply, reduce_sum, reshape, transpose
+from ._ops_math import _kernel_name as _kname
 from ._tensor import Tensor
 from ._typing import DTypeLike, TensorLike
-
-_KERNEL_NAMES = {"float32": "float", "float64": "double"}  # TF's dtype names in kernel messages
-
-
-def _kname(dtype):
-    return _KERNEL_NAMES.get(dtype.name, dtype.name)
 
 
 def _shape_str(x):

@@ -35,16 +35,20 @@ def _t(x: Any) -> Tensor:
     return convert_to_tensor(x)
 
 
-_KERNEL_NAMES = {"float32": "float", "float64": "double"}  # TF's dtype names in kernel messages
+_KERNEL_NAMES = {"float16": "half", "float32": "float", "float64": "double"}  # TF's names in kernel messages
 
 
-def _attr_t_error(dtype, allowed, op):
-    """TF's InvalidArgumentError for an op called with a dtype its attr 'T' does not allow, up to
-    TF's NodeDef details: "Value for attr 'T' of int32 is not in the list of allowed values: half,
-    bfloat16, float, double [Op:Softplus]" (`allowed`: TF's list for the op, in TF's order)."""
-    name = _KERNEL_NAMES.get(dtype.name, dtype.name)
+def _kernel_name(dtype):
+    """The dtype's name as TF's kernel messages spell it (float32 -> "float")."""
+    return _KERNEL_NAMES.get(dtype.name, dtype.name)
+
+
+def _attr_t_error(dtype, allowed, op, attr="T"):
+    """TF's InvalidArgumentError for an op called with a dtype its attr (`T`, `Tidx`, ...) does not
+    allow, up to TF's NodeDef details: "Value for attr 'T' of int32 is not in the list of allowed
+    values: half, bfloat16, float, double [Op:Softplus]" (`allowed`: TF's list, in TF's order)."""
     return _core.InvalidArgumentError(
-        f"Value for attr 'T' of {name} is not in the list of allowed values: {allowed} [Op:{op}]"
+        f"Value for attr '{attr}' of {_kernel_name(dtype)} is not in the list of allowed values: {allowed} [Op:{op}]"
     )
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from . import _core
 from ._core import InvalidArgumentError
 from ._dtypes import as_dtype, float32, int32
+from ._ops_math import _attr_t_error
 from ._tensor import Tensor
 from ._typing import AxisLike, DTypeLike, ShapeLike, TensorLike
 
@@ -661,11 +662,7 @@ def one_hot(
     """One-hot vectors of length `depth` along `axis` (-1: last); out-of-range indices give off_value."""
     idx = _t(indices)
     if idx.dtype.name not in ("uint8", "int8", "int32", "int64"):
-        kname = {"float32": "float", "float64": "double"}.get(idx.dtype.name, idx.dtype.name)
-        raise InvalidArgumentError(
-            f"Value for attr 'TI' of {kname} is not in the list of allowed values: uint8, "
-            "int8, int32, int64 [Op:OneHot]"
-        )
+        raise _attr_t_error(idx.dtype, "uint8, int8, int32, int64", "OneHot", attr="TI")
     on_dt = on_value.dtype if isinstance(on_value, (Tensor, _core.Variable)) else None
     off_dt = off_value.dtype if isinstance(off_value, (Tensor, _core.Variable)) else None
     if on_dt is not None and off_dt is not None and on_dt != off_dt:
