@@ -223,3 +223,21 @@ def test_method_decorator_binds_self():
         t.watch(x)
         y = Layer()(x)
     assert float(y) == 4.0 and float(t.gradient(y, x)) == 40.0
+
+
+def test_a_broadcast_shaped_gradient_of_equal_size_is_summed_back():
+    # grad_fn returns shape [1] for a scalar input (same element count): the backward pass sums it
+    # back to the input's shape, as it does for larger broadcast shapes
+    @tg.custom_gradient
+    def f(x):
+        def grad(dy):
+            return tg.ones([1]) * 3.0
+
+        return x * 2.0, grad
+
+    x = tg.constant(1.0)
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    g = tape.gradient(y, x)
+    assert g.shape == [] and float(g) == 3.0

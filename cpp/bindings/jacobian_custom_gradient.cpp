@@ -72,15 +72,12 @@ void init_jacobian_custom_gradient(py::module_& m) {
                 if (g.dtype != x.dtype)
                   throw InvalidArgument("custom_gradient: the gradient for input " + std::to_string(i) + " has dtype " +
                                         dtype_name(g.dtype) + " but the input has dtype " + dtype_name(x.dtype));
-                if (g.shape != x.shape) {
-                  if (g.numel() <= x.numel()) g = ops::broadcast_to(g, x.shape);
-                  else {
-                    Shape b = kernels::broadcast_shapes(g.shape, x.shape, Op::CustomGradient);
-                    if (b != g.shape)
-                      throw InvalidArgument("custom_gradient: the gradient for input " + std::to_string(i) +
-                                            " has shape " + g.shape.str() + " but the input has shape " +
-                                            x.shape.str());
-                  }
+                if (g.shape != x.shape) {  // a broadcast-shaped gradient is summed back by the backward pass
+                  Shape b = kernels::broadcast_shapes(g.shape, x.shape, Op::CustomGradient);
+                  if (b == x.shape) g = ops::broadcast_to(g, x.shape);
+                  else if (b != g.shape)
+                    throw InvalidArgument("custom_gradient: the gradient for input " + std::to_string(i) +
+                                          " has shape " + g.shape.str() + " but the input has shape " + x.shape.str());
                 }
                 res[i] = g;
               }

@@ -162,16 +162,6 @@ def multiply_no_nan(x: TensorLike, y: TensorLike, name: str | None = None) -> Te
     return _mul_no_nan(x, y)
 
 
-def _sum_to(g, shape):
-    """Sums a broadcast-shaped gradient back to `shape` (a custom gradient's job)."""
-    shape = tuple(shape)
-    if tuple(g.shape) == shape:
-        return g
-    lead = g.ndim - len(shape)
-    axes = list(range(lead)) + [lead + i for i, d in enumerate(shape) if d == 1 and g.shape[lead + i] != 1]
-    return reshape(_core.reduce_sum(g, axes, False), shape)
-
-
 @custom_gradient
 def _mul_no_nan(x, y):
     # TF's MulNoNan gradient: dx = mul_no_nan(dy, y), dy = mul_no_nan(x, dy), so a NaN or inf in x
@@ -179,7 +169,7 @@ def _mul_no_nan(x, y):
     fix = _core.logical_and(_core.equal(y, _scalar(0, y.dtype)), _core.logical_not(_core.is_finite(x)))
 
     def grad(dy):
-        return _sum_to(_mul_no_nan(dy, y), x.shape), _sum_to(_mul_no_nan(x, dy), y.shape)
+        return _mul_no_nan(dy, y), _mul_no_nan(x, dy)
 
     return _where(fix, _scalar(0, x.dtype), x) * y, grad
 
