@@ -206,7 +206,7 @@ from .function import print_ as print  # noqa: E402,A001  (TF's name)
 # Sub-namespaces (tf.math, tf.nn, ...). A new one is one import here and one name in __all__'s
 # "namespaces" block below.
 from . import autograph, random  # noqa: E402
-from . import keras, linalg, math, nn, testing  # noqa: E402
+from . import keras, linalg, math, nn, signal, testing  # noqa: E402
 from . import train, saved_model  # noqa: E402
 from . import data, experimental  # noqa: E402
 from . import version  # noqa: E402
@@ -237,6 +237,7 @@ __all__ = [
     "optimizers",
     "random",
     "saved_model",
+    "signal",
     "testing",
     "train",
     "version",
