@@ -310,7 +310,7 @@ def vorbis_window(window_length: Any, dtype: DTypeLike = float32, name: str | No
 # ---- discrete cosine transforms ----------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=8)
 def _dct_basis(kind: int, n: int, ortho: bool) -> np.ndarray:
     """The cached, read-only `_cosine_basis`."""
     c = _cosine_basis(kind, n, ortho)
@@ -453,7 +453,7 @@ def idct(
     return _dct(x, {1: 1, 2: 3, 3: 2, 4: 4}[type], n, norm)
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=8)
 def _mdct_basis(half: int, scale: float) -> np.ndarray:
     """``scale * cos(pi/N (j + 1/2 + N/2)(k + 1/2))`` for ``j < 2N``, ``k < N`` (``N = half``), float64."""
     j = np.arange(2 * half)[:, None]
