@@ -40,14 +40,16 @@ def recompute_grad(f: Callable[..., Any]) -> Callable[..., Any]:
     @custom_gradient
     def inner(*args, **kwargs):
         watcher = _core.Tape(False, True)  # the variables f reads
-        with _stop_all_recording():  # the outer tapes record only custom_gradient's one node
+        with _stop_all_recording() as paused:  # the outer tapes record only custom_gradient's node
             _core.push_tape(watcher)
             try:
                 result = f(*args, **kwargs)
             finally:
                 _core.pop_tape(watcher)
-        for v in watcher.watched_variables():  # read once with the tapes back on, so that they
-            v.read_value()  # watch them as TF's custom_gradient does when it converts them
+        for tape in paused:  # they watch what f read, as if they had recorded it (TF's tapes do,
+            if tape._watch_accessed_variables:  # converting the variables after the forward pass)
+                for v in watcher.watched_variables():
+                    tape._tape.watch(v)
 
         def grad_wrapper(*dresult, variables=None):
             flat_args = [_core.identity(_as_tensor(a)) for a in nest.flatten(list(args))]

@@ -32,14 +32,14 @@ def _recording_tapes():
 
 
 @contextlib.contextmanager
-def _stop_all_recording() -> Iterator[None]:
+def _stop_all_recording() -> Iterator[list[GradientTape]]:
     """Pauses every GradientTape recording on this thread (TF's record.stop_recording), then
-    resumes them; custom_gradient's variable watcher keeps watching."""
+    resumes them; yields the paused tapes. custom_gradient's variable watcher keeps watching."""
     paused = list(_recording_tapes())
     for tape in reversed(paused):
         tape._pop_tape()
     try:
-        yield
+        yield paused
     finally:
         for tape in paused:
             tape._push_tape()

@@ -40,7 +40,7 @@ _CLASSES = {
     c.__name__.lower(): c
     for c in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Ftrl, Lion, Lamb, Adafactor)
 }
-_CLASSES["losscaleoptimizer"] = LossScaleOptimizer  # needs its inner optimizer: by config only
+_CLASSES[LossScaleOptimizer.__name__.lower()] = LossScaleOptimizer  # needs its inner optimizer: by config only
 
 
 def serialize(optimizer):
