@@ -311,6 +311,12 @@ def test_recompute_grad_variable_first_read_inside_and_second_order():
     np.testing.assert_allclose(float(dw), np.sin(0.7), rtol=1e-6)
     np.testing.assert_allclose(float(d2), -2 * np.sin(0.7), rtol=1e-6)
 
+    scaled = tg.recompute_grad(lambda x, n: x * tg.cast(n, tg.float32))  # an int argument: no gradient
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = scaled(x, tg.constant(3))
+    assert float(tape.gradient(y, x)) == 3.0
+
 
 def test_grad_pass_through():
     x = tg.Variable(1.0)

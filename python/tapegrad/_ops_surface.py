@@ -54,21 +54,24 @@ def recompute_grad(f: Callable[..., Any]) -> Callable[..., Any]:
         def grad_wrapper(*dresult, variables=None):
             flat_args = [_core.identity(_as_tensor(a)) for a in nest.flatten(list(args))]
             with GradientTape() as tape:
-                tape.watch(flat_args)
+                tape.watch([a for a in flat_args if a.dtype.is_floating])
                 if variables:
                     tape.watch(variables)
                 recomputed = f(*nest.pack_sequence_as(list(args), flat_args), **kwargs)
+            floats = [a for a in flat_args if a.dtype.is_floating]  # int arguments get None
             extra = list(variables) if variables else []
             flat_out = nest.flatten(recomputed)
             grads = tape.gradient(
                 flat_out,
-                flat_args + extra,
+                floats + extra,
                 output_gradients=list(dresult)[: len(flat_out)],
                 unconnected_gradients=UnconnectedGradients.ZERO,
             )
+            it = iter(grads[: len(floats)])
+            arg_grads = [next(it) if a.dtype.is_floating else None for a in flat_args]
             if variables is None:
-                return grads[: len(flat_args)]
-            return grads[: len(flat_args)], grads[len(flat_args) :]
+                return arg_grads
+            return arg_grads, grads[len(floats) :]
 
         return result, grad_wrapper
 
