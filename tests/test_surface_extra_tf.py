@@ -101,6 +101,24 @@ def test_keras_ctc_matches_keras(keras, tf):
     assert tg.keras.losses.CTC().get_config() == keras.losses.CTC().get_config()
 
 
+def test_keras_ops_ctc_loss_matches_keras(keras, tf):
+    rng = np.random.default_rng(19)
+    target = np.array([[2, 2, 3, 1], [1, 3, 0, 0], [4, 4, 4, 4]])
+    output = rng.normal(size=(3, 10, 5))  # float64: Keras computes in float32 and casts back
+    target_length, output_length = np.array([4, 2, 3]), np.array([10, 7, 10])
+    weights = np.array([1.0, 2.0, 3.0])
+    for mask_index in (0, 4):
+        want = _tf_loss_and_grad(
+            tf, lambda x: keras.ops.ctc_loss(target, x, target_length, output_length, mask_index), output, weights
+        )
+        got = _tg_loss_and_grad(
+            lambda x: tg.keras.ops.ctc_loss(target, x, target_length, output_length, mask_index), output, weights
+        )
+        assert got[0].dtype == want[0].dtype == np.float64
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-4, atol=2e-5)
+
+
 def _circle_inputs(rng, n=8, d=6):
     emb = rng.normal(size=(n, d)).astype(np.float32)
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)

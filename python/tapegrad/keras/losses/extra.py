@@ -3,7 +3,6 @@
 import numpy as np
 
 from ... import _ops
-from ..._ctc import ctc_loss
 from ..._ops_math import reduce_logsumexp
 from ..._ops_shape import one_hot
 from .base import Loss, LossFunctionWrapper, as_tensor, set_mask
@@ -32,22 +31,12 @@ def ctc(y_true, y_pred):
             "Logits `y_pred` are expected to be a tensor of shape `(batch_size, max_length, num_classes)`. "
             f"Received: y_pred.shape={tuple(y_pred.shape)}"
         )
+    from ..ops.nn import ctc_loss as _ops_ctc_loss  # keras.ops.ctc_loss (keras.ops imports keras.losses)
+
     mask_index = 0
     batch, frames = int(y_pred.shape[0]), int(y_pred.shape[1])
-    target = _ops.cast(y_true, "int32")
-    label_length = np.sum(target.numpy() != mask_index, axis=-1).astype(np.int32)
-    # Keras's TF backend: float64 is computed in float32 and cast back; half types in float32
-    result_dtype = y_pred.dtype if y_pred.dtype.name in ("float32", "float64") else _ops.as_dtype("float32")
-    output = _ops.cast(y_pred, "float32") if y_pred.dtype.name != "float32" else y_pred
-    loss = ctc_loss(
-        labels=target,
-        logits=output,
-        label_length=label_length,
-        logit_length=np.full([batch], frames, dtype=np.int32),
-        blank_index=mask_index,
-        logits_time_major=False,
-    )
-    return _ops.cast(loss, result_dtype) if loss.dtype != result_dtype else loss
+    label_length = np.sum(_ops.cast(y_true, "int32").numpy() != mask_index, axis=-1).astype(np.int32)
+    return _ops_ctc_loss(y_true, y_pred, label_length, np.full([batch], frames, dtype=np.int32), mask_index=mask_index)
 
 
 class CTC(LossFunctionWrapper):
