@@ -12,6 +12,7 @@ from ._core import (
     sparse_softmax_cross_entropy_with_logits,
     tanh,
 )
+from ._ctc import ctc_loss
 from ._ops_composite import (
     compute_average_loss,
     crelu,
@@ -117,4 +118,6 @@ __all__ = [
     "weighted_cross_entropy_with_logits",
     "weighted_moments",
     "zero_fraction",
+    # CTC (issue 11 section 4: _ctc.py)
+    "ctc_loss",
 ]

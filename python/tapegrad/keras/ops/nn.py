@@ -182,6 +182,35 @@ def binary_crossentropy(target, output, from_logits=False):
     return -(target * _ops.log(output) + (one - target) * _ops.log(one - output))
 
 
+def ctc_loss(target, output, target_length, output_length, mask_index=0):
+    """CTC loss per sample (Keras 3's ``keras.ops.ctc_loss``, TF backend): ``target``
+    ``[batch, max_length]`` integer labels, ``output`` ``[batch, frames, num_classes]`` logits,
+    ``target_length`` / ``output_length`` ``[batch]``, ``mask_index`` the blank class. float64 logits
+    are computed in float32 and the loss cast back, as Keras's TF backend does.
+
+    >>> import tapegrad as tg
+    >>> loss = tg.keras.ops.ctc_loss([[1]], tg.zeros([1, 2, 3]), [1], [2])
+    >>> f"{float(loss[0]):.5f}"  # -log(3/9): paths (1,1), (1,b), (b,1)
+    '1.09861'
+    """
+    from ..._ctc import ctc_loss as _ctc_loss
+
+    output = _float_t(output)
+    target = _ops.cast(_t(target), "int32")
+    result_dtype = output.dtype if output.dtype.name in ("float32", "float64") else _ops.as_dtype("float32")
+    if output.dtype.name != "float32":
+        output = _ops.cast(output, "float32")
+    loss = _ctc_loss(
+        labels=target,
+        logits=output,
+        label_length=target_length,
+        logit_length=output_length,
+        blank_index=mask_index,
+        logits_time_major=False,
+    )
+    return _ops.cast(loss, result_dtype) if loss.dtype != result_dtype else loss
+
+
 def moments(x, axes, keepdims=False, synchronized=False):
     """``(mean, variance)`` of ``x`` over ``axes``."""
     x = _float_t(x)
@@ -520,6 +549,7 @@ __all__ = [
     "celu",
     "conv",
     "conv_transpose",
+    "ctc_loss",
     "depth_to_space",
     "depthwise_conv",
     "dot_product_attention",
