@@ -492,3 +492,21 @@ def test_conv_lstm3d_matches_keras(tf_ref):
     for a, b in zip(t_grads, k_grads):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-3, atol=1e-4)
     assert t_layer.get_config().keys() == k_layer.get_config().keys()
+
+
+def test_keras_ops_5d_match_keras(tf_ref):
+    keras = pytest.importorskip("keras")
+    x = RNG.standard_normal((2, 4, 5, 3, 2)).astype(np.float32)
+    k = RNG.standard_normal((2, 3, 2, 2, 3)).astype(np.float32)
+    kt = RNG.standard_normal((3, 2, 2, 4, 2)).astype(np.float32)  # spatial + (out, in)
+    for name, args, kwargs in [
+        ("conv", (x, k), {"strides": (2, 1, 1), "padding": "same"}),
+        ("conv", (x, k), {"dilation_rate": 2, "padding": "same"}),
+        ("conv_transpose", (x, kt), {"strides": 2, "padding": "same"}),
+        ("conv_transpose", (x, kt), {"strides": (2, 1, 2), "output_padding": (1, 0, 1)}),
+        ("max_pool", (x,), {"pool_size": 2, "padding": "same"}),
+        ("average_pool", (x,), {"pool_size": (3, 2, 2), "strides": 1, "padding": "same"}),
+    ]:
+        ours = getattr(tg.keras.ops, name)(*args, **kwargs)
+        ref = getattr(keras.ops, name)(*args, **kwargs)
+        np.testing.assert_allclose(ours.numpy(), np.asarray(ref), rtol=1e-4, atol=1e-4, err_msg=f"{name} {kwargs}")
