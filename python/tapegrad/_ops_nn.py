@@ -41,7 +41,7 @@ def _int_list(v, n, what, data_format=None):
                 f"Current implementation does not yet support {what} in the batch and depth dimensions."
             )
         return v[1:-1] if channels_last else v[2:]
-    raise ValueError(f"{what} should be of length 1, {n} or {n + 2} but was {len(v)}")
+    raise ValueError(f"{what} should be of length 1, {n} or {n + 2}. Received: {what}={v} of length {len(v)}")
 
 
 def _get_sequence(value, n, channel_index, name):
