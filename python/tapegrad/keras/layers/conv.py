@@ -539,7 +539,7 @@ class Conv2D(_Conv):
 
 class Conv3D(_Conv):
     """3-D convolution over ``(batch, depth, height, width, channels)`` (``keras.layers.Conv3D``),
-    built from 2-D convs (see the module docstring)."""
+    run by ``tg.nn.conv3d`` (built from 2-D convs)."""
 
     rank = 3
 
@@ -789,8 +789,8 @@ class Conv2DTranspose(_ConvTranspose):
 
 
 class Conv3DTranspose(_ConvTranspose):
-    """Transposed 3-D convolution (``keras.layers.Conv3DTranspose``): a Conv3D over the
-    zero-inserted, padded input with the flipped kernel."""
+    """Transposed 3-D convolution (``keras.layers.Conv3DTranspose``), run by
+    ``tg.nn.conv3d_transpose``."""
 
     rank = 3
 
