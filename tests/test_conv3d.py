@@ -133,6 +133,32 @@ def test_pool3d_forward_matches_loops(xs, k, s, pad):
         np.testing.assert_allclose(yf.numpy(), ref.transpose(0, 4, 1, 2, 3), rtol=1e-12, atol=1e-12)
 
 
+def np_max_pool3d_grad(x, g, k, s, padding):
+    """TF's MaxPool3DGrad rule: every element equal to its window's maximum gets the window's gradient."""
+    n, *size, c = x.shape
+    pads = [same_pads(size[i], k[i], s[i]) if padding == "SAME" else (0, 0) for i in range(3)]
+    gx = np.zeros_like(x, dtype=np.float64)
+    for a, b, e in np.ndindex(*g.shape[1:4]):
+        lo = [(a, b, e)[i] * s[i] - pads[i][0] for i in range(3)]
+        sl = tuple(slice(max(lo[i], 0), lo[i] + k[i]) for i in range(3))
+        win = x[(slice(None),) + sl]
+        hit = win == win.max(axis=(1, 2, 3), keepdims=True)
+        gx[(slice(None),) + sl] += hit * g[:, a, b, e][:, None, None, None, :]
+    return gx
+
+
+@pytest.mark.parametrize("xs,k,s,pad", POOL_CASES)
+def test_max_pool3d_gradient_feeds_every_tied_maximum(xs, k, s, pad):
+    x = RNG.integers(0, 3, size=xs).astype(np.float64)  # many ties
+    v = tg.constant(x)
+    with tg.GradientTape() as tape:
+        tape.watch(v)
+        y = tg.nn.max_pool3d(v, list(k), list(s), pad)
+    g = RNG.standard_normal(tuple(y.shape))
+    gx = tape.gradient(y, v, output_gradients=tg.constant(g))
+    np.testing.assert_allclose(gx.numpy(), np_max_pool3d_grad(x, g, k, s, pad), rtol=1e-12, atol=1e-12)
+
+
 def test_gradients_by_finite_differences():
     x, w = RNG.standard_normal((2, 4, 3, 3, 2)), RNG.standard_normal((2, 2, 2, 2, 2))
     check = tg.testing.check_gradients
@@ -451,13 +477,27 @@ def test_conv3d_and_transpose_match_tf(tf_ref, xs, ws, st, pad, dl):
 
 @pytest.mark.parametrize("xs,k,s,pad", POOL_CASES)
 def test_pool3d_matches_tf(tf_ref, xs, k, s, pad):
-    x = RNG.standard_normal(xs).astype(np.float32)  # no ties: TF's MaxPool3DGrad feeds every tied maximum
+    x = RNG.standard_normal(xs).astype(np.float32)
     out = tuple(tf_ref.nn.max_pool3d(x, list(k), list(s), pad).shape)
     for name in ("max_pool3d", "avg_pool3d"):
         _compare(
             tf_ref,
             lambda a: getattr(tg.nn, name)(a, list(k), list(s), pad),  # noqa: B023  (called at once)
             lambda a: getattr(tf_ref.nn, name)(a, list(k), list(s), pad),  # noqa: B023
+            [x],
+            out,
+            tol=1e-5,
+        )
+
+
+def test_max_pool3d_ties_match_tf(tf_ref):
+    x = RNG.integers(0, 3, size=(2, 5, 4, 5, 3)).astype(np.float32)
+    for k, s, pad in (((2, 2, 2), (2, 2, 2), "VALID"), ((3, 2, 3), (1, 2, 1), "SAME"), ((2, 3, 2), (2, 1, 2), "SAME")):
+        out = tuple(tf_ref.nn.max_pool3d(x, list(k), list(s), pad).shape)
+        _compare(
+            tf_ref,
+            lambda a: tg.nn.max_pool3d(a, list(k), list(s), pad),  # noqa: B023  (called at once)
+            lambda a: tf_ref.nn.max_pool3d(a, list(k), list(s), pad),  # noqa: B023
             [x],
             out,
             tol=1e-5,

@@ -4,6 +4,7 @@ drawn from tg.random's seeds. ``tg.nn`` (nn.py) imports its names from here."""
 
 from __future__ import annotations
 
+import functools
 import numbers
 from typing import Any
 
@@ -11,10 +12,11 @@ import numpy as np
 
 from . import _core, random
 from ._core import InvalidArgumentError
-from ._ops import constant, multiply, reshape, transpose
+from ._custom_gradient import custom_gradient
+from ._ops import cast, constant, multiply, reshape, transpose
 from ._ops_linalg import _shape_str, _t, einsum
 from ._ops_math import _attr_t_error, _kernel_name, add_n
-from ._ops_shape import concat, expand_dims, pad
+from ._ops_shape import concat, expand_dims, gather, pad, unsorted_segment_sum
 from ._tensor import Tensor
 from ._typing import TensorLike
 from .errors import UnimplementedError
@@ -776,22 +778,80 @@ def _pool3d(fn2d, op, input, ksize, strides, padding, data_format):
             raise InvalidArgumentError(f"Stride must be > 0, but got {s} [Op:{op}]")
     if first:
         x = _to_ndhwc(x)
+    pads = _pads(padding, _dims(x)[1:4], ks, st, [1, 1, 1], None, 3)
+    y = _max_pool3d_ndhwc(x, ks, st, pads) if op == "MaxPool3D" else _separable_pool(fn2d, x, ks, st, pads)
+    return _to_ncdhw(y) if first else y
+
+
+def _separable_pool(fn2d, x, ks, st, pads):
     n, d, h, w, c = _dims(x)
-    pf, pb, pt, pbt, pl, pr = _pads(padding, [d, h, w], ks, st, [1, 1, 1], None, 3)
+    pf, pb, pt, pbt, pl, pr = pads
     y = fn2d(reshape(x, [n * d, h, w, c]), ks[1:], st[1:], [pt, pbt, pl, pr])
     ho, wo = int(y.shape[1]), int(y.shape[2])
     y = fn2d(reshape(y, [n, d, ho * wo, c]), [ks[0], 1], [st[0], 1], [pf, pb, 0, 0])
-    y = reshape(y, [n, int(y.shape[1]), ho, wo, c])
-    return _to_ncdhw(y) if first else y
+    return reshape(y, [n, int(y.shape[1]), ho, wo, c])
+
+
+def _max_pool3d_ndhwc(x, ks, st, pads):
+    """The separable max (two engine max pools); the gradient by TF's MaxPool3DGrad rule, in which
+    every element equal to its window's maximum gets that window's gradient (the 2-D pools' own
+    gradient would give it to one maximum only)."""
+
+    @custom_gradient
+    def pool(x):
+        y = _separable_pool(_core._max_pool2d, x, ks, st, pads)
+        return y, lambda dy: _max_pool3d_grad(x, y, dy, ks, st, pads)
+
+    return pool(x)
+
+
+@functools.lru_cache(maxsize=64)
+def _window_rows(padded, out, ks, st):
+    """For every output position (row-major) and window offset: the flat index of the input element
+    in the padded volume ([O * K] int32)."""
+    grids = [np.arange(o)[:, None] * s + np.arange(k)[None, :] for o, k, s in zip(out, ks, st)]  # [o, k] each
+    dd, hh, ww = grids
+    flat = (dd[:, None, None, :, None, None] * padded[1] + hh[None, :, None, None, :, None]) * padded[2] + ww[
+        None, None, :, None, None, :
+    ]
+    return flat.reshape(-1).astype(np.int32)
+
+
+def _max_pool3d_grad(x, y, dy, ks, st, pads):
+    """MaxPool3DGrad from gather/compare/segment-sum: the windows' elements are gathered from the
+    (-inf padded) input laid out as [D * H * W, N * C] rows, each one equal to its window's max
+    takes the window's gradient, and the rows are summed back per input element. Differentiable
+    in `dy` (the mask is constant), so higher derivatives work."""
+    n, d, h, w, c = _dims(x)
+    out = _dims(y)[1:4]
+    o, k = int(np.prod(out)), int(np.prod(ks))
+    if o == 0 or n * c == 0:
+        return multiply(x, constant(0, dtype=x.dtype))
+    pf, pb, pt, pbt, pl, pr = pads
+    padded = (d + pf + pb, h + pt + pbt, w + pl + pr)
+    rows = _window_rows(padded, tuple(out), tuple(ks), tuple(st))
+    xt = transpose(x, [1, 2, 3, 0, 4])
+    if any(pads):
+        xt = pad(xt, [[pf, pb], [pt, pbt], [pl, pr], [0, 0], [0, 0]], constant_values=float("-inf"))
+    xt = reshape(xt, [int(np.prod(padded)), n * c])
+    windows = reshape(gather(xt, constant(rows), axis=0), [o, k, n * c])
+    yt = reshape(transpose(y, [1, 2, 3, 0, 4]), [o, 1, n * c])
+    gt = reshape(transpose(dy, [1, 2, 3, 0, 4]), [o, 1, n * c])
+    hits = multiply(gt, cast(_core.equal(windows, yt), x.dtype))
+    gx = unsorted_segment_sum(reshape(hits, [o * k, n * c]), constant(rows), int(np.prod(padded)))
+    gx = reshape(gx, list(padded) + [n, c])
+    if any(pads):
+        gx = gx[pf : pf + d, pt : pt + h, pl : pl + w]
+    return transpose(gx, [3, 0, 1, 2, 4])
 
 
 def max_pool3d(
     input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: str = "NDHWC", name: str | None = None
 ) -> Tensor:
     """Max pooling over ``[N, D, H, W, C]`` (``tf.nn.max_pool3d``); `ksize` and `strides`: an int or
-    a list of 1, 3 or 5. SAME windows take the maximum over the in-volume elements. The gradient of
-    a window goes to one maximum (the first along depth, then the first in (H, W) order); TF's
-    MaxPool3DGrad gives it to every tied maximum. float64 is accepted (TF's kernel: float32 only).
+    a list of 1, 3 or 5. SAME windows take the maximum over the in-volume elements. As TF's
+    MaxPool3DGrad, a window's gradient goes to every element equal to its maximum (2-D max pooling
+    gives it to the first one only). float64 is accepted (TF's CPU kernel: float32 only).
 
     >>> import tapegrad as tg
     >>> tg.nn.max_pool3d(tg.reshape(tg.range(8.0), [1, 2, 2, 2, 1]), 2, 2, "VALID").numpy().ravel()
