@@ -512,6 +512,7 @@ def avg_pool(
 #     then each tap's slab is spread back onto its depth positions (stride zeros, offset i * dd).
 #   pools: a 2-D pool over (H, W) with the depth folded into the batch, then a 2-D pool with a
 #     [kd, 1] window over (D, H * W). Max and the padding-excluding mean are separable over a box.
+#     max_pool3d's gradient is its own (TF's rule for ties: _max_pool3d_grad).
 
 _FORMATS_3D = '"NDHWC", "NCDHW"'
 
