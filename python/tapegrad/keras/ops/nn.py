@@ -446,12 +446,10 @@ def _deconv_length(n, k, padding, output_padding, stride, dilation):
 
 
 def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None, dilation_rate=1):
-    """Transposed convolution (``kernel`` of shape ``spatial + (out, in)``), 1-D or 2-D, with Keras's
-    output length rule."""
+    """Transposed convolution (``kernel`` of shape ``spatial + (out, in)``), 1-D, 2-D or 3-D, with
+    Keras's output length rule."""
     x = _float_t(inputs)
     nd = len(x.shape.as_list())
-    if nd not in (3, 4):
-        raise NotImplementedError("keras.ops.conv_transpose: only 1-D and 2-D inputs are supported by tapegrad yet.")
     k = _t(kernel, x.dtype.name)
     ns = nd - 2
     strides, dil = _tuple(strides, ns), _tuple(dilation_rate, ns)
@@ -469,13 +467,7 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     out_ch = kshape[-2]
     out_shape = [shp[0], out_ch] + out_sp if channels_first else [shp[0]] + out_sp + [out_ch]
     fmt = _data_format(data_format, nd)
-    if ns == 1:
-        return _nn.conv1d_transpose(
-            x, k, out_shape, strides, padding=padding_l.upper(), data_format=fmt or "NWC", dilations=dil
-        )
-    return _nn.conv2d_transpose(
-        x, k, out_shape, strides, padding=padding_l.upper(), data_format=fmt or "NHWC", dilations=dil
-    )
+    return _nn.conv_transpose(x, k, out_shape, strides, padding=padding_l.upper(), data_format=fmt, dilations=dil)
 
 
 def segment_min(data, segment_ids, num_segments=None, sorted=False):
