@@ -155,6 +155,7 @@ from ._ops_composite import (  # noqa: E402
     zeros_initializer,
 )
 from ._ops_linalg import einsum, eye, tensordot  # noqa: E402
+from ._ops_surface import grad_pass_through, recompute_grad, vectorized_map  # noqa: E402
 from ._ops_math import (  # noqa: E402
     add_n,
     argmax,
@@ -423,4 +424,8 @@ __all__ = [
     "truncatemod",
     "unravel_index",
     "zeros_initializer",
+    # autodiff helpers (issue 11 section 4: _ops_surface.py)
+    "grad_pass_through",
+    "recompute_grad",
+    "vectorized_map",
 ]
