@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "autodiff/tape.h"
+#include "ops/complex.h"
 #include "ops/conv.h"
 #include "ops/linalg.h"
 #include "ops/math.h"
@@ -67,6 +68,9 @@ using namespace ops;
 #define G gs[0]
 
 Tensor c(const Tensor& like, double v) { return scalar_like(like, v); }
+// TF's convention for complex gradients: the conjugate of the derivative multiplies the upstream
+// gradient (Note [Complex dtypes]); on real tensors cj is the identity and records nothing.
+Tensor cj(const Tensor& t) { return is_complex(t.dtype) ? ops::conj(t) : t; }
 Tensor gt0(const Tensor& x) { return kernels::binary(Op::Greater, x, scalar_like(x, 0.0)); }
 
 VJP_FN(vjp_none) {}  // differentiable op whose gradient TF defines as None (floor, round, ...)
@@ -93,16 +97,20 @@ VJP(Sub, kSavesNothing) {
   if (needs[1]) out[1] = neg(G);
 }
 VJP(Mul, kSavesInputs) {
-  if (needs[0]) out[0] = mul(G, Y);
-  if (needs[1]) out[1] = mul(G, X);
+  if (needs[0]) out[0] = mul(G, cj(Y));
+  if (needs[1]) out[1] = mul(G, cj(X));
 }
 VJP(Div, kSavesInputs) {
-  if (needs[0]) out[0] = div(G, Y);
-  if (needs[1]) out[1] = mul(G, neg(div(div(X, Y), Y)));
+  if (needs[0]) out[0] = div(G, cj(Y));
+  if (needs[1]) out[1] = mul(G, neg(cj(div(div(X, Y), Y))));
 }
 VJP(Pow, kSavesBoth) {
-  if (needs[0]) out[0] = mul(G, mul(Y, binary(Op::Pow, X, sub(Y, c(Y, 1.0)))));
-  if (needs[1]) {
+  if (needs[0]) out[0] = mul(G, cj(mul(Y, binary(Op::Pow, X, sub(Y, c(Y, 1.0))))));
+  if (needs[1] && is_complex(X.dtype)) {  // TF: grad * conj(z * log(x)), with log(0) = 0
+    Tensor nz = kernels::binary(Op::NotEqual, X, zeros_like(X));
+    Tensor log_x = select(nz, unary(Op::Log, select(nz, X, ones_like(X))), zeros_like(X));
+    out[1] = mul(G, cj(mul(ANS, log_x)));
+  } else if (needs[1]) {
     Tensor pos = gt0(X);
     Tensor safe_x = select(pos, X, ones_like(X));
     Tensor log_x = select(pos, unary(Op::Log, safe_x), zeros_like(X));
@@ -146,27 +154,29 @@ VJP(ReluGrad, kSavesInputs) {  // ans = grad_in * (x > 0); piecewise constant in
 
 // unary
 VJP(Neg, kSavesNothing) { out[0] = neg(G); }
-VJP(Square, kSavesInputs) { out[0] = mul(G, mul(c(X, 2.0), X)); }
-VJP(Sqrt, kSavesOutputs) { out[0] = div(mul(G, c(ANS, 0.5)), ANS); }
-VJP(Rsqrt, kSavesOutputs) { out[0] = mul(G, mul(c(ANS, -0.5), mul(ANS, unary(Op::Square, ANS)))); }
-VJP(Exp, kSavesOutputs) { out[0] = mul(G, ANS); }
-VJP(Expm1, kSavesInputs) { out[0] = mul(G, unary(Op::Exp, X)); }
-VJP(Log, kSavesInputs) { out[0] = div(G, X); }
-VJP(Log1p, kSavesInputs) { out[0] = div(G, add(X, c(X, 1.0))); }
-VJP(Sin, kSavesInputs) { out[0] = mul(G, unary(Op::Cos, X)); }
-VJP(Cos, kSavesInputs) { out[0] = mul(G, neg(unary(Op::Sin, X))); }
-VJP(Tan, kSavesOutputs) { out[0] = mul(G, add(c(X, 1.0), unary(Op::Square, ANS))); }
-VJP(Tanh, kSavesOutputs) { out[0] = binary(Op::TanhGrad, ANS, G); }
-VJP(Sinh, kSavesInputs) { out[0] = mul(G, unary(Op::Cosh, X)); }
-VJP(Cosh, kSavesInputs) { out[0] = mul(G, unary(Op::Sinh, X)); }
-VJP(Asin, kSavesInputs) { out[0] = div(G, unary(Op::Sqrt, sub(c(X, 1.0), unary(Op::Square, X)))); }
-VJP(Acos, kSavesInputs) { out[0] = neg(div(G, unary(Op::Sqrt, sub(c(X, 1.0), unary(Op::Square, X))))); }
-VJP(Atan, kSavesInputs) { out[0] = div(G, add(c(X, 1.0), unary(Op::Square, X))); }
+VJP(Square, kSavesInputs) { out[0] = mul(G, cj(mul(c(X, 2.0), X))); }
+VJP(Sqrt, kSavesOutputs) { out[0] = div(mul(G, c(ANS, 0.5)), cj(ANS)); }
+VJP(Rsqrt, kSavesOutputs) { out[0] = mul(G, cj(mul(c(ANS, -0.5), mul(ANS, unary(Op::Square, ANS))))); }
+VJP(Exp, kSavesOutputs) { out[0] = mul(G, cj(ANS)); }
+VJP(Expm1, kSavesInputs) { out[0] = mul(G, cj(unary(Op::Exp, X))); }
+VJP(Log, kSavesInputs) { out[0] = div(G, cj(X)); }
+VJP(Log1p, kSavesInputs) { out[0] = div(G, cj(add(X, c(X, 1.0)))); }
+VJP(Sin, kSavesInputs) { out[0] = mul(G, cj(unary(Op::Cos, X))); }
+VJP(Cos, kSavesInputs) { out[0] = mul(G, cj(neg(unary(Op::Sin, X)))); }
+VJP(Tan, kSavesOutputs) { out[0] = mul(G, cj(add(c(ANS, 1.0), unary(Op::Square, ANS)))); }
+VJP(Tanh, kSavesOutputs) {  // TF's TanhGrad kernel; complex: grad * conj(1 - ans^2)
+  out[0] = is_complex(ANS.dtype) ? mul(G, cj(sub(c(ANS, 1.0), unary(Op::Square, ANS)))) : binary(Op::TanhGrad, ANS, G);
+}
+VJP(Sinh, kSavesInputs) { out[0] = mul(G, cj(unary(Op::Cosh, X))); }
+VJP(Cosh, kSavesInputs) { out[0] = mul(G, cj(unary(Op::Sinh, X))); }
+VJP(Asin, kSavesInputs) { out[0] = div(G, cj(unary(Op::Sqrt, sub(c(X, 1.0), unary(Op::Square, X))))); }
+VJP(Acos, kSavesInputs) { out[0] = neg(div(G, cj(unary(Op::Sqrt, sub(c(X, 1.0), unary(Op::Square, X)))))); }
+VJP(Atan, kSavesInputs) { out[0] = div(G, cj(add(c(X, 1.0), unary(Op::Square, X)))); }
 VJP(Abs, kSavesInputs) { out[0] = mul(G, unary(Op::Sign, X)); }
 VJP(Relu, kSavesOutputs) { out[0] = binary(Op::ReluGrad, ANS, G); }
 VJP(Sigmoid, kSavesOutputs) { out[0] = binary(Op::SigmoidGrad, ANS, G); }
 VJP(Softplus, kSavesInputs) { out[0] = mul(G, unary(Op::Sigmoid, X)); }
-VJP(Reciprocal, kSavesOutputs) { out[0] = mul(G, neg(unary(Op::Square, ANS))); }
+VJP(Reciprocal, kSavesOutputs) { out[0] = mul(G, cj(neg(unary(Op::Square, ANS)))); }
 VJP(Erf, kSavesInputs) { out[0] = mul(G, mul(c(X, 2.0 / std::sqrt(M_PI)), unary(Op::Exp, neg(unary(Op::Square, X))))); }
 
 // reductions: g has the reduced shape; bring it back to keepdims form, then broadcast
@@ -194,8 +204,8 @@ SAME_VJP(Min, Max, kSavesBoth)
 // linear algebra and shape
 VJP(MatMul, kSavesInputs) {
   const bool ta = n.attrs.transpose_a, tb = n.attrs.transpose_b;
-  const Tensor& a = X
-  , &b = Y;
+  // complex: the products below with conj(a), conj(b) (TF's adjoint_a/adjoint_b)
+  const Tensor a = cj(X), b = cj(Y);
   if (needs[0]) {
     if (!ta && !tb) out[0] = matmul(G, b, false, true);
     else if (!ta && tb) out[0] = matmul(G, b, false, false);
@@ -255,9 +265,9 @@ VJP(EluGrad, kSavesInputs) {  // inputs (ans, g)
   if (needs[1]) out[1] = ops::exp_linear_grad(n.op, X, G);
 }
 SAME_VJP(SeluGrad, EluGrad, kSavesInputs)
-VJP(Asinh, kSavesOutputs) { out[0] = div(G, unary(Op::Cosh, ANS)); }  // TF's forms, in terms of ans
-VJP(Acosh, kSavesOutputs) { out[0] = div(G, unary(Op::Sinh, ANS)); }
-VJP(Atanh, kSavesInputs) { out[0] = div(G, sub(c(X, 1.0), unary(Op::Square, X))); }
+VJP(Asinh, kSavesOutputs) { out[0] = div(G, cj(unary(Op::Cosh, ANS))); }  // TF's forms, in terms of ans
+VJP(Acosh, kSavesOutputs) { out[0] = div(G, cj(unary(Op::Sinh, ANS))); }
+VJP(Atanh, kSavesInputs) { out[0] = div(G, cj(sub(c(X, 1.0), unary(Op::Square, X)))); }
 VJP(Cumsum, kSavesNothing) { out[0] = ops::cumsum(G, n.attrs.ints[0], n.attrs.exclusive, !n.attrs.reverse); }
 // TF's _CumprodGrad: cumsum(ans * g, reversed) / x. Like TF, wrong (inf/nan) where x == 0.
 VJP(Cumprod, kSavesBoth) {
@@ -275,9 +285,11 @@ VJP(Prod, kSavesBoth) {
   bool any_zero = false;
   for (int64_t i = 0, m = count.numel(); i < m && !any_zero; ++i) any_zero = count.data<int64_t>()[i] != 0;
   if (!any_zero) {
-    out[0] = mul(div(ans, X), keepdims_form(n, G));
+    out[0] = mul(cj(div(ans, X)), keepdims_form(n, G));
     return;
   }
+  if (is_complex(X.dtype))
+    throw LookupError("the gradient of reduce_prod over complex values with zeros is not implemented [Op:Prod]");
   Tensor safe = select(is_zero, ones_like(X), X);
   Tensor p_nz = reduce(Op::Prod, safe, n.attrs.ints, false, true);
   Tensor zero_sum = reduce(Op::Sum, select(is_zero, X, zeros_like(X)), n.attrs.ints, false, true);
@@ -573,6 +585,31 @@ VJP(SparseSoftmaxCrossEntropy, kSavesBoth) {  // labels are integers: no gradien
 VJP(SigmoidCrossEntropy, kSavesInputs) {  // inputs (logits, labels)
   if (needs[0]) out[0] = mul(G, sub(unary(Op::Sigmoid, X), Y));
   if (needs[1]) out[1] = mul(G, neg(X));
+}
+
+
+// ---- area: complex numbers (TF's math_grad.py _RealGrad, _ImagGrad, _ConjGrad, _AngleGrad,
+// _ComplexAbsGrad, _ComplexGrad) --------------------------------------------------------------
+VJP(Real, kSavesNothing) { out[0] = complex(G, zeros_like(G)); }
+VJP(Imag, kSavesNothing) { out[0] = complex(zeros_like(G), G); }
+VJP(Conj, kSavesNothing) { out[0] = conj(G); }
+VJP(Angle, kSavesInputs) {  // -g / (im + i re) as a complex number; a real input: zeros
+  if (!is_complex(X.dtype)) {
+    out[0] = zeros_like(X);
+    return;
+  }
+  Tensor z = unary(Op::Reciprocal, complex(imag(X), real(X)));
+  out[0] = neg(mul(complex(G, zeros_like(G)), z));
+}
+VJP(ComplexAbs, kSavesBoth) {  // g x / |x|, 0 where x = 0
+  Tensor gx = mul(complex(G, zeros_like(G)), X);
+  Tensor den = complex(ANS, zeros_like(ANS));
+  Tensor nz = kernels::binary(Op::NotEqual, ANS, zeros_like(ANS));
+  out[0] = select(nz, div(gx, select(nz, den, ones_like(den))), zeros_like(gx));
+}
+VJP(Complex, kSavesNothing) {
+  if (needs[0]) out[0] = real(G);
+  if (needs[1]) out[1] = imag(G);
 }
 
 

@@ -96,6 +96,8 @@ from ._dtypes import (  # noqa: E402,A004
     as_dtype,
     bfloat16,
     bool,
+    complex64,
+    complex128,
     double,
     float16,
     float32,
@@ -168,7 +170,8 @@ from ._ops_math import (  # noqa: E402
     reduce_logsumexp,
     round,
 )
-from ._ops_math import scalar_mul  # noqa: E402
+from ._ops_math import complex, scalar_mul  # noqa: E402,A004
+from ._fft import fftnd, ifftnd, irfftnd, rfftnd  # noqa: E402
 from ._ops_shape import (  # noqa: E402
     boolean_mask,
     concat,
@@ -253,6 +256,13 @@ __all__ = [
     "UnconnectedGradients",
     "Variable",
     "bfloat16",
+    "complex",
+    "complex64",
+    "complex128",
+    "fftnd",
+    "ifftnd",
+    "irfftnd",
+    "rfftnd",
     "bool",
     "double",
     "float16",

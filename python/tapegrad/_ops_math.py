@@ -193,8 +193,38 @@ def scalar_mul(scalar: TensorLike, x: Tensor, name: str | None = None) -> Tensor
 
 
 def conj(x: TensorLike, name: str | None = None) -> Tensor:
-    """The complex conjugate: the identity for the real tensors tapegrad has."""
-    return _core.identity(x)
+    """The complex conjugate; the identity for real tensors.
+
+    >>> import tapegrad as tg
+    >>> tg.math.conj(tg.constant([1 + 2j])).numpy()
+    array([1.-2.j])
+    """
+    return _core.conj(x)
+
+
+def complex(real: TensorLike, imag: TensorLike, name: str | None = None) -> Tensor:  # noqa: A001  (TF's name)
+    """``real + i * imag``, elementwise (float32 -> complex64, float64 -> complex128).
+
+    >>> import tapegrad as tg
+    >>> tg.complex(tg.constant([1.0]), tg.constant([2.0])).numpy()
+    array([1.+2.j], dtype=complex64)
+    """
+    return _core.complex(real, imag)
+
+
+def real(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002  (TF's argument name)
+    """The real part of a complex tensor; a real tensor is returned as it is."""
+    return _core.real(input)
+
+
+def imag(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
+    """The imaginary part of a complex tensor; zeros for a real tensor."""
+    return _core.imag(input)
+
+
+def angle(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
+    """The argument of each complex element, in (-pi, pi]; for a real tensor, 0 or pi (as TF)."""
+    return _core.angle(input)
 
 
 def logical_xor(x: TensorLike, y: TensorLike, name: str = "LogicalXor") -> Tensor:

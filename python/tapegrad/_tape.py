@@ -45,8 +45,8 @@ def _stop_all_recording() -> Iterator[list[GradientTape]]:
             tape._push_tape()
 
 
-def _is_float(x):
-    return x.dtype.is_floating
+def _is_float(x):  # what a tape watches: TF's floating and complex dtypes
+    return x.dtype.is_floating or x.dtype.is_complex
 
 
 class GradientTape:
@@ -177,7 +177,7 @@ class GradientTape:
         flat_targets = _flatten_tensors(target, "target")
         flat_sources = _flatten_tensors(sources, "sources")
         for s in flat_sources:
-            if not s.dtype.is_floating:
+            if not (s.dtype.is_floating or s.dtype.is_complex):
                 warnings.warn(
                     f"The dtype of the source tensor must be floating (e.g. tf.float32) when calling "
                     f"GradientTape.gradient, got {s.dtype!r}",

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import _core
+from . import _core, _fft
 from ._core import InvalidArgumentError, matmul, reduce_sum, reshape
 from ._dtypes import DType, as_dtype, float32, float64
 from ._ops import constant, ones, zeros_like
@@ -31,20 +31,38 @@ from ._typing import DTypeLike, TensorLike
 
 __all__ = [
     "dct",
+    "fft",
+    "fft2d",
+    "fft3d",
+    "fftnd",
     "fftshift",
     "frame",
     "hamming_window",
     "hann_window",
     "idct",
+    "ifft",
+    "ifft2d",
+    "ifft3d",
+    "ifftnd",
     "ifftshift",
     "inverse_mdct",
+    "inverse_stft",
     "inverse_stft_window_fn",
+    "irfft",
+    "irfft2d",
+    "irfft3d",
+    "irfftnd",
     "kaiser_bessel_derived_window",
     "kaiser_window",
     "linear_to_mel_weight_matrix",
     "mdct",
     "mfccs_from_log_mel_spectrograms",
     "overlap_and_add",
+    "rfft",
+    "rfft2d",
+    "rfft3d",
+    "rfftnd",
+    "stft",
     "vorbis_window",
 ]
 
@@ -694,3 +712,91 @@ def inverse_stft_window_fn(
         return where(_core.equal(denom, 0.0), zeros_like(window), window / denom)
 
     return inverse_stft_window_fn_inner
+
+
+# ---- complex-valued: the FFTs (python/tapegrad/_fft.py) and the STFT ------------------------------
+
+
+def _default_fft_length(frame_length: int) -> int:
+    """TF's default: the smallest power of 2 enclosing frame_length."""
+    return 1 << max(0, (int(frame_length) - 1).bit_length())
+
+
+def stft(
+    signals: TensorLike,
+    frame_length: Any,
+    frame_step: Any,
+    fft_length: Any = None,
+    window_fn: Callable[..., Tensor] | None = hann_window,
+    pad_end: bool = False,
+    name: str | None = None,
+) -> Tensor:
+    """The short-time Fourier transform of real ``signals`` ``[..., samples]``: frames (``frame``),
+    times ``window_fn(frame_length)``, each ``rfft``-ed to ``fft_length // 2 + 1`` bins (default
+    ``fft_length``: the smallest power of 2 >= frame_length). Returns ``[..., frames, bins]``.
+
+    >>> import tapegrad as tg
+    >>> tg.signal.stft(tg.ones([8]), frame_length=4, frame_step=2).shape
+    TensorShape([3, 3])
+    """
+    x = _t(signals)
+    if not (x.dtype.is_floating):
+        raise ValueError(f"signals must be a float tensor, got {x.dtype.name}")
+    length = int(_rank0(frame_length))
+    n = _default_fft_length(length) if fft_length is None else int(_rank0(fft_length))
+    framed = frame(x, length, frame_step, pad_end=pad_end)
+    if window_fn is not None:
+        framed = framed * window_fn(length, dtype=framed.dtype)
+    return _fft.rfft(framed, [n])
+
+
+def inverse_stft(
+    stfts: TensorLike,
+    frame_length: Any,
+    frame_step: Any,
+    fft_length: Any = None,
+    window_fn: Callable[..., Tensor] | None = hann_window,
+    name: str | None = None,
+) -> Tensor:
+    """The inverse of ``stft``: each frame ``irfft``-ed to ``fft_length`` samples, cut or padded to
+    ``frame_length``, times ``window_fn(frame_length)``, then overlapped and added ``frame_step``
+    apart. For perfect reconstruction pass ``window_fn=inverse_stft_window_fn(frame_step)``.
+
+    >>> import tapegrad as tg
+    >>> x = tg.random.normal([64], seed=1)
+    >>> y = tg.signal.inverse_stft(tg.signal.stft(x, 16, 4), 16, 4,
+    ...                            window_fn=tg.signal.inverse_stft_window_fn(4))
+    >>> bool(tg.reduce_max(tg.abs(y[12:52] - x[12:52])) < 1e-5)
+    True
+    """
+    z = _t(stfts)
+    if not z.dtype.is_complex:
+        raise ValueError(f"stfts must be a complex tensor, got {z.dtype.name}")
+    length = int(_rank0(frame_length))
+    n = _default_fft_length(length) if fft_length is None else int(_rank0(fft_length))
+    frames = _fft.irfft(z, [n])
+    if n > length:
+        frames = frames[..., :length]
+    elif n < length:
+        frames = pad(frames, [[0, 0]] * (frames.ndim - 1) + [[0, length - n]])
+    if window_fn is not None:
+        frames = frames * window_fn(length, dtype=frames.dtype)
+    return overlap_and_add(frames, frame_step)
+
+
+fft = _fft.fft
+ifft = _fft.ifft
+fft2d = _fft.fft2d
+ifft2d = _fft.ifft2d
+fft3d = _fft.fft3d
+ifft3d = _fft.ifft3d
+fftnd = _fft.fftnd
+ifftnd = _fft.ifftnd
+rfft = _fft.rfft
+irfft = _fft.irfft
+rfft2d = _fft.rfft2d
+irfft2d = _fft.irfft2d
+rfft3d = _fft.rfft3d
+irfft3d = _fft.irfft3d
+rfftnd = _fft.rfftnd
+irfftnd = _fft.irfftnd
