@@ -1,5 +1,7 @@
 #include "autodiff/tape.h"
 
+#include "autodiff/forward.h"
+
 #include <algorithm>
 
 namespace tg {
@@ -60,7 +62,10 @@ static void record_impl(Op op, const Tensor* in, size_t nin, const Tensor* out, 
         break;
       }
   }
-  if (nhits == 0) return;
+  if (nhits == 0) {
+    forward::record(op, in, nin, out, nout, attrs);
+    return;
+  }
   const OpDef& def = opdef(op);
   auto node = std::make_shared<Node>();
   node->op = op;
@@ -75,6 +80,7 @@ static void record_impl(Op op, const Tensor* in, size_t nin, const Tensor* out, 
     t->nodes.push_back(node);
     for (size_t i = 0; i < nout; ++i) t->producer.set(out[i].id, idx);
   }
+  forward::record(op, in, nin, out, nout, node->attrs);
 }
 
 void record(Op op, std::initializer_list<Tensor> inputs, std::initializer_list<Tensor> outputs, Attrs attrs) {
