@@ -23,8 +23,8 @@ namespace tg {
 // outer accumulators and outer tapes: outer.jvp(inner.jvp(y)), tape.gradient(acc.jvp(y), x); a
 // tape entered inside the accumulator ignores it, and the accumulator differentiates that tape's
 // backward pass: acc.jvp(tape.gradient(y, x)) is a forward-over-reverse Hessian-vector product).
-// Tapes record first, so a tape outside the accumulator knows an op's outputs before the JVP
-// computation reads them.
+// Tapes record first and accumulators run in entry order, so that the tapes and accumulators
+// outside accumulator k know an op's outputs before k's JVP computation reads them.
 
 void Accumulator::watch(const Tensor& primal, const Tensor& tangent) {
   if (!is_differentiable(primal.dtype)) return;
@@ -151,7 +151,9 @@ void record(Op op, const Tensor* in, size_t nin, const Tensor* out, size_t nout,
   if (t_active.empty()) return;
   const std::vector<std::shared_ptr<Accumulator>> accs = t_active;
   std::vector<Tensor> tangents(nin), res(nout);
-  for (size_t k = accs.size(); k-- > 0;) {
+  // Outer accumulators first: an inner one's JVP rule may read the op's outputs, whose outer
+  // tangents must exist by then.
+  for (size_t k = 0; k < accs.size(); ++k) {
     Accumulator& acc = *accs[k];
     bool any = false;
     for (size_t i = 0; i < nin; ++i) {
@@ -169,6 +171,7 @@ void record(Op op, const Tensor* in, size_t nin, const Tensor* out, size_t nout,
     node.outputs.assign(out, out + nout);
     node.attrs = attrs;
     std::fill(res.begin(), res.end(), Tensor());
+    acc.ops_seen[size_t(op)] = 1;
     {
       OuterOnly scope(accs, k, acc);
       JvpFn rule = force_double_back() ? nullptr : explicit_rule(op);

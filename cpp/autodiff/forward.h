@@ -24,6 +24,8 @@ class Accumulator {
   // The tapes that were recording when the accumulator was entered: only they record its JVP
   // computations (TF: more deeply nested tapes ignore outer accumulators' products).
   std::vector<std::weak_ptr<Tape>> outer_tapes;
+  // Which ops this accumulator computed tangents for (tests check every rule is exercised).
+  std::vector<char> ops_seen = std::vector<char>(size_t(Op::kCount), 0);
 
  private:
   IdMap slot_;

@@ -23,7 +23,16 @@ void init_forward(py::module_& m) {
             return t ? py::cast(*t) : py::none();
           },
           py::arg("primal"), "The tangent computed for `primal`, or None.")
-      .def("num_tangents", &Accumulator::size, "The number of tensors with a tangent.");
+      .def("num_tangents", &Accumulator::size, "The number of tensors with a tangent.")
+      .def(
+          "ops_seen",
+          [](const Accumulator& a) {
+            std::vector<std::string> names;
+            for (size_t i = 0; i < a.ops_seen.size(); ++i)
+              if (a.ops_seen[i]) names.push_back(op_name(Op(i)));
+            return names;
+          },
+          "(tests) TF's names of the ops this accumulator computed tangents for.");
   m.def(
       "push_accumulator", [](std::shared_ptr<Accumulator> a) { forward::push(a); }, py::arg("accumulator"),
       "Makes `accumulator` compute tangents on this thread (ForwardAccumulator.__enter__).");
@@ -37,12 +46,16 @@ void init_forward(py::module_& m) {
       "_set_force_double_back", [](bool on) { forward::set_force_double_back(on); }, py::arg("on"),
       "(private, tests and benchmarks) Compute every JVP by transposing the op's VJP.");
   m.def(
-      "_has_explicit_jvp", [](const std::string& name) {
-        for (size_t i = 0; i < size_t(Op::kCount); ++i)
-          if (name == op_name(Op(i)) || name == std::to_string(i)) return forward::explicit_rule(Op(i)) != nullptr;
-        throw ValueError("no op named " + name);
+      "_jvp_rules",
+      [] {
+        std::vector<std::pair<std::string, std::string>> rules;
+        for (size_t i = 0; i < size_t(Op::kCount); ++i) {
+          if (forward::explicit_rule(Op(i))) rules.emplace_back(op_name(Op(i)), "explicit");
+          else if (opdef(Op(i)).vjp) rules.emplace_back(op_name(Op(i)), "double_back");
+        }
+        return rules;
       },
-      py::arg("op"), "(private, tests) Whether the op (TF's name) has an explicit JVP rule.");
+      "(private, tests) (TF's op name, 'explicit' or 'double_back') for every differentiable primitive.");
 }
 
 }  // namespace bind
