@@ -39,13 +39,37 @@ void Accumulator::watch(const Tensor& primal, const Tensor& tangent) {
   set(primal.id, tangent);
 }
 
-void Accumulator::set(int64_t id, Tensor t) {
+void Accumulator::set(int64_t id, Tensor t, const std::shared_ptr<Storage>& owner) {
   if (int64_t* s = slot_.find(id)) {
     tangents_[size_t(*s)] = std::move(t);
     return;
   }
+  if (tangents_.size() >= next_sweep_) sweep();
   slot_.emplace(id, int64_t(tangents_.size()));
   tangents_.push_back(std::move(t));
+  ids_.push_back(id);
+  owners_.push_back(owner);
+  owned_.push_back(owner != nullptr);
+}
+
+void Accumulator::sweep() {
+  size_t kept = 0;
+  IdMap slot;
+  for (size_t i = 0; i < tangents_.size(); ++i) {
+    if (owned_[i] && owners_[i].expired()) continue;
+    slot.emplace(ids_[i], int64_t(kept));
+    tangents_[kept] = std::move(tangents_[i]);
+    ids_[kept] = ids_[i];
+    owners_[kept] = std::move(owners_[i]);
+    owned_[kept] = owned_[i];
+    ++kept;
+  }
+  tangents_.resize(kept);
+  ids_.resize(kept);
+  owners_.resize(kept);
+  owned_.resize(kept);
+  slot_ = std::move(slot);
+  next_sweep_ = std::max<size_t>(4096, 2 * kept);
 }
 
 namespace forward {
@@ -191,13 +215,13 @@ void record(Op op, const Tensor* in, size_t nin, const Tensor* out, size_t nout,
       }
     }
     for (size_t j = 0; j < nout; ++j)
-      if (res[j].defined() && !acc.find(out[j].id)) acc.set(out[j].id, std::move(res[j]));
+      if (res[j].defined() && !acc.find(out[j].id)) acc.set(out[j].id, std::move(res[j]), out[j].storage);
   }
 }
 
 void alias(const Tensor& orig, const Tensor& copy) {
   for (auto& acc : t_active)
-    if (const Tensor* t = acc->find(orig.id)) acc->set(copy.id, *t);
+    if (const Tensor* t = acc->find(orig.id)) acc->set(copy.id, *t, copy.storage);
 }
 
 }  // namespace forward

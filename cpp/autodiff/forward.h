@@ -19,7 +19,10 @@ class Accumulator {
     const int64_t* s = slot_.find(id);
     return s ? &tangents_[size_t(*s)] : nullptr;
   }
-  void set(int64_t id, Tensor t);
+  // Sets the tangent of tensor `id`. With `owner` (the tensor's buffer), the entry is dropped once
+  // that buffer is gone: nothing can look it up or compute from it any more (TF drops a JVP when
+  // its primal is deleted). Watched primals have no owner (a Variable's buffer changes on assign).
+  void set(int64_t id, Tensor t, const std::shared_ptr<Storage>& owner = nullptr);
   size_t size() const { return slot_.size(); }
   // The tapes that were recording when the accumulator was entered: only they record its JVP
   // computations (TF: more deeply nested tapes ignore outer accumulators' products).
@@ -28,8 +31,13 @@ class Accumulator {
   std::vector<char> ops_seen = std::vector<char>(size_t(Op::kCount), 0);
 
  private:
+  void sweep();  // drops the entries whose owner is gone
   IdMap slot_;
   std::vector<Tensor> tangents_;
+  std::vector<int64_t> ids_;
+  std::vector<std::weak_ptr<Storage>> owners_;
+  std::vector<char> owned_;
+  size_t next_sweep_ = 4096;
 };
 
 // A JVP rule: tangents, one per input (undefined = zero); out, one per output (leave undefined
