@@ -426,3 +426,26 @@ def test_tangents_of_deleted_tensors_are_dropped():
     assert n < 6000, n  # bounded, though 12000 tangents were computed
     np.testing.assert_allclose(acc.jvp(v).numpy(), [1.0, 1.0])  # watched primals stay
     assert acc.jvp(x) is not None and acc.jvp(y) is not None
+
+
+def test_keras_dense_jvps_are_gradient_columns():
+    """TF's ForwardAccumulator docstring: JVPs along unit tangents are the gradient's entries."""
+    x = tf.constant([[2.0, 3.0], [1.0, 4.0]])
+    targets = tf.constant([[1.0], [-1.0]])
+    dense = tf.keras.layers.Dense(1)
+    dense.build([None, 2])
+
+    def loss_fn():
+        return tf.reduce_sum((dense(x) - targets) ** 2.0)
+
+    kernel_fprop = []
+    for t in ([[1.0], [0.0]], [[0.0], [1.0]]):
+        with ForwardAccumulator(dense.kernel, tf.constant(t)) as acc:
+            kernel_fprop.append(acc.jvp(loss_fn()))
+    with ForwardAccumulator(dense.bias, tf.constant([1.0])) as acc:
+        bias_fprop = acc.jvp(loss_fn())
+    with tf.GradientTape() as tape:
+        loss = loss_fn()
+    kernel_grad, bias_grad = tape.gradient(loss, (dense.kernel, dense.bias))
+    np.testing.assert_allclose(kernel_grad.numpy()[:, 0], [float(k) for k in kernel_fprop], rtol=1e-5)
+    np.testing.assert_allclose(bias_grad.numpy(), [float(bias_fprop)], rtol=1e-5)
