@@ -257,6 +257,36 @@ def test_binary_transpose_identity_hypothesis(shapes, op, seed):
     tf.testing.check_gradients(f, [a, b], order=2, modes=("rev", "fwd"), seed=seed, rtol=1e-4, atol=1e-5)
 
 
+_SHAPED = {  # op of one array and an axis in range, shape-generic
+    "tanh": lambda x, ax: tf.tanh(x),
+    "softplus": lambda x, ax: tf.nn.softplus(x),
+    "sum": lambda x, ax: tf.reduce_sum(x * x, axis=ax),
+    "mean_keepdims": lambda x, ax: tf.reduce_mean(tf.sin(x), axis=ax, keepdims=True),
+    "max": lambda x, ax: tf.reduce_max(x, axis=ax),
+    "softmax": lambda x, ax: tf.nn.softmax(x, axis=ax),
+    "log_softmax": lambda x, ax: tf.nn.log_softmax(x, axis=ax),
+    "cumsum": lambda x, ax: tf.cumsum(x * x, axis=ax, reverse=True),
+    "transpose": lambda x, ax: tf.transpose(x * x),
+    "concat": lambda x, ax: tf.concat([x, tf.exp(x)], axis=ax),
+    "slice": lambda x, ax: tf.reverse(x, [ax])[..., ::2] * x[..., ::2],
+    "matmul": lambda x, ax: tf.matmul(x[..., None], tf.sin(x)[..., None], transpose_b=True),
+}
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4),
+    op=st.sampled_from(sorted(_SHAPED)),
+    data=st.data(),
+)
+def test_shaped_ops_hypothesis(shape, op, data):
+    ax = data.draw(st.integers(-len(shape), len(shape) - 1))
+    seed = data.draw(st.integers(0, 2**16))
+    x = np.random.default_rng(seed).permutation(np.prod(shape)).reshape(shape) / np.prod(shape) - 0.5  # no ties
+    f = _SHAPED[op]
+    tf.testing.check_gradients(lambda t: f(t, ax), [x], order=2, modes=("rev", "fwd"), seed=seed, rtol=1e-4, atol=1e-5)
+
+
 # ---- forward-over-reverse Hessian-vector products vs reverse-over-reverse
 
 
