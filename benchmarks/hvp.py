@@ -114,7 +114,11 @@ def bench_hvp(batch, hidden, threads):
     run("tapegrad fwd-over-rev", lambda: tg_hvp_fwd_rev(params, vs, x, y), lambda r: [t.numpy() for t in r])
     _core._set_force_double_back(True)
     try:
-        run("tapegrad fwd-over-rev, double back only", lambda: tg_hvp_fwd_rev(params, vs, x, y), lambda r: [t.numpy() for t in r])
+        run(
+            "tapegrad fwd-over-rev, double back only",
+            lambda: tg_hvp_fwd_rev(params, vs, x, y),
+            lambda r: [t.numpy() for t in r],
+        )
     finally:
         _core._set_force_double_back(False)
     run("tapegrad rev-over-rev", lambda: tg_hvp_rev_rev(params, vs, x, y), lambda r: [t.numpy() for t in r])
@@ -174,8 +178,10 @@ def main(argv=None):
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args(argv)
-    print(f"HVP of an MLP loss ({N_IN}-{a.hidden}-{N_OUT}, tanh, sparse softmax cross-entropy, batch {a.batch}), "
-          f"float32, {a.threads} thread(s); every result checked against tapegrad's reverse-over-reverse")
+    print(
+        f"HVP of an MLP loss ({N_IN}-{a.hidden}-{N_OUT}, tanh, sparse softmax cross-entropy, batch {a.batch}), "
+        f"float32, {a.threads} thread(s); every result checked against tapegrad's reverse-over-reverse"
+    )
     rows = bench_hvp(a.batch, a.hidden, a.threads)
     base = rows[0][1]
     print(f"{'':42s} {'ms':>9s} {'vs tapegrad fwd-over-rev':>26s}")

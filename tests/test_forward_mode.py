@@ -122,7 +122,10 @@ PROGRAMS = {
     "Conv2DBackpropInput": (lambda x, w: grad_of(lambda t: tf.nn.conv2d(t, w, 2, "VALID"), x, G_2x2x3), [IMG, FILT]),
     "Conv2DBackpropFilter": (lambda w, x: grad_of(lambda t: tf.nn.conv2d(x, t, 1, "VALID"), w, G_3x3x3), [FILT, IMG]),
     "MaxPool": (lambda x: tf.nn.max_pool2d(x, 2, 2, "VALID"), [r(1, 4, 4, 2)]),
-    "MaxPoolGrad": (lambda x, w: grad_of(lambda t: tf.nn.max_pool2d(t, 2, 2, "VALID"), x, w), [r(1, 4, 4, 2), r(1, 2, 2, 2)]),
+    "MaxPoolGrad": (
+        lambda x, w: grad_of(lambda t: tf.nn.max_pool2d(t, 2, 2, "VALID"), x, w),
+        [r(1, 4, 4, 2), r(1, 2, 2, 2)],
+    ),
     "MaxPoolGradGrad": (
         lambda x, w, h: _max_pool_grad_grad(x, w, h),
         [r(1, 4, 4, 2), r(1, 2, 2, 2), r(1, 4, 4, 2)],

@@ -46,7 +46,7 @@ class ForwardAccumulator:
     """
 
     def __init__(self, primals: Any, tangents: Any) -> None:
-        self._accumulator: _core.Accumulator | None = _core.Accumulator()
+        self._accumulator = _core.Accumulator()
         self._recording = False
         primal_ids = set()
         for primal in nest.flatten(primals):
@@ -114,8 +114,6 @@ class ForwardAccumulator:
         zeros with ``unconnected_gradients="zero"``.
         """
         unconnected_gradients = UnconnectedGradients(unconnected_gradients)
-        if self._accumulator is None:
-            raise ValueError("Called jvp() without first tracing anything.")
 
         def fetch(tensor):
             if not isinstance(tensor, (Tensor, Variable)):
