@@ -62,7 +62,8 @@ std::vector<int64_t> axes_of(const Node& n) { return n.attrs.ints; }
 JVP(jvp_sum) { out[0] = reduce(Op::Sum, t[0], axes_of(n), false, n.attrs.flag_a); }
 JVP(jvp_mean) { out[0] = reduce(Op::Mean, t[0], axes_of(n), false, n.attrs.flag_a); }
 JVP(jvp_max_min) {  // ties share equally, as the VJP
-  Shape s = X.shape;
+  Shape s = X
+  .shape;
   for (int64_t a : n.attrs.ints) s[int(a)] = 1;
   Tensor y = n.attrs.flag_a ? ANS : kernels::reshape(ANS, s);
   Tensor ind = kernels::cast(kernels::binary(Op::Equal, X, kernels::broadcast_to(y, X.shape)), X.dtype);
@@ -73,7 +74,8 @@ JVP(jvp_max_min) {  // ties share equally, as the VJP
 // linear algebra and shape
 JVP(jvp_matmul) {
   const bool ta = n.attrs.flag_a, tb = n.attrs.flag_b;
-  out[0] = plus(t[0].defined() ? matmul(t[0], Y, ta, tb) : Tensor(), t[1].defined() ? matmul(X, t[1], ta, tb) : Tensor());
+  out[0] =
+      plus(t[0].defined() ? matmul(t[0], Y, ta, tb) : Tensor(), t[1].defined() ? matmul(X, t[1], ta, tb) : Tensor());
 }
 JVP(jvp_reshape) { out[0] = reshape(t[0], ANS.shape); }
 JVP(jvp_transpose) { out[0] = transpose(t[0], std::vector<int>(n.attrs.ints.begin(), n.attrs.ints.end())); }
