@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 
+#include "ops/ops.h"
+
 namespace tg {
 
 // Note [Forward mode]
@@ -12,7 +14,8 @@ namespace tg {
 // JVP rule computes the outputs' tangents from the inputs' tangents and the op's full inputs and
 // outputs, and the accumulator stores them under the outputs' ids. jvp(t) is a lookup.
 //
-// The rule is the op's explicit JVP (derivatives.cpp, the cheap ones for hot primitives) or, for
+// The rule is the op's explicit JVP (OpDef::jvp: the hot primitives, registered with JVP(Op) next
+// to their VJPs in derivatives.cpp) or, for
 // every other differentiable primitive, its VJP rule transposed ("double back", as TF's
 // forwardprop.py): the VJP is linear in the output cotangent v, so with v watched on a private
 // tape, d/dv <VJP(v), u> = J u. Ops without a VJP (stop_gradient, comparisons) give no tangent.
@@ -78,6 +81,13 @@ thread_local std::vector<std::shared_ptr<Accumulator>> t_active;
 static std::atomic<bool> g_force_double_back{false};
 void set_force_double_back(bool on) { g_force_double_back = on; }
 bool force_double_back() { return g_force_double_back; }
+
+bool any_tangent(const Tensor* in, size_t nin) {
+  for (const auto& acc : t_active)
+    for (size_t i = 0; i < nin; ++i)
+      if (is_differentiable(in[i].dtype) && acc->find(in[i].id)) return true;
+  return false;
+}
 
 void push(const std::shared_ptr<Accumulator>& acc) {
   if (is_recording(acc.get())) throw ValueError("Accumulator is already recording.");
@@ -198,7 +208,7 @@ void record(Op op, const Tensor* in, size_t nin, const Tensor* out, size_t nout,
     acc.ops_seen[size_t(op)] = 1;
     {
       OuterOnly scope(accs, k, acc);
-      JvpFn rule = force_double_back() ? nullptr : explicit_rule(op);
+      JvpFn rule = force_double_back() ? nullptr : opdef(op).jvp;
       if (rule) rule(node, tangents.data(), res.data());
       else jvp_by_double_back(node, tangents.data(), res.data());
       for (size_t j = 0; j < nout; ++j) {  // the choke point: the output's shape and dtype

@@ -40,16 +40,13 @@ class Accumulator {
   size_t next_sweep_ = 4096;
 };
 
-// A JVP rule: tangents, one per input (undefined = zero); out, one per output (leave undefined
-// for "no tangent"). n.inputs / n.outputs hold full data. Written with ops::, so that outer
-// accumulators and tapes see the computation (higher order).
-using JvpFn = void (*)(const Node& n, const Tensor* tangents, Tensor* out);
-
 namespace forward {
 
 // The thread's stack of active accumulators, in entry order.
 extern thread_local std::vector<std::shared_ptr<Accumulator>> t_active;
 inline bool any_active() { return !t_active.empty(); }
+// Whether an active accumulator has a tangent for one of these (float) tensors.
+bool any_tangent(const Tensor* in, size_t nin);
 void push(const std::shared_ptr<Accumulator>& acc);  // ValueError when already recording
 void pop(const Accumulator* acc);                    // ValueError when not recording
 bool is_recording(const Accumulator* acc);
@@ -66,10 +63,8 @@ void alias(const Tensor& orig, const Tensor& copy);
 // The JVP of node n by transposing its VJP rule ("double back"): J u = d/dv <J^T v, u>.
 void jvp_by_double_back(const Node& n, const Tensor* tangents, Tensor* out);
 
-// The explicit JVP rule of op, or nullptr (double back is used). See derivatives.cpp.
-JvpFn explicit_rule(Op op);
-
-// Testing and benchmarking: when true, every op uses double back.
+// Testing and benchmarking: when true, every op uses double back, also those with an explicit JVP
+// rule (OpDef::jvp, registered in derivatives.cpp).
 void set_force_double_back(bool on);
 bool force_double_back();
 

@@ -45,17 +45,6 @@ void init_forward(py::module_& m) {
   m.def(
       "_set_force_double_back", [](bool on) { forward::set_force_double_back(on); }, py::arg("on"),
       "(private, tests and benchmarks) Compute every JVP by transposing the op's VJP.");
-  m.def(
-      "_jvp_rules",
-      [] {
-        std::vector<std::pair<std::string, std::string>> rules;
-        for (size_t i = 0; i < size_t(Op::kCount); ++i) {
-          if (forward::explicit_rule(Op(i))) rules.emplace_back(op_name(Op(i)), "explicit");
-          else if (opdef(Op(i)).vjp) rules.emplace_back(op_name(Op(i)), "double_back");
-        }
-        return rules;
-      },
-      "(private, tests) (TF's op name, 'explicit' or 'double_back') for every differentiable primitive.");
 }
 
 }  // namespace bind

@@ -53,10 +53,9 @@ void init_jacobian_custom_gradient(py::module_& m) {
         // TF keeps the JVP computed through the function itself; outputs without one get the
         // custom gradient's transpose (See Note [Forward mode])
         for (size_t j = 0; j < outs.size(); ++j) forward::alias(to_tensor_noaccess(outputs[j]), outs[j]);
-        if (tape::any_active()) {
+        tape::record(Op::CustomGradient, ins, outs, [&](Attrs& at) {
           std::vector<Tensor> in_meta;
           for (const Tensor& x : ins) in_meta.push_back(x.meta());
-          Attrs at;
           auto fn = hold(std::move(backward));
           at.backward = [fn, in_meta](const std::vector<Tensor>& grads) {
             py::gil_scoped_acquire gil;
@@ -89,8 +88,7 @@ void init_jacobian_custom_gradient(py::module_& m) {
             }
             return res;
           };
-          tape::record(Op::CustomGradient, ins, outs, std::move(at));
-        }
+        });
         py::typing::List<Tensor> out;
         for (Tensor& o : outs) out.append(py::cast(std::move(o)));
         return out;

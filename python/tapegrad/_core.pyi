@@ -711,10 +711,6 @@ def _exp_linear(x: tapegrad._typing.TensorLike, selu: bool) -> Tensor:
     """
     (private) elu(x), or selu(x) when `selu`.
     """
-def _jvp_rules() -> list[tuple[str, str]]:
-    """
-    (private, tests) (TF's op name, 'explicit' or 'double_back') for every differentiable primitive.
-    """
 def _leaky_relu(x: tapegrad._typing.TensorLike, alpha: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
     """
     (private) x where x > 0, else alpha * x.
@@ -739,6 +735,10 @@ def _max_pool2d(input: tapegrad._typing.TensorLike, ksize: collections.abc.Seque
     """
     (private) 2-D max pooling over NHWC input.
     """
+def _op_registry() -> list[dict]:
+    """
+    (private) The primitive registry: name, TF name, whether it has a vjp/jvp rule, what its nodes save, and whether it is listed as not differentiable.
+    """
 def _qr(a: tapegrad._typing.TensorLike, full_matrices: bool) -> tuple[Tensor, Tensor]:
     """
     (private) (q, r) of each matrix.
@@ -758,6 +758,10 @@ def _scan(x: tapegrad._typing.TensorLike, axis: typing.SupportsInt | typing.Supp
 def _set_force_double_back(on: bool) -> None:
     """
     (private, tests and benchmarks) Compute every JVP by transposing the op's VJP.
+    """
+def _set_save_nothing(on: bool) -> None:
+    """
+    (private, tests) On this thread, recorded nodes keep no tensor data, whatever their rules declare.
     """
 def _sigmoid_grad(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
     """
