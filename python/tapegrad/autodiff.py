@@ -99,9 +99,8 @@ class ForwardAccumulator:
             tangent = convert_to_tensor(tangent, dtype=primal.dtype)
             if tuple(tangent.shape) != tuple(primal.shape):
                 raise ValueError(
-                    f"Shapes {_shape_str(tangent.shape)} and {_shape_str(primal.shape)} are incompatible: a tangent "
-                    f"must have its primal's shape (tangent shape {_shape_str(tangent.shape)}, primal shape "
-                    f"{_shape_str(primal.shape)})"
+                    f"Shapes {_shape_str(tangent.shape)} and {_shape_str(primal.shape)} are incompatible (a tangent "
+                    "must have its primal's shape)"
                 )
             self._accumulator.watch(primal, tangent)
 
