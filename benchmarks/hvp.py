@@ -3,7 +3,8 @@ around a GradientTape, against torch.func.jvp(torch.func.grad(f)) and jax.jvp(ja
 and jitted), plus tapegrad's reverse-over-reverse and its forward mode with every JVP computed by
 transposing the op's VJP ("double back"), to show what the explicit JVP rules save. Then single
 primitives' JVPs, explicit rule vs double back. Every result is checked against tapegrad's
-reverse-over-reverse HVP. One thread each, in one process.
+reverse-over-reverse HVP. One thread each, in one process; the variants take turns, and each one's
+best round counts (the machine may be shared).
 
     python -m benchmarks.hvp [--batch 128] [--hidden 256] [--threads 1]
 """
@@ -13,10 +14,12 @@ import os
 import sys
 
 if __package__:
-    from ._common import import_peer, median_time, set_threads
+    from ._common import import_peer, set_threads
 else:  # run as a script
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from _common import import_peer, median_time, set_threads  # noqa: E402
+    from _common import import_peer, set_threads  # noqa: E402
+
+import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -93,6 +96,36 @@ def make_jax(jax):
     return hvp, jax.jit(hvp)
 
 
+def interleaved_min(fns, rounds=7, min_time=0.05):
+    """Seconds per call of each fn: the best of `rounds` rounds, the fns taking turns within each
+    round (on a shared machine, load then hits them alike, and the minimum is the least disturbed)."""
+    numbers = []
+    for fn in fns:
+        fn()  # warm up
+        t0 = time.perf_counter()
+        fn()
+        numbers.append(max(1, int(min_time / max(time.perf_counter() - t0, 1e-9))))
+    best = [float("inf")] * len(fns)
+    for _ in range(rounds):
+        for i, (fn, number) in enumerate(zip(fns, numbers)):
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            best[i] = min(best[i], (time.perf_counter() - t0) / number)
+    return best
+
+
+def _with_double_back(fn):
+    def run():
+        _core._set_force_double_back(True)
+        try:
+            return fn()
+        finally:
+            _core._set_force_double_back(False)
+
+    return run
+
+
 def _close(got, want, name):
     for g, w in zip(got, want):
         np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=2e-3, atol=2e-5, err_msg=name)
@@ -105,36 +138,35 @@ def bench_hvp(batch, hidden, threads):
     params, vs = [tg.constant(p) for p in params_np], [tg.constant(v) for v in vs_np]
     x, y = tg.constant(x_np), tg.constant(y_np)
     want = [g.numpy() for g in tg_hvp_rev_rev(params, vs, x, y)]
-    rows = []
+    cases = []
 
     def run(name, fn, convert=lambda r: [np.asarray(t) for t in r]):
         _close(convert(fn()), want, name)
-        rows.append((name, median_time(fn, repeat=5, min_time=0.3)))
+        cases.append((name, fn))
 
-    run("tapegrad fwd-over-rev", lambda: tg_hvp_fwd_rev(params, vs, x, y), lambda r: [t.numpy() for t in r])
-    _core._set_force_double_back(True)
-    try:
-        run(
-            "tapegrad fwd-over-rev, double back only",
-            lambda: tg_hvp_fwd_rev(params, vs, x, y),
-            lambda r: [t.numpy() for t in r],
-        )
-    finally:
-        _core._set_force_double_back(False)
-    run("tapegrad rev-over-rev", lambda: tg_hvp_rev_rev(params, vs, x, y), lambda r: [t.numpy() for t in r])
+    as_numpy = lambda r: [t.numpy() for t in r]  # noqa: E731
+    run("tapegrad fwd-over-rev", lambda: tg_hvp_fwd_rev(params, vs, x, y), as_numpy)
+    run(
+        "tapegrad fwd-over-rev, double back only",
+        _with_double_back(lambda: tg_hvp_fwd_rev(params, vs, x, y)),
+        as_numpy,
+    )
+    run("tapegrad rev-over-rev", lambda: tg_hvp_rev_rev(params, vs, x, y), as_numpy)
     if torch is not None:
         tp = tuple(torch.from_numpy(p) for p in params_np)
         tv = tuple(torch.from_numpy(v) for v in vs_np)
         tx, ty = torch.from_numpy(x_np), torch.from_numpy(y_np)
-        hvp = make_torch(torch)
-        run("torch.func.jvp(grad)", lambda: hvp(tp, tv, tx, ty), lambda r: [t.detach().numpy() for t in r])
+        torch_hvp = make_torch(torch)
+        run("torch.func.jvp(grad)", lambda: torch_hvp(tp, tv, tx, ty), lambda r: [t.detach().numpy() for t in r])
     if jax is not None:
         jax.config.update("jax_platforms", "cpu")
         jp, jv = tuple(jax.numpy.asarray(p) for p in params_np), tuple(jax.numpy.asarray(v) for v in vs_np)
         jx, jy = jax.numpy.asarray(x_np), jax.numpy.asarray(y_np.astype(np.int32))
-        hvp, hvp_jit = make_jax(jax)
-        run("jax.jvp(grad), eager", lambda: jax.block_until_ready(hvp(jp, jv, jx, jy)))
+        jax_hvp, hvp_jit = make_jax(jax)
+        run("jax.jvp(grad), eager", lambda: jax.block_until_ready(jax_hvp(jp, jv, jx, jy)))
         run("jax.jvp(grad), jit", lambda: jax.block_until_ready(hvp_jit(jp, jv, jx, jy)))
+    times = interleaved_min([fn for _, fn in cases], min_time=0.1)
+    rows = [(name, t) for (name, _), t in zip(cases, times)]
     return rows
 
 
@@ -161,13 +193,9 @@ def bench_ops():
             return acc.jvp(out)
 
         explicit_value = jvp().numpy()
-        t_explicit = median_time(jvp, repeat=5, min_time=0.1)
-        _core._set_force_double_back(True)
-        try:
-            np.testing.assert_allclose(jvp().numpy(), explicit_value, rtol=1e-4, atol=1e-4)
-            t_double = median_time(jvp, repeat=5, min_time=0.1)
-        finally:
-            _core._set_force_double_back(False)
+        double = _with_double_back(jvp)
+        np.testing.assert_allclose(double().numpy(), explicit_value, rtol=1e-4, atol=1e-4)
+        t_explicit, t_double = interleaved_min([jvp, double])
         rows.append((name, t_explicit, t_double))
     return rows
 
