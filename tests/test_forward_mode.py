@@ -216,6 +216,27 @@ def _jvp(f, args, us):
     return acc.jvp(y, unconnected_gradients="zero"), acc._accumulator.ops_seen()
 
 
+def _hvps(f, args, us):
+    """H u of s = <f(x), w>, forward-over-reverse and reverse-over-reverse, flattened."""
+    w = c(RNG.standard_normal(f(*args).shape))
+    zero = tf.UnconnectedGradients.ZERO
+    with ForwardAccumulator(list(args), list(us)) as acc:
+        with tf.GradientTape() as t:
+            t.watch(args)
+            s = tf.reduce_sum(f(*args) * w)
+        grads = t.gradient(s, list(args), unconnected_gradients=zero)
+    fwd_rev = [acc.jvp(g, unconnected_gradients=zero).numpy().ravel() for g in grads]
+    with tf.GradientTape() as outer:
+        outer.watch(args)
+        with tf.GradientTape() as inner:
+            inner.watch(args)
+            s = tf.reduce_sum(f(*args) * w)
+        grads = inner.gradient(s, list(args), unconnected_gradients=zero)
+        gu = tf.add_n([tf.reduce_sum(g * u) for g, u in zip(grads, us)])
+    rev_rev = [h.numpy().ravel() for h in outer.gradient(gu, list(args), unconnected_gradients=zero)]
+    return np.concatenate(fwd_rev), np.concatenate(rev_rev)
+
+
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_primitive_jvp(name):
     f, args, *opts = PROGRAMS[name]
@@ -226,6 +247,7 @@ def test_primitive_jvp(name):
     us = [c(RNG.standard_normal(a.shape)) for a in args]
     jvp, seen = _jvp(f, args, us)
     assert name in seen  # the program exercised the primitive's JVP
+    np.testing.assert_allclose(*_hvps(f, args, us), rtol=1e-7, atol=1e-9)
     if _rules()[name] == "explicit":  # the explicit rule agrees with the transposed VJP
         _core._set_force_double_back(True)
         try:
