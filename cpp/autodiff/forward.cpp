@@ -15,10 +15,12 @@ namespace tg {
 // outputs, and the accumulator stores them under the outputs' ids. jvp(t) is a lookup.
 //
 // The rule is the op's explicit JVP (OpDef::jvp: the hot primitives, registered with JVP(Op) next
-// to their VJPs in derivatives.cpp) or, for
-// every other differentiable primitive, its VJP rule transposed ("double back", as TF's
-// forwardprop.py): the VJP is linear in the output cotangent v, so with v watched on a private
-// tape, d/dv <VJP(v), u> = J u. Ops without a VJP (stop_gradient, comparisons) give no tangent.
+// to their VJPs in derivatives.cpp) or, for every other differentiable primitive, its VJP rule
+// transposed ("double back", as TF's forwardprop.py): the VJP is linear in the output cotangent v,
+// so with v watched on a private tape, d/dv <VJP(v), u> = J u. Ops without a VJP (stop_gradient,
+// comparisons) give no tangent; a VJP that is unconnected to v (Sign, Floor) gives none either, as
+// TF. A custom_gradient function's outputs keep the JVP of the function's own ops when it has one
+// (TF keeps the first JVP of a tensor); otherwise its custom gradient is transposed.
 //
 // Nesting follows TF: accumulators and tapes apply in the order they were entered. While
 // accumulator k computes a JVP, only accumulators 0..k-1 and the tapes that were recording when k
