@@ -111,6 +111,7 @@ from ._ops_math import (
     xlogy,
 )
 from ._ops_shape import segment_mean, segment_sum, unsorted_segment_mean, unsorted_segment_sum
+from ._ops_surface import nextafter
 
 __all__ = [
     "abs",
@@ -167,6 +168,7 @@ __all__ = [
     "multiply",
     "multiply_no_nan",
     "negative",
+    "nextafter",
     "not_equal",
     "pow",
     "reciprocal",
