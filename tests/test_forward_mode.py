@@ -505,3 +505,19 @@ def test_keras_dense_jvps_are_gradient_columns():
     kernel_grad, bias_grad = tape.gradient(loss, (dense.kernel, dense.bias))
     np.testing.assert_allclose(kernel_grad.numpy()[:, 0], [float(k) for k in kernel_fprop], rtol=1e-5)
     np.testing.assert_allclose(bias_grad.numpy(), [float(bias_fprop)], rtol=1e-5)
+
+
+def test_recompute_grad_under_accumulator():
+    """TF raises NotImplementedError here ("recompute_grad tried to transpose grad of ..."); tapegrad
+    computes the JVP through the function's own ops, and the HVP through its recomputed backward."""
+    x = c([1.0, 2.0])
+    f = tf.recompute_grad(lambda t: tf.sin(t) * t)
+    with ForwardAccumulator(x, tf.ones_like(x)) as acc:
+        y = f(x)
+        with tf.GradientTape() as t:
+            t.watch(x)
+            s = tf.reduce_sum(f(x))
+        g = t.gradient(s, x)
+    xs = np.array([1.0, 2.0])
+    np.testing.assert_allclose(acc.jvp(y).numpy(), np.cos(xs) * xs + np.sin(xs))
+    np.testing.assert_allclose(acc.jvp(g).numpy(), 2 * np.cos(xs) - xs * np.sin(xs))
