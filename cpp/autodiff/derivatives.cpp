@@ -153,13 +153,24 @@ VJP(TanhGrad, kSavesInputs) {  // ans = grad_in * (1 - t^2), inputs (t, grad_in)
   if (needs[0]) out[0] = mul(G, mul(Y, mul(c(X, -2.0), X)));
   if (needs[1]) out[1] = binary(Op::TanhGrad, X, G);
 }
+JVP(TanhGrad) {  // d[g (1 - t^2)] = TanhGrad(t, dg) - 2 g t dt
+  out[0] = plus(ts[1].defined() ? binary(Op::TanhGrad, X, ts[1]) : Tensor(),
+                ts[0].defined() ? mul(mul(c(X, -2.0), mul(Y, X)), ts[0]) : Tensor());
+}
 VJP(SigmoidGrad, kSavesInputs) {  // ans = grad_in * s * (1 - s)
   if (needs[0]) out[0] = mul(G, mul(Y, sub(c(X, 1.0), mul(c(X, 2.0), X))));
   if (needs[1]) out[1] = binary(Op::SigmoidGrad, X, G);
 }
+JVP(SigmoidGrad) {  // d[g s (1 - s)] = SigmoidGrad(s, dg) + g (1 - 2 s) ds
+  out[0] = plus(ts[1].defined() ? binary(Op::SigmoidGrad, X, ts[1]) : Tensor(),
+                ts[0].defined() ? mul(mul(Y, sub(c(X, 1.0), mul(c(X, 2.0), X))), ts[0]) : Tensor());
+}
 VJP(ReluGrad, kSavesInputs) {  // ans = grad_in * (x > 0); piecewise constant in x: zeros, as TF
   if (needs[0]) out[0] = zeros_like(X);
   if (needs[1]) out[1] = binary(Op::ReluGrad, X, G);
+}
+JVP(ReluGrad) {  // piecewise constant in x
+  if (ts[1].defined()) out[0] = binary(Op::ReluGrad, X, ts[1]);
 }
 
 // unary
@@ -629,6 +640,21 @@ VJP(SoftmaxCrossEntropy, kSavesBoth) {
     if (second) out[1] = sub(out[1], gs[1]);
   }
 }
+JVP(SoftmaxCrossEntropy) {  // the transpose of the VJP: TF's backprop is the logits' derivative
+  const Tensor& logits = n.inputs[0];
+  const int ax = nn_axis(n);
+  Tensor dloss, dbackprop;
+  if (ts[0].defined()) {
+    dloss = reduce(Op::Sum, mul(n.outputs[1], ts[0]), {ax}, false, false);
+    dbackprop = softmax_jvp(ts[0], softmax(logits, ax), ax);
+  }
+  if (ts[1].defined()) {
+    dloss = plus(dloss, reduce(Op::Sum, mul(neg(log_softmax(logits, ax)), ts[1]), {ax}, false, false));
+    dbackprop = plus(dbackprop, neg(ts[1]));
+  }
+  out[0] = dloss;
+  out[1] = dbackprop;
+}
 VJP(SparseSoftmaxCrossEntropy, kSavesBoth) {  // labels are integers: no gradient
   const Tensor& logits = n.inputs[0];
   const int ax = logits.ndim() - 1;
@@ -636,9 +662,19 @@ VJP(SparseSoftmaxCrossEntropy, kSavesBoth) {  // labels are integers: no gradien
   out[0] = mul(g, n.outputs[1]);
   if (!inert_zero(gs[1])) out[0] = add(out[0], softmax_jvp(gs[1], softmax(logits, ax), ax));
 }
+JVP(SparseSoftmaxCrossEntropy) {
+  const Tensor& logits = n.inputs[0];
+  const int ax = logits.ndim() - 1;
+  out[0] = reduce(Op::Sum, mul(n.outputs[1], ts[0]), {ax}, false, false);
+  out[1] = softmax_jvp(ts[0], softmax(logits, ax), ax);
+}
 VJP(SigmoidCrossEntropy, kSavesInputs) {  // inputs (logits, labels)
   if (needs[0]) out[0] = mul(G, sub(unary(Op::Sigmoid, X), Y));
   if (needs[1]) out[1] = mul(G, neg(X));
+}
+JVP(SigmoidCrossEntropy) {  // (sigmoid(x) - z) dx - x dz
+  out[0] = plus(ts[0].defined() ? mul(sub(unary(Op::Sigmoid, X), Y), ts[0]) : Tensor(),
+                ts[1].defined() ? mul(neg(X), ts[1]) : Tensor());
 }
 
 
