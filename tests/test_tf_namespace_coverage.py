@@ -24,7 +24,6 @@ NOT_YET = {
     "tf": {
         # submodules not provided yet
         "audio",
-        "autodiff",
         "bitwise",
         "compat",
         "debugging",

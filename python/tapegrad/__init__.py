@@ -209,7 +209,7 @@ from .function import print_ as print  # noqa: E402,A001  (TF's name)
 
 # Sub-namespaces (tf.math, tf.nn, ...). A new one is one import here and one name in __all__'s
 # "namespaces" block below.
-from . import autograph, random  # noqa: E402
+from . import autodiff, autograph, random  # noqa: E402
 from . import keras, linalg, math, nn, signal, testing  # noqa: E402
 from . import train, saved_model  # noqa: E402
 from . import data, experimental  # noqa: E402
@@ -225,6 +225,7 @@ __version__, __tapegrad_version__ = version.VERSION, version.TAPEGRAD_VERSION
 
 __all__ = [
     # namespaces
+    "autodiff",
     "autograph",
     "config",
     "data",
