@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _core
 from ._core import InvalidArgumentError
+from ._custom_gradient import custom_gradient
 from ._ops import broadcast_to, constant, convert_to_tensor, matmul, multiply, reduce_sum, reshape, transpose
 from ._ops_math import _kernel_name as _kname
 from ._tensor import Tensor
@@ -573,3 +574,317 @@ def eye(
     if batch_shape is not None:
         e = np.broadcast_to(e, tuple(int(d) for d in batch_shape) + e.shape).copy()
     return constant(e, dtype=dtype)
+
+
+# ---- LU, matrix rank, matrix exponential -------------------------------------------------------
+
+
+def _lu_np(a):
+    """Doolittle elimination with partial pivoting (LAPACK getrf's pivot choice: the first entry of
+    largest magnitude) over a batch [B, n, n], in a's precision. Returns (lu, perm, singular) with
+    ``a[b, perm[b]] == (L @ U)[b]``."""
+    lu = a.copy()
+    bsz, n = a.shape[0], a.shape[-1]
+    perm = np.tile(np.arange(n), (bsz, 1))
+    rows = np.arange(bsz)
+    singular = np.zeros(bsz, bool)
+    for k in range(n):
+        piv = k + np.argmax(np.abs(lu[:, k:, k]), axis=1)
+        swap_rows = lu[rows, piv].copy()
+        lu[rows, piv] = lu[:, k]
+        lu[:, k] = swap_rows
+        p_k = perm[rows, piv].copy()
+        perm[rows, piv] = perm[:, k]
+        perm[:, k] = p_k
+        pivot = lu[:, k, k]
+        singular |= pivot == 0
+        safe = np.where(pivot == 0, 1, pivot)
+        lu[:, k + 1 :, k] /= safe[:, None]
+        lu[:, k + 1 :, k + 1 :] -= lu[:, k + 1 :, k, None] * lu[:, k, None, k + 1 :]
+    return lu, perm, singular
+
+
+class Lu(tuple):
+    """``tf.linalg.lu``'s result: the named pair (lu, p)."""
+
+    __slots__ = ()
+    _fields = ("lu", "p")
+
+    def __new__(cls, lu, p):
+        return super().__new__(cls, (lu, p))
+
+    lu = property(lambda self: self[0], doc="L - I + U in one matrix (L unit lower triangular).")
+    p = property(lambda self: self[1], doc="The row permutation: ``input[..., p, :] == L @ U``.")
+
+    def __repr__(self):
+        return f"Lu(lu={self[0]!r}, p={self[1]!r})"
+
+
+def lu(input: TensorLike, output_idx_type: DTypeLike = "int32", name: str | None = None) -> Lu:
+    """LU factorization with partial pivoting of the innermost square matrices: ``Lu(lu, p)`` with
+    ``lu = L + U - I`` and ``input[..., p, :] == L @ U`` (``tf.linalg.lu``). As in TF, a singular
+    matrix raises InvalidArgumentError and the factorization has no gradient.
+
+    >>> import tapegrad as tg
+    >>> lu, p = tg.linalg.lu([[1.0, 2.0], [3.0, 4.0]])
+    >>> lu.numpy().round(4).tolist(), p.numpy().tolist()
+    ([[3.0, 4.0], [0.3333, 0.6667]], [1, 0])
+    """
+    from ._dtypes import as_dtype
+    from ._ops_math import _attr_t_error
+
+    x = _t(input)
+    if not x.dtype.is_floating:
+        raise _attr_t_error(x.dtype, "double, float, half, complex64, complex128", "Lu")
+    idx = as_dtype(output_idx_type)
+    if idx.name not in ("int32", "int64"):
+        raise _attr_t_error(idx, "int32, int64", "Lu", attr="output_idx_type")
+    if len(x.shape) < 2:
+        raise InvalidArgumentError(f"Input tensor must have rank >= 2, got {len(x.shape)} [Op:Lu]")
+    shape = [int(d) for d in x.shape]
+    if shape[-1] != shape[-2]:
+        raise InvalidArgumentError("Input matrix must be square. [Op:Lu]")
+    n = shape[-1]
+    a = np.asarray(x).reshape(int(np.prod(shape[:-2], dtype=np.int64)), n, n)
+    factors, perm, singular = _lu_np(a)
+    if singular.any() and n:
+        raise InvalidArgumentError("Input is not invertible. [Op:Lu]")
+    lu_t = _lu_no_gradient(x, constant(factors.reshape(shape), dtype=x.dtype))
+    return Lu(lu_t, constant(perm.reshape(shape[:-1]).astype(idx.as_numpy_dtype), dtype=idx))
+
+
+@custom_gradient
+def _lu_no_gradient(x, factors):
+    """`factors` as the output of an op on x whose gradient is TF's: none registered."""
+
+    def grad(dy):
+        raise LookupError("gradient registry has no entry for: Lu")
+
+    return factors + 0, grad
+
+
+def _lu_checks(lower_upper, perm):
+    """TF's lu_reconstruct_assertions (static shapes, ValueError)."""
+    if len(lower_upper.shape) < 2:
+        raise ValueError("Input `lower_upper` must have at least 2 dimensions.")
+    if len(lower_upper.shape) != len(perm.shape) + 1:
+        raise ValueError("`rank(lower_upper)` must equal `rank(perm) + 1`")
+    if int(lower_upper.shape[-2]) != int(lower_upper.shape[-1]):
+        raise ValueError("`lower_upper` must be square.")
+
+
+def _lu_inputs(lower_upper, perm):
+    lu_t = _t(lower_upper)
+    p = perm if isinstance(perm, Tensor) else convert_to_tensor(perm, dtype="int32")
+    return lu_t, p
+
+
+def _unit_lower_and_upper(lu_t):
+    n = int(lu_t.shape[-1])
+    eye_n = constant(np.eye(n), dtype=lu_t.dtype)
+    lower = band_part(lu_t, -1, 0) * (1 - eye_n) + eye_n  # set_diag(band_part(lu, -1, 0), 1)
+    return lower, band_part(lu_t, 0, -1)
+
+
+def _gather_rows(x, rows):
+    """x[..., rows[...], :] for x [*batch, d, m] and integer rows [*batch, d] (numpy)."""
+    from ._ops_shape import gather_nd
+
+    shape = [int(s) for s in x.shape]
+    d, m = shape[-2], shape[-1]
+    bsz = int(np.prod(shape[:-2], dtype=np.int64))
+    idx = np.stack([np.repeat(np.arange(bsz), d).reshape(bsz, d), rows.reshape(bsz, d)], axis=-1)
+    out = gather_nd(reshape(x, [bsz, d, m]), constant(idx.astype(np.int64)))
+    return reshape(out, shape)
+
+
+def lu_reconstruct(
+    lower_upper: TensorLike, perm: TensorLike, validate_args: bool = False, name: str | None = None
+) -> Tensor:
+    """The matrices whose LU factorization is ``(lower_upper, perm)``, as ``tf.linalg.lu`` gives
+    them (``tf.linalg.lu_reconstruct``); differentiable in lower_upper.
+
+    >>> import tapegrad as tg
+    >>> x = [[3.0, 4.0], [1.0, 2.0]]
+    >>> tg.linalg.lu_reconstruct(*tg.linalg.lu(x)).numpy().tolist()
+    [[3.0, 4.0], [1.0, 2.0]]
+    """
+    lu_t, p = _lu_inputs(lower_upper, perm)
+    _lu_checks(lu_t, p)
+    lower, upper = _unit_lower_and_upper(lu_t)
+    x = matmul(lower, upper)
+    shape = [int(s) for s in x.shape]
+    inverse = np.argsort(np.broadcast_to(np.asarray(p), shape[:-1]).reshape(-1, shape[-1]), axis=-1)
+    return _gather_rows(x, inverse)
+
+
+def lu_solve(
+    lower_upper: TensorLike, perm: TensorLike, rhs: TensorLike, validate_args: bool = False, name: str | None = None
+) -> Tensor:
+    """Solves ``A @ X = rhs`` given A's LU factorization ``(lower_upper, perm)`` from
+    ``tf.linalg.lu`` (``tf.linalg.lu_solve``); batch dimensions broadcast, gradients flow to
+    lower_upper and rhs.
+
+    >>> import tapegrad as tg
+    >>> a = [[3.0, 1.0], [1.0, 2.0]]
+    >>> tg.linalg.lu_solve(*tg.linalg.lu(a), rhs=[[9.0], [8.0]]).numpy().round(6).tolist()
+    [[2.0], [3.0]]
+    """
+    lu_t, p = _lu_inputs(lower_upper, perm)
+    b = rhs if isinstance(rhs, Tensor) else convert_to_tensor(rhs, dtype=lu_t.dtype)
+    _lu_checks(lu_t, p)
+    if len(b.shape) < 2:
+        raise ValueError("Input `rhs` must have at least 2 dimensions.")
+    if int(lu_t.shape[-1]) != int(b.shape[-2]):
+        raise ValueError("`lower_upper.shape[-1]` must equal `rhs.shape[-1]`.")  # TF's wording
+    lu_s, p_s, b_s = ([int(d) for d in t.shape] for t in (lu_t, p, b))
+    batch = list(np.broadcast_shapes(tuple(lu_s[:-2]), tuple(p_s[:-1]), tuple(b_s[:-2])))
+    d, m = b_s[-2], b_s[-1]
+    b_full = broadcast_to(b, batch + [d, m]) if b_s[:-2] != batch else b
+    rows = np.broadcast_to(np.asarray(p), tuple(batch) + (d,))
+    permuted = _gather_rows(b_full, rows)
+    if lu_s[:-2] != batch:
+        lu_t = broadcast_to(lu_t, batch + lu_s[-2:])
+    lower, _ = _unit_lower_and_upper(lu_t)
+    return triangular_solve(lu_t, triangular_solve(lower, permuted, lower=True), lower=False)
+
+
+def lu_matrix_inverse(
+    lower_upper: TensorLike, perm: TensorLike, validate_args: bool = False, name: str | None = None
+) -> Tensor:
+    """The inverse of the matrices factorized as ``(lower_upper, perm)`` by ``tf.linalg.lu``
+    (``tf.linalg.lu_matrix_inverse``).
+
+    >>> import tapegrad as tg
+    >>> tg.linalg.lu_matrix_inverse(*tg.linalg.lu([[2.0, 0.0], [0.0, 4.0]])).numpy().tolist()
+    [[0.5, 0.0], [0.0, 0.25]]
+    """
+    lu_t, p = _lu_inputs(lower_upper, perm)
+    _lu_checks(lu_t, p)
+    shape = [int(s) for s in lu_t.shape]
+    return lu_solve(lu_t, p, eye(shape[-1], batch_shape=shape[:-2], dtype=lu_t.dtype))
+
+
+def matrix_rank(a: TensorLike, tol: Any = None, validate_args: bool = False, name: str | None = None) -> Tensor:
+    """The number of singular values above `tol` (default ``eps * max(M, N) * max(s)``), int32
+    (``tf.linalg.matrix_rank``).
+
+    >>> import tapegrad as tg
+    >>> int(tg.linalg.matrix_rank([[1.0, 2.0], [2.0, 4.0]]))
+    1
+    """
+    from ._dtypes import int32
+
+    x = _t(a)
+    if not x.dtype.is_floating:
+        raise TypeError(f"Input `a` must have `float`-like `dtype` (saw {x.dtype.name}).")
+    if len(x.shape) < 2:
+        raise ValueError(f"Input `a` must have at least 2 dimensions (saw: {len(x.shape)}).")
+    s = svd(x, compute_uv=False)
+    if tol is None:
+        m = max(int(x.shape[-2]), int(x.shape[-1]))
+        eps = float(np.finfo(x.dtype.as_numpy_dtype).eps)
+        tol = eps * m * _core.reduce_max(s, [-1], True)
+    else:
+        tol = convert_to_tensor(tol, dtype=x.dtype)
+    return reduce_sum(_core.cast(_core.greater(s, tol), int32._code), axis=-1)
+
+
+# TF's linalg_impl.py Pade approximants (Higham 2005), numerator coefficients b[0..order-1]
+_PADE = {
+    3: [120.0, 60.0, 12.0],
+    5: [30240.0, 15120.0, 3360.0, 420.0, 30.0],
+    7: [17297280.0, 8648640.0, 1995840.0, 277200.0, 25200.0, 1512.0, 56.0],
+    9: [17643225600.0, 8821612800.0, 2075673600.0, 302702400.0, 30270240.0, 2162160.0, 110880.0, 3960.0, 90.0],
+    13: [
+        64764752532480000.0,
+        32382376266240000.0,
+        7771770303897600.0,
+        1187353796428800.0,
+        129060195264000.0,
+        10559470521600.0,
+        670442572800.0,
+        33522128640.0,
+        1323241920.0,
+        40840800.0,
+        960960.0,
+        16380.0,
+        182.0,
+    ],
+}
+
+
+def _pade(x, order, ident):
+    """(U, V) of the order-`order` Pade approximant exp(x) ~ (V - U)^-1 (V + U), as TF writes them."""
+    b = _PADE[order]
+    x2 = matmul(x, x)
+    if order == 13:
+        x4 = matmul(x2, x2)
+        x6 = matmul(x4, x2)
+        tmp_u = matmul(x6, x6 + b[11] * x4 + b[9] * x2) + b[7] * x6 + b[5] * x4 + b[3] * x2 + b[1] * ident
+        tmp_v = b[12] * x6 + b[10] * x4 + b[8] * x2
+        return matmul(x, tmp_u), matmul(x6, tmp_v) + b[6] * x6 + b[4] * x4 + b[2] * x2 + b[0] * ident
+    powers = [ident, x2]
+    for _ in range(order // 2 - 1):
+        powers.append(matmul(powers[-1], x2))
+    u, v = powers[-1], b[order - 1] * powers[-1]
+    for k in range(order // 2 - 1, -1, -1):  # TF's order of additions
+        u = u + b[2 * k + 1] * powers[k]
+        v = v + b[2 * k] * powers[k]
+    return matmul(x, u), v
+
+
+def expm(input: TensorLike, name: str | None = None) -> Tensor:
+    """The matrix exponential of the innermost square matrices by scaling and squaring with TF's
+    Pade approximants (``tf.linalg.expm``: the same orders and switch points, per matrix), written
+    in differentiable ops so gradients of every order come from the tape.
+
+    >>> import tapegrad as tg
+    >>> tg.linalg.expm([[0.0, 0.0], [0.0, 1.0]]).numpy().round(4).tolist()
+    [[1.0, 0.0], [0.0, 2.7183]]
+    """
+    x = _t(input)
+    if not x.dtype.is_floating:
+        raise ValueError(f"tf.linalg.expm does not support matrices of type <dtype: '{x.dtype.name}'>")
+    shape = [int(s) for s in x.shape]
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        a = "[" + ",".join(str(d) for d in ([1] if len(shape) < 3 else []) + shape) + "]"
+        raise InvalidArgumentError(f"Matrix size-incompatible: In[0]: {a}, In[1]: {a} [Op:BatchMatMulV2]")
+    if shape[-2:] == [0, 0]:
+        return x
+    n = shape[-1]
+    flat = reshape(x, [-1, n, n])
+    l1 = np.abs(np.asarray(flat, dtype=np.float64)).sum(axis=-2).max(axis=-1)  # per matrix
+    if x.dtype.name == "float64":
+        maxnorm, conds, orders = (
+            5.371920351148152,
+            (0.01495585217958292, 0.2539398330063230, 0.9504178996162932, 2.097847961257068),
+            (3, 5, 7, 9, 13),
+        )
+    else:  # float16 / float32: TF's single-precision table
+        maxnorm, conds, orders = 3.925724783138660, (0.4258730016922831, 1.880152677804762), (3, 5, 7)
+    l1 = l1.astype(x.dtype.as_numpy_dtype)
+    if not np.isfinite(l1.max()):
+        return constant(np.full(shape, np.nan), dtype=x.dtype)
+    with np.errstate(divide="ignore"):
+        squarings = np.maximum(np.floor(np.log(l1 / l1.dtype.type(maxnorm)) / np.log(l1.dtype.type(2.0))), 0)
+    choice = np.searchsorted(np.asarray(conds, dtype=l1.dtype), l1, side="right")  # first cond with l1 < cond
+    ident = eye(n, dtype=x.dtype)
+    u = v = None
+    for i, order in enumerate(orders):
+        if not (choice == i).any():
+            continue
+        arg = flat
+        if order == orders[-1]:
+            arg = flat / constant((2.0**squarings).reshape(-1, 1, 1), dtype=x.dtype)
+        ui, vi = _pade(arg, order, ident)
+        if u is None:
+            u, v = ui, vi
+        else:
+            pick = constant((choice == i).reshape(-1, 1, 1) & np.ones((1, n, n), bool))
+            u, v = _core.where3(pick, ui, u), _core.where3(pick, vi, v)
+    result = solve(-u + v, u + v)
+    for i in range(int(squarings.max())):
+        pick = constant((i < squarings).reshape(-1, 1, 1) & np.ones((1, n, n), bool))
+        result = _core.where3(pick, matmul(result, result), result)
+    return reshape(result, shape)
