@@ -626,7 +626,7 @@ def lu(input: TensorLike, output_idx_type: DTypeLike = "int32", name: str | None
     matrix raises InvalidArgumentError and the factorization has no gradient.
 
     >>> import tapegrad as tg
-    >>> lu, p = tg.linalg.lu([[1.0, 2.0], [3.0, 4.0]])
+    >>> lu, p = tg.linalg.lu(tg.constant([[1.0, 2.0], [3.0, 4.0]], tg.float64))
     >>> lu.numpy().round(4).tolist(), p.numpy().tolist()
     ([[3.0, 4.0], [0.3333, 0.6667]], [1, 0])
     """
@@ -840,7 +840,7 @@ def expm(input: TensorLike, name: str | None = None) -> Tensor:
     in differentiable ops so gradients of every order come from the tape.
 
     >>> import tapegrad as tg
-    >>> tg.linalg.expm([[0.0, 0.0], [0.0, 1.0]]).numpy().round(4).tolist()
+    >>> tg.linalg.expm(tg.constant([[0.0, 0.0], [0.0, 1.0]], tg.float64)).numpy().round(4).tolist()
     [[1.0, 0.0], [0.0, 2.7183]]
     """
     x = _t(input)
