@@ -236,3 +236,267 @@ def test_bad_input_like_tf(case, tf_ref):
 def test_expm_nonsquare():
     with pytest.raises(tg.errors.InvalidArgumentError, match="Matrix size-incompatible"):
         tg.linalg.expm(tg.ones([2, 3]))
+
+
+# ---- diagonals with k != 0 and bands (MatrixDiagV3 family) --------------------------------------
+
+ALIGNS = ["LEFT_RIGHT", "RIGHT_LEFT", "LEFT_LEFT", "RIGHT_RIGHT"]
+
+
+def test_diag_closed_forms():
+    np.testing.assert_array_equal(tg.linalg.diag([1, 2], k=-1).numpy(), [[0, 0, 0], [1, 0, 0], [0, 2, 0]])
+    np.testing.assert_array_equal(
+        tg.linalg.diag([1.0, 2.0], k=1, num_rows=4).numpy(),
+        np.eye(4, 3, 1)[:, :] * [0, 1, 2] * (np.arange(4) < 2)[:, None],
+    )
+    # a band: diagonal[..., i, :] is diagonal k1 - i; RIGHT_LEFT aligns superdiagonals right, subdiagonals left
+    band = np.array([[0.0, 5.0], [1.0, 2.0], [3.0, 0.0]])
+    want = np.array([[1.0, 5.0], [3.0, 2.0]])
+    np.testing.assert_array_equal(tg.linalg.diag(band, k=(-1, 1)).numpy(), want)
+    np.testing.assert_array_equal(tg.linalg.diag_part(want, k=(-1, 1)).numpy(), band)
+    np.testing.assert_array_equal(
+        tg.linalg.diag_part(want, k=(-1, 1), padding_value=7).numpy(), [[7, 5], [1, 2], [3, 7]]
+    )
+    m = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(tg.linalg.diag_part(m, k=1).numpy(), [1.0, 6.0, 11.0])
+    np.testing.assert_array_equal(tg.linalg.diag_part(m, k=-2).numpy(), [8.0])
+    out = tg.linalg.set_diag(m, [-1.0, -2.0], k=-1).numpy()
+    want = m.copy()
+    want[1, 0], want[2, 1] = -1.0, -2.0
+    np.testing.assert_array_equal(out, want)
+    assert tg.linalg.diag_part(np.ones((2, 3, 3)), k=tg.constant([0, 2])).shape == [2, 3, 3]
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 3), (2, 3, 5), (5, 3), (1, 4)])
+def test_diag_family_vs_tf(shape, tf_ref):
+    x = RNG.normal(size=shape).astype(np.float32)
+    rows, cols = shape[-2:]
+    for lo in range(-rows + 1, cols):
+        for hi in range(lo, cols):
+            for align in ALIGNS:
+                kw = dict(k=(lo, hi), align=align)
+                part = tf_ref.linalg.diag_part(x, padding_value=7, **kw).numpy()
+                np.testing.assert_array_equal(tg.linalg.diag_part(x, padding_value=7, **kw).numpy(), part)
+                np.testing.assert_array_equal(
+                    tg.linalg.set_diag(x, 2 * part, **kw).numpy(), tf_ref.linalg.set_diag(x, 2 * part, **kw).numpy()
+                )
+                for nr, nc in [(-1, -1), (rows, -1), (-1, cols), (rows, cols)]:
+                    try:
+                        want = tf_ref.linalg.diag(part, num_rows=nr, num_cols=nc, padding_value=3, **kw).numpy()
+                    except tf_ref.errors.InvalidArgumentError as e:
+                        with pytest.raises(
+                            tg.errors.InvalidArgumentError, match=str(e).split("}} ")[-1].split(" [Op")[0]
+                        ):
+                            tg.linalg.diag(part, num_rows=nr, num_cols=nc, padding_value=3, **kw)
+                        continue
+                    got = tg.linalg.diag(part, num_rows=nr, num_cols=nc, padding_value=3, **kw).numpy()
+                    np.testing.assert_array_equal(got, want)
+
+
+def test_diag_family_gradients():
+    x = RNG.normal(size=(2, 3, 4))
+    check_gradients(lambda v: tg.linalg.diag_part(v, k=(-1, 2), padding_value=0.5), [x], order=2)
+    d = tg.linalg.diag_part(tg.constant(x), k=(-1, 1)).numpy()
+    check_gradients(lambda v, w: tg.linalg.set_diag(v, w, k=(-1, 1)), [x, d], order=2)
+    check_gradients(lambda w: tg.linalg.diag(w, k=(0, 1), num_rows=3, num_cols=4), [d[:, :2, :3]], order=2)
+
+
+def test_diag_gradients_vs_tf(tf_ref):
+    x, w = RNG.normal(size=(2, 3, 4)), RNG.normal(size=(2, 3, 3))
+
+    def grads(m):
+        a, b = m.constant(x), m.constant(w)
+        with m.GradientTape() as tape:
+            tape.watch([a, b])
+            y = m.reduce_sum(m.linalg.set_diag(a, b, k=(-1, 1), align="LEFT_RIGHT") ** 2) + m.reduce_sum(
+                m.linalg.diag(b, k=(0, 2), num_cols=5) * 3.0
+            )
+        return [g.numpy() for g in tape.gradient(y, [a, b])]
+
+    for ours, theirs in zip(grads(tg), grads(tf_ref)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+_DIAG_BAD = [
+    ("diag_band_count", lambda m: m.linalg.diag(m.ones([3, 4]), k=(0, 1))),
+    ("diag_k_reversed", lambda m: m.linalg.diag(m.ones([2, 4]), k=(1, 0))),
+    ("diag_rows_small", lambda m: m.linalg.diag(m.ones([3]), k=1, num_rows=2, num_cols=2)),
+    ("diag_k_three", lambda m: m.linalg.diag(m.ones([2]), k=(0, 1, 2))),
+    ("diag_align", lambda m: m.linalg.diag(m.ones([2]), k=1, align="FOO")),
+    ("diag_part_k_out", lambda m: m.linalg.diag_part(m.ones([3, 4]), k=5)),
+    ("diag_part_band_out", lambda m: m.linalg.diag_part(m.ones([3, 4]), k=(-4, 1))),
+    ("set_diag_band_count", lambda m: m.linalg.set_diag(m.ones([3, 4]), m.ones([3, 3]), k=(0, 1))),
+]
+
+
+@pytest.mark.parametrize("case", _DIAG_BAD, ids=[c[0] for c in _DIAG_BAD])
+def test_diag_bad_input_like_tf(case, tf_ref):
+    test_bad_input_like_tf(case, tf_ref)
+
+
+def test_set_diag_wrong_length():
+    with pytest.raises(tg.errors.InvalidArgumentError, match="diagonal.shape"):
+        tg.linalg.set_diag(tg.ones([3, 4]), tg.ones([2]), k=1)
+
+
+# ---- max pooling with explicit padding -----------------------------------------------------------
+
+
+def _max_pool_ref(x, k, s, pads):
+    xp = np.pad(x, pads, constant_values=-np.inf)
+    out_h, out_w = (xp.shape[1] - k) // s + 1, (xp.shape[2] - k) // s + 1
+    return np.stack(
+        [
+            np.stack([xp[:, i * s : i * s + k, j * s : j * s + k, :].max(axis=(1, 2)) for j in range(out_w)], 1)
+            for i in range(out_h)
+        ],
+        1,
+    )
+
+
+EXPLICIT = [
+    ([[0, 0], [1, 2], [2, 1], [0, 0]], 3, 2),
+    ([[0, 0], [1, 0], [0, 1], [0, 0]], 2, 1),
+    ([[0, 0], [0, 0], [0, 0], [0, 0]], 2, 2),
+]
+
+
+@pytest.mark.parametrize("pads, k, s", EXPLICIT)
+def test_max_pool_explicit_padding(pads, k, s):
+    x = RNG.normal(size=(2, 5, 6, 3))
+    want = _max_pool_ref(x, k, s, pads)
+    np.testing.assert_array_equal(tg.nn.max_pool2d(x, k, s, pads).numpy(), want)
+    np.testing.assert_array_equal(tg.nn.max_pool(x, k, s, pads).numpy(), want)
+    np.testing.assert_array_equal(tg.nn.pool(x, [k, k], "MAX", strides=[s, s], padding=pads).numpy(), want)
+    nchw = [pads[0], pads[3], pads[1], pads[2]]
+    got = tg.nn.max_pool2d(x.transpose(0, 3, 1, 2), k, s, nchw, data_format="NCHW").numpy()
+    np.testing.assert_array_equal(got, want.transpose(0, 3, 1, 2))
+    check_gradients(lambda v: tg.nn.max_pool2d(v, k, s, pads), [x], order=2)
+
+
+def test_max_pool1d_explicit_padding():
+    x = RNG.normal(size=(2, 7, 3))
+    xp = np.pad(x, [[0, 0], [1, 1], [0, 0]], constant_values=-np.inf)
+    want = np.stack([xp[:, 2 * i : 2 * i + 2].max(axis=1) for i in range(4)], 1)
+    np.testing.assert_array_equal(tg.nn.max_pool1d(x, 2, 2, [[0, 0], [1, 1], [0, 0]]).numpy(), want)
+    got = tg.nn.max_pool1d(x.transpose(0, 2, 1), 2, 2, [[0, 0], [0, 0], [1, 1]], data_format="NCW").numpy()
+    np.testing.assert_array_equal(got, want.transpose(0, 2, 1))
+
+
+@pytest.mark.parametrize("pads, k, s", EXPLICIT)
+def test_max_pool_explicit_padding_vs_tf(pads, k, s, tf_ref):
+    # float32: TF 2.21's float64 MaxPool with explicit padding disagrees with the definition
+    # (checked against the numpy reference above)
+    x = RNG.normal(size=(2, 5, 6, 3)).astype(np.float32)
+    np.testing.assert_array_equal(tg.nn.max_pool2d(x, k, s, pads).numpy(), tf_ref.nn.max_pool2d(x, k, s, pads).numpy())
+    w = RNG.normal(size=_max_pool_ref(x, k, s, pads).shape).astype(np.float32)
+
+    def grad(m):
+        v = m.constant(x)
+        with m.GradientTape() as tape:
+            tape.watch(v)
+            y = m.reduce_sum(m.nn.max_pool2d(v, k, s, pads) * w)
+        return tape.gradient(y, v).numpy()
+
+    np.testing.assert_array_equal(grad(tg), grad(tf_ref))
+
+
+_POOL_BAD = [
+    ("pad_ge_window", lambda m: m.nn.max_pool2d(m.ones([1, 4, 4, 1]), 2, 2, [[0, 0], [1, 0], [1, 2], [0, 0]])),
+    ("pad_top_ge_window", lambda m: m.nn.max_pool2d(m.ones([1, 4, 4, 1]), 2, 1, [[0, 0], [2, 2], [0, 0], [0, 0]])),
+    ("pad_batch", lambda m: m.nn.max_pool2d(m.ones([1, 4, 4, 1]), 2, 1, [[1, 0], [0, 0], [0, 0], [0, 0]])),
+    ("pad_negative", lambda m: m.nn.max_pool2d(m.ones([1, 4, 4, 1]), 2, 1, [[0, 0], [-1, 0], [0, 0], [0, 0]])),
+    ("pad_length", lambda m: m.nn.max_pool2d(m.ones([1, 4, 4, 1]), 2, 1, [[0, 0], [0, 0], [0, 0]])),
+    ("pad_length_1d", lambda m: m.nn.max_pool1d(m.ones([1, 4, 1]), 2, 1, [[0, 0], [1, 1]])),
+    ("avg_pool2d_explicit", lambda m: m.nn.avg_pool2d(m.ones([1, 4, 4, 1]), 2, 2, [[0, 0], [1, 1], [0, 0], [0, 0]])),
+    ("avg_pool1d_explicit", lambda m: m.nn.avg_pool1d(m.ones([1, 4, 1]), 2, 2, [[0, 0], [1, 1], [0, 0]])),
+]
+
+
+@pytest.mark.parametrize("case", _POOL_BAD, ids=[c[0] for c in _POOL_BAD])
+def test_pool_bad_input_like_tf(case, tf_ref):
+    test_bad_input_like_tf(case, tf_ref)
+
+
+# ---- the matrix 2-norm ---------------------------------------------------------------------------
+
+
+def test_norm_ord2_matrix():
+    x = RNG.normal(size=(3, 4, 5))
+    for axis in [(1, 2), (2, 1), (0, 2), (-1, -2), (0, 1)]:
+        moved = np.moveaxis(x, list(axis), [-2, -1])
+        want = np.linalg.norm(moved, ord=2, axis=(-2, -1))
+        np.testing.assert_allclose(tg.norm(x, ord=2, axis=axis).numpy(), want, rtol=1e-13)
+        got = tg.linalg.norm(x, ord=2, axis=axis, keepdims=True).numpy()
+        np.testing.assert_allclose(got, np.expand_dims(want, [a % 3 for a in axis]), rtol=1e-13)
+    check_gradients(lambda v: tg.norm(v, ord=2, axis=(0, 2)), [x], order=2, rtol=1e-5)
+
+
+def test_norm_ord2_matrix_vs_tf(tf_ref):
+    x = RNG.normal(size=(3, 4, 5))
+    for axis in [(1, 2), (2, 0)]:
+        np.testing.assert_allclose(
+            tg.norm(x, ord=2, axis=axis).numpy(), tf_ref.norm(x, ord=2, axis=axis).numpy(), rtol=1e-13
+        )
+
+    def grad(m):
+        v = m.constant(x)
+        with m.GradientTape() as tape:
+            tape.watch(v)
+            y = m.reduce_sum(m.norm(v, ord=2, axis=(2, 0)) * [1.0, 2.0, 3.0, 4.0])
+        return tape.gradient(y, v).numpy()
+
+    np.testing.assert_allclose(grad(tg), grad(tf_ref), rtol=1e-10, atol=1e-12)
+
+
+# ---- bincount along the last axis ----------------------------------------------------------------
+
+
+def test_bincount_axis():
+    x = np.array([[1, 2, 2, 5], [0, 0, 3, 1]])
+    assert tg.math.bincount(x, axis=-1).numpy().tolist() == [[0, 1, 2, 0, 0, 1], [2, 1, 0, 1, 0, 0]]
+    assert tg.math.bincount(x, axis=0).numpy().tolist() == [2, 2, 2, 1, 0, 1]
+    w = np.array([[0.5, 1, 2, 3], [1, 1, 1, 1]], np.float32)
+    out = tg.math.bincount(x, weights=w, axis=-1)
+    assert out.dtype == tg.float32 and out.numpy().tolist() == [[0, 0.5, 3, 0, 0, 3], [2, 1, 0, 1, 0, 0]]
+    assert tg.math.bincount(x, axis=-1, minlength=8, maxlength=3).shape == [2, 3]
+    assert tg.math.bincount(np.zeros((2, 0), np.int32), axis=-1).shape == [2, 0]
+
+
+_BINCOUNT_CASES = [
+    {"axis": -1},
+    {"axis": -1, "binary_output": True},
+    {"axis": -1, "minlength": 8},
+    {"axis": -1, "maxlength": 3},
+    {"axis": 0},
+    {"axis": -1, "dtype": "float32"},
+]
+
+
+@pytest.mark.parametrize("kwargs", _BINCOUNT_CASES, ids=[str(c) for c in _BINCOUNT_CASES])
+def test_bincount_axis_vs_tf(kwargs, tf_ref):
+    x = RNG.integers(0, 6, size=(3, 7))
+    want, got = tf_ref.math.bincount(x, **kwargs), tg.math.bincount(x, **kwargs)
+    assert got.dtype.name == want.dtype.name
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    np.testing.assert_array_equal(
+        tg.math.bincount(x[0].astype(np.float32), **kwargs).numpy(),
+        tf_ref.math.bincount(x[0].astype(np.float32), **kwargs).numpy(),
+    ) if kwargs["axis"] == -1 else None
+
+
+_BINCOUNT_BAD = [
+    ("rank3", lambda m: m.math.bincount(m.ones([1, 2, 2], m.int32), axis=-1)),
+    ("axis1", lambda m: m.math.bincount(m.ones([2, 2], m.int32), axis=1)),
+    (
+        "binary_and_weights",
+        lambda m: m.math.bincount(m.ones([2, 2], m.int32), weights=m.ones([2, 2]), axis=-1, binary_output=True),
+    ),
+    ("negative", lambda m: m.math.bincount(m.constant([[1, -1], [0, -3]]), axis=-1)),
+    ("weights_shape", lambda m: m.math.bincount(m.ones([2, 2], m.int32), weights=m.ones([2, 3]), axis=-1)),
+]
+
+
+@pytest.mark.parametrize("case", _BINCOUNT_BAD, ids=[c[0] for c in _BINCOUNT_BAD])
+def test_bincount_bad_input_like_tf(case, tf_ref):
+    test_bad_input_like_tf(case, tf_ref)

@@ -320,9 +320,16 @@ def matvec(
 def diag_part(
     input: TensorLike, name: str = "diag_part", k: int = 0, padding_value: int = 0, align: str = "RIGHT_LEFT"
 ) -> Tensor:
-    """The main diagonal of the innermost matrices: shape ``[..., min(M, N)]`` (``tf.linalg.diag_part``)."""
-    if k != 0:
-        raise NotImplementedError("tg.linalg.diag_part: only k=0 (the main diagonal) is supported")
+    """The diagonal k of the innermost matrices, or with ``k=(k0, k1)`` the band of diagonals k1
+    down to k0 stacked ``[..., k1 - k0 + 1, max_diag_len]``, shorter ones padded with
+    `padding_value` on the side `align` says (``tf.linalg.diag_part``).
+
+    >>> import tapegrad as tg
+    >>> tg.linalg.diag_part([[1, 2, 3], [4, 5, 6]], k=(-1, 1), padding_value=9).numpy().tolist()
+    [[2, 6], [1, 5], [4, 9]]
+    """
+    if not _is_zero_k(k) or not _is_zero(padding_value) or align != "RIGHT_LEFT":
+        return _diag_part_general(input, k, padding_value, align)
     x = _t(input)
     if len(x.shape) < 2:
         raise InvalidArgumentError(
@@ -482,9 +489,15 @@ def cross(a: TensorLike, b: TensorLike, name: str | None = None) -> Tensor:
 def set_diag(
     input: TensorLike, diagonal: TensorLike, name: str = "set_diag", k: int = 0, align: str = "RIGHT_LEFT"
 ) -> Tensor:
-    """Replaces the main diagonal of the innermost matrices (``tf.linalg.set_diag``, k=0)."""
-    if k != 0:
-        raise NotImplementedError("tg.linalg.set_diag: only k=0 (the main diagonal) is supported")
+    """Replaces diagonal k (or the band ``k=(k0, k1)``, laid out as ``diag_part`` gives it) of the
+    innermost matrices (``tf.linalg.set_diag``).
+
+    >>> import tapegrad as tg
+    >>> tg.linalg.set_diag(tg.zeros([2, 3], tg.int32), [7, 8], k=1).numpy().tolist()
+    [[0, 7, 0], [0, 0, 8]]
+    """
+    if not _is_zero_k(k) or align != "RIGHT_LEFT":
+        return _set_diag_general(input, diagonal, k, align)
     x, d = _t(input), _t(diagonal)
     if len(x.shape) < 2:
         raise InvalidArgumentError(f"input must be at least 2-dim, received shape: {_shape_str(x)}")
@@ -509,11 +522,21 @@ def diag(
     padding_value: int = 0,
     align: str = "RIGHT_LEFT",
 ) -> Tensor:
-    """Square matrices with `diagonal` ``[..., N]`` on their main diagonal (``tf.linalg.diag``)."""
-    if k != 0 or num_rows != -1 or num_cols != -1 or padding_value != 0:
-        raise NotImplementedError(
-            "tg.linalg.diag: only the main diagonal (k=0, default sizes and padding) is supported"
-        )
+    """Matrices with `diagonal` ``[..., N]`` on diagonal k, or with ``k=(k0, k1)`` the band
+    ``diagonal[..., k1 - d, :]`` on each diagonal d, the rest `padding_value`; the matrices are
+    `num_rows` x `num_cols` (by default the smallest square that fits) (``tf.linalg.diag``).
+
+    >>> import tapegrad as tg
+    >>> tg.linalg.diag([1.0, 2.0], k=1).numpy().tolist()
+    [[0.0, 1.0, 0.0], [0.0, 0.0, 2.0], [0.0, 0.0, 0.0]]
+    """
+    if (
+        not _is_zero_k(k)
+        or not (_is_default(num_rows) and _is_default(num_cols))
+        or not _is_zero(padding_value)
+        or align != "RIGHT_LEFT"
+    ):
+        return _diag_general(diagonal, k, num_rows, num_cols, padding_value, align)
     v = _t(diagonal)
     if len(v.shape) < 1:
         raise InvalidArgumentError("diagonal must be at least 1-dim, received shape: [] [Op:MatrixDiagV3]")
@@ -888,3 +911,193 @@ def expm(input: TensorLike, name: str | None = None) -> Tensor:
         pick = constant((i < squarings).reshape(-1, 1, 1) & np.ones((1, n, n), bool))
         result = _core.where3(pick, matmul(result, result), result)
     return reshape(result, shape)
+
+
+# ---- diagonals k != 0 and bands of diagonals (TF's MatrixDiagV3 / MatrixDiagPartV3 / MatrixSetDiagV3)
+
+_ALIGNS = ("LEFT_RIGHT", "RIGHT_LEFT", "LEFT_LEFT", "RIGHT_RIGHT")
+
+
+def _is_zero(v):
+    a = np.asarray(v)
+    return a.size == 1 and a.reshape(()) == 0
+
+
+def _is_default(v):
+    return np.asarray(v).size == 1 and int(np.asarray(v).reshape(())) == -1
+
+
+def _is_zero_k(k):
+    a = np.asarray(k).reshape(-1)
+    return a.size == 1 and int(a[0]) == 0
+
+
+def _k_pair(k, op):
+    a = np.asarray(k).reshape(-1)
+    if a.size not in (1, 2):
+        raise InvalidArgumentError(
+            f"diag_index must have only one or two elements, received {a.size} elements. [Op:{op}]"
+        )
+    lo, hi = int(a[0]), int(a[-1])
+    if lo > hi:
+        raise InvalidArgumentError(f"lower_diag_index must not be larger than upper_diag_index: {lo} > {hi} [Op:{op}]")
+    return lo, hi, a.size == 2
+
+
+def _check_align(align, op):
+    if align not in _ALIGNS:
+        raise InvalidArgumentError(
+            f"Value for attr 'align' of \"{align}\" is not in the list of allowed values: "
+            + ", ".join(f'"{a}"' for a in _ALIGNS)
+            + f" [Op:{op}]"
+        )
+
+
+def _diag_layout(rows, cols, lo, hi, max_len, align):
+    """For each (m, n) of a rows x cols matrix: whether diagonal d = n - m is in [lo, hi], and the
+    flat index (k1 - d) * max_len + index_in_diag of its entry in the stacked diagonals."""
+    m = np.arange(rows)[:, None]
+    n = np.arange(cols)[None, :]
+    d = n - m
+    diag_len = np.minimum(cols - np.maximum(d, 0), rows + np.minimum(d, 0))
+    right_upper = align in ("RIGHT_LEFT", "RIGHT_RIGHT")
+    right_lower = align in ("LEFT_RIGHT", "RIGHT_RIGHT")
+    offset = np.where(((d >= 0) & right_upper) | ((d <= 0) & right_lower), max_len - diag_len, 0)
+    idx = n - np.maximum(d, 0) + offset
+    inside = (d >= lo) & (d <= hi)
+    flat = np.where(inside, (hi - d) * max_len + idx, 0)
+    return inside, flat
+
+
+def _padded(values_shape, pad, dtype):
+    return broadcast_to(convert_to_tensor(pad, dtype=dtype), values_shape)
+
+
+def _diag_general(diagonal, k, num_rows, num_cols, padding_value, align):
+    from ._ops_shape import gather
+
+    op = "MatrixDiagV3"
+    _check_align(align, op)
+    v = _t(diagonal)
+    lo, hi, pair = _k_pair(k, op)
+    shape = [int(s) for s in v.shape]
+    if len(shape) < (2 if pair and lo != hi else 1):
+        raise InvalidArgumentError(f"diagonal must be at least 1-dim, received shape: {_shape_str(v)} [Op:{op}]")
+    num_diags = hi - lo + 1
+    if pair and lo != hi and shape[-2] != num_diags:
+        raise InvalidArgumentError(
+            "The number of diagonals provided in the input does not match the lower_diag_index and "
+            f"upper_diag_index range. [Op:{op}]"
+        )
+    batch = shape[:-2] if pair and lo != hi else shape[:-1]
+    max_len = shape[-1]
+    min_rows, min_cols = max_len - min(hi, 0), max_len + max(lo, 0)
+    rows, cols = int(np.asarray(num_rows).reshape(())), int(np.asarray(num_cols).reshape(()))
+    if rows == -1 and cols == -1:
+        rows = cols = max(min_rows, min_cols)
+    elif rows == -1:
+        rows = min_rows
+    elif cols == -1:
+        cols = min_cols
+    if rows < min_rows:
+        raise InvalidArgumentError(f"The number of rows is too small. [Op:{op}]")
+    if cols < min_cols:
+        raise InvalidArgumentError(f"The number of columns is too small. [Op:{op}]")
+    if rows != min_rows and cols != min_cols:
+        raise InvalidArgumentError(
+            "The number of rows or columns is not consistent with the specified d_lower, d_upper, "
+            f"and diagonal. [Op:{op}]"
+        )
+    inside, flat = _diag_layout(rows, cols, lo, hi, max_len, align)
+    values = reshape(v, batch + [num_diags * max_len])
+    if num_diags * max_len == 0:
+        return _padded(batch + [rows, cols], padding_value, v.dtype)
+    picked = reshape(gather(values, constant(flat.reshape(-1).astype(np.int64)), axis=-1), batch + [rows, cols])
+    mask = broadcast_to(constant(inside), batch + [rows, cols])
+    return _core.where3(mask, picked, _padded(batch + [rows, cols], padding_value, v.dtype))
+
+
+def _diag_part_general(input, k, padding_value, align):
+    from ._ops_shape import gather
+
+    op = "MatrixDiagPartV3"
+    _check_align(align, op)
+    x = _t(input)
+    shape = [int(s) for s in x.shape]
+    if len(shape) < 2:
+        raise InvalidArgumentError(f"input must be at least 2-dim, received shape: {_shape_str(x)} [Op:{op}]")
+    lo, hi, pair = _k_pair(k, op)
+    rows, cols = shape[-2], shape[-1]
+    for name, val in (("lower", lo), ("upper", hi)):
+        if (rows or cols) and not -rows < val < cols:
+            raise InvalidArgumentError(
+                f"{name}_diag_index is out of bound: {val}. It must be between {-rows} and {cols} [Op:{op}]"
+            )
+    batch = shape[:-2]
+    num_diags = hi - lo + 1
+    d = np.arange(lo, hi + 1)
+    diag_len = np.minimum(cols - np.maximum(d, 0), rows + np.minimum(d, 0))
+    max_len = int(diag_len.max()) if d.size else 0
+    # for each (diagonal i = k1 - d, j): the (m, n) it reads, or padding
+    i = np.arange(num_diags)[:, None]
+    j = np.arange(max_len)[None, :]
+    dd = hi - i
+    dl = np.minimum(cols - np.maximum(dd, 0), rows + np.minimum(dd, 0))
+    right_upper = align in ("RIGHT_LEFT", "RIGHT_RIGHT")
+    right_lower = align in ("LEFT_RIGHT", "RIGHT_RIGHT")
+    offset = np.where(((dd >= 0) & right_upper) | ((dd <= 0) & right_lower), max_len - dl, 0)
+    t = j - offset
+    valid = (t >= 0) & (t < dl)
+    m = t + np.maximum(-dd, 0)
+    n = t + np.maximum(dd, 0)
+    flat = np.where(valid, m * cols + n, 0)
+    out_shape = batch + ([num_diags, max_len] if pair and lo != hi else [max_len])
+    if rows * cols == 0 or max_len == 0:
+        return _padded(out_shape, padding_value, x.dtype)
+    picked = gather(reshape(x, batch + [rows * cols]), constant(flat.reshape(-1).astype(np.int64)), axis=-1)
+    picked = reshape(picked, out_shape)
+    mask = broadcast_to(constant(valid.reshape(out_shape[len(batch) :])), out_shape)
+    return _core.where3(mask, picked, _padded(out_shape, padding_value, x.dtype))
+
+
+def _set_diag_general(input, diagonal, k, align):
+    from ._ops_shape import gather
+
+    op = "MatrixSetDiagV3"
+    _check_align(align, op)
+    x = _t(input)
+    v = diagonal if isinstance(diagonal, Tensor) else convert_to_tensor(diagonal, dtype=x.dtype)
+    shape = [int(s) for s in x.shape]
+    if len(shape) < 2:
+        raise InvalidArgumentError(f"input must be at least 2-dim, received shape: {_shape_str(x)} [Op:{op}]")
+    lo, hi, pair = _k_pair(k, op)
+    rows, cols = shape[-2], shape[-1]
+    for name, val in (("lower", lo), ("upper", hi)):
+        if (rows or cols) and not -rows < val < cols:
+            raise InvalidArgumentError(
+                f"{name}_diag_index is out of bound: {val}. It must be between {-rows} and {cols} [Op:{op}]"
+            )
+    batch = shape[:-2]
+    num_diags = hi - lo + 1
+    d = np.arange(lo, hi + 1)
+    max_len = int(np.minimum(cols - np.maximum(d, 0), rows + np.minimum(d, 0)).max())
+    band = pair and lo != hi
+    v_shape = [int(s) for s in v.shape]
+    if band and (len(v_shape) < 2 or v_shape[-2] != num_diags):
+        raise InvalidArgumentError(
+            "The number of diagonals provided in `diag` is not consistent with `lower_diag_index` and "
+            f"`upper_diag_index` [Op:{op}]"
+        )
+    want = batch + ([num_diags, max_len] if band else [max_len])
+    if v_shape != want:
+        raise InvalidArgumentError(
+            "Either first dimensions of diagonal don't match input.shape[:-2], or diagonal.shape[:-1] is not "
+            "equal to the longests diagonal in range [lower_diag_index:upper_diag_index].Input shape: "
+            f"{_shape_str(x)}Diagonal shape: {_shape_str(v)}Computed diagonal length: {max_len} [Op:{op}]"
+        )
+    inside, flat = _diag_layout(rows, cols, lo, hi, max_len, align)
+    if num_diags * max_len == 0:
+        return x
+    values = reshape(v, batch + [num_diags * max_len])
+    picked = reshape(gather(values, constant(flat.reshape(-1).astype(np.int64)), axis=-1), shape)
+    return _core.where3(broadcast_to(constant(inside), shape), picked, x)
