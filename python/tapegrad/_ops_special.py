@@ -465,6 +465,233 @@ def _np_bessel_ie(x, order):
     return np.where(np.isnan(x), np.nan, out)
 
 
+def _np_bessel_k(x, order, scaled):
+    """K_order(x) (order 0 or 1), times exp(x) when scaled: the power series with the logarithm
+    below x = 1 (A&S 9.6.13 / 9.6.11), Steed's continued fraction above (Numerical Recipes'
+    bessik, Temme's CF2 for integer order). inf for x <= 0, as TF."""
+    x = np.asarray(x, dtype=np.float64)
+    small = (x > 0) & (x < 1.0)
+    xs = np.where(small, x, 0.5)
+    t = 0.25 * xs * xs
+    log_half = np.log(0.5 * xs)
+    euler = 0.5772156649015329
+    if order == 0:  # K0 = -(log(x/2) + gamma) I0 + sum_k t^k / (k!)^2 H_k
+        term, i0, s = np.ones_like(xs), np.ones_like(xs), np.zeros_like(xs)
+        harmonic = 0.0
+        for k in range(1, 40):
+            term = term * t / (k * k)
+            harmonic += 1.0 / k
+            i0 = i0 + term
+            s = s + term * harmonic
+        series = -(log_half + euler) * i0 + s
+    else:  # K1 = 1/x + log(x/2) I1 - (x/4) sum_k (psi(k+1) + psi(k+2)) t^k / (k! (k+1)!)
+        term, i1, s = np.ones_like(xs), np.ones_like(xs), np.zeros_like(xs)
+        psi1, psi2 = -euler, 1.0 - euler
+        s = s + term * (psi1 + psi2)
+        for k in range(1, 40):
+            term = term * t / (k * (k + 1))
+            psi1 += 1.0 / k
+            psi2 += 1.0 / (k + 1)
+            i1 = i1 + term
+            s = s + term * (psi1 + psi2)
+        series = 1.0 / xs + log_half * (0.5 * xs * i1) - 0.25 * xs * s
+    if scaled:
+        series = series * np.exp(xs)
+    big = x >= 1.0
+    xl = np.where(big, x, 2.0)
+    xl = np.where(np.isinf(xl), 2.0, xl)
+    b = 2.0 * (1.0 + xl)
+    d = 1.0 / b
+    h = delh = d
+    q1, q2 = np.zeros_like(xl), np.ones_like(xl)
+    a1 = 0.25
+    q = c = np.full_like(xl, a1)
+    a = -a1
+    ssum = 1.0 + q * delh
+    for i in range(1, 200):
+        a -= 2 * i
+        c = -a * c / (i + 1.0)
+        qnew = (q1 - b * q2) / a
+        q1, q2 = q2, qnew
+        q = q + c * qnew
+        b = b + 2.0
+        d = 1.0 / (b + a * d)
+        delh = (b * d - 1.0) * delh
+        h = h + delh
+        ssum = ssum + q * delh
+        if np.all(np.abs(q * delh) < _EPS * np.abs(ssum)):
+            break
+    k0e = np.sqrt(math.pi / (2.0 * xl)) / ssum
+    cf = k0e if order == 0 else k0e * (xl + 0.5 - a1 * h) / xl
+    if not scaled:
+        cf = cf * np.exp(-xl)
+    out = np.where(small, series, cf)
+    out = np.where(x == np.inf, 0.0, out)
+    out = np.where(x <= 0, np.inf, out)
+    return np.where(np.isnan(x), np.nan, out)
+
+
+def _np_expint(x):
+    """Ei(x) for x >= 0: its power series up to 40, above it the asymptotic series; -E1(-x) for
+    x < 0 is nan in TF."""
+    x = np.asarray(x, dtype=np.float64)
+    small = (x > 0) & (x <= 40.0)
+    xs = np.where(small, x, 1.0)
+    term = np.ones_like(xs)
+    s = np.zeros_like(xs)
+    for k in range(1, 200):
+        term = term * xs / k
+        s = s + term / k
+        if np.all(term / k <= _EPS * s):
+            break
+    series = 0.5772156649015329 + np.log(xs) + s
+    xl = np.where(x > 40.0, x, 41.0)
+    term = np.ones_like(xl)
+    a = np.ones_like(xl)
+    for k in range(1, 40):
+        term = term * k / xl
+        a = a + term
+    asym = np.exp(xl) / xl * a
+    out = np.where(small, series, asym)
+    out = np.where(x == 0, -np.inf, out)
+    return np.where((x < 0) | np.isnan(x) | (x == np.inf), np.nan, out)
+
+
+def _np_spence(x):
+    """Spence's function: the integral of log(t) / (1 - t) from 1 to x = Li2(1 - x), for x >= 0."""
+    x = np.asarray(x, dtype=np.float64)
+    z = 1.0 - x
+    pi2_6 = math.pi**2 / 6
+
+    def li2_series(u):  # |u| <= 1/2
+        term = np.ones_like(u)
+        s = np.zeros_like(u)
+        for k in range(1, 60):
+            term = term * u
+            s = s + term / (k * k)
+        return s
+
+    out = np.full(x.shape, np.nan)
+    # z in [-1/2, 1/2]: the series
+    m = (z >= -0.5) & (z <= 0.5)
+    out = np.where(m, li2_series(np.where(m, z, 0.0)), out)
+    # z in (1/2, 1]: Li2(z) = pi^2/6 - log z log(1 - z) - Li2(1 - z), 1 - z = x exact-ish
+    m = (z > 0.5) & (z <= 1.0)
+    zz, xx = np.where(m, z, 0.75), np.where(m, x, 0.25)
+    v = pi2_6 - np.log(zz) * np.where(xx > 0, np.log(np.where(xx > 0, xx, 1.0)), 0.0) - li2_series(xx)
+    out = np.where(m, v, out)
+    # z in [-2, -1/2): Li2(z) = -Li2(z / (z - 1)) - log(1 - z)^2 / 2, z / (z - 1) in (1/3, 2/3]
+    m = (z < -0.5) & (z >= -2.0)
+    zz = np.where(m, z, -1.0)
+    w = zz / (zz - 1.0)
+    v_low = -li2_series(np.where(w <= 0.5, w, 0.0))
+    v_high = -(pi2_6 - np.log(w) * np.log1p(-w) - li2_series(1.0 - w))
+    v = np.where(w <= 0.5, v_low, v_high) - 0.5 * np.log1p(-zz) ** 2
+    out = np.where(m, v, out)
+    # z < -2: Li2(z) = -pi^2/6 - log(-z)^2 / 2 - Li2(1/z), 1/z in (-1/2, 0)
+    m = z < -2.0
+    zz = np.where(m, z, -4.0)
+    v = -pi2_6 - 0.5 * np.log(-zz) ** 2 - li2_series(1.0 / zz)
+    out = np.where(m, v, out)
+    return np.where((x < 0) | np.isnan(x) | (x == np.inf), np.nan, out)
+
+
+def _square_mod4(x):
+    """x * x mod 4 without the rounding of x * x (Dekker's split: each partial product exact)."""
+    split = 134217729.0 * x  # 2^27 + 1
+    hi = split - (split - x)
+    lo = x - hi
+    parts = [np.fmod(hi * hi, 4.0), np.fmod(2.0 * hi * lo, 4.0), lo * lo]
+    return np.fmod(parts[0] + parts[1] + parts[2], 4.0)
+
+
+def _np_fresnel(x):
+    """(C(x), S(x)), the Fresnel integrals: their power series below |x| = 1.5, above it the
+    continued fraction of erfc at a complex argument (Numerical Recipes' frenel)."""
+    x = np.asarray(x, dtype=np.float64)
+    ax = np.abs(x)
+    small = ax < 1.5
+    xs = np.where(small, ax, 0.0)
+    fact = 0.5 * math.pi * xs * xs
+    term = xs.copy()
+    c_sum, s_sum = xs.copy(), np.zeros_like(xs)
+    for k in range(1, 60):  # term = x (pi x^2 / 2)^k / k!: k = 1, 2, 3, 4, ... adds +S, -C, -S, +C, ...
+        term = term * fact / k
+        sign = 1.0 if k % 4 in (0, 1) else -1.0
+        if k % 2:
+            s_sum = s_sum + sign * term / (2 * k + 1)
+        else:
+            c_sum = c_sum + sign * term / (2 * k + 1)
+    xl = np.where(small | np.isinf(ax), 2.0, ax)
+    pix2 = math.pi * xl * xl
+    b = 1.0 - 1j * pix2
+    cc = np.full(xl.shape, 1e300 + 0j)
+    d = h = 1.0 / b
+    n = -1
+    for _ in range(2, 200):
+        n += 2
+        a = -n * (n + 1.0)
+        b = b + 4.0
+        d = 1.0 / (a * d + b)
+        cc = b + a / cc
+        delta = cc * d
+        h = h * delta
+        if np.all(np.abs(delta.real - 1.0) + np.abs(delta.imag) < _EPS):
+            break
+    h = (xl - 1j * xl) * h
+    phase = 0.5 * math.pi * _square_mod4(xl)  # pi x^2 / 2 reduced exactly: cos and sin have period 4 in x^2
+    cs = (0.5 + 0.5j) * (1.0 - (np.cos(phase) + 1j * np.sin(phase)) * h)
+    c = np.where(small, c_sum, cs.real)
+    s = np.where(small, s_sum, cs.imag)
+    c = np.where(np.isinf(ax), 0.5, c)
+    s = np.where(np.isinf(ax), 0.5, s)
+    c, s = np.copysign(c, x), np.copysign(s, x)
+    return np.where(np.isnan(x), np.nan, c), np.where(np.isnan(x), np.nan, s)
+
+
+def _np_dawsn(x):
+    """Dawson's integral exp(-x^2) * integral of exp(t^2) from 0 to x: its power series below
+    |x| = 0.5, Rybicki's exponentially convergent sum (step 0.2) up to 50, the asymptotic
+    series above."""
+    x = np.asarray(x, dtype=np.float64)
+    ax = np.abs(x)
+    small = ax < 0.5
+    xs = np.where(small, ax, 0.0)
+    term = xs.copy()
+    s = xs.copy()
+    for k in range(1, 40):
+        term = term * (-2.0 * xs * xs) / (2 * k + 1)
+        s = s + term
+    mid = (ax >= 0.5) & (ax <= 50.0)
+    xm = np.where(mid, ax, 1.0)
+    step = 0.2
+    n0 = 2.0 * np.floor(0.5 * xm / step + 0.5)
+    xp = xm - n0 * step
+    e1 = np.exp(2.0 * xp * step)
+    e2 = e1 * e1
+    d1 = n0 + 1.0
+    d2 = d1 - 2.0
+    total = np.zeros_like(xm)
+    for i in range(1, 30):
+        c = math.exp(-(((2.0 * i - 1.0) * step) ** 2))
+        total = total + c * (e1 / d1 + 1.0 / (d2 * e1))
+        d1 = d1 + 2.0
+        d2 = d2 - 2.0
+        e1 = e1 * e2
+    rybicki = np.exp(-xp * xp) * total / _SQRT_PI
+    xl = np.where(ax > 50.0, ax, 51.0)
+    w = 1.0 / (2.0 * xl * xl)
+    term = np.ones_like(xl)
+    a = np.ones_like(xl)
+    for k in range(1, 12):
+        term = term * (2 * k - 1) * w
+        a = a + term
+    asym = a / (2.0 * xl)
+    out = np.where(small, s, np.where(mid, rybicki, asym))
+    out = np.where(np.isinf(ax), 0.0, out)
+    return np.where(np.isnan(x), np.nan, np.copysign(out, x))
+
+
 # ---- the ops -----------------------------------------------------------------------------------
 
 
@@ -571,6 +798,80 @@ def _bessel_i1e(x):
         return dy * _core.where3(zero, 0.5 * ones_like(x), d)
 
     return _run(lambda v: _np_bessel_ie(v, 1), x), grad
+
+
+@custom_gradient
+def _bessel_k0(x):
+    def grad(dy):  # TF's _BesselK0Grad
+        return dy * -_bessel_k1(x)
+
+    return _run(lambda v: _np_bessel_k(v, 0, False), x), grad
+
+
+@custom_gradient
+def _bessel_k0e(x):
+    def grad(dy):  # TF's _BesselK0eGrad
+        return dy * (_bessel_k0e(x) - _bessel_k1e(x))
+
+    return _run(lambda v: _np_bessel_k(v, 0, True), x), grad
+
+
+@custom_gradient
+def _bessel_k1(x):
+    def grad(dy):  # TF's _BesselK1Grad (nan at 0, as TF)
+        return dy * (-_bessel_k0(x) - _bessel_k1(x) / x)
+
+    return _run(lambda v: _np_bessel_k(v, 1, False), x), grad
+
+
+@custom_gradient
+def _bessel_k1e(x):
+    def grad(dy):  # TF's _BesselK1eGrad
+        return dy * (_bessel_k1e(x) * (1.0 - 1.0 / x) - _bessel_k0e(x))
+
+    return _run(lambda v: _np_bessel_k(v, 1, True), x), grad
+
+
+@custom_gradient
+def _dawsn(x):
+    def grad(dy):  # TF's _DawsnGrad: D' = 1 - 2 x D
+        return dy * (1.0 - 2.0 * x * _dawsn(x))
+
+    return _run(_np_dawsn, x), grad
+
+
+@custom_gradient
+def _expint(x):
+    def grad(dy):  # TF's _ExpintGrad: exp(x) / x
+        return dy * _core.exp(x) / x
+
+    return _run(_np_expint, x), grad
+
+
+@custom_gradient
+def _fresnel_cos(x):
+    def grad(dy):  # TF's _FresnelCosGrad
+        return dy * _core.cos((math.pi / 2.0) * _core.square(x))
+
+    return _run(lambda v: _np_fresnel(v)[0], x), grad
+
+
+@custom_gradient
+def _fresnel_sin(x):
+    def grad(dy):  # TF's _FresnelSinGrad
+        return dy * _core.sin((math.pi / 2.0) * _core.square(x))
+
+    return _run(lambda v: _np_fresnel(v)[1], x), grad
+
+
+@custom_gradient
+def _spence(x):
+    def grad(dy):  # TF's _SpenceGrad: log(x) / (1 - x), -1 at x = 1
+        one = _core.equal(x, 1.0)
+        safe = _core.where3(one, 0.5 * ones_like(x), x)
+        return dy * _core.where3(one, -ones_like(x), _core.log(safe) / (1.0 - safe))
+
+    return _run(_np_spence, x), grad
 
 
 # ---- public functions --------------------------------------------------------------------------
@@ -760,3 +1061,97 @@ def bessel_i1(x: TensorLike, name: str | None = None) -> Tensor:
     """
     x = _unary(x, "BesselI1e")
     return _core.exp(_core.abs(x)) * _bessel_i1e(x)
+
+
+def bessel_k0(x: TensorLike, name: str | None = None) -> Tensor:
+    """K0(x), the modified Bessel function of the second kind of order 0; inf for x <= 0
+    (``tf.math.special.bessel_k0``).
+
+    >>> import tapegrad as tg
+    >>> round(float(tg.math.special.bessel_k0(1.0)), 6)
+    0.421024
+    """
+    return _bessel_k0(_unary(x, "BesselK0"))
+
+
+def bessel_k0e(x: TensorLike, name: str | None = None) -> Tensor:
+    """exp(x) K0(x) (``tf.math.special.bessel_k0e``).
+
+    >>> import tapegrad as tg
+    >>> round(float(tg.math.special.bessel_k0e(1.0)), 6)
+    1.144463
+    """
+    return _bessel_k0e(_unary(x, "BesselK0e"))
+
+
+def bessel_k1(x: TensorLike, name: str | None = None) -> Tensor:
+    """K1(x), the modified Bessel function of the second kind of order 1; inf for x <= 0
+    (``tf.math.special.bessel_k1``).
+
+    >>> import tapegrad as tg
+    >>> round(float(tg.math.special.bessel_k1(1.0)), 6)
+    0.601907
+    """
+    return _bessel_k1(_unary(x, "BesselK1"))
+
+
+def bessel_k1e(x: TensorLike, name: str | None = None) -> Tensor:
+    """exp(x) K1(x) (``tf.math.special.bessel_k1e``).
+
+    >>> import tapegrad as tg
+    >>> round(float(tg.math.special.bessel_k1e(1.0)), 6)
+    1.636153
+    """
+    return _bessel_k1e(_unary(x, "BesselK1e"))
+
+
+def dawsn(x: TensorLike, name: str | None = None) -> Tensor:
+    """Dawson's integral exp(-x^2) * integral_0^x exp(t^2) dt (``tf.math.special.dawsn``).
+
+    >>> import tapegrad as tg
+    >>> round(float(tg.math.special.dawsn(1.0)), 6)
+    0.53808
+    """
+    return _dawsn(_unary(x, "Dawsn"))
+
+
+def expint(x: TensorLike, name: str | None = None) -> Tensor:
+    """The exponential integral Ei(x) for x >= 0 (nan for x < 0 and at inf, as TF)
+    (``tf.math.special.expint``).
+
+    >>> import tapegrad as tg
+    >>> round(float(tg.math.special.expint(1.0)), 6)
+    1.895118
+    """
+    return _expint(_unary(x, "Expint"))
+
+
+def fresnel_cos(x: TensorLike, name: str | None = None) -> Tensor:
+    """The Fresnel integral C(x) = integral_0^x cos(pi t^2 / 2) dt (``tf.math.special.fresnel_cos``).
+
+    >>> import tapegrad as tg
+    >>> round(float(tg.math.special.fresnel_cos(1.0)), 6)
+    0.779893
+    """
+    return _fresnel_cos(_unary(x, "FresnelCos"))
+
+
+def fresnel_sin(x: TensorLike, name: str | None = None) -> Tensor:
+    """The Fresnel integral S(x) = integral_0^x sin(pi t^2 / 2) dt (``tf.math.special.fresnel_sin``).
+
+    >>> import tapegrad as tg
+    >>> round(float(tg.math.special.fresnel_sin(1.0)), 6)
+    0.438259
+    """
+    return _fresnel_sin(_unary(x, "FresnelSin"))
+
+
+def spence(x: TensorLike, name: str | None = None) -> Tensor:
+    """Spence's function integral_1^x log(t) / (1 - t) dt = Li2(1 - x) for x >= 0 (nan below)
+    (``tf.math.special.spence``).
+
+    >>> import tapegrad as tg
+    >>> round(float(tg.math.special.spence(0.0)), 6)  # pi^2 / 6
+    1.644934
+    """
+    return _spence(_unary(x, "Spence"))
