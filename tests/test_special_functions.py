@@ -90,6 +90,20 @@ def test_closed_forms():
     _close(S.fresnel_sin(_f64(1e8)), 0.5 - 1 / (math.pi * 1e8), 1e-15)  # x^2 = 1e16 = 0 mod 4
     _close(S.dawsn(_f64([1e-3, 1e4])), [1e-3 - 2e-9 / 3 + 4e-15 / 15, 0.5e-4 * (1 + 0.5e-8)], 1e-15)
     _close(S.expint(_f64(1e-10)), 0.5772156649015329 + math.log(1e-10) + 1e-10, 1e-15)
+    # J and Y: small-x series, the Wronskian J1 Y0 - J0 Y1 = 2 / (pi x), and large x (values from mpmath)
+    _close(S.bessel_j0(_f64(1e-4)), 1 - 0.25e-8, 1e-16)
+    _close(
+        S.bessel_y1(_f64(1e-4)),
+        -2 / (math.pi * 1e-4) + 1e-4 / math.pi * (math.log(5e-5) + 0.5772156649015329 - 0.5),
+        1e-15,
+    )
+    x = np.array([0.3, 1.7, 5.5, 12.0, 24.9, 25.1, 80.0, 1e4])
+    j0, j1, y0, y1 = (getattr(S, n)(_f64(x)).numpy() for n in ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1"))
+    _close(j1 * y0 - j0 * y1, 2 / (math.pi * x), 1e-14)
+    _close(S.bessel_j0(_f64(1e4)), -0.0070961603533888015, 1e-14)  # mpmath, 30 digits
+    _close(S.bessel_y1(_f64(1e4)), 0.007096342752536495, 1e-14)
+    _close(S.bessel_j1(_f64(80.0)), -0.056057296675712576, 1e-14)
+    _close(S.bessel_y0(_f64(80.0)), -0.05562033908977, 1e-13)
 
 
 def test_float32_in_float32_out():
@@ -129,6 +143,16 @@ def test_values_vs_scipy(sp):
     fs, fc = sp.fresnel(X_OSC)  # scipy loses digits in the phase past |x| ~ 100; ours reduces x^2 mod 4
     _close(S.fresnel_cos(_f64(X_OSC)), fc, 1e-14, 1e-300)
     _close(S.fresnel_sin(_f64(X_OSC)), fs, 1e-14, 1e-300)
+    # J and Y against scipy up to |x| = 25 (past it scipy's Cephes rounds the phase x - pi/4: 1e-13)
+    xj = np.abs(X_OSC[np.abs(X_OSC) <= 25])  # scipy's Y is nan for x < 0, TF's (and ours) -inf
+    envelope = np.sqrt(2 / np.pi / np.maximum(np.abs(xj), 1))
+    for name, ref in [("bessel_j0", sp.j0), ("bessel_j1", sp.j1), ("bessel_y0", sp.y0), ("bessel_y1", sp.y1)]:
+        want = ref(xj)
+        got = getattr(S, name)(_f64(xj)).numpy()
+        finite = np.isfinite(want)
+        np.testing.assert_array_equal(got[~finite], want[~finite])
+        err = np.abs(got - want)[finite] / np.maximum(np.abs(want), envelope)[finite]
+        assert err.max() < 1e-14, (name, err.max())
     xb = X_BESSEL[np.abs(X_BESSEL) < 600]
     _close(tg.math.bessel_i0(_f64(xb)), sp.i0(xb), 1e-13)
     _close(tg.math.bessel_i1(_f64(xb)), sp.i1(xb), 1e-13)
@@ -170,6 +194,7 @@ _UNARY = [
     ("special.fresnel_cos", X_OSC[np.abs(X_OSC) < 30], [0.0, -1.0, _INF, -_INF, _NAN, 1e-300]),
     ("special.fresnel_sin", X_OSC[np.abs(X_OSC) < 30], [0.0, -1.0, _INF, -_INF, _NAN, 1e-300]),
 ]
+_JY = ["bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1"]
 
 
 def _fn(module, name):
@@ -218,6 +243,27 @@ def test_unary_vs_tf(name, values, special, dtype, tf_ref):
         ulps = ulps[np.abs(want[np.isfinite(want)]) > 0.5]
     limit = _MAX_ULPS_F32.get(name, _MAX_ULPS[dtype]) if dtype == "float32" else _MAX_ULPS[dtype]
     assert ulps.max(initial=0) <= limit, (name, ulps.max())
+
+
+@pytest.mark.parametrize("name", _JY)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bessel_jy_vs_tf(name, dtype, tf_ref):
+    """Compared relative to max(|f|, sqrt(2 / (pi x))), the envelope of the oscillation: TF's
+    float32 kernels are good to 3e-5 of it up to |x| = 1000 and its float64 ones (Cephes, which
+    rounds the phase x - pi/4) to 3e-14; ours keep 1e-15 against mpmath."""
+    x = np.concatenate([X_OSC, -X_OSC[:50], [0.0, -0.0, -1.0, _INF, -_INF, _NAN]]).astype(dtype)
+    if dtype == "float32" and name == "bessel_y1":
+        x = x[x != 0]  # TF's float32 Y1(0) is nan (float64: -inf, the limit; ours -inf in both)
+    want = getattr(tf_ref.math.special, name)(x).numpy()
+    got = getattr(tg.math.special, name)(x).numpy()
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    finite = np.isfinite(want)
+    np.testing.assert_array_equal(got[~finite & ~np.isnan(want)], want[~finite & ~np.isnan(want)])
+    envelope = np.sqrt(2 / np.pi / np.maximum(np.abs(x.astype(np.float64)), 1))
+    g, w = got.astype(np.float64)[finite], want.astype(np.float64)[finite]
+    err = np.abs(g - w) / np.maximum(np.abs(w), envelope[finite])
+    assert err.max() < (5e-5 if dtype == "float32" else 5e-14), err.max()
 
 
 def test_float32_is_the_rounded_float64_value(sp):
@@ -332,6 +378,10 @@ _GRAD_CASES = [
     ("fresnel_cos", lambda m: m.math.special.fresnel_cos, (RNG.uniform(-3, 3, 30),)),
     ("fresnel_sin", lambda m: m.math.special.fresnel_sin, (RNG.uniform(-3, 3, 30),)),
     ("spence", lambda m: m.math.special.spence, (np.r_[RNG.uniform(0.1, 5, 30), 1.0],)),
+    ("bessel_j0", lambda m: m.math.special.bessel_j0, (RNG.uniform(-20, 20, 30),)),
+    ("bessel_j1", lambda m: m.math.special.bessel_j1, (np.r_[RNG.uniform(-20, 20, 30), 0.0],)),
+    ("bessel_y0", lambda m: m.math.special.bessel_y0, (RNG.uniform(0.1, 40, 30),)),
+    ("bessel_y1", lambda m: m.math.special.bessel_y1, (RNG.uniform(0.1, 40, 30),)),
 ]
 
 
@@ -375,6 +425,10 @@ def test_gradients_vs_tf(name, op, args, tf_ref):
         (tg.math.special.fresnel_cos, [[-2.5, 0.3, 1.7]]),
         (tg.math.special.fresnel_sin, [[-2.5, 0.3, 1.7]]),
         (tg.math.special.spence, [[0.3, 1.7, 4.2]]),
+        (tg.math.special.bessel_j0, [[-3.0, 0.5, 7.0, 30.0]]),
+        (tg.math.special.bessel_j1, [[-3.0, 0.5, 7.0, 30.0]]),
+        (tg.math.special.bessel_y0, [[0.5, 7.0, 30.0]]),
+        (tg.math.special.bessel_y1, [[0.5, 7.0, 30.0]]),
     ],
     ids=lambda v: getattr(v, "__name__", None) if callable(v) else "",
 )
@@ -441,7 +495,13 @@ _BAD = [
     ("expint_int", lambda m: m.math.special.expint(m.constant([1, 2]))),
     ("fresnel_cos_int", lambda m: m.math.special.fresnel_cos(m.constant([1, 2]))),
     ("spence_int", lambda m: m.math.special.spence(m.constant([1, 2]))),
+    ("j0_int", lambda m: m.math.special.bessel_j0(m.constant([1, 2]))),
+    ("y1_int", lambda m: m.math.special.bessel_y1(m.constant([1, 2]))),
 ]
+
+
+def test_special_namespace_is_tfs(tf_ref):
+    assert sorted(tg.math.special.__all__) == sorted(n for n in dir(tf_ref.math.special) if not n.startswith("_"))
 
 
 @pytest.mark.parametrize("case", _BAD, ids=[c[0] for c in _BAD])

@@ -692,6 +692,121 @@ def _np_dawsn(x):
     return np.where(np.isnan(x), np.nan, np.copysign(out, x))
 
 
+def _np_bessel_jy(x):
+    """(J0, J1, Y0, Y1) at |x| (J1 is odd; Y0 and Y1 are -inf for x < 0, as TF): the power series below 1, Miller's
+    backward recurrence normalized by J0 + 2 sum J_2k = 1 up to 25 (Y0 and Y1 from their Neumann
+    series in the J's), Hankel's asymptotic series above, with cos(x - pi/4) written as
+    (cos x + sin x) / sqrt(2) so no phase is rounded."""
+    x = np.asarray(x, dtype=np.float64)
+    ax = np.abs(x)
+    euler = 0.5772156649015329
+    two_pi = 2.0 / math.pi
+    j0 = np.zeros_like(ax)
+    j1 = np.zeros_like(ax)
+    y0 = np.zeros_like(ax)
+    y1 = np.zeros_like(ax)
+    # power series
+    small = ax < 1.0
+    xs = np.where(small & (ax > 0), ax, 0.5)
+    t = -0.25 * xs * xs
+    term0 = np.ones_like(xs)  # (-x^2/4)^k / (k!)^2
+    term1 = 0.5 * xs  # (x/2) (-x^2/4)^k / (k! (k+1)!)
+    sj0, sj1 = term0.copy(), term1.copy()
+    harmonic = 0.0
+    psi1, psi2 = -euler, 1.0 - euler
+    sy0 = np.zeros_like(xs)
+    sy1 = term1 * (psi1 + psi2)
+    for k in range(1, 30):
+        term0 = term0 * t / (k * k)
+        term1 = term1 * t / (k * (k + 1))
+        harmonic += 1.0 / k
+        psi1 += 1.0 / k
+        psi2 += 1.0 / (k + 1)
+        sj0 = sj0 + term0
+        sj1 = sj1 + term1
+        sy0 = sy0 - term0 * harmonic
+        sy1 = sy1 + term1 * (psi1 + psi2)
+    log_half = np.log(0.5 * xs) + euler
+    j0 = np.where(small, sj0, j0)
+    j1 = np.where(small, sj1, j1)
+    y0 = np.where(small, two_pi * (log_half * sj0 + sy0), y0)
+    y1 = np.where(small, two_pi * (np.log(0.5 * xs) * sj1 - 1.0 / xs) - sy1 / math.pi, y1)
+    # Miller's backward recurrence
+    mid = (ax >= 1.0) & (ax <= 25.0)
+    if mid.any():
+        xm = ax[mid]
+        top = 2 * int((25.0 + 30.0 + 6.0 * math.sqrt(25.0)) / 2)  # even, well past x
+        jp1 = np.zeros_like(xm)
+        jn = np.full_like(xm, 1e-300)
+        norm = np.zeros_like(xm)
+        neumann0 = np.zeros_like(xm)  # sum_k (-1)^k J_2k / k
+        neumann1 = np.zeros_like(xm)  # sum_k (-1)^k (J_2k-1 - J_2k+1) / k
+        keep = {}
+        for n in range(top, 0, -1):
+            jm1 = (2.0 * n / xm) * jn - jp1  # J_{n-1}
+            if n % 2 == 0:  # jn is J_n with n even
+                norm = norm + 2.0 * jn
+                k = n // 2
+                sign = -1.0 if k % 2 else 1.0
+                neumann0 = neumann0 + sign * jn / k
+                neumann1 = neumann1 + sign * (jm1 - jp1) / k  # (J_{2k-1} - J_{2k+1}) / k
+            jp1, jn = jn, jm1
+            if n == 1:
+                keep[1] = jp1
+            scale = np.where(np.abs(jn) > 1e250, 1e-250, 1.0)
+            jp1, jn, norm, neumann0, neumann1 = (
+                jp1 * scale,
+                jn * scale,
+                norm * scale,
+                neumann0 * scale,
+                neumann1 * scale,
+            )
+            if 1 in keep:
+                keep[1] = keep[1] * scale
+        norm = norm + jn  # + J0
+        mj0, mj1 = jn / norm, keep[1] / norm
+        n0, n1 = neumann0 / norm, neumann1 / norm
+        lh = np.log(0.5 * xm) + euler
+        j0[mid], j1[mid] = mj0, mj1
+        y0[mid] = two_pi * (lh * mj0) - 2.0 * two_pi * n0
+        y1[mid] = -two_pi * mj0 / xm + two_pi * lh * mj1 + two_pi * n1
+    # Hankel's asymptotic series
+    big = ax > 25.0
+    xb = np.where(big & np.isfinite(ax), ax, 30.0)
+    w = 1.0 / (8.0 * xb)
+    out = []
+    for nu in (0, 1):
+        mu = 4.0 * nu * nu
+        p, q = np.ones_like(xb), np.zeros_like(xb)
+        term = np.ones_like(xb)
+        for k in range(1, 60):
+            term = term * (mu - (2 * k - 1) ** 2) * w / k
+            if k % 2:
+                q = q + (1.0 if k % 4 == 1 else -1.0) * term
+            else:
+                p = p + (-1.0 if k % 4 == 2 else 1.0) * term
+        c, sn = np.cos(xb), np.sin(xb)
+        # chi = x - (nu/2 + 1/4) pi: cos chi, sin chi without rounding the phase
+        cos_chi = (c + sn) / math.sqrt(2.0) if nu == 0 else (sn - c) / math.sqrt(2.0)
+        sin_chi = (sn - c) / math.sqrt(2.0) if nu == 0 else -(c + sn) / math.sqrt(2.0)
+        amp = np.sqrt(two_pi / xb)
+        out.append((amp * (p * cos_chi - q * sin_chi), amp * (p * sin_chi + q * cos_chi)))
+    j0 = np.where(big, out[0][0], j0)
+    y0 = np.where(big, out[0][1], y0)
+    j1 = np.where(big, out[1][0], j1)
+    y1 = np.where(big, out[1][1], y1)
+    zero = ax == 0
+    j0, j1 = np.where(zero, 1.0, j0), np.where(zero, 0.0, j1)
+    y0, y1 = np.where(zero, -np.inf, y0), np.where(zero, -np.inf, y1)
+    inf = np.isinf(ax)
+    j0, j1 = np.where(inf, np.nan, j0), np.where(inf, np.nan, j1)
+    y0, y1 = np.where(x == np.inf, np.nan, y0), np.where(x == np.inf, np.nan, y1)
+    y0, y1 = np.where(x < 0, -np.inf, y0), np.where(x < 0, -np.inf, y1)
+    nan = np.isnan(x)
+    j1 = np.where(x < 0, -j1, j1)  # odd
+    return tuple(np.where(nan, np.nan, v) for v in (j0, j1, y0, y1))
+
+
 # ---- the ops -----------------------------------------------------------------------------------
 
 
@@ -872,6 +987,41 @@ def _spence(x):
         return dy * _core.where3(one, -ones_like(x), _core.log(safe) / (1.0 - safe))
 
     return _run(_np_spence, x), grad
+
+
+@custom_gradient
+def _bessel_j0(x):
+    def grad(dy):  # TF's _BesselJ0Grad
+        return dy * -_bessel_j1(x)
+
+    return _run(lambda v: _np_bessel_jy(v)[0], x), grad
+
+
+@custom_gradient
+def _bessel_j1(x):
+    def grad(dy):  # TF's _BesselJ1Grad, with its limit 1/2 at x = 0
+        zero = _core.equal(x, 0.0)
+        safe = _core.where3(zero, ones_like(x), x)
+        d = _bessel_j0(x) - _bessel_j1(x) / safe
+        return dy * _core.where3(zero, 0.5 * ones_like(x), d)
+
+    return _run(lambda v: _np_bessel_jy(v)[1], x), grad
+
+
+@custom_gradient
+def _bessel_y0(x):
+    def grad(dy):  # TF's _BesselY0Grad
+        return dy * -_bessel_y1(x)
+
+    return _run(lambda v: _np_bessel_jy(v)[2], x), grad
+
+
+@custom_gradient
+def _bessel_y1(x):
+    def grad(dy):  # TF's _BesselY1Grad (nan at 0, as TF)
+        return dy * (_bessel_y0(x) - _bessel_y1(x) / x)
+
+    return _run(lambda v: _np_bessel_jy(v)[3], x), grad
 
 
 # ---- public functions --------------------------------------------------------------------------
@@ -1155,3 +1305,45 @@ def spence(x: TensorLike, name: str | None = None) -> Tensor:
     1.644934
     """
     return _spence(_unary(x, "Spence"))
+
+
+def bessel_j0(x: TensorLike, name: str | None = None) -> Tensor:
+    """J0(x), the Bessel function of the first kind of order 0 (``tf.math.special.bessel_j0``).
+
+    >>> import tapegrad as tg
+    >>> round(float(tg.math.special.bessel_j0(1.0)), 6)
+    0.765198
+    """
+    return _bessel_j0(_unary(x, "BesselJ0"))
+
+
+def bessel_j1(x: TensorLike, name: str | None = None) -> Tensor:
+    """J1(x), the Bessel function of the first kind of order 1 (``tf.math.special.bessel_j1``).
+
+    >>> import tapegrad as tg
+    >>> round(float(tg.math.special.bessel_j1(1.0)), 6)
+    0.440051
+    """
+    return _bessel_j1(_unary(x, "BesselJ1"))
+
+
+def bessel_y0(x: TensorLike, name: str | None = None) -> Tensor:
+    """Y0(x), the Bessel function of the second kind of order 0; -inf for x <= 0
+    (``tf.math.special.bessel_y0``).
+
+    >>> import tapegrad as tg
+    >>> round(float(tg.math.special.bessel_y0(1.0)), 6)
+    0.088257
+    """
+    return _bessel_y0(_unary(x, "BesselY0"))
+
+
+def bessel_y1(x: TensorLike, name: str | None = None) -> Tensor:
+    """Y1(x), the Bessel function of the second kind of order 1; -inf for x <= 0
+    (``tf.math.special.bessel_y1``).
+
+    >>> import tapegrad as tg
+    >>> round(float(tg.math.special.bessel_y1(1.0)), 6)
+    -0.781213
+    """
+    return _bessel_y1(_unary(x, "BesselY1"))
