@@ -206,25 +206,44 @@ _BIGINV = 2.22044604925031308085e-16
 _MAXITER = 2000
 
 
+def _iterate(state, step, max_iter):
+    """Runs ``done, state = step(state)`` on the elements still running: each iteration works on
+    those only (series and continued fractions converge at very different speeds); returns the
+    final state arrays, in the input order."""
+    out = [v.copy() for v in state]
+    live = np.arange(state[0].shape[0])
+    for _ in range(max_iter):
+        if not live.size:
+            break
+        done, state = step(state)
+        if done.any():
+            for o, v in zip(out, state):
+                o[live[done]] = v[done]
+            keep = ~done
+            live = live[keep]
+            state = [v[keep] for v in state]
+    for o, v in zip(out, state):  # not converged within max_iter: the last iterate
+        o[live] = v
+    return out
+
+
 def _igam_series(a, x):
     """P(a, x) and dP/da by the power series (x <= 1 or x <= a), differentiated term by term."""
     log_x = np.log(x)
     ax = a * log_x - x - _np_lgamma(a)
-    r = a.copy()
-    c = np.ones_like(a)
-    dc = np.zeros_like(a)
-    s = np.ones_like(a)
-    ds = np.zeros_like(a)
-    active = np.ones(a.shape, bool)
-    for _ in range(_MAXITER):
+
+    def step(st):
+        a_, x_, r, c, dc, s_, ds = st
         r = r + 1.0
-        dc = dc * x / r - c * x / (r * r)
-        c = c * x / r
-        s = np.where(active, s + c, s)
-        ds = np.where(active, ds + dc, ds)
-        active &= ~((c <= _EPS * s) & (np.abs(dc) <= _EPS * np.abs(ds)))
-        if not active.any():
-            break
+        dc = dc * x_ / r - c * x_ / (r * r)
+        c = c * x_ / r
+        s_ = s_ + c
+        ds = ds + dc
+        done = (c <= _EPS * s_) & (np.abs(dc) <= 8 * _EPS * np.abs(ds))
+        return done, [a_, x_, r, c, dc, s_, ds]
+
+    one, zero = np.ones_like(a), np.zeros_like(a)
+    *_, s, ds = _iterate([a, x, a.copy(), one, zero, one.copy(), zero.copy()], step, _MAXITER)
     front = np.exp(ax) / a
     p = front * s
     dp = p * (log_x - _np_digamma(a) - 1.0 / a) + front * ds
@@ -237,13 +256,12 @@ def _igamc_cf(a, x):
     ax = a * log_x - x - _np_lgamma(a)
     y = 1.0 - a
     z = x + y + 1.0
-    c = np.zeros_like(a)
-    pkm2, qkm2, pkm1, qkm1 = np.ones_like(a), x.copy(), x + 1.0, z * x
-    dpkm2, dqkm2, dpkm1, dqkm1 = np.zeros_like(a), np.zeros_like(a), np.zeros_like(a), -x
+    pkm1, qkm1 = x + 1.0, z * x
     ans = pkm1 / qkm1
-    dans = (dpkm1 - ans * dqkm1) / qkm1
-    active = np.ones(a.shape, bool)
-    for _ in range(_MAXITER):
+    dans = (0.0 - ans * -x) / qkm1
+
+    def step(st):
+        c, y, z, pkm2, qkm2, pkm1, qkm1, dpkm2, dqkm2, dpkm1, dqkm1, ans, dans = st
         c = c + 1.0
         y = y + 1.0
         z = z + 2.0
@@ -253,21 +271,20 @@ def _igamc_cf(a, x):
         dpk = dpkm1 * z - pkm1 - dpkm2 * yc + pkm2 * c  # dy/da = dz/da = -1
         dqk = dqkm1 * z - qkm1 - dqkm2 * yc + qkm2 * c
         nz = qk != 0
-        r = np.where(nz, pk / np.where(nz, qk, 1.0), ans)
-        dr = np.where(nz, (dpk - r * dqk) / np.where(nz, qk, 1.0), dans)
+        safe = np.where(nz, qk, 1.0)
+        r = np.where(nz, pk / safe, ans)
+        dr = np.where(nz, (dpk - r * dqk) / safe, dans)
         t = np.where(nz, np.abs((ans - r) / r), 1.0)
         dt = np.where(nz, np.abs(dans - dr), 1.0)
-        ans = np.where(active, r, ans)
-        dans = np.where(active, dr, dans)
-        pkm2, pkm1, qkm2, qkm1 = pkm1, pk, qkm1, qk
-        dpkm2, dpkm1, dqkm2, dqkm1 = dpkm1, dpk, dqkm1, dqk
-        big = np.abs(pk) > _BIG
-        scale = np.where(big, _BIGINV, 1.0)
-        pkm2, pkm1, qkm2, qkm1 = pkm2 * scale, pkm1 * scale, qkm2 * scale, qkm1 * scale
-        dpkm2, dpkm1, dqkm2, dqkm1 = dpkm2 * scale, dpkm1 * scale, dqkm2 * scale, dqkm1 * scale
-        active &= ~((t <= _EPS) & (dt <= _EPS * np.abs(dans)))
-        if not active.any():
-            break
+        scale = np.where(np.abs(pk) > _BIG, _BIGINV, 1.0)
+        done = (t <= _EPS) & (dt <= 8 * _EPS * np.abs(dr))  # the derivative wobbles by an ulp or two
+        pkm2, pkm1, qkm2, qkm1 = pkm1 * scale, pk * scale, qkm1 * scale, qk * scale
+        dpkm2, dpkm1, dqkm2, dqkm1 = dpkm1 * scale, dpk * scale, dqkm1 * scale, dqk * scale
+        return done, [c, y, z, pkm2, qkm2, pkm1, qkm1, dpkm2, dqkm2, dpkm1, dqkm1, r, dr]
+
+    zero = np.zeros_like(a)
+    state = [zero, y, z, np.ones_like(a), x.copy(), pkm1, qkm1, zero, zero, zero, -x, ans, dans]
+    *_, ans, dans = _iterate(state, step, _MAXITER)
     e = np.exp(ax)
     q = ans * e
     dq = q * (log_x - _np_digamma(a)) + e * dans
@@ -316,33 +333,26 @@ def _np_igamma_grad_a(a, x):
 def _betacf(a, b, x):
     """The continued fraction of I_x(a, b) by the modified Lentz method."""
     tiny = 1e-300
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c = np.ones_like(a)
-    d = 1.0 - qab * x / qap
-    d = np.where(np.abs(d) < tiny, tiny, d)
-    d = 1.0 / d
-    h = d.copy()
-    active = np.ones(a.shape, bool)
-    for m in range(1, 10_000):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = np.where(np.abs(d) < tiny, tiny, d)
-        c = 1.0 + aa / c
-        c = np.where(np.abs(c) < tiny, tiny, c)
-        d = 1.0 / d
-        h = np.where(active, h * d * c, h)
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = np.where(np.abs(d) < tiny, tiny, d)
-        c = 1.0 + aa / c
-        c = np.where(np.abs(c) < tiny, tiny, c)
-        d = 1.0 / d
-        delta = d * c
-        h = np.where(active, h * delta, h)
-        active &= ~(np.abs(delta - 1.0) <= _EPS)
-        if not active.any():
-            break
+    d = 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / np.where(np.abs(d) < tiny, tiny, d)
+
+    def step(st):
+        a_, b_, x_, m, c, d, h = st
+        m = m + 1.0
+        m2 = 2.0 * m
+        for aa in (
+            m * (b_ - m) * x_ / ((a_ - 1.0 + m2) * (a_ + m2)),
+            -(a_ + m) * (a_ + b_ + m) * x_ / ((a_ + m2) * (a_ + 1.0 + m2)),
+        ):
+            d = 1.0 + aa * d
+            d = 1.0 / np.where(np.abs(d) < tiny, tiny, d)
+            c = 1.0 + aa / c
+            c = np.where(np.abs(c) < tiny, tiny, c)
+            delta = d * c
+            h = h * delta
+        return np.abs(delta - 1.0) <= _EPS, [a_, b_, x_, m, c, d, h]
+
+    *_, h = _iterate([a, b, x, np.zeros_like(a), np.ones_like(a), d, d.copy()], step, 10_000)
     return h
 
 
@@ -625,19 +635,21 @@ def _np_fresnel(x):
     xl = np.where(small | np.isinf(ax), 2.0, ax)
     pix2 = math.pi * xl * xl
     b = 1.0 - 1j * pix2
-    cc = np.full(xl.shape, 1e300 + 0j)
-    d = h = 1.0 / b
-    n = -1
-    for _ in range(2, 200):
-        n += 2
+    d = 1.0 / b
+
+    def step(st):
+        n, b, cc, d, h = st
+        n = n + 2.0
         a = -n * (n + 1.0)
         b = b + 4.0
         d = 1.0 / (a * d + b)
         cc = b + a / cc
         delta = cc * d
         h = h * delta
-        if np.all(np.abs(delta.real - 1.0) + np.abs(delta.imag) < _EPS):
-            break
+        return np.abs(delta.real - 1.0) + np.abs(delta.imag) < _EPS, [n, b, cc, d, h]
+
+    start = [np.full(xl.shape, -1.0 + 0j), b, np.full(xl.shape, 1e300 + 0j), d, d.copy()]
+    *_, h = _iterate(start, step, 200)
     h = (xl - 1j * xl) * h
     phase = 0.5 * math.pi * _square_mod4(xl)  # pi x^2 / 2 reduced exactly: cos and sin have period 4 in x^2
     cs = (0.5 + 0.5j) * (1.0 - (np.cos(phase) + 1j * np.sin(phase)) * h)
