@@ -415,7 +415,9 @@ def test_cholesky_solve_lstsq_cross_set_diag(rng):
         ref[:, idx, idx] = d
         np.testing.assert_array_equal(tg.linalg.set_diag(x, d).numpy(), ref)
         tg.testing.check_gradients(lambda a, dd: tg.linalg.set_diag(a, dd), [x, d], order=1)
-    with pytest.raises(tg.errors.InvalidArgumentError, match="diagonal must have shape"):
+    with pytest.raises(
+        tg.errors.InvalidArgumentError, match=r"diagonal.shape\[:-1\] is not equal to the longests diagonal"
+    ):
         tg.linalg.set_diag(np.ones((3, 3)), np.ones(2))
 
 

@@ -500,3 +500,63 @@ _BINCOUNT_BAD = [
 @pytest.mark.parametrize("case", _BINCOUNT_BAD, ids=[c[0] for c in _BINCOUNT_BAD])
 def test_bincount_bad_input_like_tf(case, tf_ref):
     test_bad_input_like_tf(case, tf_ref)
+
+
+# ---- tensor_diag, tensor_diag_part, normalize, non-finite diagonals ------------------------------
+
+
+def test_tensor_diag_and_part():
+    v = RNG.normal(size=(2, 3))
+    t = tg.linalg.tensor_diag(v).numpy()
+    want = np.zeros((2, 3, 2, 3))
+    for i in range(2):
+        for j in range(3):
+            want[i, j, i, j] = v[i, j]
+    np.testing.assert_array_equal(t, want)
+    np.testing.assert_array_equal(tg.linalg.tensor_diag_part(t).numpy(), v)
+    assert float(tg.linalg.tensor_diag_part(tg.constant(2.5))) == 2.5
+    check_gradients(tg.linalg.tensor_diag, [v], order=2)
+    check_gradients(tg.linalg.tensor_diag_part, [RNG.normal(size=(2, 2, 2, 2))], order=2)
+
+
+def test_normalize():
+    x = RNG.normal(size=(3, 4))
+    unit, n = tg.linalg.normalize(x, axis=-1)
+    np.testing.assert_allclose(n.numpy(), np.linalg.norm(x, axis=-1, keepdims=True), rtol=1e-14)
+    np.testing.assert_allclose(unit.numpy(), x / np.linalg.norm(x, axis=-1, keepdims=True), rtol=1e-14)
+    unit, n = tg.linalg.normalize(x, ord=2, axis=[0, 1])
+    assert n.shape == [1, 1]
+    np.testing.assert_allclose(float(n.numpy()[0, 0]), np.linalg.norm(x, 2), rtol=1e-13)
+
+
+def test_diagonals_keep_inf_and_nan_where_they_are():
+    inf, nan = np.inf, np.nan
+    np.testing.assert_array_equal(tg.linalg.diag([inf, 1.0]).numpy(), [[inf, 0.0], [0.0, 1.0]])
+    np.testing.assert_array_equal(tg.linalg.diag_part([[1.0, inf], [nan, 3.0]]).numpy(), [1.0, 3.0])
+    np.testing.assert_array_equal(
+        tg.linalg.set_diag([[inf, 1.0], [2.0, nan]], [5.0, 6.0]).numpy(), [[5.0, 1.0], [2.0, 6.0]]
+    )
+    assert float(tg.linalg.trace([[1.0, inf], [nan, 2.0]])) == 3.0
+
+
+_TENSOR_DIAG_BAD = [
+    ("tensor_diag_scalar", lambda m: m.linalg.tensor_diag(m.constant(1.0))),
+    ("tensor_diag_part_odd", lambda m: m.linalg.tensor_diag_part(m.ones([2, 2, 2]))),
+    ("tensor_diag_part_mismatch", lambda m: m.linalg.tensor_diag_part(m.ones([2, 3]))),
+]
+
+
+@pytest.mark.parametrize("case", _TENSOR_DIAG_BAD, ids=[c[0] for c in _TENSOR_DIAG_BAD])
+def test_tensor_diag_bad_input_like_tf(case, tf_ref):
+    test_bad_input_like_tf(case, tf_ref)
+
+
+def test_tensor_diag_normalize_vs_tf(tf_ref):
+    v = RNG.normal(size=(2, 2, 3))
+    np.testing.assert_array_equal(tg.linalg.tensor_diag(v).numpy(), tf_ref.linalg.tensor_diag(v).numpy())
+    t = RNG.normal(size=(2, 3, 2, 3))
+    np.testing.assert_array_equal(tg.linalg.tensor_diag_part(t).numpy(), tf_ref.linalg.tensor_diag_part(t).numpy())
+    for kw in ({}, {"ord": 1, "axis": -1}, {"ord": 2, "axis": [0, 1]}, {"ord": np.inf, "axis": [-1, -2]}):
+        x = RNG.normal(size=(3, 4))
+        for ours, theirs in zip(tg.linalg.normalize(x, **kw), tf_ref.linalg.normalize(x, **kw)):
+            np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-13)

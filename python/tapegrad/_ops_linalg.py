@@ -328,16 +328,7 @@ def diag_part(
     >>> tg.linalg.diag_part([[1, 2, 3], [4, 5, 6]], k=(-1, 1), padding_value=9).numpy().tolist()
     [[2, 6], [1, 5], [4, 9]]
     """
-    if not _is_zero_k(k) or not _is_zero(padding_value) or align != "RIGHT_LEFT":
-        return _diag_part_general(input, k, padding_value, align)
-    x = _t(input)
-    if len(x.shape) < 2:
-        raise InvalidArgumentError(
-            f"input must be at least 2-dim, received shape: {list(x.shape)} [Op:MatrixDiagPartV3]"
-        )
-    m, n = int(x.shape[-2]), int(x.shape[-1])
-    masked = multiply(x, constant(np.eye(m, n), dtype=x.dtype))
-    return reduce_sum(masked, axis=-1 if m <= n else -2)
+    return _diag_part_general(input, k, padding_value, align)
 
 
 def trace(x: TensorLike, name: str | None = None) -> Tensor:
@@ -496,21 +487,7 @@ def set_diag(
     >>> tg.linalg.set_diag(tg.zeros([2, 3], tg.int32), [7, 8], k=1).numpy().tolist()
     [[0, 7, 0], [0, 0, 8]]
     """
-    if not _is_zero_k(k) or align != "RIGHT_LEFT":
-        return _set_diag_general(input, diagonal, k, align)
-    x, d = _t(input), _t(diagonal)
-    if len(x.shape) < 2:
-        raise InvalidArgumentError(f"input must be at least 2-dim, received shape: {_shape_str(x)}")
-    m, n = int(x.shape[-2]), int(x.shape[-1])
-    if list(d.shape) != list(x.shape[:-2]) + [min(m, n)]:
-        raise InvalidArgumentError(
-            f"diagonal must have shape {list(x.shape[:-2]) + [min(m, n)]}, got {_shape_str(d)} [Op:MatrixSetDiagV3]"
-        )
-    kept = multiply(x, constant(1.0 - np.eye(m, n), dtype=x.dtype))
-    spread = np.zeros((m, n, min(m, n)))
-    spread[np.arange(min(m, n)), np.arange(min(m, n)), np.arange(min(m, n))] = 1.0
-    placed = einsum("...t,ijt->...ij", d, constant(spread, dtype=x.dtype))
-    return kept + placed
+    return _set_diag_general(input, diagonal, k, align)
 
 
 def diag(
@@ -530,18 +507,7 @@ def diag(
     >>> tg.linalg.diag([1.0, 2.0], k=1).numpy().tolist()
     [[0.0, 1.0, 0.0], [0.0, 0.0, 2.0], [0.0, 0.0, 0.0]]
     """
-    if (
-        not _is_zero_k(k)
-        or not (_is_default(num_rows) and _is_default(num_cols))
-        or not _is_zero(padding_value)
-        or align != "RIGHT_LEFT"
-    ):
-        return _diag_general(diagonal, k, num_rows, num_cols, padding_value, align)
-    v = _t(diagonal)
-    if len(v.shape) < 1:
-        raise InvalidArgumentError("diagonal must be at least 1-dim, received shape: [] [Op:MatrixDiagV3]")
-    n = int(v.shape[-1])
-    return multiply(reshape(v, [int(d) for d in v.shape[:-1]] + [1, n]), constant(np.eye(n), dtype=v.dtype))
+    return _diag_general(diagonal, k, num_rows, num_cols, padding_value, align)
 
 
 def band_part(input: TensorLike, num_lower: Any, num_upper: Any, name: str | None = None) -> Tensor:
@@ -918,20 +884,6 @@ def expm(input: TensorLike, name: str | None = None) -> Tensor:
 _ALIGNS = ("LEFT_RIGHT", "RIGHT_LEFT", "LEFT_LEFT", "RIGHT_RIGHT")
 
 
-def _is_zero(v):
-    a = np.asarray(v)
-    return a.size == 1 and a.reshape(()) == 0
-
-
-def _is_default(v):
-    return np.asarray(v).size == 1 and int(np.asarray(v).reshape(())) == -1
-
-
-def _is_zero_k(k):
-    a = np.asarray(k).reshape(-1)
-    return a.size == 1 and int(a[0]) == 0
-
-
 def _k_pair(k, op):
     a = np.asarray(k).reshape(-1)
     if a.size not in (1, 2):
@@ -1101,3 +1053,68 @@ def _set_diag_general(input, diagonal, k, align):
     values = reshape(v, batch + [num_diags * max_len])
     picked = reshape(gather(values, constant(flat.reshape(-1).astype(np.int64)), axis=-1), shape)
     return _core.where3(broadcast_to(constant(inside), shape), picked, x)
+
+
+# ---- tensor_diag, tensor_diag_part, normalize --------------------------------------------------
+
+
+def tensor_diag(diagonal: TensorLike, name: str | None = None) -> Tensor:
+    """The rank-2k tensor with `diagonal` ``[D1, ..., Dk]`` at ``[i1, ..., ik, i1, ..., ik]`` and
+    zeros elsewhere (``tf.linalg.tensor_diag``).
+
+    >>> import tapegrad as tg
+    >>> tg.linalg.tensor_diag([1, 2]).numpy().tolist()
+    [[1, 0], [0, 2]]
+    """
+    v = _t(diagonal)
+    shape = [int(s) for s in v.shape]
+    if not shape:
+        raise InvalidArgumentError("Input must be at least rank 1, got 0 [Op:Diag]")
+    n = int(np.prod(shape, dtype=np.int64))
+    return reshape(_diag_general(reshape(v, [n]), 0, -1, -1, 0, "RIGHT_LEFT"), shape + shape)
+
+
+def tensor_diag_part(input: TensorLike, name: str | None = None) -> Tensor:
+    """The diagonal ``[D1, ..., Dk]`` of a rank-2k tensor ``[D1, ..., Dk, D1, ..., Dk]``
+    (``tf.linalg.tensor_diag_part``).
+
+    >>> import tapegrad as tg
+    >>> tg.linalg.tensor_diag_part([[1, 5], [7, 2]]).numpy().tolist()
+    [1, 2]
+    """
+    x = _t(input)
+    shape = [int(s) for s in x.shape]
+    rank = len(shape)
+    if rank == 0:
+        return x
+    if rank % 2:
+        gap = " " * 42  # TF's message has a run of spaces from a C++ line continuation
+        raise InvalidArgumentError(
+            f"The rank of the tensor should be{gap}even and positive, got shape {_shape_str(x)} [Op:DiagPart]"
+        )
+    half = shape[: rank // 2]
+    if half != shape[rank // 2 :]:
+        bad = next(i for i in range(rank // 2) if shape[i] != shape[i + rank // 2])
+        raise InvalidArgumentError(
+            f"Invalid shape {_shape_str(x)}: dimensions {bad} and {bad + rank // 2} do not match. [Op:DiagPart]"
+        )
+    n = int(np.prod(half, dtype=np.int64))
+    return reshape(_diag_part_general(reshape(x, [n, n]), 0, 0, "RIGHT_LEFT"), half)
+
+
+def normalize(
+    tensor: TensorLike, ord: Any = "euclidean", axis: Any = None, name: str | None = None
+) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """``(tensor / norm, norm)`` with ``norm = tf.norm(tensor, ord, axis, keepdims=True)``
+    (``tf.linalg.normalize``).
+
+    >>> import tapegrad as tg
+    >>> unit, n = tg.linalg.normalize([3.0, 4.0])
+    >>> unit.numpy().tolist(), n.numpy().tolist()
+    ([0.6000000238418579, 0.800000011920929], [5.0])
+    """
+    from ._ops_math import norm as _norm
+
+    x = _t(tensor)
+    n = _norm(x, ord=ord, axis=axis, keepdims=True)
+    return x / n, n
