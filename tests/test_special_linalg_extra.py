@@ -265,6 +265,12 @@ def test_diag_closed_forms():
     want[1, 0], want[2, 1] = -1.0, -2.0
     np.testing.assert_array_equal(out, want)
     assert tg.linalg.diag_part(np.ones((2, 3, 3)), k=tg.constant([0, 2])).shape == [2, 3, 3]
+    # empty matrices: k = 0 is always in range (TF's rule), other k are checked
+    assert tg.linalg.set_diag(tg.zeros([0, 2]), tg.zeros([0])).shape == [0, 2]
+    assert tg.linalg.diag_part(tg.zeros([3, 0, 2])).shape == [3, 0]
+    assert tg.linalg.diag_part(tg.zeros([0, 2]), k=(0, 1)).shape == [2, 0]
+    with pytest.raises(tg.errors.InvalidArgumentError, match="lower_diag_index is out of bound: -1"):
+        tg.linalg.diag_part(tg.zeros([0, 2]), k=-1)
 
 
 @pytest.mark.parametrize("shape", [(2, 3, 3), (2, 3, 5), (5, 3), (1, 4)])

@@ -981,7 +981,7 @@ def _diag_part_general(input, k, padding_value, align):
     lo, hi, pair = _k_pair(k, op)
     rows, cols = shape[-2], shape[-1]
     for name, val in (("lower", lo), ("upper", hi)):
-        if (rows or cols) and not -rows < val < cols:
+        if val != 0 and not -rows < val < cols:  # k = 0 is always accepted (empty matrices), as TF
             raise InvalidArgumentError(
                 f"{name}_diag_index is out of bound: {val}. It must be between {-rows} and {cols} [Op:{op}]"
             )
@@ -1025,7 +1025,7 @@ def _set_diag_general(input, diagonal, k, align):
     lo, hi, pair = _k_pair(k, op)
     rows, cols = shape[-2], shape[-1]
     for name, val in (("lower", lo), ("upper", hi)):
-        if (rows or cols) and not -rows < val < cols:
+        if val != 0 and not -rows < val < cols:  # k = 0 is always accepted (empty matrices), as TF
             raise InvalidArgumentError(
                 f"{name}_diag_index is out of bound: {val}. It must be between {-rows} and {cols} [Op:{op}]"
             )
