@@ -158,6 +158,9 @@ def test_expm_closed_forms():
     nil = np.array([[0.0, 1.0, 2.0], [0.0, 0.0, 3.0], [0.0, 0.0, 0.0]])  # I + N + N^2 / 2
     np.testing.assert_allclose(tg.linalg.expm(nil).numpy(), np.eye(3) + nil + nil @ nil / 2, rtol=1e-7)
     assert tg.linalg.expm(tg.zeros([0, 0])).shape == [0, 0]
+    half = tg.linalg.expm(tg.constant(d, tg.float16))  # computed in float32, as the engine solves
+    assert half.dtype == tg.float16
+    np.testing.assert_allclose(half.numpy(), np.diag(np.exp(np.diag(d))), rtol=1e-3)
     assert np.isnan(tg.linalg.expm(np.array([[np.inf, 0.0], [0.0, 1.0]])).numpy()).all()
 
 

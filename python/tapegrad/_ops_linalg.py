@@ -841,6 +841,10 @@ def expm(input: TensorLike, name: str | None = None) -> Tensor:
         raise InvalidArgumentError(f"Matrix size-incompatible: In[0]: {a}, In[1]: {a} [Op:BatchMatMulV2]")
     if shape[-2:] == [0, 0]:
         return x
+    if x.dtype.name in ("float16", "bfloat16"):  # the engine solves in float32 and float64 only
+        from ._ops import cast
+
+        return cast(expm(cast(x, "float32")), x.dtype)
     n = shape[-1]
     flat = reshape(x, [-1, n, n])
     l1 = np.abs(np.asarray(flat, dtype=np.float64)).sum(axis=-2).max(axis=-1)  # per matrix

@@ -37,7 +37,7 @@ _SQRT_PI = math.sqrt(math.pi)
 
 
 def _unary(x: Any, op: str, allowed: str = _ALL_FLOATS) -> Tensor:
-    x = x if isinstance(x, (Tensor, Variable)) else convert_to_tensor(x)
+    x = x if isinstance(x, Tensor) else convert_to_tensor(x)  # a Variable's read is what tapes watch
     if not x.dtype.is_floating:
         raise _attr_t_error(x.dtype, allowed, op)
     return x
@@ -48,7 +48,14 @@ def _same_dtype(args: tuple, op: str, allowed: str) -> list:
     dtype, as TF's generated op wrappers convert); TF's messages otherwise."""
     first = next((a for a in args if isinstance(a, (Tensor, Variable))), None)
     dtype = None if first is None else first.dtype
-    out = [a if isinstance(a, (Tensor, Variable)) else convert_to_tensor(a, dtype=dtype) for a in args]
+    out = [
+        a
+        if isinstance(a, Tensor)
+        else convert_to_tensor(a)
+        if isinstance(a, Variable)
+        else convert_to_tensor(a, dtype=dtype)
+        for a in args
+    ]
     if dtype is None:
         dtype = out[0].dtype
         out = [convert_to_tensor(a, dtype=dtype) for a in args]
@@ -1173,7 +1180,7 @@ def erfcinv(x: TensorLike, name: str | None = None) -> Tensor:
     >>> round(float(tg.math.erfcinv(0.5)), 6)
     0.476936
     """
-    x = x if isinstance(x, (Tensor, Variable)) else convert_to_tensor(x)
+    x = x if isinstance(x, Tensor) else convert_to_tensor(x)
     if not x.dtype.is_floating:
         raise TypeError(f"Cannot convert 0.5 to EagerTensor of dtype {x.dtype.name}")
     return -ndtri(0.5 * x) * math.sqrt(0.5)
