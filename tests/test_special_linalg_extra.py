@@ -569,3 +569,98 @@ def test_tensor_diag_normalize_vs_tf(tf_ref):
         x = RNG.normal(size=(3, 4))
         for ours, theirs in zip(tg.linalg.normalize(x, **kw), tf_ref.linalg.normalize(x, **kw)):
             np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-13)
+
+
+# ---- tridiagonal matrices ------------------------------------------------------------------------
+
+
+def _tridiagonal(batch, m, dominant=False):
+    sup, main, sub = (RNG.normal(size=batch + (m,)) for _ in range(3))
+    if dominant:
+        main = main + 6 * np.sign(main)
+    sup[..., -1] = 0.0
+    sub[..., 0] = 0.0
+    dense = np.zeros(batch + (m, m))
+    i = np.arange(m)
+    dense[..., i, i] = main
+    dense[..., i[:-1], i[:-1] + 1] = sup[..., :-1]
+    dense[..., i[1:], i[1:] - 1] = sub[..., 1:]
+    return np.stack([sup, main, sub], -2), dense
+
+
+@pytest.mark.parametrize("pivoting", [True, False])
+def test_tridiagonal_solve_and_matmul(pivoting):
+    compact, dense = _tridiagonal((3,), 6, dominant=not pivoting)
+    rhs = RNG.normal(size=(3, 6, 2))
+    want = np.linalg.solve(dense, rhs)
+    for fmt, diags in [
+        ("compact", compact),
+        ("matrix", dense),
+        ("sequence", (compact[:, 0, :-1], compact[:, 1], compact[:, 2, 1:])),
+    ]:
+        got = tg.linalg.tridiagonal_solve(diags, rhs, diagonals_format=fmt, partial_pivoting=pivoting).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(
+            tg.linalg.tridiagonal_matmul(diags, rhs, diagonals_format=fmt).numpy(), dense @ rhs, rtol=1e-14, atol=1e-14
+        )
+    vec = tg.linalg.tridiagonal_solve(compact, rhs[..., 0], partial_pivoting=pivoting).numpy()
+    np.testing.assert_allclose(vec, want[..., 0], rtol=1e-10, atol=1e-12)
+    got = tg.linalg.tridiagonal_solve(compact, np.swapaxes(rhs, -1, -2), transpose_rhs=True).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    check_gradients(lambda d, b: tg.linalg.tridiagonal_solve(d, b, partial_pivoting=pivoting), [compact, rhs], order=2)
+    check_gradients(tg.linalg.tridiagonal_matmul, [compact, rhs], order=2)
+
+
+def test_tridiagonal_solve_needs_pivoting_and_singular_gives_nan():
+    # a zero on the main diagonal: pivoting solves it exactly; the singular matrix gives nan (TF)
+    x = tg.linalg.tridiagonal_solve([[1.0, 1.0, 0.0], [0.0, 2.0, 3.0], [0.0, 1.0, 1.0]], [1.0, 3.0, 4.0]).numpy()
+    np.testing.assert_allclose(np.array([[0, 1, 0], [1, 2, 1], [0, 1, 3]]) @ x, [1.0, 3.0, 4.0], rtol=1e-6)
+    assert np.isnan(
+        tg.linalg.tridiagonal_solve([[1.0, 1.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 1.0]], [1.0, 1.0, 1.0]).numpy()
+    ).all()
+
+
+def test_tridiagonal_vs_tf(tf_ref):
+    compact, dense = _tridiagonal((2, 3), 7)
+    rhs = RNG.normal(size=(2, 3, 7, 2))
+    for dtype, tol in (("float32", 1e-4), ("float64", 1e-11)):
+        d, b = compact.astype(dtype), rhs.astype(dtype)
+        want = tf_ref.linalg.tridiagonal_solve(tf_ref.constant(d), tf_ref.constant(b)).numpy()
+        np.testing.assert_allclose(tg.linalg.tridiagonal_solve(d, b).numpy(), want, rtol=tol, atol=tol)
+        want = tf_ref.linalg.tridiagonal_matmul(tf_ref.constant(d), tf_ref.constant(b)).numpy()
+        np.testing.assert_allclose(tg.linalg.tridiagonal_matmul(d, b).numpy(), want, rtol=tol, atol=tol)
+
+    def grads(m):
+        d, b = m.constant(compact), m.constant(rhs)
+        with m.GradientTape() as tape:
+            tape.watch([d, b])
+            y = m.reduce_sum(m.sin(m.linalg.tridiagonal_solve(d, b))) + m.reduce_sum(
+                m.linalg.tridiagonal_matmul(d, b) ** 2
+            )
+        g_d, g_b = tape.gradient(y, [d, b])
+        return g_d.numpy(), g_b.numpy()
+
+    (ours_d, ours_b), (tf_d, tf_b) = grads(tg), grads(tf_ref)
+    np.testing.assert_allclose(ours_b, tf_b, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(ours_d, tf_d, rtol=1e-9, atol=1e-10)  # the padding entries get 0, as TF
+
+
+_TRIDIAG_BAD = [
+    ("format", lambda m: m.linalg.tridiagonal_solve(m.ones([3, 3]), m.ones([3, 1]), diagonals_format="foo")),
+    ("three_diagonals", lambda m: m.linalg.tridiagonal_solve(m.ones([2, 3]), m.ones([3, 1]))),
+    ("rhs_rows", lambda m: m.linalg.tridiagonal_solve(m.ones([3, 3]), m.ones([4, 1]))),
+    ("matmul_format", lambda m: m.linalg.tridiagonal_matmul(m.ones([3, 3]), m.ones([3, 1]), diagonals_format="foo")),
+    ("int", lambda m: m.linalg.tridiagonal_solve(m.ones([3, 3], m.int32), m.ones([3, 1], m.int32))),
+    ("mixed", lambda m: m.linalg.tridiagonal_solve(m.ones([3, 3], m.float64), m.ones([3, 1]))),
+    (
+        "perturb",
+        lambda m: m.linalg.tridiagonal_solve(
+            m.ones([3, 3]), m.ones([3, 1]), partial_pivoting=False, perturb_singular=True
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", _TRIDIAG_BAD, ids=[c[0] for c in _TRIDIAG_BAD])
+def test_tridiagonal_bad_input_like_tf(case, tf_ref):
+    test_bad_input_like_tf(case, tf_ref)

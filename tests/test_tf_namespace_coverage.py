@@ -206,8 +206,6 @@ NOT_YET = {
         "eigh_tridiagonal",
         "experimental",
         "sqrtm",
-        "tridiagonal_matmul",
-        "tridiagonal_solve",
     },
     "tf.math": {
         # still to add (issue 11)

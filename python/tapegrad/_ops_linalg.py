@@ -14,7 +14,17 @@ import numpy as np
 from . import _core
 from ._core import InvalidArgumentError
 from ._custom_gradient import custom_gradient
-from ._ops import broadcast_to, constant, convert_to_tensor, matmul, multiply, reduce_sum, reshape, transpose
+from ._ops import (
+    broadcast_to,
+    constant,
+    convert_to_tensor,
+    matmul,
+    multiply,
+    reduce_sum,
+    reshape,
+    transpose,
+    zeros_like,
+)
 from ._ops_math import _kernel_name as _kname
 from ._tensor import Tensor
 from ._typing import DTypeLike, TensorLike
@@ -1122,3 +1132,173 @@ def normalize(
     x = _t(tensor)
     n = _norm(x, ord=ord, axis=axis, keepdims=True)
     return x / n, n
+
+
+# ---- tridiagonal matrices ----------------------------------------------------------------------
+
+
+def _tridiagonal_compact(diagonals, diagonals_format, dtype=None):
+    """(super, main, sub) [..., M] each, TF's compact layout: super[..., M-1] and sub[..., 0]
+    are padding."""
+    from ._ops_shape import concat
+
+    if diagonals_format == "compact":
+        d = _t(diagonals)
+        if int(d.shape[-2]) != 3:
+            raise ValueError(f"Expected 3 diagonals got {int(d.shape[-2])}")
+        return d[..., 0, :], d[..., 1, :], d[..., 2, :]
+    if diagonals_format == "sequence":
+        if not isinstance(diagonals, (tuple, list)) or len(diagonals) != 3:
+            raise ValueError("Expected diagonals to be a sequence of length 3.")
+        sup, main, sub = (_t(v) for v in diagonals)
+        m = int(main.shape[-1])
+        zero = lambda t: zeros_like(t[..., :1])  # noqa: E731
+        if int(sub.shape[-1]) == m - 1:
+            sub = concat([zero(main), sub], -1)
+        if int(sup.shape[-1]) == m - 1:
+            sup = concat([sup, zero(main)], -1)
+        return sup, main, sub
+    if diagonals_format == "matrix":
+        d = _t(diagonals)
+        m1, m2 = int(d.shape[-1]), int(d.shape[-2])
+        if m1 != m2:
+            raise ValueError(f"Expected last two dimensions of diagonals to be same, got {m1} and {m2}")
+        bands = diag_part(d, k=(-1, 1), padding_value=0, align="LEFT_RIGHT")
+        return bands[..., 0, :], bands[..., 1, :], bands[..., 2, :]
+    raise ValueError(f"Unrecognized diagonals_format: {diagonals_format}")
+
+
+def _shift_rows(x, up):
+    """x[..., i + 1, :] (up) or x[..., i - 1, :] along axis -2, zero-filled at the end it leaves."""
+    from ._ops_shape import concat
+
+    zero = zeros_like(x[..., :1, :])
+    return concat([x[..., 1:, :], zero], -2) if up else concat([zero, x[..., :-1, :]], -2)
+
+
+def tridiagonal_matmul(
+    diagonals: Any, rhs: TensorLike, diagonals_format: str = "compact", name: str | None = None
+) -> Tensor:
+    """The product of tridiagonal matrices (given as their three diagonals: ``compact``
+    ``[..., 3, M]`` super/main/sub, a ``sequence`` of three, or the full ``matrix``) with `rhs`
+    ``[..., M, N]`` (``tf.linalg.tridiagonal_matmul``).
+
+    >>> import tapegrad as tg
+    >>> tg.linalg.tridiagonal_matmul([[1.0, 1.0, 0.0], [3.0, 3.0, 3.0], [0.0, 1.0, 1.0]], [[1.0], [1.0], [1.0]]).numpy().tolist()
+    [[4.0], [5.0], [4.0]]
+    """
+    sup, main, sub = _tridiagonal_compact(diagonals, diagonals_format)
+    b = rhs if isinstance(rhs, Tensor) else convert_to_tensor(rhs, dtype=main.dtype)
+    col = lambda v: reshape(v, [int(s) for s in v.shape] + [1])  # noqa: E731
+    return col(sup) * _shift_rows(b, True) + col(main) * b + col(sub) * _shift_rows(b, False)
+
+
+def _gtsv(sup, main, sub, b, pivoting):
+    """Solves tridiagonal systems [B, M] x [B, M, K] by Gaussian elimination, with LAPACK gtsv's
+    row interchanges when `pivoting`; nan where a pivot is zero (TF's result for singular input)."""
+    du, d, dl = sup.copy(), main.copy(), sub[:, 1:].copy()  # dl[i]: row i + 1, column i
+    b = b.copy()
+    bsz, m = d.shape
+    du2 = np.zeros_like(d)  # fill-in on the second superdiagonal
+    singular = np.zeros(bsz, bool)
+    for i in range(m - 1):
+        swap = pivoting & (np.abs(d[:, i]) < np.abs(dl[:, i]))
+        piv = np.where(swap, dl[:, i], d[:, i])
+        singular |= piv == 0
+        safe = np.where(piv == 0, 1, piv)
+        fact = np.where(swap, d[:, i], dl[:, i]) / safe
+        # rows i and i+1 after an optional interchange: row i = (piv, du_i, du2_i), row i+1 reduced
+        r0_1 = np.where(swap, d[:, i + 1], du[:, i])
+        r0_2 = np.where(swap, du[:, i + 1] if i + 1 < m - 1 else 0, 0)
+        r1_1 = np.where(swap, du[:, i], d[:, i + 1])
+        r1_2 = np.where(swap, 0, du[:, i + 1] if i + 1 < m - 1 else 0)
+        b0 = np.where(swap[:, None], b[:, i + 1], b[:, i])
+        b1 = np.where(swap[:, None], b[:, i], b[:, i + 1])
+        d[:, i], du[:, i], du2[:, i] = piv, r0_1, r0_2
+        d[:, i + 1] = r1_1 - fact * r0_1
+        if i + 1 < m - 1:
+            du[:, i + 1] = r1_2 - fact * r0_2
+        b[:, i], b[:, i + 1] = b0, b1 - fact[:, None] * b0
+    singular |= d[:, m - 1] == 0
+    safe_d = np.where(d == 0, 1, d)
+    x = np.zeros_like(b)
+    for i in range(m - 1, -1, -1):
+        acc = b[:, i].copy()
+        if i + 1 < m:
+            acc -= du[:, i, None] * x[:, i + 1]
+        if i + 2 < m:
+            acc -= du2[:, i, None] * x[:, i + 2]
+        x[:, i] = acc / safe_d[:, i, None]
+    x[singular] = np.nan
+    return x
+
+
+@custom_gradient
+def _tridiagonal_solve_op(sup, main, sub, rhs, pivoting):
+    def grad(dy):  # A x = b: db = A^-T dy; dA = -db x^T on the three diagonals
+        x = _tridiagonal_solve_op(sup, main, sub, rhs, pivoting)
+        from ._ops_shape import concat
+
+        zero = zeros_like(main[..., :1])
+        sup_t = concat([sub[..., 1:], zero], -1)
+        sub_t = concat([zero, sup[..., :-1]], -1)
+        db = _tridiagonal_solve_op(sup_t, main, sub_t, dy, pivoting)
+        g_sup = -reduce_sum(db * _shift_rows(x, True), axis=-1)
+        g_main = -reduce_sum(db * x, axis=-1)
+        g_sub = -reduce_sum(db * _shift_rows(x, False), axis=-1)
+        return g_sup, g_main, g_sub, db, None
+
+    s, mn, sb, b = (np.asarray(t) for t in (sup, main, sub, rhs))
+    batch = b.shape[:-2]
+    m, k = b.shape[-2], b.shape[-1]
+    flat = lambda a: np.broadcast_to(a, batch + (m,)).reshape(-1, m)  # noqa: E731
+    x = _gtsv(flat(s), flat(mn), flat(sb), b.reshape(-1, m, k), bool(np.asarray(pivoting)))
+    return constant(x.reshape(b.shape).astype(b.dtype), dtype=rhs.dtype), grad
+
+
+def tridiagonal_solve(
+    diagonals: Any,
+    rhs: TensorLike,
+    diagonals_format: str = "compact",
+    transpose_rhs: bool = False,
+    conjugate_rhs: bool = False,
+    name: str | None = None,
+    partial_pivoting: bool = True,
+    perturb_singular: bool = False,
+) -> Tensor:
+    """Solves tridiagonal systems ``A x = rhs`` (A as in ``tridiagonal_matmul``; rhs ``[..., M]``
+    or ``[..., M, K]``) by Gaussian elimination with partial pivoting, as LAPACK's gtsv; a
+    singular system gives nan, as TF (``tf.linalg.tridiagonal_solve``). Gradients flow to the
+    diagonals and rhs.
+
+    >>> import tapegrad as tg
+    >>> tg.linalg.tridiagonal_solve([[1.0, 1.0, 0.0], [3.0, 3.0, 3.0], [0.0, 1.0, 1.0]], [4.0, 5.0, 4.0]).numpy().round(6).tolist()
+    [1.0, 1.0, 1.0]
+    """
+    from ._ops_math import _attr_t_error
+
+    if perturb_singular and not partial_pivoting:
+        raise ValueError("partial_pivoting must be True if perturb_singular is.")
+    if perturb_singular:
+        raise NotImplementedError("tg.linalg.tridiagonal_solve: perturb_singular=True is not implemented")
+    sup, main, sub = _tridiagonal_compact(diagonals, diagonals_format)
+    b = rhs if isinstance(rhs, Tensor) else convert_to_tensor(rhs, dtype=main.dtype)
+    if not main.dtype.is_floating:
+        raise _attr_t_error(main.dtype, "double, float, complex64, complex128", "TridiagonalSolve")
+    if b.dtype != main.dtype:
+        raise InvalidArgumentError(
+            f"cannot compute TridiagonalSolve as input #1(zero-based) was expected to be a "
+            f"{_kname(main.dtype)} tensor but is a {_kname(b.dtype)} tensor [Op:TridiagonalSolve]"
+        )
+    vector = len(b.shape) == len(main.shape)
+    if vector:
+        b = reshape(b, [int(s) for s in b.shape] + [1])
+    elif transpose_rhs:
+        b = matrix_transpose(b)
+    m = int(main.shape[-1])
+    if int(b.shape[-2]) != m:
+        raise ValueError(
+            f"Expected number of left-hand sided and right-hand sides to be equal, got {m} and {int(b.shape[-2])}"
+        )
+    x = _tridiagonal_solve_op(sup, main, sub, b, constant(bool(partial_pivoting)))
+    return reshape(x, [int(s) for s in x.shape[:-1]]) if vector else x

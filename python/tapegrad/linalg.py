@@ -37,6 +37,8 @@ from ._ops_linalg import (
     tensordot,
     trace,
     triangular_solve,
+    tridiagonal_matmul,
+    tridiagonal_solve,
 )
 from ._ops_math import global_norm, l2_normalize, norm
 
@@ -80,4 +82,6 @@ __all__ = [
     "tensordot",
     "trace",
     "triangular_solve",
+    "tridiagonal_matmul",
+    "tridiagonal_solve",
 ]
