@@ -664,3 +664,37 @@ _TRIDIAG_BAD = [
 @pytest.mark.parametrize("case", _TRIDIAG_BAD, ids=[c[0] for c in _TRIDIAG_BAD])
 def test_tridiagonal_bad_input_like_tf(case, tf_ref):
     test_bad_input_like_tf(case, tf_ref)
+
+
+@pytest.mark.parametrize("lower", [True, False])
+def test_banded_triangular_solve(lower):
+    bands = RNG.normal(size=(2, 3, 5))
+    bands[:, 0 if lower else -1] += 4  # the diagonal: first row (lower) or last (upper)
+    dense = tg.linalg.diag(bands, k=(-2, 0) if lower else (0, 2), num_rows=5, num_cols=5, align="LEFT_RIGHT").numpy()
+    assert np.array_equal(dense, np.tril(dense) if lower else np.triu(dense))
+    rhs = RNG.normal(size=(2, 5, 2))
+    for adjoint in (False, True):
+        a = np.swapaxes(dense, -1, -2) if adjoint else dense
+        got = tg.linalg.banded_triangular_solve(bands, rhs, lower=lower, adjoint=adjoint).numpy()
+        np.testing.assert_allclose(got, np.linalg.solve(a, rhs), rtol=1e-12, atol=1e-13)
+    check_gradients(lambda b, r: tg.linalg.banded_triangular_solve(b, r, lower=lower), [bands, rhs], order=2)
+
+
+def test_banded_triangular_solve_vs_tf(tf_ref):
+    for lower in (True, False):
+        for adjoint in (False, True):
+            bands = RNG.normal(size=(2, 3, 6))
+            bands[:, 0 if lower else -1] += 4
+            rhs = RNG.normal(size=(2, 6, 2))
+            want = tf_ref.linalg.banded_triangular_solve(
+                tf_ref.constant(bands), tf_ref.constant(rhs), lower=lower, adjoint=adjoint
+            ).numpy()
+            got = tg.linalg.banded_triangular_solve(bands, rhs, lower=lower, adjoint=adjoint).numpy()
+            np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-14)
+    too_many = RNG.normal(size=(4, 2)) + 3  # more bands than rows: the extra ones are ignored
+    np.testing.assert_allclose(
+        tg.linalg.banded_triangular_solve(too_many, np.ones((2, 1))).numpy(),
+        tf_ref.linalg.banded_triangular_solve(tf_ref.constant(too_many), tf_ref.ones([2, 1], tf_ref.float64)).numpy(),
+        rtol=1e-14,
+    )
+    test_bad_input_like_tf(("rank1", lambda m: m.linalg.banded_triangular_solve(m.ones([2]), m.ones([2, 1]))), tf_ref)

@@ -202,7 +202,6 @@ NOT_YET = {
         "LinearOperatorToeplitz",
         "LinearOperatorTridiag",
         "LinearOperatorZeros",
-        "banded_triangular_solve",
         "eigh_tridiagonal",
         "experimental",
         "sqrtm",

@@ -1302,3 +1302,29 @@ def tridiagonal_solve(
         )
     x = _tridiagonal_solve_op(sup, main, sub, b, constant(bool(partial_pivoting)))
     return reshape(x, [int(s) for s in x.shape[:-1]]) if vector else x
+
+
+def banded_triangular_solve(
+    bands: TensorLike, rhs: TensorLike, lower: bool = True, adjoint: bool = False, name: str | None = None
+) -> Tensor:
+    """Solves ``A x = rhs`` for a banded triangular A given by its K bands ``[..., K, M]``: the
+    diagonal first, then the subdiagonals (lower) or the superdiagonals down to the diagonal last
+    (upper), stored with TF's LEFT_RIGHT alignment (``tf.linalg.banded_triangular_solve``). A is
+    assembled with ``tf.linalg.diag`` and solved with ``triangular_solve``, so gradients of every
+    order come from those ops.
+
+    >>> import tapegrad as tg
+    >>> tg.linalg.banded_triangular_solve([[2.0, 4.0], [0.0, 1.0]], [[2.0], [5.0]]).numpy().tolist()
+    [[1.0], [1.0]]
+    """
+    b = _t(bands)
+    if len(b.shape) < 2:
+        raise InvalidArgumentError(f"In[0] ndims must be >= 2: {len(b.shape)} [Op:BandedTriangularSolve]")
+    k, m = int(b.shape[-2]), int(b.shape[-1])
+    if k > m:  # bands past the matrix's corner hold nothing (TF accepts them)
+        b = b[..., :m, :] if lower else b[..., k - m :, :]
+        k = m
+    band_range = (-(k - 1), 0) if lower else (0, k - 1)
+    dense = diag(b, k=band_range, num_rows=m, num_cols=m, align="LEFT_RIGHT")
+    r = rhs if isinstance(rhs, Tensor) else convert_to_tensor(rhs, dtype=b.dtype)
+    return triangular_solve(dense, r, lower=lower, adjoint=adjoint)

@@ -4,6 +4,7 @@ from ._core import matmul
 from ._ops_linalg import (
     adjoint,
     band_part,
+    banded_triangular_solve,
     cholesky,
     cholesky_solve,
     cross,
@@ -45,6 +46,7 @@ from ._ops_math import global_norm, l2_normalize, norm
 __all__ = [
     "adjoint",
     "band_part",
+    "banded_triangular_solve",
     "cholesky",
     "cholesky_solve",
     "cross",
