@@ -155,6 +155,7 @@ from ._ops_composite import (  # noqa: E402
     zeros_initializer,
 )
 from ._ops_linalg import einsum, eye, tensordot  # noqa: E402
+from ._ops_surface import grad_pass_through, recompute_grad, vectorized_map  # noqa: E402
 from ._ops_math import (  # noqa: E402
     add_n,
     argmax,
@@ -206,7 +207,7 @@ from .function import print_ as print  # noqa: E402,A001  (TF's name)
 # Sub-namespaces (tf.math, tf.nn, ...). A new one is one import here and one name in __all__'s
 # "namespaces" block below.
 from . import autograph, random  # noqa: E402
-from . import keras, linalg, math, nn, testing  # noqa: E402
+from . import keras, linalg, math, nn, signal, testing  # noqa: E402
 from . import train, saved_model  # noqa: E402
 from . import data, experimental  # noqa: E402
 from . import version  # noqa: E402
@@ -237,6 +238,7 @@ __all__ = [
     "optimizers",
     "random",
     "saved_model",
+    "signal",
     "testing",
     "train",
     "version",
@@ -422,4 +424,8 @@ __all__ = [
     "truncatemod",
     "unravel_index",
     "zeros_initializer",
+    # autodiff helpers (issue 11 section 4: _ops_surface.py)
+    "grad_pass_through",
+    "recompute_grad",
+    "vectorized_map",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import threading
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +19,30 @@ class UnconnectedGradients(enum.Enum):
 
     NONE = "none"
     ZERO = "zero"
+
+
+_recording = threading.local()  # .tapes: the GradientTapes recording on this thread, oldest first
+
+
+def _recording_tapes():
+    tapes = getattr(_recording, "tapes", None)
+    if tapes is None:
+        tapes = _recording.tapes = []
+    return tapes
+
+
+@contextlib.contextmanager
+def _stop_all_recording() -> Iterator[list[GradientTape]]:
+    """Pauses every GradientTape recording on this thread (TF's record.stop_recording), then
+    resumes them; yields the paused tapes. custom_gradient's variable watcher keeps watching."""
+    paused = list(_recording_tapes())
+    for tape in reversed(paused):
+        tape._pop_tape()
+    try:
+        yield paused
+    finally:
+        for tape in paused:
+            tape._push_tape()
 
 
 def _is_float(x):
@@ -58,12 +83,16 @@ class GradientTape:
             self._tape = _core.Tape(self._persistent, self._watch_accessed_variables)
         _core.push_tape(self._tape)
         self._recording = True
+        _recording_tapes().append(self)
 
     def _pop_tape(self):
         if not self._recording:
             raise ValueError("Tape is not recording.")
         _core.pop_tape(self._tape)
         self._recording = False
+        tapes = _recording_tapes()
+        if self in tapes:
+            tapes.remove(self)
 
     def watch(self, tensor: Any) -> None:
         """Ensures that `tensor` (or each tensor in a nested structure) is traced by this tape."""

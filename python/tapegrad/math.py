@@ -129,6 +129,7 @@ from ._ops_special import (
     polygamma,
     zeta,
 )
+from ._ops_surface import nextafter
 
 __all__ = [
     "abs",
@@ -185,6 +186,7 @@ __all__ = [
     "multiply",
     "multiply_no_nan",
     "negative",
+    "nextafter",
     "not_equal",
     "pow",
     "reciprocal",
