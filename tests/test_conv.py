@@ -381,8 +381,8 @@ def test_generic_wrappers_errors():
         tg.nn.pool(np.ones((1, 4, 4, 1), "float32"), [2, 2], "MIN")
     with pytest.raises(NotImplementedError, match="dilated pooling"):
         tg.nn.pool(np.ones((1, 4, 4, 1), "float32"), [2, 2], "MAX", dilations=[2, 2])
-    with pytest.raises(NotImplementedError, match="only padding='SAME' or 'VALID'"):
-        tg.nn.max_pool2d(np.ones((1, 4, 4, 1), "float32"), 2, 2, [[0, 0], [1, 1], [1, 1], [0, 0]])
+    with pytest.raises(TypeError, match="Expected string for argument 'padding'"):  # max pools take explicit pairs
+        tg.nn.avg_pool2d(np.ones((1, 4, 4, 1), "float32"), 2, 2, [[0, 0], [1, 1], [1, 1], [0, 0]])
 
 
 def test_conv1d_transpose_is_conv1d_input_gradient(rng):

@@ -412,7 +412,9 @@ def _pool2d(fn, input, ksize, strides, padding, data_format):
     ks = _int_list(ksize, 2, "ksize", data_format)
     st = _int_list(strides, 2, "strides", data_format)
     if not isinstance(padding, str):
-        raise NotImplementedError("tg.nn pooling: only padding='SAME' or 'VALID' is supported")
+        if fn is not _core._max_pool2d:  # TF's AvgPool takes no explicit padding
+            raise TypeError(f"Expected string for argument 'padding' not {padding!r}.")
+        return _max_pool2d_explicit(x, ks, st, padding, data_format)
     if data_format == "NCHW" and len(x.shape) == 4:
         return transpose(_pool2d(fn, transpose(x, [0, 2, 3, 1]), ks, st, padding, "NHWC"), [0, 3, 1, 2])
     if len(x.shape) == 4:
@@ -422,11 +424,44 @@ def _pool2d(fn, input, ksize, strides, padding, data_format):
     return fn(x, ks, st, pads)
 
 
+def _max_pool2d_explicit(x, ks, st, padding, data_format):
+    """Max pooling with TF's explicit padding ``[[0, 0], [top, bottom], [left, right], [0, 0]]``
+    (NHWC order; NCHW: the pairs in NCHW order): the input padded with -inf, then VALID windows,
+    so padding never wins a window and gets no gradient (TF's MaxPool EXPLICIT)."""
+    pairs = [[int(v) for v in p] for p in padding]
+    if len(pairs) != 4:
+        raise ValueError(
+            f"When padding is a list, it must be of size 4. Received: padding={padding} of size {len(pairs)}"
+        )
+    if any(v < 0 for p in pairs for v in p):
+        raise InvalidArgumentError("All elements of explicit_paddings must be nonnegative [Op:MaxPool]")
+    outer, spatial = ([pairs[0], pairs[3]], pairs[1:3]) if data_format == "NHWC" else ([pairs[0], pairs[1]], pairs[2:])
+    if any(v for p in outer for v in p):
+        raise InvalidArgumentError(
+            "Nonzero explicit padding in the batch or depth dimensions is not supported [Op:MaxPool]"
+        )
+    for (lo, hi), k, (first, second) in zip(spatial, ks, (("Top", "Bottom"), ("Left", "Right"))):
+        for side, v in ((first, lo), (second, hi)):
+            if v >= k:
+                raise InvalidArgumentError(
+                    f"{side} padding {v} needs to be smaller than the window size {k} [Op:MaxPool]"
+                )
+    from ._ops_shape import pad
+
+    if data_format == "NCHW":
+        x = transpose(x, [0, 2, 3, 1])
+    dt = x.dtype.as_numpy_dtype
+    lowest = -np.inf if np.issubdtype(dt, np.floating) else np.iinfo(dt).min
+    xp = pad(x, [[0, 0], spatial[0], spatial[1], [0, 0]], constant_values=lowest)
+    y = _core._max_pool2d(xp, ks, st, [0, 0, 0, 0])
+    return transpose(y, [0, 3, 1, 2]) if data_format == "NCHW" else y
+
+
 def max_pool2d(
     input: TensorLike, ksize: Any, strides: Any, padding: str, data_format: str = "NHWC", name: str | None = None
 ) -> Tensor:
     """Max pooling over ``[N, H, W, C]`` (``tf.nn.max_pool2d``); the gradient goes to the first
-    maximum of each window."""
+    maximum of each window. `padding` is "SAME", "VALID" or TF's explicit list of 4 pairs."""
     return _pool2d(_core._max_pool2d, input, ksize, strides, padding, data_format)
 
 
@@ -447,6 +482,14 @@ def _pool1d(fn2d, input, ksize, strides, padding, data_format):
         x = transpose(x, [0, 2, 1])
     k = _int_list(ksize, 1, "ksize", data_format)
     s = _int_list(strides, 1, "strides", data_format)
+    if not isinstance(padding, str) and fn2d is max_pool2d:  # explicit pairs: [N, W, C] order -> NHWC
+        pairs = [list(p) for p in padding]
+        if len(pairs) != 3:
+            raise ValueError(
+                f"When padding is a list, it must be of size 3. Received: padding={padding} of size {len(pairs)}"
+            )
+        n_, c_, w_ = (pairs[0], pairs[2], pairs[1]) if data_format == "NWC" else (pairs[0], pairs[1], pairs[2])
+        padding = [n_, [0, 0], w_, c_]
     y = fn2d(reshape(x, [int(x.shape[0]), 1, int(x.shape[1]), int(x.shape[2])]), [1, k[0]], [1, s[0]], padding)
     y = reshape(y, [int(y.shape[0]), int(y.shape[2]), int(y.shape[3])])
     return transpose(y, [0, 2, 1]) if data_format == "NCW" else y

@@ -1,5 +1,6 @@
 """``tg.math``: elementwise math and reductions under TF's module names."""
 
+from . import _math_special as special
 from ._core import (
     abs,
     acos,
@@ -114,6 +115,23 @@ from ._ops_math import (
     xlogy,
 )
 from ._ops_shape import segment_mean, segment_sum, unsorted_segment_mean, unsorted_segment_sum
+from ._ops_special import (
+    bessel_i0,
+    bessel_i0e,
+    bessel_i1,
+    bessel_i1e,
+    betainc,
+    digamma,
+    erfcinv,
+    erfinv,
+    igamma,
+    igammac,
+    lbeta,
+    lgamma,
+    ndtri,
+    polygamma,
+    zeta,
+)
 from ._ops_surface import nextafter
 
 __all__ = [
@@ -230,4 +248,21 @@ __all__ = [
     "unsorted_segment_prod",
     "unsorted_segment_sqrt_n",
     "zero_fraction",
+    # special functions (_ops_special.py)
+    "betainc",
+    "bessel_i0",
+    "bessel_i0e",
+    "bessel_i1",
+    "bessel_i1e",
+    "digamma",
+    "erfcinv",
+    "erfinv",
+    "igamma",
+    "igammac",
+    "lbeta",
+    "lgamma",
+    "ndtri",
+    "polygamma",
+    "zeta",
+    "special",
 ]
