@@ -205,13 +205,14 @@ def run_workload(ctx, w, args, peers, tmp):
                 continue
             outs.append((r, family, out))
     # rows: the median over rounds of each round's median; an error in any round shows instead
-    merged, order = {}, []
-    for r, family, out in outs:
+    merged, order, case_rank = {}, [], {}
+    for r, family, out in sorted(outs, key=lambda o: (FAMILIES.index(o[1]), o[0])):
         for i, row in enumerate(out["rows"]):
+            case_rank.setdefault(row["case"], len(case_rank))  # cases in the order the workload runs them
             key = (row["case"], row["library"])
             if key not in merged:
                 merged[key] = []
-                order.append((FAMILIES.index(family), r, i, key))
+                order.append((case_rank[row["case"]], FAMILIES.index(family), r, i, key))
             merged[key].append(row)
     order.sort()
     for *_, key in order:
