@@ -29,11 +29,25 @@ namespace tg {
 // which chunk), and every thread, the caller included, claims chunks from an atomic counter: a
 // worker that wakes late finds its chunk already done by the caller instead of making it wait.
 // Waking a sleeping thread through the kernel costs tens of microseconds on these VMs (a 2^16
-// tanh got slower on two threads than on one), so workers spin (100 us) after each job before
-// they sleep on the condition variable: back-to-back ops in a training step find them awake.
+// tanh got slower on two threads than on one), so workers spin (up to 100 us, Note [Adaptive
+// spin]) after each job before they sleep on the condition variable: back-to-back ops in a
+// training step find them awake.
 // The spin is short, and park_workers() (called before every BLAS gemm) ends it at once: a
 // spinning worker holds the core that OpenBLAS's own threads need (an MLP step went from 1.0 to
 // 1.2-1.5 ms before parking existed).
+//
+// Note [Adaptive spin]
+// The spin of Note [Threads] pays when the next job comes within it (back-to-back ops of a training
+// step) and costs a core when it does not: on a machine with other work, a spinning worker takes
+// the core from a neighbour or from our own caller, and a worker woken for a job whose chunks the
+// caller already ran (it was descheduled: the core was taken) paid for nothing. So each worker
+// learns its spin (SpinBudget in parallel.h): after each job it is told the gap since its previous
+// job ended and whether it ran a chunk. A gap within the maximum (TAPEGRAD_POOL_SPIN_US, 100 us)
+// that it worked on sets the spin to at least twice the gap (and twice the last spin, at least a
+// 16th of the maximum); a longer gap, or a job it found already done, halves it, and under a 16th
+// of the maximum it is 0: the worker sleeps at once and wakes through the condition variable (tens
+// of microseconds) until jobs come close together again. The spin is timed from the end of the
+// worker's last job. Deterministic in what it is told: tests/cpp/spin_budget.cpp replays gaps.
 //
 // Note [Contention]
 // On a machine where other processes want the cores too (a shared workstation, a CI runner), every
@@ -185,21 +199,26 @@ class Pool {
   }
 
  private:
-  void work() {  // claims and runs chunks until none are left
-    for (int k; (k = next_.fetch_add(1)) < parts_;) {
+  int work() {  // claims and runs chunks until none are left; returns how many it ran
+    int ran = 0;
+    for (int k; (k = next_.fetch_add(1)) < parts_; ++ran) {
       int64_t chunk = (n_ + parts_ - 1) / parts_;
       int64_t b = std::min<int64_t>(n_, k * chunk), e = std::min<int64_t>(n_, b + chunk);
       if (b < e) (*fn_)(b, e);
       done_.fetch_add(1, std::memory_order_release);
     }
+    return ran;
   }
   void loop(uint64_t seen) {
+    SpinBudget budget(std::chrono::duration_cast<std::chrono::nanoseconds>(spin_time()).count());
+    auto ended = std::chrono::steady_clock::now();  // when this worker's last job ended
     for (;;) {
-      const auto until = std::chrono::steady_clock::now() + spin_time();
+      const auto until = ended + std::chrono::nanoseconds(budget.ns());
       int spins = 0;
       while (generation_.load() == seen && !stopping_.load()) {
         cpu_relax();
-        if (park_.load(std::memory_order_relaxed) || g_contended.load(std::memory_order_relaxed) ||
+        if (budget.ns() == 0 || park_.load(std::memory_order_relaxed) ||
+            g_contended.load(std::memory_order_relaxed) ||
             (++spins % 64 == 0 && std::chrono::steady_clock::now() > until)) {
           std::unique_lock<std::mutex> lk(mu_);
           sleepers_.fetch_add(1);
@@ -210,7 +229,10 @@ class Pool {
       }
       if (stopping_.load()) return;
       seen = generation_.load();
-      work();
+      const auto started = std::chrono::steady_clock::now();
+      const bool did_work = work() > 0;
+      budget.update(std::chrono::duration_cast<std::chrono::nanoseconds>(started - ended).count(), did_work);
+      ended = std::chrono::steady_clock::now();
     }
   }
   void stop() {

@@ -1,6 +1,7 @@
 // parallel_for: one process-wide pool of worker threads for kernels that do real work.
 // See Note [Threads].
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 
@@ -28,6 +29,29 @@ template <class F> inline void parallel_for(int64_t n, int64_t grain, F&& fn) {
 }
 
 void set_num_threads(int n);  // also sets OpenBLAS's thread count
+
+// Note [Adaptive spin] (parallel.cpp): how long a worker spins for the next job, learnt per worker
+// from what its spins were worth. Deterministic: a function of the gaps and outcomes it is told.
+class SpinBudget {
+ public:
+  explicit SpinBudget(int64_t max_ns) : max_(max_ns > 0 ? max_ns : 0), cur_(max_) {}
+  int64_t ns() const { return cur_; }   // spin this long before sleeping
+  int64_t max_ns() const { return max_; }
+  // A job came gap_ns after this worker's previous one ended; did_work: the worker ran a chunk of
+  // it (false: the others had taken every chunk by the time it looked).
+  void update(int64_t gap_ns, bool did_work) {
+    const int64_t floor = max_ / 16;
+    if (!did_work || gap_ns > max_) {
+      cur_ = cur_ / 2 < floor ? 0 : cur_ / 2;  // spinning did not pay: half as long, then not at all
+    } else {
+      int64_t want = std::max(cur_ * 2, std::max(gap_ns * 2, floor));  // long enough to catch such a gap
+      cur_ = want < max_ ? want : max_;
+    }
+  }
+
+ private:
+  int64_t max_, cur_;
+};
 
 // Call before every BLAS call: sends workers that are spinning for the next job to sleep now
 // (Note [Threads]) and gives OpenBLAS one thread while the cores are contended, the configured
