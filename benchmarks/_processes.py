@@ -230,12 +230,12 @@ def run_workload(ctx, w, args, peers, tmp):
             note = f"{note}; {spread}" if note else spread
         ctx.rows.append(dict(pick, seconds=mid, note=note))
     _check(ctx, outs, _compare)
-    for r, family, out in outs:
+    for _r, _family, out in outs:
         for s in out["skipped"]:
             if tuple(s) not in ctx.skipped:
                 ctx.skipped.append(tuple(s))
     seen = {}
-    for r, family, out in outs:
+    for _r, _family, out in outs:
         for b in out["budgets"]:
             seen[(b["case"], b["text"])] = b
         for spec in out["budget_specs"]:
@@ -246,7 +246,7 @@ def run_workload(ctx, w, args, peers, tmp):
         else:
             ctx.budgets.append(b)
     tables = {}
-    for r, family, out in outs:
+    for _r, _family, out in outs:
         for title, headers, trows in out["tables"]:
             tables[title] = (title, headers, trows)
     ctx.tables.extend(tables.values())

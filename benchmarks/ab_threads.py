@@ -97,8 +97,11 @@ def main():
                     got = run_child(path, env, args.threads, args.min_time)
                     for model, (wall, cpu) in got.items():
                         res.setdefault((name, n, model), []).append((wall, cpu))
-                    print(f"  {n} busy, round {r}, {name}: " + ", ".join(
-                        f"{m} {w * 1e3:.2f} ms (cpu {c * 1e3:.2f})" for m, (w, c) in got.items()), flush=True)
+                    print(
+                        f"  {n} busy, round {r}, {name}: "
+                        + ", ".join(f"{m} {w * 1e3:.2f} ms (cpu {c * 1e3:.2f})" for m, (w, c) in got.items()),
+                        flush=True,
+                    )
     base = variants[0][0]
     print(f"\nmedian step time over {args.rounds} rounds, ms (cpu ms per step); ratio to {base}")
     for model in ("MLP", "CNN"):
@@ -108,13 +111,20 @@ def main():
                 walls = [w for w, _ in res[(name, n, model)]]
                 cpus = [c for _, c in res[(name, n, model)]]
                 ratio = statistics.median(walls) / statistics.median([w for w, _ in res[(base, n, model)]])
-                cells.append(f"{name} {statistics.median(walls) * 1e3:.2f} ({statistics.median(cpus) * 1e3:.2f}) {ratio:.2f}x")
+                cells.append(
+                    f"{name} {statistics.median(walls) * 1e3:.2f} ({statistics.median(cpus) * 1e3:.2f}) {ratio:.2f}x"
+                )
             print(f"  {model} {n} busy: " + " | ".join(cells))
     for name, _, _ in variants:
         for model in ("MLP", "CNN"):
             idle = statistics.median([w for w, _ in res[(name, phases[0], model)]])
-            print(f"  slowdown {name} {model}: " + ", ".join(
-                f"{n} busy {statistics.median([w for w, _ in res[(name, n, model)]]) / idle:.2f}x" for n in phases[1:]))
+            print(
+                f"  slowdown {name} {model}: "
+                + ", ".join(
+                    f"{n} busy {statistics.median([w for w, _ in res[(name, n, model)]]) / idle:.2f}x"
+                    for n in phases[1:]
+                )
+            )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
-"""tapegrad benchmark suite: every workload against the installed peers, in one process, with the
-same data and thread count; prints medians and ratios to tapegrad, checks the budgets (the
-workload table in benchmarks/README.md), and saves the table as Markdown and a PNG bar chart.
+"""tapegrad benchmark suite: every workload against the installed peers, each library in its own
+process (benchmarks/_processes.py), with the same data and thread count; prints medians and ratios
+to tapegrad, checks the budgets (the workload table in benchmarks/README.md), and saves the table
+as Markdown and a PNG bar chart.
 
-    python -m benchmarks [--quick] [--only tape,mlp] [--threads 2] [--peers torch,tf] [--out DIR]
+    python -m benchmarks [--quick] [--only tape,mlp] [--threads 2] [--peers torch,tf] [--out DIR] [--in-process]
     python benchmarks/run.py ...
 """
 
@@ -158,7 +159,9 @@ class Context:
         try:
             if result is not None and self.family is not None:  # the parent compares
                 if self.check:
-                    self.results.append((case, library, _as_arrays(result() if callable(result) else result), rtol, atol))
+                    self.results.append(
+                        (case, library, _as_arrays(result() if callable(result) else result), rtol, atol)
+                    )
             elif result is not None:
                 got = _as_arrays(result() if callable(result) else result)
                 if key not in self._refs:
@@ -541,7 +544,11 @@ def main(argv=None, use_tqdm=True):
             f"{platform.python_version()}; {', '.join(versions)}",
             f"threads: {args.threads} for every library (tg.config.set_num_threads, torch.set_num_threads, "
             "TF intra/inter-op"
-            + ("" if args.in_process else f", OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', args.threads)}")
+            + (
+                ""
+                if args.in_process
+                else f", OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', args.threads)}"
+            )
             + "); OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset",
         ]
         + notes

@@ -148,7 +148,11 @@ def test_a_failed_child_is_an_error_row(monkeypatch, tmp_path):
     monkeypatch.setattr(_processes, "_launch", lambda *a: (None, "child process failed (exit 1): boom", "trace"))
     ctx, peers = _parent("smoke")
     _processes.run_workload(ctx, _Workload, None, peers, str(tmp_path))
-    assert {(r["library"], r["status"]) for r in ctx.rows} == {("numpy", "error"), ("tapegrad", "error"), ("torch", "error")}
+    assert {(r["library"], r["status"]) for r in ctx.rows} == {
+        ("numpy", "error"),
+        ("tapegrad", "error"),
+        ("torch", "error"),
+    }
     assert all("child process failed" in r["note"] for r in ctx.rows)
 
 

@@ -20,8 +20,18 @@ def replay(tmp_path_factory):
         pytest.skip("needs a C++ compiler and the source tree")
     exe = tmp_path_factory.mktemp("spin") / "spin_budget"
     subprocess.run(
-        [cxx, "-std=c++17", "-O1", "-Wall", "-Wextra", "-Werror", f"-I{ROOT / 'cpp'}",
-         str(ROOT / "tests" / "cpp" / "spin_budget.cpp"), "-o", str(exe)],
+        [
+            cxx,
+            "-std=c++17",
+            "-O1",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            f"-I{ROOT / 'cpp'}",
+            str(ROOT / "tests" / "cpp" / "spin_budget.cpp"),
+            "-o",
+            str(exe),
+        ],
         check=True,
         capture_output=True,
     )
