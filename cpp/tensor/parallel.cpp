@@ -217,8 +217,7 @@ class Pool {
       int spins = 0;
       while (generation_.load() == seen && !stopping_.load()) {
         cpu_relax();
-        if (budget.ns() == 0 || park_.load(std::memory_order_relaxed) ||
-            g_contended.load(std::memory_order_relaxed) ||
+        if (budget.ns() == 0 || park_.load(std::memory_order_relaxed) || g_contended.load(std::memory_order_relaxed) ||
             (++spins % 64 == 0 && std::chrono::steady_clock::now() > until)) {
           std::unique_lock<std::mutex> lk(mu_);
           sleepers_.fetch_add(1);
