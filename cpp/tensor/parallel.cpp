@@ -48,6 +48,11 @@ namespace tg {
 // of the maximum it is 0: the worker sleeps at once and wakes through the condition variable (tens
 // of microseconds) until jobs come close together again. The spin is timed from the end of the
 // worker's last job. Deterministic in what it is told: tests/cpp/spin_budget.cpp replays gaps.
+// The caller's side: once its own chunks are done it waits for the workers' by spinning (~4096
+// pauses), then yielding for kCallerYieldUs, then sleeping on done_cv_ until the worker that ends
+// the last chunk wakes it. A late chunk means its worker lost its core; a caller that went on
+// yielding stayed runnable and took the share that worker needed (with the probe off on the busy
+// machine, the MLP step burnt ~40x its CPU time).
 //
 // Note [Contention]
 // On a machine where other processes want the cores too (a shared workstation, a CI runner), every
@@ -77,6 +82,7 @@ int64_t g_last_wait = 0, g_last_t = 0, g_since = 0;
 bool g_probe_off = false;
 constexpr int64_t kWindowNs = 20'000'000;   // re-measure at most this often
 constexpr int64_t kDwellNs = 250'000'000;   // stay contended at least this long after the last sign
+constexpr int kCallerYieldUs = 50;           // a caller waiting for late chunks yields this long, then sleeps
 
 // TAPEGRAD_CONTENTION: 0 = off, "all" = every thread of the process, else the calling thread.
 int probe_mode() {
@@ -189,9 +195,22 @@ class Pool {
       cv_.notify_all();
     }
     work();
-    for (int spins = 0; done_.load(std::memory_order_acquire) < parts_; ++spins) {
-      if (spins < 4096) cpu_relax();
-      else std::this_thread::yield();
+    // Wait for the workers' chunks: spin, then yield, then sleep until the last chunk's owner
+    // wakes us (Note [Adaptive spin]: a worker that holds a chunk and lost its core must get one
+    // back before the job ends; a caller yielding in a loop meanwhile burns the share it needs).
+    const auto yield_until = std::chrono::steady_clock::now() + std::chrono::microseconds(kCallerYieldUs);
+    for (int spins = 0; done_.load() < parts_; ++spins) {
+      if (spins < 4096) {
+        cpu_relax();
+      } else if (spins % 16 != 0 || std::chrono::steady_clock::now() < yield_until) {
+        std::this_thread::yield();
+      } else {
+        std::unique_lock<std::mutex> lk(done_mu_);
+        caller_waiting_.store(true);  // seq_cst: pairs with the last chunk's done_ increment
+        done_cv_.wait(lk, [&] { return done_.load() >= parts_; });
+        caller_waiting_.store(false);
+        break;
+      }
     }
     fn_ = nullptr;
     busy_.store(false);
@@ -205,7 +224,11 @@ class Pool {
       int64_t chunk = (n_ + parts_ - 1) / parts_;
       int64_t b = std::min<int64_t>(n_, k * chunk), e = std::min<int64_t>(n_, b + chunk);
       if (b < e) (*fn_)(b, e);
-      done_.fetch_add(1, std::memory_order_release);
+      // seq_cst, then read caller_waiting_: the caller either sees the job done or is woken
+      if (done_.fetch_add(1) + 1 == parts_ && caller_waiting_.load()) {
+        std::lock_guard<std::mutex> lk(done_mu_);
+        done_cv_.notify_one();
+      }
     }
     return ran;
   }
@@ -255,6 +278,9 @@ class Pool {
  private:
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> next_{0}, done_{0}, sleepers_{0};
+  std::mutex done_mu_;  // the caller sleeps on done_cv_ when the last chunks are late
+  std::condition_variable done_cv_;
+  std::atomic<bool> caller_waiting_{false};
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
   int64_t n_ = 0;
   int parts_ = 1;
