@@ -310,6 +310,16 @@ Pool& pool() {
 // honours OPENBLAS_NUM_THREADS), and as last set for a call.
 std::atomic<int> g_blas_conf{0}, g_blas_now{0};
 
+// TAPEGRAD_BLAS_THREADS=k caps OpenBLAS at k threads whatever set_num_threads says (an A/B switch
+// for benchmarks/ab_threads.py: 1 = single-threaded BLAS); unset or 0: no cap.
+int blas_cap(int n) {
+  static const int cap = [] {
+    const char* v = std::getenv("TAPEGRAD_BLAS_THREADS");
+    return v && *v ? std::max(0, int(std::strtol(v, nullptr, 10))) : 0;
+  }();
+  return cap > 0 ? std::min(n, cap) : n;
+}
+
 }  // namespace
 
 bool cores_contended() {
@@ -348,7 +358,7 @@ void park_workers() {
   if (p) p->park_.store(true, std::memory_order_relaxed);
   int conf = g_blas_conf.load(std::memory_order_relaxed);
   if (conf == 0) {
-    conf = std::max(1, scipy_openblas_get_num_threads());
+    conf = blas_cap(std::max(1, scipy_openblas_get_num_threads()));
     int expected = 0;
     if (!g_blas_conf.compare_exchange_strong(expected, conf)) conf = expected;
     g_blas_now.store(conf);
@@ -376,9 +386,9 @@ void set_num_threads(int n) {
   std::lock_guard<std::mutex> lk(g_pool_mu);
   g_threads = n;
   if (g_pool) g_pool->resize(n);
-  g_blas_conf.store(n);
-  g_blas_now.store(n);
-  scipy_openblas_set_num_threads(n);
+  g_blas_conf.store(blas_cap(n));
+  g_blas_now.store(blas_cap(n));
+  scipy_openblas_set_num_threads(blas_cap(n));
 }
 
 }  // namespace tg
