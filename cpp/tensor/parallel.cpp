@@ -64,14 +64,23 @@ namespace tg {
 // the kernel accounts each thread's time spent runnable but waiting for a core (second field of
 // /proc/thread-self/schedstat), and cores_contended() reads the calling thread's share of waiting
 // since its last look (at most every kWindowNs; one pread, a few microseconds). Above 10% the
-// cores are contended: parallel_for runs inline, workers sleep at once instead of spinning, and
-// park_workers() gives OpenBLAS one thread; the configured counts come back when the share falls
-// below 3% and no sign of contention was seen for kDwellNs. Only the calling thread counts by
+// cores are contended: workers sleep at once instead of spinning and park_workers() gives OpenBLAS
+// one thread; the configured count comes back when the share falls below 3% and no sign of
+// contention was seen for kDwellNs. Our pool keeps its threads (one owner for the cores: the pool,
+// whose chunks any thread may claim and whose caller sleeps while a late chunk's worker waits for
+// a core, Note [Adaptive spin]; OpenBLAS's threads split a gemm statically and spin on
+// sched_yield while they wait for each other). Measured with benchmarks/ab_threads.py on the
+// loaded machine, 4 interleaved rounds, against running parallel_for inline while contended (the
+// rule before, TAPEGRAD_CONTENTION=inline): MLP step 0.76x / 0.64x / 0.41x and CNN step 1.08x /
+// 1.51x / 0.19x of its time with 0 / 1 / 2 CPU-bound neighbours (noisy: rounds differ by 2-5x).
+// With the probe off and OpenBLAS on 2 threads the MLP step burnt 60x its CPU time
+// (TAPEGRAD_BLAS_THREADS=1 alone brought it back). Only the calling thread counts by
 // default: OpenBLAS's idle workers spin on sched_yield for ~0.1 s after each call, and such a
 // spinner sits in the run queue while our own threads work, on an idle machine too; counting it
 // would take the threads away where they pay. TAPEGRAD_CONTENTION=all sums the wait of every
 // thread of the process instead (catches a caller that spins in OpenBLAS while its worker waits;
-// busy.py measured both within the machine's noise), TAPEGRAD_CONTENTION=0 turns the probe off;
+// busy.py measured both within the machine's noise; the pool runs inline while contended there),
+// TAPEGRAD_CONTENTION=inline keeps the calling-thread probe with the pool inline, =0 turns it off;
 // where /proc does not report it the probe is off too.
 namespace {
 
@@ -84,13 +93,16 @@ constexpr int64_t kWindowNs = 20'000'000;   // re-measure at most this often
 constexpr int64_t kDwellNs = 250'000'000;   // stay contended at least this long after the last sign
 constexpr int kCallerYieldUs = 50;           // a caller waiting for late chunks yields this long, then sleeps
 
-// TAPEGRAD_CONTENTION: 0 = off, "all" = every thread of the process, else the calling thread.
+// TAPEGRAD_CONTENTION: 0 = off; "all" = every thread of the process, and the pool runs inline
+// while contended; "inline" = the calling thread, the pool inline; else (the default) the calling
+// thread, and contention takes BLAS's threads and the workers' spin but not the pool's threads.
 int probe_mode() {
   static const int mode = [] {
     const char* v = std::getenv("TAPEGRAD_CONTENTION");
     if (v && *v == '0') return 0;
     if (v && std::string(v) == "all") return 2;
-    return 1;
+    if (v && std::string(v) == "inline") return 1;
+    return 3;
   }();
   return mode;
 }
@@ -331,9 +343,9 @@ bool cores_contended() {
   g_next_probe_ns.store(now + kWindowNs, std::memory_order_relaxed);
   // The last reading: per thread for the calling-thread probe, per process for "all".
   thread_local int64_t t_last_wait = 0, t_last_t = 0;
-  int64_t& last_wait = mode == 1 ? t_last_wait : g_last_wait;
-  int64_t& last_t = mode == 1 ? t_last_t : g_last_t;
-  const int64_t w = g_probe_off ? -1 : mode == 1 ? thread_wait_ns() : process_wait_ns();
+  int64_t& last_wait = mode != 2 ? t_last_wait : g_last_wait;
+  int64_t& last_t = mode != 2 ? t_last_t : g_last_t;
+  const int64_t w = g_probe_off ? -1 : mode != 2 ? thread_wait_ns() : process_wait_ns();
   if (w < 0) {
     g_probe_off = true;  // no schedstat here: never contended
   } else if (last_t > 0) {
@@ -351,6 +363,11 @@ bool cores_contended() {
   last_t = now;
   g_probing.clear(std::memory_order_release);
   return g_contended.load(std::memory_order_relaxed);
+}
+
+bool pool_contended() {
+  const bool c = cores_contended();  // always: it keeps the probe's reading fresh
+  return c && probe_mode() != 3;
 }
 
 void park_workers() {

@@ -10,9 +10,14 @@ namespace tg {
 int get_num_threads();
 
 // True while other processes keep this one's threads waiting for a core (Note [Contention]): the
-// pool then runs jobs inline, its workers do not spin, and BLAS runs on one thread. Cheap: it
-// re-measures at most every few milliseconds.
+// pool's workers then do not spin and BLAS runs on one thread. Cheap: it re-measures at most every
+// few milliseconds.
 bool cores_contended();
+
+// Whether parallel_for runs inline because the cores are contended: only where
+// TAPEGRAD_CONTENTION asks for it ("inline", "all"); by default the pool keeps its threads and
+// contention takes OpenBLAS's threads and the workers' spin (Note [Contention]).
+bool pool_contended();
 
 // Splits [0, n) across the pool; the calling thread takes a chunk too. Use parallel_for.
 void parallel_for_pool(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
@@ -21,7 +26,7 @@ void parallel_for_pool(int64_t n, const std::function<void(int64_t, int64_t)>& f
 // std::function) when n < grain or one thread is configured; otherwise splits across the pool.
 template <class F> inline void parallel_for(int64_t n, int64_t grain, F&& fn) {
   if (n <= 0) return;
-  if (n < grain || get_num_threads() == 1 || cores_contended()) {
+  if (n < grain || get_num_threads() == 1 || pool_contended()) {
     fn(int64_t(0), n);
     return;
   }
