@@ -522,6 +522,8 @@ def main(argv=None, use_tqdm=True):
                 progress.describe(w.NAME)
                 t_w = time.perf_counter()
                 w.run(ctx)
+                if hasattr(w, "finish"):  # derived tables and budgets (the per-process parent calls it too)
+                    w.finish(ctx)
                 durations.append(f"{w.NAME} {time.perf_counter() - t_w:.0f}")
                 progress.advance(w.NAME)
         else:
