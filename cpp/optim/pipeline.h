@@ -79,7 +79,7 @@ inline void rule_loop(int64_t n, T* __restrict p, const T* __restrict g, T* __re
       gi = std::min(std::max(gi, pre.lo), pre.hi);
       pi = pi - pi * pre.decay;
     }
-    r(i, pi, gi, s0, s1, s2);
+    r(i, pi, gi, gi * gi, std::abs(gi), s0, s1, s2);
     p[i] = pi;
     if constexpr (kEma) ema[i] = pre.ema_mom * ema[i] + pre.ema_1m * pi;
   };

@@ -12,6 +12,7 @@ from ._core import (
     sparse_softmax_cross_entropy_with_logits,
     tanh,
 )
+from ._embedding import embedding_lookup
 from ._ops_composite import (
     compute_average_loss,
     crelu,
@@ -77,6 +78,7 @@ __all__ = [
     "depthwise_conv2d",
     "dropout",
     "elu",
+    "embedding_lookup",
     "gelu",
     "in_top_k",
     "l2_loss",
