@@ -13,7 +13,8 @@ from ._tensor import Tensor
 
 
 def _ids_array(ids):
-    a = ids.numpy() if isinstance(ids, Tensor) else np.asarray(ids)
+    # Python ints convert as TF converts them (int32 unless they need int64)
+    a = ids.numpy() if isinstance(ids, Tensor) else np.asarray(_core.convert_to_tensor(ids))
     if a.dtype.kind not in "iu":
         raise TypeError(
             f"Value passed to parameter 'indices' has DataType {a.dtype} not in list of allowed values: int16, int32, "

@@ -591,6 +591,7 @@ def _scale_by_global_norm(grads, clip_norm):
     out = []
     for g in grads:
         d = _densify(g)
+        d = d if isinstance(d, (Tensor, _core.Variable)) else _core.convert_to_tensor(d)
         out.append(d * _core.cast(_core.convert_to_tensor(scale), d.dtype._code))
     return out
 
