@@ -427,3 +427,34 @@ def test_optimizer_bad_slices():
     np.testing.assert_array_equal(np.asarray(v), np.ones((5, 3)))  # nothing was written
     adam.apply([tg.IndexedSlices(tg.ones((2, 3)), [0, -1], [5, 3])], [v])  # Adam densifies: -1 is dropped
     assert np.array_equal(np.asarray(v)[1:], np.ones((4, 3)))
+
+
+def test_adam_visits_only_rows_with_state():
+    # Keras's Adam decays m and v on every row, but a row whose m and v are zero stays as it is:
+    # the step visits the rows touched so far (SparseRowState), with Keras's numbers.
+    rng = np.random.default_rng(5)
+    init = rng.standard_normal((500, 4)).astype(np.float32)
+    steps = [([3, 40, 3], rng.standard_normal((3, 4))), ([7], rng.standard_normal((1, 4))), ([40, 9], rng.standard_normal((2, 4)))]
+    opt = tg.keras.optimizers.Adam(learning_rate=0.01)
+    v = tg.Variable(init.copy())
+    visited = []
+    for idx, vals in steps:
+        opt.apply([tg.IndexedSlices(tg.constant(np.float32(vals)), idx, [500, 4])], [v])
+        visited.append(opt._sparse_states[0].rows_visited)
+    assert visited == [2, 3, 4]  # rows 3, 40; + 7; + 9
+    ep, em, ev = _numpy_adam(init, steps)
+    np.testing.assert_allclose(np.asarray(v), ep, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(opt.variables[2]), em, rtol=1e-5, atol=1e-7)
+    # someone else writes a slot: the next step rescans (row 100 now has state)
+    m = np.asarray(opt.variables[2]).copy()
+    m[100] = 0.5
+    opt.variables[2].assign(m)
+    opt.apply([tg.IndexedSlices(tg.ones((1, 4)), [1], [500, 4])], [v])
+    assert opt._sparse_states[0].rows_visited == 6
+    before = np.asarray(v)[100].copy()
+    opt.apply([tg.IndexedSlices(tg.ones((1, 4)), [1], [500, 4])], [v])
+    assert not np.array_equal(np.asarray(v)[100], before)  # row 100 keeps moving, as in Keras
+    # a dense step gives every row state
+    opt.apply([tg.ones((500, 4))], [v])
+    opt.apply([tg.IndexedSlices(tg.ones((1, 4)), [1], [500, 4])], [v])
+    assert opt._sparse_states[0].rows_visited == 500

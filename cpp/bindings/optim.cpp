@@ -150,11 +150,23 @@ each element), decoupled weight decay (`decay` = weight_decay * learning_rate on
 whose `decay_mask` entry is true), then the rule, then the moving averages (`ema` updated with
 `ema_momentum`, copied into the variables when `ema_overwrite`). Raises InvalidArgumentError on
 mismatched lists, dtypes or shapes, before any variable changes.)doc");
+  py::class_<optim::SparseRowState, std::shared_ptr<optim::SparseRowState>>(
+      m, "SparseRowState",
+      "Per variable, between sparse optimizer steps: the rows whose slots may be nonzero (private; See Note "
+      "[Sparse optimizer step]).")
+      .def(py::init<>())
+      .def_property_readonly(
+          "num_live", [](const optim::SparseRowState& s) { return int64_t(s.live.size()); },
+          "How many rows the state knows to hold nonzero slots.")
+      .def_readonly("rows_visited", &optim::SparseRowState::rows_visited,
+                    "How many rows the last sparse step updated.")
+      .def_readonly("valid", &optim::SparseRowState::valid, "False until a step (re)built the row list.");
   m.def(
       "optimizer_sparse_step",
       [](optim::Rule rule, VariableList vars, TensorList values, TensorList indices, py::list slots,
          const Hyper& hyper, optim::Clip clip, double clip_norm, double clip_value, double decay,
-         OptBoolList decay_mask, OptVariableList ema, double ema_momentum, bool ema_overwrite) {
+         OptBoolList decay_mask, OptVariableList ema, double ema_momentum, bool ema_overwrite,
+         std::vector<std::shared_ptr<optim::SparseRowState>> states) {
         optim::VarList V = var_list(vars);
         std::vector<Tensor> Gv = tensor_list(values), Gi = tensor_list(indices);
         if (Gv.size() != Gi.size())
@@ -177,15 +189,18 @@ mismatched lists, dtypes or shapes, before any variable changes.)doc");
         o.ema_overwrite = ema_overwrite;
         std::vector<const optim::VarList*> lists = {&V, &E};
         for (const optim::VarList& s : S) lists.push_back(&s);
-        run_with_variables_locked(written(lists), total_size(V), [&] { optim::sparse_step(rule, V, G, S, hyper, o); });
+        run_with_variables_locked(written(lists), total_size(V),
+                                  [&] { optim::sparse_step(rule, V, G, S, hyper, o, states); });
       },
       py::arg("rule"), py::arg("variables"), py::arg("values"), py::arg("indices"), py::arg("slots"), py::arg("hyper"),
       py::kw_only(), py::arg("clip") = optim::Clip::Off, py::arg("clip_norm") = 0.0, py::arg("clip_value") = 0.0,
       py::arg("decay") = 0.0, py::arg("decay_mask") = py::none(), py::arg("ema") = py::none(),
       py::arg("ema_momentum") = 0.0, py::arg("ema_overwrite") = false,
+      py::arg("states") = std::vector<std::shared_ptr<optim::SparseRowState>>{},
       R"doc(One optimizer step with IndexedSlices gradients (values[i], indices[i] per variable), as Keras 3
 applies them on TF (See Note [Sparse optimizer step]): SGD and Adagrad touch only the rows in the
-slices; the other rules decay every row as Keras does. Options as optimizer_step (clip=clipnorm and
+slices; the other rules decay every row as Keras does, visiting only the rows whose slots are nonzero
+when `states` (one SparseRowState per variable, kept between steps) are given. Options as optimizer_step (clip=clipnorm and
 clip_value act on the slice values; global_clipnorm and accumulation are rejected: Keras densifies
 there). Raises InvalidArgumentError on mismatched shapes or out-of-range indices before any write.)doc");
   m.def(

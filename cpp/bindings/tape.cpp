@@ -81,13 +81,13 @@ void init_tape(py::module_& m) {
           py::gil_scoped_release release;
           res = tape::compute_gradient_sparse(*t, tg_, src, og, zero_unconnected);
         }
-        py::typing::List<py::typing::Optional<py::typing::Union<Tensor, py::typing::Tuple<Tensor, Tensor, py::list>>>>
+        py::typing::List<py::typing::Optional<py::typing::Union<Tensor, py::typing::Tuple<Tensor, Tensor, py::typing::List<int>>>>>
             out;
         for (GradValue& r : res) {
           if (!r.defined()) out.append(py::none());
           else if (!r.sparse()) out.append(py::cast(std::move(r.value)));
           else {
-            py::list shape;
+            py::typing::List<int> shape;
             for (int d = 0; d < r.dense_shape.ndim; ++d) shape.append(r.dense_shape[d]);
             out.append(py::make_tuple(py::cast(std::move(r.value)), py::cast(std::move(r.indices)), shape));
           }

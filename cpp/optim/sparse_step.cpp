@@ -2,6 +2,7 @@
 // backend, fused, over the rows the slices touch where Keras updates only those.
 // See Note [Sparse optimizer step].
 #include <algorithm>
+#include <iterator>
 #include <numeric>
 
 #include "optim/pipeline.h"
@@ -20,10 +21,16 @@ namespace optim {
 // and g = g2 = ga = 0 on untouched rows (Adam's v: Keras squares the slices before densifying, so
 // duplicate indices add squares; Adadelta's square(delta) likewise, see rules.h). For SGD without
 // momentum and Adagrad the rule with a zero gradient leaves a row unchanged and Keras only
-// scatters, so the step visits the touched rows alone: O(rows touched), never O(table). Every
-// other rule decays its slots (or the variable) on every row in Keras too (Adam's m and v, RMSprop's
-// velocity, Ftrl, Lion ...), so its sparse step is one pass over the whole table in which only the
-// touched rows read gradient data. Clipping happens on the slice values as Keras does it
+// scatters, so the step visits the touched rows alone: O(rows touched), never O(table). The other
+// rules decay their slots on every row in Keras (Adam's m and v, RMSprop's velocity ...), but a
+// row whose slots are all zero is a fixed point of their zero-gradient step, bit for bit (m stays
+// 0, the update is 0 / (sqrt(0) + eps) = 0): SGD with momentum, RMSprop, Adam, Adadelta, Adamax,
+// Nadam, Lion. Their step keeps per variable the sorted rows whose slots may be nonzero
+// (SparseRowState) and visits those and the touched ones: O(rows touched so far), the same numbers
+// as Keras's pass over the whole table. The state is rebuilt by one scan of the slots whenever a
+// slot's Variable::version says someone else wrote it (a dense step, set_weights, a restore).
+// Ftrl (its zero-gradient step moves the variable), weight decay and EMA keep the pass over the
+// whole table, in which only the touched rows read gradient data. Clipping happens on the slice values as Keras does it
 // (clipnorm: tf.clip_by_norm of the values; clipvalue: per entry); decoupled weight decay and
 // the EMA are dense, as in Keras. Duplicate indices are summed in entry order, as
 // unsorted_segment_sum. Every check, including the indices', happens before any write.
@@ -44,6 +51,54 @@ std::vector<int64_t> index_values(const Tensor& idx) {
 
 // Keras scatters (assign_sub / assign_add of slices) for these; the others densify.
 bool rows_only_rule(Rule r) { return r == Rule::Sgd || r == Rule::Adagrad; }
+
+// Rules for which a row with all-zero slots and a zero gradient stays exactly as it is.
+bool zero_fixed_rule(Rule r) {
+  switch (r) {
+    case Rule::SgdMomentum:
+    case Rule::SgdNesterov:
+    case Rule::Rmsprop:
+    case Rule::RmspropCentered:
+    case Rule::RmspropMomentum:
+    case Rule::RmspropCenteredMomentum:
+    case Rule::Adam:
+    case Rule::AdamAmsgrad:
+    case Rule::Adadelta:
+    case Rule::Adamax:
+    case Rule::Nadam:
+    case Rule::Lion: return true;
+    default: return false;
+  }
+}
+
+// The rows of the slots that hold any nonzero bit (-0.0 counts: a step would rewrite it as +0.0).
+std::vector<int64_t> nonzero_rows(const std::vector<const Tensor*>& slots, int64_t nrows, int64_t width) {
+  std::vector<char> any(size_t(nrows), 0);
+  for (const Tensor* st : slots) {
+    const size_t rb = size_t(width) * itemsize(st->dtype);
+    const unsigned char* base = static_cast<const unsigned char*>(st->raw());
+    parallel_for(nrows, std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(int64_t(rb), 1)),
+                 [&](int64_t lo, int64_t hi) {
+                   for (int64_t r = lo; r < hi; ++r) {
+                     if (any[size_t(r)]) continue;
+                     const unsigned char* q = base + size_t(r) * rb;
+                     unsigned char acc = 0;
+                     for (size_t j = 0; j < rb; ++j) acc |= q[j];
+                     any[size_t(r)] = acc != 0;
+                   }
+                 });
+  }
+  std::vector<int64_t> out;
+  for (int64_t r = 0; r < nrows; ++r)
+    if (any[size_t(r)]) out.push_back(r);
+  return out;
+}
+
+std::vector<uint64_t> slot_versions(const std::vector<VarList>& slots, size_t t) {
+  std::vector<uint64_t> v;
+  for (const VarList& s : slots) v.push_back(s[t]->version);
+  return v;
+}
 
 // The touched rows and the per-row sums of the (clipped) entries.
 template <class T> struct Rows {
@@ -82,41 +137,56 @@ Rows<T> segment(const Tensor& values, const std::vector<int64_t>& idx, int64_t w
   return out;
 }
 
-template <class T, class R>
-void run_var(const R& r, T* P, T* S0, T* S1, T* S2, T* E, int64_t nrows, int64_t width, const Rows<T>& rows,
-             bool rows_only, const Pre<T>& pre, bool decay_on, bool ema_on) {
-  auto elem = [&](int64_t i, T g, T g2, T ga) __attribute__((always_inline)) {
+// One row of the rule: with the gradient sums (g non-null) or a zero gradient.
+template <class T, class R, bool kDecay, bool kEma>
+inline void run_row(const R& r, T* __restrict P, T* S0, T* S1, T* S2, T* __restrict E, int64_t base, int64_t width,
+                    const T* g, const T* g2, const T* ga, const Pre<T>& pre) {
+  auto elem = [&](int64_t i, T gi, T g2i, T gai) __attribute__((always_inline)) {
     T pi = P[i];
-    if (decay_on) pi = pi - pi * pre.decay;
-    r(i, pi, g, g2, ga, S0, S1, S2);
+    if constexpr (kDecay) pi = pi - pi * pre.decay;
+    r(i, pi, gi, g2i, gai, S0, S1, S2);
     P[i] = pi;
-    if (ema_on) E[i] = pre.ema_mom * E[i] + pre.ema_1m * pi;
+    if constexpr (kEma) E[i] = pre.ema_mom * E[i] + pre.ema_1m * pi;
   };
-  const int64_t grain_rows = std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(width, 1));
-  if (rows_only) {
-    parallel_for(int64_t(rows.rows.size()), grain_rows, [&](int64_t lo, int64_t hi) {
-      for (int64_t k = lo; k < hi; ++k) {
-        const int64_t base = rows.rows[size_t(k)] * width, off = k * width;
-        for (int64_t j = 0; j < width; ++j) elem(base + j, rows.g[size_t(off + j)], rows.g2[size_t(off + j)],
-                                                 rows.ga[size_t(off + j)]);
-      }
-    });
-    return;
+  if (g) {
+    for (int64_t j = 0; j < width; ++j) elem(base + j, g[j], g2[j], ga[j]);
+  } else {
+    for (int64_t j = 0; j < width; ++j) elem(base + j, T(0), T(0), T(0));
   }
-  parallel_for(nrows, grain_rows, [&](int64_t lo, int64_t hi) {
-    size_t k = size_t(std::lower_bound(rows.rows.begin(), rows.rows.end(), lo) - rows.rows.begin());
-    for (int64_t row = lo; row < hi; ++row) {
+}
+
+// Runs the rule on `visit` (sorted rows; all rows when null): touched rows (rows.rows, a sorted
+// subset) with their sums, the others with a zero gradient.
+template <class T, class R, bool kDecay, bool kEma>
+void run_rows(const R& r, T* P, T* S0, T* S1, T* S2, T* E, int64_t nrows, int64_t width, const Rows<T>& rows,
+              const std::vector<int64_t>* visit, const Pre<T>& pre) {
+  const int64_t n = visit ? int64_t(visit->size()) : nrows;
+  const int64_t grain_rows = std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(width, 1));
+  parallel_for(n, grain_rows, [&](int64_t lo, int64_t hi) {
+    const int64_t first = visit ? (*visit)[size_t(lo)] : lo;
+    size_t k = size_t(std::lower_bound(rows.rows.begin(), rows.rows.end(), first) - rows.rows.begin());
+    for (int64_t q = lo; q < hi; ++q) {
+      const int64_t row = visit ? (*visit)[size_t(q)] : q;
       const int64_t base = row * width;
       if (k < rows.rows.size() && rows.rows[k] == row) {
         const size_t off = k * size_t(width);
-        for (int64_t j = 0; j < width; ++j)
-          elem(base + j, rows.g[off + size_t(j)], rows.g2[off + size_t(j)], rows.ga[off + size_t(j)]);
+        run_row<T, R, kDecay, kEma>(r, P, S0, S1, S2, E, base, width, rows.g.data() + off, rows.g2.data() + off,
+                                    rows.ga.data() + off, pre);
         ++k;
       } else {
-        for (int64_t j = 0; j < width; ++j) elem(base + j, T(0), T(0), T(0));
+        run_row<T, R, kDecay, kEma>(r, P, S0, S1, S2, E, base, width, nullptr, nullptr, nullptr, pre);
       }
     }
   });
+}
+
+template <class T, class R>
+void run_var(const R& r, T* P, T* S0, T* S1, T* S2, T* E, int64_t nrows, int64_t width, const Rows<T>& rows,
+             const std::vector<int64_t>* visit, const Pre<T>& pre, bool decay_on, bool ema_on) {
+  if (!decay_on && !ema_on) run_rows<T, R, false, false>(r, P, S0, S1, S2, E, nrows, width, rows, visit, pre);
+  else if (!ema_on) run_rows<T, R, true, false>(r, P, S0, S1, S2, E, nrows, width, rows, visit, pre);
+  else if (!decay_on) run_rows<T, R, false, true>(r, P, S0, S1, S2, E, nrows, width, rows, visit, pre);
+  else run_rows<T, R, true, true>(r, P, S0, S1, S2, E, nrows, width, rows, visit, pre);
 }
 
 std::string shape_list(const Shape& s) {
@@ -187,7 +257,8 @@ void check_sparse_args(Rule rule, const VarList& vars, const std::vector<SparseR
 
 template <template <class> class RuleT>
 void run_sparse(Rule rule, const VarList& vars, const std::vector<SparseRows>& grads, const std::vector<VarList>& slots,
-                const Hyper& hyper, const StepOptions& o) {
+                const Hyper& hyper, const StepOptions& o,
+                const std::vector<std::shared_ptr<SparseRowState>>& states) {
   std::vector<std::vector<int64_t>> idx;
   check_sparse_args(rule, vars, grads, slots, idx);
   check_options("optimizer_sparse_step", vars, o);
@@ -195,6 +266,11 @@ void run_sparse(Rule rule, const VarList& vars, const std::vector<SparseRows>& g
     throw InvalidArgument("optimizer_sparse_step: gradient accumulation densifies (pass the dense gradient)");
   if (o.clip == Clip::GlobalNorm)
     throw InvalidArgument("optimizer_sparse_step: global_clipnorm densifies (pass the dense gradient)");
+  if (!states.empty() && states.size() != vars.size())
+    throw InvalidArgument("optimizer_sparse_step: got " + std::to_string(states.size()) + " row states for " +
+                          std::to_string(vars.size()) + " variables");
+  for (const auto& st : states)
+    if (!st) throw InvalidArgument("optimizer_sparse_step: a row state is None");
   std::vector<double> scales(vars.size(), 1.0);
   if (o.clip == Clip::Norm) {  // tf.clip_by_norm of the values: v * c / max(||v||, c)
     std::vector<Tensor> values;
@@ -211,6 +287,9 @@ void run_sparse(Rule rule, const VarList& vars, const std::vector<SparseRows>& g
     const bool decay_on = !o.decay_mask.empty() && o.decay_mask[t] && o.decay != 0;
     const bool ema_on = o.ema != nullptr;
     const bool rows_only = rows_only_rule(rule) && !decay_on && !ema_on;
+    SparseRowState* state = states.empty() ? nullptr : states[t].get();
+    const bool live_mode = state && zero_fixed_rule(rule) && !decay_on && !ema_on;
+    if (state && !live_mode) state->valid = false;
     auto go = [&](auto tag, const auto& r) {
       using T = decltype(tag);
       StepOptions po = o;
@@ -221,13 +300,37 @@ void run_sparse(Rule rule, const VarList& vars, const std::vector<SparseRows>& g
       const T hi = o.clip_value > 0 ? T(o.clip_value) : std::numeric_limits<T>::infinity();
       Rows<T> rows = segment<T>(grads[t].values, idx[t], width, T(scales[t]), lo, hi);
       auto ptr = [](void* q) { return static_cast<T*>(q); };
+      std::vector<int64_t> visit;
+      const std::vector<int64_t>* vp = nullptr;
+      if (rows_only) {
+        vp = &rows.rows;
+      } else if (live_mode) {
+        if (!state->valid || state->versions != slot_versions(slots, t)) {
+          std::vector<const Tensor*> st;
+          for (const VarList& s : slots) st.push_back(&s[t]->value);
+          state->live = nonzero_rows(st, nrows, width);
+        }
+        visit.reserve(state->live.size() + rows.rows.size());
+        std::set_union(state->live.begin(), state->live.end(), rows.rows.begin(), rows.rows.end(),
+                       std::back_inserter(visit));
+        vp = &visit;
+      }
       run_var<T>(r, ptr(pr.P[t]), ptr(pr.S[0][t]), ptr(pr.S[1][t]), ptr(pr.S[2][t]), ptr(pr.E[t]), nrows, width, rows,
-                 rows_only, pre, decay_on, ema_on);
+                 vp, pre, decay_on, ema_on);
+      if (state) state->rows_visited = vp ? int64_t(vp->size()) : nrows;
+      if (live_mode) state->live = std::move(visit);
     };
     if (v.dtype == DType::Float32) go(float(0), rf);
     else go(double(0), rd);
   }
   pr.held.clear();
+  for (size_t t = 0; t < states.size(); ++t) {  // after this step's writes: the versions it left
+    const bool decay_on = !o.decay_mask.empty() && o.decay_mask[t] && o.decay != 0;
+    if (zero_fixed_rule(rule) && !decay_on && !o.ema) {
+      states[t]->valid = true;
+      states[t]->versions = slot_versions(slots, t);
+    }
+  }
   if (o.ema && o.ema_overwrite) overwrite_with_ema(vars, *o.ema);
 }
 
@@ -238,28 +341,29 @@ bool sparse_step_supported(Rule rule) { return rule != Rule::Lamb && rule != Rul
 bool sparse_step_rows_only(Rule rule) { return rows_only_rule(rule); }
 
 void sparse_step(Rule rule, const VarList& vars, const std::vector<SparseRows>& grads,
-                 const std::vector<VarList>& slots, const Hyper& h, const StepOptions& o) {
+                 const std::vector<VarList>& slots, const Hyper& h, const StepOptions& o,
+                 const std::vector<std::shared_ptr<SparseRowState>>& states) {
   if (slots.size() != rule_slots(rule))
     throw InvalidArgument(std::string("optimizer_sparse_step: '") + rule_name(rule) + "' takes " +
                           std::to_string(rule_slots(rule)) + " slot lists, got " + std::to_string(slots.size()));
   switch (rule) {
-    case Rule::Sgd: return run_sparse<SgdPlain>(rule, vars, grads, slots, h, o);
-    case Rule::SgdMomentum: return run_sparse<SgdMomentum>(rule, vars, grads, slots, h, o);
-    case Rule::SgdNesterov: return run_sparse<SgdNesterov>(rule, vars, grads, slots, h, o);
-    case Rule::Rmsprop: return run_sparse<RmspropPlain>(rule, vars, grads, slots, h, o);
-    case Rule::RmspropCentered: return run_sparse<RmspropCentered>(rule, vars, grads, slots, h, o);
-    case Rule::RmspropMomentum: return run_sparse<RmspropMomentum>(rule, vars, grads, slots, h, o);
-    case Rule::RmspropCenteredMomentum: return run_sparse<RmspropCenteredMomentum>(rule, vars, grads, slots, h, o);
-    case Rule::Adam: return run_sparse<AdamPlain>(rule, vars, grads, slots, h, o);
-    case Rule::AdamAmsgrad: return run_sparse<AdamAmsgrad>(rule, vars, grads, slots, h, o);
-    case Rule::Adagrad: return run_sparse<Adagrad>(rule, vars, grads, slots, h, o);
-    case Rule::Adadelta: return run_sparse<Adadelta>(rule, vars, grads, slots, h, o);
-    case Rule::Adamax: return run_sparse<Adamax>(rule, vars, grads, slots, h, o);
-    case Rule::Nadam: return run_sparse<Nadam>(rule, vars, grads, slots, h, o);
+    case Rule::Sgd: return run_sparse<SgdPlain>(rule, vars, grads, slots, h, o, states);
+    case Rule::SgdMomentum: return run_sparse<SgdMomentum>(rule, vars, grads, slots, h, o, states);
+    case Rule::SgdNesterov: return run_sparse<SgdNesterov>(rule, vars, grads, slots, h, o, states);
+    case Rule::Rmsprop: return run_sparse<RmspropPlain>(rule, vars, grads, slots, h, o, states);
+    case Rule::RmspropCentered: return run_sparse<RmspropCentered>(rule, vars, grads, slots, h, o, states);
+    case Rule::RmspropMomentum: return run_sparse<RmspropMomentum>(rule, vars, grads, slots, h, o, states);
+    case Rule::RmspropCenteredMomentum: return run_sparse<RmspropCenteredMomentum>(rule, vars, grads, slots, h, o, states);
+    case Rule::Adam: return run_sparse<AdamPlain>(rule, vars, grads, slots, h, o, states);
+    case Rule::AdamAmsgrad: return run_sparse<AdamAmsgrad>(rule, vars, grads, slots, h, o, states);
+    case Rule::Adagrad: return run_sparse<Adagrad>(rule, vars, grads, slots, h, o, states);
+    case Rule::Adadelta: return run_sparse<Adadelta>(rule, vars, grads, slots, h, o, states);
+    case Rule::Adamax: return run_sparse<Adamax>(rule, vars, grads, slots, h, o, states);
+    case Rule::Nadam: return run_sparse<Nadam>(rule, vars, grads, slots, h, o, states);
     case Rule::Ftrl:
-      if (h.learning_rate_power == -0.5) return run_sparse<FtrlSqrt>(rule, vars, grads, slots, h, o);
-      return run_sparse<FtrlPow>(rule, vars, grads, slots, h, o);
-    case Rule::Lion: return run_sparse<Lion>(rule, vars, grads, slots, h, o);
+      if (h.learning_rate_power == -0.5) return run_sparse<FtrlSqrt>(rule, vars, grads, slots, h, o, states);
+      return run_sparse<FtrlPow>(rule, vars, grads, slots, h, o, states);
+    case Rule::Lion: return run_sparse<Lion>(rule, vars, grads, slots, h, o, states);
     default:
       throw InvalidArgument(std::string("optimizer_sparse_step: no sparse kernel for rule '") + rule_name(rule) +
                             "' (densify the gradient)");

@@ -409,7 +409,9 @@ class Optimizer:
             else:
                 values = [_as_dtype(grads[k].values, variables[k]) for k in group]
                 indices = [grads[k].indices for k in group]
-                _core.optimizer_sparse_step(rule, gvars, values, indices, slots, hyper, **gopts)
+                states = self.__dict__.setdefault("_sparse_states", {})
+                gstates = [states.setdefault(i, _core.SparseRowState()) for i in gidx]
+                _core.optimizer_sparse_step(rule, gvars, values, indices, slots, hyper, states=gstates, **gopts)
         self._after_step()
         if ema_on and not full:
             rest = sorted(set(self._range) - set(idx))
