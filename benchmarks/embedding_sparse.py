@@ -87,7 +87,9 @@ def torch_impl(torch, opt_name, rows, dim, sparse):
     with torch.no_grad():
         emb.weight.copy_(torch.from_numpy(table(rows, dim)))
     if opt_name == "Adam":
-        opt = torch.optim.SparseAdam(emb.parameters(), lr=1e-3) if sparse else torch.optim.Adam(emb.parameters(), lr=1e-3)
+        opt = (
+            torch.optim.SparseAdam(emb.parameters(), lr=1e-3) if sparse else torch.optim.Adam(emb.parameters(), lr=1e-3)
+        )
     elif opt_name == "SGD":
         opt = torch.optim.SGD(emb.parameters(), lr=1e-3)
     else:
@@ -154,7 +156,10 @@ def main(argv=None):
     ]
     if torch is not None:
         impls += [
-            ("torch nn.Embedding(sparse=True) + SparseAdam (lazy Adam)", lambda: torch_impl(torch, "Adam", a.rows, a.dim, True)),
+            (
+                "torch nn.Embedding(sparse=True) + SparseAdam (lazy Adam)",
+                lambda: torch_impl(torch, "Adam", a.rows, a.dim, True),
+            ),
             ("torch nn.Embedding + Adam (dense)", lambda: torch_impl(torch, "Adam", a.rows, a.dim, False)),
             ("torch nn.Embedding(sparse=True) + SGD", lambda: torch_impl(torch, "SGD", a.rows, a.dim, True)),
             ("torch nn.Embedding(sparse=True) + Adagrad", lambda: torch_impl(torch, "Adagrad", a.rows, a.dim, True)),
@@ -171,8 +176,11 @@ def main(argv=None):
     # The same batch on tables 10x apart: O(rows touched) keeps the update time, O(table) scales it.
     small = max(a.rows // 10, a.batch)
     print(f"\nUpdate time vs table size (same {a.batch}-id batches): {small:,} rows -> {a.rows:,} rows")
-    sweep = [("tapegrad SGD, IndexedSlices", "SGD"), ("tapegrad Adagrad, IndexedSlices", "Adagrad"),
-             ("tapegrad Adam, IndexedSlices", "Adam")]
+    sweep = [
+        ("tapegrad SGD, IndexedSlices", "SGD"),
+        ("tapegrad Adagrad, IndexedSlices", "Adagrad"),
+        ("tapegrad Adam, IndexedSlices", "Adam"),
+    ]
     for name, opt in sweep:
         times = []
         for rows in (small, a.rows):

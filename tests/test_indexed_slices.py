@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
-from tapegrad import _core
-from tapegrad import _indexed_slices
+from tapegrad import _core, _indexed_slices
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +127,9 @@ def test_embedding_lookup():
     np.testing.assert_array_equal(e.numpy(), table.numpy()[ids])
     g = tape.gradient(loss, table)
     assert isinstance(g, tg.IndexedSlices) and g.indices.numpy().tolist() == [3, 9, 0, 3]
-    np.testing.assert_allclose(tg.convert_to_tensor(g).numpy(), _dense(ids.reshape(-1), 2 * table.numpy()[ids.reshape(-1)], 10))
+    np.testing.assert_allclose(
+        tg.convert_to_tensor(g).numpy(), _dense(ids.reshape(-1), 2 * table.numpy()[ids.reshape(-1)], 10)
+    )
     # a table split in two shards ("div": 5 rows each), and max_norm
     s0, s1 = tg.Variable(table.numpy()[:5]), tg.Variable(table.numpy()[5:])
     with tg.GradientTape() as tape:
@@ -161,7 +162,9 @@ def test_keras_embedding_layer_gradient_is_sparse():
 
 
 def test_conversion_and_arithmetic():
-    s = tg.IndexedSlices(tg.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), tg.constant([2, -1, 2]), tg.constant([3, 2]))
+    s = tg.IndexedSlices(
+        tg.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), tg.constant([2, -1, 2]), tg.constant([3, 2])
+    )
     d = tg.convert_to_tensor(s).numpy()  # negative ids are dropped, as unsorted_segment_sum
     np.testing.assert_array_equal(d, [[0, 0], [0, 0], [6, 8]])
     np.testing.assert_array_equal(np.asarray(s), d)
@@ -169,9 +172,13 @@ def test_conversion_and_arithmetic():
     np.testing.assert_array_equal((-s).values.numpy(), -s.values.numpy())
     with pytest.raises(TypeError):
         s * 2  # noqa: B018  (TF's IndexedSlices has no * either)
-    with pytest.raises(ValueError, match=r"Incompatible tensor conversion requested to `dtype` int32 for IndexedSlices"):
+    with pytest.raises(
+        ValueError, match=r"Incompatible tensor conversion requested to `dtype` int32 for IndexedSlices"
+    ):
         tg.convert_to_tensor(s, dtype=tg.int32)
-    with pytest.raises(ValueError, match="Tensor conversion requested for IndexedSlices for argument `value` without dense_shape"):
+    with pytest.raises(
+        ValueError, match="Tensor conversion requested for IndexedSlices for argument `value` without dense_shape"
+    ):
         tg.convert_to_tensor(tg.IndexedSlices(s.values, s.indices))
     assert tg.IndexedSlices(s.values, s.indices).shape.rank is None
     np.testing.assert_array_equal(tg.math.add_n([s, s]).numpy(), 2 * d)
@@ -192,7 +199,10 @@ def test_huge_conversion_warns(monkeypatch):
     assert _indexed_slices._LARGE_SPARSE_NUM_ELEMENTS == 100000000
     monkeypatch.setattr(_indexed_slices, "_LARGE_SPARSE_NUM_ELEMENTS", 12)
     s = tg.IndexedSlices(tg.ones((1, 3)), [1], [4, 3])
-    with pytest.warns(UserWarning, match="Converting sparse IndexedSlices to a dense Tensor with 12 elements. This may consume a large amount of memory."):
+    with pytest.warns(
+        UserWarning,
+        match="Converting sparse IndexedSlices to a dense Tensor with 12 elements. This may consume a large amount of memory.",
+    ):
         tg.convert_to_tensor(s)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -234,7 +244,8 @@ def test_against_tf(tf_ref):
         with mod.GradientTape(persistent=True) as tape:
             tape.watch(c)
             ys = [
-                mod.reduce_sum(mod.gather(v, [1, 3]) ** 2) + mod.reduce_sum(mod.gather(v, mod.constant([[5], [1]], mod.int64))),
+                mod.reduce_sum(mod.gather(v, [1, 3]) ** 2)
+                + mod.reduce_sum(mod.gather(v, mod.constant([[5], [1]], mod.int64))),
                 mod.reduce_sum(mod.nn.embedding_lookup(v, [[0, 0], [4, 2]], max_norm=1.5)),
                 mod.reduce_sum(mod.gather(c, [2, 2]) * mod.gather(c, [1, 3])),
                 mod.reduce_sum(mod.gather(c * 2.0, [0, 5])),
@@ -259,8 +270,9 @@ def test_against_tf(tf_ref):
         else:
             np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
     s = ([[3.0, 4.0], [1.0, 1.0]], [0, 0], [3, 2])
-    (ours, n1), (theirs, n2) = tg.clip_by_global_norm([tg.IndexedSlices(*s)], 2.0), tf.clip_by_global_norm(
-        [tf.IndexedSlices(*(tf.constant(a) for a in s))], 2.0
+    (ours, n1), (theirs, n2) = (
+        tg.clip_by_global_norm([tg.IndexedSlices(*s)], 2.0),
+        tf.clip_by_global_norm([tf.IndexedSlices(*(tf.constant(a) for a in s))], 2.0),
     )
     np.testing.assert_allclose(ours[0].values.numpy(), theirs[0].values.numpy(), rtol=1e-6)
     np.testing.assert_allclose(float(n1), float(n2), rtol=1e-6)
@@ -414,13 +426,17 @@ def test_loss_scale_factor_unscales_slices():
 def test_optimizer_bad_slices():
     v = tg.Variable(np.ones((5, 3), np.float32))
     sgd, adam = tg.keras.optimizers.SGD(0.1), tg.keras.optimizers.Adam(0.1)
-    with pytest.raises(tg.errors.InvalidArgumentError, match=r"indices\[1\] = 7 is not in \[0, 5\) \[Op:ResourceScatterSub\]"):
+    with pytest.raises(
+        tg.errors.InvalidArgumentError, match=r"indices\[1\] = 7 is not in \[0, 5\) \[Op:ResourceScatterSub\]"
+    ):
         sgd.apply([tg.IndexedSlices(tg.ones((2, 3)), [0, 7], [5, 3])], [v])
     with pytest.raises(tg.errors.InvalidArgumentError, match=r"indices\[0\] = -1 is not in \[0, 5\)"):
         sgd.apply([tg.IndexedSlices(tg.ones((1, 3)), [-1], [5, 3])], [v])
     with pytest.raises(tg.errors.InvalidArgumentError, match=r"segment_ids\[1\] = 7 is out of range \[0, 5\)"):
         adam.apply([tg.IndexedSlices(tg.ones((2, 3)), [0, 7], [5, 3])], [v])
-    with pytest.raises(tg.errors.InvalidArgumentError, match=r"values of shape \[2,2\] and indices of shape \[2\].*\[5,3\]"):
+    with pytest.raises(
+        tg.errors.InvalidArgumentError, match=r"values of shape \[2,2\] and indices of shape \[2\].*\[5,3\]"
+    ):
         adam.apply([tg.IndexedSlices(tg.ones((2, 2)), [0, 1], [5, 3])], [v])
     with pytest.raises(tg.errors.InvalidArgumentError, match="indices for variable .* have dtype float32"):
         adam.apply([tg.IndexedSlices(tg.ones((2, 3)), tg.constant([0.0, 1.0]), [5, 3])], [v])
@@ -434,7 +450,11 @@ def test_adam_visits_only_rows_with_state():
     # the step visits the rows touched so far (SparseRowState), with Keras's numbers.
     rng = np.random.default_rng(5)
     init = rng.standard_normal((500, 4)).astype(np.float32)
-    steps = [([3, 40, 3], rng.standard_normal((3, 4))), ([7], rng.standard_normal((1, 4))), ([40, 9], rng.standard_normal((2, 4)))]
+    steps = [
+        ([3, 40, 3], rng.standard_normal((3, 4))),
+        ([7], rng.standard_normal((1, 4))),
+        ([40, 9], rng.standard_normal((2, 4))),
+    ]
     opt = tg.keras.optimizers.Adam(learning_rate=0.01)
     v = tg.Variable(init.copy())
     visited = []
@@ -442,6 +462,7 @@ def test_adam_visits_only_rows_with_state():
         opt.apply([tg.IndexedSlices(tg.constant(np.float32(vals)), idx, [500, 4])], [v])
         visited.append(opt._sparse_states[0].rows_visited)
     assert visited == [2, 3, 4]  # rows 3, 40; + 7; + 9
+    assert opt._sparse_states[0].scans == 1  # the first step scans the slots, later ones do not
     ep, em, ev = _numpy_adam(init, steps)
     np.testing.assert_allclose(np.asarray(v), ep, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.asarray(opt.variables[2]), em, rtol=1e-5, atol=1e-7)
@@ -450,7 +471,7 @@ def test_adam_visits_only_rows_with_state():
     m[100] = 0.5
     opt.variables[2].assign(m)
     opt.apply([tg.IndexedSlices(tg.ones((1, 4)), [1], [500, 4])], [v])
-    assert opt._sparse_states[0].rows_visited == 6
+    assert opt._sparse_states[0].rows_visited == 6 and opt._sparse_states[0].scans == 2
     before = np.asarray(v)[100].copy()
     opt.apply([tg.IndexedSlices(tg.ones((1, 4)), [1], [500, 4])], [v])
     assert not np.array_equal(np.asarray(v)[100], before)  # row 100 keeps moving, as in Keras

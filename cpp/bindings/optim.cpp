@@ -160,7 +160,8 @@ mismatched lists, dtypes or shapes, before any variable changes.)doc");
           "How many rows the state knows to hold nonzero slots.")
       .def_readonly("rows_visited", &optim::SparseRowState::rows_visited,
                     "How many rows the last sparse step updated.")
-      .def_readonly("valid", &optim::SparseRowState::valid, "False until a step (re)built the row list.");
+      .def_readonly("valid", &optim::SparseRowState::valid, "False until a step (re)built the row list.")
+      .def_readonly("scans", &optim::SparseRowState::scans, "How often the row list was rebuilt from the slots.");
   m.def(
       "optimizer_sparse_step",
       [](optim::Rule rule, VariableList vars, TensorList values, TensorList indices, py::list slots,

@@ -280,6 +280,8 @@ void run_sparse(Rule rule, const VarList& vars, const std::vector<SparseRows>& g
   }
   const RuleT<float> rf(hyper);
   const RuleT<double> rd(hyper);
+  std::vector<std::vector<uint64_t>> versions_before;  // prepare() below bumps them
+  for (size_t t = 0; t < states.size(); ++t) versions_before.push_back(slot_versions(slots, t));
   Prepared pr = prepare(vars, slots, o);
   for (size_t t = 0; t < vars.size(); ++t) {
     const Tensor& v = vars[t]->value;
@@ -305,10 +307,11 @@ void run_sparse(Rule rule, const VarList& vars, const std::vector<SparseRows>& g
       if (rows_only) {
         vp = &rows.rows;
       } else if (live_mode) {
-        if (!state->valid || state->versions != slot_versions(slots, t)) {
+        if (!state->valid || state->versions != versions_before[t]) {
           std::vector<const Tensor*> st;
           for (const VarList& s : slots) st.push_back(&s[t]->value);
           state->live = nonzero_rows(st, nrows, width);
+          ++state->scans;
         }
         visit.reserve(state->live.size() + rows.rows.size());
         std::set_union(state->live.begin(), state->live.end(), rows.rows.begin(), rows.rows.end(),

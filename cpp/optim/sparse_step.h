@@ -23,6 +23,7 @@ struct SparseRowState {
   std::vector<uint64_t> versions;   // the slots' Variable::version after the last sparse step
   bool valid = false;               // false: rebuild `live` by scanning the slots
   int64_t rows_visited = 0;         // rows the last step updated (for tests and benchmarks)
+  int64_t scans = 0;                // how often `live` was rebuilt by scanning the slots
 };
 
 // Whether `rule` has a sparse kernel (Lamb and Adafactor do not: the caller densifies).

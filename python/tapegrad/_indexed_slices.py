@@ -144,7 +144,9 @@ def _to_dense(value: IndexedSlices, dtype: Any = None) -> Tensor:
             f"IndexedSlices ({value}) with dtype {value.dtype.name}"
         )
     if value.dense_shape is None:
-        raise ValueError(f"Tensor conversion requested for IndexedSlices for argument `value` without dense_shape: {value!s}")
+        raise ValueError(
+            f"Tensor conversion requested for IndexedSlices for argument `value` without dense_shape: {value!s}"
+        )
     shape = [int(d) for d in value.dense_shape.numpy().reshape(-1)]
     num_elements = int(np.prod(shape, dtype=np.int64))
     if num_elements >= _LARGE_SPARSE_NUM_ELEMENTS:
@@ -157,8 +159,10 @@ def _to_dense(value: IndexedSlices, dtype: Any = None) -> Tensor:
     if not shape:
         raise ValueError(f"IndexedSlices with a scalar dense_shape cannot be converted to a Tensor: {value!s}")
     values = value.values
-    if tuple(values.shape[1:]) != tuple(shape[1:]) or len(value.indices.shape) != 1 or (
-        values.shape[0] != value.indices.shape[0]
+    if (
+        tuple(values.shape[1:]) != tuple(shape[1:])
+        or len(value.indices.shape) != 1
+        or (values.shape[0] != value.indices.shape[0])
     ):
         from .errors import InvalidArgumentError
 
@@ -275,4 +279,3 @@ def is_indexed_slices(x: Any) -> bool:
 
 
 __all__ = ["IndexedSlices", "IndexedSlicesSpec"]
-

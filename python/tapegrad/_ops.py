@@ -8,8 +8,6 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._indexed_slices import IndexedSlices
-from ._indexed_slices import _to_dense as _indexed_slices_to_dense
 
 # Elementwise and reductions: straight from the engine.
 from ._core import (  # noqa: F401
@@ -78,6 +76,8 @@ from ._core import (  # noqa: F401
     transpose,
 )
 from ._dtypes import as_dtype, code_of, float32, int32
+from ._indexed_slices import IndexedSlices
+from ._indexed_slices import _to_dense as _indexed_slices_to_dense
 from ._tensor import Tensor, Variable
 from ._typing import DTypeLike, ShapeLike, TensorLike
 

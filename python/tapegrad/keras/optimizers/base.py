@@ -376,7 +376,9 @@ class Optimizer:
             # Keras's clip_by_global_norm: the norm of the slices' values, then v * scale densifies.
             grads = _scale_by_global_norm(grads, float(self.global_clipnorm))
         if steps or global_clip or not _core.optimizer_sparse_supported(rule):
-            return self._apply_step([_densify(g) for g in grads], variables, idx, global_clip_done=bool(global_clip), unscaled=True)
+            return self._apply_step(
+                [_densify(g) for g in grads], variables, idx, global_clip_done=bool(global_clip), unscaled=True
+            )
         full = idx == self._range
         raw = self._raw_iterations()
         it = raw
