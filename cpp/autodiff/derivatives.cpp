@@ -1,7 +1,7 @@
-// The derivative table: one vector-Jacobian product per primitive, written with ops:: so that
-// an outer tape records it (second derivatives for free). Conventions: `x`, `y` are inputs,
-// `ans` the output, `g` the upstream gradient; a rule may return a broadcast-shaped gradient
-// (the backward pass sums it back, See Note [Backward pass]).
+// The registry: every primitive's derivative rules, each registered where it is written (Note [One
+// spot per primitive]). Conventions: `X`, `Y` are inputs, `ANS` the output, `G` the upstream
+// gradient; a rule may return a broadcast-shaped gradient (the backward pass sums it back, See
+// Note [Backward pass]).
 #include <cmath>
 
 #include "autodiff/tape.h"
@@ -11,10 +11,56 @@
 #include "ops/shape.h"
 
 namespace tg {
+namespace registry {  // external linkage: a registrar kind without users yet is not an unused function
+
+OpDef& entry(Op op) {
+  static OpDef defs[size_t(Op::kCount)];
+  return defs[size_t(op)];
+}
+struct Registrar {
+  Registrar(Op op, VjpFn f, Saves s);
+  Registrar(Op op, JvpFn f);
+  Registrar(std::initializer_list<Op> not_differentiable);
+};
+Registrar::Registrar(Op op, VjpFn f, Saves s) {
+  OpDef& d = entry(op);
+  d.vjp = f;
+  d.saves_inputs = s & kSavesInputs;
+  d.saves_outputs = s & kSavesOutputs;
+}
+Registrar::Registrar(Op op, JvpFn f) { entry(op).jvp = f; }
+Registrar::Registrar(std::initializer_list<Op> ops) {
+  for (Op op : ops) entry(op).not_differentiable = true;
+}
+
+}  // namespace registry
+
 namespace {
+using registry::Registrar;
 
 using namespace ops;
-#define VJP(NAME) void NAME(const Node& n, const Tensor* gs, const bool* needs, Tensor* out)
+// Note [One spot per primitive]
+// Each differentiable primitive's rules are written and registered in one place, here:
+//   VJP(Mul, kSavesInputs) { ...vector-Jacobian product... }   what its node keeps (Note [Saved tensors])
+//   JVP(Mul) { ...Jacobian-vector product... }                  forward mode (optional)
+// VJP(...) defines the rule and registers it, with what the node saves, in the registry (`opdef`)
+// when the library loads; SAME_VJP reuses another op's rule, GRADIENT_IS gives one of the shared
+// rules (None, zeros, identity). Primitives with no gradient at all (bool or integer outputs) are
+// listed in kNotDifferentiable; tests/test_registry.py walks every Op and fails on one that has
+// neither a rule nor a place in that list. Rules are written with ops:: so that an outer tape
+// records them (second derivatives for free).
+#define VJP_FN(NAME) void NAME(const Node& n, const Tensor* gs, const bool* needs, Tensor* out)
+#define VJP(OP, SAVES)                                   \
+  VJP_FN(vjp_##OP);                                      \
+  const Registrar reg_vjp_##OP(Op::OP, vjp_##OP, SAVES); \
+  VJP_FN(vjp_##OP)
+#define SAME_VJP(OP, AS, SAVES) const Registrar reg_vjp_##OP(Op::OP, vjp_##AS, SAVES);
+#define GRADIENT_IS(OP, FN) const Registrar reg_vjp_##OP(Op::OP, FN, kSavesNothing);
+#define JVP_FN(NAME) void NAME(const Node& n, const Tensor* ts, Tensor* out)
+#define JVP(OP)                                   \
+  JVP_FN(jvp_##OP);                               \
+  const Registrar reg_jvp_##OP(Op::OP, jvp_##OP); \
+  JVP_FN(jvp_##OP)
 #define X n.inputs[0]
 #define Y n.inputs[1]
 #define ANS n.outputs[0]
@@ -23,31 +69,38 @@ using namespace ops;
 Tensor c(const Tensor& like, double v) { return scalar_like(like, v); }
 Tensor gt0(const Tensor& x) { return kernels::binary(Op::Greater, x, scalar_like(x, 0.0)); }
 
-VJP(vjp_none) {}  // differentiable op whose gradient TF defines as None (floor, round, ...)
-VJP(vjp_zeros) {
+VJP_FN(vjp_none) {}  // differentiable op whose gradient TF defines as None (floor, round, ...)
+VJP_FN(vjp_zeros) {
   for (size_t i = 0; i < n.inputs.size(); ++i)
     if (needs[i]) out[i] = zeros_like(n.inputs[i]);
 }
-VJP(vjp_identity) { out[0] = G; }
+VJP_FN(vjp_identity) { out[0] = G; }
+GRADIENT_IS(FloorDiv, vjp_none)
+GRADIENT_IS(Floor, vjp_none)
+GRADIENT_IS(Ceil, vjp_none)
+GRADIENT_IS(Round, vjp_none)
+GRADIENT_IS(Sign, vjp_zeros)
+GRADIENT_IS(BroadcastTo, vjp_identity)
+GRADIENT_IS(Identity, vjp_identity)
 
 // binary
-VJP(vjp_add) {
+VJP(Add, kSavesNothing) {
   out[0] = G;
   out[1] = G;
 }
-VJP(vjp_sub) {
+VJP(Sub, kSavesNothing) {
   out[0] = G;
   if (needs[1]) out[1] = neg(G);
 }
-VJP(vjp_mul) {
+VJP(Mul, kSavesInputs) {
   if (needs[0]) out[0] = mul(G, Y);
   if (needs[1]) out[1] = mul(G, X);
 }
-VJP(vjp_div) {
+VJP(Div, kSavesInputs) {
   if (needs[0]) out[0] = div(G, Y);
   if (needs[1]) out[1] = mul(G, neg(div(div(X, Y), Y)));
 }
-VJP(vjp_pow) {
+VJP(Pow, kSavesBoth) {
   if (needs[0]) out[0] = mul(G, mul(Y, binary(Op::Pow, X, sub(Y, c(Y, 1.0)))));
   if (needs[1]) {
     Tensor pos = gt0(X);
@@ -62,84 +115,85 @@ void minmax(const Node& n, const Tensor* gs, const bool* needs, Tensor* out, Op 
   if (needs[0]) out[0] = select(xmask, G, z);
   if (needs[1]) out[1] = select(xmask, z, G);
 }
-VJP(vjp_maximum) { minmax(n, gs, needs, out, Op::GreaterEqual); }
-VJP(vjp_minimum) { minmax(n, gs, needs, out, Op::LessEqual); }
-VJP(vjp_floormod) {
+VJP(Maximum, kSavesInputs) { minmax(n, gs, needs, out, Op::GreaterEqual); }
+VJP(Minimum, kSavesInputs) { minmax(n, gs, needs, out, Op::LessEqual); }
+VJP(FloorMod, kSavesInputs) {
   if (needs[0]) out[0] = G;
   if (needs[1]) out[1] = mul(G, neg(binary(Op::FloorDiv, X, Y)));
 }
-VJP(vjp_squared_difference) {
+VJP(SquaredDifference, kSavesInputs) {
   Tensor gx = mul(G, mul(c(X, 2.0), sub(X, Y)));
   if (needs[0]) out[0] = gx;
   if (needs[1]) out[1] = neg(gx);
 }
-VJP(vjp_atan2) {  // atan2(y=X, x=Y)
+VJP(Atan2, kSavesInputs) {  // atan2(y=X, x=Y)
   Tensor den = add(unary(Op::Square, X), unary(Op::Square, Y));
   if (needs[0]) out[0] = mul(G, div(Y, den));
   if (needs[1]) out[1] = mul(G, neg(div(X, den)));
 }
-VJP(vjp_tanh_grad) {  // ans = grad_in * (1 - t^2), inputs (t, grad_in)
+VJP(TanhGrad, kSavesInputs) {  // ans = grad_in * (1 - t^2), inputs (t, grad_in)
   if (needs[0]) out[0] = mul(G, mul(Y, mul(c(X, -2.0), X)));
   if (needs[1]) out[1] = binary(Op::TanhGrad, X, G);
 }
-VJP(vjp_sigmoid_grad) {  // ans = grad_in * s * (1 - s)
+VJP(SigmoidGrad, kSavesInputs) {  // ans = grad_in * s * (1 - s)
   if (needs[0]) out[0] = mul(G, mul(Y, sub(c(X, 1.0), mul(c(X, 2.0), X))));
   if (needs[1]) out[1] = binary(Op::SigmoidGrad, X, G);
 }
-VJP(vjp_relu_grad) {  // ans = grad_in * (x > 0); piecewise constant in x: zeros, as TF
+VJP(ReluGrad, kSavesInputs) {  // ans = grad_in * (x > 0); piecewise constant in x: zeros, as TF
   if (needs[0]) out[0] = zeros_like(X);
   if (needs[1]) out[1] = binary(Op::ReluGrad, X, G);
 }
 
 // unary
-VJP(vjp_neg) { out[0] = neg(G); }
-VJP(vjp_square) { out[0] = mul(G, mul(c(X, 2.0), X)); }
-VJP(vjp_sqrt) { out[0] = div(mul(G, c(ANS, 0.5)), ANS); }
-VJP(vjp_rsqrt) { out[0] = mul(G, mul(c(ANS, -0.5), mul(ANS, unary(Op::Square, ANS)))); }
-VJP(vjp_exp) { out[0] = mul(G, ANS); }
-VJP(vjp_expm1) { out[0] = mul(G, unary(Op::Exp, X)); }
-VJP(vjp_log) { out[0] = div(G, X); }
-VJP(vjp_log1p) { out[0] = div(G, add(X, c(X, 1.0))); }
-VJP(vjp_sin) { out[0] = mul(G, unary(Op::Cos, X)); }
-VJP(vjp_cos) { out[0] = mul(G, neg(unary(Op::Sin, X))); }
-VJP(vjp_tan) { out[0] = mul(G, add(c(X, 1.0), unary(Op::Square, ANS))); }
-VJP(vjp_tanh) { out[0] = binary(Op::TanhGrad, ANS, G); }
-VJP(vjp_sinh) { out[0] = mul(G, unary(Op::Cosh, X)); }
-VJP(vjp_cosh) { out[0] = mul(G, unary(Op::Sinh, X)); }
-VJP(vjp_asin) { out[0] = div(G, unary(Op::Sqrt, sub(c(X, 1.0), unary(Op::Square, X)))); }
-VJP(vjp_acos) { out[0] = neg(div(G, unary(Op::Sqrt, sub(c(X, 1.0), unary(Op::Square, X))))); }
-VJP(vjp_atan) { out[0] = div(G, add(c(X, 1.0), unary(Op::Square, X))); }
-VJP(vjp_abs) { out[0] = mul(G, unary(Op::Sign, X)); }
-VJP(vjp_relu) { out[0] = binary(Op::ReluGrad, ANS, G); }
-VJP(vjp_sigmoid) { out[0] = binary(Op::SigmoidGrad, ANS, G); }
-VJP(vjp_softplus) { out[0] = mul(G, unary(Op::Sigmoid, X)); }
-VJP(vjp_reciprocal) { out[0] = mul(G, neg(unary(Op::Square, ANS))); }
-VJP(vjp_erf) { out[0] = mul(G, mul(c(X, 2.0 / std::sqrt(M_PI)), unary(Op::Exp, neg(unary(Op::Square, X))))); }
+VJP(Neg, kSavesNothing) { out[0] = neg(G); }
+VJP(Square, kSavesInputs) { out[0] = mul(G, mul(c(X, 2.0), X)); }
+VJP(Sqrt, kSavesOutputs) { out[0] = div(mul(G, c(ANS, 0.5)), ANS); }
+VJP(Rsqrt, kSavesOutputs) { out[0] = mul(G, mul(c(ANS, -0.5), mul(ANS, unary(Op::Square, ANS)))); }
+VJP(Exp, kSavesOutputs) { out[0] = mul(G, ANS); }
+VJP(Expm1, kSavesInputs) { out[0] = mul(G, unary(Op::Exp, X)); }
+VJP(Log, kSavesInputs) { out[0] = div(G, X); }
+VJP(Log1p, kSavesInputs) { out[0] = div(G, add(X, c(X, 1.0))); }
+VJP(Sin, kSavesInputs) { out[0] = mul(G, unary(Op::Cos, X)); }
+VJP(Cos, kSavesInputs) { out[0] = mul(G, neg(unary(Op::Sin, X))); }
+VJP(Tan, kSavesOutputs) { out[0] = mul(G, add(c(X, 1.0), unary(Op::Square, ANS))); }
+VJP(Tanh, kSavesOutputs) { out[0] = binary(Op::TanhGrad, ANS, G); }
+VJP(Sinh, kSavesInputs) { out[0] = mul(G, unary(Op::Cosh, X)); }
+VJP(Cosh, kSavesInputs) { out[0] = mul(G, unary(Op::Sinh, X)); }
+VJP(Asin, kSavesInputs) { out[0] = div(G, unary(Op::Sqrt, sub(c(X, 1.0), unary(Op::Square, X)))); }
+VJP(Acos, kSavesInputs) { out[0] = neg(div(G, unary(Op::Sqrt, sub(c(X, 1.0), unary(Op::Square, X))))); }
+VJP(Atan, kSavesInputs) { out[0] = div(G, add(c(X, 1.0), unary(Op::Square, X))); }
+VJP(Abs, kSavesInputs) { out[0] = mul(G, unary(Op::Sign, X)); }
+VJP(Relu, kSavesOutputs) { out[0] = binary(Op::ReluGrad, ANS, G); }
+VJP(Sigmoid, kSavesOutputs) { out[0] = binary(Op::SigmoidGrad, ANS, G); }
+VJP(Softplus, kSavesInputs) { out[0] = mul(G, unary(Op::Sigmoid, X)); }
+VJP(Reciprocal, kSavesOutputs) { out[0] = mul(G, neg(unary(Op::Square, ANS))); }
+VJP(Erf, kSavesInputs) { out[0] = mul(G, mul(c(X, 2.0 / std::sqrt(M_PI)), unary(Op::Exp, neg(unary(Op::Square, X))))); }
 
 // reductions: g has the reduced shape; bring it back to keepdims form, then broadcast
 Tensor keepdims_form(const Node& n, const Tensor& g) {
-  if (n.attrs.flag_a) return g;
+  if (n.attrs.keepdims) return g;
   Shape s = X
   .shape;
   for (int64_t a : n.attrs.ints) s[int(a)] = 1;
   return reshape(g, s);
 }
-VJP(vjp_sum) { out[0] = broadcast_to(keepdims_form(n, G), X.shape); }
-VJP(vjp_mean) {
+VJP(Sum, kSavesNothing) { out[0] = broadcast_to(keepdims_form(n, G), X.shape); }
+VJP(Mean, kSavesNothing) {
   int64_t count = ANS.numel() ? X
   .numel() / ANS.numel() : 0;
   out[0] = broadcast_to(div(keepdims_form(n, G), c(X, double(count))), X.shape);
 }
-VJP(vjp_max_min) {  // the gradient is shared equally between tied extrema, as TF does
+VJP(Max, kSavesBoth) {  // the gradient is shared equally between tied extrema, as TF does
   Tensor y = keepdims_form(n, ANS);
   Tensor ind = cast(kernels::binary(Op::Equal, X, kernels::broadcast_to(y, X.shape)), X.dtype);
   Tensor count = reduce(Op::Sum, ind, n.attrs.ints, false, true);
   out[0] = mul(div(ind, count), keepdims_form(n, G));
 }
+SAME_VJP(Min, Max, kSavesBoth)
 
 // linear algebra and shape
-VJP(vjp_matmul) {
-  const bool ta = n.attrs.flag_a, tb = n.attrs.flag_b;
+VJP(MatMul, kSavesInputs) {
+  const bool ta = n.attrs.transpose_a, tb = n.attrs.transpose_b;
   const Tensor& a = X
   , &b = Y;
   if (needs[0]) {
@@ -162,14 +216,14 @@ VJP(vjp_matmul) {
     else out[1] = matmul(G, a, true, true);
   }
 }
-VJP(vjp_reshape) { out[0] = reshape(G, X.shape); }
-VJP(vjp_transpose) {
+VJP(Reshape, kSavesNothing) { out[0] = reshape(G, X.shape); }
+VJP(Transpose, kSavesNothing) {
   std::vector<int> inv(n.attrs.ints.size());
   for (size_t i = 0; i < inv.size(); ++i) inv[size_t(n.attrs.ints[i])] = int(i);
   out[0] = transpose(G, inv);
 }
-VJP(vjp_cast) { out[0] = cast(G, X.dtype); }
-VJP(vjp_select) {
+VJP(Cast, kSavesNothing) { out[0] = cast(G, X.dtype); }
+VJP(Select, kSavesInputs) {
   const Tensor& cond = n.inputs[0];
   Tensor z = zeros_like(G);
   if (needs[1]) out[1] = select(cond, G, z);
@@ -177,37 +231,43 @@ VJP(vjp_select) {
 }
 
 // ---- area: math, reductions, activations, nn losses -------------------------------------------
-VJP(vjp_erfc) { out[0] = mul(G, mul(c(X, -2.0 / std::sqrt(M_PI)), unary(Op::Exp, neg(unary(Op::Square, X))))); }
+VJP(Erfc, kSavesInputs) {
+  out[0] = mul(G, mul(c(X, -2.0 / std::sqrt(M_PI)), unary(Op::Exp, neg(unary(Op::Square, X)))));
+}
 // Relu6 and LeakyRelu: fused backward kernels as TF, so that the second derivative w.r.t. x is
 // zeros (connected), not None. Relu6's gradient is 1 only strictly inside (0, 6).
-VJP(vjp_relu6) { out[0] = ops::relu6_grad(X, G); }
-VJP(vjp_relu6_grad) {
+VJP(Relu6, kSavesInputs) { out[0] = ops::relu6_grad(X, G); }
+VJP(Relu6Grad, kSavesInputs) {
   if (needs[0]) out[0] = zeros_like(X);
   if (needs[1]) out[1] = ops::relu6_grad(X, G);
 }
-VJP(vjp_leaky_relu) { out[0] = ops::leaky_relu_grad(X, G, n.attrs.scalar); }
-VJP(vjp_leaky_relu_grad) {
+VJP(LeakyRelu, kSavesInputs) { out[0] = ops::leaky_relu_grad(X, G, n.attrs.alpha); }
+VJP(LeakyReluGrad, kSavesInputs) {
   if (needs[0]) out[0] = zeros_like(X);
-  if (needs[1]) out[1] = ops::leaky_relu_grad(X, G, n.attrs.scalar);
+  if (needs[1]) out[1] = ops::leaky_relu_grad(X, G, n.attrs.alpha);
 }
 // Elu/Selu as TF: the backward reads the activations (EluGrad(g, ans)); EluGradGrad gives
 // d/dans = where(ans < 0, grad * g, 0), so the second derivative at 0 is 0.
-VJP(vjp_elu) { out[0] = ops::exp_linear_grad(n.op == Op::Elu ? Op::EluGrad : Op::SeluGrad, ANS, G); }
-VJP(vjp_elu_grad) {  // inputs (ans, g)
+VJP(Elu, kSavesOutputs) { out[0] = ops::exp_linear_grad(n.op == Op::Elu ? Op::EluGrad : Op::SeluGrad, ANS, G); }
+SAME_VJP(Selu, Elu, kSavesOutputs)
+VJP(EluGrad, kSavesInputs) {  // inputs (ans, g)
   if (needs[0]) out[0] = select(kernels::binary(Op::Less, X, c(X, 0.0)), mul(G, Y), zeros_like(G));
   if (needs[1]) out[1] = ops::exp_linear_grad(n.op, X, G);
 }
-VJP(vjp_asinh) { out[0] = div(G, unary(Op::Cosh, ANS)); }  // TF's forms, in terms of ans
-VJP(vjp_acosh) { out[0] = div(G, unary(Op::Sinh, ANS)); }
-VJP(vjp_atanh) { out[0] = div(G, sub(c(X, 1.0), unary(Op::Square, X))); }
-VJP(vjp_cumsum) { out[0] = ops::cumsum(G, n.attrs.ints[0], n.attrs.flag_a, !n.attrs.flag_b); }
+SAME_VJP(SeluGrad, EluGrad, kSavesInputs)
+VJP(Asinh, kSavesOutputs) { out[0] = div(G, unary(Op::Cosh, ANS)); }  // TF's forms, in terms of ans
+VJP(Acosh, kSavesOutputs) { out[0] = div(G, unary(Op::Sinh, ANS)); }
+VJP(Atanh, kSavesInputs) { out[0] = div(G, sub(c(X, 1.0), unary(Op::Square, X))); }
+VJP(Cumsum, kSavesNothing) { out[0] = ops::cumsum(G, n.attrs.ints[0], n.attrs.exclusive, !n.attrs.reverse); }
 // TF's _CumprodGrad: cumsum(ans * g, reversed) / x. Like TF, wrong (inf/nan) where x == 0.
-VJP(vjp_cumprod) { out[0] = div(ops::cumsum(mul(ANS, G), n.attrs.ints[0], n.attrs.flag_a, !n.attrs.flag_b), X); }
+VJP(Cumprod, kSavesBoth) {
+  out[0] = div(ops::cumsum(mul(ANS, G), n.attrs.ints[0], n.attrs.exclusive, !n.attrs.reverse), X);
+}
 // Zero-safe (TF's _ProdGrad is too). d prod / d x_i = the product of the others: ans / x_i where
 // x_i != 0; at a zero, the product of the non-zeros if it is the only zero, 0 otherwise. Written so
 // that second derivatives are exact with up to two zeros in a slice (the value at a zero with one
 // other zero is 0 but its derivative along that other zero is not: p_nz * (sum of zeros - x_i)).
-VJP(vjp_prod) {
+VJP(Prod, kSavesBoth) {
   const std::vector<int> axes(n.attrs.ints.begin(), n.attrs.ints.end());
   Tensor ans = keepdims_form(n, ANS);
   Tensor is_zero = kernels::binary(Op::Equal, X, c(X, 0.0));
@@ -233,9 +293,9 @@ std::vector<int64_t> slice_part(const Node& n, int which) {
   size_t nd = n.attrs.ints.size() / 2;
   return std::vector<int64_t>(n.attrs.ints.begin() + long(which * nd), n.attrs.ints.begin() + long((which + 1) * nd));
 }
-VJP(vjp_strided_slice) { out[0] = strided_slice_grad(G, X.shape, slice_part(n, 0), slice_part(n, 1), 0.0); }
-VJP(vjp_strided_slice_grad) { out[0] = strided_slice(G, slice_part(n, 0), slice_part(n, 1), X.shape); }
-VJP(vjp_concat) {
+VJP(StridedSlice, kSavesNothing) { out[0] = strided_slice_grad(G, X.shape, slice_part(n, 0), slice_part(n, 1), 0.0); }
+VJP(StridedSliceGrad, kSavesNothing) { out[0] = strided_slice(G, slice_part(n, 0), slice_part(n, 1), X.shape); }
+VJP(Concat, kSavesNothing) {
   const int axis = int(n.attrs.ints[0]);
   int64_t at = 0;
   for (size_t i = 0; i < n.inputs.size(); ++i) {
@@ -248,11 +308,11 @@ VJP(vjp_concat) {
     at += s[axis];
   }
 }
-VJP(vjp_gather) {  // dense, like TF's IndexedSlices made dense
+VJP(Gather, kSavesInputs) {  // dense, like TF's IndexedSlices made dense
   out[0] = gather_grad(G, Y, X.shape, int(n.attrs.ints[0]), int(n.attrs.ints[1]));
 }
-VJP(vjp_gather_grad) { out[0] = gather(G, Y, n.attrs.ints[0], n.attrs.ints[1]); }
-VJP(vjp_scatter_update) {  // inputs (tensor [N, I], idx [M], updates [M, I])
+VJP(GatherGrad, kSavesInputs) { out[0] = gather(G, Y, n.attrs.ints[0], n.attrs.ints[1]); }
+VJP(ScatterUpdate, kSavesInputs) {  // inputs (tensor [N, I], idx [M], updates [M, I])
   const Tensor& idx = n.inputs[1];
   const Tensor& upd = n.inputs[2];
   if (needs[0]) out[0] = scatter_update(G, idx, zeros_like(upd));
@@ -265,41 +325,41 @@ VJP(vjp_scatter_update) {  // inputs (tensor [N, I], idx [M], updates [M, I])
 // Conv and pools: See Note [Conv backward]. `W2` is the window stored in attrs; output shapes give
 // the shape each backward primitive must produce.
 #define W2 window_from_ints(n.attrs.ints)
-VJP(vjp_conv2d) {  // (x, w) -> y
+VJP(Conv2D, kSavesInputs) {  // (x, w) -> y
   if (needs[0]) out[0] = conv2d_backprop_input(G, Y, W2, X.shape);
   if (needs[1]) out[1] = conv2d_backprop_filter(X, G, W2, Y.shape);
 }
-VJP(vjp_conv2d_backprop_input) {  // (g, w) -> dx
+VJP(Conv2DBackpropInput, kSavesInputs) {  // (g, w) -> dx
   if (needs[0]) out[0] = conv2d(G, Y, W2);
   if (needs[1]) out[1] = conv2d_backprop_filter(G, X, W2, Y.shape);
 }
-VJP(vjp_conv2d_backprop_filter) {  // (x, g) -> dw
+VJP(Conv2DBackpropFilter, kSavesInputs) {  // (x, g) -> dw
   if (needs[0]) out[0] = conv2d_backprop_input(Y, G, W2, X.shape);
   if (needs[1]) out[1] = conv2d(X, G, W2);
 }
-VJP(vjp_depthwise) {  // the same closed triple as conv2d
+VJP(DepthwiseConv2d, kSavesInputs) {  // the same closed triple as conv2d
   if (needs[0]) out[0] = depthwise_conv2d_backprop_input(G, Y, W2, X.shape);
   if (needs[1]) out[1] = depthwise_conv2d_backprop_filter(X, G, W2, Y.shape);
 }
-VJP(vjp_depthwise_backprop_input) {
+VJP(DepthwiseConv2dBackpropInput, kSavesInputs) {
   if (needs[0]) out[0] = depthwise_conv2d(G, Y, W2);
   if (needs[1]) out[1] = depthwise_conv2d_backprop_filter(G, X, W2, Y.shape);
 }
-VJP(vjp_depthwise_backprop_filter) {
+VJP(DepthwiseConv2dBackpropFilter, kSavesInputs) {
   if (needs[0]) out[0] = depthwise_conv2d_backprop_input(Y, G, W2, X.shape);
   if (needs[1]) out[1] = depthwise_conv2d(X, G, W2);
 }
-VJP(vjp_max_pool) { out[0] = max_pool2d_grad(X, G, W2); }
-VJP(vjp_max_pool_grad) {  // (x, g) -> dx; piecewise constant in x
+VJP(MaxPool, kSavesInputs) { out[0] = max_pool2d_grad(X, G, W2); }
+VJP(MaxPoolGrad, kSavesInputs) {  // (x, g) -> dx; piecewise constant in x
   if (needs[0]) out[0] = zeros_like(X);
   if (needs[1]) out[1] = max_pool2d_grad_grad(X, G, W2);
 }
-VJP(vjp_max_pool_grad_grad) {  // (x, h) -> pooled h
+VJP(MaxPoolGradGrad, kSavesInputs) {  // (x, h) -> pooled h
   if (needs[0]) out[0] = zeros_like(X);
   if (needs[1]) out[1] = max_pool2d_grad(X, G, W2);
 }
-VJP(vjp_avg_pool) { out[0] = avg_pool2d_grad(G, W2, X.shape); }
-VJP(vjp_avg_pool_grad) { out[0] = avg_pool2d(G, W2); }
+VJP(AvgPool, kSavesNothing) { out[0] = avg_pool2d_grad(G, W2, X.shape); }
+VJP(AvgPoolGrad, kSavesNothing) { out[0] = avg_pool2d(G, W2); }
 #undef W2
 // matrix functions (TF's linalg_grad.py); `mT` swaps the last two axes
 Tensor mT(const Tensor& a) {
@@ -308,11 +368,11 @@ Tensor mT(const Tensor& a) {
   std::swap(perm[size_t(a.ndim() - 1)], perm[size_t(a.ndim() - 2)]);
   return transpose(a, perm);
 }
-VJP(vjp_matrix_inverse) {  // ans = inv(op(a)); d/da = -op(ans^T g ans^T)
+VJP(MatrixInverse, kSavesOutputs) {  // ans = inv(op(a)); d/da = -op(ans^T g ans^T)
   Tensor gi = neg(matmul(ANS, matmul(G, ANS, false, true), true, false));
-  out[0] = n.attrs.flag_a ? mT(gi) : gi;
+  out[0] = n.attrs.adjoint ? mT(gi) : gi;
 }
-VJP(vjp_matrix_determinant) {  // g * det * inv(a)^T
+VJP(MatrixDeterminant, kSavesBoth) {  // g * det * inv(a)^T
   Shape s = ANS.shape;
   s.ndim += 2;
   s[s.ndim - 2] = 1;
@@ -332,8 +392,8 @@ Tensor tri_mask(const Tensor& a, bool lower, double diag) {
   });
   return t;
 }
-VJP(vjp_triangular_solve) {  // ans = op(a)^-1 b with a triangular; the a-gradient keeps a's triangle
-  const bool adj = n.attrs.flag_a, lower = n.attrs.flag_b;
+VJP(MatrixTriangularSolve, kSavesBoth) {  // ans = op(a)^-1 b with a triangular; the a-gradient keeps a's triangle
+  const bool adj = n.attrs.adjoint, lower = n.attrs.lower;
   Tensor gb = triangular_solve(X, G, lower, !adj);
   if (needs[0]) {
     Tensor ga = neg(adj ? matmul(ANS, gb, false, true) : matmul(gb, ANS, false, true));
@@ -341,7 +401,7 @@ VJP(vjp_triangular_solve) {  // ans = op(a)^-1 b with a triangular; the a-gradie
   }
   if (needs[1]) out[1] = gb;
 }
-VJP(vjp_cholesky) {  // TF's _CholeskyGrad (Murray 2016), symmetrised
+VJP(Cholesky, kSavesOutputs) {  // TF's _CholeskyGrad (Murray 2016), symmetrised
   const Tensor& l = ANS;
   Tensor eye = kernels::binary(Op::Sub, tri_mask(l, true, 1.0), tri_mask(l, true, 0.0));  // identity
   Tensor l_inv = triangular_solve(l, kernels::broadcast_to(eye, l.shape), true, false);
@@ -349,14 +409,14 @@ VJP(vjp_cholesky) {  // TF's _CholeskyGrad (Murray 2016), symmetrised
   Tensor ga = matmul(matmul(l_inv, middle, true, false), l_inv, false, false);
   out[0] = mul(add(ga, mT(ga)), c(ga, 0.5));
 }
-VJP(vjp_log_matrix_determinant) {  // outputs (sign, log|det|): only log|det| has a gradient
+VJP(LogMatrixDeterminant, kSavesInputs) {  // outputs (sign, log|det|): only log|det| has a gradient
   Shape s = n.outputs[1].shape;
   s.ndim += 2;
   s[s.ndim - 2] = 1;
   s[s.ndim - 1] = 1;
   out[0] = mul(reshape(gs[1], s), matrix_inverse(X, true));
 }
-VJP(vjp_eigh) {  // TF's _SelfAdjointEigV2Grad; the forward reads the lower triangle only
+VJP(SelfAdjointEigV2, kSavesOutputs) {  // TF's _SelfAdjointEigV2Grad; the forward reads the lower triangle only
   const Tensor& e = n.outputs[0];
   const Tensor& v = n.outputs[1];
   const int nd = e.ndim();
@@ -375,12 +435,12 @@ VJP(vjp_eigh) {  // TF's _SelfAdjointEigV2Grad; the forward reads the lower tria
   Tensor ga = matmul(v, matmul(inner, v, false, true), false, false);
   out[0] = mul(add(ga, mT(ga)), tri_mask(v, true, 0.5));
 }
-VJP(vjp_qr) {  // TF's _QrGrad for the reduced QR of a tall or square matrix
+VJP(Qr, kSavesOutputs) {  // TF's _QrGrad for the reduced QR of a tall or square matrix
   const Tensor &q = n.outputs[0], &r = n.outputs[1];
   const int64_t rows = X
   .shape[X.ndim() - 2], cols = X
   .shape[X.ndim() - 1];
-  if (rows < cols || (n.attrs.flag_a && rows != cols))
+  if (rows < cols || (n.attrs.full_matrices && rows != cols))
     throw LookupError("QrGrad is only implemented for reduced QR (full_matrices=False) of matrices with rows >= "
                       "columns, got shape " +
                       X.shape.str() + " [Op:Qr]");
@@ -403,8 +463,8 @@ Tensor diag_embed(const Tensor& x, const Tensor& like) {
   return mul(reshape(x, row), eye);
 }
 Tensor safe_reciprocal(const Tensor& x) { return div(x, add(mul(x, x), c(x, 1e-20))); }
-VJP(vjp_svd) {  // TF's _SvdGrad
-  const bool full = n.attrs.flag_a, compute_uv = n.attrs.flag_b;
+VJP(Svd, kSavesBoth) {  // TF's _SvdGrad
+  const bool full = n.attrs.full_matrices, compute_uv = n.attrs.compute_uv;
   int64_t m = X
   .shape[X.ndim() - 2], cols = X
   .shape[X.ndim() - 1];
@@ -446,8 +506,8 @@ VJP(vjp_svd) {  // TF's _SvdGrad
   }
   out[0] = adj ? mT(ga) : ga;
 }
-VJP(vjp_matrix_solve) {  // ans = op(a)^-1 b
-  const bool adj = n.attrs.flag_a;
+VJP(MatrixSolve, kSavesBoth) {  // ans = op(a)^-1 b
+  const bool adj = n.attrs.adjoint;
   Tensor gb = matrix_solve(X, G, !adj);
   if (needs[0]) out[0] = neg(adj ? matmul(ANS, gb, false, true) : matmul(gb, ANS, false, true));
   if (needs[1]) out[1] = gb;
@@ -479,8 +539,8 @@ bool inert_zero(const Tensor& g) {
 Tensor softmax_jvp(const Tensor& g, const Tensor& s, int axis) {
   return mul(sub(g, reduce(Op::Sum, mul(g, s), {axis}, false, true)), s);
 }
-VJP(vjp_softmax) { out[0] = softmax_jvp(G, ANS, nn_axis(n)); }
-VJP(vjp_log_softmax) {
+VJP(Softmax, kSavesOutputs) { out[0] = softmax_jvp(G, ANS, nn_axis(n)); }
+VJP(LogSoftmax, kSavesOutputs) {
   const int ax = nn_axis(n);
   out[0] = sub(G, mul(reduce(Op::Sum, G, {ax}, false, true), unary(Op::Exp, ANS)));
 }
@@ -488,7 +548,7 @@ VJP(vjp_log_softmax) {
 // exact d loss / d logits only for labels that sum to 1, and TF's number is the contract). The
 // first-order rule is grad * backprop; a gradient reaching backprop itself (second order) goes
 // through the softmax Jacobian for logits and is negated for labels.
-VJP(vjp_softmax_xent) {
+VJP(SoftmaxCrossEntropy, kSavesBoth) {
   const Tensor& logits = n.inputs[0];
   const int ax = nn_axis(n);
   Tensor g = with_class_axis(gs[0], logits.shape, ax);
@@ -503,21 +563,21 @@ VJP(vjp_softmax_xent) {
     if (second) out[1] = sub(out[1], gs[1]);
   }
 }
-VJP(vjp_sparse_softmax_xent) {  // labels are integers: no gradient
+VJP(SparseSoftmaxCrossEntropy, kSavesBoth) {  // labels are integers: no gradient
   const Tensor& logits = n.inputs[0];
   const int ax = logits.ndim() - 1;
   Tensor g = with_class_axis(gs[0], logits.shape, ax);
   out[0] = mul(g, n.outputs[1]);
   if (!inert_zero(gs[1])) out[0] = add(out[0], softmax_jvp(gs[1], softmax(logits, ax), ax));
 }
-VJP(vjp_sigmoid_xent) {  // inputs (logits, labels)
+VJP(SigmoidCrossEntropy, kSavesInputs) {  // inputs (logits, labels)
   if (needs[0]) out[0] = mul(G, sub(unary(Op::Sigmoid, X), Y));
   if (needs[1]) out[1] = mul(G, neg(X));
 }
 
 
 // ---- area: custom_gradient and other tape features -------------------------------------------
-VJP(vjp_custom_gradient) {  // attrs.backward is built in bindings/jacobian_custom_gradient.cpp
+VJP(CustomGradient, kSavesNothing) {  // attrs.backward is built in bindings/jacobian_custom_gradient.cpp
   std::vector<Tensor> grads(gs, gs + n.outputs.size());
   std::vector<Tensor> res = n.attrs.backward(grads);
   for (size_t i = 0; i < n.inputs.size() && i < res.size(); ++i)
@@ -526,138 +586,22 @@ VJP(vjp_custom_gradient) {  // attrs.backward is built in bindings/jacobian_cust
 
 
 #undef VJP
+#undef VJP_FN
+#undef SAME_VJP
+#undef GRADIENT_IS
+#undef JVP
+#undef JVP_FN
 
-struct Table {
-  OpDef defs[size_t(Op::kCount)];
-  void set(Op op, VjpFn f, bool in, bool outs) { defs[size_t(op)] = OpDef{f, in, outs}; }
-  Table() {
-    for (auto& d : defs) d = OpDef{nullptr, false, false};
-    //     op                      vjp                     saves inputs, outputs
-    set(Op::Add, vjp_add, false, false);
-    set(Op::Sub, vjp_sub, false, false);
-    set(Op::Mul, vjp_mul, true, false);
-    set(Op::Div, vjp_div, true, false);
-    set(Op::Pow, vjp_pow, true, true);
-    set(Op::Maximum, vjp_maximum, true, false);
-    set(Op::Minimum, vjp_minimum, true, false);
-    set(Op::FloorDiv, vjp_none, false, false);
-    set(Op::FloorMod, vjp_floormod, true, false);
-    set(Op::SquaredDifference, vjp_squared_difference, true, false);
-    set(Op::Atan2, vjp_atan2, true, false);
-    set(Op::TanhGrad, vjp_tanh_grad, true, false);
-    set(Op::SigmoidGrad, vjp_sigmoid_grad, true, false);
-    set(Op::ReluGrad, vjp_relu_grad, true, false);
-    set(Op::Neg, vjp_neg, false, false);
-    set(Op::Square, vjp_square, true, false);
-    set(Op::Sqrt, vjp_sqrt, false, true);
-    set(Op::Rsqrt, vjp_rsqrt, false, true);
-    set(Op::Exp, vjp_exp, false, true);
-    set(Op::Expm1, vjp_expm1, true, false);
-    set(Op::Log, vjp_log, true, false);
-    set(Op::Log1p, vjp_log1p, true, false);
-    set(Op::Sin, vjp_sin, true, false);
-    set(Op::Cos, vjp_cos, true, false);
-    set(Op::Tan, vjp_tan, false, true);
-    set(Op::Tanh, vjp_tanh, false, true);
-    set(Op::Sinh, vjp_sinh, true, false);
-    set(Op::Cosh, vjp_cosh, true, false);
-    set(Op::Asin, vjp_asin, true, false);
-    set(Op::Acos, vjp_acos, true, false);
-    set(Op::Atan, vjp_atan, true, false);
-    set(Op::Abs, vjp_abs, true, false);
-    set(Op::Sign, vjp_zeros, false, false);
-    set(Op::Relu, vjp_relu, false, true);
-    set(Op::Sigmoid, vjp_sigmoid, false, true);
-    set(Op::Softplus, vjp_softplus, true, false);
-    set(Op::Reciprocal, vjp_reciprocal, false, true);
-    set(Op::Floor, vjp_none, false, false);
-    set(Op::Ceil, vjp_none, false, false);
-    set(Op::Round, vjp_none, false, false);
-    set(Op::Erf, vjp_erf, true, false);
-    set(Op::Sum, vjp_sum, false, false);
-    set(Op::Mean, vjp_mean, false, false);
-    set(Op::Max, vjp_max_min, true, true);
-    set(Op::Min, vjp_max_min, true, true);
-    set(Op::MatMul, vjp_matmul, true, false);
-    set(Op::Reshape, vjp_reshape, false, false);
-    set(Op::Transpose, vjp_transpose, false, false);
-    set(Op::BroadcastTo, vjp_identity, false, false);
-    set(Op::Cast, vjp_cast, false, false);
-    set(Op::Select, vjp_select, true, false);
-    set(Op::Identity, vjp_identity, false, false);
-
-    // area: math, reductions, activations, nn losses
-    set(Op::Erfc, vjp_erfc, true, false);
-    set(Op::Relu6, vjp_relu6, true, false);
-    set(Op::Relu6Grad, vjp_relu6_grad, true, false);
-    set(Op::LeakyRelu, vjp_leaky_relu, true, false);
-    set(Op::LeakyReluGrad, vjp_leaky_relu_grad, true, false);
-    set(Op::Cumsum, vjp_cumsum, false, false);
-    set(Op::Cumprod, vjp_cumprod, true, true);
-    set(Op::Elu, vjp_elu, false, true);
-    set(Op::Selu, vjp_elu, false, true);
-    set(Op::EluGrad, vjp_elu_grad, true, false);
-    set(Op::SeluGrad, vjp_elu_grad, true, false);
-    set(Op::Asinh, vjp_asinh, false, true);
-    set(Op::Acosh, vjp_acosh, false, true);
-    set(Op::Atanh, vjp_atanh, true, false);
-    set(Op::Prod, vjp_prod, true, true);
-
-
-    // area: shape and indexing
-    set(Op::StridedSlice, vjp_strided_slice, false, false);
-    set(Op::StridedSliceGrad, vjp_strided_slice_grad, false, false);
-    set(Op::Concat, vjp_concat, false, false);
-    set(Op::Gather, vjp_gather, true, false);
-    set(Op::GatherGrad, vjp_gather_grad, true, false);
-    set(Op::ScatterUpdate, vjp_scatter_update, true, false);
-
-
-    // area: einsum, conv, pooling, random
-    set(Op::Conv2D, vjp_conv2d, true, false);
-    set(Op::Conv2DBackpropInput, vjp_conv2d_backprop_input, true, false);
-    set(Op::Conv2DBackpropFilter, vjp_conv2d_backprop_filter, true, false);
-    set(Op::DepthwiseConv2d, vjp_depthwise, true, false);
-    set(Op::DepthwiseConv2dBackpropInput, vjp_depthwise_backprop_input, true, false);
-    set(Op::DepthwiseConv2dBackpropFilter, vjp_depthwise_backprop_filter, true, false);
-    set(Op::MaxPool, vjp_max_pool, true, false);
-    set(Op::MaxPoolGrad, vjp_max_pool_grad, true, false);
-    set(Op::MaxPoolGradGrad, vjp_max_pool_grad_grad, true, false);
-    set(Op::AvgPool, vjp_avg_pool, false, false);
-    set(Op::AvgPoolGrad, vjp_avg_pool_grad, false, false);
-    set(Op::MatrixInverse, vjp_matrix_inverse, false, true);
-    set(Op::MatrixDeterminant, vjp_matrix_determinant, true, true);
-    set(Op::MatrixSolve, vjp_matrix_solve, true, true);
-    set(Op::Cholesky, vjp_cholesky, false, true);
-    set(Op::LogMatrixDeterminant, vjp_log_matrix_determinant, true, false);
-    set(Op::SelfAdjointEigV2, vjp_eigh, false, true);
-    set(Op::Qr, vjp_qr, false, true);
-    set(Op::Svd, vjp_svd, true, true);
-    set(Op::MatrixTriangularSolve, vjp_triangular_solve, true, true);
-
-
-    // area: softmax, log_softmax, fused cross-entropies
-    set(Op::Softmax, vjp_softmax, false, true);
-    set(Op::LogSoftmax, vjp_log_softmax, false, true);
-    set(Op::SoftmaxCrossEntropy, vjp_softmax_xent, true, true);
-    set(Op::SparseSoftmaxCrossEntropy, vjp_sparse_softmax_xent, true, true);
-    set(Op::SigmoidCrossEntropy, vjp_sigmoid_xent, true, false);
-
-
-    // area: custom_gradient and other tape features
-    set(Op::CustomGradient, vjp_custom_gradient, false, false);
-
-
-    // Not differentiable, never recorded (bool or integer outputs): comparisons, logic, IsNan,
-    // IsFinite, IsInf, Any, All, ArgMax, ArgMin.
-  }
+// Primitives with no gradient at all: bool or integer outputs, so no tape ever records them.
+// (A differentiable op whose gradient TF defines as None, like Floor, has GRADIENT_IS(vjp_none).)
+const Registrar kNotDifferentiable{
+    Op::Equal,      Op::NotEqual,  Op::Less,       Op::LessEqual, Op::Greater,  Op::GreaterEqual,
+    Op::LogicalAnd, Op::LogicalOr, Op::LogicalNot, Op::IsNan,     Op::IsFinite, Op::IsInf,
+    Op::Any,        Op::All,       Op::ArgMax,     Op::ArgMin,
 };
 
 }  // namespace
 
-const OpDef& opdef(Op op) {
-  static const Table table;
-  return table.defs[size_t(op)];
-}
+const OpDef& opdef(Op op) { return registry::entry(op); }
 
 }  // namespace tg

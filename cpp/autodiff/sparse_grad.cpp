@@ -1,5 +1,6 @@
 #include "autodiff/sparse_grad.h"
 
+#include "ops/ops.h"
 #include "ops/shape.h"
 
 namespace tg {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "autodiff/sparse_grad.h"
+#include "ops/ops.h"  // the backward pass runs differentiable ops
 
 namespace tg {
 
@@ -12,6 +13,11 @@ namespace tg {
 // tapes that record the same op share one Node. This is what makes nested tapes work: an outer
 // tape records the inner tape's backward ops, because those ops read tensors the outer tape
 // knows. The early-out (no active tape) costs one load on the per-op path.
+// Every differentiable primitive records through one helper, tape::record (tape.h): the guard is
+// inside it (no active tape, no differentiable output, no watching tape: nothing happens), and
+// the node's Attrs are filled by a callback that runs only when something records. A primitive's
+// wrapper is therefore `out = kernels::f(...); tape::record(Op::F, {ins}, {out}, fill); return out`.
+// The forward-mode accumulators and graph tracing hook in here too, so there is one place to look.
 
 void Tape::watch(const Tensor& t) {
   if (!is_differentiable(t.dtype)) return;
@@ -51,40 +57,46 @@ void variable_accessed(const std::shared_ptr<Variable>& v) {
     if (t->watch_accessed_variables) t->watch_variable(v);
 }
 
-static void record_impl(Op op, const Tensor* in, size_t nin, const Tensor* out, size_t nout, Attrs&& attrs) {
-  // Which tapes record it?
-  Tape* hits[16];
-  size_t nhits = 0;
+bool begin_record(Recording& r, const Tensor* in, size_t nin, const Tensor* out, size_t nout) {
+  bool any_out = false;
+  for (size_t i = 0; i < nout && !any_out; ++i) any_out = is_differentiable(out[i].dtype);
+  if (!any_out) return false;
+  r.nhits = 0;
   for (auto& t : t_active) {
     for (size_t i = 0; i < nin; ++i)
       if (is_differentiable(in[i].dtype) && t->watches(in[i].id)) {
-        if (nhits < 16) hits[nhits++] = t.get();
+        if (r.nhits < 16) r.hits[r.nhits++] = t.get();
         break;
       }
   }
-  if (nhits == 0) return;
+  return r.nhits != 0;
+}
+
+// Note [Saved tensors]
+// A node keeps the data of its inputs (outputs) only when its rule declared kSavesInputs
+// (kSavesOutputs); the others are kept as meta() copies: id, shape and dtype, no buffer. A rule
+// that reads the data of a tensor it did not declare gets InternalError from Tensor::data()
+// ("... has no data"), never a read through a null pointer; tests/test_registry.py runs every
+// rule with exactly what it declared, and checks the check itself with t_save_nothing (a test
+// hook: this thread's nodes keep no data at all).
+thread_local bool t_save_nothing = false;
+
+void end_record(Recording& r, Op op, const Tensor* in, size_t nin, const Tensor* out, size_t nout, Attrs&& attrs) {
   const OpDef& def = opdef(op);
+  const bool keep_in = def.saves_inputs && !t_save_nothing, keep_out = def.saves_outputs && !t_save_nothing;
   auto node = std::make_shared<Node>();
   node->op = op;
   node->inputs.reserve(nin);
-  for (size_t i = 0; i < nin; ++i) node->inputs.push_back(def.saves_inputs ? in[i] : in[i].meta());
+  for (size_t i = 0; i < nin; ++i) node->inputs.push_back(keep_in ? in[i] : in[i].meta());
   node->outputs.reserve(nout);
-  for (size_t i = 0; i < nout; ++i) node->outputs.push_back(def.saves_outputs ? out[i] : out[i].meta());
+  for (size_t i = 0; i < nout; ++i) node->outputs.push_back(keep_out ? out[i] : out[i].meta());
   node->attrs = std::move(attrs);
-  for (size_t h = 0; h < nhits; ++h) {
-    Tape* t = hits[h];
+  for (size_t h = 0; h < r.nhits; ++h) {
+    Tape* t = r.hits[h];
     int64_t idx = int64_t(t->nodes.size());
     t->nodes.push_back(node);
     for (size_t i = 0; i < nout; ++i) t->producer.set(out[i].id, idx);
   }
-}
-
-void record(Op op, std::initializer_list<Tensor> inputs, std::initializer_list<Tensor> outputs, Attrs attrs) {
-  record_impl(op, inputs.begin(), inputs.size(), outputs.begin(), outputs.size(), std::move(attrs));
-}
-
-void record(Op op, std::vector<Tensor> inputs, std::vector<Tensor> outputs, Attrs attrs) {
-  record_impl(op, inputs.data(), inputs.size(), outputs.data(), outputs.size(), std::move(attrs));
 }
 
 // Note [Backward pass]

@@ -7,16 +7,25 @@
 #include <vector>
 
 #include "autodiff/id_map.h"
-#include "ops/ops.h"
+#include "ops/op_list.h"
+#include "tensor/tensor.h"
 
 namespace tg {
 
-// What an op's backward needs besides its inputs and outputs.
+// What an op's rules need besides its inputs and outputs. Each op sets the fields it uses.
 struct Attrs {
-  std::vector<int64_t> ints;  // axes, perm, shape ...
-  bool flag_a = false;        // keepdims / transpose_a
-  bool flag_b = false;        // transpose_b
-  double scalar = 0.0;        // alpha, epsilon ...
+  std::vector<int64_t> ints;   // axes, perm, slice begin+stride, conv window, gather axis ...
+  bool keepdims = false;       // Sum, Mean, Max, Min, Prod
+  bool transpose_a = false;    // MatMul
+  bool transpose_b = false;    // MatMul
+  bool exclusive = false;      // Cumsum, Cumprod
+  bool reverse = false;        // Cumsum, Cumprod
+  bool adjoint = false;        // MatrixInverse, MatrixSolve, MatrixTriangularSolve
+  bool lower = false;          // MatrixTriangularSolve
+  bool full_matrices = false;  // Qr, Svd
+  bool compute_uv = false;     // Svd
+  double alpha = 0.0;          // LeakyRelu, LeakyReluGrad
+  double fill = 0.0;           // StridedSliceGrad: the value outside the slice
   // An op whose backward is supplied at run time (custom_gradient): given the output gradients,
   // returns one gradient per input (undefined = None). Built in bindings/, may call into Python.
   std::function<std::vector<Tensor>(const std::vector<Tensor>& grads)> backward;
@@ -35,13 +44,23 @@ struct Node {
 // out: one per input; leave undefined for "no gradient". A rule may return a gradient in the
 // broadcast shape: compute_gradient sums it back to the input's shape (See Note [Backward pass]).
 using VjpFn = void (*)(const Node& node, const Tensor* grads, const bool* needs, Tensor* out);
+// tangents: one per input, undefined for a zero tangent; out: one per output, left undefined for
+// zero. The node holds every input and output with its data (the forward has just run).
+using JvpFn = void (*)(const Node& node, const Tensor* tangents, Tensor* out);
 
+// What a rule reads besides the upstream gradient; a node keeps only the data its rule declared
+// (Note [Saved tensors]).
+enum Saves : uint8_t { kSavesNothing = 0, kSavesInputs = 1, kSavesOutputs = 2, kSavesBoth = 3 };
+
+// One primitive's entry in the registry (Note [One spot per primitive], autodiff/derivatives.cpp).
 struct OpDef {
-  VjpFn vjp;          // nullptr: not differentiable (comparisons, casts to int ...)
-  bool saves_inputs;
-  bool saves_outputs;
+  VjpFn vjp = nullptr;  // nullptr: no gradient (see `not_differentiable`)
+  JvpFn jvp = nullptr;  // nullptr: forward mode derives one from the vjp (double-back)
+  bool saves_inputs = false;
+  bool saves_outputs = false;
+  bool not_differentiable = false;  // listed as such: comparisons, logic, integer outputs
 };
-const OpDef& opdef(Op op);  // the derivative table, autodiff/derivatives.cpp
+const OpDef& opdef(Op op);  // the registry, autodiff/derivatives.cpp
 
 class Tape {
  public:
@@ -72,10 +91,38 @@ bool is_recording(const Tape* tape);
 // A Variable was read as an op input: tapes that watch accessed variables watch it.
 void variable_accessed(const std::shared_ptr<Variable>& v);
 
-// Records op on every active tape that watches one of its float inputs. Call only when
-// any_active(); ops.cpp does.
-void record(Op op, std::initializer_list<Tensor> inputs, std::initializer_list<Tensor> outputs, Attrs attrs = {});
-void record(Op op, std::vector<Tensor> inputs, std::vector<Tensor> outputs, Attrs attrs);
+// The one recording helper (Note [Recording]): every differentiable primitive calls it once,
+// after its kernel, with its inputs and outputs. It records nothing (one thread-local load) when
+// no tape is active, and nothing when no output is differentiable or no active tape watches an
+// input. `fill_attrs(Attrs&)` sets what the rules need; it runs only when the op is recorded.
+struct Recording;  // the tapes that will record one op
+bool begin_record(Recording& r, const Tensor* in, size_t nin, const Tensor* out, size_t nout);
+void end_record(Recording& r, Op op, const Tensor* in, size_t nin, const Tensor* out, size_t nout, Attrs&& attrs);
+struct Recording {
+  Tape* hits[16];
+  size_t nhits = 0;
+};
+struct NoAttrs {
+  void operator()(Attrs&) const {}
+};
+extern thread_local bool t_save_nothing;  // test hook (Note [Saved tensors])
+template <class Fill = NoAttrs>
+inline void record_n(Op op, const Tensor* in, size_t nin, const Tensor* out, size_t nout, Fill&& fill_attrs = {}) {
+  if (!any_active()) return;
+  Recording r;
+  if (!begin_record(r, in, nin, out, nout)) return;
+  Attrs attrs;
+  fill_attrs(attrs);
+  end_record(r, op, in, nin, out, nout, std::move(attrs));
+}
+template <class Fill = NoAttrs>
+inline void record(Op op, std::initializer_list<Tensor> in, std::initializer_list<Tensor> out, Fill&& fill_attrs = {}) {
+  record_n(op, in.begin(), in.size(), out.begin(), out.size(), std::forward<Fill>(fill_attrs));
+}
+template <class Fill = NoAttrs>
+inline void record(Op op, const std::vector<Tensor>& in, const std::vector<Tensor>& out, Fill&& fill_attrs = {}) {
+  record_n(op, in.data(), in.size(), out.data(), out.size(), std::forward<Fill>(fill_attrs));
+}
 
 // The backward pass. targets: their sum is differentiated; output_grads: one per target,
 // undefined means ones. Returns one tensor per source, undefined where unconnected (or zeros

@@ -49,10 +49,9 @@ void init_jacobian_custom_gradient(py::module_& m) {
         for (py::handle h : inputs) ins.push_back(to_tensor_noaccess(h));
         for (py::handle h : outputs)
           outs.push_back(kernels::reshape(to_tensor_noaccess(h), to_tensor_noaccess(h).shape));
-        if (tape::any_active()) {
+        tape::record(Op::CustomGradient, ins, outs, [&](Attrs& at) {
           std::vector<Tensor> in_meta;
           for (const Tensor& x : ins) in_meta.push_back(x.meta());
-          Attrs at;
           auto fn = hold(std::move(backward));
           at.backward = [fn, in_meta](const std::vector<Tensor>& grads) {
             py::gil_scoped_acquire gil;
@@ -85,8 +84,7 @@ void init_jacobian_custom_gradient(py::module_& m) {
             }
             return res;
           };
-          tape::record(Op::CustomGradient, ins, outs, std::move(at));
-        }
+        });
         py::typing::List<Tensor> out;
         for (Tensor& o : outs) out.append(py::cast(std::move(o)));
         return out;

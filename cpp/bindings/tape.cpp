@@ -37,6 +37,31 @@ void init_tape(py::module_& m) {
   m.def(
       "is_recording", [](std::shared_ptr<Tape> t) { return tape::is_recording(t.get()); }, py::arg("tape"),
       "Whether `tape` records on this thread now (not paused by stop_recording).");
+  // One row per primitive (Note [One spot per primitive]): tests/test_registry.py walks it.
+  m.def(
+      "_op_registry",
+      [] {
+        py::typing::List<py::dict> rows;
+        for (size_t i = 0; i < size_t(Op::kCount); ++i) {
+          const Op op = Op(i);
+          const OpDef& d = opdef(op);
+          py::dict r;
+          r["name"] = op_enum_name(op);
+          r["tf_name"] = op_name(op);
+          r["vjp"] = d.vjp != nullptr;
+          r["jvp"] = d.jvp != nullptr;
+          r["saves_inputs"] = d.saves_inputs;
+          r["saves_outputs"] = d.saves_outputs;
+          r["not_differentiable"] = d.not_differentiable;
+          rows.append(r);
+        }
+        return rows;
+      },
+      "(private) The primitive registry: name, TF name, whether it has a vjp/jvp rule, what its nodes save, "
+      "and whether it is listed as not differentiable.");
+  m.def(
+      "_set_save_nothing", [](bool on) { tape::t_save_nothing = on; }, py::arg("on"),
+      "(private, tests) On this thread, recorded nodes keep no tensor data, whatever their rules declare.");
   m.def("any_tape_active", [] { return tape::any_active(); }, "Whether any tape records on this thread.");
   // on_source_ready(index, grad or None): called with the GIL held as each source's gradient
   // becomes final (See Note [Source ready]); the walk itself runs without the GIL.

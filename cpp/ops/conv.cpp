@@ -999,11 +999,7 @@ Shape shape_from_ints(const std::vector<int64_t>& v) { return Shape::from(v.data
 
 namespace {
 Tensor rec(Op op, std::vector<Tensor> inputs, Tensor out, const Window2D& p) {
-  if (tape::any_active() && is_differentiable(out.dtype)) {
-    Attrs at;
-    at.ints = window_to_ints(p, nullptr);
-    tape::record(op, std::move(inputs), {out}, std::move(at));
-  }
+  tape::record(op, std::move(inputs), {out}, [&](Attrs& at) { at.ints = window_to_ints(p, nullptr); });
   return out;
 }
 }  // namespace

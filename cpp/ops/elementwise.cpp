@@ -23,6 +23,15 @@ const char* op_name(Op op) {
   return names[static_cast<int>(op)];
 }
 
+const char* op_enum_name(Op op) {
+  static const char* names[] = {
+#define TG_OP_ENUM_NAME(name, tfname) #name,
+      TG_OPS(TG_OP_ENUM_NAME)
+#undef TG_OP_ENUM_NAME
+  };
+  return names[static_cast<int>(op)];
+}
+
 namespace {
 
 constexpr int64_t kGrain = 1 << 15;  // elements per thread below which kernels stay inline

@@ -238,28 +238,19 @@ Tensor gather(const Tensor& x, const Tensor& idx, int64_t axis, int64_t batch_di
     throw InvalidArgument("batch_dims (" + std::to_string(bd) + ") must be less than or equal to axis (" +
                           std::to_string(ax) + ") [Op:GatherV2]");
   Tensor out = kernels::gather(x, idx, ax, bd);
-  if (tape::any_active() && is_differentiable(out.dtype)) {
-    Attrs at;
-    at.ints = {ax, bd};
-    tape::record(Op::Gather, {x, idx}, {out}, std::move(at));
-  }
+  tape::record(Op::Gather, {x, idx}, {out}, [&](Attrs& at) { at.ints = {ax, bd}; });
   return out;
 }
 
 Tensor gather_grad(const Tensor& g, const Tensor& idx, const Shape& x_shape, int axis, int bd) {
   Tensor out = kernels::gather_grad(g, idx, x_shape, axis, bd);
-  if (tape::any_active() && is_differentiable(out.dtype)) {
-    Attrs at;
-    at.ints = {axis, bd};
-    tape::record(Op::GatherGrad, {g, idx}, {out}, std::move(at));
-  }
+  tape::record(Op::GatherGrad, {g, idx}, {out}, [&](Attrs& at) { at.ints = {axis, bd}; });
   return out;
 }
 
 Tensor scatter_update(const Tensor& tensor, const Tensor& idx, const Tensor& updates) {
   Tensor out = kernels::scatter_update(tensor, idx, updates);
-  if (tape::any_active() && is_differentiable(out.dtype))
-    tape::record(Op::ScatterUpdate, {tensor, idx, updates}, {out});
+  tape::record(Op::ScatterUpdate, {tensor, idx, updates}, {out});
   return out;
 }
 

@@ -430,77 +430,61 @@ namespace ops {
 
 Tensor cholesky(const Tensor& a) {
   Tensor out = kernels::cholesky(a);
-  if (tape::any_active()) tape::record(Op::Cholesky, {a}, {out});
+  tape::record(Op::Cholesky, {a}, {out});
   return out;
 }
 
 std::pair<Tensor, Tensor> qr(const Tensor& a, bool full_matrices) {
   auto out = kernels::qr(a, full_matrices);
-  if (tape::any_active()) {
-    Attrs at;
-    at.flag_a = full_matrices;
-    tape::record(Op::Qr, {a}, {out.first, out.second}, std::move(at));
-  }
+  tape::record(Op::Qr, {a}, {out.first, out.second}, [&](Attrs& at) { at.full_matrices = full_matrices; });
   return out;
 }
 
 std::vector<Tensor> svd(const Tensor& a, bool full_matrices, bool compute_uv) {
   auto out = kernels::svd(a, full_matrices, compute_uv);
-  if (tape::any_active()) {
-    Attrs at;
-    at.flag_a = full_matrices;
-    at.flag_b = compute_uv;
-    tape::record(Op::Svd, {a}, out, std::move(at));
-  }
+  tape::record(Op::Svd, {a}, out, [&](Attrs& at) {
+    at.full_matrices = full_matrices;
+    at.compute_uv = compute_uv;
+  });
   return out;
 }
 
 std::pair<Tensor, Tensor> eigh(const Tensor& a) {
   auto out = kernels::eigh(a);
-  if (tape::any_active()) tape::record(Op::SelfAdjointEigV2, {a}, {out.first, out.second});
+  tape::record(Op::SelfAdjointEigV2, {a}, {out.first, out.second});
   return out;
 }
 
 Tensor triangular_solve(const Tensor& a, const Tensor& b, bool lower, bool adjoint) {
   Tensor out = kernels::triangular_solve(a, b, lower, adjoint);
-  if (tape::any_active()) {
-    Attrs at;
-    at.flag_a = adjoint;
-    at.flag_b = lower;
-    tape::record(Op::MatrixTriangularSolve, {a, b}, {out}, std::move(at));
-  }
+  tape::record(Op::MatrixTriangularSolve, {a, b}, {out}, [&](Attrs& at) {
+    at.adjoint = adjoint;
+    at.lower = lower;
+  });
   return out;
 }
 
 Tensor matrix_inverse(const Tensor& a, bool adjoint) {
   Tensor out = kernels::matrix_inverse(a, adjoint);
-  if (tape::any_active()) {
-    Attrs at;
-    at.flag_a = adjoint;
-    tape::record(Op::MatrixInverse, {a}, {out}, std::move(at));
-  }
+  tape::record(Op::MatrixInverse, {a}, {out}, [&](Attrs& at) { at.adjoint = adjoint; });
   return out;
 }
 
 Tensor matrix_determinant(const Tensor& a) {
   Tensor out = kernels::matrix_determinant(a);
-  if (tape::any_active()) tape::record(Op::MatrixDeterminant, {a}, {out});
+  tape::record(Op::MatrixDeterminant, {a}, {out});
   return out;
 }
 
 std::pair<Tensor, Tensor> log_matrix_determinant(const Tensor& a) {
   auto out = kernels::log_matrix_determinant(a);
-  if (tape::any_active()) tape::record(Op::LogMatrixDeterminant, {a}, {out.first, out.second});
+  tape::record(Op::LogMatrixDeterminant, {a}, {out.first, out.second});
   return out;
 }
 
 Tensor matrix_solve(const Tensor& a, const Tensor& b, bool adjoint) {
   Tensor out = kernels::matrix_solve(a, b, adjoint);
-  if (tape::any_active()) {
-    Attrs at;
-    at.flag_a = adjoint;
-    tape::record(Op::MatrixSolve, {a, b}, {out}, std::move(at));
-  }
+  tape::record(Op::MatrixSolve, {a, b}, {out}, [&](Attrs& at) { at.adjoint = adjoint; });
   return out;
 }
 

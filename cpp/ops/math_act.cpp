@@ -123,39 +123,31 @@ namespace ops {
 
 Tensor leaky_relu(const Tensor& x, double alpha) {
   Tensor out = kernels::leaky_relu(x, alpha);
-  if (tape::any_active()) {
-    Attrs at;
-    at.scalar = alpha;
-    tape::record(Op::LeakyRelu, {x}, {out}, std::move(at));
-  }
+  tape::record(Op::LeakyRelu, {x}, {out}, [&](Attrs& at) { at.alpha = alpha; });
   return out;
 }
 
 Tensor leaky_relu_grad(const Tensor& x, const Tensor& g, double alpha) {
   Tensor out = kernels::leaky_relu_grad(x, g, alpha);
-  if (tape::any_active()) {
-    Attrs at;
-    at.scalar = alpha;
-    tape::record(Op::LeakyReluGrad, {x, g}, {out}, std::move(at));
-  }
+  tape::record(Op::LeakyReluGrad, {x, g}, {out}, [&](Attrs& at) { at.alpha = alpha; });
   return out;
 }
 
 Tensor exp_linear(Op op, const Tensor& x) {
   Tensor out = kernels::exp_linear(op, x);
-  if (tape::any_active()) tape::record(op, {x}, {out});
+  tape::record(op, {x}, {out});
   return out;
 }
 
 Tensor exp_linear_grad(Op op, const Tensor& ans, const Tensor& g) {
   Tensor out = kernels::exp_linear_grad(op, ans, g);
-  if (tape::any_active()) tape::record(op, {ans, g}, {out});
+  tape::record(op, {ans, g}, {out});
   return out;
 }
 
 Tensor relu6_grad(const Tensor& x, const Tensor& g) {
   Tensor out = kernels::relu6_grad(x, g);
-  if (tape::any_active()) tape::record(Op::Relu6Grad, {x, g}, {out});
+  tape::record(Op::Relu6Grad, {x, g}, {out});
   return out;
 }
 

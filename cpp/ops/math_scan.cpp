@@ -123,13 +123,11 @@ Tensor scan(Op op, const Tensor& x, int64_t axis_in, bool exclusive, bool revers
                           ": input must be at least rank 1, got a scalar [Op:" + op_name(op) + "]");
   int axis = check_axis(axis_in, x.ndim(), op_name(op), "ScanOp: Expected scan axis");
   Tensor out = kernels::scan(op, x, axis, exclusive, reverse);
-  if (tape::any_active() && is_differentiable(out.dtype)) {
-    Attrs at;
+  tape::record(op, {x}, {out}, [&](Attrs& at) {
     at.ints = {axis};
-    at.flag_a = exclusive;
-    at.flag_b = reverse;
-    tape::record(op, {x}, {out}, std::move(at));
-  }
+    at.exclusive = exclusive;
+    at.reverse = reverse;
+  });
   return out;
 }
 

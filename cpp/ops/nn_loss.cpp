@@ -243,11 +243,7 @@ Tensor softmax_impl(const Tensor& logits, int64_t axis, bool log) {
   check_float(logits, op);
   const int ax = class_axis(logits, axis, op);
   Tensor out = kernels::softmax(logits, ax, log);
-  if (tape::any_active()) {
-    Attrs at;
-    at.ints = {ax};
-    tape::record(log ? Op::LogSoftmax : Op::Softmax, {logits}, {out}, std::move(at));
-  }
+  tape::record(log ? Op::LogSoftmax : Op::Softmax, {logits}, {out}, [&](Attrs& at) { at.ints = {ax}; });
   return out;
 }
 }  // namespace
@@ -275,14 +271,9 @@ Tensor softmax_cross_entropy(const Tensor& labels_in, const Tensor& logits, int6
   }
   if (labels.dtype != logits.dtype) labels = cast(labels, logits.dtype);
   if (labels.shape != logits.shape) labels = broadcast_to(labels, logits.shape);
-  const bool record = tape::any_active();
-  Tensor loss, bp;
-  kernels::softmax_xent(labels, logits, ax, &loss, record ? &bp : nullptr);
-  if (record) {
-    Attrs at;
-    at.ints = {ax};
-    tape::record(Op::SoftmaxCrossEntropy, {logits, labels}, {loss, bp}, std::move(at));
-  }
+  Tensor loss, bp;  // the backprop output is computed only while a tape may record it
+  kernels::softmax_xent(labels, logits, ax, &loss, tape::any_active() ? &bp : nullptr);
+  tape::record(Op::SoftmaxCrossEntropy, {logits, labels}, {loss, bp}, [&](Attrs& at) { at.ints = {ax}; });
   return loss;
 }
 
@@ -303,10 +294,9 @@ Tensor sparse_softmax_cross_entropy(const Tensor& labels, const Tensor& logits) 
       throw ValueError(
           "`labels.shape` must equal `logits.shape` except for the last dimension. Received: labels.shape=" +
           py_shape(labels.shape) + " and logits.shape=" + py_shape(logits.shape));
-  const bool record = tape::any_active();
-  Tensor loss, bp;
-  kernels::sparse_softmax_xent(labels, logits, &loss, record ? &bp : nullptr);
-  if (record) tape::record(Op::SparseSoftmaxCrossEntropy, {logits, labels}, {loss, bp});
+  Tensor loss, bp;  // as above
+  kernels::sparse_softmax_xent(labels, logits, &loss, tape::any_active() ? &bp : nullptr);
+  tape::record(Op::SparseSoftmaxCrossEntropy, {logits, labels}, {loss, bp});
   return loss;
 }
 
@@ -320,7 +310,7 @@ Tensor sigmoid_cross_entropy(const Tensor& labels, const Tensor& logits) {
     throw ValueError("`logits` and `labels` must have the same shape, received (" + py_shape(logits.shape) + " vs " +
                      py_shape(labels.shape) + ").");
   Tensor out = kernels::sigmoid_xent(labels, logits);
-  if (tape::any_active()) tape::record(Op::SigmoidCrossEntropy, {logits, labels}, {out});
+  tape::record(Op::SigmoidCrossEntropy, {logits, labels}, {out});
   return out;
 }
 

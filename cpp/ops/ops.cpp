@@ -10,13 +10,13 @@ namespace ops {
 
 Tensor binary(Op op, const Tensor& a, const Tensor& b) {
   Tensor out = kernels::binary(op, a, b);
-  if (tape::any_active() && is_differentiable(out.dtype)) tape::record(op, {a, b}, {out});
+  tape::record(op, {a, b}, {out});
   return out;
 }
 
 Tensor unary(Op op, const Tensor& x) {
   Tensor out = kernels::unary(op, x);
-  if (tape::any_active() && is_differentiable(out.dtype)) tape::record(op, {x}, {out});
+  tape::record(op, {x}, {out});
   return out;
 }
 
@@ -45,12 +45,10 @@ Tensor reduce(Op op, const Tensor& x, const std::vector<int64_t>& axes, bool all
     ax = normalize_axes(axes, x.ndim(), op_name(op));
   }
   Tensor out = kernels::reduce(op, x, ax, keepdims);
-  if (tape::any_active() && is_differentiable(out.dtype)) {
-    Attrs at;
+  tape::record(op, {x}, {out}, [&](Attrs& at) {
     at.ints.assign(ax.begin(), ax.end());
-    at.flag_a = keepdims;
-    tape::record(op, {x}, {out}, std::move(at));
-  }
+    at.keepdims = keepdims;
+  });
   return out;
 }
 
@@ -58,12 +56,10 @@ Tensor sum_all(const Tensor& x) { return reduce(Op::Sum, x, {}, true, false); }
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   Tensor out = kernels::matmul(a, b, ta, tb);
-  if (tape::any_active() && is_differentiable(out.dtype)) {
-    Attrs at;
-    at.flag_a = ta;
-    at.flag_b = tb;
-    tape::record(Op::MatMul, {a, b}, {out}, std::move(at));
-  }
+  tape::record(Op::MatMul, {a, b}, {out}, [&](Attrs& at) {
+    at.transpose_a = ta;
+    at.transpose_b = tb;
+  });
   return out;
 }
 
@@ -72,7 +68,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
     throw InvalidArgument("Input to reshape is a tensor with " + std::to_string(x.numel()) +
                           " values, but the requested shape has " + std::to_string(shape.numel()) + " [Op:Reshape]");
   Tensor out = kernels::reshape(x, shape);
-  if (tape::any_active() && is_differentiable(out.dtype)) tape::record(Op::Reshape, {x}, {out});
+  tape::record(Op::Reshape, {x}, {out});
   return out;
 }
 
@@ -125,36 +121,32 @@ Tensor transpose(const Tensor& x, const std::vector<int>& perm_in) {
     seen[size_t(p)] = true;
   }
   Tensor out = kernels::transpose(x, perm);
-  if (tape::any_active() && is_differentiable(out.dtype)) {
-    Attrs at;
-    at.ints.assign(perm.begin(), perm.end());
-    tape::record(Op::Transpose, {x}, {out}, std::move(at));
-  }
+  tape::record(Op::Transpose, {x}, {out}, [&](Attrs& at) { at.ints.assign(perm.begin(), perm.end()); });
   return out;
 }
 
 Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   Tensor out = kernels::broadcast_to(x, shape);
-  if (tape::any_active() && is_differentiable(out.dtype)) tape::record(Op::BroadcastTo, {x}, {out});
+  tape::record(Op::BroadcastTo, {x}, {out});
   return out;
 }
 
 Tensor cast(const Tensor& x, DType dtype) {
   if (x.dtype == dtype) return identity(x);
   Tensor out = kernels::cast(x, dtype);
-  if (tape::any_active() && is_differentiable(out.dtype)) tape::record(Op::Cast, {x}, {out});
+  tape::record(Op::Cast, {x}, {out});
   return out;
 }
 
 Tensor select(const Tensor& cond, const Tensor& a, const Tensor& b) {
   Tensor out = kernels::select(cond, a, b);
-  if (tape::any_active() && is_differentiable(out.dtype)) tape::record(Op::Select, {cond, a, b}, {out});
+  tape::record(Op::Select, {cond, a, b}, {out});
   return out;
 }
 
 Tensor identity(const Tensor& x) {
   Tensor out = kernels::reshape(x, x.shape);
-  if (tape::any_active() && is_differentiable(out.dtype)) tape::record(Op::Identity, {x}, {out});
+  tape::record(Op::Identity, {x}, {out});
   return out;
 }
 

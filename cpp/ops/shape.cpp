@@ -153,25 +153,21 @@ namespace ops {
 Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& begin, const std::vector<int64_t>& stride,
                      const Shape& size) {
   Tensor out = kernels::strided_slice(x, begin, stride, size);
-  if (tape::any_active() && is_differentiable(out.dtype)) {
-    Attrs at;
+  tape::record(Op::StridedSlice, {x}, {out}, [&](Attrs& at) {
     at.ints = begin;
     at.ints.insert(at.ints.end(), stride.begin(), stride.end());
-    tape::record(Op::StridedSlice, {x}, {out}, std::move(at));
-  }
+  });
   return out;
 }
 
 Tensor strided_slice_grad(const Tensor& g, const Shape& shape, const std::vector<int64_t>& begin,
                           const std::vector<int64_t>& stride, double fill) {
   Tensor out = kernels::strided_slice_grad(g, shape, begin, stride, fill);
-  if (tape::any_active() && is_differentiable(out.dtype)) {
-    Attrs at;
+  tape::record(Op::StridedSliceGrad, {g}, {out}, [&](Attrs& at) {
     at.ints = begin;
     at.ints.insert(at.ints.end(), stride.begin(), stride.end());
-    at.scalar = fill;
-    tape::record(Op::StridedSliceGrad, {g}, {out}, std::move(at));
-  }
+    at.fill = fill;
+  });
   return out;
 }
 
@@ -185,11 +181,7 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t axis) {
                           std::to_string(nd) + "), but got " + std::to_string(axis) + " [Op:ConcatV2]");
   int ax = int(axis < 0 ? axis + nd : axis);
   Tensor out = kernels::concat(xs, ax);
-  if (tape::any_active() && is_differentiable(out.dtype)) {
-    Attrs at;
-    at.ints = {ax};
-    tape::record(Op::Concat, xs, {out}, std::move(at));
-  }
+  tape::record(Op::Concat, xs, {out}, [&](Attrs& at) { at.ints = {ax}; });
   return out;
 }
 

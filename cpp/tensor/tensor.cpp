@@ -303,6 +303,13 @@ Tensor Tensor::clone() const {
   return t;
 }
 
+void Tensor::no_data() const {
+  if (!defined()) throw RuntimeError("internal: read the data of an undefined tensor");
+  throw RuntimeError("internal: tensor " + std::to_string(id) + " (" + dtype_name(dtype) + shape.str() +
+                     ") has no data: a gradient rule read a tensor its registry entry does not save "
+                     "(Note [Saved tensors])");
+}
+
 double Tensor::item() const {
   if (numel() != 1)
     throw InvalidArgument("only a tensor with one element can be converted to a Python scalar, got shape " +

@@ -106,8 +106,11 @@ class Tensor {
   int ndim() const { return shape.ndim; }
   int64_t numel() const { return shape.numel(); }
   size_t nbytes() const { return size_t(numel()) * itemsize(dtype); }
-  template <class T> T* data() const { return static_cast<T*>(storage->data); }
-  void* raw() const { return storage->data; }
+  template <class T> T* data() const { return static_cast<T*>(raw()); }
+  void* raw() const {
+    if (__builtin_expect(storage == nullptr, 0)) no_data();
+    return storage->data;
+  }
 
   // Same identity and shape, no data: what a tape keeps of a tensor its backward does not read.
   Tensor meta() const {
@@ -121,6 +124,11 @@ class Tensor {
   Tensor clone() const;
   // Value as double (numel must be 1).
   double item() const;
+
+ private:
+  // RuntimeError ("internal: ..."): an undefined tensor, or a meta() copy whose data a gradient
+  // rule read without declaring it saved (Note [Saved tensors]).
+  [[noreturn]] void no_data() const;
 };
 
 // Note [Tensor identity]

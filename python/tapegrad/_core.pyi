@@ -656,6 +656,11 @@ class SparseRowState:
         How many rows the last sparse step updated.
         """
     @property
+    def scans(self) -> int:
+        """
+        How often the row list was rebuilt from the slots.
+        """
+    @property
     def valid(self) -> bool:
         """
         False until a step (re)built the row list.
@@ -732,6 +737,10 @@ def _max_pool2d(input: tapegrad._typing.TensorLike, ksize: collections.abc.Seque
     """
     (private) 2-D max pooling over NHWC input.
     """
+def _op_registry() -> list[dict]:
+    """
+    (private) The primitive registry: name, TF name, whether it has a vjp/jvp rule, what its nodes save, and whether it is listed as not differentiable.
+    """
 def _qr(a: tapegrad._typing.TensorLike, full_matrices: bool) -> tuple[Tensor, Tensor]:
     """
     (private) (q, r) of each matrix.
@@ -747,6 +756,10 @@ def _relu_grad(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, n
 def _scan(x: tapegrad._typing.TensorLike, axis: typing.SupportsInt | typing.SupportsIndex, exclusive: bool, reverse: bool, prod: bool) -> Tensor:
     """
     (private) The cumulative sum (or product when `prod`) along a normalised `axis`.
+    """
+def _set_save_nothing(on: bool) -> None:
+    """
+    (private, tests) On this thread, recorded nodes keep no tensor data, whatever their rules declare.
     """
 def _sigmoid_grad(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
     """
