@@ -249,22 +249,20 @@ def test_against_tf(tf_ref):
                 mod.reduce_sum(mod.nn.embedding_lookup(v, [[0, 0], [4, 2]], max_norm=1.5)),
                 mod.reduce_sum(mod.gather(c, [2, 2]) * mod.gather(c, [1, 3])),
                 mod.reduce_sum(mod.gather(c * 2.0, [0, 5])),
+                mod.reduce_sum(mod.gather(c, mod.constant([1, 3], mod.int64)))
+                + mod.reduce_sum(mod.gather(mod.identity(c), [2, 1]) * 3.0)
+                + mod.cast(mod.reduce_sum(mod.gather(mod.cast(c, mod.float64), [4]) ** 2), mod.float32),
             ]
-        out = [tape.gradient(ys[0], v), tape.gradient(ys[1], v), tape.gradient(ys[2], c), tape.gradient(ys[3], c)]
+        out = [tape.gradient(ys[0], v), tape.gradient(ys[1], v)] + [tape.gradient(y, c) for y in ys[2:]]
         return out
 
     for ours, theirs in zip(run(tg), run(tf)):
         assert isinstance(ours, tg.IndexedSlices) == isinstance(theirs, tf.IndexedSlices)
         if isinstance(theirs, tf.IndexedSlices):
-            # the same slices; TF lists them in the order of its breadth-first backward walk, we in
-            # the order of the forward ops (see the report), so compare them sorted
-            def rows(s):
-                pairs = sorted(zip(s.indices.numpy().tolist(), s.values.numpy().round(5).tolist()))
-                return [p[0] for p in pairs], np.array([p[1] for p in pairs])
-
-            (i1, v1), (i2, v2) = rows(ours), rows(theirs)
-            assert i1 == i2 and ours.indices.dtype.name == theirs.indices.dtype.name
-            np.testing.assert_allclose(v1, v2, rtol=1e-5, atol=1e-5)
+            # the same slices in the same order (TF's breadth-first backward walk)
+            np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+            assert ours.indices.dtype.name == theirs.indices.dtype.name
+            np.testing.assert_allclose(ours.values.numpy(), theirs.values.numpy(), rtol=1e-5, atol=1e-5)
             np.testing.assert_array_equal(ours.dense_shape.numpy(), theirs.dense_shape.numpy())
             assert ours.dense_shape.dtype.name == theirs.dense_shape.dtype.name
         else:

@@ -12,7 +12,10 @@ namespace tg {
 // looked up, not to the table. compute_gradient holds such a gradient as a sparse GradValue:
 //  - aggregation follows TF's AggregateIndexedSlicesGradients: sparse + sparse concatenates values
 //    and indices (no de-duplication; int64 indices when the dtypes differ); anything + dense adds
-//    densely (the sparse side densified with unsorted_segment_sum);
+//    densely (the sparse side densified with unsorted_segment_sum). The pieces are concatenated in
+//    the order TF's tape would have produced them: TF walks the ops breadth-first from the targets
+//    (an op runs once all its used outputs have gradients; a queue, not our reverse walk), so each
+//    piece carries the rank its op has in that walk (computed only once a sparse piece appears);
 //  - a node whose rule needs its output gradient dense gets it densified at that moment (TF's
 //    gradient functions convert IndexedSlices the same way); Identity passes it through and Cast
 //    casts its values, as TF's _IdentityGrad / _CastGrad;
@@ -25,33 +28,51 @@ namespace sparse_grad {
 
 Tensor densify(const GradValue& g) {
   if (!g.sparse()) return g.value;
-  return ops::gather_grad(g.value, g.indices, g.dense_shape, 0, 0);
+  GradValue m = materialize(g);
+  return ops::gather_grad(m.value, m.indices, m.dense_shape, 0, 0);
+}
+
+GradValue materialize(const GradValue& g) {
+  if (!g.sparse() || g.pending.empty()) return g;
+  std::vector<const GradValue*> parts{&g};
+  for (const GradValue& p : g.pending) parts.push_back(&p);
+  std::stable_sort(parts.begin(), parts.end(), [](const GradValue* x, const GradValue* y) { return x->rank < y->rank; });
+  bool mixed = false;
+  for (const GradValue* p : parts) mixed |= p->indices.dtype != parts[0]->indices.dtype;
+  std::vector<Tensor> values, indices;
+  for (const GradValue* p : parts) {
+    values.push_back(p->value);
+    indices.push_back(mixed ? ops::cast(p->indices, DType::Int64) : p->indices);
+  }
+  GradValue r;
+  r.value = ops::concat(values, int64_t(0));
+  r.indices = ops::concat(indices, int64_t(0));
+  r.dense_shape = g.dense_shape;
+  r.rank = parts[0]->rank;
+  return r;
 }
 
 GradValue add(const GradValue& a, const GradValue& b) {
   if (a.sparse() && b.sparse() && a.dense_shape == b.dense_shape && a.value.dtype == b.value.dtype) {
-    Tensor ia = a.indices, ib = b.indices;
-    if (ia.dtype != ib.dtype) {
-      ia = ops::cast(ia, DType::Int64);
-      ib = ops::cast(ib, DType::Int64);
-    }
-    GradValue r;
-    // b arrived later in the backward walk, i.e. from an earlier op: it goes first, so the slices
-    // come in the order of the forward ops, as TF's tape lists them.
-    r.value = ops::concat(std::vector<Tensor>{b.value, a.value}, int64_t(0));
-    r.indices = ops::concat(std::vector<Tensor>{ib, ia}, int64_t(0));
-    r.dense_shape = a.dense_shape;
+    GradValue r = a;
+    GradValue head = b;
+    head.pending.clear();
+    r.pending.push_back(std::move(head));
+    for (const GradValue& p : b.pending) r.pending.push_back(p);
     return r;
   }
-  return GradValue{ops::add(densify(a), densify(b)), Tensor(), Shape()};
+  return dense(ops::add(densify(a), densify(b)));
 }
 
-GradValue gather_params_grad(const Node& node, const Tensor& grad) {
-  if (node.op != Op::Gather || node.attrs.ints.size() < 2 || node.attrs.ints[0] != 0 || node.attrs.ints[1] != 0)
-    return {};
+bool makes_sparse(const Node& node) {
+  return node.op == Op::Gather && node.attrs.ints.size() >= 2 && node.attrs.ints[0] == 0 && node.attrs.ints[1] == 0 &&
+         node.inputs[0].ndim() >= 1;
+}
+
+GradValue gather_params_grad(const Node& node, const Tensor& grad, int64_t rank) {
+  if (!makes_sparse(node)) return {};
   const Tensor& params = node.inputs[0];
   const Tensor& idx = node.inputs[1];
-  if (params.ndim() < 1) return {};
   const int64_t n = idx.numel();
   std::vector<int64_t> vshape{n};
   for (int d = 1; d < params.ndim(); ++d) vshape.push_back(params.shape[d]);
@@ -59,13 +80,15 @@ GradValue gather_params_grad(const Node& node, const Tensor& grad) {
   r.value = ops::reshape(grad, vshape);
   r.indices = ops::reshape(idx, std::vector<int64_t>{n});
   r.dense_shape = params.shape;
+  r.rank = rank;
   return r;
 }
 
 bool passes_sparse(Op op) { return op == Op::Identity || op == Op::Cast; }
 
-GradValue pass_through(const Node& node, const GradValue& g) {
-  GradValue r = g;
+GradValue pass_through(const Node& node, const GradValue& g, int64_t rank) {
+  GradValue r = materialize(g);  // TF aggregates the op's output gradient, then passes it on
+  r.rank = rank;
   if (node.op == Op::Cast && g.value.dtype != node.inputs[0].dtype) r.value = ops::cast(g.value, node.inputs[0].dtype);
   return r;
 }

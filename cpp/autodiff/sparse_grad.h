@@ -14,6 +14,8 @@ struct GradValue {
   Tensor value;      // the dense gradient, or the slices' values [n, dense_shape[1:]...]
   Tensor indices;    // defined iff sparse: [n] int32 or int64
   Shape dense_shape;  // sparse only
+  int64_t rank = 0;   // sparse: where TF's backward walk made these slices (See Note [Sparse gradients])
+  std::vector<GradValue> pending;  // sparse: more slices to concatenate (each with no pending of its own)
 
   bool sparse() const { return indices.defined(); }
   bool defined() const { return value.defined(); }
@@ -21,17 +23,27 @@ struct GradValue {
 
 namespace sparse_grad {
 
+inline GradValue dense(Tensor t) {
+  GradValue g;
+  g.value = std::move(t);
+  return g;
+}
+
 // The dense tensor of `g` (differentiable: it is ops::gather_grad, whose VJP gathers).
 Tensor densify(const GradValue& g);
-// a + b as TF's tape aggregates: both sparse -> one sparse gradient whose values and indices are
-// the concatenations (indices promoted to int64 when their dtypes differ); otherwise dense sum.
+// One sparse gradient: the pending slices concatenated in TF's order (by rank; indices promoted
+// to int64 when their dtypes differ). Dense or single-piece gradients come back as they are.
+GradValue materialize(const GradValue& g);
+// a + b as TF's tape aggregates: both sparse -> one sparse gradient (concatenated when
+// materialized); otherwise the dense sum.
 GradValue add(const GradValue& a, const GradValue& b);
 // The sparse gradient of params in `node` when the node's rule makes one: Gather along axis 0
 // (batch_dims 0), as TF's GatherV2 gradient. Returns an undefined GradValue otherwise.
-GradValue gather_params_grad(const Node& node, const Tensor& grad);
+GradValue gather_params_grad(const Node& node, const Tensor& grad, int64_t rank);
+bool makes_sparse(const Node& node);  // whether gather_params_grad gives `node` a sparse gradient
 // Whether `op` passes a sparse output gradient through to its input (Identity; Cast casts the values).
 bool passes_sparse(Op op);
-GradValue pass_through(const Node& node, const GradValue& g);
+GradValue pass_through(const Node& node, const GradValue& g, int64_t rank);
 
 }  // namespace sparse_grad
 

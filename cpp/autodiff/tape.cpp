@@ -1,6 +1,7 @@
 #include "autodiff/tape.h"
 
 #include <algorithm>
+#include <deque>
 
 #include "autodiff/sparse_grad.h"
 #include "ops/ops.h"  // the backward pass runs differentiable ops
@@ -174,7 +175,7 @@ static std::vector<GradValue> compute_impl(Tape& tape, const std::vector<Tensor>
     } else {
       seed = ops::ones_like(t);
     }
-    accumulate(t.id, GradValue{seed, Tensor(), Shape()});
+    accumulate(t.id, sparse_grad::dense(seed));
   }
 
   std::vector<GradValue> result(sources.size());
@@ -183,7 +184,8 @@ static std::vector<GradValue> compute_impl(Tape& tape, const std::vector<Tensor>
     GradValue* g = grad_of(s.id);
     if (g && is_differentiable(s.dtype)) result[i] = *g;
     else if (zero_unconnected && is_differentiable(s.dtype)) result[i].value = Tensor::zeros(s.shape, s.dtype);
-    if (result[i].sparse() && !keep_sparse) result[i] = GradValue{sparse_grad::densify(result[i]), Tensor(), Shape()};
+    if (result[i].sparse())
+      result[i] = keep_sparse ? sparse_grad::materialize(result[i]) : sparse_grad::dense(sparse_grad::densify(result[i]));
   };
   // See Note [Source ready]: sources in the order their gradients become final.
   std::vector<std::pair<int64_t, size_t>> ready_order;  // (lowest reading node, source index)
@@ -210,6 +212,56 @@ static std::vector<GradValue> compute_impl(Tape& tape, const std::vector<Tensor>
       on_source_ready(i, result[i].value);
     }
   };
+
+  // See Note [Sparse gradients]: each node's position in TF's breadth-first backward walk, which
+  // orders the concatenated slices; computed only when a node can make a sparse gradient.
+  std::vector<int64_t> ranks;
+  bool can_be_sparse = false;
+  for (size_t j = 0; j < nnodes && !can_be_sparse; ++j)
+    can_be_sparse = relevant[j] && tape.nodes[j] && sparse_grad::makes_sparse(*tape.nodes[j]);
+  if (can_be_sparse) {
+    ranks.assign(nnodes, int64_t(nnodes));
+    // the ops TF's tape keeps: those whose outputs lead to a target
+    IdMap used;  // tensor id -> uses by kept ops
+    std::vector<char> kept(nnodes, 0);
+    IdMap wanted = target_ids;
+    for (size_t j = nnodes; j-- > 0;) {
+      const Node* n = tape.nodes[j].get();
+      if (!n) continue;
+      for (const Tensor& o : n->outputs)
+        if (wanted.count(o.id)) kept[j] = 1;
+      if (!kept[j]) continue;
+      for (const Tensor& t : n->inputs) {
+        wanted.emplace(t.id, 0);
+        if (int64_t* c = used.find(t.id)) ++*c;
+        else used.emplace(t.id, 1);
+      }
+    }
+    // an op waits for each of its used outputs (TF's op_missing_tensor)
+    std::vector<int64_t> missing(nnodes, 0);
+    for (size_t j = 0; j < nnodes; ++j) {
+      if (!kept[j]) continue;
+      for (const Tensor& o : tape.nodes[j]->outputs)
+        if (used.count(o.id)) ++missing[j];
+    }
+    std::deque<size_t> queue;
+    for (size_t j = 0; j < nnodes; ++j)
+      if (kept[j] && missing[j] == 0) queue.push_back(j);
+    int64_t next = 0;
+    while (!queue.empty()) {
+      const size_t j = queue.back();
+      queue.pop_back();
+      ranks[j] = next++;
+      for (const Tensor& t : tape.nodes[j]->inputs) {
+        int64_t* c = used.find(t.id);
+        if (!c || --*c != 0) continue;
+        const int64_t* p = tape.producer.find(t.id);
+        if (p && *p >= 0 && size_t(*p) < nnodes && kept[size_t(*p)] && --missing[size_t(*p)] == 0)
+          queue.push_front(size_t(*p));
+      }
+    }
+  }
+  auto tf_rank = [&](size_t node_index) -> int64_t { return ranks.empty() ? 0 : ranks[node_index]; };
 
   // 4. a node's outputs are final once it ran
   auto release_outputs = [&](const Node& node, size_t k) {
@@ -255,7 +307,7 @@ static std::vector<GradValue> compute_impl(Tape& tape, const std::vector<Tensor>
     if (nin == 1 && node->outputs.size() == 1 && sparse_grad::passes_sparse(node->op)) {
       GradValue* g = grad_of(node->outputs[0].id);
       if (g && g->sparse()) {
-        GradValue pass = sparse_grad::pass_through(*node, *g);
+        GradValue pass = sparse_grad::pass_through(*node, *g, tf_rank(k));
         accumulate(node->inputs[0].id, std::move(pass));
         release_outputs(*node, k);
         continue;
@@ -268,7 +320,7 @@ static std::vector<GradValue> compute_impl(Tape& tape, const std::vector<Tensor>
     }
     gin.assign(nin, Tensor());
     static_assert(sizeof(bool) == sizeof(char), "needs is passed as bool*");
-    GradValue sparse_params = sparse_grad::gather_params_grad(*node, gout[0]);
+    GradValue sparse_params = sparse_grad::gather_params_grad(*node, gout[0], tf_rank(k));
     if (sparse_params.defined()) {
       if (sparse_params.value.dtype != node->inputs[0].dtype)
         throw RuntimeError(std::string("internal: sparse gradient of ") + op_name(node->op) + " has dtype " +
@@ -287,7 +339,7 @@ static std::vector<GradValue> compute_impl(Tape& tape, const std::vector<Tensor>
         throw RuntimeError(std::string("internal: gradient of ") + op_name(node->op) + " input " + std::to_string(i) +
                            " has dtype " + dtype_name(g.dtype) + ", expected " + dtype_name(in.dtype));
       if (g.shape != in.shape) g = ops::sum_to(g, in.shape);
-      accumulate(in.id, GradValue{std::move(g), Tensor(), Shape()});
+      accumulate(in.id, sparse_grad::dense(std::move(g)));
     }
     release_outputs(*node, k);
   }

@@ -154,7 +154,7 @@ mismatched lists, dtypes or shapes, before any variable changes.)doc");
       m, "SparseRowState",
       "Per variable, between sparse optimizer steps: the rows whose slots may be nonzero (private; See Note "
       "[Sparse optimizer step]).")
-      .def(py::init<>())
+      .def(py::init<>(), "An empty state: the first sparse step scans the slots.")
       .def_property_readonly(
           "num_live", [](const optim::SparseRowState& s) { return int64_t(s.live.size()); },
           "How many rows the state knows to hold nonzero slots.")

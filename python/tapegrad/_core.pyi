@@ -644,7 +644,9 @@ class SparseRowState:
     Per variable, between sparse optimizer steps: the rows whose slots may be nonzero (private; See Note [Sparse optimizer step]).
     """
     def __init__(self) -> None:
-        ...
+        """
+        An empty state: the first sparse step scans the slots.
+        """
     @property
     def num_live(self) -> int:
         """
