@@ -477,3 +477,17 @@ def test_adam_visits_only_rows_with_state():
     opt.apply([tg.ones((500, 4))], [v])
     opt.apply([tg.IndexedSlices(tg.ones((1, 4)), [1], [500, 4])], [v])
     assert opt._sparse_states[0].rows_visited == 500
+
+
+def test_check_gradients_through_gather():
+    x = tg.constant(np.random.default_rng(6).standard_normal((5, 3)))
+    tg.testing.check_gradients(lambda t: tg.gather(t, [4, 0, 4]) ** 3, [x], order=2)
+
+
+def test_gather_axis_zero_spelled_negatively():
+    x = tg.constant(np.ones((4, 2), np.float32))
+    with tg.GradientTape() as tape:
+        tape.watch(x)
+        y = tg.gather(x, [3, 1], axis=-2, batch_dims=-1)  # axis 0, batch_dims 0
+    g = tape.gradient(y, x)
+    assert isinstance(g, tg.IndexedSlices) and g.indices.numpy().tolist() == [3, 1]
