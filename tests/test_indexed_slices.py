@@ -485,9 +485,12 @@ def test_check_gradients_through_gather():
 
 
 def test_gather_axis_zero_spelled_negatively():
+    # TF makes IndexedSlices when the axis is statically 0; axis=-rank gives a dense gradient
     x = tg.constant(np.ones((4, 2), np.float32))
-    with tg.GradientTape() as tape:
+    with tg.GradientTape(persistent=True) as tape:
         tape.watch(x)
-        y = tg.gather(x, [3, 1], axis=-2, batch_dims=-1)  # axis 0, batch_dims 0
-    g = tape.gradient(y, x)
+        y1 = tg.gather(x, [3, 1], axis=0, batch_dims=-1)  # batch_dims -1 + 1 = 0
+        y2 = tg.gather(x, [3, 1], axis=-2)
+    g = tape.gradient(y1, x)
     assert isinstance(g, tg.IndexedSlices) and g.indices.numpy().tolist() == [3, 1]
+    assert isinstance(tape.gradient(y2, x), tg.Tensor)

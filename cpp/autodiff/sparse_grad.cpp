@@ -6,7 +6,8 @@
 namespace tg {
 
 // Note [Sparse gradients]
-// TF's GatherV2 gradient along axis 0 (batch_dims 0) is an IndexedSlices: values = the upstream
+// TF's GatherV2 gradient along axis 0 (batch_dims 0, the axis given as 0: -rank gives a dense
+// gradient in TF) is an IndexedSlices: values = the upstream
 // gradient reshaped to [n, params.shape[1:]], indices = the gather's indices flattened to [n],
 // dense_shape = params.shape. An embedding lookup's gradient is then proportional to the rows
 // looked up, not to the table. compute_gradient holds such a gradient as a sparse GradValue:
@@ -65,7 +66,7 @@ GradValue add(const GradValue& a, const GradValue& b) {
 }
 
 bool makes_sparse(const Node& node) {
-  return node.op == Op::Gather && node.attrs.ints.size() >= 2 && node.attrs.ints[0] == 0 && node.attrs.ints[1] == 0 &&
+  return node.op == Op::Gather && node.attrs.ints.size() >= 3 && node.attrs.ints[2] == 1 && node.attrs.ints[1] == 0 &&
          node.inputs[0].ndim() >= 1;
 }
 
