@@ -511,8 +511,8 @@ def gather(
 ) -> Tensor:
     """Slices of `params` along `axis` at `indices` (int32/int64; out-of-range raises).
 
-    The gradient with respect to `params` is a dense tensor of params' shape (TF returns an
-    IndexedSlices, whose dense value is the same); for a Variable the optimizer update is dense.
+    As TF, the gradient with respect to `params` is a tf.IndexedSlices when `axis` is 0 (and
+    batch_dims 0), else a dense tensor of params' shape.
     """
     if axis is None:
         axis = batch_dims
