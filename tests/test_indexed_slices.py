@@ -347,13 +347,21 @@ def test_optimizer_vs_keras(keras_ref, name, config):
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
 
 
-@pytest.mark.parametrize("name", ["Lamb", "Adafactor"])
-def test_dense_only_optimizers_vs_keras(keras_ref, name):
-    # Lamb and Adafactor sum the slices per row first (no duplicate indices here: see the report)
+@pytest.mark.parametrize(
+    "name,config",
+    [("Lamb", {}), ("Adafactor", {}), ("Lamb", {"clipnorm": 0.5}), ("Adafactor", {"clipvalue": 0.3})],
+    ids=lambda x: x if isinstance(x, str) else ",".join(x) or "-",
+)
+def test_dense_step_optimizers_vs_keras(keras_ref, name, config):
+    # Lamb and Adafactor run the dense step on the summed slices, with the sums of the squared
+    # entries where they square the gradient (duplicate indices included)
     init = np.random.default_rng(2).standard_normal((N_ROWS, WIDTH)).astype(np.float32)
-    ours = _run_optimizer(tg.keras, name, {"learning_rate": 0.01}, _UNIQUE_STEPS, init, False)
-    theirs = _run_optimizer(keras_ref, name, {"learning_rate": 0.01}, _UNIQUE_STEPS, init, False)
-    np.testing.assert_allclose(ours[0], theirs[0], rtol=2e-5, atol=2e-6)
+    config = {"learning_rate": 0.01, **config}
+    for steps in (_UNIQUE_STEPS, _STEPS):
+        ours = _run_optimizer(tg.keras, name, config, steps, init, True)
+        theirs = _run_optimizer(keras_ref, name, config, steps, init, True)
+        np.testing.assert_allclose(ours[0], theirs[0], rtol=2e-5, atol=2e-6)
+        np.testing.assert_allclose(ours[2], theirs[2], rtol=2e-5, atol=2e-6)
 
 
 def _numpy_adam(init, steps, lr=0.01, b1=0.9, b2=0.999, eps=1e-7):

@@ -113,7 +113,8 @@ void init_optim(py::module_& m) {
       "optimizer_step",
       [](optim::Rule rule, VariableList vars, TensorList grads, py::list slots, const Hyper& hyper, optim::Clip clip,
          double clip_norm, double clip_value, double decay, OptBoolList decay_mask, OptVariableList accumulators,
-         double accum_scale, OptVariableList ema, double ema_momentum, bool ema_overwrite) {
+         double accum_scale, OptVariableList ema, double ema_momentum, bool ema_overwrite,
+         std::optional<std::vector<Tensor>> grad_squares) {
         optim::VarList V = var_list(vars);
         std::vector<Tensor> G = tensor_list(grads);
         std::vector<optim::VarList> S;
@@ -131,6 +132,12 @@ void init_optim(py::module_& m) {
         o.ema = ema.is_none() ? nullptr : &E;
         o.ema_momentum = ema_momentum;
         o.ema_overwrite = ema_overwrite;
+        if (grad_squares) {
+          if (rule != optim::Rule::Lamb && rule != optim::Rule::Adafactor)
+            throw InvalidArgument("optimizer_step: grad_squares is for Lamb and Adafactor (the others take "
+                                  "IndexedSlices through optimizer_sparse_step)");
+          o.grad_squares = &*grad_squares;
+        }
         std::vector<const optim::VarList*> lists = {&V, &A, &E};
         for (const optim::VarList& s : S) lists.push_back(&s);
         run_with_variables_locked(written(lists), total_size(V), [&] { optim::step(rule, V, G, S, hyper, o); });
@@ -139,7 +146,7 @@ void init_optim(py::module_& m) {
       py::arg("clip") = optim::Clip::Off, py::arg("clip_norm") = 0.0, py::arg("clip_value") = 0.0,
       py::arg("decay") = 0.0, py::arg("decay_mask") = py::none(), py::arg("accumulators") = py::none(),
       py::arg("accum_scale") = 1.0, py::arg("ema") = py::none(), py::arg("ema_momentum") = 0.0,
-      py::arg("ema_overwrite") = false,
+      py::arg("ema_overwrite") = false, py::arg("grad_squares") = py::none(),
       R"doc(One fused optimizer step over all variables (Keras's BaseOptimizer.apply in one pass).
 
 rule: an OptimizerRule; slots: one list per slot the rule keeps (momentum, velocity, ...), each
@@ -148,7 +155,9 @@ the order Keras applies them: gradient accumulation (`accumulators` of the gradi
 steps, `accum_scale` = 1 / steps), clipping (`clip` with `clip_norm`; `clip_value` > 0 clips
 each element), decoupled weight decay (`decay` = weight_decay * learning_rate on the variables
 whose `decay_mask` entry is true), then the rule, then the moving averages (`ema` updated with
-`ema_momentum`, copied into the variables when `ema_overwrite`). Raises InvalidArgumentError on
+`ema_momentum`, copied into the variables when `ema_overwrite`). `grad_squares` (Lamb, Adafactor):
+per variable the per-element sums of the squared IndexedSlices entries, used where the rule squares
+the gradient, as Keras (no clipping or accumulation with it). Raises InvalidArgumentError on
 mismatched lists, dtypes or shapes, before any variable changes.)doc");
   py::class_<optim::SparseRowState, std::shared_ptr<optim::SparseRowState>>(
       m, "SparseRowState",

@@ -1032,7 +1032,7 @@ def optimizer_sparse_supported(rule: OptimizerRule) -> bool:
     """
     Whether `rule` has a sparse kernel (Lamb and Adafactor densify).
     """
-def optimizer_step(rule: OptimizerRule, variables: collections.abc.Sequence[Variable], grads: collections.abc.Sequence[tapegrad._typing.TensorLike], slots: list, hyper: OptimizerHyper, *, clip: GradientClip = GradientClip.off, clip_norm: typing.SupportsFloat | typing.SupportsIndex = 0.0, clip_value: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay_mask: collections.abc.Sequence[bool] | None = None, accumulators: collections.abc.Sequence[Variable] | None = None, accum_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, ema: collections.abc.Sequence[Variable] | None = None, ema_momentum: typing.SupportsFloat | typing.SupportsIndex = 0.0, ema_overwrite: bool = False) -> None:
+def optimizer_step(rule: OptimizerRule, variables: collections.abc.Sequence[Variable], grads: collections.abc.Sequence[tapegrad._typing.TensorLike], slots: list, hyper: OptimizerHyper, *, clip: GradientClip = GradientClip.off, clip_norm: typing.SupportsFloat | typing.SupportsIndex = 0.0, clip_value: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay_mask: collections.abc.Sequence[bool] | None = None, accumulators: collections.abc.Sequence[Variable] | None = None, accum_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, ema: collections.abc.Sequence[Variable] | None = None, ema_momentum: typing.SupportsFloat | typing.SupportsIndex = 0.0, ema_overwrite: bool = False, grad_squares: collections.abc.Sequence[Tensor] | None = None) -> None:
     """
     One fused optimizer step over all variables (Keras's BaseOptimizer.apply in one pass).
     
@@ -1042,7 +1042,9 @@ def optimizer_step(rule: OptimizerRule, variables: collections.abc.Sequence[Vari
     steps, `accum_scale` = 1 / steps), clipping (`clip` with `clip_norm`; `clip_value` > 0 clips
     each element), decoupled weight decay (`decay` = weight_decay * learning_rate on the variables
     whose `decay_mask` entry is true), then the rule, then the moving averages (`ema` updated with
-    `ema_momentum`, copied into the variables when `ema_overwrite`). Raises InvalidArgumentError on
+    `ema_momentum`, copied into the variables when `ema_overwrite`). `grad_squares` (Lamb, Adafactor):
+    per variable the per-element sums of the squared IndexedSlices entries, used where the rule squares
+    the gradient, as Keras (no clipping or accumulation with it). Raises InvalidArgumentError on
     mismatched lists, dtypes or shapes, before any variable changes.
     """
 def optimizer_sum_squares(tensors: collections.abc.Sequence[tapegrad._typing.TensorLike]) -> list[float]:

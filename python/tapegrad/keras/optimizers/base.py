@@ -317,7 +317,7 @@ class Optimizer:
     def _pick(self, lst, idx, full):
         return lst if full else [lst[i] for i in idx]
 
-    def _apply_step(self, grads, variables, idx, global_clip_done=False, unscaled=False):
+    def _apply_step(self, grads, variables, idx, clip_done=False, unscaled=False, grad_squares=None):
         full = idx == self._range
         raw = self._raw_iterations()
         steps = self.gradient_accumulation_steps
@@ -340,9 +340,11 @@ class Optimizer:
         lr = self._lr_value(raw)
         rule, hyper = self._step_args(lr, it + 1)
         opts = {}  # the step's options (keyword-only); the ones left out keep the binding's defaults
-        if self.clipnorm and self.clipnorm > 0:
+        if clip_done:  # the caller clipped (sparse gradients: See _apply_sparse_step)
+            pass
+        elif self.clipnorm and self.clipnorm > 0:
             opts.update(clip=_core.GradientClip.clipnorm, clip_norm=float(self.clipnorm))
-        elif self.global_clipnorm and self.global_clipnorm > 0 and not global_clip_done:
+        elif self.global_clipnorm and self.global_clipnorm > 0:
             opts.update(clip=_core.GradientClip.global_clipnorm, clip_norm=float(self.global_clipnorm))
         elif self.clipvalue and self.clipvalue > 0:
             opts.update(clip_value=float(self.clipvalue))
@@ -350,6 +352,8 @@ class Optimizer:
             opts.update(decay=float(self.weight_decay) * lr, decay_mask=self._pick(self._decay_mask, idx, full))
         if steps:
             opts.update(accumulators=self._pick(self._accumulators, idx, full), accum_scale=1.0 / steps)
+        if grad_squares is not None:
+            opts.update(grad_squares=grad_squares)
         if ema_on:
             opts.update(ema=self._pick(self._ema, idx, full), ema_momentum=ema_mom, ema_overwrite=overwrite)
         slots = [self._pick(self._slots[n], idx, full) for n in self._kernel_slots(rule)]
@@ -375,9 +379,17 @@ class Optimizer:
         if global_clip:
             # Keras's clip_by_global_norm: the norm of the slices' values, then v * scale densifies.
             grads = _scale_by_global_norm(grads, float(self.global_clipnorm))
-        if steps or global_clip or not _core.optimizer_sparse_supported(rule):
+        if steps or global_clip:
             return self._apply_step(
-                [_densify(g) for g in grads], variables, idx, global_clip_done=bool(global_clip), unscaled=True
+                [_densify(g) for g in grads], variables, idx, clip_done=bool(global_clip), unscaled=True
+            )
+        if not _core.optimizer_sparse_supported(rule):
+            # Lamb, Adafactor: the dense step, with the slices clipped as Keras clips them and the
+            # per-element sums of their squares where the rule squares the gradient
+            grads = [self._clip_as_keras(g) for g in grads]
+            squares = [_squares(g) for g in grads]
+            return self._apply_step(
+                [_densify(g) for g in grads], variables, idx, clip_done=True, unscaled=True, grad_squares=squares
             )
         full = idx == self._range
         raw = self._raw_iterations()
@@ -422,6 +434,15 @@ class Optimizer:
             if overwrite:
                 self._overwrite_with_ema(rv, rest)
         self._iterations._assign_add(1)
+
+    def _clip_as_keras(self, g):
+        from ..._ops_math import clip_by_norm, clip_by_value  # noqa: PLC0415
+
+        if self.clipnorm and self.clipnorm > 0:
+            return clip_by_norm(g, float(self.clipnorm))  # an IndexedSlices: the norm of its values
+        if self.clipvalue and self.clipvalue > 0:
+            return clip_by_value(g, -float(self.clipvalue), float(self.clipvalue))
+        return g
 
     def _kernel_slots(self, rule):
         return self._slot_names
@@ -571,6 +592,15 @@ def _unscale(g, factor):
     if type(g) is IndexedSlices:
         return IndexedSlices(g.values / factor, g.indices, g.dense_shape)
     return g / factor
+
+
+def _squares(g):
+    """Per element, the sum of the squared entries: of each slice before densifying, as Keras's
+    ops.square on an IndexedSlices."""
+    if type(g) is IndexedSlices:
+        return _core.convert_to_tensor(IndexedSlices(_core.square(g.values), g.indices, g.dense_shape))
+    g = g if isinstance(g, Tensor) else _core.convert_to_tensor(g)
+    return _core.square(g)
 
 
 def _densify(g):
