@@ -249,6 +249,8 @@ def test_against_tf(tf_ref):
                 mod.reduce_sum(mod.nn.embedding_lookup(v, [[0, 0], [4, 2]], max_norm=1.5)),
                 mod.reduce_sum(mod.gather(c, [2, 2]) * mod.gather(c, [1, 3])),
                 mod.reduce_sum(mod.gather(c * 2.0, [0, 5])),
+                mod.reduce_sum(mod.gather_nd(c, [[4], [1]]) ** 2) + mod.reduce_sum(mod.gather_nd(c, [[1, 2]])),
+                mod.reduce_sum(mod.repeat(c, 2, axis=0)) + mod.reduce_sum(mod.boolean_mask(c, [True] * 5 + [False])),
                 mod.reduce_sum(mod.gather(c, mod.constant([1, 3], mod.int64)))
                 + mod.reduce_sum(mod.gather(mod.identity(c), [2, 1]) * 3.0)
                 + mod.cast(mod.reduce_sum(mod.gather(mod.cast(c, mod.float64), [4]) ** 2), mod.float32),
