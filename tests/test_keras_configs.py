@@ -54,6 +54,7 @@ ARGS = {
     "TimeDistributed": lambda lib: (lib.layers.Dense(2),),
     "RNN": lambda lib: (lib.layers.GRUCell(3),),
     "StackedRNNCells": lambda lib: ([lib.layers.GRUCell(3), lib.layers.LSTMCell(2)],),
+    "LossScaleOptimizer": lambda lib: (lib.optimizers.SGD(0.1, momentum=0.5),),
 }
 KWARGS = {"InputLayer": {"shape": (2,)}}
 for _n in (

@@ -333,8 +333,6 @@ def test_conv_lstm1d_matches_numpy(padding, use_mask):
     first(x[:, :1])
     first.set_weights([k, rk, b])
     np.testing.assert_allclose(cell_h.numpy(), first(x[:, :1]).numpy(), atol=1e-6)
-    with pytest.raises(NotImplementedError, match="3-D convolutions"):
-        L.ConvLSTM3D(2, 3)
     with pytest.raises(ValueError, match="Computed output size would be zero or negative"):
         L.ConvLSTM1D(2, 3)(np.ones((2, 4, 2, 1), np.float32))
 

@@ -209,8 +209,8 @@ def test_diag_part_and_trace(shape, rng):
 def test_diag_part_errors():
     with pytest.raises(tg.errors.InvalidArgumentError, match="at least 2-dim"):
         tg.linalg.diag_part(np.ones(3))
-    with pytest.raises(NotImplementedError, match="k=0"):
-        tg.linalg.diag_part(np.ones((3, 3)), k=1)
+    with pytest.raises(tg.errors.InvalidArgumentError, match="out of bound"):
+        tg.linalg.diag_part(np.ones((3, 3)), k=3)
 
 
 def test_diag_band_part_transpose_eye(rng):
@@ -236,8 +236,7 @@ def test_diag_band_part_transpose_eye(rng):
     np.testing.assert_array_equal(
         tg.linalg.eye(2, 3, batch_shape=[4], dtype=tg.float64).numpy(), np.broadcast_to(np.eye(2, 3), (4, 2, 3))
     )
-    with pytest.raises(NotImplementedError, match="main diagonal"):
-        tg.linalg.diag(v, k=1)
+    np.testing.assert_array_equal(tg.linalg.diag(v, k=1).numpy(), np.stack([np.diag(r, 1) for r in v]))
 
 
 def _well_conditioned(rng, shape):
@@ -416,7 +415,9 @@ def test_cholesky_solve_lstsq_cross_set_diag(rng):
         ref[:, idx, idx] = d
         np.testing.assert_array_equal(tg.linalg.set_diag(x, d).numpy(), ref)
         tg.testing.check_gradients(lambda a, dd: tg.linalg.set_diag(a, dd), [x, d], order=1)
-    with pytest.raises(tg.errors.InvalidArgumentError, match="diagonal must have shape"):
+    with pytest.raises(
+        tg.errors.InvalidArgumentError, match=r"diagonal.shape\[:-1\] is not equal to the longests diagonal"
+    ):
         tg.linalg.set_diag(np.ones((3, 3)), np.ones(2))
 
 

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "autodiff/tape.h"
+#include "ops/complex.h"
 #include "ops/conv.h"
 #include "ops/linalg.h"
 #include "ops/math.h"
@@ -67,7 +68,13 @@ using namespace ops;
 #define G gs[0]
 
 Tensor c(const Tensor& like, double v) { return scalar_like(like, v); }
+// TF's convention for complex gradients: the conjugate of the derivative multiplies the upstream
+// gradient (Note [Complex dtypes]); on real tensors cj is the identity and records nothing.
+Tensor cj(const Tensor& t) { return is_complex(t.dtype) ? ops::conj(t) : t; }
 Tensor gt0(const Tensor& x) { return kernels::binary(Op::Greater, x, scalar_like(x, 0.0)); }
+// For JVP rules: a + b where either may be undefined (a zero tangent); t, or zeros like `like`.
+Tensor plus(const Tensor& a, const Tensor& b) { return !a.defined() ? b : !b.defined() ? a : add(a, b); }
+Tensor or_zeros(const Tensor& t, const Tensor& like) { return t.defined() ? t : zeros_like(like); }
 
 VJP_FN(vjp_none) {}  // differentiable op whose gradient TF defines as None (floor, round, ...)
 VJP_FN(vjp_zeros) {
@@ -81,28 +88,38 @@ GRADIENT_IS(Ceil, vjp_none)
 GRADIENT_IS(Round, vjp_none)
 GRADIENT_IS(Sign, vjp_zeros)
 GRADIENT_IS(BroadcastTo, vjp_identity)
+JVP(BroadcastTo) { out[0] = broadcast_to(ts[0], ANS.shape); }
 GRADIENT_IS(Identity, vjp_identity)
+JVP(Identity) { out[0] = ts[0]; }
 
 // binary
 VJP(Add, kSavesNothing) {
   out[0] = G;
   out[1] = G;
 }
+JVP(Add) { out[0] = plus(ts[0], ts[1]); }
 VJP(Sub, kSavesNothing) {
   out[0] = G;
   if (needs[1]) out[1] = neg(G);
 }
+JVP(Sub) { out[0] = plus(ts[0], ts[1].defined() ? neg(ts[1]) : Tensor()); }
 VJP(Mul, kSavesInputs) {
-  if (needs[0]) out[0] = mul(G, Y);
-  if (needs[1]) out[1] = mul(G, X);
+  if (needs[0]) out[0] = mul(G, cj(Y));
+  if (needs[1]) out[1] = mul(G, cj(X));
 }
+JVP(Mul) { out[0] = plus(ts[0].defined() ? mul(ts[0], Y) : Tensor(), ts[1].defined() ? mul(X, ts[1]) : Tensor()); }
 VJP(Div, kSavesInputs) {
-  if (needs[0]) out[0] = div(G, Y);
-  if (needs[1]) out[1] = mul(G, neg(div(div(X, Y), Y)));
+  if (needs[0]) out[0] = div(G, cj(Y));
+  if (needs[1]) out[1] = mul(G, neg(cj(div(div(X, Y), Y))));
 }
+JVP(Div) { out[0] = div(plus(ts[0], ts[1].defined() ? neg(mul(ts[1], ANS)) : Tensor()), Y); }  // (tx - ty ans) / y
 VJP(Pow, kSavesBoth) {
-  if (needs[0]) out[0] = mul(G, mul(Y, binary(Op::Pow, X, sub(Y, c(Y, 1.0)))));
-  if (needs[1]) {
+  if (needs[0]) out[0] = mul(G, cj(mul(Y, binary(Op::Pow, X, sub(Y, c(Y, 1.0))))));
+  if (needs[1] && is_complex(X.dtype)) {  // TF: grad * conj(z * log(x)), with log(0) = 0
+    Tensor nz = kernels::binary(Op::NotEqual, X, zeros_like(X));
+    Tensor log_x = select(nz, unary(Op::Log, select(nz, X, ones_like(X))), zeros_like(X));
+    out[1] = mul(G, cj(mul(ANS, log_x)));
+  } else if (needs[1]) {
     Tensor pos = gt0(X);
     Tensor safe_x = select(pos, X, ones_like(X));
     Tensor log_x = select(pos, unary(Op::Log, safe_x), zeros_like(X));
@@ -116,7 +133,13 @@ void minmax(const Node& n, const Tensor* gs, const bool* needs, Tensor* out, Op 
   if (needs[1]) out[1] = select(xmask, z, G);
 }
 VJP(Maximum, kSavesInputs) { minmax(n, gs, needs, out, Op::GreaterEqual); }
+void jvp_minmax(const Node& n, const Tensor* ts, Tensor* out, Op cmp) {  // the VJP's tie rule: x wins
+  Tensor xmask = kernels::binary(cmp, X, Y);
+  out[0] = select(xmask, or_zeros(ts[0], ANS), or_zeros(ts[1], ANS));
+}
+JVP(Maximum) { jvp_minmax(n, ts, out, Op::GreaterEqual); }
 VJP(Minimum, kSavesInputs) { minmax(n, gs, needs, out, Op::LessEqual); }
+JVP(Minimum) { jvp_minmax(n, ts, out, Op::LessEqual); }
 VJP(FloorMod, kSavesInputs) {
   if (needs[0]) out[0] = G;
   if (needs[1]) out[1] = mul(G, neg(binary(Op::FloorDiv, X, Y)));
@@ -125,6 +148,9 @@ VJP(SquaredDifference, kSavesInputs) {
   Tensor gx = mul(G, mul(c(X, 2.0), sub(X, Y)));
   if (needs[0]) out[0] = gx;
   if (needs[1]) out[1] = neg(gx);
+}
+JVP(SquaredDifference) {  // 2 (x - y) (tx - ty)
+  out[0] = mul(mul(c(X, 2.0), sub(X, Y)), plus(ts[0], ts[1].defined() ? neg(ts[1]) : Tensor()));
 }
 VJP(Atan2, kSavesInputs) {  // atan2(y=X, x=Y)
   Tensor den = add(unary(Op::Square, X), unary(Op::Square, Y));
@@ -135,38 +161,67 @@ VJP(TanhGrad, kSavesInputs) {  // ans = grad_in * (1 - t^2), inputs (t, grad_in)
   if (needs[0]) out[0] = mul(G, mul(Y, mul(c(X, -2.0), X)));
   if (needs[1]) out[1] = binary(Op::TanhGrad, X, G);
 }
+JVP(TanhGrad) {  // d[g (1 - t^2)] = TanhGrad(t, dg) - 2 g t dt
+  out[0] = plus(ts[1].defined() ? binary(Op::TanhGrad, X, ts[1]) : Tensor(),
+                ts[0].defined() ? mul(mul(c(X, -2.0), mul(Y, X)), ts[0]) : Tensor());
+}
 VJP(SigmoidGrad, kSavesInputs) {  // ans = grad_in * s * (1 - s)
   if (needs[0]) out[0] = mul(G, mul(Y, sub(c(X, 1.0), mul(c(X, 2.0), X))));
   if (needs[1]) out[1] = binary(Op::SigmoidGrad, X, G);
+}
+JVP(SigmoidGrad) {  // d[g s (1 - s)] = SigmoidGrad(s, dg) + g (1 - 2 s) ds
+  out[0] = plus(ts[1].defined() ? binary(Op::SigmoidGrad, X, ts[1]) : Tensor(),
+                ts[0].defined() ? mul(mul(Y, sub(c(X, 1.0), mul(c(X, 2.0), X))), ts[0]) : Tensor());
 }
 VJP(ReluGrad, kSavesInputs) {  // ans = grad_in * (x > 0); piecewise constant in x: zeros, as TF
   if (needs[0]) out[0] = zeros_like(X);
   if (needs[1]) out[1] = binary(Op::ReluGrad, X, G);
 }
+JVP(ReluGrad) {  // piecewise constant in x
+  if (ts[1].defined()) out[0] = binary(Op::ReluGrad, X, ts[1]);
+}
 
 // unary
 VJP(Neg, kSavesNothing) { out[0] = neg(G); }
-VJP(Square, kSavesInputs) { out[0] = mul(G, mul(c(X, 2.0), X)); }
-VJP(Sqrt, kSavesOutputs) { out[0] = div(mul(G, c(ANS, 0.5)), ANS); }
-VJP(Rsqrt, kSavesOutputs) { out[0] = mul(G, mul(c(ANS, -0.5), mul(ANS, unary(Op::Square, ANS)))); }
-VJP(Exp, kSavesOutputs) { out[0] = mul(G, ANS); }
-VJP(Expm1, kSavesInputs) { out[0] = mul(G, unary(Op::Exp, X)); }
-VJP(Log, kSavesInputs) { out[0] = div(G, X); }
-VJP(Log1p, kSavesInputs) { out[0] = div(G, add(X, c(X, 1.0))); }
-VJP(Sin, kSavesInputs) { out[0] = mul(G, unary(Op::Cos, X)); }
-VJP(Cos, kSavesInputs) { out[0] = mul(G, neg(unary(Op::Sin, X))); }
-VJP(Tan, kSavesOutputs) { out[0] = mul(G, add(c(X, 1.0), unary(Op::Square, ANS))); }
-VJP(Tanh, kSavesOutputs) { out[0] = binary(Op::TanhGrad, ANS, G); }
-VJP(Sinh, kSavesInputs) { out[0] = mul(G, unary(Op::Cosh, X)); }
-VJP(Cosh, kSavesInputs) { out[0] = mul(G, unary(Op::Sinh, X)); }
-VJP(Asin, kSavesInputs) { out[0] = div(G, unary(Op::Sqrt, sub(c(X, 1.0), unary(Op::Square, X)))); }
-VJP(Acos, kSavesInputs) { out[0] = neg(div(G, unary(Op::Sqrt, sub(c(X, 1.0), unary(Op::Square, X))))); }
-VJP(Atan, kSavesInputs) { out[0] = div(G, add(c(X, 1.0), unary(Op::Square, X))); }
+JVP(Neg) { out[0] = neg(ts[0]); }
+VJP(Square, kSavesInputs) { out[0] = mul(G, cj(mul(c(X, 2.0), X))); }
+JVP(Square) { out[0] = mul(ts[0], mul(c(X, 2.0), X)); }
+VJP(Sqrt, kSavesOutputs) { out[0] = div(mul(G, c(ANS, 0.5)), cj(ANS)); }
+JVP(Sqrt) { out[0] = div(mul(ts[0], c(ANS, 0.5)), ANS); }
+VJP(Rsqrt, kSavesOutputs) { out[0] = mul(G, cj(mul(c(ANS, -0.5), mul(ANS, unary(Op::Square, ANS))))); }
+JVP(Rsqrt) { out[0] = mul(ts[0], mul(c(ANS, -0.5), mul(ANS, unary(Op::Square, ANS)))); }
+VJP(Exp, kSavesOutputs) { out[0] = mul(G, cj(ANS)); }
+JVP(Exp) { out[0] = mul(ts[0], ANS); }
+VJP(Expm1, kSavesInputs) { out[0] = mul(G, cj(unary(Op::Exp, X))); }
+JVP(Expm1) { out[0] = mul(ts[0], unary(Op::Exp, X)); }
+VJP(Log, kSavesInputs) { out[0] = div(G, cj(X)); }
+JVP(Log) { out[0] = div(ts[0], X); }
+VJP(Log1p, kSavesInputs) { out[0] = div(G, cj(add(X, c(X, 1.0)))); }
+JVP(Log1p) { out[0] = div(ts[0], add(X, c(X, 1.0))); }
+VJP(Sin, kSavesInputs) { out[0] = mul(G, cj(unary(Op::Cos, X))); }
+JVP(Sin) { out[0] = mul(ts[0], unary(Op::Cos, X)); }
+VJP(Cos, kSavesInputs) { out[0] = mul(G, cj(neg(unary(Op::Sin, X)))); }
+JVP(Cos) { out[0] = mul(ts[0], neg(unary(Op::Sin, X))); }
+VJP(Tan, kSavesOutputs) { out[0] = mul(G, cj(add(c(ANS, 1.0), unary(Op::Square, ANS)))); }
+VJP(Tanh, kSavesOutputs) {  // TF's TanhGrad kernel; complex: grad * conj(1 - ans^2)
+  out[0] = is_complex(ANS.dtype) ? mul(G, cj(sub(c(ANS, 1.0), unary(Op::Square, ANS)))) : binary(Op::TanhGrad, ANS, G);
+}
+JVP(Tanh) { out[0] = binary(Op::TanhGrad, ANS, ts[0]); }
+VJP(Sinh, kSavesInputs) { out[0] = mul(G, cj(unary(Op::Cosh, X))); }
+VJP(Cosh, kSavesInputs) { out[0] = mul(G, cj(unary(Op::Sinh, X))); }
+VJP(Asin, kSavesInputs) { out[0] = div(G, cj(unary(Op::Sqrt, sub(c(X, 1.0), unary(Op::Square, X))))); }
+VJP(Acos, kSavesInputs) { out[0] = neg(div(G, cj(unary(Op::Sqrt, sub(c(X, 1.0), unary(Op::Square, X)))))); }
+VJP(Atan, kSavesInputs) { out[0] = div(G, cj(add(c(X, 1.0), unary(Op::Square, X)))); }
 VJP(Abs, kSavesInputs) { out[0] = mul(G, unary(Op::Sign, X)); }
+JVP(Abs) { out[0] = mul(ts[0], unary(Op::Sign, X)); }
 VJP(Relu, kSavesOutputs) { out[0] = binary(Op::ReluGrad, ANS, G); }
+JVP(Relu) { out[0] = binary(Op::ReluGrad, ANS, ts[0]); }
 VJP(Sigmoid, kSavesOutputs) { out[0] = binary(Op::SigmoidGrad, ANS, G); }
+JVP(Sigmoid) { out[0] = binary(Op::SigmoidGrad, ANS, ts[0]); }
 VJP(Softplus, kSavesInputs) { out[0] = mul(G, unary(Op::Sigmoid, X)); }
-VJP(Reciprocal, kSavesOutputs) { out[0] = mul(G, neg(unary(Op::Square, ANS))); }
+VJP(Reciprocal, kSavesOutputs) { out[0] = mul(G, cj(neg(unary(Op::Square, ANS)))); }
+JVP(Reciprocal) { out[0] = mul(ts[0], neg(unary(Op::Square, ANS))); }
+JVP(Softplus) { out[0] = mul(ts[0], unary(Op::Sigmoid, X)); }
 VJP(Erf, kSavesInputs) { out[0] = mul(G, mul(c(X, 2.0 / std::sqrt(M_PI)), unary(Op::Exp, neg(unary(Op::Square, X))))); }
 
 // reductions: g has the reduced shape; bring it back to keepdims form, then broadcast
@@ -178,11 +233,13 @@ Tensor keepdims_form(const Node& n, const Tensor& g) {
   return reshape(g, s);
 }
 VJP(Sum, kSavesNothing) { out[0] = broadcast_to(keepdims_form(n, G), X.shape); }
+JVP(Sum) { out[0] = reduce(Op::Sum, ts[0], n.attrs.ints, false, n.attrs.keepdims); }
 VJP(Mean, kSavesNothing) {
   int64_t count = ANS.numel() ? X
   .numel() / ANS.numel() : 0;
   out[0] = broadcast_to(div(keepdims_form(n, G), c(X, double(count))), X.shape);
 }
+JVP(Mean) { out[0] = reduce(Op::Mean, ts[0], n.attrs.ints, false, n.attrs.keepdims); }
 VJP(Max, kSavesBoth) {  // the gradient is shared equally between tied extrema, as TF does
   Tensor y = keepdims_form(n, ANS);
   Tensor ind = cast(kernels::binary(Op::Equal, X, kernels::broadcast_to(y, X.shape)), X.dtype);
@@ -190,12 +247,19 @@ VJP(Max, kSavesBoth) {  // the gradient is shared equally between tied extrema, 
   out[0] = mul(div(ind, count), keepdims_form(n, G));
 }
 SAME_VJP(Min, Max, kSavesBoth)
+JVP_FN(jvp_max_min) {  // ties share equally, as the VJP
+  Tensor y = keepdims_form(n, ANS);
+  Tensor ind = cast(kernels::binary(Op::Equal, X, kernels::broadcast_to(y, X.shape)), X.dtype);
+  Tensor share = div(ind, reduce(Op::Sum, ind, n.attrs.ints, false, true));
+  out[0] = reduce(Op::Sum, mul(ts[0], share), n.attrs.ints, false, n.attrs.keepdims);
+}
+const Registrar reg_jvp_Max(Op::Max, jvp_max_min), reg_jvp_Min(Op::Min, jvp_max_min);
 
 // linear algebra and shape
 VJP(MatMul, kSavesInputs) {
   const bool ta = n.attrs.transpose_a, tb = n.attrs.transpose_b;
-  const Tensor& a = X
-  , &b = Y;
+  // complex: the products below with conj(a), conj(b) (TF's adjoint_a/adjoint_b)
+  const Tensor a = cj(X), b = cj(Y);
   if (needs[0]) {
     if (!ta && !tb) out[0] = matmul(G, b, false, true);
     else if (!ta && tb) out[0] = matmul(G, b, false, false);
@@ -216,19 +280,28 @@ VJP(MatMul, kSavesInputs) {
     else out[1] = matmul(G, a, true, true);
   }
 }
+JVP(MatMul) {
+  const bool ta = n.attrs.transpose_a, tb = n.attrs.transpose_b;
+  out[0] = plus(ts[0].defined() ? matmul(ts[0], Y, ta, tb) : Tensor(),
+                ts[1].defined() ? matmul(X, ts[1], ta, tb) : Tensor());
+}
 VJP(Reshape, kSavesNothing) { out[0] = reshape(G, X.shape); }
+JVP(Reshape) { out[0] = reshape(ts[0], ANS.shape); }
 VJP(Transpose, kSavesNothing) {
   std::vector<int> inv(n.attrs.ints.size());
   for (size_t i = 0; i < inv.size(); ++i) inv[size_t(n.attrs.ints[i])] = int(i);
   out[0] = transpose(G, inv);
 }
+JVP(Transpose) { out[0] = transpose(ts[0], std::vector<int>(n.attrs.ints.begin(), n.attrs.ints.end())); }
 VJP(Cast, kSavesNothing) { out[0] = cast(G, X.dtype); }
+JVP(Cast) { out[0] = cast(ts[0], ANS.dtype); }
 VJP(Select, kSavesInputs) {
   const Tensor& cond = n.inputs[0];
   Tensor z = zeros_like(G);
   if (needs[1]) out[1] = select(cond, G, z);
   if (needs[2]) out[2] = select(cond, z, G);
 }
+JVP(Select) { out[0] = select(n.inputs[0], or_zeros(ts[1], ANS), or_zeros(ts[2], ANS)); }
 
 // ---- area: math, reductions, activations, nn losses -------------------------------------------
 VJP(Erfc, kSavesInputs) {
@@ -255,9 +328,9 @@ VJP(EluGrad, kSavesInputs) {  // inputs (ans, g)
   if (needs[1]) out[1] = ops::exp_linear_grad(n.op, X, G);
 }
 SAME_VJP(SeluGrad, EluGrad, kSavesInputs)
-VJP(Asinh, kSavesOutputs) { out[0] = div(G, unary(Op::Cosh, ANS)); }  // TF's forms, in terms of ans
-VJP(Acosh, kSavesOutputs) { out[0] = div(G, unary(Op::Sinh, ANS)); }
-VJP(Atanh, kSavesInputs) { out[0] = div(G, sub(c(X, 1.0), unary(Op::Square, X))); }
+VJP(Asinh, kSavesOutputs) { out[0] = div(G, cj(unary(Op::Cosh, ANS))); }  // TF's forms, in terms of ans
+VJP(Acosh, kSavesOutputs) { out[0] = div(G, cj(unary(Op::Sinh, ANS))); }
+VJP(Atanh, kSavesInputs) { out[0] = div(G, cj(sub(c(X, 1.0), unary(Op::Square, X)))); }
 VJP(Cumsum, kSavesNothing) { out[0] = ops::cumsum(G, n.attrs.ints[0], n.attrs.exclusive, !n.attrs.reverse); }
 // TF's _CumprodGrad: cumsum(ans * g, reversed) / x. Like TF, wrong (inf/nan) where x == 0.
 VJP(Cumprod, kSavesBoth) {
@@ -275,9 +348,11 @@ VJP(Prod, kSavesBoth) {
   bool any_zero = false;
   for (int64_t i = 0, m = count.numel(); i < m && !any_zero; ++i) any_zero = count.data<int64_t>()[i] != 0;
   if (!any_zero) {
-    out[0] = mul(div(ans, X), keepdims_form(n, G));
+    out[0] = mul(cj(div(ans, X)), keepdims_form(n, G));
     return;
   }
+  if (is_complex(X.dtype))
+    throw LookupError("the gradient of reduce_prod over complex values with zeros is not implemented [Op:Prod]");
   Tensor safe = select(is_zero, ones_like(X), X);
   Tensor p_nz = reduce(Op::Prod, safe, n.attrs.ints, false, true);
   Tensor zero_sum = reduce(Op::Sum, select(is_zero, X, zeros_like(X)), n.attrs.ints, false, true);
@@ -294,6 +369,7 @@ std::vector<int64_t> slice_part(const Node& n, int which) {
   return std::vector<int64_t>(n.attrs.ints.begin() + long(which * nd), n.attrs.ints.begin() + long((which + 1) * nd));
 }
 VJP(StridedSlice, kSavesNothing) { out[0] = strided_slice_grad(G, X.shape, slice_part(n, 0), slice_part(n, 1), 0.0); }
+JVP(StridedSlice) { out[0] = strided_slice(ts[0], slice_part(n, 0), slice_part(n, 1), ANS.shape); }
 VJP(StridedSliceGrad, kSavesNothing) { out[0] = strided_slice(G, slice_part(n, 0), slice_part(n, 1), X.shape); }
 VJP(Concat, kSavesNothing) {
   const int axis = int(n.attrs.ints[0]);
@@ -308,9 +384,15 @@ VJP(Concat, kSavesNothing) {
     at += s[axis];
   }
 }
+JVP(Concat) {
+  std::vector<Tensor> parts;
+  for (size_t i = 0; i < n.inputs.size(); ++i) parts.push_back(or_zeros(ts[i], n.inputs[i]));
+  out[0] = concat(parts, n.attrs.ints[0]);
+}
 VJP(Gather, kSavesInputs) {  // dense, like TF's IndexedSlices made dense
   out[0] = gather_grad(G, Y, X.shape, int(n.attrs.ints[0]), int(n.attrs.ints[1]));
 }
+JVP(Gather) { out[0] = gather(ts[0], Y, n.attrs.ints[0], n.attrs.ints[1]); }
 VJP(GatherGrad, kSavesInputs) { out[0] = gather(G, Y, n.attrs.ints[0], n.attrs.ints[1]); }
 VJP(ScatterUpdate, kSavesInputs) {  // inputs (tensor [N, I], idx [M], updates [M, I])
   const Tensor& idx = n.inputs[1];
@@ -328,6 +410,9 @@ VJP(ScatterUpdate, kSavesInputs) {  // inputs (tensor [N, I], idx [M], updates [
 VJP(Conv2D, kSavesInputs) {  // (x, w) -> y
   if (needs[0]) out[0] = conv2d_backprop_input(G, Y, W2, X.shape);
   if (needs[1]) out[1] = conv2d_backprop_filter(X, G, W2, Y.shape);
+}
+JVP(Conv2D) {  // bilinear
+  out[0] = plus(ts[0].defined() ? conv2d(ts[0], Y, W2) : Tensor(), ts[1].defined() ? conv2d(X, ts[1], W2) : Tensor());
 }
 VJP(Conv2DBackpropInput, kSavesInputs) {  // (g, w) -> dx
   if (needs[0]) out[0] = conv2d(G, Y, W2);
@@ -540,9 +625,13 @@ Tensor softmax_jvp(const Tensor& g, const Tensor& s, int axis) {
   return mul(sub(g, reduce(Op::Sum, mul(g, s), {axis}, false, true)), s);
 }
 VJP(Softmax, kSavesOutputs) { out[0] = softmax_jvp(G, ANS, nn_axis(n)); }
+JVP(Softmax) { out[0] = softmax_jvp(ts[0], ANS, nn_axis(n)); }  // the same product
 VJP(LogSoftmax, kSavesOutputs) {
   const int ax = nn_axis(n);
   out[0] = sub(G, mul(reduce(Op::Sum, G, {ax}, false, true), unary(Op::Exp, ANS)));
+}
+JVP(LogSoftmax) {  // t - sum(t softmax)
+  out[0] = sub(ts[0], reduce(Op::Sum, mul(ts[0], unary(Op::Exp, ANS)), {nn_axis(n)}, false, true));
 }
 // inputs (logits, labels), outputs (loss, backprop = softmax - labels, TF's kernel output; it is the
 // exact d loss / d logits only for labels that sum to 1, and TF's number is the contract). The
@@ -563,6 +652,21 @@ VJP(SoftmaxCrossEntropy, kSavesBoth) {
     if (second) out[1] = sub(out[1], gs[1]);
   }
 }
+JVP(SoftmaxCrossEntropy) {  // the transpose of the VJP: TF's backprop is the logits' derivative
+  const Tensor& logits = n.inputs[0];
+  const int ax = nn_axis(n);
+  Tensor dloss, dbackprop;
+  if (ts[0].defined()) {
+    dloss = reduce(Op::Sum, mul(n.outputs[1], ts[0]), {ax}, false, false);
+    dbackprop = softmax_jvp(ts[0], softmax(logits, ax), ax);
+  }
+  if (ts[1].defined()) {
+    dloss = plus(dloss, reduce(Op::Sum, mul(neg(log_softmax(logits, ax)), ts[1]), {ax}, false, false));
+    dbackprop = plus(dbackprop, neg(ts[1]));
+  }
+  out[0] = dloss;
+  out[1] = dbackprop;
+}
 VJP(SparseSoftmaxCrossEntropy, kSavesBoth) {  // labels are integers: no gradient
   const Tensor& logits = n.inputs[0];
   const int ax = logits.ndim() - 1;
@@ -570,9 +674,44 @@ VJP(SparseSoftmaxCrossEntropy, kSavesBoth) {  // labels are integers: no gradien
   out[0] = mul(g, n.outputs[1]);
   if (!inert_zero(gs[1])) out[0] = add(out[0], softmax_jvp(gs[1], softmax(logits, ax), ax));
 }
+JVP(SparseSoftmaxCrossEntropy) {
+  const Tensor& logits = n.inputs[0];
+  const int ax = logits.ndim() - 1;
+  out[0] = reduce(Op::Sum, mul(n.outputs[1], ts[0]), {ax}, false, false);
+  out[1] = softmax_jvp(ts[0], softmax(logits, ax), ax);
+}
 VJP(SigmoidCrossEntropy, kSavesInputs) {  // inputs (logits, labels)
   if (needs[0]) out[0] = mul(G, sub(unary(Op::Sigmoid, X), Y));
   if (needs[1]) out[1] = mul(G, neg(X));
+}
+JVP(SigmoidCrossEntropy) {  // (sigmoid(x) - z) dx - x dz
+  out[0] = plus(ts[0].defined() ? mul(sub(unary(Op::Sigmoid, X), Y), ts[0]) : Tensor(),
+                ts[1].defined() ? mul(neg(X), ts[1]) : Tensor());
+}
+
+
+// ---- area: complex numbers (TF's math_grad.py _RealGrad, _ImagGrad, _ConjGrad, _AngleGrad,
+// _ComplexAbsGrad, _ComplexGrad) --------------------------------------------------------------
+VJP(Real, kSavesNothing) { out[0] = complex(G, zeros_like(G)); }
+VJP(Imag, kSavesNothing) { out[0] = complex(zeros_like(G), G); }
+VJP(Conj, kSavesNothing) { out[0] = conj(G); }
+VJP(Angle, kSavesInputs) {  // -g / (im + i re) as a complex number; a real input: zeros
+  if (!is_complex(X.dtype)) {
+    out[0] = zeros_like(X);
+    return;
+  }
+  Tensor z = unary(Op::Reciprocal, complex(imag(X), real(X)));
+  out[0] = neg(mul(complex(G, zeros_like(G)), z));
+}
+VJP(ComplexAbs, kSavesBoth) {  // g x / |x|, 0 where x = 0
+  Tensor gx = mul(complex(G, zeros_like(G)), X);
+  Tensor den = complex(ANS, zeros_like(ANS));
+  Tensor nz = kernels::binary(Op::NotEqual, ANS, zeros_like(ANS));
+  out[0] = select(nz, div(gx, select(nz, den, ones_like(den))), zeros_like(gx));
+}
+VJP(Complex, kSavesNothing) {
+  if (needs[0]) out[0] = real(G);
+  if (needs[1]) out[1] = imag(G);
 }
 
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 
+#include "autodiff/forward.h"
 #include "autodiff/sparse_grad.h"
 #include "ops/ops.h"  // the backward pass runs differentiable ops
 
@@ -70,7 +71,8 @@ bool begin_record(Recording& r, const Tensor* in, size_t nin, const Tensor* out,
         break;
       }
   }
-  return r.nhits != 0;
+  r.forward = forward::any_tangent(in, nin);
+  return r.nhits != 0 || r.forward;
 }
 
 // Note [Saved tensors]
@@ -98,6 +100,8 @@ void end_record(Recording& r, Op op, const Tensor* in, size_t nin, const Tensor*
     t->nodes.push_back(node);
     for (size_t i = 0; i < nout; ++i) t->producer.set(out[i].id, idx);
   }
+  // after the tapes, so that tapes outside an accumulator know the outputs its JVP reads
+  if (r.forward) forward::record(op, in, nin, out, nout, node->attrs);
 }
 
 // Note [Backward pass]

@@ -79,11 +79,17 @@ class Tape {
   void watch_variable(const std::shared_ptr<Variable>& v);
 };
 
+class Accumulator;  // autodiff/forward.h
+namespace forward {
+extern thread_local std::vector<std::shared_ptr<Accumulator>> t_active;
+}
+
 namespace tape {
 
 // The thread's stack of recording tapes.
 extern thread_local std::vector<std::shared_ptr<Tape>> t_active;
-inline bool any_active() { return !t_active.empty(); }
+// Whether anything records: a tape or a forward accumulator (See Note [Forward mode]).
+inline bool any_active() { return !t_active.empty() || !forward::t_active.empty(); }
 void push(const std::shared_ptr<Tape>& tape);
 void pop(const Tape* tape);  // removes it wherever it is on the stack
 bool is_recording(const Tape* tape);
@@ -101,6 +107,7 @@ void end_record(Recording& r, Op op, const Tensor* in, size_t nin, const Tensor*
 struct Recording {
   Tape* hits[16];
   size_t nhits = 0;
+  bool forward = false;  // an active accumulator has a tangent for an input (Note [Forward mode])
 };
 struct NoAttrs {
   void operator()(Attrs&) const {}

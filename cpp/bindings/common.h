@@ -88,6 +88,7 @@ void init_ops_linalg(py::module_& m);  // bindings/ops_linalg.cpp
 void init_ops_nnloss(py::module_& m);  // bindings/ops_nnloss.cpp
 void init_tape(py::module_& m);
 void init_jacobian_custom_gradient(py::module_& m);  // bindings/jacobian_custom_gradient.cpp
+void init_forward(py::module_& m);                   // bindings/forward.cpp
 void init_optim(py::module_& m);
 
 }  // namespace bind

@@ -1,4 +1,5 @@
 // Bindings for GradientTape.jacobian / batch_jacobian and tg.custom_gradient.
+#include "autodiff/forward.h"
 #include "autodiff/jacobian.h"
 #include "bindings/common.h"
 
@@ -49,6 +50,9 @@ void init_jacobian_custom_gradient(py::module_& m) {
         for (py::handle h : inputs) ins.push_back(to_tensor_noaccess(h));
         for (py::handle h : outputs)
           outs.push_back(kernels::reshape(to_tensor_noaccess(h), to_tensor_noaccess(h).shape));
+        // TF keeps the JVP computed through the function itself; outputs without one get the
+        // custom gradient's transpose (See Note [Forward mode])
+        for (size_t j = 0; j < outs.size(); ++j) forward::alias(to_tensor_noaccess(outputs[j]), outs[j]);
         tape::record(Op::CustomGradient, ins, outs, [&](Attrs& at) {
           std::vector<Tensor> in_meta;
           for (const Tensor& x : ins) in_meta.push_back(x.meta());

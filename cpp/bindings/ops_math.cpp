@@ -1,6 +1,7 @@
 // Bindings for math, reductions, activations and nn losses. TF's argument handling (defaults,
 // namespaces, composites) lives in python/tapegrad/_ops_math.py.
 #include "bindings/common.h"
+#include "ops/complex.h"
 #include "ops/math.h"
 
 namespace tg {
@@ -26,6 +27,37 @@ void init_ops_math(py::module_& m) {
         },
         py::arg("x"), py::arg("name") = py::none(), u.doc);
   }
+  // complex numbers (Note [Complex dtypes])
+  struct ComplexUnary {
+    const char* name;
+    Tensor (*fn)(const Tensor&);
+    const char* arg;
+    const char* doc;
+  };
+  static const ComplexUnary complex_ops[] = {
+      {"real", ops::real, "input", "The real part of a complex tensor; a real tensor itself."},
+      {"imag", ops::imag, "input", "The imaginary part of a complex tensor; zeros for a real tensor."},
+      {"conj", ops::conj, "x", "The complex conjugate; the identity for real tensors."},
+      {"angle", ops::angle, "input", "The argument of each complex element; 0 or pi for a real tensor."},
+      {"_complex_abs", ops::complex_abs, "x", "(private) |x| of a complex tensor, in its real dtype."}};
+  for (const ComplexUnary& u : complex_ops) {
+    auto fn = u.fn;
+    m.def(
+        u.name,
+        [fn](TensorLike x, OptStr name) {
+          Tensor t = to_tensor(x);
+          return nogil(t.numel(), [&] { return fn(t); });
+        },
+        py::arg(u.arg), py::arg("name") = py::none(), u.doc);
+  }
+  m.def(
+      "complex",
+      [](TensorLike re, TensorLike im, OptStr name) {
+        auto p = to_tensor_pair(re, im);
+        return nogil(p.first.numel(), [&] { return ops::complex(p.first, p.second); });
+      },
+      py::arg("real"), py::arg("imag"), py::arg("name") = py::none(),
+      "real + i * imag, elementwise with broadcasting: float32 gives complex64, float64 complex128.");
   m.def(
       "relu6",
       [](TensorLike x, OptStr name) {

@@ -24,10 +24,12 @@ DType from_numpy_dtype(const py::dtype& dt) {
   if (kind == 'u' && size == 4) return DType::UInt32;
   if (kind == 'u' && size == 8) return DType::UInt64;
   if (kind == 'b') return DType::Bool;
+  if (kind == 'c' && size == 8) return DType::Complex64;
+  if (kind == 'c' && size == 16) return DType::Complex128;
   if (size == 2 && std::string(py::str(dt.attr("name"))) == "bfloat16") return DType::BFloat16;  // ml_dtypes
   throw tg::TypeError("tapegrad does not support numpy dtype " + std::string(py::str(dt)) +
                       " (supported: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, "
-                      "uint16, uint32, uint64, bool)");
+                      "uint16, uint32, uint64, bool, complex64, complex128)");
 }
 
 py::dtype numpy_dtype(DType d) {
@@ -44,6 +46,8 @@ py::dtype numpy_dtype(DType d) {
     case DType::UInt32: return py::dtype::of<uint32_t>();
     case DType::UInt64: return py::dtype::of<uint64_t>();
     case DType::Float16: return py::dtype("float16");
+    case DType::Complex64: return py::dtype("complex64");
+    case DType::Complex128: return py::dtype("complex128");
     case DType::BFloat16: {  // numpy has no bfloat16; ml_dtypes (TF's own) provides it
       py::object ml;
       try {
@@ -104,6 +108,19 @@ bool int_range_holds(DType d, double v) {
 
 // Python scalar -> 0-d tensor of dtype d, with TF's checks.
 Tensor scalar_to(py::handle h, DType d) {
+  if (PyComplex_Check(h.ptr())) {  // TF: only to a complex dtype
+    if (!is_complex(d))
+      throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype " + dtype_name(d));
+    const complex128 v(PyComplex_RealAsDouble(h.ptr()), PyComplex_ImagAsDouble(h.ptr()));
+    Tensor t = Tensor::empty(Shape{}, d);
+    if (d == DType::Complex64) *t.data<complex64>() = complex64(v);
+    else *t.data<complex128>() = v;
+    return t;
+  }
+  if (is_complex(d)) {  // a real Python number to a complex dtype: imaginary part 0
+    Tensor r = scalar_to(h, DType::Float64);
+    return kernels::cast(r, d);
+  }
   if (PyBool_Check(h.ptr())) {
     bool b = h.ptr() == Py_True;
     return Tensor::full(Shape{}, d, b ? 1.0 : 0.0);
@@ -141,7 +158,8 @@ Tensor scalar_to(py::handle h, DType d) {
 
 // Exact checks: numpy's float64 and int64 scalars subclass float/int but keep their dtype.
 bool is_py_scalar(py::handle h) {
-  return PyFloat_CheckExact(h.ptr()) || PyLong_CheckExact(h.ptr()) || PyBool_Check(h.ptr());
+  return PyFloat_CheckExact(h.ptr()) || PyLong_CheckExact(h.ptr()) || PyBool_Check(h.ptr()) ||
+         PyComplex_CheckExact(h.ptr());
 }
 
 // Python lists and numpy scalars go through numpy; TF's defaults: float -> float32, int -> int32.
@@ -186,6 +204,9 @@ Tensor from_python_sequence(py::handle h, const DType* hint) {
     return t.dtype != *hint ? kernels::cast(t, *hint) : t;
   }
   if (hint) {
+    if (kind == 'c' && !is_complex(*hint) && arr.size() > 0)  // TF refuses to drop imaginary parts
+      throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype " +
+                          dtype_name(*hint));
     if (*hint == DType::Bool && kind != 'b' && arr.size() > 0)  // TF converts only bools to bool
       throw tg::TypeError("Cannot convert " + std::string(py::repr(h)) + " to EagerTensor of dtype bool");
     if (!is_any_float(*hint) && kind == 'f') {
@@ -324,6 +345,7 @@ Tensor to_tensor(py::handle h, const DType* hint) {
     if (hint) return scalar_to(h, *hint);
     if (PyBool_Check(h.ptr())) return scalar_to(h, DType::Bool);
     if (PyFloat_Check(h.ptr())) return scalar_to(h, DType::Float32);
+    if (PyComplex_Check(h.ptr())) return scalar_to(h, DType::Complex128);  // TF: Python complex -> complex128
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
     return scalar_to(h, (!overflow && v <= INT32_MAX && v >= INT32_MIN) ? DType::Int32 : DType::Int64);
@@ -383,8 +405,12 @@ py::array to_numpy(const Tensor& t, bool copy) {
 
 namespace {
 
-// The one value as a Python float, or an exact int for the integer types.
+// The one value as a Python float, or an exact int for the integer types, or a complex.
 py::object item(const Tensor& t) {
+  if (t.numel() == 1 && is_complex(t.dtype)) {
+    complex128 v = t.dtype == DType::Complex64 ? complex128(*t.data<complex64>()) : *t.data<complex128>();
+    return py::reinterpret_steal<py::object>(PyComplex_FromDoubles(v.real(), v.imag()));
+  }
   if (t.numel() == 1 && is_any_int(t.dtype)) {
     if (t.dtype == DType::UInt64) return py::int_(*t.data<uint64_t>());
     return py::int_(*kernels::cast(t, DType::Int64).data<int64_t>());

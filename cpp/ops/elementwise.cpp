@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "ops/complex.h"
 #include "ops/math_simd.h"
 #include "ops/narrow.h"
 #include "ops/ops.h"
@@ -470,6 +471,7 @@ Tensor binary(Op op, const Tensor& a, const Tensor& b) {
                           " as input #1(zero-based) was expected to be a " + dtype_kernel_name(a.dtype) +
                           " tensor but is a " + dtype_kernel_name(b.dtype) + " tensor [Op:" + op_name(op) + "]");
   if (is_narrow(a.dtype)) return narrow::binary(op, a, b);
+  if (is_complex(a.dtype)) return cplx::binary(op, a, b);
   Shape shape = a.shape == b.shape ? a.shape : broadcast_shapes(a.shape, b.shape, op);
   Tensor out = Tensor::empty(shape, is_comparison(op) ? DType::Bool : a.dtype);
   if (out.numel() == 0) return out;
@@ -520,6 +522,7 @@ Tensor binary(Op op, const Tensor& a, const Tensor& b) {
 
 Tensor unary(Op op, const Tensor& x) {
   if (is_narrow(x.dtype)) return narrow::unary(op, x);
+  if (is_complex(x.dtype)) return cplx::unary(op, x);
   Tensor out = Tensor::empty(x.shape, unary_to_bool(op) ? DType::Bool : x.dtype);
   if (out.numel() == 0) return out;
   switch (op) {

@@ -24,6 +24,15 @@ template <class T> void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, 
   } else if constexpr (std::is_same<T, double>::value) {
     scipy_cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(M), int(N),
                       int(K), 1.0, A, lda > 0 ? lda : 1, B, ldb > 0 ? ldb : 1, 0.0, C, ldc > 0 ? ldc : 1);
+  } else if constexpr (std::is_same<T, complex64>::value || std::is_same<T, complex128>::value) {
+    park_workers();
+    const T one(1), zero(0);
+    if constexpr (std::is_same<T, complex64>::value)
+      scipy_cblas_cgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(M), int(N),
+                        int(K), &one, A, lda > 0 ? lda : 1, B, ldb > 0 ? ldb : 1, &zero, C, ldc > 0 ? ldc : 1);
+    else
+      scipy_cblas_zgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(M), int(N),
+                        int(K), &one, A, lda > 0 ? lda : 1, B, ldb > 0 ? ldb : 1, &zero, C, ldc > 0 ? ldc : 1);
   } else {
     for (int64_t m = 0; m < M; ++m)
       for (int64_t n = 0; n < N; ++n) {
@@ -82,7 +91,9 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
     return out;
   }
   const int64_t nbatch = batch.numel();
-  TG_DISPATCH_NUMERIC(a.dtype, T, {
+  auto run = [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
     T* po = out.data<T>();
@@ -112,7 +123,12 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
         gemm<T>(ta, tb, M, N, Ka, pa + ia * M * Ka, pb + ib * Ka * N, po + i * M * N);
       }
     }
-  });
+  };
+  switch (a.dtype) {  // the numeric dtypes and complex (Note [Complex dtypes])
+    TG_CASES_NUMERIC(T, run(static_cast<T*>(nullptr)))
+    TG_CASES_COMPLEX(T, run(static_cast<T*>(nullptr)))
+    default: TG_DISPATCH_FAIL(a.dtype, "numeric");
+  }
   return out;
 }
 

@@ -88,7 +88,8 @@ namespace tg {
   TG_OPS_SHAPE(X)  /* area: shape and indexing (ops/shape.cpp, ops/index.cpp) */             \
   TG_OPS_LINALG(X) /* area: einsum, conv, pooling, random (ops/linalg.cpp, ops/conv.cpp) */  \
   TG_OPS_NNLOSS(X) /* area: softmax, log_softmax, fused cross-entropies (ops/nn_loss.cpp) */ \
-  TG_OPS_CUSTOM(X) /* area: custom_gradient and other tape features */
+  TG_OPS_CUSTOM(X) /* area: custom_gradient and other tape features */                       \
+  TG_OPS_COMPLEX(X) /* area: complex numbers (ops/complex.cpp) */
 
 // area lists: add `X(Name, "TFName")` entries here
 #define TG_OPS_MATH(X)              \
@@ -148,6 +149,14 @@ namespace tg {
 
 #define TG_OPS_CUSTOM(X) X(CustomGradient, "IdentityN")
 
+#define TG_OPS_COMPLEX(X)     \
+  X(Real, "Real")             \
+  X(Imag, "Imag")             \
+  X(Conj, "Conj")             \
+  X(Angle, "Angle")           \
+  X(ComplexAbs, "ComplexAbs") \
+  X(Complex, "Complex")
+
 enum class Op : uint16_t {
 #define TG_OP_ENUM(name, tfname) name,
   TG_OPS(TG_OP_ENUM)
@@ -156,6 +165,7 @@ enum class Op : uint16_t {
 };
 
 const char* op_name(Op op);
-const char* op_enum_name(Op op);  // the C++ name ("Add"), for the registry listing  // TF's op name, used in error messages ("AddV2", "MatMul")
+const char* op_enum_name(Op op);  // the C++ name ("Add"), for the registry listing  // TF's op name, used in error
+                                  // messages ("AddV2", "MatMul")
 
 }  // namespace tg

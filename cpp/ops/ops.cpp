@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "autodiff/tape.h"
+#include "ops/complex.h"
 
 namespace tg {
 namespace ops {
@@ -15,6 +16,7 @@ Tensor binary(Op op, const Tensor& a, const Tensor& b) {
 }
 
 Tensor unary(Op op, const Tensor& x) {
+  if (op == Op::Abs && is_complex(x.dtype)) return complex_abs(x);  // tf.abs: ComplexAbs, as TF
   Tensor out = kernels::unary(op, x);
   tape::record(op, {x}, {out});
   return out;

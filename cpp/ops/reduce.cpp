@@ -9,6 +9,7 @@
 #include <immintrin.h>
 #endif
 
+#include "ops/complex.h"
 #include "ops/narrow.h"
 #include "ops/ops.h"
 #include "tensor/parallel.h"
@@ -222,6 +223,7 @@ Tensor reduce(Op op, const Tensor& x, const std::vector<int>& axes, bool keepdim
     else if (keepdims) out_shape[out_shape.ndim++] = 1;
   }
   if (is_narrow(x.dtype)) return narrow::reduce(op, x, axes, keepdims);
+  if (is_complex(x.dtype)) return cplx::reduce(op, x, axes, keepdims);
   if (x.dtype == DType::Bool && op != Op::Any && op != Op::All) throw attr_t_error_for(x.dtype, op_name(op));
   Tensor out = Tensor::empty(out_shape, x.dtype);
   if (out.numel() == 0) return out;

@@ -2,6 +2,7 @@
 // that turn a runtime dtype into a C++ type.
 #pragma once
 #include <cmath>
+#include <complex>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -26,9 +27,13 @@ enum class DType : uint8_t {
   UInt32 = 9,
   UInt64 = 10,
   Float16 = 11,
-  BFloat16 = 12
+  BFloat16 = 12,
+  Complex64 = 13,
+  Complex128 = 14
 };
-constexpr int kNumDTypes = 13;
+constexpr int kNumDTypes = 15;
+using complex64 = std::complex<float>;
+using complex128 = std::complex<double>;
 
 // Note [Narrow dtypes]: the kernels are written for the five core dtypes (float32, float64, int32,
 // int64, bool). The other integer types and float16/bfloat16 are storage types: data movement
@@ -55,6 +60,8 @@ inline size_t itemsize(DType d) {
     case DType::UInt16:
     case DType::Float16:
     case DType::BFloat16: return 2;
+    case DType::Complex64: return 8;
+    case DType::Complex128: return 16;
   }
   return 0;
 }
@@ -64,10 +71,16 @@ inline bool is_floating(DType d) { return d == DType::Float32 || d == DType::Flo
 inline bool is_integer(DType d) { return d == DType::Int32 || d == DType::Int64; }
 inline bool is_half(DType d) { return d == DType::Float16 || d == DType::BFloat16; }
 inline bool is_narrow_int(DType d) { return int(d) >= int(DType::UInt8) && int(d) <= int(DType::UInt64); }
-inline bool is_narrow(DType d) { return int(d) >= int(DType::UInt8); }
+inline bool is_narrow(DType d) { return int(d) >= int(DType::UInt8) && int(d) <= int(DType::BFloat16); }
+// Note [Complex dtypes]: complex64/complex128 have their own kernels (ops/complex.cpp) for the ops
+// TF defines on them that tapegrad implements; kernels::binary/unary/reduce/matmul/cast send
+// complex inputs there. Other ops raise TF's "Value for attr 'T' of complex64 is not in the list
+// of allowed values". Gradients follow TF's convention: the conjugate of the Wirtinger derivative
+// (rules multiply by conj(): See `cj` in derivatives.cpp).
+inline bool is_complex(DType d) { return d == DType::Complex64 || d == DType::Complex128; }
 inline bool is_any_float(DType d) { return is_floating(d) || is_half(d); }
 // What tapes record and differentiate (TF's floating dtypes).
-inline bool is_differentiable(DType d) { return is_any_float(d); }
+inline bool is_differentiable(DType d) { return is_any_float(d) || is_complex(d); }
 inline bool is_any_int(DType d) { return is_integer(d) || is_narrow_int(d); }
 inline bool is_unsigned(DType d) {
   return d == DType::UInt8 || d == DType::UInt16 || d == DType::UInt32 || d == DType::UInt64;
@@ -75,15 +88,23 @@ inline bool is_unsigned(DType d) {
 
 // TF's names ("float32") and the names TF uses in kernel error messages ("float", "double").
 inline const char* dtype_name(DType d) {
-  static const char* names[] = {"float32", "float64", "int32",  "int64",  "bool",    "uint8",   "int8",
-                                "int16",   "uint16",  "uint32", "uint64", "float16", "bfloat16"};
+  static const char* names[] = {"float32", "float64", "int32",    "int64",     "bool",
+                                "uint8",   "int8",    "int16",    "uint16",    "uint32",
+                                "uint64",  "float16", "bfloat16", "complex64", "complex128"};
   return names[static_cast<int>(d)];
 }
 inline const char* dtype_kernel_name(DType d) {
-  static const char* names[] = {"float", "double", "int32",  "int64",  "bool", "uint8",   "int8",
-                                "int16", "uint16", "uint32", "uint64", "half", "bfloat16"};
+  static const char* names[] = {"float",  "double", "int32",  "int64", "bool",     "uint8",     "int8",      "int16",
+                                "uint16", "uint32", "uint64", "half",  "bfloat16", "complex64", "complex128"};
   return names[static_cast<int>(d)];
 }
+
+// complex128's bytes, for code that only moves elements (TG_DISPATCH_BYTES).
+struct alignas(16) bytes16 {
+  uint64_t lo, hi;
+  bool operator==(const bytes16& o) const { return lo == o.lo && hi == o.hi; }
+  bool operator!=(int zero) const { return (lo | hi) != uint64_t(zero); }  // "nonzero": some byte is
+};
 
 // 16-bit floats as storage: the bits, converted through float.
 struct half {
@@ -158,6 +179,14 @@ template <> struct dtype_of<half> {
 template <> struct dtype_of<bfloat16> {
   static constexpr DType value = DType::BFloat16;
 };
+template <> struct dtype_of<complex64> {
+  static constexpr DType value = DType::Complex64;
+};
+template <> struct dtype_of<complex128> {
+  static constexpr DType value = DType::Complex128;
+};
+template <class T> struct is_complex_t : std::false_type {};
+template <class R> struct is_complex_t<std::complex<R>> : std::true_type {};
 
 // Note [Cast rules]: TF's CPU Cast is a C++ static_cast compiled for x86-64, so a float out of an
 // integer type's range gives what the x86 truncating conversions give: CVTTSD2SI yields the
@@ -170,12 +199,29 @@ inline int64_t cvtt64(double x) {
   return (x >= -9223372036854775808.0 && x < 9223372036854775808.0) ? int64_t(x) : INT64_MIN;
 }
 
-template <class T> inline double as_double(T x) {
+template <class T> inline double as_double(T x) {  // a complex value: its real part
   if constexpr (std::is_same<T, half>::value || std::is_same<T, bfloat16>::value) return to_float(x);
+  else if constexpr (is_complex_t<T>::value) return double(x.real());
   else return double(x);
 }
 
+template <class D, class S> inline D convert_real(S x);
+// Complex casts as TF's: real -> complex has imaginary part 0; complex -> real keeps the real part
+// (then casts it); complex -> bool is x != 0.
 template <class D, class S> inline D convert(S x) {
+  if constexpr (is_complex_t<D>::value && is_complex_t<S>::value) {
+    return D(typename D::value_type(x.real()), typename D::value_type(x.imag()));
+  } else if constexpr (is_complex_t<D>::value) {
+    return D(typename D::value_type(as_double(x)), typename D::value_type(0));
+  } else if constexpr (is_complex_t<S>::value) {
+    if constexpr (std::is_same<D, bool>::value) return x != S(0);
+    else return convert_real<D>(x.real());
+  } else {
+    return convert_real<D>(x);
+  }
+}
+
+template <class D, class S> inline D convert_real(S x) {
   constexpr bool s_half = std::is_same<S, half>::value || std::is_same<S, bfloat16>::value;
   constexpr bool s_float = std::is_floating_point<S>::value || s_half;
   if constexpr (std::is_same<D, S>::value) {
@@ -224,7 +270,7 @@ inline InvalidArgument attr_t_error_for(DType d, const char* op) {
 // the engine's (a TypeError naming `kind`) for the core ones.
 #define TG_DISPATCH_FAIL(DT, KIND)                                                                 \
   do {                                                                                             \
-    if (::tg::is_narrow(DT)) throw ::tg::attr_t_error(DT, "");                                     \
+    if (::tg::is_narrow(DT) || ::tg::is_complex(DT)) throw ::tg::attr_t_error(DT, "");             \
     throw ::tg::TypeError(std::string("expected a " KIND " tensor, got ") + ::tg::dtype_name(DT)); \
   } while (0)
 
@@ -253,6 +299,9 @@ inline InvalidArgument attr_t_error_for(DType d, const char* op) {
   TG_DTYPE_CASE(UInt64, uint64_t, T, __VA_ARGS__)    \
   TG_DTYPE_CASE(Float16, ::tg::half, T, __VA_ARGS__) \
   TG_DTYPE_CASE(BFloat16, ::tg::bfloat16, T, __VA_ARGS__)
+#define TG_CASES_COMPLEX(T, ...)                            \
+  TG_DTYPE_CASE(Complex64, ::tg::complex64, T, __VA_ARGS__) \
+  TG_DTYPE_CASE(Complex128, ::tg::complex128, T, __VA_ARGS__)
 
 // TG_DISPATCH_FLOAT(dt, T, body): runs body with T bound to float or double.
 #define TG_DISPATCH_FLOAT(DT, T, ...) \
@@ -266,9 +315,14 @@ inline InvalidArgument attr_t_error_for(DType d, const char* op) {
 #define TG_DISPATCH_ALL(DT, T, ...) \
   switch (DT) { TG_CASES_CORE(T, __VA_ARGS__) default : TG_DISPATCH_FAIL(DT, "core-dtype"); }
 
-// TG_DISPATCH_EVERY: all thirteen dtypes, 16-bit floats as tg::half / tg::bfloat16 (casts, fills).
+// TG_DISPATCH_EVERY: all fifteen dtypes, 16-bit floats as tg::half / tg::bfloat16, complex as
+// std::complex (casts, fills).
 #define TG_DISPATCH_EVERY(DT, T, ...) \
-  switch (DT) { TG_CASES_CORE(T, __VA_ARGS__) TG_CASES_NARROW(T, __VA_ARGS__) }
+  switch (DT) { TG_CASES_CORE(T, __VA_ARGS__) TG_CASES_NARROW(T, __VA_ARGS__) TG_CASES_COMPLEX(T, __VA_ARGS__) }
+
+// TG_DISPATCH_COMPLEX: complex64, complex128.
+#define TG_DISPATCH_COMPLEX(DT, T, ...) \
+  switch (DT) { TG_CASES_COMPLEX(T, __VA_ARGS__) default : TG_DISPATCH_FAIL(DT, "complex"); }
 
 // TG_DISPATCH_BYTES: T is an unsigned integer of the dtype's size, for code that only moves
 // elements (slicing, transposes, broadcasts, selects).
@@ -289,8 +343,13 @@ inline InvalidArgument attr_t_error_for(DType d, const char* op) {
       __VA_ARGS__;                    \
       break;                          \
     }                                 \
-    default: {                        \
+    case 8: {                         \
       using T = uint64_t;             \
+      __VA_ARGS__;                    \
+      break;                          \
+    }                                 \
+    default: {                        \
+      using T = ::tg::bytes16;        \
       __VA_ARGS__;                    \
       break;                          \
     }                                 \

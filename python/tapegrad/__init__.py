@@ -96,6 +96,8 @@ from ._dtypes import (  # noqa: E402,A004
     as_dtype,
     bfloat16,
     bool,
+    complex64,
+    complex128,
     double,
     float16,
     float32,
@@ -155,6 +157,7 @@ from ._ops_composite import (  # noqa: E402
     zeros_initializer,
 )
 from ._ops_linalg import einsum, eye, tensordot  # noqa: E402
+from ._ops_surface import grad_pass_through, recompute_grad, vectorized_map  # noqa: E402
 from ._ops_math import (  # noqa: E402
     add_n,
     argmax,
@@ -167,7 +170,8 @@ from ._ops_math import (  # noqa: E402
     reduce_logsumexp,
     round,
 )
-from ._ops_math import scalar_mul  # noqa: E402
+from ._ops_math import complex, scalar_mul  # noqa: E402,A004
+from ._fft import fftnd, ifftnd, irfftnd, rfftnd  # noqa: E402
 from ._ops_shape import (  # noqa: E402
     boolean_mask,
     concat,
@@ -206,8 +210,8 @@ from .function import print_ as print  # noqa: E402,A001  (TF's name)
 
 # Sub-namespaces (tf.math, tf.nn, ...). A new one is one import here and one name in __all__'s
 # "namespaces" block below.
-from . import autograph, random  # noqa: E402
-from . import keras, linalg, math, nn, testing  # noqa: E402
+from . import autodiff, autograph, random  # noqa: E402
+from . import keras, linalg, math, nn, signal, testing  # noqa: E402
 from . import train, saved_model  # noqa: E402
 from . import data, experimental  # noqa: E402
 from . import version  # noqa: E402
@@ -222,6 +226,7 @@ __version__, __tapegrad_version__ = version.VERSION, version.TAPEGRAD_VERSION
 
 __all__ = [
     # namespaces
+    "autodiff",
     "autograph",
     "config",
     "data",
@@ -238,6 +243,7 @@ __all__ = [
     "optimizers",
     "random",
     "saved_model",
+    "signal",
     "testing",
     "train",
     "version",
@@ -254,6 +260,13 @@ __all__ = [
     "UnconnectedGradients",
     "Variable",
     "bfloat16",
+    "complex",
+    "complex64",
+    "complex128",
+    "fftnd",
+    "ifftnd",
+    "irfftnd",
+    "rfftnd",
     "bool",
     "double",
     "float16",
@@ -425,4 +438,8 @@ __all__ = [
     "truncatemod",
     "unravel_index",
     "zeros_initializer",
+    # autodiff helpers (issue 11 section 4: _ops_surface.py)
+    "grad_pass_through",
+    "recompute_grad",
+    "vectorized_map",
 ]

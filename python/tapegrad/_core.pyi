@@ -8,7 +8,7 @@ import numpy.typing
 import tapegrad._typing
 import typing
 import typing_extensions
-__all__: list[str] = ['GradientClip', 'InvalidArgumentError', 'OptimizerHyper', 'OptimizerRule', 'ResourceExhaustedError', 'SparseRowState', 'Tape', 'Tensor', 'Variable', 'abs', 'acos', 'acosh', 'add', 'any_tape_active', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'broadcast_to', 'cast', 'ceil', 'compute_gradient', 'compute_gradient_sparse', 'compute_jacobian', 'concat', 'constant', 'convert_to_tensor', 'cos', 'cosh', 'divide', 'equal', 'erf', 'erfc', 'exp', 'expm1', 'fill', 'floor', 'floordiv', 'floormod', 'from_dlpack_capsule', 'full', 'gather', 'gather_nd', 'get_num_threads', 'greater', 'greater_equal', 'identity', 'is_finite', 'is_inf', 'is_nan', 'is_recording', 'less', 'less_equal', 'log', 'log1p', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'matmul', 'maximum', 'minimum', 'multiply', 'negative', 'not_equal', 'optimizer_accumulate', 'optimizer_ema_update', 'optimizer_sparse_rows_only', 'optimizer_sparse_step', 'optimizer_sparse_supported', 'optimizer_step', 'optimizer_sum_squares', 'pad_constant', 'pop_tape', 'pow', 'push_tape', 'range', 'reciprocal', 'record_custom_gradient', 'reduce_all', 'reduce_any', 'reduce_max', 'reduce_mean', 'reduce_min', 'reduce_prod', 'reduce_sum', 'relu', 'relu6', 'reshape', 'round', 'rsqrt', 'scatter_nd', 'set_num_threads', 'sigmoid', 'sigmoid_cross_entropy_with_logits', 'sign', 'simd_isa', 'sin', 'sinh', 'softmax', 'softmax_cross_entropy_with_logits', 'softplus', 'sparse_softmax_cross_entropy_with_logits', 'sqrt', 'square', 'squared_difference', 'stop_gradient', 'strided_slice', 'subtract', 'tan', 'tanh', 'tensor_scatter_nd_add', 'tensor_scatter_nd_update', 'transpose', 'unsorted_segment_sum', 'unstack', 'where3', 'where_indices', 'zeros']
+__all__: list[str] = ['Accumulator', 'GradientClip', 'InvalidArgumentError', 'OptimizerHyper', 'OptimizerRule', 'ResourceExhaustedError', 'SparseRowState', 'Tape', 'Tensor', 'Variable', 'abs', 'acos', 'acosh', 'add', 'angle', 'any_tape_active', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'broadcast_to', 'cast', 'ceil', 'complex', 'compute_gradient', 'compute_gradient_sparse', 'compute_jacobian', 'concat', 'conj', 'constant', 'convert_to_tensor', 'cos', 'cosh', 'divide', 'equal', 'erf', 'erfc', 'exp', 'expm1', 'fill', 'floor', 'floordiv', 'floormod', 'from_dlpack_capsule', 'full', 'gather', 'gather_nd', 'get_num_threads', 'greater', 'greater_equal', 'identity', 'imag', 'is_accumulator_recording', 'is_finite', 'is_inf', 'is_nan', 'is_recording', 'less', 'less_equal', 'log', 'log1p', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'matmul', 'maximum', 'minimum', 'multiply', 'negative', 'not_equal', 'optimizer_accumulate', 'optimizer_ema_update', 'optimizer_sparse_rows_only', 'optimizer_sparse_step', 'optimizer_sparse_supported', 'optimizer_step', 'optimizer_sum_squares', 'pad_constant', 'pop_accumulator', 'pop_tape', 'pow', 'push_accumulator', 'push_tape', 'range', 'real', 'reciprocal', 'record_custom_gradient', 'reduce_all', 'reduce_any', 'reduce_max', 'reduce_mean', 'reduce_min', 'reduce_prod', 'reduce_sum', 'relu', 'relu6', 'reshape', 'round', 'rsqrt', 'scatter_nd', 'set_num_threads', 'sigmoid', 'sigmoid_cross_entropy_with_logits', 'sign', 'simd_isa', 'sin', 'sinh', 'softmax', 'softmax_cross_entropy_with_logits', 'softplus', 'sparse_softmax_cross_entropy_with_logits', 'sqrt', 'square', 'squared_difference', 'stop_gradient', 'strided_slice', 'subtract', 'tan', 'tanh', 'tensor_scatter_nd_add', 'tensor_scatter_nd_update', 'transpose', 'unsorted_segment_sum', 'unstack', 'where3', 'where_indices', 'zeros']
 class InvalidArgumentError(ValueError):
     pass
 class ResourceExhaustedError(MemoryError):
@@ -382,6 +382,30 @@ class Tape:
         """
         Whether gradient() may be called more than once.
         """
+class Accumulator:
+    """
+    The engine's record of one ForwardAccumulator: tangents by tensor (private).
+    """
+    def __init__(self) -> None:
+        """
+        An accumulator with no tangents.
+        """
+    def jvp(self, primal: tapegrad._typing.TensorLike) -> Tensor | None:
+        """
+        The tangent computed for `primal`, or None.
+        """
+    def num_tangents(self) -> int:
+        """
+        The number of tensors with a tangent.
+        """
+    def ops_seen(self) -> list[str]:
+        """
+        (tests) TF's names of the ops this accumulator computed tangents for.
+        """
+    def watch(self, primal: tapegrad._typing.TensorLike, tangent: tapegrad._typing.TensorLike) -> None:
+        """
+        Sets the tangent of `primal` (a Tensor, or a Variable's value); watching twice adds.
+        """
 class OptimizerRule:
     """
     The update rule of one fused optimizer step: a Keras optimizer and its variant (momentum, nesterov, centered, amsgrad).
@@ -679,6 +703,10 @@ def _cholesky(a: tapegrad._typing.TensorLike) -> Tensor:
     """
     (private) The lower Cholesky factor of each positive definite matrix.
     """
+def _complex_abs(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    (private) |x| of a complex tensor, in its real dtype.
+    """
 def _conv2d(input: tapegrad._typing.TensorLike, filters: tapegrad._typing.TensorLike, strides: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dilations: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], pads: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
     """
     (private) 2-D convolution, NHWC input and HWIO filters; pads are (top, bottom, left, right).
@@ -759,6 +787,10 @@ def _scan(x: tapegrad._typing.TensorLike, axis: typing.SupportsInt | typing.Supp
     """
     (private) The cumulative sum (or product when `prod`) along a normalised `axis`.
     """
+def _set_force_double_back(on: bool) -> None:
+    """
+    (private, tests and benchmarks) Compute every JVP by transposing the op's VJP.
+    """
 def _set_save_nothing(on: bool) -> None:
     """
     (private, tests) On this thread, recorded nodes keep no tensor data, whatever their rules declare.
@@ -794,6 +826,10 @@ def acosh(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
 def add(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
     """
     x + y, elementwise, with broadcasting.
+    """
+def angle(input: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The argument of each complex element; 0 or pi for a real tensor.
     """
 def any_tape_active() -> bool:
     """
@@ -831,6 +867,10 @@ def ceil(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
     """
     The smallest integer not less than x, elementwise.
     """
+def complex(real: tapegrad._typing.TensorLike, imag: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    real + i * imag, elementwise with broadcasting: float32 gives complex64, float64 complex128.
+    """
 def compute_gradient(tape: Tape, targets: list[tapegrad._typing.TensorLike], sources: list[tapegrad._typing.TensorLike], output_grads: list[tapegrad._typing.TensorLike | None], zero_unconnected: bool, on_source_ready: collections.abc.Callable[[int, Tensor | None], None] | None = None) -> list[Tensor | None]:
     """
     The gradients of sum(targets * output_grads) with respect to each source (None: unconnected).
@@ -846,6 +886,10 @@ def compute_jacobian(tape: Tape, target: tapegrad._typing.TensorLike, sources: l
 def concat(values: collections.abc.Sequence, axis: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
     (private) The tensors joined along a normalised `axis`.
+    """
+def conj(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The complex conjugate; the identity for real tensors.
     """
 def constant(value: tapegrad._typing.TensorLike, dtype_code: int | None = None, shape: tapegrad._typing.ShapeLike | None = None) -> Tensor:
     """
@@ -934,6 +978,14 @@ def greater_equal(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike
 def identity(input: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
     """
     A tensor with the same value (gradient passes through).
+    """
+def imag(input: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The imaginary part of a complex tensor; zeros for a real tensor.
+    """
+def is_accumulator_recording(accumulator: Accumulator) -> bool:
+    """
+    Whether `accumulator` computes tangents on this thread now.
     """
 def is_finite(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
     """
@@ -1055,6 +1107,10 @@ def pad_constant(x: tapegrad._typing.TensorLike, before: collections.abc.Sequenc
     """
     (private) x placed at offset `before` in a tensor of `shape` filled with `value`.
     """
+def pop_accumulator(accumulator: Accumulator) -> None:
+    """
+    Stops `accumulator` computing tangents on this thread (ForwardAccumulator.__exit__).
+    """
 def pop_tape(tape: Tape) -> None:
     """
     Stops `tape` recording on this thread (GradientTape.__exit__).
@@ -1063,6 +1119,10 @@ def pow(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: st
     """
     x ** y, elementwise, with broadcasting.
     """
+def push_accumulator(accumulator: Accumulator) -> None:
+    """
+    Makes `accumulator` compute tangents on this thread (ForwardAccumulator.__enter__).
+    """
 def push_tape(tape: Tape) -> None:
     """
     Makes `tape` record on this thread (GradientTape.__enter__).
@@ -1070,6 +1130,10 @@ def push_tape(tape: Tape) -> None:
 def range(start: typing.SupportsFloat | typing.SupportsIndex, limit: typing.SupportsFloat | typing.SupportsIndex, delta: typing.SupportsFloat | typing.SupportsIndex, dtype_code: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """
     (private) start, start + delta, ... up to (not including) limit, in the dtype with this code.
+    """
+def real(input: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
+    """
+    The real part of a complex tensor; a real tensor itself.
     """
 def reciprocal(x: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
     """

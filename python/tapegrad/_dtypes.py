@@ -16,7 +16,17 @@ class DType:
     (True, 0, 255, 1)
     """
 
-    __slots__ = ("_code", "name", "_np_type", "is_floating", "is_integer", "is_bool", "is_unsigned", "size")
+    __slots__ = (
+        "_code",
+        "name",
+        "_np_type",
+        "is_floating",
+        "is_integer",
+        "is_bool",
+        "is_unsigned",
+        "is_complex",
+        "size",
+    )
 
     def __init__(self, code, name, np_type, size=None):
         self._code = code
@@ -26,6 +36,7 @@ class DType:
         self.is_integer = name.startswith(("int", "uint"))
         self.is_bool = name == "bool"
         self.is_unsigned = name.startswith("uint")
+        self.is_complex = name.startswith("complex")
         self.size = np.dtype(np_type).itemsize if size is None else size
 
     @property
@@ -38,6 +49,11 @@ class DType:
     @property
     def base_dtype(self):
         return self
+
+    @property
+    def real_dtype(self):
+        """complex64 -> float32, complex128 -> float64; any other dtype: itself (as TF)."""
+        return {"complex64": float32, "complex128": float64}.get(self.name, self)
 
     @property
     def is_numpy_compatible(self):
@@ -54,7 +70,7 @@ class DType:
         return self._limits()[1]
 
     def _limits(self):
-        if self.is_bool:
+        if self.is_bool or self.is_complex:
             raise TypeError(f"Cannot find minimum value of {self} with type {self}.")
         if self.name == "bfloat16":
             big = float.fromhex("0x1.fep127")
@@ -110,9 +126,27 @@ uint32 = DType(9, "uint32", np.uint32)
 uint64 = DType(10, "uint64", np.uint64)
 float16 = DType(11, "float16", np.float16)
 bfloat16 = DType(12, "bfloat16", None, size=2)
+complex64 = DType(13, "complex64", np.complex64)
+complex128 = DType(14, "complex128", np.complex128)
 double = float64
 half = float16
-_BY_CODE = (float32, float64, int32, int64, bool, uint8, int8, int16, uint16, uint32, uint64, float16, bfloat16)
+_BY_CODE = (
+    float32,
+    float64,
+    int32,
+    int64,
+    bool,
+    uint8,
+    int8,
+    int16,
+    uint16,
+    uint32,
+    uint64,
+    float16,
+    bfloat16,
+    complex64,
+    complex128,
+)
 _BY_NAME = {d.name: d for d in _BY_CODE}
 _BY_NAME.update({"float": float32, "double": float64, "half": float16})
 _NAMES = ", ".join(d.name for d in _BY_CODE)
@@ -130,6 +164,8 @@ def as_dtype(value: Any) -> "DType":
         return int32
     if value is builtins.bool:
         return bool
+    if value is complex:
+        return complex128
     try:
         npd = np.dtype(value)
     except TypeError:

@@ -194,8 +194,38 @@ def scalar_mul(scalar: TensorLike, x: Tensor, name: str | None = None) -> Tensor
 
 
 def conj(x: TensorLike, name: str | None = None) -> Tensor:
-    """The complex conjugate: the identity for the real tensors tapegrad has."""
-    return _core.identity(x)
+    """The complex conjugate; the identity for real tensors.
+
+    >>> import tapegrad as tg
+    >>> tg.math.conj(tg.constant([1 + 2j])).numpy()
+    array([1.-2.j])
+    """
+    return _core.conj(x)
+
+
+def complex(real: TensorLike, imag: TensorLike, name: str | None = None) -> Tensor:  # noqa: A001  (TF's name)
+    """``real + i * imag``, elementwise (float32 -> complex64, float64 -> complex128).
+
+    >>> import tapegrad as tg
+    >>> tg.complex(tg.constant([1.0]), tg.constant([2.0])).numpy()
+    array([1.+2.j], dtype=complex64)
+    """
+    return _core.complex(real, imag)
+
+
+def real(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002  (TF's argument name)
+    """The real part of a complex tensor; a real tensor is returned as it is."""
+    return _core.real(input)
+
+
+def imag(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
+    """The imaginary part of a complex tensor; zeros for a real tensor."""
+    return _core.imag(input)
+
+
+def angle(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
+    """The argument of each complex element, in (-pi, pi]; for a real tensor, 0 or pi (as TF)."""
+    return _core.angle(input)
 
 
 def logical_xor(x: TensorLike, y: TensorLike, name: str = "LogicalXor") -> Tensor:
@@ -403,9 +433,20 @@ def bincount(
     axis: AxisLike = None,
     binary_output: bool = False,
 ) -> Tensor:
-    """Counts of each non-negative integer value in arr (or sums of weights). Not differentiable."""
-    if axis is not None:
-        raise NotImplementedError("tapegrad: bincount with axis is not implemented yet")
+    """Counts of each non-negative integer value in arr (or sums of weights). Not differentiable.
+    ``axis=-1`` counts each row of a 2-D arr separately (TF's DenseBincount), ``axis=0`` or None
+    counts the whole array.
+
+    >>> import tapegrad as tg
+    >>> tg.math.bincount([[1, 2, 2], [0, 0, 3]], axis=-1).numpy().tolist()
+    [[0, 1, 2, 0], [2, 0, 0, 1]]
+    """
+    if axis is not None and axis not in (0, -1):
+        raise ValueError(f"Unsupported value for argument axis={axis}. Only 0 and -1 are currently supported.")
+    if binary_output and weights is not None:
+        raise ValueError("Arguments `binary_output` and `weights` are mutually exclusive. Please specify only one.")
+    if axis == -1:
+        return _bincount_rows(arr, weights, minlength, maxlength, dtype, binary_output)
     a = np.asarray(_t(arr)).reshape(-1)
     if a.dtype.kind not in "iu":
         raise _core.InvalidArgumentError(f"bincount needs an integer input, got {a.dtype} [Op:Bincount]")
@@ -423,6 +464,47 @@ def bincount(
         counts = counts > 0
     out_dtype = as_dtype(dtype) if weights is None else _t(weights).dtype
     return convert_to_tensor(counts.astype(out_dtype.as_numpy_dtype))
+
+
+def _bincount_rows(arr, weights, minlength, maxlength, dtype, binary_output):
+    """TF's DenseBincount: one row of counts per row of a rank <= 2 arr."""
+    a = np.asarray(_t(arr))
+    if a.dtype.kind not in "iu":
+        a = a.astype(np.int32)  # TF casts a non-integer arr to int32
+    if a.ndim > 2:
+        raise _core.InvalidArgumentError(f"Shape must be at most rank 2 but is rank {a.ndim} [Op:DenseBincount]")
+    negative = a[a < 0]
+    if negative.size:
+        raise _core.InvalidArgumentError(
+            f"Input 'in' must be non-negative! Negative input value found: {negative[-1]} [Op:DenseBincount]"
+        )
+    size = int(a.max()) + 1 if a.size else 0
+    if minlength is not None:
+        size = max(size, int(minlength))
+    if maxlength is not None:
+        size = min(size, int(maxlength))
+    w = None
+    if weights is not None:
+        w_t = _t(weights)
+        w = np.asarray(w_t)
+        if w.shape != a.shape and w.size:
+            raise _core.InvalidArgumentError(
+                "`weights` must be the same shape as `arr` or a length-0 `Tensor`, in which case it acts as all "
+                "weights equal to 1. Received [" + ",".join(str(d) for d in w.shape) + "] [Op:DenseBincount]"
+            )
+        w = w if w.size else None
+    rows = a if a.ndim == 2 else a.reshape(1, a.size)
+    w_rows = None if w is None else w.reshape(rows.shape)
+    out = np.zeros((rows.shape[0], size), dtype=np.float64)
+    for i, r in enumerate(rows):
+        keep = r < size
+        out[i] = np.bincount(r[keep], weights=None if w_rows is None else w_rows[i][keep], minlength=size)[:size]
+    if binary_output:
+        out = (out > 0).astype(np.float64)
+    if a.ndim < 2:
+        out = out.reshape(size)
+    out_dtype = as_dtype(dtype) if w is None else _t(weights).dtype
+    return convert_to_tensor(out.astype(out_dtype.as_numpy_dtype))
 
 
 def count_nonzero(
@@ -565,7 +647,8 @@ def norm(
     name: str | None = None,
 ) -> Tensor:
     """Vector norms (axis None or an int; ord 'euclidean', 1, 2, inf or any p > 0) and matrix norms
-    (axis a pair; ord 'euclidean'/'fro', 1, inf). The matrix 2-norm needs an SVD: NotImplementedError."""
+    (axis a pair; ord 'euclidean'/'fro', 1, 2, inf; ord=2 is the largest singular value, from an SVD
+    of the pair of axes moved last, as TF)."""
     keepdims = bool(keepdims)
     is_matrix = isinstance(axis, (tuple, list)) and len(axis) == 2
     is_real = isinstance(ord, (numbers.Real, np.floating, np.integer)) and not isinstance(ord, bool)
@@ -575,10 +658,6 @@ def norm(
             raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}")
         if not (ord in ("euclidean", "fro") or (is_real and ord in (1, 2, np.inf))):
             raise ValueError(f"'ord' must be a supported matrix norm in {list(_MATRIX_ORDS)}, got {ord}")
-        if is_real and ord == 2:
-            raise NotImplementedError(
-                "tapegrad: the matrix 2-norm (largest singular value) needs an SVD, which is not implemented yet"
-            )
     else:
         if not (axis is None or isinstance(axis, (numbers.Integral, np.integer))):
             raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}")
@@ -588,7 +667,9 @@ def norm(
             axis = (int(axis),)
     x = _t(tensor)
     ax = None if axis is None else list(axis)
-    if ord in ("fro", "euclidean") or (is_real and ord == 2):
+    if is_matrix and is_real and ord == 2:
+        result = _spectral_norm(x, axis)
+    elif ord in ("fro", "euclidean") or (is_real and ord == 2):
         result = _core.sqrt(_core.reduce_sum(x * x, ax, True))
     else:
         result = _core.abs(x)
@@ -608,6 +689,22 @@ def norm(
     if not keepdims:
         result = reshape(result, _squeezed_shape(list(x.shape), ax))
     return result
+
+
+def _spectral_norm(x, axis):
+    """TF's matrix 2-norm: the pair of axes moved last (in the given order), the largest singular
+    value, kept as two size-1 axes in their places."""
+    from ._ops_linalg import svd
+
+    rank = len(x.shape)
+    pair = [a % rank if -rank <= a < rank else a for a in axis]
+    if any(not 0 <= a < rank for a in pair):
+        raise _core.InvalidArgumentError(f"Invalid reduction dimension ({axis} for input with {rank} dimension(s)")
+    perm_before = [i for i in range(rank) if i not in pair] + pair
+    perm_after = [perm_before.index(i) for i in range(rank)]
+    s = svd(_core.transpose(x, perm_before), compute_uv=False)
+    top = _core.reduce_max(_core.abs(s), [-1], True)
+    return _core.transpose(reshape(top, list(top.shape) + [1]), perm_after)
 
 
 def l2_normalize(

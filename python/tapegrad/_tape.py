@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import threading
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -21,8 +22,32 @@ class UnconnectedGradients(enum.Enum):
     ZERO = "zero"
 
 
-def _is_float(x):
-    return x.dtype.is_floating
+_recording = threading.local()  # .tapes: the GradientTapes recording on this thread, oldest first
+
+
+def _recording_tapes():
+    tapes = getattr(_recording, "tapes", None)
+    if tapes is None:
+        tapes = _recording.tapes = []
+    return tapes
+
+
+@contextlib.contextmanager
+def _stop_all_recording() -> Iterator[list[GradientTape]]:
+    """Pauses every GradientTape recording on this thread (TF's record.stop_recording), then
+    resumes them; yields the paused tapes. custom_gradient's variable watcher keeps watching."""
+    paused = list(_recording_tapes())
+    for tape in reversed(paused):
+        tape._pop_tape()
+    try:
+        yield paused
+    finally:
+        for tape in paused:
+            tape._push_tape()
+
+
+def _is_float(x):  # what a tape watches: TF's floating and complex dtypes
+    return x.dtype.is_floating or x.dtype.is_complex
 
 
 class GradientTape:
@@ -59,12 +84,16 @@ class GradientTape:
             self._tape = _core.Tape(self._persistent, self._watch_accessed_variables)
         _core.push_tape(self._tape)
         self._recording = True
+        _recording_tapes().append(self)
 
     def _pop_tape(self):
         if not self._recording:
             raise ValueError("Tape is not recording.")
         _core.pop_tape(self._tape)
         self._recording = False
+        tapes = _recording_tapes()
+        if self in tapes:
+            tapes.remove(self)
 
     def watch(self, tensor: Any) -> None:
         """Ensures that `tensor` (or each tensor in a nested structure) is traced by this tape."""
@@ -149,7 +178,7 @@ class GradientTape:
         flat_targets = _flatten_tensors(target, "target")
         flat_sources = _flatten_tensors(sources, "sources")
         for s in flat_sources:
-            if not s.dtype.is_floating:
+            if not (s.dtype.is_floating or s.dtype.is_complex):
                 warnings.warn(
                     f"The dtype of the source tensor must be floating (e.g. tf.float32) when calling "
                     f"GradientTape.gradient, got {s.dtype!r}",

@@ -24,10 +24,16 @@ class DataLossError(_OpErrorMixin, Exception):
     """Unrecoverable data loss or corruption, e.g. a truncated checkpoint (``tf.errors.DataLossError``)."""
 
 
+class UnimplementedError(_OpErrorMixin, Exception):
+    """The operation, or this case of it, is not implemented, e.g. pooling over the batch or channel
+    dimension (``tf.errors.UnimplementedError``)."""
+
+
 __all__ = [
     "DataLossError",
     "FailedPreconditionError",
     "InvalidArgumentError",
     "NotFoundError",
     "ResourceExhaustedError",
+    "UnimplementedError",
 ]

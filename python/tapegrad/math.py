@@ -1,5 +1,6 @@
 """``tg.math``: elementwise math and reductions under TF's module names."""
 
+from . import _math_special as special
 from ._core import (
     abs,
     acos,
@@ -82,6 +83,7 @@ from ._ops_composite import (
 )
 from ._ops_math import (
     add_n,
+    angle,
     argmax,
     argmin,
     bincount,
@@ -91,12 +93,14 @@ from ._ops_math import (
     cumprod,
     cumsum,
     divide_no_nan,
+    imag,
     in_top_k,
     l2_normalize,
     log_sigmoid,
     logical_xor,
     mod,
     multiply_no_nan,
+    real,
     reduce_euclidean_norm,
     reduce_logsumexp,
     reduce_std,
@@ -111,6 +115,24 @@ from ._ops_math import (
     xlogy,
 )
 from ._ops_shape import segment_mean, segment_sum, unsorted_segment_mean, unsorted_segment_sum
+from ._ops_special import (
+    bessel_i0,
+    bessel_i0e,
+    bessel_i1,
+    bessel_i1e,
+    betainc,
+    digamma,
+    erfcinv,
+    erfinv,
+    igamma,
+    igammac,
+    lbeta,
+    lgamma,
+    ndtri,
+    polygamma,
+    zeta,
+)
+from ._ops_surface import nextafter
 
 __all__ = [
     "abs",
@@ -129,6 +151,9 @@ __all__ = [
     "ceil",
     "confusion_matrix",
     "conj",
+    "angle",
+    "imag",
+    "real",
     "cos",
     "cosh",
     "count_nonzero",
@@ -167,6 +192,7 @@ __all__ = [
     "multiply",
     "multiply_no_nan",
     "negative",
+    "nextafter",
     "not_equal",
     "pow",
     "reciprocal",
@@ -222,4 +248,21 @@ __all__ = [
     "unsorted_segment_prod",
     "unsorted_segment_sqrt_n",
     "zero_fraction",
+    # special functions (_ops_special.py)
+    "betainc",
+    "bessel_i0",
+    "bessel_i0e",
+    "bessel_i1",
+    "bessel_i1e",
+    "digamma",
+    "erfcinv",
+    "erfinv",
+    "igamma",
+    "igammac",
+    "lbeta",
+    "lgamma",
+    "ndtri",
+    "polygamma",
+    "zeta",
+    "special",
 ]

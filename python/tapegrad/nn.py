@@ -12,6 +12,7 @@ from ._core import (
     sparse_softmax_cross_entropy_with_logits,
     tanh,
 )
+from ._ctc import ctc_loss
 from ._embedding import embedding_lookup
 from ._ops_composite import (
     compute_average_loss,
@@ -49,16 +50,21 @@ from ._ops_nn import (
     avg_pool,
     avg_pool1d,
     avg_pool2d,
+    avg_pool3d,
     conv1d,
     conv1d_transpose,
     conv2d,
     conv2d_transpose,
+    conv3d,
+    conv3d_transpose,
+    conv_transpose,
     convolution,
     depthwise_conv2d,
     dropout,
     max_pool,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
     pool,
     separable_conv2d,
 )
@@ -68,12 +74,16 @@ __all__ = [
     "avg_pool",
     "avg_pool1d",
     "avg_pool2d",
+    "avg_pool3d",
     "batch_normalization",
     "bias_add",
     "conv1d",
     "conv1d_transpose",
     "conv2d",
     "conv2d_transpose",
+    "conv3d",
+    "conv3d_transpose",
+    "conv_transpose",
     "convolution",
     "depthwise_conv2d",
     "dropout",
@@ -88,6 +98,7 @@ __all__ = [
     "max_pool",
     "max_pool1d",
     "max_pool2d",
+    "max_pool3d",
     "moments",
     "pool",
     "relu",
@@ -119,4 +130,6 @@ __all__ = [
     "weighted_cross_entropy_with_logits",
     "weighted_moments",
     "zero_fraction",
+    # CTC (issue 11 section 4: _ctc.py)
+    "ctc_loss",
 ]

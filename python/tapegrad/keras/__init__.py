@@ -8,6 +8,7 @@ from . import backend
 from . import saving
 from . import utils
 from . import ops, random
+from . import mixed_precision
 from .saving_model import KERAS_VERSION as __version__  # noqa: F401  (the Keras 3 API followed)
 from .layers.input_layer import Input, InputLayer, KerasTensor
 from .models import Model, Sequential, load_model, save_model
@@ -27,6 +28,7 @@ __all__ = [
     "load_model",
     "losses",
     "metrics",
+    "mixed_precision",
     "models",
     "ops",
     "optimizers",

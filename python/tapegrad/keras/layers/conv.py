@@ -4,10 +4,9 @@
 Kernels have Keras's layouts: ``kernel_size + (in_channels // groups, filters)`` for a conv,
 ``kernel_size + (filters, in_channels)`` for a transposed conv and ``kernel_size + (in_channels,
 depth_multiplier)`` for a depthwise conv. The 1-D and 2-D layers run the engine's conv and pool
-primitives (NHWC); ``channels_first`` transposes around them. The engine has no 3-D primitive, so
-``Conv3D`` folds the depth taps into one 2-D conv (depth folded into the batch, the taps into the
-channels) and ``Conv3DTranspose`` is a ``Conv3D`` over the zero-inserted input with the flipped
-kernel; both are compositions of differentiable ops, so gradients of every order work.
+primitives (NHWC); ``channels_first`` transposes around them. ``Conv3D`` and ``Conv3DTranspose``
+run ``tg.nn.conv3d`` / ``tg.nn.conv3d_transpose``, which are built from the 2-D primitives
+(compositions of differentiable ops, so gradients of every order work).
 
 >>> import tapegrad as tg
 >>> layer = tg.keras.layers.Conv2D(4, 3, padding="same", activation="relu")
@@ -178,12 +177,6 @@ def _check_not_empty(outputs, inputs):
 # ---- the convolutions, channels_last ---------------------------------------------------------------
 
 
-def _same_pads(n, k, s, d):
-    eff = (k - 1) * d + 1
-    total = max((-(-n // s) - 1) * s + eff - n, 0)
-    return total // 2, total - total // 2
-
-
 def conv_nd(x, kernel, strides, padding, dilation_rate):
     """Keras's ``ops.conv`` for channels_last inputs of rank 3, 4 or 5 (groups inferred from the
     kernel's input depth, as TF). `padding` is "valid" or "same"."""
@@ -193,42 +186,7 @@ def conv_nd(x, kernel, strides, padding, dilation_rate):
         return _ops_nn.conv1d(x, kernel, list(strides), pad, "NWC", list(dilation_rate))
     if rank == 2:
         return _ops_nn.conv2d(x, kernel, list(strides), pad, "NHWC", list(dilation_rate))
-    return _conv3d(x, kernel, strides, padding, dilation_rate)
-
-
-def _conv3d(x, kernel, strides, padding, dilation_rate):
-    """3-D conv from 2-D convs: the kd depth taps are strided slices of the (padded) input with the
-    output depth folded into the batch. Without groups the taps are concatenated on the channel
-    axis and meet the kernel reshaped to ``[kh, kw, kd * C, O]`` in one conv2d; with groups each tap
-    is its own grouped conv2d and the taps are summed."""
-    n, depth, h, w, c = (int(v) for v in x.shape)
-    kd, kh, kw, cin, o = (int(v) for v in kernel.shape)
-    sd, dd = strides[0], dilation_rate[0]
-    if padding == "same":
-        front, back = _same_pads(depth, kd, sd, dd)
-        if front or back:
-            x = _ops_shape.pad(x, [[0, 0], [front, back], [0, 0], [0, 0], [0, 0]])
-            depth += front + back
-    out_d = (depth - (kd - 1) * dd - 1) // sd + 1
-    if out_d <= 0:
-        raise ValueError(
-            f"The convolution operation resulted in an empty output. Output depth: "
-            f"{max(out_d, 0)}. This can happen if the input is too small for the given kernel "
-            "size, strides, dilation rate, and padding mode. Please check the input shape and "
-            "convolution parameters."
-        )
-    taps = [x[:, i * dd : i * dd + (out_d - 1) * sd + 1 : sd] for i in range(kd)]
-    st, dl, pad = list(strides[1:]), list(dilation_rate[1:]), padding.upper()
-    if cin == c:
-        xs = _ops.reshape(_ops_shape.concat(taps, axis=-1) if kd > 1 else taps[0], [n * out_d, h, w, kd * c])
-        k2 = _ops.reshape(_ops.transpose(kernel, [1, 2, 0, 3, 4]), [kh, kw, kd * c, o])
-        y = _ops_nn.conv2d(xs, k2, st, pad, "NHWC", dl)
-    else:
-        y = None
-        for i, tap in enumerate(taps):
-            yi = _ops_nn.conv2d(_ops.reshape(tap, [n * out_d, h, w, c]), kernel[i], st, pad, "NHWC", dl)
-            y = yi if y is None else y + yi
-    return _ops.reshape(y, [n, out_d] + [int(v) for v in y.shape[1:]])
+    return _ops_nn.conv3d(x, kernel, [1, *strides, 1], pad, "NDHWC", [1, *dilation_rate, 1])
 
 
 def conv_transpose_nd(x, kernel, strides, padding, output_padding, dilation_rate):
@@ -241,48 +199,10 @@ def conv_transpose_nd(x, kernel, strides, padding, output_padding, dilation_rate
         for n, k, s, op, d in zip(x.shape[1:-1], kernel.shape[:rank], strides, ops_, dilation_rate)
     ]
     out_shape = [int(x.shape[0])] + spatial + [int(kernel.shape[-2])]
-    if rank == 1:
-        return _ops_nn.conv1d_transpose(
-            x, kernel, out_shape, list(strides), padding.upper(), "NWC", list(dilation_rate)
-        )
-    if rank == 2:
-        return _ops_nn.conv2d_transpose(
-            x, kernel, out_shape, list(strides), padding.upper(), "NHWC", list(dilation_rate)
-        )
-    return _conv_transpose_by_conv(x, kernel, strides, padding, dilation_rate, spatial)
-
-
-def _conv_transpose_by_conv(x, kernel, strides, padding, dilation_rate, spatial):
-    """A transposed conv as a stride-1 VALID conv: insert s - 1 zeros between input elements, pad
-    each side so that the flipped kernel (in/out swapped) slides over exactly the output positions."""
-    rank = len(strides)
-    for axis, (s, d, k, out) in enumerate(zip(strides, dilation_rate, kernel.shape[:rank], spatial), start=1):
-        n = int(x.shape[axis])
-        if s > 1:  # zero insertion: [.., n, ..] -> [.., n, s, ..] -> [.., n * s, ..], keep (n - 1) * s + 1
-            shape = [int(v) for v in x.shape]
-            z = _ops_shape.expand_dims(x, axis + 1)
-            pads = [[0, 0]] * (len(shape) + 1)
-            pads[axis + 1] = [0, s - 1]
-            z = _ops_shape.pad(z, pads)
-            x = _ops.reshape(z, shape[:axis] + [n * s] + shape[axis + 1 :])
-            begin = [0] * len(shape)
-            size = [-1] * len(shape)
-            size[axis] = (n - 1) * s + 1
-            x = _ops_shape.slice(x, begin, size)
-        up = (n - 1) * s + 1
-        eff = (int(k) - 1) * d + 1
-        front = _same_pads(out, int(k), s, d)[0] if padding == "same" else 0
-        lead, trail = eff - 1 - front, out + front - up
-        pads = [[0, 0]] * len(x.shape)
-        pads[axis] = [lead, max(trail, 0)]
-        x = _ops_shape.pad(x, pads)
-        if trail < 0:
-            size = [-1] * len(x.shape)
-            size[axis] = out + eff - 1
-            x = _ops_shape.slice(x, [0] * len(x.shape), size)
-    flipped = _ops_shape.reverse(kernel, list(range(rank)))
-    flipped = _ops.transpose(flipped, list(range(rank)) + [rank + 1, rank])
-    return conv_nd(x, flipped, (1,) * rank, "valid", dilation_rate)
+    fn = (_ops_nn.conv1d_transpose, _ops_nn.conv2d_transpose, _ops_nn.conv3d_transpose)[rank - 1]
+    return fn(
+        x, kernel, out_shape, list(strides), padding.upper(), ("NWC", "NHWC", "NDHWC")[rank - 1], list(dilation_rate)
+    )
 
 
 def depthwise_conv_nd(x, kernel, strides, padding, dilation_rate):
@@ -619,7 +539,7 @@ class Conv2D(_Conv):
 
 class Conv3D(_Conv):
     """3-D convolution over ``(batch, depth, height, width, channels)`` (``keras.layers.Conv3D``),
-    built from 2-D convs (see the module docstring)."""
+    run by ``tg.nn.conv3d`` (built from 2-D convs)."""
 
     rank = 3
 
@@ -869,8 +789,8 @@ class Conv2DTranspose(_ConvTranspose):
 
 
 class Conv3DTranspose(_ConvTranspose):
-    """Transposed 3-D convolution (``keras.layers.Conv3DTranspose``): a Conv3D over the
-    zero-inserted, padded input with the flipped kernel."""
+    """Transposed 3-D convolution (``keras.layers.Conv3DTranspose``), run by
+    ``tg.nn.conv3d_transpose``."""
 
     rank = 3
 

@@ -1,11 +1,8 @@
 """Keras 3 pooling layers: ``MaxPooling1D/2D/3D``, ``AveragePooling1D/2D/3D`` and the global
 max/average poolings (keras/src/layers/pooling/, with the TF backend's ops).
 
-The 1-D and 2-D layers run the engine's pool primitives (NHWC; "same" averages count only the
-in-image elements, as TF). The engine has no 3-D pool: a 3-D window is separable, so the 3-D layers
-pool height and width first (depth folded into the batch), then depth. The result equals TF's for
-max and average pooling, "same" padding included (the in-image count of a clipped box is the
-product of its per-axis counts).
+The layers run ``tg.nn``'s pools ("same" averages count only the in-image elements, as TF); the
+3-D ones (``tg.nn.max_pool3d`` / ``avg_pool3d``) are built from the engine's 2-D pool primitives.
 
 >>> import tapegrad as tg
 >>> tg.keras.layers.MaxPooling2D()(tg.ones([1, 4, 4, 3])).shape
@@ -58,14 +55,11 @@ def pool_nd(x, mode, pool_size, strides, padding):
     if rank == 1:
         fn = _ops_nn.max_pool1d if mode == "max" else _ops_nn.avg_pool1d
         return fn(x, list(pool_size), list(strides), pad, "NWC")
-    fn = _ops_nn.max_pool2d if mode == "max" else _ops_nn.avg_pool2d
     if rank == 2:
+        fn = _ops_nn.max_pool2d if mode == "max" else _ops_nn.avg_pool2d
         return fn(x, list(pool_size), list(strides), pad, "NHWC")
-    n, d, h, w, c = (int(v) for v in x.shape)
-    y = fn(_ops.reshape(x, [n * d, h, w, c]), list(pool_size[1:]), list(strides[1:]), pad, "NHWC")
-    ho, wo = int(y.shape[1]), int(y.shape[2])
-    y = fn(_ops.reshape(y, [n, d, ho * wo, c]), [pool_size[0], 1], [strides[0], 1], pad, "NHWC")
-    return _ops.reshape(y, [n, int(y.shape[1]), ho, wo, c])
+    fn = _ops_nn.max_pool3d if mode == "max" else _ops_nn.avg_pool3d
+    return fn(x, list(pool_size), list(strides), pad, "NDHWC")
 
 
 def pooling_output_shape(input_shape, pool_size, strides, padding, data_format):

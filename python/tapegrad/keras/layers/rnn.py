@@ -1381,11 +1381,6 @@ class ConvLSTMCell(_FastCell):
         super().__init__(**kwargs)
         if rank > 3:
             raise ValueError(f"Rank {rank} convolutions are not currently implemented. Received: rank={rank}")
-        if rank == 3:
-            raise NotImplementedError(
-                "ConvLSTM3D needs 3-D convolutions, which tapegrad does not provide yet "
-                "(tg.nn.convolution supports 1-D and 2-D)"
-            )
         self._init_common(
             filters,
             activation,
@@ -1774,8 +1769,8 @@ class ConvLSTM2D(ConvLSTM):
 
 
 class ConvLSTM3D(ConvLSTM):
-    """3-D convolutional LSTM (``tf.keras.layers.ConvLSTM3D``); raises NotImplementedError: tapegrad
-    has no 3-D convolution yet."""
+    """3-D convolutional LSTM (``tf.keras.layers.ConvLSTM3D``): inputs ``(batch, time, depth, rows,
+    cols, channels)`` (channels_last)."""
 
     def __init__(self, filters, kernel_size, **kwargs):
         super().__init__(3, filters, kernel_size, **kwargs)

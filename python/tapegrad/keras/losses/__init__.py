@@ -9,6 +9,14 @@ True
 import inspect as _inspect
 
 from .base import Loss, LossFunctionWrapper, reduce_weighted_values, squeeze_or_expand_to_same_rank
+from .extra import (
+    CTC,
+    CategoricalGeneralizedCrossEntropy,
+    Circle,
+    categorical_generalized_cross_entropy,
+    circle,
+    ctc,
+)
 from .hinge import CategoricalHinge, Hinge, SquaredHinge, categorical_hinge, hinge, squared_hinge
 from .probabilistic import (
     BinaryCrossentropy,
@@ -75,6 +83,9 @@ _CLASSES = (
     CategoricalHinge,
     Dice,
     Tversky,
+    CTC,
+    Circle,
+    CategoricalGeneralizedCrossEntropy,
 )
 _FUNCTIONS = (
     kl_divergence,
@@ -96,6 +107,9 @@ _FUNCTIONS = (
     categorical_hinge,
     dice,
     tversky,
+    ctc,
+    circle,
+    categorical_generalized_cross_entropy,
 )
 # Keras's ALL_OBJECTS_DICT: every class and function by name, and the short aliases.
 _BY_NAME = {o.__name__: o for o in _CLASSES + _FUNCTIONS}
@@ -171,9 +185,12 @@ def get(identifier):
 __all__ = [
     "BinaryCrossentropy",
     "BinaryFocalCrossentropy",
+    "CTC",
     "CategoricalCrossentropy",
     "CategoricalFocalCrossentropy",
+    "CategoricalGeneralizedCrossEntropy",
     "CategoricalHinge",
+    "Circle",
     "CosineSimilarity",
     "Dice",
     "Hinge",
@@ -199,8 +216,11 @@ __all__ = [
     "binary_focal_crossentropy",
     "categorical_crossentropy",
     "categorical_focal_crossentropy",
+    "categorical_generalized_cross_entropy",
     "categorical_hinge",
+    "circle",
     "cosine_similarity",
+    "ctc",
     "deserialize",
     "dice",
     "get",

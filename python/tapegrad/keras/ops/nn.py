@@ -182,6 +182,35 @@ def binary_crossentropy(target, output, from_logits=False):
     return -(target * _ops.log(output) + (one - target) * _ops.log(one - output))
 
 
+def ctc_loss(target, output, target_length, output_length, mask_index=0):
+    """CTC loss per sample (Keras 3's ``keras.ops.ctc_loss``, TF backend): ``target``
+    ``[batch, max_length]`` integer labels, ``output`` ``[batch, frames, num_classes]`` logits,
+    ``target_length`` / ``output_length`` ``[batch]``, ``mask_index`` the blank class. float64 logits
+    are computed in float32 and the loss cast back, as Keras's TF backend does.
+
+    >>> import tapegrad as tg
+    >>> loss = tg.keras.ops.ctc_loss([[1]], tg.zeros([1, 2, 3]), [1], [2])
+    >>> f"{float(loss[0]):.5f}"  # -log(3/9): paths (1,1), (1,b), (b,1)
+    '1.09861'
+    """
+    from ..._ctc import ctc_loss as _ctc_loss
+
+    output = _float_t(output)
+    target = _ops.cast(_t(target), "int32")
+    result_dtype = output.dtype if output.dtype.name in ("float32", "float64") else _ops.as_dtype("float32")
+    if output.dtype.name != "float32":
+        output = _ops.cast(output, "float32")
+    loss = _ctc_loss(
+        labels=target,
+        logits=output,
+        label_length=target_length,
+        logit_length=output_length,
+        blank_index=mask_index,
+        logits_time_major=False,
+    )
+    return _ops.cast(loss, result_dtype) if loss.dtype != result_dtype else loss
+
+
 def moments(x, axes, keepdims=False, synchronized=False):
     """``(mean, variance)`` of ``x`` over ``axes``."""
     x = _float_t(x)
@@ -417,12 +446,10 @@ def _deconv_length(n, k, padding, output_padding, stride, dilation):
 
 
 def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None, dilation_rate=1):
-    """Transposed convolution (``kernel`` of shape ``spatial + (out, in)``), 1-D or 2-D, with Keras's
-    output length rule."""
+    """Transposed convolution (``kernel`` of shape ``spatial + (out, in)``), 1-D, 2-D or 3-D, with
+    Keras's output length rule."""
     x = _float_t(inputs)
     nd = len(x.shape.as_list())
-    if nd not in (3, 4):
-        raise NotImplementedError("keras.ops.conv_transpose: only 1-D and 2-D inputs are supported by tapegrad yet.")
     k = _t(kernel, x.dtype.name)
     ns = nd - 2
     strides, dil = _tuple(strides, ns), _tuple(dilation_rate, ns)
@@ -440,13 +467,7 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     out_ch = kshape[-2]
     out_shape = [shp[0], out_ch] + out_sp if channels_first else [shp[0]] + out_sp + [out_ch]
     fmt = _data_format(data_format, nd)
-    if ns == 1:
-        return _nn.conv1d_transpose(
-            x, k, out_shape, strides, padding=padding_l.upper(), data_format=fmt or "NWC", dilations=dil
-        )
-    return _nn.conv2d_transpose(
-        x, k, out_shape, strides, padding=padding_l.upper(), data_format=fmt or "NHWC", dilations=dil
-    )
+    return _nn.conv_transpose(x, k, out_shape, strides, padding=padding_l.upper(), data_format=fmt, dilations=dil)
 
 
 def segment_min(data, segment_ids, num_segments=None, sorted=False):
@@ -520,6 +541,7 @@ __all__ = [
     "celu",
     "conv",
     "conv_transpose",
+    "ctc_loss",
     "depth_to_space",
     "depthwise_conv",
     "dot_product_attention",

@@ -10,6 +10,7 @@ from . import schedules
 from .adam import Adam, Adamax, AdamW, Lamb, Nadam
 from .adaptive import Adadelta, Adafactor, Adagrad, Ftrl
 from .base import Optimizer
+from .loss_scale import LossScaleOptimizer
 from .sgd import SGD, Lion, RMSprop
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Lion",
     "Lamb",
     "Adafactor",
+    "LossScaleOptimizer",
     "schedules",
     "get",
     "serialize",
@@ -38,6 +40,7 @@ _CLASSES = {
     c.__name__.lower(): c
     for c in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Ftrl, Lion, Lamb, Adafactor)
 }
+_CLASSES[LossScaleOptimizer.__name__.lower()] = LossScaleOptimizer  # needs its inner optimizer: by config only
 
 
 def serialize(optimizer):

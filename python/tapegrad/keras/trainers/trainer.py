@@ -266,11 +266,11 @@ class Trainer:
         with GradientTape() as tape:
             y_pred = self._call_model(x, training=True)
             loss = self._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+            scaled_loss = self.optimizer.scale_loss(loss)  # on the tape (LossScaleOptimizer, loss_scale_factor)
         self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
-        loss = self.optimizer.scale_loss(loss)
         weights = self.trainable_weights
         if weights:
-            grads = tape.gradient(loss, weights)
+            grads = tape.gradient(scaled_loss, weights)
             self.optimizer.apply_gradients(zip(grads, weights))
         else:
             warnings.warn("The model does not have any trainable weights.", stacklevel=2)
