@@ -37,7 +37,8 @@ GradValue materialize(const GradValue& g) {
   if (!g.sparse() || g.pending.empty()) return g;
   std::vector<const GradValue*> parts{&g};
   for (const GradValue& p : g.pending) parts.push_back(&p);
-  std::stable_sort(parts.begin(), parts.end(), [](const GradValue* x, const GradValue* y) { return x->rank < y->rank; });
+  std::stable_sort(parts.begin(), parts.end(),
+                   [](const GradValue* x, const GradValue* y) { return x->rank < y->rank; });
   bool mixed = false;
   for (const GradValue* p : parts) mixed |= p->indices.dtype != parts[0]->indices.dtype;
   std::vector<Tensor> values, indices;

@@ -189,7 +189,8 @@ static std::vector<GradValue> compute_impl(Tape& tape, const std::vector<Tensor>
     if (g && is_differentiable(s.dtype)) result[i] = *g;
     else if (zero_unconnected && is_differentiable(s.dtype)) result[i].value = Tensor::zeros(s.shape, s.dtype);
     if (result[i].sparse())
-      result[i] = keep_sparse ? sparse_grad::materialize(result[i]) : sparse_grad::dense(sparse_grad::densify(result[i]));
+      result[i] =
+          keep_sparse ? sparse_grad::materialize(result[i]) : sparse_grad::dense(sparse_grad::densify(result[i]));
   };
   // See Note [Source ready]: sources in the order their gradients become final.
   std::vector<std::pair<int64_t, size_t>> ready_order;  // (lowest reading node, source index)

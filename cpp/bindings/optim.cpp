@@ -167,15 +167,14 @@ mismatched lists, dtypes or shapes, before any variable changes.)doc");
       .def_property_readonly(
           "num_live", [](const optim::SparseRowState& s) { return int64_t(s.live.size()); },
           "How many rows the state knows to hold nonzero slots.")
-      .def_readonly("rows_visited", &optim::SparseRowState::rows_visited,
-                    "How many rows the last sparse step updated.")
+      .def_readonly("rows_visited", &optim::SparseRowState::rows_visited, "How many rows the last sparse step updated.")
       .def_readonly("valid", &optim::SparseRowState::valid, "False until a step (re)built the row list.")
       .def_readonly("scans", &optim::SparseRowState::scans, "How often the row list was rebuilt from the slots.");
   m.def(
       "optimizer_sparse_step",
-      [](optim::Rule rule, VariableList vars, TensorList values, TensorList indices, py::list slots,
-         const Hyper& hyper, optim::Clip clip, double clip_norm, double clip_value, double decay,
-         OptBoolList decay_mask, OptVariableList ema, double ema_momentum, bool ema_overwrite,
+      [](optim::Rule rule, VariableList vars, TensorList values, TensorList indices, py::list slots, const Hyper& hyper,
+         optim::Clip clip, double clip_norm, double clip_value, double decay, OptBoolList decay_mask,
+         OptVariableList ema, double ema_momentum, bool ema_overwrite,
          std::vector<std::shared_ptr<optim::SparseRowState>> states) {
         optim::VarList V = var_list(vars);
         std::vector<Tensor> Gv = tensor_list(values), Gi = tensor_list(indices);

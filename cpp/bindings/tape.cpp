@@ -106,7 +106,8 @@ void init_tape(py::module_& m) {
           py::gil_scoped_release release;
           res = tape::compute_gradient_sparse(*t, tg_, src, og, zero_unconnected);
         }
-        py::typing::List<py::typing::Optional<py::typing::Union<Tensor, py::typing::Tuple<Tensor, Tensor, py::typing::List<int>>>>>
+        py::typing::List<
+            py::typing::Optional<py::typing::Union<Tensor, py::typing::Tuple<Tensor, Tensor, py::typing::List<int>>>>>
             out;
         for (GradValue& r : res) {
           if (!r.defined()) out.append(py::none());

@@ -180,9 +180,9 @@ void run_rows(const R& r, T* P, T* S0, T* S1, T* S2, T* E, int64_t nrows, int64_
   });
 }
 
-template <class T, class R>
-void run_var(const R& r, T* P, T* S0, T* S1, T* S2, T* E, int64_t nrows, int64_t width, const Rows<T>& rows,
-             const std::vector<int64_t>* visit, const Pre<T>& pre, bool decay_on, bool ema_on) {
+template <class T, class R> void run_var(const R& r, T* P, T* S0, T* S1, T* S2, T* E, int64_t nrows, int64_t width,
+                                         const Rows<T>& rows, const std::vector<int64_t>* visit, const Pre<T>& pre,
+                                         bool decay_on, bool ema_on) {
   if (!decay_on && !ema_on) run_rows<T, R, false, false>(r, P, S0, S1, S2, E, nrows, width, rows, visit, pre);
   else if (!ema_on) run_rows<T, R, true, false>(r, P, S0, S1, S2, E, nrows, width, rows, visit, pre);
   else if (!decay_on) run_rows<T, R, false, true>(r, P, S0, S1, S2, E, nrows, width, rows, visit, pre);
@@ -246,8 +246,8 @@ void check_sparse_args(Rule rule, const VarList& vars, const std::vector<SparseR
     for (size_t i = 0; i < iv.size(); ++i) {
       if (scatter && (iv[i] < 0 || iv[i] >= n))
         throw InvalidArgument("indices[" + std::to_string(i) + "] = " + std::to_string(iv[i]) + " is not in [0, " +
-                              std::to_string(n) + ") [Op:" +
-                              (rule == Rule::Sgd ? "ResourceScatterSub" : "ResourceScatterAdd") + "]");
+                              std::to_string(n) +
+                              ") [Op:" + (rule == Rule::Sgd ? "ResourceScatterSub" : "ResourceScatterAdd") + "]");
       if (!scatter && iv[i] >= n)  // unsorted_segment_sum drops negative ids
         throw InvalidArgument("segment_ids[" + std::to_string(i) + "] = " + std::to_string(iv[i]) +
                               " is out of range [0, " + std::to_string(n) + ") [Op:UnsortedSegmentSum]");
@@ -257,8 +257,7 @@ void check_sparse_args(Rule rule, const VarList& vars, const std::vector<SparseR
 
 template <template <class> class RuleT>
 void run_sparse(Rule rule, const VarList& vars, const std::vector<SparseRows>& grads, const std::vector<VarList>& slots,
-                const Hyper& hyper, const StepOptions& o,
-                const std::vector<std::shared_ptr<SparseRowState>>& states) {
+                const Hyper& hyper, const StepOptions& o, const std::vector<std::shared_ptr<SparseRowState>>& states) {
   std::vector<std::vector<int64_t>> idx;
   check_sparse_args(rule, vars, grads, slots, idx);
   check_options("optimizer_sparse_step", vars, o);
@@ -356,7 +355,8 @@ void sparse_step(Rule rule, const VarList& vars, const std::vector<SparseRows>& 
     case Rule::Rmsprop: return run_sparse<RmspropPlain>(rule, vars, grads, slots, h, o, states);
     case Rule::RmspropCentered: return run_sparse<RmspropCentered>(rule, vars, grads, slots, h, o, states);
     case Rule::RmspropMomentum: return run_sparse<RmspropMomentum>(rule, vars, grads, slots, h, o, states);
-    case Rule::RmspropCenteredMomentum: return run_sparse<RmspropCenteredMomentum>(rule, vars, grads, slots, h, o, states);
+    case Rule::RmspropCenteredMomentum:
+      return run_sparse<RmspropCenteredMomentum>(rule, vars, grads, slots, h, o, states);
     case Rule::Adam: return run_sparse<AdamPlain>(rule, vars, grads, slots, h, o, states);
     case Rule::AdamAmsgrad: return run_sparse<AdamAmsgrad>(rule, vars, grads, slots, h, o, states);
     case Rule::Adagrad: return run_sparse<Adagrad>(rule, vars, grads, slots, h, o, states);
