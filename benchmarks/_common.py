@@ -36,11 +36,13 @@ def import_peer(name):
     raise ValueError(name)
 
 
-def set_threads(n, torch=None, tf=None):
-    """Sets n threads for tapegrad, torch and TF; returns a note when TF could not be set."""
-    import tapegrad as tg
+def set_threads(n, torch=None, tf=None, tapegrad=True):
+    """Sets n threads for tapegrad (unless tapegrad=False), torch and TF; returns a note when TF could
+    not be set."""
+    if tapegrad:
+        import tapegrad as tg
 
-    tg.config.set_num_threads(n)
+        tg.config.set_num_threads(n)
     if torch is not None:
         torch.set_num_threads(n)
     if tf is not None:

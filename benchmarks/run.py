@@ -1,8 +1,9 @@
-"""tapegrad benchmark suite: every workload against the installed peers, in one process, with the
-same data and thread count; prints medians and ratios to tapegrad, checks the budgets (the
-workload table in benchmarks/README.md), and saves the table as Markdown and a PNG bar chart.
+"""tapegrad benchmark suite: every workload against the installed peers, each library in its own
+process (benchmarks/_processes.py), with the same data and thread count; prints medians and ratios
+to tapegrad, checks the budgets (the workload table in benchmarks/README.md), and saves the table
+as Markdown and a PNG bar chart.
 
-    python -m benchmarks [--quick] [--only tape,mlp] [--threads 2] [--peers torch,tf] [--out DIR]
+    python -m benchmarks [--quick] [--only tape,mlp] [--threads 2] [--peers torch,tf] [--out DIR] [--in-process]
     python benchmarks/run.py ...
 """
 
@@ -23,6 +24,30 @@ import benchmarks._common as _common  # noqa: E402  (unsets the OpenBLAS variabl
 PEERS = ("numpy", "torch", "tf", "jax")  # numpy = numpy by hand
 _PEER_MODULES = {"torch": "torch", "tf": "tensorflow", "jax": "jax"}
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+# The child processes of the per-process suite, one per library family, in the order their rows
+# are shown (numpy by hand first: where it runs it is the reference of the equality checks).
+FAMILIES = ("numpy", "tapegrad", "torch", "tf", "jax")
+ROUNDS = {"full": 3, "quick": 2, "smoke": 1}
+_ELSEWHERE = "measured in another process"  # a peer's entry in a child that measures another family
+
+
+def library_family(library):
+    """Which process measures a table's library: "numpy", "tapegrad", "torch", "tf" or "jax".
+
+    >>> [library_family(s) for s in ("PyTorch eager", "Keras 3 on TF fit (jit_compile=True)", "numpy by hand")]
+    ['torch', 'tf', 'numpy']
+    >>> library_family("copy probe, 7 streams in 3 passes (torch, 2 threads)")
+    'torch'
+    """
+    for family, prefixes, marks in (
+        ("numpy", ("numpy",), ("(numpy",)),
+        ("torch", ("PyTorch",), ("(torch",)),
+        ("tf", ("TF", "Keras"), ("(TF",)),
+        ("jax", ("JAX",), ("(JAX",)),
+    ):
+        if library.startswith(prefixes) or any(m in library for m in marks):
+            return family
+    return "tapegrad"  # tapegrad itself and its C++ probes
 
 
 class Progress:
@@ -74,15 +99,27 @@ class Progress:
 class Context:
     """What a workload gets: sizes for the mode, peers, and `bench`/`budget`/`skip` to record results."""
 
-    def __init__(self, mode, threads, peers, progress):
+    def __init__(self, mode, threads, peers, progress, family=None, check=True):
         self.mode, self.threads, self.progress = mode, threads, progress
         self.quick, self.smoke = mode == "quick", mode == "smoke"
-        self.repeat, self.min_time = {"full": (9, 0.5), "quick": (5, 0.1), "smoke": (1, 0.0)}[mode]
+        # family: None in one process (every library here); in a child process of the per-process
+        # suite, the one library family it measures (see Note [One process per library])
+        self.family, self.check = family, check
+        if family is None:
+            self.repeat, self.min_time = {"full": (9, 0.5), "quick": (5, 0.1), "smoke": (1, 0.0)}[mode]
+        else:  # each of ROUNDS child processes takes a share of the rounds
+            self.repeat, self.min_time = {"full": (3, 0.3), "quick": (3, 0.1), "smoke": (1, 0.0)}[mode]
         self._peers = peers  # name -> module, or a string saying why it is absent
         self.rows, self.budgets, self.skipped, self.tables = [], [], [], []
+        self.budget_specs = []  # in a child: budgets the parent evaluates once every library has a time
+        self.results = []  # in a child: (case, library, arrays, rtol, atol) for the parent's checks
         self.workload = None
         self._refs = {}
         self._skipped_peers = set()
+
+    def wants(self, library):
+        """Whether this process measures `library` (always, in one process)."""
+        return self.family is None or library_family(library) == self.family
 
     # --- sizes and peers ------------------------------------------------------------------------
     def pick(self, full, quick=None, smoke=None):
@@ -95,6 +132,8 @@ class Context:
     def peer(self, name):
         """The peer's module (numpy for "numpy"), or None after recording why it is skipped."""
         got = self._peers[name]
+        if got is _ELSEWHERE:  # measured in another child process
+            return None
         if isinstance(got, str):
             if (self.workload, name) not in self._skipped_peers:
                 self._skipped_peers.add((self.workload, name))
@@ -113,10 +152,17 @@ class Context:
         they have it). `per`: units per call (the table shows time per unit); `bytes_moved`: bytes per
         unit, for a GB/s note. Returns seconds per unit, or None when it failed or did not match.
         """
+        if not self.wants(library):
+            return None
         self.progress.describe(f"{self.workload}: {case} {library}")
         key = (self.workload, case)
         try:
-            if result is not None:
+            if result is not None and self.family is not None:  # the parent compares
+                if self.check:
+                    self.results.append(
+                        (case, library, _as_arrays(result() if callable(result) else result), rtol, atol)
+                    )
+            elif result is not None:
                 got = _as_arrays(result() if callable(result) else result)
                 if key not in self._refs:
                     self._refs[key] = (library, got)
@@ -139,6 +185,8 @@ class Context:
         return seconds
 
     def _row(self, case, library, seconds, note, status, detail=None):
+        if not self.wants(library):
+            return
         self.rows.append(
             dict(
                 workload=self.workload,
@@ -159,6 +207,9 @@ class Context:
 
     def budget(self, case, text, peer, limit, strict=False):
         """Budget `time(tapegrad) / time(peer) <= limit` (`< limit` when strict), from this run."""
+        if self.family is not None:  # the parent evaluates it when both times are in
+            self.budget_specs.append(dict(case=case, text=text, peer=peer, limit=limit, strict=strict))
+            return
         t_tg, t_peer = self.time_of(case, "tapegrad"), self.time_of(case, peer)
         if t_tg is None or t_peer is None:
             missing = "tapegrad" if t_tg is None else peer
@@ -368,6 +419,24 @@ def _restore_threads(peers, tg_threads):
         peers["torch"].set_num_threads(peers["_torch_threads"])
 
 
+def mode_of(args):
+    return "smoke" if args.smoke else "quick" if args.quick else "full"
+
+
+def _version(module, name):
+    """A peer's version without importing it where it is a LazyPeer (the per-process parent)."""
+    if isinstance(module, __import__("types").ModuleType):
+        return module.__version__
+    from importlib import metadata
+
+    for dist in (name, name + "-cpu"):  # CI installs tensorflow-cpu
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return "?"
+
+
 def parse_args(argv=None):
     from benchmarks.workloads import NAMES as names
 
@@ -383,6 +452,18 @@ def parse_args(argv=None):
     )
     ap.add_argument("--out", default=DEFAULT_OUT, help="directory for results.md and results.png")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ap.add_argument(
+        "--in-process",
+        action="store_true",
+        help="time every library in this one process (the old suite; a library's idle threads slow "
+        "the next one: see benchmarks/README.md)",
+    )
+    ap.add_argument("--child-timeout", type=int, default=900, help=argparse.SUPPRESS)
+    # a child process of the per-process suite (benchmarks/_processes.py)
+    ap.add_argument("--child", choices=FAMILIES, help=argparse.SUPPRESS)
+    ap.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--dump", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--absent", default="", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     args.only = [s for s in args.only.split(",") if s]
     for s in args.only:
@@ -394,22 +475,40 @@ def parse_args(argv=None):
             ap.error(f"unknown peer {s!r}; choose from {', '.join(PEERS)}")
     if args.threads < 1:
         ap.error("--threads must be at least 1")
+    if args.child and len(args.only) != 1:
+        ap.error("--child needs one workload in --only")
     return args
 
 
 def main(argv=None, use_tqdm=True):
     """Runs the suite; returns the Context (rows, budgets, skipped) and writes results.md / .png."""
     args = parse_args(argv)
-    if "numpy" not in sys.modules:  # without threadpoolctl this is numpy's only thread control
+    if args.child:
+        if "numpy" not in sys.modules:
+            os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
+        from benchmarks import _processes
+
+        return _processes.child_main(args)
+    if "numpy" not in sys.modules and args.in_process:  # without threadpoolctl numpy's only thread control
         os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
     import numpy as np
 
     import tapegrad as tg
+    from benchmarks import _processes
     from benchmarks.workloads import NAMES, load
 
     saved_threads = tg.config.get_num_threads()
-    peers, notes = _load_peers(args.peers, args.threads)
-    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    if args.in_process:
+        peers, notes = _load_peers(args.peers, args.threads)
+    else:
+        peers = _processes.installed_peers(args.peers)
+        notes = [
+            f"each library in its own process: {ROUNDS[mode_of(args)]} round(s) of one child process per "
+            "library and workload, the order of the libraries reversed every other round; the median of the "
+            "rounds' medians ('rounds a-bx': the fastest and slowest round / the median); results checked "
+            "across processes (benchmarks/README.md)"
+        ]
+    mode = mode_of(args)
     selected = load([n for n in NAMES if not args.only or n in args.only])
     progress = Progress(len(selected), enabled=not args.no_progress, use_tqdm=use_tqdm)
     ctx = Context(mode, args.threads, peers, progress)
@@ -417,18 +516,27 @@ def main(argv=None, use_tqdm=True):
     t0 = time.perf_counter()
     durations = []
     try:
-        for w in selected:
-            ctx.workload = w.NAME
-            progress.describe(w.NAME)
-            t_w = time.perf_counter()
-            w.run(ctx)
-            durations.append(f"{w.NAME} {time.perf_counter() - t_w:.0f}")
-            progress.advance(w.NAME)
+        if args.in_process:
+            for w in selected:
+                ctx.workload = w.NAME
+                progress.describe(w.NAME)
+                t_w = time.perf_counter()
+                w.run(ctx)
+                if hasattr(w, "finish"):  # derived tables and budgets (the per-process parent calls it too)
+                    w.finish(ctx)
+                durations.append(f"{w.NAME} {time.perf_counter() - t_w:.0f}")
+                progress.advance(w.NAME)
+        else:
+            durations, child_notes = _processes.run_all(ctx, selected, args, peers)
+            notes += child_notes
     finally:
         progress.close()
-        _restore_threads(peers, saved_threads)
+        if args.in_process:
+            _restore_threads(peers, saved_threads)
     versions = [f"tapegrad {tg.__version__}", f"numpy {np.__version__}"] + [
-        f"{_PEER_MODULES[p]} {peers[p].__version__}" for p in ("torch", "tf", "jax") if not isinstance(peers[p], str)
+        f"{_PEER_MODULES[p]} {_version(peers[p], _PEER_MODULES[p])}"
+        for p in ("torch", "tf", "jax")
+        if not isinstance(peers[p], str)
     ]
     header = (
         [
@@ -437,7 +545,13 @@ def main(argv=None, use_tqdm=True):
             f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.python_implementation()} "
             f"{platform.python_version()}; {', '.join(versions)}",
             f"threads: {args.threads} for every library (tg.config.set_num_threads, torch.set_num_threads, "
-            "TF intra/inter-op); OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset",
+            "TF intra/inter-op"
+            + (
+                ""
+                if args.in_process
+                else f", OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', args.threads)}"
+            )
+            + "); OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset",
         ]
         + notes
         + ["medians; 'time / tapegrad' > 1 means tapegrad is faster; errors and mismatches are shown instead of a time"]

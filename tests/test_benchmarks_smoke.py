@@ -67,7 +67,7 @@ def _problems(ctx):
 
 
 def test_smoke_tapegrad_alone(tmp_path, capsys):
-    ctx = suite.main(["--smoke", "--peers", "", "--out", str(tmp_path), "--no-progress"])
+    ctx = suite.main(["--smoke", "--in-process", "--peers", "", "--out", str(tmp_path), "--no-progress"])
     assert _problems(ctx) == []
     text = (tmp_path / "results.md").read_text()
     assert "| workload | case | library | median | time / tapegrad | note |" in text
@@ -90,7 +90,16 @@ def test_smoke_with_peers(tmp_path, monkeypatch, capsys):
         monkeypatch.setattr(tg.nn, "conv2d", _stand_in_conv2d, raising=False)
     # JAX (not in the project's environment) is left out: its compile times alone would double this test
     ctx = suite.main(
-        ["--smoke", "--out", str(tmp_path), "--only", "tape,mlp,adam,cnn,linreg", "--peers", "numpy,torch,tf"],
+        [
+            "--smoke",
+            "--in-process",
+            "--out",
+            str(tmp_path),
+            "--only",
+            "tape,mlp,adam,cnn,linreg",
+            "--peers",
+            "numpy,torch,tf",
+        ],
         use_tqdm=False,
     )
     assert _problems(ctx) == []

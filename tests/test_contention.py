@@ -1,5 +1,5 @@
 """The contention probe (Note [Contention] in cpp/tensor/parallel.cpp): with CPU-bound neighbours
-on the same core, a training loop's kernels see the cores as contended (pool inline, one BLAS
+on the same core, a training loop's kernels see the cores as contended (workers do not spin, one BLAS
 thread). The child process and its neighbours are pinned to one CPU, so this holds on any machine."""
 
 import os

@@ -4,7 +4,20 @@ process imports only the library it measures."""
 
 import importlib
 
-NAMES = ("tape", "mlp", "linreg", "adam", "elementwise", "matmul", "cnn", "fit", "memory", "data", "distributed")
+NAMES = (
+    "tape",
+    "mlp",
+    "linreg",
+    "adam",
+    "elementwise",
+    "matmul",
+    "cnn",
+    "fit",
+    "contention",
+    "memory",
+    "data",
+    "distributed",
+)
 
 
 def load(names=NAMES):

@@ -9,6 +9,7 @@ from .mlp import BETA_1, BETA_2, EPS, missing_loss, tapegrad_loss
 
 NAME = "cnn"
 TITLE = "small CNN training step"
+FAMILIES = ("tapegrad", "torch", "tf", "jax")  # the processes this workload runs in (benchmarks/_processes.py)
 SGD_LR, ADAM_LR = 0.01, 1e-3
 
 
@@ -135,6 +136,8 @@ def run(ctx):
     if jax is not None:
         builders.append(("JAX jit", lambda: make_jax(jax, params, x, y, adam)))
     for library, build in builders:
+        if not ctx.wants(library):  # measured in another process
+            continue
         step = build_or_raiser(build)
         ctx.bench(
             case,

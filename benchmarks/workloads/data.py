@@ -27,6 +27,7 @@ import time
 import numpy as np
 
 NAME = "data"
+OWN_PROCESSES = True  # runs each library in a child of its own: the suite runs it in its parent
 TITLE = "tf.data pipeline: shuffle + map + prefetch, batches of 128"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BATCH = 128

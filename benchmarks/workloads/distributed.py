@@ -24,6 +24,7 @@ import numpy as np
 from . import cnn, mlp
 
 NAME = "distributed"
+OWN_PROCESSES = True  # runs each library in a child of its own: the suite runs it in its parent
 TITLE = "data-parallel training over MPI (tapegrad.distribute)"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

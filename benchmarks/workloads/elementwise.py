@@ -9,6 +9,7 @@ from .._common import to_numpy
 
 NAME = "elementwise"
 TITLE = "elementwise ops and reductions"
+FAMILIES = ("numpy", "tapegrad", "torch")  # the processes this workload runs in (benchmarks/_processes.py)
 
 # name: (tapegrad, numpy, torch name, arity)
 OPS = {
@@ -27,7 +28,7 @@ def run(ctx):
     for n in ctx.pick((1 << 20, 1 << 24), smoke=(1000,)):
         a = rng.standard_normal(n).astype(np.float32)
         b = rng.standard_normal(n).astype(np.float32)
-        ta, tb = tg.constant(a), tg.constant(b)
+        ta, tb = (tg.constant(a), tg.constant(b)) if ctx.wants("tapegrad") else (None, None)
         xa, xb = (torch.from_numpy(a), torch.from_numpy(b)) if torch is not None else (None, None)
         size = f"{n / (1 << 20):g}M" if n >= 1 << 20 else str(n)
         for name, (tg_fn, np_fn, torch_name, arity) in OPS.items():

@@ -19,6 +19,7 @@ from . import mlp as _mlp
 
 NAME = "fit"
 TITLE = "Keras fit: MLP and CNN, one epoch per call"
+FAMILIES = ("tapegrad", "torch", "tf", "jax")  # the processes this workload runs in (benchmarks/_processes.py)
 LR = 1e-3
 
 
@@ -226,6 +227,8 @@ def run(ctx):
         if jax is not None:
             builders.append(("JAX jit step, Python loop", lambda: make_jax(jax, kind, params, x, y, batch)))
         for library, build in builders:
+            if not ctx.wants(library):  # measured in another process
+                continue
             epoch = build_or_raiser(build)
             # checked: the first epoch's loss (later epochs on random labels drift apart by more than
             # float32 summation order allows, the CNN's 25088-wide head most)

@@ -9,6 +9,7 @@ from .._common import to_numpy
 
 NAME = "matmul"
 TITLE = "square matmul, float32"
+FAMILIES = ("numpy", "tapegrad", "torch")  # the processes this workload runs in (benchmarks/_processes.py)
 
 
 def run(ctx):

@@ -16,6 +16,7 @@ import sys
 from . import mlp
 
 NAME = "memory"
+OWN_PROCESSES = True  # runs each library in a child of its own: the suite runs it in its parent
 TITLE = "MLP step, peak resident memory"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -29,11 +29,30 @@ namespace tg {
 // which chunk), and every thread, the caller included, claims chunks from an atomic counter: a
 // worker that wakes late finds its chunk already done by the caller instead of making it wait.
 // Waking a sleeping thread through the kernel costs tens of microseconds on these VMs (a 2^16
-// tanh got slower on two threads than on one), so workers spin (100 us) after each job before
-// they sleep on the condition variable: back-to-back ops in a training step find them awake.
+// tanh got slower on two threads than on one), so workers spin (up to 100 us, Note [Adaptive
+// spin]) after each job before they sleep on the condition variable: back-to-back ops in a
+// training step find them awake.
 // The spin is short, and park_workers() (called before every BLAS gemm) ends it at once: a
 // spinning worker holds the core that OpenBLAS's own threads need (an MLP step went from 1.0 to
 // 1.2-1.5 ms before parking existed).
+//
+// Note [Adaptive spin]
+// The spin of Note [Threads] pays when the next job comes within it (back-to-back ops of a training
+// step) and costs a core when it does not: on a machine with other work, a spinning worker takes
+// the core from a neighbour or from our own caller, and a worker woken for a job whose chunks the
+// caller already ran (it was descheduled: the core was taken) paid for nothing. So each worker
+// learns its spin (SpinBudget in parallel.h): after each job it is told the gap since its previous
+// job ended and whether it ran a chunk. A gap within the maximum (TAPEGRAD_POOL_SPIN_US, 100 us)
+// that it worked on sets the spin to at least twice the gap (and twice the last spin, at least a
+// 16th of the maximum); a longer gap, or a job it found already done, halves it, and under a 16th
+// of the maximum it is 0: the worker sleeps at once and wakes through the condition variable (tens
+// of microseconds) until jobs come close together again. The spin is timed from the end of the
+// worker's last job. Deterministic in what it is told: tests/cpp/spin_budget.cpp replays gaps.
+// The caller's side: once its own chunks are done it waits for the workers' by spinning (~4096
+// pauses), then yielding for kCallerYieldUs, then sleeping on done_cv_ until the worker that ends
+// the last chunk wakes it. A late chunk means its worker lost its core; a caller that went on
+// yielding stayed runnable and took the share that worker needed (with the probe off on the busy
+// machine, the MLP step burnt ~40x its CPU time).
 //
 // Note [Contention]
 // On a machine where other processes want the cores too (a shared workstation, a CI runner), every
@@ -45,14 +64,23 @@ namespace tg {
 // the kernel accounts each thread's time spent runnable but waiting for a core (second field of
 // /proc/thread-self/schedstat), and cores_contended() reads the calling thread's share of waiting
 // since its last look (at most every kWindowNs; one pread, a few microseconds). Above 10% the
-// cores are contended: parallel_for runs inline, workers sleep at once instead of spinning, and
-// park_workers() gives OpenBLAS one thread; the configured counts come back when the share falls
-// below 3% and no sign of contention was seen for kDwellNs. Only the calling thread counts by
+// cores are contended: workers sleep at once instead of spinning and park_workers() gives OpenBLAS
+// one thread; the configured count comes back when the share falls below 3% and no sign of
+// contention was seen for kDwellNs. Our pool keeps its threads (one owner for the cores: the pool,
+// whose chunks any thread may claim and whose caller sleeps while a late chunk's worker waits for
+// a core, Note [Adaptive spin]; OpenBLAS's threads split a gemm statically and spin on
+// sched_yield while they wait for each other). Measured with benchmarks/ab_threads.py on the
+// loaded machine, 4 interleaved rounds, against running parallel_for inline while contended (the
+// rule before, TAPEGRAD_CONTENTION=inline): MLP step 0.76x / 0.64x / 0.41x and CNN step 1.08x /
+// 1.51x / 0.19x of its time with 0 / 1 / 2 CPU-bound neighbours (noisy: rounds differ by 2-5x).
+// With the probe off and OpenBLAS on 2 threads the MLP step burnt 60x its CPU time
+// (TAPEGRAD_BLAS_THREADS=1 alone brought it back). Only the calling thread counts by
 // default: OpenBLAS's idle workers spin on sched_yield for ~0.1 s after each call, and such a
 // spinner sits in the run queue while our own threads work, on an idle machine too; counting it
 // would take the threads away where they pay. TAPEGRAD_CONTENTION=all sums the wait of every
 // thread of the process instead (catches a caller that spins in OpenBLAS while its worker waits;
-// busy.py measured both within the machine's noise), TAPEGRAD_CONTENTION=0 turns the probe off;
+// busy.py measured both within the machine's noise; the pool runs inline while contended there),
+// TAPEGRAD_CONTENTION=inline keeps the calling-thread probe with the pool inline, =0 turns it off;
 // where /proc does not report it the probe is off too.
 namespace {
 
@@ -63,14 +91,18 @@ int64_t g_last_wait = 0, g_last_t = 0, g_since = 0;
 bool g_probe_off = false;
 constexpr int64_t kWindowNs = 20'000'000;   // re-measure at most this often
 constexpr int64_t kDwellNs = 250'000'000;   // stay contended at least this long after the last sign
+constexpr int kCallerYieldUs = 50;           // a caller waiting for late chunks yields this long, then sleeps
 
-// TAPEGRAD_CONTENTION: 0 = off, "all" = every thread of the process, else the calling thread.
+// TAPEGRAD_CONTENTION: 0 = off; "all" = every thread of the process, and the pool runs inline
+// while contended; "inline" = the calling thread, the pool inline; else (the default) the calling
+// thread, and contention takes BLAS's threads and the workers' spin but not the pool's threads.
 int probe_mode() {
   static const int mode = [] {
     const char* v = std::getenv("TAPEGRAD_CONTENTION");
     if (v && *v == '0') return 0;
     if (v && std::string(v) == "all") return 2;
-    return 1;
+    if (v && std::string(v) == "inline") return 1;
+    return 3;
   }();
   return mode;
 }
@@ -175,9 +207,22 @@ class Pool {
       cv_.notify_all();
     }
     work();
-    for (int spins = 0; done_.load(std::memory_order_acquire) < parts_; ++spins) {
-      if (spins < 4096) cpu_relax();
-      else std::this_thread::yield();
+    // Wait for the workers' chunks: spin, then yield, then sleep until the last chunk's owner
+    // wakes us (Note [Adaptive spin]: a worker that holds a chunk and lost its core must get one
+    // back before the job ends; a caller yielding in a loop meanwhile burns the share it needs).
+    const auto yield_until = std::chrono::steady_clock::now() + std::chrono::microseconds(kCallerYieldUs);
+    for (int spins = 0; done_.load() < parts_; ++spins) {
+      if (spins < 4096) {
+        cpu_relax();
+      } else if (spins % 16 != 0 || std::chrono::steady_clock::now() < yield_until) {
+        std::this_thread::yield();
+      } else {
+        std::unique_lock<std::mutex> lk(done_mu_);
+        caller_waiting_.store(true);  // seq_cst: pairs with the last chunk's done_ increment
+        done_cv_.wait(lk, [&] { return done_.load() >= parts_; });
+        caller_waiting_.store(false);
+        break;
+      }
     }
     fn_ = nullptr;
     busy_.store(false);
@@ -185,21 +230,29 @@ class Pool {
   }
 
  private:
-  void work() {  // claims and runs chunks until none are left
-    for (int k; (k = next_.fetch_add(1)) < parts_;) {
+  int work() {  // claims and runs chunks until none are left; returns how many it ran
+    int ran = 0;
+    for (int k; (k = next_.fetch_add(1)) < parts_; ++ran) {
       int64_t chunk = (n_ + parts_ - 1) / parts_;
       int64_t b = std::min<int64_t>(n_, k * chunk), e = std::min<int64_t>(n_, b + chunk);
       if (b < e) (*fn_)(b, e);
-      done_.fetch_add(1, std::memory_order_release);
+      // seq_cst, then read caller_waiting_: the caller either sees the job done or is woken
+      if (done_.fetch_add(1) + 1 == parts_ && caller_waiting_.load()) {
+        std::lock_guard<std::mutex> lk(done_mu_);
+        done_cv_.notify_one();
+      }
     }
+    return ran;
   }
   void loop(uint64_t seen) {
+    SpinBudget budget(std::chrono::duration_cast<std::chrono::nanoseconds>(spin_time()).count());
+    auto ended = std::chrono::steady_clock::now();  // when this worker's last job ended
     for (;;) {
-      const auto until = std::chrono::steady_clock::now() + spin_time();
+      const auto until = ended + std::chrono::nanoseconds(budget.ns());
       int spins = 0;
       while (generation_.load() == seen && !stopping_.load()) {
         cpu_relax();
-        if (park_.load(std::memory_order_relaxed) || g_contended.load(std::memory_order_relaxed) ||
+        if (budget.ns() == 0 || park_.load(std::memory_order_relaxed) || g_contended.load(std::memory_order_relaxed) ||
             (++spins % 64 == 0 && std::chrono::steady_clock::now() > until)) {
           std::unique_lock<std::mutex> lk(mu_);
           sleepers_.fetch_add(1);
@@ -210,7 +263,10 @@ class Pool {
       }
       if (stopping_.load()) return;
       seen = generation_.load();
-      work();
+      const auto started = std::chrono::steady_clock::now();
+      const bool did_work = work() > 0;
+      budget.update(std::chrono::duration_cast<std::chrono::nanoseconds>(started - ended).count(), did_work);
+      ended = std::chrono::steady_clock::now();
     }
   }
   void stop() {
@@ -234,6 +290,9 @@ class Pool {
  private:
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> next_{0}, done_{0}, sleepers_{0};
+  std::mutex done_mu_;  // the caller sleeps on done_cv_ when the last chunks are late
+  std::condition_variable done_cv_;
+  std::atomic<bool> caller_waiting_{false};
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
   int64_t n_ = 0;
   int parts_ = 1;
@@ -263,6 +322,16 @@ Pool& pool() {
 // honours OPENBLAS_NUM_THREADS), and as last set for a call.
 std::atomic<int> g_blas_conf{0}, g_blas_now{0};
 
+// TAPEGRAD_BLAS_THREADS=k caps OpenBLAS at k threads whatever set_num_threads says (an A/B switch
+// for benchmarks/ab_threads.py: 1 = single-threaded BLAS); unset or 0: no cap.
+int blas_cap(int n) {
+  static const int cap = [] {
+    const char* v = std::getenv("TAPEGRAD_BLAS_THREADS");
+    return v && *v ? std::max(0, int(std::strtol(v, nullptr, 10))) : 0;
+  }();
+  return cap > 0 ? std::min(n, cap) : n;
+}
+
 }  // namespace
 
 bool cores_contended() {
@@ -274,9 +343,9 @@ bool cores_contended() {
   g_next_probe_ns.store(now + kWindowNs, std::memory_order_relaxed);
   // The last reading: per thread for the calling-thread probe, per process for "all".
   thread_local int64_t t_last_wait = 0, t_last_t = 0;
-  int64_t& last_wait = mode == 1 ? t_last_wait : g_last_wait;
-  int64_t& last_t = mode == 1 ? t_last_t : g_last_t;
-  const int64_t w = g_probe_off ? -1 : mode == 1 ? thread_wait_ns() : process_wait_ns();
+  int64_t& last_wait = mode != 2 ? t_last_wait : g_last_wait;
+  int64_t& last_t = mode != 2 ? t_last_t : g_last_t;
+  const int64_t w = g_probe_off ? -1 : mode != 2 ? thread_wait_ns() : process_wait_ns();
   if (w < 0) {
     g_probe_off = true;  // no schedstat here: never contended
   } else if (last_t > 0) {
@@ -296,12 +365,17 @@ bool cores_contended() {
   return g_contended.load(std::memory_order_relaxed);
 }
 
+bool pool_contended() {
+  const bool c = cores_contended();  // always: it keeps the probe's reading fresh
+  return c && probe_mode() != 3;
+}
+
 void park_workers() {
   Pool* p = g_pool_ptr.load(std::memory_order_acquire);
   if (p) p->park_.store(true, std::memory_order_relaxed);
   int conf = g_blas_conf.load(std::memory_order_relaxed);
   if (conf == 0) {
-    conf = std::max(1, scipy_openblas_get_num_threads());
+    conf = blas_cap(std::max(1, scipy_openblas_get_num_threads()));
     int expected = 0;
     if (!g_blas_conf.compare_exchange_strong(expected, conf)) conf = expected;
     g_blas_now.store(conf);
@@ -329,9 +403,9 @@ void set_num_threads(int n) {
   std::lock_guard<std::mutex> lk(g_pool_mu);
   g_threads = n;
   if (g_pool) g_pool->resize(n);
-  g_blas_conf.store(n);
-  g_blas_now.store(n);
-  scipy_openblas_set_num_threads(n);
+  g_blas_conf.store(blas_cap(n));
+  g_blas_now.store(blas_cap(n));
+  scipy_openblas_set_num_threads(blas_cap(n));
 }
 
 }  // namespace tg

@@ -983,12 +983,8 @@ def _diag_general(diagonal, k, num_rows, num_cols, padding_value, align):
     return _core.where3(mask, picked, _padded(batch + [rows, cols], padding_value, v.dtype))
 
 
-def _diag_part_general(input, k, padding_value, align):
-    from ._ops_shape import gather
-
-    op = "MatrixDiagPartV3"
-    _check_align(align, op)
-    x = _t(input)
+def _band(x, k, op):
+    """x's shape and the diagonal band k = (lo, hi) with TF's checks for a MatrixDiag*V3 op."""
     shape = [int(s) for s in x.shape]
     if len(shape) < 2:
         raise InvalidArgumentError(f"input must be at least 2-dim, received shape: {_shape_str(x)} [Op:{op}]")
@@ -999,6 +995,17 @@ def _diag_part_general(input, k, padding_value, align):
             raise InvalidArgumentError(
                 f"{name}_diag_index is out of bound: {val}. It must be between {-rows} and {cols} [Op:{op}]"
             )
+    return shape, lo, hi, pair
+
+
+def _diag_part_general(input, k, padding_value, align):
+    from ._ops_shape import gather
+
+    op = "MatrixDiagPartV3"
+    _check_align(align, op)
+    x = _t(input)
+    shape, lo, hi, pair = _band(x, k, op)
+    rows, cols = shape[-2], shape[-1]
     batch = shape[:-2]
     num_diags = hi - lo + 1
     d = np.arange(lo, hi + 1)
@@ -1033,16 +1040,8 @@ def _set_diag_general(input, diagonal, k, align):
     _check_align(align, op)
     x = _t(input)
     v = diagonal if isinstance(diagonal, Tensor) else convert_to_tensor(diagonal, dtype=x.dtype)
-    shape = [int(s) for s in x.shape]
-    if len(shape) < 2:
-        raise InvalidArgumentError(f"input must be at least 2-dim, received shape: {_shape_str(x)} [Op:{op}]")
-    lo, hi, pair = _k_pair(k, op)
+    shape, lo, hi, pair = _band(x, k, op)
     rows, cols = shape[-2], shape[-1]
-    for name, val in (("lower", lo), ("upper", hi)):
-        if val != 0 and not -rows < val < cols:  # k = 0 is always accepted (empty matrices), as TF
-            raise InvalidArgumentError(
-                f"{name}_diag_index is out of bound: {val}. It must be between {-rows} and {cols} [Op:{op}]"
-            )
     batch = shape[:-2]
     num_diags = hi - lo + 1
     d = np.arange(lo, hi + 1)

@@ -110,15 +110,23 @@ experimental.__all__ = [
     "get_memory_growth",
 ]
 
-# Note [Thread settings]: the engine has one pool (tg.config.set_num_threads) that runs inside an
-# op; ops run one after another in program order, so there is no inter-op pool. TF's intra-op
-# setting resizes that pool (0 = the default size); the inter-op setting is only remembered.
+# Note [Thread settings]: the engine has one pool of threads that runs inside an op (and sets
+# OpenBLAS's thread count with its own, so the two never compete for the cores); ops run one after
+# another in program order, so there is no inter-op pool. TF's intra-op setting resizes that pool
+# (0: the default size, hardware threads up to 8); the inter-op setting is remembered and returned,
+# as TF's getter does, and changes nothing. Values are checked when set, with the errors TF 2.21
+# raises later, when its context reads them; TF cannot change either after its first op
+# ("Intra op parallelism cannot be modified after initialization."), this engine resizes its pool
+# at any time. A negative intra-op count aborts TF's process ("Check failed: num_threads >= 1"):
+# here it is a ValueError. A negative inter-op count is TF's "run ops on the caller's thread",
+# which is what this engine always does.
 _threads = {"intra": 0, "inter": 0}
 _DEFAULT_THREADS = get_num_threads()
+_INT32_MAX = 2**31 - 1
 
 
 def set_num_threads(n):
-    """Sets the size of the engine's intra-op thread pool (an int >= 1)."""
+    """Sets the size of the engine's intra-op thread pool (an int >= 1); OpenBLAS gets the same count."""
     import numbers
 
     if not isinstance(n, numbers.Integral) or isinstance(n, bool):
@@ -128,20 +136,33 @@ def set_num_threads(n):
     _core_set_num_threads(int(n))
 
 
-def _nonnegative(num_threads, what):
-    import numbers
+def _thread_count(num_threads, field):
+    """TF's ConfigProto field check: None is 0 (the default); an int of int32 range; not a bool."""
+    import operator
 
-    if not isinstance(num_threads, numbers.Integral) or isinstance(num_threads, bool):
-        raise TypeError(f"{what} must be an int, got {num_threads!r} of type {type(num_threads).__name__}")
-    n = int(num_threads)
-    if n < 0:
-        raise ValueError(f"{what} must be >= 0, got {num_threads!r}")
+    if num_threads is None:
+        return 0
+    if isinstance(num_threads, bool):
+        raise TypeError(f"Field tensorflow.ConfigProto.{field}: Expected an int, got a boolean.")
+    n = operator.index(num_threads)  # TypeError: 'float' object cannot be interpreted as an integer
+    if not -_INT32_MAX - 1 <= n <= _INT32_MAX:
+        raise ValueError(f"Value out of range: {n}")
     return n
 
 
 def _set_intra(num_threads):
-    """Threads inside one op: resizes the engine's pool (0: the default, hardware threads up to 8)."""
-    n = _nonnegative(num_threads, "intra_op_parallelism_threads")
+    """Sets the threads one op may use: resizes the engine's pool (0 or None: the default, hardware
+    threads up to 8).
+
+    >>> import tapegrad as tg
+    >>> tg.config.threading.set_intra_op_parallelism_threads(1)
+    >>> tg.config.threading.get_intra_op_parallelism_threads(), tg.config.get_num_threads()
+    (1, 1)
+    >>> tg.config.threading.set_intra_op_parallelism_threads(0)  # back to the default
+    """
+    n = _thread_count(num_threads, "intra_op_parallelism_threads")
+    if n < 0:
+        raise ValueError(f"intra_op_parallelism_threads must be >= 0 (0: the default), got {n}")
     set_num_threads(n if n > 0 else _DEFAULT_THREADS)
     _threads["intra"] = n
 
@@ -153,7 +174,7 @@ def _get_intra():
 
 def _set_inter(num_threads):
     """Remembered only: the engine runs ops one after another (see Note [Thread settings])."""
-    _threads["inter"] = _nonnegative(num_threads, "inter_op_parallelism_threads")
+    _threads["inter"] = _thread_count(num_threads, "inter_op_parallelism_threads")
 
 
 def _get_inter():
