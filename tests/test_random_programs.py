@@ -103,6 +103,11 @@ def _fd(f, x, h):
     return g
 
 
+def _dense(g):
+    """A gather's IndexedSlices gradient (as TF's) as its dense value; others unchanged."""
+    return tg.convert_to_tensor(g) if isinstance(g, tg.IndexedSlices) else g
+
+
 def check_gradients(prog):
     """Tape gradients of sum(out * w) w.r.t. every input against finite differences of the numpy
     transcription. An input the output does not depend on differentiably may get None (TF's
@@ -120,7 +125,7 @@ def check_gradients(prog):
             for t in ts:
                 tape.watch(t)
             loss = tg.reduce_sum(prog.run_tg(tg, ts) * tg.constant(w))
-    grads = tape.gradient(loss, ts)
+    grads = [_dense(g) for g in tape.gradient(loss, ts)]
 
     def f():
         with np.errstate(all="ignore"):
@@ -164,7 +169,7 @@ def check_directional_gradient(prog):
         for t in ts:
             tape.watch(t)
         loss = tg.reduce_sum(prog.run_tg(tg, ts) * tg.constant(w))
-    grads = tape.gradient(loss, ts)
+    grads = [_dense(g) for g in tape.gradient(loss, ts)]
     terms = [np.zeros(1) if g is None else g.numpy() * v for g, v in zip(grads, vs)]
     got = float(sum(np.sum(t) for t in terms))
 
@@ -203,13 +208,13 @@ def check_second_order(prog):
         with tg.GradientTape() as tape:
             tape.watch(ts)
             loss = tg.reduce_sum(prog.run_tg(tg, ts) * tg.constant(w))
-        gs = tape.gradient(loss, ts)
+        gs = [_dense(g) for g in tape.gradient(loss, ts)]
         return ts, [tg.zeros_like(t) if g is None else g for g, t in zip(gs, ts)]
 
     with tg.GradientTape() as outer:
         ts, gs = first(arrays, outer)
         gu = tg.add_n([tg.reduce_sum(g * tg.constant(u)) for g, u in zip(gs, us)])
-    hu = outer.gradient(gu, ts)
+    hu = [_dense(h) for h in outer.gradient(gu, ts)]
     got = sum(0.0 if h is None else float(np.sum(h.numpy() * v)) for h, v in zip(hu, vs))
 
     def dg(t):

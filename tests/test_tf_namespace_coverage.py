@@ -83,9 +83,7 @@ NOT_YET = {
         "tuple",
         "type_spec_from_value",
         "variable_creator_scope",
-        # tensor kinds not supported yet: sparse, ragged, TensorArray, optional, IndexedSlices (issue 11 part 3)
-        "IndexedSlices",
-        "IndexedSlicesSpec",
+        # tensor kinds not supported yet: sparse, ragged, TensorArray, optional
         "NoneTensorSpec",
         "OptionalSpec",
         "RaggedTensor",
@@ -212,7 +210,6 @@ NOT_YET = {
         "depthwise_conv2d_backprop_filter",
         "depthwise_conv2d_backprop_input",
         "dilation2d",
-        "embedding_lookup",
         "embedding_lookup_sparse",
         "erosion2d",
         "experimental",

@@ -1,8 +1,10 @@
 #include "autodiff/tape.h"
 
 #include <algorithm>
+#include <deque>
 
 #include "autodiff/forward.h"
+#include "autodiff/sparse_grad.h"
 #include "ops/ops.h"  // the backward pass runs differentiable ops
 
 namespace tg {
@@ -121,9 +123,11 @@ void end_record(Recording& r, Op op, const Tensor* in, size_t nin, const Tensor*
 // order; so once the walk is below the lowest-index relevant node reading a source, its gradient
 // is final. on_source_ready reports each source at that moment (before the walk goes on), which
 // lets tapegrad.distribute start all-reducing a bucket while the rest of the backward pass runs.
-std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targets, const std::vector<Tensor>& sources,
-                                     const std::vector<Tensor>& output_grads, bool zero_unconnected,
-                                     const SourceReadyFn& on_source_ready) {
+// See Note [Sparse gradients] (sparse_grad.cpp) for what keep_sparse keeps.
+static std::vector<GradValue> compute_impl(Tape& tape, const std::vector<Tensor>& targets,
+                                           const std::vector<Tensor>& sources, const std::vector<Tensor>& output_grads,
+                                           bool zero_unconnected, bool keep_sparse,
+                                           const SourceReadyFn& on_source_ready) {
   const size_t nnodes = tape.nodes.size();
   IdMap source_ids;
   // A source the tape does not know gets None, as TF, unless it is itself a target: then, as TF,
@@ -150,15 +154,15 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
 
   // seed. Gradients live in `slots`, found through `grads` (id -> slot index).
   IdMap grads;
-  std::vector<Tensor> slots;
-  auto accumulate = [&](int64_t id, Tensor g) {
-    if (int64_t* s = grads.find(id)) slots[size_t(*s)] = ops::add(slots[size_t(*s)], g);
+  std::vector<GradValue> slots;
+  auto accumulate = [&](int64_t id, GradValue g) {
+    if (int64_t* s = grads.find(id)) slots[size_t(*s)] = sparse_grad::add(slots[size_t(*s)], g);
     else {
       grads.emplace(id, int64_t(slots.size()));
       slots.push_back(std::move(g));
     }
   };
-  auto grad_of = [&](int64_t id) -> Tensor* {
+  auto grad_of = [&](int64_t id) -> GradValue* {
     int64_t* s = grads.find(id);
     return s ? &slots[size_t(*s)] : nullptr;
   };
@@ -175,15 +179,18 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
     } else {
       seed = ops::ones_like(t);
     }
-    accumulate(t.id, seed);
+    accumulate(t.id, sparse_grad::dense(seed));
   }
 
-  std::vector<Tensor> result(sources.size());
+  std::vector<GradValue> result(sources.size());
   auto final_grad = [&](size_t i) {
     const Tensor& s = sources[i];
-    Tensor* g = grad_of(s.id);
+    GradValue* g = grad_of(s.id);
     if (g && is_differentiable(s.dtype)) result[i] = *g;
-    else if (zero_unconnected && is_differentiable(s.dtype)) result[i] = Tensor::zeros(s.shape, s.dtype);
+    else if (zero_unconnected && is_differentiable(s.dtype)) result[i].value = Tensor::zeros(s.shape, s.dtype);
+    if (result[i].sparse())
+      result[i] =
+          keep_sparse ? sparse_grad::materialize(result[i]) : sparse_grad::dense(sparse_grad::densify(result[i]));
   };
   // See Note [Source ready]: sources in the order their gradients become final.
   std::vector<std::pair<int64_t, size_t>> ready_order;  // (lowest reading node, source index)
@@ -207,8 +214,69 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
     for (; n_ready < ready_order.size() && ready_order[n_ready].first > below; ++n_ready) {
       size_t i = ready_order[n_ready].second;
       final_grad(i);
-      on_source_ready(i, result[i]);
+      on_source_ready(i, result[i].value);
     }
+  };
+
+  // See Note [Sparse gradients]: each node's position in TF's breadth-first backward walk, which
+  // orders the concatenated slices; computed only when a node can make a sparse gradient.
+  std::vector<int64_t> ranks;
+  bool can_be_sparse = false;
+  for (size_t j = 0; j < nnodes && !can_be_sparse; ++j)
+    can_be_sparse = relevant[j] && tape.nodes[j] && sparse_grad::makes_sparse(*tape.nodes[j]);
+  if (can_be_sparse) {
+    ranks.assign(nnodes, int64_t(nnodes));
+    // the ops TF's tape keeps: those whose outputs lead to a target
+    IdMap used;  // tensor id -> uses by kept ops
+    std::vector<char> kept(nnodes, 0);
+    IdMap wanted = target_ids;
+    for (size_t j = nnodes; j-- > 0;) {
+      const Node* n = tape.nodes[j].get();
+      if (!n) continue;
+      for (const Tensor& o : n->outputs)
+        if (wanted.count(o.id)) kept[j] = 1;
+      if (!kept[j]) continue;
+      for (const Tensor& t : n->inputs) {
+        wanted.emplace(t.id, 0);
+        if (int64_t* c = used.find(t.id)) ++*c;
+        else used.emplace(t.id, 1);
+      }
+    }
+    // an op waits for each of its used outputs (TF's op_missing_tensor)
+    std::vector<int64_t> missing(nnodes, 0);
+    for (size_t j = 0; j < nnodes; ++j) {
+      if (!kept[j]) continue;
+      for (const Tensor& o : tape.nodes[j]->outputs)
+        if (used.count(o.id)) ++missing[j];
+    }
+    std::deque<size_t> queue;
+    for (size_t j = 0; j < nnodes; ++j)
+      if (kept[j] && missing[j] == 0) queue.push_back(j);
+    int64_t next = 0;
+    while (!queue.empty()) {
+      const size_t j = queue.back();
+      queue.pop_back();
+      ranks[j] = next++;
+      for (const Tensor& t : tape.nodes[j]->inputs) {
+        int64_t* c = used.find(t.id);
+        if (!c || --*c != 0) continue;
+        const int64_t* p = tape.producer.find(t.id);
+        if (p && *p >= 0 && size_t(*p) < nnodes && kept[size_t(*p)] && --missing[size_t(*p)] == 0)
+          queue.push_front(size_t(*p));
+      }
+    }
+  }
+  auto tf_rank = [&](size_t node_index) -> int64_t { return ranks.empty() ? 0 : ranks[node_index]; };
+
+  // 4. a node's outputs are final once it ran
+  auto release_outputs = [&](const Node& node, size_t k) {
+    for (const Tensor& o : node.outputs)
+      if (!source_ids.count(o.id))
+        if (int64_t* s = grads.find(o.id)) {
+          slots[size_t(*s)] = GradValue();  // free the buffer now
+          grads.erase(o.id);
+        }
+    if (!tape.persistent) tape.nodes[k].reset();
   };
 
   // 2. backward walk
@@ -239,13 +307,33 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
     if (!def.vjp)
       throw LookupError(std::string("No gradient defined for operation '") + op_name(node->op) +
                         "' (op type: " + op_name(node->op) + ")");
+    // See Note [Sparse gradients]: Identity / Cast pass a sparse gradient on; Gather along axis 0
+    // makes one; every other rule sees its output gradients dense.
+    if (nin == 1 && node->outputs.size() == 1 && sparse_grad::passes_sparse(node->op)) {
+      GradValue* g = grad_of(node->outputs[0].id);
+      if (g && g->sparse()) {
+        GradValue pass = sparse_grad::pass_through(*node, *g, tf_rank(k));
+        accumulate(node->inputs[0].id, std::move(pass));
+        release_outputs(*node, k);
+        continue;
+      }
+    }
     gout.clear();
     for (const Tensor& o : node->outputs) {
-      Tensor* g = grad_of(o.id);
-      gout.push_back(g ? *g : ops::zeros_like(o));
+      GradValue* g = grad_of(o.id);
+      gout.push_back(g ? sparse_grad::densify(*g) : ops::zeros_like(o));
     }
     gin.assign(nin, Tensor());
     static_assert(sizeof(bool) == sizeof(char), "needs is passed as bool*");
+    GradValue sparse_params = sparse_grad::gather_params_grad(*node, gout[0], tf_rank(k));
+    if (sparse_params.defined()) {
+      if (sparse_params.value.dtype != node->inputs[0].dtype)
+        throw RuntimeError(std::string("internal: sparse gradient of ") + op_name(node->op) + " has dtype " +
+                           dtype_name(sparse_params.value.dtype) + ", expected " + dtype_name(node->inputs[0].dtype));
+      accumulate(node->inputs[0].id, std::move(sparse_params));
+      release_outputs(*node, k);
+      continue;
+    }
     def.vjp(*node, gout.data(), reinterpret_cast<const bool*>(needs.data()), gin.data());
     // the choke point
     for (size_t i = 0; i < nin; ++i) {
@@ -256,16 +344,9 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
         throw RuntimeError(std::string("internal: gradient of ") + op_name(node->op) + " input " + std::to_string(i) +
                            " has dtype " + dtype_name(g.dtype) + ", expected " + dtype_name(in.dtype));
       if (g.shape != in.shape) g = ops::sum_to(g, in.shape);
-      accumulate(in.id, std::move(g));
+      accumulate(in.id, sparse_grad::dense(std::move(g)));
     }
-    // 4. outputs are final now
-    for (const Tensor& o : node->outputs)
-      if (!source_ids.count(o.id))
-        if (int64_t* s = grads.find(o.id)) {
-          slots[size_t(*s)] = Tensor();  // free the buffer now
-          grads.erase(o.id);
-        }
-    if (!tape.persistent) tape.nodes[k].reset();
+    release_outputs(*node, k);
   }
 
   report_ready(-1);
@@ -276,6 +357,22 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
     tape.producer.clear();
   }
   return result;
+}
+
+std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targets, const std::vector<Tensor>& sources,
+                                     const std::vector<Tensor>& output_grads, bool zero_unconnected,
+                                     const SourceReadyFn& on_source_ready) {
+  std::vector<GradValue> r =
+      compute_impl(tape, targets, sources, output_grads, zero_unconnected, false, on_source_ready);
+  std::vector<Tensor> out(r.size());
+  for (size_t i = 0; i < r.size(); ++i) out[i] = std::move(r[i].value);
+  return out;
+}
+
+std::vector<GradValue> compute_gradient_sparse(Tape& tape, const std::vector<Tensor>& targets,
+                                               const std::vector<Tensor>& sources,
+                                               const std::vector<Tensor>& output_grads, bool zero_unconnected) {
+  return compute_impl(tape, targets, sources, output_grads, zero_unconnected, true, nullptr);
 }
 
 }  // namespace tape

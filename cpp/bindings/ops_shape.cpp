@@ -109,6 +109,11 @@ void init_ops_shape(py::module_& m) {
       [](TensorLike params, TensorLike indices) {
         Tensor p = to_tensor(params), i = to_tensor(indices);
         NdIndex ix = nd_index(i, p.shape, "GatherNd");
+        // indices [n, 1]: rows of params, a gather along axis 0, whose gradient is an IndexedSlices
+        // as TF's GatherNd gradient for that case (See Note [Sparse gradients])
+        if (ix.K == 1 && i.ndim() == 2 && p.ndim() >= 1)
+          return nogil(p.numel(),
+                       [&] { return ops::gather(p, ops::reshape(i, std::vector<int64_t>{i.shape[0]}), 0, 0); });
         int64_t N = prod(p.shape, 0, ix.K), I = prod(p.shape, ix.K, p.ndim());
         Tensor rows = ops::gather(ops::reshape(p, Shape{N, I}), ix.flat, 0, 0);  // [M..., I]
         std::vector<int64_t> out = ix.flat.shape.vec();

@@ -1,6 +1,7 @@
 // Fused optimizer kernels: one call per step for all variables, GIL released.
 #include "bindings/common.h"
 #include "optim/optim.h"
+#include "optim/sparse_step.h"
 
 namespace tg {
 namespace bind {
@@ -112,7 +113,8 @@ void init_optim(py::module_& m) {
       "optimizer_step",
       [](optim::Rule rule, VariableList vars, TensorList grads, py::list slots, const Hyper& hyper, optim::Clip clip,
          double clip_norm, double clip_value, double decay, OptBoolList decay_mask, OptVariableList accumulators,
-         double accum_scale, OptVariableList ema, double ema_momentum, bool ema_overwrite) {
+         double accum_scale, OptVariableList ema, double ema_momentum, bool ema_overwrite,
+         std::optional<std::vector<Tensor>> grad_squares) {
         optim::VarList V = var_list(vars);
         std::vector<Tensor> G = tensor_list(grads);
         std::vector<optim::VarList> S;
@@ -130,6 +132,12 @@ void init_optim(py::module_& m) {
         o.ema = ema.is_none() ? nullptr : &E;
         o.ema_momentum = ema_momentum;
         o.ema_overwrite = ema_overwrite;
+        if (grad_squares) {
+          if (rule != optim::Rule::Lamb && rule != optim::Rule::Adafactor)
+            throw InvalidArgument("optimizer_step: grad_squares is for Lamb and Adafactor (the others take "
+                                  "IndexedSlices through optimizer_sparse_step)");
+          o.grad_squares = &*grad_squares;
+        }
         std::vector<const optim::VarList*> lists = {&V, &A, &E};
         for (const optim::VarList& s : S) lists.push_back(&s);
         run_with_variables_locked(written(lists), total_size(V), [&] { optim::step(rule, V, G, S, hyper, o); });
@@ -138,7 +146,7 @@ void init_optim(py::module_& m) {
       py::arg("clip") = optim::Clip::Off, py::arg("clip_norm") = 0.0, py::arg("clip_value") = 0.0,
       py::arg("decay") = 0.0, py::arg("decay_mask") = py::none(), py::arg("accumulators") = py::none(),
       py::arg("accum_scale") = 1.0, py::arg("ema") = py::none(), py::arg("ema_momentum") = 0.0,
-      py::arg("ema_overwrite") = false,
+      py::arg("ema_overwrite") = false, py::arg("grad_squares") = py::none(),
       R"doc(One fused optimizer step over all variables (Keras's BaseOptimizer.apply in one pass).
 
 rule: an OptimizerRule; slots: one list per slot the rule keeps (momentum, velocity, ...), each
@@ -147,8 +155,69 @@ the order Keras applies them: gradient accumulation (`accumulators` of the gradi
 steps, `accum_scale` = 1 / steps), clipping (`clip` with `clip_norm`; `clip_value` > 0 clips
 each element), decoupled weight decay (`decay` = weight_decay * learning_rate on the variables
 whose `decay_mask` entry is true), then the rule, then the moving averages (`ema` updated with
-`ema_momentum`, copied into the variables when `ema_overwrite`). Raises InvalidArgumentError on
+`ema_momentum`, copied into the variables when `ema_overwrite`). `grad_squares` (Lamb, Adafactor):
+per variable the per-element sums of the squared IndexedSlices entries, used where the rule squares
+the gradient, as Keras (no clipping or accumulation with it). Raises InvalidArgumentError on
 mismatched lists, dtypes or shapes, before any variable changes.)doc");
+  py::class_<optim::SparseRowState, std::shared_ptr<optim::SparseRowState>>(
+      m, "SparseRowState",
+      "Per variable, between sparse optimizer steps: the rows whose slots may be nonzero (private; See Note "
+      "[Sparse optimizer step]).")
+      .def(py::init<>(), "An empty state: the first sparse step scans the slots.")
+      .def_property_readonly(
+          "num_live", [](const optim::SparseRowState& s) { return int64_t(s.live.size()); },
+          "How many rows the state knows to hold nonzero slots.")
+      .def_readonly("rows_visited", &optim::SparseRowState::rows_visited, "How many rows the last sparse step updated.")
+      .def_readonly("valid", &optim::SparseRowState::valid, "False until a step (re)built the row list.")
+      .def_readonly("scans", &optim::SparseRowState::scans, "How often the row list was rebuilt from the slots.");
+  m.def(
+      "optimizer_sparse_step",
+      [](optim::Rule rule, VariableList vars, TensorList values, TensorList indices, py::list slots, const Hyper& hyper,
+         optim::Clip clip, double clip_norm, double clip_value, double decay, OptBoolList decay_mask,
+         OptVariableList ema, double ema_momentum, bool ema_overwrite,
+         std::vector<std::shared_ptr<optim::SparseRowState>> states) {
+        optim::VarList V = var_list(vars);
+        std::vector<Tensor> Gv = tensor_list(values), Gi = tensor_list(indices);
+        if (Gv.size() != Gi.size())
+          throw InvalidArgument("optimizer_sparse_step: got " + std::to_string(Gv.size()) + " values for " +
+                                std::to_string(Gi.size()) + " indices");
+        std::vector<optim::SparseRows> G;
+        for (size_t i = 0; i < Gv.size(); ++i) G.push_back({Gv[i], Gi[i]});
+        std::vector<optim::VarList> S;
+        for (py::handle s : slots) S.push_back(var_list(s));
+        optim::VarList E = var_list(ema);
+        optim::StepOptions o;
+        o.clip = clip;
+        o.clip_norm = clip_norm;
+        o.clip_value = clip_value;
+        o.decay = decay;
+        if (!decay_mask.is_none())
+          for (py::handle b : py::reinterpret_borrow<py::sequence>(decay_mask)) o.decay_mask.push_back(b.cast<bool>());
+        o.ema = ema.is_none() ? nullptr : &E;
+        o.ema_momentum = ema_momentum;
+        o.ema_overwrite = ema_overwrite;
+        std::vector<const optim::VarList*> lists = {&V, &E};
+        for (const optim::VarList& s : S) lists.push_back(&s);
+        run_with_variables_locked(written(lists), total_size(V),
+                                  [&] { optim::sparse_step(rule, V, G, S, hyper, o, states); });
+      },
+      py::arg("rule"), py::arg("variables"), py::arg("values"), py::arg("indices"), py::arg("slots"), py::arg("hyper"),
+      py::kw_only(), py::arg("clip") = optim::Clip::Off, py::arg("clip_norm") = 0.0, py::arg("clip_value") = 0.0,
+      py::arg("decay") = 0.0, py::arg("decay_mask") = py::none(), py::arg("ema") = py::none(),
+      py::arg("ema_momentum") = 0.0, py::arg("ema_overwrite") = false,
+      py::arg("states") = std::vector<std::shared_ptr<optim::SparseRowState>>{},
+      R"doc(One optimizer step with IndexedSlices gradients (values[i], indices[i] per variable), as Keras 3
+applies them on TF (See Note [Sparse optimizer step]): SGD and Adagrad touch only the rows in the
+slices; the other rules decay every row as Keras does, visiting only the rows whose slots are nonzero
+when `states` (one SparseRowState per variable, kept between steps) are given. Options as optimizer_step (clip=clipnorm and
+clip_value act on the slice values; global_clipnorm and accumulation are rejected: Keras densifies
+there). Raises InvalidArgumentError on mismatched shapes or out-of-range indices before any write.)doc");
+  m.def(
+      "optimizer_sparse_rows_only", [](optim::Rule rule) { return optim::sparse_step_rows_only(rule); },
+      py::arg("rule"), "Whether optimizer_sparse_step with `rule` touches only the rows in the slices.");
+  m.def(
+      "optimizer_sparse_supported", [](optim::Rule rule) { return optim::sparse_step_supported(rule); },
+      py::arg("rule"), "Whether `rule` has a sparse kernel (Lamb and Adafactor densify).");
   m.def(
       "optimizer_accumulate",
       [](VariableList accs, TensorList grads) {

@@ -1,4 +1,5 @@
 // GradientTape's engine side: the tape object, the thread's tape stack, the backward pass.
+#include "autodiff/sparse_grad.h"
 #include "bindings/common.h"
 
 namespace tg {
@@ -90,6 +91,37 @@ void init_tape(py::module_& m) {
       py::arg("tape"), py::arg("targets"), py::arg("sources"), py::arg("output_grads"), py::arg("zero_unconnected"),
       py::arg("on_source_ready") = py::none(),
       "The gradients of sum(targets * output_grads) with respect to each source (None: unconnected).");
+  // See Note [Sparse gradients]: a sparse source gradient comes back as (values, indices, dense_shape),
+  // which GradientTape wraps in tf.IndexedSlices.
+  m.def(
+      "compute_gradient_sparse",
+      [](std::shared_ptr<Tape> t, py::typing::List<TensorLike> targets, py::typing::List<TensorLike> sources,
+         py::typing::List<OptTensorLike> output_grads, bool zero_unconnected) {
+        std::vector<Tensor> tg_, src, og;
+        for (py::handle h : targets) tg_.push_back(to_tensor_noaccess(h));
+        for (py::handle h : sources) src.push_back(to_tensor_noaccess(h));
+        for (py::handle h : output_grads) og.push_back(h.is_none() ? Tensor() : to_tensor(h));
+        std::vector<GradValue> res;
+        {
+          py::gil_scoped_release release;
+          res = tape::compute_gradient_sparse(*t, tg_, src, og, zero_unconnected);
+        }
+        py::typing::List<
+            py::typing::Optional<py::typing::Union<Tensor, py::typing::Tuple<Tensor, Tensor, py::typing::List<int>>>>>
+            out;
+        for (GradValue& r : res) {
+          if (!r.defined()) out.append(py::none());
+          else if (!r.sparse()) out.append(py::cast(std::move(r.value)));
+          else {
+            py::typing::List<int> shape;
+            for (int d = 0; d < r.dense_shape.ndim; ++d) shape.append(r.dense_shape[d]);
+            out.append(py::make_tuple(py::cast(std::move(r.value)), py::cast(std::move(r.indices)), shape));
+          }
+        }
+        return out;
+      },
+      py::arg("tape"), py::arg("targets"), py::arg("sources"), py::arg("output_grads"), py::arg("zero_unconnected"),
+      "compute_gradient, with a sparse gradient (gather along axis 0) as a (values, indices, dense_shape) tuple.");
   // A fresh tensor and a writable numpy view of its buffer, for collectives to receive into
   // (tapegrad.distribute): nothing else can see the tensor until the caller hands it out.
   m.def(

@@ -238,7 +238,9 @@ Tensor gather(const Tensor& x, const Tensor& idx, int64_t axis, int64_t batch_di
     throw InvalidArgument("batch_dims (" + std::to_string(bd) + ") must be less than or equal to axis (" +
                           std::to_string(ax) + ") [Op:GatherV2]");
   Tensor out = kernels::gather(x, idx, ax, bd);
-  tape::record(Op::Gather, {x, idx}, {out}, [&](Attrs& at) { at.ints = {ax, bd}; });
+  // ints[2]: the axis was given as 0 (TF's gradient is an IndexedSlices only for a static axis of
+  // 0, not -rank; See Note [Sparse gradients])
+  tape::record(Op::Gather, {x, idx}, {out}, [&](Attrs& at) { at.ints = {ax, bd, int64_t(axis == 0)}; });
   return out;
 }
 

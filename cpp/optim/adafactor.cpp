@@ -16,7 +16,8 @@ struct AdafactorScalars {
 
 template <class T> void adafactor_one(const Shape& shape, T* p, const T* g_in, T* r, T* c, T* v, T* acc, T* ema,
                                       const Pre<T>& pre, const AdafactorScalars& s, bool use_acc, bool use_ema, T* g,
-                                      double* col) {
+                                      double* col, const T* g2) {
+  // g2: the sums of the squared slices (See Note [Sparse optimizer step]); else g * g
   const int64_t n = shape.numel();
   if (n == 0) return;
   double sp = 0;
@@ -38,12 +39,13 @@ template <class T> void adafactor_one(const Shape& shape, T* p, const T* g_in, T
     const int64_t C = shape[shape.ndim - 1], R = shape[shape.ndim - 2], B = n / (R * C);
     for (int64_t b = 0; b < B; ++b) {
       const T* gb = g + b * R * C;
+      const T* g2b = g2 ? g2 + b * R * C : nullptr;
       std::fill(col, col + C, 0.0);
       double rsum = 0;
       for (int64_t i = 0; i < R; ++i) {
         double row = 0;
         for (int64_t j = 0; j < C; ++j) {
-          const double q = double(gb[i * C + j] * gb[i * C + j] + eps1);
+          const double q = double((g2b ? g2b[i * C + j] : gb[i * C + j] * gb[i * C + j]) + eps1);
           row += q;
           col[j] += q;
         }
@@ -61,13 +63,14 @@ template <class T> void adafactor_one(const Shape& shape, T* p, const T* g_in, T
       }
     }
   } else {
-    for (int64_t i = 0; i < n; ++i) v[i] = beta * v[i] + one_m_beta * (g[i] * g[i] + eps1);
+    for (int64_t i = 0; i < n; ++i) v[i] = beta * v[i] + one_m_beta * ((g2 ? g2[i] : g[i] * g[i]) + eps1);
   }
   double su = 0;
   for (int64_t i = 0; i < n; ++i) {
     const T u = g[i] / std::sqrt(v[i]);
     g[i] = u;
-    su += double(u) * double(u);
+    // Keras's rms of the slices g_i / sqrt(v): sum_i g_i^2 / v per element
+    su += g2 ? double(g2[i] / v[i]) : double(u) * double(u);
   }
   const T den = T(std::max(1.0, double(T(std::sqrt(su / double(n)))) / s.clip));
   for (int64_t i = 0; i < n; ++i) {
@@ -85,6 +88,7 @@ void adafactor(const VarList& vars, const std::vector<Tensor>& grads, const std:
                const StepOptions& o) {
   check_update_args("Adafactor", vars, grads, {&slots[2]});
   check_options("Adafactor", vars, o);
+  check_grad_squares("Adafactor", vars, o);
   for (size_t i = 0; i < vars.size(); ++i) {
     const Shape& sh = vars[i]->value.shape;
     if (sh.ndim < 2) continue;
@@ -125,7 +129,8 @@ void adafactor(const VarList& vars, const std::vector<Tensor>& grads, const std:
         auto q = ptrs_at<T>(pr, grads, t, 0);
         adafactor_one<T>(vars[t]->value.shape, q.p, q.g, static_cast<T*>(R[t]), static_cast<T*>(C[t]), q.s0, q.acc,
                          q.ema, make_pre<T>(o, scales, t), s, o.accumulators != nullptr, o.ema != nullptr,
-                         reinterpret_cast<T*>(scratch[t].data()), cols[t].data());
+                         reinterpret_cast<T*>(scratch[t].data()), cols[t].data(),
+                         o.grad_squares ? (*o.grad_squares)[t].data<T>() : nullptr);
       });
     }
   });

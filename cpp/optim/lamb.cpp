@@ -13,7 +13,8 @@ struct LambScalars {
 
 template <class T, bool kAcc> inline void lamb_moments(int64_t n, T* __restrict p, const T* __restrict g,
                                                        T* __restrict m, T* __restrict v, T* __restrict acc,
-                                                       const Pre<T> pre, const LambScalars& s, double* sw, double* su) {
+                                                       const Pre<T> pre, const LambScalars& s, double* sw, double* su,
+                                                       const T* __restrict g2) {
   const T one_m_b1 = T(s.one_m_b1), one_m_b2 = T(s.one_m_b2), d1 = T(s.d1), d2 = T(s.d2), eps = T(s.eps);
   auto body = [&](int64_t i, double& aw, double& au) {
     T gi = g[i];
@@ -26,7 +27,7 @@ template <class T, bool kAcc> inline void lamb_moments(int64_t n, T* __restrict 
     pi = pi - pi * pre.decay;
     p[i] = pi;
     T mi = m[i] + (gi - m[i]) * one_m_b1;
-    T vi = v[i] + (gi * gi - v[i]) * one_m_b2;
+    T vi = v[i] + ((g2 ? g2[i] : gi * gi) - v[i]) * one_m_b2;
     m[i] = mi;
     v[i] = vi;
     T u = (mi / d1) / (std::sqrt(vi / d2) + eps);
@@ -60,6 +61,7 @@ void lamb(const VarList& vars, const std::vector<Tensor>& grads, const std::vect
           const StepOptions& o) {
   check_update_args("Lamb", vars, grads, {&slots[0], &slots[1]});
   check_options("Lamb", vars, o);
+  check_grad_squares("Lamb", vars, o);
   const std::vector<double> scales = grad_scales(o, grads);
   const LambScalars s{h.learning_rate,
                       1.0 - h.beta_1,
@@ -75,13 +77,15 @@ void lamb(const VarList& vars, const std::vector<Tensor>& grads, const std::vect
     if (grads[bl.t].dtype == DType::Float32) {
       auto q = ptrs_at<float>(pr, grads, bl.t, bl.b);
       auto pre = make_pre<float>(o, scales, bl.t);
-      if (acc) lamb_moments<float, true>(bl.e - bl.b, q.p, q.g, q.s0, q.s1, q.acc, pre, s, &pw[k], &pu[k]);
-      else lamb_moments<float, false>(bl.e - bl.b, q.p, q.g, q.s0, q.s1, q.acc, pre, s, &pw[k], &pu[k]);
+      const float* g2 = o.grad_squares ? (*o.grad_squares)[bl.t].data<float>() + bl.b : nullptr;
+      if (acc) lamb_moments<float, true>(bl.e - bl.b, q.p, q.g, q.s0, q.s1, q.acc, pre, s, &pw[k], &pu[k], g2);
+      else lamb_moments<float, false>(bl.e - bl.b, q.p, q.g, q.s0, q.s1, q.acc, pre, s, &pw[k], &pu[k], g2);
     } else {
       auto q = ptrs_at<double>(pr, grads, bl.t, bl.b);
       auto pre = make_pre<double>(o, scales, bl.t);
-      if (acc) lamb_moments<double, true>(bl.e - bl.b, q.p, q.g, q.s0, q.s1, q.acc, pre, s, &pw[k], &pu[k]);
-      else lamb_moments<double, false>(bl.e - bl.b, q.p, q.g, q.s0, q.s1, q.acc, pre, s, &pw[k], &pu[k]);
+      const double* g2 = o.grad_squares ? (*o.grad_squares)[bl.t].data<double>() + bl.b : nullptr;
+      if (acc) lamb_moments<double, true>(bl.e - bl.b, q.p, q.g, q.s0, q.s1, q.acc, pre, s, &pw[k], &pu[k], g2);
+      else lamb_moments<double, false>(bl.e - bl.b, q.p, q.g, q.s0, q.s1, q.acc, pre, s, &pw[k], &pu[k], g2);
     }
   });
   std::vector<double> sw(vars.size(), 0.0), su(vars.size(), 0.0);

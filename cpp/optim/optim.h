@@ -29,6 +29,10 @@ struct StepOptions {
   const VarList* ema = nullptr;  // moving averages of the variables (use_ema)
   double ema_momentum = 0;     // 0 on the first step, as in Keras
   bool ema_overwrite = false;  // copy the averages into the variables after the update
+  // Lamb and Adafactor: per variable, the per-element sums of the squared tf.IndexedSlices entries,
+  // used where the rule squares the gradient (Keras squares each slice before densifying; See Note
+  // [Sparse optimizer step]). Only without clipping and accumulation (the caller clips the slices).
+  const std::vector<Tensor>* grad_squares = nullptr;
 };
 
 // Checks that grads[i] matches vars[i] (and each slot list) in dtype and shape, and that no

@@ -79,7 +79,7 @@ inline void rule_loop(int64_t n, T* __restrict p, const T* __restrict g, T* __re
       gi = std::min(std::max(gi, pre.lo), pre.hi);
       pi = pi - pi * pre.decay;
     }
-    r(i, pi, gi, s0, s1, s2);
+    r(i, pi, gi, gi * gi, std::abs(gi), s0, s1, s2);
     p[i] = pi;
     if constexpr (kEma) ema[i] = pre.ema_mom * ema[i] + pre.ema_1m * pi;
   };
@@ -100,6 +100,9 @@ inline void rule_loop(int64_t n, T* __restrict p, const T* __restrict g, T* __re
 std::vector<double> grad_scales(const StepOptions& o, const std::vector<Tensor>& grads);
 // Checks the options' lists against the variables (before any parallel work).
 void check_options(const char* who, const VarList& vars, const StepOptions& o);
+// Checks StepOptions::grad_squares (one tensor per variable, its shape and dtype; no clipping or
+// accumulation with it).
+void check_grad_squares(const char* who, const VarList& vars, const StepOptions& o);
 // Copies the EMA into the variables (ema_overwrite).
 void overwrite_with_ema(const VarList& vars, const VarList& ema);
 

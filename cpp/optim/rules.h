@@ -1,6 +1,9 @@
-// Keras 3.15 update rules (`update_step`) as element functors: rule(i, p, g, s0, s1, s2) updates
-// the parameter value p (already decayed) with the preprocessed gradient g and the slots at index
-// i. Per-step scalars are computed once in double in the constructor and cast to T.
+// Keras 3.15 update rules (`update_step`) as element functors: rule(i, p, g, g2, ga, s0, s1, s2)
+// updates the parameter value p (already decayed) with the preprocessed gradient g and the slots at
+// index i. g2 and ga stand for g * g and |g| wherever the rule squares the gradient or takes its
+// absolute value: the dense step passes exactly those, the sparse step (sparse_step.cpp) passes the
+// per-row sums of the slices' squares and absolute values, as Keras's ops on tf.IndexedSlices do
+// (See Note [Sparse optimizer step]). Per-step scalars are computed once in double in the constructor and cast to T.
 // See Note [Fused update]. Each rule reads the Hyper fields (optim.h) named at it.
 #pragma once
 #include <algorithm>
@@ -14,7 +17,7 @@ namespace tg {
 namespace optim {
 
 #define TG_RULE_OP \
-  inline void operator()(int64_t i, T& p, T g, T* __restrict s0, T* __restrict s1, T* __restrict s2) const
+  inline void operator()(int64_t i, T& p, T g, T g2, T ga, T* __restrict s0, T* __restrict s1, T* __restrict s2) const
 
 // SGD {learning_rate, momentum}; V: 0 plain, 1 momentum, 2 nesterov. Slots: momentum.
 template <class T, int V> struct Sgd {
@@ -42,7 +45,7 @@ template <class T, bool kCentered, bool kMomentum> struct Rmsprop {
   explicit Rmsprop(const Hyper& h)
       : lr(T(h.learning_rate)), rho(T(h.rho)), one_m_rho(T(1.0 - h.rho)), mom(T(h.momentum)), eps(T(h.epsilon)) {}
   TG_RULE_OP {
-    T v = rho * s0[i] + one_m_rho * (g * g);
+    T v = rho * s0[i] + one_m_rho * g2;
     s0[i] = v;
     T den;
     if constexpr (kCentered) {
@@ -77,7 +80,7 @@ template <class T, bool kAmsgrad> struct Adam {
         one_m_b1(T(1.0 - h.beta_1)), one_m_b2(T(1.0 - h.beta_2)), eps(T(h.epsilon)) {}
   TG_RULE_OP {
     T m = s0[i] + (g - s0[i]) * one_m_b1;
-    T v = s1[i] + (g * g - s1[i]) * one_m_b2;
+    T v = s1[i] + (g2 - s1[i]) * one_m_b2;
     s0[i] = m;
     s1[i] = v;
     if constexpr (kAmsgrad) {
@@ -95,7 +98,7 @@ template <class T> struct Adagrad {
   T lr, eps;
   explicit Adagrad(const Hyper& h) : lr(T(h.learning_rate)), eps(T(h.epsilon)) {}
   TG_RULE_OP {
-    T a = s0[i] + g * g;
+    T a = s0[i] + g2;
     s0[i] = a;
     p = p - (lr * g) / std::sqrt(a + eps);
   }
@@ -107,10 +110,12 @@ template <class T> struct Adadelta {
   explicit Adadelta(const Hyper& h)
       : lr(T(h.learning_rate)), rho(T(h.rho)), one_m_rho(T(1.0 - h.rho)), eps(T(h.epsilon)) {}
   TG_RULE_OP {
-    T eg = rho * s0[i] + one_m_rho * (g * g);
+    T eg = rho * s0[i] + one_m_rho * g2;
     s0[i] = eg;
     T d = -((std::sqrt(s1[i] + eps) * g) / std::sqrt(eg + eps));
-    s1[i] = rho * s1[i] + one_m_rho * (d * d);
+    // square(delta) per slice: c^2 * sum(g_i^2) for c = rms(delta_acc) / rms(eg); d * d when g2 == g * g
+    T dd = (g2 == g * g) ? d * d : ((s1[i] + eps) / (eg + eps)) * g2;
+    s1[i] = rho * s1[i] + one_m_rho * dd;
     p = p + lr * d;
   }
 };
@@ -123,7 +128,7 @@ template <class T> struct Adamax {
         c(T(1.0 - std::pow(h.beta_1, h.local_step))), eps(T(h.epsilon)) {}
   TG_RULE_OP {
     T m = s0[i] + (g - s0[i]) * one_m_b1;
-    T u = std::max(b2 * s1[i], std::abs(g));
+    T u = std::max(b2 * s1[i], ga);
     s0[i] = m;
     s1[i] = u;
     p = p - (lr * m) / (c * (u + eps));
@@ -144,7 +149,7 @@ template <class T> struct Nadam {
   }
   TG_RULE_OP {
     T m = s0[i] + (g - s0[i]) * one_m_b1;
-    T v = s1[i] + (g * g - s1[i]) * one_m_b2;
+    T v = s1[i] + (g2 - s1[i]) * one_m_b2;
     s0[i] = m;
     s1[i] = v;
     T m_hat = c1 * m + c2 * g;
@@ -169,7 +174,7 @@ template <class T, bool kSqrt> struct Ftrl {
   TG_RULE_OP {
     T n = s0[i];
     T gs = g + two_shrink * p;
-    T na = n + g * g;
+    T na = n + g2;
     T lin = s1[i] + (gs - ((pw(na) - pw(n)) / lr) * p);
     T q = pw(na) / lr + two_l2;
     T lc = std::min(std::max(lin, -l1), l1);

@@ -73,6 +73,21 @@ void check_options(const char* who, const VarList& vars, const StepOptions& o) {
     throw InvalidArgument(std::string(who) + ": bad clip mode " + std::to_string(int(o.clip)));
 }
 
+void check_grad_squares(const char* who, const VarList& vars, const StepOptions& o) {
+  if (!o.grad_squares) return;
+  if (o.grad_squares->size() != vars.size())
+    throw InvalidArgument(std::string(who) + ": got " + std::to_string(o.grad_squares->size()) +
+                          " gradient squares for " + std::to_string(vars.size()) + " variables");
+  if (o.clip != Clip::Off || o.clip_value > 0 || o.accumulators)
+    throw InvalidArgument(std::string(who) + ": gradient squares go without clipping and accumulation");
+  for (size_t i = 0; i < vars.size(); ++i) {
+    const Tensor& g2 = (*o.grad_squares)[i];
+    if (!g2.has_data() || g2.dtype != vars[i]->value.dtype || g2.shape != vars[i]->value.shape)
+      throw InvalidArgument(std::string(who) + ": gradient squares for variable '" + vars[i]->name +
+                            "' must have its dtype and shape " + vars[i]->value.shape.str());
+  }
+}
+
 Prepared prepare(const VarList& vars, const std::vector<VarList>& slots, const StepOptions& o) {
   Prepared pr;
   const size_t n = vars.size();

@@ -322,6 +322,7 @@ double Tensor::item() const {
 Variable::Variable(Tensor v, std::string n, bool t) : value(v.clone()), name(std::move(n)), trainable(t) {}
 
 Tensor& Variable::writable(bool copy_old) {
+  ++version;
   if (value.storage.use_count() > 1) {
     auto fresh = std::make_shared<Storage>(value.nbytes());
     if (copy_old && value.nbytes()) std::memcpy(fresh->data, value.raw(), value.nbytes());
@@ -346,6 +347,7 @@ static void check_assign(const Variable& var, const Tensor& v, const char* what)
 void Variable::write_locked(Write how, const Tensor& v) {
   static const char* const kWhat[] = {"assign", "assign_add", "assign_sub"};
   check_assign(*this, v, kWhat[int(how)]);
+  ++version;
   if (how == Write::Assign) {
     Tensor& w = writable(false);
     if (v.nbytes()) std::memcpy(w.raw(), v.raw(), v.nbytes());

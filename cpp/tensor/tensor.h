@@ -160,6 +160,10 @@ class Variable : public std::enable_shared_from_this<Variable> {
   std::string name;
   bool trainable;
   mutable std::mutex mu;  // See Note [Threads contract]
+  // Bumped (under `mu`) whenever the storage may be written: writable() and write_locked(). The
+  // sparse optimizer step compares it to know that nobody else wrote its slots
+  // (Note [Sparse optimizer step]).
+  uint64_t version = 0;
 
   // The current value (shares the buffer), under the lock.
   Tensor read() const {

@@ -200,6 +200,7 @@ from ._ops_shape import (  # noqa: E402
     unstack,
     where,
 )
+from ._indexed_slices import IndexedSlices, IndexedSlicesSpec  # noqa: E402
 from ._tape import GradientTape, UnconnectedGradients  # noqa: E402
 from ._tensor import Tensor, TensorShape, TensorSpec, Variable  # noqa: E402
 from .config import device  # noqa: E402
@@ -250,6 +251,8 @@ __all__ = [
     "DType",
     "Function",
     "GradientTape",
+    "IndexedSlices",
+    "IndexedSlicesSpec",
     "Module",
     "Tensor",
     "TensorShape",

@@ -8,7 +8,7 @@ import numpy.typing
 import tapegrad._typing
 import typing
 import typing_extensions
-__all__: list[str] = ['Accumulator', 'GradientClip', 'InvalidArgumentError', 'OptimizerHyper', 'OptimizerRule', 'ResourceExhaustedError', 'Tape', 'Tensor', 'Variable', 'abs', 'acos', 'acosh', 'add', 'angle', 'any_tape_active', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'broadcast_to', 'cast', 'ceil', 'complex', 'compute_gradient', 'compute_jacobian', 'concat', 'conj', 'constant', 'convert_to_tensor', 'cos', 'cosh', 'divide', 'equal', 'erf', 'erfc', 'exp', 'expm1', 'fill', 'floor', 'floordiv', 'floormod', 'from_dlpack_capsule', 'full', 'gather', 'gather_nd', 'get_num_threads', 'greater', 'greater_equal', 'identity', 'imag', 'is_accumulator_recording', 'is_finite', 'is_inf', 'is_nan', 'is_recording', 'less', 'less_equal', 'log', 'log1p', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'matmul', 'maximum', 'minimum', 'multiply', 'negative', 'not_equal', 'optimizer_accumulate', 'optimizer_ema_update', 'optimizer_step', 'optimizer_sum_squares', 'pad_constant', 'pop_accumulator', 'pop_tape', 'pow', 'push_accumulator', 'push_tape', 'range', 'real', 'reciprocal', 'record_custom_gradient', 'reduce_all', 'reduce_any', 'reduce_max', 'reduce_mean', 'reduce_min', 'reduce_prod', 'reduce_sum', 'relu', 'relu6', 'reshape', 'round', 'rsqrt', 'scatter_nd', 'set_num_threads', 'sigmoid', 'sigmoid_cross_entropy_with_logits', 'sign', 'simd_isa', 'sin', 'sinh', 'softmax', 'softmax_cross_entropy_with_logits', 'softplus', 'sparse_softmax_cross_entropy_with_logits', 'sqrt', 'square', 'squared_difference', 'stop_gradient', 'strided_slice', 'subtract', 'tan', 'tanh', 'tensor_scatter_nd_add', 'tensor_scatter_nd_update', 'transpose', 'unsorted_segment_sum', 'unstack', 'where3', 'where_indices', 'zeros']
+__all__: list[str] = ['Accumulator', 'GradientClip', 'InvalidArgumentError', 'OptimizerHyper', 'OptimizerRule', 'ResourceExhaustedError', 'SparseRowState', 'Tape', 'Tensor', 'Variable', 'abs', 'acos', 'acosh', 'add', 'angle', 'any_tape_active', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'broadcast_to', 'cast', 'ceil', 'complex', 'compute_gradient', 'compute_gradient_sparse', 'compute_jacobian', 'concat', 'conj', 'constant', 'convert_to_tensor', 'cos', 'cosh', 'divide', 'equal', 'erf', 'erfc', 'exp', 'expm1', 'fill', 'floor', 'floordiv', 'floormod', 'from_dlpack_capsule', 'full', 'gather', 'gather_nd', 'get_num_threads', 'greater', 'greater_equal', 'identity', 'imag', 'is_accumulator_recording', 'is_finite', 'is_inf', 'is_nan', 'is_recording', 'less', 'less_equal', 'log', 'log1p', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'matmul', 'maximum', 'minimum', 'multiply', 'negative', 'not_equal', 'optimizer_accumulate', 'optimizer_ema_update', 'optimizer_sparse_rows_only', 'optimizer_sparse_step', 'optimizer_sparse_supported', 'optimizer_step', 'optimizer_sum_squares', 'pad_constant', 'pop_accumulator', 'pop_tape', 'pow', 'push_accumulator', 'push_tape', 'range', 'real', 'reciprocal', 'record_custom_gradient', 'reduce_all', 'reduce_any', 'reduce_max', 'reduce_mean', 'reduce_min', 'reduce_prod', 'reduce_sum', 'relu', 'relu6', 'reshape', 'round', 'rsqrt', 'scatter_nd', 'set_num_threads', 'sigmoid', 'sigmoid_cross_entropy_with_logits', 'sign', 'simd_isa', 'sin', 'sinh', 'softmax', 'softmax_cross_entropy_with_logits', 'softplus', 'sparse_softmax_cross_entropy_with_logits', 'sqrt', 'square', 'squared_difference', 'stop_gradient', 'strided_slice', 'subtract', 'tan', 'tanh', 'tensor_scatter_nd_add', 'tensor_scatter_nd_update', 'transpose', 'unsorted_segment_sum', 'unstack', 'where3', 'where_indices', 'zeros']
 class InvalidArgumentError(ValueError):
     pass
 class ResourceExhaustedError(MemoryError):
@@ -663,6 +663,34 @@ class OptimizerHyper:
     @u_product.setter
     def u_product(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
+class SparseRowState:
+    """
+    Per variable, between sparse optimizer steps: the rows whose slots may be nonzero (private; See Note [Sparse optimizer step]).
+    """
+    def __init__(self) -> None:
+        """
+        An empty state: the first sparse step scans the slots.
+        """
+    @property
+    def num_live(self) -> int:
+        """
+        How many rows the state knows to hold nonzero slots.
+        """
+    @property
+    def rows_visited(self) -> int:
+        """
+        How many rows the last sparse step updated.
+        """
+    @property
+    def scans(self) -> int:
+        """
+        How often the row list was rebuilt from the slots.
+        """
+    @property
+    def valid(self) -> bool:
+        """
+        False until a step (re)built the row list.
+        """
 def _arg_reduce(x: tapegrad._typing.TensorLike, axis: typing.SupportsInt | typing.SupportsIndex, dtype_code: typing.SupportsInt | typing.SupportsIndex, is_max: bool) -> Tensor:
     """
     (private) The index of the largest (is_max) or smallest value along a normalised `axis`.
@@ -846,6 +874,10 @@ def complex(real: tapegrad._typing.TensorLike, imag: tapegrad._typing.TensorLike
 def compute_gradient(tape: Tape, targets: list[tapegrad._typing.TensorLike], sources: list[tapegrad._typing.TensorLike], output_grads: list[tapegrad._typing.TensorLike | None], zero_unconnected: bool, on_source_ready: collections.abc.Callable[[int, Tensor | None], None] | None = None) -> list[Tensor | None]:
     """
     The gradients of sum(targets * output_grads) with respect to each source (None: unconnected).
+    """
+def compute_gradient_sparse(tape: Tape, targets: list[tapegrad._typing.TensorLike], sources: list[tapegrad._typing.TensorLike], output_grads: list[tapegrad._typing.TensorLike | None], zero_unconnected: bool) -> list[Tensor | tuple[Tensor, Tensor, list[int]] | None]:
+    """
+    compute_gradient, with a sparse gradient (gather along axis 0) as a (values, indices, dense_shape) tuple.
     """
 def compute_jacobian(tape: Tape, target: tapegrad._typing.TensorLike, sources: list[tapegrad._typing.TensorLike], zero_unconnected: bool, batch: bool) -> list[Tensor | None]:
     """
@@ -1035,7 +1067,24 @@ def optimizer_ema_update(variables: collections.abc.Sequence[Variable], averages
     """
     averages = momentum * averages + (1 - momentum) * variables, for every pair (use_ema).
     """
-def optimizer_step(rule: OptimizerRule, variables: collections.abc.Sequence[Variable], grads: collections.abc.Sequence[tapegrad._typing.TensorLike], slots: list, hyper: OptimizerHyper, *, clip: GradientClip = GradientClip.off, clip_norm: typing.SupportsFloat | typing.SupportsIndex = 0.0, clip_value: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay_mask: collections.abc.Sequence[bool] | None = None, accumulators: collections.abc.Sequence[Variable] | None = None, accum_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, ema: collections.abc.Sequence[Variable] | None = None, ema_momentum: typing.SupportsFloat | typing.SupportsIndex = 0.0, ema_overwrite: bool = False) -> None:
+def optimizer_sparse_rows_only(rule: OptimizerRule) -> bool:
+    """
+    Whether optimizer_sparse_step with `rule` touches only the rows in the slices.
+    """
+def optimizer_sparse_step(rule: OptimizerRule, variables: collections.abc.Sequence[Variable], values: collections.abc.Sequence[tapegrad._typing.TensorLike], indices: collections.abc.Sequence[tapegrad._typing.TensorLike], slots: list, hyper: OptimizerHyper, *, clip: GradientClip = GradientClip.off, clip_norm: typing.SupportsFloat | typing.SupportsIndex = 0.0, clip_value: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay_mask: collections.abc.Sequence[bool] | None = None, ema: collections.abc.Sequence[Variable] | None = None, ema_momentum: typing.SupportsFloat | typing.SupportsIndex = 0.0, ema_overwrite: bool = False, states: collections.abc.Sequence[SparseRowState] = []) -> None:
+    """
+    One optimizer step with IndexedSlices gradients (values[i], indices[i] per variable), as Keras 3
+    applies them on TF (See Note [Sparse optimizer step]): SGD and Adagrad touch only the rows in the
+    slices; the other rules decay every row as Keras does, visiting only the rows whose slots are nonzero
+    when `states` (one SparseRowState per variable, kept between steps) are given. Options as optimizer_step (clip=clipnorm and
+    clip_value act on the slice values; global_clipnorm and accumulation are rejected: Keras densifies
+    there). Raises InvalidArgumentError on mismatched shapes or out-of-range indices before any write.
+    """
+def optimizer_sparse_supported(rule: OptimizerRule) -> bool:
+    """
+    Whether `rule` has a sparse kernel (Lamb and Adafactor densify).
+    """
+def optimizer_step(rule: OptimizerRule, variables: collections.abc.Sequence[Variable], grads: collections.abc.Sequence[tapegrad._typing.TensorLike], slots: list, hyper: OptimizerHyper, *, clip: GradientClip = GradientClip.off, clip_norm: typing.SupportsFloat | typing.SupportsIndex = 0.0, clip_value: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay: typing.SupportsFloat | typing.SupportsIndex = 0.0, decay_mask: collections.abc.Sequence[bool] | None = None, accumulators: collections.abc.Sequence[Variable] | None = None, accum_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, ema: collections.abc.Sequence[Variable] | None = None, ema_momentum: typing.SupportsFloat | typing.SupportsIndex = 0.0, ema_overwrite: bool = False, grad_squares: collections.abc.Sequence[Tensor] | None = None) -> None:
     """
     One fused optimizer step over all variables (Keras's BaseOptimizer.apply in one pass).
     
@@ -1045,7 +1094,9 @@ def optimizer_step(rule: OptimizerRule, variables: collections.abc.Sequence[Vari
     steps, `accum_scale` = 1 / steps), clipping (`clip` with `clip_norm`; `clip_value` > 0 clips
     each element), decoupled weight decay (`decay` = weight_decay * learning_rate on the variables
     whose `decay_mask` entry is true), then the rule, then the moving averages (`ema` updated with
-    `ema_momentum`, copied into the variables when `ema_overwrite`). Raises InvalidArgumentError on
+    `ema_momentum`, copied into the variables when `ema_overwrite`). `grad_squares` (Lamb, Adafactor):
+    per variable the per-element sums of the squared IndexedSlices entries, used where the rule squares
+    the gradient, as Keras (no clipping or accumulation with it). Raises InvalidArgumentError on
     mismatched lists, dtypes or shapes, before any variable changes.
     """
 def optimizer_sum_squares(tensors: collections.abc.Sequence[tapegrad._typing.TensorLike]) -> list[float]:

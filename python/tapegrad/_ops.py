@@ -76,6 +76,8 @@ from ._core import (  # noqa: F401
     transpose,
 )
 from ._dtypes import as_dtype, code_of, float32, int32
+from ._indexed_slices import IndexedSlices
+from ._indexed_slices import _to_dense as _indexed_slices_to_dense
 from ._tensor import Tensor, Variable
 from ._typing import DTypeLike, ShapeLike, TensorLike
 
@@ -114,6 +116,8 @@ def convert_to_tensor(
     """
     if isinstance(value, Tensor) and dtype is None:
         return value
+    if type(value) is IndexedSlices:  # densified: unsorted_segment_sum(values, indices, dense_shape[0])
+        return _indexed_slices_to_dense(value, dtype)
     if dtype is None and dtype_hint is not None and not isinstance(value, (Tensor, _core.Variable)):
         try:
             return _core.convert_to_tensor(value, code_of(dtype_hint))

@@ -16,6 +16,7 @@ import numpy as np
 from . import _core
 from ._custom_gradient import custom_gradient
 from ._dtypes import as_dtype, int32, int64
+from ._indexed_slices import IndexedSlices
 from ._ops import convert_to_tensor, reshape
 from ._tensor import Tensor, Variable
 from ._typing import AxisLike, DTypeLike, TensorLike
@@ -565,6 +566,8 @@ def clip_by_value(
 ) -> Tensor:
     """min(max(t, lo), hi), elementwise; the bounds must broadcast to t's shape without growing it.
     The gradient passes where lo <= t <= hi (the bounds included), as TF."""
+    if type(t) is IndexedSlices:  # TF clips the values and keeps the slices
+        return IndexedSlices(clip_by_value(t.values, clip_value_min, clip_value_max), t.indices, t.dense_shape)
     values = _t(t)
     t_min = _core.minimum(values, clip_value_max)
     _assert_same_shape(values, t_min)
@@ -574,7 +577,10 @@ def clip_by_value(
 
 
 def clip_by_norm(t: TensorLike, clip_norm: TensorLike, axes: Any = None, name: str | None = None) -> Tensor:
-    """Rescales t so that its L2 norm over `axes` is at most clip_norm."""
+    """Rescales t so that its L2 norm over `axes` is at most clip_norm (an IndexedSlices: the norm
+    of its values, and the result is an IndexedSlices, as TF)."""
+    if type(t) is IndexedSlices:
+        return IndexedSlices(clip_by_norm(t.values, clip_norm, axes), t.indices, t.dense_shape)
     values = _t(t)
     l2sum = _core.reduce_sum(values * values, axes, True)
     pred = l2sum > 0
@@ -601,7 +607,7 @@ def _tensor_list(t_list):
 
 def global_norm(t_list: Any, name: str | None = None) -> Tensor:
     """sqrt(sum of the squared L2 norms of the tensors in t_list); None entries are ignored."""
-    values = [_t(v) for v in _tensor_list(t_list) if v is not None]
+    values = [_t(v.values if type(v) is IndexedSlices else v) for v in _tensor_list(t_list) if v is not None]
     if not values:
         return convert_to_tensor(0.0)
     half = l2_loss(values[0])
@@ -619,8 +625,15 @@ def clip_by_global_norm(
     use_norm = global_norm(t_list) if use_norm is None else _t(use_norm)
     scale_for_finite = clip_norm * _core.minimum(1.0 / use_norm, _scalar(1.0, use_norm.dtype) / clip_norm)
     scale = scale_for_finite + (use_norm - use_norm)
-    clipped = [None if v is None else _core.identity(_t(v) * _core.cast(scale, _t(v).dtype._code)) for v in t_list]
+    clipped = [None if v is None else _clip_scaled(v, scale) for v in t_list]
     return clipped, use_norm
+
+
+def _clip_scaled(v, scale):
+    if type(v) is IndexedSlices:  # TF scales the values and keeps the slices
+        return IndexedSlices(_clip_scaled(v.values, scale), v.indices, v.dense_shape)
+    v = _t(v)
+    return _core.identity(v * _core.cast(scale, v.dtype._code))
 
 
 _MATRIX_ORDS = ("euclidean", "fro", 1, 2, np.inf)

@@ -393,7 +393,9 @@ def repeat(input: TensorLike, repeats: Any, axis: AxisLike = None, name: str | N
     if (reps < 0).any():
         raise InvalidArgumentError(f"repeats must be non-negative, got {reps.tolist()} [Op:Repeat]")
     idx = np.repeat(np.arange(shape[a], dtype=np.int64), np.broadcast_to(reps, (shape[a],)))
-    return _core.gather(x, idx, a, 0)
+    # the axis counted from the end: TF's repeat (tile + reshape) has a dense gradient, and a gather
+    # is sparse only for an axis given as 0 (See Note [Sparse gradients])
+    return _core.gather(x, idx, a - r, 0)
 
 
 def roll(input: TensorLike, shift: TensorLike, axis: AxisLike, name: str | None = None) -> Tensor:
@@ -511,8 +513,8 @@ def gather(
 ) -> Tensor:
     """Slices of `params` along `axis` at `indices` (int32/int64; out-of-range raises).
 
-    The gradient with respect to `params` is a dense tensor of params' shape (TF returns an
-    IndexedSlices, whose dense value is the same); for a Variable the optimizer update is dense.
+    As TF, the gradient with respect to `params` is a tf.IndexedSlices when `axis` is 0 (and
+    batch_dims 0), else a dense tensor of params' shape.
     """
     if axis is None:
         axis = batch_dims

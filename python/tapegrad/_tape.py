@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import _core, nest
+from ._indexed_slices import _from_engine
 from ._tensor import Tensor, Variable
 
 
@@ -217,8 +218,10 @@ class GradientTape:
         return nest.pack_sequence_as(sources, grads)
 
     def _compute_gradient(self, tape, flat_targets, flat_sources, flat_og, zero_unconnected):
-        # The engine call; tapegrad.distribute's DistributedGradientTape overrides it.
-        return _core.compute_gradient(tape, flat_targets, flat_sources, flat_og, zero_unconnected)
+        # The engine call; tapegrad.distribute's DistributedGradientTape overrides it. A gather's
+        # sparse gradient comes back as tf.IndexedSlices (See Note [Sparse gradients]).
+        grads = _core.compute_gradient_sparse(tape, flat_targets, flat_sources, flat_og, zero_unconnected)
+        return [_from_engine(g) if type(g) is tuple else g for g in grads]
 
     def _begin_jacobian(self, what, experimental_use_pfor, unconnected_gradients):
         if self._tape is None:

@@ -13,6 +13,7 @@ from ._core import (
     tanh,
 )
 from ._ctc import ctc_loss
+from ._embedding import embedding_lookup
 from ._ops_composite import (
     compute_average_loss,
     crelu,
@@ -87,6 +88,7 @@ __all__ = [
     "depthwise_conv2d",
     "dropout",
     "elu",
+    "embedding_lookup",
     "gelu",
     "in_top_k",
     "l2_loss",

@@ -3,6 +3,7 @@
 import numpy as np
 
 from . import _ops
+from ._indexed_slices import IndexedSlices
 from ._tape import GradientTape
 from ._tensor import Tensor
 
@@ -15,6 +16,8 @@ def _to_f64(a):
 
 
 def _vdot(a, b):
+    if type(a) is IndexedSlices:  # a gather's sparse gradient: its dense value (differentiable)
+        a = _ops.convert_to_tensor(a)
     return _ops.reduce_sum(a * b)
 
 

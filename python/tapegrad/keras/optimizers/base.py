@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import numpy as np
 
 from ... import _core, _restore_hooks
+from ..._indexed_slices import IndexedSlices
 from ..._tensor import StateVariable, Tensor, Variable
 from . import schedules as _schedules
 
@@ -316,13 +317,15 @@ class Optimizer:
     def _pick(self, lst, idx, full):
         return lst if full else [lst[i] for i in idx]
 
-    def _apply_step(self, grads, variables, idx):
+    def _apply_step(self, grads, variables, idx, clip_done=False, unscaled=False, grad_squares=None):
         full = idx == self._range
         raw = self._raw_iterations()
         steps = self.gradient_accumulation_steps
         it = raw // steps if steps else raw
-        if self.loss_scale_factor is not None:
-            grads = [g / self.loss_scale_factor for g in grads]
+        if self.loss_scale_factor is not None and not unscaled:
+            grads = [_unscale(g, self.loss_scale_factor) for g in grads]
+        if any(type(g) is IndexedSlices for g in grads):
+            return self._apply_sparse_step(grads, variables, idx)
         ema_on = self.use_ema
         ema_mom = float(self.ema_momentum) if it != 0 else 0.0
         overwrite = bool(ema_on and self.ema_overwrite_frequency and (it + 1) % self.ema_overwrite_frequency == 0)
@@ -337,7 +340,9 @@ class Optimizer:
         lr = self._lr_value(raw)
         rule, hyper = self._step_args(lr, it + 1)
         opts = {}  # the step's options (keyword-only); the ones left out keep the binding's defaults
-        if self.clipnorm and self.clipnorm > 0:
+        if clip_done:  # the caller clipped (sparse gradients: See _apply_sparse_step)
+            pass
+        elif self.clipnorm and self.clipnorm > 0:
             opts.update(clip=_core.GradientClip.clipnorm, clip_norm=float(self.clipnorm))
         elif self.global_clipnorm and self.global_clipnorm > 0:
             opts.update(clip=_core.GradientClip.global_clipnorm, clip_norm=float(self.global_clipnorm))
@@ -347,6 +352,8 @@ class Optimizer:
             opts.update(decay=float(self.weight_decay) * lr, decay_mask=self._pick(self._decay_mask, idx, full))
         if steps:
             opts.update(accumulators=self._pick(self._accumulators, idx, full), accum_scale=1.0 / steps)
+        if grad_squares is not None:
+            opts.update(grad_squares=grad_squares)
         if ema_on:
             opts.update(ema=self._pick(self._ema, idx, full), ema_momentum=ema_mom, ema_overwrite=overwrite)
         slots = [self._pick(self._slots[n], idx, full) for n in self._kernel_slots(rule)]
@@ -359,6 +366,83 @@ class Optimizer:
             if overwrite:
                 self._overwrite_with_ema(rv, rest)
         self._iterations._assign_add(1)
+
+    def _apply_sparse_step(self, grads, variables, idx):
+        """A step with tf.IndexedSlices among the gradients, as Keras 3 applies them on TF (See Note
+        [Sparse optimizer step] in cpp/optim/sparse_step.cpp): the sparse ones go through the fused
+        sparse kernel (SGD and Adagrad touch only the rows in the slices), the dense ones through the
+        dense step. Where Keras densifies first (gradient accumulation, global_clipnorm, and Lamb and
+        Adafactor here) the slices are summed per row first."""
+        steps = self.gradient_accumulation_steps
+        rule, _ = self._step_args(self._lr_value(self._raw_iterations()), 1)
+        global_clip = not (self.clipnorm and self.clipnorm > 0) and self.global_clipnorm and self.global_clipnorm > 0
+        if global_clip:
+            # Keras's clip_by_global_norm: the norm of the slices' values, then v * scale densifies.
+            grads = _scale_by_global_norm(grads, float(self.global_clipnorm))
+        if steps or global_clip:
+            return self._apply_step(
+                [_densify(g) for g in grads], variables, idx, clip_done=bool(global_clip), unscaled=True
+            )
+        if not _core.optimizer_sparse_supported(rule):
+            # Lamb, Adafactor: the dense step, with the slices clipped as Keras clips them and the
+            # per-element sums of their squares where the rule squares the gradient
+            grads = [self._clip_as_keras(g) for g in grads]
+            squares = [_squares(g) for g in grads]
+            return self._apply_step(
+                [_densify(g) for g in grads], variables, idx, clip_done=True, unscaled=True, grad_squares=squares
+            )
+        full = idx == self._range
+        raw = self._raw_iterations()
+        it = raw
+        ema_on = self.use_ema
+        ema_mom = float(self.ema_momentum) if it != 0 else 0.0
+        overwrite = bool(ema_on and self.ema_overwrite_frequency and (it + 1) % self.ema_overwrite_frequency == 0)
+        lr = self._lr_value(raw)
+        rule, hyper = self._step_args(lr, it + 1)
+        sparse_at = [k for k, g in enumerate(grads) if type(g) is IndexedSlices]
+        dense_at = [k for k, g in enumerate(grads) if type(g) is not IndexedSlices]
+        opts = {}
+        if self.clipnorm and self.clipnorm > 0:
+            opts.update(clip=_core.GradientClip.clipnorm, clip_norm=float(self.clipnorm))
+        elif self.clipvalue and self.clipvalue > 0:
+            opts.update(clip_value=float(self.clipvalue))
+        names = self._kernel_slots(rule)
+        for group, fn in ((dense_at, _core.optimizer_step), (sparse_at, None)):
+            if not group:
+                continue
+            gidx = [idx[k] for k in group]
+            gvars = [variables[k] for k in group]
+            gopts = dict(opts)
+            if self.weight_decay is not None:
+                gopts.update(decay=float(self.weight_decay) * lr, decay_mask=[self._decay_mask[i] for i in gidx])
+            if ema_on:
+                gopts.update(ema=[self._ema[i] for i in gidx], ema_momentum=ema_mom, ema_overwrite=overwrite)
+            slots = [[self._slots[n][i] for i in gidx] for n in names]
+            if fn is not None:
+                fn(rule, gvars, [grads[k] for k in group], slots, hyper, **gopts)
+            else:
+                values = [_as_dtype(grads[k].values, variables[k]) for k in group]
+                indices = [grads[k].indices for k in group]
+                states = self.__dict__.setdefault("_sparse_states", {})
+                gstates = [states.setdefault(i, _core.SparseRowState()) for i in gidx]
+                _core.optimizer_sparse_step(rule, gvars, values, indices, slots, hyper, states=gstates, **gopts)
+        self._after_step()
+        if ema_on and not full:
+            rest = sorted(set(self._range) - set(idx))
+            rv = [self._trainable_variables[i] for i in rest]
+            _core.optimizer_ema_update(rv, [self._ema[i] for i in rest], ema_mom)
+            if overwrite:
+                self._overwrite_with_ema(rv, rest)
+        self._iterations._assign_add(1)
+
+    def _clip_as_keras(self, g):
+        from ..._ops_math import clip_by_norm, clip_by_value  # noqa: PLC0415
+
+        if self.clipnorm and self.clipnorm > 0:
+            return clip_by_norm(g, float(self.clipnorm))  # an IndexedSlices: the norm of its values
+        if self.clipvalue and self.clipvalue > 0:
+            return clip_by_value(g, -float(self.clipvalue), float(self.clipvalue))
+        return g
 
     def _kernel_slots(self, rule):
         return self._slot_names
@@ -502,6 +586,48 @@ class Optimizer:
 
 
 _NAME_COUNTS: dict = {}
+
+
+def _unscale(g, factor):
+    if type(g) is IndexedSlices:
+        return IndexedSlices(g.values / factor, g.indices, g.dense_shape)
+    return g / factor
+
+
+def _squares(g):
+    """Per element, the sum of the squared entries: of each slice before densifying, as Keras's
+    ops.square on an IndexedSlices."""
+    if type(g) is IndexedSlices:
+        return _core.convert_to_tensor(IndexedSlices(_core.square(g.values), g.indices, g.dense_shape))
+    g = g if isinstance(g, Tensor) else _core.convert_to_tensor(g)
+    return _core.square(g)
+
+
+def _densify(g):
+    return _core.convert_to_tensor(g) if type(g) is IndexedSlices else g
+
+
+def _as_dtype(values, variable):
+    # Keras casts the gradient to the variable's dtype first (ops.cast in update_step).
+    return values if values.dtype == variable.dtype else _core.cast(values, variable.dtype._code)
+
+
+def _scale_by_global_norm(grads, clip_norm):
+    """Keras's clip_by_global_norm over dense tensors and IndexedSlices (whose norm is that of the
+    values); the scaled slices are densified, as ``IndexedSlices * scale`` is in Keras."""
+    total = 0.0
+    for g in grads:
+        v = np.asarray(g.values if type(g) is IndexedSlices else g, np.float64)
+        total += float(np.sum(v * v))
+    n = float(np.sqrt(total))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = clip_norm * min(1.0 / n if n else np.inf, 1.0 / clip_norm) + (n - n)
+    out = []
+    for g in grads:
+        d = _densify(g)
+        d = d if isinstance(d, (Tensor, _core.Variable)) else _core.convert_to_tensor(d)
+        out.append(d * _core.cast(_core.convert_to_tensor(scale), d.dtype._code))
+    return out
 
 
 def _auto_name(class_name):
