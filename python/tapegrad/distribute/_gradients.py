@@ -63,7 +63,7 @@ class _GradientReduction:
         if grad is not None and not isinstance(grad, Tensor):
             raise NotImplementedError(
                 f"tapegrad.distribute reduces dense gradients only, got {type(grad).__name__} for {self.names[i]!r} "
-                "(tapegrad has no tf.IndexedSlices yet)"
+                "(the distributed backward pass densifies IndexedSlices)"
             )
         self.grads[i] = grad
         b = self.bucket_of[i]
@@ -327,8 +327,9 @@ def DistributedGradientTape(
     recording, as Horovod does; use it after the ``with`` block. The reduction is bucketed (see
     ``hvd.init(fusion_threshold=...)``) and overlaps the backward pass: a bucket is reduced on the
     communication thread as soon as its last gradient is final. With one process the gradients
-    come back untouched. tapegrad has no ``tf.IndexedSlices`` yet, so every gradient is dense and
-    ``sparse_as_dense`` changes nothing.
+    come back untouched. Sparse (``tf.IndexedSlices``) gradients, e.g. of an embedding, are
+    densified before the reduction whatever ``sparse_as_dense`` says: Horovod's allgather of the
+    slices (its default) is not implemented, so a huge embedding table costs a dense allreduce.
 
     >>> import tapegrad as tg, tapegrad.distribute as hvd
     >>> hvd.init()
