@@ -114,9 +114,9 @@ def ctc_loss(
     if not 0 <= blank < num_classes:
         raise InvalidArgumentError(f"ctc_loss: blank_index {blank_index} is out of range for {num_classes} classes")
     used = np.arange(max_label)[None, :] < label_len[:, None]
-    bad = np.argwhere(used & ((labels_np < 0) | (labels_np >= num_classes)))
-    if bad.size:
-        b, i = (int(v) for v in bad[0])
+    bad_at = np.argwhere(used & ((labels_np < 0) | (labels_np >= num_classes)))
+    if bad_at.size:
+        b, i = (int(v) for v in bad_at[0])
         raise InvalidArgumentError(
             f"ctc_loss: labels[{b}, {i}] = {int(labels_np[b, i])} is not a class index in [0, {num_classes})"
         )

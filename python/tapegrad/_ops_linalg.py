@@ -503,7 +503,7 @@ def set_diag(
 def diag(
     diagonal: TensorLike,
     name: str = "diag",
-    k: int = 0,
+    k: Any = 0,
     num_rows: int = -1,
     num_cols: Any = -1,
     padding_value: int = 0,
@@ -858,6 +858,8 @@ def expm(input: TensorLike, name: str | None = None) -> Tensor:
     n = shape[-1]
     flat = reshape(x, [-1, n, n])
     l1 = np.abs(np.asarray(flat, dtype=np.float64)).sum(axis=-2).max(axis=-1)  # per matrix
+    conds: tuple[float, ...]
+    orders: tuple[int, ...]
     if x.dtype.name == "float64":
         maxnorm, conds, orders = (
             5.371920351148152,
@@ -873,7 +875,8 @@ def expm(input: TensorLike, name: str | None = None) -> Tensor:
         squarings = np.maximum(np.floor(np.log(l1 / l1.dtype.type(maxnorm)) / np.log(l1.dtype.type(2.0))), 0)
     choice = np.searchsorted(np.asarray(conds, dtype=l1.dtype), l1, side="right")  # first cond with l1 < cond
     ident = eye(n, dtype=x.dtype)
-    u = v = None
+    u: Any = None
+    v: Any = None
     for i, order in enumerate(orders):
         if not (choice == i).any():
             continue

@@ -1124,8 +1124,8 @@ def betainc(a: TensorLike, b: TensorLike, x: TensorLike, name: str | None = None
     >>> round(float(tg.math.betainc(2.0, 3.0, 0.5)), 6)
     0.6875
     """
-    a, b, x = _same_dtype((a, b, x), "Betainc", _F32_F64)
-    shapes = {n: [int(d) for d in t.shape] for n, t in (("a", a), ("b", b), ("x", x))}
+    ta, tb, tx = _same_dtype((a, b, x), "Betainc", _F32_F64)
+    shapes = {n: [int(d) for d in t.shape] for n, t in (("a", ta), ("b", tb), ("x", tx))}
     full = [s for s in shapes.values() if s]
     for n in ("b", "x"):
         if shapes["a"] and shapes[n] and shapes[n] != shapes["a"]:
@@ -1135,8 +1135,8 @@ def betainc(a: TensorLike, b: TensorLike, x: TensorLike, name: str | None = None
     if shapes["b"] and shapes["x"] and shapes["b"] != shapes["x"]:
         raise InvalidArgumentError(f"Shapes of b and x are inconsistent: {shapes['b']} vs. {shapes['x']} [Op:Betainc]")
     if full:
-        a, b, x = (t if list(t.shape) == full[0] else _core.broadcast_to(t, full[0]) for t in (a, b, x))
-    return _betainc(a, b, x)
+        ta, tb, tx = (t if list(t.shape) == full[0] else _core.broadcast_to(t, full[0]) for t in (ta, tb, tx))
+    return _betainc(ta, tb, tx)
 
 
 def lbeta(x: TensorLike, name: str | None = None) -> Tensor:

@@ -70,7 +70,7 @@ __all__ = [
 # ---- argument checks in TF's words -------------------------------------------------------------
 
 
-def _rank0(value: Any) -> np.ndarray:
+def _rank0(value: Any) -> Any:  # a 0-d numpy array (Any: callers turn it into int/bool)
     """``value`` as a 0-d numpy array; TF's ValueError when it is not a scalar."""
     a = np.asarray(value)
     if a.ndim != 0:
@@ -207,7 +207,7 @@ def overlap_and_add(signal: TensorLike, frame_step: Any, name: str | None = None
     keep = [[0, 0]] * len(outer)
     x = pad(x, keep + [[0, 0], [0, segments * step - length]])
     x = reshape(x, outer + [frames, segments, step])
-    total = None
+    total: Any = None
     for s in range(segments):
         piece = pad(x[..., s, :], keep + [[s, segments - 1 - s], [0, 0]])  # frame f -> block f + s
         total = piece if total is None else total + piece
@@ -227,10 +227,10 @@ def _raised_cosine(window_length: Any, periodic: Any, dtype: DTypeLike, a: float
     n = _int32(window_length)
     if n == 1:
         return ones([1], dtype=d)
-    p = np.asarray(periodic)
-    if p.dtype.kind != "b":
+    pa = np.asarray(periodic)
+    if pa.dtype.kind != "b":
         raise TypeError(f"Cannot convert {periodic!r} to EagerTensor of dtype bool")
-    p = bool(_rank0(p))
+    p = bool(_rank0(pa))
     if n < 0:
         raise _range_error(0, n)
     denom = n - 1 + (1 if p and n % 2 == 0 else 0)
@@ -560,7 +560,7 @@ def inverse_mdct(
 # ---- mel scale ---------------------------------------------------------------------------------
 
 
-def _hertz_to_mel(hertz: np.ndarray) -> np.ndarray:
+def _hertz_to_mel(hertz: Any) -> np.ndarray:
     """HTK's mel scale: ``1127 ln(1 + f / 700)``."""
     return 1127.0 * np.log1p(np.asarray(hertz, dtype=np.float64) / 700.0)
 

@@ -36,7 +36,7 @@ __all__ = [
     "load_training_state",
 ]
 
-_CLASSES = {
+_CLASSES: dict[str, type] = {
     c.__name__.lower(): c
     for c in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Ftrl, Lion, Lamb, Adafactor)
 }

@@ -170,11 +170,12 @@ class LossScaleOptimizer(Optimizer):
         loss = _as_tensor(loss, float32 if not isinstance(loss, (Tensor, Variable)) else None)
         if loss.dtype.name in ("float16", "bfloat16") or not loss.dtype.is_floating:  # Keras's type promotion
             loss = _ops.cast(loss, float32)
+        factor: Any = scale
         if isinstance(scale, Variable):
-            scale = scale.read_value()
-            if scale.dtype != loss.dtype:
-                scale = _ops.cast(scale, loss.dtype)
-        return loss * scale
+            factor = scale.read_value()
+            if factor.dtype != loss.dtype:
+                factor = _ops.cast(factor, loss.dtype)
+        return loss * factor
 
     def finalize_variable_values(self, var_list: Sequence[Variable]) -> None:
         """Delegates to the inner optimizer (its EMA averages)."""
