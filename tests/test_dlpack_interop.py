@@ -34,6 +34,8 @@ NUMPY_DTYPES = [
     "uint32",
     "uint64",
     "bool",
+    "complex64",
+    "complex128",
 ]
 
 
@@ -386,7 +388,7 @@ def _floats(n=8):
     [
         (dict(device=2), "GPU:0 unknown device."),
         (dict(device=4), "Unsupported Device Type"),
-        (dict(code=5, bits=64), "complex64 tensors are not supported"),
+        (dict(code=5, bits=32), "Unsupported Complex bits: 32"),
         (dict(code=0, bits=4), "Unsupported Int bits: 4"),
         (dict(code=1, bits=3), "Unsupported UInt bits: 3"),
         (dict(code=2, bits=8), "Unsupported Float bits: 8"),
@@ -528,9 +530,13 @@ def test_torch_gradient_flows_through_imported_tensor(torch):
     np.testing.assert_array_equal(tape.gradient(y, t).numpy(), [2.0, 4.0, 6.0])
 
 
-def test_torch_complex_refused(torch):
-    with pytest.raises(tf.errors.InvalidArgumentError, match="complex64 tensors are not supported"):
-        dlpack.from_dlpack(torch.zeros(2, dtype=torch.complex64))
+def test_torch_complex_round_trip(torch):
+    z = torch.tensor([1 + 2j, -3j], dtype=torch.complex64)
+    t = dlpack.from_dlpack(z)
+    assert t.dtype == tf.complex64
+    np.testing.assert_array_equal(t.numpy(), z.numpy())
+    back = torch.from_dlpack(dlpack.to_dlpack(t * 2))
+    np.testing.assert_array_equal(back.numpy(), (z * 2).numpy())
 
 
 # ---------------------------------------------------------------------------------------------

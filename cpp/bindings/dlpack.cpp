@@ -78,6 +78,8 @@ DLDataType dl_dtype(DType d) {
     case DType::UInt16:
     case DType::UInt32:
     case DType::UInt64: return {kDLUInt, bits, 1};
+    case DType::Complex64:
+    case DType::Complex128: return {kDLComplex, bits, 1};
   }
   return {kDLFloat, 32, 1};
 }
@@ -119,7 +121,11 @@ DType tg_dtype(DLDataType t) {
       if (t.bits == 8) return DType::Bool;
       throw InvalidArgument("Only DLPack bools of bitwidth 8 are supported, got: " + bits);
     case kDLComplex:
-      throw InvalidArgument("DLPack complex" + bits + " tensors are not supported: tapegrad has no complex dtypes");
+      switch (t.bits) {
+        case 64: return DType::Complex64;
+        case 128: return DType::Complex128;
+      }
+      throw InvalidArgument("Unsupported Complex bits: " + bits);
   }
   throw InvalidArgument("Unsupported Type Codes: " + std::to_string(t.code));
 }

@@ -35,6 +35,23 @@ int64_t total_size(const optim::VarList& v) {
   return n;
 }
 
+// The options optimizer_step and optimizer_sparse_step share (clipping, weight decay, EMA).
+optim::StepOptions step_options(optim::Clip clip, double clip_norm, double clip_value, double decay,
+                                const OptBoolList& decay_mask, const OptVariableList& ema, optim::VarList* ema_vars,
+                                double ema_momentum, bool ema_overwrite) {
+  optim::StepOptions o;
+  o.clip = clip;
+  o.clip_norm = clip_norm;
+  o.clip_value = clip_value;
+  o.decay = decay;
+  if (!decay_mask.is_none())
+    for (py::handle b : py::reinterpret_borrow<py::sequence>(decay_mask)) o.decay_mask.push_back(b.cast<bool>());
+  o.ema = ema.is_none() ? nullptr : ema_vars;
+  o.ema_momentum = ema_momentum;
+  o.ema_overwrite = ema_overwrite;
+  return o;
+}
+
 }  // namespace
 
 void init_optim(py::module_& m) {
@@ -120,18 +137,10 @@ void init_optim(py::module_& m) {
         std::vector<optim::VarList> S;
         for (py::handle s : slots) S.push_back(var_list(s));
         optim::VarList A = var_list(accumulators), E = var_list(ema);
-        optim::StepOptions o;
-        o.clip = clip;
-        o.clip_norm = clip_norm;
-        o.clip_value = clip_value;
-        o.decay = decay;
-        if (!decay_mask.is_none())
-          for (py::handle b : py::reinterpret_borrow<py::sequence>(decay_mask)) o.decay_mask.push_back(b.cast<bool>());
+        optim::StepOptions o =
+            step_options(clip, clip_norm, clip_value, decay, decay_mask, ema, &E, ema_momentum, ema_overwrite);
         o.accumulators = accumulators.is_none() ? nullptr : &A;
         o.accum_scale = accum_scale;
-        o.ema = ema.is_none() ? nullptr : &E;
-        o.ema_momentum = ema_momentum;
-        o.ema_overwrite = ema_overwrite;
         if (grad_squares) {
           if (rule != optim::Rule::Lamb && rule != optim::Rule::Adafactor)
             throw InvalidArgument("optimizer_step: grad_squares is for Lamb and Adafactor (the others take "
@@ -186,16 +195,8 @@ mismatched lists, dtypes or shapes, before any variable changes.)doc");
         std::vector<optim::VarList> S;
         for (py::handle s : slots) S.push_back(var_list(s));
         optim::VarList E = var_list(ema);
-        optim::StepOptions o;
-        o.clip = clip;
-        o.clip_norm = clip_norm;
-        o.clip_value = clip_value;
-        o.decay = decay;
-        if (!decay_mask.is_none())
-          for (py::handle b : py::reinterpret_borrow<py::sequence>(decay_mask)) o.decay_mask.push_back(b.cast<bool>());
-        o.ema = ema.is_none() ? nullptr : &E;
-        o.ema_momentum = ema_momentum;
-        o.ema_overwrite = ema_overwrite;
+        optim::StepOptions o =
+            step_options(clip, clip_norm, clip_value, decay, decay_mask, ema, &E, ema_momentum, ema_overwrite);
         std::vector<const optim::VarList*> lists = {&V, &E};
         for (const optim::VarList& s : S) lists.push_back(&s);
         run_with_variables_locked(written(lists), total_size(V),
