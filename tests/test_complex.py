@@ -396,3 +396,50 @@ def test_stft_and_inverse_match_tf(tf_ref, frame_length, frame_step, fft_length,
 
 def test_signal_namespace_has_the_ffts():
     assert tg.signal.fft is _fft.fft and tg.signal.irfftnd is _fft.irfftnd
+
+
+@pytest.mark.parametrize("ord_,axis", [("euclidean", None), ("fro", [0, 1]), (1, 1), (3, 0), (np.inf, None)])
+def test_norm_of_complex_matches_tf(tf_ref, ord_, axis):
+    z = crand(3, 4)
+    ours = tg.norm(tg.constant(z), ord=ord_, axis=axis)
+    ref = tf_ref.norm(tf_ref.constant(z), ord=ord_, axis=axis)
+    assert ours.dtype.name == ref.dtype.name
+    np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-12)
+
+
+def test_norm_of_complex_is_the_modulus_norm():
+    z = crand(5)
+    np.testing.assert_allclose(tg.norm(tg.constant(z)).numpy(), np.linalg.norm(z), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["matmul_adjoint", "adjoint", "transpose_conj", "matvec_adjoint", "euclidean_norm", "variance", "std"],
+)
+def test_adjoints_and_moduli_match_tf(tf_ref, name):
+    z = crand(3, 3)
+    fns = {
+        "matmul_adjoint": lambda m, x: m.linalg.matmul(x, x, adjoint_a=True) + m.matmul(x, x, adjoint_b=True),
+        "adjoint": lambda m, x: m.linalg.adjoint(x),
+        "transpose_conj": lambda m, x: m.transpose(x, conjugate=True),
+        "matvec_adjoint": lambda m, x: m.linalg.matvec(x, x[0], adjoint_a=True),
+        "euclidean_norm": lambda m, x: m.math.reduce_euclidean_norm(x, axis=1),
+        "variance": lambda m, x: m.math.reduce_variance(x, axis=0),
+        "std": lambda m, x: m.math.reduce_std(x),
+    }
+    ours, ref = fns[name](tg, tg.constant(z)), fns[name](tf_ref, tf_ref.constant(z))
+    assert ours.dtype.name == ref.dtype.name
+    np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_matmul_adjoint_gradient_matches_tf(tf_ref):
+    z0, w0 = crand(2, 3), crand(3, 3)
+
+    def grad(m):
+        z, w = m.constant(z0), m.constant(w0)
+        with m.GradientTape() as tape:
+            tape.watch(z)
+            L = m.reduce_sum(m.math.real(m.matmul(z, z, adjoint_b=True) * m.matmul(z, w)[:, :2]))
+        return tape.gradient(L, z).numpy()
+
+    np.testing.assert_allclose(grad(tg), grad(tf_ref), rtol=1e-10, atol=1e-12)

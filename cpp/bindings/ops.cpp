@@ -1,5 +1,6 @@
 // Op functions with TF's names and keywords. Each is one call into the engine.
 #include "bindings/common.h"
+#include "ops/complex.h"
 
 namespace tg {
 namespace bind {
@@ -152,16 +153,19 @@ void init_ops(py::module_& m) {
         py::arg("name") = py::none(), r.doc);
   }
 
-  // TF's signature: adjoint_x is transpose_x for real dtypes; the sparsity flags are hints.
+  // TF's signature: adjoint_x is the conjugate of transpose_x (the same for real dtypes); the
+  // sparsity flags are hints.
   m.def(
       "matmul",
       [](TensorLike a, TensorLike b, bool ta, bool tb, bool aa, bool ab_, bool, bool, OptStr name) {
         if (ta && aa) throw ValueError("Only one of transpose_a and adjoint_a can be True.");
         if (tb && ab_) throw ValueError("Only one of transpose_b and adjoint_b can be True.");
-        ta = ta || aa;
-        tb = tb || ab_;
         auto ab = to_tensor_pair(a, b);
-        return nogil(ab.first.numel() * 4, [&] { return ops::matmul(ab.first, ab.second, ta, tb); });
+        return nogil(ab.first.numel() * 4, [&] {
+          Tensor x = aa && is_complex(ab.first.dtype) ? ops::conj(ab.first) : ab.first;
+          Tensor y = ab_ && is_complex(ab.second.dtype) ? ops::conj(ab.second) : ab.second;
+          return ops::matmul(x, y, ta || aa, tb || ab_);
+        });
       },
       py::arg("a"), py::arg("b"), py::arg("transpose_a") = false, py::arg("transpose_b") = false,
       py::arg("adjoint_a") = false, py::arg("adjoint_b") = false, py::arg("a_is_sparse") = false,
@@ -177,15 +181,15 @@ void init_ops(py::module_& m) {
       "The same values in a new shape (one dimension may be -1: inferred).");
   m.def(
       "transpose",
-      [](TensorLike x, OptShapeLike perm, OptStr name) {
+      [](TensorLike x, OptShapeLike perm, bool conjugate, OptStr name) {
         Tensor t = to_tensor(x);
         std::vector<int> p;
         if (!perm.is_none())
           for (int64_t v : parse_shape(perm)) p.push_back(int(v));
-        return nogil(t.numel(), [&] { return ops::transpose(t, p); });
+        return nogil(t.numel(), [&] { return ops::transpose(conjugate && is_complex(t.dtype) ? ops::conj(t) : t, p); });
       },
-      py::arg("a"), py::arg("perm") = py::none(), py::arg("name") = py::none(),
-      "Permutes the axes by `perm` (reverses them when None).");
+      py::arg("a"), py::arg("perm") = py::none(), py::arg("conjugate") = false, py::arg("name") = py::none(),
+      "Permutes the axes by `perm` (reverses them when None); `conjugate` also conjugates complex values.");
   m.def(
       "broadcast_to",
       [](TensorLike x, ShapeLike shape, OptStr name) {

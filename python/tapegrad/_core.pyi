@@ -1279,9 +1279,9 @@ def tensor_scatter_nd_update(tensor: tapegrad._typing.TensorLike, indices: tapeg
     """
     (private) A copy of tensor with the slices at `indices` replaced by `updates`.
     """
-def transpose(a: tapegrad._typing.TensorLike, perm: tapegrad._typing.ShapeLike | None = None, name: str | None = None) -> Tensor:
+def transpose(a: tapegrad._typing.TensorLike, perm: tapegrad._typing.ShapeLike | None = None, conjugate: bool = False, name: str | None = None) -> Tensor:
     """
-    Permutes the axes by `perm` (reverses them when None).
+    Permutes the axes by `perm` (reverses them when None); `conjugate` also conjugates complex values.
     """
 def unsorted_segment_sum(data: tapegrad._typing.TensorLike, segment_ids: tapegrad._typing.TensorLike, num_segments: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     """

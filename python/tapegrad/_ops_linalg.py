@@ -322,8 +322,7 @@ def matvec(
         raise InvalidArgumentError(
             f"matvec: a must have rank >= 2 and b rank >= 1, got shapes {list(a.shape)} and {list(b.shape)}"
         )
-    ta = bool(transpose_a or adjoint_a)  # real dtypes only: adjoint is transpose
-    y = matmul(a, reshape(b, list(b.shape) + [1]), transpose_a=ta)
+    y = matmul(a, reshape(b, list(b.shape) + [1]), transpose_a=bool(transpose_a), adjoint_a=bool(adjoint_a))
     return reshape(y, list(y.shape)[:-1])
 
 
@@ -542,8 +541,11 @@ def band_part(input: TensorLike, num_lower: Any, num_upper: Any, name: str | Non
 
 
 def matrix_transpose(a: TensorLike, name: str = "matrix_transpose", conjugate: bool = False) -> Tensor:
-    """Swaps the last two axes (``tf.linalg.matrix_transpose``; real dtypes, so adjoint is the same)."""
+    """Swaps the last two axes (``tf.linalg.matrix_transpose``); ``conjugate=True`` also conjugates
+    complex values."""
     x = _t(a)
+    if conjugate and x.dtype.is_complex:
+        x = _core.conj(x)
     r = len(x.shape)
     if r < 2:
         raise ValueError(
@@ -554,7 +556,7 @@ def matrix_transpose(a: TensorLike, name: str = "matrix_transpose", conjugate: b
 
 def adjoint(matrix: TensorLike, name: str | None = None) -> Tensor:
     """The conjugate transpose of the innermost matrices (``tf.linalg.adjoint``)."""
-    return matrix_transpose(matrix)
+    return matrix_transpose(matrix, conjugate=True)
 
 
 def eye(

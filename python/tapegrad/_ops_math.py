@@ -279,10 +279,12 @@ def reduce_variance(
 ) -> Tensor:
     """The variance (divisor N) over `axis`."""
     x = _t(input_tensor)
-    if not x.dtype.is_floating:
+    if not (x.dtype.is_floating or x.dtype.is_complex):
         raise TypeError(f"Input must be either real or complex. Received integer type <dtype: '{x.dtype.name}'>.")
     means = _core.reduce_mean(x, axis, True)
-    return _core.reduce_mean(_core.square(x - means), axis, keepdims)
+    dev = x - means
+    squared = _core.square(_core.abs(dev)) if x.dtype.is_complex else _core.square(dev)  # TF: real for complex
+    return _core.reduce_mean(squared, axis, keepdims)
 
 
 def reduce_std(
@@ -295,9 +297,10 @@ def reduce_std(
 def reduce_euclidean_norm(
     input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool = False, name: str | None = None
 ) -> Tensor:
-    """sqrt(sum(x**2)) over `axis`."""
+    """sqrt(sum(|x|**2)) over `axis` (a complex input keeps its dtype, as TF)."""
     x = _t(input_tensor)
-    return _core.sqrt(_core.reduce_sum(x * x, axis, keepdims))
+    xc = _core.conj(x) if x.dtype.is_complex else x
+    return _core.sqrt(_core.reduce_sum(x * xc, axis, keepdims))
 
 
 def argmax(
@@ -670,7 +673,8 @@ def norm(
     if is_matrix and is_real and ord == 2:
         result = _spectral_norm(x, axis)
     elif ord in ("fro", "euclidean") or (is_real and ord == 2):
-        result = _core.sqrt(_core.reduce_sum(x * x, ax, True))
+        xc = _core.conj(x) if x.dtype.is_complex else x  # |x|^2 summed: complex stays complex, as TF
+        result = _core.sqrt(_core.reduce_sum(x * xc, ax, True))
     else:
         result = _core.abs(x)
         if ord == 1:
@@ -684,7 +688,7 @@ def norm(
         else:
             p = float(ord)
             result = _core.pow(
-                _core.reduce_sum(_core.pow(result, _scalar(p, x.dtype)), ax, True), _scalar(1.0 / p, x.dtype)
+                _core.reduce_sum(_core.pow(result, _scalar(p, result.dtype)), ax, True), _scalar(1.0 / p, result.dtype)
             )
     if not keepdims:
         result = reshape(result, _squeezed_shape(list(x.shape), ax))
