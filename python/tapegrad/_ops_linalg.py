@@ -924,16 +924,26 @@ def _check_align(align, op):
         )
 
 
+def _diag_len(d, rows, cols):
+    """The length of diagonal d (n - m = d) of a rows x cols matrix."""
+    return np.minimum(cols - np.maximum(d, 0), rows + np.minimum(d, 0))
+
+
+def _align_offset(d, diag_len, max_len, align):
+    """Where diagonal d starts within its padded row of max_len: TF's `align` puts superdiagonals
+    (d >= 0) on the right for RIGHT_* and subdiagonals (d <= 0) on the right for *_RIGHT."""
+    right_upper = align in ("RIGHT_LEFT", "RIGHT_RIGHT")
+    right_lower = align in ("LEFT_RIGHT", "RIGHT_RIGHT")
+    return np.where(((d >= 0) & right_upper) | ((d <= 0) & right_lower), max_len - diag_len, 0)
+
+
 def _diag_layout(rows, cols, lo, hi, max_len, align):
     """For each (m, n) of a rows x cols matrix: whether diagonal d = n - m is in [lo, hi], and the
     flat index (k1 - d) * max_len + index_in_diag of its entry in the stacked diagonals."""
     m = np.arange(rows)[:, None]
     n = np.arange(cols)[None, :]
     d = n - m
-    diag_len = np.minimum(cols - np.maximum(d, 0), rows + np.minimum(d, 0))
-    right_upper = align in ("RIGHT_LEFT", "RIGHT_RIGHT")
-    right_lower = align in ("LEFT_RIGHT", "RIGHT_RIGHT")
-    offset = np.where(((d >= 0) & right_upper) | ((d <= 0) & right_lower), max_len - diag_len, 0)
+    offset = _align_offset(d, _diag_len(d, rows, cols), max_len, align)
     idx = n - np.maximum(d, 0) + offset
     inside = (d >= lo) & (d <= hi)
     flat = np.where(inside, (hi - d) * max_len + idx, 0)
@@ -1014,16 +1024,14 @@ def _diag_part_general(input, k, padding_value, align):
     batch = shape[:-2]
     num_diags = hi - lo + 1
     d = np.arange(lo, hi + 1)
-    diag_len = np.minimum(cols - np.maximum(d, 0), rows + np.minimum(d, 0))
+    diag_len = _diag_len(d, rows, cols)
     max_len = int(diag_len.max()) if d.size else 0
     # for each (diagonal i = k1 - d, j): the (m, n) it reads, or padding
     i = np.arange(num_diags)[:, None]
     j = np.arange(max_len)[None, :]
     dd = hi - i
-    dl = np.minimum(cols - np.maximum(dd, 0), rows + np.minimum(dd, 0))
-    right_upper = align in ("RIGHT_LEFT", "RIGHT_RIGHT")
-    right_lower = align in ("LEFT_RIGHT", "RIGHT_RIGHT")
-    offset = np.where(((dd >= 0) & right_upper) | ((dd <= 0) & right_lower), max_len - dl, 0)
+    dl = _diag_len(dd, rows, cols)
+    offset = _align_offset(dd, dl, max_len, align)
     t = j - offset
     valid = (t >= 0) & (t < dl)
     m = t + np.maximum(-dd, 0)
@@ -1050,7 +1058,7 @@ def _set_diag_general(input, diagonal, k, align):
     batch = shape[:-2]
     num_diags = hi - lo + 1
     d = np.arange(lo, hi + 1)
-    max_len = int(np.minimum(cols - np.maximum(d, 0), rows + np.minimum(d, 0)).max())
+    max_len = int(_diag_len(d, rows, cols).max())
     band = pair and lo != hi
     v_shape = [int(s) for s in v.shape]
     if band and (len(v_shape) < 2 or v_shape[-2] != num_diags):
