@@ -23,7 +23,7 @@ def make_data(batch=64, hw=28, channels=32, classes=10, seed=0):
     return params, x, y
 
 
-def make_tapegrad(params, x, y, adam):
+def make_tapegrad(params, x, y, adam, function=False):
     import tapegrad as tg
 
     ws = [tg.Variable(p) for p in params]
@@ -31,15 +31,16 @@ def make_tapegrad(params, x, y, adam):
     opt = tg.keras.optimizers.Adam(learning_rate=ADAM_LR) if adam else tg.keras.optimizers.SGD(learning_rate=SGD_LR)
     loss_fn = tapegrad_loss(tg, yt)
 
-    def step():
+    def train_step():
         with tg.GradientTape() as tape:
             h = tg.nn.relu(tg.nn.conv2d(xt, ws[0], strides=1, padding="SAME") + ws[1])
             h = tg.reshape(h, [x.shape[0], -1])
             loss = loss_fn(tg.matmul(h, ws[2]) + ws[3])
         opt.apply_gradients(zip(tape.gradient(loss, ws), ws))
-        return float(loss)
+        return loss
 
-    return step
+    traced = tg.function(train_step) if function else train_step
+    return lambda: float(traced())
 
 
 def make_torch(torch, params, x, y, adam):
@@ -124,7 +125,10 @@ def run(ctx):
     batch, hw, channels = ctx.pick((64, 28, 32), smoke=(4, 8, 4))
     params, x, y = make_data(batch, hw, channels)
     case = f"batch {batch}, {'Adam' if adam else 'SGD'}"
-    builders = [("tapegrad", lambda: make_tapegrad(params, x, y, adam))]
+    builders = [
+        ("tapegrad", lambda: make_tapegrad(params, x, y, adam)),
+        ("tapegrad tf.function", lambda: make_tapegrad(params, x, y, adam, function=True)),
+    ]
     torch, tf, jax = ctx.peer("torch"), ctx.peer("tf"), ctx.peer("jax")
     if ctx.peer("numpy") is not None:
         ctx.skip("", "numpy by hand", "not written (a by-hand conv2d backward)")

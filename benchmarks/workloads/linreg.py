@@ -17,7 +17,7 @@ def make_data(n=1000, seed=0):
     return x, x * 3.0 + 2.0 + noise
 
 
-def make_tapegrad(x, y):
+def make_tapegrad(x, y, function=False):
     import tapegrad as tg
 
     xt, yt = tg.constant(x), tg.constant(y)
@@ -25,11 +25,16 @@ def make_tapegrad(x, y):
     loss_fn = tg.keras.losses.MeanSquaredError()
     opt = tg.keras.optimizers.SGD(learning_rate=LR)
 
+    def train_step():
+        with tg.GradientTape() as tape:
+            loss = loss_fn(yt, w * xt + b)
+        opt.apply_gradients(zip(tape.gradient(loss, [w, b]), [w, b]))
+
+    step = tg.function(train_step) if function else train_step
+
     def steps(n):
         for _ in range(n):
-            with tg.GradientTape() as tape:
-                loss = loss_fn(yt, w * xt + b)
-            opt.apply_gradients(zip(tape.gradient(loss, [w, b]), [w, b]))
+            step()
         return [w.numpy(), b.numpy()]
 
     return steps
@@ -116,6 +121,7 @@ def run(ctx):
     if ctx.peer("numpy") is not None:
         builders.append(("numpy by hand", lambda: make_numpy(x, y)))
     builders.append(("tapegrad", lambda: make_tapegrad(x, y)))
+    builders.append(("tapegrad tf.function", lambda: make_tapegrad(x, y, function=True)))
     torch, tf, jax = ctx.peer("torch"), ctx.peer("tf"), ctx.peer("jax")
     if torch is not None:
         builders.append(("PyTorch eager", lambda: make_torch(torch, x, y)))

@@ -53,7 +53,7 @@ def missing_tapegrad():
     return tg_missing(*NEEDS) or missing_loss()
 
 
-def make_tapegrad(params, x, y):
+def make_tapegrad(params, x, y, function=False):
     import tapegrad as tg
 
     ws = [tg.Variable(p) for p in params]
@@ -61,16 +61,17 @@ def make_tapegrad(params, x, y):
     opt = tg.keras.optimizers.Adam(learning_rate=LR)
     loss_fn = tapegrad_loss(tg, yt)
 
-    def step():
+    def train_step():
         with tg.GradientTape() as tape:
             h = xt
             for i in range(0, len(ws) - 2, 2):
                 h = tg.nn.relu(tg.matmul(h, ws[i]) + ws[i + 1])
             loss = loss_fn(tg.matmul(h, ws[-2]) + ws[-1])
         opt.apply_gradients(zip(tape.gradient(loss, ws), ws))
-        return float(loss)
+        return loss
 
-    return step
+    traced = tg.function(train_step) if function else train_step
+    return lambda: float(traced())
 
 
 class _NumpyAdam:
@@ -209,6 +210,7 @@ def run(ctx):
     if ctx.peer("numpy") is not None:
         builders.append(("numpy by hand", lambda: make_numpy(params, x, y)))
     builders.append(("tapegrad", lambda: make_tapegrad(params, x, y)))
+    builders.append(("tapegrad tf.function", lambda: make_tapegrad(params, x, y, function=True)))
     torch, tf, jax = ctx.peer("torch"), ctx.peer("tf"), ctx.peer("jax")
     if torch is not None:
         builders.append(("PyTorch eager", lambda: make_torch(torch, params, x, y, fused=False)))

@@ -20,6 +20,7 @@ def run(ctx):
     if np_ is not None:
         cases.append(("numpy by hand", chain.make_numpy(), x))
     cases.append(("tapegrad", chain.chain_tapegrad, tg.constant(x)))
+    cases.append(("tapegrad tf.function", tg.function(chain.chain_tapegrad), tg.constant(x)))
     torch = ctx.peer("torch")
     if torch is not None:
         cases.append(("PyTorch eager", chain.make_torch(torch), torch.tensor(x, requires_grad=True)))

@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "autodiff/tape.h"
+#include "graph/trace.h"
 #include "ops/ops.h"
 
 namespace py = pybind11;
@@ -38,10 +39,19 @@ Tensor truediv(py::handle a, py::handle b);
 py::array to_numpy(const Tensor& t, bool copy);
 // A Variable's current value (a reference to its buffer), taken under its lock; waits for the lock
 // without the GIL (See Note [Threads contract]).
-Tensor read_variable(const Variable& v);
+// `accessed`: the read told the tapes (tape::variable_accessed); a traced replay tells them again.
+Tensor read_variable(const Variable& v, bool accessed = false);
 // Runs `f` holding the locks of `vars` (See Note [Threads contract]): without the GIL when `work`
 // is large or a lock is busy; the GIL is never taken while a lock is held.
 void run_with_variables_locked(std::vector<const Variable*> vars, int64_t work, const std::function<void()>& f);
+
+// A copy with its own identity (a recorded call when traced: TG_OP(clone_of)).
+inline Tensor clone_of(const Tensor& t) { return t.clone(); }
+// A tensor made from Python values only: a constant of any trace (See Note [Traced functions]).
+inline Tensor konst(Tensor t) {
+  trace::constant(t);
+  return t;
+}
 
 // A Tensor as a Python object (for lists and results that may also be other Python values).
 inline py::object wrap(Tensor t) { return py::cast(std::move(t)); }
@@ -69,6 +79,7 @@ TG_HINTED_OBJECT(VariableList)    // a sequence of Variables (the optimizer bind
 TG_HINTED_OBJECT(OptVariableList)  // VariableList or None
 TG_HINTED_OBJECT(TensorList)      // a sequence of TensorLike
 TG_HINTED_OBJECT(OptBoolList)     // a sequence of bools or None
+TG_HINTED_OBJECT(FlowBuilder)     // a _CondTrace or _WhileTrace (bindings/graph.cpp)
 #undef TG_HINTED_OBJECT
 
 // Releases the GIL while a kernel over `work` elements runs.
@@ -90,6 +101,7 @@ void init_tape(py::module_& m);
 void init_jacobian_custom_gradient(py::module_& m);  // bindings/jacobian_custom_gradient.cpp
 void init_forward(py::module_& m);                   // bindings/forward.cpp
 void init_optim(py::module_& m);
+void init_graph(py::module_& m);  // bindings/graph.cpp
 
 }  // namespace bind
 }  // namespace tg
@@ -113,6 +125,7 @@ TG_HINT(OptVariableList, "collections.abc.Sequence[tapegrad._core.Variable] | No
 TG_HINT(TensorList, "collections.abc.Sequence[tapegrad._typing.TensorLike]")
 TG_HINT(OptBoolList, "collections.abc.Sequence[bool] | None")
 TG_HINT(OptInt, "int | None")
+TG_HINT(FlowBuilder, "tapegrad._core._CondTrace | tapegrad._core._WhileTrace")
 TG_HINT(OptSourceReady, "collections.abc.Callable[[int, tapegrad._core.Tensor | None], None] | None")
 #undef TG_HINT
 }  // namespace detail

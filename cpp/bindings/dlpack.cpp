@@ -350,6 +350,7 @@ void init_dlpack(py::module_& m, py::class_<Tensor>& tensor,
   tensor.def(
       "__dlpack__",
       [](py::handle self, py::object stream, py::object max_version, py::object dl_device, py::object copy) {
+        trace::host_read(tensor_of(self), "__dlpack__");
         return export_capsule(tensor_of(self), stream, max_version, dl_device, copy);
       },
       py::kw_only(), py::arg("stream") = py::none(), py::arg("max_version") = py::none(),
@@ -360,7 +361,9 @@ void init_dlpack(py::module_& m, py::class_<Tensor>& tensor,
   variable.def(
       "__dlpack__",
       [](py::handle self, py::object stream, py::object max_version, py::object dl_device, py::object copy) {
-        return export_capsule(to_tensor_noaccess(self), stream, max_version, dl_device, copy);
+        Tensor t = to_tensor_noaccess(self);
+        trace::host_read(t, "__dlpack__");
+        return export_capsule(t, stream, max_version, dl_device, copy);
       },
       py::kw_only(), py::arg("stream") = py::none(), py::arg("max_version") = py::none(),
       py::arg("dl_device") = py::none(), py::arg("copy") = py::none(), doc);
@@ -368,8 +371,12 @@ void init_dlpack(py::module_& m, py::class_<Tensor>& tensor,
   tensor.def("__dlpack_device__", [](py::handle) { return py::make_tuple(kDLCPU, 0); }, dev_doc);
   variable.def("__dlpack_device__", [](py::handle) { return py::make_tuple(kDLCPU, 0); }, dev_doc);
   m.def(
-      "from_dlpack_capsule", [](DLPackCapsule capsule) { return import_capsule(capsule); }, py::arg("dlcapsule"),
-      "A Tensor reading a DLPack capsule's memory (zero-copy when contiguous and aligned).");
+      "from_dlpack_capsule",
+      [](DLPackCapsule capsule) {
+        trace::poison("tf.experimental.dlpack in a traced function");
+        return import_capsule(capsule);
+      },
+      py::arg("dlcapsule"), "A Tensor reading a DLPack capsule's memory (zero-copy when contiguous and aligned).");
 }
 
 }  // namespace bind

@@ -34,8 +34,12 @@ void init_forward(py::module_& m) {
           },
           "(tests) TF's names of the ops this accumulator computed tangents for.");
   m.def(
-      "push_accumulator", [](std::shared_ptr<Accumulator> a) { forward::push(a); }, py::arg("accumulator"),
-      "Makes `accumulator` compute tangents on this thread (ForwardAccumulator.__enter__).");
+      "push_accumulator",
+      [](std::shared_ptr<Accumulator> a) {
+        trace::poison("tf.autodiff.ForwardAccumulator in a traced function");
+        forward::push(a);
+      },
+      py::arg("accumulator"), "Makes `accumulator` compute tangents on this thread (ForwardAccumulator.__enter__).");
   m.def(
       "pop_accumulator", [](std::shared_ptr<Accumulator> a) { forward::pop(a.get()); }, py::arg("accumulator"),
       "Stops `accumulator` computing tangents on this thread (ForwardAccumulator.__exit__).");

@@ -25,6 +25,7 @@ void init_jacobian_custom_gradient(py::module_& m) {
       "compute_jacobian",
       [](std::shared_ptr<Tape> t, TensorLike target, py::typing::List<TensorLike> sources, bool zero_unconnected,
          bool batch) {
+        trace::poison("tf.custom_gradient and GradientTape.jacobian in a traced function");
         Tensor tgt = to_tensor_noaccess(target);
         std::vector<Tensor> src;
         for (py::handle h : sources) src.push_back(to_tensor_noaccess(h));
@@ -46,6 +47,7 @@ void init_jacobian_custom_gradient(py::module_& m) {
       "record_custom_gradient",
       [](py::typing::List<TensorLike> inputs, py::typing::List<TensorLike> outputs,
          py::typing::Callable<py::typing::Iterable<OptTensorLike>(py::typing::List<Tensor>)> backward) {
+        trace::poison("tf.custom_gradient and GradientTape.jacobian in a traced function");
         std::vector<Tensor> ins, outs;
         for (py::handle h : inputs) ins.push_back(to_tensor_noaccess(h));
         for (py::handle h : outputs)

@@ -15,6 +15,7 @@ bool parse_axis(py::handle axis, std::vector<int64_t>& out) {
   }
   if (py::isinstance<Tensor>(axis) || py::isinstance<py::array>(axis)) {
     Tensor t = to_tensor(axis);
+    trace::host_read(t, "an axis given as a tensor");
     if (!is_integer(t.dtype)) throw tg::TypeError("axis must be an integer tensor");
     Tensor c = kernels::cast(t, DType::Int64);
     out.assign(c.data<int64_t>(), c.data<int64_t>() + c.numel());
@@ -29,7 +30,9 @@ bool parse_axis(py::handle axis, std::vector<int64_t>& out) {
 std::vector<int64_t> parse_shape(py::handle shape) {
   std::vector<int64_t> dims;
   if (py::isinstance<Tensor>(shape) || py::isinstance<py::array>(shape)) {
-    Tensor c = kernels::cast(to_tensor(shape), DType::Int64);
+    Tensor s = to_tensor(shape);
+    trace::host_read(s, "a shape given as a tensor");
+    Tensor c = kernels::cast(s, DType::Int64);
     dims.assign(c.data<int64_t>(), c.data<int64_t>() + c.numel());
   } else if (PyLong_Check(shape.ptr())) {
     dims.push_back(int_arg(shape, "shape"));
@@ -88,7 +91,7 @@ void init_ops(py::module_& m) {
         u.name,
         [op](TensorLike x, OptStr name) {
           Tensor t = to_tensor(x);
-          return nogil(t.numel(), [&] { return ops::unary(op, t); });
+          return nogil(t.numel(), [&] { return TG_OP(ops::unary)(op, t); });
         },
         py::arg(op == Op::Relu || op == Op::Softplus ? "features" : "x"), py::arg("name") = py::none(), u.doc);
   }
@@ -122,7 +125,8 @@ void init_ops(py::module_& m) {
         b.name,
         [op](TensorLike x, TensorLike y, OptStr name) {
           auto xy = to_tensor_pair(x, y);
-          return nogil(xy.first.numel() + xy.second.numel(), [&] { return ops::binary(op, xy.first, xy.second); });
+          return nogil(xy.first.numel() + xy.second.numel(),
+                       [&] { return TG_OP(ops::binary)(op, xy.first, xy.second); });
         },
         py::arg(atan2 ? "y" : "x"), py::arg(atan2 ? "x" : "y"), py::arg("name") = py::none(), b.doc);
   }
@@ -147,7 +151,7 @@ void init_ops(py::module_& m) {
           Tensor t = to_tensor(x);
           std::vector<int64_t> axes;
           bool all = parse_axis(axis, axes);
-          return nogil(t.numel(), [&] { return ops::reduce(op, t, axes, all, keepdims); });
+          return nogil(t.numel(), [&] { return TG_OP(ops::reduce)(op, t, axes, all, keepdims); });
         },
         py::arg("input_tensor"), py::arg("axis") = py::none(), py::arg("keepdims") = false,
         py::arg("name") = py::none(), r.doc);
@@ -162,9 +166,9 @@ void init_ops(py::module_& m) {
         if (tb && ab_) throw ValueError("Only one of transpose_b and adjoint_b can be True.");
         auto ab = to_tensor_pair(a, b);
         return nogil(ab.first.numel() * 4, [&] {
-          Tensor x = aa && is_complex(ab.first.dtype) ? ops::conj(ab.first) : ab.first;
-          Tensor y = ab_ && is_complex(ab.second.dtype) ? ops::conj(ab.second) : ab.second;
-          return ops::matmul(x, y, ta || aa, tb || ab_);
+          Tensor x = aa && is_complex(ab.first.dtype) ? TG_OP(ops::conj)(ab.first) : ab.first;
+          Tensor y = ab_ && is_complex(ab.second.dtype) ? TG_OP(ops::conj)(ab.second) : ab.second;
+          return TG_OP(ops::matmul)(x, y, ta || aa, tb || ab_);
         });
       },
       py::arg("a"), py::arg("b"), py::arg("transpose_a") = false, py::arg("transpose_b") = false,
@@ -175,7 +179,7 @@ void init_ops(py::module_& m) {
       "reshape",
       [](TensorLike x, ShapeLike shape, OptStr name) {
         Tensor t = to_tensor(x);
-        return ops::reshape(t, parse_shape(shape));
+        return TG_OP(ops::reshape)(t, parse_shape(shape));
       },
       py::arg("tensor"), py::arg("shape"), py::arg("name") = py::none(),
       "The same values in a new shape (one dimension may be -1: inferred).");
@@ -186,7 +190,9 @@ void init_ops(py::module_& m) {
         std::vector<int> p;
         if (!perm.is_none())
           for (int64_t v : parse_shape(perm)) p.push_back(int(v));
-        return nogil(t.numel(), [&] { return ops::transpose(conjugate && is_complex(t.dtype) ? ops::conj(t) : t, p); });
+        return nogil(t.numel(), [&] {
+          return TG_OP(ops::transpose)(conjugate && is_complex(t.dtype) ? TG_OP(ops::conj)(t) : t, p);
+        });
       },
       py::arg("a"), py::arg("perm") = py::none(), py::arg("conjugate") = false, py::arg("name") = py::none(),
       "Permutes the axes by `perm` (reverses them when None); `conjugate` also conjugates complex values.");
@@ -195,14 +201,14 @@ void init_ops(py::module_& m) {
       [](TensorLike x, ShapeLike shape, OptStr name) {
         Tensor t = to_tensor(x);
         Shape s = Shape::from(parse_shape(shape));
-        return nogil(s.numel(), [&] { return ops::broadcast_to(t, s); });
+        return nogil(s.numel(), [&] { return TG_OP(ops::broadcast_to)(t, s); });
       },
       py::arg("input"), py::arg("shape"), py::arg("name") = py::none(), "`input` broadcast to `shape`, numpy's rules.");
   m.def(
       "cast",
       [](TensorLike x, int code) {
         Tensor t = to_tensor(x);
-        return nogil(t.numel(), [&] { return ops::cast(t, dtype_from_code(code)); });
+        return nogil(t.numel(), [&] { return TG_OP(ops::cast)(t, dtype_from_code(code)); });
       },
       py::arg("x"), py::arg("dtype_code"), "(private) x cast to the dtype with this code (tapegrad.cast: a DType).");
   m.def(
@@ -210,15 +216,15 @@ void init_ops(py::module_& m) {
       [](TensorLike c, TensorLike x, TensorLike y) {
         Tensor cond = to_tensor(c);
         auto xy = to_tensor_pair(x, y);
-        return nogil(xy.first.numel(), [&] { return ops::select(cond, xy.first, xy.second); });
+        return nogil(xy.first.numel(), [&] { return TG_OP(ops::select)(cond, xy.first, xy.second); });
       },
       py::arg("condition"), py::arg("x"), py::arg("y"), "(private) x where condition is true, else y (broadcasting).");
   m.def(
-      "identity", [](TensorLike x, OptStr name) { return ops::identity(to_tensor(x)); }, py::arg("input"),
+      "identity", [](TensorLike x, OptStr name) { return TG_OP(ops::identity)(to_tensor(x)); }, py::arg("input"),
       py::arg("name") = py::none(), "A tensor with the same value (gradient passes through).");
   m.def(
-      "stop_gradient", [](TensorLike x, OptStr name) { return ops::stop_gradient(to_tensor(x)); }, py::arg("input"),
-      py::arg("name") = py::none(), "The same value, with no gradient flowing back through it.");
+      "stop_gradient", [](TensorLike x, OptStr name) { return TG_OP(ops::stop_gradient)(to_tensor(x)); },
+      py::arg("input"), py::arg("name") = py::none(), "The same value, with no gradient flowing back through it.");
   m.def(
       "fill",
       [](ShapeLike shape, TensorLike value, OptInt code) {
@@ -228,18 +234,20 @@ void init_ops(py::module_& m) {
           return to_tensor(value, &d);
         }();
         if (v.numel() != 1) throw InvalidArgument("value must be a scalar, got shape " + v.shape.str() + " [Op:Fill]");
-        return kernels::broadcast_to(kernels::reshape(v, Shape{}), s).clone();
+        return TG_OP(clone_of)(TG_OP(kernels::broadcast_to)(TG_OP(kernels::reshape)(v, Shape{}), s));
       },
       py::arg("dims"), py::arg("value"), py::arg("dtype_code") = py::none(),
       "(private) A tensor of shape `dims` filled with the scalar `value`.");
   m.def(
       "zeros",
-      [](ShapeLike shape, int code) { return Tensor::zeros(Shape::from(parse_shape(shape)), dtype_from_code(code)); },
+      [](ShapeLike shape, int code) {
+        return konst(Tensor::zeros(Shape::from(parse_shape(shape)), dtype_from_code(code)));
+      },
       py::arg("shape"), py::arg("dtype_code"), "(private) Zeros of `shape` in the dtype with this code.");
   m.def(
       "full",
       [](ShapeLike shape, double v, int code) {
-        return Tensor::full(Shape::from(parse_shape(shape)), dtype_from_code(code), v);
+        return konst(Tensor::full(Shape::from(parse_shape(shape)), dtype_from_code(code), v));
       },
       py::arg("shape"), py::arg("value"), py::arg("dtype_code"),
       "(private) `shape` filled with `value` in the dtype with this code.");
@@ -264,7 +272,7 @@ void init_ops(py::module_& m) {
           T* p = t.data<T>();
           for (int64_t i = 0; i < n; ++i) p[i] = T(start + double(i) * delta);
         });
-        return t;
+        return konst(t);
       },
       py::arg("start"), py::arg("limit"), py::arg("delta"), py::arg("dtype_code"),
       "(private) start, start + delta, ... up to (not including) limit, in the dtype with this code.");

@@ -23,7 +23,7 @@ void init_ops_math(py::module_& m) {
         u.name,
         [op](TensorLike x, OptStr name) {
           Tensor t = to_tensor(x);
-          return nogil(t.numel(), [&] { return ops::unary(op, t); });
+          return nogil(t.numel(), [&] { return TG_OP(ops::unary)(op, t); });
         },
         py::arg("x"), py::arg("name") = py::none(), u.doc);
   }
@@ -54,7 +54,7 @@ void init_ops_math(py::module_& m) {
       "complex",
       [](TensorLike re, TensorLike im, OptStr name) {
         auto p = to_tensor_pair(re, im);
-        return nogil(p.first.numel(), [&] { return ops::complex(p.first, p.second); });
+        return nogil(p.first.numel(), [&] { return TG_OP(ops::complex)(p.first, p.second); });
       },
       py::arg("real"), py::arg("imag"), py::arg("name") = py::none(),
       "real + i * imag, elementwise with broadcasting: float32 gives complex64, float64 complex128.");
@@ -62,21 +62,21 @@ void init_ops_math(py::module_& m) {
       "relu6",
       [](TensorLike x, OptStr name) {
         Tensor t = to_tensor(x);
-        return nogil(t.numel(), [&] { return ops::unary(Op::Relu6, t); });
+        return nogil(t.numel(), [&] { return TG_OP(ops::unary)(Op::Relu6, t); });
       },
       py::arg("features"), py::arg("name") = py::none(), "min(max(features, 0), 6), elementwise.");
   m.def(
       "_exp_linear",
       [](TensorLike x, bool selu) {
         Tensor t = to_tensor(x);
-        return nogil(t.numel(), [&] { return ops::exp_linear(selu ? Op::Selu : Op::Elu, t); });
+        return nogil(t.numel(), [&] { return TG_OP(ops::exp_linear)(selu ? Op::Selu : Op::Elu, t); });
       },
       py::arg("x"), py::arg("selu"), "(private) elu(x), or selu(x) when `selu`.");
   m.def(
       "_leaky_relu",
       [](TensorLike x, double alpha) {
         Tensor t = to_tensor(x);
-        return nogil(t.numel(), [&] { return ops::leaky_relu(t, alpha); });
+        return nogil(t.numel(), [&] { return TG_OP(ops::leaky_relu)(t, alpha); });
       },
       py::arg("x"), py::arg("alpha"), "(private) x where x > 0, else alpha * x.");
   m.def(
@@ -84,7 +84,7 @@ void init_ops_math(py::module_& m) {
       [](TensorLike x, int64_t axis, bool exclusive, bool reverse, bool prod) {
         Tensor t = to_tensor(x);
         return nogil(t.numel(),
-                     [&] { return ops::scan(prod ? Op::Cumprod : Op::Cumsum, t, axis, exclusive, reverse); });
+                     [&] { return TG_OP(ops::scan)(prod ? Op::Cumprod : Op::Cumsum, t, axis, exclusive, reverse); });
       },
       py::arg("x"), py::arg("axis"), py::arg("exclusive"), py::arg("reverse"), py::arg("prod"),
       "(private) The cumulative sum (or product when `prod`) along a normalised `axis`.");
@@ -92,8 +92,9 @@ void init_ops_math(py::module_& m) {
       "_arg_reduce",
       [](TensorLike x, int64_t axis, int code, bool is_max) {
         Tensor t = to_tensor(x);
-        return nogil(t.numel(),
-                     [&] { return ops::arg_reduce(is_max ? Op::ArgMax : Op::ArgMin, t, axis, dtype_from_code(code)); });
+        return nogil(t.numel(), [&] {
+          return TG_OP(ops::arg_reduce)(is_max ? Op::ArgMax : Op::ArgMin, t, axis, dtype_from_code(code));
+        });
       },
       py::arg("x"), py::arg("axis"), py::arg("dtype_code"), py::arg("is_max"),
       "(private) The index of the largest (is_max) or smallest value along a normalised `axis`.");

@@ -25,7 +25,7 @@ void init_ops_nnloss(py::module_& m) {
       [](TensorLike logits, OptInt axis, OptStr name) {
         Tensor x = to_tensor(logits);
         int64_t ax = axis_arg(axis);
-        return nogil(x.numel(), [&] { return ops::softmax(x, ax); });
+        return nogil(x.numel(), [&] { return TG_OP(ops::softmax)(x, ax); });
       },
       py::arg("logits"), py::arg("axis") = py::none(), py::arg("name") = py::none(),
       "exp(logits) / sum(exp(logits)) along `axis` (the last when None).");
@@ -34,7 +34,7 @@ void init_ops_nnloss(py::module_& m) {
       [](TensorLike logits, OptInt axis, OptStr name) {
         Tensor x = to_tensor(logits);
         int64_t ax = axis_arg(axis);
-        return nogil(x.numel(), [&] { return ops::log_softmax(x, ax); });
+        return nogil(x.numel(), [&] { return TG_OP(ops::log_softmax)(x, ax); });
       },
       py::arg("logits"), py::arg("axis") = py::none(), py::arg("name") = py::none(),
       "logits - log(sum(exp(logits))) along `axis` (the last when None).");
@@ -43,7 +43,7 @@ void init_ops_nnloss(py::module_& m) {
       [](TensorLike labels, TensorLike logits, OptInt axis, OptStr name) {
         auto zx = labels_logits(labels, logits, true);
         int64_t ax = axis_arg(axis);
-        return nogil(zx.second.numel(), [&] { return ops::softmax_cross_entropy(zx.first, zx.second, ax); });
+        return nogil(zx.second.numel(), [&] { return TG_OP(ops::softmax_cross_entropy)(zx.first, zx.second, ax); });
       },
       py::arg("labels"), py::arg("logits"), py::arg("axis") = -1, py::arg("name") = py::none(),
       "The cross entropy between label distributions and softmax(logits) along `axis`.");
@@ -51,7 +51,7 @@ void init_ops_nnloss(py::module_& m) {
       "sparse_softmax_cross_entropy_with_logits",
       [](OptTensorLike labels, OptTensorLike logits, OptStr name) {
         auto zx = labels_logits(labels, logits, false);
-        return nogil(zx.second.numel(), [&] { return ops::sparse_softmax_cross_entropy(zx.first, zx.second); });
+        return nogil(zx.second.numel(), [&] { return TG_OP(ops::sparse_softmax_cross_entropy)(zx.first, zx.second); });
       },
       py::arg("labels") = py::none(), py::arg("logits") = py::none(), py::arg("name") = py::none(),
       "The cross entropy between integer class labels and softmax(logits) over the last axis.");
@@ -59,7 +59,7 @@ void init_ops_nnloss(py::module_& m) {
       "sigmoid_cross_entropy_with_logits",
       [](OptTensorLike labels, OptTensorLike logits, OptStr name) {
         auto zx = labels_logits(labels, logits, true);
-        return nogil(zx.second.numel(), [&] { return ops::sigmoid_cross_entropy(zx.first, zx.second); });
+        return nogil(zx.second.numel(), [&] { return TG_OP(ops::sigmoid_cross_entropy)(zx.first, zx.second); });
       },
       py::arg("labels") = py::none(), py::arg("logits") = py::none(), py::arg("name") = py::none(),
       "The elementwise cross entropy between labels in [0, 1] and sigmoid(logits).");

@@ -20,7 +20,7 @@ struct NdIndex {
   int64_t M;
 };
 NdIndex nd_index(const Tensor& indices, const Shape& shape, const char* op) {
-  Tensor flat = kernels::flat_nd_index(indices, shape, op);
+  Tensor flat = TG_OP(kernels::flat_nd_index)(indices, shape, op);
   return {flat, int(indices.shape[indices.ndim() - 1]), flat.numel()};
 }
 
@@ -49,8 +49,8 @@ Tensor scatter_nd_impl(const Tensor& indices, const Tensor& updates, const Shape
   NdIndex ix = nd_index(indices, shape, op);
   check_updates(indices, updates, shape, ix.K, op);
   int64_t N = prod(shape, 0, ix.K), I = prod(shape, ix.K, shape.ndim);
-  Tensor u = ops::reshape(updates, Shape{ix.M, I});
-  return ops::reshape(ops::gather_grad(u, ix.flat, Shape{N, I}, 0, 0), shape);
+  Tensor u = TG_OP(ops::reshape)(updates, Shape{ix.M, I});
+  return TG_OP(ops::reshape)(TG_OP(ops::gather_grad)(u, ix.flat, Shape{N, I}, 0, 0), shape);
 }
 
 }  // namespace
@@ -61,7 +61,7 @@ void init_ops_shape(py::module_& m) {
       [](TensorLike x, std::vector<int64_t> begin, std::vector<int64_t> stride, std::vector<int64_t> size) {
         Tensor t = to_tensor(x);
         Shape s = Shape::from(size);
-        return nogil(s.numel(), [&] { return ops::strided_slice(t, begin, stride, s); });
+        return nogil(s.numel(), [&] { return TG_OP(ops::strided_slice)(t, begin, stride, s); });
       },
       py::arg("x"), py::arg("begin"), py::arg("strides"), py::arg("size"),
       "(private) The slice of x from `begin` with `strides`, `size` elements per axis.");
@@ -71,7 +71,7 @@ void init_ops_shape(py::module_& m) {
         Tensor t = to_tensor(x);
         Shape s = Shape::from(shape);
         std::vector<int64_t> ones(before.size(), 1);
-        return nogil(s.numel(), [&] { return ops::strided_slice_grad(t, s, before, ones, value); });
+        return nogil(s.numel(), [&] { return TG_OP(ops::strided_slice_grad)(t, s, before, ones, value); });
       },
       py::arg("x"), py::arg("before"), py::arg("shape"), py::arg("value"),
       "(private) x placed at offset `before` in a tensor of `shape` filled with `value`.");
@@ -93,14 +93,14 @@ void init_ops_shape(py::module_& m) {
             }
         int64_t work = 0;
         for (auto& x : xs) work += x.numel();
-        return nogil(work, [&] { return ops::concat(xs, axis); });
+        return nogil(work, [&] { return TG_OP(ops::concat)(xs, axis); });
       },
       py::arg("values"), py::arg("axis"), "(private) The tensors joined along a normalised `axis`.");
   m.def(
       "gather",
       [](TensorLike params, TensorLike indices, int64_t axis, int64_t batch_dims) {
         Tensor p = to_tensor(params), i = to_tensor(indices);
-        return nogil(p.numel(), [&] { return ops::gather(p, i, axis, batch_dims); });
+        return nogil(p.numel(), [&] { return TG_OP(ops::gather)(p, i, axis, batch_dims); });
       },
       py::arg("params"), py::arg("indices"), py::arg("axis"), py::arg("batch_dims"),
       "(private) Slices of params at `indices` along a normalised `axis`.");
@@ -112,13 +112,14 @@ void init_ops_shape(py::module_& m) {
         // indices [n, 1]: rows of params, a gather along axis 0, whose gradient is an IndexedSlices
         // as TF's GatherNd gradient for that case (See Note [Sparse gradients])
         if (ix.K == 1 && i.ndim() == 2 && p.ndim() >= 1)
-          return nogil(p.numel(),
-                       [&] { return ops::gather(p, ops::reshape(i, std::vector<int64_t>{i.shape[0]}), 0, 0); });
+          return nogil(p.numel(), [&] {
+            return TG_OP(ops::gather)(p, TG_OP(ops::reshape)(i, std::vector<int64_t>{i.shape[0]}), 0, 0);
+          });
         int64_t N = prod(p.shape, 0, ix.K), I = prod(p.shape, ix.K, p.ndim());
-        Tensor rows = ops::gather(ops::reshape(p, Shape{N, I}), ix.flat, 0, 0);  // [M..., I]
+        Tensor rows = TG_OP(ops::gather)(TG_OP(ops::reshape)(p, Shape{N, I}), ix.flat, 0, 0);  // [M..., I]
         std::vector<int64_t> out = ix.flat.shape.vec();
         for (int d = ix.K; d < p.ndim(); ++d) out.push_back(p.shape[d]);
-        return ops::reshape(rows, out);
+        return TG_OP(ops::reshape)(rows, out);
       },
       py::arg("params"), py::arg("indices"),
       "(private) The slices of params at the index vectors in the last axis of `indices`.");
@@ -138,8 +139,9 @@ void init_ops_shape(py::module_& m) {
         NdIndex ix = nd_index(i, t.shape, "TensorScatterUpdate");
         check_updates(i, u, t.shape, ix.K, "TensorScatterUpdate");
         int64_t N = prod(t.shape, 0, ix.K), I = prod(t.shape, ix.K, t.ndim());
-        Tensor r = ops::scatter_update(ops::reshape(t, Shape{N, I}), ix.flat, ops::reshape(u, Shape{ix.M, I}));
-        return ops::reshape(r, t.shape);
+        Tensor r = TG_OP(ops::scatter_update)(TG_OP(ops::reshape)(t, Shape{N, I}), ix.flat,
+                                              TG_OP(ops::reshape)(u, Shape{ix.M, I}));
+        return TG_OP(ops::reshape)(r, t.shape);
       },
       py::arg("tensor"), py::arg("indices"), py::arg("updates"),
       "(private) A copy of tensor with the slices at `indices` replaced by `updates`.");
@@ -153,7 +155,7 @@ void init_ops_shape(py::module_& m) {
               std::string("cannot compute TensorScatterAdd as input #2(zero-based) was expected to be a ") +
               dtype_kernel_name(t.dtype) + " tensor but is a " + dtype_kernel_name(u.dtype) +
               " tensor [Op:TensorScatterAdd]");
-        return ops::add(t, scatter_nd_impl(i, u, t.shape, "TensorScatterAdd"));
+        return TG_OP(ops::add)(t, scatter_nd_impl(i, u, t.shape, "TensorScatterAdd"));
       },
       py::arg("tensor"), py::arg("indices"), py::arg("updates"),
       "(private) A copy of tensor with `updates` added at `indices`.");
@@ -171,7 +173,7 @@ void init_ops_shape(py::module_& m) {
         py::typing::List<Tensor> out;
         for (int64_t i = 0; i < t.shape[axis]; ++i) {
           begin[size_t(axis)] = i;
-          out.append(wrap(ops::reshape(ops::strided_slice(t, begin, stride, size), rest)));
+          out.append(wrap(TG_OP(ops::reshape)(TG_OP(ops::strided_slice)(t, begin, stride, size), rest)));
         }
         return out;
       },
@@ -183,13 +185,18 @@ void init_ops_shape(py::module_& m) {
         Tensor d = to_tensor(data), i = to_tensor(ids);
         if (d.ndim() != 2 || i.ndim() != 1 || i.shape[0] != d.shape[0])
           throw InvalidArgument("internal: unsorted_segment_sum expects data [M, I] and ids [M]");
-        return nogil(d.numel(), [&] { return ops::gather_grad(d, i, Shape{num_segments, d.shape[1]}, 0, 0); });
+        return nogil(d.numel(), [&] { return TG_OP(ops::gather_grad)(d, i, Shape{num_segments, d.shape[1]}, 0, 0); });
       },
       py::arg("data"), py::arg("segment_ids"), py::arg("num_segments"),
       "(private) Row sums of data [M, I] by segment id [M] into [num_segments, I].");
   m.def(
-      "where_indices", [](TensorLike cond) { return kernels::where_indices(to_tensor(cond)); }, py::arg("condition"),
-      "(private) The coordinates [N, rank] of the true elements of `condition`.");
+      "where_indices",
+      [](TensorLike cond) {
+        Tensor c = to_tensor(cond);
+        trace::host_read(c, "tf.where with one argument (a data-dependent shape)");
+        return konst(kernels::where_indices(c));
+      },
+      py::arg("condition"), "(private) The coordinates [N, rank] of the true elements of `condition`.");
 }
 
 }  // namespace bind

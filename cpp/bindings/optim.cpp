@@ -132,6 +132,7 @@ void init_optim(py::module_& m) {
          double clip_norm, double clip_value, double decay, OptBoolList decay_mask, OptVariableList accumulators,
          double accum_scale, OptVariableList ema, double ema_momentum, bool ema_overwrite,
          std::optional<std::vector<Tensor>> grad_squares) {
+        trace::poison("an optimizer step outside Optimizer.apply_gradients");
         optim::VarList V = var_list(vars);
         std::vector<Tensor> G = tensor_list(grads);
         std::vector<optim::VarList> S;
@@ -185,6 +186,7 @@ mismatched lists, dtypes or shapes, before any variable changes.)doc");
          optim::Clip clip, double clip_norm, double clip_value, double decay, OptBoolList decay_mask,
          OptVariableList ema, double ema_momentum, bool ema_overwrite,
          std::vector<std::shared_ptr<optim::SparseRowState>> states) {
+        trace::poison("an optimizer step outside Optimizer.apply_gradients");
         optim::VarList V = var_list(vars);
         std::vector<Tensor> Gv = tensor_list(values), Gi = tensor_list(indices);
         if (Gv.size() != Gi.size())
@@ -222,6 +224,7 @@ there). Raises InvalidArgumentError on mismatched shapes or out-of-range indices
   m.def(
       "optimizer_accumulate",
       [](VariableList accs, TensorList grads) {
+        trace::poison("an optimizer step outside Optimizer.apply_gradients");
         optim::VarList A = var_list(accs);
         std::vector<Tensor> G = tensor_list(grads);
         run_with_variables_locked(written({&A}), total_size(A), [&] { optim::accumulate(A, G); });
@@ -230,6 +233,7 @@ there). Raises InvalidArgumentError on mismatched shapes or out-of-range indices
   m.def(
       "optimizer_ema_update",
       [](VariableList vars, VariableList avgs, double momentum) {
+        trace::poison("an optimizer step outside Optimizer.apply_gradients");
         optim::VarList V = var_list(vars), A = var_list(avgs);
         run_with_variables_locked(written({&V, &A}), total_size(V), [&] { optim::ema_update(V, A, momentum); });
       },
@@ -238,6 +242,7 @@ there). Raises InvalidArgumentError on mismatched shapes or out-of-range indices
   m.def(
       "optimizer_sum_squares",
       [](TensorList grads) {
+        trace::poison("an optimizer step outside Optimizer.apply_gradients");
         std::vector<Tensor> G = tensor_list(grads);
         for (const Tensor& g : G)
           if (!is_floating(g.dtype))

@@ -4,17 +4,59 @@
 
 namespace tg {
 namespace bind {
+namespace {
+
+// The tape calls a traced function records (See Note [Traced functions]): a tape made inside the
+// function is re-made, pushed, watched and differentiated by every replay.
+void push_tape(const std::shared_ptr<Tape>& t) { tape::push(t); }
+void pop_tape(const std::shared_ptr<Tape>& t) { tape::pop(t.get()); }
+void watch_tensor(const std::shared_ptr<Tape>& t, const Tensor& x) { t->watch(x); }
+void watch_variable(const std::shared_ptr<Tape>& t, const std::shared_ptr<Variable>& v) { t->watch_variable(v); }
+std::vector<Tensor> gradient_dense(const std::shared_ptr<Tape>& t, const std::vector<Tensor>& targets,
+                                   const std::vector<Tensor>& sources, const std::vector<Tensor>& output_grads,
+                                   bool zero_unconnected) {
+  return tape::compute_gradient(*t, targets, sources, output_grads, zero_unconnected, nullptr);
+}
+// compute_gradient_sparse with each result as two tensors: (value, indices); indices undefined
+// for a dense gradient, both undefined for None.
+std::vector<Tensor> gradient_sparse(const std::shared_ptr<Tape>& t, const std::vector<Tensor>& targets,
+                                    const std::vector<Tensor>& sources, const std::vector<Tensor>& output_grads,
+                                    bool zero_unconnected) {
+  std::vector<GradValue> res = tape::compute_gradient_sparse(*t, targets, sources, output_grads, zero_unconnected);
+  std::vector<Tensor> flat;
+  for (GradValue& r : res) {
+    if (r.defined() && r.sparse() && !(r.dense_shape == sources[flat.size() / 2].shape))
+      throw std::runtime_error("internal: a sparse gradient's dense shape differs from its source's");
+    flat.push_back(r.defined() ? r.value : Tensor());
+    flat.push_back(r.defined() && r.sparse() ? r.indices : Tensor());
+  }
+  return flat;
+}
+
+std::shared_ptr<Tape> new_tape(bool persistent, bool watch_accessed_variables) {
+  auto t = std::make_shared<Tape>(persistent, watch_accessed_variables);
+  trace::Recorder* r = trace::current();
+  if (r && r->depth == 0 && r->poison.empty()) {
+    const int s = r->bind_obj(t.get());
+    r->add("Tape", [s, persistent, watch_accessed_variables](trace::Env& env) {
+      env.obj[size_t(s)] = std::make_shared<Tape>(persistent, watch_accessed_variables);
+    });
+  }
+  return t;
+}
+
+}  // namespace
 
 void init_tape(py::module_& m) {
   py::class_<Tape, std::shared_ptr<Tape>>(m, "Tape", "The engine's record of one GradientTape (private).")
-      .def(py::init<bool, bool>(), py::arg("persistent"), py::arg("watch_accessed_variables"),
+      .def(py::init(&new_tape), py::arg("persistent"), py::arg("watch_accessed_variables"),
            "An empty tape (GradientTape makes one on entering its `with` block).")
       .def_readonly("persistent", &Tape::persistent, "Whether gradient() may be called more than once.")
       .def(
           "watch",
-          [](Tape& t, TensorLike h) {
-            if (py::isinstance<Variable>(h)) t.watch_variable(h.cast<std::shared_ptr<Variable>>());
-            else t.watch(to_tensor(h));
+          [](const std::shared_ptr<Tape>& t, TensorLike h) {
+            if (py::isinstance<Variable>(h)) TG_OP(watch_variable)(t, h.cast<std::shared_ptr<Variable>>());
+            else TG_OP(watch_tensor)(t, to_tensor(h));
           },
           py::arg("tensor"), "Records operations on `tensor` (a Tensor or Variable) from now on.")
       .def(
@@ -29,10 +71,10 @@ void init_tape(py::module_& m) {
           },
           "The number of recorded operations still held.");
   m.def(
-      "push_tape", [](std::shared_ptr<Tape> t) { tape::push(t); }, py::arg("tape"),
+      "push_tape", [](std::shared_ptr<Tape> t) { TG_OP(push_tape)(t); }, py::arg("tape"),
       "Makes `tape` record on this thread (GradientTape.__enter__).");
   m.def(
-      "pop_tape", [](std::shared_ptr<Tape> t) { tape::pop(t.get()); }, py::arg("tape"),
+      "pop_tape", [](std::shared_ptr<Tape> t) { TG_OP(pop_tape)(t); }, py::arg("tape"),
       "Stops `tape` recording on this thread (GradientTape.__exit__).");
   m.def(
       "is_recording", [](std::shared_ptr<Tape> t) { return tape::is_recording(t.get()); }, py::arg("tape"),
@@ -73,14 +115,16 @@ void init_tape(py::module_& m) {
         for (py::handle h : targets) tg_.push_back(to_tensor_noaccess(h));
         for (py::handle h : sources) src.push_back(to_tensor_noaccess(h));
         for (py::handle h : output_grads) og.push_back(h.is_none() ? Tensor() : to_tensor(h));
-        tape::SourceReadyFn ready;
-        if (!on_source_ready.is_none())
-          ready = [&on_source_ready](size_t i, const Tensor& g) {
+        std::vector<Tensor> res;
+        if (on_source_ready.is_none()) {
+          py::gil_scoped_release release;
+          res = TG_OP(gradient_dense)(t, tg_, src, og, zero_unconnected);
+        } else {
+          trace::poison("a gradient with a per-source callback (tapegrad.distribute's overlap)");
+          tape::SourceReadyFn ready = [&on_source_ready](size_t i, const Tensor& g) {
             py::gil_scoped_acquire gil;
             on_source_ready(i, g.defined() ? py::cast(g) : py::none());
           };
-        std::vector<Tensor> res;
-        {
           py::gil_scoped_release release;
           res = tape::compute_gradient(*t, tg_, src, og, zero_unconnected, ready);
         }
@@ -101,21 +145,23 @@ void init_tape(py::module_& m) {
         for (py::handle h : targets) tg_.push_back(to_tensor_noaccess(h));
         for (py::handle h : sources) src.push_back(to_tensor_noaccess(h));
         for (py::handle h : output_grads) og.push_back(h.is_none() ? Tensor() : to_tensor(h));
-        std::vector<GradValue> res;
+        std::vector<Tensor> flat;
         {
           py::gil_scoped_release release;
-          res = tape::compute_gradient_sparse(*t, tg_, src, og, zero_unconnected);
+          flat = TG_OP(gradient_sparse)(t, tg_, src, og, zero_unconnected);
         }
         py::typing::List<
             py::typing::Optional<py::typing::Union<Tensor, py::typing::Tuple<Tensor, Tensor, py::typing::List<int>>>>>
             out;
-        for (GradValue& r : res) {
-          if (!r.defined()) out.append(py::none());
-          else if (!r.sparse()) out.append(py::cast(std::move(r.value)));
+        for (size_t i = 0; i < src.size(); ++i) {
+          Tensor& value = flat[2 * i];
+          Tensor& indices = flat[2 * i + 1];
+          if (!value.defined()) out.append(py::none());
+          else if (!indices.defined()) out.append(py::cast(std::move(value)));
           else {
             py::typing::List<int> shape;
-            for (int d = 0; d < r.dense_shape.ndim; ++d) shape.append(r.dense_shape[d]);
-            out.append(py::make_tuple(py::cast(std::move(r.value)), py::cast(std::move(r.indices)), shape));
+            for (int d = 0; d < src[i].shape.ndim; ++d) shape.append(src[i].shape[d]);
+            out.append(py::make_tuple(py::cast(std::move(value)), py::cast(std::move(indices)), shape));
           }
         }
         return out;
@@ -127,6 +173,7 @@ void init_tape(py::module_& m) {
   m.def(
       "_empty_with_view",
       [](std::vector<int64_t> dims, int dtype_code) -> py::typing::Tuple<Tensor, py::array> {
+        trace::poison("tapegrad.distribute's collectives");
         Tensor t = Tensor::empty(Shape::from(dims), dtype_from_code(dtype_code));
         py::array view = to_numpy(t, false);
         py::detail::array_proxy(view.ptr())->flags |= py::detail::npy_api::NPY_ARRAY_WRITEABLE_;

@@ -310,7 +310,8 @@ DType dtype_from_code(int code) {
 
 // See Note [Threads contract]: the lock is taken at once when it is free; otherwise the wait, the
 // copy of the reference and the unlock all happen without the GIL, which comes back only after.
-Tensor read_variable(const Variable& v) {
+namespace {
+Tensor read_variable_now(const Variable& v) {
   if (v.mu.try_lock()) {
     std::lock_guard<std::mutex> lk(v.mu, std::adopt_lock);
     return v.value;
@@ -318,6 +319,13 @@ Tensor read_variable(const Variable& v) {
   if (!PyGILState_Check()) return v.read();
   py::gil_scoped_release release;
   return v.read();
+}
+}  // namespace
+
+Tensor read_variable(const Variable& v, bool accessed) {
+  Tensor t = read_variable_now(v);
+  if (trace::recording()) trace::variable_read(std::const_pointer_cast<Variable>(v.shared_from_this()), t, accessed);
+  return t;
 }
 
 void run_with_variables_locked(std::vector<const Variable*> vars, int64_t work, const std::function<void()>& f) {
@@ -334,13 +342,25 @@ void run_with_variables_locked(std::vector<const Variable*> vars, int64_t work, 
   f();
 }
 
+namespace {
+Tensor python_value_to_tensor(py::handle h, const DType* hint);
+}  // namespace
+
 Tensor to_tensor(py::handle h, const DType* hint) {
   if (py::isinstance<Tensor>(h)) return tensor_of(h);
   if (py::isinstance<Variable>(h)) {
     auto v = var_of(h);
     if (tape::any_active()) tape::variable_accessed(v);
-    return read_variable(*v);
+    return read_variable(*v, /*accessed=*/true);
   }
+  // A value from Python: a constant of any trace (See Note [Traced functions]).
+  Tensor t = python_value_to_tensor(h, hint);
+  trace::constant(t);
+  return t;
+}
+
+namespace {
+Tensor python_value_to_tensor(py::handle h, const DType* hint) {
   if (is_py_scalar(h)) {
     if (hint) return scalar_to(h, *hint);
     if (PyBool_Check(h.ptr())) return scalar_to(h, DType::Bool);
@@ -357,6 +377,7 @@ Tensor to_tensor(py::handle h, const DType* hint) {
   if (py::hasattr(h, "_as_tapegrad_tensor")) return to_tensor(h.attr("_as_tapegrad_tensor")(), hint);
   return from_python_sequence(h, hint);
 }
+}  // namespace
 
 Tensor to_tensor_noaccess(py::handle h) {
   if (py::isinstance<Variable>(h)) return read_variable(*var_of(h));
@@ -389,6 +410,7 @@ std::pair<Tensor, Tensor> to_tensor_pair(py::handle a, py::handle b) {
 }
 
 py::array to_numpy(const Tensor& t, bool copy) {
+  trace::host_read(t, "numpy()");
   std::vector<py::ssize_t> shape(t.shape.d.begin(), t.shape.d.begin() + t.ndim());
   if (copy) {
     py::array arr(numpy_dtype(t.dtype), shape);
@@ -407,6 +429,7 @@ namespace {
 
 // The one value as a Python float, or an exact int for the integer types, or a complex.
 py::object item(const Tensor& t) {
+  trace::host_read(t, "a Python number conversion");
   if (t.numel() == 1 && is_complex(t.dtype)) {
     complex128 v = t.dtype == DType::Complex64 ? complex128(*t.data<complex64>()) : *t.data<complex128>();
     return py::reinterpret_steal<py::object>(PyComplex_FromDoubles(v.real(), v.imag()));
@@ -422,12 +445,12 @@ py::object item(const Tensor& t) {
 Tensor binop(Op op, py::handle a, py::handle b) {
   auto ab = to_tensor_pair(a, b);
   Tensor &x = ab.first, &y = ab.second;
-  return nogil(x.numel() + y.numel(), [&] { return ops::binary(op, x, y); });
+  return nogil(x.numel() + y.numel(), [&] { return TG_OP(ops::binary)(op, x, y); });
 }
 
 Tensor matmul_op(py::handle a, py::handle b) {
   auto ab = to_tensor_pair(a, b);
-  return nogil(ab.first.numel() * 4, [&] { return ops::matmul(ab.first, ab.second, false, false); });
+  return nogil(ab.first.numel() * 4, [&] { return TG_OP(ops::matmul)(ab.first, ab.second, false, false); });
 }
 
 template <class Cls> void add_operators(Cls& cls) {
@@ -474,32 +497,38 @@ template <class Cls> void add_operators(Cls& cls) {
       "__rmatmul__", [](py::handle a, TensorLike b) { return matmul_op(b, a); }, py::is_operator(), py::arg("other"));
   cls.def("__neg__", [](py::handle a) {
     Tensor x = to_tensor(a);
-    return ops::neg(x);
+    return TG_OP(ops::neg)(x);
   });
   cls.def("__pos__", [](py::handle a) { return to_tensor(a); });
   cls.def("__abs__", [](py::handle a) {
     Tensor x = to_tensor(a);
-    return ops::unary(Op::Abs, x);
+    return TG_OP(ops::unary)(Op::Abs, x);
   });
   cls.def("__invert__", [](py::handle a) {
     Tensor x = to_tensor(a);
-    return ops::unary(Op::LogicalNot, x);
+    return TG_OP(ops::unary)(Op::LogicalNot, x);
   });
 }
 
 // v.assign / assign_add / assign_sub: Python values take the variable's dtype, arrays keep theirs.
-void write_variable(Variable& v, py::handle value, Variable::Write how) {
-  DType d = v.value.dtype;
-  Tensor t = to_tensor(value, &d);  // arrays are cast; a Tensor of another dtype is refused, as TF
-  if (t.dtype != d)
-    throw tg::ValueError(std::string("Tensor conversion requested dtype ") + dtype_name(d) + " for Tensor with dtype " +
-                         dtype_name(t.dtype));
+void write_variable_tensor(Variable& v, const Tensor& t, Variable::Write how) {
+  if (trace::dry_run()) return;  // a branch the trace does not take (See Note [Traced control flow])
+  if (!PyGILState_Check()) return v.write(how, t);  // a replay (See Note [Traced functions])
   if (t.numel() < (1 << 16) && v.mu.try_lock()) {  // small and free: write with the GIL held
     std::lock_guard<std::mutex> lk(v.mu, std::adopt_lock);
     return v.write_locked(how, t);
   }
   py::gil_scoped_release release;
   v.write(how, t);  // takes and drops the lock before the GIL comes back
+}
+
+void write_variable(Variable& v, py::handle value, Variable::Write how) {
+  DType d = v.value.dtype;
+  Tensor t = to_tensor(value, &d);  // arrays are cast; a Tensor of another dtype is refused, as TF
+  if (t.dtype != d)
+    throw tg::ValueError(std::string("Tensor conversion requested dtype ") + dtype_name(d) + " for Tensor with dtype " +
+                         dtype_name(t.dtype));
+  TG_OP(write_variable_tensor)(v, t, how);
 }
 
 }  // namespace
@@ -509,10 +538,10 @@ Tensor truediv(py::handle a, py::handle b) {
   Tensor &x = ab.first, &y = ab.second;
   if (x.dtype == y.dtype && is_any_int(x.dtype)) {
     DType f = truediv_dtype(x.dtype);
-    x = ops::cast(x, f);
-    y = ops::cast(y, f);
+    x = TG_OP(ops::cast)(x, f);
+    y = TG_OP(ops::cast)(y, f);
   }
-  return nogil(x.numel() + y.numel(), [&] { return ops::binary(Op::Div, x, y); });
+  return nogil(x.numel() + y.numel(), [&] { return TG_OP(ops::binary)(Op::Div, x, y); });
 }
 
 // bindings/dlpack.cpp: __dlpack__, __dlpack_device__ and _core.from_dlpack_capsule.
@@ -632,7 +661,7 @@ void init_tensor(py::module_& m) {
           [](py::handle self) {
             auto v = var_of(self);
             if (tape::any_active()) tape::variable_accessed(v);
-            return ops::identity(read_variable(*v));
+            return TG_OP(ops::identity)(read_variable(*v, /*accessed=*/true));
           },
           "The current value as a Tensor (recorded as a read).")
       .def(
@@ -640,7 +669,7 @@ void init_tensor(py::module_& m) {
           [](py::handle self) {
             auto v = var_of(self);
             if (tape::any_active()) tape::variable_accessed(v);
-            return ops::identity(read_variable(*v));
+            return TG_OP(ops::identity)(read_variable(*v, /*accessed=*/true));
           },
           "The current value as a Tensor (recorded as a read).")
       .def(
@@ -716,7 +745,7 @@ void init_tensor(py::module_& m) {
         else {
           DType d = dtype_from_code(dtype_code.cast<int>());
           if (py::isinstance<Tensor>(value) || py::isinstance<Variable>(value) || py::isinstance<py::array>(value))
-            t = kernels::cast(to_tensor_noaccess(value), d);
+            t = TG_OP(kernels::cast)(to_tensor_noaccess(value), d);
           else t = to_tensor(value, &d);
         }
         if (!shape.is_none()) {
@@ -725,15 +754,16 @@ void init_tensor(py::module_& m) {
             throw tg::TypeError("shape must be a list of integers, got " + std::string(py::repr(shape)));
           for (py::handle d : shape) dims.push_back(int_arg(d, "shape"));
           Shape s = Shape::from(dims);
-          if (t.numel() == 1 && s.numel() != 1) t = kernels::broadcast_to(kernels::reshape(t, Shape{}), s);
-          else if (t.numel() == s.numel()) t = kernels::reshape(t, s);
+          if (t.numel() == 1 && s.numel() != 1)
+            t = TG_OP(kernels::broadcast_to)(TG_OP(kernels::reshape)(t, Shape{}), s);
+          else if (t.numel() == s.numel()) t = TG_OP(kernels::reshape)(t, s);
           else
             throw tg::TypeError(
                 "Eager execution of tf.constant with unsupported shape. Tried to convert a value with " +
                 std::to_string(t.numel()) + " elements to a Tensor with shape " + s.str());
         }
         // a constant never aliases its source and has its own identity
-        return t.clone();
+        return TG_OP(clone_of)(t);
       },
       py::arg("value"), py::arg("dtype_code") = py::none(), py::arg("shape") = py::none(),
       "(private) A new tensor holding `value` (of `shape`), in the dtype with this code (tapegrad's takes a DType).");

@@ -8,7 +8,7 @@ import numpy.typing
 import tapegrad._typing
 import typing
 import typing_extensions
-__all__: list[str] = ['Accumulator', 'GradientClip', 'InvalidArgumentError', 'OptimizerHyper', 'OptimizerRule', 'ResourceExhaustedError', 'SparseRowState', 'Tape', 'Tensor', 'Variable', 'abs', 'acos', 'acosh', 'add', 'angle', 'any_tape_active', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'broadcast_to', 'cast', 'ceil', 'complex', 'compute_gradient', 'compute_gradient_sparse', 'compute_jacobian', 'concat', 'conj', 'constant', 'convert_to_tensor', 'cos', 'cosh', 'divide', 'equal', 'erf', 'erfc', 'exp', 'expm1', 'fill', 'floor', 'floordiv', 'floormod', 'from_dlpack_capsule', 'full', 'gather', 'gather_nd', 'get_num_threads', 'greater', 'greater_equal', 'identity', 'imag', 'is_accumulator_recording', 'is_finite', 'is_inf', 'is_nan', 'is_recording', 'less', 'less_equal', 'log', 'log1p', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'matmul', 'maximum', 'minimum', 'multiply', 'negative', 'not_equal', 'optimizer_accumulate', 'optimizer_ema_update', 'optimizer_sparse_rows_only', 'optimizer_sparse_step', 'optimizer_sparse_supported', 'optimizer_step', 'optimizer_sum_squares', 'pad_constant', 'pop_accumulator', 'pop_tape', 'pow', 'push_accumulator', 'push_tape', 'range', 'real', 'reciprocal', 'record_custom_gradient', 'reduce_all', 'reduce_any', 'reduce_max', 'reduce_mean', 'reduce_min', 'reduce_prod', 'reduce_sum', 'relu', 'relu6', 'reshape', 'round', 'rsqrt', 'scatter_nd', 'set_num_threads', 'sigmoid', 'sigmoid_cross_entropy_with_logits', 'sign', 'simd_isa', 'sin', 'sinh', 'softmax', 'softmax_cross_entropy_with_logits', 'softplus', 'sparse_softmax_cross_entropy_with_logits', 'sqrt', 'square', 'squared_difference', 'stop_gradient', 'strided_slice', 'subtract', 'tan', 'tanh', 'tensor_scatter_nd_add', 'tensor_scatter_nd_update', 'transpose', 'unsorted_segment_sum', 'unstack', 'where3', 'where_indices', 'zeros']
+__all__: list[str] = ['Accumulator', 'GradientClip', 'InvalidArgumentError', 'OptimizerHyper', 'OptimizerRule', 'ResourceExhaustedError', 'SparseRowState', 'Tape', 'Tensor', 'TracedGraph', 'Variable', 'abs', 'acos', 'acosh', 'add', 'angle', 'any_tape_active', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'broadcast_to', 'cast', 'ceil', 'complex', 'compute_gradient', 'compute_gradient_sparse', 'compute_jacobian', 'concat', 'conj', 'constant', 'convert_to_tensor', 'cos', 'cosh', 'divide', 'equal', 'erf', 'erfc', 'exp', 'expm1', 'fill', 'floor', 'floordiv', 'floormod', 'from_dlpack_capsule', 'full', 'gather', 'gather_nd', 'get_num_threads', 'greater', 'greater_equal', 'identity', 'imag', 'is_accumulator_recording', 'is_finite', 'is_inf', 'is_nan', 'is_recording', 'less', 'less_equal', 'log', 'log1p', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'matmul', 'maximum', 'minimum', 'multiply', 'negative', 'not_equal', 'optimizer_accumulate', 'optimizer_ema_update', 'optimizer_sparse_rows_only', 'optimizer_sparse_step', 'optimizer_sparse_supported', 'optimizer_step', 'optimizer_sum_squares', 'pad_constant', 'pop_accumulator', 'pop_tape', 'pow', 'push_accumulator', 'push_tape', 'range', 'real', 'reciprocal', 'record_custom_gradient', 'reduce_all', 'reduce_any', 'reduce_max', 'reduce_mean', 'reduce_min', 'reduce_prod', 'reduce_sum', 'relu', 'relu6', 'reshape', 'round', 'rsqrt', 'scatter_nd', 'set_num_threads', 'sigmoid', 'sigmoid_cross_entropy_with_logits', 'sign', 'simd_isa', 'sin', 'sinh', 'softmax', 'softmax_cross_entropy_with_logits', 'softplus', 'sparse_softmax_cross_entropy_with_logits', 'sqrt', 'square', 'squared_difference', 'stop_gradient', 'strided_slice', 'subtract', 'tan', 'tanh', 'tensor_scatter_nd_add', 'tensor_scatter_nd_update', 'transpose', 'unsorted_segment_sum', 'unstack', 'where3', 'where_indices', 'zeros']
 class InvalidArgumentError(ValueError):
     pass
 class ResourceExhaustedError(MemoryError):
@@ -691,6 +691,37 @@ class SparseRowState:
         """
         False until a step (re)built the row list.
         """
+class TracedGraph:
+    """
+    (private) One tf.function trace: the engine calls to replay.
+    """
+    def run(self, args: collections.abc.Sequence[tapegrad._typing.TensorLike]) -> list[Tensor]:
+        """
+        Replays the recorded calls on `args` (tensors of the traced shapes and dtypes).
+        """
+    @property
+    def node_names(self) -> list[str]:
+        """
+        The recorded calls in order (for tests and debugging).
+        """
+    @property
+    def poison(self) -> str:
+        """
+        Why the trace cannot be replayed ('' when it can).
+        """
+    @property
+    def replayable(self) -> bool:
+        """
+        Whether the trace can be replayed (else `poison` says why not).
+        """
+class _CondTrace:
+    """
+    (private) A tf.cond being traced.
+    """
+class _WhileTrace:
+    """
+    (private) A tf.while_loop being traced.
+    """
 def _arg_reduce(x: tapegrad._typing.TensorLike, axis: typing.SupportsInt | typing.SupportsIndex, dtype_code: typing.SupportsInt | typing.SupportsIndex, is_max: bool) -> Tensor:
     """
     (private) The index of the largest (is_max) or smallest value along a normalised `axis`.
@@ -806,6 +837,70 @@ def _svd(a: tapegrad._typing.TensorLike, full_matrices: bool, compute_uv: bool) 
 def _tanh_grad(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
     """
     (private) The gradient of tanh from its output y and upstream gradient dy.
+    """
+def _trace_abort() -> None:
+    """
+    (private) Ends this thread's trace, dropping it (the function raised).
+    """
+def _trace_begin() -> None:
+    """
+    (private) Starts a tf.function trace on this thread.
+    """
+def _trace_block_abort(dry: bool, why: str) -> None:
+    """
+    (private) Ends a block whose Python raised: the trace cannot be replayed (`why`).
+    """
+def _trace_block_begin(builder: _CondTrace | _WhileTrace, which: typing.SupportsInt | typing.SupportsIndex, dry: bool) -> None:
+    """
+    (private) Records into a branch (0: false, 1: true) of a _CondTrace, or the cond (0) or body (1) of a _WhileTrace; dry: writes are recorded, not done.
+    """
+def _trace_block_end(builder: _CondTrace | _WhileTrace, which: typing.SupportsInt | typing.SupportsIndex, dry: bool, results: collections.abc.Sequence[tapegrad._typing.TensorLike]) -> None:
+    """
+    (private) Ends a block begun by _trace_block_begin; `results` are its results.
+    """
+def _trace_call_paused(fn: collections.abc.Callable) -> typing.Any:
+    """
+    (private) fn() with this thread's tracing paused (tf.init_scope).
+    """
+def _trace_cond_begin(pred: tapegrad._typing.TensorLike) -> _CondTrace:
+    """
+    (private) Starts recording a tf.cond on `pred`.
+    """
+def _trace_cond_end(builder: _CondTrace, taken: collections.abc.Sequence[tapegrad._typing.TensorLike]) -> list:
+    """
+    (private) Adds the cond node; returns the results of the branch taken, as the node's outputs.
+    """
+def _trace_end(outputs: collections.abc.Sequence[tapegrad._typing.TensorLike]) -> TracedGraph:
+    """
+    (private) Ends this thread's trace; `outputs` are the function's result tensors.
+    """
+def _trace_host_call(fn: collections.abc.Callable, tensors: collections.abc.Sequence[tapegrad._typing.TensorLike], pure: bool = False) -> list:
+    """
+    (private) fn(*tensors) now; inside a trace, also at every replay (with the GIL). An impure call (pure=False: printing, optimizer steps) is not done in a branch the trace does not take.
+    """
+def _trace_input(tensor: tapegrad._typing.TensorLike) -> None:
+    """
+    (private) Declares `tensor` an input of the trace (bound to the call's argument at replay).
+    """
+def _trace_peek_bool(pred: tapegrad._typing.TensorLike, what: str) -> bool:
+    """
+    (private) A predicate's value at trace time, read without making the trace unreplayable (the control-flow node reads it again at every replay).
+    """
+def _trace_poison(why: str) -> None:
+    """
+    (private) Marks this thread's trace as not replayable (no-op when not tracing).
+    """
+def _trace_while_begin(loop_vars: collections.abc.Sequence[tapegrad._typing.TensorLike], max_iterations: typing.SupportsInt | typing.SupportsIndex) -> tuple[_WhileTrace, list]:
+    """
+    (private) Starts recording a tf.while_loop; returns the builder and the loop variables to trace cond and body on.
+    """
+def _trace_while_end(builder: _WhileTrace, final_values: collections.abc.Sequence[tapegrad._typing.TensorLike]) -> list:
+    """
+    (private) Adds the loop node; `final_values` are the loop variables after the trace's iterations.
+    """
+def _tracing() -> bool:
+    """
+    (private) Whether this thread is tracing a tf.function.
     """
 def _triangular_solve(matrix: tapegrad._typing.TensorLike, rhs: tapegrad._typing.TensorLike, lower: bool, adjoint: bool) -> Tensor:
     """

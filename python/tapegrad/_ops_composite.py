@@ -180,10 +180,9 @@ def is_tensor(x):
 
 
 def executing_eagerly():
-    """True. tapegrad has no graph mode: code inside ``tf.function`` runs eagerly too, so this is
-    True there as well, as TF under ``tf.config.run_functions_eagerly(True)`` (TF returns False
-    while tracing). See Note [tf.function runs eagerly]."""
-    return True
+    """False while a ``tf.function`` traces (as TF), else True (also inside functions run eagerly:
+    ``tf.config.run_functions_eagerly(True)`` or a trace that could not be replayed)."""
+    return not _core._tracing()
 
 
 def get_static_value(tensor, partial=False):

@@ -955,7 +955,10 @@ def dropout(x: TensorLike, rate: Any, noise_shape: Any = None, seed: Any = None,
             f"noise_shape {shape} is not broadcastable to the shape of x {list(x.shape)}"
         ) from None
     np_dtype = np.float32 if x.dtype.name == "float32" else np.float64
-    u = random._uniform_np(shape, np_dtype, seed)
     scale = np_dtype(1.0) / (np_dtype(1.0) - np_dtype(r))
-    mask = np.where(u >= np_dtype(r), scale, np_dtype(0)).astype(np_dtype)
-    return multiply(x, constant(mask))
+
+    def mask():  # drawn again at every call of a traced function
+        u = random._uniform_np(shape, np_dtype, seed)
+        return constant(np.where(u >= np_dtype(r), scale, np_dtype(0)).astype(np_dtype))
+
+    return multiply(x, random._drawn(mask, rate))

@@ -28,5 +28,8 @@ def notify(obj):
         return
     statuses = pending.get(obj)
     if statuses:
+        from . import _core  # noqa: PLC0415
+
         for status in list(statuses):
-            status._on_created(obj)
+            # restoring assigns initial values: inside a traced tf.function, once, outside the trace
+            _core._trace_call_paused(lambda s=status: s._on_created(obj))

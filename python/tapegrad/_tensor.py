@@ -1,11 +1,23 @@
 """Python conveniences on the engine's Tensor and Variable: TF's shape, dtype, repr, numpy interop."""
 
+import threading
 from typing import Any, Optional
 
 import numpy as np
 
 from . import _core
 from ._dtypes import _BY_CODE, as_dtype, code_of
+
+
+class _TraceState(threading.local):
+    """Per thread: how many Variables were made while a tf.function traced (function.py checks
+    TF's rule that only a function's first trace may make them)."""
+
+    variables_created = 0
+
+
+_trace_state = _TraceState()
+
 
 Tensor = _core.Tensor
 
@@ -332,8 +344,10 @@ class Variable(_core.Variable):
     ) -> None:
         if initial_value is None:
             raise ValueError("The initial value must be specified.")
-        if callable(initial_value):
-            initial_value = initial_value()
+        if callable(initial_value):  # in a traced tf.function: once, outside the trace (TF's init_scope)
+            initial_value = _core._trace_call_paused(initial_value) if _core._tracing() else initial_value()
+        if _core._tracing():
+            _trace_state.variables_created += 1
         from ._ops import convert_to_tensor
 
         value = convert_to_tensor(initial_value) if dtype is None else _convert_with_dtype(initial_value, dtype)

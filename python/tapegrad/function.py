@@ -1,18 +1,17 @@
-"""``tf.function`` and TF's control-flow functions, run eagerly.
+"""``tf.function`` and TF's control-flow functions.
 
-tapegrad has no graph compiler yet: a ``tf.function`` runs its Python function on every call,
-exactly as TensorFlow does under ``tf.config.run_functions_eagerly(True)``. Values and gradients
-are those of eager execution (which TF's traced functions also give). What differs from a traced
-TF function: Python side effects (``print``, list appends) happen on every call, not only while
-tracing, and a tensor used as a Python ``bool`` works instead of raising. What is kept from TF:
-the decorator's arguments, ``input_signature`` checking with TF's errors, one ``Function`` per
-instance for methods, ``experimental_get_tracing_count()`` (the number of distinct call signatures
-under TF's tracing rules, i.e. the number of traces TF would make), ``python_function`` and
-``get_concrete_function``.
+A ``tf.function`` traces once per call signature (TF's rules: tensors by dtype and shape, Python
+values by value, Variables by identity): the first call runs the Python function with real values
+while the engine records every engine call it makes (cpp/graph/trace.h, Note [Traced functions]);
+later calls with the same signature replay the recorded calls in C++ without Python. Python side
+effects therefore happen only while tracing; ``tf.print``, random draws, Variable assignments and
+optimizer steps happen on every call. A trace that cannot be replayed (a tensor's value read in
+Python, see Note [Poisoned traces]) makes that signature run eagerly on every call, with the
+reason in ``experimental_get_graph_status()``; TF would raise instead.
 
-``tf.cond``, ``tf.case``, ``tf.switch_case`` and ``tf.while_loop`` have TF's eager semantics (one
-branch runs; the loop is a Python loop) and TF's argument checks; gradients flow through them on
-the tape like through any other Python code.
+``tf.cond`` and ``tf.while_loop`` with tensor predicates become graph nodes inside a trace (Note
+[Traced control flow]); eagerly they run one branch / a Python loop, with TF's argument checks.
+Gradients flow through them on the tape either way.
 
 >>> import tapegrad as tg
 >>> @tg.function
@@ -32,10 +31,10 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from . import nest
+from . import _core, nest
 from ._dtypes import bool as _tf_bool
 from ._ops import convert_to_tensor
-from ._tensor import Tensor, Variable
+from ._tensor import Tensor, Variable, _trace_state
 
 __all__ = [
     "function",
@@ -50,15 +49,20 @@ __all__ = [
 ]
 
 
+_RUN_EAGERLY = [False]
+
+
 def run_functions_eagerly(run_eagerly):
-    """``tf.config.run_functions_eagerly``: accepted; tapegrad's functions always run eagerly."""
+    """``tf.config.run_functions_eagerly``: with True, every ``tf.function`` call runs its Python
+    function eagerly (no tracing, no replay), as in TF; for debugging."""
     if not isinstance(run_eagerly, (bool, np.bool_)):
         raise TypeError(f"run_eagerly must be a bool, got {type(run_eagerly).__name__}")
+    _RUN_EAGERLY[0] = bool(run_eagerly)
 
 
 def functions_run_eagerly():
-    """True: every ``tf.function`` runs its Python function eagerly (see the module docstring)."""
-    return True
+    """Whether ``tf.config.run_functions_eagerly(True)`` is in effect."""
+    return _RUN_EAGERLY[0]
 
 
 # ---- tf.function ---------------------------------------------------------------------------------
@@ -116,6 +120,8 @@ class Function:
         self._bound_to = _bound_to
         self._instances = weakref.WeakKeyDictionary()
         self._keys = []
+        self._traces: dict = {}  # exact call key -> _Trace (See Note [Traced functions])
+        self._converted = None  # the function autograph made, once asked for
         self._sig = inspect.signature(python_function)
         # TF gives a parameter named `self` (a method decorated in its class body) no type constraint
         self._constrained = [n for n in self._sig.parameters if n != "self"]
@@ -153,8 +159,63 @@ class Function:
     def __call__(self, *args, **kwargs):
         if self._input_signature is not None:
             args, kwargs = self._bind_to_signature(args, kwargs)
-        self._note_signature(args, kwargs)
-        return _outputs_as_tensors(self._python_function(*args, **kwargs))
+        if _core._tracing() or _RUN_EAGERLY[0]:  # part of an outer trace, or eager by request
+            if _RUN_EAGERLY[0]:
+                self._note_signature(_trace_key(_arrays_as_tensors((args, kwargs))))
+            return _outputs_as_tensors(self._callable()(*args, **kwargs))
+        args, kwargs = _arrays_as_tensors((args, kwargs))
+        key = _trace_key((args, kwargs))
+        trace = self._traces.get(key)
+        if trace is None:
+            self._note_signature(key)
+        if trace is None:
+            return self._trace(key, args, kwargs)
+        if trace.graph is None:  # this signature runs eagerly (trace.reason says why)
+            return _outputs_as_tensors(self._callable()(*args, **kwargs))
+        if kwargs or not all(type(a) is Tensor for a in args):
+            args = [x for x in nest.flatten((args, kwargs)) if type(x) is Tensor]
+        return trace.rebuild(trace.graph.run(args))
+
+    def _callable(self):
+        """The function to run: autograph's conversion when autograph=True (See tapegrad.autograph)."""
+        if not self._autograph:
+            return self._python_function
+        if self._converted is None:
+            from . import autograph  # noqa: PLC0415  (imports tapegrad's public names)
+
+            convert = getattr(autograph, "_convert", None)
+            self._converted = convert(self._python_function) if convert is not None else self._python_function
+        return self._converted
+
+    def _trace(self, key, args, kwargs):
+        """Runs the function once, recording its engine calls; keeps the graph (or why there is none)
+        and returns this call's result (See Note [Traced functions])."""
+        flat_in = nest.flatten((args, kwargs))
+        made_before = _trace_state.variables_created
+        _core._trace_begin()
+        try:
+            for x in flat_in:
+                if type(x) is Tensor:
+                    _core._trace_input(x)
+            result = _outputs_as_tensors(self._callable()(*args, **kwargs))
+            flat_out = nest.flatten(result)
+            outs = [x for x in flat_out if type(x) is Tensor]
+            bad = [x for x in flat_out if type(x) is not Tensor and not _static_output(x)]
+            if bad:
+                _core._trace_poison(f"the function returns a {type(bad[0]).__name__}, which a replay cannot rebuild")
+        except BaseException:
+            _core._trace_abort()
+            raise
+        graph = _core._trace_end(outs)
+        if _trace_state.variables_created != made_before and self._traces:
+            raise ValueError("Creating variables on a non-first call to a function decorated with tf.function.")
+        self._traces[key] = _Trace(graph, result, flat_out)
+        return result
+
+    def experimental_get_graph_status(self):
+        """(tapegrad) For each signature traced so far: '' when its calls replay the recorded graph,
+        else why they run the Python function eagerly."""
+        return [t.reason for t in self._traces.values()]
 
     def _bind_to_signature(self, args, kwargs):
         try:
@@ -186,8 +247,7 @@ class Function:
         parts = [f"{n}: {s!r}" for n, s in zip(self._constrained, self._input_signature)]
         return "(" + ", ".join(parts) + ")"
 
-    def _note_signature(self, args, kwargs):
-        key = _trace_key((args, kwargs))
+    def _note_signature(self, key):
         if any(_key_matches(k, key) for k in self._keys):
             return
         if self._reduce_retracing and self._keys:
@@ -213,6 +273,45 @@ class Function:
 
     def __repr__(self):
         return f"<tapegrad.function.Function object at {hex(id(self))} for {self.__name__}>"
+
+
+class _Trace:
+    """One signature's trace: the replayable graph (None: runs eagerly, `reason` says why) and how
+    to rebuild the Python result from the graph's output tensors."""
+
+    __slots__ = ("graph", "reason", "structure", "_static", "_is_tensor", "_single")
+
+    def __init__(self, traced, result, flat_out):
+        self.graph = traced if traced.replayable else None
+        self.reason = traced.poison
+        self.structure = result
+        self._single = type(result) is Tensor  # the common case: one tensor, nothing to pack
+        self._is_tensor = [type(x) is Tensor for x in flat_out]
+        self._static = [None if t else x for t, x in zip(self._is_tensor, flat_out)]
+
+    def rebuild(self, tensors):
+        if self._single:
+            return tensors[0]
+        it = iter(tensors)
+        return nest.pack_sequence_as(
+            self.structure, [next(it) if t else x for t, x in zip(self._is_tensor, self._static)]
+        )
+
+
+def _static_output(x):
+    """Outputs that a replay returns as they were: None, strings, and Variables (by reference)."""
+    return x is None or isinstance(x, (str, bytes, Variable))
+
+
+def _arrays_as_tensors(structure):
+    """numpy arrays among the arguments become tensors (TF's tf.function converts them)."""
+    args, kwargs = structure
+    if not kwargs and all(type(a) is Tensor for a in args):
+        return structure
+    flat = nest.flatten(structure)
+    if not any(isinstance(x, np.ndarray) for x in flat):
+        return structure
+    return nest.pack_sequence_as(structure, [convert_to_tensor(x) if isinstance(x, np.ndarray) else x for x in flat])
 
 
 def _outputs_as_tensors(result):
@@ -296,10 +395,15 @@ def _cast_to_spec(value, spec):
 # TF's tracing rules (reference section 1.3): tensors by (dtype, shape), Variables by identity too,
 # Python scalars/strings by value, nests by structure, other objects by identity.
 def _trace_key(x):
+    t = type(x)
+    if t is Tensor:  # the common case first; C-level properties (a call key costs ~1 us per tensor)
+        return ("tensor", x._dtype_code, x._shape_tuple)
+    if t is tuple or t is list:
+        return (t.__name__, tuple(map(_trace_key, x)))
     if isinstance(x, Variable):
-        return ("var", id(x), x.dtype.name, tuple(x.shape))
+        return ("var", id(x), x._dtype_code, x._shape_tuple)
     if isinstance(x, Tensor):
-        return ("tensor", x.dtype.name, tuple(x.shape))
+        return ("tensor", x._dtype_code, x._shape_tuple)
     if isinstance(x, np.ndarray):
         return ("tensor", x.dtype.name, x.shape)
     if isinstance(x, (list, tuple)):
@@ -383,7 +487,54 @@ def cond(
         raise TypeError("true_fn must be callable.")
     if not callable(false_fn):
         raise TypeError("false_fn must be callable.")
+    if _core._tracing() and isinstance(pred, (Tensor, Variable)):
+        return _unpack(_traced_cond(pred, true_fn, false_fn))
     return _unpack(true_fn() if _scalar_bool(pred, "pred") else false_fn())
+
+
+def _run_block(builder, which, dry, fn, *args):
+    """fn(*args) recorded into one block of a control-flow node (See Note [Traced control flow]);
+    returns (result, flat leaves). A block that raises while it runs dry (a branch the trace does
+    not take, on this call's values) leaves the trace unreplayable: the function then runs eagerly."""
+    _core._trace_block_begin(builder, which, dry)
+    try:
+        out = _outputs_as_tensors(fn(*args))
+        flat = [convert_to_tensor(x) if isinstance(x, Variable) else x for x in nest.flatten(out)]
+    except Exception as e:
+        _core._trace_block_abort(dry, f"a control-flow block raised {type(e).__name__} while traced: {e}")
+        if dry:
+            return None, None
+        raise
+    _core._trace_block_end(builder, which, dry, [x for x in flat if type(x) is Tensor])
+    return out, flat
+
+
+def _traced_cond(pred, true_fn, false_fn):
+    """tf.cond on a tensor inside a traced tf.function: one node that runs a branch per call."""
+    taken = _core._trace_peek_bool(pred, "pred")
+    builder = _core._trace_cond_begin(pred)
+    ran = {}
+    for which in (taken, not taken):
+        ran[which] = _run_block(builder, int(which), which != taken, true_fn if which else false_fn)
+    out, flat = ran[taken]
+    other_out, other_flat = ran[not taken]
+    if other_flat is None:  # the untaken branch raised: the trace runs eagerly from now on
+        return out
+    same = len(flat) == len(other_flat) and all(
+        (type(a) is Tensor) == (type(b) is Tensor) and (a.dtype == b.dtype if type(a) is Tensor else a == b)
+        for a, b in zip(flat, other_flat)
+    )
+    try:
+        nest.assert_same_structure(out, other_out)
+    except (ValueError, TypeError):
+        same = False
+    if not same:
+        raise ValueError(
+            "true_fn and false_fn arguments to tf.cond must have the same number, type, and overall structure "
+            f"of return values.\n\ntrue_fn output: {ran[True][0]}\nfalse_fn output: {ran[False][0]}"
+        )
+    results = iter(_core._trace_cond_end(builder, [x for x in flat if type(x) is Tensor]))
+    return nest.pack_sequence_as(out, [next(results) if type(x) is Tensor else x for x in flat])
 
 
 def case(
@@ -482,41 +633,75 @@ def while_loop(
     if shape_invariants is not None:
         invariants = nest.flatten([shape_invariants] if single else list(shape_invariants))
     entry = [(_spec_of(v)) for v in nest.flatten(state)]
-    i = 0
-    while (maximum_iterations is None or i < maximum_iterations) and _scalar_bool(cond(*state), "cond's result"):
-        out = body(*state)
-        if single and not (isinstance(out, (list, tuple)) and len(out) == 1):
-            out = [out]
-        out = list(out) if isinstance(out, (list, tuple)) else [out]
-        try:
-            nest.pack_sequence_as(state, nest.flatten(out))
-        except (ValueError, TypeError, StopIteration) as e:
-            raise TypeError(
-                f"The two structures don't have the same nested structure: {state} and {out}: {e}"
-            ) from None
-        if len(nest.flatten(out)) != len(entry):
-            raise ValueError(
-                f"The two structures don't have the same number of elements. First structure: {state}, "
-                f"second structure: {out}."
-            )
-        new = [_as_loop_value(v) for v in nest.flatten(out)]
-        for k, (v, (dtype, shape)) in enumerate(zip(new, entry)):
-            v_dtype, v_shape = _spec_of(v)
-            if v_dtype != dtype:
-                raise TypeError(
-                    f"Loop variable {k} enters the loop with type {dtype} but has type {v_dtype} after one iteration."
-                )
-            allowed = shape if invariants is None else _shape_list(invariants[k])
-            if not _shape_fits(allowed, v_shape):
-                raise ValueError(
-                    f"Input tensor `loop_var_{k}` enters the loop with shape {_fmt(shape)}, but has shape "
-                    f"{_fmt(v_shape)} after one iteration. To allow the shape to vary across iterations, "
-                    "use the `shape_invariants` argument of tf.while_loop to specify a less-specific "
-                    "shape."
-                )
-        state = nest.pack_sequence_as(state, new)
-        i += 1
+    step = functools.partial(_loop_step, body, single, entry, invariants)
+    if _core._tracing() and all(isinstance(v, (Tensor, Variable)) for v in nest.flatten(state)):
+        state = _traced_while(cond, step, state, maximum_iterations)
+    else:
+        state = _run_loop(cond, step, state, maximum_iterations, 0)
     return state[0] if single else (type(loop_vars)(state) if isinstance(loop_vars, tuple) else state)
+
+
+def _run_loop(cond, step, state, maximum_iterations, i):
+    while (maximum_iterations is None or i < maximum_iterations) and _scalar_bool(cond(*state), "cond's result"):
+        state = step(state)
+        i += 1
+    return state
+
+
+def _traced_while(cond, step, state, maximum_iterations):
+    """tf.while_loop inside a traced tf.function: one node that iterates the recorded cond and body
+    (See Note [Traced control flow]); the trace's own iterations after the first run eagerly."""
+    flat = [convert_to_tensor(v) for v in nest.flatten(state)]
+    builder, loop_vars = _core._trace_while_begin(flat, -1 if maximum_iterations is None else maximum_iterations)
+    traced_state = nest.pack_sequence_as(state, loop_vars)
+    c, c_flat = _run_block(builder, 0, False, cond, *traced_state)
+    if c_flat is None or len(c_flat) != 1 or type(c_flat[0]) is not Tensor:
+        _core._trace_poison("a tf.while_loop condition that is not a tensor")
+        return _run_loop(cond, step, state, maximum_iterations, 0)
+    first = maximum_iterations != 0 and _core._trace_peek_bool(c_flat[0], "cond's result")
+    out, out_flat = _run_block(builder, 1, not first, lambda: nest.flatten(step(traced_state)))
+    if out_flat is None:  # the body raised while recorded dry: the function runs eagerly from now on
+        return state
+    if first:  # the trace's remaining iterations, eagerly: a replay runs the recorded node instead
+        now = nest.pack_sequence_as(state, out_flat)
+        now = _core._trace_call_paused(lambda: _run_loop(cond, step, now, maximum_iterations, 1))
+    else:
+        now = state
+    finals = _core._trace_while_end(builder, [convert_to_tensor(v) for v in nest.flatten(now)])
+    return nest.pack_sequence_as(state, finals)
+
+
+def _loop_step(body, single, entry, invariants, state):
+    """One iteration of tf.while_loop's body with TF's checks (structure, dtype, shape)."""
+    out = body(*state)
+    if single and not (isinstance(out, (list, tuple)) and len(out) == 1):
+        out = [out]
+    out = list(out) if isinstance(out, (list, tuple)) else [out]
+    try:
+        nest.pack_sequence_as(state, nest.flatten(out))
+    except (ValueError, TypeError, StopIteration) as e:
+        raise TypeError(f"The two structures don't have the same nested structure: {state} and {out}: {e}") from None
+    if len(nest.flatten(out)) != len(entry):
+        raise ValueError(
+            f"The two structures don't have the same number of elements. First structure: {state}, "
+            f"second structure: {out}."
+        )
+    new = [_as_loop_value(v) for v in nest.flatten(out)]
+    for k, (v, (dtype, shape)) in enumerate(zip(new, entry)):
+        v_dtype, v_shape = _spec_of(v)
+        if v_dtype != dtype:
+            raise TypeError(
+                f"Loop variable {k} enters the loop with type {dtype} but has type {v_dtype} after one iteration."
+            )
+        allowed = shape if invariants is None else _shape_list(invariants[k])
+        if not _shape_fits(allowed, v_shape):
+            raise ValueError(
+                f"Input tensor `loop_var_{k}` enters the loop with shape {_fmt(shape)}, but has shape "
+                f"{_fmt(v_shape)} after one iteration. To allow the shape to vary across iterations, "
+                "use the `shape_invariants` argument of tf.while_loop to specify a less-specific "
+                "shape."
+            )
+    return nest.pack_sequence_as(state, new)
 
 
 def _as_loop_value(v):
@@ -604,6 +789,19 @@ def print_(
 ) -> None:
     """``tf.print``: prints tensors as TF does (``[1 2 3]``, ``...`` beyond `summarize` items per
     dimension, ``summarize=-1`` for all) to stderr by default; nests are printed with their structure."""
+    if _core._tracing():  # prints at every call of a traced function (a host call)
+        flat = nest.flatten(list(inputs))
+        tensors = [x for x in flat if isinstance(x, (Tensor, Variable))]
+
+        def host(*values):
+            it = iter(values)
+            again = nest.pack_sequence_as(
+                list(inputs), [next(it) if isinstance(x, (Tensor, Variable)) else x for x in flat]
+            )
+            print_(*again, output_stream=output_stream, summarize=summarize, sep=sep, end=end)
+
+        _core._trace_host_call(host, tensors)
+        return None
     stream = sys.stderr if output_stream is None else output_stream
     if isinstance(stream, str):
         if stream.startswith("file://"):

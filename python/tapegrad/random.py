@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 import numpy as _np
 
+from . import _core
 from ._core import InvalidArgumentError as _InvalidArgumentError
 from ._dtypes import as_dtype as _as_dtype
 from ._dtypes import float32 as _float32
@@ -71,8 +72,25 @@ def _get_global_seed():
     return _global_seed
 
 
+def _drawn(make, *operands):
+    """``make()``: a tensor drawn from a random stream. In a traced tf.function it is drawn again at
+    every call (a host call: See Note [Traced functions]); with tensor operands (their values would
+    be read in Python) the trace is not replayable and the function runs eagerly."""
+    if not _core._tracing() or any(isinstance(o, (_Tensor, _Variable)) for o in operands):
+        return make()
+    return _core._trace_host_call(lambda: [make()], [])[0]
+
+
+def _stream_used():
+    """A random stream advanced in Python inside a trace outside `_drawn`: a replay would repeat
+    the trace's numbers, so the trace is not replayable."""
+    if _core._tracing():
+        _core._trace_poison("a random draw outside the ops that traces redo (tf.random.normal/uniform/...)")
+
+
 def _generator(seed):
     """The numpy Generator an op with op seed `seed` draws from (TF's get_seed rules)."""
+    _stream_used()
     global _op_count
     if seed is not None and not isinstance(seed, (_numbers.Integral, _np.integer)):
         raise TypeError(f"seed must be an integer or None, got {type(seed).__name__}")
@@ -133,7 +151,7 @@ def normal(
     name: "Optional[str]" = None,
 ) -> "Tensor":
     """Values from a normal distribution (``tf.random.normal``)."""
-    return _normal(_generator(seed), shape, mean, stddev, dtype)
+    return _drawn(lambda: _normal(_generator(seed), shape, mean, stddev, dtype), shape, mean, stddev)
 
 
 def truncated_normal(
@@ -145,7 +163,7 @@ def truncated_normal(
     name: "Optional[str]" = None,
 ) -> "Tensor":
     """Normal values redrawn until within two standard deviations (``tf.random.truncated_normal``)."""
-    return _truncated_normal(_generator(seed), shape, mean, stddev, dtype)
+    return _drawn(lambda: _truncated_normal(_generator(seed), shape, mean, stddev, dtype), shape, mean, stddev)
 
 
 def _truncated_normal(gen, shape, mean, stddev, dtype):
@@ -169,7 +187,7 @@ def uniform(
     name: "Optional[str]" = None,
 ) -> "Tensor":
     """Uniform values in ``[minval, maxval)`` (``tf.random.uniform``); integer dtypes need maxval."""
-    return _uniform(_generator(seed), shape, minval, maxval, dtype)
+    return _drawn(lambda: _uniform(_generator(seed), shape, minval, maxval, dtype), shape, minval, maxval)
 
 
 def _uniform(gen, shape, minval, maxval, dtype):
@@ -290,6 +308,15 @@ class Generator:
         else:
             self._rng = _np.random.Generator(_np.random.PCG64(None if state is None else int(state) & _MASK))
 
+    @property
+    def _rng(self):
+        _stream_used()  # inside _drawn, tracing is paused and nothing is poisoned
+        return self._stream
+
+    @_rng.setter
+    def _rng(self, value):
+        self._stream = value
+
     @classmethod
     def from_seed(cls, seed: "Any", alg: "Any" = None) -> "Generator":
         """A generator whose stream is fixed by `seed`."""
@@ -315,7 +342,7 @@ class Generator:
         name: "Optional[str]" = None,
     ) -> "Tensor":
         """Normal samples of `shape` from this generator's stream."""
-        return _normal(self._rng, shape, mean, stddev, dtype)
+        return _drawn(lambda: _normal(self._rng, shape, mean, stddev, dtype), shape, mean, stddev)
 
     def truncated_normal(
         self,
@@ -326,7 +353,7 @@ class Generator:
         name: "Optional[str]" = None,
     ) -> "Tensor":
         """Normal samples of `shape` redrawn beyond two standard deviations, from this stream."""
-        return _truncated_normal(self._rng, shape, mean, stddev, dtype)
+        return _drawn(lambda: _truncated_normal(self._rng, shape, mean, stddev, dtype), shape, mean, stddev)
 
     def uniform(
         self,
@@ -337,7 +364,7 @@ class Generator:
         name: "Optional[str]" = None,
     ) -> "Tensor":
         """Uniform samples of `shape` in [minval, maxval) from this generator's stream."""
-        return _uniform(self._rng, shape, minval, maxval, dtype)
+        return _drawn(lambda: _uniform(self._rng, shape, minval, maxval, dtype), shape, minval, maxval)
 
     def make_seeds(self, count: int = 1) -> "Tensor":
         """Seeds ``[2, count]`` (int64) for the stateless ops."""

@@ -27,6 +27,7 @@ import random as _py_random
 
 import numpy as _np
 
+from .. import random as _tg_random
 from .._tensor import Tensor as _Tensor
 from .._tensor import Variable as _Variable
 from .ops.core import _ops
@@ -138,6 +139,8 @@ def _draw_seed(seed):
 
 
 def _rng(seed):
+    if not isinstance(seed, (int, _np.integer)):  # a stream that advances: a replay would repeat it
+        _tg_random._stream_used()
     pair = _draw_seed(seed)
     return _np.random.Generator(
         _np.random.PCG64(

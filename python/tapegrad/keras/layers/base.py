@@ -32,7 +32,7 @@ import weakref
 
 import numpy as np
 
-from ... import _restore_hooks, nest
+from ... import _core, _restore_hooks, nest
 from ..._dtypes import as_dtype, float32
 from ..._ops import cast, convert_to_tensor
 from ..._tensor import Tensor, TensorShape, Variable
@@ -391,10 +391,14 @@ class Layer:
         if initializer is None:
             initializer = "glorot_uniform" if dtype.is_floating else "zeros"
         init = _initializers.get(initializer)
-        value = init(shape, dtype=dtype) if not isinstance(init, (int, float)) else np.full(shape, init)
-        value = convert_to_tensor(value)
-        if value.dtype != dtype:
-            value = cast(value, dtype)
+
+        def initial_value():
+            value = init(shape, dtype=dtype) if not isinstance(init, (int, float)) else np.full(shape, init)
+            value = convert_to_tensor(value)
+            return cast(value, dtype) if value.dtype != dtype else value
+
+        # inside a traced tf.function the initializer runs once, outside the trace (TF's init_scope)
+        value = _core._trace_call_paused(initial_value) if _core._tracing() else initial_value()
         name = name or "variable"
         with self._open_name_scope():
             path = current_path() + "/" + name

@@ -81,9 +81,13 @@ def _dropout(inputs, rate, noise_shape, seed_generator):
     if rate == 0.0:
         return inputs
     np_dtype = inputs.dtype.as_numpy_dtype
-    u = seed_generator.uniform_np(noise_shape, np_dtype)
     scale = np_dtype(1.0) / (np_dtype(1.0) - np_dtype(rate))
-    return inputs * _ops.constant(np.where(u >= np_dtype(rate), scale, np_dtype(0.0)).astype(np_dtype))
+
+    def mask():  # drawn again at every call of a traced function
+        u = seed_generator.uniform_np(noise_shape, np_dtype)
+        return _ops.constant(np.where(u >= np_dtype(rate), scale, np_dtype(0.0)).astype(np_dtype))
+
+    return inputs * _random._drawn(mask)
 
 
 class _NoiseLayer(Layer):

@@ -13,6 +13,7 @@ import numpy as np
 
 from ... import _core, _restore_hooks
 from ..._indexed_slices import IndexedSlices
+from ..._ops import convert_to_tensor
 from ..._tensor import StateVariable, Tensor, Variable
 from . import schedules as _schedules
 
@@ -269,8 +270,35 @@ class Optimizer:
         Threads: one optimizer's steps are serialised (a lock per optimizer), so several Python
         threads may call ``apply_gradients`` on it; each step sees the slots the previous one left.
         """
+        if _core._tracing():
+            return self._apply_traced(list(grads), trainable_variables)
         with self._step_lock:
             self._apply_locked(list(grads), trainable_variables)
+
+    def _apply_traced(self, grads, trainable_variables):
+        """apply() inside a traced tf.function: the step's Python (hyper-parameters from `iterations`,
+        filtering, the fused C++ step) runs now and again at every replay, on that call's gradients
+        (a host call: See Note [Traced functions])."""
+        kinds, flat = [], []
+        for g in grads:
+            if g is None:
+                kinds.append(None)
+            elif type(g) is IndexedSlices:
+                kinds.append(g.dense_shape)
+                flat += [convert_to_tensor(g.values), convert_to_tensor(g.indices)]
+            else:
+                kinds.append(False)
+                flat.append(convert_to_tensor(g))
+
+        def step(*tensors):
+            it = iter(tensors)
+            rebuilt = [
+                None if k is None else next(it) if k is False else IndexedSlices(next(it), next(it), k) for k in kinds
+            ]
+            with self._step_lock:
+                self._apply_locked(rebuilt, trainable_variables)
+
+        _core._trace_host_call(step, flat)
 
     def _apply_locked(self, grads, trainable_variables):
         if trainable_variables is None:

@@ -2,8 +2,8 @@
 ``class Model(Trainer, Layer)``).
 
 ``make_train_function`` wraps ``train_step`` in ``tf.function(reduce_retracing=True,
-jit_compile=...)`` as Keras does (unless ``run_eagerly``); tapegrad's ``tf.function`` runs the step
-eagerly until it traces (the step is not yet one traced graph). Everything
+jit_compile=...)`` as Keras does (unless ``run_eagerly``): the first batch of a shape traces the
+step, later batches replay it (Note [Traced functions]). Everything
 that can be resolved once is resolved at ``compile``/first batch, so a step is the model's forward
 and backward pass, one fused optimizer call and a few metric ops.
 

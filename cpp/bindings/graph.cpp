@@ -1,0 +1,286 @@
+// tf.function's tracer (See Note [Traced functions] in graph/trace.h): start and end a trace, bind
+// inputs, host calls, and replay a recorded graph without the GIL.
+#include "bindings/common.h"
+#include "graph/trace.h"
+
+namespace tg {
+namespace bind {
+namespace {
+
+// What a finished trace gives Python: a graph to replay, or why there is none.
+struct TracedGraph {
+  std::shared_ptr<trace::Graph> graph;
+  std::string poison;
+};
+
+trace::Recorder& recorder() {
+  trace::Recorder* r = trace::current();
+  if (!r) throw tg::ValueError("internal: a trace call outside a trace");
+  return *r;
+}
+
+trace::Block* block_of(py::handle builder, int which) {
+  if (which != 0 && which != 1) throw tg::ValueError("internal: a block index must be 0 or 1");
+  if (py::isinstance<trace::CondBuilder>(builder)) return &builder.cast<trace::CondBuilder&>().branch[which];
+  auto& w = builder.cast<trace::WhileBuilder&>();
+  return which == 0 ? &w.cond : &w.body;
+}
+
+// A control-flow result as a fresh tensor: an Identity that tapes record (gradients flow through
+// it at trace time) and that the graph does not (the node's output slot stands for it).
+Tensor alias(const Tensor& t) {
+  trace::Recorder* r = trace::current();
+  trace::Nested n(r);
+  return ops::identity(t);
+}
+
+}  // namespace
+
+void init_graph(py::module_& m) {
+  py::class_<TracedGraph, std::shared_ptr<TracedGraph>>(m, "TracedGraph",
+                                                        "(private) One tf.function trace: the engine calls to replay.")
+      .def_property_readonly(
+          "replayable", [](const TracedGraph& g) { return g.graph != nullptr; },
+          "Whether the trace can be replayed (else `poison` says why not).")
+      .def_readonly("poison", &TracedGraph::poison, "Why the trace cannot be replayed ('' when it can).")
+      .def_property_readonly(
+          "node_names",
+          [](const TracedGraph& g) {
+            std::vector<std::string> names;
+            if (g.graph)
+              for (const trace::Node& n : g.graph->nodes) names.push_back(n.name);
+            return names;
+          },
+          "The recorded calls in order (for tests and debugging).")
+      .def(
+          "run",
+          [](const TracedGraph& g, TensorList args) {
+            if (!g.graph) throw tg::ValueError("this trace cannot be replayed: " + g.poison);
+            std::vector<Tensor> in;
+            for (py::handle h : args) in.push_back(tensor_of(h));
+            std::vector<Tensor> out;
+            {
+              py::gil_scoped_release release;
+              out = g.graph->run(in);
+            }
+            py::typing::List<Tensor> res;
+            for (Tensor& t : out) res.append(py::cast(std::move(t)));
+            return res;
+          },
+          py::arg("args"), "Replays the recorded calls on `args` (tensors of the traced shapes and dtypes).");
+  m.def("_trace_begin", [] { trace::begin(); }, "(private) Starts a tf.function trace on this thread.");
+  m.def(
+      "_tracing", [] { return trace::current() != nullptr; },
+      "(private) Whether this thread is tracing a tf.function.");
+  m.def(
+      "_trace_input",
+      [](TensorLike h) {
+        trace::Recorder* r = trace::current();
+        if (!r) throw tg::ValueError("_trace_input outside a trace");
+        r->input(tensor_of(h));
+      },
+      py::arg("tensor"), "(private) Declares `tensor` an input of the trace (bound to the call's argument at replay).");
+  m.def(
+      "_trace_end",
+      [](TensorList outputs) {
+        std::unique_ptr<trace::Recorder> r = trace::end();
+        if (!r) throw tg::ValueError("_trace_end outside a trace");
+        for (py::handle h : outputs) r->output(tensor_of(h));
+        auto g = std::make_shared<TracedGraph>();
+        if (r->poison.empty()) {
+          g->graph = std::make_shared<trace::Graph>(std::move(r->graph));
+          g->graph->plan();
+        } else g->poison = r->poison;
+        return g;
+      },
+      py::arg("outputs"), "(private) Ends this thread's trace; `outputs` are the function's result tensors.");
+  m.def("_trace_abort", [] { trace::end(); }, "(private) Ends this thread's trace, dropping it (the function raised).");
+  m.def(
+      "_trace_poison", [](const std::string& why) { trace::poison(why); }, py::arg("why"),
+      "(private) Marks this thread's trace as not replayable (no-op when not tracing).");
+  // Runs fn(*tensors) now with tracing paused and, when tracing, records a node that calls it again
+  // (holding the GIL) at each replay: tf.print, random draws and the optimizer's Python step logic.
+  // fn returns None or a sequence of Tensors (the node's results).
+  m.def(
+      "_trace_host_call",
+      [](py::function fn, TensorList tensors, bool pure) {
+        std::vector<Tensor> ts;
+        for (py::handle h : tensors) ts.push_back(to_tensor(h));
+        auto results = [](py::handle r) {
+          std::vector<Tensor> out;
+          if (r.is_none()) return out;
+          for (py::handle h : r) {
+            if (!py::isinstance<Tensor>(h)) throw tg::TypeError("a host call must return Tensors");
+            out.push_back(tensor_of(h));
+          }
+          return out;
+        };
+        trace::Recorder* r = trace::current();
+        const bool record = r && r->depth == 0 && r->poison.empty();
+        std::vector<trace::TensorRef> refs;
+        if (record)
+          for (const Tensor& t : ts) refs.push_back(r->ref(t, "a host call"));
+        std::vector<Tensor> out;
+        if (record && r->dry > 0 && !pure) {
+          // a branch the trace does not take (See Note [Traced control flow]): recorded, not done
+        } else {
+          trace::Pause pause;
+          py::list a;
+          for (Tensor& t : ts) a.append(py::cast(t));
+          out = results(fn(*a));
+        }
+        if (record && r->poison.empty()) {
+          std::vector<int> slots;
+          for (const Tensor& t : out) slots.push_back(r->bind_new(t));
+          auto keep = std::shared_ptr<py::function>(new py::function(fn), [](py::function* p) {
+            py::gil_scoped_acquire gil;  // a graph may be dropped where the GIL is not held
+            delete p;
+          });
+          std::vector<int> uses;
+          trace::collect_uses(refs, uses);
+          r->add(
+              "host_call",
+              [keep, refs, slots, results](trace::Env& env) {
+                std::vector<Tensor> args;
+                for (const trace::TensorRef& t : refs) args.push_back(t.get(env));
+                py::gil_scoped_acquire gil;
+                py::list a;
+                for (Tensor& t : args) a.append(py::cast(std::move(t)));
+                std::vector<Tensor> res = results((*keep)(*a));
+                if (res.size() != slots.size())
+                  throw tg::ValueError("a host call returned a different number of tensors");
+                for (size_t i = 0; i < slots.size(); ++i) env.t[size_t(slots[i])] = std::move(res[i]);
+              },
+              std::move(uses));
+        }
+        py::list res;
+        for (Tensor& t : out) res.append(py::cast(std::move(t)));
+        return res;
+      },
+      py::arg("fn"), py::arg("tensors"), py::arg("pure") = false,
+      "(private) fn(*tensors) now; inside a trace, also at every replay (with the GIL). An impure call "
+      "(pure=False: printing, optimizer steps) is not done in a branch the trace does not take.");
+  // See Note [Traced control flow].
+  py::class_<trace::CondBuilder, std::shared_ptr<trace::CondBuilder>>(m, "_CondTrace",
+                                                                      "(private) A tf.cond being traced.");
+  py::class_<trace::WhileBuilder, std::shared_ptr<trace::WhileBuilder>>(m, "_WhileTrace",
+                                                                        "(private) A tf.while_loop being traced.");
+  m.def(
+      "_trace_peek_bool",
+      [](TensorLike pred, const std::string& what) { return trace::pred_value(to_tensor(pred), what.c_str()); },
+      py::arg("pred"), py::arg("what"),
+      "(private) A predicate's value at trace time, read without making the trace unreplayable (the control-flow "
+      "node reads it again at every replay).");
+  m.def(
+      "_trace_cond_begin",
+      [](TensorLike pred) {
+        trace::Recorder& r = recorder();
+        auto c = std::make_shared<trace::CondBuilder>();
+        c->pred = r.ref(to_tensor(pred), "tf.cond");
+        return c;
+      },
+      py::arg("pred"), "(private) Starts recording a tf.cond on `pred`.");
+  m.def(
+      "_trace_block_begin",
+      [](FlowBuilder builder, int which, bool dry) {
+        trace::Recorder& r = recorder();
+        r.push_block(block_of(builder, which));
+        if (dry) ++r.dry;
+      },
+      py::arg("builder"), py::arg("which"), py::arg("dry"),
+      "(private) Records into a branch (0: false, 1: true) of a _CondTrace, or the cond (0) or body (1) of a "
+      "_WhileTrace; dry: writes are recorded, not done.");
+  m.def(
+      "_trace_block_end",
+      [](FlowBuilder builder, int which, bool dry, TensorList results) {
+        trace::Recorder& r = recorder();
+        r.pop_block();
+        if (dry) --r.dry;
+        std::vector<trace::TensorRef> refs;
+        for (py::handle h : results) refs.push_back(r.ref(to_tensor(h), "a control-flow block's result"));
+        if (py::isinstance<trace::CondBuilder>(builder)) {
+          builder.cast<trace::CondBuilder&>().outs[which] = std::move(refs);
+        } else {
+          auto& w = builder.cast<trace::WhileBuilder&>();
+          if (which == 0) {
+            if (refs.size() != 1) throw tg::ValueError("a loop condition must return one tensor");
+            w.pred = refs[0];
+          } else {
+            w.next = std::move(refs);
+          }
+        }
+      },
+      py::arg("builder"), py::arg("which"), py::arg("dry"), py::arg("results"),
+      "(private) Ends a block begun by _trace_block_begin; `results` are its results.");
+  m.def(
+      "_trace_block_abort",
+      [](bool dry, const std::string& why) {
+        trace::Recorder& r = recorder();
+        r.pop_block();
+        if (dry) --r.dry;
+        r.set_poison(why);
+      },
+      py::arg("dry"), py::arg("why"),
+      "(private) Ends a block whose Python raised: the trace cannot be replayed (`why`).");
+  m.def(
+      "_trace_cond_end",
+      [](std::shared_ptr<trace::CondBuilder> c, TensorList taken) {
+        trace::Recorder& r = recorder();
+        std::vector<int> slots;
+        py::list out;
+        for (py::handle h : taken) {
+          Tensor a = alias(to_tensor(h));
+          slots.push_back(r.bind_new(a));
+          out.append(py::cast(std::move(a)));
+        }
+        trace::add_cond(r, std::move(c), std::move(slots));
+        return out;
+      },
+      py::arg("builder"), py::arg("taken"),
+      "(private) Adds the cond node; returns the results of the branch taken, as the node's outputs.");
+  m.def(
+      "_trace_while_begin",
+      [](TensorList loop_vars, int64_t max_iterations) {
+        trace::Recorder& r = recorder();
+        auto w = std::make_shared<trace::WhileBuilder>();
+        w->max_iterations = max_iterations;
+        py::list vars;
+        for (py::handle h : loop_vars) {
+          Tensor t = to_tensor(h);
+          w->init.push_back(r.ref(t, "tf.while_loop"));
+          Tensor a = alias(t);
+          w->vars.push_back(r.bind_new(a));
+          vars.append(py::cast(std::move(a)));
+        }
+        return py::make_tuple(w, vars);
+      },
+      py::arg("loop_vars"), py::arg("max_iterations"),
+      "(private) Starts recording a tf.while_loop; returns the builder and the loop variables to trace cond and "
+      "body on.");
+  m.def(
+      "_trace_while_end",
+      [](std::shared_ptr<trace::WhileBuilder> w, TensorList final_values) {
+        trace::Recorder& r = recorder();
+        std::vector<int> slots;
+        py::list out;
+        for (py::handle h : final_values) {
+          Tensor a = alias(to_tensor(h));
+          slots.push_back(r.bind_new(a));
+          out.append(py::cast(std::move(a)));
+        }
+        trace::add_while(r, std::move(w), std::move(slots));
+        return out;
+      },
+      py::arg("builder"), py::arg("final_values"),
+      "(private) Adds the loop node; `final_values` are the loop variables after the trace's iterations.");
+  m.def(
+      "_trace_call_paused",
+      [](py::function fn) {
+        trace::Pause pause;
+        return fn();
+      },
+      py::arg("fn"), "(private) fn() with this thread's tracing paused (tf.init_scope).");
+}
+
+}  // namespace bind
+}  // namespace tg

@@ -1,0 +1,176 @@
+// See trace.h and Note [Traced functions].
+#include "graph/trace.h"
+
+#include <sstream>
+
+#include "autodiff/tape.h"
+#include "tensor/errors.h"
+
+namespace tg {
+namespace trace {
+namespace {
+thread_local std::unique_ptr<Recorder> t_recorder;
+}  // namespace
+
+Recorder* current() { return t_recorder.get(); }
+
+void begin() {
+  if (t_recorder) throw std::runtime_error("internal: a trace began while this thread was already tracing");
+  t_recorder = std::make_unique<Recorder>(next_tensor_id());
+}
+
+std::unique_ptr<Recorder> end() { return std::move(t_recorder); }
+
+void poison(const std::string& why) {
+  if (Recorder* r = current()) r->set_poison(why);
+}
+
+void host_read(const Tensor& t, const char* what) {
+  Recorder* r = current();
+  if (r && r->traced_value(t))
+    r->set_poison(std::string(what) + " read the value of a tensor computed in the function");
+}
+
+int Recorder::input(const Tensor& t) {
+  if (slot_of_.count(t.id)) {
+    set_poison("the same tensor is passed as two arguments");
+    return slot_of_[t.id];
+  }
+  int s = bind_new(t);
+  graph.inputs.push_back(s);
+  graph.input_shapes.push_back(t.shape);
+  graph.input_dtypes.push_back(t.dtype);
+  return s;
+}
+
+TensorRef Recorder::ref(const Tensor& t, const char* what) {
+  auto it = slot_of_.find(t.id);
+  if (it != slot_of_.end()) return TensorRef{it->second, Tensor()};
+  auto c = constants_.find(t.id);
+  if (c != constants_.end()) return TensorRef{-1, c->second};
+  // Made before the trace began (a tensor the function closes over): captured by value, as TF.
+  if (t.id < first_id_) return TensorRef{-1, t};
+  set_poison(std::string(what) + " received a tensor made by an engine call that traces do not record");
+  return TensorRef{-1, t};
+}
+
+void variable_read(const std::shared_ptr<Variable>& v, const Tensor& value, bool accessed) {
+  Recorder* r = current();
+  if (!r || r->depth > 0 || !r->poison.empty()) return;
+  const int s = r->bind_new(value);
+  r->add("read_variable", [v, s, accessed](Env& env) {
+    if (accessed && tape::any_active()) tape::variable_accessed(v);
+    env.t[size_t(s)] = v->read();
+  });
+}
+
+void run_block(const Block& b, Env& env) {
+  for (const Node& n : b) {
+    n.fn(env);
+    for (int s : n.release) env.t[size_t(s)] = Tensor();
+  }
+}
+
+namespace {
+// Every slot a block reads, its nested blocks included.
+void block_uses(const Block& b, std::vector<int>& out) {
+  for (const Node& n : b) out.insert(out.end(), n.uses.begin(), n.uses.end());
+}
+}  // namespace
+
+void Graph::plan() {
+  std::vector<int> last(size_t(n_slots), -1);
+  for (size_t i = 0; i < nodes.size(); ++i)
+    for (int s : nodes[i].uses) last[size_t(s)] = int(i);
+  for (const TensorRef& o : outputs)
+    if (o.slot >= 0) last[size_t(o.slot)] = int(nodes.size());  // kept to the end
+  for (int s = 0; s < n_slots; ++s)
+    if (last[size_t(s)] >= 0 && last[size_t(s)] < int(nodes.size()))
+      nodes[size_t(last[size_t(s)])].release.push_back(s);
+}
+
+bool pred_value(const Tensor& t, const char* what) {
+  if (t.dtype != DType::Bool)
+    throw tg::TypeError(std::string(what) + " must be a bool tensor, got " + dtype_name(t.dtype));
+  if (t.numel() != 1)
+    throw InvalidArgument(std::string(what) + " must be a scalar (or shape [1]) bool tensor, got shape " +
+                          t.shape.str());
+  return *t.data<bool>();
+}
+
+void add_cond(Recorder& r, std::shared_ptr<CondBuilder> c, std::vector<int> out_slots) {
+  if (c->outs[0].size() != out_slots.size() || c->outs[1].size() != out_slots.size())
+    throw std::runtime_error("internal: tf.cond's branches recorded different numbers of results");
+  std::vector<int> uses;
+  collect_uses(c->pred, uses);
+  for (int k = 0; k < 2; ++k) {
+    block_uses(c->branch[k], uses);
+    collect_uses(c->outs[k], uses);
+  }
+  r.add(
+      "cond",
+      [c, out_slots](Env& env) {
+        const int k = pred_value(c->pred.get(env), "pred") ? 1 : 0;
+        run_block(c->branch[k], env);
+        std::vector<Tensor> vals;
+        for (const TensorRef& o : c->outs[k]) vals.push_back(o.get(env));
+        for (size_t i = 0; i < out_slots.size(); ++i) env.t[size_t(out_slots[i])] = std::move(vals[i]);
+      },
+      std::move(uses));
+}
+
+void add_while(Recorder& r, std::shared_ptr<WhileBuilder> w, std::vector<int> out_slots) {
+  if (w->next.size() != w->vars.size() || out_slots.size() != w->vars.size())
+    throw std::runtime_error("internal: tf.while_loop's body recorded a different number of loop variables");
+  std::vector<int> uses;
+  collect_uses(w->init, uses);
+  collect_uses(w->pred, uses);
+  collect_uses(w->next, uses);
+  block_uses(w->cond, uses);
+  block_uses(w->body, uses);
+  r.add(
+      "while_loop",
+      [w, out_slots](Env& env) {
+        std::vector<Tensor> cur;
+        for (const TensorRef& t : w->init) cur.push_back(t.get(env));
+        for (int64_t it = 0;; ++it) {
+          for (size_t i = 0; i < cur.size(); ++i) env.t[size_t(w->vars[i])] = cur[i];
+          if (w->max_iterations >= 0 && it >= w->max_iterations) break;
+          run_block(w->cond, env);
+          if (!pred_value(w->pred.get(env), "the loop condition")) break;
+          run_block(w->body, env);
+          for (size_t i = 0; i < cur.size(); ++i) cur[i] = w->next[i].get(env);
+        }
+        for (size_t i = 0; i < out_slots.size(); ++i) env.t[size_t(out_slots[i])] = cur[i];
+      },
+      std::move(uses));
+}
+
+Pause::Pause() : saved_(std::move(t_recorder)) {}
+Pause::~Pause() { t_recorder = std::move(saved_); }
+
+std::vector<Tensor> Graph::run(const std::vector<Tensor>& args) const {
+  if (args.size() != inputs.size())
+    throw InvalidArgument("a traced function expected " + std::to_string(inputs.size()) + " tensor arguments, got " +
+                          std::to_string(args.size()));
+  Env env;
+  env.t.resize(size_t(n_slots));
+  env.obj.resize(size_t(n_obj));
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i].dtype != input_dtypes[i] || !(args[i].shape == input_shapes[i])) {
+      std::ostringstream m;
+      m << "a traced function's argument " << i << " has dtype " << dtype_name(args[i].dtype) << " and shape "
+        << args[i].shape.str() << "; the trace has " << dtype_name(input_dtypes[i]) << " and " << input_shapes[i].str();
+      throw InvalidArgument(m.str());
+    }
+    env.t[size_t(inputs[i])] = args[i];
+  }
+  run_block(nodes, env);
+  std::vector<Tensor> out;
+  out.reserve(outputs.size());
+  for (const TensorRef& o : outputs) out.push_back(o.get(env));
+  return out;
+}
+
+}  // namespace trace
+}  // namespace tg

@@ -1,0 +1,395 @@
+// tf.function's tracer and replayer (See Note [Traced functions]).
+//
+// While a thread traces, every engine call a binding makes through TG_OP(...) runs as usual (the
+// trace has real values, so the first call returns its result) and also appends a node to a
+// Graph: the same C++ call, with each Tensor argument replaced by the slot that will hold it at
+// replay. A later call with the same signature runs Graph::run: the nodes in order, with no Python
+// and without the GIL, the function's inputs bound to the new arguments and captured Variables read
+// and written in place. Calls nested inside a recorded call (the backward pass inside
+// compute_gradient, the kernels inside an optimizer step) are not recorded: the outer node redoes
+// them.
+//
+// A trace that meets something it cannot replay is "poisoned" (See Note [Poisoned traces]): the
+// first call still returns its eager result, and tf.function runs that signature eagerly from then
+// on, saying why.
+#pragma once
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "tensor/tensor.h"
+
+namespace tg {
+class Tape;
+
+namespace trace {
+
+// The values a replay works on: tensors by slot, and engine objects made inside the function
+// (a GradientTape's Tape) by slot.
+struct Env {
+  std::vector<Tensor> t;
+  std::vector<std::shared_ptr<void>> obj;
+};
+using NodeFn = std::function<void(Env&)>;
+struct Node {
+  NodeFn fn;
+  std::string name;
+  std::vector<int> uses;     // the slots it reads (for a control-flow node: those its blocks read)
+  std::vector<int> release;  // slots no later node reads: dropped after this one (Graph::plan)
+};
+using Block = std::vector<Node>;
+void run_block(const Block& b, Env& env);
+
+// A Tensor argument of a recorded call: a slot, or a value fixed at trace time (a constant made
+// from a Python value, or a tensor that existed before the trace began: TF captures those by value).
+struct TensorRef {
+  int slot = -1;
+  Tensor value;
+  const Tensor& get(const Env& env) const { return slot >= 0 ? env.t[size_t(slot)] : value; }
+};
+
+struct Graph {
+  Block nodes;  // each with a name for debugging and tests (e.g. "ops::matmul")
+  int n_slots = 0, n_obj = 0;
+  std::vector<int> inputs;    // the slot of each input tensor
+  std::vector<Shape> input_shapes;
+  std::vector<DType> input_dtypes;
+  std::vector<TensorRef> outputs;  // each output: a slot, or a value fixed at trace time
+  // Liveness, computed once when the trace ends: each top-level node releases the slots no later
+  // node reads, so a replay holds only live intermediates and the buffer pool reuses the rest.
+  void plan();
+  // Runs the nodes on `args` (checked against the traced shapes and dtypes) and returns the outputs.
+  std::vector<Tensor> run(const std::vector<Tensor>& args) const;
+};
+
+class Recorder {
+ public:
+  explicit Recorder(int64_t first_id) : first_id_(first_id) {}
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+  Graph graph;
+  std::string poison;  // why this trace cannot be replayed; empty when it can
+  int depth = 0;       // > 0 inside a recorded call: nested calls are not recorded
+
+  int new_slot() { return graph.n_slots++; }
+  int input(const Tensor& t);
+  void output(const Tensor& t) { graph.outputs.push_back(ref(t, "the function's result")); }
+  void bind(const Tensor& t, int slot) { slot_of_[t.id] = slot; }
+  int bind_new(const Tensor& t) {
+    int s = new_slot();
+    bind(t, s);
+    return s;
+  }
+  void constant(const Tensor& t) { constants_[t.id] = t; }
+  TensorRef ref(const Tensor& t, const char* what);
+  bool known(const Tensor& t) const {
+    return slot_of_.count(t.id) || constants_.count(t.id) || (t.id != 0 && t.id < first_id_);
+  }
+  // Whether `t`'s value depends on the function's inputs or on Variables (reading it in Python
+  // would bake one call's value into the trace).
+  bool traced_value(const Tensor& t) const {
+    return slot_of_.count(t.id) > 0 || (t.id >= first_id_ && !constants_.count(t.id));
+  }
+  int obj_slot(const void* p) const {
+    auto it = obj_slot_.find(p);
+    return it == obj_slot_.end() ? -1 : it->second;
+  }
+  int bind_obj(const void* p) {
+    int s = graph.n_obj++;
+    obj_slot_[p] = s;
+    return s;
+  }
+  // Appends to the innermost block being recorded: the graph, or a branch or loop body
+  // (See Note [Traced control flow]).
+  void add(std::string name, NodeFn fn, std::vector<int> uses = {}) {
+    blocks_.back()->push_back(Node{std::move(fn), std::move(name), std::move(uses), {}});
+  }
+  void push_block(Block* b) { blocks_.push_back(b); }
+  void pop_block() { blocks_.pop_back(); }
+  // > 0 while a branch that this call does not take is recorded: writes are recorded, not done.
+  int dry = 0;
+  void set_poison(const std::string& why) {
+    if (poison.empty()) poison = why;
+  }
+  int slot_of(const Tensor& t) const {
+    auto it = slot_of_.find(t.id);
+    return it == slot_of_.end() ? -1 : it->second;
+  }
+
+ private:
+  int64_t first_id_;
+  std::vector<Block*> blocks_{&graph.nodes};
+  std::unordered_map<int64_t, int> slot_of_;
+  std::unordered_map<int64_t, Tensor> constants_;
+  std::unordered_map<const void*, int> obj_slot_;
+};
+
+// This thread's recorder, or null when it does not trace.
+Recorder* current();
+// Whether this thread records a branch its trace does not take (writes are recorded, not done).
+inline bool dry_run() {
+  Recorder* r = current();
+  return r && r->dry > 0;
+}
+// Whether a recorded call made now would be recorded (tracing, not nested, not poisoned).
+inline bool recording() {
+  Recorder* r = current();
+  return r && r->depth == 0 && r->poison.empty();
+}
+void begin();                          // starts tracing on this thread (nested traces: See Note)
+std::unique_ptr<Recorder> end();       // stops; the caller owns the recording
+void poison(const std::string& why);   // no-op unless tracing
+// Called where the bindings read a tensor's data into Python or into an argument (a numpy view,
+// .item(), an axis given as a tensor): poisons when the value depends on the trace's inputs.
+void host_read(const Tensor& t, const char* what);
+// A Tensor made from a Python value (or derived from such values) during a trace: a constant.
+inline void constant(const Tensor& t) {
+  if (Recorder* r = current()) r->constant(t);
+}
+
+// A Variable read (bindings: read_variable): a node that reads the variable's current value at replay.
+void variable_read(const std::shared_ptr<Variable>& v, const Tensor& value, bool accessed);
+
+// Note [Traced control flow]
+// tf.cond and tf.while_loop with a tensor predicate record one node holding sub-blocks, recorded
+// while Python runs the branches and the body once:
+// - cond: the branch the trace takes runs for real; the other runs "dry" (Recorder::dry > 0):
+//   its calls are recorded, and variable writes and impure host calls (tf.print, optimizer steps)
+//   are recorded but not done. A replay evaluates the predicate and runs one branch's block.
+// - while_loop: the loop variables get slots of their own; cond and body are recorded once on
+//   them (the body dry when the loop does not run at all at trace time); the trace's remaining
+//   iterations run eagerly with tracing paused. A replay iterates the blocks in C++.
+// Results leave through fresh tensors (an Identity the tapes see) bound to the node's output
+// slots, so a tensor made inside a branch is never mistaken for the node's result.
+struct CondBuilder {
+  TensorRef pred;
+  Block branch[2];  // [0]: false_fn, [1]: true_fn
+  std::vector<TensorRef> outs[2];
+};
+struct WhileBuilder {
+  std::vector<TensorRef> init;
+  std::vector<int> vars;  // the loop variables' slots
+  Block cond, body;
+  TensorRef pred;
+  std::vector<TensorRef> next;  // the body's results
+  int64_t max_iterations = -1;  // -1: none
+};
+// A predicate's value: a bool tensor with one element (TF reshapes shape-[1] predicates).
+bool pred_value(const Tensor& t, const char* what);
+void add_cond(Recorder& r, std::shared_ptr<CondBuilder> c, std::vector<int> out_slots);
+void add_while(Recorder& r, std::shared_ptr<WhileBuilder> w, std::vector<int> out_slots);
+
+// Pauses tracing on this thread for a scope (host calls that run eagerly inside a trace).
+class Pause {
+ public:
+  Pause();
+  ~Pause();
+  Pause(const Pause&) = delete;
+  Pause& operator=(const Pause&) = delete;
+
+ private:
+  std::unique_ptr<Recorder> saved_;
+};
+
+// ---- capture of arguments and results of recorded calls ------------------------------------------
+
+template <class T, class Enable = void> struct Capture {
+  static_assert(!std::is_pointer<T>::value, "TG_OP: pointer arguments cannot be replayed");
+  using type = T;
+  static type make(Recorder&, const T& v, const char*) { return v; }
+  static const T& get(const Env&, const type& c) { return c; }
+};
+template <> struct Capture<const char*> {  // an op name for messages
+  using type = std::string;
+  static type make(Recorder&, const char* v, const char*) { return v ? v : ""; }
+  static const char* get(const Env&, const type& c) { return c.c_str(); }
+};
+template <> struct Capture<Tensor> {
+  using type = TensorRef;
+  static type make(Recorder& r, const Tensor& v, const char* what) { return r.ref(v, what); }
+  static const Tensor& get(const Env& env, const type& c) { return c.get(env); }
+};
+template <> struct Capture<std::vector<Tensor>> {
+  using type = std::vector<TensorRef>;
+  static type make(Recorder& r, const std::vector<Tensor>& v, const char* what) {
+    type out;
+    out.reserve(v.size());
+    for (const Tensor& t : v) out.push_back(t.defined() ? r.ref(t, what) : TensorRef{});
+    return out;
+  }
+  static std::vector<Tensor> get(const Env& env, const type& c) {
+    std::vector<Tensor> out;
+    out.reserve(c.size());
+    for (const TensorRef& t : c) out.push_back(t.get(env));
+    return out;
+  }
+};
+template <> struct Capture<std::optional<Tensor>> {
+  using type = std::optional<TensorRef>;
+  static type make(Recorder& r, const std::optional<Tensor>& v, const char* what) {
+    if (!v) return std::nullopt;
+    return r.ref(*v, what);
+  }
+  static std::optional<Tensor> get(const Env& env, const type& c) {
+    if (!c) return std::nullopt;
+    return c->get(env);
+  }
+};
+// A Variable is captured by reference: a replay reads and writes the variable itself.
+template <> struct Capture<Variable> {
+  using type = std::shared_ptr<Variable>;
+  static type make(Recorder&, const Variable& v, const char*) {
+    return std::const_pointer_cast<Variable>(v.shared_from_this());
+  }
+  static Variable& get(const Env&, const type& c) { return *c; }
+};
+// A Tape made inside the function is re-made by each replay; one made outside is used itself.
+template <> struct Capture<std::shared_ptr<Tape>> {
+  struct type {
+    int slot = -1;
+    std::shared_ptr<Tape> outside;
+  };
+  static type make(Recorder& r, const std::shared_ptr<Tape>& v, const char*) {
+    int s = r.obj_slot(v.get());
+    return s >= 0 ? type{s, nullptr} : type{-1, v};
+  }
+  static std::shared_ptr<Tape> get(const Env& env, const type& c) {
+    return c.slot >= 0 ? std::static_pointer_cast<Tape>(env.obj[size_t(c.slot)]) : c.outside;
+  }
+};
+
+// Results: the tensors a call returns get slots.
+template <class R, class Enable = void> struct Result {
+  static constexpr bool supported = false;
+};
+template <> struct Result<Tensor> {
+  static constexpr bool supported = true;
+  using slots = int;
+  static slots bind(Recorder& r, const Tensor& t) { return t.defined() ? r.bind_new(t) : -1; }
+  static void store(Env& env, slots s, Tensor t) {
+    if (s >= 0) env.t[size_t(s)] = std::move(t);
+  }
+};
+template <> struct Result<std::vector<Tensor>> {
+  static constexpr bool supported = true;
+  using slots = std::vector<int>;
+  static slots bind(Recorder& r, const std::vector<Tensor>& v) {
+    slots s;
+    for (const Tensor& t : v) s.push_back(t.defined() ? r.bind_new(t) : -1);
+    return s;
+  }
+  static void store(Env& env, const slots& s, std::vector<Tensor> v) {
+    if (v.size() != s.size())
+      throw std::runtime_error("internal: a replayed call returned a different number of tensors");
+    for (size_t i = 0; i < s.size(); ++i)
+      if (s[i] >= 0) env.t[size_t(s[i])] = std::move(v[i]);
+  }
+};
+template <class... T> struct Result<std::tuple<T...>, std::enable_if_t<(std::is_same<T, Tensor>::value && ...)>> {
+  static constexpr bool supported = true;
+  using slots = std::vector<int>;
+  static slots bind(Recorder& r, const std::tuple<T...>& v) {
+    slots s;
+    std::apply([&](const auto&... t) { (s.push_back(t.defined() ? r.bind_new(t) : -1), ...); }, v);
+    return s;
+  }
+  static void store(Env& env, const slots& s, std::tuple<T...> v) {
+    size_t i = 0;
+    std::apply([&](auto&... t) { ((s[i] >= 0 ? (void)(env.t[size_t(s[i])] = std::move(t)) : (void)0, ++i), ...); }, v);
+  }
+};
+template <> struct Result<std::pair<Tensor, Tensor>> {
+  static constexpr bool supported = true;
+  using slots = std::pair<int, int>;
+  static slots bind(Recorder& r, const std::pair<Tensor, Tensor>& v) {
+    return {v.first.defined() ? r.bind_new(v.first) : -1, v.second.defined() ? r.bind_new(v.second) : -1};
+  }
+  static void store(Env& env, const slots& s, std::pair<Tensor, Tensor> v) {
+    if (s.first >= 0) env.t[size_t(s.first)] = std::move(v.first);
+    if (s.second >= 0) env.t[size_t(s.second)] = std::move(v.second);
+  }
+};
+
+// Depth guard: calls made inside a recorded call are not recorded.
+struct Nested {
+  Recorder* r;
+  explicit Nested(Recorder* rec) : r(rec) { ++r->depth; }
+  ~Nested() { --r->depth; }
+  Nested(const Nested&) = delete;
+  Nested& operator=(const Nested&) = delete;
+};
+
+inline void collect_uses(const TensorRef& r, std::vector<int>& out) {
+  if (r.slot >= 0) out.push_back(r.slot);
+}
+inline void collect_uses(const std::vector<TensorRef>& v, std::vector<int>& out) {
+  for (const TensorRef& r : v) collect_uses(r, out);
+}
+inline void collect_uses(const std::optional<TensorRef>& r, std::vector<int>& out) {
+  if (r) collect_uses(*r, out);
+}
+template <class T> void collect_uses(const T&, std::vector<int>&) {}
+
+template <class F> struct Recorded {
+  const char* name;
+  F f;
+  template <class... A> decltype(auto) operator()(A&&... a) const {
+    using R = std::decay_t<decltype(f(std::forward<A>(a)...))>;
+    if (!recording()) return f(std::forward<A>(a)...);
+    Recorder& rec = *current();
+    auto cap = std::make_tuple(Capture<std::decay_t<A>>::make(rec, a, name)...);
+    if (!rec.poison.empty()) return f(std::forward<A>(a)...);  // an argument it cannot replay
+    if constexpr (std::is_void<R>::value) {
+      {
+        Nested n(&rec);
+        f(std::forward<A>(a)...);
+      }
+      F fn = f;
+      rec.add(
+          name,
+          [fn, cap](Env& env) {
+            std::apply([&](const auto&... c) { fn(Capture<std::decay_t<A>>::get(env, c)...); }, cap);
+          },
+          uses_of(cap));
+    } else if constexpr (Result<R>::supported) {
+      R r = [&] {
+        Nested n(&rec);
+        return f(std::forward<A>(a)...);
+      }();
+      auto slots = Result<R>::bind(rec, r);
+      F fn = f;
+      rec.add(
+          name,
+          [fn, cap, slots](Env& env) {
+            Result<R>::store(
+                env, slots,
+                std::apply([&](const auto&... c) { return fn(Capture<std::decay_t<A>>::get(env, c)...); }, cap));
+          },
+          uses_of(cap));
+      return r;
+    } else {
+      rec.set_poison(std::string(name) + " returns a value a traced function cannot replay");
+      return f(std::forward<A>(a)...);
+    }
+  }
+};
+template <class Tuple> std::vector<int> uses_of(const Tuple& cap) {
+  std::vector<int> out;
+  std::apply([&](const auto&... c) { (collect_uses(c, out), ...); }, cap);
+  return out;
+}
+template <class F> Recorded<F> recorded(const char* name, F f) { return {name, std::move(f)}; }
+
+}  // namespace trace
+}  // namespace tg
+
+// An engine call from a binding that a tf.function trace records: TG_OP(ops::matmul)(a, b, ta, tb).
+#define TG_OP(...)                    \
+  ::tg::trace::recorded(#__VA_ARGS__, \
+                        [](auto&&... a_) -> decltype(auto) { return __VA_ARGS__(std::forward<decltype(a_)>(a_)...); })

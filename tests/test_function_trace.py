@@ -1,0 +1,463 @@
+"""tf.function's tracer (Note [Traced functions]): the first call records the engine calls, later
+calls with the same signature replay them in C++. Every replayed result is checked against the
+same Python function run eagerly on the same values; `experimental_get_graph_status()` shows that
+the calls were replays and not an eager fallback."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad import _core
+
+RNG = np.random.default_rng(0)
+
+
+def arr(*shape, dtype=np.float32):
+    return tg.constant(RNG.normal(size=shape).astype(dtype))
+
+
+def replayed(f):
+    """Asserts every trace of `f` is replayable."""
+    status = f.experimental_get_graph_status()
+    assert status and all(s == "" for s in status), status
+
+
+def check_against_eager(fn, *arg_sets, rtol=1e-6, atol=1e-6):
+    """Runs tg.function(fn) and fn on each argument set; the results must match."""
+    traced = tg.function(fn)
+    for args in arg_sets:
+        got = tg.nest.flatten(traced(*args))
+        want = tg.nest.flatten(fn(*args))
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=rtol, atol=atol)
+    replayed(traced)
+    return traced
+
+
+# ---- values -----------------------------------------------------------------------------------------
+
+
+PROGRAMS = {
+    "arithmetic": (lambda x, y: (x * y + 2.0 - x / (tg.abs(y) + 1.0)) ** 2, [(3, 4), (3, 4)]),
+    "unary": (lambda x, y: tg.exp(tg.tanh(x)) + tg.math.log1p(tg.square(y)) + tg.nn.relu(x - y), [(5,), (5,)]),
+    "reductions": (
+        lambda x, y: (tg.reduce_sum(x, axis=1), tg.reduce_mean(y), tg.reduce_max(x * y, axis=0, keepdims=True)),
+        [(4, 3), (4, 3)],
+    ),
+    "matmul": (lambda x, y: tg.matmul(x, y, transpose_b=True) @ x, [(3, 5), (3, 5)]),
+    "shapes": (
+        lambda x, y: tg.concat([tg.reshape(x, [-1]), tg.transpose(y)[0], tg.squeeze(tg.expand_dims(x, 0))[1]], 0),
+        [(2, 3), (2, 3)],
+    ),
+    "slicing": (lambda x, y: x[1:, ::2] + y[:-1, 1::2] * tg.gather(x, [0, 0], axis=0)[:, ::2], [(3, 4), (3, 4)]),
+    "nn": (
+        lambda x, y: (
+            tg.nn.softmax(x),
+            tg.nn.log_softmax(y),
+            tg.nn.sigmoid_cross_entropy_with_logits(tg.nn.sigmoid(y), x),
+        ),
+        [(4, 5), (4, 5)],
+    ),
+    "conv": (
+        lambda x, y: tg.nn.conv2d(x, tg.reshape(y[0, :, :, :1], [3, 3, 1, 1]) * tg.ones([3, 3, 1, 2]), 1, "SAME"),
+        [(2, 6, 6, 1), (1, 3, 3, 1)],
+    ),
+    "comparisons_and_where": (lambda x, y: tg.where(x > y, x, y) + tg.cast(tg.equal(x, x), tg.float32), [(6,), (6,)]),
+    "constants": (lambda x, y: x + tg.constant([1.0, 2.0, 3.0]) + tg.ones_like(y) * tg.fill([3], 0.5), [(3,), (3,)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_replay_matches_eager(name):
+    fn, shapes = PROGRAMS[name]
+    arg_sets = [tuple(arr(*s) for s in shapes) for _ in range(3)]
+    check_against_eager(fn, *arg_sets)
+
+
+def test_python_side_effects_run_only_while_tracing_and_tf_print_every_call(capfd):
+    calls = []
+
+    @tg.function
+    def f(x):
+        calls.append(1)
+        tg.print("x is", x)
+        return x + 1.0
+
+    for v in (1.0, 2.0, 3.0):
+        assert float(f(tg.constant(v))) == v + 1.0
+    assert calls == [1]
+    assert capfd.readouterr().err.splitlines() == ["x is 1", "x is 2", "x is 3"]
+    replayed(f)
+
+
+def test_one_trace_per_signature_and_python_values_baked_in():
+    traces = []
+
+    @tg.function
+    def f(x, n):
+        traces.append(n)
+        return x * n
+
+    x = tg.constant([1.0, 2.0])
+    assert f(x, 2).numpy().tolist() == [2.0, 4.0]
+    assert f(x, 3).numpy().tolist() == [3.0, 6.0]
+    assert f(x * 5.0, 2).numpy().tolist() == [10.0, 20.0]
+    assert f(tg.constant([1.0, 2.0, 3.0]), 2).numpy().tolist() == [2.0, 4.0, 6.0]
+    assert traces == [2, 3, 2]
+    assert f.experimental_get_tracing_count() == 3
+    replayed(f)
+
+
+def test_numpy_arguments_are_inputs_not_constants():
+    f = tg.function(lambda a: a * 2.0)
+    assert f(np.array([1.0, 2.0], np.float32)).numpy().tolist() == [2.0, 4.0]
+    assert f(np.array([5.0, 6.0], np.float32)).numpy().tolist() == [10.0, 12.0]
+    replayed(f)
+
+
+def test_closure_tensors_are_captured_by_value_variables_by_reference():
+    c = tg.constant(10.0)
+    v = tg.Variable(1.0)
+
+    @tg.function
+    def f(x):
+        return x + c + v
+
+    assert float(f(tg.constant(1.0))) == 12.0
+    v.assign(5.0)
+    assert float(f(tg.constant(1.0))) == 16.0
+    replayed(f)
+
+
+def test_variable_assignments_happen_on_every_call():
+    v = tg.Variable([0.0, 0.0])
+
+    @tg.function
+    def f(x):
+        v.assign_add(x)
+        v.assign(v * 2.0)
+        return v.read_value()
+
+    for _ in range(3):
+        out = f(tg.constant([1.0, 2.0]))
+    # v = ((0+x)*2 + x)*2 + x)*2 = 14x
+    np.testing.assert_allclose(v.numpy(), [14.0, 28.0])
+    np.testing.assert_allclose(out.numpy(), v.numpy())
+    replayed(f)
+
+
+# ---- gradients --------------------------------------------------------------------------------------
+
+
+def test_tape_inside_the_function():
+    w = tg.Variable(arr(3, 2))
+
+    def grads(x):
+        with tg.GradientTape() as t:
+            loss = tg.reduce_mean(tg.square(tg.tanh(x @ w)))
+        return loss, t.gradient(loss, w)
+
+    check_against_eager(grads, (arr(4, 3),), (arr(4, 3),), (arr(4, 3),))
+
+
+def test_second_order_gradients_inside_the_function():
+    def hvp(x):
+        with tg.GradientTape() as outer:
+            outer.watch(x)
+            with tg.GradientTape() as inner:
+                inner.watch(x)
+                y = tg.reduce_sum(tg.sin(x) * x**3)
+            g = inner.gradient(y, x)
+        return g, outer.gradient(g, x)
+
+    check_against_eager(hvp, (arr(5),), (arr(5),))
+
+
+def test_tape_outside_the_function_sees_the_replayed_ops():
+    w = tg.Variable(arr(3))
+    f = tg.function(lambda x: tg.reduce_sum(tg.exp(x * w)))
+    for _ in range(3):
+        x = arr(3)
+        with tg.GradientTape() as t:
+            t.watch(x)
+            y = f(x)
+        gx, gw = t.gradient(y, [x, w])
+        e = np.exp(x.numpy() * w.numpy())
+        np.testing.assert_allclose(gx.numpy(), e * w.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(gw.numpy(), e * x.numpy(), rtol=1e-6)
+    replayed(f)
+
+
+def test_sparse_gradients_inside_the_function():
+    emb = tg.Variable(arr(10, 3))
+
+    def g(ids):
+        with tg.GradientTape() as t:
+            loss = tg.reduce_sum(tg.nn.embedding_lookup(emb, ids) ** 2)
+        s = t.gradient(loss, emb)
+        return s.values, s.indices
+
+    check_against_eager(g, (tg.constant([1, 4, 4]),), (tg.constant([0, 9, 2]),))
+
+
+# ---- training ---------------------------------------------------------------------------------------
+
+
+def make_model(seed):
+    tg.keras.utils.set_random_seed(seed)
+    return tg.keras.Sequential(
+        [tg.keras.Input((6,)), tg.keras.layers.Dense(8, activation="relu"), tg.keras.layers.Dense(3)]
+    )
+
+
+@pytest.mark.parametrize("opt", ["sgd", "adam", "rmsprop", "nadam"])
+def test_training_step_replays_match_eager_steps(opt):
+    x = arr(16, 6)
+    y = tg.constant(RNG.integers(0, 3, 16))
+    loss_fn = tg.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    models = [make_model(3), make_model(3)]
+    opts = [tg.keras.optimizers.get(opt), tg.keras.optimizers.get(opt)]
+
+    def step(model, optimizer, x, y):
+        with tg.GradientTape() as t:
+            loss = loss_fn(y, model(x, training=True))
+        g = t.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(g, model.trainable_variables))
+        return loss
+
+    traced = tg.function(lambda x, y: step(models[0], opts[0], x, y))
+    for _ in range(5):
+        lt = traced(x, y)
+        le = step(models[1], opts[1], x, y)
+        np.testing.assert_allclose(lt.numpy(), le.numpy(), rtol=1e-6)
+    for a, b in zip(models[0].get_weights(), models[1].get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert int(opts[0].iterations) == int(opts[1].iterations) == 5
+    replayed(traced)
+
+
+def test_keras_fit_replays_its_train_step():
+    x = RNG.normal(size=(32, 6)).astype(np.float32)
+    y = RNG.integers(0, 3, 32)
+    a, b = make_model(5), make_model(5)
+    a.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    b.compile(optimizer="adam", loss="sparse_categorical_crossentropy", run_eagerly=True)
+    ha = a.fit(x, y, epochs=3, batch_size=8, verbose=0, shuffle=False)
+    hb = b.fit(x, y, epochs=3, batch_size=8, verbose=0, shuffle=False)
+    np.testing.assert_allclose(ha.history["loss"], hb.history["loss"], rtol=1e-5)
+    replayed(a.train_function)
+
+
+def test_random_draws_are_new_on_every_call():
+    f = tg.function(lambda x: x + tg.random.normal([4]))
+    draws = [f(tg.zeros([4])).numpy() for _ in range(3)]
+    assert not np.allclose(draws[1], draws[2])
+    replayed(f)
+    d = tg.function(lambda x: tg.nn.dropout(x, 0.5))
+    masks = [d(tg.ones([64])).numpy() for _ in range(3)]
+    assert not np.array_equal(masks[1], masks[2])
+    replayed(d)
+
+
+def test_variables_made_on_the_first_trace_only():
+    class Holder(tg.Module):
+        def __init__(self):
+            super().__init__()
+            self.v = None
+
+        @tg.function
+        def __call__(self, x):
+            if self.v is None:
+                self.v = tg.Variable(tg.ones_like(x))
+            return self.v * x
+
+    h = Holder()
+    assert h(tg.constant([2.0, 3.0])).numpy().tolist() == [2.0, 3.0]
+    assert h(tg.constant([4.0, 5.0])).numpy().tolist() == [4.0, 5.0]
+    replayed(h.__call__)
+    f = tg.function(lambda x: tg.Variable(1.0) * x)
+    f(tg.constant(1.0))
+    with pytest.raises(ValueError, match="Creating variables on a non-first call"):
+        f(tg.constant([1.0]))
+
+
+# ---- what a trace cannot replay runs eagerly ----------------------------------------------------------
+
+
+def test_value_reads_fall_back_to_eager_with_a_reason():
+    @tg.function
+    def f(x):
+        if float(tg.reduce_sum(x)) > 0:  # a data-dependent Python branch
+            return x * 2.0
+        return -x
+
+    assert f(tg.constant([1.0])).numpy().tolist() == [2.0]
+    assert f(tg.constant([-1.0])).numpy().tolist() == [1.0]  # same signature: not baked in
+    (reason,) = f.experimental_get_graph_status()
+    assert "read the value of a tensor computed in the function" in reason
+
+
+def test_replay_checks_its_arguments():
+    x = tg.constant([1.0, 2.0])
+    _core._trace_begin()
+    _core._trace_input(x)
+    graph = _core._trace_end([x * 3.0])
+    assert graph.replayable and graph.node_names == ["ops::binary"]
+    assert graph.run([tg.constant([2.0, 4.0])])[0].numpy().tolist() == [6.0, 12.0]
+    with pytest.raises(tg.errors.InvalidArgumentError, match="argument 0 has dtype float32 and shape"):
+        graph.run([tg.constant([1.0, 2.0, 3.0])])
+    with pytest.raises(tg.errors.InvalidArgumentError, match="expected 1 tensor arguments, got 0"):
+        graph.run([])
+
+
+def test_exception_while_tracing_leaves_no_trace_behind():
+    @tg.function
+    def f(x):
+        if float(tg.reduce_sum(x * 2.0)) < 100:  # recorded calls, then a raise
+            raise RuntimeError("boom")
+        return x
+
+    with pytest.raises(RuntimeError, match="boom"):
+        f(tg.constant(1.0))
+    assert not _core._tracing()
+    assert float(tg.constant(1.0) + 1.0) == 2.0
+
+
+# ---- threads ------------------------------------------------------------------------------------------
+
+
+def test_threads_share_one_traced_function():
+    w = tg.Variable(arr(8, 8))
+    f = tg.function(lambda x: tg.tanh(x @ w) @ w)
+    xs = [arr(4, 8) for _ in range(4)]
+    want = [tg.tanh(x @ w) @ w for x in xs]
+    f(xs[0])
+    errors = []
+
+    def work(i):
+        try:
+            for _ in range(50):
+                np.testing.assert_allclose(f(xs[i]).numpy(), want[i].numpy(), rtol=1e-6)
+        except AssertionError as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    replayed(f)
+
+
+# ---- control flow (Note [Traced control flow]) -------------------------------------------------------
+
+
+def test_cond_replays_either_branch():
+    @tg.function
+    def f(x):
+        return tg.cond(tg.reduce_sum(x) > 0, lambda: x * 2.0, lambda: (-x, x)[0])
+
+    for v in ([1.0, 2.0], [-3.0, 1.0], [0.5, 0.5], [-1.0, -1.0]):
+        x = tg.constant(v)
+        want = np.asarray(v) * (2.0 if sum(v) > 0 else -1.0)
+        np.testing.assert_allclose(f(x).numpy(), want)
+    replayed(f)
+    assert "cond" in f._traces[next(iter(f._traces))].graph.node_names
+
+
+def test_cond_branch_not_taken_at_trace_writes_nothing_then():
+    v = tg.Variable(0.0)
+
+    def up():
+        v.assign_add(1.0)
+        return v.read_value()
+
+    def down():
+        v.assign_sub(10.0)
+        return v.read_value()
+
+    f = tg.function(lambda x: tg.cond(x > 0, up, down))
+    assert float(f(tg.constant(1.0))) == 1.0 and float(v) == 1.0
+    assert float(f(tg.constant(-1.0))) == -9.0 and float(v) == -9.0
+    assert float(f(tg.constant(1.0))) == -8.0
+    replayed(f)
+
+
+def test_cond_branches_must_match():
+    f = tg.function(lambda x: tg.cond(x > 0, lambda: x, lambda: (x, x)))
+    with pytest.raises(ValueError, match="must have the same number, type, and overall structure"):
+        f(tg.constant(1.0))
+    g = tg.function(lambda x: tg.cond(x > 0, lambda: x, lambda: tg.cast(x, tg.float64)))
+    with pytest.raises(ValueError, match="must have the same number, type"):
+        g(tg.constant(1.0))
+
+
+def count_to(n):
+    return tg.while_loop(
+        lambda i, s: i < n, lambda i, s: (i + 1, s + tg.cast(i, tg.float32) ** 2), (tg.constant(0), tg.constant(0.0))
+    )
+
+
+@pytest.mark.parametrize("first", [0, 4])
+def test_while_loop_replays_any_number_of_iterations(first):
+    f = tg.function(count_to)
+    for n in (first, 6, 0, 1, 9):
+        i, s = f(tg.constant(n))
+        assert int(i) == n and float(s) == sum(k * k for k in range(n))
+    replayed(f)
+    names = f._traces[next(iter(f._traces))].graph.node_names
+    assert "while_loop" in names and "ops::binary" not in names[names.index("while_loop") + 1 :]
+
+
+def test_while_loop_maximum_iterations_and_writes_each_iteration():
+    v = tg.Variable(0.0)
+
+    def body(i):
+        v.assign_add(1.0)
+        return (i + 1,)
+
+    f = tg.function(lambda n: tg.while_loop(lambda i: i < n, body, [tg.constant(0)], maximum_iterations=5))
+    assert int(f(tg.constant(3))[0]) == 3 and float(v) == 3.0
+    assert int(f(tg.constant(10))[0]) == 5 and float(v) == 8.0
+    replayed(f)
+
+
+def test_gradients_through_traced_control_flow_match_eager_and_finite_differences():
+    def g(x, n):
+        with tg.GradientTape() as t:
+            t.watch(x)
+            _, y = tg.while_loop(
+                lambda i, y: i < n,
+                lambda i, y: (i + 1, tg.cond(tg.reduce_sum(y) > 0, lambda: tg.sin(y) * x, lambda: y * y + x)),
+                (tg.constant(0), x),
+            )
+            loss = tg.reduce_sum(y)
+        return loss, t.gradient(loss, x)
+
+    x64 = tg.constant(RNG.normal(size=3))
+    traced = check_against_eager(g, (x64, tg.constant(3)), (x64 * 0.5, tg.constant(5)), (-x64, tg.constant(0)))
+    eps, n = 1e-6, tg.constant(4)
+    _, grad = traced(x64, n)
+    for k in range(3):
+        d = np.zeros(3)
+        d[k] = eps
+        fd = (float(g(x64 + d, n)[0]) - float(g(x64 - d, n)[0])) / (2 * eps)
+        np.testing.assert_allclose(grad.numpy()[k], fd, rtol=1e-5, atol=1e-7)
+
+
+def test_untaken_branch_that_raises_falls_back_to_eager():
+    x = tg.constant([1.0, 2.0, 3.0])
+
+    @tg.function
+    def f(i):
+        return tg.cond(i < 3, lambda: tg.gather(x, i), lambda: tg.constant(0.0))
+
+    assert float(f(tg.constant(1))) == 2.0
+    assert float(f(tg.constant(7))) == 0.0
+    # the untaken branch raised at trace time (out of range on the trace's value)
+    f2 = tg.function(lambda i: tg.cond(i >= 3, lambda: tg.constant(0.0), lambda: tg.gather(x, i)))
+    assert float(f2(tg.constant(5))) == 0.0 and float(f2(tg.constant(2))) == 3.0
