@@ -338,3 +338,10 @@ def test_logm_against_tf(tf):
 )
 def test_bad_input_like_tf(tf, call):
     assert_raises_like_tf(call, tg, tf)
+
+
+def test_inverse_of_half_like_tf():
+    a = np.array([[2.0, 1.0], [1.0, 3.0]], np.float16)
+    got = tg.linalg.inv(a)
+    assert got.dtype == tg.float16
+    np.testing.assert_allclose(got.numpy().astype(np.float64), np.linalg.inv(a.astype(np.float64)), rtol=1e-3)

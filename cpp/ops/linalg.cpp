@@ -259,6 +259,8 @@ template <class T> bool all_finite(const T* p, int64_t count) {
   }
 
 Tensor matrix_inverse(const Tensor& a, bool adjoint) {
+  if (a.dtype == DType::Float16)  // TF's MatrixInverse takes half: LU in float32
+    return kernels::cast(matrix_inverse(kernels::cast(a, DType::Float32), adjoint), DType::Float16);
   const int64_t n = check_square(a, "MatrixInverse", true);
   Tensor out = a.clone();
   if (out.numel() == 0) return out;
@@ -543,7 +545,8 @@ void gauss_legendre01(int m, std::vector<double>& x, std::vector<double>& w) {
 
 // log of one n x n complex matrix (row-major, in place): A = Z T Z^H (zgees); square roots of T
 // until ||T - I||_1 <= 1/4; log(I + X) by the [8/8] Pade approximant as an 8-point Gauss-Legendre
-// rule of the integral of X (I + tX)^-1; times 2^s; the diagonal exactly log(t_ii); Z L Z^H.
+// rule of the integral of X (I + tX)^-1; times 2^s; the diagonal and first superdiagonal in closed
+// form from T; Z L Z^H (Higham's inverse scaling and squaring, without its order selection).
 void logm_one(int64_t n, cd* a) {
   std::vector<cd> t(a, a + n * n), z(static_cast<size_t>(n * n)), w(static_cast<size_t>(n));
   lapack_int sdim = 0;
@@ -552,8 +555,22 @@ void logm_one(int64_t n, cd* a) {
     throw InvalidArgument("Schur decomposition did not converge [Op:MatrixLogarithm]");
   for (int64_t r = 0; r < n; ++r)
     for (int64_t c = 0; c < r; ++c) t[size_t(r * n + c)] = 0.0;
-  std::vector<cd> diag_log(static_cast<size_t>(n));
+  // the diagonal and first superdiagonal of log(T) in closed form (Higham & Al-Mohy 2012, eq. 5.6)
+  std::vector<cd> diag_log(static_cast<size_t>(n)), super_log(static_cast<size_t>(n));
   for (int64_t k = 0; k < n; ++k) diag_log[size_t(k)] = std::log(t[size_t(k * n + k)]);
+  const double pi = 3.14159265358979323846;
+  for (int64_t k = 0; k + 1 < n; ++k) {
+    const cd l1 = t[size_t(k * n + k)], l2 = t[size_t((k + 1) * n + k + 1)], t12 = t[size_t(k * n + k + 1)];
+    const cd g1 = diag_log[size_t(k)], g2 = diag_log[size_t(k + 1)];
+    if (l1 == l2) {
+      super_log[size_t(k)] = t12 / l1;
+    } else if (std::abs(l2 - l1) > 0.5 * std::min(std::abs(l1), std::abs(l2))) {
+      super_log[size_t(k)] = t12 * (g2 - g1) / (l2 - l1);
+    } else {  // close eigenvalues: 2 atanh((l2 - l1) / (l2 + l1)), with the unwinding number
+      const double u = std::ceil((std::imag(g2 - g1) - pi) / (2 * pi));
+      super_log[size_t(k)] = t12 * 2.0 * (std::atanh((l2 - l1) / (l2 + l1)) + cd(0.0, pi * u)) / (l2 - l1);
+    }
+  }
   auto dist_to_eye = [&] {
     double worst = 0.0;
     for (int64_t c = 0; c < n; ++c) {
@@ -582,6 +599,7 @@ void logm_one(int64_t n, cd* a) {
   const double scale = std::ldexp(1.0, s);
   for (auto& v : l) v *= scale;
   for (int64_t k = 0; k < n; ++k) l[size_t(k * n + k)] = diag_log[size_t(k)];
+  for (int64_t k = 0; k + 1 < n; ++k) l[size_t(k * n + k + 1)] = super_log[size_t(k)];
   // a = z l z^H
   const cd one(1.0), zero(0.0);
   std::vector<cd> zl(size_t(n * n));
