@@ -318,6 +318,8 @@ def test_logm_against_tf(tf):
         np.testing.assert_allclose(tg.linalg.logm(a).numpy(), tf.linalg.logm(a).numpy(), atol=1e-10, err_msg=name)
     a = rand(2, 3, 3, dtype=np.complex64)
     np.testing.assert_allclose(tg.linalg.logm(a).numpy(), tf.linalg.logm(a).numpy(), atol=1e-4)
+    bad = np.array([[np.nan, 0.0], [0.0, 1.0]], np.complex128)
+    assert np.isnan(tf.linalg.logm(bad).numpy()).all() and np.isnan(tg.linalg.logm(bad).numpy()).all()
 
 
 @pytest.mark.parametrize(
@@ -345,3 +347,10 @@ def test_inverse_of_half_like_tf():
     got = tg.linalg.inv(a)
     assert got.dtype == tg.float16
     np.testing.assert_allclose(got.numpy().astype(np.float64), np.linalg.inv(a.astype(np.float64)), rtol=1e-3)
+
+
+def test_logm_of_a_non_finite_matrix_is_nan_as_tf():
+    a = np.stack([np.array([[np.nan, 0.0], [0.0, 1.0]]), np.eye(2) * np.e]).astype(np.complex128)
+    got = tg.linalg.logm(a).numpy()
+    assert np.isnan(got[0]).all()  # TF's Eigen gives NaN for the whole matrix, no error
+    np.testing.assert_allclose(got[1], np.eye(2), atol=1e-15)

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <complex>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include <cblas.h>
@@ -550,9 +551,12 @@ void gauss_legendre01(int m, std::vector<double>& x, std::vector<double>& w) {
 void logm_one(int64_t n, cd* a) {
   std::vector<cd> t(a, a + n * n), z(static_cast<size_t>(n * n)), w(static_cast<size_t>(n));
   lapack_int sdim = 0;
-  if (scipy_LAPACKE_zgees(LAPACK_ROW_MAJOR, 'V', 'N', nullptr, lapack_int(n), t.data(), lapack_int(n), &sdim, w.data(),
-                          z.data(), lapack_int(n)) != 0)
-    throw InvalidArgument("Schur decomposition did not converge [Op:MatrixLogarithm]");
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (!all_finite(a, n * n) || scipy_LAPACKE_zgees(LAPACK_ROW_MAJOR, 'V', 'N', nullptr, lapack_int(n), t.data(),
+                                                   lapack_int(n), &sdim, w.data(), z.data(), lapack_int(n)) != 0) {
+    std::fill(a, a + n * n, cd(nan, nan));  // TF: NaN for a matrix with a NaN or inf, no error
+    return;
+  }
   for (int64_t r = 0; r < n; ++r)
     for (int64_t c = 0; c < r; ++c) t[size_t(r * n + c)] = 0.0;
   // the diagonal and first superdiagonal of log(T) in closed form (Higham & Al-Mohy 2012, eq. 5.6)
