@@ -151,6 +151,10 @@ PROGRAMS = {
     "SelfAdjointEigV2": (lambda a: tf.linalg.eigh(a)[0], [np.diag([1.0, 2.0, 4.0]) + 0.1 * np.ones((3, 3))]),
     "Qr": (lambda a: tf.reduce_sum(tf.linalg.qr(a)[1] ** 2, axis=0), [r(4, 3)]),
     "Svd": (lambda a: tf.linalg.svd(a, compute_uv=False), [np.diag([1.0, 2.0, 4.0]) + 0.1 * r(3, 3)]),
+    "Eig": (  # phase-free functions of e and v; eigenvalues 1 +- 2i and ~3 (a conjugate pair)
+        lambda a: tf.concat([tf.math.real(tf.linalg.eigvals(a)), tf.reshape(tf.abs(tf.linalg.eig(a)[1]), [-1])], 0),
+        [np.array([[1.0, -2.0, 0.1], [2.0, 1.0, 0.3], [0.2, 0.1, 3.0]])],
+    ),
     "DepthwiseConv2dNative": (lambda x, w: tf.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], "SAME"), [IMG, DFILT]),
     "DepthwiseConv2dNativeBackpropInput": (
         lambda x, w: grad_of(lambda t: tf.nn.depthwise_conv2d(t, w, [1, 1, 1, 1], "VALID"), x, G_3x3x4),

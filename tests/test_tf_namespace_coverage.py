@@ -94,12 +94,9 @@ NOT_YET = {
         "TensorArraySpec",
         "ragged_fill_empty_rows",
         "ragged_fill_empty_rows_grad",
-        # dtypes not supported: quantized, string, resource, variant; eig and eigvals (complex
-        # results of a general eigensolver) are not written yet
+        # dtypes not supported: quantized, string, resource, variant
         "as_string",
         "bitcast",
-        "eig",
-        "eigvals",
         "fingerprint",
         "qint16",
         "qint32",
@@ -155,10 +152,6 @@ NOT_YET = {
         "legacy",
     },
     "tf.linalg": {
-        # need a general (non-symmetric) eigensolver with complex results: not written yet
-        "eig",
-        "eigvals",
-        "logm",
         # still to add (issue 11)
         "LinearOperator",
         "LinearOperatorAdjoint",

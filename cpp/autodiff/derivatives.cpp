@@ -453,9 +453,11 @@ Tensor mT(const Tensor& a) {
   std::swap(perm[size_t(a.ndim() - 1)], perm[size_t(a.ndim() - 2)]);
   return transpose(a, perm);
 }
-VJP(MatrixInverse, kSavesOutputs) {  // ans = inv(op(a)); d/da = -op(ans^T g ans^T)
-  Tensor gi = neg(matmul(ANS, matmul(G, ANS, false, true), true, false));
-  out[0] = n.attrs.adjoint ? mT(gi) : gi;
+Tensor mH(const Tensor& a) { return cj(mT(a)); }  // the conjugate transpose
+VJP(MatrixInverse, kSavesOutputs) {  // ans = inv(op(a)); d/da = -op(ans^H g ans^H)
+  const Tensor ah = cj(ANS);
+  Tensor gi = neg(matmul(ah, matmul(G, ah, false, true), true, false));
+  out[0] = n.attrs.adjoint ? mH(gi) : gi;
 }
 VJP(MatrixDeterminant, kSavesBoth) {  // g * det * inv(a)^T
   Shape s = ANS.shape;
@@ -594,8 +596,46 @@ VJP(Svd, kSavesBoth) {  // TF's _SvdGrad
 VJP(MatrixSolve, kSavesBoth) {  // ans = op(a)^-1 b
   const bool adj = n.attrs.adjoint;
   Tensor gb = matrix_solve(X, G, !adj);
-  if (needs[0]) out[0] = neg(adj ? matmul(ANS, gb, false, true) : matmul(gb, ANS, false, true));
+  if (needs[0]) out[0] = neg(adj ? matmul(ANS, cj(gb), false, true) : matmul(gb, cj(ANS), false, true));
   if (needs[1]) out[1] = gb;
+}
+// the m x m identity (or its complement, `off`) as a constant of dtype dt
+Tensor eye_of(int64_t m, DType dt, bool off) {
+  Tensor t = Tensor::zeros(Shape{m, m}, DType::Float64);
+  double* p = t.data<double>();
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t c = 0; c < m; ++c) p[r * m + c] = (r == c) != off ? 1.0 : 0.0;
+  return kernels::cast(t, dt);
+}
+// TF's _EigGrad (Boeddeker et al. 2017, eq. 4.77; distinct eigenvalues): with vh = v^H and
+// f_ij = conj(1 / (e_j - e_i)) off the diagonal, ga = vh^-1 (diag(ge) + f * (vh gv - vh v
+// diag(re(diag(vh gv))))) vh; the last term keeps the columns' unit norm. Without v (eigvals) v is
+// recomputed and only diag(ge) remains. Real input: the real part (TF's cast).
+VJP(Eig, kSavesBoth) {
+  const Tensor& e = n.outputs[0];
+  const int nd = e.ndim();
+  const int64_t m = e.shape[nd - 1];
+  Shape row = e.shape, col = e.shape;  // e as [..., 1, m] and [..., m, 1]
+  row.ndim = col.ndim = nd + 1;
+  row[nd - 1] = 1;
+  row[nd] = m;
+  col[nd - 1] = m;
+  col[nd] = 1;
+  const Tensor eye = eye_of(m, e.dtype, false);
+  Tensor mid = mul(reshape(gs[0], row), eye), vh;
+  if (n.attrs.compute_uv) {
+    const Tensor& v = n.outputs[1];
+    vh = mH(v);
+    Tensor f = cj(mul(safe_reciprocal(sub(reshape(e, row), reshape(e, col))), eye_of(m, e.dtype, true)));
+    Tensor vgv = matmul(vh, gs[1], false, false);
+    Tensor re = real(vgv);
+    Tensor diag_re = mul(complex(re, zeros_like(re)), eye);
+    mid = add(mid, mul(f, sub(vgv, matmul(matmul(vh, v, false, false), diag_re, false, false))));
+  } else {
+    vh = mH(eig(X, true)[1]);
+  }
+  Tensor ga = matrix_solve(vh, matmul(mid, vh, false, false), false);
+  out[0] = is_complex(X.dtype) ? ga : real(ga);
 }
 
 

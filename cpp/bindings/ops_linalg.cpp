@@ -95,6 +95,20 @@ void init_ops_linalg(py::module_& m) {
       },
       py::arg("matrix"), py::arg("rhs"), py::arg("adjoint"), "(private) x with matrix @ x = rhs.");
   m.def(
+      "_eig",
+      [](TensorLike a, bool compute_v) {
+        Tensor t = to_tensor(a);
+        return nogil(t.numel() * 64, [&] { return ops::eig(t, compute_v); });
+      },
+      py::arg("a"), py::arg("compute_v"), "(private) [e] or [e, v] of each square matrix (complex; a v = v diag(e)).");
+  m.def(
+      "_matrix_logarithm",
+      [](TensorLike a) {
+        Tensor t = to_tensor(a);
+        return nogil(t.numel() * 64, [&] { return kernels::matrix_logarithm(t); });
+      },
+      py::arg("a"), "(private) The principal logarithm of each complex square matrix (not recorded).");
+  m.def(
       "_conv2d",
       [](TensorLike x, TensorLike w, std::vector<int64_t> strides, std::vector<int64_t> dilations,
          std::vector<int64_t> pads) {

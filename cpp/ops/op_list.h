@@ -136,6 +136,7 @@ namespace tg {
   X(SelfAdjointEigV2, "SelfAdjointEigV2")                               \
   X(Qr, "Qr")                                                           \
   X(Svd, "Svd")                                                         \
+  X(Eig, "Eig")                                                         \
   X(DepthwiseConv2d, "DepthwiseConv2dNative")                           \
   X(DepthwiseConv2dBackpropInput, "DepthwiseConv2dNativeBackpropInput") \
   X(DepthwiseConv2dBackpropFilter, "DepthwiseConv2dNativeBackpropFilter")

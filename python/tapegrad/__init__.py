@@ -156,7 +156,7 @@ from ._ops_composite import (  # noqa: E402
     unravel_index,
     zeros_initializer,
 )
-from ._ops_linalg import einsum, eye, tensordot  # noqa: E402
+from ._ops_linalg import eig, eigvals, einsum, eye, tensordot  # noqa: E402
 from ._ops_surface import grad_pass_through, recompute_grad, vectorized_map  # noqa: E402
 from ._ops_math import (  # noqa: E402
     add_n,
@@ -313,6 +313,8 @@ __all__ = [
     "custom_gradient",
     "device",
     "divide",
+    "eig",
+    "eigvals",
     "einsum",
     "equal",
     "erf",

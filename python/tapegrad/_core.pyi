@@ -762,6 +762,10 @@ def _depthwise_conv2d(input: tapegrad._typing.TensorLike, filter: tapegrad._typi
     """
     (private) Depthwise 2-D convolution, NHWC input and HWCM filters.
     """
+def _eig(a: tapegrad._typing.TensorLike, compute_v: bool) -> list[Tensor]:
+    """
+    (private) [e] or [e, v] of each square matrix (complex; a v = v diag(e)).
+    """
 def _eigh(a: tapegrad._typing.TensorLike) -> tuple[Tensor, Tensor]:
     """
     (private) (eigenvalues ascending, eigenvectors) of each self-adjoint matrix.
@@ -789,6 +793,10 @@ def _matrix_determinant(a: tapegrad._typing.TensorLike) -> Tensor:
 def _matrix_inverse(a: tapegrad._typing.TensorLike, adjoint: bool) -> Tensor:
     """
     (private) The inverse of each square matrix (of its adjoint when `adjoint`).
+    """
+def _matrix_logarithm(a: tapegrad._typing.TensorLike) -> Tensor:
+    """
+    (private) The principal logarithm of each complex square matrix (not recorded).
     """
 def _matrix_solve(matrix: tapegrad._typing.TensorLike, rhs: tapegrad._typing.TensorLike, adjoint: bool) -> Tensor:
     """

@@ -418,6 +418,62 @@ def eigvalsh(tensor: TensorLike, name: str | None = None) -> Tensor:
     return eigh(tensor)[0]
 
 
+def _eig_input(tensor):
+    x = _t(tensor)
+    if x.dtype.name not in ("float32", "float64", "complex64", "complex128"):
+        # TF 2.21's tf.linalg.eig/eigvals pick the output dtype with no `else` branch
+        raise UnboundLocalError("cannot access local variable 'out_dtype' where it is not associated with a value")
+    return x
+
+
+def eig(tensor: TensorLike, name: str | None = None) -> tuple[Tensor, Tensor]:
+    """Eigenvalues ``e`` and right eigenvectors ``v`` (columns, unit norm) of the innermost square
+    matrices, ``tensor @ v = v * e`` (``tf.linalg.eig``, LAPACK's geev). Both are complex
+    (float32/complex64 -> complex64, float64/complex128 -> complex128). Complex input: eigenvalues
+    ascending by modulus, as TF; real input: LAPACK's order, conjugate pairs adjacent. Each
+    eigenvector is unique up to a phase: tapegrad's is LAPACK's (largest component real), TF's comes
+    from its Schur vectors. Gradients as TF's (distinct eigenvalues; real input: the real part).
+
+    >>> import tapegrad as tg
+    >>> e, v = tg.linalg.eig(tg.constant([[2.0, 0.0], [0.0, 3.0]], tg.float64))
+    >>> e.numpy().tolist()
+    [(2+0j), (3+0j)]
+    """
+    return tuple(_core._eig(_eig_input(tensor), True))  # type: ignore[return-value]
+
+
+def eigvals(tensor: TensorLike, name: str | None = None) -> Tensor:
+    """Eigenvalues of the innermost square matrices, complex, in ``eig``'s order (``tf.linalg.eigvals``).
+
+    >>> import tapegrad as tg
+    >>> tg.linalg.eigvals(tg.constant([[0.0, -1.0], [1.0, 0.0]])).numpy().tolist()
+    [1j, -1j]
+    """
+    return _core._eig(_eig_input(tensor), False)[0]
+
+
+@custom_gradient
+def _logm_no_gradient(x):
+    """logm as an op whose gradient is TF's: none registered."""
+
+    def grad(dy):
+        raise LookupError("gradient registry has no entry for: MatrixLogarithm")
+
+    return _core._matrix_logarithm(x), grad
+
+
+def logm(input: TensorLike, name: str | None = None) -> Tensor:
+    """The principal matrix logarithm of the innermost complex square matrices (``tf.linalg.logm``;
+    complex64/complex128 only, no gradient, as TF). Schur form, inverse scaling and squaring, and a
+    diagonal Pade approximant, in complex128.
+
+    >>> import tapegrad as tg
+    >>> tg.linalg.logm(tg.constant([[1.0, 1.0], [0.0, 1.0]], tg.complex128)).numpy().real.tolist()
+    [[0.0, 1.0], [0.0, 0.0]]
+    """
+    return _logm_no_gradient(_t(input))
+
+
 def cholesky(input: TensorLike, name: str | None = None) -> Tensor:
     """Lower Cholesky factors of the innermost symmetric positive-definite matrices; reads the lower
     triangle only (``tf.linalg.cholesky``)."""
