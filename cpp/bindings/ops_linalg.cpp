@@ -98,14 +98,14 @@ void init_ops_linalg(py::module_& m) {
       "_eig",
       [](TensorLike a, bool compute_v) {
         Tensor t = to_tensor(a);
-        return nogil(t.numel() * 64, [&] { return ops::eig(t, compute_v); });
+        return nogil(t.numel() * 64, [&] { return TG_OP(ops::eig)(t, compute_v); });
       },
       py::arg("a"), py::arg("compute_v"), "(private) [e] or [e, v] of each square matrix (complex; a v = v diag(e)).");
   m.def(
       "_matrix_logarithm",
       [](TensorLike a) {
         Tensor t = to_tensor(a);
-        return nogil(t.numel() * 64, [&] { return kernels::matrix_logarithm(t); });
+        return nogil(t.numel() * 64, [&] { return TG_OP(kernels::matrix_logarithm)(t); });
       },
       py::arg("a"), "(private) The principal logarithm of each complex square matrix (not recorded).");
   m.def(

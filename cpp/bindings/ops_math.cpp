@@ -41,7 +41,7 @@ void init_ops_math(py::module_& m) {
       {"angle", ops::angle, "input", "The argument of each complex element; 0 or pi for a real tensor."},
       {"_complex_abs", ops::complex_abs, "x", "(private) |x| of a complex tensor, in its real dtype."}};
   for (const ComplexUnary& u : complex_ops) {
-    auto fn = u.fn;
+    auto fn = trace::recorded(u.name, u.fn);  // a recorded call (Note [Traced functions])
     m.def(
         u.name,
         [fn](TensorLike x, OptStr name) {
