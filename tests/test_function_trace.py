@@ -522,3 +522,52 @@ def test_every_primitive_replays_value_and_gradient(name):
             check_against_eager(value_and_grad, *sets, rtol=1e-7, atol=1e-9)
     else:
         check_against_eager(value_and_grad, *sets, rtol=1e-7, atol=1e-9)
+
+
+# ---- constant folding (Note [Constant folding]) and strict mode -----------------------------------------
+
+
+def test_shapes_are_constants_of_a_trace():
+    @tg.function
+    def f(x):
+        n = tg.shape(x)[-1]
+        return x * tg.cast(tg.range(0, n), x.dtype) + float(tg.reduce_sum(tg.ones([3])))  # no input read
+
+    for k in (3, 3, 5, 5):
+        x = arr(2, k)
+        np.testing.assert_allclose(f(x).numpy(), x.numpy() * np.arange(k) + 3.0, rtol=1e-6)
+    replayed(f)
+    names = f._traces[next(iter(f._traces))].graph.node_names
+    assert names == ["ops::binary", "ops::binary"]  # the range, cast and sum were folded
+
+
+def test_watched_constants_are_not_folded():
+    @tg.function
+    def f(x):
+        c = tg.constant([1.0, 2.0])
+        with tg.GradientTape() as t:
+            t.watch(c)
+            y = tg.reduce_sum(c * c * x)
+        return t.gradient(y, c)
+
+    for v in (1.0, 3.0):
+        np.testing.assert_allclose(f(tg.constant(v)).numpy(), [2.0 * v, 4.0 * v])
+    replayed(f)
+
+
+def test_keras_random_draws_replay():
+    gen = tg.keras.random.SeedGenerator(1)
+    f = tg.function(lambda x: x + tg.keras.random.normal([4], seed=gen) + tg.keras.random.dropout(x, 0.5, seed=gen))
+    draws = [f(tg.ones([4])).numpy() for _ in range(3)]
+    assert not np.allclose(draws[1], draws[2])
+    replayed(f)
+
+
+def test_strict_mode_raises_where_a_trace_would_fall_back(monkeypatch):
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("tapegrad.function"), "_STRICT", True)
+    f = tg.function(lambda x: x * 2.0 if float(tg.reduce_sum(x)) > 0 else x)
+    with pytest.raises(ValueError, match="cannot be traced .*a Python number conversion read the value"):
+        f(tg.constant([1.0]))
+    assert not _core._tracing()

@@ -68,7 +68,9 @@ void init_graph(py::module_& m) {
             return res;
           },
           py::arg("args"), "Replays the recorded calls on `args` (tensors of the traced shapes and dtypes).");
-  m.def("_trace_begin", [] { trace::begin(); }, "(private) Starts a tf.function trace on this thread.");
+  m.def(
+      "_trace_begin", [](bool strict) { trace::begin(strict); }, py::arg("strict") = false,
+      "(private) Starts a tf.function trace on this thread; strict: what would make it unreplayable raises.");
   m.def(
       "_tracing", [] { return trace::current() != nullptr; },
       "(private) Whether this thread is tracing a tf.function.");
@@ -95,6 +97,16 @@ void init_graph(py::module_& m) {
       },
       py::arg("outputs"), "(private) Ends this thread's trace; `outputs` are the function's result tensors.");
   m.def("_trace_abort", [] { trace::end(); }, "(private) Ends this thread's trace, dropping it (the function raised).");
+  m.def(
+      "_trace_is_traced",
+      [](TensorLike h) {
+        trace::Recorder* r = trace::current();
+        if (!r) return false;
+        if (py::isinstance<Variable>(h)) return true;
+        return py::isinstance<Tensor>(h) && r->traced_value(tensor_of(h));
+      },
+      py::arg("value"),
+      "(private) Whether `value` is a Variable or a tensor whose value depends on this thread's trace's inputs.");
   m.def(
       "_trace_poison", [](const std::string& why) { trace::poison(why); }, py::arg("why"),
       "(private) Marks this thread's trace as not replayable (no-op when not tracing).");

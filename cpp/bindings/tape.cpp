@@ -56,7 +56,11 @@ void init_tape(py::module_& m) {
           "watch",
           [](const std::shared_ptr<Tape>& t, TensorLike h) {
             if (py::isinstance<Variable>(h)) TG_OP(watch_variable)(t, h.cast<std::shared_ptr<Variable>>());
-            else TG_OP(watch_tensor)(t, to_tensor(h));
+            else {
+              Tensor x = to_tensor(h);
+              if (trace::Recorder* r = trace::current(); r && r->depth == 0) r->promote(x);
+              TG_OP(watch_tensor)(t, x);
+            }
           },
           py::arg("tensor"), "Records operations on `tensor` (a Tensor or Variable) from now on.")
       .def(

@@ -14,9 +14,10 @@ thread_local std::unique_ptr<Recorder> t_recorder;
 
 Recorder* current() { return t_recorder.get(); }
 
-void begin() {
+void begin(bool strict) {
   if (t_recorder) throw std::runtime_error("internal: a trace began while this thread was already tracing");
   t_recorder = std::make_unique<Recorder>(next_tensor_id());
+  t_recorder->strict = strict;
 }
 
 std::unique_ptr<Recorder> end() { return std::move(t_recorder); }

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "tensor/errors.h"
 #include "tensor/tensor.h"
 
 namespace tg {
@@ -87,6 +88,17 @@ class Recorder {
     return s;
   }
   void constant(const Tensor& t) { constants_[t.id] = t; }
+  // Whether a call on this argument may be folded (See Note [Constant folding]): a constant made
+  // during the trace (not a tensor captured from outside, which an outer tape may watch).
+  bool foldable(const TensorRef& r) const { return r.slot < 0 && (!r.value.defined() || r.value.id >= first_id_); }
+  // A constant that a tape inside the function watches becomes a slot (a node sets it), so the
+  // calls on it are recorded and the replay's tape sees them.
+  void promote(const Tensor& t) {
+    if (slot_of_.count(t.id) || !constants_.count(t.id)) return;
+    const int s = bind_new(t);
+    Tensor v = t;
+    add("constant", [s, v](Env& env) { env.t[size_t(s)] = v; });
+  }
   TensorRef ref(const Tensor& t, const char* what);
   bool known(const Tensor& t) const {
     return slot_of_.count(t.id) || constants_.count(t.id) || (t.id != 0 && t.id < first_id_);
@@ -115,8 +127,10 @@ class Recorder {
   // > 0 while a branch that this call does not take is recorded: writes are recorded, not done.
   int dry = 0;
   void set_poison(const std::string& why) {
+    if (strict) throw tg::ValueError("this tf.function cannot be traced (TAPEGRAD_TRACE_STRICT): " + why);
     if (poison.empty()) poison = why;
   }
+  bool strict = false;  // poisoning raises instead (debugging: where does a trace fall back?)
   int slot_of(const Tensor& t) const {
     auto it = slot_of_.find(t.id);
     return it == slot_of_.end() ? -1 : it->second;
@@ -142,7 +156,7 @@ inline bool recording() {
   Recorder* r = current();
   return r && r->depth == 0 && r->poison.empty();
 }
-void begin();                          // starts tracing on this thread (nested traces: See Note)
+void begin(bool strict = false);       // starts tracing on this thread
 std::unique_ptr<Recorder> end();       // stops; the caller owns the recording
 void poison(const std::string& why);   // no-op unless tracing
 // Called where the bindings read a tensor's data into Python or into an argument (a numpy view,
@@ -336,6 +350,36 @@ inline void collect_uses(const std::optional<TensorRef>& r, std::vector<int>& ou
 }
 template <class T> void collect_uses(const T&, std::vector<int>&) {}
 
+// Note [Constant folding]
+// A recorded call whose tensor arguments are all constants made during the trace (Python values,
+// shapes, results of other folded calls) and which touches no Variable or Tape is not recorded:
+// its results are constants too. So tf.shape(x)[-1] is a constant in a trace (every trace has
+// fixed input shapes: a new shape traces again), and reading it in Python does not poison the trace.
+inline bool foldable(const Recorder& r, const TensorRef& t) { return r.foldable(t); }
+inline bool foldable(const Recorder& r, const std::vector<TensorRef>& v) {
+  for (const TensorRef& t : v)
+    if (!r.foldable(t)) return false;
+  return true;
+}
+inline bool foldable(const Recorder& r, const std::optional<TensorRef>& t) { return !t || r.foldable(*t); }
+inline bool foldable(const Recorder&, const std::shared_ptr<Variable>&) { return false; }
+inline bool foldable(const Recorder&, const Capture<std::shared_ptr<Tape>>::type&) { return false; }
+template <class T> bool foldable(const Recorder&, const T&) { return true; }
+
+template <class R> void fold_results(Recorder& r, const R& res) {
+  if constexpr (std::is_same<R, Tensor>::value) {
+    if (res.defined()) r.constant(res);
+  } else if constexpr (std::is_same<R, std::vector<Tensor>>::value) {
+    for (const Tensor& t : res)
+      if (t.defined()) r.constant(t);
+  } else if constexpr (std::is_same<R, std::pair<Tensor, Tensor>>::value) {
+    fold_results(r, res.first);
+    fold_results(r, res.second);
+  } else {
+    std::apply([&](const auto&... t) { (fold_results(r, t), ...); }, res);
+  }
+}
+
 template <class F> struct Recorded {
   const char* name;
   F f;
@@ -362,6 +406,10 @@ template <class F> struct Recorded {
         Nested n(&rec);
         return f(std::forward<A>(a)...);
       }();
+      if (std::apply([&](const auto&... c) { return (foldable(rec, c) && ...); }, cap)) {
+        fold_results(rec, r);
+        return r;
+      }
       auto slots = Result<R>::bind(rec, r);
       F fn = f;
       rec.add(

@@ -850,9 +850,9 @@ def _trace_abort() -> None:
     """
     (private) Ends this thread's trace, dropping it (the function raised).
     """
-def _trace_begin() -> None:
+def _trace_begin(strict: bool = False) -> None:
     """
-    (private) Starts a tf.function trace on this thread.
+    (private) Starts a tf.function trace on this thread; strict: what would make it unreplayable raises.
     """
 def _trace_block_abort(dry: bool, why: str) -> None:
     """
@@ -889,6 +889,10 @@ def _trace_host_call(fn: collections.abc.Callable, tensors: collections.abc.Sequ
 def _trace_input(tensor: tapegrad._typing.TensorLike) -> None:
     """
     (private) Declares `tensor` an input of the trace (bound to the call's argument at replay).
+    """
+def _trace_is_traced(value: tapegrad._typing.TensorLike) -> bool:
+    """
+    (private) Whether `value` is a Variable or a tensor whose value depends on this thread's trace's inputs.
     """
 def _trace_peek_bool(pred: tapegrad._typing.TensorLike, what: str) -> bool:
     """

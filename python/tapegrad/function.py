@@ -23,6 +23,7 @@ Gradients flow through them on the tape either way.
 
 import functools
 import inspect
+import os
 import re
 import sys
 import weakref
@@ -50,6 +51,9 @@ __all__ = [
 
 
 _RUN_EAGERLY = [False]
+# TAPEGRAD_TRACE_STRICT=1: what would make a trace fall back to eager execution raises ValueError
+# where it happens instead (to find the line; See Note [Poisoned traces]).
+_STRICT = os.environ.get("TAPEGRAD_TRACE_STRICT", "") not in ("", "0")
 
 
 def run_functions_eagerly(run_eagerly):
@@ -122,6 +126,7 @@ class Function:
         self._keys = []
         self._traces: dict = {}  # exact call key -> _Trace (See Note [Traced functions])
         self._converted = None  # the function autograph made, once asked for
+        self._warned = False  # logged that a signature runs eagerly (once per function)
         self._sig = inspect.signature(python_function)
         # TF gives a parameter named `self` (a method decorated in its class body) no type constraint
         self._constrained = [n for n in self._sig.parameters if n != "self"]
@@ -192,7 +197,7 @@ class Function:
         and returns this call's result (See Note [Traced functions])."""
         flat_in = nest.flatten((args, kwargs))
         made_before = _trace_state.variables_created
-        _core._trace_begin()
+        _core._trace_begin(_STRICT)
         try:
             for x in flat_in:
                 if type(x) is Tensor:
@@ -207,6 +212,13 @@ class Function:
             _core._trace_abort()
             raise
         graph = _core._trace_end(outs)
+        if not graph.replayable and not self._warned:
+            self._warned = True
+            import logging  # noqa: PLC0415
+
+            logging.getLogger("tensorflow").warning(
+                "tf.function %s runs eagerly for this input signature: %s", self.__name__, graph.poison
+            )
         if _trace_state.variables_created != made_before and self._traces:
             raise ValueError("Creating variables on a non-first call to a function decorated with tf.function.")
         self._traces[key] = _Trace(graph, result, flat_out)

@@ -74,9 +74,10 @@ def _get_global_seed():
 
 def _drawn(make, *operands):
     """``make()``: a tensor drawn from a random stream. In a traced tf.function it is drawn again at
-    every call (a host call: See Note [Traced functions]); with tensor operands (their values would
-    be read in Python) the trace is not replayable and the function runs eagerly."""
-    if not _core._tracing() or any(isinstance(o, (_Tensor, _Variable)) for o in operands):
+    every call (a host call: See Note [Traced functions]); with operands that depend on the
+    function's inputs or Variables (their values would be read in Python) the trace is not
+    replayable and the function runs eagerly."""
+    if not _core._tracing() or any(map(_core._trace_is_traced, operands)):
         return make()
     return _core._trace_host_call(lambda: [make()], [])[0]
 

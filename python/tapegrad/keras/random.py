@@ -23,6 +23,7 @@ True
 False
 """
 
+import functools
 import random as _py_random
 
 import numpy as _np
@@ -149,18 +150,30 @@ def _rng(seed):
     )
 
 
+def _replayed(fn):
+    """A draw that a traced tf.function makes again at every call (tapegrad.random._drawn)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return _tg_random._drawn(lambda: fn(*args, **kwargs), *args, *kwargs.values())
+
+    return wrapper
+
+
 def _shape(shape):
     if isinstance(shape, (int, _np.integer)):
         return (int(shape),)
     return tuple(int(s) for s in shape)
 
 
+@_replayed
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Samples of a normal distribution."""
     d = _dtype(dtype)
     return _ops.constant((_rng(seed).standard_normal(_shape(shape)) * stddev + mean).astype(d))
 
 
+@_replayed
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     """Samples uniform in ``[minval, maxval)``."""
     d = _dtype(dtype)
@@ -172,6 +185,7 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     return _ops.constant((_rng(seed).random(_shape(shape)) * (maxval - minval) + minval).astype(d))
 
 
+@_replayed
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Normal samples redrawn until within two standard deviations of the mean."""
     d = _dtype(dtype)
@@ -185,6 +199,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     return _ops.constant((out.reshape(_shape(shape)) * stddev + mean).astype(d))
 
 
+@_replayed
 def randint(shape, minval, maxval, dtype="int32", seed=None):
     """Integers uniform in ``[minval, maxval)``."""
     d = _dtype(dtype, "int32")
@@ -218,23 +233,29 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         if noise_shape is None
         else tuple(d if s is None else int(s) for s, d in zip(noise_shape, x.shape.as_list()))
     )
-    keep = _rng(seed).random(shape) >= rate
-    mask = (keep / (1.0 - rate)).astype(x.dtype.name)
-    return x * _ops.constant(mask)
+
+    def mask():  # drawn again at every call of a traced function
+        keep = _rng(seed).random(shape) >= rate
+        return _ops.constant((keep / (1.0 - rate)).astype(x.dtype.name))
+
+    return x * _tg_random._drawn(mask, rate, seed)
 
 
 def shuffle(x, axis=0, seed=None):
     """``x`` with its slices along ``axis`` in a random order."""
     t = _ops.convert_to_tensor(x)
-    perm = _rng(seed).permutation(t.shape.as_list()[axis]).astype("int32")
-    return _ops.gather(t, _ops.constant(perm), axis=axis)
+    n = t.shape.as_list()[axis]
+    perm = _tg_random._drawn(lambda: _ops.constant(_rng(seed).permutation(n).astype("int32")), seed)
+    return _ops.gather(t, perm, axis=axis)
 
 
+@_replayed
 def gamma(shape, alpha, dtype=None, seed=None):
     """Gamma samples with concentration ``alpha`` (scale 1)."""
     return _ops.constant(_rng(seed).gamma(alpha, size=_shape(shape)).astype(_dtype(dtype)))
 
 
+@_replayed
 def binomial(shape, counts, probabilities, dtype=None, seed=None):
     """Binomial samples (as floats by default, as Keras)."""
     return _ops.constant(
@@ -242,6 +263,7 @@ def binomial(shape, counts, probabilities, dtype=None, seed=None):
     )
 
 
+@_replayed
 def beta(shape, alpha, beta, dtype=None, seed=None):
     """Beta samples."""
     return _ops.constant(
