@@ -571,3 +571,19 @@ def test_strict_mode_raises_where_a_trace_would_fall_back(monkeypatch):
     with pytest.raises(ValueError, match="cannot be traced .*a Python number conversion read the value"):
         f(tg.constant([1.0]))
     assert not _core._tracing()
+
+
+def test_switch_case_and_case_replay():
+    def sw(i, x):
+        return tg.switch_case(i, [lambda: x + 1.0, lambda: x * 2.0, lambda: -x])
+
+    def sw_default(i, x):
+        return tg.switch_case(i, {0: lambda: x + 1.0, 1: lambda: x * 2.0}, default=lambda: x * 0.0)
+
+    def cs(x):
+        return tg.case([(x > 10.0, lambda: x - 10.0), (x > 0.0, lambda: x * 3.0)], default=lambda: -x)
+
+    args = [(tg.constant(k), tg.constant(1.5)) for k in (0, 1, 2, 5, -1, 1)]
+    check_against_eager(sw, *args)
+    check_against_eager(sw_default, *args)
+    check_against_eager(cs, *[(tg.constant(v),) for v in (12.0, 3.0, -2.0, 0.5)])

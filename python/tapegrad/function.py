@@ -566,6 +566,16 @@ def case(
             raise TypeError(f"Each entry in pred_fn_pairs must be a 2-tuple. Received {pair}.")
         if not callable(pair[1]):
             raise TypeError(f"fn for pred {pair[0]} must be callable.")
+    preds = [p for p, _ in pred_fn_pairs]
+    if _core._tracing() and not exclusive and any(_core._trace_is_traced(p) for p in preds):
+        # inside a trace: nested tf.cond nodes, first true predicate first (TF's if/elif chain)
+        if default is None and not pred_fn_pairs:
+            raise ValueError("Must provide at least one pred_fn_pair or a default.")
+        last = default if default is not None else pred_fn_pairs[-1][1]
+        chain = last
+        for p, fn in reversed(pred_fn_pairs if default is not None else pred_fn_pairs[:-1]):
+            chain = functools.partial(cond, p, fn, chain)
+        return _unpack(chain())
     values = [_scalar_bool(p, "pred") for p, _ in pred_fn_pairs]
     if exclusive and sum(values) > 1:
         from .errors import InvalidArgumentError  # noqa: PLC0415
@@ -603,6 +613,13 @@ def switch_case(
     for k, fn in items:
         if not callable(fn):
             raise TypeError(f"fn for key {k} must be callable.")
+    if _core._tracing() and _core._trace_is_traced(branch_index):
+        # inside a trace: nested tf.cond nodes on branch_index == k; out of range runs `default`,
+        # else the last branch (TF's rule)
+        chain = default if default is not None else items[-1][1]
+        for k, fn in reversed(items if default is not None else items[:-1]):
+            chain = functools.partial(cond, branch_index == k, fn, chain)
+        return _unpack(chain())
     i = int(np.asarray(branch_index))
     if 0 <= i < len(items):
         return _unpack(items[i][1]())
