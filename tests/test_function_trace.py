@@ -587,3 +587,26 @@ def test_switch_case_and_case_replay():
     check_against_eager(sw, *args)
     check_against_eager(sw_default, *args)
     check_against_eager(cs, *[(tg.constant(v),) for v in (12.0, 3.0, -2.0, 0.5)])
+
+
+def test_forward_accumulator_around_a_replayed_call():
+    f = tg.function(lambda x: tg.sin(x) * x)
+    x, u = tg.constant([0.5, 1.0]), tg.constant([1.0, -2.0])
+    for _ in range(3):
+        with tg.autodiff.ForwardAccumulator(x, u) as acc:
+            y = f(x)
+        want = (np.cos(x.numpy()) * x.numpy() + np.sin(x.numpy())) * u.numpy()
+        np.testing.assert_allclose(acc.jvp(y).numpy(), want, rtol=1e-6)
+    replayed(f)
+
+
+def test_frequent_retracing_warning(caplog):
+    def sq(x):
+        return x * x
+
+    f = tg.function(sq)
+    with caplog.at_level("WARNING", logger="tensorflow"):
+        for n in range(1, 8):
+            f(tg.ones([n]))
+    msgs = [r.getMessage() for r in caplog.records if "triggered tf.function retracing" in r.getMessage()]
+    assert len(msgs) == 2 and msgs[0].startswith("5 out of the last 5 calls to <function")

@@ -171,9 +171,9 @@ class Function:
         args, kwargs = _arrays_as_tensors((args, kwargs))
         key = _trace_key((args, kwargs))
         trace = self._traces.get(key)
+        _note_call(self._python_function, trace is None)
         if trace is None:
             self._note_signature(key)
-        if trace is None:
             return self._trace(key, args, kwargs)
         if trace.graph is None:  # this signature runs eagerly (trace.reason says why)
             return _outputs_as_tensors(self._callable()(*args, **kwargs))
@@ -285,6 +285,39 @@ class Function:
 
     def __repr__(self):
         return f"<tapegrad.function.Function object at {hex(id(self))} for {self.__name__}>"
+
+
+# TF's frequent-retracing warning (_FrequentTracingDetector): per Python function, over the last
+# 10 calls, 5 or more traces log a warning, at most twice per function.
+_CALL_HISTORY: dict = {}
+
+
+def _note_call(python_function, traced):
+    fn = getattr(python_function, "__func__", python_function)
+    key = getattr(fn, "__code__", fn)
+    entry = _CALL_HISTORY.get(key)
+    if entry is None:
+        entry = _CALL_HISTORY[key] = [[], 0]
+    history = entry[0]
+    history.append(traced)
+    del history[:-10]
+    n = sum(history)
+    if traced and n >= 5 and entry[1] < 2:
+        entry[1] += 1
+        import logging  # noqa: PLC0415
+
+        logging.getLogger("tensorflow").warning(
+            "%d out of the last %d calls to %s triggered tf.function retracing. Tracing is expensive and the "
+            "excessive number of tracings could be due to (1) creating @tf.function repeatedly in a loop, (2) "
+            "passing tensors with different shapes, (3) passing Python objects instead of tensors. For (1), please "
+            "define your @tf.function outside of the loop. For (2), @tf.function has reduce_retracing=True option "
+            "that can avoid unnecessary retracing. For (3), please refer to "
+            "https://www.tensorflow.org/guide/function#controlling_retracing and "
+            "https://www.tensorflow.org/api_docs/python/tf/function for  more details.",
+            n,
+            len(history),
+            python_function,
+        )
 
 
 class _Trace:

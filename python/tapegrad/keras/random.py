@@ -23,7 +23,7 @@ True
 False
 """
 
-import functools
+import functools as _functools
 import random as _py_random
 
 import numpy as _np
@@ -153,7 +153,7 @@ def _rng(seed):
 def _replayed(fn):
     """A draw that a traced tf.function makes again at every call (tapegrad.random._drawn)."""
 
-    @functools.wraps(fn)
+    @_functools.wraps(fn)
     def wrapper(*args, **kwargs):
         return _tg_random._drawn(lambda: fn(*args, **kwargs), *args, *kwargs.values())
 
