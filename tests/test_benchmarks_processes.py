@@ -160,9 +160,7 @@ def test_real_children_smoke(tmp_path, capsys):
     # numpy by hand and tapegrad, each in its own process, one round: the checks pass across processes
     ctx = suite.main(["--smoke", "--only", "tape,linreg", "--peers", "numpy", "--out", str(tmp_path), "--no-progress"])
     ok = {(r["workload"], r["library"]) for r in ctx.rows if r["status"] == "ok" and r["seconds"] is not None}
-    assert ok == {
-        (w, lib) for w in ("tape", "linreg") for lib in ("numpy by hand", "tapegrad", "tapegrad tf.function")
-    }
+    assert ok == {(w, lib) for w in ("tape", "linreg") for lib in ("numpy by hand", "tapegrad", "tapegrad tf.function")}
     out = capsys.readouterr().out
     assert "each library in its own process" in out and "Budgets (benchmarks/README.md):" in out
     assert (tmp_path / "results.md").exists()
