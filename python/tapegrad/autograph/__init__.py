@@ -1,0 +1,111 @@
+"""``tf.autograph``: source-to-source conversion of Python control flow into ``tapegrad.cond`` /
+``tapegrad.while_loop`` calls, dispatched at run time as TF's AutoGraph.
+
+What is converted (``_convert(func)``, which ``tf.function(autograph=True)`` uses; cached per code
+object):
+
+* ``if`` / ``elif`` / ``else`` -> ``ag__.if_stmt``: ``tapegrad.cond`` over the names the branches
+  assign when the condition is a tapegrad Tensor (or Variable), a Python ``if`` otherwise. A name
+  assigned in one branch only and used after the ``if`` is TF's error ("'y' must also be
+  initialized in the else branch") when that branch runs.
+* ``while`` -> ``ag__.while_stmt``: ``tapegrad.while_loop`` over the loop-modified names when the
+  condition is a Tensor; a Python loop otherwise.
+* ``for x in range(t)`` (tensor bounds), ``for x in tf.range(...)`` and ``for x in tensor``
+  (axis 0) -> ``ag__.for_stmt``: ``tapegrad.while_loop`` over an index; other iterables loop in
+  Python. ``tf.autograph.experimental.set_loop_options(...)`` at the top of a loop body gives the
+  loop's ``maximum_iterations`` / ``shape_invariants``.
+* ``break`` / ``continue`` become boolean loop variables and ``return`` inside ``if`` / loops a
+  ``do_return`` / ``retval_`` pair (TF's lowering), so they work in tensor loops and conds.
+* ``a and b`` / ``a or b`` / ``not a`` -> lazy ``ag__.and_`` / ``or_`` / ``not_`` (``tapegrad.cond``
+  / ``logical_not`` on tensors); ``a if c else b`` -> ``ag__.if_exp``.
+* Calls -> ``ag__.converted_call``: user functions, methods and user ``__call__`` are converted
+  recursively; ``range`` with tensor bounds becomes ``tapegrad.range``.
+
+What is left as Python: ``print`` (as TF 2: it runs at trace time; use ``tf.print`` for a tensor
+print), ``assert``, lambdas, generators and coroutines, functions without source (builtins, C
+functions, the REPL), anything under ``tapegrad`` / ``numpy`` / builtins / the standard library /
+site-packages, and ``do_not_convert`` functions. A statement that cannot be rewritten stays a
+Python statement: one holding ``yield``, ``global`` / ``nonlocal``, ``del`` of a name, ``:=``,
+``match``, ``super()`` / ``locals()`` / ``eval``-like calls, or a ``break`` / ``continue`` /
+``return`` inside ``try`` (then the enclosing statements stay Python too). Methods that use private
+(``__x``) names are not converted. Values never differ from the unconverted function in eager
+execution, except that Python numbers carried through a tensor loop or tensor ``if`` become
+tensors, as in TF.
+"""
+
+from __future__ import annotations
+
+import functools
+import types as _types
+from typing import Any, Callable, Optional
+
+from ._converter import ConversionError, convert as _convert_impl
+
+__all__ = ["ConversionError", "experimental", "to_code", "to_graph"]
+
+
+def _convert(func: Any) -> Any:
+    """The AutoGraph-converted `func` (a function or bound method); `func` unchanged when it
+    cannot be converted (no source, a builtin, a lambda, a generator, library code)."""
+    return _convert_impl(func)
+
+
+def _do_not_convert(func: Optional[Callable[..., Any]] = None) -> Any:
+    """``tf.autograph.experimental.do_not_convert``: `func` runs as written inside converted code
+    (its body and its calls are not converted); also a decorator.
+
+    >>> import tapegrad as tf
+    >>> @tf.autograph.experimental.do_not_convert
+    ... def f(x):
+    ...     return x + 1
+    >>> tf.autograph.to_graph(f) is f
+    True
+    """
+    if func is None:
+        return _do_not_convert
+    if getattr(func, "__ag_do_not_convert__", False):
+        return func
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    wrapper.__ag_do_not_convert__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _set_loop_options(
+    parallel_iterations: Any = None, swap_memory: Any = None, maximum_iterations: Any = None, shape_invariants: Any = None
+) -> None:
+    """``tf.autograph.experimental.set_loop_options``: at the top of a loop body in converted code,
+    sets the loop's ``maximum_iterations`` / ``shape_invariants`` (``[(var, shape)]``); elsewhere it
+    does nothing."""
+    return None
+
+
+experimental = _types.SimpleNamespace(do_not_convert=_do_not_convert, set_loop_options=_set_loop_options)
+
+
+def to_graph(entity: Any, recursive: bool = True, experimental_optional_features: Any = None) -> Any:
+    """``tf.autograph.to_graph``: the converted function (its tensor ``if``/``while``/``for`` run as
+    ``tf.cond`` / ``tf.while_loop``). Raises `ConversionError` for what cannot be converted.
+
+    >>> import tapegrad as tf
+    >>> def absolute(x):
+    ...     if x > 0:
+    ...         y = x
+    ...     else:
+    ...         y = -x
+    ...     return y
+    >>> g = tf.autograph.to_graph(absolute)  # doctest: +SKIP
+    """
+    return _convert_impl(entity, strict=True)
+
+
+def to_code(entity: Any, recursive: bool = True, experimental_optional_features: Any = None) -> str:
+    """``tf.autograph.to_code``: the source of the converted function, as a string."""
+    converted = to_graph(entity, recursive, experimental_optional_features)
+    if getattr(converted, "__ag_do_not_convert__", False):
+        raise ConversionError(f"converting {entity!r}: marked do_not_convert")
+    fn = getattr(converted, "__func__", converted)
+    return str(fn.__ag_source__) + "\n"
