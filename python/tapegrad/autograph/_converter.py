@@ -149,7 +149,7 @@ def _unsupported_reason(stmt: ast.stmt) -> Optional[str]:
             return f"{n.func.id}()"
         if isinstance(n, (ast.For, ast.While)) and n.orelse:
             return "loop else"
-    if _escaping_jumps(stmt.body if isinstance(stmt, _LOOPS) else [stmt], in_loop=isinstance(stmt, _LOOPS)):
+    if _escaping_jumps(stmt.body if isinstance(stmt, _LOOPS) else [stmt], in_loop=False):
         return "break/continue"
     return None
 
@@ -796,6 +796,10 @@ def _compile(func: types.FunctionType) -> _Converted:
     fn, _ = _transform(func)
     code = func.__code__
     factory_args = [_AG] + list(code.co_freevars)
+    source_fn = ast.unparse(fn)
+    # compiled under another name: inside the factory, the function's own name must still mean
+    # what it means to the original (a global, or the original's closure cell)
+    fn.name = "autograph__" + fn.name
     factory = _def("autograph__factory", factory_args, [fn, ast.Return(value=_name(fn.name))])
     module = ast.Module(body=[factory], type_ignores=[])
     ast.fix_missing_locations(module)
@@ -810,7 +814,10 @@ def _compile(func: types.FunctionType) -> _Converted:
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     outer = next(c for c in factory_code.co_consts if isinstance(c, types.CodeType))
     inner = next(c for c in outer.co_consts if isinstance(c, types.CodeType) and c.co_name == fn.name)
-    return _Converted(inner, ast.unparse(fn), filename)
+    inner = inner.replace(co_name=code.co_name)
+    if hasattr(code, "co_qualname"):  # Python 3.11+
+        inner = inner.replace(co_qualname=code.co_qualname)
+    return _Converted(inner, source_fn, filename)
 
 
 def _lookup(func: types.FunctionType) -> Any:

@@ -10,6 +10,7 @@ closures that the converter writes with ``nonlocal``.
 from __future__ import annotations
 
 import builtins
+import sys
 import sysconfig
 import types
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
@@ -32,9 +33,11 @@ class Undefined:
         self.symbol_name = symbol_name
 
     def read(self) -> Any:
-        raise UnboundLocalError(
-            f"cannot access local variable '{self.symbol_name}' where it is not associated with a value"
-        )
+        if sys.version_info >= (3, 11):
+            raise UnboundLocalError(
+                f"cannot access local variable '{self.symbol_name}' where it is not associated with a value"
+            )
+        raise UnboundLocalError(f"local variable '{self.symbol_name}' referenced before assignment")
 
     def __repr__(self) -> str:
         return self.symbol_name
@@ -100,16 +103,17 @@ def _as_output(v: Any) -> Any:
     return v
 
 
-def _verify_tf_cond_branch_vars(vars_: Sequence[Any], symbol_names: Sequence[str], branch_name: str) -> None:
-    for name, var in zip(symbol_names, vars_):
-        if isinstance(var, Undefined):
-            raise ValueError(f"'{name}' must also be initialized in the {branch_name} branch")
-        if isinstance(var, UndefinedReturnValue):
-            raise ValueError(f"the {branch_name} branch must also have a return statement.")
-
-
 def _verify_tf_cond_vars(body_vars: Sequence[Any], orelse_vars: Sequence[Any], symbol_names: Sequence[str]) -> None:
+    """TF's checks of the two branches' outputs; they apply when both branches ran (a trace). A
+    name undefined in both branches is not an output there."""
     for name, a, b in zip(symbol_names, body_vars, orelse_vars):
+        if _is_undef(a) and _is_undef(b):
+            continue
+        for var, branch in ((a, "main"), (b, "else")):
+            if isinstance(var, Undefined):
+                raise ValueError(f"'{name}' must also be initialized in the {branch} branch")
+            if isinstance(var, UndefinedReturnValue):
+                raise ValueError(f"the {branch} branch must also have a return statement.")
         try:
             nest.assert_same_structure(a, b)
         except (ValueError, TypeError) as e:
@@ -157,7 +161,6 @@ def _tf_if_stmt(cond, body, orelse, get_state, set_state, symbol_names, nouts):
             set_state(init_vars)
             fn()
             outs = tuple(nest.map_structure(_as_output, v) for v in get_state()[:nouts])
-            _verify_tf_cond_branch_vars(outs, symbol_names, name)
             other = seen.get("else" if name == "main" else "main")
             if other is not None:
                 a, b = (outs, other) if name == "main" else (other, outs)
@@ -280,6 +283,18 @@ def _shape_tuple(s: Any) -> Optional[Tuple[Any, ...]]:
     return tuple(None if d is None else int(d) for d in s)
 
 
+class _ShapeLeaf:
+    """A shape invariant that ``tapegrad.nest`` keeps whole (a TensorShape is a tuple to it)."""
+
+    def __init__(self, dims: Optional[Tuple[Any, ...]]) -> None:
+        self.dims = dims
+
+    def as_list(self) -> Any:
+        if self.dims is None:
+            raise ValueError("as_list() is not defined on an unknown TensorShape.")
+        return list(self.dims)
+
+
 def _tf_while_stmt(
     test: Callable[[], Any],
     body: Callable[[], None],
@@ -294,6 +309,12 @@ def _tf_while_stmt(
     tg = _tg()
     skip = set(opts.get("iterate_names", ()))
     init = get_state()
+    if not tg.executing_eagerly() and any(isinstance(v, UndefinedReturnValue) for v in init):
+        # while tracing: TF's limit (eagerly the loop runs and the return takes effect)
+        raise NotImplementedError(
+            "a return statement cannot be placed inside this TensorFlow loop; this may happen if a return "
+            "statement depends on a static Python condition such as a hyperparameter"
+        )
     carried = [k for k, (n, v) in enumerate(zip(symbol_names, init)) if n not in skip and _is_loop_value(v)]
     by_id = {id(v): inv for v, inv in opts.get("shape_invariants", ())}
     invariants = [by_id.get(id(init[k])) for k in carried]
@@ -337,9 +358,12 @@ def _tf_while_stmt(
     if opts.get("maximum_iterations") is not None:
         kwargs["maximum_iterations"] = opts["maximum_iterations"]
     if any(inv is not None for inv in invariants):
-        kwargs["shape_invariants"] = tuple(
-            inv if inv is not None else nest.map_structure(lambda t: t.shape, s) for inv, s in zip(invariants, start)
-        )
+        leaves = []
+        for inv, s in zip(invariants, start):
+            inv_leaves = nest.flatten(inv) if inv is not None and nest.is_nested(s) else [inv] * len(nest.flatten(s))
+            for i, t in zip(inv_leaves, nest.flatten(s)):
+                leaves.append(_ShapeLeaf(_shape_tuple(i) if i is not None else tuple(t.shape)))
+        kwargs["shape_invariants"] = leaves
     if opts.get("parallel_iterations") is not None:
         kwargs["parallel_iterations"] = opts["parallel_iterations"]
     final = tg.while_loop(aug_test, aug_body, start if not dummy else (tg.constant(0),), **kwargs)

@@ -1,0 +1,689 @@
+"""AutoGraph (tapegrad.autograph): the converted function gives the original's values and
+gradients in eager execution, tensor statements go through tapegrad.cond / while_loop, and TF's
+errors and fallbacks hold."""
+
+import functools
+import io
+import contextlib
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import tapegrad as tf
+from tapegrad.autograph import ConversionError, _convert
+
+# ---- helpers -------------------------------------------------------------------------------------
+
+
+def _np(x):
+    if isinstance(x, (list, tuple)):
+        return [_np(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _np(v) for k, v in x.items()}
+    if x is None:
+        return None
+    return np.asarray(x)
+
+
+def _same(a, b):
+    a, b = _np(a), _np(b)
+    if isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b)
+        for x, y in zip(a, b):
+            _same(x, y)
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            _same(a[k], b[k])
+    elif a is None:
+        assert b is None
+    else:
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-6)
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Counts calls of tapegrad.cond / tapegrad.while_loop."""
+    counts = {"cond": 0, "while_loop": 0}
+    cond, while_loop = tf.cond, tf.while_loop
+
+    def counting_cond(*a, **k):
+        counts["cond"] += 1
+        return cond(*a, **k)
+
+    def counting_while(*a, **k):
+        counts["while_loop"] += 1
+        return while_loop(*a, **k)
+
+    monkeypatch.setattr(tf, "cond", counting_cond)
+    monkeypatch.setattr(tf, "while_loop", counting_while)
+    return counts
+
+
+@pytest.fixture
+def both_branches(monkeypatch):
+    """A cond that runs both branches (as a tracer does) and returns the chosen one's result."""
+    cond = tf.cond
+
+    def traced_cond(pred, true_fn=None, false_fn=None, name=None):
+        a = true_fn()
+        b = false_fn()
+        return cond(pred, lambda: a, lambda: b)
+
+    monkeypatch.setattr(tf, "cond", traced_cond)
+
+
+def check(f, *args, grad=True, **kwargs):
+    """Same values (and gradients w.r.t. float tensor args) from f and its conversion."""
+    g = _convert(f)
+    assert g is not f
+    _same(f(*args, **kwargs), g(*args, **kwargs))
+    if not grad:
+        return
+    sources = [a for a in args if isinstance(a, tf.Tensor) and a.dtype.is_floating]
+    if not sources:
+        return
+    grads = []
+    for fn in (f, g):
+        with tf.GradientTape(persistent=True) as tape:
+            for s in sources:
+                tape.watch(s)
+            out = fn(*args, **kwargs)
+            total = tf.add_n([tf.reduce_sum(tf.cast(o, tf.float32)) for o in tf.nest.flatten(out)])
+        grads.append([tape.gradient(total, s) for s in sources])
+    for a, b in zip(*grads):
+        if a is None:
+            assert b is None or np.all(np.asarray(b) == 0)
+        else:
+            _same(a, b)
+
+
+# ---- programs ------------------------------------------------------------------------------------
+
+
+def if_else(x):
+    if x > 0:
+        y = x * x
+    else:
+        y = -3.0 * x
+    return y
+
+
+def if_elif_else(x):
+    if x > 1:
+        y = x * 2.0
+        z = 1.0
+    elif x > -1:
+        y = x * x
+        z = 2.0
+    else:
+        y = -x
+        z = 3.0
+    return y + z
+
+
+def if_no_else(x):
+    y = x
+    if x > 0:
+        y = y * 3.0
+    return y
+
+
+def if_python(x, flag):
+    if flag:
+        y = x + 1.0
+    else:
+        y = x - 1.0
+    if flag and x.shape == ():
+        y = y * 2.0
+    return y
+
+
+def nested_if_in_loop(x, n):
+    s = tf.zeros_like(x)
+    for i in range(n):
+        if tf.reduce_sum(x) > float(i):
+            if i % 2 == 0:
+                s = s + x
+            else:
+                s = s - 0.5 * x
+        else:
+            s = s * 1.5
+    return s
+
+
+def while_tensor(x):
+    i = 0
+    s = x
+    p = tf.ones_like(x)
+    while i < 5 and tf.reduce_sum(s) < 100.0:
+        s = s * 2.0
+        p = p * s
+        i += 1
+    return s, p, i
+
+
+def while_python(x):
+    i = 0
+    while i < 3:
+        x = x * 2.0
+        i += 1
+    return x
+
+
+def for_range_tensor(x, n):
+    s = tf.zeros_like(x)
+    for i in range(n):
+        s = s + x * tf.cast(i, tf.float32)
+    return s
+
+
+def for_tf_range(x, n):
+    s = x
+    for i in tf.range(1, n + 1, 2):
+        s = s * tf.cast(i, tf.float32)
+    return s
+
+
+def for_over_tensor(xs):
+    total = tf.constant(0.0)
+    prod = tf.constant(1.0)
+    for row in xs:
+        total = total + tf.reduce_sum(row)
+        prod = prod * tf.reduce_max(row)
+    return total, prod
+
+
+def for_python_list(x):
+    out = []
+    for k in [1.0, 2.0, 3.0]:
+        out.append(x * k)
+    last = k
+    return out, last
+
+
+def break_continue(x, n):
+    s = tf.constant(0.0)
+    for i in range(n):
+        if i == 2:
+            continue
+        if tf.cast(i, tf.float32) * x > 6.0:
+            break
+        s = s + x
+    return s
+
+
+def while_break(x):
+    k = tf.constant(0)
+    while k < 10:
+        x = x * 1.5
+        if x > 20.0:
+            break
+        k += 1
+    return x, k
+
+
+def early_return(x):
+    if x > 2.0:
+        return x * 10.0
+    if x < -2.0:
+        return -x
+    y = x + 1.0
+    return y * y
+
+
+def return_in_loop(xs):
+    total = tf.constant(0.0)
+    for v in xs:
+        if v < 0.0:
+            return total
+        total = total + v
+    return total * 2.0
+
+
+def loop_else(x):
+    for k in range(3):
+        if x > 100.0:
+            break
+        x = x + 1.0
+    else:
+        x = x * 10.0
+    return x
+
+
+def make_closure(scale):
+    offset = tf.constant(1.0)
+
+    def inner(x):
+        if x > 0:
+            y = x * scale + offset
+        else:
+            y = x - offset
+        return y
+
+    return inner
+
+
+def helper_abs(x):
+    if x > 0:
+        return x
+    return -x
+
+
+def calls_helper(x):
+    return helper_abs(x) + helper_abs(x - 5.0)
+
+
+def recursive(x, depth):
+    if depth == 0:
+        return x
+    if x > 0:
+        x = x * 0.5
+    else:
+        x = x + 1.0
+    return recursive(x, depth - 1)
+
+
+def defaults(x, k=2.0, *, mode="mul"):
+    if mode == "mul":
+        y = x * k
+    else:
+        y = x + k
+    if y > 1.0:
+        y = y - 1.0
+    return y
+
+
+def star_args(*args, **kwargs):
+    s = tf.constant(0.0)
+    for a in args:
+        if a > 0:
+            s = s + a
+    for key in sorted(kwargs):
+        s = s + kwargs[key]
+    return s
+
+
+def logical_ops(x, y):
+    if (x > 0 and y > 0) or not (x < -1.0):
+        z = x + y
+    else:
+        z = x - y
+    w = x if x > y else y
+    return z, w
+
+
+class Model:
+    def __init__(self, w):
+        self.w = w
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def forward(self, x):
+        if tf.reduce_sum(x) > 0:
+            out = x * self.w
+        else:
+            out = x - self.w
+        return out
+
+
+def calls_object(m, x):
+    return m(x) + 1.0
+
+
+def with_lambda(x):
+    f = lambda v: v * 2.0  # noqa: E731
+    if x > 0:
+        x = f(x)
+    return x
+
+
+def generator(x):
+    for k in range(3):
+        yield x * k
+
+
+@tf.autograph.experimental.do_not_convert
+def not_converted(x):
+    if x > 0:
+        return x
+    return -x
+
+
+def calls_not_converted(x):
+    return not_converted(x) * 2.0
+
+
+def one_branch_only(x):
+    if x > 0:
+        y = x
+    return y
+
+
+def unused_temp(x):
+    if x > 0:
+        t = x * 2.0
+        y = t
+    else:
+        y = x
+    return y
+
+
+def with_try(x):
+    for k in range(3):
+        try:
+            if k == 1:
+                break
+        finally:
+            pass
+        x = x + 1.0
+    return x
+
+
+def with_print(x):
+    if x > 0:
+        print("positive")
+        y = x
+    else:
+        y = -x
+    return y
+
+
+def global_counter(x):
+    global _COUNTER
+    _COUNTER += 1
+    if x > 0:
+        x = x * 2.0
+    return x
+
+
+_COUNTER = 0
+
+
+# ---- tests ---------------------------------------------------------------------------------------
+
+VALUES = [-3.0, -1.5, -0.5, 0.0, 0.5, 1.5, 3.0]
+
+
+@pytest.mark.parametrize("v", VALUES)
+def test_if_programs(v, spy):
+    x = tf.constant(v)
+    for f in (if_else, if_elif_else, if_no_else, early_return, unused_temp, calls_helper, with_lambda):
+        check(f, x)
+    assert spy["cond"] > 0
+
+
+def test_if_on_tensor_uses_cond_and_python_if_does_not(spy):
+    x = tf.constant(2.0)
+    _convert(if_else)(x)
+    assert spy["cond"] == 1
+    spy["cond"] = 0
+    check(if_python, x, True)
+    check(if_python, x, False)
+    assert spy["cond"] == 0
+
+
+@pytest.mark.parametrize("v", [-2.0, 0.5, 3.0])
+def test_loop_programs(v, spy):
+    x = tf.constant(v)
+    for n in (0, 1, 4, 7):
+        nt = tf.constant(n)
+        check(for_range_tensor, x, nt)
+        check(for_tf_range, x, nt)
+        check(break_continue, x, nt)
+        check(nested_if_in_loop, tf.constant([v, 1.0]), n)
+    check(while_tensor, x)
+    check(while_python, x)
+    check(while_break, x)
+    check(loop_else, x)
+    check(recursive, x, 3)
+    assert spy["while_loop"] > 0
+
+
+def test_for_over_tensor_and_return_in_loop(spy):
+    xs = tf.constant([[1.0, 2.0], [3.0, -4.0], [0.5, 0.25]])
+    check(for_over_tensor, xs)
+    spy["while_loop"] = 0
+    _convert(for_over_tensor)(xs)
+    assert spy["while_loop"] == 1
+    check(return_in_loop, tf.constant([1.0, 2.0, 3.0]))
+    check(return_in_loop, tf.constant([1.0, -2.0, 3.0]))
+    check(return_in_loop, tf.constant([-1.0]))
+
+
+def test_python_for_keeps_python_semantics(spy):
+    x = tf.constant(2.0)
+    check(for_python_list, x)
+    assert spy["while_loop"] == 0
+    out, last = _convert(for_python_list)(x)
+    assert last == 3.0 and isinstance(out, list)
+
+
+def test_range_loop_counter_becomes_tensor_in_tensor_loop():
+    s = _convert(while_tensor)(tf.constant(1.0))
+    assert isinstance(s[2], tf.Tensor) and int(s[2]) == 5
+
+
+def test_closures_methods_defaults_star_args():
+    inner = make_closure(3.0)
+    for v in VALUES:
+        x = tf.constant(v)
+        check(inner, x)
+        check(defaults, x)
+        check(defaults, x, 0.5, mode="add")
+        check(star_args, x, -x, tf.constant(1.0), a=x, b=tf.constant(2.0))
+    m = Model(tf.constant(2.0))
+    for v in ([1.0, 2.0], [-3.0, 1.0]):
+        x = tf.constant(v)
+        _same(m.forward(x), _convert(m.forward)(x))
+        check(calls_object, m, x)
+    bound = _convert(m.forward)
+    assert bound.__self__ is m
+
+
+def test_closure_cells_are_shared():
+    scale = 1.0
+
+    def f(x):
+        if x > 0:
+            x = x * scale
+        return x
+
+    g = _convert(f)
+    assert float(g(tf.constant(2.0))) == 2.0
+    scale = 5.0
+    assert float(g(tf.constant(2.0))) == 10.0
+
+
+@pytest.mark.parametrize("v", [(-1.0, 2.0), (2.0, 3.0), (-2.0, -3.0), (0.5, -0.5)])
+def test_logical_operators(v, spy):
+    x, y = tf.constant(v[0]), tf.constant(v[1])
+    check(logical_ops, x, y)
+    assert spy["cond"] > 0
+    assert _convert(logical_ops)(1, 2) == logical_ops(1, 2)
+
+
+def test_recursive_helpers_are_converted(spy):
+    check(calls_helper, tf.constant(1.0))
+    assert spy["cond"] >= 2  # both helper calls ran helper_abs's tensor if as a cond
+
+
+def test_do_not_convert(spy):
+    check(calls_not_converted, tf.constant(-2.0))
+    assert spy["cond"] == 0
+    assert tf.autograph.to_graph(not_converted) is not_converted
+    assert not_converted.__name__ == "not_converted"
+
+
+def test_left_alone():
+    lam = lambda x: x + 1  # noqa: E731
+    assert _convert(lam) is lam
+    assert _convert(generator) is generator
+    assert _convert(len) is len
+    assert _convert(np.sum) is np.sum
+    assert _convert(tf.reduce_sum) is tf.reduce_sum
+    ns = {}
+    exec("def nosource(x):\n    if x > 0:\n        return x\n    return -x\n", ns)
+    assert _convert(ns["nosource"]) is ns["nosource"]
+    with pytest.raises(ConversionError):
+        tf.autograph.to_graph(ns["nosource"])
+    with pytest.raises(ConversionError):
+        tf.autograph.to_graph(len)
+    p = functools.partial(if_else)
+    assert _convert(p) is p
+
+
+def test_conversion_is_cached():
+    a, b = _convert(if_else), _convert(if_else)
+    assert a.__code__ is b.__code__
+
+
+def test_to_code_shows_cond():
+    code = tf.autograph.to_code(if_else)
+    assert "ag__.if_stmt(" in code and "def if_body" in code and "nonlocal y" in code
+    assert "ag__.for_stmt(" in tf.autograph.to_code(for_range_tensor)
+    assert "ag__.while_stmt(" in tf.autograph.to_code(while_tensor)
+    assert "do_return" in tf.autograph.to_code(early_return)
+    assert "break_" in tf.autograph.to_code(break_continue)
+    assert "ag__.and_(lambda" in tf.autograph.to_code(logical_ops)
+
+
+def test_one_branch_definition_eagerly_is_pythons_error():
+    g = _convert(one_branch_only)
+    assert float(g(tf.constant(1.0))) == 1.0
+    for x in (tf.constant(-1.0), -1.0):
+        with pytest.raises(UnboundLocalError, match="local variable 'y'"):
+            g(x)
+
+
+def test_traced_cond_runs_both_branches(both_branches):
+    for v in (-2.0, 0.5, 3.0):
+        x = tf.constant(v)
+        for f in (if_else, if_elif_else, if_no_else, early_return, unused_temp):
+            _same(f(x), _convert(f)(x))
+        check(break_continue, x, tf.constant(5), grad=False)
+        check(nested_if_in_loop, tf.constant([v, 1.0]), 3, grad=False)
+        check(logical_ops, x, -x, grad=False)
+    # TF's trace-time errors
+    with pytest.raises(ValueError, match="'y' must also be initialized in the else branch"):
+        _convert(one_branch_only)(tf.constant(1.0))
+
+    def main_undefined(x):
+        if x > 0:
+            pass
+        else:
+            y = x
+        return y
+
+    with pytest.raises(ValueError, match="'y' must also be initialized in the main branch"):
+        _convert(main_undefined)(tf.constant(1.0))
+
+    def returns_in_one_branch(x):
+        for _ in range(2):
+            if x > 0:
+                return x
+        return -x
+
+    with pytest.raises(ValueError, match="the else branch must also have a return statement."):
+        _convert(returns_in_one_branch)(tf.constant(1.0))
+
+    def dtype_mismatch(x):
+        if x > 0:
+            y = tf.constant(1)
+        else:
+            y = tf.constant(1.0)
+        return y
+
+    with pytest.raises(TypeError, match="'y' has dtype int32 in the main branch, but dtype float32 in the else branch"):
+        _convert(dtype_mismatch)(tf.constant(1.0))
+
+
+def test_return_in_tensor_loop_while_tracing(monkeypatch):
+    xs = tf.constant([1.0, -2.0])
+    _same(return_in_loop(xs), _convert(return_in_loop)(xs))  # eagerly: the loop runs, the return works
+    monkeypatch.setattr(tf, "executing_eagerly", lambda: False)
+    with pytest.raises(NotImplementedError, match="a return statement cannot be placed inside this TensorFlow loop"):
+        _convert(return_in_loop)(xs)
+
+
+def test_try_and_print_fall_back_to_python():
+    check(with_try, tf.constant(1.0))
+    code = tf.autograph.to_code(with_try)
+    assert "break" in code and "for k in ag__.converted_call(range, (3,), None):" in code
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        check(with_print, tf.constant(2.0))
+    assert buf.getvalue() == "positive\npositive\n" * 2  # values and gradient passes, twice each
+    assert "print('positive')" in tf.autograph.to_code(with_print)
+
+
+def test_global_declaration():
+    global _COUNTER
+    _COUNTER = 0
+    check(global_counter, tf.constant(1.0), grad=False)
+    assert _COUNTER == 2
+
+
+def test_condition_errors():
+    def f(x):
+        if x:
+            x = x + 1.0
+        return x
+
+    with pytest.raises(ValueError, match="condition of if statement expected to be `tf.bool` scalar"):
+        _convert(f)(tf.constant(1.0))
+
+    def g(x):
+        while x < 3.0:
+            x = tf.concat([x, x], 0)
+        return x
+
+    with pytest.raises(ValueError, match="has shape"):
+        _convert(g)(tf.constant([1.0]))
+
+    def h(x):
+        i = 0
+        while i < x:
+            i = tf.cast(i, tf.float32) + 0.5
+        return i
+
+    with pytest.raises(TypeError, match="'i' has dtype int32 before the loop, but dtype float32 after one iteration"):
+        _convert(h)(tf.constant(3))
+
+
+def test_set_loop_options_shape_invariants():
+    def grow(x, n):
+        for _ in range(n):
+            tf.autograph.experimental.set_loop_options(shape_invariants=[(x, tf.TensorShape([None]))])
+            x = tf.concat([x, x], 0)
+        return x
+
+    out = _convert(grow)(tf.constant([1.0]), tf.constant(3))
+    assert out.shape == (8,)
+
+    def capped(x):
+        while x < 100.0:
+            tf.autograph.experimental.set_loop_options(maximum_iterations=2)
+            x = x * 2.0
+        return x
+
+    assert float(_convert(capped)(tf.constant(1.0))) == 4.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.floats(-5, 5, allow_nan=False, width=32), min_size=1, max_size=6),
+    st.floats(-5, 5, allow_nan=False, width=32),
+    st.integers(0, 6),
+)
+def test_random_inputs_match(values, scalar, n):
+    xs = tf.constant(values)
+    x = tf.constant(scalar)
+    check(return_in_loop, xs)
+    check(for_over_tensor, tf.reshape(xs, [-1, 1]))
+    check(break_continue, x, tf.constant(n))
+    check(early_return, x)
+    check(while_break, x)
+    check(if_elif_else, x)
