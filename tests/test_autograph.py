@@ -2,13 +2,14 @@
 gradients in eager execution, tensor statements go through tapegrad.cond / while_loop, and TF's
 errors and fallbacks hold."""
 
+import contextlib
 import functools
 import io
-import contextlib
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tapegrad as tf
 from tapegrad.autograph import ConversionError, _convert
@@ -243,7 +244,7 @@ def return_in_loop(xs):
 
 
 def loop_else(x):
-    for k in range(3):
+    for _k in range(3):
         if x > 100.0:
             break
         x = x + 1.0
@@ -687,3 +688,139 @@ def test_random_inputs_match(values, scalar, n):
     check(early_return, x)
     check(while_break, x)
     check(if_elif_else, x)
+
+
+# ---- more shapes of functions --------------------------------------------------------------------
+
+
+class Base:
+    def scale(self, x):
+        return x * 2.0
+
+
+class Child(Base):
+    def scale(self, x):
+        y = super().scale(x)
+        if tf.reduce_sum(y) > 0:
+            y = y + 1.0
+        return y
+
+
+def nonlocal_user():
+    count = 0
+
+    def step(x):
+        nonlocal count
+        count += 1
+        if x > 0:
+            x = x * 3.0
+        return x
+
+    return step, lambda: count
+
+
+def recursive_inner(x):
+    def down(v, k):
+        if k == 0:
+            return v
+        if v > 1.0:
+            v = v * 0.5
+        return down(v, k - 1)
+
+    return down(x, 4)
+
+
+def nested_def_calls(x):
+    def sq(v):
+        if v > 0:
+            return v * v
+        return v
+
+    s = sq(x)
+    t = sq(-x)
+    return s + t
+
+
+def with_statement(x):
+    with tf.name_scope("scope"):
+        if x > 0:
+            x = x + 1.0
+    return x
+
+
+def loop_var_after_loop(n):
+    for i in range(n):  # noqa: B007  (read after the loop)
+        pass
+    return i
+
+
+def pos_and_kwonly(a, /, b, *, c=1.0):
+    if a > b:
+        r = a * c
+    else:
+        r = b * c
+    return r
+
+
+def dict_and_list_state(x):
+    d = {"a": x, "b": x * 2.0}
+    pair = [x, x]
+    i = tf.constant(0)
+    while i < 3:
+        d = {"a": d["a"] + 1.0, "b": d["b"] * 2.0}
+        pair = [pair[0] * 2.0, pair[1] + d["a"]]
+        i += 1
+    return d, pair
+
+
+def iterate_variable_tensor(xs):
+    last = tf.constant(0.0)
+    for v in xs:
+        last = v
+    return last, v
+
+
+def continue_in_while(x):
+    i = tf.constant(0)
+    s = tf.constant(0.0)
+    while i < 6:
+        i += 1
+        if i % 2 == 0:
+            continue
+        s = s + x * tf.cast(i, tf.float32)
+    return s
+
+
+def test_more_function_shapes(spy):
+    c = Child()
+    x = tf.constant([1.0, -0.5])
+    _same(c.scale(x), _convert(c.scale)(x))
+    assert spy["cond"] == 1  # super() call stays as written, the tensor if is converted
+    step, count = nonlocal_user()
+    g = _convert(step)
+    assert g is not step
+    _same(g(tf.constant(2.0)), tf.constant(6.0))
+    assert count() == 1
+    for v in (0.5, 8.0, -1.0):
+        x = tf.constant(v)
+        check(recursive_inner, x)
+        check(nested_def_calls, x)
+        check(with_statement, x)
+        check(pos_and_kwonly, x, tf.constant(1.0), c=tf.constant(3.0))
+        check(dict_and_list_state, x)
+        check(continue_in_while, x)
+    check(iterate_variable_tensor, tf.constant([1.0, 5.0, 2.0]))
+    assert int(_convert(loop_var_after_loop)(tf.constant(3))) == 2
+    with pytest.raises(UnboundLocalError):
+        _convert(loop_var_after_loop)(tf.constant(0))
+
+
+def test_python_bool_from_tensor_if_in_python_loop():
+    def f(xs):
+        n = 0
+        for v in [1.0, -2.0, 3.0]:
+            if tf.constant(v) > 0:
+                n = n + 1
+        return n
+
+    assert int(_convert(f)(None)) == 2

@@ -50,7 +50,7 @@ def _convert(func: Any) -> Any:
     return _convert_impl(func)
 
 
-def _do_not_convert(func: Optional[Callable[..., Any]] = None) -> Any:
+def _do_not_convert(func: Callable[..., Any] | None = None) -> Any:
     """``tf.autograph.experimental.do_not_convert``: `func` runs as written inside converted code
     (its body and its calls are not converted); also a decorator.
 
@@ -75,7 +75,10 @@ def _do_not_convert(func: Optional[Callable[..., Any]] = None) -> Any:
 
 
 def _set_loop_options(
-    parallel_iterations: Any = None, swap_memory: Any = None, maximum_iterations: Any = None, shape_invariants: Any = None
+    parallel_iterations: Any = None,
+    swap_memory: Any = None,
+    maximum_iterations: Any = None,
+    shape_invariants: Any = None,
 ) -> None:
     """``tf.autograph.experimental.set_loop_options``: at the top of a loop body in converted code,
     sets the loop's ``maximum_iterations`` / ``shape_invariants`` (``[(var, shape)]``); elsewhere it
@@ -97,7 +100,11 @@ def to_graph(entity: Any, recursive: bool = True, experimental_optional_features
     ...     else:
     ...         y = -x
     ...     return y
-    >>> g = tf.autograph.to_graph(absolute)  # doctest: +SKIP
+    >>> g = tf.autograph.to_graph(absolute)
+    >>> float(g(tf.constant(-3.0)))
+    3.0
+    >>> "ag__.if_stmt" in tf.autograph.to_code(absolute)
+    True
     """
     return _convert_impl(entity, strict=True)
 

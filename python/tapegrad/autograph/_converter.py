@@ -2,8 +2,8 @@
 ``return``, rewrite control flow into ``ag__`` calls, compile with the original closure."""
 
 from __future__ import annotations
-
 import __future__
+
 import ast
 import builtins
 import copy
@@ -14,7 +14,8 @@ import textwrap
 import types
 import weakref
 from collections import Counter
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from . import _operators
 
@@ -67,11 +68,11 @@ def _not(e: ast.expr) -> ast.expr:
     return ast.UnaryOp(op=ast.Not(), operand=e)
 
 
-def _tuple(elts: List[ast.expr]) -> ast.Tuple:
+def _tuple(elts: list[ast.expr]) -> ast.Tuple:
     return ast.Tuple(elts=elts, ctx=ast.Load())
 
 
-def _def(name: str, params: List[str], body: List[ast.stmt]) -> ast.FunctionDef:
+def _def(name: str, params: list[str], body: list[ast.stmt]) -> ast.FunctionDef:
     args = ast.arguments(
         posonlyargs=[], args=[ast.arg(arg=p) for p in params], kwonlyargs=[], kw_defaults=[], defaults=[]
     )
@@ -105,13 +106,13 @@ def _own_nodes(nodes: Iterable[ast.AST], comprehensions: bool = True) -> Iterato
         stack.extend(ast.iter_child_nodes(n))
 
 
-def _target_names(t: ast.AST) -> Set[str]:
+def _target_names(t: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
 
 
-def assigned_names(stmts: Iterable[ast.AST]) -> Set[str]:
+def assigned_names(stmts: Iterable[ast.AST]) -> set[str]:
     """Names that `stmts` bind in their own scope."""
-    out: Set[str] = set()
+    out: set[str] = set()
     for n in _own_nodes(stmts, comprehensions=False):
         if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
             out.add(n.id)
@@ -136,7 +137,7 @@ def _loads(nodes: Iterable[ast.AST]) -> Counter:
     return c
 
 
-def _unsupported_reason(stmt: ast.stmt) -> Optional[str]:
+def _unsupported_reason(stmt: ast.stmt) -> str | None:
     """Why `stmt` cannot become a functional statement (it then stays Python), or None."""
     for n in _own_nodes([stmt]):
         if isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom, ast.Await)):
@@ -154,7 +155,7 @@ def _unsupported_reason(stmt: ast.stmt) -> Optional[str]:
     return None
 
 
-def _escaping_jumps(stmts: List[ast.stmt], in_loop: bool) -> bool:
+def _escaping_jumps(stmts: list[ast.stmt], in_loop: bool) -> bool:
     """Whether a break/continue in `stmts` leaves them (is not inside a loop within them)."""
     for s in stmts:
         if isinstance(s, (ast.Break, ast.Continue)) and not in_loop:
@@ -180,7 +181,7 @@ def _escaping_jumps(stmts: List[ast.stmt], in_loop: bool) -> bool:
 class _Names:
     """Fresh identifiers that do not clash with any name of the function."""
 
-    def __init__(self, taken: Set[str]) -> None:
+    def __init__(self, taken: set[str]) -> None:
         self.taken = set(taken)
 
     def fresh(self, base: str) -> str:
@@ -193,12 +194,10 @@ class _Names:
 
 
 def _sets(stmt: ast.AST, flag: str) -> bool:
-    return any(
-        isinstance(n, ast.Name) and n.id == flag and isinstance(n.ctx, ast.Store) for n in _own_nodes([stmt])
-    )
+    return any(isinstance(n, ast.Name) and n.id == flag and isinstance(n.ctx, ast.Store) for n in _own_nodes([stmt]))
 
 
-def _always_sets(stmts: List[ast.stmt], flag: str) -> bool:
+def _always_sets(stmts: list[ast.stmt], flag: str) -> bool:
     for s in stmts:
         if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == flag for t in s.targets):
             return True
@@ -209,11 +208,11 @@ def _always_sets(stmts: List[ast.stmt], flag: str) -> bool:
     return False
 
 
-def _guard_block(stmts: List[ast.stmt], flag: str, move_into_else: bool, loops: bool) -> List[ast.stmt]:
+def _guard_block(stmts: list[ast.stmt], flag: str, move_into_else: bool, loops: bool) -> list[ast.stmt]:
     """Statements after one that may set `flag` run under ``if not flag:`` (TF's lowering);
     with `move_into_else`, the rest of a block after an ``if`` whose one branch always sets the
     flag moves into the other branch, so that both branches of a tensor ``if`` return."""
-    out: List[ast.stmt] = []
+    out: list[ast.stmt] = []
     for i, s in enumerate(stmts):
         rest = stmts[i + 1 :]
         if move_into_else and rest and isinstance(s, ast.If):
@@ -254,7 +253,7 @@ def _add_extra_test(loop: ast.stmt, test: ast.expr) -> None:
         loop._ag_extra_test = test if prev is None else ast.BoolOp(op=ast.And(), values=[prev, test])  # type: ignore[attr-defined]
 
 
-def _jumps(stmts: List[ast.stmt], in_try: bool, out: List[Tuple[ast.stmt, bool, List[ast.stmt], int]]) -> None:
+def _jumps(stmts: list[ast.stmt], in_try: bool, out: list[tuple[ast.stmt, bool, list[ast.stmt], int]]) -> None:
     """The break/continue statements of the loop whose body is `stmts`, with whether each sits
     in a ``try`` and where (its block and index)."""
     for i, s in enumerate(stmts):
@@ -270,10 +269,10 @@ def _jumps(stmts: List[ast.stmt], in_try: bool, out: List[Tuple[ast.stmt, bool, 
             _jumps(s.orelse, in_try, out)
 
 
-def _lower_loops(stmts: List[ast.stmt], names: _Names) -> List[ast.stmt]:
+def _lower_loops(stmts: list[ast.stmt], names: _Names) -> list[ast.stmt]:
     """Lowers break/continue of every loop (innermost first) to boolean flags; a loop's ``else``
     moves after it (under ``if not break_:``). A jump inside ``try`` leaves its loop as it is."""
-    out: List[ast.stmt] = []
+    out: list[ast.stmt] = []
     for s in stmts:
         if isinstance(s, _SCOPES):
             out.append(s)
@@ -286,15 +285,15 @@ def _lower_loops(stmts: List[ast.stmt], names: _Names) -> List[ast.stmt]:
         if not isinstance(s, _LOOPS):
             out.append(s)
             continue
-        found: List[Tuple[ast.stmt, bool, List[ast.stmt], int]] = []
+        found: list[tuple[ast.stmt, bool, list[ast.stmt], int]] = []
         _jumps(s.body, False, found)
         if any(in_try for _, in_try, _, _ in found):
             out.append(s)
             continue
-        pre: List[ast.stmt] = []
-        post: List[ast.stmt] = []
+        pre: list[ast.stmt] = []
+        post: list[ast.stmt] = []
         kinds = {type(j) for j, _, _, _ in found}
-        flags = {}
+        flags: dict[type, str] = {}
         for kind, base in ((ast.Continue, "continue_"), (ast.Break, "break_")):
             if kind in kinds:
                 flags[kind] = names.fresh(base)
@@ -317,13 +316,13 @@ def _lower_loops(stmts: List[ast.stmt], names: _Names) -> List[ast.stmt]:
     return out
 
 
-def _lower_returns(fn: ast.FunctionDef, names: _Names) -> Optional[Tuple[str, str]]:
+def _lower_returns(fn: ast.FunctionDef, names: _Names) -> tuple[str, str] | None:
     """Lowers the returns of `fn` into ``do_return`` / ``retval_`` variables when one sits in a
     compound statement (TF's ``return_statements`` converter). Returns the two names, or None
     when nothing was lowered (no nested return, or one inside ``try``)."""
     nested = False
-    blocks: List[Tuple[List[ast.stmt], bool]] = [(fn.body, False)]
-    found: List[Tuple[List[ast.stmt], int]] = []
+    blocks: list[tuple[list[ast.stmt], bool]] = [(fn.body, False)]
+    found: list[tuple[list[ast.stmt], int]] = []
     while blocks:
         block, deep = blocks.pop()
         for i, s in enumerate(block):
@@ -358,7 +357,7 @@ def _lower_returns(fn: ast.FunctionDef, names: _Names) -> Optional[Tuple[str, st
     return do_return, retval_
 
 
-def _flatten_inline(stmts: List[ast.stmt]) -> None:
+def _flatten_inline(stmts: list[ast.stmt]) -> None:
     i = 0
     while i < len(stmts):
         s = stmts[i]
@@ -441,21 +440,21 @@ class _ControlFlow:
     ``while_stmt`` / ``for_stmt`` calls over nested functions that share the state by
     ``nonlocal`` (TF's ``control_flow`` converter)."""
 
-    def __init__(self, fn: ast.FunctionDef, names: _Names, global_names: Set[str], all_live: bool) -> None:
+    def __init__(self, fn: ast.FunctionDef, names: _Names, global_names: set[str], all_live: bool) -> None:
         self.names = names
         self.global_names = global_names
         self.all_live = all_live
         self.total_loads = _loads([fn])
-        self.maybe_undefined: Set[str] = set()
+        self.maybe_undefined: set[str] = set()
         self.converted = 0
 
-    def block(self, stmts: List[ast.stmt], defined: Set[str], in_loop: bool) -> List[ast.stmt]:
-        out: List[ast.stmt] = []
+    def block(self, stmts: list[ast.stmt], defined: set[str], in_loop: bool) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
         for s in stmts:
             out.extend(self.stmt(s, defined, in_loop))
         return out or [ast.Pass()]
 
-    def stmt(self, s: ast.stmt, defined: Set[str], in_loop: bool) -> List[ast.stmt]:
+    def stmt(self, s: ast.stmt, defined: set[str], in_loop: bool) -> list[ast.stmt]:
         if isinstance(s, (ast.If, ast.While, ast.For)) and _unsupported_reason(s) is None:
             self.converted += 1
             if isinstance(s, ast.If):
@@ -508,34 +507,37 @@ class _ControlFlow:
 
     # -- shared pieces
 
-    def _scope_decl(self, names: List[str]) -> List[ast.stmt]:
+    def _scope_decl(self, names: list[str]) -> list[ast.stmt]:
         nonlocals = [n for n in names if n not in self.global_names]
         globals_ = [n for n in names if n in self.global_names]
-        decl: List[ast.stmt] = []
+        decl: list[ast.stmt] = []
         if nonlocals:
             decl.append(ast.Nonlocal(names=nonlocals))
         if globals_:
             decl.append(ast.Global(names=globals_))
         return decl
 
-    def _state_fns(self, names: List[str]) -> Tuple[str, str, List[ast.stmt]]:
+    def _state_fns(self, names: list[str]) -> tuple[str, str, list[ast.stmt]]:
         get_name, set_name = self.names.fresh("get_state"), self.names.fresh("set_state")
         getter = _def(get_name, [], [ast.Return(value=_tuple([_name(n, raw=True) for n in names]))])
         vars_ = self.names.fresh("vars_")
         if names:
-            setter_body: List[ast.stmt] = self._scope_decl(names) + [
-                ast.Assign(targets=[ast.Tuple(elts=[_name(n, store=True) for n in names], ctx=ast.Store())],
-                           value=_name(vars_), lineno=0)
+            setter_body: list[ast.stmt] = self._scope_decl(names) + [
+                ast.Assign(
+                    targets=[ast.Tuple(elts=[_name(n, store=True) for n in names], ctx=ast.Store())],
+                    value=_name(vars_),
+                    lineno=0,
+                )
             ]
         else:
             setter_body = [ast.Pass()]
         setter = _def(set_name, [vars_], setter_body)
         return get_name, set_name, [getter, setter]
 
-    def _undefined_inits(self, names: List[str], defined: Set[str]) -> List[ast.stmt]:
+    def _undefined_inits(self, names: list[str], defined: set[str]) -> list[ast.stmt]:
         """``try: x / except NameError: x = ag__.Undefined('x')`` for a state name that may be
         unbound here (exact: never overwrites a bound value)."""
-        out: List[ast.stmt] = []
+        out: list[ast.stmt] = []
         for n in names:
             if n in defined or n in self.global_names:
                 continue
@@ -548,12 +550,12 @@ class _ControlFlow:
         defined.update(names)
         return out
 
-    def _names_tuple(self, names: List[str]) -> ast.Tuple:
+    def _names_tuple(self, names: list[str]) -> ast.Tuple:
         return _tuple([_const(n) for n in names])
 
     # -- if
 
-    def convert_if(self, s: ast.If, defined: Set[str], in_loop: bool) -> List[ast.stmt]:
+    def convert_if(self, s: ast.If, defined: set[str], in_loop: bool) -> list[ast.stmt]:
         modified = sorted(assigned_names(s.body + s.orelse))
         inside = _loads([s])
         live = [n for n in modified if self.all_live or self.total_loads[n] > inside[n] or (in_loop and inside[n])]
@@ -579,11 +581,11 @@ class _ControlFlow:
 
     # -- loops
 
-    def _loop_options(self, body: List[ast.stmt]) -> Tuple[List[ast.stmt], ast.expr]:
+    def _loop_options(self, body: list[ast.stmt]) -> tuple[list[ast.stmt], ast.expr]:
         """``set_loop_options(...)`` calls at the top of a loop body become the loop's options
         (evaluated before the loop, as TF's directives converter)."""
-        keys: List[Optional[ast.expr]] = []
-        values: List[ast.expr] = []
+        keys: list[ast.expr | None] = []
+        values: list[ast.expr] = []
         rest = list(body)
         while rest and isinstance(rest[0], ast.Expr) and isinstance(rest[0].value, ast.Call):
             f = rest[0].value.func
@@ -598,7 +600,7 @@ class _ControlFlow:
             rest.pop(0)
         return rest, ast.Dict(keys=keys, values=values)
 
-    def convert_while(self, s: ast.While, defined: Set[str]) -> List[ast.stmt]:
+    def convert_while(self, s: ast.While, defined: set[str]) -> list[ast.stmt]:
         body_stmts, opts = self._loop_options(s.body)
         state = sorted(assigned_names(body_stmts))
         pre = self._undefined_inits(state, defined)
@@ -617,7 +619,7 @@ class _ControlFlow:
         )
         return pre + state_fns + [test, body, ast.Expr(value=call)]
 
-    def convert_for(self, s: ast.For, defined: Set[str]) -> List[ast.stmt]:
+    def convert_for(self, s: ast.For, defined: set[str]) -> list[ast.stmt]:
         body_stmts, opts = self._loop_options(s.body)
         targets = sorted(_target_names(s.target))
         state = sorted(assigned_names(body_stmts) | set(targets))
@@ -635,8 +637,10 @@ class _ControlFlow:
             iter_expr = _expr(it)
         body_name, itr = self.names.fresh("loop_body"), self.names.fresh("itr")
         assign_target = ast.Assign(targets=[s.target], value=_name(itr), lineno=0)
-        body = _def(body_name, [itr], self._scope_decl(state) + [assign_target] + self.block(body_stmts, set(defined), True))
-        fns: List[ast.stmt] = [body]
+        body = _def(
+            body_name, [itr], self._scope_decl(state) + [assign_target] + self.block(body_stmts, set(defined), True)
+        )
+        fns: list[ast.stmt] = [body]
         extra_arg: ast.expr = _const(None)
         if extra is not None:
             extra_name = self.names.fresh("extra_test")
@@ -663,7 +667,7 @@ class _LoadGuards(ast.NodeTransformer):
     """Reads of names that may hold ``ag__.Undefined`` go through ``ag__.ld`` (which raises
     Python's unbound-local error), as TF's ``ag__.ld``."""
 
-    def __init__(self, names: Set[str]) -> None:
+    def __init__(self, names: set[str]) -> None:
         self.names = names
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
@@ -688,7 +692,7 @@ class _Converted:
         self.code, self.source, self.filename = code, source, filename
 
 
-_CACHE: "weakref.WeakKeyDictionary[types.CodeType, Any]" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[types.CodeType, Any] = weakref.WeakKeyDictionary()
 _counter = itertools.count()
 
 
@@ -720,7 +724,7 @@ def _parse(func: types.FunctionType) -> ast.FunctionDef:
 
 
 def _mangled(fn: ast.FunctionDef) -> bool:
-    def private(s: Optional[str]) -> bool:
+    def private(s: str | None) -> bool:
         return bool(s) and s.startswith("__") and not s.endswith("__")  # type: ignore[union-attr]
 
     for n in ast.walk(fn):
@@ -744,7 +748,7 @@ def _strip(fn: ast.FunctionDef) -> None:
     a.defaults = [_const(None) for _ in a.defaults]
     a.kw_defaults = [None if d is None else _const(None) for d in a.kw_defaults]
 
-    def fix(stmts: List[ast.stmt]) -> None:
+    def fix(stmts: list[ast.stmt]) -> None:
         for i, s in enumerate(stmts):
             if isinstance(s, ast.AnnAssign):  # a local's annotation is never evaluated
                 stmts[i] = (
@@ -760,7 +764,7 @@ def _strip(fn: ast.FunctionDef) -> None:
     fix(fn.body)
 
 
-def _transform(func: types.FunctionType) -> Tuple[ast.FunctionDef, int]:
+def _transform(func: types.FunctionType) -> tuple[ast.FunctionDef, int]:
     fn = _parse(func)
     if _mangled(fn):
         raise _Unsupported("private (mangled) names")
@@ -773,18 +777,20 @@ def _transform(func: types.FunctionType) -> Tuple[ast.FunctionDef, int]:
     names = _Names(taken)
     fn.body = _lower_loops(fn.body, names)
     _lower_returns(fn, names)
-    global_names: Set[str] = set()
+    global_names: set[str] = set()
     for n in _own_nodes(fn.body):
         if isinstance(n, ast.Global):
             global_names.update(n.names)
-    all_live = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _FRAME_CALLS for n in ast.walk(fn))
+    all_live = any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _FRAME_CALLS for n in ast.walk(fn)
+    )
     cf = _ControlFlow(fn, names, global_names, all_live)
     a = fn.args
     params = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs + [v for v in (a.vararg, a.kwarg) if v is not None]}
     fn.body = cf.block(fn.body, set(params), False)
     if cf.maybe_undefined:
         fn.body = [_LoadGuards(cf.maybe_undefined).visit(s) for s in fn.body]
-        flat: List[ast.stmt] = []
+        flat: list[ast.stmt] = []
         for s in fn.body:
             flat.extend(s if isinstance(s, list) else [s])
         fn.body = flat
@@ -892,4 +898,4 @@ def convert(func: Any, strict: bool = False) -> Any:
         return func
 
 
-_ = (builtins, Dict)
+_ = (builtins, dict)

@@ -13,7 +13,8 @@ import builtins
 import sys
 import sysconfig
 import types
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -117,7 +118,9 @@ def _verify_tf_cond_vars(body_vars: Sequence[Any], orelse_vars: Sequence[Any], s
         try:
             nest.assert_same_structure(a, b)
         except (ValueError, TypeError) as e:
-            raise TypeError(f"'{name}' must have the same nested structure in the main and else branches:\n\n{e}")
+            raise TypeError(
+                f"'{name}' must have the same nested structure in the main and else branches:\n\n{e}"
+            ) from None
         for x, y in zip(nest.flatten(a), nest.flatten(b)):
             if x is None or y is None:
                 which = "main" if x is None else "else"
@@ -135,9 +138,9 @@ def if_stmt(
     cond: Any,
     body: Callable[[], None],
     orelse: Callable[[], None],
-    get_state: Callable[[], Tuple[Any, ...]],
-    set_state: Callable[[Tuple[Any, ...]], None],
-    symbol_names: Tuple[str, ...],
+    get_state: Callable[[], tuple[Any, ...]],
+    set_state: Callable[[tuple[Any, ...]], None],
+    symbol_names: tuple[str, ...],
     nouts: int,
 ) -> None:
     """Functional ``if``: ``tapegrad.cond`` over the first `nouts` state names when `cond` is a
@@ -154,7 +157,7 @@ def _tf_if_stmt(cond, body, orelse, get_state, set_state, symbol_names, nouts):
     tg = _tg()
     cond = _verify_tf_condition(cond, "if statement")
     init_vars = get_state()
-    seen: Dict[str, Any] = {}
+    seen: dict[str, Any] = {}
 
     def branch(fn, name):
         def run():
@@ -238,7 +241,7 @@ def _shape_text(shape: Any) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _is_subshape(left: Optional[Sequence[Any]], right: Sequence[Any]) -> bool:
+def _is_subshape(left: Sequence[Any] | None, right: Sequence[Any]) -> bool:
     if left is None:
         return True
     return len(left) == len(right) and all(a is None or a == b for a, b in zip(left, right))
@@ -275,7 +278,7 @@ def _verify_loop_vars(name: str, before: Any, after: Any, invariant: Any) -> Non
             )
 
 
-def _shape_tuple(s: Any) -> Optional[Tuple[Any, ...]]:
+def _shape_tuple(s: Any) -> tuple[Any, ...] | None:
     if s is None:
         return None
     if hasattr(s, "rank") and s.rank is None:
@@ -286,7 +289,7 @@ def _shape_tuple(s: Any) -> Optional[Tuple[Any, ...]]:
 class _ShapeLeaf:
     """A shape invariant that ``tapegrad.nest`` keeps whole (a TensorShape is a tuple to it)."""
 
-    def __init__(self, dims: Optional[Tuple[Any, ...]]) -> None:
+    def __init__(self, dims: tuple[Any, ...] | None) -> None:
         self.dims = dims
 
     def as_list(self) -> Any:
@@ -298,10 +301,10 @@ class _ShapeLeaf:
 def _tf_while_stmt(
     test: Callable[[], Any],
     body: Callable[[], None],
-    get_state: Callable[[], Tuple[Any, ...]],
-    set_state: Callable[[Tuple[Any, ...]], None],
-    symbol_names: Tuple[str, ...],
-    opts: Dict[str, Any],
+    get_state: Callable[[], tuple[Any, ...]],
+    set_state: Callable[[tuple[Any, ...]], None],
+    symbol_names: tuple[str, ...],
+    opts: dict[str, Any],
 ) -> None:
     """A tensor loop: ``tapegrad.while_loop`` over the state names whose values are legal loop
     variables; names first bound inside the loop (Undefined or None before it) and the
@@ -339,7 +342,7 @@ def _tf_while_stmt(
         set_carried(vals)
         return _verify_tf_condition(test(), "while loop")
 
-    def aug_body(*vals: Any) -> Tuple[Any, ...]:
+    def aug_body(*vals: Any) -> tuple[Any, ...]:
         set_carried(vals)
         body()
         if dummy:
@@ -354,7 +357,7 @@ def _tf_while_stmt(
             new.append(after)
         return tuple(new)
 
-    kwargs: Dict[str, Any] = {}
+    kwargs: dict[str, Any] = {}
     if opts.get("maximum_iterations") is not None:
         kwargs["maximum_iterations"] = opts["maximum_iterations"]
     if any(inv is not None for inv in invariants):
@@ -397,10 +400,10 @@ _FOR_CHANGED = (
 def while_stmt(
     test: Callable[[], Any],
     body: Callable[[], None],
-    get_state: Callable[[], Tuple[Any, ...]],
-    set_state: Callable[[Tuple[Any, ...]], None],
-    symbol_names: Tuple[str, ...],
-    opts: Dict[str, Any],
+    get_state: Callable[[], tuple[Any, ...]],
+    set_state: Callable[[tuple[Any, ...]], None],
+    symbol_names: tuple[str, ...],
+    opts: dict[str, Any],
 ) -> None:
     """Functional ``while``: ``tapegrad.while_loop`` when the first test is a Tensor, else a
     Python loop (TF's ``ag__.while_stmt``)."""
@@ -423,7 +426,7 @@ class _RangeIter:
         self.start, self.limit, self.delta, self.dtype = start, limit, delta, dtype
 
 
-def range_iter(func: Any, args: Tuple[Any, ...], kwargs: Optional[Dict[str, Any]]) -> Any:
+def range_iter(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
     """The iterable of ``for x in range(...)``: a tensor range for ``range`` with tensor arguments
     and for ``tapegrad.range``; otherwise the call as written."""
     kwargs = kwargs or {}
@@ -437,10 +440,10 @@ def range_iter(func: Any, args: Tuple[Any, ...], kwargs: Optional[Dict[str, Any]
     return converted_call(func, args, kwargs)
 
 
-def _range_parts(args: Tuple[Any, ...], kwargs: Dict[str, Any], dtype: Any) -> _RangeIter:
+def _range_parts(args: tuple[Any, ...], kwargs: dict[str, Any], dtype: Any) -> _RangeIter:
     tg = _tg()
     names = ("start", "limit", "delta")
-    vals: Dict[str, Any] = dict(zip(names, args))
+    vals: dict[str, Any] = dict(zip(names, args))
     for n in names:
         if n in kwargs:
             vals[n] = kwargs[n]
@@ -453,12 +456,12 @@ def _range_parts(args: Tuple[Any, ...], kwargs: Dict[str, Any], dtype: Any) -> _
 
 def for_stmt(
     iter_: Any,
-    extra_test: Optional[Callable[[], Any]],
+    extra_test: Callable[[], Any] | None,
     body: Callable[[Any], None],
-    get_state: Callable[[], Tuple[Any, ...]],
-    set_state: Callable[[Tuple[Any, ...]], None],
-    symbol_names: Tuple[str, ...],
-    opts: Dict[str, Any],
+    get_state: Callable[[], tuple[Any, ...]],
+    set_state: Callable[[tuple[Any, ...]], None],
+    symbol_names: tuple[str, ...],
+    opts: dict[str, Any],
 ) -> None:
     """Functional ``for``: a ``tapegrad.while_loop`` over a tensor range or over axis 0 of a
     Tensor; a Python loop over anything else (TF's ``ag__.for_stmt``)."""
@@ -479,22 +482,22 @@ def for_stmt(
 
 def _aug_loop(
     index0: Any,
-    step: Callable[[Any], Tuple[Any, Any]],
+    step: Callable[[Any], tuple[Any, Any]],
     main_test: Callable[[Any], Any],
-    extra_test: Optional[Callable[[], Any]],
-    get_state: Callable[[], Tuple[Any, ...]],
-    set_state: Callable[[Tuple[Any, ...]], None],
-    symbol_names: Tuple[str, ...],
-    opts: Dict[str, Any],
+    extra_test: Callable[[], Any] | None,
+    get_state: Callable[[], tuple[Any, ...]],
+    set_state: Callable[[tuple[Any, ...]], None],
+    symbol_names: tuple[str, ...],
+    opts: dict[str, Any],
 ) -> None:
     """Runs a tensor for loop as a while loop with one more state variable: the index."""
     tg = _tg()
     index = [index0]
 
-    def aug_get_state() -> Tuple[Any, ...]:
+    def aug_get_state() -> tuple[Any, ...]:
         return (index[0],) + tuple(get_state())
 
-    def aug_set_state(vals: Tuple[Any, ...]) -> None:
+    def aug_set_state(vals: tuple[Any, ...]) -> None:
         index[0] = vals[0]
         set_state(tuple(vals[1:]))
 
@@ -525,9 +528,7 @@ def _tf_range_for_stmt(iter_, extra_test, body, get_state, set_state, symbol_nam
     def main_test(i):
         if not _is_tensor(delta):
             return i < iter_.limit if delta >= 0 else i > iter_.limit
-        return tg.logical_or(
-            tg.logical_and(delta >= 0, i < iter_.limit), tg.logical_and(delta < 0, i > iter_.limit)
-        )
+        return tg.logical_or(tg.logical_and(delta >= 0, i < iter_.limit), tg.logical_and(delta < 0, i > iter_.limit))
 
     _aug_loop(iter_.start, step, main_test, extra_test, get_state, set_state, symbol_names, opts)
 
@@ -593,7 +594,14 @@ def _is_user_function(f: Any) -> bool:
     return True
 
 
-def converted_call(f: Any, args: Tuple[Any, ...], kwargs: Optional[Dict[str, Any]]) -> Any:
+def _class_call(cls: type) -> Any:
+    for klass in cls.__mro__:
+        if "__call__" in klass.__dict__:
+            return klass.__dict__["__call__"]
+    return None
+
+
+def converted_call(f: Any, args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
     """Calls `f`, converted first when it is user code (TF's ``ag__.converted_call``): plain
     functions, methods and the ``__call__`` of user classes; ``range`` with tensor bounds becomes
     ``tapegrad.range``; tapegrad, numpy, builtins and ``do_not_convert`` functions run as they are."""
@@ -610,9 +618,9 @@ def converted_call(f: Any, args: Tuple[Any, ...], kwargs: Optional[Dict[str, Any
     elif (
         not isinstance(f, (type, types.FunctionType, types.BuiltinFunctionType, types.MethodType))
         and callable(f)
-        and _is_user_function(getattr(type(f), "__call__", None))
+        and _is_user_function(type(f).__dict__.get("__call__") or _class_call(type(f)))
     ):
-        return _convert(type(f).__call__)(f, *args, **kwargs)
+        return _convert(_class_call(type(f)))(f, *args, **kwargs)
     return target(*args, **kwargs)
 
 
