@@ -137,6 +137,16 @@ def _loads(nodes: Iterable[ast.AST]) -> Counter:
     return c
 
 
+def _own_loads(stmt: ast.stmt) -> Counter:
+    c: Counter = Counter()
+    for n in _own_nodes([stmt]):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            c[n.id] += 1
+        elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+            c[n.target.id] += 1
+    return c
+
+
 def _unsupported_reason(stmt: ast.stmt) -> str | None:
     """Why `stmt` cannot become a functional statement (it then stays Python), or None."""
     for n in _own_nodes([stmt]):
@@ -557,7 +567,7 @@ class _ControlFlow:
 
     def convert_if(self, s: ast.If, defined: set[str], in_loop: bool) -> list[ast.stmt]:
         modified = sorted(assigned_names(s.body + s.orelse))
-        inside = _loads([s])
+        inside = _own_loads(s)  # a read in a nested function or lambda may happen later: outside
         live = [n for n in modified if self.all_live or self.total_loads[n] > inside[n] or (in_loop and inside[n])]
         state = live + [n for n in modified if n not in live]
         pre = self._undefined_inits(state, defined)

@@ -178,8 +178,17 @@ def _tf_if_stmt(cond, body, orelse, get_state, set_state, symbol_names, nouts):
         if nouts == 1 and not (isinstance(final, tuple) and len(final) == 1):
             final = (final,)  # tapegrad.cond unpacks a singleton
         set_state(tuple(final) + tuple(init_vars[nouts:]))
-    else:
-        tg.cond(cond, branch(body, "main"), branch(orelse, "else"))
+    else:  # a cond for its effects only: one dummy output, as TF
+
+        def effects(fn: Callable[[], None]) -> Callable[[], Any]:
+            def run() -> Any:
+                set_state(init_vars)
+                fn()
+                return tg.constant(0)
+
+            return run
+
+        tg.cond(cond, effects(body), effects(orelse))
         set_state(init_vars)
 
 
