@@ -476,6 +476,19 @@ def test_range_loop_counter_becomes_tensor_in_tensor_loop():
     assert isinstance(s[2], tf.Tensor) and int(s[2]) == 5
 
 
+def test_python_number_from_tensor_if(monkeypatch):
+    def f(x):
+        n = 0
+        if x > 0:
+            n = n + 1
+        return n
+
+    assert _convert(f)(tf.constant(1.0)) == 1 and isinstance(_convert(f)(tf.constant(1.0)), int)
+    monkeypatch.setattr(tf, "executing_eagerly", lambda: False)  # traced: TF's cond output is a tensor
+    out = _convert(f)(tf.constant(1.0))
+    assert isinstance(out, tf.Tensor) and out.dtype == tf.int32 and int(out) == 1
+
+
 def test_closures_methods_defaults_star_args():
     inner = make_closure(3.0)
     for v in VALUES:

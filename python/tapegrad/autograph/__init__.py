@@ -28,9 +28,10 @@ site-packages, and ``do_not_convert`` functions. A statement that cannot be rewr
 Python statement: one holding ``yield``, ``global`` / ``nonlocal``, ``del`` of a name, ``:=``,
 ``match``, ``super()`` / ``locals()`` / ``eval``-like calls, or a ``break`` / ``continue`` /
 ``return`` inside ``try`` (then the enclosing statements stay Python too). Methods that use private
-(``__x``) names are not converted. Values never differ from the unconverted function in eager
-execution, except that Python numbers carried through a tensor loop or tensor ``if`` become
-tensors, as in TF.
+(``__x``) names are not converted. In eager execution the converted function gives the original's values (Python numbers carried
+through a tensor loop become tensors, as in TF); while tracing (``tapegrad.executing_eagerly()``
+False) TF's trace-time errors apply: a name set in one branch only of a tensor ``if``, a ``return``
+inside a tensor loop, dtype / shape changes of loop variables.
 """
 
 from __future__ import annotations

@@ -163,7 +163,9 @@ def _tf_if_stmt(cond, body, orelse, get_state, set_state, symbol_names, nouts):
         def run():
             set_state(init_vars)
             fn()
-            outs = tuple(nest.map_structure(_as_output, v) for v in get_state()[:nouts])
+            outs = tuple(get_state()[:nouts])
+            if not tg.executing_eagerly():  # traced: TF's cond makes Python numbers tensors
+                outs = tuple(nest.map_structure(_as_output, v) for v in outs)
             other = seen.get("else" if name == "main" else "main")
             if other is not None:
                 a, b = (outs, other) if name == "main" else (other, outs)
