@@ -471,9 +471,21 @@ def test_python_for_keeps_python_semantics(spy):
     assert last == 3.0 and isinstance(out, list)
 
 
-def test_range_loop_counter_becomes_tensor_in_tensor_loop():
+def test_python_numbers_in_tensor_loops(monkeypatch, spy):
     s = _convert(while_tensor)(tf.constant(1.0))
-    assert isinstance(s[2], tf.Tensor) and int(s[2]) == 5
+    assert s[2] == 5 and isinstance(s[2], int)  # eagerly: a Python counter stays Python
+
+    def ints(n):
+        seen = []
+        for i in range(n):
+            seen.append(i)
+        return seen
+
+    assert _convert(ints)(tf.constant(3)) == [0, 1, 2] and spy["while_loop"] == 2
+    monkeypatch.setattr(tf, "executing_eagerly", lambda: False)  # traced: TF carries it as a tensor
+    s = _convert(while_tensor)(tf.constant(1.0))
+    assert isinstance(s[2], tf.Tensor) and s[2].dtype == tf.int32 and int(s[2]) == 5
+    assert all(isinstance(i, tf.Tensor) for i in _convert(ints)(tf.constant(3)))
 
 
 def test_python_number_from_tensor_if(monkeypatch):
@@ -649,7 +661,35 @@ def test_global_declaration():
     assert _COUNTER == 2
 
 
-def test_condition_errors():
+def test_eagerly_python_semantics_where_tf_would_reject(spy):
+    def truthy(x):
+        if x:  # a float tensor: Python's truth value eagerly
+            x = x + 1.0
+        if not x or x < 0:
+            x = x * 2.0
+        return x
+
+    def grows(x):
+        while tf.reduce_sum(x) < 10.0:  # the shape changes: fine for a Python loop
+            x = tf.concat([x, x], 0)
+        return x
+
+    def mixes(x):
+        i = 0
+        while i < x:
+            i = i + 0.5  # a Python number stays Python eagerly
+        return i
+
+    check(truthy, tf.constant(2.0))
+    check(truthy, tf.constant(0.0))
+    check(grows, tf.constant([1.0, 2.0]))
+    check(mixes, tf.constant(3.0))
+    assert spy["while_loop"] > 0
+
+
+def test_condition_errors(monkeypatch):
+    monkeypatch.setattr(tf, "executing_eagerly", lambda: False)  # TF's trace-time checks
+
     def f(x):
         if x:
             x = x + 1.0

@@ -66,6 +66,21 @@ def _is_tensor(x: Any) -> bool:
     return isinstance(x, (Tensor, Variable))
 
 
+def _eager() -> bool:
+    return bool(_tg().executing_eagerly())
+
+
+def _tensor_cond(x: Any) -> bool:
+    """Whether `x` makes a statement a tensor statement. While tracing: any Tensor (TF's checks
+    then apply). Eagerly: a bool Tensor with one element; any other value (a float tensor, say)
+    is tested by Python's truth value, as the unconverted function does."""
+    if not _is_tensor(x):
+        return False
+    if not _eager():
+        return True
+    return x.dtype == _tg().bool and int(np.prod([d or 0 for d in x.shape])) == 1
+
+
 def _is_undef(x: Any) -> bool:
     return isinstance(x, (Undefined, UndefinedReturnValue))
 
@@ -145,7 +160,7 @@ def if_stmt(
 ) -> None:
     """Functional ``if``: ``tapegrad.cond`` over the first `nouts` state names when `cond` is a
     Tensor, else a Python ``if``."""
-    if _is_tensor(cond):
+    if _tensor_cond(cond):
         _tf_if_stmt(cond, body, orelse, get_state, set_state, symbol_names, nouts)
     elif cond:
         body()
@@ -196,7 +211,7 @@ def _tf_if_stmt(cond, body, orelse, get_state, set_state, symbol_names, nouts):
 
 def if_exp(cond: Any, if_true: Callable[[], Any], if_false: Callable[[], Any], expr_repr: str) -> Any:
     """Functional ``a if cond else b`` (TF's ``ag__.if_exp``)."""
-    if _is_tensor(cond):
+    if _tensor_cond(cond):
         return _tg().cond(_verify_tf_condition(cond, f"expression repr {expr_repr}"), if_true, if_false)
     return if_true() if cond else if_false()
 
@@ -207,7 +222,7 @@ def if_exp(cond: Any, if_true: Callable[[], Any], if_false: Callable[[], Any], e
 def and_(a: Callable[[], Any], b: Callable[[], Any]) -> Any:
     """Lazy ``a and b``: ``tapegrad.cond(a, b, lambda: a)`` for a tensor `a` (TF's ``ag__.and_``)."""
     a_val = a()
-    if _is_tensor(a_val):
+    if _tensor_cond(a_val):
         return _tg().cond(a_val, b, lambda: a_val)
     return a_val and b()
 
@@ -215,14 +230,14 @@ def and_(a: Callable[[], Any], b: Callable[[], Any]) -> Any:
 def or_(a: Callable[[], Any], b: Callable[[], Any]) -> Any:
     """Lazy ``a or b``: ``tapegrad.cond(a, lambda: a, b)`` for a tensor `a` (TF's ``ag__.or_``)."""
     a_val = a()
-    if _is_tensor(a_val):
+    if _tensor_cond(a_val):
         return _tg().cond(a_val, lambda: a_val, b)
     return a_val or b()
 
 
 def not_(a: Any) -> Any:
     """``not a``: ``tapegrad.logical_not`` for a tensor (TF's ``ag__.not_``)."""
-    if _is_tensor(a):
+    if _is_tensor(a) and (not _eager() or a.dtype == _tg().bool):
         return _tg().logical_not(a)
     return not a
 
@@ -241,6 +256,12 @@ def _is_loop_value(v: Any) -> bool:
         leaves = nest.flatten(v)
         return bool(leaves) and all(isinstance(x, _LEAF_TYPES) and not isinstance(x, np.str_) for x in leaves)
     return isinstance(v, _LEAF_TYPES) and not isinstance(v, np.str_)
+
+
+def _is_tensor_value(v: Any) -> bool:
+    """A Tensor, or a list / tuple / dict of Tensors: what an eager tensor loop carries."""
+    leaves = nest.flatten(v)
+    return bool(leaves) and all(_is_tensor(x) for x in leaves)
 
 
 def _to_loop_value(v: Any) -> Any:
@@ -319,17 +340,23 @@ def _tf_while_stmt(
 ) -> None:
     """A tensor loop: ``tapegrad.while_loop`` over the state names whose values are legal loop
     variables; names first bound inside the loop (Undefined or None before it) and the
-    ``iterate_names`` of a for loop are not carried: they keep the value the body last gave them."""
+    ``iterate_names`` of a for loop are not carried: they keep the value the body last gave them.
+
+    While tracing, Python numbers are carried as tensors and TF's dtype / shape checks apply.
+    Eagerly the loop carries only tensors, lets their shapes change (the unconverted loop would),
+    and Python values keep being Python values."""
     tg = _tg()
+    eager = _eager()
     skip = set(opts.get("iterate_names", ()))
     init = get_state()
-    if not tg.executing_eagerly() and any(isinstance(v, UndefinedReturnValue) for v in init):
+    if not eager and any(isinstance(v, UndefinedReturnValue) for v in init):
         # while tracing: TF's limit (eagerly the loop runs and the return takes effect)
         raise NotImplementedError(
             "a return statement cannot be placed inside this TensorFlow loop; this may happen if a return "
             "statement depends on a static Python condition such as a hyperparameter"
         )
-    carried = [k for k, (n, v) in enumerate(zip(symbol_names, init)) if n not in skip and _is_loop_value(v)]
+    legal = _is_tensor_value if eager else _is_loop_value
+    carried = [k for k, (n, v) in enumerate(zip(symbol_names, init)) if n not in skip and legal(v)]
     by_id = {id(v): inv for v, inv in opts.get("shape_invariants", ())}
     invariants = [by_id.get(id(init[k])) for k in carried]
     for k, inv in zip(carried, invariants):
@@ -364,19 +391,23 @@ def _tf_while_stmt(
             after = state[k]
             if after is not None and not _is_undef(after) and _is_loop_value(after):
                 after = _to_loop_value(after)
-            _verify_loop_vars(symbol_names[k], before, after, inv)
+            if not eager:
+                _verify_loop_vars(symbol_names[k], before, after, inv)
             new.append(after)
         return tuple(new)
 
     kwargs: dict[str, Any] = {}
     if opts.get("maximum_iterations") is not None:
         kwargs["maximum_iterations"] = opts["maximum_iterations"]
-    if any(inv is not None for inv in invariants):
+    if carried and (eager or any(inv is not None for inv in invariants)):
         leaves = []
         for inv, s in zip(invariants, start):
             inv_leaves = nest.flatten(inv) if inv is not None and nest.is_nested(s) else [inv] * len(nest.flatten(s))
             for i, t in zip(inv_leaves, nest.flatten(s)):
-                leaves.append(_ShapeLeaf(_shape_tuple(i) if i is not None else tuple(t.shape)))
+                if i is not None:
+                    leaves.append(_ShapeLeaf(_shape_tuple(i)))
+                else:  # eagerly any shape, as the Python loop; traced: the entry shape
+                    leaves.append(_ShapeLeaf(None if eager else tuple(t.shape)))
         kwargs["shape_invariants"] = leaves
     if opts.get("parallel_iterations") is not None:
         kwargs["parallel_iterations"] = opts["parallel_iterations"]
@@ -419,7 +450,7 @@ def while_stmt(
     """Functional ``while``: ``tapegrad.while_loop`` when the first test is a Tensor, else a
     Python loop (TF's ``ag__.while_stmt``)."""
     first = test()
-    if _is_tensor(first):
+    if _tensor_cond(first):
         _tf_while_stmt(test, body, get_state, set_state, symbol_names, opts)
         return
     if not _python_bool(first, _WHILE_CHANGED):
@@ -433,8 +464,9 @@ class _RangeIter:
     """``range(...)`` / ``tf.range(...)`` with tensor bounds, as the iterable of a for loop
     (TF elides ``tf.range`` in a for loop and iterates over the index)."""
 
-    def __init__(self, start: Any, limit: Any, delta: Any, dtype: Any) -> None:
+    def __init__(self, start: Any, limit: Any, delta: Any, dtype: Any, python_ints: bool = False) -> None:
         self.start, self.limit, self.delta, self.dtype = start, limit, delta, dtype
+        self.python_ints = python_ints  # builtin range: eagerly the body sees ints, as in Python
 
 
 def range_iter(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
@@ -443,15 +475,18 @@ def range_iter(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any] | None) 
     kwargs = kwargs or {}
     tg = _tg()
     if func is builtins.range and not kwargs and any(_is_tensor(a) for a in args):
-        t = tg.range(*args)  # TF's range_ overload: tf.range for tensor bounds
-        return _range_parts(args, {}, t.dtype)
+        # TF's range_ overload: tf.range for tensor bounds, in the widest dtype of the bounds
+        order = ["int32", "int64", "float32", "float64"]
+        names = [a.dtype.name for a in args if _is_tensor(a) and a.dtype.name in order]
+        dtype = getattr(tg, max(names, key=order.index)) if names else tg.int32
+        return _range_parts(args, {}, dtype, python_ints=True)
     if func is tg.range:
-        t = tg.range(*args, **kwargs)
+        t = tg.range(*args, **kwargs)  # the same errors as the call as written
         return _range_parts(args, kwargs, t.dtype)
     return converted_call(func, args, kwargs)
 
 
-def _range_parts(args: tuple[Any, ...], kwargs: dict[str, Any], dtype: Any) -> _RangeIter:
+def _range_parts(args: tuple[Any, ...], kwargs: dict[str, Any], dtype: Any, python_ints: bool = False) -> _RangeIter:
     tg = _tg()
     names = ("start", "limit", "delta")
     vals: dict[str, Any] = dict(zip(names, args))
@@ -462,7 +497,7 @@ def _range_parts(args: tuple[Any, ...], kwargs: dict[str, Any], dtype: Any) -> _
         vals["start"], vals["limit"] = 0, vals.get("start", 0)
     start, limit, delta = vals.get("start", 0), vals["limit"], vals.get("delta", 1)
     cast = lambda v: tg.cast(tg.convert_to_tensor(v), dtype)  # noqa: E731
-    return _RangeIter(cast(start), cast(limit), delta if not _is_tensor(delta) else cast(delta), dtype)
+    return _RangeIter(cast(start), cast(limit), delta if not _is_tensor(delta) else cast(delta), dtype, python_ints)
 
 
 def for_stmt(
@@ -532,8 +567,10 @@ def _tf_range_for_stmt(iter_, extra_test, body, get_state, set_state, symbol_nam
     tg = _tg()
     delta = iter_.delta
 
+    to_int = iter_.python_ints and _eager()
+
     def step(i):
-        body(i)
+        body(int(i) if to_int else i)
         return i + delta
 
     def main_test(i):
