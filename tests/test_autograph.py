@@ -1072,3 +1072,14 @@ def test_trace_errors_match_tensorflow(programs, both_branches, monkeypatch, nam
     if name == "bad_condition":  # TF prints its symbolic tensor; compare around it
         message = message.split(", got ")[0]
     assert message in str(expected.value)
+
+
+def test_names_of_converted_code():
+    g = _convert(make_closure(2.0))
+    assert g.__qualname__ == "make_closure.<locals>.inner" and g.__code__.co_name == "inner"
+
+    def outer(x):
+        f = lambda v: v + 1  # noqa: E731
+        return f
+
+    assert _convert(outer)(1).__qualname__ == "test_names_of_converted_code.<locals>.outer.<locals>.<lambda>"

@@ -2,36 +2,42 @@
 ``tapegrad.while_loop`` calls, dispatched at run time as TF's AutoGraph.
 
 What is converted (``_convert(func)``, which ``tf.function(autograph=True)`` uses; cached per code
-object):
+object; methods are converted and rebound; closures keep their cells):
 
 * ``if`` / ``elif`` / ``else`` -> ``ag__.if_stmt``: ``tapegrad.cond`` over the names the branches
-  assign when the condition is a tapegrad Tensor (or Variable), a Python ``if`` otherwise. A name
-  assigned in one branch only and used after the ``if`` is TF's error ("'y' must also be
-  initialized in the else branch") when that branch runs.
+  assign when the condition is a tapegrad Tensor (or Variable); a Python ``if`` otherwise.
 * ``while`` -> ``ag__.while_stmt``: ``tapegrad.while_loop`` over the loop-modified names when the
   condition is a Tensor; a Python loop otherwise.
 * ``for x in range(t)`` (tensor bounds), ``for x in tf.range(...)`` and ``for x in tensor``
   (axis 0) -> ``ag__.for_stmt``: ``tapegrad.while_loop`` over an index; other iterables loop in
   Python. ``tf.autograph.experimental.set_loop_options(...)`` at the top of a loop body gives the
   loop's ``maximum_iterations`` / ``shape_invariants``.
-* ``break`` / ``continue`` become boolean loop variables and ``return`` inside ``if`` / loops a
-  ``do_return`` / ``retval_`` pair (TF's lowering), so they work in tensor loops and conds.
+* ``break`` / ``continue`` become boolean flags (a loop's ``else`` runs under ``if not break_``)
+  and a ``return`` inside ``if`` / loops a ``do_return`` / ``retval_`` pair (TF's lowering; the
+  rest of a block after an ``if`` that returns in one branch moves into the other branch).
 * ``a and b`` / ``a or b`` / ``not a`` -> lazy ``ag__.and_`` / ``or_`` / ``not_`` (``tapegrad.cond``
   / ``logical_not`` on tensors); ``a if c else b`` -> ``ag__.if_exp``.
 * Calls -> ``ag__.converted_call``: user functions, methods and user ``__call__`` are converted
   recursively; ``range`` with tensor bounds becomes ``tapegrad.range``.
 
-What is left as Python: ``print`` (as TF 2: it runs at trace time; use ``tf.print`` for a tensor
-print), ``assert``, lambdas, generators and coroutines, functions without source (builtins, C
-functions, the REPL), anything under ``tapegrad`` / ``numpy`` / builtins / the standard library /
-site-packages, and ``do_not_convert`` functions. A statement that cannot be rewritten stays a
-Python statement: one holding ``yield``, ``global`` / ``nonlocal``, ``del`` of a name, ``:=``,
-``match``, ``super()`` / ``locals()`` / ``eval``-like calls, or a ``break`` / ``continue`` /
-``return`` inside ``try`` (then the enclosing statements stay Python too). Methods that use private
-(``__x``) names are not converted. In eager execution the converted function gives the original's values (Python numbers carried
-through a tensor loop become tensors, as in TF); while tracing (``tapegrad.executing_eagerly()``
-False) TF's trace-time errors apply: a name set in one branch only of a tensor ``if``, a ``return``
-inside a tensor loop, dtype / shape changes of loop variables.
+What is left as Python: ``print`` (as TF 2: it runs when the code runs; ``tf.print`` prints
+tensors), ``assert``, lambdas, generators and coroutines, functions without source (builtins, C
+functions, ``exec``, the REPL), anything under ``tapegrad`` / ``numpy`` / builtins / the standard
+library / site-packages, and ``do_not_convert`` functions. A statement that cannot be rewritten
+stays a Python statement: one holding ``yield``, ``global`` / ``nonlocal``, ``del`` of a name,
+``:=``, ``match``, ``super()`` / ``locals()`` / ``eval``-like calls, or a ``break`` / ``continue`` /
+``return`` inside ``try`` (then the enclosing statements stay Python too). Functions that use
+private (``__x``) names are not converted.
+
+Eagerly (``tapegrad.executing_eagerly()``), the converted function gives the original's values: a
+tensor condition takes the ``cond`` / ``while_loop`` path only when it is a bool scalar (others are
+tested by Python's truth value), loops carry only tensors (Python numbers stay Python, ``range(t)``
+gives ints, shapes may change), and an unbound name raises Python's ``UnboundLocalError``. While
+tracing, TF's semantics and errors apply: every tensor condition is checked
+(``condition of if statement expected to be `tf.bool` scalar``), Python numbers in loops and branch
+outputs become tensors, a name set in one branch only fails (``'y' must also be initialized in the
+else branch``), loop variables keep dtype and shape (or ``set_loop_options`` invariants), and a
+``return`` inside a tensor loop raises TF's ``NotImplementedError``.
 """
 
 from __future__ import annotations

@@ -830,10 +830,25 @@ def _compile(func: types.FunctionType) -> _Converted:
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     outer = next(c for c in factory_code.co_consts if isinstance(c, types.CodeType))
     inner = next(c for c in outer.co_consts if isinstance(c, types.CodeType) and c.co_name == fn.name)
+    inner = _requalify(inner, f"autograph__factory.<locals>.{fn.name}", func.__qualname__)
     inner = inner.replace(co_name=code.co_name)
-    if hasattr(code, "co_qualname"):  # Python 3.11+
-        inner = inner.replace(co_qualname=code.co_qualname)
     return _Converted(inner, source_fn, filename)
+
+
+def _requalify(code: types.CodeType, old: str, new: str) -> types.CodeType:
+    """`code` and the functions it defines named under the original's qualified name instead of
+    the factory's (``co_qualname`` on 3.11+, the qualname constants before)."""
+
+    def fix(text: str) -> str:
+        return new + text[len(old) :] if text.startswith(old) else text
+
+    consts = tuple(
+        _requalify(c, old, new) if isinstance(c, types.CodeType) else fix(c) if isinstance(c, str) else c
+        for c in code.co_consts
+    )
+    if hasattr(code, "co_qualname"):  # Python 3.11+
+        return code.replace(co_consts=consts, co_qualname=fix(code.co_qualname))
+    return code.replace(co_consts=consts)
 
 
 def _lookup(func: types.FunctionType) -> Any:
