@@ -1083,3 +1083,49 @@ def test_names_of_converted_code():
         return f
 
     assert _convert(outer)(1).__qualname__ == "test_names_of_converted_code.<locals>.outer.<locals>.<lambda>"
+
+
+def except_name(x):
+    if x > 0:
+        try:
+            raise ValueError("a")
+        except ValueError as e:
+            msg = str(e)
+        x = x + float(len(msg))
+    return x
+
+
+def nested_loops(x, n):
+    s = tf.constant(0.0)
+    for i in range(n):
+        for j in range(n):
+            if j > i:
+                break
+            if j == 1:
+                continue
+            s = s + x * tf.cast(i * 10 + j, tf.float32)
+        else:
+            s = s - 1.0
+        if s > 50.0:
+            return s
+    return -s
+
+
+def while_else(x):
+    k = 0
+    while k < 5:
+        k += 1
+        if x * k > 7.0:
+            break
+    else:
+        return tf.constant(-1.0)
+    return x * k
+
+
+def test_handlers_nested_loops_loop_else():
+    for v in (0.5, 2.0, -1.0, 3.0):
+        x = tf.constant(v)
+        check(except_name, x)
+        check(while_else, x)
+        for n in (0, 3, tf.constant(4)):
+            check(nested_loops, x, n)

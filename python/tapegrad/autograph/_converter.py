@@ -110,8 +110,8 @@ def _target_names(t: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
 
 
-def assigned_names(stmts: Iterable[ast.AST]) -> set[str]:
-    """Names that `stmts` bind in their own scope."""
+def assigned_names(stmts: Iterable[ast.AST], handlers: bool = True) -> set[str]:
+    """Names that `stmts` bind in their own scope (with `handlers`, ``except ... as name`` too)."""
     out: set[str] = set()
     for n in _own_nodes(stmts, comprehensions=False):
         if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
@@ -120,7 +120,7 @@ def assigned_names(stmts: Iterable[ast.AST]) -> set[str]:
             out.add(n.name)
         elif isinstance(n, (ast.Import, ast.ImportFrom)):
             out.update((a.asname or a.name.split(".")[0]) for a in n.names if a.name != "*")
-        elif isinstance(n, ast.ExceptHandler) and n.name:
+        elif isinstance(n, ast.ExceptHandler) and n.name and handlers:
             out.add(n.name)
     return out
 
@@ -457,6 +457,15 @@ class _ControlFlow:
         self.total_loads = _loads([fn])
         self.maybe_undefined: set[str] = set()
         self.converted = 0
+        # ``except E as e`` unbinds `e` after the handler: a name bound only so is no state, and one
+        # also bound otherwise is read into the state with ``ag__.ldu`` (Undefined when unbound)
+        handler_names = assigned_names(fn.body) - assigned_names(fn.body, handlers=False)
+        self.handler_only = handler_names
+        self.unbindable = {
+            n.name
+            for n in _own_nodes(fn.body)
+            if isinstance(n, ast.ExceptHandler) and n.name and n.name not in handler_names
+        }
 
     def block(self, stmts: list[ast.stmt], defined: set[str], in_loop: bool) -> list[ast.stmt]:
         out: list[ast.stmt] = []
@@ -529,7 +538,11 @@ class _ControlFlow:
 
     def _state_fns(self, names: list[str]) -> tuple[str, str, list[ast.stmt]]:
         get_name, set_name = self.names.fresh("get_state"), self.names.fresh("set_state")
-        getter = _def(get_name, [], [ast.Return(value=_tuple([_name(n, raw=True) for n in names]))])
+        reads: list[ast.expr] = [
+            _call(_ag("ldu"), _lambda(_name(n, raw=True)), _const(n)) if n in self.unbindable else _name(n, raw=True)
+            for n in names
+        ]
+        getter = _def(get_name, [], [ast.Return(value=_tuple(reads))])
         vars_ = self.names.fresh("vars_")
         if names:
             setter_body: list[ast.stmt] = self._scope_decl(names) + [
@@ -566,7 +579,7 @@ class _ControlFlow:
     # -- if
 
     def convert_if(self, s: ast.If, defined: set[str], in_loop: bool) -> list[ast.stmt]:
-        modified = sorted(assigned_names(s.body + s.orelse))
+        modified = sorted(assigned_names(s.body + s.orelse) - self.handler_only)
         inside = _own_loads(s)  # a read in a nested function or lambda may happen later: outside
         live = [n for n in modified if self.all_live or self.total_loads[n] > inside[n] or (in_loop and inside[n])]
         state = live + [n for n in modified if n not in live]
@@ -612,7 +625,7 @@ class _ControlFlow:
 
     def convert_while(self, s: ast.While, defined: set[str]) -> list[ast.stmt]:
         body_stmts, opts = self._loop_options(s.body)
-        state = sorted(assigned_names(body_stmts))
+        state = sorted(assigned_names(body_stmts) - self.handler_only)
         pre = self._undefined_inits(state, defined)
         test_name, body_name = self.names.fresh("loop_test"), self.names.fresh("loop_body")
         test = _def(test_name, [], [ast.Return(value=_expr(s.test))])
@@ -632,7 +645,7 @@ class _ControlFlow:
     def convert_for(self, s: ast.For, defined: set[str]) -> list[ast.stmt]:
         body_stmts, opts = self._loop_options(s.body)
         targets = sorted(_target_names(s.target))
-        state = sorted(assigned_names(body_stmts) | set(targets))
+        state = sorted((assigned_names(body_stmts) - self.handler_only) | set(targets))
         extra = getattr(s, "_ag_extra_test", None)
         pre = self._undefined_inits(state, defined)
         it = s.iter

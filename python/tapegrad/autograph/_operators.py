@@ -57,6 +57,14 @@ def ld(v: Any) -> Any:
     return v
 
 
+def ldu(load: Callable[[], Any], name: str) -> Any:
+    """The value `load` reads, or `Undefined` when the name is unbound (TF's ``ag__.ldu``)."""
+    try:
+        return load()
+    except NameError:
+        return Undefined(name)
+
+
 def retval(v: Any) -> Any:
     """The value a converted function returns: None where no ``return`` ran."""
     return None if isinstance(v, UndefinedReturnValue) else v
@@ -681,6 +689,7 @@ __all__ = [
     "if_exp",
     "if_stmt",
     "ld",
+    "ldu",
     "not_",
     "or_",
     "range_iter",
