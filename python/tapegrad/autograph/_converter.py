@@ -104,6 +104,9 @@ def _own_nodes(nodes: Iterable[ast.AST], comprehensions: bool = True) -> Iterato
             stack.append(n.generators[0].iter)
             continue
         stack.extend(ast.iter_child_nodes(n))
+        extra = getattr(n, "_ag_extra_test", None)  # a lowered loop's condition, read each iteration
+        if extra is not None:
+            stack.append(extra)
 
 
 def _target_names(t: ast.AST) -> set[str]:
@@ -128,18 +131,13 @@ def assigned_names(stmts: Iterable[ast.AST], handlers: bool = True) -> set[str]:
 def _loads(nodes: Iterable[ast.AST]) -> Counter:
     """How often each name is read under `nodes` (nested scopes included: closures read too)."""
     c: Counter = Counter()
-    for root in nodes:
-        for n in ast.walk(root):
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-                c[n.id] += 1
-            elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
-                c[n.target.id] += 1
-    return c
-
-
-def _own_loads(stmt: ast.stmt) -> Counter:
-    c: Counter = Counter()
-    for n in _own_nodes([stmt]):
+    stack = list(nodes)
+    while stack:
+        n = stack.pop()
+        stack.extend(ast.iter_child_nodes(n))
+        extra = getattr(n, "_ag_extra_test", None)
+        if extra is not None:
+            stack.append(extra)
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
             c[n.id] += 1
         elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
@@ -384,6 +382,88 @@ def _flatten_inline(stmts: list[ast.stmt]) -> None:
         i += 1
 
 
+# ---- liveness ------------------------------------------------------------------------------------
+
+
+def _uses(node: Optional[ast.AST]) -> set[str]:
+    return set(_loads([node])) if node is not None else set()
+
+
+class _Liveness:
+    """Backward liveness over the lowered function (its jumps are flags by now): the names live
+    after each statement and at the head of each loop, as TF's ``liveness`` analysis. Names read by
+    nested functions or lambdas count as live everywhere (they may run at any later time); a
+    statement with jumps or handlers (``try``, an unlowered loop) keeps everything it reads live."""
+
+    def __init__(self, fn: ast.FunctionDef) -> None:
+        self.after: dict[int, set[str]] = {}
+        self.head: dict[int, set[str]] = {}
+        self.escaping: set[str] = set()
+        for n in _own_nodes(fn.body):
+            if isinstance(n, ast.Lambda):
+                self.escaping |= _uses(n.body)
+            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                self.escaping |= set(_loads(n.body))
+        self.block(fn.body, set())
+
+    def block(self, stmts: list[ast.stmt], live: set[str]) -> set[str]:
+        for s in reversed(stmts):
+            live = self.stmt(s, live)
+        return live
+
+    def stmt(self, s: ast.stmt, live: set[str]) -> set[str]:
+        live = set(live) | self.escaping
+        self.after[id(s)] = live
+        if isinstance(s, ast.If):
+            return _uses(s.test) | self.block(s.body, live) | self.block(s.orelse, live)
+        if isinstance(s, (ast.While, ast.For)):
+            if s.orelse or _escaping_jumps(s.body, in_loop=False):  # not lowered: conservative
+                everything = live | _uses(s)
+                self.block(s.body, everything)
+                self.block(s.orelse, everything)
+                self.head[id(s)] = everything
+                return everything
+            if isinstance(s, ast.While):
+                test, targets, before = _uses(s.test), set(), set()
+            else:
+                test, targets, before = (
+                    _uses(getattr(s, "_ag_extra_test", None)),
+                    _target_names(s.target),
+                    _uses(s.iter),
+                )
+            head = live | test
+            while True:
+                new = live | test | (self.block(s.body, head) - targets)
+                if new == head:
+                    break
+                head = new
+            self.head[id(s)] = head
+            return head | before
+        if isinstance(s, (ast.With, ast.AsyncWith)):
+            bound = assigned_names([it.optional_vars for it in s.items if it.optional_vars])
+            return (self.block(s.body, live) - bound) | set().union(*(_uses(it.context_expr) for it in s.items))
+        if isinstance(s, (ast.Return, ast.Raise)):
+            return _uses(s) | self.escaping
+        if isinstance(s, (ast.Try, ast.AsyncFor)) or type(s).__name__ in ("Match", "TryStar"):
+            everything = live | _uses(s)
+            for field in ("body", "orelse", "finalbody"):
+                self.block(getattr(s, field, []) or [], everything)
+            for h in getattr(s, "handlers", []) or []:
+                self.block(h.body, everything)
+            return everything
+        if isinstance(s, (ast.Break, ast.Continue)):
+            return live
+        kills: set[str] = set()
+        if isinstance(s, (ast.Assign, ast.AnnAssign)):
+            targets = s.targets if isinstance(s, ast.Assign) else [s.target]
+            kills = {
+                n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            }
+        elif isinstance(s, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            kills = assigned_names([s])
+        return (live - kills) | _uses(s)
+
+
 # ---- expressions ---------------------------------------------------------------------------------
 
 
@@ -454,7 +534,7 @@ class _ControlFlow:
         self.names = names
         self.global_names = global_names
         self.all_live = all_live
-        self.total_loads = _loads([fn])
+        self.liveness = _Liveness(fn)
         self.maybe_undefined: set[str] = set()
         self.converted = 0
         # ``except E as e`` unbinds `e` after the handler: a name bound only so is no state, and one
@@ -580,8 +660,8 @@ class _ControlFlow:
 
     def convert_if(self, s: ast.If, defined: set[str], in_loop: bool) -> list[ast.stmt]:
         modified = sorted(assigned_names(s.body + s.orelse) - self.handler_only)
-        inside = _own_loads(s)  # a read in a nested function or lambda may happen later: outside
-        live = [n for n in modified if self.all_live or self.total_loads[n] > inside[n] or (in_loop and inside[n])]
+        live_after = self.liveness.after.get(id(s))
+        live = [n for n in modified if self.all_live or live_after is None or n in live_after]
         state = live + [n for n in modified if n not in live]
         pre = self._undefined_inits(state, defined)
         inner = set(defined)
@@ -623,9 +703,17 @@ class _ControlFlow:
             rest.pop(0)
         return rest, ast.Dict(keys=keys, values=values)
 
+    def _loop_state(self, s: ast.stmt, modified: set[str]) -> set[str]:
+        """The loop's state: the names it modifies that are live at its head (read by the test, by
+        a later iteration or after the loop); the others stay local to one iteration (TF's rule)."""
+        head = self.liveness.head.get(id(s))
+        if self.all_live or head is None:
+            return modified
+        return {n for n in modified if n in head}
+
     def convert_while(self, s: ast.While, defined: set[str]) -> list[ast.stmt]:
         body_stmts, opts = self._loop_options(s.body)
-        state = sorted(assigned_names(body_stmts) - self.handler_only)
+        state = sorted(self._loop_state(s, assigned_names(body_stmts) - self.handler_only))
         pre = self._undefined_inits(state, defined)
         test_name, body_name = self.names.fresh("loop_test"), self.names.fresh("loop_body")
         test = _def(test_name, [], [ast.Return(value=_expr(s.test))])
@@ -645,7 +733,7 @@ class _ControlFlow:
     def convert_for(self, s: ast.For, defined: set[str]) -> list[ast.stmt]:
         body_stmts, opts = self._loop_options(s.body)
         targets = sorted(_target_names(s.target))
-        state = sorted((assigned_names(body_stmts) - self.handler_only) | set(targets))
+        state = sorted(self._loop_state(s, (assigned_names(body_stmts) - self.handler_only) | set(targets)))
         extra = getattr(s, "_ag_extra_test", None)
         pre = self._undefined_inits(state, defined)
         it = s.iter
