@@ -385,7 +385,7 @@ def _flatten_inline(stmts: list[ast.stmt]) -> None:
 # ---- liveness ------------------------------------------------------------------------------------
 
 
-def _uses(node: Optional[ast.AST]) -> set[str]:
+def _uses(node: ast.AST | None) -> set[str]:
     return set(_loads([node])) if node is not None else set()
 
 
@@ -455,10 +455,8 @@ class _Liveness:
             return live
         kills: set[str] = set()
         if isinstance(s, (ast.Assign, ast.AnnAssign)):
-            targets = s.targets if isinstance(s, ast.Assign) else [s.target]
-            kills = {
-                n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-            }
+            lhs: list[ast.expr] = list(s.targets) if isinstance(s, ast.Assign) else [s.target]
+            kills = {n.id for t in lhs for n in ast.walk(t) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         elif isinstance(s, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             kills = assigned_names([s])
         return (live - kills) | _uses(s)
