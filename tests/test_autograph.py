@@ -593,7 +593,7 @@ def test_one_branch_definition_eagerly_is_pythons_error():
             g(x)
 
 
-def test_traced_cond_runs_both_branches(both_branches):
+def test_traced_cond_runs_both_branches(both_branches, monkeypatch):
     for v in (-2.0, 0.5, 3.0):
         x = tf.constant(v)
         for f in (if_else, if_elif_else, if_no_else, early_return, unused_temp, elif_returns):
@@ -602,6 +602,7 @@ def test_traced_cond_runs_both_branches(both_branches):
         check(nested_if_in_loop, tf.constant([v, 1.0]), 3, grad=False)
         check(logical_ops, x, -x, grad=False)
     # TF's trace-time errors
+    monkeypatch.setattr(tf, "executing_eagerly", lambda: False)
     with pytest.raises(ValueError, match="'y' must also be initialized in the else branch"):
         _convert(one_branch_only)(tf.constant(1.0))
 

@@ -127,17 +127,20 @@ def _as_output(v: Any) -> Any:
     return v
 
 
+def _verify_tf_cond_branch_vars(vars_: Sequence[Any], symbol_names: Sequence[str], branch_name: str) -> None:
+    """TF's check of one branch's outputs while tracing: each must be defined."""
+    for name, var in zip(symbol_names, vars_):
+        if isinstance(var, Undefined):
+            raise ValueError(f"'{name}' must also be initialized in the {branch_name} branch")
+        if isinstance(var, UndefinedReturnValue):
+            raise ValueError(f"the {branch_name} branch must also have a return statement.")
+
+
 def _verify_tf_cond_vars(body_vars: Sequence[Any], orelse_vars: Sequence[Any], symbol_names: Sequence[str]) -> None:
-    """TF's checks of the two branches' outputs; they apply when both branches ran (a trace). A
-    name undefined in both branches is not an output there."""
+    """TF's checks of the two branches' outputs against each other (when both ran: a trace)."""
     for name, a, b in zip(symbol_names, body_vars, orelse_vars):
-        if _is_undef(a) and _is_undef(b):
+        if _is_undef(a) or _is_undef(b):
             continue
-        for var, branch in ((a, "main"), (b, "else")):
-            if isinstance(var, Undefined):
-                raise ValueError(f"'{name}' must also be initialized in the {branch} branch")
-            if isinstance(var, UndefinedReturnValue):
-                raise ValueError(f"the {branch} branch must also have a return statement.")
         try:
             nest.assert_same_structure(a, b)
         except (ValueError, TypeError) as e:
@@ -187,7 +190,8 @@ def _tf_if_stmt(cond, body, orelse, get_state, set_state, symbol_names, nouts):
             set_state(init_vars)
             fn()
             outs = tuple(get_state()[:nouts])
-            if not tg.executing_eagerly():  # traced: TF's cond makes Python numbers tensors
+            if not tg.executing_eagerly():  # traced: TF's checks; its cond makes Python numbers tensors
+                _verify_tf_cond_branch_vars(outs, symbol_names, name)
                 outs = tuple(nest.map_structure(_as_output, v) for v in outs)
             other = seen.get("else" if name == "main" else "main")
             if other is not None:
@@ -357,12 +361,9 @@ def _tf_while_stmt(
     eager = _eager()
     skip = set(opts.get("iterate_names", ()))
     init = get_state()
-    if not eager and any(isinstance(v, UndefinedReturnValue) for v in init):
-        # while tracing: TF's limit (eagerly the loop runs and the return takes effect)
-        raise NotImplementedError(
-            "a return statement cannot be placed inside this TensorFlow loop; this may happen if a return "
-            "statement depends on a static Python condition such as a hyperparameter"
-        )
+    # while tracing, a return inside the loop is TF's limit (raised after the body's first trace, so
+    # that errors inside the body come first, as TF); eagerly the loop runs and the return works
+    return_inside = not eager and any(isinstance(v, UndefinedReturnValue) for v in init)
     legal = _is_tensor_value if eager else _is_loop_value
     carried = [k for k, (n, v) in enumerate(zip(symbol_names, init)) if n not in skip and legal(v)]
     by_id = {id(v): inv for v, inv in opts.get("shape_invariants", ())}
@@ -390,6 +391,15 @@ def _tf_while_stmt(
 
     def aug_body(*vals: Any) -> tuple[Any, ...]:
         set_carried(vals)
+        if return_inside:
+            try:  # TF traces the body once first, and errors of these kinds give way to its limit
+                body()
+            except (UnboundLocalError, TypeError, ValueError, KeyError):
+                pass
+            raise NotImplementedError(
+                "a return statement cannot be placed inside this TensorFlow loop; this may happen if a return "
+                "statement depends on a static Python condition such as a hyperparameter"
+            )
         body()
         if dummy:
             return vals
@@ -424,6 +434,8 @@ def _tf_while_stmt(
 
 
 def _python_bool(value: Any, message: str) -> bool:
+    if _is_tensor(value) and not _eager():  # a tensor where a Python loop needs a bool: TF's error
+        raise NotImplementedError(message)
     try:
         return bool(value)
     except TypeError as e:  # a symbolic tensor used as a Python bool inside a trace
