@@ -1130,3 +1130,102 @@ def test_handlers_nested_loops_loop_else():
         check(while_else, x)
         for n in (0, 3, tf.constant(4)):
             check(nested_loops, x, n)
+
+
+# ---- random programs -----------------------------------------------------------------------------
+
+
+def random_program(seed, name):
+    """Source of a random function of (x: float scalar, n: int scalar, xs: float vector) mixing
+    tensor and Python if / while / for over range(n), range(2), tf.range and xs, with break,
+    continue and return; every while loop is bounded by its own counter."""
+    import random
+
+    rng = random.Random(seed)
+    conds = ["x > {c}", "a < b", "k > {i}", "a > {c} and b < {d}", "not (b > {c})", "a > {c} or k == {i}"]
+    assigns = ["a = a * 0.5 + x", "b = b - 0.25 * a", "a = a + 1.0", "k = k + 1", "b = b * 1.5 - 0.5"]
+    count = [0]
+
+    def cond():
+        c, d = round(rng.uniform(-2, 2), 2), round(rng.uniform(-1, 3), 2)
+        return rng.choice(conds).format(c=c, d=d, i=rng.randint(0, 3))
+
+    def block(depth, pad, in_loop, lo=1, hi=3):
+        return [line for _ in range(rng.randint(lo, hi)) for line in stmt(depth, pad, in_loop)]
+
+    def stmt(depth, pad, in_loop):
+        r = rng.random()
+        if depth >= 3 or r < 0.35:
+            return [pad + rng.choice(assigns)]
+        if r < 0.55:
+            out = [pad + f"if {cond()}:"] + block(depth + 1, pad + "    ", in_loop)
+            if rng.random() < 0.5:
+                out += [pad + "else:"] + block(depth + 1, pad + "    ", in_loop)
+            return out
+        if r < 0.65 and in_loop:
+            return [pad + f"if {cond()}:", pad + "    " + rng.choice(["break", "continue"])]
+        if r < 0.70:
+            return [pad + f"if {cond()}:", pad + "    return a - b"]
+        count[0] += 1
+        v = f"v{count[0]}"
+        if r < 0.84:
+            head = [pad + f"{v} = 0", pad + f"while {v} < 3 and ({cond()}):", pad + f"    {v} = {v} + 1"]
+            return head + block(depth + 1, pad + "    ", True)
+        it = rng.choice(["range(n)", "range(2)", "tf.range(3)", "xs"])
+        head = [pad + f"for {v} in {it}:", pad + f"    b = b + 0.1 * tf.cast({v}, tf.float32)"]
+        return head + block(depth + 1, pad + "    ", True)
+
+    lines = [f"def {name}(x, n, xs):", "    a = x * 0.5", "    b = tf.constant(1.0)", "    k = 0"]
+    lines += block(0, "    ", False, 3, 6)
+    lines.append("    return a + b + tf.cast(k, tf.float32)")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def random_programs(tmp_path_factory):
+    import importlib.util
+
+    path = tmp_path_factory.mktemp("agr") / "ag_random_programs.py"
+    path.write_text("import tapegrad as tf\n\n\n" + "\n\n".join(random_program(s, f"p{s}") for s in range(60)))
+    spec = importlib.util.spec_from_file_location("ag_random_programs", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return [getattr(mod, f"p{s}") for s in range(60)]
+
+
+RANDOM_INPUTS = [(v, n, xs) for v in (-1.5, 0.3, 2.0) for n, xs in ((0, [1.0]), (3, [0.5, -2.0, 3.0]))]
+
+
+def test_random_programs_eagerly_equal_the_original(random_programs, spy):
+    for f in random_programs:
+        for v, n, xs in RANDOM_INPUTS:
+            check(f, tf.constant(v), tf.constant(n), tf.constant(xs), grad=(v == 0.3))
+    assert spy["cond"] > 100 and spy["while_loop"] > 100
+
+
+TF_TRACE_ERRORS = (
+    "must also be initialized in the",
+    "must also have a return statement",
+    "a return statement cannot be placed inside this TensorFlow loop",
+    "changing to a TF loop should remove the error",
+    "Did you intend to make it a TF loop?",
+)
+
+
+def test_random_programs_traced(random_programs, both_branches, monkeypatch):
+    """Both branches of every tensor if run and Python numbers become tensors, as in a trace: each
+    program either raises one of TF's trace-time errors or gives the original's values."""
+    monkeypatch.setattr(tf, "executing_eagerly", lambda: False)
+    ran = 0
+    for f in random_programs:
+        g = _convert(f)
+        for v, n, xs in RANDOM_INPUTS:
+            args = (tf.constant(v), tf.constant(n), tf.constant(xs))
+            try:
+                out = g(*args)
+            except (ValueError, NotImplementedError) as e:
+                assert any(m in str(e) for m in TF_TRACE_ERRORS), e
+                continue
+            _same(f(*args), out)
+            ran += 1
+    assert ran > 60
