@@ -157,6 +157,16 @@ def _verify_tf_cond_vars(body_vars: Sequence[Any], orelse_vars: Sequence[Any], s
                 )
 
 
+def _traced_output(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """`fn`, whose Python-number result becomes a tensor while tracing (TF's cond output)."""
+
+    def run() -> Any:
+        out = fn()
+        return out if _eager() else nest.map_structure(_as_output, out)
+
+    return run
+
+
 # ---- if ------------------------------------------------------------------------------------------
 
 
@@ -224,7 +234,8 @@ def _tf_if_stmt(cond, body, orelse, get_state, set_state, symbol_names, nouts):
 def if_exp(cond: Any, if_true: Callable[[], Any], if_false: Callable[[], Any], expr_repr: str) -> Any:
     """Functional ``a if cond else b`` (TF's ``ag__.if_exp``)."""
     if _tensor_cond(cond):
-        return _tg().cond(_verify_tf_condition(cond, f"expression repr {expr_repr}"), if_true, if_false)
+        cond = _verify_tf_condition(cond, f"expression repr {expr_repr}")
+        return _tg().cond(cond, _traced_output(if_true), _traced_output(if_false))
     return if_true() if cond else if_false()
 
 
@@ -235,7 +246,7 @@ def and_(a: Callable[[], Any], b: Callable[[], Any]) -> Any:
     """Lazy ``a and b``: ``tapegrad.cond(a, b, lambda: a)`` for a tensor `a` (TF's ``ag__.and_``)."""
     a_val = a()
     if _tensor_cond(a_val):
-        return _tg().cond(a_val, b, lambda: a_val)
+        return _tg().cond(a_val, _traced_output(b), lambda: a_val)
     return a_val and b()
 
 
@@ -243,7 +254,7 @@ def or_(a: Callable[[], Any], b: Callable[[], Any]) -> Any:
     """Lazy ``a or b``: ``tapegrad.cond(a, lambda: a, b)`` for a tensor `a` (TF's ``ag__.or_``)."""
     a_val = a()
     if _tensor_cond(a_val):
-        return _tg().cond(a_val, lambda: a_val, b)
+        return _tg().cond(a_val, lambda: a_val, _traced_output(b))
     return a_val or b()
 
 
