@@ -1229,3 +1229,13 @@ def test_random_programs_traced(random_programs, both_branches, monkeypatch):
             _same(f(*args), out)
             ran += 1
     assert ran > 60
+
+
+def test_namespace_matches_tensorflow(programs):
+    tf_ref = programs[0]
+    for ours, theirs in ((tf.autograph, tf_ref.autograph), (tf.autograph.experimental, tf_ref.autograph.experimental)):
+        missing = [n for n in dir(theirs) if not n.startswith("_") and not hasattr(ours, n)]
+        assert not missing
+    assert [f.name for f in tf.autograph.experimental.Feature] == [
+        f.name for f in tf_ref.autograph.experimental.Feature
+    ]

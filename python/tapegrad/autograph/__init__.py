@@ -42,13 +42,14 @@ else branch``), loop variables keep dtype and shape (or ``set_loop_options`` inv
 
 from __future__ import annotations
 
+import enum
 import functools
 import types as _types
 from typing import Any, Callable, Optional
 
 from ._converter import ConversionError, convert as _convert_impl
 
-__all__ = ["ConversionError", "experimental", "to_code", "to_graph"]
+__all__ = ["ConversionError", "experimental", "set_verbosity", "to_code", "to_graph", "trace"]
 
 
 def _convert(func: Any) -> Any:
@@ -93,7 +94,39 @@ def _set_loop_options(
     return None
 
 
-experimental = _types.SimpleNamespace(do_not_convert=_do_not_convert, set_loop_options=_set_loop_options)
+class Feature(enum.Enum):
+    """``tf.autograph.experimental.Feature``: optional conversion features (accepted by
+    ``to_graph``'s `experimental_optional_features`; tapegrad's conversion does not vary with them)."""
+
+    ALL = "ALL"
+    AUTO_CONTROL_DEPS = "AUTO_CONTROL_DEPS"
+    ASSERT_STATEMENTS = "ASSERT_STATEMENTS"
+    BUILTIN_FUNCTIONS = "BUILTIN_FUNCTIONS"
+    EQUALITY_OPERATORS = "EQUALITY_OPERATORS"
+    LISTS = "LISTS"
+    NAME_SCOPES = "NAME_SCOPES"
+
+
+experimental = _types.SimpleNamespace(
+    do_not_convert=_do_not_convert, set_loop_options=_set_loop_options, Feature=Feature
+)
+
+_verbosity = [0]
+
+
+def set_verbosity(level: int, alsologtostdout: bool = False) -> None:
+    """``tf.autograph.set_verbosity``: the level of AutoGraph's logging (tapegrad logs nothing)."""
+    _verbosity[0] = int(level)
+
+
+def trace(*args: Any) -> None:
+    """``tf.autograph.trace``: prints its arguments when the code runs (when it is traced).
+
+    >>> import tapegrad as tf
+    >>> tf.autograph.trace("step", 1)
+    step 1
+    """
+    print(*args)
 
 
 def to_graph(entity: Any, recursive: bool = True, experimental_optional_features: Any = None) -> Any:
