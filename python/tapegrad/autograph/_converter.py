@@ -5,7 +5,6 @@ from __future__ import annotations
 import __future__
 
 import ast
-import builtins
 import copy
 import inspect
 import itertools
@@ -959,7 +958,7 @@ def _lookup(func: types.FunctionType) -> Any:
     if entry is None:
         try:
             entry = _compile(func)
-        except (_Unsupported, SyntaxError, ValueError, StopIteration) as e:
+        except Exception as e:  # noqa: BLE001  (whatever fails, the function runs unconverted)
             entry = _Unsupported(str(e))
         try:
             _CACHE[code] = entry
@@ -1016,10 +1015,7 @@ def convert(func: Any, strict: bool = False) -> Any:
         return func
     try:
         return _rebuild(func, entry)
-    except _Unsupported as e:
+    except Exception as e:  # noqa: BLE001  (whatever fails, the function runs unconverted)
         if strict:
             raise ConversionError(f"converting {func!r}: {e}") from None
         return func
-
-
-_ = (builtins, dict)
