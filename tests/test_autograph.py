@@ -1239,3 +1239,34 @@ def test_namespace_matches_tensorflow(programs):
     assert [f.name for f in tf.autograph.experimental.Feature] == [
         f.name for f in tf_ref.autograph.experimental.Feature
     ]
+
+
+def test_loop_entry_values_while_tracing(monkeypatch):
+    def first_set_in_loop(n):
+        for i in tf.range(n):
+            y = tf.cast(i, tf.float32) * 2.0
+        return y
+
+    def none_before(x):
+        best = None
+        while x < 10.0:
+            x = x * 2.0
+            best = x
+        return best
+
+    def temp_only(n):
+        s = tf.constant(0.0)
+        for i in tf.range(n):
+            t = tf.cast(i, tf.float32)  # one iteration's temporary: not loop state
+            s = s + t
+        return s
+
+    n = tf.constant(3)
+    assert float(_convert(first_set_in_loop)(n)) == 4.0  # eagerly: the last iteration's value
+    assert float(_convert(none_before)(tf.constant(3.0))) == 12.0
+    monkeypatch.setattr(tf, "executing_eagerly", lambda: False)
+    with pytest.raises(ValueError, match="'y' must be defined before the loop"):
+        _convert(first_set_in_loop)(n)
+    with pytest.raises(ValueError, match="'best' is not allowed to be None before the loop"):
+        _convert(none_before)(tf.constant(3.0))
+    assert float(_convert(temp_only)(n)) == 3.0

@@ -36,7 +36,9 @@ gives ints, shapes may change), and an unbound name raises Python's ``UnboundLoc
 tracing, TF's semantics and errors apply: every tensor condition is checked
 (``condition of if statement expected to be `tf.bool` scalar``), Python numbers in loops and branch
 outputs become tensors, a name set in one branch only fails (``'y' must also be initialized in the
-else branch``), loop variables keep dtype and shape (or ``set_loop_options`` invariants), and a
+else branch``), loop variables keep dtype and shape (or ``set_loop_options`` invariants), a name read
+after a tensor loop (or by its next iteration) must be bound before it (``'y' must be defined
+before the loop``; TF instead builds a placeholder from a first trace of the body), and a
 ``return`` inside a tensor loop raises TF's ``NotImplementedError``.
 """
 

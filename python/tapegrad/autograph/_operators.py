@@ -375,6 +375,15 @@ def _tf_while_stmt(
     # while tracing, a return inside the loop is TF's limit (raised after the body's first trace, so
     # that errors inside the body come first, as TF); eagerly the loop runs and the return works
     return_inside = not eager and any(isinstance(v, UndefinedReturnValue) for v in init)
+    if not eager:  # TF's checks of the loop's entry values (TF makes a placeholder from a first trace of the
+        # body for a name bound only inside the loop; here it must be bound before the loop)
+        for name, v in zip(symbol_names, init):
+            if name in skip or name.startswith("<"):
+                continue
+            if v is None:
+                raise ValueError(f"'{name}' is not allowed to be None before the loop")
+            if isinstance(v, Undefined):
+                raise ValueError(f"'{name}' must be defined before the loop")
     legal = _is_tensor_value if eager else _is_loop_value
     carried = [k for k, (n, v) in enumerate(zip(symbol_names, init)) if n not in skip and legal(v)]
     by_id = {id(v): inv for v, inv in opts.get("shape_invariants", ())}
