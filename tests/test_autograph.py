@@ -1270,3 +1270,40 @@ def test_loop_entry_values_while_tracing(monkeypatch):
     with pytest.raises(ValueError, match="'best' is not allowed to be None before the loop"):
         _convert(none_before)(tf.constant(3.0))
     assert float(_convert(temp_only)(n)) == 3.0
+
+
+_FLAG = 0.0
+
+
+def sets_global(x):
+    global _FLAG
+    if x > 0:
+        _FLAG = 1.0
+    else:
+        _FLAG = -1.0
+    for _ in range(2):
+        _FLAG = _FLAG * 2.0
+    return x
+
+
+def test_global_and_nonlocal_names_escape():
+    g = _convert(sets_global)
+    g(tf.constant(1.0))
+    assert float(_FLAG) == 4.0
+    g(tf.constant(-1.0))
+    assert float(_FLAG) == -4.0
+
+    def outer():
+        seen = 0.0
+
+        def inner(x):
+            nonlocal seen
+            if x > 0:
+                seen = 5.0
+            return x
+
+        return inner, lambda: seen
+
+    inner, seen = outer()
+    _convert(inner)(tf.constant(1.0))
+    assert float(seen()) == 5.0

@@ -398,6 +398,9 @@ class _Liveness:
         self.after: dict[int, set[str]] = {}
         self.head: dict[int, set[str]] = {}
         self.escaping: set[str] = set()
+        for n in _own_nodes(fn.body):  # global / nonlocal names are seen outside: always live
+            if isinstance(n, (ast.Global, ast.Nonlocal)):
+                self.escaping.update(n.names)
         for n in _own_nodes(fn.body):
             if isinstance(n, ast.Lambda):
                 self.escaping |= _uses(n.body)
