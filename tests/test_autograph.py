@@ -1307,3 +1307,12 @@ def test_global_and_nonlocal_names_escape():
     inner, seen = outer()
     _convert(inner)(tf.constant(1.0))
     assert float(seen()) == 5.0
+
+
+def test_to_graph_recursive(spy):
+    g = tf.autograph.to_graph(calls_helper, recursive=False)
+    _same(calls_helper(tf.constant(1.0)), g(tf.constant(1.0)))
+    assert spy["cond"] == 0  # helper_abs ran as written
+    assert "converted_call" not in tf.autograph.to_code(calls_helper, recursive=False)
+    tf.autograph.to_graph(calls_helper)(tf.constant(1.0))
+    assert spy["cond"] == 2

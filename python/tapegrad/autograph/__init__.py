@@ -133,7 +133,8 @@ def trace(*args: Any) -> None:
 
 def to_graph(entity: Any, recursive: bool = True, experimental_optional_features: Any = None) -> Any:
     """``tf.autograph.to_graph``: the converted function (its tensor ``if``/``while``/``for`` run as
-    ``tf.cond`` / ``tf.while_loop``). Raises `ConversionError` for what cannot be converted.
+    ``tf.cond`` / ``tf.while_loop``); with ``recursive=False`` the functions it calls are not
+    converted. Raises `ConversionError` for what cannot be converted.
 
     >>> import tapegrad as tf
     >>> def absolute(x):
@@ -148,7 +149,7 @@ def to_graph(entity: Any, recursive: bool = True, experimental_optional_features
     >>> "ag__.if_stmt" in tf.autograph.to_code(absolute)
     True
     """
-    return _convert_impl(entity, strict=True)
+    return _convert_impl(entity, strict=True, recursive=recursive)
 
 
 def to_code(entity: Any, recursive: bool = True, experimental_optional_features: Any = None) -> str:

@@ -10,6 +10,7 @@ import inspect
 import itertools
 import linecache
 import textwrap
+import threading
 import types
 import weakref
 from collections import Counter
@@ -467,6 +468,9 @@ class _Liveness:
 # ---- expressions ---------------------------------------------------------------------------------
 
 
+_WRAP_CALLS = [True]  # set while one function is transformed (single-threaded: under _LOCK)
+
+
 class _Expressions(ast.NodeTransformer):
     """Calls -> ``ag__.converted_call``; ``and``/``or``/``not`` -> lazy ``ag__.and_``/``or_``/
     ``not_``; ``a if c else b`` -> ``ag__.if_exp``. Lambdas and nested functions are left alone."""
@@ -484,6 +488,8 @@ class _Expressions(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
+        if not _WRAP_CALLS[0]:  # to_graph(recursive=False): calls run as written
+            return node
         f = node.func
         if isinstance(f, ast.Name) and f.id in _NO_WRAP:
             return node
@@ -803,7 +809,11 @@ class _Converted:
         self.code, self.source, self.filename = code, source, filename
 
 
-_CACHE: weakref.WeakKeyDictionary[types.CodeType, Any] = weakref.WeakKeyDictionary()
+_CACHES: dict[bool, weakref.WeakKeyDictionary[types.CodeType, Any]] = {
+    True: weakref.WeakKeyDictionary(),  # recursive conversion (calls through ag__.converted_call)
+    False: weakref.WeakKeyDictionary(),
+}
+_LOCK = threading.Lock()
 _counter = itertools.count()
 
 
@@ -952,21 +962,26 @@ def _requalify(code: types.CodeType, old: str, new: str) -> types.CodeType:
     return code.replace(co_consts=consts)
 
 
-def _lookup(func: types.FunctionType) -> Any:
+def _lookup(func: types.FunctionType, recursive: bool = True) -> Any:
     code = func.__code__
-    try:
-        entry = _CACHE.get(code)
-    except TypeError:
-        entry = None
-    if entry is None:
+    cache = _CACHES[recursive]
+    with _LOCK:
         try:
-            entry = _compile(func)
-        except Exception as e:  # noqa: BLE001  (whatever fails, the function runs unconverted)
-            entry = _Unsupported(str(e))
-        try:
-            _CACHE[code] = entry
+            entry = cache.get(code)
         except TypeError:
-            pass
+            entry = None
+        if entry is None:
+            _WRAP_CALLS[0] = recursive
+            try:
+                entry = _compile(func)
+            except Exception as e:  # noqa: BLE001  (whatever fails, the function runs unconverted)
+                entry = _Unsupported(str(e))
+            finally:
+                _WRAP_CALLS[0] = True
+            try:
+                cache[code] = entry
+            except TypeError:
+                pass
     return entry
 
 
@@ -996,13 +1011,13 @@ def _rebuild(func: types.FunctionType, entry: _Converted) -> types.FunctionType:
 _LIBRARY_MODULES = ("tapegrad", "numpy", "builtins")
 
 
-def convert(func: Any, strict: bool = False) -> Any:
+def convert(func: Any, strict: bool = False, recursive: bool = True) -> Any:
     """The converted `func`; `func` itself when it cannot be converted (or, with `strict`,
     `ConversionError`)."""
     if getattr(func, "__ag_do_not_convert__", False) or getattr(func, "__ag_converted__", False):
         return func
     if isinstance(func, types.MethodType):
-        inner = convert(func.__func__, strict)
+        inner = convert(func.__func__, strict, recursive)
         return func if inner is func.__func__ else types.MethodType(inner, func.__self__)
     if not isinstance(func, types.FunctionType):
         if strict:
@@ -1011,7 +1026,7 @@ def convert(func: Any, strict: bool = False) -> Any:
     module = (getattr(func, "__module__", None) or "").split(".")[0]
     if module in _LIBRARY_MODULES and not strict:
         return func
-    entry = _lookup(func)
+    entry = _lookup(func, recursive)
     if isinstance(entry, _Unsupported):
         if strict:
             raise ConversionError(f"converting {func!r}: {entry}")
