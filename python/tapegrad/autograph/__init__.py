@@ -6,8 +6,9 @@ object; methods are converted and rebound; closures keep their cells):
 
 * ``if`` / ``elif`` / ``else`` -> ``ag__.if_stmt``: ``tapegrad.cond`` over the names the branches
   assign when the condition is a tapegrad Tensor (or Variable); a Python ``if`` otherwise.
-* ``while`` -> ``ag__.while_stmt``: ``tapegrad.while_loop`` over the loop-modified names when the
-  condition is a Tensor; a Python loop otherwise.
+* ``while`` -> ``ag__.while_stmt``: ``tapegrad.while_loop`` over the loop-modified names that are
+  live at the loop's head (TF's rule: one iteration's temporaries stay local) when the condition
+  is a Tensor; a Python loop otherwise. A tensor ``if`` outputs the assigned names live after it.
 * ``for x in range(t)`` (tensor bounds), ``for x in tf.range(...)`` and ``for x in tensor``
   (axis 0) -> ``ag__.for_stmt``: ``tapegrad.while_loop`` over an index; other iterables loop in
   Python. ``tf.autograph.experimental.set_loop_options(...)`` at the top of a loop body gives the
