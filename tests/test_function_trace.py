@@ -610,3 +610,38 @@ def test_frequent_retracing_warning(caplog):
             f(tg.ones([n]))
     msgs = [r.getMessage() for r in caplog.records if "triggered tf.function retracing" in r.getMessage()]
     assert len(msgs) == 2 and msgs[0].startswith("5 out of the last 5 calls to <function")
+
+
+# ---- autograph (tapegrad.autograph) with traced control flow ------------------------------------------
+
+
+def test_autograph_if_and_while_become_nodes():
+    @tg.function
+    def collatz(n):
+        steps = tg.constant(0)
+        while n != 1:
+            if n % 2 == 0:
+                n = n // 2
+            else:
+                n = 3 * n + 1
+            steps += 1
+        return steps
+
+    for n, want in ((6, 8), (7, 16), (27, 111), (1, 0)):
+        assert int(collatz(tg.constant(n))) == want
+    replayed(collatz)
+    assert collatz._traces[next(iter(collatz._traces))].graph.node_names[-1] == "while_loop"
+
+
+def test_autograph_for_over_a_tensor_range_with_break_and_tensor_indexing():
+    def first_rows(x, k):
+        s = tg.zeros_like(x[0])
+        for i in tg.range(tg.shape(x)[0]):
+            if i >= k:
+                break
+            s += x[i] * tg.cast(i + 1, x.dtype)
+        return s
+
+    x = arr(5, 3)
+    check_against_eager(first_rows, (x, tg.constant(2)), (x * 2.0, tg.constant(4)), (x, tg.constant(0)))
+    check_against_eager(lambda x, i: x[i, -1] + x[1:, i][0], (x, tg.constant(1)), (x, tg.constant(-2)))

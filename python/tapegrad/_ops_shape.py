@@ -758,6 +758,8 @@ def _getitem(tensor, spec):
             full.append(s)
     if not n_ell:
         full.extend([_slice(None)] * (r - used))
+    if _core._tracing() and any(isinstance(s, Tensor) and _core._trace_is_traced(s) for s in full):
+        return _getitem_traced(tensor, full)
     begin, stride, size, out_shape = [], [], [], []
     d = 0
     for s in full:
@@ -788,6 +790,33 @@ def _getitem(tensor, spec):
     out = _core.strided_slice(tensor, begin, stride, size)
     if out_shape != size:
         out = _core.reshape(out, out_shape)
+    return out
+
+
+def _getitem_traced(tensor, full):
+    """``tensor[...]`` in a traced tf.function with indices that depend on the function's inputs
+    (``x[i]`` in a loop): the dimensions those index are kept by the slice and then gathered, so
+    the index is read at every replay instead of being baked in (Note [Traced functions])."""
+    shape = tensor._shape_tuple
+    kept, picks, pos, d = [], [], 0, 0
+    for s in full:
+        if s is None:
+            kept.append(s)
+            pos += 1
+            continue
+        if isinstance(s, Tensor) and _core._trace_is_traced(s):
+            if s.dtype not in (int32, as_dtype("int64")) or s._shape_tuple != ():
+                raise TypeError(_SLICE_TYPE_ERROR + f", got {s!r}")
+            picks.append((pos, _core.floormod(s, shape[d])))
+            kept.append(_slice(None))
+        else:
+            kept.append(s)
+        if isinstance(kept[-1], _slice):
+            pos += 1
+        d += 1
+    out = _getitem(tensor, tuple(kept))
+    for axis, index in reversed(picks):
+        out = gather(out, index, axis=axis)
     return out
 
 

@@ -693,7 +693,7 @@ def while_loop(
     state = nest.pack_sequence_as(state, [_as_loop_value(v) for v in nest.flatten(state)])
     invariants = None
     if shape_invariants is not None:
-        invariants = nest.flatten([shape_invariants] if single else list(shape_invariants))
+        invariants = _flatten_up_to(state, [shape_invariants] if single else list(shape_invariants))
     entry = [(_spec_of(v)) for v in nest.flatten(state)]
     step = functools.partial(_loop_step, body, single, entry, invariants)
     if _core._tracing() and all(isinstance(v, (Tensor, Variable)) for v in nest.flatten(state)):
@@ -701,6 +701,18 @@ def while_loop(
     else:
         state = _run_loop(cond, step, state, maximum_iterations, 0)
     return state[0] if single else (type(loop_vars)(state) if isinstance(loop_vars, tuple) else state)
+
+
+def _flatten_up_to(structure, value):
+    """`value`'s parts at the leaves of `structure` (TF's nest.flatten_up_to): a shape invariant
+    (a TensorShape is a tuple) stays whole where the loop variable is a tensor."""
+    if isinstance(structure, dict):
+        return [x for k in sorted(structure) for x in _flatten_up_to(structure[k], value[k])]
+    if isinstance(structure, (list, tuple)) and not isinstance(structure, (Tensor, Variable)):
+        if not isinstance(value, (list, tuple)) or len(value) != len(structure):
+            raise ValueError(f"shape_invariants {value!r} do not match the structure of loop_vars {structure!r}")
+        return [x for s, v in zip(structure, value) for x in _flatten_up_to(s, v)]
+    return [value]
 
 
 def _run_loop(cond, step, state, maximum_iterations, i):

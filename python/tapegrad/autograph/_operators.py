@@ -446,7 +446,7 @@ def _tf_while_stmt(
                     leaves.append(_ShapeLeaf(_shape_tuple(i)))
                 else:  # eagerly any shape, as the Python loop; traced: the entry shape
                     leaves.append(_ShapeLeaf(None if eager else tuple(t.shape)))
-        kwargs["shape_invariants"] = leaves
+        kwargs["shape_invariants"] = nest.pack_sequence_as(list(start), leaves)
     if opts.get("parallel_iterations") is not None:
         kwargs["parallel_iterations"] = opts["parallel_iterations"]
     final = tg.while_loop(aug_test, aug_body, start if not dummy else (tg.constant(0),), **kwargs)
