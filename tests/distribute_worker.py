@@ -432,6 +432,180 @@ def mismatch():
     assert float(hvd.allreduce(tg.constant(1.0), op=hvd.Sum)) == n
 
 
+# --- sparse gradients: tf.IndexedSlices allgathered (sparse_as_dense=False) or densified ------------
+VOCAB, DIM, CLASSES, LOOKUPS, EMB_STEPS = 20, 4, 3, 5, 4
+
+
+def slices_of(r, dtype, index_dtype):
+    """Rank r's IndexedSlices of a [VOCAB, DIM] tensor: r + 1 rows (counts differ across ranks)."""
+    values = value_of(r, dtype, (r + 1, DIM))
+    indices = ((np.arange(r + 1) * 7 + 3 * r) % VOCAB).astype(index_dtype)
+    return values, indices
+
+
+def check_slices(got, values, indices):
+    assert isinstance(got, tg.IndexedSlices), type(got)
+    assert got.values.dtype == tg.as_dtype(values.dtype) and got.indices.dtype == tg.as_dtype(indices.dtype)
+    np.testing.assert_array_equal(got.values.numpy(), values)
+    np.testing.assert_array_equal(got.indices.numpy(), indices)
+    assert got.dense_shape.numpy().tolist() == [VOCAB, DIM], got.dense_shape
+
+
+def emb_setup():
+    rng = np.random.default_rng(11)
+    table = (0.5 * rng.standard_normal((VOCAB, DIM))).astype(np.float32)
+    kernel = (rng.standard_normal((DIM, CLASSES)) / 2).astype(np.float32)
+    bias = (0.1 * rng.standard_normal(CLASSES)).astype(np.float32)
+    ids = rng.integers(0, VOCAB, (EMB_STEPS, BATCH, LOOKUPS)).astype(np.int32)  # many repeated rows
+    y = rng.integers(0, CLASSES, (EMB_STEPS, BATCH)).astype(np.int32)
+    return (table, kernel, bias), ids, y
+
+
+def train_embedding(distributed, sparse_as_dense, use_optimizer, optimizer):
+    """An Embedding layer + a dense softmax layer, trained on this rank's share of every batch
+    (distributed) or on the whole batch in one process. Returns the final weights."""
+    r, n = (hvd.rank(), hvd.size()) if distributed else (0, 1)
+    (table, kernel, bias), ids, ys = emb_setup()
+    emb = tg.keras.layers.Embedding(VOCAB, DIM)
+    emb.build((None, LOOKUPS))
+    emb.embeddings.assign(table)
+    k, b = tg.Variable(kernel), tg.Variable(bias)
+    ws = [emb.embeddings, k, b]
+    opt = tg.keras.optimizers.SGD(0.5, momentum=0.9) if optimizer == "sgd" else tg.keras.optimizers.Adam(0.05)
+    if distributed and use_optimizer:
+        opt = hvd.DistributedOptimizer(opt, sparse_as_dense=sparse_as_dense)
+    share = BATCH // n
+    for step in range(EMB_STEPS):
+        x, y = ids[step][r * share : (r + 1) * share], ys[step][r * share : (r + 1) * share]
+        with tg.GradientTape() as tape:
+            h = tg.reduce_mean(emb(tg.constant(x)), axis=1)
+            logits = tg.matmul(h, k) + b
+            loss = tg.reduce_mean(tg.nn.sparse_softmax_cross_entropy_with_logits(labels=tg.constant(y), logits=logits))
+        if distributed and not use_optimizer:
+            tape = hvd.DistributedGradientTape(tape, sparse_as_dense=sparse_as_dense)
+        grads = tape.gradient(loss, ws)
+        if distributed and not use_optimizer:
+            if sparse_as_dense:
+                assert isinstance(grads[0], tg.Tensor), type(grads[0])
+            else:  # every rank's lookups, in rank order: the whole batch's, as one process has them
+                assert isinstance(grads[0], tg.IndexedSlices), type(grads[0])
+                np.testing.assert_array_equal(grads[0].indices.numpy(), ids[step].reshape(-1))
+                assert grads[0].values.shape == (BATCH * LOOKUPS, DIM)
+        elif not distributed:
+            assert isinstance(grads[0], tg.IndexedSlices), type(grads[0])
+            if sparse_as_dense:  # the reference of a densified run: the same dense gradient
+                grads[0] = tg.convert_to_tensor(grads[0])
+        opt.apply_gradients(zip(grads, ws))
+    return [w.numpy() for w in ws]
+
+
+def sparse():
+    r, n = hvd.rank(), hvd.size()
+    # hvd.allreduce of an IndexedSlices: values and indices allgathered in rank order, values / n (Average)
+    for dtype, index_dtype in ((np.float32, np.int32), (np.float64, np.int64)):
+        parts = [slices_of(q, dtype, index_dtype) for q in range(n)]
+        mine = tg.IndexedSlices(tg.constant(parts[r][0]), tg.constant(parts[r][1]), tg.constant([VOCAB, DIM]))
+        values = np.concatenate([p[0] for p in parts])
+        indices = np.concatenate([p[1] for p in parts])
+        check_slices(hvd.allreduce(mine, op=hvd.Sum, name="emb"), values, indices)
+        check_slices(hvd.allreduce(mine, name="emb"), values / dtype(n), indices)
+        check_slices(hvd.allreduce(mine, average=False), values, indices)
+        dense = tg.constant(value_of(r, dtype))
+        out = hvd.grouped_allreduce([dense, mine, dense], op=hvd.Sum)
+        check_slices(out[1], values, indices)
+        want = expected(hvd.Sum, [value_of(q, dtype) for q in range(n)])
+        np.testing.assert_array_equal(out[0].numpy(), want)
+        np.testing.assert_array_equal(out[2].numpy(), want)
+    for kwargs, message in (
+        ({"op": hvd.Max}, "Only Sum and Average ops are supported with tf.IndexedSlices"),
+        ({"op": hvd.Product}, "Only Sum and Average ops are supported with tf.IndexedSlices"),
+        (
+            {"op": hvd.Adasum},
+            "The Adasum reduction does not currently support sparse tensors. As a workaround "
+            "please pass sparse_as_dense=True to DistributedOptimizer",
+        ),
+        ({"prescale_factor": 2.0}, "Pre/postscale_factor are not supported with tf.IndexedSlices"),
+        ({"postscale_factor": 0.5, "op": hvd.Sum}, "Pre/postscale_factor are not supported with tf.IndexedSlices"),
+    ):
+        try:
+            hvd.allreduce(mine, **kwargs)
+        except NotImplementedError as e:
+            assert str(e) == message, (kwargs, str(e))
+        else:
+            raise AssertionError(f"no error for an IndexedSlices allreduce with {kwargs}")
+    # gradient_predivide_factor is a prescale: Horovod's error for a sparse gradient, on every rank
+    w = tg.Variable(np.ones((VOCAB, DIM), np.float32))
+    with tg.GradientTape() as tape:
+        loss = tg.reduce_sum(tg.gather(w, [1, 2]))
+    try:
+        hvd.DistributedGradientTape(tape, gradient_predivide_factor=2.0).gradient(loss, [w])
+    except NotImplementedError as e:
+        assert str(e) == "Pre/postscale_factor are not supported with tf.IndexedSlices", str(e)
+    else:
+        if n > 1:
+            raise AssertionError("no error for gradient_predivide_factor with a sparse gradient")
+    # local sources: not allgathered, values divided by size
+    with tg.GradientTape() as tape:
+        loss = tg.reduce_sum(tg.gather(w, [r % VOCAB, 3]))
+    t = hvd.DistributedGradientTape(tape)
+    t.register_local_source(w)
+    check_slices(t.gradient(loss, [w])[0], np.full((2, DIM), 1.0 / n, np.float32), np.array([r % VOCAB, 3], np.int32))
+    # training: n ranks, each with its share of the batch == one process with the whole batch
+    for optimizer in ("sgd", "adam"):
+        for sparse_as_dense in (False, True):
+            ref = train_embedding(False, sparse_as_dense, False, optimizer)
+            for use_optimizer in (False, True):
+                ws = train_embedding(True, sparse_as_dense, use_optimizer, optimizer)
+                for a, b_ in zip(ws, ref):
+                    np.testing.assert_allclose(a, b_, rtol=2e-5, atol=2e-6, err_msg=f"{optimizer} {sparse_as_dense}")
+                same_on_all_ranks(ws, "trained embedding weights")
+    if n > 1:  # a pass seen to give no sparse gradient: the next one like it overlaps (the engine's callback)
+        calls = []
+
+        class Spy:
+            def __getattr__(self, name):
+                return getattr(tg._core, name)
+
+            def compute_gradient(self, *args):
+                calls.append(len(args) == 6 and args[5] is not None)
+                return tg._core.compute_gradient(*args)
+
+        hvd._gradients._core = Spy()
+        hvd._engine_state.fusion_threshold = 0  # a bucket per gradient: the communication thread runs
+        try:
+            d1, d2 = tg.Variable(np.ones((3, 2), np.float32)), tg.Variable(np.ones(2, np.float32))
+            for step in range(3):
+                with tg.GradientTape() as tape:
+                    loss = tg.reduce_sum(tg.matmul(tg.constant(np.full((1, 3), r + 1.0, np.float32)), d1) + d2)
+                g = hvd.DistributedGradientTape(tape).gradient(loss, [d1, d2])
+                np.testing.assert_allclose(g[0].numpy(), np.full((3, 2), (n + 1) / 2))
+                assert calls == [True] * step, calls  # step 0: the whole pass (sparse-aware), then overlapped
+            with tg.GradientTape() as tape:  # another graph over the same variables: sparse-aware again
+                loss = tg.reduce_sum(tg.gather(d1, [r % 3])) + tg.reduce_sum(d2)
+            g = hvd.DistributedGradientTape(tape).gradient(loss, [d1, d2])
+            check_slices_shape = g[0].dense_shape.numpy().tolist()
+            assert isinstance(g[0], tg.IndexedSlices) and check_slices_shape == [3, 2], g[0]
+            np.testing.assert_array_equal(g[0].indices.numpy(), np.arange(n) % 3)
+            assert calls == [True, True], calls
+        finally:
+            hvd._gradients._core = tg._core
+            hvd._engine_state.fusion_threshold = 64 * 1024 * 1024
+        # a gradient sparse on one rank and dense on another: Horovod's mismatch error on every rank
+        v = tg.Variable(np.ones((VOCAB, DIM), np.float32), name="emb/embeddings")
+        with tg.GradientTape() as tape:
+            loss = tg.reduce_sum(tg.gather(v, [1, 2])) if r == 0 else tg.reduce_sum(v)
+        try:
+            hvd.DistributedGradientTape(tape).gradient(loss, [v])
+        except tg.errors.FailedPreconditionError as e:
+            assert "Mismatched gradients: One rank has an IndexedSlices, but another rank has a tensor." in str(e), str(
+                e
+            )
+            assert "emb/embeddings" in str(e), str(e)
+        else:
+            raise AssertionError("no error for a gradient sparse on one rank only")
+        assert float(hvd.allreduce(tg.constant(1.0), op=hvd.Sum)) == n  # the job goes on
+
+
 def raise_on_one():
     if hvd.rank() == 1:
         raise ValueError("boom on purpose")
@@ -456,6 +630,7 @@ if __name__ == "__main__":
             "fit": keras_fit,
             "mismatch": mismatch,
             "tape_options": tape_options,
+            "sparse": sparse,
             "raise": raise_on_one,
             "exit": exit_on_one,
         }[name]()

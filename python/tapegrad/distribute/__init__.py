@@ -39,6 +39,7 @@ import numpy as np
 
 from .. import _core
 from .._custom_gradient import custom_gradient
+from .._indexed_slices import IndexedSlices
 from .._ops import convert_to_tensor
 from .._tensor import Tensor, Variable
 from ..errors import FailedPreconditionError
@@ -353,7 +354,30 @@ def allreduce(
     >>> hvd.init()
     >>> hvd.allreduce(tg.constant([2, 4]), op=hvd.Sum).numpy().tolist()
     [2, 4]
+
+    A ``tf.IndexedSlices`` (e.g. the gradient of an embedding) is allgathered instead, as Horovod
+    does: values and indices of every rank concatenated in rank order, the values divided by
+    ``size()`` for Average; the result is an IndexedSlices with the same ``dense_shape``. Only
+    Average and Sum, without prescale/postscale factors (``NotImplementedError``, Horovod's words).
+
+    >>> s = hvd.allreduce(tg.IndexedSlices(tg.constant([[1.0, 2.0]]), tg.constant([3]), tg.constant([5, 2])))
+    >>> s.values.numpy().tolist(), s.indices.numpy().tolist(), s.dense_shape.numpy().tolist()
+    ([[1.0, 2.0]], [3], [5, 2])
     """
+    if isinstance(tensor, IndexedSlices):
+        return grouped_allreduce(
+            [tensor],
+            average,
+            device_dense,
+            device_sparse,
+            compression,
+            op,
+            prescale_factor,
+            postscale_factor,
+            process_set,
+            ignore_name_scope,
+            name=None if name is None else [name],
+        )[0]
 
     def fwd(x):
         return grouped_allreduce(
@@ -405,9 +429,39 @@ def grouped_allreduce(
     ignore_name_scope=False,
     name=None,
 ):
-    """Allreduce of a list of tensors as one group (fused per dtype); returns a list, position-wise."""
+    """Allreduce of a list of tensors as one group (fused per dtype); returns a list, position-wise.
+    ``tf.IndexedSlices`` entries are allgathered first (see `allreduce`), the tensors reduced after."""
     eng = _eng()
     _no_process_set(process_set)
+    slices = [i for i, t in enumerate(tensors) if isinstance(t, IndexedSlices)]
+    if slices:
+        names = list(name) if isinstance(name, (list, tuple)) else [name] * len(tensors)
+        out = list(tensors)
+        for i, r in zip(
+            slices,
+            _allgather_slices(
+                [tensors[i] for i in slices], average, op, prescale_factor, postscale_factor, [names[i] for i in slices]
+            ),
+        ):
+            out[i] = r
+        dense = [i for i in range(len(tensors)) if i not in set(slices)]
+        if dense:
+            reduced = grouped_allreduce(
+                [tensors[i] for i in dense],
+                average,
+                device_dense,
+                device_sparse,
+                compression,
+                op,
+                prescale_factor,
+                postscale_factor,
+                process_set,
+                ignore_name_scope,
+                name=[names[i] for i in dense],
+            )
+            for i, r in zip(dense, reduced):
+                out[i] = r
+        return out
     op = _check_op(op, average)
     ts = [_as_tensor(t) for t in tensors]
     names = list(name) if isinstance(name, (list, tuple)) else [name] * len(ts)
@@ -424,6 +478,37 @@ def grouped_allreduce(
     with eng.collective(f"ALLREDUCE {names[0] if len(names) == 1 else names}"):
         eng.check(("group", descs) if len(ts) != 1 else descs[0], tuple(names) if len(ts) != 1 else names[0])
         return _reduce_groups(eng, ts, op, pre, post, compression, eng.fusion_threshold)
+
+
+def _check_slices_op(op, average, prescale_factor=1.0, postscale_factor=1.0):
+    """Horovod's checks for an allreduce of tf.IndexedSlices; returns the op (Average or Sum)."""
+    if op == Adasum and average is None:
+        raise NotImplementedError(
+            "The Adasum reduction does not currently support sparse tensors. As a "
+            "workaround please pass sparse_as_dense=True to DistributedOptimizer"
+        )
+    op = _check_op(op, average)
+    if op != Sum and op != Average:
+        raise NotImplementedError("Only Sum and Average ops are supported with tf.IndexedSlices")
+    if float(prescale_factor) != 1.0 or float(postscale_factor) != 1.0:
+        raise NotImplementedError("Pre/postscale_factor are not supported with tf.IndexedSlices")
+    return op
+
+
+def _allgather_slices(slices, average, op, prescale_factor, postscale_factor, names):
+    """Horovod's allreduce of tf.IndexedSlices: two allgathers each (values, then indices), in list
+    order; Average divides the gathered values by size(). Returns IndexedSlices (same dense_shape)."""
+    op = _check_slices_op(op, average, prescale_factor, postscale_factor)
+    size = _eng().size
+    out = []
+    for s, n in zip(slices, names):
+        n = n or "allreduce"
+        values = allgather(s.values, name=f"{n}.values")
+        indices = allgather(s.indices, name=f"{n}.indices")
+        if op == Average:
+            values = values / convert_to_tensor(np.asarray(size, values.dtype.as_numpy_dtype))
+        out.append(IndexedSlices(values, indices, s.dense_shape))
+    return out
 
 
 def _reduce_groups(eng, ts, op, pre, post, compression, threshold):

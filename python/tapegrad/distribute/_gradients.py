@@ -3,11 +3,13 @@ started as soon as the C++ backward pass has finished it (See Note [Source ready
 cpp/autodiff/tape.cpp and Note [Collective order] in _engine.py)."""
 
 import threading
+import weakref
 
 import numpy as np
 
 from .. import _core
 from .. import distribute as _distribute
+from .._indexed_slices import IndexedSlices
 from .._ops import convert_to_tensor
 from .._tape import GradientTape
 from .._tensor import Tensor, Variable
@@ -16,7 +18,9 @@ from . import (
     _OP_NAMES,
     Average,
     Compression,
+    _allgather_slices,
     _check_op,
+    _check_slices_op,
     _desc,
     _eng,
     _engine,
@@ -28,20 +32,45 @@ from . import (
 
 _seen = [0]  # _distribute._recorded_collectives at the last reduction
 
+# Note [Sparse gradients across ranks]
+# ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+# A tf.IndexedSlices gradient (a gather along axis 0, an embedding) is not all-reduced but
+# allgathered, as Horovod does with sparse_as_dense=False: every rank's values and indices,
+# concatenated in rank order (values / size for Average), an IndexedSlices with the same
+# dense_shape. The optimizer's sparse step then adds duplicate rows, so the update equals the dense
+# one. Such gradients are in no bucket: they are allgathered on the caller's thread after the last
+# bucket, in source order, so every rank runs the same collectives in the same order. The plan
+# checked before the first bucket lists them, so a source sparse on one rank and dense on another
+# fails on every rank ("Mismatched gradients: One rank has a tensor, but another rank has an
+# IndexedSlices.").
+# The engine's per-source callback (on_source_ready, See Note [Source ready]) sees only dense
+# gradients (the engine densifies sparse ones on that path), so a tape with sparse_as_dense=False
+# runs the whole backward pass (keeping sparse gradients sparse) before reducing: no overlap. To
+# keep the overlap of a training loop without sparse gradients, the tape remembers a backward pass
+# that gave none, by its sources (weak references) and the tape's length in nodes (_DENSE_SEEN):
+# the next pass with the same sources and length takes the overlapped dense path. The same program
+# on every rank makes the same choice; a step whose graph changes without changing the sources or
+# the number of recorded nodes, from dense uses of a variable to a gather of it, would have its
+# sparse gradient densified (all-reduced, the same numbers for SGD, not Adam's sparse step).
+# sparse_as_dense=True always takes the overlapped path.
+
 
 class _GradientReduction:
     """One gradient() call's reduction: a fixed plan of buckets (sources walked in reverse order,
     the order a backward pass finishes them, grouped by dtype up to the fusion threshold or as
     `groups` says), readiness counters fed by the backward pass, and `run()`, the communication
-    thread's part, which reduces the buckets in plan order."""
+    thread's part, which reduces the buckets in plan order. Sources in `sparse` (their gradients are
+    tf.IndexedSlices, known before the reduction starts) are in no bucket: `finish` allgathers them,
+    in source order, after the last bucket (See Note [Sparse gradients across ranks])."""
 
-    def __init__(self, eng, sources, op, compression, pre, post, local, scale_local, groups):
+    def __init__(self, eng, sources, op, compression, pre, post, local, scale_local, groups, sparse=()):
         n = len(sources)
         self.eng, self.sources, self.op, self.compression = eng, sources, op, compression
         self.pre, self.post, self.local, self.scale_local = pre, post, local, scale_local
+        self.sparse = [i for i in sorted(sparse) if i not in local]
         self.grads = [None] * n
         self.results = [None] * n
-        shared = [i for i in range(n) if i not in local]
+        shared = [i for i in range(n) if i not in local and i not in sparse]
         if groups is None:
             keys = [(s.dtype.name, _nbytes(s)) for s in sources]
             self.buckets = _plan(keys, shared[::-1], eng.fusion_threshold)
@@ -60,11 +89,8 @@ class _GradientReduction:
 
     def on_ready(self, i, grad):
         """Called from the backward pass (GIL held) when source i's gradient is final."""
-        if grad is not None and not isinstance(grad, Tensor):
-            raise NotImplementedError(
-                f"tapegrad.distribute reduces dense gradients only, got {type(grad).__name__} for {self.names[i]!r} "
-                "(the distributed backward pass densifies IndexedSlices)"
-            )
+        if grad is not None and not isinstance(grad, Tensor) and not (i in self.sparse or i in self.local):
+            raise TypeError(f"tapegrad.distribute: expected a Tensor gradient for {self.names[i]!r}, got {grad!r}")
         self.grads[i] = grad
         b = self.bucket_of[i]
         if b >= 0:
@@ -111,9 +137,11 @@ class _GradientReduction:
                 self.next = b + 1
             if self.error is not None:
                 raise self.error
-            if self._plan_req is not None:  # no bucket at all (every source local): the check still ends
+            if self._plan_req is not None:  # no bucket at all (every source local or sparse): check the plan
                 self._plan_req.Wait()
                 self._plan_req = None
+                if self._plan_out[0] != self._plan_in[0] or self._plan_out[1] != self._plan_in[1]:
+                    self.eng._mismatch(*self.plan)
 
     def start(self):
         """Posts the check of the whole plan (a non-blocking 16-byte allreduce, See Note [Collective
@@ -124,7 +152,9 @@ class _GradientReduction:
             _desc("allreduce", s, _OP_NAMES[self.op], self.pre, self.post, self.compression.__name__, "a tensor")
             for s in self.sources
         ]
-        order = [i for members in self.buckets for i in members]
+        for i in self.sparse:  # allgathered: the dense shape and the kind of gradient must match
+            self.descs[i] = self.descs[i][:-1] + ("an IndexedSlices",)
+        order = [i for members in self.buckets for i in members] + self.sparse
         self.plan = (("group", tuple(self.descs[i] for i in order)), tuple(self.names[i] for i in order))
         h = eng.hash_of(self.plan[0])
         self._plan_in = np.array([h, -h], np.int64)
@@ -181,8 +211,16 @@ class _GradientReduction:
         for i in self.local:
             g = self.grads[i]
             if g is not None and self.scale_local:
-                g = g / self.eng.size
+                if isinstance(g, IndexedSlices):
+                    g = IndexedSlices(g.values / self.eng.size, g.indices, g.dense_shape)
+                else:
+                    g = g / self.eng.size
             self.results[i] = g
+        if self.sparse:
+            slices = [self.grads[i] for i in self.sparse]
+            names = [self.names[i] for i in self.sparse]
+            for i, r in zip(self.sparse, _allgather_slices(slices, None, self.op, self.pre, self.post, names)):
+                self.results[i] = r
         return self.results
 
 
@@ -242,10 +280,16 @@ def _scale_factors(op, gradient_predivide_factor):
     return 1.0, 1.0
 
 
-def reduce_gradients(eng, sources, compute, op, compression, pre, post, local=(), scale_local=True, groups=None):
+def reduce_gradients(
+    eng, sources, compute, op, compression, pre, post, local=(), scale_local=True, groups=None, sparse=()
+):
     """Runs compute(on_ready) (the backward pass, or None for gradients already there) while the
-    communication thread reduces the finished buckets; returns the reduced gradients."""
-    red = _GradientReduction(eng, sources, op, compression, pre, post, set(local), scale_local, groups)
+    communication thread reduces the finished buckets; returns the reduced gradients. `sparse`: the
+    indices whose gradients are tf.IndexedSlices (already computed), allgathered after the buckets."""
+    local = set(local)
+    if any(i not in local for i in sparse):
+        _check_slices_op(op, None, pre, post)  # before any collective: Horovod's error on every rank
+    red = _GradientReduction(eng, sources, op, compression, pre, post, local, scale_local, groups, set(sparse))
     red.start()
     # A backward pass that runs collectives itself (gradients of hvd.allreduce & co. recorded since
     # the last reduction) must not race the communication thread: the order of collectives would
@@ -282,12 +326,29 @@ class _DistributedGradientTapeMixin:
 
     def _compute_gradient(self, tape, flat_targets, flat_sources, flat_og, zero_unconnected):
         eng = _eng()
-        if eng.size == 1:  # as Horovod: one process returns the gradients untouched
-            return _core.compute_gradient(tape, flat_targets, flat_sources, flat_og, zero_unconnected)
+        key = None if self._sparse_as_dense else _dense_key(tape, flat_sources)
+        dense = key is None or _known_dense(key)
+        if dense:  # the engine densifies sparse gradients (and the overlap stays)
+            if eng.size == 1:  # as Horovod: one process returns the gradients untouched
+                return _core.compute_gradient(tape, flat_targets, flat_sources, flat_og, zero_unconnected)
+            sparse = []
+        else:  # See Note [Sparse gradients across ranks]: the whole backward pass first
+            grads = GradientTape._compute_gradient(self, tape, flat_targets, flat_sources, flat_og, zero_unconnected)
+            if eng.size == 1:
+                return grads
+            sparse = [i for i, g in enumerate(grads) if isinstance(g, IndexedSlices)]
+            if not sparse:
+                _remember_dense(key, flat_sources)
         local = [i for i, s in enumerate(flat_sources) if id(s) in self._local_sources]
         result = []
 
         def compute(on_ready):
+            if not dense:
+                result[:] = grads
+                if on_ready is not None:
+                    for i, g in enumerate(grads):
+                        on_ready(i, g)
+                return result
             result[:] = _core.compute_gradient(tape, flat_targets, flat_sources, flat_og, zero_unconnected, on_ready)
             return result
 
@@ -302,10 +363,33 @@ class _DistributedGradientTapeMixin:
             local,
             self._scale_local,
             self._hvd_groups,
+            sparse,
         )
 
 
 _TAPE_CLASSES: dict = {}
+# See Note [Sparse gradients across ranks]: (source ids, tape length) -> weak references to the
+# sources, for backward passes seen to give no sparse gradient
+_DENSE_SEEN: dict = {}
+
+
+def _dense_key(tape, sources):
+    return (tape.num_nodes(), tuple(id(s) for s in sources))
+
+
+def _known_dense(key):
+    refs = _DENSE_SEEN.get(key)
+    return refs is not None and all(r() is not None and id(r()) == i for r, i in zip(refs, key[1]))
+
+
+def _remember_dense(key, sources):
+    try:
+        refs = tuple(weakref.ref(s) for s in sources)
+    except TypeError:  # a source that takes no weak reference: not remembered
+        return
+    if len(_DENSE_SEEN) >= 256:
+        _DENSE_SEEN.clear()
+    _DENSE_SEEN[key] = refs
 
 
 def DistributedGradientTape(
@@ -328,8 +412,11 @@ def DistributedGradientTape(
     ``hvd.init(fusion_threshold=...)``) and overlaps the backward pass: a bucket is reduced on the
     communication thread as soon as its last gradient is final. With one process the gradients
     come back untouched. Sparse (``tf.IndexedSlices``) gradients, e.g. of an embedding, are
-    densified before the reduction whatever ``sparse_as_dense`` says: Horovod's allgather of the
-    slices (its default) is not implemented, so a huge embedding table costs a dense allreduce.
+    allgathered as Horovod does (values and indices of every rank in rank order, values divided by
+    ``size()`` for Average; see ``hvd.allreduce``) and stay IndexedSlices; with
+    ``sparse_as_dense=True`` they are densified and all-reduced with the others. Without
+    ``sparse_as_dense``, a backward pass runs whole before its reduction starts until one with the
+    same sources and tape length has given no sparse gradient; later ones overlap again.
 
     >>> import tapegrad as tg, tapegrad.distribute as hvd
     >>> hvd.init()
@@ -378,7 +465,8 @@ def DistributedOptimizer(
 ):
     """A new optimizer of the same class (and class name), built from ``optimizer.get_config()``, whose
     ``apply``/``apply_gradients`` all-reduce the gradients first (Horovod's Keras wrapper; the state of
-    `optimizer` is not carried over, as in Horovod). Works with ``model.fit``.
+    `optimizer` is not carried over, as in Horovod). Works with ``model.fit``. ``tf.IndexedSlices``
+    gradients are allgathered (see ``hvd.allreduce``), or densified first with ``sparse_as_dense=True``.
 
     >>> import tapegrad as tg, tapegrad.distribute as hvd
     >>> hvd.init()
@@ -401,13 +489,18 @@ def DistributedOptimizer(
 
     def apply(self, grads, trainable_variables=None):
         eng = _eng()
-        grads = [g if g is None or isinstance(g, Tensor) else convert_to_tensor(g) for g in grads]
+        grads = [
+            g
+            if g is None or isinstance(g, Tensor) or (isinstance(g, IndexedSlices) and not sparse_as_dense)
+            else convert_to_tensor(g)
+            for g in grads
+        ]
         if eng.size > 1:
             variables = trainable_variables
             if variables is None:
                 variables = self._trainable_variables if self.built else grads
-            sources = [v if g is None else g for g, v in zip(grads, list(variables))]
-            if len(sources) != len(grads) or any(s is None for s in sources):
+            sources = [v if g is None or isinstance(g, IndexedSlices) else g for g, v in zip(grads, list(variables))]
+            if len(sources) != len(grads) or any(s is None or isinstance(s, IndexedSlices) for s in sources):
                 return base.apply(self, grads, trainable_variables)  # the base class raises its error
 
             def compute(on_ready):
@@ -416,7 +509,8 @@ def DistributedOptimizer(
                         on_ready(i, g)
                 return grads
 
-            grads = reduce_gradients(eng, sources, compute, op, compression, pre, post, groups=groups)
+            sparse = [i for i, g in enumerate(grads) if isinstance(g, IndexedSlices)]
+            grads = reduce_gradients(eng, sources, compute, op, compression, pre, post, groups=groups, sparse=sparse)
         return base.apply(self, grads, trainable_variables)
 
     cls = type(base.__name__, (base,), {"apply": apply, "__module__": base.__module__, "_hvd_distributed": True})
