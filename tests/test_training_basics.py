@@ -136,14 +136,23 @@ def test_mse_gradient_finite_differences():
     tg.testing.check_gradients(lambda p: mse(tg.constant(yt), p), [np.zeros((5, 2))], order=2)
 
 
-def test_linear_regression_example_converges(capsys):
+def _run_example(capsys, monkeypatch, *argv):
     root = os.path.join(os.path.dirname(__file__), os.pardir, "examples")
+    monkeypatch.setattr(sys, "argv", ["linear_regression.py", *argv])
     sys.path.insert(0, os.path.abspath(root))
     try:
         runpy.run_path(os.path.join(root, "linear_regression.py"), run_name="__main__")
     finally:
         sys.path.pop(0)
-    out = capsys.readouterr().out
+    return capsys.readouterr().out
+
+
+def test_linear_regression_example_with_tf_function_prints_the_same(capsys, monkeypatch):
+    assert _run_example(capsys, monkeypatch, "--function") == _run_example(capsys, monkeypatch)
+
+
+def test_linear_regression_example_converges(capsys, monkeypatch):
+    out = _run_example(capsys, monkeypatch)
     losses = [float(line.split("loss=")[1]) for line in out.splitlines() if "loss=" in line]
     assert losses[0] > 5 * losses[-1]
     final = out.splitlines()[-1]

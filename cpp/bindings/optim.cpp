@@ -52,6 +52,40 @@ optim::StepOptions step_options(optim::Clip clip, double clip_norm, double clip_
   return o;
 }
 
+// Note [Traced optimizer step]: Optimizer.apply_gradients inside a traced tf.function records
+// this node when the step's hyper-parameters depend on nothing but `iterations` and the
+// learning-rate Variable (no schedule, EMA, accumulation, loss scaling or sparse gradients; else
+// the step is a host call). A replay reads both, fills in local_step = iterations + 1, the
+// learning rate and weight_decay * learning_rate, runs the fused step under the variables' locks
+// and adds 1 to iterations, as Optimizer._apply_step does in Python.
+struct TracedStep {
+  optim::Rule rule;
+  optim::VarList vars;
+  std::vector<trace::TensorRef> grads;
+  std::vector<optim::VarList> slots;
+  optim::Hyper hyper;
+  std::shared_ptr<Variable> iterations, learning_rate;
+  double weight_decay = 0;
+  optim::StepOptions options;  // clipping and the decay mask (decay is set per step)
+
+  void operator()(trace::Env& env) const {
+    optim::Hyper h = hyper;
+    h.local_step = double(*iterations->read().data<int64_t>()) + 1.0;
+    h.learning_rate = learning_rate->read().item();
+    optim::StepOptions o = options;
+    o.decay = weight_decay * h.learning_rate;
+    std::vector<Tensor> G;
+    for (const trace::TensorRef& g : grads) G.push_back(g.get(env));
+    std::vector<const optim::VarList*> lists = {&vars};
+    for (const optim::VarList& s : slots) lists.push_back(&s);
+    {
+      VariableLocks held(written(lists));
+      optim::step(rule, vars, G, slots, h, o);
+    }
+    iterations->write(Variable::Write::Add, Tensor::scalar<int64_t>(1));
+  }
+};
+
 }  // namespace
 
 void init_optim(py::module_& m) {
@@ -126,6 +160,36 @@ void init_optim(py::module_& m) {
                ", local_step=" + std::to_string(h.local_step) + ", ...)";
       });
 
+  m.def(
+      "_trace_optimizer_step",
+      [](optim::Rule rule, VariableList vars, TensorList grads, py::list slots, const Hyper& hyper,
+         std::shared_ptr<Variable> iterations, std::shared_ptr<Variable> learning_rate, double weight_decay,
+         OptBoolList decay_mask, optim::Clip clip, double clip_norm, double clip_value) {
+        trace::Recorder* r = trace::current();
+        if (!r || r->depth > 0 || !r->poison.empty()) return r == nullptr || r->dry == 0;
+        if (iterations->value.dtype != DType::Int64 || iterations->value.numel() != 1 ||
+            learning_rate->value.numel() != 1 || !is_floating(learning_rate->value.dtype))
+          throw tg::ValueError("internal: _trace_optimizer_step needs an int64 iterations and a float learning rate");
+        auto step = std::make_shared<TracedStep>();
+        step->rule = rule;
+        step->vars = var_list(vars);
+        std::vector<int> uses;
+        for (py::handle h : grads) step->grads.push_back(r->ref(to_tensor_noaccess(h), "an optimizer step"));
+        trace::collect_uses(step->grads, uses);
+        for (py::handle s : slots) step->slots.push_back(var_list(s));
+        step->hyper = hyper;
+        step->iterations = std::move(iterations);
+        step->learning_rate = std::move(learning_rate);
+        step->weight_decay = weight_decay;
+        step->options = step_options(clip, clip_norm, clip_value, 0.0, decay_mask, py::none(), nullptr, 0.0, false);
+        r->add("optimizer_step", [step](trace::Env& env) { (*step)(env); }, std::move(uses));
+        return r->dry == 0;
+      },
+      py::arg("rule"), py::arg("variables"), py::arg("grads"), py::arg("slots"), py::arg("hyper"),
+      py::arg("iterations"), py::arg("learning_rate"), py::arg("weight_decay"), py::arg("decay_mask"), py::arg("clip"),
+      py::arg("clip_norm"), py::arg("clip_value"),
+      "(private) Records an optimizer step in this thread's trace (See Note [Traced optimizer step]); returns "
+      "whether the caller should also do the step now (False in a branch the trace does not take).");
   m.def(
       "optimizer_step",
       [](optim::Rule rule, VariableList vars, TensorList grads, py::list slots, const Hyper& hyper, optim::Clip clip,

@@ -894,6 +894,10 @@ def _trace_is_traced(value: tapegrad._typing.TensorLike) -> bool:
     """
     (private) Whether `value` is a Variable or a tensor whose value depends on this thread's trace's inputs.
     """
+def _trace_optimizer_step(rule: OptimizerRule, variables: collections.abc.Sequence[Variable], grads: collections.abc.Sequence[tapegrad._typing.TensorLike], slots: list, hyper: OptimizerHyper, iterations: Variable, learning_rate: Variable, weight_decay: typing.SupportsFloat | typing.SupportsIndex, decay_mask: collections.abc.Sequence[bool] | None, clip: GradientClip, clip_norm: typing.SupportsFloat | typing.SupportsIndex, clip_value: typing.SupportsFloat | typing.SupportsIndex) -> bool:
+    """
+    (private) Records an optimizer step in this thread's trace (See Note [Traced optimizer step]); returns whether the caller should also do the step now (False in a branch the trace does not take).
+    """
 def _trace_peek_bool(pred: tapegrad._typing.TensorLike, what: str) -> bool:
     """
     (private) A predicate's value at trace time, read without making the trace unreplayable (the control-flow node reads it again at every replay).

@@ -30,6 +30,29 @@ def _hyper(**fields):
     return h
 
 
+# The fields of _core.OptimizerHyper (a traced step checks which ones depend on the step).
+_HYPER_FIELDS = (
+    "learning_rate",
+    "local_step",
+    "momentum",
+    "rho",
+    "beta_1",
+    "beta_2",
+    "epsilon",
+    "u_product",
+    "learning_rate_power",
+    "l1_regularization_strength",
+    "l2_regularization_strength",
+    "l2_shrinkage_regularization_strength",
+    "beta",
+    "beta_2_decay",
+    "epsilon_1",
+    "epsilon_2",
+    "clip_threshold",
+    "relative_step",
+)
+
+
 class Optimizer:
     """Base class of the Keras 3 optimizers (``tg.keras.optimizers.Optimizer``).
 
@@ -276,9 +299,13 @@ class Optimizer:
             self._apply_locked(list(grads), trainable_variables)
 
     def _apply_traced(self, grads, trainable_variables):
-        """apply() inside a traced tf.function: the step's Python (hyper-parameters from `iterations`,
-        filtering, the fused C++ step) runs now and again at every replay, on that call's gradients
-        (a host call: See Note [Traced functions])."""
+        """apply() inside a traced tf.function. A step whose hyper-parameters depend only on
+        `iterations` and the learning-rate Variable becomes one C++ node (See Note [Traced
+        optimizer step] in bindings/optim.cpp); any other step (schedules, EMA, accumulation, loss
+        scaling, sparse gradients, missing gradients) is a host call: its Python runs again at every
+        replay, on that call's gradients (See Note [Traced functions])."""
+        if self._record_traced_step(grads, trainable_variables):
+            return
         kinds, flat = [], []
         for g in grads:
             if g is None:
@@ -341,6 +368,70 @@ class Optimizer:
             trainable_variables = [trainable_variables[k] for k in keep]
             idx = [idx[k] for k in keep]
         self._apply_step(grads, trainable_variables, idx)
+
+    def _record_traced_step(self, grads, trainable_variables):
+        """Records the step as a C++ node and does it now (once, for the trace's result); False when
+        the step is not one (the caller makes it a host call)."""
+        cls = type(self)
+        if (
+            any(g is None or type(g) is IndexedSlices for g in grads)
+            or not isinstance(self._learning_rate, Variable)
+            or self.gradient_accumulation_steps
+            or self.use_ema
+            or self.loss_scale_factor is not None
+            or cls._after_step is not Optimizer._after_step
+            or cls._apply_step is not Optimizer._apply_step
+            or cls._apply_locked is not Optimizer._apply_locked
+        ):
+            return False
+        variables = list(self._trainable_variables if trainable_variables is None else trainable_variables)
+        if len(grads) != len(variables) or not variables:
+            return False
+        if not self.built:  # build now (its variables are made outside the trace, as TF's init_scope)
+            _core._trace_call_paused(lambda: self.build(variables))
+        idx = [self._index.get(id(v)) for v in variables]
+        if None in idx:
+            return False
+        (rule, hyper), (rule2, other) = self._step_args(0.5, 3), self._step_args(0.25, 7)
+        fixed = [f for f in _HYPER_FIELDS if f not in ("learning_rate", "local_step")]
+        if (
+            rule != rule2
+            or hyper.learning_rate != 0.5
+            or other.learning_rate != 0.25
+            or any(getattr(hyper, f) != getattr(other, f) for f in fixed)
+        ):
+            return False  # a hyper-parameter computed in Python from the step: a host call
+        full = idx == self._range
+        clip, clip_norm, clip_value = _core.GradientClip.off, 0.0, 0.0
+        if self.clipnorm and self.clipnorm > 0:
+            clip, clip_norm = _core.GradientClip.clipnorm, float(self.clipnorm)
+        elif self.global_clipnorm and self.global_clipnorm > 0:
+            clip, clip_norm = _core.GradientClip.global_clipnorm, float(self.global_clipnorm)
+        elif self.clipvalue and self.clipvalue > 0:
+            clip_value = float(self.clipvalue)
+        wd = self.weight_decay
+        grads = [convert_to_tensor(g) for g in grads]
+        now = _core._trace_optimizer_step(
+            rule,
+            variables,
+            grads,
+            [self._pick(self._slots[n], idx, full) for n in self._kernel_slots(rule)],
+            hyper,
+            self._iterations,
+            self._learning_rate,
+            0.0 if wd is None else float(wd),
+            None if wd is None else self._pick(self._decay_mask, idx, full),
+            clip,
+            clip_norm,
+            clip_value,
+        )
+        if now:  # the trace's own step, eagerly (the node is what replays run)
+            _core._trace_call_paused(lambda: self._apply_step_locked(grads, variables, idx))
+        return True
+
+    def _apply_step_locked(self, grads, variables, idx):
+        with self._step_lock:
+            self._apply_step(grads, variables, idx)
 
     def _pick(self, lst, idx, full):
         return lst if full else [lst[i] for i in idx]
