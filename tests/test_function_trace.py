@@ -695,3 +695,15 @@ def test_a_replay_that_raises_leaves_variables_as_eager_would():
     assert after_traced == (2.0, 2.0) and (float(v), float(w)) == (3.0, 2.0)  # eager did the same
     assert float(f(tg.constant(2))) == 3.0 and (float(v), float(w)) == (4.0, 5.0)
     replayed(f)
+
+
+def test_a_dataset_iterated_inside_falls_back_instead_of_baking_a_batch():
+    ds = tg.data.Dataset.from_tensor_slices(np.arange(6, dtype=np.float32)).batch(2)
+    it = iter(ds)
+
+    @tg.function
+    def next_sum():
+        return tg.reduce_sum(next(it))
+
+    assert [float(next_sum()) for _ in range(3)] == [1.0, 5.0, 9.0]
+    assert "tf.data iterator" in next_sum.experimental_get_graph_status()[0]

@@ -545,6 +545,7 @@ class _Iterator:
         return self
 
     def __next__(self):
+        _not_in_a_trace()
         return _pack(self._structure, _tensors(next(self._gen)))
 
     def get_next(self):
@@ -557,8 +558,16 @@ def _numpy_value(t):
     return a[()] if a.ndim == 0 else a
 
 
+def _not_in_a_trace():
+    """Elements drawn while a tf.function traces would be baked into the trace (a replay would see
+    the same batch every call): such a trace runs eagerly instead (See Note [Poisoned traces])."""
+    if _core._tracing():
+        _core._trace_poison("a tf.data iterator advanced inside the function (its elements would be baked in)")
+
+
 class _NumpyIterator(_Iterator):
     def __next__(self):
+        _not_in_a_trace()
         return _pack(self._structure, [_numpy_value(_tensor(v)) for v in next(self._gen)])
 
     def __repr__(self):
