@@ -281,7 +281,9 @@ class Function:
         return ConcreteFunction(self, specs if specs is not None else (args, kwargs))
 
     def experimental_get_compiler_ir(self, *args, **kwargs):
-        raise NotImplementedError("tapegrad's tf.function runs eagerly: there is no compiler IR to show.")
+        raise NotImplementedError(
+            "tapegrad's tf.function replays recorded engine calls; there is no XLA compiler IR to show."
+        )
 
     def __repr__(self):
         return f"<tapegrad.function.Function object at {hex(id(self))} for {self.__name__}>"
