@@ -67,6 +67,14 @@ void init_tape(py::module_& m) {
           "watched_variables", [](const Tape& t) { return t.watched_variables; },
           "The variables this tape watches, in the order first watched.")
       .def(
+          "_may_give_sparse",
+          [](const Tape& t) {
+            for (auto& p : t.nodes)
+              if (p != nullptr && sparse_grad::makes_sparse(*p)) return true;
+            return false;
+          },
+          "(private) Whether a recorded gather could give a source a sparse gradient (tf.IndexedSlices).")
+      .def(
           "num_nodes",
           [](const Tape& t) {
             size_t n = 0;

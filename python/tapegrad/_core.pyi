@@ -365,6 +365,10 @@ class Tape:
         """
         An empty tape (GradientTape makes one on entering its `with` block).
         """
+    def _may_give_sparse(self) -> bool:
+        """
+        (private) Whether a recorded gather could give a source a sparse gradient (tf.IndexedSlices).
+        """
     def num_nodes(self) -> int:
         """
         The number of recorded operations still held.

@@ -3,7 +3,6 @@ started as soon as the C++ backward pass has finished it (See Note [Source ready
 cpp/autodiff/tape.cpp and Note [Collective order] in _engine.py)."""
 
 import threading
-import weakref
 
 import numpy as np
 
@@ -45,14 +44,11 @@ _seen = [0]  # _distribute._recorded_collectives at the last reduction
 # IndexedSlices.").
 # The engine's per-source callback (on_source_ready, See Note [Source ready]) sees only dense
 # gradients (the engine densifies sparse ones on that path), so a tape with sparse_as_dense=False
-# runs the whole backward pass (keeping sparse gradients sparse) before reducing: no overlap. To
-# keep the overlap of a training loop without sparse gradients, the tape remembers a backward pass
-# that gave none, by its sources (weak references) and the tape's length in nodes (_DENSE_SEEN):
-# the next pass with the same sources and length takes the overlapped dense path. The same program
-# on every rank makes the same choice; a step whose graph changes without changing the sources or
-# the number of recorded nodes, from dense uses of a variable to a gather of it, would have its
-# sparse gradient densified (all-reduced, the same numbers for SGD, not Adam's sparse step).
-# sparse_as_dense=True always takes the overlapped path.
+# whose recording holds a gather that can make a sparse gradient (Tape._may_give_sparse, the
+# engine's own test) runs the whole backward pass (keeping sparse gradients sparse) before
+# reducing: no overlap. A tape without such a gather takes the overlapped dense path, which gives
+# the same gradients. The same program on every rank makes the same choice. sparse_as_dense=True
+# always takes the overlapped path.
 
 
 class _GradientReduction:
@@ -326,8 +322,7 @@ class _DistributedGradientTapeMixin:
 
     def _compute_gradient(self, tape, flat_targets, flat_sources, flat_og, zero_unconnected):
         eng = _eng()
-        key = None if self._sparse_as_dense else _dense_key(tape, flat_sources)
-        dense = key is None or _known_dense(key)
+        dense = self._sparse_as_dense or not tape._may_give_sparse()
         if dense:  # the engine densifies sparse gradients (and the overlap stays)
             if eng.size == 1:  # as Horovod: one process returns the gradients untouched
                 return _core.compute_gradient(tape, flat_targets, flat_sources, flat_og, zero_unconnected)
@@ -337,8 +332,6 @@ class _DistributedGradientTapeMixin:
             if eng.size == 1:
                 return grads
             sparse = [i for i, g in enumerate(grads) if isinstance(g, IndexedSlices)]
-            if not sparse:
-                _remember_dense(key, flat_sources)
         local = [i for i, s in enumerate(flat_sources) if id(s) in self._local_sources]
         result = []
 
@@ -368,30 +361,6 @@ class _DistributedGradientTapeMixin:
 
 
 _TAPE_CLASSES: dict = {}
-# See Note [Sparse gradients across ranks]: (source ids, tape length) -> weak references to the
-# sources, for backward passes seen to give no sparse gradient
-_DENSE_SEEN: dict = {}
-
-
-def _dense_key(tape, sources):
-    return (tape.num_nodes(), tuple(id(s) for s in sources))
-
-
-def _known_dense(key):
-    refs = _DENSE_SEEN.get(key)
-    return refs is not None and all(r() is not None and id(r()) == i for r, i in zip(refs, key[1]))
-
-
-def _remember_dense(key, sources):
-    try:
-        refs = tuple(weakref.ref(s) for s in sources)
-    except TypeError:  # a source that takes no weak reference: not remembered
-        return
-    if len(_DENSE_SEEN) >= 256:
-        _DENSE_SEEN.clear()
-    _DENSE_SEEN[key] = refs
-
-
 def DistributedGradientTape(
     gradtape,
     device_dense="",
@@ -415,8 +384,8 @@ def DistributedGradientTape(
     allgathered as Horovod does (values and indices of every rank in rank order, values divided by
     ``size()`` for Average; see ``hvd.allreduce``) and stay IndexedSlices; with
     ``sparse_as_dense=True`` they are densified and all-reduced with the others. Without
-    ``sparse_as_dense``, a backward pass runs whole before its reduction starts until one with the
-    same sources and tape length has given no sparse gradient; later ones overlap again.
+    ``sparse_as_dense``, a tape that recorded a gather (which can give a sparse gradient) runs its
+    backward pass whole before the reduction starts; other tapes overlap.
 
     >>> import tapegrad as tg, tapegrad.distribute as hvd
     >>> hvd.init()
