@@ -361,6 +361,8 @@ class _DistributedGradientTapeMixin:
 
 
 _TAPE_CLASSES: dict = {}
+
+
 def DistributedGradientTape(
     gradtape,
     device_dense="",
