@@ -34,6 +34,17 @@ Tensor alias(const Tensor& t) {
   return ops::identity(t);
 }
 
+// A control-flow node's results: each an alias bound to a new slot (appended to `slots`).
+py::list bind_results(trace::Recorder& r, py::handle results, std::vector<int>& slots) {
+  py::list out;
+  for (py::handle h : results) {
+    Tensor a = alias(to_tensor(h));
+    slots.push_back(r.bind_new(a));
+    out.append(py::cast(std::move(a)));
+  }
+  return out;
+}
+
 }  // namespace
 
 void init_graph(py::module_& m) {
@@ -239,12 +250,7 @@ void init_graph(py::module_& m) {
       [](std::shared_ptr<trace::CondBuilder> c, TensorList taken) {
         trace::Recorder& r = recorder();
         std::vector<int> slots;
-        py::list out;
-        for (py::handle h : taken) {
-          Tensor a = alias(to_tensor(h));
-          slots.push_back(r.bind_new(a));
-          out.append(py::cast(std::move(a)));
-        }
+        py::list out = bind_results(r, taken, slots);
         trace::add_cond(r, std::move(c), std::move(slots));
         return out;
       },
@@ -274,12 +280,7 @@ void init_graph(py::module_& m) {
       [](std::shared_ptr<trace::WhileBuilder> w, TensorList final_values) {
         trace::Recorder& r = recorder();
         std::vector<int> slots;
-        py::list out;
-        for (py::handle h : final_values) {
-          Tensor a = alias(to_tensor(h));
-          slots.push_back(r.bind_new(a));
-          out.append(py::cast(std::move(a)));
-        }
+        py::list out = bind_results(r, final_values, slots);
         trace::add_while(r, std::move(w), std::move(slots));
         return out;
       },

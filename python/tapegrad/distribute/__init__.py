@@ -364,20 +364,6 @@ def allreduce(
     >>> s.values.numpy().tolist(), s.indices.numpy().tolist(), s.dense_shape.numpy().tolist()
     ([[1.0, 2.0]], [3], [5, 2])
     """
-    if isinstance(tensor, IndexedSlices):
-        return grouped_allreduce(
-            [tensor],
-            average,
-            device_dense,
-            device_sparse,
-            compression,
-            op,
-            prescale_factor,
-            postscale_factor,
-            process_set,
-            ignore_name_scope,
-            name=None if name is None else [name],
-        )[0]
 
     def fwd(x):
         return grouped_allreduce(
@@ -393,6 +379,9 @@ def allreduce(
             ignore_name_scope,
             name=None if name is None else [name],
         )[0]
+
+    if isinstance(tensor, IndexedSlices):  # allgathered (See Note [Sparse gradients across ranks])
+        return fwd(tensor)
 
     def grad(dy):  # Horovod: the same reduction of the upstream gradient
         return fwd(dy)
