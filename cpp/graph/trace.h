@@ -100,9 +100,6 @@ class Recorder {
     add("constant", [s, v](Env& env) { env.t[size_t(s)] = v; });
   }
   TensorRef ref(const Tensor& t, const char* what);
-  bool known(const Tensor& t) const {
-    return slot_of_.count(t.id) || constants_.count(t.id) || (t.id != 0 && t.id < first_id_);
-  }
   // Whether `t`'s value depends on the function's inputs or on Variables (reading it in Python
   // would bake one call's value into the trace).
   bool traced_value(const Tensor& t) const {
@@ -131,10 +128,6 @@ class Recorder {
     if (poison.empty()) poison = why;
   }
   bool strict = false;  // poisoning raises instead (debugging: where does a trace fall back?)
-  int slot_of(const Tensor& t) const {
-    auto it = slot_of_.find(t.id);
-    return it == slot_of_.end() ? -1 : it->second;
-  }
 
  private:
   int64_t first_id_;
