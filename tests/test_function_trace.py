@@ -707,3 +707,89 @@ def test_a_dataset_iterated_inside_falls_back_instead_of_baking_a_batch():
 
     assert [float(next_sum()) for _ in range(3)] == [1.0, 5.0, 9.0]
     assert "tf.data iterator" in next_sum.experimental_get_graph_status()[0]
+
+
+# ---- the fast path (a call with the same tensor signature as the last replay) -----------------------
+
+
+def test_fast_path_switches_between_signatures_and_argument_kinds():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return x * 2.0 + 1.0
+
+    traced = tg.function(f)
+    a, b = arr(3), arr(2, 2)
+    v = tg.Variable(np.ones(3, np.float32))
+    for x in [a, a, b, b, a, b, v, a, v, tg.constant(np.arange(3.0))]:
+        np.testing.assert_allclose(traced(x).numpy(), f(x).numpy(), rtol=1e-6)
+    # float32 (3,), float32 (2, 2), the Variable (by identity) and float64 (3,): four traces
+    assert traced.experimental_get_tracing_count() == 4
+    assert len(calls) == 4 + 10  # 4 traces, and the 10 eager reference calls
+    replayed(traced)
+
+
+def test_fast_path_is_not_taken_inside_an_outer_trace():
+    v = tg.Variable(1.0)
+    inner = tg.function(lambda x: x * v)
+    x = arr(3)
+    inner(x)
+    inner(x)  # the inner function's fast path is now set
+
+    @tg.function
+    def outer(x):
+        return inner(x) + 1.0
+
+    outer(x)
+    v.assign(3.0)
+    np.testing.assert_allclose(outer(x).numpy(), x.numpy() * 3.0 + 1.0, rtol=1e-6)
+    replayed(outer)
+    assert "read_variable" in outer._traces[next(iter(outer._traces))].graph.node_names
+
+
+def test_fast_path_respects_run_functions_eagerly():
+    seen = []
+
+    @tg.function
+    def f(x):
+        seen.append(1)
+        return x + 1.0
+
+    x = arr(2)
+    f(x)
+    f(x)
+    assert len(seen) == 1
+    tg.config.run_functions_eagerly(True)
+    try:
+        f(x)
+        f(x)
+    finally:
+        tg.config.run_functions_eagerly(False)
+    assert len(seen) == 3
+    f(x)
+    assert len(seen) == 3
+
+
+def test_fast_path_keeps_the_argument_checks_of_input_signature():
+    f = tg.function(lambda x: x + 1.0, input_signature=[tg.TensorSpec([None], tg.float32)])
+    f(arr(3))
+    f(arr(3))
+    with pytest.raises(TypeError):
+        f(tg.constant(np.ones(3, np.int32)))
+    with pytest.raises((TypeError, ValueError)):
+        f(arr(3, 2))
+
+
+def test_fast_path_calls_count_toward_the_retracing_warning(caplog):
+    import logging
+
+    f = tg.function(lambda x: x + 1.0)
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        for n in range(1, 7):  # 6 traces, each followed by 5 replays: at most 2 in any 10 calls
+            for _ in range(6):
+                f(arr(n))
+        assert "retracing" not in caplog.text
+        for n in range(7, 12):  # 5 traces in a row: TF's warning
+            f(arr(n))
+    assert "5 out of the last" in caplog.text

@@ -78,7 +78,39 @@ void init_graph(py::module_& m) {
             for (Tensor& t : out) res.append(py::cast(std::move(t)));
             return res;
           },
-          py::arg("args"), "Replays the recorded calls on `args` (tensors of the traced shapes and dtypes).");
+          py::arg("args"), "Replays the recorded calls on `args` (tensors of the traced shapes and dtypes).")
+      .def(
+          "try_run",
+          [](const TracedGraph& g, const py::tuple& args) -> std::optional<py::typing::List<Tensor>> {
+            // tf.function's fast path (See Note [Traced functions]): a call whose positional
+            // arguments are exactly the trace's inputs (tensors, not Variables, of the traced dtypes
+            // and shapes) replays without building the Python call key. None: take the slow path
+            // (another signature, a Python value among the arguments, or an outer trace running).
+            if (!g.graph || trace::current()) return std::nullopt;
+            const trace::Graph& gr = *g.graph;
+            if (args.size() != gr.inputs.size()) return std::nullopt;
+            static PyTypeObject* tensor_type = reinterpret_cast<PyTypeObject*>(py::type::of<Tensor>().ptr());
+            std::vector<Tensor> in;
+            in.reserve(args.size());
+            for (size_t i = 0; i < args.size(); ++i) {
+              py::handle h = args[i];
+              if (Py_TYPE(h.ptr()) != tensor_type) return std::nullopt;
+              const Tensor& t = h.cast<const Tensor&>();
+              if (t.dtype != gr.input_dtypes[i] || !(t.shape == gr.input_shapes[i])) return std::nullopt;
+              in.push_back(t);
+            }
+            std::vector<Tensor> out;
+            {
+              py::gil_scoped_release release;
+              out = gr.run(in);
+            }
+            py::typing::List<Tensor> res;
+            for (Tensor& t : out) res.append(py::cast(std::move(t)));
+            return res;
+          },
+          py::arg("args"),
+          "Replays the graph when `args` are exactly tensors of the traced dtypes and shapes; None "
+          "(nothing run) otherwise, or while this thread traces.");
   m.def(
       "_trace_begin", [](bool strict) { trace::begin(strict); }, py::arg("strict") = false,
       "(private) Starts a tf.function trace on this thread; strict: what would make it unreplayable raises.");

@@ -703,6 +703,10 @@ class TracedGraph:
         """
         Replays the recorded calls on `args` (tensors of the traced shapes and dtypes).
         """
+    def try_run(self, args: tuple) -> list[Tensor] | None:
+        """
+        Replays the graph when `args` are exactly tensors of the traced dtypes and shapes; None (nothing run) otherwise, or while this thread traces.
+        """
     @property
     def node_names(self) -> list[str]:
         """

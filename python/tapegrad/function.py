@@ -125,6 +125,8 @@ class Function:
         self._instances = weakref.WeakKeyDictionary()
         self._keys = []
         self._traces: dict = {}  # exact call key -> _Trace (See Note [Traced functions])
+        self._fast = None  # the trace last replayed for all-tensor positional arguments (the fast path)
+        self._history = _call_history(python_function)  # for TF's frequent-retracing warning
         self._converted = None  # the function autograph made, once asked for
         self._warned = False  # logged that a signature runs eagerly (once per function)
         self._sig = inspect.signature(python_function)
@@ -162,6 +164,16 @@ class Function:
         return bound
 
     def __call__(self, *args, **kwargs):
+        fast = self._fast
+        if fast is not None and not kwargs and not _RUN_EAGERLY[0]:
+            # the common call: the same tensor signature as last time. The graph checks the
+            # arguments' types, dtypes and shapes itself (None: they differ, or a trace is running)
+            out = fast.graph.try_run(args)
+            if out is not None:
+                history = self._history[0]
+                history.append(False)
+                del history[:-10]
+                return fast.rebuild(out)
         if self._input_signature is not None:
             args, kwargs = self._bind_to_signature(args, kwargs)
         if _core._tracing() or _RUN_EAGERLY[0]:  # part of an outer trace, or eager by request
@@ -171,14 +183,20 @@ class Function:
         args, kwargs = _arrays_as_tensors((args, kwargs))
         key = _trace_key((args, kwargs))
         trace = self._traces.get(key)
-        _note_call(self._python_function, trace is None)
+        _note_call(self._python_function, trace is None, self._history)
         if trace is None:
             self._note_signature(key)
-            return self._trace(key, args, kwargs)
+            result = self._trace(key, args, kwargs)
+            trace = self._traces.get(key)
+            if trace is not None and trace.graph is not None and not kwargs and all(type(a) is Tensor for a in args):
+                self._fast = trace
+            return result
         if trace.graph is None:  # this signature runs eagerly (trace.reason says why)
             return _outputs_as_tensors(self._callable()(*args, **kwargs))
         if kwargs or not all(type(a) is Tensor for a in args):
             args = [x for x in nest.flatten((args, kwargs)) if type(x) is Tensor]
+        else:
+            self._fast = trace
         return trace.rebuild(trace.graph.run(args))
 
     def _callable(self):
@@ -294,12 +312,19 @@ class Function:
 _CALL_HISTORY: dict = {}
 
 
-def _note_call(python_function, traced):
+def _call_history(python_function):
+    """The [last calls, warnings logged] entry of a Python function (shared by its bound methods)."""
     fn = getattr(python_function, "__func__", python_function)
     key = getattr(fn, "__code__", fn)
     entry = _CALL_HISTORY.get(key)
     if entry is None:
         entry = _CALL_HISTORY[key] = [[], 0]
+    return entry
+
+
+def _note_call(python_function, traced, entry=None):
+    if entry is None:
+        entry = _call_history(python_function)
     history = entry[0]
     history.append(traced)
     del history[:-10]
