@@ -308,10 +308,19 @@ def test_variables_made_on_the_first_trace_only():
     assert h(tg.constant([2.0, 3.0])).numpy().tolist() == [2.0, 3.0]
     assert h(tg.constant([4.0, 5.0])).numpy().tolist() == [4.0, 5.0]
     replayed(h.__call__)
+    # a Variable made anew on every call: TF's singleton error on the first call
     f = tg.function(lambda x: tg.Variable(1.0) * x)
-    f(tg.constant(1.0))
+    with pytest.raises(ValueError, match="only supports singleton tf.Variables created on the first call"):
+        f(tg.constant(1.0))
+    assert not f._traces and not _core._tracing()
+    # one kept by the function: allowed on the first trace, TF's error when a later trace makes another
+    kept = []
+    g = tg.function(lambda x: kept.append(tg.Variable(1.0)) or kept[-1] * x)
+    g(tg.constant(1.0))
+    g(tg.constant(2.0))  # a replay: no new Variable
+    assert len(kept) == 1
     with pytest.raises(ValueError, match="Creating variables on a non-first call"):
-        f(tg.constant([1.0]))
+        g(tg.constant([1.0]))
 
 
 # ---- what a trace cannot replay runs eagerly ----------------------------------------------------------
@@ -545,8 +554,8 @@ def test_every_primitive_replays_value_and_gradient(name):
 
     wiggle = [a * tg.cast(1.0 + 0.01 * RNG.uniform(size=a.shape), a.dtype) for a in args]
     sets = (tuple(args), tuple(wiggle), tuple(args))
-    if name == "IdentityN":  # its program is a tf.custom_gradient: traces of those run eagerly
-        with pytest.raises(AssertionError, match="read the value"):
+    if name == "IdentityN":  # its program calls x.numpy() on an argument: TF's error in a trace
+        with pytest.raises(AttributeError, match="'SymbolicTensor' object has no attribute 'numpy'"):
             check_against_eager(value_and_grad, *sets, rtol=1e-7, atol=1e-9)
     else:
         check_against_eager(value_and_grad, *sets, rtol=1e-7, atol=1e-9)
@@ -595,8 +604,8 @@ def test_strict_mode_raises_where_a_trace_would_fall_back(monkeypatch):
     import importlib
 
     monkeypatch.setattr(importlib.import_module("tapegrad.function"), "_STRICT", True)
-    f = tg.function(lambda x: x * 2.0 if float(tg.reduce_sum(x)) > 0 else x)
-    with pytest.raises(ValueError, match="cannot be traced .*a Python number conversion read the value"):
+    f = tg.function(lambda x: tg.gather(x, tg.where(x > 0)[:, 0]))  # tapegrad's own read: a fallback
+    with pytest.raises(ValueError, match="cannot be traced .*tf.where with one argument .* read the value"):
         f(tg.constant([1.0]))
     assert not _core._tracing()
 
@@ -793,3 +802,71 @@ def test_fast_path_calls_count_toward_the_retracing_warning(caplog):
         for n in range(7, 12):  # 5 traces in a row: TF's warning
             f(arr(n))
     assert "5 out of the last" in caplog.text
+
+
+# ---- Note [Symbolic reads]: user code reading a traced tensor's value gets TF's graph-mode error ----------
+
+SYMBOLIC_READS = {
+    "bool": (lambda tf, x: x * 2.0 if bool(tf.reduce_sum(x) > 0) else -x, "OperatorNotAllowedInGraphError"),
+    "float": (lambda tf, x: x * float(tf.reduce_sum(x)), "TypeError"),
+    "int": (lambda tf, x: x * int(tf.reduce_sum(x)), "TypeError"),
+    "index": (lambda tf, x: x * [1.0, 2.0, 3.0][tf.cast(tf.reduce_sum(x), tf.int32)], "TypeError"),
+    "numpy": (lambda tf, x: x * (x * 2.0).numpy(), "AttributeError"),
+    "np.asarray": (lambda tf, x: x * np.asarray(x * 2.0).sum(), "NotImplementedError"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SYMBOLIC_READS))
+@pytest.mark.parametrize("autograph", [True, False])
+def test_user_reads_of_traced_values_raise_tfs_error(name, autograph):
+    fn, error = SYMBOLIC_READS[name]
+    x = tg.constant([0.5, 0.25])
+    fn(tg, x)  # eagerly: a Python value, no error
+    f = tg.function(lambda x: fn(tg, x), autograph=autograph)
+    with pytest.raises(Exception) as e:
+        f(x)
+    assert type(e.value).__name__ == error, e.value
+    assert not _core._tracing()
+    if error == "OperatorNotAllowedInGraphError":
+        assert isinstance(e.value, TypeError) and isinstance(e.value, tg.errors.OperatorNotAllowedInGraphError)
+        assert str(e.value).startswith("Using a symbolic `tf.Tensor` as a Python `bool` is not allowed.")
+    np.testing.assert_allclose(tg.function(lambda x: x + 1.0)(x).numpy(), [1.5, 1.25])  # nothing left behind
+
+
+def test_symbolic_read_errors_match_tf():
+    tf = pytest.importorskip("tensorflow")
+    x = np.array([0.5, 0.25], np.float32)
+    for name, (fn, error) in SYMBOLIC_READS.items():
+        with pytest.raises(Exception) as e:
+            tf.function(lambda x: fn(tf, x), autograph=False)(tf.constant(x))
+        assert type(e.value).__name__ == error, (name, e.value)
+
+
+def test_variable_reads_in_a_trace_raise_tfs_error():
+    v = tg.Variable(2.0)
+    with pytest.raises(NotImplementedError, match="only available when eager execution is enabled"):
+        tg.function(lambda: v.numpy())()
+    with pytest.raises(tg.errors.OperatorNotAllowedInGraphError):
+        tg.function(lambda: v * 2.0 if bool(v > 1.0) else v, autograph=False)()
+    assert float(v) == 2.0 and v.numpy() == 2.0  # eagerly
+
+
+def test_autograph_converts_what_would_be_a_symbolic_read():
+    @tg.function
+    def f(x):
+        if tg.reduce_sum(x) > 0:  # converted to tf.cond: no error, both branches replay
+            return x * 2.0
+        return -x
+
+    assert f(tg.constant([1.0])).numpy().tolist() == [2.0]
+    assert f(tg.constant([-1.0])).numpy().tolist() == [1.0]
+    replayed(f)
+
+
+def test_tapegrads_own_value_reads_still_fall_back():
+    # tf.where with one argument reads the mask's value inside tapegrad: the trace runs eagerly
+    f = tg.function(lambda x: tg.gather(x, tg.where(x > 0)[:, 0]))
+    assert f(tg.constant([1.0, -1.0, 2.0])).numpy().tolist() == [1.0, 2.0]
+    assert f(tg.constant([-1.0, -1.0, 3.0])).numpy().tolist() == [3.0]
+    (reason,) = f.experimental_get_graph_status()
+    assert "read the value of a tensor computed in the function" in reason

@@ -1,6 +1,8 @@
 """Python conveniences on the engine's Tensor and Variable: TF's shape, dtype, repr, numpy interop."""
 
+import sys
 import threading
+import weakref
 from typing import Any, Optional
 
 import numpy as np
@@ -14,6 +16,9 @@ class _TraceState(threading.local):
     TF's rule that only a function's first trace may make them)."""
 
     variables_created = 0
+
+    def __init__(self):
+        self.created = []  # weak references to the Variables made while tracing (function.py)
 
 
 _trace_state = _TraceState()
@@ -224,6 +229,12 @@ def _array(self, dtype=None, copy=None):
     """numpy's conversion, with numpy 2's ``copy``: None or False give a read-only view of the buffer
     (a Variable's view keeps the value it saw: later writes go to a fresh buffer), True a new array;
     a dtype change copies, so with ``copy=False`` it raises ValueError, as numpy's own arrays."""
+    if _symbolic_read(self):
+        raise NotImplementedError(
+            f"Cannot convert a symbolic tf.Tensor (shape={_shape(self)}, dtype={_dtype(self).name}) to a numpy "
+            "array. This error may indicate that you're trying to pass a Tensor to a NumPy call, which is not "
+            "supported."
+        )
     a = self._array_view()
     if dtype is not None and np.dtype(dtype) != a.dtype:
         if copy is False:
@@ -277,7 +288,41 @@ def _len(self):
     return s[0]
 
 
+# Note [Symbolic reads]
+# Inside a tf.function trace, a tensor computed by the function stands for a value that changes
+# from call to call. User code that reads it as a Python value (`if t:`, float(t), t.numpy(), ...)
+# would bake this call's value into every replay, so it gets TF's graph-mode error, as in TF, unless
+# AutoGraph converted the statement. tapegrad's own Python (Keras, losses, tf.debugging, ...) may
+# still read values where TF would run a graph op: those reads make the trace fall back to eager
+# execution instead (Note [Poisoned traces]), so they cost speed, never a wrong value.
+_BOOL_IN_GRAPH = (
+    "Using a symbolic `tf.Tensor` as a Python `bool` is not allowed. You can attempt the following "
+    "resolutions to the problem: If you are running in Graph mode, use Eager execution mode or decorate "
+    "this function with @tf.function. If you are using AutoGraph, you can try decorating this function "
+    "with @tf.function. If that does not work, then you may be using an unsupported feature or your "
+    "source code may not be visible to AutoGraph. See https://github.com/tensorflow/tensorflow/blob/"
+    "master/tensorflow/python/autograph/g3doc/reference/limitations.md#access-to-source-code for more "
+    "information."
+)
+
+
+def _symbolic_read(self):
+    """Whether this read of `self`'s value is a user's read of a symbolic tensor (See Note [Symbolic
+    reads]): a trace is running, `self` was computed in it (or is a Variable), and the code that
+    asked is not tapegrad's own."""
+    if not _core._tracing():
+        return False
+    if not (isinstance(self, _core.Variable) or _core._trace_is_traced(self)):
+        return False
+    name = sys._getframe(2).f_globals.get("__name__", "")
+    return not (name == "tapegrad" or name.startswith("tapegrad."))
+
+
 def _bool(self):
+    if _symbolic_read(self):
+        from .errors import OperatorNotAllowedInGraphError
+
+        raise OperatorNotAllowedInGraphError(_BOOL_IN_GRAPH)
     if self.ndim != 0 and int(np.prod(self._shape_tuple)) != 1:
         raise ValueError("The truth value of an array with more than one element is ambiguous. Use a.any() or a.all()")
     return builtins_bool(self._item())
@@ -287,14 +332,20 @@ builtins_bool = bool
 
 
 def _float(self):
+    if _symbolic_read(self):
+        raise TypeError("float() argument must be a string or a real number, not 'SymbolicTensor'")
     return float(self._item())
 
 
 def _int(self):
+    if _symbolic_read(self):
+        raise TypeError("int() argument must be a string, a bytes-like object or a real number, not 'SymbolicTensor'")
     return int(self._item())
 
 
 def _index(self):
+    if _symbolic_read(self):
+        raise TypeError("'SymbolicTensor' object cannot be interpreted as an integer")
     if not _dtype(self).is_integer:
         raise TypeError(f"only integer scalar tensors can be used as an index, got {_dtype(self).name}")
     return int(self._item())
@@ -315,6 +366,10 @@ def _get_shape(self):
 def _numpy_method(raw):
     def numpy(self):
         """The value as a numpy array (a numpy scalar for a 0-d tensor, as TF)."""
+        if _symbolic_read(self):
+            if isinstance(self, _core.Variable):
+                raise NotImplementedError("numpy() is only available when eager execution is enabled.")
+            raise AttributeError("'SymbolicTensor' object has no attribute 'numpy'")
         a = raw(self)
         return a[()] if a.ndim == 0 else a
 
@@ -346,7 +401,8 @@ class Variable(_core.Variable):
             raise ValueError("The initial value must be specified.")
         if callable(initial_value):  # in a traced tf.function: once, outside the trace (TF's init_scope)
             initial_value = _core._trace_call_paused(initial_value) if _core._tracing() else initial_value()
-        if _core._tracing():
+        tracing = _core._tracing()
+        if tracing:
             _trace_state.variables_created += 1
         from ._ops import convert_to_tensor
 
@@ -356,6 +412,8 @@ class Variable(_core.Variable):
                 f"Shape {tuple(value.shape)} of the initial value is not compatible with shape {tuple(shape)}"
             )
         _core.Variable.__init__(self, value, name if name is not None else "Variable", bool(trainable))
+        if tracing:
+            _trace_state.created.append(weakref.ref(self))
 
     def assign(
         self, value: Any, use_locking: bool = False, name: Optional[str] = None, read_value: bool = True

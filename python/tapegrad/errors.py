@@ -11,6 +11,12 @@ class _OpErrorMixin:
         self.node_def, self.op, self.message = node_def, op, message
 
 
+class OperatorNotAllowedInGraphError(TypeError):
+    """A tensor computed inside a ``tf.function`` used where Python needs its value, e.g. as the
+    condition of a Python ``if`` that AutoGraph did not convert
+    (``tf.errors.OperatorNotAllowedInGraphError``)."""
+
+
 class NotFoundError(_OpErrorMixin, Exception):
     """A requested file or entity was not found (``tf.errors.NotFoundError``)."""
 
@@ -34,6 +40,7 @@ __all__ = [
     "FailedPreconditionError",
     "InvalidArgumentError",
     "NotFoundError",
+    "OperatorNotAllowedInGraphError",
     "ResourceExhaustedError",
     "UnimplementedError",
 ]

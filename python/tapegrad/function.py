@@ -5,9 +5,14 @@ values by value, Variables by identity): the first call runs the Python function
 while the engine records every engine call it makes (cpp/graph/trace.h, Note [Traced functions]);
 later calls with the same signature replay the recorded calls in C++ without Python. Python side
 effects therefore happen only while tracing; ``tf.print``, random draws, Variable assignments and
-optimizer steps happen on every call. A trace that cannot be replayed (a tensor's value read in
-Python, see Note [Poisoned traces]) makes that signature run eagerly on every call, with the
-reason in ``experimental_get_graph_status()``; TF would raise instead.
+optimizer steps happen on every call. User code that reads a traced tensor's value in Python gets
+TF's graph-mode errors (Note [Symbolic reads] in _tensor.py). A trace that cannot be replayed
+(tapegrad's own value reads, custom gradients, ...: Note [Poisoned traces]) makes that signature
+run eagerly on every call, with the reason in ``experimental_get_graph_status()``.
+
+Variables: a trace may make Variables only if it is the function's first; one the function keeps
+nowhere (gone when the call returns: made anew on every call) raises TF's singleton error, and a
+later trace that makes one raises TF's "non-first call" error.
 
 ``tf.cond`` and ``tf.while_loop`` with tensor predicates become graph nodes inside a trace (Note
 [Traced control flow]); eagerly they run one branch / a Python loop, with TF's argument checks.
@@ -215,6 +220,7 @@ class Function:
         and returns this call's result (See Note [Traced functions])."""
         flat_in = nest.flatten((args, kwargs))
         made_before = _trace_state.variables_created
+        created_before = len(_trace_state.created)
         _core._trace_begin(_STRICT)
         try:
             for x in flat_in:
@@ -228,8 +234,20 @@ class Function:
                 _core._trace_poison(f"the function returns a {type(bad[0]).__name__}, which a replay cannot rebuild")
         except BaseException:
             _core._trace_abort()
+            del _trace_state.created[created_before:]
             raise
         graph = _core._trace_end(outs)
+        created = _trace_state.created[created_before:]
+        del _trace_state.created[created_before:]
+        if any(r() is None for r in created):
+            # TF traces a function that made Variables a second time, where making one raises: a
+            # Variable the function keeps nowhere (made anew on every call) fails its first call.
+            # Here it is gone once the call returned (See Note [Traced functions]).
+            raise ValueError(
+                "tf.function only supports singleton tf.Variables created on the first call. Make sure the "
+                "tf.Variable is only created once or created outside tf.function. See "
+                "https://www.tensorflow.org/guide/function#creating_tfvariables for more information."
+            )
         if not graph.replayable and not self._warned:
             self._warned = True
             import logging  # noqa: PLC0415
