@@ -838,10 +838,10 @@ def _parse(func: types.FunctionType) -> ast.FunctionDef:
     ast.increment_lineno(tree, code.co_firstlineno - 1)
     if indent:
         for node in ast.walk(tree):
-            if "col_offset" in node._attributes and getattr(node, "col_offset", None) is not None:
-                node.col_offset += indent
-                if getattr(node, "end_col_offset", None) is not None:
-                    node.end_col_offset += indent
+            for attr in ("col_offset", "end_col_offset"):
+                col = getattr(node, attr, None)
+                if col is not None:
+                    setattr(node, attr, col + indent)
     if not tree.body or not isinstance(tree.body[0], ast.FunctionDef) or tree.body[0].name != code.co_name:
         raise _Unsupported("source is not the function's definition")
     fn = tree.body[0]
