@@ -912,3 +912,12 @@ def test_dead_calls_inside_control_flow_blocks_are_kept_and_values_right():
         return tg.cond(tg.reduce_sum(x) > 0, true_fn, lambda: -x)
 
     check_against_eager(f, (arr(3),), (-tg.abs(arr(3)),), (tg.abs(arr(3)),))
+
+
+def test_tensor_and_variable_refs_are_hashable_by_identity():
+    x, v = tg.constant([1.0]), tg.Variable(2.0)
+    seen = {x.ref(): "x", v.ref(): "v"}
+    assert seen[x.ref()] == "x" and seen[v.experimental_ref()] == "v"
+    assert x.ref().deref() is x and v.ref().deref() is v
+    assert x.ref() != tg.constant([1.0]).ref() and x.ref() == x.ref()
+    assert repr(x.ref()).startswith("<Reference wrapping <tf.Tensor")

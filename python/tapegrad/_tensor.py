@@ -359,6 +359,44 @@ def _iter(self):
     return iter(_ops_shape.unstack(self))
 
 
+class Reference:
+    """A hashable reference to a tensor or Variable, by identity (TF's ``Tensor.ref()``), for sets
+    and dict keys; ``deref()`` gives the object back.
+
+    >>> import tapegrad as tg
+    >>> x = tg.constant([1.0, 2.0])
+    >>> refs = {x.ref(): "x"}
+    >>> refs[x.ref()], x.ref().deref() is x, x.ref() == tg.constant([1.0, 2.0]).ref()
+    ('x', True, False)
+    """
+
+    __slots__ = ("_wrapped",)
+
+    def __init__(self, wrapped):
+        self._wrapped = wrapped
+
+    def deref(self):
+        """The referenced tensor or Variable."""
+        return self._wrapped
+
+    def __eq__(self, other):
+        return isinstance(other, Reference) and self._wrapped is other._wrapped
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        return id(self._wrapped)
+
+    def __repr__(self):
+        return f"<Reference wrapping {self._wrapped!r}>"
+
+
+def _ref(self):
+    """A hashable reference to this tensor (by identity), as TF's ``Tensor.ref()``."""
+    return Reference(self)
+
+
 def _get_shape(self):
     return _shape(self)
 
@@ -536,6 +574,8 @@ def _attach_methods():
         cls.__index__ = _index
         cls.__iter__ = _iter
         cls.device = property(lambda self: _DEVICE, doc="The device holding the value; always the host CPU.")
+        cls.ref = _ref
+        cls.experimental_ref = _ref
 
     Tensor.__repr__ = _tensor_repr
     Tensor.__str__ = _tensor_str
