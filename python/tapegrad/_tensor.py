@@ -230,6 +230,8 @@ def _array(self, dtype=None, copy=None):
     (a Variable's view keeps the value it saw: later writes go to a fresh buffer), True a new array;
     a dtype change copies, so with ``copy=False`` it raises ValueError, as numpy's own arrays."""
     if _symbolic_read(self):
+        if isinstance(self, _core.Variable):
+            raise NotImplementedError("numpy() is only available when eager execution is enabled.")
         raise NotImplementedError(
             f"Cannot convert a symbolic tf.Tensor (shape={_shape(self)}, dtype={_dtype(self).name}) to a numpy "
             "array. This error may indicate that you're trying to pass a Tensor to a NumPy call, which is not "
@@ -333,19 +335,24 @@ builtins_bool = bool
 
 def _float(self):
     if _symbolic_read(self):
+        if isinstance(self, _core.Variable):  # TF's Variable.__float__ goes through numpy()
+            raise AttributeError("'SymbolicTensor' object has no attribute 'numpy'")
         raise TypeError("float() argument must be a string or a real number, not 'SymbolicTensor'")
     return float(self._item())
 
 
 def _int(self):
     if _symbolic_read(self):
+        if isinstance(self, _core.Variable):
+            raise AttributeError("'SymbolicTensor' object has no attribute 'numpy'")
         raise TypeError("int() argument must be a string, a bytes-like object or a real number, not 'SymbolicTensor'")
     return int(self._item())
 
 
 def _index(self):
     if _symbolic_read(self):
-        raise TypeError("'SymbolicTensor' object cannot be interpreted as an integer")
+        kind = "ResourceVariable" if isinstance(self, _core.Variable) else "SymbolicTensor"
+        raise TypeError(f"'{kind}' object cannot be interpreted as an integer")
     if not _dtype(self).is_integer:
         raise TypeError(f"only integer scalar tensors can be used as an index, got {_dtype(self).name}")
     return int(self._item())
