@@ -316,7 +316,10 @@ def _symbolic_read(self):
         return False
     if not (isinstance(self, _core.Variable) or _core._trace_is_traced(self)):
         return False
-    name = sys._getframe(2).f_globals.get("__name__", "")
+    try:
+        name = sys._getframe(2).f_globals.get("__name__", "")
+    except ValueError:  # called with no Python caller (from C): not tapegrad's own code
+        name = ""
     return not (name == "tapegrad" or name.startswith("tapegrad."))
 
 
