@@ -38,6 +38,7 @@ SPARSE_OVERLAP = os.environ.get("TAPEGRAD_DISTRIBUTE_SPARSE_OVERLAP", "1") != "0
 # source as it became final ("sparse_overlapped"), or ran whole first ("sparse_whole_first"); buckets
 # the communication thread reduced while the backward pass was still running ("reduced_during_backward").
 counters = {"sparse_overlapped": 0, "sparse_whole_first": 0, "reduced_during_backward": 0}
+_walking = [False]  # an engine backward pass with a per-source callback runs on the caller's thread
 
 # Note [Sparse gradients across ranks]
 # ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
@@ -98,7 +99,6 @@ class _GradientReduction:
         self.next, self.error = 0, None  # the next bucket to reduce, guarded by eng.lock
         self.names = [_source_name(s, i) for i, s in enumerate(sources)]
         self._plan_req = None
-        self.walking = False  # the backward pass runs (set by reduce_gradients)
 
     def on_ready(self, i, grad):
         """Called from the backward pass (GIL held) when source i's gradient is final."""
@@ -115,6 +115,15 @@ class _GradientReduction:
         self.cancelled = True
         for e in self.ready:
             e.set()
+
+    def abandon(self):
+        """The backward pass raised: no more buckets, and the plan check every rank posted in `start`
+        is completed (its buffers must outlive it)."""
+        self.cancel()
+        with self.eng.lock:
+            if self._plan_req is not None:
+                self._plan_req.Wait()
+                self._plan_req = None
 
     def run(self):
         """The communication thread's part: reduces bucket after bucket, in plan order, as each
@@ -135,7 +144,7 @@ class _GradientReduction:
                     self.next = len(self.buckets)
                     return
                 self.next = b + 1
-                if self.walking:
+                if _walking[0]:
                     counters["reduced_during_backward"] += 1
 
     def drain(self):
@@ -313,20 +322,21 @@ def reduce_gradients(
     recorded = _distribute._recorded_collectives
     ran_collectives, _seen[0] = recorded != _seen[0], recorded
     if not eng.overlap or len(red.buckets) < 2 or ran_collectives:  # no thread hand-off
-        grads = compute(None)
+        try:
+            grads = compute(None)
+        except BaseException:
+            red.abandon()
+            raise
         for i, g in enumerate(grads):
             red.on_ready(i, g)
         red.drain()
         return red.finish()
     eng.submit(red.run)
-    red.walking = True
     try:
         compute(red.on_ready)
     except BaseException:
-        red.cancel()
+        red.abandon()
         raise
-    finally:
-        red.walking = False
     red.drain()
     return red.finish()
 
@@ -369,9 +379,13 @@ class _DistributedGradientTapeMixin:
 
         def compute(on_ready):
             if dense:
-                result[:] = _core.compute_gradient(
-                    tape, flat_targets, flat_sources, flat_og, zero_unconnected, on_ready
-                )
+                _walking[0] = on_ready is not None
+                try:
+                    result[:] = _core.compute_gradient(
+                        tape, flat_targets, flat_sources, flat_og, zero_unconnected, on_ready
+                    )
+                finally:
+                    _walking[0] = False
             elif grads is not None:
                 result[:] = grads
                 if on_ready is not None:
@@ -389,7 +403,11 @@ class _DistributedGradientTapeMixin:
                     if on_ready is not None:
                         on_ready(i, g)
 
-                _core.compute_gradient_sparse(tape, flat_targets, flat_sources, flat_og, zero_unconnected, ready)
+                _walking[0] = True
+                try:
+                    _core.compute_gradient_sparse(tape, flat_targets, flat_sources, flat_og, zero_unconnected, ready)
+                finally:
+                    _walking[0] = False
             return result
 
         return reduce_gradients(
