@@ -622,7 +622,7 @@ def sparse_overlap():
     the same collectives in the same order, and SGD-momentum and Adam training == one process."""
     import time
 
-    r, n = hvd.rank(), hvd.size()
+    n = hvd.size()
     eng, grads_mod = hvd._engine_state, hvd._gradients
     counters = grads_mod.counters
     log = []
