@@ -327,7 +327,8 @@ static std::vector<GradValue> compute_impl(Tape& tape, const std::vector<Tensor>
       throw LookupError(std::string("No gradient defined for operation '") + op_name(node->op) +
                         "' (op type: " + op_name(node->op) + ")");
     // See Note [Sparse gradients]: Identity / Cast pass a sparse gradient on; Gather along axis 0
-    // makes one; every other rule sees its output gradients dense.
+    // makes one; every other rule sees its output gradients dense. sparse_plan predicts these
+    // decisions (Note [Sparse plan]): keep the two in step.
     if (nin == 1 && node->outputs.size() == 1 && sparse_grad::passes_sparse(node->op)) {
       GradValue* g = grad_of(node->outputs[0].id);
       if (g && g->sparse()) {
