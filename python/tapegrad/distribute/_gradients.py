@@ -35,9 +35,9 @@ _seen = [0]  # _distribute._recorded_collectives at the last reduction
 # False) brings back the whole backward pass first for tapes with sparse gradients (benchmarks).
 SPARSE_OVERLAP = os.environ.get("TAPEGRAD_DISTRIBUTE_SPARSE_OVERLAP", "1") != "0"
 # Counters (tests, benchmarks): backward passes that kept sparse gradients sparse and reported each
-# source as it became final ("sparse_overlapped"), or ran whole first ("sparse_whole_first"); buckets
-# the communication thread reduced while the backward pass was still running ("reduced_during_backward").
-counters = {"sparse_overlapped": 0, "sparse_whole_first": 0, "reduced_during_backward": 0}
+# source as it became final ("sparse_overlapped"), or ran whole first ("sparse_whole_first"); bucket
+# reductions the communication thread started while the backward pass still ran ("started_during_backward").
+counters = {"sparse_overlapped": 0, "sparse_whole_first": 0, "started_during_backward": 0}
 _walking = [False]  # an engine backward pass with a per-source callback runs on the caller's thread
 
 # Note [Sparse gradients across ranks]
@@ -137,6 +137,8 @@ class _GradientReduction:
             with eng.lock:
                 if self.next != b or self.cancelled:
                     continue
+                if _walking[0]:
+                    counters["started_during_backward"] += 1
                 try:
                     self._reduce(b)
                 except BaseException as e:  # noqa: BLE001  (re-raised on the caller's thread by drain)
@@ -144,8 +146,6 @@ class _GradientReduction:
                     self.next = len(self.buckets)
                     return
                 self.next = b + 1
-                if _walking[0]:
-                    counters["reduced_during_backward"] += 1
 
     def drain(self):
         """On the caller's thread, once every gradient is final: reduces the buckets the
