@@ -663,6 +663,20 @@ def sparse_overlap():
         eng.collective, grads_mod._GradientReduction.on_ready = plain_collective, plain_on_ready
         eng.fusion_threshold = 64 * 1024 * 1024
     if n > 1:
+        # a custom gradient on the gather's path: the plan cannot tell, the whole backward pass runs first
+        @tg.custom_gradient
+        def scaled(x):
+            return 3.0 * x, lambda dy: 3.0 * dy
+
+        v = tg.Variable(np.ones((VOCAB, DIM), np.float32))
+        with tg.GradientTape() as tape:
+            loss = tg.reduce_sum(scaled(tg.gather(v, [hvd.rank() % VOCAB, 1])))
+        before = dict(counters)
+        got = hvd.DistributedGradientTape(tape).gradient(loss, [v])[0]
+        assert counters["sparse_whole_first"] == before["sparse_whole_first"] + 1, counters
+        assert counters["sparse_overlapped"] == before["sparse_overlapped"], counters
+        want_indices = np.array([i for q in range(n) for i in (q % VOCAB, 1)], np.int32)
+        check_slices(got, np.full((2 * n, DIM), 3.0 / n, np.float32), want_indices)
         # a plan that the walk contradicts is an internal error naming the source, on every rank
         plain_plan = tg._core.Tape._sparse_plan
         tg._core.Tape._sparse_plan = lambda self, targets, sources: [False] * len(sources)
