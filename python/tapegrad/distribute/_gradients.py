@@ -39,6 +39,7 @@ SPARSE_OVERLAP = os.environ.get("TAPEGRAD_DISTRIBUTE_SPARSE_OVERLAP", "1") != "0
 # reductions the communication thread started while the backward pass still ran ("started_during_backward").
 counters = {"sparse_overlapped": 0, "sparse_whole_first": 0, "started_during_backward": 0}
 _walking = [False]  # an engine backward pass with a per-source callback runs on the caller's thread
+_abandoned: list = []  # plan checks of failed reductions that could not be completed (See `abandon`)
 
 # Note [Sparse gradients across ranks]
 # ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
@@ -117,13 +118,22 @@ class _GradientReduction:
             e.set()
 
     def abandon(self):
-        """The backward pass raised: no more buckets, and the plan check every rank posted in `start`
-        is completed (its buffers must outlive it)."""
+        """The backward pass raised: no more buckets. The plan check every rank posted in `start` is
+        completed here when no collective holds the lock (never waiting for one: the communication
+        thread may be inside a bucket another rank will not join); otherwise its buffers are kept
+        alive (`_abandoned`) for MPI to finish writing them."""
         self.cancel()
-        with self.eng.lock:
-            if self._plan_req is not None:
-                self._plan_req.Wait()
-                self._plan_req = None
+        if self._plan_req is None:
+            return
+        if self.eng.lock.acquire(blocking=False):
+            try:
+                if self._plan_req is not None:
+                    self._plan_req.Wait()
+                    self._plan_req = None
+            finally:
+                self.eng.lock.release()
+        else:
+            _abandoned.append((self._plan_req, self._plan_in, self._plan_out))
 
     def run(self):
         """The communication thread's part: reduces bucket after bucket, in plan order, as each
