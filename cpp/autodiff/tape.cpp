@@ -104,29 +104,6 @@ void end_record(Recording& r, Op op, const Tensor* in, size_t nin, const Tensor*
   if (r.forward) forward::record(op, in, nin, out, nout, node->attrs);
 }
 
-// Note [Backward pass]
-// Nodes are stored in execution order, which is a topological order. compute_gradient
-//  1. marks the tensors that depend on a source (one forward sweep), so that rules compute only
-//     the input gradients that can reach a source (`needs`);
-//  2. walks the nodes backwards; a node runs when one of its outputs has a gradient. Its rule's
-//     results pass one choke point: sum back to a broadcast input's shape, check shape and dtype;
-//  3. accumulates per tensor id: the first gradient is adopted without a copy, later ones are
-//     added with ops::add, which records on outer tapes (higher order stays correct);
-//  4. drops a tensor's gradient as soon as its producer has run (all its consumers ran before),
-//     unless the tensor is a source.
-// Rules are written with ops::, so every op they run is recorded on any tape that is active
-// while gradient() runs. Nodes appended to `tape` during the walk itself (a persistent tape
-// differentiated inside its own context) are not visited.
-//
-// Note [Source ready]
-// A source's gradient only grows when a node that reads the source runs, and nodes run in reverse
-// order; so once the walk is below the lowest-index relevant node reading a source, its gradient
-// is final. on_source_ready reports each source at that moment (before the walk goes on), which
-// lets tapegrad.distribute start all-reducing a bucket while the rest of the backward pass runs.
-// compute_gradient_sparse reports the same moment with the GradValue it will return (a sparse
-// gradient stays sparse), so that embedding models overlap too; which sources those are is known
-// before the walk (sparse_plan, Note [Sparse plan]).
-// See Note [Sparse gradients] (sparse_grad.cpp) for what keep_sparse keeps.
 namespace {
 // Step 1 of Note [Backward pass], shared by the walk and by sparse_plan (Note [Sparse plan]).
 struct Sweep {
@@ -159,6 +136,29 @@ Sweep forward_sweep(const Tape& tape, const std::vector<Tensor>& targets, const 
 }
 }  // namespace
 
+// Note [Backward pass]
+// Nodes are stored in execution order, which is a topological order. compute_gradient
+//  1. marks the tensors that depend on a source (one forward sweep), so that rules compute only
+//     the input gradients that can reach a source (`needs`);
+//  2. walks the nodes backwards; a node runs when one of its outputs has a gradient. Its rule's
+//     results pass one choke point: sum back to a broadcast input's shape, check shape and dtype;
+//  3. accumulates per tensor id: the first gradient is adopted without a copy, later ones are
+//     added with ops::add, which records on outer tapes (higher order stays correct);
+//  4. drops a tensor's gradient as soon as its producer has run (all its consumers ran before),
+//     unless the tensor is a source.
+// Rules are written with ops::, so every op they run is recorded on any tape that is active
+// while gradient() runs. Nodes appended to `tape` during the walk itself (a persistent tape
+// differentiated inside its own context) are not visited.
+//
+// Note [Source ready]
+// A source's gradient only grows when a node that reads the source runs, and nodes run in reverse
+// order; so once the walk is below the lowest-index relevant node reading a source, its gradient
+// is final. on_source_ready reports each source at that moment (before the walk goes on), which
+// lets tapegrad.distribute start all-reducing a bucket while the rest of the backward pass runs.
+// compute_gradient_sparse reports the same moment with the GradValue it will return (a sparse
+// gradient stays sparse), so that embedding models overlap too; which sources those are is known
+// before the walk (sparse_plan, Note [Sparse plan]).
+// See Note [Sparse gradients] (sparse_grad.cpp) for what keep_sparse keeps.
 static std::vector<GradValue> compute_impl(Tape& tape, const std::vector<Tensor>& targets,
                                            const std::vector<Tensor>& sources, const std::vector<Tensor>& output_grads,
                                            bool zero_unconnected, bool keep_sparse,
