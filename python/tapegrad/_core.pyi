@@ -369,6 +369,10 @@ class Tape:
         """
         (private) Whether a recorded gather could give a source a sparse gradient (tf.IndexedSlices).
         """
+    def _sparse_plan(self, targets: list[tapegrad._typing.TensorLike], sources: list[tapegrad._typing.TensorLike]) -> list[bool | None]:
+        """
+        (private) Per source, whether compute_gradient_sparse(targets, sources) will give it a sparse gradient (True) or a dense one or None (False), or None when a custom gradient's result decides; known before the walk.
+        """
     def num_nodes(self) -> int:
         """
         The number of recorded operations still held.
@@ -994,7 +998,7 @@ def compute_gradient(tape: Tape, targets: list[tapegrad._typing.TensorLike], sou
     """
     The gradients of sum(targets * output_grads) with respect to each source (None: unconnected).
     """
-def compute_gradient_sparse(tape: Tape, targets: list[tapegrad._typing.TensorLike], sources: list[tapegrad._typing.TensorLike], output_grads: list[tapegrad._typing.TensorLike | None], zero_unconnected: bool) -> list[Tensor | tuple[Tensor, Tensor, list[int]] | None]:
+def compute_gradient_sparse(tape: Tape, targets: list[tapegrad._typing.TensorLike], sources: list[tapegrad._typing.TensorLike], output_grads: list[tapegrad._typing.TensorLike | None], zero_unconnected: bool, on_source_ready: collections.abc.Callable[[int, Tensor | tuple[Tensor, Tensor, list[int]] | None], None] | None = None) -> list[Tensor | tuple[Tensor, Tensor, list[int]] | None]:
     """
     compute_gradient, with a sparse gradient (gather along axis 0) as a (values, indices, dense_shape) tuple.
     """
