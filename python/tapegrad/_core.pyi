@@ -124,11 +124,19 @@ class Tensor:
         """
         (private) The one value as a Python int or float.
         """
+    def experimental_ref(self):
+        """
+        A hashable reference to this tensor (by identity), as TF's ``Tensor.ref()``.
+        """
     def get_shape(self):
         ...
     def numpy(self):
         """
         The value as a numpy array (a numpy scalar for a 0-d tensor, as TF).
+        """
+    def ref(self):
+        """
+        A hashable reference to this tensor (by identity), as TF's ``Tensor.ref()``.
         """
     @property
     def _dtype_code(self) -> int:
@@ -284,6 +292,10 @@ class Variable:
         """
         (private) The one value as a Python int or float.
         """
+    def experimental_ref(self):
+        """
+        A hashable reference to this tensor (by identity), as TF's ``Tensor.ref()``.
+        """
     def get_shape(self):
         ...
     def numpy(self):
@@ -293,6 +305,10 @@ class Variable:
     def read_value(self) -> Tensor:
         """
         The current value as a Tensor (recorded as a read).
+        """
+    def ref(self):
+        """
+        A hashable reference to this tensor (by identity), as TF's ``Tensor.ref()``.
         """
     def scatter_nd_add(self, indices, updates, name = None):
         """
