@@ -90,7 +90,6 @@ NOT_YET = {
         "RaggedTensorSpec",
         "SparseTensor",
         "SparseTensorSpec",
-        "TensorArray",
         "TensorArraySpec",
         "ragged_fill_empty_rows",
         "ragged_fill_empty_rows_grad",

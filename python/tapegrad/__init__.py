@@ -202,6 +202,7 @@ from ._ops_shape import (  # noqa: E402
 )
 from ._indexed_slices import IndexedSlices, IndexedSlicesSpec  # noqa: E402
 from ._tape import GradientTape, UnconnectedGradients  # noqa: E402
+from ._tensor_array import TensorArray  # noqa: E402
 from ._tensor import Tensor, TensorShape, TensorSpec, Variable  # noqa: E402
 from .config import device  # noqa: E402
 from .module import Module, name_scope  # noqa: E402
@@ -255,6 +256,7 @@ __all__ = [
     "IndexedSlicesSpec",
     "Module",
     "Tensor",
+    "TensorArray",
     "TensorShape",
     "TensorSpec",
     "UnconnectedGradients",

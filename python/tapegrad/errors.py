@@ -30,6 +30,11 @@ class DataLossError(_OpErrorMixin, Exception):
     """Unrecoverable data loss or corruption, e.g. a truncated checkpoint (``tf.errors.DataLossError``)."""
 
 
+class OutOfRangeError(_OpErrorMixin, Exception):
+    """An index or iteration past the valid range, e.g. reading a ``tf.TensorArray`` past its
+    size (``tf.errors.OutOfRangeError``)."""
+
+
 class UnimplementedError(_OpErrorMixin, Exception):
     """The operation, or this case of it, is not implemented, e.g. pooling over the batch or channel
     dimension (``tf.errors.UnimplementedError``)."""
@@ -41,6 +46,7 @@ __all__ = [
     "InvalidArgumentError",
     "NotFoundError",
     "OperatorNotAllowedInGraphError",
+    "OutOfRangeError",
     "ResourceExhaustedError",
     "UnimplementedError",
 ]
