@@ -215,6 +215,8 @@ from . import autodiff, autograph, random  # noqa: E402
 from . import keras, linalg, math, nn, signal, testing  # noqa: E402
 from . import train, saved_model  # noqa: E402
 from . import data, experimental  # noqa: E402
+from . import debugging  # noqa: E402
+from .debugging import Assert  # noqa: E402
 from . import version  # noqa: E402
 
 from .keras import initializers, losses, metrics, optimizers  # noqa: E402  (tf.metrics etc.: TF's keras aliases)
@@ -231,6 +233,7 @@ __all__ = [
     "autograph",
     "config",
     "data",
+    "debugging",
     "errors",
     "experimental",
     "initializers",
@@ -249,6 +252,7 @@ __all__ = [
     "train",
     "version",
     # classes and dtypes
+    "Assert",
     "DType",
     "Function",
     "GradientTape",
