@@ -182,8 +182,11 @@ def is_tensor(x):
 
 def executing_eagerly():
     """False while a ``tf.function`` traces (as TF), else True (also inside functions run eagerly:
-    ``tf.config.run_functions_eagerly(True)`` or a trace that could not be replayed)."""
-    return not _core._tracing()
+    ``tf.config.run_functions_eagerly(True)`` or a trace that could not be replayed), and inside
+    ``tf.init_scope``."""
+    from ._functional_ops import _in_lifted_scope  # noqa: PLC0415
+
+    return not _core._tracing() or _in_lifted_scope()
 
 
 def get_static_value(tensor, partial=False):
