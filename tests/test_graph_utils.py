@@ -246,6 +246,17 @@ def test_assertion_reads_variable_at_each_call_and_skips_untaken_branch():
         g(tg.constant(3.0))
 
     @tg.function
+    def only_variable():  # no inputs: the check depends on the Variable alone
+        tg.debugging.assert_positive(v * 1.0, message="v")
+        return v * 2.0
+
+    assert float(only_variable()) == 10.0
+    v.assign(-1.0)
+    with pytest.raises(errors.InvalidArgumentError, match="^v.  \nCondition x > 0"):
+        only_variable()
+    assert only_variable.experimental_get_graph_status() == [""]
+
+    @tg.function
     def h(x):
         def negative_branch():
             tg.debugging.assert_positive(x, message="branch")

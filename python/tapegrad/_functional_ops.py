@@ -23,7 +23,7 @@ import logging
 import threading
 import traceback
 from collections.abc import Iterator
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Literal, Optional
 
 import numpy as np
 
@@ -406,10 +406,11 @@ def _op_error(e: BaseException, suffix: str) -> Exception:
         return InvalidArgumentError(text)
     if isinstance(e, MemoryError):
         return errors.ResourceExhaustedError(text)
-    cls = {StopIteration: errors.OutOfRangeError, NotImplementedError: errors.UnimplementedError}.get(
-        type(e), errors.UnknownError
-    )
-    return cls(None, None, text)
+    if isinstance(e, StopIteration):
+        return errors.OutOfRangeError(None, None, text)
+    if isinstance(e, NotImplementedError):
+        return errors.UnimplementedError(None, None, text)
+    return errors.UnknownError(None, None, text)
 
 
 def _py_function_outputs(func, args, dtypes, token, suffix):
@@ -516,8 +517,8 @@ def numpy_function(
     errors). Not differentiable.
 
     >>> import numpy as np, tapegrad as tg
-    >>> tg.numpy_function(lambda a: np.sinh(a), [tg.constant([0.0, 1.0])], tg.float32).numpy().round(4).tolist()
-    [0.0, 1.1752]
+    >>> tg.numpy_function(lambda a: a * 2 + 1, [tg.constant([0.0, 1.0])], tg.float32).numpy().tolist()
+    [1.0, 3.0]
     """
     decorator = _check_args(numpy_function, "tf.numpy_function", func, inp, Tout, stateful=stateful, name=name)
     if decorator is not None:
@@ -629,7 +630,7 @@ class _NullContextmanager:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, *exc: Any) -> bool:
+    def __exit__(self, *exc: Any) -> Literal[False]:
         return False
 
 
