@@ -22,7 +22,7 @@ from ._ops_math import _axis_int, divide_no_nan
 from ._ops_math import _kernel_name as _kname
 from ._ops_shape import _axis_slice, concat, gather, squeeze, unsorted_segment_sum
 from ._tensor import Tensor, TensorShape, Variable
-from .debugging import assert_equal, assert_greater, assert_less, assert_rank  # noqa: F401  (tf.assert_*)
+from ._debugging import assert_equal, assert_greater, assert_less, assert_rank  # noqa: F401  (tf.assert_*)
 from .errors import NotFoundError
 
 InvalidArgumentError = _core.InvalidArgumentError
