@@ -680,3 +680,17 @@ def test_graph_utilities_match_tf_eagerly(tf_ref):
         ]
 
     assert run(tg) == run(tf_ref)
+
+
+def test_back_prop_false_stops_gradients_only_inside_a_function():
+    v = tg.Variable([1.0, 2.0])
+
+    def grad():
+        with tg.GradientTape() as tape:
+            y = tg.reduce_sum(tg.map_fn(lambda r: r * r, v, back_prop=False))
+            y += tg.reduce_sum(tg.scan(lambda a, r: a + r, v, back_prop=False))
+            y += tg.foldl(lambda a, r: a + r, v, back_prop=False) + tg.foldr(lambda a, r: a + r, v, back_prop=False)
+        return tape.gradient(y, v)
+
+    assert grad().numpy().tolist() == [2.0 + 2.0 + 2.0, 4.0 + 1.0 + 2.0]  # eagerly ignored, as TF
+    assert tg.function(grad)() is None  # TF's graph while_loop: no gradient

@@ -138,6 +138,22 @@ def _spec_dtype_shape(spec: Any) -> _builtin_tuple:
 
 
 _WARNED_PARALLEL = [False]
+_WARNED_BACK_PROP: set = set()
+
+
+def _no_back_prop(result: Any, op: str) -> Any:
+    """back_prop=False, as TF: deprecated (a warning, once per op); eagerly gradients still flow,
+    inside a tf.function the results carry none (TF's graph while_loop)."""
+    if op not in _WARNED_BACK_PROP:
+        _WARNED_BACK_PROP.add(op)
+        logging.getLogger("tensorflow").warning(
+            "calling %s with back_prop=False is deprecated and will be removed in a future version.\n"
+            "Instructions for updating:\nback_prop=False is deprecated. Consider using tf.stop_gradient instead.",
+            op,
+        )
+    if not _core._tracing():
+        return result
+    return nest.map_structure(lambda t: _core.stop_gradient(t) if isinstance(t, Tensor) else t, result)
 
 
 def map_fn(
@@ -154,6 +170,8 @@ def map_fn(
     """``tf.map_fn``: ``fn`` applied to each slice of `elems` along its first dimension, results
     stacked. `elems` may be a nest of tensors with one first dimension; `fn_output_signature` (or the
     deprecated `dtype`) gives the result's dtypes/TensorSpecs when they differ from `elems`'.
+    `parallel_iterations` and `swap_memory` change nothing; ``back_prop=False`` (deprecated) stops
+    gradients inside a traced ``tf.function`` only, as in TF.
 
     >>> import tapegrad as tg
     >>> tg.map_fn(lambda t: t[0] * t[1], (tg.constant([1, 2]), tg.constant([3, 4]))).numpy().tolist()
@@ -205,9 +223,8 @@ def map_fn(
         for res, v in zip(results, out_flat):
             res.write(i, v)
     stacked = [r.stack() for r in results]
-    if fn_output_signature is None:
-        return nest.pack_sequence_as(elems, stacked)
-    return nest.pack_sequence_as(fn_output_signature, stacked)
+    out = nest.pack_sequence_as(elems if fn_output_signature is None else fn_output_signature, stacked)
+    return out if back_prop else _no_back_prop(out, "map_fn_v2")
 
 
 def scan(
@@ -269,7 +286,8 @@ def scan(
         out = fn(output_pack(a_flat), x)
         nest.assert_same_structure(elems if initializer is None else initializer, out)
         a_flat = [acc.write(i, v) for acc, v in zip(accs, output_flatten(out))]
-    return output_pack([acc.stack() for acc in accs])
+    out = output_pack([acc.stack() for acc in accs])
+    return out if back_prop else _no_back_prop(out, "scan_v2")
 
 
 def _fold_setup(fn, elems):
@@ -312,7 +330,7 @@ def foldl(
         new = fn(a, read(i))
         nest.assert_same_structure(a, new, check_types=False)
         a, i = new, i + 1
-    return a
+    return a if back_prop else _no_back_prop(a, "foldl_v2")
 
 
 def foldr(
@@ -342,7 +360,7 @@ def foldr(
         new = fn(a, read(i))
         nest.assert_same_structure(a, new, check_types=False)
         a = new
-    return a
+    return a if back_prop else _no_back_prop(a, "foldr_v2")
 
 
 # ---- tf.py_function and tf.numpy_function ----------------------------------------------------------
@@ -471,7 +489,10 @@ def py_function(func: Any = None, inp: Any = None, Tout: Any = None, name: Optio
     """``tf.py_function``: calls ``func(*inp)`` eagerly with tensors and converts its result to `Tout`
     (a dtype: one tensor; a list of dtypes: a list; ``[]``: func returns None). Used as a decorator
     when `func` is None. Differentiable: func's own ops are on the tape. Inside a traced
-    ``tf.function`` func runs at every call (a host call), on that call's tensors.
+    ``tf.function`` func runs at every call (a host call), on that call's tensors; its results must
+    keep the dtypes and shapes they had when the function was traced (tapegrad's traces have fixed
+    shapes). In a ``tf.cond`` branch that the tracing call does not take, func also runs once while
+    tracing (the branch is traced with real values).
 
     >>> import tapegrad as tg
     >>> x = tg.constant(3.0)

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _core
 from ._custom_gradient import custom_gradient
+from ._debugging import assert_equal, assert_greater, assert_less, assert_rank  # noqa: F401  (tf.assert_*)
 from ._dtypes import as_dtype, float32, int32, int64
 from ._ops import cast, convert_to_tensor, ones_like, zeros, zeros_like
 from ._ops_math import _attr_t_error as _attr_error
@@ -22,7 +23,6 @@ from ._ops_math import _axis_int, divide_no_nan
 from ._ops_math import _kernel_name as _kname
 from ._ops_shape import _axis_slice, concat, gather, squeeze, unsorted_segment_sum
 from ._tensor import Tensor, TensorShape, Variable
-from ._debugging import assert_equal, assert_greater, assert_less, assert_rank  # noqa: F401  (tf.assert_*)
 from .errors import NotFoundError
 
 InvalidArgumentError = _core.InvalidArgumentError
@@ -184,9 +184,11 @@ def executing_eagerly():
     """False while a ``tf.function`` traces (as TF), else True (also inside functions run eagerly:
     ``tf.config.run_functions_eagerly(True)`` or a trace that could not be replayed), and inside
     ``tf.init_scope``."""
+    if not _core._tracing():
+        return True
     from ._functional_ops import _in_lifted_scope  # noqa: PLC0415
 
-    return not _core._tracing() or _in_lifted_scope()
+    return _in_lifted_scope()
 
 
 def get_static_value(tensor, partial=False):
