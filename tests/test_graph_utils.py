@@ -136,11 +136,6 @@ DEBUGGING = {
     "shapes_scalar_is_size_1": lambda m: m.debugging.assert_shapes([(m.constant(1.0), ("N",)), (m.ones([2]), ("N",))]),
     "shapes_not_iterable": lambda m: m.debugging.assert_shapes([(m.ones([2]), 5)]),
     "shapes_any_size": lambda m: m.debugging.assert_shapes([(m.ones([2, 3]), (None, "."))]),
-    "log_device_placement": lambda m: (
-        m.debugging.set_log_device_placement(False),
-        m.debugging.get_log_device_placement(),
-    ),
-    "check_numerics_switches": lambda m: (m.debugging.enable_check_numerics(), m.debugging.disable_check_numerics()),
 }
 
 
@@ -172,6 +167,15 @@ def test_assert_messages_closed_form():
         tg.debugging.assert_type(tg.ones([2]), tg.int32)
     assert tg.assert_equal is tg.debugging.assert_equal and tg.Assert is tg.debugging.Assert
     assert tg.assert_rank is tg.debugging.assert_rank
+
+
+def test_accepted_switches():
+    """Not compared with live TF: TF's set_log_device_placement also turns soft device placement
+    off for the rest of the process, and enable_check_numerics instruments every op."""
+    assert tg.debugging.get_log_device_placement() is False
+    assert tg.debugging.set_log_device_placement(True) is None and tg.debugging.get_log_device_placement() is True
+    tg.debugging.set_log_device_placement(False)
+    assert tg.debugging.enable_check_numerics() is None and tg.debugging.disable_check_numerics() is None
 
 
 def test_assert_passes_return_none_and_check_numerics_is_identity():
