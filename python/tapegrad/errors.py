@@ -30,6 +30,17 @@ class DataLossError(_OpErrorMixin, Exception):
     """Unrecoverable data loss or corruption, e.g. a truncated checkpoint (``tf.errors.DataLossError``)."""
 
 
+class OutOfRangeError(_OpErrorMixin, Exception):
+    """An index or iteration past the valid range, e.g. reading a ``tf.TensorArray`` past its
+    size (``tf.errors.OutOfRangeError``)."""
+
+
+class UnknownError(_OpErrorMixin, Exception):
+    """An error TF has no better class for, e.g. an exception other than ValueError, TypeError,
+    StopIteration, MemoryError or NotImplementedError raised inside ``tf.py_function``
+    (``tf.errors.UnknownError``)."""
+
+
 class UnimplementedError(_OpErrorMixin, Exception):
     """The operation, or this case of it, is not implemented, e.g. pooling over the batch or channel
     dimension (``tf.errors.UnimplementedError``)."""
@@ -41,6 +52,8 @@ __all__ = [
     "InvalidArgumentError",
     "NotFoundError",
     "OperatorNotAllowedInGraphError",
+    "OutOfRangeError",
     "ResourceExhaustedError",
     "UnimplementedError",
+    "UnknownError",
 ]

@@ -740,6 +740,13 @@ def while_loop(
         if m.ndim != 0:
             raise ValueError(f"maximum_iterations must be a scalar, saw shape: {list(m.shape)}")
         maximum_iterations = int(m)
+    if _core._tracing():  # TensorArrays among loop_vars: dense loop variables (See _tensor_array.py)
+        from ._tensor_array import _while_loop  # noqa: PLC0415
+
+        kwargs = dict(shape_invariants=shape_invariants, parallel_iterations=parallel_iterations)
+        result = _while_loop(while_loop, cond, body, loop_vars, dict(kwargs, maximum_iterations=maximum_iterations))
+        if result is not None:
+            return result
     single = not isinstance(loop_vars, (list, tuple))
     state = [loop_vars] if single else list(loop_vars)
     state = nest.pack_sequence_as(state, [_as_loop_value(v) for v in nest.flatten(state)])

@@ -272,9 +272,11 @@ _LEAF_TYPES = (bool, int, float, np.generic, np.ndarray, Tensor, Variable)
 
 def _is_loop_value(v: Any) -> bool:
     """Whether `v` can be a loop variable of a tensor loop (TF's legal types: Tensor, int, float,
-    bool, or a list, tuple or dict of them). Anything else stays a Python value."""
+    bool, TensorArray, or a list, tuple or dict of them). Anything else stays a Python value."""
     if v is None or _is_undef(v) or isinstance(v, (str, bytes)):
         return False
+    if isinstance(v, _tg().TensorArray):
+        return True
     if isinstance(v, (list, tuple, dict)):
         leaves = nest.flatten(v)
         return bool(leaves) and all(isinstance(x, _LEAF_TYPES) and not isinstance(x, np.str_) for x in leaves)
@@ -289,7 +291,9 @@ def _is_tensor_value(v: Any) -> bool:
 
 def _to_loop_value(v: Any) -> Any:
     tg = _tg()
-    return nest.map_structure(lambda x: x if _is_tensor(x) else tg.convert_to_tensor(x), v)
+    return nest.map_structure(
+        lambda x: x if _is_tensor(x) or isinstance(x, tg.TensorArray) else tg.convert_to_tensor(x), v
+    )
 
 
 def _shape_text(shape: Any) -> str:
@@ -445,7 +449,7 @@ def _tf_while_stmt(
                 if i is not None:
                     leaves.append(_ShapeLeaf(_shape_tuple(i)))
                 else:  # eagerly any shape, as the Python loop; traced: the entry shape
-                    leaves.append(_ShapeLeaf(None if eager else tuple(t.shape)))
+                    leaves.append(_ShapeLeaf(None if eager or not _is_tensor(t) else tuple(t.shape)))
         kwargs["shape_invariants"] = nest.pack_sequence_as(list(start), leaves)
     if opts.get("parallel_iterations") is not None:
         kwargs["parallel_iterations"] = opts["parallel_iterations"]
@@ -521,7 +525,8 @@ def range_iter(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any] | None) 
         dtype = getattr(tg, max(names, key=order.index)) if names else tg.int32
         return _range_parts(args, {}, dtype, python_ints=True)
     if func is tg.range:
-        t = tg.range(*args, **kwargs)  # the same errors as the call as written
+        # the same errors as the call as written; run untraced: its values are not used
+        t = tg._core._trace_call_paused(lambda: tg.range(*args, **kwargs))
         return _range_parts(args, kwargs, t.dtype)
     return converted_call(func, args, kwargs)
 
