@@ -659,8 +659,25 @@ def test_init_scope_in_a_traced_function():
     out, flags = g(tg.constant(3.0))
     assert float(out) == 6.0 and flags == (True, True)  # TF's values
     assert float(g(tg.constant(4.0))[0]) == 8.0
-    # tapegrad cannot lift a with-block out of a trace: that signature runs eagerly (values right)
-    assert "tf.init_scope" in g.experimental_get_graph_status()[0]
+    assert g.experimental_get_graph_status() == [""]  # the block is lifted out; the rest replays
+
+
+def test_init_scope_runs_once_and_its_tensors_are_captured_by_value():
+    runs = []
+    v = tg.Variable(1.0)
+
+    @tg.function
+    def f(x):
+        with tg.init_scope():  # lifted out of the trace: runs while tracing only, nothing recorded
+            runs.append(1)
+            c = tg.constant([2.0, 3.0]) * v  # v's value when traced
+        return x * c + v  # v here is read on every call
+
+    assert f(tg.constant([1.0, 1.0])).numpy().tolist() == [3.0, 4.0]
+    v.assign(10.0)
+    assert f(tg.constant([1.0, 1.0])).numpy().tolist() == [12.0, 13.0]  # c kept 2*1, 3*1
+    assert len(runs) == 1 and f.experimental_get_graph_status() == [""]
+    assert not tg.inside_function()
 
 
 def test_graph_utilities_match_tf_eagerly(tf_ref):

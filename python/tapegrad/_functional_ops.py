@@ -593,30 +593,27 @@ def _in_lifted_scope() -> bool:
 
 @contextlib.contextmanager
 def init_scope() -> Iterator[None]:
-    """``tf.init_scope``: eagerly nothing to do. Inside a traced ``tf.function`` TF runs the block
-    once, eagerly, outside the function's graph. tapegrad can pause a trace only around a call (as
-    ``tf.Variable(initial_value=callable)`` does), not around a ``with`` block, so a trace that
-    enters ``init_scope`` runs eagerly instead (Note [Poisoned traces]): values are right and the
-    block's Python runs on every call of that signature. Inside the block ``tf.executing_eagerly()``
-    is True, as in TF.
+    """``tf.init_scope``: eagerly nothing to do. Inside a traced ``tf.function`` the block runs
+    once, eagerly, outside the function's graph, as in TF: the trace is paused for the block
+    (nothing in it is recorded; Variables made there are made once), and tensors it makes are
+    captured by value when the function uses them. Inside the block ``tf.executing_eagerly()`` is
+    True and ``tf.inside_function()`` stays True, as in TF.
 
     >>> import tapegrad as tg
     >>> with tg.init_scope():
     ...     tg.executing_eagerly()
     True
     """
-    tracing = _core._tracing()
-    if tracing:
-        _core._trace_poison(
-            "tf.init_scope inside the function: tapegrad cannot lift a with-block out of a trace (create "
-            "Variables with a callable initial value instead)"
-        )
-        _STATE.init_depth = getattr(_STATE, "init_depth", 0) + 1
+    if not _core._tracing():
+        yield
+        return
+    _STATE.init_depth = getattr(_STATE, "init_depth", 0) + 1
+    paused = _core._trace_pause()
     try:
         yield
     finally:
-        if tracing:
-            _STATE.init_depth -= 1
+        _core._trace_resume(paused)
+        _STATE.init_depth -= 1
 
 
 def inside_function() -> bool:
