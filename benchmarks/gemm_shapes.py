@@ -171,6 +171,18 @@ def make_blis(blis_py, a, b, ta, tb):
     return lambda: gemm(a, b, out=c, trans1=ta, trans2=tb, alpha=1.0, beta=0.0)
 
 
+def blis_build(blis):
+    """The kernel set BLIS picked for this CPU and whether it was built with threads, read from the
+    extension module's exported `bli_*` functions (the `blis` package has no Python API for it)."""
+    try:
+        lib = ctypes.CDLL(glob.glob(os.path.join(os.path.dirname(blis.__file__), "cy*.so"))[0])
+        lib.bli_arch_string.restype = ctypes.c_char_p
+        arch = lib.bli_arch_string(lib.bli_arch_query_id()).decode()
+        return f"kernels {arch}, threading {'on' if lib.bli_info_get_enable_threading() else 'off (1 thread)'}"
+    except (IndexError, OSError, AttributeError):
+        return "build unknown"
+
+
 def find_mkl(path):
     """The libmkl_rt to load: `path` (a glob) if given, else one next to this Python's packages."""
     if path:
@@ -247,7 +259,7 @@ def load_libs(names, threads, mkl_lib, blis_dir):
             notes["blis"] = "blis package not found (--blis-dir): skipped"
         else:
             makers["blis"] = lambda a, b, ta, tb: make_blis(blis_py, a, b, ta, tb)
-            notes["blis"] = f"blis package {getattr(blis, '__version__', '?')} ({blis.__file__})"
+            notes["blis"] = f"blis package ({os.path.dirname(blis.__file__)}); {blis_build(blis)}"
     return makers, notes
 
 
