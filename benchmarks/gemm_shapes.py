@@ -34,7 +34,6 @@ import time
 
 for _var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # they halve OpenBLAS speed here (benchmarks/README.md)
     os.environ.pop(_var, None)
-os.environ.setdefault("MKL_THREADING_LAYER", "GNU")
 
 import numpy as np  # noqa: E402
 
@@ -238,6 +237,7 @@ def load_libs(names, threads, mkl_lib, blis_dir):
         if path is None:
             notes["mkl"] = "libmkl_rt not found (--mkl-lib): skipped"
         else:
+            os.environ.setdefault("MKL_THREADING_LAYER", "GNU")  # read when libmkl_rt loads
             try:
                 mkl = Mkl(path)
             except (OSError, AttributeError) as e:
