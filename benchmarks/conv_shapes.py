@@ -3,9 +3,18 @@ tapegrad's engine primitives and (when installed) TF's raw ops and PyTorch's, on
 threads, same data. The shapes are the suite's conv layers (issue 15).
 
     python benchmarks/conv_shapes.py [--threads 1] [--only 3x3,1x1] [--peers tf,torch] [--check]
+                                     [--cpu] [--rounds 5]
 
 `--cpu` times process CPU time instead of wall time (A/B on a loaded machine, with 1 thread).
-`--check` compares every tapegrad result with TF's (float32 tolerance) before timing.
+`--check` compares every tapegrad result with TF's and PyTorch's (float32 tolerance) before timing.
+`--rounds N` repeats the whole table N times (libraries interleaved per shape, their order rotated
+each round) and ends with a Markdown summary: per pass the minimum and the median over rounds, and
+tapegrad / PyTorch ratios against issue 15's goal (at most 0.8x).
+
+PyTorch is timed with its idiomatic symmetric `padding=k//2` (transposed: `padding=1,
+output_padding=stride-1`): the same output shapes and work as TF's "SAME", but for stride 2 the
+windows sit one pixel off TF's (which pads only after); `--check` compares an explicitly padded
+PyTorch variant instead.
 """
 
 import argparse
@@ -167,12 +176,122 @@ def torch_fns(torch, x, w, g, stride, kind):
         with torch.no_grad():
             return f(xp, wp)
 
+    xx, ww = xp.clone().requires_grad_(), wp.clone().requires_grad_()  # leaves made once, not timed
+
     def both():
-        xx, ww = xp.clone().requires_grad_(), wp.clone().requires_grad_()
+        xx.grad = ww.grad = None
         f(xx, ww).backward(gp)
         return xx.grad, ww.grad
 
     return fwd, both, None
+
+
+def torch_exact(torch, x, w, g, stride, kind):
+    """The PyTorch results with TF's "SAME" geometry (explicit, possibly asymmetric padding),
+    converted to tapegrad's layouts: ([fwd], [d input], [d filter]) for conv, ([fwd], [d input, d
+    filter]) otherwise, matching what tg_fns' closures return."""
+    F = torch.nn.functional
+    xx = torch.tensor(np.ascontiguousarray(x.transpose(0, 3, 1, 2)), requires_grad=True)
+    gp = torch.tensor(np.ascontiguousarray(np.asarray(g).transpose(0, 3, 1, 2)))
+    kh, kw = w.shape[0], w.shape[1]
+    if kind == "transposed":
+        ww = torch.tensor(np.ascontiguousarray(w.transpose(3, 2, 0, 1)), requires_grad=True)
+        n, h, wd, c = x.shape
+        oh, ow = h * stride, wd * stride
+        ph, pw = same_pads(oh, kh, stride)[0], same_pads(ow, kw, stride)[0]
+        y = F.conv_transpose2d(xx, ww, stride=stride)[:, :, ph : ph + oh, pw : pw + ow]
+        dw_layout = (2, 3, 1, 0)
+    else:
+        pads = same_pads(x.shape[2], kw, stride) + same_pads(x.shape[1], kh, stride)  # F.pad: W first
+        if kind == "depthwise":
+            c, m = w.shape[2], w.shape[3]
+            ww = torch.tensor(
+                np.ascontiguousarray(w.transpose(2, 3, 0, 1).reshape(c * m, 1, kh, kw)), requires_grad=True
+            )
+            y = F.conv2d(F.pad(xx, pads), ww, stride=stride, groups=c)
+        else:
+            ww = torch.tensor(np.ascontiguousarray(w.transpose(3, 2, 0, 1)), requires_grad=True)
+            y = F.conv2d(F.pad(xx, pads), ww, stride=stride)
+        dw_layout = (2, 3, 1, 0)
+    y.backward(gp)
+    out = [y.detach().numpy().transpose(0, 2, 3, 1)]
+    dx = xx.grad.numpy().transpose(0, 2, 3, 1)
+    if kind == "depthwise":
+        dw = ww.grad.numpy().reshape(w.shape[2], w.shape[3], kh, kw).transpose(2, 3, 0, 1)
+    else:
+        dw = ww.grad.numpy().transpose(*dw_layout)
+    if kind == "conv":
+        return [out, [dx], [dw]]
+    return [out, [dx, dw]]
+
+
+def _as_list(r):
+    return [np.asarray(v) for v in (r if isinstance(r, (list, tuple)) else [r])]
+
+
+def _rel_err(u, v):
+    u, v = np.asarray(u, np.float64), np.asarray(v, np.float64)
+    if u.shape != v.shape:
+        return float("inf")
+    return float(np.max(np.abs(u - v)) / (np.max(np.abs(v)) + 1e-30))
+
+
+def check(name, table, peers, x, w, g, stride, kind):
+    """Print a line per tapegrad result that differs from a peer's beyond float32 tolerance."""
+    ours = [_as_list(f()) if f is not None else None for f in table["tapegrad"]]
+    refs = {}
+    if "tf" in table:
+        refs["tf"] = [_as_list(f()) if f is not None else None for f in table["tf"]]
+    if "torch" in peers:
+        refs["torch"] = torch_exact(peers["torch"], x, w, g, stride, kind)
+    for lib, parts in refs.items():
+        worst = 0.0
+        for i, (a, b) in enumerate(zip(ours, parts)):
+            if a is None or b is None:
+                continue
+            for u, v in zip(a, b):
+                err = _rel_err(u, v)
+                worst = max(worst, err)
+                if not err < 1e-5:
+                    print(f"  MISMATCH {name} vs {lib} part {i}: max rel err {err:.2e}")
+        print(f"  check {name} vs {lib}: max rel err {worst:.1e}")
+
+
+PARTS = ("fwd", "d input", "d filter")
+
+
+def summary(results, threads, clock):
+    """Markdown: per shape and library, each pass's minimum (median) over rounds in ms, and the
+    tapegrad / PyTorch ratio of the minima (issue 15's goal: at most 0.8x per pass)."""
+    print(f"\n### Summary: {threads} thread(s), {clock}, ms: min (median) over rounds")
+    libs = sorted({lib for per in results.values() for lib in per}, key=["tapegrad", "tf", "torch"].index)
+    head = ["shape"] + [f"{lib} fwd / d in / d filter" for lib in libs]
+    if "torch" in libs:
+        head += ["tapegrad / torch", "<= 0.8x"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + " --- |" * len(head))
+    for name, per in results.items():
+        row = [name]
+        mins = {}
+        for lib in libs:
+            rounds = per.get(lib)
+            if not rounds:
+                row.append("")
+                continue
+            cols = list(zip(*rounds))
+            cells, mins[lib] = [], []
+            for col in cols:
+                if col[0] is None:
+                    continue
+                lo, med = min(col), statistics.median(col)
+                mins[lib].append(lo)
+                cells.append(f"{lo:.2f} ({med:.2f})")
+            row.append(" / ".join(cells) + (" (fwd / both)" if len(cells) == 2 else ""))
+        if "torch" in libs and "torch" in mins:
+            ratios = [a / b for a, b in zip(mins["tapegrad"], mins["torch"])]
+            row.append(" / ".join(f"{r:.2f}" for r in ratios))
+            row.append("yes" if all(r <= 0.8 for r in ratios) else "no")
+        print("| " + " | ".join(row) + " |")
 
 
 def main():
@@ -187,6 +306,7 @@ def main():
         action="store_true",
         help="process CPU time (min of rounds) instead of wall time: for A/B on a loaded machine, 1 thread",
     )
+    ap.add_argument("--rounds", type=int, default=1, help="repeat the table; end with a min/median summary")
     args = ap.parse_args()
     if args.cpu:
         global CLOCK
@@ -211,8 +331,9 @@ def main():
         except ImportError:
             pass
     rng = np.random.default_rng(0)
-    print(f"threads {args.threads}; peers: {', '.join(peers) or 'none'}; times in ms (median)")
-    print(f"{'shape':28s} {'lib':9s} {'fwd':>8s} {'d input':>8s} {'d filter':>8s} {'total':>8s}")
+    clock = "CPU time, min of repeats" if args.cpu else "wall time, median of repeats"
+    print(f"threads {args.threads}; peers: {', '.join(peers) or 'none'}; times in ms ({clock})")
+    cases = {}
     for name, (xs, ws, stride, kind) in SHAPES.items():
         if args.only and not any(o in name for o in args.only.split(",")):
             continue
@@ -224,26 +345,27 @@ def main():
             table["tf"] = tf_fns(peers["tf"], x, w, g, stride, kind)
         if "torch" in peers:
             table["torch"] = torch_fns(peers["torch"], x, w, g, stride, kind)
-        if args.check and "tf" in table:
-            for i, (a, b) in enumerate(zip(table["tapegrad"], table["tf"])):
-                if a is None:
-                    continue
-                ra, rb = a(), b()
-                ra = ra if isinstance(ra, (list, tuple)) else [ra]
-                rb = rb if isinstance(rb, (list, tuple)) else [rb]
-                for u, v in zip(ra, rb):
-                    u, v = np.asarray(u), np.asarray(v)
-                    err = np.max(np.abs(u - v)) / (np.max(np.abs(v)) + 1e-30)
-                    if not err < 1e-5:
-                        print(f"  MISMATCH {name} part {i}: max rel err {err:.2e}")
-        for lib, parts in table.items():
-            ms = [median_ms(f) if f is not None else None for f in parts]
-            cells = [f"{m:8.2f}" if m is not None else f"{'':8s}" for m in ms]
-            if parts[2] is None:  # fwd, both grads together
-                cells[1] = f"{ms[1]:8.2f}"
-                cells[1] = cells[1] + " (both)"
-            total = sum(m for m in ms if m is not None)
-            print(f"{name:28s} {lib:9s} {' '.join(cells)} {total:8.2f}", flush=True)
+        if args.check:
+            check(name, table, peers, x, w, g, stride, kind)
+        cases[name] = table
+    results = {name: {lib: [] for lib in table} for name, table in cases.items()}
+    for r in range(args.rounds):
+        print(f"round {r + 1}/{args.rounds}")
+        print(f"{'shape':28s} {'lib':9s} {'fwd':>8s} {'d input':>8s} {'d filter':>8s} {'total':>8s}")
+        for name, table in cases.items():
+            libs = list(table)
+            libs = libs[r % len(libs) :] + libs[: r % len(libs)]  # rotate who goes first
+            for lib in libs:
+                parts = table[lib]
+                ms = [median_ms(f) if f is not None else None for f in parts]
+                results[name][lib].append(ms)
+                cells = [f"{m:8.2f}" if m is not None else f"{'':8s}" for m in ms]
+                if parts[2] is None:  # fwd, both grads together
+                    cells[1] = f"{ms[1]:8.2f} (both)"
+                total = sum(m for m in ms if m is not None)
+                print(f"{name:28s} {lib:9s} {' '.join(cells)} {total:8.2f}", flush=True)
+    if args.rounds > 1 or "torch" in peers:
+        summary(results, args.threads, clock)
 
 
 if __name__ == "__main__":
