@@ -439,8 +439,18 @@ def _while_loop(while_loop, cond, body, loop_vars, kwargs):
     if not templates:
         return None
     single = not isinstance(loop_vars, (list, tuple))
-    for ta in templates.values():
-        why = ta._dense_reason()
+    # a fixed-size TensorArray with nothing written and no element shape: the first iteration,
+    # peeled off the loop, gives the shape (TF's guide: `ta = tf.TensorArray(tf.float32, size=n)`)
+    peel = [
+        k
+        for k, ta in templates.items()
+        if ta._buf is None
+        and not ta._dynamic_size
+        and not any(e is not None for e in ta._elems)
+        and not ta._element_shape.is_fully_defined()
+    ]
+    for k, ta in templates.items():
+        why = None if k in peel else ta._dense_reason()
         if why is not None:
             _core._trace_poison(f"a tf.while_loop carries {why}")
             return None
@@ -478,5 +488,48 @@ def _while_loop(while_loop, cond, body, loop_vars, kwargs):
         invariants = _flatten_up_to(loop_vars, kwargs["shape_invariants"])
         invariants = [None if k in templates else s for k, s in enumerate(invariants)]
         kwargs = dict(kwargs, shape_invariants=nest.pack_sequence_as(loop_vars, invariants))
+    if peel:
+        return _peeled(while_loop, cond, body, loop_vars, kwargs, peel, single, pack)
     result = while_loop(dense_cond, dense_body, pack(loop_vars), **kwargs)
     return unpack(nest.flatten(result))
+
+
+def _peeled(while_loop, cond, body, loop_vars, kwargs, peel, single, pack):
+    """``if cond: state = body(state)`` as a tf.cond, then the loop on what it gives: the peeled
+    iteration's writes give the element shapes of the TensorArrays in `peel` (flat positions)."""
+    from .function import cond as tf_cond  # noqa: PLC0415
+
+    maximum_iterations = kwargs.get("maximum_iterations")
+    if maximum_iterations == 0:
+        return loop_vars
+    pred = cond(loop_vars) if single else cond(*loop_vars)
+    if not _core._trace_peek_bool(_tg().convert_to_tensor(pred), "cond's result"):
+        _core._trace_poison(
+            "a tf.while_loop carries a TensorArray whose element shape is not known before the loop (pass "
+            "element_shape= or write an element first), and the loop did not run when traced"
+        )
+        return None
+    flat = nest.flatten(loop_vars)
+    shapes = {}
+
+    def run():
+        out = body(loop_vars) if single else body(*loop_vars)
+        if single and isinstance(out, (list, tuple)) and len(out) == 1:
+            out = out[0]
+        for k, v in enumerate(nest.flatten(out)):
+            if k in peel and isinstance(v, TensorArray):
+                shapes[k] = v._element_shape
+        return pack(out)
+
+    def skip():
+        entry = list(flat)
+        for k in peel:
+            entry[k] = entry[k]._copy()
+            entry[k]._element_shape = shapes.get(k, entry[k]._element_shape)
+        return pack(nest.pack_sequence_as(loop_vars, entry))
+
+    first = nest.flatten(tf_cond(pred, run, skip))
+    state = [flat[k]._with_buffer(v) if isinstance(flat[k], TensorArray) else v for k, v in enumerate(first)]
+    if maximum_iterations is not None:
+        kwargs = dict(kwargs, maximum_iterations=maximum_iterations - 1)
+    return while_loop(cond, body, nest.pack_sequence_as(loop_vars, state), **kwargs)
