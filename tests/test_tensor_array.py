@@ -421,6 +421,34 @@ def test_unrolled_fibonacci_vs_tf(tf_ref):
     np.testing.assert_allclose(fibonacci(tg)(9), fibonacci(tf_ref)(9))
 
 
+def fibonacci_tensor_loop(tf):
+    @tf.function
+    def fib(n):
+        ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+        ta = ta.unstack([0.0, 1.0])
+        for i in tf.range(2, n):
+            ta = ta.write(i, ta.read(i - 1) + ta.read(i - 2))
+        return ta.stack()
+
+    return fib
+
+
+def test_function_that_runs_eagerly_keeps_graph_semantics():
+    # dynamic_size: the trace cannot replay, so later calls run the function eagerly; their
+    # TensorArrays still ignore clear_after_read, as the trace's did (TF's graph TensorArray)
+    fib = fibonacci_tensor_loop(tg)
+    np.testing.assert_allclose(fib(tg.constant(7)), [0, 1, 1, 2, 3, 5, 8])
+    np.testing.assert_allclose(fib(tg.constant(8)), [0, 1, 1, 2, 3, 5, 8, 13])
+    assert "dynamic_size=True" in fib.experimental_get_graph_status()[0]
+    with pytest.raises(tg.errors.InvalidArgumentError, match="Could not read index 1 twice"):
+        with _eager():  # run_functions_eagerly: TF's eager TensorArray, as TF
+            fib(tg.constant(4))
+
+
+def test_fibonacci_tensor_loop_vs_tf(tf_ref):
+    np.testing.assert_allclose(fibonacci_tensor_loop(tg)(tg.constant(9)), fibonacci_tensor_loop(tf_ref)(9))
+
+
 def test_trace_writes_are_functional():
     # in a trace a write returns a new TensorArray and leaves the old one as it was (TF's graph
     # TensorArray), so a loop body or branch run "dry" changes nothing

@@ -6,15 +6,20 @@ Eagerly it is TF 2's eager TensorArray: a Python list of tensors; ``write``/``un
 Every method is made of differentiable ops (``stack``, ``gather``, ``concat``, ``split``), so a
 GradientTape sees through it.
 
-Made inside a ``tf.function`` trace it follows TF's graph TensorArray: writes return a new
+Made inside a ``tf.function`` (its trace, or a call of a signature that runs eagerly because its
+trace cannot replay) it follows TF's graph TensorArray: writes return a new
 TensorArray and leave the old one as it was (so a branch or loop body that a trace runs "dry"
 changes nothing), and ``clear_after_read`` is ignored. A traced ``tf.while_loop`` (and AutoGraph's
 tensor loops, which become one) carries a TensorArray of fixed size whose element shape is known
 as one dense loop variable of shape ``[size, *element_shape]`` (writes are
-``tensor_scatter_nd_update``, reads ``gather``), so the loop replays; any other TensorArray makes
-the trace run eagerly, with the reason (Note [Poisoned traces]).
+``tensor_scatter_nd_update``, reads ``gather``), so the loop replays; a fixed-size one with no
+element shape yet has the loop's first iteration peeled off as a ``tf.cond`` to learn it. Any
+other TensorArray (``dynamic_size=True``: its size would change in the loop) makes the trace run
+eagerly, with the reason (Note [Poisoned traces]).
 """
 
+import contextlib
+import threading
 from typing import Any, Optional
 
 import numpy as np
@@ -25,6 +30,24 @@ from ._dtypes import as_dtype
 from ._tensor import Tensor, TensorShape, Variable
 
 __all__ = ["TensorArray"]
+
+
+class _FunctionCalls(threading.local):
+    depth = 0  # calls of tf.function signatures that run eagerly (their trace cannot replay)
+
+
+_function_calls = _FunctionCalls()
+
+
+@contextlib.contextmanager
+def _in_function():
+    """A tf.function signature that runs eagerly (Note [Poisoned traces]) still makes TF's graph
+    TensorArrays, as its trace did: the same program gives the same values on every call."""
+    _function_calls.depth += 1
+    try:
+        yield
+    finally:
+        _function_calls.depth -= 1
 
 
 def _tg():
@@ -99,7 +122,7 @@ class TensorArray:
         self._infer_shape = bool(infer_shape)
         self._element_shape = TensorShape(element_shape) if element_shape is not None else TensorShape(None)
         # made inside a trace: TF's graph TensorArray (functional writes, no clear_after_read)
-        self._graph = _core._tracing()
+        self._graph = _core._tracing() or _function_calls.depth > 0
         self._elems = [None] * max(_as_index(size), 0)
         self._cleared = set()  # indices read with clear_after_read (eager only)
         self._buf = None  # dense mode: a [size, *element_shape] tensor (inside a traced while_loop)
