@@ -1316,3 +1316,21 @@ def test_to_graph_recursive(spy):
     assert "converted_call" not in tf.autograph.to_code(calls_helper, recursive=False)
     tf.autograph.to_graph(calls_helper)(tf.constant(1.0))
     assert spy["cond"] == 2
+
+
+def test_errors_in_converted_code_name_the_users_file_and_line():
+    import traceback
+
+    import tapegrad as tg
+
+    @tg.function
+    def f(x):
+        y = x + 1.0
+        vals = [a for a in range(3) if tg.reduce_sum(y) > a]  # not converted (as TF): TF's error
+        return y * len(vals)
+
+    with pytest.raises(tg.errors.OperatorNotAllowedInGraphError) as e:
+        f(tg.constant([1.0]))
+    frames = [fs for fs in traceback.extract_tb(e.value.__traceback__) if fs.name == "f"]
+    assert frames and frames[-1].filename == __file__
+    assert "vals = [a for a in range(3)" in frames[-1].line

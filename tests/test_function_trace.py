@@ -870,3 +870,45 @@ def test_tapegrads_own_value_reads_still_fall_back():
     assert f(tg.constant([-1.0, -1.0, 3.0])).numpy().tolist() == [3.0]
     (reason,) = f.experimental_get_graph_status()
     assert "read the value of a tensor computed in the function" in reason
+
+
+# ---- Note [Dead nodes] -------------------------------------------------------------------------------
+
+
+def test_dead_pure_calls_are_dropped_and_effects_kept(capfd):
+    v = tg.Variable(1.0)
+
+    def f(x):
+        dead = tg.exp(x) * 3.0 + tg.sin(x)  # never read: dropped
+        _ = tg.reduce_sum(dead)
+        v.assign_add(1.0)  # an effect: kept although its result is unused
+        tg.print("called")  # a host call: kept
+        tg.random.uniform([2])  # a draw: kept (the stream advances on every call, as eagerly)
+        with tg.GradientTape() as t:
+            t.watch(x)
+            y = tg.reduce_sum(x * x)
+            tg.tanh(x)  # recorded on the tape, read by nothing: dropped
+        return t.gradient(y, x) * v
+
+    traced = tg.function(f)
+    x = arr(5)
+    for _ in range(3):
+        got = traced(x).numpy()
+    np.testing.assert_allclose(got, 2.0 * x.numpy() * v.numpy(), rtol=1e-6)
+    assert v.numpy() == 4.0
+    assert capfd.readouterr().err.count("called") == 3
+    names = traced._traces[next(iter(traced._traces))].graph.node_names
+    assert "ops::unary" not in names  # exp, sin and tanh are gone
+    assert names.count("ops::binary") == 2  # x * x and the result's * v
+    replayed(traced)
+
+
+def test_dead_calls_inside_control_flow_blocks_are_kept_and_values_right():
+    def f(x):
+        def true_fn():
+            tg.exp(x)  # dead, inside a branch: blocks are left as recorded
+            return x * 2.0
+
+        return tg.cond(tg.reduce_sum(x) > 0, true_fn, lambda: -x)
+
+    check_against_eager(f, (arr(3),), (-tg.abs(arr(3)),), (tg.abs(arr(3)),))

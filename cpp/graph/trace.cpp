@@ -1,6 +1,7 @@
 // See trace.h and Note [Traced functions].
 #include "graph/trace.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "autodiff/tape.h"
@@ -79,7 +80,34 @@ void block_uses(const Block& b, std::vector<int>& out) {
 }
 }  // namespace
 
+// Note [Dead nodes]
+// A recorded call whose arguments hold no Variable and no Tape has no effect but its results (the
+// invariant of TG_OP: a non-void recorded call is a pure function of its arguments; tapes that
+// record it only ever need it for a gradient of something that reads its results). When no later
+// top-level node (a control-flow node counts every slot its blocks read) and no output reads any of
+// its results, plan() drops it, walking backwards so that chains of dead calls go together. Host
+// calls, Variable reads and writes, tape calls and control-flow nodes are never dropped. Blocks of
+// control-flow nodes are left as recorded.
 void Graph::plan() {
+  std::vector<char> live(size_t(n_slots), 0);
+  for (const TensorRef& o : outputs)
+    if (o.slot >= 0) live[size_t(o.slot)] = 1;
+  std::vector<char> keep(nodes.size(), 1);
+  for (size_t i = nodes.size(); i-- > 0;) {
+    const Node& n = nodes[i];
+    if (n.pure && std::none_of(n.defs.begin(), n.defs.end(), [&](int s) { return live[size_t(s)] != 0; })) {
+      keep[i] = 0;
+      continue;
+    }
+    for (int s : n.uses) live[size_t(s)] = 1;
+  }
+  Block kept;
+  kept.reserve(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (keep[i]) kept.push_back(std::move(nodes[i]));
+  dropped += int(nodes.size() - kept.size());
+  nodes = std::move(kept);
+
   std::vector<int> last(size_t(n_slots), -1);
   for (size_t i = 0; i < nodes.size(); ++i)
     for (int s : nodes[i].uses) last[size_t(s)] = int(i);

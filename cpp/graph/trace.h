@@ -43,6 +43,10 @@ struct Node {
   std::string name;
   std::vector<int> uses;     // the slots it reads (for a control-flow node: those its blocks read)
   std::vector<int> release;  // slots no later node reads: dropped after this one (Graph::plan)
+  // A call whose only effect is its results (no Variable, no Tape among its arguments, not a host
+  // call): dropped by Graph::plan when no later node and no output reads them (Note [Dead nodes]).
+  bool pure = false;
+  std::vector<int> defs;  // the slots a pure node writes
 };
 using Block = std::vector<Node>;
 void run_block(const Block& b, Env& env);
@@ -62,9 +66,11 @@ struct Graph {
   std::vector<Shape> input_shapes;
   std::vector<DType> input_dtypes;
   std::vector<TensorRef> outputs;  // each output: a slot, or a value fixed at trace time
-  // Liveness, computed once when the trace ends: each top-level node releases the slots no later
-  // node reads, so a replay holds only live intermediates and the buffer pool reuses the rest.
+  // Computed once when the trace ends: dead pure nodes are dropped (Note [Dead nodes]), then each
+  // top-level node releases the slots no later node reads (liveness), so a replay holds only live
+  // intermediates and the buffer pool reuses the rest.
   void plan();
+  int dropped = 0;  // dead nodes removed by plan()
   // Runs the nodes on `args` (checked against the traced shapes and dtypes) and returns the outputs.
   std::vector<Tensor> run(const std::vector<Tensor>& args) const;
 };
@@ -117,7 +123,10 @@ class Recorder {
   // Appends to the innermost block being recorded: the graph, or a branch or loop body
   // (See Note [Traced control flow]).
   void add(std::string name, NodeFn fn, std::vector<int> uses = {}) {
-    blocks_.back()->push_back(Node{std::move(fn), std::move(name), std::move(uses), {}});
+    blocks_.back()->push_back(Node{std::move(fn), std::move(name), std::move(uses), {}, false, {}});
+  }
+  void add_pure(std::string name, NodeFn fn, std::vector<int> uses, std::vector<int> defs) {
+    blocks_.back()->push_back(Node{std::move(fn), std::move(name), std::move(uses), {}, true, std::move(defs)});
   }
   void push_block(Block* b) { blocks_.push_back(b); }
   void pop_block() { blocks_.pop_back(); }
@@ -356,6 +365,20 @@ inline bool foldable(const Recorder& r, const std::vector<TensorRef>& v) {
 }
 inline bool foldable(const Recorder& r, const std::optional<TensorRef>& t) { return !t || r.foldable(*t); }
 inline bool foldable(const Recorder&, const std::shared_ptr<Variable>&) { return false; }
+// Whether a captured argument gives the call an effect besides its results (Note [Dead nodes]).
+inline bool stateful(const std::shared_ptr<Variable>&) { return true; }
+inline bool stateful(const Capture<std::shared_ptr<Tape>>::type&) { return true; }
+template <class T> bool stateful(const T&) { return false; }
+inline void defs_of(int s, std::vector<int>& out) {
+  if (s >= 0) out.push_back(s);
+}
+inline void defs_of(const std::vector<int>& v, std::vector<int>& out) {
+  for (int s : v) defs_of(s, out);
+}
+inline void defs_of(const std::pair<int, int>& p, std::vector<int>& out) {
+  defs_of(p.first, out);
+  defs_of(p.second, out);
+}
 inline bool foldable(const Recorder&, const Capture<std::shared_ptr<Tape>>::type&) { return false; }
 template <class T> bool foldable(const Recorder&, const T&) { return true; }
 
@@ -405,14 +428,18 @@ template <class F> struct Recorded {
       }
       auto slots = Result<R>::bind(rec, r);
       F fn = f;
-      rec.add(
-          name,
-          [fn, cap, slots](Env& env) {
-            Result<R>::store(
-                env, slots,
-                std::apply([&](const auto&... c) { return fn(Capture<std::decay_t<A>>::get(env, c)...); }, cap));
-          },
-          uses_of(cap));
+      NodeFn node = [fn, cap, slots](Env& env) {
+        Result<R>::store(
+            env, slots,
+            std::apply([&](const auto&... c) { return fn(Capture<std::decay_t<A>>::get(env, c)...); }, cap));
+      };
+      if (std::apply([](const auto&... c) { return (stateful(c) || ...); }, cap)) {
+        rec.add(name, std::move(node), uses_of(cap));
+      } else {
+        std::vector<int> defs;
+        defs_of(slots, defs);
+        rec.add_pure(name, std::move(node), uses_of(cap), std::move(defs));
+      }
       return r;
     } else {
       rec.set_poison(std::string(name) + " returns a value a traced function cannot replay");

@@ -372,7 +372,7 @@ class _Trace:
     """One signature's trace: the replayable graph (None: runs eagerly, `reason` says why) and how
     to rebuild the Python result from the graph's output tensors."""
 
-    __slots__ = ("graph", "reason", "structure", "_static", "_is_tensor", "_single")
+    __slots__ = ("graph", "reason", "structure", "_static", "_is_tensor", "_single", "_flat")
 
     def __init__(self, traced, result, flat_out):
         self.graph = traced if traced.replayable else None
@@ -381,10 +381,17 @@ class _Trace:
         self._single = type(result) is Tensor  # the common case: one tensor, nothing to pack
         self._is_tensor = [type(x) is Tensor for x in flat_out]
         self._static = [None if t else x for t, x in zip(self._is_tensor, flat_out)]
+        # a plain list or tuple of tensors (`return loss, grads`-like results with no nesting):
+        # rebuilt without nest's walk
+        self._flat = None
+        if type(result) in (list, tuple) and all(type(x) is Tensor for x in result):
+            self._flat = type(result)
 
     def rebuild(self, tensors):
         if self._single:
             return tensors[0]
+        if self._flat is not None:
+            return self._flat(tensors)
         it = iter(tensors)
         return nest.pack_sequence_as(
             self.structure, [next(it) if t else x for t, x in zip(self._is_tensor, self._static)]

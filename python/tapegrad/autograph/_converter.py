@@ -831,6 +831,17 @@ def _parse(func: types.FunctionType) -> ast.FunctionDef:
         tree = ast.parse(textwrap.dedent(source))
     except SyntaxError as e:
         raise _Unsupported(f"source does not parse alone: {e}") from None
+    # the original's file positions, so that tracebacks through the converted code name the
+    # user's lines (as TF's do)
+    first = source.splitlines()[0] if source else ""
+    indent = len(first) - len(first.lstrip())
+    ast.increment_lineno(tree, code.co_firstlineno - 1)
+    if indent:
+        for node in ast.walk(tree):
+            for attr in ("col_offset", "end_col_offset"):
+                col = getattr(node, attr, None)
+                if col is not None:
+                    setattr(node, attr, col + indent)
     if not tree.body or not isinstance(tree.body[0], ast.FunctionDef) or tree.body[0].name != code.co_name:
         raise _Unsupported("source is not the function's definition")
     fn = tree.body[0]
@@ -931,14 +942,18 @@ def _compile(func: types.FunctionType) -> _Converted:
     module = ast.Module(body=[factory], type_ignores=[])
     ast.fix_missing_locations(module)
     source = ast.unparse(module)
-    filename = f"<autograph {func.__qualname__} #{next(_counter)}>"
     flags = 0
     for feature in __future__.all_feature_names:
         flag = getattr(__future__, feature).compiler_flag
         if code.co_flags & flag:
             flags |= flag
-    factory_code = compile(source, filename, "exec", flags=flags, dont_inherit=True)
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    try:  # compiled from the tree: the code keeps the original's file and line numbers
+        filename = code.co_filename
+        factory_code = compile(module, filename, "exec", flags=flags, dont_inherit=True)
+    except (ValueError, TypeError, SyntaxError):  # positions the compiler rejects: the unparsed text
+        filename = f"<autograph {func.__qualname__} #{next(_counter)}>"
+        factory_code = compile(source, filename, "exec", flags=flags, dont_inherit=True)
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     outer = next(c for c in factory_code.co_consts if isinstance(c, types.CodeType))
     inner = next(c for c in outer.co_consts if isinstance(c, types.CodeType) and c.co_name == fn.name)
     inner = _requalify(inner, f"autograph__factory.<locals>.{fn.name}", func.__qualname__)

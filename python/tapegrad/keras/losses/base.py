@@ -72,15 +72,16 @@ def squeeze(x, axis=-1):
 
 def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
     """Makes ranks equal when they differ by one (Keras's rule): squeeze a trailing 1, or expand."""
-    r1, r2 = len(x1.shape), len(x2.shape)
+    s1, s2 = _shape_tuple(x1), _shape_tuple(x2)  # (not TensorShape: this runs on every loss call)
+    r1, r2 = len(s1), len(s2)
     if r1 == r2:
         return x1, x2
-    if r1 == r2 + 1 and x1.shape[-1] == 1:
+    if r1 == r2 + 1 and s1[-1] == 1:
         if r2 == 1 and expand_rank_1:
             x2 = expand_dims(x2, -1)
         else:
             x1 = squeeze(x1, -1)
-    if r2 == r1 + 1 and x2.shape[-1] == 1:
+    if r2 == r1 + 1 and s2[-1] == 1:
         if r1 == 1 and expand_rank_1:
             x1 = expand_dims(x1, -1)
         else:
@@ -95,13 +96,22 @@ def divide_no_nan(x, y):
     return _ops.where(zero, _ops.zeros_like(x), x / safe)
 
 
+def _shape_tuple(x):
+    """The shape as a tuple of ints (None dims for unknown), cheaply for tensors and Variables."""
+    t = getattr(x, "_shape_tuple", None)
+    return tuple(t) if t is not None else tuple(x.shape)
+
+
 def _num_elements(values):
-    return int(np.prod(values.shape, dtype=np.int64))
+    n = 1
+    for d in _shape_tuple(values):
+        n *= int(d)
+    return n
 
 
 def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     """Keras's reduce_values: sum, or the sum divided by the element count (or the weights' sum)."""
-    if reduction is None or reduction == "none" or tuple(values.shape) in ((), (0,)):
+    if reduction is None or reduction == "none" or _shape_tuple(values) in ((), (0,)):
         return values
     loss = _ops.reduce_sum(values)
     if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
