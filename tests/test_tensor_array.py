@@ -521,7 +521,7 @@ def test_while_loop_with_dynamic_size_runs_eagerly_with_the_reason():
     for x, n in (([1.0, 2.0], 3), ([1.0, -2.0], 5)):
         np.testing.assert_allclose(f(tg.constant(x), tg.constant(n)), _while_closed_form(x, n, n), rtol=1e-6)
     status = f.experimental_get_graph_status()
-    assert status == ["a tf.while_loop carries a TensorArray with dynamic_size=True (its size changes in the loop)"]
+    assert status == ["a tf.while_loop carries a TensorArray with dynamic_size=True (its size can change)"]
 
 
 def test_while_loop_vs_tf(tf_ref):
@@ -630,7 +630,7 @@ def test_guide_rnn(dynamic):
             np.testing.assert_allclose(run(tg.constant(x), tg.constant(s0)), got, rtol=1e-6)
     status = fn.experimental_get_graph_status()
     if dynamic:  # a growing array cannot be a loop variable of the replayed loop yet
-        assert status == ["a tf.while_loop carries a TensorArray with dynamic_size=True (its size changes in the loop)"]
+        assert status == ["a tf.while_loop carries a TensorArray with dynamic_size=True (its size can change)"]
     else:
         assert status == [""]
 
@@ -652,6 +652,62 @@ def test_guide_rnn_vs_tf(dynamic, tf_ref):
         np.testing.assert_allclose(
             run(tg.constant(x), tg.constant(s0)), run_tf(tf_ref.constant(x), tf_ref.constant(s0))
         )
+
+
+def cond_programs(tf):
+    @tf.function
+    def branches(x):
+        ta = tf.TensorArray(tf.float32, size=2, element_shape=[])
+        if x > 0:
+            ta = ta.write(0, x)
+        else:
+            ta = ta.write(1, -x)
+        return ta.stack()
+
+    @tf.function
+    def in_loop(x, n):
+        ta = tf.TensorArray(tf.float32, size=4, element_shape=[])
+        for i in tf.range(n):
+            if i % 2 == 0:
+                ta = ta.write(i, x * tf.cast(i + 1, tf.float32))
+        return ta.stack()
+
+    @tf.function
+    def dynamic(x):
+        ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+        if x > 0:
+            ta = ta.write(0, x)
+        else:
+            ta = ta.write(1, -x)
+        return ta.stack()
+
+    return branches, in_loop, dynamic
+
+
+COND_CASES = [
+    (0, (2.0,), [2, 0]),
+    (0, (-3.0,), [0, 3]),
+    (1, (2.0, 4), [2, 0, 6, 0]),
+    (1, (-1.0, 3), [-1, 0, -3, 0]),
+    (2, (2.0,), [2]),
+    (2, (-3.0,), [0, 3]),
+]
+
+
+def test_cond_with_arrays():
+    programs = cond_programs(tg)
+    for k, args, expected in COND_CASES:
+        np.testing.assert_allclose(programs[k](*map(tg.constant, args)), expected)
+    assert programs[0].experimental_get_graph_status() == [""]
+    assert programs[1].experimental_get_graph_status() == [""]
+    (status,) = programs[2].experimental_get_graph_status()
+    assert status == "a tf.cond returns a TensorArray with dynamic_size=True (its size can change)"
+
+
+def test_cond_with_arrays_vs_tf(tf_ref):
+    ours, theirs = cond_programs(tg), cond_programs(tf_ref)
+    for k, args, _ in COND_CASES:
+        np.testing.assert_allclose(ours[k](*map(tg.constant, args)), theirs[k](*map(tf_ref.constant, args)))
 
 
 def test_eager_while_loop_carries_the_array():

@@ -13,9 +13,10 @@ changes nothing), and ``clear_after_read`` is ignored. A traced ``tf.while_loop`
 tensor loops, which become one) carries a TensorArray of fixed size whose element shape is known
 as one dense loop variable of shape ``[size, *element_shape]`` (writes are
 ``tensor_scatter_nd_update``, reads ``gather``), so the loop replays; a fixed-size one with no
-element shape yet has the loop's first iteration peeled off as a ``tf.cond`` to learn it. Any
-other TensorArray (``dynamic_size=True``: its size would change in the loop) makes the trace run
-eagerly, with the reason (Note [Poisoned traces]).
+element shape yet has the loop's first iteration peeled off as a ``tf.cond`` to learn it. A
+traced ``tf.cond`` (AutoGraph's ``if``) returns such TensorArrays the same way. Any other
+TensorArray there (``dynamic_size=True``: its size could change) makes the trace run eagerly,
+with the reason (Note [Poisoned traces]).
 """
 
 import contextlib
@@ -425,7 +426,7 @@ class TensorArray:
         if self._buf is not None:
             return None
         if self._dynamic_size:
-            return "a TensorArray with dynamic_size=True (its size changes in the loop)"
+            return "a TensorArray with dynamic_size=True (its size can change)"
         if not self._element_shape.is_fully_defined():
             return (
                 "a TensorArray whose element shape is not known before the loop (pass element_shape= or write "
@@ -556,3 +557,55 @@ def _peeled(while_loop, cond, body, loop_vars, kwargs, peel, single, pack):
     if maximum_iterations is not None:
         kwargs = dict(kwargs, maximum_iterations=maximum_iterations - 1)
     return while_loop(cond, body, nest.pack_sequence_as(loop_vars, state), **kwargs)
+
+
+class _Opaque:
+    """A TensorArray that a traced tf.cond cannot carry as a tensor: the trace is poisoned, and
+    the branch the trace takes gives it (equal to any other, for tf.cond's structure check)."""
+
+    def __init__(self, ta):
+        self.ta = ta
+
+    def __eq__(self, other):
+        return isinstance(other, _Opaque)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return repr(self.ta)
+
+
+def _cond(traced_cond, pred, true_fn, false_fn):
+    """tf.cond inside a trace whose branches return TensorArrays: each leaves the node as one dense
+    tensor (See the module docstring), or the trace is poisoned with the reason."""
+    templates = {}  # flat position -> a TensorArray of the branch the trace takes (it runs first)
+
+    def dense_branch(fn):
+        def run():
+            out = fn()
+            flat = nest.flatten(out)
+            if not any(isinstance(v, TensorArray) for v in flat):
+                return out
+            for k, v in enumerate(flat):
+                if isinstance(v, TensorArray):
+                    why = v._dense_reason()
+                    if why is None and not isinstance(templates.get(k, v), _Opaque):
+                        templates.setdefault(k, v)
+                        flat[k] = v._dense()
+                    else:
+                        _core._trace_poison(f"a tf.cond returns {why or 'TensorArrays of different kinds'}")
+                        templates[k] = flat[k] = _Opaque(v)
+            return nest.pack_sequence_as(out, flat)
+
+        return run
+
+    result = traced_cond(pred, dense_branch(true_fn), dense_branch(false_fn))
+    if not templates:
+        return result
+    flat = nest.flatten(result)
+    for k, v in enumerate(flat):
+        if isinstance(v, _Opaque):
+            flat[k] = v.ta
+        elif k in templates and isinstance(templates[k], TensorArray):
+            flat[k] = templates[k]._with_buffer(v)
+    return nest.pack_sequence_as(result, flat)

@@ -41,6 +41,7 @@ from . import _core, nest
 from ._dtypes import bool as _tf_bool
 from ._ops import convert_to_tensor
 from ._tensor import Tensor, Variable, _trace_state
+from ._tensor_array import _cond as _array_cond
 from ._tensor_array import _in_function
 from ._tensor_array import _while_loop as _array_while_loop
 
@@ -587,8 +588,8 @@ def cond(
         raise TypeError("true_fn must be callable.")
     if not callable(false_fn):
         raise TypeError("false_fn must be callable.")
-    if _core._tracing() and isinstance(pred, (Tensor, Variable)):
-        return _unpack(_traced_cond(pred, true_fn, false_fn))
+    if _core._tracing() and isinstance(pred, (Tensor, Variable)):  # (TensorArrays: _tensor_array.py)
+        return _unpack(_array_cond(_traced_cond, pred, true_fn, false_fn))
     return _unpack(true_fn() if _scalar_bool(pred, "pred") else false_fn())
 
 
