@@ -503,6 +503,20 @@ def test_while_loop_element_shape_from_the_loop_replays():
     assert f.experimental_get_graph_status() == [""]
 
 
+def test_while_loop_peeled_with_maximum_iterations():
+    @tg.function(autograph=False)
+    def f(x, n):
+        ta = tg.TensorArray(tg.float32, size=4)
+        body = lambda i, ta: (i + 1, ta.write(i, x * tg.cast(i + 1, tg.float32)))  # noqa: E731
+        return tg.while_loop(lambda i, ta: i < n, body, [0, ta], maximum_iterations=2)[1].stack()
+
+    for n, rows in ((5, 2), (1, 1), (3, 2)):
+        np.testing.assert_allclose(
+            f(tg.constant([1.0, 2.0]), tg.constant(n)), np.outer(np.arange(1, 5) * (np.arange(4) < rows), [1, 2])
+        )
+    assert f.experimental_get_graph_status() == [""]
+
+
 def test_while_loop_that_does_not_run_when_traced_runs_eagerly():
     @tg.function(autograph=False)
     def f(x, n):
