@@ -599,6 +599,21 @@ def test_autograph_loop_replays():
     assert f.experimental_get_graph_status() == [""]
 
 
+def test_autograph_loop_carries_a_list_of_arrays():
+    @tg.function
+    def f(x, n):
+        tas = [tg.TensorArray(tg.float32, size=3, element_shape=[]), tg.TensorArray(tg.float32, size=3)]
+        for i in tg.range(n):
+            tas = [tas[0].write(i, x * tg.cast(i, tg.float32)), tas[1].write(i, -x)]
+        return tas[0].stack(), tas[1].stack()
+
+    for x, n, a, b in ((2.0, 3, [0, 2, 4], [-2, -2, -2]), (1.0, 2, [0, 1, 0], [-1, -1, 0])):
+        got = f(tg.constant(x), tg.constant(n))
+        np.testing.assert_allclose(got[0], a)
+        np.testing.assert_allclose(got[1], b)
+    assert f.experimental_get_graph_status() == [""]
+
+
 def test_autograph_loop_vs_tf(tf_ref):
     for n in (2, 4):
         np.testing.assert_allclose(
