@@ -11,15 +11,6 @@ class _OpErrorMixin:
         self.node_def, self.op, self.message = node_def, op, message
 
 
-def _engine_error_message(self):
-    return self.args[2] if len(self.args) == 3 else str(self)
-
-
-# TF's OpError.message on the engine's error classes (raised with the message alone)
-InvalidArgumentError.message = property(_engine_error_message)
-ResourceExhaustedError.message = property(_engine_error_message)
-
-
 class OperatorNotAllowedInGraphError(TypeError):
     """A tensor computed inside a ``tf.function`` used where Python needs its value, e.g. as the
     condition of a Python ``if`` that AutoGraph did not convert

@@ -26,11 +26,11 @@ print(rows.gather([2, 0]).numpy().tolist())
 try:
     tf.TensorArray(tf.float32, size=2).write(2, 1.0)
 except tf.errors.OutOfRangeError as e:
-    print("OutOfRangeError:", e.message)
+    print("OutOfRangeError:", e)
 try:
     tf.TensorArray(tf.float32, size=2).write(0, tf.constant(1))
 except tf.errors.InvalidArgumentError as e:
-    print("InvalidArgumentError:", e.message)
+    print("InvalidArgumentError:", e)
 
 
 # Fibonacci (the reference's example 2): a Python loop that tf.function unrolls.
