@@ -559,8 +559,11 @@ def sparse():
                 for a, b_ in zip(ws, ref):
                     np.testing.assert_allclose(a, b_, rtol=2e-5, atol=2e-6, err_msg=f"{optimizer} {sparse_as_dense}")
                 same_on_all_ranks(ws, "trained embedding weights")
-    if n > 1:  # a tape without a gather overlaps (the engine's callback); one with a gather does not
-        calls = []
+    if n > 1:  # the tape trainings above kept sparse gradients sparse and overlapped (Note [Sparse plan])
+        assert hvd._gradients.counters["sparse_overlapped"] >= 2 * EMB_STEPS, hvd._gradients.counters
+        assert hvd._gradients.counters["sparse_whole_first"] == 0, hvd._gradients.counters
+    if n > 1:  # a tape without a gather overlaps through the densifying pass; one with a gather does not
+        calls, sparse_calls = [], []
 
         class Spy:
             def __getattr__(self, name):
@@ -569,6 +572,10 @@ def sparse():
             def compute_gradient(self, *args):
                 calls.append(len(args) == 6 and args[5] is not None)
                 return tg._core.compute_gradient(*args)
+
+            def compute_gradient_sparse(self, *args):
+                sparse_calls.append(len(args) == 6 and args[5] is not None)
+                return tg._core.compute_gradient_sparse(*args)
 
         hvd._gradients._core = Spy()
         hvd._engine_state.fusion_threshold = 0  # a bucket per gradient: the communication thread runs
@@ -586,7 +593,8 @@ def sparse():
             check_slices_shape = g[0].dense_shape.numpy().tolist()
             assert isinstance(g[0], tg.IndexedSlices) and check_slices_shape == [3, 2], g[0]
             np.testing.assert_array_equal(g[0].indices.numpy(), np.arange(n) % 3)
-            assert calls == [True, True, True], calls  # the gather's tape ran the sparse-aware pass
+            assert calls == [True, True, True], calls  # the gather's tape ran the sparse-aware pass,
+            assert sparse_calls == [True], sparse_calls  # with the engine's callback (Note [Sparse plan])
         finally:
             hvd._gradients._core = tg._core
             hvd._engine_state.fusion_threshold = 64 * 1024 * 1024
@@ -603,6 +611,86 @@ def sparse():
             assert "emb/embeddings" in str(e), str(e)
         else:
             raise AssertionError("no error for a gradient sparse on one rank only")
+        assert float(hvd.allreduce(tg.constant(1.0), op=hvd.Sum)) == n  # the job goes on
+
+
+def sparse_overlap():
+    """DistributedGradientTape(sparse_as_dense=False) of an Embedding + Dense model overlaps: the dense
+    buckets are reduced on the communication thread while the sparse-keeping backward pass runs (the
+    walk is held in the engine's callback until the first bucket is reduced, so that this is checked
+    deterministically), the sparse gradient is allgathered after the last bucket, every rank issues
+    the same collectives in the same order, and SGD-momentum and Adam training == one process."""
+    import time
+
+    n = hvd.size()
+    eng, grads_mod = hvd._engine_state, hvd._gradients
+    counters = grads_mod.counters
+    log = []
+    plain_collective, plain_on_ready = eng.collective, grads_mod._GradientReduction.on_ready
+
+    def collective(what):
+        log.append(what)
+        return plain_collective(what)
+
+    def on_ready(self, i, grad):
+        plain_on_ready(self, i, grad)
+        if n > 1 and grads_mod._walking[0] and self.bucket_of[i] == 0 and self.pending[0] == 0:
+            deadline = time.monotonic() + 30  # hold the walk until the communication thread reduced it
+            while self.next == 0 and self.error is None and time.monotonic() < deadline:
+                time.sleep(0.0005)
+            assert self.next > 0, "the communication thread did not reduce the first bucket during the walk"
+
+    eng.collective, grads_mod._GradientReduction.on_ready = collective, on_ready
+    eng.fusion_threshold = 0  # a bucket per dense gradient: the communication thread takes them
+    try:
+        for optimizer in ("sgd", "adam"):
+            ref = train_embedding(False, False, False, optimizer)
+            before = dict(counters)
+            log.clear()
+            ws = train_embedding(True, False, False, optimizer)
+            per_rank = hvd._engine_state.comm.allgather(list(log))
+            assert all(p == per_rank[0] for p in per_rank), per_rank  # the same collectives, same order
+            if n > 1:
+                assert counters["sparse_overlapped"] - before["sparse_overlapped"] == EMB_STEPS, counters
+                assert counters["sparse_whole_first"] == before["sparse_whole_first"], counters
+                assert counters["started_during_backward"] - before["started_during_backward"] >= EMB_STEPS
+                kinds = [w.split(" ")[0] for w in log]  # per step: bias, kernel buckets; the table's allgathers
+                assert kinds == ["ALLREDUCE", "ALLREDUCE", "ALLGATHER", "ALLGATHER"] * EMB_STEPS, log
+            for a, b_ in zip(ws, ref):
+                np.testing.assert_allclose(a, b_, rtol=2e-5, atol=2e-6, err_msg=optimizer)
+            same_on_all_ranks(ws, "trained embedding weights")
+    finally:
+        eng.collective, grads_mod._GradientReduction.on_ready = plain_collective, plain_on_ready
+        eng.fusion_threshold = 64 * 1024 * 1024
+    if n > 1:
+        # a custom gradient on the gather's path: the plan cannot tell, the whole backward pass runs first
+        @tg.custom_gradient
+        def scaled(x):
+            return 3.0 * x, lambda dy: 3.0 * dy
+
+        v = tg.Variable(np.ones((VOCAB, DIM), np.float32))
+        with tg.GradientTape() as tape:
+            loss = tg.reduce_sum(scaled(tg.gather(v, [hvd.rank() % VOCAB, 1])))
+        before = dict(counters)
+        got = hvd.DistributedGradientTape(tape).gradient(loss, [v])[0]
+        assert counters["sparse_whole_first"] == before["sparse_whole_first"] + 1, counters
+        assert counters["sparse_overlapped"] == before["sparse_overlapped"], counters
+        want_indices = np.array([i for q in range(n) for i in (q % VOCAB, 1)], np.int32)
+        check_slices(got, np.full((2 * n, DIM), 3.0 / n, np.float32), want_indices)
+        # a plan that the walk contradicts is an internal error naming the source, on every rank
+        plain_plan = tg._core.Tape._sparse_plan
+        tg._core.Tape._sparse_plan = lambda self, targets, sources: [False] * len(sources)
+        v = tg.Variable(np.ones((VOCAB, DIM), np.float32), name="emb/embeddings")
+        try:
+            with tg.GradientTape() as tape:
+                loss = tg.reduce_sum(tg.gather(v, [1, 2]))
+            hvd.DistributedGradientTape(tape).gradient(loss, [v])
+        except RuntimeError as e:
+            assert "internal error" in str(e) and "'emb/embeddings" in str(e) and "an IndexedSlices" in str(e), e
+        else:
+            raise AssertionError("no error for a gradient contrary to the plan")
+        finally:
+            tg._core.Tape._sparse_plan = plain_plan
         assert float(hvd.allreduce(tg.constant(1.0), op=hvd.Sum)) == n  # the job goes on
 
 
@@ -631,6 +719,7 @@ if __name__ == "__main__":
             "mismatch": mismatch,
             "tape_options": tape_options,
             "sparse": sparse,
+            "sparse_overlap": sparse_overlap,
             "raise": raise_on_one,
             "exit": exit_on_one,
         }[name]()

@@ -842,6 +842,35 @@ def test_symbolic_read_errors_match_tf():
         assert type(e.value).__name__ == error, (name, e.value)
 
 
+VARIABLE_READS = {
+    "float": (lambda v, iv: float(v), "AttributeError"),
+    "int": (lambda v, iv: int(iv), "AttributeError"),
+    "bool": (lambda v, iv: bool(v > 1), "OperatorNotAllowedInGraphError"),
+    "numpy": (lambda v, iv: v.numpy(), "NotImplementedError"),
+    "np.asarray": (lambda v, iv: np.asarray(v), "NotImplementedError"),
+    "index": (lambda v, iv: [1, 2][iv], "TypeError"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIABLE_READS))
+def test_variable_value_reads_in_a_trace_raise_tfs_error_types(name):
+    fn, error = VARIABLE_READS[name]
+    v, iv = tg.Variable(2.0), tg.Variable(1)
+    fn(v, iv)  # eagerly: fine
+    with pytest.raises(Exception) as e:
+        tg.function(lambda: fn(v, iv), autograph=False)()
+    assert type(e.value).__name__ == error, e.value
+
+
+def test_variable_read_errors_match_tf():
+    tf = pytest.importorskip("tensorflow")
+    v, iv = tf.Variable(2.0), tf.Variable(1)
+    for name, (fn, error) in VARIABLE_READS.items():
+        with pytest.raises(Exception) as e:
+            tf.function(lambda: fn(v, iv), autograph=False)()
+        assert type(e.value).__name__ == error, (name, e.value)
+
+
 def test_variable_reads_in_a_trace_raise_tfs_error():
     v = tg.Variable(2.0)
     with pytest.raises(NotImplementedError, match="only available when eager execution is enabled"):
@@ -912,3 +941,12 @@ def test_dead_calls_inside_control_flow_blocks_are_kept_and_values_right():
         return tg.cond(tg.reduce_sum(x) > 0, true_fn, lambda: -x)
 
     check_against_eager(f, (arr(3),), (-tg.abs(arr(3)),), (tg.abs(arr(3)),))
+
+
+def test_tensor_and_variable_refs_are_hashable_by_identity():
+    x, v = tg.constant([1.0]), tg.Variable(2.0)
+    seen = {x.ref(): "x", v.ref(): "v"}
+    assert seen[x.ref()] == "x" and seen[v.experimental_ref()] == "v"
+    assert x.ref().deref() is x and v.ref().deref() is v
+    assert x.ref() != tg.constant([1.0]).ref() and x.ref() == x.ref()
+    assert repr(x.ref()).startswith("<Reference wrapping <tf.Tensor")

@@ -20,8 +20,11 @@ namespace tg {
 //  - a node whose rule needs its output gradient dense gets it densified at that moment (TF's
 //    gradient functions convert IndexedSlices the same way); Identity passes it through and Cast
 //    casts its values, as TF's _IdentityGrad / _CastGrad;
-//  - a source's sparse gradient reaches Python as tf.IndexedSlices (compute_gradient_sparse);
-//    compute_gradient (jacobians, DistributedGradientTape) densifies it.
+//  - a source's sparse gradient reaches Python as tf.IndexedSlices (compute_gradient_sparse, and
+//    its on_source_ready callback: DistributedGradientTape); compute_gradient (jacobians,
+//    DistributedGradientTape with sparse_as_dense=True) densifies it. Which sources will be sparse
+//    is known before the walk (tape::sparse_plan, See Note [Sparse plan] in tape.cpp): keep it in
+//    step with any change to makes_sparse, passes_sparse or the walk's tests.
 // Every step is an ops:: call, so an outer tape records it and higher order stays correct.
 // The optimizers' sparse step (cpp/optim/sparse_step.cpp) consumes the slices row-wise.
 

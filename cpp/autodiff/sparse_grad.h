@@ -50,10 +50,19 @@ GradValue pass_through(const Node& node, const GradValue& g, int64_t rank);
 namespace tape {
 
 // compute_gradient that keeps sparse source gradients sparse (tf.IndexedSlices in Python);
-// compute_gradient densifies them. on_source_ready gets dense gradients.
+// compute_gradient densifies them. on_source_ready(i, grad), when given, is called as
+// compute_gradient's (See Note [Source ready]) with the GradValue that will be result[i]: sparse
+// (materialized, no pending pieces) where result[i] is, dense otherwise, undefined for None.
+using SparseSourceReadyFn = std::function<void(size_t index, const GradValue& grad)>;
 std::vector<GradValue> compute_gradient_sparse(Tape& tape, const std::vector<Tensor>& targets,
                                                const std::vector<Tensor>& sources,
-                                               const std::vector<Tensor>& output_grads, bool zero_unconnected);
+                                               const std::vector<Tensor>& output_grads, bool zero_unconnected,
+                                               const SparseSourceReadyFn& on_source_ready = nullptr);
+
+// Per source, before any walk: whether compute_gradient_sparse(tape, targets, sources, ...) will
+// give it a sparse gradient (See Note [Sparse plan] in tape.cpp).
+enum SparsePlan : int { kNotSparse = 0, kSparse = 1, kUnknown = -1 };
+std::vector<int> sparse_plan(const Tape& tape, const std::vector<Tensor>& targets, const std::vector<Tensor>& sources);
 
 }  // namespace tape
 }  // namespace tg

@@ -104,6 +104,38 @@ void end_record(Recording& r, Op op, const Tensor* in, size_t nin, const Tensor*
   if (r.forward) forward::record(op, in, nin, out, nout, node->attrs);
 }
 
+namespace {
+// Step 1 of Note [Backward pass], shared by the walk and by sparse_plan (Note [Sparse plan]).
+struct Sweep {
+  IdMap source_ids, target_ids;
+  IdMap reach;                // tensors that depend on a source
+  std::vector<char> relevant;  // per node: reads a tensor in `reach`
+};
+Sweep forward_sweep(const Tape& tape, const std::vector<Tensor>& targets, const std::vector<Tensor>& sources) {
+  const size_t nnodes = tape.nodes.size();
+  Sweep w;
+  // A source the tape does not know gets None, as TF, unless it is itself a target: then, as TF,
+  // it gets that target's output gradient (gradient(x, x) is ones even for an unwatched x).
+  for (const Tensor& t : targets) w.target_ids.emplace(t.id, 0);
+  for (const Tensor& s : sources)
+    if (is_differentiable(s.dtype) && (tape.watches(s.id) || w.target_ids.count(s.id))) w.source_ids.emplace(s.id, 0);
+  w.reach = w.source_ids;
+  w.relevant.assign(nnodes, 0);
+  for (size_t k = 0; k < nnodes; ++k) {
+    const Node* n = tape.nodes[k].get();
+    if (!n) continue;
+    for (const Tensor& t : n->inputs)
+      if (w.reach.count(t.id)) {
+        w.relevant[k] = 1;
+        break;
+      }
+    if (w.relevant[k])
+      for (const Tensor& t : n->outputs) w.reach.emplace(t.id, 0);
+  }
+  return w;
+}
+}  // namespace
+
 // Note [Backward pass]
 // Nodes are stored in execution order, which is a topological order. compute_gradient
 //  1. marks the tensors that depend on a source (one forward sweep), so that rules compute only
@@ -123,34 +155,21 @@ void end_record(Recording& r, Op op, const Tensor* in, size_t nin, const Tensor*
 // order; so once the walk is below the lowest-index relevant node reading a source, its gradient
 // is final. on_source_ready reports each source at that moment (before the walk goes on), which
 // lets tapegrad.distribute start all-reducing a bucket while the rest of the backward pass runs.
+// compute_gradient_sparse reports the same moment with the GradValue it will return (a sparse
+// gradient stays sparse), so that embedding models overlap too; which sources those are is known
+// before the walk (sparse_plan, Note [Sparse plan]).
 // See Note [Sparse gradients] (sparse_grad.cpp) for what keep_sparse keeps.
 static std::vector<GradValue> compute_impl(Tape& tape, const std::vector<Tensor>& targets,
                                            const std::vector<Tensor>& sources, const std::vector<Tensor>& output_grads,
                                            bool zero_unconnected, bool keep_sparse,
-                                           const SourceReadyFn& on_source_ready) {
+                                           const SparseSourceReadyFn& on_source_ready) {
   const size_t nnodes = tape.nodes.size();
-  IdMap source_ids;
-  // A source the tape does not know gets None, as TF, unless it is itself a target: then, as TF,
-  // it gets that target's output gradient (gradient(x, x) is ones even for an unwatched x).
-  IdMap target_ids;
-  for (const Tensor& t : targets) target_ids.emplace(t.id, 0);
-  for (const Tensor& s : sources)
-    if (is_differentiable(s.dtype) && (tape.watches(s.id) || target_ids.count(s.id))) source_ids.emplace(s.id, 0);
-
   // 1. forward sweep: tensors that depend on a source
-  IdMap reach = source_ids;
-  std::vector<char> relevant(nnodes, 0);
-  for (size_t k = 0; k < nnodes; ++k) {
-    const Node* n = tape.nodes[k].get();
-    if (!n) continue;
-    for (const Tensor& t : n->inputs)
-      if (reach.count(t.id)) {
-        relevant[k] = 1;
-        break;
-      }
-    if (relevant[k])
-      for (const Tensor& t : n->outputs) reach.emplace(t.id, 0);
-  }
+  Sweep sweep = forward_sweep(tape, targets, sources);
+  const IdMap& source_ids = sweep.source_ids;
+  const IdMap& target_ids = sweep.target_ids;
+  const IdMap& reach = sweep.reach;
+  const std::vector<char>& relevant = sweep.relevant;
 
   // seed. Gradients live in `slots`, found through `grads` (id -> slot index).
   IdMap grads;
@@ -214,7 +233,7 @@ static std::vector<GradValue> compute_impl(Tape& tape, const std::vector<Tensor>
     for (; n_ready < ready_order.size() && ready_order[n_ready].first > below; ++n_ready) {
       size_t i = ready_order[n_ready].second;
       final_grad(i);
-      on_source_ready(i, result[i].value);
+      on_source_ready(i, result[i]);
     }
   };
 
@@ -308,7 +327,8 @@ static std::vector<GradValue> compute_impl(Tape& tape, const std::vector<Tensor>
       throw LookupError(std::string("No gradient defined for operation '") + op_name(node->op) +
                         "' (op type: " + op_name(node->op) + ")");
     // See Note [Sparse gradients]: Identity / Cast pass a sparse gradient on; Gather along axis 0
-    // makes one; every other rule sees its output gradients dense.
+    // makes one; every other rule sees its output gradients dense. sparse_plan predicts these
+    // decisions (Note [Sparse plan]): keep the two in step.
     if (nin == 1 && node->outputs.size() == 1 && sparse_grad::passes_sparse(node->op)) {
       GradValue* g = grad_of(node->outputs[0].id);
       if (g && g->sparse()) {
@@ -362,8 +382,10 @@ static std::vector<GradValue> compute_impl(Tape& tape, const std::vector<Tensor>
 std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targets, const std::vector<Tensor>& sources,
                                      const std::vector<Tensor>& output_grads, bool zero_unconnected,
                                      const SourceReadyFn& on_source_ready) {
-  std::vector<GradValue> r =
-      compute_impl(tape, targets, sources, output_grads, zero_unconnected, false, on_source_ready);
+  SparseSourceReadyFn ready;
+  if (on_source_ready)  // densified: every value is a dense tensor here
+    ready = [&on_source_ready](size_t i, const GradValue& g) { on_source_ready(i, g.value); };
+  std::vector<GradValue> r = compute_impl(tape, targets, sources, output_grads, zero_unconnected, false, ready);
   std::vector<Tensor> out(r.size());
   for (size_t i = 0; i < r.size(); ++i) out[i] = std::move(r[i].value);
   return out;
@@ -371,8 +393,92 @@ std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targ
 
 std::vector<GradValue> compute_gradient_sparse(Tape& tape, const std::vector<Tensor>& targets,
                                                const std::vector<Tensor>& sources,
-                                               const std::vector<Tensor>& output_grads, bool zero_unconnected) {
-  return compute_impl(tape, targets, sources, output_grads, zero_unconnected, true, nullptr);
+                                               const std::vector<Tensor>& output_grads, bool zero_unconnected,
+                                               const SparseSourceReadyFn& on_source_ready) {
+  return compute_impl(tape, targets, sources, output_grads, zero_unconnected, true, on_source_ready);
+}
+
+// Note [Sparse plan]
+// tapegrad.distribute must know before the walk which sources compute_gradient_sparse will give a
+// sparse gradient (every rank checks the same plan of collectives, Note [Collective order]).
+// sparse_plan replays the walk's decisions on kinds instead of values: each tensor's gradient is a
+// set of possible kinds {none, dense, sparse}; the seeds are dense; nodes are visited in the walk's
+// order with its tests (relevant, an output with a gradient, an input that needs one), and
+//  - a gather that makes_sparse gives its params sparse (gather_params_grad);
+//  - Identity / Cast (passes_sparse) give their input the kind of their output's gradient;
+//  - a rule that is the shared None rule (the one Floor has: floor, ceil, round, floordiv) gives none;
+//  - a custom gradient gives dense or none: its Python function decides while the walk runs;
+//  - every other rule gives each input it needs a dense gradient;
+// and kinds add as GradValues do (sparse.add): none + k = k, sparse + sparse = sparse, else dense.
+// A node that may or may not run (an output whose kind may be none) adds "none" to what it gives.
+// A source is kSparse when its set is {sparse}, kNotSparse when the set has no sparse, and
+// kUnknown otherwise (only a custom gradient on the path, or a rule that gives some needed input no
+// gradient while it is not the None rule, can make that happen).
+namespace {
+enum Kind : uint8_t { kNone = 1, kDense = 2, kSparseKind = 4 };
+uint8_t add_kinds(uint8_t a, uint8_t b) {
+  uint8_t out = 0;
+  for (uint8_t x : {kNone, kDense, kSparseKind})
+    for (uint8_t y : {kNone, kDense, kSparseKind}) {
+      if (!(a & x) || !(b & y)) continue;
+      out |= x == kNone                               ? y
+             : y == kNone                             ? x
+             : (x == kSparseKind && y == kSparseKind) ? uint8_t(kSparseKind)
+                                                      : uint8_t(kDense);
+    }
+  return out;
+}
+bool gives_none(Op op) { return opdef(op).vjp == opdef(Op::Floor).vjp; }  // See Note [Sparse plan]
+}  // namespace
+
+std::vector<int> sparse_plan(const Tape& tape, const std::vector<Tensor>& targets, const std::vector<Tensor>& sources) {
+  const size_t nnodes = tape.nodes.size();
+  Sweep sweep = forward_sweep(tape, targets, sources);
+  IdMap kinds;  // tensor id -> Kind bits (absent: {none})
+  auto kind_of = [&](int64_t id) -> uint8_t {
+    const int64_t* k = kinds.find(id);
+    return k ? uint8_t(*k) : uint8_t(kNone);
+  };
+  auto give = [&](int64_t id, uint8_t k) { kinds.set(id, add_kinds(kind_of(id), k)); };
+  for (const Tensor& t : targets)
+    if (is_differentiable(t.dtype) && sweep.reach.count(t.id)) give(t.id, kDense);
+  for (size_t k = nnodes; k-- > 0;) {
+    const Node* node = tape.nodes[k].get();
+    if (!sweep.relevant[k] || !node) continue;
+    bool may_run = false, must_run = false;
+    for (const Tensor& o : node->outputs) {
+      const uint8_t ko = kind_of(o.id);
+      may_run |= (ko & (kDense | kSparseKind)) != 0;
+      must_run |= !(ko & kNone);
+    }
+    if (!may_run) continue;
+    const size_t nin = node->inputs.size();
+    bool any_need = false;
+    for (const Tensor& in : node->inputs) any_need |= is_differentiable(in.dtype) && sweep.reach.count(in.id);
+    if (!any_need) continue;
+    const uint8_t maybe = must_run ? 0 : uint8_t(kNone);
+    if (nin == 1 && node->outputs.size() == 1 && sparse_grad::passes_sparse(node->op)) {
+      give(node->inputs[0].id, kind_of(node->outputs[0].id));  // none in it: the node did not run
+      continue;
+    }
+    if (sparse_grad::makes_sparse(*node)) {
+      give(node->inputs[0].id, uint8_t(kSparseKind | maybe));
+      continue;
+    }
+    const uint8_t each = node->op == Op::CustomGradient ? uint8_t(kDense | kNone)
+                         : gives_none(node->op)         ? uint8_t(kNone)
+                                                        : uint8_t(kDense | maybe);
+    for (const Tensor& in : node->inputs)
+      if (is_differentiable(in.dtype) && sweep.reach.count(in.id)) give(in.id, each);
+  }
+  std::vector<int> out(sources.size(), kNotSparse);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const Tensor& s = sources[i];
+    if (!is_differentiable(s.dtype) || !sweep.source_ids.count(s.id)) continue;
+    const uint8_t k = kind_of(s.id);
+    out[i] = k == kSparseKind ? kSparse : (k & kSparseKind) ? kUnknown : kNotSparse;
+  }
+  return out;
 }
 
 }  // namespace tape

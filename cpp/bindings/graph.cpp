@@ -7,6 +7,12 @@ namespace tg {
 namespace bind {
 namespace {
 
+// A trace taken off its thread for a tf.init_scope block (See trace::resume).
+struct PausedTrace {
+  std::unique_ptr<trace::Recorder> recorder;
+  int64_t paused_at = 0;
+};
+
 // What a finished trace gives Python: a graph to replay, or why there is none.
 struct TracedGraph {
   std::shared_ptr<trace::Graph> graph;
@@ -318,6 +324,26 @@ void init_graph(py::module_& m) {
       },
       py::arg("builder"), py::arg("final_values"),
       "(private) Adds the loop node; `final_values` are the loop variables after the trace's iterations.");
+  py::class_<PausedTrace, std::shared_ptr<PausedTrace>>(m, "PausedTrace",
+                                                        "(private) A trace paused by _trace_pause (tf.init_scope).");
+  m.def(
+      "_trace_pause",
+      [] {
+        auto p = std::make_shared<PausedTrace>();
+        p->paused_at = next_tensor_id();
+        p->recorder = trace::end();
+        return p;
+      },
+      "(private) Takes this thread's trace off it until _trace_resume (tf.init_scope); a no-op "
+      "token when the thread does not trace.");
+  m.def(
+      "_trace_resume",
+      [](PausedTrace& p) {
+        if (!p.recorder) return;
+        trace::resume(std::move(p.recorder), p.paused_at);
+      },
+      py::arg("paused"),
+      "(private) Puts back a trace taken by _trace_pause; tensors made meanwhile are captured by value.");
   m.def(
       "_trace_call_paused",
       [](py::function fn) {

@@ -4,6 +4,25 @@
 
 namespace tg {
 namespace bind {
+// compute_gradient_sparse's callback or None (a hinted argument, as those of bindings/common.h).
+class OptSparseSourceReady : public py::object {
+ public:
+  PYBIND11_OBJECT_DEFAULT(OptSparseSourceReady, object, any_object)
+};
+}  // namespace bind
+}  // namespace tg
+namespace pybind11 {
+namespace detail {
+template <> struct handle_type_name<tg::bind::OptSparseSourceReady> {
+  static constexpr auto name =
+      const_name("collections.abc.Callable[[int, tapegrad._core.Tensor | tuple[tapegrad._core.Tensor, "
+                 "tapegrad._core.Tensor, list[int]] | None], None] | None");
+};
+}  // namespace detail
+}  // namespace pybind11
+
+namespace tg {
+namespace bind {
 namespace {
 
 // The tape calls a traced function records (See Note [Traced functions]): a tape made inside the
@@ -31,6 +50,34 @@ std::vector<Tensor> gradient_sparse(const std::shared_ptr<Tape>& t, const std::v
     flat.push_back(r.defined() && r.sparse() ? r.indices : Tensor());
   }
   return flat;
+}
+
+// gradient_sparse with a per-source callback (not replayable: the binding poisons a trace first).
+std::vector<Tensor> gradient_sparse_ready(const std::shared_ptr<Tape>& t, const std::vector<Tensor>& targets,
+                                          const std::vector<Tensor>& sources, const std::vector<Tensor>& output_grads,
+                                          bool zero_unconnected, const tape::SparseSourceReadyFn& ready) {
+  std::vector<GradValue> res =
+      tape::compute_gradient_sparse(*t, targets, sources, output_grads, zero_unconnected, ready);
+  std::vector<Tensor> flat;
+  for (GradValue& r : res) {
+    flat.push_back(r.defined() ? r.value : Tensor());
+    flat.push_back(r.defined() && r.sparse() ? r.indices : Tensor());
+  }
+  return flat;
+}
+std::vector<int> sparse_plan(const std::shared_ptr<Tape>& t, const std::vector<Tensor>& targets,
+                             const std::vector<Tensor>& sources) {
+  return tape::sparse_plan(*t, targets, sources);
+}
+
+// One compute_gradient_sparse result as Python sees it: None, a Tensor, or (values, indices,
+// dense_shape) for a sparse gradient (GradientTape wraps it in tf.IndexedSlices).
+py::object sparse_result(Tensor value, Tensor indices, const Tensor& source) {
+  if (!value.defined()) return py::none();
+  if (!indices.defined()) return py::cast(std::move(value));
+  py::typing::List<int> shape;
+  for (int d = 0; d < source.shape.ndim; ++d) shape.append(source.shape[d]);
+  return py::make_tuple(py::cast(std::move(value)), py::cast(std::move(indices)), shape);
 }
 
 std::shared_ptr<Tape> new_tape(bool persistent, bool watch_accessed_variables) {
@@ -74,6 +121,22 @@ void init_tape(py::module_& m) {
             return false;
           },
           "(private) Whether a recorded gather could give a source a sparse gradient (tf.IndexedSlices).")
+      // See Note [Sparse plan] (autodiff/tape.cpp): tapegrad.distribute's plan before the walk.
+      .def(
+          "_sparse_plan",
+          [](std::shared_ptr<Tape> t, py::typing::List<TensorLike> targets, py::typing::List<TensorLike> sources) {
+            std::vector<Tensor> tg_, src;
+            for (py::handle h : targets) tg_.push_back(to_tensor_noaccess(h));
+            for (py::handle h : sources) src.push_back(to_tensor_noaccess(h));
+            std::vector<int> plan = TG_OP(sparse_plan)(t, tg_, src);
+            py::typing::List<py::typing::Optional<bool>> out;
+            for (int p : plan) out.append(p == tape::kUnknown ? py::object(py::none()) : py::bool_(p == tape::kSparse));
+            return out;
+          },
+          py::arg("targets"), py::arg("sources"),
+          "(private) Per source, whether compute_gradient_sparse(targets, sources) will give it a sparse gradient "
+          "(True) or a dense one or None (False), or None when a custom gradient's result decides; known before "
+          "the walk.")
       .def(
           "num_nodes",
           [](const Tape& t) {
@@ -149,36 +212,39 @@ void init_tape(py::module_& m) {
       "The gradients of sum(targets * output_grads) with respect to each source (None: unconnected).");
   // See Note [Sparse gradients]: a sparse source gradient comes back as (values, indices, dense_shape),
   // which GradientTape wraps in tf.IndexedSlices.
+  // on_source_ready(index, grad): as compute_gradient's, with grad as the result will hold it (None,
+  // a Tensor, or (values, indices, dense_shape) for a sparse gradient); See Note [Source ready].
   m.def(
       "compute_gradient_sparse",
       [](std::shared_ptr<Tape> t, py::typing::List<TensorLike> targets, py::typing::List<TensorLike> sources,
-         py::typing::List<OptTensorLike> output_grads, bool zero_unconnected) {
+         py::typing::List<OptTensorLike> output_grads, bool zero_unconnected, OptSparseSourceReady on_source_ready) {
         std::vector<Tensor> tg_, src, og;
         for (py::handle h : targets) tg_.push_back(to_tensor_noaccess(h));
         for (py::handle h : sources) src.push_back(to_tensor_noaccess(h));
         for (py::handle h : output_grads) og.push_back(h.is_none() ? Tensor() : to_tensor(h));
         std::vector<Tensor> flat;
-        {
+        if (on_source_ready.is_none()) {
           py::gil_scoped_release release;
           flat = TG_OP(gradient_sparse)(t, tg_, src, og, zero_unconnected);
+        } else {
+          trace::poison("a gradient with a per-source callback (tapegrad.distribute's overlap)");
+          tape::SparseSourceReadyFn ready = [&on_source_ready, &src](size_t i, const GradValue& g) {
+            if (g.defined() && g.sparse() && !(g.dense_shape == src[i].shape))
+              throw std::runtime_error("internal: a sparse gradient's dense shape differs from its source's");
+            py::gil_scoped_acquire gil;
+            on_source_ready(i, sparse_result(g.value, g.indices, src[i]));
+          };
+          py::gil_scoped_release release;
+          flat = TG_OP(gradient_sparse_ready)(t, tg_, src, og, zero_unconnected, ready);
         }
         py::typing::List<
             py::typing::Optional<py::typing::Union<Tensor, py::typing::Tuple<Tensor, Tensor, py::typing::List<int>>>>>
             out;
-        for (size_t i = 0; i < src.size(); ++i) {
-          Tensor& value = flat[2 * i];
-          Tensor& indices = flat[2 * i + 1];
-          if (!value.defined()) out.append(py::none());
-          else if (!indices.defined()) out.append(py::cast(std::move(value)));
-          else {
-            py::typing::List<int> shape;
-            for (int d = 0; d < src[i].shape.ndim; ++d) shape.append(src[i].shape[d]);
-            out.append(py::make_tuple(py::cast(std::move(value)), py::cast(std::move(indices)), shape));
-          }
-        }
+        for (size_t i = 0; i < src.size(); ++i) out.append(sparse_result(flat[2 * i], flat[2 * i + 1], src[i]));
         return out;
       },
       py::arg("tape"), py::arg("targets"), py::arg("sources"), py::arg("output_grads"), py::arg("zero_unconnected"),
+      py::arg("on_source_ready") = py::none(),
       "compute_gradient, with a sparse gradient (gather along axis 0) as a (values, indices, dense_shape) tuple.");
   // A fresh tensor and a writable numpy view of its buffer, for collectives to receive into
   // (tapegrad.distribute): nothing else can see the tensor until the caller hands it out.

@@ -23,6 +23,13 @@ void begin(bool strict) {
 
 std::unique_ptr<Recorder> end() { return std::move(t_recorder); }
 
+void resume(std::unique_ptr<Recorder> r, int64_t paused_at) {
+  if (t_recorder) throw std::runtime_error("internal: a paused trace resumed while this thread traces another");
+  if (!r) return;
+  r->add_outside(paused_at, next_tensor_id());
+  t_recorder = std::move(r);
+}
+
 void poison(const std::string& why) {
   if (Recorder* r = current()) r->set_poison(why);
 }
@@ -50,8 +57,9 @@ TensorRef Recorder::ref(const Tensor& t, const char* what) {
   if (it != slot_of_.end()) return TensorRef{it->second, Tensor()};
   auto c = constants_.find(t.id);
   if (c != constants_.end()) return TensorRef{-1, c->second};
-  // Made before the trace began (a tensor the function closes over): captured by value, as TF.
-  if (t.id < first_id_) return TensorRef{-1, t};
+  // Made before the trace began (a tensor the function closes over) or while it was paused:
+  // captured by value, as TF.
+  if (made_outside(t.id)) return TensorRef{-1, t};
   set_poison(std::string(what) + " received a tensor made by an engine call that traces do not record");
   return TensorRef{-1, t};
 }

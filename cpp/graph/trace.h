@@ -96,7 +96,16 @@ class Recorder {
   void constant(const Tensor& t) { constants_[t.id] = t; }
   // Whether a call on this argument may be folded (See Note [Constant folding]): a constant made
   // during the trace (not a tensor captured from outside, which an outer tape may watch).
-  bool foldable(const TensorRef& r) const { return r.slot < 0 && (!r.value.defined() || r.value.id >= first_id_); }
+  bool foldable(const TensorRef& r) const { return r.slot < 0 && (!r.value.defined() || !made_outside(r.value.id)); }
+  // Whether tensor `id` was made outside the trace: before it began, or while it was paused
+  // (tf.init_scope, See resume()). Such tensors are captured by value, as TF captures eager ones.
+  bool made_outside(int64_t id) const {
+    if (id < first_id_) return true;
+    for (const auto& r : outside_)
+      if (id >= r.first && id < r.second) return true;
+    return false;
+  }
+  void add_outside(int64_t lo, int64_t hi) { outside_.emplace_back(lo, hi); }
   // A constant that a tape inside the function watches becomes a slot (a node sets it), so the
   // calls on it are recorded and the replay's tape sees them.
   void promote(const Tensor& t) {
@@ -109,7 +118,7 @@ class Recorder {
   // Whether `t`'s value depends on the function's inputs or on Variables (reading it in Python
   // would bake one call's value into the trace).
   bool traced_value(const Tensor& t) const {
-    return slot_of_.count(t.id) > 0 || (t.id >= first_id_ && !constants_.count(t.id));
+    return slot_of_.count(t.id) > 0 || (!made_outside(t.id) && !constants_.count(t.id));
   }
   int obj_slot(const void* p) const {
     auto it = obj_slot_.find(p);
@@ -140,6 +149,7 @@ class Recorder {
 
  private:
   int64_t first_id_;
+  std::vector<std::pair<int64_t, int64_t>> outside_;  // id ranges made while the trace was paused
   std::vector<Block*> blocks_{&graph.nodes};
   std::unordered_map<int64_t, int> slot_of_;
   std::unordered_map<int64_t, Tensor> constants_;
@@ -160,6 +170,9 @@ inline bool recording() {
 }
 void begin(bool strict = false);       // starts tracing on this thread
 std::unique_ptr<Recorder> end();       // stops; the caller owns the recording
+// Puts back a recording taken by end() (a trace paused around a tf.init_scope block); tensors
+// made since `paused_at` (a tensor id taken when it paused) count as made outside the trace.
+void resume(std::unique_ptr<Recorder> r, int64_t paused_at);
 void poison(const std::string& why);   // no-op unless tracing
 // Called where the bindings read a tensor's data into Python or into an argument (a numpy view,
 // .item(), an axis given as a tensor): poisons when the value depends on the trace's inputs.

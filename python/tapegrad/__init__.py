@@ -215,6 +215,23 @@ from . import autodiff, autograph, random  # noqa: E402
 from . import keras, linalg, math, nn, signal, testing  # noqa: E402
 from . import train, saved_model  # noqa: E402
 from . import data, experimental  # noqa: E402
+from . import debugging  # noqa: E402
+from .debugging import Assert  # noqa: E402
+from ._functional_ops import (  # noqa: E402
+    control_dependencies,
+    foldl,
+    foldr,
+    get_current_name_scope,
+    group,
+    init_scope,
+    inside_function,
+    is_symbolic_tensor,
+    map_fn,
+    numpy_function,
+    py_function,
+    scan,
+    tuple,
+)
 from . import version  # noqa: E402
 
 from .keras import initializers, losses, metrics, optimizers  # noqa: E402  (tf.metrics etc.: TF's keras aliases)
@@ -231,6 +248,7 @@ __all__ = [
     "autograph",
     "config",
     "data",
+    "debugging",
     "errors",
     "experimental",
     "initializers",
@@ -249,6 +267,7 @@ __all__ = [
     "train",
     "version",
     # classes and dtypes
+    "Assert",
     "DType",
     "Function",
     "GradientTape",
@@ -442,6 +461,20 @@ __all__ = [
     "truncatemod",
     "unravel_index",
     "zeros_initializer",
+    # functional ops and graph utilities (_functional_ops.py)
+    "control_dependencies",
+    "foldl",
+    "foldr",
+    "get_current_name_scope",
+    "group",
+    "init_scope",
+    "inside_function",
+    "is_symbolic_tensor",
+    "map_fn",
+    "numpy_function",
+    "py_function",
+    "scan",
+    "tuple",
     # autodiff helpers (issue 11 section 4: _ops_surface.py)
     "grad_pass_through",
     "recompute_grad",

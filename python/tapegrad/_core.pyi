@@ -8,7 +8,7 @@ import numpy.typing
 import tapegrad._typing
 import typing
 import typing_extensions
-__all__: list[str] = ['Accumulator', 'GradientClip', 'InvalidArgumentError', 'OptimizerHyper', 'OptimizerRule', 'ResourceExhaustedError', 'SparseRowState', 'Tape', 'Tensor', 'TracedGraph', 'Variable', 'abs', 'acos', 'acosh', 'add', 'angle', 'any_tape_active', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'broadcast_to', 'cast', 'ceil', 'complex', 'compute_gradient', 'compute_gradient_sparse', 'compute_jacobian', 'concat', 'conj', 'constant', 'convert_to_tensor', 'cos', 'cosh', 'divide', 'equal', 'erf', 'erfc', 'exp', 'expm1', 'fill', 'floor', 'floordiv', 'floormod', 'from_dlpack_capsule', 'full', 'gather', 'gather_nd', 'get_num_threads', 'greater', 'greater_equal', 'identity', 'imag', 'is_accumulator_recording', 'is_finite', 'is_inf', 'is_nan', 'is_recording', 'less', 'less_equal', 'log', 'log1p', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'matmul', 'maximum', 'minimum', 'multiply', 'negative', 'not_equal', 'optimizer_accumulate', 'optimizer_ema_update', 'optimizer_sparse_rows_only', 'optimizer_sparse_step', 'optimizer_sparse_supported', 'optimizer_step', 'optimizer_sum_squares', 'pad_constant', 'pop_accumulator', 'pop_tape', 'pow', 'push_accumulator', 'push_tape', 'range', 'real', 'reciprocal', 'record_custom_gradient', 'reduce_all', 'reduce_any', 'reduce_max', 'reduce_mean', 'reduce_min', 'reduce_prod', 'reduce_sum', 'relu', 'relu6', 'reshape', 'round', 'rsqrt', 'scatter_nd', 'set_num_threads', 'sigmoid', 'sigmoid_cross_entropy_with_logits', 'sign', 'simd_isa', 'sin', 'sinh', 'softmax', 'softmax_cross_entropy_with_logits', 'softplus', 'sparse_softmax_cross_entropy_with_logits', 'sqrt', 'square', 'squared_difference', 'stop_gradient', 'strided_slice', 'subtract', 'tan', 'tanh', 'tensor_scatter_nd_add', 'tensor_scatter_nd_update', 'transpose', 'unsorted_segment_sum', 'unstack', 'where3', 'where_indices', 'zeros']
+__all__: list[str] = ['Accumulator', 'GradientClip', 'InvalidArgumentError', 'OptimizerHyper', 'OptimizerRule', 'PausedTrace', 'ResourceExhaustedError', 'SparseRowState', 'Tape', 'Tensor', 'TracedGraph', 'Variable', 'abs', 'acos', 'acosh', 'add', 'angle', 'any_tape_active', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'broadcast_to', 'cast', 'ceil', 'complex', 'compute_gradient', 'compute_gradient_sparse', 'compute_jacobian', 'concat', 'conj', 'constant', 'convert_to_tensor', 'cos', 'cosh', 'divide', 'equal', 'erf', 'erfc', 'exp', 'expm1', 'fill', 'floor', 'floordiv', 'floormod', 'from_dlpack_capsule', 'full', 'gather', 'gather_nd', 'get_num_threads', 'greater', 'greater_equal', 'identity', 'imag', 'is_accumulator_recording', 'is_finite', 'is_inf', 'is_nan', 'is_recording', 'less', 'less_equal', 'log', 'log1p', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'matmul', 'maximum', 'minimum', 'multiply', 'negative', 'not_equal', 'optimizer_accumulate', 'optimizer_ema_update', 'optimizer_sparse_rows_only', 'optimizer_sparse_step', 'optimizer_sparse_supported', 'optimizer_step', 'optimizer_sum_squares', 'pad_constant', 'pop_accumulator', 'pop_tape', 'pow', 'push_accumulator', 'push_tape', 'range', 'real', 'reciprocal', 'record_custom_gradient', 'reduce_all', 'reduce_any', 'reduce_max', 'reduce_mean', 'reduce_min', 'reduce_prod', 'reduce_sum', 'relu', 'relu6', 'reshape', 'round', 'rsqrt', 'scatter_nd', 'set_num_threads', 'sigmoid', 'sigmoid_cross_entropy_with_logits', 'sign', 'simd_isa', 'sin', 'sinh', 'softmax', 'softmax_cross_entropy_with_logits', 'softplus', 'sparse_softmax_cross_entropy_with_logits', 'sqrt', 'square', 'squared_difference', 'stop_gradient', 'strided_slice', 'subtract', 'tan', 'tanh', 'tensor_scatter_nd_add', 'tensor_scatter_nd_update', 'transpose', 'unsorted_segment_sum', 'unstack', 'where3', 'where_indices', 'zeros']
 class InvalidArgumentError(ValueError):
     pass
 class ResourceExhaustedError(MemoryError):
@@ -124,11 +124,19 @@ class Tensor:
         """
         (private) The one value as a Python int or float.
         """
+    def experimental_ref(self):
+        """
+        A hashable reference to this tensor (by identity), as TF's ``Tensor.ref()``.
+        """
     def get_shape(self):
         ...
     def numpy(self):
         """
         The value as a numpy array (a numpy scalar for a 0-d tensor, as TF).
+        """
+    def ref(self):
+        """
+        A hashable reference to this tensor (by identity), as TF's ``Tensor.ref()``.
         """
     @property
     def _dtype_code(self) -> int:
@@ -284,6 +292,10 @@ class Variable:
         """
         (private) The one value as a Python int or float.
         """
+    def experimental_ref(self):
+        """
+        A hashable reference to this tensor (by identity), as TF's ``Tensor.ref()``.
+        """
     def get_shape(self):
         ...
     def numpy(self):
@@ -293,6 +305,10 @@ class Variable:
     def read_value(self) -> Tensor:
         """
         The current value as a Tensor (recorded as a read).
+        """
+    def ref(self):
+        """
+        A hashable reference to this tensor (by identity), as TF's ``Tensor.ref()``.
         """
     def scatter_nd_add(self, indices, updates, name = None):
         """
@@ -368,6 +384,10 @@ class Tape:
     def _may_give_sparse(self) -> bool:
         """
         (private) Whether a recorded gather could give a source a sparse gradient (tf.IndexedSlices).
+        """
+    def _sparse_plan(self, targets: list[tapegrad._typing.TensorLike], sources: list[tapegrad._typing.TensorLike]) -> list[bool | None]:
+        """
+        (private) Per source, whether compute_gradient_sparse(targets, sources) will give it a sparse gradient (True) or a dense one or None (False), or None when a custom gradient's result decides; known before the walk.
         """
     def num_nodes(self) -> int:
         """
@@ -730,6 +750,10 @@ class _WhileTrace:
     """
     (private) A tf.while_loop being traced.
     """
+class PausedTrace:
+    """
+    (private) A trace paused by _trace_pause (tf.init_scope).
+    """
 def _arg_reduce(x: tapegrad._typing.TensorLike, axis: typing.SupportsInt | typing.SupportsIndex, dtype_code: typing.SupportsInt | typing.SupportsIndex, is_max: bool) -> Tensor:
     """
     (private) The index of the largest (is_max) or smallest value along a normalised `axis`.
@@ -906,6 +930,10 @@ def _trace_optimizer_step(rule: OptimizerRule, variables: collections.abc.Sequen
     """
     (private) Records an optimizer step in this thread's trace (See Note [Traced optimizer step]); returns whether the caller should also do the step now (False in a branch the trace does not take).
     """
+def _trace_pause() -> PausedTrace:
+    """
+    (private) Takes this thread's trace off it until _trace_resume (tf.init_scope); a no-op token when the thread does not trace.
+    """
 def _trace_peek_bool(pred: tapegrad._typing.TensorLike, what: str) -> bool:
     """
     (private) A predicate's value at trace time, read without making the trace unreplayable (the control-flow node reads it again at every replay).
@@ -913,6 +941,10 @@ def _trace_peek_bool(pred: tapegrad._typing.TensorLike, what: str) -> bool:
 def _trace_poison(why: str) -> None:
     """
     (private) Marks this thread's trace as not replayable (no-op when not tracing).
+    """
+def _trace_resume(paused: PausedTrace) -> None:
+    """
+    (private) Puts back a trace taken by _trace_pause; tensors made meanwhile are captured by value.
     """
 def _trace_while_begin(loop_vars: collections.abc.Sequence[tapegrad._typing.TensorLike], max_iterations: typing.SupportsInt | typing.SupportsIndex) -> tuple[_WhileTrace, list]:
     """
@@ -994,7 +1026,7 @@ def compute_gradient(tape: Tape, targets: list[tapegrad._typing.TensorLike], sou
     """
     The gradients of sum(targets * output_grads) with respect to each source (None: unconnected).
     """
-def compute_gradient_sparse(tape: Tape, targets: list[tapegrad._typing.TensorLike], sources: list[tapegrad._typing.TensorLike], output_grads: list[tapegrad._typing.TensorLike | None], zero_unconnected: bool) -> list[Tensor | tuple[Tensor, Tensor, list[int]] | None]:
+def compute_gradient_sparse(tape: Tape, targets: list[tapegrad._typing.TensorLike], sources: list[tapegrad._typing.TensorLike], output_grads: list[tapegrad._typing.TensorLike | None], zero_unconnected: bool, on_source_ready: collections.abc.Callable[[int, Tensor | tuple[Tensor, Tensor, list[int]] | None], None] | None = None) -> list[Tensor | tuple[Tensor, Tensor, list[int]] | None]:
     """
     compute_gradient, with a sparse gradient (gather along axis 0) as a (values, indices, dense_shape) tuple.
     """

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _core
 from ._custom_gradient import custom_gradient
+from ._debugging import assert_equal, assert_greater, assert_less, assert_rank  # noqa: F401  (tf.assert_*)
 from ._dtypes import as_dtype, float32, int32, int64
 from ._ops import cast, convert_to_tensor, ones_like, zeros, zeros_like
 from ._ops_math import _attr_t_error as _attr_error
@@ -181,8 +182,13 @@ def is_tensor(x):
 
 def executing_eagerly():
     """False while a ``tf.function`` traces (as TF), else True (also inside functions run eagerly:
-    ``tf.config.run_functions_eagerly(True)`` or a trace that could not be replayed)."""
-    return not _core._tracing()
+    ``tf.config.run_functions_eagerly(True)`` or a trace that could not be replayed), and inside
+    ``tf.init_scope``."""
+    if not _core._tracing():
+        return True
+    from ._functional_ops import _in_lifted_scope  # noqa: PLC0415
+
+    return _in_lifted_scope()
 
 
 def get_static_value(tensor, partial=False):
@@ -305,81 +311,6 @@ def unravel_index(indices, dims, name=None):
         out.append(np.fmod(rest, size))
         rest = (rest - out[-1]) // size
     return _core.constant(np.stack(out[::-1]).astype(i.dtype), idx.dtype._code)
-
-
-# ---- assertions (eager: raise or return None) ---------------------------------------------------
-
-
-def _binary_assert(sym, op, x, y, message, summarize):
-    x = _t(x)
-    y = _t(y)
-    test = op(x, y)
-    if bool(np.all(np.asarray(test))):
-        return None
-    summarize = 3 if summarize is None else (10**9 if summarize < 0 else summarize)
-    data = [f"Condition x {sym} y did not hold."]
-    xs, ys = np.asarray(x), np.asarray(y)
-    if summarize > 0:
-        if tuple(x.shape) == tuple(y.shape) and len(x.shape):
-            mask = ~np.asarray(test)
-            ind = np.argwhere(mask)
-            k = min(summarize, ind.shape[0])
-            data += [
-                f"Indices of first {k} different values:",
-                ind[:k],
-                "Corresponding x values:",
-                xs[mask].reshape(-1)[:k],
-                "Corresponding y values:",
-                ys[mask].reshape(-1)[:k],
-            ]
-        xf, yf = xs.reshape(-1), ys.reshape(-1)
-        nx, ny = min(xf.size, summarize), min(yf.size, summarize)
-        data += [f"First {nx} elements of x:", xf[:nx], f"First {ny} elements of y:", yf[:ny]]
-    if message is not None:
-        data = [message] + data
-    raise InvalidArgumentError("\n".join(str(d) for d in data))
-
-
-def assert_equal(x, y, message=None, summarize=None, name=None):
-    """Raises InvalidArgumentError (TF's eager message) unless x == y everywhere; else None.
-
-    >>> import tapegrad as tg
-    >>> tg.assert_equal([1, 2], [1, 2]) is None
-    True
-    """
-    return _binary_assert("==", _core.equal, x, y, message, summarize)
-
-
-def assert_less(x, y, message=None, summarize=None, name=None):
-    """Raises InvalidArgumentError (TF's eager message) unless x < y everywhere; else None."""
-    return _binary_assert("<", _core.less, x, y, message, summarize)
-
-
-def assert_greater(x, y, message=None, summarize=None, name=None):
-    """Raises InvalidArgumentError (TF's eager message) unless x > y everywhere; else None."""
-    return _binary_assert(">", _core.greater, x, y, message, summarize)
-
-
-def assert_rank(x, rank, message=None, name=None):
-    """Raises ValueError (TF's eager, static-shape message) unless x has rank `rank`; else None.
-
-    >>> import tapegrad as tg
-    >>> tg.assert_rank([[1.0]], 2) is None
-    True
-    """
-    x = x if isinstance(x, Tensor) else _t(x)
-    rank_t = rank if isinstance(rank, Tensor) else _t(rank)
-    if rank_t.dtype != int32:
-        raise TypeError(f"tensor must be of type tf.int32; got tf.{rank_t.dtype.name}")
-    r = np.asarray(rank_t)
-    if r.ndim != 0:
-        raise ValueError("Rank must be a scalar.")
-    if x.ndim != int(r):
-        prefix = f"{message}.  " if message else ""
-        raise ValueError(
-            f"{prefix}Tensor  must have rank {int(r)}.  Received rank {x.ndim}, shape {TensorShape(list(x.shape))}"
-        )
-    return None
 
 
 # ---- TF 2 initializers (init_ops_v2) -----------------------------------------------------------

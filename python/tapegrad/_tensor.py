@@ -230,6 +230,8 @@ def _array(self, dtype=None, copy=None):
     (a Variable's view keeps the value it saw: later writes go to a fresh buffer), True a new array;
     a dtype change copies, so with ``copy=False`` it raises ValueError, as numpy's own arrays."""
     if _symbolic_read(self):
+        if isinstance(self, _core.Variable):
+            raise NotImplementedError("numpy() is only available when eager execution is enabled.")
         raise NotImplementedError(
             f"Cannot convert a symbolic tf.Tensor (shape={_shape(self)}, dtype={_dtype(self).name}) to a numpy "
             "array. This error may indicate that you're trying to pass a Tensor to a NumPy call, which is not "
@@ -314,7 +316,10 @@ def _symbolic_read(self):
         return False
     if not (isinstance(self, _core.Variable) or _core._trace_is_traced(self)):
         return False
-    name = sys._getframe(2).f_globals.get("__name__", "")
+    try:
+        name = sys._getframe(2).f_globals.get("__name__", "")
+    except ValueError:  # called with no Python caller (from C): not tapegrad's own code
+        name = ""
     return not (name == "tapegrad" or name.startswith("tapegrad."))
 
 
@@ -333,19 +338,24 @@ builtins_bool = bool
 
 def _float(self):
     if _symbolic_read(self):
+        if isinstance(self, _core.Variable):  # TF's Variable.__float__ goes through numpy()
+            raise AttributeError("'SymbolicTensor' object has no attribute 'numpy'")
         raise TypeError("float() argument must be a string or a real number, not 'SymbolicTensor'")
     return float(self._item())
 
 
 def _int(self):
     if _symbolic_read(self):
+        if isinstance(self, _core.Variable):
+            raise AttributeError("'SymbolicTensor' object has no attribute 'numpy'")
         raise TypeError("int() argument must be a string, a bytes-like object or a real number, not 'SymbolicTensor'")
     return int(self._item())
 
 
 def _index(self):
     if _symbolic_read(self):
-        raise TypeError("'SymbolicTensor' object cannot be interpreted as an integer")
+        kind = "ResourceVariable" if isinstance(self, _core.Variable) else "SymbolicTensor"
+        raise TypeError(f"'{kind}' object cannot be interpreted as an integer")
     if not _dtype(self).is_integer:
         raise TypeError(f"only integer scalar tensors can be used as an index, got {_dtype(self).name}")
     return int(self._item())
@@ -357,6 +367,44 @@ def _iter(self):
     from . import _ops_shape
 
     return iter(_ops_shape.unstack(self))
+
+
+class Reference:
+    """A hashable reference to a tensor or Variable, by identity (TF's ``Tensor.ref()``), for sets
+    and dict keys; ``deref()`` gives the object back.
+
+    >>> import tapegrad as tg
+    >>> x = tg.constant([1.0, 2.0])
+    >>> refs = {x.ref(): "x"}
+    >>> refs[x.ref()], x.ref().deref() is x, x.ref() == tg.constant([1.0, 2.0]).ref()
+    ('x', True, False)
+    """
+
+    __slots__ = ("_wrapped",)
+
+    def __init__(self, wrapped):
+        self._wrapped = wrapped
+
+    def deref(self):
+        """The referenced tensor or Variable."""
+        return self._wrapped
+
+    def __eq__(self, other):
+        return isinstance(other, Reference) and self._wrapped is other._wrapped
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        return id(self._wrapped)
+
+    def __repr__(self):
+        return f"<Reference wrapping {self._wrapped!r}>"
+
+
+def _ref(self):
+    """A hashable reference to this tensor (by identity), as TF's ``Tensor.ref()``."""
+    return Reference(self)
 
 
 def _get_shape(self):
@@ -536,6 +584,8 @@ def _attach_methods():
         cls.__index__ = _index
         cls.__iter__ = _iter
         cls.device = property(lambda self: _DEVICE, doc="The device holding the value; always the host CPU.")
+        cls.ref = _ref
+        cls.experimental_ref = _ref
 
     Tensor.__repr__ = _tensor_repr
     Tensor.__str__ = _tensor_str

@@ -35,6 +35,12 @@ class OutOfRangeError(_OpErrorMixin, Exception):
     size (``tf.errors.OutOfRangeError``)."""
 
 
+class UnknownError(_OpErrorMixin, Exception):
+    """An error TF has no better class for, e.g. an exception other than ValueError, TypeError,
+    StopIteration, MemoryError or NotImplementedError raised inside ``tf.py_function``
+    (``tf.errors.UnknownError``)."""
+
+
 class UnimplementedError(_OpErrorMixin, Exception):
     """The operation, or this case of it, is not implemented, e.g. pooling over the batch or channel
     dimension (``tf.errors.UnimplementedError``)."""
@@ -49,4 +55,5 @@ __all__ = [
     "OutOfRangeError",
     "ResourceExhaustedError",
     "UnimplementedError",
+    "UnknownError",
 ]

@@ -2,13 +2,14 @@
 started as soon as the C++ backward pass has finished it (See Note [Source ready] in
 cpp/autodiff/tape.cpp and Note [Collective order] in _engine.py)."""
 
+import os
 import threading
 
 import numpy as np
 
 from .. import _core
 from .. import distribute as _distribute
-from .._indexed_slices import IndexedSlices
+from .._indexed_slices import IndexedSlices, _from_engine
 from .._ops import convert_to_tensor
 from .._tape import GradientTape
 from .._tensor import Tensor, Variable
@@ -30,6 +31,15 @@ from . import (
 )
 
 _seen = [0]  # _distribute._recorded_collectives at the last reduction
+# See Note [Sparse gradients across ranks]: TAPEGRAD_DISTRIBUTE_SPARSE_OVERLAP=0 (or setting this to
+# False) brings back the whole backward pass first for tapes with sparse gradients (benchmarks).
+SPARSE_OVERLAP = os.environ.get("TAPEGRAD_DISTRIBUTE_SPARSE_OVERLAP", "1") != "0"
+# Counters (tests, benchmarks): backward passes that kept sparse gradients sparse and reported each
+# source as it became final ("sparse_overlapped"), or ran whole first ("sparse_whole_first"); bucket
+# reductions the communication thread started while the backward pass still ran ("started_during_backward").
+counters = {"sparse_overlapped": 0, "sparse_whole_first": 0, "started_during_backward": 0}
+_walking = [False]  # an engine backward pass with a per-source callback runs on the caller's thread
+_abandoned: list = []  # plan checks of failed reductions that could not be completed (See `abandon`)
 
 # Note [Sparse gradients across ranks]
 # ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
@@ -42,13 +52,21 @@ _seen = [0]  # _distribute._recorded_collectives at the last reduction
 # checked before the first bucket lists them, so a source sparse on one rank and dense on another
 # fails on every rank ("Mismatched gradients: One rank has a tensor, but another rank has an
 # IndexedSlices.").
-# The engine's per-source callback (on_source_ready, See Note [Source ready]) sees only dense
-# gradients (the engine densifies sparse ones on that path), so a tape with sparse_as_dense=False
-# whose recording holds a gather that can make a sparse gradient (Tape._may_give_sparse, the
-# engine's own test) runs the whole backward pass (keeping sparse gradients sparse) before
-# reducing: no overlap. A tape without such a gather takes the overlapped dense path, which gives
-# the same gradients. The same program on every rank makes the same choice. sparse_as_dense=True
-# always takes the overlapped path.
+# Which sources are sparse must therefore be known before the backward pass: with
+# sparse_as_dense=False, a tape whose recording holds a gather that can make a sparse gradient
+# (Tape._may_give_sparse) asks the engine (Tape._sparse_plan, Note [Sparse plan] in
+# cpp/autodiff/tape.cpp: the walk's own rules run on kinds of gradients, not values). Then the
+# sparse-keeping backward pass (compute_gradient_sparse) reports each source as it becomes final
+# (on_source_ready, See Note [Source ready]), as the dense path does: the dense buckets are reduced
+# on the communication thread while the walk goes on, and the sparse sources of the plan are
+# allgathered after the last bucket. A gradient that arrives sparse where the plan said dense (or
+# the reverse) is an internal error naming the source, raised before any collective of that
+# gradient, never a silent difference between ranks. Where the plan cannot tell (a custom gradient
+# between a gather and the target: its Python function decides at run time), or with
+# SPARSE_OVERLAP off, the whole backward pass runs first and the sparse sources are those that came
+# back sparse (no overlap). A tape without such a gather takes the densifying overlapped path, which
+# gives the same gradients. The same program on every rank makes the same choice.
+# sparse_as_dense=True always takes the densifying overlapped path.
 
 
 class _GradientReduction:
@@ -99,6 +117,24 @@ class _GradientReduction:
         for e in self.ready:
             e.set()
 
+    def abandon(self):
+        """The backward pass raised: no more buckets. The plan check every rank posted in `start` is
+        completed here when no collective holds the lock (never waiting for one: the communication
+        thread may be inside a bucket another rank will not join); otherwise its buffers are kept
+        alive (`_abandoned`) for MPI to finish writing them."""
+        self.cancel()
+        if self._plan_req is None:
+            return
+        if self.eng.lock.acquire(blocking=False):
+            try:
+                if self._plan_req is not None:
+                    self._plan_req.Wait()
+                    self._plan_req = None
+            finally:
+                self.eng.lock.release()
+        else:
+            _abandoned.append((self._plan_req, self._plan_in, self._plan_out))
+
     def run(self):
         """The communication thread's part: reduces bucket after bucket, in plan order, as each
         becomes ready; stops when the caller's thread has taken over (see `drain`)."""
@@ -111,6 +147,8 @@ class _GradientReduction:
             with eng.lock:
                 if self.next != b or self.cancelled:
                     continue
+                if _walking[0]:
+                    counters["started_during_backward"] += 1
                 try:
                     self._reduce(b)
                 except BaseException as e:  # noqa: BLE001  (re-raised on the caller's thread by drain)
@@ -281,7 +319,8 @@ def reduce_gradients(
 ):
     """Runs compute(on_ready) (the backward pass, or None for gradients already there) while the
     communication thread reduces the finished buckets; returns the reduced gradients. `sparse`: the
-    indices whose gradients are tf.IndexedSlices (already computed), allgathered after the buckets."""
+    indices whose gradients are tf.IndexedSlices (known before compute runs), allgathered after the
+    buckets."""
     local = set(local)
     if any(i not in local for i in sparse):
         _check_slices_op(op, None, pre, post)  # before any collective: Horovod's error on every rank
@@ -293,7 +332,11 @@ def reduce_gradients(
     recorded = _distribute._recorded_collectives
     ran_collectives, _seen[0] = recorded != _seen[0], recorded
     if not eng.overlap or len(red.buckets) < 2 or ran_collectives:  # no thread hand-off
-        grads = compute(None)
+        try:
+            grads = compute(None)
+        except BaseException:
+            red.abandon()
+            raise
         for i, g in enumerate(grads):
             red.on_ready(i, g)
         red.drain()
@@ -302,7 +345,7 @@ def reduce_gradients(
     try:
         compute(red.on_ready)
     except BaseException:
-        red.cancel()
+        red.abandon()
         raise
     red.drain()
     return red.finish()
@@ -327,22 +370,54 @@ class _DistributedGradientTapeMixin:
             if eng.size == 1:  # as Horovod: one process returns the gradients untouched
                 return _core.compute_gradient(tape, flat_targets, flat_sources, flat_og, zero_unconnected)
             sparse = []
-        else:  # See Note [Sparse gradients across ranks]: the whole backward pass first
-            grads = GradientTape._compute_gradient(self, tape, flat_targets, flat_sources, flat_og, zero_unconnected)
-            if eng.size == 1:
-                return grads
-            sparse = [i for i, g in enumerate(grads) if isinstance(g, IndexedSlices)]
+        elif eng.size == 1:
+            return GradientTape._compute_gradient(self, tape, flat_targets, flat_sources, flat_og, zero_unconnected)
+        else:  # See Note [Sparse gradients across ranks]
+            plan = tape._sparse_plan(flat_targets, flat_sources) if SPARSE_OVERLAP else [None]
+            if None in plan:  # the whole backward pass first
+                counters["sparse_whole_first"] += 1
+                grads = GradientTape._compute_gradient(
+                    self, tape, flat_targets, flat_sources, flat_og, zero_unconnected
+                )
+                sparse = [i for i, g in enumerate(grads) if isinstance(g, IndexedSlices)]
+            else:
+                counters["sparse_overlapped"] += 1
+                grads = None
+                sparse = [i for i, p in enumerate(plan) if p]
         local = [i for i, s in enumerate(flat_sources) if id(s) in self._local_sources]
-        result = []
+        result = [None] * len(flat_sources)
 
         def compute(on_ready):
-            if not dense:
+            if dense:
+                _walking[0] = on_ready is not None
+                try:
+                    result[:] = _core.compute_gradient(
+                        tape, flat_targets, flat_sources, flat_og, zero_unconnected, on_ready
+                    )
+                finally:
+                    _walking[0] = False
+            elif grads is not None:
                 result[:] = grads
                 if on_ready is not None:
                     for i, g in enumerate(grads):
                         on_ready(i, g)
-                return result
-            result[:] = _core.compute_gradient(tape, flat_targets, flat_sources, flat_og, zero_unconnected, on_ready)
+            else:
+                planned = set(sparse)
+
+                def ready(i, g):  # the engine's on_source_ready: as the walk finishes source i
+                    if type(g) is tuple:
+                        g = _from_engine(g)
+                    if isinstance(g, IndexedSlices) != (i in planned):
+                        _plan_broken(flat_sources, i, g, i in planned)
+                    result[i] = g
+                    if on_ready is not None:
+                        on_ready(i, g)
+
+                _walking[0] = True
+                try:
+                    _core.compute_gradient_sparse(tape, flat_targets, flat_sources, flat_og, zero_unconnected, ready)
+                finally:
+                    _walking[0] = False
             return result
 
         return reduce_gradients(
@@ -358,6 +433,16 @@ class _DistributedGradientTapeMixin:
             self._hvd_groups,
             sparse,
         )
+
+
+def _plan_broken(sources, i, grad, planned_sparse):
+    got = "an IndexedSlices" if isinstance(grad, IndexedSlices) else "None" if grad is None else "a dense tensor"
+    want = "an IndexedSlices" if planned_sparse else "a dense tensor or None"
+    raise RuntimeError(
+        f"tapegrad.distribute: internal error: the gradient of {_source_name(sources[i], i)!r} (source {i}) is "
+        f"{got}, but the engine's plan made before the backward pass (Tape._sparse_plan) said {want}; "
+        "see Note [Sparse plan] in cpp/autodiff/tape.cpp"
+    )
 
 
 _TAPE_CLASSES: dict = {}
@@ -385,9 +470,9 @@ def DistributedGradientTape(
     come back untouched. Sparse (``tf.IndexedSlices``) gradients, e.g. of an embedding, are
     allgathered as Horovod does (values and indices of every rank in rank order, values divided by
     ``size()`` for Average; see ``hvd.allreduce``) and stay IndexedSlices; with
-    ``sparse_as_dense=True`` they are densified and all-reduced with the others. Without
-    ``sparse_as_dense``, a tape that recorded a gather (which can give a sparse gradient) runs its
-    backward pass whole before the reduction starts; other tapes overlap.
+    ``sparse_as_dense=True`` they are densified and all-reduced with the others. Either way the
+    dense buckets are reduced while the backward pass runs; the sparse gradients are allgathered
+    after the last bucket.
 
     >>> import tapegrad as tg, tapegrad.distribute as hvd
     >>> hvd.init()
