@@ -449,6 +449,28 @@ def test_fibonacci_tensor_loop_vs_tf(tf_ref):
     np.testing.assert_allclose(fibonacci_tensor_loop(tg)(tg.constant(9)), fibonacci_tensor_loop(tf_ref)(9))
 
 
+def test_array_from_outside_a_function():
+    # an array passed in is used as an array made in the function (TF's graph TensorArray): the
+    # caller's array is unchanged and reads do not clear it (TF's tf.function writes graph tensors
+    # into the caller's eager array instead). Its elements would be captured by value, so the
+    # function runs eagerly.
+    ta = tg.TensorArray(tg.float32, size=2)
+    ta.write(0, 1.0)
+
+    @tg.function
+    def f(ta, x):
+        return ta.write(1, x).stack(), ta.read(0) + ta.read(0)
+
+    for x in (5.0, 6.0):
+        stack, twice = f(ta, tg.constant(x))
+        np.testing.assert_allclose(stack, [1, x])
+        assert float(twice) == 2.0
+    assert f.experimental_get_graph_status() == ["a TensorArray made outside the function is used in it"]
+    ta.write(0, 3.0)
+    np.testing.assert_allclose(f(ta, tg.constant(1.0))[0], [3, 1])  # not a stale captured value
+    assert int(ta.size()) == 2 and float(ta.read(1)) == 0.0  # element 1 was never written out here
+
+
 def test_trace_writes_are_functional():
     # in a trace a write returns a new TensorArray and leaves the old one as it was (TF's graph
     # TensorArray), so a loop body or branch run "dry" changes nothing

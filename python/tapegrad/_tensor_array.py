@@ -172,9 +172,20 @@ class TensorArray:
         new._cleared = set(self._cleared)
         return new
 
+    def _in_graph(self):
+        """Whether TF's graph TensorArray semantics apply: made in a tf.function, or used in one (an
+        array from outside; TF would write graph tensors into it). A trace cannot replay the latter:
+        its elements would be captured by value, stale once the array changes."""
+        if self._graph:
+            return True
+        if _core._tracing():
+            _core._trace_poison("a TensorArray made outside the function is used in it")
+            return True
+        return _function_calls.depth > 0
+
     def _target(self):
-        """The array a change applies to: this one eagerly, a copy in a trace (TF's graph TensorArray)."""
-        return self._copy() if self._graph else self
+        """The array a change applies to: this one eagerly, a copy in a function (TF's graph TensorArray)."""
+        return self._copy() if self._in_graph() else self
 
     def _to_list(self):
         """Leaves dense mode: the buffer's rows become the elements."""
@@ -261,6 +272,7 @@ class TensorArray:
 
     def read(self, index, name=None):
         """The element at `index` (zeros of the element shape if it was never written)."""
+        graph = self._in_graph()
         if self._buf is not None:
             if isinstance(index, (Tensor, Variable)):
                 return _tg().gather(self._buf, index)
@@ -277,7 +289,7 @@ class TensorArray:
                     "(perhaps try setting clear_after_read = false?)"
                 )
             tensor = self._maybe_zero(index)
-        if self._clear_after_read and not self._graph:
+        if self._clear_after_read and not graph:
             self._elems[index] = None
             self._cleared.add(index)
         return tensor
@@ -297,6 +309,7 @@ class TensorArray:
 
     def stack(self, name=None):
         """All elements stacked into one tensor of shape ``[size, *element_shape]``."""
+        self._in_graph()
 
         if self._buf is not None:
             return self._buf
@@ -309,6 +322,7 @@ class TensorArray:
 
     def gather(self, indices, name=None):
         """The elements at `indices` (a 1-D list or tensor of ints), stacked."""
+        self._in_graph()
 
         if self._buf is not None:
             return _tg().gather(self._buf, indices)
@@ -318,6 +332,7 @@ class TensorArray:
 
     def concat(self, name=None):
         """All elements concatenated along their first axis."""
+        self._in_graph()
 
         if self._buf is not None and len(self._buf.shape) >= 2:
             shape = list(self._buf.shape)
@@ -409,12 +424,13 @@ class TensorArray:
 
     def size(self, name=None):
         """The number of elements, as a scalar int32 tensor."""
+        self._in_graph()
 
         return _tg().constant(self._len(), dtype="int32")
 
     def close(self, name=None):
         """Drops all elements (eagerly, as TF; in a trace it does nothing, as TF's graph TensorArray)."""
-        if not self._graph:
+        if not self._in_graph():
             self._buf = None
             del self._elems[:]
             self._cleared = set()
@@ -423,6 +439,7 @@ class TensorArray:
 
     def _dense_reason(self):
         """Why this TensorArray cannot be one dense loop variable (None when it can)."""
+        self._in_graph()
         if self._buf is not None:
             return None
         if self._dynamic_size:
