@@ -6,15 +6,21 @@ Eagerly it is TF 2's eager TensorArray: a Python list of tensors; ``write``/``un
 Every method is made of differentiable ops (``stack``, ``gather``, ``concat``, ``split``), so a
 GradientTape sees through it.
 
-Made inside a ``tf.function`` trace it follows TF's graph TensorArray: writes return a new
+Made inside a ``tf.function`` (its trace, or a call of a signature that runs eagerly because its
+trace cannot replay) it follows TF's graph TensorArray: writes return a new
 TensorArray and leave the old one as it was (so a branch or loop body that a trace runs "dry"
 changes nothing), and ``clear_after_read`` is ignored. A traced ``tf.while_loop`` (and AutoGraph's
 tensor loops, which become one) carries a TensorArray of fixed size whose element shape is known
 as one dense loop variable of shape ``[size, *element_shape]`` (writes are
-``tensor_scatter_nd_update``, reads ``gather``), so the loop replays; any other TensorArray makes
-the trace run eagerly, with the reason (Note [Poisoned traces]).
+``tensor_scatter_nd_update``, reads ``gather``), so the loop replays; a fixed-size one with no
+element shape yet has the loop's first iteration peeled off as a ``tf.cond`` to learn it. A
+traced ``tf.cond`` (AutoGraph's ``if``) returns such TensorArrays the same way. Any other
+TensorArray there (``dynamic_size=True``: its size could change) makes the trace run eagerly,
+with the reason (Note [Poisoned traces]).
 """
 
+import contextlib
+import threading
 from typing import Any, Optional
 
 import numpy as np
@@ -25,6 +31,24 @@ from ._dtypes import as_dtype
 from ._tensor import Tensor, TensorShape, Variable
 
 __all__ = ["TensorArray"]
+
+
+class _FunctionCalls(threading.local):
+    depth = 0  # calls of tf.function signatures that run eagerly (their trace cannot replay)
+
+
+_function_calls = _FunctionCalls()
+
+
+@contextlib.contextmanager
+def _in_function():
+    """A tf.function signature that runs eagerly (Note [Poisoned traces]) still makes TF's graph
+    TensorArrays, as its trace did: the same program gives the same values on every call."""
+    _function_calls.depth += 1
+    try:
+        yield
+    finally:
+        _function_calls.depth -= 1
 
 
 def _tg():
@@ -99,7 +123,7 @@ class TensorArray:
         self._infer_shape = bool(infer_shape)
         self._element_shape = TensorShape(element_shape) if element_shape is not None else TensorShape(None)
         # made inside a trace: TF's graph TensorArray (functional writes, no clear_after_read)
-        self._graph = _core._tracing()
+        self._graph = _core._tracing() or _function_calls.depth > 0
         self._elems = [None] * max(_as_index(size), 0)
         self._cleared = set()  # indices read with clear_after_read (eager only)
         self._buf = None  # dense mode: a [size, *element_shape] tensor (inside a traced while_loop)
@@ -148,9 +172,20 @@ class TensorArray:
         new._cleared = set(self._cleared)
         return new
 
+    def _in_graph(self):
+        """Whether TF's graph TensorArray semantics apply: made in a tf.function, or used in one (an
+        array from outside; TF would write graph tensors into it). A trace cannot replay the latter:
+        its elements would be captured by value, stale once the array changes."""
+        if self._graph:
+            return True
+        if _core._tracing():
+            _core._trace_poison("a TensorArray made outside the function is used in it")
+            return True
+        return _function_calls.depth > 0
+
     def _target(self):
-        """The array a change applies to: this one eagerly, a copy in a trace (TF's graph TensorArray)."""
-        return self._copy() if self._graph else self
+        """The array a change applies to: this one eagerly, a copy in a function (TF's graph TensorArray)."""
+        return self._copy() if self._in_graph() else self
 
     def _to_list(self):
         """Leaves dense mode: the buffer's rows become the elements."""
@@ -237,6 +272,7 @@ class TensorArray:
 
     def read(self, index, name=None):
         """The element at `index` (zeros of the element shape if it was never written)."""
+        graph = self._in_graph()
         if self._buf is not None:
             if isinstance(index, (Tensor, Variable)):
                 return _tg().gather(self._buf, index)
@@ -253,7 +289,7 @@ class TensorArray:
                     "(perhaps try setting clear_after_read = false?)"
                 )
             tensor = self._maybe_zero(index)
-        if self._clear_after_read and not self._graph:
+        if self._clear_after_read and not graph:
             self._elems[index] = None
             self._cleared.add(index)
         return tensor
@@ -273,6 +309,7 @@ class TensorArray:
 
     def stack(self, name=None):
         """All elements stacked into one tensor of shape ``[size, *element_shape]``."""
+        self._in_graph()
 
         if self._buf is not None:
             return self._buf
@@ -285,6 +322,7 @@ class TensorArray:
 
     def gather(self, indices, name=None):
         """The elements at `indices` (a 1-D list or tensor of ints), stacked."""
+        self._in_graph()
 
         if self._buf is not None:
             return _tg().gather(self._buf, indices)
@@ -294,6 +332,7 @@ class TensorArray:
 
     def concat(self, name=None):
         """All elements concatenated along their first axis."""
+        self._in_graph()
 
         if self._buf is not None and len(self._buf.shape) >= 2:
             shape = list(self._buf.shape)
@@ -385,12 +424,13 @@ class TensorArray:
 
     def size(self, name=None):
         """The number of elements, as a scalar int32 tensor."""
+        self._in_graph()
 
         return _tg().constant(self._len(), dtype="int32")
 
     def close(self, name=None):
         """Drops all elements (eagerly, as TF; in a trace it does nothing, as TF's graph TensorArray)."""
-        if not self._graph:
+        if not self._in_graph():
             self._buf = None
             del self._elems[:]
             self._cleared = set()
@@ -399,10 +439,11 @@ class TensorArray:
 
     def _dense_reason(self):
         """Why this TensorArray cannot be one dense loop variable (None when it can)."""
+        self._in_graph()
         if self._buf is not None:
             return None
         if self._dynamic_size:
-            return "a TensorArray with dynamic_size=True (its size changes in the loop)"
+            return "a TensorArray with dynamic_size=True (its size can change)"
         if not self._element_shape.is_fully_defined():
             return (
                 "a TensorArray whose element shape is not known before the loop (pass element_shape= or write "
@@ -439,8 +480,18 @@ def _while_loop(while_loop, cond, body, loop_vars, kwargs):
     if not templates:
         return None
     single = not isinstance(loop_vars, (list, tuple))
-    for ta in templates.values():
-        why = ta._dense_reason()
+    # a fixed-size TensorArray with nothing written and no element shape: the first iteration,
+    # peeled off the loop, gives the shape (TF's guide: `ta = tf.TensorArray(tf.float32, size=n)`)
+    peel = [
+        k
+        for k, ta in templates.items()
+        if ta._buf is None
+        and not ta._dynamic_size
+        and not any(e is not None for e in ta._elems)
+        and not ta._element_shape.is_fully_defined()
+    ]
+    for k, ta in templates.items():
+        why = None if k in peel else ta._dense_reason()
         if why is not None:
             _core._trace_poison(f"a tf.while_loop carries {why}")
             return None
@@ -478,5 +529,100 @@ def _while_loop(while_loop, cond, body, loop_vars, kwargs):
         invariants = _flatten_up_to(loop_vars, kwargs["shape_invariants"])
         invariants = [None if k in templates else s for k, s in enumerate(invariants)]
         kwargs = dict(kwargs, shape_invariants=nest.pack_sequence_as(loop_vars, invariants))
+    if peel:
+        return _peeled(while_loop, cond, body, loop_vars, kwargs, peel, single, pack)
     result = while_loop(dense_cond, dense_body, pack(loop_vars), **kwargs)
     return unpack(nest.flatten(result))
+
+
+def _peeled(while_loop, cond, body, loop_vars, kwargs, peel, single, pack):
+    """``if cond: state = body(state)`` as a tf.cond, then the loop on what it gives: the peeled
+    iteration's writes give the element shapes of the TensorArrays in `peel` (flat positions)."""
+    from .function import cond as tf_cond  # noqa: PLC0415
+
+    maximum_iterations = kwargs.get("maximum_iterations")
+    if maximum_iterations == 0:
+        return loop_vars
+    pred = cond(loop_vars) if single else cond(*loop_vars)
+    if not _core._trace_peek_bool(_tg().convert_to_tensor(pred), "cond's result"):
+        _core._trace_poison(
+            "a tf.while_loop carries a TensorArray whose element shape is not known before the loop (pass "
+            "element_shape= or write an element first), and the loop did not run when traced"
+        )
+        return None
+    flat = nest.flatten(loop_vars)
+    shapes = {}
+
+    def run():
+        out = body(loop_vars) if single else body(*loop_vars)
+        if single and isinstance(out, (list, tuple)) and len(out) == 1:
+            out = out[0]
+        for k, v in enumerate(nest.flatten(out)):
+            if k in peel and isinstance(v, TensorArray):
+                shapes[k] = v._element_shape
+        return pack(out)
+
+    def skip():
+        entry = list(flat)
+        for k in peel:
+            entry[k] = entry[k]._copy()
+            entry[k]._element_shape = shapes.get(k, entry[k]._element_shape)
+        return pack(nest.pack_sequence_as(loop_vars, entry))
+
+    first = nest.flatten(tf_cond(pred, run, skip))
+    state = [flat[k]._with_buffer(v) if isinstance(flat[k], TensorArray) else v for k, v in enumerate(first)]
+    if maximum_iterations is not None:
+        kwargs = dict(kwargs, maximum_iterations=maximum_iterations - 1)
+    return while_loop(cond, body, nest.pack_sequence_as(loop_vars, state), **kwargs)
+
+
+class _Opaque:
+    """A TensorArray that a traced tf.cond cannot carry as a tensor: the trace is poisoned, and
+    the branch the trace takes gives it (equal to any other, for tf.cond's structure check)."""
+
+    def __init__(self, ta):
+        self.ta = ta
+
+    def __eq__(self, other):
+        return isinstance(other, _Opaque)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return repr(self.ta)
+
+
+def _cond(traced_cond, pred, true_fn, false_fn):
+    """tf.cond inside a trace whose branches return TensorArrays: each leaves the node as one dense
+    tensor (See the module docstring), or the trace is poisoned with the reason."""
+    templates = {}  # flat position -> a TensorArray of the branch the trace takes (it runs first)
+
+    def dense_branch(fn):
+        def run():
+            out = fn()
+            flat = nest.flatten(out)
+            if not any(isinstance(v, TensorArray) for v in flat):
+                return out
+            for k, v in enumerate(flat):
+                if isinstance(v, TensorArray):
+                    why = v._dense_reason()
+                    if why is None and not isinstance(templates.get(k, v), _Opaque):
+                        templates.setdefault(k, v)
+                        flat[k] = v._dense()
+                    else:
+                        _core._trace_poison(f"a tf.cond returns {why or 'TensorArrays of different kinds'}")
+                        templates[k] = flat[k] = _Opaque(v)
+            return nest.pack_sequence_as(out, flat)
+
+        return run
+
+    result = traced_cond(pred, dense_branch(true_fn), dense_branch(false_fn))
+    if not templates:
+        return result
+    flat = nest.flatten(result)
+    for k, v in enumerate(flat):
+        if isinstance(v, _Opaque):
+            flat[k] = v.ta
+        elif k in templates and isinstance(templates[k], TensorArray):
+            flat[k] = templates[k]._with_buffer(v)
+    return nest.pack_sequence_as(result, flat)

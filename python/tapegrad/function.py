@@ -41,6 +41,9 @@ from . import _core, nest
 from ._dtypes import bool as _tf_bool
 from ._ops import convert_to_tensor
 from ._tensor import Tensor, Variable, _trace_state
+from ._tensor_array import _cond as _array_cond
+from ._tensor_array import _in_function
+from ._tensor_array import _while_loop as _array_while_loop
 
 __all__ = [
     "function",
@@ -197,7 +200,8 @@ class Function:
                 self._fast = trace
             return result
         if trace.graph is None:  # this signature runs eagerly (trace.reason says why)
-            return _outputs_as_tensors(self._callable()(*args, **kwargs))
+            with _in_function():  # TensorArrays made in it behave as in its trace (_tensor_array.py)
+                return _outputs_as_tensors(self._callable()(*args, **kwargs))
         if kwargs or not all(type(a) is Tensor for a in args):
             args = [x for x in nest.flatten((args, kwargs)) if type(x) is Tensor]
         else:
@@ -584,8 +588,8 @@ def cond(
         raise TypeError("true_fn must be callable.")
     if not callable(false_fn):
         raise TypeError("false_fn must be callable.")
-    if _core._tracing() and isinstance(pred, (Tensor, Variable)):
-        return _unpack(_traced_cond(pred, true_fn, false_fn))
+    if _core._tracing() and isinstance(pred, (Tensor, Variable)):  # (TensorArrays: _tensor_array.py)
+        return _unpack(_array_cond(_traced_cond, pred, true_fn, false_fn))
     return _unpack(true_fn() if _scalar_bool(pred, "pred") else false_fn())
 
 
@@ -741,10 +745,10 @@ def while_loop(
             raise ValueError(f"maximum_iterations must be a scalar, saw shape: {list(m.shape)}")
         maximum_iterations = int(m)
     if _core._tracing():  # TensorArrays among loop_vars: dense loop variables (See _tensor_array.py)
-        from ._tensor_array import _while_loop  # noqa: PLC0415
-
         kwargs = dict(shape_invariants=shape_invariants, parallel_iterations=parallel_iterations)
-        result = _while_loop(while_loop, cond, body, loop_vars, dict(kwargs, maximum_iterations=maximum_iterations))
+        result = _array_while_loop(
+            while_loop, cond, body, loop_vars, dict(kwargs, maximum_iterations=maximum_iterations)
+        )
         if result is not None:
             return result
     single = not isinstance(loop_vars, (list, tuple))

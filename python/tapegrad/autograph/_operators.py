@@ -275,12 +275,11 @@ def _is_loop_value(v: Any) -> bool:
     bool, TensorArray, or a list, tuple or dict of them). Anything else stays a Python value."""
     if v is None or _is_undef(v) or isinstance(v, (str, bytes)):
         return False
-    if isinstance(v, _tg().TensorArray):
-        return True
+    legal = _LEAF_TYPES + (_tg().TensorArray,)
     if isinstance(v, (list, tuple, dict)):
         leaves = nest.flatten(v)
-        return bool(leaves) and all(isinstance(x, _LEAF_TYPES) and not isinstance(x, np.str_) for x in leaves)
-    return isinstance(v, _LEAF_TYPES) and not isinstance(v, np.str_)
+        return bool(leaves) and all(isinstance(x, legal) and not isinstance(x, np.str_) for x in leaves)
+    return isinstance(v, legal) and not isinstance(v, np.str_)
 
 
 def _is_tensor_value(v: Any) -> bool:
