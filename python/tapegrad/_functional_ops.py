@@ -607,8 +607,8 @@ def init_scope() -> Iterator[None]:
     if not _core._tracing():
         yield
         return
-    _STATE.init_depth = getattr(_STATE, "init_depth", 0) + 1
     paused = _core._trace_pause()
+    _STATE.init_depth = getattr(_STATE, "init_depth", 0) + 1
     try:
         yield
     finally:
