@@ -950,3 +950,26 @@ def test_tensor_and_variable_refs_are_hashable_by_identity():
     assert x.ref().deref() is x and v.ref().deref() is v
     assert x.ref() != tg.constant([1.0]).ref() and x.ref() == x.ref()
     assert repr(x.ref()).startswith("<Reference wrapping <tf.Tensor")
+
+
+def test_while_loop_with_growing_loop_variables_runs_eagerly_with_right_values():
+    # the body reads the shape it grows (through tensor_scatter_nd_update's output shape): a
+    # recording of the first iteration would keep shape [1, 2] (found by the TensorArray work)
+    def f(n):
+        def body(i, b):
+            b = tg.concat([b, tg.zeros([1, 2])], 0)
+            b = tg.tensor_scatter_nd_update(b, tg.reshape(tg.cast(i, tg.int64), [1, 1]), tg.ones([1, 2]) * 2.0)
+            return i + 1, b
+
+        return tg.while_loop(
+            lambda i, b: i < n,
+            body,
+            [tg.constant(0), tg.zeros([0, 2])],
+            shape_invariants=[tg.TensorShape([]), tg.TensorShape([None, 2])],
+        )[1]
+
+    traced = tg.function(f, autograph=False)
+    for n in (2, 2, 3, 1):
+        np.testing.assert_array_equal(traced(tg.constant(n)).numpy(), np.full((n, 2), 2.0, np.float32))
+    (reason,) = traced.experimental_get_graph_status()
+    assert "change shape from one iteration to the next" in reason

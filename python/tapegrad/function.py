@@ -804,7 +804,18 @@ def _traced_while(cond, step, state, maximum_iterations):
         now = _core._trace_call_paused(lambda: _run_loop(cond, step, now, maximum_iterations, 1))
     else:
         now = state
-    finals = _core._trace_while_end(builder, [convert_to_tensor(v) for v in nest.flatten(now)])
+    now_flat = [convert_to_tensor(v) for v in nest.flatten(now)]
+    entry = [tuple(v._shape_tuple) for v in flat]
+    if any(tuple(v._shape_tuple) != e for v, e in zip(list(out_flat) + now_flat, entry + entry)):
+        # The body was recorded on the first iteration's shapes: whatever it computed from them in
+        # Python (x.shape, tf.shape, reshape targets) is fixed in the recording, and would be wrong
+        # for the next iterations' shapes at replay.
+        _core._trace_poison(
+            "a tf.while_loop whose loop variables change shape from one iteration to the next "
+            "(shape_invariants with None dimensions): the recorded body would keep the first "
+            "iteration's shapes"
+        )
+    finals = _core._trace_while_end(builder, now_flat)
     return nest.pack_sequence_as(state, finals)
 
 
