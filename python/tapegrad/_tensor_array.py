@@ -125,7 +125,7 @@ class TensorArray:
         # made inside a trace: TF's graph TensorArray (functional writes, no clear_after_read)
         self._graph = _core._tracing() or _function_calls.depth > 0
         self._elems = [None] * max(_as_index(size), 0)
-        self._cleared = set()  # indices read with clear_after_read (eager only)
+        self._cleared: set[int] = set()  # indices read with clear_after_read (eager only)
         self._buf = None  # dense mode: a [size, *element_shape] tensor (inside a traced while_loop)
 
     # ---- properties ------------------------------------------------------------------------------
@@ -586,7 +586,7 @@ class _Opaque:
     def __eq__(self, other):
         return isinstance(other, _Opaque)
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self):
         return repr(self.ta)
