@@ -479,7 +479,7 @@ def _reference_names(ns):
     import importlib
 
     if not ns.startswith("tapegrad.keras"):  # e.g. tapegrad.debugging: live TF's namespace
-        tf = pytest.importorskip("tensorflow")
+        pytest.importorskip("tensorflow")
         return set(dir(importlib.import_module("tensorflow" + ns[len("tapegrad") :])))
 
     pytest.importorskip("keras")
