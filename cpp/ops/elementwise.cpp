@@ -1,4 +1,5 @@
 // Elementwise kernels: binary ops with numpy broadcasting, unary ops, select, cast, broadcast_to.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -432,6 +433,7 @@ Tensor strided_copy(const Tensor& x, const Shape& shape, const std::array<int64_
     auto row = [&](int64_t o, const int64_t* off) {
       const T* r = px + off[0];
       if (is == 1) std::memcpy(po + o, r, size_t(inner) * sizeof(T));
+      else if (is == 0) std::fill_n(po + o, inner, r[0]);  // a broadcast row: one value (vectorised fill)
       else
         for (int64_t i = 0; i < inner; ++i) po[o + i] = r[i * is];
     };
