@@ -973,3 +973,29 @@ def test_while_loop_with_growing_loop_variables_runs_eagerly_with_right_values()
         np.testing.assert_array_equal(traced(tg.constant(n)).numpy(), np.full((n, 2), 2.0, np.float32))
     (reason,) = traced.experimental_get_graph_status()
     assert "change shape from one iteration to the next" in reason
+
+
+def test_printing_a_traced_tensor_shows_tfs_symbolic_form_and_keeps_the_trace(capsys):
+    @tg.function
+    def double(a):
+        print("Tracing with", a)  # the TF guide's example: printed while tracing only
+        return a + a
+
+    assert double(tg.constant(1)).numpy() == 2
+    assert double(tg.constant(2)).numpy() == 4
+    out = capsys.readouterr().out
+    assert out == 'Tracing with Tensor("traced:0", shape=(), dtype=int32)\n'
+    replayed(double)
+
+    @tg.function
+    def shown(a):
+        c = a * 2.0
+        assert repr(c) == "<tf.Tensor 'traced:0' shape=(2,) dtype=float32>"
+        assert f"{c}" == str(c)
+        with pytest.raises(TypeError, match="unsupported format string"):
+            f"{c:.2f}"
+        return c
+
+    shown(arr(2))
+    replayed(shown)
+    assert str(tg.constant([1.0])) == "tf.Tensor([1.], shape=(1,), dtype=float32)"  # eagerly: values

@@ -265,16 +265,31 @@ def _numpy_text(t, is_repr):
     return "\n" + text if "\n" in text else text
 
 
+def _symbolic(self):
+    """Whether `self` was computed inside the tf.function being traced (See Note [Symbolic reads]):
+    printing it shows TF's symbolic form, without reading the value (which would poison the trace
+    and make the function's print run on every call)."""
+    return _core._tracing() and _core._trace_is_traced(self)
+
+
 def _tensor_repr(self):
+    if _symbolic(self):  # TF: <tf.Tensor 'add:0' shape=(2,) dtype=float32>; tapegrad has no op names
+        return f"<tf.Tensor 'traced:0' shape={_shape(self)} dtype={_dtype(self).name}>"
     return f"<tf.Tensor: shape={_shape(self)}, dtype={_dtype(self).name}, numpy={_numpy_text(self, True)}>"
 
 
 def _tensor_str(self):
+    if _symbolic(self):  # TF: Tensor("add:0", shape=(2,), dtype=float32)
+        return f'Tensor("traced:0", shape={_shape(self)}, dtype={_dtype(self).name})'
     return f"tf.Tensor({_numpy_text(self, False)}, shape={_shape(self)}, dtype={_dtype(self).name})"
 
 
 def _tensor_format(self, format_spec):
     """As TF: the spec applies to the numpy value (a numpy scalar for a 0-d tensor)."""
+    if _symbolic(self):
+        if format_spec:
+            raise TypeError("unsupported format string passed to SymbolicTensor.__format__")
+        return _tensor_str(self)
     a = self._array_view()
     return format(a[()] if a.ndim == 0 else a, format_spec)
 
