@@ -33,37 +33,6 @@ from ._ops import convert_to_tensor
 from ._tensor import Tensor, TensorShape, Variable
 from .errors import InvalidArgumentError
 
-__all__ = [
-    "Assert",
-    "assert_all_finite",
-    "assert_equal",
-    "assert_greater",
-    "assert_greater_equal",
-    "assert_integer",
-    "assert_less",
-    "assert_less_equal",
-    "assert_near",
-    "assert_negative",
-    "assert_non_negative",
-    "assert_non_positive",
-    "assert_none_equal",
-    "assert_positive",
-    "assert_proper_iterable",
-    "assert_rank",
-    "assert_rank_at_least",
-    "assert_rank_in",
-    "assert_same_float_dtype",
-    "assert_scalar",
-    "assert_shapes",
-    "assert_type",
-    "check_numerics",
-    "disable_check_numerics",
-    "enable_check_numerics",
-    "get_log_device_placement",
-    "is_numeric_tensor",
-    "set_log_device_placement",
-]
-
 
 def _t(x: Any, dtype: Any = None) -> Tensor:
     return x if type(x) is Tensor and dtype is None else convert_to_tensor(x, dtype=dtype)
@@ -349,6 +318,20 @@ def _rank_tensor(rank: Any) -> np.ndarray:
     return np.asarray(r)
 
 
+def _scalar_rank(r: np.ndarray) -> int:
+    if r.ndim != 0:
+        raise ValueError("Rank must be a scalar.")
+    return int(r)
+
+
+def _rank_error(x: Any, message: Optional[str], expected: str) -> ValueError:
+    """TF's eager, static-shape message of the rank asserts."""
+    return ValueError(
+        f"{_message_prefix(message)}Tensor  must have rank {expected}.  Received rank {x.ndim}, "
+        f"shape {TensorShape(list(x.shape))}"
+    )
+
+
 def assert_rank(x: Any, rank: Any, message: Optional[str] = None, name: Any = None):
     """Raises ValueError (TF's eager, static-shape message) unless x has rank `rank`; else None.
 
@@ -357,44 +340,28 @@ def assert_rank(x: Any, rank: Any, message: Optional[str] = None, name: Any = No
     True
     """
     x = _t(x)
-    r = _rank_tensor(rank)
-    if r.ndim != 0:
-        raise ValueError("Rank must be a scalar.")
-    if x.ndim != int(r):
-        raise ValueError(
-            f"{_message_prefix(message)}Tensor  must have rank {int(r)}.  Received rank {x.ndim}, "
-            f"shape {TensorShape(list(x.shape))}"
-        )
+    r = _scalar_rank(_rank_tensor(rank))
+    if x.ndim != r:
+        raise _rank_error(x, message, str(r))
     return None
 
 
 def assert_rank_at_least(x: Any, rank: Any, message: Optional[str] = None, name: Any = None):
     """Raises ValueError unless x has rank `rank` or more; else None."""
     x = _t(x)
-    r = _rank_tensor(rank)
-    if r.ndim != 0:
-        raise ValueError("Rank must be a scalar.")
-    if x.ndim < int(r):
-        raise ValueError(
-            f"{_message_prefix(message)}Tensor  must have rank at least {int(r)}.  Received rank {x.ndim}, "
-            f"shape {TensorShape(list(x.shape))}"
-        )
+    r = _scalar_rank(_rank_tensor(rank))
+    if x.ndim < r:
+        raise _rank_error(x, message, f"at least {r}")
     return None
 
 
 def assert_rank_in(x: Any, ranks: Any, message: Optional[str] = None, name: Any = None):
     """Raises ValueError unless x's rank is one of `ranks`; else None."""
     x = _t(x)
-    values = [_rank_tensor(r) for r in ranks]
-    for r in values:
-        if r.ndim != 0:
-            raise ValueError("Rank must be a scalar.")
-    allowed = tuple(int(r) for r in values)
+    values = [_rank_tensor(r) for r in ranks]  # every dtype checked before any shape, as TF
+    allowed = tuple(_scalar_rank(r) for r in values)
     if x.ndim not in allowed:
-        raise ValueError(
-            f"{_message_prefix(message)}Tensor  must have rank in {allowed}.  Received rank {x.ndim}, "
-            f"shape {TensorShape(list(x.shape))}"
-        )
+        raise _rank_error(x, message, f"in {allowed}")
     return None
 
 
