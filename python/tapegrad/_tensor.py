@@ -12,13 +12,11 @@ from ._dtypes import _BY_CODE, as_dtype, code_of
 
 
 class _TraceState(threading.local):
-    """Per thread: how many Variables were made while a tf.function traced (function.py checks
-    TF's rule that only a function's first trace may make them)."""
-
-    variables_created = 0
+    """Per thread: the Variables made while a tf.function traced, by weak reference (function.py
+    checks TF's rules: only a function's first trace may make them, and only ones it keeps)."""
 
     def __init__(self):
-        self.created = []  # weak references to the Variables made while tracing (function.py)
+        self.created = []
 
 
 _trace_state = _TraceState()
@@ -465,8 +463,6 @@ class Variable(_core.Variable):
         if callable(initial_value):  # in a traced tf.function: once, outside the trace (TF's init_scope)
             initial_value = _core._trace_call_paused(initial_value) if _core._tracing() else initial_value()
         tracing = _core._tracing()
-        if tracing:
-            _trace_state.variables_created += 1
         from ._ops import convert_to_tensor
 
         value = convert_to_tensor(initial_value) if dtype is None else _convert_with_dtype(initial_value, dtype)

@@ -223,7 +223,6 @@ class Function:
         """Runs the function once, recording its engine calls; keeps the graph (or why there is none)
         and returns this call's result (See Note [Traced functions])."""
         flat_in = nest.flatten((args, kwargs))
-        made_before = _trace_state.variables_created
         created_before = len(_trace_state.created)
         _core._trace_begin(_STRICT)
         try:
@@ -259,7 +258,7 @@ class Function:
             logging.getLogger("tensorflow").warning(
                 "tf.function %s runs eagerly for this input signature: %s", self.__name__, graph.poison
             )
-        if _trace_state.variables_created != made_before and self._traces:
+        if created and self._traces:
             raise ValueError("Creating variables on a non-first call to a function decorated with tf.function.")
         self._traces[key] = _Trace(graph, result, flat_out)
         return result
@@ -344,9 +343,8 @@ def _call_history(python_function):
     return entry
 
 
-def _note_call(python_function, traced, entry=None):
-    if entry is None:
-        entry = _call_history(python_function)
+def _note_call(python_function, traced, entry):
+    """Notes a call in `entry` (the function's _call_history) and logs TF's warning when due."""
     history = entry[0]
     history.append(traced)
     del history[:-10]
