@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 
@@ -24,6 +23,8 @@ def child(a):
     import tapegrad as tg
     import tapegrad.distribute as hvd
     from tapegrad.distribute import _gradients
+
+    from .workloads.distributed import _interleaved_medians
 
     tg.config.set_num_threads(1)
     hvd.init()
@@ -96,21 +97,11 @@ def child(a):
         "dense_whole_first": dense_reduced(False),
         "dense_overlapped": dense_reduced(True),
     }
-    for fn in fns.values():
-        fn()
     before = dict(_gradients.counters)
-    times = {k: [] for k in fns}
-    for _ in range(a.steps):
-        for k, fn in fns.items():
-            hvd.barrier()
-            t0 = time.perf_counter()
-            fn()
-            times[k].append(time.perf_counter() - t0)
-    meds = hvd.allgather_object({k: float(np.median(v)) for k, v in times.items()})
-    res = {k: max(m[k] for m in meds) for k in fns}
+    res = _interleaved_medians(fns, a.steps, hvd)  # one warm-up round, then a.steps timed rounds
     res["started_during_backward_per_step"] = (
         _gradients.counters["started_during_backward"] - before["started_during_backward"]
-    ) / a.steps
+    ) / (a.steps + 1)
     res["dense_mib"] = (a.dim * a.width + a.layers * a.width * a.width) * 4 / 2**20
     res["ranks"] = hvd.size()
     if hvd.rank() == 0:
