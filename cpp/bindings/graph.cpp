@@ -32,6 +32,18 @@ trace::Block* block_of(py::handle builder, int which) {
   return which == 0 ? &w.cond : &w.body;
 }
 
+// Graph::run without the GIL; the outputs as a Python list.
+py::typing::List<Tensor> replay(const trace::Graph& g, const std::vector<Tensor>& in) {
+  std::vector<Tensor> out;
+  {
+    py::gil_scoped_release release;
+    out = g.run(in);
+  }
+  py::typing::List<Tensor> res;
+  for (Tensor& t : out) res.append(py::cast(std::move(t)));
+  return res;
+}
+
 // A control-flow result as a fresh tensor: an Identity that tapes record (gradients flow through
 // it at trace time) and that the graph does not (the node's output slot stands for it).
 Tensor alias(const Tensor& t) {
@@ -75,14 +87,7 @@ void init_graph(py::module_& m) {
             if (!g.graph) throw tg::ValueError("this trace cannot be replayed: " + g.poison);
             std::vector<Tensor> in;
             for (py::handle h : args) in.push_back(tensor_of(h));
-            std::vector<Tensor> out;
-            {
-              py::gil_scoped_release release;
-              out = g.graph->run(in);
-            }
-            py::typing::List<Tensor> res;
-            for (Tensor& t : out) res.append(py::cast(std::move(t)));
-            return res;
+            return replay(*g.graph, in);
           },
           py::arg("args"), "Replays the recorded calls on `args` (tensors of the traced shapes and dtypes).")
       .def(
@@ -102,17 +107,10 @@ void init_graph(py::module_& m) {
               py::handle h = args[i];
               if (Py_TYPE(h.ptr()) != tensor_type) return std::nullopt;
               const Tensor& t = h.cast<const Tensor&>();
-              if (t.dtype != gr.input_dtypes[i] || !(t.shape == gr.input_shapes[i])) return std::nullopt;
+              if (!gr.accepts(i, t)) return std::nullopt;
               in.push_back(t);
             }
-            std::vector<Tensor> out;
-            {
-              py::gil_scoped_release release;
-              out = gr.run(in);
-            }
-            py::typing::List<Tensor> res;
-            for (Tensor& t : out) res.append(py::cast(std::move(t)));
-            return res;
+            return replay(gr, in);
           },
           py::arg("args"),
           "Replays the graph when `args` are exactly tensors of the traced dtypes and shapes; None "

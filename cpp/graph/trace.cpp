@@ -194,7 +194,7 @@ std::vector<Tensor> Graph::run(const std::vector<Tensor>& args) const {
   env.t.resize(size_t(n_slots));
   env.obj.resize(size_t(n_obj));
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i].dtype != input_dtypes[i] || !(args[i].shape == input_shapes[i])) {
+    if (!accepts(i, args[i])) {
       std::ostringstream m;
       m << "a traced function's argument " << i << " has dtype " << dtype_name(args[i].dtype) << " and shape "
         << args[i].shape.str() << "; the trace has " << dtype_name(input_dtypes[i]) << " and " << input_shapes[i].str();

@@ -71,7 +71,9 @@ struct Graph {
   // intermediates and the buffer pool reuses the rest.
   void plan();
   int dropped = 0;  // dead nodes removed by plan()
-  // Runs the nodes on `args` (checked against the traced shapes and dtypes) and returns the outputs.
+  // Whether `t` may be input i: the traced dtype and shape.
+  bool accepts(size_t i, const Tensor& t) const { return t.dtype == input_dtypes[i] && t.shape == input_shapes[i]; }
+  // Runs the nodes on `args` (checked with accepts) and returns the outputs.
   std::vector<Tensor> run(const std::vector<Tensor>& args) const;
 };
 
