@@ -398,6 +398,50 @@ std::vector<GradValue> compute_gradient_sparse(Tape& tape, const std::vector<Ten
   return compute_impl(tape, targets, sources, output_grads, zero_unconnected, true, on_source_ready);
 }
 
+bool plan_walk(const Tape& tape, const std::vector<Tensor>& targets, const std::vector<Tensor>& sources, WalkPlan& plan,
+               std::string& why) {
+  const size_t nnodes = tape.nodes.size();
+  Sweep sweep = forward_sweep(tape, targets, sources);
+  IdMap has;  // tensors that may have a gradient when the walk reaches their producer
+  plan.seeded.assign(targets.size(), 0);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const Tensor& t = targets[i];
+    if (!is_differentiable(t.dtype) || !sweep.reach.count(t.id)) continue;
+    plan.seeded[i] = 1;
+    has.emplace(t.id, 0);
+  }
+  plan.steps.clear();
+  for (size_t k = nnodes; k-- > 0;) {
+    const std::shared_ptr<Node>& node = tape.nodes[k];
+    if (!sweep.relevant[k] || !node) continue;
+    if (std::none_of(node->outputs.begin(), node->outputs.end(), [&](const Tensor& o) { return has.count(o.id); }))
+      continue;
+    WalkStep step{node, std::vector<char>(node->inputs.size(), 0)};
+    bool any_need = false;
+    for (size_t i = 0; i < node->inputs.size(); ++i) {
+      const Tensor& in = node->inputs[i];
+      step.needs[i] = is_differentiable(in.dtype) && sweep.reach.count(in.id);
+      any_need |= step.needs[i] != 0;
+    }
+    if (!any_need) continue;
+    if (!opdef(node->op).vjp || node->op == Op::CustomGradient || node->attrs.backward) {
+      why = std::string("the gradient of ") + op_name(node->op) + " is not planned ahead";
+      return false;
+    }
+    if (sparse_grad::makes_sparse(*node)) {  // without one, Identity and Cast pass dense gradients
+      why = std::string(op_name(node->op)) + " may make a sparse gradient";
+      return false;
+    }
+    for (size_t i = 0; i < node->inputs.size(); ++i)
+      if (step.needs[i]) has.emplace(node->inputs[i].id, 0);
+    plan.steps.push_back(std::move(step));
+  }
+  plan.reached.assign(sources.size(), 0);
+  for (size_t i = 0; i < sources.size(); ++i)
+    plan.reached[i] = is_differentiable(sources[i].dtype) && has.count(sources[i].id);
+  return true;
+}
+
 // Note [Sparse plan]
 // tapegrad.distribute must know before the walk which sources compute_gradient_sparse will give a
 // sparse gradient (every rank checks the same plan of collectives, Note [Collective order]).

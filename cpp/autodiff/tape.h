@@ -3,6 +3,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -140,6 +141,24 @@ using SourceReadyFn = std::function<void(size_t index, const Tensor& grad)>;
 std::vector<Tensor> compute_gradient(Tape& tape, const std::vector<Tensor>& targets, const std::vector<Tensor>& sources,
                                      const std::vector<Tensor>& output_grads, bool zero_unconnected,
                                      const SourceReadyFn& on_source_ready = nullptr);
+
+// The walk compute_gradient would make, planned before it runs, for a tf.function trace that
+// records the backward pass as nodes (See Note [Unrolled gradient], graph/unroll.cpp). Steps are the
+// rules it may run, in its order: a superset of those it runs (a rule may give a needed input no
+// gradient), so a replay checks at each step whether an output has a gradient, as the walk does.
+struct WalkStep {
+  std::shared_ptr<Node> node;
+  std::vector<char> needs;  // per input: whether it may get a gradient
+};
+struct WalkPlan {
+  std::vector<char> seeded;  // per target: gets a seed (differentiable and depends on a source)
+  std::vector<WalkStep> steps;
+  std::vector<char> reached;  // per source: may get a gradient
+};
+// False (with `why`) when the walk cannot be planned ahead: a rule that may make a sparse gradient,
+// a custom gradient (Python decides), an op without a gradient (the walk raises).
+bool plan_walk(const Tape& tape, const std::vector<Tensor>& targets, const std::vector<Tensor>& sources, WalkPlan& plan,
+               std::string& why);
 
 }  // namespace tape
 }  // namespace tg

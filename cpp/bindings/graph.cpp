@@ -143,6 +143,10 @@ void init_graph(py::module_& m) {
         return g;
       },
       py::arg("outputs"), "(private) Ends this thread's trace; `outputs` are the function's result tensors.");
+  m.def(
+      "_trace_unroll_refusal", [] { return trace::last_unroll_refusal(); },
+      "(private) Why this thread's last traced tape.gradient was not unrolled into nodes ('' when it was; "
+      "See Note [Unrolled gradient]).");
   m.def("_trace_abort", [] { trace::end(); }, "(private) Ends this thread's trace, dropping it (the function raised).");
   m.def(
       "_trace_is_traced",
@@ -162,7 +166,7 @@ void init_graph(py::module_& m) {
   // fn returns None or a sequence of Tensors (the node's results).
   m.def(
       "_trace_host_call",
-      [](py::function fn, TensorList tensors, bool pure) {
+      [](py::function fn, TensorList tensors, bool pure, bool writes) {
         std::vector<Tensor> ts;
         for (py::handle h : tensors) ts.push_back(to_tensor(h));
         auto results = [](py::handle r) {
@@ -210,15 +214,16 @@ void init_graph(py::module_& m) {
                   throw tg::ValueError("a host call returned a different number of tensors");
                 for (size_t i = 0; i < slots.size(); ++i) env.t[size_t(slots[i])] = std::move(res[i]);
               },
-              std::move(uses));
+              std::move(uses), writes);
         }
         py::list res;
         for (Tensor& t : out) res.append(py::cast(std::move(t)));
         return res;
       },
-      py::arg("fn"), py::arg("tensors"), py::arg("pure") = false,
+      py::arg("fn"), py::arg("tensors"), py::arg("pure") = false, py::arg("writes") = true,
       "(private) fn(*tensors) now; inside a trace, also at every replay (with the GIL). An impure call "
-      "(pure=False: printing, optimizer steps) is not done in a branch the trace does not take.");
+      "(pure=False: printing, optimizer steps) is not done in a branch the trace does not take; "
+      "writes=False: it writes no Variable a tape may read (printing, checks, random draws).");
   // See Note [Traced control flow].
   py::class_<trace::CondBuilder, std::shared_ptr<trace::CondBuilder>>(m, "_CondTrace",
                                                                       "(private) A tf.cond being traced.");

@@ -43,7 +43,12 @@ void init_ops_nnloss(py::module_& m) {
       [](TensorLike labels, TensorLike logits, OptInt axis, OptStr name) {
         auto zx = labels_logits(labels, logits, true);
         int64_t ax = axis_arg(axis);
-        return nogil(zx.second.numel(), [&] { return TG_OP(ops::softmax_cross_entropy)(zx.first, zx.second, ax); });
+        if (!trace::recording())
+          return nogil(zx.second.numel(), [&] { return ops::softmax_cross_entropy(zx.first, zx.second, ax); });
+        // traced: the backprop output gets a slot (See Note [Unrolled gradient])
+        const bool bp = tape::any_active();
+        return nogil(zx.second.numel(),
+                     [&] { return TG_OP(ops::softmax_cross_entropy_bp)(zx.first, zx.second, ax, bp).first; });
       },
       py::arg("labels"), py::arg("logits"), py::arg("axis") = -1, py::arg("name") = py::none(),
       "The cross entropy between label distributions and softmax(logits) along `axis`.");
@@ -51,7 +56,11 @@ void init_ops_nnloss(py::module_& m) {
       "sparse_softmax_cross_entropy_with_logits",
       [](OptTensorLike labels, OptTensorLike logits, OptStr name) {
         auto zx = labels_logits(labels, logits, false);
-        return nogil(zx.second.numel(), [&] { return TG_OP(ops::sparse_softmax_cross_entropy)(zx.first, zx.second); });
+        if (!trace::recording())
+          return nogil(zx.second.numel(), [&] { return ops::sparse_softmax_cross_entropy(zx.first, zx.second); });
+        const bool bp = tape::any_active();  // as above
+        return nogil(zx.second.numel(),
+                     [&] { return TG_OP(ops::sparse_softmax_cross_entropy_bp)(zx.first, zx.second, bp).first; });
       },
       py::arg("labels") = py::none(), py::arg("logits") = py::none(), py::arg("name") = py::none(),
       "The cross entropy between integer class labels and softmax(logits) over the last axis.");

@@ -80,14 +80,36 @@ py::object sparse_result(Tensor value, Tensor indices, const Tensor& source) {
   return py::make_tuple(py::cast(std::move(value)), py::cast(std::move(indices)), shape);
 }
 
+// A gradient call: in a trace that can unroll it, the walk runs unrecorded and its steps become
+// nodes (See Note [Unrolled gradient], graph/unroll.cpp); otherwise `recorded()`, the one node.
+template <class G, class R>
+std::vector<Tensor> traced_gradient(G walk, const std::shared_ptr<Tape>& t, const std::vector<Tensor>& targets,
+                                    const std::vector<Tensor>& sources, const std::vector<Tensor>& output_grads,
+                                    bool zero_unconnected, size_t stride, R recorded) {
+  trace::Recorder* r = trace::current();
+  std::shared_ptr<trace::UnrolledGradient> u;
+  if (r && trace::recording()) u = trace::plan_gradient(*r, t, targets, sources, output_grads, zero_unconnected);
+  if (!u) return recorded();
+  std::vector<Tensor> res;
+  {
+    trace::Nested nested(r);
+    res = walk(t, targets, sources, output_grads, zero_unconnected);
+  }
+  trace::commit_gradient(*r, u, res, stride);
+  return res;
+}
+
 std::shared_ptr<Tape> new_tape(bool persistent, bool watch_accessed_variables) {
   auto t = std::make_shared<Tape>(persistent, watch_accessed_variables);
   trace::Recorder* r = trace::current();
   if (r && r->depth == 0 && r->poison.empty()) {
     const int s = r->bind_obj(t.get());
-    r->add("Tape", [s, persistent, watch_accessed_variables](trace::Env& env) {
-      env.obj[size_t(s)] = std::make_shared<Tape>(persistent, watch_accessed_variables);
-    });
+    r->add(
+        "Tape",
+        [s, persistent, watch_accessed_variables](trace::Env& env) {
+          env.obj[size_t(s)] = std::make_shared<Tape>(persistent, watch_accessed_variables);
+        },
+        {}, /*effect=*/false, /*tape=*/s);
   }
   return t;
 }
@@ -193,7 +215,8 @@ void init_tape(py::module_& m) {
         std::vector<Tensor> res;
         if (on_source_ready.is_none()) {
           py::gil_scoped_release release;
-          res = TG_OP(gradient_dense)(t, tg_, src, og, zero_unconnected);
+          res = traced_gradient(gradient_dense, t, tg_, src, og, zero_unconnected, 1,
+                                [&] { return TG_OP(gradient_dense)(t, tg_, src, og, zero_unconnected); });
         } else {
           trace::poison("a gradient with a per-source callback (tapegrad.distribute's overlap)");
           tape::SourceReadyFn ready = [&on_source_ready](size_t i, const Tensor& g) {
@@ -225,7 +248,8 @@ void init_tape(py::module_& m) {
         std::vector<Tensor> flat;
         if (on_source_ready.is_none()) {
           py::gil_scoped_release release;
-          flat = TG_OP(gradient_sparse)(t, tg_, src, og, zero_unconnected);
+          flat = traced_gradient(gradient_sparse, t, tg_, src, og, zero_unconnected, 2,
+                                 [&] { return TG_OP(gradient_sparse)(t, tg_, src, og, zero_unconnected); });
         } else {
           trace::poison("a gradient with a per-source callback (tapegrad.distribute's overlap)");
           tape::SparseSourceReadyFn ready = [&on_source_ready, &src](size_t i, const GradValue& g) {

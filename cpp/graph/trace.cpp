@@ -2,6 +2,8 @@
 #include "graph/trace.h"
 
 #include <algorithm>
+#include <climits>
+#include <iterator>
 #include <sstream>
 
 #include "autodiff/tape.h"
@@ -64,14 +66,37 @@ TensorRef Recorder::ref(const Tensor& t, const char* what) {
   return TensorRef{-1, t};
 }
 
+std::optional<TensorRef> Recorder::find(const Tensor& t) const {
+  auto it = slot_of_.find(t.id);
+  if (it != slot_of_.end()) {
+    if (slot_flags_[size_t(it->second)] != 0 || ambiguous_.count(t.id)) return std::nullopt;
+    return TensorRef{it->second, Tensor()};
+  }
+  auto c = constants_.find(t.id);
+  if (c != constants_.end()) return TensorRef{-1, c->second};
+  if (t.id < first_id_) return TensorRef{-1, t};
+  return std::nullopt;
+}
+
+bool Recorder::top_level_tensor(const Tensor& t) const {
+  auto it = slot_of_.find(t.id);
+  if (it != slot_of_.end()) return slot_flags_[size_t(it->second)] == 0;
+  if (constants_.count(t.id) || t.id < first_id_) return true;
+  auto c = std::upper_bound(calls_.begin(), calls_.end(), std::make_pair(t.id, INT64_MAX));
+  return c != calls_.begin() && t.id < std::prev(c)->second;
+}
+
 void variable_read(const std::shared_ptr<Variable>& v, const Tensor& value, bool accessed) {
   Recorder* r = current();
   if (!r || r->depth > 0 || !r->poison.empty()) return;
   const int s = r->bind_new(value);
-  r->add("read_variable", [v, s, accessed](Env& env) {
-    if (accessed && tape::any_active()) tape::variable_accessed(v);
-    env.t[size_t(s)] = v->read();
-  });
+  r->add(
+      "read_variable",
+      [v, s, accessed](Env& env) {
+        if (accessed && tape::any_active()) tape::variable_accessed(v);
+        env.t[size_t(s)] = v->read();
+      },
+      {}, /*effect=*/false);
 }
 
 void run_block(const Block& b, Env& env) {
@@ -97,6 +122,15 @@ void block_uses(const Block& b, std::vector<int>& out) {
 // calls, Variable reads and writes, tape calls and control-flow nodes are never dropped. Blocks of
 // control-flow nodes are left as recorded.
 void Graph::plan() {
+  // See Note [Unrolled gradient]: a tape whose only uses left are its bookkeeping is not replayed.
+  for (int tp : unrolled_tapes) {
+    auto bookkeeping = [](const std::string& n) {
+      return n == "Tape" || n == "push_tape" || n == "pop_tape" || n == "watch_tensor" || n == "watch_variable";
+    };
+    if (std::any_of(nodes.begin(), nodes.end(), [&](const Node& n) { return n.tape == tp && !bookkeeping(n.name); }))
+      continue;
+    nodes.erase(std::remove_if(nodes.begin(), nodes.end(), [&](const Node& n) { return n.tape == tp; }), nodes.end());
+  }
   std::vector<char> live(size_t(n_slots), 0);
   for (const TensorRef& o : outputs)
     if (o.slot >= 0) live[size_t(o.slot)] = 1;
@@ -144,6 +178,7 @@ void add_cond(Recorder& r, std::shared_ptr<CondBuilder> c, std::vector<int> out_
     block_uses(c->branch[k], uses);
     collect_uses(c->outs[k], uses);
   }
+  for (int s : out_slots) r.mark_flow(s);
   r.add(
       "cond",
       [c, out_slots](Env& env) {
@@ -165,6 +200,8 @@ void add_while(Recorder& r, std::shared_ptr<WhileBuilder> w, std::vector<int> ou
   collect_uses(w->next, uses);
   block_uses(w->cond, uses);
   block_uses(w->body, uses);
+  for (int s : out_slots) r.mark_flow(s);
+  for (int s : w->vars) r.mark_flow(s);
   r.add(
       "while_loop",
       [w, out_slots](Env& env) {

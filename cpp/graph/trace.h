@@ -5,9 +5,9 @@
 // Graph: the same C++ call, with each Tensor argument replaced by the slot that will hold it at
 // replay. A later call with the same signature runs Graph::run: the nodes in order, with no Python
 // and without the GIL, the function's inputs bound to the new arguments and captured Variables read
-// and written in place. Calls nested inside a recorded call (the backward pass inside
-// compute_gradient, the kernels inside an optimizer step) are not recorded: the outer node redoes
-// them.
+// and written in place. Calls nested inside a recorded call (the kernels inside an optimizer step,
+// the backward pass inside a gradient node) are not recorded: the outer node redoes them. A
+// gradient that can be planned ahead is recorded as its steps instead (Note [Unrolled gradient]).
 //
 // A trace that meets something it cannot replay is "poisoned" (See Note [Poisoned traces]): the
 // first call still returns its eager result, and tf.function runs that signature eagerly from then
@@ -20,6 +20,7 @@
 #include <tuple>
 #include <type_traits>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -47,6 +48,7 @@ struct Node {
   // call): dropped by Graph::plan when no later node and no output reads them (Note [Dead nodes]).
   bool pure = false;
   std::vector<int> defs;  // the slots a pure node writes
+  int tape = -1;          // the object slot of a Tape made in the function that this call acts on
 };
 using Block = std::vector<Node>;
 void run_block(const Block& b, Env& env);
@@ -66,6 +68,9 @@ struct Graph {
   std::vector<Shape> input_shapes;
   std::vector<DType> input_dtypes;
   std::vector<TensorRef> outputs;  // each output: a slot, or a value fixed at trace time
+  // Tapes (object slots) whose gradient was recorded as nodes: plan() drops their bookkeeping
+  // (made, pushed, watched, popped), so a replay records nothing on them (Note [Unrolled gradient]).
+  std::vector<int> unrolled_tapes;
   // Computed once when the trace ends: dead pure nodes are dropped (Note [Dead nodes]), then each
   // top-level node releases the slots no later node reads (liveness), so a replay holds only live
   // intermediates and the buffer pool reuses the rest.
@@ -86,10 +91,25 @@ class Recorder {
   std::string poison;  // why this trace cannot be replayed; empty when it can
   int depth = 0;       // > 0 inside a recorded call: nested calls are not recorded
 
-  int new_slot() { return graph.n_slots++; }
+  int new_slot() {
+    slot_flags_.push_back(blocks_.size() > 1 ? kNestedSlot : uint8_t(0));
+    return graph.n_slots++;
+  }
   int input(const Tensor& t);
   void output(const Tensor& t) { graph.outputs.push_back(ref(t, "the function's result")); }
-  void bind(const Tensor& t, int slot) { slot_of_[t.id] = slot; }
+  void bind(const Tensor& t, int slot) {
+    auto [it, fresh] = slot_of_.try_emplace(t.id, slot);
+    if (!fresh) {  // a Variable read again: the same value only if nothing wrote it in between
+      const int64_t at = bound_at_[t.id];
+      auto w = written_at_.find(t.id);
+      if (any_write_at_ > at || (w != written_at_.end() && w->second > at)) ambiguous_.insert(t.id);
+      it->second = slot;
+    }
+    bound_at_[t.id] = ++effects_;
+  }
+  // A recorded call may write Variable `v` (any Variable: wrote_any).
+  void wrote(const Variable& v) { written_at_[v.value.id] = ++effects_; }
+  void wrote_any() { any_write_at_ = ++effects_; }
   int bind_new(const Tensor& t) {
     int s = new_slot();
     bind(t, s);
@@ -132,9 +152,12 @@ class Recorder {
     return s;
   }
   // Appends to the innermost block being recorded: the graph, or a branch or loop body
-  // (See Note [Traced control flow]).
-  void add(std::string name, NodeFn fn, std::vector<int> uses = {}) {
-    blocks_.back()->push_back(Node{std::move(fn), std::move(name), std::move(uses), {}, false, {}});
+  // (See Note [Traced control flow]). `effect`: the node may write any Variable (a read after it
+  // may see another value; See wrote()); `tape`: the object slot of the Tape it acts on, if any.
+  void add(std::string name, NodeFn fn, std::vector<int> uses = {}, bool effect = true, int tape = -1) {
+    if (effect) wrote_any();
+    if (tape >= 0 && blocks_.size() > 1) nested_tapes_.push_back(tape);
+    blocks_.back()->push_back(Node{std::move(fn), std::move(name), std::move(uses), {}, false, {}, tape});
   }
   void add_pure(std::string name, NodeFn fn, std::vector<int> uses, std::vector<int> defs) {
     blocks_.back()->push_back(Node{std::move(fn), std::move(name), std::move(uses), {}, true, std::move(defs)});
@@ -149,6 +172,25 @@ class Recorder {
   }
   bool strict = false;  // poisoning raises instead (debugging: where does a trace fall back?)
 
+  // ---- what Note [Unrolled gradient] asks of the recording ----
+  bool top_level() const { return blocks_.size() == 1 && dry == 0; }
+  // A top-level recorded call made tensors [lo, hi): its results and, for a composite call, the
+  // intermediates its primitives recorded on tapes.
+  void note_call(int64_t lo, int64_t hi) {
+    if (hi > lo && blocks_.size() == 1) calls_.emplace_back(lo, hi);
+  }
+  void mark_flow(int slot) { slot_flags_[size_t(slot)] |= kFlowSlot; }  // set by a control-flow node
+  // Where a replay finds tensor `t` as the trace had it at top level: a slot written by a top-level
+  // call (not a control-flow node, not read again after a write), a constant, or a tensor captured
+  // from before the trace; nullopt otherwise (never poisons).
+  std::optional<TensorRef> find(const Tensor& t) const;
+  // Whether `t` is a tensor of the top-level computation (find succeeds, or a call at top level
+  // made it): a backward step that only needs its id, shape and dtype can stand for it.
+  bool top_level_tensor(const Tensor& t) const;
+  bool tape_nested(int obj) const {
+    return std::find(nested_tapes_.begin(), nested_tapes_.end(), obj) != nested_tapes_.end();
+  }
+
  private:
   int64_t first_id_;
   std::vector<std::pair<int64_t, int64_t>> outside_;  // id ranges made while the trace was paused
@@ -156,6 +198,15 @@ class Recorder {
   std::unordered_map<int64_t, int> slot_of_;
   std::unordered_map<int64_t, Tensor> constants_;
   std::unordered_map<const void*, int> obj_slot_;
+  static constexpr uint8_t kNestedSlot = 1, kFlowSlot = 2;
+  std::vector<uint8_t> slot_flags_;  // per slot
+  int64_t effects_ = 0;  // a clock: binds and writes
+  std::unordered_map<int64_t, int64_t> bound_at_;    // tensor id -> effects_ when last bound
+  std::unordered_map<int64_t, int64_t> written_at_;  // Variable value id -> effects_ when last written
+  int64_t any_write_at_ = 0;                         // effects_ at the last call that may write any
+  std::unordered_set<int64_t> ambiguous_;          // ids bound again after an effect
+  std::vector<std::pair<int64_t, int64_t>> calls_;  // id ranges of top-level calls, ascending
+  std::vector<int> nested_tapes_;  // tapes acted on inside a branch or loop body
 };
 
 // This thread's recorder, or null when it does not trace.
@@ -215,6 +266,19 @@ struct WhileBuilder {
 bool pred_value(const Tensor& t, const char* what);
 void add_cond(Recorder& r, std::shared_ptr<CondBuilder> c, std::vector<int> out_slots);
 void add_while(Recorder& r, std::shared_ptr<WhileBuilder> w, std::vector<int> out_slots);
+
+// A traced tape.gradient recorded as the walk's steps (See Note [Unrolled gradient], unroll.cpp):
+// plan_gradient, before the walk runs, returns null when it cannot be; commit_gradient, after the
+// trace's own walk returned `results` (`stride` tensors per source: 1, or 2 for (value, indices)),
+// adds the nodes and binds the results.
+struct UnrolledGradient;
+std::shared_ptr<UnrolledGradient> plan_gradient(Recorder& rec, const std::shared_ptr<Tape>& tape,
+                                                const std::vector<Tensor>& targets, const std::vector<Tensor>& sources,
+                                                const std::vector<Tensor>& output_grads, bool zero_unconnected);
+void commit_gradient(Recorder& rec, const std::shared_ptr<UnrolledGradient>& u, const std::vector<Tensor>& results,
+                     size_t stride);
+// Why this thread's last plan_gradient returned null ('' when it did not): tests and debugging.
+const std::string& last_unroll_refusal();
 
 // Pauses tracing on this thread for a scope (host calls that run eagerly inside a trace).
 class Pause {
@@ -356,6 +420,16 @@ struct Nested {
   Nested& operator=(const Nested&) = delete;
 };
 
+inline int tape_of(const Capture<std::shared_ptr<Tape>>::type& c) { return c.slot; }
+template <class T> int tape_of(const T&) { return -1; }
+template <class Tuple> int tape_of_cap(const Tuple& cap) {
+  int t = -1;
+  std::apply([&](const auto&... c) { ((t = t >= 0 ? t : tape_of(c)), ...); }, cap);
+  return t;
+}
+inline void note_writes(Recorder& r, const std::shared_ptr<Variable>& v) { r.wrote(*v); }
+template <class T> void note_writes(Recorder&, const T&) {}
+
 inline void collect_uses(const TensorRef& r, std::vector<int>& out) {
   if (r.slot >= 0) out.push_back(r.slot);
 }
@@ -420,23 +494,30 @@ template <class F> struct Recorded {
     Recorder& rec = *current();
     auto cap = std::make_tuple(Capture<std::decay_t<A>>::make(rec, a, name)...);
     if (!rec.poison.empty()) return f(std::forward<A>(a)...);  // an argument it cannot replay
+    const int tape = tape_of_cap(cap);
+    // a Variable argument may be written (a tape's watch_variable only reads it)
+    if (tape < 0) std::apply([&](const auto&... c) { (note_writes(rec, c), ...); }, cap);
+    const bool effect = false;
+    const int64_t lo = next_tensor_id();
     if constexpr (std::is_void<R>::value) {
       {
         Nested n(&rec);
         f(std::forward<A>(a)...);
       }
+      rec.note_call(lo, next_tensor_id());
       F fn = f;
       rec.add(
           name,
           [fn, cap](Env& env) {
             std::apply([&](const auto&... c) { fn(Capture<std::decay_t<A>>::get(env, c)...); }, cap);
           },
-          uses_of(cap));
+          uses_of(cap), effect, tape);
     } else if constexpr (Result<R>::supported) {
       R r = [&] {
         Nested n(&rec);
         return f(std::forward<A>(a)...);
       }();
+      rec.note_call(lo, next_tensor_id());
       if (std::apply([&](const auto&... c) { return (foldable(rec, c) && ...); }, cap)) {
         fold_results(rec, r);
         return r;
@@ -449,7 +530,7 @@ template <class F> struct Recorded {
             std::apply([&](const auto&... c) { return fn(Capture<std::decay_t<A>>::get(env, c)...); }, cap));
       };
       if (std::apply([](const auto&... c) { return (stateful(c) || ...); }, cap)) {
-        rec.add(name, std::move(node), uses_of(cap));
+        rec.add(name, std::move(node), uses_of(cap), effect, tape);
       } else {
         std::vector<int> defs;
         defs_of(slots, defs);

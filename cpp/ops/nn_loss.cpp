@@ -251,7 +251,12 @@ Tensor softmax_impl(const Tensor& logits, int64_t axis, bool log) {
 Tensor softmax(const Tensor& logits, int64_t axis) { return softmax_impl(logits, axis, false); }
 Tensor log_softmax(const Tensor& logits, int64_t axis) { return softmax_impl(logits, axis, true); }
 
-Tensor softmax_cross_entropy(const Tensor& labels_in, const Tensor& logits, int64_t axis) {
+Tensor softmax_cross_entropy(const Tensor& labels, const Tensor& logits, int64_t axis) {
+  return softmax_cross_entropy_bp(labels, logits, axis, tape::any_active()).first;
+}
+
+std::pair<Tensor, Tensor> softmax_cross_entropy_bp(const Tensor& labels_in, const Tensor& logits, int64_t axis,
+                                                   bool with_backprop) {
   const char* op = "SoftmaxCrossEntropyWithLogits";
   check_float(logits, op);
   if (logits.ndim() == 0 || labels_in.ndim() == 0)
@@ -272,12 +277,17 @@ Tensor softmax_cross_entropy(const Tensor& labels_in, const Tensor& logits, int6
   if (labels.dtype != logits.dtype) labels = cast(labels, logits.dtype);
   if (labels.shape != logits.shape) labels = broadcast_to(labels, logits.shape);
   Tensor loss, bp;  // the backprop output is computed only while a tape may record it
-  kernels::softmax_xent(labels, logits, ax, &loss, tape::any_active() ? &bp : nullptr);
+  kernels::softmax_xent(labels, logits, ax, &loss, with_backprop || tape::any_active() ? &bp : nullptr);
   tape::record(Op::SoftmaxCrossEntropy, {logits, labels}, {loss, bp}, [&](Attrs& at) { at.ints = {ax}; });
-  return loss;
+  return {loss, bp};
 }
 
 Tensor sparse_softmax_cross_entropy(const Tensor& labels, const Tensor& logits) {
+  return sparse_softmax_cross_entropy_bp(labels, logits, tape::any_active()).first;
+}
+
+std::pair<Tensor, Tensor> sparse_softmax_cross_entropy_bp(const Tensor& labels, const Tensor& logits,
+                                                          bool with_backprop) {
   const char* op = "SparseSoftmaxCrossEntropyWithLogits";
   check_float(logits, op);
   if (!is_integer(labels.dtype))
@@ -295,9 +305,9 @@ Tensor sparse_softmax_cross_entropy(const Tensor& labels, const Tensor& logits) 
           "`labels.shape` must equal `logits.shape` except for the last dimension. Received: labels.shape=" +
           py_shape(labels.shape) + " and logits.shape=" + py_shape(logits.shape));
   Tensor loss, bp;  // as above
-  kernels::sparse_softmax_xent(labels, logits, &loss, tape::any_active() ? &bp : nullptr);
+  kernels::sparse_softmax_xent(labels, logits, &loss, with_backprop || tape::any_active() ? &bp : nullptr);
   tape::record(Op::SparseSoftmaxCrossEntropy, {logits, labels}, {loss, bp});
-  return loss;
+  return {loss, bp};
 }
 
 Tensor sigmoid_cross_entropy(const Tensor& labels, const Tensor& logits) {

@@ -1,6 +1,7 @@
 // Softmax, log_softmax and the fused cross-entropy ops (TF's Softmax, LogSoftmax,
 // SoftmaxCrossEntropyWithLogits, SparseSoftmaxCrossEntropyWithLogits and the sigmoid form).
 #pragma once
+#include <utility>
 #include "ops/ops.h"
 
 namespace tg {
@@ -24,6 +25,13 @@ Tensor log_softmax(const Tensor& logits, int64_t axis);
 // labels: cast to logits' float dtype, broadcast to logits' shape (TF's rules).
 Tensor softmax_cross_entropy(const Tensor& labels, const Tensor& logits, int64_t axis);
 Tensor sparse_softmax_cross_entropy(const Tensor& labels, const Tensor& logits);
+// The same with the backprop output (the gradient's factor, which the rule saves) as well: computed
+// when `with_backprop` or a tape is active, else undefined. A traced call records these, so that
+// a replay has the factor without a tape (See Note [Unrolled gradient], graph/unroll.cpp).
+std::pair<Tensor, Tensor> softmax_cross_entropy_bp(const Tensor& labels, const Tensor& logits, int64_t axis,
+                                                   bool with_backprop);
+std::pair<Tensor, Tensor> sparse_softmax_cross_entropy_bp(const Tensor& labels, const Tensor& logits,
+                                                          bool with_backprop);
 Tensor sigmoid_cross_entropy(const Tensor& labels, const Tensor& logits);
 }  // namespace ops
 }  // namespace tg

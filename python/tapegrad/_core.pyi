@@ -914,9 +914,9 @@ def _trace_end(outputs: collections.abc.Sequence[tapegrad._typing.TensorLike]) -
     """
     (private) Ends this thread's trace; `outputs` are the function's result tensors.
     """
-def _trace_host_call(fn: collections.abc.Callable, tensors: collections.abc.Sequence[tapegrad._typing.TensorLike], pure: bool = False) -> list:
+def _trace_host_call(fn: collections.abc.Callable, tensors: collections.abc.Sequence[tapegrad._typing.TensorLike], pure: bool = False, writes: bool = True) -> list:
     """
-    (private) fn(*tensors) now; inside a trace, also at every replay (with the GIL). An impure call (pure=False: printing, optimizer steps) is not done in a branch the trace does not take.
+    (private) fn(*tensors) now; inside a trace, also at every replay (with the GIL). An impure call (pure=False: printing, optimizer steps) is not done in a branch the trace does not take; writes=False: it writes no Variable a tape may read (printing, checks, random draws).
     """
 def _trace_input(tensor: tapegrad._typing.TensorLike) -> None:
     """
@@ -945,6 +945,10 @@ def _trace_poison(why: str) -> None:
 def _trace_resume(paused: PausedTrace) -> None:
     """
     (private) Puts back a trace taken by _trace_pause; tensors made meanwhile are captured by value.
+    """
+def _trace_unroll_refusal() -> str:
+    """
+    (private) Why this thread's last traced tape.gradient was not unrolled into nodes ('' when it was; See Note [Unrolled gradient]).
     """
 def _trace_while_begin(loop_vars: collections.abc.Sequence[tapegrad._typing.TensorLike], max_iterations: typing.SupportsInt | typing.SupportsIndex) -> tuple[_WhileTrace, list]:
     """

@@ -48,7 +48,7 @@ def _run_check(check: Callable[..., None], tensors: Sequence[Any]) -> None:
         def host(*ts):
             check(*ts)
 
-        _core._trace_host_call(host, values)
+        _core._trace_host_call(host, values, writes=False)
         return None
     check(*tensors)
     return None

@@ -946,7 +946,7 @@ def print_(
             )
             print_(*again, output_stream=output_stream, summarize=summarize, sep=sep, end=end)
 
-        _core._trace_host_call(host, tensors)
+        _core._trace_host_call(host, tensors, writes=False)
         return None
     stream = sys.stderr if output_stream is None else output_stream
     if isinstance(stream, str):

@@ -79,7 +79,7 @@ def _drawn(make, *operands):
     replayable and the function runs eagerly."""
     if not _core._tracing() or any(map(_core._trace_is_traced, operands)):
         return make()
-    return _core._trace_host_call(lambda: [make()], [])[0]
+    return _core._trace_host_call(lambda: [make()], [], writes=False)[0]
 
 
 def _stream_used():
