@@ -242,7 +242,7 @@ def run_workload(ctx, w, args, peers, tmp):
             seen.setdefault((spec["case"], spec["text"]), dict(spec, _spec=True))
     for b in seen.values():
         if b.get("_spec"):
-            ctx.budget(b["case"], b["text"], b["peer"], b["limit"], b["strict"])
+            ctx.budget(b["case"], b["text"], b["peer"], b["limit"], b["strict"], b.get("subject", "tapegrad"))
         else:
             ctx.budgets.append(b)
     tables = {}

@@ -205,14 +205,15 @@ class Context:
                 return r["seconds"]
         return None
 
-    def budget(self, case, text, peer, limit, strict=False):
-        """Budget `time(tapegrad) / time(peer) <= limit` (`< limit` when strict), from this run."""
+    def budget(self, case, text, peer, limit, strict=False, subject="tapegrad"):
+        """Budget `time(subject) / time(peer) <= limit` (`< limit` when strict), from this run;
+        `subject` is a tapegrad row ("tapegrad", "tapegrad tf.function")."""
         if self.family is not None:  # the parent evaluates it when both times are in
-            self.budget_specs.append(dict(case=case, text=text, peer=peer, limit=limit, strict=strict))
+            self.budget_specs.append(dict(case=case, text=text, peer=peer, limit=limit, strict=strict, subject=subject))
             return
-        t_tg, t_peer = self.time_of(case, "tapegrad"), self.time_of(case, peer)
+        t_tg, t_peer = self.time_of(case, subject), self.time_of(case, peer)
         if t_tg is None or t_peer is None:
-            missing = "tapegrad" if t_tg is None else peer
+            missing = subject if t_tg is None else peer
             self.budget_result(case, text, f"not measured ({missing} has no time)", None)
             return
         ratio = t_tg / t_peer

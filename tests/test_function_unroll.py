@@ -415,3 +415,20 @@ def test_random_programs_match_the_eager_walk_bit_for_bit(prog, reduce_axis):
     for _ in range(2):
         same(traced(x, r, c), f(x, r, c))
     assert unrolled(traced)
+
+
+def test_the_dense_gradient_call_unrolls_too():
+    # compute_gradient (tapegrad.distribute's call) takes the same path as compute_gradient_sparse
+    class DenseTape(tg.GradientTape):
+        def _compute_gradient(self, tape, flat_targets, flat_sources, flat_og, zero_unconnected):
+            return _core.compute_gradient(tape, flat_targets, flat_sources, flat_og, zero_unconnected)
+
+    w = tg.Variable(RNG.normal(size=(4, 2)).astype(np.float32))
+
+    def f(x):
+        with DenseTape() as tape:
+            loss = tg.reduce_sum(tg.tanh(x @ w))
+        return tape.gradient(loss, [w, x])
+
+    traced = eager_and_traced(f, arr(3, 4))
+    assert unrolled(traced) and "gradient_dense" not in names(traced)

@@ -146,3 +146,4 @@ def run(ctx):
             note="per step",
         )
     ctx.budget(case, "tapegrad <= 0.35x PyTorch eager", "PyTorch eager", 0.35)
+    ctx.budget(case, "tapegrad tf.function <= 0.5x JAX jit", "JAX jit", 0.5, subject="tapegrad tf.function")

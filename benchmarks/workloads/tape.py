@@ -43,3 +43,4 @@ def run(ctx):
         if t is not None:
             ctx.rows[-1]["note"] = note.format(t / chain.N_OPS * 1e6)
     ctx.budget(case, "tapegrad <= 0.35x PyTorch eager", "PyTorch eager", 0.35)
+    ctx.budget(case, "tapegrad tf.function <= JAX jit (per op)", "JAX jit", 1.0, subject="tapegrad tf.function")

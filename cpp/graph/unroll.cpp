@@ -56,39 +56,47 @@ struct Step {
   std::vector<char> needs;
 };
 
-thread_local tg::Node t_node;  // the rebuilt tape node of the step running now (no allocation per step)
-thread_local std::vector<Tensor> t_gout, t_gin;
+// The rebuilt tape node of the step running now, and its gradients: reused, so a step allocates
+// no vectors. Reached through a call that is not inlined: in a shared library each thread-local
+// access is a call to __tls_get_addr, and gcc repeats it at every use of an inlined reference.
+struct Scratch {
+  tg::Node node;
+  std::vector<Tensor> gout, gin;
+};
+__attribute__((noinline)) Scratch* scratch() {
+  thread_local Scratch s;
+  return &s;
+}
 
 void run_step(const Step& s, Env& env) {
   bool any = false;
   for (int g : s.out_grad) any |= g >= 0 && env.t[size_t(g)].defined();
   if (!any) return;  // the walk skips a node none of whose outputs has a gradient
-  tg::Node& node = t_node;
+  Scratch& sc = *scratch();
+  struct Clear {  // drop the references the scratch holds, also when a rule raises
+    Scratch& sc;
+    ~Clear() {
+      sc.node.inputs.clear();
+      sc.node.outputs.clear();
+      sc.gout.clear();
+      sc.gin.clear();
+    }
+  } clear{sc};
+  tg::Node& node = sc.node;
   node.op = s.op;
   node.attrs = s.attrs;
-  node.inputs.clear();
-  node.outputs.clear();
   for (const TensorRef& r : s.in) node.inputs.push_back(r.get(env));
   for (const TensorRef& r : s.out) node.outputs.push_back(r.get(env));
-  t_gout.clear();
   for (size_t i = 0; i < s.out.size(); ++i) {
     const int g = s.out_grad[i];
-    t_gout.push_back(g >= 0 && env.t[size_t(g)].defined() ? env.t[size_t(g)] : ops::zeros_like(node.outputs[i]));
+    sc.gout.push_back(g >= 0 && env.t[size_t(g)].defined() ? env.t[size_t(g)] : ops::zeros_like(node.outputs[i]));
   }
-  t_gin.assign(s.in.size(), Tensor());
-  struct Clear {  // drop the references the scratch holds, also when a rule raises
-    ~Clear() {
-      t_node.inputs.clear();
-      t_node.outputs.clear();
-      t_gout.clear();
-      t_gin.clear();
-    }
-  } clear;
-  opdef(s.op).vjp(node, t_gout.data(), reinterpret_cast<const bool*>(s.needs.data()), t_gin.data());
+  sc.gin.resize(s.in.size());
+  opdef(s.op).vjp(node, sc.gout.data(), reinterpret_cast<const bool*>(s.needs.data()), sc.gin.data());
   for (size_t i = 0; i < s.in.size(); ++i) {  // the walk's choke point
-    if (!s.needs[i] || !t_gin[i].defined()) continue;
+    if (!s.needs[i] || !sc.gin[i].defined()) continue;
     const Tensor& in = node.inputs[i];
-    Tensor g = std::move(t_gin[i]);
+    Tensor g = std::move(sc.gin[i]);
     if (g.dtype != in.dtype)
       throw RuntimeError(std::string("internal: gradient of ") + op_name(s.op) + " input " + std::to_string(i) +
                          " has dtype " + dtype_name(g.dtype) + ", expected " + dtype_name(in.dtype));

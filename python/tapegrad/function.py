@@ -371,7 +371,7 @@ class _Trace:
     """One signature's trace: the replayable graph (None: runs eagerly, `reason` says why) and how
     to rebuild the Python result from the graph's output tensors."""
 
-    __slots__ = ("graph", "reason", "structure", "_static", "_is_tensor", "_single", "_flat")
+    __slots__ = ("graph", "reason", "structure", "_static", "_is_tensor", "_single", "_flat", "_plain")
 
     def __init__(self, traced, result, flat_out):
         self.graph = traced if traced.replayable else None
@@ -382,6 +382,8 @@ class _Trace:
         self._static = [None if t else x for t, x in zip(self._is_tensor, flat_out)]
         # a plain list or tuple of tensors (`return loss, grads`-like results with no nesting):
         # rebuilt without nest's walk
+        # no tensor at all (a training step returning None): the same value every call
+        self._plain = not any(self._is_tensor) and _static_output(result)
         self._flat = None
         if type(result) in (list, tuple) and all(type(x) is Tensor for x in result):
             self._flat = type(result)
@@ -391,6 +393,8 @@ class _Trace:
             return tensors[0]
         if self._flat is not None:
             return self._flat(tensors)
+        if self._plain:
+            return self.structure
         it = iter(tensors)
         return nest.pack_sequence_as(
             self.structure, [next(it) if t else x for t, x in zip(self._is_tensor, self._static)]
