@@ -243,8 +243,9 @@ void commit_gradient(Recorder& rec, const std::shared_ptr<UnrolledGradient>& u, 
         uses.push_back(g);
         defs.push_back(g);
       }
-    rec.add_pure(std::string("vjp:") + op_name(s.op), [u, k](Env& env) { run_step(u->steps[k], env); },
-                 std::move(uses), std::move(defs));
+    rec.add_pure(
+        std::string("vjp:") + op_name(s.op), [u, k](Env& env) { run_step(u->steps[k], env); }, std::move(uses),
+        std::move(defs));
   }
   // the results: fresh slots, bound to the tensors the trace's own walk returned
   std::vector<int> out_slots(n, -1), uses;
