@@ -26,9 +26,14 @@ def names(f):
     return trace.graph.node_names
 
 
+def fused(f):
+    return [x for x in names(f) if x.startswith("fused_elementwise")]
+
+
 def unrolled(f):
     n = names(f)
-    return "gradient_seed" in n and not any(x.startswith("gradient_sparse") or x == "gradient_dense" for x in n)
+    walk = any(x.startswith("gradient_sparse") or x == "gradient_dense" for x in n)
+    return not walk and "push_tape" not in n and ("gradient_seed" in n or bool(fused(f)))
 
 
 def kept_as_walk(f):
@@ -432,3 +437,140 @@ def test_the_dense_gradient_call_unrolls_too():
 
     traced = eager_and_traced(f, arr(3, 4))
     assert unrolled(traced) and "gradient_dense" not in names(traced)
+
+
+# ---- Note [Fused elementwise] -----------------------------------------------------------------------
+
+
+def chain(x0):
+    with tg.GradientTape() as tape:
+        tape.watch(x0)
+        x = x0
+        for _ in range(10):
+            x = tg.tanh(x * 1.01 + 0.1)
+            x = x * x
+    return tape.gradient(x, x0, output_gradients=tg.ones_like(x))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_an_elementwise_chain_and_its_gradient_run_as_one_fused_node(dtype):
+    x = tg.constant(np.linspace(-1, 1, 16).astype(dtype))
+    traced = eager_and_traced(chain, x)
+    assert len(names(traced)) == 1 and names(traced)[0].startswith("fused_elementwise(")
+
+
+def test_fused_rules_with_constants_and_two_inputs():
+    # Square's and Sub's rules make constants and negations; Div's reads both inputs
+    def f(x, y):
+        with tg.GradientTape() as tape:
+            tape.watch([x, y])
+            z = tg.square(x - y) / (y * y + 1.0) + tg.exp(-x) * tg.sigmoid(y) - tg.sin(x) * 0.5
+            w = tg.sqrt(tg.abs(z) + 1.0)
+        return tape.gradient(w, [x, y])
+
+    traced = eager_and_traced(f, arr(7), arr(7))
+    assert fused(traced)
+    assert unrolled(traced)
+
+
+def test_a_node_that_is_not_elementwise_splits_the_fused_runs():
+    def f(x):
+        with tg.GradientTape() as tape:
+            tape.watch(x)
+            y = tg.tanh(x * 2.0) * x
+            s = tg.reduce_sum(y)  # not elementwise
+            z = tg.exp(x) * s
+        return tape.gradient(z, x, output_gradients=tg.ones_like(z))
+
+    traced = eager_and_traced(f, arr(8))
+    n = names(traced)
+    assert len(fused(traced)) >= 2 and "ops::reduce" in n
+
+
+def test_large_tensors_are_not_fused():
+    traced = eager_and_traced(chain, arr(20000))
+    assert not fused(traced) and "vjp:Tanh" in names(traced)
+
+
+def test_a_rule_that_reads_its_inputs_data_outside_recorded_ops_is_not_fused():
+    # Maximum's rule compares x >= y with an unrecorded kernel and selects: it stays a step (and
+    # stays right); Relu's is one recorded ReluGrad: fused
+    def f(x, y):
+        with tg.GradientTape() as tape:
+            tape.watch([x, y])
+            z = tg.maximum(x * 3.0, y) * tg.nn.relu(x)
+        return tape.gradient(z, [x, y], output_gradients=tg.ones_like(z))
+
+    traced = eager_and_traced(f, arr(9), arr(9))
+    assert "vjp:Maximum" in names(traced) and "vjp:Relu" not in names(traced)
+    assert fused(traced)
+
+
+def test_fused_node_under_an_outer_tape_and_forward_accumulator_runs_its_ops():
+    x = arr(16)
+    traced = tg.function(chain)
+    traced(x)
+    assert fused(traced)
+    with tg.GradientTape() as outer:
+        outer.watch(x)
+        g = traced(x)
+    with tg.GradientTape() as outer2:
+        outer2.watch(x)
+        ge = chain(x)
+    same(outer.gradient(g, x), outer2.gradient(ge, x))
+    v = arr(16)
+    with tg.autodiff.ForwardAccumulator(x, v) as acc:
+        g = traced(x)
+    with tg.autodiff.ForwardAccumulator(x, v) as acc2:
+        ge = chain(x)
+    same(acc.jvp(g), acc2.jvp(ge))
+
+
+def test_four_threads_replay_one_fused_function():
+    traced = tg.function(chain)
+    xs = [arr(16) for _ in range(4)]
+    want = [chain(x).numpy() for x in xs]
+    traced(xs[0])
+    assert fused(traced)
+    errors = []
+
+    def work(i):
+        try:
+            for _ in range(200):
+                np.testing.assert_array_equal(traced(xs[i]).numpy(), want[i])
+        except BaseException as e:  # noqa: BLE001 (reported below)
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+
+
+FUSABLE_UNARY = [tg.tanh, tg.sin, tg.exp, tg.square, tg.sigmoid, tg.negative, lambda t: t * 0.5, lambda t: 2.0 - t]
+FUSABLE_BINARY = [tg.add, tg.multiply, tg.subtract, lambda a, b: a / (b * b + 1.0), tg.maximum, tg.minimum]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    prog=st.lists(st.tuples(st.booleans(), st.integers(0, 7), st.integers(0, 5), st.integers(0, 20)), max_size=14),
+    n=st.sampled_from([1, 5, 16, 33]),
+)
+def test_random_fused_programs_match_eager_bit_for_bit(prog, n):
+    def f(x, y):
+        with tg.GradientTape() as tape:
+            tape.watch([x, y])
+            vals = [x, y]
+            for unary, u, b, k in prog:
+                cur = vals[-1]
+                vals.append(FUSABLE_UNARY[u](cur) if unary else FUSABLE_BINARY[b](cur, vals[k % len(vals)]))
+            out = vals[-1] * x
+        return tape.gradient(out, [x, y], output_gradients=tg.ones_like(out))
+
+    x, y = arr(n), arr(n)
+    traced = tg.function(f)
+    for _ in range(2):
+        same(traced(x, y), f(x, y))
+    assert fused(traced)

@@ -95,12 +95,14 @@ void push(const std::shared_ptr<Accumulator>& acc) {
   if (is_recording(acc.get())) throw ValueError("Accumulator is already recording.");
   acc->outer_tapes.assign(tape::t_active.begin(), tape::t_active.end());
   t_active.push_back(acc);
+  tape::refresh_any();
 }
 
 void pop(const Accumulator* acc) {
   for (size_t i = t_active.size(); i-- > 0;)
     if (t_active[i].get() == acc) {
       t_active.erase(t_active.begin() + long(i));
+      tape::refresh_any();
       return;
     }
   throw ValueError("Accumulator is not recording.");
@@ -127,10 +129,12 @@ class OuterOnly {
                                                      [&](const std::weak_ptr<Tape>& w) { return w.lock() == t; });
                                }),
                 tapes.end());
+    tape::refresh_any();
   }
   ~OuterOnly() {
     t_active = std::move(saved_accs_);
     tape::t_active = std::move(saved_tapes_);
+    tape::refresh_any();
   }
   OuterOnly(const OuterOnly&) = delete;
   OuterOnly& operator=(const OuterOnly&) = delete;

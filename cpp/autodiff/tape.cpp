@@ -37,13 +37,19 @@ void Tape::watch_variable(const std::shared_ptr<Variable>& v) {
 namespace tape {
 
 thread_local std::vector<std::shared_ptr<Tape>> t_active;
+thread_local int t_any = 0;
+void refresh_any() { t_any = !t_active.empty() || !forward::t_active.empty(); }
 
-void push(const std::shared_ptr<Tape>& t) { t_active.push_back(t); }
+void push(const std::shared_ptr<Tape>& t) {
+  t_active.push_back(t);
+  refresh_any();
+}
 
 void pop(const Tape* t) {
   for (size_t i = t_active.size(); i-- > 0;)
     if (t_active[i].get() == t) {
       t_active.erase(t_active.begin() + long(i));
+      refresh_any();
       return;
     }
   throw ValueError("Tape is not recording.");
@@ -83,10 +89,12 @@ bool begin_record(Recording& r, const Tensor* in, size_t nin, const Tensor* out,
 // rule with exactly what it declared, and checks the check itself with t_save_nothing (a test
 // hook: this thread's nodes keep no data at all).
 thread_local bool t_save_nothing = false;
+thread_local bool t_save_all = false;
 
 void end_record(Recording& r, Op op, const Tensor* in, size_t nin, const Tensor* out, size_t nout, Attrs&& attrs) {
   const OpDef& def = opdef(op);
-  const bool keep_in = def.saves_inputs && !t_save_nothing, keep_out = def.saves_outputs && !t_save_nothing;
+  const bool keep_in = (def.saves_inputs || t_save_all) && !t_save_nothing;
+  const bool keep_out = (def.saves_outputs || t_save_all) && !t_save_nothing;
   auto node = std::make_shared<Node>();
   node->op = op;
   node->inputs.reserve(nin);

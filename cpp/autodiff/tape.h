@@ -89,8 +89,13 @@ namespace tape {
 
 // The thread's stack of recording tapes.
 extern thread_local std::vector<std::shared_ptr<Tape>> t_active;
-// Whether anything records: a tape or a forward accumulator (See Note [Forward mode]).
-inline bool any_active() { return !t_active.empty() || !forward::t_active.empty(); }
+// Whether anything records: a tape or a forward accumulator (See Note [Forward mode]). Every op
+// asks, so it is one plain thread-local int (the vectors' thread-locals cost a call to their
+// initialisation wrapper and one to __tls_get_addr each, in a shared library); whatever changes
+// either stack calls refresh_any() after.
+extern thread_local int t_any;
+inline bool any_active() { return t_any != 0; }
+void refresh_any();
 void push(const std::shared_ptr<Tape>& tape);
 void pop(const Tape* tape);  // removes it wherever it is on the stack
 bool is_recording(const Tape* tape);
@@ -114,6 +119,9 @@ struct NoAttrs {
   void operator()(Attrs&) const {}
 };
 extern thread_local bool t_save_nothing;  // test hook (Note [Saved tensors])
+// Nodes keep every input's and output's data (a traced rule captured as its primitives, Note
+// [Fused elementwise]: its constants are read from the nodes).
+extern thread_local bool t_save_all;
 template <class Fill = NoAttrs>
 inline void record_n(Op op, const Tensor* in, size_t nin, const Tensor* out, size_t nout, Fill&& fill_attrs = {}) {
   if (!any_active()) return;

@@ -149,6 +149,7 @@ void Graph::plan() {
     if (keep[i]) kept.push_back(std::move(nodes[i]));
   dropped += int(nodes.size() - kept.size());
   nodes = std::move(kept);
+  fuse_elementwise(*this);  // See Note [Fused elementwise] (fuse.cpp)
 
   std::vector<int> last(size_t(n_slots), -1);
   for (size_t i = 0; i < nodes.size(); ++i)

@@ -13,6 +13,7 @@
 // first call still returns its eager result, and tf.function runs that signature eagerly from then
 // on, saying why.
 #pragma once
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -24,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "ops/op_list.h"
 #include "tensor/errors.h"
 #include "tensor/tensor.h"
 
@@ -39,6 +41,50 @@ struct Env {
   std::vector<std::shared_ptr<void>> obj;
 };
 using NodeFn = std::function<void(Env&)>;
+
+// A Tensor argument of a recorded call: a slot, or a value fixed at trace time (a constant made
+// from a Python value, or a tensor that existed before the trace began: TF captures those by value).
+struct TensorRef {
+  int slot = -1;
+  Tensor value;
+  const Tensor& get(const Env& env) const { return slot >= 0 ? env.t[size_t(slot)] : value; }
+};
+
+// What a node computes, when it is elementwise float arithmetic on tensors of one size: the ops a
+// fused node runs in one pass (See Note [Fused elementwise], graph/fuse.cpp).
+struct EwOp {
+  enum Kind : uint8_t {
+    kBinary,      // out = op(a, b) with the kernels' loop `mode` (0 vv, 1 vs, 2 sv)
+    kUnary,       // out = op(a)
+    kCopy,        // out = a (a gradient passed on, a seed, a result)
+    kFill,        // out = value everywhere
+    kAccumulate,  // out = out + a when out holds a value, else a (the walk's accumulation)
+    kResult,      // out = a when a holds a value, else zeros (value != 0) or an internal error
+  };
+  Kind kind;
+  Op op = Op::Add;
+  uint8_t mode = 0;
+  TensorRef a, b;
+  int out = -1;
+  Shape shape;  // out's
+  double value = 0.0;
+};
+struct EwProgram {
+  DType dtype = DType::Float32;
+  int64_t n = 0;  // elements of every tensor it reads or writes (scalar constants aside)
+  std::vector<EwOp> ops;
+};
+// The most elements a fused node handles: the kernels run such sizes in one call on one thread,
+// so a fused node's results have their bits (kernels split larger ones across the pool).
+constexpr int64_t kFuseMaxElements = 4096;
+// An EwOp for a recorded ops::binary / ops::unary call, or null when it does not qualify.
+std::shared_ptr<EwProgram> ew_binary(Op op, const TensorRef& a, const Tensor& av, const TensorRef& b, const Tensor& bv,
+                                     const Tensor& out, int out_slot);
+std::shared_ptr<EwProgram> ew_unary(Op op, const TensorRef& a, const Tensor& av, const Tensor& out, int out_slot);
+struct Graph;
+// Graph::plan's pass: runs of consecutive nodes with programs become fused nodes.
+void fuse_elementwise(Graph& g);
+
 struct Node {
   NodeFn fn;
   std::string name;
@@ -49,17 +95,10 @@ struct Node {
   bool pure = false;
   std::vector<int> defs;  // the slots a pure node writes
   int tape = -1;          // the object slot of a Tape made in the function that this call acts on
+  std::shared_ptr<const EwProgram> ew;  // elementwise arithmetic a fused node may run instead
 };
 using Block = std::vector<Node>;
 void run_block(const Block& b, Env& env);
-
-// A Tensor argument of a recorded call: a slot, or a value fixed at trace time (a constant made
-// from a Python value, or a tensor that existed before the trace began: TF captures those by value).
-struct TensorRef {
-  int slot = -1;
-  Tensor value;
-  const Tensor& get(const Env& env) const { return slot >= 0 ? env.t[size_t(slot)] : value; }
-};
 
 struct Graph {
   Block nodes;  // each with a name for debugging and tests (e.g. "ops::matmul")
@@ -159,8 +198,10 @@ class Recorder {
     if (tape >= 0 && blocks_.size() > 1) nested_tapes_.push_back(tape);
     blocks_.back()->push_back(Node{std::move(fn), std::move(name), std::move(uses), {}, false, {}, tape});
   }
-  void add_pure(std::string name, NodeFn fn, std::vector<int> uses, std::vector<int> defs) {
-    blocks_.back()->push_back(Node{std::move(fn), std::move(name), std::move(uses), {}, true, std::move(defs)});
+  void add_pure(std::string name, NodeFn fn, std::vector<int> uses, std::vector<int> defs,
+                std::shared_ptr<const EwProgram> ew = nullptr) {
+    blocks_.back()->push_back(
+        Node{std::move(fn), std::move(name), std::move(uses), {}, true, std::move(defs), -1, std::move(ew)});
   }
   void push_block(Block* b) { blocks_.push_back(b); }
   void pop_block() { blocks_.pop_back(); }
@@ -485,6 +526,25 @@ template <class R> void fold_results(Recorder& r, const R& res) {
   }
 }
 
+// ops::binary(op, a, b) and ops::unary(op, x) calls describe themselves for fusion (Note [Fused
+// elementwise]); every other call returns null.
+template <class Cap, class R, class S, class... A>
+std::shared_ptr<EwProgram> elementwise(const char* name, const Cap& cap, const R& r, const S& slots, const A&... a) {
+  if constexpr (std::is_same<std::tuple<std::decay_t<A>...>, std::tuple<Op, Tensor, Tensor>>::value &&
+                std::is_same<R, Tensor>::value) {
+    if (std::strcmp(name, "ops::binary") != 0) return nullptr;
+    const auto& args = std::forward_as_tuple(a...);
+    return ew_binary(std::get<0>(cap), std::get<1>(cap), std::get<1>(args), std::get<2>(cap), std::get<2>(args), r,
+                     slots);
+  } else if constexpr (std::is_same<std::tuple<std::decay_t<A>...>, std::tuple<Op, Tensor>>::value &&
+                       std::is_same<R, Tensor>::value) {
+    if (std::strcmp(name, "ops::unary") != 0) return nullptr;
+    return ew_unary(std::get<0>(cap), std::get<1>(cap), std::get<1>(std::forward_as_tuple(a...)), r, slots);
+  } else {
+    return nullptr;
+  }
+}
+
 template <class F> struct Recorded {
   const char* name;
   F f;
@@ -534,7 +594,7 @@ template <class F> struct Recorded {
       } else {
         std::vector<int> defs;
         defs_of(slots, defs);
-        rec.add_pure(name, std::move(node), uses_of(cap), std::move(defs));
+        rec.add_pure(name, std::move(node), uses_of(cap), std::move(defs), elementwise(name, cap, r, slots, a...));
       }
       return r;
     } else {

@@ -1,5 +1,6 @@
 // A traced tape.gradient recorded as nodes (See Note [Unrolled gradient]).
 #include <cstdlib>
+#include <cstring>
 
 #include "autodiff/tape.h"
 #include "graph/trace.h"
@@ -54,6 +55,7 @@ struct Step {
   std::vector<int> out_grad;       // gradient slot per output (-1: never gets one)
   std::vector<int> in_grad;        // gradient slot per input that needs one (-1: not needed)
   std::vector<char> needs;
+  std::vector<Tensor> in_meta, out_meta;  // id/shape/dtype of each (no data)
 };
 
 // The rebuilt tape node of the step running now, and its gradients: reused, so a step allocates
@@ -112,6 +114,7 @@ thread_local std::string t_refusal;
 struct UnrolledGradient {
   int tape = -1;
   std::vector<std::pair<TensorRef, std::optional<TensorRef>>> seeds;  // target (meta), output gradient
+  std::vector<Tensor> seed_og_meta;  // the output gradient's id/shape/dtype (undefined: none)
   std::vector<int> seed_slots;
   std::vector<Step> steps;
   std::vector<int> source_grad;  // per source: its gradient slot, -1 when it gets none
@@ -154,12 +157,15 @@ std::shared_ptr<UnrolledGradient> plan_gradient(Recorder& rec, const std::shared
       if (!og) return refuse("an output gradient is not a top-level tensor of the function");
     }
     u->seeds.emplace_back(TensorRef{-1, targets[i].meta()}, og);
+    u->seed_og_meta.push_back(og ? output_grads[i].meta() : Tensor());
     u->seed_slots.push_back(slot_for(targets[i].id));
   }
   for (const tape::WalkStep& ws : walk.steps) {
     const tg::Node& n = *ws.node;
     const OpDef& def = opdef(n.op);
-    Step s{n.op, n.attrs, {}, {}, {}, {}, ws.needs};
+    Step s{n.op, n.attrs, {}, {}, {}, {}, ws.needs, {}, {}};
+    for (const Tensor& t : n.inputs) s.in_meta.push_back(t.meta());
+    for (const Tensor& t : n.outputs) s.out_meta.push_back(t.meta());
     auto ref = [&](const Tensor& t, bool saved) -> std::optional<TensorRef> {
       if (!rec.top_level_tensor(t)) return std::nullopt;
       if (!saved) return TensorRef{-1, t.meta()};
@@ -195,6 +201,218 @@ std::shared_ptr<UnrolledGradient> plan_gradient(Recorder& rec, const std::shared
 
 const std::string& last_unroll_refusal() { return t_refusal; }
 
+// ---- the steps as elementwise programs (See Note [Fused elementwise], fuse.cpp) --------------------
+
+namespace {
+
+// A captured primitive's operand: what it was in the rule's run.
+struct CapRef {
+  enum Kind : uint8_t { kNone, kInput, kOutput, kGrad, kInter, kConst } kind = kNone;
+  int index = 0;
+  Tensor value;  // kConst
+  bool operator==(const CapRef& o) const {
+    if (kind != o.kind || index != o.index) return false;
+    if (kind != kConst) return true;
+    return value.dtype == o.value.dtype && value.shape == o.value.shape &&
+           std::memcmp(value.raw(), o.value.raw(), value.nbytes()) == 0;
+  }
+};
+struct CapOp {
+  Op op;
+  bool binary;
+  uint8_t mode;
+  CapRef a, b;
+  bool operator==(const CapOp& o) const {
+    return op == o.op && binary == o.binary && mode == o.mode && a == o.a && b == o.b;
+  }
+};
+struct Capture {
+  std::vector<CapOp> ops;
+  std::vector<CapRef> results;  // per input: its gradient (kNone: none)
+};
+
+void fill_standin(Tensor& t, uint32_t& state, double sign) {
+  const int64_t n = t.numel();
+  for (int64_t i = 0; i < n; ++i) {
+    state = state * 1664525u + 1013904223u;
+    const double v = sign * (0.5 + double(state >> 8) / double(1u << 24));
+    if (t.dtype == DType::Float32) t.data<float>()[i] = float(v);
+    else t.data<double>()[i] = v;
+  }
+}
+
+// Runs the step's rule on stand-ins (positive values, or negative ones: a value the rule derives
+// from its inputs' data then differs between the two runs) under a tape that keeps every node's
+// data, and reads back the primitives it ran. nullopt when the rule runs anything else.
+std::optional<Capture> capture_rule(const Step& s, DType dtype, int64_t n, double sign) {
+  uint32_t state = sign > 0 ? 12345u : 54321u;
+  tg::Node node;
+  node.op = s.op;
+  node.attrs = s.attrs;
+  std::vector<Tensor> gout;
+  auto cap = std::make_shared<Tape>(true, false);
+  auto standin = [&](const Tensor& meta) {
+    Tensor t = Tensor::empty(meta.shape, dtype);
+    fill_standin(t, state, sign);
+    cap->watch(t);
+    return t;
+  };
+  for (const Tensor& m : s.in_meta) node.inputs.push_back(standin(m));
+  for (const Tensor& m : s.out_meta) node.outputs.push_back(standin(m));
+  for (const Tensor& m : s.out_meta) gout.push_back(standin(m));
+  std::vector<Tensor> gin(s.in_meta.size());
+  {
+    struct Push {  // the capturing tape, and every node keeping its data, for this scope only
+      const std::shared_ptr<Tape>& t;
+      bool saved;
+      explicit Push(const std::shared_ptr<Tape>& tp) : t(tp), saved(tape::t_save_all) {
+        tape::push(t);
+        tape::t_save_all = true;
+      }
+      ~Push() {
+        tape::t_save_all = saved;
+        tape::pop(t.get());
+      }
+    } push(cap);
+    try {
+      opdef(s.op).vjp(node, gout.data(), reinterpret_cast<const bool*>(s.needs.data()), gin.data());
+    } catch (const std::exception&) { return std::nullopt; }
+  }
+  std::unordered_map<int64_t, CapRef> known;
+  for (size_t i = 0; i < node.inputs.size(); ++i) known[node.inputs[i].id] = CapRef{CapRef::kInput, int(i), {}};
+  for (size_t i = 0; i < node.outputs.size(); ++i) known[node.outputs[i].id] = CapRef{CapRef::kOutput, int(i), {}};
+  for (size_t i = 0; i < gout.size(); ++i) known[gout[i].id] = CapRef{CapRef::kGrad, int(i), {}};
+  auto operand = [&](const Tensor& t, CapRef& out) {
+    if (t.dtype != dtype) return false;
+    auto it = known.find(t.id);
+    if (it != known.end()) {
+      out = it->second;
+      return true;
+    }
+    // made by the rule without a recorded op: a constant (scalar_like), read from the node
+    if (t.numel() != 1 || !t.has_data()) return false;
+    out = CapRef{CapRef::kConst, 0, t};
+    return true;
+  };
+  Capture c;
+  for (const auto& p : cap->nodes) {
+    if (!p || p->outputs.size() != 1 || p->inputs.empty() || p->inputs.size() > 2) return std::nullopt;
+    const Tensor& o = p->outputs[0];
+    const kernels::EwLoops k = kernels::float_loops(p->op, dtype);
+    const bool binary = p->inputs.size() == 2;
+    if (o.dtype != dtype || o.numel() != n || (binary ? !k.vv : !k.un)) return std::nullopt;
+    CapOp op{p->op, binary, 0, {}, {}};
+    if (!operand(p->inputs[0], op.a)) return std::nullopt;
+    if (binary) {
+      if (!operand(p->inputs[1], op.b)) return std::nullopt;
+      const Tensor &a = p->inputs[0], &b = p->inputs[1];
+      if (a.shape == b.shape) op.mode = 0;  // as run_binary
+      else if (b.numel() == 1 && a.numel() == n) op.mode = 1;
+      else if (a.numel() == 1 && b.numel() == n) op.mode = 2;
+      else return std::nullopt;
+    } else if (p->inputs[0].numel() != n) {
+      return std::nullopt;
+    }
+    known[o.id] = CapRef{CapRef::kInter, int(c.ops.size()), {}};
+    c.ops.push_back(std::move(op));
+  }
+  c.results.resize(gin.size());
+  for (size_t i = 0; i < gin.size(); ++i) {
+    if (!s.needs[i] || !gin[i].defined()) continue;
+    if (gin[i].shape != s.in_meta[i].shape || !operand(gin[i], c.results[i])) return std::nullopt;  // sum_to
+    if (c.results[i].kind == CapRef::kConst && n != 1) return std::nullopt;
+  }
+  return c;
+}
+
+// The seeds and the results as programs, when every tensor involved has one dtype and size.
+std::shared_ptr<EwProgram> seed_program(Recorder& rec, const UnrolledGradient& u) {
+  auto p = std::make_shared<EwProgram>();
+  for (size_t i = 0; i < u.seeds.size(); ++i) {
+    const Tensor& t = u.seeds[i].first.value;
+    if (i == 0) p->dtype = t.dtype, p->n = t.numel();
+    if ((t.dtype != DType::Float32 && t.dtype != DType::Float64) || t.dtype != p->dtype || t.numel() != p->n ||
+        p->n == 0 || p->n > kFuseMaxElements)
+      return nullptr;
+    EwOp acc{EwOp::kAccumulate, Op::Add, 0, {}, {}, u.seed_slots[i], t.shape, 0.0};
+    if (u.seeds[i].second) {
+      const Tensor& og = u.seed_og_meta[i];
+      if (og.dtype != t.dtype || og.shape != t.shape) return nullptr;
+      acc.a = *u.seeds[i].second;
+    } else {
+      const int ones = rec.new_slot();
+      p->ops.push_back(EwOp{EwOp::kFill, Op::Add, 0, {}, {}, ones, t.shape, 1.0});
+      acc.a = TensorRef{ones, Tensor()};
+    }
+    p->ops.push_back(std::move(acc));
+  }
+  return p->ops.empty() ? nullptr : p;
+}
+
+std::shared_ptr<EwProgram> result_program(const UnrolledGradient& u, const std::vector<int>& out_slots) {
+  auto p = std::make_shared<EwProgram>();
+  for (size_t i = 0; i < out_slots.size(); ++i) {
+    if (out_slots[i] < 0) continue;
+    const Tensor& s = u.sources[i];
+    if (p->ops.empty()) p->dtype = s.dtype, p->n = s.numel();
+    if ((s.dtype != DType::Float32 && s.dtype != DType::Float64) || s.dtype != p->dtype || s.numel() != p->n ||
+        p->n == 0 || p->n > kFuseMaxElements)
+      return nullptr;
+    const TensorRef a = u.source_grad[i] >= 0 ? TensorRef{u.source_grad[i], Tensor()} : TensorRef{};
+    p->ops.push_back(EwOp{EwOp::kResult, Op::Add, 0, a, {}, out_slots[i], s.shape, u.zero_unconnected ? 1.0 : 0.0});
+  }
+  return p->ops.empty() ? nullptr : p;
+}
+
+// The step as a program, or null (then it runs as run_step, and ends any fused run).
+std::shared_ptr<EwProgram> step_program(Recorder& rec, const Step& s) {
+  if (s.out_meta.empty()) return nullptr;
+  const DType dtype = s.out_meta[0].dtype;
+  const int64_t n = s.out_meta[0].numel();
+  if ((dtype != DType::Float32 && dtype != DType::Float64) || n == 0 || n > kFuseMaxElements) return nullptr;
+  for (const Tensor& m : s.out_meta)
+    if (m.dtype != dtype || m.numel() != n) return nullptr;
+  for (const Tensor& m : s.in_meta)
+    if (m.dtype != dtype || (m.numel() != n && m.numel() != 1)) return nullptr;
+  std::optional<Capture> c1 = capture_rule(s, dtype, n, 1.0);
+  if (!c1) return nullptr;
+  std::optional<Capture> c2 = capture_rule(s, dtype, n, -1.0);
+  if (!c2 || !(c1->ops == c2->ops) || c1->results.size() != c2->results.size()) return nullptr;
+  for (size_t i = 0; i < c1->results.size(); ++i)
+    if (!(c1->results[i] == c2->results[i])) return nullptr;
+  std::vector<int> inter(c1->ops.size());
+  for (int& slot : inter) slot = rec.new_slot();
+  auto ref = [&](const CapRef& r, TensorRef& out) {
+    switch (r.kind) {
+      case CapRef::kInput: out = s.in[size_t(r.index)]; return out.slot >= 0 || out.value.has_data();
+      case CapRef::kOutput: out = s.out[size_t(r.index)]; return out.slot >= 0 || out.value.has_data();
+      case CapRef::kGrad: out = TensorRef{s.out_grad[size_t(r.index)], Tensor()}; return out.slot >= 0;
+      case CapRef::kInter: out = TensorRef{inter[size_t(r.index)], Tensor()}; return true;
+      case CapRef::kConst: out = TensorRef{-1, r.value}; return true;
+      case CapRef::kNone: return false;
+    }
+    return false;
+  };
+  auto p = std::make_shared<EwProgram>();
+  p->dtype = dtype;
+  p->n = n;
+  for (size_t k = 0; k < c1->ops.size(); ++k) {
+    const CapOp& op = c1->ops[k];
+    EwOp e{op.binary ? EwOp::kBinary : EwOp::kUnary, op.op, op.mode, {}, {}, inter[k], s.out_meta[0].shape, 0.0};
+    if (!ref(op.a, e.a) || (op.binary && !ref(op.b, e.b))) return nullptr;
+    p->ops.push_back(std::move(e));
+  }
+  for (size_t i = 0; i < c1->results.size(); ++i) {
+    if (c1->results[i].kind == CapRef::kNone) continue;
+    EwOp e{EwOp::kAccumulate, Op::Add, 0, {}, {}, s.in_grad[i], s.in_meta[i].shape, 0.0};
+    if (!ref(c1->results[i], e.a) || e.out < 0) return nullptr;
+    p->ops.push_back(std::move(e));
+  }
+  return p;
+}
+
+}  // namespace
+
 void commit_gradient(Recorder& rec, const std::shared_ptr<UnrolledGradient>& u, const std::vector<Tensor>& results,
                      size_t stride) {
   const size_t n = u->sources.size();
@@ -229,7 +447,7 @@ void commit_gradient(Recorder& rec, const std::shared_ptr<UnrolledGradient>& u, 
             acc = acc.defined() ? ops::add(acc, seed) : std::move(seed);
           }
         },
-        std::move(uses), std::move(defs));
+        std::move(uses), std::move(defs), seed_program(rec, *u));
   }
   for (size_t k = 0; k < u->steps.size(); ++k) {
     const Step& s = u->steps[k];
@@ -245,7 +463,7 @@ void commit_gradient(Recorder& rec, const std::shared_ptr<UnrolledGradient>& u, 
       }
     rec.add_pure(
         std::string("vjp:") + op_name(s.op), [u, k](Env& env) { run_step(u->steps[k], env); }, std::move(uses),
-        std::move(defs));
+        std::move(defs), step_program(rec, s));
   }
   // the results: fresh slots, bound to the tensors the trace's own walk returned
   std::vector<int> out_slots(n, -1), uses;
@@ -271,7 +489,7 @@ void commit_gradient(Recorder& rec, const std::shared_ptr<UnrolledGradient>& u, 
           env.t[size_t(out_slots[i])] = std::move(v);
         }
       },
-      std::move(uses), std::move(defs));
+      std::move(uses), std::move(defs), result_program(*u, out_slots));
   rec.graph.unrolled_tapes.push_back(u->tape);
 }
 

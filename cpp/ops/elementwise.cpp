@@ -572,6 +572,68 @@ Tensor unary(Op op, const Tensor& x) {
   return out;
 }
 
+namespace {
+template <class T> EwLoops float_loops_t(Op op) {
+  EwLoops k;
+  auto set_bin = [&](const BinLoops& b) {
+    k.vv = b.vv;
+    k.vs = b.vs;
+    k.sv = b.sv;
+  };
+  switch (op) {
+#define TG_BIN(OP)                                                                \
+  case Op::OP:                                                                    \
+    if constexpr (binary_supported<Op::OP, T>()) set_bin(bin_loops<Op::OP, T>()); \
+    break;
+    TG_BIN(Add)
+    TG_BIN(Sub)
+    TG_BIN(Mul)
+    TG_BIN(Div)
+    TG_BIN(Maximum)
+    TG_BIN(Minimum)
+    TG_BIN(SquaredDifference)
+    TG_BIN(TanhGrad)
+    TG_BIN(SigmoidGrad)
+    TG_BIN(ReluGrad)
+#undef TG_BIN
+#define TG_UN(OP)                                                           \
+  case Op::OP:                                                              \
+    if constexpr (unary_supported<Op::OP, T>()) k.un = una_loop<Op::OP, T>; \
+    break;
+    TG_UN(Neg)
+    TG_UN(Square)
+    TG_UN(Sqrt)
+    TG_UN(Rsqrt)
+    TG_UN(Exp)
+    TG_UN(Log)
+    TG_UN(Sin)
+    TG_UN(Cos)
+    TG_UN(Abs)
+    TG_UN(Relu)
+    TG_UN(Sigmoid)
+    TG_UN(Reciprocal)
+#undef TG_UN
+    case Op::Tanh:  // as unary_op<Op::Tanh> chooses
+      if constexpr (std::is_same<T, float>::value) {
+        if (vmath::have_tanh_f32()) {
+          k.un = tanh_f32;
+          break;
+        }
+      }
+      k.un = una_loop<Op::Tanh, T>;
+      break;
+    default: break;
+  }
+  return k;
+}
+}  // namespace
+
+EwLoops float_loops(Op op, DType dtype) {
+  if (dtype == DType::Float32) return float_loops_t<float>(op);
+  if (dtype == DType::Float64) return float_loops_t<double>(op);
+  return {};
+}
+
 Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   Shape b = broadcast_shapes(x.shape, shape, Op::BroadcastTo);
   if (b != shape)

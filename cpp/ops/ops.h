@@ -10,6 +10,18 @@ namespace tg {
 
 
 namespace kernels {
+// The loops kernels::binary / kernels::unary run for a float32 or float64 op whose operands are
+// contiguous (Note [Kernel loops]): tensor-tensor, tensor-scalar, scalar-tensor, and the unary
+// loop. A replay's fused elementwise node calls them on its own buffers (Note [Fused elementwise],
+// graph/fuse.cpp), so its results have the bits of the kernels'. Null where the op has none (bool
+// outputs, integer-only ops, another dtype).
+using EwLoop = void (*)(const void* a, const void* b, void* out, int64_t n);
+using EwUnaryLoop = void (*)(const void* x, void* out, int64_t n);
+struct EwLoops {
+  EwLoop vv = nullptr, vs = nullptr, sv = nullptr;
+  EwUnaryLoop un = nullptr;
+};
+EwLoops float_loops(Op op, DType dtype);
 Shape broadcast_shapes(const Shape& a, const Shape& b, Op op);
 Tensor binary(Op op, const Tensor& a, const Tensor& b);
 Tensor unary(Op op, const Tensor& x);
