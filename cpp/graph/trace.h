@@ -196,7 +196,7 @@ class Recorder {
   void add(std::string name, NodeFn fn, std::vector<int> uses = {}, bool effect = true, int tape = -1) {
     if (effect) wrote_any();
     if (tape >= 0 && blocks_.size() > 1) nested_tapes_.push_back(tape);
-    blocks_.back()->push_back(Node{std::move(fn), std::move(name), std::move(uses), {}, false, {}, tape});
+    blocks_.back()->push_back(Node{std::move(fn), std::move(name), std::move(uses), {}, false, {}, tape, nullptr});
   }
   void add_pure(std::string name, NodeFn fn, std::vector<int> uses, std::vector<int> defs,
                 std::shared_ptr<const EwProgram> ew = nullptr) {
