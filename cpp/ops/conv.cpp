@@ -16,6 +16,7 @@
 #include "autodiff/tape.h"
 #define TG_CONVK_ISA isa_avx2
 #include "ops/conv_kernels.h"
+#include "ops/conv_winograd.h"
 #include "tensor/parallel.h"
 
 namespace tg {
@@ -604,6 +605,48 @@ bool direct_ok(const Geo& g) {
   return direct_enabled() && g.KH <= 64 && (kernel_set()->L == 16 || g.K() <= kSmallK || is_pointwise(g));
 }
 
+// Note [Winograd]
+// (placeholder, written after measurement)
+
+// TAPEGRAD_CONV_WINOGRAD=0 turns the Winograd path off (read at each call, for A/B measurements
+// and tests); TAPEGRAD_WINO_T sets its tiles per chunk (tuning only).
+int64_t env_int(const char* name, int64_t dflt) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::atoll(v) : dflt;
+}
+
+// 3x3, stride 1, dilation 1, AVX-512 kernels in use, pads a forward window can mirror (<= 2) and
+// channel counts where it wins (Note [Winograd]).
+bool winograd_ok(const Geo& g) {
+#if defined(TG_HAVE_WINOGRAD)
+  const Window2D& p = g.p;
+  if (!(direct_enabled() && kernel_set()->L == 16 && g.KH == 3 && g.KW == 3 && p.sh == 1 && p.sw == 1 &&
+        p.dh == 1 && p.dw == 1 && p.pt <= 2 && p.pl <= 2 && g.OH > 0 && g.OW > 0))
+    return false;
+  if (env_int("TAPEGRAD_CONV_WINOGRAD", 1) == 0) return false;
+  return g.C >= env_int("TAPEGRAD_WINO_MINC", 8) && g.O >= env_int("TAPEGRAD_WINO_MINC", 8);
+#else
+  return false;
+#endif
+}
+
+#if defined(TG_HAVE_WINOGRAD)
+void conv_fwd_winograd(const float* x, const float* w, float* out, const Geo& g) {
+  const std::vector<float> U = wino::transform_filter(w, g.C, g.O);
+  wino::forward(x, U.data(), out, wino::Problem{g.N, g.H, g.W, g.C, g.O, g.OH, g.OW, g.p.pt, g.p.pl},
+                env_int("TAPEGRAD_WINO_T", 0));
+}
+
+void conv_bwi_winograd(const float* gr, const float* w, float* dx, const Geo& g) {
+  const std::vector<float> U = wino::transform_filter_flipped(w, g.C, g.O);
+  wino::forward(gr, U.data(), dx, wino::Problem{g.N, g.OH, g.OW, g.O, g.C, g.H, g.W, 2 - g.p.pt, 2 - g.p.pl},
+                env_int("TAPEGRAD_WINO_T", 0));
+}
+#else
+void conv_fwd_winograd(const float*, const float*, float*, const Geo&) {}
+void conv_bwi_winograd(const float*, const float*, float*, const Geo&) {}
+#endif
+
 // Depthwise, multiplier 1 (Geo's O == C): the vector kernels above (faster with either ISA).
 bool depthwise_direct_ok(const Geo& g) { return direct_enabled() && g.KH <= 64 && g.O == g.C; }
 
@@ -681,13 +724,15 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Window2D& p) {
   check_float(x, "input", name);
   check_same_dtype(x, w, name);
   Geo g = conv_geo(x.shape, w.shape, p, name);
-  Tensor out = alloc_out(nhwc(g.N, g.OH, g.OW, g.O), x.dtype, direct_ok(g) && g.K() > 0);
+  const bool wino = winograd_ok(g);
+  Tensor out = alloc_out(nhwc(g.N, g.OH, g.OW, g.O), x.dtype, (wino || direct_ok(g)) && g.K() > 0);
   if (out.numel() == 0 || g.K() == 0) return out;
   TG_DISPATCH_FLOAT(x.dtype, T, {
     const T* px = x.data<T>();
     const T* pw = w.data<T>();
     T* po = out.data<T>();
     const int64_t K = g.K(), rows_img = g.OH * g.OW;
+    if (try_direct(&conv_fwd_winograd, wino, px, pw, po, g)) return out;
     if (try_direct(&conv_fwd_direct, direct_ok(g), px, pw, po, g)) return out;
     if (K <= kSmallK) {
       conv_direct<T>(px, pw, po, g);
@@ -715,14 +760,17 @@ Tensor conv2d_backprop_input(const Tensor& gr, const Tensor& w, const Window2D& 
   if (gr.shape != nhwc(g.N, g.OH, g.OW, g.O))
     throw InvalidArgument("Conv2DBackpropInput: out_backprop has shape " + gr.shape.str() + ", expected " +
                           nhwc(g.N, g.OH, g.OW, g.O).str() + op_tag(name));
+  const bool wino = winograd_ok(g);
   Tensor dx = alloc_out(xs, gr.dtype,
-                        gr.numel() > 0 && g.K() > 0 && direct_ok(g) && (small_c_variant(g) >= 0 || direct_input_ok(g)));
+                        gr.numel() > 0 && g.K() > 0 &&
+                            (wino || (direct_ok(g) && (small_c_variant(g) >= 0 || direct_input_ok(g)))));
   if (dx.numel() == 0 || gr.numel() == 0) return dx;
   TG_DISPATCH_FLOAT(gr.dtype, T, {
     const T* pg = gr.data<T>();
     const T* pw = w.data<T>();
     T* pd = dx.data<T>();
     const int64_t K = g.K(), rows_img = g.OH * g.OW;
+    if (try_direct(&conv_bwi_winograd, wino, pg, pw, pd, g)) return dx;
     if (try_direct(&conv_bwi_any, direct_ok(g) && (small_c_variant(g) >= 0 || direct_input_ok(g)), pg, pw, pd, g))
       return dx;
     if (K <= kSmallK) {

@@ -1,0 +1,228 @@
+// Winograd F(4x4, 3x3) for float32 3x3 stride-1 convolutions over NHWC tensors (See Note
+// [Winograd] in conv.cpp for the transform, the selection rule and the error bound). The kernels
+// need AVX-512F; this file is compiled with the project's baseline flags and switches the target
+// on for its own functions only (GCC's target pragma below), and conv.cpp calls them only on CPUs
+// that have AVX-512F.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "ops/conv_winograd.h"
+#include "tensor/parallel.h"
+
+#if defined(TG_HAVE_WINOGRAD)
+#include <immintrin.h>
+
+namespace tg {
+namespace wino {
+
+namespace {
+int64_t padded_out(int64_t O) { return (O + 15) / 16 * 16; }
+}  // namespace
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+
+namespace {
+
+// U[xi][c][Opad] = (G g G^T)[xi] of each 3x3 filter g (zero for o >= O); `at(kh, kw, c, o)` reads
+// the filter. Computed in double, rounded once.
+template <class At> void transform_filter_into(float* U, int64_t C, int64_t O, At at) {
+  const int64_t Opad = padded_out(O);
+  static const double G[6][3] = {{1.0 / 4, 0, 0},
+                                 {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                 {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                 {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                 {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                 {0, 0, 1}};
+  std::memset(U, 0, size_t(36 * C * Opad) * sizeof(float));
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t o = 0; o < O; ++o) {
+      double g[3][3], t[6][3];
+      for (int kh = 0; kh < 3; ++kh)
+        for (int kw = 0; kw < 3; ++kw) g[kh][kw] = double(at(kh, kw, c, o));
+      for (int i = 0; i < 6; ++i)
+        for (int k = 0; k < 3; ++k) t[i][k] = G[i][0] * g[0][k] + G[i][1] * g[1][k] + G[i][2] * g[2][k];
+      for (int i = 0; i < 6; ++i)
+        for (int j = 0; j < 6; ++j)
+          U[((i * 6 + j) * C + c) * Opad + o] = float(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
+    }
+}
+
+// B^T d on six vectors (the input transform along one axis).
+inline void bt6(const __m512* d, __m512* r) {
+  const __m512 four = _mm512_set1_ps(4.0f), five = _mm512_set1_ps(5.0f), two = _mm512_set1_ps(2.0f);
+  r[0] = _mm512_fmadd_ps(four, d[0], _mm512_fnmadd_ps(five, d[2], d[4]));
+  r[1] = _mm512_fnmadd_ps(four, _mm512_add_ps(d[1], d[2]), _mm512_add_ps(d[3], d[4]));
+  r[2] = _mm512_fmadd_ps(four, _mm512_sub_ps(d[1], d[2]), _mm512_sub_ps(d[4], d[3]));
+  r[3] = _mm512_fmadd_ps(two, _mm512_sub_ps(d[3], d[1]), _mm512_sub_ps(d[4], d[2]));
+  r[4] = _mm512_fmadd_ps(two, _mm512_sub_ps(d[1], d[3]), _mm512_sub_ps(d[4], d[2]));
+  r[5] = _mm512_fmadd_ps(four, d[1], _mm512_fnmadd_ps(five, d[3], d[5]));
+}
+
+// A^T m on six vectors (the output transform along one axis), four results.
+inline void at6(const __m512* m, __m512* y) {
+  const __m512 two = _mm512_set1_ps(2.0f), four = _mm512_set1_ps(4.0f), eight = _mm512_set1_ps(8.0f);
+  const __m512 s12 = _mm512_add_ps(m[1], m[2]), d12 = _mm512_sub_ps(m[1], m[2]);
+  const __m512 s34 = _mm512_add_ps(m[3], m[4]), d34 = _mm512_sub_ps(m[3], m[4]);
+  y[0] = _mm512_add_ps(_mm512_add_ps(m[0], s12), s34);
+  y[1] = _mm512_fmadd_ps(two, d34, d12);
+  y[2] = _mm512_fmadd_ps(four, s34, s12);
+  y[3] = _mm512_add_ps(_mm512_fmadd_ps(eight, d34, d12), m[5]);
+}
+
+inline __mmask16 lane_mask(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u); }
+
+// V[xi][t][C] = B^T d B of tile `tile` (global index) for chunk row t.
+void input_tile(const float* x, const Problem& p, int64_t TH, int64_t TW, int64_t tile, float* V, int64_t t,
+                int64_t T) {
+  const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * 4 - p.pt, w0 = (r % TW) * 4 - p.pl;
+  const int64_t C = p.C;
+  for (int64_t c0 = 0; c0 < C; c0 += 16) {
+    const __mmask16 m = lane_mask(C - c0);
+    __m512 rows[6][6];
+    for (int i = 0; i < 6; ++i) {
+      const int64_t ih = h0 + i;
+      __m512 d[6];
+      for (int j = 0; j < 6; ++j) {
+        const int64_t iw = w0 + j;
+        d[j] = (ih >= 0 && ih < p.H && iw >= 0 && iw < p.W)
+                   ? _mm512_maskz_loadu_ps(m, x + ((n * p.H + ih) * p.W + iw) * C + c0)
+                   : _mm512_setzero_ps();
+      }
+      bt6(d, rows[i]);  // rows[i][j] = (d B)[i][j]
+    }
+    for (int j = 0; j < 6; ++j) {
+      __m512 col[6], out[6];
+      for (int i = 0; i < 6; ++i) col[i] = rows[i][j];
+      bt6(col, out);
+      for (int i = 0; i < 6; ++i) _mm512_mask_storeu_ps(V + ((i * 6 + j) * T + t) * C + c0, m, out[i]);
+    }
+  }
+}
+
+// Output tile `tile` from M[xi][t][Opad].
+void output_tile(const float* M, const Problem& p, int64_t TH, int64_t TW, int64_t tile, int64_t t, int64_t T,
+                 int64_t Opad, float* out) {
+  const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * 4, w0 = (r % TW) * 4;
+  const int64_t O = p.O;
+  const int hn = int(std::min<int64_t>(4, p.OH - h0)), wn = int(std::min<int64_t>(4, p.OW - w0));
+  for (int64_t o0 = 0; o0 < O; o0 += 16) {
+    const __mmask16 mk = lane_mask(O - o0);
+    __m512 rows[6][4];
+    for (int i = 0; i < 6; ++i) {
+      __m512 mv[6];
+      for (int j = 0; j < 6; ++j) mv[j] = _mm512_loadu_ps(M + ((i * 6 + j) * T + t) * Opad + o0);
+      at6(mv, rows[i]);  // rows[i][b] = (m A)[i][b]
+    }
+    for (int b = 0; b < wn; ++b) {
+      __m512 col[6], y[4];
+      for (int i = 0; i < 6; ++i) col[i] = rows[i][b];
+      at6(col, y);
+      for (int a = 0; a < hn; ++a)
+        _mm512_mask_storeu_ps(out + ((n * p.OH + h0 + a) * p.OW + w0 + b) * O + o0, mk, y[a]);
+    }
+  }
+}
+
+// Cm[t][Opad] = A[t][C] B[C][Opad] for rows [0, T) in blocks of R rows and NV vectors of columns.
+template <int R, int NV>
+void gemm_block(const float* A, const float* B, float* Cm, int64_t T, int64_t C, int64_t Opad) {
+  for (int64_t t0 = 0; t0 < T; t0 += R)
+    for (int64_t o0 = 0; o0 < Opad; o0 += 16 * NV) {
+      __m512 acc[R][NV];
+      for (int r = 0; r < R; ++r)
+        for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
+      const float* a = A + t0 * C;
+      const float* b = B + o0;
+      for (int64_t c = 0; c < C; ++c) {
+        __m512 bv[NV];
+        for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + c * Opad + 16 * v);
+        for (int r = 0; r < R; ++r) {
+          const __m512 av = _mm512_set1_ps(a[r * C + c]);
+          for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+        }
+      }
+      for (int r = 0; r < R; ++r)
+        for (int v = 0; v < NV; ++v) _mm512_storeu_ps(Cm + (t0 + r) * Opad + o0 + 16 * v, acc[r][v]);
+    }
+}
+
+using GemmFn = void (*)(const float*, const float*, float*, int64_t, int64_t, int64_t);
+
+struct Plan {
+  int R;
+  GemmFn fn;
+};
+
+Plan plan_for(int64_t Opad) {
+  if (Opad % 64 == 0) return {6, &gemm_block<6, 4>};
+  if (Opad % 32 == 0) return {12, &gemm_block<12, 2>};
+  return {14, &gemm_block<14, 1>};
+}
+
+}  // namespace
+
+std::vector<float> transform_filter(const float* w, int64_t C, int64_t O) {
+  std::vector<float> U(size_t(36 * C * padded_out(O)));
+  transform_filter_into(U.data(), C, O,
+                        [&](int kh, int kw, int64_t c, int64_t o) { return w[((kh * 3 + kw) * C + c) * O + o]; });
+  return U;
+}
+
+// The filter of the input gradient as a forward conv of the output gradient: flipped in space,
+// input and output channels swapped (w is [3, 3, C, O]; the result serves O inputs, C outputs).
+std::vector<float> transform_filter_flipped(const float* w, int64_t C, int64_t O) {
+  std::vector<float> U(size_t(36 * O * padded_out(C)));
+  transform_filter_into(U.data(), O, C, [&](int kh, int kw, int64_t o, int64_t c) {
+    return w[(((2 - kh) * 3 + (2 - kw)) * C + c) * O + o];
+  });
+  return U;
+}
+
+namespace {
+int64_t chunk_tiles(int64_t C, int64_t O, int R) {
+  // The chunk's transformed input and products (36 x T x (C + Opad) floats) stay within ~512 KB
+  // of the 1 MB L2.
+  const int64_t bytes = 512 * 1024;
+  const int64_t t = bytes / (36 * 4 * (C + padded_out(O)));
+  return std::max<int64_t>(R, t / R * R);
+}
+
+}  // namespace
+
+void forward(const float* x, const float* U, float* out, const Problem& p, int64_t T_hint) {
+  const int64_t Opad = padded_out(p.O), TH = (p.OH + 3) / 4, TW = (p.OW + 3) / 4, tiles = p.N * TH * TW;
+  const Plan plan = plan_for(Opad);
+  int64_t T = T_hint > 0 ? std::max<int64_t>(plan.R, T_hint / plan.R * plan.R) : chunk_tiles(p.C, p.O, plan.R);
+  T = std::min<int64_t>(T, (tiles + plan.R - 1) / plan.R * plan.R);
+  const int64_t chunks = (tiles + T - 1) / T;
+  const double cost = double(T) * 36.0 * double(p.C) * double(Opad);
+  const int64_t parts = std::max<int64_t>(
+      1, std::min<int64_t>({int64_t(get_num_threads()), chunks, std::max<int64_t>(1, int64_t(chunks * cost / 2e5))}));
+  const int64_t scratch = 36 * T * (p.C + Opad);
+  std::vector<float> buf(size_t(parts * scratch));
+  float* pb = buf.data();
+  parallel_for(parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t part = b; part < e; ++part) {
+      float* V = pb + part * scratch;
+      float* M = V + 36 * T * p.C;
+      for (int64_t ch = part * chunks / parts; ch < (part + 1) * chunks / parts; ++ch) {
+        const int64_t t0 = ch * T, nt = std::min(T, tiles - t0);
+        for (int64_t t = 0; t < nt; ++t) input_tile(x, p, TH, TW, t0 + t, V, t, T);
+        if (nt < T)
+          for (int xi = 0; xi < 36; ++xi)
+            std::memset(V + (xi * T + nt) * p.C, 0, size_t((T - nt) * p.C) * sizeof(float));
+        for (int xi = 0; xi < 36; ++xi) plan.fn(V + xi * T * p.C, U + xi * p.C * Opad, M + xi * T * Opad, T, p.C, Opad);
+        for (int64_t t = 0; t < nt; ++t) output_tile(M, p, TH, TW, t0 + t, t, T, Opad, out);
+      }
+    }
+  });
+}
+
+#pragma GCC pop_options
+
+}  // namespace wino
+}  // namespace tg
+#endif
