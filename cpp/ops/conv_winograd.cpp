@@ -5,6 +5,7 @@
 // that have AVX-512F.
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -26,9 +27,9 @@ int64_t padded_out(int64_t O) { return (O + 15) / 16 * 16; }
 
 namespace {
 
-// U[xi][c][Opad] = (G g G^T)[xi] of each 3x3 filter g (zero for o >= O); `at(kh, kw, c, o)` reads
-// the filter. Computed in double, rounded once.
-template <class At> void transform_filter_into(float* U, int64_t C, int64_t O, At at) {
+// U[xi][c][Opad] = (G g G^T)[xi] of each 3x3 filter g of w [3, 3, C, O] (zero for o >= O).
+// Computed in double over rows of O (vectorised), rounded once.
+void transform_filter_into(float* U, const float* w, int64_t C, int64_t O) {
   const int64_t Opad = padded_out(O);
   static const double G[6][3] = {{1.0 / 4, 0, 0},
                                  {-1.0 / 6, -1.0 / 6, -1.0 / 6},
@@ -37,17 +38,25 @@ template <class At> void transform_filter_into(float* U, int64_t C, int64_t O, A
                                  {1.0 / 24, -1.0 / 12, 1.0 / 6},
                                  {0, 0, 1}};
   std::memset(U, 0, size_t(36 * C * Opad) * sizeof(float));
-  for (int64_t c = 0; c < C; ++c)
-    for (int64_t o = 0; o < O; ++o) {
-      double g[3][3], t[6][3];
-      for (int kh = 0; kh < 3; ++kh)
-        for (int kw = 0; kw < 3; ++kw) g[kh][kw] = double(at(kh, kw, c, o));
-      for (int i = 0; i < 6; ++i)
-        for (int k = 0; k < 3; ++k) t[i][k] = G[i][0] * g[0][k] + G[i][1] * g[1][k] + G[i][2] * g[2][k];
-      for (int i = 0; i < 6; ++i)
-        for (int j = 0; j < 6; ++j)
-          U[((i * 6 + j) * C + c) * Opad + o] = float(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
-    }
+  std::vector<double> t(size_t(18 * O));  // t[i][kw][o] = (G g)[i][kw]
+  for (int64_t c = 0; c < C; ++c) {
+    for (int i = 0; i < 6; ++i)
+      for (int kw = 0; kw < 3; ++kw) {
+        double* ti = t.data() + (i * 3 + kw) * O;
+        const float* g0 = w + ((0 * 3 + kw) * C + c) * O;
+        const float* g1 = w + ((1 * 3 + kw) * C + c) * O;
+        const float* g2 = w + ((2 * 3 + kw) * C + c) * O;
+        for (int64_t o = 0; o < O; ++o) ti[o] = G[i][0] * double(g0[o]) + G[i][1] * double(g1[o]) + G[i][2] * double(g2[o]);
+      }
+    for (int i = 0; i < 6; ++i)
+      for (int j = 0; j < 6; ++j) {
+        const double* t0 = t.data() + (i * 3 + 0) * O;
+        const double* t1 = t.data() + (i * 3 + 1) * O;
+        const double* t2 = t.data() + (i * 3 + 2) * O;
+        float* u = U + ((i * 6 + j) * C + c) * Opad;
+        for (int64_t o = 0; o < O; ++o) u[o] = float(t0[o] * G[j][0] + t1[o] * G[j][1] + t2[o] * G[j][2]);
+      }
+  }
 }
 
 // B^T d on six vectors (the input transform along one axis).
@@ -76,7 +85,7 @@ inline __mmask16 lane_mask(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : __m
 
 // V[xi][t][C] = B^T d B of tile `tile` (global index) for chunk row t.
 void input_tile(const float* x, const Problem& p, int64_t TH, int64_t TW, int64_t tile, float* V, int64_t t,
-                int64_t T) {
+                int64_t vs) {
   const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * 4 - p.pt, w0 = (r % TW) * 4 - p.pl;
   const int64_t C = p.C;
   for (int64_t c0 = 0; c0 < C; c0 += 16) {
@@ -97,13 +106,13 @@ void input_tile(const float* x, const Problem& p, int64_t TH, int64_t TW, int64_
       __m512 col[6], out[6];
       for (int i = 0; i < 6; ++i) col[i] = rows[i][j];
       bt6(col, out);
-      for (int i = 0; i < 6; ++i) _mm512_mask_storeu_ps(V + ((i * 6 + j) * T + t) * C + c0, m, out[i]);
+      for (int i = 0; i < 6; ++i) _mm512_mask_storeu_ps(V + (i * 6 + j) * vs + t * C + c0, m, out[i]);
     }
   }
 }
 
 // Output tile `tile` from M[xi][t][Opad].
-void output_tile(const float* M, const Problem& p, int64_t TH, int64_t TW, int64_t tile, int64_t t, int64_t T,
+void output_tile(const float* M, const Problem& p, int64_t TH, int64_t TW, int64_t tile, int64_t t, int64_t ms,
                  int64_t Opad, float* out) {
   const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * 4, w0 = (r % TW) * 4;
   const int64_t O = p.O;
@@ -113,7 +122,7 @@ void output_tile(const float* M, const Problem& p, int64_t TH, int64_t TW, int64
     __m512 rows[6][4];
     for (int i = 0; i < 6; ++i) {
       __m512 mv[6];
-      for (int j = 0; j < 6; ++j) mv[j] = _mm512_loadu_ps(M + ((i * 6 + j) * T + t) * Opad + o0);
+      for (int j = 0; j < 6; ++j) mv[j] = _mm512_loadu_ps(M + (i * 6 + j) * ms + t * Opad + o0);
       at6(mv, rows[i]);  // rows[i][b] = (m A)[i][b]
     }
     for (int b = 0; b < wn; ++b) {
@@ -166,22 +175,31 @@ Plan plan_for(int64_t Opad) {
 
 std::vector<float> transform_filter(const float* w, int64_t C, int64_t O) {
   std::vector<float> U(size_t(36 * C * padded_out(O)));
-  transform_filter_into(U.data(), C, O,
-                        [&](int kh, int kw, int64_t c, int64_t o) { return w[((kh * 3 + kw) * C + c) * O + o]; });
+  transform_filter_into(U.data(), w, C, O);
   return U;
 }
 
 // The filter of the input gradient as a forward conv of the output gradient: flipped in space,
 // input and output channels swapped (w is [3, 3, C, O]; the result serves O inputs, C outputs).
 std::vector<float> transform_filter_flipped(const float* w, int64_t C, int64_t O) {
+  std::vector<float> f(size_t(9 * C * O));  // [3, 3, O, C]
+  for (int k = 0; k < 9; ++k) {
+    const float* src = w + (8 - k) * C * O;
+    float* dst = f.data() + k * O * C;
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t o = 0; o < O; ++o) dst[o * C + c] = src[c * O + o];
+  }
   std::vector<float> U(size_t(36 * O * padded_out(C)));
-  transform_filter_into(U.data(), O, C, [&](int kh, int kw, int64_t o, int64_t c) {
-    return w[(((2 - kh) * 3 + (2 - kw)) * C + c) * O + o];
-  });
+  transform_filter_into(U.data(), f.data(), O, C);
   return U;
 }
 
 namespace {
+int64_t env_skew() {
+  const char* v = std::getenv("TAPEGRAD_WINO_SKEW");
+  return v && *v ? std::atoll(v) : 16;
+}
+
 int64_t chunk_tiles(int64_t C, int64_t O, int R) {
   // The chunk's transformed input and products (36 x T x (C + Opad) floats) stay within ~512 KB
   // of the 1 MB L2.
@@ -201,21 +219,26 @@ void forward(const float* x, const float* U, float* out, const Problem& p, int64
   const double cost = double(T) * 36.0 * double(p.C) * double(Opad);
   const int64_t parts = std::max<int64_t>(
       1, std::min<int64_t>({int64_t(get_num_threads()), chunks, std::max<int64_t>(1, int64_t(chunks * cost / 2e5))}));
-  const int64_t scratch = 36 * T * (p.C + Opad);
-  std::vector<float> buf(size_t(parts * scratch));
+  // Per chunk: V [36][T][C] then M [36][T][Opad], each xi's block padded by `skew` floats so that
+  // the 36 blocks do not fall on the same cache sets.
+  const int64_t skew = env_skew(), vs = T * p.C + skew, ms = T * Opad + skew;
+  const int64_t scratch = 36 * (vs + ms);
+  const char* sk = std::getenv("TAPEGRAD_WINO_SKIP");
+  const int skip = sk ? std::atoi(sk) : 0;
+  std::vector<float> buf(size_t(parts * scratch), 0.0f);
   float* pb = buf.data();
   parallel_for(parts, 1, [&](int64_t b, int64_t e) {
     for (int64_t part = b; part < e; ++part) {
       float* V = pb + part * scratch;
-      float* M = V + 36 * T * p.C;
+      float* M = V + 36 * vs;
       for (int64_t ch = part * chunks / parts; ch < (part + 1) * chunks / parts; ++ch) {
         const int64_t t0 = ch * T, nt = std::min(T, tiles - t0);
-        for (int64_t t = 0; t < nt; ++t) input_tile(x, p, TH, TW, t0 + t, V, t, T);
+        if (!(skip & 1)) for (int64_t t = 0; t < nt; ++t) input_tile(x, p, TH, TW, t0 + t, V, t, vs);
         if (nt < T)
           for (int xi = 0; xi < 36; ++xi)
-            std::memset(V + (xi * T + nt) * p.C, 0, size_t((T - nt) * p.C) * sizeof(float));
-        for (int xi = 0; xi < 36; ++xi) plan.fn(V + xi * T * p.C, U + xi * p.C * Opad, M + xi * T * Opad, T, p.C, Opad);
-        for (int64_t t = 0; t < nt; ++t) output_tile(M, p, TH, TW, t0 + t, t, T, Opad, out);
+            std::memset(V + xi * vs + nt * p.C, 0, size_t((T - nt) * p.C) * sizeof(float));
+        if (!(skip & 2)) for (int xi = 0; xi < 36; ++xi) plan.fn(V + xi * vs, U + xi * p.C * Opad, M + xi * ms, T, p.C, Opad);
+        if (!(skip & 4)) for (int64_t t = 0; t < nt; ++t) output_tile(M, p, TH, TW, t0 + t, t, ms, Opad, out);
       }
     }
   });
