@@ -642,7 +642,13 @@ void conv_bwi_winograd(const float* gr, const float* w, float* dx, const Geo& g)
   wino::forward(gr, U.data(), dx, wino::Problem{g.N, g.OH, g.OW, g.O, g.C, g.H, g.W, 2 - g.p.pt, 2 - g.p.pl},
                 env_int("TAPEGRAD_WINO_T", 0));
 }
+
+void conv_bwf_winograd(const float* x, const float* gr, float* dw, const Geo& g) {
+  wino::backprop_filter(x, gr, dw, wino::Problem{g.N, g.H, g.W, g.C, g.O, g.OH, g.OW, g.p.pt, g.p.pl},
+                        env_int("TAPEGRAD_WINO_TF", 0));
+}
 #else
+void conv_bwf_winograd(const float*, const float*, float*, const Geo&) {}
 void conv_fwd_winograd(const float*, const float*, float*, const Geo&) {}
 void conv_bwi_winograd(const float*, const float*, float*, const Geo&) {}
 #endif
@@ -806,6 +812,8 @@ Tensor conv2d_backprop_filter(const Tensor& x, const Tensor& gr, const Window2D&
     const T* pg = gr.data<T>();
     T* pd = dw.data<T>();
     const int64_t K = g.K(), rows_img = g.OH * g.OW;
+    if (try_direct(&conv_bwf_winograd, winograd_ok(g) && env_int("TAPEGRAD_WINO_BWF", 1) != 0, px, pg, pd, g))
+      return dw;
     if (try_direct(&conv_bwf_direct, direct_ok(g), px, pg, pd, g)) return dw;
     if (K <= kSmallK) {
       conv_direct_backprop_filter<T>(px, pg, pd, g);

@@ -158,6 +158,94 @@ void gemm_block(const float* A, const float* B, float* Cm, int64_t T, int64_t C,
     }
 }
 
+// A e on four vectors (the output-gradient transform along one axis, A = (A^T)^T), six results.
+inline void a4(const __m512* e, __m512* z) {
+  const __m512 two = _mm512_set1_ps(2.0f), four = _mm512_set1_ps(4.0f);
+  const __m512 s02 = _mm512_add_ps(e[0], e[2]), s13 = _mm512_add_ps(e[1], e[3]);
+  const __m512 p02 = _mm512_fmadd_ps(four, e[2], e[0]), p13 = _mm512_fmadd_ps(four, e[3], e[1]);
+  z[0] = e[0];
+  z[1] = _mm512_add_ps(s02, s13);
+  z[2] = _mm512_sub_ps(s02, s13);
+  z[3] = _mm512_fmadd_ps(two, p13, p02);
+  z[4] = _mm512_fnmadd_ps(two, p13, p02);
+  z[5] = e[3];
+}
+
+// Z[xi][t][Opad] = A e A^T of the output-gradient tile `tile` (rows and columns past OH, OW and
+// channels past O read zero).
+void grad_tile(const float* gr, const Problem& p, int64_t TH, int64_t TW, int64_t tile, float* Z, int64_t t,
+               int64_t zs, int64_t Opad) {
+  const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * 4, w0 = (r % TW) * 4;
+  const int64_t O = p.O;
+  for (int64_t o0 = 0; o0 < O; o0 += 16) {
+    const __mmask16 mk = lane_mask(O - o0);
+    __m512 rows[4][6];
+    for (int a = 0; a < 4; ++a) {
+      const int64_t oh = h0 + a;
+      __m512 e[4];
+      for (int b = 0; b < 4; ++b) {
+        const int64_t ow = w0 + b;
+        e[b] = (oh < p.OH && ow < p.OW) ? _mm512_maskz_loadu_ps(mk, gr + ((n * p.OH + oh) * p.OW + ow) * O + o0)
+                                        : _mm512_setzero_ps();
+      }
+      a4(e, rows[a]);  // rows[a][j] = (e A^T)[a][j]
+    }
+    for (int j = 0; j < 6; ++j) {
+      __m512 col[4], z[6];
+      for (int a = 0; a < 4; ++a) col[a] = rows[a][j];
+      a4(col, z);
+      for (int i = 0; i < 6; ++i) _mm512_storeu_ps(Z + (i * 6 + j) * zs + t * Opad + o0, z[i]);
+    }
+  }
+}
+
+// S[c][Opad] += sum over t < T of V[t][c] Z[t][Opad], for R rows of c from c0 and NV vectors of
+// columns at a time.
+template <int R, int NV>
+void gemm_tn_block(const float* V, const float* Z, float* S, int64_t T, int64_t C, int64_t c0, int64_t Opad) {
+  for (int64_t o0 = 0; o0 < Opad; o0 += 16 * NV) {
+    __m512 acc[R][NV];
+    for (int r = 0; r < R; ++r)
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_loadu_ps(S + (c0 + r) * Opad + o0 + 16 * v);
+    for (int64_t t = 0; t < T; ++t) {
+      __m512 zv[NV];
+      for (int v = 0; v < NV; ++v) zv[v] = _mm512_loadu_ps(Z + t * Opad + o0 + 16 * v);
+      const float* a = V + t * C + c0;
+      for (int r = 0; r < R; ++r) {
+        const __m512 av = _mm512_set1_ps(a[r]);
+        for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, zv[v], acc[r][v]);
+      }
+    }
+    for (int r = 0; r < R; ++r)
+      for (int v = 0; v < NV; ++v) _mm512_storeu_ps(S + (c0 + r) * Opad + o0 + 16 * v, acc[r][v]);
+  }
+}
+
+using GemmTnFn = void (*)(const float*, const float*, float*, int64_t, int64_t, int64_t, int64_t);
+
+// S_xi += V_xi^T Z_xi over all C rows: the widest row blocks that fit 24 accumulators, then the tail.
+void gemm_tn(const float* V, const float* Z, float* S, int64_t T, int64_t C, int64_t Opad) {
+  static const GemmTnFn k4[] = {&gemm_tn_block<6, 4>, &gemm_tn_block<4, 4>, &gemm_tn_block<2, 4>,
+                                &gemm_tn_block<1, 4>};
+  static const GemmTnFn k2[] = {&gemm_tn_block<12, 2>, &gemm_tn_block<8, 2>, &gemm_tn_block<4, 2>,
+                                &gemm_tn_block<1, 2>};
+  static const GemmTnFn k1[] = {&gemm_tn_block<16, 1>, &gemm_tn_block<8, 1>, &gemm_tn_block<4, 1>,
+                                &gemm_tn_block<1, 1>};
+  static const int r4[] = {6, 4, 2, 1}, r2[] = {12, 8, 4, 1}, r1[] = {16, 8, 4, 1};
+  const GemmTnFn* ks = Opad % 64 == 0 ? k4 : Opad % 32 == 0 ? k2 : k1;
+  const int* rs = Opad % 64 == 0 ? r4 : Opad % 32 == 0 ? r2 : r1;
+  // Prefer a block size that divides C (no tail), else the widest that fits.
+  int first = 0;
+  for (int i = 0; i < 3; ++i)
+    if (C % rs[i] == 0) {
+      first = i;
+      break;
+    }
+  int64_t c0 = 0;
+  for (int i = first; i < 4; ++i)
+    for (; c0 + rs[i] <= C; c0 += rs[i]) ks[i](V, Z, S, T, C, c0, Opad);
+}
+
 using GemmFn = void (*)(const float*, const float*, float*, int64_t, int64_t, int64_t);
 
 struct Plan {
@@ -242,6 +330,73 @@ void forward(const float* x, const float* U, float* out, const Problem& p, int64
       }
     }
   });
+}
+
+void backprop_filter(const float* x, const float* gr, float* dw, const Problem& p, int64_t T_hint) {
+  const int64_t Opad = padded_out(p.O), TH = (p.OH + 3) / 4, TW = (p.OW + 3) / 4, tiles = p.N * TH * TW;
+  int64_t T = T_hint > 0 ? T_hint : 32;
+  T = std::max<int64_t>(1, std::min<int64_t>(T, tiles));
+  const int64_t chunks = (tiles + T - 1) / T;
+  // Fixed blocks of chunks, each with its own sums, added in order: results do not depend on the
+  // thread count (as Note [Small-K conv]).
+  const int64_t nblk = std::min<int64_t>(chunks, 8), SK = 36 * p.C * Opad;
+  const double cost = double(chunks) / double(nblk) * double(T) * 36.0 * double(p.C) * double(Opad);
+  const int64_t parts = std::max<int64_t>(
+      1, std::min<int64_t>({int64_t(get_num_threads()), nblk, std::max<int64_t>(1, int64_t(nblk * cost / 2e5))}));
+  const int64_t skew = env_skew(), vs = T * p.C + skew, zs = T * Opad + skew;
+  const int64_t scratch = 36 * (vs + zs);
+  std::vector<float> buf(size_t(parts * scratch), 0.0f), sums(size_t(nblk * SK), 0.0f);
+  float *pb = buf.data(), *ps = sums.data();
+  parallel_for(parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t part = b; part < e; ++part) {
+      float* V = pb + part * scratch;
+      float* Z = V + 36 * vs;
+      for (int64_t blk = part * nblk / parts; blk < (part + 1) * nblk / parts; ++blk) {
+        float* S = ps + blk * SK;
+        for (int64_t ch = blk * chunks / nblk; ch < (blk + 1) * chunks / nblk; ++ch) {
+          const int64_t t0 = ch * T, nt = std::min(T, tiles - t0);
+          for (int64_t t = 0; t < nt; ++t) {
+            input_tile(x, p, TH, TW, t0 + t, V, t, vs);
+            grad_tile(gr, p, TH, TW, t0 + t, Z, t, zs, Opad);
+          }
+          for (int xi = 0; xi < 36; ++xi) gemm_tn(V + xi * vs, Z + xi * zs, S + xi * p.C * Opad, nt, p.C, Opad);
+        }
+      }
+    }
+  });
+  for (int64_t blk = 1; blk < nblk; ++blk)
+    for (int64_t i = 0; i < SK; ++i) ps[i] += ps[blk * SK + i];
+  // dw[kh][kw][c][o] = (G^T S G)[kh][kw], in double over rows of O.
+  static const double G[6][3] = {{1.0 / 4, 0, 0},
+                                 {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                 {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                 {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                 {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                 {0, 0, 1}};
+  const int64_t C = p.C, O = p.O;
+  std::vector<double> t(size_t(18 * O));  // t[i][kw][o] = (S G)[i][kw]
+  for (int64_t c = 0; c < C; ++c) {
+    std::fill(t.begin(), t.end(), 0.0);
+    for (int i = 0; i < 6; ++i)
+      for (int j = 0; j < 6; ++j) {
+        const float* s = ps + ((i * 6 + j) * C + c) * Opad;
+        for (int kw = 0; kw < 3; ++kw) {
+          const double gj = G[j][kw];
+          if (gj == 0.0) continue;
+          double* ti = t.data() + (i * 3 + kw) * O;
+          for (int64_t o = 0; o < O; ++o) ti[o] += gj * double(s[o]);
+        }
+      }
+    for (int kh = 0; kh < 3; ++kh)
+      for (int kw = 0; kw < 3; ++kw) {
+        float* d = dw + ((kh * 3 + kw) * C + c) * O;
+        for (int64_t o = 0; o < O; ++o) {
+          double acc = 0.0;
+          for (int i = 0; i < 6; ++i) acc += G[i][kh] * t[size_t((i * 3 + kw) * O + o)];
+          d[o] = float(acc);
+        }
+      }
+  }
 }
 
 #pragma GCC pop_options
