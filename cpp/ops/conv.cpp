@@ -615,16 +615,24 @@ int64_t env_int(const char* name, int64_t dflt) {
   return v && *v ? std::atoll(v) : dflt;
 }
 
-// 3x3, stride 1, dilation 1, AVX-512 kernels in use, pads a forward window can mirror (<= 2) and
-// channel counts where it wins (Note [Winograd]).
-bool winograd_ok(const Geo& g) {
+enum class Pass { Forward, Input, Filter };
+
+// 3x3, stride 1, dilation 1, AVX-512 kernels in use, pads a forward window can mirror (<= 2), and
+// the channel counts where it wins (Note [Winograd]).
+bool winograd_ok(const Geo& g, Pass pass) {
 #if defined(TG_HAVE_WINOGRAD)
   const Window2D& p = g.p;
   if (!(direct_enabled() && kernel_set()->L == 16 && g.KH == 3 && g.KW == 3 && p.sh == 1 && p.sw == 1 &&
-        p.dh == 1 && p.dw == 1 && p.pt <= 2 && p.pl <= 2 && g.OH > 0 && g.OW > 0))
+        p.dh == 1 && p.dw == 1 && p.pt <= 2 && p.pl <= 2 && g.OH > 0 && g.OW > 0 && g.C > 0 && g.O > 0))
     return false;
   if (env_int("TAPEGRAD_CONV_WINOGRAD", 1) == 0) return false;
-  return g.C >= env_int("TAPEGRAD_WINO_MINC", 8) && g.O >= env_int("TAPEGRAD_WINO_MINC", 8);
+  const int64_t minc = env_int("TAPEGRAD_WINO_MINC", 16);
+  switch (pass) {
+    case Pass::Forward: return g.C >= minc;
+    case Pass::Input: return g.O >= minc;
+    case Pass::Filter: return g.C >= minc && g.O >= 4;
+  }
+  return false;
 #else
   return false;
 #endif
@@ -730,7 +738,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Window2D& p) {
   check_float(x, "input", name);
   check_same_dtype(x, w, name);
   Geo g = conv_geo(x.shape, w.shape, p, name);
-  const bool wino = winograd_ok(g);
+  const bool wino = winograd_ok(g, Pass::Forward);
   Tensor out = alloc_out(nhwc(g.N, g.OH, g.OW, g.O), x.dtype, (wino || direct_ok(g)) && g.K() > 0);
   if (out.numel() == 0 || g.K() == 0) return out;
   TG_DISPATCH_FLOAT(x.dtype, T, {
@@ -766,7 +774,7 @@ Tensor conv2d_backprop_input(const Tensor& gr, const Tensor& w, const Window2D& 
   if (gr.shape != nhwc(g.N, g.OH, g.OW, g.O))
     throw InvalidArgument("Conv2DBackpropInput: out_backprop has shape " + gr.shape.str() + ", expected " +
                           nhwc(g.N, g.OH, g.OW, g.O).str() + op_tag(name));
-  const bool wino = winograd_ok(g);
+  const bool wino = winograd_ok(g, Pass::Input);
   Tensor dx = alloc_out(xs, gr.dtype,
                         gr.numel() > 0 && g.K() > 0 &&
                             (wino || (direct_ok(g) && (small_c_variant(g) >= 0 || direct_input_ok(g)))));
@@ -812,7 +820,7 @@ Tensor conv2d_backprop_filter(const Tensor& x, const Tensor& gr, const Window2D&
     const T* pg = gr.data<T>();
     T* pd = dw.data<T>();
     const int64_t K = g.K(), rows_img = g.OH * g.OW;
-    if (try_direct(&conv_bwf_winograd, winograd_ok(g) && env_int("TAPEGRAD_WINO_BWF", 1) != 0, px, pg, pd, g))
+    if (try_direct(&conv_bwf_winograd, winograd_ok(g, Pass::Filter), px, pg, pd, g))
       return dw;
     if (try_direct(&conv_bwf_direct, direct_ok(g), px, pg, pd, g)) return dw;
     if (K <= kSmallK) {

@@ -255,7 +255,14 @@ struct Plan {
 
 Plan plan_for(int64_t Opad) {
   if (Opad % 64 == 0) return {6, &gemm_block<6, 4>};
-  if (Opad % 32 == 0) return {12, &gemm_block<12, 2>};
+  if (Opad % 32 == 0) {
+    const char* v = std::getenv("TAPEGRAD_WINO_R");
+    const int r = v ? std::atoi(v) : 12;
+    if (r == 6) return {6, &gemm_block<6, 2>};
+    if (r == 4) return {4, &gemm_block<4, 2>};
+    if (r == 8) return {8, &gemm_block<8, 2>};
+    return {12, &gemm_block<12, 2>};
+  }
   return {14, &gemm_block<14, 1>};
 }
 
@@ -288,20 +295,13 @@ int64_t env_skew() {
   return v && *v ? std::atoll(v) : 16;
 }
 
-int64_t chunk_tiles(int64_t C, int64_t O, int R) {
-  // The chunk's transformed input and products (36 x T x (C + Opad) floats) stay within ~512 KB
-  // of the 1 MB L2.
-  const int64_t bytes = 512 * 1024;
-  const int64_t t = bytes / (36 * 4 * (C + padded_out(O)));
-  return std::max<int64_t>(R, t / R * R);
-}
 
 }  // namespace
 
 void forward(const float* x, const float* U, float* out, const Problem& p, int64_t T_hint) {
   const int64_t Opad = padded_out(p.O), TH = (p.OH + 3) / 4, TW = (p.OW + 3) / 4, tiles = p.N * TH * TW;
   const Plan plan = plan_for(Opad);
-  int64_t T = T_hint > 0 ? std::max<int64_t>(plan.R, T_hint / plan.R * plan.R) : chunk_tiles(p.C, p.O, plan.R);
+  int64_t T = T_hint > 0 ? std::max<int64_t>(plan.R, T_hint / plan.R * plan.R) : (12 + plan.R - 1) / plan.R * plan.R;
   T = std::min<int64_t>(T, (tiles + plan.R - 1) / plan.R * plan.R);
   const int64_t chunks = (tiles + T - 1) / T;
   const double cost = double(T) * 36.0 * double(p.C) * double(Opad);
@@ -334,12 +334,13 @@ void forward(const float* x, const float* U, float* out, const Problem& p, int64
 
 void backprop_filter(const float* x, const float* gr, float* dw, const Problem& p, int64_t T_hint) {
   const int64_t Opad = padded_out(p.O), TH = (p.OH + 3) / 4, TW = (p.OW + 3) / 4, tiles = p.N * TH * TW;
-  int64_t T = T_hint > 0 ? T_hint : 32;
+  int64_t T = T_hint > 0 ? T_hint : p.C * Opad <= 64 * 64 ? 32 : 64;
   T = std::max<int64_t>(1, std::min<int64_t>(T, tiles));
   const int64_t chunks = (tiles + T - 1) / T;
-  // Fixed blocks of chunks, each with its own sums, added in order: results do not depend on the
-  // thread count (as Note [Small-K conv]).
-  const int64_t nblk = std::min<int64_t>(chunks, 8), SK = 36 * p.C * Opad;
+  // Blocks of chunks fixed by the shape alone, each with its own sums, added in order: results do
+  // not depend on the thread count (as Note [Small-K conv]). At least 8 chunks per block, so that
+  // the sums (36 C Opad floats per block) stay a small part of the work.
+  const int64_t nblk = std::max<int64_t>(1, std::min<int64_t>(8, chunks / 8)), SK = 36 * p.C * Opad;
   const double cost = double(chunks) / double(nblk) * double(T) * 36.0 * double(p.C) * double(Opad);
   const int64_t parts = std::max<int64_t>(
       1, std::min<int64_t>({int64_t(get_num_threads()), nblk, std::max<int64_t>(1, int64_t(nblk * cost / 2e5))}));
