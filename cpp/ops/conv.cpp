@@ -608,11 +608,11 @@ bool direct_ok(const Geo& g) {
 // Note [Winograd]
 // (placeholder, written after measurement)
 
-// TAPEGRAD_CONV_WINOGRAD=0 turns the Winograd path off (read at each call, for A/B measurements
-// and tests); TAPEGRAD_WINO_T sets its tiles per chunk (tuning only).
-int64_t env_int(const char* name, int64_t dflt) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::atoll(v) : dflt;
+// TAPEGRAD_CONV_WINOGRAD=0 turns the Winograd path off (read at each call, unlike the other
+// switches, so that tests and benchmarks can A/B it in one process).
+bool winograd_switch_on() {
+  const char* v = std::getenv("TAPEGRAD_CONV_WINOGRAD");
+  return !(v && *v == '0');
 }
 
 enum class Pass { Forward, Input, Filter };
@@ -625,12 +625,12 @@ bool winograd_ok(const Geo& g, Pass pass) {
   if (!(direct_enabled() && kernel_set()->L == 16 && g.KH == 3 && g.KW == 3 && p.sh == 1 && p.sw == 1 &&
         p.dh == 1 && p.dw == 1 && p.pt <= 2 && p.pl <= 2 && g.OH > 0 && g.OW > 0 && g.C > 0 && g.O > 0))
     return false;
-  if (env_int("TAPEGRAD_CONV_WINOGRAD", 1) == 0) return false;
-  const int64_t minc = env_int("TAPEGRAD_WINO_MINC", 16);
+  if (!winograd_switch_on()) return false;
+  const int64_t minc = 16;
   switch (pass) {
     case Pass::Forward: return g.C >= minc;
     case Pass::Input: return g.O >= minc;
-    case Pass::Filter: return g.C >= minc && g.O >= 4;
+    case Pass::Filter: return g.C >= minc && g.O >= 4 && g.C * g.O <= 256 * 256;
   }
   return false;
 #else
@@ -641,19 +641,16 @@ bool winograd_ok(const Geo& g, Pass pass) {
 #if defined(TG_HAVE_WINOGRAD)
 void conv_fwd_winograd(const float* x, const float* w, float* out, const Geo& g) {
   const std::vector<float> U = wino::transform_filter(w, g.C, g.O);
-  wino::forward(x, U.data(), out, wino::Problem{g.N, g.H, g.W, g.C, g.O, g.OH, g.OW, g.p.pt, g.p.pl},
-                env_int("TAPEGRAD_WINO_T", 0));
+  wino::forward(x, U.data(), out, wino::Problem{g.N, g.H, g.W, g.C, g.O, g.OH, g.OW, g.p.pt, g.p.pl});
 }
 
 void conv_bwi_winograd(const float* gr, const float* w, float* dx, const Geo& g) {
   const std::vector<float> U = wino::transform_filter_flipped(w, g.C, g.O);
-  wino::forward(gr, U.data(), dx, wino::Problem{g.N, g.OH, g.OW, g.O, g.C, g.H, g.W, 2 - g.p.pt, 2 - g.p.pl},
-                env_int("TAPEGRAD_WINO_T", 0));
+  wino::forward(gr, U.data(), dx, wino::Problem{g.N, g.OH, g.OW, g.O, g.C, g.H, g.W, 2 - g.p.pt, 2 - g.p.pl});
 }
 
 void conv_bwf_winograd(const float* x, const float* gr, float* dw, const Geo& g) {
-  wino::backprop_filter(x, gr, dw, wino::Problem{g.N, g.H, g.W, g.C, g.O, g.OH, g.OW, g.p.pt, g.p.pl},
-                        env_int("TAPEGRAD_WINO_TF", 0));
+  wino::backprop_filter(x, gr, dw, wino::Problem{g.N, g.H, g.W, g.C, g.O, g.OH, g.OW, g.p.pt, g.p.pl});
 }
 #else
 void conv_bwf_winograd(const float*, const float*, float*, const Geo&) {}

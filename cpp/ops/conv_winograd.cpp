@@ -5,7 +5,6 @@
 // that have AVX-512F.
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -255,14 +254,7 @@ struct Plan {
 
 Plan plan_for(int64_t Opad) {
   if (Opad % 64 == 0) return {6, &gemm_block<6, 4>};
-  if (Opad % 32 == 0) {
-    const char* v = std::getenv("TAPEGRAD_WINO_R");
-    const int r = v ? std::atoi(v) : 12;
-    if (r == 6) return {6, &gemm_block<6, 2>};
-    if (r == 4) return {4, &gemm_block<4, 2>};
-    if (r == 8) return {8, &gemm_block<8, 2>};
-    return {12, &gemm_block<12, 2>};
-  }
+  if (Opad % 32 == 0) return {12, &gemm_block<12, 2>};
   return {14, &gemm_block<14, 1>};
 }
 
@@ -290,29 +282,25 @@ std::vector<float> transform_filter_flipped(const float* w, int64_t C, int64_t O
 }
 
 namespace {
-int64_t env_skew() {
-  const char* v = std::getenv("TAPEGRAD_WINO_SKEW");
-  return v && *v ? std::atoll(v) : 16;
-}
-
-
+// Each transform point's block of a chunk's scratch is padded by this many floats, so that the 36
+// blocks do not fall on the same cache sets.
+constexpr int64_t kSkew = 16;
 }  // namespace
 
-void forward(const float* x, const float* U, float* out, const Problem& p, int64_t T_hint) {
+void forward(const float* x, const float* U, float* out, const Problem& p) {
   const int64_t Opad = padded_out(p.O), TH = (p.OH + 3) / 4, TW = (p.OW + 3) / 4, tiles = p.N * TH * TW;
   const Plan plan = plan_for(Opad);
-  int64_t T = T_hint > 0 ? std::max<int64_t>(plan.R, T_hint / plan.R * plan.R) : (12 + plan.R - 1) / plan.R * plan.R;
+  // About 12 tiles per chunk: their transformed inputs and products (~100 KB for 32 -> 32) stay
+  // near L1; larger chunks measured slower (Note [Winograd]).
+  int64_t T = (12 + plan.R - 1) / plan.R * plan.R;
   T = std::min<int64_t>(T, (tiles + plan.R - 1) / plan.R * plan.R);
   const int64_t chunks = (tiles + T - 1) / T;
   const double cost = double(T) * 36.0 * double(p.C) * double(Opad);
   const int64_t parts = std::max<int64_t>(
       1, std::min<int64_t>({int64_t(get_num_threads()), chunks, std::max<int64_t>(1, int64_t(chunks * cost / 2e5))}));
-  // Per chunk: V [36][T][C] then M [36][T][Opad], each xi's block padded by `skew` floats so that
-  // the 36 blocks do not fall on the same cache sets.
-  const int64_t skew = env_skew(), vs = T * p.C + skew, ms = T * Opad + skew;
+  // Per chunk: V [36][T][C] then M [36][T][Opad].
+  const int64_t vs = T * p.C + kSkew, ms = T * Opad + kSkew;
   const int64_t scratch = 36 * (vs + ms);
-  const char* sk = std::getenv("TAPEGRAD_WINO_SKIP");
-  const int skip = sk ? std::atoi(sk) : 0;
   std::vector<float> buf(size_t(parts * scratch), 0.0f);
   float* pb = buf.data();
   parallel_for(parts, 1, [&](int64_t b, int64_t e) {
@@ -321,30 +309,33 @@ void forward(const float* x, const float* U, float* out, const Problem& p, int64
       float* M = V + 36 * vs;
       for (int64_t ch = part * chunks / parts; ch < (part + 1) * chunks / parts; ++ch) {
         const int64_t t0 = ch * T, nt = std::min(T, tiles - t0);
-        if (!(skip & 1)) for (int64_t t = 0; t < nt; ++t) input_tile(x, p, TH, TW, t0 + t, V, t, vs);
+        for (int64_t t = 0; t < nt; ++t) input_tile(x, p, TH, TW, t0 + t, V, t, vs);
         if (nt < T)
           for (int xi = 0; xi < 36; ++xi)
             std::memset(V + xi * vs + nt * p.C, 0, size_t((T - nt) * p.C) * sizeof(float));
-        if (!(skip & 2)) for (int xi = 0; xi < 36; ++xi) plan.fn(V + xi * vs, U + xi * p.C * Opad, M + xi * ms, T, p.C, Opad);
-        if (!(skip & 4)) for (int64_t t = 0; t < nt; ++t) output_tile(M, p, TH, TW, t0 + t, t, ms, Opad, out);
+        for (int xi = 0; xi < 36; ++xi) plan.fn(V + xi * vs, U + xi * p.C * Opad, M + xi * ms, T, p.C, Opad);
+        for (int64_t t = 0; t < nt; ++t) output_tile(M, p, TH, TW, t0 + t, t, ms, Opad, out);
       }
     }
   });
 }
 
-void backprop_filter(const float* x, const float* gr, float* dw, const Problem& p, int64_t T_hint) {
+void backprop_filter(const float* x, const float* gr, float* dw, const Problem& p) {
   const int64_t Opad = padded_out(p.O), TH = (p.OH + 3) / 4, TW = (p.OW + 3) / 4, tiles = p.N * TH * TW;
-  int64_t T = T_hint > 0 ? T_hint : p.C * Opad <= 64 * 64 ? 32 : 64;
+  // Tiles per chunk: more than the forward's, as each chunk loads and stores the sums S.
+  int64_t T = p.C * Opad <= 64 * 64 ? 32 : 64;
   T = std::max<int64_t>(1, std::min<int64_t>(T, tiles));
   const int64_t chunks = (tiles + T - 1) / T;
   // Blocks of chunks fixed by the shape alone, each with its own sums, added in order: results do
   // not depend on the thread count (as Note [Small-K conv]). At least 8 chunks per block, so that
-  // the sums (36 C Opad floats per block) stay a small part of the work.
-  const int64_t nblk = std::max<int64_t>(1, std::min<int64_t>(8, chunks / 8)), SK = 36 * p.C * Opad;
+  // the sums (36 C Opad floats per block) stay a small part of the work;
+  // At most 8 M floats of sums in all.
+  const int64_t SK = 36 * p.C * Opad;
+  const int64_t nblk = std::max<int64_t>(1, std::min<int64_t>({8, chunks / 8, (int64_t(8) << 20) / SK}));
   const double cost = double(chunks) / double(nblk) * double(T) * 36.0 * double(p.C) * double(Opad);
   const int64_t parts = std::max<int64_t>(
       1, std::min<int64_t>({int64_t(get_num_threads()), nblk, std::max<int64_t>(1, int64_t(nblk * cost / 2e5))}));
-  const int64_t skew = env_skew(), vs = T * p.C + skew, zs = T * Opad + skew;
+  const int64_t vs = T * p.C + kSkew, zs = T * Opad + kSkew;
   const int64_t scratch = 36 * (vs + zs);
   std::vector<float> buf(size_t(parts * scratch), 0.0f), sums(size_t(nblk * SK), 0.0f);
   float *pb = buf.data(), *ps = sums.data();

@@ -21,11 +21,11 @@ struct Problem {
 std::vector<float> transform_filter(const float* w, int64_t C, int64_t O);
 // The same for the input gradient's filter: w flipped in space, channels swapped ([36][O][C up to 16]).
 std::vector<float> transform_filter_flipped(const float* w, int64_t C, int64_t O);
-// out = the convolution p of x with the transformed filter U; T_hint > 0 sets the tiles per chunk.
-void forward(const float* x, const float* U, float* out, const Problem& p, int64_t T_hint);
+// out = the convolution p of x with the transformed filter U.
+void forward(const float* x, const float* U, float* out, const Problem& p);
 // dw [3, 3, C, O] (overwritten) = the filter gradient of the convolution p with input x and
-// output gradient gr; T_hint > 0 sets the tiles per chunk.
-void backprop_filter(const float* x, const float* gr, float* dw, const Problem& p, int64_t T_hint);
+// output gradient gr.
+void backprop_filter(const float* x, const float* gr, float* dw, const Problem& p);
 
 }  // namespace wino
 }  // namespace tg
