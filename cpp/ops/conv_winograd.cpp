@@ -328,8 +328,8 @@ void backprop_filter(const float* x, const float* gr, float* dw, const Problem& 
   const int64_t chunks = (tiles + T - 1) / T;
   // Blocks of chunks fixed by the shape alone, each with its own sums, added in order: results do
   // not depend on the thread count (as Note [Small-K conv]). At least 8 chunks per block, so that
-  // the sums (36 C Opad floats per block) stay a small part of the work;
-  // At most 8 M floats of sums in all.
+  // the sums (36 C Opad floats per block) stay a small part of the work; at most 8 M floats of
+  // sums in all.
   const int64_t SK = 36 * p.C * Opad;
   const int64_t nblk = std::max<int64_t>(1, std::min<int64_t>({8, chunks / 8, (int64_t(8) << 20) / SK}));
   const double cost = double(chunks) / double(nblk) * double(T) * 36.0 * double(p.C) * double(Opad);
