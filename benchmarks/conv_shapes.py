@@ -278,7 +278,10 @@ def check(name, table, peers, x, w, g, stride, kind):
             for u, v in zip(a, b):
                 err = _rel_err(u, v)
                 worst = max(worst, err)
-                if not err < 1e-5:
+                # Two float32 results, each a few 1e-6 (relative to the largest entry) from
+                # float64: the 32->32 filter gradient is 3.4e-6 off with Winograd, 4.6e-6 with
+                # PyTorch, 1.3e-6 with the direct kernels (benchmarks/README.md).
+                if not err < 2e-5:
                     print(f"  MISMATCH {name} vs {lib} part {i}: max rel err {err:.2e}")
         print(f"  check {name} vs {lib}: max rel err {worst:.1e}")
 

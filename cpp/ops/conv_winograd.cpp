@@ -199,13 +199,14 @@ void grad_tile(const float* gr, const Problem& p, int64_t TH, int64_t TW, int64_
 }
 
 // S[c][Opad] += sum over t < T of V[t][c] Z[t][Opad], for R rows of c from c0 and NV vectors of
-// columns at a time.
+// columns at a time. The chunk's sum starts from zero and is added to S at the end: two-level
+// summation, whose rounding error grows with T + tiles / T rather than with the tile count.
 template <int R, int NV>
 void gemm_tn_block(const float* V, const float* Z, float* S, int64_t T, int64_t C, int64_t c0, int64_t Opad) {
   for (int64_t o0 = 0; o0 < Opad; o0 += 16 * NV) {
     __m512 acc[R][NV];
     for (int r = 0; r < R; ++r)
-      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_loadu_ps(S + (c0 + r) * Opad + o0 + 16 * v);
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
     for (int64_t t = 0; t < T; ++t) {
       __m512 zv[NV];
       for (int v = 0; v < NV; ++v) zv[v] = _mm512_loadu_ps(Z + t * Opad + o0 + 16 * v);
@@ -216,7 +217,10 @@ void gemm_tn_block(const float* V, const float* Z, float* S, int64_t T, int64_t 
       }
     }
     for (int r = 0; r < R; ++r)
-      for (int v = 0; v < NV; ++v) _mm512_storeu_ps(S + (c0 + r) * Opad + o0 + 16 * v, acc[r][v]);
+      for (int v = 0; v < NV; ++v) {
+        float* s = S + (c0 + r) * Opad + o0 + 16 * v;
+        _mm512_storeu_ps(s, _mm512_add_ps(_mm512_loadu_ps(s), acc[r][v]));
+      }
   }
 }
 
