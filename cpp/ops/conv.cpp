@@ -606,7 +606,51 @@ bool direct_ok(const Geo& g) {
 }
 
 // Note [Winograd]
-// (placeholder, written after measurement)
+// float32 3x3 stride-1 dilation-1 convolutions run Winograd F(4x4, 3x3) (Lavin & Gray 2016;
+// conv_winograd.cpp) where it wins. Each 4x4 output tile, per input channel c and output channel o,
+// is Y = A^T [(G g G^T) . (B^T d B)] A with d the tile's 6x6 input window, g the 3x3 filter and
+// interpolation points 0, 1, -1, 2, -2, inf:
+//   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+//   G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+//   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+// Summed over c, the elementwise product becomes 36 GEMMs, one per transform point xi:
+// M_xi [tiles x O] = V_xi [tiles x C] U_xi [C x O], 36 multiplies per 16 outputs where the direct
+// conv does 144. Per call: the filter is transformed once (in double, U [36][C][O up to 16]); tiles
+// go in chunks of ~12 (their V and M, ~100 KB for 32 -> 32, stay near L1: chunks of 48 or more
+// measured 20-40% slower), each chunk: input transform (vectors over channels, NHWC-friendly),
+// the 36 products in a register-tiled AVX-512 kernel (R tiles x 1-4 vectors of O), output
+// transform with edge tiles masked; chunks spread over the pool, each tile independent.
+// Input gradient: for stride 1 it is the forward conv of the output gradient with the filter
+// flipped in space and channels swapped, pads mirrored (2 - pt, 2 - pl), so the same code runs.
+// Filter gradient: the transpose of the forward's bilinear form, dw = G^T [sum over tiles of
+// (B^T d B) . (A e A^T)] G with e the tile's 4x4 output gradient: S_xi [C x O] = sum over tiles of
+// V_xi^T Z_xi, summed per chunk then into fixed blocks of chunks (thread-count independent, as
+// Note [Small-K conv]), G^T S G in double at the end.
+//
+// Selection (winograd_ok): the AVX-512 kernel set (on AVX2-only CPUs the direct/gemm paths stay;
+// this code is AVX-512 only), KH = KW = 3, stride 1, dilation 1, pads <= 2, and by measurement at
+// 1 thread against the direct kernels (wino / direct time, fwd / d in / d filter): 32->32 28x28
+// 0.65/0.64/0.55, 16->32 32x32 0.64/0.59/0.55, 64->64 14x14 0.45/0.55/0.72, 128->128 14x14
+// 0.53/0.54/0.48, 8->8 28x28 0.62/0.56/0.48, 16->4 0.43/1.06/0.41, 8->16 -/0.57/-, 2->16
+// -/0.69/-; losing: 8->32 1.27 (fwd) and 1.49 (d filter), 4->16 1.03/0.80/1.52, 2->32
+// 2.10/1.47/5.03, 4->64 -/1.59/- (few channels: the transforms cost more than the products they
+// save, and the input gradient of 1-4 channel inputs has its own gather kernel). Hence: forward
+// needs C >= 16; input gradient (a forward conv with O input channels) O >= 16 and, unless O is
+// 16, C >= 8; filter gradient C >= 16, O >= 4 and C*O <= 256*256 (its per-block sums are 36*C*O
+// floats). TAPEGRAD_CONV_WINOGRAD=0 turns it off (read at each call).
+//
+// Error bound. Winograd rounds larger intermediates than the direct sum: |B^T| (x) |B^T| has row
+// sums up to 100 and |A^T| (x) |A^T| up to 361, and an entry far larger than its neighbours
+// leaks into the whole 4x4 output tile, not just the windows that contain it. Measured as
+//   |y - y_float64| <= kappa * 2^-24 * sum_c (max over the tile's 6x6 input window of |x_c|) *
+//                      (sum over the 3x3 window of |w_c,o|)
+// kappa was at most ~20 on normal and uniform data and ~190 on sign-random lognormal(0, 2) data
+// (values spanning five decades), for the three passes (the input gradient with g and the flipped
+// filter in place of x and w; the filter gradient with sum |g| over the tile in place of sum |w|).
+// tests/test_conv_winograd.py checks kappa = 64 and 512. Against the direct path's scale, sum |x|
+// |w| over the output's own window: 1e-6..3e-6 on normal data (direct kernels: 2e-7), up to 1e-3
+// on the wide-range data (direct: 7e-6). Relative to the largest entry, the 32->32 28x28 b64
+// filter gradient is 3.4e-6 from float64 (direct 1.3e-6, PyTorch's oneDNN 4.6e-6).
 
 // TAPEGRAD_CONV_WINOGRAD=0 turns the Winograd path off (read at each call, unlike the other
 // switches, so that tests and benchmarks can A/B it in one process).
@@ -629,7 +673,7 @@ bool winograd_ok(const Geo& g, Pass pass) {
   const int64_t minc = 16;
   switch (pass) {
     case Pass::Forward: return g.C >= minc;
-    case Pass::Input: return g.O >= minc;
+    case Pass::Input: return g.O >= minc && (g.C >= 8 || g.O <= 16);  // else the small-C gather kernel
     case Pass::Filter: return g.C >= minc && g.O >= 4 && g.C * g.O <= 256 * 256;
   }
   return false;
