@@ -395,6 +395,104 @@ void backprop_filter(const float* x, const float* gr, float* dw, const Problem& 
   }
 }
 
+// ---- F(2x2, 3x3), forward only: a measured candidate (benchmarks/README.md), not selected. ----
+namespace {
+void input_tile2(const float* x, const Problem& p, int64_t TH, int64_t TW, int64_t tile, float* V, int64_t t,
+                 int64_t vs) {
+  const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * 2 - p.pt, w0 = (r % TW) * 2 - p.pl;
+  const int64_t C = p.C;
+  for (int64_t c0 = 0; c0 < C; c0 += 16) {
+    const __mmask16 m = lane_mask(C - c0);
+    __m512 rows[4][4];
+    for (int i = 0; i < 4; ++i) {
+      const int64_t ih = h0 + i;
+      __m512 d[4];
+      for (int j = 0; j < 4; ++j) {
+        const int64_t iw = w0 + j;
+        d[j] = (ih >= 0 && ih < p.H && iw >= 0 && iw < p.W)
+                   ? _mm512_maskz_loadu_ps(m, x + ((n * p.H + ih) * p.W + iw) * C + c0)
+                   : _mm512_setzero_ps();
+      }
+      rows[i][0] = _mm512_sub_ps(d[0], d[2]);
+      rows[i][1] = _mm512_add_ps(d[1], d[2]);
+      rows[i][2] = _mm512_sub_ps(d[2], d[1]);
+      rows[i][3] = _mm512_sub_ps(d[1], d[3]);
+    }
+    for (int j = 0; j < 4; ++j) {
+      __m512 out[4];
+      out[0] = _mm512_sub_ps(rows[0][j], rows[2][j]);
+      out[1] = _mm512_add_ps(rows[1][j], rows[2][j]);
+      out[2] = _mm512_sub_ps(rows[2][j], rows[1][j]);
+      out[3] = _mm512_sub_ps(rows[1][j], rows[3][j]);
+      for (int i = 0; i < 4; ++i) _mm512_mask_storeu_ps(V + (i * 4 + j) * vs + t * C + c0, m, out[i]);
+    }
+  }
+}
+
+void output_tile2(const float* M, const Problem& p, int64_t TH, int64_t TW, int64_t tile, int64_t t, int64_t ms,
+                  int64_t Opad, float* out) {
+  const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * 2, w0 = (r % TW) * 2;
+  const int64_t O = p.O;
+  const int hn = int(std::min<int64_t>(2, p.OH - h0)), wn = int(std::min<int64_t>(2, p.OW - w0));
+  for (int64_t o0 = 0; o0 < O; o0 += 16) {
+    const __mmask16 mk = lane_mask(O - o0);
+    __m512 rows[4][2];
+    for (int i = 0; i < 4; ++i) {
+      __m512 mv[4];
+      for (int j = 0; j < 4; ++j) mv[j] = _mm512_loadu_ps(M + (i * 4 + j) * ms + t * Opad + o0);
+      rows[i][0] = _mm512_add_ps(_mm512_add_ps(mv[0], mv[1]), mv[2]);
+      rows[i][1] = _mm512_sub_ps(_mm512_sub_ps(mv[1], mv[2]), mv[3]);
+    }
+    for (int b = 0; b < wn; ++b) {
+      __m512 y[2];
+      y[0] = _mm512_add_ps(_mm512_add_ps(rows[0][b], rows[1][b]), rows[2][b]);
+      y[1] = _mm512_sub_ps(_mm512_sub_ps(rows[1][b], rows[2][b]), rows[3][b]);
+      for (int a = 0; a < hn; ++a)
+        _mm512_mask_storeu_ps(out + ((n * p.OH + h0 + a) * p.OW + w0 + b) * O + o0, mk, y[a]);
+    }
+  }
+}
+}  // namespace
+
+void forward_f2(const float* x, const float* w, float* out, const Problem& p) {
+  const int64_t Opad = padded_out(p.O), C = p.C, O = p.O;
+  static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+  std::vector<float> U(size_t(16 * C * Opad), 0.0f);
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t o = 0; o < O; ++o)
+      for (int i = 0; i < 4; ++i)
+        for (int j = 0; j < 4; ++j) {
+          double acc = 0;
+          for (int kh = 0; kh < 3; ++kh)
+            for (int kw = 0; kw < 3; ++kw) acc += G[i][kh] * double(w[((kh * 3 + kw) * C + c) * O + o]) * G[j][kw];
+          U[size_t(((i * 4 + j) * C + c) * Opad + o)] = float(acc);
+        }
+  const int64_t TH = (p.OH + 1) / 2, TW = (p.OW + 1) / 2, tiles = p.N * TH * TW;
+  const Plan plan = plan_for(Opad);
+  int64_t T = (24 + plan.R - 1) / plan.R * plan.R;
+  T = std::min<int64_t>(T, (tiles + plan.R - 1) / plan.R * plan.R);
+  const int64_t chunks = (tiles + T - 1) / T;
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(int64_t(get_num_threads()), chunks));
+  const int64_t vs = T * C + kSkew, ms = T * Opad + kSkew, scratch = 16 * (vs + ms);
+  std::vector<float> buf(size_t(parts * scratch), 0.0f);
+  float* pb = buf.data();
+  const float* pu = U.data();
+  parallel_for(parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t part = b; part < e; ++part) {
+      float* V = pb + part * scratch;
+      float* M = V + 16 * vs;
+      for (int64_t ch = part * chunks / parts; ch < (part + 1) * chunks / parts; ++ch) {
+        const int64_t t0 = ch * T, nt = std::min(T, tiles - t0);
+        for (int64_t t = 0; t < nt; ++t) input_tile2(x, p, TH, TW, t0 + t, V, t, vs);
+        if (nt < T)
+          for (int xi = 0; xi < 16; ++xi) std::memset(V + xi * vs + nt * C, 0, size_t((T - nt) * C) * sizeof(float));
+        for (int xi = 0; xi < 16; ++xi) plan.fn(V + xi * vs, pu + xi * C * Opad, M + xi * ms, T, C, Opad);
+        for (int64_t t = 0; t < nt; ++t) output_tile2(M, p, TH, TW, t0 + t, t, ms, Opad, out);
+      }
+    }
+  });
+}
+
 #pragma GCC pop_options
 
 }  // namespace wino
