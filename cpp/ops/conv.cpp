@@ -684,11 +684,6 @@ bool winograd_ok(const Geo& g, Pass pass) {
 
 #if defined(TG_HAVE_WINOGRAD)
 void conv_fwd_winograd(const float* x, const float* w, float* out, const Geo& g) {
-  const char* v = std::getenv("TAPEGRAD_CONV_WINOGRAD");
-  if (v && *v == '2') {
-    wino::forward_f2(x, w, out, wino::Problem{g.N, g.H, g.W, g.C, g.O, g.OH, g.OW, g.p.pt, g.p.pl});
-    return;
-  }
   const std::vector<float> U = wino::transform_filter(w, g.C, g.O);
   wino::forward(x, U.data(), out, wino::Problem{g.N, g.H, g.W, g.C, g.O, g.OH, g.OW, g.p.pt, g.p.pl});
 }

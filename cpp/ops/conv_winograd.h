@@ -26,8 +26,6 @@ void forward(const float* x, const float* U, float* out, const Problem& p);
 // dw [3, 3, C, O] (overwritten) = the filter gradient of the convolution p with input x and
 // output gradient gr.
 void backprop_filter(const float* x, const float* gr, float* dw, const Problem& p);
-// F(2x2, 3x3) forward (measurement only): w is [3, 3, C, O].
-void forward_f2(const float* x, const float* w, float* out, const Problem& p);
 
 }  // namespace wino
 }  // namespace tg
