@@ -395,7 +395,6 @@ void backprop_filter(const float* x, const float* gr, float* dw, const Problem& 
   }
 }
 
-
 #pragma GCC pop_options
 
 }  // namespace wino

@@ -1,12 +1,14 @@
 // Winograd F(4x4, 3x3) kernels for float32 3x3 stride-1 convolutions (conv_winograd.cpp; Note
-// [Winograd] in conv.cpp). Declared only where the AVX-512 build is (TG_HAVE_AVX512_TU); call only
-// on CPUs with AVX-512F.
+// [Winograd] in conv.cpp). Declared only where the AVX-512 build is (TG_HAVE_AVX512_TU) and the
+// compiler is GCC; call only on CPUs with AVX-512F.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
-#if defined(__x86_64__) && defined(__GNUC__) && defined(TG_HAVE_AVX512_TU)
+// GCC only: conv_winograd.cpp turns AVX-512 on with GCC's target pragma (clang builds keep the
+// direct kernels for these convolutions).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(TG_HAVE_AVX512_TU)
 #define TG_HAVE_WINOGRAD 1
 namespace tg {
 namespace wino {
