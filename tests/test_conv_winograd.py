@@ -186,7 +186,10 @@ def test_wide_dynamic_range_within_looser_bound():
     _check_within_bound(x, w, g, SAME, kappa=KAPPA_WIDE)
 
 
-@pytest.mark.skipif(not WINOGRAD_EXPECTED, reason="the Winograd path runs only on CPUs with AVX-512F, without TAPEGRAD_NO_AVX512 or TAPEGRAD_CONV=gemm")
+@pytest.mark.skipif(
+    not WINOGRAD_EXPECTED,
+    reason="the Winograd path runs only on CPUs with AVX-512F, without TAPEGRAD_NO_AVX512 or TAPEGRAD_CONV=gemm",
+)
 @pytest.mark.parametrize("o", [32, 40])
 def test_winograd_path_taken_and_switch_turns_it_off(monkeypatch, o):
     rng = np.random.default_rng(o)
