@@ -666,8 +666,8 @@ enum class Pass { Forward, Input, Filter };
 bool winograd_ok(const Geo& g, Pass pass) {
 #if defined(TG_HAVE_WINOGRAD)
   const Window2D& p = g.p;
-  if (!(direct_enabled() && kernel_set()->L == 16 && g.KH == 3 && g.KW == 3 && p.sh == 1 && p.sw == 1 &&
-        p.dh == 1 && p.dw == 1 && p.pt <= 2 && p.pl <= 2 && g.OH > 0 && g.OW > 0 && g.C > 0 && g.O > 0))
+  if (!(direct_enabled() && kernel_set()->L == 16 && g.KH == 3 && g.KW == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 &&
+        p.dw == 1 && p.pt <= 2 && p.pl <= 2 && g.OH > 0 && g.OW > 0 && g.C > 0 && g.O > 0))
     return false;
   if (!winograd_switch_on()) return false;
   const int64_t minc = 16;
@@ -816,9 +816,9 @@ Tensor conv2d_backprop_input(const Tensor& gr, const Tensor& w, const Window2D& 
     throw InvalidArgument("Conv2DBackpropInput: out_backprop has shape " + gr.shape.str() + ", expected " +
                           nhwc(g.N, g.OH, g.OW, g.O).str() + op_tag(name));
   const bool wino = winograd_ok(g, Pass::Input);
-  Tensor dx = alloc_out(xs, gr.dtype,
-                        gr.numel() > 0 && g.K() > 0 &&
-                            (wino || (direct_ok(g) && (small_c_variant(g) >= 0 || direct_input_ok(g)))));
+  Tensor dx = alloc_out(
+      xs, gr.dtype,
+      gr.numel() > 0 && g.K() > 0 && (wino || (direct_ok(g) && (small_c_variant(g) >= 0 || direct_input_ok(g)))));
   if (dx.numel() == 0 || gr.numel() == 0) return dx;
   TG_DISPATCH_FLOAT(gr.dtype, T, {
     const T* pg = gr.data<T>();
@@ -861,8 +861,7 @@ Tensor conv2d_backprop_filter(const Tensor& x, const Tensor& gr, const Window2D&
     const T* pg = gr.data<T>();
     T* pd = dw.data<T>();
     const int64_t K = g.K(), rows_img = g.OH * g.OW;
-    if (try_direct(&conv_bwf_winograd, winograd_ok(g, Pass::Filter), px, pg, pd, g))
-      return dw;
+    if (try_direct(&conv_bwf_winograd, winograd_ok(g, Pass::Filter), px, pg, pd, g)) return dw;
     if (try_direct(&conv_bwf_direct, direct_ok(g), px, pg, pd, g)) return dw;
     if (K <= kSmallK) {
       conv_direct_backprop_filter<T>(px, pg, pd, g);

@@ -45,7 +45,8 @@ void transform_filter_into(float* U, const float* w, int64_t C, int64_t O) {
         const float* g0 = w + ((0 * 3 + kw) * C + c) * O;
         const float* g1 = w + ((1 * 3 + kw) * C + c) * O;
         const float* g2 = w + ((2 * 3 + kw) * C + c) * O;
-        for (int64_t o = 0; o < O; ++o) ti[o] = G[i][0] * double(g0[o]) + G[i][1] * double(g1[o]) + G[i][2] * double(g2[o]);
+        for (int64_t o = 0; o < O; ++o)
+          ti[o] = G[i][0] * double(g0[o]) + G[i][1] * double(g1[o]) + G[i][2] * double(g2[o]);
       }
     for (int i = 0; i < 6; ++i)
       for (int j = 0; j < 6; ++j) {
@@ -172,8 +173,8 @@ inline void a4(const __m512* e, __m512* z) {
 
 // Z[xi][t][Opad] = A e A^T of the output-gradient tile `tile` (rows and columns past OH, OW and
 // channels past O read zero).
-void grad_tile(const float* gr, const Problem& p, int64_t TH, int64_t TW, int64_t tile, float* Z, int64_t t,
-               int64_t zs, int64_t Opad) {
+void grad_tile(const float* gr, const Problem& p, int64_t TH, int64_t TW, int64_t tile, float* Z, int64_t t, int64_t zs,
+               int64_t Opad) {
   const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * 4, w0 = (r % TW) * 4;
   const int64_t O = p.O;
   for (int64_t o0 = 0; o0 < O; o0 += 16) {
@@ -228,8 +229,7 @@ using GemmTnFn = void (*)(const float*, const float*, float*, int64_t, int64_t, 
 
 // S_xi += V_xi^T Z_xi over all C rows: the widest row blocks that fit 24 accumulators, then the tail.
 void gemm_tn(const float* V, const float* Z, float* S, int64_t T, int64_t C, int64_t Opad) {
-  static const GemmTnFn k4[] = {&gemm_tn_block<6, 4>, &gemm_tn_block<4, 4>, &gemm_tn_block<2, 4>,
-                                &gemm_tn_block<1, 4>};
+  static const GemmTnFn k4[] = {&gemm_tn_block<6, 4>, &gemm_tn_block<4, 4>, &gemm_tn_block<2, 4>, &gemm_tn_block<1, 4>};
   static const GemmTnFn k2[] = {&gemm_tn_block<12, 2>, &gemm_tn_block<8, 2>, &gemm_tn_block<4, 2>,
                                 &gemm_tn_block<1, 2>};
   static const GemmTnFn k1[] = {&gemm_tn_block<16, 1>, &gemm_tn_block<8, 1>, &gemm_tn_block<4, 1>,
