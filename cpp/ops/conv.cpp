@@ -637,7 +637,10 @@ bool direct_ok(const Geo& g) {
 // save, and the input gradient of 1-4 channel inputs has its own gather kernel). Hence: forward
 // needs C >= 16; input gradient (a forward conv with O input channels) O >= 16 and, unless O is
 // 16, C >= 8; filter gradient C >= 16, O >= 4 and C*O <= 256*256 (its per-block sums are 36*C*O
-// floats). TAPEGRAD_CONV_WINOGRAD=0 turns it off (read at each call).
+// floats). Small images: tiles over the output in 4x4 blocks (up to 16 computed per output), so
+// a pass needs tile area <= 2x the output area (4x for the filter gradient): measured 256x1x1
+// 64->64 3.8/3.6/2.9x slower, 2x2 0.96/0.96/0.70, 5x5 0.97/0.98/0.68, 3x3 0.84 (fwd), 7x7 32->32
+// 0.54/0.55/0.47. TAPEGRAD_CONV_WINOGRAD=0 turns it off (read at each call).
 //
 // Error bound. Winograd rounds larger intermediates than the direct sum: |B^T| (x) |B^T| has row
 // sums up to 100 and |A^T| (x) |A^T| up to 361, and an entry far larger than its neighbours
@@ -670,6 +673,11 @@ bool winograd_ok(const Geo& g, Pass pass) {
         p.dw == 1 && p.pt <= 2 && p.pl <= 2 && g.OH > 0 && g.OW > 0 && g.C > 0 && g.O > 0))
     return false;
   if (!winograd_switch_on()) return false;
+  // Tiles cover the output in 4x4 blocks: small images waste most of them (1x1: 16 computed per
+  // output, 4x slower than direct; 2x2 and 5x5: even; 3x3 and 7x7: faster).
+  const int64_t oh = pass == Pass::Input ? g.H : g.OH, ow = pass == Pass::Input ? g.W : g.OW;
+  const int64_t covered = 16 * ((oh + 3) / 4) * ((ow + 3) / 4);
+  if (covered > (pass == Pass::Filter ? 4 : 2) * oh * ow) return false;
   const int64_t minc = 16;
   switch (pass) {
     case Pass::Forward: return g.C >= minc;
