@@ -83,22 +83,26 @@ inline void at6(const __m512* m, __m512* y) {
 
 inline __mmask16 lane_mask(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u); }
 
-// V[xi][t][C] = B^T d B of tile `tile` (global index) for chunk row t.
-void input_tile(const float* x, const Problem& p, int64_t TH, int64_t TW, int64_t tile, float* V, int64_t t,
-                int64_t vs) {
-  const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * 4 - p.pt, w0 = (r % TW) * 4 - p.pl;
+// V[xi][t][C] = B^T d B of the tile whose 6x6 input window starts at (h0, w0) of image n, for
+// chunk row t. Inside: the window lies in the image (no bounds checks).
+template <bool Inside> void input_tile_at(const float* x, const Problem& p, int64_t n, int64_t h0, int64_t w0, float* V,
+                                          int64_t t, int64_t vs) {
   const int64_t C = p.C;
   for (int64_t c0 = 0; c0 < C; c0 += 16) {
     const __mmask16 m = lane_mask(C - c0);
     __m512 rows[6][6];
     for (int i = 0; i < 6; ++i) {
       const int64_t ih = h0 + i;
+      const float* row = x + ((n * p.H + ih) * p.W + w0) * C + c0;
       __m512 d[6];
       for (int j = 0; j < 6; ++j) {
-        const int64_t iw = w0 + j;
-        d[j] = (ih >= 0 && ih < p.H && iw >= 0 && iw < p.W)
-                   ? _mm512_maskz_loadu_ps(m, x + ((n * p.H + ih) * p.W + iw) * C + c0)
-                   : _mm512_setzero_ps();
+        if (Inside) {
+          d[j] = _mm512_maskz_loadu_ps(m, row + j * C);
+        } else {
+          const int64_t iw = w0 + j;
+          d[j] = (ih >= 0 && ih < p.H && iw >= 0 && iw < p.W) ? _mm512_maskz_loadu_ps(m, row + j * C)
+                                                              : _mm512_setzero_ps();
+        }
       }
       bt6(d, rows[i]);  // rows[i][j] = (d B)[i][j]
     }
@@ -111,12 +115,19 @@ void input_tile(const float* x, const Problem& p, int64_t TH, int64_t TW, int64_
   }
 }
 
-// Output tile `tile` from M[xi][t][Opad].
-void output_tile(const float* M, const Problem& p, int64_t TH, int64_t TW, int64_t tile, int64_t t, int64_t ms,
-                 int64_t Opad, float* out) {
-  const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * 4, w0 = (r % TW) * 4;
+// V for tile `tile` (global index) in chunk row t.
+void input_tile(const float* x, const Problem& p, int64_t TH, int64_t TW, int64_t tile, float* V, int64_t t,
+                int64_t vs) {
+  const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * 4 - p.pt, w0 = (r % TW) * 4 - p.pl;
+  if (h0 >= 0 && w0 >= 0 && h0 + 6 <= p.H && w0 + 6 <= p.W) input_tile_at<true>(x, p, n, h0, w0, V, t, vs);
+  else input_tile_at<false>(x, p, n, h0, w0, V, t, vs);
+}
+
+// Output tile `tile` from M[xi][t][Opad]: hn x wn of its 4x4 outputs lie in the image (Full: all).
+template <bool Full> void output_tile_at(const float* M, const Problem& p, int64_t n, int64_t h0, int64_t w0, int hn,
+                                         int wn, int64_t t, int64_t ms, int64_t Opad, float* out) {
   const int64_t O = p.O;
-  const int hn = int(std::min<int64_t>(4, p.OH - h0)), wn = int(std::min<int64_t>(4, p.OW - w0));
+  if (Full) hn = wn = 4;
   for (int64_t o0 = 0; o0 < O; o0 += 16) {
     const __mmask16 mk = lane_mask(O - o0);
     __m512 rows[6][4];
@@ -133,6 +144,14 @@ void output_tile(const float* M, const Problem& p, int64_t TH, int64_t TW, int64
         _mm512_mask_storeu_ps(out + ((n * p.OH + h0 + a) * p.OW + w0 + b) * O + o0, mk, y[a]);
     }
   }
+}
+
+void output_tile(const float* M, const Problem& p, int64_t TH, int64_t TW, int64_t tile, int64_t t, int64_t ms,
+                 int64_t Opad, float* out) {
+  const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * 4, w0 = (r % TW) * 4;
+  const int hn = int(std::min<int64_t>(4, p.OH - h0)), wn = int(std::min<int64_t>(4, p.OW - w0));
+  if (hn == 4 && wn == 4) output_tile_at<true>(M, p, n, h0, w0, hn, wn, t, ms, Opad, out);
+  else output_tile_at<false>(M, p, n, h0, w0, hn, wn, t, ms, Opad, out);
 }
 
 // Cm[t][Opad] = A[t][C] B[C][Opad] for rows [0, T) in blocks of R rows and NV vectors of columns.
