@@ -161,6 +161,8 @@ CASES = [
     ((1, 1, 1, 16), 16, SAME),
     ((2, 10, 9, 24), 20, (0, 1, 2, 0)),  # explicit asymmetric pads
     ((1, 6, 7, 16), 24, (2, 2, 2, 2)),  # the full convolution
+    ((1, 6, 7, 16), 16, (0, 3, 1, 3)),  # bottom / right pads wider than the window
+    ((1, 10, 10, 128), 48, SAME),  # long channel sums
 ]
 
 
