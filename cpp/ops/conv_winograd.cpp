@@ -93,16 +93,12 @@ template <bool Inside> void input_tile_at(const float* x, const Problem& p, int6
     __m512 rows[6][6];
     for (int i = 0; i < 6; ++i) {
       const int64_t ih = h0 + i;
-      const float* row = x + ((n * p.H + ih) * p.W + w0) * C + c0;
       __m512 d[6];
       for (int j = 0; j < 6; ++j) {
-        if (Inside) {
-          d[j] = _mm512_maskz_loadu_ps(m, row + j * C);
-        } else {
-          const int64_t iw = w0 + j;
-          d[j] = (ih >= 0 && ih < p.H && iw >= 0 && iw < p.W) ? _mm512_maskz_loadu_ps(m, row + j * C)
-                                                              : _mm512_setzero_ps();
-        }
+        const int64_t iw = w0 + j;
+        d[j] = Inside || (ih >= 0 && ih < p.H && iw >= 0 && iw < p.W)
+                   ? _mm512_maskz_loadu_ps(m, x + ((n * p.H + ih) * p.W + iw) * C + c0)
+                   : _mm512_setzero_ps();
       }
       bt6(d, rows[i]);  // rows[i][j] = (d B)[i][j]
     }
