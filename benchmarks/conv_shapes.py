@@ -11,6 +11,9 @@ threads, same data. The shapes are the suite's conv layers (issue 15).
 each round) and ends with a Markdown summary: per pass the minimum and the median over rounds, and
 tapegrad / PyTorch ratios against issue 15's goal (at most 0.8x).
 
+`--peers direct` adds "tg-direct": tapegrad with `TAPEGRAD_CONV_WINOGRAD=0` (the direct kernels
+instead of Note [Winograd]'s path), set around each call, for A/B in the same run.
+
 PyTorch is timed with its idiomatic symmetric `padding=k//2` (transposed: `padding=1,
 output_padding=stride-1`): the same output shapes and work as TF's "SAME", but for stride 2 the
 windows sit one pixel off TF's (which pads only after); `--check` compares an explicitly padded
@@ -92,6 +95,29 @@ def tg_fns(x, w, stride, kind):
     n, h, ww, c = x.shape
     out_shape = [n, h * stride, ww * stride, w.shape[2]]
     return _forward_and_tape_grads(lambda: tg.nn.conv2d_transpose(xt, wt, out_shape, stride, "SAME"), xt, wt, x.dtype)
+
+
+def _with_env(fns, var, value):
+    """The closures `fns` run with environment variable `var` set to `value` (restored after)."""
+
+    def wrap(f):
+        if f is None:
+            return None
+
+        def run():
+            old = os.environ.get(var)
+            os.environ[var] = value
+            try:
+                return f()
+            finally:
+                if old is None:
+                    del os.environ[var]
+                else:
+                    os.environ[var] = old
+
+        return run
+
+    return tuple(wrap(f) for f in fns)
 
 
 def _forward_and_tape_grads(fwd, xt, wt, dtype):
@@ -252,7 +278,10 @@ def check(name, table, peers, x, w, g, stride, kind):
             for u, v in zip(a, b):
                 err = _rel_err(u, v)
                 worst = max(worst, err)
-                if not err < 1e-5:
+                # Two float32 results, each a few 1e-6 (relative to the largest entry) from
+                # float64: the 32->32 filter gradient is 3.4e-6 off with Winograd, 4.6e-6 with
+                # PyTorch, 1.3e-6 with the direct kernels (benchmarks/README.md).
+                if not err < 2e-5:
                     print(f"  MISMATCH {name} vs {lib} part {i}: max rel err {err:.2e}")
         print(f"  check {name} vs {lib}: max rel err {worst:.1e}")
 
@@ -264,7 +293,7 @@ def summary(results, threads, clock):
     """Markdown: per shape and library, each pass's minimum (median) over rounds in ms, and the
     tapegrad / PyTorch ratio of the minima (issue 15's goal: at most 0.8x per pass)."""
     print(f"\n### Summary: {threads} thread(s), {clock}, ms: min (median) over rounds")
-    libs = sorted({lib for per in results.values() for lib in per}, key=["tapegrad", "tf", "torch"].index)
+    libs = sorted({lib for per in results.values() for lib in per}, key=["tapegrad", "tg-direct", "tf", "torch"].index)
     head = ["shape"] + [f"{lib} fwd / d in / d filter" for lib in libs]
     if "torch" in libs:
         head += ["tapegrad / torch", "<= 0.8x"]
@@ -341,6 +370,8 @@ def main():
         w = (rng.standard_normal(ws) * 0.1).astype(args.dtype)
         fns, g = tg_fns(x, w, stride, kind)
         table = {"tapegrad": fns}
+        if "direct" in args.peers.split(","):
+            table["tg-direct"] = _with_env(fns, "TAPEGRAD_CONV_WINOGRAD", "0")
         if "tf" in peers:
             table["tf"] = tf_fns(peers["tf"], x, w, g, stride, kind)
         if "torch" in peers:

@@ -16,6 +16,7 @@
 #include "autodiff/tape.h"
 #define TG_CONVK_ISA isa_avx2
 #include "ops/conv_kernels.h"
+#include "ops/conv_winograd.h"
 #include "tensor/parallel.h"
 
 namespace tg {
@@ -604,6 +605,111 @@ bool direct_ok(const Geo& g) {
   return direct_enabled() && g.KH <= 64 && (kernel_set()->L == 16 || g.K() <= kSmallK || is_pointwise(g));
 }
 
+// Note [Winograd]
+// float32 3x3 stride-1 dilation-1 convolutions run Winograd F(4x4, 3x3) (Lavin & Gray 2016;
+// conv_winograd.cpp) where it wins. Each 4x4 output tile, per input channel c and output channel o,
+// is Y = A^T [(G g G^T) . (B^T d B)] A with d the tile's 6x6 input window, g the 3x3 filter and
+// interpolation points 0, 1, -1, 2, -2, inf:
+//   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+//   G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+//   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+// Summed over c, the elementwise product becomes 36 GEMMs, one per transform point xi:
+// M_xi [tiles x O] = V_xi [tiles x C] U_xi [C x O], 36 multiplies per 16 outputs where the direct
+// conv does 144. Per call: the filter is transformed once (in double, U [36][C][O up to 16]); tiles
+// go in chunks of ~12 (their V and M, ~100 KB for 32 -> 32, stay near L1: chunks of 48 or more
+// measured 20-40% slower), each chunk: input transform (vectors over channels, NHWC-friendly),
+// the 36 products in a register-tiled AVX-512 kernel (R tiles x 1-4 vectors of O), output
+// transform with edge tiles masked; chunks spread over the pool, each tile independent.
+// Input gradient: for stride 1 it is the forward conv of the output gradient with the filter
+// flipped in space and channels swapped, pads mirrored (2 - pt, 2 - pl), so the same code runs.
+// Filter gradient: the transpose of the forward's bilinear form, dw = G^T [sum over tiles of
+// (B^T d B) . (A e A^T)] G with e the tile's 4x4 output gradient: S_xi [C x O] = sum over tiles of
+// V_xi^T Z_xi, summed per chunk then into fixed blocks of chunks (thread-count independent, as
+// Note [Small-K conv]), G^T S G in double at the end.
+//
+// Selection (winograd_ok): the AVX-512 kernel set (on AVX2-only CPUs the direct/gemm paths stay;
+// this code is AVX-512 only), KH = KW = 3, stride 1, dilation 1, pads <= 2, and by measurement at
+// 1 thread against the direct kernels (wino / direct time, fwd / d in / d filter): 32->32 28x28
+// 0.65/0.64/0.55, 16->32 32x32 0.64/0.59/0.55, 64->64 14x14 0.45/0.55/0.72, 128->128 14x14
+// 0.53/0.54/0.48, 8->8 28x28 0.62/0.56/0.48, 16->4 0.43/1.06/0.41, 8->16 -/0.57/-, 2->16
+// -/0.69/-; losing: 8->32 1.27 (fwd) and 1.49 (d filter), 4->16 1.03/0.80/1.52, 2->32
+// 2.10/1.47/5.03, 4->64 -/1.59/- (few channels: the transforms cost more than the products they
+// save, and the input gradient of 1-4 channel inputs has its own gather kernel). Hence: forward
+// needs C >= 16; input gradient (a forward conv with O input channels) O >= 16 and, unless O is
+// 16, C >= 8; filter gradient C >= 16, O >= 4 and C*O <= 256*256 (its per-block sums are 36*C*O
+// floats). Small images: tiles over the output in 4x4 blocks (up to 16 computed per output), so
+// a pass needs tile area <= 2x the output area (4x for the filter gradient): measured 256x1x1
+// 64->64 3.8/3.6/2.9x slower, 2x2 0.96/0.96/0.70, 5x5 0.97/0.98/0.68, 3x3 0.84 (fwd), 7x7 32->32
+// 0.54/0.55/0.47. TAPEGRAD_CONV_WINOGRAD=0 turns it off (read at each call).
+//
+// Error bound. Winograd rounds larger intermediates than the direct sum: |B^T| (x) |B^T| has row
+// sums up to 100 and |A^T| (x) |A^T| up to 361, and an entry far larger than its neighbours
+// leaks into the whole 4x4 output tile, not just the windows that contain it. Measured as
+//   |y - y_float64| <= kappa * 2^-24 * sum_c (max over the tile's 6x6 input window of |x_c|) *
+//                      (sum over the 3x3 window of |w_c,o|)
+// kappa was at most ~20 on normal and uniform data and ~190 on sign-random lognormal(0, 2) data
+// (values spanning five decades), for the three passes (the input gradient with g and the flipped
+// filter in place of x and w; the filter gradient with sum |g| over the tile in place of sum |w|).
+// tests/test_conv_winograd.py checks kappa = 64 and 512. Against the direct path's scale, sum |x|
+// |w| over the output's own window: 1e-6..3e-6 on normal data (direct kernels: 2e-7), up to 1e-3
+// on the wide-range data (direct: 7e-6). Relative to the largest entry, the 32->32 28x28 b64
+// filter gradient is 3.4e-6 from float64 (direct 1.3e-6, PyTorch's oneDNN 4.6e-6).
+
+// TAPEGRAD_CONV_WINOGRAD=0 turns the Winograd path off (read at each call, unlike the other
+// switches, so that tests and benchmarks can A/B it in one process).
+bool winograd_switch_on() {
+  const char* v = std::getenv("TAPEGRAD_CONV_WINOGRAD");
+  return !(v && *v == '0');
+}
+
+enum class Pass { Forward, Input, Filter };
+
+// 3x3, stride 1, dilation 1, AVX-512 kernels in use, pads a forward window can mirror (<= 2), and
+// the channel counts where it wins (Note [Winograd]).
+bool winograd_ok(const Geo& g, Pass pass) {
+#if defined(TG_HAVE_WINOGRAD)
+  const Window2D& p = g.p;
+  if (!(direct_enabled() && kernel_set()->L == 16 && g.KH == 3 && g.KW == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 &&
+        p.dw == 1 && p.pt <= 2 && p.pl <= 2 && g.OH > 0 && g.OW > 0 && g.C > 0 && g.O > 0))
+    return false;
+  if (!winograd_switch_on()) return false;
+  // Tiles cover the output in 4x4 blocks: small images waste most of them (1x1: 16 computed per
+  // output, 4x slower than direct; 2x2 and 5x5: even; 3x3 and 7x7: faster).
+  const int64_t oh = pass == Pass::Input ? g.H : g.OH, ow = pass == Pass::Input ? g.W : g.OW;
+  const int64_t covered = 16 * ((oh + 3) / 4) * ((ow + 3) / 4);
+  if (covered > (pass == Pass::Filter ? 4 : 2) * oh * ow) return false;
+  const int64_t minc = 16;
+  switch (pass) {
+    case Pass::Forward: return g.C >= minc;
+    case Pass::Input: return g.O >= minc && (g.C >= 8 || g.O <= 16);  // else the small-C gather kernel
+    case Pass::Filter: return g.C >= minc && g.O >= 4 && g.C * g.O <= 256 * 256;
+  }
+  return false;
+#else
+  return false;
+#endif
+}
+
+#if defined(TG_HAVE_WINOGRAD)
+void conv_fwd_winograd(const float* x, const float* w, float* out, const Geo& g) {
+  const std::vector<float> U = wino::transform_filter(w, g.C, g.O);
+  wino::forward(x, U.data(), out, wino::Problem{g.N, g.H, g.W, g.C, g.O, g.OH, g.OW, g.p.pt, g.p.pl});
+}
+
+void conv_bwi_winograd(const float* gr, const float* w, float* dx, const Geo& g) {
+  const std::vector<float> U = wino::transform_filter_flipped(w, g.C, g.O);
+  wino::forward(gr, U.data(), dx, wino::Problem{g.N, g.OH, g.OW, g.O, g.C, g.H, g.W, 2 - g.p.pt, 2 - g.p.pl});
+}
+
+void conv_bwf_winograd(const float* x, const float* gr, float* dw, const Geo& g) {
+  wino::backprop_filter(x, gr, dw, wino::Problem{g.N, g.H, g.W, g.C, g.O, g.OH, g.OW, g.p.pt, g.p.pl});
+}
+#else
+void conv_bwf_winograd(const float*, const float*, float*, const Geo&) {}
+void conv_fwd_winograd(const float*, const float*, float*, const Geo&) {}
+void conv_bwi_winograd(const float*, const float*, float*, const Geo&) {}
+#endif
+
 // Depthwise, multiplier 1 (Geo's O == C): the vector kernels above (faster with either ISA).
 bool depthwise_direct_ok(const Geo& g) { return direct_enabled() && g.KH <= 64 && g.O == g.C; }
 
@@ -681,13 +787,15 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Window2D& p) {
   check_float(x, "input", name);
   check_same_dtype(x, w, name);
   Geo g = conv_geo(x.shape, w.shape, p, name);
-  Tensor out = alloc_out(nhwc(g.N, g.OH, g.OW, g.O), x.dtype, direct_ok(g) && g.K() > 0);
+  const bool wino = winograd_ok(g, Pass::Forward);
+  Tensor out = alloc_out(nhwc(g.N, g.OH, g.OW, g.O), x.dtype, (wino || direct_ok(g)) && g.K() > 0);
   if (out.numel() == 0 || g.K() == 0) return out;
   TG_DISPATCH_FLOAT(x.dtype, T, {
     const T* px = x.data<T>();
     const T* pw = w.data<T>();
     T* po = out.data<T>();
     const int64_t K = g.K(), rows_img = g.OH * g.OW;
+    if (try_direct(&conv_fwd_winograd, wino, px, pw, po, g)) return out;
     if (try_direct(&conv_fwd_direct, direct_ok(g), px, pw, po, g)) return out;
     if (K <= kSmallK) {
       conv_direct<T>(px, pw, po, g);
@@ -715,14 +823,17 @@ Tensor conv2d_backprop_input(const Tensor& gr, const Tensor& w, const Window2D& 
   if (gr.shape != nhwc(g.N, g.OH, g.OW, g.O))
     throw InvalidArgument("Conv2DBackpropInput: out_backprop has shape " + gr.shape.str() + ", expected " +
                           nhwc(g.N, g.OH, g.OW, g.O).str() + op_tag(name));
-  Tensor dx = alloc_out(xs, gr.dtype,
-                        gr.numel() > 0 && g.K() > 0 && direct_ok(g) && (small_c_variant(g) >= 0 || direct_input_ok(g)));
+  const bool wino = winograd_ok(g, Pass::Input);
+  Tensor dx = alloc_out(
+      xs, gr.dtype,
+      gr.numel() > 0 && g.K() > 0 && (wino || (direct_ok(g) && (small_c_variant(g) >= 0 || direct_input_ok(g)))));
   if (dx.numel() == 0 || gr.numel() == 0) return dx;
   TG_DISPATCH_FLOAT(gr.dtype, T, {
     const T* pg = gr.data<T>();
     const T* pw = w.data<T>();
     T* pd = dx.data<T>();
     const int64_t K = g.K(), rows_img = g.OH * g.OW;
+    if (try_direct(&conv_bwi_winograd, wino, pg, pw, pd, g)) return dx;
     if (try_direct(&conv_bwi_any, direct_ok(g) && (small_c_variant(g) >= 0 || direct_input_ok(g)), pg, pw, pd, g))
       return dx;
     if (K <= kSmallK) {
@@ -758,6 +869,7 @@ Tensor conv2d_backprop_filter(const Tensor& x, const Tensor& gr, const Window2D&
     const T* pg = gr.data<T>();
     T* pd = dw.data<T>();
     const int64_t K = g.K(), rows_img = g.OH * g.OW;
+    if (try_direct(&conv_bwf_winograd, winograd_ok(g, Pass::Filter), px, pg, pd, g)) return dw;
     if (try_direct(&conv_bwf_direct, direct_ok(g), px, pg, pd, g)) return dw;
     if (K <= kSmallK) {
       conv_direct_backprop_filter<T>(px, pg, pd, g);
