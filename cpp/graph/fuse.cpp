@@ -95,6 +95,7 @@ struct Arena {
   std::vector<char> bytes, tmp;
   std::vector<const char*> cur;
   std::vector<char*> own;
+  std::vector<char> full;  // per local: holds n elements (else a scalar operand, or undefined)
   std::vector<Tensor> out;
 };
 char* align64(char* p) { return reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t(63)); }
@@ -110,6 +111,7 @@ bool run_fused_fast(const Fused& f, Env& env) {
   const size_t nl = f.locals.size(), bytes = size_t(f.n) * f.isz;
   ar.cur.assign(nl, nullptr);
   ar.own.assign(nl, nullptr);
+  ar.full.assign(nl, 0);
   ar.out.resize(nl);
   // 64-byte aligned, as every tensor buffer: gcc's vectorised loops peel by alignment, and a
   // peeled element goes through the scalar function (libmvec's vector variants may differ by ulps)
@@ -129,6 +131,7 @@ bool run_fused_fast(const Fused& f, Env& env) {
     if (t.defined()) {
       if (t.dtype != f.dtype || !t.has_data()) return false;
       ar.cur[i] = static_cast<const char*>(t.raw());
+      ar.full[i] = t.numel() == f.n;
     }
     if (!l.written) continue;
     if (l.output) {
@@ -139,7 +142,7 @@ bool run_fused_fast(const Fused& f, Env& env) {
     }
   }
   // an operand's size is checked where it is read: a full operand has n elements, a scalar one
-  auto full = [&](int l) { return l < 0 || env.t[size_t(f.locals[size_t(l)].slot)].numel() == f.n || ar.cur[size_t(l)] == ar.own[size_t(l)]; };
+  auto full = [&](int l) { return l < 0 || ar.full[size_t(l)]; };
   for (const Fused::Op_& op : f.ops) {
     const void* a = op.a >= 0 ? static_cast<const void*>(ar.cur[size_t(op.a)]) : op.ca;
     const void* b = op.b >= 0 ? static_cast<const void*>(ar.cur[size_t(op.b)]) : op.cb;
@@ -189,6 +192,7 @@ bool run_fused_fast(const Fused& f, Env& env) {
         break;
     }
     ar.cur[size_t(op.out)] = out;
+    ar.full[size_t(op.out)] = 1;
   }
   for (size_t i = 0; i < nl; ++i)
     if (f.locals[i].output && ar.cur[i] == ar.own[i]) env.t[size_t(f.locals[i].slot)] = std::move(ar.out[i]);
@@ -250,8 +254,10 @@ void fuse_elementwise(Graph& g) {
     };
     for (size_t k = i; k < j; ++k)
       for (const EwOp& e : g.nodes[k].ew->ops) {
-        Fused::Op_ op{e.kind, e.mode, kernels::float_loops(e.kind == EwOp::kAccumulate ? Op::Add : e.op, f->dtype),
-                      -1, -1, nullptr, nullptr, local(e.out), e.value};
+        Fused::Op_ op{
+            e.kind,  e.mode,       kernels::float_loops(e.kind == EwOp::kAccumulate ? Op::Add : e.op, f->dtype),
+            -1,      -1,           nullptr,
+            nullptr, local(e.out), e.value};
         operand(e.a, op.a, op.ca);
         operand(e.b, op.b, op.cb);
         Fused::Local& l = f->locals[size_t(op.out)];
@@ -260,6 +266,26 @@ void fuse_elementwise(Graph& g) {
         f->ops.push_back(op);
       }
     std::vector<int> uses, defs;
+    {  // the slots it reads from the env: read (or accumulated into) before the group writes them
+      std::vector<char> written(f->locals.size(), 0);
+      auto read = [&](int l) {
+        if (l >= 0 && !written[size_t(l)]) {
+          const int s = f->locals[size_t(l)].slot;
+          if (std::find(uses.begin(), uses.end(), s) == uses.end()) uses.push_back(s);
+        }
+      };
+      for (const Fused::Op_& op : f->ops) {
+        read(op.a);
+        read(op.b);
+        if (op.kind == EwOp::kAccumulate) read(op.out);
+        written[size_t(op.out)] = 1;
+      }
+      // what the replaced nodes read that the group does not write (they run when it falls back)
+      for (size_t k = i; k < j; ++k)
+        for (int s : g.nodes[k].uses)
+          if (local_of[size_t(s)] < 0 || !f->locals[size_t(local_of[size_t(s)])].written)
+            if (std::find(uses.begin(), uses.end(), s) == uses.end()) uses.push_back(s);
+    }
     for (Fused::Local& l : f->locals) {
       if (l.written && last[size_t(l.slot)] > j) {
         l.output = true;
@@ -269,15 +295,16 @@ void fuse_elementwise(Graph& g) {
         f->arena_bytes += (size_t(f->n) * f->isz + 63) & ~size_t(63);
       }
     }
-    // the slots it reads from the env: those a node of the group read (the original nodes' uses)
-    for (size_t k = i; k < j; ++k) {
-      for (int s : g.nodes[k].uses)
-        if (std::find(uses.begin(), uses.end(), s) == uses.end()) uses.push_back(s);
-      f->original.push_back(std::move(g.nodes[k]));
-    }
+    for (size_t k = i; k < j; ++k) f->original.push_back(std::move(g.nodes[k]));
     const size_t count = j - i;
-    out.push_back(Node{[f](Env& env) { run_fused(*f, env); }, "fused_elementwise(" + std::to_string(count) + ")",
-                       std::move(uses), {}, true, std::move(defs), -1, nullptr});
+    out.push_back(Node{[f](Env& env) { run_fused(*f, env); },
+                       "fused_elementwise(" + std::to_string(count) + ")",
+                       std::move(uses),
+                       {},
+                       true,
+                       std::move(defs),
+                       -1,
+                       nullptr});
     i = j;
   }
   g.nodes = std::move(out);
