@@ -16,6 +16,7 @@ from tapegrad import _core
 def _direct_kernels_only(monkeypatch):
     monkeypatch.setenv("TAPEGRAD_CONV_WINOGRAD", "0")
 
+
 CASES = [
     # x shape, w shape, strides, dilations, pads [pt, pb, pl, pr]
     ((2, 7, 9, 1), (3, 3, 1, 32), (1, 1), (1, 1), [1, 1, 1, 1]),
