@@ -655,12 +655,14 @@ bool direct_ok(const Geo& g) {
 // on the wide-range data (direct: 7e-6). Relative to the largest entry, the 32->32 28x28 b64
 // filter gradient is 3.4e-6 from float64 (direct 1.3e-6, PyTorch's oneDNN 4.6e-6).
 
+#if defined(TG_HAVE_WINOGRAD)
 // TAPEGRAD_CONV_WINOGRAD=0 turns the Winograd path off (read at each call, unlike the other
 // switches, so that tests and benchmarks can A/B it in one process).
 bool winograd_switch_on() {
   const char* v = std::getenv("TAPEGRAD_CONV_WINOGRAD");
   return !(v && *v == '0');
 }
+#endif
 
 enum class Pass { Forward, Input, Filter };
 
