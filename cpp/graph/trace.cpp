@@ -224,13 +224,53 @@ void add_while(Recorder& r, std::shared_ptr<WhileBuilder> w, std::vector<int> ou
 Pause::Pause() : saved_(std::move(t_recorder)) {}
 Pause::~Pause() { t_recorder = std::move(saved_); }
 
+namespace {
+// A replay's slots come from a per-thread stack of Envs, each left with every slot empty: making
+// and zeroing hundreds of slots per call (about 100 bytes each) was a sixth of a fused chain's
+// replay. A stack, because a replay may run Python (a host call) that replays another function.
+struct EnvPool {
+  std::vector<std::unique_ptr<Env>> free;
+};
+__attribute__((noinline)) EnvPool* env_pool() {  // See run_step in unroll.cpp on thread-locals
+  thread_local EnvPool p;
+  return &p;
+}
+class PooledEnv {
+ public:
+  PooledEnv(size_t nt, size_t no) : nt_(nt), no_(no) {
+    EnvPool& p = *env_pool();
+    if (p.free.empty()) {
+      env_ = std::make_unique<Env>();
+    } else {
+      env_ = std::move(p.free.back());
+      p.free.pop_back();
+    }
+    if (env_->t.size() < nt) env_->t.resize(nt);
+    if (env_->obj.size() < no) env_->obj.resize(no);
+  }
+  ~PooledEnv() {
+    for (size_t i = 0; i < nt_; ++i)
+      if (env_->t[i].defined() || env_->t[i].has_data()) env_->t[i] = Tensor();
+    for (size_t i = 0; i < no_; ++i) env_->obj[i].reset();
+    EnvPool& p = *env_pool();
+    if (p.free.size() < 8) p.free.push_back(std::move(env_));
+  }
+  PooledEnv(const PooledEnv&) = delete;
+  PooledEnv& operator=(const PooledEnv&) = delete;
+  Env& env() { return *env_; }
+
+ private:
+  std::unique_ptr<Env> env_;
+  size_t nt_, no_;
+};
+}  // namespace
+
 std::vector<Tensor> Graph::run(const std::vector<Tensor>& args) const {
   if (args.size() != inputs.size())
     throw InvalidArgument("a traced function expected " + std::to_string(inputs.size()) + " tensor arguments, got " +
                           std::to_string(args.size()));
-  Env env;
-  env.t.resize(size_t(n_slots));
-  env.obj.resize(size_t(n_obj));
+  PooledEnv pooled{size_t(n_slots), size_t(n_obj)};
+  Env& env = pooled.env();
   for (size_t i = 0; i < args.size(); ++i) {
     if (!accepts(i, args[i])) {
       std::ostringstream m;
