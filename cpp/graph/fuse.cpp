@@ -81,6 +81,7 @@ struct Fused {
     int slot;
     bool written = false;  // by the group
     bool output = false;   // written, and read after the group: becomes a tensor in the env
+    bool ext = false;      // read (or accumulated into) before the group writes it: from the env
     Shape shape;
     size_t arena = 0;  // byte offset of an internal local's buffer
   };
@@ -127,11 +128,13 @@ bool run_fused_fast(const Fused& f, Env& env) {
   } clear{ar};
   for (size_t i = 0; i < nl; ++i) {
     const Fused::Local& l = f.locals[i];
-    const Tensor& t = env.t[size_t(l.slot)];
-    if (t.defined()) {
-      if (t.dtype != f.dtype || !t.has_data()) return false;
-      ar.cur[i] = static_cast<const char*>(t.raw());
-      ar.full[i] = t.numel() == f.n;
+    if (l.ext) {
+      const Tensor& t = env.t[size_t(l.slot)];
+      if (t.defined()) {
+        if (t.dtype != f.dtype || !t.has_data()) return false;
+        ar.cur[i] = static_cast<const char*>(t.raw());
+        ar.full[i] = t.numel() == f.n;
+      }
     }
     if (!l.written) continue;
     if (l.output) {
@@ -240,7 +243,7 @@ void fuse_elementwise(Graph& g) {
       int& l = local_of[size_t(slot)];
       if (l < 0) {
         l = int(f->locals.size());
-        f->locals.push_back(Fused::Local{slot, false, false, Shape(), 0});
+        f->locals.push_back(Fused::Local{slot, false, false, false, Shape(), 0});
       }
       return l;
     };
@@ -270,6 +273,7 @@ void fuse_elementwise(Graph& g) {
       std::vector<char> written(f->locals.size(), 0);
       auto read = [&](int l) {
         if (l >= 0 && !written[size_t(l)]) {
+          f->locals[size_t(l)].ext = true;
           const int s = f->locals[size_t(l)].slot;
           if (std::find(uses.begin(), uses.end(), s) == uses.end()) uses.push_back(s);
         }
