@@ -98,6 +98,24 @@ def median_time(fn, repeat=7, number=None, min_time=0.2, slow=None):
     return statistics.median(times)
 
 
+def clock_time(fn, clock, repeat=5, min_time=0.02):
+    """Seconds per call of fn for the shape scripts (gemm_shapes, conv_shapes): `repeat` loops of
+    about `min_time` seconds each; the minimum under the CPU clock (`clock` is time.process_time:
+    what the machine's other load adds is not ours), else their median under the wall clock."""
+    fn()
+    t0 = clock()
+    fn()
+    one = max(clock() - t0, 1e-7)
+    number = max(1, int(min_time / one))
+    times = []
+    for _ in range(repeat):
+        t0 = clock()
+        for _ in range(number):
+            fn()
+        times.append((clock() - t0) / number)
+    return min(times) if clock is time.process_time else statistics.median(times)
+
+
 def format_time(seconds):
     if seconds < 1e-3:
         return f"{seconds * 1e6:.2f} us"

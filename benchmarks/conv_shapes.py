@@ -23,10 +23,14 @@ PyTorch variant instead.
 import argparse
 import os
 import statistics
+import sys
 import time
 
-for _var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # they halve OpenBLAS speed here (benchmarks/README.md)
-    os.environ.pop(_var, None)
+if __package__:
+    from ._common import clock_time  # first: it unsets OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE
+else:  # run as a script
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _common import clock_time  # noqa: E402
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
@@ -53,18 +57,8 @@ CLOCK = time.perf_counter
 
 
 def median_ms(fn, repeat=5, min_time=0.05):
-    fn()
-    t0 = CLOCK()
-    fn()
-    one = max(CLOCK() - t0, 1e-6)
-    number = max(1, int(min_time / one))
-    times = []
-    for _ in range(repeat):
-        t0 = CLOCK()
-        for _ in range(number):
-            fn()
-        times.append((CLOCK() - t0) / number)
-    return 1e3 * (min(times) if CLOCK is time.process_time else statistics.median(times))
+    """One figure in milliseconds (_common.clock_time under CLOCK)."""
+    return 1e3 * clock_time(fn, CLOCK, repeat, min_time)
 
 
 def same_pads(i, k, s):

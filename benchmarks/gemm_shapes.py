@@ -32,8 +32,11 @@ import statistics
 import sys
 import time
 
-for _var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # they halve OpenBLAS speed here (benchmarks/README.md)
-    os.environ.pop(_var, None)
+if __package__:
+    from ._common import clock_time  # first: it unsets OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE
+else:  # run as a script
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _common import clock_time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -61,20 +64,8 @@ CLOCK = time.perf_counter
 
 
 def time_us(fn, repeat=5, min_time=0.02):
-    """One figure in microseconds: min of `repeat` loops under the CPU clock, their median under the
-    wall clock; each loop runs for about `min_time` seconds."""
-    fn()
-    t0 = CLOCK()
-    fn()
-    one = max(CLOCK() - t0, 1e-7)
-    number = max(1, int(min_time / one))
-    times = []
-    for _ in range(repeat):
-        t0 = CLOCK()
-        for _ in range(number):
-            fn()
-        times.append((CLOCK() - t0) / number)
-    return 1e6 * (min(times) if CLOCK is time.process_time else statistics.median(times))
+    """One figure in microseconds (_common.clock_time under CLOCK)."""
+    return 1e6 * clock_time(fn, CLOCK, repeat, min_time)
 
 
 def operands(m, k, n, ta, tb, rng):
