@@ -305,6 +305,23 @@ def _fold_setup(fn, elems):
     return n, read
 
 
+def _fold(fn, elems, initializer, reverse):
+    """foldl's and foldr's loop: ``a = fn(a, x)`` over the slices in order (reversed for foldr),
+    starting from `initializer` or, without one, from the first slice visited."""
+    n, read = _fold_setup(fn, elems)
+    order = range(n - 1, -1, -1) if reverse else range(n)
+    if initializer is None:
+        a = read(n - 1 if reverse else 0)
+        order = order[1:]
+    else:
+        a = initializer
+    for i in order:
+        new = fn(a, read(i))
+        nest.assert_same_structure(a, new, check_types=False)
+        a = new
+    return a
+
+
 def foldl(
     fn: Callable[..., Any],
     elems: Any,
@@ -321,15 +338,7 @@ def foldl(
     >>> float(tg.foldl(lambda a, x: a - x, tg.constant([1.0, 2.0, 3.0]), initializer=10.0))
     4.0
     """
-    n, read = _fold_setup(fn, elems)
-    if initializer is None:
-        a, i = read(0), 1
-    else:
-        a, i = initializer, 0
-    while i < n:
-        new = fn(a, read(i))
-        nest.assert_same_structure(a, new, check_types=False)
-        a, i = new, i + 1
+    a = _fold(fn, elems, initializer, reverse=False)
     return a if back_prop else _no_back_prop(a, "foldl_v2")
 
 
@@ -349,17 +358,7 @@ def foldr(
     >>> float(tg.foldr(lambda a, x: a * 10 + x, tg.constant([1.0, 2.0, 3.0])))
     321.0
     """
-    n, read = _fold_setup(fn, elems)
-    if initializer is None:
-        i = n - 1
-        a = read(i)
-    else:
-        a, i = initializer, n
-    while i > 0:
-        i -= 1
-        new = fn(a, read(i))
-        nest.assert_same_structure(a, new, check_types=False)
-        a = new
+    a = _fold(fn, elems, initializer, reverse=True)
     return a if back_prop else _no_back_prop(a, "foldr_v2")
 
 
