@@ -48,6 +48,25 @@ def same(a, b):
             np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
+def replay_in_threads(traced, xs, want, calls):
+    """Thread i replays traced(xs[i]) `calls` times; each result must equal want[i] exactly."""
+    errors = []
+
+    def work(i):
+        try:
+            for _ in range(calls):
+                np.testing.assert_array_equal(traced(xs[i]).numpy(), want[i])
+        except BaseException as e:  # noqa: BLE001 (reported below)
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(xs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+
+
 def eager_and_traced(fn, *args, calls=3):
     """fn eagerly and traced on the same arguments, `calls` times; returns the traced function."""
     traced = tg.function(fn)
@@ -274,21 +293,7 @@ def test_four_threads_replay_one_unrolled_function():
     want = [f(x).numpy() for x in xs]
     traced(xs[0])
     assert unrolled(traced)
-    errors = []
-
-    def work(i):
-        try:
-            for _ in range(50):
-                np.testing.assert_array_equal(traced(xs[i]).numpy(), want[i])
-        except BaseException as e:  # noqa: BLE001 (reported below)
-            errors.append(e)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors[0]
+    replay_in_threads(traced, xs, want, calls=50)
 
 
 # ---- what is kept as one walk, and still right -------------------------------------------------------
@@ -532,21 +537,7 @@ def test_four_threads_replay_one_fused_function():
     want = [chain(x).numpy() for x in xs]
     traced(xs[0])
     assert fused(traced)
-    errors = []
-
-    def work(i):
-        try:
-            for _ in range(200):
-                np.testing.assert_array_equal(traced(xs[i]).numpy(), want[i])
-        except BaseException as e:  # noqa: BLE001 (reported below)
-            errors.append(e)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors[0]
+    replay_in_threads(traced, xs, want, calls=200)
 
 
 FUSABLE_UNARY = [tg.tanh, tg.sin, tg.exp, tg.square, tg.sigmoid, tg.negative, lambda t: t * 0.5, lambda t: 2.0 - t]
