@@ -26,8 +26,6 @@ namespace trace {
 // the recorded dtype and size (a rule that gave no gradient: the walk's own handling then applies).
 
 namespace {
-bool fusable_dtype(DType d) { return d == DType::Float32 || d == DType::Float64; }
-
 std::shared_ptr<EwProgram> one_op(EwOp op, DType dtype, int64_t n) {
   auto p = std::make_shared<EwProgram>();
   p->dtype = dtype;
@@ -40,8 +38,8 @@ std::shared_ptr<EwProgram> one_op(EwOp op, DType dtype, int64_t n) {
 std::shared_ptr<EwProgram> ew_binary(Op op, const TensorRef& a, const Tensor& av, const TensorRef& b, const Tensor& bv,
                                      const Tensor& out, int out_slot) {
   const int64_t n = out.numel();
-  if (out_slot < 0 || !fusable_dtype(out.dtype) || av.dtype != out.dtype || bv.dtype != out.dtype || n == 0 ||
-      n > kFuseMaxElements || !kernels::float_loops(op, out.dtype).vv)
+  if (out_slot < 0 || !fusable(out.dtype, n) || av.dtype != out.dtype || bv.dtype != out.dtype ||
+      !kernels::float_loops(op, out.dtype).vv)
     return nullptr;
   uint8_t mode;  // as run_binary chooses its loop
   if (av.shape == bv.shape) mode = 0;
@@ -53,8 +51,8 @@ std::shared_ptr<EwProgram> ew_binary(Op op, const TensorRef& a, const Tensor& av
 
 std::shared_ptr<EwProgram> ew_unary(Op op, const TensorRef& a, const Tensor& av, const Tensor& out, int out_slot) {
   const int64_t n = out.numel();
-  if (out_slot < 0 || !fusable_dtype(out.dtype) || av.dtype != out.dtype || av.numel() != n || n == 0 ||
-      n > kFuseMaxElements || !kernels::float_loops(op, out.dtype).un)
+  if (out_slot < 0 || !fusable(out.dtype, n) || av.dtype != out.dtype || av.numel() != n ||
+      !kernels::float_loops(op, out.dtype).un)
     return nullptr;
   return one_op(EwOp{EwOp::kUnary, op, 0, a, TensorRef{}, out_slot, out.shape, 0.0}, out.dtype, n);
 }

@@ -77,6 +77,10 @@ struct EwProgram {
 // The most elements a fused node handles: the kernels run such sizes in one call on one thread,
 // so a fused node's results have their bits (kernels split larger ones across the pool).
 constexpr int64_t kFuseMaxElements = 4096;
+// Whether a program may work on tensors of `dtype` with `n` elements.
+inline bool fusable(DType dtype, int64_t n) {
+  return (dtype == DType::Float32 || dtype == DType::Float64) && n > 0 && n <= kFuseMaxElements;
+}
 // An EwOp for a recorded ops::binary / ops::unary call, or null when it does not qualify.
 std::shared_ptr<EwProgram> ew_binary(Op op, const TensorRef& a, const Tensor& av, const TensorRef& b, const Tensor& bv,
                                      const Tensor& out, int out_slot);

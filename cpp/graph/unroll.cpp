@@ -331,9 +331,7 @@ std::shared_ptr<EwProgram> seed_program(Recorder& rec, const UnrolledGradient& u
   for (size_t i = 0; i < u.seeds.size(); ++i) {
     const Tensor& t = u.seeds[i].first.value;
     if (i == 0) p->dtype = t.dtype, p->n = t.numel();
-    if ((t.dtype != DType::Float32 && t.dtype != DType::Float64) || t.dtype != p->dtype || t.numel() != p->n ||
-        p->n == 0 || p->n > kFuseMaxElements)
-      return nullptr;
+    if (!fusable(t.dtype, t.numel()) || t.dtype != p->dtype || t.numel() != p->n) return nullptr;
     EwOp acc{EwOp::kAccumulate, Op::Add, 0, {}, {}, u.seed_slots[i], t.shape, 0.0};
     if (u.seeds[i].second) {
       const Tensor& og = u.seed_og_meta[i];
@@ -355,9 +353,7 @@ std::shared_ptr<EwProgram> result_program(const UnrolledGradient& u, const std::
     if (out_slots[i] < 0) continue;
     const Tensor& s = u.sources[i];
     if (p->ops.empty()) p->dtype = s.dtype, p->n = s.numel();
-    if ((s.dtype != DType::Float32 && s.dtype != DType::Float64) || s.dtype != p->dtype || s.numel() != p->n ||
-        p->n == 0 || p->n > kFuseMaxElements)
-      return nullptr;
+    if (!fusable(s.dtype, s.numel()) || s.dtype != p->dtype || s.numel() != p->n) return nullptr;
     const TensorRef a = u.source_grad[i] >= 0 ? TensorRef{u.source_grad[i], Tensor()} : TensorRef{};
     p->ops.push_back(EwOp{EwOp::kResult, Op::Add, 0, a, {}, out_slots[i], s.shape, u.zero_unconnected ? 1.0 : 0.0});
   }
@@ -369,7 +365,7 @@ std::shared_ptr<EwProgram> step_program(Recorder& rec, const Step& s) {
   if (s.out_meta.empty()) return nullptr;
   const DType dtype = s.out_meta[0].dtype;
   const int64_t n = s.out_meta[0].numel();
-  if ((dtype != DType::Float32 && dtype != DType::Float64) || n == 0 || n > kFuseMaxElements) return nullptr;
+  if (!fusable(dtype, n)) return nullptr;
   for (const Tensor& m : s.out_meta)
     if (m.dtype != dtype || m.numel() != n) return nullptr;
   for (const Tensor& m : s.in_meta)
