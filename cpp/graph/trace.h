@@ -559,9 +559,9 @@ template <class F> struct Recorded {
     auto cap = std::make_tuple(Capture<std::decay_t<A>>::make(rec, a, name)...);
     if (!rec.poison.empty()) return f(std::forward<A>(a)...);  // an argument it cannot replay
     const int tape = tape_of_cap(cap);
-    // a Variable argument may be written (a tape's watch_variable only reads it)
+    // a Variable argument may be written (a tape's watch_variable only reads it); the writes are
+    // noted per Variable here, so the node itself is added without a write to every Variable
     if (tape < 0) std::apply([&](const auto&... c) { (note_writes(rec, c), ...); }, cap);
-    const bool effect = false;
     const int64_t lo = next_tensor_id();
     if constexpr (std::is_void<R>::value) {
       {
@@ -575,7 +575,7 @@ template <class F> struct Recorded {
           [fn, cap](Env& env) {
             std::apply([&](const auto&... c) { fn(Capture<std::decay_t<A>>::get(env, c)...); }, cap);
           },
-          uses_of(cap), effect, tape);
+          uses_of(cap), /*effect=*/false, tape);
     } else if constexpr (Result<R>::supported) {
       R r = [&] {
         Nested n(&rec);
@@ -594,7 +594,7 @@ template <class F> struct Recorded {
             std::apply([&](const auto&... c) { return fn(Capture<std::decay_t<A>>::get(env, c)...); }, cap));
       };
       if (std::apply([](const auto&... c) { return (stateful(c) || ...); }, cap)) {
-        rec.add(name, std::move(node), uses_of(cap), effect, tape);
+        rec.add(name, std::move(node), uses_of(cap), /*effect=*/false, tape);
       } else {
         std::vector<int> defs;
         defs_of(slots, defs);
