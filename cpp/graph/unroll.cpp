@@ -111,11 +111,17 @@ void run_step(const Step& s, Env& env) {
 
 thread_local std::string t_refusal;
 
+struct Seed {
+  size_t target;                 // its index among the targets
+  Tensor meta;                   // the target's id/shape/dtype
+  std::optional<TensorRef> og;   // its output gradient, if given
+  Tensor og_meta;                // that gradient's id/shape/dtype
+  int slot;                      // the target's gradient slot
+};
+
 struct UnrolledGradient {
   int tape = -1;
-  std::vector<std::pair<TensorRef, std::optional<TensorRef>>> seeds;  // target (meta), output gradient
-  std::vector<Tensor> seed_og_meta;  // the output gradient's id/shape/dtype (undefined: none)
-  std::vector<int> seed_slots;
+  std::vector<Seed> seeds;
   std::vector<Step> steps;
   std::vector<int> source_grad;  // per source: its gradient slot, -1 when it gets none
   std::vector<Tensor> sources;   // id/shape/dtype
@@ -156,9 +162,7 @@ std::shared_ptr<UnrolledGradient> plan_gradient(Recorder& rec, const std::shared
       og = rec.find(output_grads[i]);
       if (!og) return refuse("an output gradient is not a top-level tensor of the function");
     }
-    u->seeds.emplace_back(TensorRef{-1, targets[i].meta()}, og);
-    u->seed_og_meta.push_back(og ? output_grads[i].meta() : Tensor());
-    u->seed_slots.push_back(slot_for(targets[i].id));
+    u->seeds.push_back(Seed{i, targets[i].meta(), og, og ? output_grads[i].meta() : Tensor(), slot_for(targets[i].id)});
   }
   for (const tape::WalkStep& ws : walk.steps) {
     const tg::Node& n = *ws.node;
@@ -328,15 +332,14 @@ std::optional<Capture> capture_rule(const Step& s, DType dtype, int64_t n, doubl
 // The seeds and the results as programs, when every tensor involved has one dtype and size.
 std::shared_ptr<EwProgram> seed_program(Recorder& rec, const UnrolledGradient& u) {
   auto p = std::make_shared<EwProgram>();
-  for (size_t i = 0; i < u.seeds.size(); ++i) {
-    const Tensor& t = u.seeds[i].first.value;
-    if (i == 0) p->dtype = t.dtype, p->n = t.numel();
+  for (const Seed& sd : u.seeds) {
+    const Tensor& t = sd.meta;
+    if (p->ops.empty()) p->dtype = t.dtype, p->n = t.numel();
     if (!fusable(t.dtype, t.numel()) || t.dtype != p->dtype || t.numel() != p->n) return nullptr;
-    EwOp acc{EwOp::kAccumulate, Op::Add, 0, {}, {}, u.seed_slots[i], t.shape, 0.0};
-    if (u.seeds[i].second) {
-      const Tensor& og = u.seed_og_meta[i];
-      if (og.dtype != t.dtype || og.shape != t.shape) return nullptr;
-      acc.a = *u.seeds[i].second;
+    EwOp acc{EwOp::kAccumulate, Op::Add, 0, {}, {}, sd.slot, t.shape, 0.0};
+    if (sd.og) {
+      if (sd.og_meta.dtype != t.dtype || sd.og_meta.shape != t.shape) return nullptr;
+      acc.a = *sd.og;
     } else {
       const int ones = rec.new_slot();
       p->ops.push_back(EwOp{EwOp::kFill, Op::Add, 0, {}, {}, ones, t.shape, 1.0});
@@ -422,24 +425,27 @@ void commit_gradient(Recorder& rec, const std::shared_ptr<UnrolledGradient>& u, 
       }
   // seeds
   {
-    std::vector<int> uses, defs = u->seed_slots;
-    for (const auto& sd : u->seeds) collect_uses(sd.second, uses);
+    std::vector<int> uses, defs;
+    for (const Seed& sd : u->seeds) {
+      collect_uses(sd.og, uses);
+      defs.push_back(sd.slot);
+    }
     rec.add_pure(
         "gradient_seed",
         [u](Env& env) {
-          for (size_t i = 0; i < u->seeds.size(); ++i) {
-            const Tensor& t = u->seeds[i].first.value;
+          for (const Seed& sd : u->seeds) {
+            const Tensor& t = sd.meta;
             Tensor seed;
-            if (u->seeds[i].second) {
-              seed = u->seeds[i].second->get(env);
+            if (sd.og) {
+              seed = sd.og->get(env);
               if (seed.dtype != t.dtype)
-                throw InvalidArgument("output_gradients[" + std::to_string(i) + "] has dtype " +
+                throw InvalidArgument("output_gradients[" + std::to_string(sd.target) + "] has dtype " +
                                       dtype_name(seed.dtype) + " but its target has dtype " + dtype_name(t.dtype));
               if (seed.shape != t.shape) seed = ops::broadcast_to(seed, t.shape);
             } else {
               seed = ops::ones_like(t);
             }
-            Tensor& acc = env.t[size_t(u->seed_slots[i])];
+            Tensor& acc = env.t[size_t(sd.slot)];
             acc = acc.defined() ? ops::add(acc, seed) : std::move(seed);
           }
         },
