@@ -75,6 +75,31 @@ def eager_and_traced(fn, *args, calls=3):
     return traced
 
 
+def keras_step(m, opt):
+    """A custom training step: sparse cross entropy from logits, the tape's gradient, `opt`."""
+    loss_fn = tg.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def step(x, y):
+        with tg.GradientTape() as tape:
+            loss = loss_fn(y, m(x, training=True))
+        opt.apply_gradients(zip(tape.gradient(loss, m.trainable_variables), m.trainable_variables))
+        return loss
+
+    return step
+
+
+def train_eager_and_traced(make, x, y, steps):
+    """Two models from make() (-> (step, model)): one steps eagerly, one traced; losses and every
+    weight must be equal after each step. Returns the traced step."""
+    eager, em = make()
+    f, tm = make()
+    traced = tg.function(f)
+    for _ in range(steps):
+        same(traced(x, y), eager(x, y))
+        same([v.numpy() for v in tm.weights], [v.numpy() for v in em.weights])
+    return traced
+
+
 # ---- what unrolls, and gives the walk's bits ---------------------------------------------------------
 
 
@@ -117,22 +142,9 @@ def test_keras_mlp_with_adam_and_sparse_crossentropy_matches_eager():
             [tg.keras.Input((12,)), tg.keras.layers.Dense(8, activation="relu"), tg.keras.layers.Dense(4)]
         )
         opt = tg.keras.optimizers.Adam(1e-2)
-        loss_fn = tg.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        return keras_step(m, opt), m
 
-        def step(x, y):
-            with tg.GradientTape() as tape:
-                loss = loss_fn(y, m(x, training=True))
-            opt.apply_gradients(zip(tape.gradient(loss, m.trainable_variables), m.trainable_variables))
-            return loss
-
-        return step, m
-
-    eager, em = make()
-    f, tm = make()
-    traced = tg.function(f)
-    for _ in range(5):
-        same(traced(x, y), eager(x, y))
-        same([v.numpy() for v in tm.weights], [v.numpy() for v in em.weights])
+    traced = train_eager_and_traced(make, x, y, steps=5)
     assert unrolled(traced)
     assert "vjp:SparseSoftmaxCrossEntropyWithLogits" in names(traced)
 
@@ -157,22 +169,9 @@ def test_conv_batchnorm_model_matches_eager():
             ]
         )
         opt = tg.keras.optimizers.SGD(0.1, momentum=0.9)
-        loss_fn = tg.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        return keras_step(m, opt), m
 
-        def step(x, y):
-            with tg.GradientTape() as tape:
-                loss = loss_fn(y, m(x, training=True))
-            opt.apply_gradients(zip(tape.gradient(loss, m.trainable_variables), m.trainable_variables))
-            return loss
-
-        return step, m
-
-    eager, em = make()
-    f, tm = make()
-    traced = tg.function(f)
-    for _ in range(4):
-        same(traced(x, y), eager(x, y))
-    same([v.numpy() for v in tm.weights], [v.numpy() for v in em.weights])
+    traced = train_eager_and_traced(make, x, y, steps=4)
     assert unrolled(traced)
 
 
