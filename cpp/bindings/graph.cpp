@@ -17,6 +17,7 @@ struct PausedTrace {
 struct TracedGraph {
   std::shared_ptr<trace::Graph> graph;
   std::string poison;
+  std::string specialized;  // a polymorphic trace that holds for its own shapes only: why
 };
 
 trace::Recorder& recorder() {
@@ -73,6 +74,11 @@ void init_graph(py::module_& m) {
           "Whether the trace can be replayed (else `poison` says why not).")
       .def_readonly("poison", &TracedGraph::poison, "Why the trace cannot be replayed ('' when it can).")
       .def_property_readonly(
+          "polymorphic", [](const TracedGraph& g) { return g.graph != nullptr && g.graph->polymorphic; },
+          "Whether the replay accepts other sizes in the input signature's None dimensions.")
+      .def_readonly("specialized", &TracedGraph::specialized,
+                    "Why a trace begun as polymorphic holds for its own input shapes only ('' when it does not).")
+      .def_property_readonly(
           "node_names",
           [](const TracedGraph& g) {
             std::vector<std::string> names;
@@ -116,19 +122,48 @@ void init_graph(py::module_& m) {
           "Replays the graph when `args` are exactly tensors of the traced dtypes and shapes; None "
           "(nothing run) otherwise, or while this thread traces.");
   m.def(
-      "_trace_begin", [](bool strict) { trace::begin(strict); }, py::arg("strict") = false,
-      "(private) Starts a tf.function trace on this thread; strict: what would make it unreplayable raises.");
+      "_trace_begin",
+      [](bool strict, bool polymorphic) {
+        trace::begin(strict);
+        if (polymorphic) trace::current()->make_polymorphic();
+      },
+      py::arg("strict") = false, py::arg("polymorphic") = false,
+      "(private) Starts a tf.function trace on this thread; strict: what would make it unreplayable raises; "
+      "polymorphic: the inputs have None dimensions (See Note [Polymorphic traces]).");
+  m.def(
+      "_trace_dynamic_dims",
+      [](const Tensor& t) -> py::object {
+        trace::Recorder* r = trace::polymorphic();
+        if (!r) return py::none();
+        auto dims = r->dynamic_dims(t);
+        if (!dims) return py::bool_(false);
+        py::tuple out(dims->size());
+        for (size_t i = 0; i < dims->size(); ++i) out[i] = py::bool_((*dims)[i]);
+        return std::move(out);
+      },
+      py::arg("tensor"),
+      "(private) In a polymorphic trace: per dimension of `tensor`, whether it follows the input signature's "
+      "None dimensions (False: not known). None when this thread traces no polymorphic function.");
+  m.def(
+      "_trace_specialize",
+      [](const std::string& why) {
+        if (trace::Recorder* r = trace::polymorphic()) r->specialize(why);
+      },
+      py::arg("why"), "(private) This thread's polymorphic trace holds for its own input shapes only.");
   m.def(
       "_tracing", [] { return trace::current() != nullptr; },
       "(private) Whether this thread is tracing a tf.function.");
   m.def(
       "_trace_input",
-      [](TensorLike h) {
+      [](TensorLike h, std::optional<Tensor> shadow) {
         trace::Recorder* r = trace::current();
         if (!r) throw tg::ValueError("_trace_input outside a trace");
-        r->input(tensor_of(h));
+        const int s = r->input(tensor_of(h));
+        if (shadow && r->polymorphic()) r->input_shadow(s, *shadow);
       },
-      py::arg("tensor"), "(private) Declares `tensor` an input of the trace (bound to the call's argument at replay).");
+      py::arg("tensor"), py::arg("shadow") = py::none(),
+      "(private) Declares `tensor` an input of the trace (bound to the call's argument at replay); `shadow`: "
+      "the same input with its None dimensions resized, in a polymorphic trace.");
   m.def(
       "_trace_end",
       [](TensorList outputs) {
@@ -137,6 +172,17 @@ void init_graph(py::module_& m) {
         for (py::handle h : outputs) r->output(tensor_of(h));
         auto g = std::make_shared<TracedGraph>();
         if (r->poison.empty()) {
+          if (r->polymorphic() && r->specialized.empty()) {
+            // Note [Polymorphic traces]: the dimensions the shadow run resized accept any size
+            trace::Graph& gr = r->graph;
+            gr.polymorphic = true;
+            for (size_t i = 0; i < gr.inputs.size(); ++i) {
+              const std::vector<bool> dims = r->input_dims(i);
+              for (size_t d = 0; d < dims.size(); ++d)
+                if (dims[d]) gr.input_shapes[i].d[int(d)] = -1;
+            }
+          }
+          g->specialized = r->specialized;
           g->graph = std::make_shared<trace::Graph>(std::move(r->graph));
           g->graph->plan();
         } else g->poison = r->poison;
@@ -292,7 +338,8 @@ void init_graph(py::module_& m) {
         trace::Recorder& r = recorder();
         std::vector<int> slots;
         py::list out = bind_results(r, taken, slots);
-        trace::add_cond(r, std::move(c), std::move(slots));
+        trace::add_cond(r, c, slots);
+        r.shadow_cond_results(slots, *c);  // Note [Polymorphic traces]
         return out;
       },
       py::arg("builder"), py::arg("taken"),
@@ -309,6 +356,7 @@ void init_graph(py::module_& m) {
           w->init.push_back(r.ref(t, "tf.while_loop"));
           Tensor a = alias(t);
           w->vars.push_back(r.bind_new(a));
+          r.shadow_loop_var(w->vars.back(), w->init.back());  // Note [Polymorphic traces]
           vars.append(py::cast(std::move(a)));
         }
         return py::make_tuple(w, vars);
@@ -322,7 +370,8 @@ void init_graph(py::module_& m) {
         trace::Recorder& r = recorder();
         std::vector<int> slots;
         py::list out = bind_results(r, final_values, slots);
-        trace::add_while(r, std::move(w), std::move(slots));
+        trace::add_while(r, w, slots);
+        r.shadow_loop_results(slots, w->vars);  // Note [Polymorphic traces]
         return out;
       },
       py::arg("builder"), py::arg("final_values"),

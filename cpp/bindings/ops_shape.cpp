@@ -53,9 +53,31 @@ Tensor scatter_nd_impl(const Tensor& indices, const Tensor& updates, const Shape
   return TG_OP(ops::reshape)(TG_OP(ops::gather_grad)(u, ix.flat, Shape{N, I}, 0, 0), shape);
 }
 
+// tf.shape of a tensor whose sizes vary in a polymorphic trace: a recorded call, so each replay
+// gives its own input's sizes (See Note [Polymorphic traces]).
+Tensor shape_tensor(const Tensor& t, DType dtype) {
+  if (dtype != DType::Int32 && dtype != DType::Int64)
+    throw InvalidArgument("out_type must be int32 or int64, got " + std::string(dtype_name(dtype)));
+  Tensor out = Tensor::empty(Shape{int64_t(t.ndim())}, dtype);
+  for (int d = 0; d < t.ndim(); ++d) {
+    if (dtype == DType::Int32) {
+      if (t.shape[d] > INT32_MAX)
+        throw InvalidArgument("a dimension of size " + std::to_string(t.shape[d]) + " does not fit out_type int32");
+      out.data<int32_t>()[d] = int32_t(t.shape[d]);
+    } else {
+      out.data<int64_t>()[d] = t.shape[d];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void init_ops_shape(py::module_& m) {
+  m.def(
+      "_shape_tensor", [](TensorLike x, int code) { return TG_OP(shape_tensor)(to_tensor(x), dtype_from_code(code)); },
+      py::arg("x"), py::arg("dtype_code"),
+      "(private) The shape of `x` as a 1-D integer tensor, recorded by a trace (See Note [Polymorphic traces]).");
   m.def(
       "strided_slice",
       [](TensorLike x, std::vector<int64_t> begin, std::vector<int64_t> stride, std::vector<int64_t> size) {
@@ -108,6 +130,8 @@ void init_ops_shape(py::module_& m) {
       "gather_nd",
       [](TensorLike params, TensorLike indices) {
         Tensor p = to_tensor(params), i = to_tensor(indices);
+        trace::shape_read(p, "tf.gather_nd");  // the reshapes below fix sizes (Note [Polymorphic traces])
+        trace::shape_read(i, "tf.gather_nd");
         NdIndex ix = nd_index(i, p.shape, "GatherNd");
         // indices [n, 1]: rows of params, a gather along axis 0, whose gradient is an IndexedSlices
         // as TF's GatherNd gradient for that case (See Note [Sparse gradients])
@@ -127,6 +151,8 @@ void init_ops_shape(py::module_& m) {
       "scatter_nd",
       [](TensorLike indices, TensorLike updates, std::vector<int64_t> shape) {
         Tensor i = to_tensor(indices), u = to_tensor(updates);
+        trace::shape_read(i, "tf.scatter_nd");  // the reshapes fix sizes (Note [Polymorphic traces])
+        trace::shape_read(u, "tf.scatter_nd");
         return scatter_nd_impl(i, u, Shape::from(shape), "ScatterNd");
       },
       py::arg("indices"), py::arg("updates"), py::arg("shape"),
@@ -136,6 +162,7 @@ void init_ops_shape(py::module_& m) {
       [](TensorLike tensor, TensorLike indices, TensorLike updates) {
         auto tu = to_tensor_pair(tensor, updates);
         Tensor t = tu.first, i = to_tensor(indices), u = tu.second;
+        for (const Tensor* x : {&t, &i, &u}) trace::shape_read(*x, "tf.tensor_scatter_nd_update");
         NdIndex ix = nd_index(i, t.shape, "TensorScatterUpdate");
         check_updates(i, u, t.shape, ix.K, "TensorScatterUpdate");
         int64_t N = prod(t.shape, 0, ix.K), I = prod(t.shape, ix.K, t.ndim());
@@ -155,6 +182,7 @@ void init_ops_shape(py::module_& m) {
               std::string("cannot compute TensorScatterAdd as input #2(zero-based) was expected to be a ") +
               dtype_kernel_name(t.dtype) + " tensor but is a " + dtype_kernel_name(u.dtype) +
               " tensor [Op:TensorScatterAdd]");
+        for (const Tensor* x : {&t, &i, &u}) trace::shape_read(*x, "tf.tensor_scatter_nd_add");
         return TG_OP(ops::add)(t, scatter_nd_impl(i, u, t.shape, "TensorScatterAdd"));
       },
       py::arg("tensor"), py::arg("indices"), py::arg("updates"),
@@ -164,6 +192,7 @@ void init_ops_shape(py::module_& m) {
       "unstack",
       [](TensorLike x, int axis) {
         Tensor t = to_tensor(x);
+        trace::shape_read(t, "tf.unstack");  // one slice per row, each of fixed size
         const int nd = t.ndim();
         std::vector<int64_t> begin(size_t(nd), 0), stride(size_t(nd), 1), rest;
         Shape size = t.shape;
@@ -185,6 +214,10 @@ void init_ops_shape(py::module_& m) {
         Tensor d = to_tensor(data), i = to_tensor(ids);
         if (d.ndim() != 2 || i.ndim() != 1 || i.shape[0] != d.shape[0])
           throw InvalidArgument("internal: unsorted_segment_sum expects data [M, I] and ids [M]");
+        if (trace::Recorder* r = trace::polymorphic()) {  // d.shape[1] is fixed in the call
+          auto dims = r->dynamic_dims(d);
+          if (!dims || (*dims)[1]) r->specialize("tf.math.unsorted_segment_sum reads a varying dimension");
+        }
         return nogil(d.numel(), [&] { return TG_OP(ops::gather_grad)(d, i, Shape{num_segments, d.shape[1]}, 0, 0); });
       },
       py::arg("data"), py::arg("segment_ids"), py::arg("num_segments"),

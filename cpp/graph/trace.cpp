@@ -51,6 +51,7 @@ int Recorder::input(const Tensor& t) {
   graph.inputs.push_back(s);
   graph.input_shapes.push_back(t.shape);
   graph.input_dtypes.push_back(t.dtype);
+  if (poly_) input_shadow(s, t);
   return s;
 }
 
@@ -149,7 +150,7 @@ void Graph::plan() {
     if (keep[i]) kept.push_back(std::move(nodes[i]));
   dropped += int(nodes.size() - kept.size());
   nodes = std::move(kept);
-  fuse_elementwise(*this);  // See Note [Fused elementwise] (fuse.cpp)
+  if (!polymorphic) fuse_elementwise(*this);  // See Note [Fused elementwise] (fuse.cpp)
 
   std::vector<int> last(size_t(n_slots), -1);
   for (size_t i = 0; i < nodes.size(); ++i)

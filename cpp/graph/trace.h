@@ -111,6 +111,9 @@ struct Graph {
   std::vector<Shape> input_shapes;
   std::vector<DType> input_dtypes;
   std::vector<TensorRef> outputs;  // each output: a slot, or a value fixed at trace time
+  // A polymorphic trace (Note [Polymorphic traces], poly.cpp): input dimensions that are -1 in
+  // input_shapes accept any size, and plan() fuses nothing (its programs have fixed sizes).
+  bool polymorphic = false;
   // Tapes (object slots) whose gradient was recorded as nodes: plan() drops their bookkeeping
   // (made, pushed, watched, popped), so a replay records nothing on them (Note [Unrolled gradient]).
   std::vector<int> unrolled_tapes;
@@ -120,10 +123,20 @@ struct Graph {
   void plan();
   int dropped = 0;  // dead nodes removed by plan()
   // Whether `t` may be input i: the traced dtype and shape.
-  bool accepts(size_t i, const Tensor& t) const { return t.dtype == input_dtypes[i] && t.shape == input_shapes[i]; }
+  bool accepts(size_t i, const Tensor& t) const {
+    if (t.dtype != input_dtypes[i]) return false;
+    if (!polymorphic) return t.shape == input_shapes[i];
+    const Shape& s = input_shapes[i];
+    if (t.shape.ndim != s.ndim) return false;
+    for (int d = 0; d < s.ndim; ++d)
+      if (s.d[d] >= 0 && s.d[d] != t.shape.d[d]) return false;
+    return true;
+  }
   // Runs the nodes on `args` (checked with accepts) and returns the outputs.
   std::vector<Tensor> run(const std::vector<Tensor>& args) const;
 };
+
+struct CondBuilder;
 
 class Recorder {
  public:
@@ -149,6 +162,7 @@ class Recorder {
       it->second = slot;
     }
     bound_at_[t.id] = ++effects_;
+    if (poly_) note_value(slot, t);
   }
   // A recorded call may write Variable `v` (any Variable: wrote_any).
   void wrote(const Variable& v) { written_at_[v.value.id] = ++effects_; }
@@ -201,11 +215,13 @@ class Recorder {
     if (effect) wrote_any();
     if (tape >= 0 && blocks_.size() > 1) nested_tapes_.push_back(tape);
     blocks_.back()->push_back(Node{std::move(fn), std::move(name), std::move(uses), {}, false, {}, tape, nullptr});
+    if (poly_) shadow_last();
   }
   void add_pure(std::string name, NodeFn fn, std::vector<int> uses, std::vector<int> defs,
                 std::shared_ptr<const EwProgram> ew = nullptr) {
     blocks_.back()->push_back(
         Node{std::move(fn), std::move(name), std::move(uses), {}, true, std::move(defs), -1, std::move(ew)});
+    if (poly_) shadow_last();
   }
   void push_block(Block* b) { blocks_.push_back(b); }
   void pop_block() { blocks_.pop_back(); }
@@ -236,6 +252,33 @@ class Recorder {
     return std::find(nested_tapes_.begin(), nested_tapes_.end(), obj) != nested_tapes_.end();
   }
 
+  // ---- Note [Polymorphic traces] (poly.cpp) ----
+  // Makes this a polymorphic trace: each input gets a shadow value (the input with its None
+  // dimensions resized) by input_shadow, and every top-level node also runs on the shadows.
+  void make_polymorphic() { poly_ = true; }
+  bool polymorphic() const { return poly_; }
+  void input_shadow(int slot, const Tensor& shadow);
+  std::vector<bool> input_dims(size_t i) const;  // input i's dimensions that its shadow resized
+  // Control flow: a while loop's variable starts as its initial value's shadow (the body is recorded
+  // on the first iteration); a cond's results are the shadows of the branch the shadow predicate
+  // takes, a loop's results its variables' (float ones only: a counter's value is not known).
+  void shadow_loop_var(int slot, const TensorRef& init);
+  void shadow_cond_results(const std::vector<int>& slots, const CondBuilder& c);
+  void shadow_loop_results(const std::vector<int>& slots, const std::vector<int>& vars);
+  // The dimensions of `t` whose size follows the inputs' None dimensions; nullopt when it is not
+  // known (a node that could not run on the shadows made it). All false for a non-traced tensor.
+  std::optional<std::vector<bool>> dynamic_dims(const Tensor& t) const;
+  // Whether `t`'s value may differ between calls of other shapes (an integer tensor computed from
+  // a shape, such as tf.shape's): its value must not become a captured argument.
+  bool dynamic_value(const Tensor& t) const;
+  // Code that bakes `t`'s shape into the trace (a Python read, an argument a binding computes from
+  // it): the trace then holds for its own input shapes only, when any dimension of `t` varies.
+  void shape_read(const Tensor& t, const std::string& what);
+  void specialize(const std::string& why) {
+    if (poly_ && specialized.empty()) specialized = why;
+  }
+  std::string specialized;  // why a polymorphic trace holds only for its own shapes ('' when it holds)
+
  private:
   int64_t first_id_;
   std::vector<std::pair<int64_t, int64_t>> outside_;  // id ranges made while the trace was paused
@@ -252,7 +295,22 @@ class Recorder {
   std::unordered_set<int64_t> ambiguous_;          // ids bound again after an effect
   std::vector<std::pair<int64_t, int64_t>> calls_;  // id ranges of top-level calls, ascending
   std::vector<int> nested_tapes_;  // tapes acted on inside a branch or loop body
+  // Note [Polymorphic traces]: per slot, the value the trace bound and its shadow (undefined: unknown)
+  bool poly_ = false;
+  std::vector<Tensor> traced_, shadow_;
+  int shadow_mark_ = 0;  // the first slot no node has given a shadow yet
+  void note_value(int slot, const Tensor& t);
+  void shadow_last();  // runs the node just added on the shadows
 };
+Recorder* current();
+// This thread's polymorphic recorder, or null.
+inline Recorder* polymorphic() {
+  Recorder* r = current();
+  return r && r->polymorphic() && r->poison.empty() ? r : nullptr;
+}
+inline void shape_read(const Tensor& t, const char* what) {
+  if (Recorder* r = polymorphic()) r->shape_read(t, what);
+}
 
 // This thread's recorder, or null when it does not trace.
 Recorder* current();
@@ -491,6 +549,8 @@ template <class T> void collect_uses(const T&, std::vector<int>&) {}
 // shapes, results of other folded calls) and which touches no Variable or Tape is not recorded:
 // its results are constants too. So tf.shape(x)[-1] is a constant in a trace (every trace has
 // fixed input shapes: a new shape traces again), and reading it in Python does not poison the trace.
+// In a polymorphic trace, tf.shape of a tensor whose sizes vary is a recorded call instead
+// (See Note [Polymorphic traces], poly.cpp).
 inline bool foldable(const Recorder& r, const TensorRef& t) { return r.foldable(t); }
 inline bool foldable(const Recorder& r, const std::vector<TensorRef>& v) {
   for (const TensorRef& t : v)

@@ -138,6 +138,7 @@ std::shared_ptr<UnrolledGradient> plan_gradient(Recorder& rec, const std::shared
   if (!unroll_enabled()) return refuse("TAPEGRAD_TRACE_UNROLL=0");
   if (rec.depth != 0 || !rec.poison.empty() || !rec.top_level())
     return refuse("the gradient is not called at the function's top level");
+  if (rec.polymorphic()) return refuse("the trace is polymorphic (the steps would keep the traced shapes)");
   if (tape->persistent) return refuse("the tape is persistent");
   const int obj = rec.obj_slot(tape.get());
   if (obj < 0) return refuse("the tape was made outside the function");

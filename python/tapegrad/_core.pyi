@@ -738,9 +738,19 @@ class TracedGraph:
         Why the trace cannot be replayed ('' when it can).
         """
     @property
+    def polymorphic(self) -> bool:
+        """
+        Whether the replay accepts other sizes in the input signature's None dimensions.
+        """
+    @property
     def replayable(self) -> bool:
         """
         Whether the trace can be replayed (else `poison` says why not).
+        """
+    @property
+    def specialized(self) -> str:
+        """
+        Why a trace begun as polymorphic holds for its own input shapes only ('' when it does not).
         """
 class _CondTrace:
     """
@@ -866,6 +876,10 @@ def _set_save_nothing(on: bool) -> None:
     """
     (private, tests) On this thread, recorded nodes keep no tensor data, whatever their rules declare.
     """
+def _shape_tensor(x: tapegrad._typing.TensorLike, dtype_code: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    (private) The shape of `x` as a 1-D integer tensor, recorded by a trace (See Note [Polymorphic traces]).
+    """
 def _sigmoid_grad(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
     """
     (private) The gradient of sigmoid from its output y and upstream dy.
@@ -882,9 +896,9 @@ def _trace_abort() -> None:
     """
     (private) Ends this thread's trace, dropping it (the function raised).
     """
-def _trace_begin(strict: bool = False) -> None:
+def _trace_begin(strict: bool = False, polymorphic: bool = False) -> None:
     """
-    (private) Starts a tf.function trace on this thread; strict: what would make it unreplayable raises.
+    (private) Starts a tf.function trace on this thread; strict: what would make it unreplayable raises; polymorphic: the inputs have None dimensions (See Note [Polymorphic traces]).
     """
 def _trace_block_abort(dry: bool, why: str) -> None:
     """
@@ -910,6 +924,10 @@ def _trace_cond_end(builder: _CondTrace, taken: collections.abc.Sequence[tapegra
     """
     (private) Adds the cond node; returns the results of the branch taken, as the node's outputs.
     """
+def _trace_dynamic_dims(tensor: Tensor) -> typing.Any:
+    """
+    (private) In a polymorphic trace: per dimension of `tensor`, whether it follows the input signature's None dimensions (False: not known). None when this thread traces no polymorphic function.
+    """
 def _trace_end(outputs: collections.abc.Sequence[tapegrad._typing.TensorLike]) -> TracedGraph:
     """
     (private) Ends this thread's trace; `outputs` are the function's result tensors.
@@ -918,9 +936,9 @@ def _trace_host_call(fn: collections.abc.Callable, tensors: collections.abc.Sequ
     """
     (private) fn(*tensors) now; inside a trace, also at every replay (with the GIL). An impure call (pure=False: printing, optimizer steps) is not done in a branch the trace does not take; writes=False: it writes no Variable a tape may read (printing, checks, random draws).
     """
-def _trace_input(tensor: tapegrad._typing.TensorLike) -> None:
+def _trace_input(tensor: tapegrad._typing.TensorLike, shadow: Tensor | None = None) -> None:
     """
-    (private) Declares `tensor` an input of the trace (bound to the call's argument at replay).
+    (private) Declares `tensor` an input of the trace (bound to the call's argument at replay); `shadow`: the same input with its None dimensions resized, in a polymorphic trace.
     """
 def _trace_is_traced(value: tapegrad._typing.TensorLike) -> bool:
     """
@@ -945,6 +963,10 @@ def _trace_poison(why: str) -> None:
 def _trace_resume(paused: PausedTrace) -> None:
     """
     (private) Puts back a trace taken by _trace_pause; tensors made meanwhile are captured by value.
+    """
+def _trace_specialize(why: str) -> None:
+    """
+    (private) This thread's polymorphic trace holds for its own input shapes only.
     """
 def _trace_unroll_refusal() -> str:
     """

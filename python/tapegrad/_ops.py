@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
+from . import _core, _tensor
 
 # Elementwise and reductions: straight from the engine.
 from ._core import (  # noqa: F401
@@ -294,7 +294,10 @@ def linspace(start: TensorLike, stop: TensorLike, num: Any, name: str | None = N
 
 def shape(input: TensorLike, out_type: DTypeLike = int32, name: str | None = None) -> Tensor:
     """The shape as a 1-D integer tensor."""
-    return constant(list(convert_to_tensor(input).shape), dtype=out_type)
+    t = convert_to_tensor(input)
+    if _tensor._POLY[0] and _tensor._dynamic_dims(t) is not None:  # a polymorphic trace: sizes vary
+        return _core._shape_tensor(t, as_dtype(out_type)._code)
+    return constant(list(t._shape_tuple), dtype=out_type)
 
 
 def size(input: TensorLike, out_type: DTypeLike = int32, name: str | None = None) -> Tensor:
@@ -304,7 +307,10 @@ def size(input: TensorLike, out_type: DTypeLike = int32, name: str | None = None
     >>> int(tg.size(tg.zeros([2, 3])))
     6
     """
-    return constant(int(np.prod(convert_to_tensor(input).shape, dtype=np.int64)), dtype=out_type)
+    t = convert_to_tensor(input)
+    if _tensor._POLY[0] and _tensor._dynamic_dims(t) is not None:  # a polymorphic trace: sizes vary
+        return reduce_prod(_core._shape_tensor(t, as_dtype(out_type)._code))
+    return constant(int(np.prod(t._shape_tuple, dtype=np.int64)), dtype=out_type)
 
 
 def rank(input: TensorLike, name: str | None = None) -> Tensor:

@@ -19,7 +19,7 @@ from . import _core
 from ._core import InvalidArgumentError
 from ._dtypes import as_dtype, float32, int32
 from ._ops_math import _attr_t_error
-from ._tensor import Tensor
+from ._tensor import Tensor, _sizes
 from ._typing import AxisLike, DTypeLike, ShapeLike, TensorLike
 
 newaxis = None
@@ -35,7 +35,7 @@ def _t(x: Any) -> Tensor:
 
 
 def _shape(x):
-    return tuple(x._shape_tuple) if isinstance(x, (Tensor, _core.Variable)) else tuple(np.shape(x))
+    return tuple(_sizes(x)) if isinstance(x, (Tensor, _core.Variable)) else tuple(np.shape(x))
 
 
 def _ints(v: Any, what: str = "value") -> list[int]:
@@ -740,7 +740,7 @@ def _getitem(tensor, spec):
         return boolean_mask(tensor, spec)
     if not isinstance(spec, (list, tuple)):
         spec = (spec,)
-    shape = tensor._shape_tuple
+    shape = _sizes(tensor)
     r = len(shape)
     n_ell = builtins.sum(1 for s in spec if s is Ellipsis)
     if n_ell > 1:
@@ -797,7 +797,7 @@ def _getitem_traced(tensor, full):
     """``tensor[...]`` in a traced tf.function with indices that depend on the function's inputs
     (``x[i]`` in a loop): the dimensions those index are kept by the slice and then gathered, so
     the index is read at every replay instead of being baked in (Note [Traced functions])."""
-    shape = tensor._shape_tuple
+    shape = _sizes(tensor)
     kept, picks, pos, d = [], [], 0, 0
     for s in full:
         if s is None:

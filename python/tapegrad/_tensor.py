@@ -215,8 +215,146 @@ class TensorSpec:
         return (TensorSpec, (self._shape, self._dtype, self._name))
 
 
+# How many threads trace a polymorphic tf.function now (See Note [Polymorphic traces],
+# graph/poly.cpp; changed under _POLY_LOCK); while none does, reading a shape costs nothing more.
+_POLY = [0]
+_POLY_LOCK = threading.Lock()
+
+
 def _shape(self):
+    if _POLY[0]:
+        return _traced_shape(self, 2)
     return TensorShape(self._shape_tuple)
+
+
+def _caller_is_tapegrad(depth):
+    """(whether the code `depth` frames above the caller is tapegrad's own, its module name).
+    AutoGraph's converted_call, which calls methods for converted user code, is looked through."""
+    try:
+        f = sys._getframe(depth + 1)
+    except ValueError:  # no Python caller (from C): not tapegrad's own code
+        return False, ""
+    while f is not None and f.f_code.co_name == "converted_call" and f.f_globals.get("__name__") == _AUTOGRAPH:
+        f = f.f_back
+    name = f.f_globals.get("__name__", "") if f is not None else ""
+    return name == "tapegrad" or name.startswith("tapegrad."), name
+
+
+_AUTOGRAPH = "tapegrad.autograph._operators"
+
+
+def _dynamic_dims(self):
+    """In a polymorphic trace: per dimension, whether it follows the input signature's None
+    dimensions (False: not known); None when nothing varies (or no such trace runs)."""
+    if type(self) is not Tensor:
+        return None
+    dims = _core._trace_dynamic_dims(self)
+    if dims is None or (dims is not False and not any(dims)):
+        return None
+    return dims
+
+
+def _sizes(x):
+    """The sizes of tensor `x` as a plain tuple, for tapegrad's own code (no TensorShape): in a
+    polymorphic trace, reading sizes that vary makes the trace hold for its own input shapes only
+    (See Note [Polymorphic traces])."""
+    s = x._shape_tuple
+    if _POLY[0] and _dynamic_dims(x) is not None:
+        _core._trace_specialize("tapegrad reads a dimension that follows the input signature's None dimensions")
+    return s
+
+
+def _static_shape(x):
+    """The shape TF's graph gives tensor `x`, for tapegrad's own code that handles None dimensions
+    (Keras's checks): in a polymorphic trace, None where the size follows the input signature's
+    None dimensions (See Note [Polymorphic traces]); otherwise `x.shape`."""
+    if _POLY[0] and type(x) is Tensor:
+        return _traced_shape(x, 0, True)
+    return x.shape if not isinstance(x, (Tensor, _core.Variable)) else TensorShape(x._shape_tuple)
+
+
+class _TracedShape(TensorShape):
+    """The shape tapegrad's own code gets in a polymorphic trace (See Note [Polymorphic traces]):
+    its length (the rank) and fixed sizes read freely; reading a size that follows the input
+    signature's None dimensions (an item, an iteration, a comparison) gives the traced size and
+    makes the trace hold for its own input shapes only. The tuple itself holds None there, so code
+    that reads the items directly (numpy) gets TF's None, never a size baked in silently."""
+
+    def __new__(cls, sizes, dynamic, who):
+        self = tuple.__new__(cls, (None if d else n for n, d in zip(sizes, dynamic)))
+        self._sizes = tuple(sizes)
+        self._dynamic = dynamic
+        self._who = who
+        return self
+
+    def _read(self, key=None):
+        d = self._dynamic
+        if any(d) if key is None else (any(d[key]) if isinstance(key, slice) else d[key]):
+            _core._trace_specialize(f"{self._who} reads a dimension that follows the input signature's None dimensions")
+            self._dynamic = (False,) * len(d)  # once is enough
+
+    def __getitem__(self, key):
+        self._read(key)
+        r = self._sizes[key]
+        return TensorShape(r) if isinstance(key, slice) else r
+
+    def __iter__(self):
+        self._read()
+        return iter(self._sizes)
+
+    def __eq__(self, other):
+        self._read()
+        return TensorShape.__eq__(TensorShape(self._sizes), other)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        self._read()
+        return hash(self._sizes)
+
+    def __add__(self, other):
+        self._read()
+        return self._sizes + tuple(other)
+
+    def __radd__(self, other):
+        self._read()
+        return tuple(other) + self._sizes
+
+    def __contains__(self, x):
+        self._read()
+        return x in self._sizes
+
+    def __reduce__(self):
+        self._read()
+        return (TensorShape, (list(self._sizes),))
+
+    def num_elements(self):
+        self._read()
+        return int(np.prod(self._sizes, dtype=np.int64))
+
+    def is_fully_defined(self):
+        return True
+
+
+def _traced_shape(self, depth, user=None):
+    """`shape` in a polymorphic trace (See Note [Polymorphic traces]): user code gets None in the
+    dimensions that follow the input signature's None dimensions (TF's static shape); tapegrad's own
+    code gets the traced sizes, and the trace then holds for its own input shapes only."""
+    s = self._shape_tuple
+    dims = _dynamic_dims(self)
+    if dims is None:
+        return TensorShape(s)
+    if user is None:
+        internal, name = _caller_is_tapegrad(depth)
+        user = not internal
+    else:
+        name = "tapegrad"
+    if dims is False:  # not known which: any read of a dimension may bake a varying size
+        return _TracedShape(s, (True,) * len(s), f"{name or 'code'} (a shape not known for other input sizes)")
+    if not user:
+        return _TracedShape(s, dims, name)
+    return TensorShape([None if d else n for d, n in zip(dims, s)])
 
 
 def _dtype(self):
@@ -272,13 +410,13 @@ def _symbolic(self):
 
 def _tensor_repr(self):
     if _symbolic(self):  # TF: <tf.Tensor 'add:0' shape=(2,) dtype=float32>; tapegrad has no op names
-        return f"<tf.Tensor 'traced:0' shape={_shape(self)} dtype={_dtype(self).name}>"
+        return f"<tf.Tensor 'traced:0' shape={_traced_shape(self, 0, True)} dtype={_dtype(self).name}>"
     return f"<tf.Tensor: shape={_shape(self)}, dtype={_dtype(self).name}, numpy={_numpy_text(self, True)}>"
 
 
 def _tensor_str(self):
     if _symbolic(self):  # TF: Tensor("add:0", shape=(2,), dtype=float32)
-        return f'Tensor("traced:0", shape={_shape(self)}, dtype={_dtype(self).name})'
+        return f'Tensor("traced:0", shape={_traced_shape(self, 0, True)}, dtype={_dtype(self).name})'
     return f"tf.Tensor({_numpy_text(self, False)}, shape={_shape(self)}, dtype={_dtype(self).name})"
 
 
@@ -300,6 +438,16 @@ def _len(self):
     s = self._shape_tuple
     if not s:
         raise TypeError("Scalar tensor has no `len()`")
+    if _POLY[0]:
+        dims = _dynamic_dims(self)
+        if dims is False or (dims is not None and dims[0]):
+            internal, name = _caller_is_tapegrad(1)
+            if dims is not False and not internal:
+                raise TypeError(
+                    "len is not well defined for a symbolic Tensor (traced:0). Please call `x.shape` rather "
+                    "than `len(x)` for shape information."
+                )
+            _core._trace_specialize(f"{name or 'code'} takes len() of a tensor whose first dimension may vary")
     return s[0]
 
 
@@ -421,7 +569,9 @@ def _ref(self):
 
 
 def _get_shape(self):
-    return _shape(self)
+    if _POLY[0]:
+        return _traced_shape(self, 2)
+    return TensorShape(self._shape_tuple)
 
 
 def _numpy_method(raw):

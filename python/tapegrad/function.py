@@ -37,10 +37,10 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from . import _core, nest
+from . import _core, _tensor, nest
 from ._dtypes import bool as _tf_bool
 from ._ops import convert_to_tensor
-from ._tensor import Tensor, Variable, _trace_state
+from ._tensor import Tensor, TensorSpec, Variable, _trace_state
 from ._tensor_array import _cond as _array_cond
 from ._tensor_array import _in_function
 from ._tensor_array import _while_loop as _array_while_loop
@@ -133,6 +133,10 @@ class Function:
         self._instances = weakref.WeakKeyDictionary()
         self._keys = []
         self._traces: dict = {}  # exact call key -> _Trace (See Note [Traced functions])
+        # Note [Polymorphic traces]: (key with None dims, _Trace) for traces that replay any size
+        # there; and per such key, why its trace held only for its own shapes ('' while none did)
+        self._poly: list = []
+        self._specialized: dict = {}
         self._fast = None  # the trace last replayed for all-tensor positional arguments (the fast path)
         self._history = _call_history(python_function)  # for TF's frequent-retracing warning
         self._converted = None  # the function autograph made, once asked for
@@ -191,11 +195,19 @@ class Function:
         args, kwargs = _arrays_as_tensors((args, kwargs))
         key = _trace_key((args, kwargs))
         trace = self._traces.get(key)
-        _note_call(self._python_function, trace is None, self._history)
+        if trace is None and self._poly:
+            trace = next((t for g, t in self._poly if _key_matches(g, key)), None)
+        # TF traces a signature with None dimensions once: a shape that a specialized trace does not
+        # serve (See Note [Polymorphic traces]) is not a retrace to warn about
+        retrace = trace is None and not any(_key_matches(g, key) for g in self._specialized)
+        _note_call(self._python_function, retrace, self._history)
         if trace is None:
-            self._note_signature(key)
-            result = self._trace(key, args, kwargs)
-            trace = self._traces.get(key)
+            general = self._note_signature(key)
+            if self._input_signature is not None:
+                n = len(self._input_signature)
+                specs = tuple(map(_spec_of_rank, self._input_signature, args[:n]))
+                general = _trace_key((specs + tuple(args[n:]), kwargs))
+            result, trace = self._trace(key, general, args, kwargs)
             if trace is not None and trace.graph is not None and not kwargs and all(type(a) is Tensor for a in args):
                 self._fast = trace
             return result
@@ -219,16 +231,25 @@ class Function:
             self._converted = convert(self._python_function) if convert is not None else self._python_function
         return self._converted
 
-    def _trace(self, key, args, kwargs):
+    def _trace(self, key, general, args, kwargs):
         """Runs the function once, recording its engine calls; keeps the graph (or why there is none)
-        and returns this call's result (See Note [Traced functions])."""
+        and returns this call's result and its _Trace (See Note [Traced functions]). `general`: the
+        call key with None dimensions the trace should serve (See Note [Polymorphic traces])."""
         flat_in = nest.flatten((args, kwargs))
         created_before = len(_trace_state.created)
-        _core._trace_begin(_STRICT)
+        poly = general != key and general not in self._specialized
+        shadows = {}
+        if poly:
+            none_dims: dict = {}
+            _none_dims((args, kwargs), general, none_dims)
+            shadows = {i: _shadow_of(x, none_dims[id(x)]) for i, x in enumerate(flat_in) if id(x) in none_dims}
+            with _tensor._POLY_LOCK:
+                _tensor._POLY[0] += 1
+        _core._trace_begin(_STRICT, poly)
         try:
-            for x in flat_in:
+            for i, x in enumerate(flat_in):
                 if type(x) is Tensor:
-                    _core._trace_input(x)
+                    _core._trace_input(x, shadows.get(i))
             result = _outputs_as_tensors(self._callable()(*args, **kwargs))
             flat_out = nest.flatten(result)
             outs = [x for x in flat_out if type(x) is Tensor]
@@ -239,6 +260,10 @@ class Function:
             _core._trace_abort()
             del _trace_state.created[created_before:]
             raise
+        finally:
+            if poly:
+                with _tensor._POLY_LOCK:
+                    _tensor._POLY[0] -= 1
         graph = _core._trace_end(outs)
         created = _trace_state.created[created_before:]
         del _trace_state.created[created_before:]
@@ -258,15 +283,29 @@ class Function:
             logging.getLogger("tensorflow").warning(
                 "tf.function %s runs eagerly for this input signature: %s", self.__name__, graph.poison
             )
-        if created and self._traces:
+        if created and (self._traces or self._poly):
             raise ValueError("Creating variables on a non-first call to a function decorated with tf.function.")
-        self._traces[key] = _Trace(graph, result, flat_out)
-        return result
+        trace = _Trace(graph, result, flat_out)
+        if graph.polymorphic or (poly and not graph.replayable):
+            # one trace for every size the None dimensions allow (a poisoned one: runs eagerly for all)
+            self._poly.append((general, trace))
+        else:
+            if poly:
+                self._specialized[general] = graph.specialized
+            self._traces[key] = trace
+        return result, trace
 
     def experimental_get_graph_status(self):
         """(tapegrad) For each signature traced so far: '' when its calls replay the recorded graph,
         else why they run the Python function eagerly."""
-        return [t.reason for t in self._traces.values()]
+        return [t.reason for t in self._traces.values()] + [t.reason for _, t in self._poly]
+
+    def experimental_get_polymorphism(self):
+        """(tapegrad) For each input signature with None dimensions traced so far, as (signature key,
+        reason): '' when one trace replays every size those dimensions allow, else why the traces
+        hold for their own input shapes only (other shapes trace again; See Note [Polymorphic
+        traces])."""
+        return [(g, "") for g, _ in self._poly] + list(self._specialized.items())
 
     def _bind_to_signature(self, args, kwargs):
         try:
@@ -299,11 +338,15 @@ class Function:
         return "(" + ", ".join(parts) + ")"
 
     def _note_signature(self, key):
-        if any(_key_matches(k, key) for k in self._keys):
-            return
+        """Notes a call signature under TF's tracing rules; returns the noted key that serves it
+        (with reduce_retracing, shapes generalized to None dimensions)."""
+        for k in self._keys:
+            if _key_matches(k, key):
+                return k
         if self._reduce_retracing and self._keys:
             key = _generalize(self._keys[-1], key)
         self._keys.append(key)
+        return key
 
     def experimental_get_tracing_count(self):
         """How many traces TF would have made so far: distinct call signatures under TF's rules."""
@@ -501,6 +544,8 @@ def _trace_key(x):
     t = type(x)
     if t is Tensor:  # the common case first; C-level properties (a call key costs ~1 us per tensor)
         return ("tensor", x._dtype_code, x._shape_tuple)
+    if t is TensorSpec:  # an input signature's entry
+        return ("tensor", x.dtype._code, tuple(x.shape))
     if t is tuple or t is list:
         return (t.__name__, tuple(map(_trace_key, x)))
     if isinstance(x, Variable):
@@ -516,6 +561,44 @@ def _trace_key(x):
     if x is None or isinstance(x, (bool, int, float, str, complex, bytes)):
         return ("literal", type(x).__name__, x)
     return ("object", id(x))
+
+
+def _spec_of_rank(spec, value):
+    """An input signature's entry for an argument: a spec of unknown rank becomes one with the
+    argument's rank, all dimensions None (a trace replays one rank)."""
+    return nest.map_structure(
+        lambda s, v: TensorSpec([None] * v.ndim, s.dtype) if s.shape.rank is None else s, spec, value
+    )
+
+
+def _none_dims(x, key, out):
+    """Walks arguments `x` along their call key (with None dimensions) as _trace_key does: maps
+    id(tensor) to its key's dimensions, for the tensors that have a None one."""
+    tag = key[0]
+    if tag == "tensor" and isinstance(x, Tensor) and not isinstance(x, Variable):
+        if None in key[2]:
+            out[id(x)] = key[2]
+    elif tag in ("list", "tuple") and isinstance(x, (list, tuple)):
+        for v, k in zip(x, key[1]):
+            _none_dims(v, k, out)
+    elif tag == "dict" and isinstance(x, dict):
+        for name, k in key[1]:
+            _none_dims(x[name], k, out)
+
+
+def _shadow_of(x, dims):
+    """A polymorphic trace's shadow of input `x` (See Note [Polymorphic traces]): its None
+    dimensions doubled (repeating the values keeps indices and masks valid), or 1 when empty."""
+    a = x._array_view()
+    for d, g in enumerate(dims):
+        if g is None:
+            if a.shape[d] == 0:
+                shape = list(a.shape)
+                shape[d] = 1
+                a = np.zeros(shape, a.dtype)
+            else:
+                a = np.concatenate([a, a], axis=d)
+    return _core.constant(np.ascontiguousarray(a))
 
 
 def _key_matches(general, specific):
@@ -864,7 +947,7 @@ def _as_loop_value(v):
 
 def _spec_of(v):
     if isinstance(v, (Tensor, Variable)):
-        return v.dtype.name, tuple(v.shape)
+        return v.dtype.name, tuple(_tensor._static_shape(v))
     return type(v).__name__, None
 
 

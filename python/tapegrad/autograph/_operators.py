@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import nest
 from .._core import Tensor, Variable
+from .._tensor import _static_shape
 
 # ---- undefined symbols ---------------------------------------------------------------------------
 
@@ -322,12 +323,13 @@ def _verify_loop_vars(name: str, before: Any, after: Any, invariant: Any) -> Non
                 f"'{name}' has dtype {a.dtype.name} before the loop, but dtype {b.dtype.name} after one iteration"
             )
         inv = invariants[k] if k < len(invariants) else None
-        allowed = tuple(a.shape) if inv is None else _shape_tuple(inv)
-        if not _is_subshape(allowed, tuple(b.shape)):
+        a_shape, b_shape = tuple(_static_shape(a)), tuple(_static_shape(b))  # None: varies between calls
+        allowed = a_shape if inv is None else _shape_tuple(inv)
+        if not _is_subshape(allowed, b_shape):
             if inv is None:
                 raise ValueError(
-                    f"'{name}' has shape {_shape_text(tuple(a.shape))} before the loop, but shape "
-                    f"{_shape_text(tuple(b.shape))} after one iteration. Use "
+                    f"'{name}' has shape {_shape_text(a_shape)} before the loop, but shape "
+                    f"{_shape_text(b_shape)} after one iteration. Use "
                     "tf.autograph.experimental.set_loop_options to set shape invariants."
                 )
             raise ValueError(
@@ -392,9 +394,13 @@ def _tf_while_stmt(
     by_id = {id(v): inv for v, inv in opts.get("shape_invariants", ())}
     invariants = [by_id.get(id(init[k])) for k in carried]
     for k, inv in zip(carried, invariants):
-        if inv is not None and _is_tensor(init[k]) and not _is_subshape(_shape_tuple(inv), tuple(init[k].shape)):
+        if (
+            inv is not None
+            and _is_tensor(init[k])
+            and not _is_subshape(_shape_tuple(inv), tuple(_static_shape(init[k])))
+        ):
             raise ValueError(
-                f"'{symbol_names[k]}' has shape {_shape_text(tuple(init[k].shape))} before the loop, which does "
+                f"'{symbol_names[k]}' has shape {_shape_text(tuple(_static_shape(init[k])))} before the loop, which does "
                 f"not conform with the shape invariant {_shape_text(_shape_tuple(inv) or ())}."
             )
     start = tuple(_to_loop_value(init[k]) for k in carried)

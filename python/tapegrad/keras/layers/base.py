@@ -35,7 +35,7 @@ import numpy as np
 from ... import _core, _restore_hooks, nest
 from ..._dtypes import as_dtype, float32
 from ..._ops import cast, convert_to_tensor
-from ..._tensor import Tensor, TensorShape, Variable
+from ..._tensor import Tensor, TensorShape, Variable, _static_shape
 from .. import initializers as _initializers
 
 _NAME_COUNTS: dict = {}
@@ -907,7 +907,7 @@ def _assert_input_compatibility(input_spec, inputs, layer_name):
             raise ValueError(
                 f"Inputs to a layer should be tensors. Got '{x}' (of type {type(x)}) as input for layer '{layer_name}'."
             )
-        shape = tuple(None if d is None else int(d) for d in x.shape)
+        shape = tuple(None if d is None else int(d) for d in _static_shape(x))
         ndim = len(shape)
         head = f"Input {index} with name '{spec.name}' of layer '{layer_name}' is incompatible with the layer: "
         if spec.ndim is not None and not spec.allow_last_axis_squeeze and ndim != spec.ndim:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ... import _ops
 from ..._dtypes import as_dtype, float32
-from ..._tensor import Tensor, Variable
+from ..._tensor import Tensor, Variable, _static_shape
 
 EPSILON = 1e-7  # keras.backend.epsilon()
 
@@ -98,13 +98,17 @@ def divide_no_nan(x, y):
 
 def _shape_tuple(x):
     """The shape as a tuple of ints (None dims for unknown), cheaply for tensors and Variables."""
-    t = getattr(x, "_shape_tuple", None)
-    return tuple(t) if t is not None else tuple(x.shape)
+    if getattr(x, "_shape_tuple", None) is not None:
+        return tuple(_static_shape(x))
+    return tuple(x.shape)
 
 
 def _num_elements(values):
+    """The element count, or None when a size varies between calls (a polymorphic trace)."""
     n = 1
     for d in _shape_tuple(values):
+        if d is None:
+            return None
         n *= int(d)
     return n
 
@@ -119,7 +123,10 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
             loss = divide_no_nan(loss, _ops.cast(_ops.reduce_sum(sample_weight), loss.dtype))
         else:  # a constant count: divide_no_nan without the tensor ops
             n = _num_elements(values)
-            loss = loss / _ops.constant(float(n), dtype=loss.dtype) if n else _ops.zeros_like(loss)
+            if n is None:  # See Note [Polymorphic traces]: the count is read at every call
+                loss = divide_no_nan(loss, _ops.cast(_ops.size(values), loss.dtype))
+            else:
+                loss = loss / _ops.constant(float(n), dtype=loss.dtype) if n else _ops.zeros_like(loss)
     return loss
 
 
@@ -129,9 +136,10 @@ def apply_mask(sample_weight, mask, dtype, reduction):
     if mask is None:
         return sample_weight
     if reduction in ("mean", "sum_over_batch_size"):
-        total = float(_num_elements(mask))
+        n = _num_elements(mask)
+        total = _ops.cast(_ops.size(mask), dtype) if n is None else _ops.constant(float(n), dtype=dtype)
         valid = _ops.reduce_sum(_ops.cast(mask, dtype))
-        mask_weight = divide_no_nan(_ops.constant(total, dtype=dtype), valid)
+        mask_weight = divide_no_nan(total, valid)
         float_mask = _ops.where(_ops.cast(mask, "bool"), mask_weight, _ops.zeros([], dtype))
     else:
         float_mask = _ops.cast(mask, dtype)

@@ -14,6 +14,7 @@ from ..._ops_nnloss import (
     softmax_cross_entropy_with_logits,
     sparse_softmax_cross_entropy_with_logits,
 )
+from ..._tensor import _static_shape
 from .base import EPSILON, Loss, LossFunctionWrapper, as_tensor, expand_dims, set_mask, squeeze
 
 
@@ -75,16 +76,17 @@ def _sparse_categorical_crossentropy_op(target, output, from_logits=False, axis=
     if axis != -1 and axis != len(output.shape) - 1:
         raise ValueError(f"Only axis=-1 is currently supported. Received: axis={axis}")
     target = _ops.cast(target, "int64")
-    if len(target.shape) == len(output.shape) and target.shape[-1] == 1:
+    ts, os = tuple(_static_shape(target)), tuple(_static_shape(output))
+    if len(ts) == len(os) and ts[-1] == 1:
         target = squeeze(target, -1)
-    ts, os = tuple(target.shape), tuple(output.shape)
+        ts = ts[:-1]
     if len(os) < 1:
         raise ValueError(f"Argument `output` must be at least rank 1. Received: output.shape={os}")
     if len(ts) != len(os) - 1:
         raise ValueError(
             f"Argument `output` must have rank (ndim) `target.ndim - 1`. Received: target.shape={ts}, output.shape={os}"
         )
-    if ts != os[:-1]:
+    if any(a is not None and b is not None and a != b for a, b in zip(ts, os[:-1])):
         raise ValueError(
             f"Arguments `target` and `output` must have the same shape up until the last "
             f"dimension: target.shape={ts}, output.shape={os}"
