@@ -50,6 +50,40 @@ struct NamedOp {
   const char* doc;
 };
 
+// Note [Polymorphic traces]: a shape argument that is a tensor computed in a polymorphic trace
+// (tf.zeros(tf.shape(x)), tf.reshape(y, [tf.shape(x)[0], -1])) is an argument of the recorded call,
+// which reads its value at every replay; anywhere else it is read now, as before.
+std::optional<Tensor> traced_shape(py::handle shape) {
+  trace::Recorder* r = trace::polymorphic();
+  if (!r || !py::isinstance<Tensor>(shape)) return std::nullopt;
+  const Tensor& t = shape.cast<const Tensor&>();
+  if (!r->traced_value(t)) return std::nullopt;
+  return t;
+}
+
+std::vector<int64_t> dims_of(const Tensor& s) {
+  if (!is_integer(s.dtype) || s.ndim() > 1)
+    throw InvalidArgument("a shape must be a 1-D integer tensor, got " + std::string(dtype_name(s.dtype)) + " of shape " +
+                          s.shape.str());
+  Tensor c = kernels::cast(s, DType::Int64);
+  return std::vector<int64_t>(c.data<int64_t>(), c.data<int64_t>() + c.numel());
+}
+
+Shape checked_shape(const Tensor& s) {
+  std::vector<int64_t> d = dims_of(s);
+  if (d.size() > size_t(kMaxRank)) throw InvalidArgument("a shape has more than " + std::to_string(kMaxRank) + " dimensions");
+  for (int64_t x : d)
+    if (x < 0) throw InvalidArgument("a shape has a negative dimension: " + std::to_string(x));
+  return Shape::from(d);
+}
+
+Tensor reshape_to(const Tensor& x, const Tensor& s) { return ops::reshape(x, dims_of(s)); }
+Tensor broadcast_to_shape(const Tensor& x, const Tensor& s) { return ops::broadcast_to(x, checked_shape(s)); }
+Tensor fill_shape(const Tensor& s, const Tensor& v) {
+  return clone_of(kernels::broadcast_to(kernels::reshape(v, Shape{}), checked_shape(s)));
+}
+Tensor full_shape(const Tensor& s, double v, DType dtype) { return Tensor::full(checked_shape(s), dtype, v); }
+
 }  // namespace
 
 void init_ops(py::module_& m) {
@@ -179,6 +213,7 @@ void init_ops(py::module_& m) {
       "reshape",
       [](TensorLike x, ShapeLike shape, OptStr name) {
         Tensor t = to_tensor(x);
+        if (auto s = traced_shape(shape)) return TG_OP(reshape_to)(t, *s);
         return TG_OP(ops::reshape)(t, parse_shape(shape));
       },
       py::arg("tensor"), py::arg("shape"), py::arg("name") = py::none(),
@@ -200,6 +235,7 @@ void init_ops(py::module_& m) {
       "broadcast_to",
       [](TensorLike x, ShapeLike shape, OptStr name) {
         Tensor t = to_tensor(x);
+        if (auto ts = traced_shape(shape)) return TG_OP(broadcast_to_shape)(t, *ts);
         Shape s = Shape::from(parse_shape(shape));
         return nogil(s.numel(), [&] { return TG_OP(ops::broadcast_to)(t, s); });
       },
@@ -228,12 +264,13 @@ void init_ops(py::module_& m) {
   m.def(
       "fill",
       [](ShapeLike shape, TensorLike value, OptInt code) {
-        Shape s = Shape::from(parse_shape(shape));
         Tensor v = code.is_none() ? to_tensor(value) : [&] {
           DType d = dtype_from_code(code.cast<int>());
           return to_tensor(value, &d);
         }();
         if (v.numel() != 1) throw InvalidArgument("value must be a scalar, got shape " + v.shape.str() + " [Op:Fill]");
+        if (auto ts = traced_shape(shape)) return TG_OP(fill_shape)(*ts, v);
+        Shape s = Shape::from(parse_shape(shape));
         return TG_OP(clone_of)(TG_OP(kernels::broadcast_to)(TG_OP(kernels::reshape)(v, Shape{}), s));
       },
       py::arg("dims"), py::arg("value"), py::arg("dtype_code") = py::none(),
@@ -241,12 +278,14 @@ void init_ops(py::module_& m) {
   m.def(
       "zeros",
       [](ShapeLike shape, int code) {
+        if (auto ts = traced_shape(shape)) return TG_OP(full_shape)(*ts, 0.0, dtype_from_code(code));
         return konst(Tensor::zeros(Shape::from(parse_shape(shape)), dtype_from_code(code)));
       },
       py::arg("shape"), py::arg("dtype_code"), "(private) Zeros of `shape` in the dtype with this code.");
   m.def(
       "full",
       [](ShapeLike shape, double v, int code) {
+        if (auto ts = traced_shape(shape)) return TG_OP(full_shape)(*ts, v, dtype_from_code(code));
         return konst(Tensor::full(Shape::from(parse_shape(shape)), dtype_from_code(code), v));
       },
       py::arg("shape"), py::arg("value"), py::arg("dtype_code"),

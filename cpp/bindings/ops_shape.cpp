@@ -71,9 +71,67 @@ Tensor shape_tensor(const Tensor& t, DType dtype) {
   return out;
 }
 
+// tensor[spec] resolved against the tensor's sizes when the call runs: in a polymorphic trace a
+// slice of a varying dimension is recorded this way, so each replay slices its own sizes (See Note
+// [Polymorphic traces]). `spec`: 4 numbers per entry, (kind, start, stop, step) with kind 0 a
+// slice (kNone for a missing bound), 1 an index (start), 2 a new axis of size 1. Python's rules.
+constexpr int64_t kNone = INT64_MIN;
+Tensor slice_spec(const Tensor& t, const std::vector<int64_t>& spec) {
+  std::vector<int64_t> begin, stride;
+  std::vector<int64_t> size, out;
+  int d = 0;
+  for (size_t k = 0; k + 3 < spec.size(); k += 4) {
+    const int64_t kind = spec[k], a = spec[k + 1], b = spec[k + 2], step = spec[k + 3];
+    if (kind == 2) {
+      out.push_back(1);
+      continue;
+    }
+    if (d >= t.ndim()) throw InvalidArgument("Index out of range using input dim " + std::to_string(t.ndim()) + " [Op:StridedSlice]");
+    const int64_t n = t.shape[d];
+    if (kind == 1) {
+      if (a < -n || a >= n)
+        throw InvalidArgument("slice index " + std::to_string(a) + " of dimension " + std::to_string(d) +
+                              " out of bounds. [Op:StridedSlice] name: strided_slice/");
+      begin.push_back(a < 0 ? a + n : a);
+      stride.push_back(1);
+      size.push_back(1);
+    } else {
+      int64_t st, sp;
+      auto clamp = [](int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; };
+      if (step > 0) {
+        st = a == kNone ? 0 : clamp(a < 0 ? a + n : a, 0, n);
+        sp = b == kNone ? n : clamp(b < 0 ? b + n : b, 0, n);
+      } else {
+        st = a == kNone ? n - 1 : clamp(a < 0 ? a + n : a, -1, n - 1);
+        sp = b == kNone ? -1 : clamp(b < 0 ? b + n : b, -1, n - 1);
+      }
+      int64_t cnt = step > 0 ? (sp - st + step - 1) / step : (st - sp + (-step) - 1) / (-step);
+      if (cnt < 0) cnt = 0;
+      begin.push_back(cnt ? st : 0);
+      stride.push_back(step);
+      size.push_back(cnt);
+      out.push_back(cnt);
+    }
+    ++d;
+  }
+  for (; d < t.ndim(); ++d) {  // the remaining dimensions whole
+    begin.push_back(0);
+    stride.push_back(1);
+    size.push_back(t.shape[d]);
+    out.push_back(t.shape[d]);
+  }
+  Tensor r = ops::strided_slice(t, begin, stride, Shape::from(size));
+  return Shape::from(out) == r.shape ? r : ops::reshape(r, out);
+}
+
 }  // namespace
 
 void init_ops_shape(py::module_& m) {
+  m.def(
+      "_slice_spec", [](TensorLike x, std::vector<int64_t> spec) { return TG_OP(slice_spec)(to_tensor(x), spec); },
+      py::arg("x"), py::arg("spec"),
+      "(private) x[spec] resolved when the call runs (4 numbers per entry: kind, start, stop, step; See Note "
+      "[Polymorphic traces]).");
   m.def(
       "_shape_tensor", [](TensorLike x, int code) { return TG_OP(shape_tensor)(to_tensor(x), dtype_from_code(code)); },
       py::arg("x"), py::arg("dtype_code"),

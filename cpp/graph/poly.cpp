@@ -109,6 +109,13 @@ void Recorder::shadow_last() {
     return;
   }
   if (!known) return;
+  if (shape_only_.size() < size_t(hi)) shape_only_.resize(size_t(hi));
+  bool sizes = n.pure && n.name == "shape_tensor";
+  if (n.pure && !sizes && !n.uses.empty()) {
+    sizes = true;
+    for (int s : n.uses) sizes = sizes && shape_only_[size_t(s)];
+  }
+  for (int s = lo; s < hi; ++s) shape_only_[size_t(s)] = sizes;
   Env env;
   env.t.swap(shadow_);
   try {
@@ -162,6 +169,11 @@ bool Recorder::dynamic_value(const Tensor& t) const {
   if (it == slot_of_.end()) return false;
   const size_t s = size_t(it->second);
   return s >= shadow_.size() || !same(traced_[s], shadow_[s]);
+}
+
+bool Recorder::shape_only(const Tensor& t) const {
+  auto it = slot_of_.find(t.id);
+  return it != slot_of_.end() && size_t(it->second) < shape_only_.size() && shape_only_[size_t(it->second)];
 }
 
 void Recorder::shape_read(const Tensor& t, const std::string& what) {

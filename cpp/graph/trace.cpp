@@ -38,8 +38,12 @@ void poison(const std::string& why) {
 
 void host_read(const Tensor& t, const char* what) {
   Recorder* r = current();
-  if (r && r->traced_value(t))
-    r->set_poison(std::string(what) + " read the value of a tensor computed in the function");
+  if (!r || !r->traced_value(t)) return;
+  if (r->polymorphic() && r->shape_only(t)) {  // fixed for fixed shapes (Note [Polymorphic traces])
+    r->specialize(std::string(what) + " read a size that follows the input signature's None dimensions");
+    return;
+  }
+  r->set_poison(std::string(what) + " read the value of a tensor computed in the function");
 }
 
 int Recorder::input(const Tensor& t) {

@@ -274,6 +274,10 @@ class Recorder {
   // Code that bakes `t`'s shape into the trace (a Python read, an argument a binding computes from
   // it): the trace then holds for its own input shapes only, when any dimension of `t` varies.
   void shape_read(const Tensor& t, const std::string& what);
+  // Whether `t` is computed from sizes alone (tf.shape's result and pure calls on such tensors and
+  // constants): reading its value fixes only sizes, so it specializes the trace instead of
+  // poisoning it (host_read).
+  bool shape_only(const Tensor& t) const;
   void specialize(const std::string& why) {
     if (poly_ && specialized.empty()) specialized = why;
   }
@@ -298,6 +302,7 @@ class Recorder {
   // Note [Polymorphic traces]: per slot, the value the trace bound and its shadow (undefined: unknown)
   bool poly_ = false;
   std::vector<Tensor> traced_, shadow_;
+  std::vector<uint8_t> shape_only_;  // per slot: see shape_only()
   int shadow_mark_ = 0;  // the first slot no node has given a shadow yet
   void note_value(int slot, const Tensor& t);
   void shadow_last();  // runs the node just added on the shadows

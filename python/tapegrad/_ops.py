@@ -139,6 +139,25 @@ def cast(x: TensorLike, dtype: DTypeLike, name: str | None = None) -> Tensor:
     return _core.cast(x, as_dtype(dtype)._code)
 
 
+_INT64 = as_dtype("int64")._code
+
+
+def _shape_arg(shape: Any) -> Any:
+    """A shape argument for zeros/ones/fill: in a polymorphic trace, one that holds tensors computed
+    in the function becomes one int64 tensor, which the recorded call reads at every replay (See
+    Note [Polymorphic traces]); otherwise a list of Python ints (_shape_list)."""
+    if _tensor._POLY[0] and _core._tracing():
+        if type(shape) is Tensor and _core._trace_is_traced(shape):
+            return shape
+        if isinstance(shape, (list, tuple)) and any(type(d) is Tensor and _core._trace_is_traced(d) for d in shape):
+            parts = [
+                _core.reshape(_core.cast(d, _INT64) if type(d) is Tensor else _core.constant(np.array([d], np.int64)), [1])
+                for d in shape
+            ]
+            return _core.concat(parts, 0)
+    return _shape_list(shape)
+
+
 def _shape_list(shape: Any) -> list[int]:
     """A shape argument as a list of Python ints; floats are refused with TF's TypeError."""
     if isinstance(shape, (Tensor, Variable, np.ndarray)):
@@ -170,7 +189,7 @@ def zeros(shape: ShapeLike, dtype: DTypeLike = float32, name: str | None = None)
     >>> tg.zeros([2, 3], dtype=tg.int32).numpy().tolist()
     [[0, 0, 0], [0, 0, 0]]
     """
-    return _core.zeros(_shape_list(shape), as_dtype(dtype)._code)
+    return _core.zeros(_shape_arg(shape), as_dtype(dtype)._code)
 
 
 def ones(shape: ShapeLike, dtype: DTypeLike = float32, name: str | None = None) -> Tensor:
@@ -180,7 +199,7 @@ def ones(shape: ShapeLike, dtype: DTypeLike = float32, name: str | None = None) 
     >>> tg.ones([2]).numpy().tolist()
     [1.0, 1.0]
     """
-    return _core.full(_shape_list(shape), 1.0, as_dtype(dtype)._code)
+    return _core.full(_shape_arg(shape), 1.0, as_dtype(dtype)._code)
 
 
 def zeros_like(input: TensorLike, dtype: DTypeLike | None = None, name: str | None = None) -> Tensor:
@@ -191,7 +210,9 @@ def zeros_like(input: TensorLike, dtype: DTypeLike | None = None, name: str | No
     [[0, 0]]
     """
     input = convert_to_tensor(input)
-    return zeros(input.shape, dtype or input.dtype)
+    if _tensor._POLY[0] and _tensor._dynamic_dims(input) is not None:  # sizes vary (Note [Polymorphic traces])
+        return zeros(shape(input, "int64"), dtype or input.dtype)
+    return zeros(input._shape_tuple, dtype or input.dtype)
 
 
 def ones_like(input: TensorLike, dtype: DTypeLike | None = None, name: str | None = None) -> Tensor:
@@ -202,7 +223,9 @@ def ones_like(input: TensorLike, dtype: DTypeLike | None = None, name: str | Non
     [1, 1]
     """
     input = convert_to_tensor(input)
-    return ones(input.shape, dtype or input.dtype)
+    if _tensor._POLY[0] and _tensor._dynamic_dims(input) is not None:  # sizes vary (Note [Polymorphic traces])
+        return ones(shape(input, "int64"), dtype or input.dtype)
+    return ones(input._shape_tuple, dtype or input.dtype)
 
 
 def fill(dims: ShapeLike, value: TensorLike, name: str | None = None) -> Tensor:
@@ -212,7 +235,7 @@ def fill(dims: ShapeLike, value: TensorLike, name: str | None = None) -> Tensor:
     >>> tg.fill([2, 2], 7).numpy().tolist()
     [[7, 7], [7, 7]]
     """
-    return _core.fill(_shape_list(dims), value)
+    return _core.fill(_shape_arg(dims), value)
 
 
 def range(

@@ -19,6 +19,7 @@ from . import _core
 from ._core import InvalidArgumentError
 from ._dtypes import as_dtype, float32, int32
 from ._ops_math import _attr_t_error
+from . import _tensor
 from ._tensor import Tensor, _sizes
 from ._typing import AxisLike, DTypeLike, ShapeLike, TensorLike
 
@@ -740,8 +741,7 @@ def _getitem(tensor, spec):
         return boolean_mask(tensor, spec)
     if not isinstance(spec, (list, tuple)):
         spec = (spec,)
-    shape = _sizes(tensor)
-    r = len(shape)
+    r = len(tensor._shape_tuple)
     n_ell = builtins.sum(1 for s in spec if s is Ellipsis)
     if n_ell > 1:
         raise InvalidArgumentError("Multiple ellipses in slice spec not allowed [Op:StridedSlice] name: strided_slice/")
@@ -760,6 +760,9 @@ def _getitem(tensor, spec):
         full.extend([_slice(None)] * (r - used))
     if _core._tracing() and any(isinstance(s, Tensor) and _core._trace_is_traced(s) for s in full):
         return _getitem_traced(tensor, full)
+    if _tensor._POLY[0] and _tensor._dynamic_dims(tensor) is not None:
+        return _getitem_resolved_later(tensor, full)
+    shape = _sizes(tensor)
     begin, stride, size, out_shape = [], [], [], []
     d = 0
     for s in full:
@@ -791,6 +794,27 @@ def _getitem(tensor, spec):
     if out_shape != size:
         out = _core.reshape(out, out_shape)
     return out
+
+
+_NO_BOUND = -(2**63)  # slice_spec's kNone
+
+
+def _getitem_resolved_later(tensor, full):
+    """``tensor[...]`` in a polymorphic trace whose sizes vary: one recorded call that resolves the
+    bounds against each replay's sizes (See Note [Polymorphic traces])."""
+    spec = []
+    for s in full:
+        if s is None:
+            spec += [2, 0, 0, 1]
+        elif isinstance(s, _slice):
+            step = _slice_part(s.step)
+            if step == 0:
+                raise InvalidArgumentError(f"strides[{len(spec) // 4}] must be non-zero [Op:StridedSlice] name: strided_slice/")
+            start, stop = _slice_part(s.start), _slice_part(s.stop)
+            spec += [0, _NO_BOUND if start is None else start, _NO_BOUND if stop is None else stop, 1 if step is None else step]
+        else:
+            spec += [1, _index_int(s), 0, 1]
+    return _core._slice_spec(tensor, spec)
 
 
 def _getitem_traced(tensor, full):

@@ -1087,7 +1087,7 @@ def _to_tensors(x, float_dtype=None):
 def _shape_of(t):
     if t is None:
         return None
-    return TensorShape(tuple(t.shape)) if hasattr(t, "shape") else None
+    return TensorShape(tuple(_static_shape(t))) if hasattr(t, "shape") else None
 
 
 def _mask_of(x):

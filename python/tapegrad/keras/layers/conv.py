@@ -21,6 +21,7 @@ from typing import Optional
 import numpy as np
 
 from ... import _ops, _ops_nn, _ops_shape
+from ..._tensor import _static_shape
 from .. import activations
 from ..backend import image_data_format
 from ._weight_options import set_weight_options, weight_options_config
@@ -165,7 +166,7 @@ def conv_transpose_output_size(n, k, s, padding, output_padding, d):
 
 
 def _check_not_empty(outputs, inputs):
-    if 0 in tuple(outputs.shape) and 0 not in tuple(inputs.shape):
+    if 0 in tuple(_static_shape(outputs)) and 0 not in tuple(_static_shape(inputs)):
         raise ValueError(
             f"The convolution operation resulted in an empty output. Output shape: "
             f"{tuple(outputs.shape)}. This can happen if the input is too small for the given kernel "

@@ -12,6 +12,7 @@ from typing import Optional
 import numpy as np
 
 from ... import _ops, _ops_shape
+from ..._tensor import _static_shape
 from .. import backend
 from .base import InputSpec, Layer
 
@@ -122,8 +123,12 @@ class Flatten(Layer):
         rank = inputs.ndim
         if self._channels_first and rank > 1:
             inputs = _ops.transpose(inputs, [0, *range(2, rank), 1])
-        shape = tuple(inputs.shape)
-        flattened_dim = 1 if rank == 1 else math.prod(shape[1:])
+        shape = tuple(_static_shape(inputs))
+        flattened_dim = 1 if rank == 1 else math.prod(shape[1:]) if None not in shape[1:] else -1
+        if shape[0] is None:  # a batch size that varies between calls (See Note [Polymorphic traces])
+            if flattened_dim > 0:
+                return _ops.reshape(inputs, [-1, flattened_dim])
+            return _ops.reshape(inputs, _ops_shape.stack([_ops.shape(inputs)[0], -1]))
         return _ops.reshape(inputs, [shape[0], flattened_dim])
 
     def compute_output_shape(self, input_shape):

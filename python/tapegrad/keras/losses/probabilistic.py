@@ -33,7 +33,7 @@ def _check_axis(axis):
 
 
 def _check_same_shape(target, output, need_rank=False):
-    ts, os = tuple(target.shape), tuple(output.shape)
+    ts, os = tuple(_static_shape(target)), tuple(_static_shape(output))
     if need_rank and len(ts) < 1:
         raise ValueError(
             f"Arguments `target` and `output` must be at least rank 1. Received: target.shape={ts}, output.shape={os}"
@@ -43,7 +43,7 @@ def _check_same_shape(target, output, need_rank=False):
             f"Arguments `target` and `output` must have the same rank (ndim). Received: "
             f"target.shape={ts}, output.shape={os}"
         )
-    if ts != os:
+    if any(a is not None and b is not None and a != b for a, b in zip(ts, os)):
         raise ValueError(
             f"Arguments `target` and `output` must have the same shape. Received: target.shape={ts}, output.shape={os}"
         )

@@ -2,6 +2,7 @@
 MeanMetricWrapper."""
 
 from ... import _ops, _ops_math
+from ..._tensor import _static_shape
 from ..losses.base import as_tensor, squeeze, squeeze_or_expand_to_same_rank
 from .base import FLOATX, MeanMetricWrapper
 
@@ -58,7 +59,7 @@ def categorical_accuracy(y_true, y_pred):
 def _argmax_matches(y_true, y_pred, squeeze_true):
     """``y_true == argmax(y_pred, -1)`` (categorical and sparse categorical accuracy); with
     ``squeeze_true`` y_true's last axis is dropped first and the matches take y_true's shape."""
-    org_shape = list(y_true.shape)
+    org_shape = _ops.shape(y_true) if None in _static_shape(y_true) else list(y_true.shape)
     if squeeze_true:
         y_true = squeeze(y_true, -1)
     y_pred = _ops.cast(_ops_math.argmax(y_pred, axis=-1), y_true.dtype)
