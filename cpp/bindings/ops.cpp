@@ -1,6 +1,7 @@
 // Op functions with TF's names and keywords. Each is one call into the engine.
 #include "bindings/common.h"
 #include "ops/complex.h"
+#include "ops/shape.h"
 
 namespace tg {
 namespace bind {
@@ -53,25 +54,49 @@ struct NamedOp {
 // Note [Polymorphic traces]: a shape argument that is a tensor computed in a polymorphic trace
 // (tf.zeros(tf.shape(x)), tf.reshape(y, [tf.shape(x)[0], -1])) is an argument of the recorded call,
 // which reads its value at every replay; anywhere else it is read now, as before.
+// A list mixing Python ints and such tensors (a size per entry) becomes one int64 tensor by
+// recorded calls.
 std::optional<Tensor> traced_shape(py::handle shape) {
   trace::Recorder* r = trace::polymorphic();
-  if (!r || !py::isinstance<Tensor>(shape)) return std::nullopt;
-  const Tensor& t = shape.cast<const Tensor&>();
-  if (!r->traced_value(t)) return std::nullopt;
-  return t;
+  if (!r) return std::nullopt;
+  if (py::isinstance<Tensor>(shape)) {
+    const Tensor& t = shape.cast<const Tensor&>();
+    if (!r->traced_value(t)) return std::nullopt;
+    return t;
+  }
+  if (!py::isinstance<py::list>(shape) && !py::isinstance<py::tuple>(shape)) return std::nullopt;
+  bool any = false;
+  for (py::handle d : shape) any = any || (py::isinstance<Tensor>(d) && r->traced_value(d.cast<const Tensor&>()));
+  if (!any) return std::nullopt;
+  std::vector<Tensor> parts;
+  for (py::handle d : shape) {
+    if (py::isinstance<Tensor>(d)) {
+      const Tensor& t = d.cast<const Tensor&>();
+      if (!is_integer(t.dtype) || t.numel() != 1)
+        throw tg::TypeError("a shape entry must be an integer scalar, got a " + std::string(dtype_name(t.dtype)) +
+                            " tensor of shape " + t.shape.str());
+      parts.push_back(TG_OP(ops::reshape)(TG_OP(ops::cast)(t, DType::Int64), Shape{1}));
+    } else {
+      Tensor c = Tensor::empty(Shape{1}, DType::Int64);
+      *c.data<int64_t>() = d.is_none() ? -1 : int_arg(d, "shape");
+      parts.push_back(konst(c));
+    }
+  }
+  return TG_OP(ops::concat)(parts, int64_t(0));
 }
 
 std::vector<int64_t> dims_of(const Tensor& s) {
   if (!is_integer(s.dtype) || s.ndim() > 1)
-    throw InvalidArgument("a shape must be a 1-D integer tensor, got " + std::string(dtype_name(s.dtype)) + " of shape " +
-                          s.shape.str());
+    throw InvalidArgument("a shape must be a 1-D integer tensor, got " + std::string(dtype_name(s.dtype)) +
+                          " of shape " + s.shape.str());
   Tensor c = kernels::cast(s, DType::Int64);
   return std::vector<int64_t>(c.data<int64_t>(), c.data<int64_t>() + c.numel());
 }
 
 Shape checked_shape(const Tensor& s) {
   std::vector<int64_t> d = dims_of(s);
-  if (d.size() > size_t(kMaxRank)) throw InvalidArgument("a shape has more than " + std::to_string(kMaxRank) + " dimensions");
+  if (d.size() > size_t(kMaxRank))
+    throw InvalidArgument("a shape has more than " + std::to_string(kMaxRank) + " dimensions");
   for (int64_t x : d)
     if (x < 0) throw InvalidArgument("a shape has a negative dimension: " + std::to_string(x));
   return Shape::from(d);

@@ -1,5 +1,7 @@
 // Bindings for shape and indexing ops. TF's argument handling lives in python/tapegrad/_ops_shape.py;
 // these take resolved arguments.
+#include <algorithm>
+
 #include "bindings/common.h"
 #include "ops/shape.h"
 
@@ -86,7 +88,8 @@ Tensor slice_spec(const Tensor& t, const std::vector<int64_t>& spec) {
       out.push_back(1);
       continue;
     }
-    if (d >= t.ndim()) throw InvalidArgument("Index out of range using input dim " + std::to_string(t.ndim()) + " [Op:StridedSlice]");
+    if (d >= t.ndim())
+      throw InvalidArgument("Index out of range using input dim " + std::to_string(t.ndim()) + " [Op:StridedSlice]");
     const int64_t n = t.shape[d];
     if (kind == 1) {
       if (a < -n || a >= n)
@@ -250,7 +253,22 @@ void init_ops_shape(py::module_& m) {
       "unstack",
       [](TensorLike x, int axis) {
         Tensor t = to_tensor(x);
-        trace::shape_read(t, "tf.unstack");  // one slice per row, each of fixed size
+        if (trace::Recorder* r = trace::polymorphic()) {  // See Note [Polymorphic traces]
+          auto dims = r->dynamic_dims(t);
+          if (!dims || (*dims)[size_t(axis)]) {
+            r->specialize("tf.unstack along a dimension that follows the input signature's None dimensions");
+          } else if (std::find(dims->begin(), dims->end(), true) != dims->end()) {
+            // the other sizes vary: each piece an index along `axis`, resolved at each replay
+            py::typing::List<Tensor> out;
+            for (int64_t i = 0; i < t.shape[axis]; ++i) {
+              std::vector<int64_t> spec;
+              for (int d = 0; d < axis; ++d) spec.insert(spec.end(), {0, kNone, kNone, 1});
+              spec.insert(spec.end(), {1, i, 0, 1});
+              out.append(wrap(TG_OP(slice_spec)(t, spec)));
+            }
+            return out;
+          }
+        }
         const int nd = t.ndim();
         std::vector<int64_t> begin(size_t(nd), 0), stride(size_t(nd), 1), rest;
         Shape size = t.shape;

@@ -179,8 +179,7 @@ bool Recorder::shape_only(const Tensor& t) const {
 void Recorder::shape_read(const Tensor& t, const std::string& what) {
   if (!poly_ || !specialized.empty()) return;
   auto dims = dynamic_dims(t);
-  if (!dims)
-    specialize(what + " reads the shape of a tensor whose shape for other input sizes is not known");
+  if (!dims) specialize(what + " reads the shape of a tensor whose shape for other input sizes is not known");
   else
     for (bool d : *dims)
       if (d) {

@@ -884,6 +884,10 @@ def _sigmoid_grad(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike
     """
     (private) The gradient of sigmoid from its output y and upstream dy.
     """
+def _slice_spec(x: tapegrad._typing.TensorLike, spec: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
+    """
+    (private) x[spec] resolved when the call runs (4 numbers per entry: kind, start, stop, step; See Note [Polymorphic traces]).
+    """
 def _svd(a: tapegrad._typing.TensorLike, full_matrices: bool, compute_uv: bool) -> list[Tensor]:
     """
     (private) (s, u, v) of each matrix.

@@ -151,7 +151,9 @@ def _shape_arg(shape: Any) -> Any:
             return shape
         if isinstance(shape, (list, tuple)) and any(type(d) is Tensor and _core._trace_is_traced(d) for d in shape):
             parts = [
-                _core.reshape(_core.cast(d, _INT64) if type(d) is Tensor else _core.constant(np.array([d], np.int64)), [1])
+                _core.reshape(
+                    _core.cast(d, _INT64) if type(d) is Tensor else _core.constant(np.array([d], np.int64)), [1]
+                )
                 for d in shape
             ]
             return _core.concat(parts, 0)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
+from . import _core, _ops_shape
 from ._custom_gradient import custom_gradient
 from ._dtypes import as_dtype, int32, int64
 from ._indexed_slices import IndexedSlices
@@ -531,7 +531,7 @@ def moments(
     mean = _core.reduce_mean(y, axes, True)
     variance = _core.reduce_mean(_core.squared_difference(y, _core.stop_gradient(mean)), axes, True)
     if not keepdims:
-        shape = _squeezed_shape(list(y.shape), axes)
+        shape = _squeezed_shape(list(_ops_shape._shape(y)), axes)
         mean = reshape(mean, shape)
         variance = reshape(variance, shape)
     return mean, variance
@@ -691,7 +691,7 @@ def norm(
                 _core.reduce_sum(_core.pow(result, _scalar(p, result.dtype)), ax, True), _scalar(1.0 / p, result.dtype)
             )
     if not keepdims:
-        result = reshape(result, _squeezed_shape(list(x.shape), ax))
+        result = reshape(result, _squeezed_shape(list(_ops_shape._shape(x)), ax))
     return result
 
 

@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
+from . import _core, _tensor
 from ._core import InvalidArgumentError
 from ._dtypes import as_dtype, float32, int32
 from ._ops_math import _attr_t_error
-from . import _tensor
 from ._tensor import Tensor, _sizes
 from ._typing import AxisLike, DTypeLike, ShapeLike, TensorLike
 
@@ -36,7 +35,18 @@ def _t(x: Any) -> Tensor:
 
 
 def _shape(x):
-    return tuple(_sizes(x)) if isinstance(x, (Tensor, _core.Variable)) else tuple(np.shape(x))
+    """The sizes of `x` for the shape functions below. In a polymorphic trace, a size that varies
+    is a scalar int64 tensor (tf.shape's entry): arithmetic on it is recorded, a reshape or
+    broadcast to a list holding it reads it at every replay, and reading it as a Python number
+    specializes the trace (See Note [Polymorphic traces])."""
+    if not isinstance(x, (Tensor, _core.Variable)):
+        return tuple(np.shape(x))
+    if _tensor._POLY[0]:
+        dims = _tensor._dynamic_dims(x)
+        if dims:  # a tuple: which vary (False: not known, read as sizes)
+            s = _core._shape_tensor(x, as_dtype("int64")._code)
+            return tuple(s[d] if v else n for d, (n, v) in enumerate(zip(x._shape_tuple, dims)))
+    return tuple(_sizes(x))
 
 
 def _ints(v: Any, what: str = "value") -> list[int]:
@@ -809,9 +819,16 @@ def _getitem_resolved_later(tensor, full):
         elif isinstance(s, _slice):
             step = _slice_part(s.step)
             if step == 0:
-                raise InvalidArgumentError(f"strides[{len(spec) // 4}] must be non-zero [Op:StridedSlice] name: strided_slice/")
+                raise InvalidArgumentError(
+                    f"strides[{len(spec) // 4}] must be non-zero [Op:StridedSlice] name: strided_slice/"
+                )
             start, stop = _slice_part(s.start), _slice_part(s.stop)
-            spec += [0, _NO_BOUND if start is None else start, _NO_BOUND if stop is None else stop, 1 if step is None else step]
+            spec += [
+                0,
+                _NO_BOUND if start is None else start,
+                _NO_BOUND if stop is None else stop,
+                1 if step is None else step,
+            ]
         else:
             spec += [1, _index_int(s), 0, 1]
     return _core._slice_spec(tensor, spec)

@@ -270,7 +270,7 @@ class _FastCell(Layer, DropoutRNNCell):
 
     def _project(self, x, training=False):
         """Input dropout, then ``x @ kernel + input_bias`` over any leading axes (See Note [Fast cells])."""
-        lead = list(x.shape[:-1])
+        lead = list(_ops_shape._shape(x)[:-1])  # sizes that vary are tensors (Note [Polymorphic traces])
         dim = x.shape[-1]
         mask = None
         if self._use_dropout(self.dropout, training):
@@ -869,7 +869,7 @@ class RNN(Layer):
                 initial_state = [_ops.identity(v) for v in nest.flatten(self.states)]
                 initial_state = nest.pack_sequence_as(self.states, initial_state)
             else:
-                initial_state = self.get_initial_state(batch_size=sequences.shape[0])
+                initial_state = self.get_initial_state(batch_size=_ops_shape._shape(sequences)[0])
         if self.stateful and self._expected_batch_size is not None and sequences.shape[0] != self._expected_batch_size:
             raise ValueError(
                 "If an RNN is stateful, the batch size of the input sequences must be the same as "
