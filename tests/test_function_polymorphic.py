@@ -263,9 +263,12 @@ def test_matches_tf_tracing_and_static_shapes():
 L = tg.keras.layers
 
 
-def _built(layer, shape):
-    layer.build((None, *shape))
-    return layer
+def _layer(make, shape=None, **call):
+    """A function calling a new layer (built for batches of `shape`) on its argument."""
+    layer = make()
+    if shape is not None:
+        layer.build((None, *shape))
+    return lambda x: layer(x, **call)
 
 
 def _input_grad(x):
@@ -304,17 +307,13 @@ BATTERY = {
     "norm": (lambda x: tg.norm(x, axis=1), (4,), True),
     "moments": (lambda x: tg.nn.moments(x, axes=[0])[1], (4,), True),
     "input_gradient": (_input_grad, (4,), True),
-    "dense": (lambda x, layer=_built(L.Dense(3), (4,)): layer(x), (4,), True),
-    "layer_norm": (lambda x, layer=_built(L.LayerNormalization(), (4,)): layer(x), (4,), True),
-    "batch_norm_training": (
-        lambda x, layer=_built(L.BatchNormalization(), (4,)): layer(x, training=True),
-        (4,),
-        True,
-    ),
-    "conv2d": (lambda x, layer=_built(L.Conv2D(2, 3, padding="same"), (5, 5, 2)): layer(x), (5, 5, 2), True),
+    "dense": (_layer(lambda: L.Dense(3), (4,)), (4,), True),
+    "layer_norm": (_layer(L.LayerNormalization, (4,)), (4,), True),
+    "batch_norm_training": (_layer(L.BatchNormalization, (4,), training=True), (4,), True),
+    "conv2d": (_layer(lambda: L.Conv2D(2, 3, padding="same"), (5, 5, 2)), (5, 5, 2), True),
     "max_pool": (lambda x: tg.nn.max_pool2d(x, 2, 2, "VALID"), (4, 4, 2), True),
-    "flatten": (lambda x, layer=L.Flatten(): layer(x), (4, 4, 2), True),
-    "lstm": (lambda x, layer=_built(L.LSTM(3), (5, 2)): layer(x), (5, 2), True),
+    "flatten": (_layer(L.Flatten), (4, 4, 2), True),
+    "lstm": (_layer(lambda: L.LSTM(3), (5, 2)), (5, 2), True),
     "mse": (lambda x: tg.keras.losses.MeanSquaredError()(x, x * 0.5), (4,), True),
     "categorical_crossentropy": (
         lambda x: tg.keras.losses.CategoricalCrossentropy(from_logits=True)(tg.nn.softmax(x), x),

@@ -13,24 +13,36 @@ namespace trace {
 // A tf.function whose input signature has None dimensions traces once, on the first call's
 // shapes, and replays on every shape the signature allows. A trace records calls with their
 // non-tensor arguments fixed, so it holds for other shapes only if nothing derived from a varying
-// size was fixed in it. The recorder finds out which sizes vary by running every top-level node a
-// second time, as it is recorded, on "shadow" values: each input with its None dimensions resized
+// size was fixed in it. The recorder finds out which sizes vary by running every node a second
+// time, as it is recorded, on "shadow" values: each input with its None dimensions resized
 // (Python passes it doubled; function.py `_shadow_of`). A dimension whose shadow size differs from
 // the traced size follows the inputs (dynamic_dims); an integer tensor whose shadow values differ
-// (tf.shape's) has a dynamic value. Then:
-// - Python reads of such a dimension: user code gets None in it (TF's static shape); tapegrad's own
-//   code gets the traced size and the trace is specialized (_tensor.py `_poly_shape`).
-// - Bindings that compute a call's arguments from a shape call shape_read() first (slicing,
-//   splitting, scatter/gather_nd reshapes): a dynamic dimension there specializes the trace.
-// - A node that fails on the shadows would fail on other shapes: the trace is specialized.
-// - Nodes with effects (writes, tapes, host calls, control flow) never run on the shadows; their
-//   results keep the traced values when everything they read is the same in the shadow run (so
-//   their shapes cannot differ), and are unknown otherwise (reading an unknown shape specializes).
+// has a dynamic value. Then:
+// - Sizes that vary stay in the graph: tf.shape/tf.size of such a tensor is a recorded call
+//   (shape_tensor); reshape, broadcast_to, fill, zeros and ones given a shape computed in the
+//   function (a tensor, or a list holding scalar tensors) record it as an argument
+//   (bindings/ops.cpp `traced_shape`); slicing a varying dimension is one call that resolves its
+//   bounds at each replay (slice_spec); the shape functions in _ops_shape.py see varying sizes as
+//   scalar tensors (`_shape`).
+// - Python reads of a varying size: user code gets None there (TF's static shape); tapegrad's own
+//   code gets a `_TracedShape` whose item reads specialize the trace (its tuple holds None, so
+//   numpy never sees a baked size); `_sizes` for plain-tuple reads; reading the value of a tensor
+//   computed from sizes alone (shape_only) specializes instead of poisoning (host_read).
+// - Bindings that compute a call's arguments from a shape call shape_read() first (gather_nd,
+//   scatter, unstack along a varying axis, segment sums): a varying dimension there specializes.
+// - A node that fails on the shadows would fail on other shapes: the trace is specialized; so is a
+//   first call whose size in a None dimension is 0 or 1 (1 broadcasts).
+// - Nodes with effects (writes, tapes, host calls) never run on the shadows; their results keep the
+//   traced values when everything they read is the same in the shadow run (so their shapes cannot
+//   differ), and are unknown otherwise (reading an unknown shape specializes). Control flow: a loop
+//   variable starts as its initial value's shadow, a cond's results are those of the branch the
+//   shadow predicate takes.
 // - Gradients are not unrolled (the steps keep tensors' traced shapes, unroll.cpp): the gradient
 //   node walks the replay's own tape, which has the replay's shapes. Fusion is off (fixed sizes).
 // A specialized trace keeps the exact input shapes; tf.function then traces other shapes again,
-// as it does for a signature without None dimensions (function.py records the reason).
-// Shadow runs record on no tape or accumulator and never write a Variable.
+// as it does for a signature without None dimensions (function.py records the reason, which
+// `experimental_get_polymorphism` shows). Shadow runs record on no tape or accumulator and never
+// write a Variable.
 
 namespace {
 // Runs a shadow node with no tape or forward accumulator recording (the function's own tapes are
