@@ -346,3 +346,35 @@ def test_replays_equal_eager_for_every_size(name):
     assert f.experimental_get_graph_status() == [""] * len(f.experimental_get_graph_status())
     (reason,) = poly_status(f)[:1]
     assert (reason == "") == polymorphic, reason
+
+
+def test_dropout_and_random_draws_take_each_calls_shape():
+    def model():
+        m = tg.keras.Sequential(
+            [
+                tg.keras.layers.Dense(8, activation="relu"),
+                tg.keras.layers.Dropout(0.5, seed=3),
+                tg.keras.layers.Dense(3),
+            ]
+        )
+        m.build((None, 4))
+        return m
+
+    eager, traced_model = model(), model()
+    traced_model.set_weights(eager.get_weights())
+    f = tg.function(lambda x: traced_model(x, training=True), input_signature=[tg.TensorSpec([None, 4])])
+    for n in (5, 3, 9, 5):
+        x = arr(n, 4)
+        same(f(x), eager(x, training=True))  # the same draws as eager, each of that call's shape
+    assert poly_status(f) == [""]
+
+    def noisy(x):
+        return x + tg.random.normal(tg.shape(x), seed=5)
+
+    g = tg.function(noisy, input_signature=[tg.TensorSpec([None])])
+    tg.random.set_seed(1)
+    traced = [g(tg.zeros([n])).numpy() for n in (3, 6, 2)]
+    tg.random.set_seed(1)
+    want = [noisy(tg.zeros([n])).numpy() for n in (3, 6, 2)]
+    same(traced, want)
+    assert poly_status(g) == [""] and g.experimental_get_graph_status() == [""]

@@ -212,7 +212,7 @@ void init_graph(py::module_& m) {
   // fn returns None or a sequence of Tensors (the node's results).
   m.def(
       "_trace_host_call",
-      [](py::function fn, TensorList tensors, bool pure, bool writes) {
+      [](py::function fn, TensorList tensors, bool pure, bool writes, std::optional<py::function> shadow) {
         std::vector<Tensor> ts;
         for (py::handle h : tensors) ts.push_back(to_tensor(h));
         auto results = [](py::handle r) {
@@ -261,15 +261,36 @@ void init_graph(py::module_& m) {
                 for (size_t i = 0; i < slots.size(); ++i) env.t[size_t(slots[i])] = std::move(res[i]);
               },
               std::move(uses), writes);
+          if (shadow && r->polymorphic()) {
+            // Note [Polymorphic traces]: the results' stand-ins on the shadows (their shapes)
+            py::list a;
+            bool known = true;
+            for (const trace::TensorRef& t : refs) {
+              Tensor sh = r->shadow_of(t);
+              known = known && sh.defined();
+              a.append(py::cast(std::move(sh)));
+            }
+            if (known) {
+              try {
+                trace::Pause pause;
+                std::vector<Tensor> sh = results((*shadow)(*a));
+                if (sh.size() == slots.size())
+                  for (size_t i = 0; i < slots.size(); ++i) r->set_shadow(slots[i], sh[i]);
+              } catch (const py::error_already_set&) {  // unknown: reading the shape specializes
+              }
+            }
+          }
         }
         py::list res;
         for (Tensor& t : out) res.append(py::cast(std::move(t)));
         return res;
       },
       py::arg("fn"), py::arg("tensors"), py::arg("pure") = false, py::arg("writes") = true,
+      py::arg("shadow") = py::none(),
       "(private) fn(*tensors) now; inside a trace, also at every replay (with the GIL). An impure call "
       "(pure=False: printing, optimizer steps) is not done in a branch the trace does not take; "
-      "writes=False: it writes no Variable a tape may read (printing, checks, random draws).");
+      "writes=False: it writes no Variable a tape may read (printing, checks, random draws). shadow(*tensors): "
+      "stand-ins with the results' shapes for a polymorphic trace's shadow run (See Note [Polymorphic traces]).");
   // See Note [Traced control flow].
   py::class_<trace::CondBuilder, std::shared_ptr<trace::CondBuilder>>(m, "_CondTrace",
                                                                       "(private) A tf.cond being traced.");

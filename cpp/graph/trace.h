@@ -265,6 +265,13 @@ class Recorder {
   void shadow_loop_var(int slot, const TensorRef& init);
   void shadow_cond_results(const std::vector<int>& slots, const CondBuilder& c);
   void shadow_loop_results(const std::vector<int>& slots, const std::vector<int>& vars);
+  Tensor shadow_of(const TensorRef& r) const {  // undefined when not known
+    return r.slot < 0 ? r.value : size_t(r.slot) < shadow_.size() ? shadow_[size_t(r.slot)] : Tensor();
+  }
+  void set_shadow(int slot, const Tensor& t) {
+    if (shadow_.size() <= size_t(slot)) shadow_.resize(size_t(slot) + 1);
+    shadow_[size_t(slot)] = t;
+  }
   // The dimensions of `t` whose size follows the inputs' None dimensions; nullopt when it is not
   // known (a node that could not run on the shadows made it). All false for a non-traced tensor.
   std::optional<std::vector<bool>> dynamic_dims(const Tensor& t) const;

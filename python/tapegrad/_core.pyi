@@ -936,9 +936,9 @@ def _trace_end(outputs: collections.abc.Sequence[tapegrad._typing.TensorLike]) -
     """
     (private) Ends this thread's trace; `outputs` are the function's result tensors.
     """
-def _trace_host_call(fn: collections.abc.Callable, tensors: collections.abc.Sequence[tapegrad._typing.TensorLike], pure: bool = False, writes: bool = True) -> list:
+def _trace_host_call(fn: collections.abc.Callable, tensors: collections.abc.Sequence[tapegrad._typing.TensorLike], pure: bool = False, writes: bool = True, shadow: collections.abc.Callable | None = None) -> list:
     """
-    (private) fn(*tensors) now; inside a trace, also at every replay (with the GIL). An impure call (pure=False: printing, optimizer steps) is not done in a branch the trace does not take; writes=False: it writes no Variable a tape may read (printing, checks, random draws).
+    (private) fn(*tensors) now; inside a trace, also at every replay (with the GIL). An impure call (pure=False: printing, optimizer steps) is not done in a branch the trace does not take; writes=False: it writes no Variable a tape may read (printing, checks, random draws). shadow(*tensors): stand-ins with the results' shapes for a polymorphic trace's shadow run (See Note [Polymorphic traces]).
     """
 def _trace_input(tensor: tapegrad._typing.TensorLike, shadow: Tensor | None = None) -> None:
     """

@@ -961,4 +961,4 @@ def dropout(x: TensorLike, rate: Any, noise_shape: Any = None, seed: Any = None,
         u = random._uniform_np(shape, np_dtype, seed)
         return constant(np.where(u >= np_dtype(r), scale, np_dtype(0)).astype(np_dtype))
 
-    return multiply(x, random._drawn(mask, rate))
+    return multiply(x, random._drawn(lambda rate: mask(), rate))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 import numpy as _np
 
-from . import _core
+from . import _core, _ops, _tensor
 from ._core import InvalidArgumentError as _InvalidArgumentError
 from ._dtypes import as_dtype as _as_dtype
 from ._dtypes import float32 as _float32
@@ -72,14 +72,55 @@ def _get_global_seed():
     return _global_seed
 
 
-def _drawn(make, *operands):
-    """``make()``: a tensor drawn from a random stream. In a traced tf.function it is drawn again at
-    every call (a host call: See Note [Traced functions]); with operands that depend on the
-    function's inputs or Variables (their values would be read in Python) the trace is not
-    replayable and the function runs eagerly."""
-    if not _core._tracing() or any(map(_core._trace_is_traced, operands)):
-        return make()
-    return _core._trace_host_call(lambda: [make()], [], writes=False)[0]
+def _drawn(make, *operands, shape_of=None):
+    """``make(*operands)``: a tensor drawn from a random stream. In a traced tf.function it is drawn
+    again at every call (a host call: See Note [Traced functions]) on that call's operands: one
+    computed in the function (a tensor, or a shape list holding scalar tensors) reaches the host
+    call as a tensor. ``shape_of(*operands)``: the draw's shape, which a polymorphic trace's shadow
+    run needs (See Note [Polymorphic traces])."""
+    if not _core._tracing():
+        return make(*operands)
+    where, tensors = [], []
+    for i, o in enumerate(operands):
+        t = _traced_operand(o)
+        if t is not None:
+            where.append(i)
+            tensors.append(t)
+
+    def rebuild(ts):
+        ops = list(operands)
+        for i, t in zip(where, ts):
+            ops[i] = t
+        return ops
+
+    dtypes = []
+
+    def host(*ts):
+        out = make(*rebuild(ts))
+        dtypes.append(out.dtype)
+        return [out]
+
+    shadow = None
+    if shape_of is not None and _tensor._POLY[0]:
+
+        def shadow(*ts):
+            return [_ops.zeros(shape_of(*rebuild(ts)), dtypes[0])]
+
+    return _core._trace_host_call(host, tensors, writes=False, shadow=shadow)[0]
+
+
+def _traced_operand(o):
+    """An operand of a draw as the tensor a host call takes, when it was computed in the traced
+    function (a shape list holding such scalars becomes one int64 tensor); None otherwise."""
+    if isinstance(o, (_Tensor, _Variable)):
+        return o if _core._trace_is_traced(o) else None
+    if isinstance(o, (list, tuple)) and any(isinstance(d, _Tensor) and _core._trace_is_traced(d) for d in o):
+        return _ops._shape_arg(o)
+    return None
+
+
+def _shape_of(shape, *_):
+    return shape
 
 
 def _stream_used():
@@ -152,7 +193,13 @@ def normal(
     name: "Optional[str]" = None,
 ) -> "Tensor":
     """Values from a normal distribution (``tf.random.normal``)."""
-    return _drawn(lambda: _normal(_generator(seed), shape, mean, stddev, dtype), shape, mean, stddev)
+    return _drawn(
+        lambda shape, mean, stddev: _normal(_generator(seed), shape, mean, stddev, dtype),
+        shape,
+        mean,
+        stddev,
+        shape_of=_shape_of,
+    )
 
 
 def truncated_normal(
@@ -164,7 +211,13 @@ def truncated_normal(
     name: "Optional[str]" = None,
 ) -> "Tensor":
     """Normal values redrawn until within two standard deviations (``tf.random.truncated_normal``)."""
-    return _drawn(lambda: _truncated_normal(_generator(seed), shape, mean, stddev, dtype), shape, mean, stddev)
+    return _drawn(
+        lambda shape, mean, stddev: _truncated_normal(_generator(seed), shape, mean, stddev, dtype),
+        shape,
+        mean,
+        stddev,
+        shape_of=_shape_of,
+    )
 
 
 def _truncated_normal(gen, shape, mean, stddev, dtype):
@@ -188,7 +241,13 @@ def uniform(
     name: "Optional[str]" = None,
 ) -> "Tensor":
     """Uniform values in ``[minval, maxval)`` (``tf.random.uniform``); integer dtypes need maxval."""
-    return _drawn(lambda: _uniform(_generator(seed), shape, minval, maxval, dtype), shape, minval, maxval)
+    return _drawn(
+        lambda shape, minval, maxval: _uniform(_generator(seed), shape, minval, maxval, dtype),
+        shape,
+        minval,
+        maxval,
+        shape_of=_shape_of,
+    )
 
 
 def _uniform(gen, shape, minval, maxval, dtype):
@@ -343,7 +402,13 @@ class Generator:
         name: "Optional[str]" = None,
     ) -> "Tensor":
         """Normal samples of `shape` from this generator's stream."""
-        return _drawn(lambda: _normal(self._rng, shape, mean, stddev, dtype), shape, mean, stddev)
+        return _drawn(
+            lambda shape, mean, stddev: _normal(self._rng, shape, mean, stddev, dtype),
+            shape,
+            mean,
+            stddev,
+            shape_of=_shape_of,
+        )
 
     def truncated_normal(
         self,
@@ -354,7 +419,13 @@ class Generator:
         name: "Optional[str]" = None,
     ) -> "Tensor":
         """Normal samples of `shape` redrawn beyond two standard deviations, from this stream."""
-        return _drawn(lambda: _truncated_normal(self._rng, shape, mean, stddev, dtype), shape, mean, stddev)
+        return _drawn(
+            lambda shape, mean, stddev: _truncated_normal(self._rng, shape, mean, stddev, dtype),
+            shape,
+            mean,
+            stddev,
+            shape_of=_shape_of,
+        )
 
     def uniform(
         self,
@@ -365,7 +436,13 @@ class Generator:
         name: "Optional[str]" = None,
     ) -> "Tensor":
         """Uniform samples of `shape` in [minval, maxval) from this generator's stream."""
-        return _drawn(lambda: _uniform(self._rng, shape, minval, maxval, dtype), shape, minval, maxval)
+        return _drawn(
+            lambda shape, minval, maxval: _uniform(self._rng, shape, minval, maxval, dtype),
+            shape,
+            minval,
+            maxval,
+            shape_of=_shape_of,
+        )
 
     def make_seeds(self, count: int = 1) -> "Tensor":
         """Seeds ``[2, count]`` (int64) for the stateless ops."""

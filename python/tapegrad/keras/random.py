@@ -155,7 +155,8 @@ def _replayed(fn):
 
     @_functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        return _tg_random._drawn(lambda: fn(*args, **kwargs), *args, *kwargs.values())
+        keys, n = list(kwargs), len(args)
+        return _tg_random._drawn(lambda *a: fn(*a[:n], **dict(zip(keys, a[n:]))), *args, *kwargs.values())
 
     return wrapper
 
@@ -238,14 +239,14 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         keep = _rng(seed).random(shape) >= rate
         return _ops.constant((keep / (1.0 - rate)).astype(x.dtype.name))
 
-    return x * _tg_random._drawn(mask, rate, seed)
+    return x * _tg_random._drawn(lambda rate, seed: mask(), rate, seed)
 
 
 def shuffle(x, axis=0, seed=None):
     """``x`` with its slices along ``axis`` in a random order."""
     t = _ops.convert_to_tensor(x)
     n = t.shape.as_list()[axis]
-    perm = _tg_random._drawn(lambda: _ops.constant(_rng(seed).permutation(n).astype("int32")), seed)
+    perm = _tg_random._drawn(lambda seed: _ops.constant(_rng(seed).permutation(n).astype("int32")), seed)
     return _ops.gather(t, perm, axis=axis)
 
 

@@ -22,7 +22,7 @@ from typing import Optional
 
 import numpy as np
 
-from ... import _ops
+from ... import _ops, _ops_shape
 from ... import random as _random
 from .. import regularizers
 from .base import InputSpec, Layer
@@ -67,7 +67,8 @@ def _check_rate(rate):
 
 
 def _concrete_noise_shape(inputs, noise_shape):
-    shape = [int(d) for d in inputs.shape]
+    # a size that varies between calls is a scalar tensor (See Note [Polymorphic traces])
+    shape = list(_ops_shape._shape(inputs))
     if noise_shape is None:
         return shape
     return [shape[i] if d is None else int(d) for i, d in enumerate(noise_shape)]
@@ -83,11 +84,11 @@ def _dropout(inputs, rate, noise_shape, seed_generator):
     np_dtype = inputs.dtype.as_numpy_dtype
     scale = np_dtype(1.0) / (np_dtype(1.0) - np_dtype(rate))
 
-    def mask():  # drawn again at every call of a traced function
-        u = seed_generator.uniform_np(noise_shape, np_dtype)
+    def mask(shape):  # drawn again at every call of a traced function, on its shape
+        u = seed_generator.uniform_np(_ops._shape_list(shape), np_dtype)
         return _ops.constant(np.where(u >= np_dtype(rate), scale, np_dtype(0.0)).astype(np_dtype))
 
-    return inputs * _random._drawn(mask)
+    return inputs * _random._drawn(mask, noise_shape, shape_of=lambda shape: shape)
 
 
 class _NoiseLayer(Layer):
