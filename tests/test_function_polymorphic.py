@@ -3,10 +3,9 @@ cpp/graph/poly.cpp). Every replay is compared with the same Python function run 
 values (bit for bit: the replay runs the same kernels); side effects and tracing counts follow TF's
 rules; a trace that fixed a varying size falls back to one trace per shape, with the reason."""
 
-import threading
-
 import numpy as np
 import pytest
+from threads_helper import replay_in_threads
 
 import tapegrad as tg
 
@@ -219,21 +218,7 @@ def test_threads_replay_one_polymorphic_trace():
     xs = [arr(n, 3) for n in (2, 5, 9, 17)]
     want = [f.python_function(x).numpy() for x in xs]
     f(xs[0])
-    errors = []
-
-    def work(i):
-        try:
-            for _ in range(50):
-                np.testing.assert_array_equal(f(xs[i]).numpy(), want[i])
-        except BaseException as e:  # noqa: BLE001 (reported below)
-            errors.append(e)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors[0]
+    replay_in_threads(f, xs, want, calls=50)
     assert f.experimental_get_tracing_count() == 1 and poly_status(f) == [""]
 
 

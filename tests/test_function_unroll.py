@@ -3,12 +3,11 @@ cpp/graph/unroll.cpp). Every replay is compared with the same Python function ru
 same values, bit for bit where the kernels are the same (the steps run the walk's rules in the
 walk's order); the node names show whether the gradient was unrolled or kept as one walk."""
 
-import threading
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from threads_helper import replay_in_threads
 
 import tapegrad as tg
 from tapegrad import _core
@@ -46,25 +45,6 @@ def same(a, b):
         assert (x is None) == (y is None)
         if x is not None:
             np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
-
-
-def replay_in_threads(traced, xs, want, calls):
-    """Thread i replays traced(xs[i]) `calls` times; each result must equal want[i] exactly."""
-    errors = []
-
-    def work(i):
-        try:
-            for _ in range(calls):
-                np.testing.assert_array_equal(traced(xs[i]).numpy(), want[i])
-        except BaseException as e:  # noqa: BLE001 (reported below)
-            errors.append(e)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(xs))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors[0]
 
 
 def eager_and_traced(fn, *args, calls=3):

@@ -119,6 +119,12 @@ def _traced_operand(o):
     return None
 
 
+def _draw(sample, generator, shape, a, b, dtype):
+    """sample(generator(), shape, a, b, dtype) as a draw (_drawn): normal, truncated_normal and
+    uniform, from a seed's stream or a Generator's (`generator` is asked at every draw)."""
+    return _drawn(lambda shape, a, b: sample(generator(), shape, a, b, dtype), shape, a, b, shape_of=_shape_of)
+
+
 def _shape_of(shape, *_):
     return shape
 
@@ -193,13 +199,7 @@ def normal(
     name: "Optional[str]" = None,
 ) -> "Tensor":
     """Values from a normal distribution (``tf.random.normal``)."""
-    return _drawn(
-        lambda shape, mean, stddev: _normal(_generator(seed), shape, mean, stddev, dtype),
-        shape,
-        mean,
-        stddev,
-        shape_of=_shape_of,
-    )
+    return _draw(_normal, lambda: _generator(seed), shape, mean, stddev, dtype)
 
 
 def truncated_normal(
@@ -211,13 +211,7 @@ def truncated_normal(
     name: "Optional[str]" = None,
 ) -> "Tensor":
     """Normal values redrawn until within two standard deviations (``tf.random.truncated_normal``)."""
-    return _drawn(
-        lambda shape, mean, stddev: _truncated_normal(_generator(seed), shape, mean, stddev, dtype),
-        shape,
-        mean,
-        stddev,
-        shape_of=_shape_of,
-    )
+    return _draw(_truncated_normal, lambda: _generator(seed), shape, mean, stddev, dtype)
 
 
 def _truncated_normal(gen, shape, mean, stddev, dtype):
@@ -241,13 +235,7 @@ def uniform(
     name: "Optional[str]" = None,
 ) -> "Tensor":
     """Uniform values in ``[minval, maxval)`` (``tf.random.uniform``); integer dtypes need maxval."""
-    return _drawn(
-        lambda shape, minval, maxval: _uniform(_generator(seed), shape, minval, maxval, dtype),
-        shape,
-        minval,
-        maxval,
-        shape_of=_shape_of,
-    )
+    return _draw(_uniform, lambda: _generator(seed), shape, minval, maxval, dtype)
 
 
 def _uniform(gen, shape, minval, maxval, dtype):
@@ -402,13 +390,7 @@ class Generator:
         name: "Optional[str]" = None,
     ) -> "Tensor":
         """Normal samples of `shape` from this generator's stream."""
-        return _drawn(
-            lambda shape, mean, stddev: _normal(self._rng, shape, mean, stddev, dtype),
-            shape,
-            mean,
-            stddev,
-            shape_of=_shape_of,
-        )
+        return _draw(_normal, lambda: self._rng, shape, mean, stddev, dtype)
 
     def truncated_normal(
         self,
@@ -419,13 +401,7 @@ class Generator:
         name: "Optional[str]" = None,
     ) -> "Tensor":
         """Normal samples of `shape` redrawn beyond two standard deviations, from this stream."""
-        return _drawn(
-            lambda shape, mean, stddev: _truncated_normal(self._rng, shape, mean, stddev, dtype),
-            shape,
-            mean,
-            stddev,
-            shape_of=_shape_of,
-        )
+        return _draw(_truncated_normal, lambda: self._rng, shape, mean, stddev, dtype)
 
     def uniform(
         self,
@@ -436,13 +412,7 @@ class Generator:
         name: "Optional[str]" = None,
     ) -> "Tensor":
         """Uniform samples of `shape` in [minval, maxval) from this generator's stream."""
-        return _drawn(
-            lambda shape, minval, maxval: _uniform(self._rng, shape, minval, maxval, dtype),
-            shape,
-            minval,
-            maxval,
-            shape_of=_shape_of,
-        )
+        return _draw(_uniform, lambda: self._rng, shape, minval, maxval, dtype)
 
     def make_seeds(self, count: int = 1) -> "Tensor":
         """Seeds ``[2, count]`` (int64) for the stateless ops."""
