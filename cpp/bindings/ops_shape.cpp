@@ -127,9 +127,27 @@ Tensor slice_spec(const Tensor& t, const std::vector<int64_t>& spec) {
   return Shape::from(out) == r.shape ? r : ops::reshape(r, out);
 }
 
+// tf.pad's constant mode with the padded sizes computed when the call runs (a polymorphic trace's
+// varying sizes; See Note [Polymorphic traces]).
+Tensor pad_resolved(const Tensor& t, const std::vector<int64_t>& before, const std::vector<int64_t>& after,
+                    double value) {
+  if (before.size() != size_t(t.ndim()) || after.size() != size_t(t.ndim()))
+    throw InvalidArgument("paddings must have one [before, after] pair per dimension of the input");
+  Shape s = t.shape;
+  for (int d = 0; d < t.ndim(); ++d) s[d] += before[size_t(d)] + after[size_t(d)];
+  return ops::strided_slice_grad(t, s, before, std::vector<int64_t>(before.size(), 1), value);
+}
+
 }  // namespace
 
 void init_ops_shape(py::module_& m) {
+  m.def(
+      "_pad_resolved",
+      [](TensorLike x, std::vector<int64_t> before, std::vector<int64_t> after, double value) {
+        return TG_OP(pad_resolved)(to_tensor(x), before, after, value);
+      },
+      py::arg("x"), py::arg("before"), py::arg("after"), py::arg("value"),
+      "(private) x padded by `before`/`after` per dimension with `value`, the sizes taken when the call runs.");
   m.def(
       "_slice_spec", [](TensorLike x, std::vector<int64_t> spec) { return TG_OP(slice_spec)(to_tensor(x), spec); },
       py::arg("x"), py::arg("spec"),

@@ -852,6 +852,10 @@ def _op_registry() -> list[dict]:
     """
     (private) The primitive registry: name, TF name, whether it has a vjp/jvp rule, what its nodes save, and whether it is listed as not differentiable.
     """
+def _pad_resolved(x: tapegrad._typing.TensorLike, before: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], after: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], value: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
+    """
+    (private) x padded by `before`/`after` per dimension with `value`, the sizes taken when the call runs.
+    """
 def _qr(a: tapegrad._typing.TensorLike, full_matrices: bool) -> tuple[Tensor, Tensor]:
     """
     (private) (q, r) of each matrix.

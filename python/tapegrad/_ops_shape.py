@@ -78,6 +78,14 @@ def _int(v: Any, what: str = "value") -> int:
 def _axis_slice(x, axis, start, stop, step=1):
     """x[..., start:stop:step, ...] along one (normalised) axis."""
     shape = _shape(x)
+    if any(type(d) is Tensor for d in shape):  # sizes vary: resolved at each replay (Note [Polymorphic traces])
+        spec = [0, _NO_BOUND, _NO_BOUND, 1] * len(shape)
+        spec[4 * axis + 1 : 4 * axis + 4] = [
+            _NO_BOUND if start is None else start,
+            _NO_BOUND if stop is None else stop,
+            1 if step is None else step,
+        ]
+        return _core._slice_spec(x, spec)
     st, sp, sd = _slice(start, stop, step).indices(shape[axis])
     n = len(_range(st, sp, sd))
     begin = [0] * len(shape)
@@ -290,6 +298,8 @@ def pad(
             raise InvalidArgumentError(f"Paddings must be non-negative: {p[i, 0]} {p[i, 1]} [Op:{op}]")
     if mode_u == "CONSTANT":
         value = float(np.asarray(constant_values))
+        if any(type(d) is Tensor for d in shape):  # sizes vary (Note [Polymorphic traces])
+            return _core._pad_resolved(x, [int(v) for v in p[:, 0]], [int(v) for v in p[:, 1]], value)
         out_shape = [int(d) + int(p[i, 0]) + int(p[i, 1]) for i, d in enumerate(shape)]
         return _core.pad_constant(x, [int(v) for v in p[:, 0]], out_shape, value)
     off = 1 if mode_u == "REFLECT" else 0
@@ -327,6 +337,8 @@ def reverse(tensor: TensorLike, axis: AxisLike, name: str | None = None) -> Tens
         if a in axes:
             raise InvalidArgumentError(f"axis {a} specified more than once. [Op:ReverseV2]")
         axes.append(a)
+    if any(type(d) is Tensor for d in shape):  # sizes vary: resolved at each replay (Note [Polymorphic traces])
+        return _core._slice_spec(x, [v for i in _range(r) for v in (0, _NO_BOUND, _NO_BOUND, -1 if i in axes else 1)])
     begin = [(d - 1 if (i in axes and d) else 0) for i, d in enumerate(shape)]
     stride = [(-1 if i in axes else 1) for i in _range(r)]
     return _core.strided_slice(x, begin, stride, list(shape))
