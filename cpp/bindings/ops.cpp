@@ -1,4 +1,6 @@
 // Op functions with TF's names and keywords. Each is one call into the engine.
+#include <cstdio>
+
 #include "bindings/common.h"
 #include "ops/complex.h"
 #include "ops/shape.h"
@@ -108,6 +110,38 @@ Tensor fill_shape(const Tensor& s, const Tensor& v) {
   return clone_of(kernels::broadcast_to(kernels::reshape(v, Shape{}), checked_shape(s)));
 }
 Tensor full_shape(const Tensor& s, double v, DType dtype) { return Tensor::full(checked_shape(s), dtype, v); }
+
+Tensor range_values(double start, double limit, double delta, DType d) {
+  if (delta == 0) throw InvalidArgument("Requires delta != 0: 0 [Op:Range]");
+  if ((delta > 0 && start > limit) || (delta < 0 && start < limit))
+    throw InvalidArgument("Requires start <= limit when delta > 0: " + std::to_string(start) + "/" +
+                          std::to_string(limit) + " [Op:Range]");
+  const double count = std::ceil(std::abs((limit - start) / delta));
+  // See Note [Checked sizes]: NaN or a count beyond int64 never reaches the int conversion
+  if (!(count <= 9.2e18)) {
+    auto g = [](double v) {
+      char b[32];
+      std::snprintf(b, sizeof b, "%.17g", v);
+      return std::string(b);
+    };
+    throw InvalidArgument("Requires ((limit - start) / delta) <= " + std::to_string(INT64_MAX) +
+                          ", got start=" + g(start) + ", limit=" + g(limit) + ", delta=" + g(delta) + " [Op:Range]");
+  }
+  int64_t n = int64_t(count);
+  Tensor t = Tensor::empty(Shape{n}, d);
+  TG_DISPATCH_NUMERIC(d, T, {
+    T* p = t.data<T>();
+    for (int64_t i = 0; i < n; ++i) p[i] = T(start + double(i) * delta);
+  });
+  return t;
+}
+
+Tensor range_of(const Tensor& start, const Tensor& limit, const Tensor& delta, DType d) {
+  for (const Tensor* v : {&start, &limit, &delta})
+    if (v->numel() != 1)
+      throw InvalidArgument("range's start, limit and delta must be scalars, got shape " + v->shape.str());
+  return range_values(start.item(), limit.item(), delta.item(), d);
+}
 
 }  // namespace
 
@@ -318,28 +352,18 @@ void init_ops(py::module_& m) {
   m.def(
       "range",
       [](double start, double limit, double delta, int code) {
-        if (delta == 0) throw InvalidArgument("Requires delta != 0: 0 [Op:Range]");
-        if ((delta > 0 && start > limit) || (delta < 0 && start < limit))
-          throw InvalidArgument("Requires start <= limit when delta > 0: " + std::to_string(start) + "/" +
-                                std::to_string(limit) + " [Op:Range]");
-        DType d = dtype_from_code(code);
-        const double count = std::ceil(std::abs((limit - start) / delta));
-        // See Note [Checked sizes]: NaN or a count beyond int64 never reaches the int conversion
-        if (!(count <= 9.2e18))
-          throw InvalidArgument("Requires ((limit - start) / delta) <= " + std::to_string(INT64_MAX) +
-                                ", got start=" + py::repr(py::float_(start)).cast<std::string>() +
-                                ", limit=" + py::repr(py::float_(limit)).cast<std::string>() +
-                                ", delta=" + py::repr(py::float_(delta)).cast<std::string>() + " [Op:Range]");
-        int64_t n = int64_t(count);
-        Tensor t = Tensor::empty(Shape{n}, d);
-        TG_DISPATCH_NUMERIC(d, T, {
-          T* p = t.data<T>();
-          for (int64_t i = 0; i < n; ++i) p[i] = T(start + double(i) * delta);
-        });
-        return konst(t);
+        return konst(range_values(start, limit, delta, dtype_from_code(code)));
       },
       py::arg("start"), py::arg("limit"), py::arg("delta"), py::arg("dtype_code"),
       "(private) start, start + delta, ... up to (not including) limit, in the dtype with this code.");
+  m.def(
+      "_range_traced",
+      [](TensorLike start, TensorLike limit, TensorLike delta, int code) {
+        return TG_OP(range_of)(to_tensor(start), to_tensor(limit), to_tensor(delta), dtype_from_code(code));
+      },
+      py::arg("start"), py::arg("limit"), py::arg("delta"), py::arg("dtype_code"),
+      "(private) range with bounds computed in a traced function, read when the call runs (See Note [Polymorphic "
+      "traces]).");
 }
 
 }  // namespace bind

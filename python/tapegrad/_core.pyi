@@ -860,6 +860,10 @@ def _qr(a: tapegrad._typing.TensorLike, full_matrices: bool) -> tuple[Tensor, Te
     """
     (private) (q, r) of each matrix.
     """
+def _range_traced(start: tapegrad._typing.TensorLike, limit: tapegrad._typing.TensorLike, delta: tapegrad._typing.TensorLike, dtype_code: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    """
+    (private) range with bounds computed in a traced function, read when the call runs (See Note [Polymorphic traces]).
+    """
 def _real_div(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, name: str | None = None) -> Tensor:
     """
     (private) x / y in x's dtype (no integer promotion).

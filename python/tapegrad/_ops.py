@@ -250,10 +250,17 @@ def range(
     """Like Python's range: ``tg.range(5)``, ``tg.range(1, 10, 2)``; int32 unless a value is float."""
     if limit is None:
         start, limit = 0, start
-    vals = [float(v) for v in (start, limit, delta)]
     if dtype is None:
         dtype = float32 if any(isinstance(v, (float, np.floating)) for v in (start, limit, delta)) else int32
     dtype = as_dtype(dtype)
+    if (
+        _tensor._POLY[0]
+        and _core._tracing()
+        and dtype.name not in ("float16", "bfloat16")
+        and any(type(v) is Tensor and _core._trace_is_traced(v) for v in (start, limit, delta))
+    ):  # a bound computed in a polymorphic trace (tf.range(tf.shape(x)[0])): read at every replay
+        return _core._range_traced(start, limit, delta, dtype._code)
+    vals = [float(v) for v in (start, limit, delta)]
     if dtype.name in ("float16", "bfloat16"):  # TF has these; computed in float32 and rounded
         return cast(_core.range(vals[0], vals[1], vals[2], float32._code), dtype)
     return _core.range(vals[0], vals[1], vals[2], dtype._code)
