@@ -183,16 +183,16 @@ def test_fixed_sizes_fall_back_to_one_trace_per_shape():
     with pytest.raises(tg.errors.InvalidArgumentError):  # another size traces again and fails as eager
         fixed(arr(3, 2))
 
-    @tg.function(input_signature=[tg.TensorSpec([None])])
-    def rolled(x):  # tf.roll computes the shift modulo the size in Python
+    @tg.function(input_signature=[tg.TensorSpec([None, 4])])
+    def gathered(x):  # tf.gather_nd reshapes with sizes read from the traced shape
         traces.append(2)
-        return tg.roll(x, 1, axis=0) * 2.0
+        return tg.gather_nd(x, [[0, 1], [1, 2]]) * 2.0
 
     for n in (4, 7, 4):
-        x = arr(n)
-        same(rolled(x), tg.roll(x, 1, axis=0) * 2.0)
-    assert "read a size" in poly_status(rolled)[0]
-    assert rolled.experimental_get_tracing_count() == 1  # TF's count; tapegrad traced twice
+        x = arr(n, 4)
+        same(gathered(x), tg.gather_nd(x, [[0, 1], [1, 2]]) * 2.0)
+    assert "tf.gather_nd reads a dimension" in poly_status(gathered)[0]
+    assert gathered.experimental_get_tracing_count() == 1  # TF's count; tapegrad traced twice
     assert traces.count(2) == 2
 
 
@@ -314,9 +314,9 @@ BATTERY = {
     "reverse": (lambda x: tg.reverse(x, [0, 1]), (4,), True),
     "split_fixed_axis": (lambda x: tg.split(x, 2, axis=1)[1], (4,), True),
     "range_of_size": (lambda x: tg.cast(tg.range(tg.shape(x)[0]), tg.float32), (4,), True),
+    "roll": (lambda x: tg.roll(x, [1, -3, 2], axis=[0, 1, 0]), (4,), True),
     # these read a varying size in tapegrad's Python: one trace per shape, the values still right
     "split_varying_axis": (lambda x: tg.split(x, [1, -1], axis=0)[1], (4,), False),
-    "roll": (lambda x: tg.roll(x, 1, axis=0), (4,), False),
     "einsum": (lambda x: tg.einsum("bi,bj->ij", x, x), (4,), False),
     "gather_nd": (lambda x: tg.gather_nd(x, [[0, 1], [1, 2]]), (4,), False),
     "scatter": (lambda x: tg.tensor_scatter_nd_update(x, [[0]], tg.zeros([1, 4])), (4,), False),
@@ -365,3 +365,32 @@ def test_dropout_and_random_draws_take_each_calls_shape():
     want = [noisy(tg.zeros([n])).numpy() for n in (3, 6, 2)]
     same(traced, want)
     assert poly_status(g) == [""] and g.experimental_get_graph_status() == [""]
+
+
+GRADIENT_CASES = {
+    "roll": lambda x: tg.roll(x, [1, -3], axis=[0, 1]),
+    "pad": lambda x: tg.pad(x, [[1, 2], [0, 1]]),
+    "reverse": lambda x: tg.reverse(x, [0]),
+    "slice": lambda x: x[1:, ::-1],
+    "range": lambda x: x * tg.cast(tg.range(tg.shape(x)[0]), tg.float32)[:, None],
+    "split": lambda x: tg.split(x, 2, axis=1)[1],
+    "tile": lambda x: tg.tile(x, [2, 1]),
+    "unstack": lambda x: tg.unstack(x, axis=1)[3],
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRADIENT_CASES))
+def test_gradients_through_size_resolving_calls_match_eager(name):
+    fn = GRADIENT_CASES[name]
+    f = tg.function(fn, input_signature=[tg.TensorSpec([None, 4])])
+    for n in (5, 3, 7):
+        x = arr(n, 4)
+        w = arr(*fn(x).shape)
+        with tg.GradientTape() as t1:
+            t1.watch(x)
+            traced = tg.reduce_sum(f(x) * w)
+        with tg.GradientTape() as t2:
+            t2.watch(x)
+            eager = tg.reduce_sum(fn(x) * w)
+        same([traced, t1.gradient(traced, x)], [eager, t2.gradient(eager, x)])
+    assert poly_status(f) == [""]

@@ -138,9 +138,37 @@ Tensor pad_resolved(const Tensor& t, const std::vector<int64_t>& before, const s
   return ops::strided_slice_grad(t, s, before, std::vector<int64_t>(before.size(), 1), value);
 }
 
+// tf.roll by `shift` along `axis` (normalised, each once), the shift taken modulo the size when the
+// call runs (a polymorphic trace's varying sizes; See Note [Polymorphic traces]).
+Tensor roll_resolved(const Tensor& x, const std::vector<int64_t>& shift, const std::vector<int64_t>& axis) {
+  Tensor t = x;
+  for (size_t i = 0; i < shift.size() && i < axis.size(); ++i) {
+    const int a = int(axis[i]);
+    const int64_t n = t.shape[a];
+    const int64_t k = n ? ((shift[i] % n) + n) % n : 0;
+    if (!k) continue;
+    auto part = [&](int64_t from, int64_t count) {
+      std::vector<int64_t> begin(size_t(t.ndim()), 0), stride(size_t(t.ndim()), 1);
+      Shape size = t.shape;
+      begin[size_t(a)] = from;
+      size[a] = count;
+      return ops::strided_slice(t, begin, stride, size);
+    };
+    t = ops::concat({part(n - k, k), part(0, n - k)}, int64_t(a));
+  }
+  return t;
+}
+
 }  // namespace
 
 void init_ops_shape(py::module_& m) {
+  m.def(
+      "_roll_resolved",
+      [](TensorLike x, std::vector<int64_t> shift, std::vector<int64_t> axis) {
+        return TG_OP(roll_resolved)(to_tensor(x), shift, axis);
+      },
+      py::arg("x"), py::arg("shift"), py::arg("axis"),
+      "(private) tf.roll with normalised axes, the shifts reduced modulo the sizes when the call runs.");
   m.def(
       "_pad_resolved",
       [](TensorLike x, std::vector<int64_t> before, std::vector<int64_t> after, double value) {

@@ -872,6 +872,10 @@ def _relu_grad(x: tapegrad._typing.TensorLike, y: tapegrad._typing.TensorLike, n
     """
     (private) The gradient of relu: dy where features > 0.
     """
+def _roll_resolved(x: tapegrad._typing.TensorLike, shift: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], axis: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> Tensor:
+    """
+    (private) tf.roll with normalised axes, the shifts reduced modulo the sizes when the call runs.
+    """
 def _scan(x: tapegrad._typing.TensorLike, axis: typing.SupportsInt | typing.SupportsIndex, exclusive: bool, reverse: bool, prod: bool) -> Tensor:
     """
     (private) The cumulative sum (or product when `prod`) along a normalised `axis`.

@@ -434,6 +434,9 @@ def roll(input: TensorLike, shift: TensorLike, axis: AxisLike, name: str | None 
         if a < -r or a >= r:
             raise InvalidArgumentError(f"axis {a} is out of range [Op:Roll]")
         total[a % r] = total.get(a % r, 0) + sh
+    if any(type(d) is Tensor for d in shape):  # sizes vary: resolved at each replay (Note [Polymorphic traces])
+        items = sorted(total.items())
+        return _core._roll_resolved(x, [sh for _, sh in items], [a for a, _ in items])
     for a, sh in sorted(total.items()):
         n = shape[a]
         k = sh % n if n else 0
