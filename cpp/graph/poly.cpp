@@ -22,8 +22,10 @@ namespace trace {
 //   (shape_tensor); reshape, broadcast_to, fill, zeros and ones given a shape computed in the
 //   function (a tensor, or a list holding scalar tensors) record it as an argument
 //   (bindings/ops.cpp `traced_shape`); slicing a varying dimension is one call that resolves its
-//   bounds at each replay (slice_spec); the shape functions in _ops_shape.py see varying sizes as
-//   scalar tensors (`_shape`).
+//   bounds at each replay (slice_spec), as are tf.pad, tf.roll and tf.range with a computed bound
+//   (pad_resolved, roll_resolved, range_of); the shape functions in _ops_shape.py see varying sizes
+//   as scalar tensors (`_shape`); random draws take computed operands as host-call tensors and
+//   give the shadow run stand-ins of their shape (random.py `_drawn`).
 // - Python reads of a varying size: user code gets None there (TF's static shape); tapegrad's own
 //   code gets a `_TracedShape` whose item reads specialize the trace (its tuple holds None, so
 //   numpy never sees a baked size); `_sizes` for plain-tuple reads; reading the value of a tensor
@@ -34,7 +36,8 @@ namespace trace {
 //   first call whose size in a None dimension is 0 or 1 (1 broadcasts).
 // - Nodes with effects (writes, tapes, host calls) never run on the shadows; their results keep the
 //   traced values when everything they read is the same in the shadow run (so their shapes cannot
-//   differ), and are unknown otherwise (reading an unknown shape specializes). Control flow: a loop
+//   differ), or the host call's own stand-ins, and are unknown otherwise (reading an unknown shape
+//   specializes). Control flow: a loop
 //   variable starts as its initial value's shadow, a cond's results are those of the branch the
 //   shadow predicate takes.
 // - Gradients are not unrolled (the steps keep tensors' traced shapes, unroll.cpp): the gradient
