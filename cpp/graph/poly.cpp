@@ -16,8 +16,7 @@ namespace trace {
 // size was fixed in it. The recorder finds out which sizes vary by running every node a second
 // time, as it is recorded, on "shadow" values: each input with its None dimensions resized
 // (Python passes it doubled; function.py `_shadow_of`). A dimension whose shadow size differs from
-// the traced size follows the inputs (dynamic_dims); an integer tensor whose shadow values differ
-// has a dynamic value. Then:
+// the traced size follows the inputs (dynamic_dims). Then:
 // - Sizes that vary stay in the graph: tf.shape/tf.size of such a tensor is a recorded call
 //   (shape_tensor); reshape, broadcast_to, fill, zeros and ones given a shape computed in the
 //   function (a tensor, or a list holding scalar tensors) record it as an argument
@@ -177,13 +176,6 @@ std::optional<std::vector<bool>> Recorder::dynamic_dims(const Tensor& t) const {
   std::vector<bool> out(size_t(t.ndim()));
   for (int d = 0; d < t.ndim(); ++d) out[size_t(d)] = shadow_[s].shape[d] != t.shape[d];
   return out;
-}
-
-bool Recorder::dynamic_value(const Tensor& t) const {
-  auto it = slot_of_.find(t.id);
-  if (it == slot_of_.end()) return false;
-  const size_t s = size_t(it->second);
-  return s >= shadow_.size() || !same(traced_[s], shadow_[s]);
 }
 
 bool Recorder::shape_only(const Tensor& t) const {

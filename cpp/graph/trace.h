@@ -275,9 +275,6 @@ class Recorder {
   // The dimensions of `t` whose size follows the inputs' None dimensions; nullopt when it is not
   // known (a node that could not run on the shadows made it). All false for a non-traced tensor.
   std::optional<std::vector<bool>> dynamic_dims(const Tensor& t) const;
-  // Whether `t`'s value may differ between calls of other shapes (an integer tensor computed from
-  // a shape, such as tf.shape's): its value must not become a captured argument.
-  bool dynamic_value(const Tensor& t) const;
   // Code that bakes `t`'s shape into the trace (a Python read, an argument a binding computes from
   // it): the trace then holds for its own input shapes only, when any dimension of `t` varies.
   void shape_read(const Tensor& t, const std::string& what);
