@@ -96,7 +96,10 @@ if [[ $MODE == address ]]; then
   )
   echo "== whole suite and bad-input battery under ASan + UBSan (reports: $REPORTS)"
   set +e
-  ( cd "$ROOT" && time "$VENV/bin/python" -m pytest -q --capture=sys -p no:cacheprovider "${DESELECT[@]}" "$@" )
+  # the venv's bin first on PATH, as an activated venv: mpiexec (the mpich wheel's) for the
+  # distributed tests and the benchmark smoke run, whether or not the machine has its own
+  ( cd "$ROOT" && export PATH="$VENV/bin:$PATH" &&
+    time "$VENV/bin/python" -m pytest -q --capture=sys -p no:cacheprovider "${DESELECT[@]}" "$@" )
   RC=$?
   set -e
 else
