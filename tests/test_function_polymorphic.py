@@ -5,6 +5,8 @@ rules; a trace that fixed a varying size falls back to one trace per shape, with
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from threads_helper import replay_in_threads
 
 import tapegrad as tg
@@ -394,3 +396,42 @@ def test_gradients_through_size_resolving_calls_match_eager(name):
             eager = tg.reduce_sum(fn(x) * w)
         same([traced, t1.gradient(traced, x)], [eager, t2.gradient(eager, x)])
     assert poly_status(f) == [""]
+
+
+# composable steps on a [batch, 4] float tensor that keep that shape class: chains of them, traced
+# once with None batch, must replay every batch size as eager does
+STEPS = {
+    "tanh": lambda x: tg.tanh(x),
+    "center": lambda x: x - tg.reduce_mean(x, axis=0),
+    "softmax": lambda x: tg.nn.softmax(x),
+    "roll": lambda x: tg.roll(x, 2, axis=0),
+    "reverse": lambda x: tg.reverse(x, [0]),
+    "shift": lambda x: tg.concat([x[1:], x[:1]], axis=0),
+    "pad_crop": lambda x: tg.pad(x, [[1, 0], [0, 0]])[:-1],
+    "flip_cols": lambda x: x[:, ::-1],
+    "tile_half": lambda x: tg.reshape(tg.tile(x, [1, 2]), [-1, 4])[::2],
+    "scale_by_size": lambda x: x / tg.cast(tg.shape(x)[0], tg.float32),
+    "cumsum": lambda x: tg.cumsum(x, axis=0),
+    "rowsum": lambda x: x + tg.reduce_sum(x, axis=1, keepdims=True),
+    "unstack_cols": lambda x: tg.stack(tg.unstack(x, axis=1)[::-1], axis=1),
+    "range_weight": lambda x: x * tg.cast(tg.range(tg.shape(x)[0]), tg.float32)[:, None],
+    "zeros_like": lambda x: x + tg.zeros_like(x),
+}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    chain=st.lists(st.sampled_from(sorted(STEPS)), min_size=1, max_size=5),
+    sizes=st.lists(st.integers(2, 9), min_size=2, max_size=4),
+)
+def test_random_chains_replay_every_size_as_eager(chain, sizes):
+    def fn(x):
+        for name in chain:
+            x = STEPS[name](x)
+        return x
+
+    f = tg.function(fn, input_signature=[tg.TensorSpec([None, 4])])
+    for n in sizes:
+        x = arr(n, 4)
+        same(f(x), fn(x))
+    assert poly_status(f) == [""], chain

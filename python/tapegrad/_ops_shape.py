@@ -155,11 +155,13 @@ def stack(values: Any, axis: AxisLike = 0, name: str = "stack") -> Tensor:
     a = _int(axis, "axis")
     if a < -(r + 1) or a >= r + 1:
         raise ValueError(f"Argument `axis` = {a} not in range [{-(r + 1)}, {r + 1})")
-    for i, s in enumerate(shapes[1:], 1):
-        if s != shapes[0]:
+    # checked on this call's sizes (a polymorphic trace's replay of other sizes: by the concat below)
+    first = tuple(values[0]._shape_tuple)
+    for i, v in enumerate(values[1:], 1):
+        if tuple(v._shape_tuple) != first:
             raise InvalidArgumentError(
-                f"Shapes of all inputs must match: values[0].shape = [{','.join(map(str, shapes[0]))}] != "
-                f"values[{i}].shape = [{','.join(map(str, s))}] [Op:Pack] name: {name}"
+                f"Shapes of all inputs must match: values[0].shape = [{','.join(map(str, first))}] != "
+                f"values[{i}].shape = [{','.join(map(str, v._shape_tuple))}] [Op:Pack] name: {name}"
             )
     if a < 0:
         a += r + 1
