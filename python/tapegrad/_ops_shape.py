@@ -41,11 +41,12 @@ def _shape(x):
     specializes the trace (See Note [Polymorphic traces])."""
     if not isinstance(x, (Tensor, _core.Variable)):
         return tuple(np.shape(x))
-    if _tensor._POLY[0]:
-        dims = _tensor._dynamic_dims(x)
-        if dims:  # a tuple: which vary (False: not known, read as sizes)
-            s = _core._shape_tensor(x, as_dtype("int64")._code)
-            return tuple(s[d] if v else n for d, (n, v) in enumerate(zip(x._shape_tuple, dims)))
+    if not _tensor._POLY[0]:  # the common case: no polymorphic trace running
+        return tuple(x._shape_tuple)
+    dims = _tensor._dynamic_dims(x)
+    if dims:  # a tuple: which vary (False: not known, read as sizes)
+        s = _core._shape_tensor(x, as_dtype("int64")._code)
+        return tuple(s[d] if v else n for d, (n, v) in enumerate(zip(x._shape_tuple, dims)))
     return tuple(_sizes(x))
 
 
@@ -787,9 +788,12 @@ def _getitem(tensor, spec):
         full.extend([_slice(None)] * (r - used))
     if _core._tracing() and any(isinstance(s, Tensor) and _core._trace_is_traced(s) for s in full):
         return _getitem_traced(tensor, full)
-    if _tensor._POLY[0] and _tensor._dynamic_dims(tensor) is not None:
-        return _getitem_resolved_later(tensor, full)
-    shape = _sizes(tensor)
+    if _tensor._POLY[0]:
+        if _tensor._dynamic_dims(tensor) is not None:
+            return _getitem_resolved_later(tensor, full)
+        shape = _sizes(tensor)
+    else:
+        shape = tensor._shape_tuple
     begin, stride, size, out_shape = [], [], [], []
     d = 0
     for s in full:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ... import _ops
 from ..._dtypes import as_dtype, float32
-from ..._tensor import Tensor, Variable, _static_shape
+from ..._tensor import _POLY, Tensor, Variable, _static_shape
 
 EPSILON = 1e-7  # keras.backend.epsilon()
 
@@ -97,10 +97,12 @@ def divide_no_nan(x, y):
 
 
 def _shape_tuple(x):
-    """The shape as a tuple of ints (None dims for unknown), cheaply for tensors and Variables."""
-    if getattr(x, "_shape_tuple", None) is not None:
-        return tuple(_static_shape(x))
-    return tuple(x.shape)
+    """The shape as a tuple of ints (None dims for unknown), cheaply for tensors and Variables; in a
+    polymorphic trace, None where the size varies (See Note [Polymorphic traces])."""
+    t = getattr(x, "_shape_tuple", None)
+    if t is None:
+        return tuple(x.shape)
+    return tuple(_static_shape(x)) if _POLY[0] else tuple(t)
 
 
 def _num_elements(values):
