@@ -435,3 +435,23 @@ def test_random_chains_replay_every_size_as_eager(chain, sizes):
         x = arr(n, 4)
         same(f(x), fn(x))
     assert poly_status(f) == [""], chain
+
+
+def test_a_size_the_trace_cannot_serve_raises_as_eager():
+    def step(x, v):
+        v.assign_add(x[0])
+        return x[5] * 2.0  # needs at least 6 rows
+
+    traced_v, eager_v = tg.Variable(tg.zeros([4])), tg.Variable(tg.zeros([4]))
+    f = tg.function(lambda x: step(x, traced_v), input_signature=[tg.TensorSpec([None, 4])])
+    same(f(tg.ones([7, 4])), step(tg.ones([7, 4]), eager_v))
+    errors = []
+    for fn in (f, lambda x: step(x, eager_v)):
+        with pytest.raises(tg.errors.InvalidArgumentError) as e:
+            fn(tg.ones([3, 4]))
+        errors.append(str(e.value))
+    assert errors[0] == errors[1] and "slice index 5 of dimension 0 out of bounds" in errors[0]
+    same(traced_v, eager_v)  # the write before the failing op happened in both, once
+    same(f(tg.ones([6, 4])), step(tg.ones([6, 4]), eager_v))  # the trace still serves other sizes
+    same(traced_v, eager_v)
+    assert poly_status(f) == [""] and f.experimental_get_tracing_count() == 1
