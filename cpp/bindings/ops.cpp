@@ -9,6 +9,12 @@ namespace tg {
 namespace bind {
 namespace {
 
+// A tensor's values as int64 (an axis, a shape).
+std::vector<int64_t> int64_values(const Tensor& t) {
+  Tensor c = kernels::cast(t, DType::Int64);
+  return std::vector<int64_t>(c.data<int64_t>(), c.data<int64_t>() + c.numel());
+}
+
 // axis: None | int | sequence of ints | integer Tensor
 bool parse_axis(py::handle axis, std::vector<int64_t>& out) {
   if (axis.is_none()) return true;  // all axes
@@ -20,8 +26,7 @@ bool parse_axis(py::handle axis, std::vector<int64_t>& out) {
     Tensor t = to_tensor(axis);
     trace::host_read(t, "an axis given as a tensor");
     if (!is_integer(t.dtype)) throw tg::TypeError("axis must be an integer tensor");
-    Tensor c = kernels::cast(t, DType::Int64);
-    out.assign(c.data<int64_t>(), c.data<int64_t>() + c.numel());
+    out = int64_values(t);
     return false;
   }
   if (!py::isinstance<py::sequence>(axis) || py::isinstance<py::str>(axis))
@@ -35,8 +40,7 @@ std::vector<int64_t> parse_shape(py::handle shape) {
   if (py::isinstance<Tensor>(shape) || py::isinstance<py::array>(shape)) {
     Tensor s = to_tensor(shape);
     trace::host_read(s, "a shape given as a tensor");
-    Tensor c = kernels::cast(s, DType::Int64);
-    dims.assign(c.data<int64_t>(), c.data<int64_t>() + c.numel());
+    dims = int64_values(s);
   } else if (PyLong_Check(shape.ptr())) {
     dims.push_back(int_arg(shape, "shape"));
   } else {
@@ -91,8 +95,7 @@ std::vector<int64_t> dims_of(const Tensor& s) {
   if (!is_integer(s.dtype) || s.ndim() > 1)
     throw InvalidArgument("a shape must be a 1-D integer tensor, got " + std::string(dtype_name(s.dtype)) +
                           " of shape " + s.shape.str());
-  Tensor c = kernels::cast(s, DType::Int64);
-  return std::vector<int64_t>(c.data<int64_t>(), c.data<int64_t>() + c.numel());
+  return int64_values(s);
 }
 
 Shape checked_shape(const Tensor& s) {
@@ -356,6 +359,11 @@ void init_ops(py::module_& m) {
       },
       py::arg("start"), py::arg("limit"), py::arg("delta"), py::arg("dtype_code"),
       "(private) start, start + delta, ... up to (not including) limit, in the dtype with this code.");
+  m.def(
+      "_traced_shape", [](ShapeLike shape) { return traced_shape(shape); }, py::arg("shape"),
+      "(private) In a polymorphic trace, a shape holding tensors computed in the function (a tensor, or a list of "
+      "ints and scalar tensors) as one int64 tensor made by recorded calls; None otherwise (See Note [Polymorphic "
+      "traces]).");
   m.def(
       "_range_traced",
       [](TensorLike start, TensorLike limit, TensorLike delta, int code) {

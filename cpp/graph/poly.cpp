@@ -81,28 +81,31 @@ void Recorder::note_value(int slot, const Tensor& t) {
   traced_[size_t(slot)] = t;
 }
 
-void Recorder::input_shadow(int slot, const Tensor& shadow) {
-  if (shadow_.size() < size_t(graph.n_slots)) shadow_.resize(size_t(graph.n_slots));
-  shadow_[size_t(slot)] = shadow;
-  shadow_mark_ = graph.n_slots;
-  const Tensor& t = traced_[size_t(slot)];
-  if (shadow.ndim() != t.ndim()) return;
-  for (int d = 0; d < t.ndim(); ++d) {
-    if (shadow.shape[d] == t.shape[d]) continue;
-    if (t.shape[d] <= 1)  // a size of 1 broadcasts: the trace cannot tell which ops rely on it
-      specialize("the first call's size " + std::to_string(t.shape[d]) +
-                 " in a None dimension cannot tell a varying size from a fixed one");
-  }
-}
-
-std::vector<bool> Recorder::input_dims(size_t i) const {
-  const size_t s = size_t(graph.inputs[i]);
-  const Tensor& t = traced_[s];
-  std::vector<bool> out(size_t(t.ndim()), false);
-  if (s < shadow_.size() && shadow_[s].ndim() == t.ndim())
-    for (int d = 0; d < t.ndim(); ++d) out[size_t(d)] = shadow_[s].shape[d] != t.shape[d];
+std::optional<std::vector<bool>> Recorder::varying(size_t s) const {
+  if (s >= shadow_.size() || s >= traced_.size()) return std::nullopt;
+  const Tensor &t = traced_[s], &sh = shadow_[s];
+  if (!sh.defined() || sh.ndim() != t.ndim()) return std::nullopt;
+  std::vector<bool> out(size_t(t.ndim()));
+  for (int d = 0; d < t.ndim(); ++d) out[size_t(d)] = sh.shape[d] != t.shape[d];
   return out;
 }
+
+void Recorder::input_shadow(int slot, const Tensor& shadow) {
+  set_shadow(slot, shadow);
+  shadow_mark_ = graph.n_slots;
+  const Tensor& t = traced_[size_t(slot)];
+  const std::vector<bool> dims = input_dims_of(size_t(slot));
+  for (size_t d = 0; d < dims.size(); ++d)
+    if (dims[d] && t.shape[int(d)] <= 1)  // a size of 1 broadcasts: the trace cannot tell which ops rely on it
+      specialize("the first call's size " + std::to_string(t.shape[int(d)]) +
+                 " in a None dimension cannot tell a varying size from a fixed one");
+}
+
+std::vector<bool> Recorder::input_dims_of(size_t s) const {
+  return varying(s).value_or(std::vector<bool>(size_t(traced_[s].ndim()), false));
+}
+
+std::vector<bool> Recorder::input_dims(size_t i) const { return input_dims_of(size_t(graph.inputs[i])); }
 
 void Recorder::shadow_last() {
   const int lo = shadow_mark_, hi = graph.n_slots;
@@ -145,19 +148,17 @@ void Recorder::shadow_last() {
 
 void Recorder::shadow_loop_var(int slot, const TensorRef& init) {
   if (!poly_) return;
-  if (shadow_.size() < size_t(graph.n_slots)) shadow_.resize(size_t(graph.n_slots));
-  shadow_[size_t(slot)] = init.slot >= 0 ? shadow_[size_t(init.slot)] : init.value;
+  set_shadow(slot, shadow_of(init));
   shadow_mark_ = graph.n_slots;
 }
 
 void Recorder::shadow_cond_results(const std::vector<int>& slots, const CondBuilder& c) {
   if (!poly_) return;
-  const Tensor pred = c.pred.slot >= 0 ? shadow_[size_t(c.pred.slot)] : c.pred.value;
+  const Tensor pred = shadow_of(c.pred);
   if (!pred.defined() || !pred.has_data() || pred.dtype != DType::Bool || pred.numel() != 1) return;
   const std::vector<TensorRef>& outs = c.outs[*pred.data<bool>() ? 1 : 0];
   if (outs.size() != slots.size()) return;
-  for (size_t i = 0; i < slots.size(); ++i)
-    shadow_[size_t(slots[i])] = outs[i].slot >= 0 ? shadow_[size_t(outs[i].slot)] : outs[i].value;
+  for (size_t i = 0; i < slots.size(); ++i) set_shadow(slots[i], shadow_of(outs[i]));
 }
 
 void Recorder::shadow_loop_results(const std::vector<int>& slots, const std::vector<int>& vars) {
@@ -171,11 +172,7 @@ void Recorder::shadow_loop_results(const std::vector<int>& slots, const std::vec
 std::optional<std::vector<bool>> Recorder::dynamic_dims(const Tensor& t) const {
   auto it = slot_of_.find(t.id);
   if (it == slot_of_.end()) return std::vector<bool>(size_t(t.ndim()), false);
-  const size_t s = size_t(it->second);
-  if (s >= shadow_.size() || !shadow_[s].defined() || shadow_[s].ndim() != t.ndim()) return std::nullopt;
-  std::vector<bool> out(size_t(t.ndim()));
-  for (int d = 0; d < t.ndim(); ++d) out[size_t(d)] = shadow_[s].shape[d] != t.shape[d];
-  return out;
+  return varying(size_t(it->second));
 }
 
 bool Recorder::shape_only(const Tensor& t) const {

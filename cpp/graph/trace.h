@@ -310,7 +310,12 @@ class Recorder {
   int shadow_mark_ = 0;  // the first slot no node has given a shadow yet
   void note_value(int slot, const Tensor& t);
   void shadow_last();  // runs the node just added on the shadows
+  // Slot s's dimensions whose shadow size differs from the traced one; nullopt when not known.
+  std::optional<std::vector<bool>> varying(size_t s) const;
+  std::vector<bool> input_dims_of(size_t s) const;  // varying(s), all false when not known
 };
+
+// This thread's recorder, or null when it does not trace.
 Recorder* current();
 // This thread's polymorphic recorder, or null.
 inline Recorder* polymorphic() {
@@ -320,9 +325,6 @@ inline Recorder* polymorphic() {
 inline void shape_read(const Tensor& t, const char* what) {
   if (Recorder* r = polymorphic()) r->shape_read(t, what);
 }
-
-// This thread's recorder, or null when it does not trace.
-Recorder* current();
 // Whether this thread records a branch its trace does not take (writes are recorded, not done).
 inline bool dry_run() {
   Recorder* r = current();

@@ -996,6 +996,10 @@ def _trace_while_end(builder: _WhileTrace, final_values: collections.abc.Sequenc
     """
     (private) Adds the loop node; `final_values` are the loop variables after the trace's iterations.
     """
+def _traced_shape(shape: tapegrad._typing.ShapeLike) -> Tensor | None:
+    """
+    (private) In a polymorphic trace, a shape holding tensors computed in the function (a tensor, or a list of ints and scalar tensors) as one int64 tensor made by recorded calls; None otherwise (See Note [Polymorphic traces]).
+    """
 def _tracing() -> bool:
     """
     (private) Whether this thread is tracing a tf.function.

@@ -139,24 +139,14 @@ def cast(x: TensorLike, dtype: DTypeLike, name: str | None = None) -> Tensor:
     return _core.cast(x, as_dtype(dtype)._code)
 
 
-_INT64 = as_dtype("int64")._code
-
-
 def _shape_arg(shape: Any) -> Any:
     """A shape argument for zeros/ones/fill: in a polymorphic trace, one that holds tensors computed
     in the function becomes one int64 tensor, which the recorded call reads at every replay (See
     Note [Polymorphic traces]); otherwise a list of Python ints (_shape_list)."""
-    if _tensor._POLY[0] and _core._tracing():
-        if type(shape) is Tensor and _core._trace_is_traced(shape):
-            return shape
-        if isinstance(shape, (list, tuple)) and any(type(d) is Tensor and _core._trace_is_traced(d) for d in shape):
-            parts = [
-                _core.reshape(
-                    _core.cast(d, _INT64) if type(d) is Tensor else _core.constant(np.array([d], np.int64)), [1]
-                )
-                for d in shape
-            ]
-            return _core.concat(parts, 0)
+    if _tensor._POLY[0]:
+        traced = _core._traced_shape(shape)
+        if traced is not None:
+            return traced
     return _shape_list(shape)
 
 
@@ -212,7 +202,7 @@ def zeros_like(input: TensorLike, dtype: DTypeLike | None = None, name: str | No
     [[0, 0]]
     """
     input = convert_to_tensor(input)
-    if _tensor._POLY[0] and _tensor._dynamic_dims(input) is not None:  # sizes vary (Note [Polymorphic traces])
+    if _tensor._varies(input):  # sizes vary (Note [Polymorphic traces])
         return zeros(shape(input, "int64"), dtype or input.dtype)
     return zeros(input._shape_tuple, dtype or input.dtype)
 
@@ -225,7 +215,7 @@ def ones_like(input: TensorLike, dtype: DTypeLike | None = None, name: str | Non
     [1, 1]
     """
     input = convert_to_tensor(input)
-    if _tensor._POLY[0] and _tensor._dynamic_dims(input) is not None:  # sizes vary (Note [Polymorphic traces])
+    if _tensor._varies(input):  # sizes vary (Note [Polymorphic traces])
         return ones(shape(input, "int64"), dtype or input.dtype)
     return ones(input._shape_tuple, dtype or input.dtype)
 
@@ -327,7 +317,7 @@ def linspace(start: TensorLike, stop: TensorLike, num: Any, name: str | None = N
 def shape(input: TensorLike, out_type: DTypeLike = int32, name: str | None = None) -> Tensor:
     """The shape as a 1-D integer tensor."""
     t = convert_to_tensor(input)
-    if _tensor._POLY[0] and _tensor._dynamic_dims(t) is not None:  # a polymorphic trace: sizes vary
+    if _tensor._varies(t):  # a polymorphic trace: sizes vary
         return _core._shape_tensor(t, as_dtype(out_type)._code)
     return constant(list(t._shape_tuple), dtype=out_type)
 
@@ -340,7 +330,7 @@ def size(input: TensorLike, out_type: DTypeLike = int32, name: str | None = None
     6
     """
     t = convert_to_tensor(input)
-    if _tensor._POLY[0] and _tensor._dynamic_dims(t) is not None:  # a polymorphic trace: sizes vary
+    if _tensor._varies(t):  # a polymorphic trace: sizes vary
         return reduce_prod(_core._shape_tensor(t, as_dtype(out_type)._code))
     return constant(int(np.prod(t._shape_tuple, dtype=np.int64)), dtype=out_type)
 

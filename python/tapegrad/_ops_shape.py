@@ -80,12 +80,8 @@ def _axis_slice(x, axis, start, stop, step=1):
     """x[..., start:stop:step, ...] along one (normalised) axis."""
     shape = _shape(x)
     if any(type(d) is Tensor for d in shape):  # sizes vary: resolved at each replay (Note [Polymorphic traces])
-        spec = [0, _NO_BOUND, _NO_BOUND, 1] * len(shape)
-        spec[4 * axis + 1 : 4 * axis + 4] = [
-            _NO_BOUND if start is None else start,
-            _NO_BOUND if stop is None else stop,
-            1 if step is None else step,
-        ]
+        spec = _slice_entry(None, None, None) * len(shape)
+        spec[4 * axis : 4 * axis + 4] = _slice_entry(start, stop, step)
         return _core._slice_spec(x, spec)
     st, sp, sd = _slice(start, stop, step).indices(shape[axis])
     n = len(_range(st, sp, sd))
@@ -341,7 +337,7 @@ def reverse(tensor: TensorLike, axis: AxisLike, name: str | None = None) -> Tens
             raise InvalidArgumentError(f"axis {a} specified more than once. [Op:ReverseV2]")
         axes.append(a)
     if any(type(d) is Tensor for d in shape):  # sizes vary: resolved at each replay (Note [Polymorphic traces])
-        return _core._slice_spec(x, [v for i in _range(r) for v in (0, _NO_BOUND, _NO_BOUND, -1 if i in axes else 1)])
+        return _core._slice_spec(x, [v for i in _range(r) for v in _slice_entry(None, None, -1 if i in axes else 1)])
     begin = [(d - 1 if (i in axes and d) else 0) for i, d in enumerate(shape)]
     stride = [(-1 if i in axes else 1) for i in _range(r)]
     return _core.strided_slice(x, begin, stride, list(shape))
@@ -788,12 +784,9 @@ def _getitem(tensor, spec):
         full.extend([_slice(None)] * (r - used))
     if _core._tracing() and any(isinstance(s, Tensor) and _core._trace_is_traced(s) for s in full):
         return _getitem_traced(tensor, full)
-    if _tensor._POLY[0]:
-        if _tensor._dynamic_dims(tensor) is not None:
-            return _getitem_resolved_later(tensor, full)
-        shape = _sizes(tensor)
-    else:
-        shape = tensor._shape_tuple
+    if _tensor._varies(tensor):
+        return _getitem_resolved_later(tensor, full)
+    shape = tensor._shape_tuple
     begin, stride, size, out_shape = [], [], [], []
     d = 0
     for s in full:
@@ -830,6 +823,16 @@ def _getitem(tensor, spec):
 _NO_BOUND = -(2**63)  # slice_spec's kNone
 
 
+def _slice_entry(start, stop, step):
+    """slice_spec's entry for start:stop:step (None: Python's default)."""
+    return [
+        0,
+        _NO_BOUND if start is None else start,
+        _NO_BOUND if stop is None else stop,
+        1 if step is None else step,
+    ]
+
+
 def _getitem_resolved_later(tensor, full):
     """``tensor[...]`` in a polymorphic trace whose sizes vary: one recorded call that resolves the
     bounds against each replay's sizes (See Note [Polymorphic traces])."""
@@ -843,13 +846,7 @@ def _getitem_resolved_later(tensor, full):
                 raise InvalidArgumentError(
                     f"strides[{len(spec) // 4}] must be non-zero [Op:StridedSlice] name: strided_slice/"
                 )
-            start, stop = _slice_part(s.start), _slice_part(s.stop)
-            spec += [
-                0,
-                _NO_BOUND if start is None else start,
-                _NO_BOUND if stop is None else stop,
-                1 if step is None else step,
-            ]
+            spec += _slice_entry(_slice_part(s.start), _slice_part(s.stop), step)
         else:
             spec += [1, _index_int(s), 0, 1]
     return _core._slice_spec(tensor, spec)

@@ -254,12 +254,17 @@ def _dynamic_dims(self):
     return dims
 
 
+def _varies(x):
+    """Whether a polymorphic trace runs and some size of `x` may vary between its calls."""
+    return bool(_POLY[0]) and _dynamic_dims(x) is not None
+
+
 def _sizes(x):
     """The sizes of tensor `x` as a plain tuple, for tapegrad's own code (no TensorShape): in a
     polymorphic trace, reading sizes that vary makes the trace hold for its own input shapes only
     (See Note [Polymorphic traces])."""
     s = x._shape_tuple
-    if _POLY[0] and _dynamic_dims(x) is not None:
+    if _varies(x):
         _core._trace_specialize("tapegrad reads a dimension that follows the input signature's None dimensions")
     return s
 

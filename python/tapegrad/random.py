@@ -114,8 +114,8 @@ def _traced_operand(o):
     function (a shape list holding such scalars becomes one int64 tensor); None otherwise."""
     if isinstance(o, (_Tensor, _Variable)):
         return o if _core._trace_is_traced(o) else None
-    if isinstance(o, (list, tuple)) and any(isinstance(d, _Tensor) and _core._trace_is_traced(d) for d in o):
-        return _ops._shape_arg(o)
+    if isinstance(o, (list, tuple)) and _tensor._POLY[0]:
+        return _core._traced_shape(o)
     return None
 
 

@@ -88,7 +88,7 @@ def _dropout(inputs, rate, noise_shape, seed_generator):
         u = seed_generator.uniform_np(_ops._shape_list(shape), np_dtype)
         return _ops.constant(np.where(u >= np_dtype(rate), scale, np_dtype(0.0)).astype(np_dtype))
 
-    return inputs * _random._drawn(mask, noise_shape, shape_of=lambda shape: shape)
+    return inputs * _random._drawn(mask, noise_shape, shape_of=_random._shape_of)
 
 
 class _NoiseLayer(Layer):

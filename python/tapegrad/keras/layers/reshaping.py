@@ -128,7 +128,7 @@ class Flatten(Layer):
         if shape[0] is None:  # a batch size that varies between calls (See Note [Polymorphic traces])
             if flattened_dim > 0:
                 return _ops.reshape(inputs, [-1, flattened_dim])
-            return _ops.reshape(inputs, _ops_shape.stack([_ops.shape(inputs)[0], -1]))
+            return _ops.reshape(inputs, [_ops.shape(inputs)[0], -1])
         return _ops.reshape(inputs, [shape[0], flattened_dim])
 
     def compute_output_shape(self, input_shape):
