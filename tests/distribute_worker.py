@@ -432,6 +432,57 @@ def mismatch():
     assert float(hvd.allreduce(tg.constant(1.0), op=hvd.Sum)) == n
 
 
+def native():
+    """Note [Native collectives]: one engine call for a Tensor's allreduce when every rank has the MPI
+    library; ranks on the native and the Python path (a Variable, a numpy array) interoperate."""
+    r, n = hvd.rank(), hvd.size()
+    eng = hvd._engine_state
+    disabled = os.environ.get("TAPEGRAD_DISTRIBUTE_NATIVE") == "0"
+    assert (eng.native is None) == (disabled or n == 1), (eng.native, disabled, n)
+    xs = [value_of(q, np.float32, (3, 4)) for q in range(n)]
+    for op in OPS:
+        # rank 0 passes a Tensor (native unless disabled), the others a Variable or a numpy array
+        mine = tg.constant(xs[r]) if r == 0 else (tg.Variable(xs[r]) if r % 2 else xs[r])
+        got = hvd.allreduce(mine, op=op, name=f"mixed_{OPS[op]}")
+        want = expected(op, xs)
+        assert got.dtype.name == "float32" and got.shape == (3, 4)
+        assert (got.numpy() == want).all(), (OPS[op], got.numpy(), want)
+    # a mismatch between the two paths: the same error on every rank, and the job goes on
+    shape = (2, 3) if r == 0 else (3, 3)
+    mine = tg.zeros(shape) if r == 0 else tg.Variable(np.zeros(shape, np.float32))
+    try:
+        hvd.allreduce(mine, name="mixed_weights")
+    except tg.errors.FailedPreconditionError as e:
+        assert "One rank sent a tensor of shape [2, 3], but another rank sent a tensor of shape [3, 3]" in str(e)
+        assert "'mixed_weights'" in str(e), str(e)
+    else:
+        raise AssertionError("no error for shapes that differ between the native and the Python path")
+    # the same shape, a different op: the check tells them apart
+    try:
+        hvd.allreduce(tg.ones((2,)), op=hvd.Max if r == 0 else hvd.Min, name="ops")
+    except tg.errors.FailedPreconditionError as e:
+        assert "'ops'" in str(e), str(e)
+    else:
+        raise AssertionError("no error for ops that differ across ranks")
+    # every real dtype, large enough to be split by MPI's algorithms, the results bit-equal everywhere
+    results = []
+    for dtype in (np.float32, np.float64, np.int32, np.int64, np.uint8, np.int8, np.int16, np.uint16, np.uint32):
+        big = [value_of(q, dtype, (1000, 131)) for q in range(n)]
+        for op in (hvd.Sum, hvd.Max, hvd.Min):
+            got = hvd.allreduce(tg.constant(big[r]), op=op)
+            assert (got.numpy() == expected(op, big)).all(), (dtype, OPS[op])
+            results.append(got.numpy())
+    same_on_all_ranks(results, "native results")
+    # the Python path still runs where the native one does not apply: under a tape, and Average on
+    # integers (which truncates)
+    w = tg.Variable(xs[r])
+    with tg.GradientTape() as tape:
+        loss = tg.reduce_sum(hvd.allreduce(w * 1.0, op=hvd.Sum))
+    assert (tape.gradient(loss, w).numpy() == n).all()
+    ints = [value_of(q, np.int32) for q in range(n)]
+    assert (hvd.allreduce(tg.constant(ints[r])).numpy() == expected(hvd.Average, ints)).all()
+
+
 # --- sparse gradients: tf.IndexedSlices allgathered (sparse_as_dense=False) or densified ------------
 VOCAB, DIM, CLASSES, LOOKUPS, EMB_STEPS = 20, 4, 3, 5, 4
 
@@ -717,6 +768,7 @@ if __name__ == "__main__":
             "training": training,
             "fit": keras_fit,
             "mismatch": mismatch,
+            "native": native,
             "tape_options": tape_options,
             "sparse": sparse,
             "sparse_overlap": sparse_overlap,

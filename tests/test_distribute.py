@@ -219,6 +219,49 @@ def test_same_numbers_run_to_run(tmp_path):
 
 
 @needs_mpi
+@pytest.mark.parametrize("n", [2, 4])
+def test_native_allreduce_and_the_python_path_agree(n):
+    # Note [Native collectives]: every real dtype and op, ranks on either path, mismatches between them
+    p, _ = _mpiexec(n, "native,mismatch", timeout=120)
+    _assert_ok(p, n, "native,mismatch")
+
+
+@needs_mpi
+def test_native_call_in_one_process():
+    # the engine call itself on a one-process world: the check with any hash passes, the result is
+    # the input times `scale` in a fresh tensor; scaling integers is refused (the Python side never asks)
+    p = _python(
+        """
+from mpi4py import MPI
+import numpy as np, tapegrad as tg
+from tapegrad.distribute import _engine
+nat = _engine.Native(MPI, MPI.COMM_WORLD.Dup())
+x = tg.constant(np.arange(6, dtype=np.float32).reshape(2, 3))
+out = nat.allreduce(x, nat.types[0], "sum", 12345, 0.5)
+assert out is not x and out.shape == (2, 3) and out.dtype == tg.float32
+assert (out.numpy() == x.numpy() * 0.5).all() and (x.numpy() == np.arange(6).reshape(2, 3)).all()
+assert nat.allreduce(tg.zeros((0, 4), tg.float64), nat.types[1], "max", -7, 1.0).shape == (0, 4)
+try:
+    nat.allreduce(tg.constant([1, 2]), nat.types[2], "sum", 1, 0.5)
+except ValueError as e:
+    assert "scales float32 and float64 only" in str(e), str(e)
+else:
+    raise AssertionError("an integer tensor was scaled")
+print("OK")
+"""
+    )
+    assert p.returncode == 0 and "OK" in p.stdout, p.stdout + p.stderr
+
+
+@needs_mpi
+def test_python_path_when_native_is_off():
+    # TAPEGRAD_DISTRIBUTE_NATIVE=0: every collective and check through mpi4py, as before
+    scenario = "collectives,native,mismatch"
+    p, _ = _mpiexec(2, scenario, timeout=150, extra_env={"TAPEGRAD_DISTRIBUTE_NATIVE": "0"})
+    _assert_ok(p, 2, scenario)
+
+
+@needs_mpi
 def test_mismatched_tensors_raise_on_every_rank():
     p, _ = _mpiexec(2, "mismatch", timeout=60)
     _assert_ok(p, 2, "mismatch")

@@ -144,8 +144,9 @@ def child_bandwidth(sizes, reps):
         ours = hvd.allreduce(t, op=hvd.Sum).numpy()
         comm.Allreduce(a, b)
         assert np.array_equal(ours, b), "hvd.allreduce differs from mpi4py's Allreduce"
-        raw_t, our_t, check_t = [], [], []
+        raw_t, our_t, check_t, py_t = [], [], [], []
         eng = hvd._engine_state
+        native = eng.native  # None where the MPI library was not found: both columns then time the Python path
         for _ in range(reps):  # interleaved, so that a slow phase of the machine hits all alike
             comm.Barrier()
             t0 = time.perf_counter()
@@ -157,13 +158,22 @@ def child_bandwidth(sizes, reps):
             our_t.append(time.perf_counter() - t0)
             del result  # (releasing a tensor is the allocator's business, not the allreduce's)
             comm.Barrier()
+            eng.native = (
+                None  # the Python path (mpi4py for the check and the data), as before Note [Native collectives]
+            )
+            t0 = time.perf_counter()
+            result = hvd.allreduce(t, op=hvd.Sum)
+            py_t.append(time.perf_counter() - t0)
+            eng.native = native
+            del result
+            comm.Barrier()
             t0 = time.perf_counter()
             with eng.lock:
                 eng.check(("bench", nbytes), "bench")  # the cross-rank check alone
             check_t.append(time.perf_counter() - t0)
-        meds = hvd.allgather_object([float(np.median(x)) for x in (raw_t, our_t, check_t)])
-        raw, ours, check = (max(m[k] for m in meds) for k in range(3))
-        out.append({"bytes": nbytes, "raw": raw, "ours": ours, "check": check})
+        meds = hvd.allgather_object([float(np.median(x)) for x in (raw_t, our_t, check_t, py_t)])
+        raw, ours, check, python_path = (max(m[k] for m in meds) for k in range(4))
+        out.append({"bytes": nbytes, "raw": raw, "ours": ours, "check": check, "python": python_path})
     return {"ranks": hvd.size(), "sizes": out}
 
 
@@ -354,12 +364,22 @@ def run(ctx):
                 f"{s['bytes'] / s['ours'] / 1e9:.2f}",
                 f"{over:+.1%}",
                 f"{s['check'] * 1e6:.0f}",
+                f"{s['python'] * 1e6:.0f} ({s['python'] / s['raw'] - 1:+.1%})",
             )
         )
     ctx.table(
         "Allreduce (Sum, float32) on 2 ranks: hvd.allreduce on a tensor against mpi4py Allreduce on numpy "
         "(preallocated output)",
-        ["message", "mpi4py us", "hvd us", "mpi4py GB/s", "hvd GB/s", "overhead", "the check alone us"],
+        [
+            "message",
+            "mpi4py us",
+            "hvd us",
+            "mpi4py GB/s",
+            "hvd GB/s",
+            "overhead",
+            "the check alone (mpi4py) us",
+            "hvd, Python path us (overhead)",
+        ],
         rows,
     )
     ctx.budget_result(

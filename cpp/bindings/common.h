@@ -102,6 +102,7 @@ void init_jacobian_custom_gradient(py::module_& m);  // bindings/jacobian_custom
 void init_forward(py::module_& m);                   // bindings/forward.cpp
 void init_optim(py::module_& m);
 void init_graph(py::module_& m);  // bindings/graph.cpp
+void init_distribute(py::module_& m);  // bindings/distribute.cpp
 
 }  // namespace bind
 }  // namespace tg

@@ -52,6 +52,7 @@ PYBIND11_MODULE(_core, m) {
   bind::init_forward(m);
   bind::init_optim(m);
   bind::init_graph(m);
+  bind::init_distribute(m);
   m.def("get_num_threads", &get_num_threads, "The number of threads the engine's kernels use.");
   m.def("set_num_threads", &set_num_threads, py::arg("n"), "Sets the number of threads the engine's kernels use.");
   // Whether the contention probe currently sees the cores taken (Note [Contention]).

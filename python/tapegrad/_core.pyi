@@ -848,6 +848,14 @@ def _max_pool2d(input: tapegrad._typing.TensorLike, ksize: collections.abc.Seque
     """
     (private) 2-D max pooling over NHWC input.
     """
+def _mpi_allreduce(tensor: Tensor, comm: typing.SupportsInt | typing.SupportsIndex, datatype: typing.SupportsInt | typing.SupportsIndex, op: typing.SupportsInt | typing.SupportsIndex, check_hash: typing.SupportsInt | typing.SupportsIndex, int64_type: typing.SupportsInt | typing.SupportsIndex, max_op: typing.SupportsInt | typing.SupportsIndex, scale: typing.SupportsFloat | typing.SupportsIndex) -> Tensor | None:
+    """
+    (private) The cross-rank check and the allreduce of one tensor, without the GIL; None when the ranks' checks differ.
+    """
+def _mpi_bind(allreduce: typing.SupportsInt | typing.SupportsIndex, error_string: typing.SupportsInt | typing.SupportsIndex, wide: bool) -> None:
+    """
+    (private) The MPI library's MPI_Allreduce and MPI_Error_string, and whether its handles are pointer-sized.
+    """
 def _op_registry() -> list[dict]:
     """
     (private) The primitive registry: name, TF name, whether it has a vjp/jvp rule, what its nodes save, and whether it is listed as not differentiable.

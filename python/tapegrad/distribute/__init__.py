@@ -34,6 +34,7 @@ Without ``mpiexec``, in one process:
 
 import atexit
 import os
+import time
 
 import numpy as np
 
@@ -365,6 +366,22 @@ def allreduce(
     ([[1.0, 2.0]], [3], [5, 2])
     """
 
+    eng = _engine_state
+    if (
+        eng is not None
+        and eng.native is not None
+        and type(tensor) is Tensor
+        and average is None
+        and compression is Compression.none
+        and process_set is None
+        and prescale_factor == 1.0
+        and postscale_factor == 1.0
+        and not _core.any_tape_active()
+    ):
+        out = _allreduce_native(eng, tensor, Average if op is None else op, name)
+        if out is not None:
+            return out
+
     def fwd(x):
         return grouped_allreduce(
             [x],
@@ -387,6 +404,44 @@ def allreduce(
         return fwd(dy)
 
     return _differentiable(fwd, grad, _as_tensor(tensor))
+
+
+def _allreduce_native(eng, t, op, name):
+    """hvd.allreduce of one Tensor in one engine call (Note [Native collectives] in _engine.py):
+    the reduced tensor, or None, before anything collective, when the call is not one it takes."""
+    key = (t._dtype_code, t._shape_tuple, op)
+    entry = eng.native_entries.get(key)
+    if entry is None:
+        entry = eng.native_entries[key] = _native_entry(eng, t, op)
+    if not entry:
+        return None
+    h, mpi_type, mpi_op, scale, desc = entry
+    name = "allreduce.0" if name is None else name
+    with eng.lock:  # eng.collective's bookkeeping, inline (a context manager costs ~1.5 us)
+        outer = eng.pending
+        if outer is None:
+            eng.pending = (f"ALLREDUCE {name}", time.monotonic())
+        try:
+            out = eng.native.allreduce(t, mpi_type, mpi_op, h, scale)
+            if out is None:
+                eng._mismatch(desc, name)
+        finally:
+            if outer is None:
+                eng.pending = None
+    return out
+
+
+def _native_entry(eng, t, op):
+    """(check hash, MPI datatype, MPI op, scale, description) of an allreduce of tensors like t, as
+    the Python path would check and scale it; False where the native path does not apply."""
+    mpi_type = eng.native.types.get(t._dtype_code)
+    if mpi_type is None or op not in _MPI_OP or op == Adasum or int(np.prod(t._shape_tuple)) > 2**31 - 1:
+        return False
+    floating = t.dtype.is_floating
+    if op == Average and not floating:  # integer Average truncates: the Python path does that
+        return False
+    desc = _desc("allreduce", t, _OP_NAMES[op], 1.0, 1.0, Compression.none.__name__, "a tensor")
+    return eng.hash_of(desc), mpi_type, _MPI_OP[op], (1.0 / eng.size if op == Average else 1.0), desc
 
 
 def _differentiable(fwd, grad, t):
