@@ -164,6 +164,29 @@ def round_order(families, r):
     return list(families) if r % 2 == 0 else list(reversed(families))
 
 
+def jax_cpus(threads, available):
+    """The CPUs the JAX child may run on: XLA sizes its CPU thread pool by the CPUs the process may
+    use (it has no thread-count setting), so a suite run with fewer threads than the machine's
+    CPUs gives JAX that many of them; None: all of them.
+
+    >>> jax_cpus(2, [0, 1]), jax_cpus(1, [0, 1, 2, 3]), jax_cpus(8, [0, 1])
+    (None, [0], None)
+    """
+    return sorted(available)[:threads] if threads < len(available) else None
+
+
+def _jax_threads(env, threads):
+    """Sets the JAX child's thread count as far as XLA allows: the CPUs it runs on (jax_cpus), and
+    with 1 thread also XLA's flags for a single-threaded Eigen pool. Returns the preexec function."""
+    cpus = jax_cpus(threads, os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    if threads == 1:
+        flags = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " " + flags).strip()
+    if cpus is None:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
 def _launch(args, w, family, r, absent, tmp):
     """(output dict, None) or (None, why it failed, stderr tail)."""
     dump = os.path.join(tmp, f"{w.NAME}-{family}-{r}.npz")
@@ -175,8 +198,13 @@ def _launch(args, w, family, r, absent, tmp):
     # would set it in one process; a value the user exported wins
     env.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    preexec = None
+    if family == "jax":
+        preexec = _jax_threads(env, args.threads)
     try:
-        proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=args.child_timeout)
+        proc = subprocess.run(
+            cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=args.child_timeout, preexec_fn=preexec
+        )
     except subprocess.TimeoutExpired:
         return None, f"child process timed out after {args.child_timeout} s", ""
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(MARK)]

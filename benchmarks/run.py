@@ -404,7 +404,11 @@ def _load_peers(wanted, threads):
                 "its default thread count (pip install threadpoolctl)"
             )
     if "jax" in wanted and not isinstance(peers["jax"], str):
-        notes.append("JAX: its CPU thread count is not set by the suite (XLA picks its own)")
+        notes.append(
+            f"JAX: XLA sizes its pool by the CPUs a process may use, so its child process (per-process mode) runs on {threads} "
+            "of them when the machine has more (sched_setaffinity); with 1 thread XLA_FLAGS also asks for a "
+            "single-threaded Eigen pool (benchmarks/_processes.py jax_cpus)"
+        )
     return peers, notes
 
 

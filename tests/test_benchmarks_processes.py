@@ -171,3 +171,20 @@ def test_child_flags_are_checked():
         suite.parse_args(["--child", "tapegrad"])  # needs exactly one workload
     with pytest.raises(SystemExit):
         suite.parse_args(["--child", "mxnet", "--only", "tape"])
+
+
+def test_jax_child_thread_count(monkeypatch):
+    # XLA has no thread-count setting: the JAX child gets as many CPUs as the suite's threads, and
+    # with one thread XLA's single-threaded Eigen flags (added to what the user exported)
+    assert _processes.jax_cpus(1, {3, 1, 2}) == [1]
+    assert _processes.jax_cpus(2, {0, 1, 2, 3}) == [0, 1]
+    assert _processes.jax_cpus(2, {0, 1}) is None and _processes.jax_cpus(4, {0, 1}) is None
+    monkeypatch.setattr(_processes.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    env = {"XLA_FLAGS": "--xla_dump_to=/tmp/x"}
+    assert _processes._jax_threads(env, 2) is None and env == {"XLA_FLAGS": "--xla_dump_to=/tmp/x"}
+    pin = _processes._jax_threads(env, 1)
+    assert env["XLA_FLAGS"] == "--xla_dump_to=/tmp/x --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    pinned = []
+    monkeypatch.setattr(_processes.os, "sched_setaffinity", lambda pid, cpus: pinned.append((pid, cpus)), raising=False)
+    pin()
+    assert pinned == [(0, [0])]
