@@ -34,17 +34,17 @@ int narrow_handle(uint64_t h) { return static_cast<int>(static_cast<uint32_t>(h)
 int mpi_allreduce(const void* send, void* recv, int64_t count, uint64_t type, uint64_t op, uint64_t comm) {
   if (g_mpi.wide)
     return reinterpret_cast<AllreduceWide>(g_mpi.allreduce)(send, recv, int(count), intptr_t(type), intptr_t(op),
-                                                             intptr_t(comm));
+                                                            intptr_t(comm));
   return reinterpret_cast<AllreduceNarrow>(g_mpi.allreduce)(send, recv, int(count), narrow_handle(type),
-                                                             narrow_handle(op), narrow_handle(comm));
+                                                            narrow_handle(op), narrow_handle(comm));
 }
 
 [[noreturn]] void mpi_failed(int rc, const char* what) {
   char text[4096] = {0};  // above every implementation's MPI_MAX_ERROR_STRING
   int len = 0;
   if (g_mpi.error_string == 0 || reinterpret_cast<ErrorString>(g_mpi.error_string)(rc, text, &len) != 0) len = 0;
-  std::string msg = std::string("tapegrad.distribute: MPI_Allreduce (") + what + ") failed with error " +
-                    std::to_string(rc);
+  std::string msg =
+      std::string("tapegrad.distribute: MPI_Allreduce (") + what + ") failed with error " + std::to_string(rc);
   if (len > 0) msg += ": " + std::string(text, size_t(std::min(len, int(sizeof(text)))));
   throw RuntimeError(msg);
 }
@@ -92,10 +92,8 @@ void init_distribute(py::module_& m) {
             rc = mpi_allreduce(t.raw(), out.raw(), n, datatype, op, comm);
             if (rc != 0) mpi_failed(rc, "the data");
             if (scale != 1.0) {
-              if (t.dtype == DType::Float32)
-                mpi_scale_in_place(out.data<float>(), n, float(scale));
-              else
-                mpi_scale_in_place(out.data<double>(), n, scale);
+              if (t.dtype == DType::Float32) mpi_scale_in_place(out.data<float>(), n, float(scale));
+              else mpi_scale_in_place(out.data<double>(), n, scale);
             }
           }
         }
