@@ -1,6 +1,6 @@
-"""The hand-written float32 tanh kernel (Note [Own tanh]): accuracy against float64 numpy over a
-sweep of every float32 bit pattern class, exact saturation, special values, tails, and the same
-bits on every instruction set."""
+"""The hand-written tanh kernels (Note [Own tanh]): float32 against float64 numpy and float64
+against long double over sweeps of bit patterns, exact saturation, special values, tails, and the
+same bits on every instruction set."""
 
 import os
 import subprocess
@@ -68,26 +68,63 @@ def test_tanh_float32_does_not_depend_on_position(n):
     np.testing.assert_array_equal(tg.tanh(x[1:]).numpy(), whole[1:])
 
 
-def test_tanh_float64_is_libm_accurate():
-    x = np.linspace(-20, 20, 10001)
-    np.testing.assert_allclose(tg.tanh(x).numpy(), np.tanh(x), rtol=4e-16, atol=0)
+def _sweep64():
+    # ~200 doubles per binade from the smallest subnormal up to 20 (tanh is +-1 in double beyond 19.06)
+    bits = np.arange(1, np.float64(20.0).view(np.int64), 23058430092137, dtype=np.int64)
+    x = bits.view(np.float64)
+    return np.concatenate([x, -x])
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).nmant < 60, reason="needs an extended-precision long double")
+def test_tanh_float64_within_2_ulp_and_saturates_where_rounding_does():
+    x = _sweep64()
+    got = tg.tanh(x).numpy()
+    want = np.tanh(x.astype(np.longdouble)).astype(np.float64)  # 64-bit mantissa, rounded once more
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+    u = np.abs(got.view(np.int64) - want.view(np.int64))
+    assert u.max() <= 2, f"max error {u.max()} ulp at x={x[u.argmax()]!r}"
+    assert np.mean(u == 0) > 0.85
+    np.testing.assert_array_equal(np.abs(got) == 1, np.abs(want) == 1)
+    dense = np.linspace(-20, 20, 100001)  # and a plain grid, as libm would be checked
+    np.testing.assert_allclose(tg.tanh(dense).numpy(), np.tanh(dense), rtol=5e-16, atol=0)
+
+
+def test_tanh_float64_special_values():
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324, 1e-300, 1e-17, 1e308, -1e308, 19.1, -19.1])
+    got = tg.tanh(x).numpy()
+    np.testing.assert_array_equal(got[:4], [0.0, -0.0, 1.0, -1.0])
+    assert np.signbit(got[1]) and not np.signbit(got[0])
+    assert np.isnan(got[4])
+    np.testing.assert_array_equal(got[5:9], x[5:9])  # tanh(x) = x for tiny x, subnormals included
+    np.testing.assert_array_equal(got[9:], [1.0, -1.0, 1.0, -1.0])
+    # not yet saturated: 1 - 2 e^-38 rounds to 1 - 2^-53, not to 1 (numpy's tanh gives 1 there)
+    assert tg.tanh(np.float64(18.0)).numpy() == np.float64(0.9999999999999996)
+    assert tg.tanh(np.float64(19.0)).numpy() == 1 - 2.0**-53
+
+
+@pytest.mark.parametrize("n", [1, 3, 4, 5, 7, 8, 9, 17, 40000, 70001])
+def test_tanh_float64_does_not_depend_on_position(n):
+    x = np.random.default_rng(n).standard_normal(n) * 4
+    whole = tg.tanh(x).numpy()
+    np.testing.assert_array_equal(whole[:50], np.array([tg.tanh(v).numpy() for v in x[:50]]))
+    np.testing.assert_array_equal(tg.tanh(x[1:]).numpy(), whole[1:])
 
 
 @pytest.mark.skipif(_core.simd_isa() != "avx512", reason="this CPU runs one instruction set only")
 def test_tanh_same_bits_with_and_without_avx512(tmp_path):
-    x = _sweep()[::7]
-    here = tg.tanh(x).numpy()
-    np.save(tmp_path / "x.npy", x)
     code = (
         "import sys, numpy as np, tapegrad as tg; from tapegrad import _core; "
         "assert _core.simd_isa() == 'avx2', _core.simd_isa(); "
         "np.save(sys.argv[2], tg.tanh(np.load(sys.argv[1])).numpy())"
     )
     env = dict(os.environ, TAPEGRAD_NO_AVX512="1")
-    subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "x.npy"), str(tmp_path / "y.npy")],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), here)
+    for x in (_sweep()[::7], _sweep64()[::3]):  # float32 and float64
+        here = tg.tanh(x).numpy()
+        np.save(tmp_path / "x.npy", x)
+        subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / "x.npy"), str(tmp_path / "y.npy")],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), here)

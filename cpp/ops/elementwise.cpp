@@ -401,12 +401,18 @@ void run_unary(const Tensor& x, Tensor& out, void (*loop)(const void*, void*, in
 void tanh_f32(const void* x, void* out, int64_t n) {  // Note [Own tanh]
   vmath::tanh_f32(static_cast<const float*>(x), static_cast<float*>(out), n);
 }
+void tanh_f64(const void* x, void* out, int64_t n) {
+  vmath::tanh_f64(static_cast<const double*>(x), static_cast<double*>(out), n);
+}
 
 template <Op op> void unary_op(const Tensor& x, Tensor& out) {
   TG_DISPATCH_ALL(x.dtype, T, {
     if constexpr (unary_supported<op, T>()) {
       if constexpr (op == Op::Tanh && std::is_same<T, float>::value) {
         if (vmath::have_tanh_f32()) return run_unary(x, out, tanh_f32);
+      }
+      if constexpr (op == Op::Tanh && std::is_same<T, double>::value) {
+        if (vmath::have_tanh_f32()) return run_unary(x, out, tanh_f64);
       }
       run_unary(x, out, una_loop<op, T>);
     } else {
@@ -617,6 +623,12 @@ template <class T> EwLoops float_loops_t(Op op) {
       if constexpr (std::is_same<T, float>::value) {
         if (vmath::have_tanh_f32()) {
           k.un = tanh_f32;
+          break;
+        }
+      }
+      if constexpr (std::is_same<T, double>::value) {
+        if (vmath::have_tanh_f32()) {
+          k.un = tanh_f64;
           break;
         }
       }

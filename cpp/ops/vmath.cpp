@@ -10,6 +10,7 @@ namespace vmath {
 
 #if defined(__x86_64__) && defined(__GNUC__) && defined(TG_HAVE_AVX512_TU)
 void tanh_f32_avx512(const float* x, float* y, int64_t n);  // vmath_avx512.cpp
+void tanh_f64_avx512(const double* x, double* y, int64_t n);
 #endif
 
 namespace {
@@ -42,6 +43,19 @@ void tanh_f32(const float* x, float* y, int64_t n) {
 #endif
 #if defined(__AVX2__) && defined(__FMA__)
     case Isa::Avx2: tanh_array<Avx2>(x, y, n); return;
+#endif
+    default:
+      for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+  }
+}
+
+void tanh_f64(const double* x, double* y, int64_t n) {
+  switch (current()) {
+#if defined(__x86_64__) && defined(__GNUC__) && defined(TG_HAVE_AVX512_TU)
+    case Isa::Avx512: tanh_f64_avx512(x, y, n); return;
+#endif
+#if defined(__AVX2__) && defined(__FMA__)
+    case Isa::Avx2: tanh_array<Avx2d>(x, y, n); return;
 #endif
     default:
       for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);

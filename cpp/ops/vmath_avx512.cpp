@@ -6,6 +6,7 @@
 namespace tg {
 namespace vmath {
 void tanh_f32_avx512(const float* x, float* y, int64_t n) { tanh_array<Avx512>(x, y, n); }
+void tanh_f64_avx512(const double* x, double* y, int64_t n) { tanh_array<Avx512d>(x, y, n); }
 }  // namespace vmath
 }  // namespace tg
 #endif
