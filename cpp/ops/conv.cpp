@@ -671,14 +671,15 @@ enum class Pass { Forward, Input, Filter };
 bool winograd_ok(const Geo& g, Pass pass) {
 #if defined(TG_HAVE_WINOGRAD)
   const Window2D& p = g.p;
-  if (!(direct_enabled() && kernel_set()->L == 16 && g.KH == 3 && g.KW == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 &&
-        p.dw == 1 && p.pt <= 2 && p.pl <= 2 && g.OH > 0 && g.OW > 0 && g.C > 0 && g.O > 0))
+  const int64_t R = g.KH, MT = 7 - R;  // F(MT x MT, R x R) on 6x6 tiles
+  if (!(direct_enabled() && kernel_set()->L == 16 && (R == 3 || R == 5) && g.KW == R && p.sh == 1 && p.sw == 1 &&
+        p.dh == 1 && p.dw == 1 && p.pt <= R - 1 && p.pl <= R - 1 && g.OH > 0 && g.OW > 0 && g.C > 0 && g.O > 0))
     return false;
   if (!winograd_switch_on()) return false;
-  // Tiles cover the output in 4x4 blocks: small images waste most of them (1x1: 16 computed per
-  // output, 4x slower than direct; 2x2 and 5x5: even; 3x3 and 7x7: faster).
+  // Tiles cover the output in MT x MT blocks: small images waste most of them (3x3 filters, 1x1
+  // output: 16 computed per output, 4x slower than direct; 2x2 and 5x5: even; 3x3 and 7x7: faster).
   const int64_t oh = pass == Pass::Input ? g.H : g.OH, ow = pass == Pass::Input ? g.W : g.OW;
-  const int64_t covered = 16 * ((oh + 3) / 4) * ((ow + 3) / 4);
+  const int64_t covered = MT * MT * ((oh + MT - 1) / MT) * ((ow + MT - 1) / MT);
   if (covered > (pass == Pass::Filter ? 4 : 2) * oh * ow) return false;
   const int64_t minc = 16;
   switch (pass) {
@@ -694,17 +695,20 @@ bool winograd_ok(const Geo& g, Pass pass) {
 
 #if defined(TG_HAVE_WINOGRAD)
 void conv_fwd_winograd(const float* x, const float* w, float* out, const Geo& g) {
-  const std::vector<float> U = wino::transform_filter(w, g.C, g.O);
-  wino::forward(x, U.data(), out, wino::Problem{g.N, g.H, g.W, g.C, g.O, g.OH, g.OW, g.p.pt, g.p.pl});
+  const int R = int(g.KH);
+  const std::vector<float> U = wino::transform_filter(w, g.C, g.O, R);
+  wino::forward(x, U.data(), out, wino::Problem{g.N, g.H, g.W, g.C, g.O, g.OH, g.OW, g.p.pt, g.p.pl, R});
 }
 
 void conv_bwi_winograd(const float* gr, const float* w, float* dx, const Geo& g) {
-  const std::vector<float> U = wino::transform_filter_flipped(w, g.C, g.O);
-  wino::forward(gr, U.data(), dx, wino::Problem{g.N, g.OH, g.OW, g.O, g.C, g.H, g.W, 2 - g.p.pt, 2 - g.p.pl});
+  const int R = int(g.KH);
+  const std::vector<float> U = wino::transform_filter_flipped(w, g.C, g.O, R);
+  wino::forward(gr, U.data(), dx,
+                wino::Problem{g.N, g.OH, g.OW, g.O, g.C, g.H, g.W, R - 1 - g.p.pt, R - 1 - g.p.pl, R});
 }
 
 void conv_bwf_winograd(const float* x, const float* gr, float* dw, const Geo& g) {
-  wino::backprop_filter(x, gr, dw, wino::Problem{g.N, g.H, g.W, g.C, g.O, g.OH, g.OW, g.p.pt, g.p.pl});
+  wino::backprop_filter(x, gr, dw, wino::Problem{g.N, g.H, g.W, g.C, g.O, g.OH, g.OW, g.p.pt, g.p.pl, int(g.KH)});
 }
 #else
 void conv_bwf_winograd(const float*, const float*, float*, const Geo&) {}
