@@ -167,6 +167,7 @@ CASES = [
     ((1, 5, 7, 17), 64, "SAME"),
     ((2, 4, 4, 16), 4, "SAME"),  # few output channels (filter gradient and forward Winograd only)
     ((2, 6, 6, 4), 16, "SAME"),  # few input channels (input gradient Winograd only)
+    ((2, 9, 9, 8), 12, "SAME"),  # 8 input channels (5x5: Winograd forward and filter gradient)
     ((1, 7, 9, 1), 1, "SAME"),  # not selected: the direct path, same bound
     ((1, 5, 5, 16), 16, "VALID"),  # a 1x1 output (3x3: 3x3)
     ((1, 1, 1, 16), 16, "SAME"),
