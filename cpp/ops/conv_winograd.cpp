@@ -135,16 +135,16 @@ template <bool Inside> void input_tile_at(const float* x, const Problem& p, int6
 }
 
 // V for tile `tile` (global index) in chunk row t; tiles step MT outputs.
-template <int MT> void input_tile(const float* x, const Problem& p, int64_t TH, int64_t TW, int64_t tile, float* V, int64_t t,
-                int64_t vs) {
+template <int MT> void input_tile(const float* x, const Problem& p, int64_t TH, int64_t TW, int64_t tile, float* V,
+                                  int64_t t, int64_t vs) {
   const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * MT - p.pt, w0 = (r % TW) * MT - p.pl;
   if (h0 >= 0 && w0 >= 0 && h0 + 6 <= p.H && w0 + 6 <= p.W) input_tile_at<true>(x, p, n, h0, w0, V, t, vs);
   else input_tile_at<false>(x, p, n, h0, w0, V, t, vs);
 }
 
 // Output tile `tile` from M[xi][t][Opad]: hn x wn of its MT x MT outputs lie in the image (Full: all).
-template <int MT, bool Full> void output_tile_at(const float* M, const Problem& p, int64_t n, int64_t h0, int64_t w0, int hn,
-                                         int wn, int64_t t, int64_t ms, int64_t Opad, float* out) {
+template <int MT, bool Full> void output_tile_at(const float* M, const Problem& p, int64_t n, int64_t h0, int64_t w0,
+                                                 int hn, int wn, int64_t t, int64_t ms, int64_t Opad, float* out) {
   const int64_t O = p.O;
   if (Full) hn = wn = MT;
   for (int64_t o0 = 0; o0 < O; o0 += 16) {
@@ -165,8 +165,8 @@ template <int MT, bool Full> void output_tile_at(const float* M, const Problem& 
   }
 }
 
-template <int MT> void output_tile(const float* M, const Problem& p, int64_t TH, int64_t TW, int64_t tile, int64_t t, int64_t ms,
-                 int64_t Opad, float* out) {
+template <int MT> void output_tile(const float* M, const Problem& p, int64_t TH, int64_t TW, int64_t tile, int64_t t,
+                                   int64_t ms, int64_t Opad, float* out) {
   const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * MT, w0 = (r % TW) * MT;
   const int hn = int(std::min<int64_t>(MT, p.OH - h0)), wn = int(std::min<int64_t>(MT, p.OW - w0));
   if (hn == MT && wn == MT) output_tile_at<MT, true>(M, p, n, h0, w0, hn, wn, t, ms, Opad, out);
@@ -221,8 +221,8 @@ template <int MT> inline void a_e(const __m512* e, __m512* z) {
 
 // Z[xi][t][Opad] = A e A^T of the output-gradient tile `tile` (rows and columns past OH, OW and
 // channels past O read zero).
-template <int MT> void grad_tile(const float* gr, const Problem& p, int64_t TH, int64_t TW, int64_t tile, float* Z, int64_t t, int64_t zs,
-               int64_t Opad) {
+template <int MT> void grad_tile(const float* gr, const Problem& p, int64_t TH, int64_t TW, int64_t tile, float* Z,
+                                 int64_t t, int64_t zs, int64_t Opad) {
   const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * MT, w0 = (r % TW) * MT;
   const int64_t O = p.O;
   for (int64_t o0 = 0; o0 < O; o0 += 16) {
