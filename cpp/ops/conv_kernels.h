@@ -161,25 +161,30 @@ template <int L, int V, int P> void forward_rows(const float* x, const float* wp
 }
 
 // Filter-gradient tile: CB filter rows x V vectors, over the OW pixels of nr output rows (xs[i] +
-// xoff: row i's first input; gs[i] + goff: its first gradient), loaded from and stored to dwr once.
-template <int L, int V, int CB> inline void tile_bwf(const float* const* xs, const float* const* gs, int nr,
-                                                     int64_t xoff, int64_t goff, int64_t xstride, int64_t gstride,
-                                                     int64_t OW, float* __restrict dwr, int64_t Opad) {
+// xoff: row i's first input, for pixels before owm; xt[i] + xoff: pixel owm's in row i's tail copy;
+// gs[i] + goff: its first gradient), loaded from and stored to dwr once.
+template <int L, int V, int CB> inline void tile_bwf(const float* const* xs, const float* const* xt,
+                                                     const float* const* gs, int nr, int64_t xoff, int64_t goff,
+                                                     int64_t xstride, int64_t gstride, int64_t owm, int64_t OW,
+                                                     float* __restrict dwr, int64_t Opad) {
   typedef typename Vec<L>::type vf;
   vf acc[CB][V];
   for (int c = 0; c < CB; ++c)
     for (int v = 0; v < V; ++v) acc[c][v] = load<L>(dwr + c * Opad + v * L);
   for (int i = 0; i < nr; ++i) {
-    const float* __restrict xr = xs[i] + xoff;
     const float* __restrict gr = gs[i] + goff;
-    for (int64_t ow = 0; ow < OW; ++ow) {
-      vf gv[V];
-      for (int v = 0; v < V; ++v) gv[v] = load<L>(gr + ow * gstride + v * L);
-      const float* xo = xr + ow * xstride;
+    for (int seg = 0; seg < 2; ++seg) {
+      const int64_t lo = seg == 0 ? 0 : owm, hi = seg == 0 ? owm : OW;
+      const float* __restrict xb = (seg == 0 ? xs[i] : xt[i]) + xoff;
+      for (int64_t ow = lo; ow < hi; ++ow) {
+        vf gv[V];
+        for (int v = 0; v < V; ++v) gv[v] = load<L>(gr + ow * gstride + v * L);
+        const float* xo = xb + (ow - lo) * xstride;
 #pragma GCC unroll 16
-      for (int c = 0; c < CB; ++c) {
-        const float s = xo[c];
-        for (int v = 0; v < V; ++v) acc[c][v] += gv[v] * s;
+        for (int c = 0; c < CB; ++c) {
+          const float s = xo[c];
+          for (int v = 0; v < V; ++v) acc[c][v] += gv[v] * s;
+        }
       }
     }
   }
@@ -187,12 +192,13 @@ template <int L, int V, int CB> inline void tile_bwf(const float* const* xs, con
     for (int v = 0; v < V; ++v) store<L>(dwr + c * Opad + v * L, acc[c][v]);
 }
 
-template <int L, int V, int CB> inline void tile_bwf_any(int cb, const float* const* xs, const float* const* gs, int nr,
-                                                         int64_t xoff, int64_t goff, int64_t xstride, int64_t gstride,
-                                                         int64_t OW, float* dwr, int64_t Opad) {
+template <int L, int V, int CB> inline void tile_bwf_any(int cb, const float* const* xs, const float* const* xt,
+                                                         const float* const* gs, int nr, int64_t xoff, int64_t goff,
+                                                         int64_t xstride, int64_t gstride, int64_t owm, int64_t OW,
+                                                         float* dwr, int64_t Opad) {
   if constexpr (CB >= 1) {
-    if (cb == CB) return tile_bwf<L, V, CB>(xs, gs, nr, xoff, goff, xstride, gstride, OW, dwr, Opad);
-    return tile_bwf_any<L, V, CB - 1>(cb, xs, gs, nr, xoff, goff, xstride, gstride, OW, dwr, Opad);
+    if (cb == CB) return tile_bwf<L, V, CB>(xs, xt, gs, nr, xoff, goff, xstride, gstride, owm, OW, dwr, Opad);
+    return tile_bwf_any<L, V, CB - 1>(cb, xs, xt, gs, nr, xoff, goff, xstride, gstride, owm, OW, dwr, Opad);
   }
 }
 
@@ -201,25 +207,55 @@ template <int L, int V, int CB> inline void tile_bwf_any(int cb, const float* co
 // 1.62 -> 1.33, 64->64 2x2 b256 0.74 -> 0.38, 5x5 12.8 -> 12.1; 16 rows: no better), but 4 for
 // 1x1 filters (1x1 32->64 28x28 b64 1.25 -> 1.39 with 8).
 constexpr int kBwfRows = 8;
-inline int bwf_rows(const Geometry& g) { return g.KH * g.KW == 1 ? 4 : kBwfRows; }
 
-// Scratch floats the filter gradient needs per thread: kBwfRows padded input rows and g rows
-// padded to Opad.
-inline int64_t bwf_scratch(const Geometry& g) { return kBwfRows * (padded_width(g, 1) * g.C + g.OW * g.Opad); }
+// How the filter gradient reads x. Without a left pad rows are read in place, but for the last
+// pixels whose taps reach past the row's end (stride 2 "SAME": one column of right pad), which read
+// a copy of just their columns (tailw pixels from pixel owm's first input); with a left pad, padded
+// copies of whole rows (Wp pixels). 3x3 s2 32->64 28x28 b64: 2.73 -> 2.38 ms (min of 3, loaded;
+// the whole-row copies were a quarter of the kernel's samples). Scratch only for what is copied:
+// 1x1 32->64 1.80 -> 1.17-1.43 ms (the zero-filled scratch of 8 whole rows per block had cost more
+// than the rows saved).
+struct BwfLayout {
+  int rows;                // output rows per tile pass
+  bool in_place;
+  int64_t Wp, owm, tailw;  // padded row, pixels read in place, tail copy (pixels)
+  int64_t xrow, grow;      // scratch floats per row: x copy, g padded to Opad (0 when O == Opad)
+};
+
+inline BwfLayout bwf_layout(const Geometry& g) {
+  BwfLayout b;
+  b.rows = g.KH * g.KW == 1 ? 4 : kBwfRows;
+  b.in_place = g.pl == 0;
+  b.Wp = padded_width(g, 1);
+  const int64_t reach = (g.KW - 1) * g.dw;
+  b.owm = b.in_place ? std::min<int64_t>(g.OW, g.W - reach <= 0 ? 0 : (g.W - 1 - reach) / g.sw + 1) : g.OW;
+  b.tailw = b.owm < g.OW ? (g.OW - 1 - b.owm) * g.sw + reach + 1 : 0;
+  b.xrow = (b.in_place ? b.tailw : b.Wp) * g.C;
+  b.grow = g.O == g.Opad ? 0 : g.OW * g.Opad;
+  return b;
+}
+
+// Scratch floats the filter gradient needs per thread.
+inline int64_t bwf_scratch(const Geometry& g) {
+  const BwfLayout b = bwf_layout(g);
+  return b.rows * (b.xrow + b.grow);
+}
 
 // Filter gradient over output rows [r0, r1), accumulated into part ([KH*KW*C][Opad], not zeroed
-// here), bwf_rows(g) rows per tile pass.
+// here), bwf_layout(g).rows rows per tile pass.
 template <int L, int V, int CB> void backprop_filter_rows(const float* x, const float* gr, float* part,
                                                           const Geometry& g, int64_t r0, int64_t r1, float* scratch) {
-  const int64_t C = g.C, Wp = padded_width(g, 1), rowlen = Wp * C;
+  const BwfLayout lay = bwf_layout(g);
+  const int64_t C = g.C, Wp = lay.Wp, rowlen = lay.xrow;
   const int64_t xstride = g.sw * C;
-  float* gpad = scratch + kBwfRows * rowlen;
+  float* gpad = scratch + lay.rows * rowlen;
   const bool gdirect = g.O == g.Opad;
   const int64_t gstride = gdirect ? g.O : g.Opad;
   const bool flat = g.dw == 1;
-  const bool in_place = g.pl == 0 && Wp <= g.W;
+  const bool in_place = lay.in_place;
+  const int64_t owm = lay.owm, tailw = lay.tailw;
   const int64_t runs = flat ? 1 : g.KW, J = flat ? g.KW * C : C;
-  const int pass_rows = bwf_rows(g);
+  const int pass_rows = lay.rows;
   for (int64_t rb = r0; rb < r1; rb += pass_rows) {
     const int nrow = int(std::min<int64_t>(pass_rows, r1 - rb));
     const float* grows[kBwfRows];
@@ -236,6 +272,7 @@ template <int L, int V, int CB> void backprop_filter_rows(const float* x, const 
     }
     for (int64_t kh = 0; kh < g.KH; ++kh) {
       const float* xs[kBwfRows];
+      const float* xt[kBwfRows];
       const float* gs[kBwfRows];
       int nr = 0;
       for (int i = 0; i < nrow; ++i) {
@@ -243,10 +280,17 @@ template <int L, int V, int CB> void backprop_filter_rows(const float* x, const 
         const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
         if (ih < 0 || ih >= g.H) continue;
         if (in_place) {
-          xs[nr] = x + ((n * g.H + ih) * g.W) * C;
+          xs[nr] = xt[nr] = x + ((n * g.H + ih) * g.W) * C;
+          if (tailw > 0) {
+            float* dst = scratch + nr * rowlen;
+            const int64_t c0 = owm * g.sw, in = std::max<int64_t>(0, std::min(tailw, g.W - c0));
+            std::memcpy(dst, xs[nr] + c0 * C, size_t(in * C) * sizeof(float));
+            std::memset(dst + in * C, 0, size_t((tailw - in) * C) * sizeof(float));
+            xt[nr] = dst;
+          }
         } else {
           pad_row(x, g, n, ih, Wp, scratch + nr * rowlen);
-          xs[nr] = scratch + nr * rowlen;
+          xs[nr] = xt[nr] = scratch + nr * rowlen;
         }
         gs[nr++] = grows[i];
       }
@@ -256,7 +300,7 @@ template <int L, int V, int CB> void backprop_filter_rows(const float* x, const 
         for (int64_t ob = 0; ob < g.Opad; ob += V * L)
           for (int64_t j0 = 0; j0 < J; j0 += CB) {
             const int cb = int(std::min<int64_t>(CB, J - j0));
-            tile_bwf_any<L, V, CB>(cb, xs, gs, nr, k * g.dw * C + j0, ob, xstride, gstride, g.OW,
+            tile_bwf_any<L, V, CB>(cb, xs, xt, gs, nr, k * g.dw * C + j0, ob, xstride, gstride, owm, g.OW,
                                    dwk + j0 * g.Opad + ob, g.Opad);
           }
       }
