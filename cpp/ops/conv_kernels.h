@@ -30,8 +30,10 @@ namespace convk {
 // Gradient w.r.t. the input, stride 1: the forward kernel applied to g with the filter flipped in
 // space and its channel axes swapped, pads (KH-1)*dh - pt and (KW-1)*dw - pl.
 // Gradient w.r.t. the filter: a register tile of CB filter rows j (a (kw, c) pair, contiguous
-// under dilation 1) x V output-channel vectors accumulates xpad * g over the OW pixels of one
-// output row; the tile lives in a per-block partial sum [KH*KW*C][Opad] between rows. Blocks of
+// under dilation 1) x V output-channel vectors accumulates xpad * g over the OW pixels of up to 8
+// output rows (BwfLayout; without a left pad x is read in place, copying only the columns of
+// pixels whose taps reach past the row's end); the tile lives in a per-block partial sum
+// [KH*KW*C][Opad] between passes. Blocks of
 // rows are fixed (not per thread) and added in order, so the result does not depend on the thread
 // count.
 // Every result sums the same products as the im2col + gemm path; only the order of the additions
