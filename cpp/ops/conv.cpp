@@ -649,9 +649,10 @@ bool direct_ok(const Geo& g) {
 // needs C >= 16; input gradient (a forward conv with O input channels) O >= 16 and, unless O is
 // 16, C >= 8; filter gradient C >= 16, O >= 4 and C*O <= 256*256 (its per-block sums are 36*C*O
 // floats). Small images: tiles over the output in 4x4 blocks (up to 16 computed per output), so
-// a pass needs tile area <= 2x the output area (4x for the filter gradient): measured 256x1x1
-// 64->64 3.8/3.6/2.9x slower, 2x2 0.96/0.96/0.70, 5x5 0.97/0.98/0.68, 3x3 0.84 (fwd), 7x7 32->32
-// 0.54/0.55/0.47.
+// a pass needs tile area <= 2x the output area: measured 256x1x1 64->64 3.8/3.6/2.9x slower, 2x2
+// 0.96/0.96/0.70, 5x5 0.97/0.98/0.68, 3x3 0.84 (fwd), 7x7 32->32 0.54/0.55/0.47 (the filter
+// gradient had 4x until the direct one sped up on small images: 2x2 and 5x5 then lost, 1.2-1.6
+// and 1.0-1.2 under load 4).
 // 5x5 filters (same kernel set, stride, dilation; pads <= 4), measured the same way: 32->32 28x28
 // 0.70/0.68/0.68 (PyTorch: 0.70/0.56/0.67 in benchmarks/README.md), 16->32 32x32
 // 0.63/0.66/0.74, 64->64 14x14 0.50/0.51/0.68, 128->128 14x14 0.50/0.53/0.40, 8->8 28x28
@@ -706,8 +707,11 @@ bool winograd_ok(const Geo& g, Pass pass) {
   // Tiles cover the output in MT x MT blocks: small images waste most of them (3x3 filters, 1x1
   // output: 16 computed per output, 4x slower than direct; 2x2 and 5x5: even; 3x3 and 7x7: faster).
   const int64_t oh = pass == Pass::Input ? g.H : g.OH, ow = pass == Pass::Input ? g.W : g.OW;
+  // The filter gradient had 4x until the direct filter gradient's 8-row passes (64->64 b256 3x3
+  // filters, d filter against direct: 2x2 images 1.20-1.61, 5x5 1.00-1.22, 3x3 0.57-0.63, 7x7
+  // 0.51-0.86).
   const int64_t covered = MT * MT * ((oh + MT - 1) / MT) * ((ow + MT - 1) / MT);
-  if (covered > (pass == Pass::Filter ? 4 : 2) * oh * ow) return false;
+  if (covered > 2 * oh * ow) return false;
   if (R == 5) {
     // 5x5 windows on images under 7x7 lie mostly in the padding, which the direct kernels skip
     // and the tiles compute (measured 64->64 3x3 1.10/1.19 (fwd / d in), 5x5 1.03/0.91, 7x7
