@@ -606,24 +606,35 @@ bool direct_ok(const Geo& g) {
 }
 
 // Note [Winograd]
-// float32 3x3 stride-1 dilation-1 convolutions run Winograd F(4x4, 3x3) (Lavin & Gray 2016;
-// conv_winograd.cpp) where it wins. Each 4x4 output tile, per input channel c and output channel o,
-// is Y = A^T [(G g G^T) . (B^T d B)] A with d the tile's 6x6 input window, g the 3x3 filter and
-// interpolation points 0, 1, -1, 2, -2, inf:
+// float32 3x3 and 5x5 stride-1 dilation-1 convolutions run Winograd F(4x4, 3x3) and F(2x2, 5x5)
+// (Lavin & Gray 2016; conv_winograd.cpp) where they win. Each MxM output tile (M = 4 for 3x3,
+// 2 for 5x5: both on a 6x6 input tile, alpha = M + R - 1 = 6), per input channel c and output
+// channel o, is Y = A^T [(G g G^T) . (B^T d B)] A with d the tile's 6x6 input window, g the RxR
+// filter and interpolation points 0, 1, -1, 2, -2, inf:
 //   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+// (the same for both: it depends only on the points), G [6 x R] row i = f_i (1, p_i, .., p_i^(R-1))
+// with f = 1/4, -1/6, -1/6, 1/24, 1/24, last row (0 .. 0 1); A^T [M x 6] row k = p_i^k, inf column
+// (0 .. 0 1). F(4x4, 3x3):
 //   G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
 //   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+// F(2x2, 5x5) (checked in float64 against direct 1-D and 2-D correlation):
+//   G = [1/4 0 0 0 0; -1/6 -1/6 -1/6 -1/6 -1/6; -1/6 1/6 -1/6 1/6 -1/6;
+//        1/24 1/12 1/6 1/3 2/3; 1/24 -1/12 1/6 -1/3 2/3; 0 0 0 0 1]
+//   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 1]
 // Summed over c, the elementwise product becomes 36 GEMMs, one per transform point xi:
 // M_xi [tiles x O] = V_xi [tiles x C] U_xi [C x O], 36 multiplies per 16 outputs where the direct
-// conv does 144. Per call: the filter is transformed once (in double, U [36][C][O up to 16]); tiles
+// 3x3 conv does 144 (5x5: 36 per 4 outputs against 100, with 4x the tiles per output, so the
+// transforms weigh more: on 5x5 32->32 28x28 b64 the forward's 8 ms at 1 thread were ~4.4 ms of
+// products (near the FMA peak), ~1.5 ms input and ~1.1 ms output transforms). One code path
+// serves both, templated on M. Per call: the filter is transformed once (in double, U [36][C][O up to 16]); tiles
 // go in chunks of ~12 (their V and M, ~100 KB for 32 -> 32, stay near L1: chunks of 48 or more
 // measured 20-40% slower), each chunk: input transform (vectors over channels, NHWC-friendly),
 // the 36 products in a register-tiled AVX-512 kernel (R tiles x 1-4 vectors of O), output
 // transform with edge tiles masked; chunks spread over the pool, each tile independent.
 // Input gradient: for stride 1 it is the forward conv of the output gradient with the filter
-// flipped in space and channels swapped, pads mirrored (2 - pt, 2 - pl), so the same code runs.
-// Filter gradient: the transpose of the forward's bilinear form, dw = G^T [sum over tiles of
-// (B^T d B) . (A e A^T)] G with e the tile's 4x4 output gradient: S_xi [C x O] = sum over tiles of
+// flipped in space and channels swapped, pads mirrored (R - 1 - pt, R - 1 - pl), so the same code
+// runs. Filter gradient: the transpose of the forward's bilinear form, dw = G^T [sum over tiles of
+// (B^T d B) . (A e A^T)] G with e the tile's MxM output gradient: S_xi [C x O] = sum over tiles of
 // V_xi^T Z_xi, summed per chunk then into fixed blocks of chunks (thread-count independent, as
 // Note [Small-K conv]), G^T S G in double at the end.
 //
@@ -638,22 +649,39 @@ bool direct_ok(const Geo& g) {
 // needs C >= 16; input gradient (a forward conv with O input channels) O >= 16 and, unless O is
 // 16, C >= 8; filter gradient C >= 16, O >= 4 and C*O <= 256*256 (its per-block sums are 36*C*O
 // floats). Small images: tiles over the output in 4x4 blocks (up to 16 computed per output), so
-// a pass needs tile area <= 2x the output area (4x for the filter gradient): measured 256x1x1
-// 64->64 3.8/3.6/2.9x slower, 2x2 0.96/0.96/0.70, 5x5 0.97/0.98/0.68, 3x3 0.84 (fwd), 7x7 32->32
-// 0.54/0.55/0.47. TAPEGRAD_CONV_WINOGRAD=0 turns it off (read at each call).
+// a pass needs tile area <= 2x the output area: measured 256x1x1 64->64 3.8/3.6/2.9x slower, 2x2
+// 0.96/0.96/0.70, 5x5 0.97/0.98/0.68, 3x3 0.84 (fwd), 7x7 32->32 0.54/0.55/0.47 (the filter
+// gradient had 4x until the direct one sped up on small images: 2x2 and 5x5 then lost, 1.2-1.6
+// and 1.0-1.2 under load 4).
+// 5x5 filters (same kernel set, stride, dilation; pads <= 4), measured the same way: 32->32 28x28
+// 0.70/0.68/0.68 (PyTorch: 0.70/0.56/0.67 in benchmarks/README.md), 16->32 32x32
+// 0.63/0.66/0.74, 64->64 14x14 0.50/0.51/0.68, 128->128 14x14 0.50/0.53/0.40, 8->8 28x28
+// 0.75/0.74/0.85, 8->16 0.78/0.57/0.90, 16->4 0.58/-/0.48, 8->32 -/0.46/0.93; losing: 8->32
+// 1.38 (fwd), 4->16 1.09/0.98/1.14, 2->32 2.89/1.64/2.43, 4->64 1.46/1.41/1.02, 2->16 -/1.05/-,
+// 16->4 -/1.35/-. Hence as 3x3 but with 8 channels enough for the forward (with O <= 16) and the
+// filter gradient, and C >= 8 for the input gradient. Small images (64->64 b256): the tiles are
+// 2x2, so the 2x-area rule rarely bites, but 5x5 windows on small images lie mostly in the padding,
+// which the direct kernels skip: 3x3 1.10/1.19/0.59, 5x5 1.03/0.91/0.64, 7x7 0.81/0.88/0.70, 2x2
+// 1.06/0.95/0.32, 1x1 3.42/3.23/1.36; hence forward and input gradient need both sides >= 7, the
+// filter gradient >= 2. TAPEGRAD_CONV_WINOGRAD=0 turns it off (read at each call).
 //
 // Error bound. Winograd rounds larger intermediates than the direct sum: |B^T| (x) |B^T| has row
-// sums up to 100 and |A^T| (x) |A^T| up to 361, and an entry far larger than its neighbours
-// leaks into the whole 4x4 output tile, not just the windows that contain it. Measured as
+// sums up to 100 and |A^T| (x) |A^T| up to 361 (F(2x2, 5x5): 49), and an entry far larger than its
+// neighbours leaks into the whole output tile, not just the windows that contain it. Measured as
 //   |y - y_float64| <= kappa * 2^-24 * sum_c (max over the tile's 6x6 input window of |x_c|) *
-//                      (sum over the 3x3 window of |w_c,o|)
+//                      (sum over the RxR window of |w_c,o|)
 // kappa was at most ~20 on normal and uniform data and ~190 on sign-random lognormal(0, 2) data
 // (values spanning five decades), for the three passes (the input gradient with g and the flipped
 // filter in place of x and w; the filter gradient with sum |g| over the tile in place of sum |w|).
-// tests/test_conv_winograd.py checks kappa = 64 and 512. Against the direct path's scale, sum |x|
-// |w| over the output's own window: 1e-6..3e-6 on normal data (direct kernels: 2e-7), up to 1e-3
-// on the wide-range data (direct: 7e-6). Relative to the largest entry, the 32->32 28x28 b64
-// filter gradient is 3.4e-6 from float64 (direct 1.3e-6, PyTorch's oneDNN 4.6e-6).
+// F(2x2, 5x5), over 28x28 b4 32->32, 14x14 64->64, 13x11 19->33 and 10x10 128->48: at most
+// 7 / 6 / 30 (fwd / d in / d filter) on normal and uniform data, 88 / 125 / 106 on the lognormal
+// data (a smaller A^T than F(4x4, 3x3)'s; the filter gradient sums 4x the tiles).
+// tests/test_conv_winograd.py checks kappa = 64 and 512 for both. Against the direct path's scale,
+// sum |x| |w| over the output's own window: 1e-6..3e-6 on normal data (direct kernels: 2e-7), up
+// to 1e-3 on the wide-range data (direct: 7e-6). Relative to the largest entry, the 32->32 28x28
+// b64 filter gradient is 3.4e-6 from float64 (direct 1.3e-6, PyTorch's oneDNN 4.6e-6); 5x5 32->32
+// 28x28 b64, fwd / d in / d filter: 3.6e-6 / 4.4e-6 / 8.4e-6 (direct 1.4e-6 / 1.5e-6 / 1.1e-6,
+// PyTorch 8.5e-7 / 6.7e-7 / 4.1e-6).
 
 #if defined(TG_HAVE_WINOGRAD)
 // TAPEGRAD_CONV_WINOGRAD=0 turns the Winograd path off (read at each call, unlike the other
@@ -666,20 +694,36 @@ bool winograd_switch_on() {
 
 enum class Pass { Forward, Input, Filter };
 
-// 3x3, stride 1, dilation 1, AVX-512 kernels in use, pads a forward window can mirror (<= 2), and
-// the channel counts where it wins (Note [Winograd]).
+// 3x3 or 5x5, stride 1, dilation 1, AVX-512 kernels in use, pads a forward window can mirror
+// (<= R - 1), and the channel counts and image sizes where it wins (Note [Winograd]).
 bool winograd_ok(const Geo& g, Pass pass) {
 #if defined(TG_HAVE_WINOGRAD)
   const Window2D& p = g.p;
-  if (!(direct_enabled() && kernel_set()->L == 16 && g.KH == 3 && g.KW == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 &&
-        p.dw == 1 && p.pt <= 2 && p.pl <= 2 && g.OH > 0 && g.OW > 0 && g.C > 0 && g.O > 0))
+  const int64_t R = g.KH, MT = 7 - R;  // F(MT x MT, R x R) on 6x6 tiles
+  if (!(direct_enabled() && kernel_set()->L == 16 && (R == 3 || R == 5) && g.KW == R && p.sh == 1 && p.sw == 1 &&
+        p.dh == 1 && p.dw == 1 && p.pt <= R - 1 && p.pl <= R - 1 && g.OH > 0 && g.OW > 0 && g.C > 0 && g.O > 0))
     return false;
   if (!winograd_switch_on()) return false;
-  // Tiles cover the output in 4x4 blocks: small images waste most of them (1x1: 16 computed per
-  // output, 4x slower than direct; 2x2 and 5x5: even; 3x3 and 7x7: faster).
+  // Tiles cover the output in MT x MT blocks: small images waste most of them (3x3 filters, 1x1
+  // output: 16 computed per output, 4x slower than direct; 2x2 and 5x5: even; 3x3 and 7x7: faster).
   const int64_t oh = pass == Pass::Input ? g.H : g.OH, ow = pass == Pass::Input ? g.W : g.OW;
-  const int64_t covered = 16 * ((oh + 3) / 4) * ((ow + 3) / 4);
-  if (covered > (pass == Pass::Filter ? 4 : 2) * oh * ow) return false;
+  // The filter gradient had 4x until the direct filter gradient's 8-row passes (64->64 b256 3x3
+  // filters, d filter against direct: 2x2 images 1.20-1.61, 5x5 1.00-1.22, 3x3 0.57-0.63, 7x7
+  // 0.51-0.86).
+  const int64_t covered = MT * MT * ((oh + MT - 1) / MT) * ((ow + MT - 1) / MT);
+  if (covered > 2 * oh * ow) return false;
+  if (R == 5) {
+    // 5x5 windows on images under 7x7 lie mostly in the padding, which the direct kernels skip
+    // and the tiles compute (measured 64->64 3x3 1.10/1.19 (fwd / d in), 5x5 1.03/0.91, 7x7
+    // 0.81/0.88); the filter gradient wins from 2x2 (0.32) but not on 1x1 (1.36).
+    if (pass == Pass::Filter ? std::min(oh, ow) < 2 : std::min(oh, ow) < 7) return false;
+    switch (pass) {  // 8 channels already win against the 5x5 direct kernels, 4 do not
+      case Pass::Forward: return g.C >= 16 || (g.C >= 8 && g.O <= 16);
+      case Pass::Input: return g.O >= 16 && g.C >= 8;
+      case Pass::Filter: return g.C >= 8 && g.O >= 4 && g.C * g.O <= 256 * 256;
+    }
+    return false;
+  }
   const int64_t minc = 16;
   switch (pass) {
     case Pass::Forward: return g.C >= minc;
@@ -694,17 +738,20 @@ bool winograd_ok(const Geo& g, Pass pass) {
 
 #if defined(TG_HAVE_WINOGRAD)
 void conv_fwd_winograd(const float* x, const float* w, float* out, const Geo& g) {
-  const std::vector<float> U = wino::transform_filter(w, g.C, g.O);
-  wino::forward(x, U.data(), out, wino::Problem{g.N, g.H, g.W, g.C, g.O, g.OH, g.OW, g.p.pt, g.p.pl});
+  const int R = int(g.KH);
+  const std::vector<float> U = wino::transform_filter(w, g.C, g.O, R);
+  wino::forward(x, U.data(), out, wino::Problem{g.N, g.H, g.W, g.C, g.O, g.OH, g.OW, g.p.pt, g.p.pl, R});
 }
 
 void conv_bwi_winograd(const float* gr, const float* w, float* dx, const Geo& g) {
-  const std::vector<float> U = wino::transform_filter_flipped(w, g.C, g.O);
-  wino::forward(gr, U.data(), dx, wino::Problem{g.N, g.OH, g.OW, g.O, g.C, g.H, g.W, 2 - g.p.pt, 2 - g.p.pl});
+  const int R = int(g.KH);
+  const std::vector<float> U = wino::transform_filter_flipped(w, g.C, g.O, R);
+  wino::forward(gr, U.data(), dx,
+                wino::Problem{g.N, g.OH, g.OW, g.O, g.C, g.H, g.W, R - 1 - g.p.pt, R - 1 - g.p.pl, R});
 }
 
 void conv_bwf_winograd(const float* x, const float* gr, float* dw, const Geo& g) {
-  wino::backprop_filter(x, gr, dw, wino::Problem{g.N, g.H, g.W, g.C, g.O, g.OH, g.OW, g.p.pt, g.p.pl});
+  wino::backprop_filter(x, gr, dw, wino::Problem{g.N, g.H, g.W, g.C, g.O, g.OH, g.OW, g.p.pt, g.p.pl, int(g.KH)});
 }
 #else
 void conv_bwf_winograd(const float*, const float*, float*, const Geo&) {}

@@ -30,8 +30,10 @@ namespace convk {
 // Gradient w.r.t. the input, stride 1: the forward kernel applied to g with the filter flipped in
 // space and its channel axes swapped, pads (KH-1)*dh - pt and (KW-1)*dw - pl.
 // Gradient w.r.t. the filter: a register tile of CB filter rows j (a (kw, c) pair, contiguous
-// under dilation 1) x V output-channel vectors accumulates xpad * g over the OW pixels of one
-// output row; the tile lives in a per-block partial sum [KH*KW*C][Opad] between rows. Blocks of
+// under dilation 1) x V output-channel vectors accumulates xpad * g over the OW pixels of up to 8
+// output rows (BwfLayout; without a left pad x is read in place, copying only the columns of
+// pixels whose taps reach past the row's end); the tile lives in a per-block partial sum
+// [KH*KW*C][Opad] between passes. Blocks of
 // rows are fixed (not per thread) and added in order, so the result does not depend on the thread
 // count.
 // Every result sums the same products as the im2col + gemm path; only the order of the additions
@@ -161,25 +163,30 @@ template <int L, int V, int P> void forward_rows(const float* x, const float* wp
 }
 
 // Filter-gradient tile: CB filter rows x V vectors, over the OW pixels of nr output rows (xs[i] +
-// xoff: row i's first input; gs[i] + goff: its first gradient), loaded from and stored to dwr once.
-template <int L, int V, int CB> inline void tile_bwf(const float* const* xs, const float* const* gs, int nr,
-                                                     int64_t xoff, int64_t goff, int64_t xstride, int64_t gstride,
-                                                     int64_t OW, float* __restrict dwr, int64_t Opad) {
+// xoff: row i's first input, for pixels before owm; xt[i] + xoff: pixel owm's in row i's tail copy;
+// gs[i] + goff: its first gradient), loaded from and stored to dwr once.
+template <int L, int V, int CB> inline void tile_bwf(const float* const* xs, const float* const* xt,
+                                                     const float* const* gs, int nr, int64_t xoff, int64_t goff,
+                                                     int64_t xstride, int64_t gstride, int64_t owm, int64_t OW,
+                                                     float* __restrict dwr, int64_t Opad) {
   typedef typename Vec<L>::type vf;
   vf acc[CB][V];
   for (int c = 0; c < CB; ++c)
     for (int v = 0; v < V; ++v) acc[c][v] = load<L>(dwr + c * Opad + v * L);
   for (int i = 0; i < nr; ++i) {
-    const float* __restrict xr = xs[i] + xoff;
     const float* __restrict gr = gs[i] + goff;
-    for (int64_t ow = 0; ow < OW; ++ow) {
-      vf gv[V];
-      for (int v = 0; v < V; ++v) gv[v] = load<L>(gr + ow * gstride + v * L);
-      const float* xo = xr + ow * xstride;
+    for (int seg = 0; seg < 2; ++seg) {
+      const int64_t lo = seg == 0 ? 0 : owm, hi = seg == 0 ? owm : OW;
+      const float* __restrict xb = (seg == 0 ? xs[i] : xt[i]) + xoff;
+      for (int64_t ow = lo; ow < hi; ++ow) {
+        vf gv[V];
+        for (int v = 0; v < V; ++v) gv[v] = load<L>(gr + ow * gstride + v * L);
+        const float* xo = xb + (ow - lo) * xstride;
 #pragma GCC unroll 16
-      for (int c = 0; c < CB; ++c) {
-        const float s = xo[c];
-        for (int v = 0; v < V; ++v) acc[c][v] += gv[v] * s;
+        for (int c = 0; c < CB; ++c) {
+          const float s = xo[c];
+          for (int v = 0; v < V; ++v) acc[c][v] += gv[v] * s;
+        }
       }
     }
   }
@@ -187,36 +194,72 @@ template <int L, int V, int CB> inline void tile_bwf(const float* const* xs, con
     for (int v = 0; v < V; ++v) store<L>(dwr + c * Opad + v * L, acc[c][v]);
 }
 
-template <int L, int V, int CB> inline void tile_bwf_any(int cb, const float* const* xs, const float* const* gs, int nr,
-                                                         int64_t xoff, int64_t goff, int64_t xstride, int64_t gstride,
-                                                         int64_t OW, float* dwr, int64_t Opad) {
+template <int L, int V, int CB> inline void tile_bwf_any(int cb, const float* const* xs, const float* const* xt,
+                                                         const float* const* gs, int nr, int64_t xoff, int64_t goff,
+                                                         int64_t xstride, int64_t gstride, int64_t owm, int64_t OW,
+                                                         float* dwr, int64_t Opad) {
   if constexpr (CB >= 1) {
-    if (cb == CB) return tile_bwf<L, V, CB>(xs, gs, nr, xoff, goff, xstride, gstride, OW, dwr, Opad);
-    return tile_bwf_any<L, V, CB - 1>(cb, xs, gs, nr, xoff, goff, xstride, gstride, OW, dwr, Opad);
+    if (cb == CB) return tile_bwf<L, V, CB>(xs, xt, gs, nr, xoff, goff, xstride, gstride, owm, OW, dwr, Opad);
+    return tile_bwf_any<L, V, CB - 1>(cb, xs, xt, gs, nr, xoff, goff, xstride, gstride, owm, OW, dwr, Opad);
   }
 }
 
-// Output rows a filter-gradient tile covers before it goes back to memory.
-constexpr int kBwfRows = 4;
+// Output rows a filter-gradient tile covers before it goes back to memory: 8 (was 4: 3x3 32->32
+// 28x28 b64 5.2 -> 4.85 ms, 64->64 14x14 4.8 -> 4.35, 3x3 s2 32->64 2.7 -> 2.5, 128->128 7x7 b16
+// 1.62 -> 1.33, 64->64 2x2 b256 0.74 -> 0.38, 5x5 12.8 -> 12.1; 16 rows: no better), but 4 for
+// 1x1 filters (1x1 32->64 28x28 b64 1.25 -> 1.39 with 8).
+constexpr int kBwfRows = 8;
 
-// Scratch floats the filter gradient needs per thread: kBwfRows padded input rows and g rows
-// padded to Opad.
-inline int64_t bwf_scratch(const Geometry& g) { return kBwfRows * (padded_width(g, 1) * g.C + g.OW * g.Opad); }
+// How the filter gradient reads x. Without a left pad rows are read in place, but for the last
+// pixels whose taps reach past the row's end (stride 2 "SAME": one column of right pad), which read
+// a copy of just their columns (tailw pixels from pixel owm's first input); with a left pad, padded
+// copies of whole rows (Wp pixels). 3x3 s2 32->64 28x28 b64: 2.73 -> 2.38 ms (min of 3, loaded;
+// the whole-row copies were a quarter of the kernel's samples). Scratch only for what is copied:
+// 1x1 32->64 1.80 -> 1.17-1.43 ms (the zero-filled scratch of 8 whole rows per block had cost more
+// than the rows saved).
+struct BwfLayout {
+  int rows;                // output rows per tile pass
+  bool in_place;
+  int64_t Wp, owm, tailw;  // padded row, pixels read in place, tail copy (pixels)
+  int64_t xrow, grow;      // scratch floats per row: x copy, g padded to Opad (0 when O == Opad)
+};
+
+inline BwfLayout bwf_layout(const Geometry& g) {
+  BwfLayout b;
+  b.rows = g.KH * g.KW == 1 ? 4 : kBwfRows;
+  b.in_place = g.pl == 0;
+  b.Wp = padded_width(g, 1);
+  const int64_t reach = (g.KW - 1) * g.dw;
+  b.owm = b.in_place ? std::min<int64_t>(g.OW, g.W - reach <= 0 ? 0 : (g.W - 1 - reach) / g.sw + 1) : g.OW;
+  b.tailw = b.owm < g.OW ? (g.OW - 1 - b.owm) * g.sw + reach + 1 : 0;
+  b.xrow = (b.in_place ? b.tailw : b.Wp) * g.C;
+  b.grow = g.O == g.Opad ? 0 : g.OW * g.Opad;
+  return b;
+}
+
+// Scratch floats the filter gradient needs per thread.
+inline int64_t bwf_scratch(const Geometry& g) {
+  const BwfLayout b = bwf_layout(g);
+  return b.rows * (b.xrow + b.grow);
+}
 
 // Filter gradient over output rows [r0, r1), accumulated into part ([KH*KW*C][Opad], not zeroed
-// here), kBwfRows rows per tile pass.
+// here), bwf_layout(g).rows rows per tile pass.
 template <int L, int V, int CB> void backprop_filter_rows(const float* x, const float* gr, float* part,
                                                           const Geometry& g, int64_t r0, int64_t r1, float* scratch) {
-  const int64_t C = g.C, Wp = padded_width(g, 1), rowlen = Wp * C;
+  const BwfLayout lay = bwf_layout(g);
+  const int64_t C = g.C, Wp = lay.Wp, rowlen = lay.xrow;
   const int64_t xstride = g.sw * C;
-  float* gpad = scratch + kBwfRows * rowlen;
+  float* gpad = scratch + lay.rows * rowlen;
   const bool gdirect = g.O == g.Opad;
   const int64_t gstride = gdirect ? g.O : g.Opad;
   const bool flat = g.dw == 1;
-  const bool in_place = g.pl == 0 && Wp <= g.W;
+  const bool in_place = lay.in_place;
+  const int64_t owm = lay.owm, tailw = lay.tailw;
   const int64_t runs = flat ? 1 : g.KW, J = flat ? g.KW * C : C;
-  for (int64_t rb = r0; rb < r1; rb += kBwfRows) {
-    const int nrow = int(std::min<int64_t>(kBwfRows, r1 - rb));
+  const int pass_rows = lay.rows;
+  for (int64_t rb = r0; rb < r1; rb += pass_rows) {
+    const int nrow = int(std::min<int64_t>(pass_rows, r1 - rb));
     const float* grows[kBwfRows];
     for (int i = 0; i < nrow; ++i) {
       grows[i] = gr + (rb + i) * g.OW * g.O;
@@ -231,6 +274,7 @@ template <int L, int V, int CB> void backprop_filter_rows(const float* x, const 
     }
     for (int64_t kh = 0; kh < g.KH; ++kh) {
       const float* xs[kBwfRows];
+      const float* xt[kBwfRows];
       const float* gs[kBwfRows];
       int nr = 0;
       for (int i = 0; i < nrow; ++i) {
@@ -238,10 +282,17 @@ template <int L, int V, int CB> void backprop_filter_rows(const float* x, const 
         const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
         if (ih < 0 || ih >= g.H) continue;
         if (in_place) {
-          xs[nr] = x + ((n * g.H + ih) * g.W) * C;
+          xs[nr] = xt[nr] = x + ((n * g.H + ih) * g.W) * C;
+          if (tailw > 0) {
+            float* dst = scratch + nr * rowlen;
+            const int64_t c0 = owm * g.sw, in = std::max<int64_t>(0, std::min(tailw, g.W - c0));
+            std::memcpy(dst, xs[nr] + c0 * C, size_t(in * C) * sizeof(float));
+            std::memset(dst + in * C, 0, size_t((tailw - in) * C) * sizeof(float));
+            xt[nr] = dst;
+          }
         } else {
           pad_row(x, g, n, ih, Wp, scratch + nr * rowlen);
-          xs[nr] = scratch + nr * rowlen;
+          xs[nr] = xt[nr] = scratch + nr * rowlen;
         }
         gs[nr++] = grows[i];
       }
@@ -251,7 +302,7 @@ template <int L, int V, int CB> void backprop_filter_rows(const float* x, const 
         for (int64_t ob = 0; ob < g.Opad; ob += V * L)
           for (int64_t j0 = 0; j0 < J; j0 += CB) {
             const int cb = int(std::min<int64_t>(CB, J - j0));
-            tile_bwf_any<L, V, CB>(cb, xs, gs, nr, k * g.dw * C + j0, ob, xstride, gstride, g.OW,
+            tile_bwf_any<L, V, CB>(cb, xs, xt, gs, nr, k * g.dw * C + j0, ob, xstride, gstride, owm, g.OW,
                                    dwk + j0 * g.Opad + ob, g.Opad);
           }
       }
@@ -312,10 +363,12 @@ template <int L, int V, int CC> void backprop_input_small_c_rows(const float* gr
 
 // Depthwise with one filter per channel (multiplier 1): out[n, oh, ow, c] = sum over (kh, kw) of
 // x[n, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw, c] * w[kh, kw, c]. Vectors run along the channels;
-// a pixel's L channels accumulate over its in-image taps in a register. Two loads per multiply-add
-// make this bound by loads, so it reads x in place (no padded copies: a border test per tap is
-// cheaper). Channels past the last whole vector go one at a time. With the filter flipped in space
-// (pads as in Note [Direct conv]) this is also the gradient w.r.t. the input for stride 1.
+// a pixel's L channels accumulate over its in-image taps in a register, four pixels at a time
+// inside the row (one weight load per four multiply-adds; one pixel at a time was bound by its
+// chain of dependent multiply-adds: 3x3 32 28x28 b64 0.78 -> 0.39 ms). It reads x in place (no
+// padded copies: border pixels go one at a time with their in-image taps). Channels past the last
+// whole vector go one at a time. With the filter flipped in space (pads as in Note [Direct conv])
+// this is also the gradient w.r.t. the input for stride 1.
 template <int L>
 void depthwise_rows(const float* x, const float* w, float* out, const Geometry& g, int64_t r0, int64_t r1, float*) {
   typedef typename Vec<L>::type vf;
@@ -331,25 +384,53 @@ void depthwise_rows(const float* x, const float* w, float* out, const Geometry& 
       rows[nk] = x + ((n * g.H + ih) * g.W) * C;
       wrows[nk++] = w + kh * g.KW * C;
     }
-    for (int64_t ow = 0; ow < g.OW; ++ow) {
+    // One pixel, channels from c_begin: taps kw in [k0, k1) fall inside the row.
+    const auto pixel = [&](int64_t ow, int64_t c_begin) {
       float* o = out + (r * g.OW + ow) * C;
       const int64_t iw0 = ow * g.sw - g.pl;
-      // taps kw in [k0, k1) fall inside the row
       const int64_t k0 = iw0 >= 0 ? 0 : (-iw0 + g.dw - 1) / g.dw;
       const int64_t k1 = std::min<int64_t>(g.KW, g.W - iw0 <= 0 ? 0 : (g.W - iw0 + g.dw - 1) / g.dw);
-      for (int64_t c = 0; c < CV; c += L) {
+      for (int64_t c = c_begin; c < CV; c += L) {
         vf acc = vf{};
         for (int i = 0; i < nk; ++i)
           for (int64_t kw = k0; kw < k1; ++kw)
             acc += load<L>(rows[i] + (iw0 + kw * g.dw) * C + c) * load<L>(wrows[i] + kw * C + c);
         store<L>(o + c, acc);
       }
-      for (int64_t c = CV; c < C; ++c) {
+      for (int64_t c = std::max(c_begin, CV); c < C; ++c) {
         float acc = 0;
         for (int i = 0; i < nk; ++i)
           for (int64_t kw = k0; kw < k1; ++kw) acc += rows[i][(iw0 + kw * g.dw) * C + c] * wrows[i][kw * C + c];
         o[c] = acc;
       }
+    };
+    // Blocks of P pixels whose taps all lie inside the row: P independent sums (one pixel's chain
+    // of KH*KW multiply-adds is bound by their latency), each weight vector loaded once per block.
+    // Same products, same order per output as one pixel at a time.
+    constexpr int P = 4;
+    const int64_t span = (P - 1) * g.sw + (g.KW - 1) * g.dw;  // the block's taps past its first
+    int64_t ow = 0;
+    while (ow < g.OW) {
+      const int64_t iw0 = ow * g.sw - g.pl;
+      if (ow + P > g.OW || iw0 < 0 || iw0 + span >= g.W) {
+        pixel(ow++, 0);
+        continue;
+      }
+      float* o = out + (r * g.OW + ow) * C;
+      for (int64_t c = 0; c < CV; c += L) {
+        vf acc[P];
+        for (int p = 0; p < P; ++p) acc[p] = vf{};
+        for (int i = 0; i < nk; ++i)
+          for (int64_t kw = 0; kw < g.KW; ++kw) {
+            const vf wv = load<L>(wrows[i] + kw * C + c);
+            const float* xp = rows[i] + (iw0 + kw * g.dw) * C + c;
+            for (int p = 0; p < P; ++p) acc[p] += load<L>(xp + p * g.sw * C) * wv;
+          }
+        for (int p = 0; p < P; ++p) store<L>(o + p * C + c, acc[p]);
+      }
+      if (CV < C)
+        for (int p = 0; p < P; ++p) pixel(ow + p, CV);
+      ow += P;
     }
   }
 }

@@ -1,5 +1,7 @@
-// Winograd F(4x4, 3x3) for float32 3x3 stride-1 convolutions over NHWC tensors (See Note
-// [Winograd] in conv.cpp for the transform, the selection rule and the error bound). The kernels
+// Winograd F(4x4, 3x3) and F(2x2, 5x5) for float32 3x3 and 5x5 stride-1 convolutions over NHWC
+// tensors, one code path over the tile's output size M (4 or 2; the filter size is 7 - M, both
+// with the 6x6 input tile and the same B^T). See Note [Winograd] in conv.cpp for the transforms,
+// the selection rule and the error bound. The kernels
 // need AVX-512F; this file is compiled with the project's baseline flags and switches the target
 // on for its own functions only (GCC's target pragma below), and conv.cpp calls them only on CPUs
 // that have AVX-512F.
@@ -26,35 +28,51 @@ int64_t padded_out(int64_t O) { return (O + 15) / 16 * 16; }
 
 namespace {
 
-// U[xi][c][Opad] = (G g G^T)[xi] of each 3x3 filter g of w [3, 3, C, O] (zero for o >= O).
+// G [6][R] of F(7 - R, R) at points 0, 1, -1, 2, -2, inf: row i = f_i (1, p_i, .., p_i^(R-1)) with
+// f = 1/4, -1/6, -1/6, 1/24, 1/24, and the last row picks the highest coefficient (Note [Winograd]).
+struct GMatrix {
+  double g[6][5];
+};
+
+GMatrix g_matrix(int R) {
+  static const double f[5] = {1.0 / 4, -1.0 / 6, -1.0 / 6, 1.0 / 24, 1.0 / 24}, pt[5] = {0, 1, -1, 2, -2};
+  GMatrix m{};
+  for (int i = 0; i < 5; ++i) {
+    double v = f[i];
+    for (int k = 0; k < R; ++k, v *= pt[i]) m.g[i][k] = v;
+  }
+  m.g[5][R - 1] = 1.0;
+  return m;
+}
+
+// U[xi][c][Opad] = (G g G^T)[xi] of each RxR filter g of w [R, R, C, O] (zero for o >= O).
 // Computed in double over rows of O (vectorised), rounded once.
-void transform_filter_into(float* U, const float* w, int64_t C, int64_t O) {
+void transform_filter_into(float* U, const float* w, int64_t C, int64_t O, int R) {
   const int64_t Opad = padded_out(O);
-  static const double G[6][3] = {{1.0 / 4, 0, 0},
-                                 {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                 {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                 {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                 {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                 {0, 0, 1}};
+  const GMatrix gm = g_matrix(R);
+  const auto& G = gm.g;
   std::memset(U, 0, size_t(36 * C * Opad) * sizeof(float));
-  std::vector<double> t(size_t(18 * O));  // t[i][kw][o] = (G g)[i][kw]
+  std::vector<double> t(size_t(6 * R * O));  // t[i][kw][o] = (G g)[i][kw]
   for (int64_t c = 0; c < C; ++c) {
+    std::fill(t.begin(), t.end(), 0.0);
     for (int i = 0; i < 6; ++i)
-      for (int kw = 0; kw < 3; ++kw) {
-        double* ti = t.data() + (i * 3 + kw) * O;
-        const float* g0 = w + ((0 * 3 + kw) * C + c) * O;
-        const float* g1 = w + ((1 * 3 + kw) * C + c) * O;
-        const float* g2 = w + ((2 * 3 + kw) * C + c) * O;
-        for (int64_t o = 0; o < O; ++o)
-          ti[o] = G[i][0] * double(g0[o]) + G[i][1] * double(g1[o]) + G[i][2] * double(g2[o]);
+      for (int kw = 0; kw < R; ++kw) {
+        double* ti = t.data() + (i * R + kw) * O;
+        for (int kh = 0; kh < R; ++kh) {
+          const double gk = G[i][kh];
+          if (gk == 0.0) continue;
+          const float* gw = w + ((kh * R + kw) * C + c) * O;
+          for (int64_t o = 0; o < O; ++o) ti[o] += gk * double(gw[o]);
+        }
       }
     for (int i = 0; i < 6; ++i)
       for (int j = 0; j < 6; ++j) {
-        const double* t0 = t.data() + (i * 3 + 0) * O;
-        const double* t1 = t.data() + (i * 3 + 1) * O;
-        const double* t2 = t.data() + (i * 3 + 2) * O;
         float* u = U + ((i * 6 + j) * C + c) * Opad;
-        for (int64_t o = 0; o < O; ++o) u[o] = float(t0[o] * G[j][0] + t1[o] * G[j][1] + t2[o] * G[j][2]);
+        for (int64_t o = 0; o < O; ++o) {
+          double acc = 0.0;
+          for (int kw = 0; kw < R; ++kw) acc += t[size_t((i * R + kw) * O + o)] * G[j][kw];
+          u[o] = float(acc);
+        }
       }
   }
 }
@@ -70,15 +88,20 @@ inline void bt6(const __m512* d, __m512* r) {
   r[5] = _mm512_fmadd_ps(four, d[1], _mm512_fnmadd_ps(five, d[3], d[5]));
 }
 
-// A^T m on six vectors (the output transform along one axis), four results.
-inline void at6(const __m512* m, __m512* y) {
-  const __m512 two = _mm512_set1_ps(2.0f), four = _mm512_set1_ps(4.0f), eight = _mm512_set1_ps(8.0f);
+// A^T m on six vectors (the output transform along one axis), MT results.
+template <int MT> inline void at6(const __m512* m, __m512* y) {
+  const __m512 two = _mm512_set1_ps(2.0f);
   const __m512 s12 = _mm512_add_ps(m[1], m[2]), d12 = _mm512_sub_ps(m[1], m[2]);
   const __m512 s34 = _mm512_add_ps(m[3], m[4]), d34 = _mm512_sub_ps(m[3], m[4]);
   y[0] = _mm512_add_ps(_mm512_add_ps(m[0], s12), s34);
-  y[1] = _mm512_fmadd_ps(two, d34, d12);
-  y[2] = _mm512_fmadd_ps(four, s34, s12);
-  y[3] = _mm512_add_ps(_mm512_fmadd_ps(eight, d34, d12), m[5]);
+  if constexpr (MT == 2) {
+    y[1] = _mm512_add_ps(_mm512_fmadd_ps(two, d34, d12), m[5]);
+  } else {
+    const __m512 four = _mm512_set1_ps(4.0f), eight = _mm512_set1_ps(8.0f);
+    y[1] = _mm512_fmadd_ps(two, d34, d12);
+    y[2] = _mm512_fmadd_ps(four, s34, s12);
+    y[3] = _mm512_add_ps(_mm512_fmadd_ps(eight, d34, d12), m[5]);
+  }
 }
 
 inline __mmask16 lane_mask(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u); }
@@ -111,43 +134,43 @@ template <bool Inside> void input_tile_at(const float* x, const Problem& p, int6
   }
 }
 
-// V for tile `tile` (global index) in chunk row t.
-void input_tile(const float* x, const Problem& p, int64_t TH, int64_t TW, int64_t tile, float* V, int64_t t,
-                int64_t vs) {
-  const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * 4 - p.pt, w0 = (r % TW) * 4 - p.pl;
+// V for tile `tile` (global index) in chunk row t; tiles step MT outputs.
+template <int MT> void input_tile(const float* x, const Problem& p, int64_t TH, int64_t TW, int64_t tile, float* V,
+                                  int64_t t, int64_t vs) {
+  const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * MT - p.pt, w0 = (r % TW) * MT - p.pl;
   if (h0 >= 0 && w0 >= 0 && h0 + 6 <= p.H && w0 + 6 <= p.W) input_tile_at<true>(x, p, n, h0, w0, V, t, vs);
   else input_tile_at<false>(x, p, n, h0, w0, V, t, vs);
 }
 
-// Output tile `tile` from M[xi][t][Opad]: hn x wn of its 4x4 outputs lie in the image (Full: all).
-template <bool Full> void output_tile_at(const float* M, const Problem& p, int64_t n, int64_t h0, int64_t w0, int hn,
-                                         int wn, int64_t t, int64_t ms, int64_t Opad, float* out) {
+// Output tile `tile` from M[xi][t][Opad]: hn x wn of its MT x MT outputs lie in the image (Full: all).
+template <int MT, bool Full> void output_tile_at(const float* M, const Problem& p, int64_t n, int64_t h0, int64_t w0,
+                                                 int hn, int wn, int64_t t, int64_t ms, int64_t Opad, float* out) {
   const int64_t O = p.O;
-  if (Full) hn = wn = 4;
+  if (Full) hn = wn = MT;
   for (int64_t o0 = 0; o0 < O; o0 += 16) {
     const __mmask16 mk = lane_mask(O - o0);
-    __m512 rows[6][4];
+    __m512 rows[6][MT];
     for (int i = 0; i < 6; ++i) {
       __m512 mv[6];
       for (int j = 0; j < 6; ++j) mv[j] = _mm512_loadu_ps(M + (i * 6 + j) * ms + t * Opad + o0);
-      at6(mv, rows[i]);  // rows[i][b] = (m A)[i][b]
+      at6<MT>(mv, rows[i]);  // rows[i][b] = (m A)[i][b]
     }
     for (int b = 0; b < wn; ++b) {
-      __m512 col[6], y[4];
+      __m512 col[6], y[MT];
       for (int i = 0; i < 6; ++i) col[i] = rows[i][b];
-      at6(col, y);
+      at6<MT>(col, y);
       for (int a = 0; a < hn; ++a)
         _mm512_mask_storeu_ps(out + ((n * p.OH + h0 + a) * p.OW + w0 + b) * O + o0, mk, y[a]);
     }
   }
 }
 
-void output_tile(const float* M, const Problem& p, int64_t TH, int64_t TW, int64_t tile, int64_t t, int64_t ms,
-                 int64_t Opad, float* out) {
-  const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * 4, w0 = (r % TW) * 4;
-  const int hn = int(std::min<int64_t>(4, p.OH - h0)), wn = int(std::min<int64_t>(4, p.OW - w0));
-  if (hn == 4 && wn == 4) output_tile_at<true>(M, p, n, h0, w0, hn, wn, t, ms, Opad, out);
-  else output_tile_at<false>(M, p, n, h0, w0, hn, wn, t, ms, Opad, out);
+template <int MT> void output_tile(const float* M, const Problem& p, int64_t TH, int64_t TW, int64_t tile, int64_t t,
+                                   int64_t ms, int64_t Opad, float* out) {
+  const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * MT, w0 = (r % TW) * MT;
+  const int hn = int(std::min<int64_t>(MT, p.OH - h0)), wn = int(std::min<int64_t>(MT, p.OW - w0));
+  if (hn == MT && wn == MT) output_tile_at<MT, true>(M, p, n, h0, w0, hn, wn, t, ms, Opad, out);
+  else output_tile_at<MT, false>(M, p, n, h0, w0, hn, wn, t, ms, Opad, out);
 }
 
 // Cm[t][Opad] = A[t][C] B[C][Opad] for rows [0, T) in blocks of R rows and NV vectors of columns.
@@ -173,42 +196,52 @@ void gemm_block(const float* A, const float* B, float* Cm, int64_t T, int64_t C,
     }
 }
 
-// A e on four vectors (the output-gradient transform along one axis, A = (A^T)^T), six results.
-inline void a4(const __m512* e, __m512* z) {
-  const __m512 two = _mm512_set1_ps(2.0f), four = _mm512_set1_ps(4.0f);
-  const __m512 s02 = _mm512_add_ps(e[0], e[2]), s13 = _mm512_add_ps(e[1], e[3]);
-  const __m512 p02 = _mm512_fmadd_ps(four, e[2], e[0]), p13 = _mm512_fmadd_ps(four, e[3], e[1]);
-  z[0] = e[0];
-  z[1] = _mm512_add_ps(s02, s13);
-  z[2] = _mm512_sub_ps(s02, s13);
-  z[3] = _mm512_fmadd_ps(two, p13, p02);
-  z[4] = _mm512_fnmadd_ps(two, p13, p02);
-  z[5] = e[3];
+// A e on MT vectors (the output-gradient transform along one axis, A = (A^T)^T), six results.
+template <int MT> inline void a_e(const __m512* e, __m512* z) {
+  const __m512 two = _mm512_set1_ps(2.0f);
+  if constexpr (MT == 2) {
+    z[0] = e[0];
+    z[1] = _mm512_add_ps(e[0], e[1]);
+    z[2] = _mm512_sub_ps(e[0], e[1]);
+    z[3] = _mm512_fmadd_ps(two, e[1], e[0]);
+    z[4] = _mm512_fnmadd_ps(two, e[1], e[0]);
+    z[5] = e[1];
+  } else {
+    const __m512 four = _mm512_set1_ps(4.0f);
+    const __m512 s02 = _mm512_add_ps(e[0], e[2]), s13 = _mm512_add_ps(e[1], e[3]);
+    const __m512 p02 = _mm512_fmadd_ps(four, e[2], e[0]), p13 = _mm512_fmadd_ps(four, e[3], e[1]);
+    z[0] = e[0];
+    z[1] = _mm512_add_ps(s02, s13);
+    z[2] = _mm512_sub_ps(s02, s13);
+    z[3] = _mm512_fmadd_ps(two, p13, p02);
+    z[4] = _mm512_fnmadd_ps(two, p13, p02);
+    z[5] = e[3];
+  }
 }
 
 // Z[xi][t][Opad] = A e A^T of the output-gradient tile `tile` (rows and columns past OH, OW and
 // channels past O read zero).
-void grad_tile(const float* gr, const Problem& p, int64_t TH, int64_t TW, int64_t tile, float* Z, int64_t t, int64_t zs,
-               int64_t Opad) {
-  const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * 4, w0 = (r % TW) * 4;
+template <int MT> void grad_tile(const float* gr, const Problem& p, int64_t TH, int64_t TW, int64_t tile, float* Z,
+                                 int64_t t, int64_t zs, int64_t Opad) {
+  const int64_t n = tile / (TH * TW), r = tile % (TH * TW), h0 = (r / TW) * MT, w0 = (r % TW) * MT;
   const int64_t O = p.O;
   for (int64_t o0 = 0; o0 < O; o0 += 16) {
     const __mmask16 mk = lane_mask(O - o0);
-    __m512 rows[4][6];
-    for (int a = 0; a < 4; ++a) {
+    __m512 rows[MT][6];
+    for (int a = 0; a < MT; ++a) {
       const int64_t oh = h0 + a;
-      __m512 e[4];
-      for (int b = 0; b < 4; ++b) {
+      __m512 e[MT];
+      for (int b = 0; b < MT; ++b) {
         const int64_t ow = w0 + b;
         e[b] = (oh < p.OH && ow < p.OW) ? _mm512_maskz_loadu_ps(mk, gr + ((n * p.OH + oh) * p.OW + ow) * O + o0)
                                         : _mm512_setzero_ps();
       }
-      a4(e, rows[a]);  // rows[a][j] = (e A^T)[a][j]
+      a_e<MT>(e, rows[a]);  // rows[a][j] = (e A^T)[a][j]
     }
     for (int j = 0; j < 6; ++j) {
-      __m512 col[4], z[6];
-      for (int a = 0; a < 4; ++a) col[a] = rows[a][j];
-      a4(col, z);
+      __m512 col[MT], z[6];
+      for (int a = 0; a < MT; ++a) col[a] = rows[a][j];
+      a_e<MT>(col, z);
       for (int i = 0; i < 6; ++i) _mm512_storeu_ps(Z + (i * 6 + j) * zs + t * Opad + o0, z[i]);
     }
   }
@@ -279,24 +312,25 @@ Plan plan_for(int64_t Opad) {
 
 }  // namespace
 
-std::vector<float> transform_filter(const float* w, int64_t C, int64_t O) {
+std::vector<float> transform_filter(const float* w, int64_t C, int64_t O, int R) {
   std::vector<float> U(size_t(36 * C * padded_out(O)));
-  transform_filter_into(U.data(), w, C, O);
+  transform_filter_into(U.data(), w, C, O, R);
   return U;
 }
 
 // The filter of the input gradient as a forward conv of the output gradient: flipped in space,
-// input and output channels swapped (w is [3, 3, C, O]; the result serves O inputs, C outputs).
-std::vector<float> transform_filter_flipped(const float* w, int64_t C, int64_t O) {
-  std::vector<float> f(size_t(9 * C * O));  // [3, 3, O, C]
-  for (int k = 0; k < 9; ++k) {
-    const float* src = w + (8 - k) * C * O;
+// input and output channels swapped (w is [R, R, C, O]; the result serves O inputs, C outputs).
+std::vector<float> transform_filter_flipped(const float* w, int64_t C, int64_t O, int R) {
+  const int RR = R * R;
+  std::vector<float> f(size_t(RR * C * O));  // [R, R, O, C]
+  for (int k = 0; k < RR; ++k) {
+    const float* src = w + (RR - 1 - k) * C * O;
     float* dst = f.data() + k * O * C;
     for (int64_t c = 0; c < C; ++c)
       for (int64_t o = 0; o < O; ++o) dst[o * C + c] = src[c * O + o];
   }
   std::vector<float> U(size_t(36 * O * padded_out(C)));
-  transform_filter_into(U.data(), f.data(), O, C);
+  transform_filter_into(U.data(), f.data(), O, C, R);
   return U;
 }
 
@@ -306,8 +340,9 @@ namespace {
 constexpr int64_t kSkew = 16;
 }  // namespace
 
-void forward(const float* x, const float* U, float* out, const Problem& p) {
-  const int64_t Opad = padded_out(p.O), TH = (p.OH + 3) / 4, TW = (p.OW + 3) / 4, tiles = p.N * TH * TW;
+namespace {
+template <int MT> void forward_tiles(const float* x, const float* U, float* out, const Problem& p) {
+  const int64_t Opad = padded_out(p.O), TH = (p.OH + MT - 1) / MT, TW = (p.OW + MT - 1) / MT, tiles = p.N * TH * TW;
   const Plan plan = plan_for(Opad);
   // About 12 tiles per chunk: their transformed inputs and products (~100 KB for 32 -> 32) stay
   // near L1; larger chunks measured slower (Note [Winograd]).
@@ -328,19 +363,20 @@ void forward(const float* x, const float* U, float* out, const Problem& p) {
       float* M = V + 36 * vs;
       for (int64_t ch = part * chunks / parts; ch < (part + 1) * chunks / parts; ++ch) {
         const int64_t t0 = ch * T, nt = std::min(T, tiles - t0);
-        for (int64_t t = 0; t < nt; ++t) input_tile(x, p, TH, TW, t0 + t, V, t, vs);
+        for (int64_t t = 0; t < nt; ++t) input_tile<MT>(x, p, TH, TW, t0 + t, V, t, vs);
         if (nt < T)
           for (int xi = 0; xi < 36; ++xi)
             std::memset(V + xi * vs + nt * p.C, 0, size_t((T - nt) * p.C) * sizeof(float));
         for (int xi = 0; xi < 36; ++xi) plan.fn(V + xi * vs, U + xi * p.C * Opad, M + xi * ms, T, p.C, Opad);
-        for (int64_t t = 0; t < nt; ++t) output_tile(M, p, TH, TW, t0 + t, t, ms, Opad, out);
+        for (int64_t t = 0; t < nt; ++t) output_tile<MT>(M, p, TH, TW, t0 + t, t, ms, Opad, out);
       }
     }
   });
 }
 
-void backprop_filter(const float* x, const float* gr, float* dw, const Problem& p) {
-  const int64_t Opad = padded_out(p.O), TH = (p.OH + 3) / 4, TW = (p.OW + 3) / 4, tiles = p.N * TH * TW;
+template <int MT> void backprop_filter_tiles(const float* x, const float* gr, float* dw, const Problem& p) {
+  constexpr int R = 7 - MT;
+  const int64_t Opad = padded_out(p.O), TH = (p.OH + MT - 1) / MT, TW = (p.OW + MT - 1) / MT, tiles = p.N * TH * TW;
   // Tiles per chunk: more than the forward's, as each chunk loads and stores the sums S.
   int64_t T = p.C * Opad <= 64 * 64 ? 32 : 64;
   T = std::max<int64_t>(1, std::min<int64_t>(T, tiles));
@@ -367,8 +403,8 @@ void backprop_filter(const float* x, const float* gr, float* dw, const Problem& 
         for (int64_t ch = blk * chunks / nblk; ch < (blk + 1) * chunks / nblk; ++ch) {
           const int64_t t0 = ch * T, nt = std::min(T, tiles - t0);
           for (int64_t t = 0; t < nt; ++t) {
-            input_tile(x, p, TH, TW, t0 + t, V, t, vs);
-            grad_tile(gr, p, TH, TW, t0 + t, Z, t, zs, Opad);
+            input_tile<MT>(x, p, TH, TW, t0 + t, V, t, vs);
+            grad_tile<MT>(gr, p, TH, TW, t0 + t, Z, t, zs, Opad);
           }
           for (int xi = 0; xi < 36; ++xi) gemm_tn(V + xi * vs, Z + xi * zs, S + xi * p.C * Opad, nt, p.C, Opad);
         }
@@ -378,36 +414,43 @@ void backprop_filter(const float* x, const float* gr, float* dw, const Problem& 
   for (int64_t blk = 1; blk < nblk; ++blk)
     for (int64_t i = 0; i < SK; ++i) ps[i] += ps[blk * SK + i];
   // dw[kh][kw][c][o] = (G^T S G)[kh][kw], in double over rows of O.
-  static const double G[6][3] = {{1.0 / 4, 0, 0},
-                                 {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                 {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                 {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                 {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                 {0, 0, 1}};
+  const GMatrix gm = g_matrix(R);
+  const auto& G = gm.g;
   const int64_t C = p.C, O = p.O;
-  std::vector<double> t(size_t(18 * O));  // t[i][kw][o] = (S G)[i][kw]
+  std::vector<double> t(size_t(6 * R * O));  // t[i][kw][o] = (S G)[i][kw]
   for (int64_t c = 0; c < C; ++c) {
     std::fill(t.begin(), t.end(), 0.0);
     for (int i = 0; i < 6; ++i)
       for (int j = 0; j < 6; ++j) {
         const float* s = ps + ((i * 6 + j) * C + c) * Opad;
-        for (int kw = 0; kw < 3; ++kw) {
+        for (int kw = 0; kw < R; ++kw) {
           const double gj = G[j][kw];
           if (gj == 0.0) continue;
-          double* ti = t.data() + (i * 3 + kw) * O;
+          double* ti = t.data() + (i * R + kw) * O;
           for (int64_t o = 0; o < O; ++o) ti[o] += gj * double(s[o]);
         }
       }
-    for (int kh = 0; kh < 3; ++kh)
-      for (int kw = 0; kw < 3; ++kw) {
-        float* d = dw + ((kh * 3 + kw) * C + c) * O;
+    for (int kh = 0; kh < R; ++kh)
+      for (int kw = 0; kw < R; ++kw) {
+        float* d = dw + ((kh * R + kw) * C + c) * O;
         for (int64_t o = 0; o < O; ++o) {
           double acc = 0.0;
-          for (int i = 0; i < 6; ++i) acc += G[i][kh] * t[size_t((i * 3 + kw) * O + o)];
+          for (int i = 0; i < 6; ++i) acc += G[i][kh] * t[size_t((i * R + kw) * O + o)];
           d[o] = float(acc);
         }
       }
   }
+}
+}  // namespace
+
+void forward(const float* x, const float* U, float* out, const Problem& p) {
+  if (p.R == 5) forward_tiles<2>(x, U, out, p);
+  else forward_tiles<4>(x, U, out, p);
+}
+
+void backprop_filter(const float* x, const float* gr, float* dw, const Problem& p) {
+  if (p.R == 5) backprop_filter_tiles<2>(x, gr, dw, p);
+  else backprop_filter_tiles<4>(x, gr, dw, p);
 }
 
 #pragma GCC pop_options

@@ -1,4 +1,4 @@
-// Winograd F(4x4, 3x3) kernels for float32 3x3 stride-1 convolutions (conv_winograd.cpp; Note
+// Winograd F(4x4, 3x3) and F(2x2, 5x5) kernels for float32 3x3 and 5x5 stride-1 convolutions (conv_winograd.cpp; Note
 // [Winograd] in conv.cpp). Declared only where the AVX-512 build is (TG_HAVE_AVX512_TU) and the
 // compiler is GCC; call only on CPUs with AVX-512F.
 #pragma once
@@ -13,19 +13,21 @@
 namespace tg {
 namespace wino {
 
-// One 3x3 stride-1 convolution: input [N, H, W, C], output [N, OH, OW, O], the window of output
-// (oh, ow) starting at input (oh - pt, ow - pl); input positions outside the image read zero.
+// One RxR (R = 3: F(4x4, 3x3); R = 5: F(2x2, 5x5)) stride-1 convolution: input [N, H, W, C],
+// output [N, OH, OW, O], the window of output (oh, ow) starting at input (oh - pt, ow - pl); input
+// positions outside the image read zero.
 struct Problem {
   int64_t N, H, W, C, O, OH, OW, pt, pl;
+  int R;
 };
 
-// The transformed filter [36][C][O rounded up to 16] of w [3, 3, C, O].
-std::vector<float> transform_filter(const float* w, int64_t C, int64_t O);
+// The transformed filter [36][C][O rounded up to 16] of w [R, R, C, O].
+std::vector<float> transform_filter(const float* w, int64_t C, int64_t O, int R);
 // The same for the input gradient's filter: w flipped in space, channels swapped ([36][O][C up to 16]).
-std::vector<float> transform_filter_flipped(const float* w, int64_t C, int64_t O);
+std::vector<float> transform_filter_flipped(const float* w, int64_t C, int64_t O, int R);
 // out = the convolution p of x with the transformed filter U.
 void forward(const float* x, const float* U, float* out, const Problem& p);
-// dw [3, 3, C, O] (overwritten) = the filter gradient of the convolution p with input x and
+// dw [R, R, C, O] (overwritten) = the filter gradient of the convolution p with input x and
 // output gradient gr.
 void backprop_filter(const float* x, const float* gr, float* dw, const Problem& p);
 
