@@ -412,6 +412,8 @@ def _allreduce_native(eng, t, op, name):
     key = (t._dtype_code, t._shape_tuple, op)
     entry = eng.native_entries.get(key)
     if entry is None:
+        if len(eng.native_entries) > 4096:  # as hash_of's cache: programs with ever new shapes
+            eng.native_entries.clear()
         entry = eng.native_entries[key] = _native_entry(eng, t, op)
     if not entry:
         return None
