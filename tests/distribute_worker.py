@@ -481,6 +481,17 @@ def native():
     assert (tape.gradient(loss, w).numpy() == n).all()
     ints = [value_of(q, np.int32) for q in range(n)]
     assert (hvd.allreduce(tg.constant(ints[r])).numpy() == expected(hvd.Average, ints)).all()
+    # inside tf.function: a collective cannot be replayed, so the function runs as eager would, and
+    # every call reduces once on every rank (a hang or a wrong count would show here)
+
+    @tg.function
+    def doubled_sum(x):
+        return hvd.allreduce(x * 2.0, op=hvd.Sum, name="in_function")
+
+    for k in range(3):
+        got = doubled_sum(tg.constant([float(r + k), 1.0]))
+        assert got.numpy().tolist() == [2.0 * sum(q + k for q in range(n)), 2.0 * n], (k, got.numpy())
+    assert float(hvd.allreduce(tg.constant(1.0), op=hvd.Sum)) == n  # still in step with the other ranks
 
 
 # --- sparse gradients: tf.IndexedSlices allgathered (sparse_as_dense=False) or densified ------------
