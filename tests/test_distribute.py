@@ -235,7 +235,7 @@ def test_native_call_in_one_process():
 from mpi4py import MPI
 import numpy as np, tapegrad as tg
 from tapegrad.distribute import _engine
-nat = _engine.Native(MPI, MPI.COMM_WORLD.Dup())
+nat = _engine.Native(MPI, MPI.COMM_WORLD.Dup(), {"sum": MPI.SUM, "max": MPI.MAX})
 x = tg.constant(np.arange(6, dtype=np.float32).reshape(2, 3))
 out = nat.allreduce(x, nat.types[0], "sum", 12345, 0.5)
 assert out is not x and out.shape == (2, 3) and out.dtype == tg.float32

@@ -437,7 +437,7 @@ def _native_entry(eng, t, op):
     """(check hash, MPI datatype, MPI op, scale, description) of an allreduce of tensors like t, as
     the Python path would check and scale it; False where the native path does not apply."""
     mpi_type = eng.native.types.get(t._dtype_code)
-    if mpi_type is None or op not in _MPI_OP or op == Adasum or int(np.prod(t._shape_tuple)) > 2**31 - 1:
+    if mpi_type is None or op not in _MPI_OP or int(np.prod(t._shape_tuple)) > 2**31 - 1:  # (Adasum: not in _MPI_OP)
         return False
     floating = t.dtype.is_floating
     if op == Average and not floating:  # integer Average truncates: the Python path does that

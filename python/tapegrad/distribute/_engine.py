@@ -28,8 +28,8 @@ check and the data allreduce back to back without the GIL, into a fresh tensor. 
 library that mpi4py loaded: MPI_Allreduce found with ``dlopen(soname, RTLD_NOLOAD)`` (only a library
 already in the process), handles from mpi4py's ``_handleof``, int-sized (MPICH) or pointer-sized
 (Open MPI, the MPI-5 ABI) as ``MPI._sizeof`` says. The build links no MPI. Its check hashes the same
-description as the Python path and moves the same bytes with the same MPI datatype, so a rank on
-either path matches the other. Every rank decides at init, together, whether the library was found
+description as the Python path and moves the same bytes with the same MPI datatype (the one mpi4py
+gives a numpy array of that dtype), so a rank on either path matches the other. Every rank decides at init, together, whether the library was found
 (a LAND allreduce) and works (a test sum through the native call, compared, then a second LAND), so
 no rank takes a path another does not. ``TAPEGRAD_DISTRIBUTE_NATIVE=0`` turns it off (for A/B).
 Why: the Python path costs ~20 us a call on top of MPI (argument handling, the plan, a 16-byte
@@ -50,6 +50,7 @@ import traceback
 import numpy as np
 
 from .. import _core
+from .._dtypes import as_dtype
 from ..errors import FailedPreconditionError
 
 _KIND_NAMES = {"allreduce": "ALLREDUCE", "allgather": "ALLGATHER", "broadcast": "BROADCAST"}
@@ -85,7 +86,6 @@ class Engine:
         self.cross_comm = comm.Split(color=self.local_rank, key=self.rank)
         self.cross_rank, self.cross_size = self.cross_comm.Get_rank(), self.cross_comm.Get_size()
         self.homogeneous = len(set(comm.allgather(self.local_size))) == 1
-        self.native = bind_native(MPI, comm) if self.size > 1 else None
         self.fusion_threshold = int(fusion_threshold)
         self.overlap = True
         self.lock = threading.RLock()
@@ -94,6 +94,7 @@ class Engine:
         self._check_in = np.zeros(2, np.int64)
         self._check_out = np.zeros(2, np.int64)
         self._ops = {"sum": MPI.SUM, "min": MPI.MIN, "max": MPI.MAX, "product": MPI.PROD}
+        self.native = bind_native(MPI, comm, self._ops) if self.size > 1 else None
         self.pending = None  # (what, since): the collective this process is inside, for the watchdog
         self.stall_warn = float(os.environ.get("HOROVOD_STALL_CHECK_TIME_SECONDS", 60))
         self.stall_abort = float(os.environ.get("HOROVOD_STALL_SHUTDOWN_TIME_SECONDS", 0))
@@ -310,25 +311,16 @@ def empty_like_shape(shape, dtype_code):
 
 # --- the native path (See Note [Native collectives]) ---------------------------------------------
 _LIBMPI_SONAMES = ("libmpi.so.12", "libmpi.so.40", "libmpi_abi.so.0", "libmpi.so")
-# The engine's dtype codes (cpp/tensor/dtype.h) of the real dtypes, with their MPI datatypes.
-_NATIVE_TYPES = {
-    0: "FLOAT",
-    1: "DOUBLE",
-    2: "INT32_T",
-    3: "INT64_T",
-    5: "UINT8_T",
-    6: "INT8_T",
-    7: "INT16_T",
-    8: "UINT16_T",
-    9: "UINT32_T",
-    10: "UINT64_T",
-}
+# The real dtypes the native path reduces. Their MPI datatypes are the ones mpi4py gives numpy
+# arrays of the dtype (MPI._typedict, by the numpy type character: MPI_LONG for int64, not
+# MPI_INT64_T), so that a rank on the Python path, which hands mpi4py numpy views, names the same.
+_NATIVE_DTYPES = ("float32", "float64", "int32", "int64", "uint8", "int8", "int16", "uint16", "uint32", "uint64")
 
 
 class Native:
     """The MPI library's entry points and this communicator's handles, for `_core._mpi_allreduce`."""
 
-    def __init__(self, MPI, comm):
+    def __init__(self, MPI, comm, ops):
         lib = None
         for soname in _LIBMPI_SONAMES:  # only a library already loaded (by mpi4py): RTLD_NOLOAD
             try:
@@ -348,22 +340,23 @@ class Native:
 
         _core._mpi_bind(address(lib.MPI_Allreduce), address(lib.MPI_Error_string), MPI._sizeof(MPI.COMM_WORLD) > 4)
         self.comm = handle(comm)
-        self.types = {code: handle(getattr(MPI, name)) for code, name in _NATIVE_TYPES.items()}
-        self.ops = {"sum": handle(MPI.SUM), "min": handle(MPI.MIN), "max": handle(MPI.MAX), "product": handle(MPI.PROD)}
-        self.int64 = self.types[3]
+        self.types = {as_dtype(n)._code: handle(MPI._typedict[np.dtype(n).char]) for n in _NATIVE_DTYPES}
+        self.ops = {name: handle(op) for name, op in ops.items()}  # the engine's table, as handles
+        self.int64 = self.types[as_dtype("int64")._code]  # the check's [h, -h], as the Python path's
 
     def allreduce(self, t, mpi_type, mpi_op, h, scale):
         """The reduced tensor, or None when the ranks' check hashes `h` differ (on every rank alike)."""
         return _core._mpi_allreduce(t, self.comm, mpi_type, self.ops[mpi_op], h, self.int64, self.ops["max"], scale)
 
 
-def bind_native(MPI, comm):
-    """The Native of this communicator when every rank found and tested one, else None on every rank."""
+def bind_native(MPI, comm, ops):
+    """The Native of this communicator when every rank found and tested one, else None on every rank.
+    ops: the engine's reduction table (name -> MPI.Op)."""
     native = None
     if os.environ.get("TAPEGRAD_DISTRIBUTE_NATIVE", "1") != "0":
         try:
-            native = Native(MPI, comm)
-        except (OSError, AttributeError, ValueError):
+            native = Native(MPI, comm, ops)
+        except (OSError, AttributeError, KeyError, ValueError):
             native = None
     if not comm.allreduce(native is not None, op=MPI.LAND):
         return None
