@@ -37,7 +37,6 @@ mpi4py call for the check, a numpy view): +16% to +67% over raw mpi4py at 1 MiB,
 budget is 5%.
 """
 
-import contextlib
 import ctypes
 import hashlib
 import os
@@ -72,6 +71,29 @@ class Job:
         if self.error is not None:
             raise self.error
         return self.value
+
+
+class _Collective:
+    """Engine.collective's context: a plain class, not @contextmanager (its generator cost ~1.5 us
+    a call, a tenth of a small native allreduce; Note [Native collectives])."""
+
+    __slots__ = ("eng", "what", "outer")
+
+    def __init__(self, eng, what):
+        self.eng, self.what, self.outer = eng, what, None
+
+    def __enter__(self):
+        eng = self.eng
+        eng.lock.acquire()
+        self.outer = eng.pending
+        if self.outer is None:
+            eng.pending = (self.what, time.monotonic())
+
+    def __exit__(self, *exc):
+        eng = self.eng
+        if self.outer is None:
+            eng.pending = None
+        eng.lock.release()
 
 
 class Engine:
@@ -118,18 +140,10 @@ class Engine:
                 job.error = e
             job.done.set()
 
-    @contextlib.contextmanager
     def collective(self, what):
-        """Holds the lock around one collective and tells the watchdog what this rank waits in."""
-        with self.lock:
-            outer = self.pending
-            if outer is None:
-                self.pending = (what, time.monotonic())
-            try:
-                yield
-            finally:
-                if outer is None:
-                    self.pending = None
+        """Holds the lock around one collective and tells the watchdog what this rank waits in (a
+        context manager)."""
+        return _Collective(self, what)
 
     def _watchdog(self):
         """Horovod's stall check: a rank blocked in one collective for HOROVOD_STALL_CHECK_TIME_SECONDS
