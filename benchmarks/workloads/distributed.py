@@ -158,9 +158,8 @@ def child_bandwidth(sizes, reps):
             our_t.append(time.perf_counter() - t0)
             del result  # (releasing a tensor is the allocator's business, not the allreduce's)
             comm.Barrier()
-            eng.native = (
-                None  # the Python path (mpi4py for the check and the data), as before Note [Native collectives]
-            )
+            # the Python path (mpi4py for the check and the data), as before Note [Native collectives]
+            eng.native = None
             t0 = time.perf_counter()
             result = hvd.allreduce(t, op=hvd.Sum)
             py_t.append(time.perf_counter() - t0)
