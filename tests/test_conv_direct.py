@@ -7,6 +7,8 @@ off here, so the 3x3 stride-1 cases with 16 or more channels reach the direct ke
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import tapegrad as tg
 from tapegrad import _core
@@ -77,6 +79,58 @@ def test_direct_float32_matches_float64_path(xs, ws, st, dl, pads):
         assert a.dtype == np.float32 and a.shape == b.shape, name
         scale = np.sqrt(ws[0] * ws[1] * max(xs[3], ws[3]) * xs[0] * oh * ow) + 1
         np.testing.assert_allclose(a, b, atol=3e-6 * scale, rtol=1e-5, err_msg=name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 2),
+    h=st.integers(1, 9),
+    w=st.integers(1, 40),
+    c=st.sampled_from([8, 1, 3, 16, 33]),
+    o=st.sampled_from([32, 1, 7, 16, 17, 64]),
+    kh=st.integers(1, 5),
+    kw=st.integers(1, 5),
+    st_=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    dl=st.sampled_from([(1, 1), (1, 2), (2, 1), (2, 2)]),
+    pads=st.lists(st.sampled_from([0, 1, 2, 3]), min_size=4, max_size=4),
+)
+def test_direct_float32_random_geometry(n, h, w, c, o, kh, kw, st_, dl, pads):
+    """Any geometry (row lengths that are and are not whole tiles, taps that do or do not reach
+    the pads, the in-place rows of Note [Direct conv]) against the float64 path."""
+    oh = _out(h, kh, st_[0], dl[0], pads[0], pads[1])
+    ow = _out(w, kw, st_[1], dl[1], pads[2], pads[3])
+    assume(oh >= 1 and ow >= 1)
+    rng = np.random.default_rng(n * 1000 + h * 100 + w)
+    x = rng.standard_normal((n, h, w, c))
+    f = rng.standard_normal((kh, kw, c, o))
+    g = rng.standard_normal((n, oh, ow, o))
+    ref = _run(x, f, g, st_, dl, pads)
+    got = _run(x.astype("float32"), f.astype("float32"), g.astype("float32"), st_, dl, pads)
+    scale = np.sqrt(kh * kw * max(c, o) * n * oh * ow) + 1
+    for name, a, b in zip(("forward", "grad input", "grad filter"), got, ref):
+        np.testing.assert_allclose(a, b, atol=3e-6 * scale, rtol=1e-5, err_msg=name)
+
+
+def _last_pixel_cases():
+    """Rows whose last pixel alone reaches the right pad, in its last `over` taps (over <= stride
+    and < KW): the forward reads such rows in place and skips those taps (Note [Direct conv])."""
+    for sw in (1, 2, 3):
+        for kw in (2, 3, 4, 5):
+            for over in range(1, min(sw, kw - 1) + 1):
+                w = 13 * sw + kw - over  # 14 output pixels: whole tiles of 14 and of 7
+                for c, o in ((5, 32), (8, 64), (3, 16)):  # 2-, 4- and 1-vector tiles
+                    yield (1, 3, w, c), (2, kw, c, o), (1, sw), (1, 1), [1, 0, 0, over]
+
+
+@pytest.mark.parametrize("xs, ws, st, dl, pads", list(_last_pixel_cases()))
+def test_direct_forward_skips_the_last_pixels_pad_taps(xs, ws, st, dl, pads):
+    rng = np.random.default_rng(xs[2] * 10 + ws[1])
+    x = rng.standard_normal(xs)
+    w = rng.standard_normal(ws)
+    y = _core._conv2d(tg.constant(x), tg.constant(w), list(st), list(dl), pads)
+    got = _core._conv2d(tg.constant(x.astype("float32")), tg.constant(w.astype("float32")), list(st), list(dl), pads)
+    assert got.shape[2] == 14
+    np.testing.assert_allclose(np.asarray(got), np.asarray(y), atol=2e-5, rtol=1e-5)
 
 
 DEPTHWISE = [
