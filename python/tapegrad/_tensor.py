@@ -573,12 +573,6 @@ def _ref(self):
     return Reference(self)
 
 
-def _get_shape(self):
-    if _POLY[0]:
-        return _traced_shape(self, 2)
-    return TensorShape(self._shape_tuple)
-
-
 def _numpy_method(raw):
     def numpy(self):
         """The value as a numpy array (a numpy scalar for a 0-d tensor, as TF)."""
@@ -740,7 +734,7 @@ def _attach_methods():
         cls.numpy = _numpy_method(cls.numpy)
         cls.shape = property(_shape, doc="The shape, a TensorShape.")
         cls.dtype = property(_dtype, doc="The element type, a DType.")
-        cls.get_shape = _get_shape
+        cls.get_shape = _shape  # the same frame depth as the property's getter
         cls.__array__ = _array
         cls.__array_priority__ = 100  # numpy defers `ndarray op Tensor` to the Tensor's reflected op
         cls.__len__ = _len
