@@ -28,7 +28,6 @@ NOT_YET = {
         "compat",
         "distribute",
         "dtensor",
-        "dtypes",
         "feature_column",
         "graph_util",
         "image",

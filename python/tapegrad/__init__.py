@@ -6,6 +6,7 @@ The public names are the explicit imports below and ``__all__`` lists exactly th
 """
 
 import sys as _sys
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 try:
     from . import _core
@@ -216,6 +217,7 @@ from . import keras, linalg, math, nn, signal, testing  # noqa: E402
 from . import train, saved_model  # noqa: E402
 from . import data, experimental  # noqa: E402
 from . import debugging  # noqa: E402
+from . import dtypes  # noqa: E402
 from .debugging import Assert  # noqa: E402
 from ._functional_ops import (  # noqa: E402
     control_dependencies,
@@ -249,6 +251,7 @@ __all__ = [
     "config",
     "data",
     "debugging",
+    "dtypes",
     "errors",
     "experimental",
     "initializers",
@@ -480,3 +483,45 @@ __all__ = [
     "recompute_grad",
     "vectorized_map",
 ]
+
+# TensorFlow's namespaces that tapegrad does not implement: a clear NotImplementedError (that is
+# also an AttributeError, so hasattr stays False) instead of "module has no attribute". Not for
+# type checkers: they should still flag a misspelt name.
+if not _TYPE_CHECKING:
+    from ._missing import module_getattr as _module_getattr
+
+    __getattr__ = _module_getattr(
+        __name__,
+        "tf",
+        (
+            "audio",
+            "bitwise",
+            "compat",
+            "dtensor",
+            "feature_column",
+            "graph_util",
+            "image",
+            "io",
+            "lite",
+            "lookup",
+            "mlir",
+            "profiler",
+            "quantization",
+            "queue",
+            "ragged",
+            "raw_ops",
+            "security",
+            "sets",
+            "sparse",
+            "strings",
+            "summary",
+            "sysconfig",
+            "test",
+            "tools",
+            "tpu",
+            "types",
+            "xla",
+        ),
+        "It covers the tape, tf.function, tf.keras, tf.data, tf.train.Checkpoint and the namespaces in "
+        "tapegrad.__all__; tapegrad.distribute is Horovod's API (import it explicitly).",
+    )

@@ -1,5 +1,7 @@
 """``tg.keras``: Keras 3's API on the tapegrad engine (optimizers, losses, layers, models, metrics, ...)."""
 
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
 from . import activations, constraints, initializers, losses, metrics, optimizers, regularizers
 from . import layers
 from . import models
@@ -38,3 +40,29 @@ __all__ = [
     "saving",
     "utils",
 ]
+
+# Keras 3's modules that tapegrad does not implement (NotInTapegradError; see tapegrad/_missing.py).
+if not _TYPE_CHECKING:
+    from .._missing import module_getattr as _module_getattr
+
+    __getattr__ = _module_getattr(
+        __name__,
+        "tf.keras",
+        (
+            "applications",
+            "config",
+            "datasets",
+            "distillation",
+            "distribution",
+            "dtype_policies",
+            "export",
+            "legacy",
+            "preprocessing",
+            "quantizers",
+            "tree",
+            "visualization",
+            "wrappers",
+        ),
+        "For tf.keras.datasets: load the arrays with Keras or numpy (for example keras.datasets.mnist.load_data() "
+        "from the keras package) and pass them to fit or tf.data.Dataset.from_tensor_slices.",
+    )
