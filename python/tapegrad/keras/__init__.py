@@ -11,6 +11,7 @@ from . import saving
 from . import utils
 from . import ops, random
 from . import mixed_precision
+from . import datasets
 from .saving_model import KERAS_VERSION as __version__  # noqa: F401  (the Keras 3 API followed)
 from .layers.input_layer import Input, InputLayer, KerasTensor
 from .models import Model, Sequential, load_model, save_model
@@ -25,6 +26,7 @@ __all__ = [
     "backend",
     "callbacks",
     "constraints",
+    "datasets",
     "initializers",
     "layers",
     "load_model",
@@ -51,7 +53,6 @@ if not _TYPE_CHECKING:
         (
             "applications",
             "config",
-            "datasets",
             "distillation",
             "distribution",
             "dtype_policies",
@@ -63,6 +64,6 @@ if not _TYPE_CHECKING:
             "visualization",
             "wrappers",
         ),
-        "For tf.keras.datasets: load the arrays with Keras or numpy (for example keras.datasets.mnist.load_data() "
-        "from the keras package) and pass them to fit or tf.data.Dataset.from_tensor_slices.",
+        "It covers Keras 3's layers, models, losses, metrics, optimizers, callbacks, saving, ops and the modules "
+        "in tapegrad.keras.__all__.",
     )

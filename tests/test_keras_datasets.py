@@ -1,0 +1,137 @@
+"""tf.keras.datasets.mnist and fashion_mnist, offline: the download goes to a file:// origin built
+here (the same get_file path as the real URL), into a temporary KERAS_HOME; the cache is reused,
+a file whose hash does not match is downloaded again, and bad files raise errors that name them.
+Against the keras package's own loader (when installed), both read the same cache."""
+
+import gzip
+import hashlib
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad.keras.datasets import fashion_mnist, mnist
+
+
+def _idx(array):
+    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, ">u4").tobytes()
+    return gzip.compress(header + np.ascontiguousarray(array, np.uint8).tobytes())
+
+
+@pytest.fixture
+def keras_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    return tmp_path / "keras_home"
+
+
+def _fake_mnist(tmp_path, rng):
+    arrays = {
+        "x_train": rng.integers(0, 256, (6, 28, 28), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, 6, dtype=np.uint8),
+        "x_test": rng.integers(0, 256, (3, 28, 28), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, 3, dtype=np.uint8),
+    }
+    src = tmp_path / "origin" / "mnist.npz"
+    src.parent.mkdir()
+    np.savez(src, **arrays)
+    return src, arrays
+
+
+def test_mnist_downloads_once_checks_the_hash_and_reuses_the_cache(tmp_path, keras_home, monkeypatch, capsys):
+    src, arrays = _fake_mnist(tmp_path, np.random.default_rng(0))
+    monkeypatch.setattr(mnist, "_ORIGIN", src.as_uri())
+    monkeypatch.setattr(mnist, "_SHA256", hashlib.sha256(src.read_bytes()).hexdigest())
+    (x_train, y_train), (x_test, y_test) = tg.keras.datasets.mnist.load_data()
+    for got, name in ((x_train, "x_train"), (y_train, "y_train"), (x_test, "x_test"), (y_test, "y_test")):
+        assert got.dtype == np.uint8
+        np.testing.assert_array_equal(got, arrays[name])
+    assert "Downloading data from" in capsys.readouterr().out
+    cached = keras_home / "datasets" / "mnist.npz"
+    assert cached.read_bytes() == src.read_bytes()
+    src.unlink()  # the second call must not need the origin
+    (x_again, _), _ = mnist.load_data()
+    np.testing.assert_array_equal(x_again, arrays["x_train"])
+    assert "Downloading" not in capsys.readouterr().out
+    # A cached file that does not match the hash is fetched again (here: the origin is gone).
+    cached.write_bytes(b"not the npz")
+    with pytest.raises(Exception, match="URL fetch failure"):
+        mnist.load_data()
+
+
+def test_mnist_rejects_a_download_with_the_wrong_hash(tmp_path, keras_home, monkeypatch):
+    src, _ = _fake_mnist(tmp_path, np.random.default_rng(1))
+    monkeypatch.setattr(mnist, "_ORIGIN", src.as_uri())
+    with pytest.raises(ValueError, match="hash does not match"):
+        mnist.load_data()
+
+
+def _fake_fashion(tmp_path, rng, n_train=5, n_test=4):
+    origin = tmp_path / "fashion_origin"
+    origin.mkdir()
+    arrays = {
+        "train-labels-idx1-ubyte.gz": rng.integers(0, 10, n_train, dtype=np.uint8),
+        "train-images-idx3-ubyte.gz": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte.gz": rng.integers(0, 10, n_test, dtype=np.uint8),
+        "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+    }
+    for name, a in arrays.items():
+        (origin / name).write_bytes(_idx(a))
+    return origin, arrays
+
+
+def test_fashion_mnist_reads_the_idx_files(tmp_path, keras_home, monkeypatch):
+    origin, arrays = _fake_fashion(tmp_path, np.random.default_rng(2))
+    monkeypatch.setattr(fashion_mnist, "_BASE", origin.as_uri() + "/")
+    (x_train, y_train), (x_test, y_test) = tg.keras.datasets.fashion_mnist.load_data()
+    np.testing.assert_array_equal(y_train, arrays["train-labels-idx1-ubyte.gz"])
+    np.testing.assert_array_equal(x_train, arrays["train-images-idx3-ubyte.gz"])
+    np.testing.assert_array_equal(y_test, arrays["t10k-labels-idx1-ubyte.gz"])
+    np.testing.assert_array_equal(x_test, arrays["t10k-images-idx3-ubyte.gz"])
+    assert x_train.shape == (5, 28, 28) and x_train.dtype == np.uint8
+    assert sorted(p.name for p in (keras_home / "datasets" / "fashion-mnist").iterdir()) == sorted(arrays)
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda b: gzip.compress(b"\x00\x00\x0d\x01" + gzip.decompress(b)[4:]), "not an IDX file of unsigned bytes"),
+        (lambda b: gzip.compress(gzip.decompress(b)[:-3]), "truncated or corrupted"),
+        (lambda b: gzip.compress(b""), "header empty"),
+    ],
+)
+def test_fashion_mnist_bad_files_name_themselves(tmp_path, keras_home, monkeypatch, damage, message):
+    origin, _ = _fake_fashion(tmp_path, np.random.default_rng(3))
+    bad = origin / "t10k-labels-idx1-ubyte.gz"
+    bad.write_bytes(damage(bad.read_bytes()))
+    monkeypatch.setattr(fashion_mnist, "_BASE", origin.as_uri() + "/")
+    with pytest.raises(ValueError, match=message) as info:
+        fashion_mnist.load_data()
+    assert "t10k-labels-idx1-ubyte.gz" in str(info.value)
+
+
+def test_fashion_mnist_label_count_must_match(tmp_path, keras_home, monkeypatch):
+    origin, _ = _fake_fashion(tmp_path, np.random.default_rng(4))
+    (origin / "t10k-labels-idx1-ubyte.gz").write_bytes(_idx(np.zeros(7, np.uint8)))
+    monkeypatch.setattr(fashion_mnist, "_BASE", origin.as_uri() + "/")
+    with pytest.raises(ValueError, match="4 test images but 7 labels"):
+        fashion_mnist.load_data()
+
+
+def test_same_cache_as_keras(tmp_path, keras_home, monkeypatch):
+    """Keras's own fashion_mnist loader, pointed at the cache tapegrad filled, gives the same arrays
+    without downloading anything."""
+    pytest.importorskip("tensorflow")
+    keras = pytest.importorskip("keras")
+    kconfig = pytest.importorskip("keras.src.backend.config")
+    kfu = pytest.importorskip("keras.src.utils.file_utils")
+    if not hasattr(kconfig, "_KERAS_DIR") or not hasattr(kfu, "urlretrieve"):
+        pytest.skip("this Keras keeps its cache location or downloader elsewhere")
+    origin, _ = _fake_fashion(tmp_path, np.random.default_rng(5))
+    monkeypatch.setattr(fashion_mnist, "_BASE", origin.as_uri() + "/")
+    ours = fashion_mnist.load_data()
+    monkeypatch.setattr(kconfig, "_KERAS_DIR", str(keras_home))  # read once, when Keras is imported
+    monkeypatch.setattr(kfu, "urlretrieve", lambda *a, **k: pytest.fail("keras downloaded"))
+    theirs = keras.datasets.fashion_mnist.load_data()
+    for part_ours, part_theirs in zip(ours, theirs):
+        for a, b in zip(part_ours, part_theirs):
+            np.testing.assert_array_equal(a, b)
