@@ -5,6 +5,7 @@ Against the keras package's own loader (when installed), both read the same cach
 
 import gzip
 import hashlib
+import os
 
 import numpy as np
 import pytest
@@ -135,3 +136,113 @@ def test_same_cache_as_keras(tmp_path, keras_home, monkeypatch):
     for part_ours, part_theirs in zip(ours, theirs):
         for a, b in zip(part_ours, part_theirs):
             np.testing.assert_array_equal(a, b)
+
+
+def _cifar_archive(tmp_path, folder, members, rng):
+    """A tar.gz holding `folder`/NAME pickles of {b"data": [n, 3072] uint8, KEY: labels}."""
+    import io
+    import pickle
+    import tarfile
+
+    src = tmp_path / "origin" / f"{folder}.tar.gz"
+    src.parent.mkdir(exist_ok=True)
+    arrays = {}
+    with tarfile.open(src, "w:gz") as tar:
+        for name, (n, keys) in members.items():
+            d = {b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8)}
+            for key, top in keys.items():
+                d[key.encode()] = [int(v) for v in rng.integers(0, top, n)]
+            arrays[name] = d
+            blob = pickle.dumps(d, protocol=4)  # bytes as bytes (protocol 2 from Python 3 goes through _codecs)
+            info = tarfile.TarInfo(f"{folder}/{name}")
+            info.size = len(blob)
+            tar.addfile(info, io.BytesIO(blob))
+    return src, arrays
+
+
+def _channels_last(d):
+    return d[b"data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+
+
+def test_cifar10_extracts_once_in_keras_layout(tmp_path, keras_home, monkeypatch):
+    from tapegrad.keras.datasets import cifar10
+
+    names = {f"data_batch_{i}": (i + 1, {"labels": 10}) for i in range(1, 6)} | {"test_batch": (3, {"labels": 10})}
+    src, arrays = _cifar_archive(tmp_path, "cifar-10-batches-py", names, np.random.default_rng(6))
+    monkeypatch.setattr(cifar10, "_ORIGIN", src.as_uri())
+    monkeypatch.setattr(cifar10, "_SHA256", hashlib.sha256(src.read_bytes()).hexdigest())
+    (x_train, y_train), (x_test, y_test) = tg.keras.datasets.cifar10.load_data()
+    batches = [arrays[f"data_batch_{i}"] for i in range(1, 6)]
+    np.testing.assert_array_equal(x_train, np.concatenate([_channels_last(b) for b in batches]))
+    np.testing.assert_array_equal(y_train[:, 0], np.concatenate([b[b"labels"] for b in batches]))
+    np.testing.assert_array_equal(x_test, _channels_last(arrays["test_batch"]))
+    assert x_train.shape == (20, 32, 32, 3) and y_train.shape == (20, 1) and y_test.dtype == np.uint8
+    cache = keras_home / "datasets"
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "cifar-10-batches-py-target",
+        "cifar-10-batches-py-target_archive",
+    ]
+    src.unlink()
+    (x_again, _), _ = cifar10.load_data()
+    np.testing.assert_array_equal(x_again, x_train)
+
+
+def test_cifar100_label_modes(tmp_path, keras_home, monkeypatch):
+    from tapegrad.keras.datasets import cifar100
+
+    keys = {"fine_labels": 100, "coarse_labels": 20}
+    src, arrays = _cifar_archive(
+        tmp_path, "cifar-100-python", {"train": (4, keys), "test": (2, keys)}, np.random.default_rng(7)
+    )
+    monkeypatch.setattr(cifar100, "_ORIGIN", src.as_uri())
+    monkeypatch.setattr(cifar100, "_SHA256", hashlib.sha256(src.read_bytes()).hexdigest())
+    for mode in ("fine", "coarse"):
+        (x_train, y_train), (x_test, y_test) = cifar100.load_data(label_mode=mode)
+        np.testing.assert_array_equal(y_train[:, 0], arrays["train"][f"{mode}_labels".encode()])
+        np.testing.assert_array_equal(y_test[:, 0], arrays["test"][f"{mode}_labels".encode()])
+        np.testing.assert_array_equal(x_test, _channels_last(arrays["test"]))
+    with pytest.raises(ValueError, match="label_mode"):
+        cifar100.load_data(label_mode="medium")
+
+
+def test_cifar_batches_refuse_anything_but_arrays(tmp_path):
+    import os
+    import pickle
+
+    from tapegrad.keras.datasets._formats import read_cifar_batch
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned > /dev/null",))
+
+    bad = tmp_path / "data_batch_1"
+    bad.write_bytes(pickle.dumps({b"data": Evil(), b"labels": [1]}))
+    with pytest.raises(ValueError, match=r"refusing to load (posix|os)\.system"):
+        read_cifar_batch(bad, "labels")
+    bad.write_bytes(pickle.dumps({b"data": np.zeros((2, 100), np.uint8), b"labels": [1, 2]}))
+    with pytest.raises(ValueError, match=r"expected \[n, 3072\]"):
+        read_cifar_batch(bad, "labels")
+    bad.write_bytes(b"")
+    with pytest.raises(ValueError, match="not a CIFAR batch"):
+        read_cifar_batch(bad, "labels")
+
+
+@pytest.mark.parametrize("fname, extract", [("plain.bin", False), ("thing-target", True), ("thing.tar.gz", True)])
+def test_get_file_layout_matches_keras(tmp_path, fname, extract):
+    """The cache layout (file names, extraction folders, the returned path) is Keras 3's."""
+    pytest.importorskip("tensorflow")
+    kfu = pytest.importorskip("keras.src.utils.file_utils")
+    import tarfile
+
+    src = tmp_path / "src.tar.gz"
+    (tmp_path / "member.txt").write_text("hello")
+    with tarfile.open(src, "w:gz") as tar:
+        tar.add(tmp_path / "member.txt", arcname="inner/member.txt")
+    results = {}
+    for lib, get_file in (("keras", kfu.get_file), ("tapegrad", tg.keras.utils.get_file)):
+        cache = tmp_path / lib
+        cache.mkdir()  # Keras falls back to /tmp/.keras for a cache_dir that is not (yet) writable
+        path = get_file(fname, origin=src.as_uri(), extract=extract, cache_dir=str(cache))
+        files = sorted(str(p.relative_to(cache)) for p in cache.rglob("*"))
+        results[lib] = (os.path.relpath(path, cache), files)
+    assert results["tapegrad"] == results["keras"]

@@ -5,7 +5,7 @@ sneaker, bag, ankle boot)."""
 import os
 
 from ..utils.file_utils import get_file
-from ._idx import read_idx_gz
+from ._formats import read_idx_gz
 
 # Keras's copy of Zalando's files; Keras gives no hashes for them (the IDX headers are checked).
 _BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
