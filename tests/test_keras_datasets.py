@@ -246,3 +246,15 @@ def test_get_file_layout_matches_keras(tmp_path, fname, extract):
         files = sorted(str(p.relative_to(cache)) for p in cache.rglob("*"))
         results[lib] = (os.path.relpath(path, cache), files)
     assert results["tapegrad"] == results["keras"]
+
+
+def test_get_file_bad_requests_name_what_is_wrong(tmp_path):
+    src = tmp_path / "not_an_archive.bin"
+    src.write_bytes(b"plain bytes")
+    with pytest.raises(ValueError, match="Paths are no longer accepted as the `fname` argument"):
+        tg.keras.utils.get_file(os.path.join("sub", "x.bin"), origin=src.as_uri(), cache_dir=str(tmp_path / "c"))
+    with pytest.raises(ValueError, match=r"Could not extract .*not a tar or zip archive"):
+        tg.keras.utils.get_file("blob", origin=src.as_uri(), extract=True, cache_dir=str(tmp_path / "c"))
+    assert not (tmp_path / "c" / "datasets" / "blob").exists()
+    with pytest.raises(ValueError, match=r"Please specify the \"origin\""):
+        tg.keras.utils.get_file("x.bin")
