@@ -64,3 +64,22 @@ def test_dtypes_namespace_matches_tf():
         assert hasattr(tf.dtypes, name), name
         if isinstance(getattr(tf.dtypes, name), tf.dtypes.DType):
             assert getattr(tg.dtypes, name).name == getattr(tf.dtypes, name).name, name
+
+
+@pytest.mark.parametrize(
+    "ns, name",
+    [
+        ("layers", "RandomFlip"),
+        ("layers", "TextVectorization"),
+        ("layers", "IntegerLookup"),
+        ("layers", "AdaptiveAveragePooling2D"),
+        ("utils", "image_dataset_from_directory"),
+        ("utils", "plot_model"),
+    ],
+)
+def test_missing_keras_layers_and_utils_say_so(ns, name):
+    mod = getattr(tg.keras, ns)
+    with pytest.raises(NotImplementedError, match=rf"^tf\.keras\.{ns}\.{name} is not implemented in tapegrad\."):
+        getattr(mod, name)
+    assert not hasattr(mod, name)
+    assert hasattr(mod, "Dense" if ns == "layers" else "to_categorical")
