@@ -258,3 +258,24 @@ def test_get_file_bad_requests_name_what_is_wrong(tmp_path):
     assert not (tmp_path / "c" / "datasets" / "blob").exists()
     with pytest.raises(ValueError, match=r"Please specify the \"origin\""):
         tg.keras.utils.get_file("x.bin")
+
+
+@pytest.mark.parametrize("module_name", ["imdb", "reuters"])
+def test_word_index_downloads_with_an_md5_hash(tmp_path, keras_home, monkeypatch, module_name):
+    """Keras gives the word indices 32-character (MD5) hashes: get_file's "auto" rule must pick MD5."""
+    import importlib
+    import json
+
+    mod = importlib.import_module(f"tapegrad.keras.datasets.{module_name}")
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    index = {"the": 1, "a": 2, "of": 3}
+    src = origin / f"{module_name}_word_index.json"
+    src.write_text(json.dumps(index))
+    monkeypatch.setattr(mod, "_BASE", origin.as_uri() + "/")
+    monkeypatch.setattr(mod, "_INDEX_MD5", hashlib.md5(src.read_bytes()).hexdigest())
+    assert mod.get_word_index() == index
+    monkeypatch.setattr(mod, "_INDEX_MD5", "0" * 32)
+    (keras_home / "datasets" / src.name).unlink()
+    with pytest.raises(ValueError, match="md5|auto"):
+        mod.get_word_index()

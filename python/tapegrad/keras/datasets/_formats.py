@@ -1,8 +1,11 @@
 """Readers for the datasets' file formats: IDX (as Yann LeCun's MNIST files and Zalando's
-Fashion-MNIST files store them, gzip-compressed) and the pickled CIFAR batches."""
+Fashion-MNIST files store them, gzip-compressed), the pickled CIFAR batches, and .npz archives
+whose arrays may hold Python lists (IMDB, Reuters), each read with only numpy arrays allowed; and
+the seeded shuffle-and-split the Keras loaders share."""
 
 import gzip
 import pickle
+import zipfile
 
 import numpy as np
 
@@ -70,3 +73,68 @@ def read_cifar_batch(path, label_key):
             f"{path}: data of shape {data.shape} and {len(labels)} labels, expected [n, 3072] and n labels."
         )
     return data.reshape(len(data), 3, 32, 32), labels
+
+
+def load_npz(path):
+    """{name: array} of the .npz archive at `path`. Numeric arrays are read without pickle; object
+    arrays (ragged sequences) through the arrays-only unpickler, so a crafted file cannot run code."""
+    out = {}
+    with zipfile.ZipFile(path) as z:
+        for member in z.namelist():
+            if not member.endswith(".npy"):
+                continue
+            with z.open(member) as f:
+                try:
+                    a = np.lib.format.read_array(f, allow_pickle=False)
+                except ValueError:  # an object array: its data is a pickle after the header
+                    f.seek(0)
+                    version = np.lib.format.read_magic(f)
+                    if version == (1, 0):
+                        np.lib.format.read_array_header_1_0(f)
+                    else:
+                        np.lib.format.read_array_header_2_0(f)
+                    try:
+                        a = _ArraysOnly(f).load()
+                    except (pickle.UnpicklingError, EOFError) as e:
+                        raise ValueError(f"{path}: {member} could not be read ({e}).") from e
+            out[member[: -len(".npy")]] = a
+    return out
+
+
+def shuffled_split(x, y, test_split, seed):
+    """Keras's split of the housing sets: the rows shuffled by numpy's RandomState(seed), then the
+    first int(n * (1 - test_split)) for training and the rest for testing."""
+    if not (0 <= test_split < 1):
+        raise ValueError(f"Invalid `test_split` argument: {test_split}. It must be between 0 and 1 (exclusive of 1).")
+    order = np.arange(len(x))
+    np.random.RandomState(seed).shuffle(order)
+    x, y = x[order], y[order]
+    cut = int(len(x) * (1 - test_split))
+    return (np.array(x[:cut]), np.array(y[:cut])), (np.array(x[cut:]), np.array(y[cut:]))
+
+
+def encode_sequences(xs, labels, num_words, skip_top, maxlen, start_char, oov_char, index_from):
+    """The word-index preprocessing of Keras's IMDB and Reuters loaders, over every sequence of
+    `xs` (training then test): each index moved up by `index_from`, `start_char` put first,
+    sequences of `maxlen` or more dropped (with their labels), and indices outside [skip_top,
+    num_words) replaced by `oov_char` (dropped when it is None). num_words=None keeps them all."""
+    if start_char is not None:
+        xs = [[start_char] + [w + index_from for w in x] for x in xs]
+    else:
+        xs = [[w + index_from for w in x] for x in xs]
+    keep = None
+    if maxlen:
+        keep = [i for i, x in enumerate(xs) if len(x) < maxlen]
+        xs = [xs[i] for i in keep]
+        labels = [labels[i] for i in keep]
+        if not xs:
+            raise ValueError(
+                f"After filtering for sequences shorter than maxlen={maxlen}, no sequence was kept. Increase maxlen."
+            )
+    if not num_words:
+        num_words = max(max(x) for x in xs)
+    if oov_char is not None:
+        xs = [[w if skip_top <= w < num_words else oov_char for w in x] for x in xs]
+    else:
+        xs = [[w for w in x if skip_top <= w < num_words] for x in xs]
+    return xs, labels, keep
