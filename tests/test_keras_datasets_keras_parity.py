@@ -100,30 +100,27 @@ def test_reuters_matches_keras(tmp_path, monkeypatch, kwargs):
     assert reuters.get_label_names() == tuple(theirs.get_label_names())
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"test_split": 0.0}, {"test_split": 0.35, "seed": 3}])
-def test_boston_housing_matches_keras(tmp_path, monkeypatch, kwargs):
-    theirs = _keras_module("boston_housing")
-    rng = np.random.default_rng(3)
-    path = tmp_path / "boston_housing.npz"
-    np.savez(path, x=rng.standard_normal((50, 13)), y=rng.standard_normal(50))
-    _point(monkeypatch, boston_housing, theirs, path)
-    ours, ref = boston_housing.load_data(**kwargs), theirs.load_data(**kwargs)
-    for a, b in zip(ours, ref):
-        for u, v in zip(a, b):
-            np.testing.assert_array_equal(u, v)
+HOUSING = [
+    (boston_housing, 13, 50, {}),
+    (boston_housing, 13, 50, {"test_split": 0.0}),
+    (boston_housing, 13, 50, {"test_split": 0.35, "seed": 3}),
+    (california_housing, 8, 700, {}),
+    (california_housing, 8, 700, {"version": "small"}),  # the first 600 rows: 480 for training
+    (california_housing, 8, 700, {"version": "small", "test_split": 0.1, "seed": 9}),
+]
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"version": "small"}, {"version": "small", "test_split": 0.1, "seed": 9}])
-def test_california_housing_matches_keras(tmp_path, monkeypatch, kwargs):
-    theirs = _keras_module("california_housing")
-    rng = np.random.default_rng(4)
-    path = tmp_path / "california_housing.npz"
-    np.savez(path, x=rng.standard_normal((700, 8)), y=rng.standard_normal(700))
-    _point(monkeypatch, california_housing, theirs, path)
-    ours, ref = california_housing.load_data(**kwargs), theirs.load_data(**kwargs)
-    assert len(ours[0][0]) == (
-        480 if kwargs.get("version") == "small" and "test_split" not in kwargs else len(ref[0][0])
-    )
+@pytest.mark.parametrize("module, features, rows, kwargs", HOUSING)
+def test_housing_matches_keras(tmp_path, monkeypatch, module, features, rows, kwargs):
+    name = module.__name__.rsplit(".", 1)[1]
+    theirs = _keras_module(name)
+    rng = np.random.default_rng(features)
+    path = tmp_path / f"{name}.npz"
+    np.savez(path, x=rng.standard_normal((rows, features)), y=rng.standard_normal(rows))
+    _point(monkeypatch, module, theirs, path)
+    ours, ref = module.load_data(**kwargs), theirs.load_data(**kwargs)
+    if kwargs == {"version": "small"}:
+        assert len(ours[0][0]) == 480
     for a, b in zip(ours, ref):
         for u, v in zip(a, b):
             np.testing.assert_array_equal(u, v)
