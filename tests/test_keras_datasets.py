@@ -98,6 +98,7 @@ def test_fashion_mnist_reads_the_idx_files(tmp_path, keras_home, monkeypatch):
         (lambda b: gzip.compress(b"\x00\x00\x0d\x01" + gzip.decompress(b)[4:]), "not an IDX file of unsigned bytes"),
         (lambda b: gzip.compress(gzip.decompress(b)[:-3]), "truncated or corrupted"),
         (lambda b: gzip.compress(b""), "header empty"),
+        (lambda b: gzip.compress(gzip.decompress(b)[:6]), "ends inside its IDX header"),
     ],
 )
 def test_fashion_mnist_bad_files_name_themselves(tmp_path, keras_home, monkeypatch, damage, message):

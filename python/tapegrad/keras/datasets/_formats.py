@@ -24,6 +24,8 @@ def read_idx_gz(path, ndim):
             f"(header {data[:4].hex() or 'empty'}); delete it to download it again."
         )
     head = 4 + 4 * ndim
+    if len(data) < head:
+        raise ValueError(f"{path} ends inside its IDX header: truncated or corrupted; delete it to download it again.")
     shape = tuple(int(d) for d in np.frombuffer(data, ">u4", count=ndim, offset=4))
     if len(data) - head != int(np.prod(shape)):
         raise ValueError(
