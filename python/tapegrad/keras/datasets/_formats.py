@@ -103,33 +103,46 @@ def load_npz(path):
     return out
 
 
+def check_test_split(test_split):
+    """Keras's check of a loader's `test_split`, made before anything is downloaded."""
+    if not (0 <= test_split < 1):
+        raise ValueError(f"Invalid `test_split` argument: {test_split}. It must be between 0 and 1 (exclusive of 1).")
+
+
+def shuffled(x, y, rng):
+    """x and y with their rows in the order of `rng.shuffle` over their indices (a numpy
+    RandomState, as Keras's loaders draw it)."""
+    order = np.arange(len(x))
+    rng.shuffle(order)
+    return x[order], y[order]
+
+
 def shuffled_split(x, y, test_split, seed):
     """Keras's split of the housing sets: the rows shuffled by numpy's RandomState(seed), then the
     first int(n * (1 - test_split)) for training and the rest for testing."""
-    if not (0 <= test_split < 1):
-        raise ValueError(f"Invalid `test_split` argument: {test_split}. It must be between 0 and 1 (exclusive of 1).")
-    order = np.arange(len(x))
-    np.random.RandomState(seed).shuffle(order)
-    x, y = x[order], y[order]
+    x, y = shuffled(x, y, np.random.RandomState(seed))
     cut = int(len(x) * (1 - test_split))
     return (np.array(x[:cut]), np.array(y[:cut])), (np.array(x[cut:]), np.array(y[cut:]))
 
 
-def encode_sequences(xs, labels, num_words, skip_top, maxlen, start_char, oov_char, index_from):
+def encode_sequences(xs, labels, num_words, skip_top, maxlen, start_char, oov_char, index_from, n_train=None):
     """The word-index preprocessing of Keras's IMDB and Reuters loaders, over every sequence of
     `xs` (training then test): each index moved up by `index_from`, `start_char` put first,
     sequences of `maxlen` or more dropped (with their labels), and indices outside [skip_top,
-    num_words) replaced by `oov_char` (dropped when it is None). num_words=None keeps them all."""
+    num_words) replaced by `oov_char` (dropped when it is None). num_words=None keeps them all.
+    With `n_train` (the first n_train of `xs` are the training ones), both parts must keep a
+    sequence; returns (xs, labels, the training sequences kept)."""
     if start_char is not None:
         xs = [[start_char] + [w + index_from for w in x] for x in xs]
     else:
         xs = [[w + index_from for w in x] for x in xs]
-    keep = None
     if maxlen:
         keep = [i for i, x in enumerate(xs) if len(x) < maxlen]
         xs = [xs[i] for i in keep]
         labels = [labels[i] for i in keep]
-        if not xs:
+        if n_train is not None:
+            n_train = sum(1 for i in keep if i < n_train)
+        if not xs or n_train == 0 or n_train == len(xs):
             raise ValueError(
                 f"After filtering for sequences shorter than maxlen={maxlen}, no sequence was kept. Increase maxlen."
             )
@@ -139,4 +152,4 @@ def encode_sequences(xs, labels, num_words, skip_top, maxlen, start_char, oov_ch
         xs = [[w if skip_top <= w < num_words else oov_char for w in x] for x in xs]
     else:
         xs = [[w for w in x if skip_top <= w < num_words] for x in xs]
-    return xs, labels, keep
+    return xs, labels, n_train

@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from ..utils.file_utils import get_file
-from ._formats import encode_sequences, load_npz
+from ._formats import encode_sequences, load_npz, shuffled
 
 _BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _SHA256 = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"
@@ -24,30 +24,19 @@ def load_data(
     Other keyword arguments are ignored, as Keras ignores them."""
     f = load_npz(get_file(fname=path, origin=_BASE + "imdb.npz", file_hash=_SHA256))
     rng = np.random.RandomState(seed)
-    parts = []
-    for split in ("train", "test"):
-        x, y = f[f"x_{split}"], f[f"y_{split}"]
-        order = np.arange(len(x))
-        rng.shuffle(order)
-        parts.append((x[order], y[order]))
-    n_train = len(parts[0][0])
-    xs, labels, keep = encode_sequences(
-        list(parts[0][0]) + list(parts[1][0]),
-        list(np.concatenate([parts[0][1], parts[1][1]])),
+    (x_train, y_train), (x_test, y_test) = (shuffled(f[f"x_{s}"], f[f"y_{s}"], rng) for s in ("train", "test"))
+    xs, labels, n_train = encode_sequences(
+        list(x_train) + list(x_test),
+        list(np.concatenate([y_train, y_test])),
         num_words,
         skip_top,
         maxlen,
         start_char,
         oov_char,
         index_from,
+        n_train=len(x_train),
     )
-    if keep is not None:
-        n_train = sum(1 for i in keep if i < n_train)
-        if n_train == 0 or n_train == len(xs):
-            raise ValueError(
-                f"After filtering for sequences shorter than maxlen={maxlen}, no sequence was kept. Increase maxlen."
-            )
-    labels = np.asarray(labels, parts[0][1].dtype)
+    labels = np.asarray(labels, y_train.dtype)
     return (_objects(xs[:n_train]), labels[:n_train]), (_objects(xs[n_train:]), labels[n_train:])
 
 

@@ -6,7 +6,7 @@ import json
 import numpy as np
 
 from ..utils.file_utils import get_file
-from ._formats import encode_sequences, load_npz
+from ._formats import encode_sequences, load_npz, shuffled
 from .imdb import _objects
 
 _BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -36,12 +36,8 @@ def load_data(
     (0-45), shuffled with numpy's RandomState(seed), encoded as imdb.load_data, then split:
     the first int(n * (1 - test_split)) for training."""
     f = load_npz(get_file(fname=path, origin=_BASE + "reuters.npz", file_hash=_SHA256))
-    x, y = f["x"], f["y"]
-    order = np.arange(len(x))
-    np.random.RandomState(seed).shuffle(order)
-    xs, labels, _ = encode_sequences(
-        list(x[order]), list(y[order]), num_words, skip_top, maxlen, start_char, oov_char, index_from
-    )
+    x, y = shuffled(f["x"], f["y"], np.random.RandomState(seed))
+    xs, labels, _ = encode_sequences(list(x), list(y), num_words, skip_top, maxlen, start_char, oov_char, index_from)
     cut = int(len(xs) * (1 - test_split))
     return (_objects(xs[:cut]), np.array(labels[:cut])), (_objects(xs[cut:]), np.array(labels[cut:]))
 
