@@ -2,6 +2,8 @@
 same objects as at the top level (TF's namespace). Quantized, string, resource and variant dtypes
 and ``saturate_cast`` are not implemented (NotInTapegradError)."""
 
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
 from ._dtypes import (  # noqa: A004  (TF's names)
     DType,
     as_dtype,
@@ -51,21 +53,23 @@ __all__ = [
     "uint64",
 ]
 
-__getattr__ = module_getattr(
-    __name__,
-    "tf.dtypes",
-    (
-        "QUANTIZED_DTYPES",
-        "qint8",
-        "qint16",
-        "qint32",
-        "quint8",
-        "quint16",
-        "string",
-        "resource",
-        "variant",
-        "saturate_cast",
-        "experimental",
-    ),
-    "tapegrad's tensors hold numbers only: no quantized, string, resource or variant dtypes.",
-)
+# Not for type checkers (as in tapegrad/__init__.py): they should still flag a misspelt name.
+if not _TYPE_CHECKING:
+    __getattr__ = module_getattr(
+        __name__,
+        "tf.dtypes",
+        (
+            "QUANTIZED_DTYPES",
+            "qint8",
+            "qint16",
+            "qint32",
+            "quint8",
+            "quint16",
+            "string",
+            "resource",
+            "variant",
+            "saturate_cast",
+            "experimental",
+        ),
+        "tapegrad's tensors hold numbers only: no quantized, string, resource or variant dtypes.",
+    )
